@@ -1,0 +1,176 @@
+//! IAM: read the cross-account role with its trust and our inline policy (documents come back
+//! URL-encoded), create it, and converge it one field at a time.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_iam::types::Tag;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde_json::Value;
+
+use super::{aws_error, Aws};
+use crate::error::{Error, Result};
+use crate::plan::RoleState;
+use crate::policy;
+
+fn decode(operation: &'static str, raw: &str) -> Result<Value> {
+    policy::decode_document(raw).map_err(|message| Error::Aws {
+        service: "iam",
+        operation,
+        code: "MalformedPolicyDocument".into(),
+        message,
+        hint: None,
+    })
+}
+
+fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| Error::Usage(e.to_string()))
+        })
+        .collect()
+}
+
+impl Aws {
+    /// The role with its trust, tags and our inline policy, or `None` when it does not exist.
+    pub async fn get_role(&self, name: &str) -> Result<Option<RoleState>> {
+        let out = match self.iam.get_role().role_name(name).send().await {
+            Ok(o) => o,
+            Err(e) if e.code() == Some("NoSuchEntity") => {
+                self.calls.record("iam", "GetRole", false);
+                return Ok(None);
+            }
+            Err(e) => return Err(aws_error("iam", "GetRole", e)),
+        };
+        self.calls.record("iam", "GetRole", false);
+        let Some(role) = out.role() else {
+            return Ok(None);
+        };
+        let trust = match role.assume_role_policy_document() {
+            Some(raw) => decode("GetRole", raw)?,
+            None => Value::Null,
+        };
+        let created = SystemTime::UNIX_EPOCH
+            + Duration::from_secs(u64::try_from(role.create_date().secs()).unwrap_or(0));
+        let tags = role
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
+        let policy = self.get_inline_policy(name, policy::POLICY_NAME).await?;
+        Ok(Some(RoleState {
+            arn: role.arn().to_owned(),
+            max_session: role.max_session_duration().unwrap_or(3600),
+            trust,
+            tags,
+            policy,
+            created,
+        }))
+    }
+
+    /// One inline policy, decoded; `None` when the role has no policy of that name.
+    pub async fn get_inline_policy(&self, role: &str, policy_name: &str) -> Result<Option<Value>> {
+        match self
+            .iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .send()
+            .await
+        {
+            Ok(o) => {
+                self.calls.record("iam", "GetRolePolicy", false);
+                decode("GetRolePolicy", o.policy_document()).map(Some)
+            }
+            Err(e) if e.code() == Some("NoSuchEntity") => {
+                self.calls.record("iam", "GetRolePolicy", false);
+                Ok(None)
+            }
+            Err(e) => Err(aws_error("iam", "GetRolePolicy", e)),
+        }
+    }
+
+    /// Create the role. `EntityAlreadyExists` (a retry of a create that succeeded, or a race
+    /// with another run) is fine: the following steps converge whatever is there.
+    pub async fn create_role(
+        &self,
+        name: &str,
+        trust: &Value,
+        max_session: i32,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        let res = self
+            .iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust.to_string())
+            .max_session_duration(max_session)
+            .description("Lets Agilix Buzz write data stream events to one Kinesis stream (made by buzz-kinesis)")
+            .set_tags(Some(iam_tags(tags)?))
+            .send()
+            .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("EntityAlreadyExists") => {
+                tracing::info!(role = name, "role already exists; converging it");
+            }
+            Err(e) => return Err(aws_error("iam", "CreateRole", e)),
+        }
+        self.calls.record("iam", "CreateRole", true);
+        Ok(())
+    }
+
+    pub async fn update_trust(&self, name: &str, trust: &Value) -> Result<()> {
+        self.iam
+            .update_assume_role_policy()
+            .role_name(name)
+            .policy_document(trust.to_string())
+            .send()
+            .await
+            .map_err(|e| aws_error("iam", "UpdateAssumeRolePolicy", e))?;
+        self.calls.record("iam", "UpdateAssumeRolePolicy", true);
+        Ok(())
+    }
+
+    pub async fn update_max_session(&self, name: &str, seconds: i32) -> Result<()> {
+        self.iam
+            .update_role()
+            .role_name(name)
+            .max_session_duration(seconds)
+            .send()
+            .await
+            .map_err(|e| aws_error("iam", "UpdateRole", e))?;
+        self.calls.record("iam", "UpdateRole", true);
+        Ok(())
+    }
+
+    pub async fn tag_role(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+        self.iam
+            .tag_role()
+            .role_name(name)
+            .set_tags(Some(iam_tags(tags)?))
+            .send()
+            .await
+            .map_err(|e| aws_error("iam", "TagRole", e))?;
+        self.calls.record("iam", "TagRole", true);
+        Ok(())
+    }
+
+    /// `PutRolePolicy` is an upsert: the same call creates and replaces.
+    pub async fn put_policy(&self, role: &str, document: &Value) -> Result<()> {
+        self.iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(policy::POLICY_NAME)
+            .policy_document(document.to_string())
+            .send()
+            .await
+            .map_err(|e| aws_error("iam", "PutRolePolicy", e))?;
+        self.calls.record("iam", "PutRolePolicy", true);
+        Ok(())
+    }
+}

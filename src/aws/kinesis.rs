@@ -1,0 +1,246 @@
+//! Kinesis Data Streams: read a stream's state, create it, wait for ACTIVE, and the follow-up
+//! changes (retention, encryption, tags), each of which puts the stream in UPDATING.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_kinesis::types::{EncryptionType, StreamMode, StreamModeDetails, StreamStatus};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::{aws_error, Aws};
+use crate::error::{Error, Result};
+use crate::names::{RetentionHours, ShardCount};
+use crate::plan::{Capacity, StreamState};
+
+/// How long to wait for a stream to become ACTIVE before giving up.
+const ACTIVE_TIMEOUT: Duration = Duration::from_secs(600);
+
+impl Aws {
+    /// The stream as it is now, or `None` when there is no such stream.
+    pub async fn describe_stream(&self, name: &str) -> Result<Option<StreamState>> {
+        let out = match self
+            .kinesis
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                self.calls.record("kinesis", "DescribeStreamSummary", false);
+                return Ok(None);
+            }
+            Err(e) => return Err(aws_error("kinesis", "DescribeStreamSummary", e)),
+        };
+        self.calls.record("kinesis", "DescribeStreamSummary", false);
+        let Some(s) = out.stream_description_summary() else {
+            return Ok(None);
+        };
+        let open_shards = u32::try_from(s.open_shard_count()).unwrap_or(0);
+        let capacity = s.stream_mode_details().map(|m| match m.stream_mode() {
+            StreamMode::OnDemand => Capacity::OnDemand,
+            _ => ShardCount::parse("(stream)", &open_shards.to_string())
+                .map(Capacity::Provisioned)
+                .unwrap_or(Capacity::OnDemand),
+        });
+        let kms_key = match s.encryption_type() {
+            Some(EncryptionType::Kms) => s.key_id().map(str::to_owned),
+            _ => None,
+        };
+        let status = s.stream_status().as_str().to_owned();
+        let arn = s.stream_arn().to_owned();
+        let retention = RetentionHours::from_aws(s.retention_period_hours());
+        let tags = if status == "DELETING" {
+            BTreeMap::new()
+        } else {
+            self.stream_tags(name).await?
+        };
+        Ok(Some(StreamState {
+            arn,
+            status,
+            capacity,
+            open_shards,
+            retention,
+            kms_key,
+            tags,
+        }))
+    }
+
+    async fn stream_tags(&self, name: &str) -> Result<BTreeMap<String, String>> {
+        let mut tags = BTreeMap::new();
+        let mut start: Option<String> = None;
+        loop {
+            let out = self
+                .kinesis
+                .list_tags_for_stream()
+                .stream_name(name)
+                .set_exclusive_start_tag_key(start.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("kinesis", "ListTagsForStream", e))?;
+            self.calls.record("kinesis", "ListTagsForStream", false);
+            for t in out.tags() {
+                tags.insert(t.key().to_owned(), t.value().unwrap_or_default().to_owned());
+            }
+            match (out.has_more_tags(), out.tags().last()) {
+                (true, Some(last)) => start = Some(last.key().to_owned()),
+                _ => return Ok(tags),
+            }
+        }
+    }
+
+    /// Create the stream. A `ResourceInUseException` means it exists already (for example an
+    /// SDK retry of a create that succeeded: CreateStream has no idempotency token).
+    pub async fn create_stream(&self, name: &str, capacity: Capacity) -> Result<()> {
+        let mut req = self.kinesis.create_stream().stream_name(name);
+        req = match capacity {
+            Capacity::OnDemand => req.stream_mode_details(
+                StreamModeDetails::builder()
+                    .stream_mode(StreamMode::OnDemand)
+                    .build()
+                    .map_err(|e| Error::Usage(e.to_string()))?,
+            ),
+            Capacity::Provisioned(n) => req
+                .shard_count(i32::try_from(n.get()).unwrap_or(i32::MAX))
+                .stream_mode_details(
+                    StreamModeDetails::builder()
+                        .stream_mode(StreamMode::Provisioned)
+                        .build()
+                        .map_err(|e| Error::Usage(e.to_string()))?,
+                ),
+        };
+        match req.send().await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("ResourceInUseException") => {
+                tracing::info!(stream = name, "stream already exists; using it");
+            }
+            Err(e) if e.code() == Some("LimitExceededException") => {
+                return Err(aws_error("kinesis", "CreateStream", e).with_hint(
+                    "the account is at a Kinesis limit (5 streams CREATING at once, the shard quota, or 50 on-demand streams): wait, or ask AWS for a higher quota, then run setup again",
+                ))
+            }
+            Err(e) => return Err(aws_error("kinesis", "CreateStream", e)),
+        }
+        self.calls.record("kinesis", "CreateStream", true);
+        Ok(())
+    }
+
+    /// Wait until the stream is ACTIVE, polling fast at first and backing off (the SDK's
+    /// waiter and `aws kinesis wait stream-exists` first wait a fixed 10 s).
+    pub async fn wait_stream_active(
+        &self,
+        name: &str,
+        on_poll: &(dyn Fn(Duration) + Sync),
+    ) -> Result<StreamState> {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            if let Some(s) = self.describe_stream_status(name).await? {
+                if s.status == StreamStatus::Active.as_str() {
+                    return Ok(s);
+                }
+                if s.status == StreamStatus::Deleting.as_str() {
+                    return Err(Error::Refused(format!(
+                        "the stream {name} is being deleted by someone else; setup stopped"
+                    )));
+                }
+            }
+            if start.elapsed() > ACTIVE_TIMEOUT {
+                return Err(Error::Timeout {
+                    what: format!("stream {name} to become ACTIVE"),
+                    seconds: ACTIVE_TIMEOUT.as_secs(),
+                    hint: Some(
+                        "check the stream in the Kinesis console; run setup again to continue"
+                            .into(),
+                    ),
+                });
+            }
+            on_poll(start.elapsed());
+            tokio::time::sleep(delay).await;
+            // DescribeStreamSummary allows 20 calls/s per account: 100 ms rising to 1 s stays
+            // far below it while bounding our own lateness to one delay.
+            delay = (delay * 3 / 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// Status only (no tags): the cheap read used while waiting.
+    async fn describe_stream_status(&self, name: &str) -> Result<Option<StreamState>> {
+        let out = match self
+            .kinesis
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            // Right after CreateStream a read can miss the stream for a moment.
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                self.calls.record("kinesis", "DescribeStreamSummary", false);
+                return Ok(None);
+            }
+            Err(e) => return Err(aws_error("kinesis", "DescribeStreamSummary", e)),
+        };
+        self.calls.record("kinesis", "DescribeStreamSummary", false);
+        Ok(out.stream_description_summary().map(|s| StreamState {
+            arn: s.stream_arn().to_owned(),
+            status: s.stream_status().as_str().to_owned(),
+            capacity: None,
+            open_shards: u32::try_from(s.open_shard_count()).unwrap_or(0),
+            retention: RetentionHours::from_aws(s.retention_period_hours()),
+            kms_key: s.key_id().map(str::to_owned),
+            tags: BTreeMap::new(),
+        }))
+    }
+
+    pub async fn increase_retention(&self, name: &str, to: RetentionHours) -> Result<()> {
+        self.kinesis
+            .increase_stream_retention_period()
+            .stream_name(name)
+            .retention_period_hours(i32::try_from(to.get()).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| aws_error("kinesis", "IncreaseStreamRetentionPeriod", e))?;
+        self.calls
+            .record("kinesis", "IncreaseStreamRetentionPeriod", true);
+        Ok(())
+    }
+
+    /// Only ever called when the user passed `--allow-retention-decrease`.
+    pub async fn decrease_retention(&self, name: &str, to: RetentionHours) -> Result<()> {
+        self.kinesis
+            .decrease_stream_retention_period()
+            .stream_name(name)
+            .retention_period_hours(i32::try_from(to.get()).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| aws_error("kinesis", "DecreaseStreamRetentionPeriod", e))?;
+        self.calls
+            .record("kinesis", "DecreaseStreamRetentionPeriod", true);
+        Ok(())
+    }
+
+    pub async fn start_encryption(&self, name: &str, key: &str) -> Result<()> {
+        self.kinesis
+            .start_stream_encryption()
+            .stream_name(name)
+            .encryption_type(EncryptionType::Kms)
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| aws_error("kinesis", "StartStreamEncryption", e))?;
+        self.calls.record("kinesis", "StartStreamEncryption", true);
+        Ok(())
+    }
+
+    pub async fn tag_stream(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+        self.kinesis
+            .add_tags_to_stream()
+            .stream_name(name)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| aws_error("kinesis", "AddTagsToStream", e))?;
+        self.calls.record("kinesis", "AddTagsToStream", true);
+        Ok(())
+    }
+}

@@ -1,0 +1,404 @@
+//! The Buzz API transport: JSON over `POST {base}/cmd`, Bearer tokens, Login3 with MFA, and the
+//! retry rules of Agilix's own sample clients (5 retries, 1 s doubling to 64 s plus jitter,
+//! `Retry-After` on 429/503, re-login once on `NoAuthentication`).
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Map, Value};
+use tokio::sync::Mutex;
+
+use super::wire;
+use crate::calls::CallLog;
+use crate::error::{Error, Result};
+use crate::names::{BuzzUrl, BuzzUser};
+
+/// How the tool proves who it is to Buzz.
+pub enum Credentials {
+    /// Login3 with a password; kept so an expired session can be renewed mid-run.
+    Password {
+        user: BuzzUser,
+        password: SecretString,
+    },
+    /// A bearer token the user already holds (OAuth integrations).
+    Token(SecretString),
+}
+
+/// Where an MFA code comes from when Buzz asks for one.
+pub enum Otp {
+    Given(SecretString),
+    /// Ask the person at the terminal (hidden input).
+    Prompt,
+    /// Non-interactive and none given: fail with a message naming `--buzz-otp`.
+    Unavailable,
+}
+
+/// Retry timing; the defaults are the contract's.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 5,
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(64),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base
+            .saturating_mul(2u32.saturating_pow(attempt))
+            .min(self.cap);
+        exp + Duration::from_millis(rand::random_range(1..=1000))
+    }
+}
+
+/// Who Buzz says we are after login.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Session {
+    pub userid: String,
+    pub username: String,
+    pub userspace: String,
+    pub domainid: String,
+}
+
+/// A logged-in (or token-bearing) Buzz client.
+pub struct BuzzClient {
+    http: reqwest::Client,
+    base: BuzzUrl,
+    credentials: Credentials,
+    otp: Otp,
+    token: Mutex<Option<SecretString>>,
+    retry: RetryPolicy,
+    calls: CallLog,
+}
+
+/// What one HTTP exchange came to.
+enum Attempt {
+    Answer(Map<String, Value>),
+    Retry {
+        after: Option<Duration>,
+        why: String,
+    },
+}
+
+impl BuzzClient {
+    pub fn new(base: BuzzUrl, credentials: Credentials, otp: Otp, calls: CallLog) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!(
+                "buzz-kinesis/",
+                env!("CARGO_PKG_VERSION"),
+                " (+https://github.com/buzz-kinesis/buzz-kinesis)"
+            ))
+            .connect_timeout(Duration::from_secs(10))
+            // Set tests every Kinesis target from Buzz's side: give it time.
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| Error::BuzzTransport {
+                url: base.to_string(),
+                cmd: "-".into(),
+                reason: e.to_string(),
+            })?;
+        let token = match &credentials {
+            Credentials::Token(t) => Some(t.clone()),
+            Credentials::Password { .. } => None,
+        };
+        Ok(Self {
+            http,
+            base,
+            credentials,
+            otp,
+            token: Mutex::new(token),
+            retry: RetryPolicy::default(),
+            calls,
+        })
+    }
+
+    pub fn base(&self) -> &BuzzUrl {
+        &self.base
+    }
+
+    /// Log in (Login3, then the second factor when Buzz asks for it). With a bearer token
+    /// there is nothing to do.
+    pub async fn login(&self) -> Result<Session> {
+        let Credentials::Password { user, password } = &self.credentials else {
+            return Ok(Session::default());
+        };
+        let params = json!({"username": user.to_string(), "password": password.expose_secret()});
+        let answer = self.send(wire::CMD_LOGIN, as_map(params), None).await?;
+        let answer = match code_of(&answer) {
+            wire::CODE_OK => answer,
+            wire::CODE_SECOND_FACTOR => {
+                let mfa_token = answer
+                    .get("token")
+                    .and_then(Value::as_str)
+                    .map(|t| SecretString::from(t.to_owned()))
+                    .ok_or_else(|| buzz_error(wire::CMD_LOGIN, &answer))?;
+                let otp = match &self.otp {
+                    Otp::Given(code) => code.clone(),
+                    Otp::Prompt => crate::ui::prompt_otp()?,
+                    Otp::Unavailable => {
+                        return Err(Error::missing(
+                            "a one-time code (Buzz asks for a second factor)",
+                            "--buzz-otp",
+                            Some("BUZZ_OTP"),
+                            "",
+                        ))
+                    }
+                };
+                let params = json!({"otp": otp.expose_secret()});
+                let answer = self
+                    .send(wire::CMD_SECOND_FACTOR, as_map(params), Some(&mfa_token))
+                    .await?;
+                if code_of(&answer) != wire::CODE_OK {
+                    return Err(buzz_error(wire::CMD_SECOND_FACTOR, &answer));
+                }
+                answer
+            }
+            _ => {
+                return Err(buzz_error(wire::CMD_LOGIN, &answer).with_hint(
+                    "check --buzz-user (USERSPACE/USERNAME, the userspace of your login domain) and the password",
+                ))
+            }
+        };
+        let user_obj = answer.get("user").cloned().unwrap_or_default();
+        let token = user_obj
+            .get("token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::Buzz {
+                cmd: wire::CMD_LOGIN.into(),
+                code: "NoToken".into(),
+                message: "the login answer carried no user.token".into(),
+                error_id: None,
+                hint: None,
+            })?;
+        *self.token.lock().await = Some(SecretString::from(token.to_owned()));
+        let text = |k: &str| match user_obj.get(k) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        Ok(Session {
+            userid: text("userid"),
+            username: text("username"),
+            userspace: text("userspace"),
+            domainid: text("domainid"),
+        })
+    }
+
+    /// Run an authenticated command; a non-OK code is an error carrying code, message and
+    /// errorId. An expired session is renewed once (password logins only).
+    pub async fn call(
+        &self,
+        cmd: &str,
+        params: Map<String, Value>,
+        mutating: bool,
+    ) -> Result<Map<String, Value>> {
+        let token = self.token.lock().await.clone();
+        let answer = self.send(cmd, params.clone(), token.as_ref()).await?;
+        let answer = if code_of(&answer) == wire::CODE_NO_AUTH
+            && matches!(self.credentials, Credentials::Password { .. })
+        {
+            tracing::info!(cmd, "Buzz session expired; logging in again");
+            self.login().await?;
+            let token = self.token.lock().await.clone();
+            self.send(cmd, params, token.as_ref()).await?
+        } else {
+            answer
+        };
+        if code_of(&answer) != wire::CODE_OK {
+            return Err(buzz_error(cmd, &answer));
+        }
+        self.calls.record("buzz", cmd, mutating);
+        Ok(answer)
+    }
+
+    /// One command with the transport retries; returns Buzz's `response` object whatever
+    /// its code.
+    async fn send(
+        &self,
+        cmd: &str,
+        params: Map<String, Value>,
+        token: Option<&SecretString>,
+    ) -> Result<Map<String, Value>> {
+        let mut request = Map::new();
+        request.insert("cmd".into(), json!(cmd));
+        request.extend(params);
+        let body = json!({ "request": request });
+        let mut attempt = 0;
+        loop {
+            let outcome = self.attempt(&body, token).await;
+            let (after, why) = match outcome {
+                Ok(Attempt::Answer(a)) => return Ok(a),
+                Ok(Attempt::Retry { after, why }) => (after, why),
+                Err(e) => return Err(e),
+            };
+            if attempt >= self.retry.max_retries {
+                return Err(Error::BuzzTransport {
+                    url: self.base.to_string(),
+                    cmd: cmd.into(),
+                    reason: format!("{why} (gave up after {} retries)", self.retry.max_retries),
+                });
+            }
+            let wait = after.unwrap_or_else(|| self.retry.backoff(attempt));
+            tracing::warn!(cmd, %why, wait_ms = wait.as_millis() as u64, "Buzz call will be retried");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(&self, body: &Value, token: Option<&SecretString>) -> Result<Attempt> {
+        let mut req = self
+            .http
+            .post(self.base.cmd_url())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t.expose_secret());
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            // Network errors and timeouts are worth retrying; the commands we send are
+            // idempotent (set replaces the whole configuration with the same value).
+            // reqwest's error text names the URL but never the body, so no secret leaks.
+            Err(e) => {
+                return Ok(Attempt::Retry {
+                    after: None,
+                    why: format!("network error: {}", error_chain(&e)),
+                })
+            }
+        };
+        let status = resp.status().as_u16();
+        let after = retry_after(resp.headers());
+        match status {
+            429 | 503 => {
+                return Ok(Attempt::Retry {
+                    after,
+                    why: format!("HTTP {status}"),
+                })
+            }
+            500 | 502 | 504 => {
+                return Ok(Attempt::Retry {
+                    after: None,
+                    why: format!("HTTP {status}"),
+                })
+            }
+            200..=299 => {}
+            _ => {
+                return Err(Error::BuzzTransport {
+                    url: self.base.to_string(),
+                    cmd: body["request"]["cmd"].as_str().unwrap_or("").into(),
+                    reason: format!("HTTP {status}"),
+                })
+            }
+        }
+        let text = match resp.text().await {
+            Ok(t) => t,
+            Err(e) => {
+                return Ok(Attempt::Retry {
+                    after: None,
+                    why: format!("reading the answer failed: {}", error_chain(&e)),
+                })
+            }
+        };
+        let parsed: Option<Map<String, Value>> = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v.get("response").and_then(Value::as_object).cloned());
+        let Some(answer) = parsed else {
+            // A broken body from a proxy or an overloaded server; retrying is safe.
+            return Ok(Attempt::Retry {
+                after: None,
+                why: format!(
+                    "HTTP {status} with an answer that is not Buzz JSON ({} bytes)",
+                    text.len()
+                ),
+            });
+        };
+        match code_of(&answer) {
+            wire::CODE_RATE_LIMIT | wire::CODE_OVERWHELMED => Ok(Attempt::Retry {
+                after,
+                why: code_of(&answer).to_owned(),
+            }),
+            _ => Ok(Attempt::Answer(answer)),
+        }
+    }
+}
+
+fn as_map(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+fn code_of(answer: &Map<String, Value>) -> &str {
+    answer.get("code").and_then(Value::as_str).unwrap_or("")
+}
+
+/// A non-OK answer as an error with Buzz's own code, message and errorId.
+fn buzz_error(cmd: &str, answer: &Map<String, Value>) -> Error {
+    let text = |k: &str| answer.get(k).and_then(Value::as_str).map(str::to_owned);
+    Error::Buzz {
+        cmd: cmd.into(),
+        code: text("code").unwrap_or_else(|| "(no code)".into()),
+        message: text("message").unwrap_or_default(),
+        error_id: text("errorId"),
+        hint: None,
+    }
+}
+
+/// `Retry-After` in seconds, else `X-RateLimit-Reset` (seconds to wait).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    ["retry-after", "x-ratelimit-reset"].iter().find_map(|h| {
+        headers
+            .get(*h)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 3600.0)
+            .map(Duration::from_secs_f64)
+    })
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap_with_jitter() {
+        let p = RetryPolicy::default();
+        let first = p.backoff(0);
+        assert!(first > Duration::from_secs(1) && first <= Duration::from_millis(2000));
+        let late = p.backoff(10);
+        assert!(late > Duration::from_secs(64) && late <= Duration::from_secs(65));
+    }
+
+    #[test]
+    fn retry_after_reads_either_header() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("x-ratelimit-reset", "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after", "1".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(1)));
+        h.insert("retry-after", "garbage".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+    }
+}

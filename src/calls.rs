@@ -1,0 +1,80 @@
+//! A record of every AWS and Buzz call a run makes, so the report can say how many mutating
+//! calls were needed (zero on a converged re-run) and the benchmark can count them by operation.
+//!
+//! It also carries the test-only crash hook: with `BUZZ_KINESIS_TEST_ABORT_AFTER_MUTATIONS=N`
+//! the process aborts right after its N-th mutating call succeeds, which is how the
+//! reliability tests interrupt a run at every step and prove a re-run finishes the job.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// One call to an outside system.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Call {
+    pub service: &'static str,
+    pub operation: String,
+    pub mutating: bool,
+}
+
+/// Shared by the adapters of one run.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog {
+    calls: Arc<Mutex<Vec<Call>>>,
+    abort_after: Option<usize>,
+}
+
+/// Counts for the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CallSummary {
+    pub total: usize,
+    pub mutating: usize,
+    pub by_operation: BTreeMap<String, usize>,
+}
+
+impl CallLog {
+    pub fn new() -> Self {
+        let abort_after = std::env::var("BUZZ_KINESIS_TEST_ABORT_AFTER_MUTATIONS")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        Self {
+            calls: Arc::default(),
+            abort_after,
+        }
+    }
+
+    /// Note a call that succeeded (or was answered by the service).
+    pub fn record(&self, service: &'static str, operation: impl Into<String>, mutating: bool) {
+        let operation = operation.into();
+        tracing::debug!(service, %operation, mutating, "call");
+        let mutations = {
+            let Ok(mut calls) = self.calls.lock() else {
+                return;
+            };
+            calls.push(Call {
+                service,
+                operation,
+                mutating,
+            });
+            calls.iter().filter(|c| c.mutating).count()
+        };
+        if mutating && self.abort_after == Some(mutations) {
+            // Test hook: die like a killed process would, with no cleanup and no output.
+            std::process::abort();
+        }
+    }
+
+    pub fn summary(&self) -> CallSummary {
+        let calls = self.calls.lock().map(|c| c.clone()).unwrap_or_default();
+        let mut by_operation = BTreeMap::new();
+        for c in &calls {
+            *by_operation
+                .entry(format!("{}:{}", c.service, c.operation))
+                .or_insert(0) += 1;
+        }
+        CallSummary {
+            total: calls.len(),
+            mutating: calls.iter().filter(|c| c.mutating).count(),
+            by_operation,
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! `buzz-kinesis setup`: validate, read everything at once, plan, then converge the stream
+//! chain and the role chain concurrently, then register with Buzz (test, then enable).
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{json, Map, Value};
+
+use crate::aws::Aws;
+use crate::buzz::{wire, BuzzClient};
+use crate::calls::CallLog;
+use crate::cli::{Output, SetupArgs};
+use crate::error::{Error, Result};
+use crate::plan::{self, Action, Actual, Desired, DesiredBuzz, Plan, RoleState};
+use crate::policy;
+use crate::report;
+use crate::spec::{self, SetupSpec};
+use crate::ui::{self, Progress};
+use crate::ExitCode;
+
+/// Everything read before planning.
+pub struct Observed {
+    pub aws: Aws,
+    pub buzz: BuzzClient,
+    pub identity: crate::aws::sts::Identity,
+    pub desired: Desired,
+    pub actual: Actual,
+}
+
+/// Connect, read the current state of the stream, the role and Buzz concurrently, and work
+/// out the desired state. Shared by setup and `setup --dry-run`; makes no mutating call.
+pub async fn observe(spec: SetupSpec, calls: &CallLog, progress: &Progress) -> Result<Observed> {
+    let buzz = BuzzClient::new(
+        spec.buzz.url.clone(),
+        spec.buzz.credentials,
+        spec.buzz.otp,
+        calls.clone(),
+    )?;
+    let (aws, session) = tokio::try_join!(
+        Aws::connect(spec.profile.as_deref(), spec.region.as_ref(), calls.clone()),
+        buzz.login(),
+    )?;
+    if !session.username.is_empty() {
+        progress.step(
+            "buzz",
+            &format!(
+                "logged in to {} as {}/{}",
+                buzz.base(),
+                session.userspace,
+                session.username
+            ),
+        );
+    }
+    let (identity, config, stream, role) = tokio::try_join!(
+        aws.caller_identity(),
+        buzz.get_config(&spec.buzz.domain),
+        aws.describe_stream(spec.stream.as_str()),
+        aws.get_role(spec.role.as_str()),
+    )?;
+    progress.step(
+        "aws",
+        &format!(
+            "account {} as {} in {}",
+            identity.account, identity.arn, aws.region
+        ),
+    );
+
+    let region = &aws.region;
+    let partition = region.partition();
+    let stream_arn = stream.as_ref().map(|s| s.arn.clone()).unwrap_or_else(|| {
+        format!(
+            "arn:{partition}:kinesis:{region}:{}:stream/{}",
+            identity.account, spec.stream
+        )
+    });
+    // An existing role may live under a path, which is part of its ARN.
+    let role_arn = role.as_ref().map(|r| r.arn.clone()).unwrap_or_else(|| {
+        format!(
+            "arn:{partition}:iam::{}:role/{}",
+            identity.account, spec.role
+        )
+    });
+    let kms_for_policy = spec
+        .kms_key
+        .as_ref()
+        .filter(|k| k.is_customer_managed())
+        .map(|k| k.as_str().to_owned());
+    let desired = Desired {
+        stream: spec.stream.to_string(),
+        stream_arn: stream_arn.clone(),
+        capacity: spec.capacity,
+        retention: spec.retention,
+        allow_retention_decrease: spec.allow_retention_decrease,
+        kms_key: spec.kms_key.clone(),
+        tags: spec.tags.clone(),
+        role: spec.role.to_string(),
+        role_arn: role_arn.clone(),
+        trust: policy::trust_policy(&spec.agilix_account, spec.external_id.as_ref()),
+        policy: policy::write_policy(&stream_arn, kms_for_policy.as_deref()),
+        adopt: spec.adopt,
+        buzz: Some(DesiredBuzz {
+            domain: spec.buzz.domain.to_string(),
+            target: wire::KinesisTarget {
+                title: spec.buzz.title.to_string(),
+                enabled: true,
+                stream: spec.stream.to_string(),
+                role_arn,
+                region: region.to_string(),
+                filters: spec.events.clone(),
+            },
+            save: spec.enable,
+        }),
+    };
+    Ok(Observed {
+        aws,
+        buzz,
+        identity,
+        desired,
+        actual: Actual {
+            stream,
+            role,
+            buzz: Some(config),
+        },
+    })
+}
+
+/// The `setup` command.
+pub async fn run(args: &SetupArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+    let interactive = spec::interactive(args.yes);
+    let spec = SetupSpec::from_args(args, interactive)?;
+    let progress = Progress::new(output == Output::Human && !quiet);
+    for w in &spec.warnings {
+        progress.warn(w);
+    }
+    let propagation_timeout = spec.propagation_timeout;
+    let calls = CallLog::new();
+    let observed = observe(spec, &calls, &progress).await?;
+    let plan = plan::plan(&observed.desired, &observed.actual)
+        .map_err(|b| Error::Refused(b.to_string()))?;
+
+    if args.dry_run {
+        report::print_plan(&observed, &plan, output, &calls);
+        return Ok(if plan.is_empty() {
+            ExitCode::Ok
+        } else {
+            ExitCode::Changes
+        });
+    }
+    if interactive && !plan.is_empty() {
+        report::print_plan(&observed, &plan, Output::Human, &calls);
+        if !ui::confirm("Apply these changes?")? {
+            eprintln!("Nothing was changed.");
+            return Ok(ExitCode::Ok);
+        }
+    }
+    for n in &plan.notes {
+        progress.warn(&format!("{}: {}", n.resource, n.message));
+    }
+
+    let started = Instant::now();
+    apply(&observed, &plan, &progress, propagation_timeout).await?;
+    report::print_result(&observed, &plan, output, &calls, started.elapsed());
+    Ok(ExitCode::Ok)
+}
+
+/// Carry out the plan: the stream chain and the role chain at once, then Buzz.
+async fn apply(
+    o: &Observed,
+    plan: &Plan,
+    progress: &Progress,
+    propagation_timeout: Duration,
+) -> Result<()> {
+    let d = &o.desired;
+    let stream_chain = async {
+        // A stream left CREATING or UPDATING by an interrupted run must be ACTIVE before
+        // anything else touches it, and before Buzz writes to it.
+        let mut needs_wait = o
+            .actual
+            .stream
+            .as_ref()
+            .is_some_and(|s| s.status != "ACTIVE");
+        for action in plan.for_resource("stream") {
+            if needs_wait {
+                wait_active(o, progress).await?;
+            }
+            progress.step("stream", &plan::describe(action));
+            match action {
+                Action::CreateStream { capacity } => {
+                    o.aws.create_stream(&d.stream, *capacity).await?
+                }
+                Action::IncreaseRetention { to, .. } => {
+                    o.aws.increase_retention(&d.stream, *to).await?
+                }
+                Action::DecreaseRetention { to, .. } => {
+                    o.aws.decrease_retention(&d.stream, *to).await?
+                }
+                Action::StartEncryption { to, .. } => o.aws.start_encryption(&d.stream, to).await?,
+                Action::TagStream { tags } => o.aws.tag_stream(&d.stream, tags).await?,
+                _ => {}
+            }
+            // Every change but tagging makes the stream CREATING or UPDATING for a while.
+            needs_wait = !matches!(action, Action::TagStream { .. });
+        }
+        if needs_wait {
+            wait_active(o, progress).await?;
+        }
+        Ok::<_, Error>(())
+    };
+    let role_chain = async {
+        for action in plan.for_resource("role") {
+            progress.step("role", &plan::describe(action));
+            match action {
+                Action::CreateRole {
+                    trust,
+                    max_session,
+                    tags,
+                } => {
+                    o.aws
+                        .create_role(&d.role, trust, *max_session, tags)
+                        .await?
+                }
+                Action::UpdateTrust { after, .. } => o.aws.update_trust(&d.role, after).await?,
+                Action::UpdateMaxSession { to, .. } => {
+                    o.aws.update_max_session(&d.role, *to).await?
+                }
+                Action::PutPolicy { after, .. } => o.aws.put_policy(&d.role, after).await?,
+                Action::TagRole { tags } => o.aws.tag_role(&d.role, tags).await?,
+                _ => {}
+            }
+        }
+        Ok::<_, Error>(())
+    };
+    tokio::try_join!(stream_chain, role_chain)?;
+
+    for action in plan.for_resource("buzz") {
+        let Action::RegisterBuzzTarget { config, save, .. } = action else {
+            continue;
+        };
+        // IAM needs time before a new or changed role can be assumed: Buzz's test fails
+        // meanwhile. Retry it only then (a role this run touched, or one younger than the
+        // bound), so a real misconfiguration is reported at once.
+        let role_fresh = plan.for_resource("role").next().is_some()
+            || o.actual
+                .role
+                .as_ref()
+                .is_none_or(|r: &RoleState| r.age(SystemTime::now()) < propagation_timeout);
+        let retry_for = if role_fresh {
+            propagation_timeout
+        } else {
+            Duration::ZERO
+        };
+        let domain = crate::names::DomainId::parse(
+            "--domain",
+            &d.buzz
+                .as_ref()
+                .map(|b| b.domain.clone())
+                .unwrap_or_default(),
+        )?;
+        progress.step("buzz", &plan::describe(action));
+        let test_config = with_our_target_disabled(config, d);
+        buzz_with_propagation_retry(o, progress, &domain, &test_config, true, retry_for).await?;
+        if *save {
+            progress.step(
+                "buzz",
+                "test passed; saving the configuration with the target enabled",
+            );
+            buzz_with_propagation_retry(o, progress, &domain, config, false, retry_for).await?;
+        } else {
+            progress.step("buzz", "test passed; --no-enable: nothing saved");
+        }
+    }
+    Ok(())
+}
+
+async fn wait_active(o: &Observed, progress: &Progress) -> Result<()> {
+    progress.step("stream", "waiting for the stream to become ACTIVE");
+    let on_poll = |elapsed: Duration| progress.waiting("stream", "waiting for ACTIVE", elapsed);
+    o.aws
+        .wait_stream_active(&o.desired.stream, &on_poll)
+        .await?;
+    progress.done_waiting();
+    Ok(())
+}
+
+/// The seed's first step tests the target with `enabled: false`.
+fn with_our_target_disabled(config: &Map<String, Value>, d: &Desired) -> Map<String, Value> {
+    let mut out = config.clone();
+    if let Some(Value::Array(list)) = out.get_mut(wire::KINESIS) {
+        for t in list.iter_mut() {
+            let ours = t.get(wire::STREAM).and_then(Value::as_str) == Some(d.stream.as_str())
+                && t.get(wire::ROLE_ARN).and_then(Value::as_str) == Some(d.role_arn.as_str());
+            if ours {
+                t[wire::ENABLED] = json!(false);
+            }
+        }
+    }
+    out
+}
+
+/// Send a configuration, retrying Buzz's test failures for up to `retry_for` (IAM
+/// propagation), polling fast at first so we finish close to when IAM does.
+async fn buzz_with_propagation_retry(
+    o: &Observed,
+    progress: &Progress,
+    domain: &crate::names::DomainId,
+    config: &Map<String, Value>,
+    test: bool,
+    retry_for: Duration,
+) -> Result<()> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match o.buzz.set_config(domain, config, test).await {
+            Ok(()) => {
+                progress.done_waiting();
+                return Ok(());
+            }
+            Err(Error::Buzz { ref code, .. })
+                if wire::TEST_FAILURE_CODES.contains(&code.as_str())
+                    && start.elapsed() + delay < retry_for =>
+            {
+                tracing::info!(
+                    code,
+                    "Buzz's test failed; the role may still be propagating"
+                );
+                progress.waiting(
+                    "buzz",
+                    "Buzz cannot assume the role yet; IAM is propagating it",
+                    start.elapsed(),
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 3 / 2).min(Duration::from_secs(1));
+            }
+            Err(e @ Error::Buzz { .. }) => {
+                progress.done_waiting();
+                let waited = if retry_for.is_zero() {
+                    String::new()
+                } else {
+                    format!(
+                        " (retried for {} s while IAM propagated the role)",
+                        start.elapsed().as_secs()
+                    )
+                };
+                return Err(e.with_hint(format!(
+                    "check the role's trust (Agilix's account number{}), its 12-hour maximum session, its policy on the stream, and the stream name and region{waited}; `buzz-kinesis check` shows what is wrong",
+                    if o.desired.trust.pointer("/Statement/0/Condition").is_some() { " and external id" } else { "" }
+                )));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}

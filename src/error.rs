@@ -1,0 +1,171 @@
+//! The errors a user can meet, each saying what to do next. AWS and Buzz errors carry the
+//! service's own code and message (the AWS SDK's `Display` says only "service error").
+
+use std::fmt;
+
+/// Everything that can stop a command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid value '{value}' for {flag}: {rule}")]
+    Invalid {
+        flag: &'static str,
+        value: String,
+        rule: String,
+    },
+
+    #[error("{what} is required: pass {flag}{env}{hint}")]
+    Missing {
+        what: &'static str,
+        flag: &'static str,
+        env: EnvHint,
+        hint: &'static str,
+    },
+
+    #[error("could not read the config file {path}: {reason}")]
+    ConfigFile { path: String, reason: String },
+
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("AWS {service} {operation} failed: {code}: {message}{}", hint_suffix(.hint))]
+    Aws {
+        service: &'static str,
+        operation: &'static str,
+        code: String,
+        message: String,
+        hint: Option<String>,
+    },
+
+    #[error("no AWS credentials were found: set AWS_PROFILE (or pass --profile), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ({0})")]
+    AwsCredentials(String),
+
+    #[error("Buzz {cmd} failed: {code}: {message}{}{}", error_id_suffix(.error_id), hint_suffix(.hint))]
+    Buzz {
+        cmd: String,
+        code: String,
+        message: String,
+        error_id: Option<String>,
+        hint: Option<String>,
+    },
+
+    #[error("could not reach Buzz at {url} ({cmd}): {reason}")]
+    BuzzTransport {
+        url: String,
+        cmd: String,
+        reason: String,
+    },
+
+    #[error("{0}")]
+    Refused(String),
+
+    #[error("timed out after {seconds} s waiting for {what}{}", hint_suffix(.hint))]
+    Timeout {
+        what: String,
+        seconds: u64,
+        hint: Option<String>,
+    },
+
+    #[error("interrupted")]
+    Interrupted,
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The ", or set ENV" part of a missing-value message.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvHint(pub Option<&'static str>);
+impl fmt::Display for EnvHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(env) => write!(f, " or set {env}"),
+            None => Ok(()),
+        }
+    }
+}
+
+fn hint_suffix(hint: &Option<String>) -> String {
+    hint.as_ref()
+        .map(|h| format!("\n  hint: {h}"))
+        .unwrap_or_default()
+}
+
+fn error_id_suffix(id: &Option<String>) -> String {
+    id.as_ref()
+        .filter(|s| !s.is_empty())
+        .map(|id| format!(" (errorId {id})"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    pub fn invalid(flag: &'static str, value: &str, rule: &str) -> Self {
+        Error::Invalid {
+            flag,
+            value: value.to_owned(),
+            rule: rule.to_owned(),
+        }
+    }
+
+    pub fn missing(
+        what: &'static str,
+        flag: &'static str,
+        env: Option<&'static str>,
+        hint: &'static str,
+    ) -> Self {
+        Error::Missing {
+            what,
+            flag,
+            env: EnvHint(env),
+            hint,
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Attach a hint to an AWS or Buzz error (other kinds already say what to do).
+    pub fn with_hint(mut self, text: impl Into<String>) -> Self {
+        if let Error::Aws { hint, .. } | Error::Buzz { hint, .. } | Error::Timeout { hint, .. } =
+            &mut self
+        {
+            *hint = Some(text.into());
+        }
+        self
+    }
+
+    /// A stable identifier for JSON output and scripts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Invalid { .. } => "invalid_value",
+            Error::Missing { .. } => "missing_value",
+            Error::ConfigFile { .. } => "config_file",
+            Error::Usage(_) => "usage",
+            Error::Aws { .. } => "aws",
+            Error::AwsCredentials(_) => "aws_credentials",
+            Error::Buzz { .. } => "buzz",
+            Error::BuzzTransport { .. } => "buzz_transport",
+            Error::Refused(_) => "refused",
+            Error::Timeout { .. } => "timeout",
+            Error::Interrupted => "interrupted",
+            Error::Io { .. } => "io",
+        }
+    }
+
+    /// The AWS or Buzz error code, when there is one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Aws { code, .. } | Error::Buzz { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

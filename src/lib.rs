@@ -1,0 +1,63 @@
+//! buzz-kinesis: connect an Agilix Buzz domain's data stream to an Amazon Kinesis Data Stream.
+//!
+//! The flow follows the data: [`cli`] (what a user types) -> [`spec`] (validated values, see
+//! [`names`]) -> [`plan`] (desired vs actual, pure) -> the adapters [`aws`] and [`buzz`] ->
+//! [`report`]. `main.rs` only calls [`run`].
+
+pub mod aws;
+pub mod buzz;
+pub mod calls;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod names;
+pub mod plan;
+pub mod policy;
+pub mod report;
+pub mod spec;
+pub mod ui;
+
+use clap::CommandFactory;
+
+pub use error::{Error, Result};
+
+/// What the process exit status means (Terraform's convention for plans).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Done, or nothing to do.
+    Ok = 0,
+    /// An error: nothing more was done after it.
+    Error = 1,
+    /// `--dry-run`: changes are pending. `check`: a check failed.
+    Changes = 2,
+    /// Ctrl-C.
+    Interrupted = 130,
+}
+
+/// Run a parsed command line.
+pub async fn run(cli: cli::Cli) -> Result<ExitCode> {
+    use cli::Command;
+    match cli.command {
+        Command::Setup(args) => commands::setup::run(&args, cli.output, cli.quiet).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut cli::Cli::command(), "buzz-kinesis", &mut std::io::stdout());
+            Ok(ExitCode::Ok)
+        }
+        Command::Check(_) | Command::Tail(_) | Command::Teardown(_) | Command::Policy(_) => Err(Error::Usage(
+            "this command is not available in this version yet; `buzz-kinesis setup --help` shows what is".into(),
+        )),
+    }
+}
+
+/// Print an error for the user (or as JSON) and give its exit code.
+pub fn report_error(e: &Error, output: cli::Output) -> ExitCode {
+    if output == cli::Output::Json {
+        let v = serde_json::json!({"error": {"kind": e.kind(), "code": e.code(), "message": e.to_string()}});
+        println!("{v}");
+    }
+    eprintln!("error: {e}");
+    match e {
+        Error::Interrupted => ExitCode::Interrupted,
+        _ => ExitCode::Error,
+    }
+}

@@ -1,0 +1,467 @@
+//! Validated values. Each newtype can only be built through its `parse`, which applies the
+//! rule AWS or Buzz would apply, so a value that exists is valid and every rule lives here once.
+//! The rules come from `shared/docs/aws-facts.md` and `shared/docs/buzz-api.md`.
+
+use std::fmt;
+
+use crate::error::Error;
+
+/// Why a value was rejected; the caller names the flag it came from.
+pub type Rule = &'static str;
+
+fn chars_ok(s: &str, extra: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(c))
+}
+
+fn check(flag: &'static str, value: &str, ok: bool, rule: Rule) -> Result<(), Error> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(flag, value, rule))
+    }
+}
+
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The validated text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// A Kinesis data stream name: 1–128 of `[a-zA-Z0-9_.-]`.
+    StreamName
+);
+impl StreamName {
+    pub const RULE: Rule = "a stream name is 1-128 characters of letters, digits, '_', '.' and '-'";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let ok = (1..=128).contains(&s.len()) && chars_ok(s, ".-");
+        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// An IAM role name: 1–64 of `[\w+=,.@-]`.
+    RoleName
+);
+impl RoleName {
+    pub const RULE: Rule = "a role name is 1-64 characters of letters, digits and any of _+=,.@-";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let ok = (1..=64).contains(&s.len()) && chars_ok(s, "+=,.@-");
+        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// A 12-digit AWS account id.
+    AccountId
+);
+impl AccountId {
+    pub const RULE: Rule = "an AWS account id is exactly 12 digits (ask Agilix support for theirs)";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let ok = s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// An `sts:ExternalId`: 2–1224 of `[\w+=,.@:/-]`.
+    ExternalId
+);
+impl ExternalId {
+    pub const RULE: Rule =
+        "an external id is 2-1224 characters of letters, digits and any of _+=,.@:/-";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let ok = (2..=1224).contains(&s.len()) && chars_ok(s, "+=,.@:/-");
+        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// An AWS region code such as `us-east-1` or `us-gov-west-1`.
+    Region
+);
+impl Region {
+    pub const RULE: Rule =
+        "a region looks like us-east-1 (lowercase words and a number, joined by '-')";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let parts: Vec<&str> = s.split('-').collect();
+        let ok = parts.len() >= 3
+            && s.len() <= 32
+            && parts[0].len() == 2
+            && parts[..parts.len() - 1]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+            && !parts[parts.len() - 1].is_empty();
+        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+    }
+
+    /// The ARN partition this region belongs to.
+    pub fn partition(&self) -> &'static str {
+        if self.0.starts_with("cn-") {
+            "aws-cn"
+        } else if self.0.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        }
+    }
+}
+
+/// How long a stream keeps records, in hours (24–8760).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct RetentionHours(u32);
+impl RetentionHours {
+    pub const RULE: Rule = "retention is 24 to 8760 hours (1 to 365 days)";
+    pub const DEFAULT: RetentionHours = RetentionHours(24);
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        match s.trim().parse::<u32>() {
+            Ok(h) if (24..=8760).contains(&h) => Ok(Self(h)),
+            _ => Err(Error::invalid(flag, s, Self::RULE)),
+        }
+    }
+    /// From a value AWS reported (not validated: AWS is the authority on what it holds).
+    pub fn from_aws(h: i32) -> Self {
+        Self(h.max(0).unsigned_abs())
+    }
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// A provisioned shard count. The upper bound is the account's shard quota, checked against
+/// `DescribeLimits` at plan time; here only the shape (a positive number) is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ShardCount(u32);
+impl ShardCount {
+    pub const RULE: Rule = "the shard count is a whole number from 1 to 10000 (and within the account's shard limit, 500 by default)";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        match s.trim().parse::<u32>() {
+            Ok(n) if (1..=10_000).contains(&n) => Ok(Self(n)),
+            _ => Err(Error::invalid(flag, s, Self::RULE)),
+        }
+    }
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// A KMS key for server-side encryption: a key ARN, an alias (`alias/...`) or a key id.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct KmsKey(String);
+impl KmsKey {
+    pub const RULE: Rule = "a KMS key is alias/aws/kinesis (AWS-managed) or a customer-managed key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); an alias of your own will not do, because the role's policy must name the key itself";
+    /// The AWS-managed Kinesis key: encrypts without any extra permission for producers.
+    pub const AWS_MANAGED: &'static str = "alias/aws/kinesis";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let ok = s == Self::AWS_MANAGED
+            || s.strip_prefix("arn:").is_some_and(|rest| {
+                let p: Vec<&str> = rest.splitn(5, ':').collect();
+                p.len() == 5
+                    && ["aws", "aws-cn", "aws-us-gov"].contains(&p[0])
+                    && p[1] == "kms"
+                    && Region::parse(flag, p[2]).is_ok()
+                    && AccountId::parse(flag, p[3]).is_ok()
+                    && p[4]
+                        .strip_prefix("key/")
+                        .is_some_and(|k| !k.is_empty() && k.len() <= 64 && chars_ok(k, "-"))
+            });
+        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Whether producers need `kms:GenerateDataKey` on this key (every key but AWS's own).
+    pub fn is_customer_managed(&self) -> bool {
+        self.0 != Self::AWS_MANAGED
+    }
+}
+impl fmt::Display for KmsKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One `KEY=VALUE` tag for the stream and the role.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+impl Tag {
+    pub const RULE: Rule = "a tag is KEY=VALUE with a key of 1-128 and a value of 0-256 characters, the key not starting with 'aws:'";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(flag, s, Self::RULE))?;
+        let ok = (1..=128).contains(&k.chars().count())
+            && v.chars().count() <= 256
+            && !k.to_ascii_lowercase().starts_with("aws:")
+            && !k.chars().chain(v.chars()).any(char::is_control);
+        check(flag, s, ok, Self::RULE).map(|()| Self {
+            key: k.to_owned(),
+            value: v.to_owned(),
+        })
+    }
+}
+
+/// The base URL of the Buzz API. HTTPS is required except on loopback (the local sandbox),
+/// because the password and token travel in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuzzUrl(url::Url);
+impl BuzzUrl {
+    pub const RULE: Rule = "the Buzz API URL must be https:// (http:// only for 127.0.0.1, ::1 or localhost), with no query or credentials, e.g. https://api.agilixbuzz.com";
+    pub const DEFAULT: &'static str = "https://api.agilixbuzz.com";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let bad = || Error::invalid(flag, s, Self::RULE);
+        let u = url::Url::parse(s.trim_end_matches('/')).map_err(|_| bad())?;
+        let loopback = match u.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        let ok = u.host().is_some()
+            && (u.scheme() == "https" || (u.scheme() == "http" && loopback))
+            && u.query().is_none()
+            && u.fragment().is_none()
+            && u.username().is_empty()
+            && u.password().is_none();
+        check(flag, s, ok, Self::RULE).map(|()| Self(u))
+    }
+    /// `{base}/cmd`, where every Buzz command goes.
+    pub fn cmd_url(&self) -> url::Url {
+        let mut u = self.0.clone();
+        let path = format!("{}/cmd", u.path().trim_end_matches('/'));
+        u.set_path(&path);
+        u
+    }
+    pub fn as_str(&self) -> &str {
+        self.0.as_str().trim_end_matches('/')
+    }
+}
+impl fmt::Display for BuzzUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A Buzz login name: `userspace/username`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuzzUser {
+    pub userspace: String,
+    pub username: String,
+}
+impl BuzzUser {
+    pub const RULE: Rule = "the Buzz user is USERSPACE/USERNAME, e.g. district/admin (the userspace is your login domain's)";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let bad = || Error::invalid(flag, s, Self::RULE);
+        let (space, name) = s.split_once('/').ok_or_else(bad)?;
+        let ok = !space.is_empty()
+            && !name.is_empty()
+            && space.len() <= 128
+            && name.len() <= 256
+            && !s.chars().any(|c| c.is_control() || c.is_whitespace())
+            && chars_ok(space, "-.");
+        check(flag, s, ok, Self::RULE).map(|()| Self {
+            userspace: space.to_owned(),
+            username: name.to_owned(),
+        })
+    }
+}
+impl fmt::Display for BuzzUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.userspace, self.username)
+    }
+}
+
+string_newtype!(
+    /// A Buzz domain: a numeric id or a `//userspace` path.
+    DomainId
+);
+impl DomainId {
+    pub const RULE: Rule = "a Buzz domain is its numeric id (e.g. 424242) or //USERSPACE";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let ok = if let Some(space) = s.strip_prefix("//") {
+            !space.is_empty() && space.len() <= 128 && chars_ok(space, "-.")
+        } else {
+            !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// The title of our target in Buzz's configuration.
+    Title
+);
+impl Title {
+    pub const RULE: Rule = "a title is 1-256 printable characters";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let ok =
+            !s.trim().is_empty() && s.chars().count() <= 256 && !s.chars().any(char::is_control);
+        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+    }
+}
+
+/// A Buzz event filter: `TYPE` or `TYPE:prop,child.prop`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct EventFilter {
+    pub event_type: String,
+    pub properties: String,
+}
+impl EventFilter {
+    pub const RULE: Rule = "an event filter is TYPE or TYPE:PROPS, TYPE letters only (e.g. UserEntityCreated), PROPS a comma-separated list of names with dots for children (e.g. courseID,newCourse.title)";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let (ty, props) = s.split_once(':').unwrap_or((s, ""));
+        let props: Vec<&str> = if props.trim().is_empty() {
+            Vec::new()
+        } else {
+            props.split(',').map(str::trim).collect()
+        };
+        let ok = !ty.is_empty()
+            && ty.len() <= 128
+            && ty.bytes().all(|b| b.is_ascii_alphabetic())
+            && props.iter().all(|p| {
+                !p.is_empty() && p.split('.').all(|seg| !seg.is_empty() && chars_ok(seg, ""))
+            });
+        check(flag, s, ok, Self::RULE).map(|()| Self {
+            event_type: ty.to_owned(),
+            properties: props.join(","),
+        })
+    }
+    /// Whether Agilix's published event index lists this type (unknown types are allowed,
+    /// since Agilix adds types, but worth a warning).
+    pub fn is_known(&self) -> bool {
+        crate::buzz::wire::KNOWN_EVENT_TYPES.contains(&self.event_type.as_str())
+    }
+}
+
+/// An MFA one-time code.
+pub fn parse_otp(flag: &'static str, s: &str) -> Result<String, Error> {
+    let ok = (4..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    check(flag, "(hidden)", ok, "a one-time code is 4-10 digits").map(|()| s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_names_follow_kinesis_rules() {
+        assert!(StreamName::parse("--stream", "buzz-events_1.0").is_ok());
+        assert!(StreamName::parse("--stream", &"a".repeat(128)).is_ok());
+        for bad in ["", "has space", "slash/", &"a".repeat(129), "ünï"] {
+            assert!(StreamName::parse("--stream", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn role_names_follow_iam_rules() {
+        assert!(RoleName::parse("--role", "Buzz+Writer=1,a.b@c-d_e").is_ok());
+        for bad in ["", "a b", "a/b", &"r".repeat(65)] {
+            assert!(RoleName::parse("--role", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn regions_have_partitions() {
+        assert_eq!(
+            Region::parse("--region", "us-east-1").unwrap().partition(),
+            "aws"
+        );
+        assert_eq!(
+            Region::parse("--region", "cn-north-1").unwrap().partition(),
+            "aws-cn"
+        );
+        assert_eq!(
+            Region::parse("--region", "us-gov-west-1")
+                .unwrap()
+                .partition(),
+            "aws-us-gov"
+        );
+        for bad in [
+            "us-east",
+            "US-EAST-1",
+            "useast1",
+            "us-east-1a",
+            "-east-1",
+            "eu--1",
+        ] {
+            assert!(Region::parse("--region", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn buzz_url_requires_https_off_loopback() {
+        assert!(BuzzUrl::parse("--buzz-url", "https://api.agilixbuzz.com").is_ok());
+        assert!(BuzzUrl::parse("--buzz-url", "http://127.0.0.1:8080").is_ok());
+        assert!(BuzzUrl::parse("--buzz-url", "http://localhost:1").is_ok());
+        for bad in [
+            "http://api.agilixbuzz.com",
+            "ftp://x",
+            "https://u:p@x.com",
+            "https://x.com/?a=1",
+            "not a url",
+        ] {
+            assert!(BuzzUrl::parse("--buzz-url", bad).is_err(), "{bad:?}");
+        }
+        let u = BuzzUrl::parse("--buzz-url", "https://x.com/buzz/").unwrap();
+        assert_eq!(u.cmd_url().as_str(), "https://x.com/buzz/cmd");
+    }
+
+    #[test]
+    fn event_filters_normalise_properties() {
+        let f =
+            EventFilter::parse("--event", "CourseEntityCreated:courseID, newCourse.title").unwrap();
+        assert_eq!(f.properties, "courseID,newCourse.title");
+        assert!(f.is_known());
+        assert!(!EventFilter::parse("--event", "SomethingNew")
+            .unwrap()
+            .is_known());
+        for bad in ["", "User1", "A:b..c", "A:,", "A:b c"] {
+            assert!(EventFilter::parse("--event", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn kms_keys_know_who_manages_them() {
+        assert!(!KmsKey::parse("--kms-key", "alias/aws/kinesis")
+            .unwrap()
+            .is_customer_managed());
+        let arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        assert!(KmsKey::parse("--kms-key", arn)
+            .unwrap()
+            .is_customer_managed());
+        for bad in [
+            "arn:aws:kms:us-east-1:12:key/x",
+            "my key",
+            "alias/mine",
+            "arn:aws:kms:us-east-1:123456789012:alias/mine",
+        ] {
+            assert!(KmsKey::parse("--kms-key", bad).is_err(), "{bad:?}");
+        }
+    }
+}

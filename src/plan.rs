@@ -1,0 +1,718 @@
+//! Desired state vs actual state -> a plan: a list of typed actions, built by pure code with
+//! no I/O. `setup --dry-run` prints the plan; `setup` applies that same value. Every rule that
+//! protects the user's data lives here: never delete, never shrink retention unless asked,
+//! never touch a role we do not manage unless `--adopt`, keep every other Buzz target.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value};
+
+use crate::buzz::wire::{self, KinesisTarget};
+use crate::names::{KmsKey, RetentionHours, ShardCount, Tag};
+use crate::policy;
+
+/// The tag that marks what this tool created (and so may change or remove).
+pub const MANAGED_BY: (&str, &str) = ("managed-by", "buzz-kinesis");
+/// Buzz asks for 12-hour sessions.
+pub const MAX_SESSION_SECONDS: i32 = 43_200;
+
+/// How a stream is billed and scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "mode", content = "shards")]
+pub enum Capacity {
+    OnDemand,
+    Provisioned(ShardCount),
+}
+
+impl std::fmt::Display for Capacity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Capacity::OnDemand => f.write_str("on-demand"),
+            Capacity::Provisioned(n) => write!(
+                f,
+                "provisioned, {} shard{}",
+                n.get(),
+                if n.get() == 1 { "" } else { "s" }
+            ),
+        }
+    }
+}
+
+/// What the user asked for, with ARNs resolved (account and region known).
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub stream: String,
+    pub stream_arn: String,
+    pub capacity: Capacity,
+    pub retention: RetentionHours,
+    pub allow_retention_decrease: bool,
+    pub kms_key: Option<KmsKey>,
+    pub tags: Vec<Tag>,
+    pub role: String,
+    pub role_arn: String,
+    pub trust: Value,
+    pub policy: Value,
+    pub adopt: bool,
+    /// `None` when the run does not touch Buzz.
+    pub buzz: Option<DesiredBuzz>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DesiredBuzz {
+    pub domain: String,
+    pub target: KinesisTarget,
+    /// `false` with `--no-enable`: run Buzz's test, save nothing.
+    pub save: bool,
+}
+
+/// A stream as Kinesis describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamState {
+    pub arn: String,
+    pub status: String,
+    pub capacity: Option<Capacity>,
+    pub open_shards: u32,
+    pub retention: RetentionHours,
+    pub kms_key: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A role as IAM describes it, with our inline policy (decoded) if present.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleState {
+    pub arn: String,
+    pub max_session: i32,
+    pub trust: Value,
+    pub tags: BTreeMap<String, String>,
+    pub policy: Option<Value>,
+    pub created: SystemTime,
+}
+
+impl RoleState {
+    pub fn is_managed(&self) -> bool {
+        self.tags.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1)
+    }
+    pub fn age(&self, now: SystemTime) -> Duration {
+        now.duration_since(self.created).unwrap_or_default()
+    }
+}
+
+/// What exists now. `buzz` is the domain's whole saved configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Actual {
+    pub stream: Option<StreamState>,
+    pub role: Option<RoleState>,
+    pub buzz: Option<Map<String, Value>>,
+}
+
+/// One change. `before`/`after` carry what a reader of the plan needs to see.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    CreateStream {
+        capacity: Capacity,
+    },
+    IncreaseRetention {
+        from: RetentionHours,
+        to: RetentionHours,
+    },
+    DecreaseRetention {
+        from: RetentionHours,
+        to: RetentionHours,
+    },
+    StartEncryption {
+        from: Option<String>,
+        to: String,
+    },
+    TagStream {
+        tags: BTreeMap<String, String>,
+    },
+    CreateRole {
+        trust: Value,
+        max_session: i32,
+        tags: BTreeMap<String, String>,
+    },
+    UpdateTrust {
+        before: Value,
+        after: Value,
+    },
+    UpdateMaxSession {
+        from: i32,
+        to: i32,
+    },
+    TagRole {
+        tags: BTreeMap<String, String>,
+    },
+    PutPolicy {
+        before: Option<Value>,
+        after: Value,
+    },
+    /// Test our target with Buzz and (when `save`) save the configuration with it enabled.
+    RegisterBuzzTarget {
+        domain: String,
+        before: Option<Value>,
+        after: Value,
+        save: bool,
+        /// The whole configuration to send, every other target as it was.
+        #[serde(skip)]
+        config: Map<String, Value>,
+    },
+}
+
+impl Action {
+    /// Which resource the action changes: `stream`, `role` or `buzz`.
+    pub fn resource(&self) -> &'static str {
+        match self {
+            Action::CreateStream { .. }
+            | Action::IncreaseRetention { .. }
+            | Action::DecreaseRetention { .. }
+            | Action::StartEncryption { .. }
+            | Action::TagStream { .. } => "stream",
+            Action::RegisterBuzzTarget { .. } => "buzz",
+            _ => "role",
+        }
+    }
+}
+
+/// Something the user should know that is not a change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Note {
+    pub resource: &'static str,
+    pub message: String,
+}
+
+/// The plan: actions in the order they apply within each resource chain.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    pub notes: Vec<Note>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+    pub fn for_resource(&self, resource: &str) -> impl Iterator<Item = &Action> {
+        let resource = resource.to_owned();
+        self.actions
+            .iter()
+            .filter(move |a| a.resource() == resource)
+    }
+    /// `created`, `updated` or `unchanged`, for the report.
+    pub fn outcome(&self, resource: &str) -> &'static str {
+        let mut actions = self.for_resource(resource).peekable();
+        match actions.peek() {
+            None => "unchanged",
+            Some(Action::CreateStream { .. } | Action::CreateRole { .. }) => "created",
+            Some(Action::RegisterBuzzTarget {
+                before: None,
+                save: true,
+                ..
+            }) => "created",
+            Some(Action::RegisterBuzzTarget { save: false, .. }) => "tested",
+            Some(_) => "updated",
+        }
+    }
+}
+
+/// Why the plan cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocked {
+    UnmanagedRole { role: String, changes: Vec<String> },
+    StreamDeleting { stream: String },
+}
+
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Blocked::UnmanagedRole { role, changes } => write!(
+                f,
+                "the role {role} exists but was not created by buzz-kinesis (no tag {}={}), and setup would change it: {}. \
+                 Pass --adopt to let setup manage it, or choose another name with --role",
+                MANAGED_BY.0,
+                MANAGED_BY.1,
+                changes.join("; ")
+            ),
+            Blocked::StreamDeleting { stream } => write!(
+                f,
+                "the stream {stream} is being deleted; wait until it is gone, then run setup again"
+            ),
+        }
+    }
+}
+
+fn tag_map(tags: &[Tag], managed: bool) -> BTreeMap<String, String> {
+    let mut m: BTreeMap<String, String> = tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    if managed {
+        m.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
+    }
+    m
+}
+
+/// Tags in `want` that `have` lacks or holds with another value.
+fn missing_tags(
+    want: &BTreeMap<String, String>,
+    have: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    want.iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Build the plan. Pure: the same inputs always give the same plan.
+pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
+    let mut p = Plan::default();
+    plan_stream(desired, actual.stream.as_ref(), &mut p)?;
+    plan_role(desired, actual.role.as_ref(), &mut p)?;
+    if let Some(buzz) = &desired.buzz {
+        plan_buzz(buzz, actual.buzz.as_ref(), &mut p);
+    }
+    Ok(p)
+}
+
+fn plan_stream(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) -> Result<(), Blocked> {
+    let note = |p: &mut Plan, m: String| {
+        p.notes.push(Note {
+            resource: "stream",
+            message: m,
+        })
+    };
+    let Some(s) = actual else {
+        p.actions.push(Action::CreateStream {
+            capacity: d.capacity,
+        });
+        if d.retention > RetentionHours::DEFAULT {
+            p.actions.push(Action::IncreaseRetention {
+                from: RetentionHours::DEFAULT,
+                to: d.retention,
+            });
+        }
+        if let Some(k) = &d.kms_key {
+            p.actions.push(Action::StartEncryption {
+                from: None,
+                to: k.to_string(),
+            });
+        }
+        p.actions.push(Action::TagStream {
+            tags: tag_map(&d.tags, true),
+        });
+        return Ok(());
+    };
+    if s.status == "DELETING" {
+        return Err(Blocked::StreamDeleting {
+            stream: d.stream.clone(),
+        });
+    }
+    if let Some(cap) = s.capacity {
+        if cap != d.capacity {
+            note(p, format!(
+                "the stream exists as {cap}; setup uses it as it is (requested {}). Change capacity in the Kinesis console or with `aws kinesis update-stream-mode` / `update-shard-count`",
+                d.capacity
+            ));
+        }
+    }
+    if d.retention > s.retention {
+        p.actions.push(Action::IncreaseRetention {
+            from: s.retention,
+            to: d.retention,
+        });
+    } else if d.retention < s.retention {
+        if d.allow_retention_decrease {
+            p.actions.push(Action::DecreaseRetention {
+                from: s.retention,
+                to: d.retention,
+            });
+        } else {
+            note(p, format!(
+                "retention stays at {} h (requested {} h): lowering it deletes older records, so setup only does that with --allow-retention-decrease",
+                s.retention.get(),
+                d.retention.get()
+            ));
+        }
+    }
+    if let Some(k) = &d.kms_key {
+        if s.kms_key.as_deref() != Some(k.as_str()) {
+            p.actions.push(Action::StartEncryption {
+                from: s.kms_key.clone(),
+                to: k.to_string(),
+            });
+        }
+    }
+    let tags = missing_tags(&tag_map(&d.tags, false), &s.tags);
+    if !tags.is_empty() {
+        p.actions.push(Action::TagStream { tags });
+    }
+    Ok(())
+}
+
+fn plan_role(d: &Desired, actual: Option<&RoleState>, p: &mut Plan) -> Result<(), Blocked> {
+    let want_tags = tag_map(&d.tags, true);
+    let Some(r) = actual else {
+        p.actions.push(Action::CreateRole {
+            trust: d.trust.clone(),
+            max_session: MAX_SESSION_SECONDS,
+            tags: want_tags,
+        });
+        p.actions.push(Action::PutPolicy {
+            before: None,
+            after: d.policy.clone(),
+        });
+        return Ok(());
+    };
+    let mut changes = Vec::new();
+    if !policy::equivalent(&r.trust, &d.trust) {
+        changes.push(Action::UpdateTrust {
+            before: r.trust.clone(),
+            after: d.trust.clone(),
+        });
+    }
+    if r.max_session != MAX_SESSION_SECONDS {
+        changes.push(Action::UpdateMaxSession {
+            from: r.max_session,
+            to: MAX_SESSION_SECONDS,
+        });
+    }
+    if !r
+        .policy
+        .as_ref()
+        .is_some_and(|have| policy::equivalent(have, &d.policy))
+    {
+        changes.push(Action::PutPolicy {
+            before: r.policy.clone(),
+            after: d.policy.clone(),
+        });
+    }
+    let tags = missing_tags(&want_tags, &r.tags);
+    let only_tags = changes.is_empty();
+    if !r.is_managed() && !d.adopt {
+        if only_tags {
+            // Nothing to change but our labels on someone else's role: leave it alone.
+            p.notes.push(Note {
+                resource: "role",
+                message: format!(
+                    "the role {} was not created by buzz-kinesis; it is already correct, so setup leaves it untouched",
+                    d.role
+                ),
+            });
+            return Ok(());
+        }
+        return Err(Blocked::UnmanagedRole {
+            role: d.role.clone(),
+            changes: changes.iter().map(describe).collect(),
+        });
+    }
+    p.actions.extend(changes);
+    if !tags.is_empty() {
+        p.actions.push(Action::TagRole { tags });
+    }
+    Ok(())
+}
+
+fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan) {
+    let empty = Map::new();
+    let config = config.unwrap_or(&empty);
+    let existing = wire::find_target(config, &b.target.stream, &b.target.role_arn).map(|(_, t)| t);
+    // With --no-enable we only test; a target already saved and enabled stays as it is.
+    let wanted = KinesisTarget {
+        enabled: if b.save {
+            b.target.enabled
+        } else {
+            existing
+                .as_ref()
+                .is_some_and(|e| wire::as_bool(e.get(wire::ENABLED)))
+        },
+        ..b.target.clone()
+    };
+    if existing.as_ref().is_some_and(|e| wanted.is_satisfied_by(e)) {
+        return;
+    }
+    let new_config = wire::with_target(config, &wanted);
+    let after = wire::find_target(&new_config, &wanted.stream, &wanted.role_arn)
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| wanted.to_json(None));
+    let others = wire::as_list(config.get(wire::KINESIS)).len() - usize::from(existing.is_some())
+        + wire::TARGET_KEYS
+            .iter()
+            .filter(|k| **k != wire::KINESIS)
+            .map(|k| wire::as_list(config.get(*k)).len())
+            .sum::<usize>();
+    if others > 0 {
+        p.notes.push(Note {
+            resource: "buzz",
+            message: format!(
+                "the domain's {others} other data stream target(s) are kept exactly as they are"
+            ),
+        });
+    }
+    p.actions.push(Action::RegisterBuzzTarget {
+        domain: b.domain.clone(),
+        before: existing,
+        after,
+        save: b.save,
+        config: new_config,
+    });
+}
+
+/// One line for an action, as the plan and the progress output show it.
+pub fn describe(a: &Action) -> String {
+    match a {
+        Action::CreateStream { capacity } => format!("create stream ({capacity})"),
+        Action::IncreaseRetention { from, to } => {
+            format!("raise retention {} h -> {} h", from.get(), to.get())
+        }
+        Action::DecreaseRetention { from, to } => format!(
+            "lower retention {} h -> {} h (deletes older records)",
+            from.get(),
+            to.get()
+        ),
+        Action::StartEncryption { from, to } => match from {
+            Some(f) => format!("change encryption key {f} -> {to}"),
+            None => format!("start encryption with {to}"),
+        },
+        Action::TagStream { tags } | Action::TagRole { tags } => format!(
+            "add tags {}",
+            tags.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Action::CreateRole { max_session, .. } => {
+            format!("create role (trusting Agilix's account, MaxSessionDuration {max_session})")
+        }
+        Action::UpdateTrust { .. } => "update the trust policy".into(),
+        Action::UpdateMaxSession { from, to } => format!("MaxSessionDuration {from} -> {to}"),
+        Action::PutPolicy { before: None, .. } => {
+            format!("add inline policy {}", policy::POLICY_NAME)
+        }
+        Action::PutPolicy { .. } => format!("update inline policy {}", policy::POLICY_NAME),
+        Action::RegisterBuzzTarget {
+            before,
+            save,
+            domain,
+            ..
+        } => match (before, save) {
+            (_, false) => format!(
+                "test the kinesis target with Buzz (domain {domain}; --no-enable: nothing saved)"
+            ),
+            (None, true) => {
+                format!("add the kinesis target to domain {domain}, test it, enable it")
+            }
+            (Some(_), true) => {
+                format!("update the kinesis target of domain {domain}, test it, enable it")
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::{AccountId, RoleName};
+    use serde_json::json;
+
+    const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
+    const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
+
+    fn desired() -> Desired {
+        let agilix = AccountId::parse("--agilix-account", "210987654321").unwrap();
+        let _ = RoleName::parse("--role", "BuzzKinesisWriter").unwrap();
+        Desired {
+            stream: "buzz-events".into(),
+            stream_arn: STREAM_ARN.into(),
+            capacity: Capacity::OnDemand,
+            retention: RetentionHours::DEFAULT,
+            allow_retention_decrease: false,
+            kms_key: None,
+            tags: vec![],
+            role: "BuzzKinesisWriter".into(),
+            role_arn: ROLE_ARN.into(),
+            trust: policy::trust_policy(&agilix, None),
+            policy: policy::write_policy(STREAM_ARN, None),
+            adopt: false,
+            buzz: Some(DesiredBuzz {
+                domain: "424242".into(),
+                target: KinesisTarget {
+                    title: "Kinesis: buzz-events".into(),
+                    enabled: true,
+                    stream: "buzz-events".into(),
+                    role_arn: ROLE_ARN.into(),
+                    region: "us-east-1".into(),
+                    filters: vec![],
+                },
+                save: true,
+            }),
+        }
+    }
+
+    fn converged(d: &Desired) -> Actual {
+        let buzz = wire::with_target(&Map::new(), &d.buzz.as_ref().unwrap().target);
+        Actual {
+            stream: Some(StreamState {
+                arn: STREAM_ARN.into(),
+                status: "ACTIVE".into(),
+                capacity: Some(Capacity::OnDemand),
+                open_shards: 4,
+                retention: RetentionHours::DEFAULT,
+                kms_key: None,
+                tags: tag_map(&[], true),
+            }),
+            role: Some(RoleState {
+                arn: ROLE_ARN.into(),
+                max_session: MAX_SESSION_SECONDS,
+                trust: d.trust.clone(),
+                tags: tag_map(&[], true),
+                policy: Some(d.policy.clone()),
+                created: SystemTime::UNIX_EPOCH,
+            }),
+            buzz: Some(buzz),
+        }
+    }
+
+    fn kinds(p: &Plan) -> Vec<String> {
+        p.actions
+            .iter()
+            .map(|a| {
+                serde_json::to_value(a).unwrap()["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_empty_account_gets_everything_created() {
+        let p = plan(&desired(), &Actual::default()).unwrap();
+        assert_eq!(
+            kinds(&p),
+            [
+                "create_stream",
+                "tag_stream",
+                "create_role",
+                "put_policy",
+                "register_buzz_target"
+            ]
+        );
+        assert_eq!(p.outcome("stream"), "created");
+        assert_eq!(p.outcome("buzz"), "created");
+    }
+
+    #[test]
+    fn a_converged_setup_plans_nothing() {
+        let d = desired();
+        let p = plan(&d, &converged(&d)).unwrap();
+        assert!(p.is_empty(), "{:?}", p.actions);
+        assert_eq!(p.outcome("role"), "unchanged");
+    }
+
+    #[test]
+    fn drifted_role_is_repaired_field_by_field() {
+        let d = desired();
+        let mut a = converged(&d);
+        let r = a.role.as_mut().unwrap();
+        r.max_session = 3600;
+        r.policy = Some(policy::write_policy(
+            "arn:aws:kinesis:us-east-1:123456789012:stream/other",
+            None,
+        ));
+        r.trust["Statement"][0]["Principal"]["AWS"] = json!([
+            "arn:aws:iam::210987654321:root",
+            "arn:aws:iam::999999999999:root"
+        ]);
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(
+            kinds(&p),
+            ["update_trust", "update_max_session", "put_policy"]
+        );
+    }
+
+    #[test]
+    fn retention_is_never_lowered_unless_asked() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().retention = RetentionHours::parse("x", "48").unwrap();
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty());
+        assert!(p.notes[0].message.contains("--allow-retention-decrease"));
+        d.allow_retention_decrease = true;
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["decrease_retention"]);
+        d.retention = RetentionHours::parse("x", "72").unwrap();
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["increase_retention"]);
+    }
+
+    #[test]
+    fn an_unmanaged_role_is_only_changed_with_adopt() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.role.as_mut().unwrap().tags.clear();
+        // Correct as it is: left alone, no tagging either.
+        assert!(plan(&d, &a).unwrap().is_empty());
+        a.role.as_mut().unwrap().max_session = 3600;
+        assert!(matches!(plan(&d, &a), Err(Blocked::UnmanagedRole { .. })));
+        d.adopt = true;
+        assert_eq!(
+            kinds(&plan(&d, &a).unwrap()),
+            ["update_max_session", "tag_role"]
+        );
+    }
+
+    #[test]
+    fn buzz_target_changes_keep_foreign_targets() {
+        let d = desired();
+        let mut a = converged(&d);
+        let hook = json!([{"title": "LMS webhook", "enabled": true}]);
+        let mut cfg = a.buzz.take().unwrap();
+        cfg.insert("https".into(), hook.clone());
+        cfg["kinesis"][0]["enabled"] = json!(false);
+        a.buzz = Some(cfg);
+        let p = plan(&d, &a).unwrap();
+        let Action::RegisterBuzzTarget {
+            config,
+            before,
+            after,
+            ..
+        } = &p.actions[0]
+        else {
+            panic!()
+        };
+        assert_eq!(config["https"], hook);
+        assert_eq!(before.as_ref().unwrap()["enabled"], json!(false));
+        assert_eq!(after["enabled"], json!(true));
+        assert_eq!(p.outcome("buzz"), "updated");
+    }
+
+    #[test]
+    fn no_enable_tests_without_saving_and_leaves_an_enabled_target_alone() {
+        let mut d = desired();
+        d.buzz.as_mut().unwrap().save = false;
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert_eq!(p.outcome("buzz"), "tested");
+        let a = converged(&d);
+        assert!(plan(&d, &a).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_new_stream_with_options_gets_each_follow_up() {
+        let mut d = desired();
+        d.retention = RetentionHours::parse("x", "168").unwrap();
+        d.kms_key = Some(KmsKey::parse("x", "alias/aws/kinesis").unwrap());
+        d.buzz = None;
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert_eq!(
+            kinds(&p),
+            [
+                "create_stream",
+                "increase_retention",
+                "start_encryption",
+                "tag_stream",
+                "create_role",
+                "put_policy"
+            ]
+        );
+    }
+}

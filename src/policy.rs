@@ -1,0 +1,464 @@
+//! IAM documents: the trust and permission policies setup writes, how documents IAM returns
+//! are read (URL-decoded, then parsed), compared (as JSON meaning, never as strings) and
+//! evaluated (wildcards, Deny beats Allow) for `check`.
+
+use serde_json::{json, Map, Value};
+
+use crate::names::{AccountId, ExternalId};
+
+/// The inline policy setup owns on the role.
+pub const POLICY_NAME: &str = "buzz-kinesis-write";
+
+/// The smallest set of actions a cross-account producer needs (see buzz-api.md).
+pub const WRITER_ACTIONS: [&str; 4] = [
+    "kinesis:PutRecord",
+    "kinesis:PutRecords",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:ListShards",
+];
+
+/// Who may assume the role: Agilix's account root, with the external id when Agilix issued one.
+pub fn trust_policy(agilix: &AccountId, external_id: Option<&ExternalId>) -> Value {
+    let mut statement = json!({
+        "Sid": "AgilixBuzzAssumeRole",
+        "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{agilix}:root")},
+        "Action": "sts:AssumeRole",
+    });
+    if let Some(id) = external_id {
+        statement["Condition"] = json!({"StringEquals": {"sts:ExternalId": id.as_str()}});
+    }
+    json!({"Version": "2012-10-17", "Statement": [statement]})
+}
+
+/// What the role may do: write to exactly one stream, plus `kms:GenerateDataKey` on a
+/// customer-managed key when the stream is encrypted with one.
+pub fn write_policy(stream_arn: &str, kms_key_arn: Option<&str>) -> Value {
+    let mut statements = vec![json!({
+        "Sid": "BuzzWritesToOneStream",
+        "Effect": "Allow",
+        "Action": WRITER_ACTIONS,
+        "Resource": stream_arn,
+    })];
+    if let Some(key) = kms_key_arn {
+        statements.push(json!({
+            "Sid": "BuzzEncryptsWithStreamKey",
+            "Effect": "Allow",
+            "Action": "kms:GenerateDataKey",
+            "Resource": key,
+        }));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// IAM hands policy documents back URL-encoded (RFC 3986). Decode, then parse.
+pub fn decode_document(raw: &str) -> Result<Value, String> {
+    let decoded = if raw.trim_start().starts_with('{') {
+        raw.to_owned()
+    } else {
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .map_err(|e| format!("policy document is not valid UTF-8 after URL-decoding: {e}"))?
+            .into_owned()
+    };
+    serde_json::from_str(&decoded).map_err(|e| format!("policy document is not JSON: {e}"))
+}
+
+/// Two documents mean the same thing: statement order, `"x"` vs `["x"]`, list order, and a
+/// bare account id vs its root ARN do not matter.
+pub fn equivalent(a: &Value, b: &Value) -> bool {
+    normalize(a) == normalize(b)
+}
+
+/// The canonical form used by [`equivalent`].
+pub fn normalize(doc: &Value) -> Value {
+    let mut statements: Vec<Value> = as_list(doc.get("Statement"))
+        .into_iter()
+        .map(normalize_statement)
+        .collect();
+    statements.sort_by_key(|s| s.to_string());
+    json!({
+        "Version": doc.get("Version").cloned().unwrap_or(Value::Null),
+        "Statement": statements,
+    })
+}
+
+fn normalize_statement(s: &Value) -> Value {
+    let Some(obj) = s.as_object() else {
+        return s.clone();
+    };
+    let mut out = Map::new();
+    for (k, v) in obj {
+        let v = match k.as_str() {
+            // The Sid is a label, not meaning.
+            "Sid" => continue,
+            "Action" | "NotAction" | "Resource" | "NotResource" => sorted_strings(v),
+            "Principal" | "NotPrincipal" => match v {
+                Value::Object(p) => Value::Object(
+                    p.iter()
+                        .map(|(kind, who)| {
+                            let list: Vec<String> = strings(who)
+                                .into_iter()
+                                .map(|w| principal_arn(&w))
+                                .collect();
+                            (kind.clone(), sorted(list))
+                        })
+                        .collect(),
+                ),
+                other => other.clone(),
+            },
+            "Condition" => match v {
+                Value::Object(ops) => Value::Object(
+                    ops.iter()
+                        .map(|(op, keys)| {
+                            let keys = match keys {
+                                Value::Object(m) => Value::Object(
+                                    m.iter()
+                                        .map(|(k, v)| (k.clone(), sorted_strings(v)))
+                                        .collect(),
+                                ),
+                                other => other.clone(),
+                            };
+                            (op.clone(), keys)
+                        })
+                        .collect(),
+                ),
+                other => other.clone(),
+            },
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), v);
+    }
+    Value::Object(out)
+}
+
+/// IAM stores `"AWS": "123456789012"` as the account's root ARN.
+fn principal_arn(p: &str) -> String {
+    if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
+        format!("arn:aws:iam::{p}:root")
+    } else {
+        p.to_owned()
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Value {
+    v.sort();
+    v.dedup();
+    Value::from(v)
+}
+
+fn sorted_strings(v: &Value) -> Value {
+    sorted(strings(v))
+}
+
+/// A policy field that may be one string or a list of strings.
+pub fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn as_list(v: Option<&Value>) -> Vec<&Value> {
+    match v {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(other @ Value::Object(_)) => vec![other],
+        _ => Vec::new(),
+    }
+}
+
+/// IAM's wildcard match: `*` any run, `?` one character. Actions compare case-insensitively.
+pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = if ignore_case {
+        (
+            pattern.to_lowercase().chars().collect(),
+            text.to_lowercase().chars().collect(),
+        )
+    } else {
+        (pattern.chars().collect(), text.chars().collect())
+    };
+    // Iterative glob with backtracking to the last star: linear in practice, no recursion.
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// The outcome of evaluating identity policies for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Allow,
+    ImplicitDeny,
+    ExplicitDeny,
+}
+
+/// Evaluate identity-based policies for `action` on `resource`, ignoring conditions on Allow
+/// statements (we cannot know the request context) and counting a conditional Deny as a
+/// Deny (the cautious reading for a health check).
+pub fn evaluate(documents: &[Value], action: &str, resource: &str) -> Decision {
+    let mut allowed = false;
+    for doc in documents {
+        for st in as_list(doc.get("Statement")) {
+            if !statement_applies(st, action, resource) {
+                continue;
+            }
+            match st.get("Effect").and_then(Value::as_str) {
+                Some("Deny") => return Decision::ExplicitDeny,
+                Some("Allow") if st.get("Condition").is_none() => allowed = true,
+                _ => {}
+            }
+        }
+    }
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny
+    }
+}
+
+fn statement_applies(st: &Value, action: &str, resource: &str) -> bool {
+    let any = |key: &str, text: &str, ci: bool| {
+        st.get(key)
+            .map(|v| strings(v).iter().any(|p| wildcard_match(p, text, ci)))
+    };
+    let action_ok = match (any("Action", action, true), any("NotAction", action, true)) {
+        (Some(m), _) => m,
+        (None, Some(m)) => !m,
+        (None, None) => false,
+    };
+    let resource_ok = match (
+        any("Resource", resource, false),
+        any("NotResource", resource, false),
+    ) {
+        (Some(m), _) => m,
+        (None, Some(m)) => !m,
+        (None, None) => false,
+    };
+    action_ok && resource_ok
+}
+
+/// Grants in `documents` wider than `allowed_actions` on `allowed_resources`: Allow
+/// statements whose action or resource patterns reach beyond them. Each finding is a sentence.
+pub fn wider_grants(
+    documents: &[Value],
+    allowed_actions: &[&str],
+    allowed_resources: &[&str],
+) -> Vec<String> {
+    let mut findings = Vec::new();
+    for doc in documents {
+        for st in as_list(doc.get("Statement")) {
+            if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+                continue;
+            }
+            if st.get("NotAction").is_some() || st.get("NotResource").is_some() {
+                findings.push("an Allow statement uses NotAction or NotResource, which grants almost everything".to_owned());
+                continue;
+            }
+            for a in st.get("Action").map(strings).unwrap_or_default() {
+                if !allowed_actions.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
+                    findings.push(format!("the role is also allowed '{a}'"));
+                }
+            }
+            for r in st.get("Resource").map(strings).unwrap_or_default() {
+                if !allowed_resources.contains(&r.as_str()) {
+                    findings.push(format!("a grant reaches resource '{r}'"));
+                }
+            }
+        }
+    }
+    findings.sort();
+    findings.dedup();
+    findings
+}
+
+/// The AWS principals an Allow on `sts:AssumeRole` admits, with any external id each one
+/// requires (`None` = admitted without an external id).
+pub fn trusted_principals(trust: &Value) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    for st in as_list(trust.get("Statement")) {
+        if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            continue;
+        }
+        let acts = st.get("Action").map(strings).unwrap_or_default();
+        if !acts
+            .iter()
+            .any(|a| wildcard_match(a, "sts:AssumeRole", true))
+        {
+            continue;
+        }
+        let external_id = st
+            .pointer("/Condition/StringEquals/sts:ExternalId")
+            .and_then(|v| strings(v).into_iter().next());
+        match st.get("Principal") {
+            Some(Value::String(s)) => out.push((s.clone(), external_id.clone())),
+            Some(Value::Object(p)) => {
+                for (kind, who) in p {
+                    for w in strings(who) {
+                        let name = if kind == "AWS" {
+                            principal_arn(&w)
+                        } else {
+                            format!("{kind}:{w}")
+                        };
+                        out.push((name, external_id.clone()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A readable line diff of two documents (pretty-printed normalized JSON), for plans.
+pub fn line_diff(before: &Value, after: &Value) -> Vec<String> {
+    let a = serde_json::to_string_pretty(&normalize(before)).unwrap_or_default();
+    let b = serde_json::to_string_pretty(&normalize(after)).unwrap_or_default();
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    // A longest-common-subsequence diff: documents are tens of lines, so O(n*m) is nothing.
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push(format!("+ {}", b[j]));
+            j += 1;
+        } else {
+            out.push(format!("- {}", a[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acct(s: &str) -> AccountId {
+        AccountId::parse("--agilix-account", s).unwrap()
+    }
+
+    #[test]
+    fn trust_admits_only_agilix_and_carries_the_external_id() {
+        let ext = ExternalId::parse("--external-id", "district-42").unwrap();
+        let t = trust_policy(&acct("210987654321"), Some(&ext));
+        assert_eq!(
+            trusted_principals(&t),
+            vec![(
+                "arn:aws:iam::210987654321:root".to_owned(),
+                Some("district-42".to_owned())
+            )]
+        );
+        let bare = trust_policy(&acct("210987654321"), None);
+        assert!(bare["Statement"][0].get("Condition").is_none());
+    }
+
+    #[test]
+    fn url_encoded_documents_decode() {
+        let raw = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(decode_document(raw).unwrap()["Version"], "2012-10-17");
+        assert!(decode_document("%7Bnot json").is_err());
+    }
+
+    #[test]
+    fn equivalence_ignores_form_but_not_meaning() {
+        let a = json!({"Version":"2012-10-17","Statement":[
+            {"Sid":"x","Effect":"Allow","Principal":{"AWS":"210987654321"},"Action":"sts:AssumeRole"}]});
+        let b = json!({"Version":"2012-10-17","Statement":
+            {"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::210987654321:root"]},"Action":["sts:AssumeRole"]}});
+        assert!(equivalent(&a, &b));
+        let c = json!({"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]});
+        assert!(!equivalent(&a, &c));
+    }
+
+    #[test]
+    fn evaluation_handles_wildcards_and_deny() {
+        let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz";
+        let ours = write_policy(arn, None);
+        assert_eq!(
+            evaluate(&[ours.clone()], "kinesis:PutRecord", arn),
+            Decision::Allow
+        );
+        assert_eq!(
+            evaluate(
+                &[ours.clone()],
+                "kinesis:PutRecord",
+                "arn:aws:kinesis:us-east-1:123456789012:stream/other"
+            ),
+            Decision::ImplicitDeny
+        );
+        let wild = json!({"Statement":[{"Effect":"Allow","Action":"kinesis:Put*","Resource":"arn:aws:kinesis:*:*:stream/b?zz"}]});
+        assert_eq!(
+            evaluate(&[wild], "Kinesis:PutRecords", arn),
+            Decision::Allow
+        );
+        let deny = json!({"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]});
+        assert_eq!(
+            evaluate(&[ours, deny], "kinesis:PutRecord", arn),
+            Decision::ExplicitDeny
+        );
+        let not_action =
+            json!({"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]});
+        assert_eq!(
+            evaluate(&[not_action], "kinesis:PutRecord", arn),
+            Decision::Allow
+        );
+    }
+
+    #[test]
+    fn wider_grants_are_named() {
+        let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz";
+        assert!(wider_grants(&[write_policy(arn, None)], &WRITER_ACTIONS, &[arn]).is_empty());
+        let wide = json!({"Statement":[{"Effect":"Allow","Action":["kinesis:*"],"Resource":"*"}]});
+        assert_eq!(wider_grants(&[wide], &WRITER_ACTIONS, &[arn]).len(), 2);
+    }
+
+    #[test]
+    fn wildcards_match_like_iam() {
+        assert!(wildcard_match("a*c", "abbbc", false));
+        assert!(wildcard_match("*", "", false));
+        assert!(!wildcard_match("a?c", "ac", false));
+        assert!(wildcard_match("KINESIS:*", "kinesis:PutRecord", true));
+        assert!(!wildcard_match("stream/a*", "stream/B", false));
+    }
+
+    #[test]
+    fn diffs_show_added_and_removed_lines() {
+        let a = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"a","Resource":"x"}]});
+        let b = json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"a","Resource":"y"}]});
+        let d = line_diff(&a, &b);
+        assert!(d.contains(&"-         \"x\"".to_owned()), "{d:?}");
+        assert!(d.contains(&"+         \"y\"".to_owned()), "{d:?}");
+    }
+}

@@ -1,0 +1,167 @@
+//! What a run prints on stdout: the plan (dry run, or before confirming) and the result, for a
+//! person (aligned lines, Terraform-style `+ ~ =` markers) or for a machine (one JSON object).
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::calls::CallLog;
+use crate::cli::Output;
+use crate::commands::setup::Observed;
+use crate::plan::{self, Action, Plan};
+use crate::policy;
+
+fn marker(a: &Action) -> &'static str {
+    match a {
+        Action::CreateStream { .. } | Action::CreateRole { .. } => "+",
+        Action::RegisterBuzzTarget { before: None, .. } => "+",
+        Action::PutPolicy { before: None, .. } => "+",
+        _ => "~",
+    }
+}
+
+fn resource_name<'a>(o: &'a Observed, resource: &str) -> String {
+    let d = &o.desired;
+    match resource {
+        "stream" => format!("stream {}", d.stream),
+        "role" => format!("role {}", d.role),
+        _ => d
+            .buzz
+            .as_ref()
+            .map(|b| {
+                format!(
+                    "buzz kinesis target \"{}\" (domain {})",
+                    b.target.title, b.domain
+                )
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Detail lines under an action: the JSON lines a policy change adds and removes.
+fn detail(a: &Action) -> Vec<String> {
+    match a {
+        Action::UpdateTrust { before, after } => policy::line_diff(before, after),
+        Action::PutPolicy {
+            before: Some(b),
+            after,
+        } => policy::line_diff(b, after),
+        _ => Vec::new(),
+    }
+}
+
+fn actions_json(plan: &Plan) -> Vec<Value> {
+    plan.actions
+        .iter()
+        .map(|a| {
+            let mut v = serde_json::to_value(a).unwrap_or_default();
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("resource".into(), json!(a.resource()));
+                obj.insert("summary".into(), json!(plan::describe(a)));
+            }
+            v
+        })
+        .collect()
+}
+
+/// The plan as a diff per resource.
+pub fn print_plan(o: &Observed, plan: &Plan, output: Output, calls: &CallLog) {
+    if output == Output::Json {
+        let v = json!({
+            "dry_run": true,
+            "changed": !plan.is_empty(),
+            "actions": actions_json(plan),
+            "notes": plan.notes,
+            "aws": {"account": o.identity.account, "principal": o.identity.arn, "region": o.aws.region},
+            "api_calls": calls.summary(),
+        });
+        println!("{v}");
+        return;
+    }
+    if plan.is_empty() {
+        println!("No changes: the stream, the role and the Buzz target are as requested.");
+    } else {
+        println!("Plan:");
+    }
+    for resource in ["stream", "role", "buzz"] {
+        for a in plan.for_resource(resource) {
+            println!(
+                "  {} {}: {}",
+                marker(a),
+                resource_name(o, resource),
+                plan::describe(a)
+            );
+            for line in detail(a) {
+                println!("        {line}");
+            }
+        }
+    }
+    for n in &plan.notes {
+        println!("  note ({}): {}", n.resource, n.message);
+    }
+    if !plan.is_empty() {
+        println!(
+            "{} change(s). Run without --dry-run to apply.",
+            plan.actions.len()
+        );
+    }
+}
+
+/// The outcome of an applied run.
+pub fn print_result(o: &Observed, plan: &Plan, output: Output, calls: &CallLog, took: Duration) {
+    let d = &o.desired;
+    let buzz = d.buzz.as_ref();
+    let v = json!({
+        "changed": !plan.is_empty(),
+        "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": plan.outcome("stream")},
+        "role": {"name": d.role, "arn": d.role_arn, "outcome": plan.outcome("role")},
+        "buzz": buzz.map(|b| json!({
+            "url": o.buzz.base().as_str(),
+            "domain": b.domain,
+            "title": b.target.title,
+            "enabled": b.save,
+            "outcome": plan.outcome("buzz"),
+        })),
+        "actions": actions_json(plan),
+        "notes": plan.notes,
+        "aws": {"account": o.identity.account, "principal": o.identity.arn, "region": o.aws.region},
+        "api_calls": calls.summary(),
+        "seconds": took.as_secs_f64(),
+    });
+    if output == Output::Json {
+        println!("{v}");
+        return;
+    }
+    println!();
+    println!("  stream  {:<10} {}", plan.outcome("stream"), d.stream_arn);
+    println!("  role    {:<10} {}", plan.outcome("role"), d.role_arn);
+    if let Some(b) = buzz {
+        println!(
+            "  buzz    {:<10} \"{}\" on domain {} ({})",
+            plan.outcome("buzz"),
+            b.target.title,
+            b.domain,
+            if b.save {
+                "enabled"
+            } else {
+                "tested only, not saved"
+            }
+        );
+    }
+    let summary = calls.summary();
+    println!(
+        "\n{} in {:.1} s ({} calls, {} of them changes).",
+        if plan.is_empty() {
+            "Already set up"
+        } else {
+            "Done"
+        },
+        took.as_secs_f64(),
+        summary.total,
+        summary.mutating
+    );
+    println!(
+        "Next: `buzz-kinesis tail --stream {}` shows events as they arrive.",
+        d.stream
+    );
+}
