@@ -139,6 +139,7 @@ pub struct TargetArgs {
 
 /// `setup` (and the commands that take the same flags).
 #[derive(Debug, Clone, Args, Default)]
+#[command(args_override_self = true)]
 pub struct SetupArgs {
     #[command(flatten)]
     pub target: TargetArgs,
@@ -205,6 +206,7 @@ pub struct SetupArgs {
 
 /// `check`.
 #[derive(Debug, Clone, Args, Default)]
+#[command(args_override_self = true)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub target: TargetArgs,
@@ -220,6 +222,7 @@ pub struct CheckArgs {
 
 /// `tail`.
 #[derive(Debug, Clone, Args, Default)]
+#[command(args_override_self = true)]
 pub struct TailArgs {
     /// Stream to read [default: buzz-events].
     #[arg(long, env = "BUZZ_KINESIS_STREAM")]
