@@ -137,13 +137,9 @@ pub struct TargetArgs {
     pub config: Option<PathBuf>,
 }
 
-/// `setup` (and the commands that take the same flags).
+/// What the setup should look like, beyond its names: shared by setup, check and policy.
 #[derive(Debug, Clone, Args, Default)]
-#[command(args_override_self = true)]
-pub struct SetupArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-
+pub struct DesiredArgs {
     /// Stream capacity mode [default: on-demand].
     #[arg(long, value_name = "on-demand|provisioned", help_heading = "Stream")]
     pub capacity_mode: Option<String>,
@@ -187,6 +183,26 @@ pub struct SetupArgs {
     #[arg(long, value_name = "SECONDS", help_heading = "Buzz")]
     pub propagation_timeout: Option<String>,
 
+    /// Peak Buzz events per second you expect: setup and check then say whether the stream's
+    /// capacity takes them (Buzz does not buffer; events beyond capacity are lost).
+    #[arg(long, value_name = "N", help_heading = "Sizing")]
+    pub expected_events_per_second: Option<String>,
+
+    /// Average event size in bytes, for the sizing advice [default: 1000].
+    #[arg(long, value_name = "BYTES", help_heading = "Sizing")]
+    pub avg_event_bytes: Option<String>,
+}
+
+/// `setup`.
+#[derive(Debug, Clone, Args, Default)]
+#[command(args_override_self = true)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub desired: DesiredArgs,
+
     /// Show the plan and change nothing (exit 0: nothing to do, 2: changes pending).
     #[arg(long)]
     pub dry_run: bool,
@@ -194,24 +210,20 @@ pub struct SetupArgs {
     /// Never prompt; take defaults, and fail on a missing required value.
     #[arg(short, long)]
     pub yes: bool,
-
-    /// Teardown only: also delete the stream and all its records.
-    #[arg(long)]
-    pub delete_stream: bool,
-
-    /// Policy only: write a template instead of the bare policies.
-    #[arg(long, value_name = "cloudformation|terraform")]
-    pub format: Option<String>,
 }
 
-/// `check`.
+/// `check`: the same flags as setup, so it checks against what setup would make.
 #[derive(Debug, Clone, Args, Default)]
 #[command(args_override_self = true)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
-    /// Also run Buzz's test end to end and wait for the probe in the stream.
+    #[command(flatten)]
+    pub desired: DesiredArgs,
+
+    /// Also prove it end to end: Buzz's test with the saved target, then wait for its probe
+    /// event in the stream. Saves nothing.
     #[arg(long)]
     pub probe: bool,
 

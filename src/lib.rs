@@ -10,10 +10,12 @@ pub mod calls;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod events;
 pub mod names;
 pub mod plan;
 pub mod policy;
 pub mod report;
+pub mod sizing;
 pub mod spec;
 pub mod ui;
 
@@ -43,7 +45,8 @@ pub async fn run(cli: cli::Cli) -> Result<ExitCode> {
             clap_complete::generate(shell, &mut cli::Cli::command(), "buzz-kinesis", &mut std::io::stdout());
             Ok(ExitCode::Ok)
         }
-        Command::Check(_) | Command::Tail(_) | Command::Teardown(_) | Command::Policy(_) => Err(Error::Usage(
+        Command::Check(args) => commands::check::run(&args, cli.output, cli.quiet).await,
+        Command::Tail(_) | Command::Teardown(_) | Command::Policy(_) => Err(Error::Usage(
             "this command is not available in this version yet; `buzz-kinesis setup --help` shows what is".into(),
         )),
     }

@@ -20,7 +20,7 @@ fn marker(a: &Action) -> &'static str {
     }
 }
 
-fn resource_name<'a>(o: &'a Observed, resource: &str) -> String {
+fn resource_name(o: &Observed, resource: &str) -> String {
     let d = &o.desired;
     match resource {
         "stream" => format!("stream {}", d.stream),
@@ -163,5 +163,50 @@ pub fn print_result(o: &Observed, plan: &Plan, output: Output, calls: &CallLog, 
     println!(
         "Next: `buzz-kinesis tail --stream {}` shows events as they arrive.",
         d.stream
+    );
+}
+
+/// The checklist of `check`.
+pub fn print_checks(
+    o: &Observed,
+    checks: &[crate::commands::check::Check],
+    output: Output,
+    calls: &CallLog,
+) {
+    use crate::commands::check::Status;
+    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
+    let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
+    if output == Output::Json {
+        let v = json!({
+            "ok": failed == 0,
+            "checks": checks,
+            "aws": {"account": o.identity.account, "principal": o.identity.arn, "region": o.aws.region},
+            "api_calls": calls.summary(),
+        });
+        println!("{v}");
+        return;
+    }
+    for c in checks {
+        let mark = match c.status {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        };
+        println!("{mark}  {:<18} {}", c.id, c.message);
+        if let Some(fix) = &c.fix {
+            println!("      {:<18} fix: {fix}", "");
+        }
+    }
+    println!(
+        "\n{}: {} pass, {} warn, {} fail (of {} checks).",
+        if failed == 0 {
+            "Healthy"
+        } else {
+            "Not healthy"
+        },
+        checks.len() - failed - warned,
+        warned,
+        failed,
+        checks.len()
     );
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::buzz::{Credentials, Otp};
-use crate::cli::{SetupArgs, TargetArgs};
+use crate::cli::{DesiredArgs, TargetArgs};
 use crate::error::{Error, Result};
 use crate::names::*;
 use crate::plan::Capacity;
@@ -70,6 +70,8 @@ pub struct SetupSpec {
     pub propagation_timeout: Duration,
     pub region: Option<Region>,
     pub profile: Option<String>,
+    /// The expected peak load, when given.
+    pub load: Option<crate::sizing::Load>,
     /// Warnings found while validating (unknown event types...).
     pub warnings: Vec<String>,
 }
@@ -155,6 +157,13 @@ fn first_line(reader: impl BufRead, what: &str) -> Result<SecretString> {
         )));
     }
     Ok(SecretString::from(line))
+}
+
+fn parse_positive(flag: &'static str, s: &str, max: f64) -> Result<f64> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= max => Ok(v),
+        _ => Err(Error::invalid(flag, s, "a positive number (e.g. 250)")),
+    }
 }
 
 /// The identifying part shared by setup, check and teardown.
@@ -294,8 +303,8 @@ impl TargetSpec {
 
 impl SetupSpec {
     /// Validate everything `setup` was given; prompt for what is missing when `interactive`.
-    pub fn from_args(a: &SetupArgs, interactive: bool) -> Result<Self> {
-        let file = ConfigFile::load(a.target.config.as_deref())?;
+    pub fn from_args(target: &TargetArgs, a: &DesiredArgs, interactive: bool) -> Result<Self> {
+        let file = ConfigFile::load(target.config.as_deref())?;
         // Validate what needs no prompt first, so a typo is reported before any question.
         let mode =
             pick(&a.capacity_mode, &file, "capacity-mode").unwrap_or_else(|| "on-demand".into());
@@ -390,7 +399,25 @@ impl SetupSpec {
                 }
             },
         };
-        let target = TargetSpec::build(&a.target, &file, interactive)?;
+        let load = match pick(
+            &a.expected_events_per_second,
+            &file,
+            "expected-events-per-second",
+        ) {
+            None => None,
+            Some(e) => {
+                let eps = parse_positive("--expected-events-per-second", &e, 10_000_000.0)?;
+                let bytes = match pick(&a.avg_event_bytes, &file, "avg-event-bytes") {
+                    Some(b) => parse_positive("--avg-event-bytes", &b, 1_048_576.0)?,
+                    None => 1000.0,
+                };
+                Some(crate::sizing::Load {
+                    events_per_second: eps,
+                    avg_event_bytes: bytes,
+                })
+            }
+        };
+        let target = TargetSpec::build(target, &file, interactive)?;
         Ok(Self {
             stream: target.stream,
             capacity,
@@ -407,6 +434,7 @@ impl SetupSpec {
             events,
             enable: !(a.no_enable || file.flag("no-enable")),
             propagation_timeout,
+            load,
             region: target.region,
             profile: target.profile,
             warnings,

@@ -174,3 +174,91 @@ impl Aws {
         Ok(())
     }
 }
+
+/// One identity policy attached to a role, for evaluation.
+#[derive(Debug, Clone)]
+pub struct NamedPolicy {
+    /// `inline:NAME` or the managed policy's ARN.
+    pub name: String,
+    pub document: Value,
+}
+
+impl Aws {
+    /// Every identity policy of the role: inline ones and attached managed ones (their default
+    /// version). `check` evaluates them together, as IAM would.
+    pub async fn role_policies(&self, role: &str) -> Result<Vec<NamedPolicy>> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .iam
+                .list_role_policies()
+                .role_name(role)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("iam", "ListRolePolicies", e))?;
+            self.calls.record("iam", "ListRolePolicies", false);
+            for name in page.policy_names() {
+                if let Some(document) = self.get_inline_policy(role, name).await? {
+                    out.push(NamedPolicy {
+                        name: format!("inline:{name}"),
+                        document,
+                    });
+                }
+            }
+            match page.marker() {
+                Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
+                _ => break,
+            }
+        }
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .iam
+                .list_attached_role_policies()
+                .role_name(role)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("iam", "ListAttachedRolePolicies", e))?;
+            self.calls.record("iam", "ListAttachedRolePolicies", false);
+            for attached in page.attached_policies() {
+                let Some(arn) = attached.policy_arn() else {
+                    continue;
+                };
+                let policy = self
+                    .iam
+                    .get_policy()
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("iam", "GetPolicy", e))?;
+                self.calls.record("iam", "GetPolicy", false);
+                let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+                    continue;
+                };
+                let v = self
+                    .iam
+                    .get_policy_version()
+                    .policy_arn(arn)
+                    .version_id(version)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("iam", "GetPolicyVersion", e))?;
+                self.calls.record("iam", "GetPolicyVersion", false);
+                if let Some(raw) = v.policy_version().and_then(|pv| pv.document()) {
+                    out.push(NamedPolicy {
+                        name: arn.to_owned(),
+                        document: decode("GetPolicyVersion", raw)?,
+                    });
+                }
+            }
+            match page.marker() {
+                Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}

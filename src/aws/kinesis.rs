@@ -244,3 +244,96 @@ impl Aws {
         Ok(())
     }
 }
+
+/// Where reading a shard starts.
+#[derive(Debug, Clone, Copy)]
+pub enum StartAt {
+    /// Only records written after the iterator is made.
+    Latest,
+    /// The oldest record kept.
+    TrimHorizon,
+    /// Records from this time on.
+    Timestamp(std::time::SystemTime),
+}
+
+/// One page of a shard.
+pub struct Page {
+    pub records: Vec<Vec<u8>>,
+    /// `None` once a closed shard has been read to its end.
+    pub next: Option<String>,
+}
+
+impl Aws {
+    /// The ids of every shard of the stream, open or closed (ListShards, paged).
+    pub async fn list_shards(&self, stream: &str) -> Result<Vec<String>> {
+        let mut shards = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            // ListShards takes either the stream name or a NextToken, never both.
+            let req = match &token {
+                Some(t) => self.kinesis.list_shards().next_token(t),
+                None => self.kinesis.list_shards().stream_name(stream),
+            };
+            let out = req
+                .send()
+                .await
+                .map_err(|e| aws_error("kinesis", "ListShards", e))?;
+            self.calls.record("kinesis", "ListShards", false);
+            shards.extend(out.shards().iter().map(|s| s.shard_id().to_owned()));
+            match out.next_token() {
+                Some(t) => token = Some(t.to_owned()),
+                None => return Ok(shards),
+            }
+        }
+    }
+
+    pub async fn shard_iterator(
+        &self,
+        stream: &str,
+        shard: &str,
+        start: StartAt,
+    ) -> Result<String> {
+        use aws_sdk_kinesis::types::ShardIteratorType as T;
+        let req = self
+            .kinesis
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(shard);
+        let req = match start {
+            StartAt::Latest => req.shard_iterator_type(T::Latest),
+            StartAt::TrimHorizon => req.shard_iterator_type(T::TrimHorizon),
+            StartAt::Timestamp(t) => req
+                .shard_iterator_type(T::AtTimestamp)
+                .timestamp(aws_smithy_types::DateTime::from(t)),
+        };
+        let out = req
+            .send()
+            .await
+            .map_err(|e| aws_error("kinesis", "GetShardIterator", e))?;
+        self.calls.record("kinesis", "GetShardIterator", false);
+        out.shard_iterator()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Usage(format!("Kinesis gave no iterator for shard {shard}")))
+    }
+
+    /// One GetRecords call. Throughput errors are the caller's to back off from.
+    pub async fn get_records(&self, iterator: &str) -> Result<Page> {
+        let out = self
+            .kinesis
+            .get_records()
+            .shard_iterator(iterator)
+            .limit(1000)
+            .send()
+            .await
+            .map_err(|e| aws_error("kinesis", "GetRecords", e))?;
+        self.calls.record("kinesis", "GetRecords", false);
+        Ok(Page {
+            records: out
+                .records()
+                .iter()
+                .map(|r| r.data().as_ref().to_vec())
+                .collect(),
+            next: out.next_shard_iterator().map(str::to_owned),
+        })
+    }
+}

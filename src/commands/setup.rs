@@ -125,8 +125,9 @@ pub async fn observe(spec: SetupSpec, calls: &CallLog, progress: &Progress) -> R
 
 /// The `setup` command.
 pub async fn run(args: &SetupArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+    let started = Instant::now();
     let interactive = spec::interactive(args.yes);
-    let spec = SetupSpec::from_args(args, interactive)?;
+    let spec = SetupSpec::from_args(&args.target, &args.desired, interactive)?;
     let progress = Progress::new(output == Output::Human && !quiet);
     for w in &spec.warnings {
         progress.warn(w);
@@ -156,7 +157,6 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool) -> Result<ExitCo
         progress.warn(&format!("{}: {}", n.resource, n.message));
     }
 
-    let started = Instant::now();
     apply(&observed, &plan, &progress, propagation_timeout).await?;
     report::print_result(&observed, &plan, output, &calls, started.elapsed());
     Ok(ExitCode::Ok)

@@ -1,0 +1,177 @@
+//! Stream sizing from the seed's limits: a provisioned shard takes 1,000 records/s and
+//! 1 MiB/s of writes; an on-demand stream starts at 4 MiB/s (and 4,000 records/s) and scales
+//! up; an account has 500 shards by default. Buzz does not buffer, so events beyond capacity
+//! are lost: the advice leaves headroom.
+
+use crate::plan::Capacity;
+
+pub const RECORDS_PER_SHARD: f64 = 1_000.0;
+pub const BYTES_PER_SHARD: f64 = 1_048_576.0;
+pub const ON_DEMAND_START_SHARDS: f64 = 4.0;
+pub const DEFAULT_SHARD_QUOTA: u32 = 500;
+/// Peak traffic is sized to 70 % of capacity: bursts within a second exceed the average.
+const HEADROOM: f64 = 0.7;
+
+/// The expected peak load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Load {
+    pub events_per_second: f64,
+    pub avg_event_bytes: f64,
+}
+
+impl Load {
+    /// Shards needed for this load, with headroom.
+    pub fn shards_needed(&self) -> u32 {
+        let by_records = self.events_per_second / (RECORDS_PER_SHARD * HEADROOM);
+        let by_bytes = self.events_per_second * self.avg_event_bytes / (BYTES_PER_SHARD * HEADROOM);
+        by_records.max(by_bytes).ceil().max(1.0) as u32
+    }
+}
+
+/// The mode and shard count to recommend, with a sentence saying why.
+pub fn advise(load: Load) -> (String, String) {
+    let shards = load.shards_needed();
+    if f64::from(shards) <= ON_DEMAND_START_SHARDS {
+        (
+            "on-demand".into(),
+            format!(
+                "{:.0} events/s of {:.0} bytes fits an on-demand stream's starting capacity (4 MB/s, about 4,000 records/s), which also absorbs surprises; provisioned with {shards} shard(s) costs less at a steady load",
+                load.events_per_second, load.avg_event_bytes
+            ),
+        )
+    } else if shards > DEFAULT_SHARD_QUOTA {
+        (
+            format!("provisioned, {shards} shards"),
+            format!("this needs {shards} shards, above the default quota of {DEFAULT_SHARD_QUOTA}: ask AWS for a higher Kinesis shard quota first"),
+        )
+    } else {
+        (
+            format!("provisioned, {shards} shards"),
+            format!(
+                "{:.0} events/s of {:.0} bytes needs {shards} shards at 70 % load; on-demand would need time to scale up from 4 MB/s, and Buzz does not buffer while it does",
+                load.events_per_second, load.avg_event_bytes
+            ),
+        )
+    }
+}
+
+/// Whether a stream of this capacity takes `load`: (enough, a sentence).
+pub fn fits(capacity: Capacity, open_shards: u32, load: Load) -> (bool, String) {
+    let needed = load.shards_needed();
+    let (have, what) = match capacity {
+        Capacity::OnDemand => (
+            (open_shards as f64).max(ON_DEMAND_START_SHARDS) as u32,
+            "on-demand (scales from 4 MB/s)".to_owned(),
+        ),
+        Capacity::Provisioned(n) => (
+            n.get().max(open_shards),
+            format!("provisioned with {} shard(s)", n.get().max(open_shards)),
+        ),
+    };
+    if have >= needed {
+        (
+            true,
+            format!(
+                "{what} takes {:.0} events/s of {:.0} bytes",
+                load.events_per_second, load.avg_event_bytes
+            ),
+        )
+    } else {
+        (
+            false,
+            format!(
+                "{what} is short of {:.0} events/s of {:.0} bytes (needs {needed} shards' worth): events beyond capacity are lost",
+                load.events_per_second, load.avg_event_bytes
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::ShardCount;
+
+    #[test]
+    fn shards_follow_the_tighter_limit() {
+        assert_eq!(
+            Load {
+                events_per_second: 100.0,
+                avg_event_bytes: 500.0
+            }
+            .shards_needed(),
+            1
+        );
+        // 5,000 small events/s: records bind (5000 / 700 -> 8).
+        assert_eq!(
+            Load {
+                events_per_second: 5_000.0,
+                avg_event_bytes: 200.0
+            }
+            .shards_needed(),
+            8
+        );
+        // 1,000 events/s of 10 KB: bytes bind (10 MB/s / 0.7 MiB/s -> 14).
+        assert_eq!(
+            Load {
+                events_per_second: 1_000.0,
+                avg_event_bytes: 10_000.0
+            }
+            .shards_needed(),
+            14
+        );
+    }
+
+    #[test]
+    fn advice_prefers_on_demand_for_small_loads() {
+        assert_eq!(
+            advise(Load {
+                events_per_second: 50.0,
+                avg_event_bytes: 800.0
+            })
+            .0,
+            "on-demand"
+        );
+        assert_eq!(
+            advise(Load {
+                events_per_second: 20_000.0,
+                avg_event_bytes: 800.0
+            })
+            .0,
+            "provisioned, 29 shards"
+        );
+        assert!(advise(Load {
+            events_per_second: 1e6,
+            avg_event_bytes: 800.0
+        })
+        .1
+        .contains("quota"));
+    }
+
+    #[test]
+    fn fit_compares_capacity_to_load() {
+        let one = Capacity::Provisioned(ShardCount::parse("x", "1").unwrap());
+        assert!(
+            !fits(
+                one,
+                1,
+                Load {
+                    events_per_second: 2_000.0,
+                    avg_event_bytes: 100.0
+                }
+            )
+            .0
+        );
+        assert!(
+            fits(
+                Capacity::OnDemand,
+                4,
+                Load {
+                    events_per_second: 2_000.0,
+                    avg_event_bytes: 100.0
+                }
+            )
+            .0
+        );
+    }
+}
