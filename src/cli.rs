@@ -51,9 +51,9 @@ pub enum Command {
     /// Print the events arriving in the stream.
     Tail(TailArgs),
     /// Remove the Buzz target and the role (the stream only with --delete-stream).
-    Teardown(SetupArgs),
-    /// Print the trust and permission policies setup would apply.
-    Policy(SetupArgs),
+    Teardown(TeardownArgs),
+    /// Print the trust and permission policies setup would apply, or an IaC template.
+    Policy(PolicyArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -226,6 +226,45 @@ pub struct CheckArgs {
     /// event in the stream. Saves nothing.
     #[arg(long)]
     pub probe: bool,
+
+    /// Never prompt.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// `teardown`.
+#[derive(Debug, Clone, Args, Default)]
+#[command(args_override_self = true)]
+pub struct TeardownArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Also delete the stream and every record in it (asks for the stream's name, or needs --yes).
+    #[arg(long)]
+    pub delete_stream: bool,
+
+    /// Show what would be removed and change nothing (exit 0: nothing to do, 2: changes pending).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Never prompt.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// `policy`.
+#[derive(Debug, Clone, Args, Default)]
+#[command(args_override_self = true)]
+pub struct PolicyArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub desired: DesiredArgs,
+
+    /// Write a template instead of the bare policies.
+    #[arg(long, value_name = "cloudformation|terraform")]
+    pub format: Option<String>,
 
     /// Never prompt.
     #[arg(short, long)]
