@@ -8,6 +8,14 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+/// Every change made by this process, for the line Ctrl-C prints ("already done: ...").
+static CHANGES_MADE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The changes this process has made so far (`service:Operation`), oldest first.
+pub fn changes_made() -> Vec<String> {
+    CHANGES_MADE.lock().map(|c| c.clone()).unwrap_or_default()
+}
+
 /// One call to an outside system.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Call {
@@ -46,6 +54,11 @@ impl CallLog {
     pub fn record(&self, service: &'static str, operation: impl Into<String>, mutating: bool) {
         let operation = operation.into();
         tracing::debug!(service, %operation, mutating, "call");
+        if mutating {
+            if let Ok(mut done) = CHANGES_MADE.lock() {
+                done.push(format!("{service}:{operation}"));
+            }
+        }
         let mutations = {
             let Ok(mut calls) = self.calls.lock() else {
                 return;

@@ -59,6 +59,9 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff) on stdout, e.g. `buzz-kinesis man > buzz-kinesis.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 /// AWS connection options.
@@ -247,7 +250,7 @@ pub struct TeardownArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Never prompt.
+    /// Never prompt: remove without asking (with --delete-stream, the stream too).
     #[arg(short, long)]
     pub yes: bool,
 }
@@ -262,13 +265,23 @@ pub struct PolicyArgs {
     #[command(flatten)]
     pub desired: DesiredArgs,
 
-    /// Write a template instead of the bare policies.
-    #[arg(long, value_name = "cloudformation|terraform")]
-    pub format: Option<String>,
+    /// Write a template instead of the bare policies: the stream, the role and its policy,
+    /// with outputs that give the ARNs and the SetDataStreamConfiguration request for Buzz.
+    #[arg(long, value_enum)]
+    pub format: Option<TemplateFormat>,
 
     /// Never prompt.
     #[arg(short, long)]
     pub yes: bool,
+}
+
+/// The infrastructure-as-code dialects `policy --format` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateFormat {
+    /// An AWS CloudFormation template (JSON).
+    Cloudformation,
+    /// A Terraform configuration (HCL) for the hashicorp/aws provider.
+    Terraform,
 }
 
 /// `tail`.
@@ -279,20 +292,20 @@ pub struct TailArgs {
     #[arg(long, env = "BUZZ_KINESIS_STREAM")]
     pub stream: Option<String>,
 
-    /// Where to start: latest, trim-horizon, or an RFC 3339 time.
-    #[arg(long, default_value = "latest")]
+    /// Where to start: latest, trim-horizon, or an RFC 3339 time (e.g. 2024-05-01T08:00:00Z).
+    #[arg(long, default_value = "latest", value_name = "latest|trim-horizon|TIME")]
     pub from: String,
 
-    /// Stop after this many events.
-    #[arg(long)]
+    /// Stop after printing this many lines (events, and records that are not events).
+    #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
 
-    /// Stop after this many seconds.
-    #[arg(long)]
+    /// Stop after this many seconds (with --limit: an error if fewer lines came).
+    #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
 
-    /// Only events of this type (repeat).
-    #[arg(long = "event")]
+    /// Only events of this type (repeat). Records that are not Buzz events are still shown.
+    #[arg(long = "event", value_name = "TYPE")]
     pub events: Vec<String>,
 
     #[command(flatten)]

@@ -54,13 +54,14 @@ pub async fn run(cli: cli::Cli) -> Result<ExitCode> {
 
 /// Print an error for the user (or as JSON) and give its exit code.
 pub fn report_error(e: &Error, output: cli::Output) -> ExitCode {
+    if matches!(e, Error::Interrupted) {
+        // main prints what was done; an "error: interrupted" line would add nothing.
+        return ExitCode::Interrupted;
+    }
     if output == cli::Output::Json {
         let v = serde_json::json!({"error": {"kind": e.kind(), "code": e.code(), "message": e.to_string()}});
         println!("{v}");
     }
     eprintln!("error: {e}");
-    match e {
-        Error::Interrupted => ExitCode::Interrupted,
-        _ => ExitCode::Error,
-    }
+    ExitCode::Error
 }

@@ -22,12 +22,14 @@ fn main() -> std::process::ExitCode {
                 Ok(code) => code,
                 Err(e) => buzz_kinesis::report_error(&e, output),
             },
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("\ninterrupted: what was already done stays done; run the same command again to continue from there");
-                buzz_kinesis::ExitCode::Interrupted
-            }
+            _ = tokio::signal::ctrl_c() => buzz_kinesis::ExitCode::Interrupted,
         }
     });
+    if code == buzz_kinesis::ExitCode::Interrupted {
+        buzz_kinesis::ui::interrupted();
+        // A prompt may still hold a worker thread in a blocking read; do not wait for it.
+        std::process::exit(code as i32);
+    }
     std::process::ExitCode::from(code as u8)
 }
 

@@ -70,6 +70,9 @@ pub struct SetupSpec {
     pub propagation_timeout: Duration,
     pub region: Option<Region>,
     pub profile: Option<String>,
+    /// Whether the stream name and its capacity were given (else the wizard may ask).
+    pub given_stream: bool,
+    pub given_capacity: bool,
     /// The expected peak load, when given.
     pub load: Option<crate::sizing::Load>,
     /// Warnings found while validating (unknown event types...).
@@ -417,8 +420,15 @@ impl SetupSpec {
                 })
             }
         };
+        let given_stream = pick(&target.stream, &file, "stream").is_some();
+        let given_capacity = pick(&a.capacity_mode, &file, "capacity-mode").is_some();
+        if interactive {
+            ui::wizard::intro();
+        }
         let target = TargetSpec::build(target, &file, interactive)?;
         Ok(Self {
+            given_stream,
+            given_capacity,
             stream: target.stream,
             capacity,
             retention,

@@ -89,6 +89,27 @@ impl Aws {
         }
     }
 
+    /// The names of the account's streams in this region (for the wizard's "reuse one?").
+    pub async fn list_stream_names(&self) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .kinesis
+                .list_streams()
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("kinesis", "ListStreams", e))?;
+            self.calls.record("kinesis", "ListStreams", false);
+            names.extend(out.stream_names().iter().cloned());
+            match out.next_token() {
+                Some(t) if out.has_more_streams() => token = Some(t.to_owned()),
+                _ => return Ok(names),
+            }
+        }
+    }
+
     /// Create the stream. A `ResourceInUseException` means it exists already (for example an
     /// SDK retry of a create that succeeded: CreateStream has no idempotency token).
     pub async fn create_stream(&self, name: &str, capacity: Capacity) -> Result<()> {

@@ -30,19 +30,28 @@ pub struct Aws {
 impl Aws {
     /// Load the configuration and make sure credentials and a region exist, so a missing
     /// login is one clear message instead of a failure deep inside the first call.
+    /// With `interactive`, a missing region is asked for instead of being an error.
     pub async fn connect(
         profile: Option<&str>,
         region: Option<&Region>,
         calls: CallLog,
+        interactive: bool,
     ) -> Result<Self> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(p) = profile {
-            loader = loader.profile_name(p);
+        let load = |region: Option<&Region>| {
+            let mut loader = aws_config::defaults(BehaviorVersion::latest());
+            if let Some(p) = profile {
+                loader = loader.profile_name(p);
+            }
+            if let Some(r) = region {
+                loader = loader.region(aws_config::Region::new(r.as_str().to_owned()));
+            }
+            loader.load()
+        };
+        let mut config = load(region).await;
+        if config.region().is_none() && interactive {
+            let chosen = crate::ui::wizard::choose_region()?;
+            config = load(Some(&chosen)).await;
         }
-        if let Some(r) = region {
-            loader = loader.region(aws_config::Region::new(r.as_str().to_owned()));
-        }
-        let config = loader.load().await;
         let region = config
             .region()
             .map(|r| r.as_ref().to_owned())

@@ -79,7 +79,8 @@ struct Expect {
 
 /// The `check` command.
 pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCode> {
-    let spec = SetupSpec::from_args(&args.target, &args.desired, spec::interactive(args.yes))?;
+    let interactive = spec::interactive(args.yes);
+    let spec = SetupSpec::from_args(&args.target, &args.desired, interactive)?;
     let progress = Progress::new(output == Output::Human && !quiet);
     let expect = Expect {
         retention: spec.retention,
@@ -89,7 +90,8 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         load: spec.load,
     };
     let calls = CallLog::new();
-    let o = observe(spec, &calls, &progress).await?;
+    // check asks only for missing names and secrets; it never offers to pick a stream.
+    let o = observe(spec, &calls, &progress, false).await?;
     let policies = match &o.actual.role {
         Some(_) => o.aws.role_policies(&o.desired.role).await?,
         None => Vec::new(),

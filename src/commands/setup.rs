@@ -28,17 +28,41 @@ pub struct Observed {
 
 /// Connect, read the current state of the stream, the role and Buzz concurrently, and work
 /// out the desired state. Shared by setup and `setup --dry-run`; makes no mutating call.
-pub async fn observe(spec: SetupSpec, calls: &CallLog, progress: &Progress) -> Result<Observed> {
+///
+/// With `interactive`, the wizard's AWS-side questions (region, stream, capacity) are asked
+/// here, once AWS can be read.
+pub async fn observe(
+    mut spec: SetupSpec,
+    calls: &CallLog,
+    progress: &Progress,
+    interactive: bool,
+) -> Result<Observed> {
     let buzz = BuzzClient::new(
         spec.buzz.url.clone(),
         spec.buzz.credentials,
         spec.buzz.otp,
         calls.clone(),
     )?;
-    let (aws, session) = tokio::try_join!(
-        Aws::connect(spec.profile.as_deref(), spec.region.as_ref(), calls.clone()),
-        buzz.login(),
-    )?;
+    // One after the other when a person answers questions, so prompts never interleave.
+    let (aws, session) = if interactive {
+        let aws = Aws::connect(spec.profile.as_deref(), spec.region.as_ref(), calls.clone(), true).await?;
+        (aws, buzz.login().await?)
+    } else {
+        tokio::try_join!(
+            Aws::connect(spec.profile.as_deref(), spec.region.as_ref(), calls.clone(), false),
+            buzz.login(),
+        )?
+    };
+    if interactive && !spec.given_stream {
+        let existing = aws.list_stream_names().await?;
+        let name = ui::wizard::choose_stream(&existing, spec.stream.as_str())?;
+        spec.stream = crate::names::StreamName::parse("--stream", &name)?;
+        if !existing.contains(&name) && !spec.given_capacity {
+            let (capacity, load) = ui::wizard::choose_capacity()?;
+            spec.capacity = capacity;
+            spec.load = spec.load.or(load);
+        }
+    }
     if !session.username.is_empty() {
         progress.step(
             "buzz",
@@ -134,7 +158,7 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool) -> Result<ExitCo
     }
     let propagation_timeout = spec.propagation_timeout;
     let calls = CallLog::new();
-    let observed = observe(spec, &calls, &progress).await?;
+    let observed = observe(spec, &calls, &progress, interactive).await?;
     let plan = plan::plan(&observed.desired, &observed.actual)
         .map_err(|b| Error::Refused(b.to_string()))?;
 

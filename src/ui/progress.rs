@@ -1,15 +1,20 @@
-//! Progress on stderr while AWS and Buzz work: a line per step for people, nothing for
-//! `--quiet` or JSON output (stdout stays one JSON object either way).
+//! Progress on stderr while AWS and Buzz work: a line per step for people, and a spinner with
+//! the step and the elapsed seconds during waits (on a terminal only). Nothing at all for
+//! `--quiet` or JSON output, so stdout stays one JSON object and logs stay short.
 
 use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Where step lines go.
-#[derive(Debug, Clone, Copy)]
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Shared by the concurrent chains of one run.
+#[derive(Debug, Clone)]
 pub struct Progress {
     enabled: bool,
     tty: bool,
     start: Instant,
+    spinner: Arc<Mutex<Option<ProgressBar>>>,
 }
 
 impl Progress {
@@ -18,44 +23,55 @@ impl Progress {
             enabled,
             tty: std::io::stderr().is_terminal(),
             start: Instant::now(),
+            spinner: Arc::default(),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        let line = format!("{:>6.1}s  {text}", self.start.elapsed().as_secs_f64());
+        // Print above a running spinner instead of through it.
+        match self.spinner.lock().ok().and_then(|s| s.clone()) {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
         }
     }
 
     /// A step done or started.
     pub fn step(&self, resource: &str, text: &str) {
         if self.enabled {
-            eprintln!(
-                "{:>6.1}s  {resource:<7} {text}",
-                self.start.elapsed().as_secs_f64()
-            );
+            self.line(&format!("{resource:<7} {text}"));
         }
     }
 
-    /// A wait in progress: on a terminal the same line is rewritten with the elapsed time;
-    /// elsewhere nothing (the step line that started the wait is enough for a log).
+    /// A wait in progress. On a terminal a spinner shows the step and its elapsed seconds;
+    /// elsewhere the step line that began the wait is enough.
     pub fn waiting(&self, resource: &str, what: &str, elapsed: Duration) {
-        if !self.enabled {
+        if !(self.enabled && self.tty) {
             return;
         }
-        if self.tty {
-            eprint!(
-                "\r{:>6.1}s  {resource:<7} {what} ({}s)\x1b[K",
-                self.start.elapsed().as_secs_f64(),
-                elapsed.as_secs()
+        let Ok(mut slot) = self.spinner.lock() else { return };
+        let bar = slot.get_or_insert_with(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
-        }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        bar.set_message(format!("{resource:<7} {what} ({}s)", elapsed.as_secs()));
     }
 
-    /// End a rewritten waiting line.
+    /// End a wait: the spinner goes away, leaving the step lines.
     pub fn done_waiting(&self) {
-        if self.enabled && self.tty {
-            eprint!("\r\x1b[K");
+        if let Some(bar) = self.spinner.lock().ok().and_then(|mut s| s.take()) {
+            bar.finish_and_clear();
         }
     }
 
     pub fn warn(&self, text: &str) {
         if self.enabled {
-            eprintln!("warning: {text}");
+            self.line(&format!("warning: {text}"));
         }
     }
 }

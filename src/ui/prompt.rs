@@ -6,7 +6,7 @@ use secrecy::SecretString;
 
 use crate::error::{Error, Result};
 
-fn prompt_error(e: dialoguer::Error) -> Error {
+pub(super) fn prompt_error(e: dialoguer::Error) -> Error {
     match e {
         dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
             Error::Interrupted

@@ -1,0 +1,536 @@
+//! What Buzz's servers and AWS do when a Kinesis target is tested or used: read the role, judge
+//! whether Agilix's account may assume it (trust policy, external id, IAM propagation delay,
+//! a 12-hour session), whether the role may write to the stream, then assume it for real and
+//! write the record.
+//!
+//! The emulator (moto) answers AssumeRole and PutRecord for anyone, so the checks that real AWS
+//! would make are made here first with IAM reads and [`crate::policy`], and a refusal is phrased
+//! the way AWS phrases it, so a client sees what it would see against real Buzz. All AWS calls use
+//! the sandbox's own credentials from the usual environment (on moto everything is one account).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata};
+use serde_json::{json, Value};
+
+use crate::policy::{self, Decision, Request};
+use crate::record::{self, EventContext, EventRecord};
+use crate::state::Settings;
+
+/// The session length Buzz asks for; a role whose MaxSessionDuration is lower refuses it.
+pub const BUZZ_SESSION_SECONDS: i32 = 43_200;
+
+/// An AWS-style failure: the error code and message that AWS (or Buzz) would report.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub code: String,
+    pub message: String,
+}
+
+impl Failure {
+    fn new(code: &str, message: impl Into<String>) -> Self {
+        Failure {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// From any SDK error: its service code and message when it has them.
+    fn from_sdk<E>(err: E) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let code = err.code().unwrap_or("InternalFailure").to_string();
+        let message = match err.message() {
+            Some(message) => message.to_string(),
+            None => DisplayErrorContext(&err).to_string(),
+        };
+        Failure { code, message }
+    }
+}
+
+/// A role ARN split into what the checks need.
+#[derive(Debug, Clone)]
+pub struct RoleArn {
+    pub partition: String,
+    pub account: String,
+    pub name: String,
+}
+
+/// One entry of the `kinesis` array, validated.
+#[derive(Debug, Clone)]
+pub struct KinesisTarget {
+    pub title: String,
+    pub enabled: bool,
+    pub stream: String,
+    pub role_arn: String,
+    pub role: RoleArn,
+    pub region: String,
+}
+
+impl KinesisTarget {
+    /// The title used in messages: the target's own, else its position.
+    pub fn title_of(value: &Value, index: usize) -> String {
+        match value.get("title").and_then(Value::as_str) {
+            Some(title) if !title.trim().is_empty() => title.to_string(),
+            _ => format!("#{}", index + 1),
+        }
+    }
+
+    /// Step 1 of the test: the fields Buzz needs, present and well-formed.
+    pub fn parse(value: &Value, index: usize) -> Result<Self, Failure> {
+        let title = Self::title_of(value, index);
+        if !value.is_object() {
+            return Err(Failure::new(
+                "BadRequest",
+                "a kinesis target must be a JSON object",
+            ));
+        }
+        let field = |name: &str| -> Result<String, Failure> {
+            match value.get(name) {
+                Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                Some(Value::String(_)) | None | Some(Value::Null) => Err(Failure::new(
+                    "BadRequest",
+                    format!("required field '{name}' is missing or empty"),
+                )),
+                Some(other) => Err(Failure::new(
+                    "BadRequest",
+                    format!("field '{name}' must be a string, got {other}"),
+                )),
+            }
+        };
+        let stream = field("targetKinesisStream")?;
+        if !valid_stream_name(&stream) {
+            return Err(Failure::new(
+                "BadRequest",
+                format!("field 'targetKinesisStream' is not a Kinesis stream name (1-128 of [a-zA-Z0-9_.-]): {stream:?}"),
+            ));
+        }
+        let role_arn = field("roleArn")?;
+        let role = parse_role_arn(&role_arn).ok_or_else(|| {
+            Failure::new(
+                "BadRequest",
+                format!("field 'roleArn' is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>): {role_arn:?}"),
+            )
+        })?;
+        let region = field("targetRegion")?;
+        if !valid_region(&region) {
+            return Err(Failure::new(
+                "BadRequest",
+                format!(
+                    "field 'targetRegion' is not an AWS region name (like us-east-1): {region:?}"
+                ),
+            ));
+        }
+        let enabled = match value.get("enabled") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
+            Some(other) => {
+                return Err(Failure::new(
+                    "BadRequest",
+                    format!("field 'enabled' must be true or false, got {other}"),
+                ))
+            }
+        };
+        Ok(KinesisTarget {
+            title,
+            enabled,
+            stream,
+            role_arn,
+            role,
+            region,
+        })
+    }
+
+    fn stream_arn(&self) -> String {
+        format!(
+            "arn:{}:kinesis:{}:{}:stream/{}",
+            self.role.partition, self.region, self.role.account, self.stream
+        )
+    }
+}
+
+fn valid_stream_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, ...
+fn valid_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `arn:<partition>:iam::<account>:role/<optional path/><name>`.
+pub fn parse_role_arn(arn: &str) -> Option<RoleArn> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
+        return None;
+    }
+    let partition = parts[1];
+    if !matches!(partition, "aws" | "aws-cn" | "aws-us-gov") {
+        return None;
+    }
+    let account = parts[4];
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let path_and_name = parts[5].strip_prefix("role/")?;
+    let name = path_and_name.rsplit('/').next()?;
+    let name_ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
+    name_ok.then(|| RoleArn {
+        partition: partition.to_string(),
+        account: account.to_string(),
+        name: name.to_string(),
+    })
+}
+
+/// IAM hands policy documents out URL-encoded (RFC 3986); moto does too. A document that is
+/// already plain JSON is taken as it is.
+fn decode_policy(text: &str) -> Option<Value> {
+    let trimmed = text.trim();
+    if trimmed.starts_with('{') {
+        return serde_json::from_str(trimmed).ok();
+    }
+    let decoded = percent_encoding::percent_decode_str(trimmed)
+        .decode_utf8()
+        .ok()?;
+    serde_json::from_str(&decoded).ok()
+}
+
+/// The AWS clients the checks use.
+pub struct AwsProbe {
+    base: aws_config::SdkConfig,
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+}
+
+impl AwsProbe {
+    /// Config from the standard chain, so `AWS_ENDPOINT_URL` and friends reach the emulator.
+    pub async fn from_env() -> Self {
+        let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        AwsProbe {
+            iam: aws_sdk_iam::Client::new(&base),
+            sts: aws_sdk_sts::Client::new(&base),
+            base,
+        }
+    }
+
+    /// The whole test of one target (steps 2-7); step 1 is [`KinesisTarget::parse`].
+    pub async fn test_target(
+        &self,
+        settings: &Settings,
+        target: &KinesisTarget,
+        ctx: &EventContext,
+    ) -> Result<(), Failure> {
+        self.check_assumable(settings, target).await?;
+        let data = json!({
+            "title": target.title,
+            "targetKinesisStream": target.stream,
+            "roleArn": target.role_arn,
+            "targetRegion": target.region,
+        });
+        let probe = record::event("ValidateDataStreamConfiguration", ctx, data);
+        self.deliver(settings, target, &probe).await
+    }
+
+    /// Steps 2-6: what AWS would decide before Agilix's AssumeRole and PutRecord get through.
+    async fn check_assumable(
+        &self,
+        settings: &Settings,
+        target: &KinesisTarget,
+    ) -> Result<(), Failure> {
+        let denied = || assume_role_denied(settings, target);
+
+        // 2. The role must exist in the account the ARN names.
+        let role = match self
+            .iam
+            .get_role()
+            .role_name(&target.role.name)
+            .send()
+            .await
+        {
+            Ok(out) => match out.role {
+                Some(role) => role,
+                None => return Err(denied()),
+            },
+            Err(err) if err.code() == Some("NoSuchEntity") => return Err(denied()),
+            Err(err) => return Err(Failure::from_sdk(err)),
+        };
+        let actual = parse_role_arn(role.arn());
+        let same_role = actual.as_ref().is_some_and(|actual| {
+            actual.account == target.role.account
+                && actual.name.eq_ignore_ascii_case(&target.role.name)
+        });
+        if !same_role {
+            return Err(denied());
+        }
+
+        // 3. The trust policy must let Agilix's account assume it (with the external id, if any).
+        let trust = role.assume_role_policy_document().and_then(decode_policy);
+        let context: Vec<(&str, &str)> = match &settings.external_id {
+            Some(id) => vec![("sts:externalid", id.as_str())],
+            None => Vec::new(),
+        };
+        let trusted = trust.is_some_and(|trust| {
+            policy::evaluate(
+                &[trust],
+                &Request {
+                    action: "sts:AssumeRole",
+                    resource: None,
+                    principal_account: Some(&settings.agilix_account),
+                    context: &context,
+                    required_condition_key: settings.external_id.as_ref().map(|_| "sts:ExternalId"),
+                },
+            ) == Decision::Allow
+        });
+        if !trusted {
+            return Err(denied());
+        }
+
+        // 4. A new role is not assumable everywhere at once.
+        let created = UNIX_EPOCH
+            + Duration::from_secs(u64::try_from(role.create_date().secs()).unwrap_or(0))
+            + Duration::from_nanos(u64::from(role.create_date().subsec_nanos()));
+        let age = SystemTime::now()
+            .duration_since(created)
+            .unwrap_or_default();
+        if age < settings.iam_propagation_delay {
+            eprintln!(
+                "buzz sandbox: role {} is {:.1}s old; refusing AssumeRole until it is {}s old (IAM propagation)",
+                target.role.name,
+                age.as_secs_f64(),
+                settings.iam_propagation_delay.as_secs()
+            );
+            return Err(denied());
+        }
+
+        // 5. Buzz asks for a 12-hour session.
+        if role.max_session_duration().unwrap_or(3600) < BUZZ_SESSION_SECONDS {
+            return Err(Failure::new(
+                "ValidationError",
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            ));
+        }
+
+        // 6. The role's own policies must let it write to the stream.
+        let documents = self.role_policies(&target.role.name).await?;
+        let stream_arn = target.stream_arn();
+        let put = Request {
+            action: "kinesis:PutRecord",
+            resource: Some(&stream_arn),
+            principal_account: None,
+            context: &[],
+            required_condition_key: None,
+        };
+        let who = format!(
+            "arn:{}:sts::{}:assumed-role/{}/{}",
+            target.role.partition,
+            target.role.account,
+            target.role.name,
+            session_name(settings)
+        );
+        match policy::evaluate(&documents, &put) {
+            Decision::Allow => {}
+            Decision::ExplicitDeny => {
+                return Err(Failure::new(
+                    "AccessDeniedException",
+                    format!("User: {who} is not authorized to perform: kinesis:PutRecord on resource: {stream_arn} with an explicit deny in an identity-based policy"),
+                ))
+            }
+            Decision::ImplicitDeny => {
+                return Err(Failure::new(
+                    "AccessDeniedException",
+                    format!("User: {who} is not authorized to perform: kinesis:PutRecord on resource: {stream_arn} because no identity-based policy allows the kinesis:PutRecord action"),
+                ))
+            }
+        }
+        if let Some(boundary_arn) = role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+        {
+            let boundary = self.managed_policy(boundary_arn).await?;
+            if policy::evaluate(&boundary.into_iter().collect::<Vec<_>>(), &put) != Decision::Allow
+            {
+                return Err(Failure::new(
+                    "AccessDeniedException",
+                    format!("User: {who} is not authorized to perform: kinesis:PutRecord on resource: {stream_arn} because no permissions boundary allows the kinesis:PutRecord action"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Inline and attached managed policies of a role, decoded.
+    async fn role_policies(&self, role: &str) -> Result<Vec<Value>, Failure> {
+        let mut documents = Vec::new();
+
+        let mut names = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .iam
+                .list_role_policies()
+                .role_name(role)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(Failure::from_sdk)?;
+            names.extend(page.policy_names().iter().cloned());
+            match (page.is_truncated(), page.marker()) {
+                (true, Some(next)) => marker = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        for name in names {
+            let out = self
+                .iam
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(&name)
+                .send()
+                .await
+                .map_err(Failure::from_sdk)?;
+            match decode_policy(out.policy_document()) {
+                Some(doc) => documents.push(doc),
+                None => eprintln!(
+                    "buzz sandbox: inline policy {name} of role {role} is not JSON; ignored"
+                ),
+            }
+        }
+
+        let mut arns = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .iam
+                .list_attached_role_policies()
+                .role_name(role)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(Failure::from_sdk)?;
+            arns.extend(
+                page.attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_string)),
+            );
+            match (page.is_truncated(), page.marker()) {
+                (true, Some(next)) => marker = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        for arn in arns {
+            documents.extend(self.managed_policy(&arn).await?);
+        }
+        Ok(documents)
+    }
+
+    /// The default version's document of a managed policy.
+    async fn managed_policy(&self, arn: &str) -> Result<Option<Value>, Failure> {
+        let policy = self
+            .iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(Failure::from_sdk)?;
+        let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+            return Ok(None);
+        };
+        let out = self
+            .iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(Failure::from_sdk)?;
+        Ok(out
+            .policy_version()
+            .and_then(|v| v.document())
+            .and_then(decode_policy))
+    }
+
+    /// Step 7, and every later delivery: AssumeRole as Agilix would, then PutRecord.
+    pub async fn deliver(
+        &self,
+        settings: &Settings,
+        target: &KinesisTarget,
+        event: &EventRecord,
+    ) -> Result<(), Failure> {
+        let assumed = self
+            .sts
+            .assume_role()
+            .role_arn(&target.role_arn)
+            .role_session_name(session_name(settings))
+            .duration_seconds(BUZZ_SESSION_SECONDS)
+            .set_external_id(settings.external_id.clone())
+            .send()
+            .await
+            .map_err(Failure::from_sdk)?;
+        let Some(credentials) = assumed.credentials() else {
+            return Err(Failure::new(
+                "InternalFailure",
+                "AssumeRole returned no credentials",
+            ));
+        };
+        let credentials = aws_sdk_kinesis::config::Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            Some(credentials.session_token().to_string()),
+            None,
+            "buzz-sandbox-assumed-role",
+        );
+        let config = aws_sdk_kinesis::config::Builder::from(&self.base)
+            .credentials_provider(credentials)
+            .region(aws_sdk_kinesis::config::Region::new(target.region.clone()))
+            .build();
+        let kinesis = aws_sdk_kinesis::Client::from_conf(config);
+        kinesis
+            .put_record()
+            .stream_name(&target.stream)
+            .partition_key(&event.guid)
+            .data(aws_sdk_kinesis::primitives::Blob::new(
+                event.json.as_bytes(),
+            ))
+            .send()
+            .await
+            .map_err(Failure::from_sdk)?;
+        Ok(())
+    }
+}
+
+/// The role session name Agilix's servers would use.
+fn session_name(settings: &Settings) -> String {
+    format!("buzz-datastream-{}", settings.domain_id)
+}
+
+/// What STS says when the caller may not assume the role (also for a role that does not exist).
+fn assume_role_denied(settings: &Settings, target: &KinesisTarget) -> Failure {
+    Failure::new(
+        "AccessDenied",
+        format!(
+            "User: arn:aws:sts::{}:assumed-role/AgilixBuzzDataStreams/{} is not authorized to perform: sts:AssumeRole on resource: {}",
+            settings.agilix_account,
+            session_name(settings),
+            target.role_arn
+        ),
+    )
+}

@@ -1,0 +1,185 @@
+//! The two data stream commands. `getdatastreamconfiguration` returns the domain's saved
+//! configuration beside the code; `setdatastreamconfiguration` replaces the whole configuration:
+//! it first tests every Kinesis target (enabled or not) the way Buzz's servers do, then saves
+//! unless `test` is true, then tells the enabled Kinesis targets what changed.
+//!
+//! Everything in a set request except `cmd`, `domainid`, `test` and `_token` is the configuration,
+//! stored as given, so keys the sandbox does not know survive a round trip, as they do in Buzz.
+
+use serde_json::{json, Map, Value};
+
+use crate::auth::{authenticate, Caller};
+use crate::aws_check::KinesisTarget;
+use crate::record::{self, EventContext};
+use crate::server::{BuzzError, Call, Reply};
+use crate::state::App;
+
+/// Request parameters that are not part of the configuration.
+const NOT_CONFIGURATION: [&str; 4] = ["cmd", "domainid", "test", "_token"];
+
+/// Authentication, the domain, and the ControlDomain right: what both commands need first.
+fn authorize<'a>(app: &'a App, call: &Call) -> Result<(Caller<'a>, String), BuzzError> {
+    let caller = authenticate(app, call)?;
+    let Some(given) = call.param("domainid") else {
+        return Err(BuzzError::bad_request(
+            "Missing required parameter 'domainid'",
+        ));
+    };
+    let Some(domain) = app.resolve_domain(&given) else {
+        return Err(BuzzError::bad_request(format!(
+            "Domain '{given}' was not found"
+        )));
+    };
+    if !caller.user.control_domain {
+        return Err(BuzzError::new(
+            "AccessDenied",
+            format!(
+                "User {} does not have the ControlDomain right on domain {domain}",
+                caller.user.userid
+            ),
+        ));
+    }
+    Ok((caller, domain))
+}
+
+pub fn get(app: &App, call: &Call) -> Result<Reply, BuzzError> {
+    let (_, domain) = authorize(app, call)?;
+    let saved = app.lock().domains.get(&domain).cloned().flatten();
+    let payload = match saved {
+        Some(Value::Object(config)) => config,
+        _ => Map::new(),
+    };
+    Ok(Reply::ok(payload))
+}
+
+pub async fn set(app: &App, call: &Call) -> Result<Reply, BuzzError> {
+    if call.method != axum::http::Method::POST {
+        return Err(BuzzError::bad_request(
+            "SetDataStreamConfiguration must be sent with POST",
+        ));
+    }
+    let (caller, domain) = authorize(app, call)?;
+    let test_only = call.flag("test");
+    let mut config = call.params.clone();
+    for key in NOT_CONFIGURATION {
+        config.remove(key);
+    }
+    let ctx = EventContext {
+        domain_id: domain.clone(),
+        user_id: caller.user.userid.clone(),
+        agent_user_id: caller.user.userid.clone(),
+        session_id: caller.session.session_id.clone(),
+    };
+
+    // Test every Kinesis target; the first failure refuses the whole request.
+    let targets = kinesis_entries(config.get("kinesis"))?;
+    let mut parsed = Vec::with_capacity(targets.len());
+    for (index, value) in targets.iter().enumerate() {
+        let title = KinesisTarget::title_of(value, index);
+        let refuse = |code: &str, message: &str| {
+            BuzzError::bad_request(format!("Kinesis target '{title}': {code}: {message}"))
+        };
+        let target = KinesisTarget::parse(value, index).map_err(|f| refuse(&f.code, &f.message))?;
+        app.aws
+            .test_target(&app.settings, &target, &ctx)
+            .await
+            .map_err(|f| refuse(&f.code, &f.message))?;
+        parsed.push(target);
+    }
+    if test_only {
+        return Ok(Reply::ok(Map::new()));
+    }
+
+    // Save: replace the whole configuration; one with no targets at all is a deletion.
+    let saved = if has_targets(&config) {
+        Some(Value::Object(config))
+    } else {
+        None
+    };
+    let previous = app
+        .lock()
+        .domains
+        .insert(domain.clone(), saved.clone())
+        .flatten();
+
+    match &saved {
+        Some(configuration) => {
+            let event_type = if previous.is_some() {
+                "DataStreamConfigurationChanged"
+            } else {
+                "DataStreamConfigurationCreated"
+            };
+            for target in parsed.iter().filter(|t| t.enabled) {
+                notify(app, target, event_type, &ctx, configuration).await;
+            }
+        }
+        None => {
+            // The old targets hear about the deletion, as Buzz's do.
+            if let Some(old) = &previous {
+                let old_targets = kinesis_entries(old.get("kinesis")).unwrap_or_default();
+                for (index, value) in old_targets.iter().enumerate() {
+                    if let Ok(target) = KinesisTarget::parse(value, index) {
+                        if target.enabled {
+                            notify(
+                                app,
+                                &target,
+                                "DataStreamConfigurationDeleted",
+                                &ctx,
+                                &Value::Null,
+                            )
+                            .await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Reply {
+        code: "OK",
+        payload: Map::new(),
+        mutating: true,
+    })
+}
+
+/// Sends one event to a target. A delivery failure does not undo the save (Buzz does not buffer
+/// or retry either); it is only logged.
+async fn notify(
+    app: &App,
+    target: &KinesisTarget,
+    event_type: &str,
+    ctx: &EventContext,
+    configuration: &Value,
+) {
+    let data = json!({ "title": target.title, "configuration": configuration });
+    let event = record::event(event_type, ctx, data);
+    match app.aws.deliver(&app.settings, target, &event).await {
+        Ok(()) => eprintln!("buzz sandbox:   sent {event_type} to '{}'", target.title),
+        Err(f) => eprintln!(
+            "buzz sandbox:   could not send {event_type} to '{}': {}: {}",
+            target.title, f.code, f.message
+        ),
+    }
+}
+
+/// The `kinesis` entry as a list of targets; a lone object counts as one (the quirk's shape).
+fn kinesis_entries(value: Option<&Value>) -> Result<Vec<Value>, BuzzError> {
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => Ok(items.clone()),
+        Some(object @ Value::Object(map)) if !map.is_empty() => Ok(vec![object.clone()]),
+        Some(Value::Object(_)) => Ok(Vec::new()),
+        Some(other) => Err(BuzzError::bad_request(format!(
+            "'kinesis' must be an array of targets, got {other}"
+        ))),
+    }
+}
+
+/// A configuration without any target (no keys, or only empty collections) deletes.
+fn has_targets(config: &Map<String, Value>) -> bool {
+    config.values().any(|value| match value {
+        Value::Null => false,
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+        _ => true,
+    })
+}

@@ -1,0 +1,334 @@
+//! The Buzz sandbox: a local stand-in for Agilix Buzz's API (`/cmd`) that speaks the contract in
+//! `shared/docs/buzz-api.md`, so that `buzz-kinesis` and its tests have a Buzz to talk to.
+//!
+//! It is deliberately an independent implementation: it does not use the `buzz_kinesis` library,
+//! so a mistake in the tool's reading of the contract shows up as a disagreement here instead of
+//! being shared by both sides. Like real Buzz it tests every Kinesis target before it saves a
+//! configuration: it reads the cross-account role with IAM, evaluates its trust and permission
+//! policies the way AWS would for Agilix's account, assumes the role and writes a probe record.
+//! Point it at an AWS emulator (moto) with the usual `AWS_ENDPOINT_URL`, `AWS_REGION`, ... env.
+//!
+//! Run: `cargo run --example buzz_sandbox -- --help`. The first line on stdout is always
+//! `buzz sandbox listening on http://<ip>:<port>`; the `/sandbox/*` endpoints (see `inspect.rs`)
+//! let tests look inside and steer faults.
+
+mod auth;
+mod aws_check;
+mod datastream;
+mod faults;
+mod inspect;
+mod policy;
+mod record;
+mod server;
+mod state;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use serde_json::Value;
+
+use crate::faults::{FaultKind, FaultPlan};
+use crate::state::{App, Settings, User};
+
+/// A local Agilix Buzz API sandbox for buzz-kinesis (not Buzz; for tests and demos).
+#[derive(Debug, Parser)]
+#[command(name = "buzz_sandbox", version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    bind: String,
+
+    /// Numeric id of the one domain the sandbox hosts.
+    #[arg(long, default_value = "424242")]
+    domain_id: String,
+
+    /// Userspace of that domain (logins are `<userspace>/<user>`; the domain is also `//<userspace>`).
+    #[arg(long, default_value = "sandbox")]
+    userspace: String,
+
+    /// Username of the administrator, who has the ControlDomain right.
+    #[arg(long, default_value = "admin")]
+    admin_user: String,
+
+    /// Password of the administrator.
+    #[arg(long, default_value = "sandbox-password")]
+    admin_password: String,
+
+    /// Username of a user without the ControlDomain right.
+    #[arg(long, default_value = "teacher")]
+    teacher_user: String,
+
+    /// Password of that user.
+    #[arg(long, default_value = "teacher-password")]
+    teacher_password: String,
+
+    /// Require a second factor for the administrator: login3 answers SecondFactorRequired and
+    /// secondfactorauthenticate must send this otp.
+    #[arg(long)]
+    mfa_code: Option<String>,
+
+    /// Seconds a session token lives without use (each authenticated call extends it).
+    #[arg(long, default_value_t = 900)]
+    token_ttl: u64,
+
+    /// The AWS account the sandbox plays as Agilix (the principal that assumes the role).
+    #[arg(long, default_value = "210987654321")]
+    agilix_account: String,
+
+    /// External id that "Agilix" sends with AssumeRole; the trust policy must require exactly it.
+    #[arg(long)]
+    external_id: Option<String>,
+
+    /// Seconds a newly created role stays unassumable, like IAM's propagation delay.
+    #[arg(long, default_value_t = 0)]
+    iam_propagation_delay: u64,
+
+    /// Serialize one-element arrays as the object and empty arrays as `{}` (Buzz's XML-root quirk).
+    #[arg(long)]
+    single_object_arrays: bool,
+
+    /// JSON file with the initial data stream configuration of the domain.
+    #[arg(long)]
+    seed_config: Option<PathBuf>,
+
+    /// Make the next N Buzz requests fail (cycling through --fault-kinds).
+    #[arg(long, default_value_t = 0)]
+    faults: u64,
+
+    /// Let this many Buzz requests through untouched before the --faults begin (and before
+    /// --fault-rate applies), e.g. 1 to let the login succeed.
+    #[arg(long, default_value_t = 0)]
+    faults_after: u64,
+
+    /// Comma-separated fault kinds: 429, 503, 500, drop, timeout, malformed, noauth.
+    #[arg(long, default_value = "429,503,500,drop", value_delimiter = ',')]
+    fault_kinds: Vec<FaultKind>,
+
+    /// Probability (0..1) that any Buzz request fails with a random kind from --fault-kinds.
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+
+    /// Seed for --fault-rate, for reproducible runs.
+    #[arg(long)]
+    fault_seed: Option<u64>,
+
+    /// Retry-After seconds sent with 429 and 503 faults.
+    #[arg(long, default_value_t = 1)]
+    retry_after: u64,
+
+    /// Seconds a `timeout` fault holds the request before dropping the connection.
+    #[arg(long, default_value_t = 30)]
+    timeout_hold: u64,
+
+    /// Exit when standard input reaches end of file (lets a parent that dies take us along).
+    #[arg(long)]
+    exit_on_stdin_eof: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("buzz sandbox: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        return Err(format!(
+            "--fault-rate must be within 0..1, got {}",
+            args.fault_rate
+        ));
+    }
+    if args.fault_kinds.is_empty() {
+        return Err("--fault-kinds needs at least one kind".into());
+    }
+    if args.agilix_account.len() != 12 || !args.agilix_account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "--agilix-account must be 12 digits, got {:?}",
+            args.agilix_account
+        ));
+    }
+    let seed = match &args.seed_config {
+        Some(path) => read_seed(path)?,
+        None => None,
+    };
+
+    let settings = Settings {
+        domain_id: args.domain_id.clone(),
+        userspace: args.userspace.clone(),
+        users: vec![
+            User {
+                userid: "100001".into(),
+                username: args.admin_user.clone(),
+                password: args.admin_password.clone(),
+                firstname: "Sandbox".into(),
+                lastname: "Administrator".into(),
+                control_domain: true,
+                mfa_code: args.mfa_code.clone(),
+            },
+            User {
+                userid: "100002".into(),
+                username: args.teacher_user.clone(),
+                password: args.teacher_password.clone(),
+                firstname: "Sandbox".into(),
+                lastname: "Teacher".into(),
+                control_domain: false,
+                mfa_code: None,
+            },
+        ],
+        token_ttl: Duration::from_secs(args.token_ttl.max(1)),
+        agilix_account: args.agilix_account.clone(),
+        external_id: args.external_id.clone(),
+        iam_propagation_delay: Duration::from_secs(args.iam_propagation_delay),
+        single_object_arrays: args.single_object_arrays,
+        retry_after: args.retry_after,
+        timeout_hold: Duration::from_secs(args.timeout_hold),
+    };
+    let faults = FaultPlan::new(
+        args.faults_after,
+        args.faults,
+        args.fault_kinds.clone(),
+        args.fault_rate,
+        args.fault_seed,
+    );
+    let aws = aws_check::AwsProbe::from_env().await;
+    let app = Arc::new(App::new(settings, aws, faults, seed));
+
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+
+    announce(&args, addr);
+
+    let router = server::router(app.clone());
+    let service = router.into_make_service_with_connect_info::<faults::ConnInfo>();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let graceful_rx = stop_rx.clone();
+    let serve = axum::serve(faults::FaultyListener::new(listener), service).with_graceful_shutdown(
+        async move {
+            wait_for_stop(graceful_rx).await;
+        },
+    );
+    tokio::spawn(watch_for_shutdown(args.exit_on_stdin_eof, stop_tx));
+
+    // A `timeout` fault holds a connection for a long time; graceful shutdown would wait for it,
+    // so after a stop request in-flight requests get two seconds and then we leave anyway.
+    let grace = async {
+        wait_for_stop(stop_rx).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    tokio::select! {
+        result = serve => result.map_err(|e| format!("server failed: {e}"))?,
+        () = grace => {}
+    }
+    eprintln!("buzz sandbox: stopped");
+    Ok(())
+}
+
+/// The seed file holds the domain's initial configuration object (or `null` for none).
+fn read_seed(path: &PathBuf) -> Result<Option<Value>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read --seed-config {}: {e}", path.display()))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("--seed-config {} is not JSON: {e}", path.display()))?;
+    match value {
+        Value::Null => Ok(None),
+        Value::Object(_) => Ok(Some(value)),
+        _ => Err(format!(
+            "--seed-config {} must hold a JSON object (the configuration) or null",
+            path.display()
+        )),
+    }
+}
+
+/// The first stdout line is a machine-read contract (tests parse the URL from it); the rest is
+/// for people.
+fn announce(args: &Args, addr: std::net::SocketAddr) {
+    let mut out = std::io::stdout().lock();
+    // Nothing sensible can be done if stdout is gone, and the server can still run, so write
+    // errors are ignored.
+    let _ = writeln!(out, "buzz sandbox listening on http://{addr}");
+    let _ = out.flush();
+    let us = &args.userspace;
+    let _ = writeln!(
+        out,
+        "  this is a local test double of Agilix Buzz, not Buzz"
+    );
+    let _ = writeln!(
+        out,
+        "  domain {} (also //{us}); users {us}/{} (password {:?}, ControlDomain{}) and {us}/{} (password {:?}, no ControlDomain)",
+        args.domain_id,
+        args.admin_user,
+        args.admin_password,
+        if args.mfa_code.is_some() { ", second factor required" } else { "" },
+        args.teacher_user,
+        args.teacher_password,
+    );
+    if let Some(code) = &args.mfa_code {
+        let _ = writeln!(out, "  second factor otp: {code}");
+    }
+    let _ = writeln!(out, "  plays Agilix AWS account {}", args.agilix_account);
+    match &args.external_id {
+        Some(id) => {
+            let _ = writeln!(out, "  sends external id {id:?} with AssumeRole");
+        }
+        None => {
+            let _ = writeln!(out, "  sends no external id with AssumeRole");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  inspection endpoints: GET /sandbox (list), GET /sandbox/state"
+    );
+    let _ = out.flush();
+}
+
+async fn wait_for_stop(mut rx: tokio::sync::watch::Receiver<bool>) {
+    // An error means the sender is gone, which only happens at exit: treat it as a stop.
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// Ctrl-C, SIGTERM, or (when asked) end of stdin all mean "stop".
+async fn watch_for_shutdown(watch_stdin: bool, stop: tokio::sync::watch::Sender<bool>) {
+    let stdin_eof = async {
+        if watch_stdin {
+            use tokio::io::AsyncReadExt;
+            let mut stdin = tokio::io::stdin();
+            let mut buf = [0u8; 256];
+            // Whatever is written to us is ignored; only the end of the stream matters.
+            while let Ok(n) = stdin.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let sigterm = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        Ok(()) = tokio::signal::ctrl_c() => eprintln!("buzz sandbox: interrupted, stopping"),
+        () = sigterm => eprintln!("buzz sandbox: SIGTERM, stopping"),
+        () = stdin_eof => eprintln!("buzz sandbox: stdin closed, stopping"),
+    }
+    let _ = stop.send(true);
+}

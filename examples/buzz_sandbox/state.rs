@@ -1,0 +1,164 @@
+//! What the sandbox knows and remembers: its fixed settings (users, domain, the Agilix account it
+//! plays), and the mutable state behind one mutex (sessions, each domain's saved data stream
+//! configuration, the request log that `/sandbox/state` shows, the armed faults).
+//!
+//! The mutex is a std one and is never held across an `.await`: AWS calls happen outside it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use serde_json::{json, Value};
+
+use crate::aws_check::AwsProbe;
+use crate::faults::FaultPlan;
+
+/// Fixed for the life of the process (from the command line).
+#[derive(Debug)]
+pub struct Settings {
+    pub domain_id: String,
+    pub userspace: String,
+    pub users: Vec<User>,
+    pub token_ttl: Duration,
+    pub agilix_account: String,
+    pub external_id: Option<String>,
+    pub iam_propagation_delay: Duration,
+    pub single_object_arrays: bool,
+    pub retry_after: u64,
+    pub timeout_hold: Duration,
+}
+
+#[derive(Debug)]
+pub struct User {
+    pub userid: String,
+    pub username: String,
+    pub password: String,
+    pub firstname: String,
+    pub lastname: String,
+    /// The right that GetDataStreamConfiguration / SetDataStreamConfiguration require.
+    pub control_domain: bool,
+    /// When set, login3 only yields a second-factor token, and this is the otp.
+    pub mfa_code: Option<String>,
+}
+
+/// A token's stage: a second-factor token may only call `secondfactorauthenticate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    SecondFactorPending,
+    Full,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: usize,
+    pub stage: Stage,
+    pub expires: Instant,
+    /// Buzz puts a numeric session id into every event record it emits for this session.
+    pub session_id: String,
+}
+
+/// One line of the request log (what `/sandbox/state` shows under `log`).
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub method: String,
+    pub cmd: String,
+    pub test: bool,
+    pub mutating: bool,
+    pub code: String,
+    pub faulted: bool,
+    /// How the token came: "bearer", "_token" or "none"; never the token itself.
+    pub auth: &'static str,
+    pub user_agent: Option<String>,
+}
+
+impl LogEntry {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "cmd": self.cmd,
+            "test": self.test,
+            "mutating": self.mutating,
+            "code": self.code,
+            "faulted": self.faulted,
+            "method": self.method,
+            "auth": self.auth,
+            "userAgent": self.user_agent,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct Inner {
+    pub sessions: HashMap<String, Session>,
+    /// Domain id -> saved configuration (`None`: no configuration).
+    pub domains: BTreeMap<String, Option<Value>>,
+    pub log: Vec<LogEntry>,
+    pub faults: FaultPlan,
+}
+
+pub struct App {
+    pub settings: Settings,
+    pub aws: AwsProbe,
+    inner: Mutex<Inner>,
+}
+
+impl App {
+    pub fn new(settings: Settings, aws: AwsProbe, faults: FaultPlan, seed: Option<Value>) -> Self {
+        let mut domains = BTreeMap::new();
+        domains.insert(settings.domain_id.clone(), seed);
+        App {
+            settings,
+            aws,
+            inner: Mutex::new(Inner {
+                sessions: HashMap::new(),
+                domains,
+                log: Vec::new(),
+                faults,
+            }),
+        }
+    }
+
+    /// Locks the state. A panic while holding the lock cannot leave it half-updated in a way
+    /// that matters for a test double, so a poisoned lock is simply taken over.
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Maps a `domainid` parameter (numeric id or `//userspace`) to the domain's id.
+    pub fn resolve_domain(&self, given: &str) -> Option<String> {
+        let given = given.trim();
+        if given == self.settings.domain_id {
+            return Some(self.settings.domain_id.clone());
+        }
+        let path = given.strip_prefix("//")?.trim_end_matches('/');
+        path.eq_ignore_ascii_case(&self.settings.userspace)
+            .then(|| self.settings.domain_id.clone())
+    }
+}
+
+/// Random lowercase hex, for error ids.
+pub fn random_hex(bytes: usize) -> String {
+    let mut rng = rand::rng();
+    (0..bytes)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
+}
+
+/// A session token: long, random, URL-safe (Buzz's tokens are opaque strings too).
+pub fn new_token() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let body: String = (0..48)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    format!("~{body}")
+}
+
+/// A numeric session id like Buzz's (a positive 63-bit integer, as a string).
+pub fn new_session_id() -> String {
+    rand::rng()
+        .random_range(1_000_000_000_000_000u64..i64::MAX as u64)
+        .to_string()
+}

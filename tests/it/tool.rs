@@ -1,0 +1,263 @@
+//! Running the real `buzz-kinesis` binary against moto and a sandbox, so each test reads as a
+//! sentence: `Tool::setup(&sandbox, &names).arg("--dry-run").run()`.
+
+#![allow(dead_code)] // Each test module uses a different part of this.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::{self, Sandbox, AGILIX_ACCOUNT, DOMAIN_ID};
+
+/// Fresh resource names for one test.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub stream: String,
+    pub role: String,
+}
+
+impl Names {
+    pub fn new() -> Self {
+        Self {
+            stream: harness::unique("stream"),
+            role: harness::unique("role"),
+        }
+    }
+}
+
+/// One invocation of the binary.
+pub struct Tool {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    env_remove: Vec<String>,
+    stdin: Option<String>,
+}
+
+/// What a run showed.
+#[derive(Debug)]
+pub struct Outcome {
+    /// `None` when killed by a signal (the abort hook).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub took: Duration,
+}
+
+impl Outcome {
+    /// stdout as the one JSON object `--output json` prints.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit status\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_success(&self) -> &Self {
+        self.assert_code(0)
+    }
+}
+
+impl Tool {
+    /// The binary with moto's environment and no Buzz settings from the developer's shell.
+    pub fn new() -> Self {
+        Self {
+            args: Vec::new(),
+            env: Vec::new(),
+            env_remove: [
+                "BUZZ_PASSWORD",
+                "BUZZ_TOKEN",
+                "BUZZ_OTP",
+                "BUZZ_USERNAME",
+                "BUZZ_DOMAIN_ID",
+                "BUZZ_API_URL",
+                "BUZZ_KINESIS_STREAM",
+                "BUZZ_KINESIS_ROLE",
+                "BUZZ_AGILIX_ACCOUNT_ID",
+                "BUZZ_EXTERNAL_ID",
+                "RUST_LOG",
+                "BUZZ_KINESIS_TEST_ABORT_AFTER_MUTATIONS",
+            ]
+            .map(String::from)
+            .to_vec(),
+            stdin: None,
+        }
+    }
+
+    /// `setup --yes` for `names` against `sandbox` as its admin (password in BUZZ_PASSWORD),
+    /// with JSON output.
+    pub fn setup(sandbox: &Sandbox, names: &Names) -> Self {
+        Self::new()
+            .args([
+                "setup",
+                "--yes",
+                "--output",
+                "json",
+                "--agilix-account",
+                AGILIX_ACCOUNT,
+                "--domain",
+                DOMAIN_ID,
+            ])
+            .args([
+                "--buzz-url",
+                sandbox.url(),
+                "--buzz-user",
+                harness::ADMIN_USER,
+            ])
+            .args(["--stream", &names.stream, "--role", &names.role])
+            .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    }
+
+    pub fn arg(mut self, a: impl Into<String>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+
+    pub fn args<I, S>(mut self, a: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(a.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env_remove.retain(|r| r != k);
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    /// Remove an environment variable (e.g. the password) for this run.
+    pub fn without_env(mut self, k: &str) -> Self {
+        self.env.retain(|(key, _)| key != k);
+        self.env_remove.push(k.into());
+        self
+    }
+
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(text.into());
+        self
+    }
+
+    pub fn run(self) -> Outcome {
+        let mut cmd: Command = harness::aws_command(env!("CARGO_BIN_EXE_buzz-kinesis"));
+        for k in &self.env_remove {
+            cmd.env_remove(k);
+        }
+        cmd.env_remove("CI")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(&self.args)
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let start = Instant::now();
+        let mut child = cmd.spawn().expect("run buzz-kinesis");
+        if let Some(text) = &self.stdin {
+            let mut stdin = child.stdin.take().expect("piped stdin");
+            stdin.write_all(text.as_bytes()).expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("wait for buzz-kinesis");
+        Outcome {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            took: start.elapsed(),
+        }
+    }
+}
+
+/// The role as the AWS CLI shows it: (MaxSessionDuration, trust document).
+pub fn role_view(role: &str) -> (i64, Value) {
+    let r = harness::aws_cli(&["iam", "get-role", "--role-name", role]);
+    let trust = match &r["Role"]["AssumeRolePolicyDocument"] {
+        // The CLI decodes the document already; older versions print it URL-encoded.
+        Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+        v => v.clone(),
+    };
+    (
+        r["Role"]["MaxSessionDuration"].as_i64().unwrap_or_default(),
+        trust,
+    )
+}
+
+/// The principals a trust document admits (AWS principals of its Allow statements).
+pub fn trusted(trust: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for st in trust["Statement"].as_array().cloned().unwrap_or_default() {
+        match &st["Principal"]["AWS"] {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => out.extend(a.iter().filter_map(|v| v.as_str().map(String::from))),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Our inline policy as the AWS CLI shows it (`None` when absent).
+pub fn inline_policy(role: &str) -> Option<Value> {
+    harness::try_aws_cli(&[
+        "iam",
+        "get-role-policy",
+        "--role-name",
+        role,
+        "--policy-name",
+        "buzz-kinesis-write",
+    ])
+    .ok()
+    .map(|v| v["PolicyDocument"].clone())
+}
+
+/// The Kinesis targets a sandbox domain holds.
+pub fn kinesis_targets(config: &Value) -> Vec<Value> {
+    match &config["kinesis"] {
+        Value::Array(a) => a.clone(),
+        Value::Object(o) if o.is_empty() => Vec::new(),
+        o @ Value::Object(_) => vec![o.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// A domain that already streams to an LMS webhook (a target setup must keep exactly).
+pub fn webhook_config() -> Value {
+    serde_json::json!({"https": [{
+        "title": "LMS webhook", "enabled": true,
+        "endpoints": "https://lms.example.org/buzz", "httpMethod": "POST"
+    }]})
+}
+
+/// The Buzz events in a stream, oldest first (records come back shard by shard; Buzz's `time`
+/// is RFC 3339 with a fixed 7-digit fraction, so text order is time order).
+pub fn events_in_order(stream: &str) -> Vec<Value> {
+    let mut events = harness::read_events(stream);
+    events.sort_by(|a, b| a["time"].as_str().cmp(&b["time"].as_str()));
+    events
+}
+
+/// The `type` of each event, oldest first.
+pub fn event_types(stream: &str) -> Vec<String> {
+    events_in_order(stream)
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
