@@ -1,5 +1,5 @@
-//! A record of every AWS and Buzz call a run makes, so the report can say how many mutating
-//! calls were needed (zero on a converged re-run) and the benchmark can count them by operation.
+//! Counts of the AWS and Buzz calls a run makes, so the report can say how many mutating calls
+//! were needed (zero on a converged re-run) and the benchmark can count them by operation.
 //!
 //! It also carries the test-only crash hook: with `BUZZ_KINESIS_TEST_ABORT_AFTER_MUTATIONS=N`
 //! the process aborts right after its N-th mutating call succeeds, which is how the
@@ -16,23 +16,16 @@ pub fn changes_made() -> Vec<String> {
     CHANGES_MADE.lock().map(|c| c.clone()).unwrap_or_default()
 }
 
-/// One call to an outside system.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Call {
-    pub service: &'static str,
-    pub operation: String,
-    pub mutating: bool,
-}
-
-/// Shared by the adapters of one run.
+/// Shared by the adapters of one run. Calls are counted, not kept one by one, so a
+/// long-running `tail` (a GetRecords call a second per shard) stays small and fast.
 #[derive(Debug, Clone, Default)]
 pub struct CallLog {
-    calls: Arc<Mutex<Vec<Call>>>,
+    counts: Arc<Mutex<CallSummary>>,
     abort_after: Option<usize>,
 }
 
 /// Counts for the report.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct CallSummary {
     pub total: usize,
     pub mutating: usize,
@@ -45,7 +38,7 @@ impl CallLog {
             .ok()
             .and_then(|v| v.parse().ok());
         Self {
-            calls: Arc::default(),
+            counts: Arc::default(),
             abort_after,
         }
     }
@@ -60,15 +53,16 @@ impl CallLog {
             }
         }
         let mutations = {
-            let Ok(mut calls) = self.calls.lock() else {
+            let Ok(mut counts) = self.counts.lock() else {
                 return;
             };
-            calls.push(Call {
-                service,
-                operation,
-                mutating,
-            });
-            calls.iter().filter(|c| c.mutating).count()
+            counts.total += 1;
+            counts.mutating += usize::from(mutating);
+            *counts
+                .by_operation
+                .entry(format!("{service}:{operation}"))
+                .or_insert(0) += 1;
+            counts.mutating
         };
         if mutating && self.abort_after == Some(mutations) {
             // Test hook: die like a killed process would, with no cleanup and no output.
@@ -77,17 +71,6 @@ impl CallLog {
     }
 
     pub fn summary(&self) -> CallSummary {
-        let calls = self.calls.lock().map(|c| c.clone()).unwrap_or_default();
-        let mut by_operation = BTreeMap::new();
-        for c in &calls {
-            *by_operation
-                .entry(format!("{}:{}", c.service, c.operation))
-                .or_insert(0) += 1;
-        }
-        CallSummary {
-            total: calls.len(),
-            mutating: calls.iter().filter(|c| c.mutating).count(),
-            by_operation,
-        }
+        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
     }
 }

@@ -293,7 +293,11 @@ pub struct TailArgs {
     pub stream: Option<String>,
 
     /// Where to start: latest, trim-horizon, or an RFC 3339 time (e.g. 2024-05-01T08:00:00Z).
-    #[arg(long, default_value = "latest", value_name = "latest|trim-horizon|TIME")]
+    #[arg(
+        long,
+        default_value = "latest",
+        value_name = "latest|trim-horizon|TIME"
+    )]
     pub from: String,
 
     /// Stop after printing this many lines (events, and records that are not events).

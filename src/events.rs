@@ -13,14 +13,32 @@ pub enum Item {
 
 /// Split a record into its events. A line that is not a JSON object with a `type` is raw.
 pub fn decode(record: &[u8]) -> Vec<Item> {
-    let text = String::from_utf8_lossy(record);
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| match serde_json::from_str::<Value>(line) {
-            Ok(v) if v.get("type").is_some_and(Value::is_string) => Item::Event(v),
-            _ => Item::Raw(line.to_owned()),
-        })
+    decode_lines(record)
+        .into_iter()
+        .map(|(_, item)| item)
         .collect()
+}
+
+/// Like [`decode`], keeping each line's text as it arrived, so an event can be shown untouched
+/// (re-serializing could change number formats or escapes). A record with no non-blank line
+/// still gives one raw item, so that nothing in the stream goes unseen.
+pub fn decode_lines(record: &[u8]) -> Vec<(String, Item)> {
+    let text = String::from_utf8_lossy(record);
+    let lines: Vec<(String, Item)> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let item = match serde_json::from_str::<Value>(line) {
+                Ok(v) if v.get("type").is_some_and(Value::is_string) => Item::Event(v),
+                _ => Item::Raw(line.to_owned()),
+            };
+            (line.to_owned(), item)
+        })
+        .collect();
+    if lines.is_empty() {
+        return vec![(text.to_string(), Item::Raw(text.into_owned()))];
+    }
+    lines
 }
 
 /// An event's type, or "" when it has none.
@@ -41,5 +59,20 @@ mod tests {
         assert!(matches!(&items[0], Item::Event(v) if event_type(v) == "A"));
         assert_eq!(items[2], Item::Raw("not json".into()));
         assert!(matches!(&items[3], Item::Raw(_)));
+    }
+
+    #[test]
+    fn lines_keep_their_text_and_blank_records_are_not_lost() {
+        let lines = decode_lines(b"{\"type\":\"A\",\"n\":1.50}\r\n");
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            lines[0].0, "{\"type\":\"A\",\"n\":1.50}",
+            "the exact text, number format included"
+        );
+        assert_eq!(
+            decode_lines(b"  "),
+            vec![("  ".to_owned(), Item::Raw("  ".into()))]
+        );
+        assert_eq!(decode_lines(b"").len(), 1);
     }
 }

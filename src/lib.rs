@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod iac;
 pub mod names;
 pub mod plan;
 pub mod policy;
@@ -42,13 +43,24 @@ pub async fn run(cli: cli::Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Setup(args) => commands::setup::run(&args, cli.output, cli.quiet).await,
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut cli::Cli::command(), "buzz-kinesis", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut cli::Cli::command(),
+                "buzz-kinesis",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::Ok)
         }
         Command::Check(args) => commands::check::run(&args, cli.output, cli.quiet).await,
-        Command::Tail(_) | Command::Teardown(_) | Command::Policy(_) => Err(Error::Usage(
-            "this command is not available in this version yet; `buzz-kinesis setup --help` shows what is".into(),
-        )),
+        Command::Tail(args) => commands::tail::run(&args, cli.output, cli.quiet).await,
+        Command::Teardown(args) => commands::teardown::run(&args, cli.output, cli.quiet).await,
+        Command::Policy(args) => commands::policy::run(&args, cli.output, cli.quiet).await,
+        Command::Man => {
+            clap_mangen::Man::new(cli::Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| Error::io("writing the man page", e))?;
+            Ok(ExitCode::Ok)
+        }
     }
 }
 

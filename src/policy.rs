@@ -9,6 +9,10 @@ use crate::names::{AccountId, ExternalId};
 /// The inline policy setup owns on the role.
 pub const POLICY_NAME: &str = "buzz-kinesis-write";
 
+/// The role's description, as the IAM console shows it.
+pub const ROLE_DESCRIPTION: &str =
+    "Lets Agilix Buzz write data stream events to one Kinesis stream (made by buzz-kinesis)";
+
 /// The smallest set of actions a cross-account producer needs (see buzz-api.md).
 pub const WRITER_ACTIONS: [&str; 4] = [
     "kinesis:PutRecord",
@@ -184,13 +188,14 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
     // Iterative glob with backtracking to the last star: linear in practice, no recursion.
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // The star first: a literal '*' in the text must not consume the pattern's star.
+        if pi < p.len() && p[pi] == '*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
@@ -407,12 +412,12 @@ mod tests {
         let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz";
         let ours = write_policy(arn, None);
         assert_eq!(
-            evaluate(&[ours.clone()], "kinesis:PutRecord", arn),
+            evaluate(std::slice::from_ref(&ours), "kinesis:PutRecord", arn),
             Decision::Allow
         );
         assert_eq!(
             evaluate(
-                &[ours.clone()],
+                std::slice::from_ref(&ours),
                 "kinesis:PutRecord",
                 "arn:aws:kinesis:us-east-1:123456789012:stream/other"
             ),
@@ -451,6 +456,8 @@ mod tests {
         assert!(!wildcard_match("a?c", "ac", false));
         assert!(wildcard_match("KINESIS:*", "kinesis:PutRecord", true));
         assert!(!wildcard_match("stream/a*", "stream/B", false));
+        // Found by a property test: a '*' in the text once swallowed the pattern's star.
+        assert!(wildcard_match("*", "*/", false));
     }
 
     #[test]

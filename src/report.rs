@@ -65,7 +65,8 @@ fn actions_json(plan: &Plan) -> Vec<Value> {
 }
 
 /// The plan as a diff per resource.
-pub fn print_plan(o: &Observed, plan: &Plan, output: Output, calls: &CallLog) {
+/// `dry_run`: the plan is all this run does (else a confirmation question follows it).
+pub fn print_plan(o: &Observed, plan: &Plan, output: Output, calls: &CallLog, dry_run: bool) {
     if output == Output::Json {
         let v = json!({
             "dry_run": true,
@@ -101,8 +102,13 @@ pub fn print_plan(o: &Observed, plan: &Plan, output: Output, calls: &CallLog) {
     }
     if !plan.is_empty() {
         println!(
-            "{} change(s). Run without --dry-run to apply.",
-            plan.actions.len()
+            "{} change(s).{}",
+            plan.actions.len(),
+            if dry_run {
+                " Run without --dry-run to apply."
+            } else {
+                ""
+            }
         );
     }
 }
@@ -208,5 +214,108 @@ pub fn print_checks(
         warned,
         failed,
         checks.len()
+    );
+}
+
+/// The teardown plan: one line per removal, then the notes (for `--dry-run`, or before asking).
+pub fn print_teardown_plan(
+    o: &crate::commands::teardown::Observed,
+    plan: &crate::commands::teardown::Plan,
+    output: Output,
+    calls: &CallLog,
+    dry_run: bool,
+) {
+    use crate::commands::teardown::describe;
+    if output == Output::Json {
+        let v = json!({
+            "dry_run": true,
+            "changed": !plan.is_empty(),
+            "removals": plan.removals,
+            "notes": plan.notes,
+            "aws": {"account": o.account, "region": o.aws.region},
+            "api_calls": calls.summary(),
+        });
+        println!("{v}");
+        return;
+    }
+    if plan.is_empty() {
+        println!("Nothing to remove: the Buzz target and the role are gone.");
+    } else {
+        println!("Plan:");
+    }
+    for r in &plan.removals {
+        println!("  - {:<7} {}", r.resource(), describe(r));
+    }
+    for n in &plan.notes {
+        println!("  note: {n}");
+    }
+    if !plan.is_empty() {
+        println!(
+            "{} removal(s).{}",
+            plan.removals.len(),
+            if dry_run {
+                " Run without --dry-run to apply."
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+/// The outcome of a teardown.
+pub fn print_teardown_result(
+    o: &crate::commands::teardown::Observed,
+    plan: &crate::commands::teardown::Plan,
+    output: Output,
+    calls: &CallLog,
+    took: Duration,
+) {
+    let t = &o.target;
+    let stream_arn = o.found.stream.as_ref().map(|s| s.arn.clone());
+    if output == Output::Json {
+        let v = json!({
+            "changed": !plan.is_empty(),
+            "buzz": {"domain": t.domain, "outcome": plan.outcome("buzz", &o.found)},
+            "role": {"name": t.role, "arn": t.role_arn, "outcome": plan.outcome("role", &o.found)},
+            "stream": {"name": t.stream, "arn": stream_arn, "outcome": plan.outcome("stream", &o.found)},
+            "removals": plan.removals,
+            "notes": plan.notes,
+            "aws": {"account": o.account, "region": o.aws.region},
+            "api_calls": calls.summary(),
+            "seconds": took.as_secs_f64(),
+        });
+        println!("{v}");
+        return;
+    }
+    if !plan.is_empty() {
+        println!();
+    }
+    println!(
+        "  buzz    {:<10} kinesis target for {} on domain {}",
+        plan.outcome("buzz", &o.found),
+        t.stream,
+        t.domain
+    );
+    println!(
+        "  role    {:<10} {}",
+        plan.outcome("role", &o.found),
+        t.role_arn
+    );
+    println!(
+        "  stream  {:<10} {}",
+        plan.outcome("stream", &o.found),
+        stream_arn.as_deref().unwrap_or(&t.stream)
+    );
+    let summary = calls.summary();
+    println!(
+        "\n{} in {:.1} s ({} calls, {} of them changes).",
+        if plan.is_empty() {
+            "Nothing to remove"
+        } else {
+            "Done"
+        },
+        took.as_secs_f64(),
+        summary.total,
+        summary.mutating
     );
 }

@@ -41,6 +41,8 @@ const CONFIG_KEYS: &[&str] = &[
     "allow-retention-decrease",
     "adopt",
     "no-enable",
+    "expected-events-per-second",
+    "avg-event-bytes",
 ];
 
 /// Where the Buzz session comes from.
@@ -182,6 +184,23 @@ pub struct TargetSpec {
 
 impl TargetSpec {
     fn build(t: &TargetArgs, file: &ConfigFile, interactive: bool) -> Result<Self> {
+        let (stream, role) = Self::names(t, file)?;
+        let (agilix_account, external_id) = Self::agilix(t, file, interactive)?;
+        let (region, profile) = Self::location(t, file)?;
+        let buzz = Self::buzz(t, file, interactive, &stream)?;
+        Ok(Self {
+            stream,
+            role,
+            agilix_account,
+            external_id,
+            buzz,
+            region,
+            profile,
+        })
+    }
+
+    /// The stream and the role, defaulted.
+    fn names(t: &TargetArgs, file: &ConfigFile) -> Result<(StreamName, RoleName)> {
         let stream = StreamName::parse(
             "--stream",
             &pick(&t.stream, file, "stream").unwrap_or_else(|| DEFAULT_STREAM.into()),
@@ -190,6 +209,15 @@ impl TargetSpec {
             "--role",
             &pick(&t.role, file, "role").unwrap_or_else(|| DEFAULT_ROLE.into()),
         )?;
+        Ok((stream, role))
+    }
+
+    /// Agilix's account (required: there is no public default) and the optional external id.
+    fn agilix(
+        t: &TargetArgs,
+        file: &ConfigFile,
+        interactive: bool,
+    ) -> Result<(AccountId, Option<ExternalId>)> {
         let agilix_account = match pick(&t.agilix_account, file, "agilix-account") {
             Some(v) => AccountId::parse("--agilix-account", &v)?,
             None if interactive => ui::prompt_valid(
@@ -209,10 +237,32 @@ impl TargetSpec {
         let external_id = pick(&t.external_id, file, "external-id")
             .map(|v| ExternalId::parse("--external-id", &v))
             .transpose()?;
+        Ok((agilix_account, external_id))
+    }
+
+    /// The AWS region and profile, when given (else the standard chain decides).
+    fn location(t: &TargetArgs, file: &ConfigFile) -> Result<(Option<Region>, Option<String>)> {
         let region = pick(&t.aws.region, file, "region")
             .map(|v| Region::parse("--region", &v))
             .transpose()?;
-        let profile = pick(&t.aws.profile, file, "profile");
+        Ok((region, pick(&t.aws.profile, file, "profile")))
+    }
+
+    /// The title of our target in Buzz, defaulted from the stream name.
+    fn title(t: &TargetArgs, file: &ConfigFile, stream: &StreamName) -> Result<Title> {
+        Title::parse(
+            "--title",
+            &pick(&t.title, file, "title").unwrap_or_else(|| format!("Kinesis: {stream}")),
+        )
+    }
+
+    /// Where and as whom to reach Buzz, and which domain.
+    fn buzz(
+        t: &TargetArgs,
+        file: &ConfigFile,
+        interactive: bool,
+        stream: &StreamName,
+    ) -> Result<BuzzSpec> {
         let url = BuzzUrl::parse(
             "--buzz-url",
             &pick(&t.buzz_url, file, "buzz-url").unwrap_or_else(|| BuzzUrl::DEFAULT.into()),
@@ -233,30 +283,19 @@ impl TargetSpec {
                 ))
             }
         };
-        let title = Title::parse(
-            "--title",
-            &pick(&t.title, file, "title").unwrap_or_else(|| format!("Kinesis: {stream}")),
-        )?;
+        let title = Self::title(t, file, stream)?;
         let otp = match &t.buzz_otp {
             Some(code) => Otp::Given(SecretString::from(parse_otp("--buzz-otp", code)?)),
             None if interactive => Otp::Prompt,
             None => Otp::Unavailable,
         };
         let credentials = Self::credentials(t, file, interactive)?;
-        Ok(Self {
-            stream,
-            role,
-            agilix_account,
-            external_id,
-            buzz: BuzzSpec {
-                url,
-                credentials,
-                otp,
-                domain,
-                title,
-            },
-            region,
-            profile,
+        Ok(BuzzSpec {
+            url,
+            credentials,
+            otp,
+            domain,
+            title,
         })
     }
 
@@ -304,14 +343,24 @@ impl TargetSpec {
     }
 }
 
-impl SetupSpec {
-    /// Validate everything `setup` was given; prompt for what is missing when `interactive`.
-    pub fn from_args(target: &TargetArgs, a: &DesiredArgs, interactive: bool) -> Result<Self> {
-        let file = ConfigFile::load(target.config.as_deref())?;
-        // Validate what needs no prompt first, so a typo is reported before any question.
+/// What the stream and role should look like beyond their names (`DesiredArgs`), validated:
+/// shared by setup, check and policy.
+struct Wanted {
+    capacity: Capacity,
+    retention: RetentionHours,
+    kms_key: Option<KmsKey>,
+    tags: Vec<Tag>,
+    events: Vec<EventFilter>,
+    warnings: Vec<String>,
+    propagation_timeout: Duration,
+    load: Option<crate::sizing::Load>,
+}
+
+impl Wanted {
+    fn build(a: &DesiredArgs, file: &ConfigFile) -> Result<Self> {
         let mode =
-            pick(&a.capacity_mode, &file, "capacity-mode").unwrap_or_else(|| "on-demand".into());
-        let shards = pick(&a.shards, &file, "shards")
+            pick(&a.capacity_mode, file, "capacity-mode").unwrap_or_else(|| "on-demand".into());
+        let shards = pick(&a.shards, file, "shards")
             .map(|s| ShardCount::parse("--shards", &s))
             .transpose()?;
         let capacity = match (mode.as_str(), shards) {
@@ -340,11 +389,11 @@ impl SetupSpec {
                 ))
             }
         };
-        let retention = pick(&a.retention_hours, &file, "retention-hours")
+        let retention = pick(&a.retention_hours, file, "retention-hours")
             .map(|s| RetentionHours::parse("--retention-hours", &s))
             .transpose()?
             .unwrap_or(RetentionHours::DEFAULT);
-        let kms_key = pick(&a.kms_key, &file, "kms-key")
+        let kms_key = pick(&a.kms_key, file, "kms-key")
             .map(|s| KmsKey::parse("--kms-key", &s))
             .transpose()?;
         let tag_texts = if a.tags.is_empty() {
@@ -389,7 +438,7 @@ impl SetupSpec {
                 )
             })
             .collect();
-        let propagation_timeout = match pick(&a.propagation_timeout, &file, "propagation-timeout") {
+        let propagation_timeout = match pick(&a.propagation_timeout, file, "propagation-timeout") {
             None => Duration::from_secs(DEFAULT_PROPAGATION_TIMEOUT),
             Some(s) => match s.trim().parse::<u64>() {
                 Ok(n) if (1..=3600).contains(&n) => Duration::from_secs(n),
@@ -404,13 +453,13 @@ impl SetupSpec {
         };
         let load = match pick(
             &a.expected_events_per_second,
-            &file,
+            file,
             "expected-events-per-second",
         ) {
             None => None,
             Some(e) => {
                 let eps = parse_positive("--expected-events-per-second", &e, 10_000_000.0)?;
-                let bytes = match pick(&a.avg_event_bytes, &file, "avg-event-bytes") {
+                let bytes = match pick(&a.avg_event_bytes, file, "avg-event-bytes") {
                     Some(b) => parse_positive("--avg-event-bytes", &b, 1_048_576.0)?,
                     None => 1000.0,
                 };
@@ -420,6 +469,34 @@ impl SetupSpec {
                 })
             }
         };
+        Ok(Self {
+            capacity,
+            retention,
+            kms_key,
+            tags,
+            events,
+            warnings,
+            propagation_timeout,
+            load,
+        })
+    }
+}
+
+impl SetupSpec {
+    /// Validate everything `setup` was given; prompt for what is missing when `interactive`.
+    pub fn from_args(target: &TargetArgs, a: &DesiredArgs, interactive: bool) -> Result<Self> {
+        let file = ConfigFile::load(target.config.as_deref())?;
+        // Validate what needs no prompt first, so a typo is reported before any question.
+        let Wanted {
+            capacity,
+            retention,
+            kms_key,
+            tags,
+            events,
+            warnings,
+            propagation_timeout,
+            load,
+        } = Wanted::build(a, &file)?;
         let given_stream = pick(&target.stream, &file, "stream").is_some();
         let given_capacity = pick(&a.capacity_mode, &file, "capacity-mode").is_some();
         if interactive {
@@ -452,6 +529,91 @@ impl SetupSpec {
     }
 }
 
+/// Everything `teardown` needs, validated: which setup to remove and how to reach Buzz.
+/// Agilix's account is not asked for: teardown creates nothing.
+pub struct TeardownSpec {
+    pub stream: StreamName,
+    pub role: RoleName,
+    pub buzz: BuzzSpec,
+    pub region: Option<Region>,
+    pub profile: Option<String>,
+}
+
+impl TeardownSpec {
+    /// Validate what `teardown` was given; prompt for what is missing when `interactive`.
+    pub fn from_args(t: &TargetArgs, interactive: bool) -> Result<Self> {
+        let file = ConfigFile::load(t.config.as_deref())?;
+        let (stream, role) = TargetSpec::names(t, &file)?;
+        let (region, profile) = TargetSpec::location(t, &file)?;
+        let buzz = TargetSpec::buzz(t, &file, interactive, &stream)?;
+        Ok(Self {
+            stream,
+            role,
+            buzz,
+            region,
+            profile,
+        })
+    }
+}
+
+/// Everything `policy` needs: the same values setup would use, but no Buzz login (nothing is
+/// sent to Buzz; the domain, when given, only fills in the request to paste).
+pub struct PolicySpec {
+    pub stream: StreamName,
+    pub role: RoleName,
+    pub agilix_account: AccountId,
+    pub external_id: Option<ExternalId>,
+    pub capacity: Capacity,
+    pub retention: RetentionHours,
+    pub kms_key: Option<KmsKey>,
+    pub tags: Vec<Tag>,
+    pub events: Vec<EventFilter>,
+    pub title: Title,
+    pub domain: Option<DomainId>,
+    pub region: Option<Region>,
+    pub profile: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+impl PolicySpec {
+    /// Validate what `policy` was given; prompt for Agilix's account when `interactive`.
+    pub fn from_args(t: &TargetArgs, a: &DesiredArgs, interactive: bool) -> Result<Self> {
+        let file = ConfigFile::load(t.config.as_deref())?;
+        let Wanted {
+            capacity,
+            retention,
+            kms_key,
+            tags,
+            events,
+            warnings,
+            ..
+        } = Wanted::build(a, &file)?;
+        let (stream, role) = TargetSpec::names(t, &file)?;
+        let (agilix_account, external_id) = TargetSpec::agilix(t, &file, interactive)?;
+        let (region, profile) = TargetSpec::location(t, &file)?;
+        let domain = pick(&t.domain, &file, "domain")
+            .map(|v| DomainId::parse("--domain", &v))
+            .transpose()?;
+        let title = TargetSpec::title(t, &file, &stream)?;
+        Ok(Self {
+            stream,
+            role,
+            agilix_account,
+            external_id,
+            capacity,
+            retention,
+            kms_key,
+            tags,
+            events,
+            title,
+            domain,
+            region,
+            profile,
+            warnings,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,6 +632,18 @@ mod tests {
         assert_eq!(f.text("shards").as_deref(), Some("3"));
         assert_eq!(f.list("tag"), ["a=b"]);
         assert!(f.flag("adopt"));
+        std::fs::write(
+            &p,
+            "expected-events-per-second = 250\navg-event-bytes = 800\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ConfigFile::load(Some(&p))
+                .unwrap()
+                .text("avg-event-bytes")
+                .as_deref(),
+            Some("800")
+        );
         std::fs::write(&p, "password = \"x\"\n").unwrap();
         let e = ConfigFile::load(Some(&p)).err().unwrap().to_string();
         assert!(e.contains("unknown key 'password'"), "{e}");

@@ -109,7 +109,7 @@ impl Aws {
             .role_name(name)
             .assume_role_policy_document(trust.to_string())
             .max_session_duration(max_session)
-            .description("Lets Agilix Buzz write data stream events to one Kinesis stream (made by buzz-kinesis)")
+            .description(policy::ROLE_DESCRIPTION)
             .set_tags(Some(iam_tags(tags)?))
             .send()
             .await;
@@ -188,6 +188,48 @@ impl Aws {
     /// version). `check` evaluates them together, as IAM would.
     pub async fn role_policies(&self, role: &str) -> Result<Vec<NamedPolicy>> {
         let mut out = Vec::new();
+        for name in self.inline_policy_names(role).await? {
+            if let Some(document) = self.get_inline_policy(role, &name).await? {
+                out.push(NamedPolicy {
+                    name: format!("inline:{name}"),
+                    document,
+                });
+            }
+        }
+        for arn in self.attached_policy_arns(role).await? {
+            let policy = self
+                .iam
+                .get_policy()
+                .policy_arn(&arn)
+                .send()
+                .await
+                .map_err(|e| aws_error("iam", "GetPolicy", e))?;
+            self.calls.record("iam", "GetPolicy", false);
+            let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+                continue;
+            };
+            let v = self
+                .iam
+                .get_policy_version()
+                .policy_arn(&arn)
+                .version_id(version)
+                .send()
+                .await
+                .map_err(|e| aws_error("iam", "GetPolicyVersion", e))?;
+            self.calls.record("iam", "GetPolicyVersion", false);
+            if let Some(raw) = v.policy_version().and_then(|pv| pv.document()) {
+                out.push(NamedPolicy {
+                    name: arn.clone(),
+                    document: decode("GetPolicyVersion", raw)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The names of the role's inline policies (ListRolePolicies, paged).
+    pub async fn inline_policy_names(&self, role: &str) -> Result<Vec<String>> {
+        let mut names = Vec::new();
         let mut marker: Option<String> = None;
         loop {
             let page = self
@@ -199,19 +241,17 @@ impl Aws {
                 .await
                 .map_err(|e| aws_error("iam", "ListRolePolicies", e))?;
             self.calls.record("iam", "ListRolePolicies", false);
-            for name in page.policy_names() {
-                if let Some(document) = self.get_inline_policy(role, name).await? {
-                    out.push(NamedPolicy {
-                        name: format!("inline:{name}"),
-                        document,
-                    });
-                }
-            }
+            names.extend(page.policy_names().iter().cloned());
             match page.marker() {
                 Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
-                _ => break,
+                _ => return Ok(names),
             }
         }
+    }
+
+    /// The ARNs of the managed policies attached to the role (ListAttachedRolePolicies, paged).
+    pub async fn attached_policy_arns(&self, role: &str) -> Result<Vec<String>> {
+        let mut arns = Vec::new();
         let mut marker: Option<String> = None;
         loop {
             let page = self
@@ -223,42 +263,51 @@ impl Aws {
                 .await
                 .map_err(|e| aws_error("iam", "ListAttachedRolePolicies", e))?;
             self.calls.record("iam", "ListAttachedRolePolicies", false);
-            for attached in page.attached_policies() {
-                let Some(arn) = attached.policy_arn() else {
-                    continue;
-                };
-                let policy = self
-                    .iam
-                    .get_policy()
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam", "GetPolicy", e))?;
-                self.calls.record("iam", "GetPolicy", false);
-                let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
-                    continue;
-                };
-                let v = self
-                    .iam
-                    .get_policy_version()
-                    .policy_arn(arn)
-                    .version_id(version)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("iam", "GetPolicyVersion", e))?;
-                self.calls.record("iam", "GetPolicyVersion", false);
-                if let Some(raw) = v.policy_version().and_then(|pv| pv.document()) {
-                    out.push(NamedPolicy {
-                        name: arn.to_owned(),
-                        document: decode("GetPolicyVersion", raw)?,
-                    });
-                }
-            }
+            arns.extend(
+                page.attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_owned)),
+            );
             match page.marker() {
                 Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
-                _ => break,
+                _ => return Ok(arns),
             }
         }
-        Ok(out)
+    }
+
+    /// Delete one inline policy of the role. Already gone is fine (a re-run, or a race).
+    pub async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<()> {
+        match self
+            .iam
+            .delete_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .send()
+            .await
+        {
+            Ok(_) => self.calls.record("iam", "DeleteRolePolicy", true),
+            Err(e) if e.code() == Some("NoSuchEntity") => {
+                self.calls.record("iam", "DeleteRolePolicy", false)
+            }
+            Err(e) => return Err(aws_error("iam", "DeleteRolePolicy", e)),
+        }
+        Ok(())
+    }
+
+    /// Delete the role (its inline policies must be gone first). Already gone is fine.
+    pub async fn delete_role(&self, role: &str) -> Result<()> {
+        match self.iam.delete_role().role_name(role).send().await {
+            Ok(_) => self.calls.record("iam", "DeleteRole", true),
+            Err(e) if e.code() == Some("NoSuchEntity") => {
+                self.calls.record("iam", "DeleteRole", false)
+            }
+            Err(e) if e.code() == Some("DeleteConflict") => {
+                return Err(aws_error("iam", "DeleteRole", e).with_hint(format!(
+                    "something else still uses the role (a managed policy or an instance profile was added meanwhile): detach it, then run teardown again (aws iam list-attached-role-policies --role-name {role})"
+                )))
+            }
+            Err(e) => return Err(aws_error("iam", "DeleteRole", e)),
+        }
+        Ok(())
     }
 }

@@ -267,7 +267,7 @@ impl Aws {
 }
 
 /// Where reading a shard starts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartAt {
     /// Only records written after the iterator is made.
     Latest,
@@ -275,6 +275,9 @@ pub enum StartAt {
     TrimHorizon,
     /// Records from this time on.
     Timestamp(std::time::SystemTime),
+    /// Right after this sequence number: how a reader resumes with a fresh iterator when its
+    /// old one expired (iterators live five minutes).
+    AfterSequence(String),
 }
 
 /// One page of a shard.
@@ -282,11 +285,35 @@ pub struct Page {
     pub records: Vec<Vec<u8>>,
     /// `None` once a closed shard has been read to its end.
     pub next: Option<String>,
+    /// The sequence number of the page's last record, if it has any.
+    pub last_sequence: Option<String>,
+    /// The data bytes in the page (Kinesis allows 2 MB/s of reads per shard).
+    pub bytes: usize,
+}
+
+/// One shard as ListShards describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardInfo {
+    pub id: String,
+    /// The shard(s) it was split or merged from (parent, then adjacent parent).
+    pub parents: Vec<String>,
+    /// Set once the shard is closed by a reshard: the last sequence number it will ever hold.
+    pub ending_sequence: Option<String>,
 }
 
 impl Aws {
     /// The ids of every shard of the stream, open or closed (ListShards, paged).
     pub async fn list_shards(&self, stream: &str) -> Result<Vec<String>> {
+        Ok(self
+            .shards(stream)
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect())
+    }
+
+    /// Every shard of the stream, open or closed, with its parents (ListShards, paged).
+    pub async fn shards(&self, stream: &str) -> Result<Vec<ShardInfo>> {
         let mut shards = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -300,7 +327,21 @@ impl Aws {
                 .await
                 .map_err(|e| aws_error("kinesis", "ListShards", e))?;
             self.calls.record("kinesis", "ListShards", false);
-            shards.extend(out.shards().iter().map(|s| s.shard_id().to_owned()));
+            shards.extend(out.shards().iter().map(|s| {
+                ShardInfo {
+                    id: s.shard_id().to_owned(),
+                    parents: s
+                        .parent_shard_id()
+                        .into_iter()
+                        .chain(s.adjacent_parent_shard_id())
+                        .map(str::to_owned)
+                        .collect(),
+                    ending_sequence: s
+                        .sequence_number_range()
+                        .and_then(|r| r.ending_sequence_number())
+                        .map(str::to_owned),
+                }
+            }));
             match out.next_token() {
                 Some(t) => token = Some(t.to_owned()),
                 None => return Ok(shards),
@@ -326,6 +367,9 @@ impl Aws {
             StartAt::Timestamp(t) => req
                 .shard_iterator_type(T::AtTimestamp)
                 .timestamp(aws_smithy_types::DateTime::from(t)),
+            StartAt::AfterSequence(n) => req
+                .shard_iterator_type(T::AfterSequenceNumber)
+                .starting_sequence_number(n),
         };
         let out = req
             .send()
@@ -348,13 +392,37 @@ impl Aws {
             .await
             .map_err(|e| aws_error("kinesis", "GetRecords", e))?;
         self.calls.record("kinesis", "GetRecords", false);
+        let records: Vec<Vec<u8>> = out
+            .records()
+            .iter()
+            .map(|r| r.data().as_ref().to_vec())
+            .collect();
         Ok(Page {
-            records: out
-                .records()
-                .iter()
-                .map(|r| r.data().as_ref().to_vec())
-                .collect(),
+            bytes: records.iter().map(Vec::len).sum(),
+            last_sequence: out.records().last().map(|r| r.sequence_number().to_owned()),
+            records,
             next: out.next_shard_iterator().map(str::to_owned),
         })
+    }
+
+    /// Delete the stream and every record in it. Only `teardown --delete-stream`, confirmed,
+    /// calls this. `false` when there was no stream to delete.
+    pub async fn delete_stream(&self, name: &str) -> Result<bool> {
+        match self.kinesis.delete_stream().stream_name(name).send().await {
+            Ok(_) => {
+                self.calls.record("kinesis", "DeleteStream", true);
+                Ok(true)
+            }
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                self.calls.record("kinesis", "DeleteStream", false);
+                Ok(false)
+            }
+            Err(e) if e.code() == Some("ResourceInUseException") => {
+                Err(aws_error("kinesis", "DeleteStream", e).with_hint(
+                    "the stream has registered consumers (enhanced fan-out) or is changing: deregister them (aws kinesis list-stream-consumers) or wait, then run teardown again",
+                ))
+            }
+            Err(e) => Err(aws_error("kinesis", "DeleteStream", e)),
+        }
     }
 }

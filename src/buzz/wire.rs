@@ -201,6 +201,15 @@ pub fn set_request(domain: &str, config: &Map<String, Value>, test: bool) -> Map
     req
 }
 
+/// A whole request as it goes on the wire and as a person pastes it into Buzz's API console:
+/// `{"request": {"cmd": ..., ...params}}`.
+pub fn request_body(cmd: &str, params: Map<String, Value>) -> Value {
+    let mut request = Map::new();
+    request.insert("cmd".into(), json!(cmd));
+    request.extend(params);
+    json!({ "request": request })
+}
+
 /// Agilix's DataStream event index (buzz-api.md). Other names are allowed, with a warning.
 pub const KNOWN_EVENT_TYPES: &[&str] = &[
     "CourseAncestorChanged",

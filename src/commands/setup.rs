@@ -45,11 +45,22 @@ pub async fn observe(
     )?;
     // One after the other when a person answers questions, so prompts never interleave.
     let (aws, session) = if interactive {
-        let aws = Aws::connect(spec.profile.as_deref(), spec.region.as_ref(), calls.clone(), true).await?;
+        let aws = Aws::connect(
+            spec.profile.as_deref(),
+            spec.region.as_ref(),
+            calls.clone(),
+            true,
+        )
+        .await?;
         (aws, buzz.login().await?)
     } else {
         tokio::try_join!(
-            Aws::connect(spec.profile.as_deref(), spec.region.as_ref(), calls.clone(), false),
+            Aws::connect(
+                spec.profile.as_deref(),
+                spec.region.as_ref(),
+                calls.clone(),
+                false
+            ),
             buzz.login(),
         )?
     };
@@ -57,11 +68,15 @@ pub async fn observe(
         let existing = aws.list_stream_names().await?;
         let name = ui::wizard::choose_stream(&existing, spec.stream.as_str())?;
         spec.stream = crate::names::StreamName::parse("--stream", &name)?;
-        if !existing.contains(&name) && !spec.given_capacity {
-            let (capacity, load) = ui::wizard::choose_capacity()?;
-            spec.capacity = capacity;
-            spec.load = spec.load.or(load);
-        }
+    }
+    // Sizing matters only for a stream setup is about to create.
+    if interactive
+        && !spec.given_capacity
+        && aws.describe_stream(spec.stream.as_str()).await?.is_none()
+    {
+        let (capacity, load) = ui::wizard::choose_capacity()?;
+        spec.capacity = capacity;
+        spec.load = spec.load.or(load);
     }
     if !session.username.is_empty() {
         progress.step(
@@ -163,22 +178,25 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool) -> Result<ExitCo
         .map_err(|b| Error::Refused(b.to_string()))?;
 
     if args.dry_run {
-        report::print_plan(&observed, &plan, output, &calls);
+        report::print_plan(&observed, &plan, output, &calls, true);
         return Ok(if plan.is_empty() {
             ExitCode::Ok
         } else {
             ExitCode::Changes
         });
     }
-    if interactive && !plan.is_empty() {
-        report::print_plan(&observed, &plan, Output::Human, &calls);
+    let confirming = interactive && !plan.is_empty();
+    if confirming {
+        report::print_plan(&observed, &plan, Output::Human, &calls, false);
         if !ui::confirm("Apply these changes?")? {
             eprintln!("Nothing was changed.");
             return Ok(ExitCode::Ok);
         }
-    }
-    for n in &plan.notes {
-        progress.warn(&format!("{}: {}", n.resource, n.message));
+    } else {
+        // The plan a person confirmed showed the notes already.
+        for n in &plan.notes {
+            progress.note(&format!("{}: {}", n.resource, n.message));
+        }
     }
 
     apply(&observed, &plan, &progress, propagation_timeout).await?;

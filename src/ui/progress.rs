@@ -49,7 +49,9 @@ impl Progress {
         if !(self.enabled && self.tty) {
             return;
         }
-        let Ok(mut slot) = self.spinner.lock() else { return };
+        let Ok(mut slot) = self.spinner.lock() else {
+            return;
+        };
         let bar = slot.get_or_insert_with(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
@@ -66,6 +68,13 @@ impl Progress {
     pub fn done_waiting(&self) {
         if let Some(bar) = self.spinner.lock().ok().and_then(|mut s| s.take()) {
             bar.finish_and_clear();
+        }
+    }
+
+    /// Something worth knowing that is not a problem.
+    pub fn note(&self, text: &str) {
+        if self.enabled {
+            self.line(&format!("note: {text}"));
         }
     }
 

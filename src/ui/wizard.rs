@@ -12,9 +12,22 @@ use crate::sizing::{self, Load};
 
 /// Regions offered when the AWS profile names none (the commercial partition's).
 pub const REGIONS: &[&str] = &[
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2",
-    "eu-west-3", "eu-central-1", "eu-north-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
-    "ap-northeast-2", "ap-south-1", "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "sa-east-1",
 ];
 
 /// Printed once before the first question.
@@ -28,7 +41,9 @@ pub fn intro() {
 
 /// The stream's region, when the AWS profile names none.
 pub fn choose_region() -> Result<Region> {
-    eprintln!("Your AWS profile names no region; Buzz writes to the stream in the region you pick.");
+    eprintln!(
+        "Your AWS profile names no region; Buzz writes to the stream in the region you pick."
+    );
     let i = Select::new()
         .with_prompt("AWS region of the stream")
         .items(REGIONS)
@@ -44,14 +59,22 @@ pub fn choose_stream(existing: &[String], default_name: &str) -> Result<String> 
         return Ok(default_name.to_owned());
     }
     let mut items = vec![format!("create a new stream '{default_name}'")];
-    items.extend(existing.iter().map(|s| format!("use the existing stream '{s}' (kept as it is, never deleted)")));
+    items.extend(
+        existing
+            .iter()
+            .map(|s| format!("use the existing stream '{s}' (kept as it is, never deleted)")),
+    );
     let i = Select::new()
         .with_prompt("Which Kinesis stream should Buzz write to?")
         .items(&items)
         .default(0)
         .interact()
         .map_err(prompt_error)?;
-    Ok(if i == 0 { default_name.to_owned() } else { existing[i - 1].clone() })
+    Ok(if i == 0 {
+        default_name.to_owned()
+    } else {
+        existing[i - 1].clone()
+    })
 }
 
 /// Size a new stream from the expected load. Returns the capacity and the load (if given).
@@ -64,7 +87,11 @@ pub fn choose_capacity() -> Result<(Capacity, Option<Load>)> {
         .with_prompt("Peak Buzz events per second (Enter if unknown)")
         .allow_empty(true)
         .validate_with(|s: &String| -> std::result::Result<(), &str> {
-            if s.trim().is_empty() || s.trim().parse::<f64>().is_ok_and(|v| v > 0.0 && v.is_finite()) {
+            if s.trim().is_empty()
+                || s.trim()
+                    .parse::<f64>()
+                    .is_ok_and(|v| v > 0.0 && v.is_finite())
+            {
                 Ok(())
             } else {
                 Err("a positive number, e.g. 200")
@@ -79,14 +106,20 @@ pub fn choose_capacity() -> Result<(Capacity, Option<Load>)> {
                 .default(1000.0)
                 .interact_text()
                 .map_err(prompt_error)?;
-            Some(Load { events_per_second, avg_event_bytes: bytes.max(1.0) })
+            Some(Load {
+                events_per_second,
+                avg_event_bytes: bytes.max(1.0),
+            })
         }
         Err(_) => None,
     };
     let shards = load.map(|l| l.shards_needed()).unwrap_or(1);
     let (recommended, why) = match load {
         Some(l) => sizing::advise(l),
-        None => ("on-demand".to_owned(), "with no estimate, on-demand is the safe choice: it scales by itself".to_owned()),
+        None => (
+            "on-demand".to_owned(),
+            "with no estimate, on-demand is the safe choice: it scales by itself".to_owned(),
+        ),
     };
     eprintln!("Recommended: {recommended} ({why}).");
     let items = [

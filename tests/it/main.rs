@@ -1,9 +1,16 @@
 //! The integration tests, in one binary so that they share one moto server (see `harness`).
 //! Run them with `cargo test --test it` (moto and the AWS CLI must be installed).
 
+// A panic is how a test fails; helpers here may unwrap what the tool printed.
+#![allow(clippy::unwrap_used)]
+
 mod check;
+mod faults;
 mod harness;
+mod operate;
+mod properties;
 mod sandbox;
 mod setup;
 mod tool;
 mod validation;
+mod wizard;

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""A counting, delaying proxy in front of moto, for the benchmark.
+
+moto makes a stream ACTIVE at once; real Kinesis takes seconds to a minute. This proxy
+reports a new stream as CREATING for --create-delay seconds after its CreateStream (in
+DescribeStreamSummary and DescribeStream answers), which is what a tool waiting for ACTIVE
+sees on AWS. It also counts every AWS request by service and operation, so the benchmark
+counts the calls of our tool and of the AWS CLI anchor with the same independent observer.
+
+GET /_counts -> {"kinesis:CreateStream": 1, ...}; POST /_reset clears the counts.
+"""
+import argparse
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MUTATING_PREFIXES = ("Create", "Put", "Update", "Delete", "Add", "Increase", "Decrease", "Start", "Tag", "Untag", "Remove", "Attach", "Detach")
+
+
+class State:
+    def __init__(self, upstream, create_delay):
+        self.upstream = upstream.rstrip("/")
+        self.create_delay = create_delay
+        self.created = {}  # stream name -> time of CreateStream
+        self.counts = {}
+        self.lock = threading.Lock()
+
+    def count(self, key):
+        with self.lock:
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+
+def operation(headers, body):
+    """(service, operation) of an AWS request: JSON protocols name it in X-Amz-Target, query
+    protocols (IAM, STS) in the Action form field."""
+    target = headers.get("X-Amz-Target")
+    if target and "." in target:
+        prefix, op = target.split(".", 1)
+        service = "kinesis" if prefix.startswith("Kinesis") else prefix.lower()
+        return service, op
+    form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+    action = form.get("Action", ["?"])[0]
+    auth = headers.get("Authorization", "")
+    service = "sts" if "/sts/" in auth else "iam" if "/iam/" in auth else "?"
+    return service, action
+
+
+def make_handler(state):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def reply(self, code, data, headers=()):
+            self.send_response(code)
+            for k, v in headers:
+                if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if self.path == "/_counts":
+                with state.lock:
+                    return self.reply(200, json.dumps(state.counts).encode(), [("Content-Type", "application/json")])
+            return self.forward(b"")
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path == "/_reset":
+                with state.lock:
+                    state.counts.clear()
+                return self.reply(200, b"{}")
+            return self.forward(body)
+
+        def forward(self, body):
+            service, op = operation(self.headers, body)
+            state.count(f"{service}:{op}")
+            request = urllib.request.Request(
+                state.upstream + self.path,
+                data=body if self.command == "POST" else None,
+                headers={k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")},
+                method=self.command,
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=60) as r:
+                    code, data, headers = r.status, r.read(), list(r.headers.items())
+            except urllib.error.HTTPError as e:
+                code, data, headers = e.code, e.read(), list(e.headers.items())
+            if service == "kinesis" and code == 200:
+                data = self.delay_active(op, body, data)
+            return self.reply(code, data, headers)
+
+        def delay_active(self, op, body, data):
+            try:
+                request = json.loads(body or b"{}")
+            except ValueError:
+                return data
+            name = request.get("StreamName") or (request.get("StreamARN") or "").rsplit("/", 1)[-1]
+            now = time.monotonic()
+            if op == "CreateStream":
+                state.created.setdefault(name, now)
+            elif op in ("DescribeStreamSummary", "DescribeStream"):
+                started = state.created.get(name)
+                if started is not None and now - started < state.create_delay:
+                    answer = json.loads(data)
+                    for key in ("StreamDescriptionSummary", "StreamDescription"):
+                        if key in answer:
+                            answer[key]["StreamStatus"] = "CREATING"
+                    data = json.dumps(answer).encode()
+            return data
+
+    return Handler
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--create-delay", type=float, default=0.0)
+    a = p.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", a.port), make_handler(State(a.upstream, a.create_delay)))
+    print(f"aws proxy listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+//! `buzz-kinesis policy`: print the trust policy and the permission policy setup would apply
+//! for the same flags, or (`--format`) a CloudFormation or Terraform template of the whole
+//! setup. Nothing is changed and Buzz is not contacted. The stream's ARN in the bare permission
+//! policy needs the account and region: they come from STS when AWS credentials are there;
+//! templates need neither (they refer to the resources they create).
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::aws::Aws;
+use crate::calls::CallLog;
+use crate::cli::{Output, PolicyArgs, TemplateFormat};
+use crate::error::Result;
+use crate::iac::{self, Blueprint};
+use crate::plan::{MANAGED_BY, MAX_SESSION_SECONDS};
+use crate::policy;
+use crate::spec::{self, PolicySpec};
+use crate::ExitCode;
+
+/// Where the stream lives, for its ARN: `None` when AWS could not tell.
+struct Location {
+    partition: &'static str,
+    region: String,
+    account: Option<String>,
+}
+
+/// The account (from STS) and region; placeholders, with a warning, when AWS cannot say.
+async fn locate(spec: &PolicySpec, quiet: bool) -> Location {
+    let found = async {
+        let aws = Aws::connect(
+            spec.profile.as_deref(),
+            spec.region.as_ref(),
+            CallLog::new(),
+            false,
+        )
+        .await?;
+        let identity = aws.caller_identity().await?;
+        Ok::<_, crate::Error>((aws.region, identity.account))
+    }
+    .await;
+    match found {
+        Ok((region, account)) => Location {
+            partition: region.partition(),
+            region: region.to_string(),
+            account: Some(account.to_string()),
+        },
+        Err(e) => {
+            if !quiet {
+                eprintln!(
+                    "warning: the stream's ARN has placeholders (ACCOUNT_ID{}), because AWS could not tell them: {e}\n  \
+                     fix: log in to AWS (and pass --region) and run policy again, or use --format for a template that needs neither",
+                    if spec.region.is_none() { ", REGION" } else { "" }
+                );
+            }
+            Location {
+                partition: spec.region.as_ref().map_or("aws", |r| r.partition()),
+                region: spec
+                    .region
+                    .as_ref()
+                    .map_or_else(|| "REGION".into(), ToString::to_string),
+                account: None,
+            }
+        }
+    }
+}
+
+/// The tags setup puts on the stream and the role: the user's, plus `managed-by`.
+fn tags(spec: &PolicySpec) -> BTreeMap<String, String> {
+    let mut tags: BTreeMap<String, String> = spec
+        .tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    tags.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
+    tags
+}
+
+/// The `policy` command.
+pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+    let spec = PolicySpec::from_args(&args.target, &args.desired, spec::interactive(args.yes))?;
+    if !quiet {
+        for w in &spec.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let trust = policy::trust_policy(&spec.agilix_account, spec.external_id.as_ref());
+
+    if let Some(format) = args.format {
+        let blueprint = Blueprint {
+            stream: spec.stream.to_string(),
+            capacity: spec.capacity,
+            retention: spec.retention,
+            kms_key: spec.kms_key.clone(),
+            tags: tags(&spec),
+            role: spec.role.to_string(),
+            trust,
+            title: spec.title.to_string(),
+            events: spec.events.clone(),
+            domain: spec.domain.as_ref().map(ToString::to_string),
+        };
+        match format {
+            TemplateFormat::Cloudformation => println!(
+                "{}",
+                serde_json::to_string_pretty(&iac::cloudformation(&blueprint)).unwrap_or_default()
+            ),
+            TemplateFormat::Terraform => print!("{}", iac::terraform(&blueprint)),
+        }
+        return Ok(ExitCode::Ok);
+    }
+
+    let at = locate(&spec, quiet).await;
+    let stream_arn = format!(
+        "arn:{}:kinesis:{}:{}:stream/{}",
+        at.partition,
+        at.region,
+        at.account.as_deref().unwrap_or("ACCOUNT_ID"),
+        spec.stream
+    );
+    let key = spec
+        .kms_key
+        .as_ref()
+        .filter(|k| k.is_customer_managed())
+        .map(|k| k.as_str());
+    let permission = policy::write_policy(&stream_arn, key);
+
+    if output == Output::Json {
+        let v = json!({
+            "role": spec.role,
+            "max_session_duration": MAX_SESSION_SECONDS,
+            "trust_policy": trust,
+            "policy_name": policy::POLICY_NAME,
+            "permission_policy": permission,
+            "stream_arn": stream_arn,
+            "account": at.account,
+        });
+        println!("{v}");
+        return Ok(ExitCode::Ok);
+    }
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    println!(
+        "Trust policy of role {} (with MaxSessionDuration {MAX_SESSION_SECONDS} s: Buzz asks for 12-hour sessions):",
+        spec.role
+    );
+    println!("{}\n", pretty(&trust));
+    println!(
+        "Permission policy {} (inline, on role {}):",
+        policy::POLICY_NAME,
+        spec.role
+    );
+    println!("{}", pretty(&permission));
+    Ok(ExitCode::Ok)
+}

@@ -1,0 +1,241 @@
+//! The wizard in a real terminal: the binary runs in a pseudo-terminal and the test answers
+//! its prompts like a person, against moto and the sandbox. The first test also writes the
+//! transcript the README shows (`target/tmp/wizard-transcript.txt`).
+
+use std::process::Command;
+
+use rexpect::session::{spawn_with_options, Options, PtySession};
+use serde_json::json;
+
+use crate::harness::{self, Sandbox, SandboxOptions, DOMAIN_ID};
+use crate::tool::*;
+
+/// The binary in a pty with moto's environment, the sandbox as Buzz, and `args`.
+fn spawn(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> PtySession {
+    let mut cmd: Command = harness::aws_command(env!("CARGO_BIN_EXE_buzz-kinesis"));
+    for k in [
+        "BUZZ_PASSWORD",
+        "BUZZ_TOKEN",
+        "BUZZ_OTP",
+        "BUZZ_USERNAME",
+        "BUZZ_DOMAIN_ID",
+        "BUZZ_KINESIS_STREAM",
+        "BUZZ_KINESIS_ROLE",
+        "BUZZ_AGILIX_ACCOUNT_ID",
+        "CI",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.env("BUZZ_API_URL", sandbox.url())
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    cmd.envs(env.iter().copied()).args(args);
+    spawn_with_options(
+        cmd,
+        Options::new()
+            .timeout_ms(Some(30_000))
+            .strip_ansi_escape_codes(true),
+    )
+    .expect("the binary starts in a pty")
+}
+
+/// Expect `needle`, keeping what came before it for the transcript.
+fn expect(p: &mut PtySession, transcript: &mut String, needle: &str) {
+    let before = p
+        .exp_string(needle)
+        .unwrap_or_else(|e| panic!("expected {needle:?}: {e}\n--- so far ---\n{transcript}"));
+    transcript.push_str(&before);
+    transcript.push_str(needle);
+}
+
+fn answer(p: &mut PtySession, transcript: &mut String, prompt: &str, reply: &str, shown: &str) {
+    expect(p, transcript, prompt);
+    p.send_line(reply).expect("type an answer");
+    transcript.push_str(&format!(" <{shown}>"));
+}
+
+/// The exit code, read from nix's `WaitStatus` through its Debug form (`Exited(Pid(1), 0)`),
+/// which spares a direct dependency on nix for one enum.
+fn exit_code(p: &PtySession) -> Option<i32> {
+    let status = format!("{:?}", p.process().wait().ok()?);
+    let code = status
+        .strip_prefix("Exited(")?
+        .rsplit(", ")
+        .next()?
+        .trim_end_matches(')');
+    code.parse().ok()
+}
+
+#[tokio::test]
+async fn a_person_answers_every_question_and_gets_a_working_setup() {
+    let sandbox = Sandbox::start(SandboxOptions::new().seed_config(webhook_config()));
+    // The only test that takes the default stream and role names: nothing else uses them.
+    let mut t = String::new();
+    let mut p = spawn(&sandbox, &["setup"], &[]);
+    // A wrong account number is refused with the rule, then asked again.
+    answer(
+        &mut p,
+        &mut t,
+        "Agilix's AWS account number",
+        "12345",
+        "12345",
+    );
+    expect(&mut p, &mut t, "exactly 12 digits");
+    answer(
+        &mut p,
+        &mut t,
+        "Agilix's AWS account number",
+        harness::AGILIX_ACCOUNT,
+        harness::AGILIX_ACCOUNT,
+    );
+    answer(&mut p, &mut t, "Buzz domain", DOMAIN_ID, DOMAIN_ID);
+    answer(
+        &mut p,
+        &mut t,
+        "Buzz login",
+        harness::ADMIN_USER,
+        harness::ADMIN_USER,
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "Buzz password for sandbox/admin",
+        harness::ADMIN_PASSWORD,
+        "typed, hidden",
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "Which Kinesis stream should Buzz write to?",
+        "",
+        "Enter: create a new stream",
+    );
+    answer(&mut p, &mut t, "Peak Buzz events per second", "200", "200");
+    answer(
+        &mut p,
+        &mut t,
+        "Average event size in bytes",
+        "",
+        "Enter: 1000",
+    );
+    expect(&mut p, &mut t, "Recommended: on-demand");
+    answer(&mut p, &mut t, "Capacity mode", "", "Enter: on-demand");
+    expect(
+        &mut p,
+        &mut t,
+        "+ stream buzz-events: create stream (on-demand)",
+    );
+    answer(&mut p, &mut t, "Apply these changes?", "y", "y");
+    expect(&mut p, &mut t, "Done in");
+    let rest = p.exp_eof().unwrap_or_default();
+    t.push_str(&rest);
+    assert_eq!(exit_code(&p), Some(0), "{t}");
+    assert!(
+        !t.contains(harness::ADMIN_PASSWORD),
+        "the password was echoed"
+    );
+    assert!(
+        t.contains("Next: `buzz-kinesis tail --stream buzz-events`"),
+        "{t}"
+    );
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("wizard-transcript.txt");
+    let _ = std::fs::write(path, &t);
+
+    // What the person asked for is what exists.
+    let summary = harness::aws_cli(&[
+        "kinesis",
+        "describe-stream-summary",
+        "--stream-name",
+        "buzz-events",
+    ]);
+    assert_eq!(
+        summary["StreamDescriptionSummary"]["StreamModeDetails"]["StreamMode"],
+        "ON_DEMAND"
+    );
+    assert_eq!(role_view("BuzzKinesisWriter").0, 43_200);
+    let config = sandbox.domain_config(DOMAIN_ID).await;
+    assert_eq!(kinesis_targets(&config)[0]["enabled"], json!(true));
+    assert_eq!(config["https"], webhook_config()["https"]);
+}
+
+#[tokio::test]
+async fn declining_the_plan_changes_nothing() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let mut t = String::new();
+    let mut p = spawn(
+        &sandbox,
+        &[
+            "setup",
+            "--agilix-account",
+            harness::AGILIX_ACCOUNT,
+            "--domain",
+            DOMAIN_ID,
+            "--buzz-user",
+            harness::ADMIN_USER,
+            "--stream",
+            &names.stream,
+            "--role",
+            &names.role,
+            "--capacity-mode",
+            "on-demand",
+        ],
+        &[("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)],
+    );
+    answer(&mut p, &mut t, "Apply these changes?", "n", "n");
+    expect(&mut p, &mut t, "Nothing was changed.");
+    let _ = p.exp_eof();
+    assert_eq!(exit_code(&p), Some(0));
+    assert!(harness::try_aws_cli(&["iam", "get-role", "--role-name", &names.role]).is_err());
+}
+
+#[tokio::test]
+async fn ctrl_c_mid_wait_says_what_was_done_and_a_rerun_finishes() {
+    // Buzz cannot assume the new role for 6 s: setup is waiting when Ctrl-C comes.
+    let sandbox = Sandbox::start(SandboxOptions::new().iam_propagation_delay(6));
+    let names = Names::new();
+    let args = [
+        "setup",
+        "--agilix-account",
+        harness::AGILIX_ACCOUNT,
+        "--domain",
+        DOMAIN_ID,
+        "--buzz-user",
+        harness::ADMIN_USER,
+        "--stream",
+        &names.stream,
+        "--role",
+        &names.role,
+        "--capacity-mode",
+        "on-demand",
+    ];
+    let mut t = String::new();
+    let mut p = spawn(
+        &sandbox,
+        &args,
+        &[("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)],
+    );
+    answer(&mut p, &mut t, "Apply these changes?", "y", "y");
+    expect(&mut p, &mut t, "IAM is propagating it");
+    p.send_control('c').expect("press Ctrl-C");
+    expect(&mut p, &mut t, "interrupted after");
+    expect(&mut p, &mut t, "run the same command again");
+    let _ = p.exp_eof();
+    assert_eq!(exit_code(&p), Some(130), "{t}");
+    assert!(
+        kinesis_targets(&sandbox.domain_config(DOMAIN_ID).await).is_empty(),
+        "Buzz not saved yet"
+    );
+
+    // The re-run picks up where it stopped: the AWS side is done, Buzz remains.
+    let out = Tool::setup(&sandbox, &names).run();
+    out.assert_success();
+    let report = out.json();
+    assert_eq!(report["stream"]["outcome"], "unchanged");
+    assert_eq!(report["role"]["outcome"], "unchanged");
+    assert_eq!(report["buzz"]["outcome"], "created");
+    assert_eq!(
+        kinesis_targets(&sandbox.domain_config(DOMAIN_ID).await).len(),
+        1
+    );
+}
