@@ -77,6 +77,13 @@ class Stack:
             urllib.request.urlopen(urllib.request.Request(self.proxy + "/_reset", data=b"", method="POST")).read()
         return c
 
+    def clear_domain(self):
+        """Start a run from a domain with no data stream configuration, as a first setup does
+        (Buzz tests every Kinesis target of a domain, so earlier runs' targets would add up)."""
+        req = urllib.request.Request(f"{self.buzz}/sandbox/domains/{DOMAIN}", data=b"null", method="PUT",
+                                     headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req).read()
+
     def buzz_log(self):
         with urllib.request.urlopen(self.buzz + "/sandbox/state") as r:
             return json.load(r)["log"]
@@ -147,10 +154,12 @@ def calls_of(stack, before_log, counts):
     return {"aws": sum(counts.values()), "aws_mutating": mutating_aws, "buzz": len(buzz), "buzz_sets": buzz_set, "by_op": counts}
 
 
-def measure(stack, runs, label, make_run):
+def measure(stack, runs, label, make_run, fresh_domain=True):
     """Run `make_run(i)` -> (argv, extra_env) `runs` times on fresh names."""
     times, calls = [], None
     for i in range(runs):
+        if fresh_domain:
+            stack.clear_domain()
         stack.counts(reset=True)
         before = len(stack.buzz_log())
         argv, extra = make_run(i)
@@ -159,6 +168,32 @@ def measure(stack, runs, label, make_run):
         calls = calls_of(stack, before, stack.counts())
         print(f"  {label} run {i + 1}: {took:.2f} s", file=sys.stderr)
     return times, calls
+
+
+def buzz_call(stack, request, token=None):
+    req = urllib.request.Request(stack.buzz + "/cmd", data=json.dumps({"request": request}).encode(), method="POST",
+                                 headers={"Accept": "application/json", "Content-Type": "application/json"})
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req) as r:
+        answer = json.load(r)["response"]
+    assert answer["code"] == "OK", answer
+    return answer
+
+
+def buzz_round_trips(stack, samples=5):
+    """The time Buzz itself needs once the role works: its test, then the save (which tests
+    again and writes the change notice), measured on the domain's saved configuration."""
+    token = buzz_call(stack, {"cmd": "login3", "username": USER, "password": PASSWORD})["user"]["token"]
+    config = {k: v for k, v in buzz_call(stack, {"cmd": "getdatastreamconfiguration", "domainid": DOMAIN}, token).items()
+              if k not in ("code", "domainid")}
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        buzz_call(stack, dict(config, cmd="setdatastreamconfiguration", domainid=DOMAIN, test=True), token)
+        buzz_call(stack, dict(config, cmd="setdatastreamconfiguration", domainid=DOMAIN), token)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def stats(ts):
@@ -180,10 +215,13 @@ def scenario_setup(create_delay, iam_delay, runs, tag, tmp, rerun=False):
             return ours(stack, s, r), {"BUZZ_PASSWORD": PASSWORD}
 
         out["ours"] = measure(stack, runs, f"{tag} ours", fresh)
+        out["buzz_round_trips"] = buzz_round_trips(stack)
         if rerun:
             s, r = names()
+            stack.clear_domain()
             timed(ours(stack, s, r), stack.env, {"BUZZ_PASSWORD": PASSWORD})  # converge once first
-            out["rerun"] = measure(stack, runs, f"{tag} re-run", lambda _: (ours(stack, s, r), {"BUZZ_PASSWORD": PASSWORD}))
+            out["rerun"] = measure(stack, runs, f"{tag} re-run", lambda _: (ours(stack, s, r), {"BUZZ_PASSWORD": PASSWORD}),
+                                   fresh_domain=False)
 
         def anchor(_):
             s, r = names()
@@ -245,11 +283,12 @@ def table(results, machine):
     s1, s2, st, tail = results["realistic"], results["instant"], results["startup"], results.get("tail")
     med = lambda ts: statistics.median(ts[0])
     spread = lambda ts: f"{min(ts[0]):.2f}–{max(ts[0]):.2f}"
-    limit = 8.0
+    # The longer chain (IAM's 8 s beats the stream's 5 s), then Buzz's test and save.
+    limit = 8.0 + s1["buzz_round_trips"]
     rows = [
         "| scenario | ours (median, range) | anchor: AWS CLI + curl (median) | anchor / ours | target |",
         "|---|---|---|---|---|",
-        f"| 1. realistic: stream CREATING 5 s, IAM propagation 8 s | {med(s1['ours']):.2f} s ({spread(s1['ours'])}); limit {limit:.1f} s + Buzz round trips: {med(s1['ours']) / limit:.2f}× limit | {med(s1['anchor']):.2f} s | {med(s1['anchor']) / med(s1['ours']):.1f}× | within 10 % of the limit |",
+        f"| 1. realistic: stream CREATING 5 s, IAM propagation 8 s | {med(s1['ours']):.2f} s ({spread(s1['ours'])}) = {med(s1['ours']) / limit:.2f}× the limit of {limit:.2f} s (8 s + Buzz's test and save, {s1['buzz_round_trips']:.2f} s) | {med(s1['anchor']):.2f} s | {med(s1['anchor']) / med(s1['ours']):.1f}× | within 10 % of the limit |",
         f"| 2a. instant emulators, fresh setup | {med(s2['ours']):.3f} s ({spread(s2['ours'])}) | {med(s2['anchor']):.2f} s | {med(s2['anchor']) / med(s2['ours']):.1f}× | < 0.5 s |",
         f"| 2b. instant emulators, converged re-run | {med(s2['rerun']):.3f} s ({spread(s2['rerun'])}) | — | — | < 0.3 s |",
         f"| 3a. start-up: `--version` | {st['version']['median'] * 1000:.1f} ms ({st['version']['min'] * 1000:.1f}–{st['version']['max'] * 1000:.1f}) | — | — | < 10 ms |",

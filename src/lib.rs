@@ -41,7 +41,9 @@ pub enum ExitCode {
 pub async fn run(cli: cli::Cli) -> Result<ExitCode> {
     use cli::Command;
     match cli.command {
-        Command::Setup(args) => commands::setup::run(&args, cli.output, cli.quiet).await,
+        Command::Setup(args) => {
+            commands::setup::run(&args, cli.output, cli.quiet, cli.verbose > 0).await
+        }
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -54,6 +54,8 @@ pub struct Desired {
     pub trust: Value,
     pub policy: Value,
     pub adopt: bool,
+    /// The expected peak load, when the user gave one: the plan says whether it fits.
+    pub load: Option<crate::sizing::Load>,
     /// `None` when the run does not touch Buzz.
     pub buzz: Option<DesiredBuzz>,
 }
@@ -275,7 +277,25 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
     Ok(p)
 }
 
+/// Whether the stream (as it will be) takes the expected load; a note when it does not.
+fn plan_capacity(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) {
+    let Some(load) = d.load else { return };
+    let (capacity, shards) = match actual {
+        Some(s) => (s.capacity.unwrap_or(d.capacity), s.open_shards),
+        None => (d.capacity, 0),
+    };
+    let (fits, message) = crate::sizing::fits(capacity, shards, load);
+    if !fits {
+        let (mode, why) = crate::sizing::advise(load);
+        p.notes.push(Note {
+            resource: "stream",
+            message: format!("{message}; use {mode}: {why}"),
+        });
+    }
+}
+
 fn plan_stream(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) -> Result<(), Blocked> {
+    plan_capacity(d, actual, p);
     let note = |p: &mut Plan, m: String| {
         p.notes.push(Note {
             resource: "stream",
@@ -534,6 +554,7 @@ mod tests {
             trust: policy::trust_policy(&agilix, None),
             policy: policy::write_policy(STREAM_ARN, None),
             adopt: false,
+            load: None,
             buzz: Some(DesiredBuzz {
                 domain: "424242".into(),
                 target: KinesisTarget {
@@ -694,6 +715,27 @@ mod tests {
         assert_eq!(p.outcome("buzz"), "tested");
         let a = converged(&d);
         assert!(plan(&d, &a).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_load_beyond_capacity_is_noted_with_advice() {
+        let mut d = desired();
+        d.capacity = Capacity::Provisioned(ShardCount::parse("x", "1").unwrap());
+        d.load = Some(crate::sizing::Load {
+            events_per_second: 5_000.0,
+            avg_event_bytes: 500.0,
+        });
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert!(
+            p.notes.iter().any(|n| n.message.contains("8 shards")),
+            "{:?}",
+            p.notes
+        );
+        d.load = Some(crate::sizing::Load {
+            events_per_second: 100.0,
+            avg_event_bytes: 500.0,
+        });
+        assert!(plan(&d, &Actual::default()).unwrap().notes.is_empty());
     }
 
     #[test]

@@ -66,7 +66,15 @@ fn actions_json(plan: &Plan) -> Vec<Value> {
 
 /// The plan as a diff per resource.
 /// `dry_run`: the plan is all this run does (else a confirmation question follows it).
-pub fn print_plan(o: &Observed, plan: &Plan, output: Output, calls: &CallLog, dry_run: bool) {
+/// `show_unchanged`: also a `=` line for each resource the plan leaves as it is.
+pub fn print_plan(
+    o: &Observed,
+    plan: &Plan,
+    output: Output,
+    calls: &CallLog,
+    dry_run: bool,
+    show_unchanged: bool,
+) {
     if output == Output::Json {
         let v = json!({
             "dry_run": true,
@@ -85,6 +93,9 @@ pub fn print_plan(o: &Observed, plan: &Plan, output: Output, calls: &CallLog, dr
         println!("Plan:");
     }
     for resource in ["stream", "role", "buzz"] {
+        if show_unchanged && plan.for_resource(resource).next().is_none() {
+            println!("  = {}: unchanged", resource_name(o, resource));
+        }
         for a in plan.for_resource(resource) {
             println!(
                 "  {} {}: {}",

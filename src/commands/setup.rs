@@ -136,6 +136,7 @@ pub async fn observe(
         trust: policy::trust_policy(&spec.agilix_account, spec.external_id.as_ref()),
         policy: policy::write_policy(&stream_arn, kms_for_policy.as_deref()),
         adopt: spec.adopt,
+        load: spec.load,
         buzz: Some(DesiredBuzz {
             domain: spec.buzz.domain.to_string(),
             target: wire::KinesisTarget {
@@ -163,7 +164,8 @@ pub async fn observe(
 }
 
 /// The `setup` command.
-pub async fn run(args: &SetupArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+/// `verbose`: the dry-run plan also lists what is unchanged.
+pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let interactive = spec::interactive(args.yes);
     let spec = SetupSpec::from_args(&args.target, &args.desired, interactive)?;
@@ -178,7 +180,7 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool) -> Result<ExitCo
         .map_err(|b| Error::Refused(b.to_string()))?;
 
     if args.dry_run {
-        report::print_plan(&observed, &plan, output, &calls, true);
+        report::print_plan(&observed, &plan, output, &calls, true, verbose);
         return Ok(if plan.is_empty() {
             ExitCode::Ok
         } else {
@@ -187,7 +189,7 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool) -> Result<ExitCo
     }
     let confirming = interactive && !plan.is_empty();
     if confirming {
-        report::print_plan(&observed, &plan, Output::Human, &calls, false);
+        report::print_plan(&observed, &plan, Output::Human, &calls, false, verbose);
         if !ui::confirm("Apply these changes?")? {
             eprintln!("Nothing was changed.");
             return Ok(ExitCode::Ok);
@@ -338,6 +340,18 @@ fn with_our_target_disabled(config: &Map<String, Value>, d: &Desired) -> Map<Str
     out
 }
 
+/// How long to wait before asking Buzz to test again, `elapsed` into the wait. IAM usually
+/// propagates within 10-30 s: polling every half second then keeps us within half a second
+/// of the moment the role works; past that, every 2 s spares Buzz the traffic.
+fn propagation_poll_delay(previous: Duration, elapsed: Duration) -> Duration {
+    let cap = if elapsed < Duration::from_secs(30) {
+        Duration::from_millis(500)
+    } else {
+        Duration::from_secs(2)
+    };
+    (previous * 3 / 2).min(cap)
+}
+
 /// Send a configuration, retrying Buzz's test failures for up to `retry_for` (IAM
 /// propagation), polling fast at first so we finish close to when IAM does.
 async fn buzz_with_propagation_retry(
@@ -349,7 +363,7 @@ async fn buzz_with_propagation_retry(
     retry_for: Duration,
 ) -> Result<()> {
     let start = Instant::now();
-    let mut delay = Duration::from_millis(250);
+    let mut delay = Duration::from_millis(200);
     loop {
         match o.buzz.set_config(domain, config, test).await {
             Ok(()) => {
@@ -370,7 +384,7 @@ async fn buzz_with_propagation_retry(
                     start.elapsed(),
                 );
                 tokio::time::sleep(delay).await;
-                delay = (delay * 3 / 2).min(Duration::from_secs(1));
+                delay = propagation_poll_delay(delay, start.elapsed());
             }
             Err(e @ Error::Buzz { .. }) => {
                 progress.done_waiting();
@@ -389,5 +403,24 @@ async fn buzz_with_propagation_retry(
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn propagation_polling_is_fast_early_and_gentle_later() {
+        let s = Duration::from_secs;
+        let mut d = Duration::from_millis(200);
+        for _ in 0..10 {
+            d = propagation_poll_delay(d, s(5));
+        }
+        assert_eq!(d, Duration::from_millis(500));
+        for _ in 0..10 {
+            d = propagation_poll_delay(d, s(45));
+        }
+        assert_eq!(d, s(2));
     }
 }

@@ -21,26 +21,8 @@ enum Drift {
 }
 
 fn check_run(sandbox: &Sandbox, names: &Names, extra: &[&str]) -> Outcome {
-    Tool::new()
-        .args([
-            "check",
-            "--yes",
-            "--output",
-            "json",
-            "--agilix-account",
-            harness::AGILIX_ACCOUNT,
-            "--domain",
-            DOMAIN_ID,
-        ])
-        .args([
-            "--buzz-url",
-            sandbox.url(),
-            "--buzz-user",
-            harness::ADMIN_USER,
-        ])
-        .args(["--stream", &names.stream, "--role", &names.role])
+    Tool::against("check", sandbox, names)
         .args(extra.iter().copied())
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
         .run()
 }
 

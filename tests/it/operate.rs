@@ -20,17 +20,11 @@ fn tail(stream: &str, extra: &[&str]) -> Outcome {
         .run()
 }
 
-/// `teardown` of `names` on the sandbox, as its admin.
+/// `teardown` of `names` on the sandbox, as its admin (no `--yes` unless `extra` has it).
 fn teardown(sandbox: &Sandbox, names: &Names, extra: &[&str]) -> Outcome {
     Tool::new()
-        .args(["teardown", "--output", "json", "--domain", DOMAIN_ID])
-        .args([
-            "--buzz-url",
-            sandbox.url(),
-            "--buzz-user",
-            harness::ADMIN_USER,
-        ])
-        .args(["--stream", &names.stream, "--role", &names.role])
+        .args(["teardown", "--output", "json"])
+        .args(target_args(sandbox, names))
         .args(extra.iter().copied())
         .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
         .run()

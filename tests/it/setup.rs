@@ -607,32 +607,27 @@ async fn applied_policies_are_least_privilege_by_the_parliament_linter() {
 async fn stream_and_target_options_reach_aws_and_buzz() {
     let sandbox = Sandbox::start_default();
     let names = Names::new();
-    let out = Tool::setup(&sandbox, &names)
-        .args([
-            "--capacity-mode",
-            "provisioned",
-            "--shards",
-            "2",
-            "--retention-hours",
-            "48",
-        ])
-        .args([
-            "--kms-key",
-            "alias/aws/kinesis",
-            "--tag",
-            "team=data",
-            "--tag",
-            "cost-center=42",
-        ])
-        .args([
-            "--title",
-            "District events",
-            "--event",
-            "UserEntityCreated",
-            "--event",
-            "CourseEntityChanged:courseID,newCourse.title",
-        ])
-        .run();
+    let options = [
+        "--capacity-mode",
+        "provisioned",
+        "--shards",
+        "2",
+        "--retention-hours",
+        "48",
+        "--kms-key",
+        "alias/aws/kinesis",
+        "--tag",
+        "team=data",
+        "--tag",
+        "cost-center=42",
+        "--title",
+        "District events",
+        "--event",
+        "UserEntityCreated",
+        "--event",
+        "CourseEntityChanged:courseID,newCourse.title",
+    ];
+    let out = Tool::setup(&sandbox, &names).args(options).run();
     out.assert_success();
 
     let s = &harness::aws_cli(&[
@@ -689,32 +684,7 @@ async fn stream_and_target_options_reach_aws_and_buzz() {
         json!([{"eventType": "UserEntityCreated", "properties": ""}, {"eventType": "CourseEntityChanged", "properties": "courseID,newCourse.title"}])
     );
     // Converged: the same options change nothing.
-    let again = Tool::setup(&sandbox, &names)
-        .args([
-            "--capacity-mode",
-            "provisioned",
-            "--shards",
-            "2",
-            "--retention-hours",
-            "48",
-        ])
-        .args([
-            "--kms-key",
-            "alias/aws/kinesis",
-            "--tag",
-            "team=data",
-            "--tag",
-            "cost-center=42",
-        ])
-        .args([
-            "--title",
-            "District events",
-            "--event",
-            "UserEntityCreated",
-            "--event",
-            "CourseEntityChanged:courseID,newCourse.title",
-        ])
-        .run();
+    let again = Tool::setup(&sandbox, &names).args(options).run();
     again.assert_success();
     assert_eq!(
         again.json()["api_calls"]["mutating"],

@@ -27,6 +27,27 @@ impl Names {
     }
 }
 
+/// The flags that name one setup on `sandbox`: Agilix's account, the domain, Buzz's URL and
+/// user, the stream and the role.
+pub fn target_args(sandbox: &Sandbox, names: &Names) -> Vec<String> {
+    [
+        "--agilix-account",
+        AGILIX_ACCOUNT,
+        "--domain",
+        DOMAIN_ID,
+        "--buzz-url",
+        sandbox.url(),
+        "--buzz-user",
+        harness::ADMIN_USER,
+        "--stream",
+        &names.stream,
+        "--role",
+        &names.role,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// One invocation of the binary.
 pub struct Tool {
     args: Vec<String>,
@@ -100,28 +121,18 @@ impl Tool {
         }
     }
 
-    /// `setup --yes` for `names` against `sandbox` as its admin (password in BUZZ_PASSWORD),
-    /// with JSON output.
-    pub fn setup(sandbox: &Sandbox, names: &Names) -> Self {
+    /// `COMMAND --yes --output json` for the setup `names` on `sandbox`, as its admin (the
+    /// password in BUZZ_PASSWORD).
+    pub fn against(command: &str, sandbox: &Sandbox, names: &Names) -> Self {
         Self::new()
-            .args([
-                "setup",
-                "--yes",
-                "--output",
-                "json",
-                "--agilix-account",
-                AGILIX_ACCOUNT,
-                "--domain",
-                DOMAIN_ID,
-            ])
-            .args([
-                "--buzz-url",
-                sandbox.url(),
-                "--buzz-user",
-                harness::ADMIN_USER,
-            ])
-            .args(["--stream", &names.stream, "--role", &names.role])
+            .args([command, "--yes", "--output", "json"])
+            .args(target_args(sandbox, names))
             .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    }
+
+    /// `setup` for `names` on `sandbox` (see [`Tool::against`]).
+    pub fn setup(sandbox: &Sandbox, names: &Names) -> Self {
+        Self::against("setup", sandbox, names)
     }
 
     pub fn arg(mut self, a: impl Into<String>) -> Self {

@@ -11,7 +11,11 @@ use crate::harness::{self, Sandbox, SandboxOptions, DOMAIN_ID};
 use crate::tool::*;
 
 /// The binary in a pty with moto's environment, the sandbox as Buzz, and `args`.
-fn spawn(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> PtySession {
+fn spawn<S: AsRef<std::ffi::OsStr>>(
+    sandbox: &Sandbox,
+    args: &[S],
+    env: &[(&str, &str)],
+) -> PtySession {
     let mut cmd: Command = harness::aws_command(env!("CARGO_BIN_EXE_buzz-kinesis"));
     for k in [
         "BUZZ_PASSWORD",
@@ -37,6 +41,14 @@ fn spawn(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> PtySession {
             .strip_ansi_escape_codes(true),
     )
     .expect("the binary starts in a pty")
+}
+
+/// `setup` naming everything but asking for confirmation (no `--yes`), for `names`.
+fn setup_args(sandbox: &Sandbox, names: &Names) -> Vec<String> {
+    let mut args = vec!["setup".to_owned()];
+    args.extend(target_args(sandbox, names));
+    args.extend(["--capacity-mode".to_owned(), "on-demand".to_owned()]);
+    args
 }
 
 /// Expect `needle`, keeping what came before it for the transcript.
@@ -165,21 +177,7 @@ async fn declining_the_plan_changes_nothing() {
     let mut t = String::new();
     let mut p = spawn(
         &sandbox,
-        &[
-            "setup",
-            "--agilix-account",
-            harness::AGILIX_ACCOUNT,
-            "--domain",
-            DOMAIN_ID,
-            "--buzz-user",
-            harness::ADMIN_USER,
-            "--stream",
-            &names.stream,
-            "--role",
-            &names.role,
-            "--capacity-mode",
-            "on-demand",
-        ],
+        &setup_args(&sandbox, &names),
         &[("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)],
     );
     answer(&mut p, &mut t, "Apply these changes?", "n", "n");
@@ -194,21 +192,7 @@ async fn ctrl_c_mid_wait_says_what_was_done_and_a_rerun_finishes() {
     // Buzz cannot assume the new role for 6 s: setup is waiting when Ctrl-C comes.
     let sandbox = Sandbox::start(SandboxOptions::new().iam_propagation_delay(6));
     let names = Names::new();
-    let args = [
-        "setup",
-        "--agilix-account",
-        harness::AGILIX_ACCOUNT,
-        "--domain",
-        DOMAIN_ID,
-        "--buzz-user",
-        harness::ADMIN_USER,
-        "--stream",
-        &names.stream,
-        "--role",
-        &names.role,
-        "--capacity-mode",
-        "on-demand",
-    ];
+    let args = setup_args(&sandbox, &names);
     let mut t = String::new();
     let mut p = spawn(
         &sandbox,
