@@ -163,6 +163,43 @@ pub enum Action {
 }
 
 impl Action {
+    /// The changed value before and after, for the JSON plan (`null` where nothing was).
+    pub fn before_after(&self) -> (Value, Value) {
+        use serde_json::json;
+        match self {
+            Action::CreateStream { capacity } => (Value::Null, json!({ "capacity": capacity })),
+            Action::IncreaseRetention { from, to } | Action::DecreaseRetention { from, to } => (
+                json!({"retention_hours": from}),
+                json!({"retention_hours": to}),
+            ),
+            Action::StartEncryption { from, to } => {
+                (json!({"kms_key": from}), json!({"kms_key": to}))
+            }
+            Action::TagStream { tags } | Action::TagRole { tags } => {
+                (Value::Null, json!({ "tags": tags }))
+            }
+            Action::CreateRole {
+                trust,
+                max_session,
+                tags,
+            } => (
+                Value::Null,
+                json!({"trust": trust, "max_session_duration": max_session, "tags": tags}),
+            ),
+            Action::UpdateTrust { before, after } => (before.clone(), after.clone()),
+            Action::UpdateMaxSession { from, to } => (
+                json!({"max_session_duration": from}),
+                json!({"max_session_duration": to}),
+            ),
+            Action::PutPolicy { before, after } => {
+                (before.clone().unwrap_or(Value::Null), after.clone())
+            }
+            Action::RegisterBuzzTarget { before, after, .. } => {
+                (before.clone().unwrap_or(Value::Null), after.clone())
+            }
+        }
+    }
+
     /// Which resource the action changes: `stream`, `role` or `buzz`.
     pub fn resource(&self) -> &'static str {
         match self {

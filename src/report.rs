@@ -56,8 +56,11 @@ fn actions_json(plan: &Plan) -> Vec<Value> {
         .map(|a| {
             let mut v = serde_json::to_value(a).unwrap_or_default();
             if let Some(obj) = v.as_object_mut() {
+                let (before, after) = a.before_after();
                 obj.insert("resource".into(), json!(a.resource()));
                 obj.insert("summary".into(), json!(plan::describe(a)));
+                obj.entry("before").or_insert(before);
+                obj.entry("after").or_insert(after);
             }
             v
         })

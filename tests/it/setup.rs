@@ -354,6 +354,15 @@ async fn dry_run_on_an_empty_account_lists_creates_and_changes_nothing() {
         ]
     );
     assert_eq!(plan["api_calls"]["mutating"], json!(0));
+    for a in plan["actions"].as_array().unwrap() {
+        for key in ["resource", "kind", "before", "after"] {
+            assert!(a.get(key).is_some(), "{key} in {a}");
+        }
+    }
+    assert_eq!(
+        plan["actions"][2]["after"]["max_session_duration"],
+        json!(43_200)
+    );
     assert!(harness::try_aws_cli(&[
         "kinesis",
         "describe-stream-summary",
@@ -393,9 +402,20 @@ async fn drift_is_planned_then_repaired() {
         &harness::writer_policy("another-stream"),
     );
     let dry = Tool::setup(&sandbox, &names)
-        .args(["--dry-run", "--output", "human"])
+        .args(["--dry-run", "--output", "human", "-v"])
         .run();
     dry.assert_code(2);
+    assert!(
+        dry.stdout
+            .contains(&format!("= stream {}: unchanged", names.stream)),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains("= buzz kinesis target"),
+        "-v lists unchanged resources: {}",
+        dry.stdout
+    );
     assert!(
         dry.stdout.contains("MaxSessionDuration 3600 -> 43200"),
         "{}",
@@ -479,6 +499,45 @@ async fn a_role_buzz_kinesis_did_not_create_is_only_changed_with_adopt() {
         .run()
         .assert_success();
     assert_eq!(role_view(&names.role).0, 43_200);
+}
+
+#[tokio::test]
+async fn secrets_stay_out_of_check_teardown_and_the_process_list() {
+    // A propagation delay keeps setup running long enough to look at it from outside.
+    let sandbox = Sandbox::start(SandboxOptions::new().iam_propagation_delay(3));
+    let names = Names::new();
+    let mut seen = Vec::new();
+    let out = Tool::setup(&sandbox, &names)
+        .arg("-vv")
+        .run_watching(|pid| {
+            if let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) {
+                seen.push(String::from_utf8_lossy(&cmdline).replace('\0', " "));
+            }
+        });
+    out.assert_success();
+    assert!(
+        seen.len() >= 10,
+        "the process was watched while it ran ({} looks)",
+        seen.len()
+    );
+    assert!(
+        seen.iter().all(|c| !c.contains(harness::ADMIN_PASSWORD)),
+        "the password is in argv"
+    );
+    for command in ["check", "teardown"] {
+        for output in ["human", "json"] {
+            let out = Tool::against(command, &sandbox, &names)
+                .args(["-vv", "--output", output])
+                .env("RUST_LOG", "trace")
+                .run();
+            assert!(out.code.is_some(), "{command} ran to an end");
+            let all = format!("{}{}", out.stdout, out.stderr);
+            assert!(
+                !all.contains(harness::ADMIN_PASSWORD),
+                "{command} --output {output} showed the password"
+            );
+        }
+    }
 }
 
 #[tokio::test]

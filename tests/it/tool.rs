@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // Each test module uses a different part of this.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -168,6 +168,12 @@ impl Tool {
     }
 
     pub fn run(self) -> Outcome {
+        self.run_watching(|_| {})
+    }
+
+    /// Run, calling `watch(pid)` every 50 ms while the process lives (to look at it from
+    /// outside, as `ps` would).
+    pub fn run_watching(self, mut watch: impl FnMut(u32)) -> Outcome {
         let mut cmd: Command = harness::aws_command(env!("CARGO_BIN_EXE_buzz-kinesis"));
         for k in &self.env_remove {
             cmd.env_remove(k);
@@ -188,11 +194,39 @@ impl Tool {
             let mut stdin = child.stdin.take().expect("piped stdin");
             stdin.write_all(text.as_bytes()).expect("write stdin");
         }
-        let out = child.wait_with_output().expect("wait for buzz-kinesis");
+        // Drain both pipes on threads so a chatty run never blocks on a full pipe.
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                if let Some(mut p) = pipe {
+                    let _ = p.read_to_string(&mut text);
+                }
+                text
+            })
+        };
+        let stdout = drain(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        );
+        let stderr = drain(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        );
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("poll buzz-kinesis") {
+                break status;
+            }
+            watch(child.id());
+            std::thread::sleep(Duration::from_millis(50));
+        };
         Outcome {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: status.code(),
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
             took: start.elapsed(),
         }
     }
