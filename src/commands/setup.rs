@@ -37,33 +37,17 @@ pub async fn observe(
     progress: &Progress,
     interactive: bool,
 ) -> Result<Observed> {
-    let buzz = BuzzClient::new(
-        spec.buzz.url.clone(),
-        spec.buzz.credentials,
-        spec.buzz.otp,
-        calls.clone(),
-    )?;
-    // One after the other when a person answers questions, so prompts never interleave.
-    let (aws, session) = if interactive {
-        let aws = Aws::connect(
-            spec.profile.as_deref(),
-            spec.region.as_ref(),
-            calls.clone(),
-            true,
-        )
-        .await?;
-        (aws, buzz.login().await?)
-    } else {
-        tokio::try_join!(
-            Aws::connect(
-                spec.profile.as_deref(),
-                spec.region.as_ref(),
-                calls.clone(),
-                false
-            ),
-            buzz.login(),
-        )?
-    };
+    let domain = spec.buzz.domain.clone();
+    let title = spec.buzz.title.clone();
+    let connected = super::connect(
+        spec.buzz,
+        spec.profile.as_deref(),
+        spec.region.as_ref(),
+        calls,
+        interactive,
+    )
+    .await?;
+    let aws = &connected.aws;
     if interactive && !spec.given_stream {
         let existing = aws.list_stream_names().await?;
         let name = ui::wizard::choose_stream(&existing, spec.stream.as_str())?;
@@ -78,30 +62,19 @@ pub async fn observe(
         spec.capacity = capacity;
         spec.load = spec.load.or(load);
     }
-    if !session.username.is_empty() {
-        progress.step(
-            "buzz",
-            &format!(
-                "logged in to {} as {}/{}",
-                buzz.base(),
-                session.userspace,
-                session.username
-            ),
-        );
-    }
-    let (identity, config, stream, role) = tokio::try_join!(
-        aws.caller_identity(),
-        buzz.get_config(&spec.buzz.domain),
-        aws.describe_stream(spec.stream.as_str()),
-        aws.get_role(spec.role.as_str()),
-    )?;
-    progress.step(
-        "aws",
-        &format!(
-            "account {} as {} in {}",
-            identity.account, identity.arn, aws.region
-        ),
-    );
+    let super::Current {
+        identity,
+        config,
+        stream,
+        role,
+    } = super::read_current(
+        &connected,
+        &domain,
+        spec.stream.as_str(),
+        spec.role.as_str(),
+        progress,
+    )
+    .await?;
 
     let region = &aws.region;
     let partition = region.partition();
@@ -138,9 +111,9 @@ pub async fn observe(
         adopt: spec.adopt,
         load: spec.load,
         buzz: Some(DesiredBuzz {
-            domain: spec.buzz.domain.to_string(),
+            domain: domain.to_string(),
             target: wire::KinesisTarget {
-                title: spec.buzz.title.to_string(),
+                title: title.to_string(),
                 enabled: true,
                 stream: spec.stream.to_string(),
                 role_arn,
@@ -150,6 +123,7 @@ pub async fn observe(
             save: spec.enable,
         }),
     };
+    let super::Connected { aws, buzz, .. } = connected;
     Ok(Observed {
         aws,
         buzz,

@@ -265,34 +265,29 @@ async fn observe(
     calls: &CallLog,
     progress: &Progress,
 ) -> Result<Observed> {
-    let buzz = BuzzClient::new(
-        spec.buzz.url.clone(),
-        spec.buzz.credentials,
-        spec.buzz.otp,
-        calls.clone(),
-    )?;
-    let (aws, _) = tokio::try_join!(
-        Aws::connect(
-            spec.profile.as_deref(),
-            spec.region.as_ref(),
-            calls.clone(),
-            false
-        ),
-        buzz.login(),
-    )?;
-    let (identity, config, stream, role) = tokio::try_join!(
-        aws.caller_identity(),
-        buzz.get_config(&spec.buzz.domain),
-        aws.describe_stream(spec.stream.as_str()),
-        aws.get_role(spec.role.as_str()),
-    )?;
-    progress.step(
-        "aws",
-        &format!(
-            "account {} as {} in {}",
-            identity.account, identity.arn, aws.region
-        ),
-    );
+    let domain = spec.buzz.domain.clone();
+    let connected = super::connect(
+        spec.buzz,
+        spec.profile.as_deref(),
+        spec.region.as_ref(),
+        calls,
+        false,
+    )
+    .await?;
+    let super::Current {
+        identity,
+        config,
+        stream,
+        role,
+    } = super::read_current(
+        &connected,
+        &domain,
+        spec.stream.as_str(),
+        spec.role.as_str(),
+        progress,
+    )
+    .await?;
+    let super::Connected { aws, buzz, .. } = connected;
     let role = match role {
         Some(r) => {
             let (inline, attached) = tokio::try_join!(
@@ -319,7 +314,7 @@ async fn observe(
     });
     Ok(Observed {
         target: Target {
-            domain: spec.buzz.domain.to_string(),
+            domain: domain.to_string(),
             stream: spec.stream.to_string(),
             role: spec.role.to_string(),
             role_arn,
