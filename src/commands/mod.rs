@@ -40,7 +40,10 @@ pub async fn connect(
         let aws = Aws::connect(profile, region, calls.clone(), true).await?;
         (aws, client.login().await?)
     } else {
-        tokio::try_join!(Aws::connect(profile, region, calls.clone(), false), client.login())?
+        tokio::try_join!(
+            Aws::connect(profile, region, calls.clone(), false),
+            client.login()
+        )?
     };
     Ok(Connected {
         aws,
