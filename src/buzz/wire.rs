@@ -14,6 +14,7 @@ pub const CMD_SET_CONFIG: &str = "setdatastreamconfiguration";
 
 pub const CODE_OK: &str = "OK";
 pub const CODE_NO_AUTH: &str = "NoAuthentication";
+pub const CODE_ACCESS_DENIED: &str = "AccessDenied";
 pub const CODE_SECOND_FACTOR: &str = "SecondFactorRequired";
 pub const CODE_RATE_LIMIT: &str = "RateLimit";
 pub const CODE_OVERWHELMED: &str = "ServerOverwhelmed";

@@ -263,6 +263,11 @@ async fn a_bearer_token_works_and_its_expiry_is_reported_plainly() {
     let out = run(&Names::new());
     out.assert_code(1);
     assert!(out.stderr.contains("NoAuthentication"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("BUZZ_TOKEN is expired"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]
@@ -298,6 +303,11 @@ async fn a_user_without_control_domain_gets_access_denied_with_the_error_id() {
     out.assert_code(1);
     assert!(out.stderr.contains("AccessDenied"), "{}", out.stderr);
     assert!(out.stderr.contains("errorId"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("ControlDomain"),
+        "the hint names the missing right: {}",
+        out.stderr
+    );
     assert_eq!(out.json()["error"]["code"], "AccessDenied");
     // Nothing was created: the failure came in the read-only preflight.
     assert!(harness::try_aws_cli(&["iam", "get-role", "--role-name", &names.role]).is_err());
