@@ -62,7 +62,7 @@ pub struct Desired {
 
 #[derive(Debug, Clone)]
 pub struct DesiredBuzz {
-    pub domain: String,
+    pub domain: crate::names::DomainId,
     pub target: KinesisTarget,
     /// `false` with `--no-enable`: run Buzz's test, save nothing.
     pub save: bool,
@@ -507,7 +507,7 @@ fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan)
         });
     }
     p.actions.push(Action::RegisterBuzzTarget {
-        domain: b.domain.clone(),
+        domain: b.domain.to_string(),
         before: existing,
         after,
         save: b.save,
@@ -593,7 +593,7 @@ mod tests {
             adopt: false,
             load: None,
             buzz: Some(DesiredBuzz {
-                domain: "424242".into(),
+                domain: crate::names::DomainId::parse("--domain", "424242").unwrap(),
                 target: KinesisTarget {
                     title: "Kinesis: buzz-events".into(),
                     enabled: true,

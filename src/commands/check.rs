@@ -15,7 +15,7 @@ use crate::cli::{CheckArgs, Output};
 use crate::commands::setup::{observe, Observed};
 use crate::error::{Error, Result};
 use crate::events::{self, Item};
-use crate::names::{DomainId, ExternalId, KmsKey, RetentionHours};
+use crate::names::{ExternalId, KmsKey, RetentionHours};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy::{self, Decision};
 use crate::sizing::{self, Load};
@@ -397,8 +397,8 @@ async fn probe(o: &Observed) -> Result<Check> {
                 .await?,
         );
     }
-    let domain = DomainId::parse("--domain", &b.domain)?;
-    if let Err(e) = o.buzz.set_config(&domain, &config, true).await {
+    let domain = &b.domain;
+    if let Err(e) = o.buzz.set_config(domain, &config, true).await {
         return match e {
             Error::Buzz { .. } => Ok(fail(
                 "buzz.probe",

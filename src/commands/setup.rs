@@ -111,7 +111,7 @@ pub async fn observe(
         adopt: spec.adopt,
         load: spec.load,
         buzz: Some(DesiredBuzz {
-            domain: domain.to_string(),
+            domain,
             target: wire::KinesisTarget {
                 title: title.to_string(),
                 enabled: true,
@@ -266,22 +266,18 @@ async fn apply(
         } else {
             Duration::ZERO
         };
-        let domain = crate::names::DomainId::parse(
-            "--domain",
-            &d.buzz
-                .as_ref()
-                .map(|b| b.domain.clone())
-                .unwrap_or_default(),
-        )?;
+        let Some(domain) = d.buzz.as_ref().map(|b| &b.domain) else {
+            continue;
+        };
         progress.step("buzz", &plan::describe(action));
         let test_config = with_our_target_disabled(config, d);
-        buzz_with_propagation_retry(o, progress, &domain, &test_config, true, retry_for).await?;
+        buzz_with_propagation_retry(o, progress, domain, &test_config, true, retry_for).await?;
         if *save {
             progress.step(
                 "buzz",
                 "test passed; saving the configuration with the target enabled",
             );
-            buzz_with_propagation_retry(o, progress, &domain, config, false, retry_for).await?;
+            buzz_with_propagation_retry(o, progress, domain, config, false, retry_for).await?;
         } else {
             progress.step("buzz", "test passed; --no-enable: nothing saved");
         }
