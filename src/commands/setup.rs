@@ -163,7 +163,14 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     }
     let confirming = interactive && !plan.is_empty();
     if confirming {
-        report::print_plan(&observed, &plan, Output::Human, &calls, false, verbose);
+        if output == Output::Json {
+            // stdout is for the one JSON result: the plan to confirm goes to stderr.
+            for a in &plan.actions {
+                eprintln!("  {}: {}", a.resource(), plan::describe(a));
+            }
+        } else {
+            report::print_plan(&observed, &plan, Output::Human, &calls, false, verbose);
+        }
         if !ui::confirm("Apply these changes?")? {
             eprintln!("Nothing was changed.");
             return Ok(ExitCode::Ok);
