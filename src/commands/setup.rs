@@ -284,7 +284,15 @@ async fn apply(
                 "buzz",
                 "test passed; saving the configuration with the target enabled",
             );
-            buzz_with_propagation_retry(o, progress, domain, config, false, retry_for).await?;
+            // Buzz has no compare-and-set, and the test may have waited out IAM for a while:
+            // read the configuration again and put our target into what is there now, so a
+            // change someone else saved meanwhile is carried through too.
+            let current = o.buzz.get_config(domain).await?;
+            let fresh = match d.buzz.as_ref() {
+                Some(b) => wire::with_target(&current, &b.target),
+                None => config.clone(),
+            };
+            buzz_with_propagation_retry(o, progress, domain, &fresh, false, retry_for).await?;
         } else {
             progress.step("buzz", "test passed; --no-enable: nothing saved");
         }

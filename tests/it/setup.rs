@@ -762,3 +762,28 @@ async fn stream_and_target_options_reach_aws_and_buzz() {
         again.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_another_admin_saves_while_setup_waits_for_iam_is_kept() {
+    let sandbox = Sandbox::start(
+        SandboxOptions::new()
+            .iam_propagation_delay(4)
+            .seed_config(webhook_config()),
+    );
+    let names = Names::new();
+    let tool = Tool::setup(&sandbox, &names);
+    let run = tokio::task::spawn_blocking(move || tool.run());
+    // While setup retries Buzz's test, someone adds a second webhook through Buzz.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let mut config = sandbox.domain_config(DOMAIN_ID).await;
+    config["https"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"title": "added meanwhile", "enabled": true, "endpoints": "https://other.example.org/hook", "httpMethod": "POST"}));
+    sandbox.set_domain_config(DOMAIN_ID, config.clone()).await;
+
+    run.await.unwrap().assert_success();
+    let saved = sandbox.domain_config(DOMAIN_ID).await;
+    assert_eq!(saved["https"], config["https"], "both webhooks survive");
+    assert_eq!(kinesis_targets(&saved).len(), 1);
+}
