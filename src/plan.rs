@@ -156,6 +156,10 @@ pub enum Action {
         before: Option<Value>,
         after: Value,
         save: bool,
+        /// Further targets writing to the same stream, removed (each delivered every event
+        /// again).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        merged: Vec<String>,
         /// The whole configuration to send, every other target as it was.
         #[serde(skip)]
         config: Map<String, Value>,
@@ -473,7 +477,15 @@ fn plan_role(d: &Desired, actual: Option<&RoleState>, p: &mut Plan) -> Result<()
 fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan) {
     let empty = Map::new();
     let config = config.unwrap_or(&empty);
-    let existing = wire::find_target(config, &b.target.stream, &b.target.role_arn).map(|(_, t)| t);
+    let dest = b.target.destination();
+    let writing = wire::targets_writing_to(config, &dest);
+    let existing = writing.first().map(|(_, t)| t.clone());
+    // Every target after the first that writes to our stream delivers each event again.
+    let merged: Vec<String> = writing
+        .iter()
+        .skip(1)
+        .map(|(_, t)| wire::describe_saved(t))
+        .collect();
     // With --no-enable we only test; a target already saved and enabled stays as it is.
     let wanted = KinesisTarget {
         enabled: if b.save {
@@ -485,19 +497,14 @@ fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan)
         },
         ..b.target.clone()
     };
-    if existing.as_ref().is_some_and(|e| wanted.is_satisfied_by(e)) {
+    if merged.is_empty() && existing.as_ref().is_some_and(|e| wanted.is_satisfied_by(e)) {
         return;
     }
     let new_config = wire::with_target(config, &wanted);
-    let after = wire::find_target(&new_config, &wanted.stream, &wanted.role_arn)
+    let after = wire::find_target(&new_config, &dest)
         .map(|(_, t)| t)
         .unwrap_or_else(|| wanted.to_json(None));
-    let others = wire::as_list(config.get(wire::KINESIS)).len() - usize::from(existing.is_some())
-        + wire::TARGET_KEYS
-            .iter()
-            .filter(|k| **k != wire::KINESIS)
-            .map(|k| wire::as_list(config.get(*k)).len())
-            .sum::<usize>();
+    let others = wire::count_targets(config) - writing.len();
     if others > 0 {
         p.notes.push(Note {
             resource: "buzz",
@@ -506,11 +513,24 @@ fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan)
             ),
         });
     }
+    if !merged.is_empty() {
+        p.notes.push(Note {
+            resource: "buzz",
+            message: format!(
+                "{} targets write to stream {} today, so Buzz delivers every event {} times; setup keeps the first and removes {}",
+                writing.len(),
+                dest.stream,
+                writing.len(),
+                merged.join(", ")
+            ),
+        });
+    }
     p.actions.push(Action::RegisterBuzzTarget {
         domain: b.domain.to_string(),
         before: existing,
         after,
         save: b.save,
+        merged,
         config: new_config,
     });
 }
@@ -551,6 +571,7 @@ pub fn describe(a: &Action) -> String {
             before,
             save,
             domain,
+            merged,
             ..
         } => match (before, save) {
             (_, false) => format!(
@@ -559,9 +580,13 @@ pub fn describe(a: &Action) -> String {
             (None, true) => {
                 format!("add the kinesis target to domain {domain}, test it, enable it")
             }
-            (Some(_), true) => {
+            (Some(_), true) if merged.is_empty() => {
                 format!("update the kinesis target of domain {domain}, test it, enable it")
             }
+            (Some(_), true) => format!(
+                "update the kinesis target of domain {domain} and remove {} duplicate(s) writing to the same stream, test it, enable it",
+                merged.len()
+            ),
         },
     }
 }

@@ -221,11 +221,6 @@ impl BuzzClient {
                     "the bearer token in BUZZ_TOKEN is expired or revoked: get a new one (OAuth tokens last an hour), or log in with --buzz-user",
                 ))
             }
-            wire::CODE_ACCESS_DENIED => {
-                return Err(buzz_error(cmd, &answer).with_hint(
-                    "this Buzz user lacks the ControlDomain right on the domain: use an administrator of the domain, or check --domain",
-                ))
-            }
             _ => return Err(buzz_error(cmd, &answer)),
         }
         self.calls.record("buzz", cmd, mutating);

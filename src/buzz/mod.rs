@@ -1,6 +1,7 @@
 //! The Buzz side: the transport ([`client`]), every wire name ([`wire`]), and the two data
 //! stream commands as typed operations.
 
+pub mod answer;
 pub mod client;
 pub mod wire;
 
@@ -16,7 +17,17 @@ impl BuzzClient {
     pub async fn get_config(&self, domain: &DomainId) -> Result<Map<String, Value>> {
         let mut params = Map::new();
         params.insert(wire::DOMAIN_ID.into(), Value::from(domain.as_str()));
-        let answer = self.call(wire::CMD_GET_CONFIG, params, false).await?;
+        let answer = self
+            .call(wire::CMD_GET_CONFIG, params, false)
+            .await
+            .map_err(|e| match e.code() {
+                // On a get, AccessDenied can only be about the login's rights on the domain.
+                // (On a set it may be Buzz relaying AWS's refusal: see `answer.rs`.)
+                Some(wire::CODE_ACCESS_DENIED) => e.with_hint(
+                    "this Buzz user lacks the ControlDomain right on the domain: use an administrator of the domain, or check --domain",
+                ),
+                _ => e,
+            })?;
         Ok(wire::config_from_response(&answer))
     }
 

@@ -18,10 +18,19 @@ pub const CODE_ACCESS_DENIED: &str = "AccessDenied";
 pub const CODE_SECOND_FACTOR: &str = "SecondFactorRequired";
 pub const CODE_RATE_LIMIT: &str = "RateLimit";
 pub const CODE_OVERWHELMED: &str = "ServerOverwhelmed";
-/// Codes with which Buzz reports that its test of a target failed (the role could not be
-/// assumed, the stream not written). *Inferred*: Buzz's docs do not name them. Right after a
-/// role is created or changed, these are retried while IAM propagates it.
-pub const TEST_FAILURE_CODES: [&str; 2] = ["BadRequest", "Exception"];
+/// Codes about the login or the session rather than the request. Buzz's code for a failed
+/// target test is *not known* (BadRequest, Exception, AccessDenied with AWS's text, ...), so
+/// the tool never lists it: any other non-OK answer to a set is a failed test (see
+/// `answer.rs`).
+pub const LOGIN_CODES: [&str; 7] = [
+    "InvalidCredentials",
+    CODE_NO_AUTH,
+    CODE_SECOND_FACTOR,
+    "SecondFactorConfigurationNowRequired",
+    "DeactivatedUserOrDomain",
+    "AccountLockout",
+    "PasswordExpired",
+];
 
 pub const DOMAIN_ID: &str = "domainid";
 pub const TEST: &str = "test";
@@ -66,7 +75,8 @@ pub fn as_bool(v: Option<&Value>) -> bool {
     }
 }
 
-fn as_text(v: Option<&Value>) -> String {
+/// A Buzz scalar as text (ids may come as numbers; a missing value is empty).
+pub fn as_text(v: Option<&Value>) -> String {
     match v {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
@@ -103,6 +113,15 @@ pub struct KinesisTarget {
 }
 
 impl KinesisTarget {
+    /// Where this target writes.
+    pub fn destination(&self) -> Destination {
+        Destination {
+            region: self.region.to_ascii_lowercase(),
+            stream: self.stream.clone(),
+            account: role_account(&self.role_arn).unwrap_or_default().to_owned(),
+        }
+    }
+
     /// Our fields written over `base` (an existing target), keeping any key we do not know.
     pub fn to_json(&self, base: Option<&Value>) -> Value {
         let mut obj = base.and_then(Value::as_object).cloned().unwrap_or_default();
@@ -145,48 +164,154 @@ impl KinesisTarget {
     }
 }
 
-/// Where our target sits in the configuration's Kinesis list: the one naming our stream and
-/// role. Buzz matches targets by position, so the position is what we keep.
-pub fn find_target(
-    config: &Map<String, Value>,
-    stream: &str,
-    role_arn: &str,
-) -> Option<(usize, Value)> {
+/// Where a kinesis target writes: the region, the stream name and the AWS account of its role.
+/// That, not the role's name or the title, identifies a target: two targets with the same
+/// destination make Buzz deliver every event twice, and a new `--role` for the same stream is
+/// the same target moved to another role.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Destination {
+    pub region: String,
+    pub stream: String,
+    pub account: String,
+}
+
+impl Destination {
+    /// The destination a saved target names; `None` when it lacks a stream, a region or a
+    /// role ARN with an account in it.
+    pub fn of_saved(target: &Value) -> Option<Destination> {
+        let stream = as_text(target.get(STREAM));
+        let region = as_text(target.get(REGION)).to_ascii_lowercase();
+        let account = role_account(&as_text(target.get(ROLE_ARN)))?.to_owned();
+        (!stream.is_empty() && !region.is_empty()).then_some(Destination {
+            region,
+            stream,
+            account,
+        })
+    }
+}
+
+/// The account of an IAM role ARN (`arn:PARTITION:iam::ACCOUNT:role/...`).
+pub fn role_account(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let (arn_word, _partition, service, _region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    (arn_word == "arn" && service == "iam" && resource.starts_with("role/") && !account.is_empty())
+        .then_some(account)
+}
+
+/// A saved kinesis target, read for people: its title, or where it writes.
+pub fn describe_saved(target: &Value) -> String {
+    let title = as_text(target.get(TITLE));
+    let stream = as_text(target.get(STREAM));
+    let role = as_text(target.get(ROLE_ARN));
+    if title.is_empty() {
+        format!("(untitled) to {stream} with role {role}")
+    } else {
+        format!("\"{title}\" to {stream} with role {role}")
+    }
+}
+
+/// The kinesis targets that write where `dest` says, with their positions (Buzz matches
+/// targets by position, so the position is what we keep).
+pub fn targets_writing_to(config: &Map<String, Value>, dest: &Destination) -> Vec<(usize, Value)> {
     as_list(config.get(KINESIS))
         .into_iter()
         .enumerate()
-        .find(|(_, t)| as_text(t.get(STREAM)) == stream && as_text(t.get(ROLE_ARN)) == role_arn)
+        .filter(|(_, t)| Destination::of_saved(t).as_ref() == Some(dest))
+        .collect()
 }
 
-/// The whole configuration with our target put in place (or appended), every other key and
-/// target carried through as it was.
+/// Our target: the first kinesis target writing to our destination.
+pub fn find_target(config: &Map<String, Value>, dest: &Destination) -> Option<(usize, Value)> {
+    targets_writing_to(config, dest).into_iter().next()
+}
+
+/// The whole configuration with our target put in place of the first target writing to our
+/// destination (its position and unknown keys kept), any further targets writing there
+/// removed (each delivered every event again), or ours appended when there is none. Every
+/// other key and target is carried through as it was.
 pub fn with_target(config: &Map<String, Value>, target: &KinesisTarget) -> Map<String, Value> {
     let mut out = config.clone();
-    let mut list = as_list(config.get(KINESIS));
-    match find_target(config, &target.stream, &target.role_arn) {
-        Some((i, existing)) => list[i] = target.to_json(Some(&existing)),
-        None => list.push(target.to_json(None)),
+    let matching: Vec<usize> = targets_writing_to(config, &target.destination())
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    let list = as_list(config.get(KINESIS));
+    let mut new_list = Vec::with_capacity(list.len() + 1);
+    for (i, t) in list.into_iter().enumerate() {
+        match matching.first() {
+            Some(first) if *first == i => new_list.push(target.to_json(Some(&t))),
+            _ if matching.contains(&i) => {}
+            _ => new_list.push(t),
+        }
     }
-    out.insert(KINESIS.into(), Value::Array(list));
+    if matching.is_empty() {
+        new_list.push(target.to_json(None));
+    }
+    out.insert(KINESIS.into(), Value::Array(new_list));
     out
 }
 
-/// The whole configuration without our target (teardown). `None` when ours is absent.
-pub fn without_target(
-    config: &Map<String, Value>,
-    stream: &str,
-    role_arn: &str,
-) -> Option<Map<String, Value>> {
-    let (i, _) = find_target(config, stream, role_arn)?;
+/// The whole configuration without any target writing to `dest` (teardown). `None` when
+/// there is none.
+pub fn without_target(config: &Map<String, Value>, dest: &Destination) -> Option<Map<String, Value>> {
+    if targets_writing_to(config, dest).is_empty() {
+        return None;
+    }
     let mut out = config.clone();
-    let mut list = as_list(config.get(KINESIS));
-    list.remove(i);
+    let list: Vec<Value> = as_list(config.get(KINESIS))
+        .into_iter()
+        .filter(|t| Destination::of_saved(t).as_ref() != Some(dest))
+        .collect();
     if list.is_empty() {
         out.remove(KINESIS);
     } else {
         out.insert(KINESIS.into(), Value::Array(list));
     }
     Some(out)
+}
+
+/// Targets of every kind in a configuration.
+pub fn count_targets(config: &Map<String, Value>) -> usize {
+    TARGET_KEYS.iter().map(|k| as_list(config.get(*k)).len()).sum()
+}
+
+/// The configuration with the enabled flag of every target writing to `dest` set to
+/// `enabled` (the seed's first step tests the target disabled).
+pub fn with_enabled(config: &Map<String, Value>, dest: &Destination, enabled: bool) -> Map<String, Value> {
+    let mut out = config.clone();
+    if let Some(Value::Array(list)) = out.get_mut(KINESIS) {
+        for t in list.iter_mut() {
+            if Destination::of_saved(t).as_ref() == Some(dest) {
+                t[ENABLED] = json!(enabled);
+            }
+        }
+    }
+    out
+}
+
+/// Keys of a configuration, other than the known target keys, that hold what look like
+/// kinesis targets. The key Buzz uses for them is *inferred*; if its answer files them under
+/// another key, sending our `kinesis` list would replace the configuration without them. The
+/// callers refuse to send anything then.
+pub fn unexpected_target_keys(config: &Map<String, Value>) -> Vec<String> {
+    config
+        .iter()
+        .filter(|(k, _)| !TARGET_KEYS.contains(&k.as_str()))
+        .filter(|(_, v)| {
+            matches!(v, Value::Array(_) | Value::Object(_))
+                && as_list(Some(v))
+                    .iter()
+                    .any(|t| t.get(STREAM).is_some() || t.get(ROLE_ARN).is_some())
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 /// The `setdatastreamconfiguration` request parameters for `config` on `domain`.
@@ -348,9 +473,71 @@ mod tests {
         let new = with_target(&cfg, &target());
         assert_eq!(new["kinesis"].as_array().unwrap().len(), 1);
         let t = target();
-        let gone = without_target(&new, &t.stream, &t.role_arn).unwrap();
+        let gone = without_target(&new, &t.destination()).unwrap();
         assert!(gone.is_empty());
-        assert!(without_target(&gone, &t.stream, &t.role_arn).is_none());
+        assert!(without_target(&gone, &t.destination()).is_none());
+    }
+
+    #[test]
+    fn a_new_role_for_the_same_stream_moves_the_target_in_place() {
+        let mut old = target().to_json(None);
+        old["roleArn"] = json!("arn:aws:iam::123456789012:role/OldWriter");
+        old["extraKey"] = json!("kept");
+        let hook = json!({"title": "hook"});
+        let cfg = json!({"kinesis": [old, {"title": "other", "targetKinesisStream": "x", "roleArn": "arn:aws:iam::123456789012:role/R", "targetRegion": "us-east-1"}], "https": [hook]});
+        let new = with_target(cfg.as_object().unwrap(), &target());
+        let list = new["kinesis"].as_array().unwrap();
+        assert_eq!(list.len(), 2, "moved, not appended");
+        assert_eq!(list[0]["roleArn"], json!(target().role_arn));
+        assert_eq!(list[0]["extraKey"], json!("kept"));
+        assert_eq!(list[1]["title"], json!("other"));
+    }
+
+    #[test]
+    fn targets_writing_to_our_stream_are_merged_into_one() {
+        let t = target();
+        let mut twin = t.to_json(None);
+        twin["title"] = json!("a copy");
+        twin["roleArn"] = json!("arn:aws:iam::123456789012:role/Another");
+        let elsewhere = json!({"targetKinesisStream": "buzz-events", "roleArn": "arn:aws:iam::999999999999:role/X", "targetRegion": "us-east-1"});
+        let cfg = json!({"kinesis": [twin.clone(), elsewhere.clone(), t.to_json(None)]});
+        let cfg = cfg.as_object().unwrap();
+        assert_eq!(targets_writing_to(cfg, &t.destination()).len(), 2);
+        let new = with_target(cfg, &t);
+        let list = new["kinesis"].as_array().unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0]["title"], json!(t.title), "the first keeps its position");
+        assert_eq!(list[1], elsewhere, "another account's stream of that name is not ours");
+        let gone = without_target(cfg, &t.destination()).unwrap();
+        assert_eq!(gone["kinesis"], json!([elsewhere]));
+    }
+
+    #[test]
+    fn region_case_and_unparsable_arns_do_not_confuse_identity() {
+        let mut saved = target().to_json(None);
+        saved["targetRegion"] = json!("US-EAST-1");
+        assert_eq!(Destination::of_saved(&saved), Some(target().destination()));
+        saved["roleArn"] = json!("not an arn");
+        assert_eq!(Destination::of_saved(&saved), None);
+        assert_eq!(role_account("arn:aws-cn:iam::123456789012:role/path/R"), Some("123456789012"));
+        assert_eq!(role_account("arn:aws:iam::123456789012:user/R"), None);
+    }
+
+    #[test]
+    fn numbers_pass_through_exactly() {
+        let text = r#"{"code":"OK","https":[{"title":"hook","big":123456789012345678901234567,"ratio":1.10}]}"#;
+        let v: Value = serde_json::from_str(text).unwrap();
+        let cfg = config_from_response(v.as_object().unwrap());
+        let new = with_target(&cfg, &target());
+        let out = serde_json::to_string(&new).unwrap();
+        assert!(out.contains("123456789012345678901234567"), "{out}");
+        assert!(out.contains("1.10"), "{out}");
+    }
+
+    #[test]
+    fn targets_under_an_unknown_key_are_noticed() {
+        let cfg = json!({"kinesisTargets": [{"targetKinesisStream": "s", "roleArn": "r"}], "future": {"x": 1}, "https": []});
+        assert_eq!(unexpected_target_keys(cfg.as_object().unwrap()), vec!["kinesisTargets".to_string()]);
     }
 
     #[test]

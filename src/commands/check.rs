@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::aws::iam::NamedPolicy;
 use crate::aws::kinesis::StartAt;
+use crate::buzz::answer::{self, classify_set_failure, SetFailure};
 use crate::buzz::wire;
 use crate::calls::CallLog;
 use crate::cli::{CheckArgs, Output};
@@ -224,20 +225,26 @@ fn role_checks(o: &Observed, e: &Expect, policies: &[NamedPolicy], out: &mut Vec
         .map(|(p, _)| p.as_str())
         .collect();
     let want_ext = e.external_id.as_ref().map(|x| x.as_str().to_owned());
-    if !others.is_empty() {
+    if agilix.is_empty() {
+        // The missing account is the news; what the trust admits instead is the detail.
+        out.push(fail(
+            "role.trust",
+            format!(
+                "the trust policy does not admit Agilix's account ({}){}",
+                e.agilix_root,
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!("; it admits {}", others.join(", "))
+                }
+            ),
+            format!("{SETUP_FIX} (check --agilix-account with Agilix support)"),
+        ));
+    } else if !others.is_empty() {
         out.push(fail(
             "role.trust",
             format!("the trust policy also admits {}", others.join(", ")),
             format!("{SETUP_FIX} (it trusts Agilix's account alone)"),
-        ));
-    } else if agilix.is_empty() {
-        out.push(fail(
-            "role.trust",
-            format!(
-                "the trust policy does not admit Agilix's account ({})",
-                e.agilix_root
-            ),
-            SETUP_FIX,
         ));
     } else if !agilix.iter().any(|(_, ext)| *ext == want_ext) {
         out.push(fail(
@@ -332,16 +339,53 @@ fn buzz_checks(o: &Observed, out: &mut Vec<Check>) {
     let d = &o.desired;
     let Some(b) = &d.buzz else { return };
     let config = o.actual.buzz.clone().unwrap_or_default();
-    match wire::find_target(&config, &b.target.stream, &b.target.role_arn) {
-        None => out.push(fail(
-            "buzz.target",
+    let unknown = wire::unexpected_target_keys(&config);
+    if !unknown.is_empty() {
+        out.push(fail(
+            "buzz.answer",
             format!(
-                "domain {} has no kinesis target for stream {} with role {}",
-                b.domain, d.stream, d.role_arn
+                "Buzz's answer holds data stream targets under {}, a key this tool does not know",
+                unknown.join(", ")
             ),
-            SETUP_FIX,
-        )),
-        Some((_, t)) if !wire::as_bool(t.get(wire::ENABLED)) => out.push(fail(
+            "setup refuses to send a configuration that could drop them: report this answer shape to the buzz-kinesis maintainers",
+        ));
+    }
+    let dest = b.target.destination();
+    let writing = wire::targets_writing_to(&config, &dest);
+    match writing.as_slice() {
+        [] => {
+            // A target naming our stream in another region or account is not ours, but it
+            // is most likely the mistake.
+            let near: Vec<String> = wire::as_list(config.get(wire::KINESIS))
+                .iter()
+                .filter(|t| wire::as_text(t.get(wire::STREAM)) == d.stream)
+                .map(|t| {
+                    format!(
+                        "{} (region {}, role {})",
+                        wire::describe_saved(t),
+                        wire::as_text(t.get(wire::REGION)),
+                        wire::as_text(t.get(wire::ROLE_ARN))
+                    )
+                })
+                .collect();
+            let message = if near.is_empty() {
+                format!(
+                    "domain {} has no kinesis target writing to {} in {} (account {})",
+                    b.domain, d.stream, dest.region, dest.account
+                )
+            } else {
+                format!(
+                    "domain {} has no kinesis target writing to {} in {} (account {}); it has {}",
+                    b.domain,
+                    d.stream,
+                    dest.region,
+                    dest.account,
+                    near.join(", ")
+                )
+            };
+            out.push(fail("buzz.target", message, SETUP_FIX));
+        }
+        [(_, t)] if !wire::as_bool(t.get(wire::ENABLED)) => out.push(fail(
             "buzz.target",
             format!(
                 "the kinesis target for {} on domain {} is disabled: Buzz sends no events",
@@ -349,26 +393,72 @@ fn buzz_checks(o: &Observed, out: &mut Vec<Check>) {
             ),
             SETUP_FIX,
         )),
-        Some((_, t))
-            if t.get(wire::REGION).and_then(Value::as_str) != Some(o.aws.region.as_str()) =>
-        {
-            out.push(fail(
-                "buzz.target",
-                format!(
-                    "the kinesis target names region {}, but the stream is in {}",
-                    t.get(wire::REGION)
-                        .and_then(Value::as_str)
-                        .unwrap_or("(none)"),
-                    o.aws.region
-                ),
-                SETUP_FIX,
-            ))
+        [(_, t)] => {
+            let drift = target_drift(&b.target, t);
+            if drift.is_empty() {
+                out.push(pass(
+                    "buzz.target",
+                    format!("domain {} sends to {} (enabled)", b.domain, d.stream),
+                ));
+            } else {
+                out.push(fail(
+                    "buzz.target",
+                    format!(
+                        "the kinesis target for {} on domain {} differs: {}",
+                        d.stream,
+                        b.domain,
+                        drift.join("; ")
+                    ),
+                    SETUP_FIX,
+                ));
+            }
         }
-        Some(_) => out.push(pass(
+        many => out.push(fail(
             "buzz.target",
-            format!("domain {} sends to {} (enabled)", b.domain, d.stream),
+            format!(
+                "{} kinesis targets of domain {} write to {}, so events are delivered {} times: {}",
+                many.len(),
+                b.domain,
+                d.stream,
+                many.len(),
+                many.iter()
+                    .map(|(_, t)| wire::describe_saved(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!("{SETUP_FIX}: it keeps the first and removes the others"),
         )),
     }
+}
+
+/// How a saved target differs from the wanted one, in words (the role and the filters; the
+/// title is the user's to change, and the destination already matched).
+fn target_drift(wanted: &wire::KinesisTarget, saved: &Value) -> Vec<String> {
+    let mut drift = Vec::new();
+    let role = wire::as_text(saved.get(wire::ROLE_ARN));
+    if role != wanted.role_arn {
+        drift.push(format!("it uses role {role}, not {}", wanted.role_arn));
+    }
+    let probe = wire::KinesisTarget {
+        title: wire::as_text(saved.get(wire::TITLE)),
+        enabled: wire::as_bool(saved.get(wire::ENABLED)),
+        role_arn: role,
+        ..wanted.clone()
+    };
+    if !probe.is_satisfied_by(saved) {
+        let events = if wanted.filters.is_empty() {
+            "every event".to_owned()
+        } else {
+            wanted
+                .filters
+                .iter()
+                .map(|f| f.event_type.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        drift.push(format!("its event filters are not the wanted ones ({events})"));
+    }
+    drift
 }
 
 /// Buzz's own test with the saved configuration, unchanged (so even if `test: true` were to
@@ -379,8 +469,7 @@ async fn probe(o: &Observed) -> Result<Check> {
         return Ok(fail("buzz.probe", "no Buzz target to probe", SETUP_FIX));
     };
     let config = o.actual.buzz.clone().unwrap_or_default();
-    if wire::find_target(&config, &b.target.stream, &b.target.role_arn).is_none()
-        || o.actual.stream.is_none()
+    if wire::find_target(&config, &b.target.destination()).is_none() || o.actual.stream.is_none()
     {
         return Ok(fail(
             "buzz.probe",
@@ -400,10 +489,28 @@ async fn probe(o: &Observed) -> Result<Check> {
     let domain = &b.domain;
     if let Err(e) = o.buzz.set_config(domain, &config, true).await {
         return match e {
-            Error::Buzz { .. } => Ok(fail(
+            Error::Buzz {
+                ref code,
+                ref message,
+                ref error_id,
+                ..
+            } if classify_set_failure(code) == SetFailure::TargetTest => Ok(fail(
                 "buzz.probe",
-                format!("Buzz's test failed: {e}"),
-                "Buzz could not assume the role or write to the stream: see the other checks, then run `buzz-kinesis setup`",
+                format!(
+                    "Buzz's test failed: {code}: {message}{}",
+                    error_id
+                        .as_ref()
+                        .map(|id| format!(" (errorId {id})"))
+                        .unwrap_or_default()
+                ),
+                answer::test_failure_hint(
+                    code,
+                    message,
+                    &config,
+                    &b.target.destination(),
+                    &b.target.role_arn,
+                    d.trust.pointer("/Statement/0/Condition").is_some(),
+                ),
             )),
             other => Err(other),
         };

@@ -3,9 +3,10 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::aws::Aws;
+use crate::buzz::answer::{self, SetFailure};
 use crate::buzz::{wire, BuzzClient};
 use crate::calls::CallLog;
 use crate::cli::{Output, SetupArgs};
@@ -150,6 +151,9 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     let propagation_timeout = spec.propagation_timeout;
     let calls = CallLog::new();
     let observed = observe(spec, &calls, &progress, interactive).await?;
+    if let Some(config) = &observed.actual.buzz {
+        refuse_unknown_target_keys(config)?;
+    }
     let plan = plan::plan(&observed.desired, &observed.actual)
         .map_err(|b| Error::Refused(b.to_string()))?;
 
@@ -260,6 +264,7 @@ async fn apply(
         let Action::RegisterBuzzTarget { config, save, .. } = action else {
             continue;
         };
+        let Some(b) = d.buzz.as_ref() else { continue };
         // IAM needs time before a new or changed role can be assumed: Buzz's test fails
         // meanwhile. Retry it only then (a role this run touched, or one younger than the
         // bound), so a real misconfiguration is reported at once.
@@ -273,12 +278,9 @@ async fn apply(
         } else {
             Duration::ZERO
         };
-        let Some(domain) = d.buzz.as_ref().map(|b| &b.domain) else {
-            continue;
-        };
         progress.step("buzz", &plan::describe(action));
-        let test_config = with_our_target_disabled(config, d);
-        buzz_with_propagation_retry(o, progress, domain, &test_config, true, retry_for).await?;
+        let test_config = wire::with_enabled(config, &b.target.destination(), false);
+        buzz_with_propagation_retry(o, progress, &test_config, true, retry_for).await?;
         if *save {
             progress.step(
                 "buzz",
@@ -287,17 +289,31 @@ async fn apply(
             // Buzz has no compare-and-set, and the test may have waited out IAM for a while:
             // read the configuration again and put our target into what is there now, so a
             // change someone else saved meanwhile is carried through too.
-            let current = o.buzz.get_config(domain).await?;
-            let fresh = match d.buzz.as_ref() {
-                Some(b) => wire::with_target(&current, &b.target),
-                None => config.clone(),
-            };
-            buzz_with_propagation_retry(o, progress, domain, &fresh, false, retry_for).await?;
+            let current = o.buzz.get_config(&b.domain).await?;
+            refuse_unknown_target_keys(&current)?;
+            let fresh = wire::with_target(&current, &b.target);
+            buzz_with_propagation_retry(o, progress, &fresh, false, retry_for).await?;
         } else {
             progress.step("buzz", "test passed; --no-enable: nothing saved");
         }
     }
     Ok(())
+}
+
+/// Buzz's answer filed kinesis-looking targets under a key this tool does not send: a set
+/// would replace the configuration without them. Refuse before sending anything.
+pub fn refuse_unknown_target_keys(config: &Map<String, Value>) -> Result<()> {
+    let keys = wire::unexpected_target_keys(config);
+    if keys.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "Buzz's getdatastreamconfiguration answer holds data stream targets under {}, which this tool does not know (it sends kinesis targets under \"{}\"). \
+         Sending a configuration now could drop those targets, so nothing was sent to Buzz. \
+         Please report this answer shape to the buzz-kinesis maintainers (the key lives in src/buzz/wire.rs); meanwhile use `buzz-kinesis policy` to see the request and send it from Buzz's API console",
+        keys.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", "),
+        wire::KINESIS
+    )))
 }
 
 async fn wait_active(o: &Observed, progress: &Progress) -> Result<()> {
@@ -308,21 +324,6 @@ async fn wait_active(o: &Observed, progress: &Progress) -> Result<()> {
         .await?;
     progress.done_waiting();
     Ok(())
-}
-
-/// The seed's first step tests the target with `enabled: false`.
-fn with_our_target_disabled(config: &Map<String, Value>, d: &Desired) -> Map<String, Value> {
-    let mut out = config.clone();
-    if let Some(Value::Array(list)) = out.get_mut(wire::KINESIS) {
-        for t in list.iter_mut() {
-            let ours = t.get(wire::STREAM).and_then(Value::as_str) == Some(d.stream.as_str())
-                && t.get(wire::ROLE_ARN).and_then(Value::as_str) == Some(d.role_arn.as_str());
-            if ours {
-                t[wire::ENABLED] = json!(false);
-            }
-        }
-    }
-    out
 }
 
 /// How long to wait before asking Buzz to test again, `elapsed` into the wait. IAM usually
@@ -337,57 +338,90 @@ fn propagation_poll_delay(previous: Duration, elapsed: Duration) -> Duration {
     (previous * 3 / 2).min(cap)
 }
 
-/// Send a configuration, retrying Buzz's test failures for up to `retry_for` (IAM
-/// propagation), polling fast at first so we finish close to when IAM does.
+/// Send a configuration, retrying Buzz's failed target tests for up to `retry_for` (IAM
+/// propagation), polling fast at first so we finish close to when IAM does. What counts as a
+/// failed test is decided by [`answer::classify_set_failure`] from the code alone.
 async fn buzz_with_propagation_retry(
     o: &Observed,
     progress: &Progress,
-    domain: &crate::names::DomainId,
     config: &Map<String, Value>,
     test: bool,
     retry_for: Duration,
 ) -> Result<()> {
+    let Some(b) = o.desired.buzz.as_ref() else {
+        return Ok(());
+    };
     let start = Instant::now();
     let mut delay = Duration::from_millis(200);
+    let mut retries = 0u32;
+    let mut last_shown = String::new();
     loop {
-        match o.buzz.set_config(domain, config, test).await {
+        let err = match o.buzz.set_config(&b.domain, config, test).await {
             Ok(()) => {
                 progress.done_waiting();
                 return Ok(());
             }
-            Err(Error::Buzz { ref code, .. })
-                if wire::TEST_FAILURE_CODES.contains(&code.as_str())
-                    && start.elapsed() + delay < retry_for =>
-            {
-                tracing::info!(
-                    code,
-                    "Buzz's test failed; the role may still be propagating"
-                );
-                progress.waiting(
-                    "buzz",
-                    "Buzz cannot assume the role yet; IAM is propagating it",
-                    start.elapsed(),
-                );
-                tokio::time::sleep(delay).await;
-                delay = propagation_poll_delay(delay, start.elapsed());
-            }
-            Err(e @ Error::Buzz { .. }) => {
-                progress.done_waiting();
-                let waited = if retry_for.is_zero() {
-                    String::new()
-                } else {
-                    format!(
-                        " (retried for {} s while IAM propagated the role)",
-                        start.elapsed().as_secs()
-                    )
-                };
-                return Err(e.with_hint(format!(
-                    "check the role's trust (Agilix's account number{}), its 12-hour maximum session, its policy on the stream, and the stream name and region{waited}; `buzz-kinesis check` shows what is wrong",
-                    if o.desired.trust.pointer("/Statement/0/Condition").is_some() { " and external id" } else { "" }
-                )));
-            }
-            Err(e) => return Err(e),
+            Err(e) => e,
+        };
+        let Error::Buzz { code, message, .. } = &err else {
+            progress.done_waiting();
+            return Err(err);
+        };
+        if answer::classify_set_failure(code) != SetFailure::TargetTest {
+            progress.done_waiting();
+            return Err(err);
         }
+        if start.elapsed() + delay < retry_for {
+            let seen = format!("{code}: {}", one_line(message, 120));
+            if seen != last_shown {
+                // Once per distinct answer, so a log without a terminal shows what Buzz said.
+                progress.step(
+                    "buzz",
+                    &format!("Buzz's test failed ({seen}); retrying while IAM propagates the role"),
+                );
+                last_shown = seen;
+            }
+            tracing::info!(code, retries, "Buzz's test failed; the role may still be propagating");
+            progress.waiting(
+                "buzz",
+                &format!("waiting for IAM: Buzz's test answers {code}"),
+                start.elapsed(),
+            );
+            tokio::time::sleep(delay).await;
+            delay = propagation_poll_delay(delay, start.elapsed());
+            retries += 1;
+            continue;
+        }
+        progress.done_waiting();
+        let mut hint = answer::test_failure_hint(
+            code,
+            message,
+            config,
+            &b.target.destination(),
+            &b.target.role_arn,
+            o.desired.trust.pointer("/Statement/0/Condition").is_some(),
+        );
+        hint.push_str(&if retries > 0 {
+            format!(
+                " (Buzz's test was retried {retries} time(s) over {:.1} s while IAM propagated the role)",
+                start.elapsed().as_secs_f64()
+            )
+        } else if retry_for.is_zero() {
+            " (not retried: this run did not change the role and it is older than --propagation-timeout, so IAM propagation is not the cause)".to_owned()
+        } else {
+            String::new()
+        });
+        return Err(err.with_hint(hint));
+    }
+}
+
+/// A message on one line, cut to `max` characters, for a progress line.
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        format!("{}...", flat.chars().take(max).collect::<String>())
     }
 }
 

@@ -50,7 +50,23 @@ pub struct Target {
     pub role: String,
     /// The role's ARN: as IAM gives it, or as it would be when the role is gone.
     pub role_arn: String,
+    /// The stream's region (with the stream name and the role's account, what a Buzz target
+    /// writing to our stream names).
+    pub region: String,
     pub delete_stream: bool,
+}
+
+impl Target {
+    /// Where a Buzz target of ours writes.
+    fn destination(&self) -> wire::Destination {
+        wire::Destination {
+            region: self.region.to_ascii_lowercase(),
+            stream: self.stream.clone(),
+            account: wire::role_account(&self.role_arn)
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
 }
 
 /// One removal, in the order they apply.
@@ -62,6 +78,9 @@ pub enum Removal {
     RemoveBuzzTarget {
         domain: String,
         target: Value,
+        /// Further targets writing to the same stream, removed with it.
+        #[serde(skip_serializing_if = "is_zero")]
+        duplicates: usize,
         others: usize,
         cleared: bool,
         #[serde(skip)]
@@ -86,12 +105,17 @@ impl Removal {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// One line for a removal, as the plan and the progress show it.
 pub fn describe(r: &Removal) -> String {
     match r {
         Removal::RemoveBuzzTarget {
             domain,
             target,
+            duplicates,
             others,
             cleared,
             ..
@@ -100,10 +124,14 @@ pub fn describe(r: &Removal) -> String {
                 .get(wire::TITLE)
                 .and_then(Value::as_str)
                 .unwrap_or("(untitled)");
+            let also = match duplicates {
+                0 => String::new(),
+                n => format!(" and {n} more writing to the same stream"),
+            };
             if *cleared {
-                format!("remove the kinesis target \"{title}\" from domain {domain}: no target is left, so Buzz deletes the configuration")
+                format!("remove the kinesis target \"{title}\"{also} from domain {domain}: no target is left, so Buzz deletes the configuration")
             } else {
-                format!("remove the kinesis target \"{title}\" from domain {domain}; its {others} other target(s) stay exactly as they are")
+                format!("remove the kinesis target \"{title}\"{also} from domain {domain}; its {others} other target(s) stay exactly as they are")
             }
         }
         Removal::DeleteRolePolicy { role, policy } => {
@@ -152,14 +180,6 @@ impl Plan {
     }
 }
 
-/// Targets of every kind in a configuration.
-fn count_targets(config: &Map<String, Value>) -> usize {
-    wire::TARGET_KEYS
-        .iter()
-        .map(|k| wire::as_list(config.get(*k)).len())
-        .sum()
-}
-
 /// Decide what to remove. Pure. Refuses (and so changes nothing at all) when the role is not
 /// one buzz-kinesis made, or carries managed policies someone else attached.
 pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
@@ -184,15 +204,23 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
         }
     }
 
-    match wire::without_target(&found.buzz, &t.stream, &t.role_arn) {
+    let unknown = wire::unexpected_target_keys(&found.buzz);
+    if !unknown.is_empty() {
+        return Err(format!(
+            "Buzz's getdatastreamconfiguration answer holds data stream targets under {}, a key this tool does not know: sending the configuration back could drop them, so teardown changes nothing. Report this answer shape to the buzz-kinesis maintainers",
+            unknown.join(", ")
+        ));
+    }
+    let dest = t.destination();
+    match wire::without_target(&found.buzz, &dest) {
         Some(config) => {
-            let target = wire::find_target(&found.buzz, &t.stream, &t.role_arn)
-                .map(|(_, v)| v)
-                .unwrap_or_default();
-            let others = count_targets(&config);
+            let writing = wire::targets_writing_to(&found.buzz, &dest);
+            let target = writing.first().map(|(_, v)| v.clone()).unwrap_or_default();
+            let others = wire::count_targets(&config);
             p.removals.push(Removal::RemoveBuzzTarget {
                 domain: t.domain.clone(),
                 target,
+                duplicates: writing.len().saturating_sub(1),
                 others,
                 cleared: others == 0,
                 config,
@@ -201,11 +229,11 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
         None => {
             let same_stream = wire::as_list(found.buzz.get(wire::KINESIS))
                 .iter()
-                .filter(|k| k.get(wire::STREAM).and_then(Value::as_str) == Some(t.stream.as_str()))
+                .filter(|k| wire::as_text(k.get(wire::STREAM)) == t.stream)
                 .count();
             if same_stream > 0 {
                 p.notes.push(format!(
-                    "domain {} has {same_stream} kinesis target(s) for stream {} with another role; they are not this setup's and stay",
+                    "domain {} has {same_stream} kinesis target(s) for a stream named {} in another region or AWS account; they are not this setup's and stay",
                     t.domain, t.stream
                 ));
             }
@@ -318,6 +346,7 @@ async fn observe(
             stream: spec.stream.to_string(),
             role: spec.role.to_string(),
             role_arn,
+            region: aws.region.to_string(),
             delete_stream,
         },
         found: Found {
@@ -435,6 +464,7 @@ mod tests {
             stream: "buzz-events".into(),
             role: "BuzzKinesisWriter".into(),
             role_arn: ROLE_ARN.into(),
+            region: "us-east-1".into(),
             delete_stream,
         }
     }
@@ -574,7 +604,7 @@ mod tests {
         };
         let p = plan(&target(false), &found).unwrap();
         assert!(p.is_empty());
-        assert!(p.notes[0].contains("another role"), "{:?}", p.notes);
+        assert!(p.notes[0].contains("another region or AWS account"), "{:?}", p.notes);
         assert_eq!(p.outcome("role", &found), "absent");
         assert_eq!(p.outcome("buzz", &found), "absent");
     }

@@ -84,14 +84,16 @@ proptest! {
         };
         let config = wire::config_from_response(&map);
         let target = wire::KinesisTarget {
-            title: "t".into(), enabled: true, stream: "s".into(), role_arn: "r".into(), region: "us-east-1".into(), filters: vec![],
+            title: "t".into(), enabled: true, stream: "s".into(), role_arn: "arn:aws:iam::123456789012:role/r".into(), region: "us-east-1".into(), filters: vec![],
         };
         let new = wire::with_target(&config, &target);
         // Every key we did not own survives.
         for (k, v) in &config {
             if k != wire::KINESIS { prop_assert_eq!(new.get(k), Some(v)); }
         }
-        prop_assert!(wire::find_target(&new, "s", "r").is_some());
+        prop_assert!(wire::find_target(&new, &target.destination()).is_some());
+        // Exactly one target writes to our stream after the merge.
+        prop_assert_eq!(wire::targets_writing_to(&new, &target.destination()).len(), 1);
     }
 
     #[test]
