@@ -12,7 +12,7 @@ use crate::auth::{authenticate, Caller};
 use crate::aws_check::KinesisTarget;
 use crate::record::{self, EventContext};
 use crate::server::{BuzzError, Call, Reply};
-use crate::state::App;
+use crate::state::{App, FailureStyle};
 
 /// Request parameters that are not part of the configuration.
 const NOT_CONFIGURATION: [&str; 4] = ["cmd", "domainid", "test", "_token"];
@@ -45,10 +45,20 @@ fn authorize<'a>(app: &'a App, call: &Call) -> Result<(Caller<'a>, String), Buzz
 pub fn get(app: &App, call: &Call) -> Result<Reply, BuzzError> {
     let (_, domain) = authorize(app, call)?;
     let saved = app.lock().domains.get(&domain).cloned().flatten();
-    let payload = match saved {
+    let mut payload = match saved {
         Some(Value::Object(config)) => config,
         _ => Map::new(),
     };
+    if let Some(key) = &app.settings.get_kinesis_key {
+        if let Some(targets) = payload.remove("kinesis") {
+            payload.insert(key.clone(), targets);
+        }
+    }
+    if app.settings.string_booleans {
+        for value in payload.values_mut() {
+            booleans_as_strings(value);
+        }
+    }
     Ok(Reply::ok(payload))
 }
 
@@ -76,8 +86,14 @@ pub async fn set(app: &App, call: &Call) -> Result<Reply, BuzzError> {
     let mut parsed = Vec::with_capacity(targets.len());
     for (index, value) in targets.iter().enumerate() {
         let title = KinesisTarget::title_of(value, index);
+        // Every failed test answers with the configured code, in Buzz's words or AWS's.
         let refuse = |code: &str, message: &str| {
-            BuzzError::bad_request(format!("Kinesis target '{title}': {code}: {message}"))
+            let settings = &app.settings;
+            let text = match settings.test_failure_style {
+                FailureStyle::Buzz => format!("Kinesis target '{title}': {code}: {message}"),
+                FailureStyle::Aws => message.to_owned(),
+            };
+            BuzzError::new(settings.test_failure_code.clone(), text)
         };
         let target = KinesisTarget::parse(value, index).map_err(|f| refuse(&f.code, &f.message))?;
         app.aws
@@ -182,4 +198,14 @@ fn has_targets(config: &Map<String, Value>) -> bool {
         Value::Object(map) => !map.is_empty(),
         _ => true,
     })
+}
+
+/// XML-born answers carry booleans as "True"/"False".
+fn booleans_as_strings(value: &mut Value) {
+    match value {
+        Value::Bool(b) => *value = Value::String(if *b { "True" } else { "False" }.into()),
+        Value::Array(items) => items.iter_mut().for_each(booleans_as_strings),
+        Value::Object(map) => map.values_mut().for_each(booleans_as_strings),
+        _ => {}
+    }
 }

@@ -32,7 +32,7 @@ use clap::Parser;
 use serde_json::Value;
 
 use crate::faults::{FaultKind, FaultPlan};
-use crate::state::{App, Settings, User};
+use crate::state::{App, FailureStyle, Settings, User};
 
 /// A local Agilix Buzz API sandbox for buzz-kinesis (not Buzz; for tests and demos).
 #[derive(Debug, Parser)]
@@ -91,6 +91,26 @@ struct Args {
     #[arg(long)]
     single_object_arrays: bool,
 
+    /// The code every failed target test answers with. Buzz's real code is not documented:
+    /// BadRequest, Exception, AccessDenied or something else; the tool must cope with each.
+    #[arg(long, default_value = "BadRequest")]
+    test_failure_code: String,
+
+    /// The message of a failed target test: `buzz` ("Kinesis target 'T': CODE: text") or
+    /// `aws` (AWS's own text alone, e.g. "User: ... is not authorized to perform: sts:AssumeRole
+    /// on resource: ROLE").
+    #[arg(long, value_enum, default_value = "buzz")]
+    test_failure_style: FailureStyle,
+
+    /// Answer booleans in getdatastreamconfiguration as "True"/"False" strings (XML-born).
+    #[arg(long)]
+    string_booleans: bool,
+
+    /// Answer getdatastreamconfiguration with the Kinesis targets under this key instead of
+    /// `kinesis` (set still takes `kinesis`): a Buzz whose answer shape differs from the request's.
+    #[arg(long)]
+    get_kinesis_key: Option<String>,
+
     /// JSON file with the initial data stream configuration of the domain.
     #[arg(long)]
     seed_config: Option<PathBuf>,
@@ -148,6 +168,9 @@ async fn run(args: Args) -> Result<(), String> {
             args.fault_rate
         ));
     }
+    if args.test_failure_code.is_empty() || args.test_failure_code == "OK" {
+        return Err("--test-failure-code must be a non-OK code".into());
+    }
     if args.fault_kinds.is_empty() {
         return Err("--fault-kinds needs at least one kind".into());
     }
@@ -190,6 +213,10 @@ async fn run(args: Args) -> Result<(), String> {
         external_id: args.external_id.clone(),
         iam_propagation_delay: Duration::from_secs(args.iam_propagation_delay),
         single_object_arrays: args.single_object_arrays,
+        test_failure_code: args.test_failure_code.clone(),
+        test_failure_style: args.test_failure_style,
+        string_booleans: args.string_booleans,
+        get_kinesis_key: args.get_kinesis_key.clone(),
         retry_after: args.retry_after,
         timeout_hold: Duration::from_secs(args.timeout_hold),
     };

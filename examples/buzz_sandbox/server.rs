@@ -18,6 +18,8 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
+use std::borrow::Cow;
+
 use crate::faults::{ConnInfo, FaultKind};
 use crate::state::{random_hex, App, LogEntry};
 use crate::{auth, datastream, inspect};
@@ -25,14 +27,15 @@ use crate::{auth, datastream, inspect};
 /// A command's failure: a Buzz code and a message for people (sent with a fresh errorId).
 #[derive(Debug, Clone)]
 pub struct BuzzError {
-    pub code: &'static str,
+    /// Mostly fixed codes; `--test-failure-code` makes it any text.
+    pub code: Cow<'static, str>,
     pub message: String,
 }
 
 impl BuzzError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         BuzzError {
-            code,
+            code: code.into(),
             message: message.into(),
         }
     }
@@ -426,7 +429,7 @@ fn render_error(app: &App, wants_json: bool, status: StatusCode, err: &BuzzError
     let mut payload = Map::new();
     payload.insert("message".into(), Value::String(err.message.clone()));
     payload.insert("errorId".into(), Value::String(random_hex(16)));
-    render(app, wants_json, status, err.code, payload)
+    render(app, wants_json, status, &err.code, payload)
 }
 
 /// Buzz's JSON is converted from XML, where a one-element collection is just a child element:

@@ -25,8 +25,24 @@ pub struct Settings {
     pub external_id: Option<String>,
     pub iam_propagation_delay: Duration,
     pub single_object_arrays: bool,
+    /// The code of a failed target test.
+    pub test_failure_code: String,
+    pub test_failure_style: FailureStyle,
+    /// Get answers booleans as "True"/"False".
+    pub string_booleans: bool,
+    /// Get answers Kinesis targets under this key.
+    pub get_kinesis_key: Option<String>,
     pub retry_after: u64,
     pub timeout_hold: Duration,
+}
+
+/// How a failed target test words its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailureStyle {
+    /// "Kinesis target 'T': CODE: text", naming the target.
+    Buzz,
+    /// AWS's own text alone, as Buzz might relay it.
+    Aws,
 }
 
 #[derive(Debug)]

@@ -9,6 +9,7 @@ mod faults;
 mod harness;
 mod operate;
 mod properties;
+mod registration;
 mod sandbox;
 mod setup;
 mod tool;
