@@ -384,7 +384,7 @@ async fn buzz_with_propagation_retry(
             tracing::info!(code, retries, "Buzz's test failed; the role may still be propagating");
             progress.waiting(
                 "buzz",
-                &format!("waiting for IAM: Buzz's test answers {code}"),
+                &format!("waiting for IAM: Buzz's test answers {code}: {}", one_line(message, 60)),
                 start.elapsed(),
             );
             tokio::time::sleep(delay).await;

@@ -200,7 +200,7 @@ async fn ctrl_c_mid_wait_says_what_was_done_and_a_rerun_finishes() {
         &[("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)],
     );
     answer(&mut p, &mut t, "Apply these changes?", "y", "y");
-    expect(&mut p, &mut t, "IAM is propagating it");
+    expect(&mut p, &mut t, "waiting for IAM");
     p.send_control('c').expect("press Ctrl-C");
     expect(&mut p, &mut t, "interrupted after");
     expect(&mut p, &mut t, "run the same command again");
