@@ -12,6 +12,7 @@ pub mod commands;
 pub mod error;
 pub mod events;
 pub mod iac;
+pub mod metrics;
 pub mod names;
 pub mod plan;
 pub mod policy;

@@ -1,0 +1,300 @@
+//! What CloudWatch says about a stream's writes over a window, read for lost events. Pure:
+//! the numbers come from `aws/cloudwatch.rs`, the verdicts go to `check`.
+//!
+//! Buzz sends events as they happen, without a buffer, and retries only within its AWS SDK's
+//! policy: a write Kinesis refuses (throttled, or failed) is most likely an event lost. These
+//! are the only metrics that show it.
+
+use std::collections::BTreeMap;
+
+/// Kinesis's stream-level metrics that `check` reads, in one GetMetricData call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    IncomingRecords,
+    IncomingBytes,
+    /// Records refused because a shard's write limit was exceeded (PutRecord and PutRecords).
+    WriteThrottled,
+    /// Records of PutRecords calls throttled.
+    PutRecordsThrottled,
+    /// Records of PutRecords calls that failed for an internal reason.
+    PutRecordsFailed,
+    /// Successful PutRecord calls.
+    PutRecordSuccess,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 6] = [
+        Metric::IncomingRecords,
+        Metric::IncomingBytes,
+        Metric::WriteThrottled,
+        Metric::PutRecordsThrottled,
+        Metric::PutRecordsFailed,
+        Metric::PutRecordSuccess,
+    ];
+
+    /// CloudWatch's name in the `AWS/Kinesis` namespace.
+    pub fn cloudwatch_name(self) -> &'static str {
+        match self {
+            Metric::IncomingRecords => "IncomingRecords",
+            Metric::IncomingBytes => "IncomingBytes",
+            Metric::WriteThrottled => "WriteProvisionedThroughputExceeded",
+            Metric::PutRecordsThrottled => "PutRecords.ThrottledRecords",
+            Metric::PutRecordsFailed => "PutRecords.FailedRecords",
+            Metric::PutRecordSuccess => "PutRecord.Success",
+        }
+    }
+
+    /// The query id in GetMetricData (lowercase letters, digits and underscores).
+    pub fn query_id(self) -> &'static str {
+        match self {
+            Metric::IncomingRecords => "incoming_records",
+            Metric::IncomingBytes => "incoming_bytes",
+            Metric::WriteThrottled => "write_throttled",
+            Metric::PutRecordsThrottled => "put_records_throttled",
+            Metric::PutRecordsFailed => "put_records_failed",
+            Metric::PutRecordSuccess => "put_record_success",
+        }
+    }
+
+    pub fn from_query_id(id: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.query_id() == id)
+    }
+}
+
+/// GetMetricData answers at most this many data points per call (CloudWatch's default).
+pub const MAX_POINTS_PER_CALL: u64 = 100_800;
+/// CloudWatch keeps 1-minute data for 15 days; `check --since` reads at most 14.
+pub const MAX_WINDOW_SECS: u64 = 14 * 24 * 3600;
+
+/// The period (seconds, a multiple of 60) that fits every metric of a window into one call.
+pub fn period_for(window_secs: u64) -> u32 {
+    let points_per_metric = MAX_POINTS_PER_CALL / Metric::ALL.len() as u64;
+    let minutes = window_secs.div_ceil(60).max(1);
+    let per_point = minutes.div_ceil(points_per_metric).max(1);
+    u32::try_from(per_point * 60).unwrap_or(u32::MAX)
+}
+
+/// Per-period sums of each metric over a window: `(period start, epoch seconds) -> sum`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Window {
+    pub start: i64,
+    pub end: i64,
+    pub period: u32,
+    pub series: BTreeMap<Metric, BTreeMap<i64, f64>>,
+}
+
+impl Window {
+    fn sum(&self, m: Metric) -> f64 {
+        self.series.get(&m).map(|s| s.values().sum()).unwrap_or(0.0)
+    }
+
+    /// Refused records per period: the larger of the two throttle counts (the stream-level
+    /// one already includes PutRecords' throttled records) plus PutRecords' failures.
+    fn refused_by_period(&self) -> BTreeMap<i64, (f64, f64)> {
+        let mut out: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+        for m in [Metric::WriteThrottled, Metric::PutRecordsThrottled] {
+            for (t, v) in self.series.get(&m).into_iter().flatten() {
+                let e = out.entry(*t).or_default();
+                e.0 = e.0.max(*v);
+            }
+        }
+        for (t, v) in self.series.get(&Metric::PutRecordsFailed).into_iter().flatten() {
+            out.entry(*t).or_default().1 += *v;
+        }
+        out.retain(|_, (throttled, failed)| *throttled > 0.0 || *failed > 0.0);
+        out
+    }
+}
+
+/// Writes Kinesis refused in the window.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Refused {
+    pub throttled: u64,
+    pub failed: u64,
+    /// Start of the first and the last period with a refusal (epoch seconds).
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    /// Periods with at least one refusal.
+    pub periods: usize,
+}
+
+impl Refused {
+    pub fn total(&self) -> u64 {
+        self.throttled + self.failed
+    }
+}
+
+pub fn refused(w: &Window) -> Refused {
+    let by_period = w.refused_by_period();
+    Refused {
+        throttled: by_period.values().map(|(t, _)| *t).sum::<f64>().round() as u64,
+        failed: by_period.values().map(|(_, f)| *f).sum::<f64>().round() as u64,
+        first: by_period.keys().next().copied(),
+        last: by_period.keys().next_back().copied(),
+        periods: by_period.len(),
+    }
+}
+
+/// The busiest period of the window, as rates.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Peak {
+    /// Start of the period with the most records (epoch seconds).
+    pub at: i64,
+    pub records_per_second: f64,
+    /// The highest bytes/s of any period (may be another period than `at`).
+    pub bytes_per_second: f64,
+    /// Average record size over the window, in bytes.
+    pub avg_record_bytes: f64,
+}
+
+pub fn peak(w: &Window) -> Option<Peak> {
+    let period = f64::from(w.period.max(1));
+    let records = w.series.get(&Metric::IncomingRecords)?;
+    let (at, most) = records
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(t, v)| (*t, *v))?;
+    if most <= 0.0 {
+        return None;
+    }
+    let bytes_most = w
+        .series
+        .get(&Metric::IncomingBytes)
+        .and_then(|s| s.values().copied().max_by(f64::total_cmp))
+        .unwrap_or(0.0);
+    let total_records = w.sum(Metric::IncomingRecords);
+    Some(Peak {
+        at,
+        records_per_second: most / period,
+        bytes_per_second: bytes_most / period,
+        avg_record_bytes: if total_records > 0.0 {
+            w.sum(Metric::IncomingBytes) / total_records
+        } else {
+            0.0
+        },
+    })
+}
+
+/// Records that arrived in the window.
+pub fn incoming_records(w: &Window) -> u64 {
+    w.sum(Metric::IncomingRecords).round() as u64
+}
+
+/// Peak use of a capacity (records/s and bytes/s limits): the larger of the two fractions.
+pub fn utilisation(peak: &Peak, records_limit: f64, bytes_limit: f64) -> f64 {
+    (peak.records_per_second / records_limit).max(peak.bytes_per_second / bytes_limit)
+}
+
+/// Utilisation from which `check` warns.
+pub const HEADROOM_WARNING: f64 = 0.8;
+
+/// A small picture of the window for people: records/s per bucket (an hour for windows up to
+/// three days, else a day) as Unicode blocks, with a second line marking the buckets where
+/// writes were refused. Returns (bucket seconds, sparkline, marks).
+pub fn sparkline(w: &Window) -> (i64, String, String) {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let span = (w.end - w.start).max(1);
+    let bucket: i64 = if span <= 3 * 86_400 { 3_600 } else { 86_400 };
+    let buckets = usize::try_from((span + bucket - 1) / bucket).unwrap_or(0).max(1);
+    let mut sums = vec![0.0f64; buckets];
+    let index = |t: i64| usize::try_from((t - w.start).max(0) / bucket).unwrap_or(0).min(buckets - 1);
+    for (t, v) in w.series.get(&Metric::IncomingRecords).into_iter().flatten() {
+        sums[index(*t)] += *v;
+    }
+    let mut refused = vec![false; buckets];
+    for t in w.refused_by_period().keys() {
+        refused[index(*t)] = true;
+    }
+    let most = sums.iter().copied().fold(0.0, f64::max);
+    let line = sums
+        .iter()
+        .map(|s| {
+            if most <= 0.0 || *s <= 0.0 {
+                ' '
+            } else {
+                let level = ((s / most) * (BLOCKS.len() as f64 - 1.0)).round() as usize;
+                BLOCKS[level.min(BLOCKS.len() - 1)]
+            }
+        })
+        .collect();
+    let marks = refused.iter().map(|r| if *r { '!' } else { ' ' }).collect();
+    (bucket, line, marks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(points: &[(Metric, i64, f64)]) -> Window {
+        let mut w = Window {
+            start: 0,
+            end: 6 * 3600,
+            period: 60,
+            series: BTreeMap::new(),
+        };
+        for (m, t, v) in points {
+            w.series.entry(*m).or_default().insert(*t, *v);
+        }
+        w
+    }
+
+    #[test]
+    fn one_call_holds_every_metric_of_up_to_fourteen_days() {
+        assert_eq!(period_for(24 * 3600), 60);
+        assert_eq!(period_for(11 * 86_400), 60);
+        let p = period_for(MAX_WINDOW_SECS);
+        assert_eq!(p % 60, 0);
+        let points = (MAX_WINDOW_SECS / u64::from(p)) * Metric::ALL.len() as u64;
+        assert!(points <= MAX_POINTS_PER_CALL, "{points}");
+    }
+
+    #[test]
+    fn refusals_are_counted_once_with_their_first_and_last_minute() {
+        let w = window(&[
+            (Metric::WriteThrottled, 600, 5.0),
+            (Metric::PutRecordsThrottled, 600, 3.0),
+            (Metric::PutRecordsThrottled, 1200, 2.0),
+            (Metric::PutRecordsFailed, 1800, 1.0),
+            (Metric::WriteThrottled, 2400, 0.0),
+        ]);
+        let r = refused(&w);
+        assert_eq!((r.throttled, r.failed, r.total()), (7, 1, 8));
+        assert_eq!((r.first, r.last, r.periods), (Some(600), Some(1800), 3));
+        assert_eq!(refused(&window(&[])), Refused::default());
+    }
+
+    #[test]
+    fn the_peak_is_the_busiest_minute_as_rates() {
+        let w = window(&[
+            (Metric::IncomingRecords, 60, 6_000.0),
+            (Metric::IncomingRecords, 120, 60_000.0),
+            (Metric::IncomingBytes, 60, 6_000_000.0),
+            (Metric::IncomingBytes, 120, 30_000_000.0),
+        ]);
+        let p = peak(&w).unwrap();
+        assert_eq!(p.at, 120);
+        assert_eq!(p.records_per_second, 1_000.0);
+        assert_eq!(p.bytes_per_second, 500_000.0);
+        assert!((p.avg_record_bytes - 36_000_000.0 / 66_000.0).abs() < 1e-6);
+        assert!((utilisation(&p, 1_000.0, 1_048_576.0) - 1.0).abs() < 1e-9);
+        assert!(peak(&window(&[])).is_none());
+        assert_eq!(incoming_records(&w), 66_000);
+    }
+
+    #[test]
+    fn the_sparkline_shows_hours_and_marks_refusals() {
+        let w = window(&[
+            (Metric::IncomingRecords, 0, 10.0),
+            (Metric::IncomingRecords, 3_600, 80.0),
+            (Metric::IncomingRecords, 3 * 3_600 + 60, 40.0),
+            (Metric::WriteThrottled, 3_660, 2.0),
+        ]);
+        let (bucket, line, marks) = sparkline(&w);
+        assert_eq!(bucket, 3_600);
+        assert_eq!(line.chars().count(), 6);
+        assert_eq!(line.chars().nth(1), Some('█'));
+        assert_eq!(line.chars().nth(2), Some(' '), "an hour with no records is blank");
+        assert_eq!(marks, " !    ");
+    }
+}
