@@ -3,8 +3,10 @@
 //! container and instance metadata) and the standard endpoint overrides (`AWS_ENDPOINT_URL`,
 //! `AWS_ENDPOINT_URL_<SERVICE>`), which is how tests reach the local emulator.
 
+pub mod cloudwatch;
 pub mod iam;
 pub mod kinesis;
+pub mod sns;
 pub mod sts;
 
 use std::time::Duration;
@@ -23,6 +25,8 @@ pub struct Aws {
     pub kinesis: aws_sdk_kinesis::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
     pub region: Region,
     pub calls: CallLog,
 }
@@ -85,6 +89,8 @@ impl Aws {
             kinesis: aws_sdk_kinesis::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
             region,
             calls,
         })

@@ -1,0 +1,202 @@
+//! CloudWatch: a stream's write metrics over a window in one `GetMetricData` call (what
+//! `check` reads for lost events), and the alarm on refused writes that `setup --alarm-*`
+//! keeps.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_cloudwatch::types::{
+    ComparisonOperator, Dimension, Metric as CwMetric, MetricDataQuery, MetricStat, ScanBy,
+    Statistic, Tag,
+};
+use aws_smithy_types::DateTime;
+
+use super::{aws_error, Aws};
+use crate::error::Result;
+use crate::metrics::{self, Metric, Window};
+
+/// Kinesis publishes its stream metrics here, with the stream's name as the dimension.
+const NAMESPACE: &str = "AWS/Kinesis";
+const STREAM_DIMENSION: &str = "StreamName";
+
+/// The alarm setup keeps on a stream, as CloudWatch has it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AlarmState {
+    pub name: String,
+    pub arn: String,
+    /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
+    pub state: String,
+    pub metric: String,
+    pub threshold: f64,
+    pub period: i32,
+    pub actions: Vec<String>,
+}
+
+/// The alarm as setup wants it: any refused write in a minute notifies the topic.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AlarmSpec {
+    pub name: String,
+    pub stream: String,
+    pub topic_arn: String,
+}
+
+/// The alarm's metric: records refused by the stream's write limits, summed per minute.
+pub const ALARM_METRIC: Metric = Metric::WriteThrottled;
+pub const ALARM_PERIOD: i32 = 60;
+
+impl AlarmState {
+    /// Whether it already is the alarm `spec` asks for.
+    pub fn satisfies(&self, spec: &AlarmSpec) -> bool {
+        self.metric == ALARM_METRIC.cloudwatch_name()
+            && self.threshold == 0.0
+            && self.period == ALARM_PERIOD
+            && self.actions == [spec.topic_arn.clone()]
+    }
+}
+
+fn stream_dimension(stream: &str) -> Dimension {
+    Dimension::builder()
+        .name(STREAM_DIMENSION)
+        .value(stream)
+        .build()
+}
+
+fn to_epoch(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Aws {
+    /// Every metric of [`Metric::ALL`] for `stream` over the last `since`, summed per period
+    /// (see [`metrics::period_for`]): one GetMetricData call (more only if CloudWatch pages
+    /// the answer, which the period is chosen to avoid).
+    pub async fn stream_metrics(&self, stream: &str, since: Duration) -> Result<Window> {
+        let now = SystemTime::now();
+        let period = metrics::period_for(since.as_secs());
+        // Align to whole periods so each point is one full period.
+        let end = to_epoch(now) / i64::from(period) * i64::from(period);
+        let start = end - i64::try_from(since.as_secs()).unwrap_or(0);
+        let mut window = Window {
+            start,
+            end,
+            period,
+            series: BTreeMap::new(),
+        };
+        let mut next: Option<String> = None;
+        loop {
+            let mut req = self
+                .cloudwatch
+                .get_metric_data()
+                .start_time(DateTime::from_secs(start))
+                .end_time(DateTime::from_secs(end))
+                .scan_by(ScanBy::TimestampAscending)
+                .set_next_token(next.clone());
+            for m in Metric::ALL {
+                req = req.metric_data_queries(
+                    MetricDataQuery::builder()
+                        .id(m.query_id())
+                        .metric_stat(
+                            MetricStat::builder()
+                                .metric(
+                                    CwMetric::builder()
+                                        .namespace(NAMESPACE)
+                                        .metric_name(m.cloudwatch_name())
+                                        .dimensions(stream_dimension(stream))
+                                        .build(),
+                                )
+                                .period(i32::try_from(period).unwrap_or(i32::MAX))
+                                .stat("Sum")
+                                .build(),
+                        )
+                        .return_data(true)
+                        .build(),
+                );
+            }
+            let out = req
+                .send()
+                .await
+                .map_err(|e| aws_error("cloudwatch", "GetMetricData", e))?;
+            self.calls.record("cloudwatch", "GetMetricData", false);
+            for r in out.metric_data_results() {
+                let Some(metric) = r.id().and_then(Metric::from_query_id) else {
+                    continue;
+                };
+                let series = window.series.entry(metric).or_default();
+                for (t, v) in r.timestamps().iter().zip(r.values()) {
+                    *series.entry(t.secs()).or_default() += *v;
+                }
+            }
+            next = out.next_token().map(str::to_owned);
+            if next.is_none() {
+                return Ok(window);
+            }
+        }
+    }
+
+    /// The alarm named `name`, or `None`.
+    pub async fn describe_alarm(&self, name: &str) -> Result<Option<AlarmState>> {
+        let out = self
+            .cloudwatch
+            .describe_alarms()
+            .alarm_names(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("cloudwatch", "DescribeAlarms", e))?;
+        self.calls.record("cloudwatch", "DescribeAlarms", false);
+        Ok(out.metric_alarms().first().map(|a| AlarmState {
+            name: a.alarm_name().unwrap_or(name).to_owned(),
+            arn: a.alarm_arn().unwrap_or_default().to_owned(),
+            state: a
+                .state_value()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            metric: a.metric_name().unwrap_or_default().to_owned(),
+            threshold: a.threshold().unwrap_or(-1.0),
+            period: a.period().unwrap_or(0),
+            actions: a.alarm_actions().to_vec(),
+        }))
+    }
+
+    /// Create or replace the alarm (PutMetricAlarm is an upsert).
+    pub async fn put_alarm(&self, spec: &AlarmSpec, tags: &BTreeMap<String, String>) -> Result<()> {
+        let mut req = self
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name(&spec.name)
+            .alarm_description(format!(
+                "Kinesis refused writes to {} (Buzz does not retry beyond its SDK: events were most likely lost). Made by buzz-kinesis.",
+                spec.stream
+            ))
+            .namespace(NAMESPACE)
+            .metric_name(ALARM_METRIC.cloudwatch_name())
+            .dimensions(stream_dimension(&spec.stream))
+            .statistic(Statistic::Sum)
+            .period(ALARM_PERIOD)
+            .evaluation_periods(1)
+            .threshold(0.0)
+            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+            // No data means no refused writes (Kinesis publishes nothing for an idle stream).
+            .treat_missing_data("notBreaching")
+            .alarm_actions(&spec.topic_arn);
+        for (k, v) in tags {
+            req = req.tags(Tag::builder().key(k).value(v).build());
+        }
+        req.send()
+            .await
+            .map_err(|e| aws_error("cloudwatch", "PutMetricAlarm", e))?;
+        self.calls.record("cloudwatch", "PutMetricAlarm", true);
+        Ok(())
+    }
+
+    pub async fn delete_alarm(&self, name: &str) -> Result<()> {
+        self.cloudwatch
+            .delete_alarms()
+            .alarm_names(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("cloudwatch", "DeleteAlarms", e))?;
+        self.calls.record("cloudwatch", "DeleteAlarms", true);
+        Ok(())
+    }
+}
