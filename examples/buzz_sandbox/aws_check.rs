@@ -215,6 +215,7 @@ fn decode_policy(text: &str) -> Option<Value> {
 /// The AWS clients the checks use.
 pub struct AwsProbe {
     base: aws_config::SdkConfig,
+    cloudwatch: aws_sdk_cloudwatch::Client,
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
 }
@@ -226,6 +227,7 @@ impl AwsProbe {
             .load()
             .await;
         AwsProbe {
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&base),
             iam: aws_sdk_iam::Client::new(&base),
             sts: aws_sdk_sts::Client::new(&base),
             base,
@@ -475,6 +477,18 @@ impl AwsProbe {
         target: &KinesisTarget,
         event: &EventRecord,
     ) -> Result<(), Failure> {
+        if settings.throttle && event.event_type != "ValidateDataStreamConfiguration" {
+            // What Kinesis does to a write beyond a shard's limit: refuse it and count it.
+            self.publish(target, &[("WriteProvisionedThroughputExceeded", 1.0)])
+                .await;
+            return Err(Failure::new(
+                "ProvisionedThroughputExceededException",
+                format!(
+                    "Rate exceeded for shard shardId-000000000000 in stream {} (sandbox --throttle)",
+                    target.stream
+                ),
+            ));
+        }
         let assumed = self
             .sts
             .assume_role()
@@ -513,7 +527,44 @@ impl AwsProbe {
             .send()
             .await
             .map_err(Failure::from_sdk)?;
+        self.publish(
+            target,
+            &[
+                ("IncomingRecords", 1.0),
+                ("IncomingBytes", event.json.len() as f64),
+                ("PutRecord.Success", 1.0),
+            ],
+        )
+        .await;
         Ok(())
+    }
+
+    /// Kinesis's own stream metrics for a write, which moto does not publish by itself. A
+    /// failure here is only logged: metrics are not part of Buzz's contract.
+    async fn publish(&self, target: &KinesisTarget, values: &[(&str, f64)]) {
+        use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+        let mut req = self.cloudwatch.put_metric_data().namespace("AWS/Kinesis");
+        for (name, value) in values {
+            req = req.metric_data(
+                MetricDatum::builder()
+                    .metric_name(*name)
+                    .dimensions(
+                        Dimension::builder()
+                            .name("StreamName")
+                            .value(&target.stream)
+                            .build(),
+                    )
+                    .value(*value)
+                    .build(),
+            );
+        }
+        if let Err(e) = req.send().await {
+            eprintln!(
+                "buzz sandbox:   could not publish metrics for {}: {}",
+                target.stream,
+                Failure::from_sdk(e).message
+            );
+        }
     }
 }
 

@@ -178,7 +178,7 @@ async fn notify(
 }
 
 /// The `kinesis` entry as a list of targets; a lone object counts as one (the quirk's shape).
-fn kinesis_entries(value: Option<&Value>) -> Result<Vec<Value>, BuzzError> {
+pub fn kinesis_entries(value: Option<&Value>) -> Result<Vec<Value>, BuzzError> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => Ok(items.clone()),
@@ -208,4 +208,37 @@ fn booleans_as_strings(value: &mut Value) {
         Value::Object(map) => map.values_mut().for_each(booleans_as_strings),
         _ => {}
     }
+}
+
+/// Buzz's everyday traffic, on demand (`POST /sandbox/domains/{id}/events`): `count` events of
+/// `event_type` from `domain`, sent to each enabled Kinesis target of its saved configuration
+/// one by one, as Buzz sends them (no buffer, no retry). Returns (sent, refused).
+pub async fn emit(app: &App, domain: &str, event_type: &str, count: u64) -> (u64, u64) {
+    let saved = app.lock().domains.get(domain).cloned().flatten();
+    let targets: Vec<KinesisTarget> = saved
+        .as_ref()
+        .and_then(|c| kinesis_entries(c.get("kinesis")).ok())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| KinesisTarget::parse(v, i).ok())
+        .filter(|t| t.enabled)
+        .collect();
+    let ctx = EventContext {
+        domain_id: domain.to_owned(),
+        user_id: "100003".into(),
+        agent_user_id: "100003".into(),
+        session_id: "8655695467559064423".into(),
+    };
+    let (mut sent, mut refused) = (0, 0);
+    for n in 0..count {
+        for target in &targets {
+            let event = record::event(event_type, &ctx, json!({ "sequence": n }));
+            match app.aws.deliver(&app.settings, target, &event).await {
+                Ok(()) => sent += 1,
+                Err(_) => refused += 1,
+            }
+        }
+    }
+    (sent, refused)
 }

@@ -11,6 +11,9 @@
 //!   start after M untouched requests (`after` defaults to 0; `kinds` is optional and replaces
 //!   the cycle).
 //! - `POST /sandbox/expire-tokens` ends every session and second-factor token now.
+//! - `POST /sandbox/domains/<id>/events` `{"count": N, "type": "UserEntityChanged"}` sends N events
+//!   from the domain to each of its enabled Kinesis targets, as Buzz's traffic would; answers
+//!   `{"sent": n, "refused": m}` (refused: throttled with `--throttle`, or failed).
 
 use std::sync::Arc;
 
@@ -33,6 +36,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/sandbox/domains/{id}", get(get_domain).put(put_domain))
         .route("/sandbox/faults", get(faults).post(arm_faults))
         .route("/sandbox/expire-tokens", post(expire_tokens))
+        .route("/sandbox/domains/{id}/events", post(emit_events))
 }
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {
@@ -48,6 +52,7 @@ async fn index() -> Json<Value> {
             "GET /sandbox/faults": "armed faults",
             "POST /sandbox/faults": "{\"count\": N, \"kinds\": [\"429\", \"503\", \"500\", \"drop\", \"timeout\", \"malformed\", \"noauth\"], \"after\": M}",
             "POST /sandbox/expire-tokens": "end every session now",
+            "POST /sandbox/domains/{id}/events": "{\"count\": N, \"type\": \"UserEntityChanged\"}: send N events from the domain to its enabled kinesis targets",
         }
     }))
 }
@@ -156,4 +161,22 @@ async fn expire_tokens(State(app): State<Arc<App>>) -> Json<Value> {
     };
     eprintln!("buzz sandbox: /sandbox: {expired} token(s) expired");
     Json(json!({ "expired": expired }))
+}
+
+async fn emit_events(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> Response {
+    let Some(domain) = app.resolve_domain(&id) else {
+        return problem(StatusCode::NOT_FOUND, format!("no domain {id}"));
+    };
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")),
+    };
+    let count = request.get("count").and_then(Value::as_u64).unwrap_or(1).min(10_000);
+    let event_type = request
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("UserEntityChanged")
+        .to_owned();
+    let (sent, refused) = crate::datastream::emit(&app, &domain, &event_type, count).await;
+    Json(json!({ "sent": sent, "refused": refused })).into_response()
 }

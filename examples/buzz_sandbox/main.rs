@@ -111,6 +111,17 @@ struct Args {
     #[arg(long)]
     get_kinesis_key: Option<String>,
 
+    /// Report every delivery but Buzz's validation probe as throttled by Kinesis: the record
+    /// is not written and WriteProvisionedThroughputExceeded is published, as when a stream is
+    /// too small for Buzz's traffic (events lost).
+    #[arg(long)]
+    throttle: bool,
+
+    /// A second domain the administrator also controls (events from it carry its id), e.g. to
+    /// play another Buzz tenant that registers someone else's role and stream.
+    #[arg(long)]
+    other_domain: Option<String>,
+
     /// JSON file with the initial data stream configuration of the domain.
     #[arg(long)]
     seed_config: Option<PathBuf>,
@@ -217,6 +228,8 @@ async fn run(args: Args) -> Result<(), String> {
         test_failure_style: args.test_failure_style,
         string_booleans: args.string_booleans,
         get_kinesis_key: args.get_kinesis_key.clone(),
+        throttle: args.throttle,
+        other_domain: args.other_domain.clone(),
         retry_after: args.retry_after,
         timeout_hold: Duration::from_secs(args.timeout_hold),
     };

@@ -22,6 +22,7 @@ pub struct EventContext {
 /// A record ready for PutRecord: its guid (also used as partition key) and its JSON text.
 #[derive(Debug, Clone)]
 pub struct EventRecord {
+    pub event_type: String,
     pub guid: String,
     pub json: String,
 }
@@ -40,6 +41,7 @@ pub fn event(event_type: &str, ctx: &EventContext, data: Value) -> EventRecord {
         "sessionId": ctx.session_id,
     });
     EventRecord {
+        event_type: event_type.to_owned(),
         guid,
         json: value.to_string(),
     }

@@ -32,6 +32,10 @@ pub struct Settings {
     pub string_booleans: bool,
     /// Get answers Kinesis targets under this key.
     pub get_kinesis_key: Option<String>,
+    /// Deliveries other than the validation probe are refused as throttled.
+    pub throttle: bool,
+    /// A second domain the administrator controls.
+    pub other_domain: Option<String>,
     pub retry_after: u64,
     pub timeout_hold: Duration,
 }
@@ -122,6 +126,9 @@ impl App {
     pub fn new(settings: Settings, aws: AwsProbe, faults: FaultPlan, seed: Option<Value>) -> Self {
         let mut domains = BTreeMap::new();
         domains.insert(settings.domain_id.clone(), seed);
+        if let Some(other) = &settings.other_domain {
+            domains.insert(other.clone(), None);
+        }
         App {
             settings,
             aws,
@@ -147,6 +154,9 @@ impl App {
         let given = given.trim();
         if given == self.settings.domain_id {
             return Some(self.settings.domain_id.clone());
+        }
+        if self.settings.other_domain.as_deref() == Some(given) {
+            return Some(given.to_owned());
         }
         let path = given.strip_prefix("//")?.trim_end_matches('/');
         path.eq_ignore_ascii_case(&self.settings.userspace)
