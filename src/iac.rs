@@ -12,8 +12,9 @@ use serde_json::{json, Map, Value};
 
 use crate::buzz::wire::{self, KinesisTarget};
 use crate::names::{EventFilter, KmsKey, RetentionHours};
-use crate::plan::{Capacity, MAX_SESSION_SECONDS};
+use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
+use crate::sizing::Capacity;
 
 /// Stand-ins for values only the deployment knows, replaced by each dialect's reference. The
 /// control character keeps them apart from anything a user can type: every validated name and

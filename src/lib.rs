@@ -18,6 +18,7 @@ pub mod policy;
 pub mod report;
 pub mod sizing;
 pub mod spec;
+pub mod state;
 pub mod ui;
 
 use clap::CommandFactory;

@@ -10,6 +10,7 @@ use crate::cli::Output;
 use crate::commands::setup::Observed;
 use crate::plan::{self, Action, Plan};
 use crate::policy;
+use crate::state::Resource;
 
 fn marker(a: &Action) -> &'static str {
     match a {
@@ -20,12 +21,12 @@ fn marker(a: &Action) -> &'static str {
     }
 }
 
-fn resource_name(o: &Observed, resource: &str) -> String {
+fn resource_name(o: &Observed, resource: Resource) -> String {
     let d = &o.desired;
     match resource {
-        "stream" => format!("stream {}", d.stream),
-        "role" => format!("role {}", d.role),
-        _ => d
+        Resource::Stream => format!("stream {}", d.stream),
+        Resource::Role => format!("role {}", d.role),
+        Resource::Buzz => d
             .buzz
             .as_ref()
             .map(|b| {
@@ -95,7 +96,7 @@ pub fn print_plan(
     } else {
         println!("Plan:");
     }
-    for resource in ["stream", "role", "buzz"] {
+    for resource in Resource::ALL {
         if show_unchanged && plan.for_resource(resource).next().is_none() {
             println!("  = {}: unchanged", resource_name(o, resource));
         }
@@ -133,14 +134,14 @@ pub fn print_result(o: &Observed, plan: &Plan, output: Output, calls: &CallLog, 
     let buzz = d.buzz.as_ref();
     let v = json!({
         "changed": !plan.is_empty(),
-        "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": plan.outcome("stream")},
-        "role": {"name": d.role, "arn": d.role_arn, "outcome": plan.outcome("role")},
+        "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": plan.outcome(Resource::Stream)},
+        "role": {"name": d.role, "arn": d.role_arn, "outcome": plan.outcome(Resource::Role)},
         "buzz": buzz.map(|b| json!({
             "url": o.buzz.base().as_str(),
             "domain": b.domain,
             "title": b.target.title,
             "enabled": b.save,
-            "outcome": plan.outcome("buzz"),
+            "outcome": plan.outcome(Resource::Buzz),
         })),
         "actions": actions_json(plan),
         "notes": plan.notes,
@@ -153,12 +154,20 @@ pub fn print_result(o: &Observed, plan: &Plan, output: Output, calls: &CallLog, 
         return;
     }
     println!();
-    println!("  stream  {:<10} {}", plan.outcome("stream"), d.stream_arn);
-    println!("  role    {:<10} {}", plan.outcome("role"), d.role_arn);
+    println!(
+        "  stream  {:<10} {}",
+        plan.outcome(Resource::Stream),
+        d.stream_arn
+    );
+    println!(
+        "  role    {:<10} {}",
+        plan.outcome(Resource::Role),
+        d.role_arn
+    );
     if let Some(b) = buzz {
         println!(
             "  buzz    {:<10} \"{}\" on domain {} ({})",
-            plan.outcome("buzz"),
+            plan.outcome(Resource::Buzz),
             b.target.title,
             b.domain,
             if b.save {
@@ -289,9 +298,9 @@ pub fn print_teardown_result(
     if output == Output::Json {
         let v = json!({
             "changed": !plan.is_empty(),
-            "buzz": {"domain": t.domain, "outcome": plan.outcome("buzz", &o.found)},
-            "role": {"name": t.role, "arn": t.role_arn, "outcome": plan.outcome("role", &o.found)},
-            "stream": {"name": t.stream, "arn": stream_arn, "outcome": plan.outcome("stream", &o.found)},
+            "buzz": {"domain": t.domain, "outcome": plan.outcome(Resource::Buzz, &o.found)},
+            "role": {"name": t.role, "arn": t.role_arn, "outcome": plan.outcome(Resource::Role, &o.found)},
+            "stream": {"name": t.stream, "arn": stream_arn, "outcome": plan.outcome(Resource::Stream, &o.found)},
             "removals": plan.removals,
             "notes": plan.notes,
             "aws": {"account": o.account, "region": o.aws.region},
@@ -306,18 +315,18 @@ pub fn print_teardown_result(
     }
     println!(
         "  buzz    {:<10} kinesis target for {} on domain {}",
-        plan.outcome("buzz", &o.found),
+        plan.outcome(Resource::Buzz, &o.found),
         t.stream,
         t.domain
     );
     println!(
         "  role    {:<10} {}",
-        plan.outcome("role", &o.found),
+        plan.outcome(Resource::Role, &o.found),
         t.role_arn
     );
     println!(
         "  stream  {:<10} {}",
-        plan.outcome("stream", &o.found),
+        plan.outcome(Resource::Stream, &o.found),
         stream_arn.as_deref().unwrap_or(&t.stream)
     );
     let summary = calls.summary();
