@@ -12,6 +12,10 @@ use crate::plan::{self, Action, Plan};
 use crate::policy;
 use crate::state::Resource;
 
+/// The version of every JSON document the tool prints (docs/json-output.md). Raised only when
+/// a field is removed or changes meaning; new fields may appear without it.
+pub const SCHEMA_VERSION: u32 = 1;
+
 fn marker(a: &Action) -> &'static str {
     match a {
         Action::CreateStream { .. } | Action::CreateRole { .. } => "+",
@@ -81,6 +85,7 @@ pub fn print_plan(
 ) {
     if output == Output::Json {
         let v = json!({
+            "schema_version": SCHEMA_VERSION,
             "dry_run": true,
             "changed": !plan.is_empty(),
             "actions": actions_json(plan),
@@ -133,6 +138,7 @@ pub fn print_result(o: &Observed, plan: &Plan, output: Output, calls: &CallLog, 
     let d = &o.desired;
     let buzz = d.buzz.as_ref();
     let v = json!({
+        "schema_version": SCHEMA_VERSION,
         "changed": !plan.is_empty(),
         "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": plan.outcome(Resource::Stream)},
         "role": {"name": d.role, "arn": d.role_arn, "outcome": plan.outcome(Resource::Role)},
@@ -207,6 +213,7 @@ pub fn print_checks(
     let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
     if output == Output::Json {
         let v = json!({
+            "schema_version": SCHEMA_VERSION,
             "ok": failed == 0,
             "checks": checks,
             "aws": {"account": o.identity.account, "principal": o.identity.arn, "region": o.aws.region},
@@ -251,6 +258,7 @@ pub fn print_teardown_plan(
     use crate::commands::teardown::describe;
     if output == Output::Json {
         let v = json!({
+            "schema_version": SCHEMA_VERSION,
             "dry_run": true,
             "changed": !plan.is_empty(),
             "removals": plan.removals,
@@ -297,6 +305,7 @@ pub fn print_teardown_result(
     let stream_arn = o.found.stream.as_ref().map(|s| s.arn.clone());
     if output == Output::Json {
         let v = json!({
+            "schema_version": SCHEMA_VERSION,
             "changed": !plan.is_empty(),
             "buzz": {"domain": t.domain, "outcome": plan.outcome(Resource::Buzz, &o.found)},
             "role": {"name": t.role, "arn": t.role_arn, "outcome": plan.outcome(Resource::Role, &o.found)},

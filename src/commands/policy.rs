@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::iac::{self, Blueprint};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
+use crate::report;
 use crate::spec::{self, PolicySpec};
 use crate::state::{arn, mark_managed};
 use crate::ExitCode;
@@ -126,6 +127,7 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
 
     if output == Output::Json {
         let v = json!({
+            "schema_version": report::SCHEMA_VERSION,
             "role": spec.role,
             "max_session_duration": MAX_SESSION_SECONDS,
             "trust_policy": trust,

@@ -7,6 +7,7 @@
 mod check;
 mod faults;
 mod harness;
+mod json_output;
 mod operate;
 mod properties;
 mod sandbox;

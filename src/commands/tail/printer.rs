@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::cli::Output;
 use crate::events::{self, Item};
 use crate::names::EventType;
+use crate::report::SCHEMA_VERSION;
 
 /// Columns of the human output: the longest known event type.
 const TYPE_WIDTH: usize = 31;
@@ -120,7 +121,11 @@ impl<W: Write> Printer<W> {
                 // type, and dropping it would hide a producer's mistake.
                 Item::Raw(raw) => {
                     if self.json {
-                        writeln!(self.out, "{}", json!({"raw": raw, "shard": shard}))?;
+                        writeln!(
+                            self.out,
+                            "{}",
+                            json!({"schema_version": SCHEMA_VERSION, "raw": raw, "shard": shard})
+                        )?;
                     } else {
                         writeln!(self.out, "raw  {raw}")?;
                     }
@@ -189,6 +194,9 @@ mod tests {
             .record("s2", b"plain \"text\"")
             .unwrap();
         let v: Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v, json!({"raw": "plain \"text\"", "shard": "s2"}));
+        assert_eq!(
+            v,
+            json!({"schema_version": 1, "raw": "plain \"text\"", "shard": "s2"})
+        );
     }
 }
