@@ -8,6 +8,7 @@ mod check;
 mod faults;
 mod harness;
 mod json_output;
+mod layering;
 mod operate;
 mod properties;
 mod sandbox;
