@@ -19,6 +19,7 @@ pub mod policy;
 pub mod report;
 pub mod sizing;
 pub mod spec;
+pub mod state;
 pub mod ui;
 
 use clap::CommandFactory;
@@ -74,7 +75,7 @@ pub fn report_error(e: &Error, output: cli::Output) -> ExitCode {
         return ExitCode::Interrupted;
     }
     if output == cli::Output::Json {
-        let v = serde_json::json!({"error": {"kind": e.kind(), "code": e.code(), "message": e.to_string()}});
+        let v = serde_json::json!({"schema_version": report::SCHEMA_VERSION, "error": {"kind": e.kind(), "code": e.code(), "message": e.to_string()}});
         println!("{v}");
     }
     eprintln!("error: {e}");

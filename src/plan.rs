@@ -4,40 +4,20 @@
 //! never touch a role we do not manage unless `--adopt`, keep every other Buzz target.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
 use crate::buzz::wire::{self, KinesisTarget};
-use crate::names::{KmsKey, RetentionHours, ShardCount, Tag};
+use crate::names::{KmsKey, RetentionHours, Tag};
 use crate::policy;
+use crate::state::mark_managed;
+// Re-exported so that commands written against `plan` keep their imports; the types live on
+// the vocabulary floor, where the adapters can reach them without importing the plan.
+pub use crate::sizing::Capacity;
+pub use crate::state::{Resource, RoleState, StreamState, StreamStatus, MANAGED_BY};
 
-/// The tag that marks what this tool created (and so may change or remove).
-pub const MANAGED_BY: (&str, &str) = ("managed-by", "buzz-kinesis");
 /// Buzz asks for 12-hour sessions.
 pub const MAX_SESSION_SECONDS: i32 = 43_200;
-
-/// How a stream is billed and scaled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case", tag = "mode", content = "shards")]
-pub enum Capacity {
-    OnDemand,
-    Provisioned(ShardCount),
-}
-
-impl std::fmt::Display for Capacity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Capacity::OnDemand => f.write_str("on-demand"),
-            Capacity::Provisioned(n) => write!(
-                f,
-                "provisioned, {} shard{}",
-                n.get(),
-                if n.get() == 1 { "" } else { "s" }
-            ),
-        }
-    }
-}
 
 /// What the user asked for, with ARNs resolved (account and region known).
 #[derive(Debug, Clone)]
@@ -66,38 +46,6 @@ pub struct DesiredBuzz {
     pub target: KinesisTarget,
     /// `false` with `--no-enable`: run Buzz's test, save nothing.
     pub save: bool,
-}
-
-/// A stream as Kinesis describes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StreamState {
-    pub arn: String,
-    pub status: String,
-    pub capacity: Option<Capacity>,
-    pub open_shards: u32,
-    pub retention: RetentionHours,
-    pub kms_key: Option<String>,
-    pub tags: BTreeMap<String, String>,
-}
-
-/// A role as IAM describes it, with our inline policy (decoded) if present.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoleState {
-    pub arn: String,
-    pub max_session: i32,
-    pub trust: Value,
-    pub tags: BTreeMap<String, String>,
-    pub policy: Option<Value>,
-    pub created: SystemTime,
-}
-
-impl RoleState {
-    pub fn is_managed(&self) -> bool {
-        self.tags.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1)
-    }
-    pub fn age(&self, now: SystemTime) -> Duration {
-        now.duration_since(self.created).unwrap_or_default()
-    }
 }
 
 /// What exists now. `buzz` is the domain's whole saved configuration.
@@ -204,16 +152,16 @@ impl Action {
         }
     }
 
-    /// Which resource the action changes: `stream`, `role` or `buzz`.
-    pub fn resource(&self) -> &'static str {
+    /// Which resource the action changes.
+    pub fn resource(&self) -> Resource {
         match self {
             Action::CreateStream { .. }
             | Action::IncreaseRetention { .. }
             | Action::DecreaseRetention { .. }
             | Action::StartEncryption { .. }
-            | Action::TagStream { .. } => "stream",
-            Action::RegisterBuzzTarget { .. } => "buzz",
-            _ => "role",
+            | Action::TagStream { .. } => Resource::Stream,
+            Action::RegisterBuzzTarget { .. } => Resource::Buzz,
+            _ => Resource::Role,
         }
     }
 }
@@ -221,7 +169,7 @@ impl Action {
 /// Something the user should know that is not a change.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Note {
-    pub resource: &'static str,
+    pub resource: Resource,
     pub message: String,
 }
 
@@ -236,14 +184,13 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
     }
-    pub fn for_resource(&self, resource: &str) -> impl Iterator<Item = &Action> {
-        let resource = resource.to_owned();
+    pub fn for_resource(&self, resource: Resource) -> impl Iterator<Item = &Action> {
         self.actions
             .iter()
             .filter(move |a| a.resource() == resource)
     }
     /// `created`, `updated` or `unchanged`, for the report.
-    pub fn outcome(&self, resource: &str) -> &'static str {
+    pub fn outcome(&self, resource: Resource) -> &'static str {
         let mut actions = self.for_resource(resource).peekable();
         match actions.peek() {
             None => "unchanged",
@@ -291,7 +238,7 @@ fn tag_map(tags: &[Tag], managed: bool) -> BTreeMap<String, String> {
         .map(|t| (t.key.clone(), t.value.clone()))
         .collect();
     if managed {
-        m.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
+        mark_managed(&mut m);
     }
     m
 }
@@ -327,10 +274,10 @@ fn plan_capacity(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) {
     };
     let (fits, message) = crate::sizing::fits(capacity, shards, load);
     if !fits {
-        let (mode, why) = crate::sizing::advise(load);
+        let advice = crate::sizing::advise(load);
         p.notes.push(Note {
-            resource: "stream",
-            message: format!("{message}; use {mode}: {why}"),
+            resource: Resource::Stream,
+            message: format!("{message}; use {advice}"),
         });
     }
 }
@@ -339,7 +286,7 @@ fn plan_stream(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) -> Resul
     plan_capacity(d, actual, p);
     let note = |p: &mut Plan, m: String| {
         p.notes.push(Note {
-            resource: "stream",
+            resource: Resource::Stream,
             message: m,
         })
     };
@@ -364,7 +311,7 @@ fn plan_stream(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) -> Resul
         });
         return Ok(());
     };
-    if s.status == "DELETING" {
+    if s.status == StreamStatus::Deleting {
         return Err(Blocked::StreamDeleting {
             stream: d.stream.clone(),
         });
@@ -454,7 +401,7 @@ fn plan_role(d: &Desired, actual: Option<&RoleState>, p: &mut Plan) -> Result<()
         if only_tags {
             // Nothing to change but our labels on someone else's role: leave it alone.
             p.notes.push(Note {
-                resource: "role",
+                resource: Resource::Role,
                 message: format!(
                     "the role {} was not created by buzz-kinesis; it is already correct, so setup leaves it untouched",
                     d.role
@@ -507,7 +454,7 @@ fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan)
     let others = wire::count_targets(config) - writing.len();
     if others > 0 {
         p.notes.push(Note {
-            resource: "buzz",
+            resource: Resource::Buzz,
             message: format!(
                 "the domain's {others} other data stream target(s) are kept exactly as they are"
             ),
@@ -515,7 +462,7 @@ fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan)
     }
     if !merged.is_empty() {
         p.notes.push(Note {
-            resource: "buzz",
+            resource: Resource::Buzz,
             message: format!(
                 "{} targets write to stream {} today, so Buzz delivers every event {} times; setup keeps the first and removes {}",
                 writing.len(),
@@ -594,8 +541,9 @@ pub fn describe(a: &Action) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::{AccountId, RoleName};
+    use crate::names::{AccountId, RoleName, ShardCount};
     use serde_json::json;
+    use std::time::SystemTime;
 
     const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
     const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
@@ -637,7 +585,7 @@ mod tests {
         Actual {
             stream: Some(StreamState {
                 arn: STREAM_ARN.into(),
-                status: "ACTIVE".into(),
+                status: StreamStatus::Active,
                 capacity: Some(Capacity::OnDemand),
                 open_shards: 4,
                 retention: RetentionHours::DEFAULT,
@@ -681,8 +629,8 @@ mod tests {
                 "register_buzz_target"
             ]
         );
-        assert_eq!(p.outcome("stream"), "created");
-        assert_eq!(p.outcome("buzz"), "created");
+        assert_eq!(p.outcome(Resource::Stream), "created");
+        assert_eq!(p.outcome(Resource::Buzz), "created");
     }
 
     #[test]
@@ -690,7 +638,7 @@ mod tests {
         let d = desired();
         let p = plan(&d, &converged(&d)).unwrap();
         assert!(p.is_empty(), "{:?}", p.actions);
-        assert_eq!(p.outcome("role"), "unchanged");
+        assert_eq!(p.outcome(Resource::Role), "unchanged");
     }
 
     #[test]
@@ -766,7 +714,7 @@ mod tests {
         assert_eq!(config["https"], hook);
         assert_eq!(before.as_ref().unwrap()["enabled"], json!(false));
         assert_eq!(after["enabled"], json!(true));
-        assert_eq!(p.outcome("buzz"), "updated");
+        assert_eq!(p.outcome(Resource::Buzz), "updated");
     }
 
     #[test]
@@ -774,7 +722,7 @@ mod tests {
         let mut d = desired();
         d.buzz.as_mut().unwrap().save = false;
         let p = plan(&d, &Actual::default()).unwrap();
-        assert_eq!(p.outcome("buzz"), "tested");
+        assert_eq!(p.outcome(Resource::Buzz), "tested");
         let a = converged(&d);
         assert!(plan(&d, &a).unwrap().is_empty());
     }

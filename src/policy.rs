@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::names::{AccountId, ExternalId};
+use crate::state::arn;
 
 /// The inline policy setup owns on the role.
 pub const POLICY_NAME: &str = "buzz-kinesis-write";
@@ -26,7 +27,7 @@ pub fn trust_policy(agilix: &AccountId, external_id: Option<&ExternalId>) -> Val
     let mut statement = json!({
         "Sid": "AgilixBuzzAssumeRole",
         "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{agilix}:root")},
+        "Principal": {"AWS": arn::account_root(agilix)},
         "Action": "sts:AssumeRole",
     });
     if let Some(id) = external_id {
@@ -139,7 +140,7 @@ fn normalize_statement(s: &Value) -> Value {
 /// IAM stores `"AWS": "123456789012"` as the account's root ARN.
 fn principal_arn(p: &str) -> String {
     if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
-        format!("arn:aws:iam::{p}:root")
+        arn::account_root(p)
     } else {
         p.to_owned()
     }

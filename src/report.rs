@@ -10,6 +10,11 @@ use crate::cli::Output;
 use crate::commands::setup::Observed;
 use crate::plan::{self, Action, Plan};
 use crate::policy;
+use crate::state::Resource;
+
+/// The version of every JSON document the tool prints (docs/json-output.md). Raised only when
+/// a field is removed or changes meaning; new fields may appear without it.
+pub const SCHEMA_VERSION: u32 = 1;
 
 fn marker(a: &Action) -> &'static str {
     match a {
@@ -20,12 +25,12 @@ fn marker(a: &Action) -> &'static str {
     }
 }
 
-fn resource_name(o: &Observed, resource: &str) -> String {
+fn resource_name(o: &Observed, resource: Resource) -> String {
     let d = &o.desired;
     match resource {
-        "stream" => format!("stream {}", d.stream),
-        "role" => format!("role {}", d.role),
-        _ => d
+        Resource::Stream => format!("stream {}", d.stream),
+        Resource::Role => format!("role {}", d.role),
+        Resource::Buzz => d
             .buzz
             .as_ref()
             .map(|b| {
@@ -80,6 +85,7 @@ pub fn print_plan(
 ) {
     if output == Output::Json {
         let v = json!({
+            "schema_version": SCHEMA_VERSION,
             "dry_run": true,
             "changed": !plan.is_empty(),
             "actions": actions_json(plan),
@@ -95,7 +101,7 @@ pub fn print_plan(
     } else {
         println!("Plan:");
     }
-    for resource in ["stream", "role", "buzz"] {
+    for resource in Resource::ALL {
         if show_unchanged && plan.for_resource(resource).next().is_none() {
             println!("  = {}: unchanged", resource_name(o, resource));
         }
@@ -132,15 +138,16 @@ pub fn print_result(o: &Observed, plan: &Plan, output: Output, calls: &CallLog, 
     let d = &o.desired;
     let buzz = d.buzz.as_ref();
     let v = json!({
+        "schema_version": SCHEMA_VERSION,
         "changed": !plan.is_empty(),
-        "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": plan.outcome("stream")},
-        "role": {"name": d.role, "arn": d.role_arn, "outcome": plan.outcome("role")},
+        "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": plan.outcome(Resource::Stream)},
+        "role": {"name": d.role, "arn": d.role_arn, "outcome": plan.outcome(Resource::Role)},
         "buzz": buzz.map(|b| json!({
             "url": o.buzz.base().as_str(),
             "domain": b.domain,
             "title": b.target.title,
             "enabled": b.save,
-            "outcome": plan.outcome("buzz"),
+            "outcome": plan.outcome(Resource::Buzz),
         })),
         "actions": actions_json(plan),
         "notes": plan.notes,
@@ -153,12 +160,20 @@ pub fn print_result(o: &Observed, plan: &Plan, output: Output, calls: &CallLog, 
         return;
     }
     println!();
-    println!("  stream  {:<10} {}", plan.outcome("stream"), d.stream_arn);
-    println!("  role    {:<10} {}", plan.outcome("role"), d.role_arn);
+    println!(
+        "  stream  {:<10} {}",
+        plan.outcome(Resource::Stream),
+        d.stream_arn
+    );
+    println!(
+        "  role    {:<10} {}",
+        plan.outcome(Resource::Role),
+        d.role_arn
+    );
     if let Some(b) = buzz {
         println!(
             "  buzz    {:<10} \"{}\" on domain {} ({})",
-            plan.outcome("buzz"),
+            plan.outcome(Resource::Buzz),
             b.target.title,
             b.domain,
             if b.save {
@@ -198,6 +213,7 @@ pub fn print_checks(
     let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
     if output == Output::Json {
         let v = json!({
+            "schema_version": SCHEMA_VERSION,
             "ok": failed == 0,
             "checks": checks,
             "aws": {"account": o.identity.account, "principal": o.identity.arn, "region": o.aws.region},
@@ -242,6 +258,7 @@ pub fn print_teardown_plan(
     use crate::commands::teardown::describe;
     if output == Output::Json {
         let v = json!({
+            "schema_version": SCHEMA_VERSION,
             "dry_run": true,
             "changed": !plan.is_empty(),
             "removals": plan.removals,
@@ -288,10 +305,11 @@ pub fn print_teardown_result(
     let stream_arn = o.found.stream.as_ref().map(|s| s.arn.clone());
     if output == Output::Json {
         let v = json!({
+            "schema_version": SCHEMA_VERSION,
             "changed": !plan.is_empty(),
-            "buzz": {"domain": t.domain, "outcome": plan.outcome("buzz", &o.found)},
-            "role": {"name": t.role, "arn": t.role_arn, "outcome": plan.outcome("role", &o.found)},
-            "stream": {"name": t.stream, "arn": stream_arn, "outcome": plan.outcome("stream", &o.found)},
+            "buzz": {"domain": t.domain, "outcome": plan.outcome(Resource::Buzz, &o.found)},
+            "role": {"name": t.role, "arn": t.role_arn, "outcome": plan.outcome(Resource::Role, &o.found)},
+            "stream": {"name": t.stream, "arn": stream_arn, "outcome": plan.outcome(Resource::Stream, &o.found)},
             "removals": plan.removals,
             "notes": plan.notes,
             "aws": {"account": o.account, "region": o.aws.region},
@@ -306,18 +324,18 @@ pub fn print_teardown_result(
     }
     println!(
         "  buzz    {:<10} kinesis target for {} on domain {}",
-        plan.outcome("buzz", &o.found),
+        plan.outcome(Resource::Buzz, &o.found),
         t.stream,
         t.domain
     );
     println!(
         "  role    {:<10} {}",
-        plan.outcome("role", &o.found),
+        plan.outcome(Resource::Role, &o.found),
         t.role_arn
     );
     println!(
         "  stream  {:<10} {}",
-        plan.outcome("stream", &o.found),
+        plan.outcome(Resource::Stream, &o.found),
         stream_arn.as_deref().unwrap_or(&t.stream)
     );
     let summary = calls.summary();

@@ -3,7 +3,29 @@
 //! up; an account has 500 shards by default. Buzz does not buffer, so events beyond capacity
 //! are lost: the advice leaves headroom.
 
-use crate::plan::Capacity;
+use crate::names::ShardCount;
+
+/// How a stream is billed and scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "mode", content = "shards")]
+pub enum Capacity {
+    OnDemand,
+    Provisioned(ShardCount),
+}
+
+impl std::fmt::Display for Capacity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Capacity::OnDemand => f.write_str("on-demand"),
+            Capacity::Provisioned(n) => write!(
+                f,
+                "provisioned, {} shard{}",
+                n.get(),
+                if n.get() == 1 { "" } else { "s" }
+            ),
+        }
+    }
+}
 
 pub const RECORDS_PER_SHARD: f64 = 1_000.0;
 pub const BYTES_PER_SHARD: f64 = 1_048_576.0;
@@ -28,30 +50,69 @@ impl Load {
     }
 }
 
-/// The mode and shard count to recommend, with a sentence saying why.
-pub fn advise(load: Load) -> (String, String) {
+/// The capacity to create for a load. Not a [`Capacity`]: a load beyond every quota still
+/// gets a shard count, with advice to raise the quota first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recommendation {
+    OnDemand,
+    Provisioned { shards: u32 },
+}
+
+impl std::fmt::Display for Recommendation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Recommendation::OnDemand => f.write_str("on-demand"),
+            Recommendation::Provisioned { shards } => write!(f, "provisioned, {shards} shards"),
+        }
+    }
+}
+
+/// A recommendation and the sentence that says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub recommendation: Recommendation,
+    pub why: String,
+}
+
+/// "on-demand: <why>", as the plan's notes and check's fixes put it after "use".
+impl std::fmt::Display for Advice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.recommendation, self.why)
+    }
+}
+
+/// The mode and shard count to recommend for `load`.
+pub fn advise(load: Load) -> Advice {
     let shards = load.shards_needed();
     if f64::from(shards) <= ON_DEMAND_START_SHARDS {
-        (
-            "on-demand".into(),
-            format!(
+        Advice {
+            recommendation: Recommendation::OnDemand,
+            why: format!(
                 "{:.0} events/s of {:.0} bytes fits an on-demand stream's starting capacity (4 MB/s, about 4,000 records/s), which also absorbs surprises; provisioned with {shards} shard(s) costs less at a steady load",
                 load.events_per_second, load.avg_event_bytes
             ),
-        )
+        }
     } else if shards > DEFAULT_SHARD_QUOTA {
-        (
-            format!("provisioned, {shards} shards"),
-            format!("this needs {shards} shards, above the default quota of {DEFAULT_SHARD_QUOTA}: ask AWS for a higher Kinesis shard quota first"),
-        )
+        Advice {
+            recommendation: Recommendation::Provisioned { shards },
+            why: format!("this needs {shards} shards, above the default quota of {DEFAULT_SHARD_QUOTA}: ask AWS for a higher Kinesis shard quota first"),
+        }
     } else {
-        (
-            format!("provisioned, {shards} shards"),
-            format!(
+        Advice {
+            recommendation: Recommendation::Provisioned { shards },
+            why: format!(
                 "{:.0} events/s of {:.0} bytes needs {shards} shards at 70 % load; on-demand would need time to scale up from 4 MB/s, and Buzz does not buffer while it does",
                 load.events_per_second, load.avg_event_bytes
             ),
-        )
+        }
+    }
+}
+
+/// What the wizard recommends when the user gave no load estimate.
+pub fn advise_without_estimate() -> Advice {
+    Advice {
+        recommendation: Recommendation::OnDemand,
+        why: "with no estimate, on-demand is the safe choice: it scales by itself".to_owned(),
     }
 }
 
@@ -90,7 +151,6 @@ pub fn fits(capacity: Capacity, open_shards: u32, load: Load) -> (bool, String) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::ShardCount;
 
     #[test]
     fn shards_follow_the_tighter_limit() {
@@ -124,27 +184,26 @@ mod tests {
 
     #[test]
     fn advice_prefers_on_demand_for_small_loads() {
+        let small = advise(Load {
+            events_per_second: 50.0,
+            avg_event_bytes: 800.0,
+        });
+        assert_eq!(small.recommendation, Recommendation::OnDemand);
+        assert_eq!(small.recommendation.to_string(), "on-demand");
+        let big = advise(Load {
+            events_per_second: 20_000.0,
+            avg_event_bytes: 800.0,
+        });
         assert_eq!(
-            advise(Load {
-                events_per_second: 50.0,
-                avg_event_bytes: 800.0
-            })
-            .0,
-            "on-demand"
+            big.recommendation,
+            Recommendation::Provisioned { shards: 29 }
         );
-        assert_eq!(
-            advise(Load {
-                events_per_second: 20_000.0,
-                avg_event_bytes: 800.0
-            })
-            .0,
-            "provisioned, 29 shards"
-        );
+        assert_eq!(big.recommendation.to_string(), "provisioned, 29 shards");
         assert!(advise(Load {
             events_per_second: 1e6,
             avg_event_bytes: 800.0
         })
-        .1
+        .why
         .contains("quota"));
     }
 

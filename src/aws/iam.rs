@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::{aws_error, Aws};
 use crate::error::{Error, Result};
-use crate::plan::RoleState;
 use crate::policy;
+use crate::state::RoleState;
 
 fn decode(operation: &'static str, raw: &str) -> Result<Value> {
     policy::decode_document(raw).map_err(|message| Error::Aws {

@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::types::{EncryptionType, StreamMode, StreamModeDetails, StreamStatus};
+use aws_sdk_kinesis::types::{EncryptionType, StreamMode, StreamModeDetails};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{aws_error, Aws};
 use crate::error::{Error, Result};
 use crate::names::{RetentionHours, ShardCount};
-use crate::plan::{Capacity, StreamState};
+use crate::sizing::Capacity;
+use crate::state::{StreamState, StreamStatus};
 
 /// How long to wait for a stream to become ACTIVE before giving up.
 const ACTIVE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -47,10 +48,10 @@ impl Aws {
             Some(EncryptionType::Kms) => s.key_id().map(str::to_owned),
             _ => None,
         };
-        let status = s.stream_status().as_str().to_owned();
+        let status = StreamStatus::from_aws(s.stream_status().as_str());
         let arn = s.stream_arn().to_owned();
         let retention = RetentionHours::from_aws(s.retention_period_hours());
-        let tags = if status == "DELETING" {
+        let tags = if status == StreamStatus::Deleting {
             BTreeMap::new()
         } else {
             self.stream_tags(name).await?
@@ -157,10 +158,10 @@ impl Aws {
         let mut delay = Duration::from_millis(100);
         loop {
             if let Some(s) = self.describe_stream_status(name).await? {
-                if s.status == StreamStatus::Active.as_str() {
+                if s.status == StreamStatus::Active {
                     return Ok(s);
                 }
-                if s.status == StreamStatus::Deleting.as_str() {
+                if s.status == StreamStatus::Deleting {
                     return Err(Error::Refused(format!(
                         "the stream {name} is being deleted by someone else; setup stopped"
                     )));
@@ -204,7 +205,7 @@ impl Aws {
         self.calls.record("kinesis", "DescribeStreamSummary", false);
         Ok(out.stream_description_summary().map(|s| StreamState {
             arn: s.stream_arn().to_owned(),
-            status: s.stream_status().as_str().to_owned(),
+            status: StreamStatus::from_aws(s.stream_status().as_str()),
             capacity: None,
             open_shards: u32::try_from(s.open_shard_count()).unwrap_or(0),
             retention: RetentionHours::from_aws(s.retention_period_hours()),

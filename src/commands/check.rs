@@ -19,8 +19,9 @@ use crate::events::{self, Item};
 use crate::names::{ExternalId, KmsKey, RetentionHours};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy::{self, Decision};
-use crate::sizing::{self, Load};
+use crate::sizing::{self, Capacity, Load};
 use crate::spec::{self, SetupSpec};
+use crate::state::{arn, StreamStatus};
 use crate::ui::Progress;
 use crate::{report, ExitCode};
 
@@ -86,7 +87,7 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     let expect = Expect {
         retention: spec.retention,
         kms_key: spec.kms_key.clone(),
-        agilix_root: format!("arn:aws:iam::{}:root", spec.agilix_account),
+        agilix_root: arn::account_root(&spec.agilix_account),
         external_id: spec.external_id.clone(),
         load: spec.load,
     };
@@ -126,9 +127,9 @@ fn stream_checks(o: &Observed, e: &Expect, out: &mut Vec<Check>) {
         ));
         return;
     };
-    match s.status.as_str() {
-        "ACTIVE" => out.push(pass("stream.exists", format!("stream {name} is ACTIVE"))),
-        "DELETING" => {
+    match &s.status {
+        StreamStatus::Active => out.push(pass("stream.exists", format!("stream {name} is ACTIVE"))),
+        StreamStatus::Deleting => {
             out.push(fail(
                 "stream.exists",
                 format!("stream {name} is being deleted"),
@@ -170,22 +171,22 @@ fn stream_checks(o: &Observed, e: &Expect, out: &mut Vec<Check>) {
         (None, Some(have)) => out.push(pass("stream.encryption", format!("encrypted with {have}"))),
         (None, None) => out.push(pass("stream.encryption", "not encrypted at rest (pass --kms-key alias/aws/kinesis to encrypt at no extra permission)")),
     }
-    let capacity = s.capacity.unwrap_or(crate::plan::Capacity::OnDemand);
+    let capacity = s.capacity.unwrap_or(Capacity::OnDemand);
     match e.load {
         Some(load) => {
             let (ok, message) = sizing::fits(capacity, s.open_shards, load);
             if ok {
                 out.push(pass("stream.capacity", message));
             } else {
-                let (mode, why) = sizing::advise(load);
-                out.push(warn("stream.capacity", message, format!("use {mode}: {why}")));
+                let advice = sizing::advise(load);
+                out.push(warn("stream.capacity", message, format!("use {advice}")));
             }
         }
         None => out.push(pass(
             "stream.capacity",
             format!(
                 "{capacity}{}; each shard takes 1,000 records/s and 1 MB/s, and Buzz loses events beyond that (pass --expected-events-per-second for advice)",
-                if matches!(capacity, crate::plan::Capacity::OnDemand) { format!(", {} open shards", s.open_shards) } else { String::new() }
+                if matches!(capacity, Capacity::OnDemand) { format!(", {} open shards", s.open_shards) } else { String::new() }
             ),
         )),
     }

@@ -15,8 +15,8 @@ use crate::buzz::{BuzzClient, Session};
 use crate::calls::CallLog;
 use crate::error::Result;
 use crate::names::{DomainId, Region};
-use crate::plan::{RoleState, StreamState};
 use crate::spec::BuzzSpec;
+use crate::state::{RoleState, StreamState};
 use crate::ui::Progress;
 
 /// AWS and Buzz, ready for calls.

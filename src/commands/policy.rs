@@ -13,9 +13,11 @@ use crate::calls::CallLog;
 use crate::cli::{Output, PolicyArgs, TemplateFormat};
 use crate::error::Result;
 use crate::iac::{self, Blueprint};
-use crate::plan::{MANAGED_BY, MAX_SESSION_SECONDS};
+use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
+use crate::report;
 use crate::spec::{self, PolicySpec};
+use crate::state::{arn, mark_managed};
 use crate::ExitCode;
 
 /// Where the stream lives, for its ARN: `None` when AWS could not tell.
@@ -72,7 +74,7 @@ fn tags(spec: &PolicySpec) -> BTreeMap<String, String> {
         .iter()
         .map(|t| (t.key.clone(), t.value.clone()))
         .collect();
-    tags.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
+    mark_managed(&mut tags);
     tags
 }
 
@@ -110,12 +112,11 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
     }
 
     let at = locate(&spec, quiet).await;
-    let stream_arn = format!(
-        "arn:{}:kinesis:{}:{}:stream/{}",
+    let stream_arn = arn::stream(
         at.partition,
-        at.region,
+        &at.region,
         at.account.as_deref().unwrap_or("ACCOUNT_ID"),
-        spec.stream
+        &spec.stream,
     );
     let key = spec
         .kms_key
@@ -126,6 +127,7 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
 
     if output == Output::Json {
         let v = json!({
+            "schema_version": report::SCHEMA_VERSION,
             "role": spec.role,
             "max_session_duration": MAX_SESSION_SECONDS,
             "trust_policy": trust,

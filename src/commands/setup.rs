@@ -15,6 +15,7 @@ use crate::plan::{self, Action, Actual, Desired, DesiredBuzz, Plan, RoleState};
 use crate::policy;
 use crate::report;
 use crate::spec::{self, SetupSpec};
+use crate::state::{arn, Resource, StreamStatus};
 use crate::ui::{self, Progress};
 use crate::ExitCode;
 
@@ -79,19 +80,15 @@ pub async fn observe(
 
     let region = &aws.region;
     let partition = region.partition();
-    let stream_arn = stream.as_ref().map(|s| s.arn.clone()).unwrap_or_else(|| {
-        format!(
-            "arn:{partition}:kinesis:{region}:{}:stream/{}",
-            identity.account, spec.stream
-        )
-    });
+    let stream_arn = stream
+        .as_ref()
+        .map(|s| s.arn.clone())
+        .unwrap_or_else(|| arn::stream(partition, region, &identity.account, &spec.stream));
     // An existing role may live under a path, which is part of its ARN.
-    let role_arn = role.as_ref().map(|r| r.arn.clone()).unwrap_or_else(|| {
-        format!(
-            "arn:{partition}:iam::{}:role/{}",
-            identity.account, spec.role
-        )
-    });
+    let role_arn = role
+        .as_ref()
+        .map(|r| r.arn.clone())
+        .unwrap_or_else(|| arn::role(partition, &identity.account, &spec.role));
     let kms_for_policy = spec
         .kms_key
         .as_ref()
@@ -206,8 +203,8 @@ async fn apply(
             .actual
             .stream
             .as_ref()
-            .is_some_and(|s| s.status != "ACTIVE");
-        for action in plan.for_resource("stream") {
+            .is_some_and(|s| s.status != StreamStatus::Active);
+        for action in plan.for_resource(Resource::Stream) {
             if needs_wait {
                 wait_active(o, progress).await?;
             }
@@ -235,7 +232,7 @@ async fn apply(
         Ok::<_, Error>(())
     };
     let role_chain = async {
-        for action in plan.for_resource("role") {
+        for action in plan.for_resource(Resource::Role) {
             progress.step("role", &plan::describe(action));
             match action {
                 Action::CreateRole {
@@ -260,7 +257,7 @@ async fn apply(
     };
     tokio::try_join!(stream_chain, role_chain)?;
 
-    for action in plan.for_resource("buzz") {
+    for action in plan.for_resource(Resource::Buzz) {
         let Action::RegisterBuzzTarget { config, save, .. } = action else {
             continue;
         };
@@ -268,7 +265,7 @@ async fn apply(
         // IAM needs time before a new or changed role can be assumed: Buzz's test fails
         // meanwhile. Retry it only then (a role this run touched, or one younger than the
         // bound), so a real misconfiguration is reported at once.
-        let role_fresh = plan.for_resource("role").next().is_some()
+        let role_fresh = plan.for_resource(Resource::Role).next().is_some()
             || o.actual
                 .role
                 .as_ref()

@@ -16,9 +16,9 @@ use crate::buzz::{wire, BuzzClient};
 use crate::calls::CallLog;
 use crate::cli::{Output, TeardownArgs};
 use crate::error::{Error, Result};
-use crate::plan::{StreamState, MANAGED_BY};
 use crate::report;
 use crate::spec::{self, TeardownSpec};
+use crate::state::{arn, Resource, StreamState, StreamStatus, MANAGED_BY};
 use crate::ui::{self, Progress};
 use crate::ExitCode;
 
@@ -95,12 +95,12 @@ pub enum Removal {
 }
 
 impl Removal {
-    /// `buzz`, `role` or `stream`.
-    pub fn resource(&self) -> &'static str {
+    /// Which resource the removal changes.
+    pub fn resource(&self) -> Resource {
         match self {
-            Removal::RemoveBuzzTarget { .. } => "buzz",
-            Removal::DeleteRolePolicy { .. } | Removal::DeleteRole { .. } => "role",
-            Removal::DeleteStream { .. } => "stream",
+            Removal::RemoveBuzzTarget { .. } => Resource::Buzz,
+            Removal::DeleteRolePolicy { .. } | Removal::DeleteRole { .. } => Resource::Role,
+            Removal::DeleteStream { .. } => Resource::Stream,
         }
     }
 }
@@ -163,17 +163,17 @@ impl Plan {
             .any(|r| matches!(r, Removal::DeleteStream { .. }))
     }
     /// What happens (or happened) to a resource, for the report.
-    pub fn outcome(&self, resource: &str, found: &Found) -> &'static str {
+    pub fn outcome(&self, resource: Resource, found: &Found) -> &'static str {
         let removal = self.removals.iter().find(|r| r.resource() == resource);
         match (resource, removal) {
-            ("buzz", Some(Removal::RemoveBuzzTarget { cleared: true, .. })) => "cleared",
-            ("buzz", Some(_)) => "removed",
-            ("buzz", None) => "absent",
+            (Resource::Buzz, Some(Removal::RemoveBuzzTarget { cleared: true, .. })) => "cleared",
+            (Resource::Buzz, Some(_)) => "removed",
+            (Resource::Buzz, None) => "absent",
             (_, Some(_)) => "deleted",
-            ("role", None) => "absent",
-            (_, None) => match &found.stream {
+            (Resource::Role, None) => "absent",
+            (Resource::Stream, None) => match &found.stream {
                 None => "absent",
-                Some(s) if s.status == "DELETING" => "deleting",
+                Some(s) if s.status == StreamStatus::Deleting => "deleting",
                 Some(_) => "kept",
             },
         }
@@ -254,11 +254,11 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
     }
 
     match &found.stream {
-        Some(s) if s.status == "DELETING" => p
+        Some(s) if s.status == StreamStatus::Deleting => p
             .notes
             .push(format!("stream {} is already being deleted", t.stream)),
         Some(s) if t.delete_stream => {
-            if s.tags.get(MANAGED_BY.0).map(String::as_str) != Some(MANAGED_BY.1) {
+            if !s.is_managed() {
                 p.notes.push(format!(
                     "stream {} was not created by buzz-kinesis (setup reused it); it is deleted because --delete-stream was given",
                     t.stream
@@ -332,14 +332,10 @@ async fn observe(
         None => None,
     };
     // With the role gone (a second run), our target is still found by the ARN it had.
-    let role_arn = role.as_ref().map(|r| r.arn.clone()).unwrap_or_else(|| {
-        format!(
-            "arn:{}:iam::{}:role/{}",
-            aws.region.partition(),
-            identity.account,
-            spec.role
-        )
-    });
+    let role_arn = role
+        .as_ref()
+        .map(|r| r.arn.clone())
+        .unwrap_or_else(|| arn::role(aws.region.partition(), &identity.account, &spec.role));
     Ok(Observed {
         target: Target {
             domain: domain.to_string(),
@@ -386,7 +382,7 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
         progress.step("note", n);
     }
     for r in &plan.removals {
-        progress.step(r.resource(), &describe(r));
+        progress.step(r.resource().as_str(), &describe(r));
         match r {
             Removal::RemoveBuzzTarget { config, .. } => {
                 o.buzz.set_config(&domain, config, false).await.map_err(|e| {
@@ -486,7 +482,7 @@ mod tests {
     fn stream(managed: bool) -> StreamState {
         StreamState {
             arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events".into(),
-            status: "ACTIVE".into(),
+            status: StreamStatus::Active,
             capacity: None,
             open_shards: 1,
             retention: RetentionHours::DEFAULT,
@@ -512,8 +508,8 @@ mod tests {
             stream: Some(stream(true)),
         };
         let p = plan(&target(false), &found).unwrap();
-        let kinds: Vec<&str> = p.removals.iter().map(Removal::resource).collect();
-        assert_eq!(kinds, ["buzz", "role", "role"]);
+        let kinds: Vec<Resource> = p.removals.iter().map(Removal::resource).collect();
+        assert_eq!(kinds, [Resource::Buzz, Resource::Role, Resource::Role]);
         let Removal::RemoveBuzzTarget {
             config,
             cleared,
@@ -529,7 +525,7 @@ mod tests {
         );
         assert!(!cleared);
         assert_eq!(*others, 1);
-        assert_eq!(p.outcome("stream", &found), "kept");
+        assert_eq!(p.outcome(Resource::Stream, &found), "kept");
         assert!(p.notes.iter().any(|n| n.contains("--delete-stream")));
         assert!(!p.deletes_stream());
     }
@@ -549,7 +545,7 @@ mod tests {
         };
         assert!(cleared);
         assert_eq!(Value::Object(config.clone()), json!({"futureKey": 1}));
-        assert_eq!(p.outcome("buzz", &found), "cleared");
+        assert_eq!(p.outcome(Resource::Buzz, &found), "cleared");
     }
 
     #[test]
@@ -565,7 +561,7 @@ mod tests {
             .iter()
             .any(|n| n.contains("not created by buzz-kinesis")));
         let mut deleting = stream(true);
-        deleting.status = "DELETING".into();
+        deleting.status = StreamStatus::Deleting;
         let found = Found {
             stream: Some(deleting),
             ..Found::default()
@@ -605,7 +601,7 @@ mod tests {
         let p = plan(&target(false), &found).unwrap();
         assert!(p.is_empty());
         assert!(p.notes[0].contains("another region or AWS account"), "{:?}", p.notes);
-        assert_eq!(p.outcome("role", &found), "absent");
-        assert_eq!(p.outcome("buzz", &found), "absent");
+        assert_eq!(p.outcome(Resource::Role, &found), "absent");
+        assert_eq!(p.outcome(Resource::Buzz, &found), "absent");
     }
 }

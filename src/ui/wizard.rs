@@ -7,8 +7,7 @@ use dialoguer::{Input, Select};
 use super::prompt::prompt_error;
 use crate::error::Result;
 use crate::names::{Region, ShardCount};
-use crate::plan::Capacity;
-use crate::sizing::{self, Load};
+use crate::sizing::{self, Capacity, Load, Recommendation};
 
 /// Regions offered when the AWS profile names none (the commercial partition's).
 pub const REGIONS: &[&str] = &[
@@ -114,19 +113,19 @@ pub fn choose_capacity() -> Result<(Capacity, Option<Load>)> {
         Err(_) => None,
     };
     let shards = load.map(|l| l.shards_needed()).unwrap_or(1);
-    let (recommended, why) = match load {
+    let advice = match load {
         Some(l) => sizing::advise(l),
-        None => (
-            "on-demand".to_owned(),
-            "with no estimate, on-demand is the safe choice: it scales by itself".to_owned(),
-        ),
+        None => sizing::advise_without_estimate(),
     };
-    eprintln!("Recommended: {recommended} ({why}).");
+    eprintln!("Recommended: {} ({}).", advice.recommendation, advice.why);
     let items = [
         "on-demand (scales by itself; billed per GB)".to_owned(),
         format!("provisioned, {shards} shard(s) (fixed capacity; billed per shard-hour)"),
     ];
-    let default = usize::from(recommended.starts_with("provisioned"));
+    let default = usize::from(matches!(
+        advice.recommendation,
+        Recommendation::Provisioned { .. }
+    ));
     let i = Select::new()
         .with_prompt("Capacity mode")
         .items(&items)

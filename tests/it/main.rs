@@ -7,6 +7,8 @@
 mod check;
 mod faults;
 mod harness;
+mod json_output;
+mod layering;
 mod operate;
 mod properties;
 mod registration;

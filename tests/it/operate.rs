@@ -233,6 +233,7 @@ async fn tail_reads_every_shard_of_a_four_shard_stream_and_shows_raw_records() {
     let raw: Vec<&Value> = printed.iter().filter(|e| e.get("raw").is_some()).collect();
     assert_eq!(raw.len(), 1, "{}", out.stdout);
     assert_eq!(raw[0]["raw"], "this is not JSON");
+    assert_eq!(raw[0]["schema_version"], json!(1), "docs/json-output.md");
 
     // A person sees it too, marked raw, even when filtering by type.
     let human = tail(

@@ -25,10 +25,7 @@ fn buzz_sets(log: &[Value]) -> Vec<&Value> {
 fn failing_with(code: &str, style: &str) -> SandboxOptions {
     SandboxOptions::new()
         .iam_propagation_delay(PROPAGATION)
-        .arg("--test-failure-code")
-        .arg(code)
-        .arg("--test-failure-style")
-        .arg(style)
+        .test_failure(code, style)
         .seed_config(webhook_config())
 }
 
@@ -81,10 +78,7 @@ async fn a_lasting_failure_quotes_buzz_and_counts_the_real_retries() {
     let sandbox = Sandbox::start(
         SandboxOptions::new()
             .agilix_account("111111111111")
-            .arg("--test-failure-code")
-            .arg("AccessDenied")
-            .arg("--test-failure-style")
-            .arg("aws"),
+            .test_failure("AccessDenied", "aws"),
     );
     let names = Names::new();
     let out = Tool::setup(&sandbox, &names)

@@ -1,8 +1,6 @@
 //! Running the real `buzz-kinesis` binary against moto and a sandbox, so each test reads as a
 //! sentence: `Tool::setup(&sandbox, &names).arg("--dry-run").run()`.
 
-#![allow(dead_code)] // Each test module uses a different part of this.
-
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

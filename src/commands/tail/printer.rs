@@ -1,0 +1,202 @@
+//! Writing what the stream holds: one line per event for a person, the event as Buzz wrote
+//! it for a machine, and anything that is not an event shown raw, never dropped.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+
+use crate::cli::Output;
+use crate::events::{self, Item};
+use crate::names::EventType;
+use crate::report::SCHEMA_VERSION;
+
+/// Columns of the human output: the longest known event type.
+const TYPE_WIDTH: usize = 31;
+/// The longest `data` summary in the human output, in characters.
+const SUMMARY_WIDTH: usize = 80;
+
+/// A short, one-line view of an event's `data`: `key=value` for its members, nested values
+/// abbreviated, cut at [`SUMMARY_WIDTH`] characters.
+pub fn summarize(data: Option<&Value>) -> String {
+    let scalar = |v: &Value| match v {
+        Value::String(s)
+            if !s.is_empty()
+                && !s.contains(|c: char| c.is_whitespace() || c == '"' || c == '=') =>
+        {
+            s.clone()
+        }
+        Value::Object(o) if o.is_empty() => "{}".into(),
+        Value::Object(_) => "{…}".into(),
+        Value::Array(a) => format!("[{}]", a.len()),
+        other => other.to_string(),
+    };
+    let text = match data {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::Object(o)) => o
+            .iter()
+            .map(|(k, v)| format!("{k}={}", scalar(v)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(v) => scalar(v),
+    };
+    if text.chars().count() > SUMMARY_WIDTH {
+        let cut: String = text.chars().take(SUMMARY_WIDTH - 1).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// One event as a line for a person: time, type, domainId, guid, a summary of `data`.
+pub fn human_line(e: &Value) -> String {
+    let text = |k: &str| match e.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => "-".into(),
+        Some(other) => other.to_string(),
+    };
+    let line = format!(
+        "{}  {:<TYPE_WIDTH$}  {}  {}  {}",
+        text("time"),
+        text("type"),
+        text("domainId"),
+        text("guid"),
+        summarize(e.get("data"))
+    );
+    line.trim_end().to_owned()
+}
+
+/// Writes what the stream holds: filtered by type, counted against `--limit`.
+pub struct Printer<W: Write> {
+    out: W,
+    json: bool,
+    types: Vec<EventType>,
+    limit: Option<u64>,
+    printed: u64,
+}
+
+impl<W: Write> Printer<W> {
+    /// Print to `out`, as `output` says, only events of `types` (all when empty), until
+    /// `limit` lines.
+    pub fn new(out: W, output: Output, types: Vec<EventType>, limit: Option<u64>) -> Self {
+        Self {
+            out,
+            json: output == Output::Json,
+            types,
+            limit,
+            printed: 0,
+        }
+    }
+
+    /// Lines printed so far.
+    pub fn printed(&self) -> u64 {
+        self.printed
+    }
+
+    fn full(&self) -> bool {
+        self.limit.is_some_and(|l| self.printed >= l)
+    }
+
+    /// Print a record's events (and anything else in it, raw). `Ok(true)` once the limit is
+    /// reached.
+    pub fn record(&mut self, shard: &str, data: &[u8]) -> std::io::Result<bool> {
+        for (text, item) in events::decode_lines(data) {
+            if self.full() {
+                break;
+            }
+            match item {
+                Item::Event(e) => {
+                    if !self.types.is_empty()
+                        && !self.types.iter().any(|t| *t == *events::event_type(&e))
+                    {
+                        continue;
+                    }
+                    if self.json {
+                        // The event as Buzz wrote it, not re-serialized.
+                        writeln!(self.out, "{text}")?;
+                    } else {
+                        writeln!(self.out, "{}", human_line(&e))?;
+                    }
+                }
+                // Shown whatever the filter: a record that is not an event cannot be judged by
+                // type, and dropping it would hide a producer's mistake.
+                Item::Raw(raw) => {
+                    if self.json {
+                        writeln!(
+                            self.out,
+                            "{}",
+                            json!({"schema_version": SCHEMA_VERSION, "raw": raw, "shard": shard})
+                        )?;
+                    } else {
+                        writeln!(self.out, "raw  {raw}")?;
+                    }
+                }
+            }
+            self.printed += 1;
+        }
+        Ok(self.full())
+    }
+
+    /// Flush the writer (stdout is buffered between pages).
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_are_short_and_flat() {
+        assert_eq!(summarize(None), "");
+        let d = json!({"title": "Kinesis: s", "n": 3, "ok": true, "cfg": {"a": 1}, "list": [1, 2], "e": {}});
+        assert_eq!(
+            summarize(Some(&d)),
+            "title=\"Kinesis: s\" n=3 ok=true cfg={…} list=[2] e={}"
+        );
+        let long = json!({"text": "x".repeat(200)});
+        assert_eq!(summarize(Some(&long)).chars().count(), SUMMARY_WIDTH);
+    }
+
+    #[test]
+    fn printer_filters_counts_and_shows_raw_records() {
+        let rec = b"{\"time\":\"t1\",\"guid\":\"g1\",\"domainId\":\"42\",\"type\":\"A\",\"data\":{\"x\":1}}\n{\"type\":\"B\",\"guid\":\"g2\"}";
+        let mut out = Vec::new();
+        let mut p = Printer::new(
+            &mut out,
+            Output::Human,
+            vec![EventType::parse("--event", "A").unwrap()],
+            None,
+        );
+        assert!(!p.record("s0", rec).unwrap());
+        assert!(!p.record("s0", b"not json").unwrap());
+        assert_eq!(p.printed(), 2);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            format!("t1  {:<31}  42  g1  x=1\nraw  not json\n", "A")
+        );
+
+        let mut out = Vec::new();
+        let mut p = Printer::new(&mut out, Output::Json, vec![], Some(2));
+        assert!(p.record("s1", rec).unwrap(), "the limit is reached");
+        assert!(p.record("s1", b"more").unwrap());
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0],
+            std::str::from_utf8(&rec[..rec.iter().position(|b| *b == b'\n').unwrap()]).unwrap()
+        );
+
+        let mut out = Vec::new();
+        Printer::new(&mut out, Output::Json, vec![], None)
+            .record("s2", b"plain \"text\"")
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            json!({"schema_version": 1, "raw": "plain \"text\"", "shard": "s2"})
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! The `tail` command's loop: validate, start the readers, print what they send, and list
+//! the shards again every few seconds and whenever one ends, until the limit, the timeout,
+//! a closed output or Ctrl-C.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::printer::Printer;
+use super::reader::{Batch, Readers};
+use super::scheduler::Scheduler;
+use super::{parse_from, parse_types};
+use crate::aws::kinesis::StartAt;
+use crate::aws::Aws;
+use crate::calls::CallLog;
+use crate::cli::{Output, TailArgs};
+use crate::error::{Error, Result};
+use crate::names::{Region, StreamName};
+use crate::spec::DEFAULT_STREAM;
+use crate::ui::Progress;
+use crate::ExitCode;
+
+/// How often the shard list is read again (ListShards allows far more).
+const RELIST_EVERY: Duration = Duration::from_secs(5);
+
+/// How a tail ended, for the exit status.
+enum End {
+    Limit,
+    Timeout,
+    ClosedOutput,
+}
+
+/// The `tail` command.
+pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+    let stream = StreamName::parse("--stream", args.stream.as_deref().unwrap_or(DEFAULT_STREAM))?;
+    let from = parse_from(&args.from)?;
+    let from_start = from == StartAt::TrimHorizon;
+    let (types, warnings) = parse_types(&args.events)?;
+    let region = args
+        .aws
+        .region
+        .as_deref()
+        .map(|r| Region::parse("--region", r))
+        .transpose()?;
+    if args.limit == Some(0) {
+        return Err(Error::invalid(
+            "--limit",
+            "0",
+            "--limit is a whole number of lines, at least 1",
+        ));
+    }
+    if args.timeout == Some(0) {
+        return Err(Error::invalid(
+            "--timeout",
+            "0",
+            "--timeout is a whole number of seconds, at least 1",
+        ));
+    }
+    let progress = Progress::new(output == Output::Human && !quiet);
+    for w in &warnings {
+        progress.warn(w);
+    }
+    let aws = Aws::connect(
+        args.aws.profile.as_deref(),
+        region.as_ref(),
+        CallLog::new(),
+        false,
+    )
+    .await?;
+
+    let (tx, mut rx) = mpsc::channel::<Batch>(64);
+    let mut readers = Readers {
+        aws,
+        stream: stream.to_string(),
+        scheduler: Scheduler::new(from),
+        tasks: JoinSet::new(),
+        endings: HashMap::new(),
+        tx,
+    };
+    readers.refresh().await?;
+    progress.step(
+        "stream",
+        &format!(
+            "reading {} shard(s) of {stream} from {}; Ctrl-C stops",
+            readers.scheduler.reading(),
+            args.from.trim()
+        ),
+    );
+
+    let mut printer = Printer::new(
+        std::io::BufWriter::new(std::io::stdout()),
+        output,
+        types,
+        args.limit,
+    );
+    let started = Instant::now();
+    let deadline = args
+        .timeout
+        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    let timeout = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(timeout);
+    let mut relist = tokio::time::interval(RELIST_EVERY);
+    relist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    relist.tick().await;
+
+    let end = loop {
+        tokio::select! {
+            Some(batch) = rx.recv() => {
+                match print_batch(&mut printer, &batch) {
+                    Ok(false) => {}
+                    Ok(true) => break End::Limit,
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break End::ClosedOutput,
+                    Err(e) => return Err(Error::io("writing events to stdout", e)),
+                }
+            }
+            Some(joined) = readers.tasks.join_next() => {
+                let (shard, result) = joined.map_err(|e| Error::Usage(format!(
+                    "a shard reader stopped unexpectedly ({e}); run tail again"
+                )))?;
+                result?;
+                tracing::info!(shard, "shard read to its end");
+                readers.scheduler.finished(&shard);
+                readers.endings.remove(&shard);
+                // Its children may be listed already, or appear now.
+                readers.refresh().await?;
+            }
+            _ = relist.tick() => readers.refresh().await?,
+            () = &mut timeout => break End::Timeout,
+        }
+    };
+    match printer.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(Error::io("writing events to stdout", e))
+        }
+        _ => {}
+    }
+    match end {
+        End::Limit | End::ClosedOutput => Ok(ExitCode::Ok),
+        End::Timeout => match args.limit {
+            Some(limit) => Err(Error::Timeout {
+                what: format!(
+                    "{limit} line(s) from {stream} ({} came)",
+                    printer.printed()
+                ),
+                seconds: started.elapsed().as_secs(),
+                hint: Some(format!(
+                    "nothing more arrived in time: check that Buzz sends to this stream (`buzz-kinesis check --probe`){}, or wait longer with a larger --timeout",
+                    if from_start { "" } else { ", start from the oldest record with --from trim-horizon" }
+                )),
+            }),
+            None => {
+                progress.step(
+                    "stream",
+                    &format!("stopped after {} s: {} line(s)", started.elapsed().as_secs(), printer.printed()),
+                );
+                Ok(ExitCode::Ok)
+            }
+        },
+    }
+}
+
+fn print_batch<W: Write>(printer: &mut Printer<W>, batch: &Batch) -> std::io::Result<bool> {
+    for r in &batch.records {
+        if printer.record(&batch.shard, r)? {
+            printer.flush()?;
+            return Ok(true);
+        }
+    }
+    printer.flush()?;
+    Ok(false)
+}

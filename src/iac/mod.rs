@@ -1,0 +1,131 @@
+//! Infrastructure-as-code templates of what `setup` builds, for teams that manage AWS in a
+//! repository: a CloudFormation template (JSON) and a Terraform configuration (HCL). Both hold
+//! the stream, the role Agilix assumes (12-hour sessions) with its trust and inline policy, and
+//! outputs with the ARNs and the `SetDataStreamConfiguration` request to send to Buzz. The
+//! documents come from [`crate::policy`] and the request from [`crate::buzz::wire`], so a
+//! template can never drift from what setup applies. Pure: no I/O.
+//!
+//! `cloudformation` and `terraform` are the two templates; `hcl` is a small HCL writer that
+//! knows nothing of them.
+
+mod cloudformation;
+mod hcl;
+mod terraform;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::buzz::wire::{self, KinesisTarget};
+use crate::names::{EventFilter, KmsKey, RetentionHours};
+use crate::policy;
+use crate::sizing::Capacity;
+
+pub use cloudformation::cloudformation;
+pub use terraform::terraform;
+
+/// Stand-ins for values only the deployment knows, replaced by each dialect's reference. The
+/// control character keeps them apart from anything a user can type: every validated name and
+/// title refuses control characters.
+const STREAM_ARN: &str = "\u{1}stream_arn\u{1}";
+const ROLE_ARN: &str = "\u{1}role_arn\u{1}";
+const REGION: &str = "\u{1}region\u{1}";
+const DOMAIN: &str = "\u{1}domain\u{1}";
+
+/// What a template describes: the values setup would use.
+#[derive(Debug, Clone)]
+pub struct Blueprint {
+    pub stream: String,
+    pub capacity: Capacity,
+    pub retention: RetentionHours,
+    pub kms_key: Option<KmsKey>,
+    /// Tags for the stream and the role, `managed-by` included.
+    pub tags: BTreeMap<String, String>,
+    pub role: String,
+    pub trust: Value,
+    pub title: String,
+    pub events: Vec<EventFilter>,
+    /// The Buzz domain, when known; else the template asks for it.
+    pub domain: Option<String>,
+}
+
+const HEADER: &str = "The Agilix Buzz data stream to Amazon Kinesis: the stream, the cross-account role Agilix assumes (12-hour sessions) and its least-privilege inline policy, as `buzz-kinesis setup` makes them.";
+
+const REQUEST_HELP: &str = "The SetDataStreamConfiguration request for Buzz's API console: send it first with \"test\": true (Buzz tests the target and saves nothing), then as it is. Buzz replaces the domain's whole configuration, so add the domain's other targets to it, or run `buzz-kinesis setup`, which keeps them.";
+
+const DOMAIN_HELP: &str = "The Buzz domain that sends its events: numeric id or //userspace.";
+
+impl Blueprint {
+    /// The permission policy, its stream (and key) as given by `stream_arn`.
+    fn permission(&self) -> Value {
+        let key = self
+            .kms_key
+            .as_ref()
+            .filter(|k| k.is_customer_managed())
+            .map(KmsKey::as_str);
+        policy::write_policy(STREAM_ARN, key)
+    }
+
+    /// The request to send to Buzz: our target alone, enabled (the seed's second step).
+    fn request(&self) -> Value {
+        let target = KinesisTarget {
+            title: self.title.clone(),
+            enabled: true,
+            stream: self.stream.clone(),
+            role_arn: ROLE_ARN.into(),
+            region: REGION.into(),
+            filters: self.events.clone(),
+        };
+        let config = wire::with_target(&Map::new(), &target);
+        wire::request_body(
+            wire::CMD_SET_CONFIG,
+            wire::set_request(DOMAIN, &config, false),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::{AccountId, ShardCount};
+    use serde_json::json;
+
+    pub(super) fn blueprint() -> Blueprint {
+        let agilix = AccountId::parse("--agilix-account", "210987654321").unwrap();
+        Blueprint {
+            stream: "buzz-events".into(),
+            capacity: Capacity::OnDemand,
+            retention: RetentionHours::DEFAULT,
+            kms_key: None,
+            tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
+            role: "BuzzKinesisWriter".into(),
+            trust: policy::trust_policy(&agilix, None),
+            title: "Kinesis: ${not} %{a} \"ref\"".into(),
+            events: vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()],
+            domain: Some("424242".into()),
+        }
+    }
+
+    #[test]
+    fn provisioned_encrypted_streams_carry_shards_and_key() {
+        let mut b = blueprint();
+        b.capacity = Capacity::Provisioned(ShardCount::parse("--shards", "3").unwrap());
+        b.kms_key = Some(
+            KmsKey::parse(
+                "--kms-key",
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            )
+            .unwrap(),
+        );
+        let t = cloudformation(&b);
+        let stream = &t["Resources"][cloudformation::CFN_STREAM]["Properties"];
+        assert_eq!(stream["ShardCount"], json!(3));
+        assert_eq!(stream["StreamEncryption"]["EncryptionType"], "KMS");
+        let doc = &t["Resources"][cloudformation::CFN_ROLE]["Properties"]["Policies"][0]
+            ["PolicyDocument"];
+        assert_eq!(doc["Statement"][1]["Action"], "kms:GenerateDataKey");
+        let tf = terraform(&b);
+        assert!(tf.contains("shard_count      = 3"), "{tf}");
+        assert!(tf.contains("stream_mode = \"PROVISIONED\""), "{tf}");
+    }
+}

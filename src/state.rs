@@ -1,0 +1,220 @@
+//! What exists on AWS as this tool reads it, and the names every floor above shares: the
+//! stream and role states the adapters return and the plans compare, the three resources a
+//! run touches, the `managed-by` tag that marks what this tool made, and the ARNs it builds.
+//! Plain data: the adapters in `aws/` fill these in without knowing about plans.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use crate::names::RetentionHours;
+use crate::sizing::Capacity;
+
+/// The tag that marks what this tool created (and so may change or remove).
+pub const MANAGED_BY: (&str, &str) = ("managed-by", "buzz-kinesis");
+
+/// Whether `tags` hold our [`MANAGED_BY`] tag with its value.
+pub fn is_managed(tags: &BTreeMap<String, String>) -> bool {
+    tags.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1)
+}
+
+/// Add our [`MANAGED_BY`] tag to `tags`.
+pub fn mark_managed(tags: &mut BTreeMap<String, String>) {
+    tags.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
+}
+
+/// What a run touches: the stream, the role, and our target in Buzz's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resource {
+    Stream,
+    Role,
+    Buzz,
+}
+
+impl Resource {
+    /// In the order setup applies and reports them.
+    pub const ALL: [Resource; 3] = [Resource::Stream, Resource::Role, Resource::Buzz];
+
+    /// `stream`, `role` or `buzz`: the word the reports and the JSON use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Stream => "stream",
+            Resource::Role => "role",
+            Resource::Buzz => "buzz",
+        }
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad`, so that `{:<7}` aligns report columns.
+        f.pad(self.as_str())
+    }
+}
+
+/// A stream's status as Kinesis reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamStatus {
+    Creating,
+    Active,
+    Updating,
+    Deleting,
+    /// A status this tool does not know (AWS may add some); shown as AWS wrote it.
+    Other(String),
+}
+
+impl StreamStatus {
+    /// From AWS's own word (`ACTIVE`, ...).
+    pub fn from_aws(s: &str) -> Self {
+        match s {
+            "CREATING" => StreamStatus::Creating,
+            "ACTIVE" => StreamStatus::Active,
+            "UPDATING" => StreamStatus::Updating,
+            "DELETING" => StreamStatus::Deleting,
+            other => StreamStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// AWS's word for it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StreamStatus::Creating => "CREATING",
+            StreamStatus::Active => "ACTIVE",
+            StreamStatus::Updating => "UPDATING",
+            StreamStatus::Deleting => "DELETING",
+            StreamStatus::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for StreamStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A stream as Kinesis describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamState {
+    pub arn: String,
+    pub status: StreamStatus,
+    pub capacity: Option<Capacity>,
+    pub open_shards: u32,
+    pub retention: RetentionHours,
+    pub kms_key: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl StreamState {
+    /// Whether this tool created the stream (setup tags what it creates).
+    pub fn is_managed(&self) -> bool {
+        is_managed(&self.tags)
+    }
+}
+
+/// A role as IAM describes it, with our inline policy (decoded) if present.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleState {
+    pub arn: String,
+    pub max_session: i32,
+    pub trust: Value,
+    pub tags: BTreeMap<String, String>,
+    pub policy: Option<Value>,
+    pub created: SystemTime,
+}
+
+impl RoleState {
+    /// Whether this tool created the role (or `--adopt` took it over).
+    pub fn is_managed(&self) -> bool {
+        is_managed(&self.tags)
+    }
+    pub fn age(&self, now: SystemTime) -> Duration {
+        now.duration_since(self.created).unwrap_or_default()
+    }
+}
+
+/// The ARNs this tool writes before AWS can tell it (a resource not yet made, a policy, a
+/// template with placeholders). Each takes text, so a placeholder such as `ACCOUNT_ID` fits.
+pub mod arn {
+    use std::fmt::Display;
+
+    /// `arn:<partition>:kinesis:<region>:<account>:stream/<name>`.
+    pub fn stream(
+        partition: &str,
+        region: impl Display,
+        account: impl Display,
+        stream: impl Display,
+    ) -> String {
+        format!("arn:{partition}:kinesis:{region}:{account}:stream/{stream}")
+    }
+
+    /// `arn:<partition>:iam::<account>:role/<name>` (a role made without a path).
+    pub fn role(partition: &str, account: impl Display, role: impl Display) -> String {
+        format!("arn:{partition}:iam::{account}:role/{role}")
+    }
+
+    /// The root of an account, as a trust policy names it: `arn:aws:iam::<account>:root`.
+    /// In the commercial partition, where Agilix's account is, and where IAM puts a bare
+    /// account id it expands.
+    pub fn account_root(account: impl Display) -> String {
+        format!("arn:aws:iam::{account}:root")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_aws_words_and_keep_unknown_ones() {
+        assert_eq!(StreamStatus::from_aws("ACTIVE"), StreamStatus::Active);
+        assert_eq!(StreamStatus::from_aws("DELETING"), StreamStatus::Deleting);
+        let odd = StreamStatus::from_aws("SOMETHING_NEW");
+        assert_eq!(odd.to_string(), "SOMETHING_NEW");
+        for s in ["CREATING", "ACTIVE", "UPDATING", "DELETING"] {
+            assert_eq!(StreamStatus::from_aws(s).as_str(), s);
+        }
+    }
+
+    #[test]
+    fn resources_print_and_serialize_as_their_word() {
+        assert_eq!(format!("{:<7}|", Resource::Role), "role   |");
+        assert_eq!(
+            serde_json::to_value(Resource::Buzz).unwrap(),
+            serde_json::json!("buzz")
+        );
+        assert_eq!(
+            Resource::ALL.map(Resource::as_str),
+            ["stream", "role", "buzz"]
+        );
+    }
+
+    #[test]
+    fn arns_follow_aws_formats() {
+        assert_eq!(
+            arn::stream("aws-cn", "cn-north-1", "123456789012", "buzz-events"),
+            "arn:aws-cn:kinesis:cn-north-1:123456789012:stream/buzz-events"
+        );
+        assert_eq!(
+            arn::role("aws", "123456789012", "BuzzKinesisWriter"),
+            "arn:aws:iam::123456789012:role/BuzzKinesisWriter"
+        );
+        assert_eq!(
+            arn::account_root("210987654321"),
+            "arn:aws:iam::210987654321:root"
+        );
+    }
+
+    #[test]
+    fn the_managed_by_tag_marks_what_we_made() {
+        let mut tags = BTreeMap::new();
+        assert!(!is_managed(&tags));
+        mark_managed(&mut tags);
+        assert!(is_managed(&tags));
+        tags.insert("managed-by".into(), "someone-else".into());
+        assert!(!is_managed(&tags));
+    }
+}

@@ -1,0 +1,426 @@
+//! The import rule of `docs/architecture.md`, read from the source: the modules of `src/` sit
+//! on floors, and an import goes to the same floor or lower, never in a loop. Every `crate::`
+//! path in `src/**/*.rs` (outside comments and strings) is an import of the module it names.
+//!
+//! Today's exceptions are listed in [`KNOWN`], each with what removes it; the test also fails
+//! when one of them is gone, so that the list only shrinks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Each module's floor, lowest first. `buzz::wire` (pure Buzz formats) stands apart from the
+/// Buzz client. A new module needs a floor here and a row in docs/architecture.md.
+const FLOORS: &[(&str, u8)] = &[
+    ("error", 0),
+    ("names", 0),
+    ("sizing", 0),
+    ("state", 0),
+    ("calls", 0),
+    ("events", 0),
+    ("policy", 1),
+    ("plan", 1),
+    ("metrics", 1),
+    ("iac", 1),
+    ("buzz::wire", 1),
+    ("aws", 2),
+    ("buzz", 2),
+    ("ui", 2),
+    ("cli", 3),
+    ("spec", 3),
+    ("report", 4),
+    ("commands", 5),
+    ("lib", 6),
+];
+
+/// Imports allowed for now, with what removes each (phase 2 of issue 12).
+const KNOWN: &[(&str, &str, &str)] = &[
+    (
+        "report",
+        "commands",
+        "report renders the commands' Observed, Check and teardown Plan: render plain data",
+    ),
+    (
+        "commands",
+        "lib",
+        "ExitCode is defined in lib.rs: give it a module of its own",
+    ),
+    (
+        "aws",
+        "ui",
+        "the region question: pass it to the adapter as a value or a callback",
+    ),
+    (
+        "buzz",
+        "ui",
+        "the MFA prompt: pass it to the client as a value or a callback",
+    ),
+];
+
+/// Modules the adapters must never reach, whatever their floor.
+const NOT_FROM_ADAPTERS: &[&str] = &["ui", "report", "commands"];
+
+/// `from -> to` with the first file that makes the import.
+type Edges = BTreeMap<(String, String), PathBuf>;
+
+#[test]
+fn modules_import_one_way_down_the_floors() {
+    let edges = import_edges();
+    let floors: BTreeMap<&str, u8> = FLOORS.iter().copied().collect();
+    let known: BTreeSet<(&str, &str)> = KNOWN.iter().map(|(a, b, _)| (*a, *b)).collect();
+    let mut problems = Vec::new();
+
+    let modules: BTreeSet<&str> = edges
+        .keys()
+        .flat_map(|(a, b)| [a.as_str(), b.as_str()])
+        .collect();
+    for m in &modules {
+        if !floors.contains_key(m) {
+            problems.push(format!(
+                "module {m} has no floor: add it to FLOORS here and to docs/architecture.md"
+            ));
+        }
+    }
+    for (from, to, why) in KNOWN {
+        if !edges.contains_key(&((*from).to_owned(), (*to).to_owned())) {
+            problems.push(format!(
+                "{from} no longer imports {to} ({why}): remove it from KNOWN and from docs/architecture.md"
+            ));
+        }
+    }
+
+    let rest: Edges = edges
+        .iter()
+        .filter(|((a, b), _)| !known.contains(&(a.as_str(), b.as_str())))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for ((from, to), file) in &rest {
+        let (Some(f), Some(t)) = (floors.get(from.as_str()), floors.get(to.as_str())) else {
+            continue;
+        };
+        if t > f {
+            problems.push(format!(
+                "{from} (floor {f}) imports {to} (floor {t}), a floor above it, in {}",
+                file.display()
+            ));
+        }
+        if ["aws", "buzz", "buzz::wire"].contains(&from.as_str())
+            && NOT_FROM_ADAPTERS.contains(&to.as_str())
+        {
+            problems.push(format!(
+                "the adapter {from} imports {to}, in {}",
+                file.display()
+            ));
+        }
+    }
+    for cycle in cycles(&rest) {
+        problems.push(format!("an import loop: {}", cycle.join(" -> ")));
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/architecture.md's import rule is broken:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+#[test]
+fn the_import_reader_sees_paths_and_skips_comments_and_strings() {
+    let code = r##"
+        use crate::names::{EventFilter, Region};
+        use crate::buzz::{wire, BuzzClient};
+        use crate::{report, ExitCode};
+        // use crate::commands;
+        /* crate::ui /* nested */ crate::ui */
+        let s = "crate::spec"; let r = r#"crate::cli"#; let c = '"'; let q = '\'';
+        fn f<'a>(x: &'a str) -> crate::Result<()> { crate::plan::plan(x) }
+    "##;
+    let code = strip_comments_and_literals(code);
+    let found: BTreeSet<String> = imports(&code, "commands", Path::new("x.rs"))
+        .into_iter()
+        .collect();
+    let want: BTreeSet<String> = [
+        "names",
+        "buzz::wire",
+        "buzz",
+        "report",
+        "lib",
+        "error",
+        "plan",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(found, want);
+}
+
+/// Every import between modules of `src/` (a module's imports of itself left out).
+fn import_edges() -> Edges {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut edges = Edges::new();
+    for file in rust_files(&src) {
+        let rel = file.strip_prefix(&src).unwrap_or(&file);
+        let Some(module) = module_of(rel) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&file).expect("read a source file");
+        let code = strip_comments_and_literals(&text);
+        for to in imports(&code, &module, rel) {
+            if to != module {
+                edges
+                    .entry((module.clone(), to))
+                    .or_insert_with(|| rel.to_owned());
+            }
+        }
+    }
+    edges
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read src/") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The module a file belongs to: its top-level module, `buzz::wire` for that file, `lib` for
+/// the crate root; `None` for `main.rs`, which only reaches the library by its name.
+fn module_of(rel: &Path) -> Option<String> {
+    let parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+        .collect();
+    match parts.as_slice() {
+        [main] if main == "main" => None,
+        [lib] if lib == "lib" => Some("lib".into()),
+        [buzz, wire] if buzz == "buzz" && wire == "wire" => Some("buzz::wire".into()),
+        [first, ..] => Some(first.clone()),
+        [] => None,
+    }
+}
+
+/// The modules that `code` (comments and literals already blanked) names.
+fn imports(code: &str, module: &str, rel: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        let before = rest[..i].chars().next_back();
+        rest = &rest[i + "crate::".len()..];
+        // `buzz_kinesis_crate::` or similar is not `crate::`.
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        out.extend(path_targets(rest));
+    }
+    // Inside src/buzz/, the client reaches the wire module as `super::wire`.
+    if module == "buzz" && rel.parent() == Some(Path::new("buzz")) && code.contains("super::wire") {
+        out.push("buzz::wire".into());
+    }
+    // The crate root names its modules without `crate::`.
+    if module == "lib" {
+        for (m, _) in FLOORS {
+            if !m.contains("::") && code.contains(&format!("{m}::")) {
+                out.push((*m).to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The modules a path after `crate::` reaches: `names::X`, `{a, b::c}`, `buzz::{wire, X}`.
+fn path_targets(path: &str) -> Vec<String> {
+    let path = path.trim_start();
+    if let Some(group) = path.strip_prefix('{') {
+        return split_group(group)
+            .iter()
+            .flat_map(|item| path_targets(item))
+            .collect();
+    }
+    let first: String = path
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let after = path[first.len()..].trim_start();
+    let second = after.strip_prefix("::").map(str::trim_start);
+    match first.as_str() {
+        "buzz" => match second {
+            Some(s) if s.starts_with('{') => split_group(&s[1..])
+                .iter()
+                .map(|item| {
+                    if item.trim_start().starts_with("wire") {
+                        "buzz::wire".to_owned()
+                    } else {
+                        "buzz".to_owned()
+                    }
+                })
+                .collect(),
+            Some(s) if s.starts_with("wire") => vec!["buzz::wire".into()],
+            _ => vec!["buzz".into()],
+        },
+        // Re-exported at the root from `error`.
+        "Error" | "Result" => vec!["error".into()],
+        m if FLOORS.iter().any(|(name, _)| *name == m) => vec![m.to_owned()],
+        // Anything else named at the root (ExitCode, run, ...) lives in lib.rs.
+        "" => Vec::new(),
+        _ => vec!["lib".into()],
+    }
+}
+
+/// The comma-separated items of a `{...}` group (the text after `{`), up to its `}`.
+fn split_group(text: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                items.push(&text[start..i]);
+                return items;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&text[start..]);
+    items
+}
+
+/// `text` with comments, string literals and char literals blanked out, so that a path in a
+/// doc comment or an error message is not taken for an import.
+fn strip_comments_and_literals(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            out.push(' ');
+        } else if c == 'r'
+            && (next == Some('"') || next == Some('#'))
+            && raw_string_start(&chars, i)
+        {
+            // A raw string: r"...", r#"..."#, with any number of #.
+            let mut j = i + 1;
+            let mut hashes = 0;
+            while chars.get(j) == Some(&'#') {
+                hashes += 1;
+                j += 1;
+            }
+            if chars.get(j) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            j += 1;
+            loop {
+                if j >= chars.len() {
+                    break;
+                }
+                if chars[j] == '"' && (1..=hashes).all(|k| chars.get(j + k) == Some(&'#')) {
+                    j += 1 + hashes;
+                    break;
+                }
+                j += 1;
+            }
+            i = j;
+            out.push_str("\"\"");
+        } else if c == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i += 1;
+            out.push_str("\"\"");
+        } else if c == '\'' {
+            // A char literal ('x', '\n', '\''), or a lifetime ('a), which stays.
+            if next == Some('\\') {
+                // Past the quote, the backslash and the escaped character.
+                i += 3;
+                while i < chars.len() && chars[i] != '\'' {
+                    i += 1;
+                }
+                i += 1;
+                out.push_str("' '");
+            } else if chars.get(i + 2) == Some(&'\'') {
+                i += 3;
+                out.push_str("' '");
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Whether the `r` at `i` starts a raw string (`r"`, `r#"`, `br"`) rather than ending a name.
+fn raw_string_start(chars: &[char], i: usize) -> bool {
+    let ident = |k: usize| chars[k].is_alphanumeric() || chars[k] == '_';
+    match i {
+        0 => true,
+        1 => !ident(0) || chars[0] == 'b',
+        _ => !ident(i - 1) || (chars[i - 1] == 'b' && !ident(i - 2)),
+    }
+}
+
+/// The loops in the graph, each once, as `a -> b -> ... -> a`.
+fn cycles(edges: &Edges) -> Vec<Vec<String>> {
+    let mut next: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (a, b) in edges.keys() {
+        next.entry(a.as_str()).or_default().push(b.as_str());
+    }
+    let mut found: BTreeSet<Vec<String>> = BTreeSet::new();
+    for start in next.keys() {
+        // Depth-first from each module, reporting paths that come back to it through modules
+        // that sort after it (so each loop is reported once, from its smallest module).
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start, vec![start])];
+        while let Some((at, path)) = stack.pop() {
+            for &to in next.get(at).into_iter().flatten() {
+                if to == *start {
+                    let mut cycle: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
+                    cycle.push(to.to_owned());
+                    found.insert(cycle);
+                } else if to > *start && !path.contains(&to) {
+                    let mut longer = path.clone();
+                    longer.push(to);
+                    stack.push((to, longer));
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
+}
