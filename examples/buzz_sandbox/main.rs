@@ -1,5 +1,5 @@
 //! The Buzz sandbox: a local stand-in for Agilix Buzz's API (`/cmd`) that speaks the contract in
-//! `shared/docs/buzz-api.md`, so that `buzz-kinesis` and its tests have a Buzz to talk to.
+//! `docs/buzz-api.md`, so that `buzz-kinesis` and its tests have a Buzz to talk to.
 //!
 //! It is deliberately an independent implementation: it does not use the `buzz_kinesis` library,
 //! so a mistake in the tool's reading of the contract shows up as a disagreement here instead of

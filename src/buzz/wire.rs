@@ -1,6 +1,6 @@
 //! Every Buzz field and command name this tool uses, and the pure functions that read and
 //! rewrite a domain's data stream configuration. Names marked *inferred* in
-//! `shared/docs/buzz-api.md` live only here, so a correction is one edit (README: "Known
+//! `docs/buzz-api.md` live only here, so a correction is one edit (README: "Known
 //! unknowns").
 
 use serde_json::{json, Map, Value};
