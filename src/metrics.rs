@@ -146,16 +146,26 @@ pub struct Peak {
     pub bytes_per_second: f64,
     /// Average record size over the window, in bytes.
     pub avg_record_bytes: f64,
+    /// The highest records/s Buzz tried to write in any period: accepted plus refused. What
+    /// a capacity must take for nothing to be lost.
+    pub demand_per_second: f64,
 }
 
 pub fn peak(w: &Window) -> Option<Peak> {
     let period = f64::from(w.period.max(1));
-    let records = w.series.get(&Metric::IncomingRecords)?;
+    let empty = BTreeMap::new();
+    let records = w.series.get(&Metric::IncomingRecords).unwrap_or(&empty);
     let (at, most) = records
         .iter()
         .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(t, v)| (*t, *v))?;
-    if most <= 0.0 {
+        .map(|(t, v)| (*t, *v))
+        .unwrap_or((w.start, 0.0));
+    let mut demand: BTreeMap<i64, f64> = records.clone();
+    for (t, (throttled, failed)) in w.refused_by_period() {
+        *demand.entry(t).or_default() += throttled + failed;
+    }
+    let demand_most = demand.values().copied().fold(0.0, f64::max);
+    if demand_most <= 0.0 {
         return None;
     }
     let bytes_most = w
@@ -173,6 +183,7 @@ pub fn peak(w: &Window) -> Option<Peak> {
         } else {
             0.0
         },
+        demand_per_second: demand_most / period,
     })
 }
 
@@ -278,8 +289,21 @@ mod tests {
         assert_eq!(p.bytes_per_second, 500_000.0);
         assert!((p.avg_record_bytes - 36_000_000.0 / 66_000.0).abs() < 1e-6);
         assert!((utilisation(&p, 1_000.0, 1_048_576.0) - 1.0).abs() < 1e-9);
+        assert_eq!(p.demand_per_second, 1_000.0);
         assert!(peak(&window(&[])).is_none());
         assert_eq!(incoming_records(&w), 66_000);
+    }
+
+    #[test]
+    fn demand_counts_what_was_refused_too() {
+        let w = window(&[
+            (Metric::IncomingRecords, 60, 60_000.0),
+            (Metric::WriteThrottled, 60, 30_000.0),
+        ]);
+        let p = peak(&w).unwrap();
+        assert_eq!((p.records_per_second, p.demand_per_second), (1_000.0, 1_500.0));
+        let only_refused = window(&[(Metric::WriteThrottled, 60, 600.0)]);
+        assert_eq!(peak(&only_refused).unwrap().demand_per_second, 10.0);
     }
 
     #[test]

@@ -168,6 +168,42 @@ impl ShardCount {
     }
 }
 
+/// A look-back window (`check --since`): a whole number of minutes, hours, days or weeks, up to
+/// the 14 days CloudWatch keeps at 1-minute resolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Since(u64);
+impl Since {
+    pub const RULE: Rule = "the window is a number with m, h, d or w (e.g. 90m, 24h, 7d), from 5 minutes to 14 days";
+    pub const DEFAULT: Since = Since(24 * 3600);
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let t = s.trim();
+        let unit = match t.chars().last() {
+            Some('m') => 60,
+            Some('h') => 3_600,
+            Some('d') => 86_400,
+            Some('w') => 7 * 86_400,
+            _ => return Err(Error::invalid(flag, s, Self::RULE)),
+        };
+        match t[..t.len() - 1].parse::<u64>() {
+            Ok(n) if (300..=14 * 86_400).contains(&n.saturating_mul(unit)) => Ok(Self(n * unit)),
+            _ => Err(Error::invalid(flag, s, Self::RULE)),
+        }
+    }
+    pub fn secs(self) -> u64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Since {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            s if s % 86_400 == 0 => write!(f, "{} d", s / 86_400),
+            s if s % 3_600 == 0 => write!(f, "{} h", s / 3_600),
+            s => write!(f, "{} min", s / 60),
+        }
+    }
+}
+
 /// A KMS key for server-side encryption: a key ARN, an alias (`alias/...`) or a key id.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct KmsKey(String);
@@ -466,6 +502,17 @@ pub fn parse_otp(flag: &'static str, s: &str) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn windows_are_minutes_to_fourteen_days() {
+        use super::Since;
+        assert_eq!(Since::parse("--since", "24h").unwrap().secs(), 86_400);
+        assert_eq!(Since::parse("--since", "2w").unwrap().secs(), 14 * 86_400);
+        assert_eq!(Since::parse("--since", "90m").unwrap().to_string(), "90 min");
+        for bad in ["15d", "3w", "1m", "24", "h", "-1h", "1.5h", ""] {
+            assert!(Since::parse("--since", bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]
