@@ -312,7 +312,7 @@ impl<W: Write> Printer<W> {
                         // The event as Buzz wrote it, not re-serialized.
                         writeln!(self.out, "{text}")?;
                     } else {
-                        writeln!(self.out, "{}", human_line(&e))?;
+                        writeln!(self.out, "{}", crate::text::escape_control(&human_line(&e)))?;
                     }
                 }
                 // Shown whatever the filter: a record that is not an event cannot be judged by
@@ -321,7 +321,7 @@ impl<W: Write> Printer<W> {
                     if self.json {
                         writeln!(self.out, "{}", json!({"raw": raw, "shard": shard}))?;
                     } else {
-                        writeln!(self.out, "raw  {raw}")?;
+                        writeln!(self.out, "raw  {}", crate::text::escape_control(&raw))?;
                     }
                 }
             }
@@ -351,7 +351,7 @@ async fn iterator(aws: &Aws, stream: &str, shard: &str, start: &StartAt) -> Resu
     loop {
         match aws.shard_iterator(stream, shard, start.clone()).await {
             Err(e) if is_throttle(&e) => {
-                tokio::time::sleep(throttle_delay(attempt, rand::random_range(0..250))).await;
+                tokio::time::sleep(throttle_delay(attempt, fastrand::u64(0..250))).await;
                 attempt += 1;
             }
             other => return other,
@@ -377,7 +377,7 @@ async fn read_shard(
             Ok(p) => p,
             Err(e) if is_throttle(&e) => {
                 tracing::info!(shard, "read throttled; backing off");
-                tokio::time::sleep(throttle_delay(throttled, rand::random_range(0..250))).await;
+                tokio::time::sleep(throttle_delay(throttled, fastrand::u64(0..250))).await;
                 throttled += 1;
                 continue;
             }

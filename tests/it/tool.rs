@@ -114,6 +114,11 @@ impl Tool {
                 "BUZZ_EXTERNAL_ID",
                 "RUST_LOG",
                 "BUZZ_KINESIS_TEST_ABORT_AFTER_MUTATIONS",
+                "BUZZ_KINESIS_CONFIG",
+                "NO_COLOR",
+                "CLICOLOR",
+                "CLICOLOR_FORCE",
+                "AWS_CA_BUNDLE",
             ]
             .map(String::from)
             .to_vec(),
@@ -178,6 +183,8 @@ impl Tool {
         for k in &self.env_remove {
             cmd.env_remove(k);
         }
+        // Never the developer's own config file (~/.config/buzz-kinesis/config.toml).
+        cmd.env("XDG_CONFIG_HOME", env!("CARGO_TARGET_TMPDIR"));
         cmd.env_remove("CI")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)
