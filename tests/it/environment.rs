@@ -252,13 +252,13 @@ fn the_config_file_is_typed_found_by_env_and_default_location_and_errors_name_ke
     assert!(out.stderr.contains("invalid value '12' for --agilix-account"), "{}", out.stderr);
     let xdg = dir.path().join("xdg");
     std::fs::create_dir_all(xdg.join("buzz-kinesis")).unwrap();
-    std::fs::write(xdg.join("buzz-kinesis/config.toml"), "region = \"Mars\"\n").unwrap();
+    std::fs::write(xdg.join("buzz-kinesis/config.toml"), "stream = \"has space\"\n").unwrap();
     let out = Tool::new()
         .args(["policy", "--agilix-account", AGILIX_ACCOUNT])
         .env("XDG_CONFIG_HOME", xdg.to_str().unwrap())
         .run();
     out.assert_code(1);
-    assert!(out.stderr.contains("--region"), "{}", out.stderr);
+    assert!(out.stderr.contains("--stream"), "{}", out.stderr);
 }
 
 #[test]
