@@ -155,7 +155,9 @@ pub enum Command {
     #[command(after_help = POLICY_AFTER_HELP)]
     Policy(PolicyArgs),
     /// Print a shell completion script.
-    #[command(after_help = "Example:\n  buzz-kinesis completions bash > /etc/bash_completion.d/buzz-kinesis")]
+    #[command(
+        after_help = "Example:\n  buzz-kinesis completions bash > /etc/bash_completion.d/buzz-kinesis"
+    )]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -533,4 +535,90 @@ pub struct TailArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn longs(name: &str) -> Vec<String> {
+        Cli::command()
+            .find_subcommand(name)
+            .unwrap()
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn each_command_offers_only_its_own_flags() {
+        let setup_only = [
+            "adopt",
+            "allow-retention-decrease",
+            "no-enable",
+            "propagation-timeout",
+        ];
+        for f in setup_only {
+            assert!(longs("setup").contains(&f.to_owned()), "{f}");
+            for other in ["check", "teardown", "policy", "tail"] {
+                assert!(
+                    !longs(other).contains(&f.to_owned()),
+                    "{other} offers --{f}"
+                );
+            }
+        }
+        for f in ["agilix-account", "external-id", "title", "capacity-mode"] {
+            assert!(
+                !longs("teardown").contains(&f.to_owned()),
+                "teardown offers --{f}"
+            );
+        }
+        for f in [
+            "buzz-url",
+            "buzz-user",
+            "buzz-password-stdin",
+            "buzz-password-file",
+            "buzz-otp",
+        ] {
+            assert!(
+                !longs("policy").contains(&f.to_owned()),
+                "policy offers --{f}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_help_has_examples_and_exit_codes_and_names_secret_env_vars_without_values() {
+        let mut cli = Cli::command();
+        let top = cli.render_long_help().to_string();
+        assert!(
+            top.contains("Exit status") && top.contains("Examples"),
+            "{top}"
+        );
+        for name in ["setup", "check", "tail", "teardown", "policy"] {
+            let help = Cli::command()
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_long_help()
+                .to_string();
+            assert!(help.contains("Exit status: 0"), "{name}");
+            assert!(help.contains("Examples:\n  buzz-kinesis"), "{name}");
+            assert!(!help.contains("Let setup"), "{name}");
+        }
+        std::env::set_var("BUZZ_OTP", "123456");
+        let setup = Cli::command()
+            .find_subcommand_mut("setup")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        std::env::remove_var("BUZZ_OTP");
+        assert!(setup.contains("env: BUZZ_PASSWORD") && setup.contains("BUZZ_TOKEN"));
+        assert!(setup.contains("[env: BUZZ_OTP]") && !setup.contains("123456"));
+    }
 }

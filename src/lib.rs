@@ -44,7 +44,9 @@ pub enum ExitCode {
 /// Parse the command line. A usage error is reported here (as JSON too, with `--output json`)
 /// and exits 1, like every other error: exit 2 means "changes pending / a check failed".
 /// Help and version exit 0.
-pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> std::result::Result<cli::Cli, ExitCode> {
+pub fn parse_args(
+    args: impl IntoIterator<Item = OsString>,
+) -> std::result::Result<cli::Cli, ExitCode> {
     let args: Vec<OsString> = args.into_iter().collect();
     let mut cmd = cli::Cli::command();
     // Left on auto, clap itself follows NO_COLOR / CLICOLOR / CLICOLOR_FORCE and the stream.

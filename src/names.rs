@@ -400,11 +400,27 @@ mod tests {
 
     #[test]
     fn any_well_formed_region_is_accepted() {
-        for r in ["mx-central-1", "ap-southeast-7", "eusc-de-east-1", "us-isob-east-1", "xx-newplace-12"] {
+        for r in [
+            "mx-central-1",
+            "ap-southeast-7",
+            "eusc-de-east-1",
+            "us-isob-east-1",
+            "xx-newplace-12",
+        ] {
             assert!(Region::parse("--region", r).is_ok(), "{r}");
         }
-        assert_eq!(Region::parse("--region", "eusc-de-east-1").unwrap().partition(), "aws-eusc");
-        assert_eq!(Region::parse("--region", "us-isob-east-1").unwrap().partition(), "aws-iso-b");
+        assert_eq!(
+            Region::parse("--region", "eusc-de-east-1")
+                .unwrap()
+                .partition(),
+            "aws-eusc"
+        );
+        assert_eq!(
+            Region::parse("--region", "us-isob-east-1")
+                .unwrap()
+                .partition(),
+            "aws-iso-b"
+        );
     }
 
     #[test]

@@ -512,20 +512,24 @@ impl Wanted {
                 )
             })
             .collect();
-        let propagation_timeout = match pick_num(&setup.propagation_timeout, file.propagation_timeout) {
-            None => Duration::from_secs(DEFAULT_PROPAGATION_TIMEOUT),
-            Some(s) => match s.trim().parse::<u64>() {
-                Ok(n) if (1..=3600).contains(&n) => Duration::from_secs(n),
-                _ => {
-                    return Err(Error::invalid(
-                        "--propagation-timeout",
-                        &s,
-                        "a whole number of seconds from 1 to 3600",
-                    ))
-                }
-            },
-        };
-        let load = match pick_num(&a.expected_events_per_second, file.expected_events_per_second) {
+        let propagation_timeout =
+            match pick_num(&setup.propagation_timeout, file.propagation_timeout) {
+                None => Duration::from_secs(DEFAULT_PROPAGATION_TIMEOUT),
+                Some(s) => match s.trim().parse::<u64>() {
+                    Ok(n) if (1..=3600).contains(&n) => Duration::from_secs(n),
+                    _ => {
+                        return Err(Error::invalid(
+                            "--propagation-timeout",
+                            &s,
+                            "a whole number of seconds from 1 to 3600",
+                        ))
+                    }
+                },
+            };
+        let load = match pick_num(
+            &a.expected_events_per_second,
+            file.expected_events_per_second,
+        ) {
             None => None,
             Some(e) => {
                 let eps = parse_positive("--expected-events-per-second", &e, 10_000_000.0)?;
@@ -730,9 +734,15 @@ mod tests {
         assert_eq!(f.domain.as_deref(), Some("424242"));
         assert_eq!(f.expected_events_per_second, Some(250.0));
         let e = load("password = \"x\"\n").err().unwrap().to_string();
-        assert!(e.contains("unknown field `password`") && e.contains("c.toml"), "{e}");
+        assert!(
+            e.contains("unknown field `password`") && e.contains("c.toml"),
+            "{e}"
+        );
         let e = load("adopt = \"yes\"\n").err().unwrap().to_string();
-        assert!(e.contains("adopt") && e.contains("c.toml") && e.contains("bool"), "{e}");
+        assert!(
+            e.contains("adopt") && e.contains("c.toml") && e.contains("bool"),
+            "{e}"
+        );
         let e = load("shards = -1\n").err().unwrap().to_string();
         assert!(e.contains("shards"), "{e}");
     }

@@ -14,7 +14,10 @@ pub fn ca_bundle() -> Result<Option<(PathBuf, Vec<u8>)>> {
     let path = PathBuf::from(path);
     let pem = std::fs::read(&path).map_err(|e| {
         Error::io(
-            format!("reading AWS_CA_BUNDLE ({}), the CA certificates to trust", path.display()),
+            format!(
+                "reading AWS_CA_BUNDLE ({}), the CA certificates to trust",
+                path.display()
+            ),
             e,
         )
     })?;

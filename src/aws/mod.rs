@@ -155,9 +155,15 @@ pub fn credentials_error(profile: Option<&str>, chain: &str) -> Error {
         env("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|| format!("{home}/.aws/credentials"));
     let explicit = profile_given || env("AWS_PROFILE").is_some();
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let unknown_profile = explicit
-        && !profile_defined(&profile, &read(&config_file), &read(&credentials_file));
-    classify_credentials_error(&profile, unknown_profile, chain, &config_file, &credentials_file)
+    let unknown_profile =
+        explicit && !profile_defined(&profile, &read(&config_file), &read(&credentials_file));
+    classify_credentials_error(
+        &profile,
+        unknown_profile,
+        chain,
+        &config_file,
+        &credentials_file,
+    )
 }
 
 /// The pure part of [`credentials_error`].
@@ -232,39 +238,6 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn profiles_are_found_in_either_file() {
-        let config = "[default]\nregion = x\n[profile  district ]\nsso_session = s\n[sso-session s]\n";
-        let credentials = "[keys]\naws_access_key_id = a\n";
-        assert!(profile_defined("default", config, ""));
-        assert!(profile_defined("district", config, ""));
-        assert!(profile_defined("keys", "", credentials));
-        assert!(!profile_defined("s", config, credentials));
-        assert!(!profile_defined("nope", config, credentials));
-    }
-
-    #[test]
-    fn credential_failures_name_their_cause_and_fix() {
-        let classify = |unknown, chain| {
-            let e = classify_credentials_error("district", unknown, chain, "/c", "/k");
-            format!("{} / {}", e.message(), e.hint().unwrap_or_default())
-        };
-        let sso = classify(false, "the SSO token has expired and cannot be refreshed");
-        assert!(sso.contains("aws sso login --profile district"), "{sso}");
-        let unknown = classify(true, "no providers in chain provided credentials");
-        assert!(unknown.contains("'district' could not be found in /c or /k"), "{unknown}");
-        let none = classify(false, "no providers in chain provided credentials");
-        assert!(
-            none.contains("Looked at") && none.contains("AWS_ACCESS_KEY_ID") && none.contains("/k"),
-            "{none}"
-        );
-    }
-}
-
 /// An SDK error as the user should see it: the service's code and message. (`SdkError`'s
 /// `Display` prints only "service error".)
 pub(crate) fn aws_error<E>(service: &'static str, operation: &'static str, err: E) -> Error
@@ -299,5 +272,42 @@ where
         code,
         message,
         hint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_are_found_in_either_file() {
+        let config =
+            "[default]\nregion = x\n[profile  district ]\nsso_session = s\n[sso-session s]\n";
+        let credentials = "[keys]\naws_access_key_id = a\n";
+        assert!(profile_defined("default", config, ""));
+        assert!(profile_defined("district", config, ""));
+        assert!(profile_defined("keys", "", credentials));
+        assert!(!profile_defined("s", config, credentials));
+        assert!(!profile_defined("nope", config, credentials));
+    }
+
+    #[test]
+    fn credential_failures_name_their_cause_and_fix() {
+        let classify = |unknown, chain| {
+            let e = classify_credentials_error("district", unknown, chain, "/c", "/k");
+            format!("{} / {}", e.message(), e.hint().unwrap_or_default())
+        };
+        let sso = classify(false, "the SSO token has expired and cannot be refreshed");
+        assert!(sso.contains("aws sso login --profile district"), "{sso}");
+        let unknown = classify(true, "no providers in chain provided credentials");
+        assert!(
+            unknown.contains("'district' could not be found in /c or /k"),
+            "{unknown}"
+        );
+        let none = classify(false, "no providers in chain provided credentials");
+        assert!(
+            none.contains("Looked at") && none.contains("AWS_ACCESS_KEY_ID") && none.contains("/k"),
+            "{none}"
+        );
     }
 }

@@ -90,7 +90,9 @@ enum Attempt {
     },
     /// No connection at all (DNS, refused, unreachable, TLS): a short outage is rare, a
     /// wrong URL or a blocked network is not, so it gets one quick retry, not the backoff.
-    NoConnection { cause: String },
+    NoConnection {
+        cause: String,
+    },
 }
 
 /// The pause before the one retry of a failed connection.
@@ -107,7 +109,11 @@ impl BuzzClient {
         let mut builder = reqwest::Client::builder();
         if let Some((path, pem)) = crate::tls::ca_bundle()? {
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                transport_error(format!("AWS_CA_BUNDLE ({}): {}", path.display(), root_cause(&e)))
+                transport_error(format!(
+                    "AWS_CA_BUNDLE ({}): {}",
+                    path.display(),
+                    root_cause(&e)
+                ))
             })?;
             builder = builder.tls_certs_merge(certs);
         }

@@ -110,14 +110,24 @@ mod tests {
             env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])
         ));
         assert!(decide(ColorWhen::Always, false, env(&[("NO_COLOR", "1")])));
-        assert!(!decide(ColorWhen::Never, true, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!decide(
+            ColorWhen::Never,
+            true,
+            env(&[("CLICOLOR_FORCE", "1")])
+        ));
     }
 
     #[test]
     fn the_raw_color_flag_is_found_in_both_spellings() {
         let args = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
-        assert_eq!(from_raw_args(&args(&["x", "--color", "never"])), ColorWhen::Never);
-        assert_eq!(from_raw_args(&args(&["x", "--color=always"])), ColorWhen::Always);
+        assert_eq!(
+            from_raw_args(&args(&["x", "--color", "never"])),
+            ColorWhen::Never
+        );
+        assert_eq!(
+            from_raw_args(&args(&["x", "--color=always"])),
+            ColorWhen::Always
+        );
         assert_eq!(from_raw_args(&args(&["x", "--colour"])), ColorWhen::Auto);
     }
 }

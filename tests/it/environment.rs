@@ -40,7 +40,13 @@ impl Silent {
 /// The values setup needs, pointing AWS and Buzz at `url`.
 fn complete_setup(url: &str) -> Tool {
     Tool::new()
-        .args(["setup", "--agilix-account", AGILIX_ACCOUNT, "--domain", "424242"])
+        .args([
+            "setup",
+            "--agilix-account",
+            AGILIX_ACCOUNT,
+            "--domain",
+            "424242",
+        ])
         .args(["--buzz-user", "sandbox/admin", "--buzz-url", url])
         .env("BUZZ_PASSWORD", "x")
         .env("AWS_ENDPOINT_URL", url)
@@ -65,7 +71,10 @@ fn usage_errors_exit_1_and_are_json_with_output_json() {
     out.assert_code(1);
     let v = out.json();
     assert_eq!(v["error"]["kind"], "usage", "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("--no-such-flag"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--no-such-flag"));
     Tool::new().args(["setup", "--help"]).run().assert_success();
     Tool::new().arg("--version").run().assert_success();
     // A missing subcommand is a usage error too, not "changes pending".
@@ -111,7 +120,11 @@ fn every_missing_value_is_named_in_one_error() {
     ] {
         assert!(out.stderr.contains(name), "{name}: {}", out.stderr);
     }
-    assert!(out.stderr.contains("4 required values are missing"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("4 required values are missing"),
+        "{}",
+        out.stderr
+    );
     silent.assert_untouched();
 }
 
@@ -151,7 +164,11 @@ fn colour_only_on_a_terminal_or_when_asked_and_no_sdk_noise() {
     assert!(piped.stderr.contains("WARN"), "{}", piped.stderr);
     assert!(!piped.stderr.contains('\x1b'), "{:?}", piped.stderr);
     assert!(!piped.stderr.contains("aws_config"), "{}", piped.stderr);
-    assert!(!piped.stderr.contains("Error {"), "no Debug dump: {}", piped.stderr);
+    assert!(
+        !piped.stderr.contains("Error {"),
+        "no Debug dump: {}",
+        piped.stderr
+    );
     assert!(run(&["--color", "always"], &[]).stderr.contains('\x1b'));
     assert!(run(&[], &[("CLICOLOR_FORCE", "1")]).stderr.contains('\x1b'));
     let forced_off = run(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]);
@@ -162,7 +179,10 @@ fn colour_only_on_a_terminal_or_when_asked_and_no_sdk_noise() {
     let json = run(&["--output", "json"], &[]).json();
     let message = json["error"]["message"].as_str().unwrap();
     let hint = json["error"]["hint"].as_str().unwrap();
-    assert!(!message.contains("hint") && hint.contains("--buzz-url"), "{json}");
+    assert!(
+        !message.contains("hint") && hint.contains("--buzz-url"),
+        "{json}"
+    );
 }
 
 /// Put one record whose data is `data` (any bytes but NUL) into `stream`.
@@ -249,10 +269,19 @@ fn the_config_file_is_typed_found_by_env_and_default_location_and_errors_name_ke
         .env("BUZZ_KINESIS_CONFIG", file.to_str().unwrap())
         .run();
     out.assert_code(1);
-    assert!(out.stderr.contains("invalid value '12' for --agilix-account"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("invalid value '12' for --agilix-account"),
+        "{}",
+        out.stderr
+    );
     let xdg = dir.path().join("xdg");
     std::fs::create_dir_all(xdg.join("buzz-kinesis")).unwrap();
-    std::fs::write(xdg.join("buzz-kinesis/config.toml"), "stream = \"has space\"\n").unwrap();
+    std::fs::write(
+        xdg.join("buzz-kinesis/config.toml"),
+        "stream = \"has space\"\n",
+    )
+    .unwrap();
     let out = Tool::new()
         .args(["policy", "--agilix-account", AGILIX_ACCOUNT])
         .env("XDG_CONFIG_HOME", xdg.to_str().unwrap())
@@ -268,14 +297,29 @@ fn man_pages_are_written_for_every_command_and_completions_know_the_values() {
         .args(["man", "--out-dir", dir.path().to_str().unwrap()])
         .run()
         .assert_success();
-    for page in ["", "-setup", "-check", "-tail", "-teardown", "-policy", "-completions"] {
+    for page in [
+        "",
+        "-setup",
+        "-check",
+        "-tail",
+        "-teardown",
+        "-policy",
+        "-completions",
+    ] {
         let path = dir.path().join(format!("buzz-kinesis{page}.1"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
         assert!(text.contains(".TH"), "{path:?}");
     }
     let bash = Tool::new().args(["completions", "bash"]).run();
     bash.assert_success();
-    for value in ["on-demand", "provisioned", "trim-horizon", "cloudformation", "terraform", "json"] {
+    for value in [
+        "on-demand",
+        "provisioned",
+        "trim-horizon",
+        "cloudformation",
+        "terraform",
+        "json",
+    ] {
         assert!(bash.stdout.contains(value), "bash completion lacks {value}");
     }
 }
@@ -286,18 +330,29 @@ fn a_closed_pipe_is_not_an_error() {
     for args in ["man", "completions bash", "--help", "setup --help"] {
         let out = Command::new("sh")
             .arg("-c")
-            .arg(format!("'{bin}' {args} | head -c 10 >/dev/null; echo \"rc=${{PIPESTATUS:-0}}\""))
+            .arg(format!(
+                "'{bin}' {args} | head -c 10 >/dev/null; echo \"rc=${{PIPESTATUS:-0}}\""
+            ))
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("Broken pipe") && !stderr.contains("panicked"), "{args}: {stderr}");
+        assert!(
+            !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
+            "{args}: {stderr}"
+        );
     }
 }
 
 #[test]
 fn an_unknown_profile_is_named_with_the_files_looked_at() {
     let out = Tool::new()
-        .args(["policy", "--agilix-account", AGILIX_ACCOUNT, "--profile", "no-such-profile"])
+        .args([
+            "policy",
+            "--agilix-account",
+            AGILIX_ACCOUNT,
+            "--profile",
+            "no-such-profile",
+        ])
         .args(["--region", "us-east-1"])
         .without_env("AWS_ACCESS_KEY_ID")
         .without_env("AWS_SECRET_ACCESS_KEY")
@@ -330,21 +385,79 @@ fn pki() -> Pki {
             .current_dir(dir.path())
             .output()
             .expect("the openssl CLI");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(&[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=buzz-kinesis test CA"]].concat());
-    openssl(&[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]].concat());
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=buzz-kinesis test CA",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
     std::fs::write(
         p("ext.cnf"),
         "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
     openssl(&[
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
     ]);
-    Pki { ca: p("ca.pem"), cert: p("server.pem"), key: p("server.key"), _dir: dir }
+    Pki {
+        ca: p("ca.pem"),
+        cert: p("server.pem"),
+        key: p("server.key"),
+        _dir: dir,
+    }
 }
 
 /// A TLS front for a plain HTTP server on loopback (`backend` is `http://127.0.0.1:PORT`);
@@ -379,12 +492,18 @@ fn tls_front(backend: &str, pki: &Pki) -> String {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { continue };
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
                 let (acceptor, backend) = (acceptor.clone(), backend.clone());
                 tokio::spawn(async move {
                     // A client that does not trust the CA aborts the handshake: nothing to do.
-                    let Ok(mut tls) = acceptor.accept(tcp).await else { return };
-                    let Ok(mut plain) = tokio::net::TcpStream::connect(&backend).await else { return };
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let Ok(mut plain) = tokio::net::TcpStream::connect(&backend).await else {
+                        return;
+                    };
                     let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
                 });
             }
@@ -407,10 +526,16 @@ async fn aws_ca_bundle_is_trusted_for_aws_and_buzz() {
 
     // Without the CA, neither AWS nor Buzz is trusted, and the message says it is TLS.
     let policy = |tool: Tool| {
-        tool.args(["policy", "--agilix-account", AGILIX_ACCOUNT, "--output", "json"])
-            .args(["--stream", &names.stream])
-            .env("AWS_ENDPOINT_URL", &aws)
-            .run()
+        tool.args([
+            "policy",
+            "--agilix-account",
+            AGILIX_ACCOUNT,
+            "--output",
+            "json",
+        ])
+        .args(["--stream", &names.stream])
+        .env("AWS_ENDPOINT_URL", &aws)
+        .run()
     };
     let untrusted = policy(Tool::new());
     assert!(
@@ -420,7 +545,12 @@ async fn aws_ca_bundle_is_trusted_for_aws_and_buzz() {
     );
     let trusted = policy(with_ca_bundle(Tool::new(), &pki.ca));
     trusted.assert_success();
-    assert!(trusted.stdout.contains(MOTO_ACCOUNT), "{}\n{}", trusted.stdout, trusted.stderr);
+    assert!(
+        trusted.stdout.contains(MOTO_ACCOUNT),
+        "{}\n{}",
+        trusted.stdout,
+        trusted.stderr
+    );
 
     let setup = |tool: Tool| {
         tool.args(["--buzz-url", &buzz])
