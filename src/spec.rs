@@ -149,7 +149,24 @@ impl ConfigFile {
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         toml::from_str(&text).map_err(|e| {
-            let mut reason = e.to_string().trim_end().to_owned();
+            // Toml's own Display quotes the offending line, which may hold a pasted secret:
+            // give its position and message only.
+            let mut reason = e.message().trim_end().to_owned();
+            if let Some(span) = e.span() {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                // The key on that line (never its value), so a type error names its key.
+                let key = text
+                    .lines()
+                    .nth(line - 1)
+                    .and_then(|l| l.split_once('='))
+                    .map(|(k, _)| k.trim().trim_matches('"'))
+                    .filter(|k| !k.is_empty() && !reason.contains(&format!("`{k}`")))
+                    .map(|k| format!("key `{k}`: "))
+                    .unwrap_or_default();
+                reason = format!("line {line}, column {column}: {key}{reason}");
+            }
             if reason.contains("unknown field") {
                 reason.push_str("\n(keys are the long flags' names; secrets never go in this file: use BUZZ_PASSWORD, BUZZ_TOKEN, BUZZ_OTP)");
             }
@@ -181,17 +198,22 @@ fn pick_num<N: ToString>(flag: &Option<String>, file: Option<N>) -> Option<Strin
 /// job everything it must add. `agilix`: Agilix's account is needed; `buzz`: a Buzz login and
 /// domain are.
 fn require_all(t: &TargetArgs, file: &ConfigFile, agilix: bool, buzz: bool) -> Result<()> {
+    // A value given but wrong is reported before the ones left out, as an interactive run would.
     let mut missing = Vec::new();
-    if agilix && pick(&t.agilix.agilix_account, &file.agilix_account).is_none() {
-        missing.push(missing_agilix_account());
+    match pick(&t.agilix.agilix_account, &file.agilix_account) {
+        Some(v) => drop(AccountId::parse("--agilix-account", &v)?),
+        None if agilix => missing.push(missing_agilix_account()),
+        None => {}
     }
     if buzz {
-        if pick(&t.buzz.domain, &file.domain).is_none() {
-            missing.push(missing_domain());
+        match pick(&t.buzz.domain, &file.domain) {
+            Some(v) => drop(DomainId::parse("--domain", &v)?),
+            None => missing.push(missing_domain()),
         }
         if nonempty_env("BUZZ_TOKEN").is_none() {
-            if pick(&t.buzz.buzz_user, &file.buzz_user).is_none() {
-                missing.push(missing_buzz_user());
+            match pick(&t.buzz.buzz_user, &file.buzz_user) {
+                Some(v) => drop(BuzzUser::parse("--buzz-user", &v)?),
+                None => missing.push(missing_buzz_user()),
             }
             if !t.buzz.buzz_password_stdin
                 && t.buzz.buzz_password_file.is_none()
@@ -733,7 +755,8 @@ mod tests {
         assert!(f.adopt);
         assert_eq!(f.domain.as_deref(), Some("424242"));
         assert_eq!(f.expected_events_per_second, Some(250.0));
-        let e = load("password = \"x\"\n").err().unwrap().to_string();
+        let e = load("password = \"hunter2\"\n").err().unwrap().to_string();
+        assert!(!e.contains("hunter2"), "the value is never echoed: {e}");
         assert!(
             e.contains("unknown field `password`") && e.contains("c.toml"),
             "{e}"

@@ -48,6 +48,18 @@ pub fn target_args(sandbox: &Sandbox, names: &Names) -> Vec<String> {
     .to_vec()
 }
 
+/// [`target_args`] as `command` takes them: teardown creates nothing, so it takes no
+/// `--agilix-account`.
+pub fn target_args_for(command: &str, sandbox: &Sandbox, names: &Names) -> Vec<String> {
+    let mut args = target_args(sandbox, names);
+    if command == "teardown" {
+        if let Some(i) = args.iter().position(|a| a == "--agilix-account") {
+            args.drain(i..i + 2);
+        }
+    }
+    args
+}
+
 /// One invocation of the binary.
 pub struct Tool {
     args: Vec<String>,
@@ -131,7 +143,7 @@ impl Tool {
     pub fn against(command: &str, sandbox: &Sandbox, names: &Names) -> Self {
         Self::new()
             .args([command, "--yes", "--output", "json"])
-            .args(target_args(sandbox, names))
+            .args(target_args_for(command, sandbox, names))
             .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
     }
 
