@@ -17,7 +17,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "buzz-kinesis",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = TOP_AFTER_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,9 +32,14 @@ pub struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Output format on stdout.
+    /// Output format on stdout (errors too: {"error": {"kind", "code", "message", "hint"}}).
     #[arg(long, value_enum, default_value_t = Output::Human, global = true)]
     pub output: Output,
+
+    /// Colour on stderr: auto = on a terminal only, unless NO_COLOR is set or CLICOLOR=0
+    /// (CLICOLOR_FORCE forces it).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -42,26 +48,121 @@ pub enum Output {
     Json,
 }
 
+pub use crate::ui::color::ColorWhen;
+
+const TOP_AFTER_HELP: &str = "Examples:
+  buzz-kinesis setup                     # asks for what is missing, shows the plan, asks to apply
+  buzz-kinesis setup --agilix-account 210987654321 --domain 424242 --buzz-user district/admin --yes
+  buzz-kinesis check --domain 424242 --buzz-user district/admin
+  buzz-kinesis tail --from trim-horizon --limit 20
+
+Secrets come from the environment (values never shown): BUZZ_PASSWORD, BUZZ_TOKEN, BUZZ_OTP.
+Settings may also come from --config FILE, BUZZ_KINESIS_CONFIG or
+$XDG_CONFIG_HOME/buzz-kinesis/config.toml.
+
+Exit status: 0 done (or nothing to do), 1 error (usage errors included), 2 changes pending
+(--dry-run) or a check failed, 130 interrupted.";
+
+const SETUP_AFTER_HELP: &str = "Examples:
+  buzz-kinesis setup
+  BUZZ_PASSWORD=... buzz-kinesis setup --agilix-account 210987654321 --domain 424242 \\
+      --buzz-user district/admin --region us-east-1 --yes
+  buzz-kinesis setup --config buzz.toml --dry-run          # exit 2 when changes are pending
+
+Without a terminal (CI, a pipe), setup needs --yes to apply, or --dry-run.
+Exit status: 0 done (or nothing to do), 1 error (usage errors included), 2 changes pending
+(--dry-run), 130 interrupted.";
+
+const CHECK_AFTER_HELP: &str = "Examples:
+  buzz-kinesis check --domain 424242 --buzz-user district/admin
+  buzz-kinesis check --config buzz.toml --probe --output json
+
+Exit status: 0 every check passed, 1 error (usage errors included), 2 a check failed,
+130 interrupted.";
+
+const TAIL_AFTER_HELP: &str = "Examples:
+  buzz-kinesis tail --stream buzz-events
+  buzz-kinesis tail --from trim-horizon --limit 20
+  buzz-kinesis tail --from 2024-05-01T08:00:00Z --event GradeChanged --output json
+
+Control characters in events are shown escaped (\\x1b, \\u{...}); --output json prints each event
+exactly as Buzz wrote it.
+Exit status: 0 done, 1 error (usage errors included), 130 interrupted.";
+
+const TEARDOWN_AFTER_HELP: &str = "Examples:
+  buzz-kinesis teardown --domain 424242 --buzz-user district/admin --dry-run
+  buzz-kinesis teardown --domain 424242 --buzz-user district/admin --yes
+  buzz-kinesis teardown --domain 424242 --buzz-user district/admin --delete-stream
+
+Without a terminal, teardown needs --yes (or --dry-run).
+Exit status: 0 done (or nothing to do), 1 error (usage errors included), 2 something is left
+to remove (--dry-run), 130 interrupted.";
+
+const POLICY_AFTER_HELP: &str = "Examples:
+  buzz-kinesis policy --agilix-account 210987654321
+  buzz-kinesis policy --agilix-account 210987654321 --domain 424242 --format cloudformation > buzz.json
+  buzz-kinesis policy --agilix-account 210987654321 --format terraform > buzz.tf
+
+Exit status: 0 done, 1 error (usage errors included), 130 interrupted.";
+
+/// Accepts any text (`spec` checks it, with the rule in its message) while offering `values`
+/// to shell completion.
+#[derive(Clone, Debug)]
+pub struct Suggest(pub &'static [&'static str]);
+
+impl clap::builder::TypedValueParser for Suggest {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0.iter().map(|v| clap::builder::PossibleValue::new(*v)),
+        ))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create or repair the stream, the role and the Buzz registration.
+    #[command(after_help = SETUP_AFTER_HELP)]
     Setup(SetupArgs),
     /// Check an existing setup without changing anything.
+    #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
     /// Print the events arriving in the stream.
+    #[command(after_help = TAIL_AFTER_HELP)]
     Tail(TailArgs),
     /// Remove the Buzz target and the role (the stream only with --delete-stream).
+    #[command(after_help = TEARDOWN_AFTER_HELP)]
     Teardown(TeardownArgs),
     /// Print the trust and permission policies setup would apply, or an IaC template.
+    #[command(after_help = POLICY_AFTER_HELP)]
     Policy(PolicyArgs),
     /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  buzz-kinesis completions bash > /etc/bash_completion.d/buzz-kinesis"
+    )]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) on stdout, e.g. `buzz-kinesis man > buzz-kinesis.1`.
-    #[command(hide = true)]
-    Man,
+    /// Write the man pages: the top page on stdout, or every page into --out-dir.
+    #[command(after_help = "Example:\n  buzz-kinesis man --out-dir /usr/local/share/man/man1")]
+    Man {
+        /// Write buzz-kinesis.1 and one page per subcommand (buzz-kinesis-setup.1, ...) here.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 /// AWS connection options.
@@ -72,21 +173,25 @@ pub struct AwsArgs {
     pub profile: Option<String>,
 
     /// AWS region of the stream [default: the profile's region].
-    #[arg(long, env = "AWS_REGION", help_heading = "AWS")]
+    #[arg(long, env = "AWS_REGION", help_heading = "AWS", value_parser = Suggest(crate::ui::wizard::REGIONS), hide_possible_values = true)]
     pub region: Option<String>,
 }
 
-/// Names that identify a setup: shared by every command that looks at one.
+/// Which stream and role: shared by every command that looks at a setup.
 #[derive(Debug, Clone, Args, Default)]
-pub struct TargetArgs {
-    /// Kinesis stream to create or reuse [default: buzz-events].
+pub struct NameArgs {
+    /// Kinesis stream Buzz writes to [default: buzz-events].
     #[arg(long, env = "BUZZ_KINESIS_STREAM", help_heading = "Stream")]
     pub stream: Option<String>,
 
     /// IAM role Agilix assumes [default: BuzzKinesisWriter].
     #[arg(long, env = "BUZZ_KINESIS_ROLE", help_heading = "Role")]
     pub role: Option<String>,
+}
 
+/// Who may assume the role: setup, check and policy.
+#[derive(Debug, Clone, Args, Default)]
+pub struct AgilixArgs {
     /// Agilix's 12-digit AWS account number (from Agilix support; there is no default).
     #[arg(long, env = "BUZZ_AGILIX_ACCOUNT_ID", help_heading = "Role")]
     pub agilix_account: Option<String>,
@@ -94,7 +199,11 @@ pub struct TargetArgs {
     /// External id, only if Agilix issued one (adds an sts:ExternalId condition).
     #[arg(long, env = "BUZZ_EXTERNAL_ID", help_heading = "Role")]
     pub external_id: Option<String>,
+}
 
+/// Where and as whom to reach Buzz: setup, check and teardown.
+#[derive(Debug, Clone, Args, Default)]
+pub struct BuzzArgs {
     /// Buzz API base URL [default: https://api.agilixbuzz.com].
     #[arg(long, env = "BUZZ_API_URL", help_heading = "Buzz")]
     pub buzz_url: Option<String>,
@@ -105,11 +214,11 @@ pub struct TargetArgs {
     #[arg(long, env = "BUZZ_USERNAME", help_heading = "Buzz")]
     pub buzz_user: Option<String>,
 
-    /// Read the Buzz password from the first line of stdin.
+    /// Read the Buzz password from the first line of stdin [else env: BUZZ_PASSWORD].
     #[arg(long, help_heading = "Buzz", conflicts_with = "buzz_password_file")]
     pub buzz_password_stdin: bool,
 
-    /// Read the Buzz password from the first line of this file.
+    /// Read the Buzz password from the first line of this file [else env: BUZZ_PASSWORD].
     #[arg(long, value_name = "FILE", help_heading = "Buzz")]
     pub buzz_password_file: Option<PathBuf>,
 
@@ -126,6 +235,21 @@ pub struct TargetArgs {
     /// Buzz domain: numeric id or //USERSPACE.
     #[arg(long, env = "BUZZ_DOMAIN_ID", help_heading = "Buzz")]
     pub domain: Option<String>,
+}
+
+/// Everything that identifies a setup and how to reach it: setup and check take all of it;
+/// teardown and policy take their own subsets ([`TeardownTargetArgs`], [`PolicyTargetArgs`]),
+/// converted to this for `spec`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct TargetArgs {
+    #[command(flatten)]
+    pub names: NameArgs,
+
+    #[command(flatten)]
+    pub agilix: AgilixArgs,
+
+    #[command(flatten)]
+    pub buzz: BuzzArgs,
 
     /// Title of the target in Buzz [default: "Kinesis: <stream>"].
     #[arg(long, help_heading = "Buzz")]
@@ -134,17 +258,97 @@ pub struct TargetArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
 
-    /// TOML file with any of these settings (keys as the flags, e.g. agilix-account = "...");
-    /// flags and env vars win over it.
-    #[arg(long, value_name = "FILE")]
+    /// TOML file with any of these settings (keys as the flags, e.g. agilix-account = "...")
+    /// [default: $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists]. Flags and env
+    /// vars win over it.
+    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+impl From<&TargetArgs> for TargetArgs {
+    fn from(t: &TargetArgs) -> Self {
+        t.clone()
+    }
+}
+
+/// What teardown needs to find a setup and reach Buzz: no Agilix account, no title.
+#[derive(Debug, Clone, Args, Default)]
+pub struct TeardownTargetArgs {
+    #[command(flatten)]
+    pub names: NameArgs,
+
+    #[command(flatten)]
+    pub buzz: BuzzArgs,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// TOML file with any of these settings (keys as the flags) [default:
+    /// $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists].
+    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+impl From<&TeardownTargetArgs> for TargetArgs {
+    fn from(t: &TeardownTargetArgs) -> Self {
+        TargetArgs {
+            names: t.names.clone(),
+            buzz: t.buzz.clone(),
+            aws: t.aws.clone(),
+            config: t.config.clone(),
+            ..TargetArgs::default()
+        }
+    }
+}
+
+/// What policy needs: no Buzz login (nothing is sent to Buzz).
+#[derive(Debug, Clone, Args, Default)]
+pub struct PolicyTargetArgs {
+    #[command(flatten)]
+    pub names: NameArgs,
+
+    #[command(flatten)]
+    pub agilix: AgilixArgs,
+
+    /// Buzz domain (numeric id or //USERSPACE): the template parameter's default and the
+    /// domain in the request to paste.
+    #[arg(long, env = "BUZZ_DOMAIN_ID", help_heading = "Buzz")]
+    pub domain: Option<String>,
+
+    /// Title of the target in Buzz [default: "Kinesis: <stream>"].
+    #[arg(long, help_heading = "Buzz")]
+    pub title: Option<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// TOML file with any of these settings (keys as the flags) [default:
+    /// $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists].
+    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+impl From<&PolicyTargetArgs> for TargetArgs {
+    fn from(t: &PolicyTargetArgs) -> Self {
+        TargetArgs {
+            names: t.names.clone(),
+            agilix: t.agilix.clone(),
+            buzz: BuzzArgs {
+                domain: t.domain.clone(),
+                ..BuzzArgs::default()
+            },
+            title: t.title.clone(),
+            aws: t.aws.clone(),
+            config: t.config.clone(),
+        }
+    }
 }
 
 /// What the setup should look like, beyond its names: shared by setup, check and policy.
 #[derive(Debug, Clone, Args, Default)]
 pub struct DesiredArgs {
     /// Stream capacity mode [default: on-demand].
-    #[arg(long, value_name = "on-demand|provisioned", help_heading = "Stream")]
+    #[arg(long, value_name = "on-demand|provisioned", help_heading = "Stream", value_parser = Suggest(&["on-demand", "provisioned"]), hide_possible_values = true)]
     pub capacity_mode: Option<String>,
 
     /// Shards, provisioned mode only (each takes 1,000 records/s and 1 MB/s).
@@ -156,10 +360,6 @@ pub struct DesiredArgs {
     #[arg(long, value_name = "H", help_heading = "Stream")]
     pub retention_hours: Option<String>,
 
-    /// Let setup lower an existing stream's retention (deletes records older than the new value).
-    #[arg(long, help_heading = "Stream")]
-    pub allow_retention_decrease: bool,
-
     /// Server-side encryption key: alias/aws/kinesis, or a customer-managed key's ARN
     /// (adds kms:GenerateDataKey on that key to the role's policy).
     #[arg(long, value_name = "KEY", help_heading = "Stream")]
@@ -169,22 +369,9 @@ pub struct DesiredArgs {
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
 
-    /// Let setup change an existing role that buzz-kinesis did not create.
-    #[arg(long, help_heading = "Role")]
-    pub adopt: bool,
-
     /// Event filter TYPE or TYPE:prop,child.prop (repeat); none = every event.
     #[arg(long = "event", value_name = "TYPE[:PROPS]", help_heading = "Buzz")]
     pub events: Vec<String>,
-
-    /// Stop after Buzz's test; save nothing in Buzz.
-    #[arg(long, help_heading = "Buzz")]
-    pub no_enable: bool,
-
-    /// How long to keep retrying Buzz's test while IAM propagates a new role, in seconds
-    /// [default: 90].
-    #[arg(long, value_name = "SECONDS", help_heading = "Buzz")]
-    pub propagation_timeout: Option<String>,
 
     /// Peak Buzz events per second you expect: setup and check then say whether the stream's
     /// capacity takes them (Buzz does not buffer; events beyond capacity are lost).
@@ -194,6 +381,28 @@ pub struct DesiredArgs {
     /// Average event size in bytes, for the sizing advice [default: 1000].
     #[arg(long, value_name = "BYTES", help_heading = "Sizing")]
     pub avg_event_bytes: Option<String>,
+}
+
+/// What only setup does: change what exists, wait for IAM, save in Buzz.
+#[derive(Debug, Clone, Args, Default)]
+pub struct SetupOnlyArgs {
+    /// Lower an existing stream's retention when --retention-hours asks for less (deletes
+    /// records older than the new value).
+    #[arg(long, help_heading = "Stream")]
+    pub allow_retention_decrease: bool,
+
+    /// Change an existing role that buzz-kinesis did not create (and tag it as ours).
+    #[arg(long, help_heading = "Role")]
+    pub adopt: bool,
+
+    /// Stop after Buzz's test; save nothing in Buzz.
+    #[arg(long, help_heading = "Buzz")]
+    pub no_enable: bool,
+
+    /// How long to keep retrying Buzz's test while IAM propagates a new role, in seconds
+    /// [default: 90].
+    #[arg(long, value_name = "SECONDS", help_heading = "Buzz")]
+    pub propagation_timeout: Option<String>,
 }
 
 /// `setup`.
@@ -206,11 +415,15 @@ pub struct SetupArgs {
     #[command(flatten)]
     pub desired: DesiredArgs,
 
+    #[command(flatten)]
+    pub setup: SetupOnlyArgs,
+
     /// Show the plan and change nothing (exit 0: nothing to do, 2: changes pending).
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Never prompt; take defaults, and fail on a missing required value.
+    /// Apply without asking, and never prompt: take defaults, fail on a missing required value.
+    /// Needed to apply when stdin is not a terminal or CI is set.
     #[arg(short, long)]
     pub yes: bool,
 }
@@ -240,7 +453,7 @@ pub struct CheckArgs {
 #[command(args_override_self = true)]
 pub struct TeardownArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: TeardownTargetArgs,
 
     /// Also delete the stream and every record in it (asks for the stream's name, or needs --yes).
     #[arg(long)]
@@ -260,7 +473,7 @@ pub struct TeardownArgs {
 #[command(args_override_self = true)]
 pub struct PolicyArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: PolicyTargetArgs,
 
     #[command(flatten)]
     pub desired: DesiredArgs,
@@ -296,7 +509,9 @@ pub struct TailArgs {
     #[arg(
         long,
         default_value = "latest",
-        value_name = "latest|trim-horizon|TIME"
+        value_name = "latest|trim-horizon|TIME",
+        value_parser = Suggest(&["latest", "trim-horizon"]),
+        hide_possible_values = true
     )]
     pub from: String,
 
@@ -314,4 +529,90 @@ pub struct TailArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn longs(name: &str) -> Vec<String> {
+        Cli::command()
+            .find_subcommand(name)
+            .unwrap()
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn each_command_offers_only_its_own_flags() {
+        let setup_only = [
+            "adopt",
+            "allow-retention-decrease",
+            "no-enable",
+            "propagation-timeout",
+        ];
+        for f in setup_only {
+            assert!(longs("setup").contains(&f.to_owned()), "{f}");
+            for other in ["check", "teardown", "policy", "tail"] {
+                assert!(
+                    !longs(other).contains(&f.to_owned()),
+                    "{other} offers --{f}"
+                );
+            }
+        }
+        for f in ["agilix-account", "external-id", "title", "capacity-mode"] {
+            assert!(
+                !longs("teardown").contains(&f.to_owned()),
+                "teardown offers --{f}"
+            );
+        }
+        for f in [
+            "buzz-url",
+            "buzz-user",
+            "buzz-password-stdin",
+            "buzz-password-file",
+            "buzz-otp",
+        ] {
+            assert!(
+                !longs("policy").contains(&f.to_owned()),
+                "policy offers --{f}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_help_has_examples_and_exit_codes_and_names_secret_env_vars_without_values() {
+        let mut cli = Cli::command();
+        let top = cli.render_long_help().to_string();
+        assert!(
+            top.contains("Exit status") && top.contains("Examples"),
+            "{top}"
+        );
+        for name in ["setup", "check", "tail", "teardown", "policy"] {
+            let help = Cli::command()
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_long_help()
+                .to_string();
+            assert!(help.contains("Exit status: 0"), "{name}");
+            assert!(help.contains("Examples:\n  buzz-kinesis"), "{name}");
+            assert!(!help.contains("Let setup"), "{name}");
+        }
+        std::env::set_var("BUZZ_OTP", "123456");
+        let setup = Cli::command()
+            .find_subcommand_mut("setup")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        std::env::remove_var("BUZZ_OTP");
+        assert!(setup.contains("env: BUZZ_PASSWORD") && setup.contains("BUZZ_TOKEN"));
+        assert!(setup.contains("[env: BUZZ_OTP]") && !setup.contains("123456"));
+    }
 }

@@ -21,6 +21,10 @@ pub enum Error {
         hint: &'static str,
     },
 
+    /// Several required values at once (non-interactive runs name them all).
+    #[error("{} required values are missing:{}", .0.len(), bullet_list(.0))]
+    MissingValues(Vec<Error>),
+
     #[error("could not read the config file {path}: {reason}")]
     ConfigFile { path: String, reason: String },
 
@@ -36,8 +40,13 @@ pub enum Error {
         hint: Option<String>,
     },
 
-    #[error("no AWS credentials were found: set AWS_PROFILE (or pass --profile), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ({0})")]
-    AwsCredentials(String),
+    /// The credential chain failed: `problem` names the real cause (an unknown profile, an
+    /// expired SSO session, nothing found and where we looked).
+    #[error("{problem}{}", hint_suffix(.hint))]
+    AwsCredentials {
+        problem: String,
+        hint: Option<String>,
+    },
 
     #[error("Buzz {cmd} failed: {code}: {message}{}{}", error_id_suffix(.error_id), hint_suffix(.hint))]
     Buzz {
@@ -48,11 +57,12 @@ pub enum Error {
         hint: Option<String>,
     },
 
-    #[error("could not reach Buzz at {url} ({cmd}): {reason}")]
+    #[error("could not reach Buzz at {url} ({cmd}): {reason}{}", hint_suffix(.hint))]
     BuzzTransport {
         url: String,
         cmd: String,
         reason: String,
+        hint: Option<String>,
     },
 
     #[error("{0}")]
@@ -94,6 +104,10 @@ fn hint_suffix(hint: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+fn bullet_list(errors: &[Error]) -> String {
+    errors.iter().map(|e| format!("\n  - {e}")).collect()
+}
+
 fn error_id_suffix(id: &Option<String>) -> String {
     id.as_ref()
         .filter(|s| !s.is_empty())
@@ -133,23 +147,49 @@ impl Error {
 
     /// Attach a hint to an AWS or Buzz error (other kinds already say what to do).
     pub fn with_hint(mut self, text: impl Into<String>) -> Self {
-        if let Error::Aws { hint, .. } | Error::Buzz { hint, .. } | Error::Timeout { hint, .. } =
-            &mut self
+        if let Error::Aws { hint, .. }
+        | Error::Buzz { hint, .. }
+        | Error::Timeout { hint, .. }
+        | Error::BuzzTransport { hint, .. } = &mut self
         {
             *hint = Some(text.into());
         }
         self
     }
 
+    /// The fix, when it is a separate sentence (AWS, Buzz and timeout errors carry one).
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Aws { hint, .. }
+            | Error::Buzz { hint, .. }
+            | Error::Timeout { hint, .. }
+            | Error::BuzzTransport { hint, .. }
+            | Error::AwsCredentials { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The message without its hint (JSON gives the hint a field of its own).
+    pub fn message(&self) -> String {
+        let text = self.to_string();
+        match self.hint() {
+            Some(h) => text
+                .strip_suffix(&format!("\n  hint: {h}"))
+                .map(str::to_owned)
+                .unwrap_or(text),
+            None => text,
+        }
+    }
+
     /// A stable identifier for JSON output and scripts.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Invalid { .. } => "invalid_value",
-            Error::Missing { .. } => "missing_value",
+            Error::Missing { .. } | Error::MissingValues(_) => "missing_value",
             Error::ConfigFile { .. } => "config_file",
             Error::Usage(_) => "usage",
             Error::Aws { .. } => "aws",
-            Error::AwsCredentials(_) => "aws_credentials",
+            Error::AwsCredentials { .. } => "aws_credentials",
             Error::Buzz { .. } => "buzz",
             Error::BuzzTransport { .. } => "buzz_transport",
             Error::Refused(_) => "refused",

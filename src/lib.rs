@@ -20,9 +20,13 @@ pub mod report;
 pub mod sizing;
 pub mod spec;
 pub mod state;
+pub mod text;
+pub mod tls;
 pub mod ui;
 
-use clap::CommandFactory;
+use std::ffi::OsString;
+
+use clap::{CommandFactory, FromArgMatches};
 
 pub use error::{Error, Result};
 
@@ -39,6 +43,78 @@ pub enum ExitCode {
     Interrupted = 130,
 }
 
+/// Parse the command line. A usage error is reported here (as JSON too, with `--output json`)
+/// and exits 1, like every other error: exit 2 means "changes pending / a check failed".
+/// Help and version exit 0.
+pub fn parse_args(
+    args: impl IntoIterator<Item = OsString>,
+) -> std::result::Result<cli::Cli, ExitCode> {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let mut cmd = cli::Cli::command();
+    // Left on auto, clap itself follows NO_COLOR / CLICOLOR / CLICOLOR_FORCE and the stream.
+    cmd = match ui::color::from_raw_args(&args) {
+        cli::ColorWhen::Always => cmd.color(clap::ColorChoice::Always),
+        cli::ColorWhen::Never => cmd.color(clap::ColorChoice::Never),
+        cli::ColorWhen::Auto => cmd,
+    };
+    let parsed = cmd
+        .try_get_matches_from(&args)
+        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    match parsed {
+        Ok(cli) => Ok(cli),
+        Err(e) if !e.use_stderr() => {
+            // --help, --version: a closed pipe (`--help | head`) is fine.
+            let _ = e.print();
+            Err(ExitCode::Ok)
+        }
+        Err(e) => {
+            if json_requested(&args) {
+                let text = e.render().to_string();
+                let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+                let message = lines
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+                    .to_owned();
+                let hint = lines.map(str::trim).collect::<Vec<_>>().join(" ");
+                let v = serde_json::json!({"error": {"kind": "usage", "code": null, "message": message, "hint": hint}});
+                let _ = ui::write_stdout(format!("{v}\n").as_bytes());
+            }
+            let _ = e.print();
+            Err(ExitCode::Error)
+        }
+    }
+}
+
+/// Whether the raw arguments ask for JSON output (for errors found before parsing succeeds).
+fn json_requested(args: &[OsString]) -> bool {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    args.windows(2).any(|w| w == ["--output", "json"]) || args.contains(&"--output=json")
+}
+
+/// Logs go to stderr, coloured only when [`ui::color`] says so. At the default level only
+/// our own warnings show: the AWS SDK's and other libraries' logs (IMDS probes, retries) need
+/// `-v`. `RUST_LOG` overrides the verbosity flags.
+pub fn init_logging(cli: &cli::Cli) {
+    let colour = ui::color::for_stderr(cli.color);
+    ui::color::apply(colour);
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "off,buzz_kinesis=error",
+        (_, 0) => "off,buzz_kinesis=warn",
+        (_, 1) => "buzz_kinesis=info,warn",
+        _ => "buzz_kinesis=debug,info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
 /// Run a parsed command line.
 pub async fn run(cli: cli::Cli) -> Result<ExitCode> {
     use cli::Command;
@@ -47,37 +123,63 @@ pub async fn run(cli: cli::Cli) -> Result<ExitCode> {
             commands::setup::run(&args, cli.output, cli.quiet, cli.verbose > 0).await
         }
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut cli::Cli::command(),
-                "buzz-kinesis",
-                &mut std::io::stdout(),
-            );
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli::Cli::command(), "buzz-kinesis", &mut script);
+            ui::write_stdout(&script)?;
             Ok(ExitCode::Ok)
         }
         Command::Check(args) => commands::check::run(&args, cli.output, cli.quiet).await,
         Command::Tail(args) => commands::tail::run(&args, cli.output, cli.quiet).await,
         Command::Teardown(args) => commands::teardown::run(&args, cli.output, cli.quiet).await,
         Command::Policy(args) => commands::policy::run(&args, cli.output, cli.quiet).await,
-        Command::Man => {
-            clap_mangen::Man::new(cli::Cli::command())
-                .render(&mut std::io::stdout())
-                .map_err(|e| Error::io("writing the man page", e))?;
+        Command::Man { out_dir } => {
+            man_pages(out_dir.as_deref())?;
             Ok(ExitCode::Ok)
         }
     }
 }
 
-/// Print an error for the user (or as JSON) and give its exit code.
-pub fn report_error(e: &Error, output: cli::Output) -> ExitCode {
+/// The top man page on stdout, or, with a directory, one page per command in it
+/// (`buzz-kinesis.1`, `buzz-kinesis-setup.1`, ...), as the top page's SEE ALSO names them.
+fn man_pages(out_dir: Option<&std::path::Path>) -> Result<()> {
+    let cmd = cli::Cli::command();
+    match out_dir {
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut page)
+                .map_err(|e| Error::io("rendering the man page", e))?;
+            ui::write_stdout(&page)
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+            clap_mangen::generate_to(cmd, dir)
+                .map_err(|e| Error::io(format!("writing man pages to {}", dir.display()), e))
+        }
+    }
+}
+
+/// Print an error for the user (and as JSON on stdout with `--output json`) and give its exit
+/// code. The message and its hint are sentences; the `Debug` form, for bug reports, only at
+/// `-vv`.
+pub fn report_error(e: &Error, output: cli::Output, verbose: u8) -> ExitCode {
     if matches!(e, Error::Interrupted) {
         // main prints what was done; an "error: interrupted" line would add nothing.
         return ExitCode::Interrupted;
     }
     if output == cli::Output::Json {
-        let v = serde_json::json!({"schema_version": report::SCHEMA_VERSION, "error": {"kind": e.kind(), "code": e.code(), "message": e.to_string()}});
-        println!("{v}");
+        let v = serde_json::json!({"schema_version": report::SCHEMA_VERSION, "error": {
+            "kind": e.kind(), "code": e.code(), "message": e.message(), "hint": e.hint(),
+        }});
+        let _ = ui::write_stdout(format!("{v}\n").as_bytes());
     }
-    eprintln!("error: {e}");
+    eprintln!("{}: {}", ui::color::error_label(), e.message());
+    if let Some(hint) = e.hint() {
+        eprintln!("  hint: {hint}");
+    }
+    if verbose >= 2 {
+        eprintln!("debug: {e:?}");
+    }
     ExitCode::Error
 }

@@ -105,28 +105,40 @@ string_newtype!(
 impl Region {
     pub const RULE: Rule =
         "a region looks like us-east-1 (lowercase words and a number, joined by '-')";
+    /// Any well-formed name, so a region AWS opens after this release works without one:
+    /// lowercase words joined by '-', ending in a number (us-east-1, us-gov-west-1,
+    /// eusc-de-east-1, us-isob-east-1).
     pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
         let parts: Vec<&str> = s.split('-').collect();
-        let ok = parts.len() >= 3
+        let Some((number, words)) = parts.split_last() else {
+            return check(flag, s, false, Self::RULE).map(|()| Self(s.to_owned()));
+        };
+        let ok = words.len() >= 2
             && s.len() <= 32
-            && parts[0].len() == 2
-            && parts[..parts.len() - 1]
+            && words[0].len() >= 2
+            && words
                 .iter()
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-            && !parts[parts.len() - 1].is_empty();
+            && !number.is_empty()
+            && number.bytes().all(|b| b.is_ascii_digit());
         check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
     }
 
-    /// The ARN partition this region belongs to.
+    /// The ARN partition this region belongs to (by its prefix; "aws" for any other).
     pub fn partition(&self) -> &'static str {
-        if self.0.starts_with("cn-") {
-            "aws-cn"
-        } else if self.0.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        }
+        const PREFIXES: &[(&str, &str)] = &[
+            ("cn-", "aws-cn"),
+            ("us-gov-", "aws-us-gov"),
+            ("us-iso-", "aws-iso"),
+            ("us-isob-", "aws-iso-b"),
+            ("us-isof-", "aws-iso-f"),
+            ("eu-isoe-", "aws-iso-e"),
+            ("eusc-", "aws-eusc"),
+        ];
+        PREFIXES
+            .iter()
+            .find(|(prefix, _)| self.0.starts_with(prefix))
+            .map_or("aws", |(_, partition)| partition)
     }
 }
 
@@ -530,6 +542,31 @@ mod tests {
         for bad in ["", "a b", "a/b", &"r".repeat(65)] {
             assert!(RoleName::parse("--role", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn any_well_formed_region_is_accepted() {
+        for r in [
+            "mx-central-1",
+            "ap-southeast-7",
+            "eusc-de-east-1",
+            "us-isob-east-1",
+            "xx-newplace-12",
+        ] {
+            assert!(Region::parse("--region", r).is_ok(), "{r}");
+        }
+        assert_eq!(
+            Region::parse("--region", "eusc-de-east-1")
+                .unwrap()
+                .partition(),
+            "aws-eusc"
+        );
+        assert_eq!(
+            Region::parse("--region", "us-isob-east-1")
+                .unwrap()
+                .partition(),
+            "aws-iso-b"
+        );
     }
 
     #[test]

@@ -3,13 +3,13 @@
 //! defaults. Everything is checked here, before the first network call.
 
 use std::io::{BufRead, IsTerminal};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::SecretString;
 
 use crate::buzz::{Credentials, Otp};
-use crate::cli::{DesiredArgs, TargetArgs};
+use crate::cli::{DesiredArgs, SetupOnlyArgs, TargetArgs};
 use crate::error::{Error, Result};
 use crate::names::*;
 use crate::plan::Capacity;
@@ -18,32 +18,6 @@ use crate::ui;
 pub const DEFAULT_STREAM: &str = "buzz-events";
 pub const DEFAULT_ROLE: &str = "BuzzKinesisWriter";
 const DEFAULT_PROPAGATION_TIMEOUT: u64 = 90;
-
-/// Keys a config file may hold: the long flag names.
-const CONFIG_KEYS: &[&str] = &[
-    "stream",
-    "role",
-    "agilix-account",
-    "external-id",
-    "buzz-url",
-    "buzz-user",
-    "domain",
-    "title",
-    "profile",
-    "region",
-    "capacity-mode",
-    "shards",
-    "retention-hours",
-    "kms-key",
-    "tag",
-    "event",
-    "propagation-timeout",
-    "allow-retention-decrease",
-    "adopt",
-    "no-enable",
-    "expected-events-per-second",
-    "avg-event-bytes",
-];
 
 /// Where the Buzz session comes from.
 pub struct BuzzSpec {
@@ -82,66 +56,220 @@ pub struct SetupSpec {
 }
 
 /// Whether a person can answer prompts: not with `--yes`, not when stdin is not a terminal,
-/// not when `CI` is set.
+/// not in CI (`CI` set to anything but empty, `false` or `0`).
 pub fn interactive(yes: bool) -> bool {
-    !yes && std::io::stdin().is_terminal() && std::env::var_os("CI").is_none()
+    !yes && std::io::stdin().is_terminal() && !in_ci(std::env::var("CI").ok().as_deref())
 }
 
-/// The config file's values, looked up by flag name.
-struct ConfigFile(toml::Table);
+/// Whether the `CI` variable says this is a CI job (`CI=false` and `CI=0` say it is not).
+pub fn in_ci(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "false" | "0"))
+}
+
+/// The config file: every key is a long flag's name, typed as the flag's value. A key that is
+/// not a setting (a password, a typo) or a value of the wrong type is an error naming the key
+/// and the file. Secrets never go here.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    stream: Option<String>,
+    role: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    agilix_account: Option<String>,
+    external_id: Option<String>,
+    buzz_url: Option<String>,
+    buzz_user: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    domain: Option<String>,
+    title: Option<String>,
+    profile: Option<String>,
+    region: Option<String>,
+    capacity_mode: Option<String>,
+    shards: Option<u32>,
+    retention_hours: Option<u32>,
+    kms_key: Option<String>,
+    #[serde(default)]
+    tag: Vec<String>,
+    #[serde(default)]
+    event: Vec<String>,
+    propagation_timeout: Option<u64>,
+    #[serde(default)]
+    allow_retention_decrease: bool,
+    #[serde(default)]
+    adopt: bool,
+    #[serde(default)]
+    no_enable: bool,
+    expected_events_per_second: Option<f64>,
+    avg_event_bytes: Option<f64>,
+}
+
+/// Account numbers and domain ids are digits: `domain = 424242` is as good as `"424242"`.
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string or a whole number")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+    }
+    d.deserialize_any(Visitor)
+}
 
 impl ConfigFile {
-    fn load(path: Option<&Path>) -> Result<Self> {
-        let Some(path) = path else {
-            return Ok(Self(toml::Table::new()));
-        };
+    /// The file `--config` or `BUZZ_KINESIS_CONFIG` names (it must exist), else
+    /// `$XDG_CONFIG_HOME/buzz-kinesis/config.toml` (`~/.config/...`) when it exists, else none.
+    pub fn load(given: Option<&Path>) -> Result<Self> {
+        match given {
+            Some(path) => Self::read(path),
+            None => match default_config_path().filter(|p| p.is_file()) {
+                Some(path) => Self::read(&path),
+                None => Ok(Self::default()),
+            },
+        }
+    }
+
+    /// The AWS profile the file names.
+    pub fn profile(&self) -> Option<&str> {
+        self.profile.as_deref()
+    }
+
+    fn read(path: &Path) -> Result<Self> {
         let err = |reason: String| Error::ConfigFile {
             path: path.display().to_string(),
             reason,
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let table: toml::Table = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
-        for key in table.keys() {
-            if !CONFIG_KEYS.contains(&key.as_str()) {
-                return Err(err(format!(
-                    "unknown key '{key}' (secrets never go in this file; known keys: {})",
-                    CONFIG_KEYS.join(", ")
-                )));
+        toml::from_str(&text).map_err(|e| {
+            // Toml's own Display quotes the offending line, which may hold a pasted secret:
+            // give its position and message only.
+            let mut reason = e.message().trim_end().to_owned();
+            if let Some(span) = e.span() {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                // The key on that line (never its value), so a type error names its key.
+                let key = text
+                    .lines()
+                    .nth(line - 1)
+                    .and_then(|l| l.split_once('='))
+                    .map(|(k, _)| k.trim().trim_matches('"'))
+                    .filter(|k| !k.is_empty() && !reason.contains(&format!("`{k}`")))
+                    .map(|k| format!("key `{k}`: "))
+                    .unwrap_or_default();
+                reason = format!("line {line}, column {column}: {key}{reason}");
             }
-        }
-        Ok(Self(table))
-    }
-
-    fn text(&self, key: &str) -> Option<String> {
-        match self.0.get(key)? {
-            toml::Value::String(s) => Some(s.clone()),
-            toml::Value::Integer(i) => Some(i.to_string()),
-            toml::Value::Float(f) => Some(f.to_string()),
-            toml::Value::Boolean(b) => Some(b.to_string()),
-            // Tables, arrays and dates are never a single setting: name the key in the error.
-            _ => Some(format!("({key} must be a string or number)")),
-        }
-    }
-
-    fn flag(&self, key: &str) -> bool {
-        matches!(self.0.get(key), Some(toml::Value::Boolean(true)))
-    }
-
-    fn list(&self, key: &str) -> Vec<String> {
-        match self.0.get(key) {
-            Some(toml::Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            Some(toml::Value::String(s)) => vec![s.clone()],
-            _ => Vec::new(),
-        }
+            if reason.contains("unknown field") {
+                reason.push_str("\n(keys are the long flags' names; secrets never go in this file: use BUZZ_PASSWORD, BUZZ_TOKEN, BUZZ_OTP)");
+            }
+            err(reason)
+        })
     }
 }
 
-/// Flag value, else config file value.
-fn pick(flag: &Option<String>, file: &ConfigFile, key: &str) -> Option<String> {
-    flag.clone().or_else(|| file.text(key))
+/// `$XDG_CONFIG_HOME/buzz-kinesis/config.toml`, or `$HOME/.config/...`.
+pub fn default_config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("buzz-kinesis").join("config.toml"))
+}
+
+/// Flag (or env) value, else the config file's.
+fn pick(flag: &Option<String>, file: &Option<String>) -> Option<String> {
+    flag.clone().or_else(|| file.clone())
+}
+
+/// Like [`pick`], for a number in the file.
+fn pick_num<N: ToString>(flag: &Option<String>, file: Option<N>) -> Option<String> {
+    flag.clone().or_else(|| file.map(|n| n.to_string()))
+}
+
+/// Without a person to ask, every missing required value in one error, so one run tells a CI
+/// job everything it must add. `agilix`: Agilix's account is needed; `buzz`: a Buzz login and
+/// domain are.
+fn require_all(t: &TargetArgs, file: &ConfigFile, agilix: bool, buzz: bool) -> Result<()> {
+    // A value given but wrong is reported before the ones left out, as an interactive run would.
+    let mut missing = Vec::new();
+    if let Some(v) = pick(&t.names.stream, &file.stream) {
+        StreamName::parse("--stream", &v)?;
+    }
+    if let Some(v) = pick(&t.names.role, &file.role) {
+        RoleName::parse("--role", &v)?;
+    }
+    match pick(&t.agilix.agilix_account, &file.agilix_account) {
+        Some(v) => drop(AccountId::parse("--agilix-account", &v)?),
+        None if agilix => missing.push(missing_agilix_account()),
+        None => {}
+    }
+    if buzz {
+        match pick(&t.buzz.domain, &file.domain) {
+            Some(v) => drop(DomainId::parse("--domain", &v)?),
+            None => missing.push(missing_domain()),
+        }
+        if nonempty_env("BUZZ_TOKEN").is_none() {
+            match pick(&t.buzz.buzz_user, &file.buzz_user) {
+                Some(v) => drop(BuzzUser::parse("--buzz-user", &v)?),
+                None => missing.push(missing_buzz_user()),
+            }
+            if !t.buzz.buzz_password_stdin
+                && t.buzz.buzz_password_file.is_none()
+                && nonempty_env("BUZZ_PASSWORD").is_none()
+            {
+                missing.push(missing_password());
+            }
+        }
+    }
+    match missing.len() {
+        0 => Ok(()),
+        1 => Err(missing.remove(0)),
+        _ => Err(Error::MissingValues(missing)),
+    }
+}
+
+fn missing_agilix_account() -> Error {
+    Error::missing(
+        "Agilix's AWS account number",
+        "--agilix-account",
+        Some("BUZZ_AGILIX_ACCOUNT_ID"),
+        " (ask Agilix support for it)",
+    )
+}
+
+fn missing_domain() -> Error {
+    Error::missing(
+        "the Buzz domain",
+        "--domain",
+        Some("BUZZ_DOMAIN_ID"),
+        " (its numeric id or //userspace)",
+    )
+}
+
+fn missing_buzz_user() -> Error {
+    Error::missing(
+        "a Buzz login",
+        "--buzz-user",
+        Some("BUZZ_USERNAME"),
+        " (or set BUZZ_TOKEN to a bearer token)",
+    )
+}
+
+fn missing_password() -> Error {
+    Error::missing(
+        "the Buzz password",
+        "--buzz-password-stdin or --buzz-password-file",
+        Some("BUZZ_PASSWORD"),
+        "",
+    )
 }
 
 fn nonempty_env(name: &str) -> Option<String> {
@@ -203,11 +331,11 @@ impl TargetSpec {
     fn names(t: &TargetArgs, file: &ConfigFile) -> Result<(StreamName, RoleName)> {
         let stream = StreamName::parse(
             "--stream",
-            &pick(&t.stream, file, "stream").unwrap_or_else(|| DEFAULT_STREAM.into()),
+            &pick(&t.names.stream, &file.stream).unwrap_or_else(|| DEFAULT_STREAM.into()),
         )?;
         let role = RoleName::parse(
             "--role",
-            &pick(&t.role, file, "role").unwrap_or_else(|| DEFAULT_ROLE.into()),
+            &pick(&t.names.role, &file.role).unwrap_or_else(|| DEFAULT_ROLE.into()),
         )?;
         Ok((stream, role))
     }
@@ -218,23 +346,16 @@ impl TargetSpec {
         file: &ConfigFile,
         interactive: bool,
     ) -> Result<(AccountId, Option<ExternalId>)> {
-        let agilix_account = match pick(&t.agilix_account, file, "agilix-account") {
+        let agilix_account = match pick(&t.agilix.agilix_account, &file.agilix_account) {
             Some(v) => AccountId::parse("--agilix-account", &v)?,
             None if interactive => ui::prompt_valid(
                 "Agilix's AWS account number (12 digits, from Agilix support or your sales representative)",
                 None,
                 |s| AccountId::parse("--agilix-account", s),
             )?,
-            None => {
-                return Err(Error::missing(
-                    "Agilix's AWS account number",
-                    "--agilix-account",
-                    Some("BUZZ_AGILIX_ACCOUNT_ID"),
-                    " (ask Agilix support for it)",
-                ))
-            }
+            None => return Err(missing_agilix_account()),
         };
-        let external_id = pick(&t.external_id, file, "external-id")
+        let external_id = pick(&t.agilix.external_id, &file.external_id)
             .map(|v| ExternalId::parse("--external-id", &v))
             .transpose()?;
         Ok((agilix_account, external_id))
@@ -242,17 +363,17 @@ impl TargetSpec {
 
     /// The AWS region and profile, when given (else the standard chain decides).
     fn location(t: &TargetArgs, file: &ConfigFile) -> Result<(Option<Region>, Option<String>)> {
-        let region = pick(&t.aws.region, file, "region")
+        let region = pick(&t.aws.region, &file.region)
             .map(|v| Region::parse("--region", &v))
             .transpose()?;
-        Ok((region, pick(&t.aws.profile, file, "profile")))
+        Ok((region, pick(&t.aws.profile, &file.profile)))
     }
 
     /// The title of our target in Buzz, defaulted from the stream name.
     fn title(t: &TargetArgs, file: &ConfigFile, stream: &StreamName) -> Result<Title> {
         Title::parse(
             "--title",
-            &pick(&t.title, file, "title").unwrap_or_else(|| format!("Kinesis: {stream}")),
+            &pick(&t.title, &file.title).unwrap_or_else(|| format!("Kinesis: {stream}")),
         )
     }
 
@@ -265,26 +386,19 @@ impl TargetSpec {
     ) -> Result<BuzzSpec> {
         let url = BuzzUrl::parse(
             "--buzz-url",
-            &pick(&t.buzz_url, file, "buzz-url").unwrap_or_else(|| BuzzUrl::DEFAULT.into()),
+            &pick(&t.buzz.buzz_url, &file.buzz_url).unwrap_or_else(|| BuzzUrl::DEFAULT.into()),
         )?;
-        let domain = match pick(&t.domain, file, "domain") {
+        let domain = match pick(&t.buzz.domain, &file.domain) {
             Some(v) => DomainId::parse("--domain", &v)?,
             None if interactive => {
                 ui::prompt_valid("Buzz domain (numeric id, or //userspace)", None, |s| {
                     DomainId::parse("--domain", s)
                 })?
             }
-            None => {
-                return Err(Error::missing(
-                    "the Buzz domain",
-                    "--domain",
-                    Some("BUZZ_DOMAIN_ID"),
-                    " (its numeric id or //userspace)",
-                ))
-            }
+            None => return Err(missing_domain()),
         };
         let title = Self::title(t, file, stream)?;
-        let otp = match &t.buzz_otp {
+        let otp = match &t.buzz.buzz_otp {
             Some(code) => Otp::Given(SecretString::from(parse_otp("--buzz-otp", code)?)),
             None if interactive => Otp::Prompt,
             None => Otp::Unavailable,
@@ -304,25 +418,18 @@ impl TargetSpec {
         if let Some(token) = nonempty_env("BUZZ_TOKEN") {
             return Ok(Credentials::Token(SecretString::from(token)));
         }
-        let user = match pick(&t.buzz_user, file, "buzz-user") {
+        let user = match pick(&t.buzz.buzz_user, &file.buzz_user) {
             Some(v) => BuzzUser::parse("--buzz-user", &v)?,
             None if interactive => ui::prompt_valid(
                 "Buzz login (userspace/username of an administrator with the ControlDomain right)",
                 None,
                 |s| BuzzUser::parse("--buzz-user", s),
             )?,
-            None => {
-                return Err(Error::missing(
-                    "a Buzz login",
-                    "--buzz-user",
-                    Some("BUZZ_USERNAME"),
-                    " (or set BUZZ_TOKEN to a bearer token)",
-                ))
-            }
+            None => return Err(missing_buzz_user()),
         };
-        let password = if t.buzz_password_stdin {
+        let password = if t.buzz.buzz_password_stdin {
             first_line(std::io::stdin().lock(), "stdin")?
-        } else if let Some(path) = &t.buzz_password_file {
+        } else if let Some(path) = &t.buzz.buzz_password_file {
             let f = std::fs::File::open(path).map_err(|e| {
                 Error::io(format!("opening the password file {}", path.display()), e)
             })?;
@@ -332,12 +439,7 @@ impl TargetSpec {
         } else if interactive {
             ui::prompt_password(&format!("Buzz password for {user}"))?
         } else {
-            return Err(Error::missing(
-                "the Buzz password",
-                "--buzz-password-stdin or --buzz-password-file",
-                Some("BUZZ_PASSWORD"),
-                "",
-            ));
+            return Err(missing_password());
         };
         Ok(Credentials::Password { user, password })
     }
@@ -357,10 +459,10 @@ struct Wanted {
 }
 
 impl Wanted {
-    fn build(a: &DesiredArgs, file: &ConfigFile) -> Result<Self> {
+    fn build(a: &DesiredArgs, setup: &SetupOnlyArgs, file: &ConfigFile) -> Result<Self> {
         let mode =
-            pick(&a.capacity_mode, file, "capacity-mode").unwrap_or_else(|| "on-demand".into());
-        let shards = pick(&a.shards, file, "shards")
+            pick(&a.capacity_mode, &file.capacity_mode).unwrap_or_else(|| "on-demand".into());
+        let shards = pick_num(&a.shards, file.shards)
             .map(|s| ShardCount::parse("--shards", &s))
             .transpose()?;
         let capacity = match (mode.as_str(), shards) {
@@ -389,15 +491,15 @@ impl Wanted {
                 ))
             }
         };
-        let retention = pick(&a.retention_hours, file, "retention-hours")
+        let retention = pick_num(&a.retention_hours, file.retention_hours)
             .map(|s| RetentionHours::parse("--retention-hours", &s))
             .transpose()?
             .unwrap_or(RetentionHours::DEFAULT);
-        let kms_key = pick(&a.kms_key, file, "kms-key")
+        let kms_key = pick(&a.kms_key, &file.kms_key)
             .map(|s| KmsKey::parse("--kms-key", &s))
             .transpose()?;
         let tag_texts = if a.tags.is_empty() {
-            file.list("tag")
+            file.tag.clone()
         } else {
             a.tags.clone()
         };
@@ -420,7 +522,7 @@ impl Wanted {
             ));
         }
         let event_texts = if a.events.is_empty() {
-            file.list("event")
+            file.event.clone()
         } else {
             a.events.clone()
         };
@@ -438,28 +540,28 @@ impl Wanted {
                 )
             })
             .collect();
-        let propagation_timeout = match pick(&a.propagation_timeout, file, "propagation-timeout") {
-            None => Duration::from_secs(DEFAULT_PROPAGATION_TIMEOUT),
-            Some(s) => match s.trim().parse::<u64>() {
-                Ok(n) if (1..=3600).contains(&n) => Duration::from_secs(n),
-                _ => {
-                    return Err(Error::invalid(
-                        "--propagation-timeout",
-                        &s,
-                        "a whole number of seconds from 1 to 3600",
-                    ))
-                }
-            },
-        };
-        let load = match pick(
+        let propagation_timeout =
+            match pick_num(&setup.propagation_timeout, file.propagation_timeout) {
+                None => Duration::from_secs(DEFAULT_PROPAGATION_TIMEOUT),
+                Some(s) => match s.trim().parse::<u64>() {
+                    Ok(n) if (1..=3600).contains(&n) => Duration::from_secs(n),
+                    _ => {
+                        return Err(Error::invalid(
+                            "--propagation-timeout",
+                            &s,
+                            "a whole number of seconds from 1 to 3600",
+                        ))
+                    }
+                },
+            };
+        let load = match pick_num(
             &a.expected_events_per_second,
-            file,
-            "expected-events-per-second",
+            file.expected_events_per_second,
         ) {
             None => None,
             Some(e) => {
                 let eps = parse_positive("--expected-events-per-second", &e, 10_000_000.0)?;
-                let bytes = match pick(&a.avg_event_bytes, file, "avg-event-bytes") {
+                let bytes = match pick_num(&a.avg_event_bytes, file.avg_event_bytes) {
                     Some(b) => parse_positive("--avg-event-bytes", &b, 1_048_576.0)?,
                     None => 1000.0,
                 };
@@ -483,8 +585,23 @@ impl Wanted {
 }
 
 impl SetupSpec {
-    /// Validate everything `setup` was given; prompt for what is missing when `interactive`.
+    /// Validate what `check` was given (setup's values but for what only setup uses);
+    /// prompt for what is missing when `interactive`.
     pub fn from_args(target: &TargetArgs, a: &DesiredArgs, interactive: bool) -> Result<Self> {
+        Self::build(target, a, &SetupOnlyArgs::default(), interactive)
+    }
+
+    /// Validate everything `setup` was given; prompt for what is missing when `interactive`.
+    pub fn for_setup(args: &crate::cli::SetupArgs, interactive: bool) -> Result<Self> {
+        Self::build(&args.target, &args.desired, &args.setup, interactive)
+    }
+
+    fn build(
+        target: &TargetArgs,
+        a: &DesiredArgs,
+        setup: &SetupOnlyArgs,
+        interactive: bool,
+    ) -> Result<Self> {
         let file = ConfigFile::load(target.config.as_deref())?;
         // Validate what needs no prompt first, so a typo is reported before any question.
         let Wanted {
@@ -496,11 +613,13 @@ impl SetupSpec {
             warnings,
             propagation_timeout,
             load,
-        } = Wanted::build(a, &file)?;
-        let given_stream = pick(&target.stream, &file, "stream").is_some();
-        let given_capacity = pick(&a.capacity_mode, &file, "capacity-mode").is_some();
+        } = Wanted::build(a, setup, &file)?;
+        let given_stream = pick(&target.names.stream, &file.stream).is_some();
+        let given_capacity = pick(&a.capacity_mode, &file.capacity_mode).is_some();
         if interactive {
             ui::wizard::intro();
+        } else {
+            require_all(target, &file, true, true)?;
         }
         let target = TargetSpec::build(target, &file, interactive)?;
         Ok(Self {
@@ -509,17 +628,17 @@ impl SetupSpec {
             stream: target.stream,
             capacity,
             retention,
-            allow_retention_decrease: a.allow_retention_decrease
-                || file.flag("allow-retention-decrease"),
+            allow_retention_decrease: setup.allow_retention_decrease
+                || file.allow_retention_decrease,
             kms_key,
             tags,
             role: target.role,
             agilix_account: target.agilix_account,
             external_id: target.external_id,
-            adopt: a.adopt || file.flag("adopt"),
+            adopt: setup.adopt || file.adopt,
             buzz: target.buzz,
             events,
-            enable: !(a.no_enable || file.flag("no-enable")),
+            enable: !(setup.no_enable || file.no_enable),
             propagation_timeout,
             load,
             region: target.region,
@@ -541,8 +660,12 @@ pub struct TeardownSpec {
 
 impl TeardownSpec {
     /// Validate what `teardown` was given; prompt for what is missing when `interactive`.
-    pub fn from_args(t: &TargetArgs, interactive: bool) -> Result<Self> {
+    pub fn from_args(t: impl Into<TargetArgs>, interactive: bool) -> Result<Self> {
+        let t = &t.into();
         let file = ConfigFile::load(t.config.as_deref())?;
+        if !interactive {
+            require_all(t, &file, false, true)?;
+        }
         let (stream, role) = TargetSpec::names(t, &file)?;
         let (region, profile) = TargetSpec::location(t, &file)?;
         let buzz = TargetSpec::buzz(t, &file, interactive, &stream)?;
@@ -577,8 +700,12 @@ pub struct PolicySpec {
 
 impl PolicySpec {
     /// Validate what `policy` was given; prompt for Agilix's account when `interactive`.
-    pub fn from_args(t: &TargetArgs, a: &DesiredArgs, interactive: bool) -> Result<Self> {
+    pub fn from_args(t: impl Into<TargetArgs>, a: &DesiredArgs, interactive: bool) -> Result<Self> {
+        let t = &t.into();
         let file = ConfigFile::load(t.config.as_deref())?;
+        if !interactive {
+            require_all(t, &file, true, false)?;
+        }
         let Wanted {
             capacity,
             retention,
@@ -587,11 +714,11 @@ impl PolicySpec {
             events,
             warnings,
             ..
-        } = Wanted::build(a, &file)?;
+        } = Wanted::build(a, &SetupOnlyArgs::default(), &file)?;
         let (stream, role) = TargetSpec::names(t, &file)?;
         let (agilix_account, external_id) = TargetSpec::agilix(t, &file, interactive)?;
         let (region, profile) = TargetSpec::location(t, &file)?;
-        let domain = pick(&t.domain, &file, "domain")
+        let domain = pick(&t.buzz.domain, &file.domain)
             .map(|v| DomainId::parse("--domain", &v))
             .transpose()?;
         let title = TargetSpec::title(t, &file, &stream)?;
@@ -618,35 +745,112 @@ impl PolicySpec {
 mod tests {
     use super::*;
 
-    #[test]
-    fn config_file_rejects_unknown_keys_and_reads_known_ones() {
+    fn load(text: &str) -> Result<ConfigFile> {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
-        std::fs::write(
-            &p,
-            "stream = \"s\"\nshards = 3\ntag = [\"a=b\"]\nadopt = true\n",
-        )
-        .unwrap();
-        let f = ConfigFile::load(Some(&p)).unwrap();
-        assert_eq!(f.text("stream").as_deref(), Some("s"));
-        assert_eq!(f.text("shards").as_deref(), Some("3"));
-        assert_eq!(f.list("tag"), ["a=b"]);
-        assert!(f.flag("adopt"));
-        std::fs::write(
-            &p,
-            "expected-events-per-second = 250\navg-event-bytes = 800\n",
-        )
-        .unwrap();
-        assert_eq!(
-            ConfigFile::load(Some(&p))
-                .unwrap()
-                .text("avg-event-bytes")
-                .as_deref(),
-            Some("800")
+        std::fs::write(&p, text).unwrap();
+        ConfigFile::load(Some(&p))
+    }
+
+    #[test]
+    fn config_file_is_typed_and_rejects_unknown_keys() {
+        let f = load("stream = \"s\"\nshards = 3\ntag = [\"a=b\"]\nadopt = true\ndomain = 424242\nexpected-events-per-second = 250\n").unwrap();
+        assert_eq!(f.stream.as_deref(), Some("s"));
+        assert_eq!(f.shards, Some(3));
+        assert_eq!(f.tag, ["a=b"]);
+        assert!(f.adopt);
+        assert_eq!(f.domain.as_deref(), Some("424242"));
+        assert_eq!(f.expected_events_per_second, Some(250.0));
+        let e = load("password = \"hunter2\"\n").err().unwrap().to_string();
+        assert!(!e.contains("hunter2"), "the value is never echoed: {e}");
+        assert!(
+            e.contains("unknown field `password`") && e.contains("c.toml"),
+            "{e}"
         );
-        std::fs::write(&p, "password = \"x\"\n").unwrap();
-        let e = ConfigFile::load(Some(&p)).err().unwrap().to_string();
-        assert!(e.contains("unknown key 'password'"), "{e}");
+        let e = load("adopt = \"yes\"\n").err().unwrap().to_string();
+        assert!(
+            e.contains("adopt") && e.contains("c.toml") && e.contains("bool"),
+            "{e}"
+        );
+        let e = load("shards = -1\n").err().unwrap().to_string();
+        assert!(e.contains("shards"), "{e}");
+    }
+
+    /// Every config key is a long flag of `setup`, and every setup flag that is not a secret,
+    /// a one-run switch or a global option is a config key.
+    #[test]
+    fn config_keys_are_setup_flags() {
+        use clap::CommandFactory;
+        let keys = serde_fields::<ConfigFile>();
+        let cli = crate::cli::Cli::command();
+        let setup = cli.find_subcommand("setup").unwrap();
+        let flags: Vec<String> = setup
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(str::to_owned))
+            .collect();
+        for k in &keys {
+            assert!(flags.contains(k), "config key {k} is no setup flag");
+        }
+        let not_keys = [
+            "buzz-password-stdin",
+            "buzz-password-file",
+            "buzz-otp",
+            "config",
+            "dry-run",
+            "yes",
+            "verbose",
+            "quiet",
+            "output",
+            "color",
+            "help",
+            "version",
+        ];
+        for f in &flags {
+            assert!(
+                keys.contains(f) || not_keys.contains(&f.as_str()),
+                "setup flag --{f} cannot be set in the config file"
+            );
+        }
+    }
+
+    /// The field names serde expects for `T` (what `deny_unknown_fields` lists).
+    fn serde_fields<T: for<'de> serde::Deserialize<'de>>() -> Vec<String> {
+        use serde::de::{self, Deserializer, Visitor};
+        struct Capture<'a>(&'a mut Vec<String>);
+        impl<'de> Deserializer<'de> for Capture<'_> {
+            type Error = de::value::Error;
+            fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+                Err(de::Error::custom("only structs"))
+            }
+            fn deserialize_struct<V: Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Self::Error> {
+                self.0.extend(fields.iter().map(|f| (*f).to_owned()));
+                Err(de::Error::custom("captured"))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+                identifier ignored_any
+            }
+        }
+        let mut fields = Vec::new();
+        let _ = T::deserialize(Capture(&mut fields));
+        fields
+    }
+
+    #[test]
+    fn ci_false_and_ci_0_are_not_ci() {
+        assert!(in_ci(Some("true")));
+        assert!(in_ci(Some("1")));
+        assert!(in_ci(Some("woodpecker")));
+        assert!(!in_ci(Some("false")));
+        assert!(!in_ci(Some("0")));
+        assert!(!in_ci(Some("")));
+        assert!(!in_ci(None));
     }
 
     #[test]

@@ -41,6 +41,7 @@ impl Aws {
         calls: CallLog,
         interactive: bool,
     ) -> Result<Self> {
+        let http_client = custom_ca_client()?;
         let load = |region: Option<&Region>| {
             let mut loader = aws_config::defaults(BehaviorVersion::latest());
             if let Some(p) = profile {
@@ -48,6 +49,9 @@ impl Aws {
             }
             if let Some(r) = region {
                 loader = loader.region(aws_config::Region::new(r.as_str().to_owned()));
+            }
+            if let Some(client) = &http_client {
+                loader = loader.http_client(client.clone());
             }
             loader.load()
         };
@@ -68,23 +72,7 @@ impl Aws {
                 )
             })
             .and_then(|r| Region::parse("--region", &r))?;
-        let provider = config
-            .credentials_provider()
-            .ok_or_else(|| Error::AwsCredentials("no credentials provider is configured".into()))?;
-        // Without this bound the chain can sit on the instance metadata service for a while.
-        match tokio::time::timeout(Duration::from_secs(20), provider.provide_credentials()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                return Err(Error::AwsCredentials(
-                    aws_sdk_sts::error::DisplayErrorContext(e).to_string(),
-                ))
-            }
-            Err(_) => {
-                return Err(Error::AwsCredentials(
-                    "looking for credentials timed out after 20 s".into(),
-                ))
-            }
-        }
+        check_credentials(&config, profile).await?;
         Ok(Self {
             kinesis: aws_sdk_kinesis::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
@@ -95,6 +83,165 @@ impl Aws {
             calls,
         })
     }
+
+    /// Make sure the credential chain yields credentials, without reading or changing
+    /// anything in the account: the wizard calls this before it asks for Buzz values, so a
+    /// missing AWS login is found before a person types a password.
+    pub async fn check_login(profile: Option<&str>) -> Result<()> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(client) = custom_ca_client()? {
+            loader = loader.http_client(client);
+        }
+        check_credentials(&loader.load().await, profile).await
+    }
+}
+
+/// An HTTPS client that also trusts `AWS_CA_BUNDLE`, when it is set (else the SDK's default).
+fn custom_ca_client() -> Result<Option<aws_smithy_runtime_api::client::http::SharedHttpClient>> {
+    use aws_smithy_http_client::tls;
+    let Some((path, pem)) = crate::tls::ca_bundle()? else {
+        return Ok(None);
+    };
+    let context = tls::TlsContext::builder()
+        .with_trust_store(tls::TrustStore::default().with_pem_certificate(pem))
+        .build()
+        .map_err(|e| {
+            Error::Usage(format!(
+                "AWS_CA_BUNDLE ({}) cannot be used: {}",
+                path.display(),
+                error_chain(&e)
+            ))
+        })?;
+    Ok(Some(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context)
+            .build_https(),
+    ))
+}
+
+/// Ask the chain for credentials once, bounded (it can sit on the instance metadata service).
+async fn check_credentials(config: &aws_config::SdkConfig, profile: Option<&str>) -> Result<()> {
+    let Some(provider) = config.credentials_provider() else {
+        return Err(Error::AwsCredentials {
+            problem: "no AWS credentials provider is configured".into(),
+            hint: None,
+        });
+    };
+    match tokio::time::timeout(Duration::from_secs(20), provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => {
+            tracing::debug!("the AWS credential chain failed: {e:?}");
+            Err(credentials_error(profile, &error_chain(&e)))
+        }
+        Err(_) => Err(Error::AwsCredentials {
+            problem: "looking for AWS credentials timed out after 20 s (the last place tried is the EC2 instance metadata service)".into(),
+            hint: Some("set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; off EC2, AWS_EC2_METADATA_DISABLED=true skips the metadata service".into()),
+        }),
+    }
+}
+
+/// The credential chain's failure, as the real cause and its fix. `chain`: the error's
+/// messages, outermost first.
+pub fn credentials_error(profile: Option<&str>, chain: &str) -> Error {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let profile_given = profile.is_some();
+    let profile = profile
+        .map(str::to_owned)
+        .or_else(|| env("AWS_PROFILE"))
+        .unwrap_or_else(|| "default".into());
+    let home = env("HOME").unwrap_or_else(|| "~".into());
+    let config_file = env("AWS_CONFIG_FILE").unwrap_or_else(|| format!("{home}/.aws/config"));
+    let credentials_file =
+        env("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|| format!("{home}/.aws/credentials"));
+    let explicit = profile_given || env("AWS_PROFILE").is_some();
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let unknown_profile =
+        explicit && !profile_defined(&profile, &read(&config_file), &read(&credentials_file));
+    classify_credentials_error(
+        &profile,
+        unknown_profile,
+        chain,
+        &config_file,
+        &credentials_file,
+    )
+}
+
+/// The pure part of [`credentials_error`].
+fn classify_credentials_error(
+    profile: &str,
+    unknown_profile: bool,
+    chain: &str,
+    config_file: &str,
+    credentials_file: &str,
+) -> Error {
+    let lower = chain.to_ascii_lowercase();
+    if unknown_profile || lower.contains("was not defined") {
+        Error::AwsCredentials {
+            problem: format!(
+                "the AWS profile '{profile}' could not be found in {config_file} or {credentials_file}"
+            ),
+            hint: Some(
+                "check --profile / AWS_PROFILE (`aws configure list-profiles` lists the profiles), or create it with `aws configure --profile NAME` or `aws configure sso`".into(),
+            ),
+        }
+    } else if lower.contains("sso") {
+        Error::AwsCredentials {
+            problem: format!(
+                "the AWS SSO session of profile '{profile}' has expired or was never started ({chain})"
+            ),
+            hint: Some(format!("run `aws sso login --profile {profile}` and try again")),
+        }
+    } else if lower.contains("no providers in chain") {
+        Error::AwsCredentials {
+            problem: format!(
+                "no AWS credentials were found. Looked at: the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), profile '{profile}' in {config_file} and {credentials_file} (keys, SSO, credential_process), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), the container credentials endpoint and the EC2 instance metadata service"
+            ),
+            hint: Some("set AWS_PROFILE (or pass --profile) to a profile with credentials, run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into()),
+        }
+    } else {
+        Error::AwsCredentials {
+            problem: format!("the AWS credentials of profile '{profile}' could not be loaded: {chain}"),
+            hint: Some(format!(
+                "check the profile's entries in {config_file} and {credentials_file} (`aws sts get-caller-identity --profile {profile}` shows the same problem)"
+            )),
+        }
+    }
+}
+
+/// Whether `profile` has a section in the AWS config file (`[profile NAME]`, `[default]`) or
+/// the credentials file (`[NAME]`).
+fn profile_defined(profile: &str, config: &str, credentials: &str) -> bool {
+    let sections = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.trim().strip_prefix('[')?.strip_suffix(']').map(str::trim))
+            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    sections(config)
+        .iter()
+        .any(|s| *s == format!("profile {profile}") || (profile == "default" && s == "default"))
+        || sections(credentials).iter().any(|s| s == profile)
+}
+
+/// An error's messages, outermost first, each once (the SDK repeats a cause in its wrapper's
+/// text), without the `Debug` dumps `DisplayErrorContext` includes.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(e);
+    while let Some(err) = current {
+        let text = err.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = err.source();
+    }
+    parts.join(": ")
 }
 
 /// An SDK error as the user should see it: the service's code and message. (`SdkError`'s
@@ -108,17 +255,20 @@ where
             code.to_owned(),
             err.message().unwrap_or_default().to_owned(),
         ),
-        None => (
-            "RequestFailed".to_owned(),
-            aws_sdk_sts::error::DisplayErrorContext(&err).to_string(),
-        ),
+        None => {
+            tracing::debug!("AWS {service} {operation}: {err:?}");
+            ("RequestFailed".to_owned(), error_chain(&err))
+        }
     };
     let hint = match code.as_str() {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => Some(format!(
             "the AWS identity you run as needs {service}:{operation}; see the README's \"Permissions setup needs\""
         )),
         "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException" => {
-            Some("your AWS credentials are expired or invalid: refresh them (e.g. `aws sso login`) and run again".to_owned())
+            Some(match std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()) {
+                Some(p) => format!("your AWS credentials are expired or invalid: refresh them (for an SSO profile: `aws sso login --profile {p}`) and run again"),
+                None => "your AWS credentials are expired or invalid: refresh them (e.g. `aws sso login --profile NAME`) and run again".to_owned(),
+            })
         }
         _ => None,
     };
@@ -128,5 +278,42 @@ where
         code,
         message,
         hint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_are_found_in_either_file() {
+        let config =
+            "[default]\nregion = x\n[profile  district ]\nsso_session = s\n[sso-session s]\n";
+        let credentials = "[keys]\naws_access_key_id = a\n";
+        assert!(profile_defined("default", config, ""));
+        assert!(profile_defined("district", config, ""));
+        assert!(profile_defined("keys", "", credentials));
+        assert!(!profile_defined("s", config, credentials));
+        assert!(!profile_defined("nope", config, credentials));
+    }
+
+    #[test]
+    fn credential_failures_name_their_cause_and_fix() {
+        let classify = |unknown, chain| {
+            let e = classify_credentials_error("district", unknown, chain, "/c", "/k");
+            format!("{} / {}", e.message(), e.hint().unwrap_or_default())
+        };
+        let sso = classify(false, "the SSO token has expired and cannot be refreshed");
+        assert!(sso.contains("aws sso login --profile district"), "{sso}");
+        let unknown = classify(true, "no providers in chain provided credentials");
+        assert!(
+            unknown.contains("'district' could not be found in /c or /k"),
+            "{unknown}"
+        );
+        let none = classify(false, "no providers in chain provided credentials");
+        assert!(
+            none.contains("Looked at") && none.contains("AWS_ACCESS_KEY_ID") && none.contains("/k"),
+            "{none}"
+        );
     }
 }

@@ -57,7 +57,7 @@ impl RetryPolicy {
             .base
             .saturating_mul(2u32.saturating_pow(attempt))
             .min(self.cap);
-        exp + Duration::from_millis(rand::random_range(1..=1000))
+        exp + Duration::from_millis(fastrand::u64(1..=1000))
     }
 }
 
@@ -88,25 +88,47 @@ enum Attempt {
         after: Option<Duration>,
         why: String,
     },
+    /// No connection at all (DNS, refused, unreachable, TLS): a short outage is rare, a
+    /// wrong URL or a blocked network is not, so it gets one quick retry, not the backoff.
+    NoConnection {
+        cause: String,
+    },
 }
+
+/// The pause before the one retry of a failed connection.
+const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 
 impl BuzzClient {
     pub fn new(base: BuzzUrl, credentials: Credentials, otp: Otp, calls: CallLog) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        let transport_error = |reason: String| Error::BuzzTransport {
+            url: base.to_string(),
+            cmd: "-".into(),
+            reason,
+            hint: None,
+        };
+        let mut builder = reqwest::Client::builder();
+        if let Some((path, pem)) = crate::tls::ca_bundle()? {
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                transport_error(format!(
+                    "AWS_CA_BUNDLE ({}): {}",
+                    path.display(),
+                    root_cause(&e)
+                ))
+            })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder
             .user_agent(concat!(
                 "buzz-kinesis/",
                 env!("CARGO_PKG_VERSION"),
                 " (+https://github.com/buzz-kinesis/buzz-kinesis)"
             ))
-            .connect_timeout(Duration::from_secs(10))
+            // Two attempts at most, so an unreachable Buzz is reported within about 5 s.
+            .connect_timeout(Duration::from_secs(2))
             // Set tests every Kinesis target from Buzz's side: give it time.
             .timeout(Duration::from_secs(120))
             .build()
-            .map_err(|e| Error::BuzzTransport {
-                url: base.to_string(),
-                cmd: "-".into(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| transport_error(root_cause(&e)))?;
         let token = match &credentials {
             Credentials::Token(t) => Some(t.clone()),
             Credentials::Password { .. } => None,
@@ -240,11 +262,26 @@ impl BuzzClient {
         request.extend(params);
         let body = json!({ "request": request });
         let mut attempt = 0;
+        let mut reconnected = false;
         loop {
             let outcome = self.attempt(&body, token).await;
             let (after, why) = match outcome {
                 Ok(Attempt::Answer(a)) => return Ok(a),
                 Ok(Attempt::Retry { after, why }) => (after, why),
+                Ok(Attempt::NoConnection { cause }) if reconnected => {
+                    return Err(Error::BuzzTransport {
+                        url: self.base.to_string(),
+                        cmd: cmd.into(),
+                        reason: format!("no connection: {cause} (tried twice)"),
+                        hint: Some("check --buzz-url (BUZZ_API_URL), your network and any proxy (HTTPS_PROXY); behind a TLS-inspecting proxy, point SSL_CERT_FILE or AWS_CA_BUNDLE at its CA".into()),
+                    })
+                }
+                Ok(Attempt::NoConnection { cause }) => {
+                    tracing::warn!(cmd, %cause, "no connection to Buzz; trying once more");
+                    reconnected = true;
+                    tokio::time::sleep(RECONNECT_DELAY).await;
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             if attempt >= self.retry.max_retries {
@@ -252,6 +289,7 @@ impl BuzzClient {
                     url: self.base.to_string(),
                     cmd: cmd.into(),
                     reason: format!("{why} (gave up after {} retries)", self.retry.max_retries),
+                    hint: None,
                 });
             }
             let wait = after.unwrap_or_else(|| self.retry.backoff(attempt));
@@ -272,9 +310,15 @@ impl BuzzClient {
         }
         let resp = match req.send().await {
             Ok(r) => r,
-            // Network errors and timeouts are worth retrying; the commands we send are
-            // idempotent (set replaces the whole configuration with the same value).
-            // reqwest's error text names the URL but never the body, so no secret leaks.
+            Err(e) if e.is_connect() => {
+                return Ok(Attempt::NoConnection {
+                    cause: root_cause(&e),
+                })
+            }
+            // Errors after connecting (a dropped connection, a timeout) are worth retrying;
+            // the commands we send are idempotent (set replaces the whole configuration with
+            // the same value). reqwest's error text names the URL but never the body, so no
+            // secret leaks.
             Err(e) => {
                 return Ok(Attempt::Retry {
                     after: None,
@@ -303,6 +347,7 @@ impl BuzzClient {
                     url: self.base.to_string(),
                     cmd: body["request"]["cmd"].as_str().unwrap_or("").into(),
                     reason: format!("HTTP {status}"),
+                    hint: None,
                 })
             }
         }
@@ -371,6 +416,18 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
             .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 3600.0)
             .map(Duration::from_secs_f64)
     })
+}
+
+/// The innermost cause, which is the one that says what happened ("Connection refused",
+/// "failed to lookup address information", "invalid peer certificate: UnknownIssuer").
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        cause = inner.to_string();
+        src = inner.source();
+    }
+    cause
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

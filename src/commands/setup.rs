@@ -140,7 +140,20 @@ pub async fn observe(
 pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let interactive = spec::interactive(args.yes);
-    let spec = SetupSpec::from_args(&args.target, &args.desired, interactive)?;
+    if interactive {
+        // The wizard finds a missing or expired AWS login before anyone types Buzz values.
+        let file = spec::ConfigFile::load(args.target.config.as_deref())?;
+        let profile = args.target.aws.profile.as_deref().or(file.profile());
+        Aws::check_login(profile).await?;
+    }
+    let spec = SetupSpec::for_setup(args, interactive)?;
+    if !interactive && !args.yes && !args.dry_run {
+        // Like `terraform apply` without -auto-approve: nobody confirmed, so nothing is
+        // read or changed.
+        return Err(Error::Refused(
+            "setup applies its plan only when confirmed: without a terminal (or with CI set), pass --yes to apply, or --dry-run to see the plan. Nothing was changed".into(),
+        ));
+    }
     let progress = Progress::new(output == Output::Human && !quiet);
     for w in &spec.warnings {
         progress.warn(w);

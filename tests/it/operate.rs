@@ -24,7 +24,7 @@ fn tail(stream: &str, extra: &[&str]) -> Outcome {
 fn teardown(sandbox: &Sandbox, names: &Names, extra: &[&str]) -> Outcome {
     Tool::new()
         .args(["teardown", "--output", "json"])
-        .args(target_args(sandbox, names))
+        .args(target_args_for("teardown", sandbox, names))
         .args(extra.iter().copied())
         .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
         .run()

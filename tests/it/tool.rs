@@ -46,6 +46,18 @@ pub fn target_args(sandbox: &Sandbox, names: &Names) -> Vec<String> {
     .to_vec()
 }
 
+/// [`target_args`] as `command` takes them: teardown creates nothing, so it takes no
+/// `--agilix-account`.
+pub fn target_args_for(command: &str, sandbox: &Sandbox, names: &Names) -> Vec<String> {
+    let mut args = target_args(sandbox, names);
+    if command == "teardown" {
+        if let Some(i) = args.iter().position(|a| a == "--agilix-account") {
+            args.drain(i..i + 2);
+        }
+    }
+    args
+}
+
 /// One invocation of the binary.
 pub struct Tool {
     args: Vec<String>,
@@ -112,6 +124,11 @@ impl Tool {
                 "BUZZ_EXTERNAL_ID",
                 "RUST_LOG",
                 "BUZZ_KINESIS_TEST_ABORT_AFTER_MUTATIONS",
+                "BUZZ_KINESIS_CONFIG",
+                "NO_COLOR",
+                "CLICOLOR",
+                "CLICOLOR_FORCE",
+                "AWS_CA_BUNDLE",
             ]
             .map(String::from)
             .to_vec(),
@@ -124,7 +141,7 @@ impl Tool {
     pub fn against(command: &str, sandbox: &Sandbox, names: &Names) -> Self {
         Self::new()
             .args([command, "--yes", "--output", "json"])
-            .args(target_args(sandbox, names))
+            .args(target_args_for(command, sandbox, names))
             .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
     }
 
@@ -176,6 +193,8 @@ impl Tool {
         for k in &self.env_remove {
             cmd.env_remove(k);
         }
+        // Never the developer's own config file (~/.config/buzz-kinesis/config.toml).
+        cmd.env("XDG_CONFIG_HOME", env!("CARGO_TARGET_TMPDIR"));
         cmd.env_remove("CI")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)

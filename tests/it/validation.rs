@@ -153,7 +153,7 @@ fn a_config_file_supplies_values_and_rejects_secrets() {
         .run();
     assert_eq!(out.code, Some(1));
     assert!(
-        out.stderr.contains("unknown key 'password'") && !out.stderr.contains("hunter2"),
+        out.stderr.contains("unknown field `password`") && !out.stderr.contains("hunter2"),
         "{}",
         out.stderr
     );

@@ -114,7 +114,7 @@ impl<W: Write> Printer<W> {
                         // The event as Buzz wrote it, not re-serialized.
                         writeln!(self.out, "{text}")?;
                     } else {
-                        writeln!(self.out, "{}", human_line(&e))?;
+                        writeln!(self.out, "{}", crate::text::escape_control(&human_line(&e)))?;
                     }
                 }
                 // Shown whatever the filter: a record that is not an event cannot be judged by
@@ -127,7 +127,7 @@ impl<W: Write> Printer<W> {
                             json!({"schema_version": SCHEMA_VERSION, "raw": raw, "shard": shard})
                         )?;
                     } else {
-                        writeln!(self.out, "raw  {raw}")?;
+                        writeln!(self.out, "raw  {}", crate::text::escape_control(&raw))?;
                     }
                 }
             }

@@ -63,7 +63,7 @@ async fn iterator(aws: &Aws, stream: &str, shard: &str, start: &StartAt) -> Resu
     loop {
         match aws.shard_iterator(stream, shard, start.clone()).await {
             Err(e) if is_throttle(&e) => {
-                tokio::time::sleep(throttle_delay(attempt, rand::random_range(0..250))).await;
+                tokio::time::sleep(throttle_delay(attempt, fastrand::u64(0..250))).await;
                 attempt += 1;
             }
             other => return other,
@@ -89,7 +89,7 @@ async fn read_shard(
             Ok(p) => p,
             Err(e) if is_throttle(&e) => {
                 tracing::info!(shard, "read throttled; backing off");
-                tokio::time::sleep(throttle_delay(throttled, rand::random_range(0..250))).await;
+                tokio::time::sleep(throttle_delay(throttled, fastrand::u64(0..250))).await;
                 throttled += 1;
                 continue;
             }
