@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod buzz;
 pub mod calls;
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod report;
 pub mod sizing;
 pub mod spec;
 pub mod state;
+pub mod teardown_plan;
 pub mod text;
 pub mod tls;
 pub mod ui;

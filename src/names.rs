@@ -6,6 +6,11 @@ use std::fmt;
 
 use crate::error::Error;
 
+/// The stream setup makes when `--stream` is not given.
+pub const DEFAULT_STREAM: &str = "buzz-events";
+/// The role setup makes when `--role` is not given.
+pub const DEFAULT_ROLE: &str = "BuzzKinesisWriter";
+
 /// Why a value was rejected; the caller names the flag it came from.
 pub type Rule = &'static str;
 

@@ -15,8 +15,7 @@ use crate::names::*;
 use crate::plan::Capacity;
 use crate::ui;
 
-pub const DEFAULT_STREAM: &str = "buzz-events";
-pub const DEFAULT_ROLE: &str = "BuzzKinesisWriter";
+pub use crate::names::{DEFAULT_ROLE, DEFAULT_STREAM};
 const DEFAULT_PROPAGATION_TIMEOUT: u64 = 90;
 
 /// Where the Buzz session comes from.

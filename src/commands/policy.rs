@@ -6,16 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
-
 use crate::aws::Aws;
 use crate::calls::CallLog;
-use crate::cli::{Output, PolicyArgs, TemplateFormat};
+use crate::cli::{Output, PolicyArgs};
 use crate::error::Result;
-use crate::iac::{self, Blueprint};
-use crate::plan::MAX_SESSION_SECONDS;
+use crate::iac::Blueprint;
 use crate::policy;
 use crate::report;
+use crate::report::policy::{render_policy, render_template, PolicyView};
 use crate::spec::{self, PolicySpec};
 use crate::state::{arn, mark_managed};
 use crate::ExitCode;
@@ -101,13 +99,7 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
             events: spec.events.clone(),
             domain: spec.domain.as_ref().map(ToString::to_string),
         };
-        match format {
-            TemplateFormat::Cloudformation => println!(
-                "{}",
-                serde_json::to_string_pretty(&iac::cloudformation(&blueprint)).unwrap_or_default()
-            ),
-            TemplateFormat::Terraform => print!("{}", iac::terraform(&blueprint)),
-        }
+        report::emit(|w| render_template(w, format, &blueprint))?;
         return Ok(ExitCode::Ok);
     }
 
@@ -125,31 +117,13 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
         .map(|k| k.as_str());
     let permission = policy::write_policy(&stream_arn, key);
 
-    if output == Output::Json {
-        let v = json!({
-            "schema_version": report::SCHEMA_VERSION,
-            "role": spec.role,
-            "max_session_duration": MAX_SESSION_SECONDS,
-            "trust_policy": trust,
-            "policy_name": policy::POLICY_NAME,
-            "permission_policy": permission,
-            "stream_arn": stream_arn,
-            "account": at.account,
-        });
-        println!("{v}");
-        return Ok(ExitCode::Ok);
-    }
-    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    println!(
-        "Trust policy of role {} (with MaxSessionDuration {MAX_SESSION_SECONDS} s: Buzz asks for 12-hour sessions):",
-        spec.role
-    );
-    println!("{}\n", pretty(&trust));
-    println!(
-        "Permission policy {} (inline, on role {}):",
-        policy::POLICY_NAME,
-        spec.role
-    );
-    println!("{}", pretty(&permission));
+    let view = PolicyView {
+        role: spec.role.as_str(),
+        trust: &trust,
+        permission: &permission,
+        stream_arn: &stream_arn,
+        account: at.account.as_deref(),
+    };
+    report::emit(|w| render_policy(w, &view, output))?;
     Ok(ExitCode::Ok)
 }

@@ -13,7 +13,8 @@ use crate::cli::{Output, SetupArgs};
 use crate::error::{Error, Result};
 use crate::plan::{self, Action, Actual, Desired, DesiredBuzz, Plan, RoleState};
 use crate::policy;
-use crate::report;
+use crate::report::setup::{render_plan, render_result, SetupView};
+use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, SetupSpec};
 use crate::state::{arn, Resource, StreamStatus};
 use crate::ui::{self, Progress};
@@ -26,6 +27,26 @@ pub struct Observed {
     pub identity: crate::aws::sts::Identity,
     pub desired: Desired,
     pub actual: Actual,
+}
+
+impl Observed {
+    /// What the renderers show: plain data, no client.
+    pub fn view(&self) -> SetupView<'_> {
+        SetupView {
+            aws: self.aws_view(),
+            buzz_url: self.buzz.base().to_string(),
+            desired: &self.desired,
+        }
+    }
+
+    /// Where the calls went, as the JSON's `aws` object shows it.
+    pub fn aws_view(&self) -> AwsView {
+        AwsView {
+            account: self.identity.account.to_string(),
+            principal: Some(self.identity.arn.clone()),
+            region: self.aws.region.to_string(),
+        }
+    }
 }
 
 /// Connect, read the current state of the stream, the role and Buzz concurrently, and work
@@ -168,7 +189,8 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
         .map_err(|b| Error::Refused(b.to_string()))?;
 
     if args.dry_run {
-        report::print_plan(&observed, &plan, output, &calls, true, verbose);
+        let view = observed.view();
+        report::emit(|w| render_plan(w, &view, &plan, output, &calls.summary(), true, verbose))?;
         return Ok(if plan.is_empty() {
             ExitCode::Ok
         } else {
@@ -177,15 +199,12 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     }
     let confirming = interactive && !plan.is_empty();
     if confirming {
-        if output == Output::Json {
-            // stdout is for the one JSON result: the plan to confirm goes to stderr.
-            for a in &plan.actions {
-                eprintln!("  {}: {}", a.resource(), plan::describe(a));
-            }
-        } else {
-            report::print_plan(&observed, &plan, Output::Human, &calls, false, verbose);
-        }
-        if !ui::confirm("Apply these changes?")? {
+        // On stderr: stdout is for the result alone (one JSON document with --output json).
+        let view = observed.view();
+        let summary = calls.summary();
+        let render =
+            |w: &mut Vec<u8>| render_plan(w, &view, &plan, Output::Human, &summary, false, verbose);
+        if !report::confirm_plan(render, Ask::YesNo("Apply these changes?"))? {
             eprintln!("Nothing was changed.");
             return Ok(ExitCode::Ok);
         }
@@ -197,7 +216,9 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     }
 
     apply(&observed, &plan, &progress, propagation_timeout).await?;
-    report::print_result(&observed, &plan, output, &calls, started.elapsed());
+    let took = started.elapsed();
+    let view = observed.view();
+    report::emit(|w| render_result(w, &view, &plan, output, &calls.summary(), took))?;
     Ok(ExitCode::Ok)
 }
 
@@ -391,10 +412,17 @@ async fn buzz_with_propagation_retry(
                 );
                 last_shown = seen;
             }
-            tracing::info!(code, retries, "Buzz's test failed; the role may still be propagating");
+            tracing::info!(
+                code,
+                retries,
+                "Buzz's test failed; the role may still be propagating"
+            );
             progress.waiting(
                 "buzz",
-                &format!("waiting for IAM: Buzz's test answers {code}: {}", one_line(message, 60)),
+                &format!(
+                    "waiting for IAM: Buzz's test answers {code}: {}",
+                    one_line(message, 60)
+                ),
                 start.elapsed(),
             );
             tokio::time::sleep(delay).await;

@@ -20,6 +20,8 @@ const FLOORS: &[(&str, u8)] = &[
     ("text", 0),
     ("policy", 1),
     ("plan", 1),
+    ("checks", 1),
+    ("teardown_plan", 1),
     ("metrics", 1),
     ("tls", 1),
     ("iac", 1),
@@ -36,11 +38,6 @@ const FLOORS: &[(&str, u8)] = &[
 
 /// Imports allowed for now, with what removes each (phase 2 of issue 12).
 const KNOWN: &[(&str, &str, &str)] = &[
-    (
-        "report",
-        "commands",
-        "report renders the commands' Observed, Check and teardown Plan: render plain data",
-    ),
     (
         "commands",
         "lib",

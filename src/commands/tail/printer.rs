@@ -3,72 +3,15 @@
 
 use std::io::Write;
 
-use serde_json::{json, Value};
-
 use crate::cli::Output;
 use crate::events::{self, Item};
 use crate::names::EventType;
-use crate::report::SCHEMA_VERSION;
-
-/// Columns of the human output: the longest known event type.
-const TYPE_WIDTH: usize = 31;
-/// The longest `data` summary in the human output, in characters.
-const SUMMARY_WIDTH: usize = 80;
-
-/// A short, one-line view of an event's `data`: `key=value` for its members, nested values
-/// abbreviated, cut at [`SUMMARY_WIDTH`] characters.
-pub fn summarize(data: Option<&Value>) -> String {
-    let scalar = |v: &Value| match v {
-        Value::String(s)
-            if !s.is_empty()
-                && !s.contains(|c: char| c.is_whitespace() || c == '"' || c == '=') =>
-        {
-            s.clone()
-        }
-        Value::Object(o) if o.is_empty() => "{}".into(),
-        Value::Object(_) => "{…}".into(),
-        Value::Array(a) => format!("[{}]", a.len()),
-        other => other.to_string(),
-    };
-    let text = match data {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::Object(o)) => o
-            .iter()
-            .map(|(k, v)| format!("{k}={}", scalar(v)))
-            .collect::<Vec<_>>()
-            .join(" "),
-        Some(v) => scalar(v),
-    };
-    if text.chars().count() > SUMMARY_WIDTH {
-        let cut: String = text.chars().take(SUMMARY_WIDTH - 1).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
-}
-
-/// One event as a line for a person: time, type, domainId, guid, a summary of `data`.
-pub fn human_line(e: &Value) -> String {
-    let text = |k: &str| match e.get(k) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => "-".into(),
-        Some(other) => other.to_string(),
-    };
-    let line = format!(
-        "{}  {:<TYPE_WIDTH$}  {}  {}  {}",
-        text("time"),
-        text("type"),
-        text("domainId"),
-        text("guid"),
-        summarize(e.get("data"))
-    );
-    line.trim_end().to_owned()
-}
+use crate::report::tail::{render_event, render_raw};
 
 /// Writes what the stream holds: filtered by type, counted against `--limit`.
 pub struct Printer<W: Write> {
     out: W,
-    json: bool,
+    output: Output,
     types: Vec<EventType>,
     limit: Option<u64>,
     printed: u64,
@@ -80,7 +23,7 @@ impl<W: Write> Printer<W> {
     pub fn new(out: W, output: Output, types: Vec<EventType>, limit: Option<u64>) -> Self {
         Self {
             out,
-            json: output == Output::Json,
+            output,
             types,
             limit,
             printed: 0,
@@ -110,26 +53,11 @@ impl<W: Write> Printer<W> {
                     {
                         continue;
                     }
-                    if self.json {
-                        // The event as Buzz wrote it, not re-serialized.
-                        writeln!(self.out, "{text}")?;
-                    } else {
-                        writeln!(self.out, "{}", crate::text::escape_control(&human_line(&e)))?;
-                    }
+                    render_event(&mut self.out, &text, &e, self.output)?;
                 }
                 // Shown whatever the filter: a record that is not an event cannot be judged by
                 // type, and dropping it would hide a producer's mistake.
-                Item::Raw(raw) => {
-                    if self.json {
-                        writeln!(
-                            self.out,
-                            "{}",
-                            json!({"schema_version": SCHEMA_VERSION, "raw": raw, "shard": shard})
-                        )?;
-                    } else {
-                        writeln!(self.out, "raw  {}", crate::text::escape_control(&raw))?;
-                    }
-                }
+                Item::Raw(raw) => render_raw(&mut self.out, &raw, shard, self.output)?,
             }
             self.printed += 1;
         }
@@ -145,18 +73,7 @@ impl<W: Write> Printer<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn summaries_are_short_and_flat() {
-        assert_eq!(summarize(None), "");
-        let d = json!({"title": "Kinesis: s", "n": 3, "ok": true, "cfg": {"a": 1}, "list": [1, 2], "e": {}});
-        assert_eq!(
-            summarize(Some(&d)),
-            "title=\"Kinesis: s\" n=3 ok=true cfg={…} list=[2] e={}"
-        );
-        let long = json!({"text": "x".repeat(200)});
-        assert_eq!(summarize(Some(&long)).chars().count(), SUMMARY_WIDTH);
-    }
+    use serde_json::{json, Value};
 
     #[test]
     fn printer_filters_counts_and_shows_raw_records() {

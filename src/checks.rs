@@ -1,0 +1,782 @@
+//! `check`'s rules, pure: each rule is a function from what was read (plain data, no client)
+//! to rows of the checklist, pass, warn or fail with the fix in one sentence. A new row is a
+//! new function here returning `Vec<Check>`, called from `commands::check`; the command only
+//! reads, calls the rules, and reports. `--probe`'s I/O lives in the command; its verdicts are
+//! the `probe_*` functions here.
+
+use serde_json::{Map, Value};
+
+use crate::buzz::wire::{self, KinesisTarget};
+use crate::names::{ExternalId, KmsKey, RetentionHours};
+use crate::plan::MAX_SESSION_SECONDS;
+use crate::policy::{self, Decision};
+use crate::sizing::{self, Capacity, Load};
+use crate::state::{RoleState, StreamState, StreamStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// One line of the checklist.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Check {
+    pub id: &'static str,
+    pub status: Status,
+    pub message: String,
+    pub fix: Option<String>,
+    /// Extra lines for a person (a sparkline, a list), shown indented under the row; not in
+    /// the JSON, which carries `data` instead.
+    #[serde(skip)]
+    pub detail: Vec<String>,
+    /// Numbers for a machine (JSON only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl Check {
+    /// The same row with lines shown under it (human output only).
+    pub fn with_detail(mut self, detail: Vec<String>) -> Self {
+        self.detail = detail;
+        self
+    }
+    /// The same row with numbers for the JSON output.
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+}
+
+fn row(id: &'static str, status: Status, message: String, fix: Option<String>) -> Check {
+    Check {
+        id,
+        status,
+        message,
+        fix,
+        detail: Vec::new(),
+        data: None,
+    }
+}
+
+pub fn pass(id: &'static str, message: impl Into<String>) -> Check {
+    row(id, Status::Pass, message.into(), None)
+}
+pub fn warn(id: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Check {
+    row(id, Status::Warn, message.into(), Some(fix.into()))
+}
+pub fn fail(id: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Check {
+    row(id, Status::Fail, message.into(), Some(fix.into()))
+}
+
+/// Whether any row failed (`check` then exits 2).
+pub fn any_failed(checks: &[Check]) -> bool {
+    checks.iter().any(|c| c.status == Status::Fail)
+}
+
+/// What the checks compare against, from the same flags setup takes.
+#[derive(Debug, Clone)]
+pub struct Expect {
+    pub retention: RetentionHours,
+    pub kms_key: Option<KmsKey>,
+    /// `arn:aws:iam::AGILIX:root`.
+    pub agilix_root: String,
+    pub external_id: Option<ExternalId>,
+    pub load: Option<Load>,
+}
+
+pub const SETUP_FIX: &str = "run `buzz-kinesis setup` with the same flags";
+
+/// The stream: exists and is ACTIVE, keeps records long enough, is encrypted as asked, and
+/// (with an expected load) is big enough.
+pub fn stream_rows(
+    name: &str,
+    region: &str,
+    found: Option<&StreamState>,
+    e: &Expect,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let Some(s) = found else {
+        out.push(fail(
+            "stream.exists",
+            format!("there is no stream {name} in {region}"),
+            SETUP_FIX,
+        ));
+        return out;
+    };
+    match &s.status {
+        StreamStatus::Active => out.push(pass("stream.exists", format!("stream {name} is ACTIVE"))),
+        StreamStatus::Deleting => {
+            out.push(fail(
+                "stream.exists",
+                format!("stream {name} is being deleted"),
+                "wait until it is gone, then run `buzz-kinesis setup`",
+            ));
+            return out;
+        }
+        other => out.push(warn(
+            "stream.exists",
+            format!("stream {name} is {other}"),
+            "wait a minute and check again (the stream is being created or changed)",
+        )),
+    }
+    if s.retention < e.retention {
+        out.push(fail(
+            "stream.retention",
+            format!(
+                "retention is {} h, below the requested {} h",
+                s.retention.get(),
+                e.retention.get()
+            ),
+            SETUP_FIX,
+        ));
+    } else {
+        out.push(pass(
+            "stream.retention",
+            format!("retention is {} h", s.retention.get()),
+        ));
+    }
+    match (&e.kms_key, &s.kms_key) {
+        (Some(want), Some(have)) if want.as_str() == have => {
+            out.push(pass("stream.encryption", format!("encrypted with {have}")))
+        }
+        (Some(want), have) => out.push(fail(
+            "stream.encryption",
+            format!("the stream is {} instead of {want}", have.as_deref().map(|h| format!("encrypted with {h}")).unwrap_or("not encrypted".into())),
+            SETUP_FIX,
+        )),
+        (None, Some(have)) => out.push(pass("stream.encryption", format!("encrypted with {have}"))),
+        (None, None) => out.push(pass("stream.encryption", "not encrypted at rest (pass --kms-key alias/aws/kinesis to encrypt at no extra permission)")),
+    }
+    let capacity = s.capacity.unwrap_or(Capacity::OnDemand);
+    match e.load {
+        Some(load) => {
+            let (ok, message) = sizing::fits(capacity, s.open_shards, load);
+            if ok {
+                out.push(pass("stream.capacity", message));
+            } else {
+                let advice = sizing::advise(load);
+                out.push(warn("stream.capacity", message, format!("use {advice}")));
+            }
+        }
+        None => out.push(pass(
+            "stream.capacity",
+            format!(
+                "{capacity}{}; each shard takes 1,000 records/s and 1 MB/s, and Buzz loses events beyond that (pass --expected-events-per-second for advice)",
+                if matches!(capacity, Capacity::OnDemand) { format!(", {} open shards", s.open_shards) } else { String::new() }
+            ),
+        )),
+    }
+    out
+}
+
+/// The role: exists, trusts Agilix's account alone (with the external id when given), allows
+/// 12-hour sessions, and its policies (`policies`: every document on it, evaluated together as
+/// IAM would) allow writing to the stream and little else.
+pub fn role_rows(
+    role: &str,
+    stream_arn: &str,
+    found: Option<&RoleState>,
+    policies: &[Value],
+    e: &Expect,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let Some(r) = found else {
+        out.push(fail(
+            "role.exists",
+            format!("there is no role {role}"),
+            SETUP_FIX,
+        ));
+        return out;
+    };
+    out.push(pass(
+        "role.exists",
+        format!(
+            "role {} exists{}",
+            r.arn,
+            if r.is_managed() {
+                ""
+            } else {
+                " (not created by buzz-kinesis)"
+            }
+        ),
+    ));
+    out.push(trust_row(&r.trust, e));
+
+    if r.max_session == MAX_SESSION_SECONDS {
+        out.push(pass(
+            "role.max_session",
+            "MaxSessionDuration is 43200 s (12 h)",
+        ));
+    } else {
+        out.push(fail(
+            "role.max_session",
+            format!("MaxSessionDuration is {} s; Buzz asks for 12-hour sessions, so its AssumeRole fails", r.max_session),
+            format!("{SETUP_FIX} (or: aws iam update-role --role-name {role} --max-session-duration 43200)"),
+        ));
+    }
+    out.push(policy_row(stream_arn, policies, e));
+    out
+}
+
+fn trust_row(trust: &Value, e: &Expect) -> Check {
+    let trusted = policy::trusted_principals(trust);
+    let agilix: Vec<&(String, Option<String>)> = trusted
+        .iter()
+        .filter(|(p, _)| *p == e.agilix_root)
+        .collect();
+    let others: Vec<&str> = trusted
+        .iter()
+        .filter(|(p, _)| *p != e.agilix_root)
+        .map(|(p, _)| p.as_str())
+        .collect();
+    let want_ext = e.external_id.as_ref().map(|x| x.as_str().to_owned());
+    if agilix.is_empty() {
+        // The missing account is the news; what the trust admits instead is the detail.
+        fail(
+            "role.trust",
+            format!(
+                "the trust policy does not admit Agilix's account ({}){}",
+                e.agilix_root,
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!("; it admits {}", others.join(", "))
+                }
+            ),
+            format!("{SETUP_FIX} (check --agilix-account with Agilix support)"),
+        )
+    } else if !others.is_empty() {
+        fail(
+            "role.trust",
+            format!("the trust policy also admits {}", others.join(", ")),
+            format!("{SETUP_FIX} (it trusts Agilix's account alone)"),
+        )
+    } else if !agilix.iter().any(|(_, ext)| *ext == want_ext) {
+        fail(
+            "role.trust",
+            match &want_ext {
+                Some(x) => format!("the trust policy does not require the external id {x}"),
+                None => "the trust policy requires an external id that was not given (pass --external-id if Agilix issued one)".into(),
+            },
+            SETUP_FIX,
+        )
+    } else if want_ext.is_none() {
+        warn(
+            "role.trust",
+            "the role trusts Agilix's account with no external id",
+            "that is what Agilix's procedure describes; if Agilix issues you an external id, pass --external-id so that only your Buzz configuration can use this role (the confused-deputy guard)",
+        )
+    } else {
+        pass(
+            "role.trust",
+            "the role trusts Agilix's account alone, with your external id",
+        )
+    }
+}
+
+fn policy_row(stream_arn: &str, docs: &[Value], e: &Expect) -> Check {
+    let verdicts: Vec<(&str, Decision)> = ["kinesis:PutRecord", "kinesis:PutRecords"]
+        .into_iter()
+        .map(|a| (a, policy::evaluate(docs, a, stream_arn)))
+        .collect();
+    let mut kms_ok = true;
+    if let Some(key) = e.kms_key.as_ref().filter(|k| k.is_customer_managed()) {
+        kms_ok = policy::evaluate(docs, "kms:GenerateDataKey", key.as_str()) == Decision::Allow;
+    }
+    if let Some((action, decision)) = verdicts.iter().find(|(_, v)| *v != Decision::Allow) {
+        let why = match decision {
+            Decision::ExplicitDeny => "an explicit Deny",
+            _ => "no Allow",
+        };
+        return fail(
+            "role.policy",
+            format!("the role's policies do not allow {action} on {stream_arn} ({why})"),
+            format!("{SETUP_FIX}; remove any Deny that covers the stream"),
+        );
+    }
+    if !kms_ok {
+        return fail(
+            "role.policy",
+            "the role may not use the stream's KMS key (kms:GenerateDataKey)",
+            SETUP_FIX,
+        );
+    }
+    let mut resources = vec![stream_arn];
+    let mut actions: Vec<&str> = policy::WRITER_ACTIONS.to_vec();
+    if let Some(k) = e.kms_key.as_ref().filter(|k| k.is_customer_managed()) {
+        resources.push(k.as_str());
+        actions.push("kms:GenerateDataKey");
+    }
+    let wider = policy::wider_grants(docs, &actions, &resources);
+    if wider.is_empty() {
+        pass(
+            "role.policy",
+            format!("the role may write to {stream_arn} and nothing else"),
+        )
+    } else {
+        warn(
+            "role.policy",
+            format!(
+                "the role may write to the stream, but its grants are wider than needed: {}",
+                wider.join("; ")
+            ),
+            "remove the extra grants: Agilix's account can use everything this role allows",
+        )
+    }
+}
+
+/// The domain's Buzz configuration (`config`, as saved): Buzz's answer holds no targets
+/// under a key this tool does not know, and exactly one enabled kinesis target writes to our
+/// stream, as `wanted` describes it.
+pub fn buzz_rows(domain: &str, wanted: &KinesisTarget, config: &Map<String, Value>) -> Vec<Check> {
+    let mut out = Vec::new();
+    let stream = &wanted.stream;
+    let unknown = wire::unexpected_target_keys(config);
+    if !unknown.is_empty() {
+        out.push(fail(
+            "buzz.answer",
+            format!(
+                "Buzz's answer holds data stream targets under {}, a key this tool does not know",
+                unknown.join(", ")
+            ),
+            "setup refuses to send a configuration that could drop them: report this answer shape to the buzz-kinesis maintainers",
+        ));
+    }
+    let dest = wanted.destination();
+    let writing = wire::targets_writing_to(config, &dest);
+    match writing.as_slice() {
+        [] => {
+            // A target naming our stream in another region or account is not ours, but it
+            // is most likely the mistake.
+            let near: Vec<String> = wire::as_list(config.get(wire::KINESIS))
+                .iter()
+                .filter(|t| wire::as_text(t.get(wire::STREAM)) == *stream)
+                .map(|t| {
+                    format!(
+                        "{} (region {}, role {})",
+                        wire::describe_saved(t),
+                        wire::as_text(t.get(wire::REGION)),
+                        wire::as_text(t.get(wire::ROLE_ARN))
+                    )
+                })
+                .collect();
+            let mut message = format!(
+                "domain {domain} has no kinesis target writing to {stream} in {} (account {})",
+                dest.region, dest.account
+            );
+            if !near.is_empty() {
+                message.push_str(&format!("; it has {}", near.join(", ")));
+            }
+            out.push(fail("buzz.target", message, SETUP_FIX));
+        }
+        [(_, t)] if !wire::as_bool(t.get(wire::ENABLED)) => out.push(fail(
+            "buzz.target",
+            format!(
+                "the kinesis target for {stream} on domain {domain} is disabled: Buzz sends no events"
+            ),
+            SETUP_FIX,
+        )),
+        [(_, t)] => {
+            let drift = target_drift(wanted, t);
+            if drift.is_empty() {
+                out.push(pass(
+                    "buzz.target",
+                    format!("domain {domain} sends to {stream} (enabled)"),
+                ));
+            } else {
+                out.push(fail(
+                    "buzz.target",
+                    format!(
+                        "the kinesis target for {stream} on domain {domain} differs: {}",
+                        drift.join("; ")
+                    ),
+                    SETUP_FIX,
+                ));
+            }
+        }
+        many => out.push(fail(
+            "buzz.target",
+            format!(
+                "{} kinesis targets of domain {domain} write to {stream}, so events are delivered {} times: {}",
+                many.len(),
+                many.len(),
+                many.iter()
+                    .map(|(_, t)| wire::describe_saved(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!("{SETUP_FIX}: it keeps the first and removes the others"),
+        )),
+    }
+    out
+}
+
+/// How a saved target differs from the wanted one, in words (the role and the filters; the
+/// title is the user's to change, and the destination already matched).
+fn target_drift(wanted: &KinesisTarget, saved: &Value) -> Vec<String> {
+    let mut drift = Vec::new();
+    let role = wire::as_text(saved.get(wire::ROLE_ARN));
+    if role != wanted.role_arn {
+        drift.push(format!("it uses role {role}, not {}", wanted.role_arn));
+    }
+    let probe = KinesisTarget {
+        title: wire::as_text(saved.get(wire::TITLE)),
+        enabled: wire::as_bool(saved.get(wire::ENABLED)),
+        role_arn: role,
+        ..wanted.clone()
+    };
+    if !probe.is_satisfied_by(saved) {
+        let events = if wanted.filters.is_empty() {
+            "every event".to_owned()
+        } else {
+            wanted
+                .filters
+                .iter()
+                .map(|f| f.event_type.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        drift.push(format!(
+            "its event filters are not the wanted ones ({events})"
+        ));
+    }
+    drift
+}
+
+/// `--probe` before any call: `Some(row)` when there is nothing to probe.
+pub fn probe_precondition(
+    wanted: Option<&KinesisTarget>,
+    config: &Map<String, Value>,
+    stream_exists: bool,
+) -> Option<Check> {
+    let Some(t) = wanted else {
+        return Some(fail("buzz.probe", "no Buzz target to probe", SETUP_FIX));
+    };
+    if wire::find_target(config, &t.destination()).is_none() || !stream_exists {
+        return Some(fail(
+            "buzz.probe",
+            "nothing to probe: the stream or the saved Buzz target is missing",
+            SETUP_FIX,
+        ));
+    }
+    None
+}
+
+/// `--probe`: Buzz refused the test with `code` (`hint` says why, from `buzz::answer`).
+pub fn probe_test_failed(code: &str, message: &str, error_id: Option<&str>, hint: String) -> Check {
+    fail(
+        "buzz.probe",
+        format!(
+            "Buzz's test failed: {code}: {message}{}",
+            error_id
+                .map(|id| format!(" (errorId {id})"))
+                .unwrap_or_default()
+        ),
+        hint,
+    )
+}
+
+/// `--probe`: the probe event (`guid`) arrived in `stream` after `seconds`.
+pub fn probe_arrived(guid: &str, stream: &str, seconds: f64) -> Check {
+    pass(
+        "buzz.probe",
+        format!(
+            "Buzz assumed the role and its probe (guid {guid}) arrived in {stream} after {seconds:.1} s"
+        ),
+    )
+}
+
+/// `--probe`: Buzz accepted the test but nothing arrived within `waited_seconds`.
+pub fn probe_timed_out(stream: &str, waited_seconds: u64) -> Check {
+    fail(
+        "buzz.probe",
+        format!(
+            "Buzz accepted the test, but no probe arrived in {stream} within {waited_seconds} s"
+        ),
+        "check that the target's region and stream name match this stream",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::{AccountId, EventFilter};
+    use crate::policy::{trust_policy, write_policy};
+    use serde_json::json;
+    use std::collections::BTreeMap;
+    use std::time::SystemTime;
+
+    const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
+    const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
+    const AGILIX: &str = "111122223333";
+
+    fn expect() -> Expect {
+        Expect {
+            retention: RetentionHours::DEFAULT,
+            kms_key: None,
+            agilix_root: format!("arn:aws:iam::{AGILIX}:root"),
+            external_id: None,
+            load: None,
+        }
+    }
+
+    fn stream() -> StreamState {
+        StreamState {
+            arn: STREAM_ARN.into(),
+            status: StreamStatus::Active,
+            capacity: Some(Capacity::OnDemand),
+            open_shards: 4,
+            retention: RetentionHours::DEFAULT,
+            kms_key: None,
+            tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
+        }
+    }
+
+    fn agilix() -> AccountId {
+        AccountId::parse("--agilix-account", AGILIX).unwrap()
+    }
+
+    fn role() -> RoleState {
+        RoleState {
+            arn: ROLE_ARN.into(),
+            max_session: MAX_SESSION_SECONDS,
+            trust: trust_policy(&agilix(), None),
+            tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
+            policy: None,
+            created: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    fn wanted() -> KinesisTarget {
+        KinesisTarget {
+            title: "Kinesis: buzz-events".into(),
+            enabled: true,
+            stream: "buzz-events".into(),
+            role_arn: ROLE_ARN.into(),
+            region: "us-east-1".into(),
+            filters: vec![],
+        }
+    }
+
+    fn config(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn saved(enabled: bool) -> Value {
+        json!({"title": "Kinesis: buzz-events", "enabled": enabled, "targetKinesisStream": "buzz-events",
+               "roleArn": ROLE_ARN, "targetRegion": "us-east-1"})
+    }
+
+    /// `id status` of each row, for table tests.
+    fn verdicts(checks: &[Check]) -> Vec<(&'static str, Status)> {
+        checks.iter().map(|c| (c.id, c.status)).collect()
+    }
+
+    #[test]
+    fn stream_rows_over_states() {
+        use Status::*;
+        let e = expect();
+        let missing = stream_rows("buzz-events", "us-east-1", None, &e);
+        assert_eq!(verdicts(&missing), [("stream.exists", Fail)]);
+        assert!(missing[0].message.contains("us-east-1"));
+
+        let healthy = stream_rows("buzz-events", "us-east-1", Some(&stream()), &e);
+        assert!(healthy.iter().all(|c| c.status == Pass), "{healthy:?}");
+        assert_eq!(healthy.len(), 4);
+
+        let mut deleting = stream();
+        deleting.status = StreamStatus::Deleting;
+        let rows = stream_rows("buzz-events", "us-east-1", Some(&deleting), &e);
+        assert_eq!(verdicts(&rows), [("stream.exists", Fail)]);
+
+        let mut updating = stream();
+        updating.status = StreamStatus::from_aws("UPDATING");
+        let rows = stream_rows("buzz-events", "us-east-1", Some(&updating), &e);
+        assert_eq!(rows[0].status, Warn);
+
+        let mut long = expect();
+        long.retention = RetentionHours::parse("--retention-hours", "168").unwrap();
+        let rows = stream_rows("buzz-events", "us-east-1", Some(&stream()), &long);
+        assert_eq!(rows[1].status, Fail);
+        assert!(rows[1].message.contains("below the requested 168 h"));
+
+        let mut kms = expect();
+        kms.kms_key = Some(KmsKey::parse("--kms-key", "alias/aws/kinesis").unwrap());
+        let rows = stream_rows("buzz-events", "us-east-1", Some(&stream()), &kms);
+        assert_eq!((rows[2].id, rows[2].status), ("stream.encryption", Fail));
+
+        let mut busy = expect();
+        busy.load = Some(Load {
+            events_per_second: 50_000.0,
+            avg_event_bytes: 1000.0,
+        });
+        let mut small = stream();
+        small.capacity = Some(Capacity::Provisioned(
+            crate::names::ShardCount::parse("--shards", "1").unwrap(),
+        ));
+        let rows = stream_rows("buzz-events", "us-east-1", Some(&small), &busy);
+        assert_eq!((rows[3].id, rows[3].status), ("stream.capacity", Warn));
+    }
+
+    #[test]
+    fn role_rows_over_states() {
+        use Status::*;
+        let e = expect();
+        let docs = [write_policy(STREAM_ARN, None)];
+        assert_eq!(
+            verdicts(&role_rows("BuzzKinesisWriter", STREAM_ARN, None, &docs, &e)),
+            [("role.exists", Fail)]
+        );
+
+        let healthy = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &docs, &e);
+        assert_eq!(
+            verdicts(&healthy),
+            [
+                ("role.exists", Pass),
+                // No external id: Agilix's procedure, but the guard is missing.
+                ("role.trust", Warn),
+                ("role.max_session", Pass),
+                ("role.policy", Pass)
+            ]
+        );
+
+        // Drifted: short sessions, no write grant.
+        let mut drifted = role();
+        drifted.max_session = 3600;
+        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&drifted), &[], &e);
+        assert_eq!(rows[2].status, Fail);
+        assert!(rows[2]
+            .fix
+            .as_deref()
+            .unwrap_or("")
+            .contains("--max-session-duration 43200"));
+        assert_eq!((rows[3].id, rows[3].status), ("role.policy", Fail));
+        assert!(rows[3].message.contains("no Allow"));
+
+        // Trust missing Agilix's account, admitting someone else instead.
+        let mut other = role();
+        other.trust = trust_policy(
+            &AccountId::parse("--agilix-account", "444455556666").unwrap(),
+            None,
+        );
+        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&other), &docs, &e);
+        assert_eq!(rows[1].status, Fail);
+        assert!(
+            rows[1].message.contains("does not admit Agilix's account")
+                && rows[1].message.contains("444455556666"),
+            "{}",
+            rows[1].message
+        );
+
+        // With the external id asked for and required: a pass.
+        let ext = ExternalId::parse("--external-id", "abc-123").unwrap();
+        let mut guarded = role();
+        guarded.trust = trust_policy(&agilix(), Some(&ext));
+        let mut e2 = expect();
+        e2.external_id = Some(ext);
+        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&guarded), &docs, &e2);
+        assert_eq!(rows[1].status, Pass);
+        // Asked for, but the trust does not require it.
+        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &docs, &e2);
+        assert_eq!(rows[1].status, Fail);
+
+        // Wider grants than needed: a warning.
+        let wide = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]});
+        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &[wide], &e);
+        assert_eq!(rows[3].status, Warn);
+    }
+
+    #[test]
+    fn buzz_rows_over_states() {
+        use Status::*;
+        let healthy = buzz_rows(
+            "424242",
+            &wanted(),
+            &config(json!({"kinesis": [saved(true)]})),
+        );
+        assert_eq!(verdicts(&healthy), [("buzz.target", Pass)]);
+
+        // Missing, but one for the same stream elsewhere is named.
+        let elsewhere = json!({"title": "eu", "targetKinesisStream": "buzz-events", "roleArn": ROLE_ARN, "targetRegion": "eu-west-1"});
+        let rows = buzz_rows(
+            "424242",
+            &wanted(),
+            &config(json!({"kinesis": [elsewhere]})),
+        );
+        assert_eq!(verdicts(&rows), [("buzz.target", Fail)]);
+        assert!(rows[0].message.contains("it has") && rows[0].message.contains("eu-west-1"));
+
+        let rows = buzz_rows(
+            "424242",
+            &wanted(),
+            &config(json!({"kinesis": [saved(false)]})),
+        );
+        assert!(rows[0].message.contains("disabled"));
+
+        // Duplicates deliver twice.
+        let rows = buzz_rows(
+            "424242",
+            &wanted(),
+            &config(json!({"kinesis": [saved(true), saved(true)]})),
+        );
+        assert_eq!(rows[0].status, Fail);
+        assert!(rows[0].message.contains("delivered 2 times"));
+
+        // Drifted role and filters.
+        let mut w = wanted();
+        w.filters = vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()];
+        let mut drifted = saved(true);
+        drifted["roleArn"] = json!("arn:aws:iam::123456789012:role/Other");
+        let rows = buzz_rows("424242", &w, &config(json!({"kinesis": [drifted]})));
+        assert_eq!(rows[0].status, Fail);
+        assert!(
+            rows[0].message.contains("it uses role")
+                && rows[0].message.contains("UserEntityCreated"),
+            "{}",
+            rows[0].message
+        );
+
+        // Targets under a key this tool does not know.
+        let rows = buzz_rows(
+            "424242",
+            &wanted(),
+            &config(
+                json!({"kinesis": [saved(true)], "kinesisStreams": [{"targetKinesisStream": "x"}]}),
+            ),
+        );
+        assert_eq!(
+            verdicts(&rows),
+            [("buzz.answer", Fail), ("buzz.target", Pass)]
+        );
+    }
+
+    #[test]
+    fn probe_verdicts() {
+        let cfg = config(json!({"kinesis": [saved(true)]}));
+        assert!(probe_precondition(Some(&wanted()), &cfg, true).is_none());
+        assert!(probe_precondition(Some(&wanted()), &cfg, false).is_some());
+        assert!(probe_precondition(None, &cfg, true).is_some());
+        assert_eq!(probe_arrived("g", "s", 1.25).status, Status::Pass);
+        assert!(probe_test_failed("X", "m", Some("e1"), "h".into())
+            .message
+            .ends_with("(errorId e1)"));
+        assert!(probe_timed_out("s", 30).message.contains("30 s"));
+    }
+
+    #[test]
+    fn detail_is_for_people_and_data_for_machines() {
+        let c = pass("x", "m")
+            .with_detail(vec!["▁▂▃".into()])
+            .with_data(json!({"n": 1}));
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            v,
+            json!({"id": "x", "status": "pass", "message": "m", "fix": null, "data": {"n": 1}})
+        );
+        let v = serde_json::to_value(pass("x", "m")).unwrap();
+        assert!(v.get("data").is_none());
+    }
+}

@@ -1,0 +1,106 @@
+//! `check`'s checklist.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use super::{json_line, AwsView, SCHEMA_VERSION};
+use crate::calls::CallSummary;
+use crate::checks::{Check, Status};
+use crate::cli::Output;
+
+/// One line per check, its fix and any detail lines under it, then the tally.
+pub fn render_checks(
+    w: &mut impl Write,
+    aws: &AwsView,
+    checks: &[Check],
+    output: Output,
+    calls: &CallSummary,
+) -> io::Result<()> {
+    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
+    let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
+    if output == Output::Json {
+        return json_line(
+            w,
+            &json!({
+                "schema_version": SCHEMA_VERSION,
+                "ok": failed == 0,
+                "checks": checks,
+                "aws": aws,
+                "api_calls": calls,
+            }),
+        );
+    }
+    for c in checks {
+        let mark = match c.status {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        };
+        writeln!(w, "{mark}  {:<18} {}", c.id, c.message)?;
+        for line in &c.detail {
+            writeln!(w, "      {:<18} {line}", "")?;
+        }
+        if let Some(fix) = &c.fix {
+            writeln!(w, "      {:<18} fix: {fix}", "")?;
+        }
+    }
+    writeln!(
+        w,
+        "\n{}: {} pass, {} warn, {} fail (of {} checks).",
+        if failed == 0 {
+            "Healthy"
+        } else {
+            "Not healthy"
+        },
+        checks.len() - failed - warned,
+        warned,
+        failed,
+        checks.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{fail, pass, warn};
+    use crate::report::fixtures::{aws, calls, json, text};
+    use insta::assert_snapshot;
+
+    fn rows() -> Vec<Check> {
+        vec![
+            pass("stream.exists", "stream buzz-events is ACTIVE"),
+            pass("stream.retention", "retention is 24 h"),
+            warn(
+                "role.trust",
+                "the role trusts Agilix's account with no external id",
+                "pass --external-id if Agilix issues you one",
+            ),
+            fail(
+                "buzz.target",
+                "domain 424242 has no kinesis target writing to buzz-events in us-east-1 (account 123456789012)",
+                "run `buzz-kinesis setup` with the same flags",
+            )
+            .with_detail(vec!["▁▂▃▅▇ records in, last hour".into()])
+            .with_data(json!({"records": [1, 2, 3]})),
+        ]
+    }
+
+    #[test]
+    fn checklist() {
+        let r = rows();
+        assert_snapshot!(
+            "check_human",
+            text(|w| render_checks(w, &aws(), &r, Output::Human, &calls(6, 0)))
+        );
+        assert_snapshot!(
+            "check_json",
+            json(|w| render_checks(w, &aws(), &r, Output::Json, &calls(6, 0)))
+        );
+        let healthy = &r[..2];
+        assert_snapshot!(
+            "check_healthy_human",
+            text(|w| render_checks(w, &aws(), healthy, Output::Human, &calls(6, 0)))
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! What a run prints: renderers of plain data (no client) to any writer, for a person (aligned
+//! lines, Terraform-style `+ ~ =` markers) or for a machine (one JSON document), so every
+//! output is snapshot-tested (`snapshots/`). [`emit`] sends a rendering to stdout;
+//! [`confirm_plan`] shows a plan on stderr and asks, for setup and teardown alike.
+
+pub mod check;
+pub mod policy;
+pub mod setup;
+pub mod tail;
+pub mod teardown;
+
+use std::io::{self, Write};
+
+use crate::error::{Error, Result};
+use crate::ui;
+
+/// The version of every JSON document the tool prints (docs/json-output.md). Raised only when
+/// a field is removed or changes meaning; new fields may appear without it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Where a run's AWS calls went, as the JSON's `aws` object shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AwsView {
+    pub account: String,
+    /// Who made the calls (STS's ARN); teardown does not show it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    pub region: String,
+}
+
+/// Render to stdout. A reader that went away (`| head`) is not an error.
+pub fn emit(render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<()> {
+    let mut out = Vec::new();
+    render(&mut out).map_err(|e| Error::io("rendering the output", e))?;
+    ui::write_stdout(&out)
+}
+
+/// Write one JSON document and a newline.
+pub(crate) fn json_line(w: &mut impl Write, v: &serde_json::Value) -> io::Result<()> {
+    writeln!(w, "{v}")
+}
+
+/// What a person confirms a plan with.
+pub enum Ask<'a> {
+    /// A yes/no question.
+    YesNo(&'a str),
+    /// Type `name` to go on (deleting a stream and its records): `prompt` asks for it.
+    /// Only a stream's name is asked for this way, so the refusal names it as one.
+    TypeName { prompt: String, name: &'a str },
+}
+
+/// Show the plan (its human rendering) on stderr, so stdout keeps only the result, then ask.
+/// `Ok(false)`: a no. A name typed wrong is a refusal that says what was typed.
+pub fn confirm_plan(
+    render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+    ask: Ask<'_>,
+) -> Result<bool> {
+    let mut text = Vec::new();
+    render(&mut text).map_err(|e| Error::io("rendering the plan", e))?;
+    let mut err = io::stderr().lock();
+    err.write_all(&text)
+        .and_then(|()| err.flush())
+        .map_err(|e| Error::io("writing to stderr", e))?;
+    drop(err);
+    match ask {
+        Ask::YesNo(question) => ui::confirm(question),
+        Ask::TypeName { prompt, name } => {
+            let typed = ui::prompt_valid(&prompt, None, |s| Ok(s.to_owned()))?;
+            if typed != name {
+                return Err(Error::Refused(format!(
+                    "'{typed}' is not the stream's name ({name}): nothing was changed"
+                )));
+            }
+            Ok(true)
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    //! Fixed plain data for the snapshot tests: no clock, no port, no live client.
+
+    use crate::calls::CallSummary;
+
+    use super::AwsView;
+
+    pub fn aws() -> AwsView {
+        AwsView {
+            account: "123456789012".into(),
+            principal: Some("arn:aws:iam::123456789012:user/admin".into()),
+            region: "us-east-1".into(),
+        }
+    }
+
+    pub fn calls(total: usize, mutating: usize) -> CallSummary {
+        let mut c = CallSummary {
+            total,
+            mutating,
+            ..CallSummary::default()
+        };
+        c.by_operation
+            .insert("kinesis:DescribeStreamSummary".into(), total - mutating);
+        if mutating > 0 {
+            c.by_operation
+                .insert("kinesis:CreateStream".into(), mutating);
+        }
+        c
+    }
+
+    /// A rendering as text.
+    pub fn text(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+        let mut out = Vec::new();
+        render(&mut out).expect("rendering to memory");
+        String::from_utf8(out).expect("UTF-8 output")
+    }
+
+    /// A JSON rendering, pretty, so a snapshot's diff reads field by field.
+    pub fn json(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+        let t = text(render);
+        assert_eq!(t.lines().count(), 1, "one JSON document on one line: {t}");
+        let v: serde_json::Value = serde_json::from_str(&t).expect("valid JSON");
+        serde_json::to_string_pretty(&v).expect("JSON")
+    }
+}

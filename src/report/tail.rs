@@ -1,0 +1,133 @@
+//! `tail`'s lines: one per event for a person, the event as Buzz wrote it for a machine, and
+//! anything that is not an event shown raw. Which records get printed is the printer's
+//! business (`commands::tail`); how each looks is here.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::SCHEMA_VERSION;
+use crate::cli::Output;
+use crate::text::escape_control;
+
+/// Columns of the human output: the longest known event type.
+const TYPE_WIDTH: usize = 31;
+/// The longest `data` summary in the human output, in characters.
+pub const SUMMARY_WIDTH: usize = 80;
+
+/// A short, one-line view of an event's `data`: `key=value` for its members, nested values
+/// abbreviated, cut at [`SUMMARY_WIDTH`] characters.
+pub fn summarize(data: Option<&Value>) -> String {
+    let scalar = |v: &Value| match v {
+        Value::String(s)
+            if !s.is_empty()
+                && !s.contains(|c: char| c.is_whitespace() || c == '"' || c == '=') =>
+        {
+            s.clone()
+        }
+        Value::Object(o) if o.is_empty() => "{}".into(),
+        Value::Object(_) => "{…}".into(),
+        Value::Array(a) => format!("[{}]", a.len()),
+        other => other.to_string(),
+    };
+    let text = match data {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::Object(o)) => o
+            .iter()
+            .map(|(k, v)| format!("{k}={}", scalar(v)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(v) => scalar(v),
+    };
+    if text.chars().count() > SUMMARY_WIDTH {
+        let cut: String = text.chars().take(SUMMARY_WIDTH - 1).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// One event as a line for a person: time, type, domainId, guid, a summary of `data`.
+pub fn human_line(e: &Value) -> String {
+    let text = |k: &str| match e.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => "-".into(),
+        Some(other) => other.to_string(),
+    };
+    let line = format!(
+        "{}  {:<TYPE_WIDTH$}  {}  {}  {}",
+        text("time"),
+        text("type"),
+        text("domainId"),
+        text("guid"),
+        summarize(e.get("data"))
+    );
+    line.trim_end().to_owned()
+}
+
+/// An event: `text` as Buzz wrote it (JSON, not re-serialized), or its line for a person.
+pub fn render_event(
+    w: &mut impl Write,
+    text: &str,
+    event: &Value,
+    output: Output,
+) -> io::Result<()> {
+    match output {
+        Output::Json => writeln!(w, "{text}"),
+        Output::Human => writeln!(w, "{}", escape_control(&human_line(event))),
+    }
+}
+
+/// A record (or a line of one) that is not an event, from `shard`.
+pub fn render_raw(w: &mut impl Write, raw: &str, shard: &str, output: Output) -> io::Result<()> {
+    match output {
+        Output::Json => writeln!(
+            w,
+            "{}",
+            json!({"schema_version": SCHEMA_VERSION, "raw": raw, "shard": shard})
+        ),
+        Output::Human => writeln!(w, "raw  {}", escape_control(raw)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::text;
+    use insta::assert_snapshot;
+
+    #[test]
+    fn summaries_are_short_and_flat() {
+        assert_eq!(summarize(None), "");
+        let d = json!({"title": "Kinesis: s", "n": 3, "ok": true, "cfg": {"a": 1}, "list": [1, 2], "e": {}});
+        assert_eq!(
+            summarize(Some(&d)),
+            "title=\"Kinesis: s\" n=3 ok=true cfg={…} list=[2] e={}"
+        );
+        let long = json!({"text": "x".repeat(200)});
+        assert_eq!(summarize(Some(&long)).chars().count(), SUMMARY_WIDTH);
+    }
+
+    #[test]
+    fn tail_lines() {
+        let raw_event = r#"{"time":"2024-05-01T08:00:00Z","guid":"6b1f0c2e","domainId":"424242","type":"UserEntityCreated","data":{"userId":"17","name":"Ada Lovelace","roles":[1,2]}}"#;
+        let event: Value = serde_json::from_str(raw_event).unwrap();
+        assert_snapshot!(
+            "tail_event_human",
+            text(|w| render_event(w, raw_event, &event, Output::Human))
+        );
+        assert_snapshot!(
+            "tail_event_json",
+            text(|w| render_event(w, raw_event, &event, Output::Json))
+        );
+        let raw = "not json \u{1b}[31m";
+        assert_snapshot!(
+            "tail_raw_human",
+            text(|w| render_raw(w, raw, "shardId-000000000001", Output::Human))
+        );
+        assert_snapshot!(
+            "tail_raw_json",
+            text(|w| render_raw(w, raw, "shardId-000000000001", Output::Json))
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! teardown's plan (`--dry-run`, or before confirming) and result.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{json_line, AwsView, SCHEMA_VERSION};
+use crate::calls::CallSummary;
+use crate::cli::Output;
+use crate::state::Resource;
+use crate::teardown_plan::{describe, Found, Plan, Target};
+
+/// What teardown's renderers show besides the plan.
+pub struct TeardownView<'a> {
+    pub aws: AwsView,
+    pub target: &'a Target,
+    pub found: &'a Found,
+}
+
+/// One line per removal, then the notes.
+pub fn render_plan(
+    w: &mut impl Write,
+    v: &TeardownView<'_>,
+    plan: &Plan,
+    output: Output,
+    calls: &CallSummary,
+    dry_run: bool,
+) -> io::Result<()> {
+    if output == Output::Json {
+        return json_line(
+            w,
+            &json!({
+                "schema_version": SCHEMA_VERSION,
+                "dry_run": true,
+                "changed": !plan.is_empty(),
+                "removals": plan.removals,
+                "notes": plan.notes,
+                "aws": v.aws,
+                "api_calls": calls,
+            }),
+        );
+    }
+    if plan.is_empty() {
+        writeln!(
+            w,
+            "Nothing to remove: the Buzz target and the role are gone."
+        )?;
+    } else {
+        writeln!(w, "Plan:")?;
+    }
+    for r in &plan.removals {
+        writeln!(w, "  - {:<7} {}", r.resource(), describe(r))?;
+    }
+    for n in &plan.notes {
+        writeln!(w, "  note: {n}")?;
+    }
+    if !plan.is_empty() {
+        writeln!(
+            w,
+            "{} removal(s).{}",
+            plan.removals.len(),
+            if dry_run {
+                " Run without --dry-run to apply."
+            } else {
+                ""
+            }
+        )?;
+    }
+    Ok(())
+}
+
+/// The outcome of a teardown, `took` after it started.
+pub fn render_result(
+    w: &mut impl Write,
+    v: &TeardownView<'_>,
+    plan: &Plan,
+    output: Output,
+    calls: &CallSummary,
+    took: Duration,
+) -> io::Result<()> {
+    let t = v.target;
+    let stream_arn = v.found.stream.as_ref().map(|s| s.arn.clone());
+    if output == Output::Json {
+        return json_line(
+            w,
+            &json!({
+                "schema_version": SCHEMA_VERSION,
+                "changed": !plan.is_empty(),
+                "buzz": {"domain": t.domain, "outcome": plan.outcome(Resource::Buzz, v.found)},
+                "role": {"name": t.role, "arn": t.role_arn, "outcome": plan.outcome(Resource::Role, v.found)},
+                "stream": {"name": t.stream, "arn": stream_arn, "outcome": plan.outcome(Resource::Stream, v.found)},
+                "removals": plan.removals,
+                "notes": plan.notes,
+                "aws": v.aws,
+                "api_calls": calls,
+                "seconds": took.as_secs_f64(),
+            }),
+        );
+    }
+    if !plan.is_empty() {
+        writeln!(w)?;
+    }
+    writeln!(
+        w,
+        "  buzz    {:<10} kinesis target for {} on domain {}",
+        plan.outcome(Resource::Buzz, v.found),
+        t.stream,
+        t.domain
+    )?;
+    writeln!(
+        w,
+        "  role    {:<10} {}",
+        plan.outcome(Resource::Role, v.found),
+        t.role_arn
+    )?;
+    writeln!(
+        w,
+        "  stream  {:<10} {}",
+        plan.outcome(Resource::Stream, v.found),
+        stream_arn.as_deref().unwrap_or(&t.stream)
+    )?;
+    writeln!(
+        w,
+        "\n{} in {:.1} s ({} calls, {} of them changes).",
+        if plan.is_empty() {
+            "Nothing to remove"
+        } else {
+            "Done"
+        },
+        took.as_secs_f64(),
+        calls.total,
+        calls.mutating
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::RetentionHours;
+    use crate::report::fixtures::{aws, calls, json, text};
+    use crate::state::{StreamState, StreamStatus};
+    use crate::teardown_plan::{plan, FoundRole};
+    use insta::assert_snapshot;
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
+
+    fn target(delete_stream: bool) -> Target {
+        Target {
+            domain: "424242".into(),
+            stream: "buzz-events".into(),
+            role: "BuzzKinesisWriter".into(),
+            role_arn: ROLE_ARN.into(),
+            region: "us-east-1".into(),
+            delete_stream,
+        }
+    }
+
+    fn found() -> Found {
+        let ours = json!({"title": "Kinesis: buzz-events", "enabled": true, "targetKinesisStream": "buzz-events",
+                          "roleArn": ROLE_ARN, "targetRegion": "us-east-1"});
+        let hook = json!({"title": "LMS", "endpoints": "https://x"});
+        Found {
+            buzz: json!({"https": [hook], "kinesis": [ours]})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            role: Some(FoundRole {
+                arn: ROLE_ARN.into(),
+                managed: true,
+                inline: vec!["buzz-kinesis-write".into()],
+                attached: vec![],
+            }),
+            stream: Some(StreamState {
+                arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events".into(),
+                status: StreamStatus::Active,
+                capacity: None,
+                open_shards: 1,
+                retention: RetentionHours::DEFAULT,
+                kms_key: None,
+                tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
+            }),
+        }
+    }
+
+    fn teardown_aws() -> AwsView {
+        AwsView {
+            principal: None,
+            ..aws()
+        }
+    }
+
+    #[test]
+    fn teardown_plan() {
+        let (t, f) = (target(true), found());
+        let p = plan(&t, &f).unwrap();
+        let v = TeardownView {
+            aws: teardown_aws(),
+            target: &t,
+            found: &f,
+        };
+        assert_snapshot!(
+            "teardown_plan_human",
+            text(|w| render_plan(w, &v, &p, Output::Human, &calls(5, 0), true))
+        );
+        assert_snapshot!(
+            "teardown_plan_json",
+            json(|w| render_plan(w, &v, &p, Output::Json, &calls(5, 0), true))
+        );
+        let empty = Found::default();
+        let v = TeardownView { found: &empty, ..v };
+        let none = plan(&t, &empty).unwrap();
+        assert_snapshot!(
+            "teardown_plan_nothing_human",
+            text(|w| render_plan(w, &v, &none, Output::Human, &calls(5, 0), true))
+        );
+    }
+
+    #[test]
+    fn teardown_result() {
+        let (t, f) = (target(false), found());
+        let p = plan(&t, &f).unwrap();
+        let v = TeardownView {
+            aws: teardown_aws(),
+            target: &t,
+            found: &f,
+        };
+        let took = Duration::from_millis(3_210);
+        assert_snapshot!(
+            "teardown_result_human",
+            text(|w| render_result(w, &v, &p, Output::Human, &calls(9, 3), took))
+        );
+        let out = json(|w| render_result(w, &v, &p, Output::Json, &calls(9, 3), took));
+        let parsed: Value = serde_json::from_str(&out).unwrap();
+        assert!(parsed["aws"].get("principal").is_none());
+        assert_snapshot!("teardown_result_json", out);
+    }
+}

@@ -1,0 +1,431 @@
+//! Teardown's plan, pure: from what exists ([`Found`]) and what is being torn down
+//! ([`Target`]), the removals in the order they apply, and the notes. `commands::teardown`
+//! reads, calls [`plan`], confirms and applies; `--dry-run` shows exactly what a run would do,
+//! and a second run finds nothing left to do.
+
+use serde_json::{Map, Value};
+
+use crate::buzz::wire;
+use crate::names::DEFAULT_ROLE;
+use crate::state::{Resource, StreamState, StreamStatus, MANAGED_BY};
+
+/// The role as teardown needs to see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundRole {
+    pub arn: String,
+    pub managed: bool,
+    /// Its inline policies (ours and any other: all go with the role).
+    pub inline: Vec<String>,
+    /// Managed policies attached to it: buzz-kinesis never attaches any.
+    pub attached: Vec<String>,
+}
+
+/// What exists now.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    /// The domain's whole saved configuration.
+    pub buzz: Map<String, Value>,
+    pub role: Option<FoundRole>,
+    pub stream: Option<StreamState>,
+}
+
+/// What is being torn down, by name.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub domain: String,
+    pub stream: String,
+    pub role: String,
+    /// The role's ARN: as IAM gives it, or as it would be when the role is gone.
+    pub role_arn: String,
+    /// The stream's region (with the stream name and the role's account, what a Buzz target
+    /// writing to our stream names).
+    pub region: String,
+    pub delete_stream: bool,
+}
+
+impl Target {
+    /// Where a Buzz target of ours writes.
+    pub fn destination(&self) -> wire::Destination {
+        wire::Destination {
+            region: self.region.to_ascii_lowercase(),
+            stream: self.stream.clone(),
+            account: wire::role_account(&self.role_arn)
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
+}
+
+/// One removal, in the order they apply.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Removal {
+    /// Send the configuration back without our target. `cleared`: no target is left, so Buzz
+    /// deletes the domain's configuration.
+    RemoveBuzzTarget {
+        domain: String,
+        target: Value,
+        /// Further targets writing to the same stream, removed with it.
+        #[serde(skip_serializing_if = "is_zero")]
+        duplicates: usize,
+        others: usize,
+        cleared: bool,
+        #[serde(skip)]
+        config: Map<String, Value>,
+    },
+    /// Delete one inline policy (a role must have none left to be deleted).
+    DeleteRolePolicy { role: String, policy: String },
+    /// Delete the role, after its inline policies.
+    DeleteRole { role: String, arn: String },
+    /// Deletes every record in the stream.
+    DeleteStream { stream: String, arn: String },
+}
+
+impl Removal {
+    /// Which resource the removal changes.
+    pub fn resource(&self) -> Resource {
+        match self {
+            Removal::RemoveBuzzTarget { .. } => Resource::Buzz,
+            Removal::DeleteRolePolicy { .. } | Removal::DeleteRole { .. } => Resource::Role,
+            Removal::DeleteStream { .. } => Resource::Stream,
+        }
+    }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One line for a removal, as the plan and the progress show it.
+pub fn describe(r: &Removal) -> String {
+    match r {
+        Removal::RemoveBuzzTarget {
+            domain,
+            target,
+            duplicates,
+            others,
+            cleared,
+            ..
+        } => {
+            let title = target
+                .get(wire::TITLE)
+                .and_then(Value::as_str)
+                .unwrap_or("(untitled)");
+            let also = match duplicates {
+                0 => String::new(),
+                n => format!(" and {n} more writing to the same stream"),
+            };
+            if *cleared {
+                format!("remove the kinesis target \"{title}\"{also} from domain {domain}: no target is left, so Buzz deletes the configuration")
+            } else {
+                format!("remove the kinesis target \"{title}\"{also} from domain {domain}; its {others} other target(s) stay exactly as they are")
+            }
+        }
+        Removal::DeleteRolePolicy { role, policy } => {
+            format!("delete inline policy {policy} of role {role}")
+        }
+        Removal::DeleteRole { role, .. } => format!("delete role {role}"),
+        Removal::DeleteStream { stream, .. } => {
+            format!("DELETE stream {stream} and every record in it")
+        }
+    }
+}
+
+/// The teardown plan.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Plan {
+    pub removals: Vec<Removal>,
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// Nothing to remove.
+    pub fn is_empty(&self) -> bool {
+        self.removals.is_empty()
+    }
+    /// Whether the plan deletes the stream (and so needs its name typed, or `--yes`).
+    pub fn deletes_stream(&self) -> bool {
+        self.removals
+            .iter()
+            .any(|r| matches!(r, Removal::DeleteStream { .. }))
+    }
+    /// What happens (or happened) to a resource, for the report.
+    pub fn outcome(&self, resource: Resource, found: &Found) -> &'static str {
+        let removal = self.removals.iter().find(|r| r.resource() == resource);
+        match (resource, removal) {
+            (Resource::Buzz, Some(Removal::RemoveBuzzTarget { cleared: true, .. })) => "cleared",
+            (Resource::Buzz, Some(_)) => "removed",
+            (Resource::Buzz, None) => "absent",
+            (_, Some(_)) => "deleted",
+            (Resource::Role, None) => "absent",
+            (Resource::Stream, None) => match &found.stream {
+                None => "absent",
+                Some(s) if s.status == StreamStatus::Deleting => "deleting",
+                Some(_) => "kept",
+            },
+        }
+    }
+}
+
+/// Decide what to remove. Pure. Refuses (and so changes nothing at all) when the role is not
+/// one buzz-kinesis made, or carries managed policies someone else attached.
+pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
+    let mut p = Plan::default();
+    if let Some(r) = &found.role {
+        if !r.managed {
+            return Err(format!(
+                "the role {} does not carry the tag {}={}: buzz-kinesis did not create it, so teardown changes nothing. \
+                 Check --role (the role setup made; default {}), or if this role is the one Buzz uses, remove it yourself \
+                 and run teardown again to remove the Buzz target",
+                t.role, MANAGED_BY.0, MANAGED_BY.1, DEFAULT_ROLE
+            ));
+        }
+        if !r.attached.is_empty() {
+            return Err(format!(
+                "the role {} has managed policies attached ({}), which buzz-kinesis never does: something else uses it, so teardown changes nothing. \
+                 Detach them (aws iam detach-role-policy --role-name {} --policy-arn ARN) if the role may go, then run teardown again",
+                t.role,
+                r.attached.join(", "),
+                t.role
+            ));
+        }
+    }
+
+    let unknown = wire::unexpected_target_keys(&found.buzz);
+    if !unknown.is_empty() {
+        return Err(format!(
+            "Buzz's getdatastreamconfiguration answer holds data stream targets under {}, a key this tool does not know: sending the configuration back could drop them, so teardown changes nothing. Report this answer shape to the buzz-kinesis maintainers",
+            unknown.join(", ")
+        ));
+    }
+    let dest = t.destination();
+    match wire::without_target(&found.buzz, &dest) {
+        Some(config) => {
+            let writing = wire::targets_writing_to(&found.buzz, &dest);
+            let target = writing.first().map(|(_, v)| v.clone()).unwrap_or_default();
+            let others = wire::count_targets(&config);
+            p.removals.push(Removal::RemoveBuzzTarget {
+                domain: t.domain.clone(),
+                target,
+                duplicates: writing.len().saturating_sub(1),
+                others,
+                cleared: others == 0,
+                config,
+            });
+        }
+        None => {
+            let same_stream = wire::as_list(found.buzz.get(wire::KINESIS))
+                .iter()
+                .filter(|k| wire::as_text(k.get(wire::STREAM)) == t.stream)
+                .count();
+            if same_stream > 0 {
+                p.notes.push(format!(
+                    "domain {} has {same_stream} kinesis target(s) for a stream named {} in another region or AWS account; they are not this setup's and stay",
+                    t.domain, t.stream
+                ));
+            }
+        }
+    }
+
+    if let Some(r) = &found.role {
+        for name in &r.inline {
+            p.removals.push(Removal::DeleteRolePolicy {
+                role: t.role.clone(),
+                policy: name.clone(),
+            });
+        }
+        p.removals.push(Removal::DeleteRole {
+            role: t.role.clone(),
+            arn: r.arn.clone(),
+        });
+    }
+
+    match &found.stream {
+        Some(s) if s.status == StreamStatus::Deleting => p
+            .notes
+            .push(format!("stream {} is already being deleted", t.stream)),
+        Some(s) if t.delete_stream => {
+            if !s.is_managed() {
+                p.notes.push(format!(
+                    "stream {} was not created by buzz-kinesis (setup reused it); it is deleted because --delete-stream was given",
+                    t.stream
+                ));
+            }
+            p.removals.push(Removal::DeleteStream {
+                stream: t.stream.clone(),
+                arn: s.arn.clone(),
+            });
+        }
+        Some(_) => p.notes.push(format!(
+            "stream {} stays, with its records (pass --delete-stream to delete it)",
+            t.stream
+        )),
+        None => {}
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::RetentionHours;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
+
+    fn target(delete_stream: bool) -> Target {
+        Target {
+            domain: "424242".into(),
+            stream: "buzz-events".into(),
+            role: "BuzzKinesisWriter".into(),
+            role_arn: ROLE_ARN.into(),
+            region: "us-east-1".into(),
+            delete_stream,
+        }
+    }
+
+    fn ours() -> Value {
+        json!({"title": "Kinesis: buzz-events", "enabled": true, "targetKinesisStream": "buzz-events",
+               "roleArn": ROLE_ARN, "targetRegion": "us-east-1"})
+    }
+
+    fn role(managed: bool) -> FoundRole {
+        FoundRole {
+            arn: ROLE_ARN.into(),
+            managed,
+            inline: vec!["buzz-kinesis-write".into()],
+            attached: vec![],
+        }
+    }
+
+    fn stream(managed: bool) -> StreamState {
+        StreamState {
+            arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events".into(),
+            status: StreamStatus::Active,
+            capacity: None,
+            open_shards: 1,
+            retention: RetentionHours::DEFAULT,
+            kms_key: None,
+            tags: if managed {
+                BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())])
+            } else {
+                BTreeMap::new()
+            },
+        }
+    }
+
+    fn config(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn everything_ours_goes_but_the_stream_and_other_targets_stay() {
+        let hook = json!({"title": "LMS", "endpoints": "https://x"});
+        let found = Found {
+            buzz: config(json!({"https": [hook], "kinesis": [ours()], "futureKey": {"a": 1}})),
+            role: Some(role(true)),
+            stream: Some(stream(true)),
+        };
+        let p = plan(&target(false), &found).unwrap();
+        let kinds: Vec<Resource> = p.removals.iter().map(Removal::resource).collect();
+        assert_eq!(kinds, [Resource::Buzz, Resource::Role, Resource::Role]);
+        let Removal::RemoveBuzzTarget {
+            config,
+            cleared,
+            others,
+            ..
+        } = &p.removals[0]
+        else {
+            panic!("{p:?}")
+        };
+        assert_eq!(
+            Value::Object(config.clone()),
+            json!({"https": [{"title": "LMS", "endpoints": "https://x"}], "futureKey": {"a": 1}})
+        );
+        assert!(!cleared);
+        assert_eq!(*others, 1);
+        assert_eq!(p.outcome(Resource::Stream, &found), "kept");
+        assert!(p.notes.iter().any(|n| n.contains("--delete-stream")));
+        assert!(!p.deletes_stream());
+    }
+
+    #[test]
+    fn our_only_target_clears_the_configuration_but_keeps_unknown_keys() {
+        let found = Found {
+            buzz: config(json!({"kinesis": [ours()], "futureKey": 1})),
+            ..Found::default()
+        };
+        let p = plan(&target(false), &found).unwrap();
+        let Removal::RemoveBuzzTarget {
+            config, cleared, ..
+        } = &p.removals[0]
+        else {
+            panic!("{p:?}")
+        };
+        assert!(cleared);
+        assert_eq!(Value::Object(config.clone()), json!({"futureKey": 1}));
+        assert_eq!(p.outcome(Resource::Buzz, &found), "cleared");
+    }
+
+    #[test]
+    fn the_stream_goes_only_with_delete_stream() {
+        let found = Found {
+            stream: Some(stream(false)),
+            ..Found::default()
+        };
+        let p = plan(&target(true), &found).unwrap();
+        assert!(p.deletes_stream());
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.contains("not created by buzz-kinesis")));
+        let mut deleting = stream(true);
+        deleting.status = StreamStatus::Deleting;
+        let found = Found {
+            stream: Some(deleting),
+            ..Found::default()
+        };
+        assert!(plan(&target(true), &found).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_role_we_did_not_make_or_that_others_use_is_refused() {
+        let found = Found {
+            buzz: config(json!({"kinesis": [ours()]})),
+            role: Some(role(false)),
+            ..Found::default()
+        };
+        let e = plan(&target(false), &found).unwrap_err();
+        assert!(
+            e.contains("managed-by=buzz-kinesis") && e.contains("--role"),
+            "{e}"
+        );
+        let mut attached = role(true);
+        attached.attached = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()];
+        let found = Found {
+            role: Some(attached),
+            ..Found::default()
+        };
+        let e = plan(&target(false), &found).unwrap_err();
+        assert!(e.contains("ReadOnlyAccess"), "{e}");
+    }
+
+    #[test]
+    fn nothing_left_means_an_empty_plan() {
+        let other = json!({"title": "theirs", "targetKinesisStream": "buzz-events", "roleArn": "arn:aws:iam::1:role/Other"});
+        let found = Found {
+            buzz: config(json!({"kinesis": [other]})),
+            ..Found::default()
+        };
+        let p = plan(&target(false), &found).unwrap();
+        assert!(p.is_empty());
+        assert!(
+            p.notes[0].contains("another region or AWS account"),
+            "{:?}",
+            p.notes
+        );
+        assert_eq!(p.outcome(Resource::Role, &found), "absent");
+        assert_eq!(p.outcome(Resource::Buzz, &found), "absent");
+    }
+}
