@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod exit;
 pub mod iac;
 pub mod metrics;
 pub mod names;
@@ -31,19 +32,7 @@ use std::ffi::OsString;
 use clap::{CommandFactory, FromArgMatches};
 
 pub use error::{Error, Result};
-
-/// What the process exit status means (Terraform's convention for plans).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitCode {
-    /// Done, or nothing to do.
-    Ok = 0,
-    /// An error: nothing more was done after it.
-    Error = 1,
-    /// `--dry-run`: changes are pending. `check`: a check failed.
-    Changes = 2,
-    /// Ctrl-C.
-    Interrupted = 130,
-}
+pub use exit::ExitCode;
 
 /// Parse the command line. A usage error is reported here (as JSON too, with `--output json`)
 /// and exits 1, like every other error: exit 2 means "changes pending / a check failed".

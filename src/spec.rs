@@ -4,12 +4,13 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use secrecy::SecretString;
 
+use crate::aws::kinesis::StartAt;
 use crate::buzz::{Credentials, Otp};
-use crate::cli::{DesiredArgs, SetupOnlyArgs, TargetArgs};
+use crate::cli::{AwsArgs, DesiredArgs, SetupOnlyArgs, TailArgs, TargetArgs};
 use crate::error::{Error, Result};
 use crate::names::*;
 use crate::plan::Capacity;
@@ -25,6 +26,27 @@ pub struct BuzzSpec {
     pub otp: Otp,
     pub domain: DomainId,
     pub title: Title,
+}
+
+/// Where AWS is reached: the profile and region, when given (else the standard chain
+/// decides). Shared by every command that calls AWS.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSpec {
+    pub region: Option<Region>,
+    pub profile: Option<String>,
+}
+
+impl AwsSpec {
+    /// From the flags (and env vars), then the config file.
+    fn build(a: &AwsArgs, file: &ConfigFile) -> Result<Self> {
+        let region = pick(&a.region, &file.region)
+            .map(|v| Region::parse("--region", &v))
+            .transpose()?;
+        Ok(Self {
+            region,
+            profile: pick(&a.profile, &file.profile),
+        })
+    }
 }
 
 /// Everything `setup` needs, validated.
@@ -43,8 +65,7 @@ pub struct SetupSpec {
     pub events: Vec<EventFilter>,
     pub enable: bool,
     pub propagation_timeout: Duration,
-    pub region: Option<Region>,
-    pub profile: Option<String>,
+    pub aws: AwsSpec,
     /// Whether the stream name and its capacity were given (else the wizard may ask).
     pub given_stream: bool,
     pub given_capacity: bool,
@@ -305,15 +326,14 @@ pub struct TargetSpec {
     pub agilix_account: AccountId,
     pub external_id: Option<ExternalId>,
     pub buzz: BuzzSpec,
-    pub region: Option<Region>,
-    pub profile: Option<String>,
+    pub aws: AwsSpec,
 }
 
 impl TargetSpec {
     fn build(t: &TargetArgs, file: &ConfigFile, interactive: bool) -> Result<Self> {
         let (stream, role) = Self::names(t, file)?;
         let (agilix_account, external_id) = Self::agilix(t, file, interactive)?;
-        let (region, profile) = Self::location(t, file)?;
+        let aws = AwsSpec::build(&t.aws, file)?;
         let buzz = Self::buzz(t, file, interactive, &stream)?;
         Ok(Self {
             stream,
@@ -321,8 +341,7 @@ impl TargetSpec {
             agilix_account,
             external_id,
             buzz,
-            region,
-            profile,
+            aws,
         })
     }
 
@@ -360,14 +379,6 @@ impl TargetSpec {
         Ok((agilix_account, external_id))
     }
 
-    /// The AWS region and profile, when given (else the standard chain decides).
-    fn location(t: &TargetArgs, file: &ConfigFile) -> Result<(Option<Region>, Option<String>)> {
-        let region = pick(&t.aws.region, &file.region)
-            .map(|v| Region::parse("--region", &v))
-            .transpose()?;
-        Ok((region, pick(&t.aws.profile, &file.profile)))
-    }
-
     /// The title of our target in Buzz, defaulted from the stream name.
     fn title(t: &TargetArgs, file: &ConfigFile, stream: &StreamName) -> Result<Title> {
         Title::parse(
@@ -399,7 +410,7 @@ impl TargetSpec {
         let title = Self::title(t, file, stream)?;
         let otp = match &t.buzz.buzz_otp {
             Some(code) => Otp::Given(SecretString::from(parse_otp("--buzz-otp", code)?)),
-            None if interactive => Otp::Prompt,
+            None if interactive => Otp::Prompt(ui::prompt_otp),
             None => Otp::Unavailable,
         };
         let credentials = Self::credentials(t, file, interactive)?;
@@ -583,16 +594,44 @@ impl Wanted {
     }
 }
 
-impl SetupSpec {
-    /// Validate what `check` was given (setup's values but for what only setup uses);
-    /// prompt for what is missing when `interactive`.
-    pub fn from_args(target: &TargetArgs, a: &DesiredArgs, interactive: bool) -> Result<Self> {
-        Self::build(target, a, &SetupOnlyArgs::default(), interactive)
-    }
+/// Everything `check` needs, validated: the setup it checks, described by the flags setup
+/// takes (but for what only setup uses). Built without the wizard: check asks only for a
+/// missing name or secret, and says nothing about changes it never makes.
+pub struct CheckSpec {
+    pub expected: SetupSpec,
+}
 
+impl CheckSpec {
+    /// Validate what `check` was given; prompt for what is missing when `interactive`.
+    pub fn from_args(target: &TargetArgs, a: &DesiredArgs, interactive: bool) -> Result<Self> {
+        let expected = SetupSpec::build(
+            target,
+            a,
+            &SetupOnlyArgs::default(),
+            interactive,
+            Wizard::Off,
+        )?;
+        Ok(Self { expected })
+    }
+}
+
+/// Whether a run is setup's wizard (its intro, its questions about the stream).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wizard {
+    On,
+    Off,
+}
+
+impl SetupSpec {
     /// Validate everything `setup` was given; prompt for what is missing when `interactive`.
     pub fn for_setup(args: &crate::cli::SetupArgs, interactive: bool) -> Result<Self> {
-        Self::build(&args.target, &args.desired, &args.setup, interactive)
+        Self::build(
+            &args.target,
+            &args.desired,
+            &args.setup,
+            interactive,
+            Wizard::On,
+        )
     }
 
     fn build(
@@ -600,6 +639,7 @@ impl SetupSpec {
         a: &DesiredArgs,
         setup: &SetupOnlyArgs,
         interactive: bool,
+        wizard: Wizard,
     ) -> Result<Self> {
         let file = ConfigFile::load(target.config.as_deref())?;
         // Validate what needs no prompt first, so a typo is reported before any question.
@@ -615,10 +655,10 @@ impl SetupSpec {
         } = Wanted::build(a, setup, &file)?;
         let given_stream = pick(&target.names.stream, &file.stream).is_some();
         let given_capacity = pick(&a.capacity_mode, &file.capacity_mode).is_some();
-        if interactive {
-            ui::wizard::intro();
-        } else {
+        if !interactive {
             require_all(target, &file, true, true)?;
+        } else if wizard == Wizard::On {
+            ui::wizard::intro();
         }
         let target = TargetSpec::build(target, &file, interactive)?;
         Ok(Self {
@@ -640,8 +680,7 @@ impl SetupSpec {
             enable: !(setup.no_enable || file.no_enable),
             propagation_timeout,
             load,
-            region: target.region,
-            profile: target.profile,
+            aws: target.aws,
             warnings,
         })
     }
@@ -653,8 +692,7 @@ pub struct TeardownSpec {
     pub stream: StreamName,
     pub role: RoleName,
     pub buzz: BuzzSpec,
-    pub region: Option<Region>,
-    pub profile: Option<String>,
+    pub aws: AwsSpec,
 }
 
 impl TeardownSpec {
@@ -666,14 +704,13 @@ impl TeardownSpec {
             require_all(t, &file, false, true)?;
         }
         let (stream, role) = TargetSpec::names(t, &file)?;
-        let (region, profile) = TargetSpec::location(t, &file)?;
+        let aws = AwsSpec::build(&t.aws, &file)?;
         let buzz = TargetSpec::buzz(t, &file, interactive, &stream)?;
         Ok(Self {
             stream,
             role,
             buzz,
-            region,
-            profile,
+            aws,
         })
     }
 }
@@ -692,8 +729,7 @@ pub struct PolicySpec {
     pub events: Vec<EventFilter>,
     pub title: Title,
     pub domain: Option<DomainId>,
-    pub region: Option<Region>,
-    pub profile: Option<String>,
+    pub aws: AwsSpec,
     pub warnings: Vec<String>,
 }
 
@@ -716,7 +752,7 @@ impl PolicySpec {
         } = Wanted::build(a, &SetupOnlyArgs::default(), &file)?;
         let (stream, role) = TargetSpec::names(t, &file)?;
         let (agilix_account, external_id) = TargetSpec::agilix(t, &file, interactive)?;
-        let (region, profile) = TargetSpec::location(t, &file)?;
+        let aws = AwsSpec::build(&t.aws, &file)?;
         let domain = pick(&t.buzz.domain, &file.domain)
             .map(|v| DomainId::parse("--domain", &v))
             .transpose()?;
@@ -733,11 +769,106 @@ impl PolicySpec {
             events,
             title,
             domain,
-            region,
-            profile,
+            aws,
             warnings,
         })
     }
+}
+
+/// Everything `tail` needs, validated before any connection. It reads no config file: the
+/// stream is named by `--stream` (or the default) and AWS by its own flags and env vars.
+pub struct TailSpec {
+    pub stream: StreamName,
+    pub from: StartAt,
+    /// `--from` as given, for the progress line.
+    pub from_text: String,
+    pub types: Vec<EventType>,
+    /// Event types Agilix does not list (the spelling may be wrong).
+    pub warnings: Vec<String>,
+    pub limit: Option<u64>,
+    pub timeout: Option<u64>,
+    pub aws: AwsSpec,
+}
+
+impl TailSpec {
+    /// Validate what `tail` was given.
+    pub fn from_args(args: &TailArgs) -> Result<Self> {
+        let stream =
+            StreamName::parse("--stream", args.stream.as_deref().unwrap_or(DEFAULT_STREAM))?;
+        let from = parse_from(&args.from)?;
+        let (types, warnings) = parse_types(&args.events)?;
+        let aws = AwsSpec::build(&args.aws, &ConfigFile::default())?;
+        if args.limit == Some(0) {
+            return Err(Error::invalid(
+                "--limit",
+                "0",
+                "--limit is a whole number of lines, at least 1",
+            ));
+        }
+        if args.timeout == Some(0) {
+            return Err(Error::invalid(
+                "--timeout",
+                "0",
+                "--timeout is a whole number of seconds, at least 1",
+            ));
+        }
+        Ok(Self {
+            stream,
+            from,
+            from_text: args.from.trim().to_owned(),
+            types,
+            warnings,
+            limit: args.limit,
+            timeout: args.timeout,
+            aws,
+        })
+    }
+}
+
+/// Where `--from` starts, parsed: `latest`, `trim-horizon`, or an RFC 3339 time.
+pub fn parse_from(s: &str) -> Result<StartAt> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "latest" => Ok(StartAt::Latest),
+        "trim-horizon" | "trim_horizon" => Ok(StartAt::TrimHorizon),
+        _ => aws_smithy_types::DateTime::from_str(
+            s.trim(),
+            aws_smithy_types::date_time::Format::DateTimeWithOffset,
+        )
+        .ok()
+        .and_then(|t| SystemTime::try_from(t).ok())
+        .map(StartAt::Timestamp)
+        .ok_or_else(|| {
+            Error::invalid(
+                "--from",
+                s,
+                "--from is latest, trim-horizon, or an RFC 3339 time such as 2024-05-01T08:00:00Z",
+            )
+        }),
+    }
+}
+
+/// `--event` values: event types (letters only), with warnings for names Agilix does not list.
+fn parse_types(given: &[String]) -> Result<(Vec<EventType>, Vec<String>)> {
+    let mut types = Vec::new();
+    let mut warnings = Vec::new();
+    for t in given {
+        let t = t.trim();
+        // Said in tail's words: a filter's `:props` part means nothing here.
+        let ty = EventType::parse("--event", t).map_err(|_| {
+            Error::invalid(
+                "--event",
+                t,
+                "tail filters by event type: letters only, e.g. UserEntityCreated",
+            )
+        })?;
+        if !ty.is_known() {
+            warnings.push(format!(
+                "event type '{t}' is not in Agilix's published list (check the spelling)"
+            ));
+        }
+        types.push(ty);
+    }
+    Ok((types, warnings))
 }
 
 #[cfg(test)]
@@ -858,5 +989,25 @@ mod tests {
         let p = first_line("s3cret\nrest\n".as_bytes(), "stdin").unwrap();
         assert_eq!(p.expose_secret(), "s3cret");
         assert!(first_line("".as_bytes(), "stdin").is_err());
+    }
+
+    #[test]
+    fn from_takes_the_three_forms() {
+        assert_eq!(parse_from("latest").unwrap(), StartAt::Latest);
+        assert_eq!(parse_from("TRIM-HORIZON").unwrap(), StartAt::TrimHorizon);
+        let t = parse_from("2024-05-01T08:00:00Z").unwrap();
+        let with_offset = parse_from("2024-05-01T10:00:00+02:00").unwrap();
+        assert_eq!(t, with_offset);
+        assert!(matches!(t, StartAt::Timestamp(_)));
+        let e = parse_from("yesterday").unwrap_err().to_string();
+        assert!(e.contains("RFC 3339"), "{e}");
+    }
+
+    #[test]
+    fn event_types_are_letters_and_unknown_ones_warn() {
+        let (t, w) = parse_types(&["UserEntityCreated".into(), "MadeUpType".into()]).unwrap();
+        assert!(t[0] == *"UserEntityCreated" && t[1] == *"MadeUpType");
+        assert_eq!(w.len(), 1);
+        assert!(parse_types(&["User:prop".into()]).is_err());
     }
 }

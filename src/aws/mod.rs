@@ -19,6 +19,10 @@ use crate::calls::CallLog;
 use crate::error::{Error, Result};
 use crate::names::Region;
 
+/// Asks a person for the stream's region (the wizard's question), when the AWS profile names
+/// none. The command layer passes it in; the adapter itself never prompts.
+pub type AskRegion = fn() -> Result<Region>;
+
 /// Clients for the three services, sharing one configuration and one call log.
 #[derive(Clone)]
 pub struct Aws {
@@ -34,12 +38,12 @@ pub struct Aws {
 impl Aws {
     /// Load the configuration and make sure credentials and a region exist, so a missing
     /// login is one clear message instead of a failure deep inside the first call.
-    /// With `interactive`, a missing region is asked for instead of being an error.
+    /// With `ask_region`, a missing region is asked for instead of being an error.
     pub async fn connect(
         profile: Option<&str>,
         region: Option<&Region>,
         calls: CallLog,
-        interactive: bool,
+        ask_region: Option<AskRegion>,
     ) -> Result<Self> {
         let http_client = custom_ca_client()?;
         let load = |region: Option<&Region>| {
@@ -56,8 +60,8 @@ impl Aws {
             loader.load()
         };
         let mut config = load(region).await;
-        if config.region().is_none() && interactive {
-            let chosen = crate::ui::wizard::choose_region()?;
+        if let (None, Some(ask)) = (config.region(), ask_region) {
+            let chosen = ask()?;
             config = load(Some(&chosen)).await;
         }
         let region = config

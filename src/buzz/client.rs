@@ -27,8 +27,8 @@ pub enum Credentials {
 /// Where an MFA code comes from when Buzz asks for one.
 pub enum Otp {
     Given(SecretString),
-    /// Ask the person at the terminal (hidden input).
-    Prompt,
+    /// Ask the person at the terminal (hidden input): the command layer passes the prompt.
+    Prompt(fn() -> Result<SecretString>),
     /// Non-interactive and none given: fail with a message naming `--buzz-otp`.
     Unavailable,
 }
@@ -166,7 +166,7 @@ impl BuzzClient {
                     .ok_or_else(|| buzz_error(wire::CMD_LOGIN, &answer))?;
                 let otp = match &self.otp {
                     Otp::Given(code) => code.clone(),
-                    Otp::Prompt => crate::ui::prompt_otp()?,
+                    Otp::Prompt(ask) => ask()?,
                     Otp::Unavailable => {
                         return Err(Error::missing(
                             "a one-time code (Buzz asks for a second factor)",

@@ -15,11 +15,11 @@ use crate::cli::{CheckArgs, Output};
 use crate::commands::setup::{observe, Observed};
 use crate::error::{Error, Result};
 use crate::events::{self, Item};
+use crate::exit::ExitCode;
 use crate::report::{self, check::render_checks};
-use crate::spec::{self, SetupSpec};
+use crate::spec::{self, CheckSpec};
 use crate::state::arn;
 use crate::ui::Progress;
-use crate::ExitCode;
 
 /// How long `--probe` waits for Buzz's probe to show up in the stream.
 const PROBE_WAIT: Duration = Duration::from_secs(30);
@@ -27,7 +27,7 @@ const PROBE_WAIT: Duration = Duration::from_secs(30);
 /// The `check` command.
 pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let interactive = spec::interactive(args.yes);
-    let spec = SetupSpec::from_args(&args.target, &args.desired, interactive)?;
+    let spec = CheckSpec::from_args(&args.target, &args.desired, interactive)?.expected;
     let progress = Progress::new(output == Output::Human && !quiet);
     let expect = Expect {
         retention: spec.retention,

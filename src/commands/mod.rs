@@ -10,14 +10,14 @@ pub mod teardown;
 use serde_json::{Map, Value};
 
 use crate::aws::sts::Identity;
-use crate::aws::Aws;
+use crate::aws::{AskRegion, Aws};
 use crate::buzz::{BuzzClient, Session};
 use crate::calls::CallLog;
 use crate::error::Result;
 use crate::names::{DomainId, Region};
 use crate::spec::BuzzSpec;
 use crate::state::{RoleState, StreamState};
-use crate::ui::Progress;
+use crate::ui::{self, Progress};
 
 /// AWS and Buzz, ready for calls.
 pub struct Connected {
@@ -37,11 +37,12 @@ pub async fn connect(
 ) -> Result<Connected> {
     let client = BuzzClient::new(buzz.url, buzz.credentials, buzz.otp, calls.clone())?;
     let (aws, session) = if interactive {
-        let aws = Aws::connect(profile, region, calls.clone(), true).await?;
+        let ask_region: AskRegion = ui::wizard::choose_region;
+        let aws = Aws::connect(profile, region, calls.clone(), Some(ask_region)).await?;
         (aws, client.login().await?)
     } else {
         tokio::try_join!(
-            Aws::connect(profile, region, calls.clone(), false),
+            Aws::connect(profile, region, calls.clone(), None),
             client.login()
         )?
     };

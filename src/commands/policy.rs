@@ -10,13 +10,13 @@ use crate::aws::Aws;
 use crate::calls::CallLog;
 use crate::cli::{Output, PolicyArgs};
 use crate::error::Result;
+use crate::exit::ExitCode;
 use crate::iac::Blueprint;
 use crate::policy;
 use crate::report;
 use crate::report::policy::{render_policy, render_template, PolicyView};
 use crate::spec::{self, PolicySpec};
 use crate::state::{arn, mark_managed};
-use crate::ExitCode;
 
 /// Where the stream lives, for its ARN: `None` when AWS could not tell.
 struct Location {
@@ -29,10 +29,10 @@ struct Location {
 async fn locate(spec: &PolicySpec, quiet: bool) -> Location {
     let found = async {
         let aws = Aws::connect(
-            spec.profile.as_deref(),
-            spec.region.as_ref(),
+            spec.aws.profile.as_deref(),
+            spec.aws.region.as_ref(),
             CallLog::new(),
-            false,
+            None,
         )
         .await?;
         let identity = aws.caller_identity().await?;
@@ -50,12 +50,13 @@ async fn locate(spec: &PolicySpec, quiet: bool) -> Location {
                 eprintln!(
                     "warning: the stream's ARN has placeholders (ACCOUNT_ID{}), because AWS could not tell them: {e}\n  \
                      fix: log in to AWS (and pass --region) and run policy again, or use --format for a template that needs neither",
-                    if spec.region.is_none() { ", REGION" } else { "" }
+                    if spec.aws.region.is_none() { ", REGION" } else { "" }
                 );
             }
             Location {
-                partition: spec.region.as_ref().map_or("aws", |r| r.partition()),
+                partition: spec.aws.region.as_ref().map_or("aws", |r| r.partition()),
                 region: spec
+                    .aws
                     .region
                     .as_ref()
                     .map_or_else(|| "REGION".into(), ToString::to_string),

@@ -11,6 +11,7 @@ use crate::buzz::{wire, BuzzClient};
 use crate::calls::CallLog;
 use crate::cli::{Output, SetupArgs};
 use crate::error::{Error, Result};
+use crate::exit::ExitCode;
 use crate::plan::{self, Action, Actual, Desired, DesiredBuzz, Plan, RoleState};
 use crate::policy;
 use crate::report::setup::{render_plan, render_result, SetupView};
@@ -18,7 +19,6 @@ use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, SetupSpec};
 use crate::state::{arn, Resource, StreamStatus};
 use crate::ui::{self, Progress};
-use crate::ExitCode;
 
 /// Everything read before planning.
 pub struct Observed {
@@ -64,8 +64,8 @@ pub async fn observe(
     let title = spec.buzz.title.clone();
     let connected = super::connect(
         spec.buzz,
-        spec.profile.as_deref(),
-        spec.region.as_ref(),
+        spec.aws.profile.as_deref(),
+        spec.aws.region.as_ref(),
         calls,
         interactive,
     )
@@ -412,17 +412,10 @@ async fn buzz_with_propagation_retry(
                 );
                 last_shown = seen;
             }
-            tracing::info!(
-                code,
-                retries,
-                "Buzz's test failed; the role may still be propagating"
-            );
+            tracing::info!(code, retries, "Buzz's test failed; the role may still be propagating");
             progress.waiting(
                 "buzz",
-                &format!(
-                    "waiting for IAM: Buzz's test answers {code}: {}",
-                    one_line(message, 60)
-                ),
+                &format!("waiting for IAM: Buzz's test answers {code}: {}", one_line(message, 60)),
                 start.elapsed(),
             );
             tokio::time::sleep(delay).await;

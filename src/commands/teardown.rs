@@ -14,13 +14,13 @@ use crate::buzz::BuzzClient;
 use crate::calls::CallLog;
 use crate::cli::{Output, TeardownArgs};
 use crate::error::{Error, Result};
+use crate::exit::ExitCode;
 use crate::report::teardown::{render_plan, render_result, TeardownView};
 use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, TeardownSpec};
 use crate::state::arn;
 use crate::teardown_plan::{describe, plan, Found, FoundRole, Plan, Removal, Target};
 use crate::ui::Progress;
-use crate::ExitCode;
 
 /// Everything read before planning, and the clients to apply the plan with.
 pub struct Observed {
@@ -55,8 +55,8 @@ async fn observe(
     let domain = spec.buzz.domain.clone();
     let connected = super::connect(
         spec.buzz,
-        spec.profile.as_deref(),
-        spec.region.as_ref(),
+        spec.aws.profile.as_deref(),
+        spec.aws.region.as_ref(),
         calls,
         false,
     )

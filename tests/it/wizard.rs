@@ -16,7 +16,17 @@ fn spawn<S: AsRef<std::ffi::OsStr>>(
     args: &[S],
     env: &[(&str, &str)],
 ) -> PtySession {
-    let mut cmd: Command = harness::aws_command(env!("CARGO_BIN_EXE_buzz-kinesis"));
+    spawn_program(env!("CARGO_BIN_EXE_buzz-kinesis"), sandbox, args, env)
+}
+
+/// [`spawn`] for any program (a shell that redirects the binary's stdout, say).
+fn spawn_program<S: AsRef<std::ffi::OsStr>>(
+    program: &str,
+    sandbox: &Sandbox,
+    args: &[S],
+    env: &[(&str, &str)],
+) -> PtySession {
+    let mut cmd: Command = harness::aws_command(program);
     for k in [
         "BUZZ_PASSWORD",
         "BUZZ_TOKEN",
@@ -222,4 +232,62 @@ async fn ctrl_c_mid_wait_says_what_was_done_and_a_rerun_finishes() {
         kinesis_targets(&sandbox.domain_config(DOMAIN_ID).await).len(),
         1
     );
+}
+
+#[tokio::test]
+async fn check_at_a_terminal_shows_no_setup_wizard_text() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let mut args = vec!["check".to_owned()];
+    args.extend(target_args(&sandbox, &names));
+    let mut p = spawn(
+        &sandbox,
+        &args,
+        &[("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)],
+    );
+    let shown = p.exp_eof().expect("check ends");
+    // Nothing exists yet: every row fails, and nothing speaks of a plan to confirm.
+    assert!(shown.contains("stream.exists"), "{shown}");
+    assert!(!shown.contains("Nothing changes before you confirm"), "{shown}");
+    assert!(!shown.contains("buzz-kinesis sets up"), "{shown}");
+    assert_eq!(exit_code(&p), Some(2));
+}
+
+#[tokio::test]
+async fn teardown_json_at_a_terminal_keeps_stdout_for_one_json_document() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    Tool::setup(&sandbox, &names).run().assert_success();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let stdout = dir.path().join("stdout.json");
+    // A shell runs the binary with stdout in a file; stdin and stderr stay on the terminal.
+    let mut args = vec![
+        "-c".to_owned(),
+        r#"exec "$0" "$@" > "$STDOUT_FILE""#.to_owned(),
+        env!("CARGO_BIN_EXE_buzz-kinesis").to_owned(),
+        "teardown".to_owned(),
+        "--output".to_owned(),
+        "json".to_owned(),
+    ];
+    args.extend(target_args_for("teardown", &sandbox, &names));
+    let file = stdout.display().to_string();
+    let mut t = String::new();
+    let mut p = spawn_program(
+        "sh",
+        &sandbox,
+        &args,
+        &[
+            ("BUZZ_PASSWORD", harness::ADMIN_PASSWORD),
+            ("STDOUT_FILE", &file),
+        ],
+    );
+    // The plan is shown on the terminal (stderr) before the question.
+    expect(&mut p, &mut t, "Plan:");
+    answer(&mut p, &mut t, "Remove these?", "y", "y");
+    let _ = p.exp_eof();
+    assert_eq!(exit_code(&p), Some(0), "{t}");
+    let text = std::fs::read_to_string(&stdout).expect("stdout was written");
+    assert_eq!(text.lines().count(), 1, "one JSON document: {text}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(v["role"]["outcome"], "deleted", "{v}");
 }

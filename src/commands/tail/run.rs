@@ -12,16 +12,14 @@ use tokio::task::JoinSet;
 use super::printer::Printer;
 use super::reader::{Batch, Readers};
 use super::scheduler::Scheduler;
-use super::{parse_from, parse_types};
 use crate::aws::kinesis::StartAt;
 use crate::aws::Aws;
 use crate::calls::CallLog;
 use crate::cli::{Output, TailArgs};
 use crate::error::{Error, Result};
-use crate::names::{Region, StreamName};
-use crate::spec::DEFAULT_STREAM;
+use crate::exit::ExitCode;
+use crate::spec::TailSpec;
 use crate::ui::Progress;
-use crate::ExitCode;
 
 /// How often the shard list is read again (ListShards allows far more).
 const RELIST_EVERY: Duration = Duration::from_secs(5);
@@ -35,39 +33,27 @@ enum End {
 
 /// The `tail` command.
 pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCode> {
-    let stream = StreamName::parse("--stream", args.stream.as_deref().unwrap_or(DEFAULT_STREAM))?;
-    let from = parse_from(&args.from)?;
+    let spec = TailSpec::from_args(args)?;
+    let TailSpec {
+        stream,
+        from,
+        from_text,
+        types,
+        warnings,
+        limit,
+        timeout,
+        aws: aws_spec,
+    } = spec;
     let from_start = from == StartAt::TrimHorizon;
-    let (types, warnings) = parse_types(&args.events)?;
-    let region = args
-        .aws
-        .region
-        .as_deref()
-        .map(|r| Region::parse("--region", r))
-        .transpose()?;
-    if args.limit == Some(0) {
-        return Err(Error::invalid(
-            "--limit",
-            "0",
-            "--limit is a whole number of lines, at least 1",
-        ));
-    }
-    if args.timeout == Some(0) {
-        return Err(Error::invalid(
-            "--timeout",
-            "0",
-            "--timeout is a whole number of seconds, at least 1",
-        ));
-    }
     let progress = Progress::new(output == Output::Human && !quiet);
     for w in &warnings {
         progress.warn(w);
     }
     let aws = Aws::connect(
-        args.aws.profile.as_deref(),
-        region.as_ref(),
+        aws_spec.profile.as_deref(),
+        aws_spec.region.as_ref(),
         CallLog::new(),
-        false,
+        None,
     )
     .await?;
 
@@ -86,7 +72,7 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
         &format!(
             "reading {} shard(s) of {stream} from {}; Ctrl-C stops",
             readers.scheduler.reading(),
-            args.from.trim()
+            from_text
         ),
     );
 
@@ -94,19 +80,17 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
         std::io::BufWriter::new(std::io::stdout()),
         output,
         types,
-        args.limit,
+        limit,
     );
     let started = Instant::now();
-    let deadline = args
-        .timeout
-        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-    let timeout = async {
+    let deadline = timeout.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    let timed_out = async {
         match deadline {
             Some(d) => tokio::time::sleep_until(d).await,
             None => std::future::pending().await,
         }
     };
-    tokio::pin!(timeout);
+    tokio::pin!(timed_out);
     let mut relist = tokio::time::interval(RELIST_EVERY);
     relist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     relist.tick().await;
@@ -133,7 +117,7 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
                 readers.refresh().await?;
             }
             _ = relist.tick() => readers.refresh().await?,
-            () = &mut timeout => break End::Timeout,
+            () = &mut timed_out => break End::Timeout,
         }
     };
     match printer.flush() {
@@ -144,7 +128,7 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
     }
     match end {
         End::Limit | End::ClosedOutput => Ok(ExitCode::Ok),
-        End::Timeout => match args.limit {
+        End::Timeout => match limit {
             Some(limit) => Err(Error::Timeout {
                 what: format!(
                     "{limit} line(s) from {stream} ({} came)",
