@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
-use super::wire;
+use super::wire::{self, code_of};
 use crate::calls::CallLog;
 use crate::error::{Error, Result};
 use crate::names::{BuzzUrl, BuzzUser};
@@ -154,13 +154,13 @@ impl BuzzClient {
         let Credentials::Password { user, password } = &self.credentials else {
             return Ok(Session::default());
         };
-        let params = json!({"username": user.to_string(), "password": password.expose_secret()});
-        let answer = self.send(wire::CMD_LOGIN, as_map(params), None).await?;
+        let params = wire::login_params(&user.to_string(), password.expose_secret());
+        let answer = self.send(wire::CMD_LOGIN, params, None).await?;
         let answer = match code_of(&answer) {
             wire::CODE_OK => answer,
             wire::CODE_SECOND_FACTOR => {
                 let mfa_token = answer
-                    .get("token")
+                    .get(wire::TOKEN)
                     .and_then(Value::as_str)
                     .map(|t| SecretString::from(t.to_owned()))
                     .ok_or_else(|| buzz_error(wire::CMD_LOGIN, &answer))?;
@@ -176,9 +176,9 @@ impl BuzzClient {
                         ))
                     }
                 };
-                let params = json!({"otp": otp.expose_secret()});
+                let params = wire::otp_params(otp.expose_secret());
                 let answer = self
-                    .send(wire::CMD_SECOND_FACTOR, as_map(params), Some(&mfa_token))
+                    .send(wire::CMD_SECOND_FACTOR, params, Some(&mfa_token))
                     .await?;
                 if code_of(&answer) != wire::CODE_OK {
                     return Err(buzz_error(wire::CMD_SECOND_FACTOR, &answer));
@@ -191,9 +191,9 @@ impl BuzzClient {
                 ))
             }
         };
-        let user_obj = answer.get("user").cloned().unwrap_or_default();
+        let user_obj = answer.get(wire::USER).cloned().unwrap_or_default();
         let token = user_obj
-            .get("token")
+            .get(wire::TOKEN)
             .and_then(Value::as_str)
             .ok_or_else(|| Error::Buzz {
                 cmd: wire::CMD_LOGIN.into(),
@@ -209,10 +209,10 @@ impl BuzzClient {
             _ => String::new(),
         };
         Ok(Session {
-            userid: text("userid"),
-            username: text("username"),
-            userspace: text("userspace"),
-            domainid: text("domainid"),
+            userid: text(wire::USER_ID),
+            username: text(wire::USER_NAME),
+            userspace: text(wire::USER_SPACE),
+            domainid: text(wire::USER_DOMAIN),
         })
     }
 
@@ -257,10 +257,7 @@ impl BuzzClient {
         params: Map<String, Value>,
         token: Option<&SecretString>,
     ) -> Result<Map<String, Value>> {
-        let mut request = Map::new();
-        request.insert("cmd".into(), json!(cmd));
-        request.extend(params);
-        let body = json!({ "request": request });
+        let body = wire::request_body(cmd, params);
         let mut attempt = 0;
         let mut reconnected = false;
         loop {
@@ -345,7 +342,7 @@ impl BuzzClient {
             _ => {
                 return Err(Error::BuzzTransport {
                     url: self.base.to_string(),
-                    cmd: body["request"]["cmd"].as_str().unwrap_or("").into(),
+                    cmd: body[wire::REQUEST][wire::CMD].as_str().unwrap_or("").into(),
                     reason: format!("HTTP {status}"),
                     hint: None,
                 })
@@ -360,9 +357,9 @@ impl BuzzClient {
                 })
             }
         };
-        let parsed: Option<Map<String, Value>> = serde_json::from_str::<Value>(&text)
+        let parsed = serde_json::from_str::<Value>(&text)
             .ok()
-            .and_then(|v| v.get("response").and_then(Value::as_object).cloned());
+            .and_then(|v| wire::response_of(&v));
         let Some(answer) = parsed else {
             // A broken body from a proxy or an overloaded server; retrying is safe.
             return Ok(Attempt::Retry {
@@ -383,25 +380,14 @@ impl BuzzClient {
     }
 }
 
-fn as_map(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
-fn code_of(answer: &Map<String, Value>) -> &str {
-    answer.get("code").and_then(Value::as_str).unwrap_or("")
-}
-
 /// A non-OK answer as an error with Buzz's own code, message and errorId.
 fn buzz_error(cmd: &str, answer: &Map<String, Value>) -> Error {
     let text = |k: &str| answer.get(k).and_then(Value::as_str).map(str::to_owned);
     Error::Buzz {
         cmd: cmd.into(),
-        code: text("code").unwrap_or_else(|| "(no code)".into()),
-        message: text("message").unwrap_or_default(),
-        error_id: text("errorId"),
+        code: text(wire::CODE).unwrap_or_else(|| "(no code)".into()),
+        message: text(wire::MESSAGE).unwrap_or_default(),
+        error_id: text(wire::ERROR_ID),
         hint: None,
     }
 }

@@ -331,10 +331,66 @@ pub fn set_request(domain: &str, config: &Map<String, Value>, test: bool) -> Map
 /// `{"request": {"cmd": ..., ...params}}`.
 pub fn request_body(cmd: &str, params: Map<String, Value>) -> Value {
     let mut request = Map::new();
-    request.insert("cmd".into(), json!(cmd));
+    request.insert(CMD.into(), json!(cmd));
     request.extend(params);
-    json!({ "request": request })
+    let mut body = Map::new();
+    body.insert(REQUEST.into(), Value::Object(request));
+    Value::Object(body)
 }
+
+/// The envelope of every exchange: `{"request": {"cmd": ..., ...}}` out,
+/// `{"response": {"code": ..., "message": ..., "errorId": ...}}` back.
+pub const REQUEST: &str = "request";
+pub const CMD: &str = "cmd";
+pub const RESPONSE: &str = "response";
+pub const CODE: &str = "code";
+pub const MESSAGE: &str = "message";
+pub const ERROR_ID: &str = "errorId";
+
+/// Buzz's answer inside a body (`response`), whatever its code; `None` when the body is not
+/// Buzz's JSON.
+pub fn response_of(body: &Value) -> Option<Map<String, Value>> {
+    body.get(RESPONSE).and_then(Value::as_object).cloned()
+}
+
+/// An answer's code (`""` when it has none).
+pub fn code_of(answer: &Map<String, Value>) -> &str {
+    answer.get(CODE).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Login3's parameters.
+pub const LOGIN_USERNAME: &str = "username";
+pub const LOGIN_PASSWORD: &str = "password";
+/// The second factor's parameter.
+pub const LOGIN_OTP: &str = "otp";
+/// In a `SecondFactorRequired` answer, the token the second factor is sent with; in the
+/// `user` object of a successful login, the session's bearer token.
+pub const TOKEN: &str = "token";
+/// The logged-in user, in a successful login's answer, and its fields.
+pub const USER: &str = "user";
+pub const USER_ID: &str = "userid";
+pub const USER_NAME: &str = "username";
+pub const USER_SPACE: &str = "userspace";
+pub const USER_DOMAIN: &str = "domainid";
+
+/// The parameters of Login3 (the password goes nowhere else).
+pub fn login_params(user: &str, password: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(LOGIN_USERNAME.into(), json!(user));
+    m.insert(LOGIN_PASSWORD.into(), json!(password));
+    m
+}
+
+/// The parameters of the second factor.
+pub fn otp_params(otp: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(LOGIN_OTP.into(), json!(otp));
+    m
+}
+
+/// The type of the event Buzz writes to the stream when it tests a target (`check --probe`
+/// waits for it).
+pub const PROBE_EVENT_TYPE: &str = "ValidateDataStreamConfiguration";
 
 #[cfg(test)]
 mod tests {
@@ -474,5 +530,21 @@ mod tests {
         assert!(t.is_satisfied_by(&j));
         j["targetRegion"] = json!("eu-west-1");
         assert!(!t.is_satisfied_by(&j));
+    }
+
+    #[test]
+    fn the_envelope_and_the_login_fields_are_buzz_s() {
+        let body = request_body(CMD_LOGIN, login_params("space/user", "pw"));
+        assert_eq!(
+            body,
+            json!({"request": {"cmd": "login3", "username": "space/user", "password": "pw"}})
+        );
+        assert_eq!(
+            request_body(CMD_SECOND_FACTOR, otp_params("123456")),
+            json!({"request": {"cmd": "secondfactorauthenticate", "otp": "123456"}})
+        );
+        let answer = response_of(&json!({"response": {"code": "OK"}})).unwrap();
+        assert_eq!(code_of(&answer), CODE_OK);
+        assert!(response_of(&json!({"html": 1})).is_none());
     }
 }

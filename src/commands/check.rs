@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::aws::kinesis::StartAt;
 use crate::buzz::answer::{self, classify_set_failure, SetFailure};
+use crate::buzz::wire;
 use crate::calls::CallLog;
 use crate::checks::{self, Check, Expect};
 use crate::cli::{CheckArgs, Output};
@@ -140,9 +141,7 @@ async fn probe(o: &Observed) -> Result<Check> {
                 .iter()
                 .flat_map(|r| events::decode(r))
                 .find_map(|item| match item {
-                    Item::Event(ev)
-                        if events::event_type(&ev) == "ValidateDataStreamConfiguration" =>
-                    {
+                    Item::Event(ev) if events::event_type(&ev) == wire::PROBE_EVENT_TYPE => {
                         Some(ev)
                     }
                     _ => None,

@@ -248,7 +248,10 @@ async fn check_at_a_terminal_shows_no_setup_wizard_text() {
     let shown = p.exp_eof().expect("check ends");
     // Nothing exists yet: every row fails, and nothing speaks of a plan to confirm.
     assert!(shown.contains("stream.exists"), "{shown}");
-    assert!(!shown.contains("Nothing changes before you confirm"), "{shown}");
+    assert!(
+        !shown.contains("Nothing changes before you confirm"),
+        "{shown}"
+    );
     assert!(!shown.contains("buzz-kinesis sets up"), "{shown}");
     assert_eq!(exit_code(&p), Some(2));
 }
