@@ -2,8 +2,8 @@
 //! on floors, and an import goes to the same floor or lower, never in a loop. Every `crate::`
 //! path in `src/**/*.rs` (outside comments and strings) is an import of the module it names.
 //!
-//! Today's exceptions are listed in [`KNOWN`], each with what removes it; the test also fails
-//! when one of them is gone, so that the list only shrinks.
+//! Exceptions would be listed in [`KNOWN`], each with what removes it (none since phase 2 of
+//! issue 12); the test also fails when one of them is gone, so that the list only shrinks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
