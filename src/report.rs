@@ -30,6 +30,11 @@ fn resource_name(o: &Observed, resource: Resource) -> String {
     match resource {
         Resource::Stream => format!("stream {}", d.stream),
         Resource::Role => format!("role {}", d.role),
+        Resource::Alarm => d
+            .alarm
+            .as_ref()
+            .map(|a| format!("alarm {}", a.name))
+            .unwrap_or_else(|| "alarm (none asked for)".into()),
         Resource::Buzz => d
             .buzz
             .as_ref()

@@ -214,6 +214,42 @@ impl Aws {
         }))
     }
 
+    /// Switch between on-demand and provisioned (UpdateStreamMode takes the stream's ARN).
+    pub async fn update_stream_mode(&self, stream_arn: &str, to: Capacity) -> Result<()> {
+        let mode = match to {
+            Capacity::OnDemand => StreamMode::OnDemand,
+            Capacity::Provisioned(_) => StreamMode::Provisioned,
+        };
+        self.kinesis
+            .update_stream_mode()
+            .stream_arn(stream_arn)
+            .stream_mode_details(
+                StreamModeDetails::builder()
+                    .stream_mode(mode)
+                    .build()
+                    .map_err(|e| Error::Usage(format!("the stream mode: {e}")))?,
+            )
+            .send()
+            .await
+            .map_err(|e| aws_error("kinesis", "UpdateStreamMode", e))?;
+        self.calls.record("kinesis", "UpdateStreamMode", true);
+        Ok(())
+    }
+
+    /// One step of a shard count change (at most double or half the open shards).
+    pub async fn update_shard_count(&self, name: &str, to: u32) -> Result<()> {
+        self.kinesis
+            .update_shard_count()
+            .stream_name(name)
+            .target_shard_count(i32::try_from(to).unwrap_or(i32::MAX))
+            .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
+            .send()
+            .await
+            .map_err(|e| aws_error("kinesis", "UpdateShardCount", e))?;
+        self.calls.record("kinesis", "UpdateShardCount", true);
+        Ok(())
+    }
+
     pub async fn increase_retention(&self, name: &str, to: RetentionHours) -> Result<()> {
         self.kinesis
             .increase_stream_retention_period()

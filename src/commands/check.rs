@@ -93,7 +93,7 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     };
     let calls = CallLog::new();
     // check asks only for missing names and secrets; it never offers to pick a stream.
-    let o = observe(spec, &calls, &progress, false).await?;
+    let o = observe(spec, &calls, &progress, false, false).await?;
     let policies = match &o.actual.role {
         Some(_) => o.aws.role_policies(&o.desired.role).await?,
         None => Vec::new(),
