@@ -729,6 +729,8 @@ pub struct PolicySpec {
     pub region: Option<Region>,
     pub profile: Option<String>,
     pub warnings: Vec<String>,
+    pub alarm_emails: Vec<Email>,
+    pub alarm_topic: Option<TopicArn>,
 }
 
 impl PolicySpec {
@@ -746,6 +748,8 @@ impl PolicySpec {
             tags,
             events,
             warnings,
+            alarm_emails,
+            alarm_topic,
             ..
         } = Wanted::build(a, &SetupOnlyArgs::default(), &file)?;
         let (stream, role) = TargetSpec::names(t, &file)?;
@@ -770,6 +774,8 @@ impl PolicySpec {
             region,
             profile,
             warnings,
+            alarm_emails,
+            alarm_topic,
         })
     }
 }

@@ -206,3 +206,51 @@ async fn invalid_alarm_values_are_refused_before_any_request() {
     }
     assert!(sandbox.request_log().await.is_empty(), "nothing reached Buzz");
 }
+
+#[tokio::test]
+async fn policy_templates_carry_the_alarm_and_pass_cfn_lint_and_the_hcl_parser() {
+    let names = Names::new();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let policy = |format: &str| {
+        let out = Tool::new()
+            .args(["policy", "--agilix-account", harness::AGILIX_ACCOUNT])
+            .args(["--stream", &names.stream, "--role", &names.role])
+            .args(["--alarm-email", "ops@example.edu", "--format", format])
+            .run();
+        out.assert_success();
+        out
+    };
+    let cfn = policy("cloudformation");
+    let path = dir.path().join("buzz.json");
+    std::fs::write(&path, &cfn.stdout).unwrap();
+    let lint = std::process::Command::new("cfn-lint")
+        .arg(&path)
+        .output()
+        .expect("cfn-lint is installed (scripts/ensure-tools)");
+    assert!(
+        lint.status.success(),
+        "cfn-lint:\n{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+    let t = cfn.json();
+    assert_eq!(t["Resources"]["BuzzRefusedWritesAlarm"]["Type"], "AWS::CloudWatch::Alarm");
+    assert_eq!(t["Resources"]["BuzzAlarmTopic"]["Type"], "AWS::SNS::Topic");
+
+    let tf = policy("terraform");
+    let path = dir.path().join("main.tf");
+    std::fs::write(&path, &tf.stdout).unwrap();
+    let parsed = std::process::Command::new("python3")
+        .args(["-c", "import hcl2, json, sys; print(json.dumps(hcl2.load(open(sys.argv[1]))))"])
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        parsed.status.success(),
+        "python-hcl2:\n{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let text = String::from_utf8_lossy(&parsed.stdout);
+    for part in ["aws_cloudwatch_metric_alarm", "aws_sns_topic_subscription", "WriteProvisionedThroughputExceeded"] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+}
