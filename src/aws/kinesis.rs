@@ -480,6 +480,7 @@ impl Aws {
                 }
                 let page = self.get_records(&iterator).await?;
                 let room = SAMPLE_PER_SHARD - taken;
+                let empty = page.records.is_empty();
                 if page.records.len() > room {
                     sample.truncated = true;
                 }
@@ -490,7 +491,7 @@ impl Aws {
                 // Kinesis says how far behind a page is; an emulator that does not is caught
                 // up when a page comes back empty.
                 let caught_up = page.millis_behind == Some(0)
-                    || (page.millis_behind.is_none() && page.records.is_empty());
+                    || (page.millis_behind.is_none() && empty);
                 let Some(next) = page.next else { break };
                 if caught_up {
                     break;
