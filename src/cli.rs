@@ -381,6 +381,16 @@ pub struct DesiredArgs {
     /// Average event size in bytes, for the sizing advice [default: 1000].
     #[arg(long, value_name = "BYTES", help_heading = "Sizing")]
     pub avg_event_bytes: Option<String>,
+
+    /// Alarm on lost events: a CloudWatch alarm on the stream's refused writes that mails this
+    /// address (repeat; each must confirm AWS's subscription mail). Setup makes and tags an SNS
+    /// topic for it.
+    #[arg(long = "alarm-email", value_name = "ADDRESS", help_heading = "Alarm")]
+    pub alarm_emails: Vec<String>,
+
+    /// Alarm on lost events, notifying this existing SNS topic instead of one setup makes.
+    #[arg(long, value_name = "SNS-TOPIC-ARN", help_heading = "Alarm")]
+    pub alarm_topic: Option<String>,
 }
 
 /// What only setup does: change what exists, wait for IAM, save in Buzz.
@@ -390,6 +400,11 @@ pub struct SetupOnlyArgs {
     /// records older than the new value).
     #[arg(long, help_heading = "Stream")]
     pub allow_retention_decrease: bool,
+
+    /// Lower an existing provisioned stream's shard count when --shards asks for fewer (less
+    /// capacity: Buzz's events beyond it are lost).
+    #[arg(long, help_heading = "Stream")]
+    pub allow_capacity_decrease: bool,
 
     /// Change an existing role that buzz-kinesis did not create (and tag it as ours).
     #[arg(long, help_heading = "Role")]
@@ -442,6 +457,11 @@ pub struct CheckArgs {
     /// event in the stream. Saves nothing.
     #[arg(long)]
     pub probe: bool,
+
+    /// How far back to read the stream's CloudWatch metrics for refused writes (lost events),
+    /// headroom and traffic: 90m, 24h, 7d, up to 14d [default: 24h].
+    #[arg(long, value_name = "WINDOW")]
+    pub since: Option<String>,
 
     /// Never prompt.
     #[arg(short, long)]

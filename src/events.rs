@@ -46,9 +46,55 @@ pub fn event_type(e: &Value) -> &str {
     e.get("type").and_then(Value::as_str).unwrap_or("")
 }
 
+/// Who wrote a sample of records: Buzz events counted by their `domainId`, and the lines
+/// that are not Buzz events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Writers {
+    pub by_domain: std::collections::BTreeMap<String, u64>,
+    pub not_buzz: u64,
+    pub events: u64,
+}
+
+/// Count the writers of `records` (each may hold several events).
+pub fn writers<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Writers {
+    let mut w = Writers::default();
+    for record in records {
+        for item in decode(record) {
+            match item {
+                Item::Event(e) => {
+                    w.events += 1;
+                    let domain = match e.get("domainId") {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(Value::Number(n)) => n.to_string(),
+                        _ => "(none)".to_owned(),
+                    };
+                    *w.by_domain.entry(domain).or_default() += 1;
+                }
+                Item::Raw(_) => w.not_buzz += 1,
+            }
+        }
+    }
+    w
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writers_are_counted_by_domain() {
+        let records: Vec<&[u8]> = vec![
+            b"{\"type\":\"A\",\"domainId\":\"1\"}\n{\"type\":\"B\",\"domainId\":\"2\"}",
+            b"{\"type\":\"A\",\"domainId\":1}",
+            b"hello",
+            b"{\"type\":\"A\"}",
+        ];
+        let w = writers(records);
+        assert_eq!(w.by_domain.get("1"), Some(&2));
+        assert_eq!(w.by_domain.get("2"), Some(&1));
+        assert_eq!(w.by_domain.get("(none)"), Some(&1));
+        assert_eq!((w.events, w.not_buzz), (4, 1));
+    }
 
     #[test]
     fn records_split_into_events_and_raw_lines() {

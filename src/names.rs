@@ -221,6 +221,63 @@ impl std::fmt::Display for Since {
     }
 }
 
+/// An email address for the alarm's notifications (SNS sends a confirmation mail to it).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Email(String);
+impl Email {
+    pub const RULE: Rule = "an email address such as ops@example.edu";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let t = s.trim();
+        let ok = t.len() <= 254
+            && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+            && t.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+            });
+        if ok {
+            Ok(Self(t.to_owned()))
+        } else {
+            Err(Error::invalid(flag, s, Self::RULE))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An SNS topic's ARN (`arn:PARTITION:sns:REGION:ACCOUNT:NAME`), for `--alarm-topic`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TopicArn(String);
+impl TopicArn {
+    pub const RULE: Rule = "an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:ops-alerts";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let t = s.trim();
+        let parts: Vec<&str> = t.split(':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "sns"
+            && !parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
+            && (1..=256).contains(&parts[5].len())
+            && parts[5]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(t.to_owned()))
+        } else {
+            Err(Error::invalid(flag, s, Self::RULE))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A KMS key for server-side encryption: a key ARN, an alias (`alias/...`) or a key id.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct KmsKey(String);
@@ -519,6 +576,19 @@ pub fn parse_otp(flag: &'static str, s: &str) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn emails_and_topic_arns_are_checked_before_any_call() {
+        use super::{Email, TopicArn};
+        assert!(Email::parse("--alarm-email", "ops@example.edu").is_ok());
+        for bad in ["ops", "ops@", "@example.edu", "ops@example", "a b@example.edu", "ops@.edu"] {
+            assert!(Email::parse("--alarm-email", bad).is_err(), "{bad}");
+        }
+        assert!(TopicArn::parse("--alarm-topic", "arn:aws:sns:us-east-1:123456789012:ops-alerts").is_ok());
+        for bad in ["arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:sns:us-east-1:1234:t", "ops-alerts", "arn:aws:sns:us-east-1:123456789012:a.b"] {
+            assert!(TopicArn::parse("--alarm-topic", bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn windows_are_minutes_to_fourteen_days() {
         use super::Since;

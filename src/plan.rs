@@ -14,7 +14,9 @@ use crate::state::mark_managed;
 // Re-exported so that commands written against `plan` keep their imports; the types live on
 // the vocabulary floor, where the adapters can reach them without importing the plan.
 pub use crate::sizing::Capacity;
-pub use crate::state::{Resource, RoleState, StreamState, StreamStatus, MANAGED_BY};
+pub use crate::state::{
+    AlarmState, Resource, RoleState, StreamState, StreamStatus, TopicState, MANAGED_BY,
+};
 
 /// Buzz asks for 12-hour sessions.
 pub const MAX_SESSION_SECONDS: i32 = 43_200;
@@ -36,8 +38,30 @@ pub struct Desired {
     pub adopt: bool,
     /// The expected peak load, when the user gave one: the plan says whether it fits.
     pub load: Option<crate::sizing::Load>,
+    /// The user named a capacity (`--capacity-mode`): an existing stream is converged to it.
+    /// Otherwise the default never changes a stream that exists.
+    pub capacity_given: bool,
+    /// Lowering a provisioned stream's shard count can lose events: only with
+    /// `--allow-capacity-decrease`.
+    pub allow_capacity_decrease: bool,
+    /// The busiest minute CloudWatch saw on an existing stream (dry-run and the wizard read it),
+    /// with the window it covers.
+    pub measured: Option<(crate::metrics::Peak, String)>,
+    /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes, and where it notifies.
+    pub alarm: Option<DesiredAlarm>,
     /// `None` when the run does not touch Buzz.
     pub buzz: Option<DesiredBuzz>,
+}
+
+/// The alarm on the stream's refused writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredAlarm {
+    pub name: String,
+    /// The topic it notifies: the user's (`--alarm-topic`), or ours, named after the stream.
+    pub topic_arn: String,
+    /// `Some(name)` when setup makes (and owns) the topic.
+    pub own_topic: Option<String>,
+    pub emails: Vec<crate::names::Email>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +77,9 @@ pub struct DesiredBuzz {
 pub struct Actual {
     pub stream: Option<StreamState>,
     pub role: Option<RoleState>,
+    /// Read only when an alarm is wanted.
+    pub alarm: Option<AlarmState>,
+    pub topic: Option<TopicState>,
     pub buzz: Option<Map<String, Value>>,
 }
 
@@ -77,6 +104,29 @@ pub enum Action {
     },
     TagStream {
         tags: BTreeMap<String, String>,
+    },
+    /// Switch an existing stream between on-demand and provisioned (a provisioned stream keeps
+    /// its shard count; `UpdateShardCount` steps follow when another is wanted).
+    UpdateStreamMode {
+        from: Capacity,
+        to: Capacity,
+    },
+    /// One step of a shard count change: AWS takes at most double or half per call.
+    UpdateShardCount {
+        from: u32,
+        to: u32,
+    },
+    CreateTopic {
+        name: String,
+        tags: BTreeMap<String, String>,
+    },
+    SubscribeEmail {
+        email: String,
+    },
+    /// Create or correct the alarm (PutMetricAlarm replaces it whole).
+    PutAlarm {
+        before: Option<Value>,
+        after: Value,
     },
     CreateRole {
         trust: Value,
@@ -130,6 +180,17 @@ impl Action {
             Action::TagStream { tags } | Action::TagRole { tags } => {
                 (Value::Null, json!({ "tags": tags }))
             }
+            Action::UpdateStreamMode { from, to } => {
+                (json!({"capacity": from}), json!({"capacity": to}))
+            }
+            Action::UpdateShardCount { from, to } => {
+                (json!({"open_shards": from}), json!({"open_shards": to}))
+            }
+            Action::CreateTopic { name, tags } => (Value::Null, json!({"topic": name, "tags": tags})),
+            Action::SubscribeEmail { email } => (Value::Null, json!({ "email": email })),
+            Action::PutAlarm { before, after } => {
+                (before.clone().unwrap_or(Value::Null), after.clone())
+            }
             Action::CreateRole {
                 trust,
                 max_session,
@@ -159,7 +220,12 @@ impl Action {
             | Action::IncreaseRetention { .. }
             | Action::DecreaseRetention { .. }
             | Action::StartEncryption { .. }
+            | Action::UpdateStreamMode { .. }
+            | Action::UpdateShardCount { .. }
             | Action::TagStream { .. } => Resource::Stream,
+            Action::CreateTopic { .. } | Action::SubscribeEmail { .. } | Action::PutAlarm { .. } => {
+                Resource::Alarm
+            }
             Action::RegisterBuzzTarget { .. } => Resource::Buzz,
             _ => Resource::Role,
         }
@@ -194,7 +260,12 @@ impl Plan {
         let mut actions = self.for_resource(resource).peekable();
         match actions.peek() {
             None => "unchanged",
-            Some(Action::CreateStream { .. } | Action::CreateRole { .. }) => "created",
+            Some(
+                Action::CreateStream { .. }
+                | Action::CreateRole { .. }
+                | Action::CreateTopic { .. }
+                | Action::PutAlarm { before: None, .. },
+            ) => "created",
             Some(Action::RegisterBuzzTarget {
                 before: None,
                 save: true,
@@ -259,6 +330,9 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
     let mut p = Plan::default();
     plan_stream(desired, actual.stream.as_ref(), &mut p)?;
     plan_role(desired, actual.role.as_ref(), &mut p)?;
+    if let Some(alarm) = &desired.alarm {
+        plan_alarm(alarm, &desired.stream, actual, &mut p);
+    }
     if let Some(buzz) = &desired.buzz {
         plan_buzz(buzz, actual.buzz.as_ref(), &mut p);
     }
@@ -316,14 +390,7 @@ fn plan_stream(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) -> Resul
             stream: d.stream.clone(),
         });
     }
-    if let Some(cap) = s.capacity {
-        if cap != d.capacity {
-            note(p, format!(
-                "the stream exists as {cap}; setup uses it as it is (requested {}). Change capacity in the Kinesis console or with `aws kinesis update-stream-mode` / `update-shard-count`",
-                d.capacity
-            ));
-        }
-    }
+    plan_existing_capacity(d, s, p);
     if d.retention > s.retention {
         p.actions.push(Action::IncreaseRetention {
             from: s.retention,
@@ -356,6 +423,164 @@ fn plan_stream(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) -> Resul
         p.actions.push(Action::TagStream { tags });
     }
     Ok(())
+}
+
+/// The shard counts to pass through from `from` to `to`, one `UpdateShardCount` call each:
+/// AWS takes at most double the open shards, and at least half, per call.
+pub fn shard_steps(from: u32, to: u32) -> Vec<u32> {
+    let mut steps = Vec::new();
+    let mut at = from.max(1);
+    while at != to {
+        at = if to > at {
+            to.min(at.saturating_mul(2))
+        } else {
+            to.max(at.div_ceil(2))
+        };
+        steps.push(at);
+    }
+    steps
+}
+
+/// An existing stream's capacity, converged to what the user named (never to the default):
+/// a mode switch, then shard count steps. Lowering a provisioned stream's shards needs
+/// `--allow-capacity-decrease`; the measured peak is shown beside the capacity.
+fn plan_existing_capacity(d: &Desired, s: &StreamState, p: &mut Plan) {
+    let note = |p: &mut Plan, m: String| {
+        p.notes.push(Note {
+            resource: Resource::Stream,
+            message: m,
+        })
+    };
+    let Some(have) = s.capacity else { return };
+    if let Some((peak, window)) = &d.measured {
+        let (records, bytes) = crate::sizing::limits(have, s.open_shards);
+        note(
+            p,
+            format!(
+                "busiest minute of the last {window}: {:.0} records/s and {:.0} KB/s{}, against {have} ({:.0} records/s, {:.0} KB/s): {:.0} % used",
+                peak.records_per_second,
+                peak.bytes_per_second / 1000.0,
+                if peak.demand_per_second > peak.records_per_second {
+                    format!(" ({:.0} records/s with the refused ones)", peak.demand_per_second)
+                } else {
+                    String::new()
+                },
+                records,
+                bytes / 1000.0,
+                100.0 * crate::metrics::utilisation(peak, records, bytes)
+            ),
+        );
+    }
+    if !d.capacity_given || have == d.capacity {
+        if d.capacity_given || have == d.capacity {
+            return;
+        }
+        return note(p, format!(
+            "the stream exists as {have}; setup keeps it (pass --capacity-mode, and --shards, to change it)"
+        ));
+    }
+    let open = s.open_shards.max(1);
+    match (have, d.capacity) {
+        (Capacity::Provisioned(_), Capacity::OnDemand) => {
+            p.actions.push(Action::UpdateStreamMode {
+                from: have,
+                to: Capacity::OnDemand,
+            });
+        }
+        (Capacity::OnDemand, Capacity::Provisioned(n)) => {
+            // Provisioned mode starts with the shards the on-demand stream has open.
+            p.actions.push(Action::UpdateStreamMode {
+                from: have,
+                to: Capacity::Provisioned(n),
+            });
+            if n.get() < open {
+                note(p, format!(
+                    "the on-demand stream has {open} open shards and scales beyond them; provisioned with {} shard(s) takes {} records/s and {} MB/s, and Buzz's events beyond that are lost",
+                    n.get(),
+                    n.get() * 1000,
+                    n.get()
+                ));
+            }
+            push_shard_steps(open, n.get(), p);
+        }
+        (Capacity::Provisioned(_), Capacity::Provisioned(n)) => {
+            if n.get() < open && !d.allow_capacity_decrease {
+                return note(p, format!(
+                    "the stream keeps its {open} shards (requested {}): fewer shards take fewer events, and Buzz's events beyond capacity are lost, so setup only lowers it with --allow-capacity-decrease",
+                    n.get()
+                ));
+            }
+            push_shard_steps(open, n.get(), p);
+        }
+        (Capacity::OnDemand, Capacity::OnDemand) => {}
+    }
+}
+
+fn push_shard_steps(from: u32, to: u32, p: &mut Plan) {
+    let mut at = from;
+    for step in shard_steps(from, to) {
+        p.actions.push(Action::UpdateShardCount { from: at, to: step });
+        at = step;
+    }
+}
+
+/// The alarm on refused writes and, unless the user gave their own, its topic with the email
+/// subscriptions. Setup never removes a subscription or changes a topic it did not make.
+fn plan_alarm(a: &DesiredAlarm, stream: &str, actual: &Actual, p: &mut Plan) {
+    if let Some(name) = &a.own_topic {
+        if actual.topic.is_none() {
+            p.actions.push(Action::CreateTopic {
+                name: name.clone(),
+                tags: tag_map(&[], true),
+            });
+        }
+    }
+    let subscribed: Vec<&str> = actual
+        .topic
+        .as_ref()
+        .map(|t| t.emails.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    for email in &a.emails {
+        if !subscribed
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(email.as_str()))
+        {
+            p.actions.push(Action::SubscribeEmail {
+                email: email.as_str().to_owned(),
+            });
+        }
+    }
+    if !a.emails.is_empty() && p.for_resource(Resource::Alarm).any(|x| matches!(x, Action::SubscribeEmail { .. })) {
+        p.notes.push(Note {
+            resource: Resource::Alarm,
+            message: "each new address gets a mail from AWS Notifications and must confirm the subscription before alarms reach it".into(),
+        });
+    }
+    let after = alarm_json(&a.name, stream, &a.topic_arn);
+    let before = actual
+        .alarm
+        .as_ref()
+        .map(|x| alarm_json(&x.name, stream, x.actions.first().map(String::as_str).unwrap_or("")));
+    let satisfied = actual.alarm.as_ref().is_some_and(|x| {
+        x.metric == crate::state::alarm::METRIC
+            && x.threshold == 0.0
+            && x.period == crate::state::alarm::PERIOD
+            && x.actions == [a.topic_arn.clone()]
+    });
+    if !satisfied {
+        p.actions.push(Action::PutAlarm { before, after });
+    }
+}
+
+/// The alarm as the plan shows it.
+fn alarm_json(name: &str, stream: &str, topic: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "metric": crate::state::alarm::METRIC,
+        "stream": stream,
+        "condition": "any refused write in a minute",
+        "notifies": topic,
+    })
 }
 
 fn plan_role(d: &Desired, actual: Option<&RoleState>, p: &mut Plan) -> Result<(), Blocked> {
@@ -498,6 +723,18 @@ pub fn describe(a: &Action) -> String {
             Some(f) => format!("change encryption key {f} -> {to}"),
             None => format!("start encryption with {to}"),
         },
+        Action::UpdateStreamMode { from, to } => format!("switch capacity {from} -> {to}"),
+        Action::UpdateShardCount { from, to } => {
+            format!("{} open shards {from} -> {to} (UpdateShardCount, uniform scaling)", if to > from { "raise" } else { "lower" })
+        }
+        Action::CreateTopic { name, .. } => format!("create SNS topic {name} for the alarm"),
+        Action::SubscribeEmail { email } => {
+            format!("subscribe {email} to the alarm's topic (the address must confirm)")
+        }
+        Action::PutAlarm { before: None, .. } => {
+            "create the alarm: any write Kinesis refuses in a minute notifies the topic".into()
+        }
+        Action::PutAlarm { .. } => "correct the alarm (metric, threshold, period or topic)".into(),
         Action::TagStream { tags } | Action::TagRole { tags } => format!(
             "add tags {}",
             tags.iter()
@@ -565,6 +802,10 @@ mod tests {
             policy: policy::write_policy(STREAM_ARN, None),
             adopt: false,
             load: None,
+            capacity_given: false,
+            allow_capacity_decrease: false,
+            measured: None,
+            alarm: None,
             buzz: Some(DesiredBuzz {
                 domain: crate::names::DomainId::parse("--domain", "424242").unwrap(),
                 target: KinesisTarget {
@@ -600,6 +841,8 @@ mod tests {
                 policy: Some(d.policy.clone()),
                 created: SystemTime::UNIX_EPOCH,
             }),
+            alarm: None,
+            topic: None,
             buzz: Some(buzz),
         }
     }
@@ -766,5 +1009,115 @@ mod tests {
                 "put_policy"
             ]
         );
+    }
+
+    fn provisioned(n: u32) -> Capacity {
+        Capacity::Provisioned(ShardCount::parse("--shards", &n.to_string()).unwrap())
+    }
+
+    #[test]
+    fn shard_changes_take_as_many_steps_as_doubling_and_halving_need() {
+        assert_eq!(shard_steps(1, 3), vec![2, 3]);
+        assert_eq!(shard_steps(4, 1), vec![2, 1]);
+        assert_eq!(shard_steps(3, 1), vec![2, 1]);
+        assert_eq!(shard_steps(1, 8), vec![2, 4, 8]);
+        assert_eq!(shard_steps(5, 5), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn capacity_converges_only_when_named_and_lowering_needs_the_flag() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().capacity = Some(provisioned(1));
+        a.stream.as_mut().unwrap().open_shards = 1;
+        // The default (on-demand) never changes an existing stream.
+        let p = plan(&d, &a).unwrap();
+        assert!(p.for_resource(Resource::Stream).next().is_none());
+        assert!(p.notes.iter().any(|n| n.message.contains("setup keeps it")));
+
+        d.capacity_given = true;
+        d.capacity = provisioned(3);
+        let p = plan(&d, &a).unwrap();
+        let steps: Vec<_> = p.for_resource(Resource::Stream).cloned().collect();
+        assert_eq!(
+            steps,
+            vec![
+                Action::UpdateShardCount { from: 1, to: 2 },
+                Action::UpdateShardCount { from: 2, to: 3 }
+            ]
+        );
+
+        a.stream.as_mut().unwrap().capacity = Some(provisioned(4));
+        a.stream.as_mut().unwrap().open_shards = 4;
+        d.capacity = provisioned(1);
+        let p = plan(&d, &a).unwrap();
+        assert!(p.for_resource(Resource::Stream).next().is_none(), "refused without the flag");
+        assert!(p.notes.iter().any(|n| n.message.contains("--allow-capacity-decrease")));
+        d.allow_capacity_decrease = true;
+        assert_eq!(plan(&d, &a).unwrap().for_resource(Resource::Stream).count(), 2);
+
+        // Mode switches both ways; provisioned starts from the on-demand stream's shards.
+        d.capacity = Capacity::OnDemand;
+        let p = plan(&d, &a).unwrap();
+        assert!(matches!(
+            p.actions[0],
+            Action::UpdateStreamMode { to: Capacity::OnDemand, .. }
+        ));
+        a.stream.as_mut().unwrap().capacity = Some(Capacity::OnDemand);
+        d.capacity = provisioned(2);
+        let kinds: Vec<_> = plan(&d, &a).unwrap().for_resource(Resource::Stream).cloned().collect();
+        assert_eq!(
+            kinds,
+            vec![
+                Action::UpdateStreamMode { from: Capacity::OnDemand, to: provisioned(2) },
+                Action::UpdateShardCount { from: 4, to: 2 }
+            ]
+        );
+    }
+
+    #[test]
+    fn the_alarm_and_its_topic_are_made_once_and_subscriptions_only_added() {
+        let mut d = desired();
+        d.alarm = Some(DesiredAlarm {
+            name: "buzz-kinesis-buzz-events-writes-refused".into(),
+            topic_arn: "arn:aws:sns:us-east-1:123456789012:buzz-kinesis-buzz-events-alarms".into(),
+            own_topic: Some("buzz-kinesis-buzz-events-alarms".into()),
+            emails: vec![crate::names::Email::parse("--alarm-email", "ops@example.edu").unwrap()],
+        });
+        let mut a = converged(&d);
+        let p = plan(&d, &a).unwrap();
+        let kinds: Vec<&str> = p
+            .for_resource(Resource::Alarm)
+            .map(|x| match x {
+                Action::CreateTopic { .. } => "topic",
+                Action::SubscribeEmail { .. } => "subscribe",
+                Action::PutAlarm { before: None, .. } => "alarm",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["topic", "subscribe", "alarm"]);
+        assert_eq!(p.outcome(Resource::Alarm), "created");
+        assert!(p.notes.iter().any(|n| n.message.contains("confirm")));
+
+        let alarm = d.alarm.clone().unwrap();
+        a.topic = Some(TopicState {
+            arn: alarm.topic_arn.clone(),
+            tags: tag_map(&[], true),
+            emails: vec!["OPS@example.edu".into(), "someone-else@example.edu".into()],
+        });
+        a.alarm = Some(AlarmState {
+            name: alarm.name.clone(),
+            arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x".into(),
+            state: "OK".into(),
+            metric: crate::state::alarm::METRIC.into(),
+            threshold: 0.0,
+            period: 60,
+            actions: vec![alarm.topic_arn.clone()],
+            tags: tag_map(&[], true),
+        });
+        assert!(plan(&d, &a).unwrap().is_empty(), "converged: no change");
+        a.alarm.as_mut().unwrap().actions = vec!["arn:aws:sns:us-east-1:1:other".into()];
+        let p = plan(&d, &a).unwrap();
+        assert!(matches!(p.actions[..], [Action::PutAlarm { before: Some(_), .. }]));
     }
 }

@@ -116,6 +116,16 @@ pub fn advise_without_estimate() -> Advice {
     }
 }
 
+/// What a stream of this capacity takes: (records/s, bytes/s). On-demand counts its open
+/// shards, at least the 4 MB/s it starts with (it scales up from there over minutes).
+pub fn limits(capacity: Capacity, open_shards: u32) -> (f64, f64) {
+    let shards = match capacity {
+        Capacity::OnDemand => f64::from(open_shards).max(ON_DEMAND_START_SHARDS),
+        Capacity::Provisioned(n) => f64::from(n.get().max(open_shards)),
+    };
+    (shards * RECORDS_PER_SHARD, shards * BYTES_PER_SHARD)
+}
+
 /// Whether a stream of this capacity takes `load`: (enough, a sentence).
 pub fn fits(capacity: Capacity, open_shards: u32, load: Load) -> (bool, String) {
     let needed = load.shards_needed();

@@ -73,6 +73,10 @@ pub struct SetupSpec {
     pub load: Option<crate::sizing::Load>,
     /// Warnings found while validating (unknown event types...).
     pub warnings: Vec<String>,
+    pub allow_capacity_decrease: bool,
+    /// `--alarm-email` addresses and `--alarm-topic`; an alarm is wanted when either is given.
+    pub alarm_emails: Vec<Email>,
+    pub alarm_topic: Option<TopicArn>,
 }
 
 /// Whether a person can answer prompts: not with `--yes`, not when stdin is not a terminal,
@@ -115,6 +119,11 @@ pub struct ConfigFile {
     propagation_timeout: Option<u64>,
     #[serde(default)]
     allow_retention_decrease: bool,
+    #[serde(default)]
+    allow_capacity_decrease: bool,
+    #[serde(default)]
+    alarm_email: Vec<String>,
+    alarm_topic: Option<String>,
     #[serde(default)]
     adopt: bool,
     #[serde(default)]
@@ -458,6 +467,8 @@ impl TargetSpec {
 /// What the stream and role should look like beyond their names (`DesiredArgs`), validated:
 /// shared by setup, check and policy.
 struct Wanted {
+    alarm_emails: Vec<Email>,
+    alarm_topic: Option<TopicArn>,
     capacity: Capacity,
     retention: RetentionHours,
     kms_key: Option<KmsKey>,
@@ -581,7 +592,23 @@ impl Wanted {
                 })
             }
         };
+        let email_texts = if a.alarm_emails.is_empty() {
+            file.alarm_email.clone()
+        } else {
+            a.alarm_emails.clone()
+        };
+        let mut alarm_emails = email_texts
+            .iter()
+            .map(|e| Email::parse("--alarm-email", e))
+            .collect::<Result<Vec<_>>>()?;
+        alarm_emails.sort();
+        alarm_emails.dedup();
+        let alarm_topic = pick(&a.alarm_topic, &file.alarm_topic)
+            .map(|t| TopicArn::parse("--alarm-topic", &t))
+            .transpose()?;
         Ok(Self {
+            alarm_emails,
+            alarm_topic,
             capacity,
             retention,
             kms_key,
@@ -644,6 +671,8 @@ impl SetupSpec {
         let file = ConfigFile::load(target.config.as_deref())?;
         // Validate what needs no prompt first, so a typo is reported before any question.
         let Wanted {
+            alarm_emails,
+            alarm_topic,
             capacity,
             retention,
             kms_key,
@@ -682,6 +711,10 @@ impl SetupSpec {
             load,
             aws: target.aws,
             warnings,
+            allow_capacity_decrease: setup.allow_capacity_decrease
+                || file.allow_capacity_decrease,
+            alarm_emails,
+            alarm_topic,
         })
     }
 }
@@ -731,6 +764,8 @@ pub struct PolicySpec {
     pub domain: Option<DomainId>,
     pub aws: AwsSpec,
     pub warnings: Vec<String>,
+    pub alarm_emails: Vec<Email>,
+    pub alarm_topic: Option<TopicArn>,
 }
 
 impl PolicySpec {
@@ -748,6 +783,8 @@ impl PolicySpec {
             tags,
             events,
             warnings,
+            alarm_emails,
+            alarm_topic,
             ..
         } = Wanted::build(a, &SetupOnlyArgs::default(), &file)?;
         let (stream, role) = TargetSpec::names(t, &file)?;
@@ -771,6 +808,8 @@ impl PolicySpec {
             domain,
             aws,
             warnings,
+            alarm_emails,
+            alarm_topic,
         })
     }
 }

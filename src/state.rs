@@ -25,26 +25,80 @@ pub fn mark_managed(tags: &mut BTreeMap<String, String>) {
     tags.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
 }
 
-/// What a run touches: the stream, the role, and our target in Buzz's configuration.
+/// What a run touches: the stream, the role, our target in Buzz's configuration, and (with
+/// `--alarm-*`) the alarm on refused writes with its topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Resource {
     Stream,
     Role,
+    Alarm,
     Buzz,
 }
 
 impl Resource {
     /// In the order setup applies and reports them.
-    pub const ALL: [Resource; 3] = [Resource::Stream, Resource::Role, Resource::Buzz];
+    pub const ALL: [Resource; 4] = [
+        Resource::Stream,
+        Resource::Role,
+        Resource::Alarm,
+        Resource::Buzz,
+    ];
 
-    /// `stream`, `role` or `buzz`: the word the reports and the JSON use.
+    /// `stream`, `role`, `alarm` or `buzz`: the word the reports and the JSON use.
     pub fn as_str(self) -> &'static str {
         match self {
             Resource::Stream => "stream",
             Resource::Role => "role",
+            Resource::Alarm => "alarm",
             Resource::Buzz => "buzz",
         }
+    }
+}
+
+/// The CloudWatch alarm setup keeps on a stream's refused writes, as CloudWatch has it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AlarmState {
+    pub name: String,
+    pub arn: String,
+    /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
+    pub state: String,
+    pub metric: String,
+    pub threshold: f64,
+    pub period: i32,
+    pub actions: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An SNS topic as setup and teardown see it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TopicState {
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+    /// Email addresses subscribed (confirmed or pending).
+    pub emails: Vec<String>,
+}
+
+/// The names setup gives the alarm and its topic: derived from the stream, so every run (and
+/// teardown) finds them without a list call.
+pub mod alarm {
+    /// The metric the alarm watches: records Kinesis refused because a shard's write limit was
+    /// exceeded, summed per minute; any is an alarm.
+    pub const METRIC: &str = "WriteProvisionedThroughputExceeded";
+    pub const PERIOD: i32 = 60;
+
+    /// `buzz-kinesis-<stream>-writes-refused`.
+    pub fn name(stream: &str) -> String {
+        format!("buzz-kinesis-{stream}-writes-refused")
+    }
+
+    /// `buzz-kinesis-<stream>-alarms` (SNS names take letters, digits, `-` and `_` only).
+    pub fn topic_name(stream: &str) -> String {
+        let safe: String = stream
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+            .collect();
+        format!("buzz-kinesis-{safe}-alarms")
     }
 }
 
@@ -156,6 +210,11 @@ pub mod arn {
         format!("arn:{partition}:iam::{account}:role/{role}")
     }
 
+    /// `arn:<partition>:sns:<region>:<account>:<name>`.
+    pub fn topic(partition: &str, region: impl Display, account: impl Display, name: impl Display) -> String {
+        format!("arn:{partition}:sns:{region}:{account}:{name}")
+    }
+
     /// The root of an account, as a trust policy names it: `arn:aws:iam::<account>:root`.
     /// In the commercial partition, where Agilix's account is, and where IAM puts a bare
     /// account id it expands.
@@ -188,7 +247,7 @@ mod tests {
         );
         assert_eq!(
             Resource::ALL.map(Resource::as_str),
-            ["stream", "role", "buzz"]
+            ["stream", "role", "alarm", "buzz"]
         );
     }
 

@@ -14,23 +14,11 @@ use aws_smithy_types::DateTime;
 use super::{aws_error, Aws};
 use crate::error::Result;
 use crate::metrics::{self, Metric, Window};
+use crate::state::{alarm, AlarmState};
 
 /// Kinesis publishes its stream metrics here, with the stream's name as the dimension.
 const NAMESPACE: &str = "AWS/Kinesis";
 const STREAM_DIMENSION: &str = "StreamName";
-
-/// The alarm setup keeps on a stream, as CloudWatch has it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AlarmState {
-    pub name: String,
-    pub arn: String,
-    /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
-    pub state: String,
-    pub metric: String,
-    pub threshold: f64,
-    pub period: i32,
-    pub actions: Vec<String>,
-}
 
 /// The alarm as setup wants it: any refused write in a minute notifies the topic.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -38,20 +26,6 @@ pub struct AlarmSpec {
     pub name: String,
     pub stream: String,
     pub topic_arn: String,
-}
-
-/// The alarm's metric: records refused by the stream's write limits, summed per minute.
-pub const ALARM_METRIC: Metric = Metric::WriteThrottled;
-pub const ALARM_PERIOD: i32 = 60;
-
-impl AlarmState {
-    /// Whether it already is the alarm `spec` asks for.
-    pub fn satisfies(&self, spec: &AlarmSpec) -> bool {
-        self.metric == ALARM_METRIC.cloudwatch_name()
-            && self.threshold == 0.0
-            && self.period == ALARM_PERIOD
-            && self.actions == [spec.topic_arn.clone()]
-    }
 }
 
 fn stream_dimension(stream: &str) -> Dimension {
@@ -134,7 +108,7 @@ impl Aws {
         }
     }
 
-    /// The alarm named `name`, or `None`.
+    /// The alarm named `name` with its tags, or `None`.
     pub async fn describe_alarm(&self, name: &str) -> Result<Option<AlarmState>> {
         let out = self
             .cloudwatch
@@ -144,9 +118,21 @@ impl Aws {
             .await
             .map_err(|e| aws_error("cloudwatch", "DescribeAlarms", e))?;
         self.calls.record("cloudwatch", "DescribeAlarms", false);
-        Ok(out.metric_alarms().first().map(|a| AlarmState {
+        let Some(a) = out.metric_alarms().first() else {
+            return Ok(None);
+        };
+        let arn = a.alarm_arn().unwrap_or_default().to_owned();
+        let tags = self
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| aws_error("cloudwatch", "ListTagsForResource", e))?;
+        self.calls.record("cloudwatch", "ListTagsForResource", false);
+        Ok(Some(AlarmState {
             name: a.alarm_name().unwrap_or(name).to_owned(),
-            arn: a.alarm_arn().unwrap_or_default().to_owned(),
+            arn,
             state: a
                 .state_value()
                 .map(|s| s.as_str().to_owned())
@@ -155,6 +141,11 @@ impl Aws {
             threshold: a.threshold().unwrap_or(-1.0),
             period: a.period().unwrap_or(0),
             actions: a.alarm_actions().to_vec(),
+            tags: tags
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                .collect(),
         }))
     }
 
@@ -169,10 +160,10 @@ impl Aws {
                 spec.stream
             ))
             .namespace(NAMESPACE)
-            .metric_name(ALARM_METRIC.cloudwatch_name())
+            .metric_name(alarm::METRIC)
             .dimensions(stream_dimension(&spec.stream))
             .statistic(Statistic::Sum)
-            .period(ALARM_PERIOD)
+            .period(alarm::PERIOD)
             .evaluation_periods(1)
             .threshold(0.0)
             .comparison_operator(ComparisonOperator::GreaterThanThreshold)

@@ -214,6 +214,42 @@ impl Aws {
         }))
     }
 
+    /// Switch between on-demand and provisioned (UpdateStreamMode takes the stream's ARN).
+    pub async fn update_stream_mode(&self, stream_arn: &str, to: Capacity) -> Result<()> {
+        let mode = match to {
+            Capacity::OnDemand => StreamMode::OnDemand,
+            Capacity::Provisioned(_) => StreamMode::Provisioned,
+        };
+        self.kinesis
+            .update_stream_mode()
+            .stream_arn(stream_arn)
+            .stream_mode_details(
+                StreamModeDetails::builder()
+                    .stream_mode(mode)
+                    .build()
+                    .map_err(|e| Error::Usage(format!("the stream mode: {e}")))?,
+            )
+            .send()
+            .await
+            .map_err(|e| aws_error("kinesis", "UpdateStreamMode", e))?;
+        self.calls.record("kinesis", "UpdateStreamMode", true);
+        Ok(())
+    }
+
+    /// One step of a shard count change (at most double or half the open shards).
+    pub async fn update_shard_count(&self, name: &str, to: u32) -> Result<()> {
+        self.kinesis
+            .update_shard_count()
+            .stream_name(name)
+            .target_shard_count(i32::try_from(to).unwrap_or(i32::MAX))
+            .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
+            .send()
+            .await
+            .map_err(|e| aws_error("kinesis", "UpdateShardCount", e))?;
+        self.calls.record("kinesis", "UpdateShardCount", true);
+        Ok(())
+    }
+
     pub async fn increase_retention(&self, name: &str, to: RetentionHours) -> Result<()> {
         self.kinesis
             .increase_stream_retention_period()
@@ -290,7 +326,22 @@ pub struct Page {
     pub last_sequence: Option<String>,
     /// The data bytes in the page (Kinesis allows 2 MB/s of reads per shard).
     pub bytes: usize,
+    /// How far the page is behind the shard's newest record; 0 when caught up.
+    pub millis_behind: Option<i64>,
 }
+
+/// A bounded read of a stream's recent records (`check`'s look at who writes).
+#[derive(Debug, Clone, Default)]
+pub struct Sample {
+    pub records: Vec<Vec<u8>>,
+    pub shards: usize,
+    /// Some shard had more records in the window than the sample took.
+    pub truncated: bool,
+}
+
+/// At most this many records a shard, and this many GetRecords calls a shard, per sample.
+pub const SAMPLE_PER_SHARD: usize = 1_000;
+pub const SAMPLE_PAGES_PER_SHARD: usize = 5;
 
 /// One shard as ListShards describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -403,7 +454,56 @@ impl Aws {
             last_sequence: out.records().last().map(|r| r.sequence_number().to_owned()),
             records,
             next: out.next_shard_iterator().map(str::to_owned),
+            millis_behind: out.millis_behind_latest(),
         })
+    }
+
+    /// Up to [`SAMPLE_PER_SHARD`] records of each shard written since `since`, within
+    /// Kinesis's read limits (GetRecords only, at most [`SAMPLE_PAGES_PER_SHARD`] calls a shard,
+    /// 5 calls a second a shard): one ListShards, then per shard one GetShardIterator
+    /// (AT_TIMESTAMP) and its pages.
+    pub async fn sample_records(&self, stream: &str, since: std::time::SystemTime) -> Result<Sample> {
+        let shards = self.list_shards(stream).await?;
+        let mut sample = Sample {
+            shards: shards.len(),
+            ..Sample::default()
+        };
+        for shard in &shards {
+            let mut iterator = self
+                .shard_iterator(stream, shard, StartAt::Timestamp(since))
+                .await?;
+            let mut taken = 0;
+            for page_no in 0..SAMPLE_PAGES_PER_SHARD {
+                if page_no > 0 {
+                    // GetRecords allows 5 calls a second a shard.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                let page = self.get_records(&iterator).await?;
+                let room = SAMPLE_PER_SHARD - taken;
+                let empty = page.records.is_empty();
+                if page.records.len() > room {
+                    sample.truncated = true;
+                }
+                taken += page.records.len().min(room);
+                sample
+                    .records
+                    .extend(page.records.into_iter().take(room));
+                // Kinesis says how far behind a page is; an emulator that does not is caught
+                // up when a page comes back empty.
+                let caught_up = page.millis_behind == Some(0)
+                    || (page.millis_behind.is_none() && empty);
+                let Some(next) = page.next else { break };
+                if caught_up {
+                    break;
+                }
+                if taken >= SAMPLE_PER_SHARD || page_no + 1 == SAMPLE_PAGES_PER_SHARD {
+                    sample.truncated = true;
+                    break;
+                }
+                iterator = next;
+            }
+        }
+        Ok(sample)
     }
 
     /// Delete the stream and every record in it. Only `teardown --delete-stream`, confirmed,

@@ -9,15 +9,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{aws_error, Aws};
 use crate::error::Result;
-
-/// A topic as setup and teardown need to see it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TopicState {
-    pub arn: String,
-    pub tags: BTreeMap<String, String>,
-    /// Email addresses subscribed (confirmed or pending).
-    pub emails: Vec<String>,
-}
+use crate::state::TopicState;
 
 impl Aws {
     /// The topic at `arn`, or `None` when there is none.

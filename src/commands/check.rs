@@ -39,7 +39,7 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     };
     let calls = CallLog::new();
     // check asks only for missing names and secrets; it never offers to pick a stream.
-    let o = observe(spec, &calls, &progress, false).await?;
+    let o = observe(spec, &calls, &progress, false, false).await?;
     let policies: Vec<Value> = match &o.actual.role {
         Some(_) => o
             .aws

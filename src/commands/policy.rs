@@ -99,6 +99,16 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
             title: spec.title.to_string(),
             events: spec.events.clone(),
             domain: spec.domain.as_ref().map(ToString::to_string),
+            alarm: (!spec.alarm_emails.is_empty() || spec.alarm_topic.is_some()).then(|| {
+                crate::iac::BlueprintAlarm {
+                    emails: spec
+                        .alarm_emails
+                        .iter()
+                        .map(|e| e.as_str().to_owned())
+                        .collect(),
+                    topic_arn: spec.alarm_topic.as_ref().map(|t| t.as_str().to_owned()),
+                }
+            }),
         };
         report::emit(|w| render_template(w, format, &blueprint))?;
         return Ok(ExitCode::Ok);

@@ -12,7 +12,7 @@ use crate::calls::CallLog;
 use crate::cli::{Output, SetupArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
-use crate::plan::{self, Action, Actual, Desired, DesiredBuzz, Plan, RoleState};
+use crate::plan::{self, Action, Actual, Desired, DesiredAlarm, DesiredBuzz, Plan, RoleState};
 use crate::policy;
 use crate::report::setup::{render_plan, render_result, SetupView};
 use crate::report::{self, Ask, AwsView};
@@ -59,6 +59,7 @@ pub async fn observe(
     calls: &CallLog,
     progress: &Progress,
     interactive: bool,
+    read_peak: bool,
 ) -> Result<Observed> {
     let domain = spec.buzz.domain.clone();
     let title = spec.buzz.title.clone();
@@ -110,6 +111,37 @@ pub async fn observe(
         .as_ref()
         .map(|r| r.arn.clone())
         .unwrap_or_else(|| arn::role(partition, &identity.account, &spec.role));
+    let alarm = desired_alarm(
+        spec.stream.as_str(),
+        &spec.alarm_emails,
+        spec.alarm_topic.as_ref(),
+        (partition, region, identity.account.as_str()),
+    );
+    let (alarm_state, topic_state) = match &alarm {
+        Some(a) => tokio::try_join!(aws.describe_alarm(&a.name), aws.describe_topic(&a.topic_arn))?,
+        None => (None, None),
+    };
+    // Beside a reused stream's capacity, what it carried: one GetMetricData call, for the
+    // plan a person reads (dry run, the wizard). Without the permission the plan goes on.
+    let measured = match &stream {
+        Some(_) if read_peak => {
+            let window = crate::names::Since::DEFAULT;
+            match aws
+                .stream_metrics(spec.stream.as_str(), Duration::from_secs(window.secs()))
+                .await
+            {
+                Ok(w) => crate::metrics::peak(&w).map(|p| (p, window.to_string())),
+                Err(e) => {
+                    progress.note(&format!(
+                        "the stream's CloudWatch metrics could not be read ({}), so the plan does not show its measured peak",
+                        e.code().unwrap_or("error")
+                    ));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     let kms_for_policy = spec
         .kms_key
         .as_ref()
@@ -129,6 +161,10 @@ pub async fn observe(
         policy: policy::write_policy(&stream_arn, kms_for_policy.as_deref()),
         adopt: spec.adopt,
         load: spec.load,
+        capacity_given: spec.given_capacity,
+        allow_capacity_decrease: spec.allow_capacity_decrease,
+        measured,
+        alarm,
         buzz: Some(DesiredBuzz {
             domain,
             target: wire::KinesisTarget {
@@ -151,8 +187,33 @@ pub async fn observe(
         actual: Actual {
             stream,
             role,
+            alarm: alarm_state,
+            topic: topic_state,
             buzz: Some(config),
         },
+    })
+}
+
+/// The alarm `--alarm-email` / `--alarm-topic` ask for, with its deterministic names.
+fn desired_alarm(
+    stream: &str,
+    emails: &[crate::names::Email],
+    topic: Option<&crate::names::TopicArn>,
+    (partition, region, account): (&str, &crate::names::Region, &str),
+) -> Option<DesiredAlarm> {
+    if emails.is_empty() && topic.is_none() {
+        return None;
+    }
+    let own = crate::state::alarm::topic_name(stream);
+    let (topic_arn, own_topic) = match topic {
+        Some(t) => (t.as_str().to_owned(), None),
+        None => (arn::topic(partition, region, account, &own), Some(own)),
+    };
+    Some(DesiredAlarm {
+        name: crate::state::alarm::name(stream),
+        topic_arn,
+        own_topic,
+        emails: emails.to_vec(),
     })
 }
 
@@ -181,7 +242,7 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     }
     let propagation_timeout = spec.propagation_timeout;
     let calls = CallLog::new();
-    let observed = observe(spec, &calls, &progress, interactive).await?;
+    let observed = observe(spec, &calls, &progress, interactive, args.dry_run || interactive).await?;
     if let Some(config) = &observed.actual.buzz {
         refuse_unknown_target_keys(config)?;
     }
@@ -255,6 +316,12 @@ async fn apply(
                 }
                 Action::StartEncryption { to, .. } => o.aws.start_encryption(&d.stream, to).await?,
                 Action::TagStream { tags } => o.aws.tag_stream(&d.stream, tags).await?,
+                Action::UpdateStreamMode { to, .. } => {
+                    o.aws.update_stream_mode(&d.stream_arn, *to).await?
+                }
+                Action::UpdateShardCount { to, .. } => {
+                    o.aws.update_shard_count(&d.stream, *to).await?
+                }
                 _ => {}
             }
             // Every change but tagging makes the stream CREATING or UPDATING for a while.
@@ -289,7 +356,36 @@ async fn apply(
         }
         Ok::<_, Error>(())
     };
-    tokio::try_join!(stream_chain, role_chain)?;
+    // The alarm needs neither the stream nor the role to exist: it watches a metric by name.
+    let alarm_chain = async {
+        let Some(alarm) = &d.alarm else {
+            return Ok::<_, Error>(());
+        };
+        let mut tags = std::collections::BTreeMap::new();
+        crate::state::mark_managed(&mut tags);
+        for action in plan.for_resource(Resource::Alarm) {
+            progress.step("alarm", &plan::describe(action));
+            match action {
+                Action::CreateTopic { name, tags } => {
+                    o.aws.create_topic(name, tags).await?;
+                }
+                Action::SubscribeEmail { email } => {
+                    o.aws.subscribe_email(&alarm.topic_arn, email).await?
+                }
+                Action::PutAlarm { .. } => {
+                    let spec = crate::aws::cloudwatch::AlarmSpec {
+                        name: alarm.name.clone(),
+                        stream: d.stream.clone(),
+                        topic_arn: alarm.topic_arn.clone(),
+                    };
+                    o.aws.put_alarm(&spec, &tags).await?
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    };
+    tokio::try_join!(stream_chain, role_chain, alarm_chain)?;
 
     for action in plan.for_resource(Resource::Buzz) {
         let Action::RegisterBuzzTarget { config, save, .. } = action else {

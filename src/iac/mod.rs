@@ -47,7 +47,19 @@ pub struct Blueprint {
     pub events: Vec<EventFilter>,
     /// The Buzz domain, when known; else the template asks for it.
     pub domain: Option<String>,
+    /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes.
+    pub alarm: Option<BlueprintAlarm>,
 }
+
+/// The alarm on the stream's refused writes, and whom it notifies.
+#[derive(Debug, Clone)]
+pub struct BlueprintAlarm {
+    pub emails: Vec<String>,
+    /// An existing topic; `None`: the template makes one, named as setup names it.
+    pub topic_arn: Option<String>,
+}
+
+const ALARM_HELP: &str = "Kinesis refused writes to the stream: Buzz does not retry beyond its SDK, so events were most likely lost. Raise the stream's capacity.";
 
 const HEADER: &str = "The Agilix Buzz data stream to Amazon Kinesis: the stream, the cross-account role Agilix assumes (12-hour sessions) and its least-privilege inline policy, as `buzz-kinesis setup` makes them.";
 
@@ -103,7 +115,37 @@ mod tests {
             title: "Kinesis: ${not} %{a} \"ref\"".into(),
             events: vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()],
             domain: Some("424242".into()),
+            alarm: None,
         }
+    }
+
+    #[test]
+    fn the_alarm_and_its_topic_are_in_both_templates() {
+        let mut b = blueprint();
+        b.alarm = Some(BlueprintAlarm {
+            emails: vec!["ops@example.edu".into()],
+            topic_arn: None,
+        });
+        let t = cloudformation(&b);
+        let alarm = &t["Resources"]["BuzzRefusedWritesAlarm"]["Properties"];
+        assert_eq!(alarm["MetricName"], "WriteProvisionedThroughputExceeded");
+        assert_eq!(alarm["AlarmActions"], json!([{"Ref": "BuzzAlarmTopic"}]));
+        let topic = &t["Resources"]["BuzzAlarmTopic"]["Properties"];
+        assert_eq!(topic["Subscription"][0]["Endpoint"], "ops@example.edu");
+        let tf = terraform(&b);
+        assert!(tf.contains("resource \"aws_cloudwatch_metric_alarm\" \"buzz_refused_writes\""), "{tf}");
+        assert!(tf.contains("resource \"aws_sns_topic_subscription\" \"buzz_alarm_0\""), "{tf}");
+        b.alarm = Some(BlueprintAlarm {
+            emails: vec![],
+            topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ops".into()),
+        });
+        let t = cloudformation(&b);
+        assert!(t["Resources"].get("BuzzAlarmTopic").is_none());
+        assert_eq!(
+            t["Resources"]["BuzzRefusedWritesAlarm"]["Properties"]["AlarmActions"],
+            json!(["arn:aws:sns:us-east-1:123456789012:ops"])
+        );
+        assert!(terraform(&b).contains("alarm_actions       = [\"arn:aws:sns:us-east-1:123456789012:ops\"]"));
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub fn terraform(b: &Blueprint) -> String {
     }
     out.push('\n');
 
-    let blocks = [
+    let mut blocks = vec![
         Block::new("terraform", &[]).block(Block::new("required_providers", &[]).attr(
             "aws",
             Hcl::Object(vec![
@@ -131,6 +131,9 @@ pub fn terraform(b: &Blueprint) -> String {
                 ),
             ),
     ];
+    if let Some(a) = &b.alarm {
+        blocks.extend(alarm_blocks(b, a));
+    }
     for (i, block) in blocks.iter().enumerate() {
         if i > 0 {
             out.push('\n');
@@ -138,6 +141,51 @@ pub fn terraform(b: &Blueprint) -> String {
         block.write(&mut out, 0);
     }
     out
+}
+
+/// The alarm on refused writes, and (unless the user has one) its topic and subscriptions.
+fn alarm_blocks(b: &Blueprint, a: &super::BlueprintAlarm) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let action = match &a.topic_arn {
+        Some(arn) => Hcl::str(arn.as_str()),
+        None => {
+            blocks.push(
+                Block::new("resource", &["aws_sns_topic", "buzz_alarms"])
+                    .attr("name", Hcl::str(crate::state::alarm::topic_name(&b.stream)))
+                    .attr("tags", tf_tags(&b.tags)),
+            );
+            for (i, email) in a.emails.iter().enumerate() {
+                let label = format!("buzz_alarm_{i}");
+                blocks.push(
+                    Block::new("resource", &["aws_sns_topic_subscription", label.as_str()])
+                        .attr("topic_arn", Hcl::expr("aws_sns_topic.buzz_alarms.arn"))
+                        .attr("protocol", Hcl::str("email"))
+                        .attr("endpoint", Hcl::str(email.as_str())),
+                );
+            }
+            Hcl::expr("aws_sns_topic.buzz_alarms.arn")
+        }
+    };
+    blocks.push(
+        Block::new("resource", &["aws_cloudwatch_metric_alarm", "buzz_refused_writes"])
+            .attr("alarm_name", Hcl::str(crate::state::alarm::name(&b.stream)))
+            .attr("alarm_description", Hcl::str(super::ALARM_HELP))
+            .attr("namespace", Hcl::str("AWS/Kinesis"))
+            .attr("metric_name", Hcl::str(crate::state::alarm::METRIC))
+            .attr(
+                "dimensions",
+                Hcl::Object(vec![("StreamName".into(), Hcl::expr(format!("{TF_STREAM}.name")))]),
+            )
+            .attr("statistic", Hcl::str("Sum"))
+            .attr("period", Hcl::expr(crate::state::alarm::PERIOD.to_string()))
+            .attr("evaluation_periods", Hcl::expr("1"))
+            .attr("threshold", Hcl::expr("0"))
+            .attr("comparison_operator", Hcl::str("GreaterThanThreshold"))
+            .attr("treat_missing_data", Hcl::str("notBreaching"))
+            .attr("alarm_actions", Hcl::List(vec![action]))
+            .attr("tags", tf_tags(&b.tags)),
+    );
+    blocks
 }
 
 #[cfg(test)]

@@ -32,6 +32,11 @@ fn resource_name(d: &Desired, resource: Resource) -> String {
     match resource {
         Resource::Stream => format!("stream {}", d.stream),
         Resource::Role => format!("role {}", d.role),
+        Resource::Alarm => d
+            .alarm
+            .as_ref()
+            .map(|a| format!("alarm {}", a.name))
+            .unwrap_or_else(|| "alarm (none asked for)".into()),
         Resource::Buzz => d
             .buzz
             .as_ref()
@@ -252,6 +257,10 @@ mod tests {
             policy: policy::write_policy(STREAM_ARN, None),
             adopt: false,
             load: None,
+            capacity_given: false,
+            allow_capacity_decrease: false,
+            measured: None,
+            alarm: None,
             buzz: Some(DesiredBuzz {
                 domain: DomainId::parse("--domain", "424242").unwrap(),
                 target: KinesisTarget {

@@ -10,6 +10,7 @@ mod faults;
 mod harness;
 mod json_output;
 mod layering;
+mod lost_events;
 mod operate;
 mod properties;
 mod registration;
