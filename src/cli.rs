@@ -458,10 +458,15 @@ pub struct CheckArgs {
     #[arg(long)]
     pub probe: bool,
 
-    /// How far back to read the stream's CloudWatch metrics for refused writes (lost events),
-    /// headroom and traffic: 90m, 24h, 7d, up to 14d [default: 24h].
+    /// How far back to look: the stream's CloudWatch metrics (refused writes, headroom,
+    /// traffic) and a sample of its records (who writes): 90m, 24h, 7d, up to 14d [default: 24h].
     #[arg(long, value_name = "WINDOW")]
     pub since: Option<String>,
+
+    /// A Buzz domain whose events belong in the stream (repeat; e.g. a district's schools):
+    /// events from any other domain are reported [default: --domain].
+    #[arg(long = "expect-domain", value_name = "ID")]
+    pub expect_domains: Vec<String>,
 
     /// Never prompt.
     #[arg(short, long)]
@@ -546,6 +551,15 @@ pub struct TailArgs {
     /// Only events of this type (repeat). Records that are not Buzz events are still shown.
     #[arg(long = "event", value_name = "TYPE")]
     pub events: Vec<String>,
+
+    /// A Buzz domain whose events belong in the stream (repeat): events of any other domain
+    /// are marked `foreign` (JSON: "foreign": true).
+    #[arg(long = "expect-domain", value_name = "ID")]
+    pub expect_domains: Vec<String>,
+
+    /// With --expect-domain: show only the expected domains' events (others are counted).
+    #[arg(long, requires = "expect_domains")]
+    pub only_expected: bool,
 
     #[command(flatten)]
     pub aws: AwsArgs,

@@ -626,19 +626,39 @@ impl Wanted {
 /// missing name or secret, and says nothing about changes it never makes.
 pub struct CheckSpec {
     pub expected: SetupSpec,
+    /// How far back the metrics and the record sample look.
+    pub since: Since,
+    /// Domains whose events belong in the stream; empty: the configured domain.
+    pub expect_domains: Vec<DomainId>,
 }
 
 impl CheckSpec {
     /// Validate what `check` was given; prompt for what is missing when `interactive`.
-    pub fn from_args(target: &TargetArgs, a: &DesiredArgs, interactive: bool) -> Result<Self> {
+    pub fn from_args(args: &crate::cli::CheckArgs, interactive: bool) -> Result<Self> {
+        // Check's own values first: a typo is reported before any question.
+        let since = args
+            .since
+            .as_deref()
+            .map(|s| Since::parse("--since", s))
+            .transpose()?
+            .unwrap_or(Since::DEFAULT);
+        let expect_domains = args
+            .expect_domains
+            .iter()
+            .map(|d| DomainId::parse("--expect-domain", d))
+            .collect::<Result<Vec<_>>>()?;
         let expected = SetupSpec::build(
-            target,
-            a,
+            &args.target,
+            &args.desired,
             &SetupOnlyArgs::default(),
             interactive,
             Wizard::Off,
         )?;
-        Ok(Self { expected })
+        Ok(Self {
+            expected,
+            since,
+            expect_domains,
+        })
     }
 }
 

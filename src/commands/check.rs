@@ -19,6 +19,7 @@ use crate::events::{self, Item};
 use crate::exit::ExitCode;
 use crate::report::{self, check::render_checks};
 use crate::spec::{self, CheckSpec};
+use crate::names::Since;
 use crate::state::arn;
 use crate::ui::Progress;
 
@@ -28,7 +29,12 @@ const PROBE_WAIT: Duration = Duration::from_secs(30);
 /// The `check` command.
 pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let interactive = spec::interactive(args.yes);
-    let spec = CheckSpec::from_args(&args.target, &args.desired, interactive)?.expected;
+    let CheckSpec {
+        expected: spec,
+        since,
+        expect_domains,
+    } = CheckSpec::from_args(args, interactive)?;
+    let alarm_asked = !spec.alarm_emails.is_empty() || spec.alarm_topic.is_some();
     let progress = Progress::new(output == Output::Human && !quiet);
     let expect = Expect {
         retention: spec.retention,
@@ -65,6 +71,36 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         let config = o.actual.buzz.clone().unwrap_or_default();
         rows.extend(checks::buzz_rows(b.domain.as_str(), &b.target, &config));
     }
+    // Lost events and who writes: CloudWatch's window, the alarm, a sample of the records.
+    let saved = o
+        .actual
+        .buzz
+        .as_ref()
+        .zip(d.buzz.as_ref())
+        .and_then(|(config, b)| wire::find_target(config, &b.target.destination()));
+    let target_enabled = saved.is_some_and(|(_, t)| wire::as_bool(t.get(wire::ENABLED)));
+    let (metrics, alarm, writers) = read_watch(&o, since).await?;
+    rows.extend(checks::metrics_rows(&metrics, o.actual.stream.as_ref(), target_enabled));
+    match alarm {
+        Ok(a) => rows.extend(checks::alarm_rows(a.as_ref(), alarm_asked, &d.stream)),
+        Err((code, message)) => rows.push(checks::warn(
+            "alarm",
+            format!("the alarm could not be read: {code}: {message}"),
+            "allow cloudwatch:DescribeAlarms and cloudwatch:ListTagsForResource to the identity running check",
+        )),
+    }
+    let expected: Vec<String> = if expect_domains.is_empty() {
+        // Events carry the numeric id; a `//userspace` path cannot be compared with it.
+        d.buzz
+            .as_ref()
+            .map(|b| b.domain.as_str().to_owned())
+            .filter(|id| id.bytes().all(|c| c.is_ascii_digit()))
+            .into_iter()
+            .collect()
+    } else {
+        expect_domains.iter().map(|x| x.as_str().to_owned()).collect()
+    };
+    rows.extend(checks::writer_rows(&writers, &expected));
     if args.probe {
         rows.push(probe(&o).await?);
     }
@@ -75,6 +111,55 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     } else {
         ExitCode::Ok
     })
+}
+
+/// The stream's metrics over `since` (one GetMetricData call), the alarm, and a bounded sample
+/// of its records, read at once. A refused read (a missing permission, most often) becomes a
+/// warning row, not a failed command.
+async fn read_watch(
+    o: &Observed,
+    since: Since,
+) -> Result<(
+    checks::MetricsRead,
+    std::result::Result<Option<crate::state::AlarmState>, (String, String)>,
+    checks::WritersRead,
+)> {
+    let d = &o.desired;
+    let label = since.to_string();
+    let window = Duration::from_secs(since.secs());
+    let alarm_name = crate::state::alarm::name(&d.stream);
+    if o.actual.stream.is_none() {
+        let alarm = soft(o.aws.describe_alarm(&alarm_name).await)?;
+        return Ok((checks::MetricsRead::Skipped, alarm, checks::WritersRead::Skipped));
+    }
+    let from = std::time::SystemTime::now() - window;
+    let (metrics, alarm, sample) = tokio::join!(
+        o.aws.stream_metrics(&d.stream, window),
+        o.aws.describe_alarm(&alarm_name),
+        o.aws.sample_records(&d.stream, from),
+    );
+    let metrics = match soft(metrics)? {
+        Ok(w) => checks::MetricsRead::Window(w, label.clone()),
+        Err((code, message)) => checks::MetricsRead::Unavailable { code, message },
+    };
+    let writers = match soft(sample)? {
+        Ok(s) => checks::WritersRead::Sample {
+            writers: events::writers(s.records.iter().map(Vec::as_slice)),
+            truncated: s.truncated,
+            label,
+        },
+        Err((code, message)) => checks::WritersRead::Unavailable { code, message },
+    };
+    Ok((metrics, soft(alarm)?, writers))
+}
+
+/// An AWS error as (code, message) for a warning row; anything else stops the command.
+fn soft<T>(r: Result<T>) -> Result<std::result::Result<T, (String, String)>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(Error::Aws { code, message, .. }) => Ok(Err((code, message))),
+        Err(e) => Err(e),
+    }
 }
 
 /// Buzz's own test with the saved configuration, unchanged (so even if `test: true` were to
