@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::buzz::wire;
 use crate::names::DEFAULT_ROLE;
-use crate::state::{Resource, StreamState, StreamStatus, MANAGED_BY};
+use crate::state::{is_managed, AlarmState, Resource, StreamState, StreamStatus, TopicState, MANAGED_BY};
 
 /// The role as teardown needs to see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,9 @@ pub struct Found {
     pub buzz: Map<String, Value>,
     pub role: Option<FoundRole>,
     pub stream: Option<StreamState>,
+    /// The alarm setup names after the stream, and the topic it made for it.
+    pub alarm: Option<AlarmState>,
+    pub topic: Option<TopicState>,
 }
 
 /// What is being torn down, by name.
@@ -77,6 +80,10 @@ pub enum Removal {
     DeleteRolePolicy { role: String, policy: String },
     /// Delete the role, after its inline policies.
     DeleteRole { role: String, arn: String },
+    /// The alarm on refused writes that setup made.
+    DeleteAlarm { name: String },
+    /// The topic setup made for the alarm, with its subscriptions.
+    DeleteTopic { arn: String },
     /// Deletes every record in the stream.
     DeleteStream { stream: String, arn: String },
 }
@@ -87,6 +94,7 @@ impl Removal {
         match self {
             Removal::RemoveBuzzTarget { .. } => Resource::Buzz,
             Removal::DeleteRolePolicy { .. } | Removal::DeleteRole { .. } => Resource::Role,
+            Removal::DeleteAlarm { .. } | Removal::DeleteTopic { .. } => Resource::Alarm,
             Removal::DeleteStream { .. } => Resource::Stream,
         }
     }
@@ -125,6 +133,10 @@ pub fn describe(r: &Removal) -> String {
             format!("delete inline policy {policy} of role {role}")
         }
         Removal::DeleteRole { role, .. } => format!("delete role {role}"),
+        Removal::DeleteAlarm { name } => format!("delete the alarm {name}"),
+        Removal::DeleteTopic { arn } => {
+            format!("delete the alarm's SNS topic {arn} and its subscriptions")
+        }
         Removal::DeleteStream { stream, .. } => {
             format!("DELETE stream {stream} and every record in it")
         }
@@ -227,6 +239,30 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
         }
     }
 
+    // The alarm and its topic: only what setup made (tagged), whatever else shares a name.
+    if let Some(a) = &found.alarm {
+        if is_managed(&a.tags) {
+            p.removals.push(Removal::DeleteAlarm {
+                name: a.name.clone(),
+            });
+        } else {
+            p.notes.push(format!(
+                "the alarm {} was not made by buzz-kinesis (no tag {}={}); it stays",
+                a.name, MANAGED_BY.0, MANAGED_BY.1
+            ));
+        }
+    }
+    if let Some(t) = &found.topic {
+        if is_managed(&t.tags) {
+            p.removals.push(Removal::DeleteTopic { arn: t.arn.clone() });
+        } else {
+            p.notes.push(format!(
+                "the SNS topic {} was not made by buzz-kinesis; it stays",
+                t.arn
+            ));
+        }
+    }
+
     if let Some(r) = &found.role {
         for name in &r.inline {
             p.removals.push(Removal::DeleteRolePolicy {
@@ -326,6 +362,7 @@ mod tests {
             buzz: config(json!({"https": [hook], "kinesis": [ours()], "futureKey": {"a": 1}})),
             role: Some(role(true)),
             stream: Some(stream(true)),
+            ..Found::default()
         };
         let p = plan(&target(false), &found).unwrap();
         let kinds: Vec<Resource> = p.removals.iter().map(Removal::resource).collect();
@@ -427,5 +464,40 @@ mod tests {
         );
         assert_eq!(p.outcome(Resource::Role, &found), "absent");
         assert_eq!(p.outcome(Resource::Buzz, &found), "absent");
+    }
+
+    #[test]
+    fn only_the_alarm_and_topic_setup_made_are_removed() {
+        let mut tags = BTreeMap::new();
+        tags.insert(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned());
+        let alarm = AlarmState {
+            name: "buzz-kinesis-buzz-events-writes-refused".into(),
+            arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x".into(),
+            state: "OK".into(),
+            metric: "WriteProvisionedThroughputExceeded".into(),
+            threshold: 0.0,
+            period: 60,
+            actions: vec![],
+            tags: tags.clone(),
+        };
+        let topic = TopicState {
+            arn: "arn:aws:sns:us-east-1:123456789012:buzz-kinesis-buzz-events-alarms".into(),
+            tags: BTreeMap::new(),
+            emails: vec![],
+        };
+        let found = Found {
+            alarm: Some(alarm),
+            topic: Some(topic),
+            ..Found::default()
+        };
+        let p = plan(&target(false), &found).unwrap();
+        assert_eq!(
+            p.removals,
+            vec![Removal::DeleteAlarm {
+                name: "buzz-kinesis-buzz-events-writes-refused".into()
+            }]
+        );
+        assert!(p.notes.iter().any(|n| n.contains("SNS topic") && n.contains("stays")));
+        assert_eq!(p.outcome(Resource::Alarm, &found), "deleted");
     }
 }

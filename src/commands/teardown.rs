@@ -90,6 +90,18 @@ async fn observe(
         }
         None => None,
     };
+    // The alarm and topic setup names after the stream; a missing permission to read them
+    // (teardown of a setup that never had an alarm) is a note, not a failure.
+    let alarm_name = crate::state::alarm::name(spec.stream.as_str());
+    let topic_arn = arn::topic(
+        aws.region.partition(),
+        &aws.region,
+        &identity.account,
+        crate::state::alarm::topic_name(spec.stream.as_str()),
+    );
+    let (alarm, topic) = tokio::join!(aws.describe_alarm(&alarm_name), aws.describe_topic(&topic_arn));
+    let alarm = soft_read(progress, "the alarm", alarm)?;
+    let topic = soft_read(progress, "the alarm's topic", topic)?;
     // With the role gone (a second run), our target is still found by the ARN it had.
     let role_arn = role
         .as_ref()
@@ -108,11 +120,27 @@ async fn observe(
             buzz: config,
             role,
             stream,
+            alarm,
+            topic,
         },
         account: identity.account.to_string(),
         aws,
         buzz,
     })
+}
+
+/// A read teardown can do without: an AWS refusal becomes a note and `None`.
+fn soft_read<T>(progress: &Progress, what: &str, r: Result<Option<T>>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(Error::Aws { code, .. }) => {
+            progress.note(&format!(
+                "{what} could not be read ({code}); teardown leaves it as it is"
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The `teardown` command.
@@ -155,6 +183,8 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
                 o.aws.delete_role_policy(role, policy).await?
             }
             Removal::DeleteRole { role, .. } => o.aws.delete_role(role).await?,
+            Removal::DeleteAlarm { name } => o.aws.delete_alarm(name).await?,
+            Removal::DeleteTopic { arn } => o.aws.delete_topic(arn).await?,
             Removal::DeleteStream { stream, .. } => {
                 o.aws.delete_stream(stream).await?;
             }

@@ -182,6 +182,8 @@ mod tests {
                 kms_key: None,
                 tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
             }),
+            alarm: None,
+            topic: None,
         }
     }
 
