@@ -572,7 +572,7 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
     let peak = metrics::peak(w);
     let (bucket, line, marks) = metrics::sparkline(w);
     let unit = if bucket == 3600 { "hour" } else { "day" };
-    let mut picture = vec![format!("records per {unit}, oldest first ({} to {} UTC):", utc(w.start), utc(w.end)), format!("|{line}|")];
+    let mut picture = vec![format!("records per {unit}, oldest first ({} to {}):", utc(w.start), utc(w.end)), format!("|{line}|")];
     if refused.total() > 0 {
         picture.push(format!(" {marks}  ! = writes refused"));
     }
@@ -587,15 +587,22 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
     if refused.total() > 0 {
         out.push(
             fail(
-                "stream.writes_refused",
+                "stream.refused",
                 format!(
-                    "Kinesis refused {} write(s) in the last {label} ({} throttled, {} failed), between {} and {} ({} minute(s) with refusals): Buzz does not retry beyond its SDK, so these events were most likely lost",
+                    "Kinesis refused {} write(s) in the last {label} ({} throttled, {} failed), {}: Buzz does not retry beyond its SDK, so these events were most likely lost",
                     refused.total(),
                     refused.throttled,
                     refused.failed,
-                    refused.first.map(utc).unwrap_or_default(),
-                    refused.last.map(utc).unwrap_or_default(),
-                    refused.periods
+                    match (refused.first, refused.last) {
+                        (Some(a), Some(b)) if a != b => format!(
+                            "between {} and {} ({} minute(s) with refusals)",
+                            utc(a),
+                            utc(b),
+                            refused.periods
+                        ),
+                        (Some(a), _) => format!("at {}", utc(a)),
+                        _ => String::new(),
+                    }
                 ),
                 capacity_fix(peak.as_ref(), on_demand),
             )
@@ -604,7 +611,7 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
         );
     } else {
         out.push(
-            pass("stream.writes_refused", format!("Kinesis refused no writes in the last {label}"))
+            pass("stream.refused", format!("Kinesis refused no writes in the last {label}"))
                 .with_detail(picture)
                 .with_data(data),
         );
@@ -614,7 +621,7 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
             let (records, bytes) = sizing::limits(capacity, open);
             let used = metrics::utilisation(p, records, bytes);
             let message = format!(
-                "the busiest minute ({} UTC) carried {:.0} records/s and {:.0} KB/s: {:.0} % of the stream's {capacity} capacity ({:.0} records/s, {:.0} KB/s)",
+                "the busiest minute ({}) carried {:.1} records/s and {:.1} KB/s: {:.0} % of the stream's {capacity} capacity ({:.0} records/s, {:.0} KB/s)",
                 utc(p.at),
                 p.records_per_second,
                 p.bytes_per_second / 1000.0,
@@ -661,7 +668,7 @@ pub fn alarm_rows(alarm: Option<&crate::state::AlarmState>, asked: bool, stream:
         Some(a) if a.state == "ALARM" => fail(
             "alarm",
             format!("the alarm {} is in ALARM: Kinesis refused writes in its last minute", a.name),
-            "see stream.writes_refused for the capacity the peak needs",
+            "see stream.refused for the capacity the peak needs",
         ),
         Some(a) => pass(
             "alarm",

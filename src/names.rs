@@ -214,7 +214,7 @@ impl Since {
 impl std::fmt::Display for Since {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
-            s if s % 86_400 == 0 => write!(f, "{} d", s / 86_400),
+            s if s % 86_400 == 0 && s > 2 * 86_400 => write!(f, "{} days", s / 86_400),
             s if s % 3_600 == 0 => write!(f, "{} h", s / 3_600),
             s => write!(f, "{} min", s / 60),
         }

@@ -48,8 +48,9 @@ impl Aws {
     pub async fn stream_metrics(&self, stream: &str, since: Duration) -> Result<Window> {
         let now = SystemTime::now();
         let period = metrics::period_for(since.as_secs());
-        // Align to whole periods so each point is one full period.
-        let end = to_epoch(now) / i64::from(period) * i64::from(period);
+        // Align to whole periods so each point is one full period; the window ends with the
+        // period under way, so what was written a moment ago counts.
+        let end = (to_epoch(now) / i64::from(period) + 1) * i64::from(period);
         let start = end - i64::try_from(since.as_secs()).unwrap_or(0);
         let mut window = Window {
             start,

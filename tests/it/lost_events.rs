@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{self, Sandbox, SandboxOptions, DOMAIN_ID};
+use crate::harness::{self, fault, AwsFaultProxy, Sandbox, SandboxOptions, DOMAIN_ID};
 use crate::tool::*;
 
 /// (mode, open shards) as the AWS CLI sees the stream.
@@ -253,4 +253,156 @@ async fn policy_templates_carry_the_alarm_and_pass_cfn_lint_and_the_hcl_parser()
     for part in ["aws_cloudwatch_metric_alarm", "aws_sns_topic_subscription", "WriteProvisionedThroughputExceeded"] {
         assert!(text.contains(part), "{part} in {text}");
     }
+}
+
+/// `check`'s rows by id.
+fn rows(out: &Outcome) -> Vec<Value> {
+    out.json()["checks"].as_array().unwrap().clone()
+}
+
+fn row(rows: &[Value], id: &str) -> Value {
+    rows.iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no row {id} in {rows:?}"))
+}
+
+#[tokio::test]
+async fn check_reads_a_healthy_window_in_one_metrics_call() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    Tool::setup(&sandbox, &names).run().assert_success();
+    let (sent, refused) = sandbox.emit_events(DOMAIN_ID, 25).await;
+    assert_eq!((sent, refused), (25, 0));
+    let out = Tool::against("check", &sandbox, &names).run();
+    out.assert_success();
+    let rows = rows(&out);
+    assert_eq!(row(&rows, "stream.refused")["status"], "pass");
+    let traffic = row(&rows, "stream.traffic");
+    assert_eq!(traffic["status"], "pass");
+    let arrived: u64 = traffic["message"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(arrived >= 25, "{traffic}");
+    assert_eq!(row(&rows, "stream.headroom")["status"], "pass");
+    let data = &row(&rows, "stream.refused")["data"];
+    assert!(data["incoming_records"].as_u64().unwrap() >= 25, "{data}");
+    let calls = &out.json()["api_calls"]["by_operation"];
+    assert_eq!(calls["cloudwatch:GetMetricData"], json!(1), "{calls}");
+    // A person sees the window as a small picture.
+    let human = Tool::new()
+        .args(["check", "--yes"])
+        .args(target_args_for("check", &sandbox, &names))
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    human.assert_success();
+    assert!(human.stdout.contains("records per hour"), "{}", human.stdout);
+    assert!(human.stdout.contains('█'), "{}", human.stdout);
+}
+
+#[tokio::test]
+async fn throttled_writes_fail_check_with_their_count_and_the_capacity_to_set() {
+    let sandbox = Sandbox::start(SandboxOptions::new().throttle());
+    let names = Names::new();
+    Tool::setup(&sandbox, &names)
+        .args(["--capacity-mode", "provisioned", "--shards", "1"])
+        .run()
+        .assert_success();
+    let (sent, refused) = sandbox.emit_events(DOMAIN_ID, 30).await;
+    assert_eq!((sent, refused), (0, 30));
+    let out = Tool::against("check", &sandbox, &names)
+        .args(["--capacity-mode", "provisioned", "--shards", "1"])
+        .run();
+    out.assert_code(2);
+    let refused_row = row(&rows(&out), "stream.refused");
+    assert_eq!(refused_row["status"], "fail");
+    let message = refused_row["message"].as_str().unwrap();
+    assert!(message.contains("throttled") && message.contains("most likely lost"), "{message}");
+    assert!(refused_row["data"]["refused"]["throttled"].as_u64().unwrap() >= 30);
+    assert!(
+        refused_row["fix"].as_str().unwrap().contains("buzz-kinesis setup --capacity-mode"),
+        "{refused_row}"
+    );
+}
+
+#[tokio::test]
+async fn failed_records_fail_check_too() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    Tool::setup(&sandbox, &names).run().assert_success();
+    // What Kinesis publishes when PutRecords calls partly fail (moto publishes nothing itself).
+    harness::aws_cli(&[
+        "cloudwatch",
+        "put-metric-data",
+        "--namespace",
+        "AWS/Kinesis",
+        "--metric-name",
+        "PutRecords.FailedRecords",
+        "--dimensions",
+        &format!("StreamName={}", names.stream),
+        "--value",
+        "7",
+    ]);
+    let out = Tool::against("check", &sandbox, &names).run();
+    out.assert_code(2);
+    let r = row(&rows(&out), "stream.refused");
+    assert!(r["message"].as_str().unwrap().contains("7 failed"), "{r}");
+}
+
+#[tokio::test]
+async fn no_traffic_while_the_target_is_enabled_is_a_warning() {
+    // A stream and role made by hand and a target saved straight into Buzz: nothing ever wrote.
+    let names = Names::new();
+    harness::create_stream(&names.stream);
+    harness::create_writer_role(&names.role, &names.stream);
+    let target = json!({"kinesis": [{"title": "by hand", "enabled": true,
+        "targetKinesisStream": names.stream, "roleArn": harness::role_arn(&names.role),
+        "targetRegion": harness::REGION}]});
+    let sandbox = Sandbox::start(SandboxOptions::new().seed_config(target));
+    let out = Tool::against("check", &sandbox, &names).run();
+    let traffic = row(&rows(&out), "stream.traffic");
+    assert_eq!(traffic["status"], "warn", "{traffic}");
+    assert!(traffic["message"].as_str().unwrap().contains("no records arrived"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_metrics_permission_is_one_warning_not_a_failed_check() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    Tool::setup(&sandbox, &names).run().assert_success();
+    let proxy = AwsFaultProxy::start(vec![fault("GetMetricData", 403, "AccessDenied", 10)]).await;
+    let out = Tool::against("check", &sandbox, &names)
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        .run();
+    out.assert_success();
+    let r = row(&rows(&out), "stream.metrics");
+    assert_eq!(r["status"], "warn");
+    assert!(r["fix"].as_str().unwrap().contains("cloudwatch:GetMetricData"), "{r}");
+    assert_eq!(proxy.hits("GetMetricData"), 1);
+}
+
+#[tokio::test]
+async fn check_reports_the_alarm_missing_and_present() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    Tool::setup(&sandbox, &names).run().assert_success();
+    let out = Tool::against("check", &sandbox, &names)
+        .args(["--alarm-email", "ops@example.edu"])
+        .run();
+    out.assert_code(2);
+    assert_eq!(row(&rows(&out), "alarm")["status"], "fail");
+    Tool::setup(&sandbox, &names)
+        .args(["--alarm-email", "ops@example.edu"])
+        .run()
+        .assert_success();
+    let out = Tool::against("check", &sandbox, &names)
+        .args(["--alarm-email", "ops@example.edu"])
+        .run();
+    out.assert_success();
+    assert_eq!(row(&rows(&out), "alarm")["status"], "pass");
 }

@@ -18,6 +18,7 @@
 //! it), `aws_cli` (the AWS CLI as an observer, and resources made behind the tool's back).
 
 mod aws_cli;
+mod aws_fault_proxy;
 mod moto;
 mod sandbox;
 mod sandbox_state;
@@ -27,6 +28,7 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use aws_cli::*;
+pub use aws_fault_proxy::{fault, AwsFaultProxy};
 pub use moto::{aws_command, moto};
 pub use sandbox::{Sandbox, SandboxOptions};
 

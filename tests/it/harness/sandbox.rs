@@ -47,6 +47,13 @@ impl SandboxOptions {
         self.flag("--external-id", id)
     }
 
+    /// Every delivery but the validation probe is refused as Kinesis refuses a write beyond a
+    /// shard's limit (and counted in CloudWatch).
+    pub fn throttle(mut self) -> Self {
+        self.args.push("--throttle".into());
+        self
+    }
+
     /// The AWS account the sandbox plays as Agilix (another than the role trusts: no test passes).
     pub fn agilix_account(self, account: &str) -> Self {
         self.flag("--agilix-account", account)

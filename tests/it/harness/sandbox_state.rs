@@ -53,6 +53,23 @@ impl Sandbox {
         .await;
     }
 
+    /// Buzz's everyday traffic: `count` events from `domain` to its enabled kinesis targets.
+    /// Returns (sent, refused).
+    pub async fn emit_events(&self, domain: &str, count: u64) -> (u64, u64) {
+        let answer = self
+            .sandbox_json(
+                self.http
+                    .post(format!("{}/sandbox/domains/{domain}/events", self.url))
+                    .header("Content-Type", "application/json")
+                    .body(serde_json::json!({ "count": count }).to_string()),
+            )
+            .await;
+        (
+            answer["sent"].as_u64().unwrap_or(0),
+            answer["refused"].as_u64().unwrap_or(0),
+        )
+    }
+
     /// Arms `count` faults for the next Buzz requests, cycling through `kinds`.
     pub async fn arm_faults(&self, count: u64, kinds: &[&str]) {
         self.arm_faults_after(0, count, kinds).await;
