@@ -471,10 +471,10 @@ fn plan_existing_capacity(d: &Desired, s: &StreamState, p: &mut Plan) {
             ),
         );
     }
-    if !d.capacity_given || have == d.capacity {
-        if d.capacity_given || have == d.capacity {
-            return;
-        }
+    if have == d.capacity {
+        return;
+    }
+    if !d.capacity_given {
         return note(p, format!(
             "the stream exists as {have}; setup keeps it (pass --capacity-mode, and --shards, to change it)"
         ));
