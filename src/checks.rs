@@ -19,6 +19,9 @@ pub enum Status {
     Pass,
     Warn,
     Fail,
+    /// Not checked: it needs the side this run leaves out (`--aws-only`, `--buzz-only`).
+    /// Never fails the exit code, and never counts as a pass.
+    Skip,
 }
 
 /// One line of the checklist.
@@ -69,6 +72,43 @@ pub fn warn(id: &'static str, message: impl Into<String>, fix: impl Into<String>
 }
 pub fn fail(id: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Check {
     row(id, Status::Fail, message.into(), Some(fix.into()))
+}
+/// A row this half cannot check; `fix` names the command that can.
+pub fn skip(id: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Check {
+    row(id, Status::Skip, message.into(), Some(fix.into()))
+}
+
+/// The rows that need the side a half leaves out, listed as skipped so a reader sees what
+/// was not checked. `other`: the command for the other half.
+pub fn skipped_rows(half: crate::state::Half, probe: bool, other: &str) -> Vec<Check> {
+    use crate::state::Half;
+    let ids: &[(&'static str, &str)] = match half {
+        Half::Both => &[],
+        Half::Aws => &[("buzz.target", "the target as Buzz holds it")],
+        Half::Buzz => &[
+            ("stream.exists", "the stream"),
+            ("role.exists", "the role, its trust, session and policy"),
+            ("metrics", "the stream's CloudWatch metrics"),
+            ("alarm", "the alarm on refused writes"),
+            ("writers", "who writes to the stream"),
+        ],
+    };
+    let (needs, flag) = match half {
+        Half::Buzz => ("AWS access", "--buzz-only"),
+        _ => ("a Buzz login", "--aws-only"),
+    };
+    let mut out: Vec<Check> = ids
+        .iter()
+        .map(|(id, what)| skip(id, format!("{what}: not checked ({flag}; needs {needs})"), other))
+        .collect();
+    if probe && half == Half::Aws {
+        out.push(skip(
+            "buzz.probe",
+            format!("Buzz's test: not run ({flag}; needs {needs})"),
+            other,
+        ));
+    }
+    out
 }
 
 /// Whether any row failed (`check` then exits 2).
@@ -489,6 +529,18 @@ pub fn probe_arrived(guid: &str, stream: &str, seconds: f64) -> Check {
     )
 }
 
+/// `check --buzz-only --probe`: Buzz's test passed. Buzz assumed the role and wrote its probe
+/// into the stream before it answered OK, which proves the path; reading the probe back would
+/// need AWS access.
+pub fn probe_test_passed(stream: &str) -> Check {
+    pass(
+        "buzz.probe",
+        format!(
+            "Buzz's test passed: Buzz assumed the role and wrote its probe into {stream} (not read back: --buzz-only has no AWS access)"
+        ),
+    )
+}
+
 /// `--probe`: Buzz accepted the test but nothing arrived within `waited_seconds`.
 pub fn probe_timed_out(stream: &str, waited_seconds: u64) -> Check {
     fail(
@@ -759,6 +811,26 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
         )
     };
     vec![row.with_data(data)]
+}
+
+#[cfg(test)]
+mod half_tests {
+    use super::*;
+    use crate::state::Half;
+
+    #[test]
+    fn skipped_rows_name_the_other_half_and_never_fail() {
+        let aws = skipped_rows(Half::Aws, true, "buzz-kinesis check --buzz-only ...");
+        let ids: Vec<_> = aws.iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["buzz.target", "buzz.probe"]);
+        assert!(aws.iter().all(|c| c.status == Status::Skip));
+        assert!(aws[0].fix.as_deref().unwrap().contains("--buzz-only"));
+        assert!(!any_failed(&aws));
+        let buzz = skipped_rows(Half::Buzz, true, "x");
+        assert!(buzz.iter().any(|c| c.id == "role.exists") && !buzz.iter().any(|c| c.id == "buzz.probe"));
+        assert!(skipped_rows(Half::Both, true, "x").is_empty());
+        assert_eq!(serde_json::to_value(Status::Skip).unwrap(), "skip");
+    }
 }
 
 #[cfg(test)]

@@ -339,6 +339,14 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
     Ok(p)
 }
 
+/// The Buzz half alone (`setup --buzz-only`): our target in the domain's configuration, the
+/// stream and the role taken as the AWS half made them.
+pub fn plan_buzz_only(buzz: &DesiredBuzz, config: &Map<String, Value>) -> Plan {
+    let mut p = Plan::default();
+    plan_buzz(buzz, Some(config), &mut p);
+    p
+}
+
 /// Whether the stream (as it will be) takes the expected load; a note when it does not.
 fn plan_capacity(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) {
     let Some(load) = d.load else { return };

@@ -18,7 +18,9 @@ use crate::error::{Error, Result};
 use crate::events::{self, Item};
 use crate::exit::ExitCode;
 use crate::report::{self, check::render_checks};
-use crate::spec::{self, CheckSpec};
+use crate::handover::shell_quote;
+use crate::spec::{self, BuzzHalfSpec, CheckSpec, Expected};
+use crate::state::Half;
 use crate::names::Since;
 use crate::state::arn;
 use crate::ui::Progress;
@@ -30,10 +32,16 @@ const PROBE_WAIT: Duration = Duration::from_secs(30);
 pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let interactive = spec::interactive(args.yes);
     let CheckSpec {
-        expected: spec,
+        expected,
         since,
         expect_domains,
     } = CheckSpec::from_args(args, interactive)?;
+    let spec = match expected {
+        Expected::BuzzHalf(b) => return run_buzz_only(b, args, output, quiet).await,
+        Expected::Setup(s) => s,
+    };
+    let half = spec.half;
+    let domain = spec.buzz.domain().cloned();
     let alarm_asked = !spec.alarm_emails.is_empty() || spec.alarm_topic.is_some();
     let progress = Progress::new(output == Output::Human && !quiet);
     let expect = Expect {
@@ -71,6 +79,18 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         let config = o.actual.buzz.clone().unwrap_or_default();
         rows.extend(checks::buzz_rows(b.domain.as_str(), &b.target, &config));
     }
+    // The Buzz side of an auditor's run: listed, not passed.
+    let other = other_half(
+        "check",
+        Half::Buzz,
+        &[
+            ("--role-arn", &d.role_arn),
+            ("--stream", &d.stream),
+            ("--region", &region),
+        ],
+        domain.as_ref().map(|x| x.as_str()),
+    );
+    rows.extend(checks::skipped_rows(half, args.probe, &other));
     // Lost events and who writes: CloudWatch's window, the alarm, a sample of the records.
     let saved = o
         .actual
@@ -91,9 +111,9 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     }
     let expected: Vec<String> = if expect_domains.is_empty() {
         // Events carry the numeric id; a `//userspace` path cannot be compared with it.
-        d.buzz
+        domain
             .as_ref()
-            .map(|b| b.domain.as_str().to_owned())
+            .map(|b| b.as_str().to_owned())
             .filter(|id| id.bytes().all(|c| c.is_ascii_digit()))
             .into_iter()
             .collect()
@@ -101,11 +121,11 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         expect_domains.iter().map(|x| x.as_str().to_owned()).collect()
     };
     rows.extend(checks::writer_rows(&writers, &expected));
-    if args.probe {
+    if args.probe && half == Half::Both {
         rows.push(probe(&o).await?);
     }
     let aws = o.aws_view();
-    report::emit(|w| render_checks(w, &aws, &rows, output, &calls.summary()))?;
+    report::emit(|w| render_checks(w, Some(&aws), &rows, output, &calls.summary()))?;
     Ok(if checks::any_failed(&rows) {
         ExitCode::Changes
     } else {
@@ -188,7 +208,10 @@ async fn probe(o: &Observed) -> Result<Check> {
         );
     }
     let domain = &b.domain;
-    if let Err(e) = o.buzz.set_config(domain, &config, true).await {
+    let Some(client) = &o.buzz else {
+        return Ok(checks::fail("buzz.probe", "no Buzz login to probe with", checks::SETUP_FIX));
+    };
+    if let Err(e) = client.set_config(domain, &config, true).await {
         return match e {
             Error::Buzz {
                 ref code,
@@ -244,4 +267,92 @@ async fn probe(o: &Observed) -> Result<Check> {
         delay = (delay * 3 / 2).min(Duration::from_secs(1));
     }
     Ok(checks::probe_timed_out(&d.stream, PROBE_WAIT.as_secs()))
+}
+
+/// The command for the other half, `buzz-kinesis COMMAND --aws-only|--buzz-only ...`, with the
+/// values this run knows (never a secret), for the rows and warnings that point at it.
+pub fn other_half(command: &str, half: Half, values: &[(&str, &str)], domain: Option<&str>) -> String {
+    let mut words = vec![
+        "buzz-kinesis".to_owned(),
+        command.to_owned(),
+        half.flag().unwrap_or_default().to_owned(),
+    ];
+    for (flag, value) in values {
+        words.push((*flag).to_owned());
+        words.push(shell_quote(value));
+    }
+    if let Some(d) = domain {
+        words.push("--domain".into());
+        words.push(shell_quote(d));
+    }
+    words.join(" ")
+}
+
+/// `check --buzz-only`: the target as Buzz holds it, and with `--probe` Buzz's own test of it
+/// (which proves Buzz can assume the role and write to the stream: reading the probe back
+/// would need AWS access, which this half does not have). The AWS rows are listed as skipped.
+async fn run_buzz_only(
+    spec: BuzzHalfSpec,
+    args: &CheckArgs,
+    output: Output,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let progress = Progress::new(output == Output::Human && !quiet);
+    let calls = CallLog::new();
+    let target = spec.target();
+    let domain = spec.buzz.domain.clone();
+    let (client, session) = super::login(spec.buzz, &calls).await?;
+    super::logged_in(&client, &session, &progress);
+    let config = client.get_config(&domain).await?;
+    let mut rows = checks::skipped_rows(
+        Half::Buzz,
+        args.probe,
+        &other_half(
+            "check",
+            Half::Aws,
+            &[
+                ("--stream", spec.stream.as_str()),
+                ("--role", spec.role_arn.name()),
+                ("--region", spec.region.as_str()),
+                ("--agilix-account", "AGILIX_ACCOUNT_ID"),
+            ],
+            None,
+        ),
+    );
+    rows.extend(checks::buzz_rows(domain.as_str(), &target, &config));
+    if args.probe {
+        rows.push(match checks::probe_precondition(Some(&target), &config, true) {
+            Some(row) => row,
+            None => match client.set_config(&domain, &config, true).await {
+                Ok(()) => checks::probe_test_passed(&target.stream),
+                Err(Error::Buzz {
+                    ref code,
+                    ref message,
+                    ref error_id,
+                    ..
+                }) if classify_set_failure(code) == SetFailure::TargetTest => {
+                    checks::probe_test_failed(
+                        code,
+                        message,
+                        error_id.as_deref(),
+                        answer::test_failure_hint(
+                            code,
+                            message,
+                            &config,
+                            &target.destination(),
+                            &target.role_arn,
+                            true,
+                        ),
+                    )
+                }
+                Err(other) => return Err(other),
+            },
+        });
+    }
+    report::emit(|w| render_checks(w, None, &rows, output, &calls.summary()))?;
+    Ok(if checks::any_failed(&rows) {
+        ExitCode::Changes
+    } else {
+        ExitCode::Ok
+    })
 }
