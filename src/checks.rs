@@ -88,9 +88,9 @@ pub fn skipped_rows(half: crate::state::Half, probe: bool, other: &str) -> Vec<C
         Half::Buzz => &[
             ("stream.exists", "the stream"),
             ("role.exists", "the role, its trust, session and policy"),
-            ("metrics", "the stream's CloudWatch metrics"),
+            ("stream.writes_refused", "the stream's CloudWatch metrics (refused writes, headroom, traffic)"),
             ("alarm", "the alarm on refused writes"),
-            ("writers", "who writes to the stream"),
+            ("stream.writers", "who writes to the stream"),
         ],
     };
     let (needs, flag) = match half {

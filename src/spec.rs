@@ -747,20 +747,20 @@ impl CheckSpec {
             .map(|d| DomainId::parse("--expect-domain", d))
             .collect::<Result<Vec<_>>>()?;
         let expected = match args.half.half() {
-            Half::Buzz => Expected::BuzzHalf(BuzzHalfSpec::build(
+            Half::Buzz => Expected::BuzzHalf(Box::new(BuzzHalfSpec::build(
                 &args.target,
                 &args.desired,
                 &SetupOnlyArgs::default(),
                 &args.half,
                 interactive,
-            )?),
-            half => Expected::Setup(SetupSpec::build(
+            )?)),
+            half => Expected::Setup(Box::new(SetupSpec::build(
                 &args.target,
                 &args.desired,
                 &SetupOnlyArgs::default(),
                 interactive,
                 half,
-            )?),
+            )?)),
         };
         Ok(Self {
             expected,
@@ -772,8 +772,8 @@ impl CheckSpec {
 
 /// What `check` compares against: a whole setup (or its AWS half), or the Buzz half alone.
 pub enum Expected {
-    Setup(SetupSpec),
-    BuzzHalf(BuzzHalfSpec),
+    Setup(Box<SetupSpec>),
+    BuzzHalf(Box<BuzzHalfSpec>),
 }
 
 /// The Buzz half alone (`--buzz-only`): our target in the domain's configuration, naming the

@@ -37,8 +37,8 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         expect_domains,
     } = CheckSpec::from_args(args, interactive)?;
     let spec = match expected {
-        Expected::BuzzHalf(b) => return run_buzz_only(b, args, output, quiet).await,
-        Expected::Setup(s) => s,
+        Expected::BuzzHalf(b) => return run_buzz_only(*b, args, output, quiet).await,
+        Expected::Setup(s) => *s,
     };
     let half = spec.half;
     let domain = spec.buzz.domain().cloned();

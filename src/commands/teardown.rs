@@ -189,9 +189,12 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
     let calls = CallLog::new();
     let o = observe(spec, args.delete_stream, &calls, &progress).await?;
     let mut plan = plan(&o.target, &o.found).map_err(Error::Refused)?;
-    if let Some(warning) = half_warning(&o, &plan) {
-        progress.warn(&warning);
-        plan.notes.push(warning);
+    // In the plan's notes (so the JSON and the plan a person confirms carry it), and as a
+    // warning on stderr, once.
+    let warning = half_warning(&o, &plan);
+    if let Some(w) = &warning {
+        progress.warn(w);
+        plan.notes.push(w.clone());
     }
 
     if args.dry_run {
@@ -206,7 +209,7 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
     if !plan.is_empty() {
         confirm(&o, &plan, args, interactive, &calls)?;
     }
-    for n in &plan.notes {
+    for n in plan.notes.iter().filter(|n| Some(*n) != warning.as_ref()) {
         progress.step("note", n);
     }
     for r in &plan.removals {

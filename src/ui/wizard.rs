@@ -52,7 +52,7 @@ pub fn choose_half(aws_ok: bool) -> Result<Half> {
     ];
     let i = Select::new()
         .with_prompt("Which logins do you have?")
-        .items(&items)
+        .items(items)
         .default(if aws_ok { 0 } else { 2 })
         .interact()
         .map_err(prompt_error)?;

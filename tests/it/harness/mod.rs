@@ -27,7 +27,7 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use aws_cli::*;
-pub use moto::{aws_command, moto};
+pub use moto::{aws_command, aws_env, moto};
 pub use sandbox::{Sandbox, SandboxOptions};
 
 /// moto's one account.
