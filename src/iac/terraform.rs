@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::hcl::{wrap, Block, Hcl};
-use super::{Blueprint, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN, STREAM_ARN};
+use super::{
+    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN, STREAM_ARN,
+};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
 use crate::sizing::Capacity;
@@ -130,6 +132,19 @@ pub fn terraform(b: &Blueprint) -> String {
                     )),
                 ),
             ),
+        Block::new("output", &["buzz_half_command"])
+            .attr("description", Hcl::str(COMMAND_HELP))
+            .attr(
+                "value",
+                Hcl::template(
+                    &b.command(),
+                    &[
+                        (ROLE_ARN, role_arn.as_str()),
+                        (REGION, "data.aws_region.current.id"),
+                        (DOMAIN, "var.buzz_domain_id"),
+                    ],
+                ),
+            ),
     ];
     if let Some(a) = &b.alarm {
         blocks.extend(alarm_blocks(b, a));
@@ -216,6 +231,10 @@ mod tests {
         assert!(tf.contains("Kinesis: $${not} %%{a} \\\"ref\\\""), "{tf}");
         assert!(tf.contains("max_session_duration = 43200"), "{tf}");
         assert!(tf.contains("data \"aws_region\" \"current\" {}"), "{tf}");
-        assert!(!tf.contains('\u{1}'));
+        assert!(!tf.contains('\u{1}') && !tf.contains("\\u0001"));
+        assert!(
+            tf.contains("value       = \"buzz-kinesis setup --buzz-only --role-arn ${aws_iam_role.buzz.arn} --stream buzz-events --region ${data.aws_region.current.id} --domain ${var.buzz_domain_id} --title 'Kinesis: $${not} %%{a} \\\"ref\\\"' --event UserEntityCreated\""),
+            "{tf}"
+        );
     }
 }

@@ -306,3 +306,23 @@ fn one_half_at_a_time() {
     out.assert_code(1);
     assert!(out.stderr.contains("--buzz-only"), "{}", out.stderr);
 }
+
+#[test]
+fn policy_templates_hand_over_the_buzz_half_command() {
+    for (format, output) in [
+        ("cloudformation", "BuzzHalfCommand"),
+        ("terraform", "buzz_half_command"),
+    ] {
+        let out = Tool::new()
+            .args(["policy", "--agilix-account", AGILIX_ACCOUNT, "--domain", DOMAIN_ID])
+            .args(["--format", format])
+            .run();
+        out.assert_success();
+        assert!(out.stdout.contains(output), "{format}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("buzz-kinesis setup --buzz-only --role-arn"),
+            "{format}: {}",
+            out.stdout
+        );
+    }
+}
