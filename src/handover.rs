@@ -173,8 +173,14 @@ mod tests {
         let line = h.command_line();
         assert!(!line.contains("--domain"), "{line}");
         assert!(line.contains(r"--title 'Grades'\'' stream'"), "{line}");
-        assert!(line.contains("--event GradeChanged:score,user.id"), "{line}");
-        assert!(line.contains("--buzz-url http://127.0.0.1:4000 --buzz-user district/lms"), "{line}");
+        assert!(
+            line.contains("--event GradeChanged:score,user.id"),
+            "{line}"
+        );
+        assert!(
+            line.contains("--buzz-url http://127.0.0.1:4000 --buzz-user district/lms"),
+            "{line}"
+        );
     }
 
     #[test]
@@ -189,7 +195,10 @@ mod tests {
         assert!(save["request"].get("test").is_none());
         assert_eq!(save["request"]["kinesis"][0]["enabled"], json!(true));
         assert_eq!(save["request"]["kinesis"][0]["roleArn"], json!(h.role_arn));
-        let unknown = Handover { domain: None, ..handover() };
+        let unknown = Handover {
+            domain: None,
+            ..handover()
+        };
         assert_eq!(unknown.request()["request"]["domainid"], DOMAIN_PLACEHOLDER);
     }
 

@@ -18,7 +18,6 @@ use crate::error::{Error, Result};
 use crate::events::{self, Item};
 use crate::exit::ExitCode;
 use crate::report::{self, check::render_checks};
-use crate::handover::shell_quote;
 use crate::spec::{self, BuzzHalfSpec, CheckSpec, Expected};
 use crate::state::Half;
 use crate::names::Since;
@@ -80,7 +79,7 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         rows.extend(checks::buzz_rows(b.domain.as_str(), &b.target, &config));
     }
     // The Buzz side of an auditor's run: listed, not passed.
-    let other = other_half(
+    let other = super::other_half(
         "check",
         Half::Buzz,
         &[
@@ -269,25 +268,6 @@ async fn probe(o: &Observed) -> Result<Check> {
     Ok(checks::probe_timed_out(&d.stream, PROBE_WAIT.as_secs()))
 }
 
-/// The command for the other half, `buzz-kinesis COMMAND --aws-only|--buzz-only ...`, with the
-/// values this run knows (never a secret), for the rows and warnings that point at it.
-pub fn other_half(command: &str, half: Half, values: &[(&str, &str)], domain: Option<&str>) -> String {
-    let mut words = vec![
-        "buzz-kinesis".to_owned(),
-        command.to_owned(),
-        half.flag().unwrap_or_default().to_owned(),
-    ];
-    for (flag, value) in values {
-        words.push((*flag).to_owned());
-        words.push(shell_quote(value));
-    }
-    if let Some(d) = domain {
-        words.push("--domain".into());
-        words.push(shell_quote(d));
-    }
-    words.join(" ")
-}
-
 /// `check --buzz-only`: the target as Buzz holds it, and with `--probe` Buzz's own test of it
 /// (which proves Buzz can assume the role and write to the stream: reading the probe back
 /// would need AWS access, which this half does not have). The AWS rows are listed as skipped.
@@ -307,7 +287,7 @@ async fn run_buzz_only(
     let mut rows = checks::skipped_rows(
         Half::Buzz,
         args.probe,
-        &other_half(
+        &super::other_half(
             "check",
             Half::Aws,
             &[

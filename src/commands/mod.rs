@@ -14,6 +14,8 @@ use crate::aws::{AskRegion, Aws};
 use crate::buzz::{BuzzClient, Session};
 use crate::calls::CallLog;
 use crate::error::Result;
+use crate::handover::shell_quote;
+use crate::state::Half;
 use crate::names::{DomainId, Region};
 use crate::spec::BuzzSpec;
 use crate::state::{RoleState, StreamState};
@@ -120,4 +122,23 @@ pub async fn read_current(
         stream,
         role,
     })
+}
+
+/// The command for the other half, `buzz-kinesis COMMAND --aws-only|--buzz-only ...`, with the
+/// values this run knows (never a secret), for the rows and warnings that point at it.
+pub fn other_half(command: &str, half: Half, values: &[(&str, &str)], domain: Option<&str>) -> String {
+    let mut words = vec![
+        "buzz-kinesis".to_owned(),
+        command.to_owned(),
+        half.flag().unwrap_or_default().to_owned(),
+    ];
+    for (flag, value) in values {
+        words.push((*flag).to_owned());
+        words.push(shell_quote(value));
+    }
+    if let Some(d) = domain {
+        words.push("--domain".into());
+        words.push(shell_quote(d));
+    }
+    words.join(" ")
 }

@@ -293,7 +293,7 @@ fn half_warning(o: &Observed, plan: &Plan) -> Option<String> {
             Some(format!(
                 "--aws-only deletes the role {} without looking at Buzz: if a Buzz domain still sends to it, Buzz's deliveries fail until its target is removed. The Buzz half, for a person with a Buzz login: `{}`",
                 t.role_arn,
-                super::check::other_half(
+                super::other_half(
                     "teardown",
                     Half::Buzz,
                     &[("--role-arn", &t.role_arn), ("--stream", &t.stream), ("--region", &t.region)],
@@ -306,7 +306,7 @@ fn half_warning(o: &Observed, plan: &Plan) -> Option<String> {
             "--buzz-only removes only the Buzz target: the role {} and the stream {} stay in AWS. The AWS half, for a person with AWS access: `{}`",
             t.role_arn,
             t.stream,
-            super::check::other_half(
+            super::other_half(
                 "teardown",
                 Half::Aws,
                 &[("--role", &t.role), ("--stream", &t.stream), ("--region", &t.region)],

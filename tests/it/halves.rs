@@ -106,7 +106,10 @@ async fn the_aws_person_and_the_buzz_person_each_do_their_half() {
     assert_eq!(test["test"], json!(true));
     assert_eq!(test["kinesis"][0]["enabled"], json!(false));
     assert_eq!(test["kinesis"][0]["roleArn"], json!(role_arn));
-    assert_eq!(half["request"]["request"]["kinesis"][0]["enabled"], json!(true));
+    assert_eq!(
+        half["request"]["request"]["kinesis"][0]["enabled"],
+        json!(true)
+    );
     assert!(half["note"].as_str().unwrap().contains("replaces"));
 
     // The Buzz person runs exactly the handed-over words, with no AWS credentials at all.
@@ -120,7 +123,13 @@ async fn the_aws_person_and_the_buzz_person_each_do_their_half() {
     let buzz = without_aws(
         Tool::new()
             .args(words)
-            .args(["--buzz-user", harness::ADMIN_USER, "--yes", "--output", "json"])
+            .args([
+                "--buzz-user",
+                harness::ADMIN_USER,
+                "--yes",
+                "--output",
+                "json",
+            ])
             .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD),
         &home,
     )
@@ -135,7 +144,11 @@ async fn the_aws_person_and_the_buzz_person_each_do_their_half() {
     assert_eq!(targets.len(), 1, "{config}");
     assert_eq!(targets[0]["enabled"], json!(true));
     assert_eq!(targets[0]["roleArn"], json!(role_arn));
-    assert_eq!(config["https"], webhook_config()["https"], "the webhook is kept");
+    assert_eq!(
+        config["https"],
+        webhook_config()["https"],
+        "the webhook is kept"
+    );
     // Agilix's route: a test with the target disabled, then the save.
     let sets: Vec<Value> = sandbox
         .request_log()
@@ -153,7 +166,12 @@ async fn the_aws_person_and_the_buzz_person_each_do_their_half() {
         .run();
     audit.assert_success();
     let rows = statuses(&audit);
-    for id in ["stream.exists", "role.exists", "role.max_session", "role.policy"] {
+    for id in [
+        "stream.exists",
+        "role.exists",
+        "role.max_session",
+        "role.policy",
+    ] {
         assert_eq!(status_of(&rows, id), "pass", "{id}: {rows:?}");
     }
     assert_ne!(status_of(&rows, "role.trust"), "fail");
@@ -189,7 +207,9 @@ async fn the_aws_person_and_the_buzz_person_each_do_their_half() {
     assert_eq!(report["buzz"]["outcome"], "removed", "{report}");
     assert_eq!(report["role"]["outcome"], "skipped");
     assert!(
-        report["notes"].to_string().contains("buzz-kinesis teardown --aws-only"),
+        report["notes"]
+            .to_string()
+            .contains("buzz-kinesis teardown --aws-only"),
         "{report}"
     );
     assert!(kinesis_targets(&sandbox.domain_config(DOMAIN_ID).await).is_empty());
@@ -205,9 +225,9 @@ async fn the_aws_person_and_the_buzz_person_each_do_their_half() {
     let warning = format!("warning: --aws-only deletes the role {role_arn}");
     assert!(aws_down.stderr.contains(&warning), "{}", aws_down.stderr);
     assert!(
-        aws_down
-            .stderr
-            .contains(&format!("buzz-kinesis teardown --buzz-only --role-arn {role_arn}")),
+        aws_down.stderr.contains(&format!(
+            "buzz-kinesis teardown --buzz-only --role-arn {role_arn}"
+        )),
         "{}",
         aws_down.stderr
     );
@@ -244,7 +264,11 @@ async fn an_auditor_finds_a_drifted_role_without_a_buzz_login() {
         .args(["--stream", &names.stream, "--role", &names.role])
         .run();
     human.assert_code(2);
-    assert!(human.stdout.contains("SKIP  buzz.target"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("SKIP  buzz.target"),
+        "{}",
+        human.stdout
+    );
 }
 
 #[tokio::test]
@@ -256,7 +280,12 @@ async fn the_buzz_half_validates_before_any_request() {
         without_aws(
             Tool::new()
                 .args(["setup", "--buzz-only", "--yes", "--output", "json"])
-                .args(["--buzz-url", sandbox.url(), "--buzz-user", harness::ADMIN_USER])
+                .args([
+                    "--buzz-url",
+                    sandbox.url(),
+                    "--buzz-user",
+                    harness::ADMIN_USER,
+                ])
                 .args(["--domain", DOMAIN_ID])
                 .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD),
             &home,
@@ -273,13 +302,21 @@ async fn the_buzz_half_validates_before_any_request() {
         .args(["--stream", &names.stream, "--region", "US East"])
         .run();
     bad_region.assert_code(1);
-    assert!(bad_region.stdout.contains("--region"), "{}", bad_region.stdout);
+    assert!(
+        bad_region.stdout.contains("--region"),
+        "{}",
+        bad_region.stdout
+    );
     let bad_stream = base()
         .args(["--role-arn", &harness::role_arn(&names.role)])
         .args(["--stream", "not a stream", "--region", REGION])
         .run();
     bad_stream.assert_code(1);
-    assert!(bad_stream.stdout.contains("--stream"), "{}", bad_stream.stdout);
+    assert!(
+        bad_stream.stdout.contains("--stream"),
+        "{}",
+        bad_stream.stdout
+    );
     // Both missing values named in one error.
     let missing = base().run();
     missing.assert_code(1);
@@ -314,13 +351,20 @@ fn policy_templates_hand_over_the_buzz_half_command() {
         ("terraform", "buzz_half_command"),
     ] {
         let out = Tool::new()
-            .args(["policy", "--agilix-account", AGILIX_ACCOUNT, "--domain", DOMAIN_ID])
+            .args([
+                "policy",
+                "--agilix-account",
+                AGILIX_ACCOUNT,
+                "--domain",
+                DOMAIN_ID,
+            ])
             .args(["--format", format])
             .run();
         out.assert_success();
         assert!(out.stdout.contains(output), "{format}: {}", out.stdout);
         assert!(
-            out.stdout.contains("buzz-kinesis setup --buzz-only --role-arn"),
+            out.stdout
+                .contains("buzz-kinesis setup --buzz-only --role-arn"),
             "{format}: {}",
             out.stdout
         );
