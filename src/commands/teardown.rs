@@ -88,10 +88,10 @@ async fn observe_buzz_only(
             region: region.to_string(),
             delete_stream: false,
         },
+        // AWS is not read: nothing of it is found, so nothing of it is removed.
         found: Found {
             buzz: config,
-            role: None,
-            stream: None,
+            ..Found::default()
         },
         account: role_arn.account().to_owned(),
         aws: None,
