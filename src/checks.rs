@@ -19,6 +19,9 @@ pub enum Status {
     Pass,
     Warn,
     Fail,
+    /// Not checked: it needs the side this run leaves out (`--aws-only`, `--buzz-only`).
+    /// Never fails the exit code, and never counts as a pass.
+    Skip,
 }
 
 /// One line of the checklist.
@@ -69,6 +72,52 @@ pub fn warn(id: &'static str, message: impl Into<String>, fix: impl Into<String>
 }
 pub fn fail(id: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Check {
     row(id, Status::Fail, message.into(), Some(fix.into()))
+}
+/// A row this half cannot check; `fix` names the command that can.
+pub fn skip(id: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Check {
+    row(id, Status::Skip, message.into(), Some(fix.into()))
+}
+
+/// The rows that need the side a half leaves out, listed as skipped so a reader sees what
+/// was not checked. `other`: the command for the other half.
+pub fn skipped_rows(half: crate::state::Half, probe: bool, other: &str) -> Vec<Check> {
+    use crate::state::Half;
+    let ids: &[(&'static str, &str)] = match half {
+        Half::Both => &[],
+        Half::Aws => &[("buzz.target", "the target as Buzz holds it")],
+        Half::Buzz => &[
+            ("stream.exists", "the stream"),
+            ("role.exists", "the role, its trust, session and policy"),
+            (
+                "stream.refused",
+                "the stream's CloudWatch metrics (refused writes, headroom, traffic)",
+            ),
+            ("alarm", "the alarm on refused writes"),
+            ("stream.writers", "who writes to the stream"),
+        ],
+    };
+    let (needs, flag) = match half {
+        Half::Buzz => ("AWS access", "--buzz-only"),
+        _ => ("a Buzz login", "--aws-only"),
+    };
+    let mut out: Vec<Check> = ids
+        .iter()
+        .map(|(id, what)| {
+            skip(
+                id,
+                format!("{what}: not checked ({flag}; needs {needs})"),
+                other,
+            )
+        })
+        .collect();
+    if probe && half == Half::Aws {
+        out.push(skip(
+            "buzz.probe",
+            format!("Buzz's test: not run ({flag}; needs {needs})"),
+            other,
+        ));
+    }
+    out
 }
 
 /// Whether any row failed (`check` then exits 2).
@@ -489,6 +538,18 @@ pub fn probe_arrived(guid: &str, stream: &str, seconds: f64) -> Check {
     )
 }
 
+/// `check --buzz-only --probe`: Buzz's test passed. Buzz assumed the role and wrote its probe
+/// into the stream before it answered OK, which proves the path; reading the probe back would
+/// need AWS access.
+pub fn probe_test_passed(stream: &str) -> Check {
+    pass(
+        "buzz.probe",
+        format!(
+            "Buzz's test passed: Buzz assumed the role and wrote its probe into {stream} (not read back: --buzz-only has no AWS access)"
+        ),
+    )
+}
+
 /// `--probe`: Buzz accepted the test but nothing arrived within `waited_seconds`.
 pub fn probe_timed_out(stream: &str, waited_seconds: u64) -> Check {
     fail(
@@ -524,7 +585,11 @@ fn capacity_fix(peak: Option<&crate::metrics::Peak>, on_demand_now: bool) -> Str
     };
     let load = Load {
         events_per_second: p.demand_per_second,
-        avg_event_bytes: if p.avg_record_bytes > 0.0 { p.avg_record_bytes } else { 1000.0 },
+        avg_event_bytes: if p.avg_record_bytes > 0.0 {
+            p.avg_record_bytes
+        } else {
+            1000.0
+        },
     };
     let advice = sizing::advise(load);
     let shards = load.shards_needed();
@@ -554,7 +619,11 @@ const ON_DEMAND_MIN_SHARDS: u32 = 4;
 /// Lost events, read from CloudWatch: writes Kinesis refused (a failure: those events are
 /// most likely lost), the busiest minute against capacity, and a window with no traffic at
 /// all while Buzz's target is enabled. A missing permission is one warning, not a failure.
-pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_enabled: bool) -> Vec<Check> {
+pub fn metrics_rows(
+    read: &MetricsRead,
+    stream: Option<&StreamState>,
+    target_enabled: bool,
+) -> Vec<Check> {
     use crate::metrics;
     let (w, label) = match read {
         MetricsRead::Skipped => return Vec::new(),
@@ -572,7 +641,14 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
     let peak = metrics::peak(w);
     let (bucket, line, marks) = metrics::sparkline(w);
     let unit = if bucket == 3600 { "hour" } else { "day" };
-    let mut picture = vec![format!("records per {unit}, oldest first ({} to {}):", utc(w.start), utc(w.end)), format!("|{line}|")];
+    let mut picture = vec![
+        format!(
+            "records per {unit}, oldest first ({} to {}):",
+            utc(w.start),
+            utc(w.end)
+        ),
+        format!("|{line}|"),
+    ];
     if refused.total() > 0 {
         picture.push(format!(" {marks}  ! = writes refused"));
     }
@@ -611,13 +687,19 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
         );
     } else {
         out.push(
-            pass("stream.refused", format!("Kinesis refused no writes in the last {label}"))
-                .with_detail(picture)
-                .with_data(data),
+            pass(
+                "stream.refused",
+                format!("Kinesis refused no writes in the last {label}"),
+            )
+            .with_detail(picture)
+            .with_data(data),
         );
     }
-    match (&peak, stream.and_then(|s| s.capacity.map(|c| (c, s.open_shards)))) {
-        (Some(p), Some((capacity, open))) => {
+    if let (Some(p), Some((capacity, open))) = (
+        &peak,
+        stream.and_then(|s| s.capacity.map(|c| (c, s.open_shards))),
+    ) {
+        {
             let (records, bytes) = sizing::limits(capacity, open);
             let used = metrics::utilisation(p, records, bytes);
             let message = format!(
@@ -630,12 +712,15 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
                 bytes / 1000.0
             );
             if used >= metrics::HEADROOM_WARNING {
-                out.push(warn("stream.headroom", message, capacity_fix(Some(p), on_demand)));
+                out.push(warn(
+                    "stream.headroom",
+                    message,
+                    capacity_fix(Some(p), on_demand),
+                ));
             } else {
                 out.push(pass("stream.headroom", message));
             }
         }
-        _ => {}
     }
     if metrics::incoming_records(w) == 0 && refused.total() == 0 {
         if target_enabled {
@@ -648,7 +733,10 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
     } else {
         out.push(pass(
             "stream.traffic",
-            format!("{} record(s) arrived in the last {label}", metrics::incoming_records(w)),
+            format!(
+                "{} record(s) arrived in the last {label}",
+                metrics::incoming_records(w)
+            ),
         ));
     }
     out
@@ -656,7 +744,11 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
 
 /// The alarm on refused writes: missing (a failure when asked for with `--alarm-*`, else a
 /// suggestion), firing, or watching.
-pub fn alarm_rows(alarm: Option<&crate::state::AlarmState>, asked: bool, stream: &str) -> Vec<Check> {
+pub fn alarm_rows(
+    alarm: Option<&crate::state::AlarmState>,
+    asked: bool,
+    stream: &str,
+) -> Vec<Check> {
     let name = crate::state::alarm::name(stream);
     vec![match alarm {
         None if asked => fail("alarm", format!("there is no alarm {name} on refused writes"), SETUP_FIX),
@@ -687,7 +779,10 @@ pub enum WritersRead {
         label: String,
     },
     /// GetRecords (or its iterator) failed, most often for a missing permission.
-    Unavailable { code: String, message: String },
+    Unavailable {
+        code: String,
+        message: String,
+    },
     Skipped,
 }
 
@@ -734,7 +829,11 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
     let sampled = format!(
         "{} event(s) sampled from the last {label}{}",
         w.events,
-        if truncated { ", the most a shard gives in one look" } else { "" }
+        if truncated {
+            ", the most a shard gives in one look"
+        } else {
+            ""
+        }
     );
     let others = if w.not_buzz > 0 {
         format!("; {} record line(s) were not Buzz events", w.not_buzz)
@@ -748,11 +847,17 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
             if w.events == 0 {
                 format!("{sampled}{others}")
             } else {
-                format!("{sampled}: every one from {}{others}", if expected.is_empty() {
-                    format!("domain {}", w.by_domain.keys().cloned().collect::<Vec<_>>().join(", "))
-                } else {
-                    format!("domain {yours}")
-                })
+                format!(
+                    "{sampled}: every one from {}{others}",
+                    if expected.is_empty() {
+                        format!(
+                            "domain {}",
+                            w.by_domain.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    } else {
+                        format!("domain {yours}")
+                    }
+                )
             },
         )
     } else {
@@ -766,6 +871,29 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
         )
     };
     vec![row.with_data(data)]
+}
+
+#[cfg(test)]
+mod half_tests {
+    use super::*;
+    use crate::state::Half;
+
+    #[test]
+    fn skipped_rows_name_the_other_half_and_never_fail() {
+        let aws = skipped_rows(Half::Aws, true, "buzz-kinesis check --buzz-only ...");
+        let ids: Vec<_> = aws.iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["buzz.target", "buzz.probe"]);
+        assert!(aws.iter().all(|c| c.status == Status::Skip));
+        assert!(aws[0].fix.as_deref().unwrap().contains("--buzz-only"));
+        assert!(!any_failed(&aws));
+        let buzz = skipped_rows(Half::Buzz, true, "x");
+        assert!(
+            buzz.iter().any(|c| c.id == "role.exists")
+                && !buzz.iter().any(|c| c.id == "buzz.probe")
+        );
+        assert!(skipped_rows(Half::Both, true, "x").is_empty());
+        assert_eq!(serde_json::to_value(Status::Skip).unwrap(), "skip");
+    }
 }
 
 #[cfg(test)]

@@ -68,6 +68,9 @@ const SETUP_AFTER_HELP: &str = "Examples:
   BUZZ_PASSWORD=... buzz-kinesis setup --agilix-account 210987654321 --domain 424242 \\
       --buzz-user district/admin --region us-east-1 --yes
   buzz-kinesis setup --config buzz.toml --dry-run          # exit 2 when changes are pending
+  buzz-kinesis setup --aws-only --agilix-account 210987654321 --domain 424242 --yes
+  buzz-kinesis setup --buzz-only --role-arn arn:aws:iam::111122223333:role/BuzzKinesisWriter \\
+      --stream buzz-events --region us-east-1 --domain 424242 --buzz-user district/admin
 
 Without a terminal (CI, a pipe), setup needs --yes to apply, or --dry-run.
 Exit status: 0 done (or nothing to do), 1 error (usage errors included), 2 changes pending
@@ -76,6 +79,7 @@ Exit status: 0 done (or nothing to do), 1 error (usage errors included), 2 chang
 const CHECK_AFTER_HELP: &str = "Examples:
   buzz-kinesis check --domain 424242 --buzz-user district/admin
   buzz-kinesis check --config buzz.toml --probe --output json
+  buzz-kinesis check --aws-only --agilix-account 210987654321     # an auditor: no Buzz login
 
 Exit status: 0 every check passed, 1 error (usage errors included), 2 a check failed,
 130 interrupted.";
@@ -93,6 +97,8 @@ const TEARDOWN_AFTER_HELP: &str = "Examples:
   buzz-kinesis teardown --domain 424242 --buzz-user district/admin --dry-run
   buzz-kinesis teardown --domain 424242 --buzz-user district/admin --yes
   buzz-kinesis teardown --domain 424242 --buzz-user district/admin --delete-stream
+  buzz-kinesis teardown --buzz-only --role-arn ARN --stream buzz-events --region us-east-1 \\
+      --domain 424242 --buzz-user district/admin      # then, by the AWS person: --aws-only
 
 Without a terminal, teardown needs --yes (or --dry-run).
 Exit status: 0 done (or nothing to do), 1 error (usage errors included), 2 something is left
@@ -420,6 +426,42 @@ pub struct SetupOnlyArgs {
     pub propagation_timeout: Option<String>,
 }
 
+/// Which half of the job to do, for when the AWS account and the Buzz domain belong to
+/// different people: setup, check and teardown.
+#[derive(Debug, Clone, Args, Default)]
+pub struct HalfArgs {
+    /// Only the AWS half (stream, role, alarm): no Buzz login asked, read or needed. Setup
+    /// ends by printing the Buzz half for a person with a Buzz login: the
+    /// `buzz-kinesis setup --buzz-only ...` command and the request for Buzz's API console.
+    #[arg(long, help_heading = "Halves", conflicts_with = "buzz_only")]
+    pub aws_only: bool,
+
+    /// Only the Buzz half (our target in the domain's configuration): no AWS credentials
+    /// needed or read. Needs --role-arn, --stream and --region from the AWS half.
+    #[arg(long, help_heading = "Halves")]
+    pub buzz_only: bool,
+
+    /// With --buzz-only: the role the AWS half made (its ARN, as `setup --aws-only` printed it).
+    #[arg(
+        long,
+        value_name = "ARN",
+        help_heading = "Halves",
+        requires = "buzz_only"
+    )]
+    pub role_arn: Option<String>,
+}
+
+impl HalfArgs {
+    /// The half these flags select.
+    pub fn half(&self) -> crate::state::Half {
+        match (self.aws_only, self.buzz_only) {
+            (true, _) => crate::state::Half::Aws,
+            (_, true) => crate::state::Half::Buzz,
+            _ => crate::state::Half::Both,
+        }
+    }
+}
+
 /// `setup`.
 #[derive(Debug, Clone, Args, Default)]
 #[command(args_override_self = true)]
@@ -432,6 +474,9 @@ pub struct SetupArgs {
 
     #[command(flatten)]
     pub setup: SetupOnlyArgs,
+
+    #[command(flatten)]
+    pub half: HalfArgs,
 
     /// Show the plan and change nothing (exit 0: nothing to do, 2: changes pending).
     #[arg(long)]
@@ -454,9 +499,13 @@ pub struct CheckArgs {
     pub desired: DesiredArgs,
 
     /// Also prove it end to end: Buzz's test with the saved target, then wait for its probe
-    /// event in the stream. Saves nothing.
+    /// event in the stream (with --buzz-only, Buzz's test alone: it proves the path). Saves
+    /// nothing.
     #[arg(long)]
     pub probe: bool,
+
+    #[command(flatten)]
+    pub half: HalfArgs,
 
     /// How far back to look: the stream's CloudWatch metrics (refused writes, headroom,
     /// traffic) and a sample of its records (who writes): 90m, 24h, 7d, up to 14d [default: 24h].
@@ -479,6 +528,9 @@ pub struct CheckArgs {
 pub struct TeardownArgs {
     #[command(flatten)]
     pub target: TeardownTargetArgs,
+
+    #[command(flatten)]
+    pub half: HalfArgs,
 
     /// Also delete the stream and every record in it (asks for the stream's name, or needs --yes).
     #[arg(long)]

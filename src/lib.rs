@@ -13,6 +13,7 @@ pub mod commands;
 pub mod error;
 pub mod events;
 pub mod exit;
+pub mod handover;
 pub mod iac;
 pub mod metrics;
 pub mod names;

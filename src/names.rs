@@ -190,7 +190,8 @@ impl ShardCount {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Since(u64);
 impl Since {
-    pub const RULE: Rule = "the window is a number with m, h, d or w (e.g. 90m, 24h, 7d), from 5 minutes to 14 days";
+    pub const RULE: Rule =
+        "the window is a number with m, h, d or w (e.g. 90m, 24h, 7d), from 5 minutes to 14 days";
     pub const DEFAULT: Since = Since(24 * 3600);
     pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
         let t = s.trim();
@@ -245,6 +246,62 @@ impl Email {
     }
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// An IAM role's ARN (`arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`), for `--role-arn`: the
+/// Buzz half names the role the AWS half made without reading AWS.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RoleArn(String);
+impl RoleArn {
+    pub const RULE: Rule = "a role ARN looks like arn:aws:iam::123456789012:role/BuzzKinesisWriter (the one `setup --aws-only` printed)";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let t = s.trim();
+        let parts: Vec<&str> = t.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[1]
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'-')
+            && parts[2] == "iam"
+            && parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
+            && parts[5].strip_prefix("role/").is_some_and(|path| {
+                // An optional path (`/a/b/`) before the name; each part as IAM allows.
+                let name = path.rsplit('/').next().unwrap_or_default();
+                path.len() <= 512 + 64
+                    && RoleName::parse(flag, name).is_ok()
+                    && chars_ok(path, "+=,.@-/")
+                    && !parts[5].contains("//")
+            });
+        if ok {
+            Ok(Self(t.to_owned()))
+        } else {
+            Err(Error::invalid(flag, s, Self::RULE))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The account that owns the role.
+    pub fn account(&self) -> &str {
+        self.0.split(':').nth(4).unwrap_or_default()
+    }
+    /// The ARN partition (`aws`, `aws-cn`, ...).
+    pub fn partition(&self) -> &str {
+        self.0.split(':').nth(1).unwrap_or("aws")
+    }
+    /// The role's name (the ARN's last path segment).
+    pub fn name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or_default()
+    }
+}
+
+impl fmt::Display for RoleArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -577,14 +634,63 @@ pub fn parse_otp(flag: &'static str, s: &str) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn role_arns_are_checked_before_any_call() {
+        use super::RoleArn;
+        let a = RoleArn::parse(
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/BuzzKinesisWriter",
+        )
+        .unwrap();
+        assert_eq!(
+            (a.account(), a.partition(), a.name()),
+            ("123456789012", "aws", "BuzzKinesisWriter")
+        );
+        let p = RoleArn::parse(
+            "--role-arn",
+            "arn:aws-us-gov:iam::123456789012:role/team/data/Writer",
+        )
+        .unwrap();
+        assert_eq!((p.partition(), p.name()), ("aws-us-gov", "Writer"));
+        for bad in [
+            "BuzzKinesisWriter",
+            "arn:aws:iam::1234:role/x",
+            "arn:aws:iam::123456789012:user/x",
+            "arn:aws:sts::123456789012:assumed-role/x/y",
+            "arn:aws:iam:us-east-1:123456789012:role/x",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:role/a b",
+            "arn:aws:iam::123456789012:role//x",
+        ] {
+            let e = RoleArn::parse("--role-arn", bad).unwrap_err().to_string();
+            assert!(e.contains("--role-arn"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn emails_and_topic_arns_are_checked_before_any_call() {
         use super::{Email, TopicArn};
         assert!(Email::parse("--alarm-email", "ops@example.edu").is_ok());
-        for bad in ["ops", "ops@", "@example.edu", "ops@example", "a b@example.edu", "ops@.edu"] {
+        for bad in [
+            "ops",
+            "ops@",
+            "@example.edu",
+            "ops@example",
+            "a b@example.edu",
+            "ops@.edu",
+        ] {
             assert!(Email::parse("--alarm-email", bad).is_err(), "{bad}");
         }
-        assert!(TopicArn::parse("--alarm-topic", "arn:aws:sns:us-east-1:123456789012:ops-alerts").is_ok());
-        for bad in ["arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:sns:us-east-1:1234:t", "ops-alerts", "arn:aws:sns:us-east-1:123456789012:a.b"] {
+        assert!(TopicArn::parse(
+            "--alarm-topic",
+            "arn:aws:sns:us-east-1:123456789012:ops-alerts"
+        )
+        .is_ok());
+        for bad in [
+            "arn:aws:sqs:us-east-1:123456789012:q",
+            "arn:aws:sns:us-east-1:1234:t",
+            "ops-alerts",
+            "arn:aws:sns:us-east-1:123456789012:a.b",
+        ] {
             assert!(TopicArn::parse("--alarm-topic", bad).is_err(), "{bad}");
         }
     }
@@ -594,7 +700,10 @@ mod tests {
         use super::Since;
         assert_eq!(Since::parse("--since", "24h").unwrap().secs(), 86_400);
         assert_eq!(Since::parse("--since", "2w").unwrap().secs(), 14 * 86_400);
-        assert_eq!(Since::parse("--since", "90m").unwrap().to_string(), "90 min");
+        assert_eq!(
+            Since::parse("--since", "90m").unwrap().to_string(),
+            "90 min"
+        );
         for bad in ["15d", "3w", "1m", "24", "h", "-1h", "1.5h", ""] {
             assert!(Since::parse("--since", bad).is_err(), "{bad}");
         }

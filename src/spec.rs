@@ -10,10 +10,11 @@ use secrecy::SecretString;
 
 use crate::aws::kinesis::StartAt;
 use crate::buzz::{Credentials, Otp};
-use crate::cli::{AwsArgs, DesiredArgs, SetupOnlyArgs, TailArgs, TargetArgs};
+use crate::cli::{AwsArgs, DesiredArgs, HalfArgs, SetupOnlyArgs, TailArgs, TargetArgs};
 use crate::error::{Error, Result};
 use crate::names::*;
 use crate::plan::Capacity;
+use crate::state::Half;
 use crate::ui;
 
 pub use crate::names::{DEFAULT_ROLE, DEFAULT_STREAM};
@@ -26,6 +27,40 @@ pub struct BuzzSpec {
     pub otp: Otp,
     pub domain: DomainId,
     pub title: Title,
+}
+
+/// Our target in Buzz as a run without a Buzz login knows it (`--aws-only`): enough to hand
+/// the Buzz half over, nothing to log in with.
+pub struct BuzzTargetSpec {
+    pub url: BuzzUrl,
+    /// When given; the Buzz half asks for it otherwise.
+    pub domain: Option<DomainId>,
+    pub title: Title,
+    /// The login's name, when given (never a password).
+    pub user: Option<BuzzUser>,
+}
+
+/// The Buzz side of a setup or check: a login to use, or (`--aws-only`) only what to hand over.
+pub enum BuzzSide {
+    Login(BuzzSpec),
+    Handover(BuzzTargetSpec),
+}
+
+impl BuzzSide {
+    /// The domain, when known.
+    pub fn domain(&self) -> Option<&DomainId> {
+        match self {
+            BuzzSide::Login(b) => Some(&b.domain),
+            BuzzSide::Handover(h) => h.domain.as_ref(),
+        }
+    }
+    /// Our target's title.
+    pub fn title(&self) -> &Title {
+        match self {
+            BuzzSide::Login(b) => &b.title,
+            BuzzSide::Handover(h) => &h.title,
+        }
+    }
 }
 
 /// Where AWS is reached: the profile and region, when given (else the standard chain
@@ -61,7 +96,9 @@ pub struct SetupSpec {
     pub agilix_account: AccountId,
     pub external_id: Option<ExternalId>,
     pub adopt: bool,
-    pub buzz: BuzzSpec,
+    pub buzz: BuzzSide,
+    /// Both halves, or (`--aws-only`) the AWS half; `--buzz-only` is a [`BuzzHalfSpec`].
+    pub half: Half,
     pub events: Vec<EventFilter>,
     pub enable: bool,
     pub propagation_timeout: Duration,
@@ -128,6 +165,7 @@ pub struct ConfigFile {
     adopt: bool,
     #[serde(default)]
     no_enable: bool,
+    role_arn: Option<String>,
     expected_events_per_second: Option<f64>,
     avg_event_bytes: Option<f64>,
 }
@@ -225,8 +263,14 @@ fn pick_num<N: ToString>(flag: &Option<String>, file: Option<N>) -> Option<Strin
 
 /// Without a person to ask, every missing required value in one error, so one run tells a CI
 /// job everything it must add. `agilix`: Agilix's account is needed; `buzz`: a Buzz login and
-/// domain are.
-fn require_all(t: &TargetArgs, file: &ConfigFile, agilix: bool, buzz: bool) -> Result<()> {
+/// domain are; `buzz_half`: the AWS half's role ARN and region are (`--buzz-only`).
+fn require_all(
+    t: &TargetArgs,
+    file: &ConfigFile,
+    agilix: bool,
+    buzz: bool,
+    buzz_half: Option<&HalfArgs>,
+) -> Result<()> {
     // A value given but wrong is reported before the ones left out, as an interactive run would.
     let mut missing = Vec::new();
     if let Some(v) = pick(&t.names.stream, &file.stream) {
@@ -239,6 +283,21 @@ fn require_all(t: &TargetArgs, file: &ConfigFile, agilix: bool, buzz: bool) -> R
         Some(v) => drop(AccountId::parse("--agilix-account", &v)?),
         None if agilix => missing.push(missing_agilix_account()),
         None => {}
+    }
+    if let Some(h) = buzz_half {
+        match pick(&h.role_arn, &file.role_arn) {
+            Some(v) => drop(RoleArn::parse("--role-arn", &v)?),
+            None => missing.push(missing_role_arn()),
+        }
+        match pick(&t.aws.region, &file.region) {
+            Some(v) => drop(Region::parse("--region", &v)?),
+            None => missing.push(Error::missing(
+                "the stream's AWS region",
+                "--region",
+                Some("AWS_REGION"),
+                " (the AWS half's --region; --buzz-only reads no AWS profile)",
+            )),
+        }
     }
     if buzz {
         match pick(&t.buzz.domain, &file.domain) {
@@ -274,6 +333,15 @@ fn missing_agilix_account() -> Error {
     )
 }
 
+fn missing_role_arn() -> Error {
+    Error::missing(
+        "the role the AWS half made",
+        "--role-arn",
+        None,
+        " (its ARN, as `buzz-kinesis setup --aws-only` printed it)",
+    )
+}
+
 fn missing_domain() -> Error {
     Error::missing(
         "the Buzz domain",
@@ -299,6 +367,16 @@ fn missing_password() -> Error {
         Some("BUZZ_PASSWORD"),
         "",
     )
+}
+
+/// Whether a Buzz login was given without asking (a token, or a user with a password
+/// source): the wizard asks which logins a person has only when this or AWS's is unclear.
+pub fn buzz_login_given(t: &TargetArgs, file: &ConfigFile) -> bool {
+    nonempty_env("BUZZ_TOKEN").is_some()
+        || pick(&t.buzz.buzz_user, &file.buzz_user).is_some()
+        || t.buzz.buzz_password_stdin
+        || t.buzz.buzz_password_file.is_some()
+        || nonempty_env("BUZZ_PASSWORD").is_some()
 }
 
 fn nonempty_env(name: &str) -> Option<String> {
@@ -334,16 +412,20 @@ pub struct TargetSpec {
     pub role: RoleName,
     pub agilix_account: AccountId,
     pub external_id: Option<ExternalId>,
-    pub buzz: BuzzSpec,
+    pub buzz: BuzzSide,
     pub aws: AwsSpec,
 }
 
 impl TargetSpec {
-    fn build(t: &TargetArgs, file: &ConfigFile, interactive: bool) -> Result<Self> {
+    fn build(t: &TargetArgs, file: &ConfigFile, interactive: bool, half: Half) -> Result<Self> {
         let (stream, role) = Self::names(t, file)?;
         let (agilix_account, external_id) = Self::agilix(t, file, interactive)?;
         let aws = AwsSpec::build(&t.aws, file)?;
-        let buzz = Self::buzz(t, file, interactive, &stream)?;
+        let buzz = if half.uses_buzz() {
+            BuzzSide::Login(Self::buzz(t, file, interactive, &stream)?)
+        } else {
+            BuzzSide::Handover(Self::handover(t, file, &stream)?)
+        };
         Ok(Self {
             stream,
             role,
@@ -394,6 +476,23 @@ impl TargetSpec {
             "--title",
             &pick(&t.title, &file.title).unwrap_or_else(|| format!("Kinesis: {stream}")),
         )
+    }
+
+    /// What the AWS half knows of our target in Buzz, without a login: nothing is asked.
+    fn handover(t: &TargetArgs, file: &ConfigFile, stream: &StreamName) -> Result<BuzzTargetSpec> {
+        Ok(BuzzTargetSpec {
+            url: BuzzUrl::parse(
+                "--buzz-url",
+                &pick(&t.buzz.buzz_url, &file.buzz_url).unwrap_or_else(|| BuzzUrl::DEFAULT.into()),
+            )?,
+            domain: pick(&t.buzz.domain, &file.domain)
+                .map(|v| DomainId::parse("--domain", &v))
+                .transpose()?,
+            title: Self::title(t, file, stream)?,
+            user: pick(&t.buzz.buzz_user, &file.buzz_user)
+                .map(|v| BuzzUser::parse("--buzz-user", &v))
+                .transpose()?,
+        })
     }
 
     /// Where and as whom to reach Buzz, and which domain.
@@ -625,7 +724,7 @@ impl Wanted {
 /// takes (but for what only setup uses). Built without the wizard: check asks only for a
 /// missing name or secret, and says nothing about changes it never makes.
 pub struct CheckSpec {
-    pub expected: SetupSpec,
+    pub expected: Expected,
     /// How far back the metrics and the record sample look.
     pub since: Since,
     /// Domains whose events belong in the stream; empty: the configured domain.
@@ -647,13 +746,22 @@ impl CheckSpec {
             .iter()
             .map(|d| DomainId::parse("--expect-domain", d))
             .collect::<Result<Vec<_>>>()?;
-        let expected = SetupSpec::build(
-            &args.target,
-            &args.desired,
-            &SetupOnlyArgs::default(),
-            interactive,
-            Wizard::Off,
-        )?;
+        let expected = match args.half.half() {
+            Half::Buzz => Expected::BuzzHalf(Box::new(BuzzHalfSpec::build(
+                &args.target,
+                &args.desired,
+                &SetupOnlyArgs::default(),
+                &args.half,
+                interactive,
+            )?)),
+            half => Expected::Setup(Box::new(SetupSpec::build(
+                &args.target,
+                &args.desired,
+                &SetupOnlyArgs::default(),
+                interactive,
+                half,
+            )?)),
+        };
         Ok(Self {
             expected,
             since,
@@ -662,22 +770,35 @@ impl CheckSpec {
     }
 }
 
-/// Whether a run is setup's wizard (its intro, its questions about the stream).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Wizard {
-    On,
-    Off,
+/// What `check` compares against: a whole setup (or its AWS half), or the Buzz half alone.
+pub enum Expected {
+    Setup(Box<SetupSpec>),
+    BuzzHalf(Box<BuzzHalfSpec>),
 }
 
-impl SetupSpec {
-    /// Validate everything `setup` was given; prompt for what is missing when `interactive`.
+/// The Buzz half alone (`--buzz-only`): our target in the domain's configuration, naming the
+/// stream and the role the AWS half made. Nothing here needs AWS credentials.
+pub struct BuzzHalfSpec {
+    pub role_arn: RoleArn,
+    pub stream: StreamName,
+    pub region: Region,
+    pub buzz: BuzzSpec,
+    pub events: Vec<EventFilter>,
+    pub enable: bool,
+    pub propagation_timeout: Duration,
+    pub warnings: Vec<String>,
+}
+
+impl BuzzHalfSpec {
+    /// Validate what `setup --buzz-only` was given; prompt for what is missing when
+    /// `interactive`.
     pub fn for_setup(args: &crate::cli::SetupArgs, interactive: bool) -> Result<Self> {
         Self::build(
             &args.target,
             &args.desired,
             &args.setup,
+            &args.half,
             interactive,
-            Wizard::On,
         )
     }
 
@@ -685,8 +806,92 @@ impl SetupSpec {
         target: &TargetArgs,
         a: &DesiredArgs,
         setup: &SetupOnlyArgs,
+        half: &HalfArgs,
         interactive: bool,
-        wizard: Wizard,
+    ) -> Result<Self> {
+        let file = ConfigFile::load(target.config.as_deref())?;
+        let Wanted {
+            events,
+            warnings,
+            propagation_timeout,
+            ..
+        } = Wanted::build(a, setup, &file)?;
+        if !interactive {
+            require_all(target, &file, false, true, Some(half))?;
+        }
+        let role_arn = match pick(&half.role_arn, &file.role_arn) {
+            Some(v) => RoleArn::parse("--role-arn", &v)?,
+            None if interactive => ui::prompt_valid(
+                "The role's ARN (from `setup --aws-only`, e.g. arn:aws:iam::123456789012:role/BuzzKinesisWriter)",
+                None,
+                |s| RoleArn::parse("--role-arn", s),
+            )?,
+            None => return Err(missing_role_arn()),
+        };
+        let stream = match pick(&target.names.stream, &file.stream) {
+            Some(v) => StreamName::parse("--stream", &v)?,
+            None if interactive => ui::prompt_valid(
+                "The stream's name (from the AWS half)",
+                Some(DEFAULT_STREAM),
+                |s| StreamName::parse("--stream", s),
+            )?,
+            None => StreamName::parse("--stream", DEFAULT_STREAM)?,
+        };
+        let region = match pick(&target.aws.region, &file.region) {
+            Some(v) => Region::parse("--region", &v)?,
+            None if interactive => ui::prompt_valid(
+                "The stream's AWS region (from the AWS half, e.g. us-east-1)",
+                None,
+                |s| Region::parse("--region", s),
+            )?,
+            None => {
+                return Err(Error::missing(
+                    "the stream's AWS region",
+                    "--region",
+                    Some("AWS_REGION"),
+                    " (the AWS half's --region; --buzz-only reads no AWS profile)",
+                ))
+            }
+        };
+        let buzz = TargetSpec::buzz(target, &file, interactive, &stream)?;
+        Ok(Self {
+            role_arn,
+            stream,
+            region,
+            buzz,
+            events,
+            enable: !(setup.no_enable || file.no_enable),
+            propagation_timeout,
+            warnings,
+        })
+    }
+
+    /// Our target as Buzz should hold it.
+    pub fn target(&self) -> crate::buzz::wire::KinesisTarget {
+        crate::buzz::wire::KinesisTarget {
+            title: self.buzz.title.to_string(),
+            enabled: true,
+            stream: self.stream.to_string(),
+            role_arn: self.role_arn.to_string(),
+            region: self.region.to_string(),
+            filters: self.events.clone(),
+        }
+    }
+}
+
+impl SetupSpec {
+    /// Validate everything `setup` was given (both halves, or `half` alone, the AWS one);
+    /// prompt for what is missing when `interactive`.
+    pub fn for_setup(args: &crate::cli::SetupArgs, interactive: bool, half: Half) -> Result<Self> {
+        Self::build(&args.target, &args.desired, &args.setup, interactive, half)
+    }
+
+    fn build(
+        target: &TargetArgs,
+        a: &DesiredArgs,
+        setup: &SetupOnlyArgs,
+        interactive: bool,
+        half: Half,
     ) -> Result<Self> {
         let file = ConfigFile::load(target.config.as_deref())?;
         // Validate what needs no prompt first, so a typo is reported before any question.
@@ -705,11 +910,9 @@ impl SetupSpec {
         let given_stream = pick(&target.names.stream, &file.stream).is_some();
         let given_capacity = pick(&a.capacity_mode, &file.capacity_mode).is_some();
         if !interactive {
-            require_all(target, &file, true, true)?;
-        } else if wizard == Wizard::On {
-            ui::wizard::intro();
+            require_all(target, &file, true, half.uses_buzz(), None)?;
         }
-        let target = TargetSpec::build(target, &file, interactive)?;
+        let target = TargetSpec::build(target, &file, interactive, half)?;
         Ok(Self {
             given_stream,
             given_capacity,
@@ -725,14 +928,14 @@ impl SetupSpec {
             external_id: target.external_id,
             adopt: setup.adopt || file.adopt,
             buzz: target.buzz,
+            half,
             events,
             enable: !(setup.no_enable || file.no_enable),
             propagation_timeout,
             load,
             aws: target.aws,
             warnings,
-            allow_capacity_decrease: setup.allow_capacity_decrease
-                || file.allow_capacity_decrease,
+            allow_capacity_decrease: setup.allow_capacity_decrease || file.allow_capacity_decrease,
             alarm_emails,
             alarm_topic,
         })
@@ -744,26 +947,64 @@ impl SetupSpec {
 pub struct TeardownSpec {
     pub stream: StreamName,
     pub role: RoleName,
-    pub buzz: BuzzSpec,
+    /// `None` with `--aws-only`: Buzz is not contacted.
+    pub buzz: Option<BuzzSpec>,
     pub aws: AwsSpec,
+    pub half: Half,
+    /// The domain, when known (with `--aws-only`, for the other half's command).
+    pub domain: Option<DomainId>,
+    /// With `--buzz-only`: the role our target names (its account is part of the target's
+    /// identity); the region is then in `aws.region`.
+    pub role_arn: Option<RoleArn>,
 }
 
 impl TeardownSpec {
     /// Validate what `teardown` was given; prompt for what is missing when `interactive`.
-    pub fn from_args(t: impl Into<TargetArgs>, interactive: bool) -> Result<Self> {
+    pub fn from_args(t: impl Into<TargetArgs>, h: &HalfArgs, interactive: bool) -> Result<Self> {
         let t = &t.into();
+        let half = h.half();
         let file = ConfigFile::load(t.config.as_deref())?;
         if !interactive {
-            require_all(t, &file, false, true)?;
+            let buzz_half = (half == Half::Buzz).then_some(h);
+            require_all(t, &file, false, half.uses_buzz(), buzz_half)?;
         }
-        let (stream, role) = TargetSpec::names(t, &file)?;
+        let (stream, mut role) = TargetSpec::names(t, &file)?;
         let aws = AwsSpec::build(&t.aws, &file)?;
-        let buzz = TargetSpec::buzz(t, &file, interactive, &stream)?;
+        let role_arn = match pick(&h.role_arn, &file.role_arn) {
+            Some(v) if half == Half::Buzz => Some(RoleArn::parse("--role-arn", &v)?),
+            None if half == Half::Buzz => return Err(missing_role_arn()),
+            _ => None,
+        };
+        if let Some(arn) = &role_arn {
+            role = RoleName::parse("--role-arn", arn.name())?;
+            if aws.region.is_none() {
+                return Err(Error::missing(
+                    "the stream's AWS region",
+                    "--region",
+                    Some("AWS_REGION"),
+                    " (--buzz-only reads no AWS profile)",
+                ));
+            }
+        }
+        let buzz = if half.uses_buzz() {
+            Some(TargetSpec::buzz(t, &file, interactive, &stream)?)
+        } else {
+            None
+        };
+        let domain = match &buzz {
+            Some(b) => Some(b.domain.clone()),
+            None => pick(&t.buzz.domain, &file.domain)
+                .map(|v| DomainId::parse("--domain", &v))
+                .transpose()?,
+        };
         Ok(Self {
             stream,
             role,
             buzz,
             aws,
+            half,
+            domain,
+            role_arn,
         })
     }
 }
@@ -794,7 +1035,7 @@ impl PolicySpec {
         let t = &t.into();
         let file = ConfigFile::load(t.config.as_deref())?;
         if !interactive {
-            require_all(t, &file, true, false)?;
+            require_all(t, &file, true, false, None)?;
         }
         let Wanted {
             capacity,
@@ -981,6 +1222,8 @@ mod tests {
             assert!(flags.contains(k), "config key {k} is no setup flag");
         }
         let not_keys = [
+            "aws-only",
+            "buzz-only",
             "buzz-password-stdin",
             "buzz-password-file",
             "buzz-otp",

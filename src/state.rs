@@ -56,6 +56,51 @@ impl Resource {
     }
 }
 
+/// Which half of the job a run does: in a district the person who may change the AWS account
+/// is often not the one with the ControlDomain right in Buzz, so either side can run alone
+/// (`--aws-only`, `--buzz-only`) without the other's login.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Half {
+    /// Both sides, with both logins.
+    #[default]
+    Both,
+    /// The stream, the role and the alarm; no Buzz login.
+    Aws,
+    /// Our target in Buzz's configuration; no AWS credentials.
+    Buzz,
+}
+
+impl Half {
+    /// Whether a run of this half reads or changes `resource`.
+    pub fn covers(self, resource: Resource) -> bool {
+        match self {
+            Half::Both => true,
+            Half::Aws => resource != Resource::Buzz,
+            Half::Buzz => resource == Resource::Buzz,
+        }
+    }
+
+    /// Whether the run talks to AWS.
+    pub fn uses_aws(self) -> bool {
+        self != Half::Buzz
+    }
+
+    /// Whether the run talks to Buzz.
+    pub fn uses_buzz(self) -> bool {
+        self != Half::Aws
+    }
+
+    /// The flag that selects this half (`None` for both).
+    pub fn flag(self) -> Option<&'static str> {
+        match self {
+            Half::Both => None,
+            Half::Aws => Some("--aws-only"),
+            Half::Buzz => Some("--buzz-only"),
+        }
+    }
+}
+
 /// The CloudWatch alarm setup keeps on a stream's refused writes, as CloudWatch has it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AlarmState {
@@ -96,7 +141,13 @@ pub mod alarm {
     pub fn topic_name(stream: &str) -> String {
         let safe: String = stream
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .collect();
         format!("buzz-kinesis-{safe}-alarms")
     }
@@ -211,7 +262,12 @@ pub mod arn {
     }
 
     /// `arn:<partition>:sns:<region>:<account>:<name>`.
-    pub fn topic(partition: &str, region: impl Display, account: impl Display, name: impl Display) -> String {
+    pub fn topic(
+        partition: &str,
+        region: impl Display,
+        account: impl Display,
+        name: impl Display,
+    ) -> String {
         format!("arn:{partition}:sns:{region}:{account}:{name}")
     }
 

@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::buzz::wire;
 use crate::names::DEFAULT_ROLE;
-use crate::state::{is_managed, AlarmState, Resource, StreamState, StreamStatus, TopicState, MANAGED_BY};
+use crate::state::{
+    is_managed, AlarmState, Resource, StreamState, StreamStatus, TopicState, MANAGED_BY,
+};
 
 /// The role as teardown needs to see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -497,7 +499,10 @@ mod tests {
                 name: "buzz-kinesis-buzz-events-writes-refused".into()
             }]
         );
-        assert!(p.notes.iter().any(|n| n.contains("SNS topic") && n.contains("stays")));
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.contains("SNS topic") && n.contains("stays")));
         assert_eq!(p.outcome(Resource::Alarm, &found), "deleted");
     }
 }

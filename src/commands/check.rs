@@ -17,10 +17,11 @@ use crate::commands::setup::{observe, Observed};
 use crate::error::{Error, Result};
 use crate::events::{self, Item};
 use crate::exit::ExitCode;
-use crate::report::{self, check::render_checks};
-use crate::spec::{self, CheckSpec};
 use crate::names::Since;
+use crate::report::{self, check::render_checks};
+use crate::spec::{self, BuzzHalfSpec, CheckSpec, Expected};
 use crate::state::arn;
+use crate::state::Half;
 use crate::ui::Progress;
 
 /// How long `--probe` waits for Buzz's probe to show up in the stream.
@@ -30,10 +31,16 @@ const PROBE_WAIT: Duration = Duration::from_secs(30);
 pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let interactive = spec::interactive(args.yes);
     let CheckSpec {
-        expected: spec,
+        expected,
         since,
         expect_domains,
     } = CheckSpec::from_args(args, interactive)?;
+    let spec = match expected {
+        Expected::BuzzHalf(b) => return run_buzz_only(*b, args, output, quiet).await,
+        Expected::Setup(s) => *s,
+    };
+    let half = spec.half;
+    let domain = spec.buzz.domain().cloned();
     let alarm_asked = !spec.alarm_emails.is_empty() || spec.alarm_topic.is_some();
     let progress = Progress::new(output == Output::Human && !quiet);
     let expect = Expect {
@@ -71,6 +78,18 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         let config = o.actual.buzz.clone().unwrap_or_default();
         rows.extend(checks::buzz_rows(b.domain.as_str(), &b.target, &config));
     }
+    // The Buzz side of an auditor's run: listed, not passed.
+    let other = super::other_half(
+        "check",
+        Half::Buzz,
+        &[
+            ("--role-arn", &d.role_arn),
+            ("--stream", &d.stream),
+            ("--region", &region),
+        ],
+        domain.as_ref().map(|x| x.as_str()),
+    );
+    rows.extend(checks::skipped_rows(half, args.probe, &other));
     // Lost events and who writes: CloudWatch's window, the alarm, a sample of the records.
     let saved = o
         .actual
@@ -80,7 +99,11 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         .and_then(|(config, b)| wire::find_target(config, &b.target.destination()));
     let target_enabled = saved.is_some_and(|(_, t)| wire::as_bool(t.get(wire::ENABLED)));
     let (metrics, alarm, writers) = read_watch(&o, since).await?;
-    rows.extend(checks::metrics_rows(&metrics, o.actual.stream.as_ref(), target_enabled));
+    rows.extend(checks::metrics_rows(
+        &metrics,
+        o.actual.stream.as_ref(),
+        target_enabled,
+    ));
     match alarm {
         Ok(a) => rows.extend(checks::alarm_rows(a.as_ref(), alarm_asked, &d.stream)),
         Err((code, message)) => rows.push(checks::warn(
@@ -91,21 +114,24 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     }
     let expected: Vec<String> = if expect_domains.is_empty() {
         // Events carry the numeric id; a `//userspace` path cannot be compared with it.
-        d.buzz
+        domain
             .as_ref()
-            .map(|b| b.domain.as_str().to_owned())
+            .map(|b| b.as_str().to_owned())
             .filter(|id| id.bytes().all(|c| c.is_ascii_digit()))
             .into_iter()
             .collect()
     } else {
-        expect_domains.iter().map(|x| x.as_str().to_owned()).collect()
+        expect_domains
+            .iter()
+            .map(|x| x.as_str().to_owned())
+            .collect()
     };
     rows.extend(checks::writer_rows(&writers, &expected));
-    if args.probe {
+    if args.probe && half == Half::Both {
         rows.push(probe(&o).await?);
     }
     let aws = o.aws_view();
-    report::emit(|w| render_checks(w, &aws, &rows, output, &calls.summary()))?;
+    report::emit(|w| render_checks(w, Some(&aws), &rows, output, &calls.summary()))?;
     Ok(if checks::any_failed(&rows) {
         ExitCode::Changes
     } else {
@@ -130,7 +156,11 @@ async fn read_watch(
     let alarm_name = crate::state::alarm::name(&d.stream);
     if o.actual.stream.is_none() {
         let alarm = soft(o.aws.describe_alarm(&alarm_name).await)?;
-        return Ok((checks::MetricsRead::Skipped, alarm, checks::WritersRead::Skipped));
+        return Ok((
+            checks::MetricsRead::Skipped,
+            alarm,
+            checks::WritersRead::Skipped,
+        ));
     }
     let from = std::time::SystemTime::now() - window;
     let (metrics, alarm, sample) = tokio::join!(
@@ -188,7 +218,14 @@ async fn probe(o: &Observed) -> Result<Check> {
         );
     }
     let domain = &b.domain;
-    if let Err(e) = o.buzz.set_config(domain, &config, true).await {
+    let Some(client) = &o.buzz else {
+        return Ok(checks::fail(
+            "buzz.probe",
+            "no Buzz login to probe with",
+            checks::SETUP_FIX,
+        ));
+    };
+    if let Err(e) = client.set_config(domain, &config, true).await {
         return match e {
             Error::Buzz {
                 ref code,
@@ -244,4 +281,75 @@ async fn probe(o: &Observed) -> Result<Check> {
         delay = (delay * 3 / 2).min(Duration::from_secs(1));
     }
     Ok(checks::probe_timed_out(&d.stream, PROBE_WAIT.as_secs()))
+}
+
+/// `check --buzz-only`: the target as Buzz holds it, and with `--probe` Buzz's own test of it
+/// (which proves Buzz can assume the role and write to the stream: reading the probe back
+/// would need AWS access, which this half does not have). The AWS rows are listed as skipped.
+async fn run_buzz_only(
+    spec: BuzzHalfSpec,
+    args: &CheckArgs,
+    output: Output,
+    quiet: bool,
+) -> Result<ExitCode> {
+    let progress = Progress::new(output == Output::Human && !quiet);
+    let calls = CallLog::new();
+    let target = spec.target();
+    let domain = spec.buzz.domain.clone();
+    let (client, session) = super::login(spec.buzz, &calls).await?;
+    super::logged_in(&client, &session, &progress);
+    let config = client.get_config(&domain).await?;
+    let mut rows = checks::skipped_rows(
+        Half::Buzz,
+        args.probe,
+        &super::other_half(
+            "check",
+            Half::Aws,
+            &[
+                ("--stream", spec.stream.as_str()),
+                ("--role", spec.role_arn.name()),
+                ("--region", spec.region.as_str()),
+                ("--agilix-account", "AGILIX_ACCOUNT_ID"),
+            ],
+            None,
+        ),
+    );
+    rows.extend(checks::buzz_rows(domain.as_str(), &target, &config));
+    if args.probe {
+        rows.push(
+            match checks::probe_precondition(Some(&target), &config, true) {
+                Some(row) => row,
+                None => match client.set_config(&domain, &config, true).await {
+                    Ok(()) => checks::probe_test_passed(&target.stream),
+                    Err(Error::Buzz {
+                        ref code,
+                        ref message,
+                        ref error_id,
+                        ..
+                    }) if classify_set_failure(code) == SetFailure::TargetTest => {
+                        checks::probe_test_failed(
+                            code,
+                            message,
+                            error_id.as_deref(),
+                            answer::test_failure_hint(
+                                code,
+                                message,
+                                &config,
+                                &target.destination(),
+                                &target.role_arn,
+                                true,
+                            ),
+                        )
+                    }
+                    Err(other) => return Err(other),
+                },
+            },
+        );
+    }
+    report::emit(|w| render_checks(w, None, &rows, output, &calls.summary()))?;
+    Ok(if checks::any_failed(&rows) {
+        ExitCode::Changes
+    } else {
+        ExitCode::Ok
+    })
 }

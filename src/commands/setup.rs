@@ -12,30 +12,38 @@ use crate::calls::CallLog;
 use crate::cli::{Output, SetupArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
+use crate::handover::Handover;
 use crate::plan::{self, Action, Actual, Desired, DesiredAlarm, DesiredBuzz, Plan, RoleState};
 use crate::policy;
 use crate::report::setup::{render_plan, render_result, SetupView};
 use crate::report::{self, Ask, AwsView};
-use crate::spec::{self, SetupSpec};
-use crate::state::{arn, Resource, StreamStatus};
+use crate::spec::{self, BuzzHalfSpec, BuzzSide, SetupSpec};
+use crate::state::{arn, Half, Resource, StreamStatus};
 use crate::ui::{self, Progress};
 
 /// Everything read before planning.
 pub struct Observed {
     pub aws: Aws,
-    pub buzz: BuzzClient,
+    /// `None` with `--aws-only`.
+    pub buzz: Option<BuzzClient>,
+    pub buzz_url: String,
     pub identity: crate::aws::sts::Identity,
     pub desired: Desired,
     pub actual: Actual,
+    pub half: Half,
+    /// With `--aws-only`: the Buzz half, to hand over.
+    pub handover: Option<Handover>,
 }
 
 impl Observed {
     /// What the renderers show: plain data, no client.
     pub fn view(&self) -> SetupView<'_> {
         SetupView {
-            aws: self.aws_view(),
-            buzz_url: self.buzz.base().to_string(),
+            aws: Some(self.aws_view()),
+            buzz_url: self.buzz_url.clone(),
             desired: &self.desired,
+            half: self.half,
+            handover: self.handover.as_ref(),
         }
     }
 
@@ -61,10 +69,20 @@ pub async fn observe(
     interactive: bool,
     read_peak: bool,
 ) -> Result<Observed> {
-    let domain = spec.buzz.domain.clone();
-    let title = spec.buzz.title.clone();
+    let domain = spec.buzz.domain().cloned();
+    let title = spec.buzz.title().clone();
+    let (login, handover_from, buzz_url) = match spec.buzz {
+        BuzzSide::Login(b) => {
+            let url = b.url.to_string();
+            (Some(b), None, url)
+        }
+        BuzzSide::Handover(h) => {
+            let url = h.url.to_string();
+            (None, Some(h), url)
+        }
+    };
     let connected = super::connect(
-        spec.buzz,
+        login,
         spec.aws.profile.as_deref(),
         spec.aws.region.as_ref(),
         calls,
@@ -93,7 +111,7 @@ pub async fn observe(
         role,
     } = super::read_current(
         &connected,
-        &domain,
+        domain.as_ref(),
         spec.stream.as_str(),
         spec.role.as_str(),
         progress,
@@ -118,7 +136,10 @@ pub async fn observe(
         (partition, region, identity.account.as_str()),
     );
     let (alarm_state, topic_state) = match &alarm {
-        Some(a) => tokio::try_join!(aws.describe_alarm(&a.name), aws.describe_topic(&a.topic_arn))?,
+        Some(a) => tokio::try_join!(
+            aws.describe_alarm(&a.name),
+            aws.describe_topic(&a.topic_arn)
+        )?,
         None => (None, None),
     };
     // Beside a reused stream's capacity, what it carried: one GetMetricData call, for the
@@ -165,23 +186,36 @@ pub async fn observe(
         allow_capacity_decrease: spec.allow_capacity_decrease,
         measured,
         alarm,
-        buzz: Some(DesiredBuzz {
-            domain,
-            target: wire::KinesisTarget {
-                title: title.to_string(),
-                enabled: true,
-                stream: spec.stream.to_string(),
-                role_arn,
-                region: region.to_string(),
-                filters: spec.events.clone(),
-            },
-            save: spec.enable,
-        }),
+        buzz: domain
+            .filter(|_| login_used(&connected))
+            .map(|domain| DesiredBuzz {
+                domain,
+                target: wire::KinesisTarget {
+                    title: title.to_string(),
+                    enabled: true,
+                    stream: spec.stream.to_string(),
+                    role_arn: role_arn.clone(),
+                    region: region.to_string(),
+                    filters: spec.events.clone(),
+                },
+                save: spec.enable,
+            }),
     };
-    let super::Connected { aws, buzz, .. } = connected;
+    let handover = handover_from.map(|h| Handover {
+        role_arn,
+        stream: spec.stream.to_string(),
+        region: region.to_string(),
+        domain: h.domain.map(|d| d.to_string()),
+        title: title.to_string(),
+        events: spec.events.clone(),
+        buzz_url: Some(h.url.to_string()),
+        buzz_user: h.user.map(|u| u.to_string()),
+    });
+    let super::Connected { aws, buzz } = connected;
     Ok(Observed {
         aws,
-        buzz,
+        buzz: buzz.map(|(client, _)| client),
+        buzz_url,
         identity,
         desired,
         actual: Actual {
@@ -189,9 +223,16 @@ pub async fn observe(
             role,
             alarm: alarm_state,
             topic: topic_state,
-            buzz: Some(config),
+            buzz: config,
         },
+        half: spec.half,
+        handover,
     })
+}
+
+/// Whether this run logged in to Buzz (not `--aws-only`).
+fn login_used(c: &super::Connected) -> bool {
+    c.buzz.is_some()
 }
 
 /// The alarm `--alarm-email` / `--alarm-topic` ask for, with its deterministic names.
@@ -222,19 +263,43 @@ fn desired_alarm(
 pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let interactive = spec::interactive(args.yes);
+    let mut half = args.half.half();
     if interactive {
-        // The wizard finds a missing or expired AWS login before anyone types Buzz values.
+        ui::wizard::intro();
+        // The wizard finds a missing or expired AWS login before anyone types Buzz values,
+        // and offers the split when the person has only one of the two logins.
         let file = spec::ConfigFile::load(args.target.config.as_deref())?;
         let profile = args.target.aws.profile.as_deref().or(file.profile());
-        Aws::check_login(profile).await?;
+        let aws_login = if half.uses_aws() {
+            Some(Aws::check_login(profile).await)
+        } else {
+            None
+        };
+        let aws_ok = aws_login.as_ref().is_some_and(Result::is_ok);
+        if half == Half::Both && !(aws_ok && spec::buzz_login_given(&args.target, &file)) {
+            half = ui::wizard::choose_half(aws_ok)?;
+        }
+        if let (true, Some(Err(e))) = (half.uses_aws(), aws_login) {
+            return Err(e);
+        }
     }
-    let spec = SetupSpec::for_setup(args, interactive)?;
-    if !interactive && !args.yes && !args.dry_run {
+    let refuse_unconfirmed = || {
         // Like `terraform apply` without -auto-approve: nobody confirmed, so nothing is
         // read or changed.
-        return Err(Error::Refused(
+        Error::Refused(
             "setup applies its plan only when confirmed: without a terminal (or with CI set), pass --yes to apply, or --dry-run to see the plan. Nothing was changed".into(),
-        ));
+        )
+    };
+    if half == Half::Buzz {
+        let spec = BuzzHalfSpec::for_setup(args, interactive)?;
+        if !interactive && !args.yes && !args.dry_run {
+            return Err(refuse_unconfirmed());
+        }
+        return run_buzz_only(spec, args, output, quiet, verbose, interactive, started).await;
+    }
+    let spec = SetupSpec::for_setup(args, interactive, half)?;
+    if !interactive && !args.yes && !args.dry_run {
+        return Err(refuse_unconfirmed());
     }
     let progress = Progress::new(output == Output::Human && !quiet);
     for w in &spec.warnings {
@@ -242,7 +307,14 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     }
     let propagation_timeout = spec.propagation_timeout;
     let calls = CallLog::new();
-    let observed = observe(spec, &calls, &progress, interactive, args.dry_run || interactive).await?;
+    let observed = observe(
+        spec,
+        &calls,
+        &progress,
+        interactive,
+        args.dry_run || interactive,
+    )
+    .await?;
     if let Some(config) = &observed.actual.buzz {
         refuse_unknown_target_keys(config)?;
     }
@@ -391,7 +463,9 @@ async fn apply(
         let Action::RegisterBuzzTarget { config, save, .. } = action else {
             continue;
         };
-        let Some(b) = d.buzz.as_ref() else { continue };
+        let (Some(b), Some(client)) = (d.buzz.as_ref(), o.buzz.as_ref()) else {
+            continue;
+        };
         // IAM needs time before a new or changed role can be assumed: Buzz's test fails
         // meanwhile. Retry it only then (a role this run touched, or one younger than the
         // bound), so a real misconfiguration is reported at once.
@@ -406,25 +480,169 @@ async fn apply(
             Duration::ZERO
         };
         progress.step("buzz", &plan::describe(action));
-        let test_config = wire::with_enabled(config, &b.target.destination(), false);
-        buzz_with_propagation_retry(o, progress, &test_config, true, retry_for).await?;
-        if *save {
-            progress.step(
-                "buzz",
-                "test passed; saving the configuration with the target enabled",
-            );
-            // Buzz has no compare-and-set, and the test may have waited out IAM for a while:
-            // read the configuration again and put our target into what is there now, so a
-            // change someone else saved meanwhile is carried through too.
-            let current = o.buzz.get_config(&b.domain).await?;
-            refuse_unknown_target_keys(&current)?;
-            let fresh = wire::with_target(&current, &b.target);
-            buzz_with_propagation_retry(o, progress, &fresh, false, retry_for).await?;
-        } else {
-            progress.step("buzz", "test passed; --no-enable: nothing saved");
-        }
+        let external_id = d.trust.pointer("/Statement/0/Condition").is_some();
+        register(client, b, config, *save, retry_for, external_id, progress).await?;
     }
     Ok(())
+}
+
+/// Our target into Buzz, the way Agilix's instructions go: tested first, disabled (retried
+/// for up to `retry_for` while IAM propagates the role), then, when `save`, saved enabled into
+/// the configuration as it is by then. `external_id`: the trust asks for one (for the hint).
+async fn register(
+    client: &BuzzClient,
+    b: &DesiredBuzz,
+    config: &Map<String, Value>,
+    save: bool,
+    retry_for: Duration,
+    external_id: bool,
+    progress: &Progress,
+) -> Result<()> {
+    let send = Sender {
+        client,
+        b,
+        external_id,
+        progress,
+    };
+    let test_config = wire::with_enabled(config, &b.target.destination(), false);
+    buzz_with_propagation_retry(&send, &test_config, true, retry_for).await?;
+    if save {
+        progress.step(
+            "buzz",
+            "test passed; saving the configuration with the target enabled",
+        );
+        // Buzz has no compare-and-set, and the test may have waited out IAM for a while:
+        // read the configuration again and put our target into what is there now, so a
+        // change someone else saved meanwhile is carried through too.
+        let current = client.get_config(&b.domain).await?;
+        refuse_unknown_target_keys(&current)?;
+        let fresh = wire::with_target(&current, &b.target);
+        buzz_with_propagation_retry(&send, &fresh, false, retry_for).await?;
+    } else {
+        progress.step("buzz", "test passed; --no-enable: nothing saved");
+    }
+    Ok(())
+}
+
+/// Where a Buzz configuration goes, and what the failure hints need to know.
+struct Sender<'a> {
+    client: &'a BuzzClient,
+    b: &'a DesiredBuzz,
+    external_id: bool,
+    progress: &'a Progress,
+}
+
+/// `setup --buzz-only`: log in to Buzz, read the domain's configuration, merge our target
+/// (naming the stream and role the AWS half made), test it with the propagation retry (the
+/// role may be minutes old, so it counts as fresh), enable it. No AWS credentials are read.
+async fn run_buzz_only(
+    spec: BuzzHalfSpec,
+    args: &SetupArgs,
+    output: Output,
+    quiet: bool,
+    verbose: bool,
+    interactive: bool,
+    started: Instant,
+) -> Result<ExitCode> {
+    let progress = Progress::new(output == Output::Human && !quiet);
+    for w in &spec.warnings {
+        progress.warn(w);
+    }
+    let calls = CallLog::new();
+    let desired = buzz_half_desired(&spec);
+    let buzz_url = spec.buzz.url.to_string();
+    let (client, session) = super::login(spec.buzz, &calls).await?;
+    super::logged_in(&client, &session, &progress);
+    let Some(b) = desired.buzz.as_ref() else {
+        return Ok(ExitCode::Ok);
+    };
+    let config = client.get_config(&b.domain).await?;
+    refuse_unknown_target_keys(&config)?;
+    let plan = plan::plan_buzz_only(b, &config);
+    let view = SetupView {
+        aws: None,
+        buzz_url,
+        desired: &desired,
+        half: Half::Buzz,
+        handover: None,
+    };
+    if args.dry_run {
+        report::emit(|w| render_plan(w, &view, &plan, output, &calls.summary(), true, verbose))?;
+        return Ok(if plan.is_empty() {
+            ExitCode::Ok
+        } else {
+            ExitCode::Changes
+        });
+    }
+    if interactive && !plan.is_empty() {
+        let summary = calls.summary();
+        let render =
+            |w: &mut Vec<u8>| render_plan(w, &view, &plan, Output::Human, &summary, false, verbose);
+        if !report::confirm_plan(render, Ask::YesNo("Apply these changes?"))? {
+            eprintln!("Nothing was changed.");
+            return Ok(ExitCode::Ok);
+        }
+    } else {
+        for n in &plan.notes {
+            progress.note(&format!("{}: {}", n.resource, n.message));
+        }
+    }
+    for action in plan.for_resource(Resource::Buzz) {
+        let Action::RegisterBuzzTarget { config, save, .. } = action else {
+            continue;
+        };
+        progress.step("buzz", &plan::describe(action));
+        // The trust is not ours to read here: the hints name the external id as a
+        // possibility whatever it is.
+        register(
+            &client,
+            b,
+            config,
+            *save,
+            spec.propagation_timeout,
+            true,
+            &progress,
+        )
+        .await?;
+    }
+    let took = started.elapsed();
+    report::emit(|w| render_result(w, &view, &plan, output, &calls.summary(), took))?;
+    Ok(ExitCode::Ok)
+}
+
+/// What the renderers show for the Buzz half: the stream's and the role's ARNs follow from
+/// the role's ARN (its account and partition) and the region, without asking AWS.
+fn buzz_half_desired(spec: &BuzzHalfSpec) -> Desired {
+    let stream_arn = arn::stream(
+        spec.role_arn.partition(),
+        &spec.region,
+        spec.role_arn.account(),
+        &spec.stream,
+    );
+    Desired {
+        stream: spec.stream.to_string(),
+        stream_arn,
+        capacity: crate::sizing::Capacity::OnDemand,
+        retention: crate::names::RetentionHours::DEFAULT,
+        allow_retention_decrease: false,
+        kms_key: None,
+        tags: Vec::new(),
+        role: spec.role_arn.name().to_owned(),
+        role_arn: spec.role_arn.to_string(),
+        trust: Value::Null,
+        policy: Value::Null,
+        adopt: false,
+        load: None,
+        capacity_given: false,
+        allow_capacity_decrease: false,
+        measured: None,
+        alarm: None,
+        buzz: Some(DesiredBuzz {
+            domain: spec.buzz.domain.clone(),
+            target: spec.target(),
+            save: spec.enable,
+        }),
+    }
 }
 
 /// Buzz's answer filed kinesis-looking targets under a key this tool does not send: a set
@@ -469,21 +687,18 @@ fn propagation_poll_delay(previous: Duration, elapsed: Duration) -> Duration {
 /// propagation), polling fast at first so we finish close to when IAM does. What counts as a
 /// failed test is decided by [`answer::classify_set_failure`] from the code alone.
 async fn buzz_with_propagation_retry(
-    o: &Observed,
-    progress: &Progress,
+    send: &Sender<'_>,
     config: &Map<String, Value>,
     test: bool,
     retry_for: Duration,
 ) -> Result<()> {
-    let Some(b) = o.desired.buzz.as_ref() else {
-        return Ok(());
-    };
+    let (b, progress) = (send.b, send.progress);
     let start = Instant::now();
     let mut delay = Duration::from_millis(200);
     let mut retries = 0u32;
     let mut last_shown = String::new();
     loop {
-        let err = match o.buzz.set_config(&b.domain, config, test).await {
+        let err = match send.client.set_config(&b.domain, config, test).await {
             Ok(()) => {
                 progress.done_waiting();
                 return Ok(());
@@ -508,10 +723,17 @@ async fn buzz_with_propagation_retry(
                 );
                 last_shown = seen;
             }
-            tracing::info!(code, retries, "Buzz's test failed; the role may still be propagating");
+            tracing::info!(
+                code,
+                retries,
+                "Buzz's test failed; the role may still be propagating"
+            );
             progress.waiting(
                 "buzz",
-                &format!("waiting for IAM: Buzz's test answers {code}: {}", one_line(message, 60)),
+                &format!(
+                    "waiting for IAM: Buzz's test answers {code}: {}",
+                    one_line(message, 60)
+                ),
                 start.elapsed(),
             );
             tokio::time::sleep(delay).await;
@@ -526,7 +748,7 @@ async fn buzz_with_propagation_retry(
             config,
             &b.target.destination(),
             &b.target.role_arn,
-            o.desired.trust.pointer("/Statement/0/Condition").is_some(),
+            send.external_id,
         );
         hint.push_str(&if retries > 0 {
             format!(

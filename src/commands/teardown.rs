@@ -18,32 +18,86 @@ use crate::exit::ExitCode;
 use crate::report::teardown::{render_plan, render_result, TeardownView};
 use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, TeardownSpec};
-use crate::state::arn;
+use crate::state::{arn, Half};
 use crate::teardown_plan::{describe, plan, Found, FoundRole, Plan, Removal, Target};
 use crate::ui::Progress;
 
 /// Everything read before planning, and the clients to apply the plan with.
 pub struct Observed {
-    pub aws: Aws,
-    pub buzz: BuzzClient,
+    /// `None` with `--buzz-only`.
+    pub aws: Option<Aws>,
+    /// `None` with `--aws-only`.
+    pub buzz: Option<BuzzClient>,
     pub target: Target,
     pub found: Found,
     pub account: String,
+    pub half: Half,
 }
 
 impl Observed {
     /// What the renderers show: plain data, no client.
     fn view(&self) -> TeardownView<'_> {
         TeardownView {
-            aws: AwsView {
+            aws: self.aws.as_ref().map(|aws| AwsView {
                 account: self.account.clone(),
                 principal: None,
-                region: self.aws.region.to_string(),
-            },
+                region: aws.region.to_string(),
+            }),
             target: &self.target,
             found: &self.found,
+            half: self.half,
         }
     }
+
+    fn aws(&self) -> Result<&Aws> {
+        self.aws
+            .as_ref()
+            .ok_or_else(|| Error::Refused("--buzz-only: this run has no AWS access".into()))
+    }
+
+    fn buzz(&self) -> Result<&BuzzClient> {
+        self.buzz
+            .as_ref()
+            .ok_or_else(|| Error::Refused("--aws-only: this run has no Buzz login".into()))
+    }
+}
+
+/// `teardown --buzz-only`: log in to Buzz and read the domain's configuration; the role and
+/// the stream are named by `--role-arn`, `--stream` and `--region`, not read.
+async fn observe_buzz_only(
+    spec: TeardownSpec,
+    calls: &CallLog,
+    progress: &Progress,
+) -> Result<Observed> {
+    let (Some(buzz), Some(role_arn), Some(region)) = (spec.buzz, spec.role_arn, spec.aws.region)
+    else {
+        return Err(Error::Refused(
+            "--buzz-only needs --role-arn, --region and a Buzz login".into(),
+        ));
+    };
+    let domain = buzz.domain.clone();
+    let (client, session) = super::login(buzz, calls).await?;
+    super::logged_in(&client, &session, progress);
+    let config = client.get_config(&domain).await?;
+    Ok(Observed {
+        target: Target {
+            domain: domain.to_string(),
+            stream: spec.stream.to_string(),
+            role: spec.role.to_string(),
+            role_arn: role_arn.to_string(),
+            region: region.to_string(),
+            delete_stream: false,
+        },
+        // AWS is not read: nothing of it is found, so nothing of it is removed.
+        found: Found {
+            buzz: config,
+            ..Found::default()
+        },
+        account: role_arn.account().to_owned(),
+        aws: None,
+        buzz: Some(client),
+        half: Half::Buzz,
+    })
 }
 
 async fn observe(
@@ -52,7 +106,11 @@ async fn observe(
     calls: &CallLog,
     progress: &Progress,
 ) -> Result<Observed> {
-    let domain = spec.buzz.domain.clone();
+    if spec.half == Half::Buzz {
+        return observe_buzz_only(spec, calls, progress).await;
+    }
+    let domain = spec.domain.clone();
+    let half = spec.half;
     let connected = super::connect(
         spec.buzz,
         spec.aws.profile.as_deref(),
@@ -68,13 +126,13 @@ async fn observe(
         role,
     } = super::read_current(
         &connected,
-        &domain,
+        domain.as_ref(),
         spec.stream.as_str(),
         spec.role.as_str(),
         progress,
     )
     .await?;
-    let super::Connected { aws, buzz, .. } = connected;
+    let super::Connected { aws, buzz } = connected;
     let role = match role {
         Some(r) => {
             let (inline, attached) = tokio::try_join!(
@@ -99,7 +157,10 @@ async fn observe(
         &identity.account,
         crate::state::alarm::topic_name(spec.stream.as_str()),
     );
-    let (alarm, topic) = tokio::join!(aws.describe_alarm(&alarm_name), aws.describe_topic(&topic_arn));
+    let (alarm, topic) = tokio::join!(
+        aws.describe_alarm(&alarm_name),
+        aws.describe_topic(&topic_arn)
+    );
     let alarm = soft_read(progress, "the alarm", alarm)?;
     let topic = soft_read(progress, "the alarm's topic", topic)?;
     // With the role gone (a second run), our target is still found by the ARN it had.
@@ -109,7 +170,7 @@ async fn observe(
         .unwrap_or_else(|| arn::role(aws.region.partition(), &identity.account, &spec.role));
     Ok(Observed {
         target: Target {
-            domain: domain.to_string(),
+            domain: domain.map(|d| d.to_string()).unwrap_or_default(),
             stream: spec.stream.to_string(),
             role: spec.role.to_string(),
             role_arn,
@@ -117,15 +178,17 @@ async fn observe(
             delete_stream,
         },
         found: Found {
-            buzz: config,
+            // --aws-only: no configuration read, so no Buzz removal is planned.
+            buzz: config.unwrap_or_default(),
             role,
             stream,
             alarm,
             topic,
         },
         account: identity.account.to_string(),
-        aws,
-        buzz,
+        aws: Some(aws),
+        buzz: buzz.map(|(client, _)| client),
+        half,
     })
 }
 
@@ -147,12 +210,23 @@ fn soft_read<T>(progress: &Progress, what: &str, r: Result<Option<T>>) -> Result
 pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let interactive = spec::interactive(args.yes);
-    let spec = TeardownSpec::from_args(&args.target, interactive)?;
-    let domain = spec.buzz.domain.clone();
+    let spec = TeardownSpec::from_args(&args.target, &args.half, interactive)?;
+    if spec.half == Half::Buzz && args.delete_stream {
+        return Err(Error::Usage(
+            "--delete-stream deletes an AWS resource: it goes with --aws-only (or neither), not --buzz-only".into(),
+        ));
+    }
     let progress = Progress::new(output == Output::Human && !quiet);
     let calls = CallLog::new();
     let o = observe(spec, args.delete_stream, &calls, &progress).await?;
-    let plan = plan(&o.target, &o.found).map_err(Error::Refused)?;
+    let mut plan = plan(&o.target, &o.found).map_err(Error::Refused)?;
+    // In the plan's notes (so the JSON and the plan a person confirms carry it), and as a
+    // warning on stderr, once.
+    let warning = half_warning(&o, &plan);
+    if let Some(w) = &warning {
+        progress.warn(w);
+        plan.notes.push(w.clone());
+    }
 
     if args.dry_run {
         let view = o.view();
@@ -164,29 +238,30 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
         });
     }
     if !plan.is_empty() {
-        confirm(&o, &plan, args, interactive)?;
+        confirm(&o, &plan, args, interactive, &calls)?;
     }
-    for n in &plan.notes {
+    for n in plan.notes.iter().filter(|n| Some(*n) != warning.as_ref()) {
         progress.step("note", n);
     }
     for r in &plan.removals {
         progress.step(r.resource().as_str(), &describe(r));
         match r {
-            Removal::RemoveBuzzTarget { config, .. } => {
-                o.buzz.set_config(&domain, config, false).await.map_err(|e| {
+            Removal::RemoveBuzzTarget { config, domain, .. } => {
+                let domain = crate::names::DomainId::parse("--domain", domain)?;
+                o.buzz()?.set_config(&domain, config, false).await.map_err(|e| {
                     e.with_hint(
                         "Buzz tests every remaining kinesis target before it saves: fix the one it names (or remove it), then run teardown again. Nothing else was changed",
                     )
                 })?
             }
             Removal::DeleteRolePolicy { role, policy } => {
-                o.aws.delete_role_policy(role, policy).await?
+                o.aws()?.delete_role_policy(role, policy).await?
             }
-            Removal::DeleteRole { role, .. } => o.aws.delete_role(role).await?,
-            Removal::DeleteAlarm { name } => o.aws.delete_alarm(name).await?,
-            Removal::DeleteTopic { arn } => o.aws.delete_topic(arn).await?,
+            Removal::DeleteRole { role, .. } => o.aws()?.delete_role(role).await?,
+            Removal::DeleteAlarm { name } => o.aws()?.delete_alarm(name).await?,
+            Removal::DeleteTopic { arn } => o.aws()?.delete_topic(arn).await?,
             Removal::DeleteStream { stream, .. } => {
-                o.aws.delete_stream(stream).await?;
+                o.aws()?.delete_stream(stream).await?;
             }
         }
     }
@@ -198,7 +273,13 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
 
 /// Stop unless the removals are confirmed: deleting the stream needs its name typed (or
 /// `--yes`); anything else needs a yes at a terminal, or `--yes` without one.
-fn confirm(o: &Observed, plan: &Plan, args: &TeardownArgs, interactive: bool) -> Result<()> {
+fn confirm(
+    o: &Observed,
+    plan: &Plan,
+    args: &TeardownArgs,
+    interactive: bool,
+    calls: &CallLog,
+) -> Result<()> {
     if args.yes {
         return Ok(());
     }
@@ -214,7 +295,7 @@ fn confirm(o: &Observed, plan: &Plan, args: &TeardownArgs, interactive: bool) ->
     }
     // On stderr, whatever --output says: stdout is for the result alone.
     let view = o.view();
-    let summary = o.aws.calls.summary();
+    let summary = calls.summary();
     let render = |w: &mut Vec<u8>| render_plan(w, &view, plan, Output::Human, &summary, false);
     let stream = o.target.stream.as_str();
     let ask = if plan.deletes_stream() {
@@ -231,5 +312,39 @@ fn confirm(o: &Observed, plan: &Plan, args: &TeardownArgs, interactive: bool) ->
         Ok(())
     } else {
         Err(Error::Refused("nothing was changed".into()))
+    }
+}
+
+/// A half may leave Buzz pointing at a role that is gone: say so, and name the command for
+/// the other half, rather than refuse (the other person may already have done theirs).
+fn half_warning(o: &Observed, plan: &Plan) -> Option<String> {
+    let t = &o.target;
+    let domain = (!t.domain.is_empty()).then_some(t.domain.as_str());
+    match o.half {
+        Half::Both => None,
+        Half::Aws if plan.removals.iter().any(|r| matches!(r, Removal::DeleteRole { .. })) => {
+            Some(format!(
+                "--aws-only deletes the role {} without looking at Buzz: if a Buzz domain still sends to it, Buzz's deliveries fail until its target is removed. The Buzz half, for a person with a Buzz login: `{}`",
+                t.role_arn,
+                super::other_half(
+                    "teardown",
+                    Half::Buzz,
+                    &[("--role-arn", &t.role_arn), ("--stream", &t.stream), ("--region", &t.region)],
+                    domain,
+                )
+            ))
+        }
+        Half::Aws => None,
+        Half::Buzz => Some(format!(
+            "--buzz-only removes only the Buzz target: the role {} and the stream {} stay in AWS. The AWS half, for a person with AWS access: `{}`",
+            t.role_arn,
+            t.stream,
+            super::other_half(
+                "teardown",
+                Half::Aws,
+                &[("--role", &t.role), ("--stream", &t.stream), ("--region", &t.region)],
+                None,
+            )
+        )),
     }
 }

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::{Blueprint, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN, STREAM_ARN};
+use super::{
+    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN,
+    STREAM_ARN,
+};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
 use crate::sizing::Capacity;
@@ -63,6 +66,12 @@ pub fn cloudformation(b: &Blueprint) -> Value {
         .replace(&escaped(ROLE_ARN), &format!("\"${{{CFN_ROLE}.Arn}}\""))
         .replace(&escaped(REGION), "\"${AWS::Region}\"")
         .replace(&escaped(DOMAIN), &format!("\"${{{CFN_DOMAIN}}}\""));
+    let command = b
+        .command()
+        .replace("${", "${!")
+        .replace(ROLE_ARN, &format!("${{{CFN_ROLE}.Arn}}"))
+        .replace(REGION, "${AWS::Region}")
+        .replace(DOMAIN, &format!("${{{CFN_DOMAIN}}}"));
 
     let mut domain = json!({
         "Type": "String",
@@ -109,6 +118,10 @@ pub fn cloudformation(b: &Blueprint) -> Value {
             "SetDataStreamConfiguration": {
                 "Description": REQUEST_HELP,
                 "Value": {"Fn::Sub": request},
+            },
+            "BuzzHalfCommand": {
+                "Description": COMMAND_HELP,
+                "Value": {"Fn::Sub": command},
             },
         },
     });
@@ -203,5 +216,13 @@ mod tests {
             "a literal ${{ is escaped: {sub}"
         );
         assert!(!sub.contains('\u{1}'));
+        let command = t["Outputs"]["BuzzHalfCommand"]["Value"]["Fn::Sub"]
+            .as_str()
+            .unwrap();
+        assert!(
+            command.starts_with("buzz-kinesis setup --buzz-only --role-arn ${BuzzWriterRole.Arn} --stream buzz-events --region ${AWS::Region} --domain ${BuzzDomainId} --title 'Kinesis: ${!not}"),
+            "{command}"
+        );
+        assert!(!command.contains('\u{1}'));
     }
 }

@@ -45,6 +45,19 @@ impl Hcl {
         }
     }
 
+    /// A string with stand-ins made into interpolations (`"... ${ref} ..."`); anything else
+    /// in it is escaped, so nothing of the text itself is interpolated.
+    pub(super) fn template(s: &str, refs: &[(&str, &str)]) -> Self {
+        let mut out = hcl_string(s);
+        for (from, to) in refs {
+            out = out.replace(
+                &hcl_string(from).trim_matches('"').to_owned(),
+                &format!("${{{to}}}"),
+            );
+        }
+        Hcl::Expr(out)
+    }
+
     fn is_multiline(&self) -> bool {
         match self {
             Hcl::List(items) => items

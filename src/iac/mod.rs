@@ -14,9 +14,9 @@ mod terraform;
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::buzz::wire::{self, KinesisTarget};
+use crate::handover::Handover;
 use crate::names::{EventFilter, KmsKey, RetentionHours};
 use crate::policy;
 use crate::sizing::Capacity;
@@ -65,6 +65,8 @@ const HEADER: &str = "The Agilix Buzz data stream to Amazon Kinesis: the stream,
 
 const REQUEST_HELP: &str = "The SetDataStreamConfiguration request for Buzz's API console: send it first with \"test\": true (Buzz tests the target and saves nothing), then as it is. Buzz replaces the domain's whole configuration, so add the domain's other targets to it, or run `buzz-kinesis setup`, which keeps them.";
 
+const COMMAND_HELP: &str = "The Buzz half for a person with a Buzz administrator login (no AWS access needed): it tests the target, then enables it, keeping the domain's other targets.";
+
 const DOMAIN_HELP: &str = "The Buzz domain that sends its events: numeric id or //userspace.";
 
 impl Blueprint {
@@ -78,21 +80,36 @@ impl Blueprint {
         policy::write_policy(STREAM_ARN, key)
     }
 
+    /// The Buzz half as `setup --aws-only` hands it over, its deployment-only values as
+    /// stand-ins each dialect replaces by a reference.
+    fn handover(&self) -> Handover {
+        Handover {
+            role_arn: ROLE_ARN.into(),
+            stream: self.stream.clone(),
+            region: REGION.into(),
+            domain: Some(DOMAIN.into()),
+            title: self.title.clone(),
+            events: self.events.clone(),
+            buzz_url: None,
+            buzz_user: None,
+        }
+    }
+
     /// The request to send to Buzz: our target alone, enabled (the seed's second step).
     fn request(&self) -> Value {
-        let target = KinesisTarget {
-            title: self.title.clone(),
-            enabled: true,
-            stream: self.stream.clone(),
-            role_arn: ROLE_ARN.into(),
-            region: REGION.into(),
-            filters: self.events.clone(),
-        };
-        let config = wire::with_target(&Map::new(), &target);
-        wire::request_body(
-            wire::CMD_SET_CONFIG,
-            wire::set_request(DOMAIN, &config, false),
-        )
+        self.handover().request()
+    }
+
+    /// The `buzz-kinesis setup --buzz-only ...` command for the person with the Buzz login,
+    /// which keeps the domain's other targets (the request replaces them).
+    fn command(&self) -> String {
+        // The stand-ins hold a control character, so the shell quoting put them in quotes;
+        // what replaces them (an ARN, a region, a domain) needs none.
+        [ROLE_ARN, REGION, DOMAIN]
+            .iter()
+            .fold(self.handover().command_line(), |line, marker| {
+                line.replace(&format!("'{marker}'"), marker)
+            })
     }
 }
 
@@ -133,8 +150,14 @@ mod tests {
         let topic = &t["Resources"]["BuzzAlarmTopic"]["Properties"];
         assert_eq!(topic["Subscription"][0]["Endpoint"], "ops@example.edu");
         let tf = terraform(&b);
-        assert!(tf.contains("resource \"aws_cloudwatch_metric_alarm\" \"buzz_refused_writes\""), "{tf}");
-        assert!(tf.contains("resource \"aws_sns_topic_subscription\" \"buzz_alarm_0\""), "{tf}");
+        assert!(
+            tf.contains("resource \"aws_cloudwatch_metric_alarm\" \"buzz_refused_writes\""),
+            "{tf}"
+        );
+        assert!(
+            tf.contains("resource \"aws_sns_topic_subscription\" \"buzz_alarm_0\""),
+            "{tf}"
+        );
         b.alarm = Some(BlueprintAlarm {
             emails: vec![],
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ops".into()),
@@ -145,7 +168,8 @@ mod tests {
             t["Resources"]["BuzzRefusedWritesAlarm"]["Properties"]["AlarmActions"],
             json!(["arn:aws:sns:us-east-1:123456789012:ops"])
         );
-        assert!(terraform(&b).contains("alarm_actions       = [\"arn:aws:sns:us-east-1:123456789012:ops\"]"));
+        assert!(terraform(&b)
+            .contains("alarm_actions       = [\"arn:aws:sns:us-east-1:123456789012:ops\"]"));
     }
 
     #[test]

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::hcl::{wrap, Block, Hcl};
-use super::{Blueprint, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN, STREAM_ARN};
+use super::{
+    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN,
+    STREAM_ARN,
+};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
 use crate::sizing::Capacity;
@@ -130,6 +133,19 @@ pub fn terraform(b: &Blueprint) -> String {
                     )),
                 ),
             ),
+        Block::new("output", &["buzz_half_command"])
+            .attr("description", Hcl::str(COMMAND_HELP))
+            .attr(
+                "value",
+                Hcl::template(
+                    &b.command(),
+                    &[
+                        (ROLE_ARN, role_arn.as_str()),
+                        (REGION, "data.aws_region.current.id"),
+                        (DOMAIN, "var.buzz_domain_id"),
+                    ],
+                ),
+            ),
     ];
     if let Some(a) = &b.alarm {
         blocks.extend(alarm_blocks(b, a));
@@ -167,23 +183,29 @@ fn alarm_blocks(b: &Blueprint, a: &super::BlueprintAlarm) -> Vec<Block> {
         }
     };
     blocks.push(
-        Block::new("resource", &["aws_cloudwatch_metric_alarm", "buzz_refused_writes"])
-            .attr("alarm_name", Hcl::str(crate::state::alarm::name(&b.stream)))
-            .attr("alarm_description", Hcl::str(super::ALARM_HELP))
-            .attr("namespace", Hcl::str("AWS/Kinesis"))
-            .attr("metric_name", Hcl::str(crate::state::alarm::METRIC))
-            .attr(
-                "dimensions",
-                Hcl::Object(vec![("StreamName".into(), Hcl::expr(format!("{TF_STREAM}.name")))]),
-            )
-            .attr("statistic", Hcl::str("Sum"))
-            .attr("period", Hcl::expr(crate::state::alarm::PERIOD.to_string()))
-            .attr("evaluation_periods", Hcl::expr("1"))
-            .attr("threshold", Hcl::expr("0"))
-            .attr("comparison_operator", Hcl::str("GreaterThanThreshold"))
-            .attr("treat_missing_data", Hcl::str("notBreaching"))
-            .attr("alarm_actions", Hcl::List(vec![action]))
-            .attr("tags", tf_tags(&b.tags)),
+        Block::new(
+            "resource",
+            &["aws_cloudwatch_metric_alarm", "buzz_refused_writes"],
+        )
+        .attr("alarm_name", Hcl::str(crate::state::alarm::name(&b.stream)))
+        .attr("alarm_description", Hcl::str(super::ALARM_HELP))
+        .attr("namespace", Hcl::str("AWS/Kinesis"))
+        .attr("metric_name", Hcl::str(crate::state::alarm::METRIC))
+        .attr(
+            "dimensions",
+            Hcl::Object(vec![(
+                "StreamName".into(),
+                Hcl::expr(format!("{TF_STREAM}.name")),
+            )]),
+        )
+        .attr("statistic", Hcl::str("Sum"))
+        .attr("period", Hcl::expr(crate::state::alarm::PERIOD.to_string()))
+        .attr("evaluation_periods", Hcl::expr("1"))
+        .attr("threshold", Hcl::expr("0"))
+        .attr("comparison_operator", Hcl::str("GreaterThanThreshold"))
+        .attr("treat_missing_data", Hcl::str("notBreaching"))
+        .attr("alarm_actions", Hcl::List(vec![action]))
+        .attr("tags", tf_tags(&b.tags)),
     );
     blocks
 }
@@ -216,6 +238,10 @@ mod tests {
         assert!(tf.contains("Kinesis: $${not} %%{a} \\\"ref\\\""), "{tf}");
         assert!(tf.contains("max_session_duration = 43200"), "{tf}");
         assert!(tf.contains("data \"aws_region\" \"current\" {}"), "{tf}");
-        assert!(!tf.contains('\u{1}'));
+        assert!(!tf.contains('\u{1}') && !tf.contains("\\u0001"));
+        assert!(
+            tf.contains("value       = \"buzz-kinesis setup --buzz-only --role-arn ${aws_iam_role.buzz.arn} --stream buzz-events --region ${data.aws_region.current.id} --domain ${var.buzz_domain_id} --title 'Kinesis: $${not} %%{a} \\\"ref\\\"' --event UserEntityCreated\""),
+            "{tf}"
+        );
     }
 }

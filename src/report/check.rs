@@ -12,13 +12,14 @@ use crate::cli::Output;
 /// One line per check, its fix and any detail lines under it, then the tally.
 pub fn render_checks(
     w: &mut impl Write,
-    aws: &AwsView,
+    aws: Option<&AwsView>,
     checks: &[Check],
     output: Output,
     calls: &CallSummary,
 ) -> io::Result<()> {
     let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
     let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
+    let skipped = checks.iter().filter(|c| c.status == Status::Skip).count();
     if output == Output::Json {
         return json_line(
             w,
@@ -36,6 +37,7 @@ pub fn render_checks(
             Status::Pass => "PASS",
             Status::Warn => "WARN",
             Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
         };
         writeln!(w, "{mark}  {:<18} {}", c.id, c.message)?;
         for line in &c.detail {
@@ -47,15 +49,20 @@ pub fn render_checks(
     }
     writeln!(
         w,
-        "\n{}: {} pass, {} warn, {} fail (of {} checks).",
-        if failed == 0 {
-            "Healthy"
-        } else {
-            "Not healthy"
+        "\n{}: {} pass, {} warn, {} fail{} (of {} checks).",
+        match (failed, skipped) {
+            (0, 0) => "Healthy",
+            (0, _) => "Healthy, as far as checked",
+            _ => "Not healthy",
         },
-        checks.len() - failed - warned,
+        checks.len() - failed - warned - skipped,
         warned,
         failed,
+        if skipped > 0 {
+            format!(", {skipped} skipped")
+        } else {
+            String::new()
+        },
         checks.len()
     )
 }
@@ -91,16 +98,40 @@ mod tests {
         let r = rows();
         assert_snapshot!(
             "check_human",
-            text(|w| render_checks(w, &aws(), &r, Output::Human, &calls(6, 0)))
+            text(|w| render_checks(w, Some(&aws()), &r, Output::Human, &calls(6, 0)))
         );
         assert_snapshot!(
             "check_json",
-            json(|w| render_checks(w, &aws(), &r, Output::Json, &calls(6, 0)))
+            json(|w| render_checks(w, Some(&aws()), &r, Output::Json, &calls(6, 0)))
+        );
+        let mut half = r[..2].to_vec();
+        half.extend(crate::checks::skipped_rows(
+            crate::state::Half::Aws,
+            true,
+            "buzz-kinesis check --buzz-only --role-arn arn:aws:iam::123456789012:role/BuzzKinesisWriter --stream buzz-events --region us-east-1 --domain 424242",
+        ));
+        assert_snapshot!(
+            "check_aws_only_human",
+            text(|w| render_checks(w, Some(&aws()), &half, Output::Human, &calls(6, 0)))
+        );
+        assert_snapshot!(
+            "check_buzz_only_json",
+            json(|w| render_checks(
+                w,
+                None,
+                &crate::checks::skipped_rows(
+                    crate::state::Half::Buzz,
+                    false,
+                    "buzz-kinesis check --aws-only"
+                ),
+                Output::Json,
+                &calls(2, 0)
+            ))
         );
         let healthy = &r[..2];
         assert_snapshot!(
             "check_healthy_human",
-            text(|w| render_checks(w, &aws(), healthy, Output::Human, &calls(6, 0)))
+            text(|w| render_checks(w, Some(&aws()), healthy, Output::Human, &calls(6, 0)))
         );
     }
 }

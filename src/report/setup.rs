@@ -8,16 +8,24 @@ use serde_json::{json, Value};
 use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
+use crate::handover::{self, Handover};
 use crate::plan::{self, Action, Desired, Plan};
 use crate::policy;
-use crate::state::Resource;
+use crate::state::{Half, Resource};
 
 /// What setup's renderers show besides the plan: where, as whom, and what was asked for.
 pub struct SetupView<'a> {
-    pub aws: AwsView,
+    /// `None` with `--buzz-only`: no AWS call is made.
+    pub aws: Option<AwsView>,
     pub buzz_url: String,
     pub desired: &'a Desired,
+    pub half: Half,
+    /// With `--aws-only`: the Buzz half, handed over.
+    pub handover: Option<&'a Handover>,
 }
+
+/// What a resource's outcome is called when this half does not touch it.
+const SKIPPED: &str = "skipped";
 
 fn marker(a: &Action) -> &'static str {
     match a {
@@ -108,12 +116,17 @@ pub fn render_plan(
     if plan.is_empty() {
         writeln!(
             w,
-            "No changes: the stream, the role and the Buzz target are as requested."
+            "No changes: {} as requested.",
+            match v.half {
+                Half::Both => "the stream, the role and the Buzz target are",
+                Half::Aws => "the stream and the role are",
+                Half::Buzz => "the Buzz target is",
+            }
         )?;
     } else {
         writeln!(w, "Plan:")?;
     }
-    for resource in Resource::ALL {
+    for resource in Resource::ALL.into_iter().filter(|r| v.half.covers(*r)) {
         if show_unchanged && plan.for_resource(resource).next().is_none() {
             writeln!(w, "  = {}: unchanged", resource_name(v.desired, resource))?;
         }
@@ -132,6 +145,18 @@ pub fn render_plan(
     }
     for n in &plan.notes {
         writeln!(w, "  note ({}): {}", n.resource, n.message)?;
+    }
+    match v.half {
+        Half::Both => {}
+        Half::Aws => writeln!(
+            w,
+            "  note (buzz): --aws-only: nothing is sent to Buzz; the Buzz half is printed at the end, for a person with a Buzz login"
+        )?,
+        Half::Buzz => writeln!(
+            w,
+            "  note (aws): --buzz-only: AWS is not read; the stream {} and the role {} are taken as the AWS half made them",
+            v.desired.stream, v.desired.role_arn
+        )?,
     }
     if !plan.is_empty() {
         writeln!(
@@ -159,21 +184,40 @@ pub fn render_result(
 ) -> io::Result<()> {
     let d = v.desired;
     let buzz = d.buzz.as_ref();
+    let outcome = |r: Resource| {
+        if v.half.covers(r) {
+            plan.outcome(r)
+        } else {
+            SKIPPED
+        }
+    };
     if output == Output::Json {
+        let buzz_json = match (buzz, v.handover) {
+            (Some(b), _) => json!({
+                "url": v.buzz_url,
+                "domain": b.domain,
+                "title": b.target.title,
+                "enabled": b.save,
+                "outcome": outcome(Resource::Buzz),
+            }),
+            (None, Some(h)) => json!({
+                "url": v.buzz_url,
+                "domain": h.domain,
+                "title": h.title,
+                "enabled": false,
+                "outcome": SKIPPED,
+            }),
+            (None, None) => Value::Null,
+        };
         return json_line(
             w,
             &json!({
                 "schema_version": SCHEMA_VERSION,
                 "changed": !plan.is_empty(),
-                "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": plan.outcome(Resource::Stream)},
-                "role": {"name": d.role, "arn": d.role_arn, "outcome": plan.outcome(Resource::Role)},
-                "buzz": buzz.map(|b| json!({
-                    "url": v.buzz_url,
-                    "domain": b.domain,
-                    "title": b.target.title,
-                    "enabled": b.save,
-                    "outcome": plan.outcome(Resource::Buzz),
-                })),
+                "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": outcome(Resource::Stream)},
+                "role": {"name": d.role, "arn": d.role_arn, "outcome": outcome(Resource::Role)},
+                "buzz": buzz_json,
+                "buzz_half": v.handover.map(handover_json),
                 "actions": actions_json(plan),
                 "notes": plan.notes,
                 "aws": v.aws,
@@ -186,20 +230,26 @@ pub fn render_result(
     writeln!(
         w,
         "  stream  {:<10} {}",
-        plan.outcome(Resource::Stream),
+        outcome(Resource::Stream),
         d.stream_arn
     )?;
     writeln!(
         w,
         "  role    {:<10} {}",
-        plan.outcome(Resource::Role),
+        outcome(Resource::Role),
         d.role_arn
     )?;
+    if v.handover.is_some() {
+        writeln!(
+            w,
+            "  buzz    {SKIPPED:<10} --aws-only: nothing was sent to Buzz (the Buzz half is below)"
+        )?;
+    }
     if let Some(b) = buzz {
         writeln!(
             w,
             "  buzz    {:<10} \"{}\" on domain {} ({})",
-            plan.outcome(Resource::Buzz),
+            outcome(Resource::Buzz),
             b.target.title,
             b.domain,
             if b.save {
@@ -221,11 +271,60 @@ pub fn render_result(
         calls.total,
         calls.mutating
     )?;
+    match (v.half, v.handover) {
+        (Half::Aws, Some(h)) => render_handover(w, h),
+        (Half::Buzz, _) => writeln!(
+            w,
+            "Next: `buzz-kinesis check --buzz-only ... --probe` proves the path again; with AWS access, `buzz-kinesis tail --stream {}` shows events as they arrive.",
+            d.stream
+        ),
+        _ => writeln!(
+            w,
+            "Next: `buzz-kinesis tail --stream {}` shows events as they arrive.",
+            d.stream
+        ),
+    }
+}
+
+/// The Buzz half in the JSON: the command (and its words), the two requests, the warning.
+fn handover_json(h: &Handover) -> Value {
+    json!({
+        "command": h.command_line(),
+        "args": h.args(),
+        "domain": h.domain,
+        "test_request": h.test_request(),
+        "request": h.request(),
+        "note": handover::PASTE_WARNING,
+    })
+}
+
+/// The Buzz half for a person: the command first (it keeps the domain's other targets and
+/// waits out IAM), then the requests to paste, in the order Agilix's instructions send them.
+fn render_handover(w: &mut impl Write, h: &Handover) -> io::Result<()> {
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     writeln!(
         w,
-        "Next: `buzz-kinesis tail --stream {}` shows events as they arrive.",
-        d.stream
-    )
+        "\nNext, the Buzz half, for a person with a Buzz administrator login (ControlDomain) on the\ndomain. It holds no secret:\n"
+    )?;
+    writeln!(w, "  {}\n", h.command_line())?;
+    if h.domain.is_none() {
+        writeln!(
+            w,
+            "Add --domain (the domain's numeric id or //userspace) to it, and put the domain in place\nof {} in the requests below.\n",
+            handover::DOMAIN_PLACEHOLDER
+        )?;
+    }
+    writeln!(
+        w,
+        "It keeps the domain's other data stream targets, and retries Buzz's test while IAM makes\nthe new role usable. Or by hand, in Buzz's API console: first this request (Buzz tests the\ntarget, disabled, and saves nothing):\n"
+    )?;
+    writeln!(w, "{}\n", pretty(&h.test_request()))?;
+    writeln!(
+        w,
+        "then, once Buzz answers OK (retry for a minute or two while IAM propagates the role), this\none, which saves the target enabled:\n"
+    )?;
+    writeln!(w, "{}\n", pretty(&h.request()))?;
+    writeln!(w, "{}", handover::PASTE_WARNING)
 }
 
 #[cfg(test)]
@@ -278,10 +377,85 @@ mod tests {
 
     fn view(d: &Desired) -> SetupView<'_> {
         SetupView {
-            aws: aws(),
+            aws: Some(aws()),
             buzz_url: "https://api.agilixbuzz.com/".into(),
             desired: d,
+            half: Half::Both,
+            handover: None,
         }
+    }
+
+    fn handover(domain: Option<&str>) -> Handover {
+        Handover {
+            role_arn: ROLE_ARN.into(),
+            stream: "buzz-events".into(),
+            region: "us-east-1".into(),
+            domain: domain.map(String::from),
+            title: "Kinesis: buzz-events".into(),
+            events: vec![],
+            buzz_url: Some("https://api.agilixbuzz.com/".into()),
+            buzz_user: None,
+        }
+    }
+
+    #[test]
+    fn the_aws_half_hands_the_buzz_half_over() {
+        let mut d = desired(true);
+        d.buzz = None;
+        let p = fresh(&d);
+        let h = handover(Some("424242"));
+        let v = SetupView {
+            half: Half::Aws,
+            handover: Some(&h),
+            ..view(&d)
+        };
+        let took = Duration::from_millis(3_210);
+        assert_snapshot!(
+            "result_aws_only_human",
+            text(|w| render_result(w, &v, &p, Output::Human, &calls(9, 5), took))
+        );
+        assert_snapshot!(
+            "result_aws_only_json",
+            json(|w| render_result(w, &v, &p, Output::Json, &calls(9, 5), took))
+        );
+        assert_snapshot!(
+            "dry_run_aws_only_human",
+            text(|w| render_plan(w, &v, &p, Output::Human, &calls(4, 0), true, false))
+        );
+        let unknown = handover(None);
+        let v = SetupView {
+            handover: Some(&unknown),
+            ..v
+        };
+        let out = text(|w| render_result(w, &v, &p, Output::Human, &calls(9, 5), took));
+        assert!(
+            out.contains("Add --domain") && out.contains(handover::DOMAIN_PLACEHOLDER),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_buzz_half_shows_only_buzz() {
+        let d = desired(true);
+        let p = plan::plan_buzz_only(d.buzz.as_ref().unwrap(), &Default::default());
+        let v = SetupView {
+            aws: None,
+            half: Half::Buzz,
+            ..view(&d)
+        };
+        let took = Duration::from_millis(1_500);
+        assert_snapshot!(
+            "result_buzz_only_human",
+            text(|w| render_result(w, &v, &p, Output::Human, &calls(4, 2), took))
+        );
+        assert_snapshot!(
+            "result_buzz_only_json",
+            json(|w| render_result(w, &v, &p, Output::Json, &calls(4, 2), took))
+        );
+        assert_snapshot!(
+            "dry_run_buzz_only_human",
+            text(|w| render_plan(w, &v, &p, Output::Human, &calls(2, 0), true, true))
+        );
     }
 
     /// A first run: everything to create.

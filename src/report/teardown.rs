@@ -8,14 +8,27 @@ use serde_json::json;
 use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
-use crate::state::Resource;
+use crate::state::{Half, Resource};
 use crate::teardown_plan::{describe, Found, Plan, Target};
 
 /// What teardown's renderers show besides the plan.
 pub struct TeardownView<'a> {
-    pub aws: AwsView,
+    /// `None` with `--buzz-only`: no AWS call is made.
+    pub aws: Option<AwsView>,
     pub target: &'a Target,
     pub found: &'a Found,
+    pub half: Half,
+}
+
+impl TeardownView<'_> {
+    /// What happened to `resource`: `skipped` when this half leaves it alone.
+    fn outcome(&self, plan: &Plan, resource: Resource) -> &'static str {
+        if self.half.covers(resource) {
+            plan.outcome(resource, self.found)
+        } else {
+            "skipped"
+        }
+    }
 }
 
 /// One line per removal, then the notes.
@@ -44,7 +57,12 @@ pub fn render_plan(
     if plan.is_empty() {
         writeln!(
             w,
-            "Nothing to remove: the Buzz target and the role are gone."
+            "Nothing to remove: {}.",
+            match v.half {
+                Half::Both => "the Buzz target and the role are gone",
+                Half::Aws => "the role is gone (--aws-only: Buzz was not looked at)",
+                Half::Buzz => "the Buzz target is gone (--buzz-only: AWS was not looked at)",
+            }
         )?;
     } else {
         writeln!(w, "Plan:")?;
@@ -87,9 +105,9 @@ pub fn render_result(
             &json!({
                 "schema_version": SCHEMA_VERSION,
                 "changed": !plan.is_empty(),
-                "buzz": {"domain": t.domain, "outcome": plan.outcome(Resource::Buzz, v.found)},
-                "role": {"name": t.role, "arn": t.role_arn, "outcome": plan.outcome(Resource::Role, v.found)},
-                "stream": {"name": t.stream, "arn": stream_arn, "outcome": plan.outcome(Resource::Stream, v.found)},
+                "buzz": {"domain": t.domain, "outcome": v.outcome(plan, Resource::Buzz)},
+                "role": {"name": t.role, "arn": t.role_arn, "outcome": v.outcome(plan, Resource::Role)},
+                "stream": {"name": t.stream, "arn": stream_arn, "outcome": v.outcome(plan, Resource::Stream)},
                 "removals": plan.removals,
                 "notes": plan.notes,
                 "aws": v.aws,
@@ -104,20 +122,20 @@ pub fn render_result(
     writeln!(
         w,
         "  buzz    {:<10} kinesis target for {} on domain {}",
-        plan.outcome(Resource::Buzz, v.found),
+        v.outcome(plan, Resource::Buzz),
         t.stream,
         t.domain
     )?;
     writeln!(
         w,
         "  role    {:<10} {}",
-        plan.outcome(Resource::Role, v.found),
+        v.outcome(plan, Resource::Role),
         t.role_arn
     )?;
     writeln!(
         w,
         "  stream  {:<10} {}",
-        plan.outcome(Resource::Stream, v.found),
+        v.outcome(plan, Resource::Stream),
         stream_arn.as_deref().unwrap_or(&t.stream)
     )?;
     writeln!(
@@ -199,9 +217,10 @@ mod tests {
         let (t, f) = (target(true), found());
         let p = plan(&t, &f).unwrap();
         let v = TeardownView {
-            aws: teardown_aws(),
+            aws: Some(teardown_aws()),
             target: &t,
             found: &f,
+            half: Half::Both,
         };
         assert_snapshot!(
             "teardown_plan_human",
@@ -225,9 +244,10 @@ mod tests {
         let (t, f) = (target(false), found());
         let p = plan(&t, &f).unwrap();
         let v = TeardownView {
-            aws: teardown_aws(),
+            aws: Some(teardown_aws()),
             target: &t,
             found: &f,
+            half: Half::Both,
         };
         let took = Duration::from_millis(3_210);
         assert_snapshot!(
@@ -238,5 +258,32 @@ mod tests {
         let parsed: Value = serde_json::from_str(&out).unwrap();
         assert!(parsed["aws"].get("principal").is_none());
         assert_snapshot!("teardown_result_json", out);
+    }
+
+    #[test]
+    fn a_half_reports_the_other_side_as_skipped() {
+        let t = target(false);
+        let f = Found {
+            role: None,
+            stream: None,
+            ..found()
+        };
+        let p = plan(&t, &f).unwrap();
+        let v = TeardownView {
+            aws: None,
+            target: &t,
+            found: &f,
+            half: Half::Buzz,
+        };
+        let took = Duration::from_millis(800);
+        assert_snapshot!(
+            "teardown_result_buzz_only_human",
+            text(|w| render_result(w, &v, &p, Output::Human, &calls(3, 1), took))
+        );
+        let out = json(|w| render_result(w, &v, &p, Output::Json, &calls(3, 1), took));
+        let parsed: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(parsed["role"]["outcome"], "skipped");
+        assert_eq!(parsed["stream"]["outcome"], "skipped");
+        assert_eq!(parsed["aws"], Value::Null);
     }
 }

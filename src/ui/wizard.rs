@@ -8,6 +8,7 @@ use super::prompt::prompt_error;
 use crate::error::Result;
 use crate::names::{Region, ShardCount};
 use crate::sizing::{self, Capacity, Load, Recommendation};
+use crate::state::Half;
 
 /// Regions offered when the AWS profile names none (the commercial partition's).
 pub const REGIONS: &[&str] = &[
@@ -36,6 +37,26 @@ pub fn intro() {
          Buzz registration. It asks only for what flags, env vars and --config left out; Enter takes the\n\
          default. Nothing changes before you confirm the plan.\n"
     );
+}
+
+/// Which half a person can do here, when it is not clear that they hold both logins (no AWS
+/// credentials were found, or no Buzz login was given). `aws_ok`: AWS credentials were found.
+pub fn choose_half(aws_ok: bool) -> Result<Half> {
+    if !aws_ok {
+        eprintln!("No AWS credentials were found here (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, ...).");
+    }
+    let items = [
+        "both: AWS credentials and a Buzz administrator login (ControlDomain)",
+        "only AWS: make the stream and role, and print the Buzz half for a colleague",
+        "only Buzz: register the stream and role a colleague made in AWS",
+    ];
+    let i = Select::new()
+        .with_prompt("Which logins do you have?")
+        .items(items)
+        .default(if aws_ok { 0 } else { 2 })
+        .interact()
+        .map_err(prompt_error)?;
+    Ok([Half::Both, Half::Aws, Half::Buzz][i])
 }
 
 /// The stream's region, when the AWS profile names none.

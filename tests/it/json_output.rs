@@ -56,6 +56,7 @@ async fn every_json_document_carries_its_schema_version_and_the_documented_keys(
             "stream",
             "role",
             "buzz",
+            "buzz_half",
             "actions",
             "notes",
             "aws",

@@ -26,6 +26,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("metrics", 1),
     ("tls", 1),
     ("iac", 1),
+    ("handover", 1),
     ("buzz::wire", 1),
     ("aws", 2),
     ("buzz", 2),

@@ -7,6 +7,7 @@
 mod check;
 mod environment;
 mod faults;
+mod halves;
 mod harness;
 mod json_output;
 mod layering;

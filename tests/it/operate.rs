@@ -597,6 +597,7 @@ print(json.dumps(clean(hcl2.load(open(sys.argv[1])))))
         &format!("\"name\":\"{}\"", names.stream),
         "set_data_stream_configuration",
         "aws_iam_role.buzz.arn",
+        "buzz_half_command",
     ] {
         assert!(text.contains(part), "{part} in {text}");
     }

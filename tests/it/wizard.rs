@@ -26,7 +26,28 @@ fn spawn_program<S: AsRef<std::ffi::OsStr>>(
     args: &[S],
     env: &[(&str, &str)],
 ) -> PtySession {
-    let mut cmd: Command = harness::aws_command(program);
+    spawn_command(harness::aws_command(program), sandbox, args, env)
+}
+
+/// The binary in a pty with no AWS environment at all (no `AWS_*` variable, `home` as HOME),
+/// as on the laptop of a person who has only a Buzz login.
+fn spawn_without_aws(sandbox: &Sandbox, args: &[&str], home: &std::path::Path) -> PtySession {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_buzz-kinesis"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", home);
+    spawn_command(cmd, sandbox, args, &[])
+}
+
+fn spawn_command<S: AsRef<std::ffi::OsStr>>(
+    mut cmd: Command,
+    sandbox: &Sandbox,
+    args: &[S],
+    env: &[(&str, &str)],
+) -> PtySession {
     for k in [
         "BUZZ_PASSWORD",
         "BUZZ_TOKEN",
@@ -94,6 +115,14 @@ async fn a_person_answers_every_question_and_gets_a_working_setup() {
     // The only test that takes the default stream and role names: nothing else uses them.
     let mut t = String::new();
     let mut p = spawn(&sandbox, &["setup"], &[]);
+    // AWS credentials are there, a Buzz login not yet: which logins does this person have?
+    answer(
+        &mut p,
+        &mut t,
+        "Which logins do you have?",
+        "",
+        "Enter: both",
+    );
     // A wrong account number is refused with the rule, then asked again.
     answer(
         &mut p,
@@ -293,4 +322,80 @@ async fn teardown_json_at_a_terminal_keeps_stdout_for_one_json_document() {
     assert_eq!(text.lines().count(), 1, "one JSON document: {text}");
     let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     assert_eq!(v["role"]["outcome"], "deleted", "{v}");
+}
+
+#[tokio::test]
+async fn a_person_without_aws_credentials_is_offered_the_buzz_half() {
+    let sandbox = Sandbox::start(SandboxOptions::new().seed_config(webhook_config()));
+    let names = Names::new();
+    // The AWS half, done by someone else.
+    Tool::new()
+        .args([
+            "setup",
+            "--aws-only",
+            "--yes",
+            "--agilix-account",
+            harness::AGILIX_ACCOUNT,
+        ])
+        .args(["--stream", &names.stream, "--role", &names.role])
+        .run()
+        .assert_success();
+    let home = tempfile::tempdir().expect("a temporary directory");
+    let mut t = String::new();
+    let mut p = spawn_without_aws(&sandbox, &["setup"], home.path());
+    expect(&mut p, &mut t, "No AWS credentials were found");
+    answer(
+        &mut p,
+        &mut t,
+        "Which logins do you have?",
+        "",
+        "Enter: only Buzz",
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "The role's ARN",
+        &harness::role_arn(&names.role),
+        "the ARN",
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "The stream's name",
+        &names.stream,
+        "the stream",
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "The stream's AWS region",
+        harness::REGION,
+        "us-east-1",
+    );
+    answer(&mut p, &mut t, "Buzz domain", DOMAIN_ID, DOMAIN_ID);
+    answer(
+        &mut p,
+        &mut t,
+        "Buzz login",
+        harness::ADMIN_USER,
+        harness::ADMIN_USER,
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "Buzz password for sandbox/admin",
+        harness::ADMIN_PASSWORD,
+        "typed, hidden",
+    );
+    answer(&mut p, &mut t, "Apply these changes?", "y", "y");
+    expect(&mut p, &mut t, "Done in");
+    let rest = p.exp_eof().unwrap_or_default();
+    t.push_str(&rest);
+    assert_eq!(exit_code(&p), Some(0), "{t}");
+    assert!(!t.contains("Agilix's AWS account number"), "{t}");
+    let config = sandbox.domain_config(DOMAIN_ID).await;
+    let targets = kinesis_targets(&config);
+    assert_eq!(targets.len(), 1, "{config}");
+    assert_eq!(targets[0]["enabled"], json!(true));
+    assert_eq!(config["https"], webhook_config()["https"]);
 }

@@ -142,4 +142,3 @@ pub fn fault(operation: &'static str, status: u16, code: &'static str, times: us
         times,
     }
 }
-

@@ -29,7 +29,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use aws_cli::*;
 pub use aws_fault_proxy::{fault, AwsFaultProxy};
-pub use moto::{aws_command, moto};
+pub use moto::{aws_command, aws_env, moto};
 pub use sandbox::{Sandbox, SandboxOptions};
 
 /// moto's one account.
