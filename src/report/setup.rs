@@ -62,6 +62,24 @@ fn detail(a: &Action) -> Vec<String> {
     }
 }
 
+/// What setup warns about without stopping. A trust that admits Agilix's account with no
+/// external id lets any Buzz tenant name this role in its own configuration and have Buzz's
+/// servers write that tenant's events into the stream (the confused deputy). Not an error:
+/// Agilix may not issue external ids.
+pub fn warnings(d: &Desired) -> Vec<String> {
+    if policy::trusted_principals(&d.trust)
+        .iter()
+        .any(|(_, external_id)| external_id.is_none())
+    {
+        vec![format!(
+            "no --external-id: any Buzz tenant who knows the ARN of role {} can have Buzz write its events into your stream; ask Agilix support for an external id and pass it with --external-id",
+            d.role
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
 fn actions_json(plan: &Plan) -> Vec<Value> {
     plan.actions
         .iter()
@@ -100,6 +118,7 @@ pub fn render_plan(
                 "changed": !plan.is_empty(),
                 "actions": actions_json(plan),
                 "notes": plan.notes,
+                "warnings": warnings(v.desired),
                 "aws": v.aws,
                 "api_calls": calls,
             }),
@@ -132,6 +151,9 @@ pub fn render_plan(
     }
     for n in &plan.notes {
         writeln!(w, "  note ({}): {}", n.resource, n.message)?;
+    }
+    for warning in warnings(v.desired) {
+        writeln!(w, "  warning: {warning}")?;
     }
     if !plan.is_empty() {
         writeln!(
@@ -176,6 +198,7 @@ pub fn render_result(
                 })),
                 "actions": actions_json(plan),
                 "notes": plan.notes,
+                "warnings": warnings(d),
                 "aws": v.aws,
                 "api_calls": calls,
                 "seconds": took.as_secs_f64(),
@@ -209,9 +232,13 @@ pub fn render_result(
             }
         )?;
     }
+    writeln!(w)?;
+    for warning in warnings(d) {
+        writeln!(w, "warning: {warning}")?;
+    }
     writeln!(
         w,
-        "\n{} in {:.1} s ({} calls, {} of them changes).",
+        "{} in {:.1} s ({} calls, {} of them changes).",
         if plan.is_empty() {
             "Already set up"
         } else {
@@ -350,5 +377,17 @@ mod tests {
             "result_converged_not_saved_human",
             text(|w| render_result(w, &v, &converged(&quiet), Output::Human, &calls(4, 0), took))
         );
+    }
+
+    #[test]
+    fn a_trust_without_an_external_id_draws_one_warning() {
+        let mut d = desired(true);
+        let w = warnings(&d);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("--external-id") && w[0].contains("BuzzKinesisWriter"), "{w:?}");
+        let agilix = AccountId::parse("--agilix-account", "111122223333").unwrap();
+        let id = crate::names::ExternalId::parse("--external-id", "district-42").unwrap();
+        d.trust = policy::trust_policy(&agilix, Some(&id));
+        assert!(warnings(&d).is_empty());
     }
 }
