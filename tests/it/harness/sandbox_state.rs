@@ -53,6 +53,20 @@ impl Sandbox {
         .await;
     }
 
+    /// `POST /sandbox/domains/{id}/events`: `count` events of `event_type` from the domain to
+    /// its enabled kinesis targets; `(sent, refused)`.
+    pub async fn emit_events(&self, id: &str, count: u64, event_type: &str) -> (u64, u64) {
+        let v = self
+            .sandbox_json(
+                self.http
+                    .post(format!("{}/sandbox/domains/{id}/events", self.url))
+                    .header("Content-Type", "application/json")
+                    .body(json!({ "count": count, "type": event_type }).to_string()),
+            )
+            .await;
+        (v["sent"].as_u64().unwrap(), v["refused"].as_u64().unwrap())
+    }
+
     /// Arms `count` faults for the next Buzz requests, cycling through `kinds`.
     pub async fn arm_faults(&self, count: u64, kinds: &[&str]) {
         self.arm_faults_after(0, count, kinds).await;
