@@ -21,7 +21,7 @@ impl Domains {
     /// An event whose `domainId` is not expected (one without a domainId is not either).
     fn foreign(&self, e: &serde_json::Value) -> bool {
         !self.expected.is_empty()
-            && !events::domain_id(e).is_some_and(|d| self.expected.iter().any(|x| *x == d))
+            && !events::domain_id(e).is_some_and(|d| self.expected.contains(&d))
     }
 }
 
