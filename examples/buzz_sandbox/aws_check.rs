@@ -241,7 +241,8 @@ impl AwsProbe {
         target: &KinesisTarget,
         ctx: &EventContext,
     ) -> Result<(), Failure> {
-        self.check_assumable(settings, target, &ctx.domain_id).await?;
+        self.check_assumable(settings, target, &ctx.domain_id)
+            .await?;
         let data = json!({
             "title": target.title,
             "targetKinesisStream": target.stream,

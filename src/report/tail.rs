@@ -97,7 +97,11 @@ pub fn render_event(
 fn flagged(text: &str, event: &Value) -> String {
     if event.get("foreign").is_none() {
         if let Some(inner) = text.trim_end().strip_suffix('}') {
-            let sep = if inner.trim_end().ends_with('{') { "" } else { "," };
+            let sep = if inner.trim_end().ends_with('{') {
+                ""
+            } else {
+                ","
+            };
             return format!("{inner}{sep}\"foreign\":true}}");
         }
     }
@@ -185,6 +189,9 @@ mod tests {
         );
         assert_eq!(flag("{ }"), r#"{ "foreign":true}"#);
         // Buzz's own key of that name is replaced, not repeated.
-        assert_eq!(flag(r#"{"foreign":"no","a":1}"#), r#"{"foreign":true,"a":1}"#);
+        assert_eq!(
+            flag(r#"{"foreign":"no","a":1}"#),
+            r#"{"foreign":true,"a":1}"#
+        );
     }
 }

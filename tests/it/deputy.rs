@@ -59,8 +59,12 @@ fn tail_run(names: &Names, output: &str, extra: &[&str]) -> Outcome {
 }
 
 fn open_shards(stream: &str) -> u64 {
-    harness::aws_cli(&["kinesis", "describe-stream-summary", "--stream-name", stream])
-        ["StreamDescriptionSummary"]["OpenShardCount"]
+    harness::aws_cli(&[
+        "kinesis",
+        "describe-stream-summary",
+        "--stream-name",
+        stream,
+    ])["StreamDescriptionSummary"]["OpenShardCount"]
         .as_u64()
         .unwrap()
 }
@@ -74,12 +78,19 @@ async fn a_foreign_tenant_writing_into_our_stream_is_named_by_check_and_marked_b
     // Nothing in AWS stops it: the trust admits Agilix's whole account with no external id.
     let answer = register_foreign_target(&sandbox, &names).await;
     assert_eq!(answer["code"], "OK", "{answer}");
-    assert_eq!(sandbox.emit_events(DOMAIN_ID, 3, "UserEntityChanged").await, (3, 0));
-    assert_eq!(sandbox.emit_events(OTHER, 2, "UserEntityChanged").await, (2, 0));
+    assert_eq!(
+        sandbox.emit_events(DOMAIN_ID, 3, "UserEntityChanged").await,
+        (3, 0)
+    );
+    assert_eq!(
+        sandbox.emit_events(OTHER, 2, "UserEntityChanged").await,
+        (2, 0)
+    );
     let by_domain = |events: &[Value]| {
         let mut m = std::collections::BTreeMap::<String, u64>::new();
         for e in events {
-            *m.entry(e["domainId"].as_str().unwrap().to_owned()).or_default() += 1;
+            *m.entry(e["domainId"].as_str().unwrap().to_owned())
+                .or_default() += 1;
         }
         m
     };
@@ -99,8 +110,15 @@ async fn a_foreign_tenant_writing_into_our_stream_is_named_by_check_and_marked_b
     let message = row["message"].as_str().unwrap();
     assert!(message.contains("777777 (4 event(s))"), "{message}");
     assert!(message.contains("another Buzz tenant"), "{message}");
-    assert!(row["fix"].as_str().unwrap().contains("--external-id"), "{row}");
-    assert_eq!(row["data"]["by_domain"], json!({DOMAIN_ID: ours, OTHER: theirs}), "{row}");
+    assert!(
+        row["fix"].as_str().unwrap().contains("--external-id"),
+        "{row}"
+    );
+    assert_eq!(
+        row["data"]["by_domain"],
+        json!({DOMAIN_ID: ours, OTHER: theirs}),
+        "{row}"
+    );
     let calls = &check.json()["api_calls"]["by_operation"];
     let get_records = calls["kinesis:GetRecords"].as_u64().unwrap();
     let shards = open_shards(&names.stream);
@@ -125,9 +143,16 @@ async fn a_foreign_tenant_writing_into_our_stream_is_named_by_check_and_marked_b
     human.assert_success();
     let lines: Vec<&str> = human.stdout.lines().collect();
     assert_eq!(lines.len(), total, "{}", human.stdout);
-    let marked = lines.iter().filter(|l| l.contains("777777 (foreign)")).count();
+    let marked = lines
+        .iter()
+        .filter(|l| l.contains("777777 (foreign)"))
+        .count();
     assert_eq!(marked, theirs, "{}", human.stdout);
-    assert!(!human.stdout.contains("424242 (foreign)"), "{}", human.stdout);
+    assert!(
+        !human.stdout.contains("424242 (foreign)"),
+        "{}",
+        human.stdout
+    );
 
     let machine = tail_run(&names, "json", &expect);
     machine.assert_success();
@@ -140,22 +165,45 @@ async fn a_foreign_tenant_writing_into_our_stream_is_named_by_check_and_marked_b
     for e in &events {
         let foreign = e["domainId"] == OTHER;
         assert_eq!(e.get("foreign") == Some(&json!(true)), foreign, "{e}");
-        assert!(foreign || e.get("foreign").is_none(), "ours are as Buzz wrote them: {e}");
+        assert!(
+            foreign || e.get("foreign").is_none(),
+            "ours are as Buzz wrote them: {e}"
+        );
     }
 
     let ours_text = ours.to_string();
     let only = tail_run(
         &names,
         "human",
-        &["--expect-domain", DOMAIN_ID, "--only-expected", "--limit", &ours_text],
+        &[
+            "--expect-domain",
+            DOMAIN_ID,
+            "--only-expected",
+            "--limit",
+            &ours_text,
+        ],
     );
     only.assert_success();
     assert_eq!(only.stdout.lines().count(), ours, "{}", only.stdout);
     assert!(!only.stdout.contains(OTHER), "{}", only.stdout);
     // Asking for more than ours: the timeout's error counts what was hidden.
     let short = Tool::new()
-        .args(["tail", "--stream", &names.stream, "--from", "trim-horizon", "--timeout", "3"])
-        .args(["--expect-domain", DOMAIN_ID, "--only-expected", "--limit", &(ours + 1).to_string()])
+        .args([
+            "tail",
+            "--stream",
+            &names.stream,
+            "--from",
+            "trim-horizon",
+            "--timeout",
+            "3",
+        ])
+        .args([
+            "--expect-domain",
+            DOMAIN_ID,
+            "--only-expected",
+            "--limit",
+            &(ours + 1).to_string(),
+        ])
         .run();
     short.assert_code(1);
     assert!(
@@ -184,12 +232,25 @@ async fn with_an_external_id_per_tenant_the_foreign_registration_fails_at_buzzs_
     let answer = register_foreign_target(&sandbox, &names).await;
     assert_ne!(answer["code"], "OK", "{answer}");
     assert!(
-        answer["message"].as_str().unwrap().contains("sts:AssumeRole"),
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("sts:AssumeRole"),
         "{answer}"
     );
-    assert_eq!(sandbox.domain_config(OTHER).await, Value::Null, "nothing saved");
-    assert_eq!(sandbox.emit_events(OTHER, 2, "UserEntityChanged").await, (0, 0));
-    assert_eq!(sandbox.emit_events(DOMAIN_ID, 2, "UserEntityChanged").await, (2, 0));
+    assert_eq!(
+        sandbox.domain_config(OTHER).await,
+        Value::Null,
+        "nothing saved"
+    );
+    assert_eq!(
+        sandbox.emit_events(OTHER, 2, "UserEntityChanged").await,
+        (0, 0)
+    );
+    assert_eq!(
+        sandbox.emit_events(DOMAIN_ID, 2, "UserEntityChanged").await,
+        (2, 0)
+    );
     let events = harness::read_events(&names.stream);
     assert!(
         events.iter().all(|e| e["domainId"] == DOMAIN_ID),
@@ -217,7 +278,11 @@ async fn setup_warns_once_without_an_external_id_and_not_with_one() {
     };
     let plan = human(&["--dry-run"]);
     plan.assert_code(2);
-    let warned = |text: &str| text.lines().filter(|l| l.contains("warning: no --external-id")).count();
+    let warned = |text: &str| {
+        text.lines()
+            .filter(|l| l.contains("warning: no --external-id"))
+            .count()
+    };
     assert_eq!(warned(&plan.stdout), 1, "{}", plan.stdout);
     let done = human(&[]);
     done.assert_success();
@@ -227,7 +292,10 @@ async fn setup_warns_once_without_an_external_id_and_not_with_one() {
     json_run.assert_success();
     let warnings = json_run.json()["warnings"].clone();
     assert_eq!(warnings.as_array().map(Vec::len), Some(1), "{warnings}");
-    assert!(warnings[0].as_str().unwrap().contains("--external-id"), "{warnings}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("--external-id"),
+        "{warnings}"
+    );
 
     let sandbox = Sandbox::start(SandboxOptions::new().external_id("ours-4242"));
     let with_id = Tool::setup(&sandbox, &names)

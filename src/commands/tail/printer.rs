@@ -173,14 +173,23 @@ mod tests {
             .collect();
         let foreign: Vec<&Value> = lines.iter().map(|v| &v["foreign"]).collect();
         // Ours unchanged, 777777 and the event with no domainId flagged, the raw line as ever.
-        assert_eq!(foreign, [&Value::Null, &json!(true), &json!(true), &Value::Null]);
+        assert_eq!(
+            foreign,
+            [&Value::Null, &json!(true), &json!(true), &Value::Null]
+        );
 
         let mut out = Vec::new();
         let mut p = Printer::new(&mut out, Output::Human, vec![], expect(true), Some(2));
-        assert!(p.record("s0", rec).unwrap(), "the limit counts shown lines only");
+        assert!(
+            p.record("s0", rec).unwrap(),
+            "the limit counts shown lines only"
+        );
         assert_eq!((p.printed(), p.hidden()), (2, 2));
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("424242  a") && text.contains("raw  not json"), "{text}");
+        assert!(
+            text.contains("424242  a") && text.contains("raw  not json"),
+            "{text}"
+        );
         assert!(!text.contains("777777"), "{text}");
 
         let mut out = Vec::new();

@@ -47,7 +47,10 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
         aws: aws_spec,
     } = spec;
     let domains = Domains {
-        expected: expect_domains.iter().map(|d| d.as_str().to_owned()).collect(),
+        expected: expect_domains
+            .iter()
+            .map(|d| d.as_str().to_owned())
+            .collect(),
         only_expected,
     };
     let from_start = from == StartAt::TrimHorizon;
