@@ -79,11 +79,11 @@ async fn a_foreign_tenant_writing_into_our_stream_is_named_by_check_and_marked_b
     let answer = register_foreign_target(&sandbox, &names).await;
     assert_eq!(answer["code"], "OK", "{answer}");
     assert_eq!(
-        sandbox.emit_events(DOMAIN_ID, 3, "UserEntityChanged").await,
+        sandbox.emit_events(DOMAIN_ID, 3).await,
         (3, 0)
     );
     assert_eq!(
-        sandbox.emit_events(OTHER, 2, "UserEntityChanged").await,
+        sandbox.emit_events(OTHER, 2).await,
         (2, 0)
     );
     let by_domain = |events: &[Value]| {
@@ -244,11 +244,11 @@ async fn with_an_external_id_per_tenant_the_foreign_registration_fails_at_buzzs_
         "nothing saved"
     );
     assert_eq!(
-        sandbox.emit_events(OTHER, 2, "UserEntityChanged").await,
+        sandbox.emit_events(OTHER, 2).await,
         (0, 0)
     );
     assert_eq!(
-        sandbox.emit_events(DOMAIN_ID, 2, "UserEntityChanged").await,
+        sandbox.emit_events(DOMAIN_ID, 2).await,
         (2, 0)
     );
     let events = harness::read_events(&names.stream);

@@ -47,16 +47,6 @@ impl SandboxOptions {
         self.flag("--external-id", id)
     }
 
-    /// A second domain the administrator controls: another Buzz tenant.
-    pub fn other_domain(self, id: &str) -> Self {
-        self.flag("--other-domain", id)
-    }
-
-    /// The external id Agilix sends for the other domain's targets (its own tenant's id).
-    pub fn other_domain_external_id(self, id: &str) -> Self {
-        self.flag("--other-domain-external-id", id)
-    }
-
     /// The AWS account the sandbox plays as Agilix (another than the role trusts: no test passes).
     pub fn agilix_account(self, account: &str) -> Self {
         self.flag("--agilix-account", account)
@@ -106,6 +96,16 @@ impl SandboxOptions {
 
     pub fn timeout_hold(self, seconds: u64) -> Self {
         self.flag("--timeout-hold", seconds)
+    }
+
+    /// A second domain the administrator controls: another Buzz tenant.
+    pub fn other_domain(self, id: &str) -> Self {
+        self.flag("--other-domain", id)
+    }
+
+    /// The external id Agilix sends for the other domain's targets (its own tenant's id).
+    pub fn other_domain_external_id(self, id: &str) -> Self {
+        self.flag("--other-domain-external-id", id)
     }
 
     /// Any other flag, as given.
