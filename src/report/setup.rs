@@ -62,22 +62,6 @@ fn detail(a: &Action) -> Vec<String> {
     }
 }
 
-/// What setup warns about without stopping. A trust that admits Agilix's account with no
-/// external id lets any Buzz tenant name this role in its own configuration and have Buzz's
-/// servers write that tenant's events into the stream (the confused deputy). Not an error:
-/// Agilix may not issue external ids.
-pub fn warnings(d: &Desired) -> Vec<String> {
-    if policy::trusted_principals(&d.trust)
-        .iter()
-        .any(|(_, external_id)| external_id.is_none())
-    {
-        // One line that fits a terminal; the README's "Who can write into your stream" says more.
-        vec!["no --external-id: any Buzz tenant naming this role can have Buzz write into your stream; ask Agilix for one".to_owned()]
-    } else {
-        Vec::new()
-    }
-}
-
 fn actions_json(plan: &Plan) -> Vec<Value> {
     plan.actions
         .iter()
@@ -116,7 +100,7 @@ pub fn render_plan(
                 "changed": !plan.is_empty(),
                 "actions": actions_json(plan),
                 "notes": plan.notes,
-                "warnings": warnings(v.desired),
+                "warnings": plan::warnings(v.desired),
                 "aws": v.aws,
                 "api_calls": calls,
             }),
@@ -150,7 +134,7 @@ pub fn render_plan(
     for n in &plan.notes {
         writeln!(w, "  note ({}): {}", n.resource, n.message)?;
     }
-    for warning in warnings(v.desired) {
+    for warning in plan::warnings(v.desired) {
         writeln!(w, "  warning: {warning}")?;
     }
     if !plan.is_empty() {
@@ -196,7 +180,7 @@ pub fn render_result(
                 })),
                 "actions": actions_json(plan),
                 "notes": plan.notes,
-                "warnings": warnings(d),
+                "warnings": plan::warnings(d),
                 "aws": v.aws,
                 "api_calls": calls,
                 "seconds": took.as_secs_f64(),
@@ -231,7 +215,7 @@ pub fn render_result(
         )?;
     }
     writeln!(w)?;
-    for warning in warnings(d) {
+    for warning in plan::warnings(d) {
         writeln!(w, "warning: {warning}")?;
     }
     writeln!(
@@ -380,12 +364,12 @@ mod tests {
     #[test]
     fn a_trust_without_an_external_id_draws_one_warning() {
         let mut d = desired(true);
-        let w = warnings(&d);
+        let w = plan::warnings(&d);
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(w[0].starts_with("no --external-id: "), "{w:?}");
         let agilix = AccountId::parse("--agilix-account", "111122223333").unwrap();
         let id = crate::names::ExternalId::parse("--external-id", "district-42").unwrap();
         d.trust = policy::trust_policy(&agilix, Some(&id));
-        assert!(warnings(&d).is_empty());
+        assert!(plan::warnings(&d).is_empty());
     }
 }
