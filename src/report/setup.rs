@@ -134,9 +134,6 @@ pub fn render_plan(
     for n in &plan.notes {
         writeln!(w, "  note ({}): {}", n.resource, n.message)?;
     }
-    for warning in plan::warnings(v.desired) {
-        writeln!(w, "  warning: {warning}")?;
-    }
     if !plan.is_empty() {
         writeln!(
             w,
@@ -148,6 +145,10 @@ pub fn render_plan(
                 ""
             }
         )?;
+    }
+    // Last, so it is the line read just before the question to apply.
+    for warning in plan::warnings(v.desired) {
+        writeln!(w, "warning: {warning}")?;
     }
     Ok(())
 }
