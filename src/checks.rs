@@ -524,7 +524,11 @@ fn capacity_fix(peak: Option<&crate::metrics::Peak>, on_demand_now: bool) -> Str
     };
     let load = Load {
         events_per_second: p.demand_per_second,
-        avg_event_bytes: if p.avg_record_bytes > 0.0 { p.avg_record_bytes } else { 1000.0 },
+        avg_event_bytes: if p.avg_record_bytes > 0.0 {
+            p.avg_record_bytes
+        } else {
+            1000.0
+        },
     };
     let advice = sizing::advise(load);
     let shards = load.shards_needed();
@@ -554,7 +558,11 @@ const ON_DEMAND_MIN_SHARDS: u32 = 4;
 /// Lost events, read from CloudWatch: writes Kinesis refused (a failure: those events are
 /// most likely lost), the busiest minute against capacity, and a window with no traffic at
 /// all while Buzz's target is enabled. A missing permission is one warning, not a failure.
-pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_enabled: bool) -> Vec<Check> {
+pub fn metrics_rows(
+    read: &MetricsRead,
+    stream: Option<&StreamState>,
+    target_enabled: bool,
+) -> Vec<Check> {
     use crate::metrics;
     let (w, label) = match read {
         MetricsRead::Skipped => return Vec::new(),
@@ -572,7 +580,14 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
     let peak = metrics::peak(w);
     let (bucket, line, marks) = metrics::sparkline(w);
     let unit = if bucket == 3600 { "hour" } else { "day" };
-    let mut picture = vec![format!("records per {unit}, oldest first ({} to {} UTC):", utc(w.start), utc(w.end)), format!("|{line}|")];
+    let mut picture = vec![
+        format!(
+            "records per {unit}, oldest first ({} to {} UTC):",
+            utc(w.start),
+            utc(w.end)
+        ),
+        format!("|{line}|"),
+    ];
     if refused.total() > 0 {
         picture.push(format!(" {marks}  ! = writes refused"));
     }
@@ -604,12 +619,18 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
         );
     } else {
         out.push(
-            pass("stream.writes_refused", format!("Kinesis refused no writes in the last {label}"))
-                .with_detail(picture)
-                .with_data(data),
+            pass(
+                "stream.writes_refused",
+                format!("Kinesis refused no writes in the last {label}"),
+            )
+            .with_detail(picture)
+            .with_data(data),
         );
     }
-    match (&peak, stream.and_then(|s| s.capacity.map(|c| (c, s.open_shards)))) {
+    match (
+        &peak,
+        stream.and_then(|s| s.capacity.map(|c| (c, s.open_shards))),
+    ) {
         (Some(p), Some((capacity, open))) => {
             let (records, bytes) = sizing::limits(capacity, open);
             let used = metrics::utilisation(p, records, bytes);
@@ -623,7 +644,11 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
                 bytes / 1000.0
             );
             if used >= metrics::HEADROOM_WARNING {
-                out.push(warn("stream.headroom", message, capacity_fix(Some(p), on_demand)));
+                out.push(warn(
+                    "stream.headroom",
+                    message,
+                    capacity_fix(Some(p), on_demand),
+                ));
             } else {
                 out.push(pass("stream.headroom", message));
             }
@@ -641,7 +666,10 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
     } else {
         out.push(pass(
             "stream.traffic",
-            format!("{} record(s) arrived in the last {label}", metrics::incoming_records(w)),
+            format!(
+                "{} record(s) arrived in the last {label}",
+                metrics::incoming_records(w)
+            ),
         ));
     }
     out
@@ -649,7 +677,11 @@ pub fn metrics_rows(read: &MetricsRead, stream: Option<&StreamState>, target_ena
 
 /// The alarm on refused writes: missing (a failure when asked for with `--alarm-*`, else a
 /// suggestion), firing, or watching.
-pub fn alarm_rows(alarm: Option<&crate::state::AlarmState>, asked: bool, stream: &str) -> Vec<Check> {
+pub fn alarm_rows(
+    alarm: Option<&crate::state::AlarmState>,
+    asked: bool,
+    stream: &str,
+) -> Vec<Check> {
     let name = crate::state::alarm::name(stream);
     vec![match alarm {
         None if asked => fail("alarm", format!("there is no alarm {name} on refused writes"), SETUP_FIX),
@@ -680,7 +712,10 @@ pub enum WritersRead {
         label: String,
     },
     /// GetRecords (or its iterator) failed, most often for a missing permission.
-    Unavailable { code: String, message: String },
+    Unavailable {
+        code: String,
+        message: String,
+    },
     Skipped,
 }
 
@@ -727,7 +762,11 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
     let sampled = format!(
         "{} event(s) sampled from the last {label}{}",
         w.events,
-        if truncated { ", the most a shard gives in one look" } else { "" }
+        if truncated {
+            ", the most a shard gives in one look"
+        } else {
+            ""
+        }
     );
     let others = if w.not_buzz > 0 {
         format!("; {} record line(s) were not Buzz events", w.not_buzz)
@@ -741,11 +780,17 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
             if w.events == 0 {
                 format!("{sampled}{others}")
             } else {
-                format!("{sampled}: every one from {}{others}", if expected.is_empty() {
-                    format!("domain {}", w.by_domain.keys().cloned().collect::<Vec<_>>().join(", "))
-                } else {
-                    format!("domain {yours}")
-                })
+                format!(
+                    "{sampled}: every one from {}{others}",
+                    if expected.is_empty() {
+                        format!(
+                            "domain {}",
+                            w.by_domain.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    } else {
+                        format!("domain {yours}")
+                    }
+                )
             },
         )
     } else {

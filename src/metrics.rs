@@ -99,7 +99,12 @@ impl Window {
                 e.0 = e.0.max(*v);
             }
         }
-        for (t, v) in self.series.get(&Metric::PutRecordsFailed).into_iter().flatten() {
+        for (t, v) in self
+            .series
+            .get(&Metric::PutRecordsFailed)
+            .into_iter()
+            .flatten()
+        {
             out.entry(*t).or_default().1 += *v;
         }
         out.retain(|_, (throttled, failed)| *throttled > 0.0 || *failed > 0.0);
@@ -207,9 +212,15 @@ pub fn sparkline(w: &Window) -> (i64, String, String) {
     const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let span = (w.end - w.start).max(1);
     let bucket: i64 = if span <= 3 * 86_400 { 3_600 } else { 86_400 };
-    let buckets = usize::try_from((span + bucket - 1) / bucket).unwrap_or(0).max(1);
+    let buckets = usize::try_from((span + bucket - 1) / bucket)
+        .unwrap_or(0)
+        .max(1);
     let mut sums = vec![0.0f64; buckets];
-    let index = |t: i64| usize::try_from((t - w.start).max(0) / bucket).unwrap_or(0).min(buckets - 1);
+    let index = |t: i64| {
+        usize::try_from((t - w.start).max(0) / bucket)
+            .unwrap_or(0)
+            .min(buckets - 1)
+    };
     for (t, v) in w.series.get(&Metric::IncomingRecords).into_iter().flatten() {
         sums[index(*t)] += *v;
     }
@@ -301,7 +312,10 @@ mod tests {
             (Metric::WriteThrottled, 60, 30_000.0),
         ]);
         let p = peak(&w).unwrap();
-        assert_eq!((p.records_per_second, p.demand_per_second), (1_000.0, 1_500.0));
+        assert_eq!(
+            (p.records_per_second, p.demand_per_second),
+            (1_000.0, 1_500.0)
+        );
         let only_refused = window(&[(Metric::WriteThrottled, 60, 600.0)]);
         assert_eq!(peak(&only_refused).unwrap().demand_per_second, 10.0);
     }
@@ -318,7 +332,11 @@ mod tests {
         assert_eq!(bucket, 3_600);
         assert_eq!(line.chars().count(), 6);
         assert_eq!(line.chars().nth(1), Some('█'));
-        assert_eq!(line.chars().nth(2), Some(' '), "an hour with no records is blank");
+        assert_eq!(
+            line.chars().nth(2),
+            Some(' '),
+            "an hour with no records is blank"
+        );
         assert_eq!(marks, " !    ");
     }
 }

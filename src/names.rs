@@ -190,7 +190,8 @@ impl ShardCount {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Since(u64);
 impl Since {
-    pub const RULE: Rule = "the window is a number with m, h, d or w (e.g. 90m, 24h, 7d), from 5 minutes to 14 days";
+    pub const RULE: Rule =
+        "the window is a number with m, h, d or w (e.g. 90m, 24h, 7d), from 5 minutes to 14 days";
     pub const DEFAULT: Since = Since(24 * 3600);
     pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
         let t = s.trim();
@@ -580,11 +581,27 @@ mod tests {
     fn emails_and_topic_arns_are_checked_before_any_call() {
         use super::{Email, TopicArn};
         assert!(Email::parse("--alarm-email", "ops@example.edu").is_ok());
-        for bad in ["ops", "ops@", "@example.edu", "ops@example", "a b@example.edu", "ops@.edu"] {
+        for bad in [
+            "ops",
+            "ops@",
+            "@example.edu",
+            "ops@example",
+            "a b@example.edu",
+            "ops@.edu",
+        ] {
             assert!(Email::parse("--alarm-email", bad).is_err(), "{bad}");
         }
-        assert!(TopicArn::parse("--alarm-topic", "arn:aws:sns:us-east-1:123456789012:ops-alerts").is_ok());
-        for bad in ["arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:sns:us-east-1:1234:t", "ops-alerts", "arn:aws:sns:us-east-1:123456789012:a.b"] {
+        assert!(TopicArn::parse(
+            "--alarm-topic",
+            "arn:aws:sns:us-east-1:123456789012:ops-alerts"
+        )
+        .is_ok());
+        for bad in [
+            "arn:aws:sqs:us-east-1:123456789012:q",
+            "arn:aws:sns:us-east-1:1234:t",
+            "ops-alerts",
+            "arn:aws:sns:us-east-1:123456789012:a.b",
+        ] {
             assert!(TopicArn::parse("--alarm-topic", bad).is_err(), "{bad}");
         }
     }
@@ -594,7 +611,10 @@ mod tests {
         use super::Since;
         assert_eq!(Since::parse("--since", "24h").unwrap().secs(), 86_400);
         assert_eq!(Since::parse("--since", "2w").unwrap().secs(), 14 * 86_400);
-        assert_eq!(Since::parse("--since", "90m").unwrap().to_string(), "90 min");
+        assert_eq!(
+            Since::parse("--since", "90m").unwrap().to_string(),
+            "90 min"
+        );
         for bad in ["15d", "3w", "1m", "24", "h", "-1h", "1.5h", ""] {
             assert!(Since::parse("--since", bad).is_err(), "{bad}");
         }

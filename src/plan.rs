@@ -186,7 +186,9 @@ impl Action {
             Action::UpdateShardCount { from, to } => {
                 (json!({"open_shards": from}), json!({"open_shards": to}))
             }
-            Action::CreateTopic { name, tags } => (Value::Null, json!({"topic": name, "tags": tags})),
+            Action::CreateTopic { name, tags } => {
+                (Value::Null, json!({"topic": name, "tags": tags}))
+            }
             Action::SubscribeEmail { email } => (Value::Null, json!({ "email": email })),
             Action::PutAlarm { before, after } => {
                 (before.clone().unwrap_or(Value::Null), after.clone())
@@ -223,9 +225,9 @@ impl Action {
             | Action::UpdateStreamMode { .. }
             | Action::UpdateShardCount { .. }
             | Action::TagStream { .. } => Resource::Stream,
-            Action::CreateTopic { .. } | Action::SubscribeEmail { .. } | Action::PutAlarm { .. } => {
-                Resource::Alarm
-            }
+            Action::CreateTopic { .. }
+            | Action::SubscribeEmail { .. }
+            | Action::PutAlarm { .. } => Resource::Alarm,
             Action::RegisterBuzzTarget { .. } => Resource::Buzz,
             _ => Resource::Role,
         }
@@ -519,7 +521,8 @@ fn plan_existing_capacity(d: &Desired, s: &StreamState, p: &mut Plan) {
 fn push_shard_steps(from: u32, to: u32, p: &mut Plan) {
     let mut at = from;
     for step in shard_steps(from, to) {
-        p.actions.push(Action::UpdateShardCount { from: at, to: step });
+        p.actions
+            .push(Action::UpdateShardCount { from: at, to: step });
         at = step;
     }
 }
@@ -550,17 +553,23 @@ fn plan_alarm(a: &DesiredAlarm, stream: &str, actual: &Actual, p: &mut Plan) {
             });
         }
     }
-    if !a.emails.is_empty() && p.for_resource(Resource::Alarm).any(|x| matches!(x, Action::SubscribeEmail { .. })) {
+    if !a.emails.is_empty()
+        && p.for_resource(Resource::Alarm)
+            .any(|x| matches!(x, Action::SubscribeEmail { .. }))
+    {
         p.notes.push(Note {
             resource: Resource::Alarm,
             message: "each new address gets a mail from AWS Notifications and must confirm the subscription before alarms reach it".into(),
         });
     }
     let after = alarm_json(&a.name, stream, &a.topic_arn);
-    let before = actual
-        .alarm
-        .as_ref()
-        .map(|x| alarm_json(&x.name, stream, x.actions.first().map(String::as_str).unwrap_or("")));
+    let before = actual.alarm.as_ref().map(|x| {
+        alarm_json(
+            &x.name,
+            stream,
+            x.actions.first().map(String::as_str).unwrap_or(""),
+        )
+    });
     let satisfied = actual.alarm.as_ref().is_some_and(|x| {
         x.metric == crate::state::alarm::METRIC
             && x.threshold == 0.0
@@ -1067,25 +1076,44 @@ mod tests {
         a.stream.as_mut().unwrap().open_shards = 4;
         d.capacity = provisioned(1);
         let p = plan(&d, &a).unwrap();
-        assert!(p.for_resource(Resource::Stream).next().is_none(), "refused without the flag");
-        assert!(p.notes.iter().any(|n| n.message.contains("--allow-capacity-decrease")));
+        assert!(
+            p.for_resource(Resource::Stream).next().is_none(),
+            "refused without the flag"
+        );
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("--allow-capacity-decrease")));
         d.allow_capacity_decrease = true;
-        assert_eq!(plan(&d, &a).unwrap().for_resource(Resource::Stream).count(), 2);
+        assert_eq!(
+            plan(&d, &a).unwrap().for_resource(Resource::Stream).count(),
+            2
+        );
 
         // Mode switches both ways; provisioned starts from the on-demand stream's shards.
         d.capacity = Capacity::OnDemand;
         let p = plan(&d, &a).unwrap();
         assert!(matches!(
             p.actions[0],
-            Action::UpdateStreamMode { to: Capacity::OnDemand, .. }
+            Action::UpdateStreamMode {
+                to: Capacity::OnDemand,
+                ..
+            }
         ));
         a.stream.as_mut().unwrap().capacity = Some(Capacity::OnDemand);
         d.capacity = provisioned(2);
-        let kinds: Vec<_> = plan(&d, &a).unwrap().for_resource(Resource::Stream).cloned().collect();
+        let kinds: Vec<_> = plan(&d, &a)
+            .unwrap()
+            .for_resource(Resource::Stream)
+            .cloned()
+            .collect();
         assert_eq!(
             kinds,
             vec![
-                Action::UpdateStreamMode { from: Capacity::OnDemand, to: provisioned(2) },
+                Action::UpdateStreamMode {
+                    from: Capacity::OnDemand,
+                    to: provisioned(2)
+                },
                 Action::UpdateShardCount { from: 4, to: 2 }
             ]
         );
@@ -1134,6 +1162,12 @@ mod tests {
         assert!(plan(&d, &a).unwrap().is_empty(), "converged: no change");
         a.alarm.as_mut().unwrap().actions = vec!["arn:aws:sns:us-east-1:1:other".into()];
         let p = plan(&d, &a).unwrap();
-        assert!(matches!(p.actions[..], [Action::PutAlarm { before: Some(_), .. }]));
+        assert!(matches!(
+            p.actions[..],
+            [Action::PutAlarm {
+                before: Some(_),
+                ..
+            }]
+        ));
     }
 }

@@ -731,8 +731,7 @@ impl SetupSpec {
             load,
             aws: target.aws,
             warnings,
-            allow_capacity_decrease: setup.allow_capacity_decrease
-                || file.allow_capacity_decrease,
+            allow_capacity_decrease: setup.allow_capacity_decrease || file.allow_capacity_decrease,
             alarm_emails,
             alarm_topic,
         })

@@ -96,7 +96,13 @@ pub mod alarm {
     pub fn topic_name(stream: &str) -> String {
         let safe: String = stream
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .collect();
         format!("buzz-kinesis-{safe}-alarms")
     }
@@ -211,7 +217,12 @@ pub mod arn {
     }
 
     /// `arn:<partition>:sns:<region>:<account>:<name>`.
-    pub fn topic(partition: &str, region: impl Display, account: impl Display, name: impl Display) -> String {
+    pub fn topic(
+        partition: &str,
+        region: impl Display,
+        account: impl Display,
+        name: impl Display,
+    ) -> String {
         format!("arn:{partition}:sns:{region}:{account}:{name}")
     }
 

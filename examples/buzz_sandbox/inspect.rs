@@ -171,7 +171,11 @@ async fn emit_events(State(app): State<Arc<App>>, Path(id): Path<String>, body: 
         Ok(value) => value,
         Err(e) => return problem(StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")),
     };
-    let count = request.get("count").and_then(Value::as_u64).unwrap_or(1).min(10_000);
+    let count = request
+        .get("count")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .min(10_000);
     let event_type = request
         .get("type")
         .and_then(Value::as_str)

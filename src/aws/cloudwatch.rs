@@ -129,7 +129,8 @@ impl Aws {
             .send()
             .await
             .map_err(|e| aws_error("cloudwatch", "ListTagsForResource", e))?;
-        self.calls.record("cloudwatch", "ListTagsForResource", false);
+        self.calls
+            .record("cloudwatch", "ListTagsForResource", false);
         Ok(Some(AlarmState {
             name: a.alarm_name().unwrap_or(name).to_owned(),
             arn,

@@ -462,7 +462,11 @@ impl Aws {
     /// Kinesis's read limits (GetRecords only, at most [`SAMPLE_PAGES_PER_SHARD`] calls a shard,
     /// 5 calls a second a shard): one ListShards, then per shard one GetShardIterator
     /// (AT_TIMESTAMP) and its pages.
-    pub async fn sample_records(&self, stream: &str, since: std::time::SystemTime) -> Result<Sample> {
+    pub async fn sample_records(
+        &self,
+        stream: &str,
+        since: std::time::SystemTime,
+    ) -> Result<Sample> {
         let shards = self.list_shards(stream).await?;
         let mut sample = Sample {
             shards: shards.len(),
@@ -485,13 +489,11 @@ impl Aws {
                     sample.truncated = true;
                 }
                 taken += page.records.len().min(room);
-                sample
-                    .records
-                    .extend(page.records.into_iter().take(room));
+                sample.records.extend(page.records.into_iter().take(room));
                 // Kinesis says how far behind a page is; an emulator that does not is caught
                 // up when a page comes back empty.
-                let caught_up = page.millis_behind == Some(0)
-                    || (page.millis_behind.is_none() && empty);
+                let caught_up =
+                    page.millis_behind == Some(0) || (page.millis_behind.is_none() && empty);
                 let Some(next) = page.next else { break };
                 if caught_up {
                     break;

@@ -67,7 +67,11 @@ impl Aws {
     }
 
     /// Create the topic (CreateTopic returns the existing one for the same name and tags).
-    pub async fn create_topic(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<String> {
+    pub async fn create_topic(
+        &self,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String> {
         let mut req = self.sns.create_topic().name(name);
         for (k, v) in tags {
             req = req.tags(

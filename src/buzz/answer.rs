@@ -181,7 +181,10 @@ mod tests {
         }
         let cfg = Map::new();
         let hint = test_failure_hint("AccessDenied", table[0].0, &cfg, &ours(), ROLE, true);
-        assert!(hint.contains("trust") && hint.contains("external id"), "{hint}");
+        assert!(
+            hint.contains("trust") && hint.contains("external id"),
+            "{hint}"
+        );
         let hint = test_failure_hint("AccessDenied", "Access denied", &cfg, &ours(), ROLE, false);
         assert!(hint.contains("ControlDomain"), "{hint}");
         let hint = test_failure_hint("Exception", table[3].0, &cfg, &ours(), ROLE, false);
@@ -197,7 +200,10 @@ mod tests {
         let cfg = cfg.as_object().unwrap();
         let msg = "User: arn:aws:iam::210987654321:root is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::555555555555:role/Old";
         let hint = test_failure_hint("AccessDenied", msg, cfg, &ours(), ROLE, false);
-        assert!(hint.contains("another target") && hint.contains("Analytics"), "{hint}");
+        assert!(
+            hint.contains("another target") && hint.contains("Analytics"),
+            "{hint}"
+        );
         let by_title = "Kinesis target 'Analytics': BadRequest: stream not found";
         assert!(other_target_named(by_title, cfg, &ours(), ROLE).is_some());
         let ours_named = format!("... sts:AssumeRole on resource: {ROLE}");

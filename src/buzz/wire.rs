@@ -260,7 +260,10 @@ pub fn with_target(config: &Map<String, Value>, target: &KinesisTarget) -> Map<S
 
 /// The whole configuration without any target writing to `dest` (teardown). `None` when
 /// there is none.
-pub fn without_target(config: &Map<String, Value>, dest: &Destination) -> Option<Map<String, Value>> {
+pub fn without_target(
+    config: &Map<String, Value>,
+    dest: &Destination,
+) -> Option<Map<String, Value>> {
     if targets_writing_to(config, dest).is_empty() {
         return None;
     }
@@ -279,12 +282,19 @@ pub fn without_target(config: &Map<String, Value>, dest: &Destination) -> Option
 
 /// Targets of every kind in a configuration.
 pub fn count_targets(config: &Map<String, Value>) -> usize {
-    TARGET_KEYS.iter().map(|k| as_list(config.get(*k)).len()).sum()
+    TARGET_KEYS
+        .iter()
+        .map(|k| as_list(config.get(*k)).len())
+        .sum()
 }
 
 /// The configuration with the enabled flag of every target writing to `dest` set to
 /// `enabled` (the seed's first step tests the target disabled).
-pub fn with_enabled(config: &Map<String, Value>, dest: &Destination, enabled: bool) -> Map<String, Value> {
+pub fn with_enabled(
+    config: &Map<String, Value>,
+    dest: &Destination,
+    enabled: bool,
+) -> Map<String, Value> {
     let mut out = config.clone();
     if let Some(Value::Array(list)) = out.get_mut(KINESIS) {
         for t in list.iter_mut() {
@@ -486,8 +496,15 @@ mod tests {
         let new = with_target(cfg, &t);
         let list = new["kinesis"].as_array().unwrap();
         assert_eq!(list.len(), 2);
-        assert_eq!(list[0]["title"], json!(t.title), "the first keeps its position");
-        assert_eq!(list[1], elsewhere, "another account's stream of that name is not ours");
+        assert_eq!(
+            list[0]["title"],
+            json!(t.title),
+            "the first keeps its position"
+        );
+        assert_eq!(
+            list[1], elsewhere,
+            "another account's stream of that name is not ours"
+        );
         let gone = without_target(cfg, &t.destination()).unwrap();
         assert_eq!(gone["kinesis"], json!([elsewhere]));
     }
@@ -499,7 +516,10 @@ mod tests {
         assert_eq!(Destination::of_saved(&saved), Some(target().destination()));
         saved["roleArn"] = json!("not an arn");
         assert_eq!(Destination::of_saved(&saved), None);
-        assert_eq!(role_account("arn:aws-cn:iam::123456789012:role/path/R"), Some("123456789012"));
+        assert_eq!(
+            role_account("arn:aws-cn:iam::123456789012:role/path/R"),
+            Some("123456789012")
+        );
         assert_eq!(role_account("arn:aws:iam::123456789012:user/R"), None);
     }
 
@@ -517,7 +537,10 @@ mod tests {
     #[test]
     fn targets_under_an_unknown_key_are_noticed() {
         let cfg = json!({"kinesisTargets": [{"targetKinesisStream": "s", "roleArn": "r"}], "future": {"x": 1}, "https": []});
-        assert_eq!(unexpected_target_keys(cfg.as_object().unwrap()), vec!["kinesisTargets".to_string()]);
+        assert_eq!(
+            unexpected_target_keys(cfg.as_object().unwrap()),
+            vec!["kinesisTargets".to_string()]
+        );
     }
 
     #[test]

@@ -17,9 +17,9 @@ use crate::commands::setup::{observe, Observed};
 use crate::error::{Error, Result};
 use crate::events::{self, Item};
 use crate::exit::ExitCode;
+use crate::names::Since;
 use crate::report::{self, check::render_checks};
 use crate::spec::{self, CheckSpec};
-use crate::names::Since;
 use crate::state::arn;
 use crate::ui::Progress;
 
@@ -80,7 +80,11 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         .and_then(|(config, b)| wire::find_target(config, &b.target.destination()));
     let target_enabled = saved.is_some_and(|(_, t)| wire::as_bool(t.get(wire::ENABLED)));
     let (metrics, alarm, writers) = read_watch(&o, since).await?;
-    rows.extend(checks::metrics_rows(&metrics, o.actual.stream.as_ref(), target_enabled));
+    rows.extend(checks::metrics_rows(
+        &metrics,
+        o.actual.stream.as_ref(),
+        target_enabled,
+    ));
     match alarm {
         Ok(a) => rows.extend(checks::alarm_rows(a.as_ref(), alarm_asked, &d.stream)),
         Err((code, message)) => rows.push(checks::warn(
@@ -98,7 +102,10 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
             .into_iter()
             .collect()
     } else {
-        expect_domains.iter().map(|x| x.as_str().to_owned()).collect()
+        expect_domains
+            .iter()
+            .map(|x| x.as_str().to_owned())
+            .collect()
     };
     rows.extend(checks::writer_rows(&writers, &expected));
     if args.probe {
@@ -130,7 +137,11 @@ async fn read_watch(
     let alarm_name = crate::state::alarm::name(&d.stream);
     if o.actual.stream.is_none() {
         let alarm = soft(o.aws.describe_alarm(&alarm_name).await)?;
-        return Ok((checks::MetricsRead::Skipped, alarm, checks::WritersRead::Skipped));
+        return Ok((
+            checks::MetricsRead::Skipped,
+            alarm,
+            checks::WritersRead::Skipped,
+        ));
     }
     let from = std::time::SystemTime::now() - window;
     let (metrics, alarm, sample) = tokio::join!(

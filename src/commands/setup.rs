@@ -118,7 +118,10 @@ pub async fn observe(
         (partition, region, identity.account.as_str()),
     );
     let (alarm_state, topic_state) = match &alarm {
-        Some(a) => tokio::try_join!(aws.describe_alarm(&a.name), aws.describe_topic(&a.topic_arn))?,
+        Some(a) => tokio::try_join!(
+            aws.describe_alarm(&a.name),
+            aws.describe_topic(&a.topic_arn)
+        )?,
         None => (None, None),
     };
     // Beside a reused stream's capacity, what it carried: one GetMetricData call, for the
@@ -242,7 +245,14 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     }
     let propagation_timeout = spec.propagation_timeout;
     let calls = CallLog::new();
-    let observed = observe(spec, &calls, &progress, interactive, args.dry_run || interactive).await?;
+    let observed = observe(
+        spec,
+        &calls,
+        &progress,
+        interactive,
+        args.dry_run || interactive,
+    )
+    .await?;
     if let Some(config) = &observed.actual.buzz {
         refuse_unknown_target_keys(config)?;
     }
@@ -508,10 +518,17 @@ async fn buzz_with_propagation_retry(
                 );
                 last_shown = seen;
             }
-            tracing::info!(code, retries, "Buzz's test failed; the role may still be propagating");
+            tracing::info!(
+                code,
+                retries,
+                "Buzz's test failed; the role may still be propagating"
+            );
             progress.waiting(
                 "buzz",
-                &format!("waiting for IAM: Buzz's test answers {code}: {}", one_line(message, 60)),
+                &format!(
+                    "waiting for IAM: Buzz's test answers {code}: {}",
+                    one_line(message, 60)
+                ),
                 start.elapsed(),
             );
             tokio::time::sleep(delay).await;

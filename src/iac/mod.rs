@@ -133,8 +133,14 @@ mod tests {
         let topic = &t["Resources"]["BuzzAlarmTopic"]["Properties"];
         assert_eq!(topic["Subscription"][0]["Endpoint"], "ops@example.edu");
         let tf = terraform(&b);
-        assert!(tf.contains("resource \"aws_cloudwatch_metric_alarm\" \"buzz_refused_writes\""), "{tf}");
-        assert!(tf.contains("resource \"aws_sns_topic_subscription\" \"buzz_alarm_0\""), "{tf}");
+        assert!(
+            tf.contains("resource \"aws_cloudwatch_metric_alarm\" \"buzz_refused_writes\""),
+            "{tf}"
+        );
+        assert!(
+            tf.contains("resource \"aws_sns_topic_subscription\" \"buzz_alarm_0\""),
+            "{tf}"
+        );
         b.alarm = Some(BlueprintAlarm {
             emails: vec![],
             topic_arn: Some("arn:aws:sns:us-east-1:123456789012:ops".into()),
@@ -145,7 +151,8 @@ mod tests {
             t["Resources"]["BuzzRefusedWritesAlarm"]["Properties"]["AlarmActions"],
             json!(["arn:aws:sns:us-east-1:123456789012:ops"])
         );
-        assert!(terraform(&b).contains("alarm_actions       = [\"arn:aws:sns:us-east-1:123456789012:ops\"]"));
+        assert!(terraform(&b)
+            .contains("alarm_actions       = [\"arn:aws:sns:us-east-1:123456789012:ops\"]"));
     }
 
     #[test]

@@ -167,23 +167,29 @@ fn alarm_blocks(b: &Blueprint, a: &super::BlueprintAlarm) -> Vec<Block> {
         }
     };
     blocks.push(
-        Block::new("resource", &["aws_cloudwatch_metric_alarm", "buzz_refused_writes"])
-            .attr("alarm_name", Hcl::str(crate::state::alarm::name(&b.stream)))
-            .attr("alarm_description", Hcl::str(super::ALARM_HELP))
-            .attr("namespace", Hcl::str("AWS/Kinesis"))
-            .attr("metric_name", Hcl::str(crate::state::alarm::METRIC))
-            .attr(
-                "dimensions",
-                Hcl::Object(vec![("StreamName".into(), Hcl::expr(format!("{TF_STREAM}.name")))]),
-            )
-            .attr("statistic", Hcl::str("Sum"))
-            .attr("period", Hcl::expr(crate::state::alarm::PERIOD.to_string()))
-            .attr("evaluation_periods", Hcl::expr("1"))
-            .attr("threshold", Hcl::expr("0"))
-            .attr("comparison_operator", Hcl::str("GreaterThanThreshold"))
-            .attr("treat_missing_data", Hcl::str("notBreaching"))
-            .attr("alarm_actions", Hcl::List(vec![action]))
-            .attr("tags", tf_tags(&b.tags)),
+        Block::new(
+            "resource",
+            &["aws_cloudwatch_metric_alarm", "buzz_refused_writes"],
+        )
+        .attr("alarm_name", Hcl::str(crate::state::alarm::name(&b.stream)))
+        .attr("alarm_description", Hcl::str(super::ALARM_HELP))
+        .attr("namespace", Hcl::str("AWS/Kinesis"))
+        .attr("metric_name", Hcl::str(crate::state::alarm::METRIC))
+        .attr(
+            "dimensions",
+            Hcl::Object(vec![(
+                "StreamName".into(),
+                Hcl::expr(format!("{TF_STREAM}.name")),
+            )]),
+        )
+        .attr("statistic", Hcl::str("Sum"))
+        .attr("period", Hcl::expr(crate::state::alarm::PERIOD.to_string()))
+        .attr("evaluation_periods", Hcl::expr("1"))
+        .attr("threshold", Hcl::expr("0"))
+        .attr("comparison_operator", Hcl::str("GreaterThanThreshold"))
+        .attr("treat_missing_data", Hcl::str("notBreaching"))
+        .attr("alarm_actions", Hcl::List(vec![action]))
+        .attr("tags", tf_tags(&b.tags)),
     );
     blocks
 }

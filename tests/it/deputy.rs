@@ -78,14 +78,8 @@ async fn a_foreign_tenant_writing_into_our_stream_is_named_by_check_and_marked_b
     // Nothing in AWS stops it: the trust admits Agilix's whole account with no external id.
     let answer = register_foreign_target(&sandbox, &names).await;
     assert_eq!(answer["code"], "OK", "{answer}");
-    assert_eq!(
-        sandbox.emit_events(DOMAIN_ID, 3).await,
-        (3, 0)
-    );
-    assert_eq!(
-        sandbox.emit_events(OTHER, 2).await,
-        (2, 0)
-    );
+    assert_eq!(sandbox.emit_events(DOMAIN_ID, 3).await, (3, 0));
+    assert_eq!(sandbox.emit_events(OTHER, 2).await, (2, 0));
     let by_domain = |events: &[Value]| {
         let mut m = std::collections::BTreeMap::<String, u64>::new();
         for e in events {
@@ -243,14 +237,8 @@ async fn with_an_external_id_per_tenant_the_foreign_registration_fails_at_buzzs_
         Value::Null,
         "nothing saved"
     );
-    assert_eq!(
-        sandbox.emit_events(OTHER, 2).await,
-        (0, 0)
-    );
-    assert_eq!(
-        sandbox.emit_events(DOMAIN_ID, 2).await,
-        (2, 0)
-    );
+    assert_eq!(sandbox.emit_events(OTHER, 2).await, (0, 0));
+    assert_eq!(sandbox.emit_events(DOMAIN_ID, 2).await, (2, 0));
     let events = harness::read_events(&names.stream);
     assert!(
         events.iter().all(|e| e["domainId"] == DOMAIN_ID),

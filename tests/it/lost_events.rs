@@ -31,7 +31,11 @@ fn stream_kinds(plan: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|a| a["resource"] == "stream" || a["kind"].as_str().unwrap().contains("shard") || a["kind"] == "update_stream_mode")
+        .filter(|a| {
+            a["resource"] == "stream"
+                || a["kind"].as_str().unwrap().contains("shard")
+                || a["kind"] == "update_stream_mode"
+        })
         .map(|a| a["kind"].as_str().unwrap().to_owned())
         .collect()
 }
@@ -77,7 +81,13 @@ async fn one_shard_grows_to_three_in_two_steps() {
         .assert_success();
     assert_eq!(capacity(&names.stream).1, 1);
     let plan = Tool::setup(&sandbox, &names)
-        .args(["--capacity-mode", "provisioned", "--shards", "3", "--dry-run"])
+        .args([
+            "--capacity-mode",
+            "provisioned",
+            "--shards",
+            "3",
+            "--dry-run",
+        ])
         .run();
     plan.assert_code(2);
     let steps: Vec<(u64, u64)> = plan.json()["actions"]
@@ -115,7 +125,9 @@ async fn four_shards_drop_to_one_only_with_allow_capacity_decrease() {
     let report = refused.json();
     assert_eq!(report["changed"], json!(false));
     assert!(
-        report["notes"].to_string().contains("--allow-capacity-decrease"),
+        report["notes"]
+            .to_string()
+            .contains("--allow-capacity-decrease"),
         "{report}"
     );
     assert_eq!(capacity(&names.stream).1, 4);
@@ -136,7 +148,9 @@ async fn four_shards_drop_to_one_only_with_allow_capacity_decrease() {
 
 fn alarm(name: &str) -> Option<Value> {
     let out = harness::aws_cli(&["cloudwatch", "describe-alarms", "--alarm-names", name]);
-    out["MetricAlarms"].as_array().and_then(|a| a.first().cloned())
+    out["MetricAlarms"]
+        .as_array()
+        .and_then(|a| a.first().cloned())
 }
 
 fn topic_arn(stream: &str) -> String {
@@ -186,7 +200,13 @@ async fn an_alarm_email_leaves_an_alarm_a_rerun_changes_nothing_and_teardown_rem
         .assert_success();
     assert!(alarm(&name).is_none(), "teardown removed the alarm");
     assert!(
-        harness::try_aws_cli(&["sns", "get-topic-attributes", "--topic-arn", &topic_arn(&names.stream)]).is_err(),
+        harness::try_aws_cli(&[
+            "sns",
+            "get-topic-attributes",
+            "--topic-arn",
+            &topic_arn(&names.stream)
+        ])
+        .is_err(),
         "and the topic setup made"
     );
     let _ = DOMAIN_ID;
@@ -204,7 +224,10 @@ async fn invalid_alarm_values_are_refused_before_any_request() {
         out.assert_code(1);
         assert!(out.stderr.contains(flag), "{}", out.stderr);
     }
-    assert!(sandbox.request_log().await.is_empty(), "nothing reached Buzz");
+    assert!(
+        sandbox.request_log().await.is_empty(),
+        "nothing reached Buzz"
+    );
 }
 
 #[tokio::test]
@@ -233,14 +256,20 @@ async fn policy_templates_carry_the_alarm_and_pass_cfn_lint_and_the_hcl_parser()
         String::from_utf8_lossy(&lint.stdout)
     );
     let t = cfn.json();
-    assert_eq!(t["Resources"]["BuzzRefusedWritesAlarm"]["Type"], "AWS::CloudWatch::Alarm");
+    assert_eq!(
+        t["Resources"]["BuzzRefusedWritesAlarm"]["Type"],
+        "AWS::CloudWatch::Alarm"
+    );
     assert_eq!(t["Resources"]["BuzzAlarmTopic"]["Type"], "AWS::SNS::Topic");
 
     let tf = policy("terraform");
     let path = dir.path().join("main.tf");
     std::fs::write(&path, &tf.stdout).unwrap();
     let parsed = std::process::Command::new("python3")
-        .args(["-c", "import hcl2, json, sys; print(json.dumps(hcl2.load(open(sys.argv[1]))))"])
+        .args([
+            "-c",
+            "import hcl2, json, sys; print(json.dumps(hcl2.load(open(sys.argv[1]))))",
+        ])
         .arg(&path)
         .output()
         .expect("python3 runs");
@@ -250,7 +279,11 @@ async fn policy_templates_carry_the_alarm_and_pass_cfn_lint_and_the_hcl_parser()
         String::from_utf8_lossy(&parsed.stderr)
     );
     let text = String::from_utf8_lossy(&parsed.stdout);
-    for part in ["aws_cloudwatch_metric_alarm", "aws_sns_topic_subscription", "WriteProvisionedThroughputExceeded"] {
+    for part in [
+        "aws_cloudwatch_metric_alarm",
+        "aws_sns_topic_subscription",
+        "WriteProvisionedThroughputExceeded",
+    ] {
         assert!(text.contains(part), "{part} in {text}");
     }
 }

@@ -283,7 +283,9 @@ async fn check_compares_event_filters_and_names_a_missing_agilix_account() {
     let trust = rows.iter().find(|c| c["id"] == "role.trust").unwrap();
     let message = trust["message"].as_str().unwrap();
     assert!(
-        message.starts_with("the trust policy does not admit Agilix's account (arn:aws:iam::111111111111:root)"),
+        message.starts_with(
+            "the trust policy does not admit Agilix's account (arn:aws:iam::111111111111:root)"
+        ),
         "{message}"
     );
 }
