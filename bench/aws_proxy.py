@@ -11,6 +11,7 @@ GET /_counts -> {"kinesis:CreateStream": 1, ...}; POST /_reset clears the counts
 """
 import argparse
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -44,9 +45,10 @@ def operation(headers, body):
         return service, op
     form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
     action = form.get("Action", ["?"])[0]
-    auth = headers.get("Authorization", "")
-    service = "sts" if "/sts/" in auth else "iam" if "/iam/" in auth else "?"
-    return service, action
+    # The signature's credential scope names the service (CloudWatch signs as `monitoring`).
+    scope = re.search(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/aws4_request", headers.get("Authorization", ""))
+    service = scope.group(1) if scope else "?"
+    return {"monitoring": "cloudwatch"}.get(service, service), action
 
 
 def make_handler(state):

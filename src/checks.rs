@@ -699,10 +699,9 @@ pub fn metrics_rows(
         &peak,
         stream.and_then(|s| s.capacity.map(|c| (c, s.open_shards))),
     ) {
-        {
-            let (records, bytes) = sizing::limits(capacity, open);
-            let used = metrics::utilisation(p, records, bytes);
-            let message = format!(
+        let (records, bytes) = sizing::limits(capacity, open);
+        let used = metrics::utilisation(p, records, bytes);
+        let message = format!(
                 "the busiest minute ({}) carried {:.1} records/s and {:.1} KB/s: {:.0} % of the stream's {capacity} capacity ({:.0} records/s, {:.0} KB/s)",
                 utc(p.at),
                 p.records_per_second,
@@ -711,15 +710,14 @@ pub fn metrics_rows(
                 records,
                 bytes / 1000.0
             );
-            if used >= metrics::HEADROOM_WARNING {
-                out.push(warn(
-                    "stream.headroom",
-                    message,
-                    capacity_fix(Some(p), on_demand),
-                ));
-            } else {
-                out.push(pass("stream.headroom", message));
-            }
+        if used >= metrics::HEADROOM_WARNING {
+            out.push(warn(
+                "stream.headroom",
+                message,
+                capacity_fix(Some(p), on_demand),
+            ));
+        } else {
+            out.push(pass("stream.headroom", message));
         }
     }
     if metrics::incoming_records(w) == 0 && refused.total() == 0 {

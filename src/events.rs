@@ -46,6 +46,16 @@ pub fn event_type(e: &Value) -> &str {
     e.get("type").and_then(Value::as_str).unwrap_or("")
 }
 
+/// The domain an event came from: its `domainId`, a string in Buzz's events (a number is
+/// taken as its digits).
+pub fn domain_id(e: &Value) -> Option<String> {
+    match e.get("domainId") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 /// Who wrote a sample of records: Buzz events counted by their `domainId`, and the lines
 /// that are not Buzz events.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -63,11 +73,7 @@ pub fn writers<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> Writers {
             match item {
                 Item::Event(e) => {
                     w.events += 1;
-                    let domain = match e.get("domainId") {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(Value::Number(n)) => n.to_string(),
-                        _ => "(none)".to_owned(),
-                    };
+                    let domain = domain_id(&e).unwrap_or_else(|| "(none)".to_owned());
                     *w.by_domain.entry(domain).or_default() += 1;
                 }
                 Item::Raw(_) => w.not_buzz += 1,

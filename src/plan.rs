@@ -724,6 +724,22 @@ fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan)
     });
 }
 
+/// What setup warns about without stopping. A trust that admits Agilix's account with no
+/// external id lets any Buzz tenant name this role in its own configuration and have Buzz's
+/// servers write that tenant's events into the stream (the confused deputy). Not an error:
+/// Agilix may not issue external ids.
+pub fn warnings(d: &Desired) -> Vec<String> {
+    if policy::trusted_principals(&d.trust)
+        .iter()
+        .any(|(_, external_id)| external_id.is_none())
+    {
+        // One line that fits a terminal; the README's "Who can write into your stream" says more.
+        vec!["no --external-id: any Buzz tenant naming this role can have Buzz write into your stream; ask Agilix for one".to_owned()]
+    } else {
+        Vec::new()
+    }
+}
+
 /// One line for an action, as the plan and the progress output show it.
 pub fn describe(a: &Action) -> String {
     match a {

@@ -1087,6 +1087,10 @@ pub struct TailSpec {
     pub warnings: Vec<String>,
     pub limit: Option<u64>,
     pub timeout: Option<u64>,
+    /// `--expect-domain`: the numeric domain ids whose events are expected; others are
+    /// marked (or hidden with `only_expected`). Empty: no event is judged.
+    pub expect_domains: Vec<DomainId>,
+    pub only_expected: bool,
     pub aws: AwsSpec,
 }
 
@@ -1097,6 +1101,22 @@ impl TailSpec {
             StreamName::parse("--stream", args.stream.as_deref().unwrap_or(DEFAULT_STREAM))?;
         let from = parse_from(&args.from)?;
         let (types, warnings) = parse_types(&args.events)?;
+        let expect_domains = args
+            .expect_domains
+            .iter()
+            .map(|d| {
+                let id = DomainId::parse("--expect-domain", d.trim())?;
+                // Events carry the numeric id; a //userspace path would match none of them.
+                if id.as_str().starts_with("//") {
+                    return Err(Error::invalid(
+                        "--expect-domain",
+                        d,
+                        "tail compares --expect-domain with each event's domainId: give the domain's numeric id (e.g. 424242)",
+                    ));
+                }
+                Ok(id)
+            })
+            .collect::<Result<Vec<_>>>()?;
         let aws = AwsSpec::build(&args.aws, &ConfigFile::default())?;
         if args.limit == Some(0) {
             return Err(Error::invalid(
@@ -1120,6 +1140,8 @@ impl TailSpec {
             warnings,
             limit: args.limit,
             timeout: args.timeout,
+            expect_domains,
+            only_expected: args.only_expected,
             aws,
         })
     }
@@ -1180,6 +1202,24 @@ mod tests {
         let p = dir.path().join("c.toml");
         std::fs::write(&p, text).unwrap();
         ConfigFile::load(Some(&p))
+    }
+
+    #[test]
+    fn tail_expects_numeric_domains() {
+        let args = |d: &str| TailArgs {
+            from: "latest".into(),
+            expect_domains: vec![d.into(), "424242".into()],
+            only_expected: true,
+            ..TailArgs::default()
+        };
+        let spec = TailSpec::from_args(&args("777777")).unwrap();
+        let ids: Vec<&str> = spec.expect_domains.iter().map(DomainId::as_str).collect();
+        assert_eq!(ids, ["777777", "424242"]);
+        assert!(spec.only_expected);
+        for bad in ["abc", "//sandbox", ""] {
+            let e = TailSpec::from_args(&args(bad)).err().unwrap().to_string();
+            assert!(e.contains("--expect-domain"), "{bad}: {e}");
+        }
     }
 
     #[test]

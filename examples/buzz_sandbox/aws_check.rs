@@ -241,7 +241,8 @@ impl AwsProbe {
         target: &KinesisTarget,
         ctx: &EventContext,
     ) -> Result<(), Failure> {
-        self.check_assumable(settings, target).await?;
+        self.check_assumable(settings, target, &ctx.domain_id)
+            .await?;
         let data = json!({
             "title": target.title,
             "targetKinesisStream": target.stream,
@@ -253,12 +254,15 @@ impl AwsProbe {
     }
 
     /// Steps 2-6: what AWS would decide before Agilix's AssumeRole and PutRecord get through.
+    /// `domain`: whose target it is (Agilix sends that tenant's external id).
     async fn check_assumable(
         &self,
         settings: &Settings,
         target: &KinesisTarget,
+        domain: &str,
     ) -> Result<(), Failure> {
-        let denied = || assume_role_denied(settings, target);
+        let denied = || assume_role_denied(settings, target, domain);
+        let external_id = settings.external_id_for(domain);
 
         // 2. The role must exist in the account the ARN names.
         let role = match self
@@ -286,7 +290,7 @@ impl AwsProbe {
 
         // 3. The trust policy must let Agilix's account assume it (with the external id, if any).
         let trust = role.assume_role_policy_document().and_then(decode_policy);
-        let context: Vec<(&str, &str)> = match &settings.external_id {
+        let context: Vec<(&str, &str)> = match external_id {
             Some(id) => vec![("sts:externalid", id.as_str())],
             None => Vec::new(),
         };
@@ -298,7 +302,7 @@ impl AwsProbe {
                     resource: None,
                     principal_account: Some(&settings.agilix_account),
                     context: &context,
-                    required_condition_key: settings.external_id.as_ref().map(|_| "sts:ExternalId"),
+                    required_condition_key: external_id.map(|_| "sts:ExternalId"),
                 },
             ) == Decision::Allow
         });
@@ -346,7 +350,7 @@ impl AwsProbe {
             target.role.partition,
             target.role.account,
             target.role.name,
-            session_name(settings)
+            session_name(domain)
         );
         match policy::evaluate(&documents, &put) {
             Decision::Allow => {}
@@ -493,9 +497,9 @@ impl AwsProbe {
             .sts
             .assume_role()
             .role_arn(&target.role_arn)
-            .role_session_name(session_name(settings))
+            .role_session_name(session_name(&event.domain_id))
             .duration_seconds(BUZZ_SESSION_SECONDS)
-            .set_external_id(settings.external_id.clone())
+            .set_external_id(settings.external_id_for(&event.domain_id).cloned())
             .send()
             .await
             .map_err(Failure::from_sdk)?;
@@ -568,19 +572,19 @@ impl AwsProbe {
     }
 }
 
-/// The role session name Agilix's servers would use.
-fn session_name(settings: &Settings) -> String {
-    format!("buzz-datastream-{}", settings.domain_id)
+/// The role session name Agilix's servers would use for a target of `domain`.
+fn session_name(domain: &str) -> String {
+    format!("buzz-datastream-{domain}")
 }
 
 /// What STS says when the caller may not assume the role (also for a role that does not exist).
-fn assume_role_denied(settings: &Settings, target: &KinesisTarget) -> Failure {
+fn assume_role_denied(settings: &Settings, target: &KinesisTarget, domain: &str) -> Failure {
     Failure::new(
         "AccessDenied",
         format!(
             "User: arn:aws:sts::{}:assumed-role/AgilixBuzzDataStreams/{} is not authorized to perform: sts:AssumeRole on resource: {}",
             settings.agilix_account,
-            session_name(settings),
+            session_name(domain),
             target.role_arn
         ),
     )

@@ -79,9 +79,15 @@ struct Args {
     #[arg(long, default_value = "210987654321")]
     agilix_account: String,
 
-    /// External id that "Agilix" sends with AssumeRole; the trust policy must require exactly it.
+    /// External id that "Agilix" sends with AssumeRole for the domain's targets; the trust
+    /// policy must require exactly it.
     #[arg(long)]
     external_id: Option<String>,
+
+    /// External id sent for --other-domain's targets: Agilix issues one per tenant, so a
+    /// tenant naming someone else's role cannot send the id that role's trust requires.
+    #[arg(long, requires = "other_domain")]
+    other_domain_external_id: Option<String>,
 
     /// Seconds a newly created role stays unassumable, like IAM's propagation delay.
     #[arg(long, default_value_t = 0)]
@@ -222,6 +228,7 @@ async fn run(args: Args) -> Result<(), String> {
         token_ttl: Duration::from_secs(args.token_ttl.max(1)),
         agilix_account: args.agilix_account.clone(),
         external_id: args.external_id.clone(),
+        other_domain_external_id: args.other_domain_external_id.clone(),
         iam_propagation_delay: Duration::from_secs(args.iam_propagation_delay),
         single_object_arrays: args.single_object_arrays,
         test_failure_code: args.test_failure_code.clone(),
@@ -327,6 +334,13 @@ fn announce(args: &Args, addr: std::net::SocketAddr) {
         None => {
             let _ = writeln!(out, "  sends no external id with AssumeRole");
         }
+    }
+    if let Some(other) = &args.other_domain {
+        let _ = writeln!(
+            out,
+            "  other domain {other} (another tenant), external id {:?}",
+            args.other_domain_external_id
+        );
     }
     let _ = writeln!(
         out,

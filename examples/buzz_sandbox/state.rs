@@ -22,7 +22,10 @@ pub struct Settings {
     pub users: Vec<User>,
     pub token_ttl: Duration,
     pub agilix_account: String,
+    /// The external id Agilix sends for the domain's targets.
     pub external_id: Option<String>,
+    /// The one it sends for the other domain's (Agilix issues one per tenant).
+    pub other_domain_external_id: Option<String>,
     pub iam_propagation_delay: Duration,
     pub single_object_arrays: bool,
     /// The code of a failed target test.
@@ -38,6 +41,17 @@ pub struct Settings {
     pub other_domain: Option<String>,
     pub retry_after: u64,
     pub timeout_hold: Duration,
+}
+
+impl Settings {
+    /// The external id Agilix sends with AssumeRole for a target of `domain`.
+    pub fn external_id_for(&self, domain: &str) -> Option<&String> {
+        if self.other_domain.as_deref() == Some(domain) {
+            self.other_domain_external_id.as_ref()
+        } else {
+            self.external_id.as_ref()
+        }
+    }
 }
 
 /// How a failed target test words its message.

@@ -24,6 +24,15 @@ pub struct SetupView<'a> {
     pub handover: Option<&'a Handover>,
 }
 
+/// The run's warnings: the role's trust is a matter for the half that makes the role, so a
+/// `--buzz-only` run, which never sees it, has none.
+fn warnings(v: &SetupView<'_>) -> Vec<String> {
+    match v.half {
+        Half::Buzz => Vec::new(),
+        _ => plan::warnings(v.desired),
+    }
+}
+
 /// What a resource's outcome is called when this half does not touch it.
 const SKIPPED: &str = "skipped";
 
@@ -108,6 +117,7 @@ pub fn render_plan(
                 "changed": !plan.is_empty(),
                 "actions": actions_json(plan),
                 "notes": plan.notes,
+                "warnings": warnings(v),
                 "aws": v.aws,
                 "api_calls": calls,
             }),
@@ -170,6 +180,10 @@ pub fn render_plan(
             }
         )?;
     }
+    // Last, so it is the line read just before the question to apply.
+    for warning in warnings(v) {
+        writeln!(w, "warning: {warning}")?;
+    }
     Ok(())
 }
 
@@ -220,6 +234,7 @@ pub fn render_result(
                 "buzz_half": v.handover.map(handover_json),
                 "actions": actions_json(plan),
                 "notes": plan.notes,
+                "warnings": warnings(v),
                 "aws": v.aws,
                 "api_calls": calls,
                 "seconds": took.as_secs_f64(),
@@ -259,9 +274,13 @@ pub fn render_result(
             }
         )?;
     }
+    writeln!(w)?;
+    for warning in warnings(v) {
+        writeln!(w, "warning: {warning}")?;
+    }
     writeln!(
         w,
-        "\n{} in {:.1} s ({} calls, {} of them changes).",
+        "{} in {:.1} s ({} calls, {} of them changes).",
         if plan.is_empty() {
             "Already set up"
         } else {
@@ -524,5 +543,17 @@ mod tests {
             "result_converged_not_saved_human",
             text(|w| render_result(w, &v, &converged(&quiet), Output::Human, &calls(4, 0), took))
         );
+    }
+
+    #[test]
+    fn a_trust_without_an_external_id_draws_one_warning() {
+        let mut d = desired(true);
+        let w = plan::warnings(&d);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("no --external-id: "), "{w:?}");
+        let agilix = AccountId::parse("--agilix-account", "111122223333").unwrap();
+        let id = crate::names::ExternalId::parse("--external-id", "district-42").unwrap();
+        d.trust = policy::trust_policy(&agilix, Some(&id));
+        assert!(plan::warnings(&d).is_empty());
     }
 }

@@ -47,18 +47,27 @@ pub fn summarize(data: Option<&Value>) -> String {
     }
 }
 
-/// One event as a line for a person: time, type, domainId, guid, a summary of `data`.
-pub fn human_line(e: &Value) -> String {
+/// What marks an event of a domain not named with `--expect-domain`, after its domainId.
+pub const FOREIGN_MARK: &str = "(foreign)";
+
+/// One event as a line for a person: time, type, domainId (marked when `foreign`), guid, a
+/// summary of `data`.
+pub fn human_line(e: &Value, foreign: bool) -> String {
     let text = |k: &str| match e.get(k) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => "-".into(),
         Some(other) => other.to_string(),
     };
+    let domain = if foreign {
+        format!("{} {FOREIGN_MARK}", text("domainId"))
+    } else {
+        text("domainId")
+    };
     let line = format!(
         "{}  {:<TYPE_WIDTH$}  {}  {}  {}",
         text("time"),
         text("type"),
-        text("domainId"),
+        domain,
         text("guid"),
         summarize(e.get("data"))
     );
@@ -66,16 +75,42 @@ pub fn human_line(e: &Value) -> String {
 }
 
 /// An event: `text` as Buzz wrote it (JSON, not re-serialized), or its line for a person.
+/// `foreign` (its domain is not one `--expect-domain` named) marks the line, and in JSON adds
+/// `"foreign":true` as the object's last member.
 pub fn render_event(
     w: &mut impl Write,
     text: &str,
     event: &Value,
+    foreign: bool,
     output: Output,
 ) -> io::Result<()> {
-    match output {
-        Output::Json => writeln!(w, "{text}"),
-        Output::Human => writeln!(w, "{}", escape_control(&human_line(event))),
+    match (output, foreign) {
+        (Output::Json, false) => writeln!(w, "{text}"),
+        (Output::Json, true) => writeln!(w, "{}", flagged(text, event)),
+        (Output::Human, _) => writeln!(w, "{}", escape_control(&human_line(event, foreign))),
     }
+}
+
+/// `text`, a JSON object as Buzz wrote it, with `"foreign":true` appended: Buzz's own bytes
+/// stay as they were (numbers, escapes, key order), so a consumer that ignores the flag reads
+/// the event it would have read without `--expect-domain`.
+fn flagged(text: &str, event: &Value) -> String {
+    if event.get("foreign").is_none() {
+        if let Some(inner) = text.trim_end().strip_suffix('}') {
+            let sep = if inner.trim_end().ends_with('{') {
+                ""
+            } else {
+                ","
+            };
+            return format!("{inner}{sep}\"foreign\":true}}");
+        }
+    }
+    // An event with a `foreign` key of its own: ours replaces it, so the line keeps one.
+    let mut e = event.clone();
+    if let Some(o) = e.as_object_mut() {
+        o.insert("foreign".into(), Value::Bool(true));
+    }
+    e.to_string()
 }
 
 /// A record (or a line of one) that is not an event, from `shard`.
@@ -114,11 +149,19 @@ mod tests {
         let event: Value = serde_json::from_str(raw_event).unwrap();
         assert_snapshot!(
             "tail_event_human",
-            text(|w| render_event(w, raw_event, &event, Output::Human))
+            text(|w| render_event(w, raw_event, &event, false, Output::Human))
         );
         assert_snapshot!(
             "tail_event_json",
-            text(|w| render_event(w, raw_event, &event, Output::Json))
+            text(|w| render_event(w, raw_event, &event, false, Output::Json))
+        );
+        assert_snapshot!(
+            "tail_foreign_event_human",
+            text(|w| render_event(w, raw_event, &event, true, Output::Human))
+        );
+        assert_snapshot!(
+            "tail_foreign_event_json",
+            text(|w| render_event(w, raw_event, &event, true, Output::Json))
         );
         let raw = "not json \u{1b}[31m";
         assert_snapshot!(
@@ -128,6 +171,27 @@ mod tests {
         assert_snapshot!(
             "tail_raw_json",
             text(|w| render_raw(w, raw, "shardId-000000000001", Output::Json))
+        );
+    }
+
+    #[test]
+    fn the_foreign_flag_keeps_buzz_bytes_and_valid_json() {
+        let flag = |t: &str| {
+            let e: Value = serde_json::from_str(t).unwrap();
+            let out = flagged(t, &e);
+            let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+            assert_eq!(v["foreign"], json!(true), "{out}");
+            out
+        };
+        assert_eq!(
+            flag(r#"{"n":1.10,"big":123456789012345678901234567,"s":"\u00e9"} "#),
+            r#"{"n":1.10,"big":123456789012345678901234567,"s":"\u00e9","foreign":true}"#
+        );
+        assert_eq!(flag("{ }"), r#"{ "foreign":true}"#);
+        // Buzz's own key of that name is replaced, not repeated.
+        assert_eq!(
+            flag(r#"{"foreign":"no","a":1}"#),
+            r#"{"foreign":true,"a":1}"#
         );
     }
 }

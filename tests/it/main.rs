@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod check;
+mod deputy;
 mod environment;
 mod faults;
 mod halves;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::printer::Printer;
+use super::printer::{Domains, Printer};
 use super::reader::{Batch, Readers};
 use super::scheduler::Scheduler;
 use crate::aws::kinesis::StartAt;
@@ -42,8 +42,17 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
         warnings,
         limit,
         timeout,
+        expect_domains,
+        only_expected,
         aws: aws_spec,
     } = spec;
+    let domains = Domains {
+        expected: expect_domains
+            .iter()
+            .map(|d| d.as_str().to_owned())
+            .collect(),
+        only_expected,
+    };
     let from_start = from == StartAt::TrimHorizon;
     let progress = Progress::new(output == Output::Human && !quiet);
     for w in &warnings {
@@ -80,6 +89,7 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
         std::io::BufWriter::new(std::io::stdout()),
         output,
         types,
+        domains,
         limit,
     );
     let started = Instant::now();
@@ -126,12 +136,23 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
         }
         _ => {}
     }
+    // Hidden events are not lines, so a person reading the output would not know of them.
+    let hidden = match printer.hidden() {
+        0 => String::new(),
+        n => format!("; {n} event(s) from other domains hidden by --only-expected"),
+    };
     match end {
-        End::Limit | End::ClosedOutput => Ok(ExitCode::Ok),
+        End::Limit => {
+            if !hidden.is_empty() {
+                progress.note(&format!("{} line(s){hidden}", printer.printed()));
+            }
+            Ok(ExitCode::Ok)
+        }
+        End::ClosedOutput => Ok(ExitCode::Ok),
         End::Timeout => match limit {
             Some(limit) => Err(Error::Timeout {
                 what: format!(
-                    "{limit} line(s) from {stream} ({} came)",
+                    "{limit} line(s) from {stream} ({} came{hidden})",
                     printer.printed()
                 ),
                 seconds: started.elapsed().as_secs(),
@@ -143,7 +164,7 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
             None => {
                 progress.step(
                     "stream",
-                    &format!("stopped after {} s: {} line(s)", started.elapsed().as_secs(), printer.printed()),
+                    &format!("stopped after {} s: {} line(s){hidden}", started.elapsed().as_secs(), printer.printed()),
                 );
                 Ok(ExitCode::Ok)
             }

@@ -105,6 +105,16 @@ impl SandboxOptions {
         self.flag("--timeout-hold", seconds)
     }
 
+    /// A second domain the administrator controls: another Buzz tenant.
+    pub fn other_domain(self, id: &str) -> Self {
+        self.flag("--other-domain", id)
+    }
+
+    /// The external id Agilix sends for the other domain's targets (its own tenant's id).
+    pub fn other_domain_external_id(self, id: &str) -> Self {
+        self.flag("--other-domain-external-id", id)
+    }
+
     /// Any other flag, as given.
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_string());
