@@ -116,6 +116,20 @@ pub struct SetupSpec {
     pub alarm_topic: Option<TopicArn>,
 }
 
+/// An `--expect-domain` value (check, tail): a numeric domain id, since events carry the
+/// numeric id and a `//userspace` path would match none of them.
+fn expected_domain(d: &str) -> Result<DomainId> {
+    let id = DomainId::parse("--expect-domain", d.trim())?;
+    if id.as_str().starts_with("//") {
+        return Err(Error::invalid(
+            "--expect-domain",
+            d,
+            "events carry the numeric domainId, so --expect-domain takes the domain's numeric id (e.g. 424242), not a //userspace path",
+        ));
+    }
+    Ok(id)
+}
+
 /// Whether a person can answer prompts: not with `--yes`, not when stdin is not a terminal,
 /// not in CI (`CI` set to anything but empty, `false` or `0`).
 pub fn interactive(yes: bool) -> bool {
@@ -744,7 +758,7 @@ impl CheckSpec {
         let expect_domains = args
             .expect_domains
             .iter()
-            .map(|d| DomainId::parse("--expect-domain", d))
+            .map(|d| expected_domain(d))
             .collect::<Result<Vec<_>>>()?;
         let expected = match args.half.half() {
             Half::Buzz => Expected::BuzzHalf(Box::new(BuzzHalfSpec::build(
@@ -1104,18 +1118,7 @@ impl TailSpec {
         let expect_domains = args
             .expect_domains
             .iter()
-            .map(|d| {
-                let id = DomainId::parse("--expect-domain", d.trim())?;
-                // Events carry the numeric id; a //userspace path would match none of them.
-                if id.as_str().starts_with("//") {
-                    return Err(Error::invalid(
-                        "--expect-domain",
-                        d,
-                        "tail compares --expect-domain with each event's domainId: give the domain's numeric id (e.g. 424242)",
-                    ));
-                }
-                Ok(id)
-            })
+            .map(|d| expected_domain(d))
             .collect::<Result<Vec<_>>>()?;
         let aws = AwsSpec::build(&args.aws, &ConfigFile::default())?;
         if args.limit == Some(0) {
