@@ -569,3 +569,22 @@ async fn aws_ca_bundle_is_trusted_for_aws_and_buzz() {
     assert_eq!(kinesis_targets(&config).len(), 1, "{config}");
     let _ = std::io::stderr().flush();
 }
+
+#[tokio::test]
+async fn ssl_cert_file_is_trusted_for_aws_and_buzz() {
+    // A school network's TLS-inspecting proxy, its CA given the OpenSSL way: SSL_CERT_FILE
+    // replaces the system's roots, for the AWS SDK and for Buzz alike.
+    let pki = pki();
+    let aws = tls_front(harness::moto().url(), &pki);
+    let sandbox = Sandbox::start_default();
+    let buzz = tls_front(sandbox.url(), &pki);
+    let names = Names::new();
+    Tool::setup(&sandbox, &names)
+        .args(["--buzz-url", &buzz])
+        .env("AWS_ENDPOINT_URL", &aws)
+        .env("SSL_CERT_FILE", pki.ca.to_str().unwrap())
+        .run()
+        .assert_success();
+    let config = sandbox.domain_config(harness::DOMAIN_ID).await;
+    assert_eq!(kinesis_targets(&config).len(), 1, "{config}");
+}

@@ -129,6 +129,7 @@ impl Tool {
                 "CLICOLOR",
                 "CLICOLOR_FORCE",
                 "AWS_CA_BUNDLE",
+                "SSL_CERT_FILE",
             ]
             .map(String::from)
             .to_vec(),
