@@ -321,31 +321,18 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     let plan = plan::plan(&observed.desired, &observed.actual)
         .map_err(|b| Error::Refused(b.to_string()))?;
 
-    if args.dry_run {
-        let view = observed.view();
-        report::emit(|w| render_plan(w, &view, &plan, output, &calls.summary(), true, verbose))?;
-        return Ok(if plan.is_empty() {
-            ExitCode::Ok
-        } else {
-            ExitCode::Changes
-        });
-    }
-    let confirming = interactive && !plan.is_empty();
-    if confirming {
-        // On stderr: stdout is for the result alone (one JSON document with --output json).
-        let view = observed.view();
-        let summary = calls.summary();
-        let render =
-            |w: &mut Vec<u8>| render_plan(w, &view, &plan, Output::Human, &summary, false, verbose);
-        if !report::confirm_plan(render, Ask::YesNo("Apply these changes?"))? {
-            eprintln!("Nothing was changed.");
-            return Ok(ExitCode::Ok);
-        }
-    } else {
-        // The plan a person confirmed showed the notes already.
-        for n in &plan.notes {
-            progress.note(&format!("{}: {}", n.resource, n.message));
-        }
+    let view = observed.view();
+    if let Some(done) = show_or_confirm(
+        &view,
+        &plan,
+        output,
+        &calls,
+        &progress,
+        args.dry_run,
+        interactive,
+        verbose,
+    )? {
+        return Ok(done);
     }
 
     apply(&observed, &plan, &progress, propagation_timeout).await?;
@@ -566,26 +553,17 @@ async fn run_buzz_only(
         half: Half::Buzz,
         handover: None,
     };
-    if args.dry_run {
-        report::emit(|w| render_plan(w, &view, &plan, output, &calls.summary(), true, verbose))?;
-        return Ok(if plan.is_empty() {
-            ExitCode::Ok
-        } else {
-            ExitCode::Changes
-        });
-    }
-    if interactive && !plan.is_empty() {
-        let summary = calls.summary();
-        let render =
-            |w: &mut Vec<u8>| render_plan(w, &view, &plan, Output::Human, &summary, false, verbose);
-        if !report::confirm_plan(render, Ask::YesNo("Apply these changes?"))? {
-            eprintln!("Nothing was changed.");
-            return Ok(ExitCode::Ok);
-        }
-    } else {
-        for n in &plan.notes {
-            progress.note(&format!("{}: {}", n.resource, n.message));
-        }
+    if let Some(done) = show_or_confirm(
+        &view,
+        &plan,
+        output,
+        &calls,
+        &progress,
+        args.dry_run,
+        interactive,
+        verbose,
+    )? {
+        return Ok(done);
     }
     for action in plan.for_resource(Resource::Buzz) {
         let Action::RegisterBuzzTarget { config, save, .. } = action else {
@@ -643,6 +621,46 @@ fn buzz_half_desired(spec: &BuzzHalfSpec) -> Desired {
             save: spec.enable,
         }),
     }
+}
+
+/// `--dry-run`: the plan, and the exit code that says whether changes are pending. Otherwise,
+/// at a terminal, the plan on stderr and the question (a no ends the run); without one, the
+/// plan's notes as progress lines. `Some(code)` ends the run.
+#[allow(clippy::too_many_arguments)]
+fn show_or_confirm(
+    view: &SetupView<'_>,
+    plan: &Plan,
+    output: Output,
+    calls: &CallLog,
+    progress: &Progress,
+    dry_run: bool,
+    interactive: bool,
+    verbose: bool,
+) -> Result<Option<ExitCode>> {
+    if dry_run {
+        report::emit(|w| render_plan(w, view, plan, output, &calls.summary(), true, verbose))?;
+        return Ok(Some(if plan.is_empty() {
+            ExitCode::Ok
+        } else {
+            ExitCode::Changes
+        }));
+    }
+    if interactive && !plan.is_empty() {
+        // On stderr: stdout is for the result alone (one JSON document with --output json).
+        let summary = calls.summary();
+        let render =
+            |w: &mut Vec<u8>| render_plan(w, view, plan, Output::Human, &summary, false, verbose);
+        if !report::confirm_plan(render, Ask::YesNo("Apply these changes?"))? {
+            eprintln!("Nothing was changed.");
+            return Ok(Some(ExitCode::Ok));
+        }
+    } else {
+        // The plan a person confirmed showed the notes already.
+        for n in &plan.notes {
+            progress.note(&format!("{}: {}", n.resource, n.message));
+        }
+    }
+    Ok(None)
 }
 
 /// Buzz's answer filed kinesis-looking targets under a key this tool does not send: a set

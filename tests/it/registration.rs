@@ -11,16 +11,6 @@ use crate::tool::*;
 /// The sandbox's IAM propagation delay in these tests (seconds).
 const PROPAGATION: u64 = 6;
 
-fn buzz_sets(log: &[Value]) -> Vec<&Value> {
-    log.iter()
-        .filter(|e| {
-            e["cmd"]
-                .as_str()
-                .is_some_and(|c| c.eq_ignore_ascii_case("setdatastreamconfiguration"))
-        })
-        .collect()
-}
-
 /// A sandbox whose failed tests answer with `code`, worded Buzz's way or AWS's.
 fn failing_with(code: &str, style: &str) -> SandboxOptions {
     SandboxOptions::new()

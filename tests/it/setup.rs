@@ -6,16 +6,6 @@ use serde_json::{json, Value};
 use crate::harness::{self, Sandbox, SandboxOptions, AGILIX_ACCOUNT, DOMAIN_ID};
 use crate::tool::*;
 
-fn buzz_sets(log: &[Value]) -> Vec<&Value> {
-    log.iter()
-        .filter(|e| {
-            e["cmd"]
-                .as_str()
-                .is_some_and(|c| c.eq_ignore_ascii_case("setdatastreamconfiguration"))
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn fresh_setup_creates_stream_role_and_enabled_target_and_keeps_the_webhook() {
     let sandbox = Sandbox::start(SandboxOptions::new().seed_config(webhook_config()));

@@ -324,3 +324,14 @@ pub fn event_types(stream: &str) -> Vec<String> {
         .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// The `setdatastreamconfiguration` entries of the sandbox's request log.
+pub fn buzz_sets(log: &[Value]) -> Vec<&Value> {
+    log.iter()
+        .filter(|e| {
+            e["cmd"]
+                .as_str()
+                .is_some_and(|c| c.eq_ignore_ascii_case("setdatastreamconfiguration"))
+        })
+        .collect()
+}
