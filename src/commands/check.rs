@@ -154,8 +154,15 @@ async fn read_watch(
     let label = since.to_string();
     let window = Duration::from_secs(since.secs());
     let alarm_name = crate::state::alarm::name(&d.stream);
+    // With --alarm-*, setup's read already holds the alarm: read it once.
+    let read_alarm = async {
+        match &d.alarm {
+            Some(_) => Ok(o.actual.alarm.clone()),
+            None => o.aws.describe_alarm(&alarm_name).await,
+        }
+    };
     if o.actual.stream.is_none() {
-        let alarm = soft(o.aws.describe_alarm(&alarm_name).await)?;
+        let alarm = soft(read_alarm.await)?;
         return Ok((
             checks::MetricsRead::Skipped,
             alarm,
@@ -165,7 +172,7 @@ async fn read_watch(
     let from = std::time::SystemTime::now() - window;
     let (metrics, alarm, sample) = tokio::join!(
         o.aws.stream_metrics(&d.stream, window),
-        o.aws.describe_alarm(&alarm_name),
+        read_alarm,
         o.aws.sample_records(&d.stream, from),
     );
     let metrics = match soft(metrics)? {

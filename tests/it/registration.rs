@@ -209,6 +209,15 @@ async fn booleans_answered_as_strings_still_read_as_converged() {
     let sandbox = Sandbox::start(SandboxOptions::new().arg("--string-booleans"));
     let names = Names::new();
     Tool::setup(&sandbox, &names).run().assert_success();
+    // The sandbox really answers the XML-born way.
+    let token = sandbox.login_admin().await;
+    let answer = sandbox
+        .cmd_as(
+            &token,
+            json!({"request": {"cmd": "getdatastreamconfiguration", "domainid": DOMAIN_ID}}),
+        )
+        .await;
+    assert_eq!(answer["kinesis"][0]["enabled"], json!("True"), "{answer}");
     let again = Tool::setup(&sandbox, &names).run();
     again.assert_success();
     assert_eq!(again.json()["changed"], json!(false));
