@@ -809,7 +809,7 @@ pub fn describe(a: &Action) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::names::{AccountId, RoleName, ShardCount};
     use serde_json::json;
@@ -818,7 +818,7 @@ mod tests {
     const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
     const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
 
-    fn desired() -> Desired {
+    pub(crate) fn desired() -> Desired {
         let agilix = AccountId::parse("--agilix-account", "210987654321").unwrap();
         let _ = RoleName::parse("--role", "BuzzKinesisWriter").unwrap();
         Desired {

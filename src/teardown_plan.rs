@@ -304,15 +304,15 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::names::RetentionHours;
     use serde_json::json;
     use std::collections::BTreeMap;
 
-    const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
+    pub(crate) const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
 
-    fn target(delete_stream: bool) -> Target {
+    pub(crate) fn target(delete_stream: bool) -> Target {
         Target {
             domain: "424242".into(),
             stream: "buzz-events".into(),
@@ -323,12 +323,12 @@ mod tests {
         }
     }
 
-    fn ours() -> Value {
+    pub(crate) fn ours() -> Value {
         json!({"title": "Kinesis: buzz-events", "enabled": true, "targetKinesisStream": "buzz-events",
                "roleArn": ROLE_ARN, "targetRegion": "us-east-1"})
     }
 
-    fn role(managed: bool) -> FoundRole {
+    pub(crate) fn role(managed: bool) -> FoundRole {
         FoundRole {
             arn: ROLE_ARN.into(),
             managed,
@@ -337,7 +337,7 @@ mod tests {
         }
     }
 
-    fn stream(managed: bool) -> StreamState {
+    pub(crate) fn stream(managed: bool) -> StreamState {
         StreamState {
             arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events".into(),
             status: StreamStatus::Active,
@@ -353,7 +353,7 @@ mod tests {
         }
     }
 
-    fn config(v: Value) -> Map<String, Value> {
+    pub(crate) fn config(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()
     }
 

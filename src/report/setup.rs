@@ -349,49 +349,25 @@ fn render_handover(w: &mut impl Write, h: &Handover) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::buzz::wire::KinesisTarget;
-    use crate::names::{AccountId, DomainId, RetentionHours};
-    use crate::plan::{Actual, DesiredBuzz};
+    use crate::names::{AccountId, RetentionHours};
+    use crate::plan::Actual;
     use crate::report::fixtures::{aws, calls, json, text};
-    use crate::sizing::Capacity;
     use insta::assert_snapshot;
 
-    const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
     const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
 
+    /// The plan's fixture, with a longer retention and another Agilix account.
     fn desired(save: bool) -> Desired {
         let agilix = AccountId::parse("--agilix-account", "111122223333").unwrap();
-        Desired {
-            stream: "buzz-events".into(),
-            stream_arn: STREAM_ARN.into(),
-            capacity: Capacity::OnDemand,
+        let mut d = Desired {
             retention: RetentionHours::parse("--retention-hours", "168").unwrap(),
-            allow_retention_decrease: false,
-            kms_key: None,
-            tags: vec![],
-            role: "BuzzKinesisWriter".into(),
-            role_arn: ROLE_ARN.into(),
             trust: policy::trust_policy(&agilix, None),
-            policy: policy::write_policy(STREAM_ARN, None),
-            adopt: false,
-            load: None,
-            capacity_given: false,
-            allow_capacity_decrease: false,
-            measured: None,
-            alarm: None,
-            buzz: Some(DesiredBuzz {
-                domain: DomainId::parse("--domain", "424242").unwrap(),
-                target: KinesisTarget {
-                    title: "Kinesis: buzz-events".into(),
-                    enabled: true,
-                    stream: "buzz-events".into(),
-                    role_arn: ROLE_ARN.into(),
-                    region: "us-east-1".into(),
-                    filters: vec![],
-                },
-                save,
-            }),
+            ..crate::plan::tests::desired()
+        };
+        if let Some(b) = d.buzz.as_mut() {
+            b.save = save;
         }
+        d
     }
 
     fn view(d: &Desired) -> SetupView<'_> {

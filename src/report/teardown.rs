@@ -155,53 +155,21 @@ pub fn render_result(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::RetentionHours;
     use crate::report::fixtures::{aws, calls, json, text};
-    use crate::state::{StreamState, StreamStatus};
-    use crate::teardown_plan::{plan, FoundRole};
+    use crate::teardown_plan::plan;
+    use crate::teardown_plan::tests::{config, ours, role, stream, target};
     use insta::assert_snapshot;
     use serde_json::Value;
-    use std::collections::BTreeMap;
 
-    const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
-
-    fn target(delete_stream: bool) -> Target {
-        Target {
-            domain: "424242".into(),
-            stream: "buzz-events".into(),
-            role: "BuzzKinesisWriter".into(),
-            role_arn: ROLE_ARN.into(),
-            region: "us-east-1".into(),
-            delete_stream,
-        }
-    }
-
+    /// The teardown model's own fixtures: our target beside a webhook, a managed role and
+    /// stream.
     fn found() -> Found {
-        let ours = json!({"title": "Kinesis: buzz-events", "enabled": true, "targetKinesisStream": "buzz-events",
-                          "roleArn": ROLE_ARN, "targetRegion": "us-east-1"});
         let hook = json!({"title": "LMS", "endpoints": "https://x"});
         Found {
-            buzz: json!({"https": [hook], "kinesis": [ours]})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            role: Some(FoundRole {
-                arn: ROLE_ARN.into(),
-                managed: true,
-                inline: vec!["buzz-kinesis-write".into()],
-                attached: vec![],
-            }),
-            stream: Some(StreamState {
-                arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events".into(),
-                status: StreamStatus::Active,
-                capacity: None,
-                open_shards: 1,
-                retention: RetentionHours::DEFAULT,
-                kms_key: None,
-                tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
-            }),
-            alarm: None,
-            topic: None,
+            buzz: config(json!({"https": [hook], "kinesis": [ours()]})),
+            role: Some(role(true)),
+            stream: Some(stream(true)),
+            ..Found::default()
         }
     }
 
