@@ -197,16 +197,7 @@ fn put_record(stream: &str, data: &str) {
         "--data",
         data,
     ];
-    let version = Command::new("aws")
-        .arg("--version")
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
-        })
-        .unwrap_or_default();
-    if !version.contains("aws-cli/1.") {
-        args.extend(["--cli-binary-format", "raw-in-base64-out"]);
-    }
+    args.extend(harness::raw_blob_args());
     harness::aws_cli(&args);
 }
 

@@ -97,6 +97,19 @@ fn answer(p: &mut PtySession, transcript: &mut String, prompt: &str, reply: &str
     transcript.push_str(&format!(" <{shown}>"));
 }
 
+/// The sandbox's domain, admin login and password, asked one after the other.
+fn answer_buzz_login(p: &mut PtySession, t: &mut String) {
+    answer(p, t, "Buzz domain", DOMAIN_ID, DOMAIN_ID);
+    answer(p, t, "Buzz login", harness::ADMIN_USER, harness::ADMIN_USER);
+    answer(
+        p,
+        t,
+        "Buzz password for sandbox/admin",
+        harness::ADMIN_PASSWORD,
+        "typed, hidden",
+    );
+}
+
 /// The exit code, read from nix's `WaitStatus` through its Debug form (`Exited(Pid(1), 0)`),
 /// which spares a direct dependency on nix for one enum.
 fn exit_code(p: &PtySession) -> Option<i32> {
@@ -139,21 +152,7 @@ async fn a_person_answers_every_question_and_gets_a_working_setup() {
         harness::AGILIX_ACCOUNT,
         harness::AGILIX_ACCOUNT,
     );
-    answer(&mut p, &mut t, "Buzz domain", DOMAIN_ID, DOMAIN_ID);
-    answer(
-        &mut p,
-        &mut t,
-        "Buzz login",
-        harness::ADMIN_USER,
-        harness::ADMIN_USER,
-    );
-    answer(
-        &mut p,
-        &mut t,
-        "Buzz password for sandbox/admin",
-        harness::ADMIN_PASSWORD,
-        "typed, hidden",
-    );
+    answer_buzz_login(&mut p, &mut t);
     answer(
         &mut p,
         &mut t,
@@ -372,21 +371,7 @@ async fn a_person_without_aws_credentials_is_offered_the_buzz_half() {
         harness::REGION,
         "us-east-1",
     );
-    answer(&mut p, &mut t, "Buzz domain", DOMAIN_ID, DOMAIN_ID);
-    answer(
-        &mut p,
-        &mut t,
-        "Buzz login",
-        harness::ADMIN_USER,
-        harness::ADMIN_USER,
-    );
-    answer(
-        &mut p,
-        &mut t,
-        "Buzz password for sandbox/admin",
-        harness::ADMIN_PASSWORD,
-        "typed, hidden",
-    );
+    answer_buzz_login(&mut p, &mut t);
     answer(&mut p, &mut t, "Apply these changes?", "y", "y");
     expect(&mut p, &mut t, "Done in");
     let rest = p.exp_eof().unwrap_or_default();

@@ -220,3 +220,24 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// The flags that make `aws ... --data TEXT` send the text as it is: AWS CLI v2 reads blobs as
+/// base64 unless told otherwise, v1 sends text as given (and knows no such flag).
+pub fn raw_blob_args() -> &'static [&'static str] {
+    static ARGS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    ARGS.get_or_init(|| {
+        let version = aws_command("aws")
+            .arg("--version")
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout).into_owned()
+                    + &String::from_utf8_lossy(&o.stderr)
+            })
+            .unwrap_or_default();
+        if version.contains("aws-cli/1.") {
+            &[]
+        } else {
+            &["--cli-binary-format", "raw-in-base64-out"]
+        }
+    })
+}
