@@ -233,29 +233,12 @@ async fn probe(o: &Observed) -> Result<Check> {
         ));
     };
     if let Err(e) = client.set_config(domain, &config, true).await {
-        return match e {
-            Error::Buzz {
-                ref code,
-                ref message,
-                ref error_id,
-                ..
-            } if classify_set_failure(code) == SetFailure::TargetTest => {
-                Ok(checks::probe_test_failed(
-                    code,
-                    message,
-                    error_id.as_deref(),
-                    answer::test_failure_hint(
-                        code,
-                        message,
-                        &config,
-                        &b.target.destination(),
-                        &b.target.role_arn,
-                        d.trust.pointer("/Statement/0/Condition").is_some(),
-                    ),
-                ))
-            }
-            other => Err(other),
-        };
+        return failed_probe(
+            e,
+            &config,
+            &b.target,
+            d.trust.pointer("/Statement/0/Condition").is_some(),
+        );
     }
     let start = Instant::now();
     let mut delay = Duration::from_millis(200);
@@ -328,27 +311,9 @@ async fn run_buzz_only(
                 Some(row) => row,
                 None => match client.set_config(&domain, &config, true).await {
                     Ok(()) => checks::probe_test_passed(&target.stream),
-                    Err(Error::Buzz {
-                        ref code,
-                        ref message,
-                        ref error_id,
-                        ..
-                    }) if classify_set_failure(code) == SetFailure::TargetTest => {
-                        checks::probe_test_failed(
-                            code,
-                            message,
-                            error_id.as_deref(),
-                            answer::test_failure_hint(
-                                code,
-                                message,
-                                &config,
-                                &target.destination(),
-                                &target.role_arn,
-                                true,
-                            ),
-                        )
-                    }
-                    Err(other) => return Err(other),
+                    // The trust is not read here: the hint names the external id as a
+                    // possible cause.
+                    Err(e) => failed_probe(e, &config, &target, true)?,
                 },
             },
         );
@@ -359,4 +324,36 @@ async fn run_buzz_only(
     } else {
         ExitCode::Ok
     })
+}
+
+/// A probe whose set Buzz refused: a failed target test is a failed row with Buzz's code,
+/// message and errorId and the hint that fits; anything else (the login, rate limits, the
+/// transport) stops the command.
+fn failed_probe(
+    e: Error,
+    config: &serde_json::Map<String, Value>,
+    target: &wire::KinesisTarget,
+    external_id: bool,
+) -> Result<Check> {
+    match e {
+        Error::Buzz {
+            ref code,
+            ref message,
+            ref error_id,
+            ..
+        } if classify_set_failure(code) == SetFailure::TargetTest => Ok(checks::probe_test_failed(
+            code,
+            message,
+            error_id.as_deref(),
+            answer::test_failure_hint(
+                code,
+                message,
+                config,
+                &target.destination(),
+                &target.role_arn,
+                external_id,
+            ),
+        )),
+        other => Err(other),
+    }
 }
