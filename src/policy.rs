@@ -334,11 +334,34 @@ pub fn trusted_principals(trust: &Value) -> Vec<(String, Option<String>)> {
     out
 }
 
-/// A readable line diff of two documents (pretty-printed normalized JSON), for plans.
+/// A readable line diff of two documents (pretty-printed normalized JSON), for plans: the
+/// lines the change removes (`- `) and adds (`+ `), in document order, a changed line's
+/// removal before its addition.
 pub fn line_diff(before: &Value, after: &Value) -> Vec<String> {
     let a = serde_json::to_string_pretty(&normalize(before)).unwrap_or_default();
     let b = serde_json::to_string_pretty(&normalize(after)).unwrap_or_default();
     let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    edit_script(&a, &b)
+        .into_iter()
+        .filter_map(|e| match e {
+            Edit::Keep(_) => None,
+            Edit::Add(l) => Some(format!("+ {l}")),
+            Edit::Remove(l) => Some(format!("- {l}")),
+        })
+        .collect()
+}
+
+/// One line of an edit script from one document to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Edit<'a> {
+    Keep(&'a str),
+    Add(&'a str),
+    Remove(&'a str),
+}
+
+/// The shortest edit script from `a` to `b`: every line of a longest common subsequence is
+/// kept, everything else removed or added.
+fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<Edit<'a>> {
     // A longest-common-subsequence diff: documents are tens of lines, so O(n*m) is nothing.
     let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
@@ -353,14 +376,15 @@ pub fn line_diff(before: &Value, after: &Value) -> Vec<String> {
     let (mut i, mut j, mut out) = (0, 0, Vec::new());
     while i < a.len() || j < b.len() {
         if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push(Edit::Keep(a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push(format!("+ {}", b[j]));
-            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(Edit::Remove(a[i]));
+            i += 1;
         } else {
-            out.push(format!("- {}", a[i]));
-            i += 1;
+            out.push(Edit::Add(b[j]));
+            j += 1;
         }
     }
     out
@@ -468,5 +492,594 @@ mod tests {
         let d = line_diff(&a, &b);
         assert!(d.contains(&"-         \"x\"".to_owned()), "{d:?}");
         assert!(d.contains(&"+         \"y\"".to_owned()), "{d:?}");
+    }
+
+    // ---- The evaluator, rule by rule, as AWS documents the evaluation of identity-based
+    // policies: a request is denied unless some statement allows it, and an explicit Deny in
+    // any statement wins over every Allow. `check` relies on it to say PASS.
+
+    const STREAM: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz";
+    const OTHER_STREAM: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/other";
+    const PUT: &str = "kinesis:PutRecord";
+
+    fn doc(statements: Value) -> Value {
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    fn allow(action: &str, resource: &str) -> Value {
+        json!({"Effect": "Allow", "Action": action, "Resource": resource})
+    }
+
+    fn deny(action: &str, resource: &str) -> Value {
+        json!({"Effect": "Deny", "Action": action, "Resource": resource})
+    }
+
+    fn decide(statements: Value, action: &str, resource: &str) -> Decision {
+        evaluate(&[doc(statements)], action, resource)
+    }
+
+    use Decision::{Allow, ExplicitDeny, ImplicitDeny};
+
+    #[test]
+    fn nothing_is_allowed_unless_a_statement_allows_it() {
+        assert_eq!(evaluate(&[], PUT, STREAM), ImplicitDeny);
+        assert_eq!(decide(json!([]), PUT, STREAM), ImplicitDeny);
+        assert_eq!(decide(json!([allow(PUT, STREAM)]), PUT, STREAM), Allow);
+        // A statement given as one object rather than a list is still a statement.
+        assert_eq!(decide(allow(PUT, STREAM), PUT, STREAM), Allow);
+    }
+
+    #[test]
+    fn an_allow_needs_both_its_action_and_its_resource_to_match() {
+        let table = [
+            ("kinesis:PutRecord", STREAM, Allow),
+            ("kinesis:PutRecords", STREAM, ImplicitDeny),
+            ("kinesis:PutRecord", OTHER_STREAM, ImplicitDeny),
+            ("kinesis:DeleteStream", OTHER_STREAM, ImplicitDeny),
+        ];
+        for (action, resource, want) in table {
+            let got = decide(json!([allow(PUT, STREAM)]), action, resource);
+            assert_eq!(got, want, "{action} on {resource}");
+        }
+        // Any one action or resource of a list is enough.
+        let lists = json!([{"Effect": "Allow",
+            "Action": ["kinesis:ListShards", "kinesis:PutRecord"],
+            "Resource": [OTHER_STREAM, STREAM]}]);
+        assert_eq!(decide(lists, PUT, STREAM), Allow);
+    }
+
+    #[test]
+    fn a_statement_without_action_or_resource_applies_to_nothing() {
+        let no_action = json!([{"Effect": "Allow", "Resource": "*"}]);
+        assert_eq!(decide(no_action, PUT, STREAM), ImplicitDeny);
+        let no_resource = json!([{"Effect": "Allow", "Action": "*"}]);
+        assert_eq!(decide(no_resource, PUT, STREAM), ImplicitDeny);
+    }
+
+    #[test]
+    fn only_the_effects_allow_and_deny_mean_anything() {
+        for effect in [json!("allow"), json!("Permit"), json!(null)] {
+            let st = json!([{"Effect": effect, "Action": "*", "Resource": "*"}]);
+            assert_eq!(decide(st, PUT, STREAM), ImplicitDeny, "{effect}");
+        }
+        let no_effect = json!([{"Action": "*", "Resource": "*"}]);
+        assert_eq!(decide(no_effect, PUT, STREAM), ImplicitDeny);
+    }
+
+    #[test]
+    fn an_explicit_deny_wins_wherever_it_is() {
+        let (a, d) = (allow(PUT, STREAM), deny("kinesis:*", "*"));
+        assert_eq!(decide(json!([a, d]), PUT, STREAM), ExplicitDeny);
+        assert_eq!(decide(json!([d, a]), PUT, STREAM), ExplicitDeny);
+        // In another document of the same identity too, before or after the Allow.
+        let (da, dd) = (doc(json!([a])), doc(json!([d])));
+        assert_eq!(
+            evaluate(&[da.clone(), dd.clone()], PUT, STREAM),
+            ExplicitDeny
+        );
+        assert_eq!(evaluate(&[dd, da], PUT, STREAM), ExplicitDeny);
+        // A Deny alone is still explicit, not merely "not allowed".
+        assert_eq!(decide(json!([d]), PUT, STREAM), ExplicitDeny);
+    }
+
+    #[test]
+    fn a_deny_that_does_not_match_denies_nothing() {
+        let st = json!([
+            allow(PUT, STREAM),
+            deny("kinesis:DeleteStream", STREAM),
+            deny(PUT, OTHER_STREAM)
+        ]);
+        assert_eq!(decide(st, PUT, STREAM), Allow);
+    }
+
+    #[test]
+    fn a_conditional_allow_is_not_counted_a_conditional_deny_is() {
+        // check cannot know the request's context (source IP, tags, via-service), so an Allow
+        // that holds only under a condition proves nothing, and a Deny that may hold is
+        // counted: the cautious reading for a health check.
+        let cond = json!({"StringEquals": {"aws:SourceAccount": "210987654321"}});
+        let mut conditional_allow = allow(PUT, STREAM);
+        conditional_allow["Condition"] = cond.clone();
+        assert_eq!(
+            decide(json!([conditional_allow]), PUT, STREAM),
+            ImplicitDeny
+        );
+        // ... but it does not cancel an unconditional Allow beside it.
+        let both = json!([conditional_allow, allow(PUT, STREAM)]);
+        assert_eq!(decide(both, PUT, STREAM), Allow);
+        let mut conditional_deny = deny(PUT, STREAM);
+        conditional_deny["Condition"] = cond;
+        let st = json!([allow(PUT, STREAM), conditional_deny]);
+        assert_eq!(decide(st, PUT, STREAM), ExplicitDeny);
+    }
+
+    #[test]
+    fn not_action_applies_to_every_action_but_the_listed_ones() {
+        let allow_not_iam = json!([{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]);
+        assert_eq!(decide(allow_not_iam.clone(), PUT, STREAM), Allow);
+        assert_eq!(decide(allow_not_iam, "iam:CreateRole", "*"), ImplicitDeny);
+        // "Deny everything except writing": the classic NotAction guard.
+        let guard = json!([allow("*", "*"), {"Effect": "Deny", "NotAction": ["kinesis:Put*"], "Resource": "*"}]);
+        assert_eq!(decide(guard.clone(), PUT, STREAM), Allow);
+        assert_eq!(decide(guard, "kinesis:DeleteStream", STREAM), ExplicitDeny);
+    }
+
+    #[test]
+    fn not_resource_applies_to_every_resource_but_the_listed_ones() {
+        let allow_but_other =
+            json!([{"Effect": "Allow", "Action": PUT, "NotResource": OTHER_STREAM}]);
+        assert_eq!(decide(allow_but_other.clone(), PUT, STREAM), Allow);
+        assert_eq!(decide(allow_but_other, PUT, OTHER_STREAM), ImplicitDeny);
+        // "Deny writing anywhere but our stream".
+        let fence =
+            json!([allow(PUT, "*"), {"Effect": "Deny", "Action": PUT, "NotResource": [STREAM]}]);
+        assert_eq!(decide(fence.clone(), PUT, STREAM), Allow);
+        assert_eq!(decide(fence, PUT, OTHER_STREAM), ExplicitDeny);
+    }
+
+    #[test]
+    fn wildcards_match_anywhere_in_actions_and_resources() {
+        let table = [
+            // (action pattern, resource pattern, action, resource, allowed)
+            ("*", "*", PUT, STREAM, true),
+            ("kinesis:*", STREAM, PUT, STREAM, true),
+            ("kinesis:Put*s", STREAM, "kinesis:PutRecords", STREAM, true),
+            ("kinesis:Put*s", STREAM, "kinesis:PutRecord", STREAM, false),
+            ("kinesis:*Record", STREAM, PUT, STREAM, true),
+            ("kinesis:Put?ecord", STREAM, PUT, STREAM, true),
+            ("kinesis:Put?Record", STREAM, PUT, STREAM, false),
+            (
+                PUT,
+                "arn:aws:kinesis:*:123456789012:stream/*",
+                PUT,
+                STREAM,
+                true,
+            ),
+            (
+                PUT,
+                "arn:aws:kinesis:*:999999999999:stream/*",
+                PUT,
+                STREAM,
+                false,
+            ),
+            (
+                PUT,
+                "arn:aws:kinesis:us-east-1:*:stream/b*z",
+                PUT,
+                STREAM,
+                true,
+            ),
+            (
+                PUT,
+                "arn:aws:kinesis:us-east-1:*:stream/b*x",
+                PUT,
+                STREAM,
+                false,
+            ),
+            (
+                PUT,
+                "arn:aws:kinesis:us-east-?:123456789012:stream/buzz",
+                PUT,
+                STREAM,
+                true,
+            ),
+        ];
+        for (ap, rp, action, resource, allowed) in table {
+            let want = if allowed { Allow } else { ImplicitDeny };
+            let got = decide(json!([allow(ap, rp)]), action, resource);
+            assert_eq!(got, want, "{ap} on {rp} for {action} on {resource}");
+        }
+    }
+
+    #[test]
+    fn actions_compare_without_case_and_arns_with_it() {
+        assert_eq!(
+            decide(json!([allow("KINESIS:putrecord", STREAM)]), PUT, STREAM),
+            Allow
+        );
+        assert_eq!(
+            decide(
+                json!([allow("kinesis:put*", STREAM)]),
+                "Kinesis:PUTRECORDS",
+                STREAM
+            ),
+            Allow
+        );
+        let upper = "arn:aws:kinesis:us-east-1:123456789012:stream/Buzz";
+        assert_eq!(
+            decide(json!([allow(PUT, upper)]), PUT, STREAM),
+            ImplicitDeny
+        );
+        assert_eq!(
+            decide(json!([allow(PUT, "*/BUZZ")]), PUT, STREAM),
+            ImplicitDeny
+        );
+        // The same rules hold for a Deny and for NotAction/NotResource.
+        assert_eq!(
+            decide(
+                json!([allow(PUT, STREAM), deny("KINESIS:PUT*", STREAM)]),
+                PUT,
+                STREAM
+            ),
+            ExplicitDeny
+        );
+        assert_eq!(
+            decide(json!([allow(PUT, STREAM), deny(PUT, upper)]), PUT, STREAM),
+            Allow
+        );
+        let not_upper =
+            json!([{"Effect": "Allow", "NotAction": "KINESIS:PUTRECORD", "Resource": "*"}]);
+        assert_eq!(decide(not_upper, PUT, STREAM), ImplicitDeny);
+        let not_res_upper = json!([{"Effect": "Allow", "Action": PUT, "NotResource": upper}]);
+        assert_eq!(decide(not_res_upper, PUT, STREAM), Allow);
+    }
+
+    // ---- wildcard_match: IAM's glob, `*` any run (even empty), `?` exactly one character.
+
+    #[test]
+    fn stars_backtrack_to_find_a_later_match() {
+        let table = [
+            ("a*b*c", "abc", true),
+            ("a*b*c", "aXbYc", true),
+            // The first 'b' is a false start: the star must give it back and try the next.
+            ("a*b*c", "abXc", true),
+            ("a*b*c", "abXbYc", true),
+            ("a*bc", "abXbc", true),
+            ("a*bc", "abcbXc", false),
+            ("a*b*c", "acb", false),
+            ("a*b*c", "abcX", false),
+            ("*ab", "aab", true),
+            ("*a?c", "abac", false),
+            ("*a?c", "ababc", true),
+            ("a*", "a", true),
+            ("a**b", "ab", true),
+            ("", "", true),
+            ("", "a", false),
+            ("a", "", false),
+            ("?", "", false),
+            ("a", "ab", false),
+            ("ab", "a", false),
+        ];
+        for (pattern, text, want) in table {
+            assert_eq!(
+                wildcard_match(pattern, text, false),
+                want,
+                "{pattern} ~ {text}"
+            );
+        }
+    }
+
+    /// The glob as its definition reads, by recursion: the reference for the property below.
+    fn glob(p: &[char], t: &[char]) -> bool {
+        match (p.split_first(), t.split_first()) {
+            (None, _) => t.is_empty(),
+            (Some(('*', rest)), _) => glob(rest, t) || (!t.is_empty() && glob(p, &t[1..])),
+            (Some(_), None) => false,
+            (Some(('?', rest)), Some((_, trest))) => glob(rest, trest),
+            (Some((c, rest)), Some((d, trest))) => c == d && glob(rest, trest),
+        }
+    }
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2048, ..Default::default() })]
+
+        #[test]
+        fn wildcard_match_is_the_recursive_glob(p in "[ab*?]{0,7}", t in "[ab*?]{0,9}") {
+            proptest::prop_assert_eq!(wildcard_match(&p, &t, false), glob(&chars(&p), &chars(&t)));
+        }
+
+        #[test]
+        fn ignoring_case_is_the_glob_of_lowercased_text(p in "[aAbB*?]{0,6}", t in "[aAbB]{0,8}") {
+            let want = glob(&chars(&p.to_lowercase()), &chars(&t.to_lowercase()));
+            proptest::prop_assert_eq!(wildcard_match(&p, &t, true), want);
+            proptest::prop_assert_eq!(wildcard_match(&p, &t, false), glob(&chars(&p), &chars(&t)));
+        }
+    }
+
+    // ---- What a policy grants beyond ours, and whom a trust admits.
+
+    #[test]
+    fn wider_grants_name_every_action_and_resource_beyond_ours() {
+        let ours = [STREAM];
+        let findings = |st: Value| wider_grants(&[doc(st)], &WRITER_ACTIONS, &ours);
+        // Our own actions, in any case, on our stream: nothing to say.
+        assert!(findings(json!([allow("KINESIS:PUTRECORD", STREAM)])).is_empty());
+        assert!(findings(json!([allow(PUT, STREAM), {"Effect": "Allow", "Action": "kinesis:ListShards", "Resource": [STREAM]}])).is_empty());
+        assert_eq!(
+            findings(json!([allow("kinesis:DeleteStream", STREAM)])),
+            ["the role is also allowed 'kinesis:DeleteStream'"]
+        );
+        assert_eq!(
+            findings(json!([allow(PUT, OTHER_STREAM)])),
+            [format!("a grant reaches resource '{OTHER_STREAM}'")]
+        );
+        // Both at once, sorted, each named once however often it is granted.
+        assert_eq!(
+            findings(json!([allow("kinesis:*", "*"), allow("kinesis:*", "*")])),
+            [
+                "a grant reaches resource '*'",
+                "the role is also allowed 'kinesis:*'"
+            ]
+        );
+        // A Deny grants nothing; neither does a statement without an Effect.
+        assert!(findings(json!([deny("*", "*"), {"Action": "*", "Resource": "*"}])).is_empty());
+    }
+
+    #[test]
+    fn not_action_or_not_resource_in_an_allow_is_always_wider() {
+        let na = json!([{"Effect": "Allow", "NotAction": "iam:*", "Resource": STREAM}]);
+        let nr = json!([{"Effect": "Allow", "Action": PUT, "NotResource": OTHER_STREAM}]);
+        for st in [na, nr] {
+            let got = wider_grants(&[doc(st.clone())], &WRITER_ACTIONS, &[STREAM]);
+            assert_eq!(
+                got,
+                ["an Allow statement uses NotAction or NotResource, which grants almost everything"],
+                "{st}"
+            );
+        }
+        // In a Deny they only narrow.
+        let d = json!([allow(PUT, STREAM), {"Effect": "Deny", "NotAction": PUT, "NotResource": STREAM}]);
+        assert!(wider_grants(&[doc(d)], &WRITER_ACTIONS, &[STREAM]).is_empty());
+    }
+
+    #[test]
+    fn a_trust_admits_the_principals_of_its_assume_role_allows() {
+        let root = "arn:aws:iam::210987654321:root";
+        let trust = doc(json!([
+            // A bare account id means the account's root.
+            {"Effect": "Allow", "Principal": {"AWS": ["210987654321"]}, "Action": "sts:AssumeRole"},
+            // Other kinds are named with their kind; the external id rides along.
+            {"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"},
+             "Action": ["sts:Assume*"],
+             "Condition": {"StringEquals": {"sts:ExternalId": ["x-1"]}}},
+            // The string form "Principal": "*" admits anyone.
+            {"Effect": "Allow", "Principal": "*", "Action": "STS:ASSUMEROLE"},
+            // Not an AssumeRole grant, and not an Allow: nobody is admitted by these.
+            {"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:TagSession"},
+            {"Effect": "Deny", "Principal": {"AWS": "222222222222"}, "Action": "sts:AssumeRole"},
+            {"Principal": {"AWS": "333333333333"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Allow", "Principal": {"AWS": "444444444444"}}
+        ]));
+        assert_eq!(
+            trusted_principals(&trust),
+            vec![
+                (root.to_owned(), None),
+                (
+                    "Service:firehose.amazonaws.com".to_owned(),
+                    Some("x-1".to_owned())
+                ),
+                ("*".to_owned(), None),
+            ]
+        );
+        // A 12-character principal that is not an account id stays as written, and so does a
+        // number of another length.
+        let odd = doc(
+            json!([{"Effect": "Allow", "Principal": {"AWS": ["AIDAEXAMPLE1", "12345678901"]}, "Action": "sts:AssumeRole"}]),
+        );
+        let names: Vec<String> = trusted_principals(&odd)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["AIDAEXAMPLE1", "12345678901"]);
+    }
+
+    // ---- Equivalence: IAM reads documents back in its own form; only meaning counts.
+
+    #[test]
+    fn equivalence_reads_conditions_as_iam_does() {
+        let with = |v: Value| {
+            doc(
+                json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+            "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": v}}}]),
+            )
+        };
+        assert!(equivalent(&with(json!("x")), &with(json!(["x"]))));
+        assert!(equivalent(
+            &with(json!(["a", "b"])),
+            &with(json!(["b", "a", "a"]))
+        ));
+        assert!(!equivalent(&with(json!("x")), &with(json!("y"))));
+        assert!(!equivalent(&with(json!(["x"])), &with(json!(["x", "y"]))));
+    }
+
+    #[test]
+    fn equivalence_reads_every_list_field_as_a_set() {
+        for key in ["Action", "NotAction", "Resource", "NotResource"] {
+            let a = doc(json!([{"Effect": "Allow", key: ["b", "a"]}]));
+            let b = doc(json!([{"Effect": "Allow", key: ["a", "b", "a"]}]));
+            let c = doc(json!([{"Effect": "Allow", key: "a"}]));
+            assert!(equivalent(&a, &b), "{key}");
+            assert!(!equivalent(&a, &c), "{key}");
+        }
+        // NotPrincipal reads like Principal.
+        let a = doc(json!([{"Effect": "Deny", "NotPrincipal": {"AWS": "210987654321"}}]));
+        let b = doc(
+            json!([{"Effect": "Deny", "NotPrincipal": {"AWS": ["arn:aws:iam::210987654321:root"]}}]),
+        );
+        assert!(equivalent(&a, &b));
+        // Statement order is not meaning; the version and the effect are.
+        let (x, y) = (allow(PUT, STREAM), allow("kinesis:ListShards", STREAM));
+        assert!(equivalent(&doc(json!([x, y])), &doc(json!([y, x]))));
+        assert!(!equivalent(
+            &doc(json!([x])),
+            &doc(json!([deny(PUT, STREAM)]))
+        ));
+        let old = json!({"Version": "2008-10-17", "Statement": [x]});
+        assert!(!equivalent(&old, &doc(json!([x]))));
+    }
+
+    #[test]
+    fn a_principal_is_an_account_id_only_when_it_is_twelve_digits() {
+        let p = |who: &str| {
+            doc(json!([{"Effect": "Allow", "Principal": {"AWS": who}, "Action": "sts:AssumeRole"}]))
+        };
+        assert!(equivalent(
+            &p("210987654321"),
+            &p("arn:aws:iam::210987654321:root")
+        ));
+        // Eleven digits, or twelve characters that are not all digits, are left as they are.
+        assert!(!equivalent(
+            &p("21098765432"),
+            &p("arn:aws:iam::21098765432:root")
+        ));
+        assert!(!equivalent(
+            &p("21098765432x"),
+            &p("arn:aws:iam::21098765432x:root")
+        ));
+    }
+
+    #[test]
+    fn a_document_is_json_as_given_or_url_encoded() {
+        let plain = r#"  {"Version": "2012-10-17", "Statement": []}"#;
+        assert_eq!(decode_document(plain).unwrap()["Version"], "2012-10-17");
+        // A '{' that only appears after decoding is still decoded first; '%7B' raw is not JSON.
+        let encoded = "%7B%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(decode_document(encoded).unwrap(), json!({"Statement": []}));
+        let err = decode_document("%FF%FE").unwrap_err();
+        assert!(err.contains("UTF-8"), "{err}");
+        let err = decode_document("{not json").unwrap_err();
+        assert!(err.contains("not JSON"), "{err}");
+    }
+
+    #[test]
+    fn our_policy_writes_one_stream_and_uses_its_key() {
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let p = write_policy(STREAM, Some(key));
+        for action in WRITER_ACTIONS {
+            assert_eq!(
+                evaluate(std::slice::from_ref(&p), action, STREAM),
+                Allow,
+                "{action}"
+            );
+            assert_eq!(
+                evaluate(std::slice::from_ref(&p), action, OTHER_STREAM),
+                ImplicitDeny,
+                "{action}"
+            );
+        }
+        assert_eq!(
+            evaluate(std::slice::from_ref(&p), "kms:GenerateDataKey", key),
+            Allow
+        );
+        assert_eq!(
+            evaluate(std::slice::from_ref(&p), "kms:Decrypt", key),
+            ImplicitDeny
+        );
+        assert!(wider_grants(std::slice::from_ref(&p), &WRITER_ACTIONS, &[STREAM]).len() == 2);
+        let without = write_policy(STREAM, None);
+        assert_eq!(
+            evaluate(&[without], "kms:GenerateDataKey", key),
+            ImplicitDeny
+        );
+    }
+
+    // ---- line_diff: what a person reads before saying yes must be the change, all of it.
+
+    #[test]
+    fn a_changed_line_reads_as_its_removal_then_its_addition() {
+        let a = doc(json!([allow(PUT, STREAM)]));
+        let b = doc(json!([allow(PUT, OTHER_STREAM)]));
+        assert_eq!(
+            line_diff(&a, &b),
+            [
+                format!("-         \"{STREAM}\""),
+                format!("+         \"{OTHER_STREAM}\"")
+            ]
+        );
+        assert!(line_diff(&a, &a).is_empty());
+        // Form is not change: the diff is of the meaning.
+        let c = doc(allow(PUT, STREAM));
+        assert!(line_diff(&a, &c).is_empty());
+    }
+
+    #[test]
+    fn added_and_removed_statements_show_whole() {
+        let a = doc(json!([allow(PUT, STREAM)]));
+        let b = doc(json!([allow(PUT, STREAM), deny("*", OTHER_STREAM)]));
+        let added = line_diff(&a, &b);
+        assert!(added.iter().all(|l| l.starts_with("+ ")), "{added:?}");
+        assert!(
+            added.contains(&"+       \"Effect\": \"Deny\",".to_owned()),
+            "{added:?}"
+        );
+        let removed = line_diff(&b, &a);
+        assert!(removed.iter().all(|l| l.starts_with("- ")), "{removed:?}");
+        assert_eq!(added.len(), removed.len());
+    }
+
+    /// The longest common subsequence's length, by its recursive definition.
+    fn lcs_len(a: &[&str], b: &[&str]) -> usize {
+        match (a.split_first(), b.split_first()) {
+            (Some((x, ar)), Some((y, br))) if x == y => 1 + lcs_len(ar, br),
+            (Some((_, ar)), Some((_, br))) => lcs_len(ar, b).max(lcs_len(a, br)),
+            _ => 0,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        #[test]
+        fn an_edit_script_rebuilds_both_documents_and_marks_only_changes(
+            a in proptest::collection::vec("[abc]", 0..8),
+            b in proptest::collection::vec("[abc]", 0..8),
+        ) {
+            let (a, b): (Vec<&str>, Vec<&str>) = (a.iter().map(String::as_str).collect(), b.iter().map(String::as_str).collect());
+            let script = edit_script(&a, &b);
+            // Applying the script to the old document yields the new one, and undoing it the old.
+            let new: Vec<&str> = script.iter().filter_map(|e| match e { Edit::Keep(l) | Edit::Add(l) => Some(*l), Edit::Remove(_) => None }).collect();
+            let old: Vec<&str> = script.iter().filter_map(|e| match e { Edit::Keep(l) | Edit::Remove(l) => Some(*l), Edit::Add(_) => None }).collect();
+            proptest::prop_assert_eq!(&new, &b);
+            proptest::prop_assert_eq!(&old, &a);
+            // Unchanged lines are never marked: every line of a longest common subsequence is kept.
+            let kept = script.iter().filter(|e| matches!(e, Edit::Keep(_))).count();
+            proptest::prop_assert_eq!(kept, lcs_len(&a, &b));
+            // Where a line changes, its removal comes first.
+            for w in script.windows(2) {
+                proptest::prop_assert!(!matches!(w, [Edit::Add(_), Edit::Remove(_)]), "{:?}", script);
+            }
+        }
+
+        #[test]
+        fn a_policy_diff_is_its_documents_edit_script(
+            a in proptest::collection::vec(("[ab]", "[xy]"), 0..4),
+            b in proptest::collection::vec(("[ab]", "[xy]"), 0..4),
+        ) {
+            let policy = |sts: &[(String, String)]| doc(sts.iter().map(|(a, r)| allow(a, r)).collect());
+            let (pa, pb) = (policy(&a), policy(&b));
+            let (ta, tb) = (serde_json::to_string_pretty(&normalize(&pa)).unwrap(), serde_json::to_string_pretty(&normalize(&pb)).unwrap());
+            let (la, lb): (Vec<&str>, Vec<&str>) = (ta.lines().collect(), tb.lines().collect());
+            let marked: Vec<String> = edit_script(&la, &lb).into_iter().filter_map(|e| match e {
+                Edit::Keep(_) => None,
+                Edit::Add(l) => Some(format!("+ {l}")),
+                Edit::Remove(l) => Some(format!("- {l}")),
+            }).collect();
+            proptest::prop_assert_eq!(line_diff(&pa, &pb), marked);
+            proptest::prop_assert_eq!(line_diff(&pa, &pb).is_empty(), equivalent(&pa, &pb));
+        }
     }
 }

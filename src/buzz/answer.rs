@@ -209,4 +209,186 @@ mod tests {
         let ours_named = format!("... sts:AssumeRole on resource: {ROLE}");
         assert!(other_target_named(&ours_named, cfg, &ours(), ROLE).is_none());
     }
+
+    // ---- blame: what a failed test's text names, each word on its own.
+
+    #[test]
+    fn each_phrase_alone_points_at_its_cause() {
+        let table = [
+            (
+                "The requested DurationSeconds exceeds the limit",
+                Blame::SessionLength,
+            ),
+            ("above the role's MAXSESSIONDURATION", Blame::SessionLength),
+            // The session limit is named even when the AssumeRole it refused is too.
+            (
+                "AssumeRole failed: DurationSeconds exceeds the MaxSessionDuration",
+                Blame::SessionLength,
+            ),
+            (
+                "not authorized to perform: STS:ASSUMEROLE",
+                Blame::AssumeRole,
+            ),
+            (
+                "not authorized to perform: kinesis:PutRecords on resource: arn",
+                Blame::Write,
+            ),
+            (
+                "not authorized to perform: KMS:GenerateDataKey",
+                Blame::Write,
+            ),
+            ("ResourceNotFoundException", Blame::MissingStream),
+            ("Stream buzz-events not found", Blame::MissingStream),
+            ("stream buzz-events does not exist", Blame::MissingStream),
+            // "not found" about something else, or a stream merely mentioned, is no verdict.
+            ("Domain 42 not found", Blame::Unknown),
+            ("the account does not exist", Blame::Unknown),
+            ("writing to stream buzz-events failed", Blame::Unknown),
+            ("kms key", Blame::Unknown),
+            ("", Blame::Unknown),
+        ];
+        for (message, want) in table {
+            assert_eq!(blame(message), want, "{message}");
+        }
+    }
+
+    // ---- test_failure_hint: the text a person reads after Buzz refused the test.
+
+    #[test]
+    fn each_cause_gets_its_own_hint() {
+        let cfg = Map::new();
+        let hint = |code: &str, msg: &str, ext: bool| {
+            test_failure_hint(code, msg, &cfg, &ours(), ROLE, ext)
+        };
+        let table = [
+            ("sts:AssumeRole", "could not assume the role"),
+            ("DurationSeconds", "MaxSessionDuration to 43200"),
+            ("kinesis:PutRecord", "may not write to the stream"),
+            ("ResourceNotFoundException", "could not find the stream"),
+            ("Something went wrong", "its 12-hour maximum session"),
+        ];
+        for (message, says) in table {
+            let h = hint("BadRequest", message, false);
+            assert!(h.contains(says), "{message}: {h}");
+            assert!(!h.contains("another target"), "{message}: {h}");
+        }
+    }
+
+    #[test]
+    fn the_external_id_is_mentioned_only_when_there_is_one() {
+        let cfg = Map::new();
+        for message in ["sts:AssumeRole", "Something went wrong"] {
+            let with = test_failure_hint("BadRequest", message, &cfg, &ours(), ROLE, true);
+            let without = test_failure_hint("BadRequest", message, &cfg, &ours(), ROLE, false);
+            assert!(
+                with.contains("Agilix's account number, the external id)"),
+                "{with}"
+            );
+            assert!(without.contains("Agilix's account number)"), "{without}");
+        }
+    }
+
+    #[test]
+    fn only_an_unexplained_access_denied_may_be_about_the_login() {
+        let cfg = Map::new();
+        let mentions_login = |code: &str, msg: &str| {
+            test_failure_hint(code, msg, &cfg, &ours(), ROLE, false).contains("ControlDomain")
+        };
+        assert!(mentions_login("AccessDenied", "Access denied"));
+        // Another code, or an AccessDenied whose text names the role's own trouble, is not.
+        assert!(!mentions_login("BadRequest", "Access denied"));
+        assert!(!mentions_login(
+            "AccessDenied",
+            "not authorized to perform: sts:AssumeRole"
+        ));
+        assert!(!mentions_login(
+            "AccessDenied",
+            "not authorized to perform: kinesis:PutRecord"
+        ));
+    }
+
+    // ---- other_target_named: "this is another target's failure, not yours".
+
+    const OLD_ROLE: &str = "arn:aws:iam::555555555555:role/Old";
+
+    /// A domain with another team's target and ours (saved under an older role of our account).
+    fn domain() -> Map<String, Value> {
+        let cfg = json!({"kinesis": [
+            {"title": "Analytics", "targetKinesisStream": "analytics", "roleArn": OLD_ROLE, "targetRegion": "us-west-2"},
+            {"title": "Kinesis: buzz-events", "targetKinesisStream": "buzz-events",
+             "roleArn": "arn:aws:iam::123456789012:role/EarlierWriter", "targetRegion": "us-east-1"}
+        ]});
+        cfg.as_object().cloned().unwrap_or_default()
+    }
+
+    fn named(message: &str, cfg: &Map<String, Value>) -> Option<String> {
+        other_target_named(message, cfg, &ours(), ROLE)
+    }
+
+    #[test]
+    fn another_target_is_recognised_by_its_role_its_quoted_title_or_its_stream() {
+        let cfg = domain();
+        let analytics = Some(
+            "\"Analytics\" to analytics with role arn:aws:iam::555555555555:role/Old".to_owned(),
+        );
+        assert_eq!(named(&format!("cannot assume {OLD_ROLE}"), &cfg), analytics);
+        assert_eq!(
+            named("Kinesis target 'Analytics': BadRequest", &cfg),
+            analytics
+        );
+        assert_eq!(
+            named(
+                "Stream arn:aws:kinesis:us-west-2:555555555555:stream/analytics not found",
+                &cfg
+            ),
+            analytics
+        );
+        // A title is only a title in quotes: the word alone is not a name.
+        assert_eq!(named("Analytics failed", &cfg), None);
+        assert_eq!(named("nothing named here", &cfg), None);
+    }
+
+    #[test]
+    fn our_own_target_is_never_another() {
+        let cfg = domain();
+        // The message names our role: ours, even when it names another target too.
+        assert_eq!(named(&format!("{ROLE} and {OLD_ROLE}"), &cfg), None);
+        // Our saved target (same destination, an earlier role of our account) is still ours.
+        assert_eq!(
+            named("Kinesis target 'Kinesis: buzz-events': AccessDenied", &cfg),
+            None
+        );
+        assert_eq!(
+            named(
+                "cannot assume arn:aws:iam::123456789012:role/EarlierWriter",
+                &cfg
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_stream_named_like_ours_is_ours() {
+        // Another account's target writing to a stream of our name: a message naming
+        // '/buzz-events' cannot tell them apart, so it is not blamed on the other.
+        let cfg = json!({"kinesis": [
+            {"title": "Twin", "targetKinesisStream": "buzz-events", "roleArn": OLD_ROLE, "targetRegion": "us-east-1"}
+        ]});
+        let cfg = cfg.as_object().cloned().unwrap_or_default();
+        assert_eq!(named("stream/buzz-events not found", &cfg), None);
+        assert!(named("target 'Twin' failed", &cfg).is_some());
+    }
+
+    #[test]
+    fn a_target_without_a_name_is_never_blamed() {
+        // Empty role, title and stream must not match every message.
+        let cfg = json!({"kinesis": [{"targetRegion": "us-west-2"}, {"title": "", "roleArn": "", "targetKinesisStream": ""}]});
+        let cfg = cfg.as_object().cloned().unwrap_or_default();
+        assert_eq!(
+            named("Kinesis target '': failed with role / stream /", &cfg),
+            None
+        );
+        let hint = test_failure_hint("BadRequest", "failed", &cfg, &ours(), ROLE, false);
+        assert!(!hint.contains("another target"), "{hint}");
+    }
 }
