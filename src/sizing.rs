@@ -243,4 +243,110 @@ mod tests {
             .0
         );
     }
+
+    fn load(events_per_second: f64, avg_event_bytes: f64) -> Load {
+        Load {
+            events_per_second,
+            avg_event_bytes,
+        }
+    }
+
+    fn provisioned(n: &str) -> Capacity {
+        Capacity::Provisioned(ShardCount::parse("--shards", n).unwrap())
+    }
+
+    #[test]
+    fn capacities_read_as_people_say_them() {
+        assert_eq!(Capacity::OnDemand.to_string(), "on-demand");
+        assert_eq!(provisioned("1").to_string(), "provisioned, 1 shard");
+        assert_eq!(provisioned("3").to_string(), "provisioned, 3 shards");
+        let advice = advise_without_estimate();
+        assert_eq!(advice.recommendation, Recommendation::OnDemand);
+        assert_eq!(
+            advice.to_string(),
+            "on-demand: with no estimate, on-demand is the safe choice: it scales by itself"
+        );
+    }
+
+    #[test]
+    fn every_load_needs_at_least_one_shard_each_taking_seventy_percent() {
+        // An idle load still needs a shard; 700 records/s fill one shard's 70 %, 701 spill.
+        assert_eq!(load(0.0, 0.0).shards_needed(), 1);
+        assert_eq!(load(700.0, 1.0).shards_needed(), 1);
+        assert_eq!(load(701.0, 1.0).shards_needed(), 2);
+        // Bytes: 1 MiB/s at 70 % per shard. 100 events/s of 7,340 bytes is 0.7 MiB/s; 7,400 spills.
+        assert_eq!(load(100.0, 7_340.0).shards_needed(), 1);
+        assert_eq!(load(100.0, 7_400.0).shards_needed(), 2);
+    }
+
+    #[test]
+    fn on_demand_while_its_starting_capacity_takes_the_load() {
+        // 2,500 events/s need 4 shards: on-demand's start. 3,000 need 5: provisioned.
+        assert_eq!(
+            advise(load(2_500.0, 100.0)).recommendation,
+            Recommendation::OnDemand
+        );
+        let five = advise(load(3_000.0, 100.0));
+        assert_eq!(
+            five.recommendation,
+            Recommendation::Provisioned { shards: 5 }
+        );
+        assert!(
+            five.why.contains("needs 5 shards at 70 % load"),
+            "{}",
+            five.why
+        );
+    }
+
+    #[test]
+    fn beyond_the_default_quota_the_advice_is_to_raise_it_first() {
+        // 349,650 events/s need exactly 500 shards: within the quota. 350,001 need 501.
+        let at = advise(load(349_650.0, 1.0));
+        assert_eq!(
+            at.recommendation,
+            Recommendation::Provisioned { shards: 500 }
+        );
+        assert!(!at.why.contains("quota"), "{}", at.why);
+        let over = advise(load(350_001.0, 1.0));
+        assert_eq!(
+            over.recommendation,
+            Recommendation::Provisioned { shards: 501 }
+        );
+        assert!(
+            over.why.contains("above the default quota of 500"),
+            "{}",
+            over.why
+        );
+    }
+
+    #[test]
+    fn a_stream_takes_what_its_open_shards_take() {
+        let shard = (RECORDS_PER_SHARD, BYTES_PER_SHARD);
+        let times = |n: f64| (n * shard.0, n * shard.1);
+        // On-demand: at least its 4 MB/s start, more once it has scaled out.
+        assert_eq!(limits(Capacity::OnDemand, 0), times(4.0));
+        assert_eq!(limits(Capacity::OnDemand, 10), times(10.0));
+        assert_eq!(limits(Capacity::OnDemand, 10), (10_000.0, 10_485_760.0));
+        // Provisioned: its count, or more while a resharding has more shards open.
+        assert_eq!(limits(provisioned("3"), 1), times(3.0));
+        assert_eq!(limits(provisioned("3"), 5), times(5.0));
+    }
+
+    #[test]
+    fn a_load_fits_exactly_when_the_shards_suffice() {
+        // 1,400 events/s need 2 shards.
+        let (ok, why) = fits(provisioned("2"), 2, load(1_400.0, 100.0));
+        assert!(ok, "{why}");
+        assert_eq!(
+            why,
+            "provisioned with 2 shard(s) takes 1400 events/s of 100 bytes"
+        );
+        let (ok, why) = fits(provisioned("1"), 1, load(1_400.0, 100.0));
+        assert!(!ok);
+        assert_eq!(why, "provisioned with 1 shard(s) is short of 1400 events/s of 100 bytes (needs 2 shards' worth): events beyond capacity are lost");
+        // Open shards count: an on-demand stream scaled to 6 takes what 6 take.
+        assert!(!fits(Capacity::OnDemand, 0, load(3_000.0, 100.0)).0);
+        assert!(fits(Capacity::OnDemand, 6, load(3_000.0, 100.0)).0);
+        assert!(fits(provisioned("1"), 5, load(3_000.0, 100.0)).0);
+    }
 }
