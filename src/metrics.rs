@@ -339,4 +339,142 @@ mod tests {
         );
         assert_eq!(marks, " !    ");
     }
+
+    #[test]
+    fn each_metric_has_its_cloudwatch_name_and_a_query_id_that_reads_back() {
+        let names = [
+            (
+                Metric::IncomingRecords,
+                "IncomingRecords",
+                "incoming_records",
+            ),
+            (Metric::IncomingBytes, "IncomingBytes", "incoming_bytes"),
+            (
+                Metric::WriteThrottled,
+                "WriteProvisionedThroughputExceeded",
+                "write_throttled",
+            ),
+            (
+                Metric::PutRecordsThrottled,
+                "PutRecords.ThrottledRecords",
+                "put_records_throttled",
+            ),
+            (
+                Metric::PutRecordsFailed,
+                "PutRecords.FailedRecords",
+                "put_records_failed",
+            ),
+            (
+                Metric::PutRecordSuccess,
+                "PutRecord.Success",
+                "put_record_success",
+            ),
+        ];
+        for (m, cloudwatch, id) in names {
+            assert_eq!(m.cloudwatch_name(), cloudwatch);
+            assert_eq!(m.query_id(), id);
+            assert_eq!(Metric::from_query_id(id), Some(m));
+        }
+        assert_eq!(Metric::from_query_id("IncomingRecords"), None);
+        assert_eq!(Metric::from_query_id(""), None);
+    }
+
+    #[test]
+    fn the_period_grows_a_minute_at_a_time_only_past_what_one_call_holds() {
+        // 100,800 points for 6 metrics: 16,800 one-minute points each.
+        assert_eq!(period_for(0), 60);
+        assert_eq!(period_for(61), 60);
+        assert_eq!(period_for(16_800 * 60), 60);
+        assert_eq!(period_for(16_800 * 60 + 1), 120);
+        assert_eq!(period_for(2 * 16_800 * 60), 120);
+        assert_eq!(period_for(2 * 16_800 * 60 + 60), 180);
+        assert_eq!(period_for(MAX_WINDOW_SECS), 120);
+    }
+
+    #[test]
+    fn the_larger_throttle_count_and_every_failure_are_refusals() {
+        // The stream-level count includes PutRecords' throttles: the larger one, not the sum.
+        let w = window(&[
+            (Metric::WriteThrottled, 60, 3.0),
+            (Metric::PutRecordsThrottled, 60, 5.0),
+            (Metric::PutRecordsFailed, 60, 2.0),
+            (Metric::PutRecordsFailed, 120, 4.0),
+            (Metric::PutRecordsFailed, 180, 0.0),
+        ]);
+        let r = refused(&w);
+        assert_eq!((r.throttled, r.failed, r.total()), (5, 6, 11));
+        assert_eq!((r.first, r.last, r.periods), (Some(60), Some(120), 2));
+    }
+
+    #[test]
+    fn demand_adds_failures_and_a_window_of_refusals_only_has_no_record_size() {
+        let w = window(&[
+            (Metric::IncomingRecords, 60, 6_000.0),
+            (Metric::WriteThrottled, 60, 600.0),
+            (Metric::PutRecordsFailed, 60, 60.0),
+        ]);
+        let p = peak(&w).unwrap();
+        assert_eq!(p.demand_per_second, 111.0);
+        assert_eq!(p.avg_record_bytes, 0.0, "no IncomingBytes");
+        let only_refused = peak(&window(&[(Metric::PutRecordsFailed, 60, 60.0)])).unwrap();
+        assert_eq!(only_refused.avg_record_bytes, 0.0);
+        assert_eq!(only_refused.records_per_second, 0.0);
+        assert_eq!(only_refused.demand_per_second, 1.0);
+        // A window of zeros has no peak.
+        assert!(peak(&window(&[(Metric::IncomingRecords, 60, 0.0)])).is_none());
+        // The period is the window's: the same sums over 5-minute periods are a fifth the rate.
+        let mut five = window(&[
+            (Metric::IncomingRecords, 300, 3_000.0),
+            (Metric::IncomingBytes, 300, 30_000.0),
+        ]);
+        five.period = 300;
+        let p = peak(&five).unwrap();
+        assert_eq!(
+            (p.records_per_second, p.bytes_per_second, p.avg_record_bytes),
+            (10.0, 100.0, 10.0)
+        );
+    }
+
+    #[test]
+    fn utilisation_is_the_tighter_of_records_and_bytes() {
+        let p = Peak {
+            at: 0,
+            records_per_second: 500.0,
+            bytes_per_second: 900_000.0,
+            avg_record_bytes: 1_800.0,
+            demand_per_second: 500.0,
+        };
+        assert_eq!(utilisation(&p, 1_000.0, 1_000_000.0), 0.9);
+        assert_eq!(utilisation(&p, 250.0, 1_000_000.0), 2.0);
+    }
+
+    #[test]
+    fn the_sparkline_uses_days_beyond_three_days_and_scales_to_the_busiest() {
+        let mut w = window(&[
+            (Metric::IncomingRecords, 0, 80.0),
+            (Metric::IncomingRecords, 86_400, 40.0),
+            (Metric::IncomingRecords, 2 * 86_400, 1.0),
+            // Points past the end, or before the start, fall in the last and first buckets.
+            (Metric::IncomingRecords, 10 * 86_400, 0.0),
+            (Metric::PutRecordsFailed, 3 * 86_400 + 5, 1.0),
+        ]);
+        w.end = 3 * 86_400 + 1;
+        let (bucket, line, marks) = sparkline(&w);
+        assert_eq!(bucket, 86_400);
+        assert_eq!(line, "█▅▁ ");
+        assert_eq!(marks, "   !");
+        // Exactly three days is still hours: 72 of them.
+        w.end = 3 * 86_400;
+        let (bucket, line, _) = sparkline(&w);
+        assert_eq!((bucket, line.chars().count()), (3_600, 72));
+        // A part-hour makes a bucket of its own; an empty window is one blank bucket.
+        let mut short = window(&[]);
+        short.end = 3_600 + 1;
+        assert_eq!(sparkline(&short), (3_600, "  ".to_owned(), "  ".to_owned()));
+        short.end = short.start;
+        assert_eq!(sparkline(&short), (3_600, " ".to_owned(), " ".to_owned()));
+        let mut before = window(&[(Metric::IncomingRecords, -100, 5.0)]);
+        before.end = 2 * 3_600;
+        assert_eq!(sparkline(&before).1, "█ ");
+    }
 }

@@ -379,7 +379,8 @@ fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<Edit<'a>> {
             out.push(Edit::Keep(a[i]));
             i += 1;
             j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] == lcs[i][j]) {
+            // Skipping a[i] keeps a longest common subsequence: remove it (before adding).
             out.push(Edit::Remove(a[i]));
             i += 1;
         } else {

@@ -505,4 +505,141 @@ pub(crate) mod tests {
             .any(|n| n.contains("SNS topic") && n.contains("stays")));
         assert_eq!(p.outcome(Resource::Alarm, &found), "deleted");
     }
+
+    #[test]
+    fn our_buzz_target_is_known_by_where_it_writes() {
+        let mut t = target(false);
+        t.region = "US-EAST-1".into();
+        assert_eq!(
+            t.destination(),
+            wire::Destination {
+                region: "us-east-1".into(),
+                stream: "buzz-events".into(),
+                account: "123456789012".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn each_removal_names_its_resource_and_reads_as_a_sentence() {
+        let buzz = |duplicates, others, cleared| Removal::RemoveBuzzTarget {
+            domain: "424242".into(),
+            target: ours(),
+            duplicates,
+            others,
+            cleared,
+            config: Map::new(),
+        };
+        let table = [
+            (buzz(0, 2, false), Resource::Buzz, "remove the kinesis target \"Kinesis: buzz-events\" from domain 424242; its 2 other target(s) stay exactly as they are"),
+            (buzz(1, 0, true), Resource::Buzz, "remove the kinesis target \"Kinesis: buzz-events\" and 1 more writing to the same stream from domain 424242: no target is left, so Buzz deletes the configuration"),
+            (Removal::DeleteRolePolicy { role: "R".into(), policy: "P".into() }, Resource::Role, "delete inline policy P of role R"),
+            (Removal::DeleteRole { role: "R".into(), arn: ROLE_ARN.into() }, Resource::Role, "delete role R"),
+            (Removal::DeleteAlarm { name: "A".into() }, Resource::Alarm, "delete the alarm A"),
+            (Removal::DeleteTopic { arn: "T".into() }, Resource::Alarm, "delete the alarm's SNS topic T and its subscriptions"),
+            (Removal::DeleteStream { stream: "S".into(), arn: "X".into() }, Resource::Stream, "DELETE stream S and every record in it"),
+        ];
+        for (removal, resource, line) in table {
+            assert_eq!(removal.resource(), resource, "{line}");
+            assert_eq!(describe(&removal), line);
+        }
+        let untitled = Removal::RemoveBuzzTarget {
+            domain: "1".into(),
+            target: json!({}),
+            duplicates: 0,
+            others: 0,
+            cleared: true,
+            config: Map::new(),
+        };
+        assert!(describe(&untitled).contains("\"(untitled)\""));
+    }
+
+    #[test]
+    fn duplicates_appear_in_json_only_when_there_are_some() {
+        let with = |duplicates| {
+            serde_json::to_value(Removal::RemoveBuzzTarget {
+                domain: "1".into(),
+                target: ours(),
+                duplicates,
+                others: 0,
+                cleared: true,
+                config: config(json!({"secret": "not shown"})),
+            })
+            .unwrap()
+        };
+        let none = with(0);
+        assert!(none.get("duplicates").is_none(), "{none}");
+        assert!(none.get("config").is_none(), "{none}");
+        assert_eq!(with(2)["duplicates"], json!(2));
+    }
+
+    #[test]
+    fn every_resource_has_its_outcome() {
+        let other = json!({"title": "theirs", "targetKinesisStream": "x", "roleArn": "arn:aws:iam::1:role/O", "targetRegion": "us-east-1"});
+        let found = Found {
+            buzz: config(json!({"kinesis": [ours(), other]})),
+            role: Some(role(true)),
+            stream: Some(stream(true)),
+            ..Found::default()
+        };
+        let p = plan(&target(true), &found).unwrap();
+        assert!(!p.is_empty());
+        assert_eq!(p.outcome(Resource::Buzz, &found), "removed");
+        assert_eq!(p.outcome(Resource::Role, &found), "deleted");
+        assert_eq!(p.outcome(Resource::Stream, &found), "deleted");
+        assert_eq!(p.outcome(Resource::Alarm, &found), "absent");
+        // Our own stream goes without a word about who made it.
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
+        let kept = plan(&target(false), &found).unwrap();
+        assert_eq!(kept.outcome(Resource::Stream, &found), "kept");
+        let mut deleting = stream(true);
+        deleting.status = StreamStatus::Deleting;
+        let gone = Found {
+            stream: Some(deleting),
+            ..Found::default()
+        };
+        let p = plan(&target(false), &gone).unwrap();
+        assert_eq!(p.outcome(Resource::Stream, &gone), "deleting");
+        assert_eq!(p.notes, ["stream buzz-events is already being deleted"]);
+        let nothing = Found::default();
+        let p = plan(&target(true), &nothing).unwrap();
+        assert_eq!(p.outcome(Resource::Stream, &nothing), "absent");
+        assert!(p.is_empty() && p.notes.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn targets_under_an_unknown_key_stop_teardown() {
+        let found = Found {
+            buzz: config(json!({"kinesis": [ours()], "kinesisTargets": [{"roleArn": ROLE_ARN}]})),
+            ..Found::default()
+        };
+        let e = plan(&target(false), &found).unwrap_err();
+        assert!(
+            e.contains("kinesisTargets") && e.contains("changes nothing"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicates_of_our_target_go_with_it() {
+        let mut twin = ours();
+        twin["title"] = json!("a copy");
+        let found = Found {
+            buzz: config(json!({"kinesis": [ours(), twin]})),
+            ..Found::default()
+        };
+        let p = plan(&target(false), &found).unwrap();
+        let Removal::RemoveBuzzTarget {
+            target, duplicates, ..
+        } = &p.removals[0]
+        else {
+            panic!("{p:?}")
+        };
+        assert_eq!(*duplicates, 1);
+        assert_eq!(
+            target["title"],
+            json!("Kinesis: buzz-events"),
+            "the first is named"
+        );
+    }
 }

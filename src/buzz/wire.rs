@@ -570,4 +570,202 @@ mod tests {
         assert_eq!(code_of(&answer), CODE_OK);
         assert!(response_of(&json!({"html": 1})).is_none());
     }
+
+    #[test]
+    fn buzz_scalars_read_as_text_and_booleans() {
+        let table = [
+            (json!(true), true),
+            (json!("true"), true),
+            (json!("True"), true),
+            (json!("TRUE"), true),
+            (json!(false), false),
+            (json!("false"), false),
+            (json!("yes"), false),
+            (json!(1), false),
+            (json!(null), false),
+        ];
+        for (v, want) in table {
+            assert_eq!(as_bool(Some(&v)), want, "{v}");
+        }
+        assert!(!as_bool(None));
+        assert_eq!(as_text(Some(&json!("buzz-events"))), "buzz-events");
+        assert_eq!(as_text(Some(&json!(424242))), "424242");
+        assert_eq!(as_text(Some(&json!(null))), "");
+        assert_eq!(as_text(None), "");
+        // Anything else that is not a string collection reads as no elements.
+        assert!(as_list(Some(&json!("one"))).is_empty());
+        assert_eq!(as_list(Some(&json!([{"a": 1}]))), vec![json!({"a": 1})]);
+    }
+
+    #[test]
+    fn a_target_is_satisfied_only_when_every_field_we_set_agrees() {
+        let mut t = target();
+        t.filters = vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()];
+        let saved = t.to_json(None);
+        assert!(t.is_satisfied_by(&saved));
+        let changes = [
+            ("title", json!("another title")),
+            ("enabled", json!(false)),
+            ("targetKinesisStream", json!("other-stream")),
+            ("roleArn", json!("arn:aws:iam::123456789012:role/Other")),
+            ("targetRegion", json!("us-west-2")),
+            ("filter", json!([])),
+            (
+                "filter",
+                json!([{"eventType": "EnrollmentEntityCreated", "properties": ""}]),
+            ),
+        ];
+        for (key, value) in changes {
+            let mut differs = saved.clone();
+            differs[key] = value.clone();
+            assert!(!t.is_satisfied_by(&differs), "{key} = {value}");
+        }
+        // Keys we do not set are not ours to compare.
+        let mut extra = saved.clone();
+        extra["somethingNew"] = json!(1);
+        assert!(t.is_satisfied_by(&extra));
+    }
+
+    #[test]
+    fn our_target_as_json_carries_our_fields_over_the_saved_ones() {
+        let mut t = target();
+        let j = t.to_json(Some(
+            &json!({"title": "old", "filter": [{"eventType": "X"}], "kept": 1}),
+        ));
+        assert_eq!(
+            j,
+            json!({"title": "Kinesis: buzz-events", "enabled": true, "targetKinesisStream": "buzz-events",
+                   "roleArn": "arn:aws:iam::123456789012:role/BuzzKinesisWriter", "targetRegion": "us-east-1", "kept": 1})
+        );
+        t.filters = vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()];
+        assert_eq!(
+            t.to_json(None)["filter"],
+            json!([{"eventType": "UserEntityCreated", "properties": ""}])
+        );
+        t.region = "US-EAST-1".into();
+        t.role_arn = "not an arn".into();
+        assert_eq!(
+            t.destination(),
+            Destination {
+                region: "us-east-1".into(),
+                stream: "buzz-events".into(),
+                account: String::new()
+            }
+        );
+    }
+
+    #[test]
+    fn a_saved_target_has_a_destination_only_with_stream_region_and_role() {
+        let whole = target().to_json(None);
+        assert_eq!(Destination::of_saved(&whole), Some(target().destination()));
+        for missing in ["targetKinesisStream", "targetRegion", "roleArn"] {
+            let mut part = whole.clone();
+            part.as_object_mut().unwrap().remove(missing);
+            assert_eq!(Destination::of_saved(&part), None, "without {missing}");
+        }
+    }
+
+    #[test]
+    fn a_role_arn_names_its_account() {
+        let table = [
+            ("arn:aws:iam::123456789012:role/R", Some("123456789012")),
+            (
+                "arn:aws-us-gov:iam::123456789012:role/a/b/R",
+                Some("123456789012"),
+            ),
+            ("arx:aws:iam::123456789012:role/R", None),
+            ("arn:aws:sts::123456789012:role/R", None),
+            ("arn:aws:iam::123456789012:user/R", None),
+            ("arn:aws:iam:::role/R", None),
+            ("arn:aws:iam::123456789012", None),
+            ("", None),
+        ];
+        for (arn, want) in table {
+            assert_eq!(role_account(arn), want, "{arn}");
+        }
+    }
+
+    #[test]
+    fn saved_targets_read_for_people() {
+        let titled = json!({"title": "Analytics", "targetKinesisStream": "a", "roleArn": "r"});
+        assert_eq!(describe_saved(&titled), "\"Analytics\" to a with role r");
+        let untitled = json!({"targetKinesisStream": "a", "roleArn": "r"});
+        assert_eq!(describe_saved(&untitled), "(untitled) to a with role r");
+    }
+
+    #[test]
+    fn our_target_is_found_at_its_position() {
+        let t = target();
+        let other = json!({"title": "theirs", "targetKinesisStream": "x", "roleArn": "arn:aws:iam::1:role/R", "targetRegion": "us-east-1"});
+        let cfg = json!({"kinesis": [other.clone(), t.to_json(None), t.to_json(None)]});
+        let cfg = cfg.as_object().unwrap();
+        assert_eq!(
+            find_target(cfg, &t.destination()),
+            Some((1, t.to_json(None)))
+        );
+        let positions: Vec<usize> = targets_writing_to(cfg, &t.destination())
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(positions, [1, 2]);
+        let none = json!({"kinesis": [other]});
+        assert_eq!(
+            find_target(none.as_object().unwrap(), &t.destination()),
+            None
+        );
+    }
+
+    #[test]
+    fn targets_of_every_kind_are_counted() {
+        let cfg = json!({"https": [{"a": 1}, {"b": 2}], "kinesis": {"c": 3}, "sqs": {}, "email": [{"d": 4}], "other": [1, 2]});
+        assert_eq!(count_targets(cfg.as_object().unwrap()), 4);
+        assert_eq!(count_targets(&Map::new()), 0);
+    }
+
+    #[test]
+    fn enabling_touches_only_our_targets() {
+        let t = target();
+        let mut off = t.to_json(None);
+        off["enabled"] = json!(false);
+        let theirs = json!({"title": "theirs", "enabled": false, "targetKinesisStream": "x", "roleArn": "arn:aws:iam::1:role/R", "targetRegion": "us-east-1"});
+        let cfg = json!({"kinesis": [theirs.clone(), off]});
+        let on = with_enabled(cfg.as_object().unwrap(), &t.destination(), true);
+        assert_eq!(on["kinesis"][0], theirs);
+        assert_eq!(on["kinesis"][1]["enabled"], json!(true));
+        assert_eq!(on["kinesis"][1]["title"], json!(t.title));
+    }
+
+    #[test]
+    fn any_target_looking_list_under_an_unknown_key_is_noticed() {
+        let cfg = json!({
+            "kinesis": [{"targetKinesisStream": "s", "roleArn": "r"}],
+            "byRole": [{"roleArn": "r"}],
+            "byStream": {"targetKinesisStream": "s"},
+            "notTargets": [{"title": "t"}],
+            "text": "roleArn"
+        });
+        assert_eq!(
+            unexpected_target_keys(cfg.as_object().unwrap()),
+            vec!["byRole".to_owned(), "byStream".to_owned()]
+        );
+    }
+
+    #[test]
+    fn a_set_request_is_the_domain_the_test_flag_and_the_whole_configuration() {
+        let cfg = json!({"kinesis": [], "futureKey": 1});
+        let cfg = cfg.as_object().unwrap();
+        assert_eq!(
+            Value::Object(set_request("424242", cfg, true)),
+            json!({"domainid": "424242", "test": true, "kinesis": [], "futureKey": 1})
+        );
+        assert_eq!(
+            Value::Object(set_request("424242", cfg, false)),
+            json!({"domainid": "424242", "kinesis": [], "futureKey": 1})
+        );
+        let answer =
+            response_of(&json!({"response": {"code": "BadRequest", "message": "m"}})).unwrap();
+        assert_eq!(code_of(&answer), "BadRequest");
+        assert_eq!(answer["message"], json!("m"));
+        assert_eq!(code_of(&Map::new()), "");
+    }
 }
