@@ -635,7 +635,7 @@ pub(crate) mod tests {
         ];
         for (removal, resource, line) in table {
             assert_eq!(removal.resource(), resource, "{line}");
-            assert_eq!(describe(&removal), line);
+            assert_eq!(crate::text::unmark(&describe(&removal)), line);
         }
         let untitled = Removal::RemoveBuzzTarget {
             domain: "1".into(),

@@ -321,8 +321,9 @@ mod tests {
         cfg.as_object().cloned().unwrap_or_default()
     }
 
+    /// The other target named, as a person reads it (without the outside-text marks).
     fn named(message: &str, cfg: &Map<String, Value>) -> Option<String> {
-        other_target_named(message, cfg, &ours(), ROLE)
+        other_target_named(message, cfg, &ours(), ROLE).map(|s| crate::text::unmark(&s))
     }
 
     #[test]

@@ -716,9 +716,10 @@ mod tests {
     #[test]
     fn saved_targets_read_for_people() {
         let titled = json!({"title": "Analytics", "targetKinesisStream": "a", "roleArn": "r"});
-        assert_eq!(describe_saved(&titled), "\"Analytics\" to a with role r");
+        let read = |t: &Value| crate::text::unmark(&describe_saved(t));
+        assert_eq!(read(&titled), "\"Analytics\" to a with role r");
         let untitled = json!({"targetKinesisStream": "a", "roleArn": "r"});
-        assert_eq!(describe_saved(&untitled), "(untitled) to a with role r");
+        assert_eq!(read(&untitled), "(untitled) to a with role r");
     }
 
     #[test]
