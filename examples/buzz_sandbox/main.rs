@@ -14,6 +14,10 @@
 
 mod auth;
 mod aws_check;
+// The test harness's CloudWatch translator (RPCv2-CBOR in front of moto's JSON protocol),
+// served with --cloudwatch-listen for the local stack (scripts/demo, bench/).
+#[path = "../../tests/it/harness/cloudwatch_cbor.rs"]
+mod cloudwatch_cbor;
 mod datastream;
 mod faults;
 mod inspect;
@@ -164,6 +168,31 @@ struct Args {
     /// Exit when standard input reaches end of file (lets a parent that dies take us along).
     #[arg(long)]
     exit_on_stdin_eof: bool,
+
+    /// Also serve CloudWatch's RPCv2-CBOR protocol on this address, translated to the JSON
+    /// protocol of the emulator at AWS_ENDPOINT_URL (moto serves no CBOR), and publish the
+    /// sandbox's own metrics through it. For the local stack: point the tool's
+    /// AWS_ENDPOINT_URL_CLOUDWATCH here. (The tests run the same translator themselves.)
+    #[arg(long, value_name = "ADDR")]
+    cloudwatch_listen: Option<String>,
+}
+
+/// The CloudWatch translator on `addr`, in front of `AWS_ENDPOINT_URL`; its URL.
+async fn serve_cloudwatch(addr: &str) -> Result<String, String> {
+    let upstream = std::env::var("AWS_ENDPOINT_URL")
+        .map_err(|_| "--cloudwatch-listen needs AWS_ENDPOINT_URL (the emulator)".to_string())?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let router = cloudwatch_cbor::router(upstream.trim_end_matches('/').to_owned());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    eprintln!("buzz sandbox: CloudWatch (RPCv2-CBOR) for the emulator on http://{bound}");
+    Ok(format!("http://{bound}"))
 }
 
 #[tokio::main]
@@ -247,7 +276,11 @@ async fn run(args: Args) -> Result<(), String> {
         args.fault_rate,
         args.fault_seed,
     );
-    let aws = aws_check::AwsProbe::from_env().await;
+    let cloudwatch_url = match &args.cloudwatch_listen {
+        Some(addr) => Some(serve_cloudwatch(addr).await?),
+        None => None,
+    };
+    let aws = aws_check::AwsProbe::from_env(cloudwatch_url.as_deref()).await;
     let app = Arc::new(App::new(settings, aws, faults, seed));
 
     let listener = tokio::net::TcpListener::bind(&args.bind)

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod check;
+mod cloudwatch_translator;
 mod deputy;
 mod environment;
 mod faults;
