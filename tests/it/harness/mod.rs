@@ -21,6 +21,7 @@ mod aws_cli;
 mod aws_fault_proxy;
 pub mod cloudwatch_cbor;
 mod moto;
+mod recorder;
 mod sandbox;
 mod sandbox_state;
 
@@ -31,6 +32,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use aws_cli::*;
 pub use aws_fault_proxy::{fault, AwsFaultProxy};
 pub use moto::{aws_command, aws_env, cloudwatch_url, moto};
+pub use recorder::Recorder;
 pub use sandbox::{Sandbox, SandboxOptions};
 
 /// moto's one account.
