@@ -56,7 +56,8 @@ const TOP_AFTER_HELP: &str = "Examples:
   buzz-kinesis check --domain 424242 --buzz-user district/admin
   buzz-kinesis tail --from trim-horizon --limit 20
 
-Secrets come from the environment (values never shown): BUZZ_PASSWORD, BUZZ_TOKEN, BUZZ_OTP.
+Secrets come from the environment (values never shown): BUZZ_PASSWORD, BUZZ_TOKEN, BUZZ_OTP;
+unattended runs sign in as an application identity (--buzz-client-id, --buzz-key-file).
 Settings may also come from --config FILE, BUZZ_KINESIS_CONFIG or
 $XDG_CONFIG_HOME/buzz-kinesis/config.toml.
 
@@ -210,7 +211,8 @@ pub struct AgilixArgs {
 /// Where and as whom to reach Buzz: setup, check and teardown.
 #[derive(Debug, Clone, Args, Default)]
 pub struct BuzzArgs {
-    /// Buzz API base URL [default: https://api.agilixbuzz.com].
+    /// Buzz API base URL [default: https://interactiveapi.agilixbuzz.com for a person at a
+    /// terminal logging in with a password, else https://backgroundapi.agilixbuzz.com].
     #[arg(long, env = "BUZZ_API_URL", help_heading = "Buzz")]
     pub buzz_url: Option<String>,
 
@@ -241,6 +243,52 @@ pub struct BuzzArgs {
     /// Buzz domain: numeric id or //USERSPACE.
     #[arg(long, env = "BUZZ_DOMAIN_ID", help_heading = "Buzz")]
     pub domain: Option<String>,
+
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// Signing in as a Buzz application identity (OAuth 2.0, no person, no password): what
+/// `buzz-kinesis buzz-identity` made. It wins over BUZZ_TOKEN and --buzz-user.
+#[derive(Debug, Clone, Args, Default)]
+pub struct IdentityArgs {
+    /// The application identity's client id (its Buzz userid); with --buzz-key-file.
+    #[arg(
+        long,
+        env = "BUZZ_CLIENT_ID",
+        value_name = "ID",
+        help_heading = "Buzz application identity"
+    )]
+    pub buzz_client_id: Option<String>,
+
+    /// The identity's RSA private key (PEM), readable by its owner only (chmod 600).
+    #[arg(
+        long,
+        env = "BUZZ_KEY_FILE",
+        value_name = "PEM",
+        help_heading = "Buzz application identity"
+    )]
+    pub buzz_key_file: Option<PathBuf>,
+
+    /// The key id the public key is registered under [default: derived from the key, as
+    /// buzz-identity registers it].
+    #[arg(
+        long,
+        env = "BUZZ_KEY_ID",
+        value_name = "KID",
+        help_heading = "Buzz application identity"
+    )]
+    pub buzz_key_id: Option<String>,
+
+    /// The assertion's audience (`aud`) [default: the token endpoint's URL,
+    /// {base}/api/oauth/token].
+    #[arg(
+        long,
+        env = "BUZZ_TOKEN_AUDIENCE",
+        value_name = "AUD",
+        help_heading = "Buzz application identity"
+    )]
+    pub buzz_token_audience: Option<String>,
 }
 
 /// Everything that identifies a setup and how to reach it: setup and check take all of it;

@@ -1,13 +1,15 @@
 //! The Buzz API transport: JSON over `POST {base}/cmd`, Bearer tokens, Login3 with MFA, and the
 //! retry rules of Agilix's own sample clients (5 retries, 1 s doubling to 64 s plus jitter,
-//! `Retry-After` on 429/503, re-login once on `NoAuthentication`).
+//! `Retry-After` on 429/503, re-login once on `NoAuthentication`); an application identity's
+//! bearer token is renewed before it expires (`identity.rs`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
+use super::identity::{self, AppIdentity};
 use super::wire::{self, code_of};
 use crate::calls::CallLog;
 use crate::error::{Error, Result};
@@ -22,6 +24,9 @@ pub enum Credentials {
     },
     /// A bearer token the user already holds (OAuth integrations).
     Token(SecretString),
+    /// An application identity: a JWT assertion signed with its key, exchanged for a bearer
+    /// token, and again before that token expires.
+    Identity(Box<AppIdentity>),
 }
 
 /// Where an MFA code comes from when Buzz asks for one.
@@ -52,7 +57,7 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(super) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
             .base
             .saturating_mul(2u32.saturating_pow(attempt))
@@ -68,6 +73,9 @@ pub struct Session {
     pub username: String,
     pub userspace: String,
     pub domainid: String,
+    /// The application identity's client id, when the run signs in as one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// A logged-in (or token-bearing) Buzz client.
@@ -77,6 +85,8 @@ pub struct BuzzClient {
     credentials: Credentials,
     otp: Otp,
     token: Mutex<Option<SecretString>>,
+    /// When an application identity's token must be renewed (`None`: never).
+    renew_at: std::sync::Mutex<Option<Instant>>,
     retry: RetryPolicy,
     calls: CallLog,
 }
@@ -131,7 +141,7 @@ impl BuzzClient {
             .map_err(|e| transport_error(root_cause(&e)))?;
         let token = match &credentials {
             Credentials::Token(t) => Some(t.clone()),
-            Credentials::Password { .. } => None,
+            Credentials::Password { .. } | Credentials::Identity(_) => None,
         };
         Ok(Self {
             http,
@@ -139,6 +149,7 @@ impl BuzzClient {
             credentials,
             otp,
             token: Mutex::new(token),
+            renew_at: std::sync::Mutex::new(None),
             retry: RetryPolicy::default(),
             calls,
         })
@@ -151,6 +162,14 @@ impl BuzzClient {
     /// Log in (Login3, then the second factor when Buzz asks for it). With a bearer token
     /// there is nothing to do.
     pub async fn login(&self) -> Result<Session> {
+        if let Credentials::Identity(id) = &self.credentials {
+            self.sign_in(id).await?;
+            return Ok(Session {
+                userid: id.client_id.to_string(),
+                client_id: Some(id.client_id.to_string()),
+                ..Session::default()
+            });
+        }
         let Credentials::Password { user, password } = &self.credentials else {
             return Ok(Session::default());
         };
@@ -213,7 +232,39 @@ impl BuzzClient {
             username: text(wire::USER_NAME),
             userspace: text(wire::USER_SPACE),
             domainid: text(wire::USER_DOMAIN),
+            client_id: None,
         })
+    }
+
+    /// Exchange a fresh assertion for a bearer token, and note when to renew it.
+    async fn sign_in(&self, id: &AppIdentity) -> Result<()> {
+        let started = Instant::now();
+        let issued = identity::exchange(&self.http, &self.base, id, &self.retry).await?;
+        *self.token.lock().await = Some(issued.access_token);
+        *self
+            .renew_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Some(identity::renew_at(started, issued.expires_in));
+        self.calls.record("buzz", identity::EXCHANGE, false);
+        Ok(())
+    }
+
+    /// An application identity's token, renewed first when it is due: a call after a long
+    /// wait (IAM propagation, a slow test of the targets) never goes out with a stale token.
+    async fn current_token(&self) -> Result<Option<SecretString>> {
+        if let Credentials::Identity(id) = &self.credentials {
+            let due = self
+                .renew_at
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .is_none_or(|at| Instant::now() >= at);
+            if due {
+                tracing::info!("renewing the application identity's Buzz token before it expires");
+                self.sign_in(id).await?;
+            }
+        }
+        Ok(self.token.lock().await.clone())
     }
 
     /// Run an authenticated command; a non-OK code is an error carrying code, message and
@@ -224,11 +275,13 @@ impl BuzzClient {
         params: Map<String, Value>,
         mutating: bool,
     ) -> Result<Map<String, Value>> {
-        let token = self.token.lock().await.clone();
+        let token = self.current_token().await?;
         let answer = self.send(cmd, params.clone(), token.as_ref()).await?;
         let answer = if code_of(&answer) == wire::CODE_NO_AUTH
-            && matches!(self.credentials, Credentials::Password { .. })
-        {
+            && matches!(
+                self.credentials,
+                Credentials::Password { .. } | Credentials::Identity(_)
+            ) {
             tracing::info!(cmd, "Buzz session expired; logging in again");
             self.login().await?;
             let token = self.token.lock().await.clone();
@@ -393,7 +446,7 @@ fn buzz_error(cmd: &str, answer: &Map<String, Value>) -> Error {
 }
 
 /// `Retry-After` in seconds, else `X-RateLimit-Reset` (seconds to wait).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     ["retry-after", "x-ratelimit-reset"].iter().find_map(|h| {
         headers
             .get(*h)
@@ -406,7 +459,7 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// The innermost cause, which is the one that says what happened ("Connection refused",
 /// "failed to lookup address information", "invalid peer certificate: UnknownIssuer").
-fn root_cause(e: &dyn std::error::Error) -> String {
+pub(super) fn root_cause(e: &dyn std::error::Error) -> String {
     let mut cause = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {
@@ -416,7 +469,7 @@ fn root_cause(e: &dyn std::error::Error) -> String {
     cause
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {

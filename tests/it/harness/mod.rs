@@ -19,6 +19,7 @@
 
 mod aws_cli;
 mod aws_fault_proxy;
+mod identity;
 mod moto;
 mod sandbox;
 mod sandbox_state;
@@ -29,6 +30,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use aws_cli::*;
 pub use aws_fault_proxy::{fault, AwsFaultProxy};
+pub use identity::{key_file, key_pair, TestIdentity};
 pub use moto::{aws_command, aws_env, moto};
 pub use sandbox::{Sandbox, SandboxOptions};
 
