@@ -112,6 +112,16 @@ const POLICY_AFTER_HELP: &str = "Examples:
 
 Exit status: 0 done, 1 error (usage errors included), 130 interrupted.";
 
+const IDENTITY_AFTER_HELP: &str = "Examples:
+  buzz-kinesis buzz-identity --domain 424242                 # print the requests, write the key
+  BUZZ_PASSWORD=... buzz-kinesis buzz-identity --domain 424242 --buzz-user district/admin --send
+  buzz-kinesis check --domain 424242 --buzz-client-id ID --buzz-key-file buzz-kinesis-identity.pem
+
+The private key is written readable by you only (0600) and never printed; an existing key file
+is reused. The identity needs the ControlDomain right on the domain, and nothing more.
+Exit status: 0 done, 1 error (usage errors included), 2 made but not yet able to read the
+domain (grant ControlDomain), 130 interrupted.";
+
 /// Accepts any text (`spec` checks it, with the rule in its message) while offering `values`
 /// to shell completion.
 #[derive(Clone, Debug)]
@@ -155,6 +165,10 @@ pub enum Command {
     /// Print the trust and permission policies setup would apply, or an IaC template.
     #[command(after_help = POLICY_AFTER_HELP)]
     Policy(PolicyArgs),
+    /// Make a Buzz application identity for unattended runs: a key pair here, and the two
+    /// requests that create it in Buzz (printed, or sent with --send as an administrator).
+    #[command(after_help = IDENTITY_AFTER_HELP)]
+    BuzzIdentity(BuzzIdentityArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  buzz-kinesis completions bash > /etc/bash_completion.d/buzz-kinesis"
@@ -591,6 +605,38 @@ pub struct TeardownArgs {
     /// Never prompt: remove without asking (with --delete-stream, the stream too).
     #[arg(short, long)]
     pub yes: bool,
+}
+
+/// `buzz-identity`.
+#[derive(Debug, Clone, Args, Default)]
+#[command(args_override_self = true)]
+pub struct BuzzIdentityArgs {
+    /// Where the Buzz API is, the domain, and (with --send) the administrator's login.
+    #[command(flatten)]
+    pub buzz: BuzzArgs,
+
+    /// The private key's file: created readable by you only (0600); an existing key there is
+    /// reused, never overwritten.
+    #[arg(long, value_name = "FILE", default_value = "buzz-kinesis-identity.pem")]
+    pub key_out: PathBuf,
+
+    /// The identity's Buzz username.
+    #[arg(long, value_name = "NAME", default_value = "buzz-kinesis")]
+    pub name: String,
+
+    /// The key id to register the public key under [default: derived from the key].
+    #[arg(long, value_name = "KID")]
+    pub key_id: Option<String>,
+
+    /// Send the two requests as an administrator (--buzz-user and a password) instead of
+    /// printing them, then sign in as the new identity to prove it works.
+    #[arg(long)]
+    pub send: bool,
+
+    /// TOML file with settings (keys as the flags) [default:
+    /// $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists].
+    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// `policy`.

@@ -653,6 +653,75 @@ impl TargetSpec {
     }
 }
 
+/// What `buzz-identity` makes: where the key goes, the identity's name and key id, the domain,
+/// and (with `--send`) the administrator's login that creates it.
+pub struct BuzzIdentitySpec {
+    pub key_out: PathBuf,
+    pub name: String,
+    pub key_id: Option<KeyId>,
+    pub domain: DomainId,
+    pub url: BuzzUrl,
+    /// `--send`: the administrator's login (never an application identity).
+    pub login: Option<BuzzSpec>,
+}
+
+impl BuzzIdentitySpec {
+    pub const NAME_RULE: Rule =
+        "an identity's username is 1-64 letters, digits, '.', '_', '-' or '@'";
+
+    pub fn from_args(a: &crate::cli::BuzzIdentityArgs, interactive: bool) -> Result<Self> {
+        let name = a.name.trim().to_owned();
+        let name_ok = (1..=64).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+        if !name_ok {
+            return Err(Error::invalid("--name", &a.name, Self::NAME_RULE));
+        }
+        let key_id = a
+            .key_id
+            .as_deref()
+            .map(|k| KeyId::parse("--key-id", k))
+            .transpose()?;
+        // A person creates the identity: never sign in as one to do it.
+        let mut buzz = a.buzz.clone();
+        buzz.identity = crate::cli::IdentityArgs::default();
+        let t = TargetArgs {
+            buzz,
+            config: a.config.clone(),
+            ..TargetArgs::default()
+        };
+        let file = ConfigFile::load(a.config.as_deref())?;
+        if a.send {
+            if !interactive {
+                require_all(&t, &file, false, true, None)?;
+            }
+            let stream = StreamName::parse("--stream", DEFAULT_STREAM)?;
+            let login = TargetSpec::buzz(&t, &file, interactive, &stream)?;
+            return Ok(Self {
+                key_out: a.key_out.clone(),
+                name,
+                key_id,
+                domain: login.domain.clone(),
+                url: login.url.clone(),
+                login: Some(login),
+            });
+        }
+        let domain = match pick(&t.buzz.domain, &file.domain) {
+            Some(v) => DomainId::parse("--domain", &v)?,
+            None => return Err(missing_domain()),
+        };
+        Ok(Self {
+            key_out: a.key_out.clone(),
+            name,
+            key_id,
+            domain,
+            url: buzz_url(&t, &file, interactive)?,
+            login: None,
+        })
+    }
+}
+
 /// What the stream and role should look like beyond their names (`DesiredArgs`), validated:
 /// shared by setup, check and policy.
 struct Wanted {

@@ -88,7 +88,7 @@ pub struct BuzzClient {
     /// When an application identity's token must be renewed (`None`: never).
     renew_at: std::sync::Mutex<Option<Instant>>,
     retry: RetryPolicy,
-    calls: CallLog,
+    pub(super) calls: CallLog,
 }
 
 /// What one HTTP exchange came to.
@@ -300,6 +300,38 @@ impl BuzzClient {
         }
         self.calls.record("buzz", cmd, mutating);
         Ok(answer)
+    }
+
+    /// One request below the base that is not a `/cmd` JSON command (key registration, the
+    /// batch `createusers2`), with the session's token: its status and body. Not retried: the
+    /// caller reads the answer.
+    pub(super) async fn rest(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Result<(u16, String)> {
+        let url = self.base.join(path);
+        let token = self.current_token().await?;
+        let mut req = self
+            .http
+            .request(method, url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        if let Some(t) = &token {
+            req = req.bearer_auth(t.expose_secret());
+        }
+        let resp = req.send().await.map_err(|e| Error::BuzzTransport {
+            url: url.to_string(),
+            cmd: path.into(),
+            reason: error_chain(&e),
+            hint: None,
+        })?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        Ok((status, text))
     }
 
     /// One command with the transport retries; returns Buzz's `response` object whatever

@@ -463,6 +463,110 @@ pub(super) async fn exchange(
     }
 }
 
+impl super::BuzzClient {
+    /// `createusers2` for one application identity (`wire::create_identity_body`); the new
+    /// identity's userid, which is its client id.
+    pub async fn create_identity(&self, body: &Value) -> Result<String> {
+        let path = format!("cmd/{}", wire::CMD_CREATE_USERS);
+        let (status, text) = self
+            .rest(
+                reqwest::Method::POST,
+                &path,
+                "application/json",
+                body.to_string(),
+            )
+            .await?;
+        let outer = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| wire::response_of(&v));
+        let refused = |code: String, message: String, error_id: Option<String>| {
+            Error::Buzz {
+            cmd: wire::CMD_CREATE_USERS.into(),
+            code,
+            message,
+            error_id,
+            hint: Some("creating an application identity needs an administrator of the domain (--buzz-user); a name already taken needs another --name".into()),
+        }
+        };
+        let Some(outer) = outer else {
+            return Err(refused(
+                format!("HTTP {status}"),
+                text.chars().take(300).collect(),
+                None,
+            ));
+        };
+        let field = |m: &serde_json::Map<String, Value>, k: &str| {
+            crate::text::escape_control(&wire::as_text(m.get(k)))
+        };
+        if wire::code_of(&outer) != wire::CODE_OK {
+            return Err(refused(
+                field(&outer, wire::CODE),
+                field(&outer, wire::MESSAGE),
+                Some(field(&outer, wire::ERROR_ID)).filter(|s| !s.is_empty()),
+            ));
+        }
+        let first = wire::as_list(
+            outer
+                .get(wire::RESPONSES)
+                .and_then(|r| r.get(wire::RESPONSE)),
+        )
+        .into_iter()
+        .next()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+        if wire::code_of(&first) != wire::CODE_OK {
+            return Err(refused(
+                field(&first, wire::CODE),
+                field(&first, wire::MESSAGE),
+                Some(field(&first, wire::ERROR_ID)).filter(|s| !s.is_empty()),
+            ));
+        }
+        let userid = first
+            .get(wire::USER)
+            .and_then(|u| u.get(wire::USER_ID))
+            .map(|v| wire::as_text(Some(v)))
+            .unwrap_or_default();
+        if userid.is_empty() {
+            return Err(refused(
+                "NoUserId".into(),
+                "the answer named no user.userid".into(),
+                None,
+            ));
+        }
+        self.calls.record("buzz", wire::CMD_CREATE_USERS, true);
+        Ok(userid)
+    }
+
+    /// Register `public_pem` for the identity `userid` under `kid`.
+    pub async fn register_key(&self, userid: &str, kid: &KeyId, public_pem: &str) -> Result<()> {
+        let path = wire::key_path(userid, kid.as_str());
+        let (status, text) = self
+            .rest(
+                reqwest::Method::PUT,
+                &path,
+                wire::PEM_CONTENT_TYPE,
+                public_pem.to_owned(),
+            )
+            .await?;
+        if (200..300).contains(&status) {
+            self.calls.record("buzz", "registerkey", true);
+            return Ok(());
+        }
+        let r = read_token_answer(status, &text).err().unwrap_or(Refusal {
+            code: format!("HTTP {status}"),
+            message: String::new(),
+            error_id: None,
+        });
+        Err(Error::Buzz {
+            cmd: format!("PUT {path}"),
+            code: r.code,
+            message: r.message,
+            error_id: r.error_id,
+            hint: Some("registering a key needs an administrator of the identity's domain".into()),
+        })
+    }
+}
+
 /// `application/x-www-form-urlencoded`, as RFC 6749 sends the token request.
 fn form_encode(pairs: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())

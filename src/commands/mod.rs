@@ -2,6 +2,7 @@
 //! Buzz (at once), then read the stream, the role and the domain's configuration (at once).
 
 pub mod check;
+pub mod identity;
 pub mod policy;
 pub mod setup;
 pub mod tail;

@@ -301,3 +301,100 @@ fn unattended_runs_default_to_the_background_host() {
         );
     }
 }
+
+#[tokio::test]
+async fn buzz_identity_makes_a_working_identity_end_to_end() {
+    let sandbox = Sandbox::start_default();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id.pem");
+    let key_arg = key.to_str().unwrap();
+
+    // Printed only: the key is written 0600, the requests name the domain and the key's PEM.
+    let printed = Tool::new()
+        .args([
+            "buzz-identity",
+            "--output",
+            "json",
+            "--domain",
+            harness::DOMAIN_ID,
+        ])
+        .args(["--buzz-url", sandbox.url(), "--key-out", key_arg])
+        .run();
+    printed.assert_success();
+    let view = printed.json();
+    assert_eq!(view["key_created"], true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the private key is its owner's only");
+    }
+    let body: Value =
+        serde_json::from_str(view["create_request"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["requests"]["user"][0]["type"], "applicationidentity");
+    assert!(view["register_request"]["body"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert_eq!(
+        view["rights"],
+        serde_json::json!([format!("ControlDomain on domain {}", harness::DOMAIN_ID)])
+    );
+    let private = std::fs::read_to_string(&key).unwrap();
+    let secret_line = private.lines().nth(1).unwrap();
+    assert!(!printed.stdout.contains(secret_line) && !printed.stderr.contains(secret_line));
+    assert!(
+        sandbox.state().await["identities"]
+            .as_object()
+            .unwrap()
+            .is_empty(),
+        "nothing sent"
+    );
+
+    // Sent, as the administrator: the same key is reused, Buzz makes the identity, it signs in.
+    let sent = Tool::new()
+        .args([
+            "buzz-identity",
+            "--output",
+            "json",
+            "--domain",
+            harness::DOMAIN_ID,
+        ])
+        .args(["--buzz-url", sandbox.url(), "--key-out", key_arg, "--send"])
+        .args(["--buzz-user", harness::ADMIN_USER])
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    // Exit 2: made, but the administrator has yet to grant ControlDomain.
+    sent.assert_code(2);
+    let view = sent.json();
+    assert_eq!(view["key_created"], false, "the key was reused");
+    assert_eq!(view["signed_in"], true);
+    assert_eq!(view["can_read_domain"], false);
+    let client_id = view["client_id"].as_str().unwrap().to_owned();
+    let kid = view["key_id"].as_str().unwrap().to_owned();
+    assert!(view["flags"].as_str().unwrap().contains(&client_id));
+
+    // The administrator grants the one right; the identity then runs setup and check alone.
+    sandbox.grant_control_domain(&client_id, true).await;
+    let names = Names::new();
+    for command in ["setup", "check"] {
+        let mut args = target_args_for(command, &sandbox, &names);
+        let i = args.iter().position(|a| a == "--buzz-user").unwrap();
+        args.drain(i..i + 2);
+        Tool::new()
+            .args([command, "--yes", "--output", "json"])
+            .args(args)
+            .args([
+                "--buzz-client-id",
+                &client_id,
+                "--buzz-key-file",
+                key_arg,
+                "--buzz-key-id",
+                &kid,
+            ])
+            .run()
+            .assert_success();
+    }
+    let identity = &sandbox.state().await["identities"][&client_id];
+    assert_eq!(identity["keys"][&kid], "active", "{identity}");
+}
