@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod identity;
+pub mod plan;
 pub mod policy;
 pub mod setup;
 pub mod tail;
