@@ -184,6 +184,19 @@ struct Args {
     /// five-minute assertion look expired.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     oauth_clock_skew: i64,
+    /// Answer Buzz commands with a redirect to this URL (its `/cmd`), as a hijacked or
+    /// misconfigured front would: a client must not follow it (a 307/308 resends the body,
+    /// and Login3's body holds the password).
+    #[arg(long, value_name = "URL")]
+    redirect_to: Option<String>,
+
+    /// The status of those redirects: 301, 302, 303, 307 or 308.
+    #[arg(long, default_value_t = 307)]
+    redirect_status: u16,
+
+    /// Only these commands are redirected (comma-separated, e.g. login3); default: every one.
+    #[arg(long, value_delimiter = ',')]
+    redirect_commands: Vec<String>,
 
     /// Exit when standard input reaches end of file (lets a parent that dies take us along).
     #[arg(long)]
@@ -219,6 +232,12 @@ async fn run(args: Args) -> Result<(), String> {
         return Err(format!(
             "--agilix-account must be 12 digits, got {:?}",
             args.agilix_account
+        ));
+    }
+    if ![301, 302, 303, 307, 308].contains(&args.redirect_status) {
+        return Err(format!(
+            "--redirect-status must be 301, 302, 303, 307 or 308, got {}",
+            args.redirect_status
         ));
     }
     let seed = match &args.seed_config {
@@ -268,6 +287,15 @@ async fn run(args: Args) -> Result<(), String> {
         oauth_expires_in: args.oauth_expires_in.max(1),
         oauth_token_type: args.oauth_token_type.clone(),
         oauth_clock_skew: args.oauth_clock_skew,
+        redirect: args.redirect_to.clone().map(|to| state::Redirect {
+            to,
+            status: args.redirect_status,
+            commands: args
+                .redirect_commands
+                .iter()
+                .map(|c| c.trim().to_ascii_lowercase())
+                .collect(),
+        }),
     };
     let faults = FaultPlan::new(
         args.faults_after,

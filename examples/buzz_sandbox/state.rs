@@ -48,6 +48,22 @@ pub struct Settings {
     pub oauth_token_type: String,
     /// Seconds the sandbox's clock runs ahead of the real one (negative: behind).
     pub oauth_clock_skew: i64,
+    /// Answer commands with a redirect instead.
+    pub redirect: Option<Redirect>,
+}
+
+/// `--redirect-to`: where, with which status, for which commands (empty: every one).
+#[derive(Debug)]
+pub struct Redirect {
+    pub to: String,
+    pub status: u16,
+    pub commands: Vec<String>,
+}
+
+impl Redirect {
+    pub fn applies_to(&self, cmd: &str) -> bool {
+        self.commands.is_empty() || self.commands.iter().any(|c| c == cmd)
+    }
 }
 
 impl Settings {

@@ -105,7 +105,7 @@ pub async fn run(args: &BuzzIdentityArgs, output: Output, quiet: bool) -> Result
         key_id.as_str(),
         &spec.url,
     );
-    report::emit(|w| match output {
+    report::emit(output, |w| match output {
         Output::Json => render_json(&view, w),
         Output::Human => render_human(&view, w),
     })?;

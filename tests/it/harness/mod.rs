@@ -21,6 +21,7 @@ mod aws_cli;
 mod aws_fault_proxy;
 mod identity;
 mod moto;
+mod recorder;
 mod sandbox;
 mod sandbox_state;
 
@@ -32,6 +33,7 @@ pub use aws_cli::*;
 pub use aws_fault_proxy::{fault, AwsFaultProxy};
 pub use identity::{key_file, key_pair, TestIdentity};
 pub use moto::{aws_command, aws_env, moto};
+pub use recorder::Recorder;
 pub use sandbox::{Sandbox, SandboxOptions};
 
 /// moto's one account.
