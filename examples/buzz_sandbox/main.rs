@@ -21,6 +21,7 @@ mod cloudwatch_cbor;
 mod datastream;
 mod faults;
 mod inspect;
+mod oauth;
 mod policy;
 mod record;
 mod server;
@@ -165,6 +166,28 @@ struct Args {
     #[arg(long, default_value_t = 30)]
     timeout_hold: u64,
 
+    /// The `aud` the token endpoint requires of an assertion: `token-url` (its own URL, as
+    /// RFC 7523 reads), `base-url` (the API's base URL), `any`, or a literal audience.
+    #[arg(long, default_value = "token-url")]
+    oauth_audience: oauth::Audience,
+
+    /// How the token endpoint refuses: `oauth` (HTTP 400/401, error and error_description),
+    /// `buzz` (HTTP 200, Buzz's code, message and errorId) or `text` (HTTP 401, plain text).
+    #[arg(long, value_enum, default_value = "oauth")]
+    oauth_error_style: oauth::ErrorStyle,
+
+    /// Seconds an issued OAuth bearer token lives (not extended by use).
+    #[arg(long, default_value_t = 3600)]
+    oauth_expires_in: u64,
+
+    /// The token_type the token endpoint answers with.
+    #[arg(long, default_value = "Bearer")]
+    oauth_token_type: String,
+
+    /// Seconds the token endpoint's clock runs ahead (negative: behind), e.g. 400 to make a
+    /// five-minute assertion look expired.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    oauth_clock_skew: i64,
     /// Answer Buzz commands with a redirect to this URL (its `/cmd`), as a hijacked or
     /// misconfigured front would: a client must not follow it (a 307/308 resends the body,
     /// and Login3's body holds the password).
@@ -288,6 +311,11 @@ async fn run(args: Args) -> Result<(), String> {
         other_domain: args.other_domain.clone(),
         retry_after: args.retry_after,
         timeout_hold: Duration::from_secs(args.timeout_hold),
+        oauth_audience: args.oauth_audience.clone(),
+        oauth_error_style: args.oauth_error_style,
+        oauth_expires_in: args.oauth_expires_in.max(1),
+        oauth_token_type: args.oauth_token_type.clone(),
+        oauth_clock_skew: args.oauth_clock_skew,
         redirect: args.redirect_to.clone().map(|to| state::Redirect {
             to,
             status: args.redirect_status,

@@ -12,6 +12,7 @@ mod environment;
 mod faults;
 mod halves;
 mod harness;
+mod identity;
 mod json_output;
 mod layering;
 mod lost_events;

@@ -20,6 +20,7 @@
 mod aws_cli;
 mod aws_fault_proxy;
 pub mod cloudwatch_cbor;
+mod identity;
 mod moto;
 mod recorder;
 mod sandbox;
@@ -31,6 +32,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use aws_cli::*;
 pub use aws_fault_proxy::{fault, AwsFaultProxy};
+pub use identity::{key_file, key_pair, TestIdentity};
 pub use moto::{aws_command, aws_env, cloudwatch_url, moto};
 pub use recorder::Recorder;
 pub use sandbox::{Sandbox, SandboxOptions};
