@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::buzz::wire::{self, KinesisTarget};
-use crate::names::{KmsKey, RetentionHours, Tag};
+use crate::names::{Encryption, KmsKey, RetentionHours, Tag};
 use crate::policy;
 use crate::state::mark_managed;
 // Re-exported so that commands written against `plan` keep their imports; the types live on
@@ -29,7 +29,8 @@ pub struct Desired {
     pub capacity: Capacity,
     pub retention: RetentionHours,
     pub allow_retention_decrease: bool,
-    pub kms_key: Option<KmsKey>,
+    /// `--kms-key`, `--no-encryption`, or the default (the AWS-managed key for a new stream).
+    pub encryption: Encryption,
     pub tags: Vec<Tag>,
     pub role: String,
     pub role_arn: String,
@@ -119,6 +120,10 @@ pub enum Action {
     CreateTopic {
         name: String,
         tags: BTreeMap<String, String>,
+        /// The customer-managed key the topic is encrypted with; `None`: unencrypted, since
+        /// CloudWatch cannot publish to a topic under the AWS-managed SNS key.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kms_key: Option<String>,
     },
     SubscribeEmail {
         email: String,
@@ -186,9 +191,14 @@ impl Action {
             Action::UpdateShardCount { from, to } => {
                 (json!({"open_shards": from}), json!({"open_shards": to}))
             }
-            Action::CreateTopic { name, tags } => {
-                (Value::Null, json!({"topic": name, "tags": tags}))
-            }
+            Action::CreateTopic {
+                name,
+                tags,
+                kms_key,
+            } => (
+                Value::Null,
+                json!({"topic": name, "tags": tags, "kms_key": kms_key}),
+            ),
             Action::SubscribeEmail { email } => (Value::Null, json!({ "email": email })),
             Action::PutAlarm { before, after } => {
                 (before.clone().unwrap_or(Value::Null), after.clone())
@@ -241,11 +251,31 @@ pub struct Note {
     pub message: String,
 }
 
+/// The stream's encryption at rest once the plan is applied: the key, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AtRest {
+    pub kms_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl std::fmt::Display for AtRest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.kms_key, &self.reason) {
+            (Some(k), _) => write!(f, "encrypted at rest with {k}"),
+            (None, Some(why)) => write!(f, "not encrypted at rest ({why})"),
+            (None, None) => f.write_str("not encrypted at rest"),
+        }
+    }
+}
+
 /// The plan: actions in the order they apply within each resource chain.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Plan {
     pub actions: Vec<Action>,
     pub notes: Vec<Note>,
+    /// `None` when the run does not touch the stream (`--buzz-only`).
+    pub encryption: Option<AtRest>,
 }
 
 impl Plan {
@@ -333,7 +363,13 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
     plan_stream(desired, actual.stream.as_ref(), &mut p)?;
     plan_role(desired, actual.role.as_ref(), &mut p)?;
     if let Some(alarm) = &desired.alarm {
-        plan_alarm(alarm, &desired.stream, actual, &mut p);
+        plan_alarm(
+            alarm,
+            &desired.stream,
+            desired.encryption.customer_key(),
+            actual,
+            &mut p,
+        );
     }
     if let Some(buzz) = &desired.buzz {
         plan_buzz(buzz, actual.buzz.as_ref(), &mut p);
@@ -384,12 +420,14 @@ fn plan_stream(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) -> Resul
                 to: d.retention,
             });
         }
-        if let Some(k) = &d.kms_key {
-            p.actions.push(Action::StartEncryption {
+        match d.encryption.new_stream_key() {
+            Some(k) => p.actions.push(Action::StartEncryption {
                 from: None,
                 to: k.to_string(),
-            });
+            }),
+            None => note(p, Encryption::OFF_REASON.to_owned()),
         }
+        p.encryption = Some(at_rest(&d.encryption, None));
         p.actions.push(Action::TagStream {
             tags: tag_map(&d.tags, true),
         });
@@ -420,19 +458,53 @@ fn plan_stream(d: &Desired, actual: Option<&StreamState>, p: &mut Plan) -> Resul
             ));
         }
     }
-    if let Some(k) = &d.kms_key {
-        if s.kms_key.as_deref() != Some(k.as_str()) {
+    p.encryption = Some(at_rest(&d.encryption, Some(s.kms_key.as_deref())));
+    match (&d.encryption, &s.kms_key) {
+        (Encryption::Key(k), have) if have.as_deref() != Some(k.as_str()) => {
             p.actions.push(Action::StartEncryption {
-                from: s.kms_key.clone(),
+                from: have.clone(),
                 to: k.to_string(),
             });
         }
+        // An existing stream's encryption changes only when asked, but never silently.
+        (Encryption::Default, None) => note(
+            p,
+            format!(
+                "the stream is not encrypted at rest and setup leaves it so; --kms-key {} starts encryption without downtime (Buzz's writer role needs no extra permission for it)",
+                KmsKey::AWS_MANAGED
+            ),
+        ),
+        (Encryption::Off, None) => note(p, Encryption::OFF_REASON.to_owned()),
+        (Encryption::Off, Some(have)) => note(
+            p,
+            format!("the stream stays encrypted with {have}: setup never turns encryption off"),
+        ),
+        _ => {}
     }
     let tags = missing_tags(&tag_map(&d.tags, false), &s.tags);
     if !tags.is_empty() {
         p.actions.push(Action::TagStream { tags });
     }
     Ok(())
+}
+
+/// The stream's encryption once the plan is applied; `existing`: the key of the stream that
+/// exists (`Some(None)`: it exists unencrypted).
+fn at_rest(want: &Encryption, existing: Option<Option<&str>>) -> AtRest {
+    let (kms_key, reason) = match (want, existing) {
+        (Encryption::Key(k), _) => (Some(k.to_string()), None),
+        (_, Some(Some(have))) => (Some(have.to_owned()), None),
+        (Encryption::Default, None) => (Some(KmsKey::AWS_MANAGED.to_owned()), None),
+        (Encryption::Off, _) => (None, Some("--no-encryption".to_owned())),
+        (Encryption::Default, Some(None)) => (
+            None,
+            Some(format!(
+                "an existing stream; --kms-key {} starts encryption",
+                KmsKey::AWS_MANAGED
+            )),
+        ),
+    };
+    AtRest { kms_key, reason }
 }
 
 /// The shard counts to pass through from `from` to `to`, one `UpdateShardCount` call each:
@@ -537,12 +609,25 @@ fn push_shard_steps(from: u32, to: u32, p: &mut Plan) {
 
 /// The alarm on refused writes and, unless the user gave their own, its topic with the email
 /// subscriptions. Setup never removes a subscription or changes a topic it did not make.
-fn plan_alarm(a: &DesiredAlarm, stream: &str, actual: &Actual, p: &mut Plan) {
+fn plan_alarm(a: &DesiredAlarm, stream: &str, key: Option<&KmsKey>, actual: &Actual, p: &mut Plan) {
     if let Some(name) = &a.own_topic {
         if actual.topic.is_none() {
             p.actions.push(Action::CreateTopic {
                 name: name.clone(),
                 tags: tag_map(&[], true),
+                kms_key: key.map(KmsKey::to_string),
+            });
+            p.notes.push(Note {
+                resource: Resource::Alarm,
+                message: match key {
+                    // Setup does not rewrite a key policy it does not own (PutKeyPolicy
+                    // replaces the whole policy), so it says what the policy must allow.
+                    Some(k) => format!(
+                        "the alarm's topic is encrypted with {k}: that key's policy must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* (statement: {}), or the alarm cannot notify",
+                        policy::cloudwatch_key_statement()
+                    ),
+                    None => "the alarm's topic is not encrypted: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key, and the topic carries alarm notifications only, no student records (pass --kms-key with a customer-managed key to encrypt it with that key)".into(),
+                },
             });
         }
     }
@@ -754,12 +839,20 @@ pub fn describe(a: &Action) -> String {
         ),
         Action::StartEncryption { from, to } => match from {
             Some(f) => format!("change encryption key {f} -> {to}"),
+            None if to == KmsKey::AWS_MANAGED => {
+                format!("start encryption with {to} (the AWS-managed key)")
+            }
             None => format!("start encryption with {to}"),
         },
         Action::UpdateStreamMode { from, to } => format!("switch capacity {from} -> {to}"),
         Action::UpdateShardCount { from, to } => {
             format!("{} open shards {from} -> {to} (UpdateShardCount, uniform scaling)", if to > from { "raise" } else { "lower" })
         }
+        Action::CreateTopic {
+            name,
+            kms_key: Some(k),
+            ..
+        } => format!("create SNS topic {name} for the alarm, encrypted with {k}"),
         Action::CreateTopic { name, .. } => format!("create SNS topic {name} for the alarm"),
         Action::SubscribeEmail { email } => {
             format!("subscribe {email} to the alarm's topic (the address must confirm)")
@@ -827,7 +920,7 @@ pub(crate) mod tests {
             capacity: Capacity::OnDemand,
             retention: RetentionHours::DEFAULT,
             allow_retention_decrease: false,
-            kms_key: None,
+            encryption: Encryption::Default,
             tags: vec![],
             role: "BuzzKinesisWriter".into(),
             role_arn: ROLE_ARN.into(),
@@ -899,14 +992,59 @@ pub(crate) mod tests {
             kinds(&p),
             [
                 "create_stream",
+                "start_encryption",
                 "tag_stream",
                 "create_role",
                 "put_policy",
                 "register_buzz_target"
             ]
         );
+        assert_eq!(
+            p.actions[1],
+            Action::StartEncryption {
+                from: None,
+                to: KmsKey::AWS_MANAGED.into()
+            },
+            "encrypted by default, with the AWS-managed key"
+        );
         assert_eq!(p.outcome(Resource::Stream), "created");
         assert_eq!(p.outcome(Resource::Buzz), "created");
+    }
+
+    #[test]
+    fn an_existing_streams_encryption_changes_only_when_asked_and_never_silently() {
+        let mut d = desired();
+        let a = converged(&d);
+        // Unencrypted, no flag: left as it is, with the flag that encrypts it.
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty(), "{:?}", p.actions);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.message.contains("not encrypted at rest")
+                    && n.message.contains(
+                        "--kms-key alias/aws/kinesis starts encryption without downtime"
+                    )),
+            "{:?}",
+            p.notes
+        );
+        // Asked: encrypted in place.
+        d.encryption = Encryption::Key(KmsKey::parse("x", KmsKey::AWS_MANAGED).unwrap());
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["start_encryption"]);
+        // --no-encryption on a new stream: no encryption, and the plan says why.
+        d.encryption = Encryption::Off;
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert!(!kinds(&p).contains(&"start_encryption".to_owned()));
+        assert!(p.notes.iter().any(|n| n.message == Encryption::OFF_REASON));
+        // ... and never decrypts a stream that is encrypted.
+        let mut encrypted = converged(&d);
+        encrypted.stream.as_mut().unwrap().kms_key = Some(KmsKey::AWS_MANAGED.into());
+        let p = plan(&d, &encrypted).unwrap();
+        assert!(p.is_empty());
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("never turns encryption off")));
     }
 
     #[test]
@@ -1028,7 +1166,7 @@ pub(crate) mod tests {
     fn a_new_stream_with_options_gets_each_follow_up() {
         let mut d = desired();
         d.retention = RetentionHours::parse("x", "168").unwrap();
-        d.kms_key = Some(KmsKey::parse("x", "alias/aws/kinesis").unwrap());
+        d.encryption = Encryption::Key(KmsKey::parse("x", "alias/aws/kinesis").unwrap());
         d.buzz = None;
         let p = plan(&d, &Actual::default()).unwrap();
         assert_eq!(

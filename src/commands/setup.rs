@@ -163,18 +163,18 @@ pub async fn observe(
         }
         _ => None,
     };
-    let kms_for_policy = spec
-        .kms_key
-        .as_ref()
-        .filter(|k| k.is_customer_managed())
-        .map(|k| k.as_str().to_owned());
+    let encryption = spec.kms_key.clone().map_or(
+        crate::names::Encryption::Default,
+        crate::names::Encryption::Key,
+    );
+    let kms_for_policy = encryption.customer_key().map(|k| k.as_str().to_owned());
     let desired = Desired {
         stream: spec.stream.to_string(),
         stream_arn: stream_arn.clone(),
         capacity: spec.capacity,
         retention: spec.retention,
         allow_retention_decrease: spec.allow_retention_decrease,
-        kms_key: spec.kms_key.clone(),
+        encryption,
         tags: spec.tags.clone(),
         role: spec.role.to_string(),
         role_arn: role_arn.clone(),
@@ -425,8 +425,12 @@ async fn apply(
         for action in plan.for_resource(Resource::Alarm) {
             progress.step("alarm", &plan::describe(action));
             match action {
-                Action::CreateTopic { name, tags } => {
-                    o.aws.create_topic(name, tags).await?;
+                Action::CreateTopic {
+                    name,
+                    tags,
+                    kms_key,
+                } => {
+                    o.aws.create_topic(name, tags, kms_key.as_deref()).await?;
                 }
                 Action::SubscribeEmail { email } => {
                     o.aws.subscribe_email(&alarm.topic_arn, email).await?
@@ -603,7 +607,7 @@ fn buzz_half_desired(spec: &BuzzHalfSpec) -> Desired {
         capacity: crate::sizing::Capacity::OnDemand,
         retention: crate::names::RetentionHours::DEFAULT,
         allow_retention_decrease: false,
-        kms_key: None,
+        encryption: crate::names::Encryption::Default,
         tags: Vec::new(),
         role: spec.role_arn.name().to_owned(),
         role_arn: spec.role_arn.to_string(),

@@ -6,6 +6,7 @@
 
 mod check;
 mod deputy;
+mod encryption;
 mod environment;
 mod faults;
 mod halves;
@@ -17,6 +18,7 @@ mod operate;
 mod properties;
 mod registration;
 mod sandbox;
+mod scanner;
 mod setup;
 mod tool;
 mod validation;
