@@ -13,7 +13,7 @@ use crate::buzz::{Credentials, Otp};
 use crate::cli::{AwsArgs, DesiredArgs, HalfArgs, SetupOnlyArgs, TailArgs, TargetArgs};
 use crate::error::{Error, Result};
 use crate::names::*;
-use crate::plan::Capacity;
+use crate::sizing::Capacity;
 use crate::state::Half;
 use crate::ui;
 
@@ -648,10 +648,10 @@ impl Wanted {
                 "at most 49 extra tags (AWS allows 50 per resource and setup adds managed-by)",
             ));
         }
-        if tags.iter().any(|t| t.key == crate::plan::MANAGED_BY.0) {
+        if tags.iter().any(|t| t.key == crate::state::MANAGED_BY.0) {
             return Err(Error::invalid(
                 "--tag",
-                crate::plan::MANAGED_BY.0,
+                crate::state::MANAGED_BY.0,
                 "the managed-by tag is set by buzz-kinesis itself",
             ));
         }

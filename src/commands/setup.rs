@@ -13,12 +13,16 @@ use crate::cli::{Output, SetupArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
 use crate::handover::Handover;
-use crate::plan::{self, Action, Actual, Desired, DesiredAlarm, DesiredBuzz, Plan, RoleState};
+use crate::plan::{
+    self, Action, Actual, AlarmAction, BuzzAction, Desired, DesiredAlarm, DesiredBuzz, Plan,
+    RoleAction, StreamAction,
+};
 use crate::policy;
+use crate::report::plan::{describe, refusal};
 use crate::report::setup::{render_plan, render_result, SetupView};
 use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, BuzzHalfSpec, BuzzSide, SetupSpec};
-use crate::state::{arn, Half, Resource, StreamStatus};
+use crate::state::{arn, Half, StreamStatus};
 use crate::ui::{self, Progress};
 
 /// Everything read before planning.
@@ -318,8 +322,8 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     if let Some(config) = &observed.actual.buzz {
         refuse_unknown_target_keys(config)?;
     }
-    let plan = plan::plan(&observed.desired, &observed.actual)
-        .map_err(|b| Error::Refused(b.to_string()))?;
+    let plan =
+        plan::plan(&observed.desired, &observed.actual).map_err(|b| Error::Refused(refusal(&b)))?;
 
     let view = observed.view();
     if let Some(done) = show_or_confirm(
@@ -358,33 +362,13 @@ async fn apply(
             .stream
             .as_ref()
             .is_some_and(|s| s.status != StreamStatus::Active);
-        for action in plan.for_resource(Resource::Stream) {
+        for action in &plan.stream {
             if needs_wait {
                 wait_active(o, progress).await?;
             }
-            progress.step("stream", &plan::describe(action));
-            match action {
-                Action::CreateStream { capacity } => {
-                    o.aws.create_stream(&d.stream, *capacity).await?
-                }
-                Action::IncreaseRetention { to, .. } => {
-                    o.aws.increase_retention(&d.stream, *to).await?
-                }
-                Action::DecreaseRetention { to, .. } => {
-                    o.aws.decrease_retention(&d.stream, *to).await?
-                }
-                Action::StartEncryption { to, .. } => o.aws.start_encryption(&d.stream, to).await?,
-                Action::TagStream { tags } => o.aws.tag_stream(&d.stream, tags).await?,
-                Action::UpdateStreamMode { to, .. } => {
-                    o.aws.update_stream_mode(&d.stream_arn, *to).await?
-                }
-                Action::UpdateShardCount { to, .. } => {
-                    o.aws.update_shard_count(&d.stream, *to).await?
-                }
-                _ => {}
-            }
-            // Every change but tagging makes the stream CREATING or UPDATING for a while.
-            needs_wait = !matches!(action, Action::TagStream { .. });
+            progress.step("stream", &describe(Action::Stream(action)));
+            apply_stream(&o.aws, d, action).await?;
+            needs_wait = action.leaves_stream_busy();
         }
         if needs_wait {
             wait_active(o, progress).await?;
@@ -392,26 +376,9 @@ async fn apply(
         Ok::<_, Error>(())
     };
     let role_chain = async {
-        for action in plan.for_resource(Resource::Role) {
-            progress.step("role", &plan::describe(action));
-            match action {
-                Action::CreateRole {
-                    trust,
-                    max_session,
-                    tags,
-                } => {
-                    o.aws
-                        .create_role(&d.role, trust, *max_session, tags)
-                        .await?
-                }
-                Action::UpdateTrust { after, .. } => o.aws.update_trust(&d.role, after).await?,
-                Action::UpdateMaxSession { to, .. } => {
-                    o.aws.update_max_session(&d.role, *to).await?
-                }
-                Action::PutPolicy { after, .. } => o.aws.put_policy(&d.role, after).await?,
-                Action::TagRole { tags } => o.aws.tag_role(&d.role, tags).await?,
-                _ => {}
-            }
+        for action in &plan.role {
+            progress.step("role", &describe(Action::Role(action)));
+            apply_role(&o.aws, &d.role, action).await?;
         }
         Ok::<_, Error>(())
     };
@@ -420,61 +387,98 @@ async fn apply(
         let Some(alarm) = &d.alarm else {
             return Ok::<_, Error>(());
         };
-        let mut tags = std::collections::BTreeMap::new();
-        crate::state::mark_managed(&mut tags);
-        for action in plan.for_resource(Resource::Alarm) {
-            progress.step("alarm", &plan::describe(action));
-            match action {
-                Action::CreateTopic {
-                    name,
-                    tags,
-                    kms_key,
-                } => {
-                    o.aws.create_topic(name, tags, kms_key.as_deref()).await?;
-                }
-                Action::SubscribeEmail { email } => {
-                    o.aws.subscribe_email(&alarm.topic_arn, email).await?
-                }
-                Action::PutAlarm { .. } => {
-                    let spec = crate::aws::cloudwatch::AlarmSpec {
-                        name: alarm.name.clone(),
-                        stream: d.stream.clone(),
-                        topic_arn: alarm.topic_arn.clone(),
-                    };
-                    o.aws.put_alarm(&spec, &tags).await?
-                }
-                _ => {}
-            }
+        for action in &plan.alarm {
+            progress.step("alarm", &describe(Action::Alarm(action)));
+            apply_alarm(&o.aws, &d.stream, alarm, action).await?;
         }
         Ok(())
     };
     tokio::try_join!(stream_chain, role_chain, alarm_chain)?;
 
-    for action in plan.for_resource(Resource::Buzz) {
-        let Action::RegisterBuzzTarget { config, save, .. } = action else {
-            continue;
-        };
-        let (Some(b), Some(client)) = (d.buzz.as_ref(), o.buzz.as_ref()) else {
-            continue;
-        };
+    let (Some(b), Some(client)) = (d.buzz.as_ref(), o.buzz.as_ref()) else {
+        return Ok(());
+    };
+    for action in &plan.buzz {
+        let BuzzAction::RegisterBuzzTarget { config, save, .. } = action;
         // IAM needs time before a new or changed role can be assumed: Buzz's test fails
         // meanwhile. Retry it only then (a role this run touched, or one younger than the
         // bound), so a real misconfiguration is reported at once.
-        let role_fresh = plan.for_resource(Resource::Role).next().is_some()
+        let role_fresh = !plan.role.is_empty()
             || o.actual
                 .role
                 .as_ref()
-                .is_none_or(|r: &RoleState| r.age(SystemTime::now()) < propagation_timeout);
+                .is_none_or(|r| r.age(SystemTime::now()) < propagation_timeout);
         let retry_for = if role_fresh {
             propagation_timeout
         } else {
             Duration::ZERO
         };
-        progress.step("buzz", &plan::describe(action));
+        progress.step("buzz", &describe(Action::Buzz(action)));
         let external_id = d.trust.pointer("/Statement/0/Condition").is_some();
         register(client, b, config, *save, retry_for, external_id, progress).await?;
     }
     Ok(())
+}
+
+/// One change to the stream.
+async fn apply_stream(aws: &Aws, d: &Desired, action: &StreamAction) -> Result<()> {
+    let stream = d.stream.as_str();
+    match action {
+        StreamAction::CreateStream { capacity } => aws.create_stream(stream, *capacity).await,
+        StreamAction::IncreaseRetention { to, .. } => aws.increase_retention(stream, *to).await,
+        StreamAction::DecreaseRetention { to, .. } => aws.decrease_retention(stream, *to).await,
+        StreamAction::StartEncryption { to, .. } => aws.start_encryption(stream, to).await,
+        StreamAction::TagStream { tags } => aws.tag_stream(stream, tags).await,
+        StreamAction::UpdateStreamMode { to, .. } => {
+            aws.update_stream_mode(&d.stream_arn, *to).await
+        }
+        StreamAction::UpdateShardCount { to, .. } => aws.update_shard_count(stream, *to).await,
+    }
+}
+
+/// One change to the role.
+async fn apply_role(aws: &Aws, role: &str, action: &RoleAction) -> Result<()> {
+    match action {
+        RoleAction::CreateRole {
+            trust,
+            max_session,
+            tags,
+        } => aws.create_role(role, trust, *max_session, tags).await,
+        RoleAction::UpdateTrust { after, .. } => aws.update_trust(role, after).await,
+        RoleAction::UpdateMaxSession { to, .. } => aws.update_max_session(role, *to).await,
+        RoleAction::PutPolicy { after, .. } => aws.put_policy(role, after).await,
+        RoleAction::TagRole { tags } => aws.tag_role(role, tags).await,
+    }
+}
+
+/// One change to the alarm or its topic.
+async fn apply_alarm(
+    aws: &Aws,
+    stream: &str,
+    alarm: &DesiredAlarm,
+    action: &AlarmAction,
+) -> Result<()> {
+    match action {
+        AlarmAction::CreateTopic {
+            name,
+            tags,
+            kms_key,
+        } => aws
+            .create_topic(name, tags, kms_key.as_deref())
+            .await
+            .map(drop),
+        AlarmAction::SubscribeEmail { email } => aws.subscribe_email(&alarm.topic_arn, email).await,
+        AlarmAction::PutAlarm { .. } => {
+            let mut tags = std::collections::BTreeMap::new();
+            crate::state::mark_managed(&mut tags);
+            let spec = crate::aws::cloudwatch::AlarmSpec {
+                name: alarm.name.clone(),
+                stream: stream.to_owned(),
+                topic_arn: alarm.topic_arn.clone(),
+            };
+            aws.put_alarm(&spec, &tags).await
+        }
+    }
 }
 
 /// Our target into Buzz, the way Agilix's instructions go: tested first, disabled (retried
@@ -569,11 +573,9 @@ async fn run_buzz_only(
     )? {
         return Ok(done);
     }
-    for action in plan.for_resource(Resource::Buzz) {
-        let Action::RegisterBuzzTarget { config, save, .. } = action else {
-            continue;
-        };
-        progress.step("buzz", &plan::describe(action));
+    for action in &plan.buzz {
+        let BuzzAction::RegisterBuzzTarget { config, save, .. } = action;
+        progress.step("buzz", &describe(Action::Buzz(action)));
         // The trust is not ours to read here: the hints name the external id as a
         // possibility whatever it is.
         register(

@@ -1,0 +1,504 @@
+//! The stream's plan: create it, or converge an existing one (retention, encryption, capacity,
+//! tags). Never deletes, never lowers retention or shards unless asked.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{missing_tags, tag_map, AtRest, Blocked, Desired, Note, Plan};
+use crate::names::{Encryption, KmsKey, RetentionHours};
+use crate::sizing::Capacity;
+use crate::state::{Resource, StreamState, StreamStatus};
+
+/// One change to the stream.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StreamAction {
+    CreateStream {
+        capacity: Capacity,
+    },
+    IncreaseRetention {
+        from: RetentionHours,
+        to: RetentionHours,
+    },
+    DecreaseRetention {
+        from: RetentionHours,
+        to: RetentionHours,
+    },
+    StartEncryption {
+        from: Option<String>,
+        to: String,
+    },
+    TagStream {
+        tags: BTreeMap<String, String>,
+    },
+    /// Switch an existing stream between on-demand and provisioned (a provisioned stream keeps
+    /// its shard count; `UpdateShardCount` steps follow when another is wanted).
+    UpdateStreamMode {
+        from: Capacity,
+        to: Capacity,
+    },
+    /// One step of a shard count change: AWS takes at most double or half per call.
+    UpdateShardCount {
+        from: u32,
+        to: u32,
+    },
+}
+
+impl StreamAction {
+    /// Whether the action makes the stream (drawn `+`, and the stream's outcome `created`).
+    pub fn is_create(&self) -> bool {
+        match self {
+            StreamAction::CreateStream { .. } => true,
+            StreamAction::IncreaseRetention { .. }
+            | StreamAction::DecreaseRetention { .. }
+            | StreamAction::StartEncryption { .. }
+            | StreamAction::TagStream { .. }
+            | StreamAction::UpdateStreamMode { .. }
+            | StreamAction::UpdateShardCount { .. } => false,
+        }
+    }
+
+    /// Whether the stream is CREATING or UPDATING for a while after the action (everything but
+    /// tagging), so the next change waits for ACTIVE.
+    pub fn leaves_stream_busy(&self) -> bool {
+        !matches!(self, StreamAction::TagStream { .. })
+    }
+
+    /// The changed value before and after, for the JSON plan (`null` where nothing was).
+    pub fn before_after(&self) -> (Value, Value) {
+        match self {
+            StreamAction::CreateStream { capacity } => {
+                (Value::Null, json!({ "capacity": capacity }))
+            }
+            StreamAction::IncreaseRetention { from, to }
+            | StreamAction::DecreaseRetention { from, to } => (
+                json!({"retention_hours": from}),
+                json!({"retention_hours": to}),
+            ),
+            StreamAction::StartEncryption { from, to } => {
+                (json!({"kms_key": from}), json!({"kms_key": to}))
+            }
+            StreamAction::TagStream { tags } => (Value::Null, json!({ "tags": tags })),
+            StreamAction::UpdateStreamMode { from, to } => {
+                (json!({"capacity": from}), json!({"capacity": to}))
+            }
+            StreamAction::UpdateShardCount { from, to } => {
+                (json!({"open_shards": from}), json!({"open_shards": to}))
+            }
+        }
+    }
+}
+
+fn note(p: &mut Plan, message: String) {
+    p.notes.push(Note {
+        resource: Resource::Stream,
+        message,
+    });
+}
+
+/// Whether the stream (as it will be) takes the expected load; a note when it does not.
+fn plan_capacity(d: &Desired, observed: Option<&StreamState>, p: &mut Plan) {
+    let Some(load) = d.load else { return };
+    let (capacity, shards) = match observed {
+        Some(s) => (s.capacity.unwrap_or(d.capacity), s.open_shards),
+        None => (d.capacity, 0),
+    };
+    let (fits, message) = crate::sizing::fits(capacity, shards, load);
+    if !fits {
+        let advice = crate::sizing::advise(load);
+        note(p, format!("{message}; use {advice}"));
+    }
+}
+
+pub(super) fn plan_stream(
+    d: &Desired,
+    observed: Option<&StreamState>,
+    p: &mut Plan,
+) -> Result<(), Blocked> {
+    plan_capacity(d, observed, p);
+    let Some(s) = observed else {
+        p.stream.push(StreamAction::CreateStream {
+            capacity: d.capacity,
+        });
+        // Tagged first: a run interrupted after this finds the stream marked as ours, and so
+        // finishes its encryption (an unmarked unencrypted stream is left as it is).
+        p.stream.push(StreamAction::TagStream {
+            tags: tag_map(&d.tags, true),
+        });
+        if d.retention > RetentionHours::DEFAULT {
+            p.stream.push(StreamAction::IncreaseRetention {
+                from: RetentionHours::DEFAULT,
+                to: d.retention,
+            });
+        }
+        match d.encryption.new_stream_key() {
+            Some(k) => p.stream.push(StreamAction::StartEncryption {
+                from: None,
+                to: k.to_string(),
+            }),
+            None => note(p, Encryption::OFF_REASON.to_owned()),
+        }
+        p.encryption = Some(at_rest(&d.encryption, None, true));
+        return Ok(());
+    };
+    if s.status == StreamStatus::Deleting {
+        return Err(Blocked::StreamDeleting {
+            stream: d.stream.clone(),
+        });
+    }
+    plan_existing_capacity(d, s, p);
+    if d.retention > s.retention {
+        p.stream.push(StreamAction::IncreaseRetention {
+            from: s.retention,
+            to: d.retention,
+        });
+    } else if d.retention < s.retention {
+        if d.allow_retention_decrease {
+            p.stream.push(StreamAction::DecreaseRetention {
+                from: s.retention,
+                to: d.retention,
+            });
+        } else {
+            note(p, format!(
+                "retention stays at {} h (requested {} h): lowering it deletes older records, so setup only does that with --allow-retention-decrease",
+                s.retention.get(),
+                d.retention.get()
+            ));
+        }
+    }
+    p.encryption = Some(at_rest(
+        &d.encryption,
+        Some(s.kms_key.as_deref()),
+        s.is_managed(),
+    ));
+    match (&d.encryption, &s.kms_key) {
+        (Encryption::Key(k), have) if have.as_deref() != Some(k.as_str()) => {
+            p.stream.push(StreamAction::StartEncryption {
+                from: have.clone(),
+                to: k.to_string(),
+            });
+        }
+        // A stream this tool made follows its default (one whose first run was interrupted,
+        // or made before encryption was the default): a planned action, shown in the plan.
+        (Encryption::Default, None) if s.is_managed() => {
+            p.stream.push(StreamAction::StartEncryption {
+                from: None,
+                to: KmsKey::AWS_MANAGED.to_owned(),
+            });
+        }
+        // Anyone else's stream changes encryption only when asked, but never silently.
+        (Encryption::Default, None) => note(
+            p,
+            format!(
+                "the stream is not encrypted at rest and setup leaves it so; --kms-key {} starts encryption without downtime (Buzz's writer role needs no extra permission for it)",
+                KmsKey::AWS_MANAGED
+            ),
+        ),
+        (Encryption::Off, None) => note(p, Encryption::OFF_REASON.to_owned()),
+        (Encryption::Off, Some(have)) => note(
+            p,
+            format!("the stream stays encrypted with {have}: setup never turns encryption off"),
+        ),
+        _ => {}
+    }
+    let tags = missing_tags(&tag_map(&d.tags, false), &s.tags);
+    if !tags.is_empty() {
+        p.stream.push(StreamAction::TagStream { tags });
+    }
+    Ok(())
+}
+
+/// The stream's encryption once the plan is applied; `existing`: the key of the stream that
+/// exists (`Some(None)`: it exists unencrypted); `managed`: this tool made it.
+fn at_rest(want: &Encryption, existing: Option<Option<&str>>, managed: bool) -> AtRest {
+    let (kms_key, reason) = match (want, existing) {
+        (Encryption::Key(k), _) => (Some(k.to_string()), None),
+        (_, Some(Some(have))) => (Some(have.to_owned()), None),
+        (Encryption::Default, None) => (Some(KmsKey::AWS_MANAGED.to_owned()), None),
+        (Encryption::Default, Some(None)) if managed => {
+            (Some(KmsKey::AWS_MANAGED.to_owned()), None)
+        }
+        (Encryption::Off, _) => (None, Some("--no-encryption".to_owned())),
+        (Encryption::Default, Some(None)) => (
+            None,
+            Some(format!(
+                "an existing stream; --kms-key {} starts encryption",
+                KmsKey::AWS_MANAGED
+            )),
+        ),
+    };
+    AtRest { kms_key, reason }
+}
+
+/// The shard counts to pass through from `from` to `to`, one `UpdateShardCount` call each:
+/// AWS takes at most double the open shards, and at least half, per call.
+pub fn shard_steps(from: u32, to: u32) -> Vec<u32> {
+    let mut steps = Vec::new();
+    let mut at = from.max(1);
+    while at != to {
+        at = if to > at {
+            to.min(at.saturating_mul(2))
+        } else {
+            to.max(at.div_ceil(2))
+        };
+        steps.push(at);
+    }
+    steps
+}
+
+/// An existing stream's capacity, converged to what the user named (never to the default):
+/// a mode switch, then shard count steps. Lowering a provisioned stream's shards needs
+/// `--allow-capacity-decrease`; the measured peak is shown beside the capacity.
+fn plan_existing_capacity(d: &Desired, s: &StreamState, p: &mut Plan) {
+    let Some(have) = s.capacity else { return };
+    if let Some((peak, window)) = &d.measured {
+        let (records, bytes) = crate::sizing::limits(have, s.open_shards);
+        note(
+            p,
+            format!(
+                "busiest minute of the last {window}: {:.0} records/s and {:.0} KB/s{}, against {have} ({:.0} records/s, {:.0} KB/s): {:.0} % used",
+                peak.records_per_second,
+                peak.bytes_per_second / 1000.0,
+                if peak.demand_per_second > peak.records_per_second {
+                    format!(" ({:.0} records/s with the refused ones)", peak.demand_per_second)
+                } else {
+                    String::new()
+                },
+                records,
+                bytes / 1000.0,
+                100.0 * crate::metrics::utilisation(peak, records, bytes)
+            ),
+        );
+    }
+    if have == d.capacity {
+        return;
+    }
+    if !d.capacity_given {
+        return note(p, format!(
+            "the stream exists as {have}; setup keeps it (pass --capacity-mode, and --shards, to change it)"
+        ));
+    }
+    let open = s.open_shards.max(1);
+    match (have, d.capacity) {
+        (Capacity::Provisioned(_), Capacity::OnDemand) => {
+            p.stream.push(StreamAction::UpdateStreamMode {
+                from: have,
+                to: Capacity::OnDemand,
+            });
+        }
+        (Capacity::OnDemand, Capacity::Provisioned(n)) => {
+            // Provisioned mode starts with the shards the on-demand stream has open.
+            p.stream.push(StreamAction::UpdateStreamMode {
+                from: have,
+                to: Capacity::Provisioned(n),
+            });
+            if n.get() < open {
+                note(p, format!(
+                    "the on-demand stream has {open} open shards and scales beyond them; provisioned with {} shard(s) takes {} records/s and {} MB/s, and Buzz's events beyond that are lost",
+                    n.get(),
+                    n.get() * 1000,
+                    n.get()
+                ));
+            }
+            push_shard_steps(open, n.get(), p);
+        }
+        (Capacity::Provisioned(_), Capacity::Provisioned(n)) => {
+            if n.get() < open && !d.allow_capacity_decrease {
+                return note(p, format!(
+                    "the stream keeps its {open} shards (requested {}): fewer shards take fewer events, and Buzz's events beyond capacity are lost, so setup only lowers it with --allow-capacity-decrease",
+                    n.get()
+                ));
+            }
+            push_shard_steps(open, n.get(), p);
+        }
+        (Capacity::OnDemand, Capacity::OnDemand) => {}
+    }
+}
+
+fn push_shard_steps(from: u32, to: u32, p: &mut Plan) {
+    let mut at = from;
+    for step in shard_steps(from, to) {
+        p.stream
+            .push(StreamAction::UpdateShardCount { from: at, to: step });
+        at = step;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{converged, desired, kinds};
+    use super::super::{plan, Actual};
+    use super::*;
+    use crate::names::{KmsKey, ShardCount};
+
+    #[test]
+    fn an_existing_streams_encryption_changes_only_when_asked_and_never_silently() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().kms_key = None;
+        // Ours (tagged), unencrypted: a run interrupted before encrypting it, finished.
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["start_encryption"]);
+        // Someone else's, unencrypted, no flag: left as it is, with the flag that encrypts it.
+        a.stream.as_mut().unwrap().tags.clear();
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty(), "{p:?}");
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.message.contains("not encrypted at rest")
+                    && n.message.contains(
+                        "--kms-key alias/aws/kinesis starts encryption without downtime"
+                    )),
+            "{:?}",
+            p.notes
+        );
+        assert_eq!(p.encryption.as_ref().unwrap().kms_key, None);
+        // Asked: encrypted in place.
+        d.encryption = Encryption::Key(KmsKey::parse("x", KmsKey::AWS_MANAGED).unwrap());
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["start_encryption"]);
+        // --no-encryption on a new stream: no encryption, and the plan says why.
+        d.encryption = Encryption::Off;
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert!(!kinds(&p).contains(&"start_encryption".to_owned()));
+        assert!(p.notes.iter().any(|n| n.message == Encryption::OFF_REASON));
+        assert_eq!(
+            p.encryption.unwrap().reason.as_deref(),
+            Some("--no-encryption")
+        );
+        // ... and never decrypts a stream that is encrypted.
+        let encrypted = converged(&d);
+        let p = plan(&d, &encrypted).unwrap();
+        assert!(p.is_empty());
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("never turns encryption off")));
+    }
+
+    #[test]
+    fn retention_is_never_lowered_unless_asked() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().retention = RetentionHours::parse("x", "48").unwrap();
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty());
+        assert!(p.notes[0].message.contains("--allow-retention-decrease"));
+        d.allow_retention_decrease = true;
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["decrease_retention"]);
+        d.retention = RetentionHours::parse("x", "72").unwrap();
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["increase_retention"]);
+    }
+
+    #[test]
+    fn a_load_beyond_capacity_is_noted_with_advice() {
+        let mut d = desired();
+        d.capacity = Capacity::Provisioned(ShardCount::parse("x", "1").unwrap());
+        d.load = Some(crate::sizing::Load {
+            events_per_second: 5_000.0,
+            avg_event_bytes: 500.0,
+        });
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert!(
+            p.notes.iter().any(|n| n.message.contains("8 shards")),
+            "{:?}",
+            p.notes
+        );
+        d.load = Some(crate::sizing::Load {
+            events_per_second: 100.0,
+            avg_event_bytes: 500.0,
+        });
+        assert!(plan(&d, &Actual::default()).unwrap().notes.is_empty());
+    }
+
+    #[test]
+    fn a_new_stream_with_options_gets_each_follow_up() {
+        let mut d = desired();
+        d.retention = RetentionHours::parse("x", "168").unwrap();
+        d.encryption = Encryption::Key(KmsKey::parse("x", "alias/aws/kinesis").unwrap());
+        d.buzz = None;
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert_eq!(
+            kinds(&p),
+            [
+                "create_stream",
+                "tag_stream",
+                "increase_retention",
+                "start_encryption",
+                "create_role",
+                "put_policy"
+            ]
+        );
+    }
+
+    fn provisioned(n: u32) -> Capacity {
+        Capacity::Provisioned(ShardCount::parse("--shards", &n.to_string()).unwrap())
+    }
+
+    #[test]
+    fn shard_changes_take_as_many_steps_as_doubling_and_halving_need() {
+        assert_eq!(shard_steps(1, 3), vec![2, 3]);
+        assert_eq!(shard_steps(4, 1), vec![2, 1]);
+        assert_eq!(shard_steps(3, 1), vec![2, 1]);
+        assert_eq!(shard_steps(1, 8), vec![2, 4, 8]);
+        assert_eq!(shard_steps(5, 5), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn capacity_converges_only_when_named_and_lowering_needs_the_flag() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().capacity = Some(provisioned(1));
+        a.stream.as_mut().unwrap().open_shards = 1;
+        // The default (on-demand) never changes an existing stream.
+        let p = plan(&d, &a).unwrap();
+        assert!(p.stream.is_empty());
+        assert!(p.notes.iter().any(|n| n.message.contains("setup keeps it")));
+
+        d.capacity_given = true;
+        d.capacity = provisioned(3);
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(
+            p.stream,
+            vec![
+                StreamAction::UpdateShardCount { from: 1, to: 2 },
+                StreamAction::UpdateShardCount { from: 2, to: 3 }
+            ]
+        );
+
+        a.stream.as_mut().unwrap().capacity = Some(provisioned(4));
+        a.stream.as_mut().unwrap().open_shards = 4;
+        d.capacity = provisioned(1);
+        let p = plan(&d, &a).unwrap();
+        assert!(p.stream.is_empty(), "refused without the flag");
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("--allow-capacity-decrease")));
+        d.allow_capacity_decrease = true;
+        assert_eq!(plan(&d, &a).unwrap().stream.len(), 2);
+
+        // Mode switches both ways; provisioned starts from the on-demand stream's shards.
+        d.capacity = Capacity::OnDemand;
+        let p = plan(&d, &a).unwrap();
+        assert!(matches!(
+            p.stream[0],
+            StreamAction::UpdateStreamMode {
+                to: Capacity::OnDemand,
+                ..
+            }
+        ));
+        a.stream.as_mut().unwrap().capacity = Some(Capacity::OnDemand);
+        d.capacity = provisioned(2);
+        assert_eq!(
+            plan(&d, &a).unwrap().stream,
+            vec![
+                StreamAction::UpdateStreamMode {
+                    from: Capacity::OnDemand,
+                    to: provisioned(2)
+                },
+                StreamAction::UpdateShardCount { from: 4, to: 2 }
+            ]
+        );
+    }
+}
