@@ -42,8 +42,8 @@ pub struct Cli {
     pub color: ColorWhen,
 
     /// The longest setup, check or teardown may run, in seconds (1 to 86400; time at a
-    /// prompt does not count) [default: 900]. When it passes the run ends with an error
-    /// naming what it waited for.
+    /// prompt does not count) [default: 900; tail: none, it follows until --timeout]. When it
+    /// passes the run ends with an error naming what it waited for.
     #[arg(
         long,
         value_name = "SECONDS",
