@@ -47,7 +47,7 @@ impl Aws {
     ) -> Result<Self> {
         let http_client = custom_ca_client()?;
         let load = |region: Option<&Region>| {
-            let mut loader = aws_config::defaults(BehaviorVersion::latest());
+            let mut loader = aws_config::defaults(BehaviorVersion::latest()).app_name(app_name());
             if let Some(p) = profile {
                 loader = loader.profile_name(p);
             }
@@ -92,7 +92,7 @@ impl Aws {
     /// anything in the account: the wizard calls this before it asks for Buzz values, so a
     /// missing AWS login is found before a person types a password.
     pub async fn check_login(profile: Option<&str>) -> Result<()> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).app_name(app_name());
         if let Some(p) = profile {
             loader = loader.profile_name(p);
         }
@@ -101,6 +101,14 @@ impl Aws {
         }
         check_credentials(&loader.load().await, profile).await
     }
+}
+
+/// How every AWS call names this tool: the SDK adds `app/buzz-kinesis-<version>` to each
+/// request's User-Agent, which CloudTrail records (`userAgent`), so an account's owners can
+/// tell this tool's calls from others'. (An app name allows no `/`, hence the `-`.)
+pub fn app_name() -> aws_config::AppName {
+    aws_config::AppName::new(concat!("buzz-kinesis-", env!("CARGO_PKG_VERSION")))
+        .expect("the crate's name and version are a valid app name")
 }
 
 /// An HTTPS client that also trusts `AWS_CA_BUNDLE`, when it is set (else the SDK's default).
@@ -288,6 +296,14 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_app_name_carries_the_version() {
+        assert_eq!(
+            app_name().to_string(),
+            format!("buzz-kinesis-{}", env!("CARGO_PKG_VERSION"))
+        );
+    }
 
     #[test]
     fn profiles_are_found_in_either_file() {

@@ -6,12 +6,14 @@
 
 mod buzz_boundary;
 mod check;
+mod cloudwatch_translator;
 mod deputy;
 mod encryption;
 mod environment;
 mod faults;
 mod halves;
 mod harness;
+mod identity;
 mod json_output;
 mod layering;
 mod lost_events;
