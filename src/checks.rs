@@ -8,7 +8,7 @@ use crate::text::outside;
 use serde_json::{Map, Value};
 
 use crate::buzz::wire::{self, KinesisTarget};
-use crate::names::{ExternalId, KmsKey, RetentionHours};
+use crate::names::{Encryption, ExternalId, RetentionHours};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy::{self, Decision};
 use crate::sizing::{self, Capacity, Load};
@@ -130,7 +130,8 @@ pub fn any_failed(checks: &[Check]) -> bool {
 #[derive(Debug, Clone)]
 pub struct Expect {
     pub retention: RetentionHours,
-    pub kms_key: Option<KmsKey>,
+    /// `--kms-key` / `--no-encryption` / neither (then any key passes, none warns).
+    pub encryption: Encryption,
     /// `arn:aws:iam::AGILIX:root`.
     pub agilix_root: String,
     pub external_id: Option<ExternalId>,
@@ -138,6 +139,10 @@ pub struct Expect {
 }
 
 pub const SETUP_FIX: &str = "run `buzz-kinesis setup` with the same flags";
+
+/// How an unencrypted stream gets encrypted: setup never changes an existing stream's
+/// encryption unasked, so the key is named.
+pub const ENCRYPT_FIX: &str = "run `buzz-kinesis setup` with the same flags and --kms-key alias/aws/kinesis: it starts encryption without downtime, and Buzz's writer role needs no extra permission for the AWS-managed key";
 
 /// The stream: exists and is ACTIVE, keeps records long enough, is encrypted as asked, and
 /// (with an expected load) is big enough.
@@ -188,18 +193,7 @@ pub fn stream_rows(
             format!("retention is {} h", s.retention.get()),
         ));
     }
-    match (&e.kms_key, &s.kms_key) {
-        (Some(want), Some(have)) if want.as_str() == have => {
-            out.push(pass("stream.encryption", format!("encrypted with {have}")))
-        }
-        (Some(want), have) => out.push(fail(
-            "stream.encryption",
-            format!("the stream is {} instead of {want}", have.as_deref().map(|h| format!("encrypted with {h}")).unwrap_or("not encrypted".into())),
-            SETUP_FIX,
-        )),
-        (None, Some(have)) => out.push(pass("stream.encryption", format!("encrypted with {have}"))),
-        (None, None) => out.push(pass("stream.encryption", "not encrypted at rest (pass --kms-key alias/aws/kinesis to encrypt at no extra permission)")),
-    }
+    out.push(encryption_row(&e.encryption, s.kms_key.as_deref()));
     let capacity = s.capacity.unwrap_or(Capacity::OnDemand);
     match e.load {
         Some(load) => {
@@ -220,6 +214,31 @@ pub fn stream_rows(
         )),
     }
     out
+}
+
+/// Encrypted at rest as asked: with the named key, or (no `--kms-key`) with any key. An
+/// unencrypted stream is a warning with the fix unless `--no-encryption` asked for it.
+fn encryption_row(want: &Encryption, have: Option<&str>) -> Check {
+    const ID: &str = "stream.encryption";
+    match (want, have) {
+        (Encryption::Key(k), Some(h)) if k.as_str() == h => pass(ID, format!("encrypted with {h}")),
+        (Encryption::Key(k), have) => fail(
+            ID,
+            format!(
+                "the stream is {} instead of {k}",
+                have.map(|h| format!("encrypted with {h}"))
+                    .unwrap_or("not encrypted".into())
+            ),
+            SETUP_FIX,
+        ),
+        (_, Some(h)) => pass(ID, format!("encrypted with {h}")),
+        (Encryption::Off, None) => pass(ID, Encryption::OFF_REASON),
+        (Encryption::Default, None) => warn(
+            ID,
+            "not encrypted at rest: Buzz's events (education records) are stored in plain text",
+            ENCRYPT_FIX,
+        ),
+    }
 }
 
 /// The role: exists, trusts Agilix's account alone (with the external id when given), allows
@@ -333,7 +352,7 @@ fn policy_row(stream_arn: &str, docs: &[Value], e: &Expect) -> Check {
         .map(|a| (a, policy::evaluate(docs, a, stream_arn)))
         .collect();
     let mut kms_ok = true;
-    if let Some(key) = e.kms_key.as_ref().filter(|k| k.is_customer_managed()) {
+    if let Some(key) = e.encryption.customer_key() {
         kms_ok = policy::evaluate(docs, "kms:GenerateDataKey", key.as_str()) == Decision::Allow;
     }
     if let Some((action, decision)) = verdicts.iter().find(|(_, v)| *v != Decision::Allow) {
@@ -356,7 +375,7 @@ fn policy_row(stream_arn: &str, docs: &[Value], e: &Expect) -> Check {
     }
     let mut resources = vec![stream_arn];
     let mut actions: Vec<&str> = policy::WRITER_ACTIONS.to_vec();
-    if let Some(k) = e.kms_key.as_ref().filter(|k| k.is_customer_managed()) {
+    if let Some(k) = e.encryption.customer_key() {
         resources.push(k.as_str());
         actions.push("kms:GenerateDataKey");
     }
@@ -914,6 +933,7 @@ mod half_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::KmsKey;
     use crate::names::{AccountId, EventFilter};
     use crate::policy::{trust_policy, write_policy};
     use serde_json::json;
@@ -927,7 +947,7 @@ mod tests {
     fn expect() -> Expect {
         Expect {
             retention: RetentionHours::DEFAULT,
-            kms_key: None,
+            encryption: Encryption::Default,
             agilix_root: format!("arn:aws:iam::{AGILIX}:root"),
             external_id: None,
             load: None,
@@ -941,7 +961,7 @@ mod tests {
             capacity: Some(Capacity::OnDemand),
             open_shards: 4,
             retention: RetentionHours::DEFAULT,
-            kms_key: None,
+            kms_key: Some("alias/aws/kinesis".into()),
             tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
         }
     }
@@ -1015,7 +1035,13 @@ mod tests {
         assert!(rows[1].message.contains("below the requested 168 h"));
 
         let mut kms = expect();
-        kms.kms_key = Some(KmsKey::parse("--kms-key", "alias/aws/kinesis").unwrap());
+        kms.encryption = Encryption::Key(
+            KmsKey::parse(
+                "--kms-key",
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            )
+            .unwrap(),
+        );
         let rows = stream_rows("buzz-events", "us-east-1", Some(&stream()), &kms);
         assert_eq!((rows[2].id, rows[2].status), ("stream.encryption", Fail));
 
@@ -1030,6 +1056,43 @@ mod tests {
         ));
         let rows = stream_rows("buzz-events", "us-east-1", Some(&small), &busy);
         assert_eq!((rows[3].id, rows[3].status), ("stream.capacity", Warn));
+    }
+
+    #[test]
+    fn an_unencrypted_stream_warns_with_the_fix_unless_the_user_opted_out() {
+        use Status::*;
+        let mut plain = stream();
+        plain.kms_key = None;
+        let row = |e: &Expect, s: &StreamState| {
+            stream_rows("buzz-events", "us-east-1", Some(s), e)
+                .into_iter()
+                .find(|c| c.id == "stream.encryption")
+                .unwrap()
+        };
+        let mut e = expect();
+        let warned = row(&e, &plain);
+        assert_eq!(warned.status, Warn);
+        assert!(
+            warned.message.contains("not encrypted at rest"),
+            "{warned:?}"
+        );
+        assert!(
+            warned
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("--kms-key alias/aws/kinesis"),
+            "{warned:?}"
+        );
+        // Any key passes when none was named; the named key must be the stream's.
+        assert_eq!(row(&e, &stream()).status, Pass);
+        e.encryption = Encryption::Off;
+        let opted_out = row(&e, &plain);
+        assert_eq!(opted_out.status, Pass);
+        assert!(opted_out.message.contains("--no-encryption"));
+        e.encryption = Encryption::Key(KmsKey::parse("--kms-key", "alias/aws/kinesis").unwrap());
+        assert_eq!(row(&e, &stream()).status, Pass);
+        assert_eq!(row(&e, &plain).status, Fail);
     }
 
     #[test]

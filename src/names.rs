@@ -396,6 +396,65 @@ impl fmt::Display for KmsKey {
     }
 }
 
+/// How the stream is encrypted at rest. Buzz's events are education records, so a stream
+/// setup creates is encrypted unless the user opts out; the AWS-managed key is the default
+/// because Buzz's writer role needs no grant for it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Encryption {
+    /// No `--kms-key`: a new stream gets `alias/aws/kinesis`; an existing stream keeps what it
+    /// has (setup never changes it unasked; the plan says how).
+    #[default]
+    Default,
+    /// `--kms-key`: every stream, new or existing, is encrypted with this key.
+    Key(KmsKey),
+    /// `--no-encryption`: a new stream is made unencrypted, and every report says so.
+    Off,
+}
+
+impl Encryption {
+    /// Why a stream is unencrypted when the user asked for that, for the plan, the summary,
+    /// the JSON and the templates.
+    pub const OFF_REASON: &'static str =
+        "--no-encryption: not encrypted at rest, as asked (Buzz's events are stored in plain text)";
+
+    /// `--kms-key` and `--no-encryption` as validated together.
+    pub fn from_flags(key: Option<KmsKey>, off: bool) -> Result<Self, Error> {
+        match (key, off) {
+            (Some(k), true) => Err(Error::invalid(
+                "--kms-key",
+                k.as_str(),
+                "--no-encryption and --kms-key exclude each other: give a key to encrypt with it, or --no-encryption to opt out",
+            )),
+            (Some(k), false) => Ok(Self::Key(k)),
+            (None, true) => Ok(Self::Off),
+            (None, false) => Ok(Self::Default),
+        }
+    }
+
+    /// The key a stream setup creates is encrypted with (`None`: `--no-encryption`).
+    pub fn new_stream_key(&self) -> Option<KmsKey> {
+        match self {
+            Self::Default => Some(KmsKey(KmsKey::AWS_MANAGED.to_owned())),
+            Self::Key(k) => Some(k.clone()),
+            Self::Off => None,
+        }
+    }
+
+    /// The key the user named, which an existing stream is converged to.
+    pub fn given(&self) -> Option<&KmsKey> {
+        match self {
+            Self::Key(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// A customer-managed key: the writer role needs `kms:GenerateDataKey` on it, and the
+    /// alarm topic can be encrypted with it.
+    pub fn customer_key(&self) -> Option<&KmsKey> {
+        self.given().filter(|k| k.is_customer_managed())
+    }
+}
+
 /// One `KEY=VALUE` tag for the stream and the role.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Tag {

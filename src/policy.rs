@@ -56,6 +56,19 @@ pub fn write_policy(stream_arn: &str, kms_key_arn: Option<&str>) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
+/// The key policy statement a customer-managed key needs before CloudWatch alarms can publish
+/// to an SNS topic encrypted with it (AWS's documented statement: CloudWatch encrypts each
+/// notification with the topic's key). The AWS-managed SNS key's policy cannot hold it.
+pub fn cloudwatch_key_statement() -> Value {
+    json!({
+        "Sid": "AllowCloudWatchAlarmsToPublishToEncryptedTopics",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    })
+}
+
 /// IAM hands policy documents back URL-encoded (RFC 3986). Decode, then parse.
 pub fn decode_document(raw: &str) -> Result<Value, String> {
     let decoded = if raw.trim_start().starts_with('{') {

@@ -1,7 +1,7 @@
 //! What Buzz's servers and AWS do when a Kinesis target is tested or used: read the role, judge
 //! whether Agilix's account may assume it (trust policy, external id, IAM propagation delay,
-//! a 12-hour session), whether the role may write to the stream, then assume it for real and
-//! write the record.
+//! a 12-hour session), whether the role may write to the stream (and use its key when that is
+//! a customer-managed one), then assume it for real and write the record.
 //!
 //! The emulator (moto) answers AssumeRole and PutRecord for anyone, so the checks that real AWS
 //! would make are made here first with IAM reads and [`crate::policy`], and a refusal is phrased
@@ -239,7 +239,7 @@ impl AwsProbe {
         }
     }
 
-    /// The whole test of one target (steps 2-7); step 1 is [`KinesisTarget::parse`].
+    /// The whole test of one target (steps 2-8); step 1 is [`KinesisTarget::parse`].
     pub async fn test_target(
         &self,
         settings: &Settings,
@@ -258,7 +258,7 @@ impl AwsProbe {
         self.deliver(settings, target, &probe).await
     }
 
-    /// Steps 2-6: what AWS would decide before Agilix's AssumeRole and PutRecord get through.
+    /// Steps 2-7: what AWS would decide before Agilix's AssumeRole and PutRecord get through.
     /// `domain`: whose target it is (Agilix sends that tenant's external id).
     async fn check_assumable(
         &self,
@@ -385,7 +385,50 @@ impl AwsProbe {
                 ));
             }
         }
+
+        // 7. A stream encrypted with a customer-managed key: Kinesis asks KMS for a data key on
+        // the producer's behalf, so the role needs kms:GenerateDataKey on that key (the
+        // AWS-managed alias/aws/kinesis needs nothing). Real AWS refuses the PutRecord.
+        if let Some(key) = self.customer_managed_key(target).await {
+            let via = format!("kinesis.{}.amazonaws.com", target.region);
+            let context = [("kms:viaservice", via.as_str())];
+            let generate = Request {
+                action: "kms:GenerateDataKey",
+                resource: Some(&key),
+                principal_account: None,
+                context: &context,
+                required_condition_key: None,
+            };
+            if policy::evaluate(&documents, &generate) != Decision::Allow {
+                return Err(Failure::new(
+                    "KMSAccessDeniedException",
+                    format!("User: {who} is not authorized to perform: kms:GenerateDataKey on resource: {key} because no identity-based policy allows the kms:GenerateDataKey action (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The stream's KMS key when it is a customer-managed one (read with the sandbox's own
+    /// credentials, as AWS knows it); `None` when unencrypted, under the AWS-managed key, or
+    /// unreadable (then PutRecord says what is wrong).
+    async fn customer_managed_key(&self, target: &KinesisTarget) -> Option<String> {
+        let config = aws_sdk_kinesis::config::Builder::from(&self.base)
+            .region(aws_sdk_kinesis::config::Region::new(target.region.clone()))
+            .build();
+        let summary = aws_sdk_kinesis::Client::from_conf(config)
+            .describe_stream_summary()
+            .stream_name(&target.stream)
+            .send()
+            .await
+            .ok()?
+            .stream_description_summary?;
+        if summary.encryption_type() != Some(&aws_sdk_kinesis::types::EncryptionType::Kms) {
+            return None;
+        }
+        let key = summary.key_id()?;
+        let aws_managed = key == "alias/aws/kinesis" || key.ends_with(":alias/aws/kinesis");
+        (!aws_managed).then(|| key.to_owned())
     }
 
     /// Inline and attached managed policies of a role, decoded.
@@ -479,7 +522,7 @@ impl AwsProbe {
             .and_then(decode_policy))
     }
 
-    /// Step 7, and every later delivery: AssumeRole as Agilix would, then PutRecord.
+    /// Step 8, and every later delivery: AssumeRole as Agilix would, then PutRecord.
     pub async fn deliver(
         &self,
         settings: &Settings,

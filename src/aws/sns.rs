@@ -66,13 +66,18 @@ impl Aws {
         }))
     }
 
-    /// Create the topic (CreateTopic returns the existing one for the same name and tags).
+    /// Create the topic (CreateTopic returns the existing one for the same name and tags),
+    /// encrypted with `kms_key` when given.
     pub async fn create_topic(
         &self,
         name: &str,
         tags: &BTreeMap<String, String>,
+        kms_key: Option<&str>,
     ) -> Result<String> {
         let mut req = self.sns.create_topic().name(name);
+        if let Some(key) = kms_key {
+            req = req.attributes("KmsMasterKeyId", key);
+        }
         for (k, v) in tags {
             req = req.tags(
                 Tag::builder()

@@ -45,7 +45,10 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     let progress = Progress::new(output == Output::Human && !quiet);
     let expect = Expect {
         retention: spec.retention,
-        kms_key: spec.kms_key.clone(),
+        encryption: spec.kms_key.clone().map_or(
+            crate::names::Encryption::Default,
+            crate::names::Encryption::Key,
+        ),
         agilix_root: arn::account_root(&spec.agilix_account),
         external_id: spec.external_id.clone(),
         load: spec.load,

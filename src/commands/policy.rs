@@ -92,7 +92,10 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
             stream: spec.stream.to_string(),
             capacity: spec.capacity,
             retention: spec.retention,
-            kms_key: spec.kms_key.clone(),
+            encryption: spec.kms_key.clone().map_or(
+                crate::names::Encryption::Default,
+                crate::names::Encryption::Key,
+            ),
             tags: tags(&spec),
             role: spec.role.to_string(),
             trust,

@@ -167,18 +167,18 @@ pub async fn observe(
         }
         _ => None,
     };
-    let kms_for_policy = spec
-        .kms_key
-        .as_ref()
-        .filter(|k| k.is_customer_managed())
-        .map(|k| k.as_str().to_owned());
+    let encryption = spec.kms_key.clone().map_or(
+        crate::names::Encryption::Default,
+        crate::names::Encryption::Key,
+    );
+    let kms_for_policy = encryption.customer_key().map(|k| k.as_str().to_owned());
     let desired = Desired {
         stream: spec.stream.to_string(),
         stream_arn: stream_arn.clone(),
         capacity: spec.capacity,
         retention: spec.retention,
         allow_retention_decrease: spec.allow_retention_decrease,
-        kms_key: spec.kms_key.clone(),
+        encryption,
         tags: spec.tags.clone(),
         role: spec.role.to_string(),
         role_arn: role_arn.clone(),
@@ -465,7 +465,14 @@ async fn apply_alarm(
     action: &AlarmAction,
 ) -> Result<()> {
     match action {
-        AlarmAction::CreateTopic { name, tags } => aws.create_topic(name, tags).await.map(drop),
+        AlarmAction::CreateTopic {
+            name,
+            tags,
+            kms_key,
+        } => aws
+            .create_topic(name, tags, kms_key.as_deref())
+            .await
+            .map(drop),
         AlarmAction::SubscribeEmail { email } => aws.subscribe_email(&alarm.topic_arn, email).await,
         AlarmAction::PutAlarm { .. } => {
             let mut tags = std::collections::BTreeMap::new();
@@ -610,7 +617,7 @@ fn buzz_half_desired(spec: &BuzzHalfSpec) -> Desired {
         capacity: crate::sizing::Capacity::OnDemand,
         retention: crate::names::RetentionHours::DEFAULT,
         allow_retention_decrease: false,
-        kms_key: None,
+        encryption: crate::names::Encryption::Default,
         tags: Vec::new(),
         role: spec.role_arn.name().to_owned(),
         role_arn: spec.role_arn.to_string(),

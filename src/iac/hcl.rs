@@ -184,10 +184,11 @@ fn hcl_string(s: &str) -> String {
     out
 }
 
-/// A block: `type "label" ... { attributes, then nested blocks }`.
+/// A block: `type "label" ... { comments, attributes, then nested blocks }`.
 pub(super) struct Block {
     kind: &'static str,
     labels: Vec<String>,
+    comments: Vec<String>,
     attrs: Vec<(String, Hcl)>,
     blocks: Vec<Block>,
 }
@@ -197,6 +198,7 @@ impl Block {
         Self {
             kind,
             labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+            comments: Vec::new(),
             attrs: Vec::new(),
             blocks: Vec::new(),
         }
@@ -209,6 +211,13 @@ impl Block {
         self.blocks.push(b);
         self
     }
+    /// A `#` comment line at the top of the block (line breaks in it become spaces, so it
+    /// stays one comment).
+    pub(super) fn comment(mut self, text: &str) -> Self {
+        self.comments
+            .push(text.split_whitespace().collect::<Vec<_>>().join(" "));
+        self
+    }
 
     pub(super) fn write(&self, out: &mut String, indent: usize) {
         pad(out, indent);
@@ -217,11 +226,17 @@ impl Block {
             out.push(' ');
             out.push_str(&hcl_string(l));
         }
-        if self.attrs.is_empty() && self.blocks.is_empty() {
+        if self.comments.is_empty() && self.attrs.is_empty() && self.blocks.is_empty() {
             out.push_str(" {}\n");
             return;
         }
         out.push_str(" {\n");
+        for c in &self.comments {
+            pad(out, indent + 2);
+            out.push_str("# ");
+            out.push_str(c);
+            out.push('\n');
+        }
         let entries: Vec<(String, &Hcl)> = self.attrs.iter().map(|(k, v)| (k.clone(), v)).collect();
         write_aligned(out, &entries, indent + 2);
         for b in &self.blocks {

@@ -5,6 +5,10 @@
 //! documents come from [`crate::policy`] and the request from [`crate::buzz::wire`], so a
 //! template can never drift from what setup applies. Pure: no I/O.
 //!
+//! Security teams scan these with checkov: every check a template does not meet carries a
+//! skip with its reason next to the resource ([`Skip`]), and `tests/it/scanner.rs` fails on
+//! any other finding.
+//!
 //! `cloudformation` and `terraform` are the two templates; `hcl` is a small HCL writer that
 //! knows nothing of them.
 
@@ -17,7 +21,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::handover::Handover;
-use crate::names::{EventFilter, KmsKey, RetentionHours};
+use crate::names::{Encryption, EventFilter, KmsKey, RetentionHours};
 use crate::policy;
 use crate::sizing::Capacity;
 
@@ -38,7 +42,8 @@ pub struct Blueprint {
     pub stream: String,
     pub capacity: Capacity,
     pub retention: RetentionHours,
-    pub kms_key: Option<KmsKey>,
+    /// The template makes the stream, so the default is the AWS-managed key.
+    pub encryption: Encryption,
     /// Tags for the stream and the role, `managed-by` included.
     pub tags: BTreeMap<String, String>,
     pub role: String,
@@ -69,15 +74,84 @@ const COMMAND_HELP: &str = "The Buzz half for a person with a Buzz administrator
 
 const DOMAIN_HELP: &str = "The Buzz domain that sends its events: numeric id or //userspace.";
 
+/// A scanner check a resource does not meet on purpose, and why: written next to the
+/// resource (a `#checkov:skip` comment in HCL, `Metadata.checkov.skip` in CloudFormation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Skip {
+    id: &'static str,
+    reason: String,
+}
+
+/// The trust names Agilix's account root (checkov CKV_AWS_61, Terraform only).
+const TRUST_ROOT_REASON: &str = "The trust names Agilix's AWS account root because Agilix's procedure for Buzz data streams requires it: Buzz's servers assume this role from that account. It admits that one account alone";
+
+/// The stream uses the AWS-managed key (checkov CKV_AWS_185, Terraform only).
+const AWS_MANAGED_KEY_REASON: &str = "Encrypted with the AWS-managed key alias/aws/kinesis, the default: Buzz's writer role needs no KMS grant for it and there is no key policy to keep. Pass --kms-key with a customer-managed key's ARN to use your own key.";
+
+/// The alarm topic stays unencrypted (checkov CKV_AWS_26).
+const TOPIC_UNENCRYPTED_REASON: &str = "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key (alias/aws/sns), whose key policy does not admit CloudWatch. The topic carries alarm notifications only (the alarm's name and state), no student records. Pass --kms-key with a customer-managed key to encrypt the topic with it.";
+
+/// What the key policy of a customer-managed key must allow for the encrypted alarm topic.
+const TOPIC_KEY_HELP: &str = "The statement the key policy of the customer-managed key must hold so that CloudWatch alarms can publish to the alarm topic encrypted with it (a template cannot change the policy of a key it does not make).";
+
 impl Blueprint {
     /// The permission policy, its stream (and key) as given by `stream_arn`.
     fn permission(&self) -> Value {
-        let key = self
-            .kms_key
-            .as_ref()
-            .filter(|k| k.is_customer_managed())
-            .map(KmsKey::as_str);
-        policy::write_policy(STREAM_ARN, key)
+        policy::write_policy(
+            STREAM_ARN,
+            self.encryption.customer_key().map(KmsKey::as_str),
+        )
+    }
+
+    /// The key the stream is made with; `None` with `--no-encryption`.
+    fn stream_key(&self) -> Option<KmsKey> {
+        self.encryption.new_stream_key()
+    }
+
+    /// The checks the stream does not meet, with their reasons.
+    fn stream_skips(&self) -> Vec<Skip> {
+        match self.stream_key() {
+            None => vec![
+                Skip {
+                    id: "CKV_AWS_43",
+                    reason: Encryption::OFF_REASON.into(),
+                },
+                Skip {
+                    id: "CKV_AWS_185",
+                    reason: Encryption::OFF_REASON.into(),
+                },
+            ],
+            Some(k) if !k.is_customer_managed() => vec![Skip {
+                id: "CKV_AWS_185",
+                reason: AWS_MANAGED_KEY_REASON.into(),
+            }],
+            Some(_) => Vec::new(),
+        }
+    }
+
+    /// The checks the role's trust does not meet, with their reasons.
+    fn trust_skips(&self) -> Vec<Skip> {
+        let narrowed = if policy::trusted_principals(&self.trust)
+            .iter()
+            .all(|(_, external_id)| external_id.is_some())
+        {
+            ", and only with this district's external id, which keeps other Buzz tenants out"
+        } else {
+            "; pass --external-id when Agilix issues one, so that only this district's Buzz configuration can use the role"
+        };
+        vec![Skip {
+            id: "CKV_AWS_61",
+            reason: format!("{TRUST_ROOT_REASON}{narrowed}."),
+        }]
+    }
+
+    /// The key the alarm topic the template makes is encrypted with: the customer-managed
+    /// key when one is given, else none (with the skip that says why).
+    fn topic_key(&self) -> Result<&KmsKey, Skip> {
+        self.encryption.customer_key().ok_or_else(|| Skip {
+            id: "CKV_AWS_26",
+            reason: TOPIC_UNENCRYPTED_REASON.into(),
+        })
     }
 
     /// The Buzz half as `setup --aws-only` hands it over, its deployment-only values as
@@ -125,7 +199,7 @@ mod tests {
             stream: "buzz-events".into(),
             capacity: Capacity::OnDemand,
             retention: RetentionHours::DEFAULT,
-            kms_key: None,
+            encryption: Encryption::Default,
             tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
             role: "BuzzKinesisWriter".into(),
             trust: policy::trust_policy(&agilix, None),
@@ -172,11 +246,138 @@ mod tests {
             .contains("alarm_actions       = [\"arn:aws:sns:us-east-1:123456789012:ops\"]"));
     }
 
+    fn with_own_topic(mut b: Blueprint) -> Blueprint {
+        b.alarm = Some(BlueprintAlarm {
+            emails: vec!["ops@example.edu".into()],
+            topic_arn: None,
+        });
+        b
+    }
+
+    /// The ids of a CloudFormation resource's checkov skips, each with a reason.
+    fn cfn_skips(t: &Value, resource: &str) -> Vec<String> {
+        t["Resources"][resource]["Metadata"]["checkov"]["skip"]
+            .as_array()
+            .map(|skips| {
+                skips
+                    .iter()
+                    .map(|s| {
+                        assert!(s["comment"].as_str().is_some_and(|c| c.len() > 40), "{s}");
+                        s["id"].as_str().unwrap().to_owned()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_stream_is_encrypted_by_default_and_each_exception_says_why() {
+        let b = with_own_topic(blueprint());
+        let t = cloudformation(&b);
+        assert_eq!(
+            t["Resources"][cloudformation::CFN_STREAM]["Properties"]["StreamEncryption"],
+            json!({"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"})
+        );
+        assert_eq!(cfn_skips(&t, cloudformation::CFN_STREAM), ["CKV_AWS_185"]);
+        assert_eq!(cfn_skips(&t, cloudformation::CFN_ROLE), ["CKV_AWS_61"]);
+        // No customer-managed key: the alarm topic stays unencrypted, and says why.
+        assert!(t["Resources"]["BuzzAlarmTopic"]["Properties"]
+            .get("KmsMasterKeyId")
+            .is_none());
+        assert_eq!(cfn_skips(&t, "BuzzAlarmTopic"), ["CKV_AWS_26"]);
+        assert!(t["Outputs"].get("AlarmTopicKeyPolicyStatement").is_none());
+        // The AWS-managed key needs no grant.
+        let doc = &t["Resources"][cloudformation::CFN_ROLE]["Properties"]["Policies"][0]
+            ["PolicyDocument"];
+        assert_eq!(doc["Statement"].as_array().unwrap().len(), 1);
+
+        let tf = terraform(&b);
+        assert!(
+            tf.contains(
+                "  encryption_type  = \"KMS\"\n  kms_key_id       = \"alias/aws/kinesis\"\n"
+            ),
+            "{tf}"
+        );
+        assert!(tf.contains("resource \"aws_kinesis_stream\" \"buzz\" {\n  # checkov:skip=CKV_AWS_185:Encrypted with the AWS-managed key"), "{tf}");
+        assert!(tf.contains("resource \"aws_iam_role\" \"buzz\" {\n  # checkov:skip=CKV_AWS_61:The trust names Agilix's AWS account root"), "{tf}");
+        assert!(
+            tf.contains("pass --external-id when Agilix issues one"),
+            "{tf}"
+        );
+        assert!(tf.contains("resource \"aws_sns_topic\" \"buzz_alarms\" {\n  # checkov:skip=CKV_AWS_26:CloudWatch alarms cannot publish"), "{tf}");
+
+        // With an external id the trust's reason says it narrows the trust.
+        let mut narrowed = blueprint();
+        narrowed.trust = policy::trust_policy(
+            &crate::names::AccountId::parse("--agilix-account", "210987654321").unwrap(),
+            Some(&crate::names::ExternalId::parse("--external-id", "district-42").unwrap()),
+        );
+        assert!(terraform(&narrowed).contains("only with this district's external id"));
+    }
+
+    #[test]
+    fn a_customer_managed_key_encrypts_the_stream_and_the_alarm_topic() {
+        let mut b = with_own_topic(blueprint());
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        b.encryption = Encryption::Key(KmsKey::parse("--kms-key", key).unwrap());
+        let t = cloudformation(&b);
+        assert_eq!(
+            t["Resources"][cloudformation::CFN_STREAM]["Properties"]["StreamEncryption"]["KeyId"],
+            key
+        );
+        assert!(cfn_skips(&t, cloudformation::CFN_STREAM).is_empty());
+        assert_eq!(
+            t["Resources"]["BuzzAlarmTopic"]["Properties"]["KmsMasterKeyId"],
+            key
+        );
+        assert!(cfn_skips(&t, "BuzzAlarmTopic").is_empty());
+        let statement: Value = serde_json::from_str(
+            t["Outputs"]["AlarmTopicKeyPolicyStatement"]["Value"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(statement, policy::cloudwatch_key_statement());
+        let tf = terraform(&b);
+        assert!(
+            tf.contains(&format!("kms_master_key_id = \"{key}\"")),
+            "{tf}"
+        );
+        assert!(
+            tf.contains("output \"alarm_topic_key_policy_statement\""),
+            "{tf}"
+        );
+        assert!(
+            !tf.contains("CKV_AWS_26") && !tf.contains("CKV_AWS_185"),
+            "{tf}"
+        );
+    }
+
+    #[test]
+    fn no_encryption_leaves_the_stream_unencrypted_with_the_reason() {
+        let mut b = blueprint();
+        b.encryption = Encryption::Off;
+        let t = cloudformation(&b);
+        assert!(t["Resources"][cloudformation::CFN_STREAM]["Properties"]
+            .get("StreamEncryption")
+            .is_none());
+        assert_eq!(
+            cfn_skips(&t, cloudformation::CFN_STREAM),
+            ["CKV_AWS_43", "CKV_AWS_185"]
+        );
+        let tf = terraform(&b);
+        assert!(!tf.contains("encryption_type"), "{tf}");
+        assert!(
+            tf.contains("# checkov:skip=CKV_AWS_43:--no-encryption: not encrypted at rest"),
+            "{tf}"
+        );
+    }
+
     #[test]
     fn provisioned_encrypted_streams_carry_shards_and_key() {
         let mut b = blueprint();
         b.capacity = Capacity::Provisioned(ShardCount::parse("--shards", "3").unwrap());
-        b.kms_key = Some(
+        b.encryption = Encryption::Key(
             KmsKey::parse(
                 "--kms-key",
                 "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::hcl::{wrap, Block, Hcl};
 use super::{
-    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN,
-    STREAM_ARN,
+    Blueprint, Skip, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN,
+    STREAM_ARN, TOPIC_KEY_HELP,
 };
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
@@ -21,6 +21,13 @@ fn tf_tags(tags: &BTreeMap<String, String>) -> Hcl {
             .map(|(k, v)| (k.clone(), Hcl::str(v.as_str())))
             .collect(),
     )
+}
+
+/// A block with its scanner skips as the comments checkov reads, each with its reason.
+fn with_skips(block: Block, skips: &[Skip]) -> Block {
+    skips.iter().fold(block, |b, s| {
+        b.comment(&format!("checkov:skip={}:{}", s.id, s.reason))
+    })
 }
 
 /// A Terraform configuration (HCL) for the hashicorp/aws provider.
@@ -58,9 +65,12 @@ pub fn terraform(b: &Blueprint) -> String {
         },
         Block::new("data", &["aws_region", "current"]),
         {
-            let mut s = Block::new("resource", &["aws_kinesis_stream", "buzz"])
-                .attr("name", Hcl::str(b.stream.as_str()))
-                .attr("retention_period", Hcl::expr(b.retention.get().to_string()));
+            let mut s = with_skips(
+                Block::new("resource", &["aws_kinesis_stream", "buzz"]),
+                &b.stream_skips(),
+            )
+            .attr("name", Hcl::str(b.stream.as_str()))
+            .attr("retention_period", Hcl::expr(b.retention.get().to_string()));
             let mode = match b.capacity {
                 Capacity::OnDemand => "ON_DEMAND",
                 Capacity::Provisioned(n) => {
@@ -68,7 +78,7 @@ pub fn terraform(b: &Blueprint) -> String {
                     "PROVISIONED"
                 }
             };
-            if let Some(k) = &b.kms_key {
+            if let Some(k) = b.stream_key() {
                 s = s
                     .attr("encryption_type", Hcl::str("KMS"))
                     .attr("kms_key_id", Hcl::str(k.as_str()));
@@ -78,18 +88,21 @@ pub fn terraform(b: &Blueprint) -> String {
                 // Like the tool, which deletes a stream only when asked twice.
                 .block(Block::new("lifecycle", &[]).attr("prevent_destroy", Hcl::Bool(true)))
         },
-        Block::new("resource", &["aws_iam_role", "buzz"])
-            .attr("name", Hcl::str(b.role.as_str()))
-            .attr("description", Hcl::str(policy::ROLE_DESCRIPTION))
-            .attr(
-                "max_session_duration",
-                Hcl::expr(MAX_SESSION_SECONDS.to_string()),
-            )
-            .attr(
-                "assume_role_policy",
-                Hcl::Call("jsonencode", Box::new(Hcl::from_json(&b.trust, &[]))),
-            )
-            .attr("tags", tf_tags(&b.tags)),
+        with_skips(
+            Block::new("resource", &["aws_iam_role", "buzz"]),
+            &b.trust_skips(),
+        )
+        .attr("name", Hcl::str(b.role.as_str()))
+        .attr("description", Hcl::str(policy::ROLE_DESCRIPTION))
+        .attr(
+            "max_session_duration",
+            Hcl::expr(MAX_SESSION_SECONDS.to_string()),
+        )
+        .attr(
+            "assume_role_policy",
+            Hcl::Call("jsonencode", Box::new(Hcl::from_json(&b.trust, &[]))),
+        )
+        .attr("tags", tf_tags(&b.tags)),
         Block::new("resource", &["aws_iam_role_policy", "buzz"])
             .attr("name", Hcl::str(policy::POLICY_NAME))
             .attr("role", Hcl::expr(format!("{TF_ROLE}.id")))
@@ -162,14 +175,33 @@ pub fn terraform(b: &Blueprint) -> String {
 /// The alarm on refused writes, and (unless the user has one) its topic and subscriptions.
 fn alarm_blocks(b: &Blueprint, a: &super::BlueprintAlarm) -> Vec<Block> {
     let mut blocks = Vec::new();
+    let mut key_output = None;
     let action = match &a.topic_arn {
         Some(arn) => Hcl::str(arn.as_str()),
         None => {
-            blocks.push(
-                Block::new("resource", &["aws_sns_topic", "buzz_alarms"])
-                    .attr("name", Hcl::str(crate::state::alarm::topic_name(&b.stream)))
-                    .attr("tags", tf_tags(&b.tags)),
-            );
+            let topic = Block::new("resource", &["aws_sns_topic", "buzz_alarms"])
+                .attr("name", Hcl::str(crate::state::alarm::topic_name(&b.stream)));
+            let topic = match b.topic_key() {
+                Ok(key) => {
+                    key_output = Some(
+                        Block::new("output", &["alarm_topic_key_policy_statement"])
+                            .attr("description", Hcl::str(TOPIC_KEY_HELP))
+                            .attr(
+                                "value",
+                                Hcl::Call(
+                                    "jsonencode",
+                                    Box::new(Hcl::from_json(
+                                        &policy::cloudwatch_key_statement(),
+                                        &[],
+                                    )),
+                                ),
+                            ),
+                    );
+                    topic.attr("kms_master_key_id", Hcl::str(key.as_str()))
+                }
+                Err(skip) => with_skips(topic, &[skip]),
+            };
+            blocks.push(topic.attr("tags", tf_tags(&b.tags)));
             for (i, email) in a.emails.iter().enumerate() {
                 let label = format!("buzz_alarm_{i}");
                 blocks.push(
@@ -207,6 +239,7 @@ fn alarm_blocks(b: &Blueprint, a: &super::BlueprintAlarm) -> Vec<Block> {
         .attr("alarm_actions", Hcl::List(vec![action]))
         .attr("tags", tf_tags(&b.tags)),
     );
+    blocks.extend(key_output);
     blocks
 }
 

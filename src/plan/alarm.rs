@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{tag_map, Actual, DesiredAlarm, Note, Plan};
+use crate::names::KmsKey;
+use crate::policy;
 use crate::state::Resource;
 
 /// One change to the alarm or its topic.
@@ -16,6 +18,10 @@ pub enum AlarmAction {
     CreateTopic {
         name: String,
         tags: BTreeMap<String, String>,
+        /// The customer-managed key the topic is encrypted with; `None`: unencrypted, since
+        /// CloudWatch cannot publish to a topic under the AWS-managed SNS key.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kms_key: Option<String>,
     },
     SubscribeEmail {
         email: String,
@@ -41,9 +47,14 @@ impl AlarmAction {
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
     pub fn before_after(&self) -> (Value, Value) {
         match self {
-            AlarmAction::CreateTopic { name, tags } => {
-                (Value::Null, json!({"topic": name, "tags": tags}))
-            }
+            AlarmAction::CreateTopic {
+                name,
+                tags,
+                kms_key,
+            } => (
+                Value::Null,
+                json!({"topic": name, "tags": tags, "kms_key": kms_key}),
+            ),
             AlarmAction::SubscribeEmail { email } => (Value::Null, json!({ "email": email })),
             AlarmAction::PutAlarm { before, after } => {
                 (before.clone().unwrap_or(Value::Null), after.clone())
@@ -52,12 +63,32 @@ impl AlarmAction {
     }
 }
 
-pub(super) fn plan_alarm(a: &DesiredAlarm, stream: &str, observed: &Actual, p: &mut Plan) {
+/// `key`: the customer-managed key a topic setup makes is encrypted with.
+pub(super) fn plan_alarm(
+    a: &DesiredAlarm,
+    stream: &str,
+    key: Option<&KmsKey>,
+    observed: &Actual,
+    p: &mut Plan,
+) {
     if let Some(name) = &a.own_topic {
         if observed.topic.is_none() {
             p.alarm.push(AlarmAction::CreateTopic {
                 name: name.clone(),
                 tags: tag_map(&[], true),
+                kms_key: key.map(KmsKey::to_string),
+            });
+            p.notes.push(Note {
+                resource: Resource::Alarm,
+                message: match key {
+                    // Setup does not rewrite a key policy it does not own (PutKeyPolicy
+                    // replaces the whole policy), so it says what the policy must allow.
+                    Some(k) => format!(
+                        "the alarm's topic is encrypted with {k}: that key's policy must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* (statement: {}), or the alarm cannot notify",
+                        policy::cloudwatch_key_statement()
+                    ),
+                    None => "the alarm's topic is not encrypted: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key, and the topic carries alarm notifications only, no student records (pass --kms-key with a customer-managed key to encrypt it with that key)".into(),
+                },
             });
         }
     }

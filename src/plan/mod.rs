@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::buzz::wire::KinesisTarget;
-use crate::names::{KmsKey, RetentionHours, Tag};
+use crate::names::{Encryption, RetentionHours, Tag};
 use crate::policy;
 use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
@@ -32,7 +32,8 @@ pub struct Desired {
     pub capacity: Capacity,
     pub retention: RetentionHours,
     pub allow_retention_decrease: bool,
-    pub kms_key: Option<KmsKey>,
+    /// `--kms-key`, `--no-encryption`, or the default (the AWS-managed key for a new stream).
+    pub encryption: Encryption,
     pub tags: Vec<Tag>,
     pub role: String,
     pub role_arn: String,
@@ -138,6 +139,24 @@ pub struct Note {
     pub message: String,
 }
 
+/// The stream's encryption at rest once the plan is applied: the key, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AtRest {
+    pub kms_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl std::fmt::Display for AtRest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.kms_key, &self.reason) {
+            (Some(k), _) => write!(f, "encrypted at rest with {k}"),
+            (None, Some(why)) => write!(f, "not encrypted at rest ({why})"),
+            (None, None) => f.write_str("not encrypted at rest"),
+        }
+    }
+}
+
 /// The plan: per resource, its actions in the order they apply (the stream's, the role's and
 /// the alarm's chains run concurrently, Buzz's last).
 #[derive(Debug, Clone, Default)]
@@ -147,6 +166,9 @@ pub struct Plan {
     pub alarm: Vec<AlarmAction>,
     pub buzz: Vec<BuzzAction>,
     pub notes: Vec<Note>,
+    /// The stream's encryption once applied; `None` when the run does not touch the stream
+    /// (`--buzz-only`).
+    pub encryption: Option<AtRest>,
 }
 
 impl Plan {
@@ -232,7 +254,13 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
     stream::plan_stream(desired, actual.stream.as_ref(), &mut p)?;
     role::plan_role(desired, actual.role.as_ref(), &mut p)?;
     if let Some(alarm) = &desired.alarm {
-        alarm::plan_alarm(alarm, &desired.stream, actual, &mut p);
+        alarm::plan_alarm(
+            alarm,
+            &desired.stream,
+            desired.encryption.customer_key(),
+            actual,
+            &mut p,
+        );
     }
     if let Some(buzz) = &desired.buzz {
         buzz::plan_buzz(buzz, actual.buzz.as_ref(), &mut p);
@@ -276,7 +304,7 @@ pub(crate) mod tests {
             capacity: Capacity::OnDemand,
             retention: RetentionHours::DEFAULT,
             allow_retention_decrease: false,
-            kms_key: None,
+            encryption: crate::names::Encryption::Default,
             tags: vec![],
             role: "BuzzKinesisWriter".into(),
             role_arn: ROLE_ARN.into(),
@@ -312,7 +340,7 @@ pub(crate) mod tests {
                 capacity: Some(Capacity::OnDemand),
                 open_shards: 4,
                 retention: RetentionHours::DEFAULT,
-                kms_key: None,
+                kms_key: Some(crate::names::KmsKey::AWS_MANAGED.into()),
                 tags: tag_map(&[], true),
             }),
             role: Some(RoleState {
@@ -348,10 +376,19 @@ pub(crate) mod tests {
             [
                 "create_stream",
                 "tag_stream",
+                "start_encryption",
                 "create_role",
                 "put_policy",
                 "register_buzz_target"
             ]
+        );
+        assert_eq!(
+            p.stream[2],
+            StreamAction::StartEncryption {
+                from: None,
+                to: crate::names::KmsKey::AWS_MANAGED.into()
+            },
+            "encrypted by default, with the AWS-managed key"
         );
         assert_eq!(p.outcome(Resource::Stream), "created");
         assert_eq!(p.outcome(Resource::Role), "created");

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{missing_tags, tag_map, Blocked, Desired, Note, Plan};
-use crate::names::RetentionHours;
+use super::{missing_tags, tag_map, AtRest, Blocked, Desired, Note, Plan};
+use crate::names::{Encryption, KmsKey, RetentionHours};
 use crate::sizing::Capacity;
 use crate::state::{Resource, StreamState, StreamStatus};
 
@@ -121,21 +121,25 @@ pub(super) fn plan_stream(
         p.stream.push(StreamAction::CreateStream {
             capacity: d.capacity,
         });
+        // Tagged first: a run interrupted after this finds the stream marked as ours, and so
+        // finishes its encryption (an unmarked unencrypted stream is left as it is).
+        p.stream.push(StreamAction::TagStream {
+            tags: tag_map(&d.tags, true),
+        });
         if d.retention > RetentionHours::DEFAULT {
             p.stream.push(StreamAction::IncreaseRetention {
                 from: RetentionHours::DEFAULT,
                 to: d.retention,
             });
         }
-        if let Some(k) = &d.kms_key {
-            p.stream.push(StreamAction::StartEncryption {
+        match d.encryption.new_stream_key() {
+            Some(k) => p.stream.push(StreamAction::StartEncryption {
                 from: None,
                 to: k.to_string(),
-            });
+            }),
+            None => note(p, Encryption::OFF_REASON.to_owned()),
         }
-        p.stream.push(StreamAction::TagStream {
-            tags: tag_map(&d.tags, true),
-        });
+        p.encryption = Some(at_rest(&d.encryption, None, true));
         return Ok(());
     };
     if s.status == StreamStatus::Deleting {
@@ -163,19 +167,68 @@ pub(super) fn plan_stream(
             ));
         }
     }
-    if let Some(k) = &d.kms_key {
-        if s.kms_key.as_deref() != Some(k.as_str()) {
+    p.encryption = Some(at_rest(
+        &d.encryption,
+        Some(s.kms_key.as_deref()),
+        s.is_managed(),
+    ));
+    match (&d.encryption, &s.kms_key) {
+        (Encryption::Key(k), have) if have.as_deref() != Some(k.as_str()) => {
             p.stream.push(StreamAction::StartEncryption {
-                from: s.kms_key.clone(),
+                from: have.clone(),
                 to: k.to_string(),
             });
         }
+        // A stream this tool made follows its default (one whose first run was interrupted,
+        // or made before encryption was the default): a planned action, shown in the plan.
+        (Encryption::Default, None) if s.is_managed() => {
+            p.stream.push(StreamAction::StartEncryption {
+                from: None,
+                to: KmsKey::AWS_MANAGED.to_owned(),
+            });
+        }
+        // Anyone else's stream changes encryption only when asked, but never silently.
+        (Encryption::Default, None) => note(
+            p,
+            format!(
+                "the stream is not encrypted at rest and setup leaves it so; --kms-key {} starts encryption without downtime (Buzz's writer role needs no extra permission for it)",
+                KmsKey::AWS_MANAGED
+            ),
+        ),
+        (Encryption::Off, None) => note(p, Encryption::OFF_REASON.to_owned()),
+        (Encryption::Off, Some(have)) => note(
+            p,
+            format!("the stream stays encrypted with {have}: setup never turns encryption off"),
+        ),
+        _ => {}
     }
     let tags = missing_tags(&tag_map(&d.tags, false), &s.tags);
     if !tags.is_empty() {
         p.stream.push(StreamAction::TagStream { tags });
     }
     Ok(())
+}
+
+/// The stream's encryption once the plan is applied; `existing`: the key of the stream that
+/// exists (`Some(None)`: it exists unencrypted); `managed`: this tool made it.
+fn at_rest(want: &Encryption, existing: Option<Option<&str>>, managed: bool) -> AtRest {
+    let (kms_key, reason) = match (want, existing) {
+        (Encryption::Key(k), _) => (Some(k.to_string()), None),
+        (_, Some(Some(have))) => (Some(have.to_owned()), None),
+        (Encryption::Default, None) => (Some(KmsKey::AWS_MANAGED.to_owned()), None),
+        (Encryption::Default, Some(None)) if managed => {
+            (Some(KmsKey::AWS_MANAGED.to_owned()), None)
+        }
+        (Encryption::Off, _) => (None, Some("--no-encryption".to_owned())),
+        (Encryption::Default, Some(None)) => (
+            None,
+            Some(format!(
+                "an existing stream; --kms-key {} starts encryption",
+                KmsKey::AWS_MANAGED
+            )),
+        ),
+    };
+    AtRest { kms_key, reason }
 }
 
 /// The shard counts to pass through from `from` to `to`, one `UpdateShardCount` call each:
@@ -280,6 +333,50 @@ mod tests {
     use crate::names::{KmsKey, ShardCount};
 
     #[test]
+    fn an_existing_streams_encryption_changes_only_when_asked_and_never_silently() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().kms_key = None;
+        // Ours (tagged), unencrypted: a run interrupted before encrypting it, finished.
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["start_encryption"]);
+        // Someone else's, unencrypted, no flag: left as it is, with the flag that encrypts it.
+        a.stream.as_mut().unwrap().tags.clear();
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty(), "{p:?}");
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.message.contains("not encrypted at rest")
+                    && n.message.contains(
+                        "--kms-key alias/aws/kinesis starts encryption without downtime"
+                    )),
+            "{:?}",
+            p.notes
+        );
+        assert_eq!(p.encryption.as_ref().unwrap().kms_key, None);
+        // Asked: encrypted in place.
+        d.encryption = Encryption::Key(KmsKey::parse("x", KmsKey::AWS_MANAGED).unwrap());
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["start_encryption"]);
+        // --no-encryption on a new stream: no encryption, and the plan says why.
+        d.encryption = Encryption::Off;
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert!(!kinds(&p).contains(&"start_encryption".to_owned()));
+        assert!(p.notes.iter().any(|n| n.message == Encryption::OFF_REASON));
+        assert_eq!(
+            p.encryption.unwrap().reason.as_deref(),
+            Some("--no-encryption")
+        );
+        // ... and never decrypts a stream that is encrypted.
+        let encrypted = converged(&d);
+        let p = plan(&d, &encrypted).unwrap();
+        assert!(p.is_empty());
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("never turns encryption off")));
+    }
+
+    #[test]
     fn retention_is_never_lowered_unless_asked() {
         let mut d = desired();
         let mut a = converged(&d);
@@ -318,16 +415,16 @@ mod tests {
     fn a_new_stream_with_options_gets_each_follow_up() {
         let mut d = desired();
         d.retention = RetentionHours::parse("x", "168").unwrap();
-        d.kms_key = Some(KmsKey::parse("x", "alias/aws/kinesis").unwrap());
+        d.encryption = Encryption::Key(KmsKey::parse("x", "alias/aws/kinesis").unwrap());
         d.buzz = None;
         let p = plan(&d, &Actual::default()).unwrap();
         assert_eq!(
             kinds(&p),
             [
                 "create_stream",
+                "tag_stream",
                 "increase_retention",
                 "start_encryption",
-                "tag_stream",
                 "create_role",
                 "put_policy"
             ]

@@ -74,6 +74,9 @@ fn stream(a: &StreamAction) -> String {
         ),
         StreamAction::StartEncryption { from, to } => match from {
             Some(f) => format!("change encryption key {f} -> {to}"),
+            None if to == crate::names::KmsKey::AWS_MANAGED => {
+                format!("start encryption with {to} (the AWS-managed key)")
+            }
             None => format!("start encryption with {to}"),
         },
         StreamAction::UpdateStreamMode { from, to } => format!("switch capacity {from} -> {to}"),
@@ -106,6 +109,11 @@ fn role(a: &RoleAction) -> String {
 
 fn alarm(a: &AlarmAction) -> String {
     match a {
+        AlarmAction::CreateTopic {
+            name,
+            kms_key: Some(k),
+            ..
+        } => format!("create SNS topic {name} for the alarm, encrypted with {k}"),
         AlarmAction::CreateTopic { name, .. } => format!("create SNS topic {name} for the alarm"),
         AlarmAction::SubscribeEmail { email } => {
             format!("subscribe {email} to the alarm's topic (the address must confirm)")

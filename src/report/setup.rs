@@ -94,6 +94,7 @@ pub fn render_plan(
                 "dry_run": true,
                 "changed": !plan.is_empty(),
                 "actions": actions_json(plan),
+                "encryption": plan.encryption,
                 "notes": plan.notes,
                 "warnings": warnings(v),
                 "aws": v.aws,
@@ -206,7 +207,7 @@ pub fn render_result(
             &json!({
                 "schema_version": SCHEMA_VERSION,
                 "changed": !plan.is_empty(),
-                "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": outcome(Resource::Stream)},
+                "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": outcome(Resource::Stream), "encryption": plan.encryption},
                 "role": {"name": d.role, "arn": d.role_arn, "outcome": outcome(Resource::Role)},
                 "buzz": buzz_json,
                 "buzz_half": v.handover.map(handover_json),
@@ -226,6 +227,9 @@ pub fn render_result(
         outcome(Resource::Stream),
         d.stream_arn
     )?;
+    if let Some(at_rest) = &plan.encryption {
+        writeln!(w, "          {:<10} {at_rest}", "")?;
+    }
     writeln!(
         w,
         "  role    {:<10} {}",

@@ -37,6 +37,7 @@ async fn every_json_document_carries_its_schema_version_and_the_documented_keys(
             "dry_run",
             "changed",
             "actions",
+            "encryption",
             "notes",
             "warnings",
             "aws",

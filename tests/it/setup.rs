@@ -155,8 +155,8 @@ async fn a_run_killed_after_any_mutating_call_is_finished_by_the_next_run() {
     out.assert_success();
     let mutations = out.json()["api_calls"]["mutating"].as_u64().unwrap();
     assert_eq!(
-        mutations, 5,
-        "CreateStream, AddTagsToStream, CreateRole, PutRolePolicy, Buzz's save"
+        mutations, 6,
+        "CreateStream, AddTagsToStream, StartStreamEncryption, CreateRole, PutRolePolicy, Buzz's save"
     );
     for n in 1..=mutations {
         let sandbox = Sandbox::start(SandboxOptions::new().seed_config(webhook_config()));
@@ -184,6 +184,30 @@ async fn a_run_killed_after_any_mutating_call_is_finished_by_the_next_run() {
             [format!("arn:aws:iam::{AGILIX_ACCOUNT}:root")]
         );
         assert!(inline_policy(&names.role).is_some());
+        // A stream the killed run got to tag as ours is encrypted by the next one. (Killed
+        // between CreateStream and tagging, the stream is not known to be ours, and is left
+        // as it is, with the plan's note.)
+        let tags = harness::aws_cli(&[
+            "kinesis",
+            "list-tags-for-stream",
+            "--stream-name",
+            &names.stream,
+        ])["Tags"]
+            .clone();
+        if tags
+            .as_array()
+            .unwrap()
+            .contains(&json!({"Key": "managed-by", "Value": "buzz-kinesis"}))
+        {
+            let s = harness::aws_cli(&[
+                "kinesis",
+                "describe-stream-summary",
+                "--stream-name",
+                &names.stream,
+            ])["StreamDescriptionSummary"]
+                .clone();
+            assert_eq!(s["KeyId"], "alias/aws/kinesis", "after kill {n}: {s}");
+        }
 
         // And a third run has nothing left to do.
         let third = Tool::setup(&sandbox, &names).run();
@@ -348,6 +372,7 @@ async fn dry_run_on_an_empty_account_lists_creates_and_changes_nothing() {
         [
             "create_stream",
             "tag_stream",
+            "start_encryption",
             "create_role",
             "put_policy",
             "register_buzz_target"
@@ -359,10 +384,13 @@ async fn dry_run_on_an_empty_account_lists_creates_and_changes_nothing() {
             assert!(a.get(key).is_some(), "{key} in {a}");
         }
     }
-    assert_eq!(
-        plan["actions"][2]["after"]["max_session_duration"],
-        json!(43_200)
-    );
+    let create_role = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "create_role")
+        .unwrap();
+    assert_eq!(create_role["after"]["max_session_duration"], json!(43_200));
     assert!(harness::try_aws_cli(&[
         "kinesis",
         "describe-stream-summary",
