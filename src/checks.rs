@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::buzz::wire::{self, KinesisTarget};
 use crate::names::{ExternalId, KmsKey, RetentionHours};
 use crate::plan::MAX_SESSION_SECONDS;
-use crate::policy::{self, Decision};
+use crate::policy::{self, Decision, Grants};
 use crate::sizing::{self, Capacity, Load};
 use crate::state::{RoleState, StreamState, StreamStatus};
 
@@ -228,7 +228,7 @@ pub fn role_rows(
     role: &str,
     stream_arn: &str,
     found: Option<&RoleState>,
-    policies: &[Value],
+    policies: &Grants,
     e: &Expect,
 ) -> Vec<Check> {
     let mut out = Vec::new();
@@ -326,24 +326,43 @@ fn trust_row(trust: &Value, e: &Expect) -> Check {
     }
 }
 
-fn policy_row(stream_arn: &str, docs: &[Value], e: &Expect) -> Check {
+fn policy_row(stream_arn: &str, grants: &Grants, e: &Expect) -> Check {
     let verdicts: Vec<(&str, Decision)> = ["kinesis:PutRecord", "kinesis:PutRecords"]
         .into_iter()
-        .map(|a| (a, policy::evaluate(docs, a, stream_arn)))
+        .map(|a| (a, grants.decide(a, stream_arn, &[])))
         .collect();
     let mut kms_ok = true;
     if let Some(key) = e.kms_key.as_ref().filter(|k| k.is_customer_managed()) {
-        kms_ok = policy::evaluate(docs, "kms:GenerateDataKey", key.as_str()) == Decision::Allow;
+        // Kinesis asks KMS on the producer's behalf: a grant limited to that (kms:ViaService,
+        // as setup writes it) is as good as one without the condition.
+        let region = stream_arn.split(':').nth(3).unwrap_or_default();
+        let via = policy::kinesis_service(region);
+        kms_ok = grants.decide(
+            "kms:GenerateDataKey",
+            key.as_str(),
+            &[(policy::VIA_SERVICE, via.as_str())],
+        ) == Decision::Allow;
     }
     if let Some((action, decision)) = verdicts.iter().find(|(_, v)| *v != Decision::Allow) {
         let why = match decision {
-            Decision::ExplicitDeny => "an explicit Deny",
-            _ => "no Allow",
+            Decision::ExplicitDeny => "an explicit Deny".to_owned(),
+            Decision::OutsideBoundary => format!(
+                "the permission boundary {} does not allow it",
+                grants
+                    .boundary
+                    .as_ref()
+                    .map_or("", |b| b.name.as_str())
+            ),
+            _ => "no Allow".to_owned(),
         };
         return fail(
             "role.policy",
             format!("the role's policies do not allow {action} on {stream_arn} ({why})"),
-            format!("{SETUP_FIX}; remove any Deny that covers the stream"),
+            if *decision == Decision::OutsideBoundary {
+                "widen the role's permission boundary to allow kinesis:PutRecord and kinesis:PutRecords on the stream, or remove it (aws iam delete-role-permissions-boundary)".to_owned()
+            } else {
+                format!("{SETUP_FIX}; remove any Deny that covers the stream")
+            },
         );
     }
     if !kms_ok {
@@ -353,6 +372,8 @@ fn policy_row(stream_arn: &str, docs: &[Value], e: &Expect) -> Check {
             SETUP_FIX,
         );
     }
+    let docs = grants.documents();
+    let docs = docs.as_slice();
     let mut resources = vec![stream_arn];
     let mut actions: Vec<&str> = policy::WRITER_ACTIONS.to_vec();
     if let Some(k) = e.kms_key.as_ref().filter(|k| k.is_customer_managed()) {
@@ -941,6 +962,7 @@ mod tests {
             tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
             policy: None,
             created: SystemTime::UNIX_EPOCH,
+            boundary: None,
         }
     }
 
@@ -1021,11 +1043,11 @@ mod tests {
         let e = expect();
         let docs = [write_policy(STREAM_ARN, None)];
         assert_eq!(
-            verdicts(&role_rows("BuzzKinesisWriter", STREAM_ARN, None, &docs, &e)),
+            verdicts(&role_rows("BuzzKinesisWriter", STREAM_ARN, None, &Grants::identity(&docs), &e)),
             [("role.exists", Fail)]
         );
 
-        let healthy = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &docs, &e);
+        let healthy = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &Grants::identity(&docs), &e);
         assert_eq!(
             verdicts(&healthy),
             [
@@ -1040,7 +1062,7 @@ mod tests {
         // Drifted: short sessions, no write grant.
         let mut drifted = role();
         drifted.max_session = 3600;
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&drifted), &[], &e);
+        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&drifted), &Grants::default(), &e);
         assert_eq!(rows[2].status, Fail);
         assert!(rows[2]
             .fix
@@ -1056,7 +1078,7 @@ mod tests {
             &AccountId::parse("--agilix-account", "444455556666").unwrap(),
             None,
         );
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&other), &docs, &e);
+        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&other), &Grants::identity(&docs), &e);
         assert_eq!(rows[1].status, Fail);
         assert!(
             rows[1].message.contains("does not admit Agilix's account")
@@ -1071,15 +1093,15 @@ mod tests {
         guarded.trust = trust_policy(&agilix(), Some(&ext));
         let mut e2 = expect();
         e2.external_id = Some(ext);
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&guarded), &docs, &e2);
+        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&guarded), &Grants::identity(&docs), &e2);
         assert_eq!(rows[1].status, Pass);
         // Asked for, but the trust does not require it.
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &docs, &e2);
+        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &Grants::identity(&docs), &e2);
         assert_eq!(rows[1].status, Fail);
 
         // Wider grants than needed: a warning.
         let wide = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]});
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &[wide], &e);
+        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &Grants::identity(&[wide]), &e);
         assert_eq!(rows[3].status, Warn);
     }
 

@@ -873,6 +873,7 @@ pub(crate) mod tests {
                 tags: tag_map(&[], true),
                 policy: Some(d.policy.clone()),
                 created: SystemTime::UNIX_EPOCH,
+                boundary: None,
             }),
             alarm: None,
             topic: None,

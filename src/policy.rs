@@ -37,8 +37,21 @@ pub fn trust_policy(agilix: &AccountId, external_id: Option<&ExternalId>) -> Val
 }
 
 /// What the role may do: write to exactly one stream, plus `kms:GenerateDataKey` on a
-/// customer-managed key when the stream is encrypted with one.
+/// customer-managed key when the stream is encrypted with one, only through Kinesis in the
+/// stream's region (`kms:ViaService`, read from the stream's ARN).
 pub fn write_policy(stream_arn: &str, kms_key_arn: Option<&str>) -> Value {
+    let region = stream_arn.split(':').nth(3).unwrap_or_default();
+    write_policy_via(stream_arn, kms_key_arn, &kinesis_service(region))
+}
+
+/// The service name KMS sees when Kinesis uses a key for a producer in `region`, the value of
+/// `kms:ViaService`.
+pub fn kinesis_service(region: &str) -> String {
+    format!("kinesis.{region}.amazonaws.com")
+}
+
+/// [`write_policy`] with the `kms:ViaService` value given (a template's stand-in).
+pub fn write_policy_via(stream_arn: &str, kms_key_arn: Option<&str>, via_service: &str) -> Value {
     let mut statements = vec![json!({
         "Sid": "BuzzWritesToOneStream",
         "Effect": "Allow",
@@ -46,15 +59,20 @@ pub fn write_policy(stream_arn: &str, kms_key_arn: Option<&str>) -> Value {
         "Resource": stream_arn,
     })];
     if let Some(key) = kms_key_arn {
+        // Only through Kinesis: a stolen session cannot use the key for anything else.
         statements.push(json!({
             "Sid": "BuzzEncryptsWithStreamKey",
             "Effect": "Allow",
             "Action": "kms:GenerateDataKey",
             "Resource": key,
+            "Condition": {"StringEquals": {VIA_SERVICE: via_service}},
         }));
     }
     json!({"Version": "2012-10-17", "Statement": statements})
 }
+
+/// The condition key that limits a KMS grant to calls a service makes on the caller's behalf.
+pub const VIA_SERVICE: &str = "kms:ViaService";
 
 /// IAM hands policy documents back URL-encoded (RFC 3986). Decode, then parse.
 pub fn decode_document(raw: &str) -> Result<Value, String> {
@@ -208,28 +226,46 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
-/// The outcome of evaluating identity policies for one request.
+/// The outcome of evaluating a role's policies for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Allow,
     ImplicitDeny,
     ExplicitDeny,
+    /// The identity policies allow it, but the permission boundary does not.
+    OutsideBoundary,
 }
 
-/// Evaluate identity-based policies for `action` on `resource`, ignoring conditions on Allow
-/// statements (we cannot know the request context) and counting a conditional Deny as a
-/// Deny (the cautious reading for a health check).
+/// What is known of the request being evaluated: condition keys and their values (for the
+/// KMS grant, `kms:ViaService`). Conditions on other keys cannot be decided.
+pub type Context<'a> = &'a [(&'a str, &'a str)];
+
+/// Evaluate identity-based policies for `action` on `resource`. An Allow with a condition
+/// counts only when `context` decides every key of it (else we cannot know it applies); a
+/// conditional Deny counts as a Deny unless `context` shows it does not apply (the cautious
+/// reading for a health check).
 pub fn evaluate(documents: &[Value], action: &str, resource: &str) -> Decision {
+    evaluate_in(documents, action, resource, &[])
+}
+
+/// [`evaluate`] with what is known of the request.
+pub fn evaluate_in(
+    documents: &[Value],
+    action: &str,
+    resource: &str,
+    context: Context<'_>,
+) -> Decision {
     let mut allowed = false;
     for doc in documents {
         for st in as_list(doc.get("Statement")) {
             if !statement_applies(st, action, resource) {
                 continue;
             }
+            let condition = st.get("Condition").map(|c| condition_holds(c, context));
             match st.get("Effect").and_then(Value::as_str) {
-                Some("Deny") => return Decision::ExplicitDeny,
-                Some("Allow") if st.get("Condition").is_none() => allowed = true,
+                Some("Deny") if condition != Some(Some(false)) => return Decision::ExplicitDeny,
+                Some("Allow") if matches!(condition, None | Some(Some(true))) => allowed = true,
                 _ => {}
             }
         }
@@ -239,6 +275,57 @@ pub fn evaluate(documents: &[Value], action: &str, resource: &str) -> Decision {
     } else {
         Decision::ImplicitDeny
     }
+}
+
+/// IAM's answer with a permission boundary: allowed only when the identity policies allow it
+/// and the boundary does too; a Deny in either wins.
+pub fn evaluate_bounded(
+    identity: &[Value],
+    boundary: Option<&Value>,
+    action: &str,
+    resource: &str,
+    context: Context<'_>,
+) -> Decision {
+    let inside = evaluate_in(identity, action, resource, context);
+    let Some(b) = boundary else { return inside };
+    match (inside, evaluate_in(std::slice::from_ref(b), action, resource, context)) {
+        (Decision::ExplicitDeny, _) | (_, Decision::ExplicitDeny) => Decision::ExplicitDeny,
+        (Decision::Allow, Decision::Allow) => Decision::Allow,
+        (Decision::Allow, _) => Decision::OutsideBoundary,
+        (other, _) => other,
+    }
+}
+
+/// Whether a `Condition` block holds in `context`: `Some(true|false)` when every key it
+/// tests is known and tested with a string operator we evaluate, `None` when it cannot be
+/// decided.
+fn condition_holds(condition: &Value, context: Context<'_>) -> Option<bool> {
+    let ops = condition.as_object()?;
+    let mut holds = true;
+    for (op, keys) in ops {
+        let (ignore_case, like) = match op.as_str() {
+            "StringEquals" => (false, false),
+            "StringEqualsIgnoreCase" => (true, false),
+            "StringLike" => (false, true),
+            _ => return None,
+        };
+        for (key, wanted) in keys.as_object()? {
+            let (_, have) = context
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))?;
+            let any = strings(wanted).iter().any(|w| {
+                if like {
+                    wildcard_match(w, have, false)
+                } else if ignore_case {
+                    w.eq_ignore_ascii_case(have)
+                } else {
+                    w == have
+                }
+            });
+            holds &= any;
+        }
+    }
+    Some(holds)
 }
 
 fn statement_applies(st: &Value, action: &str, resource: &str) -> bool {
@@ -294,6 +381,67 @@ pub fn wider_grants(
     findings.sort();
     findings.dedup();
     findings
+}
+
+/// One policy on a role, for evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedPolicy {
+    /// `inline:NAME` or the managed policy's ARN.
+    pub name: String,
+    pub document: Value,
+}
+
+/// Every policy IAM weighs for a role: its identity policies (inline and attached managed),
+/// and its permission boundary, which caps what they grant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grants {
+    pub identity: Vec<NamedPolicy>,
+    pub boundary: Option<NamedPolicy>,
+}
+
+impl Grants {
+    /// Identity policies alone, unnamed (tests and callers with bare documents).
+    pub fn identity(documents: &[Value]) -> Self {
+        Self {
+            identity: documents
+                .iter()
+                .enumerate()
+                .map(|(i, d)| NamedPolicy {
+                    name: format!("policy {}", i + 1),
+                    document: d.clone(),
+                })
+                .collect(),
+            boundary: None,
+        }
+    }
+
+    /// The identity documents.
+    pub fn documents(&self) -> Vec<Value> {
+        self.identity.iter().map(|p| p.document.clone()).collect()
+    }
+
+    /// What IAM decides for `action` on `resource`, the boundary included.
+    pub fn decide(&self, action: &str, resource: &str, context: Context<'_>) -> Decision {
+        evaluate_bounded(
+            &self.documents(),
+            self.boundary.as_ref().map(|b| &b.document),
+            action,
+            resource,
+            context,
+        )
+    }
+
+    /// What the identity policies other than `ours` allow beyond `actions` on `resources`,
+    /// each finding naming its policy: what else a role can do.
+    pub fn beyond(&self, ours: &str, actions: &[&str], resources: &[&str]) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in self.identity.iter().filter(|p| p.name != ours) {
+            for finding in wider_grants(std::slice::from_ref(&p.document), actions, resources) {
+                out.push(format!("{}: {finding}", p.name));
+            }
+        }
+        out
+    }
 }
 
 /// The AWS principals an Allow on `sts:AssumeRole` admits, with any external id each one

@@ -69,6 +69,10 @@ impl Aws {
             tags,
             policy,
             created,
+            boundary: role
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_owned),
         }))
     }
 
@@ -175,56 +179,64 @@ impl Aws {
     }
 }
 
-/// One identity policy attached to a role, for evaluation.
-#[derive(Debug, Clone)]
-pub struct NamedPolicy {
-    /// `inline:NAME` or the managed policy's ARN.
-    pub name: String,
-    pub document: Value,
-}
+pub use crate::policy::{Grants, NamedPolicy};
 
 impl Aws {
-    /// Every identity policy of the role: inline ones and attached managed ones (their default
-    /// version). `check` evaluates them together, as IAM would.
-    pub async fn role_policies(&self, role: &str) -> Result<Vec<NamedPolicy>> {
-        let mut out = Vec::new();
+    /// Every policy IAM weighs for the role: inline ones, attached managed ones (their
+    /// default version) and the permission boundary (`boundary`, its ARN from GetRole).
+    /// `check` evaluates them together, as IAM would; `setup --adopt` reads what else the
+    /// role can do.
+    pub async fn role_policies(&self, role: &str, boundary: Option<&str>) -> Result<Grants> {
+        let mut identity = Vec::new();
         for name in self.inline_policy_names(role).await? {
             if let Some(document) = self.get_inline_policy(role, &name).await? {
-                out.push(NamedPolicy {
+                identity.push(NamedPolicy {
                     name: format!("inline:{name}"),
                     document,
                 });
             }
         }
         for arn in self.attached_policy_arns(role).await? {
-            let policy = self
-                .iam
-                .get_policy()
-                .policy_arn(&arn)
-                .send()
-                .await
-                .map_err(|e| aws_error("iam", "GetPolicy", e))?;
-            self.calls.record("iam", "GetPolicy", false);
-            let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
-                continue;
-            };
-            let v = self
-                .iam
-                .get_policy_version()
-                .policy_arn(&arn)
-                .version_id(version)
-                .send()
-                .await
-                .map_err(|e| aws_error("iam", "GetPolicyVersion", e))?;
-            self.calls.record("iam", "GetPolicyVersion", false);
-            if let Some(raw) = v.policy_version().and_then(|pv| pv.document()) {
-                out.push(NamedPolicy {
-                    name: arn.clone(),
-                    document: decode("GetPolicyVersion", raw)?,
-                });
+            if let Some(p) = self.managed_policy(&arn).await? {
+                identity.push(p);
             }
         }
-        Ok(out)
+        let boundary = match boundary {
+            Some(arn) => self.managed_policy(arn).await?,
+            None => None,
+        };
+        Ok(Grants { identity, boundary })
+    }
+
+    /// A managed policy's default version; `None` when it has none.
+    async fn managed_policy(&self, arn: &str) -> Result<Option<NamedPolicy>> {
+        let policy = self
+            .iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| aws_error("iam", "GetPolicy", e))?;
+        self.calls.record("iam", "GetPolicy", false);
+        let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+            return Ok(None);
+        };
+        let v = self
+            .iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| aws_error("iam", "GetPolicyVersion", e))?;
+        self.calls.record("iam", "GetPolicyVersion", false);
+        match v.policy_version().and_then(|pv| pv.document()) {
+            Some(raw) => Ok(Some(NamedPolicy {
+                name: arn.to_owned(),
+                document: decode("GetPolicyVersion", raw)?,
+            })),
+            None => Ok(None),
+        }
     }
 
     /// The names of the role's inline policies (ListRolePolicies, paged).

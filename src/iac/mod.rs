@@ -31,6 +31,8 @@ const STREAM_ARN: &str = "\u{1}stream_arn\u{1}";
 const ROLE_ARN: &str = "\u{1}role_arn\u{1}";
 const REGION: &str = "\u{1}region\u{1}";
 const DOMAIN: &str = "\u{1}domain\u{1}";
+/// `kinesis.<region>.amazonaws.com`, the KMS grant's `kms:ViaService`.
+const KINESIS_SERVICE: &str = "\u{1}kinesis_service\u{1}";
 
 /// What a template describes: the values setup would use.
 #[derive(Debug, Clone)]
@@ -77,7 +79,7 @@ impl Blueprint {
             .as_ref()
             .filter(|k| k.is_customer_managed())
             .map(KmsKey::as_str);
-        policy::write_policy(STREAM_ARN, key)
+        policy::write_policy_via(STREAM_ARN, key, KINESIS_SERVICE)
     }
 
     /// The Buzz half as `setup --aws-only` hands it over, its deployment-only values as
@@ -190,7 +192,16 @@ mod tests {
         let doc = &t["Resources"][cloudformation::CFN_ROLE]["Properties"]["Policies"][0]
             ["PolicyDocument"];
         assert_eq!(doc["Statement"][1]["Action"], "kms:GenerateDataKey");
+        // Only through Kinesis in the stack's region.
+        assert_eq!(
+            doc["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"],
+            json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"})
+        );
         let tf = terraform(&b);
+        assert!(
+            tf.contains("\"kinesis.${data.aws_region.current.id}.amazonaws.com\""),
+            "{tf}"
+        );
         assert!(tf.contains("shard_count      = 3"), "{tf}");
         assert!(tf.contains("stream_mode = \"PROVISIONED\""), "{tf}");
     }

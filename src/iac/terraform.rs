@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::hcl::{wrap, Block, Hcl};
 use super::{
-    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN,
+    Blueprint, COMMAND_HELP, DOMAIN, KINESIS_SERVICE, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN,
     STREAM_ARN,
 };
 use crate::plan::MAX_SESSION_SECONDS;
@@ -99,7 +99,13 @@ pub fn terraform(b: &Blueprint) -> String {
                     "jsonencode",
                     Box::new(Hcl::from_json(
                         &b.permission(),
-                        &[(STREAM_ARN, stream_arn.as_str())],
+                        &[
+                            (STREAM_ARN, stream_arn.as_str()),
+                            (
+                                KINESIS_SERVICE,
+                                "\"kinesis.${data.aws_region.current.id}.amazonaws.com\"",
+                            ),
+                        ],
                     )),
                 ),
             ),
