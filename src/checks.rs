@@ -348,10 +348,7 @@ fn policy_row(stream_arn: &str, grants: &Grants, e: &Expect) -> Check {
             Decision::ExplicitDeny => "an explicit Deny".to_owned(),
             Decision::OutsideBoundary => format!(
                 "the permission boundary {} does not allow it",
-                grants
-                    .boundary
-                    .as_ref()
-                    .map_or("", |b| b.name.as_str())
+                grants.boundary.as_ref().map_or("", |b| b.name.as_str())
             ),
             _ => "no Allow".to_owned(),
         };
@@ -1043,11 +1040,23 @@ mod tests {
         let e = expect();
         let docs = [write_policy(STREAM_ARN, None)];
         assert_eq!(
-            verdicts(&role_rows("BuzzKinesisWriter", STREAM_ARN, None, &Grants::identity(&docs), &e)),
+            verdicts(&role_rows(
+                "BuzzKinesisWriter",
+                STREAM_ARN,
+                None,
+                &Grants::identity(&docs),
+                &e
+            )),
             [("role.exists", Fail)]
         );
 
-        let healthy = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &Grants::identity(&docs), &e);
+        let healthy = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&role()),
+            &Grants::identity(&docs),
+            &e,
+        );
         assert_eq!(
             verdicts(&healthy),
             [
@@ -1062,7 +1071,13 @@ mod tests {
         // Drifted: short sessions, no write grant.
         let mut drifted = role();
         drifted.max_session = 3600;
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&drifted), &Grants::default(), &e);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&drifted),
+            &Grants::default(),
+            &e,
+        );
         assert_eq!(rows[2].status, Fail);
         assert!(rows[2]
             .fix
@@ -1078,7 +1093,13 @@ mod tests {
             &AccountId::parse("--agilix-account", "444455556666").unwrap(),
             None,
         );
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&other), &Grants::identity(&docs), &e);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&other),
+            &Grants::identity(&docs),
+            &e,
+        );
         assert_eq!(rows[1].status, Fail);
         assert!(
             rows[1].message.contains("does not admit Agilix's account")
@@ -1093,16 +1114,115 @@ mod tests {
         guarded.trust = trust_policy(&agilix(), Some(&ext));
         let mut e2 = expect();
         e2.external_id = Some(ext);
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&guarded), &Grants::identity(&docs), &e2);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&guarded),
+            &Grants::identity(&docs),
+            &e2,
+        );
         assert_eq!(rows[1].status, Pass);
         // Asked for, but the trust does not require it.
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &Grants::identity(&docs), &e2);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&role()),
+            &Grants::identity(&docs),
+            &e2,
+        );
         assert_eq!(rows[1].status, Fail);
 
         // Wider grants than needed: a warning.
         let wide = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]});
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &Grants::identity(&[wide]), &e);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&role()),
+            &Grants::identity(&[wide]),
+            &e,
+        );
         assert_eq!(rows[3].status, Warn);
+    }
+
+    #[test]
+    fn the_policy_row_weighs_the_permission_boundary_and_the_kms_condition() {
+        use crate::policy::NamedPolicy;
+        use Status::*;
+        let e = expect();
+        let ours = NamedPolicy {
+            name: "inline:buzz-kinesis-write".into(),
+            document: write_policy(STREAM_ARN, None),
+        };
+        let bounded = |boundary: Value| Grants {
+            identity: vec![ours.clone()],
+            boundary: Some(NamedPolicy {
+                name: "arn:aws:iam::123456789012:policy/limits".into(),
+                document: boundary,
+            }),
+        };
+        let row = |g: &Grants, e: &Expect| {
+            role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), g, e)[3].clone()
+        };
+        // A boundary without kinesis:PutRecord: FAIL, naming the boundary.
+        let r = row(
+            &bounded(
+                json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+            ),
+            &e,
+        );
+        assert_eq!(r.status, Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("permission boundary arn:aws:iam::123456789012:policy/limits"),
+            "{}",
+            r.message
+        );
+        // A boundary with an explicit deny: FAIL.
+        let r = row(
+            &bounded(json!({"Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "kinesis:Put*", "Resource": "*"}]})),
+            &e,
+        );
+        assert_eq!(r.status, Fail);
+        assert!(r.message.contains("explicit Deny"), "{}", r.message);
+        // A boundary that leaves the writes in: PASS.
+        let r = row(
+            &bounded(
+                json!({"Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]}),
+            ),
+            &e,
+        );
+        assert_eq!(r.status, Pass, "{}", r.message);
+
+        // A customer-managed key: the grant passes with kms:ViaService and without it.
+        let key = "arn:aws:kms:us-east-1:123456789012:key/k";
+        let mut ek = expect();
+        ek.kms_key = Some(KmsKey::parse("--kms-key", key).unwrap());
+        let with_via = Grants::identity(&[write_policy(STREAM_ARN, Some(key))]);
+        assert_eq!(
+            row(&with_via, &ek).status,
+            Pass,
+            "{}",
+            row(&with_via, &ek).message
+        );
+        let mut bare = write_policy(STREAM_ARN, Some(key));
+        bare["Statement"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("Condition");
+        let without = Grants::identity(&[bare]);
+        assert_eq!(
+            row(&without, &ek).status,
+            Pass,
+            "{}",
+            row(&without, &ek).message
+        );
+        // Limited to another service: Kinesis may not use it.
+        let mut s3 = write_policy(STREAM_ARN, Some(key));
+        s3["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"] =
+            json!("s3.us-east-1.amazonaws.com");
+        assert_eq!(row(&Grants::identity(&[s3]), &ek).status, Fail);
     }
 
     #[test]

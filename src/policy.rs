@@ -288,7 +288,10 @@ pub fn evaluate_bounded(
 ) -> Decision {
     let inside = evaluate_in(identity, action, resource, context);
     let Some(b) = boundary else { return inside };
-    match (inside, evaluate_in(std::slice::from_ref(b), action, resource, context)) {
+    match (
+        inside,
+        evaluate_in(std::slice::from_ref(b), action, resource, context),
+    ) {
         (Decision::ExplicitDeny, _) | (_, Decision::ExplicitDeny) => Decision::ExplicitDeny,
         (Decision::Allow, Decision::Allow) => Decision::Allow,
         (Decision::Allow, _) => Decision::OutsideBoundary,
@@ -310,9 +313,7 @@ fn condition_holds(condition: &Value, context: Context<'_>) -> Option<bool> {
             _ => return None,
         };
         for (key, wanted) in keys.as_object()? {
-            let (_, have) = context
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))?;
+            let (_, have) = context.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))?;
             let any = strings(wanted).iter().any(|w| {
                 if like {
                     wildcard_match(w, have, false)
@@ -587,6 +588,122 @@ mod tests {
         assert_eq!(
             evaluate(&[not_action], "kinesis:PutRecord", arn),
             Decision::Allow
+        );
+    }
+
+    #[test]
+    fn the_kms_grant_is_only_through_kinesis_and_evaluates_with_its_context() {
+        let arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/buzz";
+        let key = "arn:aws:kms:eu-west-1:123456789012:key/k";
+        let p = write_policy(arn, Some(key));
+        assert_eq!(
+            p["Statement"][1]["Condition"]["StringEquals"][VIA_SERVICE],
+            "kinesis.eu-west-1.amazonaws.com"
+        );
+        let docs = std::slice::from_ref(&p);
+        let via = [(VIA_SERVICE, "kinesis.eu-west-1.amazonaws.com")];
+        assert_eq!(
+            evaluate_in(docs, "kms:GenerateDataKey", key, &via),
+            Decision::Allow
+        );
+        // Another service, or nothing known of the request: not granted.
+        let s3 = [(VIA_SERVICE, "s3.eu-west-1.amazonaws.com")];
+        assert_eq!(
+            evaluate_in(docs, "kms:GenerateDataKey", key, &s3),
+            Decision::ImplicitDeny
+        );
+        assert_eq!(
+            evaluate(docs, "kms:GenerateDataKey", key),
+            Decision::ImplicitDeny
+        );
+        // Without the condition (older setups, hand-made roles) it is granted too.
+        let bare =
+            json!({"Statement":[{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":key}]});
+        assert_eq!(
+            evaluate_in(&[bare], "kms:GenerateDataKey", key, &via),
+            Decision::Allow
+        );
+        // A Deny whose condition the context rules out does not apply; one it cannot decide does.
+        let deny = |c: Value| json!({"Statement":[{"Effect":"Deny","Action":"kms:*","Resource":"*","Condition":c}]});
+        let ruled_out = deny(json!({"StringNotEquals": {"aws:SourceVpc": "vpc-1"}}));
+        assert_eq!(
+            evaluate_in(&[p.clone(), ruled_out], "kms:GenerateDataKey", key, &via),
+            Decision::ExplicitDeny
+        );
+        let other_service =
+            deny(json!({"StringEquals": {VIA_SERVICE: "s3.eu-west-1.amazonaws.com"}}));
+        assert_eq!(
+            evaluate_in(&[p, other_service], "kms:GenerateDataKey", key, &via),
+            Decision::Allow
+        );
+    }
+
+    #[test]
+    fn a_permission_boundary_caps_what_the_identity_policies_grant() {
+        let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz";
+        let ours = write_policy(arn, None);
+        let named = |name: &str, document: Value| NamedPolicy {
+            name: name.into(),
+            document,
+        };
+        let mut g = Grants {
+            identity: vec![named("inline:buzz-kinesis-write", ours)],
+            boundary: None,
+        };
+        assert_eq!(g.decide("kinesis:PutRecord", arn, &[]), Decision::Allow);
+        // A boundary that allows only reading: the write is outside it.
+        g.boundary = Some(named(
+            "arn:aws:iam::123456789012:policy/read-only",
+            json!({"Statement":[{"Effect":"Allow","Action":"kinesis:Describe*","Resource":"*"}]}),
+        ));
+        assert_eq!(
+            g.decide("kinesis:PutRecord", arn, &[]),
+            Decision::OutsideBoundary
+        );
+        // A boundary that denies: an explicit deny.
+        g.boundary = Some(named(
+            "b",
+            json!({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"kinesis:PutRecord","Resource":"*"}]}),
+        ));
+        assert_eq!(
+            g.decide("kinesis:PutRecord", arn, &[]),
+            Decision::ExplicitDeny
+        );
+        // A boundary that allows everything: the identity policies decide.
+        g.boundary = Some(named(
+            "b",
+            json!({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}),
+        ));
+        assert_eq!(g.decide("kinesis:PutRecord", arn, &[]), Decision::Allow);
+        assert_eq!(
+            g.decide("kinesis:GetRecords", arn, &[]),
+            Decision::ImplicitDeny
+        );
+    }
+
+    #[test]
+    fn what_else_a_role_can_do_is_named_by_policy() {
+        let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz";
+        let g = Grants {
+            identity: vec![
+                NamedPolicy {
+                    name: format!("inline:{POLICY_NAME}"),
+                    document: json!({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}),
+                },
+                NamedPolicy {
+                    name: "arn:aws:iam::aws:policy/AdministratorAccess".into(),
+                    document: json!({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}),
+                },
+            ],
+            boundary: None,
+        };
+        let found = g.beyond(&format!("inline:{POLICY_NAME}"), &WRITER_ACTIONS, &[arn]);
+        assert_eq!(
+            found,
+            [
+                "arn:aws:iam::aws:policy/AdministratorAccess: a grant reaches resource '*'",
+                "arn:aws:iam::aws:policy/AdministratorAccess: the role is also allowed '*'"
+            ]
         );
     }
 

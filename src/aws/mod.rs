@@ -380,8 +380,14 @@ mod tests {
 
     #[test]
     fn attempt_timeouts_parse_within_their_range() {
-        assert_eq!(Timeouts::parse("5").unwrap().attempt, Duration::from_secs(5));
-        assert_eq!(Timeouts::parse("5").unwrap().operation(), Duration::from_secs(16));
+        assert_eq!(
+            Timeouts::parse("5").unwrap().attempt,
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            Timeouts::parse("5").unwrap().operation(),
+            Duration::from_secs(16)
+        );
         for bad in ["0", "601", "x", "-1"] {
             assert!(Timeouts::parse(bad).is_err(), "{bad}");
         }

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::hcl::{wrap, Block, Hcl};
 use super::{
-    Blueprint, COMMAND_HELP, DOMAIN, KINESIS_SERVICE, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN,
-    STREAM_ARN,
+    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION, REQUEST_HELP,
+    ROLE_ARN, STREAM_ARN,
 };
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;

@@ -19,5 +19,6 @@ mod registration;
 mod sandbox;
 mod setup;
 mod tool;
+mod trust;
 mod validation;
 mod wizard;
