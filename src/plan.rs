@@ -36,6 +36,8 @@ pub struct Desired {
     pub trust: Value,
     pub policy: Value,
     pub adopt: bool,
+    /// What the user allowed that widens or drops access (each an explicit flag).
+    pub widen: Widen,
     /// The expected peak load, when the user gave one: the plan says whether it fits.
     pub load: Option<crate::sizing::Load>,
     /// The user named a capacity (`--capacity-mode`): an existing stream is converged to it.
@@ -51,6 +53,21 @@ pub struct Desired {
     pub alarm: Option<DesiredAlarm>,
     /// `None` when the run does not touch Buzz.
     pub buzz: Option<DesiredBuzz>,
+}
+
+/// What setup does only when a flag says so, because it widens who may use the role or
+/// what the role may do: by default the trust and the permissions only narrow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Widen {
+    /// `--remove-external-id`: a trust that requires an external id may lose the condition
+    /// (the confused-deputy guard).
+    pub remove_external_id: bool,
+    /// `--replace-trust`: a trust that admits more than Agilix's account (other principals,
+    /// statements or conditions) is replaced by setup's, which admits Agilix's account alone.
+    pub replace_trust: bool,
+    /// `--adopt-wider-role`: `--adopt` may take a role whose other policies let it do more
+    /// than write to the stream (Agilix's account could then do all of it).
+    pub adopt_wider_role: bool,
 }
 
 /// The alarm on the stream's refused writes.
@@ -77,6 +94,9 @@ pub struct DesiredBuzz {
 pub struct Actual {
     pub stream: Option<StreamState>,
     pub role: Option<RoleState>,
+    /// Every policy on an existing role setup did not create (read for `--adopt`): what else
+    /// the role can do.
+    pub role_grants: Option<policy::Grants>,
     /// Read only when an alarm is wanted.
     pub alarm: Option<AlarmState>,
     pub topic: Option<TopicState>,
@@ -284,6 +304,12 @@ impl Plan {
 pub enum Blocked {
     UnmanagedRole { role: String, changes: Vec<String> },
     StreamDeleting { stream: String },
+    /// The trust requires an external id and this run has none.
+    TrustLosesExternalId { role: String },
+    /// The trust admits more than Agilix's account; replacing it would drop that.
+    TrustAdmitsOthers { role: String, beyond: Vec<String> },
+    /// `--adopt` on a role whose other policies grant more than writing to the stream.
+    WiderRole { role: String, beyond: Vec<String> },
 }
 
 impl std::fmt::Display for Blocked {
@@ -300,6 +326,23 @@ impl std::fmt::Display for Blocked {
             Blocked::StreamDeleting { stream } => write!(
                 f,
                 "the stream {stream} is being deleted; wait until it is gone, then run setup again"
+            ),
+            Blocked::TrustLosesExternalId { role } => write!(
+                f,
+                "the trust of role {role} requires an external id (sts:ExternalId), and this run has none, so setup would remove that guard and let any Buzz tenant naming the role write into the stream. \
+                 Pass the external id again (--external-id or BUZZ_EXTERNAL_ID), or --remove-external-id to remove it. Nothing was changed"
+            ),
+            Blocked::TrustAdmitsOthers { role, beyond } => write!(
+                f,
+                "the trust of role {role} admits more than Agilix's account: {}. Setup writes a trust that admits Agilix's account alone, which would remove that. \
+                 Pass --replace-trust to replace it, or choose another role with --role. Nothing was changed",
+                beyond.join("; ")
+            ),
+            Blocked::WiderRole { role, beyond } => write!(
+                f,
+                "the role {role} can do more than write to the stream, and Agilix's account could use all of it once setup trusts it: {}. \
+                 Remove those grants, choose another name with --role, or pass --adopt-wider-role to adopt it anyway. Nothing was changed",
+                beyond.join("; ")
             ),
         }
     }
@@ -331,13 +374,39 @@ fn missing_tags(
 pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
     let mut p = Plan::default();
     plan_stream(desired, actual.stream.as_ref(), &mut p)?;
-    plan_role(desired, actual.role.as_ref(), &mut p)?;
+    plan_role(
+        desired,
+        actual.role.as_ref(),
+        actual.role_grants.as_ref(),
+        &mut p,
+    )?;
     if let Some(alarm) = &desired.alarm {
         plan_alarm(alarm, &desired.stream, actual, &mut p);
     }
     if let Some(buzz) = &desired.buzz {
         plan_buzz(buzz, actual.buzz.as_ref(), &mut p);
     }
+    Ok(p)
+}
+
+/// The stream's actions again, from a fresh read: a create met a stream made meanwhile (by
+/// someone else, or an earlier attempt of our own), so it is converged as an existing one.
+pub fn replan_stream(desired: &Desired, stream: Option<&StreamState>) -> Result<Plan, Blocked> {
+    let mut p = Plan::default();
+    plan_stream(desired, stream, &mut p)?;
+    Ok(p)
+}
+
+/// The role's actions again, from a fresh read: a create met a role made meanwhile, which is
+/// ours only if it carries our tag; someone else's needs `--adopt` (and its other policies are
+/// weighed) like any role found at the start.
+pub fn replan_role(
+    desired: &Desired,
+    role: Option<&RoleState>,
+    grants: Option<&policy::Grants>,
+) -> Result<Plan, Blocked> {
+    let mut p = Plan::default();
+    plan_role(desired, role, grants, &mut p)?;
     Ok(p)
 }
 
@@ -499,11 +568,14 @@ fn plan_existing_capacity(d: &Desired, s: &StreamState, p: &mut Plan) {
         }
         (Capacity::OnDemand, Capacity::Provisioned(n)) => {
             // Provisioned mode starts with the shards the on-demand stream has open.
-            p.actions.push(Action::UpdateStreamMode {
-                from: have,
-                to: Capacity::Provisioned(n),
-            });
             if n.get() < open {
+                if !d.allow_capacity_decrease {
+                    // The switch alone keeps `open` shards; fewer is a decrease like any other.
+                    return note(p, format!(
+                        "the stream stays on-demand (requested provisioned with {} shard(s)): it has {open} open shards and scales beyond them, and fewer shards take fewer events (Buzz's events beyond capacity are lost), so setup only does that with --allow-capacity-decrease (or pass --shards {open} or more)",
+                        n.get()
+                    ));
+                }
                 note(p, format!(
                     "the on-demand stream has {open} open shards and scales beyond them; provisioned with {} shard(s) takes {} records/s and {} MB/s, and Buzz's events beyond that are lost",
                     n.get(),
@@ -511,6 +583,10 @@ fn plan_existing_capacity(d: &Desired, s: &StreamState, p: &mut Plan) {
                     n.get()
                 ));
             }
+            p.actions.push(Action::UpdateStreamMode {
+                from: have,
+                to: Capacity::Provisioned(n),
+            });
             push_shard_steps(open, n.get(), p);
         }
         (Capacity::Provisioned(_), Capacity::Provisioned(n)) => {
@@ -600,7 +676,12 @@ fn alarm_json(name: &str, stream: &str, topic: &str) -> Value {
     })
 }
 
-fn plan_role(d: &Desired, actual: Option<&RoleState>, p: &mut Plan) -> Result<(), Blocked> {
+fn plan_role(
+    d: &Desired,
+    actual: Option<&RoleState>,
+    grants: Option<&policy::Grants>,
+    p: &mut Plan,
+) -> Result<(), Blocked> {
     let want_tags = tag_map(&d.tags, true);
     let Some(r) = actual else {
         p.actions.push(Action::CreateRole {
@@ -656,10 +737,86 @@ fn plan_role(d: &Desired, actual: Option<&RoleState>, p: &mut Plan) -> Result<()
             changes: changes.iter().map(describe).collect(),
         });
     }
+    if !r.is_managed() {
+        guard_adopted_grants(d, grants, p)?;
+    }
+    if changes
+        .iter()
+        .any(|c| matches!(c, Action::UpdateTrust { .. }))
+    {
+        guard_trust(d, r, p)?;
+    }
     p.actions.extend(changes);
     if !tags.is_empty() {
         p.actions.push(Action::TagRole { tags });
     }
+    Ok(())
+}
+
+/// The trust only narrows unless asked: losing the external id needs
+/// `--remove-external-id`, dropping other principals, statements or conditions needs
+/// `--replace-trust` (then noted, with what is dropped).
+fn guard_trust(d: &Desired, r: &RoleState, p: &mut Plan) -> Result<(), Blocked> {
+    if policy::requires_external_id(&r.trust)
+        && !policy::requires_external_id(&d.trust)
+        && !d.widen.remove_external_id
+    {
+        return Err(Blocked::TrustLosesExternalId {
+            role: d.role.clone(),
+        });
+    }
+    let beyond = policy::trust_beyond(&r.trust, &d.trust);
+    if beyond.is_empty() {
+        return Ok(());
+    }
+    if !d.widen.replace_trust {
+        return Err(Blocked::TrustAdmitsOthers {
+            role: d.role.clone(),
+            beyond,
+        });
+    }
+    p.notes.push(Note {
+        resource: Resource::Role,
+        message: format!(
+            "--replace-trust: the new trust admits Agilix's account alone, so this goes: {}",
+            beyond.join("; ")
+        ),
+    });
+    Ok(())
+}
+
+/// `--adopt` hands the role to Agilix's account: every other policy on it is read, and a
+/// role that can do more than write to the stream is taken only with `--adopt-wider-role`
+/// (then the plan lists what else it can do).
+fn guard_adopted_grants(
+    d: &Desired,
+    grants: Option<&policy::Grants>,
+    p: &mut Plan,
+) -> Result<(), Blocked> {
+    let Some(grants) = grants else {
+        return Ok(());
+    };
+    let (actions, resources) = policy::allowed_by(&d.policy);
+    let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
+    let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
+    let ours = format!("inline:{}", policy::POLICY_NAME);
+    let beyond = grants.beyond(&ours, &actions, &resources);
+    if beyond.is_empty() {
+        return Ok(());
+    }
+    if !d.widen.adopt_wider_role {
+        return Err(Blocked::WiderRole {
+            role: d.role.clone(),
+            beyond,
+        });
+    }
+    p.notes.push(Note {
+        resource: Resource::Role,
+        message: format!(
+            "--adopt-wider-role: besides writing to the stream, Agilix's account will be able to use: {}",
+            beyond.join("; ")
+        ),
+    });
     Ok(())
 }
 
@@ -778,7 +935,10 @@ pub fn describe(a: &Action) -> String {
         Action::CreateRole { max_session, .. } => {
             format!("create role (trusting Agilix's account, MaxSessionDuration {max_session})")
         }
-        Action::UpdateTrust { .. } => "update the trust policy".into(),
+        Action::UpdateTrust { before, after } => match policy::trust_change(before, after) {
+            Some(change) => format!("update the trust policy: {change}"),
+            None => "update the trust policy (its form; who is trusted stays)".into(),
+        },
         Action::UpdateMaxSession { from, to } => format!("MaxSessionDuration {from} -> {to}"),
         Action::PutPolicy { before: None, .. } => {
             format!("add inline policy {}", policy::POLICY_NAME)
@@ -834,6 +994,7 @@ pub(crate) mod tests {
             trust: policy::trust_policy(&agilix, None),
             policy: policy::write_policy(STREAM_ARN, None),
             adopt: false,
+            widen: Widen::default(),
             load: None,
             capacity_given: false,
             allow_capacity_decrease: false,
@@ -875,6 +1036,7 @@ pub(crate) mod tests {
                 created: SystemTime::UNIX_EPOCH,
                 boundary: None,
             }),
+            role_grants: None,
             alarm: None,
             topic: None,
             buzz: Some(buzz),
@@ -920,7 +1082,9 @@ pub(crate) mod tests {
 
     #[test]
     fn drifted_role_is_repaired_field_by_field() {
-        let d = desired();
+        let mut d = desired();
+        // The second principal goes only when asked (see trust_only_narrows_unless_asked).
+        d.widen.replace_trust = true;
         let mut a = converged(&d);
         let r = a.role.as_mut().unwrap();
         r.max_session = 3600;
@@ -936,6 +1100,128 @@ pub(crate) mod tests {
         assert_eq!(
             kinds(&p),
             ["update_trust", "update_max_session", "put_policy"]
+        );
+    }
+
+    #[test]
+    fn trust_only_narrows_unless_asked() {
+        let ext = crate::names::ExternalId::parse("--external-id", "district-42").unwrap();
+        let agilix = AccountId::parse("--agilix-account", "210987654321").unwrap();
+        let mut d = desired();
+        let mut a = converged(&d);
+        // Guarded today, no id in this run: refused, naming the flag.
+        a.role.as_mut().unwrap().trust = policy::trust_policy(&agilix, Some(&ext));
+        let blocked = plan(&d, &a).unwrap_err();
+        assert!(matches!(blocked, Blocked::TrustLosesExternalId { .. }));
+        assert!(blocked.to_string().contains("--remove-external-id"));
+        d.widen.remove_external_id = true;
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(kinds(&p), ["update_trust"]);
+        assert_eq!(
+            describe(&p.actions[0]),
+            "update the trust policy: remove the external id condition"
+        );
+        // Adding the id narrows: no flag needed.
+        let mut d = desired();
+        d.trust = policy::trust_policy(&agilix, Some(&ext));
+        let a = converged(&desired());
+        assert_eq!(
+            describe(&plan(&d, &a).unwrap().actions[0]),
+            "update the trust policy: require the external id"
+        );
+        // Another principal beside Agilix's: refused without --replace-trust, then noted.
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.role.as_mut().unwrap().trust["Statement"][0]["Principal"]["AWS"] =
+            json!(["arn:aws:iam::210987654321:root", "999999999999"]);
+        let blocked = plan(&d, &a).unwrap_err();
+        assert!(
+            blocked.to_string().contains("--replace-trust")
+                && blocked.to_string().contains("999999999999"),
+            "{blocked}"
+        );
+        d.widen.replace_trust = true;
+        let p = plan(&d, &a).unwrap();
+        assert!(p.notes.iter().any(|n| n.message.contains("999999999999")));
+        // A change of account the user asked for: shown as one, no flag.
+        let d = desired();
+        let mut a = converged(&d);
+        a.role.as_mut().unwrap().trust = policy::trust_policy(
+            &AccountId::parse("--agilix-account", "111122223333").unwrap(),
+            None,
+        );
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(
+            describe(&p.actions[0]),
+            "update the trust policy: trusted account arn:aws:iam::111122223333:root -> arn:aws:iam::210987654321:root"
+        );
+    }
+
+    #[test]
+    fn adopt_weighs_every_policy_on_the_role() {
+        use crate::policy::{Grants, NamedPolicy};
+        let mut d = desired();
+        d.adopt = true;
+        let mut a = converged(&d);
+        a.role.as_mut().unwrap().tags.clear();
+        a.role.as_mut().unwrap().max_session = 3600;
+        let admin = NamedPolicy {
+            name: "arn:aws:iam::aws:policy/AdministratorAccess".into(),
+            document: json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        };
+        a.role_grants = Some(Grants {
+            identity: vec![admin],
+            boundary: None,
+        });
+        let blocked = plan(&d, &a).unwrap_err();
+        assert!(matches!(blocked, Blocked::WiderRole { .. }));
+        assert!(
+            blocked.to_string().contains("--adopt-wider-role")
+                && blocked.to_string().contains("AdministratorAccess"),
+            "{blocked}"
+        );
+        d.widen.adopt_wider_role = true;
+        let p = plan(&d, &a).unwrap();
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("AdministratorAccess")));
+        // A role whose other policies stay within ours is adopted without the flag.
+        d.widen.adopt_wider_role = false;
+        a.role_grants = Some(Grants::identity(&[policy::write_policy(STREAM_ARN, None)]));
+        assert!(plan(&d, &a).is_ok());
+        // Someone else's role found by a re-plan after a race: the same rules.
+        d.adopt = false;
+        assert!(matches!(
+            replan_role(&d, a.role.as_ref(), None),
+            Err(Blocked::UnmanagedRole { .. })
+        ));
+    }
+
+    #[test]
+    fn on_demand_to_fewer_provisioned_shards_needs_the_decrease_flag() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().open_shards = 4;
+        d.capacity_given = true;
+        d.capacity = provisioned(2);
+        let p = plan(&d, &a).unwrap();
+        assert!(p.for_resource(Resource::Stream).next().is_none());
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("--allow-capacity-decrease")));
+        // As many shards as are open (or more): a switch, no decrease.
+        d.capacity = provisioned(4);
+        assert_eq!(
+            plan(&d, &a).unwrap().for_resource(Resource::Stream).count(),
+            1
+        );
+        d.capacity = provisioned(2);
+        d.allow_capacity_decrease = true;
+        assert_eq!(
+            plan(&d, &a).unwrap().for_resource(Resource::Stream).count(),
+            2
         );
     }
 

@@ -483,6 +483,129 @@ pub fn trusted_principals(trust: &Value) -> Vec<(String, Option<String>)> {
     out
 }
 
+/// The actions and resources a document's Allow statements name (for setup's write policy:
+/// what adopting a role may leave it able to do).
+pub fn allowed_by(doc: &Value) -> (Vec<String>, Vec<String>) {
+    let (mut actions, mut resources) = (Vec::new(), Vec::new());
+    for st in as_list(doc.get("Statement")) {
+        if st.get("Effect").and_then(Value::as_str) == Some("Allow") {
+            actions.extend(st.get("Action").map(strings).unwrap_or_default());
+            resources.extend(st.get("Resource").map(strings).unwrap_or_default());
+        }
+    }
+    (actions, resources)
+}
+
+/// Whether any Allow statement of a trust requires an external id (`sts:ExternalId`).
+pub fn requires_external_id(trust: &Value) -> bool {
+    trusted_principals(trust).iter().any(|(_, ext)| ext.is_some())
+}
+
+/// What a trust holds beyond what `want` (setup's one statement) admits, each a phrase:
+/// principals `want` does not admit, other statements (dropping a Deny widens a trust too),
+/// conditions other than the external id. Empty when `have` is one statement admitting one
+/// principal with at most an external id: replacing that changes the trusted account, which
+/// the plan shows, and loses nothing beside it.
+pub fn trust_beyond(have: &Value, want: &Value) -> Vec<String> {
+    let statements = as_list(have.get("Statement"));
+    let admitted = trusted_principals(have);
+    let condition_keys: Vec<String> = statements
+        .iter()
+        .filter_map(|st| st.get("Condition").and_then(Value::as_object))
+        .flat_map(|ops| {
+            ops.iter().flat_map(|(op, keys)| {
+                keys.as_object()
+                    .map(|k| k.keys().map(|k| format!("{op} {k}")).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            })
+        })
+        .filter(|k| k != "StringEquals sts:ExternalId")
+        .collect();
+    if statements.len() <= 1 && admitted.len() <= 1 && condition_keys.is_empty() {
+        return Vec::new();
+    }
+    let wanted: Vec<String> = trusted_principals(want).into_iter().map(|(p, _)| p).collect();
+    let mut out: Vec<String> = admitted
+        .iter()
+        .filter(|(p, _)| !wanted.contains(p))
+        .map(|(p, _)| format!("it admits {p}"))
+        .collect();
+    let ours = as_list(want.get("Statement"))
+        .first()
+        .map(|st| normalize_statement(st))
+        .unwrap_or(Value::Null);
+    let mut ignored_assume = false;
+    for st in &statements {
+        let effect = st.get("Effect").and_then(Value::as_str).unwrap_or("?");
+        let is_assume = effect == "Allow"
+            && st
+                .get("Action")
+                .map(strings)
+                .unwrap_or_default()
+                .iter()
+                .any(|a| wildcard_match(a, "sts:AssumeRole", true));
+        // One Allow of sts:AssumeRole is the one setup rewrites; its principals are above.
+        if is_assume && !ignored_assume {
+            ignored_assume = true;
+            continue;
+        }
+        if normalize_statement(st) == ours {
+            continue;
+        }
+        let label = st
+            .get("Sid")
+            .and_then(Value::as_str)
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        let actions = st.get("Action").map(strings).unwrap_or_default().join(", ");
+        let article = if effect.starts_with(['A', 'E', 'I', 'O', 'U']) {
+            "an"
+        } else {
+            "a"
+        };
+        out.push(format!("{article} {effect} statement{label} on {actions}"));
+    }
+    for k in condition_keys {
+        out.push(format!("a condition {k}"));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The trust change in words: which account is trusted before and after, and what becomes
+/// of the external id. `None` when neither changes (the diff shows the rest).
+pub fn trust_change(before: &Value, after: &Value) -> Option<String> {
+    let principals = |t: &Value| -> Vec<String> {
+        let mut p: Vec<String> = trusted_principals(t).into_iter().map(|(p, _)| p).collect();
+        p.sort();
+        p.dedup();
+        p
+    };
+    let external = |t: &Value| -> Option<String> {
+        trusted_principals(t).into_iter().find_map(|(_, e)| e)
+    };
+    let (pb, pa) = (principals(before), principals(after));
+    let mut parts = Vec::new();
+    if pb != pa {
+        let show = |p: &[String]| {
+            if p.is_empty() {
+                "nobody".to_owned()
+            } else {
+                p.join(", ")
+            }
+        };
+        parts.push(format!("trusted account {} -> {}", show(&pb), show(&pa)));
+    }
+    match (external(before), external(after)) {
+        (Some(_), None) => parts.push("remove the external id condition".to_owned()),
+        (None, Some(_)) => parts.push("require the external id".to_owned()),
+        (Some(b), Some(a)) if a != b => parts.push("change the required external id".to_owned()),
+        _ => {}
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 /// A readable line diff of two documents (pretty-printed normalized JSON), for plans.
 pub fn line_diff(before: &Value, after: &Value) -> Vec<String> {
     let a = serde_json::to_string_pretty(&normalize(before)).unwrap_or_default();
@@ -713,6 +836,45 @@ mod tests {
         assert!(wider_grants(&[write_policy(arn, None)], &WRITER_ACTIONS, &[arn]).is_empty());
         let wide = json!({"Statement":[{"Effect":"Allow","Action":["kinesis:*"],"Resource":"*"}]});
         assert_eq!(wider_grants(&[wide], &WRITER_ACTIONS, &[arn]).len(), 2);
+    }
+
+    #[test]
+    fn a_trust_beyond_ours_is_named_and_a_change_of_account_is_not_a_loss() {
+        let ext = ExternalId::parse("--external-id", "district-42").unwrap();
+        let want = trust_policy(&acct("210987654321"), None);
+        // One statement, one principal: another account, with or without an id.
+        let old = trust_policy(&acct("111122223333"), Some(&ext));
+        assert!(trust_beyond(&old, &want).is_empty());
+        assert!(requires_external_id(&old) && !requires_external_id(&want));
+        assert_eq!(
+            trust_change(&old, &want).unwrap(),
+            "trusted account arn:aws:iam::111122223333:root -> arn:aws:iam::210987654321:root; remove the external id condition"
+        );
+        assert_eq!(trust_change(&want, &want), None);
+        // A second principal, a second statement, a condition beyond the id.
+        let mut two = want.clone();
+        two["Statement"][0]["Principal"]["AWS"] =
+            json!(["arn:aws:iam::210987654321:root", "999999999999"]);
+        assert_eq!(
+            trust_beyond(&two, &want),
+            ["it admits arn:aws:iam::999999999999:root"]
+        );
+        let mut more = want.clone();
+        more["Statement"].as_array_mut().unwrap().push(json!({
+            "Sid": "Ec2", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}));
+        assert_eq!(
+            trust_beyond(&more, &want),
+            [
+                "an Allow statement (Ec2) on sts:AssumeRole",
+                "it admits Service:ec2.amazonaws.com"
+            ]
+        );
+        let mut cond = want.clone();
+        cond["Statement"][0]["Condition"] = json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}});
+        assert_eq!(
+            trust_beyond(&cond, &want),
+            ["a condition IpAddress aws:SourceIp"]
+        );
     }
 
     #[test]

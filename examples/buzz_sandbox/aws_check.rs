@@ -380,7 +380,54 @@ impl AwsProbe {
                 ));
             }
         }
+        // A stream encrypted with a customer-managed key: Kinesis asks KMS for a data key on
+        // the producer's behalf, so the role needs kms:GenerateDataKey on it, through Kinesis
+        // (a grant with kms:ViaService = kinesis.<region>.amazonaws.com counts, as in AWS).
+        if let Some(key) = self.customer_key(target).await? {
+            let via = format!("kinesis.{}.amazonaws.com", target.region);
+            let context = [("kms:viaservice", via.as_str())];
+            let generate = Request {
+                action: "kms:GenerateDataKey",
+                resource: Some(&key),
+                principal_account: None,
+                context: &context,
+                required_condition_key: None,
+            };
+            if policy::evaluate(&documents, &generate) != Decision::Allow {
+                return Err(Failure::new(
+                    "KMSAccessDeniedException",
+                    format!("User: {who} is not authorized to perform: kms:GenerateDataKey on resource: {key} (the key of stream {stream_arn}) via {via}"),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The stream's customer-managed KMS key, when it is encrypted with one (AWS's own key for
+    /// Kinesis needs no grant).
+    async fn customer_key(&self, target: &KinesisTarget) -> Result<Option<String>, Failure> {
+        let config = aws_sdk_kinesis::config::Builder::from(&self.base)
+            .region(aws_sdk_kinesis::config::Region::new(target.region.clone()))
+            .build();
+        // A stream that cannot be described fails the delivery that follows, in AWS's words.
+        let Ok(out) = aws_sdk_kinesis::Client::from_conf(config)
+            .describe_stream_summary()
+            .stream_name(&target.stream)
+            .send()
+            .await
+        else {
+            return Ok(None);
+        };
+        let Some(summary) = out.stream_description_summary() else {
+            return Ok(None);
+        };
+        let kms = summary
+            .encryption_type()
+            .is_some_and(|t| t.as_str() == "KMS");
+        Ok(summary
+            .key_id()
+            .filter(|k| kms && !k.starts_with("alias/aws/"))
+            .map(str::to_owned))
     }
 
     /// Inline and attached managed policies of a role, decoded.

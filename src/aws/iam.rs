@@ -8,7 +8,7 @@ use aws_sdk_iam::types::Tag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
-use super::{aws_error, Aws};
+use super::{aws_error, Aws, Created};
 use crate::error::{Error, Result};
 use crate::policy;
 use crate::state::RoleState;
@@ -99,14 +99,15 @@ impl Aws {
     }
 
     /// Create the role. `EntityAlreadyExists` (a retry of a create that succeeded, or a race
-    /// with another run) is fine: the following steps converge whatever is there.
+    /// with someone else) is [`Created::AlreadyExisted`]: the caller reads the role again and
+    /// plans anew, since it may not be ours.
     pub async fn create_role(
         &self,
         name: &str,
         trust: &Value,
         max_session: i32,
         tags: &BTreeMap<String, String>,
-    ) -> Result<()> {
+    ) -> Result<Created> {
         let res = self
             .iam
             .create_role()
@@ -118,14 +119,17 @@ impl Aws {
             .send()
             .await;
         match res {
-            Ok(_) => {}
-            Err(e) if e.code() == Some("EntityAlreadyExists") => {
-                tracing::info!(role = name, "role already exists; converging it");
+            Ok(_) => {
+                self.calls.record("iam", "CreateRole", true);
+                Ok(Created::Made)
             }
-            Err(e) => return Err(aws_error("iam", "CreateRole", e)),
+            Err(e) if e.code() == Some("EntityAlreadyExists") => {
+                tracing::info!(role = name, "the role exists already; reading it again");
+                self.calls.record("iam", "CreateRole", false);
+                Ok(Created::AlreadyExisted)
+            }
+            Err(e) => Err(aws_error("iam", "CreateRole", e)),
         }
-        self.calls.record("iam", "CreateRole", true);
-        Ok(())
     }
 
     pub async fn update_trust(&self, name: &str, trust: &Value) -> Result<()> {

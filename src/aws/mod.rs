@@ -19,6 +19,15 @@ use crate::calls::CallLog;
 use crate::error::{Error, Result};
 use crate::names::Region;
 
+/// What a create call found: made by this call, or there already (a race with someone else,
+/// or the SDK's retry of a create that had succeeded). The caller reads it again and plans
+/// anew: what is there may not be ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Made,
+    AlreadyExisted,
+}
+
 /// Asks a person for the stream's region (the wizard's question), when the AWS profile names
 /// none. The command layer passes it in; the adapter itself never prompts.
 pub type AskRegion = fn() -> Result<Region>;

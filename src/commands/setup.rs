@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 
-use crate::aws::Aws;
+use crate::aws::{Aws, Created};
 use crate::buzz::answer::{self, SetFailure};
 use crate::buzz::{wire, BuzzClient};
 use crate::calls::CallLog;
@@ -90,6 +90,7 @@ pub async fn observe(
     )
     .await?;
     let aws = &connected.aws;
+    refuse_other_partition(&aws.region)?;
     if interactive && !spec.given_stream {
         let existing = aws.list_stream_names().await?;
         let name = ui::wizard::choose_stream(&existing, spec.stream.as_str())?;
@@ -118,6 +119,14 @@ pub async fn observe(
     )
     .await?;
 
+    // `--adopt` hands the role to Agilix's account: read everything it can do first.
+    let role_grants = match &role {
+        Some(r) if !r.is_managed() && spec.adopt => Some(
+            aws.role_policies(spec.role.as_str(), r.boundary.as_deref())
+                .await?,
+        ),
+        _ => None,
+    };
     let region = &aws.region;
     let partition = region.partition();
     let stream_arn = stream
@@ -181,6 +190,7 @@ pub async fn observe(
         trust: policy::trust_policy(&spec.agilix_account, spec.external_id.as_ref()),
         policy: policy::write_policy(&stream_arn, kms_for_policy.as_deref()),
         adopt: spec.adopt,
+        widen: spec.widen,
         load: spec.load,
         capacity_given: spec.given_capacity,
         allow_capacity_decrease: spec.allow_capacity_decrease,
@@ -221,6 +231,7 @@ pub async fn observe(
         actual: Actual {
             stream,
             role,
+            role_grants,
             alarm: alarm_state,
             topic: topic_state,
             buzz: config,
@@ -228,6 +239,19 @@ pub async fn observe(
         half: spec.half,
         handover,
     })
+}
+
+/// Agilix's account is in the `aws` partition, and a role trusts only accounts of its own
+/// partition: a stream and role in aws-cn or aws-us-gov could never be written to by Buzz.
+/// Refused before anything is read or made.
+pub fn refuse_other_partition(region: &crate::names::Region) -> Result<()> {
+    match region.partition() {
+        "aws" => Ok(()),
+        other => Err(Error::Refused(format!(
+            "the region {region} is in the AWS partition {other}, but Agilix's account is in the aws partition, and an IAM role can trust only accounts of its own partition: Buzz could never assume the role or write to the stream. \
+             Choose a region of the aws partition (--region, e.g. us-east-1). Nothing was changed"
+        ))),
+    }
 }
 
 /// Whether this run logged in to Buzz (not `--aws-only`).
@@ -358,33 +382,54 @@ async fn apply(
             .stream
             .as_ref()
             .is_some_and(|s| s.status != StreamStatus::Active);
-        for action in plan.for_resource(Resource::Stream) {
-            if needs_wait {
-                wait_active(o, progress).await?;
+        let mut actions: Vec<Action> = plan.for_resource(Resource::Stream).cloned().collect();
+        let mut replanned = false;
+        loop {
+            let mut again = None;
+            for action in &actions {
+                if needs_wait {
+                    wait_active(o, progress).await?;
+                }
+                progress.step("stream", &plan::describe(action));
+                match action {
+                    Action::CreateStream { capacity } => {
+                        if o.aws.create_stream(&d.stream, *capacity).await?
+                            == Created::AlreadyExisted
+                        {
+                            again = Some(replan_stream(o, progress).await?);
+                            needs_wait = true;
+                            break;
+                        }
+                    }
+                    Action::IncreaseRetention { to, .. } => {
+                        o.aws.increase_retention(&d.stream, *to).await?
+                    }
+                    Action::DecreaseRetention { to, .. } => {
+                        o.aws.decrease_retention(&d.stream, *to).await?
+                    }
+                    Action::StartEncryption { to, .. } => {
+                        o.aws.start_encryption(&d.stream, to).await?
+                    }
+                    Action::TagStream { tags } => o.aws.tag_stream(&d.stream, tags).await?,
+                    Action::UpdateStreamMode { to, .. } => {
+                        o.aws.update_stream_mode(&d.stream_arn, *to).await?
+                    }
+                    Action::UpdateShardCount { to, .. } => {
+                        o.aws.update_shard_count(&d.stream, *to).await?
+                    }
+                    _ => {}
+                }
+                // Every change but tagging makes the stream CREATING or UPDATING for a while.
+                needs_wait = !matches!(action, Action::TagStream { .. });
             }
-            progress.step("stream", &plan::describe(action));
-            match action {
-                Action::CreateStream { capacity } => {
-                    o.aws.create_stream(&d.stream, *capacity).await?
+            match again {
+                None => break,
+                Some(next) if !replanned => {
+                    actions = next;
+                    replanned = true;
                 }
-                Action::IncreaseRetention { to, .. } => {
-                    o.aws.increase_retention(&d.stream, *to).await?
-                }
-                Action::DecreaseRetention { to, .. } => {
-                    o.aws.decrease_retention(&d.stream, *to).await?
-                }
-                Action::StartEncryption { to, .. } => o.aws.start_encryption(&d.stream, to).await?,
-                Action::TagStream { tags } => o.aws.tag_stream(&d.stream, tags).await?,
-                Action::UpdateStreamMode { to, .. } => {
-                    o.aws.update_stream_mode(&d.stream_arn, *to).await?
-                }
-                Action::UpdateShardCount { to, .. } => {
-                    o.aws.update_shard_count(&d.stream, *to).await?
-                }
-                _ => {}
+                Some(_) => return Err(raced("stream", &d.stream)),
             }
-            // Every change but tagging makes the stream CREATING or UPDATING for a while.
-            needs_wait = !matches!(action, Action::TagStream { .. });
         }
         if needs_wait {
             wait_active(o, progress).await?;
@@ -392,25 +437,43 @@ async fn apply(
         Ok::<_, Error>(())
     };
     let role_chain = async {
-        for action in plan.for_resource(Resource::Role) {
-            progress.step("role", &plan::describe(action));
-            match action {
-                Action::CreateRole {
-                    trust,
-                    max_session,
-                    tags,
-                } => {
-                    o.aws
-                        .create_role(&d.role, trust, *max_session, tags)
-                        .await?
+        let mut actions: Vec<Action> = plan.for_resource(Resource::Role).cloned().collect();
+        let mut replanned = false;
+        loop {
+            let mut again = None;
+            for action in &actions {
+                progress.step("role", &plan::describe(action));
+                match action {
+                    Action::CreateRole {
+                        trust,
+                        max_session,
+                        tags,
+                    } => {
+                        if o.aws
+                            .create_role(&d.role, trust, *max_session, tags)
+                            .await?
+                            == Created::AlreadyExisted
+                        {
+                            again = Some(replan_role(o, progress).await?);
+                            break;
+                        }
+                    }
+                    Action::UpdateTrust { after, .. } => o.aws.update_trust(&d.role, after).await?,
+                    Action::UpdateMaxSession { to, .. } => {
+                        o.aws.update_max_session(&d.role, *to).await?
+                    }
+                    Action::PutPolicy { after, .. } => o.aws.put_policy(&d.role, after).await?,
+                    Action::TagRole { tags } => o.aws.tag_role(&d.role, tags).await?,
+                    _ => {}
                 }
-                Action::UpdateTrust { after, .. } => o.aws.update_trust(&d.role, after).await?,
-                Action::UpdateMaxSession { to, .. } => {
-                    o.aws.update_max_session(&d.role, *to).await?
+            }
+            match again {
+                None => break,
+                Some(next) if !replanned => {
+                    actions = next;
+                    replanned = true;
                 }
-                Action::PutPolicy { after, .. } => o.aws.put_policy(&d.role, after).await?,
-                Action::TagRole { tags } => o.aws.tag_role(&d.role, tags).await?,
-                _ => {}
+                Some(_) => return Err(raced("role", &d.role)),
             }
         }
         Ok::<_, Error>(())
@@ -471,6 +534,62 @@ async fn apply(
         register(client, b, config, *save, retry_for, external_id, progress).await?;
     }
     Ok(())
+}
+
+/// A create met a stream made meanwhile: read it again and plan it as an existing stream.
+async fn replan_stream(o: &Observed, progress: &Progress) -> Result<Vec<Action>> {
+    let d = &o.desired;
+    progress.step(
+        "stream",
+        &format!(
+            "the stream {} appeared while setup ran: reading it again and planning anew",
+            d.stream
+        ),
+    );
+    let fresh = o.aws.describe_stream(&d.stream).await?;
+    let again = plan::replan_stream(d, fresh.as_ref()).map_err(|b| Error::Refused(b.to_string()))?;
+    Ok(noted(again, progress, Resource::Stream))
+}
+
+/// A create met a role made meanwhile, perhaps by someone else: read it (and, for `--adopt`,
+/// every policy on it) and plan it as a role found at the start, so someone else's role gets
+/// our trust and policy only through `--adopt` and its checks.
+async fn replan_role(o: &Observed, progress: &Progress) -> Result<Vec<Action>> {
+    let d = &o.desired;
+    progress.step(
+        "role",
+        &format!(
+            "the role {} appeared while setup ran: reading it again and planning anew",
+            d.role
+        ),
+    );
+    let fresh = o.aws.get_role(&d.role).await?;
+    let grants = match &fresh {
+        Some(r) if !r.is_managed() && d.adopt => Some(
+            o.aws
+                .role_policies(&d.role, r.boundary.as_deref())
+                .await?,
+        ),
+        _ => None,
+    };
+    let again = plan::replan_role(d, fresh.as_ref(), grants.as_ref())
+        .map_err(|b| Error::Refused(b.to_string()))?;
+    Ok(noted(again, progress, Resource::Role))
+}
+
+/// A re-plan's actions, its notes shown as progress.
+fn noted(p: Plan, progress: &Progress, resource: Resource) -> Vec<Action> {
+    for n in &p.notes {
+        progress.note(&format!("{}: {}", n.resource, n.message));
+    }
+    p.for_resource(resource).cloned().collect()
+}
+
+/// A create that met the resource twice: something else keeps making and removing it.
+fn raced(what: &str, name: &str) -> Error {
+    Error::Refused(format!(
+        "the {what} {name} was created by someone else while setup ran, twice; find out who also manages it, then run setup again"
+    ))
 }
 
 /// Our target into Buzz, the way Agilix's instructions go: tested first, disabled (retried
@@ -610,6 +729,7 @@ fn buzz_half_desired(spec: &BuzzHalfSpec) -> Desired {
         trust: Value::Null,
         policy: Value::Null,
         adopt: false,
+        widen: Default::default(),
         load: None,
         capacity_given: false,
         allow_capacity_decrease: false,

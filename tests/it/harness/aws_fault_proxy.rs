@@ -18,6 +18,10 @@ pub struct AwsFault {
     pub times: usize,
 }
 
+/// Something to do just before the first request of an operation reaches moto: another
+/// actor's change racing the tool's write (run on the proxy's thread, blocking it).
+pub type Race = (&'static str, Box<dyn FnOnce() + Send>);
+
 /// A reverse proxy to moto that answers some operations with AWS-shaped errors first.
 pub struct AwsFaultProxy {
     pub url: String,
@@ -61,6 +65,13 @@ fn error_answer(headers: &HeaderMap, f: &AwsFault) -> Response<Body> {
 
 impl AwsFaultProxy {
     pub async fn start(faults: Vec<AwsFault>) -> Self {
+        Self::start_racing(faults, None).await
+    }
+
+    /// [`AwsFaultProxy::start`], and `race` done just before its operation's first request
+    /// is forwarded (call the tool from `block_in_place` on a multi-thread runtime).
+    pub async fn start_racing(faults: Vec<AwsFault>, race: Option<Race>) -> Self {
+        let race = Arc::new(Mutex::new(race));
         let upstream = super::moto().url().to_owned();
         let remaining: Arc<Mutex<Vec<AwsFault>>> = Arc::new(Mutex::new(faults));
         let hits: Arc<Mutex<HashMap<&'static str, usize>>> = Arc::default();
@@ -70,12 +81,27 @@ impl AwsFaultProxy {
             .expect("client");
         let (r, h) = (remaining.clone(), hits.clone());
         let app = axum::Router::new().fallback(move |req: Request<Body>| {
-            let (remaining, hits, http, upstream) =
-                (r.clone(), h.clone(), http.clone(), upstream.clone());
+            let (remaining, hits, http, upstream, race) = (
+                r.clone(),
+                h.clone(),
+                http.clone(),
+                upstream.clone(),
+                race.clone(),
+            );
             async move {
                 let (parts, body) = req.into_parts();
                 let body = to_bytes(body, 64 << 20).await.unwrap_or_default();
                 let op = operation_of(&parts.headers, &body);
+                let due = {
+                    let mut race = race.lock().unwrap();
+                    match race.as_ref() {
+                        Some((race_op, _)) if *race_op == op => race.take(),
+                        _ => None,
+                    }
+                };
+                if let Some((_, act)) = due {
+                    tokio::task::block_in_place(act);
+                }
                 let fault = {
                     let mut faults = remaining.lock().unwrap();
                     faults
