@@ -498,7 +498,9 @@ pub fn allowed_by(doc: &Value) -> (Vec<String>, Vec<String>) {
 
 /// Whether any Allow statement of a trust requires an external id (`sts:ExternalId`).
 pub fn requires_external_id(trust: &Value) -> bool {
-    trusted_principals(trust).iter().any(|(_, ext)| ext.is_some())
+    trusted_principals(trust)
+        .iter()
+        .any(|(_, ext)| ext.is_some())
 }
 
 /// What a trust holds beyond what `want` (setup's one statement) admits, each a phrase:
@@ -524,7 +526,10 @@ pub fn trust_beyond(have: &Value, want: &Value) -> Vec<String> {
     if statements.len() <= 1 && admitted.len() <= 1 && condition_keys.is_empty() {
         return Vec::new();
     }
-    let wanted: Vec<String> = trusted_principals(want).into_iter().map(|(p, _)| p).collect();
+    let wanted: Vec<String> = trusted_principals(want)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
     let mut out: Vec<String> = admitted
         .iter()
         .filter(|(p, _)| !wanted.contains(p))
@@ -582,9 +587,8 @@ pub fn trust_change(before: &Value, after: &Value) -> Option<String> {
         p.dedup();
         p
     };
-    let external = |t: &Value| -> Option<String> {
-        trusted_principals(t).into_iter().find_map(|(_, e)| e)
-    };
+    let external =
+        |t: &Value| -> Option<String> { trusted_principals(t).into_iter().find_map(|(_, e)| e) };
     let (pb, pa) = (principals(before), principals(after));
     let mut parts = Vec::new();
     if pb != pa {

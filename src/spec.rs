@@ -13,7 +13,7 @@ use crate::buzz::{Credentials, Otp};
 use crate::cli::{AwsArgs, DesiredArgs, HalfArgs, SetupOnlyArgs, TailArgs, TargetArgs};
 use crate::error::{Error, Result};
 use crate::names::*;
-use crate::plan::Capacity;
+use crate::sizing::Capacity;
 use crate::state::Half;
 use crate::ui;
 
@@ -650,10 +650,10 @@ impl Wanted {
                 "at most 49 extra tags (AWS allows 50 per resource and setup adds managed-by)",
             ));
         }
-        if tags.iter().any(|t| t.key == crate::plan::MANAGED_BY.0) {
+        if tags.iter().any(|t| t.key == crate::state::MANAGED_BY.0) {
             return Err(Error::invalid(
                 "--tag",
-                crate::plan::MANAGED_BY.0,
+                crate::state::MANAGED_BY.0,
                 "the managed-by tag is set by buzz-kinesis itself",
             ));
         }
@@ -1286,6 +1286,10 @@ mod tests {
             "color",
             "help",
             "version",
+            // What widens access is asked for on the command line, never kept in a file.
+            "remove-external-id",
+            "replace-trust",
+            "adopt-wider-role",
         ];
         for f in &flags {
             assert!(

@@ -13,12 +13,16 @@ use crate::cli::{Output, SetupArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
 use crate::handover::Handover;
-use crate::plan::{self, Action, Actual, Desired, DesiredAlarm, DesiredBuzz, Plan, RoleState};
+use crate::plan::{
+    self, Action, Actual, AlarmAction, Blocked, BuzzAction, Desired, DesiredAlarm, DesiredBuzz,
+    Plan, RoleAction, StreamAction,
+};
 use crate::policy;
+use crate::report::plan::{describe, refusal};
 use crate::report::setup::{render_plan, render_result, SetupView};
 use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, BuzzHalfSpec, BuzzSide, SetupSpec};
-use crate::state::{arn, Half, Resource, StreamStatus};
+use crate::state::{arn, Half, StreamStatus};
 use crate::ui::{self, Progress};
 
 /// Everything read before planning.
@@ -342,8 +346,8 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     if let Some(config) = &observed.actual.buzz {
         refuse_unknown_target_keys(config)?;
     }
-    let plan = plan::plan(&observed.desired, &observed.actual)
-        .map_err(|b| Error::Refused(b.to_string()))?;
+    let plan =
+        plan::plan(&observed.desired, &observed.actual).map_err(|b| Error::Refused(refusal(&b)))?;
 
     let view = observed.view();
     if let Some(done) = show_or_confirm(
@@ -382,7 +386,7 @@ async fn apply(
             .stream
             .as_ref()
             .is_some_and(|s| s.status != StreamStatus::Active);
-        let mut actions: Vec<Action> = plan.for_resource(Resource::Stream).cloned().collect();
+        let mut actions = plan.stream.clone();
         let mut replanned = false;
         loop {
             let mut again = None;
@@ -390,37 +394,14 @@ async fn apply(
                 if needs_wait {
                     wait_active(o, progress).await?;
                 }
-                progress.step("stream", &plan::describe(action));
-                match action {
-                    Action::CreateStream { capacity } => {
-                        if o.aws.create_stream(&d.stream, *capacity).await?
-                            == Created::AlreadyExisted
-                        {
-                            again = Some(replan_stream(o, progress).await?);
-                            needs_wait = true;
-                            break;
-                        }
-                    }
-                    Action::IncreaseRetention { to, .. } => {
-                        o.aws.increase_retention(&d.stream, *to).await?
-                    }
-                    Action::DecreaseRetention { to, .. } => {
-                        o.aws.decrease_retention(&d.stream, *to).await?
-                    }
-                    Action::StartEncryption { to, .. } => {
-                        o.aws.start_encryption(&d.stream, to).await?
-                    }
-                    Action::TagStream { tags } => o.aws.tag_stream(&d.stream, tags).await?,
-                    Action::UpdateStreamMode { to, .. } => {
-                        o.aws.update_stream_mode(&d.stream_arn, *to).await?
-                    }
-                    Action::UpdateShardCount { to, .. } => {
-                        o.aws.update_shard_count(&d.stream, *to).await?
-                    }
-                    _ => {}
+                progress.step("stream", &describe(Action::Stream(action)));
+                if apply_stream(&o.aws, d, action).await? == Created::AlreadyExisted {
+                    // Someone made it between our read and our create: plan it anew.
+                    again = Some(replan_stream(o, progress).await?);
+                    needs_wait = true;
+                    break;
                 }
-                // Every change but tagging makes the stream CREATING or UPDATING for a while.
-                needs_wait = !matches!(action, Action::TagStream { .. });
+                needs_wait = action.leaves_stream_busy();
             }
             match again {
                 None => break,
@@ -437,34 +418,16 @@ async fn apply(
         Ok::<_, Error>(())
     };
     let role_chain = async {
-        let mut actions: Vec<Action> = plan.for_resource(Resource::Role).cloned().collect();
+        let mut actions = plan.role.clone();
         let mut replanned = false;
         loop {
             let mut again = None;
             for action in &actions {
-                progress.step("role", &plan::describe(action));
-                match action {
-                    Action::CreateRole {
-                        trust,
-                        max_session,
-                        tags,
-                    } => {
-                        if o.aws
-                            .create_role(&d.role, trust, *max_session, tags)
-                            .await?
-                            == Created::AlreadyExisted
-                        {
-                            again = Some(replan_role(o, progress).await?);
-                            break;
-                        }
-                    }
-                    Action::UpdateTrust { after, .. } => o.aws.update_trust(&d.role, after).await?,
-                    Action::UpdateMaxSession { to, .. } => {
-                        o.aws.update_max_session(&d.role, *to).await?
-                    }
-                    Action::PutPolicy { after, .. } => o.aws.put_policy(&d.role, after).await?,
-                    Action::TagRole { tags } => o.aws.tag_role(&d.role, tags).await?,
-                    _ => {}
+                progress.step("role", &describe(Action::Role(action)));
+                if apply_role(&o.aws, &d.role, action).await? == Created::AlreadyExisted {
+                    // Someone made it between our read and our create: it may not be ours.
+                    again = Some(replan_role(o, progress).await?);
+                    break;
                 }
             }
             match again {
@@ -483,53 +446,33 @@ async fn apply(
         let Some(alarm) = &d.alarm else {
             return Ok::<_, Error>(());
         };
-        let mut tags = std::collections::BTreeMap::new();
-        crate::state::mark_managed(&mut tags);
-        for action in plan.for_resource(Resource::Alarm) {
-            progress.step("alarm", &plan::describe(action));
-            match action {
-                Action::CreateTopic { name, tags } => {
-                    o.aws.create_topic(name, tags).await?;
-                }
-                Action::SubscribeEmail { email } => {
-                    o.aws.subscribe_email(&alarm.topic_arn, email).await?
-                }
-                Action::PutAlarm { .. } => {
-                    let spec = crate::aws::cloudwatch::AlarmSpec {
-                        name: alarm.name.clone(),
-                        stream: d.stream.clone(),
-                        topic_arn: alarm.topic_arn.clone(),
-                    };
-                    o.aws.put_alarm(&spec, &tags).await?
-                }
-                _ => {}
-            }
+        for action in &plan.alarm {
+            progress.step("alarm", &describe(Action::Alarm(action)));
+            apply_alarm(&o.aws, &d.stream, alarm, action).await?;
         }
         Ok(())
     };
     tokio::try_join!(stream_chain, role_chain, alarm_chain)?;
 
-    for action in plan.for_resource(Resource::Buzz) {
-        let Action::RegisterBuzzTarget { config, save, .. } = action else {
-            continue;
-        };
-        let (Some(b), Some(client)) = (d.buzz.as_ref(), o.buzz.as_ref()) else {
-            continue;
-        };
+    let (Some(b), Some(client)) = (d.buzz.as_ref(), o.buzz.as_ref()) else {
+        return Ok(());
+    };
+    for action in &plan.buzz {
+        let BuzzAction::RegisterBuzzTarget { config, save, .. } = action;
         // IAM needs time before a new or changed role can be assumed: Buzz's test fails
         // meanwhile. Retry it only then (a role this run touched, or one younger than the
         // bound), so a real misconfiguration is reported at once.
-        let role_fresh = plan.for_resource(Resource::Role).next().is_some()
+        let role_fresh = !plan.role.is_empty()
             || o.actual
                 .role
                 .as_ref()
-                .is_none_or(|r: &RoleState| r.age(SystemTime::now()) < propagation_timeout);
+                .is_none_or(|r| r.age(SystemTime::now()) < propagation_timeout);
         let retry_for = if role_fresh {
             propagation_timeout
         } else {
             Duration::ZERO
         };
-        progress.step("buzz", &plan::describe(action));
+        progress.step("buzz", &describe(Action::Buzz(action)));
         let external_id = d.trust.pointer("/Statement/0/Condition").is_some();
         register(client, b, config, *save, retry_for, external_id, progress).await?;
     }
@@ -537,7 +480,7 @@ async fn apply(
 }
 
 /// A create met a stream made meanwhile: read it again and plan it as an existing stream.
-async fn replan_stream(o: &Observed, progress: &Progress) -> Result<Vec<Action>> {
+async fn replan_stream(o: &Observed, progress: &Progress) -> Result<Vec<StreamAction>> {
     let d = &o.desired;
     progress.step(
         "stream",
@@ -547,14 +490,15 @@ async fn replan_stream(o: &Observed, progress: &Progress) -> Result<Vec<Action>>
         ),
     );
     let fresh = o.aws.describe_stream(&d.stream).await?;
-    let again = plan::replan_stream(d, fresh.as_ref()).map_err(|b| Error::Refused(b.to_string()))?;
-    Ok(noted(again, progress, Resource::Stream))
+    let again = plan::replan_stream(d, fresh.as_ref()).map_err(refused)?;
+    noted(&again, progress);
+    Ok(again.stream)
 }
 
 /// A create met a role made meanwhile, perhaps by someone else: read it (and, for `--adopt`,
 /// every policy on it) and plan it as a role found at the start, so someone else's role gets
 /// our trust and policy only through `--adopt` and its checks.
-async fn replan_role(o: &Observed, progress: &Progress) -> Result<Vec<Action>> {
+async fn replan_role(o: &Observed, progress: &Progress) -> Result<Vec<RoleAction>> {
     let d = &o.desired;
     progress.step(
         "role",
@@ -565,24 +509,26 @@ async fn replan_role(o: &Observed, progress: &Progress) -> Result<Vec<Action>> {
     );
     let fresh = o.aws.get_role(&d.role).await?;
     let grants = match &fresh {
-        Some(r) if !r.is_managed() && d.adopt => Some(
-            o.aws
-                .role_policies(&d.role, r.boundary.as_deref())
-                .await?,
-        ),
+        Some(r) if !r.is_managed() && d.adopt => {
+            Some(o.aws.role_policies(&d.role, r.boundary.as_deref()).await?)
+        }
         _ => None,
     };
-    let again = plan::replan_role(d, fresh.as_ref(), grants.as_ref())
-        .map_err(|b| Error::Refused(b.to_string()))?;
-    Ok(noted(again, progress, Resource::Role))
+    let again = plan::replan_role(d, fresh.as_ref(), grants.as_ref()).map_err(refused)?;
+    noted(&again, progress);
+    Ok(again.role)
 }
 
-/// A re-plan's actions, its notes shown as progress.
-fn noted(p: Plan, progress: &Progress, resource: Resource) -> Vec<Action> {
+/// A re-plan's notes, as progress.
+fn noted(p: &Plan, progress: &Progress) {
     for n in &p.notes {
         progress.note(&format!("{}: {}", n.resource, n.message));
     }
-    p.for_resource(resource).cloned().collect()
+}
+
+/// A plan that cannot be made, as the refusal a person reads.
+fn refused(b: Blocked) -> Error {
+    Error::Refused(refusal(&b))
 }
 
 /// A create that met the resource twice: something else keeps making and removing it.
@@ -590,6 +536,64 @@ fn raced(what: &str, name: &str) -> Error {
     Error::Refused(format!(
         "the {what} {name} was created by someone else while setup ran, twice; find out who also manages it, then run setup again"
     ))
+}
+
+/// One change to the stream; [`Created::AlreadyExisted`] when a create met one made meanwhile.
+async fn apply_stream(aws: &Aws, d: &Desired, action: &StreamAction) -> Result<Created> {
+    let stream = d.stream.as_str();
+    match action {
+        StreamAction::CreateStream { capacity } => {
+            return aws.create_stream(stream, *capacity).await
+        }
+        StreamAction::IncreaseRetention { to, .. } => aws.increase_retention(stream, *to).await,
+        StreamAction::DecreaseRetention { to, .. } => aws.decrease_retention(stream, *to).await,
+        StreamAction::StartEncryption { to, .. } => aws.start_encryption(stream, to).await,
+        StreamAction::TagStream { tags } => aws.tag_stream(stream, tags).await,
+        StreamAction::UpdateStreamMode { to, .. } => {
+            aws.update_stream_mode(&d.stream_arn, *to).await
+        }
+        StreamAction::UpdateShardCount { to, .. } => aws.update_shard_count(stream, *to).await,
+    }?;
+    Ok(Created::Made)
+}
+
+/// One change to the role; [`Created::AlreadyExisted`] when a create met one made meanwhile.
+async fn apply_role(aws: &Aws, role: &str, action: &RoleAction) -> Result<Created> {
+    match action {
+        RoleAction::CreateRole {
+            trust,
+            max_session,
+            tags,
+        } => return aws.create_role(role, trust, *max_session, tags).await,
+        RoleAction::UpdateTrust { after, .. } => aws.update_trust(role, after).await,
+        RoleAction::UpdateMaxSession { to, .. } => aws.update_max_session(role, *to).await,
+        RoleAction::PutPolicy { after, .. } => aws.put_policy(role, after).await,
+        RoleAction::TagRole { tags } => aws.tag_role(role, tags).await,
+    }?;
+    Ok(Created::Made)
+}
+
+/// One change to the alarm or its topic.
+async fn apply_alarm(
+    aws: &Aws,
+    stream: &str,
+    alarm: &DesiredAlarm,
+    action: &AlarmAction,
+) -> Result<()> {
+    match action {
+        AlarmAction::CreateTopic { name, tags } => aws.create_topic(name, tags).await.map(drop),
+        AlarmAction::SubscribeEmail { email } => aws.subscribe_email(&alarm.topic_arn, email).await,
+        AlarmAction::PutAlarm { .. } => {
+            let mut tags = std::collections::BTreeMap::new();
+            crate::state::mark_managed(&mut tags);
+            let spec = crate::aws::cloudwatch::AlarmSpec {
+                name: alarm.name.clone(),
+                stream: stream.to_owned(),
+                topic_arn: alarm.topic_arn.clone(),
+            };
+            aws.put_alarm(&spec, &tags).await
+        }
+    }
 }
 
 /// Our target into Buzz, the way Agilix's instructions go: tested first, disabled (retried
@@ -684,11 +688,9 @@ async fn run_buzz_only(
     )? {
         return Ok(done);
     }
-    for action in plan.for_resource(Resource::Buzz) {
-        let Action::RegisterBuzzTarget { config, save, .. } = action else {
-            continue;
-        };
-        progress.step("buzz", &plan::describe(action));
+    for action in &plan.buzz {
+        let BuzzAction::RegisterBuzzTarget { config, save, .. } = action;
+        progress.step("buzz", &describe(Action::Buzz(action)));
         // The trust is not ours to read here: the hints name the external id as a
         // possibility whatever it is.
         register(

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::plan::{describe, detail, marker};
 use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
 use crate::handover::{self, Handover};
-use crate::plan::{self, Action, Desired, Plan};
-use crate::policy;
+use crate::plan::{self, Desired, Plan};
 use crate::state::{Half, Resource};
 
 /// What setup's renderers show besides the plan: where, as whom, and what was asked for.
@@ -36,15 +36,6 @@ fn warnings(v: &SetupView<'_>) -> Vec<String> {
 /// What a resource's outcome is called when this half does not touch it.
 const SKIPPED: &str = "skipped";
 
-fn marker(a: &Action) -> &'static str {
-    match a {
-        Action::CreateStream { .. } | Action::CreateRole { .. } => "+",
-        Action::RegisterBuzzTarget { before: None, .. } => "+",
-        Action::PutPolicy { before: None, .. } => "+",
-        _ => "~",
-    }
-}
-
 fn resource_name(d: &Desired, resource: Resource) -> String {
     match resource {
         Resource::Stream => format!("stream {}", d.stream),
@@ -67,27 +58,14 @@ fn resource_name(d: &Desired, resource: Resource) -> String {
     }
 }
 
-/// Detail lines under an action: the JSON lines a policy change adds and removes.
-fn detail(a: &Action) -> Vec<String> {
-    match a {
-        Action::UpdateTrust { before, after } => policy::line_diff(before, after),
-        Action::PutPolicy {
-            before: Some(b),
-            after,
-        } => policy::line_diff(b, after),
-        _ => Vec::new(),
-    }
-}
-
 fn actions_json(plan: &Plan) -> Vec<Value> {
-    plan.actions
-        .iter()
+    plan.actions()
         .map(|a| {
             let mut v = serde_json::to_value(a).unwrap_or_default();
             if let Some(obj) = v.as_object_mut() {
                 let (before, after) = a.before_after();
                 obj.insert("resource".into(), json!(a.resource()));
-                obj.insert("summary".into(), json!(plan::describe(a)));
+                obj.insert("summary".into(), json!(describe(a)));
                 obj.entry("before").or_insert(before);
                 obj.entry("after").or_insert(after);
             }
@@ -146,7 +124,7 @@ pub fn render_plan(
                 "  {} {}: {}",
                 marker(a),
                 resource_name(v.desired, resource),
-                plan::describe(a)
+                describe(a)
             )?;
             for line in detail(a) {
                 writeln!(w, "        {line}")?;
@@ -172,7 +150,7 @@ pub fn render_plan(
         writeln!(
             w,
             "{} change(s).{}",
-            plan.actions.len(),
+            plan.len(),
             if dry_run {
                 " Run without --dry-run to apply."
             } else {
@@ -351,6 +329,7 @@ mod tests {
     use super::*;
     use crate::names::{AccountId, RetentionHours};
     use crate::plan::Actual;
+    use crate::policy;
     use crate::report::fixtures::{aws, calls, json, text};
     use insta::assert_snapshot;
 

@@ -28,7 +28,7 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use aws_cli::*;
-pub use aws_fault_proxy::{fault, AwsFaultProxy, Race};
+pub use aws_fault_proxy::{fault, AwsFaultProxy};
 pub use moto::{aws_command, aws_env, moto};
 pub use sandbox::{Sandbox, SandboxOptions};
 

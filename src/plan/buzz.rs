@@ -1,0 +1,171 @@
+//! The Buzz target's plan: our target in the domain's data stream configuration, every other
+//! target kept as it was, duplicates writing to our stream removed.
+
+use serde_json::{Map, Value};
+
+use super::{DesiredBuzz, Note, Plan};
+use crate::buzz::wire::{self, KinesisTarget};
+use crate::state::Resource;
+
+/// One change to the domain's Buzz configuration.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BuzzAction {
+    /// Test our target with Buzz and (when `save`) save the configuration with it enabled.
+    RegisterBuzzTarget {
+        domain: String,
+        before: Option<Value>,
+        after: Value,
+        save: bool,
+        /// Further targets writing to the same stream, removed (each delivered every event
+        /// again).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        merged: Vec<String>,
+        /// The whole configuration to send, every other target as it was.
+        #[serde(skip)]
+        config: Map<String, Value>,
+    },
+}
+
+impl BuzzAction {
+    /// Whether the action saves a target the domain did not have (drawn `+`, and the target's
+    /// outcome `created`). With `--no-enable` nothing is saved, so nothing is made.
+    pub fn is_create(&self) -> bool {
+        match self {
+            BuzzAction::RegisterBuzzTarget { before, save, .. } => before.is_none() && *save,
+        }
+    }
+
+    /// Whether the action only tests, saving nothing (`--no-enable`).
+    pub fn only_tests(&self) -> bool {
+        match self {
+            BuzzAction::RegisterBuzzTarget { save, .. } => !save,
+        }
+    }
+
+    /// The changed value before and after, for the JSON plan (`null` where nothing was).
+    pub fn before_after(&self) -> (Value, Value) {
+        match self {
+            BuzzAction::RegisterBuzzTarget { before, after, .. } => {
+                (before.clone().unwrap_or(Value::Null), after.clone())
+            }
+        }
+    }
+}
+
+/// The Buzz half alone (`setup --buzz-only`): our target in the domain's configuration, the
+/// stream and the role taken as the AWS half made them.
+pub fn plan_buzz_only(buzz: &DesiredBuzz, config: &Map<String, Value>) -> Plan {
+    let mut p = Plan::default();
+    plan_buzz(buzz, Some(config), &mut p);
+    p
+}
+
+pub(super) fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan) {
+    let empty = Map::new();
+    let config = config.unwrap_or(&empty);
+    let dest = b.target.destination();
+    let writing = wire::targets_writing_to(config, &dest);
+    let existing = writing.first().map(|(_, t)| t.clone());
+    // Every target after the first that writes to our stream delivers each event again.
+    let merged: Vec<String> = writing
+        .iter()
+        .skip(1)
+        .map(|(_, t)| wire::describe_saved(t))
+        .collect();
+    // With --no-enable we only test; a target already saved and enabled stays as it is.
+    let wanted = KinesisTarget {
+        enabled: if b.save {
+            b.target.enabled
+        } else {
+            existing
+                .as_ref()
+                .is_some_and(|e| wire::as_bool(e.get(wire::ENABLED)))
+        },
+        ..b.target.clone()
+    };
+    if merged.is_empty() && existing.as_ref().is_some_and(|e| wanted.is_satisfied_by(e)) {
+        return;
+    }
+    let new_config = wire::with_target(config, &wanted);
+    let after = wire::find_target(&new_config, &dest)
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| wanted.to_json(None));
+    let others = wire::count_targets(config) - writing.len();
+    if others > 0 {
+        p.notes.push(Note {
+            resource: Resource::Buzz,
+            message: format!(
+                "the domain's {others} other data stream target(s) are kept exactly as they are"
+            ),
+        });
+    }
+    if !merged.is_empty() {
+        p.notes.push(Note {
+            resource: Resource::Buzz,
+            message: format!(
+                "{} targets write to stream {} today, so Buzz delivers every event {} times; setup keeps the first and removes {}",
+                writing.len(),
+                dest.stream,
+                writing.len(),
+                merged.join(", ")
+            ),
+        });
+    }
+    p.buzz.push(BuzzAction::RegisterBuzzTarget {
+        domain: b.domain.to_string(),
+        before: existing,
+        after,
+        save: b.save,
+        merged,
+        config: new_config,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::plan;
+    use super::super::tests::{converged, desired};
+    use super::super::Actual;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn buzz_target_changes_keep_foreign_targets() {
+        let d = desired();
+        let mut a = converged(&d);
+        let hook = json!([{"title": "LMS webhook", "enabled": true}]);
+        let mut cfg = a.buzz.take().unwrap();
+        cfg.insert("https".into(), hook.clone());
+        cfg["kinesis"][0]["enabled"] = json!(false);
+        a.buzz = Some(cfg);
+        let p = plan(&d, &a).unwrap();
+        let [BuzzAction::RegisterBuzzTarget {
+            config,
+            before,
+            after,
+            ..
+        }] = &p.buzz[..]
+        else {
+            panic!("{:?}", p.buzz)
+        };
+        assert_eq!(config["https"], hook);
+        assert_eq!(before.as_ref().unwrap()["enabled"], json!(false));
+        assert_eq!(after["enabled"], json!(true));
+        assert_eq!(p.outcome(Resource::Buzz), "updated");
+    }
+
+    #[test]
+    fn no_enable_tests_without_saving_and_leaves_an_enabled_target_alone() {
+        let mut d = desired();
+        d.buzz.as_mut().unwrap().save = false;
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert_eq!(p.outcome(Resource::Buzz), "tested");
+        assert!(
+            !p.buzz[0].is_create(),
+            "a test saves nothing, so makes nothing"
+        );
+        let a = converged(&d);
+        assert!(plan(&d, &a).unwrap().is_empty());
+    }
+}

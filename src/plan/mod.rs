@@ -1,0 +1,431 @@
+//! Desired state vs observed state -> a plan: per resource (the stream, the role, the alarm,
+//! the Buzz target) a list of typed actions, built by pure code with no I/O. `setup --dry-run`
+//! prints the plan; `setup` applies that same value. Every rule that protects the user's data
+//! lives here: never delete, never shrink retention unless asked, never touch a role we do not
+//! manage unless `--adopt`, keep every other Buzz target. How a plan reads is `report::plan`'s.
+
+pub mod alarm;
+pub mod buzz;
+pub mod role;
+pub mod stream;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::buzz::wire::KinesisTarget;
+use crate::names::{KmsKey, RetentionHours, Tag};
+use crate::policy;
+use crate::sizing::Capacity;
+use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
+
+pub use alarm::AlarmAction;
+pub use buzz::{plan_buzz_only, BuzzAction};
+pub use role::{RoleAction, MAX_SESSION_SECONDS};
+pub use stream::{shard_steps, StreamAction};
+
+/// What the user asked for, with ARNs resolved (account and region known).
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub stream: String,
+    pub stream_arn: String,
+    pub capacity: Capacity,
+    pub retention: RetentionHours,
+    pub allow_retention_decrease: bool,
+    pub kms_key: Option<KmsKey>,
+    pub tags: Vec<Tag>,
+    pub role: String,
+    pub role_arn: String,
+    pub trust: Value,
+    pub policy: Value,
+    pub adopt: bool,
+    /// What the user allowed that widens or drops access (each an explicit flag).
+    pub widen: Widen,
+    /// The expected peak load, when the user gave one: the plan says whether it fits.
+    pub load: Option<crate::sizing::Load>,
+    /// The user named a capacity (`--capacity-mode`): an existing stream is converged to it.
+    /// Otherwise the default never changes a stream that exists.
+    pub capacity_given: bool,
+    /// Lowering a provisioned stream's shard count can lose events: only with
+    /// `--allow-capacity-decrease`.
+    pub allow_capacity_decrease: bool,
+    /// The busiest minute CloudWatch saw on an existing stream (dry-run and the wizard read it),
+    /// with the window it covers.
+    pub measured: Option<(crate::metrics::Peak, String)>,
+    /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes, and where it notifies.
+    pub alarm: Option<DesiredAlarm>,
+    /// `None` when the run does not touch Buzz.
+    pub buzz: Option<DesiredBuzz>,
+}
+
+/// What setup does only when a flag says so, because it widens who may use the role or
+/// what the role may do: by default the trust and the permissions only narrow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Widen {
+    /// `--remove-external-id`: a trust that requires an external id may lose the condition
+    /// (the confused-deputy guard).
+    pub remove_external_id: bool,
+    /// `--replace-trust`: a trust that admits more than Agilix's account (other principals,
+    /// statements or conditions) is replaced by setup's, which admits Agilix's account alone.
+    pub replace_trust: bool,
+    /// `--adopt-wider-role`: `--adopt` may take a role whose other policies let it do more
+    /// than write to the stream (Agilix's account could then do all of it).
+    pub adopt_wider_role: bool,
+}
+
+/// The alarm on the stream's refused writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredAlarm {
+    pub name: String,
+    /// The topic it notifies: the user's (`--alarm-topic`), or ours, named after the stream.
+    pub topic_arn: String,
+    /// `Some(name)` when setup makes (and owns) the topic.
+    pub own_topic: Option<String>,
+    pub emails: Vec<crate::names::Email>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DesiredBuzz {
+    pub domain: crate::names::DomainId,
+    pub target: KinesisTarget,
+    /// `false` with `--no-enable`: run Buzz's test, save nothing.
+    pub save: bool,
+}
+
+/// What exists now. `buzz` is the domain's whole saved configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Actual {
+    pub stream: Option<StreamState>,
+    pub role: Option<RoleState>,
+    /// Every policy on an existing role setup did not create (read for `--adopt`): what else
+    /// the role can do.
+    pub role_grants: Option<policy::Grants>,
+    /// Read only when an alarm is wanted.
+    pub alarm: Option<AlarmState>,
+    pub topic: Option<TopicState>,
+    pub buzz: Option<Map<String, Value>>,
+}
+
+/// One change, of whichever resource: a view into the plan, for what treats every action
+/// alike (the rendering of a plan, the JSON's `actions`). It serializes as the resource's
+/// action does (`"kind": "create_stream"`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Action<'a> {
+    Stream(&'a StreamAction),
+    Role(&'a RoleAction),
+    Alarm(&'a AlarmAction),
+    Buzz(&'a BuzzAction),
+}
+
+impl Action<'_> {
+    /// Which resource the action changes.
+    pub fn resource(&self) -> Resource {
+        match self {
+            Action::Stream(_) => Resource::Stream,
+            Action::Role(_) => Resource::Role,
+            Action::Alarm(_) => Resource::Alarm,
+            Action::Buzz(_) => Resource::Buzz,
+        }
+    }
+
+    /// Whether the action makes its resource: the plan draws it `+` and the result counts the
+    /// resource `created`, from this one answer.
+    pub fn is_create(&self) -> bool {
+        match self {
+            Action::Stream(a) => a.is_create(),
+            Action::Role(a) => a.is_create(),
+            Action::Alarm(a) => a.is_create(),
+            Action::Buzz(a) => a.is_create(),
+        }
+    }
+
+    /// The changed value before and after, for the JSON plan (`null` where nothing was).
+    pub fn before_after(&self) -> (Value, Value) {
+        match self {
+            Action::Stream(a) => a.before_after(),
+            Action::Role(a) => a.before_after(),
+            Action::Alarm(a) => a.before_after(),
+            Action::Buzz(a) => a.before_after(),
+        }
+    }
+}
+
+/// Something the user should know that is not a change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Note {
+    pub resource: Resource,
+    pub message: String,
+}
+
+/// The plan: per resource, its actions in the order they apply (the stream's, the role's and
+/// the alarm's chains run concurrently, Buzz's last).
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub stream: Vec<StreamAction>,
+    pub role: Vec<RoleAction>,
+    pub alarm: Vec<AlarmAction>,
+    pub buzz: Vec<BuzzAction>,
+    pub notes: Vec<Note>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many actions, of every resource.
+    pub fn len(&self) -> usize {
+        self.stream.len() + self.role.len() + self.alarm.len() + self.buzz.len()
+    }
+
+    /// Every action: the stream's, the role's, the alarm's, then Buzz's.
+    pub fn actions(&self) -> impl Iterator<Item = Action<'_>> {
+        Resource::ALL
+            .into_iter()
+            .flat_map(move |r| self.for_resource(r))
+    }
+
+    /// One resource's actions.
+    pub fn for_resource(&self, resource: Resource) -> Box<dyn Iterator<Item = Action<'_>> + '_> {
+        match resource {
+            Resource::Stream => Box::new(self.stream.iter().map(Action::Stream)),
+            Resource::Role => Box::new(self.role.iter().map(Action::Role)),
+            Resource::Alarm => Box::new(self.alarm.iter().map(Action::Alarm)),
+            Resource::Buzz => Box::new(self.buzz.iter().map(Action::Buzz)),
+        }
+    }
+
+    /// `created`, `updated`, `tested` (Buzz's test alone, `--no-enable`) or `unchanged`, for
+    /// the report: `created` exactly when an action of the resource [`Action::is_create`].
+    pub fn outcome(&self, resource: Resource) -> &'static str {
+        if self.for_resource(resource).next().is_none() {
+            "unchanged"
+        } else if self.for_resource(resource).any(|a| a.is_create()) {
+            "created"
+        } else if resource == Resource::Buzz && self.buzz.iter().all(BuzzAction::only_tests) {
+            "tested"
+        } else {
+            "updated"
+        }
+    }
+}
+
+/// Why the plan cannot be made (`report::plan::refusal` says it to a person).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Blocked {
+    /// A role buzz-kinesis did not create, which the plan would change, without `--adopt`.
+    UnmanagedRole {
+        role: String,
+        changes: Vec<RoleAction>,
+    },
+    StreamDeleting {
+        stream: String,
+    },
+    /// The trust requires an external id and this run has none.
+    TrustLosesExternalId {
+        role: String,
+    },
+    /// The trust admits more than Agilix's account; replacing it would drop that.
+    TrustAdmitsOthers {
+        role: String,
+        beyond: Vec<String>,
+    },
+    /// `--adopt` on a role whose other policies grant more than writing to the stream.
+    WiderRole {
+        role: String,
+        beyond: Vec<String>,
+    },
+}
+
+fn tag_map(tags: &[Tag], managed: bool) -> BTreeMap<String, String> {
+    let mut m: BTreeMap<String, String> = tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    if managed {
+        mark_managed(&mut m);
+    }
+    m
+}
+
+/// Tags in `want` that `have` lacks or holds with another value.
+fn missing_tags(
+    want: &BTreeMap<String, String>,
+    have: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    want.iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Build the plan. Pure: the same inputs always give the same plan.
+pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
+    let mut p = Plan::default();
+    stream::plan_stream(desired, actual.stream.as_ref(), &mut p)?;
+    role::plan_role(
+        desired,
+        actual.role.as_ref(),
+        actual.role_grants.as_ref(),
+        &mut p,
+    )?;
+    if let Some(alarm) = &desired.alarm {
+        alarm::plan_alarm(alarm, &desired.stream, actual, &mut p);
+    }
+    if let Some(buzz) = &desired.buzz {
+        buzz::plan_buzz(buzz, actual.buzz.as_ref(), &mut p);
+    }
+    Ok(p)
+}
+
+/// The stream's actions again, from a fresh read: a create met a stream made meanwhile (by
+/// someone else, or an earlier attempt of our own), so it is converged as an existing one.
+pub fn replan_stream(desired: &Desired, stream: Option<&StreamState>) -> Result<Plan, Blocked> {
+    let mut p = Plan::default();
+    stream::plan_stream(desired, stream, &mut p)?;
+    Ok(p)
+}
+
+/// The role's actions again, from a fresh read: a create met a role made meanwhile, which is
+/// ours only if it carries our tag; someone else's needs `--adopt` (and its other policies are
+/// weighed) like any role found at the start.
+pub fn replan_role(
+    desired: &Desired,
+    role: Option<&RoleState>,
+    grants: Option<&policy::Grants>,
+) -> Result<Plan, Blocked> {
+    let mut p = Plan::default();
+    role::plan_role(desired, role, grants, &mut p)?;
+    Ok(p)
+}
+
+/// What setup warns about without stopping. A trust that admits Agilix's account with no
+/// external id lets any Buzz tenant name this role in its own configuration and have Buzz's
+/// servers write that tenant's events into the stream (the confused deputy). Not an error:
+/// Agilix may not issue external ids.
+pub fn warnings(d: &Desired) -> Vec<String> {
+    if policy::trusted_principals(&d.trust)
+        .iter()
+        .any(|(_, external_id)| external_id.is_none())
+    {
+        // One line that fits a terminal; the README's "Who can write into your stream" says more.
+        vec!["no --external-id: any Buzz tenant naming this role can have Buzz write into your stream; ask Agilix for one".to_owned()]
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::buzz::wire;
+    use crate::names::{AccountId, RoleName};
+    use crate::state::StreamStatus;
+    use std::time::SystemTime;
+
+    const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
+    const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
+
+    pub(crate) fn desired() -> Desired {
+        let agilix = AccountId::parse("--agilix-account", "210987654321").unwrap();
+        let _ = RoleName::parse("--role", "BuzzKinesisWriter").unwrap();
+        Desired {
+            stream: "buzz-events".into(),
+            stream_arn: STREAM_ARN.into(),
+            capacity: Capacity::OnDemand,
+            retention: RetentionHours::DEFAULT,
+            allow_retention_decrease: false,
+            kms_key: None,
+            tags: vec![],
+            role: "BuzzKinesisWriter".into(),
+            role_arn: ROLE_ARN.into(),
+            trust: policy::trust_policy(&agilix, None),
+            policy: policy::write_policy(STREAM_ARN, None),
+            adopt: false,
+            widen: Widen::default(),
+            load: None,
+            capacity_given: false,
+            allow_capacity_decrease: false,
+            measured: None,
+            alarm: None,
+            buzz: Some(DesiredBuzz {
+                domain: crate::names::DomainId::parse("--domain", "424242").unwrap(),
+                target: KinesisTarget {
+                    title: "Kinesis: buzz-events".into(),
+                    enabled: true,
+                    stream: "buzz-events".into(),
+                    role_arn: ROLE_ARN.into(),
+                    region: "us-east-1".into(),
+                    filters: vec![],
+                },
+                save: true,
+            }),
+        }
+    }
+
+    pub(crate) fn converged(d: &Desired) -> Actual {
+        let buzz = wire::with_target(&Map::new(), &d.buzz.as_ref().unwrap().target);
+        Actual {
+            stream: Some(StreamState {
+                arn: STREAM_ARN.into(),
+                status: StreamStatus::Active,
+                capacity: Some(Capacity::OnDemand),
+                open_shards: 4,
+                retention: RetentionHours::DEFAULT,
+                kms_key: None,
+                tags: tag_map(&[], true),
+            }),
+            role: Some(RoleState {
+                arn: ROLE_ARN.into(),
+                max_session: MAX_SESSION_SECONDS,
+                trust: d.trust.clone(),
+                tags: tag_map(&[], true),
+                policy: Some(d.policy.clone()),
+                created: SystemTime::UNIX_EPOCH,
+                boundary: None,
+            }),
+            role_grants: None,
+            alarm: None,
+            topic: None,
+            buzz: Some(buzz),
+        }
+    }
+
+    pub(crate) fn kinds(p: &Plan) -> Vec<String> {
+        p.actions()
+            .map(|a| {
+                serde_json::to_value(a).unwrap()["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_empty_account_gets_everything_created() {
+        let p = plan(&desired(), &Actual::default()).unwrap();
+        assert_eq!(
+            kinds(&p),
+            [
+                "create_stream",
+                "tag_stream",
+                "create_role",
+                "put_policy",
+                "register_buzz_target"
+            ]
+        );
+        assert_eq!(p.outcome(Resource::Stream), "created");
+        assert_eq!(p.outcome(Resource::Role), "created");
+        assert_eq!(p.outcome(Resource::Buzz), "created");
+    }
+
+    #[test]
+    fn a_converged_setup_plans_nothing() {
+        let d = desired();
+        let p = plan(&d, &converged(&d)).unwrap();
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(p.outcome(Resource::Role), "unchanged");
+    }
+}

@@ -1,0 +1,435 @@
+//! The stream's plan: create it, or converge an existing one (retention, encryption, capacity,
+//! tags). Never deletes, never lowers retention or shards unless asked.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{missing_tags, tag_map, Blocked, Desired, Note, Plan};
+use crate::names::RetentionHours;
+use crate::sizing::Capacity;
+use crate::state::{Resource, StreamState, StreamStatus};
+
+/// One change to the stream.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StreamAction {
+    CreateStream {
+        capacity: Capacity,
+    },
+    IncreaseRetention {
+        from: RetentionHours,
+        to: RetentionHours,
+    },
+    DecreaseRetention {
+        from: RetentionHours,
+        to: RetentionHours,
+    },
+    StartEncryption {
+        from: Option<String>,
+        to: String,
+    },
+    TagStream {
+        tags: BTreeMap<String, String>,
+    },
+    /// Switch an existing stream between on-demand and provisioned (a provisioned stream keeps
+    /// its shard count; `UpdateShardCount` steps follow when another is wanted).
+    UpdateStreamMode {
+        from: Capacity,
+        to: Capacity,
+    },
+    /// One step of a shard count change: AWS takes at most double or half per call.
+    UpdateShardCount {
+        from: u32,
+        to: u32,
+    },
+}
+
+impl StreamAction {
+    /// Whether the action makes the stream (drawn `+`, and the stream's outcome `created`).
+    pub fn is_create(&self) -> bool {
+        match self {
+            StreamAction::CreateStream { .. } => true,
+            StreamAction::IncreaseRetention { .. }
+            | StreamAction::DecreaseRetention { .. }
+            | StreamAction::StartEncryption { .. }
+            | StreamAction::TagStream { .. }
+            | StreamAction::UpdateStreamMode { .. }
+            | StreamAction::UpdateShardCount { .. } => false,
+        }
+    }
+
+    /// Whether the stream is CREATING or UPDATING for a while after the action (everything but
+    /// tagging), so the next change waits for ACTIVE.
+    pub fn leaves_stream_busy(&self) -> bool {
+        !matches!(self, StreamAction::TagStream { .. })
+    }
+
+    /// The changed value before and after, for the JSON plan (`null` where nothing was).
+    pub fn before_after(&self) -> (Value, Value) {
+        match self {
+            StreamAction::CreateStream { capacity } => {
+                (Value::Null, json!({ "capacity": capacity }))
+            }
+            StreamAction::IncreaseRetention { from, to }
+            | StreamAction::DecreaseRetention { from, to } => (
+                json!({"retention_hours": from}),
+                json!({"retention_hours": to}),
+            ),
+            StreamAction::StartEncryption { from, to } => {
+                (json!({"kms_key": from}), json!({"kms_key": to}))
+            }
+            StreamAction::TagStream { tags } => (Value::Null, json!({ "tags": tags })),
+            StreamAction::UpdateStreamMode { from, to } => {
+                (json!({"capacity": from}), json!({"capacity": to}))
+            }
+            StreamAction::UpdateShardCount { from, to } => {
+                (json!({"open_shards": from}), json!({"open_shards": to}))
+            }
+        }
+    }
+}
+
+fn note(p: &mut Plan, message: String) {
+    p.notes.push(Note {
+        resource: Resource::Stream,
+        message,
+    });
+}
+
+/// Whether the stream (as it will be) takes the expected load; a note when it does not.
+fn plan_capacity(d: &Desired, observed: Option<&StreamState>, p: &mut Plan) {
+    let Some(load) = d.load else { return };
+    let (capacity, shards) = match observed {
+        Some(s) => (s.capacity.unwrap_or(d.capacity), s.open_shards),
+        None => (d.capacity, 0),
+    };
+    let (fits, message) = crate::sizing::fits(capacity, shards, load);
+    if !fits {
+        let advice = crate::sizing::advise(load);
+        note(p, format!("{message}; use {advice}"));
+    }
+}
+
+pub(super) fn plan_stream(
+    d: &Desired,
+    observed: Option<&StreamState>,
+    p: &mut Plan,
+) -> Result<(), Blocked> {
+    plan_capacity(d, observed, p);
+    let Some(s) = observed else {
+        p.stream.push(StreamAction::CreateStream {
+            capacity: d.capacity,
+        });
+        if d.retention > RetentionHours::DEFAULT {
+            p.stream.push(StreamAction::IncreaseRetention {
+                from: RetentionHours::DEFAULT,
+                to: d.retention,
+            });
+        }
+        if let Some(k) = &d.kms_key {
+            p.stream.push(StreamAction::StartEncryption {
+                from: None,
+                to: k.to_string(),
+            });
+        }
+        p.stream.push(StreamAction::TagStream {
+            tags: tag_map(&d.tags, true),
+        });
+        return Ok(());
+    };
+    if s.status == StreamStatus::Deleting {
+        return Err(Blocked::StreamDeleting {
+            stream: d.stream.clone(),
+        });
+    }
+    plan_existing_capacity(d, s, p);
+    if d.retention > s.retention {
+        p.stream.push(StreamAction::IncreaseRetention {
+            from: s.retention,
+            to: d.retention,
+        });
+    } else if d.retention < s.retention {
+        if d.allow_retention_decrease {
+            p.stream.push(StreamAction::DecreaseRetention {
+                from: s.retention,
+                to: d.retention,
+            });
+        } else {
+            note(p, format!(
+                "retention stays at {} h (requested {} h): lowering it deletes older records, so setup only does that with --allow-retention-decrease",
+                s.retention.get(),
+                d.retention.get()
+            ));
+        }
+    }
+    if let Some(k) = &d.kms_key {
+        if s.kms_key.as_deref() != Some(k.as_str()) {
+            p.stream.push(StreamAction::StartEncryption {
+                from: s.kms_key.clone(),
+                to: k.to_string(),
+            });
+        }
+    }
+    let tags = missing_tags(&tag_map(&d.tags, false), &s.tags);
+    if !tags.is_empty() {
+        p.stream.push(StreamAction::TagStream { tags });
+    }
+    Ok(())
+}
+
+/// The shard counts to pass through from `from` to `to`, one `UpdateShardCount` call each:
+/// AWS takes at most double the open shards, and at least half, per call.
+pub fn shard_steps(from: u32, to: u32) -> Vec<u32> {
+    let mut steps = Vec::new();
+    let mut at = from.max(1);
+    while at != to {
+        at = if to > at {
+            to.min(at.saturating_mul(2))
+        } else {
+            to.max(at.div_ceil(2))
+        };
+        steps.push(at);
+    }
+    steps
+}
+
+/// An existing stream's capacity, converged to what the user named (never to the default):
+/// a mode switch, then shard count steps. Lowering a provisioned stream's shards needs
+/// `--allow-capacity-decrease`; the measured peak is shown beside the capacity.
+fn plan_existing_capacity(d: &Desired, s: &StreamState, p: &mut Plan) {
+    let Some(have) = s.capacity else { return };
+    if let Some((peak, window)) = &d.measured {
+        let (records, bytes) = crate::sizing::limits(have, s.open_shards);
+        note(
+            p,
+            format!(
+                "busiest minute of the last {window}: {:.0} records/s and {:.0} KB/s{}, against {have} ({:.0} records/s, {:.0} KB/s): {:.0} % used",
+                peak.records_per_second,
+                peak.bytes_per_second / 1000.0,
+                if peak.demand_per_second > peak.records_per_second {
+                    format!(" ({:.0} records/s with the refused ones)", peak.demand_per_second)
+                } else {
+                    String::new()
+                },
+                records,
+                bytes / 1000.0,
+                100.0 * crate::metrics::utilisation(peak, records, bytes)
+            ),
+        );
+    }
+    if have == d.capacity {
+        return;
+    }
+    if !d.capacity_given {
+        return note(p, format!(
+            "the stream exists as {have}; setup keeps it (pass --capacity-mode, and --shards, to change it)"
+        ));
+    }
+    let open = s.open_shards.max(1);
+    match (have, d.capacity) {
+        (Capacity::Provisioned(_), Capacity::OnDemand) => {
+            p.stream.push(StreamAction::UpdateStreamMode {
+                from: have,
+                to: Capacity::OnDemand,
+            });
+        }
+        (Capacity::OnDemand, Capacity::Provisioned(n)) => {
+            // Provisioned mode starts with the shards the on-demand stream has open.
+            if n.get() < open {
+                if !d.allow_capacity_decrease {
+                    // The switch alone keeps `open` shards; fewer is a decrease like any other.
+                    return note(p, format!(
+                        "the stream stays on-demand (requested provisioned with {} shard(s)): it has {open} open shards and scales beyond them, and fewer shards take fewer events (Buzz's events beyond capacity are lost), so setup only does that with --allow-capacity-decrease (or pass --shards {open} or more)",
+                        n.get()
+                    ));
+                }
+                note(p, format!(
+                    "the on-demand stream has {open} open shards and scales beyond them; provisioned with {} shard(s) takes {} records/s and {} MB/s, and Buzz's events beyond that are lost",
+                    n.get(),
+                    n.get() * 1000,
+                    n.get()
+                ));
+            }
+            p.stream.push(StreamAction::UpdateStreamMode {
+                from: have,
+                to: Capacity::Provisioned(n),
+            });
+            push_shard_steps(open, n.get(), p);
+        }
+        (Capacity::Provisioned(_), Capacity::Provisioned(n)) => {
+            if n.get() < open && !d.allow_capacity_decrease {
+                return note(p, format!(
+                    "the stream keeps its {open} shards (requested {}): fewer shards take fewer events, and Buzz's events beyond capacity are lost, so setup only lowers it with --allow-capacity-decrease",
+                    n.get()
+                ));
+            }
+            push_shard_steps(open, n.get(), p);
+        }
+        (Capacity::OnDemand, Capacity::OnDemand) => {}
+    }
+}
+
+fn push_shard_steps(from: u32, to: u32, p: &mut Plan) {
+    let mut at = from;
+    for step in shard_steps(from, to) {
+        p.stream
+            .push(StreamAction::UpdateShardCount { from: at, to: step });
+        at = step;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{converged, desired, kinds};
+    use super::super::{plan, Actual};
+    use super::*;
+    use crate::names::{KmsKey, ShardCount};
+
+    #[test]
+    fn retention_is_never_lowered_unless_asked() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().retention = RetentionHours::parse("x", "48").unwrap();
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty());
+        assert!(p.notes[0].message.contains("--allow-retention-decrease"));
+        d.allow_retention_decrease = true;
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["decrease_retention"]);
+        d.retention = RetentionHours::parse("x", "72").unwrap();
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["increase_retention"]);
+    }
+
+    #[test]
+    fn a_load_beyond_capacity_is_noted_with_advice() {
+        let mut d = desired();
+        d.capacity = Capacity::Provisioned(ShardCount::parse("x", "1").unwrap());
+        d.load = Some(crate::sizing::Load {
+            events_per_second: 5_000.0,
+            avg_event_bytes: 500.0,
+        });
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert!(
+            p.notes.iter().any(|n| n.message.contains("8 shards")),
+            "{:?}",
+            p.notes
+        );
+        d.load = Some(crate::sizing::Load {
+            events_per_second: 100.0,
+            avg_event_bytes: 500.0,
+        });
+        assert!(plan(&d, &Actual::default()).unwrap().notes.is_empty());
+    }
+
+    #[test]
+    fn a_new_stream_with_options_gets_each_follow_up() {
+        let mut d = desired();
+        d.retention = RetentionHours::parse("x", "168").unwrap();
+        d.kms_key = Some(KmsKey::parse("x", "alias/aws/kinesis").unwrap());
+        d.buzz = None;
+        let p = plan(&d, &Actual::default()).unwrap();
+        assert_eq!(
+            kinds(&p),
+            [
+                "create_stream",
+                "increase_retention",
+                "start_encryption",
+                "tag_stream",
+                "create_role",
+                "put_policy"
+            ]
+        );
+    }
+
+    fn provisioned(n: u32) -> Capacity {
+        Capacity::Provisioned(ShardCount::parse("--shards", &n.to_string()).unwrap())
+    }
+
+    #[test]
+    fn shard_changes_take_as_many_steps_as_doubling_and_halving_need() {
+        assert_eq!(shard_steps(1, 3), vec![2, 3]);
+        assert_eq!(shard_steps(4, 1), vec![2, 1]);
+        assert_eq!(shard_steps(3, 1), vec![2, 1]);
+        assert_eq!(shard_steps(1, 8), vec![2, 4, 8]);
+        assert_eq!(shard_steps(5, 5), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn capacity_converges_only_when_named_and_lowering_needs_the_flag() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().capacity = Some(provisioned(1));
+        a.stream.as_mut().unwrap().open_shards = 1;
+        // The default (on-demand) never changes an existing stream.
+        let p = plan(&d, &a).unwrap();
+        assert!(p.stream.is_empty());
+        assert!(p.notes.iter().any(|n| n.message.contains("setup keeps it")));
+
+        d.capacity_given = true;
+        d.capacity = provisioned(3);
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(
+            p.stream,
+            vec![
+                StreamAction::UpdateShardCount { from: 1, to: 2 },
+                StreamAction::UpdateShardCount { from: 2, to: 3 }
+            ]
+        );
+
+        a.stream.as_mut().unwrap().capacity = Some(provisioned(4));
+        a.stream.as_mut().unwrap().open_shards = 4;
+        d.capacity = provisioned(1);
+        let p = plan(&d, &a).unwrap();
+        assert!(p.stream.is_empty(), "refused without the flag");
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("--allow-capacity-decrease")));
+        d.allow_capacity_decrease = true;
+        assert_eq!(plan(&d, &a).unwrap().stream.len(), 2);
+
+        // Mode switches both ways; provisioned starts from the on-demand stream's shards.
+        d.capacity = Capacity::OnDemand;
+        let p = plan(&d, &a).unwrap();
+        assert!(matches!(
+            p.stream[0],
+            StreamAction::UpdateStreamMode {
+                to: Capacity::OnDemand,
+                ..
+            }
+        ));
+        a.stream.as_mut().unwrap().capacity = Some(Capacity::OnDemand);
+        d.capacity = provisioned(2);
+        assert_eq!(
+            plan(&d, &a).unwrap().stream,
+            vec![
+                StreamAction::UpdateStreamMode {
+                    from: Capacity::OnDemand,
+                    to: provisioned(2)
+                },
+                StreamAction::UpdateShardCount { from: 4, to: 2 }
+            ]
+        );
+    }
+
+    #[test]
+    fn on_demand_to_fewer_provisioned_shards_needs_the_decrease_flag() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().open_shards = 4;
+        d.capacity_given = true;
+        d.capacity = provisioned(2);
+        let p = plan(&d, &a).unwrap();
+        assert!(p.stream.is_empty());
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("--allow-capacity-decrease")));
+        // As many shards as are open (or more): a switch, no decrease.
+        d.capacity = provisioned(4);
+        assert_eq!(plan(&d, &a).unwrap().stream.len(), 1);
+        d.capacity = provisioned(2);
+        d.allow_capacity_decrease = true;
+        assert_eq!(plan(&d, &a).unwrap().stream.len(), 2);
+    }
+}

@@ -1,0 +1,173 @@
+//! How setup's plan reads: one line per action (the plan, the progress output and the JSON's
+//! `summary` show the same words), its `+`/`~` marker, the policy lines a change adds and
+//! removes, and why a plan could not be made.
+
+use crate::plan::{Action, AlarmAction, Blocked, BuzzAction, RoleAction, StreamAction};
+use crate::policy;
+use crate::state::MANAGED_BY;
+
+/// One line for an action, as the plan and the progress output show it.
+pub fn describe(a: Action<'_>) -> String {
+    match a {
+        Action::Stream(a) => stream(a),
+        Action::Role(a) => role(a),
+        Action::Alarm(a) => alarm(a),
+        Action::Buzz(a) => buzz(a),
+    }
+}
+
+/// Terraform's markers: `+` makes the resource, `~` changes it.
+pub fn marker(a: Action<'_>) -> &'static str {
+    if a.is_create() {
+        "+"
+    } else {
+        "~"
+    }
+}
+
+/// Detail lines under an action: the JSON lines a policy change adds and removes.
+pub fn detail(a: Action<'_>) -> Vec<String> {
+    match a {
+        Action::Role(RoleAction::UpdateTrust { before, after }) => policy::line_diff(before, after),
+        Action::Role(RoleAction::PutPolicy {
+            before: Some(b),
+            after,
+        }) => policy::line_diff(b, after),
+        Action::Role(
+            RoleAction::PutPolicy { before: None, .. }
+            | RoleAction::CreateRole { .. }
+            | RoleAction::UpdateMaxSession { .. }
+            | RoleAction::TagRole { .. },
+        )
+        | Action::Stream(_)
+        | Action::Alarm(_)
+        | Action::Buzz(_) => Vec::new(),
+    }
+}
+
+/// Why setup refuses to go on, with the fix.
+pub fn refusal(b: &Blocked) -> String {
+    match b {
+        Blocked::UnmanagedRole { role: name, changes } => format!(
+            "the role {name} exists but was not created by buzz-kinesis (no tag {}={}), and setup would change it: {}. \
+             Pass --adopt to let setup manage it, or choose another name with --role",
+            MANAGED_BY.0,
+            MANAGED_BY.1,
+            changes.iter().map(role).collect::<Vec<_>>().join("; ")
+        ),
+        Blocked::StreamDeleting { stream } => format!(
+            "the stream {stream} is being deleted; wait until it is gone, then run setup again"
+        ),
+        Blocked::TrustLosesExternalId { role } => format!(
+            "the trust of role {role} requires an external id (sts:ExternalId), and this run has none, so setup would remove that guard and let any Buzz tenant naming the role write into the stream. \
+             Pass the external id again (--external-id or BUZZ_EXTERNAL_ID), or --remove-external-id to remove it. Nothing was changed"
+        ),
+        Blocked::TrustAdmitsOthers { role, beyond } => format!(
+            "the trust of role {role} admits more than Agilix's account: {}. Setup writes a trust that admits Agilix's account alone, which would remove that. \
+             Pass --replace-trust to replace it, or choose another role with --role. Nothing was changed",
+            beyond.join("; ")
+        ),
+        Blocked::WiderRole { role, beyond } => format!(
+            "the role {role} can do more than write to the stream, and Agilix's account could use all of it once setup trusts it: {}. \
+             Remove those grants, choose another name with --role, or pass --adopt-wider-role to adopt it anyway. Nothing was changed",
+            beyond.join("; ")
+        ),
+    }
+}
+
+fn stream(a: &StreamAction) -> String {
+    match a {
+        StreamAction::CreateStream { capacity } => format!("create stream ({capacity})"),
+        StreamAction::IncreaseRetention { from, to } => {
+            format!("raise retention {} h -> {} h", from.get(), to.get())
+        }
+        StreamAction::DecreaseRetention { from, to } => format!(
+            "lower retention {} h -> {} h (deletes older records)",
+            from.get(),
+            to.get()
+        ),
+        StreamAction::StartEncryption { from, to } => match from {
+            Some(f) => format!("change encryption key {f} -> {to}"),
+            None => format!("start encryption with {to}"),
+        },
+        StreamAction::UpdateStreamMode { from, to } => format!("switch capacity {from} -> {to}"),
+        StreamAction::UpdateShardCount { from, to } => format!(
+            "{} open shards {from} -> {to} (UpdateShardCount, uniform scaling)",
+            if to > from { "raise" } else { "lower" }
+        ),
+        StreamAction::TagStream { tags } => add_tags(tags),
+    }
+}
+
+fn role(a: &RoleAction) -> String {
+    match a {
+        RoleAction::CreateRole { max_session, .. } => {
+            format!("create role (trusting Agilix's account, MaxSessionDuration {max_session})")
+        }
+        RoleAction::UpdateTrust { before, after } => match policy::trust_change(before, after) {
+            Some(change) => format!("update the trust policy: {change}"),
+            None => "update the trust policy (its form; who is trusted stays)".into(),
+        },
+        RoleAction::UpdateMaxSession { from, to } => format!("MaxSessionDuration {from} -> {to}"),
+        RoleAction::PutPolicy { before: None, .. } => {
+            format!("add inline policy {}", policy::POLICY_NAME)
+        }
+        RoleAction::PutPolicy {
+            before: Some(_), ..
+        } => {
+            format!("update inline policy {}", policy::POLICY_NAME)
+        }
+        RoleAction::TagRole { tags } => add_tags(tags),
+    }
+}
+
+fn alarm(a: &AlarmAction) -> String {
+    match a {
+        AlarmAction::CreateTopic { name, .. } => format!("create SNS topic {name} for the alarm"),
+        AlarmAction::SubscribeEmail { email } => {
+            format!("subscribe {email} to the alarm's topic (the address must confirm)")
+        }
+        AlarmAction::PutAlarm { before: None, .. } => {
+            "create the alarm: any write Kinesis refuses in a minute notifies the topic".into()
+        }
+        AlarmAction::PutAlarm {
+            before: Some(_), ..
+        } => "correct the alarm (metric, threshold, period or topic)".into(),
+    }
+}
+
+fn buzz(a: &BuzzAction) -> String {
+    match a {
+        BuzzAction::RegisterBuzzTarget {
+            before,
+            save,
+            domain,
+            merged,
+            ..
+        } => match (before, save) {
+            (_, false) => format!(
+                "test the kinesis target with Buzz (domain {domain}; --no-enable: nothing saved)"
+            ),
+            (None, true) => {
+                format!("add the kinesis target to domain {domain}, test it, enable it")
+            }
+            (Some(_), true) if merged.is_empty() => {
+                format!("update the kinesis target of domain {domain}, test it, enable it")
+            }
+            (Some(_), true) => format!(
+                "update the kinesis target of domain {domain} and remove {} duplicate(s) writing to the same stream, test it, enable it",
+                merged.len()
+            ),
+        },
+    }
+}
+
+fn add_tags(tags: &std::collections::BTreeMap<String, String>) -> String {
+    format!(
+        "add tags {}",
+        tags.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
