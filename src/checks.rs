@@ -4,6 +4,7 @@
 //! reads, calls the rules, and reports. `--probe`'s I/O lives in the command; its verdicts are
 //! the `probe_*` functions here.
 
+use crate::text::outside;
 use serde_json::{Map, Value};
 
 use crate::buzz::wire::{self, KinesisTarget};
@@ -425,8 +426,8 @@ pub fn buzz_rows(domain: &str, wanted: &KinesisTarget, config: &Map<String, Valu
                     format!(
                         "{} (region {}, role {})",
                         wire::describe_saved(t),
-                        wire::as_text(t.get(wire::REGION)),
-                        wire::as_text(t.get(wire::ROLE_ARN))
+                        outside(&wire::as_text(t.get(wire::REGION))),
+                        outside(&wire::as_text(t.get(wire::ROLE_ARN)))
                     )
                 })
                 .collect();
@@ -487,7 +488,11 @@ fn target_drift(wanted: &KinesisTarget, saved: &Value) -> Vec<String> {
     let mut drift = Vec::new();
     let role = wire::as_text(saved.get(wire::ROLE_ARN));
     if role != wanted.role_arn {
-        drift.push(format!("it uses role {role}, not {}", wanted.role_arn));
+        drift.push(format!(
+            "it uses role {}, not {}",
+            outside(&role),
+            wanted.role_arn
+        ));
     }
     let probe = KinesisTarget {
         title: wire::as_text(saved.get(wire::TITLE)),
@@ -537,9 +542,11 @@ pub fn probe_test_failed(code: &str, message: &str, error_id: Option<&str>, hint
     fail(
         "buzz.probe",
         format!(
-            "Buzz's test failed: {code}: {message}{}",
+            "Buzz's test failed: {}: {}{}",
+            outside(code),
+            outside(message),
             error_id
-                .map(|id| format!(" (errorId {id})"))
+                .map(|id| format!(" (errorId {})", outside(id)))
                 .unwrap_or_default()
         ),
         hint,
@@ -551,7 +558,8 @@ pub fn probe_arrived(guid: &str, stream: &str, seconds: f64) -> Check {
     pass(
         "buzz.probe",
         format!(
-            "Buzz assumed the role and its probe (guid {guid}) arrived in {stream} after {seconds:.1} s"
+            "Buzz assumed the role and its probe (guid {}) arrived in {stream} after {seconds:.1} s",
+            outside(guid)
         ),
     )
 }
@@ -815,7 +823,11 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
         WritersRead::Unavailable { code, message } => {
             return vec![warn(
                 "stream.writers",
-                format!("the stream's records could not be read to see who writes: {code}: {message}"),
+                format!(
+                    "the stream's records could not be read to see who writes: {}: {}",
+                    outside(code),
+                    outside(message)
+                ),
                 "allow kinesis:ListShards, kinesis:GetShardIterator and kinesis:GetRecords to the identity running check",
             )]
         }
@@ -825,7 +837,8 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
         w.by_domain
             .iter()
             .filter(|(d, _)| filter(d))
-            .map(|(d, n)| format!("{d} ({n} event(s))"))
+            // Domain ids as the records carry them: outside text.
+            .map(|(d, n)| format!("{} ({n} event(s))", outside(d)))
             .collect()
     };
     let foreign = if expected.is_empty() {
@@ -868,7 +881,11 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
                     if expected.is_empty() {
                         format!(
                             "domain {}",
-                            w.by_domain.keys().cloned().collect::<Vec<_>>().join(", ")
+                            w.by_domain
+                                .keys()
+                                .map(|d| outside(d).to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )
                     } else {
                         format!("domain {yours}")
@@ -1296,9 +1313,10 @@ mod tests {
         assert!(probe_precondition(Some(&wanted()), &cfg, false).is_some());
         assert!(probe_precondition(None, &cfg, true).is_some());
         assert_eq!(probe_arrived("g", "s", 1.25).status, Status::Pass);
-        assert!(probe_test_failed("X", "m", Some("e1"), "h".into())
-            .message
-            .ends_with("(errorId e1)"));
+        assert!(
+            crate::text::unmark(&probe_test_failed("X", "m", Some("e1"), "h".into()).message)
+                .ends_with("(errorId e1)")
+        );
         assert!(probe_timed_out("s", 30).message.contains("30 s"));
     }
 

@@ -40,6 +40,17 @@ pub struct Cli {
     /// (CLICOLOR_FORCE forces it).
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
     pub color: ColorWhen,
+
+    /// The longest setup, check or teardown may run, in seconds (1 to 86400; time at a
+    /// prompt does not count) [default: 900]. When it passes the run ends with an error
+    /// naming what it waited for.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "BUZZ_KINESIS_DEADLINE",
+        global = true
+    )]
+    pub deadline: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -228,15 +239,15 @@ pub struct BuzzArgs {
     #[arg(long, value_name = "FILE", help_heading = "Buzz")]
     pub buzz_password_file: Option<PathBuf>,
 
-    /// MFA code, when Buzz asks for a second factor (else a prompt).
-    #[arg(
-        long,
-        env = "BUZZ_OTP",
-        value_name = "CODE",
-        help_heading = "Buzz",
-        hide_env_values = true
-    )]
+    /// Refused: a code in argv is visible to every user of the machine (`ps`). The MFA code
+    /// comes from BUZZ_OTP, --buzz-otp-file or a hidden prompt.
+    #[arg(long, value_name = "CODE", help_heading = "Buzz", hide = true)]
     pub buzz_otp: Option<String>,
+
+    /// Read the MFA code, when Buzz asks for a second factor, from the first line of this file
+    /// [else env: BUZZ_OTP, else a hidden prompt].
+    #[arg(long, value_name = "FILE", help_heading = "Buzz")]
+    pub buzz_otp_file: Option<PathBuf>,
 
     /// Buzz domain: numeric id or //USERSPACE.
     #[arg(long, env = "BUZZ_DOMAIN_ID", help_heading = "Buzz")]
@@ -714,6 +725,10 @@ mod tests {
             .to_string();
         std::env::remove_var("BUZZ_OTP");
         assert!(setup.contains("env: BUZZ_PASSWORD") && setup.contains("BUZZ_TOKEN"));
-        assert!(setup.contains("[env: BUZZ_OTP]") && !setup.contains("123456"));
+        assert!(setup.contains("env: BUZZ_OTP") && !setup.contains("123456"));
+        assert!(
+            !setup.contains("--buzz-otp <CODE>"),
+            "the refused flag is not offered"
+        );
     }
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::text::outside;
+
 /// Everything that can stop a command.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -31,7 +33,9 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
-    #[error("AWS {service} {operation} failed: {code}: {message}{}", hint_suffix(.hint))]
+    /// AWS's code and message are outside text ([`crate::text::outside`]): escaped on a
+    /// terminal, exact in JSON.
+    #[error("AWS {service} {operation} failed: {}: {}{}", outside(.code), outside(.message), hint_suffix(.hint))]
     Aws {
         service: &'static str,
         operation: &'static str,
@@ -48,7 +52,8 @@ pub enum Error {
         hint: Option<String>,
     },
 
-    #[error("Buzz {cmd} failed: {code}: {message}{}{}", error_id_suffix(.error_id), hint_suffix(.hint))]
+    /// Buzz's code, message and errorId are outside text, like AWS's.
+    #[error("Buzz {cmd} failed: {}: {}{}{}", outside(.code), outside(.message), error_id_suffix(.error_id), hint_suffix(.hint))]
     Buzz {
         cmd: String,
         code: String,
@@ -111,7 +116,7 @@ fn bullet_list(errors: &[Error]) -> String {
 fn error_id_suffix(id: &Option<String>) -> String {
     id.as_ref()
         .filter(|s| !s.is_empty())
-        .map(|id| format!(" (errorId {id})"))
+        .map(|id| format!(" (errorId {})", outside(id)))
         .unwrap_or_default()
 }
 

@@ -10,6 +10,7 @@ pub mod calls;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod deadline;
 pub mod error;
 pub mod events;
 pub mod exit;
@@ -107,8 +108,31 @@ pub fn init_logging(cli: &cli::Cli) {
         .init();
 }
 
-/// Run a parsed command line.
+/// Run a parsed command line, within its deadline (`--deadline`): `tail` follows the stream
+/// until `--timeout`, `--limit` or Ctrl-C instead, and the offline commands have nothing to
+/// wait for.
 pub async fn run(cli: cli::Cli) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    deadline::set_limit(
+        cli.deadline
+            .as_deref()
+            .map(deadline::parse_seconds)
+            .transpose()?,
+    );
+    let bounded = matches!(
+        cli.command,
+        cli::Command::Setup(_) | cli::Command::Check(_) | cli::Command::Teardown(_)
+    );
+    if !bounded {
+        return dispatch(cli).await;
+    }
+    tokio::select! {
+        result = dispatch(cli) => result,
+        timeout = deadline::expire(started) => Err(timeout),
+    }
+}
+
+async fn dispatch(cli: cli::Cli) -> Result<ExitCode> {
     use cli::Command;
     match cli.command {
         Command::Setup(args) => {
@@ -160,15 +184,22 @@ pub fn report_error(e: &Error, output: cli::Output, verbose: u8) -> ExitCode {
         // main prints what was done; an "error: interrupted" line would add nothing.
         return ExitCode::Interrupted;
     }
+    // Outside text in the message (Buzz's and AWS's words, titles, ids) is exact in JSON and
+    // escaped on the terminal (`text`).
     if output == cli::Output::Json {
         let v = serde_json::json!({"schema_version": report::SCHEMA_VERSION, "error": {
-            "kind": e.kind(), "code": e.code(), "message": e.message(), "hint": e.hint(),
+            "kind": e.kind(), "code": e.code(), "message": text::unmark(&e.message()),
+            "hint": e.hint().map(text::unmark),
         }});
         let _ = ui::write_stdout(format!("{v}\n").as_bytes());
     }
-    eprintln!("{}: {}", ui::color::error_label(), e.message());
+    eprintln!(
+        "{}: {}",
+        ui::color::error_label(),
+        text::for_terminal(&e.message())
+    );
     if let Some(hint) = e.hint() {
-        eprintln!("  hint: {hint}");
+        eprintln!("  hint: {}", text::for_terminal(hint));
     }
     if verbose >= 2 {
         eprintln!("debug: {e:?}");

@@ -532,11 +532,7 @@ impl TargetSpec {
             None => return Err(missing_domain()),
         };
         let title = Self::title(t, file, stream)?;
-        let otp = match &t.buzz.buzz_otp {
-            Some(code) => Otp::Given(SecretString::from(parse_otp("--buzz-otp", code)?)),
-            None if interactive => Otp::Prompt(ui::prompt_otp),
-            None => Otp::Unavailable,
-        };
+        let otp = Self::otp(t, interactive)?;
         let credentials = Self::credentials(t, file, interactive)?;
         Ok(BuzzSpec {
             url,
@@ -544,6 +540,34 @@ impl TargetSpec {
             otp,
             domain,
             title,
+        })
+    }
+
+    /// The MFA code, should Buzz ask: BUZZ_OTP, `--buzz-otp-file`, else a prompt. Never from
+    /// argv: `--buzz-otp CODE` is refused before anything is sent.
+    fn otp(t: &TargetArgs, interactive: bool) -> Result<Otp> {
+        if t.buzz.buzz_otp.is_some() {
+            return Err(Error::Usage(
+                "--buzz-otp puts the one-time code on the command line, where any user of this machine can read it (ps, shell history): set BUZZ_OTP instead (or pass --buzz-otp-file FILE, or answer the prompt). Nothing was sent".into(),
+            ));
+        }
+        if let Some(path) = &t.buzz.buzz_otp_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::io(
+                    format!("reading the one-time code file {}", path.display()),
+                    e,
+                )
+            })?;
+            let code = text.lines().next().unwrap_or_default().trim();
+            return Ok(Otp::Given(SecretString::from(parse_otp(
+                "--buzz-otp-file",
+                code,
+            )?)));
+        }
+        Ok(match nonempty_env("BUZZ_OTP") {
+            Some(code) => Otp::Given(SecretString::from(parse_otp("BUZZ_OTP", code.trim())?)),
+            None if interactive => Otp::Prompt(ui::prompt_otp),
+            None => Otp::Unavailable,
         })
     }
 
@@ -1096,6 +1120,10 @@ impl PolicySpec {
     }
 }
 
+/// The longest `tail --timeout`, in seconds (a week): longer is following, which is what
+/// leaving `--timeout` out does.
+pub const MAX_TAIL_TIMEOUT: u64 = 604_800;
+
 /// Everything `tail` needs, validated before any connection. It reads no config file: the
 /// stream is named by `--stream` (or the default) and AWS by its own flags and env vars.
 pub struct TailSpec {
@@ -1135,11 +1163,11 @@ impl TailSpec {
                 "--limit is a whole number of lines, at least 1",
             ));
         }
-        if args.timeout == Some(0) {
+        if let Some(t) = args.timeout.filter(|t| !(1..=MAX_TAIL_TIMEOUT).contains(t)) {
             return Err(Error::invalid(
                 "--timeout",
-                "0",
-                "--timeout is a whole number of seconds, at least 1",
+                &t.to_string(),
+                "--timeout is whole seconds from 1 to 604800 (a week); without it tail follows until Ctrl-C",
             ));
         }
         Ok(Self {
@@ -1277,6 +1305,7 @@ mod tests {
             "buzz-password-stdin",
             "buzz-password-file",
             "buzz-otp",
+            "buzz-otp-file",
             "config",
             "dry-run",
             "yes",

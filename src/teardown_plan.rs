@@ -117,10 +117,12 @@ pub fn describe(r: &Removal) -> String {
             cleared,
             ..
         } => {
-            let title = target
-                .get(wire::TITLE)
-                .and_then(Value::as_str)
-                .unwrap_or("(untitled)");
+            // The title is as Buzz holds it: outside text.
+            let title = target.get(wire::TITLE).and_then(Value::as_str);
+            let title = match title {
+                Some(t) => crate::text::outside(t).to_string(),
+                None => "(untitled)".to_owned(),
+            };
             let also = match duplicates {
                 0 => String::new(),
                 n => format!(" and {n} more writing to the same stream"),
@@ -303,6 +305,65 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
     Ok(p)
 }
 
+/// What changed in the domain's configuration between `before` (read for the plan) and
+/// `after` (read again once the plan was confirmed), other than our own target: targets added,
+/// removed or changed, and other keys. Empty when only ours changed (or nothing did): then the
+/// plan is made again from `after`, and nothing stale is written back.
+pub fn changed_meanwhile(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+    dest: &wire::Destination,
+) -> Vec<String> {
+    let others =
+        |c: &Map<String, Value>| wire::without_target(c, dest).unwrap_or_else(|| c.clone());
+    let (before, after) = (others(before), others(after));
+    let mut changes = Vec::new();
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let (b, a) = (before.get(key), after.get(key));
+        if b == a {
+            continue;
+        }
+        if !wire::TARGET_KEYS.contains(&key.as_str()) {
+            changes.push(format!("the key {} changed", crate::text::outside(key)));
+            continue;
+        }
+        let (b, a) = (wire::as_list(b), wire::as_list(a));
+        let found = changes.len();
+        let name = |t: &Value| format!("{key} target {}", describe_any(t));
+        for t in a.iter().filter(|t| !b.contains(t)) {
+            let same_title = b.iter().any(|o| o.get(wire::TITLE) == t.get(wire::TITLE));
+            changes.push(if same_title {
+                format!("{} was changed", name(t))
+            } else {
+                format!("{} was added", name(t))
+            });
+        }
+        for t in b.iter().filter(|t| !a.contains(t)) {
+            if !a.iter().any(|o| o.get(wire::TITLE) == t.get(wire::TITLE)) {
+                changes.push(format!("{} was removed", name(t)));
+            }
+        }
+        if changes.len() == found {
+            changes.push(format!("the {key} targets were reordered"));
+        }
+    }
+    changes
+}
+
+/// Any saved target for people: a kinesis one by where it writes, others by title.
+fn describe_any(t: &Value) -> String {
+    if t.get(wire::STREAM).is_some() {
+        return wire::describe_saved(t);
+    }
+    match t.get(wire::TITLE).and_then(Value::as_str) {
+        Some(title) => format!("\"{}\"", crate::text::outside(title)),
+        None => "(untitled)".into(),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -355,6 +416,39 @@ pub(crate) mod tests {
 
     pub(crate) fn config(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_change_to_other_targets_meanwhile_is_named_and_one_to_ours_is_not() {
+        let t = target(false);
+        let dest = t.destination();
+        let hook = json!({"title": "LMS webhook", "enabled": true});
+        let before = json!({"kinesis": [ours()], "https": [hook.clone()]});
+        let before = before.as_object().unwrap();
+        assert!(changed_meanwhile(before, before, &dest).is_empty());
+        let mut ours_disabled = ours();
+        ours_disabled["enabled"] = json!(false);
+        let only_ours = json!({"kinesis": [ours_disabled], "https": [hook.clone()]});
+        assert!(changed_meanwhile(before, only_ours.as_object().unwrap(), &dest).is_empty());
+        let other = json!({"title": "Analytics", "targetKinesisStream": "analytics",
+            "roleArn": "arn:aws:iam::555555555555:role/A", "targetRegion": "us-east-1"});
+        let added = json!({"kinesis": [ours(), other], "https": [hook.clone()]});
+        let changes = changed_meanwhile(before, added.as_object().unwrap(), &dest);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(
+            crate::text::unmark(&changes[0]).contains("\"Analytics\" to analytics"),
+            "{changes:?}"
+        );
+        assert!(changes[0].ends_with("was added"));
+        let mut hook2 = hook.clone();
+        hook2["enabled"] = json!(false);
+        let changed = json!({"kinesis": [ours()], "https": [hook2]});
+        let changes = changed_meanwhile(before, changed.as_object().unwrap(), &dest);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert!(changes[0].ends_with("was changed"), "{changes:?}");
+        let removed = json!({"kinesis": [ours()]});
+        let changes = changed_meanwhile(before, removed.as_object().unwrap(), &dest);
+        assert!(changes[0].ends_with("was removed"), "{changes:?}");
     }
 
     #[test]

@@ -161,6 +161,20 @@ struct Args {
     #[arg(long, default_value_t = 30)]
     timeout_hold: u64,
 
+    /// Answer Buzz commands with a redirect to this URL (its `/cmd`), as a hijacked or
+    /// misconfigured front would: a client must not follow it (a 307/308 resends the body,
+    /// and Login3's body holds the password).
+    #[arg(long, value_name = "URL")]
+    redirect_to: Option<String>,
+
+    /// The status of those redirects: 301, 302, 303, 307 or 308.
+    #[arg(long, default_value_t = 307)]
+    redirect_status: u16,
+
+    /// Only these commands are redirected (comma-separated, e.g. login3); default: every one.
+    #[arg(long, value_delimiter = ',')]
+    redirect_commands: Vec<String>,
+
     /// Exit when standard input reaches end of file (lets a parent that dies take us along).
     #[arg(long)]
     exit_on_stdin_eof: bool,
@@ -195,6 +209,12 @@ async fn run(args: Args) -> Result<(), String> {
         return Err(format!(
             "--agilix-account must be 12 digits, got {:?}",
             args.agilix_account
+        ));
+    }
+    if ![301, 302, 303, 307, 308].contains(&args.redirect_status) {
+        return Err(format!(
+            "--redirect-status must be 301, 302, 303, 307 or 308, got {}",
+            args.redirect_status
         ));
     }
     let seed = match &args.seed_config {
@@ -239,6 +259,15 @@ async fn run(args: Args) -> Result<(), String> {
         other_domain: args.other_domain.clone(),
         retry_after: args.retry_after,
         timeout_hold: Duration::from_secs(args.timeout_hold),
+        redirect: args.redirect_to.clone().map(|to| state::Redirect {
+            to,
+            status: args.redirect_status,
+            commands: args
+                .redirect_commands
+                .iter()
+                .map(|c| c.trim().to_ascii_lowercase())
+                .collect(),
+        }),
     };
     let faults = FaultPlan::new(
         args.faults_after,

@@ -183,6 +183,27 @@ async fn handle(
         return inject(&app, &conn, kind, wants_json, token.as_deref(), entry).await;
     }
 
+    if let Some(redirect) = app
+        .settings
+        .redirect
+        .as_ref()
+        .filter(|r| r.applies_to(&entry.cmd))
+    {
+        let location = format!("{}/cmd", redirect.to.trim_end_matches('/'));
+        entry.code = format!("redirect {}", redirect.status);
+        eprintln!(
+            "buzz sandbox: {} {} /cmd {} -> {} to {location}",
+            conn.peer, entry.method, entry.cmd, redirect.status
+        );
+        app.lock().log.push(entry);
+        let status =
+            StatusCode::from_u16(redirect.status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+        return match HeaderValue::from_str(&location) {
+            Ok(value) => (status, [(axum::http::header::LOCATION, value)]).into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        };
+    }
+
     let result = match parsed {
         Ok(call) => dispatch(&app, &call).await,
         Err(e) => Err(e),

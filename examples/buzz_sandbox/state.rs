@@ -41,6 +41,22 @@ pub struct Settings {
     pub other_domain: Option<String>,
     pub retry_after: u64,
     pub timeout_hold: Duration,
+    /// Answer commands with a redirect instead.
+    pub redirect: Option<Redirect>,
+}
+
+/// `--redirect-to`: where, with which status, for which commands (empty: every one).
+#[derive(Debug)]
+pub struct Redirect {
+    pub to: String,
+    pub status: u16,
+    pub commands: Vec<String>,
+}
+
+impl Redirect {
+    pub fn applies_to(&self, cmd: &str) -> bool {
+        self.commands.is_empty() || self.commands.iter().any(|c| c == cmd)
+    }
 }
 
 impl Settings {

@@ -1,6 +1,10 @@
 //! The Buzz API transport: JSON over `POST {base}/cmd`, Bearer tokens, Login3 with MFA, and the
 //! retry rules of Agilix's own sample clients (5 retries, 1 s doubling to 64 s plus jitter,
-//! `Retry-After` on 429/503, re-login once on `NoAuthentication`).
+//! `Retry-After` on 429/503, capped at a minute, re-login once on `NoAuthentication`).
+//!
+//! Every request, the login first, goes to the one base URL: https, or plain http only on
+//! loopback (the sandbox). No redirect is followed: on a 307/308 reqwest would send the body
+//! again, and Login3's body holds the password, so a 3xx is an error naming where it pointed.
 
 use std::time::Duration;
 
@@ -29,7 +33,7 @@ pub enum Otp {
     Given(SecretString),
     /// Ask the person at the terminal (hidden input): the command layer passes the prompt.
     Prompt(fn() -> Result<SecretString>),
-    /// Non-interactive and none given: fail with a message naming `--buzz-otp`.
+    /// Non-interactive and none given: fail with a message naming `BUZZ_OTP`.
     Unavailable,
 }
 
@@ -98,6 +102,21 @@ enum Attempt {
 /// The pause before the one retry of a failed connection.
 const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 
+/// The longest `Retry-After` honoured: a longer one is waited as this, and the run's
+/// deadline (`crate::deadline`) bounds the retries as a whole.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Whether the tool may send to `url`: https anywhere, plain http only to this machine.
+pub fn transport_allowed(url: &url::Url) -> bool {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    url.scheme() == "https" || (url.scheme() == "http" && loopback)
+}
+
 impl BuzzClient {
     pub fn new(base: BuzzUrl, credentials: Credentials, otp: Otp, calls: CallLog) -> Result<Self> {
         let transport_error = |reason: String| Error::BuzzTransport {
@@ -106,7 +125,14 @@ impl BuzzClient {
             reason,
             hint: None,
         };
-        let mut builder = reqwest::Client::builder();
+        if !transport_allowed(&base.cmd_url()) {
+            return Err(transport_error(
+                "plain http is refused except to this machine (127.0.0.1, ::1, localhost): use the https:// URL".into(),
+            ));
+        }
+        let mut builder = reqwest::Client::builder()
+            // A redirect is an error (`attempt`), never followed.
+            .redirect(reqwest::redirect::Policy::none());
         if let Some((path, pem)) = crate::tls::ca_bundle()? {
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 transport_error(format!(
@@ -170,7 +196,7 @@ impl BuzzClient {
                     Otp::Unavailable => {
                         return Err(Error::missing(
                             "a one-time code (Buzz asks for a second factor)",
-                            "--buzz-otp",
+                            "--buzz-otp-file",
                             Some("BUZZ_OTP"),
                             "",
                         ))
@@ -258,6 +284,7 @@ impl BuzzClient {
         token: Option<&SecretString>,
     ) -> Result<Map<String, Value>> {
         let body = wire::request_body(cmd, params);
+        crate::deadline::waiting_for(format!("Buzz's answer to {cmd} at {}", self.base));
         let mut attempt = 0;
         let mut reconnected = false;
         loop {
@@ -290,6 +317,13 @@ impl BuzzClient {
                 });
             }
             let wait = after.unwrap_or_else(|| self.retry.backoff(attempt));
+            crate::deadline::waiting_for(format!(
+                "Buzz's answer to {cmd} at {} ({why}; retry {} of {} in {} s)",
+                self.base,
+                attempt + 1,
+                self.retry.max_retries,
+                wait.as_secs()
+            ));
             tracing::warn!(cmd, %why, wait_ms = wait.as_millis() as u64, "Buzz call will be retried");
             tokio::time::sleep(wait).await;
             attempt += 1;
@@ -297,9 +331,23 @@ impl BuzzClient {
     }
 
     async fn attempt(&self, body: &Value, token: Option<&SecretString>) -> Result<Attempt> {
+        let cmd = body[wire::REQUEST][wire::CMD]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let url = self.base.cmd_url();
+        // Checked at every request, not only when the URL was parsed.
+        if !transport_allowed(&url) {
+            return Err(Error::BuzzTransport {
+                url: self.base.to_string(),
+                cmd,
+                reason: "plain http is refused except to this machine".into(),
+                hint: Some("use the https:// URL of the Buzz API".into()),
+            });
+        }
         let mut req = self
             .http
-            .post(self.base.cmd_url())
+            .post(url)
             .header(reqwest::header::ACCEPT, "application/json")
             .json(body);
         if let Some(t) = token {
@@ -339,10 +387,26 @@ impl BuzzClient {
                 })
             }
             200..=299 => {}
+            300..=399 => {
+                let location = resp
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_else(|| "(no Location)".into());
+                return Err(Error::BuzzTransport {
+                    url: self.base.to_string(),
+                    cmd,
+                    reason: format!(
+                        "HTTP {status}, a redirect to {}: not followed (the request would be sent there again, a login with its password)",
+                        crate::text::outside(&location)
+                    ),
+                    hint: Some("point --buzz-url (BUZZ_API_URL) at the Buzz API's own https address, not one that redirects; if the redirect is expected, use its target as --buzz-url".into()),
+                });
+            }
             _ => {
                 return Err(Error::BuzzTransport {
                     url: self.base.to_string(),
-                    cmd: body[wire::REQUEST][wire::CMD].as_str().unwrap_or("").into(),
+                    cmd,
                     reason: format!("HTTP {status}"),
                     hint: None,
                 })
@@ -392,15 +456,16 @@ fn buzz_error(cmd: &str, answer: &Map<String, Value>) -> Error {
     }
 }
 
-/// `Retry-After` in seconds, else `X-RateLimit-Reset` (seconds to wait).
+/// `Retry-After` in seconds, else `X-RateLimit-Reset` (seconds to wait), at most
+/// [`MAX_RETRY_AFTER`].
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     ["retry-after", "x-ratelimit-reset"].iter().find_map(|h| {
         headers
             .get(*h)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 3600.0)
-            .map(Duration::from_secs_f64)
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(MAX_RETRY_AFTER.as_secs_f64())))
     })
 }
 
@@ -449,5 +514,26 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(1)));
         h.insert("retry-after", "garbage".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn retry_after_is_capped_at_a_minute() {
+        let mut h = reqwest::header::HeaderMap::new();
+        for long in ["3600", "86400", "1e300"] {
+            h.insert("retry-after", long.parse().unwrap());
+            assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER), "{long}");
+        }
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        let ok = |u: &str| transport_allowed(&url::Url::parse(u).unwrap());
+        assert!(ok("https://api.agilixbuzz.com/cmd"));
+        assert!(ok("http://127.0.0.1:8080/cmd"));
+        assert!(ok("http://[::1]:8080/cmd"));
+        assert!(ok("http://localhost/cmd"));
+        assert!(!ok("http://api.agilixbuzz.com/cmd"));
+        assert!(!ok("http://10.0.0.1/cmd"));
+        assert!(!ok("ftp://127.0.0.1/cmd"));
     }
 }

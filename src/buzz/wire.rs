@@ -6,6 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::names::EventFilter;
+use crate::text::outside;
 
 pub const CMD_LOGIN: &str = "login3";
 pub const CMD_SECOND_FACTOR: &str = "secondfactorauthenticate";
@@ -54,6 +55,12 @@ pub const PROPERTIES: &str = "properties";
 
 /// Keys of a get response that are the envelope, not the configuration.
 const ENVELOPE_KEYS: [&str; 4] = ["code", "message", "errorId", DOMAIN_ID];
+
+/// Keys of a request that are ours, whatever a configuration read back holds: the command,
+/// the domain and the test switch. A get answer carrying one of them (a Buzz that echoes
+/// `test`, a hostile `cmd`) must not turn a save into a test, or a test into a save, or send
+/// the configuration to another domain or command.
+pub const RESERVED_KEYS: [&str; 3] = [CMD, DOMAIN_ID, TEST];
 
 /// Buzz's JSON of an XML collection: an array, a single object for one element, `{}` or a
 /// missing key for none. Returns the elements in every case.
@@ -205,15 +212,17 @@ pub fn role_account(arn: &str) -> Option<&str> {
         .then_some(account)
 }
 
-/// A saved kinesis target, read for people: its title, or where it writes.
+/// A saved kinesis target, read for people: its title, or where it writes. Every value is
+/// Buzz's (another administrator's), so each is marked as outside text.
 pub fn describe_saved(target: &Value) -> String {
     let title = as_text(target.get(TITLE));
     let stream = as_text(target.get(STREAM));
     let role = as_text(target.get(ROLE_ARN));
+    let (stream, role) = (outside(&stream), outside(&role));
     if title.is_empty() {
         format!("(untitled) to {stream} with role {role}")
     } else {
-        format!("\"{title}\" to {stream} with role {role}")
+        format!("\"{}\" to {stream} with role {role}", outside(&title))
     }
 }
 
@@ -324,7 +333,8 @@ pub fn unexpected_target_keys(config: &Map<String, Value>) -> Vec<String> {
         .collect()
 }
 
-/// The `setdatastreamconfiguration` request parameters for `config` on `domain`.
+/// The `setdatastreamconfiguration` request parameters for `config` on `domain`. The
+/// reserved keys are ours ([`RESERVED_KEYS`]): any of them in `config` is left out.
 pub fn set_request(domain: &str, config: &Map<String, Value>, test: bool) -> Map<String, Value> {
     let mut req = Map::new();
     req.insert(DOMAIN_ID.into(), json!(domain));
@@ -332,7 +342,9 @@ pub fn set_request(domain: &str, config: &Map<String, Value>, test: bool) -> Map
         req.insert(TEST.into(), json!(true));
     }
     for (k, v) in config {
-        req.insert(k.clone(), v.clone());
+        if !RESERVED_KEYS.contains(&k.as_str()) {
+            req.insert(k.clone(), v.clone());
+        }
     }
     req
 }
@@ -342,7 +354,8 @@ pub fn set_request(domain: &str, config: &Map<String, Value>, test: bool) -> Map
 pub fn request_body(cmd: &str, params: Map<String, Value>) -> Value {
     let mut request = Map::new();
     request.insert(CMD.into(), json!(cmd));
-    request.extend(params);
+    // The command is ours: a `cmd` among the parameters cannot replace it.
+    request.extend(params.into_iter().filter(|(k, _)| k != CMD));
     let mut body = Map::new();
     body.insert(REQUEST.into(), Value::Object(request));
     Value::Object(body)
@@ -553,6 +566,21 @@ mod tests {
         assert!(t.is_satisfied_by(&j));
         j["targetRegion"] = json!("eu-west-1");
         assert!(!t.is_satisfied_by(&j));
+    }
+
+    #[test]
+    fn reserved_keys_in_a_get_answer_do_not_override_ours() {
+        let answer = json!({"code": "OK", "cmd": "login3", "domainid": "999", "test": true,
+            "kinesis": [{"title": "t"}]});
+        let cfg = config_from_response(answer.as_object().unwrap());
+        let save = set_request("424242", &cfg, false);
+        assert_eq!(save.get(DOMAIN_ID), Some(&json!("424242")));
+        assert_eq!(save.get(TEST), None, "a save stays a save");
+        let body = request_body(CMD_SET_CONFIG, save);
+        assert_eq!(body["request"]["cmd"], json!(CMD_SET_CONFIG));
+        assert_eq!(body["request"]["kinesis"], json!([{"title": "t"}]));
+        let test = set_request("424242", &cfg, true);
+        assert_eq!(test.get(TEST), Some(&json!(true)));
     }
 
     #[test]

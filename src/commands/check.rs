@@ -129,7 +129,9 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         rows.push(probe(&o).await?);
     }
     let aws = o.aws_view();
-    report::emit(|w| render_checks(w, Some(&aws), &rows, output, &calls.summary()))?;
+    report::emit(output, |w| {
+        render_checks(w, Some(&aws), &rows, output, &calls.summary())
+    })?;
     Ok(if checks::any_failed(&rows) {
         ExitCode::Changes
     } else {
@@ -316,7 +318,9 @@ async fn run_buzz_only(
             },
         );
     }
-    report::emit(|w| render_checks(w, None, &rows, output, &calls.summary()))?;
+    report::emit(output, |w| {
+        render_checks(w, None, &rows, output, &calls.summary())
+    })?;
     Ok(if checks::any_failed(&rows) {
         ExitCode::Changes
     } else {

@@ -40,11 +40,12 @@ pub fn logged_in(client: &BuzzClient, session: &Session, progress: &Progress) {
     if !session.username.is_empty() {
         progress.step(
             "buzz",
+            // Who Buzz says we are: its words.
             &format!(
                 "logged in to {} as {}/{}",
                 client.base(),
-                session.userspace,
-                session.username
+                crate::text::outside(&session.userspace),
+                crate::text::outside(&session.username)
             ),
         );
     }

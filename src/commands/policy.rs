@@ -110,7 +110,7 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
                 }
             }),
         };
-        report::emit(|w| render_template(w, format, &blueprint))?;
+        report::emit(Output::Json, |w| render_template(w, format, &blueprint))?;
         return Ok(ExitCode::Ok);
     }
 
@@ -135,6 +135,6 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
         stream_arn: &stream_arn,
         account: at.account.as_deref(),
     };
-    report::emit(|w| render_policy(w, &view, output))?;
+    report::emit(output, |w| render_policy(w, &view, output))?;
     Ok(ExitCode::Ok)
 }

@@ -334,6 +334,10 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
         progress.warn(w);
     }
     let propagation_timeout = spec.propagation_timeout;
+    // IAM propagation may take all of it, after the stream and before Buzz's test.
+    crate::deadline::raise_default(
+        crate::deadline::DEFAULT.max(propagation_timeout * 2 + std::time::Duration::from_secs(600)),
+    );
     let calls = CallLog::new();
     let observed = observe(
         spec,
@@ -366,7 +370,9 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     apply(&observed, &plan, &progress, propagation_timeout).await?;
     let took = started.elapsed();
     let view = observed.view();
-    report::emit(|w| render_result(w, &view, &plan, output, &calls.summary(), took))?;
+    report::emit(output, |w| {
+        render_result(w, &view, &plan, output, &calls.summary(), took)
+    })?;
     Ok(ExitCode::Ok)
 }
 
@@ -705,7 +711,9 @@ async fn run_buzz_only(
         .await?;
     }
     let took = started.elapsed();
-    report::emit(|w| render_result(w, &view, &plan, output, &calls.summary(), took))?;
+    report::emit(output, |w| {
+        render_result(w, &view, &plan, output, &calls.summary(), took)
+    })?;
     Ok(ExitCode::Ok)
 }
 
@@ -760,7 +768,9 @@ fn show_or_confirm(
     verbose: bool,
 ) -> Result<Option<ExitCode>> {
     if dry_run {
-        report::emit(|w| render_plan(w, view, plan, output, &calls.summary(), true, verbose))?;
+        report::emit(output, |w| {
+            render_plan(w, view, plan, output, &calls.summary(), true, verbose)
+        })?;
         return Ok(Some(if plan.is_empty() {
             ExitCode::Ok
         } else {

@@ -19,7 +19,10 @@ use crate::report::teardown::{render_plan, render_result, TeardownView};
 use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, TeardownSpec};
 use crate::state::{arn, Half};
-use crate::teardown_plan::{describe, plan, Found, FoundRole, Plan, Removal, Target};
+use crate::teardown_plan::{
+    changed_meanwhile, describe, plan, plan as plan_removals, Found, FoundRole, Plan, Removal,
+    Target,
+};
 use crate::ui::Progress;
 
 /// Everything read before planning, and the clients to apply the plan with.
@@ -230,15 +233,19 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
 
     if args.dry_run {
         let view = o.view();
-        report::emit(|w| render_plan(w, &view, &plan, output, &calls.summary(), true))?;
+        report::emit(output, |w| {
+            render_plan(w, &view, &plan, output, &calls.summary(), true)
+        })?;
         return Ok(if plan.is_empty() {
             ExitCode::Ok
         } else {
             ExitCode::Changes
         });
     }
-    if !plan.is_empty() {
-        confirm(&o, &plan, args, interactive, &calls)?;
+    if !plan.is_empty() && confirm(&o, &plan, args, interactive, &calls)? {
+        // The answer may have come long after the read: what is written back is what Buzz
+        // holds now, and a change to the domain's other targets meanwhile stops the run.
+        plan = compare_before_write(&o, plan, &progress).await?;
     }
     for n in plan.notes.iter().filter(|n| Some(*n) != warning.as_ref()) {
         progress.step("note", n);
@@ -267,21 +274,66 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
     }
     let took = started.elapsed();
     let view = o.view();
-    report::emit(|w| render_result(w, &view, &plan, output, &calls.summary(), took))?;
+    report::emit(output, |w| {
+        render_result(w, &view, &plan, output, &calls.summary(), took)
+    })?;
     Ok(ExitCode::Ok)
 }
 
+/// After a prompt, read the domain's configuration again. Other targets changed meanwhile
+/// (another administrator's work): refuse, saying what changed, with nothing changed. Only ours
+/// changed: the Buzz removal is planned again from what Buzz holds now.
+async fn compare_before_write(o: &Observed, plan: Plan, progress: &Progress) -> Result<Plan> {
+    let Some(Removal::RemoveBuzzTarget { domain, .. }) = plan
+        .removals
+        .iter()
+        .find(|r| matches!(r, Removal::RemoveBuzzTarget { .. }))
+    else {
+        return Ok(plan);
+    };
+    let domain = crate::names::DomainId::parse("--domain", domain)?;
+    progress.step(
+        "buzz",
+        "reading the domain's configuration again before writing it",
+    );
+    let now = o.buzz()?.get_config(&domain).await?;
+    let changes = changed_meanwhile(&o.found.buzz, &now, &o.target.destination());
+    if !changes.is_empty() {
+        return Err(Error::Refused(format!(
+            "the domain's Buzz configuration changed while the plan waited for your answer: {}. Nothing was changed; run teardown again to see the plan for what Buzz holds now",
+            changes.join("; ")
+        )));
+    }
+    let found = Found {
+        buzz: now,
+        ..o.found.clone()
+    };
+    let fresh = plan_removals(&o.target, &found).map_err(Error::Refused)?;
+    let buzz_removal = fresh
+        .removals
+        .into_iter()
+        .find(|r| matches!(r, Removal::RemoveBuzzTarget { .. }));
+    let mut plan = plan;
+    plan.removals
+        .retain(|r| !matches!(r, Removal::RemoveBuzzTarget { .. }));
+    if let Some(r) = buzz_removal {
+        plan.removals.insert(0, r);
+    }
+    Ok(plan)
+}
+
 /// Stop unless the removals are confirmed: deleting the stream needs its name typed (or
-/// `--yes`); anything else needs a yes at a terminal, or `--yes` without one.
+/// `--yes`); anything else needs a yes at a terminal, or `--yes` without one. `Ok(true)`: a
+/// person answered (time passed since the read).
 fn confirm(
     o: &Observed,
     plan: &Plan,
     args: &TeardownArgs,
     interactive: bool,
     calls: &CallLog,
-) -> Result<()> {
+) -> Result<bool> {
     if args.yes {
-        return Ok(());
+        return Ok(false);
     }
     if !interactive {
         return Err(Error::Refused(if plan.deletes_stream() {
@@ -309,7 +361,7 @@ fn confirm(
         Ask::YesNo("Remove these?")
     };
     if report::confirm_plan(render, ask)? {
-        Ok(())
+        Ok(true)
     } else {
         Err(Error::Refused("nothing was changed".into()))
     }

@@ -94,6 +94,43 @@ mod tests {
     }
 
     #[test]
+    fn outside_text_is_escaped_for_a_person_and_exact_in_json() {
+        let title = "Evil\x1b[2J\nPASS  buzz.target          all fine \u{202e}gnp.exe";
+        let domain = "666\x1b]0;pwned\x07\u{2066}\r\nPASS";
+        let wanted = crate::buzz::wire::KinesisTarget {
+            title: "Kinesis: buzz-events".into(),
+            enabled: true,
+            stream: "buzz-events".into(),
+            role_arn: "arn:aws:iam::123456789012:role/BuzzKinesisWriter".into(),
+            region: "us-east-1".into(),
+            filters: vec![],
+        };
+        let mut evil = wanted.to_json(None);
+        evil["title"] = json!(title);
+        let config = json!({"kinesis": [evil, wanted.to_json(None)]});
+        let mut rows = crate::checks::buzz_rows("424242", &wanted, config.as_object().unwrap());
+        let mut writers = crate::events::Writers::default();
+        writers.by_domain.insert(domain.into(), 3);
+        writers.by_domain.insert("424242".into(), 9);
+        writers.events = 12;
+        rows.extend(crate::checks::writer_rows(
+            &crate::checks::WritersRead::Sample {
+                writers,
+                truncated: false,
+                label: "hour".into(),
+            },
+            &["424242".to_owned()],
+        ));
+        let human = text(|w| render_checks(w, Some(&aws()), &rows, Output::Human, &calls(6, 0)));
+        assert!(!human.contains(['\x1b', '\x07', '\r', '\u{202e}', '\u{2066}']));
+        assert_snapshot!("check_outside_text_human", human);
+        let exact = json(|w| render_checks(w, Some(&aws()), &rows, Output::Json, &calls(6, 0)));
+        let v: serde_json::Value = serde_json::from_str(&exact).unwrap();
+        assert!(v["checks"][0]["message"].as_str().unwrap().contains(title));
+        assert_eq!(v["checks"][1]["data"]["by_domain"][domain], 3);
+    }
+
+    #[test]
     fn checklist() {
         let r = rows();
         assert_snapshot!(

@@ -12,8 +12,9 @@ pub mod teardown;
 
 use std::io::{self, Write};
 
+use crate::cli::Output;
 use crate::error::{Error, Result};
-use crate::ui;
+use crate::{text, ui};
 
 /// The version of every JSON document the tool prints (docs/json-output.md). Raised only when
 /// a field is removed or changes meaning; new fields may appear without it.
@@ -29,11 +30,22 @@ pub struct AwsView {
     pub region: String,
 }
 
-/// Render to stdout. A reader that went away (`| head`) is not an error.
-pub fn emit(render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<()> {
+/// Render to stdout. A reader that went away (`| head`) is not an error. Outside text is
+/// escaped for a person and exact in JSON ([`finish`]).
+pub fn emit(output: Output, render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<()> {
     let mut out = Vec::new();
     render(&mut out).map_err(|e| Error::io("rendering the output", e))?;
-    ui::write_stdout(&out)
+    ui::write_stdout(finish(output, &out).as_bytes())
+}
+
+/// A rendering as it leaves the process: for a person, every outside string escaped
+/// ([`text::for_terminal`]); in JSON (and templates), the exact values ([`text::unmark`]).
+pub fn finish(output: Output, rendered: &[u8]) -> String {
+    let text = String::from_utf8_lossy(rendered);
+    match output {
+        Output::Human => text::for_terminal(&text),
+        Output::Json => text::unmark(&text),
+    }
 }
 
 /// Write one JSON document and a newline.
@@ -56,10 +68,11 @@ pub fn confirm_plan(
     render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
     ask: Ask<'_>,
 ) -> Result<bool> {
-    let mut text = Vec::new();
-    render(&mut text).map_err(|e| Error::io("rendering the plan", e))?;
+    let mut rendered = Vec::new();
+    render(&mut rendered).map_err(|e| Error::io("rendering the plan", e))?;
+    let shown = finish(Output::Human, &rendered);
     let mut err = io::stderr().lock();
-    err.write_all(&text)
+    err.write_all(shown.as_bytes())
         .and_then(|()| err.flush())
         .map_err(|e| Error::io("writing to stderr", e))?;
     drop(err);
@@ -69,7 +82,8 @@ pub fn confirm_plan(
             let typed = ui::prompt_valid(&prompt, None, |s| Ok(s.to_owned()))?;
             if typed != name {
                 return Err(Error::Refused(format!(
-                    "'{typed}' is not the stream's name ({name}): nothing was changed"
+                    "'{}' is not the stream's name ({name}): nothing was changed",
+                    text::outside(&typed)
                 )));
             }
             Ok(true)
@@ -108,16 +122,19 @@ pub(crate) mod fixtures {
         c
     }
 
-    /// A rendering as text.
+    /// A rendering as text, as [`super::emit`] gives it to a person.
     pub fn text(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
         let mut out = Vec::new();
         render(&mut out).expect("rendering to memory");
-        String::from_utf8(out).expect("UTF-8 output")
+        String::from_utf8(out.clone()).expect("UTF-8 output");
+        super::finish(crate::cli::Output::Human, &out)
     }
 
     /// A JSON rendering, pretty, so a snapshot's diff reads field by field.
     pub fn json(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
-        let t = text(render);
+        let mut out = Vec::new();
+        render(&mut out).expect("rendering to memory");
+        let t = super::finish(crate::cli::Output::Json, &out);
         assert_eq!(t.lines().count(), 1, "one JSON document on one line: {t}");
         let v: serde_json::Value = serde_json::from_str(&t).expect("valid JSON");
         serde_json::to_string_pretty(&v).expect("JSON")

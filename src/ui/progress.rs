@@ -28,7 +28,12 @@ impl Progress {
     }
 
     fn line(&self, text: &str) {
-        let line = format!("{:>6.1}s  {text}", self.start.elapsed().as_secs_f64());
+        // Steps and notes carry outside text (Buzz's words, titles): escaped here, once.
+        let line = format!(
+            "{:>6.1}s  {}",
+            self.start.elapsed().as_secs_f64(),
+            crate::text::for_terminal(text)
+        );
         // Print above a running spinner instead of through it.
         match self.spinner.lock().ok().and_then(|s| s.clone()) {
             Some(bar) => bar.println(line),
@@ -38,6 +43,7 @@ impl Progress {
 
     /// A step done or started.
     pub fn step(&self, resource: &str, text: &str) {
+        crate::deadline::waiting_for(format!("{resource}: {text}"));
         if self.enabled {
             self.line(&format!("{resource:<7} {text}"));
         }
@@ -46,6 +52,7 @@ impl Progress {
     /// A wait in progress. On a terminal a spinner shows the step and its elapsed seconds;
     /// elsewhere the step line that began the wait is enough.
     pub fn waiting(&self, resource: &str, what: &str, elapsed: Duration) {
+        crate::deadline::waiting_for(format!("{resource}: {what}"));
         if !(self.enabled && self.tty) {
             return;
         }
@@ -61,7 +68,11 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        bar.set_message(format!("{resource:<7} {what} ({}s)", elapsed.as_secs()));
+        bar.set_message(format!(
+            "{resource:<7} {} ({}s)",
+            crate::text::for_terminal(what),
+            elapsed.as_secs()
+        ));
     }
 
     /// End a wait: the spinner goes away, leaving the step lines.

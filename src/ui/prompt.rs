@@ -21,6 +21,8 @@ pub fn prompt_valid<T>(
     default: Option<&str>,
     parse: impl Fn(&str) -> Result<T>,
 ) -> Result<T> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
     loop {
         let mut input = Input::<String>::new().with_prompt(question);
         if let Some(d) = default {
@@ -37,6 +39,8 @@ pub fn prompt_valid<T>(
 
 /// A hidden prompt for a password.
 pub fn prompt_password(question: &str) -> Result<SecretString> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
     Password::new()
         .with_prompt(question)
         .interact()
@@ -46,15 +50,19 @@ pub fn prompt_password(question: &str) -> Result<SecretString> {
 
 /// A hidden prompt for the MFA code Buzz asked for.
 pub fn prompt_otp() -> Result<SecretString> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
     let code = Password::new()
         .with_prompt("Buzz asks for a second factor: one-time code")
         .interact()
         .map_err(prompt_error)?;
-    crate::names::parse_otp("--buzz-otp", code.trim()).map(SecretString::from)
+    crate::names::parse_otp("the one-time code", code.trim()).map(SecretString::from)
 }
 
 /// Yes/no, defaulting to no.
 pub fn confirm(question: &str) -> Result<bool> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
     Confirm::new()
         .with_prompt(question)
         .default(false)

@@ -42,6 +42,8 @@ pub fn intro() {
 /// Which half a person can do here, when it is not clear that they hold both logins (no AWS
 /// credentials were found, or no Buzz login was given). `aws_ok`: AWS credentials were found.
 pub fn choose_half(aws_ok: bool) -> Result<Half> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
     if !aws_ok {
         eprintln!("No AWS credentials were found here (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, ...).");
     }
@@ -61,6 +63,8 @@ pub fn choose_half(aws_ok: bool) -> Result<Half> {
 
 /// The stream's region, when the AWS profile names none.
 pub fn choose_region() -> Result<Region> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
     eprintln!(
         "Your AWS profile names no region; Buzz writes to the stream in the region you pick."
     );
@@ -75,6 +79,8 @@ pub fn choose_region() -> Result<Region> {
 
 /// Reuse an existing stream or create `default_name`. Returns the stream name.
 pub fn choose_stream(existing: &[String], default_name: &str) -> Result<String> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
     if existing.is_empty() {
         return Ok(default_name.to_owned());
     }
@@ -99,6 +105,8 @@ pub fn choose_stream(existing: &[String], default_name: &str) -> Result<String> 
 
 /// Size a new stream from the expected load. Returns the capacity and the load (if given).
 pub fn choose_capacity() -> Result<(Capacity, Option<Load>)> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
     eprintln!(
         "Buzz sends events as they happen, with no buffer: events beyond the stream's capacity are lost.\n\
          Each shard takes 1,000 events/s and 1 MB/s; on-demand streams start at 4 MB/s and scale."

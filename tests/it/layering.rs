@@ -18,6 +18,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("calls", 0),
     ("events", 0),
     ("text", 0),
+    ("deadline", 0),
     ("exit", 0),
     ("policy", 1),
     ("plan", 1),

@@ -384,3 +384,54 @@ async fn a_person_without_aws_credentials_is_offered_the_buzz_half() {
     assert_eq!(targets[0]["enabled"], json!(true));
     assert_eq!(config["https"], webhook_config()["https"]);
 }
+
+#[tokio::test]
+async fn teardown_meets_a_change_made_while_its_prompt_waits_and_refuses() {
+    let sandbox = Sandbox::start(SandboxOptions::new().seed_config(webhook_config()));
+    let names = Names::new();
+    Tool::setup(&sandbox, &names).run().assert_success();
+    let mut args = vec!["teardown".to_owned()];
+    args.extend(target_args_for("teardown", &sandbox, &names));
+    let mut t = String::new();
+    let mut p = spawn(
+        &sandbox,
+        &args,
+        &[("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)],
+    );
+    expect(&mut p, &mut t, "Plan:");
+    expect(&mut p, &mut t, "Remove these?");
+    // Another administrator adds a webhook while the question waits.
+    let mut changed = sandbox.domain_config(DOMAIN_ID).await;
+    let mut hooks = changed["https"].as_array().cloned().unwrap_or_default();
+    hooks.push(json!({"title": "Analytics hook", "enabled": true,
+        "endpoints": "https://analytics.example.org/buzz", "httpMethod": "POST"}));
+    changed["https"] = json!(hooks);
+    sandbox.set_domain_config(DOMAIN_ID, changed.clone()).await;
+    p.send_line("y").expect("answer yes");
+    expect(&mut p, &mut t, "changed while the plan waited");
+    t.push_str(&p.exp_eof().unwrap_or_default());
+    assert_eq!(exit_code(&p), Some(1), "{t}");
+    assert!(
+        t.contains("https target \"Analytics hook\" was added"),
+        "{t}"
+    );
+    // Nothing was written: the other administrator's target and ours are both there, and
+    // the role is untouched.
+    assert_eq!(sandbox.domain_config(DOMAIN_ID).await, changed);
+    assert!(inline_policy(&names.role).is_some());
+
+    // Asked again, it removes ours and keeps theirs.
+    let mut t = String::new();
+    let mut p = spawn(
+        &sandbox,
+        &args,
+        &[("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)],
+    );
+    answer(&mut p, &mut t, "Remove these?", "y", "y");
+    let _ = p.exp_eof();
+    assert_eq!(exit_code(&p), Some(0), "{t}");
+    let left = kinesis_targets(&sandbox.domain_config(DOMAIN_ID).await);
+    assert!(left.is_empty(), "{left:?}");
+    let saved = sandbox.domain_config(DOMAIN_ID).await;
+    assert_eq!(saved["https"], changed["https"], "theirs kept: {saved}");
+}

@@ -93,7 +93,10 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
         limit,
     );
     let started = Instant::now();
-    let deadline = timeout.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    // The spec holds --timeout to its range; checked all the same, so no value can overflow
+    // the clock (a deadline beyond it is no deadline).
+    let deadline =
+        timeout.and_then(|s| tokio::time::Instant::now().checked_add(Duration::from_secs(s)));
     let timed_out = async {
         match deadline {
             Some(d) => tokio::time::sleep_until(d).await,

@@ -20,6 +20,7 @@
 mod aws_cli;
 mod aws_fault_proxy;
 mod moto;
+mod recorder;
 mod sandbox;
 mod sandbox_state;
 
@@ -30,6 +31,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use aws_cli::*;
 pub use aws_fault_proxy::{fault, AwsFaultProxy};
 pub use moto::{aws_command, aws_env, moto};
+pub use recorder::Recorder;
 pub use sandbox::{Sandbox, SandboxOptions};
 
 /// moto's one account.

@@ -115,6 +115,19 @@ impl SandboxOptions {
         self.flag("--other-domain-external-id", id)
     }
 
+    /// Answer `commands` (every one when empty) with an HTTP `status` redirect to `url`'s
+    /// `/cmd`.
+    pub fn redirect_to(self, url: &str, status: u16, commands: &[&str]) -> Self {
+        let this = self
+            .flag("--redirect-to", url)
+            .flag("--redirect-status", status);
+        if commands.is_empty() {
+            this
+        } else {
+            this.flag("--redirect-commands", commands.join(","))
+        }
+    }
+
     /// Any other flag, as given.
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_string());
