@@ -41,7 +41,8 @@ def operation(headers, body):
     target = headers.get("X-Amz-Target")
     if target and "." in target:
         prefix, op = target.split(".", 1)
-        service = "kinesis" if prefix.startswith("Kinesis") else prefix.lower()
+        # CloudWatch's JSON protocol (the sandbox's translation of the SDK's RPCv2-CBOR calls).
+        service = "kinesis" if prefix.startswith("Kinesis") else {"GraniteServiceVersion20100801": "cloudwatch"}.get(prefix, prefix.lower())
         return service, op
     form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
     action = form.get("Action", ["?"])[0]

@@ -74,8 +74,13 @@ class Stack:
             )
             self.proxy = first_line(proxy).rsplit(" ", 1)[-1]
         self.env = aws_env(self.proxy if counting else self.moto, tmp)
-        sandbox = self.spawn([SANDBOX, "--iam-propagation-delay", str(iam_delay), *sandbox_args], os.path.join(tmp, "sandbox.log"), stdout=True)
+        # moto serves no RPCv2-CBOR, which the SDK speaks to CloudWatch: the sandbox translates
+        # it (in front of the proxy, which counts the calls as JSON ones) for itself and the tool.
+        cloudwatch = f"127.0.0.1:{free_port()}"
+        sandbox = self.spawn([SANDBOX, "--iam-propagation-delay", str(iam_delay), "--cloudwatch-listen", cloudwatch, *sandbox_args],
+                             os.path.join(tmp, "sandbox.log"), stdout=True)
         self.buzz = first_line(sandbox).rsplit(" ", 1)[-1]
+        self.env["AWS_ENDPOINT_URL_CLOUDWATCH"] = f"http://{cloudwatch}"
 
     def spawn(self, argv, log, stdout=False):
         out = subprocess.PIPE if (stdout or log is None) else open(log, "w")

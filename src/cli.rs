@@ -42,8 +42,8 @@ pub struct Cli {
     pub color: ColorWhen,
 
     /// The longest setup, check or teardown may run, in seconds (1 to 86400; time at a
-    /// prompt does not count) [default: 900]. When it passes the run ends with an error
-    /// naming what it waited for.
+    /// prompt does not count) [default: 900; tail: none, it follows until --timeout]. When it
+    /// passes the run ends with an error naming what it waited for.
     #[arg(
         long,
         value_name = "SECONDS",
@@ -67,7 +67,8 @@ const TOP_AFTER_HELP: &str = "Examples:
   buzz-kinesis check --domain 424242 --buzz-user district/admin
   buzz-kinesis tail --from trim-horizon --limit 20
 
-Secrets come from the environment (values never shown): BUZZ_PASSWORD, BUZZ_TOKEN, BUZZ_OTP.
+Secrets come from the environment (values never shown): BUZZ_PASSWORD, BUZZ_TOKEN, BUZZ_OTP;
+unattended runs sign in as an application identity (--buzz-client-id, --buzz-key-file).
 Settings may also come from --config FILE, BUZZ_KINESIS_CONFIG or
 $XDG_CONFIG_HOME/buzz-kinesis/config.toml.
 
@@ -122,6 +123,16 @@ const POLICY_AFTER_HELP: &str = "Examples:
 
 Exit status: 0 done, 1 error (usage errors included), 130 interrupted.";
 
+const IDENTITY_AFTER_HELP: &str = "Examples:
+  buzz-kinesis buzz-identity --domain 424242                 # print the requests, write the key
+  BUZZ_PASSWORD=... buzz-kinesis buzz-identity --domain 424242 --buzz-user district/admin --send
+  buzz-kinesis check --domain 424242 --buzz-client-id ID --buzz-key-file buzz-kinesis-identity.pem
+
+The private key is written readable by you only (0600) and never printed; an existing key file
+is reused. The identity needs the ControlDomain right on the domain, and nothing more.
+Exit status: 0 done, 1 error (usage errors included), 2 made but not yet able to read the
+domain (grant ControlDomain), 130 interrupted.";
+
 /// Accepts any text (`spec` checks it, with the rule in its message) while offering `values`
 /// to shell completion.
 #[derive(Clone, Debug)]
@@ -165,6 +176,10 @@ pub enum Command {
     /// Print the trust and permission policies setup would apply, or an IaC template.
     #[command(after_help = POLICY_AFTER_HELP)]
     Policy(PolicyArgs),
+    /// Make a Buzz application identity for unattended runs: a key pair here, and the two
+    /// requests that create it in Buzz (printed, or sent with --send as an administrator).
+    #[command(after_help = IDENTITY_AFTER_HELP)]
+    BuzzIdentity(BuzzIdentityArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  buzz-kinesis completions bash > /etc/bash_completion.d/buzz-kinesis"
@@ -221,7 +236,8 @@ pub struct AgilixArgs {
 /// Where and as whom to reach Buzz: setup, check and teardown.
 #[derive(Debug, Clone, Args, Default)]
 pub struct BuzzArgs {
-    /// Buzz API base URL [default: https://api.agilixbuzz.com].
+    /// Buzz API base URL [default: https://interactiveapi.agilixbuzz.com for a person at a
+    /// terminal logging in with a password, else https://backgroundapi.agilixbuzz.com].
     #[arg(long, env = "BUZZ_API_URL", help_heading = "Buzz")]
     pub buzz_url: Option<String>,
 
@@ -252,6 +268,52 @@ pub struct BuzzArgs {
     /// Buzz domain: numeric id or //USERSPACE.
     #[arg(long, env = "BUZZ_DOMAIN_ID", help_heading = "Buzz")]
     pub domain: Option<String>,
+
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// Signing in as a Buzz application identity (OAuth 2.0, no person, no password): what
+/// `buzz-kinesis buzz-identity` made. It wins over BUZZ_TOKEN and --buzz-user.
+#[derive(Debug, Clone, Args, Default)]
+pub struct IdentityArgs {
+    /// The application identity's client id (its Buzz userid); with --buzz-key-file.
+    #[arg(
+        long,
+        env = "BUZZ_CLIENT_ID",
+        value_name = "ID",
+        help_heading = "Buzz application identity"
+    )]
+    pub buzz_client_id: Option<String>,
+
+    /// The identity's RSA private key (PEM), readable by its owner only (chmod 600).
+    #[arg(
+        long,
+        env = "BUZZ_KEY_FILE",
+        value_name = "PEM",
+        help_heading = "Buzz application identity"
+    )]
+    pub buzz_key_file: Option<PathBuf>,
+
+    /// The key id the public key is registered under [default: derived from the key, as
+    /// buzz-identity registers it].
+    #[arg(
+        long,
+        env = "BUZZ_KEY_ID",
+        value_name = "KID",
+        help_heading = "Buzz application identity"
+    )]
+    pub buzz_key_id: Option<String>,
+
+    /// The assertion's audience (`aud`) [default: the token endpoint's URL,
+    /// {base}/api/oauth/token].
+    #[arg(
+        long,
+        env = "BUZZ_TOKEN_AUDIENCE",
+        value_name = "AUD",
+        help_heading = "Buzz application identity"
+    )]
+    pub buzz_token_audience: Option<String>,
 }
 
 /// Everything that identifies a setup and how to reach it: setup and check take all of it;
@@ -569,6 +631,38 @@ pub struct TeardownArgs {
     /// Never prompt: remove without asking (with --delete-stream, the stream too).
     #[arg(short, long)]
     pub yes: bool,
+}
+
+/// `buzz-identity`.
+#[derive(Debug, Clone, Args, Default)]
+#[command(args_override_self = true)]
+pub struct BuzzIdentityArgs {
+    /// Where the Buzz API is, the domain, and (with --send) the administrator's login.
+    #[command(flatten)]
+    pub buzz: BuzzArgs,
+
+    /// The private key's file: created readable by you only (0600); an existing key there is
+    /// reused, never overwritten.
+    #[arg(long, value_name = "FILE", default_value = "buzz-kinesis-identity.pem")]
+    pub key_out: PathBuf,
+
+    /// The identity's Buzz username.
+    #[arg(long, value_name = "NAME", default_value = "buzz-kinesis")]
+    pub name: String,
+
+    /// The key id to register the public key under [default: derived from the key].
+    #[arg(long, value_name = "KID")]
+    pub key_id: Option<String>,
+
+    /// Send the two requests as an administrator (--buzz-user and a password) instead of
+    /// printing them, then sign in as the new identity to prove it works.
+    #[arg(long)]
+    pub send: bool,
+
+    /// TOML file with settings (keys as the flags) [default:
+    /// $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists].
+    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// `policy`.

@@ -119,8 +119,9 @@ pub fn default_title(stream: &str) -> String {
     format!("Kinesis: {stream}")
 }
 
+/// One of Agilix's own hosts: the other half's run picks its own default host.
 fn is_default_url(url: &str) -> bool {
-    url.trim_end_matches('/') == BuzzUrl::DEFAULT.trim_end_matches('/')
+    BuzzUrl::is_agilix_default(url)
 }
 
 /// `arg` as one word of a POSIX shell: as it is when it holds only characters no shell

@@ -109,8 +109,8 @@ pub fn init_logging(cli: &cli::Cli) {
 }
 
 /// Run a parsed command line, within its deadline (`--deadline`): `tail` follows the stream
-/// until `--timeout`, `--limit` or Ctrl-C instead, and the offline commands have nothing to
-/// wait for.
+/// until `--timeout`, `--limit` or Ctrl-C instead (or a `--deadline` given to it), and the
+/// offline commands have nothing to wait for.
 pub async fn run(cli: cli::Cli) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     deadline::set_limit(
@@ -119,10 +119,11 @@ pub async fn run(cli: cli::Cli) -> Result<ExitCode> {
             .map(deadline::parse_seconds)
             .transpose()?,
     );
-    let bounded = matches!(
-        cli.command,
-        cli::Command::Setup(_) | cli::Command::Check(_) | cli::Command::Teardown(_)
-    );
+    let bounded = match cli.command {
+        cli::Command::Setup(_) | cli::Command::Check(_) | cli::Command::Teardown(_) => true,
+        cli::Command::Tail(_) => cli.deadline.is_some(),
+        _ => false,
+    };
     if !bounded {
         return dispatch(cli).await;
     }
@@ -148,6 +149,7 @@ async fn dispatch(cli: cli::Cli) -> Result<ExitCode> {
         Command::Tail(args) => commands::tail::run(&args, cli.output, cli.quiet).await,
         Command::Teardown(args) => commands::teardown::run(&args, cli.output, cli.quiet).await,
         Command::Policy(args) => commands::policy::run(&args, cli.output, cli.quiet).await,
+        Command::BuzzIdentity(args) => commands::identity::run(&args, cli.output, cli.quiet).await,
         Command::Man { out_dir } => {
             man_pages(out_dir.as_deref())?;
             Ok(ExitCode::Ok)

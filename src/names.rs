@@ -104,6 +104,31 @@ impl ExternalId {
 }
 
 string_newtype!(
+    /// A Buzz application identity's client id: the identity's Buzz `userid`.
+    ClientId
+);
+impl ClientId {
+    pub const RULE: Rule = "the client id is the application identity's Buzz userid: 1-128 letters, digits, '_', '.' or '-' (e.g. 31415926)";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let ok = (1..=128).contains(&s.len()) && chars_ok(s, ".-");
+        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// The key id (`kid`) an application identity's public key is registered under.
+    KeyId
+);
+impl KeyId {
+    pub const RULE: Rule =
+        "a key id is 1-128 letters, digits, '-', '_' or '.' (as it was registered with Buzz)";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        let ok = (1..=128).contains(&s.len()) && chars_ok(s, ".-");
+        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+    }
+}
+
+string_newtype!(
     /// An AWS region code such as `us-east-1` or `us-gov-west-1`.
     Region
 );
@@ -401,6 +426,24 @@ pub struct BuzzUrl(url::Url);
 impl BuzzUrl {
     pub const RULE: Rule = "the Buzz API URL must be https:// (http:// only for 127.0.0.1, ::1 or localhost), with no query or credentials, e.g. https://api.agilixbuzz.com";
     pub const DEFAULT: &'static str = "https://api.agilixbuzz.com";
+    /// Agilix's host for work a person waits on (a setup or teardown at a terminal).
+    pub const INTERACTIVE: &'static str = "https://interactiveapi.agilixbuzz.com";
+    /// Agilix's host for everything else: `check`, CI runs, an application identity.
+    pub const BACKGROUND: &'static str = "https://backgroundapi.agilixbuzz.com";
+    /// The default host for a kind of run (`--buzz-url` / `BUZZ_API_URL` override it): the
+    /// interactive host only when a person at the terminal waits on a login with a password.
+    pub fn default_for(person_waits: bool) -> &'static str {
+        if person_waits {
+            Self::INTERACTIVE
+        } else {
+            Self::BACKGROUND
+        }
+    }
+    /// Whether `s` is one of Agilix's own hosts (they serve the same domains).
+    pub fn is_agilix_default(s: &str) -> bool {
+        let s = s.trim_end_matches('/');
+        [Self::DEFAULT, Self::INTERACTIVE, Self::BACKGROUND].contains(&s)
+    }
     pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
         let bad = || Error::invalid(flag, s, Self::RULE);
         let u = url::Url::parse(s.trim_end_matches('/')).map_err(|_| bad())?;
@@ -422,6 +465,13 @@ impl BuzzUrl {
     pub fn cmd_url(&self) -> url::Url {
         let mut u = self.0.clone();
         let path = format!("{}/cmd", u.path().trim_end_matches('/'));
+        u.set_path(&path);
+        u
+    }
+    /// `{base}/<path>` for Buzz's REST-style endpoints (`api/oauth/token`, ...).
+    pub fn join(&self, path: &str) -> url::Url {
+        let mut u = self.0.clone();
+        let path = format!("{}/{}", u.path().trim_end_matches('/'), path);
         u.set_path(&path);
         u
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use secrecy::SecretString;
 
 use crate::aws::kinesis::StartAt;
-use crate::buzz::{Credentials, Otp};
+use crate::buzz::{AppIdentity, Credentials, Otp};
 use crate::cli::{AwsArgs, DesiredArgs, HalfArgs, SetupOnlyArgs, TailArgs, TargetArgs};
 use crate::error::{Error, Result};
 use crate::names::*;
@@ -156,6 +156,12 @@ pub struct ConfigFile {
     external_id: Option<String>,
     buzz_url: Option<String>,
     buzz_user: Option<String>,
+    /// The application identity: its id and the key file's path (never the key itself).
+    #[serde(default, deserialize_with = "string_or_number")]
+    buzz_client_id: Option<String>,
+    buzz_key_file: Option<String>,
+    buzz_key_id: Option<String>,
+    buzz_token_audience: Option<String>,
     #[serde(default, deserialize_with = "string_or_number")]
     domain: Option<String>,
     title: Option<String>,
@@ -320,7 +326,25 @@ fn require_all(
             Some(v) => drop(DomainId::parse("--domain", &v)?),
             None => missing.push(missing_domain()),
         }
-        if nonempty_env("BUZZ_TOKEN").is_none() {
+        if identity_given(t, file) {
+            match pick(&t.buzz.identity.buzz_client_id, &file.buzz_client_id) {
+                Some(v) => drop(ClientId::parse("--buzz-client-id", &v)?),
+                None => missing.push(Error::missing(
+                    "the application identity's client id",
+                    "--buzz-client-id",
+                    Some("BUZZ_CLIENT_ID"),
+                    " (its Buzz userid, as `buzz-kinesis buzz-identity` printed it)",
+                )),
+            }
+            if key_file(t, file).is_none() {
+                missing.push(Error::missing(
+                    "the application identity's private key",
+                    "--buzz-key-file",
+                    Some("BUZZ_KEY_FILE"),
+                    " (the PEM file `buzz-kinesis buzz-identity` wrote)",
+                ));
+            }
+        } else if nonempty_env("BUZZ_TOKEN").is_none() {
             match pick(&t.buzz.buzz_user, &file.buzz_user) {
                 Some(v) => drop(BuzzUser::parse("--buzz-user", &v)?),
                 None => missing.push(missing_buzz_user()),
@@ -388,11 +412,39 @@ fn missing_password() -> Error {
 /// Whether a Buzz login was given without asking (a token, or a user with a password
 /// source): the wizard asks which logins a person has only when this or AWS's is unclear.
 pub fn buzz_login_given(t: &TargetArgs, file: &ConfigFile) -> bool {
-    nonempty_env("BUZZ_TOKEN").is_some()
+    identity_given(t, file)
+        || nonempty_env("BUZZ_TOKEN").is_some()
         || pick(&t.buzz.buzz_user, &file.buzz_user).is_some()
         || t.buzz.buzz_password_stdin
         || t.buzz.buzz_password_file.is_some()
         || nonempty_env("BUZZ_PASSWORD").is_some()
+}
+
+/// Whether the run signs in as an application identity (a client id or a key file given).
+pub fn identity_given(t: &TargetArgs, file: &ConfigFile) -> bool {
+    pick(&t.buzz.identity.buzz_client_id, &file.buzz_client_id).is_some()
+        || key_file(t, file).is_some()
+}
+
+fn key_file(t: &TargetArgs, file: &ConfigFile) -> Option<PathBuf> {
+    t.buzz
+        .identity
+        .buzz_key_file
+        .clone()
+        .or_else(|| file.buzz_key_file.as_ref().map(PathBuf::from))
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
+/// The Buzz host when none is given: the interactive host only when a person at the terminal
+/// waits on a password login; the background host for everything else (`check` passes
+/// `person_waits = false`).
+fn buzz_url(t: &TargetArgs, file: &ConfigFile, person_waits: bool) -> Result<BuzzUrl> {
+    let person_waits = person_waits && !identity_given(t, file);
+    BuzzUrl::parse(
+        "--buzz-url",
+        &pick(&t.buzz.buzz_url, &file.buzz_url)
+            .unwrap_or_else(|| BuzzUrl::default_for(person_waits).into()),
+    )
 }
 
 fn nonempty_env(name: &str) -> Option<String> {
@@ -497,10 +549,7 @@ impl TargetSpec {
     /// What the AWS half knows of our target in Buzz, without a login: nothing is asked.
     fn handover(t: &TargetArgs, file: &ConfigFile, stream: &StreamName) -> Result<BuzzTargetSpec> {
         Ok(BuzzTargetSpec {
-            url: BuzzUrl::parse(
-                "--buzz-url",
-                &pick(&t.buzz.buzz_url, &file.buzz_url).unwrap_or_else(|| BuzzUrl::DEFAULT.into()),
-            )?,
+            url: buzz_url(t, file, false)?,
             domain: pick(&t.buzz.domain, &file.domain)
                 .map(|v| DomainId::parse("--domain", &v))
                 .transpose()?,
@@ -518,10 +567,7 @@ impl TargetSpec {
         interactive: bool,
         stream: &StreamName,
     ) -> Result<BuzzSpec> {
-        let url = BuzzUrl::parse(
-            "--buzz-url",
-            &pick(&t.buzz.buzz_url, &file.buzz_url).unwrap_or_else(|| BuzzUrl::DEFAULT.into()),
-        )?;
+        let url = buzz_url(t, file, interactive)?;
         let domain = match pick(&t.buzz.domain, &file.domain) {
             Some(v) => DomainId::parse("--domain", &v)?,
             None if interactive => {
@@ -571,8 +617,38 @@ impl TargetSpec {
         })
     }
 
-    /// A bearer token (BUZZ_TOKEN) or a login. The password never comes from argv.
+    /// An application identity, a bearer token (BUZZ_TOKEN) or a login. The password never
+    /// comes from argv, the key only from its file.
     fn credentials(t: &TargetArgs, file: &ConfigFile, interactive: bool) -> Result<Credentials> {
+        if identity_given(t, file) {
+            let id = &t.buzz.identity;
+            let client_id = match pick(&id.buzz_client_id, &file.buzz_client_id) {
+                Some(v) => ClientId::parse("--buzz-client-id", &v)?,
+                None => {
+                    return Err(Error::missing(
+                        "the application identity's client id",
+                        "--buzz-client-id",
+                        Some("BUZZ_CLIENT_ID"),
+                        " (its Buzz userid, as `buzz-kinesis buzz-identity` printed it)",
+                    ))
+                }
+            };
+            let key_id = pick(&id.buzz_key_id, &file.buzz_key_id)
+                .map(|v| KeyId::parse("--buzz-key-id", &v))
+                .transpose()?;
+            let audience = pick(&id.buzz_token_audience, &file.buzz_token_audience)
+                .filter(|a| !a.trim().is_empty());
+            let Some(path) = key_file(t, file) else {
+                return Err(Error::missing(
+                    "the application identity's private key",
+                    "--buzz-key-file",
+                    Some("BUZZ_KEY_FILE"),
+                    " (the PEM file `buzz-kinesis buzz-identity` wrote)",
+                ));
+            };
+            let identity = AppIdentity::load(client_id, key_id, audience, path)?;
+            return Ok(Credentials::Identity(Box::new(identity)));
+        }
         if let Some(token) = nonempty_env("BUZZ_TOKEN") {
             return Ok(Credentials::Token(SecretString::from(token)));
         }
@@ -600,6 +676,75 @@ impl TargetSpec {
             return Err(missing_password());
         };
         Ok(Credentials::Password { user, password })
+    }
+}
+
+/// What `buzz-identity` makes: where the key goes, the identity's name and key id, the domain,
+/// and (with `--send`) the administrator's login that creates it.
+pub struct BuzzIdentitySpec {
+    pub key_out: PathBuf,
+    pub name: String,
+    pub key_id: Option<KeyId>,
+    pub domain: DomainId,
+    pub url: BuzzUrl,
+    /// `--send`: the administrator's login (never an application identity).
+    pub login: Option<BuzzSpec>,
+}
+
+impl BuzzIdentitySpec {
+    pub const NAME_RULE: Rule =
+        "an identity's username is 1-64 letters, digits, '.', '_', '-' or '@'";
+
+    pub fn from_args(a: &crate::cli::BuzzIdentityArgs, interactive: bool) -> Result<Self> {
+        let name = a.name.trim().to_owned();
+        let name_ok = (1..=64).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+        if !name_ok {
+            return Err(Error::invalid("--name", &a.name, Self::NAME_RULE));
+        }
+        let key_id = a
+            .key_id
+            .as_deref()
+            .map(|k| KeyId::parse("--key-id", k))
+            .transpose()?;
+        // A person creates the identity: never sign in as one to do it.
+        let mut buzz = a.buzz.clone();
+        buzz.identity = crate::cli::IdentityArgs::default();
+        let t = TargetArgs {
+            buzz,
+            config: a.config.clone(),
+            ..TargetArgs::default()
+        };
+        let file = ConfigFile::load(a.config.as_deref())?;
+        if a.send {
+            if !interactive {
+                require_all(&t, &file, false, true, None)?;
+            }
+            let stream = StreamName::parse("--stream", DEFAULT_STREAM)?;
+            let login = TargetSpec::buzz(&t, &file, interactive, &stream)?;
+            return Ok(Self {
+                key_out: a.key_out.clone(),
+                name,
+                key_id,
+                domain: login.domain.clone(),
+                url: login.url.clone(),
+                login: Some(login),
+            });
+        }
+        let domain = match pick(&t.buzz.domain, &file.domain) {
+            Some(v) => DomainId::parse("--domain", &v)?,
+            None => return Err(missing_domain()),
+        };
+        Ok(Self {
+            key_out: a.key_out.clone(),
+            name,
+            key_id,
+            domain,
+            url: buzz_url(&t, &file, interactive)?,
+            login: None,
+        })
     }
 }
 
@@ -802,6 +947,21 @@ impl CheckSpec {
                 half,
             )?)),
         };
+        let mut expected = expected;
+        // check is background work, even with a person at the terminal.
+        let file = ConfigFile::load(args.target.config.as_deref())?;
+        if pick(&args.target.buzz.buzz_url, &file.buzz_url).is_none() {
+            let buzz = match &mut expected {
+                Expected::Setup(s) => match &mut s.buzz {
+                    BuzzSide::Login(b) => Some(&mut b.url),
+                    BuzzSide::Handover(h) => Some(&mut h.url),
+                },
+                Expected::BuzzHalf(h) => Some(&mut h.buzz.url),
+            };
+            if let Some(url) = buzz {
+                *url = BuzzUrl::parse("--buzz-url", BuzzUrl::BACKGROUND)?;
+            }
+        }
         Ok(Self {
             expected,
             since,

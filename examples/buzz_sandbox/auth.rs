@@ -2,6 +2,7 @@
 //! expire after `--token-ttl` seconds without use and are extended by every authenticated call,
 //! `extendsession` and `logout`; and [`authenticate`], which every other command goes through.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
@@ -13,9 +14,10 @@ use crate::state::{new_session_id, new_token, App, Session, Stage, User};
 /// How long a second-factor token lives: Buzz calls it short-lived.
 const SECOND_FACTOR_TTL: Duration = Duration::from_secs(300);
 
-/// An authenticated caller: the user and its session.
+/// An authenticated caller: the user (a person, or an application identity made by
+/// `createusers2`) and its session.
 pub struct Caller<'a> {
-    pub user: &'a User,
+    pub user: Cow<'a, User>,
     pub session: Session,
 }
 
@@ -30,6 +32,14 @@ pub fn authenticate<'a>(app: &'a App, call: &Call) -> Result<Caller<'a>, BuzzErr
     let now = Instant::now();
     let mut inner = app.lock();
     let session = match inner.sessions.get_mut(token) {
+        // An OAuth token lives its expires_in, used or not.
+        Some(session)
+            if session.stage == Stage::Full
+                && session.expires > now
+                && session.identity.is_some() =>
+        {
+            session.clone()
+        }
         Some(session) if session.stage == Stage::Full && session.expires > now => {
             session.expires = now + app.settings.token_ttl;
             session.clone()
@@ -48,11 +58,36 @@ pub fn authenticate<'a>(app: &'a App, call: &Call) -> Result<Caller<'a>, BuzzErr
             ))
         }
     };
+    if let Some(id) = &session.identity {
+        let identity = inner.identities.get(id).ok_or_else(|| {
+            BuzzError::new(
+                "NoAuthentication",
+                "The session's identity no longer exists",
+            )
+        })?;
+        let user = User {
+            userid: id.clone(),
+            username: identity.username.clone(),
+            password: String::new(),
+            firstname: identity.username.clone(),
+            lastname: "application identity".into(),
+            control_domain: identity.control_domain,
+            mfa_code: None,
+        };
+        return Ok(Caller {
+            user: Cow::Owned(user),
+            session,
+        });
+    }
+    drop(inner);
     let user =
         app.settings.users.get(session.user).ok_or_else(|| {
             BuzzError::new("NoAuthentication", "The session's user no longer exists")
         })?;
-    Ok(Caller { user, session })
+    Ok(Caller {
+        user: Cow::Borrowed(user),
+        session,
+    })
 }
 
 pub fn login3(app: &App, call: &Call) -> Result<Reply, BuzzError> {
@@ -95,6 +130,7 @@ pub fn login3(app: &App, call: &Call) -> Result<Reply, BuzzError> {
                 stage: Stage::SecondFactorPending,
                 expires: Instant::now() + ttl,
                 session_id: new_session_id(),
+                identity: None,
             },
         );
         let mut payload = Map::new();
@@ -184,6 +220,7 @@ fn start_session(app: &App, index: usize, user: &User) -> Reply {
             stage: Stage::Full,
             expires: Instant::now() + app.settings.token_ttl,
             session_id: new_session_id(),
+            identity: None,
         },
     );
     let mut payload = Map::new();

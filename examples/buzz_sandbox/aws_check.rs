@@ -221,13 +221,18 @@ pub struct AwsProbe {
 }
 
 impl AwsProbe {
-    /// Config from the standard chain, so `AWS_ENDPOINT_URL` and friends reach the emulator.
-    pub async fn from_env() -> Self {
+    /// Config from the standard chain, so `AWS_ENDPOINT_URL` and friends reach the emulator;
+    /// CloudWatch at `cloudwatch_url` when given (the sandbox's own translator).
+    pub async fn from_env(cloudwatch_url: Option<&str>) -> Self {
         let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
+        let mut cloudwatch = aws_sdk_cloudwatch::config::Builder::from(&base);
+        if let Some(url) = cloudwatch_url {
+            cloudwatch = cloudwatch.endpoint_url(url);
+        }
         AwsProbe {
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&base),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch.build()),
             iam: aws_sdk_iam::Client::new(&base),
             sts: aws_sdk_sts::Client::new(&base),
             base,

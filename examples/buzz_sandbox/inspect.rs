@@ -14,6 +14,12 @@
 //! - `POST /sandbox/domains/<id>/events` `{"count": N, "type": "UserEntityChanged"}` sends N events
 //!   from the domain to each of its enabled Kinesis targets, as Buzz's traffic would; answers
 //!   `{"sent": n, "refused": m}` (refused: throttled with `--throttle`, or failed).
+//! - `POST /sandbox/identities/<userid>/control-domain` `{"granted": true}` grants (or takes
+//!   away) an application identity's ControlDomain right, as an administrator would in Buzz.
+//! - `POST /sandbox/identities/<userid>/keys/<kid>` `{"state": "revoked" | "expired" |
+//!   "active"}` revokes, expires or restores a registered key.
+//! - `/sandbox/state` also shows `identities` (`{"<userid>": {"username", "domain",
+//!   "controlDomain", "keys": {"<kid>": "active"}}}`) and `tokensIssued`.
 
 use std::sync::Arc;
 
@@ -37,6 +43,11 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/sandbox/faults", get(faults).post(arm_faults))
         .route("/sandbox/expire-tokens", post(expire_tokens))
         .route("/sandbox/domains/{id}/events", post(emit_events))
+        .route(
+            "/sandbox/identities/{id}/control-domain",
+            post(grant_control_domain),
+        )
+        .route("/sandbox/identities/{id}/keys/{kid}", post(set_key_state))
 }
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {
@@ -80,7 +91,89 @@ async fn state(State(app): State<Arc<App>>) -> Json<Value> {
         "log": log,
         "faults": faults,
         "sessions": inner.sessions.len(),
+        "identities": identities_json(&inner),
+        "tokensIssued": inner.tokens_issued,
     }))
+}
+
+fn identities_json(inner: &crate::state::Inner) -> Value {
+    inner
+        .identities
+        .iter()
+        .map(|(id, i)| {
+            let keys: Map<String, Value> = i
+                .keys
+                .iter()
+                .map(|(kid, k)| (kid.clone(), Value::from(k.state.label())))
+                .collect();
+            (
+                id.clone(),
+                json!({"username": i.username, "domain": i.domain, "controlDomain": i.control_domain, "keys": keys}),
+            )
+        })
+        .collect::<Map<String, Value>>()
+        .into()
+}
+
+async fn grant_control_domain(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let granted = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("granted").and_then(Value::as_bool))
+        .unwrap_or(true);
+    let mut inner = app.lock();
+    let Some(identity) = inner.identities.get_mut(&id) else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            format!("no application identity {id}"),
+        );
+    };
+    identity.control_domain = granted;
+    eprintln!("buzz sandbox: /sandbox: identity {id} ControlDomain = {granted}");
+    Json(json!({"id": id, "controlDomain": granted})).into_response()
+}
+
+async fn set_key_state(
+    State(app): State<Arc<App>>,
+    Path((id, kid)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    use crate::state::KeyState;
+    let state = match serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("state").and_then(Value::as_str).map(str::to_owned))
+        .as_deref()
+    {
+        Some("revoked") => KeyState::Revoked,
+        Some("expired") => KeyState::Expired,
+        Some("active") => KeyState::Active,
+        _ => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "{\"state\": \"revoked\" | \"expired\" | \"active\"} is required",
+            )
+        }
+    };
+    let mut inner = app.lock();
+    let Some(key) = inner
+        .identities
+        .get_mut(&id)
+        .and_then(|i| i.keys.get_mut(&kid))
+    else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            format!("no key {kid} for identity {id}"),
+        );
+    };
+    key.state = state;
+    eprintln!(
+        "buzz sandbox: /sandbox: key {kid} of identity {id} is {}",
+        state.label()
+    );
+    Json(json!({"id": id, "kid": kid, "state": state.label()})).into_response()
 }
 
 async fn get_domain(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {

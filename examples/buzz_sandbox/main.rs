@@ -14,9 +14,14 @@
 
 mod auth;
 mod aws_check;
+// The test harness's CloudWatch translator (RPCv2-CBOR in front of moto's JSON protocol),
+// served with --cloudwatch-listen for the local stack (scripts/demo, bench/).
+#[path = "../../tests/it/harness/cloudwatch_cbor.rs"]
+mod cloudwatch_cbor;
 mod datastream;
 mod faults;
 mod inspect;
+mod oauth;
 mod policy;
 mod record;
 mod server;
@@ -161,6 +166,28 @@ struct Args {
     #[arg(long, default_value_t = 30)]
     timeout_hold: u64,
 
+    /// The `aud` the token endpoint requires of an assertion: `token-url` (its own URL, as
+    /// RFC 7523 reads), `base-url` (the API's base URL), `any`, or a literal audience.
+    #[arg(long, default_value = "token-url")]
+    oauth_audience: oauth::Audience,
+
+    /// How the token endpoint refuses: `oauth` (HTTP 400/401, error and error_description),
+    /// `buzz` (HTTP 200, Buzz's code, message and errorId) or `text` (HTTP 401, plain text).
+    #[arg(long, value_enum, default_value = "oauth")]
+    oauth_error_style: oauth::ErrorStyle,
+
+    /// Seconds an issued OAuth bearer token lives (not extended by use).
+    #[arg(long, default_value_t = 3600)]
+    oauth_expires_in: u64,
+
+    /// The token_type the token endpoint answers with.
+    #[arg(long, default_value = "Bearer")]
+    oauth_token_type: String,
+
+    /// Seconds the token endpoint's clock runs ahead (negative: behind), e.g. 400 to make a
+    /// five-minute assertion look expired.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    oauth_clock_skew: i64,
     /// Answer Buzz commands with a redirect to this URL (its `/cmd`), as a hijacked or
     /// misconfigured front would: a client must not follow it (a 307/308 resends the body,
     /// and Login3's body holds the password).
@@ -178,6 +205,31 @@ struct Args {
     /// Exit when standard input reaches end of file (lets a parent that dies take us along).
     #[arg(long)]
     exit_on_stdin_eof: bool,
+
+    /// Also serve CloudWatch's RPCv2-CBOR protocol on this address, translated to the JSON
+    /// protocol of the emulator at AWS_ENDPOINT_URL (moto serves no CBOR), and publish the
+    /// sandbox's own metrics through it. For the local stack: point the tool's
+    /// AWS_ENDPOINT_URL_CLOUDWATCH here. (The tests run the same translator themselves.)
+    #[arg(long, value_name = "ADDR")]
+    cloudwatch_listen: Option<String>,
+}
+
+/// The CloudWatch translator on `addr`, in front of `AWS_ENDPOINT_URL`; its URL.
+async fn serve_cloudwatch(addr: &str) -> Result<String, String> {
+    let upstream = std::env::var("AWS_ENDPOINT_URL")
+        .map_err(|_| "--cloudwatch-listen needs AWS_ENDPOINT_URL (the emulator)".to_string())?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let router = cloudwatch_cbor::router(upstream.trim_end_matches('/').to_owned());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    eprintln!("buzz sandbox: CloudWatch (RPCv2-CBOR) for the emulator on http://{bound}");
+    Ok(format!("http://{bound}"))
 }
 
 #[tokio::main]
@@ -259,6 +311,11 @@ async fn run(args: Args) -> Result<(), String> {
         other_domain: args.other_domain.clone(),
         retry_after: args.retry_after,
         timeout_hold: Duration::from_secs(args.timeout_hold),
+        oauth_audience: args.oauth_audience.clone(),
+        oauth_error_style: args.oauth_error_style,
+        oauth_expires_in: args.oauth_expires_in.max(1),
+        oauth_token_type: args.oauth_token_type.clone(),
+        oauth_clock_skew: args.oauth_clock_skew,
         redirect: args.redirect_to.clone().map(|to| state::Redirect {
             to,
             status: args.redirect_status,
@@ -276,7 +333,11 @@ async fn run(args: Args) -> Result<(), String> {
         args.fault_rate,
         args.fault_seed,
     );
-    let aws = aws_check::AwsProbe::from_env().await;
+    let cloudwatch_url = match &args.cloudwatch_listen {
+        Some(addr) => Some(serve_cloudwatch(addr).await?),
+        None => None,
+    };
+    let aws = aws_check::AwsProbe::from_env(cloudwatch_url.as_deref()).await;
     let app = Arc::new(App::new(settings, aws, faults, seed));
 
     let listener = tokio::net::TcpListener::bind(&args.bind)

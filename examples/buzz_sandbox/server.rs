@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use crate::faults::{ConnInfo, FaultKind};
 use crate::state::{random_hex, App, LogEntry};
-use crate::{auth, datastream, inspect};
+use crate::{auth, datastream, inspect, oauth};
 
 /// A command's failure: a Buzz code and a message for people (sent with a fresh errorId).
 #[derive(Debug, Clone)]
@@ -104,6 +104,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/cmd", get(cmd_root).post(cmd_root))
         .route("/cmd/{name}", get(cmd_named).post(cmd_named))
         .merge(inspect::routes())
+        .merge(oauth::routes())
         .with_state(app)
 }
 
@@ -250,6 +251,7 @@ async fn dispatch(app: &Arc<App>, call: &Call) -> Result<Reply, BuzzError> {
             );
             Ok(Reply::ok(payload))
         }
+        "createusers2" => oauth::create_users(app, call),
         "getdatastreamconfiguration" => datastream::get(app, call),
         "setdatastreamconfiguration" => datastream::set(app, call).await,
         "" => Err(BuzzError::bad_request("Missing required parameter 'cmd'")),
@@ -292,12 +294,18 @@ fn parse_call(
         }
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| BuzzError::bad_request(format!("Request body is not valid JSON: {e}")))?;
-        let Some(Value::Object(request)) = value.get("request") else {
-            return Err(BuzzError::bad_request(
+        // Batch commands (createusers2) take `{"requests": {...}}` as the body.
+        if let (Some(requests @ Value::Object(_)), Some(_)) = (value.get("requests"), &path_cmd) {
+            params.insert("requests".into(), requests.clone());
+        }
+        let request = match value.get("request") {
+            Some(Value::Object(request)) => Some(request),
+            _ if params.contains_key("requests") => None,
+            _ => return Err(BuzzError::bad_request(
                 "Request body must be a JSON object of the form {\"request\": {\"cmd\": ..., ...}}",
-            ));
+            )),
         };
-        for (key, value) in request {
+        for (key, value) in request.into_iter().flatten() {
             params.insert(key.clone(), value.clone());
         }
     }

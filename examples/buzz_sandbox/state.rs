@@ -4,7 +4,7 @@
 //!
 //! The mutex is a std one and is never held across an `.await`: AWS calls happen outside it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,13 @@ pub struct Settings {
     pub other_domain: Option<String>,
     pub retry_after: u64,
     pub timeout_hold: Duration,
+    /// The token endpoint: which `aud` it requires, how it refuses, what it issues.
+    pub oauth_audience: crate::oauth::Audience,
+    pub oauth_error_style: crate::oauth::ErrorStyle,
+    pub oauth_expires_in: u64,
+    pub oauth_token_type: String,
+    /// Seconds the sandbox's clock runs ahead of the real one (negative: behind).
+    pub oauth_clock_skew: i64,
     /// Answer commands with a redirect instead.
     pub redirect: Option<Redirect>,
 }
@@ -79,7 +86,7 @@ pub enum FailureStyle {
     Aws,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct User {
     pub userid: String,
     pub username: String,
@@ -106,6 +113,42 @@ pub struct Session {
     pub expires: Instant,
     /// Buzz puts a numeric session id into every event record it emits for this session.
     pub session_id: String,
+    /// The application identity (client id) an OAuth token was issued to; `None` for Login3.
+    pub identity: Option<String>,
+}
+
+/// An application identity made by `createusers2`.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub username: String,
+    pub domain: String,
+    /// Granted by an administrator (here: `POST /sandbox/identities/{id}/control-domain`).
+    pub control_domain: bool,
+    pub keys: BTreeMap<String, RegisteredKey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RegisteredKey {
+    /// SubjectPublicKeyInfo DER.
+    pub der: Vec<u8>,
+    pub state: KeyState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    Active,
+    Revoked,
+    Expired,
+}
+
+impl KeyState {
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyState::Active => "active",
+            KeyState::Revoked => "revoked",
+            KeyState::Expired => "expired",
+        }
+    }
 }
 
 /// One line of the request log (what `/sandbox/state` shows under `log`).
@@ -144,6 +187,11 @@ pub struct Inner {
     pub domains: BTreeMap<String, Option<Value>>,
     pub log: Vec<LogEntry>,
     pub faults: FaultPlan,
+    /// Application identities by client id (their userid).
+    pub identities: BTreeMap<String, Identity>,
+    /// Every assertion `jti` seen (a second use is a replay).
+    pub used_jtis: HashSet<String>,
+    pub tokens_issued: u64,
 }
 
 pub struct App {
@@ -167,6 +215,9 @@ impl App {
                 domains,
                 log: Vec::new(),
                 faults,
+                identities: BTreeMap::new(),
+                used_jtis: HashSet::new(),
+                tokens_issued: 0,
             }),
         }
     }

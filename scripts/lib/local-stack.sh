@@ -26,9 +26,14 @@ start_local_stack() {
   unset AWS_PROFILE AWS_SESSION_TOKEN
   for _ in $(seq 100); do curl -sf "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1 && break; sleep 0.1; done
 
-  target/debug/examples/buzz_sandbox "$@" >"$stack_dir/sandbox.out" 2>"$stack_dir/sandbox.log" &
+  # The AWS SDK speaks RPCv2-CBOR to CloudWatch, which moto does not serve: the sandbox
+  # translates it to moto's JSON protocol, for itself and for the tool.
+  local cloudwatch_port
+  cloudwatch_port=$(free_port)
+  target/debug/examples/buzz_sandbox --cloudwatch-listen "127.0.0.1:$cloudwatch_port" "$@" \
+    >"$stack_dir/sandbox.out" 2>"$stack_dir/sandbox.log" &
   stack_pids+=($!)
   for _ in $(seq 100); do [ -s "$stack_dir/sandbox.out" ] && break; sleep 0.1; done
   BUZZ_URL=$(head -1 "$stack_dir/sandbox.out" | sed 's/.* on //')
-  export BUZZ_URL
+  export BUZZ_URL AWS_ENDPOINT_URL_CLOUDWATCH="http://127.0.0.1:$cloudwatch_port"
 }

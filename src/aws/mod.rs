@@ -109,14 +109,16 @@ impl Aws {
 
 /// The standard configuration chain, with the profile given and our ceilings on every call.
 fn base_loader(profile: Option<&str>, timeouts: Timeouts) -> aws_config::ConfigLoader {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-        aws_config::timeout::TimeoutConfig::builder()
-            // The SDK's own default, kept: setting a timeout config replaces it.
-            .connect_timeout(Duration::from_millis(3100))
-            .operation_attempt_timeout(timeouts.attempt)
-            .operation_timeout(timeouts.operation())
-            .build(),
-    );
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .app_name(app_name())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                // The SDK's own default, kept: setting a timeout config replaces it.
+                .connect_timeout(Duration::from_millis(3100))
+                .operation_attempt_timeout(timeouts.attempt)
+                .operation_timeout(timeouts.operation())
+                .build(),
+        );
     if let Some(p) = profile {
         loader = loader.profile_name(p);
     }
@@ -168,6 +170,14 @@ impl Timeouts {
     pub fn operation(self) -> Duration {
         self.attempt * ATTEMPTS + Duration::from_secs(1)
     }
+}
+
+/// How every AWS call names this tool: the SDK adds `app/buzz-kinesis-<version>` to each
+/// request's User-Agent, which CloudTrail records (`userAgent`), so an account's owners can
+/// tell this tool's calls from others'. (An app name allows no `/`, hence the `-`.)
+pub fn app_name() -> aws_config::AppName {
+    aws_config::AppName::new(concat!("buzz-kinesis-", env!("CARGO_PKG_VERSION")))
+        .expect("the crate's name and version are a valid app name")
 }
 
 /// An HTTPS client that also trusts `AWS_CA_BUNDLE`, when it is set (else the SDK's default).
@@ -402,6 +412,14 @@ mod tests {
         }
         assert!(is_timeout("request has timed out: operation timeout (all attempts including retries) occurred after 3s"));
         assert!(!is_timeout("dispatch failure: connection refused"));
+    }
+
+    #[test]
+    fn the_app_name_carries_the_version() {
+        assert_eq!(
+            app_name().to_string(),
+            format!("buzz-kinesis-{}", env!("CARGO_PKG_VERSION"))
+        );
     }
 
     #[test]

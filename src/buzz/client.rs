@@ -5,13 +5,15 @@
 //! Every request, the login first, goes to the one base URL: https, or plain http only on
 //! loopback (the sandbox). No redirect is followed: on a 307/308 reqwest would send the body
 //! again, and Login3's body holds the password, so a 3xx is an error naming where it pointed.
+//! An application identity's bearer token is renewed before it expires (`identity.rs`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
+use super::identity::{self, AppIdentity};
 use super::wire::{self, code_of};
 use crate::calls::CallLog;
 use crate::error::{Error, Result};
@@ -26,6 +28,9 @@ pub enum Credentials {
     },
     /// A bearer token the user already holds (OAuth integrations).
     Token(SecretString),
+    /// An application identity: a JWT assertion signed with its key, exchanged for a bearer
+    /// token, and again before that token expires.
+    Identity(Box<AppIdentity>),
 }
 
 /// Where an MFA code comes from when Buzz asks for one.
@@ -56,7 +61,7 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(super) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
             .base
             .saturating_mul(2u32.saturating_pow(attempt))
@@ -72,6 +77,9 @@ pub struct Session {
     pub username: String,
     pub userspace: String,
     pub domainid: String,
+    /// The application identity's client id, when the run signs in as one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// A logged-in (or token-bearing) Buzz client.
@@ -81,8 +89,10 @@ pub struct BuzzClient {
     credentials: Credentials,
     otp: Otp,
     token: Mutex<Option<SecretString>>,
+    /// When an application identity's token must be renewed (`None`: never).
+    renew_at: std::sync::Mutex<Option<Instant>>,
     retry: RetryPolicy,
-    calls: CallLog,
+    pub(super) calls: CallLog,
 }
 
 /// What one HTTP exchange came to.
@@ -157,7 +167,7 @@ impl BuzzClient {
             .map_err(|e| transport_error(root_cause(&e)))?;
         let token = match &credentials {
             Credentials::Token(t) => Some(t.clone()),
-            Credentials::Password { .. } => None,
+            Credentials::Password { .. } | Credentials::Identity(_) => None,
         };
         Ok(Self {
             http,
@@ -165,6 +175,7 @@ impl BuzzClient {
             credentials,
             otp,
             token: Mutex::new(token),
+            renew_at: std::sync::Mutex::new(None),
             retry: RetryPolicy::default(),
             calls,
         })
@@ -177,6 +188,14 @@ impl BuzzClient {
     /// Log in (Login3, then the second factor when Buzz asks for it). With a bearer token
     /// there is nothing to do.
     pub async fn login(&self) -> Result<Session> {
+        if let Credentials::Identity(id) = &self.credentials {
+            self.sign_in(id).await?;
+            return Ok(Session {
+                userid: id.client_id.to_string(),
+                client_id: Some(id.client_id.to_string()),
+                ..Session::default()
+            });
+        }
         let Credentials::Password { user, password } = &self.credentials else {
             return Ok(Session::default());
         };
@@ -239,7 +258,39 @@ impl BuzzClient {
             username: text(wire::USER_NAME),
             userspace: text(wire::USER_SPACE),
             domainid: text(wire::USER_DOMAIN),
+            client_id: None,
         })
+    }
+
+    /// Exchange a fresh assertion for a bearer token, and note when to renew it.
+    async fn sign_in(&self, id: &AppIdentity) -> Result<()> {
+        let started = Instant::now();
+        let issued = identity::exchange(&self.http, &self.base, id, &self.retry).await?;
+        *self.token.lock().await = Some(issued.access_token);
+        *self
+            .renew_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Some(identity::renew_at(started, issued.expires_in));
+        self.calls.record("buzz", identity::EXCHANGE, false);
+        Ok(())
+    }
+
+    /// An application identity's token, renewed first when it is due: a call after a long
+    /// wait (IAM propagation, a slow test of the targets) never goes out with a stale token.
+    async fn current_token(&self) -> Result<Option<SecretString>> {
+        if let Credentials::Identity(id) = &self.credentials {
+            let due = self
+                .renew_at
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .is_none_or(|at| Instant::now() >= at);
+            if due {
+                tracing::info!("renewing the application identity's Buzz token before it expires");
+                self.sign_in(id).await?;
+            }
+        }
+        Ok(self.token.lock().await.clone())
     }
 
     /// Run an authenticated command; a non-OK code is an error carrying code, message and
@@ -250,11 +301,13 @@ impl BuzzClient {
         params: Map<String, Value>,
         mutating: bool,
     ) -> Result<Map<String, Value>> {
-        let token = self.token.lock().await.clone();
+        let token = self.current_token().await?;
         let answer = self.send(cmd, params.clone(), token.as_ref()).await?;
         let answer = if code_of(&answer) == wire::CODE_NO_AUTH
-            && matches!(self.credentials, Credentials::Password { .. })
-        {
+            && matches!(
+                self.credentials,
+                Credentials::Password { .. } | Credentials::Identity(_)
+            ) {
             tracing::info!(cmd, "Buzz session expired; logging in again");
             self.login().await?;
             let token = self.token.lock().await.clone();
@@ -273,6 +326,38 @@ impl BuzzClient {
         }
         self.calls.record("buzz", cmd, mutating);
         Ok(answer)
+    }
+
+    /// One request below the base that is not a `/cmd` JSON command (key registration, the
+    /// batch `createusers2`), with the session's token: its status and body. Not retried: the
+    /// caller reads the answer.
+    pub(super) async fn rest(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Result<(u16, String)> {
+        let url = self.base.join(path);
+        let token = self.current_token().await?;
+        let mut req = self
+            .http
+            .request(method, url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        if let Some(t) = &token {
+            req = req.bearer_auth(t.expose_secret());
+        }
+        let resp = req.send().await.map_err(|e| Error::BuzzTransport {
+            url: url.to_string(),
+            cmd: path.into(),
+            reason: error_chain(&e),
+            hint: None,
+        })?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        Ok((status, text))
     }
 
     /// One command with the transport retries; returns Buzz's `response` object whatever
@@ -458,7 +543,7 @@ fn buzz_error(cmd: &str, answer: &Map<String, Value>) -> Error {
 
 /// `Retry-After` in seconds, else `X-RateLimit-Reset` (seconds to wait), at most
 /// [`MAX_RETRY_AFTER`].
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     ["retry-after", "x-ratelimit-reset"].iter().find_map(|h| {
         headers
             .get(*h)
@@ -471,7 +556,7 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// The innermost cause, which is the one that says what happened ("Connection refused",
 /// "failed to lookup address information", "invalid peer certificate: UnknownIssuer").
-fn root_cause(e: &dyn std::error::Error) -> String {
+pub(super) fn root_cause(e: &dyn std::error::Error) -> String {
     let mut cause = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {
@@ -481,7 +566,7 @@ fn root_cause(e: &dyn std::error::Error) -> String {
     cause
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {

@@ -3,11 +3,13 @@
 
 pub mod answer;
 pub mod client;
+pub mod identity;
 pub mod wire;
 
 use serde_json::{Map, Value};
 
 pub use client::{BuzzClient, Credentials, Otp, Session};
+pub use identity::AppIdentity;
 
 use crate::error::Result;
 use crate::names::DomainId;

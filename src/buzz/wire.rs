@@ -33,6 +33,58 @@ pub const LOGIN_CODES: [&str; 7] = [
     "PasswordExpired",
 ];
 
+/// OAuth 2.0 application identity (RFC 6749 client credentials with an RFC 7523 JWT
+/// assertion). The endpoint, the form and the answer's fields are Agilix's [fact]; the
+/// assertion's claims and the endpoint's error answers are *inferred* (docs/buzz-api.md).
+pub const OAUTH_TOKEN_PATH: &str = "api/oauth/token";
+pub const OAUTH_GRANT_TYPE: &str = "grant_type";
+pub const OAUTH_CLIENT_CREDENTIALS: &str = "client_credentials";
+pub const OAUTH_ASSERTION_TYPE: &str = "client_assertion_type";
+pub const OAUTH_JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub const OAUTH_ASSERTION: &str = "client_assertion";
+pub const OAUTH_ACCESS_TOKEN: &str = "access_token";
+pub const OAUTH_TOKEN_TYPE: &str = "token_type";
+pub const OAUTH_EXPIRES_IN: &str = "expires_in";
+/// RFC 6749's error answer (*inferred* for Buzz: it may answer with its own envelope).
+pub const OAUTH_ERROR: &str = "error";
+pub const OAUTH_ERROR_DESCRIPTION: &str = "error_description";
+/// What a token lasts when the answer does not say (Agilix: about an hour).
+pub const OAUTH_DEFAULT_EXPIRES_IN: u64 = 3600;
+/// The JWT's header and claims (RFC 7515/7519; the claim set is *inferred*, RFC 7523's).
+pub const JWT_ALG: &str = "RS256";
+
+/// Registering an identity's public key: `PUT {base}/api/users/{userid}/keys/{kid}` with the
+/// PEM as the body; `204` when stored. [fact]
+pub fn key_path(userid: &str, kid: &str) -> String {
+    format!("api/users/{userid}/keys/{kid}")
+}
+pub const PEM_CONTENT_TYPE: &str = "application/x-pem-file";
+
+/// Creating an application identity: `CreateUsers2` with `type: applicationidentity` [fact].
+/// The batch form (`{"requests": {"user": [...]}}` to `/cmd/createusers2`, answered with
+/// `responses.response[]`, each with a code and the `user`) is *inferred* from Buzz's other
+/// batch commands.
+pub const CMD_CREATE_USERS: &str = "createusers2";
+pub const REQUESTS: &str = "requests";
+pub const RESPONSES: &str = "responses";
+pub const USER_TYPE: &str = "type";
+pub const APP_IDENTITY_TYPE: &str = "applicationidentity";
+pub const FIRST_NAME: &str = "firstname";
+pub const LAST_NAME: &str = "lastname";
+pub const EMAIL: &str = "email";
+
+/// The `CreateUsers2` body for one application identity in `domain`.
+pub fn create_identity_body(domain: &str, username: &str, display_name: &str) -> Value {
+    json!({ REQUESTS: { USER: [{
+        DOMAIN_ID: domain,
+        USER_NAME: username,
+        FIRST_NAME: display_name,
+        LAST_NAME: "application identity",
+        EMAIL: "",
+        USER_TYPE: APP_IDENTITY_TYPE,
+    }]}})
+}
+
 pub const DOMAIN_ID: &str = "domainid";
 pub const TEST: &str = "test";
 

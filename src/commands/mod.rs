@@ -2,6 +2,7 @@
 //! Buzz (at once), then read the stream, the role and the domain's configuration (at once).
 
 pub mod check;
+pub mod identity;
 pub mod policy;
 pub mod setup;
 pub mod tail;
@@ -37,7 +38,15 @@ pub async fn login(buzz: BuzzSpec, calls: &CallLog) -> Result<(BuzzClient, Sessi
 
 /// Say who we are logged in to Buzz as (a bearer token has no name to show).
 pub fn logged_in(client: &BuzzClient, session: &Session, progress: &Progress) {
-    if !session.username.is_empty() {
+    if let Some(id) = &session.client_id {
+        progress.step(
+            "buzz",
+            &format!(
+                "signed in to {} as application identity {id}",
+                client.base()
+            ),
+        );
+    } else if !session.username.is_empty() {
         progress.step(
             "buzz",
             // Who Buzz says we are: its words.

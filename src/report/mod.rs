@@ -4,6 +4,7 @@
 //! [`confirm_plan`] shows a plan on stderr and asks, for setup and teardown alike.
 
 pub mod check;
+pub mod identity;
 pub mod plan;
 pub mod policy;
 pub mod setup;

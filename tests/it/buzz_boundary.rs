@@ -293,3 +293,27 @@ fn tail_s_timeout_is_held_to_its_range_and_a_huge_one_does_not_panic() {
         );
     }
 }
+
+#[test]
+fn tail_given_a_deadline_keeps_it() {
+    let stream = harness::unique("quiet");
+    harness::create_stream(&stream);
+    let out = Tool::new()
+        .args([
+            "tail",
+            "--stream",
+            &stream,
+            "--deadline",
+            "3",
+            "--output",
+            "json",
+        ])
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.took < std::time::Duration::from_secs(30),
+        "took {:?}",
+        out.took
+    );
+    assert_eq!(out.json()["error"]["kind"], "timeout", "{}", out.stdout);
+}

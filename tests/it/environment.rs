@@ -579,3 +579,53 @@ async fn ssl_cert_file_is_trusted_for_aws_and_buzz() {
     let config = sandbox.domain_config(harness::DOMAIN_ID).await;
     assert_eq!(kinesis_targets(&config).len(), 1, "{config}");
 }
+
+#[test]
+fn a_credential_process_profile_is_used_as_the_readme_shows_for_mfa() {
+    // The README's way through for `mfa_serial` profiles: a profile whose credential_process
+    // hands over keys (there `aws configure export-credentials`; here a script that records
+    // that it ran), in a HOME of its own, with no key in the environment.
+    let home = tempfile::tempdir().unwrap();
+    let marker = home.path().join("ran");
+    let script = home.path().join("creds.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntouch '{}'\nprintf '%s' '{{\"Version\": 1, \"AccessKeyId\": \"fromprocess\", \"SecretAccessKey\": \"fromprocess\"}}'\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!(
+            "[profile district]\ncredential_process = {}\nregion = us-east-1\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    let out = Tool::new()
+        .args([
+            "policy",
+            "--agilix-account",
+            AGILIX_ACCOUNT,
+            "--profile",
+            "district",
+        ])
+        .env("HOME", &home.path().display().to_string())
+        .without_env("AWS_CONFIG_FILE")
+        .without_env("AWS_SHARED_CREDENTIALS_FILE")
+        .without_env("AWS_PROFILE")
+        .without_env("AWS_REGION")
+        .without_env("AWS_DEFAULT_REGION")
+        .without_env("AWS_ACCESS_KEY_ID")
+        .without_env("AWS_SECRET_ACCESS_KEY")
+        .run();
+    out.assert_success();
+    assert!(marker.exists(), "the credential_process ran");
+    // The account comes from STS (moto), asked with the process's keys.
+    assert!(out.stdout.contains(MOTO_ACCOUNT), "{}", out.stdout);
+    assert!(!out.stderr.contains("could not"), "{}", out.stderr);
+}

@@ -445,6 +445,7 @@ async fn a_missing_metrics_permission_is_one_warning_not_a_failed_check() {
     let proxy = AwsFaultProxy::start(vec![fault("GetMetricData", 403, "AccessDenied", 10)]).await;
     let out = Tool::against("check", &sandbox, &names)
         .env("AWS_ENDPOINT_URL", &proxy.url)
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH", &proxy.url)
         .run();
     out.assert_success();
     let r = row(&rows(&out), "stream.metrics");

@@ -6,11 +6,13 @@
 
 mod buzz_boundary;
 mod check;
+mod cloudwatch_translator;
 mod deputy;
 mod environment;
 mod faults;
 mod halves;
 mod harness;
+mod identity;
 mod json_output;
 mod layering;
 mod lost_events;

@@ -1,13 +1,17 @@
 //! A reverse proxy in front of moto that answers chosen operations with AWS-shaped errors
-//! (throttling, server errors, AccessDenied), counting what it answered.
+//! (throttling, server errors, AccessDenied), counting what it answered. CloudWatch's
+//! RPCv2-CBOR calls get CBOR errors and otherwise go on through the CloudWatch translator:
+//! point `AWS_ENDPOINT_URL_CLOUDWATCH` here too to fault them.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::body::{to_bytes, Body};
-use axum::http::{HeaderMap, Request, Response, StatusCode};
+use axum::http::{HeaderMap, Request, Response};
 use serde_json::json;
+
+use super::cloudwatch_cbor;
 
 /// A fault to inject: the next `times` requests of `operation` get this answer.
 #[derive(Clone, Copy)]
@@ -29,7 +33,10 @@ pub struct AwsFaultProxy {
     _server: tokio::task::JoinHandle<()>,
 }
 
-fn operation_of(headers: &HeaderMap, body: &[u8]) -> String {
+fn operation_of(path: &str, headers: &HeaderMap, body: &[u8]) -> String {
+    if let Some(op) = cloudwatch_cbor::cbor_operation(path) {
+        return op.to_owned();
+    }
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         return target.rsplit('.').next().unwrap_or("").to_owned();
     }
@@ -40,7 +47,10 @@ fn operation_of(headers: &HeaderMap, body: &[u8]) -> String {
         .to_owned()
 }
 
-fn error_answer(headers: &HeaderMap, f: &AwsFault) -> Response<Body> {
+fn error_answer(path: &str, headers: &HeaderMap, f: &AwsFault) -> Response<Body> {
+    if cloudwatch_cbor::cbor_operation(path).is_some() {
+        return cloudwatch_cbor::cbor_error(f.status, f.code, "injected by the test proxy");
+    }
     let json_protocol = headers.contains_key("x-amz-target");
     let (content_type, body) = if json_protocol {
         (
@@ -73,6 +83,7 @@ impl AwsFaultProxy {
     pub async fn start_racing(faults: Vec<AwsFault>, race: Option<Race>) -> Self {
         let race = Arc::new(Mutex::new(race));
         let upstream = super::moto().url().to_owned();
+        let cloudwatch = super::cloudwatch_url().to_owned();
         let remaining: Arc<Mutex<Vec<AwsFault>>> = Arc::new(Mutex::new(faults));
         let hits: Arc<Mutex<HashMap<&'static str, usize>>> = Arc::default();
         let http = reqwest::Client::builder()
@@ -81,17 +92,19 @@ impl AwsFaultProxy {
             .expect("client");
         let (r, h) = (remaining.clone(), hits.clone());
         let app = axum::Router::new().fallback(move |req: Request<Body>| {
-            let (remaining, hits, http, upstream, race) = (
+            let (remaining, hits, http, upstream, cloudwatch, race) = (
                 r.clone(),
                 h.clone(),
                 http.clone(),
                 upstream.clone(),
+                cloudwatch.clone(),
                 race.clone(),
             );
             async move {
                 let (parts, body) = req.into_parts();
                 let body = to_bytes(body, 64 << 20).await.unwrap_or_default();
-                let op = operation_of(&parts.headers, &body);
+                let path = parts.uri.path().to_owned();
+                let op = operation_of(&path, &parts.headers, &body);
                 let due = {
                     let mut race = race.lock().unwrap();
                     match race.as_ref() {
@@ -114,31 +127,14 @@ impl AwsFaultProxy {
                 };
                 if let Some(f) = fault {
                     *hits.lock().unwrap().entry(f.operation).or_default() += 1;
-                    return error_answer(&parts.headers, &f);
+                    return error_answer(&path, &parts.headers, &f);
                 }
-                let mut forward =
-                    http.request(parts.method.clone(), format!("{upstream}{}", parts.uri));
-                for (k, v) in parts.headers.iter() {
-                    if k != "host" && k != "content-length" {
-                        forward = forward.header(k, v);
-                    }
-                }
-                match forward.body(body).send().await {
-                    Ok(resp) => {
-                        let mut out = Response::builder().status(resp.status().as_u16());
-                        for (k, v) in resp.headers() {
-                            if k != "content-length" && k != "transfer-encoding" {
-                                out = out.header(k, v);
-                            }
-                        }
-                        out.body(Body::from(resp.bytes().await.unwrap_or_default()))
-                            .expect("a response")
-                    }
-                    Err(_) => Response::builder()
-                        .status(StatusCode::BAD_GATEWAY)
-                        .body(Body::empty())
-                        .expect("502"),
-                }
+                let to = if cloudwatch_cbor::cbor_operation(&path).is_some() {
+                    &cloudwatch
+                } else {
+                    &upstream
+                };
+                cloudwatch_cbor::pass_through(&http, to, parts, body).await
             }
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -13,12 +13,14 @@
 //! only talk to child processes.
 //!
 //! One job per file: `moto` (the AWS emulator process and the environment that points child
-//! processes at it), `sandbox` (starting a Buzz sandbox: its options are the one place to add a
+//! processes at it, CloudWatch through `cloudwatch_cbor`, the RPCv2-CBOR translator), `sandbox` (starting a Buzz sandbox: its options are the one place to add a
 //! sandbox flag), `sandbox_state` (reading and changing a running sandbox, and talking Buzz to
 //! it), `aws_cli` (the AWS CLI as an observer, and resources made behind the tool's back).
 
 mod aws_cli;
 mod aws_fault_proxy;
+pub mod cloudwatch_cbor;
+mod identity;
 mod moto;
 mod recorder;
 mod sandbox;
@@ -30,7 +32,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use aws_cli::*;
 pub use aws_fault_proxy::{fault, AwsFaultProxy};
-pub use moto::{aws_command, aws_env, moto};
+pub use identity::{key_file, key_pair, TestIdentity};
+pub use moto::{aws_command, aws_env, cloudwatch_url, moto};
 pub use recorder::Recorder;
 pub use sandbox::{Sandbox, SandboxOptions};
 

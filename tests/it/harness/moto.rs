@@ -172,7 +172,33 @@ fn free_port() -> u16 {
         .expect("a free local port")
 }
 
-/// The variables a child process needs to use moto and nothing else: endpoint, fake
+/// The process-wide CloudWatch translator in front of moto ([`super::cloudwatch_cbor`]),
+/// started on first use on a thread of its own (it outlives every test's runtime).
+pub fn cloudwatch_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let upstream = moto().url().to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the CloudWatch translator");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let addr = listener.local_addr().expect("the translator's address");
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the CloudWatch translator");
+            runtime.block_on(async move {
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).expect("the translator's listener");
+                let _ = axum::serve(listener, super::cloudwatch_cbor::router(upstream)).await;
+            });
+        });
+        format!("http://{addr}")
+    })
+}
+
+/// The variables a child process needs to use moto and nothing else: endpoints, fake
 /// credentials, region, no instance metadata, and config/credentials files of our own (so the
 /// developer's profiles, SSO sessions and real keys are never read). Apply them together with
 /// removing every inherited `AWS_*` variable: see [`aws_env_removals`] and [`aws_command`].
@@ -180,6 +206,8 @@ pub fn aws_env() -> Vec<(String, String)> {
     let (config, credentials) = aws_files();
     [
         ("AWS_ENDPOINT_URL", moto().url().to_string()),
+        // The SDK speaks RPCv2-CBOR to CloudWatch, which moto does not serve.
+        ("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch_url().to_string()),
         ("AWS_ACCESS_KEY_ID", "testing".into()),
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
         ("AWS_REGION", REGION.into()),

@@ -115,6 +115,26 @@ impl SandboxOptions {
         self.flag("--other-domain-external-id", id)
     }
 
+    /// The `aud` the token endpoint requires: `token-url`, `base-url`, `any` or a literal.
+    pub fn oauth_audience(self, rule: &str) -> Self {
+        self.flag("--oauth-audience", rule)
+    }
+
+    /// How the token endpoint refuses: `oauth`, `buzz` or `text`.
+    pub fn oauth_error_style(self, style: &str) -> Self {
+        self.flag("--oauth-error-style", style)
+    }
+
+    /// Seconds an issued OAuth token lives.
+    pub fn oauth_expires_in(self, seconds: u64) -> Self {
+        self.flag("--oauth-expires-in", seconds)
+    }
+
+    /// Seconds the token endpoint's clock runs ahead (an assertion then looks expired).
+    pub fn oauth_clock_skew(self, seconds: i64) -> Self {
+        self.flag("--oauth-clock-skew", seconds)
+    }
+
     /// Answer `commands` (every one when empty) with an HTTP `status` redirect to `url`'s
     /// `/cmd`.
     pub fn redirect_to(self, url: &str, status: u16, commands: &[&str]) -> Self {

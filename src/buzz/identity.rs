@@ -1,0 +1,749 @@
+//! Buzz application identity (OAuth 2.0 client credentials, RFC 6749 §4.4, with a JWT client
+//! assertion, RFC 7523): the private key (read from a file only its owner can read, kept in
+//! memory the crypto library owns, never printed), the assertion (RS256, the key id in the
+//! header), and the exchange at `POST {base}/api/oauth/token` for a bearer token.
+//!
+//! The signature is aws-lc-rs's, the crypto the TLS stack already carries: no second crypto
+//! stack, and a JWT is three base64url parts, small enough to write here. What the claims must
+//! be is not documented by Agilix: `iss` = `sub` = client id, `aud` = the token endpoint's URL
+//! (RFC 7523) are the defaults, `--buzz-token-audience` sets another audience, and a refusal
+//! quotes the endpoint's answer and names the choices made.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::signature::{KeyPair as _, RsaKeyPair, RSA_PKCS1_SHA256};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::PrivateKeyDer;
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
+use serde_json::{json, Value};
+
+use super::client::{error_chain, retry_after, root_cause, RetryPolicy};
+use super::wire;
+use crate::error::{Error, Result};
+use crate::names::{BuzzUrl, ClientId, KeyId};
+
+/// How long an assertion is valid: RFC 7523 wants it short; five minutes covers clock skew.
+pub const ASSERTION_LIFETIME: Duration = Duration::from_secs(300);
+
+/// An RSA private key for signing assertions. Its bytes live in aws-lc's memory (freed and
+/// cleared with it); `Debug` says nothing about it.
+pub struct SigningKey {
+    pair: RsaKeyPair,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey(<redacted>)")
+    }
+}
+
+impl SigningKey {
+    /// Read a PEM private key (PKCS#8 `BEGIN PRIVATE KEY` or PKCS#1 `BEGIN RSA PRIVATE KEY`)
+    /// from `path`. Refused, like ssh refuses, when its group or others may read it.
+    pub fn load(path: &Path) -> Result<Self> {
+        check_private(path)?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::io(format!("reading the key file {}", path.display()), e))?;
+        let bytes = SecretSlice::from(bytes);
+        Self::from_pem(bytes.expose_secret(), &path.display().to_string())
+    }
+
+    /// Parse a PEM private key; `what` names it in errors (never its content).
+    pub fn from_pem(pem: &[u8], what: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Error::Usage(format!(
+                "the key file {what} {why}: it must hold an unencrypted RSA private key in PEM (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY), as `buzz-kinesis buzz-identity` writes it"
+            ))
+        };
+        let der = PrivateKeyDer::from_pem_slice(pem).map_err(|_| bad("holds no private key"))?;
+        let pair = match &der {
+            PrivateKeyDer::Pkcs8(k) => RsaKeyPair::from_pkcs8(k.secret_pkcs8_der()),
+            PrivateKeyDer::Pkcs1(k) => RsaKeyPair::from_der(k.secret_pkcs1_der()),
+            _ => return Err(bad("holds a key that is not RSA")),
+        }
+        .map_err(|_| bad("holds a key aws-lc cannot use (RSA, 2048 to 8192 bits)"))?;
+        Ok(Self { pair })
+    }
+
+    /// A new 3072-bit key pair and its private key as PKCS#8 PEM (to write to a 0600 file).
+    pub fn generate() -> Result<(Self, SecretString)> {
+        let failed = || Error::Usage("generating an RSA key pair failed (aws-lc)".into());
+        let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa3072).map_err(|_| failed())?;
+        let der = pair.as_der().map_err(|_| failed())?;
+        let pem = SecretString::from(pem_block("PRIVATE KEY", der.as_ref()));
+        Ok((Self { pair }, pem))
+    }
+
+    /// The public half as SubjectPublicKeyInfo PEM (`BEGIN PUBLIC KEY`), what Buzz registers.
+    pub fn public_pem(&self) -> String {
+        pem_block("PUBLIC KEY", self.public_der().as_ref())
+    }
+
+    fn public_der(&self) -> Vec<u8> {
+        // Encoding a public key aws-lc just parsed cannot fail; an empty key would be
+        // refused by Buzz with its own message.
+        let der: Option<PublicKeyX509Der<'static>> = self.pair.public_key().as_der().ok();
+        der.map(|d| d.as_ref().to_vec()).unwrap_or_default()
+    }
+
+    /// A key id derived from the public key (`bk-` and 16 hex digits of its SHA-256), so the
+    /// same key always gets the same id when `--buzz-key-id` is not given.
+    pub fn default_key_id(&self) -> KeyId {
+        let digest =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.public_der().as_ref());
+        let hex: String = digest.as_ref()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        KeyId::parse("--buzz-key-id", &format!("bk-{hex}"))
+            .unwrap_or_else(|_| unreachable!("bk- and hex digits are a valid key id"))
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let mut signature = vec![0; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                message,
+                &mut signature,
+            )
+            .map_err(|_| {
+                Error::Usage("signing the Buzz client assertion failed (aws-lc)".into())
+            })?;
+        Ok(signature)
+    }
+}
+
+/// Refuse a private key file that its group or others may read or write (mode & 0o077), the
+/// rule ssh applies.
+#[cfg(unix)]
+pub fn check_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::io(format!("reading the key file {}", path.display()), e))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(Error::Usage(format!(
+            "the key file {} is accessible by others (mode {mode:04o}): a private key must be readable by its owner only; run `chmod 600 {}`",
+            path.display(),
+            crate::handover::shell_quote(&path.display().to_string()),
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn check_private(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+fn pem_block(label: &str, der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// Who the tool is to Buzz when no person logs in.
+pub struct AppIdentity {
+    pub client_id: ClientId,
+    pub key_id: KeyId,
+    /// `--buzz-token-audience`; else the token endpoint's URL.
+    pub audience: Option<String>,
+    pub key_file: PathBuf,
+    key: SigningKey,
+}
+
+impl fmt::Debug for AppIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppIdentity")
+            .field("client_id", &self.client_id)
+            .field("key_id", &self.key_id)
+            .field("audience", &self.audience)
+            .field("key_file", &self.key_file)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The assertion's claims (RFC 7523 §3).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub jti: String,
+}
+
+impl AppIdentity {
+    /// The identity, its key read from `key_file` now (so a bad file fails before any call).
+    pub fn load(
+        client_id: ClientId,
+        key_id: Option<KeyId>,
+        audience: Option<String>,
+        key_file: PathBuf,
+    ) -> Result<Self> {
+        let key = SigningKey::load(&key_file)?;
+        let key_id = key_id.unwrap_or_else(|| key.default_key_id());
+        Ok(Self {
+            client_id,
+            key_id,
+            audience,
+            key_file,
+            key,
+        })
+    }
+
+    /// The claims for an assertion to `token_url`, issued at `now`.
+    pub fn claims(&self, token_url: &str, now: SystemTime, jti: String) -> Claims {
+        let iat = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Claims {
+            iss: self.client_id.to_string(),
+            sub: self.client_id.to_string(),
+            aud: self
+                .audience
+                .clone()
+                .unwrap_or_else(|| token_url.to_owned()),
+            iat,
+            exp: iat + ASSERTION_LIFETIME.as_secs(),
+            jti,
+        }
+    }
+
+    /// The signed JWT: `base64url(header).base64url(claims).base64url(RS256 signature)`.
+    pub fn assertion(&self, claims: &Claims) -> Result<SecretString> {
+        let header = json!({"alg": wire::JWT_ALG, "typ": "JWT", "kid": self.key_id.as_str()});
+        let claims = serde_json::to_vec(claims).unwrap_or_default();
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let signature = self.key.sign(signing_input.as_bytes())?;
+        Ok(SecretString::from(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        )))
+    }
+
+    /// The choices this assertion made, for an error that says what to change.
+    pub fn choices(&self, claims: &Claims) -> String {
+        format!(
+            "the assertion said iss = sub = {} (--buzz-client-id), kid {} (--buzz-key-id), aud {} ({}), valid {} s from iat {}; check that the key registered under that key id for that client id is this key file's public half ({}), that the machine's clock is right, or set the audience Buzz expects with --buzz-token-audience (e.g. the API's base URL)",
+            claims.iss,
+            self.key_id,
+            claims.aud,
+            if self.audience.is_some() {
+                "--buzz-token-audience"
+            } else {
+                "the token endpoint's URL, the default"
+            },
+            claims.exp.saturating_sub(claims.iat),
+            claims.iat,
+            self.key_file.display(),
+        )
+    }
+}
+
+/// A random `jti`: 16 bytes from aws-lc's generator, hex.
+pub fn new_jti() -> String {
+    let mut bytes = [0u8; 16];
+    // SystemRandom only fails when the OS has no randomness at all; a fixed jti would then
+    // be refused as a replay by Buzz, which says so.
+    let _ = SystemRandom::new().fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A bearer token from the token endpoint.
+pub struct IssuedToken {
+    pub access_token: SecretString,
+    pub expires_in: Duration,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The endpoint's refusal in its own words: an OAuth `error`/`error_description`, Buzz's
+/// `code`/`message`/`errorId`, or the status and the start of whatever text came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+    pub error_id: Option<String>,
+}
+
+/// Read the token endpoint's answer (pure). Any status: a 200 without a token is a refusal
+/// too, and an error may come as OAuth JSON, Buzz's envelope or plain text.
+pub fn read_token_answer(status: u16, body: &str) -> std::result::Result<IssuedToken, Refusal> {
+    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let text = |v: &Value, k: &str| match v.get(k) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    if let Some(v) = parsed.as_ref().filter(|_| (200..300).contains(&status)) {
+        if let Some(token) = text(v, wire::OAUTH_ACCESS_TOKEN).filter(|t| !t.is_empty()) {
+            let token_type = text(v, wire::OAUTH_TOKEN_TYPE).unwrap_or_else(|| "Bearer".into());
+            if !token_type.eq_ignore_ascii_case("bearer") {
+                return Err(Refusal {
+                    code: "unsupported_token_type".into(),
+                    message: format!(
+                        "the token endpoint issued a {:?} token; this tool sends Bearer tokens only",
+                        crate::text::escape_control(&token_type)
+                    ),
+                    error_id: None,
+                });
+            }
+            let seconds = text(v, wire::OAUTH_EXPIRES_IN)
+                .and_then(|s| s.trim().parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .unwrap_or(wire::OAUTH_DEFAULT_EXPIRES_IN as f64);
+            return Ok(IssuedToken {
+                access_token: SecretString::from(token),
+                expires_in: Duration::from_secs_f64(seconds.min(86_400.0)),
+            });
+        }
+    }
+    let clean = |s: String| crate::text::escape_control(&s);
+    if let Some(v) = &parsed {
+        if let Some(error) = text(v, wire::OAUTH_ERROR) {
+            return Err(Refusal {
+                code: clean(error),
+                message: clean(text(v, wire::OAUTH_ERROR_DESCRIPTION).unwrap_or_default()),
+                error_id: text(v, wire::ERROR_ID).map(clean),
+            });
+        }
+        if let Some(r) = wire::response_of(v) {
+            let r = Value::Object(r);
+            if let Some(code) = text(&r, wire::CODE) {
+                return Err(Refusal {
+                    code: clean(code),
+                    message: clean(text(&r, wire::MESSAGE).unwrap_or_default()),
+                    error_id: text(&r, wire::ERROR_ID).map(clean),
+                });
+            }
+        }
+        if let Some(code) = text(v, wire::CODE) {
+            return Err(Refusal {
+                code: clean(code),
+                message: clean(text(v, wire::MESSAGE).unwrap_or_default()),
+                error_id: text(v, wire::ERROR_ID).map(clean),
+            });
+        }
+    }
+    let start: String = body.trim().chars().take(300).collect();
+    Err(Refusal {
+        code: format!("HTTP {status}"),
+        message: if start.is_empty() {
+            "an empty answer, with no access_token".into()
+        } else {
+            clean(start)
+        },
+        error_id: None,
+    })
+}
+
+/// When to sign a fresh assertion: a minute before the token expires, or at four fifths of
+/// its life when it lives less than five minutes.
+pub fn renew_at(obtained: Instant, expires_in: Duration) -> Instant {
+    let margin = (expires_in / 5).min(Duration::from_secs(60));
+    obtained + expires_in.saturating_sub(margin)
+}
+
+/// The command name errors and logs use for the exchange.
+pub const EXCHANGE: &str = "oauth/token";
+
+/// Exchange a fresh assertion for a bearer token, with Buzz's retry rules (a new assertion,
+/// with a new `jti`, for every attempt).
+pub(super) async fn exchange(
+    http: &reqwest::Client,
+    base: &BuzzUrl,
+    identity: &AppIdentity,
+    retry: &RetryPolicy,
+) -> Result<IssuedToken> {
+    let url = base.join(wire::OAUTH_TOKEN_PATH);
+    let transport = |reason: String, hint: Option<String>| Error::BuzzTransport {
+        url: url.to_string(),
+        cmd: EXCHANGE.into(),
+        reason,
+        hint,
+    };
+    let mut attempt = 0;
+    loop {
+        let claims = identity.claims(url.as_str(), SystemTime::now(), new_jti());
+        let assertion = identity.assertion(&claims)?;
+        let form = [
+            (wire::OAUTH_GRANT_TYPE, wire::OAUTH_CLIENT_CREDENTIALS),
+            (wire::OAUTH_ASSERTION_TYPE, wire::OAUTH_JWT_BEARER),
+            (wire::OAUTH_ASSERTION, assertion.expose_secret()),
+        ];
+        let body = form_encode(&form);
+        let sent = http
+            .post(url.clone())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await;
+        let (after, why) = match sent {
+            Err(e) if e.is_connect() && attempt >= 1 => {
+                return Err(transport(
+                    format!("no connection: {} (tried twice)", root_cause(&e)),
+                    Some(
+                        "check --buzz-url (BUZZ_API_URL), your network and any proxy (HTTPS_PROXY)"
+                            .into(),
+                    ),
+                ))
+            }
+            Err(e) => (None, format!("network error: {}", error_chain(&e))),
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let after = retry_after(resp.headers());
+                match status {
+                    429 | 503 => (after, format!("HTTP {status}")),
+                    500 | 502 | 504 => (None, format!("HTTP {status}")),
+                    _ => {
+                        let text = resp.text().await.unwrap_or_default();
+                        let text = text.replace(assertion.expose_secret(), "(the assertion)");
+                        return match read_token_answer(status, &text) {
+                            Ok(token) => {
+                                tracing::debug!(
+                                    client_id = %identity.client_id,
+                                    kid = %identity.key_id,
+                                    expires_in_s = token.expires_in.as_secs(),
+                                    "Buzz issued a bearer token for the application identity"
+                                );
+                                Ok(token)
+                            }
+                            Err(r) => Err(Error::Buzz {
+                                cmd: EXCHANGE.into(),
+                                code: r.code,
+                                message: r.message,
+                                error_id: r.error_id,
+                                hint: Some(format!(
+                                    "the token endpoint {url} refused the application identity's assertion: {}",
+                                    identity.choices(&claims)
+                                )),
+                            }),
+                        };
+                    }
+                }
+            }
+        };
+        if attempt >= retry.max_retries {
+            return Err(transport(
+                format!("{why} (gave up after {} retries)", retry.max_retries),
+                None,
+            ));
+        }
+        let wait = after.unwrap_or_else(|| retry.backoff(attempt));
+        tracing::warn!(cmd = EXCHANGE, %why, wait_ms = wait.as_millis() as u64, "Buzz token request will be retried");
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+impl super::BuzzClient {
+    /// `createusers2` for one application identity (`wire::create_identity_body`); the new
+    /// identity's userid, which is its client id.
+    pub async fn create_identity(&self, body: &Value) -> Result<String> {
+        let path = format!("cmd/{}", wire::CMD_CREATE_USERS);
+        let (status, text) = self
+            .rest(
+                reqwest::Method::POST,
+                &path,
+                "application/json",
+                body.to_string(),
+            )
+            .await?;
+        let outer = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| wire::response_of(&v));
+        let refused = |code: String, message: String, error_id: Option<String>| {
+            Error::Buzz {
+            cmd: wire::CMD_CREATE_USERS.into(),
+            code,
+            message,
+            error_id,
+            hint: Some("creating an application identity needs an administrator of the domain (--buzz-user); a name already taken needs another --name".into()),
+        }
+        };
+        let Some(outer) = outer else {
+            return Err(refused(
+                format!("HTTP {status}"),
+                text.chars().take(300).collect(),
+                None,
+            ));
+        };
+        let field = |m: &serde_json::Map<String, Value>, k: &str| {
+            crate::text::escape_control(&wire::as_text(m.get(k)))
+        };
+        if wire::code_of(&outer) != wire::CODE_OK {
+            return Err(refused(
+                field(&outer, wire::CODE),
+                field(&outer, wire::MESSAGE),
+                Some(field(&outer, wire::ERROR_ID)).filter(|s| !s.is_empty()),
+            ));
+        }
+        let first = wire::as_list(
+            outer
+                .get(wire::RESPONSES)
+                .and_then(|r| r.get(wire::RESPONSE)),
+        )
+        .into_iter()
+        .next()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+        if wire::code_of(&first) != wire::CODE_OK {
+            return Err(refused(
+                field(&first, wire::CODE),
+                field(&first, wire::MESSAGE),
+                Some(field(&first, wire::ERROR_ID)).filter(|s| !s.is_empty()),
+            ));
+        }
+        let userid = first
+            .get(wire::USER)
+            .and_then(|u| u.get(wire::USER_ID))
+            .map(|v| wire::as_text(Some(v)))
+            .unwrap_or_default();
+        if userid.is_empty() {
+            return Err(refused(
+                "NoUserId".into(),
+                "the answer named no user.userid".into(),
+                None,
+            ));
+        }
+        self.calls.record("buzz", wire::CMD_CREATE_USERS, true);
+        Ok(userid)
+    }
+
+    /// Register `public_pem` for the identity `userid` under `kid`.
+    pub async fn register_key(&self, userid: &str, kid: &KeyId, public_pem: &str) -> Result<()> {
+        let path = wire::key_path(userid, kid.as_str());
+        let (status, text) = self
+            .rest(
+                reqwest::Method::PUT,
+                &path,
+                wire::PEM_CONTENT_TYPE,
+                public_pem.to_owned(),
+            )
+            .await?;
+        if (200..300).contains(&status) {
+            self.calls.record("buzz", "registerkey", true);
+            return Ok(());
+        }
+        let r = read_token_answer(status, &text).err().unwrap_or(Refusal {
+            code: format!("HTTP {status}"),
+            message: String::new(),
+            error_id: None,
+        });
+        Err(Error::Buzz {
+            cmd: format!("PUT {path}"),
+            code: r.code,
+            message: r.message,
+            error_id: r.error_id,
+            hint: Some("registering a key needs an administrator of the identity's domain".into()),
+        })
+    }
+}
+
+/// `application/x-www-form-urlencoded`, as RFC 6749 sends the token request.
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> (SigningKey, SecretString) {
+        SigningKey::generate().unwrap()
+    }
+
+    fn identity(audience: Option<&str>) -> AppIdentity {
+        AppIdentity {
+            client_id: ClientId::parse("--buzz-client-id", "31415926").unwrap(),
+            key_id: KeyId::parse("--buzz-key-id", "ci-2026").unwrap(),
+            audience: audience.map(str::to_owned),
+            key_file: PathBuf::from("/keys/buzz.pem"),
+            key: key().0,
+        }
+    }
+
+    fn part(jwt: &str, i: usize) -> Value {
+        let p = jwt.split('.').nth(i).unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn claims_follow_rfc_7523_with_the_endpoint_as_audience() {
+        let id = identity(None);
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let c = id.claims("https://b.example/api/oauth/token", now, "j1".into());
+        assert_eq!(c.iss, "31415926");
+        assert_eq!(c.sub, "31415926");
+        assert_eq!(c.aud, "https://b.example/api/oauth/token");
+        assert_eq!(c.iat, 1_800_000_000);
+        assert_eq!(c.exp, 1_800_000_300);
+        assert_eq!(c.jti, "j1");
+        let c = identity(Some("https://b.example")).claims(
+            "https://b.example/api/oauth/token",
+            now,
+            "j".into(),
+        );
+        assert_eq!(c.aud, "https://b.example");
+    }
+
+    #[test]
+    fn the_assertion_is_an_rs256_jwt_with_the_key_id_that_verifies() {
+        let id = identity(None);
+        let claims = id.claims("https://b.example/t", SystemTime::now(), new_jti());
+        let jwt = id.assertion(&claims).unwrap();
+        let jwt = jwt.expose_secret();
+        assert_eq!(jwt.split('.').count(), 3);
+        assert_eq!(
+            part(jwt, 0),
+            json!({"alg": "RS256", "typ": "JWT", "kid": "ci-2026"})
+        );
+        assert_eq!(part(jwt, 1)["sub"], "31415926");
+        let (input, sig) = jwt.rsplit_once('.').unwrap();
+        let public = id.key.pair.public_key().as_ref().to_vec();
+        aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            public,
+        )
+        .verify(input.as_bytes(), &URL_SAFE_NO_PAD.decode(sig).unwrap())
+        .expect("the signature verifies with the public key");
+        assert_ne!(new_jti(), new_jti());
+    }
+
+    #[test]
+    fn a_generated_key_reads_back_and_keeps_its_key_id() {
+        let (k, pem) = key();
+        assert!(pem
+            .expose_secret()
+            .starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        let back = SigningKey::from_pem(pem.expose_secret().as_bytes(), "k.pem").unwrap();
+        assert_eq!(back.public_pem(), k.public_pem());
+        assert_eq!(back.default_key_id(), k.default_key_id());
+        assert!(k.public_pem().starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        assert!(k.default_key_id().as_str().starts_with("bk-"));
+        assert_eq!(format!("{k:?}"), "SigningKey(<redacted>)");
+        let e = SigningKey::from_pem(
+            b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+            "p.pem",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("p.pem holds no private key"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_, pem) = key();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.pem");
+        std::fs::write(&path, pem.expose_secret()).unwrap();
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let e = SigningKey::load(&path).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("mode {mode:04o}")) && e.contains("chmod 600"),
+                "{e}"
+            );
+            assert!(!e.contains("PRIVATE KEY"), "{e}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        SigningKey::load(&path).unwrap();
+    }
+
+    #[test]
+    fn a_token_answer_is_read_whatever_its_shape() {
+        let t = read_token_answer(
+            200,
+            r#"{"access_token":"abc","token_type":"Bearer","expires_in":3600}"#,
+        )
+        .unwrap();
+        assert_eq!(t.access_token.expose_secret(), "abc");
+        assert_eq!(t.expires_in, Duration::from_secs(3600));
+        let t = read_token_answer(
+            200,
+            r#"{"access_token":"abc","token_type":"bearer","expires_in":"5"}"#,
+        )
+        .unwrap();
+        assert_eq!(t.expires_in, Duration::from_secs(5));
+        let t = read_token_answer(200, r#"{"access_token":"abc"}"#).unwrap();
+        assert_eq!(t.expires_in, Duration::from_secs(3600));
+        assert!(format!("{t:?}").find("abc").is_none());
+        let r = read_token_answer(200, r#"{"access_token":"abc","token_type":"MAC"}"#)
+            .err()
+            .unwrap();
+        assert_eq!(r.code, "unsupported_token_type");
+    }
+
+    #[test]
+    fn a_refusal_quotes_the_endpoint_in_each_shape() {
+        let oauth = read_token_answer(
+            400,
+            r#"{"error":"invalid_client","error_description":"unknown key id"}"#,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(
+            (oauth.code.as_str(), oauth.message.as_str()),
+            ("invalid_client", "unknown key id")
+        );
+        let buzz = read_token_answer(200, r#"{"response":{"code":"InvalidCredentials","message":"bad assertion","errorId":"e1"}}"#).err().unwrap();
+        assert_eq!(
+            buzz,
+            Refusal {
+                code: "InvalidCredentials".into(),
+                message: "bad assertion".into(),
+                error_id: Some("e1".into())
+            }
+        );
+        let text = read_token_answer(401, "Unauthorized\x1b[31m")
+            .err()
+            .unwrap();
+        assert_eq!(text.code, "HTTP 401");
+        assert!(text.message.starts_with("Unauthorized") && !text.message.contains('\x1b'));
+        let empty = read_token_answer(200, "{}").err().unwrap();
+        assert_eq!(empty.code, "HTTP 200");
+    }
+
+    #[test]
+    fn renewal_comes_before_expiry() {
+        let t0 = Instant::now();
+        assert_eq!(
+            renew_at(t0, Duration::from_secs(3600)),
+            t0 + Duration::from_secs(3540)
+        );
+        assert_eq!(
+            renew_at(t0, Duration::from_secs(5)),
+            t0 + Duration::from_secs(4)
+        );
+    }
+}
