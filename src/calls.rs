@@ -3,7 +3,9 @@
 //!
 //! It also carries the test-only crash hook: with `BUZZ_KINESIS_TEST_ABORT_AFTER_MUTATIONS=N`
 //! the process aborts right after its N-th mutating call succeeds, which is how the
-//! reliability tests interrupt a run at every step and prove a re-run finishes the job.
+//! reliability tests interrupt a run at every step and prove a re-run finishes the job. The
+//! hook exists only with the `test-hooks` cargo feature (the test build's): a release binary
+//! ignores the variable, so nobody can make it die half-way on purpose.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -21,6 +23,7 @@ pub fn changes_made() -> Vec<String> {
 #[derive(Debug, Clone, Default)]
 pub struct CallLog {
     counts: Arc<Mutex<CallSummary>>,
+    #[cfg(feature = "test-hooks")]
     abort_after: Option<usize>,
 }
 
@@ -34,12 +37,12 @@ pub struct CallSummary {
 
 impl CallLog {
     pub fn new() -> Self {
-        let abort_after = std::env::var("BUZZ_KINESIS_TEST_ABORT_AFTER_MUTATIONS")
-            .ok()
-            .and_then(|v| v.parse().ok());
         Self {
             counts: Arc::default(),
-            abort_after,
+            #[cfg(feature = "test-hooks")]
+            abort_after: std::env::var("BUZZ_KINESIS_TEST_ABORT_AFTER_MUTATIONS")
+                .ok()
+                .and_then(|v| v.parse().ok()),
         }
     }
 
@@ -64,10 +67,13 @@ impl CallLog {
                 .or_insert(0) += 1;
             counts.mutating
         };
+        #[cfg(feature = "test-hooks")]
         if mutating && self.abort_after == Some(mutations) {
             // Test hook: die like a killed process would, with no cleanup and no output.
             std::process::abort();
         }
+        #[cfg(not(feature = "test-hooks"))]
+        let _ = mutations;
     }
 
     pub fn summary(&self) -> CallSummary {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::buzz::wire::{self, KinesisTarget};
 use crate::names::{Encryption, ExternalId, RetentionHours};
 use crate::plan::MAX_SESSION_SECONDS;
-use crate::policy::{self, Decision};
+use crate::policy::{self, Decision, Grants};
 use crate::sizing::{self, Capacity, Load};
 use crate::state::{RoleState, StreamState, StreamStatus};
 
@@ -248,7 +248,7 @@ pub fn role_rows(
     role: &str,
     stream_arn: &str,
     found: Option<&RoleState>,
-    policies: &[Value],
+    policies: &Grants,
     e: &Expect,
 ) -> Vec<Check> {
     let mut out = Vec::new();
@@ -346,24 +346,40 @@ fn trust_row(trust: &Value, e: &Expect) -> Check {
     }
 }
 
-fn policy_row(stream_arn: &str, docs: &[Value], e: &Expect) -> Check {
+fn policy_row(stream_arn: &str, grants: &Grants, e: &Expect) -> Check {
     let verdicts: Vec<(&str, Decision)> = ["kinesis:PutRecord", "kinesis:PutRecords"]
         .into_iter()
-        .map(|a| (a, policy::evaluate(docs, a, stream_arn)))
+        .map(|a| (a, grants.decide(a, stream_arn, &[])))
         .collect();
     let mut kms_ok = true;
     if let Some(key) = e.encryption.customer_key() {
-        kms_ok = policy::evaluate(docs, "kms:GenerateDataKey", key.as_str()) == Decision::Allow;
+        // Kinesis asks KMS on the producer's behalf: a grant limited to that (kms:ViaService,
+        // as setup writes it) is as good as one without the condition.
+        let region = stream_arn.split(':').nth(3).unwrap_or_default();
+        let via = policy::kinesis_service(region);
+        kms_ok = grants.decide(
+            "kms:GenerateDataKey",
+            key.as_str(),
+            &[(policy::VIA_SERVICE, via.as_str())],
+        ) == Decision::Allow;
     }
     if let Some((action, decision)) = verdicts.iter().find(|(_, v)| *v != Decision::Allow) {
         let why = match decision {
-            Decision::ExplicitDeny => "an explicit Deny",
-            _ => "no Allow",
+            Decision::ExplicitDeny => "an explicit Deny".to_owned(),
+            Decision::OutsideBoundary => format!(
+                "the permission boundary {} does not allow it",
+                grants.boundary.as_ref().map_or("", |b| b.name.as_str())
+            ),
+            _ => "no Allow".to_owned(),
         };
         return fail(
             "role.policy",
             format!("the role's policies do not allow {action} on {stream_arn} ({why})"),
-            format!("{SETUP_FIX}; remove any Deny that covers the stream"),
+            if *decision == Decision::OutsideBoundary {
+                "widen the role's permission boundary to allow kinesis:PutRecord and kinesis:PutRecords on the stream, or remove it (aws iam delete-role-permissions-boundary)".to_owned()
+            } else {
+                format!("{SETUP_FIX}; remove any Deny that covers the stream")
+            },
         );
     }
     if !kms_ok {
@@ -373,6 +389,8 @@ fn policy_row(stream_arn: &str, docs: &[Value], e: &Expect) -> Check {
             SETUP_FIX,
         );
     }
+    let docs = grants.documents();
+    let docs = docs.as_slice();
     let mut resources = vec![stream_arn];
     let mut actions: Vec<&str> = policy::WRITER_ACTIONS.to_vec();
     if let Some(k) = e.encryption.customer_key() {
@@ -978,6 +996,7 @@ mod tests {
             tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
             policy: None,
             created: SystemTime::UNIX_EPOCH,
+            boundary: None,
         }
     }
 
@@ -1101,11 +1120,23 @@ mod tests {
         let e = expect();
         let docs = [write_policy(STREAM_ARN, None)];
         assert_eq!(
-            verdicts(&role_rows("BuzzKinesisWriter", STREAM_ARN, None, &docs, &e)),
+            verdicts(&role_rows(
+                "BuzzKinesisWriter",
+                STREAM_ARN,
+                None,
+                &Grants::identity(&docs),
+                &e
+            )),
             [("role.exists", Fail)]
         );
 
-        let healthy = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &docs, &e);
+        let healthy = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&role()),
+            &Grants::identity(&docs),
+            &e,
+        );
         assert_eq!(
             verdicts(&healthy),
             [
@@ -1120,7 +1151,13 @@ mod tests {
         // Drifted: short sessions, no write grant.
         let mut drifted = role();
         drifted.max_session = 3600;
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&drifted), &[], &e);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&drifted),
+            &Grants::default(),
+            &e,
+        );
         assert_eq!(rows[2].status, Fail);
         assert!(rows[2]
             .fix
@@ -1136,7 +1173,13 @@ mod tests {
             &AccountId::parse("--agilix-account", "444455556666").unwrap(),
             None,
         );
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&other), &docs, &e);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&other),
+            &Grants::identity(&docs),
+            &e,
+        );
         assert_eq!(rows[1].status, Fail);
         assert!(
             rows[1].message.contains("does not admit Agilix's account")
@@ -1151,16 +1194,115 @@ mod tests {
         guarded.trust = trust_policy(&agilix(), Some(&ext));
         let mut e2 = expect();
         e2.external_id = Some(ext);
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&guarded), &docs, &e2);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&guarded),
+            &Grants::identity(&docs),
+            &e2,
+        );
         assert_eq!(rows[1].status, Pass);
         // Asked for, but the trust does not require it.
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &docs, &e2);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&role()),
+            &Grants::identity(&docs),
+            &e2,
+        );
         assert_eq!(rows[1].status, Fail);
 
         // Wider grants than needed: a warning.
         let wide = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]});
-        let rows = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &[wide], &e);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&role()),
+            &Grants::identity(&[wide]),
+            &e,
+        );
         assert_eq!(rows[3].status, Warn);
+    }
+
+    #[test]
+    fn the_policy_row_weighs_the_permission_boundary_and_the_kms_condition() {
+        use crate::policy::NamedPolicy;
+        use Status::*;
+        let e = expect();
+        let ours = NamedPolicy {
+            name: "inline:buzz-kinesis-write".into(),
+            document: write_policy(STREAM_ARN, None),
+        };
+        let bounded = |boundary: Value| Grants {
+            identity: vec![ours.clone()],
+            boundary: Some(NamedPolicy {
+                name: "arn:aws:iam::123456789012:policy/limits".into(),
+                document: boundary,
+            }),
+        };
+        let row = |g: &Grants, e: &Expect| {
+            role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), g, e)[3].clone()
+        };
+        // A boundary without kinesis:PutRecord: FAIL, naming the boundary.
+        let r = row(
+            &bounded(
+                json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+            ),
+            &e,
+        );
+        assert_eq!(r.status, Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("permission boundary arn:aws:iam::123456789012:policy/limits"),
+            "{}",
+            r.message
+        );
+        // A boundary with an explicit deny: FAIL.
+        let r = row(
+            &bounded(json!({"Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "kinesis:Put*", "Resource": "*"}]})),
+            &e,
+        );
+        assert_eq!(r.status, Fail);
+        assert!(r.message.contains("explicit Deny"), "{}", r.message);
+        // A boundary that leaves the writes in: PASS.
+        let r = row(
+            &bounded(
+                json!({"Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]}),
+            ),
+            &e,
+        );
+        assert_eq!(r.status, Pass, "{}", r.message);
+
+        // A customer-managed key: the grant passes with kms:ViaService and without it.
+        let key = "arn:aws:kms:us-east-1:123456789012:key/k";
+        let mut ek = expect();
+        ek.encryption = Encryption::Key(KmsKey::parse("--kms-key", key).unwrap());
+        let with_via = Grants::identity(&[write_policy(STREAM_ARN, Some(key))]);
+        assert_eq!(
+            row(&with_via, &ek).status,
+            Pass,
+            "{}",
+            row(&with_via, &ek).message
+        );
+        let mut bare = write_policy(STREAM_ARN, Some(key));
+        bare["Statement"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("Condition");
+        let without = Grants::identity(&[bare]);
+        assert_eq!(
+            row(&without, &ek).status,
+            Pass,
+            "{}",
+            row(&without, &ek).message
+        );
+        // Limited to another service: Kinesis may not use it.
+        let mut s3 = write_policy(STREAM_ARN, Some(key));
+        s3["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"] =
+            json!("s3.us-east-1.amazonaws.com");
+        assert_eq!(row(&Grants::identity(&[s3]), &ek).status, Fail);
     }
 
     #[test]

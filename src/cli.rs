@@ -489,6 +489,21 @@ pub struct SetupOnlyArgs {
     #[arg(long, help_heading = "Role")]
     pub adopt: bool,
 
+    /// With --adopt: take the role even though its other policies let it do more than write
+    /// to the stream (Agilix's account could then do all of it).
+    #[arg(long, requires = "adopt", help_heading = "Role")]
+    pub adopt_wider_role: bool,
+
+    /// Remove the sts:ExternalId condition from the role's trust when this run has no
+    /// external id (without it, a re-run that lost the id refuses).
+    #[arg(long, help_heading = "Role")]
+    pub remove_external_id: bool,
+
+    /// Replace a trust that admits more than Agilix's account (other principals, statements
+    /// or conditions) by one that admits Agilix's account alone.
+    #[arg(long, help_heading = "Role")]
+    pub replace_trust: bool,
+
     /// Stop after Buzz's test; save nothing in Buzz.
     #[arg(long, help_heading = "Buzz")]
     pub no_enable: bool,

@@ -37,8 +37,21 @@ pub fn trust_policy(agilix: &AccountId, external_id: Option<&ExternalId>) -> Val
 }
 
 /// What the role may do: write to exactly one stream, plus `kms:GenerateDataKey` on a
-/// customer-managed key when the stream is encrypted with one.
+/// customer-managed key when the stream is encrypted with one, only through Kinesis in the
+/// stream's region (`kms:ViaService`, read from the stream's ARN).
 pub fn write_policy(stream_arn: &str, kms_key_arn: Option<&str>) -> Value {
+    let region = stream_arn.split(':').nth(3).unwrap_or_default();
+    write_policy_via(stream_arn, kms_key_arn, &kinesis_service(region))
+}
+
+/// The service name KMS sees when Kinesis uses a key for a producer in `region`, the value of
+/// `kms:ViaService`.
+pub fn kinesis_service(region: &str) -> String {
+    format!("kinesis.{region}.amazonaws.com")
+}
+
+/// [`write_policy`] with the `kms:ViaService` value given (a template's stand-in).
+pub fn write_policy_via(stream_arn: &str, kms_key_arn: Option<&str>, via_service: &str) -> Value {
     let mut statements = vec![json!({
         "Sid": "BuzzWritesToOneStream",
         "Effect": "Allow",
@@ -46,11 +59,13 @@ pub fn write_policy(stream_arn: &str, kms_key_arn: Option<&str>) -> Value {
         "Resource": stream_arn,
     })];
     if let Some(key) = kms_key_arn {
+        // Only through Kinesis: a stolen session cannot use the key for anything else.
         statements.push(json!({
             "Sid": "BuzzEncryptsWithStreamKey",
             "Effect": "Allow",
             "Action": "kms:GenerateDataKey",
             "Resource": key,
+            "Condition": {"StringEquals": {VIA_SERVICE: via_service}},
         }));
     }
     json!({"Version": "2012-10-17", "Statement": statements})
@@ -68,6 +83,8 @@ pub fn cloudwatch_key_statement() -> Value {
         "Resource": "*",
     })
 }
+/// The condition key that limits a KMS grant to calls a service makes on the caller's behalf.
+pub const VIA_SERVICE: &str = "kms:ViaService";
 
 /// IAM hands policy documents back URL-encoded (RFC 3986). Decode, then parse.
 pub fn decode_document(raw: &str) -> Result<Value, String> {
@@ -221,28 +238,46 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
-/// The outcome of evaluating identity policies for one request.
+/// The outcome of evaluating a role's policies for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Allow,
     ImplicitDeny,
     ExplicitDeny,
+    /// The identity policies allow it, but the permission boundary does not.
+    OutsideBoundary,
 }
 
-/// Evaluate identity-based policies for `action` on `resource`, ignoring conditions on Allow
-/// statements (we cannot know the request context) and counting a conditional Deny as a
-/// Deny (the cautious reading for a health check).
+/// What is known of the request being evaluated: condition keys and their values (for the
+/// KMS grant, `kms:ViaService`). Conditions on other keys cannot be decided.
+pub type Context<'a> = &'a [(&'a str, &'a str)];
+
+/// Evaluate identity-based policies for `action` on `resource`. An Allow with a condition
+/// counts only when `context` decides every key of it (else we cannot know it applies); a
+/// conditional Deny counts as a Deny unless `context` shows it does not apply (the cautious
+/// reading for a health check).
 pub fn evaluate(documents: &[Value], action: &str, resource: &str) -> Decision {
+    evaluate_in(documents, action, resource, &[])
+}
+
+/// [`evaluate`] with what is known of the request.
+pub fn evaluate_in(
+    documents: &[Value],
+    action: &str,
+    resource: &str,
+    context: Context<'_>,
+) -> Decision {
     let mut allowed = false;
     for doc in documents {
         for st in as_list(doc.get("Statement")) {
             if !statement_applies(st, action, resource) {
                 continue;
             }
+            let condition = st.get("Condition").map(|c| condition_holds(c, context));
             match st.get("Effect").and_then(Value::as_str) {
-                Some("Deny") => return Decision::ExplicitDeny,
-                Some("Allow") if st.get("Condition").is_none() => allowed = true,
+                Some("Deny") if condition != Some(Some(false)) => return Decision::ExplicitDeny,
+                Some("Allow") if matches!(condition, None | Some(Some(true))) => allowed = true,
                 _ => {}
             }
         }
@@ -252,6 +287,58 @@ pub fn evaluate(documents: &[Value], action: &str, resource: &str) -> Decision {
     } else {
         Decision::ImplicitDeny
     }
+}
+
+/// IAM's answer with a permission boundary: allowed only when the identity policies allow it
+/// and the boundary does too; a Deny in either wins.
+pub fn evaluate_bounded(
+    identity: &[Value],
+    boundary: Option<&Value>,
+    action: &str,
+    resource: &str,
+    context: Context<'_>,
+) -> Decision {
+    let inside = evaluate_in(identity, action, resource, context);
+    let Some(b) = boundary else { return inside };
+    match (
+        inside,
+        evaluate_in(std::slice::from_ref(b), action, resource, context),
+    ) {
+        (Decision::ExplicitDeny, _) | (_, Decision::ExplicitDeny) => Decision::ExplicitDeny,
+        (Decision::Allow, Decision::Allow) => Decision::Allow,
+        (Decision::Allow, _) => Decision::OutsideBoundary,
+        (other, _) => other,
+    }
+}
+
+/// Whether a `Condition` block holds in `context`: `Some(true|false)` when every key it
+/// tests is known and tested with a string operator we evaluate, `None` when it cannot be
+/// decided.
+fn condition_holds(condition: &Value, context: Context<'_>) -> Option<bool> {
+    let ops = condition.as_object()?;
+    let mut holds = true;
+    for (op, keys) in ops {
+        let (ignore_case, like) = match op.as_str() {
+            "StringEquals" => (false, false),
+            "StringEqualsIgnoreCase" => (true, false),
+            "StringLike" => (false, true),
+            _ => return None,
+        };
+        for (key, wanted) in keys.as_object()? {
+            let (_, have) = context.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))?;
+            let any = strings(wanted).iter().any(|w| {
+                if like {
+                    wildcard_match(w, have, false)
+                } else if ignore_case {
+                    w.eq_ignore_ascii_case(have)
+                } else {
+                    w == have
+                }
+            });
+            holds &= any;
+        }
+    }
+    Some(holds)
 }
 
 fn statement_applies(st: &Value, action: &str, resource: &str) -> bool {
@@ -309,6 +396,67 @@ pub fn wider_grants(
     findings
 }
 
+/// One policy on a role, for evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedPolicy {
+    /// `inline:NAME` or the managed policy's ARN.
+    pub name: String,
+    pub document: Value,
+}
+
+/// Every policy IAM weighs for a role: its identity policies (inline and attached managed),
+/// and its permission boundary, which caps what they grant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grants {
+    pub identity: Vec<NamedPolicy>,
+    pub boundary: Option<NamedPolicy>,
+}
+
+impl Grants {
+    /// Identity policies alone, unnamed (tests and callers with bare documents).
+    pub fn identity(documents: &[Value]) -> Self {
+        Self {
+            identity: documents
+                .iter()
+                .enumerate()
+                .map(|(i, d)| NamedPolicy {
+                    name: format!("policy {}", i + 1),
+                    document: d.clone(),
+                })
+                .collect(),
+            boundary: None,
+        }
+    }
+
+    /// The identity documents.
+    pub fn documents(&self) -> Vec<Value> {
+        self.identity.iter().map(|p| p.document.clone()).collect()
+    }
+
+    /// What IAM decides for `action` on `resource`, the boundary included.
+    pub fn decide(&self, action: &str, resource: &str, context: Context<'_>) -> Decision {
+        evaluate_bounded(
+            &self.documents(),
+            self.boundary.as_ref().map(|b| &b.document),
+            action,
+            resource,
+            context,
+        )
+    }
+
+    /// What the identity policies other than `ours` allow beyond `actions` on `resources`,
+    /// each finding naming its policy: what else a role can do.
+    pub fn beyond(&self, ours: &str, actions: &[&str], resources: &[&str]) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in self.identity.iter().filter(|p| p.name != ours) {
+            for finding in wider_grants(std::slice::from_ref(&p.document), actions, resources) {
+                out.push(format!("{}: {finding}", p.name));
+            }
+        }
+        out
+    }
+}
+
 /// The AWS principals an Allow on `sts:AssumeRole` admits, with any external id each one
 /// requires (`None` = admitted without an external id).
 pub fn trusted_principals(trust: &Value) -> Vec<(String, Option<String>)> {
@@ -345,6 +493,133 @@ pub fn trusted_principals(trust: &Value) -> Vec<(String, Option<String>)> {
         }
     }
     out
+}
+
+/// The actions and resources a document's Allow statements name (for setup's write policy:
+/// what adopting a role may leave it able to do).
+pub fn allowed_by(doc: &Value) -> (Vec<String>, Vec<String>) {
+    let (mut actions, mut resources) = (Vec::new(), Vec::new());
+    for st in as_list(doc.get("Statement")) {
+        if st.get("Effect").and_then(Value::as_str) == Some("Allow") {
+            actions.extend(st.get("Action").map(strings).unwrap_or_default());
+            resources.extend(st.get("Resource").map(strings).unwrap_or_default());
+        }
+    }
+    (actions, resources)
+}
+
+/// Whether any Allow statement of a trust requires an external id (`sts:ExternalId`).
+pub fn requires_external_id(trust: &Value) -> bool {
+    trusted_principals(trust)
+        .iter()
+        .any(|(_, ext)| ext.is_some())
+}
+
+/// What a trust holds beyond what `want` (setup's one statement) admits, each a phrase:
+/// principals `want` does not admit, other statements (dropping a Deny widens a trust too),
+/// conditions other than the external id. Empty when `have` is one statement admitting one
+/// principal with at most an external id: replacing that changes the trusted account, which
+/// the plan shows, and loses nothing beside it.
+pub fn trust_beyond(have: &Value, want: &Value) -> Vec<String> {
+    let statements = as_list(have.get("Statement"));
+    let admitted = trusted_principals(have);
+    let condition_keys: Vec<String> = statements
+        .iter()
+        .filter_map(|st| st.get("Condition").and_then(Value::as_object))
+        .flat_map(|ops| {
+            ops.iter().flat_map(|(op, keys)| {
+                keys.as_object()
+                    .map(|k| k.keys().map(|k| format!("{op} {k}")).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            })
+        })
+        .filter(|k| k != "StringEquals sts:ExternalId")
+        .collect();
+    if statements.len() <= 1 && admitted.len() <= 1 && condition_keys.is_empty() {
+        return Vec::new();
+    }
+    let wanted: Vec<String> = trusted_principals(want)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let mut out: Vec<String> = admitted
+        .iter()
+        .filter(|(p, _)| !wanted.contains(p))
+        .map(|(p, _)| format!("it admits {p}"))
+        .collect();
+    let ours = as_list(want.get("Statement"))
+        .first()
+        .map(|st| normalize_statement(st))
+        .unwrap_or(Value::Null);
+    let mut ignored_assume = false;
+    for st in &statements {
+        let effect = st.get("Effect").and_then(Value::as_str).unwrap_or("?");
+        let is_assume = effect == "Allow"
+            && st
+                .get("Action")
+                .map(strings)
+                .unwrap_or_default()
+                .iter()
+                .any(|a| wildcard_match(a, "sts:AssumeRole", true));
+        // One Allow of sts:AssumeRole is the one setup rewrites; its principals are above.
+        if is_assume && !ignored_assume {
+            ignored_assume = true;
+            continue;
+        }
+        if normalize_statement(st) == ours {
+            continue;
+        }
+        let label = st
+            .get("Sid")
+            .and_then(Value::as_str)
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        let actions = st.get("Action").map(strings).unwrap_or_default().join(", ");
+        let article = if effect.starts_with(['A', 'E', 'I', 'O', 'U']) {
+            "an"
+        } else {
+            "a"
+        };
+        out.push(format!("{article} {effect} statement{label} on {actions}"));
+    }
+    for k in condition_keys {
+        out.push(format!("a condition {k}"));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The trust change in words: which account is trusted before and after, and what becomes
+/// of the external id. `None` when neither changes (the diff shows the rest).
+pub fn trust_change(before: &Value, after: &Value) -> Option<String> {
+    let principals = |t: &Value| -> Vec<String> {
+        let mut p: Vec<String> = trusted_principals(t).into_iter().map(|(p, _)| p).collect();
+        p.sort();
+        p.dedup();
+        p
+    };
+    let external =
+        |t: &Value| -> Option<String> { trusted_principals(t).into_iter().find_map(|(_, e)| e) };
+    let (pb, pa) = (principals(before), principals(after));
+    let mut parts = Vec::new();
+    if pb != pa {
+        let show = |p: &[String]| {
+            if p.is_empty() {
+                "nobody".to_owned()
+            } else {
+                p.join(", ")
+            }
+        };
+        parts.push(format!("trusted account {} -> {}", show(&pb), show(&pa)));
+    }
+    match (external(before), external(after)) {
+        (Some(_), None) => parts.push("remove the external id condition".to_owned()),
+        (None, Some(_)) => parts.push("require the external id".to_owned()),
+        (Some(b), Some(a)) if a != b => parts.push("change the required external id".to_owned()),
+        _ => {}
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// A readable line diff of two documents (pretty-printed normalized JSON), for plans: the
@@ -481,11 +756,166 @@ mod tests {
     }
 
     #[test]
+    fn the_kms_grant_is_only_through_kinesis_and_evaluates_with_its_context() {
+        let arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/buzz";
+        let key = "arn:aws:kms:eu-west-1:123456789012:key/k";
+        let p = write_policy(arn, Some(key));
+        assert_eq!(
+            p["Statement"][1]["Condition"]["StringEquals"][VIA_SERVICE],
+            "kinesis.eu-west-1.amazonaws.com"
+        );
+        let docs = std::slice::from_ref(&p);
+        let via = [(VIA_SERVICE, "kinesis.eu-west-1.amazonaws.com")];
+        assert_eq!(
+            evaluate_in(docs, "kms:GenerateDataKey", key, &via),
+            Decision::Allow
+        );
+        // Another service, or nothing known of the request: not granted.
+        let s3 = [(VIA_SERVICE, "s3.eu-west-1.amazonaws.com")];
+        assert_eq!(
+            evaluate_in(docs, "kms:GenerateDataKey", key, &s3),
+            Decision::ImplicitDeny
+        );
+        assert_eq!(
+            evaluate(docs, "kms:GenerateDataKey", key),
+            Decision::ImplicitDeny
+        );
+        // Without the condition (older setups, hand-made roles) it is granted too.
+        let bare =
+            json!({"Statement":[{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":key}]});
+        assert_eq!(
+            evaluate_in(&[bare], "kms:GenerateDataKey", key, &via),
+            Decision::Allow
+        );
+        // A Deny whose condition the context rules out does not apply; one it cannot decide does.
+        let deny = |c: Value| json!({"Statement":[{"Effect":"Deny","Action":"kms:*","Resource":"*","Condition":c}]});
+        let ruled_out = deny(json!({"StringNotEquals": {"aws:SourceVpc": "vpc-1"}}));
+        assert_eq!(
+            evaluate_in(&[p.clone(), ruled_out], "kms:GenerateDataKey", key, &via),
+            Decision::ExplicitDeny
+        );
+        let other_service =
+            deny(json!({"StringEquals": {VIA_SERVICE: "s3.eu-west-1.amazonaws.com"}}));
+        assert_eq!(
+            evaluate_in(&[p, other_service], "kms:GenerateDataKey", key, &via),
+            Decision::Allow
+        );
+    }
+
+    #[test]
+    fn a_permission_boundary_caps_what_the_identity_policies_grant() {
+        let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz";
+        let ours = write_policy(arn, None);
+        let named = |name: &str, document: Value| NamedPolicy {
+            name: name.into(),
+            document,
+        };
+        let mut g = Grants {
+            identity: vec![named("inline:buzz-kinesis-write", ours)],
+            boundary: None,
+        };
+        assert_eq!(g.decide("kinesis:PutRecord", arn, &[]), Decision::Allow);
+        // A boundary that allows only reading: the write is outside it.
+        g.boundary = Some(named(
+            "arn:aws:iam::123456789012:policy/read-only",
+            json!({"Statement":[{"Effect":"Allow","Action":"kinesis:Describe*","Resource":"*"}]}),
+        ));
+        assert_eq!(
+            g.decide("kinesis:PutRecord", arn, &[]),
+            Decision::OutsideBoundary
+        );
+        // A boundary that denies: an explicit deny.
+        g.boundary = Some(named(
+            "b",
+            json!({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"kinesis:PutRecord","Resource":"*"}]}),
+        ));
+        assert_eq!(
+            g.decide("kinesis:PutRecord", arn, &[]),
+            Decision::ExplicitDeny
+        );
+        // A boundary that allows everything: the identity policies decide.
+        g.boundary = Some(named(
+            "b",
+            json!({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}),
+        ));
+        assert_eq!(g.decide("kinesis:PutRecord", arn, &[]), Decision::Allow);
+        assert_eq!(
+            g.decide("kinesis:GetRecords", arn, &[]),
+            Decision::ImplicitDeny
+        );
+    }
+
+    #[test]
+    fn what_else_a_role_can_do_is_named_by_policy() {
+        let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz";
+        let g = Grants {
+            identity: vec![
+                NamedPolicy {
+                    name: format!("inline:{POLICY_NAME}"),
+                    document: json!({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}),
+                },
+                NamedPolicy {
+                    name: "arn:aws:iam::aws:policy/AdministratorAccess".into(),
+                    document: json!({"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}),
+                },
+            ],
+            boundary: None,
+        };
+        let found = g.beyond(&format!("inline:{POLICY_NAME}"), &WRITER_ACTIONS, &[arn]);
+        assert_eq!(
+            found,
+            [
+                "arn:aws:iam::aws:policy/AdministratorAccess: a grant reaches resource '*'",
+                "arn:aws:iam::aws:policy/AdministratorAccess: the role is also allowed '*'"
+            ]
+        );
+    }
+
+    #[test]
     fn wider_grants_are_named() {
         let arn = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz";
         assert!(wider_grants(&[write_policy(arn, None)], &WRITER_ACTIONS, &[arn]).is_empty());
         let wide = json!({"Statement":[{"Effect":"Allow","Action":["kinesis:*"],"Resource":"*"}]});
         assert_eq!(wider_grants(&[wide], &WRITER_ACTIONS, &[arn]).len(), 2);
+    }
+
+    #[test]
+    fn a_trust_beyond_ours_is_named_and_a_change_of_account_is_not_a_loss() {
+        let ext = ExternalId::parse("--external-id", "district-42").unwrap();
+        let want = trust_policy(&acct("210987654321"), None);
+        // One statement, one principal: another account, with or without an id.
+        let old = trust_policy(&acct("111122223333"), Some(&ext));
+        assert!(trust_beyond(&old, &want).is_empty());
+        assert!(requires_external_id(&old) && !requires_external_id(&want));
+        assert_eq!(
+            trust_change(&old, &want).unwrap(),
+            "trusted account arn:aws:iam::111122223333:root -> arn:aws:iam::210987654321:root; remove the external id condition"
+        );
+        assert_eq!(trust_change(&want, &want), None);
+        // A second principal, a second statement, a condition beyond the id.
+        let mut two = want.clone();
+        two["Statement"][0]["Principal"]["AWS"] =
+            json!(["arn:aws:iam::210987654321:root", "999999999999"]);
+        assert_eq!(
+            trust_beyond(&two, &want),
+            ["it admits arn:aws:iam::999999999999:root"]
+        );
+        let mut more = want.clone();
+        more["Statement"].as_array_mut().unwrap().push(json!({
+            "Sid": "Ec2", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}));
+        assert_eq!(
+            trust_beyond(&more, &want),
+            [
+                "an Allow statement (Ec2) on sts:AssumeRole",
+                "it admits Service:ec2.amazonaws.com"
+            ]
+        );
+        let mut cond = want.clone();
+        cond["Statement"][0]["Condition"] = json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}});
+        assert_eq!(
+            trust_beyond(&cond, &want),
+            ["a condition IpAddress aws:SourceIp"]
+        );
     }
 
     #[test]
@@ -995,12 +1425,14 @@ mod tests {
                 "{action}"
             );
         }
+        // The key only through Kinesis (kms:ViaService), as Kinesis asks for it.
+        let via = [(VIA_SERVICE, "kinesis.us-east-1.amazonaws.com")];
         assert_eq!(
-            evaluate(std::slice::from_ref(&p), "kms:GenerateDataKey", key),
+            evaluate_in(std::slice::from_ref(&p), "kms:GenerateDataKey", key, &via),
             Allow
         );
         assert_eq!(
-            evaluate(std::slice::from_ref(&p), "kms:Decrypt", key),
+            evaluate_in(std::slice::from_ref(&p), "kms:Decrypt", key, &via),
             ImplicitDeny
         );
         assert!(wider_grants(std::slice::from_ref(&p), &WRITER_ACTIONS, &[STREAM]).len() == 2);

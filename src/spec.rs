@@ -96,6 +96,8 @@ pub struct SetupSpec {
     pub agilix_account: AccountId,
     pub external_id: Option<ExternalId>,
     pub adopt: bool,
+    /// What widens or drops access, each only by its flag (never from a config file).
+    pub widen: crate::plan::Widen,
     pub buzz: BuzzSide,
     /// Both halves, or (`--aws-only`) the AWS half; `--buzz-only` is a [`BuzzHalfSpec`].
     pub half: Half,
@@ -1125,6 +1127,11 @@ impl SetupSpec {
             agilix_account: target.agilix_account,
             external_id: target.external_id,
             adopt: setup.adopt || file.adopt,
+            widen: crate::plan::Widen {
+                remove_external_id: setup.remove_external_id,
+                replace_trust: setup.replace_trust,
+                adopt_wider_role: setup.adopt_wider_role,
+            },
             buzz: target.buzz,
             half,
             events,
@@ -1468,6 +1475,10 @@ mod tests {
             "color",
             "help",
             "version",
+            // What widens access is asked for on the command line, never kept in a file.
+            "remove-external-id",
+            "replace-trust",
+            "adopt-wider-role",
         ];
         for f in &flags {
             assert!(

@@ -229,6 +229,8 @@ pub struct RoleState {
     pub tags: BTreeMap<String, String>,
     pub policy: Option<Value>,
     pub created: SystemTime,
+    /// The ARN of the role's permission boundary, when it has one.
+    pub boundary: Option<String>,
 }
 
 impl RoleState {

@@ -387,8 +387,9 @@ impl AwsProbe {
         }
 
         // 7. A stream encrypted with a customer-managed key: Kinesis asks KMS for a data key on
-        // the producer's behalf, so the role needs kms:GenerateDataKey on that key (the
-        // AWS-managed alias/aws/kinesis needs nothing). Real AWS refuses the PutRecord.
+        // the producer's behalf, so the role needs kms:GenerateDataKey on that key, through
+        // Kinesis (a grant with kms:ViaService = kinesis.<region>.amazonaws.com counts, as in
+        // AWS; the AWS-managed alias/aws/kinesis needs nothing). Real AWS refuses the PutRecord.
         if let Some(key) = self.customer_managed_key(target).await {
             let via = format!("kinesis.{}.amazonaws.com", target.region);
             let context = [("kms:viaservice", via.as_str())];
@@ -402,7 +403,7 @@ impl AwsProbe {
             if policy::evaluate(&documents, &generate) != Decision::Allow {
                 return Err(Failure::new(
                     "KMSAccessDeniedException",
-                    format!("User: {who} is not authorized to perform: kms:GenerateDataKey on resource: {key} because no identity-based policy allows the kms:GenerateDataKey action (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"),
+                    format!("User: {who} is not authorized to perform: kms:GenerateDataKey on resource: {key} (the key of stream {stream_arn}) via {via} because no identity-based policy allows the kms:GenerateDataKey action (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"),
                 ));
             }
         }
@@ -427,7 +428,8 @@ impl AwsProbe {
             return None;
         }
         let key = summary.key_id()?;
-        let aws_managed = key == "alias/aws/kinesis" || key.ends_with(":alias/aws/kinesis");
+        // AWS's own keys (alias/aws/kinesis, by alias or alias ARN) need no grant.
+        let aws_managed = key.starts_with("alias/aws/") || key.contains(":alias/aws/");
         (!aws_managed).then(|| key.to_owned())
     }
 

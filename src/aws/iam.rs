@@ -8,7 +8,7 @@ use aws_sdk_iam::types::Tag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
-use super::{aws_error, Aws};
+use super::{aws_error, Aws, Created};
 use crate::error::{Error, Result};
 use crate::policy;
 use crate::state::RoleState;
@@ -69,6 +69,10 @@ impl Aws {
             tags,
             policy,
             created,
+            boundary: role
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_owned),
         }))
     }
 
@@ -95,14 +99,15 @@ impl Aws {
     }
 
     /// Create the role. `EntityAlreadyExists` (a retry of a create that succeeded, or a race
-    /// with another run) is fine: the following steps converge whatever is there.
+    /// with someone else) is [`Created::AlreadyExisted`]: the caller reads the role again and
+    /// plans anew, since it may not be ours.
     pub async fn create_role(
         &self,
         name: &str,
         trust: &Value,
         max_session: i32,
         tags: &BTreeMap<String, String>,
-    ) -> Result<()> {
+    ) -> Result<Created> {
         let res = self
             .iam
             .create_role()
@@ -114,14 +119,17 @@ impl Aws {
             .send()
             .await;
         match res {
-            Ok(_) => {}
-            Err(e) if e.code() == Some("EntityAlreadyExists") => {
-                tracing::info!(role = name, "role already exists; converging it");
+            Ok(_) => {
+                self.calls.record("iam", "CreateRole", true);
+                Ok(Created::Made)
             }
-            Err(e) => return Err(aws_error("iam", "CreateRole", e)),
+            Err(e) if e.code() == Some("EntityAlreadyExists") => {
+                tracing::info!(role = name, "the role exists already; reading it again");
+                self.calls.record("iam", "CreateRole", false);
+                Ok(Created::AlreadyExisted)
+            }
+            Err(e) => Err(aws_error("iam", "CreateRole", e)),
         }
-        self.calls.record("iam", "CreateRole", true);
-        Ok(())
     }
 
     pub async fn update_trust(&self, name: &str, trust: &Value) -> Result<()> {
@@ -175,56 +183,64 @@ impl Aws {
     }
 }
 
-/// One identity policy attached to a role, for evaluation.
-#[derive(Debug, Clone)]
-pub struct NamedPolicy {
-    /// `inline:NAME` or the managed policy's ARN.
-    pub name: String,
-    pub document: Value,
-}
+pub use crate::policy::{Grants, NamedPolicy};
 
 impl Aws {
-    /// Every identity policy of the role: inline ones and attached managed ones (their default
-    /// version). `check` evaluates them together, as IAM would.
-    pub async fn role_policies(&self, role: &str) -> Result<Vec<NamedPolicy>> {
-        let mut out = Vec::new();
+    /// Every policy IAM weighs for the role: inline ones, attached managed ones (their
+    /// default version) and the permission boundary (`boundary`, its ARN from GetRole).
+    /// `check` evaluates them together, as IAM would; `setup --adopt` reads what else the
+    /// role can do.
+    pub async fn role_policies(&self, role: &str, boundary: Option<&str>) -> Result<Grants> {
+        let mut identity = Vec::new();
         for name in self.inline_policy_names(role).await? {
             if let Some(document) = self.get_inline_policy(role, &name).await? {
-                out.push(NamedPolicy {
+                identity.push(NamedPolicy {
                     name: format!("inline:{name}"),
                     document,
                 });
             }
         }
         for arn in self.attached_policy_arns(role).await? {
-            let policy = self
-                .iam
-                .get_policy()
-                .policy_arn(&arn)
-                .send()
-                .await
-                .map_err(|e| aws_error("iam", "GetPolicy", e))?;
-            self.calls.record("iam", "GetPolicy", false);
-            let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
-                continue;
-            };
-            let v = self
-                .iam
-                .get_policy_version()
-                .policy_arn(&arn)
-                .version_id(version)
-                .send()
-                .await
-                .map_err(|e| aws_error("iam", "GetPolicyVersion", e))?;
-            self.calls.record("iam", "GetPolicyVersion", false);
-            if let Some(raw) = v.policy_version().and_then(|pv| pv.document()) {
-                out.push(NamedPolicy {
-                    name: arn.clone(),
-                    document: decode("GetPolicyVersion", raw)?,
-                });
+            if let Some(p) = self.managed_policy(&arn).await? {
+                identity.push(p);
             }
         }
-        Ok(out)
+        let boundary = match boundary {
+            Some(arn) => self.managed_policy(arn).await?,
+            None => None,
+        };
+        Ok(Grants { identity, boundary })
+    }
+
+    /// A managed policy's default version; `None` when it has none.
+    async fn managed_policy(&self, arn: &str) -> Result<Option<NamedPolicy>> {
+        let policy = self
+            .iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| aws_error("iam", "GetPolicy", e))?;
+        self.calls.record("iam", "GetPolicy", false);
+        let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+            return Ok(None);
+        };
+        let v = self
+            .iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| aws_error("iam", "GetPolicyVersion", e))?;
+        self.calls.record("iam", "GetPolicyVersion", false);
+        match v.policy_version().and_then(|pv| pv.document()) {
+            Some(raw) => Ok(Some(NamedPolicy {
+                name: arn.to_owned(),
+                document: decode("GetPolicyVersion", raw)?,
+            })),
+            None => Ok(None),
+        }
     }
 
     /// The names of the role's inline policies (ListRolePolicies, paged).

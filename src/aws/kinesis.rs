@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_kinesis::types::{EncryptionType, StreamMode, StreamModeDetails};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{aws_error, Aws};
+use super::{aws_error, Aws, Created};
 use crate::error::{Error, Result};
 use crate::names::{RetentionHours, ShardCount};
 use crate::sizing::Capacity;
@@ -113,7 +113,10 @@ impl Aws {
 
     /// Create the stream. A `ResourceInUseException` means it exists already (for example an
     /// SDK retry of a create that succeeded: CreateStream has no idempotency token).
-    pub async fn create_stream(&self, name: &str, capacity: Capacity) -> Result<()> {
+    /// Create the stream. `ResourceInUseException` (a race, or the SDK's retry of a create
+    /// that had succeeded) is [`Created::AlreadyExisted`]: the caller reads it again and plans
+    /// anew.
+    pub async fn create_stream(&self, name: &str, capacity: Capacity) -> Result<Created> {
         let mut req = self.kinesis.create_stream().stream_name(name);
         req = match capacity {
             Capacity::OnDemand => req.stream_mode_details(
@@ -134,7 +137,9 @@ impl Aws {
         match req.send().await {
             Ok(_) => {}
             Err(e) if e.code() == Some("ResourceInUseException") => {
-                tracing::info!(stream = name, "stream already exists; using it");
+                tracing::info!(stream = name, "the stream exists already; reading it again");
+                self.calls.record("kinesis", "CreateStream", false);
+                return Ok(Created::AlreadyExisted);
             }
             Err(e) if e.code() == Some("LimitExceededException") => {
                 return Err(aws_error("kinesis", "CreateStream", e).with_hint(
@@ -144,7 +149,7 @@ impl Aws {
             Err(e) => return Err(aws_error("kinesis", "CreateStream", e)),
         }
         self.calls.record("kinesis", "CreateStream", true);
-        Ok(())
+        Ok(Created::Made)
     }
 
     /// Wait until the stream is ACTIVE, polling fast at first and backing off (the SDK's

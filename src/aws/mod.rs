@@ -19,6 +19,15 @@ use crate::calls::CallLog;
 use crate::error::{Error, Result};
 use crate::names::Region;
 
+/// What a create call found: made by this call, or there already (a race with someone else,
+/// or the SDK's retry of a create that had succeeded). The caller reads it again and plans
+/// anew: what is there may not be ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Made,
+    AlreadyExisted,
+}
+
 /// Asks a person for the stream's region (the wizard's question), when the AWS profile names
 /// none. The command layer passes it in; the adapter itself never prompts.
 pub type AskRegion = fn() -> Result<Region>;
@@ -46,11 +55,9 @@ impl Aws {
         ask_region: Option<AskRegion>,
     ) -> Result<Self> {
         let http_client = custom_ca_client()?;
+        let timeouts = Timeouts::from_env()?;
         let load = |region: Option<&Region>| {
-            let mut loader = aws_config::defaults(BehaviorVersion::latest()).app_name(app_name());
-            if let Some(p) = profile {
-                loader = loader.profile_name(p);
-            }
+            let mut loader = base_loader(profile, timeouts);
             if let Some(r) = region {
                 loader = loader.region(aws_config::Region::new(r.as_str().to_owned()));
             }
@@ -92,14 +99,76 @@ impl Aws {
     /// anything in the account: the wizard calls this before it asks for Buzz values, so a
     /// missing AWS login is found before a person types a password.
     pub async fn check_login(profile: Option<&str>) -> Result<()> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).app_name(app_name());
-        if let Some(p) = profile {
-            loader = loader.profile_name(p);
-        }
+        let mut loader = base_loader(profile, Timeouts::from_env()?);
         if let Some(client) = custom_ca_client()? {
             loader = loader.http_client(client);
         }
         check_credentials(&loader.load().await, profile).await
+    }
+}
+
+/// The standard configuration chain, with the profile given and our ceilings on every call.
+fn base_loader(profile: Option<&str>, timeouts: Timeouts) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .app_name(app_name())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                // The SDK's own default, kept: setting a timeout config replaces it.
+                .connect_timeout(Duration::from_millis(3100))
+                .operation_attempt_timeout(timeouts.attempt)
+                .operation_timeout(timeouts.operation())
+                .build(),
+        );
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
+    }
+    loader
+}
+
+/// How long one AWS call may take: a connection that is accepted and never answered (a
+/// stalled proxy, a black-holed endpoint) ends in a clear error instead of a hang. Every call
+/// this tool makes is small (waits are polls), so the defaults are generous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// One attempt (the SDK retries a timed-out attempt).
+    pub attempt: Duration,
+}
+
+/// The variable that sets [`Timeouts::attempt`], in whole seconds.
+pub const ATTEMPT_TIMEOUT_ENV: &str = "BUZZ_KINESIS_AWS_ATTEMPT_TIMEOUT";
+
+/// The attempts one operation gets: the SDK's standard retry mode makes three.
+const ATTEMPTS: u32 = 3;
+
+impl Timeouts {
+    pub const DEFAULT_ATTEMPT: Duration = Duration::from_secs(20);
+
+    /// From [`ATTEMPT_TIMEOUT_ENV`] (1 to 600 s), else the default.
+    pub fn from_env() -> Result<Self> {
+        match std::env::var(ATTEMPT_TIMEOUT_ENV) {
+            Ok(v) if !v.trim().is_empty() => Self::parse(&v),
+            _ => Ok(Self {
+                attempt: Self::DEFAULT_ATTEMPT,
+            }),
+        }
+    }
+
+    fn parse(v: &str) -> Result<Self> {
+        match v.trim().parse::<u64>() {
+            Ok(s @ 1..=600) => Ok(Self {
+                attempt: Duration::from_secs(s),
+            }),
+            _ => Err(Error::Invalid {
+                flag: ATTEMPT_TIMEOUT_ENV,
+                value: v.to_owned(),
+                rule: "whole seconds from 1 to 600".into(),
+            }),
+        }
+    }
+
+    /// The whole operation, its retries included.
+    pub fn operation(self) -> Duration {
+        self.attempt * ATTEMPTS + Duration::from_secs(1)
     }
 }
 
@@ -269,7 +338,11 @@ where
         ),
         None => {
             tracing::debug!("AWS {service} {operation}: {err:?}");
-            ("RequestFailed".to_owned(), error_chain(&err))
+            let chain = error_chain(&err);
+            if is_timeout(&chain) {
+                return timeout_error(service, operation, &chain);
+            }
+            ("RequestFailed".to_owned(), chain)
         }
     };
     let hint = match code.as_str() {
@@ -293,9 +366,53 @@ where
     }
 }
 
+/// Whether an SDK failure without a service answer is one of our ceilings (the SDK's words:
+/// "request has timed out", "operation attempt timeout ...", an HTTP read "timeout").
+fn is_timeout(chain: &str) -> bool {
+    let lower = chain.to_ascii_lowercase();
+    lower.contains("timed out") || lower.contains("timeout")
+}
+
+/// No answer in time: what we waited for, how long, and what to look at.
+fn timeout_error(service: &'static str, operation: &'static str, chain: &str) -> Error {
+    let t = Timeouts::from_env().unwrap_or(Timeouts {
+        attempt: Timeouts::DEFAULT_ATTEMPT,
+    });
+    tracing::debug!("AWS {service} {operation} timed out: {chain}");
+    Error::Timeout {
+        what: format!(
+            "AWS {service} {operation} to answer ({} attempts of at most {} s each; the connection was made, but no answer came)",
+            ATTEMPTS,
+            t.attempt.as_secs()
+        ),
+        seconds: t.operation().as_secs(),
+        hint: Some(format!(
+            "check the network path to AWS (a proxy, a firewall, AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_{}); on a slow link, {ATTEMPT_TIMEOUT_ENV}=SECONDS allows each attempt longer",
+            service.to_ascii_uppercase()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attempt_timeouts_parse_within_their_range() {
+        assert_eq!(
+            Timeouts::parse("5").unwrap().attempt,
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            Timeouts::parse("5").unwrap().operation(),
+            Duration::from_secs(16)
+        );
+        for bad in ["0", "601", "x", "-1"] {
+            assert!(Timeouts::parse(bad).is_err(), "{bad}");
+        }
+        assert!(is_timeout("request has timed out: operation timeout (all attempts including retries) occurred after 3s"));
+        assert!(!is_timeout("dispatch failure: connection refused"));
+    }
 
     #[test]
     fn the_app_name_carries_the_version() {

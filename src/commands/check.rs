@@ -56,15 +56,13 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     let calls = CallLog::new();
     // check asks only for missing names and secrets; it never offers to pick a stream.
     let o = observe(spec, &calls, &progress, false, false).await?;
-    let policies: Vec<Value> = match &o.actual.role {
-        Some(_) => o
-            .aws
-            .role_policies(&o.desired.role)
-            .await?
-            .into_iter()
-            .map(|p| p.document)
-            .collect(),
-        None => Vec::new(),
+    let policies = match &o.actual.role {
+        Some(r) => {
+            o.aws
+                .role_policies(&o.desired.role, r.boundary.as_deref())
+                .await?
+        }
+        None => Default::default(),
     };
 
     let d = &o.desired;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 
-use crate::aws::Aws;
+use crate::aws::{Aws, Created};
 use crate::buzz::answer::{self, SetFailure};
 use crate::buzz::{wire, BuzzClient};
 use crate::calls::CallLog;
@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::exit::ExitCode;
 use crate::handover::Handover;
 use crate::plan::{
-    self, Action, Actual, AlarmAction, BuzzAction, Desired, DesiredAlarm, DesiredBuzz, Plan,
-    RoleAction, StreamAction,
+    self, Action, Actual, AlarmAction, Blocked, BuzzAction, Desired, DesiredAlarm, DesiredBuzz,
+    Plan, RoleAction, StreamAction,
 };
 use crate::policy;
 use crate::report::plan::{describe, refusal};
@@ -94,6 +94,7 @@ pub async fn observe(
     )
     .await?;
     let aws = &connected.aws;
+    refuse_other_partition(&aws.region)?;
     if interactive && !spec.given_stream {
         let existing = aws.list_stream_names().await?;
         let name = ui::wizard::choose_stream(&existing, spec.stream.as_str())?;
@@ -122,6 +123,14 @@ pub async fn observe(
     )
     .await?;
 
+    // `--adopt` hands the role to Agilix's account: read everything it can do first.
+    let role_grants = match &role {
+        Some(r) if !r.is_managed() && spec.adopt => Some(
+            aws.role_policies(spec.role.as_str(), r.boundary.as_deref())
+                .await?,
+        ),
+        _ => None,
+    };
     let region = &aws.region;
     let partition = region.partition();
     let stream_arn = stream
@@ -185,6 +194,7 @@ pub async fn observe(
         trust: policy::trust_policy(&spec.agilix_account, spec.external_id.as_ref()),
         policy: policy::write_policy(&stream_arn, kms_for_policy.as_deref()),
         adopt: spec.adopt,
+        widen: spec.widen,
         load: spec.load,
         capacity_given: spec.given_capacity,
         allow_capacity_decrease: spec.allow_capacity_decrease,
@@ -225,6 +235,7 @@ pub async fn observe(
         actual: Actual {
             stream,
             role,
+            role_grants,
             alarm: alarm_state,
             topic: topic_state,
             buzz: config,
@@ -232,6 +243,19 @@ pub async fn observe(
         half: spec.half,
         handover,
     })
+}
+
+/// Agilix's account is in the `aws` partition, and a role trusts only accounts of its own
+/// partition: a stream and role in aws-cn or aws-us-gov could never be written to by Buzz.
+/// Refused before anything is read or made.
+pub fn refuse_other_partition(region: &crate::names::Region) -> Result<()> {
+    match region.partition() {
+        "aws" => Ok(()),
+        other => Err(Error::Refused(format!(
+            "the region {region} is in the AWS partition {other}, but Agilix's account is in the aws partition, and an IAM role can trust only accounts of its own partition: Buzz could never assume the role or write to the stream. \
+             Choose a region of the aws partition (--region, e.g. us-east-1). Nothing was changed"
+        ))),
+    }
 }
 
 /// Whether this run logged in to Buzz (not `--aws-only`).
@@ -368,13 +392,31 @@ async fn apply(
             .stream
             .as_ref()
             .is_some_and(|s| s.status != StreamStatus::Active);
-        for action in &plan.stream {
-            if needs_wait {
-                wait_active(o, progress).await?;
+        let mut actions = plan.stream.clone();
+        let mut replanned = false;
+        loop {
+            let mut again = None;
+            for action in &actions {
+                if needs_wait {
+                    wait_active(o, progress).await?;
+                }
+                progress.step("stream", &describe(Action::Stream(action)));
+                if apply_stream(&o.aws, d, action).await? == Created::AlreadyExisted {
+                    // Someone made it between our read and our create: plan it anew.
+                    again = Some(replan_stream(o, progress).await?);
+                    needs_wait = true;
+                    break;
+                }
+                needs_wait = action.leaves_stream_busy();
             }
-            progress.step("stream", &describe(Action::Stream(action)));
-            apply_stream(&o.aws, d, action).await?;
-            needs_wait = action.leaves_stream_busy();
+            match again {
+                None => break,
+                Some(next) if !replanned => {
+                    actions = next;
+                    replanned = true;
+                }
+                Some(_) => return Err(raced("stream", &d.stream)),
+            }
         }
         if needs_wait {
             wait_active(o, progress).await?;
@@ -382,9 +424,26 @@ async fn apply(
         Ok::<_, Error>(())
     };
     let role_chain = async {
-        for action in &plan.role {
-            progress.step("role", &describe(Action::Role(action)));
-            apply_role(&o.aws, &d.role, action).await?;
+        let mut actions = plan.role.clone();
+        let mut replanned = false;
+        loop {
+            let mut again = None;
+            for action in &actions {
+                progress.step("role", &describe(Action::Role(action)));
+                if apply_role(&o.aws, &d.role, action).await? == Created::AlreadyExisted {
+                    // Someone made it between our read and our create: it may not be ours.
+                    again = Some(replan_role(o, progress).await?);
+                    break;
+                }
+            }
+            match again {
+                None => break,
+                Some(next) if !replanned => {
+                    actions = next;
+                    replanned = true;
+                }
+                Some(_) => return Err(raced("role", &d.role)),
+            }
         }
         Ok::<_, Error>(())
     };
@@ -426,11 +485,72 @@ async fn apply(
     Ok(())
 }
 
-/// One change to the stream.
-async fn apply_stream(aws: &Aws, d: &Desired, action: &StreamAction) -> Result<()> {
+/// A create met a stream made meanwhile: read it again and plan it as an existing stream.
+async fn replan_stream(o: &Observed, progress: &Progress) -> Result<Vec<StreamAction>> {
+    let d = &o.desired;
+    progress.step(
+        "stream",
+        &format!(
+            "the stream {} appeared while setup ran: reading it again and planning anew",
+            d.stream
+        ),
+    );
+    let fresh = o.aws.describe_stream(&d.stream).await?;
+    let again = plan::replan_stream(d, fresh.as_ref()).map_err(refused)?;
+    noted(&again, progress);
+    Ok(again.stream)
+}
+
+/// A create met a role made meanwhile, perhaps by someone else: read it (and, for `--adopt`,
+/// every policy on it) and plan it as a role found at the start, so someone else's role gets
+/// our trust and policy only through `--adopt` and its checks.
+async fn replan_role(o: &Observed, progress: &Progress) -> Result<Vec<RoleAction>> {
+    let d = &o.desired;
+    progress.step(
+        "role",
+        &format!(
+            "the role {} appeared while setup ran: reading it again and planning anew",
+            d.role
+        ),
+    );
+    let fresh = o.aws.get_role(&d.role).await?;
+    let grants = match &fresh {
+        Some(r) if !r.is_managed() && d.adopt => {
+            Some(o.aws.role_policies(&d.role, r.boundary.as_deref()).await?)
+        }
+        _ => None,
+    };
+    let again = plan::replan_role(d, fresh.as_ref(), grants.as_ref()).map_err(refused)?;
+    noted(&again, progress);
+    Ok(again.role)
+}
+
+/// A re-plan's notes, as progress.
+fn noted(p: &Plan, progress: &Progress) {
+    for n in &p.notes {
+        progress.note(&format!("{}: {}", n.resource, n.message));
+    }
+}
+
+/// A plan that cannot be made, as the refusal a person reads.
+fn refused(b: Blocked) -> Error {
+    Error::Refused(refusal(&b))
+}
+
+/// A create that met the resource twice: something else keeps making and removing it.
+fn raced(what: &str, name: &str) -> Error {
+    Error::Refused(format!(
+        "the {what} {name} was created by someone else while setup ran, twice; find out who also manages it, then run setup again"
+    ))
+}
+
+/// One change to the stream; [`Created::AlreadyExisted`] when a create met one made meanwhile.
+async fn apply_stream(aws: &Aws, d: &Desired, action: &StreamAction) -> Result<Created> {
     let stream = d.stream.as_str();
     match action {
-        StreamAction::CreateStream { capacity } => aws.create_stream(stream, *capacity).await,
+        StreamAction::CreateStream { capacity } => {
+            return aws.create_stream(stream, *capacity).await
+        }
         StreamAction::IncreaseRetention { to, .. } => aws.increase_retention(stream, *to).await,
         StreamAction::DecreaseRetention { to, .. } => aws.decrease_retention(stream, *to).await,
         StreamAction::StartEncryption { to, .. } => aws.start_encryption(stream, to).await,
@@ -439,22 +559,24 @@ async fn apply_stream(aws: &Aws, d: &Desired, action: &StreamAction) -> Result<(
             aws.update_stream_mode(&d.stream_arn, *to).await
         }
         StreamAction::UpdateShardCount { to, .. } => aws.update_shard_count(stream, *to).await,
-    }
+    }?;
+    Ok(Created::Made)
 }
 
-/// One change to the role.
-async fn apply_role(aws: &Aws, role: &str, action: &RoleAction) -> Result<()> {
+/// One change to the role; [`Created::AlreadyExisted`] when a create met one made meanwhile.
+async fn apply_role(aws: &Aws, role: &str, action: &RoleAction) -> Result<Created> {
     match action {
         RoleAction::CreateRole {
             trust,
             max_session,
             tags,
-        } => aws.create_role(role, trust, *max_session, tags).await,
+        } => return aws.create_role(role, trust, *max_session, tags).await,
         RoleAction::UpdateTrust { after, .. } => aws.update_trust(role, after).await,
         RoleAction::UpdateMaxSession { to, .. } => aws.update_max_session(role, *to).await,
         RoleAction::PutPolicy { after, .. } => aws.put_policy(role, after).await,
         RoleAction::TagRole { tags } => aws.tag_role(role, tags).await,
-    }
+    }?;
+    Ok(Created::Made)
 }
 
 /// One change to the alarm or its topic.
@@ -624,6 +746,7 @@ fn buzz_half_desired(spec: &BuzzHalfSpec) -> Desired {
         trust: Value::Null,
         policy: Value::Null,
         adopt: false,
+        widen: Default::default(),
         load: None,
         capacity_given: false,
         allow_capacity_decrease: false,

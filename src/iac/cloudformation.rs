@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::{
-    Blueprint, Skip, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN,
-    STREAM_ARN, TOPIC_KEY_HELP,
+    Blueprint, Skip, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION,
+    REQUEST_HELP, ROLE_ARN, STREAM_ARN, TOPIC_KEY_HELP,
 };
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
@@ -67,7 +67,16 @@ pub fn cloudformation(b: &Blueprint) -> Value {
         );
     }
     stream.insert("Tags".into(), cfn_tags(&b.tags));
-    let permission = substitute(&b.permission(), &[(STREAM_ARN, stream_arn.clone())]);
+    let permission = substitute(
+        &b.permission(),
+        &[
+            (STREAM_ARN, stream_arn.clone()),
+            (
+                KINESIS_SERVICE,
+                json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"}),
+            ),
+        ],
+    );
 
     // Fn::Sub reads `${...}` as a reference: any literal one is written `${!...}`. The
     // stand-ins appear JSON-escaped in the serialized request.

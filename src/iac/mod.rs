@@ -35,6 +35,8 @@ const STREAM_ARN: &str = "\u{1}stream_arn\u{1}";
 const ROLE_ARN: &str = "\u{1}role_arn\u{1}";
 const REGION: &str = "\u{1}region\u{1}";
 const DOMAIN: &str = "\u{1}domain\u{1}";
+/// `kinesis.<region>.amazonaws.com`, the KMS grant's `kms:ViaService`.
+const KINESIS_SERVICE: &str = "\u{1}kinesis_service\u{1}";
 
 /// What a template describes: the values setup would use.
 #[derive(Debug, Clone)]
@@ -97,9 +99,10 @@ const TOPIC_KEY_HELP: &str = "The statement the key policy of the customer-manag
 impl Blueprint {
     /// The permission policy, its stream (and key) as given by `stream_arn`.
     fn permission(&self) -> Value {
-        policy::write_policy(
+        policy::write_policy_via(
             STREAM_ARN,
             self.encryption.customer_key().map(KmsKey::as_str),
+            KINESIS_SERVICE,
         )
     }
 
@@ -391,7 +394,16 @@ mod tests {
         let doc = &t["Resources"][cloudformation::CFN_ROLE]["Properties"]["Policies"][0]
             ["PolicyDocument"];
         assert_eq!(doc["Statement"][1]["Action"], "kms:GenerateDataKey");
+        // Only through Kinesis in the stack's region.
+        assert_eq!(
+            doc["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"],
+            json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"})
+        );
         let tf = terraform(&b);
+        assert!(
+            tf.contains("\"kinesis.${data.aws_region.current.id}.amazonaws.com\""),
+            "{tf}"
+        );
         assert!(tf.contains("shard_count      = 3"), "{tf}");
         assert!(tf.contains("stream_mode = \"PROVISIONED\""), "{tf}");
     }

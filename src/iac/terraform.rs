@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::hcl::{wrap, Block, Hcl};
 use super::{
-    Blueprint, Skip, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, REGION, REQUEST_HELP, ROLE_ARN,
-    STREAM_ARN, TOPIC_KEY_HELP,
+    Blueprint, Skip, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION,
+    REQUEST_HELP, ROLE_ARN, STREAM_ARN, TOPIC_KEY_HELP,
 };
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
@@ -112,7 +112,13 @@ pub fn terraform(b: &Blueprint) -> String {
                     "jsonencode",
                     Box::new(Hcl::from_json(
                         &b.permission(),
-                        &[(STREAM_ARN, stream_arn.as_str())],
+                        &[
+                            (STREAM_ARN, stream_arn.as_str()),
+                            (
+                                KINESIS_SERVICE,
+                                "\"kinesis.${data.aws_region.current.id}.amazonaws.com\"",
+                            ),
+                        ],
                     )),
                 ),
             ),

@@ -40,6 +40,8 @@ pub struct Desired {
     pub trust: Value,
     pub policy: Value,
     pub adopt: bool,
+    /// What the user allowed that widens or drops access (each an explicit flag).
+    pub widen: Widen,
     /// The expected peak load, when the user gave one: the plan says whether it fits.
     pub load: Option<crate::sizing::Load>,
     /// The user named a capacity (`--capacity-mode`): an existing stream is converged to it.
@@ -55,6 +57,21 @@ pub struct Desired {
     pub alarm: Option<DesiredAlarm>,
     /// `None` when the run does not touch Buzz.
     pub buzz: Option<DesiredBuzz>,
+}
+
+/// What setup does only when a flag says so, because it widens who may use the role or
+/// what the role may do: by default the trust and the permissions only narrow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Widen {
+    /// `--remove-external-id`: a trust that requires an external id may lose the condition
+    /// (the confused-deputy guard).
+    pub remove_external_id: bool,
+    /// `--replace-trust`: a trust that admits more than Agilix's account (other principals,
+    /// statements or conditions) is replaced by setup's, which admits Agilix's account alone.
+    pub replace_trust: bool,
+    /// `--adopt-wider-role`: `--adopt` may take a role whose other policies let it do more
+    /// than write to the stream (Agilix's account could then do all of it).
+    pub adopt_wider_role: bool,
 }
 
 /// The alarm on the stream's refused writes.
@@ -81,6 +98,9 @@ pub struct DesiredBuzz {
 pub struct Actual {
     pub stream: Option<StreamState>,
     pub role: Option<RoleState>,
+    /// Every policy on an existing role setup did not create (read for `--adopt`): what else
+    /// the role can do.
+    pub role_grants: Option<policy::Grants>,
     /// Read only when an alarm is wanted.
     pub alarm: Option<AlarmState>,
     pub topic: Option<TopicState>,
@@ -224,6 +244,20 @@ pub enum Blocked {
     StreamDeleting {
         stream: String,
     },
+    /// The trust requires an external id and this run has none.
+    TrustLosesExternalId {
+        role: String,
+    },
+    /// The trust admits more than Agilix's account; replacing it would drop that.
+    TrustAdmitsOthers {
+        role: String,
+        beyond: Vec<String>,
+    },
+    /// `--adopt` on a role whose other policies grant more than writing to the stream.
+    WiderRole {
+        role: String,
+        beyond: Vec<String>,
+    },
 }
 
 fn tag_map(tags: &[Tag], managed: bool) -> BTreeMap<String, String> {
@@ -252,7 +286,12 @@ fn missing_tags(
 pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
     let mut p = Plan::default();
     stream::plan_stream(desired, actual.stream.as_ref(), &mut p)?;
-    role::plan_role(desired, actual.role.as_ref(), &mut p)?;
+    role::plan_role(
+        desired,
+        actual.role.as_ref(),
+        actual.role_grants.as_ref(),
+        &mut p,
+    )?;
     if let Some(alarm) = &desired.alarm {
         alarm::plan_alarm(
             alarm,
@@ -265,6 +304,27 @@ pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
     if let Some(buzz) = &desired.buzz {
         buzz::plan_buzz(buzz, actual.buzz.as_ref(), &mut p);
     }
+    Ok(p)
+}
+
+/// The stream's actions again, from a fresh read: a create met a stream made meanwhile (by
+/// someone else, or an earlier attempt of our own), so it is converged as an existing one.
+pub fn replan_stream(desired: &Desired, stream: Option<&StreamState>) -> Result<Plan, Blocked> {
+    let mut p = Plan::default();
+    stream::plan_stream(desired, stream, &mut p)?;
+    Ok(p)
+}
+
+/// The role's actions again, from a fresh read: a create met a role made meanwhile, which is
+/// ours only if it carries our tag; someone else's needs `--adopt` (and its other policies are
+/// weighed) like any role found at the start.
+pub fn replan_role(
+    desired: &Desired,
+    role: Option<&RoleState>,
+    grants: Option<&policy::Grants>,
+) -> Result<Plan, Blocked> {
+    let mut p = Plan::default();
+    role::plan_role(desired, role, grants, &mut p)?;
     Ok(p)
 }
 
@@ -311,6 +371,7 @@ pub(crate) mod tests {
             trust: policy::trust_policy(&agilix, None),
             policy: policy::write_policy(STREAM_ARN, None),
             adopt: false,
+            widen: Widen::default(),
             load: None,
             capacity_given: false,
             allow_capacity_decrease: false,
@@ -350,7 +411,9 @@ pub(crate) mod tests {
                 tags: tag_map(&[], true),
                 policy: Some(d.policy.clone()),
                 created: SystemTime::UNIX_EPOCH,
+                boundary: None,
             }),
+            role_grants: None,
             alarm: None,
             topic: None,
             buzz: Some(buzz),

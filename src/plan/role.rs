@@ -78,6 +78,7 @@ impl RoleAction {
 pub(super) fn plan_role(
     d: &Desired,
     observed: Option<&RoleState>,
+    grants: Option<&policy::Grants>,
     p: &mut Plan,
 ) -> Result<(), Blocked> {
     let want_tags = tag_map(&d.tags, true);
@@ -134,10 +135,86 @@ pub(super) fn plan_role(
             changes,
         });
     }
+    if !r.is_managed() {
+        guard_adopted_grants(d, grants, p)?;
+    }
+    if changes
+        .iter()
+        .any(|c| matches!(c, RoleAction::UpdateTrust { .. }))
+    {
+        guard_trust(d, r, p)?;
+    }
     p.role.extend(changes);
     if !tags.is_empty() {
         p.role.push(RoleAction::TagRole { tags });
     }
+    Ok(())
+}
+
+/// The trust only narrows unless asked: losing the external id needs
+/// `--remove-external-id`, dropping other principals, statements or conditions needs
+/// `--replace-trust` (then noted, with what is dropped).
+fn guard_trust(d: &Desired, r: &RoleState, p: &mut Plan) -> Result<(), Blocked> {
+    if policy::requires_external_id(&r.trust)
+        && !policy::requires_external_id(&d.trust)
+        && !d.widen.remove_external_id
+    {
+        return Err(Blocked::TrustLosesExternalId {
+            role: d.role.clone(),
+        });
+    }
+    let beyond = policy::trust_beyond(&r.trust, &d.trust);
+    if beyond.is_empty() {
+        return Ok(());
+    }
+    if !d.widen.replace_trust {
+        return Err(Blocked::TrustAdmitsOthers {
+            role: d.role.clone(),
+            beyond,
+        });
+    }
+    p.notes.push(Note {
+        resource: Resource::Role,
+        message: format!(
+            "--replace-trust: the new trust admits Agilix's account alone, so this goes: {}",
+            beyond.join("; ")
+        ),
+    });
+    Ok(())
+}
+
+/// `--adopt` hands the role to Agilix's account: every other policy on it is read, and a
+/// role that can do more than write to the stream is taken only with `--adopt-wider-role`
+/// (then the plan lists what else it can do).
+fn guard_adopted_grants(
+    d: &Desired,
+    grants: Option<&policy::Grants>,
+    p: &mut Plan,
+) -> Result<(), Blocked> {
+    let Some(grants) = grants else {
+        return Ok(());
+    };
+    let (actions, resources) = policy::allowed_by(&d.policy);
+    let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
+    let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
+    let ours = format!("inline:{}", policy::POLICY_NAME);
+    let beyond = grants.beyond(&ours, &actions, &resources);
+    if beyond.is_empty() {
+        return Ok(());
+    }
+    if !d.widen.adopt_wider_role {
+        return Err(Blocked::WiderRole {
+            role: d.role.clone(),
+            beyond,
+        });
+    }
+    p.notes.push(Note {
+        resource: Resource::Role,
+        message: format!(
+            "--adopt-wider-role: besides writing to the stream, Agilix's account will be able to use: {}",
+            beyond.join("; ")
+        ),
+    });
     Ok(())
 }
 
@@ -146,11 +223,24 @@ mod tests {
     use super::super::plan;
     use super::super::tests::{converged, desired, kinds};
     use super::*;
+    use crate::names::AccountId;
+
+    /// The words of the plan's trust change (`report::plan` prefixes them).
+    fn trust_words(p: &Plan) -> String {
+        match &p.role[0] {
+            RoleAction::UpdateTrust { before, after } => {
+                policy::trust_change(before, after).unwrap_or_default()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
     use serde_json::json;
 
     #[test]
     fn drifted_role_is_repaired_field_by_field() {
-        let d = desired();
+        let mut d = desired();
+        // The second principal goes only when asked (see trust_only_narrows_unless_asked).
+        d.widen.replace_trust = true;
         let mut a = converged(&d);
         let r = a.role.as_mut().unwrap();
         r.max_session = 3600;
@@ -194,5 +284,98 @@ mod tests {
         let p = plan(&d, &a).unwrap();
         assert_eq!(kinds(&p), ["put_policy"]);
         assert_eq!(p.outcome(Resource::Role), "updated");
+    }
+
+    #[test]
+    fn trust_only_narrows_unless_asked() {
+        let ext = crate::names::ExternalId::parse("--external-id", "district-42").unwrap();
+        let agilix = AccountId::parse("--agilix-account", "210987654321").unwrap();
+        let mut d = desired();
+        let mut a = converged(&d);
+        // Guarded today, no id in this run: refused, naming the flag.
+        a.role.as_mut().unwrap().trust = policy::trust_policy(&agilix, Some(&ext));
+        let blocked = plan(&d, &a).unwrap_err();
+        assert!(matches!(blocked, Blocked::TrustLosesExternalId { .. }));
+        d.widen.remove_external_id = true;
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(kinds(&p), ["update_trust"]);
+        assert_eq!(trust_words(&p), "remove the external id condition");
+        // Adding the id narrows: no flag needed.
+        let mut d = desired();
+        d.trust = policy::trust_policy(&agilix, Some(&ext));
+        let a = converged(&desired());
+        assert_eq!(
+            trust_words(&plan(&d, &a).unwrap()),
+            "require the external id"
+        );
+        // Another principal beside Agilix's: refused without --replace-trust, then noted.
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.role.as_mut().unwrap().trust["Statement"][0]["Principal"]["AWS"] =
+            json!(["arn:aws:iam::210987654321:root", "999999999999"]);
+        let blocked = plan(&d, &a).unwrap_err();
+        assert!(
+            matches!(&blocked, Blocked::TrustAdmitsOthers { beyond, .. }
+                if beyond.iter().any(|b| b.contains("999999999999"))),
+            "{blocked:?}"
+        );
+        d.widen.replace_trust = true;
+        let p = plan(&d, &a).unwrap();
+        assert!(p.notes.iter().any(|n| n.message.contains("999999999999")));
+        // A change of account the user asked for: shown as one, no flag.
+        let d = desired();
+        let mut a = converged(&d);
+        a.role.as_mut().unwrap().trust = policy::trust_policy(
+            &AccountId::parse("--agilix-account", "111122223333").unwrap(),
+            None,
+        );
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(
+            trust_words(&p),
+            "trusted account arn:aws:iam::111122223333:root -> arn:aws:iam::210987654321:root"
+        );
+    }
+
+    #[test]
+    fn adopt_weighs_every_policy_on_the_role() {
+        use crate::policy::{Grants, NamedPolicy};
+        let mut d = desired();
+        d.adopt = true;
+        let mut a = converged(&d);
+        a.role.as_mut().unwrap().tags.clear();
+        a.role.as_mut().unwrap().max_session = 3600;
+        let admin = NamedPolicy {
+            name: "arn:aws:iam::aws:policy/AdministratorAccess".into(),
+            document: json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        };
+        a.role_grants = Some(Grants {
+            identity: vec![admin],
+            boundary: None,
+        });
+        let blocked = plan(&d, &a).unwrap_err();
+        assert!(
+            matches!(&blocked, Blocked::WiderRole { beyond, .. }
+                if beyond.iter().any(|b| b.contains("AdministratorAccess"))),
+            "{blocked:?}"
+        );
+        d.widen.adopt_wider_role = true;
+        let p = plan(&d, &a).unwrap();
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("AdministratorAccess")));
+        // A role whose other policies stay within ours is adopted without the flag.
+        d.widen.adopt_wider_role = false;
+        a.role_grants = Some(Grants::identity(&[policy::write_policy(
+            &d.stream_arn,
+            None,
+        )]));
+        assert!(plan(&d, &a).is_ok());
+        // Someone else's role found by a re-plan after a race: the same rules.
+        d.adopt = false;
+        assert!(matches!(
+            super::super::replan_role(&d, a.role.as_ref(), None),
+            Err(Blocked::UnmanagedRole { .. })
+        ));
     }
 }

@@ -289,11 +289,14 @@ fn plan_existing_capacity(d: &Desired, s: &StreamState, p: &mut Plan) {
         }
         (Capacity::OnDemand, Capacity::Provisioned(n)) => {
             // Provisioned mode starts with the shards the on-demand stream has open.
-            p.stream.push(StreamAction::UpdateStreamMode {
-                from: have,
-                to: Capacity::Provisioned(n),
-            });
             if n.get() < open {
+                if !d.allow_capacity_decrease {
+                    // The switch alone keeps `open` shards; fewer is a decrease like any other.
+                    return note(p, format!(
+                        "the stream stays on-demand (requested provisioned with {} shard(s)): it has {open} open shards and scales beyond them, and fewer shards take fewer events (Buzz's events beyond capacity are lost), so setup only does that with --allow-capacity-decrease (or pass --shards {open} or more)",
+                        n.get()
+                    ));
+                }
                 note(p, format!(
                     "the on-demand stream has {open} open shards and scales beyond them; provisioned with {} shard(s) takes {} records/s and {} MB/s, and Buzz's events beyond that are lost",
                     n.get(),
@@ -301,6 +304,10 @@ fn plan_existing_capacity(d: &Desired, s: &StreamState, p: &mut Plan) {
                     n.get()
                 ));
             }
+            p.stream.push(StreamAction::UpdateStreamMode {
+                from: have,
+                to: Capacity::Provisioned(n),
+            });
             push_shard_steps(open, n.get(), p);
         }
         (Capacity::Provisioned(_), Capacity::Provisioned(n)) => {
@@ -500,5 +507,26 @@ mod tests {
                 StreamAction::UpdateShardCount { from: 4, to: 2 }
             ]
         );
+    }
+
+    #[test]
+    fn on_demand_to_fewer_provisioned_shards_needs_the_decrease_flag() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().open_shards = 4;
+        d.capacity_given = true;
+        d.capacity = provisioned(2);
+        let p = plan(&d, &a).unwrap();
+        assert!(p.stream.is_empty());
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("--allow-capacity-decrease")));
+        // As many shards as are open (or more): a switch, no decrease.
+        d.capacity = provisioned(4);
+        assert_eq!(plan(&d, &a).unwrap().stream.len(), 1);
+        d.capacity = provisioned(2);
+        d.allow_capacity_decrease = true;
+        assert_eq!(plan(&d, &a).unwrap().stream.len(), 2);
     }
 }

@@ -58,6 +58,20 @@ pub fn refusal(b: &Blocked) -> String {
         Blocked::StreamDeleting { stream } => format!(
             "the stream {stream} is being deleted; wait until it is gone, then run setup again"
         ),
+        Blocked::TrustLosesExternalId { role } => format!(
+            "the trust of role {role} requires an external id (sts:ExternalId), and this run has none, so setup would remove that guard and let any Buzz tenant naming the role write into the stream. \
+             Pass the external id again (--external-id or BUZZ_EXTERNAL_ID), or --remove-external-id to remove it. Nothing was changed"
+        ),
+        Blocked::TrustAdmitsOthers { role, beyond } => format!(
+            "the trust of role {role} admits more than Agilix's account: {}. Setup writes a trust that admits Agilix's account alone, which would remove that. \
+             Pass --replace-trust to replace it, or choose another role with --role. Nothing was changed",
+            beyond.join("; ")
+        ),
+        Blocked::WiderRole { role, beyond } => format!(
+            "the role {role} can do more than write to the stream, and Agilix's account could use all of it once setup trusts it: {}. \
+             Remove those grants, choose another name with --role, or pass --adopt-wider-role to adopt it anyway. Nothing was changed",
+            beyond.join("; ")
+        ),
     }
 }
 
@@ -93,7 +107,10 @@ fn role(a: &RoleAction) -> String {
         RoleAction::CreateRole { max_session, .. } => {
             format!("create role (trusting Agilix's account, MaxSessionDuration {max_session})")
         }
-        RoleAction::UpdateTrust { .. } => "update the trust policy".into(),
+        RoleAction::UpdateTrust { before, after } => match policy::trust_change(before, after) {
+            Some(change) => format!("update the trust policy: {change}"),
+            None => "update the trust policy (its form; who is trusted stays)".into(),
+        },
         RoleAction::UpdateMaxSession { from, to } => format!("MaxSessionDuration {from} -> {to}"),
         RoleAction::PutPolicy { before: None, .. } => {
             format!("add inline policy {}", policy::POLICY_NAME)

@@ -47,8 +47,24 @@ async fn an_on_demand_stream_becomes_provisioned_with_two_shards_and_back() {
     Tool::setup(&sandbox, &names).run().assert_success();
     assert_eq!(capacity(&names.stream).0, "ON_DEMAND");
 
+    // The on-demand stream has 4 open shards: 2 provisioned ones take fewer events, so the
+    // switch is a decrease like any other and needs its flag.
+    let kept = Tool::setup(&sandbox, &names)
+        .args(["--capacity-mode", "provisioned", "--shards", "2"])
+        .run();
+    kept.assert_success();
+    assert_eq!(kept.json()["changed"], json!(false));
+    assert!(
+        kept.json()["notes"]
+            .to_string()
+            .contains("--allow-capacity-decrease"),
+        "{}",
+        kept.stdout
+    );
+    assert_eq!(capacity(&names.stream).0, "ON_DEMAND");
     let out = Tool::setup(&sandbox, &names)
         .args(["--capacity-mode", "provisioned", "--shards", "2"])
+        .arg("--allow-capacity-decrease")
         .run();
     out.assert_success();
     assert_eq!(capacity(&names.stream), ("PROVISIONED".into(), 2));

@@ -24,5 +24,6 @@ mod sandbox;
 mod scanner;
 mod setup;
 mod tool;
+mod trust;
 mod validation;
 mod wizard;

@@ -22,6 +22,10 @@ pub struct AwsFault {
     pub times: usize,
 }
 
+/// Something to do just before the first request of an operation reaches moto: another
+/// actor's change racing the tool's write (run on the proxy's thread, blocking it).
+pub type Race = (&'static str, Box<dyn FnOnce() + Send>);
+
 /// A reverse proxy to moto that answers some operations with AWS-shaped errors first.
 pub struct AwsFaultProxy {
     pub url: String,
@@ -71,6 +75,13 @@ fn error_answer(path: &str, headers: &HeaderMap, f: &AwsFault) -> Response<Body>
 
 impl AwsFaultProxy {
     pub async fn start(faults: Vec<AwsFault>) -> Self {
+        Self::start_racing(faults, None).await
+    }
+
+    /// [`AwsFaultProxy::start`], and `race` done just before its operation's first request
+    /// is forwarded (call the tool from `block_in_place` on a multi-thread runtime).
+    pub async fn start_racing(faults: Vec<AwsFault>, race: Option<Race>) -> Self {
+        let race = Arc::new(Mutex::new(race));
         let upstream = super::moto().url().to_owned();
         let cloudwatch = super::cloudwatch_url().to_owned();
         let remaining: Arc<Mutex<Vec<AwsFault>>> = Arc::new(Mutex::new(faults));
@@ -81,18 +92,29 @@ impl AwsFaultProxy {
             .expect("client");
         let (r, h) = (remaining.clone(), hits.clone());
         let app = axum::Router::new().fallback(move |req: Request<Body>| {
-            let (remaining, hits, http, upstream, cloudwatch) = (
+            let (remaining, hits, http, upstream, cloudwatch, race) = (
                 r.clone(),
                 h.clone(),
                 http.clone(),
                 upstream.clone(),
                 cloudwatch.clone(),
+                race.clone(),
             );
             async move {
                 let (parts, body) = req.into_parts();
                 let body = to_bytes(body, 64 << 20).await.unwrap_or_default();
                 let path = parts.uri.path().to_owned();
                 let op = operation_of(&path, &parts.headers, &body);
+                let due = {
+                    let mut race = race.lock().unwrap();
+                    match race.as_ref() {
+                        Some((race_op, _)) if *race_op == op => race.take(),
+                        _ => None,
+                    }
+                };
+                if let Some((_, act)) = due {
+                    tokio::task::block_in_place(act);
+                }
                 let fault = {
                     let mut faults = remaining.lock().unwrap();
                     faults
