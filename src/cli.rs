@@ -197,6 +197,25 @@ pub enum Command {
     },
 }
 
+/// Where the settings file is: every command that reads one.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ConfigArgs {
+    /// TOML file with any of these settings (keys as the long flags, e.g. agilix-account =
+    /// "...") [default: $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists]. Flags and
+    /// env vars win over it.
+    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// Which Buzz domain: the commands that reach Buzz, and policy (the template parameter's
+/// default and the domain in the request to paste).
+#[derive(Debug, Clone, Args, Default)]
+pub struct DomainArg {
+    /// Buzz domain: numeric id or //USERSPACE.
+    #[arg(long, env = "BUZZ_DOMAIN_ID", help_heading = "Buzz")]
+    pub domain: Option<String>,
+}
+
 /// AWS connection options.
 #[derive(Debug, Clone, Args, Default)]
 pub struct AwsArgs {
@@ -265,9 +284,8 @@ pub struct BuzzArgs {
     #[arg(long, value_name = "FILE", help_heading = "Buzz")]
     pub buzz_otp_file: Option<PathBuf>,
 
-    /// Buzz domain: numeric id or //USERSPACE.
-    #[arg(long, env = "BUZZ_DOMAIN_ID", help_heading = "Buzz")]
-    pub domain: Option<String>,
+    #[command(flatten)]
+    pub domain: DomainArg,
 
     #[command(flatten)]
     pub identity: IdentityArgs,
@@ -337,11 +355,8 @@ pub struct TargetArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
 
-    /// TOML file with any of these settings (keys as the flags, e.g. agilix-account = "...")
-    /// [default: $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists]. Flags and env
-    /// vars win over it.
-    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: ConfigArgs,
 }
 
 impl From<&TargetArgs> for TargetArgs {
@@ -362,10 +377,8 @@ pub struct TeardownTargetArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
 
-    /// TOML file with any of these settings (keys as the flags) [default:
-    /// $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists].
-    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: ConfigArgs,
 }
 
 impl From<&TeardownTargetArgs> for TargetArgs {
@@ -374,7 +387,7 @@ impl From<&TeardownTargetArgs> for TargetArgs {
             names: t.names.clone(),
             buzz: t.buzz.clone(),
             aws: t.aws.clone(),
-            config: t.config.clone(),
+            settings: t.settings.clone(),
             ..TargetArgs::default()
         }
     }
@@ -389,10 +402,8 @@ pub struct PolicyTargetArgs {
     #[command(flatten)]
     pub agilix: AgilixArgs,
 
-    /// Buzz domain (numeric id or //USERSPACE): the template parameter's default and the
-    /// domain in the request to paste.
-    #[arg(long, env = "BUZZ_DOMAIN_ID", help_heading = "Buzz")]
-    pub domain: Option<String>,
+    #[command(flatten)]
+    pub domain: DomainArg,
 
     /// Title of the target in Buzz [default: "Kinesis: <stream>"].
     #[arg(long, help_heading = "Buzz")]
@@ -401,10 +412,8 @@ pub struct PolicyTargetArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
 
-    /// TOML file with any of these settings (keys as the flags) [default:
-    /// $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists].
-    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: ConfigArgs,
 }
 
 impl From<&PolicyTargetArgs> for TargetArgs {
@@ -418,7 +427,7 @@ impl From<&PolicyTargetArgs> for TargetArgs {
             },
             title: t.title.clone(),
             aws: t.aws.clone(),
-            config: t.config.clone(),
+            settings: t.settings.clone(),
         }
     }
 }
@@ -439,10 +448,18 @@ pub struct DesiredArgs {
     #[arg(long, value_name = "H", help_heading = "Stream")]
     pub retention_hours: Option<String>,
 
-    /// Server-side encryption key: alias/aws/kinesis, or a customer-managed key's ARN
-    /// (adds kms:GenerateDataKey on that key to the role's policy).
+    /// Server-side encryption key [default for a new stream: alias/aws/kinesis]: the
+    /// AWS-managed key, or a customer-managed key's ARN (adds kms:GenerateDataKey on that key
+    /// to the role's policy). An existing unencrypted stream is encrypted only when this is
+    /// given.
     #[arg(long, value_name = "KEY", help_heading = "Stream")]
     pub kms_key: Option<String>,
+
+    /// Make a new stream unencrypted at rest (by default setup encrypts it with the
+    /// AWS-managed key alias/aws/kinesis, which Buzz's role needs no grant for); the plan, the
+    /// summary and check say so. Excludes --kms-key.
+    #[arg(long, help_heading = "Stream", conflicts_with = "kms_key")]
+    pub no_encryption: bool,
 
     /// Extra tag KEY=VALUE for the stream and the role (repeat).
     #[arg(long = "tag", value_name = "KEY=VALUE")]
@@ -541,11 +558,11 @@ pub struct HalfArgs {
 
 impl HalfArgs {
     /// The half these flags select.
-    pub fn half(&self) -> crate::state::Half {
+    pub fn half(&self) -> crate::state::Halves {
         match (self.aws_only, self.buzz_only) {
-            (true, _) => crate::state::Half::Aws,
-            (_, true) => crate::state::Half::Buzz,
-            _ => crate::state::Half::Both,
+            (true, _) => crate::state::Halves::AwsOnly,
+            (_, true) => crate::state::Halves::BuzzOnly,
+            _ => crate::state::Halves::Both,
         }
     }
 }
@@ -659,10 +676,8 @@ pub struct BuzzIdentityArgs {
     #[arg(long)]
     pub send: bool,
 
-    /// TOML file with settings (keys as the flags) [default:
-    /// $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists].
-    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: ConfigArgs,
 }
 
 /// `policy`.

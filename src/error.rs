@@ -1,5 +1,7 @@
 //! The errors a user can meet, each saying what to do next. AWS and Buzz errors carry the
-//! service's own code and message (the AWS SDK's `Display` says only "service error").
+//! service's own code and message (the AWS SDK's `Display` says only "service error"). The
+//! fix, when it is a sentence of its own, is data ([`Error::hint`]): `Display` is the message
+//! alone, and the report prints the hint under it (and as its own JSON field).
 
 use std::fmt;
 
@@ -27,6 +29,10 @@ pub enum Error {
     #[error("{} required values are missing:{}", .0.len(), bullet_list(.0))]
     MissingValues(Vec<Error>),
 
+    /// Several values given but invalid at once (each is named).
+    #[error("{} values are invalid:{}", .0.len(), bullet_list(.0))]
+    Invalids(Vec<Error>),
+
     #[error("could not read the config file {path}: {reason}")]
     ConfigFile { path: String, reason: String },
 
@@ -35,7 +41,7 @@ pub enum Error {
 
     /// AWS's code and message are outside text ([`crate::text::outside`]): escaped on a
     /// terminal, exact in JSON.
-    #[error("AWS {service} {operation} failed: {}: {}{}", outside(.code), outside(.message), hint_suffix(.hint))]
+    #[error("AWS {service} {operation} failed: {}: {}", outside(.code), outside(.message))]
     Aws {
         service: &'static str,
         operation: &'static str,
@@ -46,14 +52,14 @@ pub enum Error {
 
     /// The credential chain failed: `problem` names the real cause (an unknown profile, an
     /// expired SSO session, nothing found and where we looked).
-    #[error("{problem}{}", hint_suffix(.hint))]
+    #[error("{problem}")]
     AwsCredentials {
         problem: String,
         hint: Option<String>,
     },
 
     /// Buzz's code, message and errorId are outside text, like AWS's.
-    #[error("Buzz {cmd} failed: {}: {}{}{}", outside(.code), outside(.message), error_id_suffix(.error_id), hint_suffix(.hint))]
+    #[error("Buzz {cmd} failed: {}: {}{}", outside(.code), outside(.message), error_id_suffix(.error_id))]
     Buzz {
         cmd: String,
         code: String,
@@ -62,7 +68,7 @@ pub enum Error {
         hint: Option<String>,
     },
 
-    #[error("could not reach Buzz at {url} ({cmd}): {reason}{}", hint_suffix(.hint))]
+    #[error("could not reach Buzz at {url} ({cmd}): {reason}")]
     BuzzTransport {
         url: String,
         cmd: String,
@@ -73,7 +79,7 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
-    #[error("timed out after {seconds} s waiting for {what}{}", hint_suffix(.hint))]
+    #[error("timed out after {seconds} s waiting for {what}")]
     Timeout {
         what: String,
         seconds: u64,
@@ -101,12 +107,6 @@ impl fmt::Display for EnvHint {
             None => Ok(()),
         }
     }
-}
-
-fn hint_suffix(hint: &Option<String>) -> String {
-    hint.as_ref()
-        .map(|h| format!("\n  hint: {h}"))
-        .unwrap_or_default()
 }
 
 fn bullet_list(errors: &[Error]) -> String {
@@ -174,22 +174,24 @@ impl Error {
         }
     }
 
-    /// The message without its hint (JSON gives the hint a field of its own).
+    /// The message: what went wrong, without the fix (the hint is a field of its own, printed
+    /// under the message and given its own JSON field).
     pub fn message(&self) -> String {
-        let text = self.to_string();
+        self.to_string()
+    }
+
+    /// The message with its hint under it, as a person reads it.
+    pub fn with_hint_below(&self) -> String {
         match self.hint() {
-            Some(h) => text
-                .strip_suffix(&format!("\n  hint: {h}"))
-                .map(str::to_owned)
-                .unwrap_or(text),
-            None => text,
+            Some(h) => format!("{self}\n  hint: {h}"),
+            None => self.to_string(),
         }
     }
 
     /// A stable identifier for JSON output and scripts.
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Invalid { .. } => "invalid_value",
+            Error::Invalid { .. } | Error::Invalids(_) => "invalid_value",
             Error::Missing { .. } | Error::MissingValues(_) => "missing_value",
             Error::ConfigFile { .. } => "config_file",
             Error::Usage(_) => "usage",
@@ -214,3 +216,64 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error's messages, outermost first, each once (a wrapper often repeats its cause's text),
+/// without the `Debug` dumps some error types' contexts include: for a transport error's
+/// reason, AWS's and Buzz's alike.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(e);
+    while let Some(err) = current {
+        let text = err.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = err.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct E(&'static str, Option<Box<E>>);
+    impl std::fmt::Display for E {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for E {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn a_chain_names_each_cause_once() {
+        let inner = E("connection refused", None);
+        let middle = E("io error: connection refused", Some(Box::new(inner)));
+        let outer = E("error sending request", Some(Box::new(middle)));
+        assert_eq!(
+            chain(&outer),
+            "error sending request: io error: connection refused"
+        );
+    }
+
+    #[test]
+    fn the_hint_is_a_field_printed_under_the_message() {
+        let e = Error::Timeout {
+            what: "the stream".into(),
+            seconds: 5,
+            hint: None,
+        }
+        .with_hint("raise --deadline");
+        assert_eq!(e.message(), "timed out after 5 s waiting for the stream");
+        assert_eq!(e.hint(), Some("raise --deadline"));
+        assert_eq!(
+            e.with_hint_below(),
+            "timed out after 5 s waiting for the stream\n  hint: raise --deadline"
+        );
+    }
+}

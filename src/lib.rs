@@ -70,8 +70,7 @@ pub fn parse_args(
                     .trim_start_matches("error: ")
                     .to_owned();
                 let hint = lines.map(str::trim).collect::<Vec<_>>().join(" ");
-                let v = serde_json::json!({"error": {"kind": "usage", "code": null, "message": message, "hint": hint}});
-                let _ = ui::write_stdout(format!("{v}\n").as_bytes());
+                report::emit_error_json("usage", None, &message, Some(&hint));
             }
             let _ = e.print();
             Err(ExitCode::Error)
@@ -189,11 +188,7 @@ pub fn report_error(e: &Error, output: cli::Output, verbose: u8) -> ExitCode {
     // Outside text in the message (Buzz's and AWS's words, titles, ids) is exact in JSON and
     // escaped on the terminal (`text`).
     if output == cli::Output::Json {
-        let v = serde_json::json!({"schema_version": report::SCHEMA_VERSION, "error": {
-            "kind": e.kind(), "code": e.code(), "message": text::unmark(&e.message()),
-            "hint": e.hint().map(text::unmark),
-        }});
-        let _ = ui::write_stdout(format!("{v}\n").as_bytes());
+        report::emit_error_json(e.kind(), e.code(), &e.message(), e.hint());
     }
     eprintln!(
         "{}: {}",

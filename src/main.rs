@@ -4,7 +4,7 @@ fn main() -> std::process::ExitCode {
     buzz_kinesis::ui::exit_quietly_on_closed_stdout();
     let cli = match buzz_kinesis::parse_args(std::env::args_os()) {
         Ok(cli) => cli,
-        Err(code) => return std::process::ExitCode::from(code as u8),
+        Err(code) => return std::process::ExitCode::from(code.status()),
     };
     buzz_kinesis::init_logging(&cli);
     let (output, verbose) = (cli.output, cli.verbose);
@@ -30,7 +30,7 @@ fn main() -> std::process::ExitCode {
     if code == buzz_kinesis::ExitCode::Interrupted {
         buzz_kinesis::ui::interrupted();
         // A prompt may still hold a worker thread in a blocking read; do not wait for it.
-        std::process::exit(code as i32);
+        std::process::exit(i32::from(code.status()));
     }
-    std::process::ExitCode::from(code as u8)
+    std::process::ExitCode::from(code.status())
 }

@@ -193,8 +193,9 @@ impl RetentionHours {
     }
 }
 
-/// A provisioned shard count. The upper bound is the account's shard quota, checked against
-/// `DescribeLimits` at plan time; here only the shape (a positive number) is checked.
+/// A provisioned shard count. The upper bound is the account's shard quota, which AWS
+/// enforces (CreateStream and UpdateShardCount answer LimitExceededException, shown with its
+/// message); here only the shape (a positive number) is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ShardCount(u32);
 impl ShardCount {

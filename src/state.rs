@@ -56,47 +56,49 @@ impl Resource {
     }
 }
 
-/// Which half of the job a run does: in a district the person who may change the AWS account
-/// is often not the one with the ControlDomain right in Buzz, so either side can run alone
-/// (`--aws-only`, `--buzz-only`) without the other's login.
+/// Which halves of the job a run does: in a district the person who may change the AWS
+/// account is often not the one with the ControlDomain right in Buzz, so either half can run
+/// alone (`--aws-only`, `--buzz-only`) without the other's login.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Half {
-    /// Both sides, with both logins.
+pub enum Halves {
+    /// Both halves, with both logins.
     #[default]
+    #[serde(rename = "both")]
     Both,
-    /// The stream, the role and the alarm; no Buzz login.
-    Aws,
-    /// Our target in Buzz's configuration; no AWS credentials.
-    Buzz,
+    /// The AWS half: the stream, the role and the alarm; no Buzz login.
+    #[serde(rename = "aws")]
+    AwsOnly,
+    /// The Buzz half: our target in Buzz's configuration; no AWS credentials.
+    #[serde(rename = "buzz")]
+    BuzzOnly,
 }
 
-impl Half {
+impl Halves {
     /// Whether a run of this half reads or changes `resource`.
     pub fn covers(self, resource: Resource) -> bool {
         match self {
-            Half::Both => true,
-            Half::Aws => resource != Resource::Buzz,
-            Half::Buzz => resource == Resource::Buzz,
+            Halves::Both => true,
+            Halves::AwsOnly => resource != Resource::Buzz,
+            Halves::BuzzOnly => resource == Resource::Buzz,
         }
     }
 
     /// Whether the run talks to AWS.
     pub fn uses_aws(self) -> bool {
-        self != Half::Buzz
+        self != Halves::BuzzOnly
     }
 
     /// Whether the run talks to Buzz.
     pub fn uses_buzz(self) -> bool {
-        self != Half::Aws
+        self != Halves::AwsOnly
     }
 
     /// The flag that selects this half (`None` for both).
     pub fn flag(self) -> Option<&'static str> {
         match self {
-            Half::Both => None,
-            Half::Aws => Some("--aws-only"),
-            Half::Buzz => Some("--buzz-only"),
+            Halves::Both => None,
+            Halves::AwsOnly => Some("--aws-only"),
+            Halves::BuzzOnly => Some("--buzz-only"),
         }
     }
 }

@@ -32,7 +32,8 @@ pub enum Created {
 /// none. The command layer passes it in; the adapter itself never prompts.
 pub type AskRegion = fn() -> Result<Region>;
 
-/// Clients for the three services, sharing one configuration and one call log.
+/// Clients for the AWS services the tool calls (Kinesis, IAM, STS, CloudWatch, SNS), sharing
+/// one configuration and one call log.
 #[derive(Clone)]
 pub struct Aws {
     pub kinesis: aws_sdk_kinesis::Client,
@@ -193,7 +194,7 @@ fn custom_ca_client() -> Result<Option<aws_smithy_runtime_api::client::http::Sha
             Error::Usage(format!(
                 "AWS_CA_BUNDLE ({}) cannot be used: {}",
                 path.display(),
-                error_chain(&e)
+                crate::error::chain(&e)
             ))
         })?;
     Ok(Some(
@@ -218,7 +219,7 @@ async fn check_credentials(config: &aws_config::SdkConfig, profile: Option<&str>
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => {
             tracing::debug!("the AWS credential chain failed: {e:?}");
-            Err(credentials_error(profile, &error_chain(&e)))
+            Err(credentials_error(profile, &crate::error::chain(&e)))
         }
         Err(_) => Err(Error::AwsCredentials {
             problem: "looking for AWS credentials timed out after 20 s (the last place tried is the EC2 instance metadata service)".into(),
@@ -310,21 +311,6 @@ fn profile_defined(profile: &str, config: &str, credentials: &str) -> bool {
         || sections(credentials).iter().any(|s| s == profile)
 }
 
-/// An error's messages, outermost first, each once (the SDK repeats a cause in its wrapper's
-/// text), without the `Debug` dumps `DisplayErrorContext` includes.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(e);
-    while let Some(err) = current {
-        let text = err.to_string();
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        current = err.source();
-    }
-    parts.join(": ")
-}
-
 /// An SDK error as the user should see it: the service's code and message. (`SdkError`'s
 /// `Display` prints only "service error".)
 pub(crate) fn aws_error<E>(service: &'static str, operation: &'static str, err: E) -> Error
@@ -338,7 +324,7 @@ where
         ),
         None => {
             tracing::debug!("AWS {service} {operation}: {err:?}");
-            let chain = error_chain(&err);
+            let chain = crate::error::chain(&err);
             if is_timeout(&chain) {
                 return timeout_error(service, operation, &chain);
             }

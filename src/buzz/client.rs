@@ -352,7 +352,7 @@ impl BuzzClient {
         let resp = req.send().await.map_err(|e| Error::BuzzTransport {
             url: url.to_string(),
             cmd: path.into(),
-            reason: error_chain(&e),
+            reason: crate::error::chain(&e),
             hint: None,
         })?;
         let status = resp.status().as_u16();
@@ -452,7 +452,7 @@ impl BuzzClient {
             Err(e) => {
                 return Ok(Attempt::Retry {
                     after: None,
-                    why: format!("network error: {}", error_chain(&e)),
+                    why: format!("network error: {}", crate::error::chain(&e)),
                 })
             }
         };
@@ -502,7 +502,7 @@ impl BuzzClient {
             Err(e) => {
                 return Ok(Attempt::Retry {
                     after: None,
-                    why: format!("reading the answer failed: {}", error_chain(&e)),
+                    why: format!("reading the answer failed: {}", crate::error::chain(&e)),
                 })
             }
         };
@@ -564,17 +564,6 @@ pub(super) fn root_cause(e: &dyn std::error::Error) -> String {
         src = inner.source();
     }
     cause
-}
-
-pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }
 
 #[cfg(test)]

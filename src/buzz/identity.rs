@@ -23,7 +23,7 @@ use rustls_pki_types::PrivateKeyDer;
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde_json::{json, Value};
 
-use super::client::{error_chain, retry_after, root_cause, RetryPolicy};
+use super::client::{retry_after, root_cause, RetryPolicy};
 use super::wire;
 use crate::error::{Error, Result};
 use crate::names::{BuzzUrl, ClientId, KeyId};
@@ -415,7 +415,7 @@ pub(super) async fn exchange(
                     ),
                 ))
             }
-            Err(e) => (None, format!("network error: {}", error_chain(&e))),
+            Err(e) => (None, format!("network error: {}", crate::error::chain(&e))),
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let after = retry_after(resp.headers());

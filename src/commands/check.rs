@@ -7,21 +7,22 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::read::{self, Ready};
 use crate::aws::kinesis::StartAt;
 use crate::buzz::answer::{self, classify_set_failure, SetFailure};
 use crate::buzz::wire;
 use crate::calls::CallLog;
-use crate::checks::{self, Check, Expect};
+use crate::checks::{self, Check, CheckId, Expect};
 use crate::cli::{CheckArgs, Output};
-use crate::commands::setup::{observe, Observed};
 use crate::error::{Error, Result};
 use crate::events::{self, Item};
 use crate::exit::ExitCode;
-use crate::names::Since;
+use crate::names::{EventFilter, Since};
+use crate::policy;
 use crate::report::{self, check::render_checks};
-use crate::spec::{self, BuzzHalfSpec, CheckSpec, Expected};
+use crate::spec::{self, AwsMade, BuzzLogin, CheckSpec, Parts, SetupSpec};
 use crate::state::arn;
-use crate::state::Half;
+use crate::state::Halves;
 use crate::ui::Progress;
 
 /// How long `--probe` waits for Buzz's probe to show up in the stream.
@@ -31,32 +32,52 @@ const PROBE_WAIT: Duration = Duration::from_secs(30);
 pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let interactive = spec::interactive(args.yes);
     let CheckSpec {
-        expected,
+        parts,
+        events,
         since,
         expect_domains,
-    } = CheckSpec::from_args(args, interactive)?;
-    let spec = match expected {
-        Expected::BuzzHalf(b) => return run_buzz_only(*b, args, output, quiet).await,
-        Expected::Setup(s) => *s,
-    };
-    let half = spec.half;
-    let domain = spec.buzz.domain().cloned();
-    let alarm_asked = !spec.alarm_emails.is_empty() || spec.alarm_topic.is_some();
+        probe: with_probe,
+        warnings,
+    } = spec::check(args, interactive)?;
     let progress = Progress::new(output == Output::Human && !quiet);
-    let expect = Expect {
-        retention: spec.retention,
-        encryption: spec.kms_key.clone().map_or(
-            crate::names::Encryption::Default,
-            crate::names::Encryption::Key,
-        ),
-        agilix_root: arn::account_root(&spec.agilix_account),
-        external_id: spec.external_id.clone(),
-        load: spec.load,
-    };
+    for w in &warnings {
+        progress.warn(w);
+    }
     let calls = CallLog::new();
+    let half = parts.half();
+    let (login, aws_part, handover) = match parts {
+        Parts::BuzzOnly { buzz, made } => {
+            let ctx = (output, &calls, &progress);
+            return run_buzz_only(buzz, &made, &events, with_probe, ctx).await;
+        }
+        Parts::Both { aws, buzz } => (Some(buzz), aws, None),
+        Parts::AwsOnly { aws, handover } => (None, aws, Some(handover)),
+    };
+    let domain = login
+        .as_ref()
+        .map(|b| b.domain.clone())
+        .or_else(|| handover.as_ref().and_then(|h| h.domain.clone()));
+    let expect = Expect {
+        retention: aws_part.stream.retention,
+        encryption: aws_part.stream.encryption.clone(),
+        agilix_root: arn::account_root(&aws_part.trustee.agilix_account),
+        external_id: aws_part.trustee.external_id.clone(),
+        load: aws_part.stream.load,
+    };
+    let alarm_asked = aws_part.alarm.wanted();
     // check asks only for missing names and secrets; it never offers to pick a stream.
-    let o = observe(spec, &calls, &progress, false, false).await?;
-    let policies = match &o.actual.role {
+    let connected = read::connect(login, &aws_part.aws, &calls, None).await?;
+    let o = read::read(
+        connected,
+        &aws_part,
+        handover.as_ref(),
+        &events,
+        &read::CHECK_ONLY,
+        &progress,
+        false,
+    )
+    .await?;
+    let policies = match &o.observed.role {
         Some(r) => {
             o.aws
                 .role_policies(&o.desired.role, r.boundary.as_deref())
@@ -67,22 +88,22 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
 
     let d = &o.desired;
     let region = o.aws.region.to_string();
-    let mut rows = checks::stream_rows(&d.stream, &region, o.actual.stream.as_ref(), &expect);
+    let mut rows = checks::stream_rows(&d.stream, &region, o.observed.stream.as_ref(), &expect);
     rows.extend(checks::role_rows(
         &d.role,
         &d.stream_arn,
-        o.actual.role.as_ref(),
+        o.observed.role.as_ref(),
         &policies,
         &expect,
     ));
     if let Some(b) = &d.buzz {
-        let config = o.actual.buzz.clone().unwrap_or_default();
+        let config = o.observed.buzz.clone().unwrap_or_default();
         rows.extend(checks::buzz_rows(b.domain.as_str(), &b.target, &config));
     }
     // The Buzz side of an auditor's run: listed, not passed.
     let other = super::other_half(
         "check",
-        Half::Buzz,
+        Halves::BuzzOnly,
         &[
             ("--role-arn", &d.role_arn),
             ("--stream", &d.stream),
@@ -90,10 +111,10 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         ],
         domain.as_ref().map(|x| x.as_str()),
     );
-    rows.extend(checks::skipped_rows(half, args.probe, &other));
+    rows.extend(checks::skipped_rows(half, with_probe, &other));
     // Lost events and who writes: CloudWatch's window, the alarm, a sample of the records.
     let saved = o
-        .actual
+        .observed
         .buzz
         .as_ref()
         .zip(d.buzz.as_ref())
@@ -102,13 +123,13 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     let (metrics, alarm, writers) = read_watch(&o, since).await?;
     rows.extend(checks::metrics_rows(
         &metrics,
-        o.actual.stream.as_ref(),
+        o.observed.stream.as_ref(),
         target_enabled,
     ));
     match alarm {
         Ok(a) => rows.extend(checks::alarm_rows(a.as_ref(), alarm_asked, &d.stream)),
         Err((code, message)) => rows.push(checks::warn(
-            "alarm",
+            CheckId::Alarm,
             format!("the alarm could not be read: {code}: {message}"),
             "allow cloudwatch:DescribeAlarms and cloudwatch:ListTagsForResource to the identity running check",
         )),
@@ -128,25 +149,30 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
             .collect()
     };
     rows.extend(checks::writer_rows(&writers, &expected));
-    if args.probe && half == Half::Both {
+    if with_probe && half == Halves::Both {
         rows.push(probe(&o).await?);
     }
     let aws = o.aws_view();
     report::emit(output, |w| {
         render_checks(w, Some(&aws), &rows, output, &calls.summary())
     })?;
-    Ok(if checks::any_failed(&rows) {
-        ExitCode::Changes
+    Ok(exit_code(&rows))
+}
+
+/// A failed row fails the run.
+fn exit_code(rows: &[Check]) -> ExitCode {
+    if checks::any_failed(rows) {
+        ExitCode::CheckFailed
     } else {
         ExitCode::Ok
-    })
+    }
 }
 
 /// The stream's metrics over `since` (one GetMetricData call), the alarm, and a bounded sample
 /// of its records, read at once. A refused read (a missing permission, most often) becomes a
 /// warning row, not a failed command.
 async fn read_watch(
-    o: &Observed,
+    o: &Ready,
     since: Since,
 ) -> Result<(
     checks::MetricsRead,
@@ -157,14 +183,16 @@ async fn read_watch(
     let label = since.to_string();
     let window = Duration::from_secs(since.secs());
     let alarm_name = crate::state::alarm::name(&d.stream);
-    // With --alarm-*, setup's read already holds the alarm: read it once.
+    // With --alarm-*, the read step already holds the alarm: read it once.
+    let asked = d.aws.as_ref().is_some_and(|a| a.alarm.is_some());
     let read_alarm = async {
-        match &d.alarm {
-            Some(_) => Ok(o.actual.alarm.clone()),
-            None => o.aws.describe_alarm(&alarm_name).await,
+        if asked {
+            Ok(o.observed.alarm.clone())
+        } else {
+            o.aws.describe_alarm(&alarm_name).await
         }
     };
-    if o.actual.stream.is_none() {
+    if o.observed.stream.is_none() {
         let alarm = soft(read_alarm.await)?;
         return Ok((
             checks::MetricsRead::Skipped,
@@ -204,20 +232,19 @@ fn soft<T>(r: Result<T>) -> Result<std::result::Result<T, (String, String)>> {
 
 /// Buzz's own test with the saved configuration, unchanged (so even if `test: true` were to
 /// save, it would save what is already there), then wait for the probe in the stream.
-async fn probe(o: &Observed) -> Result<Check> {
+async fn probe(o: &Ready) -> Result<Check> {
     let d = &o.desired;
-    let config = o.actual.buzz.clone().unwrap_or_default();
-    let wanted = d.buzz.as_ref().map(|b| &b.target);
-    if let Some(row) = checks::probe_precondition(wanted, &config, o.actual.stream.is_some()) {
-        return Ok(row);
-    }
-    let Some(b) = &d.buzz else {
+    let config = o.observed.buzz.clone().unwrap_or_default();
+    let (Some(b), Some(client)) = (&d.buzz, &o.buzz) else {
         return Ok(checks::fail(
-            "buzz.probe",
-            "no Buzz target to probe",
+            CheckId::BuzzProbe,
+            "no Buzz login to probe with",
             checks::SETUP_FIX,
         ));
     };
+    if let Some(row) = checks::probe_precondition(&b.target, &config, o.observed.stream.is_some()) {
+        return Ok(row);
+    }
     // Iterators made before the test see every record written after it.
     let mut iterators = Vec::new();
     for shard in o.aws.list_shards(&d.stream).await? {
@@ -227,21 +254,12 @@ async fn probe(o: &Observed) -> Result<Check> {
                 .await?,
         );
     }
-    let domain = &b.domain;
-    let Some(client) = &o.buzz else {
-        return Ok(checks::fail(
-            "buzz.probe",
-            "no Buzz login to probe with",
-            checks::SETUP_FIX,
-        ));
-    };
-    if let Err(e) = client.set_config(domain, &config, true).await {
-        return failed_probe(
-            e,
-            &config,
-            &b.target,
-            d.trust.pointer("/Statement/0/Condition").is_some(),
-        );
+    let external_id = d
+        .aws
+        .as_ref()
+        .is_some_and(|a| policy::requires_external_id(&a.role.trust));
+    if let Err(e) = client.set_config(&b.domain, &config, true).await {
+        return failed_probe(e, &config, &b.target, external_id);
     }
     let start = Instant::now();
     let mut delay = Duration::from_millis(200);
@@ -280,55 +298,52 @@ async fn probe(o: &Observed) -> Result<Check> {
 /// (which proves Buzz can assume the role and write to the stream: reading the probe back
 /// would need AWS access, which this half does not have). The AWS rows are listed as skipped.
 async fn run_buzz_only(
-    spec: BuzzHalfSpec,
-    args: &CheckArgs,
-    output: Output,
-    quiet: bool,
+    login: BuzzLogin,
+    made: &AwsMade,
+    events: &[EventFilter],
+    with_probe: bool,
+    (output, calls, progress): (Output, &CallLog, &Progress),
 ) -> Result<ExitCode> {
-    let progress = Progress::new(output == Output::Human && !quiet);
-    let calls = CallLog::new();
-    let target = spec.target();
-    let domain = spec.buzz.domain.clone();
-    let (client, session) = super::login(spec.buzz, &calls).await?;
-    super::logged_in(&client, &session, &progress);
+    let target = SetupSpec::made_target(made, &login.title, events);
+    let read::LoggedIn {
+        client,
+        session,
+        domain,
+        ..
+    } = read::login(login, calls).await?;
+    read::logged_in(&client, &session, progress);
     let config = client.get_config(&domain).await?;
     let mut rows = checks::skipped_rows(
-        Half::Buzz,
-        args.probe,
+        Halves::BuzzOnly,
+        with_probe,
         &super::other_half(
             "check",
-            Half::Aws,
+            Halves::AwsOnly,
             &[
-                ("--stream", spec.stream.as_str()),
-                ("--role", spec.role_arn.name()),
-                ("--region", spec.region.as_str()),
+                ("--stream", made.stream.as_str()),
+                ("--role", made.role_arn.name()),
+                ("--region", made.region.as_str()),
                 ("--agilix-account", "AGILIX_ACCOUNT_ID"),
             ],
             None,
         ),
     );
     rows.extend(checks::buzz_rows(domain.as_str(), &target, &config));
-    if args.probe {
-        rows.push(
-            match checks::probe_precondition(Some(&target), &config, true) {
-                Some(row) => row,
-                None => match client.set_config(&domain, &config, true).await {
-                    Ok(()) => checks::probe_test_passed(&target.stream),
-                    // The trust is not read here: the hint names the external id as a
-                    // possible cause.
-                    Err(e) => failed_probe(e, &config, &target, true)?,
-                },
+    if with_probe {
+        rows.push(match checks::probe_precondition(&target, &config, true) {
+            Some(row) => row,
+            None => match client.set_config(&domain, &config, true).await {
+                Ok(()) => checks::probe_test_passed(&target.stream),
+                // The trust is not read here: the hint names the external id as a possible
+                // cause.
+                Err(e) => failed_probe(e, &config, &target, true)?,
             },
-        );
+        });
     }
     report::emit(output, |w| {
         render_checks(w, None, &rows, output, &calls.summary())
     })?;
-    Ok(if checks::any_failed(&rows) {
-        ExitCode::Changes
-    } else {
-        ExitCode::Ok
-    })
+    Ok(exit_code(&rows))
 }
 
 /// A probe whose set Buzz refused: a failed target test is a failed row with Buzz's code,

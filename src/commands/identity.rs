@@ -20,10 +20,10 @@ use crate::handover::shell_quote;
 use crate::names::{BuzzUrl, ClientId};
 use crate::report;
 use crate::report::identity::{render_human, render_json, HttpRequest, IdentityView};
-use crate::spec::{self, BuzzIdentitySpec};
+use crate::spec;
 
 pub async fn run(args: &BuzzIdentityArgs, output: Output, quiet: bool) -> Result<ExitCode> {
-    let spec = BuzzIdentitySpec::from_args(args, spec::interactive(false))?;
+    let spec = spec::identity(args, spec::interactive(false))?;
     let (key, key_created) = key(&spec.key_out)?;
     let key_id = spec.key_id.clone().unwrap_or_else(|| key.default_key_id());
     let public_pem = key.public_pem();
@@ -62,7 +62,7 @@ pub async fn run(args: &BuzzIdentityArgs, output: Output, quiet: bool) -> Result
     if let Some(login) = spec.login {
         let calls = CallLog::new();
         let url = login.url.clone();
-        let (admin, _) = super::login(login, &calls).await?;
+        let admin = super::read::login(login, &calls).await?.client;
         if !quiet {
             eprintln!(
                 "buzz: creating the application identity {:?} in domain {}",
@@ -96,7 +96,7 @@ pub async fn run(args: &BuzzIdentityArgs, output: Output, quiet: bool) -> Result
             Err(e) => return Err(e),
         });
         if view.can_read_domain == Some(false) {
-            exit = ExitCode::Changes;
+            exit = ExitCode::CheckFailed;
         }
     }
     view.flags = sign_in_flags(

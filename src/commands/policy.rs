@@ -69,6 +69,7 @@ async fn locate(spec: &PolicySpec, quiet: bool) -> Location {
 /// The tags setup puts on the stream and the role: the user's, plus `managed-by`.
 fn tags(spec: &PolicySpec) -> BTreeMap<String, String> {
     let mut tags: BTreeMap<String, String> = spec
+        .stream
         .tags
         .iter()
         .map(|t| (t.key.clone(), t.value.clone()))
@@ -79,38 +80,37 @@ fn tags(spec: &PolicySpec) -> BTreeMap<String, String> {
 
 /// The `policy` command.
 pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitCode> {
-    let spec = PolicySpec::from_args(&args.target, &args.desired, spec::interactive(args.yes))?;
+    let spec = spec::policy(args, spec::interactive(args.yes))?;
     if !quiet {
         for w in &spec.warnings {
             eprintln!("warning: {w}");
         }
     }
-    let trust = policy::trust_policy(&spec.agilix_account, spec.external_id.as_ref());
+    let trust = policy::trust_policy(
+        &spec.trustee.agilix_account,
+        spec.trustee.external_id.as_ref(),
+    );
 
     if let Some(format) = args.format {
         let blueprint = Blueprint {
-            stream: spec.stream.to_string(),
-            capacity: spec.capacity,
-            retention: spec.retention,
-            encryption: spec.kms_key.clone().map_or(
-                crate::names::Encryption::Default,
-                crate::names::Encryption::Key,
-            ),
+            stream: spec.names.stream.to_string(),
+            capacity: spec.stream.capacity,
+            retention: spec.stream.retention,
+            encryption: spec.stream.encryption.clone(),
             tags: tags(&spec),
-            role: spec.role.to_string(),
+            role: spec.names.role.to_string(),
             trust,
             title: spec.title.to_string(),
             events: spec.events.clone(),
             domain: spec.domain.as_ref().map(ToString::to_string),
-            alarm: (!spec.alarm_emails.is_empty() || spec.alarm_topic.is_some()).then(|| {
-                crate::iac::BlueprintAlarm {
-                    emails: spec
-                        .alarm_emails
-                        .iter()
-                        .map(|e| e.as_str().to_owned())
-                        .collect(),
-                    topic_arn: spec.alarm_topic.as_ref().map(|t| t.as_str().to_owned()),
-                }
+            alarm: spec.alarm.wanted().then(|| crate::iac::BlueprintAlarm {
+                emails: spec
+                    .alarm
+                    .emails
+                    .iter()
+                    .map(|e| e.as_str().to_owned())
+                    .collect(),
+                topic_arn: spec.alarm.topic.as_ref().map(|t| t.as_str().to_owned()),
             }),
         };
         report::emit(Output::Json, |w| render_template(w, format, &blueprint))?;
@@ -122,17 +122,13 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
         at.partition,
         &at.region,
         at.account.as_deref().unwrap_or("ACCOUNT_ID"),
-        &spec.stream,
+        &spec.names.stream,
     );
-    let key = spec
-        .kms_key
-        .as_ref()
-        .filter(|k| k.is_customer_managed())
-        .map(|k| k.as_str());
+    let key = spec.stream.encryption.customer_key().map(|k| k.as_str());
     let permission = policy::write_policy(&stream_arn, key);
 
     let view = PolicyView {
-        role: spec.role.as_str(),
+        role: spec.names.role.as_str(),
         trust: &trust,
         permission: &permission,
         stream_arn: &stream_arn,

@@ -18,7 +18,7 @@ use crate::exit::ExitCode;
 use crate::report::teardown::{render_plan, render_result, TeardownView};
 use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, TeardownSpec};
-use crate::state::{arn, Half};
+use crate::state::{arn, Halves};
 use crate::teardown_plan::{
     changed_meanwhile, describe, plan, plan as plan_removals, Found, FoundRole, Plan, Removal,
     Target,
@@ -34,7 +34,7 @@ pub struct Observed {
     pub target: Target,
     pub found: Found,
     pub account: String,
-    pub half: Half,
+    pub half: Halves,
 }
 
 impl Observed {
@@ -78,9 +78,13 @@ async fn observe_buzz_only(
             "--buzz-only needs --role-arn, --region and a Buzz login".into(),
         ));
     };
-    let domain = buzz.domain.clone();
-    let (client, session) = super::login(buzz, calls).await?;
-    super::logged_in(&client, &session, progress);
+    let super::read::LoggedIn {
+        client,
+        session,
+        domain,
+        ..
+    } = super::read::login(buzz, calls).await?;
+    super::read::logged_in(&client, &session, progress);
     let config = client.get_config(&domain).await?;
     Ok(Observed {
         target: Target {
@@ -99,7 +103,7 @@ async fn observe_buzz_only(
         account: role_arn.account().to_owned(),
         aws: None,
         buzz: Some(client),
-        half: Half::Buzz,
+        half: Halves::BuzzOnly,
     })
 }
 
@@ -109,25 +113,18 @@ async fn observe(
     calls: &CallLog,
     progress: &Progress,
 ) -> Result<Observed> {
-    if spec.half == Half::Buzz {
+    if spec.half == Halves::BuzzOnly {
         return observe_buzz_only(spec, calls, progress).await;
     }
     let domain = spec.domain.clone();
     let half = spec.half;
-    let connected = super::connect(
-        spec.buzz,
-        spec.aws.profile.as_deref(),
-        spec.aws.region.as_ref(),
-        calls,
-        false,
-    )
-    .await?;
-    let super::Current {
+    let connected = super::read::connect(spec.buzz, &spec.aws, calls, None).await?;
+    let super::read::Current {
         identity,
         config,
         stream,
         role,
-    } = super::read_current(
+    } = super::read::read_current(
         &connected,
         domain.as_ref(),
         spec.stream.as_str(),
@@ -135,7 +132,7 @@ async fn observe(
         progress,
     )
     .await?;
-    let super::Connected { aws, buzz } = connected;
+    let super::read::Connected { aws, buzz } = connected;
     let role = match role {
         Some(r) => {
             let (inline, attached) = tokio::try_join!(
@@ -190,7 +187,7 @@ async fn observe(
         },
         account: identity.account.to_string(),
         aws: Some(aws),
-        buzz: buzz.map(|(client, _)| client),
+        buzz: buzz.map(|b| b.client),
         half,
     })
 }
@@ -213,8 +210,8 @@ fn soft_read<T>(progress: &Progress, what: &str, r: Result<Option<T>>) -> Result
 pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let interactive = spec::interactive(args.yes);
-    let spec = TeardownSpec::from_args(&args.target, &args.half, interactive)?;
-    if spec.half == Half::Buzz && args.delete_stream {
+    let spec = spec::teardown(args, interactive)?;
+    if spec.half == Halves::BuzzOnly && args.delete_stream {
         return Err(Error::Usage(
             "--delete-stream deletes an AWS resource: it goes with --aws-only (or neither), not --buzz-only".into(),
         ));
@@ -239,7 +236,7 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
         return Ok(if plan.is_empty() {
             ExitCode::Ok
         } else {
-            ExitCode::Changes
+            ExitCode::ChangesPending
         });
     }
     if !plan.is_empty() && confirm(&o, &plan, args, interactive, &calls)? {
@@ -373,27 +370,27 @@ fn half_warning(o: &Observed, plan: &Plan) -> Option<String> {
     let t = &o.target;
     let domain = (!t.domain.is_empty()).then_some(t.domain.as_str());
     match o.half {
-        Half::Both => None,
-        Half::Aws if plan.removals.iter().any(|r| matches!(r, Removal::DeleteRole { .. })) => {
+        Halves::Both => None,
+        Halves::AwsOnly if plan.removals.iter().any(|r| matches!(r, Removal::DeleteRole { .. })) => {
             Some(format!(
                 "--aws-only deletes the role {} without looking at Buzz: if a Buzz domain still sends to it, Buzz's deliveries fail until its target is removed. The Buzz half, for a person with a Buzz login: `{}`",
                 t.role_arn,
                 super::other_half(
                     "teardown",
-                    Half::Buzz,
+                    Halves::BuzzOnly,
                     &[("--role-arn", &t.role_arn), ("--stream", &t.stream), ("--region", &t.region)],
                     domain,
                 )
             ))
         }
-        Half::Aws => None,
-        Half::Buzz => Some(format!(
+        Halves::AwsOnly => None,
+        Halves::BuzzOnly => Some(format!(
             "--buzz-only removes only the Buzz target: the role {} and the stream {} stay in AWS. The AWS half, for a person with AWS access: `{}`",
             t.role_arn,
             t.stream,
             super::other_half(
                 "teardown",
-                Half::Aws,
+                Halves::AwsOnly,
                 &[("--role", &t.role), ("--stream", &t.stream), ("--region", &t.region)],
                 None,
             )

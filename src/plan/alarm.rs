@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{tag_map, Actual, DesiredAlarm, Note, Plan};
+use super::{tag_map, DesiredAlarm, Note, Observed, Plan};
 use crate::names::KmsKey;
 use crate::policy;
 use crate::state::Resource;
@@ -68,7 +68,7 @@ pub(super) fn plan_alarm(
     a: &DesiredAlarm,
     stream: &str,
     key: Option<&KmsKey>,
-    observed: &Actual,
+    observed: &Observed,
     p: &mut Plan,
 ) {
     if let Some(name) = &a.own_topic {
@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn the_alarm_and_its_topic_are_made_once_and_subscriptions_only_added() {
         let mut d = desired();
-        d.alarm = Some(wanted(true));
+        d.aws_mut().alarm = Some(wanted(true));
         let mut a = converged(&d);
         let p = plan(&d, &a).unwrap();
         let kinds: Vec<&str> = p
@@ -184,7 +184,7 @@ mod tests {
         assert_eq!(p.outcome(Resource::Alarm), "created");
         assert!(p.notes.iter().any(|n| n.message.contains("confirm")));
 
-        let alarm = d.alarm.clone().unwrap();
+        let alarm = d.aws_mut().alarm.clone().unwrap();
         a.topic = Some(TopicState {
             arn: alarm.topic_arn.clone(),
             tags: tag_map(&[], true),
@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn a_new_topic_and_alarm_are_drawn_and_counted_as_created() {
         let mut d = desired();
-        d.alarm = Some(wanted(true));
+        d.aws_mut().alarm = Some(wanted(true));
         let p = plan(&d, &converged(&d)).unwrap();
         let drawn: Vec<bool> = p
             .for_resource(Resource::Alarm)
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(p.outcome(Resource::Alarm), "created");
 
         // The user's topic, the alarm new: still created, though the first step subscribes.
-        d.alarm = Some(wanted(false));
+        d.aws_mut().alarm = Some(wanted(false));
         let p = plan(&d, &converged(&d)).unwrap();
         assert!(matches!(
             p.for_resource(Resource::Alarm).next(),

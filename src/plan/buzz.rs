@@ -126,7 +126,7 @@ pub(super) fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p:
 mod tests {
     use super::super::plan;
     use super::super::tests::{converged, desired};
-    use super::super::Actual;
+    use super::super::Observed;
     use super::*;
     use serde_json::json;
 
@@ -159,7 +159,7 @@ mod tests {
     fn no_enable_tests_without_saving_and_leaves_an_enabled_target_alone() {
         let mut d = desired();
         d.buzz.as_mut().unwrap().save = false;
-        let p = plan(&d, &Actual::default()).unwrap();
+        let p = plan(&d, &Observed::default()).unwrap();
         assert_eq!(p.outcome(Resource::Buzz), "tested");
         assert!(
             !p.buzz[0].is_create(),

@@ -20,43 +20,67 @@ use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
 
 pub use alarm::AlarmAction;
-pub use buzz::{plan_buzz_only, BuzzAction};
+pub use buzz::BuzzAction;
 pub use role::{RoleAction, MAX_SESSION_SECONDS};
-pub use stream::{shard_steps, StreamAction};
+pub use stream::StreamAction;
 
-/// What the user asked for, with ARNs resolved (account and region known).
+/// What the user asked for, with ARNs resolved (account and region known), by part: each
+/// half's resources only when the run does that half.
 #[derive(Debug, Clone)]
 pub struct Desired {
+    /// Where the events go, known in every half: read from AWS, or (`--buzz-only`) taken from
+    /// the role's ARN and the region the AWS half gave.
     pub stream: String,
     pub stream_arn: String,
-    pub capacity: Capacity,
-    pub retention: RetentionHours,
-    pub allow_retention_decrease: bool,
-    /// `--kms-key`, `--no-encryption`, or the default (the AWS-managed key for a new stream).
-    pub encryption: Encryption,
-    pub tags: Vec<Tag>,
     pub role: String,
     pub role_arn: String,
-    pub trust: Value,
-    pub policy: Value,
-    pub adopt: bool,
-    /// What the user allowed that widens or drops access (each an explicit flag).
-    pub widen: Widen,
-    /// The expected peak load, when the user gave one: the plan says whether it fits.
-    pub load: Option<crate::sizing::Load>,
+    /// The AWS half's resources; `None` with `--buzz-only`.
+    pub aws: Option<DesiredAws>,
+    /// Our Buzz target; `None` when the run does not touch Buzz.
+    pub buzz: Option<DesiredBuzz>,
+}
+
+/// The AWS half: the stream, the role, and the alarm when one is asked for.
+#[derive(Debug, Clone)]
+pub struct DesiredAws {
+    pub stream: DesiredStream,
+    pub role: DesiredRole,
+    /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes, and where it notifies.
+    pub alarm: Option<DesiredAlarm>,
+}
+
+/// The stream, beyond its name.
+#[derive(Debug, Clone)]
+pub struct DesiredStream {
+    pub capacity: Capacity,
     /// The user named a capacity (`--capacity-mode`): an existing stream is converged to it.
     /// Otherwise the default never changes a stream that exists.
     pub capacity_given: bool,
     /// Lowering a provisioned stream's shard count can lose events: only with
     /// `--allow-capacity-decrease`.
     pub allow_capacity_decrease: bool,
+    pub retention: RetentionHours,
+    pub allow_retention_decrease: bool,
+    /// `--kms-key`, `--no-encryption`, or the default (the AWS-managed key for a new stream).
+    pub encryption: Encryption,
+    pub tags: Vec<Tag>,
+    /// The expected peak load, when the user gave one: the plan says whether it fits.
+    pub load: Option<crate::sizing::Load>,
     /// The busiest minute CloudWatch saw on an existing stream (dry-run and the wizard read it),
     /// with the window it covers.
     pub measured: Option<(crate::metrics::Peak, String)>,
-    /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes, and where it notifies.
-    pub alarm: Option<DesiredAlarm>,
-    /// `None` when the run does not touch Buzz.
-    pub buzz: Option<DesiredBuzz>,
+}
+
+/// The role, beyond its name.
+#[derive(Debug, Clone)]
+pub struct DesiredRole {
+    pub trust: Value,
+    pub policy: Value,
+    pub tags: Vec<Tag>,
+    /// `--adopt`: change a role buzz-kinesis did not create.
+    pub adopt: bool,
+    /// What the user allowed that widens or drops access (each an explicit flag).
+    pub widen: Widen,
 }
 
 /// What setup does only when a flag says so, because it widens who may use the role or
@@ -95,7 +119,7 @@ pub struct DesiredBuzz {
 
 /// What exists now. `buzz` is the domain's whole saved configuration.
 #[derive(Debug, Clone, Default)]
-pub struct Actual {
+pub struct Observed {
     pub stream: Option<StreamState>,
     pub role: Option<RoleState>,
     /// Every policy on an existing role setup did not create (read for `--adopt`): what else
@@ -283,35 +307,47 @@ fn missing_tags(
 }
 
 /// Build the plan. Pure: the same inputs always give the same plan.
-pub fn plan(desired: &Desired, actual: &Actual) -> Result<Plan, Blocked> {
+pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
     let mut p = Plan::default();
-    stream::plan_stream(desired, actual.stream.as_ref(), &mut p)?;
-    role::plan_role(
-        desired,
-        actual.role.as_ref(),
-        actual.role_grants.as_ref(),
-        &mut p,
-    )?;
-    if let Some(alarm) = &desired.alarm {
-        alarm::plan_alarm(
-            alarm,
+    if let Some(aws) = &desired.aws {
+        stream::plan_stream(
             &desired.stream,
-            desired.encryption.customer_key(),
-            actual,
+            &aws.stream,
+            observed.stream.as_ref(),
             &mut p,
-        );
+        )?;
+        role::plan_role(
+            &desired.role,
+            &aws.role,
+            observed.role.as_ref(),
+            observed.role_grants.as_ref(),
+            &mut p,
+        )?;
+        if let Some(alarm) = &aws.alarm {
+            alarm::plan_alarm(
+                alarm,
+                &desired.stream,
+                aws.stream.encryption.customer_key(),
+                observed,
+                &mut p,
+            );
+        }
     }
     if let Some(buzz) = &desired.buzz {
-        buzz::plan_buzz(buzz, actual.buzz.as_ref(), &mut p);
+        buzz::plan_buzz(buzz, observed.buzz.as_ref(), &mut p);
     }
     Ok(p)
 }
 
 /// The stream's actions again, from a fresh read: a create met a stream made meanwhile (by
 /// someone else, or an earlier attempt of our own), so it is converged as an existing one.
-pub fn replan_stream(desired: &Desired, stream: Option<&StreamState>) -> Result<Plan, Blocked> {
+pub fn replan_stream(
+    name: &str,
+    desired: &DesiredStream,
+    stream: Option<&StreamState>,
+) -> Result<Plan, Blocked> {
     let mut p = Plan::default();
-    stream::plan_stream(desired, stream, &mut p)?;
+    stream::plan_stream(name, desired, stream, &mut p)?;
     Ok(p)
 }
 
@@ -319,21 +355,25 @@ pub fn replan_stream(desired: &Desired, stream: Option<&StreamState>) -> Result<
 /// ours only if it carries our tag; someone else's needs `--adopt` (and its other policies are
 /// weighed) like any role found at the start.
 pub fn replan_role(
-    desired: &Desired,
+    name: &str,
+    desired: &DesiredRole,
     role: Option<&RoleState>,
     grants: Option<&policy::Grants>,
 ) -> Result<Plan, Blocked> {
     let mut p = Plan::default();
-    role::plan_role(desired, role, grants, &mut p)?;
+    role::plan_role(name, desired, role, grants, &mut p)?;
     Ok(p)
 }
 
 /// What setup warns about without stopping. A trust that admits Agilix's account with no
 /// external id lets any Buzz tenant name this role in its own configuration and have Buzz's
 /// servers write that tenant's events into the stream (the confused deputy). Not an error:
-/// Agilix may not issue external ids.
+/// Agilix may not issue external ids. A run without the AWS half never sees the trust.
 pub fn warnings(d: &Desired) -> Vec<String> {
-    if policy::trusted_principals(&d.trust)
+    let Some(aws) = &d.aws else {
+        return Vec::new();
+    };
+    if policy::trusted_principals(&aws.role.trust)
         .iter()
         .any(|(_, external_id)| external_id.is_none())
     {
@@ -361,22 +401,29 @@ pub(crate) mod tests {
         Desired {
             stream: "buzz-events".into(),
             stream_arn: STREAM_ARN.into(),
-            capacity: Capacity::OnDemand,
-            retention: RetentionHours::DEFAULT,
-            allow_retention_decrease: false,
-            encryption: crate::names::Encryption::Default,
-            tags: vec![],
             role: "BuzzKinesisWriter".into(),
             role_arn: ROLE_ARN.into(),
-            trust: policy::trust_policy(&agilix, None),
-            policy: policy::write_policy(STREAM_ARN, None),
-            adopt: false,
-            widen: Widen::default(),
-            load: None,
-            capacity_given: false,
-            allow_capacity_decrease: false,
-            measured: None,
-            alarm: None,
+            aws: Some(DesiredAws {
+                stream: DesiredStream {
+                    capacity: Capacity::OnDemand,
+                    capacity_given: false,
+                    allow_capacity_decrease: false,
+                    retention: RetentionHours::DEFAULT,
+                    allow_retention_decrease: false,
+                    encryption: crate::names::Encryption::Default,
+                    tags: vec![],
+                    load: None,
+                    measured: None,
+                },
+                role: DesiredRole {
+                    trust: policy::trust_policy(&agilix, None),
+                    policy: policy::write_policy(STREAM_ARN, None),
+                    tags: vec![],
+                    adopt: false,
+                    widen: Widen::default(),
+                },
+                alarm: None,
+            }),
             buzz: Some(DesiredBuzz {
                 domain: crate::names::DomainId::parse("--domain", "424242").unwrap(),
                 target: KinesisTarget {
@@ -392,9 +439,26 @@ pub(crate) mod tests {
         }
     }
 
-    pub(crate) fn converged(d: &Desired) -> Actual {
+    impl Desired {
+        /// The stream's part, to change in a test.
+        pub(crate) fn stream_mut(&mut self) -> &mut DesiredStream {
+            &mut self.aws_mut().stream
+        }
+        /// The role's part, to change in a test.
+        pub(crate) fn role_mut(&mut self) -> &mut DesiredRole {
+            &mut self.aws_mut().role
+        }
+        pub(crate) fn aws_mut(&mut self) -> &mut DesiredAws {
+            self.aws.as_mut().expect("the AWS half")
+        }
+        pub(crate) fn role_part(&self) -> &DesiredRole {
+            &self.aws.as_ref().expect("the AWS half").role
+        }
+    }
+
+    pub(crate) fn converged(d: &Desired) -> Observed {
         let buzz = wire::with_target(&Map::new(), &d.buzz.as_ref().unwrap().target);
-        Actual {
+        Observed {
             stream: Some(StreamState {
                 arn: STREAM_ARN.into(),
                 status: StreamStatus::Active,
@@ -407,9 +471,9 @@ pub(crate) mod tests {
             role: Some(RoleState {
                 arn: ROLE_ARN.into(),
                 max_session: MAX_SESSION_SECONDS,
-                trust: d.trust.clone(),
+                trust: d.role_part().trust.clone(),
                 tags: tag_map(&[], true),
-                policy: Some(d.policy.clone()),
+                policy: Some(d.role_part().policy.clone()),
                 created: SystemTime::UNIX_EPOCH,
                 boundary: None,
             }),
@@ -433,7 +497,7 @@ pub(crate) mod tests {
 
     #[test]
     fn an_empty_account_gets_everything_created() {
-        let p = plan(&desired(), &Actual::default()).unwrap();
+        let p = plan(&desired(), &Observed::default()).unwrap();
         assert_eq!(
             kinds(&p),
             [

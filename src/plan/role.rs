@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{missing_tags, tag_map, Blocked, Desired, Note, Plan};
+use super::{missing_tags, tag_map, Blocked, DesiredRole, Note, Plan};
 use crate::policy;
 use crate::state::{Resource, RoleState};
 
@@ -76,7 +76,8 @@ impl RoleAction {
 }
 
 pub(super) fn plan_role(
-    d: &Desired,
+    name: &str,
+    d: &DesiredRole,
     observed: Option<&RoleState>,
     grants: Option<&policy::Grants>,
     p: &mut Plan,
@@ -125,24 +126,24 @@ pub(super) fn plan_role(
                 resource: Resource::Role,
                 message: format!(
                     "the role {} was not created by buzz-kinesis; it is already correct, so setup leaves it untouched",
-                    d.role
+                    name
                 ),
             });
             return Ok(());
         }
         return Err(Blocked::UnmanagedRole {
-            role: d.role.clone(),
+            role: name.to_owned(),
             changes,
         });
     }
     if !r.is_managed() {
-        guard_adopted_grants(d, grants, p)?;
+        guard_adopted_grants(name, d, grants, p)?;
     }
     if changes
         .iter()
         .any(|c| matches!(c, RoleAction::UpdateTrust { .. }))
     {
-        guard_trust(d, r, p)?;
+        guard_trust(name, d, r, p)?;
     }
     p.role.extend(changes);
     if !tags.is_empty() {
@@ -154,13 +155,13 @@ pub(super) fn plan_role(
 /// The trust only narrows unless asked: losing the external id needs
 /// `--remove-external-id`, dropping other principals, statements or conditions needs
 /// `--replace-trust` (then noted, with what is dropped).
-fn guard_trust(d: &Desired, r: &RoleState, p: &mut Plan) -> Result<(), Blocked> {
+fn guard_trust(name: &str, d: &DesiredRole, r: &RoleState, p: &mut Plan) -> Result<(), Blocked> {
     if policy::requires_external_id(&r.trust)
         && !policy::requires_external_id(&d.trust)
         && !d.widen.remove_external_id
     {
         return Err(Blocked::TrustLosesExternalId {
-            role: d.role.clone(),
+            role: name.to_owned(),
         });
     }
     let beyond = policy::trust_beyond(&r.trust, &d.trust);
@@ -169,7 +170,7 @@ fn guard_trust(d: &Desired, r: &RoleState, p: &mut Plan) -> Result<(), Blocked> 
     }
     if !d.widen.replace_trust {
         return Err(Blocked::TrustAdmitsOthers {
-            role: d.role.clone(),
+            role: name.to_owned(),
             beyond,
         });
     }
@@ -187,7 +188,8 @@ fn guard_trust(d: &Desired, r: &RoleState, p: &mut Plan) -> Result<(), Blocked> 
 /// role that can do more than write to the stream is taken only with `--adopt-wider-role`
 /// (then the plan lists what else it can do).
 fn guard_adopted_grants(
-    d: &Desired,
+    name: &str,
+    d: &DesiredRole,
     grants: Option<&policy::Grants>,
     p: &mut Plan,
 ) -> Result<(), Blocked> {
@@ -204,7 +206,7 @@ fn guard_adopted_grants(
     }
     if !d.widen.adopt_wider_role {
         return Err(Blocked::WiderRole {
-            role: d.role.clone(),
+            role: name.to_owned(),
             beyond,
         });
     }
@@ -240,7 +242,7 @@ mod tests {
     fn drifted_role_is_repaired_field_by_field() {
         let mut d = desired();
         // The second principal goes only when asked (see trust_only_narrows_unless_asked).
-        d.widen.replace_trust = true;
+        d.role_mut().widen.replace_trust = true;
         let mut a = converged(&d);
         let r = a.role.as_mut().unwrap();
         r.max_session = 3600;
@@ -269,7 +271,7 @@ mod tests {
         assert!(plan(&d, &a).unwrap().is_empty());
         a.role.as_mut().unwrap().max_session = 3600;
         assert!(matches!(plan(&d, &a), Err(Blocked::UnmanagedRole { .. })));
-        d.adopt = true;
+        d.role_mut().adopt = true;
         assert_eq!(
             kinds(&plan(&d, &a).unwrap()),
             ["update_max_session", "tag_role"]
@@ -296,13 +298,13 @@ mod tests {
         a.role.as_mut().unwrap().trust = policy::trust_policy(&agilix, Some(&ext));
         let blocked = plan(&d, &a).unwrap_err();
         assert!(matches!(blocked, Blocked::TrustLosesExternalId { .. }));
-        d.widen.remove_external_id = true;
+        d.role_mut().widen.remove_external_id = true;
         let p = plan(&d, &a).unwrap();
         assert_eq!(kinds(&p), ["update_trust"]);
         assert_eq!(trust_words(&p), "remove the external id condition");
         // Adding the id narrows: no flag needed.
         let mut d = desired();
-        d.trust = policy::trust_policy(&agilix, Some(&ext));
+        d.role_mut().trust = policy::trust_policy(&agilix, Some(&ext));
         let a = converged(&desired());
         assert_eq!(
             trust_words(&plan(&d, &a).unwrap()),
@@ -319,7 +321,7 @@ mod tests {
                 if beyond.iter().any(|b| b.contains("999999999999"))),
             "{blocked:?}"
         );
-        d.widen.replace_trust = true;
+        d.role_mut().widen.replace_trust = true;
         let p = plan(&d, &a).unwrap();
         assert!(p.notes.iter().any(|n| n.message.contains("999999999999")));
         // A change of account the user asked for: shown as one, no flag.
@@ -340,7 +342,7 @@ mod tests {
     fn adopt_weighs_every_policy_on_the_role() {
         use crate::policy::{Grants, NamedPolicy};
         let mut d = desired();
-        d.adopt = true;
+        d.role_mut().adopt = true;
         let mut a = converged(&d);
         a.role.as_mut().unwrap().tags.clear();
         a.role.as_mut().unwrap().max_session = 3600;
@@ -358,23 +360,23 @@ mod tests {
                 if beyond.iter().any(|b| b.contains("AdministratorAccess"))),
             "{blocked:?}"
         );
-        d.widen.adopt_wider_role = true;
+        d.role_mut().widen.adopt_wider_role = true;
         let p = plan(&d, &a).unwrap();
         assert!(p
             .notes
             .iter()
             .any(|n| n.message.contains("AdministratorAccess")));
         // A role whose other policies stay within ours is adopted without the flag.
-        d.widen.adopt_wider_role = false;
+        d.role_mut().widen.adopt_wider_role = false;
         a.role_grants = Some(Grants::identity(&[policy::write_policy(
             &d.stream_arn,
             None,
         )]));
         assert!(plan(&d, &a).is_ok());
         // Someone else's role found by a re-plan after a race: the same rules.
-        d.adopt = false;
+        d.role_mut().adopt = false;
         assert!(matches!(
-            super::super::replan_role(&d, a.role.as_ref(), None),
+            super::super::replan_role(&d.role.clone(), d.role_part(), a.role.as_ref(), None),
             Err(Blocked::UnmanagedRole { .. })
         ));
     }

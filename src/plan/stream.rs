@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{missing_tags, tag_map, AtRest, Blocked, Desired, Note, Plan};
+use super::{missing_tags, tag_map, AtRest, Blocked, DesiredStream, Note, Plan};
 use crate::names::{Encryption, KmsKey, RetentionHours};
 use crate::sizing::Capacity;
 use crate::state::{Resource, StreamState, StreamStatus};
@@ -98,7 +98,7 @@ fn note(p: &mut Plan, message: String) {
 }
 
 /// Whether the stream (as it will be) takes the expected load; a note when it does not.
-fn plan_capacity(d: &Desired, observed: Option<&StreamState>, p: &mut Plan) {
+fn plan_capacity(d: &DesiredStream, observed: Option<&StreamState>, p: &mut Plan) {
     let Some(load) = d.load else { return };
     let (capacity, shards) = match observed {
         Some(s) => (s.capacity.unwrap_or(d.capacity), s.open_shards),
@@ -112,7 +112,8 @@ fn plan_capacity(d: &Desired, observed: Option<&StreamState>, p: &mut Plan) {
 }
 
 pub(super) fn plan_stream(
-    d: &Desired,
+    name: &str,
+    d: &DesiredStream,
     observed: Option<&StreamState>,
     p: &mut Plan,
 ) -> Result<(), Blocked> {
@@ -144,7 +145,7 @@ pub(super) fn plan_stream(
     };
     if s.status == StreamStatus::Deleting {
         return Err(Blocked::StreamDeleting {
-            stream: d.stream.clone(),
+            stream: name.to_owned(),
         });
     }
     plan_existing_capacity(d, s, p);
@@ -250,7 +251,7 @@ pub fn shard_steps(from: u32, to: u32) -> Vec<u32> {
 /// An existing stream's capacity, converged to what the user named (never to the default):
 /// a mode switch, then shard count steps. Lowering a provisioned stream's shards needs
 /// `--allow-capacity-decrease`; the measured peak is shown beside the capacity.
-fn plan_existing_capacity(d: &Desired, s: &StreamState, p: &mut Plan) {
+fn plan_existing_capacity(d: &DesiredStream, s: &StreamState, p: &mut Plan) {
     let Some(have) = s.capacity else { return };
     if let Some((peak, window)) = &d.measured {
         let (records, bytes) = crate::sizing::limits(have, s.open_shards);
@@ -335,7 +336,7 @@ fn push_shard_steps(from: u32, to: u32, p: &mut Plan) {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{converged, desired, kinds};
-    use super::super::{plan, Actual};
+    use super::super::{plan, Observed};
     use super::*;
     use crate::names::{KmsKey, ShardCount};
 
@@ -362,11 +363,12 @@ mod tests {
         );
         assert_eq!(p.encryption.as_ref().unwrap().kms_key, None);
         // Asked: encrypted in place.
-        d.encryption = Encryption::Key(KmsKey::parse("x", KmsKey::AWS_MANAGED).unwrap());
+        d.stream_mut().encryption =
+            Encryption::Key(KmsKey::parse("x", KmsKey::AWS_MANAGED).unwrap());
         assert_eq!(kinds(&plan(&d, &a).unwrap()), ["start_encryption"]);
         // --no-encryption on a new stream: no encryption, and the plan says why.
-        d.encryption = Encryption::Off;
-        let p = plan(&d, &Actual::default()).unwrap();
+        d.stream_mut().encryption = Encryption::Off;
+        let p = plan(&d, &Observed::default()).unwrap();
         assert!(!kinds(&p).contains(&"start_encryption".to_owned()));
         assert!(p.notes.iter().any(|n| n.message == Encryption::OFF_REASON));
         assert_eq!(
@@ -391,40 +393,41 @@ mod tests {
         let p = plan(&d, &a).unwrap();
         assert!(p.is_empty());
         assert!(p.notes[0].message.contains("--allow-retention-decrease"));
-        d.allow_retention_decrease = true;
+        d.stream_mut().allow_retention_decrease = true;
         assert_eq!(kinds(&plan(&d, &a).unwrap()), ["decrease_retention"]);
-        d.retention = RetentionHours::parse("x", "72").unwrap();
+        d.stream_mut().retention = RetentionHours::parse("x", "72").unwrap();
         assert_eq!(kinds(&plan(&d, &a).unwrap()), ["increase_retention"]);
     }
 
     #[test]
     fn a_load_beyond_capacity_is_noted_with_advice() {
         let mut d = desired();
-        d.capacity = Capacity::Provisioned(ShardCount::parse("x", "1").unwrap());
-        d.load = Some(crate::sizing::Load {
+        d.stream_mut().capacity = Capacity::Provisioned(ShardCount::parse("x", "1").unwrap());
+        d.stream_mut().load = Some(crate::sizing::Load {
             events_per_second: 5_000.0,
             avg_event_bytes: 500.0,
         });
-        let p = plan(&d, &Actual::default()).unwrap();
+        let p = plan(&d, &Observed::default()).unwrap();
         assert!(
             p.notes.iter().any(|n| n.message.contains("8 shards")),
             "{:?}",
             p.notes
         );
-        d.load = Some(crate::sizing::Load {
+        d.stream_mut().load = Some(crate::sizing::Load {
             events_per_second: 100.0,
             avg_event_bytes: 500.0,
         });
-        assert!(plan(&d, &Actual::default()).unwrap().notes.is_empty());
+        assert!(plan(&d, &Observed::default()).unwrap().notes.is_empty());
     }
 
     #[test]
     fn a_new_stream_with_options_gets_each_follow_up() {
         let mut d = desired();
-        d.retention = RetentionHours::parse("x", "168").unwrap();
-        d.encryption = Encryption::Key(KmsKey::parse("x", "alias/aws/kinesis").unwrap());
+        d.stream_mut().retention = RetentionHours::parse("x", "168").unwrap();
+        d.stream_mut().encryption =
+            Encryption::Key(KmsKey::parse("x", "alias/aws/kinesis").unwrap());
         d.buzz = None;
-        let p = plan(&d, &Actual::default()).unwrap();
+        let p = plan(&d, &Observed::default()).unwrap();
         assert_eq!(
             kinds(&p),
             [
@@ -462,8 +465,8 @@ mod tests {
         assert!(p.stream.is_empty());
         assert!(p.notes.iter().any(|n| n.message.contains("setup keeps it")));
 
-        d.capacity_given = true;
-        d.capacity = provisioned(3);
+        d.stream_mut().capacity_given = true;
+        d.stream_mut().capacity = provisioned(3);
         let p = plan(&d, &a).unwrap();
         assert_eq!(
             p.stream,
@@ -475,18 +478,18 @@ mod tests {
 
         a.stream.as_mut().unwrap().capacity = Some(provisioned(4));
         a.stream.as_mut().unwrap().open_shards = 4;
-        d.capacity = provisioned(1);
+        d.stream_mut().capacity = provisioned(1);
         let p = plan(&d, &a).unwrap();
         assert!(p.stream.is_empty(), "refused without the flag");
         assert!(p
             .notes
             .iter()
             .any(|n| n.message.contains("--allow-capacity-decrease")));
-        d.allow_capacity_decrease = true;
+        d.stream_mut().allow_capacity_decrease = true;
         assert_eq!(plan(&d, &a).unwrap().stream.len(), 2);
 
         // Mode switches both ways; provisioned starts from the on-demand stream's shards.
-        d.capacity = Capacity::OnDemand;
+        d.stream_mut().capacity = Capacity::OnDemand;
         let p = plan(&d, &a).unwrap();
         assert!(matches!(
             p.stream[0],
@@ -496,7 +499,7 @@ mod tests {
             }
         ));
         a.stream.as_mut().unwrap().capacity = Some(Capacity::OnDemand);
-        d.capacity = provisioned(2);
+        d.stream_mut().capacity = provisioned(2);
         assert_eq!(
             plan(&d, &a).unwrap().stream,
             vec![
@@ -514,8 +517,8 @@ mod tests {
         let mut d = desired();
         let mut a = converged(&d);
         a.stream.as_mut().unwrap().open_shards = 4;
-        d.capacity_given = true;
-        d.capacity = provisioned(2);
+        d.stream_mut().capacity_given = true;
+        d.stream_mut().capacity = provisioned(2);
         let p = plan(&d, &a).unwrap();
         assert!(p.stream.is_empty());
         assert!(p
@@ -523,10 +526,10 @@ mod tests {
             .iter()
             .any(|n| n.message.contains("--allow-capacity-decrease")));
         // As many shards as are open (or more): a switch, no decrease.
-        d.capacity = provisioned(4);
+        d.stream_mut().capacity = provisioned(4);
         assert_eq!(plan(&d, &a).unwrap().stream.len(), 1);
-        d.capacity = provisioned(2);
-        d.allow_capacity_decrease = true;
+        d.stream_mut().capacity = provisioned(2);
+        d.stream_mut().allow_capacity_decrease = true;
         assert_eq!(plan(&d, &a).unwrap().stream.len(), 2);
     }
 }

@@ -70,21 +70,21 @@ pub fn render_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::{fail, pass, warn};
+    use crate::checks::{fail, pass, warn, CheckId};
     use crate::report::fixtures::{aws, calls, json, text};
     use insta::assert_snapshot;
 
     fn rows() -> Vec<Check> {
         vec![
-            pass("stream.exists", "stream buzz-events is ACTIVE"),
-            pass("stream.retention", "retention is 24 h"),
+            pass(CheckId::StreamExists, "stream buzz-events is ACTIVE"),
+            pass(CheckId::StreamRetention, "retention is 24 h"),
             warn(
-                "role.trust",
+                CheckId::RoleTrust,
                 "the role trusts Agilix's account with no external id",
                 "pass --external-id if Agilix issues you one",
             ),
             fail(
-                "buzz.target",
+                CheckId::BuzzTarget,
                 "domain 424242 has no kinesis target writing to buzz-events in us-east-1 (account 123456789012)",
                 "run `buzz-kinesis setup` with the same flags",
             )
@@ -143,7 +143,7 @@ mod tests {
         );
         let mut half = r[..2].to_vec();
         half.extend(crate::checks::skipped_rows(
-            crate::state::Half::Aws,
+            crate::state::Halves::AwsOnly,
             true,
             "buzz-kinesis check --buzz-only --role-arn arn:aws:iam::123456789012:role/BuzzKinesisWriter --stream buzz-events --region us-east-1 --domain 424242",
         ));
@@ -157,7 +157,7 @@ mod tests {
                 w,
                 None,
                 &crate::checks::skipped_rows(
-                    crate::state::Half::Buzz,
+                    crate::state::Halves::BuzzOnly,
                     false,
                     "buzz-kinesis check --aws-only"
                 ),

@@ -11,7 +11,7 @@ use crate::calls::CallSummary;
 use crate::cli::Output;
 use crate::handover::{self, Handover};
 use crate::plan::{self, Desired, Plan};
-use crate::state::{Half, Resource};
+use crate::state::{Halves, Resource};
 
 /// What setup's renderers show besides the plan: where, as whom, and what was asked for.
 pub struct SetupView<'a> {
@@ -19,7 +19,7 @@ pub struct SetupView<'a> {
     pub aws: Option<AwsView>,
     pub buzz_url: String,
     pub desired: &'a Desired,
-    pub half: Half,
+    pub half: Halves,
     /// With `--aws-only`: the Buzz half, handed over.
     pub handover: Option<&'a Handover>,
 }
@@ -27,10 +27,7 @@ pub struct SetupView<'a> {
 /// The run's warnings: the role's trust is a matter for the half that makes the role, so a
 /// `--buzz-only` run, which never sees it, has none.
 fn warnings(v: &SetupView<'_>) -> Vec<String> {
-    match v.half {
-        Half::Buzz => Vec::new(),
-        _ => plan::warnings(v.desired),
-    }
+    plan::warnings(v.desired)
 }
 
 /// What a resource's outcome is called when this half does not touch it.
@@ -41,8 +38,9 @@ fn resource_name(d: &Desired, resource: Resource) -> String {
         Resource::Stream => format!("stream {}", d.stream),
         Resource::Role => format!("role {}", d.role),
         Resource::Alarm => d
-            .alarm
+            .aws
             .as_ref()
+            .and_then(|a| a.alarm.as_ref())
             .map(|a| format!("alarm {}", a.name))
             .unwrap_or_else(|| "alarm (none asked for)".into()),
         Resource::Buzz => d
@@ -107,9 +105,9 @@ pub fn render_plan(
             w,
             "No changes: {} as requested.",
             match v.half {
-                Half::Both => "the stream, the role and the Buzz target are",
-                Half::Aws => "the stream and the role are",
-                Half::Buzz => "the Buzz target is",
+                Halves::Both => "the stream, the role and the Buzz target are",
+                Halves::AwsOnly => "the stream and the role are",
+                Halves::BuzzOnly => "the Buzz target is",
             }
         )?;
     } else {
@@ -136,12 +134,12 @@ pub fn render_plan(
         writeln!(w, "  note ({}): {}", n.resource, n.message)?;
     }
     match v.half {
-        Half::Both => {}
-        Half::Aws => writeln!(
+        Halves::Both => {}
+        Halves::AwsOnly => writeln!(
             w,
             "  note (buzz): --aws-only: nothing is sent to Buzz; the Buzz half is printed at the end, for a person with a Buzz login"
         )?,
-        Half::Buzz => writeln!(
+        Halves::BuzzOnly => writeln!(
             w,
             "  note (aws): --buzz-only: AWS is not read; the stream {} and the role {} are taken as the AWS half made them",
             v.desired.stream, v.desired.role_arn
@@ -273,8 +271,8 @@ pub fn render_result(
         calls.mutating
     )?;
     match (v.half, v.handover) {
-        (Half::Aws, Some(h)) => render_handover(w, h),
-        (Half::Buzz, _) => writeln!(
+        (Halves::AwsOnly, Some(h)) => render_handover(w, h),
+        (Halves::BuzzOnly, _) => writeln!(
             w,
             "Next: `buzz-kinesis check --buzz-only ... --probe` proves the path again; with AWS access, `buzz-kinesis tail --stream {}` shows events as they arrive.",
             d.stream
@@ -332,7 +330,7 @@ fn render_handover(w: &mut impl Write, h: &Handover) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::names::{AccountId, RetentionHours};
-    use crate::plan::Actual;
+    use crate::plan::Observed;
     use crate::policy;
     use crate::report::fixtures::{aws, calls, json, text};
     use insta::assert_snapshot;
@@ -342,11 +340,9 @@ mod tests {
     /// The plan's fixture, with a longer retention and another Agilix account.
     fn desired(save: bool) -> Desired {
         let agilix = AccountId::parse("--agilix-account", "111122223333").unwrap();
-        let mut d = Desired {
-            retention: RetentionHours::parse("--retention-hours", "168").unwrap(),
-            trust: policy::trust_policy(&agilix, None),
-            ..crate::plan::tests::desired()
-        };
+        let mut d = crate::plan::tests::desired();
+        d.stream_mut().retention = RetentionHours::parse("--retention-hours", "168").unwrap();
+        d.role_mut().trust = policy::trust_policy(&agilix, None);
         if let Some(b) = d.buzz.as_mut() {
             b.save = save;
         }
@@ -358,7 +354,7 @@ mod tests {
             aws: Some(aws()),
             buzz_url: "https://api.agilixbuzz.com/".into(),
             desired: d,
-            half: Half::Both,
+            half: Halves::Both,
             handover: None,
         }
     }
@@ -383,7 +379,7 @@ mod tests {
         let p = fresh(&d);
         let h = handover(Some("424242"));
         let v = SetupView {
-            half: Half::Aws,
+            half: Halves::AwsOnly,
             handover: Some(&h),
             ..view(&d)
         };
@@ -414,11 +410,17 @@ mod tests {
 
     #[test]
     fn the_buzz_half_shows_only_buzz() {
-        let d = desired(true);
-        let p = plan::plan_buzz_only(d.buzz.as_ref().unwrap(), &Default::default());
+        let mut d = desired(true);
+        // A --buzz-only run desires nothing of AWS: its trust is not ours to see.
+        d.aws = None;
+        let buzz_only = Observed {
+            buzz: Some(Default::default()),
+            ..Observed::default()
+        };
+        let p = plan::plan(&d, &buzz_only).unwrap();
         let v = SetupView {
             aws: None,
-            half: Half::Buzz,
+            half: Halves::BuzzOnly,
             ..view(&d)
         };
         let took = Duration::from_millis(1_500);
@@ -440,9 +442,9 @@ mod tests {
     fn fresh(d: &Desired) -> Plan {
         plan::plan(
             d,
-            &Actual {
+            &Observed {
                 buzz: Some(Default::default()),
-                ..Actual::default()
+                ..Observed::default()
             },
         )
         .unwrap()
@@ -512,7 +514,12 @@ mod tests {
         assert!(w[0].starts_with("no --external-id: "), "{w:?}");
         let agilix = AccountId::parse("--agilix-account", "111122223333").unwrap();
         let id = crate::names::ExternalId::parse("--external-id", "district-42").unwrap();
-        d.trust = policy::trust_policy(&agilix, Some(&id));
+        d.role_mut().trust = policy::trust_policy(&agilix, Some(&id));
         assert!(plan::warnings(&d).is_empty());
+        d.aws = None;
+        assert!(
+            plan::warnings(&d).is_empty(),
+            "a --buzz-only run never sees the trust"
+        );
     }
 }

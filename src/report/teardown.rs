@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
-use crate::state::{Half, Resource};
+use crate::state::{Halves, Resource};
 use crate::teardown_plan::{describe, Found, Plan, Target};
 
 /// What teardown's renderers show besides the plan.
@@ -17,7 +17,7 @@ pub struct TeardownView<'a> {
     pub aws: Option<AwsView>,
     pub target: &'a Target,
     pub found: &'a Found,
-    pub half: Half,
+    pub half: Halves,
 }
 
 impl TeardownView<'_> {
@@ -59,9 +59,9 @@ pub fn render_plan(
             w,
             "Nothing to remove: {}.",
             match v.half {
-                Half::Both => "the Buzz target and the role are gone",
-                Half::Aws => "the role is gone (--aws-only: Buzz was not looked at)",
-                Half::Buzz => "the Buzz target is gone (--buzz-only: AWS was not looked at)",
+                Halves::Both => "the Buzz target and the role are gone",
+                Halves::AwsOnly => "the role is gone (--aws-only: Buzz was not looked at)",
+                Halves::BuzzOnly => "the Buzz target is gone (--buzz-only: AWS was not looked at)",
             }
         )?;
     } else {
@@ -188,7 +188,7 @@ mod tests {
             aws: Some(teardown_aws()),
             target: &t,
             found: &f,
-            half: Half::Both,
+            half: Halves::Both,
         };
         assert_snapshot!(
             "teardown_plan_human",
@@ -215,7 +215,7 @@ mod tests {
             aws: Some(teardown_aws()),
             target: &t,
             found: &f,
-            half: Half::Both,
+            half: Halves::Both,
         };
         let took = Duration::from_millis(3_210);
         assert_snapshot!(
@@ -241,7 +241,7 @@ mod tests {
             aws: None,
             target: &t,
             found: &f,
-            half: Half::Buzz,
+            half: Halves::BuzzOnly,
         };
         let took = Duration::from_millis(800);
         assert_snapshot!(

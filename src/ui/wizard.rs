@@ -1,14 +1,19 @@
-//! The questions only a person at a terminal is asked, for what flags, env vars and the
-//! config file left out: the region, which stream to use, and how big it must be. Each
+//! Every question a person at a terminal is asked, for what flags, env vars and the config
+//! file left out: the values `spec` found missing (each answer checked by the same validator
+//! as its flag, and given back as text to fill the raw values), which halves to run, and,
+//! once AWS can be read, the region, which stream to use, and how big it must be. Each
 //! question says why it is asked; Enter takes the default.
 
 use dialoguer::{Input, Select};
+use secrecy::SecretString;
 
-use super::prompt::prompt_error;
+use super::prompt::{prompt_error, prompt_password, prompt_valid};
 use crate::error::Result;
-use crate::names::{Region, ShardCount};
+use crate::names::{
+    AccountId, BuzzUser, DomainId, Region, RoleArn, ShardCount, StreamName, DEFAULT_STREAM,
+};
 use crate::sizing::{self, Capacity, Load, Recommendation};
-use crate::state::Half;
+use crate::state::Halves;
 
 /// Regions offered when the AWS profile names none (the commercial partition's).
 pub const REGIONS: &[&str] = &[
@@ -30,6 +35,72 @@ pub const REGIONS: &[&str] = &[
     "sa-east-1",
 ];
 
+/// Ask until the answer passes `parse`; the answer as typed (trimmed).
+fn ask_text<T>(
+    question: &str,
+    default: Option<&str>,
+    parse: impl Fn(&str) -> Result<T>,
+) -> Result<String> {
+    prompt_valid(question, default, |s| parse(s).map(|_| s.to_owned()))
+}
+
+/// Agilix's AWS account, which the role trusts.
+pub fn ask_agilix_account() -> Result<String> {
+    ask_text(
+        "Agilix's AWS account number (12 digits, from Agilix support or your sales representative)",
+        None,
+        |s| AccountId::parse("--agilix-account", s),
+    )
+}
+
+/// The Buzz domain our target goes into.
+pub fn ask_domain() -> Result<String> {
+    ask_text("Buzz domain (numeric id, or //userspace)", None, |s| {
+        DomainId::parse("--domain", s)
+    })
+}
+
+/// The Buzz login's name.
+pub fn ask_buzz_user() -> Result<String> {
+    ask_text(
+        "Buzz login (userspace/username of an administrator with the ControlDomain right)",
+        None,
+        |s| BuzzUser::parse("--buzz-user", s),
+    )
+}
+
+/// The Buzz login's password, hidden.
+pub fn ask_password(user: &str) -> Result<SecretString> {
+    prompt_password(&format!("Buzz password for {user}"))
+}
+
+/// `--buzz-only`: the role the AWS half made.
+pub fn ask_role_arn() -> Result<String> {
+    ask_text(
+        "The role's ARN (from `setup --aws-only`, e.g. arn:aws:iam::123456789012:role/BuzzKinesisWriter)",
+        None,
+        |s| RoleArn::parse("--role-arn", s),
+    )
+}
+
+/// `--buzz-only`: the stream the AWS half made.
+pub fn ask_made_stream() -> Result<String> {
+    ask_text(
+        "The stream's name (from the AWS half)",
+        Some(DEFAULT_STREAM),
+        |s| StreamName::parse("--stream", s),
+    )
+}
+
+/// `--buzz-only`: the stream's region (no AWS profile is read to find it).
+pub fn ask_made_region() -> Result<String> {
+    ask_text(
+        "The stream's AWS region (from the AWS half, e.g. us-east-1)",
+        None,
+        |s| Region::parse("--region", s),
+    )
+}
+
 /// Printed once before the first question.
 pub fn intro() {
     eprintln!(
@@ -41,7 +112,7 @@ pub fn intro() {
 
 /// Which half a person can do here, when it is not clear that they hold both logins (no AWS
 /// credentials were found, or no Buzz login was given). `aws_ok`: AWS credentials were found.
-pub fn choose_half(aws_ok: bool) -> Result<Half> {
+pub fn choose_half(aws_ok: bool) -> Result<Halves> {
     // A person answering: the run's deadline does not run meanwhile.
     let _clock = crate::deadline::pause();
     if !aws_ok {
@@ -58,7 +129,7 @@ pub fn choose_half(aws_ok: bool) -> Result<Half> {
         .default(if aws_ok { 0 } else { 2 })
         .interact()
         .map_err(prompt_error)?;
-    Ok([Half::Both, Half::Aws, Half::Buzz][i])
+    Ok([Halves::Both, Halves::AwsOnly, Halves::BuzzOnly][i])
 }
 
 /// The stream's region, when the AWS profile names none.

@@ -3,7 +3,8 @@
 //! existing unencrypted stream is left as it is, with the plan line and a WARN in `check`, until
 //! `--kms-key alias/aws/kinesis` encrypts it in place; a customer-managed key needs its
 //! `kms:GenerateDataKey` grant, which the sandbox's AWS-side check enforces as Kinesis would,
-//! and encrypts the alarm's topic too.
+//! and encrypts the alarm's topic too; `--no-encryption` opts out, said in the plan, the
+//! summary and check.
 
 use serde_json::{json, Value};
 
@@ -177,6 +178,53 @@ async fn a_customer_managed_key_needs_its_grant_and_encrypts_the_alarm_topic() {
         .run();
     check.assert_success();
     assert_eq!(row(&check, "buzz.probe")["status"], "pass");
+}
+
+#[tokio::test]
+async fn no_encryption_makes_an_unencrypted_stream_and_says_so() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let plan = Tool::setup(&sandbox, &names)
+        .arg("--no-encryption")
+        .arg("--dry-run")
+        .run();
+    plan.assert_code(2);
+    assert!(
+        notes(&plan)
+            .iter()
+            .any(|n| n.starts_with("--no-encryption: not encrypted at rest, as asked")),
+        "the plan says why: {}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("start_encryption"), "{}", plan.stdout);
+
+    let out = Tool::setup(&sandbox, &names).arg("--no-encryption").run();
+    out.assert_success();
+    assert_eq!(summary(&names.stream)["EncryptionType"], "NONE");
+    assert_eq!(
+        out.json()["stream"]["encryption"],
+        json!({"kms_key": null, "reason": "--no-encryption"}),
+        "the summary says so: {}",
+        out.stdout
+    );
+    // Buzz still writes, and check, told the same, passes the row with the reason.
+    let check = Tool::against("check", &sandbox, &names)
+        .args(["--no-encryption", "--probe"])
+        .run();
+    check.assert_success();
+    let enc = row(&check, "stream.encryption");
+    assert_eq!(enc["status"], "pass", "{enc}");
+    assert!(
+        enc["message"].as_str().unwrap().contains("--no-encryption"),
+        "{enc}"
+    );
+    assert_eq!(row(&check, "buzz.probe")["status"], "pass");
+    // With a key as well, nothing is sent: the two exclude each other.
+    let both = Tool::setup(&sandbox, &names)
+        .args(["--no-encryption", "--kms-key", "alias/aws/kinesis"])
+        .run();
+    both.assert_code(1);
+    assert!(both.stderr.contains("--kms-key"), "{}", both.stderr);
 }
 
 /// `check --probe` passes both the stream's encryption row and Buzz's probe through the sandbox.

@@ -2,8 +2,8 @@
 //! on floors, and an import goes to the same floor or lower, never in a loop. Every `crate::`
 //! path in `src/**/*.rs` (outside comments and strings) is an import of the module it names.
 //!
-//! Exceptions would be listed in [`KNOWN`], each with what removes it (none since phase 2 of
-//! issue 12); the test also fails when one of them is gone, so that the list only shrinks.
+//! Exceptions would be listed in [`KNOWN`], each with what removes it; the test also fails
+//! when one of them is gone, so that the list only shrinks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -39,7 +39,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("lib", 6),
 ];
 
-/// Imports allowed for now, with what removes each. Empty since phase 2 of issue 12; an entry
+/// Imports allowed for now, with what removes each. Empty; an entry
 /// here needs a reason and a plan to remove it.
 const KNOWN: &[(&str, &str, &str)] = &[];
 
@@ -410,4 +410,76 @@ fn cycles(edges: &Edges) -> Vec<Vec<String>> {
         }
     }
     found.into_iter().collect()
+}
+
+/// Inside the commands' floor, each command reaches the others only through the read step
+/// they share (`commands/read.rs`) and the floor's root (`commands/mod.rs`): check does not
+/// borrow setup's reading, teardown not check's.
+#[test]
+fn commands_share_only_the_read_step() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/commands");
+    let commands: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read src/commands")
+        .map(|e| e.expect("an entry").path())
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|m| m != "mod" && m != "read")
+        .collect();
+    let mut problems = Vec::new();
+    for file in rust_files(&dir) {
+        let rel = file.strip_prefix(&dir).unwrap_or(&file);
+        let own = rel
+            .iter()
+            .next()
+            .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+            .unwrap_or_default();
+        let code = strip_comments_and_literals(&std::fs::read_to_string(&file).unwrap());
+        for other in commands.iter().filter(|c| **c != own) {
+            for path in [format!("commands::{other}::"), format!("super::{other}::")] {
+                // `super::` inside a command's own folder (tail/) names its own rooms.
+                let own_room = rel.components().count() > 1 && path.starts_with("super::");
+                if code.contains(&path) && !own_room {
+                    problems.push(format!("{} names {path}", rel.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "a command imports another command (share it through commands/read.rs):\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+/// The specs' builders are pure: they turn raw values into a spec and read nothing from the
+/// process themselves (no environment, no stdin, no prompt); `spec/raw.rs` gathers, and
+/// `spec/mod.rs` hands missing values to the wizard.
+#[test]
+fn spec_builders_read_nothing_from_the_process() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/spec");
+    let mut problems = Vec::new();
+    for file in rust_files(&dir) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if ["raw.rs", "mod.rs", "config.rs"].contains(&name.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        // The builders, not their unit tests.
+        let code = strip_comments_and_literals(text.split("#[cfg(test)]").next().unwrap());
+        for banned in [
+            "std::env::",
+            "stdin",
+            "ui::wizard",
+            "prompt_valid",
+            "prompt_password",
+        ] {
+            if code.contains(banned) {
+                problems.push(format!("spec/{name} uses {banned}"));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "a spec builder reads from the process:\n  {}",
+        problems.join("\n  ")
+    );
 }

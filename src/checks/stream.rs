@@ -1,0 +1,108 @@
+//! The stream's rows: it exists and is ACTIVE, keeps records long enough, is encrypted as
+//! asked, and takes the expected load.
+
+use crate::names::Encryption;
+use crate::sizing::{self, Capacity};
+use crate::state::{StreamState, StreamStatus};
+
+use super::*;
+
+/// The stream: exists and is ACTIVE, keeps records long enough, is encrypted as asked, and
+/// (with an expected load) is big enough.
+pub fn stream_rows(
+    name: &str,
+    region: &str,
+    found: Option<&StreamState>,
+    e: &Expect,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let Some(s) = found else {
+        out.push(fail(
+            CheckId::StreamExists,
+            format!("there is no stream {name} in {region}"),
+            SETUP_FIX,
+        ));
+        return out;
+    };
+    match &s.status {
+        StreamStatus::Active => out.push(pass(
+            CheckId::StreamExists,
+            format!("stream {name} is ACTIVE"),
+        )),
+        StreamStatus::Deleting => {
+            out.push(fail(
+                CheckId::StreamExists,
+                format!("stream {name} is being deleted"),
+                "wait until it is gone, then run `buzz-kinesis setup`",
+            ));
+            return out;
+        }
+        other => out.push(warn(
+            CheckId::StreamExists,
+            format!("stream {name} is {other}"),
+            "wait a minute and check again (the stream is being created or changed)",
+        )),
+    }
+    if s.retention < e.retention {
+        out.push(fail(
+            CheckId::StreamRetention,
+            format!(
+                "retention is {} h, below the requested {} h",
+                s.retention.get(),
+                e.retention.get()
+            ),
+            SETUP_FIX,
+        ));
+    } else {
+        out.push(pass(
+            CheckId::StreamRetention,
+            format!("retention is {} h", s.retention.get()),
+        ));
+    }
+    out.push(encryption_row(&e.encryption, s.kms_key.as_deref()));
+    let capacity = s.capacity.unwrap_or(Capacity::OnDemand);
+    match e.load {
+        Some(load) => {
+            let (ok, message) = sizing::fits(capacity, s.open_shards, load);
+            if ok {
+                out.push(pass(CheckId::StreamCapacity, message));
+            } else {
+                let advice = sizing::advise(load);
+                out.push(warn(CheckId::StreamCapacity, message, format!("use {advice}")));
+            }
+        }
+        None => out.push(pass(
+            CheckId::StreamCapacity,
+            format!(
+                "{capacity}{}; each shard takes 1,000 records/s and 1 MB/s, and Buzz loses events beyond that (pass --expected-events-per-second for advice)",
+                if matches!(capacity, Capacity::OnDemand) { format!(", {} open shards", s.open_shards) } else { String::new() }
+            ),
+        )),
+    }
+    out
+}
+
+/// Encrypted at rest as asked: with the named key, or (no `--kms-key`) with any key. An
+/// unencrypted stream is a warning with the fix unless `--no-encryption` asked for it.
+fn encryption_row(want: &Encryption, have: Option<&str>) -> Check {
+    const ID: CheckId = CheckId::StreamEncryption;
+    match (want, have) {
+        (Encryption::Key(k), Some(h)) if k.as_str() == h => pass(ID, format!("encrypted with {h}")),
+        (Encryption::Key(k), have) => fail(
+            ID,
+            format!(
+                "the stream is {} instead of {k}",
+                have.map(|h| format!("encrypted with {h}"))
+                    .unwrap_or("not encrypted".into())
+            ),
+            SETUP_FIX,
+        ),
+        (_, Some(h)) => pass(ID, format!("encrypted with {h}")),
+        (Encryption::Off, None) => pass(ID, Encryption::OFF_REASON),
+        (Encryption::Default, None) => warn(
+            ID,
+            "not encrypted at rest: Buzz's events (education records) are stored in plain text",
+            ENCRYPT_FIX,
+        ),
+    }
+}

@@ -1,0 +1,517 @@
+//! The rules' tables: each row's verdicts over the states it can meet.
+
+mod half_tests {
+    use crate::checks::*;
+    use crate::state::Halves;
+
+    #[test]
+    fn skipped_rows_name_the_other_half_and_never_fail() {
+        let aws = skipped_rows(Halves::AwsOnly, true, "buzz-kinesis check --buzz-only ...");
+        let ids: Vec<_> = aws.iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["buzz.target", "buzz.probe"]);
+        assert!(aws.iter().all(|c| c.status == Status::Skip));
+        assert!(aws[0].fix.as_deref().unwrap().contains("--buzz-only"));
+        assert!(!any_failed(&aws));
+        let buzz = skipped_rows(Halves::BuzzOnly, true, "x");
+        assert!(
+            buzz.iter().any(|c| c.id == "role.exists")
+                && !buzz.iter().any(|c| c.id == "buzz.probe")
+        );
+        assert!(skipped_rows(Halves::Both, true, "x").is_empty());
+        assert_eq!(serde_json::to_value(Status::Skip).unwrap(), "skip");
+    }
+}
+
+mod rows {
+    use crate::buzz::wire::KinesisTarget;
+    use crate::checks::*;
+    use crate::names::KmsKey;
+    use crate::names::{AccountId, EventFilter};
+    use crate::plan::MAX_SESSION_SECONDS;
+    use crate::policy::Grants;
+    use crate::policy::{trust_policy, write_policy};
+    use crate::sizing::Capacity;
+    use crate::state::{RoleState, StreamState, StreamStatus};
+    use serde_json::json;
+    use serde_json::{Map, Value};
+    use std::collections::BTreeMap;
+    use std::time::SystemTime;
+
+    const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
+    const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
+    const AGILIX: &str = "111122223333";
+
+    fn expect() -> Expect {
+        Expect {
+            retention: RetentionHours::DEFAULT,
+            encryption: Encryption::Default,
+            agilix_root: format!("arn:aws:iam::{AGILIX}:root"),
+            external_id: None,
+            load: None,
+        }
+    }
+
+    fn stream() -> StreamState {
+        StreamState {
+            arn: STREAM_ARN.into(),
+            status: StreamStatus::Active,
+            capacity: Some(Capacity::OnDemand),
+            open_shards: 4,
+            retention: RetentionHours::DEFAULT,
+            kms_key: Some("alias/aws/kinesis".into()),
+            tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
+        }
+    }
+
+    fn agilix() -> AccountId {
+        AccountId::parse("--agilix-account", AGILIX).unwrap()
+    }
+
+    fn role() -> RoleState {
+        RoleState {
+            arn: ROLE_ARN.into(),
+            max_session: MAX_SESSION_SECONDS,
+            trust: trust_policy(&agilix(), None),
+            tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
+            policy: None,
+            created: SystemTime::UNIX_EPOCH,
+            boundary: None,
+        }
+    }
+
+    fn wanted() -> KinesisTarget {
+        KinesisTarget {
+            title: "Kinesis: buzz-events".into(),
+            enabled: true,
+            stream: "buzz-events".into(),
+            role_arn: ROLE_ARN.into(),
+            region: "us-east-1".into(),
+            filters: vec![],
+        }
+    }
+
+    fn config(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn saved(enabled: bool) -> Value {
+        json!({"title": "Kinesis: buzz-events", "enabled": enabled, "targetKinesisStream": "buzz-events",
+               "roleArn": ROLE_ARN, "targetRegion": "us-east-1"})
+    }
+
+    /// `id status` of each row, for table tests.
+    fn verdicts(checks: &[Check]) -> Vec<(&'static str, Status)> {
+        checks.iter().map(|c| (c.id.as_str(), c.status)).collect()
+    }
+
+    #[test]
+    fn stream_rows_over_states() {
+        use Status::*;
+        let e = expect();
+        let missing = stream_rows("buzz-events", "us-east-1", None, &e);
+        assert_eq!(verdicts(&missing), [("stream.exists", Fail)]);
+        assert!(missing[0].message.contains("us-east-1"));
+
+        let healthy = stream_rows("buzz-events", "us-east-1", Some(&stream()), &e);
+        assert!(healthy.iter().all(|c| c.status == Pass), "{healthy:?}");
+        assert_eq!(healthy.len(), 4);
+
+        let mut deleting = stream();
+        deleting.status = StreamStatus::Deleting;
+        let rows = stream_rows("buzz-events", "us-east-1", Some(&deleting), &e);
+        assert_eq!(verdicts(&rows), [("stream.exists", Fail)]);
+
+        let mut updating = stream();
+        updating.status = StreamStatus::from_aws("UPDATING");
+        let rows = stream_rows("buzz-events", "us-east-1", Some(&updating), &e);
+        assert_eq!(rows[0].status, Warn);
+
+        let mut long = expect();
+        long.retention = RetentionHours::parse("--retention-hours", "168").unwrap();
+        let rows = stream_rows("buzz-events", "us-east-1", Some(&stream()), &long);
+        assert_eq!(rows[1].status, Fail);
+        assert!(rows[1].message.contains("below the requested 168 h"));
+
+        let mut kms = expect();
+        kms.encryption = Encryption::Key(
+            KmsKey::parse(
+                "--kms-key",
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            )
+            .unwrap(),
+        );
+        let rows = stream_rows("buzz-events", "us-east-1", Some(&stream()), &kms);
+        assert_eq!(
+            (rows[2].id.as_str(), rows[2].status),
+            ("stream.encryption", Fail)
+        );
+
+        let mut busy = expect();
+        busy.load = Some(Load {
+            events_per_second: 50_000.0,
+            avg_event_bytes: 1000.0,
+        });
+        let mut small = stream();
+        small.capacity = Some(Capacity::Provisioned(
+            crate::names::ShardCount::parse("--shards", "1").unwrap(),
+        ));
+        let rows = stream_rows("buzz-events", "us-east-1", Some(&small), &busy);
+        assert_eq!(
+            (rows[3].id.as_str(), rows[3].status),
+            ("stream.capacity", Warn)
+        );
+    }
+
+    #[test]
+    fn an_unencrypted_stream_warns_with_the_fix_unless_the_user_opted_out() {
+        use Status::*;
+        let mut plain = stream();
+        plain.kms_key = None;
+        let row = |e: &Expect, s: &StreamState| {
+            stream_rows("buzz-events", "us-east-1", Some(s), e)
+                .into_iter()
+                .find(|c| c.id == "stream.encryption")
+                .unwrap()
+        };
+        let mut e = expect();
+        let warned = row(&e, &plain);
+        assert_eq!(warned.status, Warn);
+        assert!(
+            warned.message.contains("not encrypted at rest"),
+            "{warned:?}"
+        );
+        assert!(
+            warned
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("--kms-key alias/aws/kinesis"),
+            "{warned:?}"
+        );
+        // Any key passes when none was named; the named key must be the stream's.
+        assert_eq!(row(&e, &stream()).status, Pass);
+        e.encryption = Encryption::Off;
+        let opted_out = row(&e, &plain);
+        assert_eq!(opted_out.status, Pass);
+        assert!(opted_out.message.contains("--no-encryption"));
+        e.encryption = Encryption::Key(KmsKey::parse("--kms-key", "alias/aws/kinesis").unwrap());
+        assert_eq!(row(&e, &stream()).status, Pass);
+        assert_eq!(row(&e, &plain).status, Fail);
+    }
+
+    #[test]
+    fn role_rows_over_states() {
+        use Status::*;
+        let e = expect();
+        let docs = [write_policy(STREAM_ARN, None)];
+        assert_eq!(
+            verdicts(&role_rows(
+                "BuzzKinesisWriter",
+                STREAM_ARN,
+                None,
+                &Grants::identity(&docs),
+                &e
+            )),
+            [("role.exists", Fail)]
+        );
+
+        let healthy = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&role()),
+            &Grants::identity(&docs),
+            &e,
+        );
+        assert_eq!(
+            verdicts(&healthy),
+            [
+                ("role.exists", Pass),
+                // No external id: Agilix's procedure, but the guard is missing.
+                ("role.trust", Warn),
+                ("role.max_session", Pass),
+                ("role.policy", Pass)
+            ]
+        );
+
+        // Drifted: short sessions, no write grant.
+        let mut drifted = role();
+        drifted.max_session = 3600;
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&drifted),
+            &Grants::default(),
+            &e,
+        );
+        assert_eq!(rows[2].status, Fail);
+        assert!(rows[2]
+            .fix
+            .as_deref()
+            .unwrap_or("")
+            .contains("--max-session-duration 43200"));
+        assert_eq!((rows[3].id.as_str(), rows[3].status), ("role.policy", Fail));
+        assert!(rows[3].message.contains("no Allow"));
+
+        // Trust missing Agilix's account, admitting someone else instead.
+        let mut other = role();
+        other.trust = trust_policy(
+            &AccountId::parse("--agilix-account", "444455556666").unwrap(),
+            None,
+        );
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&other),
+            &Grants::identity(&docs),
+            &e,
+        );
+        assert_eq!(rows[1].status, Fail);
+        assert!(
+            rows[1].message.contains("does not admit Agilix's account")
+                && rows[1].message.contains("444455556666"),
+            "{}",
+            rows[1].message
+        );
+
+        // With the external id asked for and required: a pass.
+        let ext = ExternalId::parse("--external-id", "abc-123").unwrap();
+        let mut guarded = role();
+        guarded.trust = trust_policy(&agilix(), Some(&ext));
+        let mut e2 = expect();
+        e2.external_id = Some(ext);
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&guarded),
+            &Grants::identity(&docs),
+            &e2,
+        );
+        assert_eq!(rows[1].status, Pass);
+        // Asked for, but the trust does not require it.
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&role()),
+            &Grants::identity(&docs),
+            &e2,
+        );
+        assert_eq!(rows[1].status, Fail);
+
+        // Wider grants than needed: a warning.
+        let wide = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]});
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&role()),
+            &Grants::identity(&[wide]),
+            &e,
+        );
+        assert_eq!(rows[3].status, Warn);
+    }
+
+    #[test]
+    fn the_policy_row_weighs_the_permission_boundary_and_the_kms_condition() {
+        use crate::policy::NamedPolicy;
+        use Status::*;
+        let e = expect();
+        let ours = NamedPolicy {
+            name: "inline:buzz-kinesis-write".into(),
+            document: write_policy(STREAM_ARN, None),
+        };
+        let bounded = |boundary: Value| Grants {
+            identity: vec![ours.clone()],
+            boundary: Some(NamedPolicy {
+                name: "arn:aws:iam::123456789012:policy/limits".into(),
+                document: boundary,
+            }),
+        };
+        let row = |g: &Grants, e: &Expect| {
+            role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), g, e)[3].clone()
+        };
+        // A boundary without kinesis:PutRecord: FAIL, naming the boundary.
+        let r = row(
+            &bounded(
+                json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+            ),
+            &e,
+        );
+        assert_eq!(r.status, Fail, "{}", r.message);
+        assert!(
+            r.message
+                .contains("permission boundary arn:aws:iam::123456789012:policy/limits"),
+            "{}",
+            r.message
+        );
+        // A boundary with an explicit deny: FAIL.
+        let r = row(
+            &bounded(json!({"Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "kinesis:Put*", "Resource": "*"}]})),
+            &e,
+        );
+        assert_eq!(r.status, Fail);
+        assert!(r.message.contains("explicit Deny"), "{}", r.message);
+        // A boundary that leaves the writes in: PASS.
+        let r = row(
+            &bounded(
+                json!({"Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]}),
+            ),
+            &e,
+        );
+        assert_eq!(r.status, Pass, "{}", r.message);
+
+        // A customer-managed key: the grant passes with kms:ViaService and without it.
+        let key = "arn:aws:kms:us-east-1:123456789012:key/k";
+        let mut ek = expect();
+        ek.encryption = Encryption::Key(KmsKey::parse("--kms-key", key).unwrap());
+        let with_via = Grants::identity(&[write_policy(STREAM_ARN, Some(key))]);
+        assert_eq!(
+            row(&with_via, &ek).status,
+            Pass,
+            "{}",
+            row(&with_via, &ek).message
+        );
+        let mut bare = write_policy(STREAM_ARN, Some(key));
+        bare["Statement"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("Condition");
+        let without = Grants::identity(&[bare]);
+        assert_eq!(
+            row(&without, &ek).status,
+            Pass,
+            "{}",
+            row(&without, &ek).message
+        );
+        // Limited to another service: Kinesis may not use it.
+        let mut s3 = write_policy(STREAM_ARN, Some(key));
+        s3["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"] =
+            json!("s3.us-east-1.amazonaws.com");
+        assert_eq!(row(&Grants::identity(&[s3]), &ek).status, Fail);
+    }
+
+    #[test]
+    fn buzz_rows_over_states() {
+        use Status::*;
+        let healthy = buzz_rows(
+            "424242",
+            &wanted(),
+            &config(json!({"kinesis": [saved(true)]})),
+        );
+        assert_eq!(verdicts(&healthy), [("buzz.target", Pass)]);
+
+        // Missing, but one for the same stream elsewhere is named.
+        let elsewhere = json!({"title": "eu", "targetKinesisStream": "buzz-events", "roleArn": ROLE_ARN, "targetRegion": "eu-west-1"});
+        let rows = buzz_rows(
+            "424242",
+            &wanted(),
+            &config(json!({"kinesis": [elsewhere]})),
+        );
+        assert_eq!(verdicts(&rows), [("buzz.target", Fail)]);
+        assert!(rows[0].message.contains("it has") && rows[0].message.contains("eu-west-1"));
+
+        let rows = buzz_rows(
+            "424242",
+            &wanted(),
+            &config(json!({"kinesis": [saved(false)]})),
+        );
+        assert!(rows[0].message.contains("disabled"));
+
+        // Duplicates deliver twice.
+        let rows = buzz_rows(
+            "424242",
+            &wanted(),
+            &config(json!({"kinesis": [saved(true), saved(true)]})),
+        );
+        assert_eq!(rows[0].status, Fail);
+        assert!(rows[0].message.contains("delivered 2 times"));
+
+        // Drifted role and filters.
+        let mut w = wanted();
+        w.filters = vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()];
+        let mut drifted = saved(true);
+        drifted["roleArn"] = json!("arn:aws:iam::123456789012:role/Other");
+        let rows = buzz_rows("424242", &w, &config(json!({"kinesis": [drifted]})));
+        assert_eq!(rows[0].status, Fail);
+        assert!(
+            rows[0].message.contains("it uses role")
+                && rows[0].message.contains("UserEntityCreated"),
+            "{}",
+            rows[0].message
+        );
+
+        // Targets under a key this tool does not know.
+        let rows = buzz_rows(
+            "424242",
+            &wanted(),
+            &config(
+                json!({"kinesis": [saved(true)], "kinesisStreams": [{"targetKinesisStream": "x"}]}),
+            ),
+        );
+        assert_eq!(
+            verdicts(&rows),
+            [("buzz.answer", Fail), ("buzz.target", Pass)]
+        );
+    }
+
+    #[test]
+    fn probe_verdicts() {
+        let cfg = config(json!({"kinesis": [saved(true)]}));
+        assert!(probe_precondition(&wanted(), &cfg, true).is_none());
+        assert!(probe_precondition(&wanted(), &cfg, false).is_some());
+        assert!(probe_precondition(&wanted(), &Map::new(), true).is_some());
+        assert_eq!(probe_arrived("g", "s", 1.25).status, Status::Pass);
+        assert!(
+            crate::text::unmark(&probe_test_failed("X", "m", Some("e1"), "h".into()).message)
+                .ends_with("(errorId e1)")
+        );
+        assert!(probe_timed_out("s", 30).message.contains("30 s"));
+    }
+
+    #[test]
+    fn detail_is_for_people_and_data_for_machines() {
+        let c = pass(CheckId::StreamExists, "m")
+            .with_detail(vec!["▁▂▃".into()])
+            .with_data(json!({"n": 1}));
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            v,
+            json!({"id": "stream.exists", "status": "pass", "message": "m", "fix": null, "data": {"n": 1}})
+        );
+        let v = serde_json::to_value(pass(CheckId::StreamExists, "m")).unwrap();
+        assert!(v.get("data").is_none());
+    }
+
+    /// Scripts match on the ids: each has one stable string, and no two share one.
+    #[test]
+    fn check_ids_are_stable_strings() {
+        let names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "alarm",
+                "buzz.answer",
+                "buzz.probe",
+                "buzz.target",
+                "role.exists",
+                "role.max_session",
+                "role.policy",
+                "role.trust",
+                "stream.capacity",
+                "stream.encryption",
+                "stream.exists",
+                "stream.headroom",
+                "stream.metrics",
+                "stream.refused",
+                "stream.retention",
+                "stream.traffic",
+                "stream.writers",
+            ]
+        );
+        assert_eq!(format!("{:<14}|", CheckId::Alarm), "alarm         |");
+        assert_eq!(
+            serde_json::to_value(CheckId::RoleTrust).unwrap(),
+            "role.trust"
+        );
+    }
+}

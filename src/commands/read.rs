@@ -1,0 +1,488 @@
+//! The read step setup, check and teardown share: connect to AWS and log in to Buzz (at
+//! once), then read what exists (at once), and work out what is desired from the spec and who
+//! we are ([`desired`], pure). No question is asked here: the commands ask before or between
+//! the steps (the region question reaches [`connect`] as a callback).
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::aws::sts::Identity;
+use crate::aws::{AskRegion, Aws};
+use crate::buzz::{wire, BuzzClient, Session};
+use crate::calls::CallLog;
+use crate::error::{Error, Result};
+use crate::handover::Handover;
+use crate::names::{DomainId, EventFilter, Region, Title};
+use crate::plan::{
+    Desired, DesiredAlarm, DesiredAws, DesiredBuzz, DesiredRole, DesiredStream, Observed, Widen,
+};
+use crate::policy;
+use crate::report::setup::SetupView;
+use crate::report::AwsView;
+use crate::spec::{ApplyOptions, AwsMade, AwsPart, AwsSpec, BuzzHandover, BuzzLogin};
+use crate::state::{arn, Halves, RoleState, StreamState};
+use crate::ui::Progress;
+
+/// AWS and (unless `--aws-only`) Buzz, ready for calls.
+pub struct Connected {
+    pub aws: Aws,
+    /// `None` when the run does not talk to Buzz: no login read, none sent.
+    pub buzz: Option<LoggedIn>,
+}
+
+/// A Buzz session, and the domain and title of our target in it.
+pub struct LoggedIn {
+    pub client: BuzzClient,
+    pub session: Session,
+    pub domain: DomainId,
+    pub title: Title,
+}
+
+/// Log in to Buzz (`--buzz-only` alone, else the Buzz side of [`connect`]). The login's
+/// secrets go to the client, which keeps them to renew an expired session.
+pub async fn login(buzz: BuzzLogin, calls: &CallLog) -> Result<LoggedIn> {
+    let client = BuzzClient::new(buzz.url, buzz.credentials, buzz.otp, calls.clone())?;
+    let session = client.login().await?;
+    Ok(LoggedIn {
+        client,
+        session,
+        domain: buzz.domain,
+        title: buzz.title,
+    })
+}
+
+/// Say who we are logged in to Buzz as (a bearer token has no name to show).
+pub fn logged_in(client: &BuzzClient, session: &Session, progress: &Progress) {
+    if let Some(id) = &session.client_id {
+        progress.step(
+            "buzz",
+            &format!(
+                "signed in to {} as application identity {id}",
+                client.base()
+            ),
+        );
+    } else if !session.username.is_empty() {
+        progress.step(
+            "buzz",
+            // Who Buzz says we are: its words.
+            &format!(
+                "logged in to {} as {}/{}",
+                client.base(),
+                crate::text::outside(&session.userspace),
+                crate::text::outside(&session.username)
+            ),
+        );
+    }
+}
+
+/// Connect to AWS and (with `buzz`) log in to Buzz. Concurrently, unless a person may be
+/// asked questions (`ask_region`, an MFA code): then one after the other, so prompts never
+/// interleave. A region outside the `aws` partition is refused here, before anything is read.
+pub async fn connect(
+    buzz: Option<BuzzLogin>,
+    aws: &AwsSpec,
+    calls: &CallLog,
+    ask_region: Option<AskRegion>,
+) -> Result<Connected> {
+    let buzz_login = async {
+        match buzz {
+            Some(b) => login(b, calls).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (profile, region) = (aws.profile.as_deref(), aws.region.as_ref());
+    let aws = async {
+        let aws = Aws::connect(profile, region, calls.clone(), ask_region).await?;
+        refuse_other_partition(&aws.region)?;
+        Ok::<_, Error>(aws)
+    };
+    let (aws, buzz) = if ask_region.is_some() {
+        let aws = aws.await?;
+        (aws, buzz_login.await?)
+    } else {
+        tokio::try_join!(aws, buzz_login)?
+    };
+    Ok(Connected { aws, buzz })
+}
+
+/// What every command starts from.
+pub struct Current {
+    pub identity: Identity,
+    /// The domain's configuration; `None` when the run does not talk to Buzz.
+    pub config: Option<Map<String, Value>>,
+    pub stream: Option<StreamState>,
+    pub role: Option<RoleState>,
+}
+
+/// Read who we are, the domain's Buzz configuration (when connected to Buzz), the stream and
+/// the role, all at once.
+pub async fn read_current(
+    c: &Connected,
+    domain: Option<&DomainId>,
+    stream: &str,
+    role: &str,
+    progress: &Progress,
+) -> Result<Current> {
+    let buzz = c.buzz.as_ref().zip(domain);
+    if let Some((b, _)) = buzz {
+        logged_in(&b.client, &b.session, progress);
+    }
+    let config = async {
+        match buzz {
+            Some((b, domain)) => b.client.get_config(domain).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (identity, config, stream, role) = tokio::try_join!(
+        c.aws.caller_identity(),
+        config,
+        c.aws.describe_stream(stream),
+        c.aws.get_role(role),
+    )?;
+    progress.step(
+        "aws",
+        &format!(
+            "account {} as {} in {}",
+            identity.account, identity.arn, c.aws.region
+        ),
+    );
+    Ok(Current {
+        identity,
+        config,
+        stream,
+        role,
+    })
+}
+
+/// Agilix's account is in the `aws` partition, and a role trusts only accounts of its own
+/// partition: a stream and role in aws-cn or aws-us-gov could never be written to by Buzz.
+/// Refused before anything is read or made.
+pub fn refuse_other_partition(region: &Region) -> Result<()> {
+    match region.partition() {
+        "aws" => Ok(()),
+        other => Err(Error::Refused(format!(
+            "the region {region} is in the AWS partition {other}, but Agilix's account is in the aws partition, and an IAM role can trust only accounts of its own partition: Buzz could never assume the role or write to the stream. \
+             Choose a region of the aws partition (--region, e.g. us-east-1). Nothing was changed"
+        ))),
+    }
+}
+
+/// Everything setup and check read before deciding: the clients, who we are, what is desired
+/// and what exists.
+pub struct Ready {
+    pub aws: Aws,
+    /// `None` with `--aws-only`.
+    pub buzz: Option<BuzzClient>,
+    pub buzz_url: String,
+    pub identity: Identity,
+    pub desired: Desired,
+    pub observed: Observed,
+    pub half: Halves,
+    /// With `--aws-only`: the Buzz half, to hand over.
+    pub handover: Option<Handover>,
+}
+
+impl Ready {
+    /// What the renderers show: plain data, no client.
+    pub fn view(&self) -> SetupView<'_> {
+        SetupView {
+            aws: Some(self.aws_view()),
+            buzz_url: self.buzz_url.clone(),
+            desired: &self.desired,
+            half: self.half,
+            handover: self.handover.as_ref(),
+        }
+    }
+
+    /// Where the calls went, as the JSON's `aws` object shows it.
+    pub fn aws_view(&self) -> AwsView {
+        AwsView {
+            account: self.identity.account.to_string(),
+            principal: Some(self.identity.arn.clone()),
+            region: self.aws.region.to_string(),
+        }
+    }
+}
+
+/// Where the resources live once AWS (or the AWS half's role ARN) has said so.
+#[derive(Debug, Clone, Copy)]
+pub struct Located<'a> {
+    pub partition: &'static str,
+    pub region: &'a Region,
+    pub account: &'a str,
+}
+
+/// What is known of existing resources that the desired state names.
+#[derive(Debug, Clone, Default)]
+pub struct Existing<'a> {
+    /// An existing stream's ARN (AWS's word for it).
+    pub stream_arn: Option<&'a str>,
+    /// An existing role's ARN: it may live under a path, which is part of it.
+    pub role_arn: Option<&'a str>,
+    /// The busiest minute an existing stream carried, with its window.
+    pub measured: Option<(crate::metrics::Peak, String)>,
+}
+
+/// The AWS half's spec (and, when the run logged in to Buzz, its login) + where we are ->
+/// the desired state. Pure: the same inputs give the same state.
+pub fn desired(
+    aws: &AwsPart,
+    buzz: Option<(&DomainId, &Title)>,
+    events: &[EventFilter],
+    options: &ApplyOptions,
+    at: Located<'_>,
+    existing: Existing<'_>,
+) -> Desired {
+    let mut d = desired_aws(aws, options, at, existing);
+    d.buzz = buzz.map(|(domain, title)| DesiredBuzz {
+        domain: domain.clone(),
+        target: wire::KinesisTarget {
+            title: title.to_string(),
+            enabled: true,
+            stream: d.stream.clone(),
+            role_arn: d.role_arn.clone(),
+            region: at.region.to_string(),
+            filters: events.to_vec(),
+        },
+        save: options.enable,
+    });
+    d
+}
+
+/// `--buzz-only`: the stream and the role are named from the role's ARN (its account and
+/// partition) and the region the AWS half gave, without asking AWS; nothing of AWS is desired.
+pub fn desired_buzz_only(
+    buzz: &BuzzLogin,
+    made: &AwsMade,
+    events: &[EventFilter],
+    options: &ApplyOptions,
+) -> Desired {
+    let stream_arn = arn::stream(
+        made.role_arn.partition(),
+        &made.region,
+        made.role_arn.account(),
+        &made.stream,
+    );
+    Desired {
+        stream: made.stream.to_string(),
+        stream_arn,
+        role: made.role_arn.name().to_owned(),
+        role_arn: made.role_arn.to_string(),
+        aws: None,
+        buzz: Some(DesiredBuzz {
+            domain: buzz.domain.clone(),
+            target: crate::spec::SetupSpec::made_target(made, &buzz.title, events),
+            save: options.enable,
+        }),
+    }
+}
+
+/// The AWS half's desired state, named and located.
+fn desired_aws(
+    a: &AwsPart,
+    options: &ApplyOptions,
+    at: Located<'_>,
+    existing: Existing<'_>,
+) -> Desired {
+    let stream_arn = existing.stream_arn.map_or_else(
+        || arn::stream(at.partition, at.region, at.account, &a.names.stream),
+        str::to_owned,
+    );
+    let role_arn = existing.role_arn.map_or_else(
+        || arn::role(at.partition, at.account, &a.names.role),
+        str::to_owned,
+    );
+    let w = &a.stream;
+    let kms_for_policy = w.encryption.customer_key().map(|k| k.as_str().to_owned());
+    Desired {
+        stream: a.names.stream.to_string(),
+        role: a.names.role.to_string(),
+        aws: Some(DesiredAws {
+            stream: DesiredStream {
+                capacity: w.capacity,
+                capacity_given: w.capacity_given,
+                allow_capacity_decrease: options.allow_capacity_decrease,
+                retention: w.retention,
+                allow_retention_decrease: options.allow_retention_decrease,
+                encryption: w.encryption.clone(),
+                tags: w.tags.clone(),
+                load: w.load,
+                measured: existing.measured,
+            },
+            role: DesiredRole {
+                trust: policy::trust_policy(
+                    &a.trustee.agilix_account,
+                    a.trustee.external_id.as_ref(),
+                ),
+                policy: policy::write_policy(&stream_arn, kms_for_policy.as_deref()),
+                tags: w.tags.clone(),
+                adopt: options.adopt,
+                widen: options.widen,
+            },
+            alarm: desired_alarm(a, at),
+        }),
+        stream_arn,
+        role_arn,
+        buzz: None,
+    }
+}
+
+/// The alarm `--alarm-email` / `--alarm-topic` ask for, with its deterministic names.
+fn desired_alarm(a: &AwsPart, at: Located<'_>) -> Option<DesiredAlarm> {
+    if !a.alarm.wanted() {
+        return None;
+    }
+    let stream = a.names.stream.as_str();
+    let own = crate::state::alarm::topic_name(stream);
+    let (topic_arn, own_topic) = match &a.alarm.topic {
+        Some(t) => (t.as_str().to_owned(), None),
+        None => (
+            arn::topic(at.partition, at.region, at.account, &own),
+            Some(own),
+        ),
+    };
+    Some(DesiredAlarm {
+        name: crate::state::alarm::name(stream),
+        topic_arn,
+        own_topic,
+        emails: a.alarm.emails.clone(),
+    })
+}
+
+/// Read what exists for the AWS half (and, when logged in, the domain's Buzz configuration),
+/// and work out the desired state. Makes no mutating call. `read_peak`: also the busiest
+/// minute of an existing stream, for a plan a person reads (dry run, the wizard).
+/// `handover`: with `--aws-only`, what the Buzz half is told.
+pub async fn read(
+    connected: Connected,
+    a: &AwsPart,
+    handover: Option<&BuzzHandover>,
+    events: &[EventFilter],
+    options: &ApplyOptions,
+    progress: &Progress,
+    read_peak: bool,
+) -> Result<Ready> {
+    let aws = &connected.aws;
+    let domain = connected.buzz.as_ref().map(|b| b.domain.clone());
+    let Current {
+        identity,
+        config,
+        stream,
+        role,
+    } = read_current(
+        &connected,
+        domain.as_ref(),
+        a.names.stream.as_str(),
+        a.names.role.as_str(),
+        progress,
+    )
+    .await?;
+    // `--adopt` hands the role to Agilix's account: read everything it can do first.
+    let role_grants = match &role {
+        Some(r) if !r.is_managed() && options.adopt => Some(
+            aws.role_policies(a.names.role.as_str(), r.boundary.as_deref())
+                .await?,
+        ),
+        _ => None,
+    };
+    let measured = match &stream {
+        Some(_) if read_peak => measured_peak(aws, a.names.stream.as_str(), progress).await,
+        _ => None,
+    };
+    let at = Located {
+        partition: aws.region.partition(),
+        region: &aws.region,
+        account: identity.account.as_str(),
+    };
+    let existing = Existing {
+        stream_arn: stream.as_ref().map(|s| s.arn.as_str()),
+        role_arn: role.as_ref().map(|r| r.arn.as_str()),
+        measured,
+    };
+    let buzz = connected.buzz.as_ref().map(|b| (&b.domain, &b.title));
+    let desired = desired(a, buzz, events, options, at, existing);
+    let alarm = desired.aws.as_ref().and_then(|x| x.alarm.as_ref());
+    let (alarm_state, topic_state) = match alarm {
+        Some(a) => tokio::try_join!(
+            aws.describe_alarm(&a.name),
+            aws.describe_topic(&a.topic_arn)
+        )?,
+        None => (None, None),
+    };
+    let handover = handover.map(|h| Handover {
+        role_arn: desired.role_arn.clone(),
+        stream: desired.stream.clone(),
+        region: aws.region.to_string(),
+        domain: h.domain.as_ref().map(ToString::to_string),
+        title: h.title.to_string(),
+        events: events.to_vec(),
+        buzz_url: Some(h.url.to_string()),
+        buzz_user: h.user.as_ref().map(ToString::to_string),
+    });
+    let buzz_url = match (&connected.buzz, &handover) {
+        (Some(b), _) => b.client.base().to_string(),
+        (None, Some(h)) => h.buzz_url.clone().unwrap_or_default(),
+        (None, None) => String::new(),
+    };
+    let half = if connected.buzz.is_some() {
+        Halves::Both
+    } else {
+        Halves::AwsOnly
+    };
+    let Connected { aws, buzz } = connected;
+    Ok(Ready {
+        aws,
+        buzz: buzz.map(|b| b.client),
+        buzz_url,
+        identity,
+        desired,
+        observed: Observed {
+            stream,
+            role,
+            role_grants,
+            alarm: alarm_state,
+            topic: topic_state,
+            buzz: config,
+        },
+        half,
+        handover,
+    })
+}
+
+/// Beside a reused stream's capacity, what it carried: one GetMetricData call. Without the
+/// permission the plan goes on, saying what it could not show.
+async fn measured_peak(
+    aws: &Aws,
+    stream: &str,
+    progress: &Progress,
+) -> Option<(crate::metrics::Peak, String)> {
+    let window = crate::names::Since::DEFAULT;
+    match aws
+        .stream_metrics(stream, Duration::from_secs(window.secs()))
+        .await
+    {
+        Ok(w) => crate::metrics::peak(&w).map(|p| (p, window.to_string())),
+        Err(e) => {
+            progress.note(&format!(
+                "the stream's CloudWatch metrics could not be read ({}), so the plan does not show its measured peak",
+                e.code().unwrap_or("error")
+            ));
+            None
+        }
+    }
+}
+
+/// What check compares against: check changes nothing, so it adopts, widens and saves nothing.
+pub const CHECK_ONLY: ApplyOptions = ApplyOptions {
+    allow_retention_decrease: false,
+    allow_capacity_decrease: false,
+    adopt: false,
+    widen: Widen {
+        remove_external_id: false,
+        replace_trust: false,
+        adopt_wider_role: false,
+    },
+    enable: true,
+    propagation_timeout: Duration::from_secs(0),
+};

@@ -1,0 +1,80 @@
+//! `buzz-identity`'s spec: where the key goes, the identity's name and key id, the domain, and
+//! (with `--send`) the administrator's login that creates it.
+
+use std::path::PathBuf;
+
+use super::parts::*;
+use super::raw::Raw;
+use crate::error::{Error, Result};
+use crate::names::{BuzzUrl, DomainId, KeyId, Rule, DEFAULT_STREAM};
+
+/// Everything `buzz-identity` needs, validated.
+pub struct BuzzIdentitySpec {
+    pub key_out: PathBuf,
+    pub name: String,
+    pub key_id: Option<KeyId>,
+    pub domain: DomainId,
+    pub url: BuzzUrl,
+    /// `--send`: the administrator's login (never an application identity).
+    pub login: Option<BuzzLogin>,
+}
+
+/// What `buzz-identity` alone takes, beside the Buzz values in [`Raw`].
+pub struct IdentityRaw<'a> {
+    pub key_out: &'a std::path::Path,
+    pub name: &'a str,
+    pub key_id: Option<&'a str>,
+    pub send: bool,
+}
+
+impl BuzzIdentitySpec {
+    pub const NAME_RULE: Rule =
+        "an identity's username is 1-64 letters, digits, '.', '_', '-' or '@'";
+
+    /// Pure: the spec, or one error naming every problem.
+    pub fn build(raw: &Raw, own: &IdentityRaw<'_>) -> Result<Self> {
+        let mut p = Problems::default();
+        let spec = Self::build_into(raw, own, &mut p);
+        p.finish(spec)
+    }
+
+    pub(super) fn build_into(raw: &Raw, own: &IdentityRaw<'_>, p: &mut Problems) -> Option<Self> {
+        let name = own.name.trim().to_owned();
+        let name_ok = (1..=64).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+        if !name_ok {
+            p.push(Error::invalid("--name", own.name, Self::NAME_RULE));
+        }
+        let key_id = match own.key_id {
+            Some(k) => p.check(KeyId::parse("--key-id", k)).map(Some),
+            None => Some(None),
+        };
+        let (url, domain, login) = if own.send {
+            let stream = p.check(crate::names::StreamName::parse("--stream", DEFAULT_STREAM));
+            let login = BuzzLogin::build(raw, p, stream.as_ref(), raw.interactive)?;
+            (login.url.clone(), login.domain.clone(), Some(login))
+        } else {
+            let domain = match &raw.domain {
+                Some(v) => p.check(DomainId::parse("--domain", v)),
+                None => {
+                    p.push(missing("--domain"));
+                    None
+                }
+            };
+            (buzz_url(raw, p, raw.interactive)?, domain?, None)
+        };
+        if !name_ok {
+            return None;
+        }
+        Some(Self {
+            key_out: own.key_out.to_path_buf(),
+            name,
+            key_id: key_id?,
+            domain,
+            url,
+            login,
+        })
+    }
+}

@@ -1,0 +1,124 @@
+//! The validated request, in three steps (ripgrep's low and high arguments):
+//!
+//! 1. [`raw`]: gather every value as text, from flags and env vars (clap reads both), the
+//!    config file ([`config`]) beneath them, and the secrets' sources. No judging.
+//! 2. Only when a person is at a terminal: the wizard (`ui::wizard`) asks for what is
+//!    missing, and its answers fill the raw values.
+//! 3. A pure builder per command ([`setup`], [`check`], [`teardown`], [`policy`], [`tail`],
+//!    [`identity`]) turns the raw values into the command's typed spec, built from shared
+//!    [`parts`], or into one error naming every problem.
+//!
+//! Everything is checked here, before the first network call.
+
+pub mod check;
+pub mod config;
+pub mod identity;
+pub mod parts;
+pub mod policy;
+pub mod raw;
+pub mod setup;
+pub mod tail;
+pub mod teardown;
+
+use secrecy::SecretString;
+
+pub use check::CheckSpec;
+pub use config::{default_config_path, ConfigFile};
+pub use identity::{BuzzIdentitySpec, IdentityRaw};
+pub use parts::{
+    AlarmWanted, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Names, Problems, StreamWanted, Trustee,
+};
+pub use policy::PolicySpec;
+pub use raw::{in_ci, interactive, Raw, Secret};
+pub use setup::{ApplyOptions, AwsPart, Parts, SetupSpec};
+pub use tail::{parse_from, TailSpec, MAX_TAIL_TIMEOUT};
+pub use teardown::TeardownSpec;
+
+use crate::error::Result;
+use crate::ui::wizard;
+
+/// Build a spec from `raw` with `build`; when a person can be asked and the only problems are
+/// values left out, ask for them (in the order they were found) and build again. A value given
+/// but invalid is reported before any question; a value the wizard cannot ask for ends in the
+/// error naming every missing value, as without a terminal.
+pub fn resolve<T>(mut raw: Raw, build: impl Fn(&Raw, &mut Problems) -> Option<T>) -> Result<T> {
+    loop {
+        let mut problems = Problems::default();
+        let built = build(&raw, &mut problems);
+        if raw.interactive && problems.only_missing() && ask(&mut raw, &problems.missing_flags())? {
+            continue;
+        }
+        return problems.finish(built);
+    }
+}
+
+/// Ask the person for each missing value; `false` (and nothing asked) when one of them is not a
+/// question the wizard has.
+fn ask(raw: &mut Raw, flags: &[&'static str]) -> Result<bool> {
+    const ASKED: &[&str] = &[
+        "--agilix-account",
+        "--role-arn",
+        "--stream",
+        "--region",
+        "--domain",
+        "--buzz-user",
+        parts::PASSWORD_FLAGS,
+    ];
+    if flags.is_empty() || !flags.iter().all(|f| ASKED.contains(f)) {
+        return Ok(false);
+    }
+    for flag in flags {
+        match *flag {
+            "--agilix-account" => raw.agilix_account = Some(wizard::ask_agilix_account()?),
+            "--role-arn" => raw.role_arn = Some(wizard::ask_role_arn()?),
+            "--stream" => raw.stream = Some(wizard::ask_made_stream()?),
+            "--region" => raw.region = Some(wizard::ask_made_region()?),
+            "--domain" => raw.domain = Some(wizard::ask_domain()?),
+            "--buzz-user" => raw.buzz_user = Some(wizard::ask_buzz_user()?),
+            _ => {
+                let user = raw.buzz_user.clone().unwrap_or_default();
+                let password: SecretString = wizard::ask_password(&user)?;
+                raw.password = Some(Secret::Given(password));
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// `setup`'s spec from its raw values (the wizard may have chosen the halves already).
+pub fn setup(raw: Raw) -> Result<SetupSpec> {
+    resolve(raw, SetupSpec::build_into)
+}
+
+/// `check`'s spec.
+pub fn check(args: &crate::cli::CheckArgs, interactive: bool) -> Result<CheckSpec> {
+    resolve(Raw::for_check(args, interactive)?, CheckSpec::build_into)
+}
+
+/// `teardown`'s spec.
+pub fn teardown(args: &crate::cli::TeardownArgs, interactive: bool) -> Result<TeardownSpec> {
+    resolve(
+        Raw::for_teardown(args, interactive)?,
+        TeardownSpec::build_into,
+    )
+}
+
+/// `policy`'s spec.
+pub fn policy(args: &crate::cli::PolicyArgs, interactive: bool) -> Result<PolicySpec> {
+    resolve(Raw::for_policy(args, interactive)?, PolicySpec::build_into)
+}
+
+/// `buzz-identity`'s spec.
+pub fn identity(
+    args: &crate::cli::BuzzIdentityArgs,
+    interactive: bool,
+) -> Result<BuzzIdentitySpec> {
+    let raw = Raw::for_identity(&args.buzz, args.settings.config.as_deref(), interactive)?;
+    let own = IdentityRaw {
+        key_out: &args.key_out,
+        name: &args.name,
+        key_id: args.key_id.as_deref(),
+        send: args.send,
+    };
+    resolve(raw, |raw, p| BuzzIdentitySpec::build_into(raw, &own, p))
+}

@@ -1,0 +1,459 @@
+//! `setup`'s spec, and the parts `check` shares with it: which halves run, each with only the
+//! values it has (a `--buzz-only` run holds no capacity, an `--aws-only` run no login).
+
+use std::time::Duration;
+
+use super::parts::*;
+use super::raw::Raw;
+use crate::buzz::wire::KinesisTarget;
+use crate::error::Result;
+use crate::names::{EventFilter, StreamName};
+use crate::state::Halves;
+
+/// The AWS half's values: the stream, the role, the alarm, and where AWS is.
+pub struct AwsPart {
+    pub names: Names,
+    pub aws: AwsSpec,
+    pub stream: StreamWanted,
+    pub trustee: Trustee,
+    pub alarm: AlarmWanted,
+    /// The stream's name was given (else the wizard offers the account's streams).
+    pub stream_given: bool,
+}
+
+impl AwsPart {
+    fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
+        let stream = StreamWanted::build(raw, p);
+        let alarm = AlarmWanted::build(raw, p);
+        let names = Names::build(raw, p);
+        let trustee = Trustee::build(raw, p);
+        let aws = AwsSpec::build(raw, p);
+        Some(Self {
+            names: names?,
+            aws: aws?,
+            stream: stream?,
+            trustee: trustee?,
+            alarm: alarm?,
+            stream_given: raw.stream.is_some(),
+        })
+    }
+}
+
+/// Which halves a run does, each with its values.
+pub enum Parts {
+    Both {
+        aws: AwsPart,
+        buzz: BuzzLogin,
+    },
+    /// `--aws-only`: no Buzz login; what the Buzz half will need is handed over.
+    AwsOnly {
+        aws: AwsPart,
+        handover: BuzzHandover,
+    },
+    /// `--buzz-only`: no AWS credentials; the AWS half's stream and role are named.
+    BuzzOnly {
+        buzz: BuzzLogin,
+        made: AwsMade,
+    },
+}
+
+impl Parts {
+    /// `person_waits`: a person at a terminal waits on the Buzz login (setup and teardown, not
+    /// check), which chooses Agilix's interactive host when no `--buzz-url` is given.
+    pub(super) fn build(raw: &Raw, p: &mut Problems, person_waits: bool) -> Option<Self> {
+        match raw.half {
+            Halves::BuzzOnly => {
+                let made = AwsMade::build(raw, p);
+                let stream = made.as_ref().map(|m| &m.stream);
+                let buzz = BuzzLogin::build(raw, p, stream, person_waits);
+                Some(Parts::BuzzOnly {
+                    buzz: buzz?,
+                    made: made?,
+                })
+            }
+            Halves::AwsOnly => {
+                let aws = AwsPart::build(raw, p);
+                let handover = aws
+                    .as_ref()
+                    .and_then(|a| BuzzHandover::build(raw, p, &a.names.stream));
+                Some(Parts::AwsOnly {
+                    aws: aws?,
+                    handover: handover?,
+                })
+            }
+            Halves::Both => {
+                let aws = AwsPart::build(raw, p);
+                let stream = aws.as_ref().map(|a| &a.names.stream);
+                let buzz = BuzzLogin::build(raw, p, stream, person_waits);
+                Some(Parts::Both {
+                    aws: aws?,
+                    buzz: buzz?,
+                })
+            }
+        }
+    }
+
+    /// Which halves run.
+    pub fn half(&self) -> Halves {
+        match self {
+            Parts::Both { .. } => Halves::Both,
+            Parts::AwsOnly { .. } => Halves::AwsOnly,
+            Parts::BuzzOnly { .. } => Halves::BuzzOnly,
+        }
+    }
+
+    /// The AWS half's values, when it runs.
+    pub fn aws(&self) -> Option<&AwsPart> {
+        match self {
+            Parts::Both { aws, .. } | Parts::AwsOnly { aws, .. } => Some(aws),
+            Parts::BuzzOnly { .. } => None,
+        }
+    }
+
+    /// The Buzz login, when the run has one.
+    pub fn buzz(&self) -> Option<&BuzzLogin> {
+        match self {
+            Parts::Both { buzz, .. } | Parts::BuzzOnly { buzz, .. } => Some(buzz),
+            Parts::AwsOnly { .. } => None,
+        }
+    }
+
+    /// The stream's name, in either half.
+    pub fn stream(&self) -> &StreamName {
+        match self {
+            Parts::Both { aws, .. } | Parts::AwsOnly { aws, .. } => &aws.names.stream,
+            Parts::BuzzOnly { made, .. } => &made.stream,
+        }
+    }
+}
+
+/// How setup may change what exists, each only when asked.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    pub allow_retention_decrease: bool,
+    pub allow_capacity_decrease: bool,
+    /// Change an existing role buzz-kinesis did not create.
+    pub adopt: bool,
+    /// What widens or drops access, each only by its flag (never from a config file).
+    pub widen: crate::plan::Widen,
+    /// Save the target enabled after Buzz's test (`--no-enable`: the test alone).
+    pub enable: bool,
+    pub propagation_timeout: Duration,
+}
+
+impl ApplyOptions {
+    fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
+        Some(Self {
+            allow_retention_decrease: raw.allow_retention_decrease,
+            allow_capacity_decrease: raw.allow_capacity_decrease,
+            adopt: raw.adopt,
+            widen: crate::plan::Widen {
+                remove_external_id: raw.remove_external_id,
+                replace_trust: raw.replace_trust,
+                adopt_wider_role: raw.adopt_wider_role,
+            },
+            enable: !raw.no_enable,
+            propagation_timeout: propagation_timeout(raw, p)?,
+        })
+    }
+}
+
+/// Everything `setup` needs, validated.
+pub struct SetupSpec {
+    pub parts: Parts,
+    pub events: Vec<EventFilter>,
+    pub options: ApplyOptions,
+    /// Warnings found while validating (unknown event types...).
+    pub warnings: Vec<String>,
+}
+
+impl SetupSpec {
+    /// Pure: the spec, or one error naming every problem (see [`Problems::finish`]).
+    pub fn build(raw: &Raw) -> Result<Self> {
+        let mut p = Problems::default();
+        let spec = Self::build_into(raw, &mut p);
+        p.finish(spec)
+    }
+
+    pub(super) fn build_into(raw: &Raw, p: &mut Problems) -> Option<Self> {
+        let mut warnings = Vec::new();
+        // What needs no prompt first, so a typo is reported before any question.
+        let events = events(raw, p, &mut warnings);
+        let options = ApplyOptions::build(raw, p);
+        let parts = Parts::build(raw, p, raw.interactive);
+        Some(Self {
+            parts: parts?,
+            events: events?,
+            options: options?,
+            warnings,
+        })
+    }
+
+    /// Our target as Buzz should hold it, for a `--buzz-only` run (the AWS half named it).
+    pub fn made_target(
+        made: &AwsMade,
+        title: &crate::names::Title,
+        events: &[EventFilter],
+    ) -> KinesisTarget {
+        KinesisTarget {
+            title: title.to_string(),
+            enabled: true,
+            stream: made.stream.to_string(),
+            role_arn: made.role_arn.to_string(),
+            region: made.region.to_string(),
+            filters: events.to_vec(),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::names::{Encryption, KmsKey};
+    use crate::sizing::Capacity;
+    use crate::spec::raw::Secret;
+
+    /// What a CI job passes for a whole setup: an account, a domain, a login.
+    pub(in crate::spec) fn complete() -> Raw {
+        Raw {
+            agilix_account: Some("210987654321".into()),
+            domain: Some("424242".into()),
+            buzz_user: Some("district/admin".into()),
+            password: Some(Secret::Given("hunter2".to_owned().into())),
+            ..Raw::default()
+        }
+    }
+
+    /// The error's text, which names the flag to fix.
+    pub(in crate::spec) fn problem<T>(r: Result<T>) -> String {
+        match r {
+            Ok(_) => panic!("built, but a problem was expected"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_complete_setup_takes_the_defaults() {
+        let s = SetupSpec::build(&complete()).unwrap();
+        let Parts::Both { aws, buzz } = &s.parts else {
+            panic!("both halves");
+        };
+        assert_eq!(aws.names.stream.as_str(), "buzz-events");
+        assert_eq!(aws.names.role.as_str(), "BuzzKinesisWriter");
+        assert_eq!(aws.stream.capacity, Capacity::OnDemand);
+        assert!(!aws.stream.capacity_given && !aws.stream_given);
+        assert_eq!(aws.stream.encryption, Encryption::Default);
+        assert_eq!(aws.trustee.agilix_account.as_str(), "210987654321");
+        assert!(!aws.alarm.wanted());
+        assert_eq!(buzz.domain.as_str(), "424242");
+        assert_eq!(buzz.title.to_string(), "Kinesis: buzz-events");
+        assert_eq!(buzz.url.as_str(), BuzzUrlDefaults::BACKGROUND);
+        assert!(s.options.enable && !s.options.adopt);
+        assert_eq!(s.options.propagation_timeout, Duration::from_secs(90));
+    }
+
+    use crate::names::BuzzUrl as BuzzUrlDefaults;
+
+    /// Each value given but invalid is refused, naming its flag, before anything is built.
+    #[test]
+    fn each_invalid_value_names_its_flag() {
+        type Set = fn(&mut Raw);
+        let cases: &[(&str, Set)] = &[
+            ("--stream", |r| r.stream = Some("no spaces allowed".into())),
+            ("--role", |r| r.role = Some("a/b".into())),
+            ("--agilix-account", |r| r.agilix_account = Some("12".into())),
+            ("--external-id", |r| r.external_id = Some("x".into())),
+            ("--title", |r| r.title = Some(String::new())),
+            ("--region", |r| r.region = Some("moon-1".into())),
+            ("--buzz-url", |r| {
+                r.buzz_url = Some("http://example.com".into())
+            }),
+            ("--buzz-user", |r| r.buzz_user = Some("no-userspace".into())),
+            ("--domain", |r| r.domain = Some("42 42".into())),
+            ("--capacity-mode", |r| r.capacity_mode = Some("fast".into())),
+            ("--shards", |r| {
+                r.capacity_mode = Some("provisioned".into());
+                r.shards = Some("0".into());
+            }),
+            ("--retention-hours", |r| {
+                r.retention_hours = Some("1".into())
+            }),
+            ("--kms-key", |r| r.kms_key = Some("not a key".into())),
+            ("--tag", |r| r.tags = vec!["novalue".into()]),
+            ("--tag", |r| r.tags = vec!["managed-by=me".into()]),
+            ("--event", |r| r.events = vec!["Not A Type".into()]),
+            ("--expected-events-per-second", |r| {
+                r.expected_events_per_second = Some("-1".into());
+            }),
+            ("--avg-event-bytes", |r| {
+                r.expected_events_per_second = Some("100".into());
+                r.avg_event_bytes = Some("0".into());
+            }),
+            ("--alarm-email", |r| r.alarm_emails = vec!["nobody".into()]),
+            ("--alarm-topic", |r| {
+                r.alarm_topic = Some("arn:aws:sqs:x".into())
+            }),
+            ("--propagation-timeout", |r| {
+                r.propagation_timeout = Some("0".into());
+            }),
+        ];
+        for (flag, set) in cases {
+            let mut raw = complete();
+            set(&mut raw);
+            let text = problem(SetupSpec::build(&raw));
+            assert!(text.contains(flag), "{flag}: {text}");
+        }
+    }
+
+    /// Without a terminal, every value left out is named in one error, in the order a person
+    /// would be asked for them.
+    #[test]
+    fn every_missing_value_is_named_at_once() {
+        let e = SetupSpec::build(&Raw::default()).err().unwrap();
+        let Error::MissingValues(all) = &e else {
+            panic!("{e}");
+        };
+        let flags: Vec<&str> = all
+            .iter()
+            .map(|e| match e {
+                Error::Missing { flag, .. } => *flag,
+                other => panic!("{other}"),
+            })
+            .collect();
+        assert_eq!(
+            flags,
+            [
+                "--agilix-account",
+                "--domain",
+                "--buzz-user",
+                "--buzz-password-stdin or --buzz-password-file"
+            ]
+        );
+        assert!(e.to_string().contains("4 required values are missing"));
+    }
+
+    /// A value given but wrong is reported before the ones left out; several wrong ones
+    /// together.
+    #[test]
+    fn invalid_values_come_before_missing_ones_and_together() {
+        let raw = Raw {
+            stream: Some("bad name".into()),
+            ..Raw::default()
+        };
+        let text = problem(SetupSpec::build(&raw));
+        assert!(
+            text.starts_with("invalid value 'bad name' for --stream"),
+            "{text}"
+        );
+        assert!(!text.contains("--agilix-account"), "{text}");
+        let raw = Raw {
+            stream: Some("bad name".into()),
+            region: Some("moon-1".into()),
+            ..complete()
+        };
+        let text = problem(SetupSpec::build(&raw));
+        assert!(
+            text.starts_with("2 values are invalid") && text.contains("--region"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn conflicting_values_are_refused() {
+        type Set = fn(&mut Raw);
+        let cases: &[(&str, Set)] = &[
+            ("--kms-key", |r| {
+                r.kms_key = Some(KmsKey::AWS_MANAGED.into());
+                r.no_encryption = true;
+            }),
+            (
+                "--shards applies to --capacity-mode provisioned only",
+                |r| {
+                    r.shards = Some("2".into());
+                },
+            ),
+            ("the shard count of a provisioned stream", |r| {
+                r.capacity_mode = Some("provisioned".into());
+            }),
+            (
+                "--buzz-otp puts the one-time code on the command line",
+                |r| {
+                    r.otp_in_argv = true;
+                },
+            ),
+        ];
+        for (words, set) in cases {
+            let mut raw = complete();
+            set(&mut raw);
+            let text = problem(SetupSpec::build(&raw));
+            assert!(text.contains(words), "{words}: {text}");
+        }
+        let mut off = complete();
+        off.no_encryption = true;
+        let s = SetupSpec::build(&off).unwrap();
+        assert_eq!(s.parts.aws().unwrap().stream.encryption, Encryption::Off);
+    }
+
+    /// Each half holds only its own values: the AWS half needs no login, the Buzz half no
+    /// Agilix account but the role's ARN and the region the AWS half gave.
+    #[test]
+    fn each_half_needs_only_its_own_values() {
+        let aws_only = Raw {
+            half: Halves::AwsOnly,
+            agilix_account: Some("210987654321".into()),
+            ..Raw::default()
+        };
+        let s = SetupSpec::build(&aws_only).unwrap();
+        let Parts::AwsOnly { handover, .. } = &s.parts else {
+            panic!("the AWS half");
+        };
+        assert!(handover.domain.is_none() && handover.user.is_none());
+        assert!(s.parts.buzz().is_none());
+
+        let buzz_only = Raw {
+            half: Halves::BuzzOnly,
+            agilix_account: None,
+            ..complete()
+        };
+        let text = problem(SetupSpec::build(&buzz_only));
+        assert!(
+            text.contains("--role-arn") && text.contains("--region"),
+            "{text}"
+        );
+        assert!(!text.contains("--agilix-account"), "{text}");
+        let buzz_only = Raw {
+            role_arn: Some("arn:aws:iam::111122223333:role/BuzzKinesisWriter".into()),
+            region: Some("eu-west-1".into()),
+            ..buzz_only
+        };
+        let s = SetupSpec::build(&buzz_only).unwrap();
+        let Parts::BuzzOnly { made, .. } = &s.parts else {
+            panic!("the Buzz half");
+        };
+        assert_eq!(made.stream.as_str(), "buzz-events");
+        assert!(s.parts.aws().is_none());
+    }
+
+    /// A token or an application identity stands in for a user and password.
+    #[test]
+    fn a_token_is_a_login() {
+        let raw = Raw {
+            buzz_user: None,
+            password: None,
+            token: Some("t0ken".to_owned().into()),
+            ..complete()
+        };
+        let s = SetupSpec::build(&raw).unwrap();
+        assert!(matches!(
+            s.parts.buzz().unwrap().credentials,
+            crate::buzz::Credentials::Token(_)
+        ));
+        let raw = Raw {
+            buzz_client_id: Some("12345".into()),
+            ..complete()
+        };
+        let text = problem(SetupSpec::build(&raw));
+        assert!(text.contains("--buzz-key-file"), "{text}");
+    }
+}
