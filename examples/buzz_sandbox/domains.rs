@@ -11,8 +11,9 @@
 //! - `listdomains` lists the children of `domainid` (`0`: the login's own domain), or with
 //!   `includedescendantdomains` every descendant, not the domain itself
 //!   (`--listdomains-includes-self` adds it); sorted by id; `text` keeps domains whose name or
-//!   userspace contains it (any case); `limit` caps the page; the next page is asked for with
-//!   `query` `/id>LAST` (LAST: the last id of the page before); any other query is refused.
+//!   userspace contains it (any case); `limit` caps the page (`--listdomains-page-cap` caps
+//!   every page, asked or not); the next page is asked for with `query` `/id>LAST` (LAST: the
+//!   last id of the page before); any other query is refused.
 //! - `getdomainparentlist` lists the ancestors, nearest first (`--parent-list-order root-first`),
 //!   without the domain itself (`--parent-list-includes-self`).
 //! - Answers: `{"domains": {"domain": [...]}}` (`--domain-list-shape flat`: `{"domains":
@@ -100,6 +101,9 @@ impl Tree {
                 vec![Domain::new(main_id, main_userspace, "Sandbox", None)]
             }
             Some("state") => preset_state(main_id, main_userspace),
+            Some(wide) if wide.starts_with("schools:") => {
+                preset_schools(main_id, main_userspace, wide)?
+            }
             Some(path) if path.ends_with(".json") => read_json(Path::new(path))?,
             Some(compact) => parse_compact(compact)?,
         };
@@ -297,6 +301,29 @@ fn preset_state(main_id: &str, main_userspace: &str) -> Vec<Domain> {
     ]
 }
 
+/// `--domain-tree schools:N`: the main domain with N schools below it (ids 600001 on,
+/// userspaces `school-1` on), for a wide district.
+fn preset_schools(main_id: &str, main_userspace: &str, spec: &str) -> Result<Vec<Domain>, String> {
+    let count = spec["schools:".len()..]
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=100_000).contains(n))
+        .ok_or_else(|| {
+            format!("--domain-tree {spec}: N must be a whole number from 1 to 100000")
+        })?;
+    let mut nodes = vec![Domain::new(main_id, main_userspace, "District", None)];
+    nodes.extend((1..=count).map(|n| {
+        Domain::new(
+            &(600_000 + n).to_string(),
+            &format!("school-{n}"),
+            &format!("School {n}"),
+            Some(main_id),
+        )
+    }));
+    Ok(nodes)
+}
+
 /// The compact form: comma-separated paths from a root, each step `ID[=USERSPACE[:NAME]]`, e.g.
 /// `400000=state/424242/500001=school-a1,400000/424242/500002`. A step given twice must agree.
 fn parse_compact(spec: &str) -> Result<Vec<Domain>, String> {
@@ -397,6 +424,8 @@ pub struct Hierarchy {
     pub parent_list_includes_self: bool,
     pub parent_list_order: ParentOrder,
     pub deny_listdomains: Option<DenyList>,
+    /// At most this many domains in one listdomains answer, whatever `limit` asks.
+    pub page_cap: Option<usize>,
 }
 
 /// `--domain-list-shape`.
@@ -537,9 +566,9 @@ pub fn list_domains(app: &App, call: &Call) -> Result<Reply, BuzzError> {
                 .is_none_or(|after| id_key(&d.id) > id_key(after))
         })
         .collect();
-    if limit > 0 {
-        list.truncate(limit);
-    }
+    let cap = app.settings.hierarchy.page_cap.unwrap_or(usize::MAX);
+    let limit = if limit == 0 { cap } else { limit.min(cap) };
+    list.truncate(limit);
     Ok(Reply::ok(list_payload(app, list)))
 }
 
@@ -613,6 +642,14 @@ mod tests {
         assert_eq!(ids(tree.ancestors("500011")), ["424243", "400000"]);
         assert!(tree.is_within("500001", "400000"));
         assert!(!tree.is_within("500011", "424242"));
+    }
+
+    #[test]
+    fn the_schools_preset_makes_a_wide_district() {
+        let tree = Tree::build(Some("schools:200"), "424242", "sandbox", None).unwrap();
+        assert_eq!(tree.children("424242").len(), 200);
+        assert_eq!(tree.get("600200").unwrap().userspace, "school-200");
+        assert!(Tree::build(Some("schools:0"), "424242", "sandbox", None).is_err());
     }
 
     #[test]

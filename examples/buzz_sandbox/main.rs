@@ -136,7 +136,8 @@ struct Args {
 
     /// The domain hierarchy: `single` (the default: the main domain alone, plus
     /// --other-domain), `state` (a state 400000 with two districts, the main domain and 424243,
-    /// whose schools are 500001-500003 and 500011-500012), a compact list of paths from a root
+    /// whose schools are 500001-500003 and 500011-500012), `schools:N` (the main domain with N
+    /// schools, 600001 on), a compact list of paths from a root
     /// whose steps are `ID[=USERSPACE[:NAME]]` (e.g. `400000=state/424242/500001,400000/424242/500002`),
     /// or a `.json` file: an array of `{"id", "name", "userspace", "parentid", ...}`. It must
     /// contain --domain-id. Every domain has the two users; a login works in its userspace's
@@ -166,6 +167,11 @@ struct Args {
     /// answers AccessDenied) or `all` (every listdomains does).
     #[arg(long, value_enum)]
     deny_listdomains: Option<domains::DenyList>,
+
+    /// At most N domains in one listdomains answer, whatever `limit` asks (a server-side page
+    /// size: a client that does not page misses the rest).
+    #[arg(long, value_name = "N")]
+    listdomains_page_cap: Option<usize>,
 
     /// JSON file with the initial data stream configuration of the domain.
     #[arg(long)]
@@ -355,6 +361,7 @@ async fn run(args: Args) -> Result<(), String> {
             parent_list_includes_self: args.parent_list_includes_self,
             parent_list_order: args.parent_list_order,
             deny_listdomains: args.deny_listdomains,
+            page_cap: args.listdomains_page_cap.filter(|n| *n > 0),
         },
         retry_after: args.retry_after,
         timeout_hold: Duration::from_secs(args.timeout_hold),

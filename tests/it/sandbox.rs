@@ -1484,6 +1484,33 @@ async fn listdomains_pages_with_limit_and_an_id_query_for_the_next_page() {
 }
 
 #[tokio::test]
+async fn a_page_cap_shortens_every_answer_so_only_a_client_that_pages_sees_every_school() {
+    let sandbox = Sandbox::start(
+        SandboxOptions::new()
+            .domain_tree("schools:25")
+            .listdomains_page_cap(10),
+    );
+    let token = sandbox.login_admin().await;
+    let unasked = list_domains(&sandbox, &token, "0", true).await;
+    assert_eq!(listed_ids(&unasked).len(), 10);
+    let mut seen: Vec<String> = Vec::new();
+    loop {
+        let mut request = json!({"cmd": "listdomains", "domainid": "0", "includedescendantdomains": true, "limit": 50});
+        if let Some(last) = seen.last() {
+            request["query"] = json!(format!("/id>{last}"));
+        }
+        let ids = listed_ids(&sandbox.cmd_as(&token, request).await);
+        assert!(ids.len() <= 10, "{ids:?}");
+        if ids.is_empty() {
+            break;
+        }
+        seen.extend(ids);
+    }
+    let expected: Vec<String> = (600_001..=600_025).map(|n: u32| n.to_string()).collect();
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
 async fn getdomainparentlist_lists_the_ancestors_nearest_first_and_getdomain2_answers_one_domain() {
     let sandbox = Sandbox::start(state_tree());
     let token = sandbox.login_admin().await;

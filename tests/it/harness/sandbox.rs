@@ -180,6 +180,11 @@ impl SandboxOptions {
         self.flag("--deny-listdomains", which)
     }
 
+    /// At most `n` domains in one listdomains answer, whatever `limit` asks.
+    pub fn listdomains_page_cap(self, n: usize) -> Self {
+        self.flag("--listdomains-page-cap", n)
+    }
+
     /// Any other flag, as given.
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_string());
