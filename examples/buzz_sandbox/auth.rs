@@ -106,9 +106,15 @@ pub fn login3(app: &App, call: &Call) -> Result<Reply, BuzzError> {
         )
     };
     let (userspace, name) = username.split_once('/').ok_or_else(invalid)?;
-    if !userspace.eq_ignore_ascii_case(&app.settings.userspace) {
-        return Err(invalid());
-    }
+    // Every domain of the tree has the same two users (a sandbox's simplification): the login's
+    // userspace picks the domain the session works in.
+    let domain = app
+        .settings
+        .tree
+        .by_userspace(userspace)
+        .ok_or_else(invalid)?
+        .id
+        .clone();
     let (index, user) = app
         .settings
         .users
@@ -131,6 +137,7 @@ pub fn login3(app: &App, call: &Call) -> Result<Reply, BuzzError> {
                 expires: Instant::now() + ttl,
                 session_id: new_session_id(),
                 identity: None,
+                domain,
             },
         );
         let mut payload = Map::new();
@@ -145,7 +152,7 @@ pub fn login3(app: &App, call: &Call) -> Result<Reply, BuzzError> {
             mutating: false,
         });
     }
-    Ok(start_session(app, index, user))
+    Ok(start_session(app, index, user, &domain))
 }
 
 pub fn second_factor(app: &App, call: &Call) -> Result<Reply, BuzzError> {
@@ -156,10 +163,12 @@ pub fn second_factor(app: &App, call: &Call) -> Result<Reply, BuzzError> {
         ));
     };
     let now = Instant::now();
-    let user_index = {
+    let (user_index, domain) = {
         let mut inner = app.lock();
         match inner.sessions.get(token) {
-            Some(s) if s.stage == Stage::SecondFactorPending && s.expires > now => s.user,
+            Some(s) if s.stage == Stage::SecondFactorPending && s.expires > now => {
+                (s.user, s.domain.clone())
+            }
             Some(s) if s.stage == Stage::SecondFactorPending => {
                 inner.sessions.remove(token);
                 return Err(BuzzError::new(
@@ -189,7 +198,7 @@ pub fn second_factor(app: &App, call: &Call) -> Result<Reply, BuzzError> {
         ));
     }
     app.lock().sessions.remove(token);
-    Ok(start_session(app, user_index, user))
+    Ok(start_session(app, user_index, user, &domain))
 }
 
 pub fn extend_session(app: &App, call: &Call) -> Result<Reply, BuzzError> {
@@ -210,8 +219,8 @@ pub fn logout(app: &App, call: &Call) -> Result<Reply, BuzzError> {
     Ok(Reply::ok(Map::new()))
 }
 
-/// A full session for `user`, and the Login3-shaped answer that carries its token.
-fn start_session(app: &App, index: usize, user: &User) -> Reply {
+/// A full session for `user` in `domain`, and the Login3-shaped answer that carries its token.
+fn start_session(app: &App, index: usize, user: &User, domain: &str) -> Reply {
     let token = new_token();
     app.lock().sessions.insert(
         token.clone(),
@@ -221,8 +230,16 @@ fn start_session(app: &App, index: usize, user: &User) -> Reply {
             expires: Instant::now() + app.settings.token_ttl,
             session_id: new_session_id(),
             identity: None,
+            domain: domain.to_owned(),
         },
     );
+    let (userspace, name) = app
+        .settings
+        .tree
+        .get(domain)
+        .map_or((String::new(), String::new()), |d| {
+            (d.userspace.clone(), d.name.clone())
+        });
     let mut payload = Map::new();
     payload.insert(
         "user".into(),
@@ -230,9 +247,9 @@ fn start_session(app: &App, index: usize, user: &User) -> Reply {
             "token": token,
             "userid": user.userid,
             "username": user.username,
-            "userspace": app.settings.userspace,
-            "domainid": app.settings.domain_id,
-            "domainname": "Sandbox",
+            "userspace": userspace,
+            "domainid": domain,
+            "domainname": name,
             "firstname": user.firstname,
             "lastname": user.lastname,
             "authenticationexpirationminutes": expiration_minutes(app),

@@ -255,7 +255,7 @@ impl AwsProbe {
             "targetRegion": target.region,
         });
         let probe = record::event("ValidateDataStreamConfiguration", ctx, data);
-        self.deliver(settings, target, &probe).await
+        self.deliver(settings, &ctx.domain_id, target, &probe).await
     }
 
     /// Steps 2-7: what AWS would decide before Agilix's AssumeRole and PutRecord get through.
@@ -524,10 +524,13 @@ impl AwsProbe {
             .and_then(decode_policy))
     }
 
-    /// Step 8, and every later delivery: AssumeRole as Agilix would, then PutRecord.
+    /// Step 8, and every later delivery: AssumeRole as Agilix would, then PutRecord. `owner`:
+    /// the domain whose configuration holds the target (Agilix assumes the role for that
+    /// tenant, with its external id), which for an ancestor's target is not the event's domain.
     pub async fn deliver(
         &self,
         settings: &Settings,
+        owner: &str,
         target: &KinesisTarget,
         event: &EventRecord,
     ) -> Result<(), Failure> {
@@ -547,9 +550,9 @@ impl AwsProbe {
             .sts
             .assume_role()
             .role_arn(&target.role_arn)
-            .role_session_name(session_name(&event.domain_id))
+            .role_session_name(session_name(owner))
             .duration_seconds(BUZZ_SESSION_SECONDS)
-            .set_external_id(settings.external_id_for(&event.domain_id).cloned())
+            .set_external_id(settings.external_id_for(owner).cloned())
             .send()
             .await
             .map_err(Failure::from_sdk)?;

@@ -30,6 +30,16 @@ fn authorize<'a>(app: &'a App, call: &Call) -> Result<(Caller<'a>, String), Buzz
             "Domain '{given}' was not found"
         )));
     };
+    let login = &caller.session.domain;
+    if !app.in_scope(login, &domain) {
+        return Err(BuzzError::new(
+            "AccessDenied",
+            format!(
+                "User {} logged in to domain {login} has no rights on domain {domain}, which is not {login} or one of its descendants",
+                caller.user.userid
+            ),
+        ));
+    }
     if !caller.user.control_domain {
         return Err(BuzzError::new(
             "AccessDenied",
@@ -125,28 +135,27 @@ pub async fn set(app: &App, call: &Call) -> Result<Reply, BuzzError> {
             } else {
                 "DataStreamConfigurationCreated"
             };
-            for target in parsed.iter().filter(|t| t.enabled) {
-                notify(app, target, event_type, &ctx, configuration).await;
+            // The domain's own new targets, then every ancestor's saved ones.
+            let mut targets: Vec<(String, KinesisTarget)> = parsed
+                .into_iter()
+                .filter(|t| t.enabled)
+                .map(|t| (domain.clone(), t))
+                .collect();
+            targets.extend(ancestor_targets(app, &domain));
+            for (owner, target) in &targets {
+                notify(app, owner, target, event_type, &ctx, configuration).await;
             }
         }
         None => {
-            // The old targets hear about the deletion, as Buzz's do.
-            if let Some(old) = &previous {
-                let old_targets = kinesis_entries(old.get("kinesis")).unwrap_or_default();
-                for (index, value) in old_targets.iter().enumerate() {
-                    if let Ok(target) = KinesisTarget::parse(value, index) {
-                        if target.enabled {
-                            notify(
-                                app,
-                                &target,
-                                "DataStreamConfigurationDeleted",
-                                &ctx,
-                                &Value::Null,
-                            )
-                            .await;
-                        }
-                    }
-                }
+            // The old targets hear about the deletion, as Buzz's do, and the ancestors' too.
+            let mut targets: Vec<(String, KinesisTarget)> = enabled_targets(previous.as_ref())
+                .into_iter()
+                .map(|t| (domain.clone(), t))
+                .collect();
+            targets.extend(ancestor_targets(app, &domain));
+            for (owner, target) in &targets {
+                let event_type = "DataStreamConfigurationDeleted";
+                notify(app, owner, target, event_type, &ctx, &Value::Null).await;
             }
         }
     }
@@ -157,10 +166,11 @@ pub async fn set(app: &App, call: &Call) -> Result<Reply, BuzzError> {
     })
 }
 
-/// Sends one event to a target. A delivery failure does not undo the save (Buzz does not buffer
+/// Sends one event to a target of domain `owner`. A delivery failure does not undo the save (Buzz does not buffer
 /// or retry either); it is only logged.
 async fn notify(
     app: &App,
+    owner: &str,
     target: &KinesisTarget,
     event_type: &str,
     ctx: &EventContext,
@@ -168,7 +178,7 @@ async fn notify(
 ) {
     let data = json!({ "title": target.title, "configuration": configuration });
     let event = record::event(event_type, ctx, data);
-    match app.aws.deliver(&app.settings, target, &event).await {
+    match app.aws.deliver(&app.settings, owner, target, &event).await {
         Ok(()) => eprintln!("buzz sandbox:   sent {event_type} to '{}'", target.title),
         Err(f) => eprintln!(
             "buzz sandbox:   could not send {event_type} to '{}': {}: {}",
@@ -210,20 +220,59 @@ fn booleans_as_strings(value: &mut Value) {
     }
 }
 
-/// Buzz's everyday traffic, on demand (`POST /sandbox/domains/{id}/events`): `count` events of
-/// `event_type` from `domain`, sent to each enabled Kinesis target of its saved configuration
-/// one by one, as Buzz sends them (no buffer, no retry). Returns (sent, refused).
-pub async fn emit(app: &App, domain: &str, event_type: &str, count: u64) -> (u64, u64) {
-    let saved = app.lock().domains.get(domain).cloned().flatten();
-    let targets: Vec<KinesisTarget> = saved
-        .as_ref()
+/// The enabled Kinesis targets of a saved configuration.
+fn enabled_targets(saved: Option<&Value>) -> Vec<KinesisTarget> {
+    saved
         .and_then(|c| kinesis_entries(c.get("kinesis")).ok())
         .unwrap_or_default()
         .iter()
         .enumerate()
         .filter_map(|(i, v)| KinesisTarget::parse(v, i).ok())
         .filter(|t| t.enabled)
+        .collect()
+}
+
+/// The enabled Kinesis targets of every ancestor of `domain` (nearest first), each with its
+/// domain: a descendant's events reach them too (known, Agilix's DataStream documentation).
+fn ancestor_targets(app: &App, domain: &str) -> Vec<(String, KinesisTarget)> {
+    let ancestors: Vec<String> = app
+        .settings
+        .tree
+        .ancestors(domain)
+        .into_iter()
+        .map(|d| d.id.clone())
         .collect();
+    let saved: Vec<(String, Option<Value>)> = {
+        let inner = app.lock();
+        ancestors
+            .into_iter()
+            .map(|id| {
+                let config = inner.domains.get(&id).cloned().flatten();
+                (id, config)
+            })
+            .collect()
+    };
+    saved
+        .into_iter()
+        .flat_map(|(id, config)| {
+            enabled_targets(config.as_ref())
+                .into_iter()
+                .map(move |t| (id.clone(), t))
+        })
+        .collect()
+}
+
+/// Buzz's everyday traffic, on demand (`POST /sandbox/domains/{id}/events`): `count` events of
+/// `event_type` from `domain`, sent to each enabled Kinesis target of its saved configuration
+/// and of every ancestor's, one by one, as Buzz sends them (no buffer, no retry); every copy
+/// carries `domain` as its `domainId`. Returns (sent, refused).
+pub async fn emit(app: &App, domain: &str, event_type: &str, count: u64) -> (u64, u64) {
+    let saved = app.lock().domains.get(domain).cloned().flatten();
+    let mut targets: Vec<(String, KinesisTarget)> = enabled_targets(saved.as_ref())
+        .into_iter()
+        .map(|t| (domain.to_owned(), t))
+        .collect();
+    targets.extend(ancestor_targets(app, domain));
     let ctx = EventContext {
         domain_id: domain.to_owned(),
         user_id: "100003".into(),
@@ -232,9 +281,9 @@ pub async fn emit(app: &App, domain: &str, event_type: &str, count: u64) -> (u64
     };
     let (mut sent, mut refused) = (0, 0);
     for n in 0..count {
-        for target in &targets {
+        for (owner, target) in &targets {
             let event = record::event(event_type, &ctx, json!({ "sequence": n }));
-            match app.aws.deliver(&app.settings, target, &event).await {
+            match app.aws.deliver(&app.settings, owner, target, &event).await {
                 Ok(()) => sent += 1,
                 Err(_) => refused += 1,
             }

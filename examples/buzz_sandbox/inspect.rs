@@ -12,8 +12,10 @@
 //!   the cycle).
 //! - `POST /sandbox/expire-tokens` ends every session and second-factor token now.
 //! - `POST /sandbox/domains/<id>/events` `{"count": N, "type": "UserEntityChanged"}` sends N events
-//!   from the domain to each of its enabled Kinesis targets, as Buzz's traffic would; answers
-//!   `{"sent": n, "refused": m}` (refused: throttled with `--throttle`, or failed).
+//!   from the domain to each enabled Kinesis target of the domain and of its ancestors, as Buzz's
+//!   traffic would (every copy carries the domain's id); answers `{"sent": n, "refused": m}`
+//!   (refused: throttled with `--throttle`, or failed), counting each copy.
+//! - `GET /sandbox/tree` -> `{"domains": [{"id", "name", "userspace", "parentid"}]}`.
 //! - `POST /sandbox/identities/<userid>/control-domain` `{"granted": true}` grants (or takes
 //!   away) an application identity's ControlDomain right, as an administrator would in Buzz.
 //! - `POST /sandbox/identities/<userid>/keys/<kid>` `{"state": "revoked" | "expired" |
@@ -39,6 +41,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/sandbox", get(index))
         .route("/sandbox/", get(index))
         .route("/sandbox/state", get(state))
+        .route("/sandbox/tree", get(tree))
         .route("/sandbox/domains/{id}", get(get_domain).put(put_domain))
         .route("/sandbox/faults", get(faults).post(arm_faults))
         .route("/sandbox/expire-tokens", post(expire_tokens))
@@ -58,12 +61,13 @@ async fn index() -> Json<Value> {
     Json(json!({
         "endpoints": {
             "GET /sandbox/state": "saved configurations, request log, armed faults",
+            "GET /sandbox/tree": "every domain with its parent (--domain-tree)",
             "GET /sandbox/domains/{id}": "a domain's saved configuration (null: none)",
             "PUT /sandbox/domains/{id}": "replace a domain's configuration directly (JSON object, or null to clear)",
             "GET /sandbox/faults": "armed faults",
             "POST /sandbox/faults": "{\"count\": N, \"kinds\": [\"429\", \"503\", \"500\", \"drop\", \"timeout\", \"malformed\", \"noauth\"], \"after\": M}",
             "POST /sandbox/expire-tokens": "end every session now",
-            "POST /sandbox/domains/{id}/events": "{\"count\": N, \"type\": \"UserEntityChanged\"}: send N events from the domain to its enabled kinesis targets",
+            "POST /sandbox/domains/{id}/events": "{\"count\": N, \"type\": \"UserEntityChanged\"}: send N events from the domain to its and its ancestors' enabled kinesis targets",
         }
     }))
 }
@@ -205,6 +209,10 @@ async fn put_domain(State(app): State<Arc<App>>, Path(id): Path<String>, body: B
     app.lock().domains.insert(domain.clone(), config.clone());
     eprintln!("buzz sandbox: /sandbox: configuration of domain {domain} replaced directly");
     Json(json!({ "domain": domain, "config": config })).into_response()
+}
+
+async fn tree(State(app): State<Arc<App>>) -> Json<Value> {
+    Json(json!({ "domains": app.settings.tree.to_json() }))
 }
 
 async fn faults(State(app): State<Arc<App>>) -> Json<Value> {

@@ -19,6 +19,7 @@ mod aws_check;
 #[path = "../../tests/it/harness/cloudwatch_cbor.rs"]
 mod cloudwatch_cbor;
 mod datastream;
+mod domains;
 mod faults;
 mod inspect;
 mod oauth;
@@ -132,6 +133,45 @@ struct Args {
     /// play another Buzz tenant that registers someone else's role and stream.
     #[arg(long)]
     other_domain: Option<String>,
+
+    /// The domain hierarchy: `single` (the default: the main domain alone, plus
+    /// --other-domain), `state` (a state 400000 with two districts, the main domain and 424243,
+    /// whose schools are 500001-500003 and 500011-500012), `schools:N` (the main domain with N
+    /// schools, 600001 on), a compact list of paths from a root
+    /// whose steps are `ID[=USERSPACE[:NAME]]` (e.g. `400000=state/424242/500001,400000/424242/500002`),
+    /// or a `.json` file: an array of `{"id", "name", "userspace", "parentid", ...}`. It must
+    /// contain --domain-id. Every domain has the two users; a login works in its userspace's
+    /// domain and its descendants.
+    #[arg(long, value_name = "SPEC")]
+    domain_tree: Option<String>,
+
+    /// The shape of listdomains' and getdomainparentlist's answers: `nested`
+    /// (`{"domains": {"domain": [...]}}`) or `flat` (`{"domains": [...]}`).
+    #[arg(long, value_enum, default_value = "nested")]
+    domain_list_shape: domains::ListShape,
+
+    /// listdomains lists the domain named by `domainid` too, not only its children or
+    /// descendants.
+    #[arg(long)]
+    listdomains_includes_self: bool,
+
+    /// getdomainparentlist lists the domain itself too, before its parent.
+    #[arg(long)]
+    parent_list_includes_self: bool,
+
+    /// The order of getdomainparentlist: `nearest-first` (parent ... root) or `root-first`.
+    #[arg(long, value_enum, default_value = "nearest-first")]
+    parent_list_order: domains::ParentOrder,
+
+    /// Logins may not list domains: `descendants` (listdomains with includedescendantdomains
+    /// answers AccessDenied) or `all` (every listdomains does).
+    #[arg(long, value_enum)]
+    deny_listdomains: Option<domains::DenyList>,
+
+    /// At most N domains in one listdomains answer, whatever `limit` asks (a server-side page
+    /// size: a client that does not page misses the rest).
+    #[arg(long, value_name = "N")]
+    listdomains_page_cap: Option<usize>,
 
     /// JSON file with the initial data stream configuration of the domain.
     #[arg(long)]
@@ -274,9 +314,14 @@ async fn run(args: Args) -> Result<(), String> {
         None => None,
     };
 
+    let tree = domains::Tree::build(
+        args.domain_tree.as_deref(),
+        &args.domain_id,
+        &args.userspace,
+        args.other_domain.as_deref(),
+    )?;
     let settings = Settings {
         domain_id: args.domain_id.clone(),
-        userspace: args.userspace.clone(),
         users: vec![
             User {
                 userid: "100001".into(),
@@ -309,6 +354,15 @@ async fn run(args: Args) -> Result<(), String> {
         get_kinesis_key: args.get_kinesis_key.clone(),
         throttle: args.throttle,
         other_domain: args.other_domain.clone(),
+        tree,
+        hierarchy: domains::Hierarchy {
+            list_shape: args.domain_list_shape,
+            list_includes_self: args.listdomains_includes_self,
+            parent_list_includes_self: args.parent_list_includes_self,
+            parent_list_order: args.parent_list_order,
+            deny_listdomains: args.deny_listdomains,
+            page_cap: args.listdomains_page_cap.filter(|n| *n > 0),
+        },
         retry_after: args.retry_after,
         timeout_hold: Duration::from_secs(args.timeout_hold),
         oauth_audience: args.oauth_audience.clone(),
@@ -347,7 +401,7 @@ async fn run(args: Args) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
 
-    announce(&args, addr);
+    announce(&args, addr, &app.settings.tree);
 
     let router = server::router(app.clone());
     let service = router.into_make_service_with_connect_info::<faults::ConnInfo>();
@@ -392,7 +446,7 @@ fn read_seed(path: &PathBuf) -> Result<Option<Value>, String> {
 
 /// The first stdout line is a machine-read contract (tests parse the URL from it); the rest is
 /// for people.
-fn announce(args: &Args, addr: std::net::SocketAddr) {
+fn announce(args: &Args, addr: std::net::SocketAddr, tree: &domains::Tree) {
     let mut out = std::io::stdout().lock();
     // Nothing sensible can be done if stdout is gone, and the server can still run, so write
     // errors are ignored.
@@ -430,6 +484,13 @@ fn announce(args: &Args, addr: std::net::SocketAddr) {
             out,
             "  other domain {other} (another tenant), external id {:?}",
             args.other_domain_external_id
+        );
+    }
+    if args.domain_tree.is_some() {
+        let _ = writeln!(
+            out,
+            "  domain tree (each userspace has the same users):\n{}",
+            tree.describe()
         );
     }
     let _ = writeln!(

@@ -298,6 +298,11 @@ fn issue(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refuse
         let Some(index) = inner.identities.keys().position(|k| *k == iss) else {
             return Err(invalid_client(format!("unknown client {iss:?}")));
         };
+        let domain = inner
+            .identities
+            .get(&iss)
+            .map(|i| i.domain.clone())
+            .unwrap_or_default();
         inner.sessions.insert(
             token.clone(),
             Session {
@@ -306,6 +311,7 @@ fn issue(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refuse
                 expires: Instant::now() + Duration::from_secs(expires_in),
                 session_id: new_session_id(),
                 identity: Some(iss.clone()),
+                domain,
             },
         );
         inner.tokens_issued += 1;
@@ -468,6 +474,10 @@ pub fn create_users(app: &App, call: &Call) -> Result<Reply, BuzzError> {
                 .push(json!({"code": "BadRequest", "message": "domainid is not a domain here"}));
             continue;
         };
+        if !app.in_scope(&caller.session.domain, &domain) {
+            responses.push(json!({"code": "AccessDenied", "message": format!("domain {domain} is outside the login's domain {}", caller.session.domain)}));
+            continue;
+        }
         let username = text("username");
         if username.is_empty() {
             responses.push(json!({"code": "BadRequest", "message": "username is required"}));

@@ -23,8 +23,6 @@ pub struct EventContext {
 #[derive(Debug, Clone)]
 pub struct EventRecord {
     pub event_type: String,
-    /// The domain it comes from: Agilix assumes the role with that tenant's external id.
-    pub domain_id: String,
     pub guid: String,
     pub json: String,
 }
@@ -44,7 +42,6 @@ pub fn event(event_type: &str, ctx: &EventContext, data: Value) -> EventRecord {
     });
     EventRecord {
         event_type: event_type.to_owned(),
-        domain_id: ctx.domain_id.clone(),
         guid,
         json: value.to_string(),
     }

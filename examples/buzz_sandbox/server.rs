@@ -4,7 +4,7 @@
 //! the token from `Authorization: Bearer` or `_token`; fault injection before a command runs;
 //! the request log.
 //!
-//! Commands themselves live in `auth.rs` and `datastream.rs`.
+//! Commands themselves live in `auth.rs`, `datastream.rs`, `domains.rs` and `oauth.rs`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use crate::faults::{ConnInfo, FaultKind};
 use crate::state::{random_hex, App, LogEntry};
-use crate::{auth, datastream, inspect, oauth};
+use crate::{auth, datastream, domains, inspect, oauth};
 
 /// A command's failure: a Buzz code and a message for people (sent with a fresh errorId).
 #[derive(Debug, Clone)]
@@ -253,6 +253,9 @@ async fn dispatch(app: &Arc<App>, call: &Call) -> Result<Reply, BuzzError> {
         }
         "createusers2" => oauth::create_users(app, call),
         "getdatastreamconfiguration" => datastream::get(app, call),
+        "listdomains" => domains::list_domains(app, call),
+        "getdomainparentlist" => domains::parent_list(app, call),
+        "getdomain2" => domains::get_domain2(app, call),
         "setdatastreamconfiguration" => datastream::set(app, call).await,
         "" => Err(BuzzError::bad_request("Missing required parameter 'cmd'")),
         other => Err(BuzzError::bad_request(format!("Unknown command '{other}'"))),

@@ -18,7 +18,6 @@ use crate::faults::FaultPlan;
 #[derive(Debug)]
 pub struct Settings {
     pub domain_id: String,
-    pub userspace: String,
     pub users: Vec<User>,
     pub token_ttl: Duration,
     pub agilix_account: String,
@@ -39,6 +38,10 @@ pub struct Settings {
     pub throttle: bool,
     /// A second domain the administrator controls.
     pub other_domain: Option<String>,
+    /// Every domain the sandbox hosts, with its parent (`--domain-tree`).
+    pub tree: crate::domains::Tree,
+    /// How the hierarchy's commands answer what Buzz's documentation leaves open.
+    pub hierarchy: crate::domains::Hierarchy,
     pub retry_after: u64,
     pub timeout_hold: Duration,
     /// The token endpoint: which `aud` it requires, how it refuses, what it issues.
@@ -115,6 +118,9 @@ pub struct Session {
     pub session_id: String,
     /// The application identity (client id) an OAuth token was issued to; `None` for Login3.
     pub identity: Option<String>,
+    /// The login's domain (the userspace it logged in to, or the identity's domain): what it
+    /// may read and change is this domain's subtree (`App::in_scope`).
+    pub domain: String,
 }
 
 /// An application identity made by `createusers2`.
@@ -202,11 +208,9 @@ pub struct App {
 
 impl App {
     pub fn new(settings: Settings, aws: AwsProbe, faults: FaultPlan, seed: Option<Value>) -> Self {
-        let mut domains = BTreeMap::new();
+        let mut domains: BTreeMap<String, Option<Value>> =
+            settings.tree.ids().map(|id| (id.clone(), None)).collect();
         domains.insert(settings.domain_id.clone(), seed);
-        if let Some(other) = &settings.other_domain {
-            domains.insert(other.clone(), None);
-        }
         App {
             settings,
             aws,
@@ -233,15 +237,21 @@ impl App {
     /// Maps a `domainid` parameter (numeric id or `//userspace`) to the domain's id.
     pub fn resolve_domain(&self, given: &str) -> Option<String> {
         let given = given.trim();
-        if given == self.settings.domain_id {
-            return Some(self.settings.domain_id.clone());
-        }
-        if self.settings.other_domain.as_deref() == Some(given) {
-            return Some(given.to_owned());
+        let tree = &self.settings.tree;
+        if let Some(domain) = tree.get(given) {
+            return Some(domain.id.clone());
         }
         let path = given.strip_prefix("//")?.trim_end_matches('/');
-        path.eq_ignore_ascii_case(&self.settings.userspace)
-            .then(|| self.settings.domain_id.clone())
+        tree.by_userspace(path).map(|d| d.id.clone())
+    }
+
+    /// May a login of domain `login` read and change domain `domain`'s configuration? Its own
+    /// domain and its descendants, not its ancestors or siblings (inferred: Buzz's rights flow
+    /// down the tree); and the main domain's logins also the `--other-domain`.
+    pub fn in_scope(&self, login: &str, domain: &str) -> bool {
+        let settings = &self.settings;
+        settings.tree.is_within(domain, login)
+            || (login == settings.domain_id && settings.other_domain.as_deref() == Some(domain))
     }
 }
 

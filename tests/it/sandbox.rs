@@ -1321,3 +1321,439 @@ async fn a_fault_rate_of_one_fails_every_buzz_request_but_not_the_inspection_end
     assert_eq!(state["log"].as_array().map(Vec::len), Some(3));
     assert_eq!(state["sessions"], 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The domain hierarchy (`--domain-tree`): listdomains, getdomainparentlist, getdomain2, what a
+// login may reach, and delivery that follows the tree
+
+fn state_tree() -> SandboxOptions {
+    SandboxOptions::new().domain_tree("state")
+}
+
+/// The ids of a domain list, whatever its shape: `{"domains": {"domain": [..] | {..} | {}}}`
+/// or `{"domains": [..]}`.
+fn listed_ids(response: &Value) -> Vec<String> {
+    assert_eq!(response["code"], "OK", "{response}");
+    let domains = &response["domains"];
+    let items = match domains.get("domain").unwrap_or(domains) {
+        Value::Array(items) => items.clone(),
+        Value::Object(map) if map.is_empty() => Vec::new(),
+        object @ Value::Object(_) => vec![object.clone()],
+        other => panic!("not a domain list: {other} in {response}"),
+    };
+    items
+        .iter()
+        .map(|d| {
+            d["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("ids are strings: {d}"))
+                .to_string()
+        })
+        .collect()
+}
+
+async fn list_domains(sandbox: &Sandbox, token: &str, domain: &str, descendants: bool) -> Value {
+    sandbox
+        .cmd_as(
+            token,
+            json!({"cmd": "listdomains", "domainid": domain, "includedescendantdomains": descendants}),
+        )
+        .await
+}
+
+async fn parent_list(sandbox: &Sandbox, token: &str, domain: &str) -> Value {
+    sandbox
+        .cmd_as(
+            token,
+            json!({"cmd": "getdomainparentlist", "domainid": domain}),
+        )
+        .await
+}
+
+fn assert_access_denied(response: &Value) {
+    assert_eq!(response["code"], "AccessDenied", "{response}");
+    assert!(
+        response["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{response}"
+    );
+    assert!(
+        response["errorId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{response}"
+    );
+}
+
+fn all_descendants_of_the_state() -> Vec<String> {
+    let mut all: Vec<String> = [DOMAIN_ID, DISTRICT_B]
+        .into_iter()
+        .chain(SCHOOLS_A)
+        .chain(SCHOOLS_B)
+        .map(str::to_string)
+        .collect();
+    all.sort();
+    all
+}
+
+#[tokio::test]
+async fn listdomains_lists_the_children_or_with_descendants_the_whole_subtree() {
+    let sandbox = Sandbox::start(state_tree());
+    let token = sandbox.login(STATE_ADMIN, ADMIN_PASSWORD).await;
+
+    let children = list_domains(&sandbox, &token, STATE_DOMAIN, false).await;
+    assert_eq!(listed_ids(&children), [DOMAIN_ID, DISTRICT_B]);
+    let district = &children["domains"]["domain"][0];
+    for key in ["id", "name", "userspace", "parentid"] {
+        assert!(district[key].is_string(), "{key}: {district}");
+    }
+    assert_eq!(district["parentid"], STATE_DOMAIN);
+    assert_eq!(district["userspace"], "sandbox");
+
+    let subtree = list_domains(&sandbox, &token, STATE_DOMAIN, true).await;
+    assert_eq!(listed_ids(&subtree), all_descendants_of_the_state());
+    // `0` is the login's own domain, and a userspace path names a domain too.
+    let own = list_domains(&sandbox, &token, "0", true).await;
+    assert_eq!(listed_ids(&own), all_descendants_of_the_state());
+    let by_path = list_domains(&sandbox, &token, "//district-b", false).await;
+    assert_eq!(listed_ids(&by_path), SCHOOLS_B);
+    // `text` keeps the names or userspaces that contain it, in any case.
+    let text = sandbox
+        .cmd_as(
+            &token,
+            json!({"cmd": "listdomains", "domainid": STATE_DOMAIN, "includedescendantdomains": true, "text": "SCHOOL-B", "select": "data"}),
+        )
+        .await;
+    assert_eq!(listed_ids(&text), SCHOOLS_B);
+    // A district's login lists its own schools; a school has none.
+    let district_token = sandbox.login_admin().await;
+    let schools = list_domains(&sandbox, &district_token, "0", true).await;
+    assert_eq!(listed_ids(&schools), SCHOOLS_A);
+    let none = list_domains(&sandbox, &district_token, SCHOOLS_A[0], true).await;
+    assert_eq!(none["domains"], json!({"domain": []}));
+    // The login's answer names the login's domain.
+    let login = sandbox
+        .cmd(json!({"cmd": "login3", "username": STATE_ADMIN, "password": ADMIN_PASSWORD}))
+        .await;
+    assert_eq!(login["user"]["domainid"], STATE_DOMAIN);
+    assert_eq!(login["user"]["userspace"], "state");
+}
+
+#[tokio::test]
+async fn listdomains_pages_with_limit_and_an_id_query_for_the_next_page() {
+    let sandbox = Sandbox::start(state_tree());
+    let token = sandbox.login(STATE_ADMIN, ADMIN_PASSWORD).await;
+    let mut seen = Vec::new();
+    let mut query = String::new();
+    let mut pages = 0;
+    loop {
+        let page = sandbox
+            .cmd_as(
+                &token,
+                json!({"cmd": "listdomains", "domainid": STATE_DOMAIN, "includedescendantdomains": true, "limit": 3, "query": query}),
+            )
+            .await;
+        let ids = listed_ids(&page);
+        assert!(ids.len() <= 3, "{page}");
+        pages += 1;
+        let Some(last) = ids.last().cloned() else {
+            break;
+        };
+        seen.extend(ids);
+        query = format!("/id>{last}");
+        assert!(pages < 10, "paging does not end: {seen:?}");
+    }
+    // 7 domains: pages of 3, 3 and 1, then an empty one.
+    assert_eq!(pages, 4);
+    assert_eq!(seen, all_descendants_of_the_state());
+    // The limit may be text (from a query string), and a query the sandbox does not play is
+    // refused, not ignored.
+    let text_limit = sandbox
+        .cmd_as(
+            &token,
+            json!({"cmd": "listdomains", "domainid": STATE_DOMAIN, "includedescendantdomains": true, "limit": "2"}),
+        )
+        .await;
+    assert_eq!(listed_ids(&text_limit), [DOMAIN_ID, DISTRICT_B]);
+    let unknown = sandbox
+        .cmd_as(
+            &token,
+            json!({"cmd": "listdomains", "domainid": STATE_DOMAIN, "query": "/name='x'"}),
+        )
+        .await;
+    assert_eq!(unknown["code"], "BadRequest", "{unknown}");
+}
+
+#[tokio::test]
+async fn a_page_cap_shortens_every_answer_so_only_a_client_that_pages_sees_every_school() {
+    let sandbox = Sandbox::start(
+        SandboxOptions::new()
+            .domain_tree("schools:25")
+            .listdomains_page_cap(10),
+    );
+    let token = sandbox.login_admin().await;
+    let unasked = list_domains(&sandbox, &token, "0", true).await;
+    assert_eq!(listed_ids(&unasked).len(), 10);
+    let mut seen: Vec<String> = Vec::new();
+    loop {
+        let mut request = json!({"cmd": "listdomains", "domainid": "0", "includedescendantdomains": true, "limit": 50});
+        if let Some(last) = seen.last() {
+            request["query"] = json!(format!("/id>{last}"));
+        }
+        let ids = listed_ids(&sandbox.cmd_as(&token, request).await);
+        assert!(ids.len() <= 10, "{ids:?}");
+        if ids.is_empty() {
+            break;
+        }
+        seen.extend(ids);
+    }
+    let expected: Vec<String> = (600_001..=600_025).map(|n: u32| n.to_string()).collect();
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn getdomainparentlist_lists_the_ancestors_nearest_first_and_getdomain2_answers_one_domain() {
+    let sandbox = Sandbox::start(state_tree());
+    let token = sandbox.login_admin().await;
+    let school = SCHOOLS_A[0];
+    assert_eq!(
+        listed_ids(&parent_list(&sandbox, &token, school).await),
+        [DOMAIN_ID, STATE_DOMAIN]
+    );
+    assert_eq!(
+        listed_ids(&parent_list(&sandbox, &token, DOMAIN_ID).await),
+        [STATE_DOMAIN]
+    );
+    let state_token = sandbox.login(STATE_ADMIN, ADMIN_PASSWORD).await;
+    let root = parent_list(&sandbox, &state_token, STATE_DOMAIN).await;
+    assert_eq!(root["domains"], json!({"domain": []}), "{root}");
+
+    let domain = sandbox
+        .cmd_as(&token, json!({"cmd": "getdomain2", "domainid": school}))
+        .await;
+    assert_eq!(domain["code"], "OK", "{domain}");
+    assert_eq!(domain["domain"]["id"], school);
+    assert_eq!(domain["domain"]["parentid"], DOMAIN_ID);
+    assert_eq!(domain["domain"]["userspace"], "school-a1");
+    // The login's ancestors' records are readable (its parent list shows them anyway), a
+    // sibling's are not.
+    let state = sandbox
+        .cmd_as(
+            &token,
+            json!({"cmd": "getdomain2", "domainid": STATE_DOMAIN}),
+        )
+        .await;
+    assert_eq!(state["domain"]["parentid"], "0", "a root's parent: {state}");
+    let sibling = sandbox
+        .cmd_as(&token, json!({"cmd": "getdomain2", "domainid": DISTRICT_B}))
+        .await;
+    assert_access_denied(&sibling);
+    assert_access_denied(&parent_list(&sandbox, &token, SCHOOLS_B[0]).await);
+}
+
+#[tokio::test]
+async fn the_parent_list_may_include_the_domain_itself_and_start_at_the_root() {
+    let sandbox = Sandbox::start(
+        state_tree()
+            .parent_list_includes_self()
+            .parent_list_order("root-first")
+            .listdomains_includes_self(),
+    );
+    let token = sandbox.login_admin().await;
+    assert_eq!(
+        listed_ids(&parent_list(&sandbox, &token, SCHOOLS_A[1]).await),
+        [STATE_DOMAIN, DOMAIN_ID, SCHOOLS_A[1]]
+    );
+    let mut with_self = vec![DOMAIN_ID];
+    with_self.extend(SCHOOLS_A);
+    assert_eq!(
+        listed_ids(&list_domains(&sandbox, &token, DOMAIN_ID, false).await),
+        with_self
+    );
+}
+
+#[tokio::test]
+async fn one_domain_answers_as_an_object_and_none_as_an_empty_object_and_flat_drops_the_wrapper() {
+    let sandbox = Sandbox::start(state_tree().single_object_arrays());
+    let token = sandbox.login_admin().await;
+    let one = parent_list(&sandbox, &token, DOMAIN_ID).await;
+    assert_eq!(one["domains"]["domain"]["id"], STATE_DOMAIN, "{one}");
+    let none = list_domains(&sandbox, &token, SCHOOLS_A[0], false).await;
+    assert_eq!(none["domains"], json!({"domain": {}}), "{none}");
+    assert!(listed_ids(&none).is_empty());
+
+    let flat = Sandbox::start(state_tree().domain_list_shape("flat"));
+    let token = flat.login_admin().await;
+    let schools = list_domains(&flat, &token, DOMAIN_ID, false).await;
+    assert!(schools["domains"].is_array(), "{schools}");
+    assert_eq!(listed_ids(&schools), SCHOOLS_A);
+}
+
+#[tokio::test]
+async fn a_login_that_may_not_list_descendants_gets_access_denied_in_buzzs_error_shape() {
+    let sandbox = Sandbox::start(state_tree().deny_listdomains("descendants"));
+    let token = sandbox.login_admin().await;
+    let response = sandbox
+        .http()
+        .post(sandbox.cmd_url())
+        .header(ACCEPT, "application/json")
+        .header(CONTENT_TYPE, "application/json")
+        .bearer_auth(&token)
+        .body(
+            json!({"request": {"cmd": "listdomains", "domainid": "0", "includedescendantdomains": true}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("a listdomains request");
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "Buzz errors are HTTP 200"
+    );
+    let body: Value = response.json().await.expect("JSON");
+    assert_access_denied(&body["response"]);
+    // Children still list.
+    assert_eq!(
+        listed_ids(&list_domains(&sandbox, &token, "0", false).await),
+        SCHOOLS_A
+    );
+
+    let all = Sandbox::start(state_tree().deny_listdomains("all"));
+    let token = all.login_admin().await;
+    assert_access_denied(&list_domains(&all, &token, "0", false).await);
+    // The parent list and getdomain2 are other commands: still answered.
+    assert_eq!(
+        listed_ids(&parent_list(&all, &token, DOMAIN_ID).await),
+        [STATE_DOMAIN]
+    );
+}
+
+#[tokio::test]
+async fn a_login_reaches_its_domain_and_descendants_but_not_ancestors_or_siblings() {
+    let sandbox = Sandbox::start(state_tree());
+    let token = sandbox.login_admin().await;
+    let get = |domain: &str| json!({"cmd": "getdatastreamconfiguration", "domainid": domain});
+    for domain in [DOMAIN_ID, SCHOOLS_A[0], "//school-a2"] {
+        let response = sandbox.cmd_as(&token, get(domain)).await;
+        assert_eq!(response["code"], "OK", "{domain}: {response}");
+    }
+    for domain in [STATE_DOMAIN, DISTRICT_B, SCHOOLS_B[0]] {
+        assert_access_denied(&sandbox.cmd_as(&token, get(domain)).await);
+        assert_access_denied(&list_domains(&sandbox, &token, domain, false).await);
+    }
+    // A set without targets (a deletion) needs no AWS: allowed on a school, refused above.
+    let set = |domain: &str| json!({"cmd": "setdatastreamconfiguration", "domainid": domain});
+    let school = sandbox.cmd_as(&token, set(SCHOOLS_A[2])).await;
+    assert_eq!(school["code"], "OK", "{school}");
+    assert_access_denied(&sandbox.cmd_as(&token, set(STATE_DOMAIN)).await);
+    // The state's login reaches everything below it; a teacher nothing (no ControlDomain).
+    let state = sandbox.login(STATE_ADMIN, ADMIN_PASSWORD).await;
+    let far = sandbox.cmd_as(&state, get(SCHOOLS_B[1])).await;
+    assert_eq!(far["code"], "OK", "{far}");
+    let teacher = sandbox.login(TEACHER_USER, TEACHER_PASSWORD).await;
+    assert_access_denied(&sandbox.cmd_as(&teacher, get(SCHOOLS_A[0])).await);
+}
+
+#[tokio::test]
+async fn a_schools_events_reach_every_ancestors_target_once_and_twice_with_a_second_target() {
+    let sandbox = Sandbox::start(state_tree());
+    let district = sandbox.login_admin().await;
+    let state = sandbox.login(STATE_ADMIN, ADMIN_PASSWORD).await;
+    let (district_stream, district_role) = stream_and_writer_role("tree-district");
+    let (state_stream, state_role) = stream_and_writer_role("tree-state");
+    let save = |domain: &str, stream: &str, role: &str| {
+        let mut request = set_request(
+            false,
+            json!({"kinesis": [kinesis_target("t", stream, role, true)]}),
+        );
+        request["domainid"] = json!(domain);
+        request
+    };
+    let saved = sandbox
+        .cmd_as(&district, save(DOMAIN_ID, &district_stream, &district_role))
+        .await;
+    assert_eq!(saved["code"], "OK", "{saved}");
+    let saved = sandbox
+        .cmd_as(&state, save(STATE_DOMAIN, &state_stream, &state_role))
+        .await;
+    assert_eq!(saved["code"], "OK", "{saved}");
+
+    // Get answers a domain's own configuration only: the school has none.
+    let school = SCHOOLS_A[0];
+    let own = sandbox
+        .cmd_as(
+            &district,
+            json!({"cmd": "getdatastreamconfiguration", "domainid": school}),
+        )
+        .await;
+    assert_eq!(own["code"], "OK", "{own}");
+    assert!(own.get("kinesis").is_none(), "{own}");
+
+    // Three events of the school: one copy in each ancestor's stream, with the school's id.
+    assert_eq!(sandbox.emit_events(school, 3).await, (6, 0));
+    for stream in [&district_stream, &state_stream] {
+        let events = events_of_type(stream, "UserEntityChanged");
+        assert_eq!(events.len(), 3, "{stream}: {events:?}");
+        assert!(events.iter().all(|e| e["domainId"] == school), "{events:?}");
+    }
+    // The other district's school reaches the state only; the state's own events stay above.
+    assert_eq!(sandbox.emit_events(SCHOOLS_B[0], 1).await, (1, 0));
+    assert_eq!(sandbox.emit_events(STATE_DOMAIN, 1).await, (1, 0));
+    assert_eq!(
+        events_of_type(&district_stream, "UserEntityChanged").len(),
+        3
+    );
+    assert_eq!(events_of_type(&state_stream, "UserEntityChanged").len(), 5);
+
+    // A second target on the district's stream, at the school: now every event of the school
+    // arrives there twice (its own configuration's creation too).
+    let saved = sandbox
+        .cmd_as(&district, save(school, &district_stream, &district_role))
+        .await;
+    assert_eq!(saved["code"], "OK", "{saved}");
+    let created: Vec<Value> = events_of_type(&district_stream, "DataStreamConfigurationCreated")
+        .into_iter()
+        .filter(|e| e["domainId"] == school)
+        .collect();
+    assert_eq!(created.len(), 2, "{created:?}");
+    assert_eq!(sandbox.emit_events(school, 2).await, (6, 0));
+    let events = events_of_type(&district_stream, "UserEntityChanged");
+    assert_eq!(events.len(), 3 + 4, "{events:?}");
+    assert!(events.iter().all(|e| e["domainId"] == school), "{events:?}");
+    assert_eq!(events_of_type(&state_stream, "UserEntityChanged").len(), 7);
+}
+
+#[tokio::test]
+async fn the_domain_tree_comes_from_a_compact_spec_or_a_json_file() {
+    let compact = Sandbox::start(SandboxOptions::new().domain_tree("1=top:Top/424242/9=leaf,1/8"));
+    let token = compact.login("top/admin", ADMIN_PASSWORD).await;
+    assert_eq!(
+        listed_ids(&list_domains(&compact, &token, "1", true).await),
+        ["8", "9", DOMAIN_ID]
+    );
+    let leaf = compact
+        .cmd_as(&token, json!({"cmd": "getdomain2", "domainid": "//leaf"}))
+        .await;
+    assert_eq!(leaf["domain"]["parentid"], DOMAIN_ID, "{leaf}");
+
+    let mut file = tempfile::Builder::new()
+        .suffix(".json")
+        .tempfile()
+        .expect("a temp file");
+    let tree = json!([
+        {"id": 7000, "name": "Reseller", "userspace": "reseller"},
+        {"id": DOMAIN_ID, "name": "District", "userspace": "sandbox", "parentid": "7000", "reference": "D-1"},
+    ]);
+    std::io::Write::write_all(&mut file, tree.to_string().as_bytes()).expect("write the tree");
+    let from_file = Sandbox::start(
+        SandboxOptions::new().domain_tree(file.path().to_str().expect("a UTF-8 path")),
+    );
+    let token = from_file.login("reseller/admin", ADMIN_PASSWORD).await;
+    let children = list_domains(&from_file, &token, "7000", false).await;
+    assert_eq!(listed_ids(&children), [DOMAIN_ID]);
+    assert_eq!(children["domains"]["domain"][0]["name"], "District");
+    assert_eq!(
+        children["domains"]["domain"][0]["reference"], "D-1",
+        "other fields pass through"
+    );
+}

@@ -48,6 +48,14 @@ pub const ADMIN_USER: &str = "sandbox/admin";
 pub const ADMIN_PASSWORD: &str = "sandbox-password";
 pub const TEACHER_USER: &str = "sandbox/teacher";
 pub const TEACHER_PASSWORD: &str = "teacher-password";
+/// The sandbox's `--domain-tree state`: a state, two districts (the main domain, [`DOMAIN_ID`],
+/// is the first), three schools in the first and two in the second. Every userspace has the
+/// same users (`<userspace>/admin`, [`ADMIN_PASSWORD`]).
+pub const STATE_DOMAIN: &str = "400000";
+pub const STATE_ADMIN: &str = "state/admin";
+pub const DISTRICT_B: &str = "424243";
+pub const SCHOOLS_A: [&str; 3] = ["500001", "500002", "500003"];
+pub const SCHOOLS_B: [&str; 2] = ["500011", "500012"];
 
 /// A name unique across tests and runs (they share one moto), valid as a stream, role or
 /// policy name: `<prefix>-<run id>-<counter>`.

@@ -148,6 +148,43 @@ impl SandboxOptions {
         }
     }
 
+    /// The domain hierarchy: `state` (a state with two districts, the main domain one of them,
+    /// and their schools: [`STATE_DOMAIN`](super::STATE_DOMAIN) and the constants beside it),
+    /// a compact spec (`400000=state/424242/500001,...`) or a `.json` file's path.
+    pub fn domain_tree(self, spec: &str) -> Self {
+        self.flag("--domain-tree", spec)
+    }
+
+    /// `nested` (`{"domains": {"domain": [...]}}`, the default) or `flat` (`{"domains": [...]}`).
+    pub fn domain_list_shape(self, shape: &str) -> Self {
+        self.flag("--domain-list-shape", shape)
+    }
+
+    /// listdomains lists the named domain too.
+    pub fn listdomains_includes_self(self) -> Self {
+        self.arg("--listdomains-includes-self")
+    }
+
+    /// getdomainparentlist lists the domain itself too.
+    pub fn parent_list_includes_self(self) -> Self {
+        self.arg("--parent-list-includes-self")
+    }
+
+    /// `nearest-first` (the default) or `root-first`.
+    pub fn parent_list_order(self, order: &str) -> Self {
+        self.flag("--parent-list-order", order)
+    }
+
+    /// `descendants` (listdomains with includedescendantdomains is AccessDenied) or `all`.
+    pub fn deny_listdomains(self, which: &str) -> Self {
+        self.flag("--deny-listdomains", which)
+    }
+
+    /// At most `n` domains in one listdomains answer, whatever `limit` asks.
+    pub fn listdomains_page_cap(self, n: usize) -> Self {
+        self.flag("--listdomains-page-cap", n)
+    }
+
     /// Any other flag, as given.
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_string());
