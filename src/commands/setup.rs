@@ -131,7 +131,11 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
         &events,
         &options,
         &progress,
-        args.dry_run || interactive,
+        if args.dry_run || interactive {
+            read::Peak::Measure
+        } else {
+            read::Peak::Skip
+        },
     )
     .await?;
     if let Some(config) = &ready.observed.buzz {

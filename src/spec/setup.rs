@@ -207,7 +207,7 @@ impl SetupSpec {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::error::Error;
     use crate::names::{Encryption, KmsKey};
@@ -215,7 +215,7 @@ pub(super) mod tests {
     use crate::spec::raw::Secret;
 
     /// What a CI job passes for a whole setup: an account, a domain, a login.
-    pub(in crate::spec) fn complete() -> Raw {
+    pub(crate) fn complete() -> Raw {
         Raw {
             agilix_account: Some("210987654321".into()),
             domain: Some("424242".into()),
