@@ -22,6 +22,13 @@ pub struct Problems {
 }
 
 impl Problems {
+    /// Run a builder: the spec it built, or one error naming every problem it found.
+    pub fn build<T>(builder: impl FnOnce(&mut Problems) -> Option<T>) -> Result<T> {
+        let mut problems = Problems::default();
+        let built = builder(&mut problems);
+        problems.finish(built)
+    }
+
     /// A parse's value, or its error kept (`None`).
     pub fn check<T>(&mut self, r: Result<T>) -> Option<T> {
         match r {

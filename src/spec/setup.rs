@@ -170,9 +170,7 @@ pub struct SetupSpec {
 impl SetupSpec {
     /// Pure: the spec, or one error naming every problem (see [`Problems::finish`]).
     pub fn build(raw: &Raw) -> Result<Self> {
-        let mut p = Problems::default();
-        let spec = Self::build_into(raw, &mut p);
-        p.finish(spec)
+        Problems::build(|p| Self::build_into(raw, p))
     }
 
     pub(super) fn build_into(raw: &Raw, p: &mut Problems) -> Option<Self> {
