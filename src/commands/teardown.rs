@@ -25,8 +25,8 @@ use crate::teardown_plan::{
 };
 use crate::ui::Progress;
 
-/// Everything read before planning, and the clients to apply the plan with.
-pub struct Observed {
+/// What teardown's read step found (the clients, our target, what exists), ready to plan.
+pub struct Ready {
     /// `None` with `--buzz-only`.
     pub aws: Option<Aws>,
     /// `None` with `--aws-only`.
@@ -37,7 +37,7 @@ pub struct Observed {
     pub half: Halves,
 }
 
-impl Observed {
+impl Ready {
     /// What the renderers show: plain data, no client.
     fn view(&self) -> TeardownView<'_> {
         TeardownView {
@@ -71,7 +71,7 @@ async fn observe_buzz_only(
     spec: TeardownSpec,
     calls: &CallLog,
     progress: &Progress,
-) -> Result<Observed> {
+) -> Result<Ready> {
     let (Some(buzz), Some(role_arn), Some(region)) = (spec.buzz, spec.role_arn, spec.aws.region)
     else {
         return Err(Error::Refused(
@@ -86,7 +86,7 @@ async fn observe_buzz_only(
     } = super::read::login(buzz, calls).await?;
     super::read::logged_in(&client, &session, progress);
     let config = client.get_config(&domain).await?;
-    Ok(Observed {
+    Ok(Ready {
         target: Target {
             domain: domain.to_string(),
             stream: spec.stream.to_string(),
@@ -112,7 +112,7 @@ async fn observe(
     delete_stream: bool,
     calls: &CallLog,
     progress: &Progress,
-) -> Result<Observed> {
+) -> Result<Ready> {
     if spec.half == Halves::BuzzOnly {
         return observe_buzz_only(spec, calls, progress).await;
     }
@@ -168,7 +168,7 @@ async fn observe(
         .as_ref()
         .map(|r| r.arn.clone())
         .unwrap_or_else(|| arn::role(aws.region.partition(), &identity.account, &spec.role));
-    Ok(Observed {
+    Ok(Ready {
         target: Target {
             domain: domain.map(|d| d.to_string()).unwrap_or_default(),
             stream: spec.stream.to_string(),
@@ -280,7 +280,7 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
 /// After a prompt, read the domain's configuration again. Other targets changed meanwhile
 /// (another administrator's work): refuse, saying what changed, with nothing changed. Only ours
 /// changed: the Buzz removal is planned again from what Buzz holds now.
-async fn compare_before_write(o: &Observed, plan: Plan, progress: &Progress) -> Result<Plan> {
+async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Result<Plan> {
     let Some(Removal::RemoveBuzzTarget { domain, .. }) = plan
         .removals
         .iter()
@@ -323,7 +323,7 @@ async fn compare_before_write(o: &Observed, plan: Plan, progress: &Progress) -> 
 /// `--yes`); anything else needs a yes at a terminal, or `--yes` without one. `Ok(true)`: a
 /// person answered (time passed since the read).
 fn confirm(
-    o: &Observed,
+    o: &Ready,
     plan: &Plan,
     args: &TeardownArgs,
     interactive: bool,
@@ -366,7 +366,7 @@ fn confirm(
 
 /// A half may leave Buzz pointing at a role that is gone: say so, and name the command for
 /// the other half, rather than refuse (the other person may already have done theirs).
-fn half_warning(o: &Observed, plan: &Plan) -> Option<String> {
+fn half_warning(o: &Ready, plan: &Plan) -> Option<String> {
     let t = &o.target;
     let domain = (!t.domain.is_empty()).then_some(t.domain.as_str());
     match o.half {
