@@ -514,4 +514,18 @@ mod rows {
             "role.trust"
         );
     }
+
+    /// Only a failed row fails the run: warnings and rows a half skipped do not.
+    #[test]
+    fn only_a_failed_row_fails_the_check() {
+        let fine = [
+            pass(CheckId::StreamExists, "ok"),
+            warn(CheckId::StreamEncryption, "not encrypted", "encrypt it"),
+            skip(CheckId::BuzzTarget, "not checked", "the other half"),
+        ];
+        assert!(!any_failed(&fine));
+        let mut broken = fine.to_vec();
+        broken.push(fail(CheckId::RoleTrust, "a stranger", "narrow it"));
+        assert!(any_failed(&broken));
+    }
 }
