@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::archive::{Archive, ArchiveRefs};
 use crate::handover::Handover;
 use crate::names::{Encryption, EventFilter, KmsKey, RetentionHours};
 use crate::policy;
@@ -37,6 +38,12 @@ const REGION: &str = "\u{1}region\u{1}";
 const DOMAIN: &str = "\u{1}domain\u{1}";
 /// `kinesis.<region>.amazonaws.com`, the KMS grant's `kms:ViaService`.
 const KINESIS_SERVICE: &str = "\u{1}kinesis_service\u{1}";
+/// `s3.<region>.amazonaws.com`, the archive key's other `kms:ViaService`.
+const S3_SERVICE: &str = "\u{1}s3_service\u{1}";
+/// The deployment's account, the Firehose trust's `aws:SourceAccount`.
+const ACCOUNT: &str = "\u{1}account\u{1}";
+/// Firehose's log stream for delivery errors.
+const LOG_STREAM_ARN: &str = "\u{1}log_stream_arn\u{1}";
 
 /// What a template describes: the values setup would use.
 #[derive(Debug, Clone)]
@@ -56,6 +63,8 @@ pub struct Blueprint {
     pub domain: Option<String>,
     /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes.
     pub alarm: Option<BlueprintAlarm>,
+    /// `--archive-bucket`: the archive in S3 through Firehose, with its Glue table.
+    pub archive: Option<Archive>,
 }
 
 /// The alarm on the stream's refused writes, and whom it notifies.
@@ -95,6 +104,31 @@ const TOPIC_UNENCRYPTED_REASON: &str = "CloudWatch alarms cannot publish to a to
 
 /// What the key policy of a customer-managed key must allow for the encrypted alarm topic.
 const TOPIC_KEY_HELP: &str = "The statement the key policy of the customer-managed key must hold so that CloudWatch alarms can publish to the alarm topic encrypted with it (a template cannot change the policy of a key it does not make).";
+
+const ARCHIVE_ROLE_DESCRIPTION: &str =
+    "Firehose reads the Buzz stream and writes every event to the archive bucket (buzz-kinesis).";
+const ARCHIVE_POLICY_NAME: &str = "buzz-kinesis-archive";
+const ARCHIVE_DATABASE_DESCRIPTION: &str = "The Agilix Buzz events archived by buzz-kinesis.";
+const ARCHIVE_TABLE_DESCRIPTION: &str =
+    "Every Buzz event, one JSON line each, partitioned by type and day (partition projection).";
+
+/// The bucket has no access log (checkov CKV_AWS_18).
+const BUCKET_LOG_REASON: &str = "S3 server access logs need a second bucket to receive them, which a district's log archive (or CloudTrail data events on this bucket) provides; the archive's only writer is Firehose through its own role, and the bucket blocks public access and takes TLS only. Point the bucket's access logging at your log bucket if your policy asks for it.";
+
+/// No cross-region replication (checkov CKV_AWS_144).
+const BUCKET_REPLICATION_REASON: &str = "The archive is itself a copy of the stream's events; replicating it to a second region needs a second bucket there and doubles the storage cost. Versioning is on, so an overwrite or a delete keeps the previous version for 30 days.";
+
+/// No event notifications (checkov CKV2_AWS_62).
+const BUCKET_NOTIFICATIONS_REASON: &str = "Nothing needs to react to a new object: the Glue table finds new days and types by partition projection, without a crawler or a notification.";
+
+/// The bucket's default encryption is SSE-S3 (checkov CKV_AWS_145).
+const BUCKET_SSE_S3_REASON: &str = "Encrypted at rest with SSE-S3 (AES-256, keys S3 manages), the default that needs no key policy, as the stream uses the AWS-managed key. Pass --kms-key with a customer-managed key's ARN to encrypt the stream and the archive with it.";
+
+/// The delivery stream has no server-side encryption of its own (checkov CKV_AWS_240/241).
+const FIREHOSE_SSE_REASON: &str = "Firehose offers no server-side encryption for a delivery stream whose source is a Kinesis stream (AWS refuses DeliveryStreamEncryptionConfigurationInput with KinesisStreamAsSource): the records stay encrypted at rest in the stream and in the bucket (its default encryption), and in transit with TLS.";
+
+/// The delivery error log group uses CloudWatch Logs' own encryption (checkov CKV_AWS_158).
+const LOG_GROUP_KMS_REASON: &str = "The log group holds Firehose's delivery error messages (error codes and object keys, not the events), encrypted at rest by CloudWatch Logs; a customer-managed key would need a key policy statement for CloudWatch Logs that a template cannot add to a key it does not make.";
 
 impl Blueprint {
     /// The permission policy, its stream (and key) as given by `stream_arn`.
@@ -157,6 +191,60 @@ impl Blueprint {
         })
     }
 
+    /// The Firehose role's permission policy, its deployment-only values as stand-ins.
+    fn archive_permission(a: &Archive) -> Value {
+        a.permission(&ArchiveRefs {
+            stream_arn: STREAM_ARN,
+            log_stream_arn: LOG_STREAM_ARN,
+            kinesis_service: KINESIS_SERVICE,
+            s3_service: S3_SERVICE,
+        })
+    }
+
+    /// The checks the archive's bucket does not meet, with their reasons.
+    fn bucket_skips(a: &Archive) -> Vec<Skip> {
+        let mut skips = vec![
+            Skip {
+                id: "CKV_AWS_18",
+                reason: BUCKET_LOG_REASON.into(),
+            },
+            Skip {
+                id: "CKV_AWS_144",
+                reason: BUCKET_REPLICATION_REASON.into(),
+            },
+            Skip {
+                id: "CKV2_AWS_62",
+                reason: BUCKET_NOTIFICATIONS_REASON.into(),
+            },
+        ];
+        if a.key.is_none() {
+            skips.push(Skip {
+                id: "CKV_AWS_145",
+                reason: BUCKET_SSE_S3_REASON.into(),
+            });
+        }
+        skips
+    }
+
+    /// The checks the delivery stream does not meet, with their reasons.
+    fn firehose_skips() -> Vec<Skip> {
+        ["CKV_AWS_240", "CKV_AWS_241"]
+            .into_iter()
+            .map(|id| Skip {
+                id,
+                reason: FIREHOSE_SSE_REASON.into(),
+            })
+            .collect()
+    }
+
+    /// The checks the delivery error log group does not meet, with their reasons.
+    fn log_group_skips() -> Vec<Skip> {
+        vec![Skip {
+            id: "CKV_AWS_158",
+            reason: LOG_GROUP_KMS_REASON.into(),
+        }]
+    }
+
     /// The Buzz half as `setup --aws-only` hands it over, its deployment-only values as
     /// stand-ins each dialect replaces by a reference.
     fn handover(&self) -> Handover {
@@ -210,6 +298,7 @@ mod tests {
             events: vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()],
             domain: Some("424242".into()),
             alarm: None,
+            archive: None,
         }
     }
 

@@ -47,6 +47,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub(super) alarm_email: Vec<String>,
     pub(super) alarm_topic: Option<String>,
+    pub(super) archive_bucket: Option<String>,
+    pub(super) archive_days: Option<u32>,
     #[serde(default)]
     pub(super) adopt: bool,
     #[serde(default)]
