@@ -31,6 +31,10 @@ pub const DELIMITER: &str = "\\n";
 /// 60 s keeps the data fresh on a quiet day.
 pub const BUFFER_MIB: u32 = 64;
 pub const BUFFER_SECONDS: u32 = 60;
+// Dynamic partitioning's minimum size, and Firehose's range of intervals (zero buffering is not
+// offered with dynamic partitioning), held at compile time.
+const _: () = assert!(BUFFER_MIB >= 64 && BUFFER_MIB <= 128);
+const _: () = assert!(BUFFER_SECONDS >= 60 && BUFFER_SECONDS <= 900);
 /// How long Firehose retries delivery to S3 before it writes to the error prefix.
 pub const RETRY_SECONDS: u32 = 300;
 pub const COMPRESSION: &str = "GZIP";
@@ -587,8 +591,6 @@ mod tests {
         assert_eq!(JQ_QUERY, "{type: .type, dt: .time[0:10]}");
         assert!(PREFIX.starts_with(EVENTS_PREFIX));
         assert!(ERROR_PREFIX.contains("!{firehose:error-output-type}"));
-        assert!(BUFFER_MIB >= 64, "dynamic partitioning's minimum");
-        assert!((60..=900).contains(&BUFFER_SECONDS));
     }
 
     #[test]

@@ -496,4 +496,183 @@ mod tests {
         assert!(tf.contains("shard_count      = 3"), "{tf}");
         assert!(tf.contains("stream_mode = \"PROVISIONED\""), "{tf}");
     }
+
+    fn with_archive(mut b: Blueprint, key: Option<&str>, days: Option<&str>) -> Blueprint {
+        use crate::names::{ArchiveDays, BucketName};
+        b.archive = Some(Archive::new(
+            BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
+            days.map(|d| ArchiveDays::parse("--archive-days", d).unwrap()),
+            &b.stream,
+            key.map(|k| KmsKey::parse("--kms-key", k).unwrap()),
+            &b.events,
+        ));
+        b
+    }
+
+    #[test]
+    fn the_archive_in_cloudformation_is_private_partitioned_and_queryable() {
+        let t = cloudformation(&with_archive(blueprint(), None, None));
+        let r = &t["Resources"];
+        let bucket = &r[cloudformation::CFN_BUCKET];
+        assert_eq!(bucket["DeletionPolicy"], "Retain");
+        let p = &bucket["Properties"];
+        assert_eq!(p["BucketName"], "district-42-buzz");
+        assert_eq!(
+            p["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"],
+            true
+        );
+        assert_eq!(
+            p["OwnershipControls"]["Rules"][0]["ObjectOwnership"],
+            "BucketOwnerEnforced"
+        );
+        assert_eq!(
+            p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+                ["ServerSideEncryptionByDefault"],
+            json!({"SSEAlgorithm": "AES256"})
+        );
+        // No --archive-days: nothing expires but incomplete uploads and replaced versions.
+        assert_eq!(
+            p["LifecycleConfiguration"]["Rules"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(p["Tags"].to_string().contains("managed-by"));
+        assert_eq!(
+            cfn_skips(&t, cloudformation::CFN_BUCKET),
+            ["CKV_AWS_18", "CKV_AWS_144", "CKV2_AWS_62", "CKV_AWS_145"]
+        );
+        let f = &r[cloudformation::CFN_DELIVERY]["Properties"];
+        assert_eq!(f["DeliveryStreamType"], "KinesisStreamAsSource");
+        assert_eq!(
+            f["KinesisStreamSourceConfiguration"]["KinesisStreamARN"],
+            json!({"Fn::GetAtt": [cloudformation::CFN_STREAM, "Arn"]})
+        );
+        let s3 = &f["ExtendedS3DestinationConfiguration"];
+        assert_eq!(s3["DynamicPartitioningConfiguration"]["Enabled"], true);
+        assert_eq!(s3["CompressionFormat"], "GZIP");
+        assert_eq!(s3["ErrorOutputPrefix"], crate::archive::ERROR_PREFIX);
+        assert_eq!(
+            s3["ProcessingConfiguration"]["Processors"][1]["Parameters"][0],
+            json!({"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{type: .type, dt: .time[0:10]}"})
+        );
+        assert_eq!(
+            s3["ProcessingConfiguration"]["Processors"][2]["Parameters"][0]["ParameterValue"],
+            "\\n"
+        );
+        assert!(s3.get("EncryptionConfiguration").is_none());
+        let role = &r[cloudformation::CFN_ARCHIVE_ROLE]["Properties"];
+        assert_eq!(
+            role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+                ["aws:SourceAccount"],
+            json!({"Ref": "AWS::AccountId"})
+        );
+        let doc = &role["Policies"][0]["PolicyDocument"];
+        assert_eq!(
+            doc["Statement"][0]["Resource"],
+            json!({"Fn::GetAtt": [cloudformation::CFN_STREAM, "Arn"]})
+        );
+        assert!(doc["Statement"][3]["Resource"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .contains(":log-stream:${BuzzArchiveLogStream}"));
+        assert!(!t.to_string().contains('\u{1}'), "no stand-in left");
+        let table = &r[cloudformation::CFN_TABLE]["Properties"]["TableInput"];
+        assert_eq!(table["PartitionKeys"][0]["Name"], "type");
+        assert_eq!(
+            table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"],
+            crate::archive::SERDE
+        );
+        assert_eq!(
+            table["StorageDescriptor"]["Columns"]
+                .as_array()
+                .unwrap()
+                .len(),
+            crate::archive::COLUMNS.len()
+        );
+        assert_eq!(table["Parameters"]["projection.enabled"], "true");
+        assert!(t["Outputs"]["ArchiveQueryLatestUserState"]["Value"]
+            .as_str()
+            .unwrap()
+            .contains("row_number()"));
+        assert_eq!(t["Outputs"]["ArchiveTable"]["Value"], "buzz_events.events");
+    }
+
+    #[test]
+    fn a_customer_managed_key_encrypts_the_archive_and_days_expire_it() {
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let mut b = blueprint();
+        b.encryption = Encryption::Key(KmsKey::parse("--kms-key", key).unwrap());
+        let b = with_archive(b, Some(key), Some("400"));
+        let t = cloudformation(&b);
+        let p = &t["Resources"][cloudformation::CFN_BUCKET]["Properties"];
+        assert_eq!(
+            p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+                ["ServerSideEncryptionByDefault"],
+            json!({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key})
+        );
+        assert_eq!(
+            p["LifecycleConfiguration"]["Rules"][1],
+            json!({"Id": "expire-events", "Status": "Enabled", "Prefix": "events/", "ExpirationInDays": 400})
+        );
+        assert_eq!(
+            cfn_skips(&t, cloudformation::CFN_BUCKET),
+            ["CKV_AWS_18", "CKV_AWS_144", "CKV2_AWS_62"]
+        );
+        let s3 = &t["Resources"][cloudformation::CFN_DELIVERY]["Properties"]
+            ["ExtendedS3DestinationConfiguration"];
+        assert_eq!(
+            s3["EncryptionConfiguration"]["KMSEncryptionConfig"]["AWSKMSKeyARN"],
+            key
+        );
+        let doc = &t["Resources"][cloudformation::CFN_ARCHIVE_ROLE]["Properties"]["Policies"][0]
+            ["PolicyDocument"];
+        assert_eq!(
+            doc["Statement"][3]["Condition"]["StringEquals"]["kms:ViaService"],
+            json!([{"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"}, {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}])
+        );
+        let tf = terraform(&b);
+        assert!(tf.contains("kms_master_key_id = \"arn:aws:kms"), "{tf}");
+        assert!(tf.contains("kms_key_arn         = \"arn:aws:kms"), "{tf}");
+        assert!(
+            tf.contains("\"s3.${data.aws_region.current.id}.amazonaws.com\""),
+            "{tf}"
+        );
+        assert!(tf.contains("days = 400"), "{tf}");
+        assert!(!tf.contains("CKV_AWS_145"), "{tf}");
+    }
+
+    #[test]
+    fn the_archive_in_terraform_has_each_resource_and_escapes_the_templates() {
+        let tf = terraform(&with_archive(blueprint(), None, None));
+        for r in [
+            "resource \"aws_s3_bucket\" \"buzz_archive\" {\n  # checkov:skip=CKV_AWS_18:",
+            "resource \"aws_s3_bucket_public_access_block\" \"buzz_archive\"",
+            "resource \"aws_s3_bucket_ownership_controls\" \"buzz_archive\"",
+            "resource \"aws_s3_bucket_server_side_encryption_configuration\" \"buzz_archive\"",
+            "resource \"aws_s3_bucket_versioning\" \"buzz_archive\"",
+            "resource \"aws_s3_bucket_lifecycle_configuration\" \"buzz_archive\"",
+            "resource \"aws_s3_bucket_policy\" \"buzz_archive\"",
+            "resource \"aws_iam_role\" \"buzz_archive\"",
+            "resource \"aws_kinesis_firehose_delivery_stream\" \"buzz_archive\" {\n  # checkov:skip=CKV_AWS_240:",
+            "resource \"aws_glue_catalog_database\" \"buzz_archive\"",
+            "resource \"aws_glue_catalog_table\" \"buzz_archive\"",
+            "data \"aws_caller_identity\" \"current\" {}",
+            "\"aws:SourceAccount\" = data.aws_caller_identity.current.account_id",
+            "Resource = aws_cloudwatch_log_stream.buzz_archive.arn",
+            "kinesis_stream_arn = aws_kinesis_stream.buzz.arn",
+            "dynamic_partitioning_configuration {",
+            "parameter_value = \"{type: .type, dt: .time[0:10]}\"",
+            "parameter_value = \"\\\\n\"",
+            "buffering_size      = 64",
+            "version = \">= 5.0\"",
+            // Glue's location template is not a Terraform interpolation.
+            "\"storage.location.template\"   = \"s3://district-42-buzz/events/type=$${type}/dt=$${dt}/\"",
+            "output \"archive_query_events_per_type_per_day\"",
+        ] {
+            assert!(tf.contains(r), "{r} in {tf}");
+        }
+        assert!(!tf.contains('\u{1}') && !tf.contains("\\u0001"));
+    }
 }
