@@ -5,6 +5,9 @@
 //! documents come from [`crate::policy`] and the request from [`crate::buzz::wire`], so a
 //! template can never drift from what setup applies. Pure: no I/O.
 //!
+//! With `--archive-bucket` both add the archive ([`crate::archive`]): the bucket, Firehose's
+//! delivery stream and role, the Glue database and table, and the SQL as outputs.
+//!
 //! Security teams scan these with checkov: every check a template does not meet carries a
 //! skip with its reason next to the resource ([`Skip`]), and `tests/it/scanner.rs` fails on
 //! any other finding.

@@ -282,6 +282,13 @@ fn archive_blocks(b: &Blueprint, a: &Archive) -> Vec<Block> {
     blocks.push(
         archive_resource("aws_s3_bucket_policy")
             .attr("bucket", bucket_id())
+            // S3 refuses a bucket policy and a public access block changed at once.
+            .attr(
+                "depends_on",
+                Hcl::List(vec![Hcl::expr(
+                    "aws_s3_bucket_public_access_block.buzz_archive",
+                )]),
+            )
             .attr(
                 "policy",
                 Hcl::Call(
