@@ -193,6 +193,74 @@ impl RetentionHours {
     }
 }
 
+string_newtype!(
+    /// An S3 bucket name for the archive, by S3's general purpose bucket naming rules: 3-63
+    /// characters of lowercase letters, digits, `.` and `-`, starting and ending with a letter
+    /// or digit, no `..`, not an IP address, and none of the prefixes and suffixes S3 reserves.
+    BucketName
+);
+impl BucketName {
+    /// S3's reserved prefixes and suffixes (access points, Object Lambda, Multi-Region Access
+    /// Points, directory buckets, the documentation's examples).
+    const RESERVED_PREFIXES: [&'static str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+    const RESERVED_SUFFIXES: [&'static str; 4] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3"];
+
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        Self::rule_broken(s)
+            .map_or(Ok(()), |rule| Err(Error::invalid(flag, s, rule)))
+            .map(|()| Self(s.to_owned()))
+    }
+
+    /// The first of S3's naming rules `s` breaks, worded for a person; `None` when it keeps all.
+    fn rule_broken(s: &str) -> Option<&'static str> {
+        let bytes = s.as_bytes();
+        if !(3..=63).contains(&s.len()) {
+            return Some("an S3 bucket name is 3 to 63 characters long");
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        {
+            return Some(
+                "an S3 bucket name holds only lowercase letters, digits, dots (.) and hyphens (-)",
+            );
+        }
+        let edge_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        if !edge_ok(bytes[0]) || !edge_ok(bytes[s.len() - 1]) {
+            return Some("an S3 bucket name starts and ends with a letter or a digit");
+        }
+        if s.contains("..") {
+            return Some("an S3 bucket name has no two adjacent dots (..)");
+        }
+        if s.parse::<std::net::Ipv4Addr>().is_ok() {
+            return Some("an S3 bucket name is not an IP address (e.g. 192.168.5.4)");
+        }
+        if Self::RESERVED_PREFIXES.iter().any(|p| s.starts_with(p)) {
+            return Some("an S3 bucket name does not start with xn--, sthree- or amzn-s3-demo- (S3 reserves them)");
+        }
+        if Self::RESERVED_SUFFIXES.iter().any(|x| s.ends_with(x)) {
+            return Some("an S3 bucket name does not end with -s3alias, --ol-s3, .mrap or --x-s3 (S3 reserves them)");
+        }
+        None
+    }
+}
+
+/// How many days the archive keeps an event before S3's lifecycle rule expires it (1-36500).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ArchiveDays(u32);
+impl ArchiveDays {
+    pub const RULE: Rule = "the archive keeps events 1 to 36500 whole days (100 years)";
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        match s.trim().parse::<u32>() {
+            Ok(d) if (1..=36_500).contains(&d) => Ok(Self(d)),
+            _ => Err(Error::invalid(flag, s, Self::RULE)),
+        }
+    }
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
 /// A provisioned shard count. The upper bound is the account's shard quota, which AWS
 /// enforces (CreateStream and UpdateShardCount answer LimitExceededException, shown with its
 /// message); here only the shape (a positive number) is checked.
@@ -952,6 +1020,68 @@ mod tests {
             "arn:aws:kms:us-east-1:123456789012:alias/mine",
         ] {
             assert!(KmsKey::parse("--kms-key", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn bucket_names_follow_s3_s_rules_and_each_refusal_names_its_rule() {
+        for ok in [
+            "abc",
+            "buzz-archive",
+            "district.42.events",
+            "a1b",
+            &"a".repeat(63),
+        ] {
+            assert_eq!(
+                BucketName::parse("--archive-bucket", ok).unwrap().as_str(),
+                ok
+            );
+        }
+        for (bad, rule) in [
+            ("ab", "3 to 63"),
+            (&*"a".repeat(64), "3 to 63"),
+            ("Buzz-Archive", "lowercase"),
+            ("buzz_archive", "lowercase"),
+            ("buzz archive", "lowercase"),
+            ("-buzz", "starts and ends"),
+            ("buzz-", "starts and ends"),
+            (".buzz", "starts and ends"),
+            ("buzz..archive", "adjacent dots"),
+            ("192.168.5.4", "IP address"),
+            ("xn--buzz", "xn--"),
+            ("sthree-buzz", "sthree-"),
+            ("amzn-s3-demo-buzz", "amzn-s3-demo-"),
+            ("buzz-s3alias", "-s3alias"),
+            ("buzz--ol-s3", "--ol-s3"),
+            ("buzz.mrap", ".mrap"),
+            ("buzz--x-s3", "--x-s3"),
+            ("buzz\u{1b}[31m", "lowercase"),
+        ] {
+            let e = BucketName::parse("--archive-bucket", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("--archive-bucket") && e.contains(rule),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn archive_days_are_1_to_36500() {
+        assert_eq!(ArchiveDays::parse("--archive-days", "1").unwrap().get(), 1);
+        assert_eq!(
+            ArchiveDays::parse("--archive-days", "36500").unwrap().get(),
+            36_500
+        );
+        for bad in ["0", "36501", "-1", "7d", "", "1.5"] {
+            let e = ArchiveDays::parse("--archive-days", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("--archive-days") && e.contains("36500"),
+                "{bad}: {e}"
+            );
         }
     }
 }

@@ -61,6 +61,10 @@ impl Parts {
     /// `person_waits`: a person at a terminal waits on the Buzz login (setup and teardown, not
     /// check), which chooses Agilix's interactive host when no `--buzz-url` is given.
     pub(super) fn build(raw: &Raw, p: &mut Problems, person_waits: bool) -> Option<Self> {
+        // Not a flag that silently does nothing: setup does not make the archive yet.
+        if raw.archive_bucket.is_some() || raw.archive_days.is_some() {
+            p.push(crate::error::Error::Usage(ARCHIVE_NOT_IN_SETUP.into()));
+        }
         match raw.half {
             Halves::BuzzOnly => {
                 let made = AwsMade::build(raw, p);
@@ -295,6 +299,11 @@ pub(crate) mod tests {
             ("--propagation-timeout", |r| {
                 r.propagation_timeout = Some("0".into());
             }),
+            // The archive is in the exports only, for now: a valid bucket is refused too.
+            ("policy --format", |r| {
+                r.archive_bucket = Some("buzz-archive".into())
+            }),
+            ("policy --format", |r| r.archive_days = Some("30".into())),
         ];
         for (flag, set) in cases {
             let mut raw = complete();

@@ -21,6 +21,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("deadline", 0),
     ("exit", 0),
     ("policy", 1),
+    ("archive", 1),
     ("plan", 1),
     ("checks", 1),
     ("teardown_plan", 1),
