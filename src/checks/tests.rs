@@ -90,6 +90,14 @@ mod rows {
         }
     }
 
+    /// The wanted target with a filter, and `saved` carrying the same filter.
+    fn w_filters() -> KinesisTarget {
+        KinesisTarget {
+            filters: vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()],
+            ..wanted()
+        }
+    }
+
     fn config(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()
     }
@@ -342,6 +350,12 @@ mod rows {
             "{}",
             r.message
         );
+        // The fix is the boundary's, not setup's (setup never touches a boundary).
+        let fix = r.fix.clone().unwrap();
+        assert!(
+            fix.starts_with("widen the role's permission boundary") && !fix.contains(SETUP_FIX),
+            "{fix}"
+        );
         // A boundary with an explicit deny: FAIL.
         let r = row(
             &bounded(json!({"Statement": [
@@ -351,6 +365,11 @@ mod rows {
         );
         assert_eq!(r.status, Fail);
         assert!(r.message.contains("explicit Deny"), "{}", r.message);
+        let fix = r.fix.clone().unwrap();
+        assert!(
+            fix.starts_with(SETUP_FIX) && fix.contains("remove any Deny"),
+            "{fix}"
+        );
         // A boundary that leaves the writes in: PASS.
         let r = row(
             &bounded(
@@ -436,6 +455,45 @@ mod rows {
         assert!(
             rows[0].message.contains("it uses role")
                 && rows[0].message.contains("UserEntityCreated"),
+            "{}",
+            rows[0].message
+        );
+
+        // The title and the enabled flag are not drift (the title is the user's to change;
+        // disabled is its own message), and a changed role is the role's drift alone.
+        let filtered = |enabled: bool| {
+            let mut t = saved(enabled);
+            t["filter"] = json!([{"eventType": "UserEntityCreated", "properties": ""}]);
+            t
+        };
+        let mut renamed = filtered(true);
+        renamed["title"] = json!("Renamed by the district");
+        let rows = buzz_rows(
+            "424242",
+            &w_filters(),
+            &config(json!({"kinesis": [renamed]})),
+        );
+        assert_eq!(
+            verdicts(&rows),
+            [("buzz.target", Pass)],
+            "{}",
+            rows[0].message
+        );
+        let rows = buzz_rows(
+            "424242",
+            &w_filters(),
+            &config(json!({"kinesis": [filtered(false)]})),
+        );
+        assert!(
+            rows[0].message.contains("disabled") && !rows[0].message.contains("filters"),
+            "{}",
+            rows[0].message
+        );
+        let mut moved = filtered(true);
+        moved["roleArn"] = json!("arn:aws:iam::123456789012:role/Other");
+        let rows = buzz_rows("424242", &w_filters(), &config(json!({"kinesis": [moved]})));
+        assert!(
+            rows[0].message.contains("it uses role") && !rows[0].message.contains("filters"),
             "{}",
             rows[0].message
         );
