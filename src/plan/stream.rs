@@ -560,4 +560,22 @@ mod tests {
             }
         );
     }
+
+    /// Every stream change but tagging leaves the stream CREATING or UPDATING, so the next
+    /// change (and Buzz's test) waits for ACTIVE; a tag does not.
+    #[test]
+    fn only_tagging_leaves_the_stream_active() {
+        let p = plan(&desired(), &Observed::default()).unwrap();
+        let busy: Vec<bool> = p
+            .stream
+            .iter()
+            .map(StreamAction::leaves_stream_busy)
+            .collect();
+        assert_eq!(
+            busy,
+            [true, false, true],
+            "create, tag, start encryption: {:?}",
+            p.stream
+        );
+    }
 }
