@@ -1463,7 +1463,7 @@ mod tests {
     #[test]
     fn event_types_and_filters_compare_and_know_agilix_s_index() {
         let t = EventType::parse("--event", "GradeChanged").unwrap();
-        assert!(t == *"GradeChanged" && !(t == *"GradeCreated"));
+        assert!(t == *"GradeChanged" && t != *"GradeCreated");
         assert!(t.is_known());
         assert!(!EventType::parse("--event", "SomethingNew")
             .unwrap()
