@@ -477,4 +477,24 @@ mod tests {
         before.end = 2 * 3_600;
         assert_eq!(sparkline(&before).1, "█ ");
     }
+
+    #[test]
+    fn the_sparkline_counts_from_the_window_s_start_and_rounds_to_the_nearest_eighth() {
+        // A window that starts at a real time, not at the epoch.
+        let start = 1_764_892_800; // 2025-12-05T00:00:00Z
+        let mut w = window(&[
+            (Metric::IncomingRecords, start, 100.0),
+            (Metric::IncomingRecords, start + 3_600, 60.0),
+            (Metric::IncomingRecords, start + 2 * 3_600 + 59, 25.0),
+            (Metric::IncomingRecords, start + 3 * 3_600, 1.0),
+            (Metric::WriteThrottled, start + 4 * 3_600 + 60, 1.0),
+        ]);
+        (w.start, w.end) = (start, start + 6 * 3_600);
+        // 100% is the top block; 60% of 7 steps is 4.2 (the fifth block); 25% is 1.75 (the
+        // third); 1% rounds down to the lowest; nothing is blank.
+        assert_eq!(
+            sparkline(&w),
+            (3_600, "█▅▃▁  ".to_owned(), "    ! ".to_owned())
+        );
+    }
 }

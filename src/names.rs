@@ -803,4 +803,552 @@ mod tests {
             );
         }
     }
+
+    // ---- Every rule, at its edges: one value just inside and one just outside each bound,
+    // and for each condition a value that breaks only that one.
+
+    /// Accepted and rejected values of one parser.
+    fn edges<T: std::fmt::Debug>(
+        parse: impl Fn(&'static str, &str) -> Result<T, Error>,
+        good: &[&str],
+        bad: &[&str],
+    ) {
+        for g in good {
+            assert!(parse("--flag", g).is_ok(), "should accept {g:?}");
+        }
+        for b in bad {
+            let e = parse("--flag", b).expect_err(b).to_string();
+            assert!(e.contains("--flag"), "{b:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn names_are_letters_digits_underscore_and_the_type_s_own_marks() {
+        let (r128, r129) = ("r".repeat(128), "r".repeat(129));
+        edges(
+            StreamName::parse,
+            &["a", "A_9.b-c", "_", &r128],
+            &["", &r129, "a b", "a+b", "a/b"],
+        );
+        let (r64, r65) = ("r".repeat(64), "r".repeat(65));
+        edges(
+            RoleName::parse,
+            &["r", "Buzz+Writer=1,a.b@c-d_e", &r64],
+            &["", &r65, "a b", "a/b", "a:b"],
+        );
+        edges(
+            ClientId::parse,
+            &["31415926", "app.id-1_x", &r128],
+            &["", &r129, "a b", "a@b"],
+        );
+        edges(
+            KeyId::parse,
+            &["k", "key-2026.01_a", &r128],
+            &["", &r129, "k/1", "k 1"],
+        );
+        assert_eq!(
+            StreamName::parse("--stream", "buzz-events")
+                .unwrap()
+                .to_string(),
+            "buzz-events"
+        );
+    }
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        edges(
+            AccountId::parse,
+            &["123456789012", "000000000000"],
+            &[
+                "",
+                "12345678901",
+                "1234567890123",
+                "12345678901x",
+                "1234 6789012",
+            ],
+        );
+        assert_eq!(
+            AccountId::parse("--agilix-account", "210987654321")
+                .unwrap()
+                .as_str(),
+            "210987654321"
+        );
+    }
+
+    #[test]
+    fn external_ids_are_two_to_1224_of_iam_s_characters() {
+        let (x1224, x1225) = ("x".repeat(1224), "x".repeat(1225));
+        edges(
+            ExternalId::parse,
+            &["ab", "district-42", "a_b+c=d,e.f@g:h/i-j", &x1224],
+            // One character is too short even when it is a valid one; a valid length does
+            // not excuse a character IAM refuses.
+            &["", "a", &x1225, "district 42", "district#42", "dïstrict"],
+        );
+    }
+
+    #[test]
+    fn a_region_is_words_and_a_number() {
+        let long = format!("{}-east-1", "a".repeat(26)); // 33 characters
+        let longest = format!("{}-east-1", "a".repeat(25)); // 32
+        edges(
+            Region::parse,
+            &["us-east-1", "ab-cd-10", &longest, "us-gov-west-1"],
+            &[
+                "",
+                "us-1",      // one word
+                &long,       // over 32 characters
+                "u-east-1",  // a one-letter first word
+                "us--1",     // an empty word
+                "us-east-",  // no number
+                "us-East-1", // upper case
+                "us-east-1a",
+                "us-east-x",
+            ],
+        );
+        let partition = |r: &str| Region::parse("--region", r).unwrap().partition();
+        for (region, want) in [
+            ("us-east-1", "aws"),
+            ("cn-northwest-1", "aws-cn"),
+            ("us-gov-east-1", "aws-us-gov"),
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("us-isof-south-1", "aws-iso-f"),
+            ("eu-isoe-west-1", "aws-iso-e"),
+            ("eusc-de-east-1", "aws-eusc"),
+            ("eu-west-1", "aws"),
+        ] {
+            assert_eq!(partition(region), want, "{region}");
+        }
+    }
+
+    #[test]
+    fn retention_and_shards_are_whole_numbers_in_aws_s_ranges() {
+        edges(
+            RetentionHours::parse,
+            &["24", " 168 ", "8760"],
+            &["23", "8761", "0", "-24", "24h", ""],
+        );
+        assert_eq!(
+            RetentionHours::parse("--retention-hours", "168")
+                .unwrap()
+                .get(),
+            168
+        );
+        assert_eq!(RetentionHours::DEFAULT.get(), 24);
+        assert_eq!(RetentionHours::from_aws(48).get(), 48);
+        assert_eq!(RetentionHours::from_aws(-5).get(), 0);
+        edges(
+            ShardCount::parse,
+            &["1", " 2 ", "10000"],
+            &["0", "10001", "-1", "1.5", ""],
+        );
+        assert_eq!(ShardCount::parse("--shards", "7").unwrap().get(), 7);
+    }
+
+    #[test]
+    fn a_window_is_five_minutes_to_fourteen_days_in_any_unit() {
+        let secs = |s: &str| Since::parse("--since", s).unwrap().secs();
+        let table = [
+            ("5m", 300),
+            ("90m", 5_400),
+            ("1h", 3_600),
+            (" 24h ", 86_400),
+            ("1d", 86_400),
+            ("14d", 14 * 86_400),
+            ("1w", 7 * 86_400),
+            ("2w", 14 * 86_400),
+        ];
+        for (text, want) in table {
+            assert_eq!(secs(text), want, "{text}");
+        }
+        edges(
+            Since::parse,
+            &["5m", "336h", "20160m"],
+            &[
+                "4m",
+                "337h",
+                "15d",
+                "3w",
+                "1s",
+                "m",
+                "",
+                "99999999999999999999w",
+            ],
+        );
+        assert_eq!(Since::DEFAULT.secs(), 86_400);
+    }
+
+    #[test]
+    fn a_window_reads_in_days_only_beyond_two_days() {
+        let shown = |s: &str| Since::parse("--since", s).unwrap().to_string();
+        let table = [
+            ("5m", "5 min"),
+            ("90m", "90 min"),
+            ("60m", "1 h"),
+            ("1d", "24 h"),
+            ("2d", "48 h"),
+            ("3d", "3 days"),
+            ("73h", "73 h"),
+            ("1w", "7 days"),
+        ];
+        for (text, want) in table {
+            assert_eq!(shown(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_email_is_one_at_and_a_dotted_domain_without_spaces() {
+        let long_ok = format!("{}@example.edu", "a".repeat(242)); // 254 characters
+        let too_long = format!("{}@example.edu", "a".repeat(243));
+        edges(
+            Email::parse,
+            &[
+                "ops@example.edu",
+                " ops@example.edu ",
+                "a.b+c@mail.example.org",
+                &long_ok,
+            ],
+            &[
+                &too_long,
+                "op s@example.edu",
+                "ops\u{7}@example.edu",
+                "@example.edu",
+                "ops@example",
+                "ops@.example.edu",
+                "ops@example.edu.",
+                "ops@exa@mple.edu",
+                "ops",
+            ],
+        );
+        assert_eq!(
+            Email::parse("--alarm-email", " ops@example.edu ")
+                .unwrap()
+                .as_str(),
+            "ops@example.edu"
+        );
+    }
+
+    #[test]
+    fn a_role_arn_is_iam_s_shape_with_a_valid_path_and_name() {
+        let path_ok = format!("arn:aws:iam::123456789012:role/{}Writer", "p/".repeat(250));
+        let path_long = format!("arn:aws:iam::123456789012:role/{}x", "p/".repeat(290));
+        edges(
+            RoleArn::parse,
+            &[
+                "arn:aws:iam::123456789012:role/BuzzKinesisWriter",
+                " arn:aws-us-gov:iam::123456789012:role/a/b/Writer ",
+                &path_ok,
+            ],
+            &[
+                "arn:aws:iam::123456789012",
+                "urn:aws:iam::123456789012:role/x",
+                "arn:gcp:iam::123456789012:role/x",
+                "arn:aws_cn:iam::123456789012:role/x",
+                "arn:awsX:iam::123456789012:role/x",
+                "arn:aws:sts::123456789012:role/x",
+                "arn:aws:iam:us-east-1:123456789012:role/x",
+                "arn:aws:iam::12345678901:role/x",
+                "arn:aws:iam::12345678901x:role/x",
+                "arn:aws:iam::123456789012:user/x",
+                "arn:aws:iam::123456789012:role/a b/x",
+                "arn:aws:iam::123456789012:role/a//x",
+                "arn:aws:iam::123456789012:role/a/b c",
+                &path_long,
+            ],
+        );
+        let a =
+            RoleArn::parse("--role-arn", " arn:aws-cn:iam::123456789012:role/p/Writer ").unwrap();
+        assert_eq!(a.as_str(), "arn:aws-cn:iam::123456789012:role/p/Writer");
+        assert_eq!(a.to_string(), a.as_str());
+        assert_eq!(
+            (a.account(), a.partition(), a.name()),
+            ("123456789012", "aws-cn", "Writer")
+        );
+    }
+
+    #[test]
+    fn a_topic_arn_is_sns_s_shape() {
+        let arn = |name: &str| format!("arn:aws:sns:us-east-1:123456789012:{name}");
+        let (n256, n257) = (arn(&"t".repeat(256)), arn(&"t".repeat(257)));
+        edges(
+            TopicArn::parse,
+            &[
+                &arn("ops-alerts_1"),
+                &arn("T"),
+                &n256,
+                " arn:aws-cn:sns:cn-north-1:123456789012:t ",
+            ],
+            &[
+                &n257,
+                &arn(""),
+                &arn("a.b"),
+                &arn("a:b"),
+                "urn:aws:sns:us-east-1:123456789012:t",
+                "arn:gcp:sns:us-east-1:123456789012:t",
+                "arn:aws:sqs:us-east-1:123456789012:t",
+                "arn:aws:sns::123456789012:t",
+                "arn:aws:sns:us-east-1:12345678901:t",
+                "arn:aws:sns:us-east-1:12345678901x:t",
+                "arn:aws:sns:us-east-1:123456789012",
+            ],
+        );
+        assert_eq!(
+            TopicArn::parse("--alarm-topic", &format!(" {} ", arn("t")))
+                .unwrap()
+                .as_str(),
+            arn("t")
+        );
+    }
+
+    #[test]
+    fn a_kms_key_is_aws_s_kinesis_alias_or_a_key_arn() {
+        let key = |k: &str| format!("arn:aws:kms:us-east-1:123456789012:key/{k}");
+        let (k64, k65) = (key(&"a".repeat(64)), key(&"a".repeat(65)));
+        edges(
+            KmsKey::parse,
+            &[
+                "alias/aws/kinesis",
+                &key("1234abcd-12ab-34cd-56ef-1234567890ab"),
+                &k64,
+                "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k",
+                "arn:aws-cn:kms:cn-north-1:123456789012:key/k",
+            ],
+            &[
+                &k65,
+                &key(""),
+                &key("a b"),
+                "alias/aws/kinesis2",
+                "arn:aws:kms:us-east-1:123456789012",
+                "arn:aws-iso:kms:us-iso-east-1:123456789012:key/k",
+                "arn:aws:sns:us-east-1:123456789012:key/k",
+                "arn:aws:kms:US:123456789012:key/k",
+                "arn:aws:kms:us-east-1:12345678901x:key/k",
+                "arn:aws:kms:us-east-1:123456789012:alias/k",
+                "1234abcd-12ab-34cd-56ef-1234567890ab",
+            ],
+        );
+        let aws = KmsKey::parse("--kms-key", "alias/aws/kinesis").unwrap();
+        let ours = KmsKey::parse("--kms-key", &key("k")).unwrap();
+        assert!(!aws.is_customer_managed() && ours.is_customer_managed());
+        assert_eq!(
+            (ours.as_str(), ours.to_string()),
+            (key("k").as_str(), key("k"))
+        );
+    }
+
+    #[test]
+    fn encryption_is_aws_s_key_unless_a_key_is_given_or_it_is_turned_off() {
+        let aws = KmsKey::parse("--kms-key", KmsKey::AWS_MANAGED).unwrap();
+        let cmk = KmsKey::parse("--kms-key", "arn:aws:kms:us-east-1:123456789012:key/k").unwrap();
+        assert!(Encryption::from_flags(Some(cmk.clone()), true).is_err());
+        let table = [
+            // (flags, key of a new stream, given, customer-managed)
+            ((None, false), Some(&aws), None, None),
+            ((None, true), None, None, None),
+            ((Some(&aws), false), Some(&aws), Some(&aws), None),
+            ((Some(&cmk), false), Some(&cmk), Some(&cmk), Some(&cmk)),
+        ];
+        for ((key, off), new, given, customer) in table {
+            let e = Encryption::from_flags(key.cloned(), off).unwrap();
+            assert_eq!(e.new_stream_key().as_ref(), new, "{e:?}");
+            assert_eq!(e.given(), given, "{e:?}");
+            assert_eq!(e.customer_key(), customer, "{e:?}");
+        }
+        assert_eq!(
+            Encryption::from_flags(None, false).unwrap(),
+            Encryption::Default
+        );
+        assert_eq!(Encryption::from_flags(None, true).unwrap(), Encryption::Off);
+    }
+
+    #[test]
+    fn a_tag_is_key_equals_value_outside_aws_s_prefix() {
+        let k128 = format!("{}=v", "k".repeat(128));
+        let k129 = format!("{}=v", "k".repeat(129));
+        let v256 = format!("k={}", "é".repeat(256));
+        let v257 = format!("k={}", "v".repeat(257));
+        edges(
+            Tag::parse,
+            &[
+                "team=data",
+                "k=",
+                "k=a=b",
+                "é=x",
+                &k128,
+                &v256,
+                "my-aws:k=v",
+            ],
+            &[
+                "novalue",
+                "=v",
+                &k129,
+                &v257,
+                "aws:name=x",
+                "AWS:Name=x",
+                "k\u{7}=v",
+                "k=v\u{1b}",
+            ],
+        );
+        let t = Tag::parse("--tag", "k=a=b").unwrap();
+        assert_eq!((t.key.as_str(), t.value.as_str()), ("k", "a=b"));
+    }
+
+    #[test]
+    fn the_buzz_url_is_https_or_loopback_http_without_secrets() {
+        edges(
+            BuzzUrl::parse,
+            &[
+                "https://api.agilixbuzz.com",
+                "https://x.com/buzz/",
+                "http://127.0.0.1:8080",
+                "http://127.0.0.2",
+                "http://[::1]:8080",
+                "http://localhost:1",
+            ],
+            &[
+                "http://api.agilixbuzz.com",
+                "http://10.0.0.1",
+                "http://[::2]",
+                "ftp://localhost",
+                "https://x.com/?a=1",
+                "https://x.com/#top",
+                "https://u@x.com",
+                "https://:p@x.com",
+                "unix:/run/buzz",
+                "not a url",
+            ],
+        );
+        let u = BuzzUrl::parse("--buzz-url", "https://x.com/buzz/").unwrap();
+        assert_eq!(u.as_str(), "https://x.com/buzz");
+        assert_eq!(u.to_string(), "https://x.com/buzz");
+        assert_eq!(u.cmd_url().as_str(), "https://x.com/buzz/cmd");
+        assert_eq!(
+            u.join("api/oauth/token").as_str(),
+            "https://x.com/buzz/api/oauth/token"
+        );
+        let root = BuzzUrl::parse("--buzz-url", "https://x.com").unwrap();
+        assert_eq!(root.cmd_url().as_str(), "https://x.com/cmd");
+        assert_eq!(root.as_str(), "https://x.com");
+        assert_eq!(BuzzUrl::default_for(true), BuzzUrl::INTERACTIVE);
+        assert_eq!(BuzzUrl::default_for(false), BuzzUrl::BACKGROUND);
+        for ours in [
+            BuzzUrl::DEFAULT,
+            "https://interactiveapi.agilixbuzz.com/",
+            BuzzUrl::BACKGROUND,
+        ] {
+            assert!(BuzzUrl::is_agilix_default(ours), "{ours}");
+        }
+        assert!(!BuzzUrl::is_agilix_default("https://buzz.example.edu"));
+    }
+
+    #[test]
+    fn a_buzz_user_is_userspace_slash_username() {
+        let space128 = format!("{}/admin", "s".repeat(128));
+        let space129 = format!("{}/admin", "s".repeat(129));
+        let name256 = format!("district/{}", "n".repeat(256));
+        let name257 = format!("district/{}", "n".repeat(257));
+        edges(
+            BuzzUser::parse,
+            &[
+                "district/admin",
+                "dist-1.x/ad.min@x",
+                "d/a/b",
+                &space128,
+                &name256,
+            ],
+            &[
+                "districtadmin",
+                "/admin",
+                "district/",
+                &space129,
+                &name257,
+                "district/ad min",
+                "district/ad\u{7}min",
+                "dist!rict/admin",
+            ],
+        );
+        let u = BuzzUser::parse("--buzz-user", "d/a/b").unwrap();
+        assert_eq!((u.userspace.as_str(), u.username.as_str()), ("d", "a/b"));
+        assert_eq!(u.to_string(), "d/a/b");
+    }
+
+    #[test]
+    fn a_domain_is_a_numeric_id_or_a_userspace_path() {
+        let (s128, s129) = (
+            format!("//{}", "s".repeat(128)),
+            format!("//{}", "s".repeat(129)),
+        );
+        edges(
+            DomainId::parse,
+            &[
+                "424242",
+                "1234567890123456789",
+                "//district",
+                "//dist-1.x",
+                &s128,
+            ],
+            &[
+                "",
+                "12345678901234567890",
+                "42a",
+                "//",
+                &s129,
+                "//dist rict",
+                "/district",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_title_is_printable_and_at_most_256_characters() {
+        let (t256, t257) = ("é".repeat(256), "é".repeat(257));
+        edges(
+            Title::parse,
+            &["Analytics", " a ", &t256],
+            &["", "   ", &t257, "a\nb", "a\u{7}"],
+        );
+    }
+
+    #[test]
+    fn event_types_and_filters_compare_and_know_agilix_s_index() {
+        let t = EventType::parse("--event", "GradeChanged").unwrap();
+        assert!(t == *"GradeChanged" && t != *"GradeCreated");
+        assert!(t.is_known());
+        assert!(!EventType::parse("--event", "SomethingNew")
+            .unwrap()
+            .is_known());
+        edges(
+            EventType::parse,
+            &["A", &"A".repeat(128)],
+            &["", "Grade Changed", "Grade1", &"A".repeat(129)],
+        );
+        edges(
+            EventFilter::parse,
+            &["UserEntityCreated", "A:b", "A:b.c,d", "A: ", "A:b_1"],
+            &[
+                "", "User1:b", "A:b..c", "A:.b", "A:b.", "A:,", "A:b,", "A:b c", "A:b-c",
+            ],
+        );
+        let bare = EventFilter::parse("--event", "A: ").unwrap();
+        assert_eq!(
+            (bare.event_type.as_str(), bare.properties.as_str()),
+            ("A", "")
+        );
+        assert!(EventFilter::parse("--event", "GradeChanged")
+            .unwrap()
+            .is_known());
+    }
+
+    #[test]
+    fn a_one_time_code_is_four_to_ten_digits_and_never_echoed() {
+        assert_eq!(parse_otp("--otp", "123456").unwrap(), "123456");
+        edges(
+            parse_otp,
+            &["1234", "1234567890"],
+            &["123", "12345678901", "12a456", ""],
+        );
+        let e = parse_otp("--otp", "12a456").unwrap_err().to_string();
+        assert!(!e.contains("12a456"), "{e}");
+    }
 }

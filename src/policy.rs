@@ -1443,6 +1443,321 @@ mod tests {
         );
     }
 
+    // ---- Conditions: an Allow counts only when what is known of the request satisfies its
+    // condition; every key of a block must hold (AND), any one value of a key suffices (OR).
+
+    #[test]
+    fn a_condition_is_decided_by_its_operator_as_iam_reads_it() {
+        const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/k";
+        let via = [(VIA_SERVICE, "kinesis.us-east-1.amazonaws.com")];
+        let table = [
+            // (condition, allowed in the context above)
+            (
+                json!({"StringEquals": {VIA_SERVICE: "kinesis.us-east-1.amazonaws.com"}}),
+                true,
+            ),
+            // StringEquals compares values exactly; StringEqualsIgnoreCase does not.
+            (
+                json!({"StringEquals": {VIA_SERVICE: "KINESIS.us-east-1.amazonaws.com"}}),
+                false,
+            ),
+            (
+                json!({"StringEqualsIgnoreCase": {VIA_SERVICE: "KINESIS.US-EAST-1.AMAZONAWS.COM"}}),
+                true,
+            ),
+            (
+                json!({"StringEqualsIgnoreCase": {VIA_SERVICE: "s3.us-east-1.amazonaws.com"}}),
+                false,
+            ),
+            // StringLike takes IAM's wildcards, case-sensitively.
+            (
+                json!({"StringLike": {VIA_SERVICE: "kinesis.*.amazonaws.com"}}),
+                true,
+            ),
+            (
+                json!({"StringLike": {VIA_SERVICE: "kinesis.??-east-?.amazonaws.com"}}),
+                true,
+            ),
+            (json!({"StringLike": {VIA_SERVICE: "KINESIS.*"}}), false),
+            (json!({"StringLike": {VIA_SERVICE: "s3.*"}}), false),
+            // Any one of a key's values is enough.
+            (
+                json!({"StringEquals": {VIA_SERVICE: ["s3.us-east-1.amazonaws.com", "kinesis.us-east-1.amazonaws.com"]}}),
+                true,
+            ),
+            // Condition keys are case-insensitive.
+            (
+                json!({"StringEquals": {"KMS:VIASERVICE": "kinesis.us-east-1.amazonaws.com"}}),
+                true,
+            ),
+            // Every key of the block must hold, across operators too.
+            (
+                json!({"StringEquals": {VIA_SERVICE: "kinesis.us-east-1.amazonaws.com", "aws:SourceVpc": "vpc-1"}}),
+                false,
+            ),
+            (
+                json!({"StringEquals": {VIA_SERVICE: "kinesis.us-east-1.amazonaws.com"}, "StringLike": {VIA_SERVICE: "s3.*"}}),
+                false,
+            ),
+            (
+                json!({"StringLike": {VIA_SERVICE: "s3.*"}, "StringEquals": {VIA_SERVICE: "kinesis.us-east-1.amazonaws.com"}}),
+                false,
+            ),
+            // A key the request does not tell, or an operator we do not evaluate: undecided, so
+            // the Allow proves nothing.
+            (json!({"StringEquals": {"aws:SourceVpc": "vpc-1"}}), false),
+            (
+                json!({"StringNotEquals": {VIA_SERVICE: "s3.us-east-1.amazonaws.com"}}),
+                false,
+            ),
+            (json!({"ArnLike": {VIA_SERVICE: "*"}}), false),
+            (json!("StringEquals"), false),
+            (
+                json!({"StringEquals": "kinesis.us-east-1.amazonaws.com"}),
+                false,
+            ),
+        ];
+        for (condition, allowed) in table {
+            let st = json!([{"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": KEY,
+                "Condition": condition}]);
+            let want = if allowed { Allow } else { ImplicitDeny };
+            let got = evaluate_in(&[doc(st)], "kms:GenerateDataKey", KEY, &via);
+            assert_eq!(got, want, "{condition}");
+        }
+    }
+
+    #[test]
+    fn a_conditional_deny_counts_unless_the_request_shows_it_does_not_hold() {
+        let via = [(VIA_SERVICE, "kinesis.us-east-1.amazonaws.com")];
+        let table = [
+            // (the Deny's condition, still a Deny)
+            (
+                json!({"StringEquals": {VIA_SERVICE: "kinesis.us-east-1.amazonaws.com"}}),
+                true,
+            ),
+            (
+                json!({"StringEquals": {VIA_SERVICE: "s3.us-east-1.amazonaws.com"}}),
+                false,
+            ),
+            (json!({"StringLike": {VIA_SERVICE: "kinesis.*"}}), true),
+            (
+                json!({"StringEqualsIgnoreCase": {VIA_SERVICE: "S3.US-EAST-1.AMAZONAWS.COM"}}),
+                false,
+            ),
+            // Undecidable: counted, the cautious reading.
+            (json!({"StringEquals": {"aws:SourceIp": "10.0.0.1"}}), true),
+            (json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}), true),
+        ];
+        for (condition, denied) in table {
+            let st = json!([allow("*", "*"),
+                {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": condition}]);
+            let want = if denied { ExplicitDeny } else { Allow };
+            assert_eq!(
+                evaluate_in(&[doc(st)], PUT, STREAM, &via),
+                want,
+                "{condition}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_broken_evaluator_that_counts_a_conditional_allow_fails_these_rules() {
+        // What `check` must never do: read "Allow if aws:SourceIp is ..." as "Allow".
+        fn counts_conditional_allows(docs: &[Value], action: &str, resource: &str) -> Decision {
+            let unconditional: Vec<Value> = docs
+                .iter()
+                .map(|d| {
+                    let mut d = d.clone();
+                    for st in d["Statement"].as_array_mut().into_iter().flatten() {
+                        if st["Effect"] == "Allow" {
+                            if let Some(o) = st.as_object_mut() {
+                                o.remove("Condition");
+                            }
+                        }
+                    }
+                    d
+                })
+                .collect();
+            evaluate(&unconditional, action, resource)
+        }
+        let mut conditional = allow(PUT, STREAM);
+        conditional["Condition"] = json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}});
+        let docs = [doc(json!([conditional]))];
+        assert_eq!(evaluate(&docs, PUT, STREAM), ImplicitDeny);
+        assert_ne!(
+            counts_conditional_allows(&docs, PUT, STREAM),
+            evaluate(&docs, PUT, STREAM)
+        );
+    }
+
+    // ---- Permission boundaries: IAM allows what the identity policies AND the boundary allow;
+    // an explicit Deny in either wins.
+
+    #[test]
+    fn a_boundary_intersects_and_any_deny_wins() {
+        let allow_put = doc(json!([allow(PUT, STREAM)]));
+        let allow_all = doc(json!([allow("*", "*")]));
+        let deny_put = doc(json!([allow("*", "*"), deny(PUT, "*")]));
+        let nothing = doc(json!([]));
+        let table = [
+            // (identity, boundary, decision)
+            (&allow_put, None, Allow),
+            (&nothing, None, ImplicitDeny),
+            (&allow_put, Some(&allow_all), Allow),
+            (&allow_all, Some(&allow_put), Allow),
+            (&allow_put, Some(&nothing), Decision::OutsideBoundary),
+            // The boundary grants nothing by itself.
+            (&nothing, Some(&allow_all), ImplicitDeny),
+            (&nothing, Some(&deny_put), ExplicitDeny),
+            (&allow_put, Some(&deny_put), ExplicitDeny),
+            (&deny_put, Some(&allow_all), ExplicitDeny),
+            (&deny_put, Some(&nothing), ExplicitDeny),
+        ];
+        for (identity, boundary, want) in table {
+            let got = evaluate_bounded(std::slice::from_ref(identity), boundary, PUT, STREAM, &[]);
+            assert_eq!(got, want, "{identity} within {boundary:?}");
+        }
+        // A boundary's conditions read the same context as the identity's.
+        let via = [(VIA_SERVICE, "kinesis.us-east-1.amazonaws.com")];
+        let mut through_kinesis = allow("*", "*");
+        through_kinesis["Condition"] =
+            json!({"StringEquals": {VIA_SERVICE: "kinesis.us-east-1.amazonaws.com"}});
+        let b = doc(json!([through_kinesis]));
+        let id = std::slice::from_ref(&allow_put);
+        assert_eq!(evaluate_bounded(id, Some(&b), PUT, STREAM, &via), Allow);
+        assert_eq!(
+            evaluate_bounded(id, Some(&b), PUT, STREAM, &[]),
+            Decision::OutsideBoundary
+        );
+    }
+
+    #[test]
+    fn bare_documents_become_numbered_identity_policies() {
+        let (a, b) = (
+            doc(json!([allow(PUT, STREAM)])),
+            doc(json!([allow("*", "*")])),
+        );
+        let g = Grants::identity(&[a.clone(), b.clone()]);
+        let names: Vec<&str> = g.identity.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["policy 1", "policy 2"]);
+        assert_eq!(g.documents(), [a, b]);
+        assert_eq!(g.boundary, None);
+        assert_eq!(g.decide("iam:CreateRole", "*", &[]), Allow);
+        assert_eq!(
+            g.beyond("policy 2", &WRITER_ACTIONS, &[STREAM]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            g.beyond("policy 1", &WRITER_ACTIONS, &[STREAM]),
+            [
+                "policy 2: a grant reaches resource '*'",
+                "policy 2: the role is also allowed '*'"
+            ]
+        );
+        assert_eq!(Grants::identity(&[]), Grants::default());
+    }
+
+    #[test]
+    fn what_a_document_allows_is_its_allow_statements_actions_and_resources() {
+        let d = doc(json!([
+            {"Effect": "Allow", "Action": [PUT, "kinesis:ListShards"], "Resource": STREAM},
+            deny("kinesis:DeleteStream", OTHER_STREAM),
+            {"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": ["k1", "k2"]},
+            {"Action": "iam:*", "Resource": "*"}
+        ]));
+        assert_eq!(
+            allowed_by(&d),
+            (
+                vec![
+                    PUT.to_owned(),
+                    "kinesis:ListShards".to_owned(),
+                    "kms:GenerateDataKey".to_owned()
+                ],
+                vec![STREAM.to_owned(), "k1".to_owned(), "k2".to_owned()]
+            )
+        );
+        assert_eq!(allowed_by(&doc(json!([]))), (vec![], vec![]));
+    }
+
+    #[test]
+    fn cloudwatch_may_use_the_topic_key_to_publish_alarms() {
+        let st = cloudwatch_key_statement();
+        assert_eq!(
+            st["Principal"],
+            json!({"Service": "cloudwatch.amazonaws.com"})
+        );
+        let key = "arn:aws:kms:us-east-1:123456789012:key/k";
+        let d = [doc(json!([st]))];
+        for action in [
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+        ] {
+            assert_eq!(evaluate(&d, action, key), Allow, "{action}");
+        }
+        assert_eq!(evaluate(&d, "kms:ScheduleKeyDeletion", key), ImplicitDeny);
+    }
+
+    // ---- A trust may only narrow: what replacing it would drop is named.
+
+    #[test]
+    fn a_deny_or_a_second_assume_role_statement_in_a_trust_is_named() {
+        let want = trust_policy(&acct("210987654321"), None);
+        let ours = want["Statement"][0].clone();
+        // A Deny before our Allow: dropping it would widen the trust.
+        let fence = json!({"Effect": "Deny", "Principal": {"AWS": "999999999999"},
+            "Action": "sts:AssumeRole"});
+        let have = doc(json!([fence, ours]));
+        assert_eq!(
+            trust_beyond(&have, &want),
+            ["a Deny statement on sts:AssumeRole"]
+        );
+        // Two Allows of sts:AssumeRole from other accounts: the first is the one setup
+        // rewrites (its account is in the plan); the second is beyond it.
+        let first = json!({"Effect": "Allow", "Principal": {"AWS": "111122223333"},
+            "Action": "sts:AssumeRole"});
+        let second = json!({"Sid": "Partner", "Effect": "Allow",
+            "Principal": {"AWS": "444455556666"}, "Action": "sts:AssumeRole"});
+        assert_eq!(
+            trust_beyond(&doc(json!([first, second])), &want),
+            [
+                "an Allow statement (Partner) on sts:AssumeRole",
+                "it admits arn:aws:iam::111122223333:root",
+                "it admits arn:aws:iam::444455556666:root"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_trust_change_names_what_becomes_of_the_external_id() {
+        let ext = |s: &str| ExternalId::parse("--external-id", s).unwrap();
+        let root = acct("210987654321");
+        let (none, a, b) = (
+            trust_policy(&root, None),
+            trust_policy(&root, Some(&ext("district-42"))),
+            trust_policy(&root, Some(&ext("district-43"))),
+        );
+        let table = [
+            (&none, &none, None),
+            (&a, &a, None),
+            (&none, &a, Some("require the external id")),
+            (&a, &none, Some("remove the external id condition")),
+            (&a, &b, Some("change the required external id")),
+        ];
+        for (before, after, want) in table {
+            assert_eq!(
+                trust_change(before, after).as_deref(),
+                want,
+                "{before} -> {after}"
+            );
+        }
+        let nobody = doc(json!([]));
+        assert_eq!(
+            trust_change(&none, &nobody).as_deref(),
+            Some("trusted account arn:aws:iam::210987654321:root -> nobody")
+        );
+    }
+
     // ---- line_diff: what a person reads before saying yes must be the change, all of it.
 
     #[test]

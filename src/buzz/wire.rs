@@ -849,4 +849,23 @@ mod tests {
         assert_eq!(answer["message"], json!("m"));
         assert_eq!(code_of(&Map::new()), "");
     }
+
+    #[test]
+    fn an_application_identity_is_one_createusers2_user_and_its_key_a_path_under_it() {
+        assert_eq!(
+            key_path("31415926", "key-2026"),
+            "api/users/31415926/keys/key-2026"
+        );
+        assert_eq!(
+            create_identity_body("424242", "buzz-kinesis-app", "buzz-kinesis"),
+            json!({"requests": {"user": [{
+                "domainid": "424242",
+                "username": "buzz-kinesis-app",
+                "firstname": "buzz-kinesis",
+                "lastname": "application identity",
+                "email": "",
+                "type": "applicationidentity",
+            }]}})
+        );
+    }
 }
