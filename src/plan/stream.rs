@@ -346,7 +346,13 @@ mod tests {
         let mut a = converged(&d);
         a.stream.as_mut().unwrap().kms_key = None;
         // Ours (tagged), unencrypted: a run interrupted before encrypting it, finished.
-        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["start_encryption"]);
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(kinds(&p), ["start_encryption"]);
+        assert_eq!(
+            p.encryption.unwrap().kms_key.as_deref(),
+            Some(KmsKey::AWS_MANAGED),
+            "the summary says how it will be"
+        );
         // Someone else's, unencrypted, no flag: left as it is, with the flag that encrypts it.
         a.stream.as_mut().unwrap().tags.clear();
         let p = plan(&d, &a).unwrap();
@@ -362,10 +368,18 @@ mod tests {
             p.notes
         );
         assert_eq!(p.encryption.as_ref().unwrap().kms_key, None);
-        // Asked: encrypted in place.
+        // Asked: encrypted in place; once it is, nothing more.
         d.stream_mut().encryption =
             Encryption::Key(KmsKey::parse("x", KmsKey::AWS_MANAGED).unwrap());
         assert_eq!(kinds(&plan(&d, &a).unwrap()), ["start_encryption"]);
+        a.stream.as_mut().unwrap().kms_key = Some(KmsKey::AWS_MANAGED.into());
+        assert!(plan(&d, &a).unwrap().is_empty());
+        // --no-encryption on someone else's unencrypted stream: left so, and said why.
+        a.stream.as_mut().unwrap().kms_key = None;
+        d.stream_mut().encryption = Encryption::Off;
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty());
+        assert!(p.notes.iter().any(|n| n.message == Encryption::OFF_REASON));
         // --no-encryption on a new stream: no encryption, and the plan says why.
         d.stream_mut().encryption = Encryption::Off;
         let p = plan(&d, &Observed::default()).unwrap();
@@ -577,5 +591,23 @@ mod tests {
             "create, tag, start encryption: {:?}",
             p.stream
         );
+    }
+
+    /// Retention the stream already has is no change, even with the decrease allowed: no
+    /// action and no note about it.
+    #[test]
+    fn the_same_retention_is_no_change() {
+        let mut d = desired();
+        d.stream_mut().allow_retention_decrease = true;
+        let p = plan(&d, &converged(&d)).unwrap();
+        assert!(p.is_empty(), "{p:?}");
+        assert!(
+            !p.notes.iter().any(|n| n.message.contains("retention")),
+            "{:?}",
+            p.notes
+        );
+        d.stream_mut().allow_retention_decrease = false;
+        let p = plan(&d, &converged(&d)).unwrap();
+        assert!(!p.notes.iter().any(|n| n.message.contains("retention")));
     }
 }
