@@ -610,4 +610,24 @@ mod tests {
         let p = plan(&d, &converged(&d)).unwrap();
         assert!(!p.notes.iter().any(|n| n.message.contains("retention")));
     }
+
+    /// A provisioned stream that already has the shards asked for is no change, and nothing
+    /// is said about keeping them.
+    #[test]
+    fn the_same_shard_count_is_no_change() {
+        let mut d = desired();
+        d.stream_mut().capacity_given = true;
+        d.stream_mut().capacity = provisioned(3);
+        let mut a = converged(&d);
+        let s = a.stream.as_mut().unwrap();
+        s.capacity = Some(provisioned(3));
+        s.open_shards = 3;
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty(), "{p:?}");
+        assert!(
+            !p.notes.iter().any(|n| n.message.contains("shards")),
+            "{:?}",
+            p.notes
+        );
+    }
 }
