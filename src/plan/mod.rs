@@ -523,6 +523,16 @@ pub(crate) mod tests {
         // "6 change(s).": every resource's actions counted.
         assert_eq!(p.len(), 6);
         assert!(!p.is_empty());
+        // The alarm's too: a topic, a subscription and the alarm.
+        let mut d = desired();
+        d.aws_mut().alarm = Some(DesiredAlarm {
+            name: "buzz-kinesis-buzz-events-writes-refused".into(),
+            topic_arn: "arn:aws:sns:us-east-1:123456789012:buzz-kinesis-buzz-events-alarms".into(),
+            own_topic: Some("buzz-kinesis-buzz-events-alarms".into()),
+            emails: vec![crate::names::Email::parse("--alarm-email", "ops@example.edu").unwrap()],
+        });
+        let p = plan(&d, &converged(&d)).unwrap();
+        assert_eq!((p.alarm.len(), p.len()), (3, 3));
     }
 
     #[test]

@@ -629,5 +629,15 @@ mod tests {
             "{:?}",
             p.notes
         );
+        // Mid-resharding the declared count can trail the open shards: 3 open is what was
+        // asked, so nothing is planned and nothing is said about keeping them.
+        a.stream.as_mut().unwrap().capacity = Some(provisioned(2));
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty(), "{p:?}");
+        assert!(
+            !p.notes.iter().any(|n| n.message.contains("keeps its")),
+            "{:?}",
+            p.notes
+        );
     }
 }
