@@ -11,11 +11,13 @@ mod role;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod tree;
 mod watch;
 
 pub use buzz::*;
 pub use role::*;
 pub use stream::*;
+pub use tree::*;
 pub use watch::*;
 
 use serde_json::Value;
@@ -34,6 +36,8 @@ pub enum CheckId {
     BuzzProbe,
     /// `buzz.target`
     BuzzTarget,
+    /// `buzz.tree`
+    BuzzTree,
     /// `role.exists`
     RoleExists,
     /// `role.max_session`
@@ -64,11 +68,12 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every row id, in the order of [`CheckId::as_str`]'s names.
-    pub const ALL: [CheckId; 17] = [
+    pub const ALL: [CheckId; 18] = [
         CheckId::Alarm,
         CheckId::BuzzAnswer,
         CheckId::BuzzProbe,
         CheckId::BuzzTarget,
+        CheckId::BuzzTree,
         CheckId::RoleExists,
         CheckId::RoleMaxSession,
         CheckId::RolePolicy,
@@ -91,6 +96,7 @@ impl CheckId {
             CheckId::BuzzAnswer => "buzz.answer",
             CheckId::BuzzProbe => "buzz.probe",
             CheckId::BuzzTarget => "buzz.target",
+            CheckId::BuzzTree => "buzz.tree",
             CheckId::RoleExists => "role.exists",
             CheckId::RoleMaxSession => "role.max_session",
             CheckId::RolePolicy => "role.policy",

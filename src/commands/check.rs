@@ -120,7 +120,22 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         .zip(d.buzz.as_ref())
         .and_then(|(config, b)| wire::find_target(config, &b.target.destination()));
     let target_enabled = saved.is_some_and(|(_, t)| wire::as_bool(t.get(wire::ENABLED)));
-    let (metrics, alarm, writers) = read_watch(&o, since).await?;
+    // A descendant's events reach this domain's targets: its subtree writes too. Read while
+    // the stream is sampled.
+    let tree = async {
+        match (&o.buzz, &d.buzz) {
+            (Some(client), Some(b)) => read::read_subtree(client, &b.domain).await,
+            _ => Ok((None, checks::SubtreeRead::NotRead)),
+        }
+    };
+    let (watch, tree) = tokio::join!(read_watch(&o, since), tree);
+    let ((metrics, alarm, writers), (own, subtree)) = (watch?, tree?);
+    // The tree's row goes with the Buzz rows.
+    let at = rows
+        .iter()
+        .rposition(|r| r.id.as_str().starts_with("buzz."))
+        .map_or(rows.len(), |i| i + 1);
+    rows.splice(at..at, checks::subtree_rows(&subtree));
     rows.extend(checks::metrics_rows(
         &metrics,
         o.observed.stream.as_ref(),
@@ -134,11 +149,10 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
             "allow cloudwatch:DescribeAlarms and cloudwatch:ListTagsForResource to the identity running check",
         )),
     }
-    let expected: Vec<String> = if expect_domains.is_empty() {
-        // Events carry the numeric id; a `//userspace` path cannot be compared with it.
-        domain
-            .as_ref()
-            .map(|b| b.as_str().to_owned())
+    let named: Vec<String> = if expect_domains.is_empty() {
+        // Events carry the numeric id; a `//userspace` path is compared through its record.
+        own.map(|r| r.id)
+            .or_else(|| domain.as_ref().map(|b| b.as_str().to_owned()))
             .filter(|id| id.bytes().all(|c| c.is_ascii_digit()))
             .into_iter()
             .collect()
@@ -147,6 +161,10 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
             .iter()
             .map(|x| x.as_str().to_owned())
             .collect()
+    };
+    let expected = checks::Expected {
+        named,
+        descendants: subtree.ids(),
     };
     rows.extend(checks::writer_rows(&writers, &expected));
     if with_probe && half == Halves::Both {

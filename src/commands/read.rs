@@ -11,6 +11,7 @@ use crate::aws::sts::Identity;
 use crate::aws::{AskRegion, Aws};
 use crate::buzz::{wire, BuzzClient, Session};
 use crate::calls::CallLog;
+use crate::checks::SubtreeRead;
 use crate::error::{Error, Result};
 use crate::handover::Handover;
 use crate::names::{DomainId, EventFilter, Region, Title};
@@ -471,6 +472,43 @@ async fn measured_peak(
             None
         }
     }
+}
+
+/// The configured domain's record (`getdomain2`: its numeric id, even for a `//userspace`
+/// domain) and its descendants (`listdomains`, paged), read at once. Buzz refusing either (a
+/// login that may not list domains: `AccessDenied`) is not an error: the record is `None`,
+/// the subtree `Denied` with Buzz's code and message, and check warns and falls back to the
+/// flat rule. An answer in a shape not understood stops the command.
+pub async fn read_subtree(
+    client: &BuzzClient,
+    domain: &DomainId,
+) -> Result<(Option<wire::DomainRecord>, SubtreeRead)> {
+    let (own, listed) = tokio::join!(client.get_domain(domain), client.list_subtree(domain));
+    let own = match own {
+        Ok(d) => Some(d),
+        Err(Error::Buzz { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let shown = own
+        .as_ref()
+        .map_or_else(|| domain.to_string(), |d| d.id.clone());
+    let subtree = match listed {
+        Ok((mut descendants, cut)) => {
+            descendants.retain(|d| d.id != shown);
+            SubtreeRead::Listed {
+                domain: shown,
+                descendants,
+                cut,
+            }
+        }
+        Err(Error::Buzz { code, message, .. }) => SubtreeRead::Denied {
+            domain: shown,
+            code,
+            message,
+        },
+        Err(e) => return Err(e),
+    };
+    Ok((own, subtree))
 }
 
 /// What check compares against: check changes nothing, so it adopts, widens and saves nothing.

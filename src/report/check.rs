@@ -119,7 +119,10 @@ mod tests {
                 truncated: false,
                 label: "hour".into(),
             },
-            &["424242".to_owned()],
+            &crate::checks::Expected {
+                named: vec!["424242".to_owned()],
+                descendants: Vec::new(),
+            },
         ));
         let human = text(|w| render_checks(w, Some(&aws()), &rows, Output::Human, &calls(6, 0)));
         assert!(!human.contains(['\x1b', '\x07', '\r', '\u{202e}', '\u{2066}']));
