@@ -32,6 +32,8 @@ pub enum CheckId {
     Alarm,
     /// `buzz.answer`
     BuzzAnswer,
+    /// `buzz.delivery`
+    BuzzDelivery,
     /// `buzz.probe`
     BuzzProbe,
     /// `buzz.target`
@@ -68,9 +70,10 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every row id, in the order of [`CheckId::as_str`]'s names.
-    pub const ALL: [CheckId; 18] = [
+    pub const ALL: [CheckId; 19] = [
         CheckId::Alarm,
         CheckId::BuzzAnswer,
+        CheckId::BuzzDelivery,
         CheckId::BuzzProbe,
         CheckId::BuzzTarget,
         CheckId::BuzzTree,
@@ -94,6 +97,7 @@ impl CheckId {
         match self {
             CheckId::Alarm => "alarm",
             CheckId::BuzzAnswer => "buzz.answer",
+            CheckId::BuzzDelivery => "buzz.delivery",
             CheckId::BuzzProbe => "buzz.probe",
             CheckId::BuzzTarget => "buzz.target",
             CheckId::BuzzTree => "buzz.tree",

@@ -491,6 +491,7 @@ mod rows {
             [
                 "alarm",
                 "buzz.answer",
+                "buzz.delivery",
                 "buzz.probe",
                 "buzz.target",
                 "buzz.tree",
@@ -642,5 +643,67 @@ mod tree_tests {
         );
         assert!(denied.ids().is_empty());
         assert!(subtree_rows(&SubtreeRead::NotRead).is_empty());
+    }
+
+    #[test]
+    fn one_delivery_across_the_tree_fails_on_a_second_target_and_warns_on_what_was_not_read() {
+        use crate::buzz::wire::Destination;
+        use crate::plan::tree::{Relation, TreeConfig, TreeObserved};
+        let dest = Destination {
+            region: "us-east-1".into(),
+            stream: "buzz-events".into(),
+            account: "123456789012".into(),
+        };
+        let writing = serde_json::json!({"kinesis": [{"title": "the school's", "enabled": true,
+            "targetKinesisStream": "buzz-events", "targetRegion": "us-east-1",
+            "roleArn": "arn:aws:iam::123456789012:role/BuzzKinesisWriter"}]});
+        let cfg = |v: &serde_json::Value| Ok(v.as_object().unwrap().clone());
+        let quiet = serde_json::json!({});
+        let tree = |configs: Vec<TreeConfig>| TreeObserved {
+            own: None,
+            configs,
+            unlisted: Vec::new(),
+        };
+        let clean = tree(vec![TreeConfig {
+            domain: school("500001"),
+            relation: Relation::Descendant,
+            config: cfg(&quiet),
+        }]);
+        let row = &delivery_rows("424242", &dest, true, &clean)[0];
+        assert_eq!((row.id, row.status), (CheckId::BuzzDelivery, Status::Pass));
+
+        let doubled = tree(vec![
+            TreeConfig {
+                domain: school("500001"),
+                relation: Relation::Descendant,
+                config: cfg(&writing),
+            },
+            TreeConfig {
+                domain: school("500002"),
+                relation: Relation::Descendant,
+                config: cfg(&quiet),
+            },
+        ]);
+        let row = &delivery_rows("424242", &dest, true, &doubled)[0];
+        assert_eq!(row.status, Status::Fail);
+        let m = crate::text::unmark(&row.message);
+        assert!(
+            m.contains("every event of domain 500001 (School 500001) arrives twice"),
+            "{m}"
+        );
+        // Our target not saved: the school's delivers once.
+        assert_eq!(
+            delivery_rows("424242", &dest, false, &doubled)[0].status,
+            Status::Pass
+        );
+
+        let unread = tree(vec![TreeConfig {
+            domain: school("424242"),
+            relation: Relation::Ancestor,
+            config: Err(("AccessDenied".into(), "no".into())),
+        }]);
+        let row = &delivery_rows("500001", &dest, true, &unread)[0];
+        assert_eq!(row.status, Status::Warn, "never a silent pass");
+        assert!(crate::text::unmark(&row.message).contains("could not be read"));
     }
 }

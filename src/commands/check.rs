@@ -119,23 +119,42 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         .as_ref()
         .zip(d.buzz.as_ref())
         .and_then(|(config, b)| wire::find_target(config, &b.target.destination()));
-    let target_enabled = saved.is_some_and(|(_, t)| wire::as_bool(t.get(wire::ENABLED)));
+    let target_enabled = saved
+        .as_ref()
+        .is_some_and(|(_, t)| wire::as_bool(t.get(wire::ENABLED)));
     // A descendant's events reach this domain's targets: its subtree writes too. Read while
     // the stream is sampled.
+    // The ancestors' and descendants' configurations: one delivery across the tree.
     let tree = async {
         match (&o.buzz, &d.buzz) {
-            (Some(client), Some(b)) => read::read_subtree(client, &b.domain).await,
-            _ => Ok((None, checks::SubtreeRead::NotRead)),
+            (Some(client), Some(b)) => read::read_tree(client, &b.domain, true).await.map(Some),
+            _ => Ok(None),
         }
     };
     let (watch, tree) = tokio::join!(read_watch(&o, since), tree);
-    let ((metrics, alarm, writers), (own, subtree)) = (watch?, tree?);
-    // The tree's row goes with the Buzz rows.
-    let at = rows
-        .iter()
-        .rposition(|r| r.id.as_str().starts_with("buzz."))
-        .map_or(rows.len(), |i| i + 1);
-    rows.splice(at..at, checks::subtree_rows(&subtree));
+    let ((metrics, alarm, writers), tree) = (watch?, tree?);
+    let (own, subtree) = match tree {
+        Some(t) => {
+            // The tree's rows go with the Buzz rows.
+            let mut tree_rows = checks::subtree_rows(&t.subtree);
+            if let Some(b) = &d.buzz {
+                let shown = t.own.as_ref().map_or(b.domain.as_str(), |r| r.id.as_str());
+                tree_rows.extend(checks::delivery_rows(
+                    shown,
+                    &b.target.destination(),
+                    saved.is_some(),
+                    &t.observed,
+                ));
+            }
+            let at = rows
+                .iter()
+                .rposition(|r| r.id.as_str().starts_with("buzz."))
+                .map_or(rows.len(), |i| i + 1);
+            rows.splice(at..at, tree_rows);
+            (t.own, t.subtree)
+        }
+        None => (None, checks::SubtreeRead::NotRead),
+    };
     rows.extend(checks::metrics_rows(
         &metrics,
         o.observed.stream.as_ref(),

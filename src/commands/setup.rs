@@ -124,7 +124,7 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     if interactive {
         ask_aws_side(&connected.aws, &mut aws_part).await?;
     }
-    let ready = read::read(
+    let mut ready = read::read(
         connected,
         &aws_part,
         handover.as_ref(),
@@ -134,6 +134,10 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
         args.dry_run || interactive,
     )
     .await?;
+    // One delivery across the tree: an ancestor delivering to the stream refuses the plan.
+    if let (Some(client), Some(b)) = (&ready.buzz, &ready.desired.buzz) {
+        ready.observed.tree = Some(read::read_tree(client, &b.domain, true).await?.observed);
+    }
     if let Some(config) = &ready.observed.buzz {
         refuse_unknown_target_keys(config)?;
     }
@@ -489,8 +493,10 @@ async fn run_buzz_only(
     };
     let config = client.get_config(&b.domain).await?;
     refuse_unknown_target_keys(&config)?;
+    let tree = read::read_tree(&client, &b.domain, true).await?.observed;
     let observed = Observed {
         buzz: Some(config),
+        tree: Some(tree),
         ..Observed::default()
     };
     let plan = plan::plan(&desired, &observed).map_err(refused)?;

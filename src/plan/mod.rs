@@ -8,6 +8,7 @@ pub mod alarm;
 pub mod buzz;
 pub mod role;
 pub mod stream;
+pub mod tree;
 
 use std::collections::BTreeMap;
 
@@ -129,6 +130,8 @@ pub struct Observed {
     pub alarm: Option<AlarmState>,
     pub topic: Option<TopicState>,
     pub buzz: Option<Map<String, Value>>,
+    /// The domain's tree: ancestors' and descendants' configurations (`None`: not read).
+    pub tree: Option<tree::TreeObserved>,
 }
 
 /// One change, of whichever resource: a view into the plan, for what treats every action
@@ -282,6 +285,15 @@ pub enum Blocked {
         role: String,
         beyond: Vec<String>,
     },
+    /// An ancestor of the domain already delivers to the same destination: the domain's
+    /// events arrive there already, and our target would deliver each a second time.
+    AncestorDelivers {
+        domain: String,
+        /// The ancestor for a sentence (outside text marked).
+        ancestor: String,
+        target: String,
+        stream: String,
+    },
 }
 
 fn tag_map(tags: &[Tag], managed: bool) -> BTreeMap<String, String> {
@@ -334,6 +346,15 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
         }
     }
     if let Some(buzz) = &desired.buzz {
+        if let Some(tree) = &observed.tree {
+            let dest = buzz.target.destination();
+            let saved = observed
+                .buzz
+                .as_ref()
+                .and_then(|c| crate::buzz::wire::find_target(c, &dest))
+                .is_some();
+            tree::plan_tree(buzz.domain.as_str(), &dest, tree, !saved, &mut p)?;
+        }
         buzz::plan_buzz(buzz, observed.buzz.as_ref(), &mut p);
     }
     Ok(p)
@@ -481,6 +502,7 @@ pub(crate) mod tests {
             alarm: None,
             topic: None,
             buzz: Some(buzz),
+            tree: None,
         }
     }
 

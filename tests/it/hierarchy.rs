@@ -194,3 +194,133 @@ async fn a_login_that_may_not_list_descendants_gets_one_warning_and_the_flat_rul
         );
     }
 }
+
+/// `args` with `--domain` naming `id` instead.
+fn at_domain(mut args: Vec<String>, id: &str) -> Vec<String> {
+    let i = args.iter().position(|a| a == "--domain").unwrap();
+    args[i + 1] = id.to_owned();
+    args
+}
+
+/// `teardown --buzz-only` of our target in `domain` (the stream and the role stay).
+fn teardown_buzz_target(sandbox: &Sandbox, names: &Names, domain: &str) -> Outcome {
+    Tool::new()
+        .args(["teardown", "--yes", "--output", "json", "--buzz-only"])
+        .args(["--role-arn", &harness::role_arn(&names.role)])
+        .args(["--stream", &names.stream, "--region", REGION])
+        .args(["--domain", domain, "--buzz-url", sandbox.url()])
+        .args(["--buzz-user", harness::ADMIN_USER])
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run()
+}
+
+#[tokio::test]
+async fn a_school_target_on_the_districts_stream_fails_check_and_setup_at_the_school_refuses() {
+    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
+    let names = Names::new();
+    Tool::setup(&sandbox, &names).run().assert_success();
+    let check = Tool::against("check", &sandbox, &names).run();
+    check.assert_success();
+    let delivery = row(&check, "buzz.delivery");
+    assert_eq!(delivery["status"], "pass", "{delivery}");
+    assert_eq!(delivery["data"]["descendants_read"], 3, "{delivery}");
+
+    // Setup at a school refuses, naming the district: its events arrive there already.
+    let school = SCHOOLS[0];
+    let refused = Tool::new()
+        .args(["setup", "--yes", "--output", "json"])
+        .args(at_domain(target_args(&sandbox, &names), school))
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    refused.assert_code(1);
+    let error = plain(&refused.json()["error"]["message"]);
+    assert!(
+        error.contains("424242") && error.contains("ancestor"),
+        "{error}"
+    );
+    assert!(error.contains("twice"), "{error}");
+    assert!(
+        kinesis_targets(&sandbox.domain_config(school).await).is_empty(),
+        "nothing saved at the school"
+    );
+
+    // A school target on the same stream (made behind the tool's back): check fails, naming it.
+    let mut config = sandbox.domain_config(DOMAIN_ID).await;
+    config["kinesis"][0]["title"] = json!("the school's own");
+    sandbox
+        .set_domain_config(school, json!({"kinesis": config["kinesis"].clone()}))
+        .await;
+    let check = Tool::against("check", &sandbox, &names).run();
+    check.assert_code(2);
+    let delivery = row(&check, "buzz.delivery");
+    assert_eq!(delivery["status"], "fail", "{delivery}");
+    let message = plain(&delivery["message"]);
+    assert!(
+        message.contains(&format!("every event of domain {school}"))
+            && message.contains("arrives twice"),
+        "{message}"
+    );
+    assert!(
+        delivery["fix"]
+            .as_str()
+            .unwrap()
+            .contains("teardown --domain"),
+        "{delivery}"
+    );
+
+    // teardown --domain removes the named domain's target; the district's stays, check passes.
+    teardown_buzz_target(&sandbox, &names, school).assert_success();
+    assert!(kinesis_targets(&sandbox.domain_config(school).await).is_empty());
+    assert_eq!(
+        kinesis_targets(&sandbox.domain_config(DOMAIN_ID).await).len(),
+        1
+    );
+    let check = Tool::against("check", &sandbox, &names).run();
+    check.assert_success();
+    assert_eq!(row(&check, "buzz.delivery")["status"], "pass");
+}
+
+#[tokio::test]
+async fn an_ancestors_configuration_the_login_may_not_read_is_a_warning_not_a_pass() {
+    // The login is the district's; the state above it is out of its reach.
+    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree("state"));
+    let names = Names::new();
+    Tool::setup(&sandbox, &names).run().assert_success();
+    let check = Tool::against("check", &sandbox, &names).run();
+    check.assert_success();
+    let delivery = row(&check, "buzz.delivery");
+    assert_eq!(delivery["status"], "warn", "{delivery}");
+    let message = plain(&delivery["message"]);
+    assert!(
+        message.contains("400000") && message.contains("could not be read"),
+        "{message}"
+    );
+}
+
+/// Issue #20's speed target: a district of 200 schools, all descendants and their
+/// configurations read within 3 s (the whole check, here), never more than 8 requests in flight.
+#[tokio::test]
+async fn a_district_of_200_schools_is_read_within_3_s_with_at_most_8_requests_in_flight() {
+    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree("schools:200"));
+    let names = Names::new();
+    let check = Tool::against("check", &sandbox, &names).run();
+    let tree = row(&check, "buzz.tree");
+    assert_eq!(tree["data"]["descendants"], 200, "{tree}");
+    let delivery = row(&check, "buzz.delivery");
+    assert_eq!(delivery["data"]["descendants_read"], 200, "{delivery}");
+    let state = sandbox.state().await;
+    let gets = state["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["cmd"] == "getdatastreamconfiguration")
+        .count();
+    assert_eq!(gets, 201, "the district's own and each school's");
+    let most = state["mostInFlight"].as_u64().unwrap();
+    eprintln!(
+        "check of a district with 200 schools: {:.2} s, {gets} configurations, at most {most} Buzz requests in flight",
+        check.took.as_secs_f64()
+    );
+    assert!(most <= 8, "{most} requests in flight");
+    assert!(check.took.as_secs_f64() <= 3.0, "{:?}", check.took);
+}
