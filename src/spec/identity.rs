@@ -56,6 +56,7 @@ impl BuzzIdentitySpec {
             let login = BuzzLogin::build(raw, p, stream.as_ref(), raw.interactive)?;
             (login.url.clone(), login.domain.clone(), Some(login))
         } else {
+            super::parts::one_domain(raw, p);
             let domain = match &raw.domain {
                 Some(v) => p.check(DomainId::parse("--domain", v)),
                 None => {

@@ -425,6 +425,30 @@ pub struct BuzzLogin {
     pub title: Title,
 }
 
+/// One domain a run, in this version: several (`--domain` repeated, a comma-separated
+/// BUZZ_DOMAIN_ID, `domains = [...]`) are refused before anything is sent, naming them, rather
+/// than acting on the first alone.
+pub fn one_domain(raw: &Raw, p: &mut Problems) {
+    if raw.more_domains.is_empty() {
+        return;
+    }
+    // Each one is still judged, so a wrong value is named with its rule.
+    let judged: Vec<bool> = raw
+        .more_domains
+        .iter()
+        .map(|d| p.check(DomainId::parse("--domain", d)).is_some())
+        .collect();
+    let valid = judged.iter().all(|ok| *ok);
+    if valid {
+        let mut all: Vec<&str> = raw.domain.iter().map(String::as_str).collect();
+        all.extend(raw.more_domains.iter().map(String::as_str));
+        p.push(Error::Usage(format!(
+            "several domains in one run (--domain {}) are not supported by this version yet: run once per domain. Nothing was sent",
+            all.join(", ")
+        )));
+    }
+}
+
 impl BuzzLogin {
     /// `person_waits`: a person at a terminal waits on this login (the interactive host).
     pub fn build(
@@ -433,6 +457,7 @@ impl BuzzLogin {
         stream: Option<&StreamName>,
         person_waits: bool,
     ) -> Option<Self> {
+        one_domain(raw, p);
         let url = buzz_url(raw, p, person_waits);
         let domain = required(p, &raw.domain, "--domain", |v| {
             DomainId::parse("--domain", v)
@@ -540,6 +565,7 @@ pub struct BuzzHandover {
 
 impl BuzzHandover {
     pub fn build(raw: &Raw, p: &mut Problems, stream: &StreamName) -> Option<Self> {
+        one_domain(raw, p);
         let url = buzz_url(raw, p, false);
         let domain = optional(p, &raw.domain, |v| DomainId::parse("--domain", v));
         let title = title(raw, p, Some(stream));

@@ -306,6 +306,17 @@ pub(super) mod tests {
         }
     }
 
+    /// Several domains in one run are refused in this version, naming each, rather than the
+    /// first alone being set up.
+    #[test]
+    fn several_domains_are_refused_naming_them() {
+        let mut raw = complete();
+        raw.more_domains = vec!["500001".into()];
+        let text = problem(SetupSpec::build(&raw));
+        assert!(text.contains("several domains in one run"), "{text}");
+        assert!(text.contains("424242, 500001"), "{text}");
+    }
+
     /// Without a terminal, every value left out is named in one error, in the order a person
     /// would be asked for them.
     #[test]

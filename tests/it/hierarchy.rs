@@ -324,3 +324,40 @@ async fn a_district_of_200_schools_is_read_within_3_s_with_at_most_8_requests_in
     assert!(most <= 8, "{most} requests in flight");
     assert!(check.took.as_secs_f64() <= 3.0, "{:?}", check.took);
 }
+
+/// Many domains in one run are not in this version: a list (repeated `--domain`, a
+/// comma-separated BUZZ_DOMAIN_ID, `domains = [...]` in the config file) is refused before
+/// anything is sent, naming each domain, never acted on for the first alone.
+#[tokio::test]
+async fn several_domains_are_refused_before_anything_is_sent() {
+    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
+    let names = Names::new();
+    let config = std::env::temp_dir().join(format!("{}.toml", harness::unique("domains")));
+    std::fs::write(&config, "domains = [500001, \"500002\"]\n").unwrap();
+    let runs = [
+        Tool::setup(&sandbox, &names).args(["--domain", "500001"]),
+        Tool::against("check", &sandbox, &names).args(["--domain", "500001"]),
+        Tool::against("teardown", &sandbox, &names).args(["--domain", "500001"]),
+        Tool::new()
+            .args(["setup", "--yes", "--output", "json"])
+            .args(at_domain(target_args(&sandbox, &names), "500001,500002")),
+        Tool::new()
+            .args(["setup", "--yes", "--output", "json"])
+            .args(
+                target_args(&sandbox, &names)
+                    .into_iter()
+                    .filter(|a| a != "--domain" && a != DOMAIN_ID),
+            )
+            .arg("--config")
+            .arg(config.to_str().unwrap()),
+    ];
+    for run in runs {
+        let out = run.env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD).run();
+        out.assert_code(1);
+        let message = out.json()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("several domains in one run"), "{message}");
+        assert!(message.contains("500001"), "{message}");
+    }
+    assert!(sandbox.request_log().await.is_empty(), "nothing was sent");
+    let _ = std::fs::remove_file(config);
+}
