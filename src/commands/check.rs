@@ -366,6 +366,17 @@ async fn run_buzz_only(
         ),
     );
     rows.extend(checks::buzz_rows(domain.as_str(), &target, &config));
+    // The tree, as the full check reads it: who else delivers to this stream.
+    let tree = read::read_tree(&client, &domain, true).await?;
+    rows.extend(checks::subtree_rows(&tree.subtree));
+    let shown = tree.own.as_ref().map_or(domain.as_str(), |r| r.id.as_str());
+    let dest = target.destination();
+    rows.extend(checks::delivery_rows(
+        shown,
+        &dest,
+        wire::find_target(&config, &dest).is_some(),
+        &tree.observed,
+    ));
     if with_probe {
         rows.push(match checks::probe_precondition(&target, &config, true) {
             Some(row) => row,

@@ -361,3 +361,31 @@ async fn several_domains_are_refused_before_anything_is_sent() {
     assert!(sandbox.request_log().await.is_empty(), "nothing was sent");
     let _ = std::fs::remove_file(config);
 }
+
+/// The Buzz half of check (`--buzz-only`, no AWS access) sees the double delivery too.
+#[tokio::test]
+async fn check_buzz_only_names_the_double_delivery_too() {
+    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
+    let names = Names::new();
+    Tool::setup(&sandbox, &names).run().assert_success();
+    let config = sandbox.domain_config(DOMAIN_ID).await;
+    sandbox
+        .set_domain_config(SCHOOLS[1], json!({"kinesis": config["kinesis"].clone()}))
+        .await;
+    let check = Tool::new()
+        .args(["check", "--yes", "--output", "json", "--buzz-only"])
+        .args(["--role-arn", &harness::role_arn(&names.role)])
+        .args(["--stream", &names.stream, "--region", REGION])
+        .args(["--domain", DOMAIN_ID, "--buzz-url", sandbox.url()])
+        .args(["--buzz-user", harness::ADMIN_USER])
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    check.assert_code(2);
+    assert_eq!(row(&check, "buzz.tree")["data"]["descendants"], 3);
+    let delivery = row(&check, "buzz.delivery");
+    assert_eq!(delivery["status"], "fail", "{delivery}");
+    assert!(
+        plain(&delivery["message"]).contains(&format!("every event of domain {}", SCHOOLS[1])),
+        "{delivery}"
+    );
+}
