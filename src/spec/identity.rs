@@ -39,6 +39,7 @@ impl BuzzIdentitySpec {
     }
 
     pub(super) fn build_into(raw: &Raw, own: &IdentityRaw<'_>, p: &mut Problems) -> Option<Self> {
+        super::parts::one_domain(raw, p);
         let name = own.name.trim().to_owned();
         let name_ok = (1..=64).contains(&name.len())
             && name
@@ -56,7 +57,6 @@ impl BuzzIdentitySpec {
             let login = BuzzLogin::build(raw, p, stream.as_ref(), raw.interactive)?;
             (login.url.clone(), login.domain.clone(), Some(login))
         } else {
-            super::parts::one_domain(raw, p);
             let domain = match &raw.domain {
                 Some(v) => p.check(DomainId::parse("--domain", v)),
                 None => {

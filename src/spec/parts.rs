@@ -425,9 +425,26 @@ pub struct BuzzLogin {
     pub title: Title,
 }
 
-/// One domain a run, in this version: several (`--domain` repeated, a comma-separated
-/// BUZZ_DOMAIN_ID, `domains = [...]`) are refused before anything is sent, naming them, rather
-/// than acting on the first alone.
+/// One domain a run, for the commands that take one (setup, teardown, policy, buzz-identity,
+/// and check's halves): several (`--domain` repeated, a comma-separated BUZZ_DOMAIN_ID,
+/// `domains = [...]`) are refused before anything is sent, naming them, rather than acting on
+/// the first alone. `check` with both halves takes the list ([`more_domains`]).
+/// The domains after the first, each validated (`check` takes a list).
+pub fn more_domains(raw: &Raw, p: &mut Problems) -> Option<Vec<DomainId>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for d in &raw.more_domains {
+        match p.check(DomainId::parse("--domain", d)) {
+            Some(id) if !out.contains(&id) && raw.domain.as_deref() != Some(d.as_str()) => {
+                out.push(id)
+            }
+            Some(_) => {}
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
 pub fn one_domain(raw: &Raw, p: &mut Problems) {
     if raw.more_domains.is_empty() {
         return;
@@ -443,7 +460,7 @@ pub fn one_domain(raw: &Raw, p: &mut Problems) {
         let mut all: Vec<&str> = raw.domain.iter().map(String::as_str).collect();
         all.extend(raw.more_domains.iter().map(String::as_str));
         p.push(Error::Usage(format!(
-            "several domains in one run (--domain {}) are not supported by this version yet: run once per domain. Nothing was sent",
+            "several domains in one run (--domain {}) are not supported by this command yet (check, with both halves, takes them): run once per domain. Nothing was sent",
             all.join(", ")
         )));
     }
@@ -457,7 +474,6 @@ impl BuzzLogin {
         stream: Option<&StreamName>,
         person_waits: bool,
     ) -> Option<Self> {
-        one_domain(raw, p);
         let url = buzz_url(raw, p, person_waits);
         let domain = required(p, &raw.domain, "--domain", |v| {
             DomainId::parse("--domain", v)
@@ -565,7 +581,6 @@ pub struct BuzzHandover {
 
 impl BuzzHandover {
     pub fn build(raw: &Raw, p: &mut Problems, stream: &StreamName) -> Option<Self> {
-        one_domain(raw, p);
         let url = buzz_url(raw, p, false);
         let domain = optional(p, &raw.domain, |v| DomainId::parse("--domain", v));
         let title = title(raw, p, Some(stream));

@@ -180,6 +180,7 @@ impl SetupSpec {
         // What needs no prompt first, so a typo is reported before any question.
         let events = events(raw, p, &mut warnings);
         let options = ApplyOptions::build(raw, p);
+        one_domain(raw, p);
         let parts = Parts::build(raw, p, raw.interactive);
         Some(Self {
             parts: parts?,

@@ -53,9 +53,7 @@ impl TeardownSpec {
         } else {
             Some(None)
         };
-        if !half.uses_buzz() {
-            super::parts::one_domain(raw, p);
-        }
+        super::parts::one_domain(raw, p);
         let domain = match raw.domain.as_deref() {
             Some(v) if !half.uses_buzz() => p.check(DomainId::parse("--domain", v)).map(Some),
             _ => Some(None),
