@@ -122,6 +122,27 @@ pub(super) fn plan_tree(
             });
         }
     }
+    // What a person picking a district should know before saying yes: its schools' events
+    // arrive too (their configurations were read, so they are the descendants).
+    let below: Vec<String> = tree
+        .configs
+        .iter()
+        .filter(|c| c.relation == Relation::Descendant)
+        .map(|c| c.domain.label())
+        .collect();
+    if !below.is_empty() {
+        const SHOWN: usize = 5;
+        let more = below.len().saturating_sub(SHOWN);
+        p.notes.push(Note {
+            resource: Resource::Buzz,
+            message: format!(
+                "events of the {} domain(s) below domain {domain} will arrive too, each with its own domainId: {}{}",
+                below.len(),
+                below[..below.len().min(SHOWN)].join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            ),
+        });
+    }
     for o in &others {
         p.notes.push(Note {
             resource: Resource::Buzz,
@@ -248,10 +269,18 @@ mod tests {
             .map(|n| crate::text::unmark(&n.message))
             .collect();
         assert!(
-            notes[0].contains("every event of domain 600001 (D600001) arrives twice"),
+            notes[0].contains("events of the 2 domain(s) below domain 500001 will arrive too"),
             "{notes:?}"
         );
-        assert!(notes[1].contains("could not be read"), "{notes:?}");
+        assert!(
+            notes[0].contains("600001 (D600001), domain 600002 (D600002)"),
+            "{notes:?}"
+        );
+        assert!(
+            notes[1].contains("every event of domain 600001 (D600001) arrives twice"),
+            "{notes:?}"
+        );
+        assert!(notes[2].contains("could not be read"), "{notes:?}");
         // Another stream: nothing.
         let other = Destination {
             stream: "elsewhere".into(),

@@ -62,7 +62,15 @@ async fn set_up_at_the_district_the_schools_events_are_its_own_and_an_outsider_i
             .other_domain(OUTSIDER),
     );
     let names = Names::new();
-    Tool::setup(&sandbox, &names).run().assert_success();
+    let setup = Tool::setup(&sandbox, &names).run();
+    setup.assert_success();
+    // The plan tells a person picking the district that its schools' events come too.
+    let notes = setup.json()["notes"].to_string();
+    assert!(
+        plain(&json!(notes))
+            .contains("events of the 3 domain(s) below domain 424242 will arrive too"),
+        "{notes}"
+    );
     for school in SCHOOLS {
         assert_eq!(sandbox.emit_events(school, 2).await, (2, 0));
     }
