@@ -333,8 +333,8 @@ async fn a_district_of_200_schools_is_read_within_3_s_with_at_most_8_requests_in
     assert!(check.took.as_secs_f64() <= 3.0, "{:?}", check.took);
 }
 
-/// Setup and teardown of many domains in one run are not in this version (check with both
-/// halves takes them): a list (repeated `--domain`, a comma-separated BUZZ_DOMAIN_ID,
+/// Setup of many domains in one run is not in this version (check with both halves, and
+/// teardown, take them): a list (repeated `--domain`, a comma-separated BUZZ_DOMAIN_ID,
 /// `domains = [...]` in the config file) is refused before anything is sent, naming each
 /// domain, never acted on for the first alone.
 #[tokio::test]
@@ -349,7 +349,6 @@ async fn several_domains_are_refused_before_anything_is_sent() {
             .args(["check", "--aws-only", "--yes", "--output", "json"])
             .args(target_args(&sandbox, &names))
             .args(["--domain", "500001"]),
-        Tool::against("teardown", &sandbox, &names).args(["--domain", "500001"]),
         Tool::new()
             .args(["setup", "--yes", "--output", "json"])
             .args(at_domain(target_args(&sandbox, &names), "500001,500002")),
@@ -449,4 +448,66 @@ async fn check_takes_several_sibling_domains_and_one_failure_does_not_hide_the_o
     let writers = row(&check, "stream.writers");
     assert_eq!(writers["status"], "pass", "{writers}");
     assert_eq!(writers["data"]["expected"], json!(SCHOOLS), "{writers}");
+}
+
+/// teardown takes several domains: our target leaves each one, every other key is kept, and
+/// the role goes once, after the last domain stopped sending to it.
+#[tokio::test]
+async fn teardown_of_several_sibling_domains_removes_every_target_then_the_role() {
+    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
+    let names = Names::new();
+    for school in SCHOOLS {
+        Tool::new()
+            .args(["setup", "--yes", "--output", "json"])
+            .args(at_domain(target_args(&sandbox, &names), school))
+            .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+            .run()
+            .assert_success();
+    }
+    // A webhook beside ours in one school: kept.
+    let mut with_hook = sandbox.domain_config(SCHOOLS[1]).await;
+    with_hook["https"] =
+        json!([{"title": "LMS webhook", "enabled": true, "url": "https://lms.example/hook"}]);
+    sandbox.set_domain_config(SCHOOLS[1], with_hook).await;
+    let teardown = Tool::new()
+        .args(["teardown", "--yes", "--output", "json"])
+        .args(at_domain(
+            target_args_for("teardown", &sandbox, &names),
+            &SCHOOLS.join(","),
+        ))
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    teardown.assert_success();
+    for school in SCHOOLS {
+        let config = sandbox.domain_config(school).await;
+        assert!(kinesis_targets(&config).is_empty(), "{school}: {config}");
+    }
+    assert_eq!(
+        sandbox.domain_config(SCHOOLS[1]).await["https"][0]["title"],
+        "LMS webhook"
+    );
+    assert!(
+        harness::try_aws_cli(&["iam", "get-role", "--role-name", &names.role]).is_err(),
+        "the role went once every domain stopped sending to it"
+    );
+    harness::aws_cli(&[
+        "kinesis",
+        "describe-stream-summary",
+        "--stream-name",
+        &names.stream,
+    ]);
+    let removals = teardown.json()["removals"].to_string();
+    for school in SCHOOLS {
+        assert!(removals.contains(school), "{removals}");
+    }
+    // Run again: nothing left to remove.
+    Tool::new()
+        .args(["teardown", "--yes", "--output", "json", "--dry-run"])
+        .args(at_domain(
+            target_args_for("teardown", &sandbox, &names),
+            &SCHOOLS.join(","),
+        ))
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run()
+        .assert_success();
 }
