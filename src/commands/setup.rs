@@ -103,6 +103,7 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
         parts,
         events,
         options,
+        more_domains,
         ..
     } = spec;
     let (login, mut aws_part, handover) = match parts {
@@ -135,13 +136,17 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     )
     .await?;
     // One delivery across the tree: an ancestor delivering to the stream refuses the plan.
+    let mut trees = Vec::new();
     if let (Some(client), Some(b)) = (&ready.buzz, &ready.desired.buzz) {
-        ready.observed.tree = Some(read::read_tree(client, &b.domain, true).await?.observed);
+        let t = read::read_tree(client, &b.domain, true).await?;
+        trees.push(tree_key(&b.domain, &t));
+        ready.observed.tree = Some(t.observed);
     }
     if let Some(config) = &ready.observed.buzz {
         refuse_unknown_target_keys(config)?;
     }
-    let plan = plan::plan(&ready.desired, &ready.observed).map_err(refused)?;
+    let mut plan = plan::plan(&ready.desired, &ready.observed).map_err(refused)?;
+    plan_more_domains(&ready, &more_domains, trees, &mut plan).await?;
 
     let view = ready.view();
     if let Some(done) = show_or_confirm(&view, &plan, &run, &calls, &progress)? {
@@ -155,6 +160,77 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
         render_result(w, &view, &plan, output, &calls.summary(), took)
     })?;
     Ok(ExitCode::Ok)
+}
+
+/// A domain's numeric id (or as given) and its ancestors' ids, for [`plan::tree::nested_domains`].
+fn tree_key(domain: &crate::names::DomainId, t: &read::TreeRead) -> (String, Vec<String>) {
+    let id = t
+        .own
+        .as_ref()
+        .map_or_else(|| domain.to_string(), |r| r.id.clone());
+    let ancestors = t
+        .observed
+        .configs
+        .iter()
+        .filter(|c| c.relation == plan::tree::Relation::Ancestor)
+        .map(|c| c.domain.id.clone())
+        .collect();
+    (id, ancestors)
+}
+
+/// Every further `--domain` (one stream, one role, one IAM wait): its configuration and tree,
+/// then its Buzz plan, added to the first's, all before any change. Domains where one is
+/// another's ancestor are refused (the lower one's events reach the upper one's target).
+async fn plan_more_domains(
+    ready: &Ready,
+    more: &[crate::names::DomainId],
+    mut trees: Vec<(String, Vec<String>)>,
+    plan: &mut Plan,
+) -> Result<()> {
+    let (Some(client), Some(b)) = (&ready.buzz, &ready.desired.buzz) else {
+        return Ok(());
+    };
+    if more.is_empty() {
+        return Ok(());
+    }
+    let mut plans = Vec::new();
+    for domain in more {
+        let config = client.get_config(domain).await?;
+        refuse_unknown_target_keys(&config)?;
+        let t = read::read_tree(client, domain, true).await?;
+        trees.push(tree_key(domain, &t));
+        plans.push((domain.clone(), config, t.observed));
+    }
+    let nested = plan::tree::nested_domains(&trees);
+    if !nested.is_empty() {
+        let pairs: Vec<String> = nested
+            .iter()
+            .map(|(up, down)| format!("domain {up} is an ancestor of domain {down}"))
+            .collect();
+        return Err(Error::Refused(format!(
+            "{}: Buzz sends every event of a domain to its ancestors' targets, so a target on both would deliver each event of the lower domain twice. Set up at the upper domain alone (its target receives the lower one's events). Nothing was changed",
+            pairs.join("; ")
+        )));
+    }
+    for (domain, config, tree) in plans {
+        let desired = plan::Desired {
+            aws: None,
+            buzz: Some(DesiredBuzz {
+                domain,
+                ..b.clone()
+            }),
+            ..ready.desired.clone()
+        };
+        let observed = Observed {
+            buzz: Some(config),
+            tree: Some(tree),
+            ..Observed::default()
+        };
+        let more_plan = plan::plan(&desired, &observed).map_err(refused)?;
+        plan.buzz.extend(more_plan.buzz);
+        plan.notes.extend(more_plan.notes);
+    }
+    Ok(())
 }
 
 /// Carry out the plan: the stream chain, the role chain and the alarm at once, then Buzz.
@@ -192,10 +268,59 @@ async fn apply(
         .aws
         .as_ref()
         .is_some_and(|a| policy::requires_external_id(&a.role.trust));
-    for action in &plan.buzz {
-        let BuzzAction::RegisterBuzzTarget { config, save, .. } = action;
-        progress.step("buzz", &describe(Action::Buzz(action)));
-        register(client, b, config, *save, retry_for, external_id, progress).await?;
+    // Every domain's Buzz half at once (at most 8 in flight), each waiting out IAM on its own
+    // test: one wait for them all. One domain's failure does not stop the others.
+    let jobs: Vec<_> = plan
+        .buzz
+        .iter()
+        .map(|action| async move {
+            let BuzzAction::RegisterBuzzTarget {
+                config,
+                save,
+                domain,
+                ..
+            } = action;
+            progress.step("buzz", &describe(Action::Buzz(action)));
+            let this = DesiredBuzz {
+                domain: crate::names::DomainId::parse("--domain", domain)?,
+                ..b.clone()
+            };
+            register(
+                client,
+                &this,
+                config,
+                *save,
+                retry_for,
+                external_id,
+                progress,
+            )
+            .await
+        })
+        .collect();
+    let results = crate::fanout::bounded(jobs, crate::fanout::BUZZ_IN_FLIGHT).await;
+    if results.len() == 1 {
+        return results.into_iter().next().unwrap_or(Ok(()));
+    }
+    let (mut done, mut failed) = (Vec::new(), Vec::new());
+    for (action, result) in plan.buzz.iter().zip(results) {
+        let BuzzAction::RegisterBuzzTarget { domain, .. } = action;
+        match result {
+            Ok(()) => done.push(domain.clone()),
+            Err(e) => failed.push(format!("domain {domain}: {e}")),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(Error::Refused(format!(
+            "the Buzz target could not be registered in {} of {} domain(s): {}. {}The stream and the role are in place: fix what Buzz names, then run setup again (it changes only what is missing)",
+            failed.len(),
+            failed.len() + done.len(),
+            failed.join("; "),
+            if done.is_empty() {
+                String::new()
+            } else {
+                format!("It was registered in domain(s) {}. ", done.join(", "))
+            }
+        )));
     }
     Ok(())
 }

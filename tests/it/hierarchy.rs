@@ -333,44 +333,124 @@ async fn a_district_of_200_schools_is_read_within_3_s_with_at_most_8_requests_in
     assert!(check.took.as_secs_f64() <= 3.0, "{:?}", check.took);
 }
 
-/// Setup of many domains in one run is not in this version (check with both halves, and
-/// teardown, take them): a list (repeated `--domain`, a comma-separated BUZZ_DOMAIN_ID,
-/// `domains = [...]` in the config file) is refused before anything is sent, naming each
-/// domain, never acted on for the first alone.
+/// A domain list where a run takes one (check's and setup's halves) is refused before
+/// anything is sent, naming each domain, never acted on for the first alone.
 #[tokio::test]
-async fn several_domains_are_refused_before_anything_is_sent() {
+async fn a_domain_list_for_a_half_is_refused_before_anything_is_sent() {
     let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
     let names = Names::new();
-    let config = std::env::temp_dir().join(format!("{}.toml", harness::unique("domains")));
-    std::fs::write(&config, "domains = [500001, \"500002\"]\n").unwrap();
-    let runs = [
-        Tool::setup(&sandbox, &names).args(["--domain", "500001"]),
-        Tool::new()
-            .args(["check", "--aws-only", "--yes", "--output", "json"])
-            .args(target_args(&sandbox, &names))
-            .args(["--domain", "500001"]),
-        Tool::new()
-            .args(["setup", "--yes", "--output", "json"])
-            .args(at_domain(target_args(&sandbox, &names), "500001,500002")),
-        Tool::new()
-            .args(["setup", "--yes", "--output", "json"])
-            .args(
-                target_args(&sandbox, &names)
-                    .into_iter()
-                    .filter(|a| a != "--domain" && a != DOMAIN_ID),
-            )
-            .arg("--config")
-            .arg(config.to_str().unwrap()),
-    ];
-    for run in runs {
-        let out = run.env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD).run();
+    for command in ["check", "setup"] {
+        let out = Tool::new()
+            .args([command, "--aws-only", "--yes", "--output", "json"])
+            .args(at_domain(target_args(&sandbox, &names), "500001,500002"))
+            .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+            .run();
         out.assert_code(1);
         let message = out.json()["error"]["message"].as_str().unwrap().to_owned();
         assert!(message.contains("several domains in one run"), "{message}");
-        assert!(message.contains("500001"), "{message}");
+        assert!(message.contains("500001, 500002"), "{message}");
     }
     assert!(sandbox.request_log().await.is_empty(), "nothing was sent");
-    let _ = std::fs::remove_file(config);
+}
+
+/// Ten sibling schools (`--domain-tree schools:10`) in one setup: one stream, one role, one
+/// IAM wait; a re-run changes nothing; teardown of the ten removes every target.
+#[tokio::test]
+async fn ten_sibling_domains_converge_in_one_run_and_a_nested_pair_is_refused() {
+    let sandbox = Sandbox::start(
+        SandboxOptions::new()
+            .domain_tree("schools:10")
+            .iam_propagation_delay(6),
+    );
+    let ten: Vec<String> = (1..=10).map(|i| format!("{}", 600_000 + i)).collect();
+    let list = ten.join(",");
+    // Nested: the district and one of its schools.
+    let names = Names::new();
+    let nested = Tool::new()
+        .args(["setup", "--yes", "--output", "json"])
+        .args(at_domain(
+            target_args(&sandbox, &names),
+            &format!("{DOMAIN_ID},600001"),
+        ))
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    nested.assert_code(1);
+    let message = plain(&nested.json()["error"]["message"]);
+    assert!(
+        message.contains("domain 424242 is an ancestor of domain 600001"),
+        "{message}"
+    );
+    assert!(message.contains("Nothing was changed"), "{message}");
+    assert!(harness::try_aws_cli(&["iam", "get-role", "--role-name", &names.role]).is_err());
+
+    // One domain, then ten, each on fresh names: the ten take about as long as the one.
+    let one_names = Names::new();
+    let one = Tool::new()
+        .args(["setup", "--yes", "--output", "json"])
+        .args(at_domain(target_args(&sandbox, &one_names), &ten[0]))
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    one.assert_success();
+    let setup = Tool::new()
+        .args(["setup", "--yes", "--output", "json"])
+        .args(at_domain(target_args(&sandbox, &names), &list))
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    setup.assert_success();
+    eprintln!(
+        "setup with 6 s of IAM propagation: one domain {:.2} s, ten sibling domains {:.2} s ({:.2}x)",
+        one.took.as_secs_f64(),
+        setup.took.as_secs_f64(),
+        setup.took.as_secs_f64() / one.took.as_secs_f64()
+    );
+    for school in &ten {
+        let targets = kinesis_targets(&sandbox.domain_config(school).await);
+        let ours: Vec<&Value> = targets
+            .iter()
+            .filter(|t| t["targetKinesisStream"] == names.stream.as_str())
+            .collect();
+        assert_eq!(ours.len(), 1, "{school}: {targets:?}");
+    }
+    assert!(
+        setup.took.as_secs_f64() <= 1.3 * one.took.as_secs_f64(),
+        "{:?} vs {:?}",
+        setup.took,
+        one.took
+    );
+
+    // Re-run: nothing to change.
+    let again = Tool::new()
+        .args(["setup", "--yes", "--output", "json", "--dry-run"])
+        .args(at_domain(target_args(&sandbox, &names), &list))
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    again.assert_success();
+
+    // teardown of the ten removes every target of ours, and the first run's stays.
+    Tool::new()
+        .args(["teardown", "--yes", "--output", "json"])
+        .args(at_domain(
+            target_args_for("teardown", &sandbox, &names),
+            &list,
+        ))
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run()
+        .assert_success();
+    for school in &ten {
+        let targets = kinesis_targets(&sandbox.domain_config(school).await);
+        assert!(
+            targets
+                .iter()
+                .all(|t| t["targetKinesisStream"] != names.stream.as_str()),
+            "{school}: {targets:?}"
+        );
+    }
+    let first = kinesis_targets(&sandbox.domain_config(&ten[0]).await);
+    assert_eq!(
+        first.len(),
+        1,
+        "the one-domain run's target stays: {first:?}"
+    );
 }
 
 /// The Buzz half of check (`--buzz-only`, no AWS access) sees the double delivery too.
