@@ -591,3 +591,58 @@ async fn teardown_of_several_sibling_domains_removes_every_target_then_the_role(
         .run()
         .assert_success();
 }
+
+/// One domain's refusal at Buzz's test (another target there fails it) does not stop the
+/// others: they are registered, and the error names the failed domain and the ones done.
+#[tokio::test]
+async fn a_failure_in_one_domain_is_reported_with_the_others_done() {
+    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree("schools:3"));
+    let names = Names::new();
+    // Buzz tests every kinesis target of a configuration before it saves: this one fails.
+    sandbox
+        .set_domain_config(
+            "600002",
+            json!({"kinesis": [{"title": "broken", "enabled": true,
+                "targetKinesisStream": "nowhere", "targetRegion": REGION,
+                "roleArn": harness::role_arn("NoSuchRole")}]}),
+        )
+        .await;
+    let setup = Tool::new()
+        .args([
+            "setup",
+            "--yes",
+            "--output",
+            "json",
+            "--propagation-timeout",
+            "3",
+        ])
+        .args(at_domain(
+            target_args(&sandbox, &names),
+            "600001,600002,600003",
+        ))
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    setup.assert_code(1);
+    let message = plain(&setup.json()["error"]["message"]);
+    assert!(
+        message.contains("in 1 of 3 domain(s): domain 600002"),
+        "{message}"
+    );
+    assert!(
+        message.contains("registered in domain(s) 600001, 600003"),
+        "{message}"
+    );
+    for school in ["600001", "600003"] {
+        assert_eq!(
+            kinesis_targets(&sandbox.domain_config(school).await).len(),
+            1,
+            "{school}"
+        );
+    }
+    let broken = kinesis_targets(&sandbox.domain_config("600002").await);
+    assert_eq!(
+        broken.len(),
+        1,
+        "the failing domain keeps what it had: {broken:?}"
+    );
+}
