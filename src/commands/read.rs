@@ -195,6 +195,7 @@ impl Ready {
             desired: &self.desired,
             half: self.half,
             handover: self.handover.as_ref(),
+            more_domains: Vec::new(),
         }
     }
 

@@ -148,14 +148,21 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     let mut plan = plan::plan(&ready.desired, &ready.observed).map_err(refused)?;
     plan_more_domains(&ready, &more_domains, trees, &mut plan).await?;
 
-    let view = ready.view();
+    let more: Vec<String> = more_domains.iter().map(ToString::to_string).collect();
+    let view = SetupView {
+        more_domains: more.clone(),
+        ..ready.view()
+    };
     if let Some(done) = show_or_confirm(&view, &plan, &run, &calls, &progress)? {
         return Ok(done);
     }
 
     apply(&ready, &plan, &progress, options.propagation_timeout).await?;
     let took = started.elapsed();
-    let view = ready.view();
+    let view = SetupView {
+        more_domains: more,
+        ..ready.view()
+    };
     report::emit(output, |w| {
         render_result(w, &view, &plan, output, &calls.summary(), took)
     })?;
@@ -631,6 +638,7 @@ async fn run_buzz_only(
         desired: &desired,
         half: Halves::BuzzOnly,
         handover: None,
+        more_domains: Vec::new(),
     };
     if let Some(done) = show_or_confirm(&view, &plan, run, calls, progress)? {
         return Ok(done);

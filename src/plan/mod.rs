@@ -247,6 +247,26 @@ impl Plan {
 
     /// `created`, `updated`, `tested` (Buzz's test alone, `--no-enable`) or `unchanged`, for
     /// the report: `created` exactly when an action of the resource [`Action::is_create`].
+    /// One domain's Buzz outcome, as [`Plan::outcome`] says it (several `--domain`s).
+    pub fn buzz_outcome(&self, domain: &str) -> &'static str {
+        let mine: Vec<&BuzzAction> = self
+            .buzz
+            .iter()
+            .filter(
+                |a| matches!(a, BuzzAction::RegisterBuzzTarget { domain: d, .. } if d == domain),
+            )
+            .collect();
+        if mine.is_empty() {
+            "unchanged"
+        } else if mine.iter().any(|a| a.is_create()) {
+            "created"
+        } else if mine.iter().all(|a| a.only_tests()) {
+            "tested"
+        } else {
+            "updated"
+        }
+    }
+
     pub fn outcome(&self, resource: Resource) -> &'static str {
         if self.for_resource(resource).next().is_none() {
             "unchanged"

@@ -403,6 +403,13 @@ async fn ten_sibling_domains_converge_in_one_run_and_a_nested_pair_is_refused() 
         setup.took.as_secs_f64(),
         setup.took.as_secs_f64() / one.took.as_secs_f64()
     );
+    let domains = setup.json()["domains"].as_array().unwrap().clone();
+    assert_eq!(domains.len(), 10, "{domains:?}");
+    assert!(
+        domains.iter().all(|d| d["outcome"] == "created"),
+        "{domains:?}"
+    );
+    assert_eq!(setup.json()["buzz"]["domain"], ten[0].as_str());
     for school in &ten {
         let targets = kinesis_targets(&sandbox.domain_config(school).await);
         let ours: Vec<&Value> = targets
