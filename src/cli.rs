@@ -494,6 +494,21 @@ pub struct DesiredArgs {
     /// Alarm on lost events, notifying this existing SNS topic instead of one setup makes.
     #[arg(long, value_name = "SNS-TOPIC-ARN", help_heading = "Alarm")]
     pub alarm_topic: Option<String>,
+
+    /// Keep every event in this S3 bucket, partitioned by type and day, with a Glue table to
+    /// query with SQL (Firehose reads the stream). In this version the archive is in the
+    /// exports only (policy --format); setup and check refuse it.
+    #[arg(
+        long,
+        value_name = "BUCKET",
+        env = "BUZZ_KINESIS_ARCHIVE_BUCKET",
+        help_heading = "Archive"
+    )]
+    pub archive_bucket: Option<String>,
+
+    /// With --archive-bucket: expire archived events after N days (1-36500) [default: kept].
+    #[arg(long, value_name = "N", help_heading = "Archive")]
+    pub archive_days: Option<String>,
 }
 
 /// What only setup does: change what exists, wait for IAM, save in Buzz.
@@ -714,6 +729,9 @@ pub enum TemplateFormat {
     Cloudformation,
     /// A Terraform configuration (HCL) for the hashicorp/aws provider.
     Terraform,
+    /// The archive (needs --archive-bucket) as JSON: its layout, the table's columns, the
+    /// Athena DDL and the SQL to start from.
+    Archive,
 }
 
 /// `tail`.

@@ -4,6 +4,7 @@
 //! [`names`]) -> [`plan`] (desired vs actual, pure) -> the adapters [`aws`] and [`buzz`] ->
 //! [`report`]. `main.rs` only calls [`run`].
 
+pub mod archive;
 pub mod aws;
 pub mod buzz;
 pub mod calls;

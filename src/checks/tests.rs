@@ -90,6 +90,14 @@ mod rows {
         }
     }
 
+    /// The wanted target with a filter, and `saved` carrying the same filter.
+    fn w_filters() -> KinesisTarget {
+        KinesisTarget {
+            filters: vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()],
+            ..wanted()
+        }
+    }
+
     fn config(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()
     }
@@ -342,6 +350,12 @@ mod rows {
             "{}",
             r.message
         );
+        // The fix is the boundary's, not setup's (setup never touches a boundary).
+        let fix = r.fix.clone().unwrap();
+        assert!(
+            fix.starts_with("widen the role's permission boundary") && !fix.contains(SETUP_FIX),
+            "{fix}"
+        );
         // A boundary with an explicit deny: FAIL.
         let r = row(
             &bounded(json!({"Statement": [
@@ -351,6 +365,11 @@ mod rows {
         );
         assert_eq!(r.status, Fail);
         assert!(r.message.contains("explicit Deny"), "{}", r.message);
+        let fix = r.fix.clone().unwrap();
+        assert!(
+            fix.starts_with(SETUP_FIX) && fix.contains("remove any Deny"),
+            "{fix}"
+        );
         // A boundary that leaves the writes in: PASS.
         let r = row(
             &bounded(
@@ -440,6 +459,45 @@ mod rows {
             rows[0].message
         );
 
+        // The title and the enabled flag are not drift (the title is the user's to change;
+        // disabled is its own message), and a changed role is the role's drift alone.
+        let filtered = |enabled: bool| {
+            let mut t = saved(enabled);
+            t["filter"] = json!([{"eventType": "UserEntityCreated", "properties": ""}]);
+            t
+        };
+        let mut renamed = filtered(true);
+        renamed["title"] = json!("Renamed by the district");
+        let rows = buzz_rows(
+            "424242",
+            &w_filters(),
+            &config(json!({"kinesis": [renamed]})),
+        );
+        assert_eq!(
+            verdicts(&rows),
+            [("buzz.target", Pass)],
+            "{}",
+            rows[0].message
+        );
+        let rows = buzz_rows(
+            "424242",
+            &w_filters(),
+            &config(json!({"kinesis": [filtered(false)]})),
+        );
+        assert!(
+            rows[0].message.contains("disabled") && !rows[0].message.contains("filters"),
+            "{}",
+            rows[0].message
+        );
+        let mut moved = filtered(true);
+        moved["roleArn"] = json!("arn:aws:iam::123456789012:role/Other");
+        let rows = buzz_rows("424242", &w_filters(), &config(json!({"kinesis": [moved]})));
+        assert!(
+            rows[0].message.contains("it uses role") && !rows[0].message.contains("filters"),
+            "{}",
+            rows[0].message
+        );
+
         // Targets under a key this tool does not know.
         let rows = buzz_rows(
             "424242",
@@ -514,6 +572,213 @@ mod rows {
         assert_eq!(
             serde_json::to_value(CheckId::RoleTrust).unwrap(),
             "role.trust"
+        );
+    }
+
+    /// Only a failed row fails the run: warnings and rows a half skipped do not.
+    #[test]
+    fn only_a_failed_row_fails_the_check() {
+        let fine = [
+            pass(CheckId::StreamExists, "ok"),
+            warn(CheckId::StreamEncryption, "not encrypted", "encrypt it"),
+            skip(CheckId::BuzzTarget, "not checked", "the other half"),
+        ];
+        assert!(!any_failed(&fine));
+        let mut broken = fine.to_vec();
+        broken.push(fail(CheckId::RoleTrust, "a stranger", "narrow it"));
+        assert!(any_failed(&broken));
+    }
+}
+
+/// The lost-event watch's rows over CloudWatch windows, and the alarm's.
+mod watch_rows {
+    use crate::checks::*;
+    use crate::metrics::{Metric, Window};
+    use crate::names::{RetentionHours, ShardCount};
+    use crate::sizing::Capacity;
+    use crate::state::{AlarmState, StreamState, StreamStatus};
+    use std::collections::BTreeMap;
+
+    /// Six hours from the epoch, minute periods, with `points` (metric, start, value).
+    fn window(points: &[(Metric, i64, f64)]) -> MetricsRead {
+        let mut w = Window {
+            start: 0,
+            end: 6 * 3600,
+            period: 60,
+            series: BTreeMap::new(),
+        };
+        for (m, t, v) in points {
+            w.series.entry(*m).or_default().insert(*t, *v);
+        }
+        MetricsRead::Window(w, "6 h".into())
+    }
+
+    fn stream(capacity: Capacity, open_shards: u32) -> StreamState {
+        StreamState {
+            arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events".into(),
+            status: StreamStatus::Active,
+            capacity: Some(capacity),
+            open_shards,
+            retention: RetentionHours::DEFAULT,
+            kms_key: None,
+            tags: BTreeMap::new(),
+        }
+    }
+
+    fn one_shard() -> StreamState {
+        stream(
+            Capacity::Provisioned(ShardCount::parse("x", "1").unwrap()),
+            1,
+        )
+    }
+
+    fn row(rows: &[Check], id: CheckId) -> &Check {
+        rows.iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+    }
+
+    /// 900 records/s of 3,000 bytes in the minute at 00:10.
+    const BUSY: [(Metric, i64, f64); 2] = [
+        (Metric::IncomingRecords, 600, 54_000.0),
+        (Metric::IncomingBytes, 600, 162_000_000.0),
+    ];
+
+    #[test]
+    fn refused_writes_fail_with_when_they_happened_and_the_capacity_to_set() {
+        let mut points = BUSY.to_vec();
+        points.push((Metric::WriteThrottled, 600, 5.0));
+        points.push((Metric::WriteThrottled, 1200, 2.0));
+        let rows = metrics_rows(&window(&points), Some(&one_shard()), true);
+        let refused = row(&rows, CheckId::StreamRefused);
+        assert_eq!(refused.status, Status::Fail);
+        assert!(
+            refused
+                .message
+                .contains("refused 7 write(s) in the last 6 h")
+                && refused
+                    .message
+                    .contains("between 1970-01-01T00:10:00Z and 1970-01-01T00:20:00Z"),
+            "{}",
+            refused.message
+        );
+        assert_eq!(
+            refused.detail[0],
+            "records per hour, oldest first (1970-01-01T00:00:00Z to 1970-01-01T06:00:00Z):"
+        );
+        assert!(refused
+            .detail
+            .iter()
+            .any(|l| l.contains("! = writes refused")));
+        // The peak fits an on-demand stream: the fix names it, with the measured event size.
+        let fix = refused.fix.as_deref().unwrap();
+        assert!(
+            fix.contains("--capacity-mode on-demand") && fix.contains("of 3000 bytes"),
+            "{fix}"
+        );
+        // 900 records/s of 3 KB is 2.7 MB/s against one shard's 1 MB/s.
+        assert_eq!(row(&rows, CheckId::StreamHeadroom).status, Status::Warn);
+        assert_eq!(row(&rows, CheckId::StreamTraffic).status, Status::Pass);
+    }
+
+    #[test]
+    fn one_refused_minute_is_named_and_on_demand_is_told_to_provision_for_the_peak() {
+        let mut points = BUSY.to_vec();
+        points.push((Metric::WriteThrottled, 600, 5.0));
+        let on_demand = stream(Capacity::OnDemand, 4);
+        let rows = metrics_rows(&window(&points), Some(&on_demand), true);
+        let refused = row(&rows, CheckId::StreamRefused);
+        assert!(
+            refused.message.contains("at 1970-01-01T00:10:00Z"),
+            "{}",
+            refused.message
+        );
+        let fix = refused.fix.as_deref().unwrap();
+        assert!(
+            fix.contains("on-demand throttles when traffic doubles")
+                && fix.contains("--capacity-mode provisioned --shards 4"),
+            "{fix}"
+        );
+        // Without a byte count, a record is taken to be 1,000 bytes.
+        let points = [
+            (Metric::IncomingRecords, 600, 54_000.0),
+            (Metric::WriteThrottled, 600, 5.0),
+        ];
+        let rows = metrics_rows(&window(&points), Some(&one_shard()), true);
+        let fix = row(&rows, CheckId::StreamRefused).fix.clone().unwrap();
+        assert!(fix.contains("of 1000 bytes"), "{fix}");
+        // Far above what on-demand starts with: provisioned, with the shards it needs.
+        let points = [
+            (Metric::IncomingRecords, 600, 600_000.0),
+            (Metric::WriteThrottled, 600, 5.0),
+        ];
+        let rows = metrics_rows(&window(&points), Some(&one_shard()), true);
+        let fix = row(&rows, CheckId::StreamRefused).fix.clone().unwrap();
+        assert!(
+            fix.contains("--capacity-mode provisioned --shards 15"),
+            "{fix}"
+        );
+    }
+
+    #[test]
+    fn a_quiet_healthy_window_passes_and_no_traffic_warns_only_while_buzz_is_enabled() {
+        let light = [(Metric::IncomingRecords, 600, 60.0)];
+        let rows = metrics_rows(&window(&light), Some(&one_shard()), true);
+        assert_eq!(row(&rows, CheckId::StreamRefused).status, Status::Pass);
+        assert!(!row(&rows, CheckId::StreamRefused)
+            .detail
+            .iter()
+            .any(|l| l.contains("refused")));
+        assert_eq!(row(&rows, CheckId::StreamHeadroom).status, Status::Pass);
+        let traffic = row(&rows, CheckId::StreamTraffic);
+        assert_eq!(traffic.status, Status::Pass);
+        assert!(
+            traffic.message.starts_with("60 record(s) arrived"),
+            "{}",
+            traffic.message
+        );
+
+        let rows = metrics_rows(&window(&[]), Some(&one_shard()), true);
+        assert_eq!(row(&rows, CheckId::StreamTraffic).status, Status::Warn);
+        let rows = metrics_rows(&window(&[]), Some(&one_shard()), false);
+        assert!(rows.iter().all(|c| c.id != CheckId::StreamTraffic));
+
+        assert!(metrics_rows(&MetricsRead::Skipped, None, true).is_empty());
+        let denied = MetricsRead::Unavailable {
+            code: "AccessDenied".into(),
+            message: "no".into(),
+        };
+        let rows = metrics_rows(&denied, None, true);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].id, rows[0].status),
+            (CheckId::StreamMetrics, Status::Warn)
+        );
+    }
+
+    #[test]
+    fn the_alarm_row_over_its_states() {
+        let alarm = |state: &str| AlarmState {
+            name: "buzz-kinesis-buzz-events-refused-writes".into(),
+            arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x".into(),
+            state: state.into(),
+            metric: "WriteProvisionedThroughputExceeded".into(),
+            threshold: 0.0,
+            period: 60,
+            actions: vec![],
+            tags: BTreeMap::new(),
+        };
+        let status =
+            |a: Option<&AlarmState>, asked: bool| alarm_rows(a, asked, "buzz-events")[0].status;
+        assert_eq!(status(None, true), Status::Fail);
+        assert_eq!(status(None, false), Status::Warn);
+        assert_eq!(status(Some(&alarm("ALARM")), false), Status::Fail);
+        assert_eq!(status(Some(&alarm("OK")), true), Status::Pass);
+        let pending = alarm_rows(Some(&alarm("")), true, "buzz-events");
+        assert!(
+            pending[0].message.contains("no state yet"),
+            "{}",
+            pending[0].message
         );
     }
 }

@@ -75,7 +75,7 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         &events,
         &read::CHECK_ONLY,
         &progress,
-        false,
+        read::Peak::Skip,
     )
     .await?;
     let policies = match &o.observed.role {

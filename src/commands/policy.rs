@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::archive::Archive;
 use crate::aws::Aws;
 use crate::calls::CallLog;
-use crate::cli::{Output, PolicyArgs};
-use crate::error::Result;
+use crate::cli::{Output, PolicyArgs, TemplateFormat};
+use crate::error::{Error, Result};
 use crate::exit::ExitCode;
 use crate::iac::Blueprint;
 use crate::policy;
@@ -91,6 +92,29 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
         spec.trustee.external_id.as_ref(),
     );
 
+    let archive = spec.archive.as_ref().map(|a| {
+        Archive::new(
+            a.bucket.clone(),
+            a.days,
+            spec.names.stream.as_str(),
+            spec.stream.encryption.customer_key().cloned(),
+            &spec.events,
+        )
+    });
+    match (args.format, &archive) {
+        (None, Some(_)) => {
+            return Err(Error::Usage(
+                "--archive-bucket goes with --format cloudformation, terraform or archive: the archive is in the exports in this version (setup will create it in the next)".into(),
+            ))
+        }
+        (Some(TemplateFormat::Archive), None) => {
+            return Err(Error::Usage(
+                "--format archive describes the archive: pass --archive-bucket NAME".into(),
+            ))
+        }
+        _ => {}
+    }
+
     if let Some(format) = args.format {
         let blueprint = Blueprint {
             stream: spec.names.stream.to_string(),
@@ -112,6 +136,7 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
                     .collect(),
                 topic_arn: spec.alarm.topic.as_ref().map(|t| t.as_str().to_owned()),
             }),
+            archive,
         };
         report::emit(Output::Json, |w| render_template(w, format, &blueprint))?;
         return Ok(ExitCode::Ok);

@@ -355,8 +355,7 @@ fn desired_alarm(a: &AwsPart, at: Located<'_>) -> Option<DesiredAlarm> {
 }
 
 /// Read what exists for the AWS half (and, when logged in, the domain's Buzz configuration),
-/// and work out the desired state. Makes no mutating call. `read_peak`: also the busiest
-/// minute of an existing stream, for a plan a person reads (dry run, the wizard).
+/// and work out the desired state. Makes no mutating call.
 /// `handover`: with `--aws-only`, what the Buzz half is told.
 pub async fn read(
     connected: Connected,
@@ -365,7 +364,7 @@ pub async fn read(
     events: &[EventFilter],
     options: &ApplyOptions,
     progress: &Progress,
-    read_peak: bool,
+    peak: Peak,
 ) -> Result<Ready> {
     let aws = &connected.aws;
     let domain = connected.buzz.as_ref().map(|b| b.domain.clone());
@@ -391,7 +390,9 @@ pub async fn read(
         _ => None,
     };
     let measured = match &stream {
-        Some(_) if read_peak => measured_peak(aws, a.names.stream.as_str(), progress).await,
+        Some(_) if peak == Peak::Measure => {
+            measured_peak(aws, a.names.stream.as_str(), progress).await
+        }
         _ => None,
     };
     let at = Located {
@@ -453,6 +454,14 @@ pub async fn read(
         half,
         handover,
     })
+}
+
+/// Whether the read step also measures an existing stream's busiest minute (one
+/// GetMetricData call), for a plan a person reads: a dry run, the wizard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peak {
+    Measure,
+    Skip,
 }
 
 /// Beside a reused stream's capacity, what it carried: one GetMetricData call. Without the
@@ -610,3 +619,109 @@ pub const CHECK_ONLY: ApplyOptions = ApplyOptions {
     enable: true,
     propagation_timeout: Duration::from_secs(0),
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::raw::Raw;
+    use crate::spec::setup::tests::complete;
+    use crate::spec::{Parts, SetupSpec};
+
+    fn spec(raw: Raw) -> SetupSpec {
+        SetupSpec::build(&raw).unwrap()
+    }
+
+    fn located(region: &Region) -> Located<'_> {
+        Located {
+            partition: "aws",
+            region,
+            account: "123456789012",
+        }
+    }
+
+    #[test]
+    fn the_desired_state_follows_the_spec_and_where_we_are() {
+        let region = Region::parse("--region", "eu-west-1").unwrap();
+        let raw = Raw {
+            kms_key: Some("arn:aws:kms:eu-west-1:123456789012:key/abcd".into()),
+            alarm_emails: vec!["ops@example.edu".into()],
+            ..complete()
+        };
+        let s = spec(raw);
+        let (Parts::Both { aws, buzz }, events, options) = (&s.parts, &s.events, &s.options) else {
+            panic!("both halves");
+        };
+        let d = desired(
+            aws,
+            Some((&buzz.domain, &buzz.title)),
+            events,
+            options,
+            located(&region),
+            Existing::default(),
+        );
+        assert_eq!(
+            d.stream_arn,
+            "arn:aws:kinesis:eu-west-1:123456789012:stream/buzz-events"
+        );
+        assert_eq!(
+            d.role_arn,
+            "arn:aws:iam::123456789012:role/BuzzKinesisWriter"
+        );
+        let want = d.aws.as_ref().unwrap();
+        assert!(
+            want.role.policy.to_string().contains("kms:GenerateDataKey"),
+            "a customer-managed key is granted: {}",
+            want.role.policy
+        );
+        let alarm = want.alarm.as_ref().unwrap();
+        assert_eq!(
+            alarm.topic_arn,
+            "arn:aws:sns:eu-west-1:123456789012:buzz-kinesis-buzz-events-alarms"
+        );
+        assert_eq!(
+            alarm.own_topic.as_deref(),
+            Some("buzz-kinesis-buzz-events-alarms")
+        );
+        let b = d.buzz.as_ref().unwrap();
+        assert_eq!(b.target.role_arn, d.role_arn);
+        assert_eq!(b.target.region, "eu-west-1");
+        assert!(b.save);
+
+        // What exists wins over what would be made: a role under a path keeps its ARN.
+        let existing = Existing {
+            role_arn: Some("arn:aws:iam::123456789012:role/team/BuzzKinesisWriter"),
+            ..Existing::default()
+        };
+        let d = desired(aws, None, events, options, located(&region), existing);
+        assert_eq!(
+            d.role_arn,
+            "arn:aws:iam::123456789012:role/team/BuzzKinesisWriter"
+        );
+        assert!(d.buzz.is_none(), "no Buzz login, nothing of Buzz desired");
+    }
+
+    #[test]
+    fn the_buzz_half_names_the_stream_from_the_roles_arn_and_desires_nothing_of_aws() {
+        let raw = Raw {
+            half: crate::state::Halves::BuzzOnly,
+            role_arn: Some("arn:aws:iam::111122223333:role/BuzzKinesisWriter".into()),
+            region: Some("us-west-2".into()),
+            no_enable: true,
+            ..complete()
+        };
+        let s = spec(raw);
+        let Parts::BuzzOnly { buzz, made } = &s.parts else {
+            panic!("the Buzz half");
+        };
+        let d = desired_buzz_only(buzz, made, &s.events, &s.options);
+        assert!(d.aws.is_none());
+        assert_eq!(
+            d.stream_arn,
+            "arn:aws:kinesis:us-west-2:111122223333:stream/buzz-events"
+        );
+        assert_eq!(d.role, "BuzzKinesisWriter");
+        let b = d.buzz.unwrap();
+        assert!(!b.save, "--no-enable: tested, not saved");
+        assert_eq!(b.target.role_arn, made.role_arn.to_string());
+    }
+}

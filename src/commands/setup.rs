@@ -132,7 +132,11 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
         &events,
         &options,
         &progress,
-        args.dry_run || interactive,
+        if args.dry_run || interactive {
+            read::Peak::Measure
+        } else {
+            read::Peak::Skip
+        },
     )
     .await?;
     // One delivery across the tree: an ancestor delivering to the stream refuses the plan.

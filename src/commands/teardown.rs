@@ -27,8 +27,8 @@ use crate::teardown_plan::{
 };
 use crate::ui::Progress;
 
-/// Everything read before planning, and the clients to apply the plan with.
-pub struct Observed {
+/// What teardown's read step found (the clients, our target, what exists), ready to plan.
+pub struct Ready {
     /// `None` with `--buzz-only`.
     pub aws: Option<Aws>,
     /// `None` with `--aws-only`.
@@ -41,7 +41,7 @@ pub struct Observed {
     pub half: Halves,
 }
 
-impl Observed {
+impl Ready {
     /// What the renderers show: plain data, no client.
     fn view(&self) -> TeardownView<'_> {
         TeardownView {
@@ -75,7 +75,7 @@ async fn observe_buzz_only(
     spec: TeardownSpec,
     calls: &CallLog,
     progress: &Progress,
-) -> Result<Observed> {
+) -> Result<Ready> {
     let (Some(buzz), Some(role_arn), Some(region)) = (spec.buzz, spec.role_arn, spec.aws.region)
     else {
         return Err(Error::Refused(
@@ -91,7 +91,7 @@ async fn observe_buzz_only(
     super::read::logged_in(&client, &session, progress);
     let config = client.get_config(&domain).await?;
     let more = read_more(&client, &spec.more_domains).await?;
-    Ok(Observed {
+    Ok(Ready {
         more,
         target: Target {
             domain: domain.to_string(),
@@ -118,7 +118,7 @@ async fn observe(
     delete_stream: bool,
     calls: &CallLog,
     progress: &Progress,
-) -> Result<Observed> {
+) -> Result<Ready> {
     if spec.half == Halves::BuzzOnly {
         return observe_buzz_only(spec, calls, progress).await;
     }
@@ -178,7 +178,7 @@ async fn observe(
         .as_ref()
         .map(|r| r.arn.clone())
         .unwrap_or_else(|| arn::role(aws.region.partition(), &identity.account, &spec.role));
-    Ok(Observed {
+    Ok(Ready {
         target: Target {
             domain: domain.map(|d| d.to_string()).unwrap_or_default(),
             stream: spec.stream.to_string(),
@@ -220,7 +220,7 @@ async fn read_more(
 
 /// Our target's removal from each further domain, planned as for the first, placed right
 /// after the first's (Buzz stops writing before the role goes).
-fn plan_more(o: &Observed, plan: &mut Plan) -> Result<()> {
+fn plan_more(o: &Ready, plan: &mut Plan) -> Result<()> {
     let mut extra = Vec::new();
     for (domain, config) in &o.more {
         let target = Target {
@@ -361,7 +361,7 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
 /// After a prompt, read the domain's configuration again. Other targets changed meanwhile
 /// (another administrator's work): refuse, saying what changed, with nothing changed. Only ours
 /// changed: the Buzz removal is planned again from what Buzz holds now.
-async fn compare_before_write(o: &Observed, plan: Plan, progress: &Progress) -> Result<Plan> {
+async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Result<Plan> {
     let mut plan = plan;
     let domains: Vec<String> = plan
         .removals
@@ -434,7 +434,7 @@ async fn compare_before_write(o: &Observed, plan: Plan, progress: &Progress) -> 
 /// `--yes`); anything else needs a yes at a terminal, or `--yes` without one. `Ok(true)`: a
 /// person answered (time passed since the read).
 fn confirm(
-    o: &Observed,
+    o: &Ready,
     plan: &Plan,
     args: &TeardownArgs,
     interactive: bool,
@@ -477,7 +477,7 @@ fn confirm(
 
 /// A half may leave Buzz pointing at a role that is gone: say so, and name the command for
 /// the other half, rather than refuse (the other person may already have done theirs).
-fn half_warning(o: &Observed, plan: &Plan) -> Option<String> {
+fn half_warning(o: &Ready, plan: &Plan) -> Option<String> {
     let t = &o.target;
     let domain = (!t.domain.is_empty()).then_some(t.domain.as_str());
     match o.half {

@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::{
-    Blueprint, Skip, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION,
-    REQUEST_HELP, ROLE_ARN, STREAM_ARN, TOPIC_KEY_HELP,
+    Blueprint, Skip, ACCOUNT, ARCHIVE_DATABASE_DESCRIPTION, ARCHIVE_POLICY_NAME,
+    ARCHIVE_ROLE_DESCRIPTION, ARCHIVE_TABLE_DESCRIPTION, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER,
+    KINESIS_SERVICE, LOG_STREAM_ARN, REGION, REQUEST_HELP, ROLE_ARN, S3_SERVICE, STREAM_ARN,
+    TOPIC_KEY_HELP,
 };
+use crate::archive::{self, Archive};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
 use crate::sizing::Capacity;
@@ -17,6 +20,14 @@ pub(super) const CFN_ROLE: &str = "BuzzWriterRole";
 const CFN_DOMAIN: &str = "BuzzDomainId";
 const CFN_TOPIC: &str = "BuzzAlarmTopic";
 const CFN_ALARM: &str = "BuzzRefusedWritesAlarm";
+pub(super) const CFN_BUCKET: &str = "BuzzArchiveBucket";
+const CFN_BUCKET_POLICY: &str = "BuzzArchiveBucketPolicy";
+const CFN_LOG_GROUP: &str = "BuzzArchiveLogGroup";
+const CFN_LOG_STREAM: &str = "BuzzArchiveLogStream";
+pub(super) const CFN_ARCHIVE_ROLE: &str = "BuzzArchiveRole";
+pub(super) const CFN_DELIVERY: &str = "BuzzArchiveDeliveryStream";
+const CFN_DATABASE: &str = "BuzzArchiveDatabase";
+pub(super) const CFN_TABLE: &str = "BuzzArchiveTable";
 
 fn cfn_tags(tags: &BTreeMap<String, String>) -> Value {
     Value::Array(
@@ -150,7 +161,218 @@ pub fn cloudformation(b: &Blueprint) -> Value {
     if let Some(a) = &b.alarm {
         add_alarm(&mut template, b, a);
     }
+    if let Some(a) = &b.archive {
+        add_archive(&mut template, b, a);
+    }
     template
+}
+
+/// The archive: the bucket (private, owner-enforced, encrypted, versioned, TLS only), the
+/// delivery error log, Firehose's role, the delivery stream with dynamic partitioning, and the
+/// Glue database and table; the table and the queries as outputs.
+fn add_archive(template: &mut Value, b: &Blueprint, a: &Archive) {
+    let r = &mut template["Resources"];
+    let encryption = match &a.key {
+        Some(k) => json!({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": k.as_str()}),
+        None => json!({"SSEAlgorithm": "AES256"}),
+    };
+    let rules: Vec<Value> = a
+        .lifecycle()
+        .iter()
+        .map(|l| {
+            let mut rule = json!({"Id": l.id, "Status": "Enabled"});
+            if !l.prefix.is_empty() {
+                rule["Prefix"] = json!(l.prefix);
+            }
+            if let Some(d) = l.expire_days {
+                rule["ExpirationInDays"] = json!(d);
+            }
+            if let Some(d) = l.abort_uploads_days {
+                rule["AbortIncompleteMultipartUpload"] = json!({"DaysAfterInitiation": d});
+            }
+            if let Some(d) = l.noncurrent_days {
+                rule["NoncurrentVersionExpiration"] = json!({"NoncurrentDays": d});
+            }
+            rule
+        })
+        .collect();
+    r[CFN_BUCKET] = resource(
+        json!({
+            "Type": "AWS::S3::Bucket",
+            // Like the tool, which never deletes the archive: deleting the stack keeps it.
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketName": a.bucket.as_str(),
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": true,
+                    "BlockPublicPolicy": true,
+                    "IgnorePublicAcls": true,
+                    "RestrictPublicBuckets": true,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+                    "ServerSideEncryptionByDefault": encryption,
+                    "BucketKeyEnabled": true,
+                }]},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "LifecycleConfiguration": {"Rules": rules},
+                "Tags": cfn_tags(&b.tags),
+            },
+        }),
+        &Blueprint::bucket_skips(a),
+    );
+    r[CFN_BUCKET_POLICY] = json!({
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {"Bucket": {"Ref": CFN_BUCKET}, "PolicyDocument": a.bucket_policy()},
+    });
+    r[CFN_LOG_GROUP] = resource(
+        json!({
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": a.log_group(),
+                "RetentionInDays": archive::LOG_RETENTION_DAYS,
+                "Tags": cfn_tags(&b.tags),
+            },
+        }),
+        &Blueprint::log_group_skips(),
+    );
+    r[CFN_LOG_STREAM] = json!({
+        "Type": "AWS::Logs::LogStream",
+        "Properties": {"LogGroupName": {"Ref": CFN_LOG_GROUP}, "LogStreamName": archive::LOG_STREAM},
+    });
+    let permission = substitute(
+        &Blueprint::archive_permission(a),
+        &[
+            (STREAM_ARN, json!({"Fn::GetAtt": [CFN_STREAM, "Arn"]})),
+            (
+                LOG_STREAM_ARN,
+                json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{CFN_LOG_GROUP}}}:log-stream:${{{CFN_LOG_STREAM}}}")}),
+            ),
+            (
+                KINESIS_SERVICE,
+                json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"}),
+            ),
+            (
+                S3_SERVICE,
+                json!({"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}),
+            ),
+        ],
+    );
+    r[CFN_ARCHIVE_ROLE] = json!({
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": a.role(),
+            "Description": ARCHIVE_ROLE_DESCRIPTION,
+            "AssumeRolePolicyDocument": substitute(&Archive::trust(ACCOUNT), &[(ACCOUNT, json!({"Ref": "AWS::AccountId"}))]),
+            "Policies": [{"PolicyName": ARCHIVE_POLICY_NAME, "PolicyDocument": permission}],
+            "Tags": cfn_tags(&b.tags),
+        },
+    });
+    let mut destination = json!({
+        "BucketARN": {"Fn::GetAtt": [CFN_BUCKET, "Arn"]},
+        "RoleARN": {"Fn::GetAtt": [CFN_ARCHIVE_ROLE, "Arn"]},
+        "Prefix": archive::PREFIX,
+        "ErrorOutputPrefix": archive::ERROR_PREFIX,
+        "BufferingHints": {"SizeInMBs": archive::BUFFER_MIB, "IntervalInSeconds": archive::BUFFER_SECONDS},
+        "CompressionFormat": archive::COMPRESSION,
+        "CloudWatchLoggingOptions": {
+            "Enabled": true,
+            "LogGroupName": {"Ref": CFN_LOG_GROUP},
+            "LogStreamName": {"Ref": CFN_LOG_STREAM},
+        },
+        "DynamicPartitioningConfiguration": {
+            "Enabled": true,
+            "RetryOptions": {"DurationInSeconds": archive::RETRY_SECONDS},
+        },
+        "ProcessingConfiguration": {
+            "Enabled": true,
+            "Processors": a.processors().iter().map(|p| json!({
+                "Type": p.kind,
+                "Parameters": p.parameters.iter().map(|(k, v)| json!({"ParameterName": k, "ParameterValue": v})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        },
+    });
+    if let Some(k) = &a.key {
+        destination["EncryptionConfiguration"] =
+            json!({"KMSEncryptionConfig": {"AWSKMSKeyARN": k.as_str()}});
+    }
+    r[CFN_DELIVERY] = resource(
+        json!({
+            "Type": "AWS::KinesisFirehose::DeliveryStream",
+            "Properties": {
+                "DeliveryStreamName": a.delivery_stream(),
+                "DeliveryStreamType": "KinesisStreamAsSource",
+                "KinesisStreamSourceConfiguration": {
+                    "KinesisStreamARN": {"Fn::GetAtt": [CFN_STREAM, "Arn"]},
+                    "RoleARN": {"Fn::GetAtt": [CFN_ARCHIVE_ROLE, "Arn"]},
+                },
+                "ExtendedS3DestinationConfiguration": destination,
+                "Tags": cfn_tags(&b.tags),
+            },
+        }),
+        &Blueprint::firehose_skips(),
+    );
+    r[CFN_DATABASE] = json!({
+        "Type": "AWS::Glue::Database",
+        "Properties": {
+            "CatalogId": {"Ref": "AWS::AccountId"},
+            "DatabaseInput": {"Name": a.database(), "Description": ARCHIVE_DATABASE_DESCRIPTION},
+        },
+    });
+    let column =
+        |c: &archive::Column| json!({"Name": c.name, "Type": c.kind, "Comment": c.comment});
+    r[CFN_TABLE] = json!({
+        "Type": "AWS::Glue::Table",
+        "Properties": {
+            "CatalogId": {"Ref": "AWS::AccountId"},
+            "DatabaseName": {"Ref": CFN_DATABASE},
+            "TableInput": {
+                "Name": archive::TABLE,
+                "Description": ARCHIVE_TABLE_DESCRIPTION,
+                "TableType": "EXTERNAL_TABLE",
+                "Parameters": a.table_parameters(),
+                "PartitionKeys": archive::PARTITIONS.iter().map(column).collect::<Vec<_>>(),
+                "StorageDescriptor": {
+                    "Columns": archive::COLUMNS.iter().map(column).collect::<Vec<_>>(),
+                    "Location": a.location(),
+                    "InputFormat": archive::INPUT_FORMAT,
+                    "OutputFormat": archive::OUTPUT_FORMAT,
+                    "Compressed": true,
+                    "SerdeInfo": {
+                        "SerializationLibrary": archive::SERDE,
+                        "Parameters": a.serde_parameters(),
+                    },
+                },
+            },
+        },
+    });
+    let o = &mut template["Outputs"];
+    o["ArchiveBucket"] = json!({
+        "Description": "The bucket every event is archived in, under events/type=<type>/dt=<YYYY-MM-DD>/.",
+        "Value": {"Ref": CFN_BUCKET},
+    });
+    o["ArchiveTable"] = json!({
+        "Description": "The Glue table to query with Athena (partition projection: no crawler, no MSCK REPAIR).",
+        "Value": format!("{}.{}", a.database(), archive::TABLE),
+    });
+    for q in a.queries() {
+        o[query_output(q.name)] = json!({"Description": q.about, "Value": q.sql});
+    }
+}
+
+/// `events_per_type_per_day` -> `ArchiveQueryEventsPerTypePerDay`.
+fn query_output(name: &str) -> String {
+    let camel: String = name
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("ArchiveQuery{camel}")
 }
 
 /// The alarm on refused writes, and (unless the user has one) its topic with the email

@@ -5,6 +5,9 @@
 //! documents come from [`crate::policy`] and the request from [`crate::buzz::wire`], so a
 //! template can never drift from what setup applies. Pure: no I/O.
 //!
+//! With `--archive-bucket` both add the archive ([`crate::archive`]): the bucket, Firehose's
+//! delivery stream and role, the Glue database and table, and the SQL as outputs.
+//!
 //! Security teams scan these with checkov: every check a template does not meet carries a
 //! skip with its reason next to the resource ([`Skip`]), and `tests/it/scanner.rs` fails on
 //! any other finding.
@@ -20,6 +23,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::archive::{Archive, ArchiveRefs};
 use crate::handover::Handover;
 use crate::names::{Encryption, EventFilter, KmsKey, RetentionHours};
 use crate::policy;
@@ -37,6 +41,12 @@ const REGION: &str = "\u{1}region\u{1}";
 const DOMAIN: &str = "\u{1}domain\u{1}";
 /// `kinesis.<region>.amazonaws.com`, the KMS grant's `kms:ViaService`.
 const KINESIS_SERVICE: &str = "\u{1}kinesis_service\u{1}";
+/// `s3.<region>.amazonaws.com`, the archive key's other `kms:ViaService`.
+const S3_SERVICE: &str = "\u{1}s3_service\u{1}";
+/// The deployment's account, the Firehose trust's `aws:SourceAccount`.
+const ACCOUNT: &str = "\u{1}account\u{1}";
+/// Firehose's log stream for delivery errors.
+const LOG_STREAM_ARN: &str = "\u{1}log_stream_arn\u{1}";
 
 /// What a template describes: the values setup would use.
 #[derive(Debug, Clone)]
@@ -56,6 +66,8 @@ pub struct Blueprint {
     pub domain: Option<String>,
     /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes.
     pub alarm: Option<BlueprintAlarm>,
+    /// `--archive-bucket`: the archive in S3 through Firehose, with its Glue table.
+    pub archive: Option<Archive>,
 }
 
 /// The alarm on the stream's refused writes, and whom it notifies.
@@ -95,6 +107,31 @@ const TOPIC_UNENCRYPTED_REASON: &str = "CloudWatch alarms cannot publish to a to
 
 /// What the key policy of a customer-managed key must allow for the encrypted alarm topic.
 const TOPIC_KEY_HELP: &str = "The statement the key policy of the customer-managed key must hold so that CloudWatch alarms can publish to the alarm topic encrypted with it (a template cannot change the policy of a key it does not make).";
+
+const ARCHIVE_ROLE_DESCRIPTION: &str =
+    "Firehose reads the Buzz stream and writes every event to the archive bucket (buzz-kinesis).";
+const ARCHIVE_POLICY_NAME: &str = "buzz-kinesis-archive";
+const ARCHIVE_DATABASE_DESCRIPTION: &str = "The Agilix Buzz events archived by buzz-kinesis.";
+const ARCHIVE_TABLE_DESCRIPTION: &str =
+    "Every Buzz event, one JSON line each, partitioned by type and day (partition projection).";
+
+/// The bucket has no access log (checkov CKV_AWS_18).
+const BUCKET_LOG_REASON: &str = "S3 server access logs need a second bucket to receive them, which a district's log archive (or CloudTrail data events on this bucket) provides; the archive's only writer is Firehose through its own role, and the bucket blocks public access and takes TLS only. Point the bucket's access logging at your log bucket if your policy asks for it.";
+
+/// No cross-region replication (checkov CKV_AWS_144).
+const BUCKET_REPLICATION_REASON: &str = "The archive is itself a copy of the stream's events; replicating it to a second region needs a second bucket there and doubles the storage cost. Versioning is on, so an overwrite or a delete keeps the previous version for 30 days.";
+
+/// No event notifications (checkov CKV2_AWS_62).
+const BUCKET_NOTIFICATIONS_REASON: &str = "Nothing needs to react to a new object: the Glue table finds new days and types by partition projection, without a crawler or a notification.";
+
+/// The bucket's default encryption is SSE-S3 (checkov CKV_AWS_145).
+const BUCKET_SSE_S3_REASON: &str = "Encrypted at rest with SSE-S3 (AES-256, keys S3 manages), the default that needs no key policy, as the stream uses the AWS-managed key. Pass --kms-key with a customer-managed key's ARN to encrypt the stream and the archive with it.";
+
+/// The delivery stream has no server-side encryption of its own (checkov CKV_AWS_240/241).
+const FIREHOSE_SSE_REASON: &str = "Firehose offers no server-side encryption for a delivery stream whose source is a Kinesis stream (AWS refuses DeliveryStreamEncryptionConfigurationInput with KinesisStreamAsSource): the records stay encrypted at rest in the stream and in the bucket (its default encryption), and in transit with TLS.";
+
+/// The delivery error log group uses CloudWatch Logs' own encryption (checkov CKV_AWS_158).
+const LOG_GROUP_KMS_REASON: &str = "The log group holds Firehose's delivery error messages (error codes and object keys, not the events), encrypted at rest by CloudWatch Logs; a customer-managed key would need a key policy statement for CloudWatch Logs that a template cannot add to a key it does not make.";
 
 impl Blueprint {
     /// The permission policy, its stream (and key) as given by `stream_arn`.
@@ -157,6 +194,60 @@ impl Blueprint {
         })
     }
 
+    /// The Firehose role's permission policy, its deployment-only values as stand-ins.
+    fn archive_permission(a: &Archive) -> Value {
+        a.permission(&ArchiveRefs {
+            stream_arn: STREAM_ARN,
+            log_stream_arn: LOG_STREAM_ARN,
+            kinesis_service: KINESIS_SERVICE,
+            s3_service: S3_SERVICE,
+        })
+    }
+
+    /// The checks the archive's bucket does not meet, with their reasons.
+    fn bucket_skips(a: &Archive) -> Vec<Skip> {
+        let mut skips = vec![
+            Skip {
+                id: "CKV_AWS_18",
+                reason: BUCKET_LOG_REASON.into(),
+            },
+            Skip {
+                id: "CKV_AWS_144",
+                reason: BUCKET_REPLICATION_REASON.into(),
+            },
+            Skip {
+                id: "CKV2_AWS_62",
+                reason: BUCKET_NOTIFICATIONS_REASON.into(),
+            },
+        ];
+        if a.key.is_none() {
+            skips.push(Skip {
+                id: "CKV_AWS_145",
+                reason: BUCKET_SSE_S3_REASON.into(),
+            });
+        }
+        skips
+    }
+
+    /// The checks the delivery stream does not meet, with their reasons.
+    fn firehose_skips() -> Vec<Skip> {
+        ["CKV_AWS_240", "CKV_AWS_241"]
+            .into_iter()
+            .map(|id| Skip {
+                id,
+                reason: FIREHOSE_SSE_REASON.into(),
+            })
+            .collect()
+    }
+
+    /// The checks the delivery error log group does not meet, with their reasons.
+    fn log_group_skips() -> Vec<Skip> {
+        vec![Skip {
+            id: "CKV_AWS_158",
+            reason: LOG_GROUP_KMS_REASON.into(),
+        }]
+    }
+
     /// The Buzz half as `setup --aws-only` hands it over, its deployment-only values as
     /// stand-ins each dialect replaces by a reference.
     fn handover(&self) -> Handover {
@@ -210,6 +301,7 @@ mod tests {
             events: vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()],
             domain: Some("424242".into()),
             alarm: None,
+            archive: None,
         }
     }
 
@@ -406,5 +498,184 @@ mod tests {
         );
         assert!(tf.contains("shard_count      = 3"), "{tf}");
         assert!(tf.contains("stream_mode = \"PROVISIONED\""), "{tf}");
+    }
+
+    fn with_archive(mut b: Blueprint, key: Option<&str>, days: Option<&str>) -> Blueprint {
+        use crate::names::{ArchiveDays, BucketName};
+        b.archive = Some(Archive::new(
+            BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
+            days.map(|d| ArchiveDays::parse("--archive-days", d).unwrap()),
+            &b.stream,
+            key.map(|k| KmsKey::parse("--kms-key", k).unwrap()),
+            &b.events,
+        ));
+        b
+    }
+
+    #[test]
+    fn the_archive_in_cloudformation_is_private_partitioned_and_queryable() {
+        let t = cloudformation(&with_archive(blueprint(), None, None));
+        let r = &t["Resources"];
+        let bucket = &r[cloudformation::CFN_BUCKET];
+        assert_eq!(bucket["DeletionPolicy"], "Retain");
+        let p = &bucket["Properties"];
+        assert_eq!(p["BucketName"], "district-42-buzz");
+        assert_eq!(
+            p["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"],
+            true
+        );
+        assert_eq!(
+            p["OwnershipControls"]["Rules"][0]["ObjectOwnership"],
+            "BucketOwnerEnforced"
+        );
+        assert_eq!(
+            p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+                ["ServerSideEncryptionByDefault"],
+            json!({"SSEAlgorithm": "AES256"})
+        );
+        // No --archive-days: nothing expires but incomplete uploads and replaced versions.
+        assert_eq!(
+            p["LifecycleConfiguration"]["Rules"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(p["Tags"].to_string().contains("managed-by"));
+        assert_eq!(
+            cfn_skips(&t, cloudformation::CFN_BUCKET),
+            ["CKV_AWS_18", "CKV_AWS_144", "CKV2_AWS_62", "CKV_AWS_145"]
+        );
+        let f = &r[cloudformation::CFN_DELIVERY]["Properties"];
+        assert_eq!(f["DeliveryStreamType"], "KinesisStreamAsSource");
+        assert_eq!(
+            f["KinesisStreamSourceConfiguration"]["KinesisStreamARN"],
+            json!({"Fn::GetAtt": [cloudformation::CFN_STREAM, "Arn"]})
+        );
+        let s3 = &f["ExtendedS3DestinationConfiguration"];
+        assert_eq!(s3["DynamicPartitioningConfiguration"]["Enabled"], true);
+        assert_eq!(s3["CompressionFormat"], "GZIP");
+        assert_eq!(s3["ErrorOutputPrefix"], crate::archive::ERROR_PREFIX);
+        assert_eq!(
+            s3["ProcessingConfiguration"]["Processors"][1]["Parameters"][0],
+            json!({"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{type: .type, dt: .time[0:10]}"})
+        );
+        assert_eq!(
+            s3["ProcessingConfiguration"]["Processors"][2]["Parameters"][0]["ParameterValue"],
+            "\\n"
+        );
+        assert!(s3.get("EncryptionConfiguration").is_none());
+        let role = &r[cloudformation::CFN_ARCHIVE_ROLE]["Properties"];
+        assert_eq!(
+            role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+                ["aws:SourceAccount"],
+            json!({"Ref": "AWS::AccountId"})
+        );
+        let doc = &role["Policies"][0]["PolicyDocument"];
+        assert_eq!(
+            doc["Statement"][0]["Resource"],
+            json!({"Fn::GetAtt": [cloudformation::CFN_STREAM, "Arn"]})
+        );
+        assert!(doc["Statement"][3]["Resource"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .contains(":log-stream:${BuzzArchiveLogStream}"));
+        assert!(!t.to_string().contains('\u{1}'), "no stand-in left");
+        let table = &r[cloudformation::CFN_TABLE]["Properties"]["TableInput"];
+        assert_eq!(table["PartitionKeys"][0]["Name"], "type");
+        assert_eq!(
+            table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"],
+            crate::archive::SERDE
+        );
+        assert_eq!(
+            table["StorageDescriptor"]["Columns"]
+                .as_array()
+                .unwrap()
+                .len(),
+            crate::archive::COLUMNS.len()
+        );
+        assert_eq!(table["Parameters"]["projection.enabled"], "true");
+        assert!(t["Outputs"]["ArchiveQueryLatestUserState"]["Value"]
+            .as_str()
+            .unwrap()
+            .contains("row_number()"));
+        assert_eq!(t["Outputs"]["ArchiveTable"]["Value"], "buzz_events.events");
+    }
+
+    #[test]
+    fn a_customer_managed_key_encrypts_the_archive_and_days_expire_it() {
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let mut b = blueprint();
+        b.encryption = Encryption::Key(KmsKey::parse("--kms-key", key).unwrap());
+        let b = with_archive(b, Some(key), Some("400"));
+        let t = cloudformation(&b);
+        let p = &t["Resources"][cloudformation::CFN_BUCKET]["Properties"];
+        assert_eq!(
+            p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+                ["ServerSideEncryptionByDefault"],
+            json!({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key})
+        );
+        assert_eq!(
+            p["LifecycleConfiguration"]["Rules"][1],
+            json!({"Id": "expire-events", "Status": "Enabled", "Prefix": "events/", "ExpirationInDays": 400})
+        );
+        assert_eq!(
+            cfn_skips(&t, cloudformation::CFN_BUCKET),
+            ["CKV_AWS_18", "CKV_AWS_144", "CKV2_AWS_62"]
+        );
+        let s3 = &t["Resources"][cloudformation::CFN_DELIVERY]["Properties"]
+            ["ExtendedS3DestinationConfiguration"];
+        assert_eq!(
+            s3["EncryptionConfiguration"]["KMSEncryptionConfig"]["AWSKMSKeyARN"],
+            key
+        );
+        let doc = &t["Resources"][cloudformation::CFN_ARCHIVE_ROLE]["Properties"]["Policies"][0]
+            ["PolicyDocument"];
+        assert_eq!(
+            doc["Statement"][3]["Condition"]["StringEquals"]["kms:ViaService"],
+            json!([{"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"}, {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}])
+        );
+        let tf = terraform(&b);
+        assert!(tf.contains("kms_master_key_id = \"arn:aws:kms"), "{tf}");
+        assert!(tf.contains("kms_key_arn         = \"arn:aws:kms"), "{tf}");
+        assert!(
+            tf.contains("\"s3.${data.aws_region.current.id}.amazonaws.com\""),
+            "{tf}"
+        );
+        assert!(tf.contains("days = 400"), "{tf}");
+        assert!(!tf.contains("CKV_AWS_145"), "{tf}");
+    }
+
+    #[test]
+    fn the_archive_in_terraform_has_each_resource_and_escapes_the_templates() {
+        let tf = terraform(&with_archive(blueprint(), None, None));
+        for r in [
+            "resource \"aws_s3_bucket\" \"buzz_archive\" {\n  # checkov:skip=CKV_AWS_18:",
+            "resource \"aws_s3_bucket_public_access_block\" \"buzz_archive\"",
+            "resource \"aws_s3_bucket_ownership_controls\" \"buzz_archive\"",
+            "resource \"aws_s3_bucket_server_side_encryption_configuration\" \"buzz_archive\"",
+            "resource \"aws_s3_bucket_versioning\" \"buzz_archive\"",
+            "resource \"aws_s3_bucket_lifecycle_configuration\" \"buzz_archive\"",
+            "resource \"aws_s3_bucket_policy\" \"buzz_archive\"",
+            "resource \"aws_iam_role\" \"buzz_archive\"",
+            "resource \"aws_kinesis_firehose_delivery_stream\" \"buzz_archive\" {\n  # checkov:skip=CKV_AWS_240:",
+            "resource \"aws_glue_catalog_database\" \"buzz_archive\"",
+            "resource \"aws_glue_catalog_table\" \"buzz_archive\"",
+            "data \"aws_caller_identity\" \"current\" {}",
+            "\"aws:SourceAccount\" = data.aws_caller_identity.current.account_id",
+            "Resource = aws_cloudwatch_log_stream.buzz_archive.arn",
+            "kinesis_stream_arn = aws_kinesis_stream.buzz.arn",
+            "dynamic_partitioning_configuration {",
+            "parameter_value = \"{type: .type, dt: .time[0:10]}\"",
+            "parameter_value = \"\\\\n\"",
+            "buffering_size      = 64",
+            "version = \">= 5.0\"",
+            // Glue's location template is not a Terraform interpolation.
+            "\"storage.location.template\"   = \"s3://district-42-buzz/events/type=$${type}/dt=$${dt}/\"",
+            "output \"archive_query_events_per_type_per_day\"",
+        ] {
+            assert!(tf.contains(r), "{r} in {tf}");
+        }
+        assert!(!tf.contains('\u{1}') && !tf.contains("\\u0001"));
     }
 }

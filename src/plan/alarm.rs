@@ -241,4 +241,31 @@ mod tests {
         ));
         assert_eq!(p.outcome(Resource::Alarm), "created");
     }
+
+    /// What the JSON plan shows of each alarm action: the topic made, the address added, and
+    /// the alarm as it will be (and was), named with its metric, stream and topic.
+    #[test]
+    fn each_alarm_action_shows_what_changes() {
+        let mut d = desired();
+        d.aws_mut().alarm = Some(wanted(true));
+        let p = plan(&d, &converged(&d)).unwrap();
+        let shown: Vec<(Value, Value)> = p.alarm.iter().map(AlarmAction::before_after).collect();
+        assert_eq!(shown[0].0, Value::Null);
+        assert_eq!(shown[0].1["topic"], "buzz-kinesis-buzz-events-alarms");
+        assert_eq!(shown[1].1, json!({"email": "ops@example.edu"}));
+        let alarm = wanted(true);
+        assert_eq!(
+            shown[2],
+            (
+                Value::Null,
+                json!({
+                    "name": alarm.name,
+                    "metric": crate::state::alarm::METRIC,
+                    "stream": "buzz-events",
+                    "condition": "any refused write in a minute",
+                    "notifies": alarm.topic_arn,
+                })
+            )
+        );
+    }
 }

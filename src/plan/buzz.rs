@@ -53,14 +53,6 @@ impl BuzzAction {
     }
 }
 
-/// The Buzz half alone (`setup --buzz-only`): our target in the domain's configuration, the
-/// stream and the role taken as the AWS half made them.
-pub fn plan_buzz_only(buzz: &DesiredBuzz, config: &Map<String, Value>) -> Plan {
-    let mut p = Plan::default();
-    plan_buzz(buzz, Some(config), &mut p);
-    p
-}
-
 pub(super) fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan) {
     let empty = Map::new();
     let config = config.unwrap_or(&empty);
@@ -153,6 +145,37 @@ mod tests {
         assert_eq!(before.as_ref().unwrap()["enabled"], json!(false));
         assert_eq!(after["enabled"], json!(true));
         assert_eq!(p.outcome(Resource::Buzz), "updated");
+        // The JSON plan shows the saved target before and ours after.
+        let (shown_before, shown_after) = p.buzz[0].before_after();
+        assert_eq!(&shown_before, before.as_ref().unwrap());
+        assert_eq!(&shown_after, after);
+        // The webhook is named as kept: one other target, however many of ours there are.
+        let kept = |p: &Plan| {
+            p.notes
+                .iter()
+                .find(|n| n.message.contains("other data stream target(s)"))
+                .map(|n| n.message.clone())
+        };
+        assert_eq!(
+            kept(&p).as_deref(),
+            Some("the domain's 1 other data stream target(s) are kept exactly as they are")
+        );
+        let mut twice = a.buzz.clone().unwrap();
+        let ours = twice["kinesis"][0].clone();
+        twice["kinesis"].as_array_mut().unwrap().push(ours);
+        let doubled = Observed {
+            buzz: Some(twice),
+            ..a.clone()
+        };
+        let p = plan(&d, &doubled).unwrap();
+        assert!(
+            kept(&p).unwrap().contains("the domain's 1 other"),
+            "{:?}",
+            p.notes
+        );
+        // No other target: nothing to say about keeping them.
+        let p = plan(&d, &Observed::default()).unwrap();
+        assert_eq!(kept(&p), None);
     }
 
     #[test]
@@ -165,6 +188,8 @@ mod tests {
             !p.buzz[0].is_create(),
             "a test saves nothing, so makes nothing"
         );
+        // Tested disabled: a target the domain does not have is never shown as enabled.
+        assert_eq!(p.buzz[0].before_after().1["enabled"], json!(false));
         let a = converged(&d);
         assert!(plan(&d, &a).unwrap().is_empty());
     }

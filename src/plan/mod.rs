@@ -562,6 +562,9 @@ pub(crate) mod tests {
         assert_eq!(p.outcome(Resource::Stream), "created");
         assert_eq!(p.outcome(Resource::Role), "created");
         assert_eq!(p.outcome(Resource::Buzz), "created");
+        // "6 change(s).": every resource's actions counted.
+        assert_eq!(p.len(), 6);
+        assert!(!p.is_empty());
     }
 
     #[test]

@@ -532,4 +532,50 @@ mod tests {
         d.stream_mut().allow_capacity_decrease = true;
         assert_eq!(plan(&d, &a).unwrap().stream.len(), 2);
     }
+
+    /// A create that met a stream made meanwhile plans it as an existing stream: no second
+    /// create, its retention raised as asked, and a stream being deleted refused.
+    #[test]
+    fn a_stream_that_appeared_meanwhile_is_planned_as_an_existing_one() {
+        let mut d = desired();
+        d.stream_mut().retention = RetentionHours::parse("x", "48").unwrap();
+        let appeared = converged(&d).stream.unwrap();
+        let want = &d.aws.as_ref().unwrap().stream;
+        let again = super::super::replan_stream(&d.stream, want, Some(&appeared)).unwrap();
+        assert_eq!(
+            again.stream,
+            [StreamAction::IncreaseRetention {
+                from: RetentionHours::DEFAULT,
+                to: RetentionHours::parse("x", "48").unwrap(),
+            }]
+        );
+        let deleting = StreamState {
+            status: StreamStatus::Deleting,
+            ..appeared
+        };
+        assert_eq!(
+            super::super::replan_stream(&d.stream, want, Some(&deleting)).unwrap_err(),
+            Blocked::StreamDeleting {
+                stream: "buzz-events".into()
+            }
+        );
+    }
+
+    /// Every stream change but tagging leaves the stream CREATING or UPDATING, so the next
+    /// change (and Buzz's test) waits for ACTIVE; a tag does not.
+    #[test]
+    fn only_tagging_leaves_the_stream_active() {
+        let p = plan(&desired(), &Observed::default()).unwrap();
+        let busy: Vec<bool> = p
+            .stream
+            .iter()
+            .map(StreamAction::leaves_stream_busy)
+            .collect();
+        assert_eq!(
+            busy,
+            [true, false, true],
+            "create, tag, start encryption: {:?}",
+            p.stream
+        );
+    }
 }

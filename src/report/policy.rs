@@ -65,6 +65,13 @@ pub fn render_template(
             serde_json::to_string_pretty(&iac::cloudformation(blueprint)).unwrap_or_default()
         ),
         TemplateFormat::Terraform => write!(w, "{}", iac::terraform(blueprint)),
+        TemplateFormat::Archive => match &blueprint.archive {
+            Some(a) => json_line(
+                w,
+                &json!({"schema_version": SCHEMA_VERSION, "archive": a.describe()}),
+            ),
+            None => Err(io::Error::other("--format archive needs --archive-bucket")),
+        },
     }
 }
 

@@ -27,9 +27,7 @@ pub struct CheckSpec {
 impl CheckSpec {
     /// Pure: the spec, or one error naming every problem.
     pub fn build(raw: &Raw) -> Result<Self> {
-        let mut p = Problems::default();
-        let spec = Self::build_into(raw, &mut p);
-        p.finish(spec)
+        Problems::build(|p| Self::build_into(raw, p))
     }
 
     pub(super) fn build_into(raw: &Raw, p: &mut Problems) -> Option<Self> {

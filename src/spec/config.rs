@@ -50,6 +50,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub(super) alarm_email: Vec<String>,
     pub(super) alarm_topic: Option<String>,
+    pub(super) archive_bucket: Option<String>,
+    pub(super) archive_days: Option<u32>,
     #[serde(default)]
     pub(super) adopt: bool,
     #[serde(default)]
@@ -180,6 +182,9 @@ mod tests {
         let ids: Vec<String> = list.domains.iter().map(IdValue::text).collect();
         assert_eq!(ids, ["424242", "//district"]);
         assert_eq!(f.expected_events_per_second, Some(250.0));
+        let f = load("archive-bucket = \"district-42-buzz\"\narchive-days = 400\n").unwrap();
+        assert_eq!(f.archive_bucket.as_deref(), Some("district-42-buzz"));
+        assert_eq!(f.archive_days, Some(400));
         let e = load("password = \"hunter2\"\n").err().unwrap().to_string();
         assert!(!e.contains("hunter2"), "the value is never echoed: {e}");
         assert!(

@@ -33,9 +33,7 @@ impl BuzzIdentitySpec {
 
     /// Pure: the spec, or one error naming every problem.
     pub fn build(raw: &Raw, own: &IdentityRaw<'_>) -> Result<Self> {
-        let mut p = Problems::default();
-        let spec = Self::build_into(raw, own, &mut p);
-        p.finish(spec)
+        Problems::build(|p| Self::build_into(raw, own, p))
     }
 
     pub(super) fn build_into(raw: &Raw, own: &IdentityRaw<'_>, p: &mut Problems) -> Option<Self> {

@@ -22,6 +22,13 @@ pub struct Problems {
 }
 
 impl Problems {
+    /// Run a builder: the spec it built, or one error naming every problem it found.
+    pub fn build<T>(builder: impl FnOnce(&mut Problems) -> Option<T>) -> Result<T> {
+        let mut problems = Problems::default();
+        let built = builder(&mut problems);
+        problems.finish(built)
+    }
+
     /// A parse's value, or its error kept (`None`).
     pub fn check<T>(&mut self, r: Result<T>) -> Option<T> {
         match r {
@@ -376,6 +383,41 @@ impl AlarmWanted {
         !self.emails.is_empty() || self.topic.is_some()
     }
 }
+
+/// The archive (`--archive-bucket`): the bucket Firehose writes every event to, and how long
+/// S3 keeps them (`--archive-days`; `None`: kept until deleted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveWanted {
+    pub bucket: BucketName,
+    pub days: Option<ArchiveDays>,
+}
+
+impl ArchiveWanted {
+    /// `Some(None)`: no archive asked for; `None`: a problem was reported.
+    pub fn build(raw: &Raw, p: &mut Problems) -> Option<Option<Self>> {
+        let bucket = optional(p, &raw.archive_bucket, |v| {
+            BucketName::parse("--archive-bucket", v)
+        });
+        let days = optional(p, &raw.archive_days, |v| {
+            ArchiveDays::parse("--archive-days", v)
+        });
+        match (bucket?, days?) {
+            (Some(bucket), days) => Some(Some(Self { bucket, days })),
+            (None, None) => Some(None),
+            (None, Some(d)) => {
+                p.push(Error::invalid(
+                    "--archive-days",
+                    &d.get().to_string(),
+                    "--archive-days applies with --archive-bucket (the bucket it expires events in)",
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// What setup and check refuse for now: the archive is made by the exports only.
+pub const ARCHIVE_NOT_IN_SETUP: &str = "--archive-bucket: the archive is in the exports (policy --format) in this version; setup will create it in the next (remove --archive-bucket, BUZZ_KINESIS_ARCHIVE_BUCKET or the config key archive-bucket for setup and check)";
 
 /// `--event` filters, with a warning for each type Agilix does not list.
 pub fn events(raw: &Raw, p: &mut Problems, warnings: &mut Vec<String>) -> Option<Vec<EventFilter>> {

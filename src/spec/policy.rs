@@ -12,6 +12,8 @@ pub struct PolicySpec {
     pub trustee: Trustee,
     pub stream: StreamWanted,
     pub alarm: AlarmWanted,
+    /// `--archive-bucket`: the archive the exports include.
+    pub archive: Option<ArchiveWanted>,
     pub events: Vec<EventFilter>,
     pub title: Title,
     pub domain: Option<DomainId>,
@@ -22,15 +24,14 @@ pub struct PolicySpec {
 impl PolicySpec {
     /// Pure: the spec, or one error naming every problem.
     pub fn build(raw: &Raw) -> Result<Self> {
-        let mut p = Problems::default();
-        let spec = Self::build_into(raw, &mut p);
-        p.finish(spec)
+        Problems::build(|p| Self::build_into(raw, p))
     }
 
     pub(super) fn build_into(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let mut warnings = Vec::new();
         let stream = StreamWanted::build(raw, p);
         let alarm = AlarmWanted::build(raw, p);
+        let archive = ArchiveWanted::build(raw, p);
         let events = events(raw, p, &mut warnings);
         let names = Names::build(raw, p);
         let trustee = Trustee::build(raw, p);
@@ -46,6 +47,7 @@ impl PolicySpec {
             trustee: trustee?,
             stream: stream?,
             alarm: alarm?,
+            archive: archive?,
             events: events?,
             title: title?,
             domain: domain?,
@@ -76,5 +78,61 @@ mod tests {
             ..raw
         }));
         assert!(text.contains("--domain"), "{text}");
+    }
+
+    #[test]
+    fn the_archive_is_built_from_its_bucket_and_days_and_each_bad_value_names_its_flag() {
+        let base = Raw {
+            agilix_account: Some("210987654321".into()),
+            ..Raw::default()
+        };
+        assert!(PolicySpec::build(&base).unwrap().archive.is_none());
+        let s = PolicySpec::build(&Raw {
+            archive_bucket: Some("district-42-buzz".into()),
+            archive_days: Some("400".into()),
+            ..base.clone()
+        })
+        .unwrap();
+        let a = s.archive.unwrap();
+        assert_eq!(a.bucket.as_str(), "district-42-buzz");
+        assert_eq!(a.days.map(|d| d.get()), Some(400));
+        type Set = fn(&mut Raw);
+        let cases: &[(&str, &str, Set)] = &[
+            ("--archive-bucket", "3 to 63", |r| {
+                r.archive_bucket = Some("ab".into())
+            }),
+            ("--archive-bucket", "lowercase", |r| {
+                r.archive_bucket = Some("Buzz".into())
+            }),
+            ("--archive-bucket", "IP address", |r| {
+                r.archive_bucket = Some("10.0.0.1".into())
+            }),
+            ("--archive-bucket", "..", |r| {
+                r.archive_bucket = Some("a..b".into())
+            }),
+            ("--archive-bucket", "xn--", |r| {
+                r.archive_bucket = Some("xn--abc".into())
+            }),
+            ("--archive-bucket", "-s3alias", |r| {
+                r.archive_bucket = Some("abc-s3alias".into())
+            }),
+            ("--archive-days", "36500", |r| {
+                r.archive_bucket = Some("buzz-archive".into());
+                r.archive_days = Some("0".into());
+            }),
+            ("--archive-days", "36500", |r| {
+                r.archive_bucket = Some("buzz-archive".into());
+                r.archive_days = Some("forever".into());
+            }),
+            ("--archive-days", "with --archive-bucket", |r| {
+                r.archive_days = Some("30".into())
+            }),
+        ];
+        for (flag, rule, set) in cases {
+            let mut raw = base.clone();
+            set(&mut raw);
+            let text = problem(PolicySpec::build(&raw));
+            assert!(text.contains(flag) && text.contains(rule), "{flag}: {text}");
+        }
     }
 }

@@ -83,6 +83,8 @@ pub struct Raw {
     pub avg_event_bytes: Option<String>,
     pub alarm_emails: Vec<String>,
     pub alarm_topic: Option<String>,
+    pub archive_bucket: Option<String>,
+    pub archive_days: Option<String>,
 
     pub allow_retention_decrease: bool,
     pub allow_capacity_decrease: bool,
@@ -281,6 +283,8 @@ impl Raw {
         self.avg_event_bytes = pick_num(&a.avg_event_bytes, file.avg_event_bytes);
         self.alarm_emails = pick_list(&a.alarm_emails, &file.alarm_email);
         self.alarm_topic = pick(&a.alarm_topic, &file.alarm_topic);
+        self.archive_bucket = pick(&a.archive_bucket, &file.archive_bucket);
+        self.archive_days = pick_num(&a.archive_days, file.archive_days);
     }
 
     /// What only setup does.

@@ -61,6 +61,10 @@ impl Parts {
     /// `person_waits`: a person at a terminal waits on the Buzz login (setup and teardown, not
     /// check), which chooses Agilix's interactive host when no `--buzz-url` is given.
     pub(super) fn build(raw: &Raw, p: &mut Problems, person_waits: bool) -> Option<Self> {
+        // Not a flag that silently does nothing: setup does not make the archive yet.
+        if raw.archive_bucket.is_some() || raw.archive_days.is_some() {
+            p.push(crate::error::Error::Usage(ARCHIVE_NOT_IN_SETUP.into()));
+        }
         match raw.half {
             Halves::BuzzOnly => {
                 let made = AwsMade::build(raw, p);
@@ -173,9 +177,7 @@ pub struct SetupSpec {
 impl SetupSpec {
     /// Pure: the spec, or one error naming every problem (see [`Problems::finish`]).
     pub fn build(raw: &Raw) -> Result<Self> {
-        let mut p = Problems::default();
-        let spec = Self::build_into(raw, &mut p);
-        p.finish(spec)
+        Problems::build(|p| Self::build_into(raw, p))
     }
 
     pub(super) fn build_into(raw: &Raw, p: &mut Problems) -> Option<Self> {
@@ -217,7 +219,7 @@ impl SetupSpec {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::error::Error;
     use crate::names::{Encryption, KmsKey};
@@ -225,7 +227,7 @@ pub(super) mod tests {
     use crate::spec::raw::Secret;
 
     /// What a CI job passes for a whole setup: an account, a domain, a login.
-    pub(in crate::spec) fn complete() -> Raw {
+    pub(crate) fn complete() -> Raw {
         Raw {
             agilix_account: Some("210987654321".into()),
             domain: Some("424242".into()),
@@ -307,6 +309,11 @@ pub(super) mod tests {
             ("--propagation-timeout", |r| {
                 r.propagation_timeout = Some("0".into());
             }),
+            // The archive is in the exports only, for now: a valid bucket is refused too.
+            ("policy --format", |r| {
+                r.archive_bucket = Some("buzz-archive".into())
+            }),
+            ("policy --format", |r| r.archive_days = Some("30".into())),
         ];
         for (flag, set) in cases {
             let mut raw = complete();

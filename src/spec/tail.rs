@@ -45,9 +45,7 @@ impl TailSpec {
             .iter()
             .map(|d| expected_domain(d))
             .collect::<Result<Vec<_>>>()?;
-        let mut p = Problems::default();
-        let aws = AwsSpec::build(&Raw::for_aws(&args.aws), &mut p);
-        let aws = p.finish(aws)?;
+        let aws = Problems::build(|p| AwsSpec::build(&Raw::for_aws(&args.aws), p))?;
         if args.limit == Some(0) {
             return Err(Error::invalid(
                 "--limit",

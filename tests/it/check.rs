@@ -66,21 +66,10 @@ async fn drift(d: Drift, sandbox: &Sandbox, names: &Names) {
                 &harness::writer_policy("another-stream"),
             );
         }
-        Drift::SecondPrincipalTrusted => {
-            let mut trust = harness::trust_policy(harness::AGILIX_ACCOUNT, None);
-            trust["Statement"][0]["Principal"]["AWS"] = json!([
-                format!("arn:aws:iam::{}:root", harness::AGILIX_ACCOUNT),
-                "arn:aws:iam::999999999999:root"
-            ]);
-            harness::aws_cli(&[
-                "iam",
-                "update-assume-role-policy",
-                "--role-name",
-                role,
-                "--policy-document",
-                &trust.to_string(),
-            ]);
-        }
+        Drift::SecondPrincipalTrusted => harness::admit_second_principal(
+            role,
+            &harness::trust_policy(harness::AGILIX_ACCOUNT, None),
+        ),
         Drift::DenyAdded => {
             let mut policy = harness::writer_policy(&names.stream);
             policy["Statement"]

@@ -22,6 +22,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("exit", 0),
     ("fanout", 0),
     ("policy", 1),
+    ("archive", 1),
     ("plan", 1),
     ("checks", 1),
     ("teardown_plan", 1),

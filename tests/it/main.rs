@@ -4,6 +4,7 @@
 // A panic is how a test fails; helpers here may unwrap what the tool printed.
 #![allow(clippy::unwrap_used)]
 
+mod archive;
 mod buzz_boundary;
 mod check;
 mod cloudwatch_translator;

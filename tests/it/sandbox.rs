@@ -953,7 +953,10 @@ async fn wildcards_and_an_attached_managed_policy_also_grant_put_record() {
 
 #[tokio::test]
 async fn a_young_role_is_refused_during_iam_propagation_and_accepted_after() {
-    let delay = 10;
+    // Long enough that making the role and its policy through the AWS CLI (two Python starts,
+    // seconds each on a loaded machine) stays well inside it, so the early test below is
+    // sent while the role is young, as the test means.
+    let delay = 20;
     let sandbox = Sandbox::start(SandboxOptions::new().iam_propagation_delay(delay));
     let token = sandbox.login_admin().await;
     let stream = unique("young-stream");

@@ -3,7 +3,8 @@
 //! .venv/bin) over `policy --format cloudformation` and `--format terraform`, offline
 //! (`--skip-download`: no platform calls, no API key). Every check a template does not meet
 //! must be skipped next to its resource with a reason, and the set of skips is pinned here, so
-//! a new finding or a new skip fails the suite.
+//! a new finding or a new skip fails the suite. Both variants include the archive
+//! (`--archive-bucket`): its bucket, Firehose, its role, its log group and the Glue table.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -99,13 +100,28 @@ fn row(
 fn checkov_finds_nothing_in_either_export_and_every_skip_says_why() {
     let names = Names::new();
     let dir = tempfile::tempdir().expect("a temp dir");
-    // The default: the stream encrypted with the AWS-managed key, the alarm's own topic.
-    export(&dir.path().join("default"), &names, &[]);
-    // A customer-managed key, which the alarm topic uses too; an external id.
+    // The default: the stream encrypted with the AWS-managed key, the alarm's own topic, the
+    // archive's bucket with SSE-S3.
+    export(
+        &dir.path().join("default"),
+        &names,
+        &["--archive-bucket", "district-42-buzz-archive"],
+    );
+    // A customer-managed key, which the alarm topic and the archive use too; an external id;
+    // the archive's expiry.
     export(
         &dir.path().join("cmk"),
         &names,
-        &["--kms-key", CMK, "--external-id", "district-42"],
+        &[
+            "--kms-key",
+            CMK,
+            "--external-id",
+            "district-42",
+            "--archive-bucket",
+            "district-42-buzz-archive",
+            "--archive-days",
+            "400",
+        ],
     );
 
     let reports = checkov(dir.path());
@@ -173,6 +189,71 @@ fn checkov_finds_nothing_in_either_export_and_every_skip_says_why() {
             "aws_sns_topic.buzz_alarms",
         ),
     ]);
+    let mut expected = expected;
+    for variant in ["default", "cmk"] {
+        expected.extend([
+            // The archive bucket's access log needs a second bucket (the district's log archive).
+            row(
+                "cloudformation",
+                variant,
+                "CKV_AWS_18",
+                "AWS::S3::Bucket.BuzzArchiveBucket",
+            ),
+            row(
+                "terraform",
+                variant,
+                "CKV_AWS_18",
+                "aws_s3_bucket.buzz_archive",
+            ),
+            // No second region: the archive is itself a copy; versioning keeps replaced objects.
+            row(
+                "terraform",
+                variant,
+                "CKV_AWS_144",
+                "aws_s3_bucket.buzz_archive",
+            ),
+            // Nothing reacts to new objects: partition projection finds them.
+            row(
+                "terraform",
+                variant,
+                "CKV2_AWS_62",
+                "aws_s3_bucket.buzz_archive",
+            ),
+            // Delivery error messages, encrypted by CloudWatch Logs.
+            row(
+                "cloudformation",
+                variant,
+                "CKV_AWS_158",
+                "AWS::Logs::LogGroup.BuzzArchiveLogGroup",
+            ),
+            row(
+                "terraform",
+                variant,
+                "CKV_AWS_158",
+                "aws_cloudwatch_log_group.buzz_archive",
+            ),
+            // Firehose has no server-side encryption with a Kinesis stream as its source.
+            row(
+                "terraform",
+                variant,
+                "CKV_AWS_240",
+                "aws_kinesis_firehose_delivery_stream.buzz_archive",
+            ),
+            row(
+                "terraform",
+                variant,
+                "CKV_AWS_241",
+                "aws_kinesis_firehose_delivery_stream.buzz_archive",
+            ),
+        ]);
+    }
+    // SSE-S3 without a customer-managed key (checkov asks for KMS in HCL only).
+    expected.insert(row(
+        "terraform",
+        "default",
+        "CKV_AWS_145",
+        "aws_s3_bucket.buzz_archive",
+    ));
     assert_eq!(skipped, expected, "the skips changed");
 
     // Each skip carries its reason, as the template wrote it.

@@ -222,19 +222,7 @@ async fn a_trust_that_admits_more_than_agilix_is_replaced_only_when_asked() {
     let sandbox = Sandbox::start_default();
     let names = Names::new();
     Tool::setup(&sandbox, &names).run().assert_success();
-    let mut widened = trust_of(&names.role);
-    widened["Statement"][0]["Principal"]["AWS"] = json!([
-        format!("arn:aws:iam::{}:root", harness::AGILIX_ACCOUNT),
-        "arn:aws:iam::999999999999:root"
-    ]);
-    harness::aws_cli(&[
-        "iam",
-        "update-assume-role-policy",
-        "--role-name",
-        &names.role,
-        "--policy-document",
-        &widened.to_string(),
-    ]);
+    harness::admit_second_principal(&names.role, &trust_of(&names.role));
     let before = trust_of(&names.role);
     let message = refusal(&Tool::setup(&sandbox, &names).run());
     assert!(

@@ -84,6 +84,24 @@ pub fn trust_policy(account: &str, external_id: Option<&str>) -> Value {
     json!({"Version": "2012-10-17", "Statement": [statement]})
 }
 
+/// The role's trust now admits a second account beside Agilix's, as someone widening it by
+/// hand would leave it (everything else in the trust as it was).
+pub fn admit_second_principal(role: &str, trust: &Value) {
+    let mut widened = trust.clone();
+    widened["Statement"][0]["Principal"]["AWS"] = json!([
+        format!("arn:aws:iam::{AGILIX_ACCOUNT}:root"),
+        "arn:aws:iam::999999999999:root"
+    ]);
+    aws_cli(&[
+        "iam",
+        "update-assume-role-policy",
+        "--role-name",
+        role,
+        "--policy-document",
+        &widened.to_string(),
+    ]);
+}
+
 /// The least-privilege writer policy for one stream.
 pub fn writer_policy(stream: &str) -> Value {
     json!({

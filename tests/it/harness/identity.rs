@@ -122,32 +122,26 @@ impl Sandbox {
 
     /// Grant (or take away) the identity's ControlDomain right, as an admin would in Buzz.
     pub async fn grant_control_domain(&self, userid: &str, granted: bool) {
-        let response = self
-            .http()
-            .post(format!(
-                "{}/sandbox/identities/{userid}/control-domain",
-                self.url()
-            ))
-            .body(json!({"granted": granted}).to_string())
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{}",
-            response.text().await.unwrap()
-        );
+        self.change_identity(
+            &format!("{userid}/control-domain"),
+            json!({"granted": granted}),
+        )
+        .await;
     }
 
     /// Revoke, expire or restore a registered key (`revoked`, `expired`, `active`).
     pub async fn set_key_state(&self, userid: &str, kid: &str, state: &str) {
+        self.change_identity(&format!("{userid}/keys/{kid}"), json!({"state": state}))
+            .await;
+    }
+
+    /// A change to an identity through the sandbox's test endpoint
+    /// `/sandbox/identities/{path}`, which must succeed.
+    async fn change_identity(&self, path: &str, body: serde_json::Value) {
         let response = self
             .http()
-            .post(format!(
-                "{}/sandbox/identities/{userid}/keys/{kid}",
-                self.url()
-            ))
-            .body(json!({"state": state}).to_string())
+            .post(format!("{}/sandbox/identities/{path}", self.url()))
+            .body(body.to_string())
             .send()
             .await
             .unwrap();

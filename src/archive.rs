@@ -1,0 +1,713 @@
+//! The archive (`--archive-bucket`): every event Buzz writes to the stream kept in S3,
+//! partitioned by event type and day, with a Glue table over it to query with SQL (Athena).
+//! Firehose reads the stream with a role of its own and writes each event as one line of
+//! gzipped JSON under `events/type=<type>/dt=<YYYY-MM-DD>/`; the table's partition projection
+//! reads that layout, so no crawler and no `MSCK REPAIR TABLE` is ever needed.
+//!
+//! Pure: the values, the documents and the SQL, which the templates ([`crate::iac`]) and the
+//! `policy --format archive` description read, so none of them can drift from the others.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::names::{ArchiveDays, BucketName, EventFilter, KmsKey, KNOWN_EVENT_TYPES};
+
+/// Where the events go: every object key starts with it.
+pub const EVENTS_PREFIX: &str = "events/";
+/// Firehose's prefix, from the keys the metadata extraction finds in each event.
+pub const PREFIX: &str =
+    "events/type=!{partitionKeyFromQuery:type}/dt=!{partitionKeyFromQuery:dt}/";
+/// Where Firehose puts what it could not deliver or partition (a line that is not an event).
+pub const ERROR_PREFIX: &str = "errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/";
+/// The partition keys of one event: its type, and its day from `time` (ISO 8601, UTC, e.g.
+/// `2022-06-29T16:40:30.9926931Z`: the first ten characters; a date parse would trip on the
+/// seven fractional digits).
+pub const JQ_QUERY: &str = "{type: .type, dt: .time[0:10]}";
+pub const JQ_ENGINE: &str = "JQ-1.6";
+/// The delimiter Firehose appends to every event, as Firehose writes it (an escaped newline).
+pub const DELIMITER: &str = "\\n";
+/// Buffering: dynamic partitioning needs at least 64 MiB (AWS's documented minimum for it);
+/// 60 s keeps the data fresh on a quiet day.
+pub const BUFFER_MIB: u32 = 64;
+pub const BUFFER_SECONDS: u32 = 60;
+// Dynamic partitioning's minimum size, and Firehose's range of intervals (zero buffering is not
+// offered with dynamic partitioning), held at compile time.
+const _: () = assert!(BUFFER_MIB >= 64 && BUFFER_MIB <= 128);
+const _: () = assert!(BUFFER_SECONDS >= 60 && BUFFER_SECONDS <= 900);
+/// How long Firehose retries delivery to S3 before it writes to the error prefix.
+pub const RETRY_SECONDS: u32 = 300;
+pub const COMPRESSION: &str = "GZIP";
+/// The first day partition projection considers.
+pub const PROJECTION_START: &str = "2024-01-01";
+/// Firehose's log stream for delivery errors, in the log group [`Archive::log_group`].
+pub const LOG_STREAM: &str = "DestinationDelivery";
+/// How long the delivery error log is kept, in days.
+pub const LOG_RETENTION_DAYS: u32 = 365;
+/// Incomplete multipart uploads (a delivery cut short) are removed after this many days.
+pub const ABORT_UPLOADS_DAYS: u32 = 7;
+/// Versions replaced or deleted are kept this long, then expire.
+pub const NONCURRENT_DAYS: u32 = 30;
+/// The table: one per archive, in the database [`Archive::database`].
+pub const TABLE: &str = "events";
+pub const DISTINCT_VIEW: &str = "events_distinct";
+pub const SERDE: &str = "org.openx.data.jsonserde.JsonSerDe";
+pub const INPUT_FORMAT: &str = "org.apache.hadoop.mapred.TextInputFormat";
+pub const OUTPUT_FORMAT: &str = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
+
+/// One column of the table: its name (lowercase, as Glue keeps it), the event's key it reads
+/// (the SerDe matches keys case-insensitively), and what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Column {
+    pub name: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub json_key: &'static str,
+    pub comment: &'static str,
+}
+
+const fn string(name: &'static str, json_key: &'static str, comment: &'static str) -> Column {
+    Column {
+        name,
+        kind: "string",
+        json_key,
+        comment,
+    }
+}
+
+/// The Buzz envelope's fields, but `type`: it is a partition key (from the object's prefix),
+/// and a partition key cannot also be a column. `data` holds the event's payload as JSON text
+/// (query it with `json_extract_scalar`).
+pub const COLUMNS: &[Column] = &[
+    string("time", "time", "When the event happened (ISO 8601, UTC)"),
+    string("guid", "guid", "Id of the event: the de-duplication key"),
+    string("domainid", "domainId", "The domain where it happened"),
+    string("userid", "userId", "The user the event is about or by"),
+    string("agentuserid", "agentUserId", "The user who acted"),
+    string("sessionid", "sessionId", "The session"),
+    string("data", "data", "Payload of the event, as JSON text"),
+];
+
+/// The partition keys, in the order of the prefix.
+pub const PARTITIONS: &[Column] = &[
+    string("type", "type", "The event type (from the prefix)"),
+    string(
+        "dt",
+        "time",
+        "Day of the event, YYYY-MM-DD (from the prefix)",
+    ),
+];
+
+/// The archive's values: the bucket, how long S3 keeps events, and the names of what goes
+/// with it, derived from the stream's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Archive {
+    pub bucket: BucketName,
+    pub days: Option<ArchiveDays>,
+    /// The Kinesis stream Firehose reads.
+    pub stream: String,
+    /// The stream's customer-managed key, which the bucket then uses too; `None`: SSE-S3.
+    pub key: Option<KmsKey>,
+    /// The event types the table's projection lists (see [`Archive::projected_types`]).
+    pub types: Vec<String>,
+}
+
+/// `name` cut to `max` characters (names are ASCII: validated stream names).
+fn cut(name: &str, max: usize) -> &str {
+    &name[..name.len().min(max)]
+}
+
+impl Archive {
+    /// The archive for a stream; `events` are the run's `--event` filters (the types the
+    /// stream carries), none meaning every type.
+    pub fn new(
+        bucket: BucketName,
+        days: Option<ArchiveDays>,
+        stream: &str,
+        key: Option<KmsKey>,
+        events: &[EventFilter],
+    ) -> Self {
+        Self {
+            bucket,
+            days,
+            stream: stream.to_owned(),
+            key,
+            types: Self::projected_types(events),
+        }
+    }
+
+    /// The types partition projection enumerates: the filtered types when the target sends
+    /// only those, else every type in Agilix's published index. An enum, not `injected`: an
+    /// injected key makes every query name one type (`WHERE type = '...'`), so no query
+    /// could count across types; an enum lets a query span them all. The cost: a type Agilix
+    /// adds later is archived (under its own prefix) but not queried until the table lists it
+    /// (run `policy --format` again and apply).
+    pub fn projected_types(events: &[EventFilter]) -> Vec<String> {
+        let mut types: Vec<String> = if events.is_empty() {
+            KNOWN_EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect()
+        } else {
+            events.iter().map(|e| e.event_type.to_string()).collect()
+        };
+        types.sort();
+        types.dedup();
+        types
+    }
+
+    /// The Firehose delivery stream: `<stream>-archive` (Firehose allows 64 characters).
+    pub fn delivery_stream(&self) -> String {
+        format!("{}-archive", cut(&self.stream, 56))
+    }
+
+    /// Firehose's own role (IAM allows 64 characters).
+    pub fn role(&self) -> String {
+        format!("{}-archive-firehose", cut(&self.stream, 47))
+    }
+
+    /// The Glue database: the stream's name in the characters Athena takes (lowercase
+    /// letters, digits, `_`).
+    pub fn database(&self) -> String {
+        self.stream
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | '0'..='9' | '_' => c,
+                'A'..='Z' => c.to_ascii_lowercase(),
+                _ => '_',
+            })
+            .collect()
+    }
+
+    /// Firehose's log group for delivery errors.
+    pub fn log_group(&self) -> String {
+        format!("/aws/kinesisfirehose/{}", self.delivery_stream())
+    }
+
+    pub fn bucket_arn(&self) -> String {
+        format!("arn:aws:s3:::{}", self.bucket)
+    }
+
+    /// Where the table's data is.
+    pub fn location(&self) -> String {
+        format!("s3://{}/{EVENTS_PREFIX}", self.bucket)
+    }
+
+    /// The table's parameters: partition projection on `type` (an enum) and `dt` (a date).
+    pub fn table_parameters(&self) -> BTreeMap<&'static str, String> {
+        BTreeMap::from([
+            ("classification", "json".to_owned()),
+            ("EXTERNAL", "TRUE".to_owned()),
+            ("projection.enabled", "true".to_owned()),
+            ("projection.type.type", "enum".to_owned()),
+            ("projection.type.values", self.types.join(",")),
+            ("projection.dt.type", "date".to_owned()),
+            ("projection.dt.format", "yyyy-MM-dd".to_owned()),
+            ("projection.dt.range", format!("{PROJECTION_START},NOW")),
+            ("projection.dt.interval", "1".to_owned()),
+            ("projection.dt.interval.unit", "DAYS".to_owned()),
+            (
+                "storage.location.template",
+                format!(
+                    "s3://{}/{EVENTS_PREFIX}type=${{type}}/dt=${{dt}}/",
+                    self.bucket
+                ),
+            ),
+        ])
+    }
+
+    /// The SerDe's parameters: JSON keys matched case-insensitively (`domainId` is column
+    /// `domainid`).
+    pub fn serde_parameters(&self) -> BTreeMap<&'static str, String> {
+        BTreeMap::from([("case.insensitive", "TRUE".to_owned())])
+    }
+
+    /// The bucket's lifecycle rules: incomplete uploads and replaced versions always expire;
+    /// events after `--archive-days`, when given.
+    pub fn lifecycle(&self) -> Vec<LifecycleRule> {
+        let mut rules = vec![LifecycleRule {
+            id: "abort-incomplete-uploads",
+            prefix: "",
+            expire_days: None,
+            abort_uploads_days: Some(ABORT_UPLOADS_DAYS),
+            noncurrent_days: Some(NONCURRENT_DAYS),
+        }];
+        if let Some(d) = self.days {
+            for (id, prefix) in [
+                ("expire-events", EVENTS_PREFIX),
+                ("expire-errors", "errors/"),
+            ] {
+                rules.push(LifecycleRule {
+                    id,
+                    prefix,
+                    expire_days: Some(d.get()),
+                    abort_uploads_days: None,
+                    noncurrent_days: None,
+                });
+            }
+        }
+        rules
+    }
+
+    /// Firehose's processors, in order: split a record into its events (a Buzz record may
+    /// hold several newline-separated ones), find each event's partition keys, and end each
+    /// event with a newline.
+    pub fn processors(&self) -> Vec<Processor> {
+        vec![
+            Processor {
+                kind: "RecordDeAggregation",
+                parameters: vec![("SubRecordType", "JSON".to_owned())],
+            },
+            Processor {
+                kind: "MetadataExtraction",
+                parameters: vec![
+                    ("MetadataExtractionQuery", JQ_QUERY.to_owned()),
+                    ("JsonParsingEngine", JQ_ENGINE.to_owned()),
+                ],
+            },
+            Processor {
+                kind: "AppendDelimiterToRecord",
+                parameters: vec![("Delimiter", DELIMITER.to_owned())],
+            },
+        ]
+    }
+
+    /// The Firehose role's trust: the Firehose service, for this account only.
+    pub fn trust(account: &str) -> Value {
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": "firehose.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            }],
+        })
+    }
+
+    /// The Firehose role's permissions: read this stream, write this bucket's two prefixes,
+    /// the customer-managed key through Kinesis and S3 only, and its own log stream.
+    pub fn permission(&self, r: &ArchiveRefs<'_>) -> Value {
+        let bucket = self.bucket_arn();
+        let mut statements = vec![
+            json!({
+                "Sid": "ReadTheStream",
+                "Effect": "Allow",
+                "Action": [
+                    "kinesis:DescribeStream",
+                    "kinesis:DescribeStreamSummary",
+                    "kinesis:GetRecords",
+                    "kinesis:GetShardIterator",
+                    "kinesis:ListShards",
+                ],
+                "Resource": r.stream_arn,
+            }),
+            json!({
+                "Sid": "FindTheBucket",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:GetBucketLocation",
+                    "s3:ListBucket",
+                    "s3:ListBucketMultipartUploads",
+                ],
+                "Resource": bucket,
+            }),
+            json!({
+                "Sid": "WriteTheArchive",
+                "Effect": "Allow",
+                "Action": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                "Resource": [format!("{bucket}/{EVENTS_PREFIX}*"), format!("{bucket}/errors/*")],
+            }),
+        ];
+        if let Some(key) = &self.key {
+            statements.push(json!({
+                "Sid": "UseTheKeyThroughKinesisAndS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": key.as_str(),
+                "Condition": {"StringEquals": {"kms:ViaService": [r.kinesis_service, r.s3_service]}},
+            }));
+        }
+        statements.push(json!({
+            "Sid": "LogDeliveryErrors",
+            "Effect": "Allow",
+            "Action": "logs:PutLogEvents",
+            "Resource": r.log_stream_arn,
+        }));
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    /// The bucket's policy: requests without TLS are refused, whoever makes them.
+    pub fn bucket_policy(&self) -> Value {
+        let bucket = self.bucket_arn();
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "TlsOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket, format!("{bucket}/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }],
+        })
+    }
+
+    /// The Athena DDL of the table, as the Glue table the templates make.
+    pub fn ddl(&self) -> String {
+        let columns = COLUMNS
+            .iter()
+            .map(|c| format!("  `{}` {} COMMENT '{}'", c.name, c.kind, c.comment))
+            .collect::<Vec<_>>()
+            .join(",\n");
+        let partitions = PARTITIONS
+            .iter()
+            .map(|c| format!("`{}` {}", c.name, c.kind))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let props = |m: BTreeMap<&str, String>| {
+            m.iter()
+                .map(|(k, v)| format!("  '{k}'='{v}'"))
+                .collect::<Vec<_>>()
+                .join(",\n")
+        };
+        format!(
+            "CREATE EXTERNAL TABLE IF NOT EXISTS `{db}`.`{TABLE}` (\n{columns}\n)\nPARTITIONED BY ({partitions})\nROW FORMAT SERDE '{SERDE}'\nWITH SERDEPROPERTIES (\n{serde}\n)\nSTORED AS INPUTFORMAT '{INPUT_FORMAT}'\nOUTPUTFORMAT '{OUTPUT_FORMAT}'\nLOCATION '{location}'\nTBLPROPERTIES (\n{table}\n)",
+            db = self.database(),
+            serde = props(self.serde_parameters()),
+            location = self.location(),
+            table = props(self.table_parameters()),
+        )
+    }
+
+    /// SQL to start from, in Athena's dialect (Trino), each with what it answers.
+    pub fn queries(&self) -> Vec<Query> {
+        let t = format!("\"{}\".\"{TABLE}\"", self.database());
+        let v = format!("\"{}\".\"{DISTINCT_VIEW}\"", self.database());
+        let all: Vec<String> = COLUMNS
+            .iter()
+            .chain(PARTITIONS)
+            .map(|c| format!("\"{}\"", c.name))
+            .collect();
+        vec![
+            Query {
+                name: "events_per_type_per_day",
+                about: "How many events of each type arrived each day (add WHERE \"dt\" >= 'YYYY-MM-DD' to read fewer days).",
+                sql: format!(
+                    "SELECT \"dt\", \"type\", count(*) AS \"events\"\nFROM {t}\nGROUP BY \"dt\", \"type\"\nORDER BY \"dt\", \"type\""
+                ),
+            },
+            Query {
+                name: "latest_user_state",
+                about: "The newest event about each user (UserEntity* types): the user's latest state.",
+                sql: format!(
+                    "SELECT \"userid\", \"type\", \"time\", \"data\"\nFROM (\n  SELECT \"userid\", \"type\", \"time\", \"data\",\n    row_number() OVER (PARTITION BY \"userid\" ORDER BY \"time\" DESC, \"guid\" DESC) AS \"n\"\n  FROM {t}\n  WHERE \"type\" LIKE 'UserEntity%'\n)\nWHERE \"n\" = 1\nORDER BY \"userid\""
+                ),
+            },
+            Query {
+                name: "distinct_events_view",
+                about: "A view with each event once: a retry can deliver an event twice (same guid).",
+                sql: format!(
+                    "CREATE OR REPLACE VIEW {v} AS\nSELECT {cols}\nFROM (\n  SELECT {cols},\n    row_number() OVER (PARTITION BY \"guid\" ORDER BY \"time\") AS \"n\"\n  FROM {t}\n)\nWHERE \"n\" = 1",
+                    cols = all.join(", "),
+                ),
+            },
+        ]
+    }
+
+    /// A description of the archive for people and tools (`policy --format archive`).
+    pub fn describe(&self) -> Value {
+        json!({
+            "bucket": self.bucket.as_str(),
+            "location": self.location(),
+            "prefix": PREFIX,
+            "error_prefix": ERROR_PREFIX,
+            "compression": COMPRESSION,
+            "delimiter": DELIMITER,
+            "metadata_extraction_query": JQ_QUERY,
+            "buffering": {"size_mib": BUFFER_MIB, "interval_seconds": BUFFER_SECONDS},
+            "delivery_stream": self.delivery_stream(),
+            "role": self.role(),
+            "database": self.database(),
+            "table": TABLE,
+            "columns": COLUMNS,
+            "partitions": PARTITIONS,
+            "table_parameters": self.table_parameters(),
+            "serde": SERDE,
+            "serde_parameters": self.serde_parameters(),
+            "expire_after_days": self.days.map(ArchiveDays::get),
+            "ddl": self.ddl(),
+            "queries": self.queries(),
+        })
+    }
+}
+
+/// The values only the deployment knows, as the dialect writes them (a reference, or a
+/// stand-in the dialect replaces).
+pub struct ArchiveRefs<'a> {
+    pub stream_arn: &'a str,
+    pub log_stream_arn: &'a str,
+    /// `kinesis.<region>.amazonaws.com`.
+    pub kinesis_service: &'a str,
+    /// `s3.<region>.amazonaws.com`.
+    pub s3_service: &'a str,
+}
+
+/// One lifecycle rule of the bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleRule {
+    pub id: &'static str,
+    /// `""`: the whole bucket.
+    pub prefix: &'static str,
+    pub expire_days: Option<u32>,
+    pub abort_uploads_days: Option<u32>,
+    pub noncurrent_days: Option<u32>,
+}
+
+/// One Firehose processor and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processor {
+    pub kind: &'static str,
+    pub parameters: Vec<(&'static str, String)>,
+}
+
+/// A query to start from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Query {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub sql: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn archive(stream: &str) -> Archive {
+        Archive::new(
+            BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
+            None,
+            stream,
+            None,
+            &[],
+        )
+    }
+
+    fn refs() -> ArchiveRefs<'static> {
+        ArchiveRefs {
+            stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events",
+            log_stream_arn: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/kinesisfirehose/buzz-events-archive:log-stream:DestinationDelivery",
+            kinesis_service: "kinesis.us-east-1.amazonaws.com",
+            s3_service: "s3.us-east-1.amazonaws.com",
+        }
+    }
+
+    #[test]
+    fn names_come_from_the_stream_within_aws_s_limits() {
+        let a = archive("buzz-events");
+        assert_eq!(a.delivery_stream(), "buzz-events-archive");
+        assert_eq!(a.role(), "buzz-events-archive-firehose");
+        assert_eq!(a.database(), "buzz_events");
+        assert_eq!(a.log_group(), "/aws/kinesisfirehose/buzz-events-archive");
+        let long = archive(&format!("Buzz.{}", "x".repeat(123)));
+        assert_eq!(long.delivery_stream().len(), 64);
+        assert_eq!(long.role().len(), 64);
+        assert!(long.database().starts_with("buzz_xxx"));
+    }
+
+    #[test]
+    fn the_type_is_a_partition_not_a_column_and_data_is_json_text() {
+        let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+        assert_eq!(
+            names,
+            [
+                "time",
+                "guid",
+                "domainid",
+                "userid",
+                "agentuserid",
+                "sessionid",
+                "data"
+            ]
+        );
+        assert!(PARTITIONS.iter().all(|p| !names.contains(&p.name)));
+        assert_eq!(
+            PARTITIONS.iter().map(|p| p.name).collect::<Vec<_>>(),
+            ["type", "dt"]
+        );
+        assert!(COLUMNS.iter().chain(PARTITIONS).all(|c| c.kind == "string"));
+        // The DDL quotes comments with ': none may hold one.
+        assert!(COLUMNS
+            .iter()
+            .chain(PARTITIONS)
+            .all(|c| !c.comment.contains('\'')));
+    }
+
+    #[test]
+    fn the_projection_reads_the_prefix_firehose_writes() {
+        let a = archive("buzz-events");
+        let p = a.table_parameters();
+        assert_eq!(p["projection.enabled"], "true");
+        assert_eq!(p["projection.type.type"], "enum");
+        assert_eq!(p["projection.dt.type"], "date");
+        assert_eq!(p["projection.dt.format"], "yyyy-MM-dd");
+        assert_eq!(p["projection.dt.range"], "2024-01-01,NOW");
+        assert_eq!(p["projection.dt.interval"], "1");
+        assert_eq!(p["projection.dt.interval.unit"], "DAYS");
+        assert_eq!(
+            p["storage.location.template"],
+            "s3://district-42-buzz/events/type=${type}/dt=${dt}/"
+        );
+        // The template is Firehose's prefix with the keys in the same places.
+        assert_eq!(
+            PREFIX
+                .replace("!{partitionKeyFromQuery:type}", "${type}")
+                .replace("!{partitionKeyFromQuery:dt}", "${dt}"),
+            p["storage.location.template"].trim_start_matches("s3://district-42-buzz/")
+        );
+        let types: Vec<&str> = p["projection.type.values"].split(',').collect();
+        assert_eq!(types.len(), KNOWN_EVENT_TYPES.len());
+        assert!(types.contains(&"UserEntityCreated"));
+        // With --event filters, the types the target sends.
+        let filters = [
+            EventFilter::parse("--event", "GradeChanged").unwrap(),
+            EventFilter::parse("--event", "UserEntityCreated:data.id").unwrap(),
+            EventFilter::parse("--event", "GradeChanged").unwrap(),
+        ];
+        assert_eq!(
+            Archive::projected_types(&filters),
+            ["GradeChanged", "UserEntityCreated"]
+        );
+    }
+
+    #[test]
+    fn firehose_splits_records_extracts_keys_and_ends_each_event_with_a_newline() {
+        let kinds: Vec<&str> = archive("s").processors().iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                "RecordDeAggregation",
+                "MetadataExtraction",
+                "AppendDelimiterToRecord"
+            ]
+        );
+        assert_eq!(JQ_QUERY, "{type: .type, dt: .time[0:10]}");
+        assert!(PREFIX.starts_with(EVENTS_PREFIX));
+        assert!(ERROR_PREFIX.contains("!{firehose:error-output-type}"));
+    }
+
+    #[test]
+    fn the_lifecycle_expires_events_only_when_asked() {
+        let mut a = archive("s");
+        let rules = a.lifecycle();
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].abort_uploads_days, Some(7));
+        assert!(rules[0].expire_days.is_none());
+        a.days = Some(ArchiveDays::parse("--archive-days", "400").unwrap());
+        let rules = a.lifecycle();
+        assert_eq!(
+            rules
+                .iter()
+                .map(|r| (r.prefix, r.expire_days))
+                .collect::<Vec<_>>(),
+            [("", None), ("events/", Some(400)), ("errors/", Some(400))]
+        );
+    }
+
+    #[test]
+    fn the_firehose_role_reads_this_stream_and_writes_this_bucket_only() {
+        let trust = Archive::trust("123456789012");
+        assert_eq!(
+            trust["Statement"][0]["Principal"]["Service"],
+            "firehose.amazonaws.com"
+        );
+        assert_eq!(
+            trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "123456789012"
+        );
+        let a = archive("buzz-events");
+        let p = a.permission(&refs());
+        let s = p["Statement"].as_array().unwrap();
+        assert_eq!(
+            s.len(),
+            4,
+            "no key statement without a customer-managed key"
+        );
+        assert_eq!(s[0]["Resource"], refs().stream_arn);
+        assert_eq!(s[1]["Resource"], "arn:aws:s3:::district-42-buzz");
+        assert_eq!(
+            s[2]["Resource"],
+            json!([
+                "arn:aws:s3:::district-42-buzz/events/*",
+                "arn:aws:s3:::district-42-buzz/errors/*"
+            ])
+        );
+        assert_eq!(s[3]["Action"], "logs:PutLogEvents");
+        assert!(
+            !p.to_string().contains("\"*\""),
+            "no wildcard resource: {p}"
+        );
+
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let with_key = Archive {
+            key: Some(KmsKey::parse("--kms-key", key).unwrap()),
+            ..a
+        };
+        let p = with_key.permission(&refs());
+        let kms = &p["Statement"][3];
+        assert_eq!(kms["Resource"], key);
+        assert_eq!(
+            kms["Condition"]["StringEquals"]["kms:ViaService"],
+            json!([
+                "kinesis.us-east-1.amazonaws.com",
+                "s3.us-east-1.amazonaws.com"
+            ])
+        );
+    }
+
+    #[test]
+    fn the_ddl_and_queries_name_the_table_and_its_columns() {
+        let a = archive("buzz-events");
+        let ddl = a.ddl();
+        assert!(
+            ddl.starts_with(
+                "CREATE EXTERNAL TABLE IF NOT EXISTS `buzz_events`.`events` (\n  `time` string"
+            ),
+            "{ddl}"
+        );
+        assert!(
+            ddl.contains("PARTITIONED BY (`type` string, `dt` string)"),
+            "{ddl}"
+        );
+        assert!(
+            ddl.contains("ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'"),
+            "{ddl}"
+        );
+        assert!(
+            ddl.contains("LOCATION 's3://district-42-buzz/events/'"),
+            "{ddl}"
+        );
+        assert!(
+            ddl.contains("'projection.dt.range'='2024-01-01,NOW'"),
+            "{ddl}"
+        );
+        let q = a.queries();
+        assert_eq!(
+            q.iter().map(|q| q.name).collect::<Vec<_>>(),
+            [
+                "events_per_type_per_day",
+                "latest_user_state",
+                "distinct_events_view"
+            ]
+        );
+        assert!(q
+            .iter()
+            .all(|q| q.sql.contains("\"buzz_events\".\"events\"")));
+        assert!(q[2]
+            .sql
+            .starts_with("CREATE OR REPLACE VIEW \"buzz_events\".\"events_distinct\""));
+        let d = a.describe();
+        assert_eq!(
+            d["columns"][2],
+            json!({"name": "domainid", "type": "string", "json_key": "domainId", "comment": "The domain where it happened"})
+        );
+        assert_eq!(d["prefix"], PREFIX);
+    }
+}
