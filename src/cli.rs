@@ -211,9 +211,16 @@ pub struct ConfigArgs {
 /// default and the domain in the request to paste).
 #[derive(Debug, Clone, Args, Default)]
 pub struct DomainArg {
-    /// Buzz domain: numeric id or //USERSPACE.
-    #[arg(long, env = "BUZZ_DOMAIN_ID", help_heading = "Buzz")]
-    pub domain: Option<String>,
+    /// Buzz domain: numeric id or //USERSPACE. Taken as a list (repeated, or comma-separated,
+    /// or `domains = [...]` in the config file) so that one run can cover several domains;
+    /// this version refuses more than one, before anything is sent.
+    #[arg(
+        long,
+        env = "BUZZ_DOMAIN_ID",
+        help_heading = "Buzz",
+        value_delimiter = ','
+    )]
+    pub domain: Vec<String>,
 }
 
 /// AWS connection options.
@@ -758,7 +765,8 @@ pub struct TailArgs {
     pub events: Vec<String>,
 
     /// A Buzz domain whose events belong in the stream (repeat): events of any other domain
-    /// are marked `foreign` (JSON: "foreign": true).
+    /// are marked `foreign` (JSON: "foreign": true). tail reads no Buzz, so a district's
+    /// schools are named one by one (check's buzz.tree row lists their ids).
     #[arg(long = "expect-domain", value_name = "ID")]
     pub expect_domains: Vec<String>,
 

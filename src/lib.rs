@@ -15,6 +15,7 @@ pub mod deadline;
 pub mod error;
 pub mod events;
 pub mod exit;
+pub mod fanout;
 pub mod handover;
 pub mod iac;
 pub mod metrics;

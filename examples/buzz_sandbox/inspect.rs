@@ -97,6 +97,7 @@ async fn state(State(app): State<Arc<App>>) -> Json<Value> {
         "sessions": inner.sessions.len(),
         "identities": identities_json(&inner),
         "tokensIssued": inner.tokens_issued,
+        "mostInFlight": app.most_in_flight.load(std::sync::atomic::Ordering::SeqCst),
     }))
 }
 

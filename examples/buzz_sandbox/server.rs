@@ -145,6 +145,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let _counted = InFlight::enter(&app);
     let started = Instant::now();
     let wants_json = accepts_json(&headers);
     let user_agent = headers
@@ -235,6 +236,26 @@ async fn handle(
     );
     app.lock().log.push(entry);
     response
+}
+
+/// One command in flight, counted while it lives.
+struct InFlight(Arc<App>);
+
+impl InFlight {
+    fn enter(app: &Arc<App>) -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = app.in_flight.fetch_add(1, SeqCst) + 1;
+        app.most_in_flight.fetch_max(now, SeqCst);
+        InFlight(app.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 async fn dispatch(app: &Arc<App>, call: &Call) -> Result<Reply, BuzzError> {

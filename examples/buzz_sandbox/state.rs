@@ -204,6 +204,10 @@ pub struct App {
     pub settings: Settings,
     pub aws: AwsProbe,
     inner: Mutex<Inner>,
+    /// Commands being handled now, and the most at once (`GET /sandbox/state`'s
+    /// `mostInFlight`): how a test sees a client's fan-out bound.
+    pub in_flight: std::sync::atomic::AtomicUsize,
+    pub most_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl App {
@@ -223,6 +227,8 @@ impl App {
                 used_jtis: HashSet::new(),
                 tokens_issued: 0,
             }),
+            in_flight: Default::default(),
+            most_in_flight: Default::default(),
         }
     }
 

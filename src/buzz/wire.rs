@@ -467,8 +467,278 @@ pub fn otp_params(otp: &str) -> Map<String, Value> {
 /// waits for it).
 pub const PROBE_EVENT_TYPE: &str = "ValidateDataStreamConfiguration";
 
+// The domain hierarchy (docs/buzz-api.md, "The domain hierarchy"). The commands and their
+// parameters are known; the answers' shapes are inferred, and read tolerantly below.
+
+pub const CMD_LIST_DOMAINS: &str = "listdomains";
+pub const CMD_PARENT_LIST: &str = "getdomainparentlist";
+pub const CMD_GET_DOMAIN: &str = "getdomain2";
+/// `listdomains`: every level below `domainid`, not only its children.
+pub const INCLUDE_DESCENDANTS: &str = "includedescendantdomains";
+pub const LIMIT: &str = "limit";
+pub const QUERY: &str = "query";
+/// The collection of a list answer. *Inferred*: `{"domains": {"domain": [...]}}` (DLAP's JSON
+/// of an XML root) or `{"domains": [...]}`.
+pub const DOMAINS: &str = "domains";
+/// One domain: the element of the nested list, and `getdomain2`'s answer.
+pub const DOMAIN: &str = "domain";
+pub const DOMAIN_RECORD_ID: &str = "id";
+pub const DOMAIN_NAME: &str = "name";
+pub const DOMAIN_USERSPACE: &str = "userspace";
+/// *Inferred*: a root's `parentid` is `"0"` (or absent).
+pub const PARENT_ID: &str = "parentid";
+/// The page `listdomains` is asked for; Buzz may answer fewer (a server-side cap), so only an
+/// empty page ends the list.
+pub const DOMAINS_PAGE: usize = 500;
+/// The most domains one subtree read takes; beyond, the list is cut and says so.
+pub const MAX_SUBTREE: usize = 10_000;
+
+/// *Inferred*: the next page of `listdomains` is asked for with `query` `/id>LAST`, LAST the
+/// last id of the page before (how public clients page DLAP's list commands).
+pub fn after_query(last_id: &str) -> String {
+    format!("/id>{last_id}")
+}
+
+/// One domain of the tree, as Buzz lists it. Every text is Buzz's: outside text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DomainRecord {
+    pub id: String,
+    pub name: String,
+    pub userspace: String,
+    /// `None` for a root (`parentid` absent, empty or `0`).
+    pub parent_id: Option<String>,
+}
+
+impl DomainRecord {
+    /// A domain for a sentence: its name and id, the name marked as outside text.
+    pub fn label(&self) -> String {
+        if self.name.is_empty() {
+            format!("domain {}", outside(&self.id))
+        } else {
+            format!("domain {} ({})", outside(&self.id), outside(&self.name))
+        }
+    }
+
+    fn read(v: &Value) -> Result<DomainRecord, String> {
+        let Some(obj) = v.as_object() else {
+            return Err(format!("a domain is not an object: {}", clip(v)));
+        };
+        let id = as_text(obj.get(DOMAIN_RECORD_ID));
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("a domain has no numeric \"id\": {}", clip(v)));
+        }
+        let parent = as_text(obj.get(PARENT_ID));
+        Ok(DomainRecord {
+            id,
+            name: as_text(obj.get(DOMAIN_NAME)),
+            userspace: as_text(obj.get(DOMAIN_USERSPACE)),
+            parent_id: (!parent.is_empty() && parent != "0").then_some(parent),
+        })
+    }
+}
+
+/// A short quote of an answer for an error.
+fn clip(v: &Value) -> String {
+    let text = v.to_string();
+    match text.char_indices().nth(200) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text,
+    }
+}
+
+/// The domains of a `listdomains` or `getdomainparentlist` answer, in every shape we know of:
+/// `{"domains": {"domain": [...]}}`, `{"domains": [...]}`, a single object where there is one
+/// element (`{"domain": {...}}` or the domain itself), `{}`, `""` or `null` where there is
+/// none. Anything else is an error saying what was not understood: a list read wrong would
+/// turn a school into a foreign tenant, or hide a double delivery.
+pub fn domains_of(answer: &Map<String, Value>) -> Result<Vec<DomainRecord>, String> {
+    let Some(list) = answer.get(DOMAINS) else {
+        return Err(format!(
+            "no \"{DOMAINS}\" in the answer: {}",
+            clip(&Value::Object(answer.clone()))
+        ));
+    };
+    let elements = match list {
+        Value::Null => Vec::new(),
+        Value::String(s) if s.trim().is_empty() => Vec::new(),
+        Value::Array(a) => a.clone(),
+        Value::Object(o) if o.is_empty() => Vec::new(),
+        Value::Object(o) if o.contains_key(DOMAIN) => as_list(o.get(DOMAIN)),
+        Value::Object(o) if o.contains_key(DOMAIN_RECORD_ID) => vec![list.clone()],
+        other => {
+            return Err(format!(
+                "\"{DOMAINS}\" is neither a list nor {{\"{DOMAIN}\": [...]}}: {}",
+                clip(other)
+            ))
+        }
+    };
+    elements.iter().map(DomainRecord::read).collect()
+}
+
+/// The domain of a `getdomain2` answer: `{"domain": {...}}`, or the domain's fields at the
+/// top of the answer.
+pub fn domain_of(answer: &Map<String, Value>) -> Result<DomainRecord, String> {
+    match answer.get(DOMAIN) {
+        Some(d) => DomainRecord::read(d),
+        None => DomainRecord::read(&Value::Object(answer.clone())),
+    }
+}
+
+/// The ancestors in a parent list, nearest first whatever order Buzz answered in, without the
+/// domain itself: the chain is followed from `own`'s parent. Entries off the chain (or a
+/// domain record without its parent) are kept in the order given, after the chain.
+pub fn nearest_first(own: &DomainRecord, list: Vec<DomainRecord>) -> Vec<DomainRecord> {
+    let mut rest: Vec<DomainRecord> = list.into_iter().filter(|d| d.id != own.id).collect();
+    let mut chain = Vec::new();
+    let mut at = own.parent_id.clone();
+    while let Some(parent) = at {
+        let Some(i) = rest.iter().position(|d| d.id == parent) else {
+            break;
+        };
+        let d = rest.remove(i);
+        at = d.parent_id.clone();
+        chain.push(d);
+    }
+    if chain.is_empty() && own.parent_id.is_none() {
+        // No parent known for the domain: trust the answer's order, nearest first if the
+        // last entry is a root.
+        if rest.first().is_some_and(|d| d.parent_id.is_none()) && rest.len() > 1 {
+            rest.reverse();
+        }
+        return rest;
+    }
+    chain.extend(rest);
+    chain
+}
+
+/// A `listdomains` request for `domain`: every descendant, one page after `after`.
+pub fn list_domains_params(domain: &str, after: Option<&str>) -> Map<String, Value> {
+    let mut params = Map::new();
+    params.insert(DOMAIN_ID.into(), json!(domain));
+    params.insert(INCLUDE_DESCENDANTS.into(), json!(true));
+    params.insert(LIMIT.into(), json!(DOMAINS_PAGE));
+    if let Some(last) = after {
+        params.insert(QUERY.into(), json!(after_query(last)));
+    }
+    params
+}
+
 #[cfg(test)]
 mod tests {
+    fn answer(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_domain_list_is_read_in_every_shape() {
+        let d = |id: &str| json!({"id": id, "name": format!("School {id}"), "userspace": format!("s{id}"), "parentid": "424242"});
+        let two = vec!["500001", "500002"];
+        for (shape, v) in [
+            (
+                "nested",
+                json!({"domains": {"domain": [d("500001"), d("500002")]}}),
+            ),
+            ("flat", json!({"domains": [d("500001"), d("500002")]})),
+        ] {
+            let got: Vec<String> = domains_of(&answer(v))
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            assert_eq!(got, two, "{shape}");
+        }
+        for (shape, v) in [
+            ("nested single", json!({"domains": {"domain": d("500001")}})),
+            ("flat single", json!({"domains": d("500001")})),
+            ("flat list of one", json!({"domains": [d("500001")]})),
+        ] {
+            let got = domains_of(&answer(v)).unwrap();
+            assert_eq!(got.len(), 1, "{shape}");
+            assert_eq!(got[0].name, "School 500001");
+            assert_eq!(got[0].parent_id.as_deref(), Some("424242"));
+        }
+        for (shape, v) in [
+            ("nested none", json!({"domains": {"domain": {}}})),
+            ("nested missing", json!({"domains": {}})),
+            ("empty list", json!({"domains": []})),
+            ("null", json!({"domains": null})),
+            ("empty text", json!({"domains": ""})),
+        ] {
+            assert!(domains_of(&answer(v)).unwrap().is_empty(), "{shape}");
+        }
+        // Numbers for ids, and a root's parent.
+        let root = domains_of(&answer(
+            json!({"domains": [{"id": 400000, "parentid": "0"}]}),
+        ))
+        .unwrap();
+        assert_eq!(root[0].id, "400000");
+        assert_eq!(root[0].parent_id, None);
+    }
+
+    #[test]
+    fn an_unknown_domain_list_shape_is_an_error_that_quotes_it() {
+        for v in [
+            json!({"code": "OK"}),
+            json!({"domains": 7}),
+            json!({"domains": {"items": []}}),
+            json!({"domains": [{"name": "no id"}]}),
+            json!({"domains": [{"id": "//not-a-number"}]}),
+            json!({"domains": ["500001"]}),
+        ] {
+            let e = domains_of(&answer(v.clone())).unwrap_err();
+            assert!(!e.is_empty(), "{v}");
+        }
+    }
+
+    #[test]
+    fn getdomain2_is_read_nested_or_flat() {
+        let nested = domain_of(&answer(json!({"code": "OK", "domain": {"id": "424242", "name": "District", "parentid": "400000"}}))).unwrap();
+        assert_eq!(nested.id, "424242");
+        assert_eq!(nested.parent_id.as_deref(), Some("400000"));
+        let flat = domain_of(&answer(
+            json!({"code": "OK", "id": "424242", "name": "District"}),
+        ))
+        .unwrap();
+        assert_eq!(flat.name, "District");
+        assert!(domain_of(&answer(json!({"code": "OK", "domain": null}))).is_err());
+    }
+
+    #[test]
+    fn the_parent_list_is_nearest_first_in_either_order_and_without_itself() {
+        let d = |id: &str, parent: &str| DomainRecord {
+            id: id.into(),
+            name: String::new(),
+            userspace: String::new(),
+            parent_id: (parent != "0").then(|| parent.to_owned()),
+        };
+        let school = d("500001", "424242");
+        let nearest = vec![d("424242", "400000"), d("400000", "0")];
+        let root_first = vec![d("400000", "0"), d("424242", "400000")];
+        let with_self = vec![
+            d("500001", "424242"),
+            d("424242", "400000"),
+            d("400000", "0"),
+        ];
+        for list in [nearest, root_first, with_self] {
+            let ids: Vec<String> = nearest_first(&school, list)
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            assert_eq!(ids, ["424242", "400000"]);
+        }
+        assert!(nearest_first(&d("400000", "0"), vec![]).is_empty());
+    }
+
+    #[test]
+    fn the_next_page_is_asked_after_the_last_id() {
+        let first = list_domains_params("424242", None);
+        assert_eq!(first[INCLUDE_DESCENDANTS], json!(true));
+        assert!(!first.contains_key(QUERY));
+        let next = list_domains_params("424242", Some("600500"));
+        assert_eq!(next[QUERY], json!("/id>600500"));
+        assert_eq!(next[DOMAIN_ID], json!("424242"));
+    }
+
     use super::*;
 
     fn target() -> KinesisTarget {

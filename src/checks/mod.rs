@@ -11,11 +11,13 @@ mod role;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod tree;
 mod watch;
 
 pub use buzz::*;
 pub use role::*;
 pub use stream::*;
+pub use tree::*;
 pub use watch::*;
 
 use serde_json::Value;
@@ -30,10 +32,14 @@ pub enum CheckId {
     Alarm,
     /// `buzz.answer`
     BuzzAnswer,
+    /// `buzz.delivery`
+    BuzzDelivery,
     /// `buzz.probe`
     BuzzProbe,
     /// `buzz.target`
     BuzzTarget,
+    /// `buzz.tree`
+    BuzzTree,
     /// `role.exists`
     RoleExists,
     /// `role.max_session`
@@ -64,11 +70,13 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every row id, in the order of [`CheckId::as_str`]'s names.
-    pub const ALL: [CheckId; 17] = [
+    pub const ALL: [CheckId; 19] = [
         CheckId::Alarm,
         CheckId::BuzzAnswer,
+        CheckId::BuzzDelivery,
         CheckId::BuzzProbe,
         CheckId::BuzzTarget,
+        CheckId::BuzzTree,
         CheckId::RoleExists,
         CheckId::RoleMaxSession,
         CheckId::RolePolicy,
@@ -89,8 +97,10 @@ impl CheckId {
         match self {
             CheckId::Alarm => "alarm",
             CheckId::BuzzAnswer => "buzz.answer",
+            CheckId::BuzzDelivery => "buzz.delivery",
             CheckId::BuzzProbe => "buzz.probe",
             CheckId::BuzzTarget => "buzz.target",
+            CheckId::BuzzTree => "buzz.tree",
             CheckId::RoleExists => "role.exists",
             CheckId::RoleMaxSession => "role.max_session",
             CheckId::RolePolicy => "role.policy",

@@ -549,8 +549,10 @@ mod rows {
             [
                 "alarm",
                 "buzz.answer",
+                "buzz.delivery",
                 "buzz.probe",
                 "buzz.target",
+                "buzz.tree",
                 "role.exists",
                 "role.max_session",
                 "role.policy",
@@ -778,5 +780,195 @@ mod watch_rows {
             "{}",
             pending[0].message
         );
+    }
+}
+
+mod tree_tests {
+    use crate::buzz::wire::DomainRecord;
+    use crate::checks::*;
+
+    fn school(id: &str) -> DomainRecord {
+        DomainRecord {
+            id: id.into(),
+            name: format!("School {id}"),
+            userspace: format!("s{id}"),
+            parent_id: Some("424242".into()),
+        }
+    }
+
+    fn sample(by: &[(&str, u64)]) -> WritersRead {
+        let mut writers = crate::events::Writers::default();
+        for (d, n) in by {
+            writers.by_domain.insert((*d).into(), *n);
+            writers.events += n;
+        }
+        WritersRead::Sample {
+            writers,
+            truncated: false,
+            label: "hour".into(),
+        }
+    }
+
+    fn district() -> Expected {
+        Expected {
+            named: vec!["424242".into()],
+            descendants: vec!["500001".into(), "500002".into(), "500003".into()],
+        }
+    }
+
+    #[test]
+    fn the_subtrees_events_are_yours_and_only_outsiders_are_foreign() {
+        let ours = sample(&[("424242", 2), ("500001", 3), ("500002", 1), ("500003", 4)]);
+        let row = &writer_rows(&ours, &district())[0];
+        assert_eq!(row.status, Status::Pass, "{row:?}");
+        assert!(
+            crate::text::unmark(&row.message).contains("424242 or its 3 descendant domain(s)"),
+            "{}",
+            row.message
+        );
+        assert_eq!(row.data.as_ref().unwrap()["descendants"], 3);
+
+        let outsider = sample(&[("424242", 2), ("500001", 3), ("777777", 2)]);
+        let row = &writer_rows(&outsider, &district())[0];
+        assert_eq!(row.status, Status::Warn);
+        assert!(
+            crate::text::unmark(&row.message).contains("777777 (2 event(s))"),
+            "{}",
+            row.message
+        );
+        assert!(
+            !crate::text::unmark(&row.message).contains("500001 ("),
+            "{}",
+            row.message
+        );
+
+        // Without the subtree (the flat rule), a school is foreign.
+        let flat = Expected {
+            named: vec!["424242".into()],
+            descendants: Vec::new(),
+        };
+        let row = &writer_rows(&ours, &flat)[0];
+        assert_eq!(row.status, Status::Warn);
+        assert!(
+            crate::text::unmark(&row.message).contains("500001"),
+            "{}",
+            row.message
+        );
+    }
+
+    #[test]
+    fn the_tree_row_counts_descendants_or_says_why_not() {
+        let listed = SubtreeRead::Listed {
+            domain: "424242".into(),
+            descendants: vec![school("500001"), school("500002")],
+            cut: false,
+        };
+        let row = &subtree_rows(&listed)[0];
+        assert_eq!((row.id, row.status), (CheckId::BuzzTree, Status::Pass));
+        assert!(
+            crate::text::unmark(&row.message).contains("has 2 descendant domain(s)"),
+            "{}",
+            row.message
+        );
+        assert_eq!(row.detail.len(), 2);
+        assert_eq!(
+            row.data.as_ref().unwrap()["ids"],
+            serde_json::json!(["500001", "500002"])
+        );
+        assert_eq!(listed.ids(), ["500001", "500002"]);
+
+        let none = SubtreeRead::Listed {
+            domain: "424242".into(),
+            descendants: vec![],
+            cut: false,
+        };
+        assert!(
+            crate::text::unmark(&subtree_rows(&none)[0].message).contains("no descendant domains")
+        );
+
+        let cut = SubtreeRead::Listed {
+            domain: "424242".into(),
+            descendants: vec![school("500001")],
+            cut: true,
+        };
+        assert_eq!(subtree_rows(&cut)[0].status, Status::Warn);
+
+        let denied = SubtreeRead::Denied {
+            domain: "424242".into(),
+            code: "AccessDenied".into(),
+            message: "no".into(),
+        };
+        let rows = subtree_rows(&denied);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].status, Status::Warn);
+        assert!(
+            crate::text::unmark(&rows[0].message).contains("AccessDenied"),
+            "{}",
+            rows[0].message
+        );
+        assert!(denied.ids().is_empty());
+        assert!(subtree_rows(&SubtreeRead::NotRead).is_empty());
+    }
+
+    #[test]
+    fn one_delivery_across_the_tree_fails_on_a_second_target_and_warns_on_what_was_not_read() {
+        use crate::buzz::wire::Destination;
+        use crate::plan::tree::{Relation, TreeConfig, TreeObserved};
+        let dest = Destination {
+            region: "us-east-1".into(),
+            stream: "buzz-events".into(),
+            account: "123456789012".into(),
+        };
+        let writing = serde_json::json!({"kinesis": [{"title": "the school's", "enabled": true,
+            "targetKinesisStream": "buzz-events", "targetRegion": "us-east-1",
+            "roleArn": "arn:aws:iam::123456789012:role/BuzzKinesisWriter"}]});
+        let cfg = |v: &serde_json::Value| Ok(v.as_object().unwrap().clone());
+        let quiet = serde_json::json!({});
+        let tree = |configs: Vec<TreeConfig>| TreeObserved {
+            own: None,
+            configs,
+            unlisted: Vec::new(),
+        };
+        let clean = tree(vec![TreeConfig {
+            domain: school("500001"),
+            relation: Relation::Descendant,
+            config: cfg(&quiet),
+        }]);
+        let row = &delivery_rows("424242", &dest, true, &clean)[0];
+        assert_eq!((row.id, row.status), (CheckId::BuzzDelivery, Status::Pass));
+
+        let doubled = tree(vec![
+            TreeConfig {
+                domain: school("500001"),
+                relation: Relation::Descendant,
+                config: cfg(&writing),
+            },
+            TreeConfig {
+                domain: school("500002"),
+                relation: Relation::Descendant,
+                config: cfg(&quiet),
+            },
+        ]);
+        let row = &delivery_rows("424242", &dest, true, &doubled)[0];
+        assert_eq!(row.status, Status::Fail);
+        let m = crate::text::unmark(&row.message);
+        assert!(
+            m.contains("every event of domain 500001 (School 500001) arrives twice"),
+            "{m}"
+        );
+        // Our target not saved: the school's delivers once.
+        assert_eq!(
+            delivery_rows("424242", &dest, false, &doubled)[0].status,
+            Status::Pass
+        );
+
+        let unread = tree(vec![TreeConfig {
+            domain: school("424242"),
+            relation: Relation::Ancestor,
+            config: Err(("AccessDenied".into(), "no".into())),
+        }]);
+        let row = &delivery_rows("500001", &dest, true, &unread)[0];
+        assert_eq!(row.status, Status::Warn, "never a silent pass");
+        assert!(crate::text::unmark(&row.message).contains("could not be read"));
     }
 }

@@ -230,14 +230,33 @@ pub enum WritersRead {
     Skipped,
 }
 
-/// Who writes into the stream, from a sample of its recent records: events of a domain other
-/// than the configured one (or those named with `--expect-domain`) are a warning. Any Buzz
-/// tenant can name a role it can guess in its own configuration, and Buzz's servers assume it
-/// from Agilix's account (the confused deputy) unless the trust requires an external id.
-///
-/// `expected` empty: the configured domain is a `//userspace` path, whose numeric id events
-/// carry but this tool cannot know; then several domains in the sample are a warning.
-pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
+/// Whose events belong in the stream.
+#[derive(Debug, Clone, Default)]
+pub struct Expected {
+    /// The configured domain, or those named with `--expect-domain` (numeric ids). Empty: the
+    /// configured domain is a `//userspace` path whose numeric id could not be read, then
+    /// several domains in the sample are a warning.
+    pub named: Vec<String>,
+    /// The configured domain's descendants, when Buzz listed them: a descendant's events
+    /// reach its ancestors' targets, so they are the user's own.
+    pub descendants: Vec<String>,
+}
+
+impl Expected {
+    fn contains(&self, domain: &str) -> bool {
+        self.named
+            .iter()
+            .chain(&self.descendants)
+            .any(|e| e == domain)
+    }
+}
+
+/// Who writes into the stream, from a sample of its recent records: events of a domain
+/// outside the configured one's subtree (and those named with `--expect-domain`) are a
+/// warning. Any Buzz tenant can name a role it can guess in its own configuration, and Buzz's
+/// servers assume it from Agilix's account (the confused deputy) unless the trust requires an
+/// external id.
+pub fn writer_rows(read: &WritersRead, expected: &Expected) -> Vec<Check> {
     let (w, truncated, label) = match read {
         WritersRead::Skipped => return Vec::new(),
         WritersRead::Unavailable { code, message } => {
@@ -261,19 +280,23 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
             .map(|(d, n)| format!("{} ({n} event(s))", outside(d)))
             .collect()
     };
-    let foreign = if expected.is_empty() {
+    let foreign = if expected.named.is_empty() {
         if w.by_domain.len() > 1 {
             listed(&|_| true)
         } else {
             Vec::new()
         }
     } else {
-        listed(&|d| !expected.iter().any(|e| e == d))
+        listed(&|d| !expected.contains(d))
     };
-    let yours = if expected.is_empty() {
+    let subtree = match expected.descendants.len() {
+        0 => String::new(),
+        n => format!(" or its {n} descendant domain(s)"),
+    };
+    let yours = if expected.named.is_empty() {
         "one domain".to_owned()
     } else {
-        expected.join(", ")
+        format!("{}{subtree}", expected.named.join(", "))
     };
     let sampled = format!(
         "{} event(s) sampled from the last {label}{}",
@@ -289,7 +312,7 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
     } else {
         String::new()
     };
-    let data = serde_json::json!({"by_domain": w.by_domain, "not_buzz": w.not_buzz, "events": w.events, "truncated": truncated, "expected": expected});
+    let data = serde_json::json!({"by_domain": w.by_domain, "not_buzz": w.not_buzz, "events": w.events, "truncated": truncated, "expected": expected.named, "descendants": expected.descendants.len()});
     let row = if foreign.is_empty() {
         pass(
             CheckId::StreamWriters,
@@ -298,7 +321,7 @@ pub fn writer_rows(read: &WritersRead, expected: &[String]) -> Vec<Check> {
             } else {
                 format!(
                     "{sampled}: every one from {}{others}",
-                    if expected.is_empty() {
+                    if expected.named.is_empty() {
                         format!(
                             "domain {}",
                             w.by_domain

@@ -36,6 +36,7 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         events,
         since,
         expect_domains,
+        more_domains,
         probe: with_probe,
         warnings,
     } = spec::check(args, interactive)?;
@@ -119,8 +120,75 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         .as_ref()
         .zip(d.buzz.as_ref())
         .and_then(|(config, b)| wire::find_target(config, &b.target.destination()));
-    let target_enabled = saved.is_some_and(|(_, t)| wire::as_bool(t.get(wire::ENABLED)));
-    let (metrics, alarm, writers) = read_watch(&o, since).await?;
+    let target_enabled = saved
+        .as_ref()
+        .is_some_and(|(_, t)| wire::as_bool(t.get(wire::ENABLED)));
+    // A descendant's events reach this domain's targets: its subtree writes too; and the
+    // ancestors' and descendants' configurations say whether anything arrives twice. Read while
+    // the stream is sampled; every further `--domain` too, one domain at a time (each read
+    // keeps at most 8 requests in flight).
+    let tree = async {
+        match (&o.buzz, &d.buzz) {
+            (Some(client), Some(b)) => read::read_tree(client, &b.domain, true).await.map(Some),
+            _ => Ok(None),
+        }
+    };
+    let more = async {
+        let (Some(client), Some(_)) = (&o.buzz, &d.buzz) else {
+            return Ok(Vec::new());
+        };
+        let reads: Vec<_> = more_domains
+            .iter()
+            .map(|dom| read_domain(client, dom))
+            .collect();
+        crate::fanout::bounded(reads, 1)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>>>()
+    };
+    let (watch, tree, more) = tokio::join!(read_watch(&o, since), tree, more);
+    let ((metrics, alarm, writers), tree, more) = (watch?, tree?, more?);
+    let mut named_ids: Vec<String> = Vec::new();
+    let mut descendants: Vec<String> = Vec::new();
+    let mut tree_rows = Vec::new();
+    if let (Some(t), Some(b)) = (&tree, &d.buzz) {
+        tree_rows.extend(domain_tree_rows(&b.domain, &b.target, saved.is_some(), t));
+        named_ids.extend(t.own.as_ref().map(|r| r.id.clone()));
+        descendants.extend(t.subtree.ids());
+    }
+    if let Some(b) = &d.buzz {
+        for (dom, read) in more {
+            match read {
+                Ok((config, t)) => {
+                    tree_rows.extend(checks::buzz_rows(dom.as_str(), &b.target, &config));
+                    let ours = wire::find_target(&config, &b.target.destination()).is_some();
+                    tree_rows.extend(domain_tree_rows(&dom, &b.target, ours, &t));
+                    named_ids.push(
+                        t.own
+                            .as_ref()
+                            .map_or_else(|| dom.as_str().to_owned(), |r| r.id.clone()),
+                    );
+                    descendants.extend(t.subtree.ids());
+                }
+                Err((code, message)) => tree_rows.push(checks::fail(
+                    CheckId::BuzzTarget,
+                    format!(
+                        "the data stream configuration of domain {} could not be read: {}: {}",
+                        crate::text::outside(dom.as_str()),
+                        crate::text::outside(&code),
+                        crate::text::outside(&message)
+                    ),
+                    "use a login with the ControlDomain right on every --domain, or check that domain in a run of its own",
+                )),
+            }
+        }
+    }
+    // The tree's rows go with the Buzz rows.
+    let at = rows
+        .iter()
+        .rposition(|r| r.id.as_str().starts_with("buzz."))
+        .map_or(rows.len(), |i| i + 1);
+    rows.splice(at..at, tree_rows);
     rows.extend(checks::metrics_rows(
         &metrics,
         o.observed.stream.as_ref(),
@@ -134,13 +202,14 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
             "allow cloudwatch:DescribeAlarms and cloudwatch:ListTagsForResource to the identity running check",
         )),
     }
-    let expected: Vec<String> = if expect_domains.is_empty() {
-        // Events carry the numeric id; a `//userspace` path cannot be compared with it.
-        domain
-            .as_ref()
-            .map(|b| b.as_str().to_owned())
-            .filter(|id| id.bytes().all(|c| c.is_ascii_digit()))
+    let named: Vec<String> = if expect_domains.is_empty() {
+        // Events carry the numeric id; a `//userspace` path is compared through its record.
+        if named_ids.is_empty() {
+            named_ids.extend(domain.as_ref().map(|b| b.as_str().to_owned()));
+        }
+        named_ids
             .into_iter()
+            .filter(|id| id.bytes().all(|c| c.is_ascii_digit()))
             .collect()
     } else {
         expect_domains
@@ -148,6 +217,7 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
             .map(|x| x.as_str().to_owned())
             .collect()
     };
+    let expected = checks::Expected { named, descendants };
     rows.extend(checks::writer_rows(&writers, &expected));
     if with_probe && half == Halves::Both {
         rows.push(probe(&o).await?);
@@ -157,6 +227,44 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         render_checks(w, Some(&aws), &rows, output, &calls.summary())
     })?;
     Ok(exit_code(&rows))
+}
+
+/// One domain's `buzz.tree` and `buzz.delivery` rows.
+fn domain_tree_rows(
+    domain: &crate::names::DomainId,
+    target: &wire::KinesisTarget,
+    ours_saved: bool,
+    t: &read::TreeRead,
+) -> Vec<Check> {
+    let shown = t.own.as_ref().map_or(domain.as_str(), |r| r.id.as_str());
+    let mut rows = checks::subtree_rows(&t.subtree);
+    rows.extend(checks::delivery_rows(
+        shown,
+        &target.destination(),
+        ours_saved,
+        &t.observed,
+    ));
+    rows
+}
+
+/// A further `--domain`: its configuration and its tree. Buzz refusing the configuration (a
+/// login without ControlDomain there) is that domain's failed row, not the run's end.
+async fn read_domain(
+    client: &crate::buzz::BuzzClient,
+    domain: &crate::names::DomainId,
+) -> Result<(
+    crate::names::DomainId,
+    std::result::Result<(serde_json::Map<String, Value>, read::TreeRead), (String, String)>,
+)> {
+    let config = match client.get_config(domain).await {
+        Ok(c) => c,
+        Err(Error::Buzz { code, message, .. }) => {
+            return Ok((domain.clone(), Err((code, message))))
+        }
+        Err(e) => return Err(e),
+    };
+    let tree = read::read_tree(client, domain, true).await?;
+    Ok((domain.clone(), Ok((config, tree))))
 }
 
 /// A failed row fails the run.
@@ -329,6 +437,17 @@ async fn run_buzz_only(
         ),
     );
     rows.extend(checks::buzz_rows(domain.as_str(), &target, &config));
+    // The tree, as the full check reads it: who else delivers to this stream.
+    let tree = read::read_tree(&client, &domain, true).await?;
+    rows.extend(checks::subtree_rows(&tree.subtree));
+    let shown = tree.own.as_ref().map_or(domain.as_str(), |r| r.id.as_str());
+    let dest = target.destination();
+    rows.extend(checks::delivery_rows(
+        shown,
+        &dest,
+        wire::find_target(&config, &dest).is_some(),
+        &tree.observed,
+    ));
     if with_probe {
         rows.push(match checks::probe_precondition(&target, &config, true) {
             Some(row) => row,

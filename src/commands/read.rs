@@ -11,9 +11,12 @@ use crate::aws::sts::Identity;
 use crate::aws::{AskRegion, Aws};
 use crate::buzz::{wire, BuzzClient, Session};
 use crate::calls::CallLog;
+use crate::checks::SubtreeRead;
 use crate::error::{Error, Result};
+use crate::fanout;
 use crate::handover::Handover;
 use crate::names::{DomainId, EventFilter, Region, Title};
+use crate::plan::tree::{Relation, TreeConfig, TreeObserved};
 use crate::plan::{
     Desired, DesiredAlarm, DesiredAws, DesiredBuzz, DesiredRole, DesiredStream, Observed, Widen,
 };
@@ -192,6 +195,7 @@ impl Ready {
             desired: &self.desired,
             half: self.half,
             handover: self.handover.as_ref(),
+            more_domains: Vec::new(),
         }
     }
 
@@ -445,6 +449,7 @@ pub async fn read(
             alarm: alarm_state,
             topic: topic_state,
             buzz: config,
+            tree: None,
         },
         half,
         handover,
@@ -479,6 +484,125 @@ async fn measured_peak(
             ));
             None
         }
+    }
+}
+
+/// The configured domain's place in Buzz's tree, as far as the login may read it.
+pub struct TreeRead {
+    /// The domain's record (`None`: `getdomain2` was refused).
+    pub own: Option<wire::DomainRecord>,
+    pub subtree: SubtreeRead,
+    /// The ancestors' and the descendants' configurations.
+    pub observed: TreeObserved,
+}
+
+/// Read the configured domain's tree: its record (`getdomain2`: its numeric id, even for a
+/// `//userspace` domain) and its descendants (`listdomains`, paged) at once, then its
+/// ancestors (`getdomainparentlist`), then each ancestor's and each descendant's configuration
+/// (`descendants`: also theirs), at most [`fanout::BUZZ_IN_FLIGHT`] requests in flight. Buzz
+/// refusing a read (a login that may not list domains or read an ancestor: `AccessDenied`) is
+/// not an error: it is recorded, and check and setup say what they could not see. An answer in
+/// a shape not understood stops the command.
+pub async fn read_tree(
+    client: &BuzzClient,
+    domain: &DomainId,
+    descendants: bool,
+) -> Result<TreeRead> {
+    let (own, listed) = tokio::join!(client.get_domain(domain), client.list_subtree(domain));
+    let own = refused_as_none(own)?;
+    let shown = own
+        .as_ref()
+        .map_or_else(|| domain.to_string(), |d| d.id.clone());
+    let mut unlisted = Vec::new();
+    let subtree = match listed {
+        Ok((mut list, cut)) => {
+            list.retain(|d| d.id != shown);
+            SubtreeRead::Listed {
+                domain: shown.clone(),
+                descendants: list,
+                cut,
+            }
+        }
+        Err(Error::Buzz { code, message, .. }) => {
+            unlisted.push((
+                format!("the descendants of domain {shown}"),
+                code.clone(),
+                message.clone(),
+            ));
+            SubtreeRead::Denied {
+                domain: shown.clone(),
+                code,
+                message,
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    let me = own.clone().unwrap_or_else(|| wire::DomainRecord {
+        id: shown.clone(),
+        name: String::new(),
+        userspace: String::new(),
+        parent_id: None,
+    });
+    let ancestors = match client.parent_list(domain, &me).await {
+        Ok(list) => list,
+        Err(Error::Buzz { code, message, .. }) => {
+            unlisted.push((format!("the ancestors of domain {shown}"), code, message));
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    let mut others: Vec<(wire::DomainRecord, Relation)> = ancestors
+        .into_iter()
+        .map(|d| (d, Relation::Ancestor))
+        .collect();
+    if descendants {
+        if let SubtreeRead::Listed { descendants, .. } = &subtree {
+            others.extend(
+                descendants
+                    .iter()
+                    .cloned()
+                    .map(|d| (d, Relation::Descendant)),
+            );
+        }
+    }
+    let reads: Vec<_> = others
+        .iter()
+        .map(|(d, _)| async move {
+            let id = DomainId::parse("--domain", &d.id)?;
+            client.get_config(&id).await
+        })
+        .collect();
+    let answers = fanout::bounded(reads, fanout::BUZZ_IN_FLIGHT).await;
+    let mut configs = Vec::with_capacity(answers.len());
+    for ((domain, relation), answer) in others.into_iter().zip(answers) {
+        let config = match answer {
+            Ok(c) => Ok(c),
+            Err(Error::Buzz { code, message, .. }) => Err((code, message)),
+            Err(e) => return Err(e),
+        };
+        configs.push(TreeConfig {
+            domain,
+            relation,
+            config,
+        });
+    }
+    Ok(TreeRead {
+        own: own.clone(),
+        subtree,
+        observed: TreeObserved {
+            own,
+            configs,
+            unlisted,
+        },
+    })
+}
+
+/// A Buzz refusal as `None`; anything else stops the command.
+fn refused_as_none<T>(r: Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Buzz { .. }) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

@@ -103,6 +103,7 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
         parts,
         events,
         options,
+        more_domains,
         ..
     } = spec;
     let (login, mut aws_part, handover) = match parts {
@@ -124,7 +125,7 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     if interactive {
         ask_aws_side(&connected.aws, &mut aws_part).await?;
     }
-    let ready = read::read(
+    let mut ready = read::read(
         connected,
         &aws_part,
         handover.as_ref(),
@@ -138,23 +139,109 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
         },
     )
     .await?;
+    // One delivery across the tree: an ancestor delivering to the stream refuses the plan.
+    let mut trees = Vec::new();
+    if let (Some(client), Some(b)) = (&ready.buzz, &ready.desired.buzz) {
+        let t = read::read_tree(client, &b.domain, true).await?;
+        trees.push(tree_key(&b.domain, &t));
+        ready.observed.tree = Some(t.observed);
+    }
     if let Some(config) = &ready.observed.buzz {
         refuse_unknown_target_keys(config)?;
     }
-    let plan = plan::plan(&ready.desired, &ready.observed).map_err(refused)?;
+    let mut plan = plan::plan(&ready.desired, &ready.observed).map_err(refused)?;
+    plan_more_domains(&ready, &more_domains, trees, &mut plan).await?;
 
-    let view = ready.view();
+    let more: Vec<String> = more_domains.iter().map(ToString::to_string).collect();
+    let view = SetupView {
+        more_domains: more.clone(),
+        ..ready.view()
+    };
     if let Some(done) = show_or_confirm(&view, &plan, &run, &calls, &progress)? {
         return Ok(done);
     }
 
     apply(&ready, &plan, &progress, options.propagation_timeout).await?;
     let took = started.elapsed();
-    let view = ready.view();
+    let view = SetupView {
+        more_domains: more,
+        ..ready.view()
+    };
     report::emit(output, |w| {
         render_result(w, &view, &plan, output, &calls.summary(), took)
     })?;
     Ok(ExitCode::Ok)
+}
+
+/// A domain's numeric id (or as given) and its ancestors' ids, for [`plan::tree::nested_domains`].
+fn tree_key(domain: &crate::names::DomainId, t: &read::TreeRead) -> (String, Vec<String>) {
+    let id = t
+        .own
+        .as_ref()
+        .map_or_else(|| domain.to_string(), |r| r.id.clone());
+    let ancestors = t
+        .observed
+        .configs
+        .iter()
+        .filter(|c| c.relation == plan::tree::Relation::Ancestor)
+        .map(|c| c.domain.id.clone())
+        .collect();
+    (id, ancestors)
+}
+
+/// Every further `--domain` (one stream, one role, one IAM wait): its configuration and tree,
+/// then its Buzz plan, added to the first's, all before any change. Domains where one is
+/// another's ancestor are refused (the lower one's events reach the upper one's target).
+async fn plan_more_domains(
+    ready: &Ready,
+    more: &[crate::names::DomainId],
+    mut trees: Vec<(String, Vec<String>)>,
+    plan: &mut Plan,
+) -> Result<()> {
+    let (Some(client), Some(b)) = (&ready.buzz, &ready.desired.buzz) else {
+        return Ok(());
+    };
+    if more.is_empty() {
+        return Ok(());
+    }
+    let mut plans = Vec::new();
+    for domain in more {
+        let config = client.get_config(domain).await?;
+        refuse_unknown_target_keys(&config)?;
+        let t = read::read_tree(client, domain, true).await?;
+        trees.push(tree_key(domain, &t));
+        plans.push((domain.clone(), config, t.observed));
+    }
+    let nested = plan::tree::nested_domains(&trees);
+    if !nested.is_empty() {
+        let pairs: Vec<String> = nested
+            .iter()
+            .map(|(up, down)| format!("domain {up} is an ancestor of domain {down}"))
+            .collect();
+        return Err(Error::Refused(format!(
+            "{}: Buzz sends every event of a domain to its ancestors' targets, so a target on both would deliver each event of the lower domain twice. Set up at the upper domain alone (its target receives the lower one's events). Nothing was changed",
+            pairs.join("; ")
+        )));
+    }
+    for (domain, config, tree) in plans {
+        let desired = plan::Desired {
+            aws: None,
+            buzz: Some(DesiredBuzz {
+                domain,
+                ..b.clone()
+            }),
+            ..ready.desired.clone()
+        };
+        let observed = Observed {
+            buzz: Some(config),
+            tree: Some(tree),
+            ..Observed::default()
+        };
+        let more_plan = plan::plan(&desired, &observed).map_err(refused)?;
+        plan.buzz.extend(more_plan.buzz);
+        plan.notes.extend(more_plan.notes);
+    }
+    Ok(())
 }
 
 /// Carry out the plan: the stream chain, the role chain and the alarm at once, then Buzz.
@@ -192,10 +279,59 @@ async fn apply(
         .aws
         .as_ref()
         .is_some_and(|a| policy::requires_external_id(&a.role.trust));
-    for action in &plan.buzz {
-        let BuzzAction::RegisterBuzzTarget { config, save, .. } = action;
-        progress.step("buzz", &describe(Action::Buzz(action)));
-        register(client, b, config, *save, retry_for, external_id, progress).await?;
+    // Every domain's Buzz half at once (at most 8 in flight), each waiting out IAM on its own
+    // test: one wait for them all. One domain's failure does not stop the others.
+    let jobs: Vec<_> = plan
+        .buzz
+        .iter()
+        .map(|action| async move {
+            let BuzzAction::RegisterBuzzTarget {
+                config,
+                save,
+                domain,
+                ..
+            } = action;
+            progress.step("buzz", &describe(Action::Buzz(action)));
+            let this = DesiredBuzz {
+                domain: crate::names::DomainId::parse("--domain", domain)?,
+                ..b.clone()
+            };
+            register(
+                client,
+                &this,
+                config,
+                *save,
+                retry_for,
+                external_id,
+                progress,
+            )
+            .await
+        })
+        .collect();
+    let results = crate::fanout::bounded(jobs, crate::fanout::BUZZ_IN_FLIGHT).await;
+    if results.len() == 1 {
+        return results.into_iter().next().unwrap_or(Ok(()));
+    }
+    let (mut done, mut failed) = (Vec::new(), Vec::new());
+    for (action, result) in plan.buzz.iter().zip(results) {
+        let BuzzAction::RegisterBuzzTarget { domain, .. } = action;
+        match result {
+            Ok(()) => done.push(domain.clone()),
+            Err(e) => failed.push(format!("domain {domain}: {e}")),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(Error::Refused(format!(
+            "the Buzz target could not be registered in {} of {} domain(s): {}. {}The stream and the role are in place: fix what Buzz names, then run setup again (it changes only what is missing)",
+            failed.len(),
+            failed.len() + done.len(),
+            failed.join("; "),
+            if done.is_empty() {
+                String::new()
+            } else {
+                format!("It was registered in domain(s) {}. ", done.join(", "))
+            }
+        )));
     }
     Ok(())
 }
@@ -493,8 +629,10 @@ async fn run_buzz_only(
     };
     let config = client.get_config(&b.domain).await?;
     refuse_unknown_target_keys(&config)?;
+    let tree = read::read_tree(&client, &b.domain, true).await?.observed;
     let observed = Observed {
         buzz: Some(config),
+        tree: Some(tree),
         ..Observed::default()
     };
     let plan = plan::plan(&desired, &observed).map_err(refused)?;
@@ -504,6 +642,7 @@ async fn run_buzz_only(
         desired: &desired,
         half: Halves::BuzzOnly,
         handover: None,
+        more_domains: Vec::new(),
     };
     if let Some(done) = show_or_confirm(&view, &plan, run, calls, progress)? {
         return Ok(done);

@@ -9,6 +9,8 @@
 
 use std::time::Instant;
 
+use serde_json::{Map, Value};
+
 use crate::aws::Aws;
 use crate::buzz::BuzzClient;
 use crate::calls::CallLog;
@@ -33,6 +35,8 @@ pub struct Ready {
     pub buzz: Option<BuzzClient>,
     pub target: Target,
     pub found: Found,
+    /// The further domains' configurations (`--domain` repeated).
+    pub more: Vec<(crate::names::DomainId, Map<String, Value>)>,
     pub account: String,
     pub half: Halves,
 }
@@ -86,7 +90,9 @@ async fn observe_buzz_only(
     } = super::read::login(buzz, calls).await?;
     super::read::logged_in(&client, &session, progress);
     let config = client.get_config(&domain).await?;
+    let more = read_more(&client, &spec.more_domains).await?;
     Ok(Ready {
+        more,
         target: Target {
             domain: domain.to_string(),
             stream: spec.stream.to_string(),
@@ -133,6 +139,10 @@ async fn observe(
     )
     .await?;
     let super::read::Connected { aws, buzz } = connected;
+    let more = match &buzz {
+        Some(b) => read_more(&b.client, &spec.more_domains).await?,
+        None => Vec::new(),
+    };
     let role = match role {
         Some(r) => {
             let (inline, attached) = tokio::try_join!(
@@ -185,11 +195,56 @@ async fn observe(
             alarm,
             topic,
         },
+        more,
         account: identity.account.to_string(),
         aws: Some(aws),
         buzz: buzz.map(|b| b.client),
         half,
     })
+}
+
+/// The further domains' configurations, at most 8 requests in flight.
+async fn read_more(
+    client: &BuzzClient,
+    domains: &[crate::names::DomainId],
+) -> Result<Vec<(crate::names::DomainId, Map<String, Value>)>> {
+    let reads: Vec<_> = domains.iter().map(|d| client.get_config(d)).collect();
+    let configs = crate::fanout::bounded(reads, crate::fanout::BUZZ_IN_FLIGHT).await;
+    domains
+        .iter()
+        .cloned()
+        .zip(configs)
+        .map(|(d, c)| c.map(|c| (d, c)))
+        .collect()
+}
+
+/// Our target's removal from each further domain, planned as for the first, placed right
+/// after the first's (Buzz stops writing before the role goes).
+fn plan_more(o: &Ready, plan: &mut Plan) -> Result<()> {
+    let mut extra = Vec::new();
+    for (domain, config) in &o.more {
+        let target = Target {
+            domain: domain.to_string(),
+            ..o.target.clone()
+        };
+        let found = Found {
+            buzz: config.clone(),
+            ..Found::default()
+        };
+        let p = plan_removals(&target, &found).map_err(Error::Refused)?;
+        extra.extend(
+            p.removals
+                .into_iter()
+                .filter(|r| matches!(r, Removal::RemoveBuzzTarget { .. })),
+        );
+    }
+    let at = plan
+        .removals
+        .iter()
+        .rposition(|r| matches!(r, Removal::RemoveBuzzTarget { .. }))
+        .map_or(0, |i| i + 1);
+    plan.removals.splice(at..at, extra);
+    Ok(())
 }
 
 /// A read teardown can do without: an AWS refusal becomes a note and `None`.
@@ -220,6 +275,7 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
     let calls = CallLog::new();
     let o = observe(spec, args.delete_stream, &calls, &progress).await?;
     let mut plan = plan(&o.target, &o.found).map_err(Error::Refused)?;
+    plan_more(&o, &mut plan)?;
     // In the plan's notes (so the JSON and the plan a person confirms carry it), and as a
     // warning on stderr, once.
     let warning = half_warning(&o, &plan);
@@ -247,16 +303,29 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
     for n in plan.notes.iter().filter(|n| Some(*n) != warning.as_ref()) {
         progress.step("note", n);
     }
+    // Each domain's removal is tried; a failure in one does not hide the others', but the role
+    // and the stream stay while any domain may still send to them.
+    let buzz_domains = plan
+        .removals
+        .iter()
+        .filter(|r| matches!(r, Removal::RemoveBuzzTarget { .. }))
+        .count();
+    let (mut removed_from, mut failed) = (Vec::new(), Vec::new());
     for r in &plan.removals {
+        if !failed.is_empty() && !matches!(r, Removal::RemoveBuzzTarget { .. }) {
+            break;
+        }
         progress.step(r.resource().as_str(), &describe(r));
         match r {
             Removal::RemoveBuzzTarget { config, domain, .. } => {
-                let domain = crate::names::DomainId::parse("--domain", domain)?;
-                o.buzz()?.set_config(&domain, config, false).await.map_err(|e| {
-                    e.with_hint(
+                let id = crate::names::DomainId::parse("--domain", domain)?;
+                match o.buzz()?.set_config(&id, config, false).await {
+                    Ok(()) => removed_from.push(domain.clone()),
+                    Err(e) if buzz_domains == 1 => return Err(e.with_hint(
                         "Buzz tests every remaining kinesis target before it saves: fix the one it names (or remove it), then run teardown again. Nothing else was changed",
-                    )
-                })?
+                    )),
+                    Err(e) => failed.push(format!("domain {domain}: {e}")),
+                }
             }
             Removal::DeleteRolePolicy { role, policy } => {
                 o.aws()?.delete_role_policy(role, policy).await?
@@ -268,6 +337,18 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
                 o.aws()?.delete_stream(stream).await?;
             }
         }
+    }
+    if !failed.is_empty() {
+        return Err(Error::Refused(format!(
+            "our target could not be removed from {} domain(s): {}. {}The role and the stream were left as they are, since a domain may still send to them: fix what Buzz names (it tests every remaining kinesis target before it saves), then run teardown again",
+            failed.len(),
+            failed.join("; "),
+            if removed_from.is_empty() {
+                String::new()
+            } else {
+                format!("It was removed from domain(s) {}. ", removed_from.join(", "))
+            }
+        )));
     }
     let took = started.elapsed();
     let view = o.view();
@@ -281,40 +362,70 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
 /// (another administrator's work): refuse, saying what changed, with nothing changed. Only ours
 /// changed: the Buzz removal is planned again from what Buzz holds now.
 async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Result<Plan> {
-    let Some(Removal::RemoveBuzzTarget { domain, .. }) = plan
+    let mut plan = plan;
+    let domains: Vec<String> = plan
         .removals
         .iter()
-        .find(|r| matches!(r, Removal::RemoveBuzzTarget { .. }))
-    else {
-        return Ok(plan);
-    };
-    let domain = crate::names::DomainId::parse("--domain", domain)?;
-    progress.step(
-        "buzz",
-        "reading the domain's configuration again before writing it",
-    );
-    let now = o.buzz()?.get_config(&domain).await?;
-    let changes = changed_meanwhile(&o.found.buzz, &now, &o.target.destination());
-    if !changes.is_empty() {
-        return Err(Error::Refused(format!(
-            "the domain's Buzz configuration changed while the plan waited for your answer: {}. Nothing was changed; run teardown again to see the plan for what Buzz holds now",
-            changes.join("; ")
-        )));
-    }
-    let found = Found {
-        buzz: now,
-        ..o.found.clone()
-    };
-    let fresh = plan_removals(&o.target, &found).map_err(Error::Refused)?;
-    let buzz_removal = fresh
-        .removals
-        .into_iter()
-        .find(|r| matches!(r, Removal::RemoveBuzzTarget { .. }));
-    let mut plan = plan;
-    plan.removals
-        .retain(|r| !matches!(r, Removal::RemoveBuzzTarget { .. }));
-    if let Some(r) = buzz_removal {
-        plan.removals.insert(0, r);
+        .filter_map(|r| match r {
+            Removal::RemoveBuzzTarget { domain, .. } => Some(domain.clone()),
+            _ => None,
+        })
+        .collect();
+    for domain in domains {
+        let id = crate::names::DomainId::parse("--domain", &domain)?;
+        let (target, before) = if domain == o.target.domain {
+            (o.target.clone(), &o.found.buzz)
+        } else {
+            let Some((_, config)) = o.more.iter().find(|(d, _)| d.as_str() == domain) else {
+                continue;
+            };
+            (
+                Target {
+                    domain: domain.clone(),
+                    ..o.target.clone()
+                },
+                config,
+            )
+        };
+        progress.step(
+            "buzz",
+            &format!("reading domain {domain}'s configuration again before writing it"),
+        );
+        let now = o.buzz()?.get_config(&id).await?;
+        let changes = changed_meanwhile(before, &now, &target.destination());
+        if !changes.is_empty() {
+            return Err(Error::Refused(format!(
+                "the Buzz configuration of domain {domain} changed while the plan waited for your answer: {}. Nothing was changed; run teardown again to see the plan for what Buzz holds now",
+                changes.join("; ")
+            )));
+        }
+        let found = if domain == o.target.domain {
+            Found {
+                buzz: now,
+                ..o.found.clone()
+            }
+        } else {
+            Found {
+                buzz: now,
+                ..Found::default()
+            }
+        };
+        let fresh = plan_removals(&target, &found).map_err(Error::Refused)?;
+        let buzz_removal = fresh
+            .removals
+            .into_iter()
+            .find(|r| matches!(r, Removal::RemoveBuzzTarget { .. }));
+        let at = plan
+            .removals
+            .iter()
+            .position(|r| matches!(r, Removal::RemoveBuzzTarget { domain: d, .. } if *d == domain));
+        match (at, buzz_removal) {
+            (Some(i), Some(r)) => plan.removals[i] = r,
+            (Some(i), None) => {
+                plan.removals.remove(i);
+            }
+            _ => {}
+        }
     }
     Ok(plan)
 }

@@ -8,6 +8,7 @@ pub mod alarm;
 pub mod buzz;
 pub mod role;
 pub mod stream;
+pub mod tree;
 
 use std::collections::BTreeMap;
 
@@ -129,6 +130,8 @@ pub struct Observed {
     pub alarm: Option<AlarmState>,
     pub topic: Option<TopicState>,
     pub buzz: Option<Map<String, Value>>,
+    /// The domain's tree: ancestors' and descendants' configurations (`None`: not read).
+    pub tree: Option<tree::TreeObserved>,
 }
 
 /// One change, of whichever resource: a view into the plan, for what treats every action
@@ -244,6 +247,26 @@ impl Plan {
 
     /// `created`, `updated`, `tested` (Buzz's test alone, `--no-enable`) or `unchanged`, for
     /// the report: `created` exactly when an action of the resource [`Action::is_create`].
+    /// One domain's Buzz outcome, as [`Plan::outcome`] says it (several `--domain`s).
+    pub fn buzz_outcome(&self, domain: &str) -> &'static str {
+        let mine: Vec<&BuzzAction> = self
+            .buzz
+            .iter()
+            .filter(
+                |a| matches!(a, BuzzAction::RegisterBuzzTarget { domain: d, .. } if d == domain),
+            )
+            .collect();
+        if mine.is_empty() {
+            "unchanged"
+        } else if mine.iter().any(|a| a.is_create()) {
+            "created"
+        } else if mine.iter().all(|a| a.only_tests()) {
+            "tested"
+        } else {
+            "updated"
+        }
+    }
+
     pub fn outcome(&self, resource: Resource) -> &'static str {
         if self.for_resource(resource).next().is_none() {
             "unchanged"
@@ -281,6 +304,15 @@ pub enum Blocked {
     WiderRole {
         role: String,
         beyond: Vec<String>,
+    },
+    /// An ancestor of the domain already delivers to the same destination: the domain's
+    /// events arrive there already, and our target would deliver each a second time.
+    AncestorDelivers {
+        domain: String,
+        /// The ancestor for a sentence (outside text marked).
+        ancestor: String,
+        target: String,
+        stream: String,
     },
 }
 
@@ -334,6 +366,15 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
         }
     }
     if let Some(buzz) = &desired.buzz {
+        if let Some(tree) = &observed.tree {
+            let dest = buzz.target.destination();
+            let saved = observed
+                .buzz
+                .as_ref()
+                .and_then(|c| crate::buzz::wire::find_target(c, &dest))
+                .is_some();
+            tree::plan_tree(buzz.domain.as_str(), &dest, tree, !saved, &mut p)?;
+        }
         buzz::plan_buzz(buzz, observed.buzz.as_ref(), &mut p);
     }
     Ok(p)
@@ -481,6 +522,7 @@ pub(crate) mod tests {
             alarm: None,
             topic: None,
             buzz: Some(buzz),
+            tree: None,
         }
     }
 

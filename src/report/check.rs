@@ -119,7 +119,10 @@ mod tests {
                 truncated: false,
                 label: "hour".into(),
             },
-            &["424242".to_owned()],
+            &crate::checks::Expected {
+                named: vec!["424242".to_owned()],
+                descendants: Vec::new(),
+            },
         ));
         let human = text(|w| render_checks(w, Some(&aws()), &rows, Output::Human, &calls(6, 0)));
         assert!(!human.contains(['\x1b', '\x07', '\r', '\u{202e}', '\u{2066}']));
@@ -128,6 +131,62 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&exact).unwrap();
         assert!(v["checks"][0]["message"].as_str().unwrap().contains(title));
         assert_eq!(v["checks"][1]["data"]["by_domain"][domain], 3);
+    }
+
+    /// A district's tree: the descendants counted, a school delivering twice.
+    #[test]
+    fn the_tree_rows() {
+        use crate::buzz::wire::DomainRecord;
+        use crate::plan::tree::{Relation, TreeConfig, TreeObserved};
+        let school = |id: &str| DomainRecord {
+            id: id.into(),
+            name: format!("School {id}"),
+            userspace: format!("s{id}"),
+            parent_id: Some("424242".into()),
+        };
+        let wanted = crate::buzz::wire::KinesisTarget {
+            title: "Kinesis: buzz-events".into(),
+            enabled: true,
+            stream: "buzz-events".into(),
+            role_arn: "arn:aws:iam::123456789012:role/BuzzKinesisWriter".into(),
+            region: "us-east-1".into(),
+            filters: vec![],
+        };
+        let mut rows = crate::checks::subtree_rows(&crate::checks::SubtreeRead::Listed {
+            domain: "424242".into(),
+            descendants: (1..=7).map(|i| school(&format!("50000{i}"))).collect(),
+            cut: false,
+        });
+        let config = serde_json::json!({"kinesis": [wanted.to_json(None)]});
+        let tree = TreeObserved {
+            own: None,
+            configs: vec![TreeConfig {
+                domain: school("500001"),
+                relation: Relation::Descendant,
+                config: Ok(config.as_object().unwrap().clone()),
+            }],
+            unlisted: Vec::new(),
+        };
+        rows.extend(crate::checks::delivery_rows(
+            "424242",
+            &wanted.destination(),
+            true,
+            &tree,
+        ));
+        assert_snapshot!(
+            "check_tree_human",
+            text(|w| render_checks(w, Some(&aws()), &rows, Output::Human, &calls(6, 0)))
+        );
+        let refusal = crate::report::plan::refusal(&crate::plan::Blocked::AncestorDelivers {
+            domain: "500001".into(),
+            ancestor: school("424242").label(),
+            target: crate::buzz::wire::describe_saved(&wanted.to_json(None)),
+            stream: "buzz-events".into(),
+        });
+        assert_snapshot!(
+            "setup_refused_ancestor_delivers",
+            crate::text::for_terminal(&refusal)
+        );
     }
 
     #[test]

@@ -72,6 +72,15 @@ pub fn refusal(b: &Blocked) -> String {
              Remove those grants, choose another name with --role, or pass --adopt-wider-role to adopt it anyway. Nothing was changed",
             beyond.join("; ")
         ),
+        Blocked::AncestorDelivers {
+            domain,
+            ancestor,
+            target,
+            stream,
+        } => format!(
+            "{ancestor}, an ancestor of domain {domain}, already delivers to stream {stream} with target {target}: Buzz sends every event of domain {domain} to its ancestors' targets, so they arrive there already, and a target here would deliver each one twice. \
+             Keep the ancestor's target (the events of domain {domain} carry its id), or remove it first (`buzz-kinesis teardown --domain` with the ancestor's id) and run setup again. Nothing was changed"
+        ),
     }
 }
 

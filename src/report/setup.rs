@@ -22,6 +22,9 @@ pub struct SetupView<'a> {
     pub half: Halves,
     /// With `--aws-only`: the Buzz half, handed over.
     pub handover: Option<&'a Handover>,
+    /// The domains after the first (`--domain` repeated): each gets its own Buzz line, and
+    /// the JSON a `domains` array.
+    pub more_domains: Vec<String>,
 }
 
 /// The run's warnings: the role's trust is a matter for the half that makes the role, so a
@@ -189,7 +192,7 @@ pub fn render_result(
                 "domain": b.domain,
                 "title": b.target.title,
                 "enabled": b.save,
-                "outcome": outcome(Resource::Buzz),
+                "outcome": plan.buzz_outcome(b.domain.as_str()),
             }),
             (None, Some(h)) => json!({
                 "url": v.buzz_url,
@@ -200,9 +203,7 @@ pub fn render_result(
             }),
             (None, None) => Value::Null,
         };
-        return json_line(
-            w,
-            &json!({
+        let mut doc = json!({
                 "schema_version": SCHEMA_VERSION,
                 "changed": !plan.is_empty(),
                 "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": outcome(Resource::Stream), "encryption": plan.encryption},
@@ -215,8 +216,16 @@ pub fn render_result(
                 "aws": v.aws,
                 "api_calls": calls,
                 "seconds": took.as_secs_f64(),
-            }),
-        );
+        });
+        if let (Some(b), false) = (buzz, v.more_domains.is_empty()) {
+            // Several domains: one entry each, the first too (`buzz` stays the first's).
+            let domains: Vec<Value> = std::iter::once(b.domain.to_string())
+                .chain(v.more_domains.iter().cloned())
+                .map(|d| json!({"domain": d, "outcome": plan.buzz_outcome(&d)}))
+                .collect();
+            doc["domains"] = Value::Array(domains);
+        }
+        return json_line(w, &doc);
     }
     writeln!(w)?;
     writeln!(
@@ -241,18 +250,20 @@ pub fn render_result(
         )?;
     }
     if let Some(b) = buzz {
-        writeln!(
-            w,
-            "  buzz    {:<10} \"{}\" on domain {} ({})",
-            outcome(Resource::Buzz),
-            b.target.title,
-            b.domain,
-            if b.save {
-                "enabled"
-            } else {
-                "tested only, not saved"
-            }
-        )?;
+        for domain in std::iter::once(b.domain.to_string()).chain(v.more_domains.iter().cloned()) {
+            writeln!(
+                w,
+                "  buzz    {:<10} \"{}\" on domain {} ({})",
+                plan.buzz_outcome(&domain),
+                b.target.title,
+                domain,
+                if b.save {
+                    "enabled"
+                } else {
+                    "tested only, not saved"
+                }
+            )?;
+        }
     }
     writeln!(w)?;
     for warning in warnings(v) {
@@ -356,6 +367,7 @@ mod tests {
             desired: d,
             half: Halves::Both,
             handover: None,
+            more_domains: Vec::new(),
         }
     }
 
@@ -381,6 +393,7 @@ mod tests {
         let v = SetupView {
             half: Halves::AwsOnly,
             handover: Some(&h),
+            more_domains: Vec::new(),
             ..view(&d)
         };
         let took = Duration::from_millis(3_210);
@@ -399,6 +412,7 @@ mod tests {
         let unknown = handover(None);
         let v = SetupView {
             handover: Some(&unknown),
+            more_domains: Vec::new(),
             ..v
         };
         let out = text(|w| render_result(w, &v, &p, Output::Human, &calls(9, 5), took));
@@ -504,6 +518,46 @@ mod tests {
             "result_converged_not_saved_human",
             text(|w| render_result(w, &v, &converged(&quiet), Output::Human, &calls(4, 0), took))
         );
+    }
+
+    /// Several domains: one Buzz line each (one created, one already there), and the JSON's
+    /// `domains` array beside `buzz` (the first's).
+    #[test]
+    fn setup_result_of_several_domains() {
+        let d = desired(true);
+        let mut p = fresh(&d);
+        let mut second = p.buzz[0].clone();
+        let crate::plan::BuzzAction::RegisterBuzzTarget { domain, .. } = &mut second;
+        *domain = "600001".into();
+        p.buzz.push(second);
+        let v = SetupView {
+            more_domains: vec!["600001".into(), "600002".into()],
+            ..view(&d)
+        };
+        let took = Duration::from_millis(7_400);
+        assert_snapshot!(
+            "result_domains_human",
+            text(|w| render_result(w, &v, &p, Output::Human, &calls(11, 7), took))
+        );
+        let doc: Value = serde_json::from_str(&json(|w| {
+            render_result(w, &v, &p, Output::Json, &calls(11, 7), took)
+        }))
+        .unwrap();
+        assert_eq!(
+            doc["domains"],
+            json!([
+                {"domain": "424242", "outcome": "created"},
+                {"domain": "600001", "outcome": "created"},
+                {"domain": "600002", "outcome": "unchanged"},
+            ])
+        );
+        assert_eq!(doc["buzz"]["domain"], "424242");
+        // One domain: no `domains` key, the shape as before.
+        let one: Value = serde_json::from_str(&json(|w| {
+            render_result(w, &view(&d), &p, Output::Json, &calls(11, 7), took)
+        }))
+        .unwrap();
+        assert!(one.get("domains").is_none());
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub struct ConfigFile {
     pub(super) buzz_token_audience: Option<String>,
     #[serde(default, deserialize_with = "string_or_number")]
     pub(super) domain: Option<String>,
+    /// Several domains (issue #20's "many domains, one run"); `domain = ...` still works.
+    #[serde(default)]
+    pub(super) domains: Vec<IdValue>,
     pub(super) title: Option<String>,
     pub(super) profile: Option<String>,
     pub(super) region: Option<String>,
@@ -56,6 +59,23 @@ pub struct ConfigFile {
     pub(super) role_arn: Option<String>,
     pub(super) expected_events_per_second: Option<f64>,
     pub(super) avg_event_bytes: Option<f64>,
+}
+
+/// A domain id in a list: `domains = [424242, "//district"]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub(super) enum IdValue {
+    Text(String),
+    Number(u64),
+}
+
+impl IdValue {
+    pub(super) fn text(&self) -> String {
+        match self {
+            IdValue::Text(s) => s.clone(),
+            IdValue::Number(n) => n.to_string(),
+        }
+    }
 }
 
 /// Account numbers and domain ids are digits: `domain = 424242` is as good as `"424242"`.
@@ -158,6 +178,9 @@ mod tests {
         assert_eq!(f.tag, ["a=b"]);
         assert!(f.adopt);
         assert_eq!(f.domain.as_deref(), Some("424242"));
+        let list = load("domains = [424242, \"//district\"]\n").unwrap();
+        let ids: Vec<String> = list.domains.iter().map(IdValue::text).collect();
+        assert_eq!(ids, ["424242", "//district"]);
         assert_eq!(f.expected_events_per_second, Some(250.0));
         let f = load("archive-bucket = \"district-42-buzz\"\narchive-days = 400\n").unwrap();
         assert_eq!(f.archive_bucket.as_deref(), Some("district-42-buzz"));
@@ -189,7 +212,8 @@ mod tests {
             .get_arguments()
             .filter_map(|a| a.get_long().map(str::to_owned))
             .collect();
-        for k in &keys {
+        // `domains` is the plural of `--domain` (a list in the file).
+        for k in keys.iter().filter(|k| *k != "domains") {
             assert!(flags.contains(k), "config key {k} is no setup flag");
         }
         let not_keys = [

@@ -37,6 +37,7 @@ impl BuzzIdentitySpec {
     }
 
     pub(super) fn build_into(raw: &Raw, own: &IdentityRaw<'_>, p: &mut Problems) -> Option<Self> {
+        super::parts::one_domain(raw, p);
         let name = own.name.trim().to_owned();
         let name_ok = (1..=64).contains(&name.len())
             && name

@@ -467,6 +467,47 @@ pub struct BuzzLogin {
     pub title: Title,
 }
 
+/// One domain a run, for the commands that take one (setup, teardown, policy, buzz-identity,
+/// and check's halves): several (`--domain` repeated, a comma-separated BUZZ_DOMAIN_ID,
+/// `domains = [...]`) are refused before anything is sent, naming them, rather than acting on
+/// the first alone. `check` with both halves takes the list ([`more_domains`]).
+/// The domains after the first, each validated (`check` takes a list).
+pub fn more_domains(raw: &Raw, p: &mut Problems) -> Option<Vec<DomainId>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for d in &raw.more_domains {
+        match p.check(DomainId::parse("--domain", d)) {
+            Some(id) if !out.contains(&id) && raw.domain.as_deref() != Some(d.as_str()) => {
+                out.push(id)
+            }
+            Some(_) => {}
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+pub fn one_domain(raw: &Raw, p: &mut Problems) {
+    if raw.more_domains.is_empty() {
+        return;
+    }
+    // Each one is still judged, so a wrong value is named with its rule.
+    let judged: Vec<bool> = raw
+        .more_domains
+        .iter()
+        .map(|d| p.check(DomainId::parse("--domain", d)).is_some())
+        .collect();
+    let valid = judged.iter().all(|ok| *ok);
+    if valid {
+        let mut all: Vec<&str> = raw.domain.iter().map(String::as_str).collect();
+        all.extend(raw.more_domains.iter().map(String::as_str));
+        p.push(Error::Usage(format!(
+            "several domains in one run (--domain {}) are not supported by this command yet (check, with both halves, takes them): run once per domain. Nothing was sent",
+            all.join(", ")
+        )));
+    }
+}
+
 impl BuzzLogin {
     /// `person_waits`: a person at a terminal waits on this login (the interactive host).
     pub fn build(

@@ -55,6 +55,9 @@ pub struct Raw {
     pub buzz_url: Option<String>,
     pub buzz_user: Option<String>,
     pub domain: Option<String>,
+    /// Further domains given (`--domain` repeated, `domains = [...]`): this version refuses
+    /// them (`parts::one_domain`).
+    pub more_domains: Vec<String>,
     pub buzz_client_id: Option<String>,
     pub buzz_key_file: Option<PathBuf>,
     pub buzz_key_id: Option<String>,
@@ -223,6 +226,18 @@ impl Raw {
             Some(path) => Some(Secret::File(path.clone())),
             None => nonempty_env("BUZZ_OTP").map(|c| Secret::Given(SecretString::from(c))),
         };
+        // The flag's list, else the file's `domain` and `domains` (in that order, once each).
+        let domains: Vec<String> = if b.domain.domain.is_empty() {
+            let mut all: Vec<String> = file.domain.iter().cloned().collect();
+            for d in file.domains.iter().map(|d| d.text()) {
+                if !all.contains(&d) {
+                    all.push(d);
+                }
+            }
+            all
+        } else {
+            b.domain.domain.clone()
+        };
         Ok(Self {
             interactive,
             stream: pick(&t.names.stream, &file.stream),
@@ -234,7 +249,8 @@ impl Raw {
             region: pick(&t.aws.region, &file.region),
             buzz_url: pick(&b.buzz_url, &file.buzz_url),
             buzz_user: pick(&b.buzz_user, &file.buzz_user),
-            domain: pick(&b.domain.domain, &file.domain),
+            domain: domains.first().cloned(),
+            more_domains: domains.iter().skip(1).cloned().collect(),
             buzz_client_id: pick(&id.buzz_client_id, &file.buzz_client_id),
             buzz_key_file: id
                 .buzz_key_file

@@ -7,7 +7,7 @@ use super::parts::*;
 use super::raw::Raw;
 use crate::buzz::wire::KinesisTarget;
 use crate::error::Result;
-use crate::names::{EventFilter, StreamName};
+use crate::names::{DomainId, EventFilter, StreamName};
 use crate::state::Halves;
 
 /// The AWS half's values: the stream, the role, the alarm, and where AWS is.
@@ -169,6 +169,9 @@ pub struct SetupSpec {
     pub options: ApplyOptions,
     /// Warnings found while validating (unknown event types...).
     pub warnings: Vec<String>,
+    /// The domains after the first (`--domain` repeated, `domains = [...]`): our target goes
+    /// into each. Both halves only.
+    pub more_domains: Vec<DomainId>,
 }
 
 impl SetupSpec {
@@ -182,12 +185,19 @@ impl SetupSpec {
         // What needs no prompt first, so a typo is reported before any question.
         let events = events(raw, p, &mut warnings);
         let options = ApplyOptions::build(raw, p);
+        let more_domains = if raw.half == Halves::Both {
+            more_domains(raw, p)
+        } else {
+            one_domain(raw, p);
+            Some(Vec::new())
+        };
         let parts = Parts::build(raw, p, raw.interactive);
         Some(Self {
             parts: parts?,
             events: events?,
             options: options?,
             warnings,
+            more_domains: more_domains?,
         })
     }
 
@@ -311,6 +321,24 @@ pub(crate) mod tests {
             let text = problem(SetupSpec::build(&raw));
             assert!(text.contains(flag), "{flag}: {text}");
         }
+    }
+
+    /// Several domains: both halves take them (each validated, the first not repeated); a
+    /// half refuses them, naming each, rather than setting up the first alone.
+    #[test]
+    fn several_domains_go_to_both_halves_and_a_half_refuses_them() {
+        let mut raw = complete();
+        raw.more_domains = vec!["500001".into(), "424242".into(), "500002".into()];
+        let spec = SetupSpec::build(&raw).unwrap();
+        let ids: Vec<&str> = spec.more_domains.iter().map(DomainId::as_str).collect();
+        assert_eq!(ids, ["500001", "500002"]);
+        raw.more_domains = vec!["5 5".into()];
+        assert!(problem(SetupSpec::build(&raw)).contains("--domain"));
+        raw.more_domains = vec!["500001".into()];
+        raw.half = Halves::AwsOnly;
+        let text = problem(SetupSpec::build(&raw));
+        assert!(text.contains("several domains in one run"), "{text}");
+        assert!(text.contains("424242, 500001"), "{text}");
     }
 
     /// Without a terminal, every value left out is named in one error, in the order a person

@@ -20,6 +20,9 @@ pub struct TeardownSpec {
     /// With `--buzz-only`: the role our target names (its account is part of the target's
     /// identity); the region is then in `aws.region`.
     pub role_arn: Option<RoleArn>,
+    /// The domains after the first (`--domain` repeated, `domains = [...]`): our target
+    /// leaves each of them too. With a Buzz login only.
+    pub more_domains: Vec<DomainId>,
 }
 
 impl TeardownSpec {
@@ -51,6 +54,12 @@ impl TeardownSpec {
         } else {
             Some(None)
         };
+        let more_domains = if half.uses_buzz() {
+            super::parts::more_domains(raw, p)
+        } else {
+            super::parts::one_domain(raw, p);
+            Some(Vec::new())
+        };
         let domain = match raw.domain.as_deref() {
             Some(v) if !half.uses_buzz() => p.check(DomainId::parse("--domain", v)).map(Some),
             _ => Some(None),
@@ -68,6 +77,7 @@ impl TeardownSpec {
             aws: aws?,
             half,
             role_arn,
+            more_domains: more_domains?,
         })
     }
 }

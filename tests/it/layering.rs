@@ -20,6 +20,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("text", 0),
     ("deadline", 0),
     ("exit", 0),
+    ("fanout", 0),
     ("policy", 1),
     ("archive", 1),
     ("plan", 1),

@@ -14,6 +14,7 @@ mod environment;
 mod faults;
 mod halves;
 mod harness;
+mod hierarchy;
 mod identity;
 mod json_output;
 mod layering;
