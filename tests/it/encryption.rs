@@ -21,16 +21,6 @@ fn summary(stream: &str) -> Value {
         .clone()
 }
 
-fn row(out: &Outcome, id: &str) -> Value {
-    out.json()["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("no row {id}: {}", out.stdout))
-}
-
 fn notes(out: &Outcome) -> Vec<String> {
     out.json()["notes"]
         .as_array()
@@ -95,7 +85,7 @@ async fn an_existing_unencrypted_stream_is_left_alone_until_asked_and_check_warn
 
     let check = Tool::against("check", &sandbox, &names).run();
     check.assert_success();
-    let enc = row(&check, "stream.encryption");
+    let enc = check.check_row("stream.encryption");
     assert_eq!(enc["status"], "warn", "{enc}");
     assert!(
         enc["fix"]
@@ -161,8 +151,8 @@ async fn a_customer_managed_key_needs_its_grant_and_encrypts_the_alarm_topic() {
         .args(["--kms-key", key.as_str(), "--probe"])
         .run();
     check.assert_code(2);
-    assert_eq!(row(&check, "role.policy")["status"], "fail");
-    let probe = row(&check, "buzz.probe");
+    assert_eq!(check.check_row("role.policy")["status"], "fail");
+    let probe = check.check_row("buzz.probe");
     assert_eq!(probe["status"], "fail", "{probe}");
     assert!(
         probe["message"]
@@ -177,7 +167,7 @@ async fn a_customer_managed_key_needs_its_grant_and_encrypts_the_alarm_topic() {
         .args(["--kms-key", key.as_str(), "--probe"])
         .run();
     check.assert_success();
-    assert_eq!(row(&check, "buzz.probe")["status"], "pass");
+    assert_eq!(check.check_row("buzz.probe")["status"], "pass");
 }
 
 #[tokio::test]
@@ -212,13 +202,13 @@ async fn no_encryption_makes_an_unencrypted_stream_and_says_so() {
         .args(["--no-encryption", "--probe"])
         .run();
     check.assert_success();
-    let enc = row(&check, "stream.encryption");
+    let enc = check.check_row("stream.encryption");
     assert_eq!(enc["status"], "pass", "{enc}");
     assert!(
         enc["message"].as_str().unwrap().contains("--no-encryption"),
         "{enc}"
     );
-    assert_eq!(row(&check, "buzz.probe")["status"], "pass");
+    assert_eq!(check.check_row("buzz.probe")["status"], "pass");
     // With a key as well, nothing is sent: the two exclude each other.
     let both = Tool::setup(&sandbox, &names)
         .args(["--no-encryption", "--kms-key", "alias/aws/kinesis"])
@@ -231,6 +221,6 @@ async fn no_encryption_makes_an_unencrypted_stream_and_says_so() {
 fn encryption_and_probe_pass(sandbox: &Sandbox, names: &Names) {
     let check = Tool::against("check", sandbox, names).arg("--probe").run();
     check.assert_success();
-    assert_eq!(row(&check, "stream.encryption")["status"], "pass");
-    assert_eq!(row(&check, "buzz.probe")["status"], "pass");
+    assert_eq!(check.check_row("stream.encryption")["status"], "pass");
+    assert_eq!(check.check_row("buzz.probe")["status"], "pass");
 }

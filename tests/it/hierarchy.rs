@@ -13,17 +13,6 @@ const DISTRICT: &str = "424242/500001,424242/500002,424242/500003";
 const SCHOOLS: [&str; 3] = ["500001", "500002", "500003"];
 const OUTSIDER: &str = "777777";
 
-/// A check row by id.
-fn row(out: &Outcome, id: &str) -> Value {
-    out.json()["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("no {id} row: {}", out.stdout))
-}
-
 fn plain(v: &Value) -> String {
     v.as_str()
         .unwrap_or_default()
@@ -78,11 +67,11 @@ async fn set_up_at_the_district_the_schools_events_are_its_own_and_an_outsider_i
 
     let check = Tool::against("check", &sandbox, &names).run();
     check.assert_success();
-    let tree = row(&check, "buzz.tree");
+    let tree = check.check_row("buzz.tree");
     assert_eq!(tree["status"], "pass", "{tree}");
     assert_eq!(tree["data"]["descendants"], 3, "{tree}");
     assert_eq!(tree["data"]["ids"], json!(SCHOOLS), "{tree}");
-    let writers = row(&check, "stream.writers");
+    let writers = check.check_row("stream.writers");
     assert_eq!(writers["status"], "pass", "{writers}");
     assert!(
         plain(&writers["message"]).contains("424242 or its 3 descendant domain(s)"),
@@ -97,7 +86,7 @@ async fn set_up_at_the_district_the_schools_events_are_its_own_and_an_outsider_i
     assert_eq!(sandbox.emit_events(OUTSIDER, 2).await, (2, 0));
     let check = Tool::against("check", &sandbox, &names).run();
     check.assert_success();
-    let writers = row(&check, "stream.writers");
+    let writers = check.check_row("stream.writers");
     assert_eq!(writers["status"], "warn", "{writers}");
     let message = plain(&writers["message"]);
     assert!(message.contains("777777 ("), "{message}");
@@ -107,7 +96,10 @@ async fn set_up_at_the_district_the_schools_events_are_its_own_and_an_outsider_i
 
     // tail reads no Buzz: it takes the ids check listed, and marks only the outsider.
     let mut expect: Vec<String> = vec!["--expect-domain".into(), DOMAIN_ID.into()];
-    for id in row(&check, "buzz.tree")["data"]["ids"].as_array().unwrap() {
+    for id in check.check_row("buzz.tree")["data"]["ids"]
+        .as_array()
+        .unwrap()
+    {
         expect.extend(["--expect-domain".into(), id.as_str().unwrap().to_owned()]);
     }
     let tail = Tool::new()
@@ -136,7 +128,7 @@ fn tree_row(options: SandboxOptions) -> Value {
     let sandbox = Sandbox::start(options);
     let names = Names::new();
     let check = Tool::against("check", &sandbox, &names).run();
-    row(&check, "buzz.tree")
+    check.check_row("buzz.tree")
 }
 
 #[tokio::test]
@@ -229,7 +221,7 @@ async fn a_school_target_on_the_districts_stream_fails_check_and_setup_at_the_sc
     Tool::setup(&sandbox, &names).run().assert_success();
     let check = Tool::against("check", &sandbox, &names).run();
     check.assert_success();
-    let delivery = row(&check, "buzz.delivery");
+    let delivery = check.check_row("buzz.delivery");
     assert_eq!(delivery["status"], "pass", "{delivery}");
     assert_eq!(delivery["data"]["descendants_read"], 3, "{delivery}");
 
@@ -260,7 +252,7 @@ async fn a_school_target_on_the_districts_stream_fails_check_and_setup_at_the_sc
         .await;
     let check = Tool::against("check", &sandbox, &names).run();
     check.assert_code(2);
-    let delivery = row(&check, "buzz.delivery");
+    let delivery = check.check_row("buzz.delivery");
     assert_eq!(delivery["status"], "fail", "{delivery}");
     let message = plain(&delivery["message"]);
     assert!(
@@ -285,7 +277,7 @@ async fn a_school_target_on_the_districts_stream_fails_check_and_setup_at_the_sc
     );
     let check = Tool::against("check", &sandbox, &names).run();
     check.assert_success();
-    assert_eq!(row(&check, "buzz.delivery")["status"], "pass");
+    assert_eq!(check.check_row("buzz.delivery")["status"], "pass");
 }
 
 #[tokio::test]
@@ -296,7 +288,7 @@ async fn an_ancestors_configuration_the_login_may_not_read_is_a_warning_not_a_pa
     Tool::setup(&sandbox, &names).run().assert_success();
     let check = Tool::against("check", &sandbox, &names).run();
     check.assert_success();
-    let delivery = row(&check, "buzz.delivery");
+    let delivery = check.check_row("buzz.delivery");
     assert_eq!(delivery["status"], "warn", "{delivery}");
     let message = plain(&delivery["message"]);
     assert!(
@@ -312,9 +304,9 @@ async fn a_district_of_200_schools_is_read_within_3_s_with_at_most_8_requests_in
     let sandbox = Sandbox::start(SandboxOptions::new().domain_tree("schools:200"));
     let names = Names::new();
     let check = Tool::against("check", &sandbox, &names).run();
-    let tree = row(&check, "buzz.tree");
+    let tree = check.check_row("buzz.tree");
     assert_eq!(tree["data"]["descendants"], 200, "{tree}");
-    let delivery = row(&check, "buzz.delivery");
+    let delivery = check.check_row("buzz.delivery");
     assert_eq!(delivery["data"]["descendants_read"], 200, "{delivery}");
     let state = sandbox.state().await;
     let gets = state["log"]
@@ -479,8 +471,8 @@ async fn check_buzz_only_names_the_double_delivery_too() {
         .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
         .run();
     check.assert_code(2);
-    assert_eq!(row(&check, "buzz.tree")["data"]["descendants"], 3);
-    let delivery = row(&check, "buzz.delivery");
+    assert_eq!(check.check_row("buzz.tree")["data"]["descendants"], 3);
+    let delivery = check.check_row("buzz.delivery");
     assert_eq!(delivery["status"], "fail", "{delivery}");
     assert!(
         plain(&delivery["message"]).contains(&format!("every event of domain {}", SCHOOLS[1])),
@@ -532,7 +524,7 @@ async fn check_takes_several_sibling_domains_and_one_failure_does_not_hide_the_o
         "{targets:?}"
     );
     assert_eq!(rows(&check, "buzz.delivery").len(), 3);
-    let writers = row(&check, "stream.writers");
+    let writers = check.check_row("stream.writers");
     assert_eq!(writers["status"], "pass", "{writers}");
     assert_eq!(writers["data"]["expected"], json!(SCHOOLS), "{writers}");
 }

@@ -87,6 +87,18 @@ impl Outcome {
         })
     }
 
+    /// The row `id` of check's JSON checklist.
+    #[track_caller]
+    pub fn check_row(&self, id: &str) -> Value {
+        self.json()["checks"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no checklist: {}", self.stdout))
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id} row: {}", self.stdout))
+    }
+
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(
