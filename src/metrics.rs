@@ -245,10 +245,11 @@ pub fn sparkline(w: &Window) -> (i64, String, String) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn window(points: &[(Metric, i64, f64)]) -> Window {
+    /// Six hours from the epoch in minute periods, holding `points` (metric, start, value).
+    pub(crate) fn window(points: &[(Metric, i64, f64)]) -> Window {
         let mut w = Window {
             start: 0,
             end: 6 * 3600,

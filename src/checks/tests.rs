@@ -593,24 +593,15 @@ mod rows {
 /// The lost-event watch's rows over CloudWatch windows, and the alarm's.
 mod watch_rows {
     use crate::checks::*;
-    use crate::metrics::{Metric, Window};
+    use crate::metrics::Metric;
     use crate::names::{RetentionHours, ShardCount};
     use crate::sizing::Capacity;
     use crate::state::{AlarmState, StreamState, StreamStatus};
     use std::collections::BTreeMap;
 
-    /// Six hours from the epoch, minute periods, with `points` (metric, start, value).
+    /// metrics' six-hour window of minute periods, read as check reads it.
     fn window(points: &[(Metric, i64, f64)]) -> MetricsRead {
-        let mut w = Window {
-            start: 0,
-            end: 6 * 3600,
-            period: 60,
-            series: BTreeMap::new(),
-        };
-        for (m, t, v) in points {
-            w.series.entry(*m).or_default().insert(*t, *v);
-        }
-        MetricsRead::Window(w, "6 h".into())
+        MetricsRead::Window(crate::metrics::tests::window(points), "6 h".into())
     }
 
     fn stream(capacity: Capacity, open_shards: u32) -> StreamState {
