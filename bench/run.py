@@ -81,6 +81,8 @@ class Stack:
                              os.path.join(tmp, "sandbox.log"), stdout=True)
         self.buzz = first_line(sandbox).rsplit(" ", 1)[-1]
         self.env["AWS_ENDPOINT_URL_CLOUDWATCH"] = f"http://{cloudwatch}"
+        # The same front repairs moto's GetBucketVersioning answer for the SDK (the archive).
+        self.env["AWS_ENDPOINT_URL_S3"] = f"http://{cloudwatch}"
 
     def spawn(self, argv, log, stdout=False):
         out = subprocess.PIPE if (stdout or log is None) else open(log, "w")

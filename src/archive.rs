@@ -15,6 +15,8 @@ use crate::names::{ArchiveDays, BucketName, EventFilter, KmsKey, KNOWN_EVENT_TYP
 
 /// Where the events go: every object key starts with it.
 pub const EVENTS_PREFIX: &str = "events/";
+/// Where Firehose writes what it could not deliver under [`PREFIX`] (see [`ERROR_PREFIX`]).
+pub const ERRORS_PREFIX: &str = "errors/";
 /// Firehose's prefix, from the keys the metadata extraction finds in each event.
 pub const PREFIX: &str =
     "events/type=!{partitionKeyFromQuery:type}/dt=!{partitionKeyFromQuery:dt}/";
@@ -50,6 +52,10 @@ pub const ABORT_UPLOADS_DAYS: u32 = 7;
 pub const NONCURRENT_DAYS: u32 = 30;
 /// The table: one per archive, in the database [`Archive::database`].
 pub const TABLE: &str = "events";
+/// The Firehose role's inline policy.
+pub const POLICY_NAME: &str = "buzz-kinesis-archive";
+pub const ROLE_DESCRIPTION: &str =
+    "Firehose reads the Buzz stream and writes every event to the archive bucket (buzz-kinesis).";
 pub const DISTINCT_VIEW: &str = "events_distinct";
 pub const SERDE: &str = "org.openx.data.jsonserde.JsonSerDe";
 pub const INPUT_FORMAT: &str = "org.apache.hadoop.mapred.TextInputFormat";

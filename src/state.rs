@@ -25,32 +25,36 @@ pub fn mark_managed(tags: &mut BTreeMap<String, String>) {
     tags.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
 }
 
-/// What a run touches: the stream, the role, our target in Buzz's configuration, and (with
-/// `--alarm-*`) the alarm on refused writes with its topic.
+/// What a run touches: the stream, the role, our target in Buzz's configuration, (with
+/// `--alarm-*`) the alarm on refused writes with its topic, and (with `--archive-bucket`) the
+/// archive: the bucket, the Firehose delivery stream with its role, and the Glue table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Resource {
     Stream,
     Role,
     Alarm,
+    Archive,
     Buzz,
 }
 
 impl Resource {
     /// In the order setup applies and reports them.
-    pub const ALL: [Resource; 4] = [
+    pub const ALL: [Resource; 5] = [
         Resource::Stream,
         Resource::Role,
         Resource::Alarm,
+        Resource::Archive,
         Resource::Buzz,
     ];
 
-    /// `stream`, `role`, `alarm` or `buzz`: the word the reports and the JSON use.
+    /// `stream`, `role`, `alarm`, `archive` or `buzz`: the word the reports and the JSON use.
     pub fn as_str(self) -> &'static str {
         match self {
             Resource::Stream => "stream",
             Resource::Role => "role",
             Resource::Alarm => "alarm",
+            Resource::Archive => "archive",
             Resource::Buzz => "buzz",
         }
     }
@@ -245,6 +249,85 @@ impl RoleState {
     }
 }
 
+/// The archive's bucket as S3 answers for it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BucketFound {
+    Missing,
+    /// HeadBucket answered 403: the name is taken by a bucket this identity may not see
+    /// (usually another account's; S3's names are global).
+    Forbidden,
+    /// The bucket is in another region than the stream (HeadBucket's 301, or its region header).
+    ElsewhereIn(String),
+    Here(BucketState),
+}
+
+/// A bucket's lifecycle rule as S3 reports it: `(id, prefix, expire days, abort-upload
+/// days, noncurrent-version days)`, ordered so two lists compare once sorted.
+pub type RuleState = (String, String, Option<u32>, Option<u32>, Option<u32>);
+
+/// What setup converges on an existing bucket, as S3 reports it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BucketState {
+    pub tags: BTreeMap<String, String>,
+    /// All four Block Public Access settings on.
+    pub public_blocked: bool,
+    /// Object ownership `BucketOwnerEnforced` (ACLs off).
+    pub owner_enforced: bool,
+    /// Default encryption: `None` when S3 reports none; else the algorithm (`AES256`,
+    /// `aws:kms`) and the key, for SSE-KMS.
+    pub encryption: Option<(String, Option<String>)>,
+    pub versioning: bool,
+    pub lifecycle: Vec<RuleState>,
+    pub policy: Option<Value>,
+    /// Objects already under the archive's prefixes (read only for a bucket we did not tag):
+    /// someone else's data, which setup will not mix ours into.
+    pub objects_under_prefix: bool,
+}
+
+/// A Firehose delivery stream as DescribeDeliveryStream reports it, reduced to what setup
+/// writes and check reads.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeliveryState {
+    pub arn: String,
+    /// `CREATING`, `ACTIVE`, `CREATING_FAILED`, `DELETING`, ...
+    pub status: String,
+    pub tags: BTreeMap<String, String>,
+    /// The Kinesis stream it reads, and as which role.
+    pub source_stream_arn: Option<String>,
+    pub source_role_arn: Option<String>,
+    /// The S3 destination.
+    pub bucket_arn: Option<String>,
+    pub role_arn: Option<String>,
+    pub prefix: Option<String>,
+    pub error_prefix: Option<String>,
+    pub compression: Option<String>,
+    pub dynamic_partitioning: bool,
+    /// The processors in order, each with its parameters in order.
+    pub processors: Vec<(String, Vec<(String, String)>)>,
+}
+
+/// The Glue table over the archive, reduced to what setup writes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TableState {
+    pub location: Option<String>,
+    pub columns: Vec<(String, String)>,
+    pub partitions: Vec<(String, String)>,
+    pub parameters: BTreeMap<String, String>,
+    pub serde: Option<String>,
+    pub serde_parameters: BTreeMap<String, String>,
+}
+
+/// The archive as the read step finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchiveState {
+    pub bucket: BucketFound,
+    pub role: Option<RoleState>,
+    pub delivery: Option<DeliveryState>,
+    /// The Glue database's tags, when it exists.
+    pub database: Option<BTreeMap<String, String>>,
+    pub table: Option<TableState>,
+}
+
 /// The ARNs this tool writes before AWS can tell it (a resource not yet made, a policy, a
 /// template with placeholders). Each takes text, so a placeholder such as `ACCOUNT_ID` fits.
 pub mod arn {
@@ -307,7 +390,7 @@ mod tests {
         );
         assert_eq!(
             Resource::ALL.map(Resource::as_str),
-            ["stream", "role", "alarm", "buzz"]
+            ["stream", "role", "alarm", "archive", "buzz"]
         );
     }
 

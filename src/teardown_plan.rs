@@ -173,7 +173,7 @@ impl Plan {
             (Resource::Buzz, Some(_)) => "removed",
             (Resource::Buzz, None) => "absent",
             (_, Some(_)) => "deleted",
-            (Resource::Role | Resource::Alarm, None) => "absent",
+            (Resource::Role | Resource::Alarm | Resource::Archive, None) => "absent",
             (Resource::Stream, None) => match &found.stream {
                 None => "absent",
                 Some(s) if s.status == StreamStatus::Deleting => "deleting",

@@ -36,4 +36,6 @@ start_local_stack() {
   for _ in $(seq 100); do [ -s "$stack_dir/sandbox.out" ] && break; sleep 0.1; done
   BUZZ_URL=$(head -1 "$stack_dir/sandbox.out" | sed 's/.* on //')
   export BUZZ_URL AWS_ENDPOINT_URL_CLOUDWATCH="http://127.0.0.1:$cloudwatch_port"
+  # The same front repairs moto's GetBucketVersioning answer for the SDK (the archive's bucket).
+  export AWS_ENDPOINT_URL_S3="$AWS_ENDPOINT_URL_CLOUDWATCH"
 }

@@ -38,6 +38,11 @@ fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
 impl Aws {
     /// The role with its trust, tags and our inline policy, or `None` when it does not exist.
     pub async fn get_role(&self, name: &str) -> Result<Option<RoleState>> {
+        self.get_role_with(name, policy::POLICY_NAME).await
+    }
+
+    /// A role with the inline policy of `policy_name` (the archive's Firehose role has its own).
+    pub async fn get_role_with(&self, name: &str, policy_name: &str) -> Result<Option<RoleState>> {
         let out = match self.iam.get_role().role_name(name).send().await {
             Ok(o) => o,
             Err(e) if e.code() == Some("NoSuchEntity") => {
@@ -61,7 +66,7 @@ impl Aws {
             .iter()
             .map(|t| (t.key().to_owned(), t.value().to_owned()))
             .collect();
-        let policy = self.get_inline_policy(name, policy::POLICY_NAME).await?;
+        let policy = self.get_inline_policy(name, policy_name).await?;
         Ok(Some(RoleState {
             arn: role.arn().to_owned(),
             max_session: role.max_session_duration().unwrap_or(3600),
@@ -108,13 +113,26 @@ impl Aws {
         max_session: i32,
         tags: &BTreeMap<String, String>,
     ) -> Result<Created> {
+        self.create_role_described(name, trust, max_session, tags, policy::ROLE_DESCRIPTION)
+            .await
+    }
+
+    /// [`Aws::create_role`] with its own description (the archive's Firehose role).
+    pub async fn create_role_described(
+        &self,
+        name: &str,
+        trust: &Value,
+        max_session: i32,
+        tags: &BTreeMap<String, String>,
+        description: &str,
+    ) -> Result<Created> {
         let res = self
             .iam
             .create_role()
             .role_name(name)
             .assume_role_policy_document(trust.to_string())
             .max_session_duration(max_session)
-            .description(policy::ROLE_DESCRIPTION)
+            .description(description)
             .set_tags(Some(iam_tags(tags)?))
             .send()
             .await;
@@ -170,10 +188,16 @@ impl Aws {
 
     /// `PutRolePolicy` is an upsert: the same call creates and replaces.
     pub async fn put_policy(&self, role: &str, document: &Value) -> Result<()> {
+        self.put_policy_named(role, policy::POLICY_NAME, document)
+            .await
+    }
+
+    /// [`Aws::put_policy`] under another name (the archive's Firehose role's).
+    pub async fn put_policy_named(&self, role: &str, name: &str, document: &Value) -> Result<()> {
         self.iam
             .put_role_policy()
             .role_name(role)
-            .policy_name(policy::POLICY_NAME)
+            .policy_name(name)
             .policy_document(document.to_string())
             .send()
             .await

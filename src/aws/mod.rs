@@ -4,8 +4,11 @@
 //! `AWS_ENDPOINT_URL_<SERVICE>`), which is how tests reach the local emulator.
 
 pub mod cloudwatch;
+pub mod firehose;
+pub mod glue;
 pub mod iam;
 pub mod kinesis;
+pub mod s3;
 pub mod sns;
 pub mod sts;
 
@@ -41,6 +44,10 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
+    /// The archive's services (`--archive-bucket`).
+    pub s3: aws_sdk_s3::Client,
+    pub firehose: aws_sdk_firehose::Client,
+    pub glue: aws_sdk_glue::Client,
     pub region: Region,
     pub calls: CallLog,
 }
@@ -91,6 +98,9 @@ impl Aws {
             sts: aws_sdk_sts::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
+            s3: s3_client(&config),
+            firehose: aws_sdk_firehose::Client::new(&config),
+            glue: aws_sdk_glue::Client::new(&config),
             region,
             calls,
         })
@@ -106,6 +116,17 @@ impl Aws {
         }
         check_credentials(&loader.load().await, profile).await
     }
+}
+
+/// S3's client. Against an endpoint override (a local emulator, a private endpoint) bucket
+/// names go in the path: `bucket.127.0.0.1` is no host name.
+fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let overridden = config.endpoint_url().is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
+    let c = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(overridden)
+        .build();
+    aws_sdk_s3::Client::from_conf(c)
 }
 
 /// The standard configuration chain, with the profile given and our ceilings on every call.

@@ -18,7 +18,8 @@ use crate::handover::Handover;
 use crate::names::{DomainId, EventFilter, Region, Title};
 use crate::plan::tree::{Relation, TreeConfig, TreeObserved};
 use crate::plan::{
-    Desired, DesiredAlarm, DesiredAws, DesiredBuzz, DesiredRole, DesiredStream, Observed, Widen,
+    Desired, DesiredAlarm, DesiredArchive, DesiredAws, DesiredBuzz, DesiredRole, DesiredStream,
+    Observed, Widen,
 };
 use crate::policy;
 use crate::report::setup::SetupView;
@@ -238,7 +239,7 @@ pub fn desired(
     at: Located<'_>,
     existing: Existing<'_>,
 ) -> Desired {
-    let mut d = desired_aws(aws, options, at, existing);
+    let mut d = desired_aws(aws, events, options, at, existing);
     d.buzz = buzz.map(|(domain, title)| DesiredBuzz {
         domain: domain.clone(),
         target: wire::KinesisTarget {
@@ -285,6 +286,7 @@ pub fn desired_buzz_only(
 /// The AWS half's desired state, named and located.
 fn desired_aws(
     a: &AwsPart,
+    events: &[EventFilter],
     options: &ApplyOptions,
     at: Located<'_>,
     existing: Existing<'_>,
@@ -325,11 +327,75 @@ fn desired_aws(
                 widen: options.widen,
             },
             alarm: desired_alarm(a, at),
+            archive: desired_archive(a, events, options, at, &stream_arn),
         }),
         stream_arn,
         role_arn,
         buzz: None,
     }
+}
+
+/// The archive `--archive-bucket` asks for: its names derive from the stream's, its ARNs from
+/// where we are.
+fn desired_archive(
+    a: &AwsPart,
+    events: &[EventFilter],
+    options: &ApplyOptions,
+    at: Located<'_>,
+    stream_arn: &str,
+) -> Option<DesiredArchive> {
+    let want = a.archive.as_ref()?;
+    let model = crate::archive::Archive::new(
+        want.bucket.clone(),
+        want.days,
+        a.names.stream.as_str(),
+        a.stream.encryption.customer_key().cloned(),
+        events,
+    );
+    let (p, region, account) = (at.partition, at.region, at.account);
+    let log_stream_arn = format!(
+        "arn:{p}:logs:{region}:{account}:log-group:{}:log-stream:{}",
+        model.log_group(),
+        crate::archive::LOG_STREAM
+    );
+    let policy = model.permission(&crate::archive::ArchiveRefs {
+        stream_arn,
+        log_stream_arn: &log_stream_arn,
+        kinesis_service: &format!("kinesis.{region}.amazonaws.com"),
+        s3_service: &format!("s3.{region}.amazonaws.com"),
+    });
+    Some(DesiredArchive {
+        role_arn: arn::role(p, account, model.role()),
+        trust: crate::archive::Archive::trust(account),
+        policy,
+        database_arn: format!(
+            "arn:{p}:glue:{region}:{account}:database/{}",
+            model.database()
+        ),
+        stream_arn: stream_arn.to_owned(),
+        adopt: options.adopt,
+        model,
+    })
+}
+
+/// Read the archive's parts, all at once.
+pub async fn read_archive(aws: &Aws, d: &DesiredArchive) -> Result<crate::state::ArchiveState> {
+    let m = &d.model;
+    let (role, delivery, database) = (m.role(), m.delivery_stream(), m.database());
+    let (bucket, role, delivery, database, table) = tokio::try_join!(
+        aws.describe_bucket(m.bucket.as_str()),
+        aws.get_role_with(&role, crate::archive::POLICY_NAME),
+        aws.describe_delivery_stream(&delivery),
+        aws.get_database_tags(&database, &d.database_arn),
+        aws.get_table(&database, crate::archive::TABLE),
+    )?;
+    Ok(crate::state::ArchiveState {
+        bucket,
+        role,
+        delivery,
+        database,
+        table,
+    })
 }
 
 /// The alarm `--alarm-email` / `--alarm-topic` ask for, with its deterministic names.
@@ -408,13 +474,22 @@ pub async fn read(
     let buzz = connected.buzz.as_ref().map(|b| (&b.domain, &b.title));
     let desired = desired(a, buzz, events, options, at, existing);
     let alarm = desired.aws.as_ref().and_then(|x| x.alarm.as_ref());
-    let (alarm_state, topic_state) = match alarm {
-        Some(a) => tokio::try_join!(
-            aws.describe_alarm(&a.name),
-            aws.describe_topic(&a.topic_arn)
-        )?,
-        None => (None, None),
+    let read_alarm = async {
+        match alarm {
+            Some(a) => tokio::try_join!(
+                aws.describe_alarm(&a.name),
+                aws.describe_topic(&a.topic_arn)
+            ),
+            None => Ok((None, None)),
+        }
     };
+    let read_archived = async {
+        match desired.aws.as_ref().and_then(|x| x.archive.as_ref()) {
+            Some(a) => read_archive(aws, a).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let ((alarm_state, topic_state), archive_state) = tokio::try_join!(read_alarm, read_archived)?;
     let handover = handover.map(|h| Handover {
         role_arn: desired.role_arn.clone(),
         stream: desired.stream.clone(),
@@ -448,6 +523,7 @@ pub async fn read(
             role_grants,
             alarm: alarm_state,
             topic: topic_state,
+            archive: archive_state,
             buzz: config,
             tree: None,
         },

@@ -108,9 +108,9 @@ const TOPIC_UNENCRYPTED_REASON: &str = "CloudWatch alarms cannot publish to a to
 /// What the key policy of a customer-managed key must allow for the encrypted alarm topic.
 const TOPIC_KEY_HELP: &str = "The statement the key policy of the customer-managed key must hold so that CloudWatch alarms can publish to the alarm topic encrypted with it (a template cannot change the policy of a key it does not make).";
 
-const ARCHIVE_ROLE_DESCRIPTION: &str =
-    "Firehose reads the Buzz stream and writes every event to the archive bucket (buzz-kinesis).";
-const ARCHIVE_POLICY_NAME: &str = "buzz-kinesis-archive";
+use crate::archive::{
+    POLICY_NAME as ARCHIVE_POLICY_NAME, ROLE_DESCRIPTION as ARCHIVE_ROLE_DESCRIPTION,
+};
 const ARCHIVE_DATABASE_DESCRIPTION: &str = "The Agilix Buzz events archived by buzz-kinesis.";
 const ARCHIVE_TABLE_DESCRIPTION: &str =
     "Every Buzz event, one JSON line each, partitioned by type and day (partition projection).";

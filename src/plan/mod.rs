@@ -5,6 +5,7 @@
 //! manage unless `--adopt`, keep every other Buzz target. How a plan reads is `report::plan`'s.
 
 pub mod alarm;
+pub mod archive;
 pub mod buzz;
 pub mod role;
 pub mod stream;
@@ -21,6 +22,7 @@ use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
 
 pub use alarm::AlarmAction;
+pub use archive::{ArchiveAction, DesiredArchive};
 pub use buzz::BuzzAction;
 pub use role::{RoleAction, MAX_SESSION_SECONDS};
 pub use stream::StreamAction;
@@ -48,6 +50,8 @@ pub struct DesiredAws {
     pub role: DesiredRole,
     /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes, and where it notifies.
     pub alarm: Option<DesiredAlarm>,
+    /// `--archive-bucket`: every event kept in S3, with a table to query it.
+    pub archive: Option<DesiredArchive>,
 }
 
 /// The stream, beyond its name.
@@ -130,6 +134,8 @@ pub struct Observed {
     pub alarm: Option<AlarmState>,
     pub topic: Option<TopicState>,
     pub buzz: Option<Map<String, Value>>,
+    /// The archive, read only when one is wanted (`None`: not read, or nothing of it).
+    pub archive: Option<crate::state::ArchiveState>,
     /// The domain's tree: ancestors' and descendants' configurations (`None`: not read).
     pub tree: Option<tree::TreeObserved>,
 }
@@ -143,6 +149,7 @@ pub enum Action<'a> {
     Stream(&'a StreamAction),
     Role(&'a RoleAction),
     Alarm(&'a AlarmAction),
+    Archive(&'a ArchiveAction),
     Buzz(&'a BuzzAction),
 }
 
@@ -153,6 +160,7 @@ impl Action<'_> {
             Action::Stream(_) => Resource::Stream,
             Action::Role(_) => Resource::Role,
             Action::Alarm(_) => Resource::Alarm,
+            Action::Archive(_) => Resource::Archive,
             Action::Buzz(_) => Resource::Buzz,
         }
     }
@@ -164,6 +172,7 @@ impl Action<'_> {
             Action::Stream(a) => a.is_create(),
             Action::Role(a) => a.is_create(),
             Action::Alarm(a) => a.is_create(),
+            Action::Archive(a) => a.is_create(),
             Action::Buzz(a) => a.is_create(),
         }
     }
@@ -174,6 +183,7 @@ impl Action<'_> {
             Action::Stream(a) => a.before_after(),
             Action::Role(a) => a.before_after(),
             Action::Alarm(a) => a.before_after(),
+            Action::Archive(a) => a.before_after(),
             Action::Buzz(a) => a.before_after(),
         }
     }
@@ -211,6 +221,7 @@ pub struct Plan {
     pub stream: Vec<StreamAction>,
     pub role: Vec<RoleAction>,
     pub alarm: Vec<AlarmAction>,
+    pub archive: Vec<ArchiveAction>,
     pub buzz: Vec<BuzzAction>,
     pub notes: Vec<Note>,
     /// The stream's encryption once applied; `None` when the run does not touch the stream
@@ -225,10 +236,14 @@ impl Plan {
 
     /// How many actions, of every resource.
     pub fn len(&self) -> usize {
-        self.stream.len() + self.role.len() + self.alarm.len() + self.buzz.len()
+        self.stream.len()
+            + self.role.len()
+            + self.alarm.len()
+            + self.archive.len()
+            + self.buzz.len()
     }
 
-    /// Every action: the stream's, the role's, the alarm's, then Buzz's.
+    /// Every action: the stream's, the role's, the alarm's, the archive's, then Buzz's.
     pub fn actions(&self) -> impl Iterator<Item = Action<'_>> {
         Resource::ALL
             .into_iter()
@@ -241,6 +256,7 @@ impl Plan {
             Resource::Stream => Box::new(self.stream.iter().map(Action::Stream)),
             Resource::Role => Box::new(self.role.iter().map(Action::Role)),
             Resource::Alarm => Box::new(self.alarm.iter().map(Action::Alarm)),
+            Resource::Archive => Box::new(self.archive.iter().map(Action::Archive)),
             Resource::Buzz => Box::new(self.buzz.iter().map(Action::Buzz)),
         }
     }
@@ -314,6 +330,13 @@ pub enum Blocked {
         target: String,
         stream: String,
     },
+    /// A part of the archive that setup may not use or change as it is.
+    Archive {
+        /// The part, for a sentence (`the bucket NAME`).
+        what: String,
+        problem: String,
+        fix: String,
+    },
 }
 
 fn tag_map(tags: &[Tag], managed: bool) -> BTreeMap<String, String> {
@@ -363,6 +386,10 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
                 observed,
                 &mut p,
             );
+        }
+        if let Some(a) = &aws.archive {
+            archive::plan_archive(a, observed.archive.as_ref(), &mut p)?;
+            archive::cost_note(&mut p);
         }
     }
     if let Some(buzz) = &desired.buzz {
@@ -464,6 +491,7 @@ pub(crate) mod tests {
                     widen: Widen::default(),
                 },
                 alarm: None,
+                archive: None,
             }),
             buzz: Some(DesiredBuzz {
                 domain: crate::names::DomainId::parse("--domain", "424242").unwrap(),
@@ -521,6 +549,7 @@ pub(crate) mod tests {
             role_grants: None,
             alarm: None,
             topic: None,
+            archive: None,
             buzz: Some(buzz),
             tree: None,
         }

@@ -2,7 +2,9 @@
 //! `summary` show the same words), its `+`/`~` marker, the policy lines a change adds and
 //! removes, and why a plan could not be made.
 
-use crate::plan::{Action, AlarmAction, Blocked, BuzzAction, RoleAction, StreamAction};
+use crate::plan::{
+    Action, AlarmAction, ArchiveAction, Blocked, BuzzAction, RoleAction, StreamAction,
+};
 use crate::policy;
 use crate::state::MANAGED_BY;
 
@@ -12,6 +14,7 @@ pub fn describe(a: Action<'_>) -> String {
         Action::Stream(a) => stream(a),
         Action::Role(a) => role(a),
         Action::Alarm(a) => alarm(a),
+        Action::Archive(a) => archive(a),
         Action::Buzz(a) => buzz(a),
     }
 }
@@ -33,6 +36,14 @@ pub fn detail(a: Action<'_>) -> Vec<String> {
             before: Some(b),
             after,
         }) => policy::line_diff(b, after),
+        Action::Archive(
+            ArchiveAction::UpdateRoleTrust { before, after, .. }
+            | ArchiveAction::PutRolePolicy {
+                before: Some(before),
+                after,
+                ..
+            },
+        ) => policy::line_diff(before, after),
         Action::Role(
             RoleAction::PutPolicy { before: None, .. }
             | RoleAction::CreateRole { .. }
@@ -40,6 +51,7 @@ pub fn detail(a: Action<'_>) -> Vec<String> {
             | RoleAction::TagRole { .. },
         )
         | Action::Stream(_)
+        | Action::Archive(_)
         | Action::Alarm(_)
         | Action::Buzz(_) => Vec::new(),
     }
@@ -80,6 +92,76 @@ pub fn refusal(b: &Blocked) -> String {
         } => format!(
             "{ancestor}, an ancestor of domain {domain}, already delivers to stream {stream} with target {target}: Buzz sends every event of domain {domain} to its ancestors' targets, so they arrive there already, and a target here would deliver each one twice. \
              Keep the ancestor's target (the events of domain {domain} carry its id), or remove it first (`buzz-kinesis teardown --domain` with the ancestor's id) and run setup again. Nothing was changed"
+        ),
+        Blocked::Archive { what, problem, fix } => {
+            format!("the archive: {what} {problem}. {fix}. Nothing was changed")
+        }
+    }
+}
+
+fn archive(a: &ArchiveAction) -> String {
+    match a {
+        ArchiveAction::CreateBucket { bucket } => format!("create bucket {bucket} (ACLs off)"),
+        ArchiveAction::BlockPublicAccess { bucket } => {
+            format!("block all public access to bucket {bucket}")
+        }
+        ArchiveAction::EnforceBucketOwner { bucket } => {
+            format!("bucket {bucket}: object ownership BucketOwnerEnforced (ACLs off)")
+        }
+        ArchiveAction::PutBucketEncryption {
+            bucket,
+            kms_key: Some(k),
+        } => format!("bucket {bucket}: default encryption SSE-KMS with {k}"),
+        ArchiveAction::PutBucketEncryption {
+            bucket,
+            kms_key: None,
+        } => format!("bucket {bucket}: default encryption SSE-S3"),
+        ArchiveAction::EnableVersioning { bucket } => format!("bucket {bucket}: turn on versioning"),
+        ArchiveAction::PutLifecycle { bucket, rules } => {
+            format!("bucket {bucket}: lifecycle rules {}", rules.join(", "))
+        }
+        ArchiveAction::PutBucketPolicy { bucket, .. } => {
+            format!("bucket {bucket}: a policy that refuses requests without TLS")
+        }
+        ArchiveAction::TagBucket { bucket, .. } => {
+            format!("tag bucket {bucket} {}={}", MANAGED_BY.0, MANAGED_BY.1)
+        }
+        ArchiveAction::CreateRole { role, .. } => {
+            format!("create Firehose's role {role} (trusting firehose.amazonaws.com from this account)")
+        }
+        ArchiveAction::UpdateRoleTrust { role, .. } => {
+            format!("update the trust policy of Firehose's role {role}")
+        }
+        ArchiveAction::PutRolePolicy {
+            role, before: None, ..
+        } => format!(
+            "add inline policy {} to {role} (read the stream, write the bucket's events/ and errors/)",
+            crate::archive::POLICY_NAME
+        ),
+        ArchiveAction::PutRolePolicy { role, .. } => {
+            format!("update inline policy {} of {role}", crate::archive::POLICY_NAME)
+        }
+        ArchiveAction::TagRole { role, tags } => format!("role {role}: {}", add_tags(tags)),
+        ArchiveAction::CreateDatabase { database, .. } => {
+            format!("create Glue database {database}")
+        }
+        ArchiveAction::CreateTable { database, table } => format!(
+            "create Glue table {database}.{table} (partition projection on type and dt: no crawler)"
+        ),
+        ArchiveAction::UpdateTable {
+            database,
+            table,
+            differs,
+        } => format!(
+            "update Glue table {database}.{table} ({})",
+            differs.join(", ")
+        ),
+        ArchiveAction::CreateDeliveryStream {
+            name,
+            stream_arn,
+            bucket,
+        } => format!(
+            "create Firehose delivery stream {name} reading {stream_arn} into s3://{bucket}/events/ (one gzipped JSON line per event, partitioned by type and day)"
         ),
     }
 }

@@ -46,6 +46,12 @@ fn resource_name(d: &Desired, resource: Resource) -> String {
             .and_then(|a| a.alarm.as_ref())
             .map(|a| format!("alarm {}", a.name))
             .unwrap_or_else(|| "alarm (none asked for)".into()),
+        Resource::Archive => d
+            .aws
+            .as_ref()
+            .and_then(|a| a.archive.as_ref())
+            .map(|a| format!("archive s3://{}", a.model.bucket))
+            .unwrap_or_else(|| "archive (none asked for)".into()),
         Resource::Buzz => d
             .buzz
             .as_ref()
@@ -217,6 +223,12 @@ pub fn render_result(
                 "api_calls": calls,
                 "seconds": took.as_secs_f64(),
         });
+        if let Some(a) = archive_of(d) {
+            let mut j = plan::archive::summary(a);
+            j["outcome"] = json!(outcome(Resource::Archive));
+            j["queries"] = json!(a.model.queries());
+            doc["archive"] = j;
+        }
         if let (Some(b), false) = (buzz, v.more_domains.is_empty()) {
             // Several domains: one entry each, the first too (`buzz` stays the first's).
             let domains: Vec<Value> = std::iter::once(b.domain.to_string())
@@ -243,6 +255,17 @@ pub fn render_result(
         outcome(Resource::Role),
         d.role_arn
     )?;
+    if let Some(a) = archive_of(d) {
+        writeln!(
+            w,
+            "  archive {:<10} {} (Firehose {}, Glue table {}.{})",
+            outcome(Resource::Archive),
+            a.model.location(),
+            a.model.delivery_stream(),
+            a.model.database(),
+            crate::archive::TABLE
+        )?;
+    }
     if v.handover.is_some() {
         writeln!(
             w,
@@ -281,6 +304,9 @@ pub fn render_result(
         calls.total,
         calls.mutating
     )?;
+    if let Some(a) = archive_of(d) {
+        render_queries(w, a)?;
+    }
     match (v.half, v.handover) {
         (Halves::AwsOnly, Some(h)) => render_handover(w, h),
         (Halves::BuzzOnly, _) => writeln!(
@@ -294,6 +320,27 @@ pub fn render_result(
             d.stream
         ),
     }
+}
+
+/// The archive the run asked for, if any.
+fn archive_of(d: &Desired) -> Option<&plan::DesiredArchive> {
+    d.aws.as_ref().and_then(|a| a.archive.as_ref())
+}
+
+/// SQL to start from: each query with what it answers, ready for Athena's editor (the
+/// workgroup needs a query result location).
+fn render_queries(w: &mut impl Write, a: &plan::DesiredArchive) -> io::Result<()> {
+    writeln!(
+        w,
+        "\nThe archive: events reach {} about 90 s after Buzz sends them. In Athena (database {}):\n",
+        a.model.location(),
+        a.model.database()
+    )?;
+    for q in a.model.queries() {
+        writeln!(w, "-- {}", q.about)?;
+        writeln!(w, "{};\n", q.sql)?;
+    }
+    Ok(())
 }
 
 /// The Buzz half in the JSON: the command (and its words), the two requests, the warning.

@@ -416,8 +416,8 @@ impl ArchiveWanted {
     }
 }
 
-/// What setup and check refuse for now: the archive is made by the exports only.
-pub const ARCHIVE_NOT_IN_SETUP: &str = "--archive-bucket: the archive is in the exports (policy --format) in this version; setup will create it in the next (remove --archive-bucket, BUZZ_KINESIS_ARCHIVE_BUCKET or the config key archive-bucket for setup and check)";
+/// `--buzz-only` with an archive: the archive is made by the AWS half.
+pub const ARCHIVE_IN_AWS_HALF: &str = "--archive-bucket: the archive (bucket, Firehose, Glue table) is part of the AWS half: pass it to the --aws-only run (or a run of both halves), not to --buzz-only";
 
 /// `--event` filters, with a warning for each type Agilix does not list.
 pub fn events(raw: &Raw, p: &mut Problems, warnings: &mut Vec<String>) -> Option<Vec<EventFilter>> {

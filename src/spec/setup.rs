@@ -17,6 +17,8 @@ pub struct AwsPart {
     pub stream: StreamWanted,
     pub trustee: Trustee,
     pub alarm: AlarmWanted,
+    /// `--archive-bucket`: every event kept in S3 (`None`: no archive).
+    pub archive: Option<ArchiveWanted>,
     /// The stream's name was given (else the wizard offers the account's streams).
     pub stream_given: bool,
 }
@@ -25,6 +27,7 @@ impl AwsPart {
     fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let stream = StreamWanted::build(raw, p);
         let alarm = AlarmWanted::build(raw, p);
+        let archive = ArchiveWanted::build(raw, p);
         let names = Names::build(raw, p);
         let trustee = Trustee::build(raw, p);
         let aws = AwsSpec::build(raw, p);
@@ -34,6 +37,7 @@ impl AwsPart {
             stream: stream?,
             trustee: trustee?,
             alarm: alarm?,
+            archive: archive?,
             stream_given: raw.stream.is_some(),
         })
     }
@@ -61,12 +65,12 @@ impl Parts {
     /// `person_waits`: a person at a terminal waits on the Buzz login (setup and teardown, not
     /// check), which chooses Agilix's interactive host when no `--buzz-url` is given.
     pub(super) fn build(raw: &Raw, p: &mut Problems, person_waits: bool) -> Option<Self> {
-        // Not a flag that silently does nothing: setup does not make the archive yet.
-        if raw.archive_bucket.is_some() || raw.archive_days.is_some() {
-            p.push(crate::error::Error::Usage(ARCHIVE_NOT_IN_SETUP.into()));
-        }
         match raw.half {
             Halves::BuzzOnly => {
+                // Not a flag that silently does nothing: the archive is the AWS half's.
+                if raw.archive_bucket.is_some() || raw.archive_days.is_some() {
+                    p.push(crate::error::Error::Usage(ARCHIVE_IN_AWS_HALF.into()));
+                }
                 let made = AwsMade::build(raw, p);
                 let stream = made.as_ref().map(|m| &m.stream);
                 let buzz = BuzzLogin::build(raw, p, stream, person_waits);
@@ -309,11 +313,15 @@ pub(crate) mod tests {
             ("--propagation-timeout", |r| {
                 r.propagation_timeout = Some("0".into());
             }),
-            // The archive is in the exports only, for now: a valid bucket is refused too.
-            ("policy --format", |r| {
-                r.archive_bucket = Some("buzz-archive".into())
+            ("--archive-bucket", |r| {
+                r.archive_bucket = Some("Buzz_Archive".into())
             }),
-            ("policy --format", |r| r.archive_days = Some("30".into())),
+            ("--archive-days", |r| {
+                r.archive_bucket = Some("buzz-archive".into());
+                r.archive_days = Some("0".into());
+            }),
+            // Days without a bucket to expire them in.
+            ("--archive-days", |r| r.archive_days = Some("30".into())),
         ];
         for (flag, set) in cases {
             let mut raw = complete();
@@ -321,6 +329,28 @@ pub(crate) mod tests {
             let text = problem(SetupSpec::build(&raw));
             assert!(text.contains(flag), "{flag}: {text}");
         }
+    }
+
+    /// The archive is the AWS half's: both halves and `--aws-only` take it, `--buzz-only`
+    /// refuses it rather than ignore it.
+    #[test]
+    fn the_archive_goes_with_the_aws_half_and_buzz_only_refuses_it() {
+        let mut raw = complete();
+        raw.archive_bucket = Some("district-42-buzz".into());
+        raw.archive_days = Some("400".into());
+        let spec = SetupSpec::build(&raw).unwrap();
+        let archive = spec.parts.aws().unwrap().archive.as_ref().unwrap();
+        assert_eq!(archive.bucket.as_str(), "district-42-buzz");
+        assert_eq!(archive.days.map(|d| d.get()), Some(400));
+        raw.half = Halves::BuzzOnly;
+        raw.stream = Some("buzz-events".into());
+        raw.role_arn = Some("arn:aws:iam::123456789012:role/BuzzKinesisWriter".into());
+        raw.region = Some("us-east-1".into());
+        let text = problem(SetupSpec::build(&raw));
+        assert!(
+            text.contains("--archive-bucket") && text.contains("AWS half"),
+            "{text}"
+        );
     }
 
     /// Several domains: both halves take them (each validated, the first not repeated); a

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 
+mod archive;
 mod register;
 
 use register::register;
@@ -247,8 +248,23 @@ async fn plan_more_domains(
     Ok(())
 }
 
-/// Carry out the plan: the stream chain, the role chain and the alarm at once, then Buzz.
+/// Carry out the plan: the archive beside everything else (its IAM wait overlaps Buzz's);
+/// the stream chain, the role chain and the alarm at once, then Buzz.
 async fn apply(
+    o: &Ready,
+    plan: &Plan,
+    progress: &Progress,
+    propagation_timeout: Duration,
+) -> Result<()> {
+    tokio::try_join!(
+        apply_core(o, plan, progress, propagation_timeout),
+        archive::apply(o, &plan.archive, progress, propagation_timeout),
+    )
+    .map(drop)
+}
+
+/// Everything but the archive.
+async fn apply_core(
     o: &Ready,
     plan: &Plan,
     progress: &Progress,

@@ -3,7 +3,10 @@
 //! `POST /service/GraniteServiceVersion20100801/operation/<Op>` with a CBOR body and the
 //! `smithy-protocol: rpc-v2-cbor` header; this translator forwards each as moto's JSON call
 //! (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`) and turns the answer back into CBOR.
-//! Every other request is passed through untouched, so an AWS CLI pointed here works too.
+//! Every other request is passed through untouched, so an AWS CLI pointed here works too, with
+//! one repair: moto (5.2.x) answers S3's GetBucketVersioning under the root element
+//! `GetBucketVersioningResponse` where S3 writes `VersioningConfiguration`; the AWS CLI reads
+//! either, the SDK for Rust refuses the first, so the root is renamed ([`s3_versioning_root`]).
 //!
 //! JSON has no timestamp or double type of its own, so the way back needs the shapes: which
 //! members are timestamps (CBOR tag 1) and which are doubles (the SDK refuses a CBOR integer
@@ -369,6 +372,11 @@ pub async fn pass_through(
             forward = forward.header(k, v);
         }
     }
+    let versioning = req.method == axum::http::Method::GET
+        && req.uri.query().is_some_and(|q| {
+            q.split('&')
+                .any(|p| p == "versioning" || p == "versioning=")
+        });
     match forward.body(body).send().await {
         Ok(resp) => {
             let mut out = Response::builder().status(resp.status().as_u16());
@@ -377,14 +385,30 @@ pub async fn pass_through(
                     out = out.header(k, v);
                 }
             }
-            out.body(Body::from(resp.bytes().await.unwrap_or_default()))
-                .expect("a response")
+            let body = resp.bytes().await.unwrap_or_default();
+            let body = if versioning {
+                s3_versioning_root(&body)
+            } else {
+                body.to_vec()
+            };
+            out.body(Body::from(body)).expect("a response")
         }
         Err(_) => Response::builder()
             .status(StatusCode::BAD_GATEWAY)
             .body(Body::empty())
             .expect("502"),
     }
+}
+
+/// GetBucketVersioning's answer under S3's own root element (see the module's note on moto).
+pub fn s3_versioning_root(body: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(body)
+        .replace("<GetBucketVersioningResponse", "<VersioningConfiguration")
+        .replace(
+            "</GetBucketVersioningResponse>",
+            "</VersioningConfiguration>",
+        )
+        .into_bytes()
 }
 
 /// The translator as a router: CBOR calls translated, everything else passed through.

@@ -208,6 +208,8 @@ pub fn aws_env() -> Vec<(String, String)> {
         ("AWS_ENDPOINT_URL", moto().url().to_string()),
         // The SDK speaks RPCv2-CBOR to CloudWatch, which moto does not serve.
         ("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch_url().to_string()),
+        // The same front repairs moto's GetBucketVersioning answer for the SDK.
+        ("AWS_ENDPOINT_URL_S3", cloudwatch_url().to_string()),
         ("AWS_ACCESS_KEY_ID", "testing".into()),
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
         ("AWS_REGION", REGION.into()),

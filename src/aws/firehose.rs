@@ -1,0 +1,249 @@
+//! Firehose: the delivery stream that reads the Kinesis stream and writes the archive. Its
+//! dynamic partitioning is fixed when it is made, so setup creates it whole and never updates
+//! it in place: one that differs is refused with what differs (see `plan::archive`).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_firehose::types::{
+    BufferingHints, CloudWatchLoggingOptions, CompressionFormat, DeliveryStreamType,
+    DynamicPartitioningConfiguration, ExtendedS3DestinationConfiguration,
+    KinesisStreamSourceConfiguration, ProcessingConfiguration, Processor, ProcessorParameter,
+    ProcessorParameterName, ProcessorType, RetryOptions, Tag,
+};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::{aws_error, Aws, Created};
+use crate::archive::{self, Archive};
+use crate::error::{Error, Result};
+use crate::state::DeliveryState;
+
+fn built<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
+    r.map_err(|e| Error::Usage(format!("a Firehose request could not be built: {e}")))
+}
+
+/// Whether CreateDeliveryStream failed because Firehose cannot assume the role yet: IAM has
+/// not propagated a role made moments ago (Firehose's words: "Firehose is unable to assume
+/// role ..."). Worth retrying while the role is young; anything else is reported at once.
+pub fn role_not_ready(code: &str, message: &str) -> bool {
+    code == "InvalidArgumentException"
+        && message
+            .to_ascii_lowercase()
+            .contains("unable to assume role")
+}
+
+impl Aws {
+    /// The delivery stream with its tags, or `None` when there is none.
+    pub async fn describe_delivery_stream(&self, name: &str) -> Result<Option<DeliveryState>> {
+        let out = match self
+            .firehose
+            .describe_delivery_stream()
+            .delivery_stream_name(name)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                self.calls
+                    .record("firehose", "DescribeDeliveryStream", false);
+                return Ok(None);
+            }
+            Err(e) => return Err(aws_error("firehose", "DescribeDeliveryStream", e)),
+        };
+        self.calls
+            .record("firehose", "DescribeDeliveryStream", false);
+        let Some(d) = out.delivery_stream_description() else {
+            return Ok(None);
+        };
+        let tags = self
+            .firehose
+            .list_tags_for_delivery_stream()
+            .delivery_stream_name(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("firehose", "ListTagsForDeliveryStream", e))?;
+        self.calls
+            .record("firehose", "ListTagsForDeliveryStream", false);
+        let source = d
+            .source()
+            .and_then(|s| s.kinesis_stream_source_description());
+        let s3 = d
+            .destinations()
+            .iter()
+            .find_map(|x| x.extended_s3_destination_description());
+        Ok(Some(DeliveryState {
+            arn: d.delivery_stream_arn().to_owned(),
+            status: d.delivery_stream_status().as_str().to_owned(),
+            tags: tags
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+                .collect(),
+            source_stream_arn: source
+                .and_then(|s| s.kinesis_stream_arn())
+                .map(str::to_owned),
+            source_role_arn: source.and_then(|s| s.role_arn()).map(str::to_owned),
+            bucket_arn: s3.map(|s| s.bucket_arn().to_owned()),
+            role_arn: s3.map(|s| s.role_arn().to_owned()),
+            prefix: s3.and_then(|s| s.prefix()).map(str::to_owned),
+            error_prefix: s3.and_then(|s| s.error_output_prefix()).map(str::to_owned),
+            compression: s3.map(|s| s.compression_format().as_str().to_owned()),
+            dynamic_partitioning: s3
+                .and_then(|s| s.dynamic_partitioning_configuration())
+                .and_then(|c| c.enabled())
+                .unwrap_or(false),
+            processors: s3
+                .and_then(|s| s.processing_configuration())
+                .map(|c| {
+                    c.processors()
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.r#type().as_str().to_owned(),
+                                p.parameters()
+                                    .iter()
+                                    .map(|x| {
+                                        (
+                                            x.parameter_name().as_str().to_owned(),
+                                            x.parameter_value().to_owned(),
+                                        )
+                                    })
+                                    .collect(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }))
+    }
+
+    /// Create the delivery stream: the Kinesis stream as its source, the archive's bucket as
+    /// its destination, with every setting of [`Archive`]. One already there (a retry, a race)
+    /// is [`Created::AlreadyExisted`]: the caller reads it again.
+    pub async fn create_delivery_stream(
+        &self,
+        a: &Archive,
+        stream_arn: &str,
+        role_arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Created> {
+        let name = a.delivery_stream();
+        let mut processors = Vec::new();
+        for p in a.processors() {
+            let mut b = Processor::builder().r#type(ProcessorType::from(p.kind));
+            for (k, v) in &p.parameters {
+                b = b.parameters(built(
+                    ProcessorParameter::builder()
+                        .parameter_name(ProcessorParameterName::from(*k))
+                        .parameter_value(v)
+                        .build(),
+                )?);
+            }
+            processors.push(built(b.build())?);
+        }
+        let destination = ExtendedS3DestinationConfiguration::builder()
+            .role_arn(role_arn)
+            .bucket_arn(a.bucket_arn())
+            .prefix(archive::PREFIX)
+            .error_output_prefix(archive::ERROR_PREFIX)
+            .compression_format(CompressionFormat::from(archive::COMPRESSION))
+            .buffering_hints(
+                BufferingHints::builder()
+                    .size_in_mbs(i32::try_from(archive::BUFFER_MIB).unwrap_or(64))
+                    .interval_in_seconds(i32::try_from(archive::BUFFER_SECONDS).unwrap_or(60))
+                    .build(),
+            )
+            .dynamic_partitioning_configuration(
+                DynamicPartitioningConfiguration::builder()
+                    .enabled(true)
+                    .retry_options(
+                        RetryOptions::builder()
+                            .duration_in_seconds(
+                                i32::try_from(archive::RETRY_SECONDS).unwrap_or(300),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .processing_configuration(
+                ProcessingConfiguration::builder()
+                    .enabled(true)
+                    .set_processors(Some(processors))
+                    .build(),
+            )
+            .cloud_watch_logging_options(
+                CloudWatchLoggingOptions::builder()
+                    .enabled(true)
+                    .log_group_name(a.log_group())
+                    .log_stream_name(archive::LOG_STREAM)
+                    .build(),
+            )
+            .build();
+        let source = KinesisStreamSourceConfiguration::builder()
+            .kinesis_stream_arn(stream_arn)
+            .role_arn(role_arn)
+            .build();
+        let tags = tags
+            .iter()
+            .map(|(k, v)| built(Tag::builder().key(k).value(v).build()))
+            .collect::<Result<Vec<_>>>()?;
+        let res = self
+            .firehose
+            .create_delivery_stream()
+            .delivery_stream_name(&name)
+            .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+            .kinesis_stream_source_configuration(built(source)?)
+            .extended_s3_destination_configuration(built(destination)?)
+            .set_tags(Some(tags))
+            .send()
+            .await;
+        match res {
+            Ok(_) => {
+                self.calls.record("firehose", "CreateDeliveryStream", true);
+                Ok(Created::Made)
+            }
+            Err(e) if e.code() == Some("ResourceInUseException") => {
+                self.calls.record("firehose", "CreateDeliveryStream", false);
+                Ok(Created::AlreadyExisted)
+            }
+            Err(e) => Err(aws_error("firehose", "CreateDeliveryStream", e)),
+        }
+    }
+
+    /// Delete the delivery stream (teardown). Records already in S3 stay.
+    pub async fn delete_delivery_stream(&self, name: &str) -> Result<()> {
+        match self
+            .firehose
+            .delete_delivery_stream()
+            .delivery_stream_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {}
+            Err(e) => return Err(aws_error("firehose", "DeleteDeliveryStream", e)),
+        }
+        self.calls.record("firehose", "DeleteDeliveryStream", true);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_firehose_failing_to_assume_the_role_is_worth_waiting_for() {
+        assert!(role_not_ready(
+            "InvalidArgumentException",
+            "Firehose is unable to assume role arn:aws:iam::1:role/x. Please check the role provided."
+        ));
+        assert!(!role_not_ready(
+            "InvalidArgumentException",
+            "Enabling dynamic partitioning requires a buffer size of at least 64 MiB"
+        ));
+        assert!(!role_not_ready(
+            "AccessDeniedException",
+            "unable to assume role"
+        ));
+    }
+}

@@ -1,0 +1,476 @@
+//! S3: the archive's bucket. Each setting is its own call in S3's API (public access,
+//! ownership, encryption, versioning, lifecycle, policy, tags), read one by one and set one by
+//! one, so a re-run changes only what differs. Setup never deletes an object or the bucket.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::types::{
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
+    BucketVersioningStatus, CreateBucketConfiguration, ExpirationStatus, LifecycleExpiration,
+    LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration, ObjectOwnership,
+    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging, VersioningConfiguration,
+};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde_json::Value;
+
+use super::{aws_error, Aws, Created};
+use crate::archive::LifecycleRule as Rule;
+use crate::error::{Error, Result};
+use crate::state::{BucketFound, BucketState};
+
+use crate::state::RuleState;
+
+/// A builder's refusal (a required field missing): our bug, said as such.
+fn built<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
+    r.map_err(|e| Error::Usage(format!("an S3 request could not be built: {e}")))
+}
+
+/// The S3 error code of a failed call, when S3 sent one (HeadBucket has no body: its status).
+fn code_of<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
+    e.code()
+}
+
+impl Aws {
+    /// Whether the bucket exists, is ours to see, and is in the stream's region; then every
+    /// setting setup converges, and for a bucket we did not tag, whether objects are already
+    /// under the archive's prefixes (someone else's, which ours must not mix with).
+    pub async fn describe_bucket(&self, name: &str) -> Result<BucketFound> {
+        match self.s3.head_bucket().bucket(name).send().await {
+            Ok(out) => {
+                self.calls.record("s3", "HeadBucket", false);
+                if let Some(r) = out.bucket_region() {
+                    if r != self.region.as_str() {
+                        return Ok(BucketFound::ElsewhereIn(r.to_owned()));
+                    }
+                }
+            }
+            Err(e) => {
+                self.calls.record("s3", "HeadBucket", false);
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let region = e
+                    .raw_response()
+                    .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                    .map(str::to_owned);
+                return match status {
+                    Some(404) => Ok(BucketFound::Missing),
+                    Some(403) => Ok(BucketFound::Forbidden),
+                    Some(301) => Ok(BucketFound::ElsewhereIn(
+                        region.unwrap_or_else(|| "another region".into()),
+                    )),
+                    _ => Err(aws_error("s3", "HeadBucket", e)),
+                };
+            }
+        }
+        let (tags, public, owner, encryption, versioning, lifecycle, policy) = tokio::try_join!(
+            self.bucket_tags(name),
+            self.bucket_public_blocked(name),
+            self.bucket_owner_enforced(name),
+            self.bucket_encryption(name),
+            self.bucket_versioning(name),
+            self.bucket_lifecycle(name),
+            self.bucket_policy(name),
+        )?;
+        let objects_under_prefix = if !crate::state::is_managed(&tags) {
+            self.has_objects(name, crate::archive::EVENTS_PREFIX)
+                .await?
+                || self
+                    .has_objects(name, crate::archive::ERRORS_PREFIX)
+                    .await?
+        } else {
+            false
+        };
+        Ok(BucketFound::Here(BucketState {
+            tags,
+            public_blocked: public,
+            owner_enforced: owner,
+            encryption,
+            versioning,
+            lifecycle,
+            policy,
+            objects_under_prefix,
+        }))
+    }
+
+    async fn bucket_tags(&self, name: &str) -> Result<BTreeMap<String, String>> {
+        let out = match self.s3.get_bucket_tagging().bucket(name).send().await {
+            Ok(o) => o,
+            Err(e) if code_of(&e) == Some("NoSuchTagSet") => {
+                self.calls.record("s3", "GetBucketTagging", false);
+                return Ok(BTreeMap::new());
+            }
+            Err(e) => return Err(aws_error("s3", "GetBucketTagging", e)),
+        };
+        self.calls.record("s3", "GetBucketTagging", false);
+        Ok(out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect())
+    }
+
+    async fn bucket_public_blocked(&self, name: &str) -> Result<bool> {
+        let out = match self.s3.get_public_access_block().bucket(name).send().await {
+            Ok(o) => o,
+            Err(e) if code_of(&e) == Some("NoSuchPublicAccessBlockConfiguration") => {
+                self.calls.record("s3", "GetPublicAccessBlock", false);
+                return Ok(false);
+            }
+            Err(e) => return Err(aws_error("s3", "GetPublicAccessBlock", e)),
+        };
+        self.calls.record("s3", "GetPublicAccessBlock", false);
+        Ok(out.public_access_block_configuration().is_some_and(|c| {
+            c.block_public_acls() == Some(true)
+                && c.ignore_public_acls() == Some(true)
+                && c.block_public_policy() == Some(true)
+                && c.restrict_public_buckets() == Some(true)
+        }))
+    }
+
+    async fn bucket_owner_enforced(&self, name: &str) -> Result<bool> {
+        let out = match self
+            .s3
+            .get_bucket_ownership_controls()
+            .bucket(name)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if code_of(&e) == Some("OwnershipControlsNotFoundError") => {
+                self.calls.record("s3", "GetBucketOwnershipControls", false);
+                return Ok(false);
+            }
+            Err(e) => return Err(aws_error("s3", "GetBucketOwnershipControls", e)),
+        };
+        self.calls.record("s3", "GetBucketOwnershipControls", false);
+        Ok(out.ownership_controls().is_some_and(|c| {
+            c.rules()
+                .iter()
+                .any(|r| r.object_ownership() == &ObjectOwnership::BucketOwnerEnforced)
+        }))
+    }
+
+    async fn bucket_encryption(&self, name: &str) -> Result<Option<(String, Option<String>)>> {
+        let out = match self.s3.get_bucket_encryption().bucket(name).send().await {
+            Ok(o) => o,
+            Err(e) if code_of(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => {
+                self.calls.record("s3", "GetBucketEncryption", false);
+                return Ok(None);
+            }
+            Err(e) => return Err(aws_error("s3", "GetBucketEncryption", e)),
+        };
+        self.calls.record("s3", "GetBucketEncryption", false);
+        Ok(out
+            .server_side_encryption_configuration()
+            .and_then(|c| c.rules().first())
+            .and_then(|r| r.apply_server_side_encryption_by_default())
+            .map(|d| {
+                (
+                    d.sse_algorithm().as_str().to_owned(),
+                    d.kms_master_key_id().map(str::to_owned),
+                )
+            }))
+    }
+
+    async fn bucket_versioning(&self, name: &str) -> Result<bool> {
+        let out = self
+            .s3
+            .get_bucket_versioning()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("s3", "GetBucketVersioning", e))?;
+        self.calls.record("s3", "GetBucketVersioning", false);
+        Ok(out.status() == Some(&BucketVersioningStatus::Enabled))
+    }
+
+    async fn bucket_lifecycle(&self, name: &str) -> Result<Vec<RuleState>> {
+        let out = match self
+            .s3
+            .get_bucket_lifecycle_configuration()
+            .bucket(name)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if code_of(&e) == Some("NoSuchLifecycleConfiguration") => {
+                self.calls
+                    .record("s3", "GetBucketLifecycleConfiguration", false);
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(aws_error("s3", "GetBucketLifecycleConfiguration", e)),
+        };
+        self.calls
+            .record("s3", "GetBucketLifecycleConfiguration", false);
+        let days = |d: Option<i32>| d.and_then(|d| u32::try_from(d).ok());
+        Ok(out
+            .rules()
+            .iter()
+            .map(|r| {
+                (
+                    r.id().unwrap_or_default().to_owned(),
+                    r.filter()
+                        .and_then(|f| f.prefix())
+                        .or(
+                            #[allow(deprecated)]
+                            r.prefix(),
+                        )
+                        .unwrap_or_default()
+                        .to_owned(),
+                    days(r.expiration().and_then(|x| x.days())),
+                    days(
+                        r.abort_incomplete_multipart_upload()
+                            .and_then(|x| x.days_after_initiation()),
+                    ),
+                    days(
+                        r.noncurrent_version_expiration()
+                            .and_then(|x| x.noncurrent_days()),
+                    ),
+                )
+            })
+            .collect())
+    }
+
+    async fn bucket_policy(&self, name: &str) -> Result<Option<Value>> {
+        let out = match self.s3.get_bucket_policy().bucket(name).send().await {
+            Ok(o) => o,
+            Err(e) if code_of(&e) == Some("NoSuchBucketPolicy") => {
+                self.calls.record("s3", "GetBucketPolicy", false);
+                return Ok(None);
+            }
+            Err(e) => return Err(aws_error("s3", "GetBucketPolicy", e)),
+        };
+        self.calls.record("s3", "GetBucketPolicy", false);
+        Ok(out.policy().and_then(|p| serde_json::from_str(p).ok()))
+    }
+
+    /// Whether any object is under `prefix`.
+    pub async fn has_objects(&self, bucket: &str, prefix: &str) -> Result<bool> {
+        Ok(self.count_objects(bucket, prefix, 1).await?.0 > 0)
+    }
+
+    /// How many objects are under `prefix` (at most `cap`, read page by page) and the newest
+    /// one's last-modified time, in seconds since the epoch.
+    pub async fn count_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        cap: usize,
+    ) -> Result<(usize, Option<i64>)> {
+        let (mut count, mut newest, mut token) = (0usize, None::<i64>, None::<String>);
+        loop {
+            let out = self
+                .s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .max_keys(i32::try_from(cap.min(1000)).unwrap_or(1000))
+                .set_continuation_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("s3", "ListObjectsV2", e))?;
+            self.calls.record("s3", "ListObjectsV2", false);
+            for o in out.contents() {
+                count += 1;
+                if let Some(t) = o.last_modified() {
+                    newest = Some(newest.map_or(t.secs(), |n| n.max(t.secs())));
+                }
+            }
+            token = out.next_continuation_token().map(str::to_owned);
+            if token.is_none() || count >= cap {
+                return Ok((count, newest));
+            }
+        }
+    }
+
+    /// Create the bucket in this region with ACLs off from the start. A bucket we already own
+    /// (a retry, a race with our own earlier run) is [`Created::AlreadyExisted`].
+    pub async fn create_bucket(&self, name: &str) -> Result<Created> {
+        let mut req = self
+            .s3
+            .create_bucket()
+            .bucket(name)
+            .object_ownership(ObjectOwnership::BucketOwnerEnforced);
+        // us-east-1 takes no location constraint (S3 refuses one naming it).
+        if self.region.as_str() != "us-east-1" {
+            req = req.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(self.region.as_str()))
+                    .build(),
+            );
+        }
+        match req.send().await {
+            Ok(_) => {
+                self.calls.record("s3", "CreateBucket", true);
+                Ok(Created::Made)
+            }
+            Err(e) if code_of(&e) == Some("BucketAlreadyOwnedByYou") => {
+                self.calls.record("s3", "CreateBucket", false);
+                Ok(Created::AlreadyExisted)
+            }
+            Err(e) if code_of(&e) == Some("BucketAlreadyExists") => Err(Error::Refused(format!(
+                "the bucket name {name} is taken by another AWS account (S3's bucket names are global): choose another --archive-bucket"
+            ))),
+            Err(e) => Err(aws_error("s3", "CreateBucket", e)),
+        }
+    }
+
+    pub async fn block_public_access(&self, name: &str) -> Result<()> {
+        self.s3
+            .put_public_access_block()
+            .bucket(name)
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(true)
+                    .ignore_public_acls(true)
+                    .block_public_policy(true)
+                    .restrict_public_buckets(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| aws_error("s3", "PutPublicAccessBlock", e))?;
+        self.calls.record("s3", "PutPublicAccessBlock", true);
+        Ok(())
+    }
+
+    pub async fn enforce_bucket_owner(&self, name: &str) -> Result<()> {
+        let rule = OwnershipControlsRule::builder()
+            .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+            .build();
+        let controls = built(OwnershipControls::builder().rules(built(rule)?).build())?;
+        self.s3
+            .put_bucket_ownership_controls()
+            .bucket(name)
+            .ownership_controls(controls)
+            .send()
+            .await
+            .map_err(|e| aws_error("s3", "PutBucketOwnershipControls", e))?;
+        self.calls.record("s3", "PutBucketOwnershipControls", true);
+        Ok(())
+    }
+
+    /// Default encryption: SSE-KMS with `key` (and a bucket key, which cuts KMS calls), or
+    /// SSE-S3.
+    pub async fn put_bucket_encryption(&self, name: &str, key: Option<&str>) -> Result<()> {
+        let default = match key {
+            Some(k) => ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::AwsKms)
+                .kms_master_key_id(k),
+            None => {
+                ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256)
+            }
+        };
+        let rule = ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(built(default.build())?)
+            .bucket_key_enabled(key.is_some())
+            .build();
+        let config = built(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build(),
+        )?;
+        self.s3
+            .put_bucket_encryption()
+            .bucket(name)
+            .server_side_encryption_configuration(config)
+            .send()
+            .await
+            .map_err(|e| aws_error("s3", "PutBucketEncryption", e))?;
+        self.calls.record("s3", "PutBucketEncryption", true);
+        Ok(())
+    }
+
+    pub async fn enable_versioning(&self, name: &str) -> Result<()> {
+        self.s3
+            .put_bucket_versioning()
+            .bucket(name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| aws_error("s3", "PutBucketVersioning", e))?;
+        self.calls.record("s3", "PutBucketVersioning", true);
+        Ok(())
+    }
+
+    /// The bucket's whole lifecycle configuration (S3 replaces it whole: the plan only
+    /// writes it on a bucket with no rules but ours).
+    pub async fn put_lifecycle(&self, name: &str, rules: &[Rule]) -> Result<()> {
+        let days = |d: u32| i32::try_from(d).unwrap_or(i32::MAX);
+        let mut out = Vec::new();
+        for r in rules {
+            let mut b = LifecycleRule::builder()
+                .id(r.id)
+                .status(ExpirationStatus::Enabled)
+                .filter(LifecycleRuleFilter::builder().prefix(r.prefix).build());
+            if let Some(d) = r.expire_days {
+                b = b.expiration(LifecycleExpiration::builder().days(days(d)).build());
+            }
+            if let Some(d) = r.abort_uploads_days {
+                b = b.abort_incomplete_multipart_upload(
+                    AbortIncompleteMultipartUpload::builder()
+                        .days_after_initiation(days(d))
+                        .build(),
+                );
+            }
+            if let Some(d) = r.noncurrent_days {
+                b = b.noncurrent_version_expiration(
+                    NoncurrentVersionExpiration::builder()
+                        .noncurrent_days(days(d))
+                        .build(),
+                );
+            }
+            out.push(built(b.build())?);
+        }
+        let config = built(
+            BucketLifecycleConfiguration::builder()
+                .set_rules(Some(out))
+                .build(),
+        )?;
+        self.s3
+            .put_bucket_lifecycle_configuration()
+            .bucket(name)
+            .lifecycle_configuration(config)
+            .send()
+            .await
+            .map_err(|e| aws_error("s3", "PutBucketLifecycleConfiguration", e))?;
+        self.calls
+            .record("s3", "PutBucketLifecycleConfiguration", true);
+        Ok(())
+    }
+
+    pub async fn put_bucket_policy(&self, name: &str, policy: &Value) -> Result<()> {
+        self.s3
+            .put_bucket_policy()
+            .bucket(name)
+            .policy(policy.to_string())
+            .send()
+            .await
+            .map_err(|e| aws_error("s3", "PutBucketPolicy", e))?;
+        self.calls.record("s3", "PutBucketPolicy", true);
+        Ok(())
+    }
+
+    /// The bucket's whole tag set (S3 replaces it whole: the plan passes the tags it found
+    /// with ours added).
+    pub async fn put_bucket_tags(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+        let set = tags
+            .iter()
+            .map(|(k, v)| built(Tag::builder().key(k).value(v).build()))
+            .collect::<Result<Vec<_>>>()?;
+        self.s3
+            .put_bucket_tagging()
+            .bucket(name)
+            .tagging(built(Tagging::builder().set_tag_set(Some(set)).build())?)
+            .send()
+            .await
+            .map_err(|e| aws_error("s3", "PutBucketTagging", e))?;
+        self.calls.record("s3", "PutBucketTagging", true);
+        Ok(())
+    }
+}

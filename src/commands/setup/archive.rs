@@ -1,0 +1,164 @@
+//! The archive's part of setup (`--archive-bucket`): the bucket, Firehose's role and the Glue
+//! table at once, then the delivery stream, which needs all three and an ACTIVE stream. It runs
+//! beside the stream, role and Buzz chains, so Firehose's wait for its new role to propagate
+//! overlaps Buzz's wait for the Buzz role's: a fresh setup waits for IAM once.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::aws::{Aws, Created};
+use crate::commands::read::Ready;
+use crate::error::{Error, Result};
+use crate::plan::{Action, ArchiveAction, DesiredArchive};
+use crate::report::plan::describe;
+use crate::ui::Progress;
+
+/// Carry out the archive's actions. `propagation_timeout`: how long Firehose may be refused
+/// the role it was just given (IAM propagation).
+pub(super) async fn apply(
+    o: &Ready,
+    planned: &[ArchiveAction],
+    progress: &Progress,
+    propagation_timeout: Duration,
+) -> Result<()> {
+    let Some(want) = o.desired.aws.as_ref().and_then(|a| a.archive.as_ref()) else {
+        return Ok(());
+    };
+    let part = |name: &'static str| planned.iter().filter(move |a| a.part() == name);
+    let chain = |name: &'static str| async move {
+        for action in part(name) {
+            progress.step("archive", &describe(Action::Archive(action)));
+            apply_one(&o.aws, want, action).await?;
+        }
+        Ok::<_, Error>(())
+    };
+    tokio::try_join!(chain("bucket"), chain("role"), chain("table"))?;
+    let role_fresh = part("role").next().is_some()
+        || o.observed
+            .archive
+            .as_ref()
+            .and_then(|a| a.role.as_ref())
+            .is_none_or(|r| r.age(std::time::SystemTime::now()) < propagation_timeout);
+    for action in part("delivery") {
+        // Firehose reads the stream from its first record: it must be ACTIVE first.
+        let on_poll =
+            |elapsed: Duration| progress.waiting("archive", "waiting for the stream", elapsed);
+        o.aws
+            .wait_stream_active(&o.desired.stream, &on_poll)
+            .await?;
+        progress.done_waiting();
+        progress.step("archive", &describe(Action::Archive(action)));
+        let wait = if role_fresh {
+            propagation_timeout
+        } else {
+            Duration::ZERO
+        };
+        create_delivery(&o.aws, want, wait, progress).await?;
+    }
+    Ok(())
+}
+
+/// CreateDeliveryStream, retried while Firehose cannot assume its new role yet (IAM has not
+/// propagated it), for at most `wait`.
+async fn create_delivery(
+    aws: &Aws,
+    want: &DesiredArchive,
+    wait: Duration,
+    progress: &Progress,
+) -> Result<()> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(500);
+    let tags = managed();
+    loop {
+        match aws
+            .create_delivery_stream(&want.model, &want.stream_arn, &want.role_arn, &tags)
+            .await
+        {
+            Ok(Created::Made) => return Ok(()),
+            Ok(Created::AlreadyExisted) => {
+                return Err(appeared(
+                    "Firehose delivery stream",
+                    &want.model.delivery_stream(),
+                ))
+            }
+            Err(Error::Aws { code, message, .. })
+                if crate::aws::firehose::role_not_ready(&code, &message)
+                    && start.elapsed() + delay < wait =>
+            {
+                progress.waiting(
+                    "archive",
+                    "waiting for IAM to let Firehose use its new role",
+                    start.elapsed(),
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 3 / 2).min(Duration::from_secs(3));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Our `managed-by` tag, alone.
+fn managed() -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::new();
+    crate::state::mark_managed(&mut tags);
+    tags
+}
+
+/// A create met the resource made meanwhile: a re-run reads it and plans anew (it may not be
+/// ours, and only the plan may decide to use it).
+fn appeared(what: &str, name: &str) -> Error {
+    Error::Refused(format!(
+        "the {what} {name} appeared while setup ran (made by someone else, or by an earlier attempt): run setup again, which reads it and plans from what is there"
+    ))
+}
+
+/// One change to the archive.
+async fn apply_one(aws: &Aws, want: &DesiredArchive, action: &ArchiveAction) -> Result<()> {
+    let check = |c: Created, what: &str, name: &str| match c {
+        Created::Made => Ok(()),
+        Created::AlreadyExisted => Err(appeared(what, name)),
+    };
+    match action {
+        ArchiveAction::CreateBucket { bucket } => {
+            check(aws.create_bucket(bucket).await?, "bucket", bucket)
+        }
+        ArchiveAction::BlockPublicAccess { bucket } => aws.block_public_access(bucket).await,
+        ArchiveAction::EnforceBucketOwner { bucket } => aws.enforce_bucket_owner(bucket).await,
+        ArchiveAction::PutBucketEncryption { bucket, kms_key } => {
+            aws.put_bucket_encryption(bucket, kms_key.as_deref()).await
+        }
+        ArchiveAction::EnableVersioning { bucket } => aws.enable_versioning(bucket).await,
+        ArchiveAction::PutLifecycle { bucket, .. } => {
+            aws.put_lifecycle(bucket, &want.model.lifecycle()).await
+        }
+        ArchiveAction::PutBucketPolicy { bucket, after } => {
+            aws.put_bucket_policy(bucket, after).await
+        }
+        ArchiveAction::TagBucket { bucket, tags } => aws.put_bucket_tags(bucket, tags).await,
+        ArchiveAction::CreateRole { role, trust, tags } => check(
+            aws.create_role_described(role, trust, 3600, tags, crate::archive::ROLE_DESCRIPTION)
+                .await?,
+            "role",
+            role,
+        ),
+        ArchiveAction::UpdateRoleTrust { role, after, .. } => aws.update_trust(role, after).await,
+        ArchiveAction::PutRolePolicy { role, after, .. } => {
+            aws.put_policy_named(role, crate::archive::POLICY_NAME, after)
+                .await
+        }
+        ArchiveAction::TagRole { role, tags } => aws.tag_role(role, tags).await,
+        ArchiveAction::CreateDatabase { database, tags } => check(
+            aws.create_database(database, tags).await?,
+            "Glue database",
+            database,
+        ),
+        ArchiveAction::CreateTable { database, table } => {
+            aws.create_table(database, table, &want.table()).await
+        }
+        ArchiveAction::UpdateTable {
+            database, table, ..
+        } => aws.update_table(database, table, &want.table()).await,
+        ArchiveAction::CreateDeliveryStream { .. } => Ok(()),
+    }
+}

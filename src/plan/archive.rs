@@ -1,0 +1,597 @@
+//! The archive's plan (`--archive-bucket`): the bucket, Firehose's role, the delivery stream
+//! and the Glue table, each converged on its own. What protects the user's data lives here:
+//! a bucket that is not ours is used only with `--adopt` and never when it already holds
+//! objects under our prefixes; a lifecycle or bucket policy someone else wrote is left as it
+//! is (S3 replaces both whole); a delivery stream is never changed in place (its
+//! partitioning is fixed when it is made), so one that differs is refused with the difference.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{missing_tags, tag_map, Blocked, Note, Plan};
+use crate::archive::{self, Archive};
+use crate::state::{
+    is_managed, ArchiveState, BucketFound, BucketState, DeliveryState, Resource, RoleState,
+    TableState,
+};
+
+/// The archive as the run wants it, its ARNs resolved.
+#[derive(Debug, Clone)]
+pub struct DesiredArchive {
+    pub model: Archive,
+    pub stream_arn: String,
+    /// Firehose's role.
+    pub role_arn: String,
+    pub trust: Value,
+    pub policy: Value,
+    pub database_arn: String,
+    /// `--adopt`: a bucket, role or database of that name that buzz-kinesis did not make may
+    /// be used (and tagged as ours).
+    pub adopt: bool,
+}
+
+impl DesiredArchive {
+    /// The delivery stream as setup makes it, in the terms DescribeDeliveryStream answers.
+    pub fn delivery(&self) -> DeliveryState {
+        DeliveryState {
+            arn: String::new(),
+            status: String::new(),
+            tags: BTreeMap::new(),
+            source_stream_arn: Some(self.stream_arn.clone()),
+            source_role_arn: Some(self.role_arn.clone()),
+            bucket_arn: Some(self.model.bucket_arn()),
+            role_arn: Some(self.role_arn.clone()),
+            prefix: Some(archive::PREFIX.to_owned()),
+            error_prefix: Some(archive::ERROR_PREFIX.to_owned()),
+            compression: Some(archive::COMPRESSION.to_owned()),
+            dynamic_partitioning: true,
+            processors: self
+                .model
+                .processors()
+                .into_iter()
+                .map(|p| {
+                    (
+                        p.kind.to_owned(),
+                        p.parameters
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The Glue table as setup makes it.
+    pub fn table(&self) -> TableState {
+        let cols = |cs: &[archive::Column]| {
+            cs.iter()
+                .map(|c| (c.name.to_owned(), c.kind.to_owned()))
+                .collect()
+        };
+        TableState {
+            location: Some(self.model.location()),
+            columns: cols(archive::COLUMNS),
+            partitions: cols(archive::PARTITIONS),
+            parameters: self
+                .model
+                .table_parameters()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            serde: Some(archive::SERDE.to_owned()),
+            serde_parameters: self
+                .model
+                .serde_parameters()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        }
+    }
+
+    /// The bucket's lifecycle rules, as S3 reports them back.
+    fn lifecycle(&self) -> Vec<crate::state::RuleState> {
+        self.model
+            .lifecycle()
+            .iter()
+            .map(|r| {
+                (
+                    r.id.to_owned(),
+                    r.prefix.to_owned(),
+                    r.expire_days,
+                    r.abort_uploads_days,
+                    r.noncurrent_days,
+                )
+            })
+            .collect()
+    }
+}
+
+/// One change to the archive.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ArchiveAction {
+    CreateBucket {
+        bucket: String,
+    },
+    BlockPublicAccess {
+        bucket: String,
+    },
+    EnforceBucketOwner {
+        bucket: String,
+    },
+    /// SSE-KMS with the stream's customer-managed key, or SSE-S3.
+    PutBucketEncryption {
+        bucket: String,
+        kms_key: Option<String>,
+    },
+    EnableVersioning {
+        bucket: String,
+    },
+    PutLifecycle {
+        bucket: String,
+        rules: Vec<String>,
+    },
+    PutBucketPolicy {
+        bucket: String,
+        after: Value,
+    },
+    /// The bucket's whole tag set afterwards: the tags it had, with ours.
+    TagBucket {
+        bucket: String,
+        tags: BTreeMap<String, String>,
+    },
+    CreateRole {
+        role: String,
+        trust: Value,
+        tags: BTreeMap<String, String>,
+    },
+    UpdateRoleTrust {
+        role: String,
+        before: Value,
+        after: Value,
+    },
+    PutRolePolicy {
+        role: String,
+        before: Option<Value>,
+        after: Value,
+    },
+    TagRole {
+        role: String,
+        tags: BTreeMap<String, String>,
+    },
+    CreateDatabase {
+        database: String,
+        tags: BTreeMap<String, String>,
+    },
+    CreateTable {
+        database: String,
+        table: String,
+    },
+    /// The table's definition differs (UpdateTable takes it whole).
+    UpdateTable {
+        database: String,
+        table: String,
+        differs: Vec<String>,
+    },
+    /// Made last: it needs the bucket, its role (assumable) and the stream (active).
+    CreateDeliveryStream {
+        name: String,
+        stream_arn: String,
+        bucket: String,
+    },
+}
+
+impl ArchiveAction {
+    pub fn is_create(&self) -> bool {
+        matches!(
+            self,
+            ArchiveAction::CreateBucket { .. }
+                | ArchiveAction::CreateRole { .. }
+                | ArchiveAction::CreateDatabase { .. }
+                | ArchiveAction::CreateTable { .. }
+                | ArchiveAction::CreateDeliveryStream { .. }
+        )
+    }
+
+    /// The changed value before and after, for the JSON plan (`null` where nothing was).
+    pub fn before_after(&self) -> (Value, Value) {
+        match self {
+            ArchiveAction::UpdateRoleTrust { before, after, .. } => (before.clone(), after.clone()),
+            ArchiveAction::PutRolePolicy { before, after, .. } => {
+                (before.clone().unwrap_or(Value::Null), after.clone())
+            }
+            ArchiveAction::PutBucketPolicy { after, .. } => (Value::Null, after.clone()),
+            other => (
+                Value::Null,
+                serde_json::to_value(other).unwrap_or(Value::Null),
+            ),
+        }
+    }
+
+    /// Which part of the archive it changes: `bucket`, `role`, `table` or `delivery`.
+    pub fn part(&self) -> &'static str {
+        match self {
+            ArchiveAction::CreateBucket { .. }
+            | ArchiveAction::BlockPublicAccess { .. }
+            | ArchiveAction::EnforceBucketOwner { .. }
+            | ArchiveAction::PutBucketEncryption { .. }
+            | ArchiveAction::EnableVersioning { .. }
+            | ArchiveAction::PutLifecycle { .. }
+            | ArchiveAction::PutBucketPolicy { .. }
+            | ArchiveAction::TagBucket { .. } => "bucket",
+            ArchiveAction::CreateRole { .. }
+            | ArchiveAction::UpdateRoleTrust { .. }
+            | ArchiveAction::PutRolePolicy { .. }
+            | ArchiveAction::TagRole { .. } => "role",
+            ArchiveAction::CreateDatabase { .. }
+            | ArchiveAction::CreateTable { .. }
+            | ArchiveAction::UpdateTable { .. } => "table",
+            ArchiveAction::CreateDeliveryStream { .. } => "delivery",
+        }
+    }
+}
+
+/// Why the archive cannot be made as asked.
+fn refuse(what: String, problem: String, fix: &str) -> Blocked {
+    Blocked::Archive {
+        what,
+        problem,
+        fix: fix.to_owned(),
+    }
+}
+
+pub(super) fn plan_archive(
+    d: &DesiredArchive,
+    observed: Option<&ArchiveState>,
+    p: &mut Plan,
+) -> Result<(), Blocked> {
+    let missing = ArchiveState {
+        bucket: BucketFound::Missing,
+        role: None,
+        delivery: None,
+        database: None,
+        table: None,
+    };
+    let o = observed.unwrap_or(&missing);
+    plan_bucket(d, &o.bucket, p)?;
+    plan_role(d, o.role.as_ref(), p)?;
+    plan_table(d, o.database.as_ref(), o.table.as_ref(), p)?;
+    plan_delivery(d, o.delivery.as_ref(), p)?;
+    Ok(())
+}
+
+fn plan_bucket(d: &DesiredArchive, found: &BucketFound, p: &mut Plan) -> Result<(), Blocked> {
+    let bucket = d.model.bucket.as_str().to_owned();
+    let what = format!("the bucket {bucket}");
+    let empty = BucketState::default();
+    let b = match found {
+        BucketFound::Forbidden => {
+            return Err(refuse(
+                what,
+                "exists, and this AWS identity may not read it (S3 answered 403): it belongs to another account, or a policy keeps you out. S3's bucket names are global".into(),
+                "choose another --archive-bucket, or run as an identity of the bucket's own account",
+            ))
+        }
+        BucketFound::ElsewhereIn(region) => {
+            return Err(refuse(
+                what,
+                format!("is in {region}, not in the stream's region: Firehose delivers only to a bucket in its own region"),
+                "choose another --archive-bucket (setup makes it in the stream's region), or run setup in the bucket's region",
+            ))
+        }
+        BucketFound::Missing => {
+            p.archive.push(ArchiveAction::CreateBucket {
+                bucket: bucket.clone(),
+            });
+            &empty
+        }
+        BucketFound::Here(b) => {
+            if !is_managed(&b.tags) {
+                if !d.adopt {
+                    return Err(refuse(
+                        what,
+                        "exists and was not made by buzz-kinesis (it has no managed-by tag)".into(),
+                        "pass --adopt to use it as the archive (setup then blocks public access, turns on versioning and tags it; it deletes nothing), or choose another --archive-bucket",
+                    ));
+                }
+                if b.objects_under_prefix {
+                    return Err(refuse(
+                        what,
+                        format!("already holds objects under {} or {} that buzz-kinesis did not write: the archive would mix with them", archive::EVENTS_PREFIX, archive::ERRORS_PREFIX),
+                        "choose another --archive-bucket (an empty one, or a new name setup makes)",
+                    ));
+                }
+            }
+            b
+        }
+    };
+    if !b.public_blocked {
+        p.archive.push(ArchiveAction::BlockPublicAccess {
+            bucket: bucket.clone(),
+        });
+    }
+    if !b.owner_enforced && !matches!(found, BucketFound::Missing) {
+        p.archive.push(ArchiveAction::EnforceBucketOwner {
+            bucket: bucket.clone(),
+        });
+    }
+    let key = d.model.key.as_ref().map(|k| k.as_str().to_owned());
+    let encryption_ok = match (&key, &b.encryption) {
+        (Some(k), Some((algo, have))) => algo == "aws:kms" && have.as_deref() == Some(k.as_str()),
+        (Some(_), None) => false,
+        // SSE-S3 asked: any default encryption already there is at least that.
+        (None, have) => have.is_some(),
+    };
+    if !encryption_ok {
+        p.archive.push(ArchiveAction::PutBucketEncryption {
+            bucket: bucket.clone(),
+            kms_key: key,
+        });
+    }
+    if !b.versioning {
+        p.archive.push(ArchiveAction::EnableVersioning {
+            bucket: bucket.clone(),
+        });
+    }
+    let want = d.lifecycle();
+    let ours: Vec<&str> = want.iter().map(|r| r.0.as_str()).collect();
+    let mut have = b.lifecycle.clone();
+    have.sort();
+    let mut sorted_want = want.clone();
+    sorted_want.sort();
+    if have != sorted_want {
+        let foreign: Vec<&str> = have
+            .iter()
+            .map(|r| r.0.as_str())
+            .filter(|id| !ours.contains(id))
+            .collect();
+        if foreign.is_empty() {
+            p.archive.push(ArchiveAction::PutLifecycle {
+                bucket: bucket.clone(),
+                rules: ours.iter().map(|s| (*s).to_owned()).collect(),
+            });
+        } else {
+            p.notes.push(Note {
+                resource: Resource::Archive,
+                message: format!(
+                    "the bucket {bucket} has lifecycle rules of its own ({}): S3 replaces a lifecycle whole, so setup leaves it as it is; add the archive's rules ({}) to it yourself if you want them",
+                    foreign.join(", "),
+                    ours.join(", ")
+                ),
+            });
+        }
+    }
+    let policy = d.model.bucket_policy();
+    match &b.policy {
+        None => p.archive.push(ArchiveAction::PutBucketPolicy {
+            bucket: bucket.clone(),
+            after: policy,
+        }),
+        Some(have) if *have == policy => {}
+        Some(_) => p.notes.push(Note {
+            resource: Resource::Archive,
+            message: format!(
+                "the bucket {bucket} has a bucket policy of its own: S3 replaces a policy whole, so setup leaves it as it is; the archive's refuses requests without TLS: {policy}"
+            ),
+        }),
+    }
+    let want_tags = tag_map(&[], true);
+    let add = missing_tags(&want_tags, &b.tags);
+    if !add.is_empty() {
+        let mut all = b.tags.clone();
+        all.extend(add);
+        p.archive
+            .push(ArchiveAction::TagBucket { bucket, tags: all });
+    }
+    Ok(())
+}
+
+fn plan_role(d: &DesiredArchive, role: Option<&RoleState>, p: &mut Plan) -> Result<(), Blocked> {
+    let name = d.model.role();
+    let Some(r) = role else {
+        p.archive.push(ArchiveAction::CreateRole {
+            role: name.clone(),
+            trust: d.trust.clone(),
+            tags: tag_map(&[], true),
+        });
+        p.archive.push(ArchiveAction::PutRolePolicy {
+            role: name,
+            before: None,
+            after: d.policy.clone(),
+        });
+        return Ok(());
+    };
+    if !r.is_managed() && !d.adopt {
+        return Err(refuse(
+            format!("Firehose's role {name}"),
+            "exists and was not made by buzz-kinesis (it has no managed-by tag)".into(),
+            "pass --adopt to give it the archive's trust and policy, or remove it",
+        ));
+    }
+    if r.trust != d.trust {
+        p.archive.push(ArchiveAction::UpdateRoleTrust {
+            role: name.clone(),
+            before: r.trust.clone(),
+            after: d.trust.clone(),
+        });
+    }
+    if r.policy.as_ref() != Some(&d.policy) {
+        p.archive.push(ArchiveAction::PutRolePolicy {
+            role: name.clone(),
+            before: r.policy.clone(),
+            after: d.policy.clone(),
+        });
+    }
+    let add = missing_tags(&tag_map(&[], true), &r.tags);
+    if !add.is_empty() {
+        p.archive.push(ArchiveAction::TagRole {
+            role: name,
+            tags: add,
+        });
+    }
+    Ok(())
+}
+
+fn plan_table(
+    d: &DesiredArchive,
+    database: Option<&BTreeMap<String, String>>,
+    table: Option<&TableState>,
+    p: &mut Plan,
+) -> Result<(), Blocked> {
+    let db = d.model.database();
+    match database {
+        None => p.archive.push(ArchiveAction::CreateDatabase {
+            database: db.clone(),
+            tags: tag_map(&[], true),
+        }),
+        Some(tags) if !is_managed(tags) && !d.adopt => {
+            return Err(refuse(
+                format!("the Glue database {db}"),
+                "exists and was not made by buzz-kinesis (it has no managed-by tag)".into(),
+                "pass --adopt to put the archive's table in it, or remove it",
+            ))
+        }
+        Some(_) => {}
+    }
+    let want = d.table();
+    match table {
+        None => p.archive.push(ArchiveAction::CreateTable {
+            database: db,
+            table: archive::TABLE.into(),
+        }),
+        Some(have) => {
+            let differs = table_differences(have, &want);
+            if !differs.is_empty() {
+                p.archive.push(ArchiveAction::UpdateTable {
+                    database: db,
+                    table: archive::TABLE.into(),
+                    differs,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What of the table's definition differs, by name.
+fn table_differences(have: &TableState, want: &TableState) -> Vec<String> {
+    let mut out = Vec::new();
+    if have.location != want.location {
+        out.push("location".to_owned());
+    }
+    if have.columns != want.columns {
+        out.push("columns".to_owned());
+    }
+    if have.partitions != want.partitions {
+        out.push("partition keys".to_owned());
+    }
+    for (k, v) in &want.parameters {
+        if have.parameters.get(k) != Some(v) {
+            out.push(format!("parameter {k}"));
+        }
+    }
+    if have.serde != want.serde || have.serde_parameters != want.serde_parameters {
+        out.push("SerDe".to_owned());
+    }
+    out
+}
+
+/// What of the delivery stream differs from what setup makes, by name.
+fn delivery_differences(have: &DeliveryState, want: &DeliveryState) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut differs = |name: &str, same: bool| {
+        if !same {
+            out.push(name.to_owned());
+        }
+    };
+    differs(
+        "source stream",
+        have.source_stream_arn == want.source_stream_arn,
+    );
+    differs("source role", have.source_role_arn == want.source_role_arn);
+    differs("bucket", have.bucket_arn == want.bucket_arn);
+    differs("role", have.role_arn == want.role_arn);
+    differs("prefix", have.prefix == want.prefix);
+    differs("error prefix", have.error_prefix == want.error_prefix);
+    differs("compression", have.compression == want.compression);
+    differs(
+        "dynamic partitioning",
+        have.dynamic_partitioning == want.dynamic_partitioning,
+    );
+    differs("processors", have.processors == want.processors);
+    out
+}
+
+fn plan_delivery(
+    d: &DesiredArchive,
+    have: Option<&DeliveryState>,
+    p: &mut Plan,
+) -> Result<(), Blocked> {
+    let name = d.model.delivery_stream();
+    let what = format!("the Firehose delivery stream {name}");
+    let Some(have) = have else {
+        p.archive.push(ArchiveAction::CreateDeliveryStream {
+            name,
+            stream_arn: d.stream_arn.clone(),
+            bucket: d.model.bucket.as_str().to_owned(),
+        });
+        return Ok(());
+    };
+    if !is_managed(&have.tags) {
+        return Err(refuse(
+            what,
+            "exists and was not made by buzz-kinesis (it has no managed-by tag)".into(),
+            "remove it, or keep it and run setup without --archive-bucket",
+        ));
+    }
+    if have.status == "DELETING" {
+        return Err(refuse(
+            what,
+            "is being deleted".into(),
+            "wait until it is gone (a minute or two), then run setup again",
+        ));
+    }
+    let differs = delivery_differences(have, &d.delivery());
+    if !differs.is_empty() {
+        return Err(refuse(
+            what,
+            format!(
+                "differs from the archive's in: {} (a delivery stream's partitioning is fixed when it is made, so setup does not change one in place)",
+                differs.join(", ")
+            ),
+            "remove it (`buzz-kinesis teardown` removes it and keeps the bucket and every object), then run setup again",
+        ));
+    }
+    Ok(())
+}
+
+/// The archive's cost per GB of events, for the plan: dated estimates (us-east-1 list prices,
+/// 2026), since prices differ by region and change.
+pub const COST_NOTE: &str = "the archive costs, per GB of events (us-east-1 list prices, 2026; other regions differ): Firehose ingestion from a Kinesis stream about $0.029, dynamic partitioning about $0.020 plus $0.005 per 1,000 objects delivered, S3 Standard storage about $0.023 per GB-month of the (gzip-compressed, typically 5-10x smaller) objects, and Athena $5 per TB scanned by a query. The stream's own cost is unchanged";
+
+/// The note the plan carries when it makes the archive's delivery stream.
+pub(super) fn cost_note(p: &mut Plan) {
+    if p.archive
+        .iter()
+        .any(|a| matches!(a, ArchiveAction::CreateDeliveryStream { .. }))
+    {
+        p.notes.push(Note {
+            resource: Resource::Archive,
+            message: COST_NOTE.into(),
+        });
+    }
+}
+
+/// A JSON view of the archive's names, for the report.
+pub fn summary(d: &DesiredArchive) -> Value {
+    json!({
+        "bucket": d.model.bucket.as_str(),
+        "delivery_stream": d.model.delivery_stream(),
+        "role": d.model.role(),
+        "database": d.model.database(),
+        "table": archive::TABLE,
+        "location": d.model.location(),
+    })
+}

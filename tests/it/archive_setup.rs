@@ -1,0 +1,269 @@
+//! `setup --archive-bucket` against moto: the bucket (public access blocked, ACLs off,
+//! encrypted, versioned, expiring as asked, TLS only, tagged), Firehose's role, the delivery
+//! stream reading our stream with the archive's partitioning, and the Glue table with partition
+//! projection, all read back from moto as AWS would answer; a re-run makes no mutating call;
+//! other people's buckets and delivery streams are refused with nothing changed.
+
+use serde_json::{json, Value};
+
+use crate::harness::{self, aws_cli, try_aws_cli, Sandbox};
+use crate::tool::*;
+
+/// A bucket name of this test run (S3 names are lowercase and global).
+fn bucket() -> String {
+    harness::unique("archive").to_ascii_lowercase()
+}
+
+fn archive_setup(sandbox: &Sandbox, names: &Names, bucket: &str) -> Tool {
+    Tool::setup(sandbox, names).args(["--archive-bucket", bucket])
+}
+
+fn s3api(args: &[&str]) -> Value {
+    let mut all = vec!["s3api"];
+    all.extend_from_slice(args);
+    aws_cli(&all)
+}
+
+/// The database setup names after the stream.
+fn database(names: &Names) -> String {
+    names.stream.replace('-', "_")
+}
+
+#[tokio::test]
+async fn setup_makes_the_archive_whole_and_a_rerun_changes_nothing() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let bucket = bucket();
+    let out = archive_setup(&sandbox, &names, &bucket)
+        .args(["--archive-days", "400"])
+        .run();
+    out.assert_success();
+    let report = out.json();
+    assert_eq!(report["archive"]["outcome"], "created", "{report}");
+
+    // The bucket, every setting as S3 reports it.
+    let pab = s3api(&["get-public-access-block", "--bucket", &bucket]);
+    assert_eq!(
+        pab["PublicAccessBlockConfiguration"],
+        json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true})
+    );
+    let enc = s3api(&["get-bucket-encryption", "--bucket", &bucket]);
+    assert_eq!(
+        enc["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+            ["SSEAlgorithm"],
+        "AES256",
+        "{enc}"
+    );
+    assert_eq!(
+        s3api(&["get-bucket-versioning", "--bucket", &bucket])["Status"],
+        "Enabled"
+    );
+    let rules = s3api(&["get-bucket-lifecycle-configuration", "--bucket", &bucket]);
+    let expiring: Vec<(String, Value)> = rules["Rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["ID"].as_str().unwrap().to_owned(),
+                r["Expiration"]["Days"].clone(),
+            )
+        })
+        .collect();
+    assert!(
+        expiring.contains(&("expire-events".into(), json!(400))),
+        "{rules}"
+    );
+    let policy: Value = serde_json::from_str(
+        s3api(&["get-bucket-policy", "--bucket", &bucket])["Policy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        policy["Statement"][0]["Condition"],
+        json!({"Bool": {"aws:SecureTransport": "false"}})
+    );
+    let tags = s3api(&["get-bucket-tagging", "--bucket", &bucket]);
+    assert!(
+        tags["TagSet"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"Key": "managed-by", "Value": "buzz-kinesis"})),
+        "{tags}"
+    );
+
+    // The delivery stream: our stream as its source, through its own role, into the bucket
+    // with the archive's partitioning.
+    let delivery = format!("{}-archive", names.stream);
+    let d = aws_cli(&[
+        "firehose",
+        "describe-delivery-stream",
+        "--delivery-stream-name",
+        &delivery,
+    ])["DeliveryStreamDescription"]
+        .clone();
+    assert_eq!(d["DeliveryStreamType"], "KinesisStreamAsSource", "{d}");
+    assert_eq!(
+        d["Source"]["KinesisStreamSourceDescription"]["KinesisStreamARN"],
+        harness::stream_arn(&names.stream)
+    );
+    let firehose_role = format!("{}-archive-firehose", names.stream);
+    assert_eq!(
+        d["Source"]["KinesisStreamSourceDescription"]["RoleARN"],
+        harness::role_arn(&firehose_role)
+    );
+    let s3 = &d["Destinations"][0]["ExtendedS3DestinationDescription"];
+    assert_eq!(s3["BucketARN"], format!("arn:aws:s3:::{bucket}"));
+    assert_eq!(
+        s3["Prefix"],
+        "events/type=!{partitionKeyFromQuery:type}/dt=!{partitionKeyFromQuery:dt}/"
+    );
+    assert_eq!(s3["CompressionFormat"], "GZIP");
+    assert_eq!(s3["DynamicPartitioningConfiguration"]["Enabled"], true);
+    let kinds: Vec<&str> = s3["ProcessingConfiguration"]["Processors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["Type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "RecordDeAggregation",
+            "MetadataExtraction",
+            "AppendDelimiterToRecord"
+        ]
+    );
+    // Firehose's role: trusted by Firehose alone, reading our stream only.
+    let (_, trust) = role_view(&firehose_role);
+    assert_eq!(
+        trust["Statement"][0]["Principal"],
+        json!({"Service": "firehose.amazonaws.com"})
+    );
+    let grant = aws_cli(&[
+        "iam",
+        "get-role-policy",
+        "--role-name",
+        &firehose_role,
+        "--policy-name",
+        "buzz-kinesis-archive",
+    ])["PolicyDocument"]
+        .clone();
+    assert_eq!(
+        grant["Statement"][0]["Resource"],
+        harness::stream_arn(&names.stream),
+        "{grant}"
+    );
+
+    // The table: partition projection, so no crawler.
+    let table = aws_cli(&[
+        "glue",
+        "get-table",
+        "--database-name",
+        &database(&names),
+        "--name",
+        "events",
+    ])["Table"]
+        .clone();
+    assert_eq!(table["Parameters"]["projection.enabled"], "true", "{table}");
+    assert_eq!(
+        table["StorageDescriptor"]["Location"],
+        format!("s3://{bucket}/events/")
+    );
+    let keys: Vec<&str> = table["PartitionKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["type", "dt"]);
+
+    // Again: nothing to do, and nothing done.
+    let again = archive_setup(&sandbox, &names, &bucket)
+        .args(["--archive-days", "400"])
+        .run();
+    again.assert_success();
+    let report = again.json();
+    assert_eq!(report["api_calls"]["mutating"], json!(0), "{report}");
+    assert_eq!(report["archive"]["outcome"], "unchanged", "{report}");
+}
+
+#[tokio::test]
+async fn the_plan_shows_the_archive_and_its_cost_and_a_dry_run_makes_nothing() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let bucket = bucket();
+    let out = archive_setup(&sandbox, &names, &bucket)
+        .args(["--dry-run", "--output", "human"])
+        .run();
+    out.assert_code(2);
+    for line in [
+        format!("+ archive s3://{bucket}: create bucket {bucket}"),
+        format!("create Firehose delivery stream {}-archive", names.stream),
+        "create Glue table".to_owned(),
+        "per GB of events".to_owned(),
+    ] {
+        assert!(out.stdout.contains(&line), "{line}\n{}", out.stdout);
+    }
+    assert!(
+        try_aws_cli(&["s3api", "head-bucket", "--bucket", &bucket]).is_err(),
+        "a dry run made the bucket"
+    );
+}
+
+#[tokio::test]
+async fn a_bucket_someone_else_made_is_used_only_with_adopt_and_never_over_their_objects() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let bucket = bucket();
+    s3api(&["create-bucket", "--bucket", &bucket]);
+    let out = archive_setup(&sandbox, &names, &bucket).run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "the bucket {bucket} exists and was not made by buzz-kinesis"
+        )) && out.stderr.contains("--adopt"),
+        "{}",
+        out.stderr
+    );
+    // Refused before anything was made: not even the delivery stream, made last.
+    assert!(try_aws_cli(&[
+        "firehose",
+        "describe-delivery-stream",
+        "--delivery-stream-name",
+        &format!("{}-archive", names.stream),
+    ])
+    .is_err());
+
+    // Their objects under our prefix: not even --adopt mixes ours in.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    s3api(&[
+        "put-object",
+        "--bucket",
+        &bucket,
+        "--key",
+        "events/theirs.json",
+        "--body",
+        file.path().to_str().unwrap(),
+    ]);
+    let out = archive_setup(&sandbox, &names, &bucket)
+        .arg("--adopt")
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("already holds objects under events/"),
+        "{}",
+        out.stderr
+    );
+
+    // An empty bucket of theirs, adopted: tagged and converged, nothing deleted.
+    let other = bucket.clone() + "-b";
+    s3api(&["create-bucket", "--bucket", &other]);
+    let out = archive_setup(&sandbox, &names, &other).arg("--adopt").run();
+    out.assert_success();
+    assert_eq!(
+        s3api(&["get-bucket-versioning", "--bucket", &other])["Status"],
+        "Enabled"
+    );
+}
