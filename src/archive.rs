@@ -159,27 +159,19 @@ impl Archive {
         types
     }
 
-    /// The Firehose delivery stream: `<stream>-archive` (Firehose allows 64 characters).
+    /// The Firehose delivery stream (see [`delivery_stream_of`]).
     pub fn delivery_stream(&self) -> String {
-        format!("{}-archive", cut(&self.stream, 56))
+        delivery_stream_of(&self.stream)
     }
 
-    /// Firehose's own role (IAM allows 64 characters).
+    /// Firehose's own role (see [`role_of`]).
     pub fn role(&self) -> String {
-        format!("{}-archive-firehose", cut(&self.stream, 47))
+        role_of(&self.stream)
     }
 
-    /// The Glue database: the stream's name in the characters Athena takes (lowercase
-    /// letters, digits, `_`).
+    /// The Glue database (see [`database_of`]).
     pub fn database(&self) -> String {
-        self.stream
-            .chars()
-            .map(|c| match c {
-                'a'..='z' | '0'..='9' | '_' => c,
-                'A'..='Z' => c.to_ascii_lowercase(),
-                _ => '_',
-            })
-            .collect()
+        database_of(&self.stream)
     }
 
     /// Firehose's log group for delivery errors.
@@ -443,6 +435,30 @@ impl Archive {
             "queries": self.queries(),
         })
     }
+}
+
+/// A stream's archive's delivery stream: `<stream>-archive` (Firehose allows 64 characters).
+/// Teardown finds the archive from the stream's name alone, through these three names.
+pub fn delivery_stream_of(stream: &str) -> String {
+    format!("{}-archive", cut(stream, 56))
+}
+
+/// A stream's archive's Firehose role (IAM allows 64 characters).
+pub fn role_of(stream: &str) -> String {
+    format!("{}-archive-firehose", cut(stream, 47))
+}
+
+/// A stream's archive's Glue database: the stream's name in the characters Athena takes
+/// (lowercase letters, digits, `_`).
+pub fn database_of(stream: &str) -> String {
+    stream
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | '0'..='9' | '_' => c,
+            'A'..='Z' => c.to_ascii_lowercase(),
+            _ => '_',
+        })
+        .collect()
 }
 
 /// The values only the deployment knows, as the dialect writes them (a reference, or a

@@ -32,6 +32,34 @@ pub struct Found {
     /// The alarm setup names after the stream, and the topic it made for it.
     pub alarm: Option<AlarmState>,
     pub topic: Option<TopicState>,
+    /// The archive setup made beside the stream (`--archive-bucket`), found by its names.
+    pub archive: FoundArchive,
+}
+
+/// The archive's parts as teardown finds them: each `None` when absent (or unreadable).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FoundArchive {
+    /// The delivery stream: its name, whether setup made it, and the bucket it writes to.
+    pub delivery: Option<FoundDelivery>,
+    /// Firehose's role, by name.
+    pub role: Option<(String, FoundRole)>,
+    /// The Glue database: its name, whether setup made it, and its tables.
+    pub database: Option<FoundDatabase>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundDelivery {
+    pub name: String,
+    pub managed: bool,
+    /// The bucket it writes to, from its destination.
+    pub bucket: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundDatabase {
+    pub name: String,
+    pub managed: bool,
+    pub tables: Vec<String>,
 }
 
 /// What is being torn down, by name.
@@ -88,6 +116,14 @@ pub enum Removal {
     DeleteTopic { arn: String },
     /// Deletes every record in the stream.
     DeleteStream { stream: String, arn: String },
+    /// The archive's delivery stream: Firehose stops reading; what it delivered stays in S3.
+    DeleteDeliveryStream { name: String },
+    /// Firehose's role, after its inline policies.
+    DeleteArchiveRole { role: String, policies: Vec<String> },
+    /// The archive's Glue table (its data is the bucket's, which stays).
+    DeleteTable { database: String, table: String },
+    /// The archive's Glue database, once nothing else is in it.
+    DeleteDatabase { database: String },
 }
 
 impl Removal {
@@ -98,6 +134,10 @@ impl Removal {
             Removal::DeleteRolePolicy { .. } | Removal::DeleteRole { .. } => Resource::Role,
             Removal::DeleteAlarm { .. } | Removal::DeleteTopic { .. } => Resource::Alarm,
             Removal::DeleteStream { .. } => Resource::Stream,
+            Removal::DeleteDeliveryStream { .. }
+            | Removal::DeleteArchiveRole { .. }
+            | Removal::DeleteTable { .. }
+            | Removal::DeleteDatabase { .. } => Resource::Archive,
         }
     }
 }
@@ -143,6 +183,22 @@ pub fn describe(r: &Removal) -> String {
         }
         Removal::DeleteStream { stream, .. } => {
             format!("DELETE stream {stream} and every record in it")
+        }
+        Removal::DeleteDeliveryStream { name } => format!(
+            "delete the archive's Firehose delivery stream {name} (the events it delivered stay in the bucket)"
+        ),
+        Removal::DeleteArchiveRole { role, policies } => match policies.len() {
+            0 => format!("delete Firehose's role {role}"),
+            _ => format!(
+                "delete Firehose's role {role} with its inline policies {}",
+                policies.join(", ")
+            ),
+        },
+        Removal::DeleteTable { database, table } => format!(
+            "delete the Glue table {database}.{table} (a definition only: the events stay in the bucket)"
+        ),
+        Removal::DeleteDatabase { database } => {
+            format!("delete the Glue database {database} (empty)")
         }
     }
 }
@@ -280,6 +336,8 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
         });
     }
 
+    plan_archive(&found.archive, &mut p);
+
     match &found.stream {
         Some(s) if s.status == StreamStatus::Deleting => p
             .notes
@@ -303,6 +361,80 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
         None => {}
     }
     Ok(p)
+}
+
+/// The archive's removals: what setup made (tagged) goes, the bucket and its objects stay.
+/// Firehose stops first (it reads the stream and writes the bucket), then its role; the table
+/// goes, and the database with it only when nothing else is in it (a view the user made
+/// lives there too).
+fn plan_archive(a: &FoundArchive, p: &mut Plan) {
+    let not_ours = |what: String| {
+        format!(
+            "{what} was not made by buzz-kinesis (no tag {}={}); it stays",
+            MANAGED_BY.0, MANAGED_BY.1
+        )
+    };
+    if let Some(d) = &a.delivery {
+        if d.managed {
+            p.removals.push(Removal::DeleteDeliveryStream {
+                name: d.name.clone(),
+            });
+        } else {
+            p.notes
+                .push(not_ours(format!("the Firehose delivery stream {}", d.name)));
+        }
+        if let Some(bucket) = &d.bucket {
+            p.notes.push(format!(
+                "the archive's bucket {bucket} stays, with every event in it (delete it in S3 when nobody needs them)"
+            ));
+        }
+    }
+    if let Some((name, r)) = &a.role {
+        if r.managed && r.attached.is_empty() {
+            p.removals.push(Removal::DeleteArchiveRole {
+                role: name.clone(),
+                policies: r.inline.clone(),
+            });
+        } else if r.managed {
+            p.notes.push(format!(
+                "Firehose's role {name} has managed policies attached ({}), which buzz-kinesis never does; it stays",
+                r.attached.join(", ")
+            ));
+        } else {
+            p.notes.push(not_ours(format!("Firehose's role {name}")));
+        }
+    }
+    if let Some(db) = &a.database {
+        if !db.managed {
+            p.notes
+                .push(not_ours(format!("the Glue database {}", db.name)));
+            return;
+        }
+        let ours = db.tables.iter().any(|t| t == crate::archive::TABLE);
+        if ours {
+            p.removals.push(Removal::DeleteTable {
+                database: db.name.clone(),
+                table: crate::archive::TABLE.into(),
+            });
+        }
+        let others: Vec<&str> = db
+            .tables
+            .iter()
+            .map(String::as_str)
+            .filter(|t| *t != crate::archive::TABLE)
+            .collect();
+        if others.is_empty() {
+            p.removals.push(Removal::DeleteDatabase {
+                database: db.name.clone(),
+            });
+        } else {
+            p.notes.push(format!(
+                "the Glue database {} stays: it holds {} too",
+                db.name,
+                others.join(", ")
+            ));
+        }
+    }
 }
 
 /// What changed in the domain's configuration between `before` (read for the plan) and
@@ -560,6 +692,133 @@ pub(crate) mod tests {
         );
         assert_eq!(p.outcome(Resource::Role, &found), "absent");
         assert_eq!(p.outcome(Resource::Buzz, &found), "absent");
+    }
+
+    fn archive(managed: bool, tables: &[&str]) -> FoundArchive {
+        FoundArchive {
+            delivery: Some(FoundDelivery {
+                name: "buzz-events-archive".into(),
+                managed,
+                bucket: Some("district-42-buzz".into()),
+            }),
+            role: Some((
+                "buzz-events-archive-firehose".into(),
+                FoundRole {
+                    inline: vec!["buzz-kinesis-archive".into()],
+                    ..role(managed)
+                },
+            )),
+            database: Some(FoundDatabase {
+                name: "buzz_events".into(),
+                managed,
+                tables: tables.iter().map(|t| (*t).to_owned()).collect(),
+            }),
+        }
+    }
+
+    fn archive_plan(a: FoundArchive) -> Plan {
+        let found = Found {
+            archive: a,
+            ..Found::default()
+        };
+        plan(&target(false), &found).unwrap()
+    }
+
+    #[test]
+    fn the_archive_goes_but_its_bucket_and_every_event_stay() {
+        let p = archive_plan(archive(true, &["events"]));
+        assert_eq!(
+            p.removals,
+            [
+                Removal::DeleteDeliveryStream {
+                    name: "buzz-events-archive".into()
+                },
+                Removal::DeleteArchiveRole {
+                    role: "buzz-events-archive-firehose".into(),
+                    policies: vec!["buzz-kinesis-archive".into()]
+                },
+                Removal::DeleteTable {
+                    database: "buzz_events".into(),
+                    table: "events".into()
+                },
+                Removal::DeleteDatabase {
+                    database: "buzz_events".into()
+                },
+            ]
+        );
+        assert!(p.removals.iter().all(|r| r.resource() == Resource::Archive));
+        assert_eq!(
+            p.notes,
+            ["the archive's bucket district-42-buzz stays, with every event in it (delete it in S3 when nobody needs them)"]
+        );
+        assert_eq!(p.outcome(Resource::Archive, &Found::default()), "deleted");
+        let lines: Vec<String> = p.removals.iter().map(describe).collect();
+        assert_eq!(
+            lines,
+            [
+                "delete the archive's Firehose delivery stream buzz-events-archive (the events it delivered stay in the bucket)",
+                "delete Firehose's role buzz-events-archive-firehose with its inline policies buzz-kinesis-archive",
+                "delete the Glue table buzz_events.events (a definition only: the events stay in the bucket)",
+                "delete the Glue database buzz_events (empty)",
+            ]
+        );
+    }
+
+    #[test]
+    fn what_the_archive_shares_or_someone_else_made_stays() {
+        // A view the user made beside our table keeps the database.
+        let p = archive_plan(archive(true, &["events", "events_distinct"]));
+        assert!(p.removals.contains(&Removal::DeleteTable {
+            database: "buzz_events".into(),
+            table: "events".into()
+        }));
+        assert!(!p
+            .removals
+            .iter()
+            .any(|r| matches!(r, Removal::DeleteDatabase { .. })));
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n == "the Glue database buzz_events stays: it holds events_distinct too"),
+            "{:?}",
+            p.notes
+        );
+        // Our table already gone, the database empty: it goes.
+        let p = archive_plan(archive(true, &[]));
+        assert!(p.removals.contains(&Removal::DeleteDatabase {
+            database: "buzz_events".into()
+        }));
+        assert!(!p
+            .removals
+            .iter()
+            .any(|r| matches!(r, Removal::DeleteTable { .. })));
+        // Not made by buzz-kinesis: all three stay, each said.
+        let p = archive_plan(archive(false, &["events"]));
+        assert!(p.removals.is_empty(), "{:?}", p.removals);
+        assert_eq!(
+            p.notes
+                .iter()
+                .filter(|n| n.contains("was not made by buzz-kinesis"))
+                .count(),
+            3,
+            "{:?}",
+            p.notes
+        );
+        assert_eq!(p.outcome(Resource::Archive, &Found::default()), "absent");
+        // Firehose's role with a managed policy someone attached stays.
+        let mut a = archive(true, &["events"]);
+        a.role.as_mut().unwrap().1.attached = vec!["arn:aws:iam::aws:policy/Admin".into()];
+        let p = archive_plan(a);
+        assert!(!p
+            .removals
+            .iter()
+            .any(|r| matches!(r, Removal::DeleteArchiveRole { .. })));
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.contains("has managed policies attached")));
+        // No archive: nothing said.
+        assert!(archive_plan(FoundArchive::default()).notes.is_empty());
     }
 
     #[test]

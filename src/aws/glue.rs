@@ -124,6 +124,27 @@ impl Aws {
         }))
     }
 
+    /// The names of the database's tables (views included), page by page.
+    pub async fn table_names(&self, database: &str) -> Result<Vec<String>> {
+        let (mut names, mut token) = (Vec::new(), None::<String>);
+        loop {
+            let out = self
+                .glue
+                .get_tables()
+                .database_name(database)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| aws_error("glue", "GetTables", e))?;
+            self.calls.record("glue", "GetTables", false);
+            names.extend(out.table_list().iter().map(|t| t.name().to_owned()));
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(names);
+            }
+        }
+    }
+
     /// Create the database, tagged. One already there is [`Created::AlreadyExisted`].
     pub async fn create_database(
         &self,

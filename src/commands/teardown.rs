@@ -22,8 +22,8 @@ use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, TeardownSpec};
 use crate::state::{arn, Halves};
 use crate::teardown_plan::{
-    changed_meanwhile, describe, plan, plan as plan_removals, Found, FoundRole, Plan, Removal,
-    Target,
+    changed_meanwhile, describe, plan, plan as plan_removals, Found, FoundArchive, FoundDatabase,
+    FoundDelivery, FoundRole, Plan, Removal, Target,
 };
 use crate::ui::Progress;
 
@@ -173,6 +173,13 @@ async fn observe(
     );
     let alarm = soft_read(progress, "the alarm", alarm)?;
     let topic = soft_read(progress, "the alarm's topic", topic)?;
+    let archive = read_archive(
+        &aws,
+        spec.stream.as_str(),
+        identity.account.as_str(),
+        progress,
+    )
+    .await?;
     // With the role gone (a second run), our target is still found by the ARN it had.
     let role_arn = role
         .as_ref()
@@ -194,12 +201,84 @@ async fn observe(
             stream,
             alarm,
             topic,
+            archive,
         },
         more,
         account: identity.account.to_string(),
         aws: Some(aws),
         buzz: buzz.map(|b| b.client),
         half,
+    })
+}
+
+/// The archive setup makes beside the stream, found by the names it derives from the
+/// stream's; each part teardown may not read is a note, like the alarm's.
+async fn read_archive(
+    aws: &crate::aws::Aws,
+    stream: &str,
+    account: &str,
+    progress: &Progress,
+) -> Result<FoundArchive> {
+    use crate::archive::{database_of, delivery_stream_of, role_of};
+    let (delivery_name, role_name, database) = (
+        delivery_stream_of(stream),
+        role_of(stream),
+        database_of(stream),
+    );
+    let database_arn = format!(
+        "arn:{}:glue:{}:{account}:database/{database}",
+        aws.region.partition(),
+        aws.region
+    );
+    let read_role = async {
+        let Some(r) = aws
+            .get_role_with(&role_name, crate::archive::POLICY_NAME)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (inline, attached) = tokio::try_join!(
+            aws.inline_policy_names(&role_name),
+            aws.attached_policy_arns(&role_name),
+        )?;
+        Ok(Some(FoundRole {
+            managed: r.is_managed(),
+            arn: r.arn,
+            inline,
+            attached,
+        }))
+    };
+    let read_database = async {
+        let Some(tags) = aws.get_database_tags(&database, &database_arn).await? else {
+            return Ok(None);
+        };
+        Ok(Some(FoundDatabase {
+            name: database.clone(),
+            managed: crate::state::is_managed(&tags),
+            tables: aws.table_names(&database).await?,
+        }))
+    };
+    let (delivery, role, db) = tokio::join!(
+        aws.describe_delivery_stream(&delivery_name),
+        read_role,
+        read_database
+    );
+    Ok(FoundArchive {
+        delivery: soft_read(progress, "the archive's delivery stream", delivery)?.map(|d| {
+            FoundDelivery {
+                name: delivery_name.clone(),
+                managed: crate::state::is_managed(&d.tags),
+                bucket: d
+                    .bucket_arn
+                    .as_deref()
+                    // arn:<partition>:s3:::<bucket>
+                    .and_then(|a| a.rsplit(":::").next())
+                    .map(str::to_owned),
+            }
+        }),
+        role: soft_read(progress, "the archive's Firehose role", role)?
+            .map(|r| (role_name.clone(), r)),
+        database: soft_read(progress, "the archive's Glue database", db)?,
     })
 }
 
@@ -336,6 +415,18 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
             Removal::DeleteStream { stream, .. } => {
                 o.aws()?.delete_stream(stream).await?;
             }
+            Removal::DeleteDeliveryStream { name } => o.aws()?.delete_delivery_stream(name).await?,
+            Removal::DeleteArchiveRole { role, policies } => {
+                let aws = o.aws()?;
+                for policy in policies {
+                    aws.delete_role_policy(role, policy).await?;
+                }
+                aws.delete_role(role).await?;
+            }
+            Removal::DeleteTable { database, table } => {
+                o.aws()?.delete_table(database, table).await?
+            }
+            Removal::DeleteDatabase { database } => o.aws()?.delete_database(database).await?,
         }
     }
     if !failed.is_empty() {

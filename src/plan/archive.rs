@@ -595,3 +595,411 @@ pub fn summary(d: &DesiredArchive) -> Value {
         "location": d.model.location(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::{ArchiveDays, BucketName, KmsKey};
+    use std::time::SystemTime;
+
+    const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    fn desired(key: Option<&str>) -> DesiredArchive {
+        let model = Archive::new(
+            BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
+            Some(ArchiveDays::parse("--archive-days", "400").unwrap()),
+            "buzz-events",
+            key.map(|k| KmsKey::parse("--kms-key", k).unwrap()),
+            &[],
+        );
+        DesiredArchive {
+            stream_arn: STREAM_ARN.into(),
+            role_arn: "arn:aws:iam::123456789012:role/buzz-events-archive-firehose".into(),
+            trust: Archive::trust("123456789012"),
+            policy: json!({"Version": "2012-10-17", "Statement": []}),
+            database_arn: "arn:aws:glue:us-east-1:123456789012:database/buzz_events".into(),
+            adopt: false,
+            model,
+        }
+    }
+
+    /// Everything as setup leaves it.
+    fn converged(d: &DesiredArchive) -> ArchiveState {
+        let mut delivery = d.delivery();
+        delivery.status = "ACTIVE".into();
+        delivery.tags = tag_map(&[], true);
+        ArchiveState {
+            bucket: BucketFound::Here(BucketState {
+                tags: tag_map(&[], true),
+                public_blocked: true,
+                owner_enforced: true,
+                encryption: Some(match &d.model.key {
+                    Some(k) => ("aws:kms".into(), Some(k.as_str().to_owned())),
+                    None => ("AES256".into(), None),
+                }),
+                versioning: true,
+                lifecycle: d.lifecycle(),
+                policy: Some(d.model.bucket_policy()),
+                objects_under_prefix: false,
+            }),
+            role: Some(RoleState {
+                arn: d.role_arn.clone(),
+                max_session: 3600,
+                trust: d.trust.clone(),
+                tags: tag_map(&[], true),
+                policy: Some(d.policy.clone()),
+                created: SystemTime::UNIX_EPOCH,
+                boundary: None,
+            }),
+            delivery: Some(delivery),
+            database: Some(tag_map(&[], true)),
+            table: Some(d.table()),
+        }
+    }
+
+    fn planned(d: &DesiredArchive, o: Option<&ArchiveState>) -> Result<Plan, Blocked> {
+        let mut p = Plan::default();
+        plan_archive(d, o, &mut p)?;
+        cost_note(&mut p);
+        Ok(p)
+    }
+
+    fn kinds(p: &Plan) -> Vec<String> {
+        p.archive
+            .iter()
+            .map(|a| {
+                serde_json::to_value(a).unwrap()["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    fn bucket_mut(o: &mut ArchiveState) -> &mut BucketState {
+        match &mut o.bucket {
+            BucketFound::Here(b) => b,
+            _ => unreachable!(),
+        }
+    }
+
+    fn blocked(r: Result<Plan, Blocked>) -> String {
+        match r {
+            Err(b) => crate::report::plan::refusal(&b),
+            Ok(p) => panic!("planned {:?}", kinds(&p)),
+        }
+    }
+
+    #[test]
+    fn nothing_there_makes_every_part_in_order_with_the_delivery_stream_last() {
+        let d = desired(None);
+        let p = planned(&d, None).unwrap();
+        assert_eq!(
+            kinds(&p),
+            [
+                "create_bucket",
+                "block_public_access",
+                "put_bucket_encryption",
+                "enable_versioning",
+                "put_lifecycle",
+                "put_bucket_policy",
+                "tag_bucket",
+                "create_role",
+                "put_role_policy",
+                "create_database",
+                "create_table",
+                "create_delivery_stream",
+            ]
+        );
+        // S3 makes a bucket with ACLs off (CreateBucket's ObjectOwnership): no second call.
+        assert!(!kinds(&p).contains(&"enforce_bucket_owner".to_owned()));
+        assert!(p.archive.iter().all(|a| !matches!(
+            a,
+            ArchiveAction::PutBucketEncryption {
+                kms_key: Some(_),
+                ..
+            }
+        )));
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("per GB of events")));
+        assert!(p.archive.iter().filter(|a| a.is_create()).count() == 5);
+        let parts: Vec<&str> = p.archive.iter().map(ArchiveAction::part).collect();
+        assert_eq!(
+            parts,
+            [
+                "bucket", "bucket", "bucket", "bucket", "bucket", "bucket", "bucket", "role",
+                "role", "table", "table", "delivery"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_converged_archive_plans_nothing_and_states_no_cost() {
+        for key in [None, Some(KEY)] {
+            let d = desired(key);
+            let p = planned(&d, Some(&converged(&d))).unwrap();
+            assert!(p.archive.is_empty(), "{:?}", kinds(&p));
+            assert!(p.notes.is_empty(), "{:?}", p.notes);
+        }
+    }
+
+    #[test]
+    fn each_bucket_setting_that_differs_is_one_action() {
+        let d = desired(None);
+        let cases: Vec<(&str, fn(&mut BucketState))> = vec![
+            ("block_public_access", |b| b.public_blocked = false),
+            ("enforce_bucket_owner", |b| b.owner_enforced = false),
+            ("put_bucket_encryption", |b| b.encryption = None),
+            ("enable_versioning", |b| b.versioning = false),
+            ("put_lifecycle", |b| b.lifecycle.clear()),
+            ("put_lifecycle", |b| b.lifecycle[0].2 = Some(1)),
+            ("put_bucket_policy", |b| b.policy = None),
+        ];
+        for (kind, change) in cases {
+            let mut o = converged(&d);
+            change(bucket_mut(&mut o));
+            let p = planned(&d, Some(&o)).unwrap();
+            assert_eq!(kinds(&p), [kind]);
+        }
+    }
+
+    #[test]
+    fn encryption_is_raised_to_the_streams_key_but_never_lowered() {
+        // The stream's customer-managed key: a bucket on SSE-S3 moves to it.
+        let d = desired(Some(KEY));
+        let mut o = converged(&d);
+        bucket_mut(&mut o).encryption = Some(("AES256".into(), None));
+        let p = planned(&d, Some(&o)).unwrap();
+        assert_eq!(
+            p.archive,
+            [ArchiveAction::PutBucketEncryption {
+                bucket: "district-42-buzz".into(),
+                kms_key: Some(KEY.into())
+            }]
+        );
+        // Another key than the stream's: moved too.
+        bucket_mut(&mut o).encryption = Some(("aws:kms".into(), Some("arn:other".into())));
+        assert_eq!(
+            kinds(&planned(&d, Some(&o)).unwrap()),
+            ["put_bucket_encryption"]
+        );
+        // SSE-S3 asked, a key already there: left as it is.
+        let d = desired(None);
+        let mut o = converged(&d);
+        bucket_mut(&mut o).encryption = Some(("aws:kms".into(), Some(KEY.into())));
+        assert!(planned(&d, Some(&o)).unwrap().archive.is_empty());
+    }
+
+    #[test]
+    fn someone_elses_lifecycle_and_policy_are_left_as_they_are_with_a_note() {
+        let d = desired(None);
+        let mut o = converged(&d);
+        let b = bucket_mut(&mut o);
+        b.lifecycle
+            .push(("their-rule".into(), "logs/".into(), Some(3), None, None));
+        b.policy = Some(json!({"Statement": [{"Sid": "Theirs"}]}));
+        let p = planned(&d, Some(&o)).unwrap();
+        assert!(p.archive.is_empty(), "{:?}", kinds(&p));
+        let notes: Vec<&str> = p.notes.iter().map(|n| n.message.as_str()).collect();
+        assert!(
+            notes[0].contains("their-rule") && notes[0].contains("expire-events"),
+            "{notes:?}"
+        );
+        assert!(notes[1].contains("bucket policy of its own"), "{notes:?}");
+        assert!(p.notes.iter().all(|n| n.resource == Resource::Archive));
+    }
+
+    #[test]
+    fn our_tag_joins_the_buckets_own_tags() {
+        let d = desired(None);
+        let mut o = converged(&d);
+        bucket_mut(&mut o).tags = BTreeMap::from([("team".into(), "data".into())]);
+        let d = DesiredArchive { adopt: true, ..d };
+        let p = planned(&d, Some(&o)).unwrap();
+        let ArchiveAction::TagBucket { tags, .. } = &p.archive[0] else {
+            panic!("{:?}", kinds(&p));
+        };
+        assert_eq!(tags.get("team").map(String::as_str), Some("data"));
+        assert!(is_managed(tags));
+    }
+
+    #[test]
+    fn buckets_that_are_not_ours_to_use_are_refused_with_the_fix() {
+        let d = desired(None);
+        let mut o = converged(&d);
+        o.bucket = BucketFound::Forbidden;
+        assert!(blocked(planned(&d, Some(&o))).contains("S3 answered 403"));
+        o.bucket = BucketFound::ElsewhereIn("eu-west-1".into());
+        let text = blocked(planned(&d, Some(&o)));
+        assert!(text.contains("is in eu-west-1"), "{text}");
+        // Untagged: only with --adopt, and never over objects already under our prefixes.
+        let mut o = converged(&d);
+        bucket_mut(&mut o).tags.clear();
+        let text = blocked(planned(&d, Some(&o)));
+        assert!(
+            text.contains("the bucket district-42-buzz exists and was not made by buzz-kinesis")
+                && text.contains("--adopt"),
+            "{text}"
+        );
+        let adopting = DesiredArchive {
+            adopt: true,
+            ..d.clone()
+        };
+        assert_eq!(
+            kinds(&planned(&adopting, Some(&o)).unwrap()),
+            ["tag_bucket"]
+        );
+        bucket_mut(&mut o).objects_under_prefix = true;
+        assert!(
+            blocked(planned(&adopting, Some(&o))).contains("already holds objects under events/")
+        );
+        // Ours (tagged): objects under the prefix are ours.
+        let mut o = converged(&d);
+        bucket_mut(&mut o).objects_under_prefix = true;
+        assert!(planned(&d, Some(&o)).unwrap().archive.is_empty());
+    }
+
+    #[test]
+    fn firehoses_role_is_converged_or_refused_when_not_ours() {
+        let d = desired(None);
+        let mut o = converged(&d);
+        let r = o.role.as_mut().unwrap();
+        r.trust = json!({"Statement": []});
+        r.policy = None;
+        r.tags.clear();
+        let text = blocked(planned(&d, Some(&o)));
+        assert!(
+            text.contains("Firehose's role buzz-events-archive-firehose"),
+            "{text}"
+        );
+        let adopting = DesiredArchive {
+            adopt: true,
+            ..d.clone()
+        };
+        let p = planned(&adopting, Some(&o)).unwrap();
+        assert_eq!(
+            kinds(&p),
+            ["update_role_trust", "put_role_policy", "tag_role"]
+        );
+        assert_eq!(p.archive[1].before_after(), (Value::Null, d.policy.clone()));
+        assert!(p
+            .archive
+            .iter()
+            .all(|a| !a.is_create() && a.part() == "role"));
+    }
+
+    #[test]
+    fn the_table_is_updated_naming_what_differs_and_a_foreign_database_refused() {
+        let d = desired(None);
+        let mut o = converged(&d);
+        let t = o.table.as_mut().unwrap();
+        t.location = Some("s3://elsewhere/".into());
+        t.parameters
+            .insert("projection.enabled".into(), "false".into());
+        t.columns.pop();
+        t.partitions.clear();
+        t.serde = None;
+        let p = planned(&d, Some(&o)).unwrap();
+        assert_eq!(
+            p.archive,
+            [ArchiveAction::UpdateTable {
+                database: "buzz_events".into(),
+                table: "events".into(),
+                differs: vec![
+                    "location".into(),
+                    "columns".into(),
+                    "partition keys".into(),
+                    "parameter projection.enabled".into(),
+                    "SerDe".into()
+                ],
+            }]
+        );
+        // A parameter the table has beyond ours (Glue adds some) is no difference.
+        let mut o = converged(&d);
+        o.table
+            .as_mut()
+            .unwrap()
+            .parameters
+            .insert("transient_lastDdlTime".into(), "1".into());
+        assert!(planned(&d, Some(&o)).unwrap().archive.is_empty());
+        let mut o = converged(&d);
+        o.database = Some(BTreeMap::new());
+        assert!(blocked(planned(&d, Some(&o))).contains("the Glue database buzz_events"));
+        o.table = None;
+        let adopting = DesiredArchive { adopt: true, ..d };
+        assert_eq!(
+            kinds(&planned(&adopting, Some(&o)).unwrap()),
+            ["create_table"]
+        );
+    }
+
+    #[test]
+    fn a_delivery_stream_is_never_changed_in_place() {
+        let d = desired(None);
+        let cases: Vec<(&str, fn(&mut DeliveryState))> = vec![
+            ("source stream", |x| {
+                x.source_stream_arn = Some("arn:other".into())
+            }),
+            ("source role", |x| x.source_role_arn = None),
+            ("bucket", |x| {
+                x.bucket_arn = Some("arn:aws:s3:::other".into())
+            }),
+            ("role", |x| x.role_arn = None),
+            ("prefix", |x| x.prefix = Some("x/".into())),
+            ("error prefix", |x| x.error_prefix = None),
+            ("compression", |x| {
+                x.compression = Some("UNCOMPRESSED".into())
+            }),
+            ("dynamic partitioning", |x| x.dynamic_partitioning = false),
+            ("processors", |x| x.processors.reverse()),
+        ];
+        for (what, change) in cases {
+            let mut o = converged(&d);
+            change(o.delivery.as_mut().unwrap());
+            let text = blocked(planned(&d, Some(&o)));
+            assert!(
+                text.contains(&format!("differs from the archive's in: {what} (")),
+                "{what}: {text}"
+            );
+            assert!(text.contains("teardown"), "{text}");
+        }
+        let mut o = converged(&d);
+        o.delivery.as_mut().unwrap().tags.clear();
+        assert!(blocked(planned(&d, Some(&o))).contains("was not made by buzz-kinesis"));
+        let mut o = converged(&d);
+        o.delivery.as_mut().unwrap().status = "DELETING".into();
+        assert!(blocked(planned(&d, Some(&o))).contains("is being deleted"));
+        // Still being made: nothing to do.
+        o.delivery.as_mut().unwrap().status = "CREATING".into();
+        assert!(planned(&d, Some(&o)).unwrap().archive.is_empty());
+    }
+
+    #[test]
+    fn the_delivery_stream_and_table_are_what_the_model_says() {
+        let d = desired(None);
+        let x = d.delivery();
+        assert_eq!(x.source_stream_arn.as_deref(), Some(STREAM_ARN));
+        assert_eq!(x.prefix.as_deref(), Some(archive::PREFIX));
+        assert_eq!(
+            x.processors[1].1[0],
+            (
+                "MetadataExtractionQuery".to_owned(),
+                archive::JQ_QUERY.to_owned()
+            )
+        );
+        let t = d.table();
+        assert_eq!(t.location.as_deref(), Some("s3://district-42-buzz/events/"));
+        assert_eq!(
+            t.partitions,
+            [
+                ("type".to_owned(), "string".to_owned()),
+                ("dt".to_owned(), "string".to_owned())
+            ]
+        );
+        assert_eq!(t.serde.as_deref(), Some(archive::SERDE));
+        assert_eq!(summary(&d)["delivery_stream"], "buzz-events-archive");
+    }
+}

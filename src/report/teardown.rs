@@ -99,10 +99,20 @@ pub fn render_result(
 ) -> io::Result<()> {
     let t = v.target;
     let stream_arn = v.found.stream.as_ref().map(|s| s.arn.clone());
+    // The archive's line only when setup made one here: its bucket always stays.
+    let a = &v.found.archive;
+    let archive = (a.delivery.is_some() || a.role.is_some() || a.database.is_some()).then(|| {
+        json!({
+            "outcome": v.outcome(plan, Resource::Archive),
+            "bucket": a.delivery.as_ref().and_then(|d| d.bucket.clone()),
+            "bucket_outcome": "kept",
+        })
+    });
     if output == Output::Json {
         return json_line(
             w,
             &json!({
+                "archive": archive,
                 "schema_version": SCHEMA_VERSION,
                 "changed": !plan.is_empty(),
                 "buzz": {"domain": t.domain, "outcome": v.outcome(plan, Resource::Buzz)},
@@ -138,6 +148,14 @@ pub fn render_result(
         v.outcome(plan, Resource::Stream),
         stream_arn.as_deref().unwrap_or(&t.stream)
     )?;
+    if let Some(a) = &archive {
+        writeln!(
+            w,
+            "  archive {:<10} Firehose, its role and the Glue table; the bucket {} stays with every event",
+            a["outcome"].as_str().unwrap_or_default(),
+            a["bucket"].as_str().unwrap_or("(unknown)")
+        )?;
+    }
     writeln!(
         w,
         "\n{} in {:.1} s ({} calls, {} of them changes).",

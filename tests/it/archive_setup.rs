@@ -267,3 +267,84 @@ async fn a_bucket_someone_else_made_is_used_only_with_adopt_and_never_over_their
         "Enabled"
     );
 }
+
+#[tokio::test]
+async fn teardown_removes_firehose_and_the_table_and_keeps_the_bucket_with_every_object() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let bucket = bucket();
+    archive_setup(&sandbox, &names, &bucket)
+        .run()
+        .assert_success();
+    // An event Firehose delivered, and a view the user made beside the table.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), "{\"type\":\"UserEntityCreated\"}\n").unwrap();
+    let key = "events/type=UserEntityCreated/dt=2026-12-05/delivered.gz";
+    s3api(&[
+        "put-object",
+        "--bucket",
+        &bucket,
+        "--key",
+        key,
+        "--body",
+        file.path().to_str().unwrap(),
+    ]);
+    aws_cli(&[
+        "glue",
+        "create-table",
+        "--database-name",
+        &database(&names),
+        "--table-input",
+        r#"{"Name": "events_distinct", "TableType": "VIRTUAL_VIEW"}"#,
+    ]);
+
+    let out = Tool::against("teardown", &sandbox, &names).run();
+    out.assert_success();
+    let report = out.json();
+    assert_eq!(report["archive"]["outcome"], "deleted", "{report}");
+    assert_eq!(report["archive"]["bucket"], bucket.as_str(), "{report}");
+    let delivery = format!("{}-archive", names.stream);
+    assert!(try_aws_cli(&[
+        "firehose",
+        "describe-delivery-stream",
+        "--delivery-stream-name",
+        &delivery
+    ])
+    .is_err());
+    assert!(try_aws_cli(&[
+        "iam",
+        "get-role",
+        "--role-name",
+        &format!("{}-archive-firehose", names.stream)
+    ])
+    .is_err());
+    assert!(try_aws_cli(&[
+        "glue",
+        "get-table",
+        "--database-name",
+        &database(&names),
+        "--name",
+        "events"
+    ])
+    .is_err());
+    // The user's view keeps the database; the bucket and the event stay.
+    assert!(try_aws_cli(&[
+        "glue",
+        "get-table",
+        "--database-name",
+        &database(&names),
+        "--name",
+        "events_distinct"
+    ])
+    .is_ok());
+    assert!(try_aws_cli(&["s3api", "head-object", "--bucket", &bucket, "--key", key]).is_ok());
+    // Nothing left to do.
+    let again = Tool::against("teardown", &sandbox, &names).run();
+    again.assert_success();
+    assert_eq!(
+        again.json()["api_calls"]["mutating"],
+        json!(0),
+        "{}",
+        again.stdout
+    );
+}

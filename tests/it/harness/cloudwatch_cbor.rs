@@ -7,6 +7,12 @@
 //! one repair: moto (5.2.x) answers S3's GetBucketVersioning under the root element
 //! `GetBucketVersioningResponse` where S3 writes `VersioningConfiguration`; the AWS CLI reads
 //! either, the SDK for Rust refuses the first, so the root is renamed ([`s3_versioning_root`]).
+//! And a second: moto evaluates a bucket policy's Deny without its condition when the
+//! operator is one it does not implement (`Bool` among them), so the archive's TLS-only
+//! statement (`Deny` when `aws:SecureTransport` is `false`) would refuse every object
+//! request. On loopback the front stands for TLS: it keeps each bucket policy exactly as
+//! written and answers GetBucketPolicy with it, and gives moto the policy without the
+//! statements that only deny plain HTTP ([`BucketPolicies`]).
 //!
 //! JSON has no timestamp or double type of its own, so the way back needs the shapes: which
 //! members are timestamps (CBOR tag 1) and which are doubles (the SDK refuses a CBOR integer
@@ -400,6 +406,108 @@ pub async fn pass_through(
     }
 }
 
+/// Bucket policies as their writers sent them, by bucket (see the module's note on moto).
+#[derive(Clone, Default)]
+pub struct BucketPolicies(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+);
+
+/// The bucket a path-style `?policy` request names.
+fn policy_bucket(uri: &axum::http::Uri) -> Option<String> {
+    let is_policy = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "policy" || p == "policy="));
+    let bucket = uri.path().trim_matches('/');
+    (is_policy && !bucket.is_empty() && !bucket.contains('/')).then(|| bucket.to_owned())
+}
+
+/// Whether a statement only refuses requests made without TLS.
+fn denies_plain_http_only(statement: &Value) -> bool {
+    statement["Effect"] == "Deny"
+        && statement["Condition"] == serde_json::json!({"Bool": {"aws:SecureTransport": "false"}})
+}
+
+/// The policy moto gets: without the statements that deny plain HTTP only. `None` when no
+/// statement is left (moto then holds no policy).
+pub fn policy_for_moto(policy: &[u8]) -> Option<Vec<u8>> {
+    let Ok(mut doc) = serde_json::from_slice::<Value>(policy) else {
+        return Some(policy.to_vec());
+    };
+    let statements = doc.get_mut("Statement")?.as_array_mut()?;
+    statements.retain(|st| !denies_plain_http_only(st));
+    (!statements.is_empty()).then(|| doc.to_string().into_bytes())
+}
+
+/// A bucket-policy request answered or reshaped by the front; `None` to forward as it is.
+async fn bucket_policy(
+    policies: &BucketPolicies,
+    http: &reqwest::Client,
+    upstream: &str,
+    req: &axum::http::request::Parts,
+    body: &axum::body::Bytes,
+) -> Option<Response<Body>> {
+    let bucket = policy_bucket(&req.uri)?;
+    let stored = || {
+        policies
+            .0
+            .lock()
+            .expect("the policies")
+            .get(&bucket)
+            .cloned()
+    };
+    match req.method {
+        axum::http::Method::PUT => {
+            policies
+                .0
+                .lock()
+                .expect("the policies")
+                .insert(bucket.clone(), body.to_vec());
+            match policy_for_moto(body) {
+                Some(reshaped) => {
+                    // The body changed: its checksums no longer hold.
+                    let mut parts = req.clone();
+                    let stale: Vec<_> = parts
+                        .headers
+                        .keys()
+                        .filter(|k| {
+                            k.as_str() == "content-md5" || k.as_str().starts_with("x-amz-checksum-")
+                        })
+                        .cloned()
+                        .collect();
+                    for k in stale {
+                        parts.headers.remove(k);
+                    }
+                    Some(pass_through(http, upstream, parts, reshaped.into()).await)
+                }
+                None => {
+                    // Nothing for moto: it must not keep an older policy either.
+                    let mut parts = req.clone();
+                    parts.method = axum::http::Method::DELETE;
+                    let _ = pass_through(http, upstream, parts, axum::body::Bytes::new()).await;
+                    Some(
+                        Response::builder()
+                            .status(204)
+                            .body(Body::empty())
+                            .expect("204"),
+                    )
+                }
+            }
+        }
+        axum::http::Method::GET => stored().map(|p| {
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::from(p))
+                .expect("200")
+        }),
+        axum::http::Method::DELETE => {
+            policies.0.lock().expect("the policies").remove(&bucket);
+            None
+        }
+        _ => None,
+    }
+}
+
 /// GetBucketVersioning's answer under S3's own root element (see the module's note on moto).
 pub fn s3_versioning_root(body: &[u8]) -> Vec<u8> {
     String::from_utf8_lossy(body)
@@ -417,11 +525,15 @@ pub fn router(upstream: String) -> axum::Router {
         .no_proxy()
         .build()
         .expect("an HTTP client");
+    let policies = BucketPolicies::default();
     axum::Router::new().fallback(move |req: Request<Body>| {
-        let (http, upstream) = (http.clone(), upstream.clone());
+        let (http, upstream, policies) = (http.clone(), upstream.clone(), policies.clone());
         async move {
             let (parts, body) = req.into_parts();
             let body = to_bytes(body, 64 << 20).await.unwrap_or_default();
+            if let Some(answer) = bucket_policy(&policies, &http, &upstream, &parts, &body).await {
+                return answer;
+            }
             match cbor_operation(parts.uri.path()) {
                 Some(op) => translate(&http, &upstream, &parts.headers, op, &body).await,
                 None => pass_through(&http, &upstream, parts, body).await,
