@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod archive;
+mod archive_delivery;
 mod buzz_boundary;
 mod check;
 mod cloudwatch_translator;
