@@ -793,6 +793,8 @@ impl Player {
             };
             match Plan::from_description(description) {
                 Ok(plan) => {
+                    // Played (again): a refusal of an earlier version no longer holds.
+                    self.report(&name, |r| r.refused = None);
                     if let Err(message) = self.deliver(&plan).await {
                         eprintln!("buzz sandbox: firehose {name}: {message}");
                         self.report(&name, |r| r.last_error = Some(message.clone()));
@@ -827,10 +829,7 @@ impl Player {
             let feed = self.feeds.entry(plan.name.clone()).or_default();
             feed.pending.extend(objects);
             let count = records.len() as u64;
-            self.report(&plan.name, |r| {
-                r.records += count;
-                r.refused = None;
-            });
+            self.report(&plan.name, |r| r.records += count);
         }
         self.write(plan).await
     }
@@ -1037,6 +1036,156 @@ mod tests {
             // 2022-06-29T16:40:30.992Z
             arrival_ms: 1_656_520_830_992,
         }
+    }
+
+    /// A description as moto answers it for the archive, with `change` applied to its
+    /// processors (kind, parameters) and destination.
+    fn description(
+        processors: &[(&str, &[(&str, &str)])],
+        change: impl FnOnce(
+            aws_sdk_firehose::types::builders::ExtendedS3DestinationDescriptionBuilder,
+        )
+            -> aws_sdk_firehose::types::builders::ExtendedS3DestinationDescriptionBuilder,
+    ) -> DeliveryStreamDescription {
+        use aws_sdk_firehose::types::*;
+        let processors = processors
+            .iter()
+            .map(|(kind, params)| {
+                Processor::builder()
+                    .r#type(ProcessorType::from(*kind))
+                    .set_parameters(Some(
+                        params
+                            .iter()
+                            .map(|(k, v)| {
+                                ProcessorParameter::builder()
+                                    .parameter_name(ProcessorParameterName::from(*k))
+                                    .parameter_value(*v)
+                                    .build()
+                                    .unwrap()
+                            })
+                            .collect(),
+                    ))
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        let s3 = ExtendedS3DestinationDescription::builder()
+            .role_arn("arn:aws:iam::123456789012:role/s-archive-firehose")
+            .bucket_arn("arn:aws:s3:::b")
+            .compression_format(CompressionFormat::Gzip)
+            .prefix("events/type=!{partitionKeyFromQuery:type}/")
+            .error_output_prefix("errors/!{firehose:error-output-type}/")
+            .dynamic_partitioning_configuration(
+                DynamicPartitioningConfiguration::builder()
+                    .enabled(true)
+                    .build(),
+            )
+            .processing_configuration(
+                ProcessingConfiguration::builder()
+                    .enabled(true)
+                    .set_processors(Some(processors))
+                    .build(),
+            );
+        DeliveryStreamDescription::builder()
+            .delivery_stream_name("s-archive")
+            .delivery_stream_arn("arn:aws:firehose:us-east-1:123456789012:deliverystream/s-archive")
+            .delivery_stream_status(DeliveryStreamStatus::Active)
+            .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+            .version_id("1")
+            .has_more_destinations(false)
+            .source(
+                SourceDescription::builder()
+                    .kinesis_stream_source_description(
+                        KinesisStreamSourceDescription::builder()
+                            .kinesis_stream_arn("arn:aws:kinesis:eu-west-1:123456789012:stream/s")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .destinations(
+                DestinationDescription::builder()
+                    .destination_id("destinationId-000000000001")
+                    .extended_s3_destination_description(change(s3).build().unwrap())
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    const JQ: (&str, &[(&str, &str)]) = (
+        "MetadataExtraction",
+        &[
+            ("MetadataExtractionQuery", "{type: .type}"),
+            ("JsonParsingEngine", "JQ-1.6"),
+        ],
+    );
+
+    #[test]
+    fn the_configuration_read_back_is_played_as_it_says_and_the_unknown_is_refused() {
+        let split: (&str, &[(&str, &str)]) = ("RecordDeAggregation", &[("SubRecordType", "JSON")]);
+        let append: (&str, &[(&str, &str)]) = ("AppendDelimiterToRecord", &[("Delimiter", "\\n")]);
+        let plan = Plan::from_description(&description(&[split, JQ, append], |s| s)).unwrap();
+        assert_eq!(
+            plan.steps,
+            [
+                Step::SplitJson,
+                Step::Extract("{type: .type}".into()),
+                Step::Append(b"\n".to_vec())
+            ]
+        );
+        assert_eq!(
+            (
+                plan.stream.as_str(),
+                plan.region.as_str(),
+                plan.bucket.as_str()
+            ),
+            ("s", "eu-west-1", "b")
+        );
+        assert_eq!(plan.role_name, "s-archive-firehose");
+        assert!(plan.gzip && plan.extension == ".gz");
+
+        let refused = |processors: &[(&str, &[(&str, &str)])],
+                       change: fn(
+            aws_sdk_firehose::types::builders::ExtendedS3DestinationDescriptionBuilder,
+        )
+            -> aws_sdk_firehose::types::builders::ExtendedS3DestinationDescriptionBuilder| {
+            Plan::from_description(&description(processors, change)).unwrap_err()
+        };
+        let same = |s| s;
+        let lambda: (&str, &[(&str, &str)]) = ("Lambda", &[("LambdaArn", "arn:aws:lambda:x")]);
+        assert!(refused(&[lambda, JQ], same).contains("Lambda"));
+        let delimited: (&str, &[(&str, &str)]) =
+            ("RecordDeAggregation", &[("SubRecordType", "DELIMITED")]);
+        assert!(refused(&[delimited, JQ], same).contains("DELIMITED"));
+        let jq15: (&str, &[(&str, &str)]) = (
+            "MetadataExtraction",
+            &[
+                ("MetadataExtractionQuery", "{type: .type}"),
+                ("JsonParsingEngine", "JQ-1.5"),
+            ],
+        );
+        assert!(refused(&[jq15], same).contains("JQ-1.6"));
+        let extra: (&str, &[(&str, &str)]) = (
+            "AppendDelimiterToRecord",
+            &[("Delimiter", "\\n"), ("Other", "x")],
+        );
+        assert!(refused(&[JQ, extra], same).contains("Other"));
+        let broken: (&str, &[(&str, &str)]) = (
+            "MetadataExtraction",
+            &[
+                ("MetadataExtractionQuery", "{type: .type"),
+                ("JsonParsingEngine", "JQ-1.6"),
+            ],
+        );
+        assert!(refused(&[broken], same).contains("does not parse"));
+        // A partition key nothing extracts, and no error prefix: Firehose would refuse these.
+        assert!(refused(&[], same).contains("partitionKeyFromQuery"));
+        assert!(refused(&[JQ], |s| s.error_output_prefix("")).contains("ErrorOutputPrefix"));
+        assert!(refused(&[JQ], |s| s
+            .compression_format(aws_sdk_firehose::types::CompressionFormat::Snappy))
+        .contains("Snappy"));
+        assert!(refused(&[JQ], |s| s.custom_time_zone("Asia/Tokyo")).contains("Tokyo"));
     }
 
     #[test]
