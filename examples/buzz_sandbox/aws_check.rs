@@ -434,7 +434,7 @@ impl AwsProbe {
     }
 
     /// Inline and attached managed policies of a role, decoded.
-    async fn role_policies(&self, role: &str) -> Result<Vec<Value>, Failure> {
+    pub async fn role_policies(&self, role: &str) -> Result<Vec<Value>, Failure> {
         let mut documents = Vec::new();
 
         let mut names = Vec::new();

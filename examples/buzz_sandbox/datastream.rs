@@ -262,11 +262,26 @@ fn ancestor_targets(app: &App, domain: &str) -> Vec<(String, KinesisTarget)> {
         .collect()
 }
 
+/// How `emit` shapes its events: when they happened (`None`: now) and how many share a
+/// record.
+#[derive(Debug, Clone, Default)]
+pub struct Emit {
+    pub time: Option<String>,
+    pub per_record: u64,
+}
+
 /// Buzz's everyday traffic, on demand (`POST /sandbox/domains/{id}/events`): `count` events of
 /// `event_type` from `domain`, sent to each enabled Kinesis target of its saved configuration
-/// and of every ancestor's, one by one, as Buzz sends them (no buffer, no retry); every copy
-/// carries `domain` as its `domainId`. Returns (sent, refused).
-pub async fn emit(app: &App, domain: &str, event_type: &str, count: u64) -> (u64, u64) {
+/// and of every ancestor's, as Buzz sends them (no buffer, no retry), `shape.per_record` to a
+/// record (at least one); every copy carries `domain` as its `domainId`. Returns (events sent,
+/// events refused, records written).
+pub async fn emit(
+    app: &App,
+    domain: &str,
+    event_type: &str,
+    count: u64,
+    shape: &Emit,
+) -> (u64, u64, u64) {
     let saved = app.lock().domains.get(domain).cloned().flatten();
     let mut targets: Vec<(String, KinesisTarget)> = enabled_targets(saved.as_ref())
         .into_iter()
@@ -279,15 +294,30 @@ pub async fn emit(app: &App, domain: &str, event_type: &str, count: u64) -> (u64
         agent_user_id: "100003".into(),
         session_id: "8655695467559064423".into(),
     };
-    let (mut sent, mut refused) = (0, 0);
-    for n in 0..count {
+    let per_record = shape.per_record.max(1);
+    let (mut sent, mut refused, mut records) = (0, 0, 0);
+    let mut n = 0;
+    while n < count {
+        let batch = per_record.min(count - n);
         for (owner, target) in &targets {
-            let event = record::event(event_type, &ctx, json!({ "sequence": n }));
+            let events: Vec<_> = (n..n + batch)
+                .map(|i| {
+                    let data = json!({ "sequence": i });
+                    record::event_at(event_type, &ctx, data, shape.time.as_deref())
+                })
+                .collect();
+            let Some(event) = record::join(&events) else {
+                continue;
+            };
             match app.aws.deliver(&app.settings, owner, target, &event).await {
-                Ok(()) => sent += 1,
-                Err(_) => refused += 1,
+                Ok(()) => {
+                    sent += batch;
+                    records += 1;
+                }
+                Err(_) => refused += batch,
             }
         }
+        n += batch;
     }
-    (sent, refused)
+    (sent, refused, records)
 }

@@ -20,6 +20,11 @@
 //!   away) an application identity's ControlDomain right, as an administrator would in Buzz.
 //! - `POST /sandbox/identities/<userid>/keys/<kid>` `{"state": "revoked" | "expired" |
 //!   "active"}` revokes, expires or restores a registered key.
+//! - `POST /sandbox/domains/<id>/events` also takes `"time"` (every event's `time`, RFC 3339,
+//!   instead of now) and `"perRecord"` (N events per Kinesis record, newline-separated, as Buzz's
+//!   records may hold several); `sent` then counts events, and `records` the records written.
+//! - `/sandbox/state`'s `firehose` (with `--play-firehose`): per delivery stream, `{"records",
+//!   "events", "failed", "objects": [keys], "pending", "lastError", "refused"}`.
 //! - `/sandbox/state` also shows `identities` (`{"<userid>": {"username", "domain",
 //!   "controlDomain", "keys": {"<kid>": "active"}}}`) and `tokensIssued`.
 
@@ -67,7 +72,7 @@ async fn index() -> Json<Value> {
             "GET /sandbox/faults": "armed faults",
             "POST /sandbox/faults": "{\"count\": N, \"kinds\": [\"429\", \"503\", \"500\", \"drop\", \"timeout\", \"malformed\", \"noauth\"], \"after\": M}",
             "POST /sandbox/expire-tokens": "end every session now",
-            "POST /sandbox/domains/{id}/events": "{\"count\": N, \"type\": \"UserEntityChanged\"}: send N events from the domain to its and its ancestors' enabled kinesis targets",
+            "POST /sandbox/domains/{id}/events": "{\"count\": N, \"type\": \"UserEntityChanged\", \"time\": RFC 3339, \"perRecord\": M}: send N events from the domain to its and its ancestors' enabled kinesis targets",
         }
     }))
 }
@@ -97,6 +102,7 @@ async fn state(State(app): State<Arc<App>>) -> Json<Value> {
         "sessions": inner.sessions.len(),
         "identities": identities_json(&inner),
         "tokensIssued": inner.tokens_issued,
+        "firehose": crate::firehose::state_json(&inner.firehose),
         "mostInFlight": app.most_in_flight.load(std::sync::atomic::Ordering::SeqCst),
     }))
 }
@@ -283,6 +289,18 @@ async fn emit_events(State(app): State<Arc<App>>, Path(id): Path<String>, body: 
         .and_then(Value::as_str)
         .unwrap_or("UserEntityChanged")
         .to_owned();
-    let (sent, refused) = crate::datastream::emit(&app, &domain, &event_type, count).await;
-    Json(json!({ "sent": sent, "refused": refused })).into_response()
+    let shape = crate::datastream::Emit {
+        time: request
+            .get("time")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        per_record: request
+            .get("perRecord")
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+            .clamp(1, 500),
+    };
+    let (sent, refused, records) =
+        crate::datastream::emit(&app, &domain, &event_type, count, &shape).await;
+    Json(json!({ "sent": sent, "refused": refused, "records": records })).into_response()
 }

@@ -21,6 +21,7 @@ mod cloudwatch_cbor;
 mod datastream;
 mod domains;
 mod faults;
+mod firehose;
 mod inspect;
 mod oauth;
 mod policy;
@@ -252,6 +253,24 @@ struct Args {
     /// AWS_ENDPOINT_URL_CLOUDWATCH here. (The tests run the same translator themselves.)
     #[arg(long, value_name = "ADDR")]
     cloudwatch_listen: Option<String>,
+
+    /// Play Amazon Data Firehose for the local stack: the emulator stores delivery streams but
+    /// moves no record, so the sandbox reads each Kinesis-sourced delivery stream's
+    /// configuration back (DescribeDeliveryStream) and delivers the stream's records into S3
+    /// exactly as configured (processors, prefixes, compression), as the delivery role may.
+    /// See firehose.rs.
+    #[arg(long)]
+    play_firehose: bool,
+
+    /// Milliseconds between two deliveries. Real Firehose buffers per its BufferingHints
+    /// (the archive's: 60 s or 64 MiB, whichever comes first); tests cannot wait that long.
+    #[arg(long, default_value_t = 1000, requires = "play_firehose")]
+    firehose_flush_ms: u64,
+
+    /// Play only these delivery streams (comma-separated names): tests that share one
+    /// emulator each play their own, so no record is delivered twice.
+    #[arg(long, value_delimiter = ',', requires = "play_firehose")]
+    firehose_streams: Vec<String>,
 }
 
 /// The CloudWatch translator on `addr`, in front of `AWS_ENDPOINT_URL`; its URL.
@@ -393,6 +412,11 @@ async fn run(args: Args) -> Result<(), String> {
     };
     let aws = aws_check::AwsProbe::from_env(cloudwatch_url.as_deref()).await;
     let app = Arc::new(App::new(settings, aws, faults, seed));
+    if args.play_firehose {
+        let flush = Duration::from_millis(args.firehose_flush_ms.max(10));
+        let player = firehose::Player::new(app.clone(), flush, args.firehose_streams.clone()).await;
+        tokio::spawn(player.run());
+    }
 
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
@@ -491,6 +515,18 @@ fn announce(args: &Args, addr: std::net::SocketAddr, tree: &domains::Tree) {
             out,
             "  domain tree (each userspace has the same users):\n{}",
             tree.describe()
+        );
+    }
+    if args.play_firehose {
+        let _ = writeln!(
+            out,
+            "  plays Firehose: delivers every {} ms (real Firehose buffers 60 s or more){}",
+            args.firehose_flush_ms,
+            if args.firehose_streams.is_empty() {
+                String::new()
+            } else {
+                format!(", only {}", args.firehose_streams.join(", "))
+            }
         );
     }
     let _ = writeln!(

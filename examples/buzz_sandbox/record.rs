@@ -28,10 +28,21 @@ pub struct EventRecord {
 }
 
 pub fn event(event_type: &str, ctx: &EventContext, data: Value) -> EventRecord {
+    event_at(event_type, ctx, data, None)
+}
+
+/// An event that happened at `time` (RFC 3339) instead of now: a test's events on known days.
+pub fn event_at(
+    event_type: &str,
+    ctx: &EventContext,
+    data: Value,
+    time: Option<&str>,
+) -> EventRecord {
     let guid = uuid_v4();
+    let time = time.map_or_else(|| rfc3339_ticks(SystemTime::now()), str::to_owned);
     // serde_json's `preserve_order` keeps the keys in the order written here.
     let value = json!({
-        "time": rfc3339_ticks(SystemTime::now()),
+        "time": time,
         "guid": guid,
         "domainId": ctx.domain_id,
         "type": event_type,
@@ -45,6 +56,22 @@ pub fn event(event_type: &str, ctx: &EventContext, data: Value) -> EventRecord {
         guid,
         json: value.to_string(),
     }
+}
+
+/// Several events in one record, newline-separated, as Buzz's records may hold them (loaders
+/// that expect one JSON document per record break on these). The first event's guid is the
+/// partition key.
+pub fn join(events: &[EventRecord]) -> Option<EventRecord> {
+    let first = events.first()?;
+    Some(EventRecord {
+        event_type: first.event_type.clone(),
+        guid: first.guid.clone(),
+        json: events
+            .iter()
+            .map(|e| e.json.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    })
 }
 
 /// A random (version 4, RFC 4122 variant) uuid in its lowercase hyphenated form.

@@ -198,6 +198,8 @@ pub struct Inner {
     /// Every assertion `jti` seen (a second use is a replay).
     pub used_jtis: HashSet<String>,
     pub tokens_issued: u64,
+    /// What `--play-firehose` delivered, per delivery stream.
+    pub firehose: BTreeMap<String, crate::firehose::Report>,
 }
 
 pub struct App {
@@ -226,6 +228,7 @@ impl App {
                 identities: BTreeMap::new(),
                 used_jtis: HashSet::new(),
                 tokens_issued: 0,
+                firehose: BTreeMap::new(),
             }),
             in_flight: Default::default(),
             most_in_flight: Default::default(),

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use crate::harness::AGILIX_ACCOUNT;
+use crate::harness::{self, python, AGILIX_ACCOUNT};
 use crate::tool::*;
 
 const BUCKET: &str = "district-42-buzz-archive";
@@ -31,34 +31,6 @@ fn policy(names: &Names, extra: &[&str]) -> Outcome {
 /// The archive's description, as `policy --format archive` prints it.
 fn describe(names: &Names) -> Value {
     policy(names, &["--archive-bucket", BUCKET, "--format", "archive"]).json()["archive"].clone()
-}
-
-/// A Python script's stdout as JSON, with `input` on its stdin.
-fn python(script: &str, input: &Value) -> Value {
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (scripts/ensure-tools test puts the locked one first on PATH)");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.to_string().as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "python failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON from python ({e}):\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
 }
 
 fn lint_cfn(path: &Path) {
@@ -289,53 +261,6 @@ fn deliver(archive: &Value, flushes: &[Vec<String>]) -> Vec<(String, String)> {
     objects
 }
 
-const DUCKDB: &str = r#"
-import duckdb, gzip, json, os, sys
-import sqlglot
-from sqlglot import exp
-inp = json.load(sys.stdin)
-root, a = inp["root"], inp["archive"]
-for rel, text in inp["objects"]:
-    path = os.path.join(root, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with gzip.open(path, "wt", encoding="utf-8") as f:
-        f.write(text)
-# The table as Athena sees it: its columns read from the event's keys, its partitions from
-# the path, every one a string, over the table's location only (errors/ is not in it).
-location = a["location"].split("/", 3)[3]
-files = os.path.join(root, location) + "*/" * len(a["partitions"]) + "*.gz"
-columns = ", ".join(f"'{c['json_key']}': 'VARCHAR'" for c in a["columns"])
-select = ", ".join(f'"{c["json_key"]}" AS "{c["name"]}"' for c in a["columns"])
-select += "".join(f', "{p["name"]}"' for p in a["partitions"])
-hive_types = ", ".join(f"'{p['name']}': 'VARCHAR'" for p in a["partitions"])
-con = duckdb.connect()
-con.execute(f'CREATE SCHEMA "{a["database"]}"')
-con.execute(
-    f'CREATE VIEW "{a["database"]}"."{a["table"]}" AS SELECT {select} FROM read_json('
-    f"'{files}', format = 'newline_delimited', columns = {{{columns}}}, "
-    f"hive_partitioning = true, hive_types = {{{hive_types}}})"
-)
-results = {}
-for q in a["queries"]:
-    rel = con.execute(q["sql"])
-    results[q["name"]] = rel.fetchall() if rel.description else None
-results["distinct_count"] = con.execute(
-    f'SELECT count(*) FROM "{a["database"]}"."events_distinct"').fetchall()
-results["columns"] = [d[0] for d in con.execute(
-    f'SELECT * FROM "{a["database"]}"."{a["table"]}" LIMIT 0').description]
-# Athena's dialect: the DDL and every query parse, and a broken one does not.
-parsed = {"ddl": type(sqlglot.parse_one(a["ddl"], read="athena")).__name__}
-ddl = sqlglot.parse_one(a["ddl"], read="athena").sql(dialect="athena")
-for q in a["queries"]:
-    parsed[q["name"]] = type(sqlglot.parse_one(q["sql"], read="athena")).__name__
-try:
-    sqlglot.parse_one("SELECT FROM WHERE (", read="athena")
-    parsed["broken"] = "parsed"
-except sqlglot.errors.ParseError:
-    parsed["broken"] = "refused"
-print(json.dumps({"results": results, "parsed": parsed, "ddl": ddl}, default=str))
-"#;
-
 #[test]
 fn the_sql_counts_archived_events_per_type_and_day_in_duckdb_and_parses_as_athena() {
     let names = Names::new();
@@ -360,10 +285,7 @@ fn the_sql_counts_archived_events_per_type_and_day_in_duckdb_and_parses_as_athen
     assert!(objects.iter().all(|(_, text)| text.ends_with('\n')));
 
     let dir = tempfile::tempdir().expect("a temp dir");
-    let out = python(
-        DUCKDB,
-        &json!({"root": dir.path(), "archive": archive, "objects": objects}),
-    );
+    let out = harness::duckdb(dir.path(), &archive, &objects);
     let r = &out["results"];
     assert_eq!(
         r["columns"],

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod archive;
+mod archive_delivery;
 mod archive_setup;
 mod buzz_boundary;
 mod check;

@@ -15,8 +15,11 @@
 //! One job per file: `moto` (the AWS emulator process and the environment that points child
 //! processes at it, CloudWatch through `cloudwatch_cbor`, the RPCv2-CBOR translator), `sandbox` (starting a Buzz sandbox: its options are the one place to add a
 //! sandbox flag), `sandbox_state` (reading and changing a running sandbox, and talking Buzz to
-//! it), `aws_cli` (the AWS CLI as an observer, and resources made behind the tool's back).
+//! it), `aws_cli` (the AWS CLI as an observer, and resources made behind the tool's back),
+//! `archive` (the archive's bucket and delivery stream made like setup, its objects, and the
+//! DuckDB script that queries them).
 
+mod archive;
 mod aws_cli;
 mod aws_fault_proxy;
 pub mod cloudwatch_cbor;
@@ -30,6 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use archive::{create_archive_like_setup, download_bucket, duckdb, object_keys, python};
 pub use aws_cli::*;
 pub use aws_fault_proxy::{fault, AwsFaultProxy};
 pub use identity::{key_file, key_pair, TestIdentity};

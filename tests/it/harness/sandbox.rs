@@ -185,6 +185,19 @@ impl SandboxOptions {
         self.flag("--listdomains-page-cap", n)
     }
 
+    /// Play Firehose (`--play-firehose`): deliver every `flush_ms` the delivery streams named
+    /// (tests share one moto: each plays its own), as their configuration in moto says.
+    pub fn play_firehose(self, flush_ms: u64, delivery_streams: &[&str]) -> Self {
+        let this = self
+            .arg("--play-firehose")
+            .flag("--firehose-flush-ms", flush_ms);
+        if delivery_streams.is_empty() {
+            this
+        } else {
+            this.flag("--firehose-streams", delivery_streams.join(","))
+        }
+    }
+
     /// Any other flag, as given.
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_string());

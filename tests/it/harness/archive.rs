@@ -1,0 +1,275 @@
+//! The archive (#21) seen from the tests: the delivery stream and bucket made as setup will
+//! make them (until `setup --archive-bucket` does: then [`create_archive_like_setup`] is that
+//! one command), the objects in moto's S3, and the DuckDB script that queries archived
+//! objects with the table's own columns and partitions (shared by `archive.rs`, on objects
+//! laid out by hand, and `archive_delivery.rs`, on objects the sandbox delivered).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use buzz_kinesis::archive::{self, Archive, ArchiveRefs};
+use buzz_kinesis::names::BucketName;
+use serde_json::{json, Value};
+
+use super::aws_cli::{aws_cli, create_role, put_role_policy, role_arn, stream_arn};
+use super::sandbox::Sandbox;
+use super::{MOTO_ACCOUNT, REGION};
+
+/// A Python script's stdout as JSON, with `input` on its stdin (the project's Python:
+/// `scripts/ensure-tools test` puts it first on PATH).
+pub fn python(script: &str, input: &Value) -> Value {
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs (scripts/ensure-tools test puts the locked one first on PATH)");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin
+            .write_all(input.to_string().as_bytes())
+            .expect("write python's stdin");
+    }
+    let out = child.wait_with_output().expect("python3 ends");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON from python ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// The archive as Athena sees it, in DuckDB. Input: `{"root": DIR, "archive": <the model's
+/// describe()>, "objects": [[path, text], ...]}`; the objects (may be none) are first written
+/// gzipped under DIR, beside any already there (downloaded ones). The table reads the
+/// event's keys as its columns and the path's `type=`/`dt=` as its partitions, every one a
+/// string, over the table's location only (`errors/` is not in it); the model's queries run
+/// verbatim; sqlglot parses the DDL and the queries in Athena's dialect. Prints `{"results":
+/// {<query name>: rows, "distinct_count", "columns"}, "parsed": {...}, "ddl": ...}`.
+pub const DUCKDB: &str = r#"
+import duckdb, gzip, json, os, sys
+import sqlglot
+from sqlglot import exp
+inp = json.load(sys.stdin)
+root, a = inp["root"], inp["archive"]
+for rel, text in inp["objects"]:
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write(text)
+location = a["location"].split("/", 3)[3]
+files = os.path.join(root, location) + "*/" * len(a["partitions"]) + "*.gz"
+columns = ", ".join(f"'{c['json_key']}': 'VARCHAR'" for c in a["columns"])
+select = ", ".join(f'"{c["json_key"]}" AS "{c["name"]}"' for c in a["columns"])
+select += "".join(f', "{p["name"]}"' for p in a["partitions"])
+hive_types = ", ".join(f"'{p['name']}': 'VARCHAR'" for p in a["partitions"])
+con = duckdb.connect()
+con.execute(f'CREATE SCHEMA "{a["database"]}"')
+con.execute(
+    f'CREATE VIEW "{a["database"]}"."{a["table"]}" AS SELECT {select} FROM read_json('
+    f"'{files}', format = 'newline_delimited', columns = {{{columns}}}, "
+    f"hive_partitioning = true, hive_types = {{{hive_types}}})"
+)
+results = {}
+for q in a["queries"]:
+    rel = con.execute(q["sql"])
+    results[q["name"]] = rel.fetchall() if rel.description else None
+results["distinct_count"] = con.execute(
+    f'SELECT count(*) FROM "{a["database"]}"."events_distinct"').fetchall()
+results["columns"] = [d[0] for d in con.execute(
+    f'SELECT * FROM "{a["database"]}"."{a["table"]}" LIMIT 0').description]
+parsed = {"ddl": type(sqlglot.parse_one(a["ddl"], read="athena")).__name__}
+ddl = sqlglot.parse_one(a["ddl"], read="athena").sql(dialect="athena")
+for q in a["queries"]:
+    parsed[q["name"]] = type(sqlglot.parse_one(q["sql"], read="athena")).__name__
+try:
+    sqlglot.parse_one("SELECT FROM WHERE (", read="athena")
+    parsed["broken"] = "parsed"
+except sqlglot.errors.ParseError:
+    parsed["broken"] = "refused"
+print(json.dumps({"results": results, "parsed": parsed, "ddl": ddl}, default=str))
+"#;
+
+/// [`DUCKDB`] over the files under `root` (and `objects`, written there first).
+pub fn duckdb(root: &Path, archive: &Value, objects: &[(String, String)]) -> Value {
+    python(
+        DUCKDB,
+        &json!({"root": root, "archive": archive, "objects": objects}),
+    )
+}
+
+/// The archive of `stream` into `bucket`, made the way `setup --archive-bucket` makes it,
+/// every value from the model (`src/archive.rs`): the bucket, Firehose's role (the model's
+/// trust and least-privilege policy), and the delivery stream reading the stream with the
+/// model's prefixes, processors, compression and buffering. Stands in for setup until setup
+/// creates the archive; then this is one `setup --archive-bucket` call. Returns the model.
+pub fn create_archive_like_setup(stream: &str, bucket: &str) -> Archive {
+    let name = BucketName::parse("--archive-bucket", bucket).expect("a valid bucket name");
+    let a = Archive::new(name, None, stream, None, &[]);
+    aws_cli(&["s3api", "create-bucket", "--bucket", bucket]);
+
+    let source = stream_arn(stream);
+    let log_stream = format!(
+        "arn:aws:logs:{REGION}:{MOTO_ACCOUNT}:log-group:{}:log-stream:{}",
+        a.log_group(),
+        archive::LOG_STREAM
+    );
+    let kinesis_service = format!("kinesis.{REGION}.amazonaws.com");
+    let s3_service = format!("s3.{REGION}.amazonaws.com");
+    let refs = ArchiveRefs {
+        stream_arn: &source,
+        log_stream_arn: &log_stream,
+        kinesis_service: &kinesis_service,
+        s3_service: &s3_service,
+    };
+    create_role(&a.role(), &Archive::trust(MOTO_ACCOUNT), 3600);
+    put_role_policy(&a.role(), "buzz-kinesis-archive", &a.permission(&refs));
+
+    let role = role_arn(&a.role());
+    let processors: Vec<Value> = a
+        .processors()
+        .iter()
+        .map(|p| {
+            json!({
+                "Type": p.kind,
+                "Parameters": p.parameters.iter().map(|(k, v)| json!({"ParameterName": k, "ParameterValue": v})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let input = json!({
+        "DeliveryStreamName": a.delivery_stream(),
+        "DeliveryStreamType": "KinesisStreamAsSource",
+        "KinesisStreamSourceConfiguration": {"KinesisStreamARN": source, "RoleARN": role},
+        "ExtendedS3DestinationConfiguration": {
+            "RoleARN": role,
+            "BucketARN": a.bucket_arn(),
+            "Prefix": archive::PREFIX,
+            "ErrorOutputPrefix": archive::ERROR_PREFIX,
+            "CompressionFormat": archive::COMPRESSION,
+            "BufferingHints": {
+                "SizeInMBs": archive::BUFFER_MIB,
+                "IntervalInSeconds": archive::BUFFER_SECONDS,
+            },
+            "DynamicPartitioningConfiguration": {
+                "Enabled": true,
+                "RetryOptions": {"DurationInSeconds": archive::RETRY_SECONDS},
+            },
+            "ProcessingConfiguration": {"Enabled": true, "Processors": processors},
+            "CloudWatchLoggingOptions": {
+                "Enabled": true,
+                "LogGroupName": a.log_group(),
+                "LogStreamName": archive::LOG_STREAM,
+            },
+        },
+    });
+    aws_cli(&[
+        "firehose",
+        "create-delivery-stream",
+        "--cli-input-json",
+        &input.to_string(),
+    ]);
+    a
+}
+
+/// The keys in `bucket` under `prefix`, as the AWS CLI lists them.
+pub fn object_keys(bucket: &str, prefix: &str) -> Vec<String> {
+    let out = aws_cli(&[
+        "s3api",
+        "list-objects-v2",
+        "--bucket",
+        bucket,
+        "--prefix",
+        prefix,
+    ]);
+    out["Contents"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|o| o["Key"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Every object of `bucket` into `dir`, at its key's path.
+pub fn download_bucket(bucket: &str, dir: &Path) {
+    let target = dir.display().to_string();
+    aws_cli(&[
+        "s3",
+        "cp",
+        "--recursive",
+        "--only-show-errors",
+        &format!("s3://{bucket}/"),
+        &target,
+    ]);
+}
+
+impl Sandbox {
+    /// `--play-firehose`'s report for one delivery stream (`/sandbox/state`'s `firehose`).
+    pub async fn firehose_report(&self, delivery_stream: &str) -> Value {
+        self.state().await["firehose"][delivery_stream].clone()
+    }
+
+    /// Waits until the sandbox's Firehose has written `events` events and `failed` error lines
+    /// for `delivery_stream`, and no object waits; returns the report. Panics after `timeout`
+    /// with the last report.
+    pub async fn wait_for_delivery(
+        &self,
+        delivery_stream: &str,
+        events: u64,
+        failed: u64,
+        timeout: Duration,
+    ) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let report = self.firehose_report(delivery_stream).await;
+            let done = report["events"].as_u64() == Some(events)
+                && report["failed"].as_u64() == Some(failed)
+                && report["pending"].as_u64() == Some(0);
+            if done {
+                return report;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sandbox's Firehose did not deliver {events} events and {failed} failures of {delivery_stream} in {timeout:?}: {report}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Buzz's traffic shaped for the archive: `count` events of `event_type` that happened at
+    /// `time`, `per_record` to a Kinesis record. Returns (events sent, records written).
+    pub async fn emit_shaped(
+        &self,
+        domain: &str,
+        event_type: &str,
+        count: u64,
+        time: &str,
+        per_record: u64,
+    ) -> (u64, u64) {
+        let response = self
+            .http()
+            .post(format!("{}/sandbox/domains/{domain}/events", self.url()))
+            .header("Content-Type", "application/json")
+            .body(
+                json!({"count": count, "type": event_type, "time": time, "perRecord": per_record})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .expect("a /sandbox request");
+        let answer: Value = response.json().await.expect("a JSON answer");
+        assert_eq!(answer["refused"], 0, "{answer}");
+        (
+            answer["sent"].as_u64().unwrap_or(0),
+            answer["records"].as_u64().unwrap_or(0),
+        )
+    }
+}
