@@ -9,7 +9,8 @@
 //! 60 s or 64 MiB for the archive; tests cannot wait that long) it lists the delivery streams,
 //! and for each one reading a Kinesis stream into an ExtendedS3 destination:
 //!
-//! 1. reads the stream's new records (ListShards, GetShardIterator TRIM_HORIZON once, then
+//! 1. reads the stream's new records (ListShards, GetShardIterator AT_TIMESTAMP of the delivery
+//!    stream's creation once, as Firehose starts at LATEST when it is made; then
 //!    NextShardIterator, so each record is delivered once per sandbox);
 //! 2. runs the configured processors in their configured order: RecordDeAggregation
 //!    (`SubRecordType` JSON: concatenated or newline-separated objects), MetadataExtraction
@@ -114,6 +115,9 @@ pub enum TimePart {
 pub struct Plan {
     pub name: String,
     pub version: String,
+    /// When it was made: Firehose reads a Kinesis source from there on (LATEST at creation),
+    /// never what the stream held before.
+    pub created: Option<aws_smithy_types::DateTime>,
     pub stream: String,
     pub region: String,
     pub bucket: String,
@@ -240,6 +244,7 @@ impl Plan {
         Ok(Plan {
             name,
             version: d.version_id().to_owned(),
+            created: d.create_timestamp().copied(),
             stream,
             region,
             bucket,
@@ -859,12 +864,16 @@ impl Player {
                         .get_shard_iterator()
                         .stream_name(&plan.stream)
                         .shard_id(&id);
-                    // Where a lost iterator left off, else the oldest record.
-                    let request = match &position.last_sequence {
-                        Some(seq) => request
+                    // Where a lost iterator left off; else, as Firehose does, from when the
+                    // delivery stream was made (records written before it are never read).
+                    let request = match (&position.last_sequence, plan.created) {
+                        (Some(seq), _) => request
                             .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
                             .starting_sequence_number(seq),
-                        None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+                        (None, Some(at)) => request
+                            .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                            .timestamp(at),
+                        (None, None) => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
                     };
                     let out = request
                         .send()

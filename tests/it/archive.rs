@@ -350,7 +350,7 @@ fn the_sql_counts_archived_events_per_type_and_day_in_duckdb_and_parses_as_athen
 }
 
 #[test]
-fn bad_archive_values_are_refused_before_anything_and_setup_refuses_the_archive() {
+fn bad_archive_values_are_refused_before_anything_and_buzz_only_refuses_the_archive() {
     for (args, expect) in [
         (
             vec!["--archive-bucket", "Buzz_Archive"],
@@ -385,7 +385,8 @@ fn bad_archive_values_are_refused_before_anything_and_setup_refuses_the_archive(
         .run();
     assert_eq!(out.code, Some(1));
     assert!(out.stderr.contains("--archive-bucket"), "{}", out.stderr);
-    // setup and check refuse the archive (from the env var too) before any request.
+    // setup and check judge the bucket (from the env var too) before any request: AWS's
+    // endpoint here answers nothing.
     for command in ["setup", "check"] {
         let out = Tool::new()
             .args([
@@ -395,15 +396,31 @@ fn bad_archive_values_are_refused_before_anything_and_setup_refuses_the_archive(
                 "--aws-only",
                 "--yes",
             ])
-            .env("BUZZ_KINESIS_ARCHIVE_BUCKET", BUCKET)
+            .env("BUZZ_KINESIS_ARCHIVE_BUCKET", "Not_A_Bucket")
             .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
             .run();
         assert_eq!(out.code, Some(1), "{command}: {}", out.stderr);
         assert!(
-            out.stderr
-                .contains("the archive is in the exports (policy --format) in this version"),
+            out.stderr.contains("--archive-bucket") && out.stderr.contains("lowercase"),
             "{command}: {}",
             out.stderr
         );
     }
+    // The archive is the AWS half's: --buzz-only refuses it rather than ignore it.
+    let out = Tool::new()
+        .args(["setup", "--buzz-only", "--yes", "--domain", "424242"])
+        .args(["--stream", "buzz-events", "--region", "us-east-1"])
+        .args([
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/BuzzKinesisWriter",
+        ])
+        .args(["--archive-bucket", BUCKET])
+        .env("BUZZ_URL", "http://127.0.0.1:9")
+        .run();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("part of the AWS half"),
+        "{}",
+        out.stderr
+    );
 }

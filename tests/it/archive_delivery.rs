@@ -4,8 +4,8 @@
 //! stream's configuration back from moto and applies it), and the objects that land in
 //! moto's S3 are downloaded and queried with DuckDB exactly as `archive.rs` queries objects
 //! laid out by hand: the table's own columns and partitions, the model's queries verbatim.
-//! The delivery stream and bucket are made by `create_archive_like_setup` from the model
-//! (`src/archive.rs`) until `setup --archive-bucket` makes them.
+//! The archive is made by `setup --archive-bucket`, so what the sandbox plays is the
+//! configuration the tool wrote.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -33,6 +33,15 @@ fn model(stream: &str) -> (Archive, String) {
 /// A sandbox that plays this archive's delivery stream only (tests share one moto).
 fn sandbox_for(archive: &Archive) -> Sandbox {
     Sandbox::start(SandboxOptions::new().play_firehose(FLUSH_MS, &[&archive.delivery_stream()]))
+}
+
+/// The stream, the roles and the archive, without Buzz (`--aws-only`): only what a test
+/// writes into the stream is there to archive.
+fn aws_half_with_archive(sandbox: &Sandbox, names: &Names, bucket: &str) {
+    Tool::setup(sandbox, names)
+        .args(["--aws-only", "--archive-bucket", bucket])
+        .run()
+        .assert_success();
 }
 
 /// Every file under `dir`, recursively, with its path relative to `dir`.
@@ -103,10 +112,13 @@ async fn buzz_events_land_in_s3_by_type_and_day_and_duckdb_counts_what_was_sent(
     let (archive, bucket) = model(&names.stream);
     let delivery = archive.delivery_stream();
     let sandbox = sandbox_for(&archive);
-    // The archive first, so every record in the stream (setup's own events too) comes after
-    // the delivery stream, wherever Firehose starts reading a new one (see docs/archive.md).
-    let archive = harness::create_archive_like_setup(&names.stream, &bucket);
-    Tool::setup(&sandbox, &names).run().assert_success();
+    // Setup makes the delivery stream before Buzz sends anything (Firehose reads a stream from
+    // the moment its delivery stream exists, and so does the sandbox): setup's own events are
+    // archived too.
+    Tool::setup(&sandbox, &names)
+        .args(["--archive-bucket", &bucket])
+        .run()
+        .assert_success();
 
     // Known events on known days; records holding one, two and three events.
     for (ty, count, time, per_record, records) in [
@@ -216,12 +228,11 @@ async fn buzz_events_land_in_s3_by_type_and_day_and_duckdb_counts_what_was_sent(
 #[tokio::test]
 async fn records_that_are_not_events_land_under_the_error_prefix_as_processing_failed() {
     let names = Names::new();
-    harness::create_stream(&names.stream);
     let (archive, bucket) = model(&names.stream);
     let delivery = archive.delivery_stream();
     let before = utc_today();
     let sandbox = sandbox_for(&archive);
-    harness::create_archive_like_setup(&names.stream, &bucket);
+    aws_half_with_archive(&sandbox, &names, &bucket);
 
     let event = json!({"time": "2026-01-03T00:00:00Z", "guid": "g1", "type": "GradeChanged", "domainId": DOMAIN_ID});
     for data in [
@@ -292,11 +303,10 @@ async fn records_that_are_not_events_land_under_the_error_prefix_as_processing_f
 #[tokio::test]
 async fn a_delivery_role_without_s3_put_object_writes_nothing_and_the_records_wait() {
     let names = Names::new();
-    harness::create_stream(&names.stream);
     let (archive, bucket) = model(&names.stream);
     let delivery = archive.delivery_stream();
     let sandbox = sandbox_for(&archive);
-    let archive = harness::create_archive_like_setup(&names.stream, &bucket);
+    aws_half_with_archive(&sandbox, &names, &bucket);
     // The role loses its policy: only reading the stream is left.
     let role = archive.role();
     let allowed = harness::aws_cli(&[

@@ -1,7 +1,7 @@
 //! The archive's part of setup (`--archive-bucket`): the bucket, Firehose's role and the Glue
 //! table at once, then the delivery stream, which needs all three and an ACTIVE stream. It runs
-//! beside the stream, role and Buzz chains, so Firehose's wait for its new role to propagate
-//! overlaps Buzz's wait for the Buzz role's: a fresh setup waits for IAM once.
+//! beside the stream and role chains and before Buzz's (see `apply` in setup), so Firehose's
+//! wait for its new role to propagate covers the Buzz role's: a fresh setup waits for IAM once.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -248,23 +248,12 @@ async fn plan_more_domains(
     Ok(())
 }
 
-/// Carry out the plan: the archive beside everything else (its IAM wait overlaps Buzz's);
-/// the stream chain, the role chain and the alarm at once, then Buzz.
+/// Carry out the plan: the stream chain, the role chain, the alarm and the archive at once,
+/// then Buzz. Buzz comes after the archive because Firehose reads a stream from the moment its
+/// delivery stream is made: an event Buzz sent before would never be archived. The IAM waits
+/// still overlap: the Buzz role is made beside Firehose's, so it has propagated by the time
+/// Firehose's has, and Buzz's test passes at once.
 async fn apply(
-    o: &Ready,
-    plan: &Plan,
-    progress: &Progress,
-    propagation_timeout: Duration,
-) -> Result<()> {
-    tokio::try_join!(
-        apply_core(o, plan, progress, propagation_timeout),
-        archive::apply(o, &plan.archive, progress, propagation_timeout),
-    )
-    .map(drop)
-}
-
-/// Everything but the archive.
-async fn apply_core(
     o: &Ready,
     plan: &Plan,
     progress: &Progress,
@@ -276,6 +265,7 @@ async fn apply_core(
             stream_chain(o, want, &plan.stream, progress),
             role_chain(o, want, &plan.role, progress),
             alarm_chain(o, want, &plan.alarm, progress),
+            archive::apply(o, &plan.archive, progress, propagation_timeout),
         )?;
     }
     let (Some(b), Some(client)) = (d.buzz.as_ref(), o.buzz.as_ref()) else {

@@ -1,6 +1,4 @@
-//! The archive (#21) seen from the tests: the delivery stream and bucket made as setup will
-//! make them (until `setup --archive-bucket` does: then [`create_archive_like_setup`] is that
-//! one command), the objects in moto's S3, and the DuckDB script that queries archived
+//! The archive (#21) seen from the tests: the objects in moto's S3, and the DuckDB script that queries archived
 //! objects with the table's own columns and partitions (shared by `archive.rs`, on objects
 //! laid out by hand, and `archive_delivery.rs`, on objects the sandbox delivered).
 
@@ -8,13 +6,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use buzz_kinesis::archive::{self, Archive, ArchiveRefs};
-use buzz_kinesis::names::BucketName;
 use serde_json::{json, Value};
 
-use super::aws_cli::{aws_cli, create_role, put_role_policy, role_arn, stream_arn};
+use super::aws_cli::aws_cli;
 use super::sandbox::Sandbox;
-use super::{MOTO_ACCOUNT, REGION};
 
 /// A Python script's stdout as JSON, with `input` on its stdin (the project's Python:
 /// `scripts/ensure-tools test` puts it first on PATH).
@@ -104,79 +99,6 @@ pub fn duckdb(root: &Path, archive: &Value, objects: &[(String, String)]) -> Val
         DUCKDB,
         &json!({"root": root, "archive": archive, "objects": objects}),
     )
-}
-
-/// The archive of `stream` into `bucket`, made the way `setup --archive-bucket` makes it,
-/// every value from the model (`src/archive.rs`): the bucket, Firehose's role (the model's
-/// trust and least-privilege policy), and the delivery stream reading the stream with the
-/// model's prefixes, processors, compression and buffering. Stands in for setup until setup
-/// creates the archive; then this is one `setup --archive-bucket` call. Returns the model.
-pub fn create_archive_like_setup(stream: &str, bucket: &str) -> Archive {
-    let name = BucketName::parse("--archive-bucket", bucket).expect("a valid bucket name");
-    let a = Archive::new(name, None, stream, None, &[]);
-    aws_cli(&["s3api", "create-bucket", "--bucket", bucket]);
-
-    let source = stream_arn(stream);
-    let log_stream = format!(
-        "arn:aws:logs:{REGION}:{MOTO_ACCOUNT}:log-group:{}:log-stream:{}",
-        a.log_group(),
-        archive::LOG_STREAM
-    );
-    let kinesis_service = format!("kinesis.{REGION}.amazonaws.com");
-    let s3_service = format!("s3.{REGION}.amazonaws.com");
-    let refs = ArchiveRefs {
-        stream_arn: &source,
-        log_stream_arn: &log_stream,
-        kinesis_service: &kinesis_service,
-        s3_service: &s3_service,
-    };
-    create_role(&a.role(), &Archive::trust(MOTO_ACCOUNT), 3600);
-    put_role_policy(&a.role(), "buzz-kinesis-archive", &a.permission(&refs));
-
-    let role = role_arn(&a.role());
-    let processors: Vec<Value> = a
-        .processors()
-        .iter()
-        .map(|p| {
-            json!({
-                "Type": p.kind,
-                "Parameters": p.parameters.iter().map(|(k, v)| json!({"ParameterName": k, "ParameterValue": v})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let input = json!({
-        "DeliveryStreamName": a.delivery_stream(),
-        "DeliveryStreamType": "KinesisStreamAsSource",
-        "KinesisStreamSourceConfiguration": {"KinesisStreamARN": source, "RoleARN": role},
-        "ExtendedS3DestinationConfiguration": {
-            "RoleARN": role,
-            "BucketARN": a.bucket_arn(),
-            "Prefix": archive::PREFIX,
-            "ErrorOutputPrefix": archive::ERROR_PREFIX,
-            "CompressionFormat": archive::COMPRESSION,
-            "BufferingHints": {
-                "SizeInMBs": archive::BUFFER_MIB,
-                "IntervalInSeconds": archive::BUFFER_SECONDS,
-            },
-            "DynamicPartitioningConfiguration": {
-                "Enabled": true,
-                "RetryOptions": {"DurationInSeconds": archive::RETRY_SECONDS},
-            },
-            "ProcessingConfiguration": {"Enabled": true, "Processors": processors},
-            "CloudWatchLoggingOptions": {
-                "Enabled": true,
-                "LogGroupName": a.log_group(),
-                "LogStreamName": archive::LOG_STREAM,
-            },
-        },
-    });
-    aws_cli(&[
-        "firehose",
-        "create-delivery-stream",
-        "--cli-input-json",
-        &input.to_string(),
-    ]);
-    a
 }
 
 /// The keys in `bucket` under `prefix`, as the AWS CLI lists them.
