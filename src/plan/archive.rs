@@ -749,7 +749,7 @@ mod tests {
     #[test]
     fn each_bucket_setting_that_differs_is_one_action() {
         let d = desired(None);
-        let cases: Vec<(&str, fn(&mut BucketState))> = vec![
+        let cases: [(&str, fn(&mut BucketState)); 7] = [
             ("block_public_access", |b| b.public_blocked = false),
             ("enforce_bucket_owner", |b| b.owner_enforced = false),
             ("put_bucket_encryption", |b| b.encryption = None),
@@ -939,7 +939,7 @@ mod tests {
     #[test]
     fn a_delivery_stream_is_never_changed_in_place() {
         let d = desired(None);
-        let cases: Vec<(&str, fn(&mut DeliveryState))> = vec![
+        let cases: [(&str, fn(&mut DeliveryState)); 9] = [
             ("source stream", |x| {
                 x.source_stream_arn = Some("arn:other".into())
             }),
