@@ -602,6 +602,9 @@ mod tests {
     use crate::names::{ArchiveDays, BucketName, KmsKey};
     use std::time::SystemTime;
 
+    /// One change to an observed part, named by what it should make the plan do.
+    type Change<T> = fn(&mut T);
+
     const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
     const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
@@ -749,7 +752,7 @@ mod tests {
     #[test]
     fn each_bucket_setting_that_differs_is_one_action() {
         let d = desired(None);
-        let cases: [(&str, fn(&mut BucketState)); 7] = [
+        let cases: [(&str, Change<BucketState>); 7] = [
             ("block_public_access", |b| b.public_blocked = false),
             ("enforce_bucket_owner", |b| b.owner_enforced = false),
             ("put_bucket_encryption", |b| b.encryption = None),
@@ -939,7 +942,7 @@ mod tests {
     #[test]
     fn a_delivery_stream_is_never_changed_in_place() {
         let d = desired(None);
-        let cases: [(&str, fn(&mut DeliveryState)); 9] = [
+        let cases: [(&str, Change<DeliveryState>); 9] = [
             ("source stream", |x| {
                 x.source_stream_arn = Some("arn:other".into())
             }),
