@@ -21,16 +21,19 @@ pub enum Metric {
     PutRecordsFailed,
     /// Successful PutRecord calls.
     PutRecordSuccess,
+    /// How far behind the slowest consumer reads, in milliseconds (its maximum per period).
+    IteratorAge,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 6] = [
+    pub const ALL: [Metric; 7] = [
         Metric::IncomingRecords,
         Metric::IncomingBytes,
         Metric::WriteThrottled,
         Metric::PutRecordsThrottled,
         Metric::PutRecordsFailed,
         Metric::PutRecordSuccess,
+        Metric::IteratorAge,
     ];
 
     /// CloudWatch's name in the `AWS/Kinesis` namespace.
@@ -42,6 +45,7 @@ impl Metric {
             Metric::PutRecordsThrottled => "PutRecords.ThrottledRecords",
             Metric::PutRecordsFailed => "PutRecords.FailedRecords",
             Metric::PutRecordSuccess => "PutRecord.Success",
+            Metric::IteratorAge => "GetRecords.IteratorAgeMilliseconds",
         }
     }
 
@@ -54,6 +58,15 @@ impl Metric {
             Metric::PutRecordsThrottled => "put_records_throttled",
             Metric::PutRecordsFailed => "put_records_failed",
             Metric::PutRecordSuccess => "put_record_success",
+            Metric::IteratorAge => "iterator_age",
+        }
+    }
+
+    /// The statistic read: counts are summed per period, an age is its period's maximum.
+    pub fn stat(self) -> &'static str {
+        match self {
+            Metric::IteratorAge => "Maximum",
+            _ => "Sum",
         }
     }
 
@@ -110,6 +123,15 @@ impl Window {
         out.retain(|_, (throttled, failed)| *throttled > 0.0 || *failed > 0.0);
         out
     }
+}
+
+/// The oldest any consumer's reads were in the window, in milliseconds (`None`: nobody read).
+pub fn iterator_age_max(w: &Window) -> Option<f64> {
+    w.series
+        .get(&Metric::IteratorAge)?
+        .values()
+        .copied()
+        .reduce(f64::max)
 }
 
 /// Writes Kinesis refused in the window.
@@ -265,7 +287,7 @@ pub(crate) mod tests {
     #[test]
     fn one_call_holds_every_metric_of_up_to_fourteen_days() {
         assert_eq!(period_for(24 * 3600), 60);
-        assert_eq!(period_for(11 * 86_400), 60);
+        assert_eq!(period_for(10 * 86_400), 60);
         let p = period_for(MAX_WINDOW_SECS);
         assert_eq!(p % 60, 0);
         let points = (MAX_WINDOW_SECS / u64::from(p)) * Metric::ALL.len() as u64;
@@ -382,13 +404,13 @@ pub(crate) mod tests {
 
     #[test]
     fn the_period_grows_a_minute_at_a_time_only_past_what_one_call_holds() {
-        // 100,800 points for 6 metrics: 16,800 one-minute points each.
+        // 100,800 points for 7 metrics: 14,400 one-minute points (10 days) each.
         assert_eq!(period_for(0), 60);
         assert_eq!(period_for(61), 60);
-        assert_eq!(period_for(16_800 * 60), 60);
-        assert_eq!(period_for(16_800 * 60 + 1), 120);
-        assert_eq!(period_for(2 * 16_800 * 60), 120);
-        assert_eq!(period_for(2 * 16_800 * 60 + 60), 180);
+        assert_eq!(period_for(14_400 * 60), 60);
+        assert_eq!(period_for(14_400 * 60 + 1), 120);
+        assert_eq!(period_for(2 * 14_400 * 60), 120);
+        assert_eq!(period_for(2 * 14_400 * 60 + 60), 180);
         assert_eq!(period_for(MAX_WINDOW_SECS), 120);
     }
 

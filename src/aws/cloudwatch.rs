@@ -42,9 +42,10 @@ fn to_epoch(t: SystemTime) -> i64 {
 }
 
 impl Aws {
-    /// Every metric of [`Metric::ALL`] for `stream` over the last `since`, summed per period
-    /// (see [`metrics::period_for`]): one GetMetricData call (more only if CloudWatch pages
-    /// the answer, which the period is chosen to avoid).
+    /// Every metric of [`Metric::ALL`] for `stream` over the last `since`, per period (see
+    /// [`metrics::period_for`]; summed, or an age's maximum: [`Metric::stat`]): one
+    /// GetMetricData call (more only if CloudWatch pages the answer, which the period is
+    /// chosen to avoid).
     pub async fn stream_metrics(&self, stream: &str, since: Duration) -> Result<Window> {
         let now = SystemTime::now();
         let period = metrics::period_for(since.as_secs());
@@ -81,7 +82,7 @@ impl Aws {
                                         .build(),
                                 )
                                 .period(i32::try_from(period).unwrap_or(i32::MAX))
-                                .stat("Sum")
+                                .stat(m.stat())
                                 .build(),
                         )
                         .return_data(true)

@@ -6,6 +6,7 @@
 //! calls the rules, and reports. `--probe`'s I/O lives in the command; its verdicts are the
 //! `probe_*` functions.
 
+mod archive;
 mod buzz;
 mod role;
 mod stream;
@@ -14,6 +15,7 @@ mod tests;
 mod tree;
 mod watch;
 
+pub use archive::*;
 pub use buzz::*;
 pub use role::*;
 pub use stream::*;
@@ -30,6 +32,16 @@ use crate::sizing::Load;
 pub enum CheckId {
     /// `alarm`
     Alarm,
+    /// `archive.bucket`
+    ArchiveBucket,
+    /// `archive.delivery`
+    ArchiveDelivery,
+    /// `archive.errors`
+    ArchiveErrors,
+    /// `archive.objects`
+    ArchiveObjects,
+    /// `archive.role`
+    ArchiveRole,
     /// `buzz.answer`
     BuzzAnswer,
     /// `buzz.delivery`
@@ -50,6 +62,8 @@ pub enum CheckId {
     RoleTrust,
     /// `stream.capacity`
     StreamCapacity,
+    /// `stream.consumers`
+    StreamConsumers,
     /// `stream.encryption`
     StreamEncryption,
     /// `stream.exists`
@@ -70,8 +84,13 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every row id, in the order of [`CheckId::as_str`]'s names.
-    pub const ALL: [CheckId; 19] = [
+    pub const ALL: [CheckId; 25] = [
         CheckId::Alarm,
+        CheckId::ArchiveBucket,
+        CheckId::ArchiveDelivery,
+        CheckId::ArchiveErrors,
+        CheckId::ArchiveObjects,
+        CheckId::ArchiveRole,
         CheckId::BuzzAnswer,
         CheckId::BuzzDelivery,
         CheckId::BuzzProbe,
@@ -82,6 +101,7 @@ impl CheckId {
         CheckId::RolePolicy,
         CheckId::RoleTrust,
         CheckId::StreamCapacity,
+        CheckId::StreamConsumers,
         CheckId::StreamEncryption,
         CheckId::StreamExists,
         CheckId::StreamHeadroom,
@@ -96,6 +116,11 @@ impl CheckId {
     pub const fn as_str(self) -> &'static str {
         match self {
             CheckId::Alarm => "alarm",
+            CheckId::ArchiveBucket => "archive.bucket",
+            CheckId::ArchiveDelivery => "archive.delivery",
+            CheckId::ArchiveErrors => "archive.errors",
+            CheckId::ArchiveObjects => "archive.objects",
+            CheckId::ArchiveRole => "archive.role",
             CheckId::BuzzAnswer => "buzz.answer",
             CheckId::BuzzDelivery => "buzz.delivery",
             CheckId::BuzzProbe => "buzz.probe",
@@ -106,6 +131,7 @@ impl CheckId {
             CheckId::RolePolicy => "role.policy",
             CheckId::RoleTrust => "role.trust",
             CheckId::StreamCapacity => "stream.capacity",
+            CheckId::StreamConsumers => "stream.consumers",
             CheckId::StreamEncryption => "stream.encryption",
             CheckId::StreamExists => "stream.exists",
             CheckId::StreamHeadroom => "stream.headroom",

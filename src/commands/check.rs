@@ -194,6 +194,15 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         o.observed.stream.as_ref(),
         target_enabled,
     ));
+    if let (checks::MetricsRead::Window(w, _), Some(s)) = (&metrics, o.observed.stream.as_ref()) {
+        rows.extend(checks::consumer_row(
+            crate::metrics::iterator_age_max(w),
+            s.retention,
+        ));
+    }
+    if let Some(want) = d.aws.as_ref().and_then(|a| a.archive.as_ref()) {
+        rows.extend(archive_rows(&o, want).await?);
+    }
     match alarm {
         Ok(a) => rows.extend(checks::alarm_rows(a.as_ref(), alarm_asked, &d.stream)),
         Err((code, message)) => rows.push(checks::warn(
@@ -227,6 +236,50 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         render_checks(w, Some(&aws), &rows, output, &calls.summary())
     })?;
     Ok(exit_code(&rows))
+}
+
+/// The archive's rows: what the read step found, Firehose's role's policies, and the objects
+/// under the error prefix and the newest event's age (listing at most 10,000 objects).
+async fn archive_rows(o: &read::Ready, want: &crate::plan::DesiredArchive) -> Result<Vec<Check>> {
+    const CAP: usize = 10_000;
+    let Some(seen) = &o.observed.archive else {
+        return Ok(Vec::new());
+    };
+    let grants = match &seen.role {
+        Some(r) => Some(
+            o.aws
+                .role_policies(&want.model.role(), r.boundary.as_deref())
+                .await?,
+        ),
+        None => None,
+    };
+    let objects = match &seen.bucket {
+        crate::state::BucketFound::Here(_) => {
+            let bucket = want.model.bucket.as_str();
+            let ((errors, _), (events, newest)) = tokio::try_join!(
+                o.aws
+                    .count_objects(bucket, crate::archive::ERRORS_PREFIX, CAP),
+                o.aws
+                    .count_objects(bucket, crate::archive::EVENTS_PREFIX, CAP),
+            )?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+                .unwrap_or(0);
+            Some(checks::ArchiveObjects {
+                errors,
+                newest_event_age_secs: newest.map(|t| now - t),
+                capped: errors >= CAP || events >= CAP,
+            })
+        }
+        _ => None,
+    };
+    Ok(checks::archive_rows(
+        want,
+        seen,
+        grants.as_ref(),
+        objects.as_ref(),
+    ))
 }
 
 /// One domain's `buzz.tree` and `buzz.delivery` rows.

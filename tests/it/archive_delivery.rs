@@ -44,6 +44,24 @@ fn aws_half_with_archive(sandbox: &Sandbox, names: &Names, bucket: &str) {
         .assert_success();
 }
 
+/// `check` with the archive, as JSON; `--aws-only` when setup made the AWS half alone.
+fn check(sandbox: &Sandbox, names: &Names, bucket: &str, aws_only: bool) -> Outcome {
+    let mut tool = Tool::against("check", sandbox, names).args(["--archive-bucket", bucket]);
+    if aws_only {
+        tool = tool.arg("--aws-only");
+    }
+    tool.run()
+}
+
+fn status(out: &Outcome, id: &str) -> String {
+    let row = out.check_row(id);
+    format!(
+        "{}: {}",
+        row["status"].as_str().unwrap(),
+        row["message"].as_str().unwrap()
+    )
+}
+
 /// Every file under `dir`, recursively, with its path relative to `dir`.
 fn files(dir: &Path) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
@@ -223,6 +241,44 @@ async fn buzz_events_land_in_s3_by_type_and_day_and_duckdb_counts_what_was_sent(
     // Delivered once: later flushes add nothing.
     tokio::time::sleep(Duration::from_millis(3 * FLUSH_MS)).await;
     assert_eq!(harness::object_keys(&bucket, "").len(), keys.len());
+
+    // check proves it: every archive row passes.
+    let out = check(&sandbox, &names, &bucket, false);
+    out.assert_success();
+    for id in [
+        "archive.bucket",
+        "archive.delivery",
+        "archive.role",
+        "archive.errors",
+        "archive.objects",
+    ] {
+        assert!(
+            status(&out, id).starts_with("pass: "),
+            "{}",
+            status(&out, id)
+        );
+    }
+    // A consumer reading 13 h behind on a 24 h stream (CloudWatch's own metric): a warning.
+    harness::aws_cli(&[
+        "cloudwatch",
+        "put-metric-data",
+        "--namespace",
+        "AWS/Kinesis",
+        "--metric-data",
+        &json!([{
+            "MetricName": "GetRecords.IteratorAgeMilliseconds",
+            "Dimensions": [{"Name": "StreamName", "Value": names.stream}],
+            "Value": 13.0 * 3_600_000.0,
+            "Unit": "Milliseconds",
+        }])
+        .to_string(),
+    ]);
+    let out = check(&sandbox, &names, &bucket, false);
+    let row = status(&out, "stream.consumers");
+    assert!(
+        row.starts_with("warn: ") && row.contains("13 h behind, 54% of the 24 h retention"),
+        "{row}"
+    );
 }
 
 #[tokio::test]
@@ -296,6 +352,17 @@ async fn records_that_are_not_events_land_under_the_error_prefix_as_processing_f
     let mut want = vec!["not an event".to_owned(), json!({"guid": "g2"}).to_string()];
     want.sort();
     assert_eq!(raw, want);
+    // check fails on them, with their count.
+    let out = check(&sandbox, &names, &bucket, true);
+    out.assert_code(2);
+    let row = status(&out, "archive.errors");
+    assert!(
+        row.starts_with(&format!(
+            "fail: {} object(s) under s3://{bucket}/errors/",
+            errors.len()
+        )),
+        "{row}"
+    );
     let delivered = gunzip(&tmp.path().join(&events[0]));
     assert_eq!(delivered, format!("{event}\n"));
 }
@@ -354,6 +421,17 @@ async fn a_delivery_role_without_s3_put_object_writes_nothing_and_the_records_wa
         "{why}"
     );
     assert!(harness::object_keys(&bucket, "").is_empty());
+    // check names the missing permission.
+    let out = check(&sandbox, &names, &bucket, true);
+    out.assert_code(2);
+    let row = status(&out, "archive.role");
+    assert!(
+        row.starts_with(&format!(
+            "fail: Firehose's role {} may not s3:",
+            archive.role()
+        )),
+        "{row}"
+    );
 
     // The permission back: the held records are delivered, once.
     harness::put_role_policy(&archive.role(), "buzz-kinesis-archive", &allowed);

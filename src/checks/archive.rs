@@ -1,0 +1,252 @@
+//! The archive's rows (`--archive-bucket`): the bucket, the delivery stream reading our stream,
+//! Firehose's role evaluated like the Buzz role, objects under the error prefix, the newest
+//! archived event; and, for any consumer of the stream (the archive or another), how far
+//! behind it reads against the retention period.
+
+use super::{fail, pass, warn, Check, CheckId};
+use crate::names::RetentionHours;
+use crate::plan::DesiredArchive;
+use crate::policy::{Decision, Grants};
+use crate::state::{ArchiveState, BucketFound};
+
+const SETUP_FIX: &str =
+    "run `buzz-kinesis setup --archive-bucket BUCKET` again: it converges the archive";
+
+/// What check read of the archive's objects: how many under the error prefix, and the newest
+/// event object's age (`None`: no object yet), of at most `scanned` objects listed.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ArchiveObjects {
+    pub errors: usize,
+    pub newest_event_age_secs: Option<i64>,
+    /// The listing stopped at its cap: the newest may be among those not listed.
+    pub capped: bool,
+}
+
+/// The archive's rows.
+pub fn archive_rows(
+    want: &DesiredArchive,
+    seen: &ArchiveState,
+    grants: Option<&Grants>,
+    objects: Option<&ArchiveObjects>,
+) -> Vec<Check> {
+    let bucket = want.model.bucket.as_str();
+    let mut rows = vec![bucket_row(bucket, &seen.bucket)];
+    let delivery_name = want.model.delivery_stream();
+    rows.push(match &seen.delivery {
+        None => fail(
+            CheckId::ArchiveDelivery,
+            format!("the Firehose delivery stream {delivery_name} does not exist: no event is archived"),
+            SETUP_FIX,
+        ),
+        Some(d) if d.source_stream_arn.as_deref() != Some(want.stream_arn.as_str()) => fail(
+            CheckId::ArchiveDelivery,
+            format!(
+                "the Firehose delivery stream {delivery_name} reads {}, not {}",
+                d.source_stream_arn.as_deref().unwrap_or("no Kinesis stream"),
+                want.stream_arn
+            ),
+            "remove it (`buzz-kinesis teardown`, which keeps the bucket), then run setup --archive-bucket again",
+        ),
+        Some(d) if d.bucket_arn.as_deref() != Some(want.model.bucket_arn().as_str()) => fail(
+            CheckId::ArchiveDelivery,
+            format!(
+                "the Firehose delivery stream {delivery_name} writes to {}, not to s3://{bucket}",
+                d.bucket_arn.as_deref().unwrap_or("no S3 bucket")
+            ),
+            "remove it (`buzz-kinesis teardown`), then run setup with the --archive-bucket it should write to",
+        ),
+        Some(d) if d.status == "ACTIVE" => pass(
+            CheckId::ArchiveDelivery,
+            format!("the Firehose delivery stream {delivery_name} reads the stream into s3://{bucket}/events/"),
+        ),
+        Some(d) if d.status == "CREATING" => warn(
+            CheckId::ArchiveDelivery,
+            format!("the Firehose delivery stream {delivery_name} is still being made (CREATING)"),
+            "run check again in a minute or two",
+        ),
+        Some(d) => fail(
+            CheckId::ArchiveDelivery,
+            format!("the Firehose delivery stream {delivery_name} is {}", d.status),
+            "look at it in the Firehose console (a failed creation names its cause); remove it with `buzz-kinesis teardown` and run setup --archive-bucket again",
+        ),
+    });
+    rows.push(role_row(want, seen, grants));
+    if let Some(o) = objects {
+        rows.push(if o.errors > 0 {
+            fail(
+                CheckId::ArchiveErrors,
+                format!(
+                    "{}{} object(s) under s3://{bucket}/errors/: events Firehose could not partition or deliver",
+                    o.errors,
+                    if o.capped { "+" } else { "" }
+                ),
+                format!("read one (`aws s3 ls --recursive s3://{bucket}/errors/`, then `aws s3 cp s3://{bucket}/KEY - | gunzip`): a record that is not JSON or has no type or time lands under processing-failed/, a refused write under s3-failed/ (check archive.role); move them away once read"),
+            )
+        } else {
+            pass(CheckId::ArchiveErrors, format!("no object under s3://{bucket}/errors/"))
+        });
+        rows.push(match o.newest_event_age_secs {
+            None => warn(
+                CheckId::ArchiveObjects,
+                format!("no event has been archived under s3://{bucket}/events/ yet"),
+                "Firehose writes within about 90 s of an event (it buffers 60 s); if Buzz has sent events since, look at archive.delivery and archive.role",
+            ),
+            Some(age) => pass(
+                CheckId::ArchiveObjects,
+                format!(
+                    "the newest archived object is {} old{}",
+                    span(age.max(0).unsigned_abs()),
+                    if o.capped { " (of the objects listed)" } else { "" }
+                ),
+            ),
+        });
+    }
+    rows
+}
+
+fn bucket_row(bucket: &str, found: &BucketFound) -> Check {
+    let b = match found {
+        BucketFound::Missing => {
+            return fail(
+                CheckId::ArchiveBucket,
+                format!("the bucket {bucket} does not exist"),
+                SETUP_FIX,
+            )
+        }
+        BucketFound::Forbidden => {
+            return fail(
+                CheckId::ArchiveBucket,
+                format!("the bucket {bucket} cannot be read (S3 answered 403): another account's, or a policy keeps this identity out"),
+                "run check as an identity of the bucket's account with s3:GetBucket* and s3:ListBucket on it",
+            )
+        }
+        BucketFound::ElsewhereIn(region) => {
+            return fail(
+                CheckId::ArchiveBucket,
+                format!("the bucket {bucket} is in {region}, not in the stream's region: Firehose cannot deliver to it"),
+                "choose a bucket in the stream's region (--archive-bucket) and run setup again",
+            )
+        }
+        BucketFound::Here(b) => b,
+    };
+    let mut missing = Vec::new();
+    if !b.public_blocked {
+        missing.push("Block Public Access");
+    }
+    if b.encryption.is_none() {
+        missing.push("default encryption");
+    }
+    if !b.versioning {
+        missing.push("versioning");
+    }
+    if missing.is_empty() {
+        pass(
+            CheckId::ArchiveBucket,
+            format!("the bucket {bucket} blocks public access, is encrypted and versioned"),
+        )
+    } else {
+        warn(
+            CheckId::ArchiveBucket,
+            format!("the bucket {bucket} lacks {}", missing.join(", ")),
+            SETUP_FIX,
+        )
+    }
+}
+
+/// What Firehose must be allowed, each on its resource: reading the stream, finding the bucket,
+/// writing an event object.
+fn needs(want: &DesiredArchive) -> Vec<(&'static str, String)> {
+    let bucket = want.model.bucket_arn();
+    let stream = want.stream_arn.clone();
+    vec![
+        ("kinesis:DescribeStream", stream.clone()),
+        ("kinesis:GetShardIterator", stream.clone()),
+        ("kinesis:GetRecords", stream.clone()),
+        ("kinesis:ListShards", stream),
+        ("s3:ListBucket", bucket.clone()),
+        ("s3:GetBucketLocation", bucket.clone()),
+        (
+            "s3:PutObject",
+            format!(
+                "{bucket}/{}type=X/dt=2026-01-01/object.gz",
+                crate::archive::EVENTS_PREFIX
+            ),
+        ),
+        (
+            "s3:PutObject",
+            format!(
+                "{bucket}/{}processing-failed/object",
+                crate::archive::ERRORS_PREFIX
+            ),
+        ),
+    ]
+}
+
+fn role_row(want: &DesiredArchive, seen: &ArchiveState, grants: Option<&Grants>) -> Check {
+    let role = want.model.role();
+    let (Some(_), Some(grants)) = (&seen.role, grants) else {
+        return fail(
+            CheckId::ArchiveRole,
+            format!("Firehose's role {role} does not exist"),
+            SETUP_FIX,
+        );
+    };
+    for (action, resource) in needs(want) {
+        let decision = grants.decide(action, &resource, &[]);
+        if decision != Decision::Allow {
+            let why = match decision {
+                Decision::ExplicitDeny => "an explicit Deny",
+                Decision::OutsideBoundary => "its permission boundary",
+                _ => "no Allow",
+            };
+            return fail(
+                CheckId::ArchiveRole,
+                format!("Firehose's role {role} may not {action} on {resource} ({why}): events stay in the stream until they expire"),
+                format!("{SETUP_FIX} (it restores the role's policy {}); remove any Deny that covers it", crate::archive::POLICY_NAME),
+            );
+        }
+    }
+    pass(
+        CheckId::ArchiveRole,
+        format!("Firehose's role {role} may read the stream and write the archive"),
+    )
+}
+
+/// A span of time as a person says it: `45 s`, `12 min`, `5 h`, `3 days`.
+fn span(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs / 60),
+        3600..172_800 => format!("{} h", secs / 3600),
+        _ => format!("{} days", secs / 86_400),
+    }
+}
+
+/// How far behind the stream's slowest consumer reads (`GetRecords.IteratorAgeMilliseconds`,
+/// the window's maximum), against the retention: a consumer that falls behind by the
+/// retention period loses what expires before it reads it. Warn at half, fail at 90 %.
+pub fn consumer_row(max_age_ms: Option<f64>, retention: RetentionHours) -> Option<Check> {
+    let age = max_age_ms?;
+    let retention_ms = f64::from(retention.get()) * 3_600_000.0;
+    let share = age / retention_ms;
+    let behind = span((age / 1000.0) as u64);
+    let hours = retention.get();
+    Some(if share >= 0.9 {
+        fail(
+            CheckId::StreamConsumers,
+            format!("a consumer of the stream (the archive or another) reads {behind} behind, {:.0}% of the {hours} h retention: records expire before it reads them", share * 100.0),
+            "find the slow consumer (the archive's delivery stream: look at archive.role and its error log) and make it keep up; raising --retention-hours buys time",
+        )
+    } else if share >= 0.5 {
+        warn(
+            CheckId::StreamConsumers,
+            format!("a consumer of the stream (the archive or another) reads {behind} behind, {:.0}% of the {hours} h retention", share * 100.0),
+            "find the slow consumer before records expire unread; raising --retention-hours buys time",
+        )
+    } else {
+        pass(
+            CheckId::StreamConsumers,
+            format!("the stream's consumers read at most {behind} behind ({hours} h retention)"),
+        )
+    })
+}
