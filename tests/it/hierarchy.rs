@@ -480,6 +480,51 @@ async fn check_takes_several_sibling_domains_and_one_failure_does_not_hide_the_o
     let writers = check.check_row("stream.writers");
     assert_eq!(writers["status"], "pass", "{writers}");
     assert_eq!(writers["data"]["expected"], json!(SCHOOLS), "{writers}");
+
+    // The JSON's `domains`: one entry per domain in the order given, its own rows and its
+    // worst status; `checks` keeps every row.
+    let domains = check.json()["domains"].as_array().unwrap().clone();
+    let each: Vec<(&str, &str)> = domains
+        .iter()
+        .map(|d| (d["domain"].as_str().unwrap(), d["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        each,
+        [
+            (SCHOOLS[0], "pass"),
+            (SCHOOLS[1], "pass"),
+            (SCHOOLS[2], "fail")
+        ],
+        "{domains:?}"
+    );
+    for (d, target) in domains.iter().zip(&targets) {
+        let ids: Vec<&str> = d["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["buzz.target", "buzz.tree", "buzz.delivery"], "{d}");
+        assert_eq!(&d["checks"][0], target, "the same row as in `checks`");
+    }
+
+    // A person sees each domain's status on one line.
+    let human = Tool::new()
+        .args(["check", "--yes"])
+        .args(target_args(&sandbox, &names))
+        .at_domain(SCHOOLS[0])
+        .args(["--domain", SCHOOLS[1], "--domain", SCHOOLS[2]])
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    human.assert_code(2);
+    assert!(
+        human.stdout.contains(&format!(
+            "By domain: {} PASS, {} PASS, {} FAIL.",
+            SCHOOLS[0], SCHOOLS[1], SCHOOLS[2]
+        )),
+        "{}",
+        human.stdout
+    );
 }
 
 /// teardown takes several domains: our target leaves each one, every other key is kept, and
