@@ -283,9 +283,14 @@ async fn an_ancestors_configuration_the_login_may_not_read_is_a_warning_not_a_pa
 
 /// Issue #20's speed target: a district of 200 schools, all descendants and their
 /// configurations read within 3 s (the whole check, here), never more than 8 requests in flight.
+/// Buzz takes 20 ms a command, so that the reads overlap as they would over the internet.
 #[tokio::test]
 async fn a_district_of_200_schools_is_read_within_3_s_with_at_most_8_requests_in_flight() {
-    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree("schools:200"));
+    let sandbox = Sandbox::start(
+        SandboxOptions::new()
+            .domain_tree("schools:200")
+            .latency_ms(20),
+    );
     let names = Names::new();
     let check = Tool::against("check", &sandbox, &names).run();
     let tree = check.check_row("buzz.tree");
@@ -305,7 +310,7 @@ async fn a_district_of_200_schools_is_read_within_3_s_with_at_most_8_requests_in
         "check of a district with 200 schools: {:.2} s, {gets} configurations, at most {most} Buzz requests in flight",
         check.took.as_secs_f64()
     );
-    assert!(most <= 8, "{most} requests in flight");
+    assert!((2..=8).contains(&most), "{most} requests in flight");
     assert!(check.took.as_secs_f64() <= 3.0, "{:?}", check.took);
 }
 
