@@ -12,8 +12,22 @@ Scenarios (README "Benchmark" has the latest table, written by this script):
   2. instant emulators: moto and the sandbox as they are; a fresh setup and a converged re-run.
   3. start-up: `--version` and a rejected bad input.
   4. tail: events per second decoded from a 4-shard stream holding 20,000 Buzz events.
+  5. a district's tree (issue #20): `check`, set up at a district of 200 school domains
+     (the sandbox's --domain-tree schools:200): every school listed and its configuration read,
+     target <= 3 s; the most Buzz requests the sandbox saw in flight at once, target <= 8.
+     5a with the sandbox answering at once, 5b with each Buzz command taking 50 ms
+     (--latency-ms), where the reads overlap as they would over the internet.
+  6. many domains in one run (issue #20): `setup` of 10 sibling domains beside `setup` of one,
+     both under 6 s of IAM propagation, alternating in one bench run; target: ten <= 1.3x one.
+  The call counts (through the counting proxy): a fresh setup, a re-run, the anchor, a check,
+  with Buzz's calls by command.
 
-Usage: bench/run.py [--runs N] [--write-readme]. Everything runs on loopback and stops itself.
+Usage: bench/run.py [--runs N] [--only NAME,...] [--no-build] [--write-readme]. NAMEs:
+realistic (1), shapes (1b), instant (2), startup (3), tail (4), district (5), siblings (6),
+calls. With --only, --write-readme merges: the rows measured now replace (or join) the README's
+rows of the same scenario, the call counts are kept unless `calls` ran, and a line says which
+rows are newer than the rest. --no-build takes target/release as it is (e.g. while the sources
+change under a bench run). Everything runs on loopback and stops itself.
 """
 import argparse
 import datetime
@@ -100,12 +114,16 @@ class Stack:
             urllib.request.urlopen(urllib.request.Request(self.proxy + "/_reset", data=b"", method="POST")).read()
         return c
 
-    def clear_domain(self):
+    def clear_domain(self, domain=DOMAIN):
         """Start a run from a domain with no data stream configuration, as a first setup does
         (Buzz tests every Kinesis target of a domain, so earlier runs' targets would add up)."""
-        req = urllib.request.Request(f"{self.buzz}/sandbox/domains/{DOMAIN}", data=b"null", method="PUT",
+        req = urllib.request.Request(f"{self.buzz}/sandbox/domains/{domain}", data=b"null", method="PUT",
                                      headers={"Content-Type": "application/json"})
         urllib.request.urlopen(req).read()
+
+    def sandbox_state(self):
+        with urllib.request.urlopen(self.buzz + "/sandbox/state") as r:
+            return json.load(r)
 
     def buzz_log(self):
         with urllib.request.urlopen(self.buzz + "/sandbox/state") as r:
@@ -160,14 +178,18 @@ def timed(argv, env, extra_env=None):
     return took, p.stdout
 
 
-def ours(stack, stream, role):
-    return [BIN, "setup", "--yes", "--output", "json", "--agilix-account", AGILIX, "--domain", DOMAIN, "--buzz-url", stack.buzz,
+def ours(stack, stream, role, domains=(DOMAIN,)):
+    return [BIN, "setup", "--yes", "--output", "json", "--agilix-account", AGILIX, *domain_args(domains), "--buzz-url", stack.buzz,
             "--buzz-user", USER, "--stream", stream, "--role", role]
 
 
 def check_argv(stack, stream, role):
     return [BIN, "check", "--yes", "--output", "json", "--agilix-account", AGILIX, "--domain", DOMAIN, "--buzz-url", stack.buzz,
             "--buzz-user", USER, "--stream", stream, "--role", role]
+
+
+def domain_args(domains):
+    return [a for d in domains for a in ("--domain", d)]
 
 
 def counted_check(stack, stream, role):
@@ -195,7 +217,21 @@ def calls_of(stack, before_log, counts):
     buzz = stack.buzz_log()[before_log:]
     mutating_aws = sum(n for op, n in counts.items() if re.match(r"\w+:(Create|Put|Update|Delete|Add|Increase|Decrease|Start|Tag)", op))
     buzz_set = sum(1 for e in buzz if e["cmd"] == "setdatastreamconfiguration")
-    return {"aws": sum(counts.values()), "aws_mutating": mutating_aws, "buzz": len(buzz), "buzz_sets": buzz_set, "by_op": counts}
+    return {"aws": sum(counts.values()), "aws_mutating": mutating_aws, "buzz": len(buzz), "buzz_sets": buzz_set, "by_op": counts,
+            "buzz_by_cmd": buzz_by_cmd(buzz)}
+
+
+def buzz_by_cmd(log):
+    """Buzz's calls by command (a `setdatastreamconfiguration` with `test` counted apart)."""
+    by = {}
+    for e in log:
+        cmd = e["cmd"] + (" (test)" if e.get("test") else "")
+        by[cmd] = by.get(cmd, 0) + 1
+    return by
+
+
+def said(by):
+    return ", ".join(f"{k} {v}" for k, v in sorted(by.items()))
 
 
 def measure(stack, runs, label, make_run, fresh_domain=True):
@@ -333,34 +369,157 @@ def scenario_tail(tmp, events=20_000):
         stack.stop()
 
 
-def table(results, machine):
-    s1, s2, st, tail = results["realistic"], results["instant"], results["startup"], results.get("tail")
-    med = lambda ts: statistics.median(ts[0])
-    spread = lambda ts: f"{min(ts[0]):.2f}–{max(ts[0]):.2f}"
-    # The longer chain (IAM's 8 s beats the stream's 5 s), then Buzz's test and save.
-    limit = 8.0 + s1["buzz_round_trips"]
-    rows = [
-        "| scenario | ours (median, range) | anchor: AWS CLI + curl (median) | anchor / ours | target |",
-        "|---|---|---|---|---|",
-        f"| 1. realistic: stream CREATING 5 s, IAM propagation 8 s, failed tests answered AccessDenied (AWS text) | {med(s1['ours']):.2f} s ({spread(s1['ours'])}) = {med(s1['ours']) / limit:.2f}× the limit of {limit:.2f} s (8 s + Buzz's test and save, {s1['buzz_round_trips']:.2f} s) | {med(s1['anchor']):.2f} s | {med(s1['anchor']) / med(s1['ours']):.1f}× | within 10 % of the limit |",
-        f"| 2a. instant emulators, fresh setup | {med(s2['ours']):.3f} s ({spread(s2['ours'])}) | {med(s2['anchor']):.2f} s | {med(s2['anchor']) / med(s2['ours']):.1f}× | < 0.5 s |",
-        f"| 2b. instant emulators, converged re-run | {med(s2['rerun']):.3f} s ({spread(s2['rerun'])}) | — | — | < 0.3 s |",
-        f"| 3a. start-up: `--version` | {st['version']['median'] * 1000:.1f} ms ({st['version']['min'] * 1000:.1f}–{st['version']['max'] * 1000:.1f}) | — | — | < 10 ms |",
-        f"| 3b. start-up: a rejected bad input | {st['bad_input']['median'] * 1000:.1f} ms ({st['bad_input']['min'] * 1000:.1f}–{st['bad_input']['max'] * 1000:.1f}) | — | — | < 10 ms |",
-    ]
+# Issue #20's district: 200 schools under the sandbox's domain 424242 (ids 600001...).
+DISTRICT_SCHOOLS = 200
+SIBLINGS = [str(600_000 + i) for i in range(1, 11)]
+# A round trip to Buzz over the internet, for scenario 5b (Agilix publishes no figure).
+DISTRICT_LATENCY_MS = 50
+
+
+def scenario_district(runs, tmp, latency_ms=0):
+    """`check` of a district holding 200 school domains, set up at the district: each school is
+    listed and its configuration read (whether it delivers to the same stream too). No proxy;
+    Buzz answers each command after `latency_ms` (the sandbox's --latency-ms: 0, the tool's
+    own time; more, a round trip over the internet, where the fan-out of 8 tells)."""
+    stack = Stack(0, 0, tmp, counting=False,
+                  sandbox_args=["--domain-tree", f"schools:{DISTRICT_SCHOOLS}", "--latency-ms", str(latency_ms)])
+    try:
+        stream, role = "bench-district", "BenchRole-district"
+        timed(ours(stack, stream, role), stack.env, {"BUZZ_PASSWORD": PASSWORD})
+        argv = check_argv(stack, stream, role)
+        env = dict(stack.env, BUZZ_PASSWORD=PASSWORD)
+
+        def one():
+            before = len(stack.buzz_log())
+            start = time.perf_counter()
+            p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            took = time.perf_counter() - start
+            # 2: a check failed (no alarm was asked for); the reads are what is measured.
+            if p.returncode not in (0, 2):
+                raise SystemExit(f"check failed ({p.returncode}):\n{p.stderr.decode()[-2000:]}")
+            rows = {c["id"]: c for c in json.loads(p.stdout)["checks"]}
+            listed = rows["buzz.tree"]["data"]["descendants"]
+            read = rows["buzz.delivery"]["data"]["descendants_read"]
+            if listed != DISTRICT_SCHOOLS or read != DISTRICT_SCHOOLS:
+                raise SystemExit(f"check listed {listed} and read {read} of {DISTRICT_SCHOOLS} schools")
+            return took, buzz_by_cmd(stack.buzz_log()[before:])
+
+        one()  # moto's first use of each service, untimed
+        times = []
+        for i in range(runs):
+            took, by = one()
+            times.append(took)
+            print(f"  district check run {i + 1}: {took:.2f} s", file=sys.stderr)
+        # The sandbox keeps the most requests it ever had in flight (setup's reads included):
+        # an upper bound of each check's.
+        return {"times": times, "buzz_by_cmd": by, "most_in_flight": stack.sandbox_state()["mostInFlight"], "latency_ms": latency_ms}
+    finally:
+        stack.stop()
+
+
+def scenario_siblings(runs, tmp, iam_delay=6):
+    """`setup` of 10 sibling domains in one run beside `setup` of one, on fresh names each, both
+    under `iam_delay` s of IAM propagation, alternating (one first in odd runs, ten first in
+    even ones) so that both see the same machine."""
+    stack = Stack(0, iam_delay, tmp, counting=False, sandbox_args=["--domain-tree", f"schools:{len(SIBLINGS)}"])
+    try:
+        n = [0]
+
+        def run(domains):
+            for d in SIBLINGS:
+                stack.clear_domain(d)
+            n[0] += 1
+            before = len(stack.buzz_log())
+            took, out = timed(ours(stack, f"bench-sib-{n[0]}", f"BenchRole-sib-{n[0]}", domains), stack.env,
+                              {"BUZZ_PASSWORD": PASSWORD})
+            if len(domains) > 1:
+                outcomes = [d["outcome"] for d in json.loads(out)["domains"]]
+                if outcomes != ["created"] * len(domains):
+                    raise SystemExit(f"setup of {len(domains)} domains: {outcomes}")
+            return took, buzz_by_cmd(stack.buzz_log()[before:])
+
+        run(SIBLINGS[:1])  # moto's first use of each service, untimed
+        one, ten = [], []
+        for i in range(runs):
+            for label, domains, into in ([("one", SIBLINGS[:1], one), ("ten", SIBLINGS, ten)][:: 1 if i % 2 == 0 else -1]):
+                took, by = run(domains)
+                into.append(took)
+                if label == "ten":
+                    ten_calls = by
+                else:
+                    one_calls = by
+                print(f"  siblings run {i + 1}, {label} domain(s): {took:.2f} s", file=sys.stderr)
+        return {"one": one, "ten": ten, "iam_delay": iam_delay, "one_calls": one_calls, "ten_calls": ten_calls}
+    finally:
+        stack.stop()
+
+
+HEADER = [
+    "| scenario | ours (median, range) | anchor: AWS CLI + curl (median) | anchor / ours | target |",
+    "|---|---|---|---|---|",
+]
+
+
+def rows_of(results):
+    """The table's rows for the scenarios in `results`, in scenario order."""
+    med = lambda ts: statistics.median(ts)
+    spread = lambda ts: f"{min(ts):.2f}–{max(ts):.2f}"
+    rows = []
+    if "realistic" in results:
+        s1 = results["realistic"]
+        # The longer chain (IAM's 8 s beats the stream's 5 s), then Buzz's test and save.
+        limit = 8.0 + s1["buzz_round_trips"]
+        ours_t, anchor_t = s1["ours"][0], s1["anchor"][0]
+        rows.append(
+            f"| 1. realistic: stream CREATING 5 s, IAM propagation 8 s, failed tests answered AccessDenied (AWS text) | {med(ours_t):.2f} s ({spread(ours_t)}) = {med(ours_t) / limit:.2f}× the limit of {limit:.2f} s (8 s + Buzz's test and save, {s1['buzz_round_trips']:.2f} s) | {med(anchor_t):.2f} s | {med(anchor_t) / med(ours_t):.1f}× | within 10 % of the limit |")
     for name, r in results.get("shapes", {}).items():
         limit6 = 6.0 + r["buzz_round_trips"]
-        # Beside scenario 1, which they refine.
-        rows.insert(3 + list(results["shapes"]).index(name),
-            f"| 1b. failed test answered {name}, IAM propagation 6 s | {med(r['ours']):.2f} s ({spread(r['ours'])}): "
-            f"{med(r['ours']) - limit6:+.2f} s past the limit of {limit6:.2f} s | — | — | soon after the delay |"
-        )
-    if tail:
+        t = r["ours"][0]
+        rows.append(
+            f"| 1b. failed test answered {name}, IAM propagation 6 s | {med(t):.2f} s ({spread(t)}): "
+            f"{med(t) - limit6:+.2f} s past the limit of {limit6:.2f} s | — | — | soon after the delay |")
+    if "instant" in results:
+        s2 = results["instant"]
+        ours_t, anchor_t, rerun_t = s2["ours"][0], s2["anchor"][0], s2["rerun"][0]
+        rows += [
+            f"| 2a. instant emulators, fresh setup | {med(ours_t):.3f} s ({spread(ours_t)}) | {med(anchor_t):.2f} s | {med(anchor_t) / med(ours_t):.1f}× | < 0.5 s |",
+            f"| 2b. instant emulators, converged re-run | {med(rerun_t):.3f} s ({spread(rerun_t)}) | — | — | < 0.3 s |",
+        ]
+    if "startup" in results:
+        st = results["startup"]
+        rows += [
+            f"| 3a. start-up: `--version` | {st['version']['median'] * 1000:.1f} ms ({st['version']['min'] * 1000:.1f}–{st['version']['max'] * 1000:.1f}) | — | — | < 10 ms |",
+            f"| 3b. start-up: a rejected bad input | {st['bad_input']['median'] * 1000:.1f} ms ({st['bad_input']['min'] * 1000:.1f}–{st['bad_input']['max'] * 1000:.1f}) | — | — | < 10 ms |",
+        ]
+    if results.get("tail"):
+        tail = results["tail"]
         rows.append(f"| 4. tail: 20,000 events from 4 shards | {tail['events_per_second']:,.0f} events/s ({tail['median']:.2f} s median) | — | — | |")
-    counted = results["calls"]
+    for key, label in (("district", "5a"), ("district_latency", "5b")):
+        if key not in results:
+            continue
+        d = results[key]
+        gets = d["buzz_by_cmd"].get("getdatastreamconfiguration", 0)
+        buzz = f"Buzz answering each command in {d['latency_ms']} ms" if d["latency_ms"] else "instant emulators"
+        rows.append(
+            f"| {label}. check, set up at a district of {DISTRICT_SCHOOLS} school domains ({buzz}): each school listed and its configuration read "
+            f"| {med(d['times']):.2f} s ({spread(d['times'])}); at most {d['most_in_flight']} Buzz requests in flight; "
+            f"{sum(d['buzz_by_cmd'].values())} Buzz calls ({gets} configurations) | — | — | ≤ 3 s, ≤ 8 in flight |")
+    if "siblings" in results:
+        g = results["siblings"]
+        rows.append(
+            f"| 6. setup of {len(SIBLINGS)} sibling domains in one run beside one domain, IAM propagation {g['iam_delay']} s "
+            f"| ten {med(g['ten']):.2f} s ({spread(g['ten'])}), one {med(g['one']):.2f} s ({spread(g['one'])}): "
+            f"{med(g['ten']) / med(g['one']):.2f}× | — | — | ≤ 1.3× |")
+    return rows
+
+
+def calls_section(results):
+    """The API calls per run, when the counted scenario ran."""
+    counted = results.get("calls")
+    if not counted:
+        return None
     c_ours, c_anchor, c_rerun = counted["ours"][1], counted["anchor"][1], counted["rerun"][1]
-    calls = [
-        "",
+    lines = [
         "API calls per run (counted by the proxy in front of moto and by the sandbox):",
         "",
         "| run | AWS calls (mutating) | Buzz calls (sets) |",
@@ -369,56 +528,158 @@ def table(results, machine):
         f"| ours, converged re-run | {c_rerun['aws']} ({c_rerun['aws_mutating']}) | {c_rerun['buzz']} ({c_rerun['buzz_sets']}) |",
         f"| anchor, fresh setup | {c_anchor['aws']} ({c_anchor['aws_mutating']}) | {c_anchor['buzz']} ({c_anchor['buzz_sets']}) |",
         "",
-        "Ours by operation, fresh setup: " + ", ".join(f"{k} {v}" for k, v in sorted(c_ours["by_op"].items())) + ".",
+        "Ours by operation, fresh setup: " + said(c_ours["by_op"]) + "; Buzz: " + said(c_ours["buzz_by_cmd"]) + ".",
+        "",
+        "Converged re-run, Buzz: " + said(c_rerun["buzz_by_cmd"]) + ".",
     ]
     if "check" in counted:
         c_check = counted["check"]
-        calls += [
+        lines += [
             "",
             f"check, one run: {c_check['aws']} AWS calls ({c_check['aws_mutating']} mutating), {c_check['buzz']} Buzz calls: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(c_check["by_op"].items()))
-            + " (the sample of who writes: per shard one GetShardIterator and at most 5 GetRecords; the metrics: one GetMetricData).",
+            + said(c_check["by_op"])
+            + "; Buzz: " + said(c_check["buzz_by_cmd"])
+            + " (the sample of who writes: per shard one GetShardIterator and at most 5 GetRecords; the metrics: one GetMetricData;"
+            " the tree: the domain's descendants listed, its ancestors' configurations read).",
         ]
-    calls += [
-        "",
-        f"Measured {machine}; {results['runs']} runs per scenario. Regenerate: `bench/run.py --write-readme`.",
-    ]
-    return "\n".join(rows + calls)
+    return lines
+
+
+def hierarchy_calls(results):
+    """Buzz's calls of the hierarchy scenarios, by command."""
+    lines = []
+    if "district" in results:
+        lines.append(f"Scenario 5, one check, Buzz: {said(results['district']['buzz_by_cmd'])}.")
+    if "siblings" in results:
+        g = results["siblings"]
+        lines.append(f"Scenario 6, Buzz: one domain {said(g['one_calls'])}; ten domains {said(g['ten_calls'])}.")
+    return lines
+
+
+def footer(machine, runs):
+    return f"Measured {machine}; {runs} runs per scenario. Regenerate: `bench/run.py --write-readme`."
+
+
+def table(results, machine):
+    """The whole README block, from a run of every scenario."""
+    out = HEADER + rows_of(results) + [""]
+    calls = calls_section(results)
+    if calls:
+        out += calls + [""]
+    for p in hierarchy_calls(results):
+        out += [p, ""]
+    return "\n".join(out + [footer(machine, results["runs"])])
+
+
+def scenario_key(row):
+    """A table row's scenario: its first cell (`1b. failed test answered X, ...`)."""
+    return row.split("|")[1].strip()
+
+
+def merge(old, results, machine, only):
+    """The README block `old` with the scenarios in `results` measured anew: their rows replace
+    those of the same scenario (or join the table, in scenario order), the call counts are
+    replaced only when they were counted, and a line names the rows measured now."""
+    lines = old.strip("\n").split("\n")
+    n = next(i for i, line in enumerate(lines) if not line.startswith("|"))
+    table_rows, rest = lines[2:n], lines[n:]
+    new = rows_of(results)
+    keys = {scenario_key(r): r for r in new}
+    group = lambda r: scenario_key(r).split(" ", 1)[0].rstrip(".")
+    groups = {group(r) for r in new}
+    # A scenario measured now replaces its old rows, also where it has split since (5 -> 5a, 5b).
+    gone = lambda r: scenario_key(r) not in keys and (group(r) in groups or any(g.startswith(group(r)) and g[len(group(r)):].isalpha() for g in groups))
+    merged = [keys.pop(scenario_key(r), r) for r in table_rows if not gone(r)] + list(keys.values())
+    # Stable: the 1b rows keep their order among themselves.
+    merged.sort(key=lambda r: scenario_key(r).split(" ", 1)[0])
+    paragraphs = "\n".join(rest).strip("\n").split("\n\n")
+    calls = calls_section(results)
+    hier = hierarchy_calls(results)
+    names = sorted({scenario_key(r).split(" ", 1)[0].rstrip(".") for r in new})
+
+    def replaced(p):
+        if calls and p.startswith(("API calls per run", "| run |", "Ours by operation", "Converged re-run", "check, one run")):
+            return True
+        if any(p.startswith(h.split(",", 1)[0] + ",") for h in hier):
+            return True
+        # An earlier --only line whose rows are all measured anew.
+        if p.startswith("Rows "):
+            earlier = p[len("Rows "):].split(":", 1)[0].replace(" and the call counts", "").split(", ")
+            return set(earlier) <= set(names) and (calls or "the call counts" not in p)
+        return False
+
+    kept = [p for p in paragraphs if not replaced(p)]
+    # The newer paragraphs go before the footer ("Measured ..."), the hierarchy's Buzz calls
+    # after the other call counts.
+    at = next((i for i, p in enumerate(kept) if p.startswith(("Rows ", "Measured "))), len(kept))
+    newer = ["\n".join(calls)] if calls else []
+    newer += hier
+    kept[at:at] = newer
+    at = next((i for i, p in enumerate(kept) if p.startswith("Measured ")), len(kept))
+    kept.insert(at, f"Rows {', '.join(names)}{' and the call counts' if calls else ''}: measured {machine} "
+                    f"(`bench/run.py --only {only}`), {results['runs']} runs; the rest as below.")
+    kept.sort(key=lambda p: (2, "") if p.startswith(("Rows ", "Measured ")) else (1, p[:11]) if p.startswith("Scenario ") else (0, ""))
+    return "\n".join(HEADER + merged + [""] + ["\n\n".join(kept)])
+
+
+SCENARIOS = ["realistic", "shapes", "instant", "calls", "startup", "tail", "district", "siblings"]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--only", help="comma-separated scenarios: " + ",".join(SCENARIOS))
+    ap.add_argument("--no-build", action="store_true", help="take target/release as it is")
     ap.add_argument("--write-readme", action="store_true")
     a = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "buzz-kinesis", "--example", "buzz_sandbox"], cwd=ROOT, check=True)
+    only = a.only.split(",") if a.only else SCENARIOS
+    unknown = [o for o in only if o not in SCENARIOS]
+    if unknown:
+        ap.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    if not a.no_build:
+        subprocess.run(["nice", "-n", "10", "cargo", "build", "--release", "--quiet", "--bin", "buzz-kinesis", "--example", "buzz_sandbox"],
+                       cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory() as tmp:
         results = {"runs": a.runs}
-        print("scenario 1: realistic latencies", file=sys.stderr)
-        # Buzz's failed-test code is unknown: scenario 1 plays the shape furthest from our
-        # first guess, AccessDenied in AWS's own words.
-        results["realistic"] = scenario_setup(5, 8, a.runs, "real", tmp, sandbox_args=SHAPES["AccessDenied (AWS text)"])
-        print("scenario 1b: each failed-test shape, IAM propagation 6 s", file=sys.stderr)
-        results["shapes"] = {
-            name: scenario_setup(0, 6, a.runs, f"shape{i}", tmp, counting=False, sandbox_args=args, anchor=False)
-            for i, (name, args) in enumerate(SHAPES.items())
-        }
-        print("scenario 2: instant emulators", file=sys.stderr)
-        results["instant"] = scenario_setup(0, 0, a.runs, "inst", tmp, rerun=True, counting=False)
-        print("call counts (through the counting proxy)", file=sys.stderr)
-        results["calls"] = scenario_setup(0, 0, 1, "count", tmp, rerun=True, check=True)
-        print("scenario 3: start-up", file=sys.stderr)
-        results["startup"] = scenario_startup(tmp)
-        print("scenario 4: tail", file=sys.stderr)
-        results["tail"] = scenario_tail(tmp)
+        if "realistic" in only:
+            print("scenario 1: realistic latencies", file=sys.stderr)
+            # Buzz's failed-test code is unknown: scenario 1 plays the shape furthest from our
+            # first guess, AccessDenied in AWS's own words.
+            results["realistic"] = scenario_setup(5, 8, a.runs, "real", tmp, sandbox_args=SHAPES["AccessDenied (AWS text)"])
+        if "shapes" in only:
+            print("scenario 1b: each failed-test shape, IAM propagation 6 s", file=sys.stderr)
+            results["shapes"] = {
+                name: scenario_setup(0, 6, a.runs, f"shape{i}", tmp, counting=False, sandbox_args=args, anchor=False)
+                for i, (name, args) in enumerate(SHAPES.items())
+            }
+        if "instant" in only:
+            print("scenario 2: instant emulators", file=sys.stderr)
+            results["instant"] = scenario_setup(0, 0, a.runs, "inst", tmp, rerun=True, counting=False)
+        if "calls" in only:
+            print("call counts (through the counting proxy)", file=sys.stderr)
+            results["calls"] = scenario_setup(0, 0, 1, "count", tmp, rerun=True, check=True)
+        if "startup" in only:
+            print("scenario 3: start-up", file=sys.stderr)
+            results["startup"] = scenario_startup(tmp)
+        if "tail" in only:
+            print("scenario 4: tail", file=sys.stderr)
+            results["tail"] = scenario_tail(tmp)
+        if "district" in only:
+            print(f"scenario 5: check of a district of {DISTRICT_SCHOOLS} schools", file=sys.stderr)
+            results["district"] = scenario_district(a.runs, tmp)
+            results["district_latency"] = scenario_district(a.runs, tmp, latency_ms=DISTRICT_LATENCY_MS)
+        if "siblings" in only:
+            print(f"scenario 6: setup of {len(SIBLINGS)} sibling domains beside one, IAM propagation 6 s", file=sys.stderr)
+            results["siblings"] = scenario_siblings(a.runs, tmp)
     machine = f"on {os.cpu_count()} cores, {platform.system()} {platform.machine()}, {datetime.date.today().isoformat()}"
-    text = table(results, machine)
+    whole = set(only) == set(SCENARIOS)
+    path = os.path.join(ROOT, "README.md")
+    readme = open(path).read()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    i, j = readme.index(start) + len(start), readme.index(end)
+    text = table(results, machine) if whole else merge(readme[i:j], results, machine, ",".join(only))
     print(text)
     if a.write_readme:
-        path = os.path.join(ROOT, "README.md")
-        readme = open(path).read()
-        start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-        i, j = readme.index(start) + len(start), readme.index(end)
         open(path, "w").write(readme[:i] + "\n" + text + "\n" + readme[j:])
 
 

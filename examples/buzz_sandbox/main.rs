@@ -100,6 +100,11 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     iam_propagation_delay: u64,
 
+    /// Milliseconds every Buzz command takes before it is answered (counted in flight the
+    /// while), like a round trip to Buzz over the internet: a client's fan-out shows.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    latency_ms: u64,
+
     /// Serialize one-element arrays as the object and empty arrays as `{}` (Buzz's XML-root quirk).
     #[arg(long)]
     single_object_arrays: bool,
@@ -366,6 +371,7 @@ async fn run(args: Args) -> Result<(), String> {
         external_id: args.external_id.clone(),
         other_domain_external_id: args.other_domain_external_id.clone(),
         iam_propagation_delay: Duration::from_secs(args.iam_propagation_delay),
+        latency: Duration::from_millis(args.latency_ms),
         single_object_arrays: args.single_object_arrays,
         test_failure_code: args.test_failure_code.clone(),
         test_failure_style: args.test_failure_style,

@@ -146,6 +146,9 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let _counted = InFlight::enter(&app);
+    if !app.settings.latency.is_zero() {
+        tokio::time::sleep(app.settings.latency).await;
+    }
     let started = Instant::now();
     let wants_json = accepts_json(&headers);
     let user_agent = headers

@@ -26,6 +26,8 @@ pub struct Settings {
     /// The one it sends for the other domain's (Agilix issues one per tenant).
     pub other_domain_external_id: Option<String>,
     pub iam_propagation_delay: Duration,
+    /// How long every Buzz command takes (`--latency-ms`).
+    pub latency: Duration,
     pub single_object_arrays: bool,
     /// The code of a failed target test.
     pub test_failure_code: String,

@@ -19,7 +19,8 @@ use crate::events::{self, Item};
 use crate::exit::ExitCode;
 use crate::names::{EventFilter, Since};
 use crate::policy;
-use crate::report::{self, check::render_checks};
+use crate::report;
+use crate::report::check::{render_checks, DomainChecks};
 use crate::spec::{self, AwsMade, BuzzLogin, CheckSpec, Parts, SetupSpec};
 use crate::state::arn;
 use crate::state::Halves;
@@ -97,9 +98,16 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         &policies,
         &expect,
     ));
+    // Each domain's own rows, for the JSON's `domains` (the same rows stay in `rows`).
+    let mut by_domain: Vec<DomainChecks> = Vec::new();
     if let Some(b) = &d.buzz {
         let config = o.observed.buzz.clone().unwrap_or_default();
-        rows.extend(checks::buzz_rows(b.domain.as_str(), &b.target, &config));
+        let own = checks::buzz_rows(b.domain.as_str(), &b.target, &config);
+        rows.extend(own.iter().cloned());
+        by_domain.push(DomainChecks {
+            domain: b.domain.as_str().to_owned(),
+            checks: own,
+        });
     }
     // The Buzz side of an auditor's run: listed, not passed.
     let other = super::other_half(
@@ -152,12 +160,17 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     let mut descendants: Vec<String> = Vec::new();
     let mut tree_rows = Vec::new();
     if let (Some(t), Some(b)) = (&tree, &d.buzz) {
-        tree_rows.extend(domain_tree_rows(&b.domain, &b.target, saved.is_some(), t));
+        let own = domain_tree_rows(&b.domain, &b.target, saved.is_some(), t);
+        tree_rows.extend(own.iter().cloned());
+        if let Some(first) = by_domain.first_mut() {
+            first.checks.extend(own);
+        }
         named_ids.extend(t.own.as_ref().map(|r| r.id.clone()));
         descendants.extend(t.subtree.ids());
     }
     if let Some(b) = &d.buzz {
         for (dom, read) in more {
+            let before = tree_rows.len();
             match read {
                 Ok((config, t)) => {
                     tree_rows.extend(checks::buzz_rows(dom.as_str(), &b.target, &config));
@@ -181,6 +194,10 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
                     "use a login with the ControlDomain right on every --domain, or check that domain in a run of its own",
                 )),
             }
+            by_domain.push(DomainChecks {
+                domain: dom.as_str().to_owned(),
+                checks: tree_rows[before..].to_vec(),
+            });
         }
     }
     // The tree's rows go with the Buzz rows.
@@ -229,11 +246,15 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     let expected = checks::Expected { named, descendants };
     rows.extend(checks::writer_rows(&writers, &expected));
     if with_probe && half == Halves::Both {
-        rows.push(probe(&o).await?);
+        let row = probe(&o).await?;
+        if let Some(first) = by_domain.first_mut() {
+            first.checks.push(row.clone());
+        }
+        rows.push(row);
     }
     let aws = o.aws_view();
     report::emit(output, |w| {
-        render_checks(w, Some(&aws), &rows, output, &calls.summary())
+        render_checks(w, Some(&aws), &rows, &by_domain, output, &calls.summary())
     })?;
     Ok(exit_code(&rows))
 }
@@ -489,17 +510,16 @@ async fn run_buzz_only(
             None,
         ),
     );
+    // The domain's own rows, from here to the end: the JSON's `domains` shows them too.
+    let first = rows.len();
     rows.extend(checks::buzz_rows(domain.as_str(), &target, &config));
     // The tree, as the full check reads it: who else delivers to this stream.
     let tree = read::read_tree(&client, &domain, true).await?;
-    rows.extend(checks::subtree_rows(&tree.subtree));
-    let shown = tree.own.as_ref().map_or(domain.as_str(), |r| r.id.as_str());
-    let dest = target.destination();
-    rows.extend(checks::delivery_rows(
-        shown,
-        &dest,
-        wire::find_target(&config, &dest).is_some(),
-        &tree.observed,
+    rows.extend(domain_tree_rows(
+        &domain,
+        &target,
+        wire::find_target(&config, &target.destination()).is_some(),
+        &tree,
     ));
     if with_probe {
         rows.push(match checks::probe_precondition(&target, &config, true) {
@@ -512,8 +532,12 @@ async fn run_buzz_only(
             },
         });
     }
+    let by_domain = [DomainChecks {
+        domain: domain.as_str().to_owned(),
+        checks: rows[first..].to_vec(),
+    }];
     report::emit(output, |w| {
-        render_checks(w, None, &rows, output, &calls.summary())
+        render_checks(w, None, &rows, &by_domain, output, &calls.summary())
     })?;
     Ok(exit_code(&rows))
 }

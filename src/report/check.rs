@@ -9,11 +9,38 @@ use crate::calls::CallSummary;
 use crate::checks::{Check, Status};
 use crate::cli::Output;
 
-/// One line per check, its fix and any detail lines under it, then the tally.
+/// One `--domain`'s own rows (its `buzz.*` rows: target, tree, delivery, probe), as the JSON's
+/// `domains` array groups them; the same rows stay in `checks`, in their place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainChecks {
+    /// The domain as it was given (`--domain`), as setup's `domains` names it.
+    pub domain: String,
+    pub checks: Vec<Check>,
+}
+
+impl DomainChecks {
+    /// The worst of the domain's rows: a failure, else a warning, else a pass; `skip` when
+    /// every row was skipped (or there is none).
+    pub fn status(&self) -> Status {
+        [Status::Fail, Status::Warn, Status::Pass]
+            .into_iter()
+            .find(|s| self.checks.iter().any(|c| c.status == *s))
+            .unwrap_or(Status::Skip)
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        json!({"domain": self.domain, "status": self.status(), "checks": self.checks})
+    }
+}
+
+/// One line per check, its fix and any detail lines under it, then (with several domains) each
+/// domain's worst status, then the tally. `domains`: the rows of each domain checked, in the
+/// order given (empty when the run reads no Buzz).
 pub fn render_checks(
     w: &mut impl Write,
     aws: Option<&AwsView>,
     checks: &[Check],
+    domains: &[DomainChecks],
     output: Output,
     calls: &CallSummary,
 ) -> io::Result<()> {
@@ -27,25 +54,27 @@ pub fn render_checks(
                 "schema_version": SCHEMA_VERSION,
                 "ok": failed == 0,
                 "checks": checks,
+                "domains": domains.iter().map(DomainChecks::to_json).collect::<Vec<_>>(),
                 "aws": aws,
                 "api_calls": calls,
             }),
         );
     }
     for c in checks {
-        let mark = match c.status {
-            Status::Pass => "PASS",
-            Status::Warn => "WARN",
-            Status::Fail => "FAIL",
-            Status::Skip => "SKIP",
-        };
-        writeln!(w, "{mark}  {:<18} {}", c.id, c.message)?;
+        writeln!(w, "{}  {:<18} {}", mark(c.status), c.id, c.message)?;
         for line in &c.detail {
             writeln!(w, "      {:<18} {line}", "")?;
         }
         if let Some(fix) = &c.fix {
             writeln!(w, "      {:<18} fix: {fix}", "")?;
         }
+    }
+    if domains.len() > 1 {
+        let each: Vec<String> = domains
+            .iter()
+            .map(|d| format!("{} {}", crate::text::outside(&d.domain), mark(d.status())))
+            .collect();
+        writeln!(w, "\nBy domain: {}.", each.join(", "))?;
     }
     writeln!(
         w,
@@ -65,6 +94,15 @@ pub fn render_checks(
         },
         checks.len()
     )
+}
+
+fn mark(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "PASS",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+        Status::Skip => "SKIP",
+    }
 }
 
 #[cfg(test)]
@@ -124,10 +162,12 @@ mod tests {
                 descendants: Vec::new(),
             },
         ));
-        let human = text(|w| render_checks(w, Some(&aws()), &rows, Output::Human, &calls(6, 0)));
+        let human =
+            text(|w| render_checks(w, Some(&aws()), &rows, &[], Output::Human, &calls(6, 0)));
         assert!(!human.contains(['\x1b', '\x07', '\r', '\u{202e}', '\u{2066}']));
         assert_snapshot!("check_outside_text_human", human);
-        let exact = json(|w| render_checks(w, Some(&aws()), &rows, Output::Json, &calls(6, 0)));
+        let exact =
+            json(|w| render_checks(w, Some(&aws()), &rows, &[], Output::Json, &calls(6, 0)));
         let v: serde_json::Value = serde_json::from_str(&exact).unwrap();
         assert!(v["checks"][0]["message"].as_str().unwrap().contains(title));
         assert_eq!(v["checks"][1]["data"]["by_domain"][domain], 3);
@@ -175,7 +215,7 @@ mod tests {
         ));
         assert_snapshot!(
             "check_tree_human",
-            text(|w| render_checks(w, Some(&aws()), &rows, Output::Human, &calls(6, 0)))
+            text(|w| render_checks(w, Some(&aws()), &rows, &[], Output::Human, &calls(6, 0)))
         );
         let refusal = crate::report::plan::refusal(&crate::plan::Blocked::AncestorDelivers {
             domain: "500001".into(),
@@ -192,13 +232,18 @@ mod tests {
     #[test]
     fn checklist() {
         let r = rows();
+        // One domain: its own rows (here the failed buzz.target) under `domains` too.
+        let one = [DomainChecks {
+            domain: "424242".into(),
+            checks: r[3..].to_vec(),
+        }];
         assert_snapshot!(
             "check_human",
-            text(|w| render_checks(w, Some(&aws()), &r, Output::Human, &calls(6, 0)))
+            text(|w| render_checks(w, Some(&aws()), &r, &[], Output::Human, &calls(6, 0)))
         );
         assert_snapshot!(
             "check_json",
-            json(|w| render_checks(w, Some(&aws()), &r, Output::Json, &calls(6, 0)))
+            json(|w| render_checks(w, Some(&aws()), &r, &one, Output::Json, &calls(6, 0)))
         );
         let mut half = r[..2].to_vec();
         half.extend(crate::checks::skipped_rows(
@@ -208,7 +253,7 @@ mod tests {
         ));
         assert_snapshot!(
             "check_aws_only_human",
-            text(|w| render_checks(w, Some(&aws()), &half, Output::Human, &calls(6, 0)))
+            text(|w| render_checks(w, Some(&aws()), &half, &[], Output::Human, &calls(6, 0)))
         );
         assert_snapshot!(
             "check_buzz_only_json",
@@ -220,6 +265,7 @@ mod tests {
                     false,
                     "buzz-kinesis check --aws-only"
                 ),
+                &[],
                 Output::Json,
                 &calls(2, 0)
             ))
@@ -227,7 +273,111 @@ mod tests {
         let healthy = &r[..2];
         assert_snapshot!(
             "check_healthy_human",
-            text(|w| render_checks(w, Some(&aws()), healthy, Output::Human, &calls(6, 0)))
+            text(|w| render_checks(w, Some(&aws()), healthy, &[], Output::Human, &calls(6, 0)))
         );
+    }
+
+    /// Several domains: each one's rows and worst status in the JSON's `domains`, in the order
+    /// given, the rows staying in `checks` too; a person sees one line of the domains' statuses.
+    #[test]
+    fn several_domains() {
+        let target = |domain: &str, ok: bool| {
+            if ok {
+                pass(
+                    CheckId::BuzzTarget,
+                    format!("domain {domain} has our target, enabled"),
+                )
+            } else {
+                fail(
+                    CheckId::BuzzTarget,
+                    format!("domain {domain} has no kinesis target writing to buzz-events"),
+                    "run `buzz-kinesis setup` with the same flags",
+                )
+            }
+        };
+        let tree = |domain: &str| {
+            warn(
+                CheckId::BuzzTree,
+                format!("the descendants of domain {domain} could not be listed"),
+                "pass --expect-domain for each",
+            )
+        };
+        let evil = "500\x1b[2J003";
+        let domains = [
+            DomainChecks {
+                domain: "500001".into(),
+                checks: vec![target("500001", true)],
+            },
+            DomainChecks {
+                domain: "500002".into(),
+                checks: vec![target("500002", true), tree("500002")],
+            },
+            DomainChecks {
+                domain: evil.into(),
+                checks: vec![target(evil, false)],
+            },
+        ];
+        let mut rows = vec![pass(CheckId::StreamExists, "stream buzz-events is ACTIVE")];
+        rows.extend(domains.iter().flat_map(|d| d.checks.clone()));
+        let human = text(|w| {
+            render_checks(
+                w,
+                Some(&aws()),
+                &rows,
+                &domains,
+                Output::Human,
+                &calls(6, 0),
+            )
+        });
+        assert!(!human.contains('\x1b'));
+        assert_snapshot!("check_several_domains_human", human);
+        let v: serde_json::Value = serde_json::from_str(&json(|w| {
+            render_checks(w, Some(&aws()), &rows, &domains, Output::Json, &calls(6, 0))
+        }))
+        .unwrap();
+        assert_eq!(v["checks"].as_array().unwrap().len(), 5, "{v}");
+        let by: Vec<(&str, &str, usize)> = v["domains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["domain"].as_str().unwrap(),
+                    d["status"].as_str().unwrap(),
+                    d["checks"].as_array().unwrap().len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            by,
+            [
+                ("500001", "pass", 1),
+                ("500002", "warn", 2),
+                (evil, "fail", 1)
+            ]
+        );
+        assert_eq!(v["domains"][1]["checks"][1]["id"], "buzz.tree");
+        assert_eq!(v["ok"], false);
+    }
+
+    #[test]
+    fn a_domains_status_is_its_worst_row() {
+        let d = |checks: Vec<Check>| {
+            DomainChecks {
+                domain: "1".into(),
+                checks,
+            }
+            .status()
+        };
+        let skip = crate::checks::skipped_rows(crate::state::Halves::AwsOnly, false, "x");
+        assert_eq!(d(vec![]), Status::Skip);
+        assert_eq!(d(skip.clone()), Status::Skip);
+        let mut passed = skip.clone();
+        passed.push(pass(CheckId::BuzzTarget, "ok"));
+        assert_eq!(d(passed.clone()), Status::Pass);
+        passed.push(warn(CheckId::BuzzTree, "hm", "x"));
+        assert_eq!(d(passed.clone()), Status::Warn);
+        passed.insert(0, fail(CheckId::BuzzDelivery, "twice", "x"));
+        assert_eq!(d(passed), Status::Fail);
     }
 }

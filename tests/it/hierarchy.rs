@@ -195,22 +195,10 @@ async fn a_login_that_may_not_list_descendants_gets_one_warning_and_the_flat_rul
     }
 }
 
-/// `args` with `--domain` naming `id` instead.
-fn at_domain(mut args: Vec<String>, id: &str) -> Vec<String> {
-    let i = args.iter().position(|a| a == "--domain").unwrap();
-    args[i + 1] = id.to_owned();
-    args
-}
-
 /// `teardown --buzz-only` of our target in `domain` (the stream and the role stay).
 fn teardown_buzz_target(sandbox: &Sandbox, names: &Names, domain: &str) -> Outcome {
-    Tool::new()
-        .args(["teardown", "--yes", "--output", "json", "--buzz-only"])
-        .args(["--role-arn", &harness::role_arn(&names.role)])
-        .args(["--stream", &names.stream, "--region", REGION])
-        .args(["--domain", domain, "--buzz-url", sandbox.url()])
-        .args(["--buzz-user", harness::ADMIN_USER])
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    Tool::buzz_half("teardown", sandbox, names)
+        .at_domain(domain)
         .run()
 }
 
@@ -227,11 +215,7 @@ async fn a_school_target_on_the_districts_stream_fails_check_and_setup_at_the_sc
 
     // Setup at a school refuses, naming the district: its events arrive there already.
     let school = SCHOOLS[0];
-    let refused = Tool::new()
-        .args(["setup", "--yes", "--output", "json"])
-        .args(at_domain(target_args(&sandbox, &names), school))
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
-        .run();
+    let refused = Tool::setup(&sandbox, &names).at_domain(school).run();
     refused.assert_code(1);
     let error = plain(&refused.json()["error"]["message"]);
     assert!(
@@ -299,9 +283,14 @@ async fn an_ancestors_configuration_the_login_may_not_read_is_a_warning_not_a_pa
 
 /// Issue #20's speed target: a district of 200 schools, all descendants and their
 /// configurations read within 3 s (the whole check, here), never more than 8 requests in flight.
+/// Buzz takes 20 ms a command, so that the reads overlap as they would over the internet.
 #[tokio::test]
 async fn a_district_of_200_schools_is_read_within_3_s_with_at_most_8_requests_in_flight() {
-    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree("schools:200"));
+    let sandbox = Sandbox::start(
+        SandboxOptions::new()
+            .domain_tree("schools:200")
+            .latency_ms(20),
+    );
     let names = Names::new();
     let check = Tool::against("check", &sandbox, &names).run();
     let tree = check.check_row("buzz.tree");
@@ -321,7 +310,7 @@ async fn a_district_of_200_schools_is_read_within_3_s_with_at_most_8_requests_in
         "check of a district with 200 schools: {:.2} s, {gets} configurations, at most {most} Buzz requests in flight",
         check.took.as_secs_f64()
     );
-    assert!(most <= 8, "{most} requests in flight");
+    assert!((2..=8).contains(&most), "{most} requests in flight");
     assert!(check.took.as_secs_f64() <= 3.0, "{:?}", check.took);
 }
 
@@ -332,10 +321,9 @@ async fn a_domain_list_for_a_half_is_refused_before_anything_is_sent() {
     let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
     let names = Names::new();
     for command in ["check", "setup"] {
-        let out = Tool::new()
-            .args([command, "--aws-only", "--yes", "--output", "json"])
-            .args(at_domain(target_args(&sandbox, &names), "500001,500002"))
-            .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        let out = Tool::against(command, &sandbox, &names)
+            .at_domain("500001,500002")
+            .arg("--aws-only")
             .run();
         out.assert_code(1);
         let message = out.json()["error"]["message"].as_str().unwrap().to_owned();
@@ -358,13 +346,8 @@ async fn ten_sibling_domains_converge_in_one_run_and_a_nested_pair_is_refused() 
     let list = ten.join(",");
     // Nested: the district and one of its schools.
     let names = Names::new();
-    let nested = Tool::new()
-        .args(["setup", "--yes", "--output", "json"])
-        .args(at_domain(
-            target_args(&sandbox, &names),
-            &format!("{DOMAIN_ID},600001"),
-        ))
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    let nested = Tool::setup(&sandbox, &names)
+        .at_domain(&format!("{DOMAIN_ID},600001"))
         .run();
     nested.assert_code(1);
     let message = plain(&nested.json()["error"]["message"]);
@@ -377,17 +360,9 @@ async fn ten_sibling_domains_converge_in_one_run_and_a_nested_pair_is_refused() 
 
     // One domain, then ten, each on fresh names: the ten take about as long as the one.
     let one_names = Names::new();
-    let one = Tool::new()
-        .args(["setup", "--yes", "--output", "json"])
-        .args(at_domain(target_args(&sandbox, &one_names), &ten[0]))
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
-        .run();
+    let one = Tool::setup(&sandbox, &one_names).at_domain(&ten[0]).run();
     one.assert_success();
-    let setup = Tool::new()
-        .args(["setup", "--yes", "--output", "json"])
-        .args(at_domain(target_args(&sandbox, &names), &list))
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
-        .run();
+    let setup = Tool::setup(&sandbox, &names).at_domain(&list).run();
     setup.assert_success();
     eprintln!(
         "setup with 6 s of IAM propagation: one domain {:.2} s, ten sibling domains {:.2} s ({:.2}x)",
@@ -418,21 +393,15 @@ async fn ten_sibling_domains_converge_in_one_run_and_a_nested_pair_is_refused() 
     );
 
     // Re-run: nothing to change.
-    let again = Tool::new()
-        .args(["setup", "--yes", "--output", "json", "--dry-run"])
-        .args(at_domain(target_args(&sandbox, &names), &list))
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    let again = Tool::setup(&sandbox, &names)
+        .at_domain(&list)
+        .arg("--dry-run")
         .run();
     again.assert_success();
 
     // teardown of the ten removes every target of ours, and the first run's stays.
-    Tool::new()
-        .args(["teardown", "--yes", "--output", "json"])
-        .args(at_domain(
-            target_args_for("teardown", &sandbox, &names),
-            &list,
-        ))
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    Tool::against("teardown", &sandbox, &names)
+        .at_domain(&list)
         .run()
         .assert_success();
     for school in &ten {
@@ -462,14 +431,7 @@ async fn check_buzz_only_names_the_double_delivery_too() {
     sandbox
         .set_domain_config(SCHOOLS[1], json!({"kinesis": config["kinesis"].clone()}))
         .await;
-    let check = Tool::new()
-        .args(["check", "--yes", "--output", "json", "--buzz-only"])
-        .args(["--role-arn", &harness::role_arn(&names.role)])
-        .args(["--stream", &names.stream, "--region", REGION])
-        .args(["--domain", DOMAIN_ID, "--buzz-url", sandbox.url()])
-        .args(["--buzz-user", harness::ADMIN_USER])
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
-        .run();
+    let check = Tool::buzz_half("check", &sandbox, &names).run();
     check.assert_code(2);
     assert_eq!(check.check_row("buzz.tree")["data"]["descendants"], 3);
     let delivery = check.check_row("buzz.delivery");
@@ -498,19 +460,15 @@ async fn check_takes_several_sibling_domains_and_one_failure_does_not_hide_the_o
     let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
     let names = Names::new();
     for school in &SCHOOLS[..2] {
-        Tool::new()
-            .args(["setup", "--yes", "--output", "json"])
-            .args(at_domain(target_args(&sandbox, &names), school))
-            .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        Tool::setup(&sandbox, &names)
+            .at_domain(school)
             .run()
             .assert_success();
         assert_eq!(sandbox.emit_events(school, 2).await, (2, 0));
     }
-    let check = Tool::new()
-        .args(["check", "--yes", "--output", "json"])
-        .args(at_domain(target_args(&sandbox, &names), SCHOOLS[0]))
+    let check = Tool::against("check", &sandbox, &names)
+        .at_domain(SCHOOLS[0])
         .args(["--domain", SCHOOLS[1], "--domain", SCHOOLS[2]])
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
         .run();
     check.assert_code(2);
     let targets = rows(&check, "buzz.target");
@@ -527,6 +485,51 @@ async fn check_takes_several_sibling_domains_and_one_failure_does_not_hide_the_o
     let writers = check.check_row("stream.writers");
     assert_eq!(writers["status"], "pass", "{writers}");
     assert_eq!(writers["data"]["expected"], json!(SCHOOLS), "{writers}");
+
+    // The JSON's `domains`: one entry per domain in the order given, its own rows and its
+    // worst status; `checks` keeps every row.
+    let domains = check.json()["domains"].as_array().unwrap().clone();
+    let each: Vec<(&str, &str)> = domains
+        .iter()
+        .map(|d| (d["domain"].as_str().unwrap(), d["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        each,
+        [
+            (SCHOOLS[0], "pass"),
+            (SCHOOLS[1], "pass"),
+            (SCHOOLS[2], "fail")
+        ],
+        "{domains:?}"
+    );
+    for (d, target) in domains.iter().zip(&targets) {
+        let ids: Vec<&str> = d["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["buzz.target", "buzz.tree", "buzz.delivery"], "{d}");
+        assert_eq!(&d["checks"][0], target, "the same row as in `checks`");
+    }
+
+    // A person sees each domain's status on one line.
+    let human = Tool::new()
+        .args(["check", "--yes"])
+        .args(target_args(&sandbox, &names))
+        .at_domain(SCHOOLS[0])
+        .args(["--domain", SCHOOLS[1], "--domain", SCHOOLS[2]])
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    human.assert_code(2);
+    assert!(
+        human.stdout.contains(&format!(
+            "By domain: {} PASS, {} PASS, {} FAIL.",
+            SCHOOLS[0], SCHOOLS[1], SCHOOLS[2]
+        )),
+        "{}",
+        human.stdout
+    );
 }
 
 /// teardown takes several domains: our target leaves each one, every other key is kept, and
@@ -536,10 +539,8 @@ async fn teardown_of_several_sibling_domains_removes_every_target_then_the_role(
     let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
     let names = Names::new();
     for school in SCHOOLS {
-        Tool::new()
-            .args(["setup", "--yes", "--output", "json"])
-            .args(at_domain(target_args(&sandbox, &names), school))
-            .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        Tool::setup(&sandbox, &names)
+            .at_domain(school)
             .run()
             .assert_success();
     }
@@ -548,13 +549,8 @@ async fn teardown_of_several_sibling_domains_removes_every_target_then_the_role(
     with_hook["https"] =
         json!([{"title": "LMS webhook", "enabled": true, "url": "https://lms.example/hook"}]);
     sandbox.set_domain_config(SCHOOLS[1], with_hook).await;
-    let teardown = Tool::new()
-        .args(["teardown", "--yes", "--output", "json"])
-        .args(at_domain(
-            target_args_for("teardown", &sandbox, &names),
-            &SCHOOLS.join(","),
-        ))
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    let teardown = Tool::against("teardown", &sandbox, &names)
+        .at_domain(&SCHOOLS.join(","))
         .run();
     teardown.assert_success();
     for school in SCHOOLS {
@@ -580,13 +576,9 @@ async fn teardown_of_several_sibling_domains_removes_every_target_then_the_role(
         assert!(removals.contains(school), "{removals}");
     }
     // Run again: nothing left to remove.
-    Tool::new()
-        .args(["teardown", "--yes", "--output", "json", "--dry-run"])
-        .args(at_domain(
-            target_args_for("teardown", &sandbox, &names),
-            &SCHOOLS.join(","),
-        ))
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    Tool::against("teardown", &sandbox, &names)
+        .at_domain(&SCHOOLS.join(","))
+        .arg("--dry-run")
         .run()
         .assert_success();
 }
@@ -606,20 +598,9 @@ async fn a_failure_in_one_domain_is_reported_with_the_others_done() {
                 "roleArn": harness::role_arn("NoSuchRole")}]}),
         )
         .await;
-    let setup = Tool::new()
-        .args([
-            "setup",
-            "--yes",
-            "--output",
-            "json",
-            "--propagation-timeout",
-            "3",
-        ])
-        .args(at_domain(
-            target_args(&sandbox, &names),
-            "600001,600002,600003",
-        ))
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    let setup = Tool::setup(&sandbox, &names)
+        .at_domain("600001,600002,600003")
+        .args(["--propagation-timeout", "3"])
         .run();
     setup.assert_code(1);
     let message = plain(&setup.json()["error"]["message"]);

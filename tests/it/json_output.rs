@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use crate::harness::{Sandbox, AGILIX_ACCOUNT};
+use crate::harness::{Sandbox, AGILIX_ACCOUNT, DOMAIN_ID};
 use crate::tool::*;
 
 /// The document on stdout, checked for its version and its top-level keys.
@@ -70,10 +70,18 @@ async fn every_json_document_carries_its_schema_version_and_the_documented_keys(
 
     let check = Tool::against("check", &sandbox, &names).run();
     check.assert_success();
-    document(
+    let checked = document(
         &check,
-        &["schema_version", "ok", "checks", "aws", "api_calls"],
+        &[
+            "schema_version",
+            "ok",
+            "checks",
+            "domains",
+            "aws",
+            "api_calls",
+        ],
     );
+    assert_eq!(checked["domains"][0]["domain"], DOMAIN_ID, "{checked}");
 
     let policy = Tool::new()
         .args([

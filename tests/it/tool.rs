@@ -162,9 +162,39 @@ impl Tool {
             .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
     }
 
+    /// `COMMAND --buzz-only --yes --output json` for the setup `names` on `sandbox`: the Buzz
+    /// half, naming what the AWS half made (`--role-arn`, `--stream`, `--region`), as its admin.
+    pub fn buzz_half(command: &str, sandbox: &Sandbox, names: &Names) -> Self {
+        let role_arn = harness::role_arn(&names.role);
+        Self::new()
+            .args([command, "--buzz-only", "--yes", "--output", "json"])
+            .args(["--role-arn", &role_arn, "--stream", &names.stream])
+            .args(["--region", harness::REGION, "--domain", DOMAIN_ID])
+            .args([
+                "--buzz-url",
+                sandbox.url(),
+                "--buzz-user",
+                harness::ADMIN_USER,
+            ])
+            .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    }
+
     /// `setup` for `names` on `sandbox` (see [`Tool::against`]).
     pub fn setup(sandbox: &Sandbox, names: &Names) -> Self {
         Self::against("setup", sandbox, names)
+    }
+
+    /// The same run with `--domain` naming `domains` instead (one id, or several
+    /// comma-separated): `Tool::setup(&sandbox, &names).at_domain("500001")`.
+    #[track_caller]
+    pub fn at_domain(mut self, domains: &str) -> Self {
+        let i = self
+            .args
+            .iter()
+            .position(|a| a == "--domain")
+            .expect("a --domain to replace");
+        self.args[i + 1] = domains.to_owned();
+        self
     }
 
     pub fn arg(mut self, a: impl Into<String>) -> Self {

@@ -43,6 +43,11 @@ impl SandboxOptions {
         self.flag("--iam-propagation-delay", seconds)
     }
 
+    /// Every Buzz command answered after `ms` milliseconds (a round trip over the internet).
+    pub fn latency_ms(self, ms: u64) -> Self {
+        self.flag("--latency-ms", ms)
+    }
+
     pub fn external_id(self, id: &str) -> Self {
         self.flag("--external-id", id)
     }
