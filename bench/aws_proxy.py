@@ -4,7 +4,10 @@
 moto makes a stream ACTIVE at once; real Kinesis takes seconds to a minute. This proxy
 reports a new stream as CREATING for --create-delay seconds after its CreateStream (in
 DescribeStreamSummary and DescribeStream answers), which is what a tool waiting for ACTIVE
-sees on AWS. It also counts every AWS request by service and operation, so the benchmark
+sees on AWS. With --iam-delay it plays IAM's propagation for Firehose: CreateDeliveryStream
+naming a role made less than that many seconds ago is refused as Firehose refuses it
+("Firehose is unable to assume role"), as the Buzz sandbox's --iam-propagation-delay does for
+Buzz's test. It also counts every AWS request by service and operation, so the benchmark
 counts the calls of our tool and of the AWS CLI anchor with the same independent observer.
 
 GET /_counts -> {"kinesis:CreateStream": 1, ...}; POST /_reset clears the counts.
@@ -23,10 +26,12 @@ MUTATING_PREFIXES = ("Create", "Put", "Update", "Delete", "Add", "Increase", "De
 
 
 class State:
-    def __init__(self, upstream, create_delay):
+    def __init__(self, upstream, create_delay, iam_delay=0.0):
         self.upstream = upstream.rstrip("/")
         self.create_delay = create_delay
+        self.iam_delay = iam_delay
         self.created = {}  # stream name -> time of CreateStream
+        self.roles = {}  # role name -> time of CreateRole
         self.counts = {}
         self.lock = threading.Lock()
 
@@ -85,6 +90,14 @@ def make_handler(state):
         def forward(self, body):
             service, op = operation(self.headers, body)
             state.count(f"{service}:{op}")
+            if op == "CreateRole":
+                role = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("RoleName", [""])[0]
+                with state.lock:
+                    state.roles.setdefault(role, time.monotonic())
+            elif op == "CreateDeliveryStream" and state.iam_delay > 0:
+                refusal = self.role_not_ready(body)
+                if refusal:
+                    return self.reply(400, refusal, [("Content-Type", "application/x-amz-json-1.1")])
             request = urllib.request.Request(
                 state.upstream + self.path,
                 data=body if self.command == "POST" else None,
@@ -99,6 +112,21 @@ def make_handler(state):
             if service == "kinesis" and code == 200:
                 data = self.delay_active(op, body, data)
             return self.reply(code, data, headers)
+
+        def role_not_ready(self, body):
+            """Firehose's refusal while its role is younger than --iam-delay, else None."""
+            try:
+                arn = json.loads(body or b"{}")["KinesisStreamSourceConfiguration"]["RoleARN"]
+            except (ValueError, KeyError, TypeError):
+                return None
+            with state.lock:
+                made = state.roles.get(arn.rsplit("/", 1)[-1])
+            if made is None or time.monotonic() - made >= state.iam_delay:
+                return None
+            return json.dumps({
+                "__type": "InvalidArgumentException",
+                "message": f"Firehose is unable to assume role {arn}. Please check the role provided.",
+            }).encode()
 
         def delay_active(self, op, body, data):
             try:
@@ -127,8 +155,9 @@ def main():
     p.add_argument("--upstream", required=True)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--create-delay", type=float, default=0.0)
+    p.add_argument("--iam-delay", type=float, default=0.0)
     a = p.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", a.port), make_handler(State(a.upstream, a.create_delay)))
+    server = ThreadingHTTPServer(("127.0.0.1", a.port), make_handler(State(a.upstream, a.create_delay, a.iam_delay)))
     print(f"aws proxy listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
     server.serve_forever()
 

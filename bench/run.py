@@ -19,6 +19,10 @@ Scenarios (README "Benchmark" has the latest table, written by this script):
      (--latency-ms), where the reads overlap as they would over the internet.
   6. many domains in one run (issue #20): `setup` of 10 sibling domains beside `setup` of one,
      both under 6 s of IAM propagation, alternating in one bench run; target: ten <= 1.3x one.
+  7. the archive (issue #21): `setup --archive-bucket` beside `setup` without, both under 6 s of
+     IAM propagation (the sandbox's for Buzz's test, the proxy's for Firehose's
+     CreateDeliveryStream), alternating; target: one IAM wait (with about equal to without).
+     7b: a converged re-run with the archive, time and mutating calls; target <= 0.1 s and 0.
   The call counts (through the counting proxy): a fresh setup, a re-run, the anchor, a check,
   with Buzz's calls by command.
 
@@ -83,7 +87,8 @@ class Stack:
         wait_http(self.moto + "/moto-api/")
         if counting:
             proxy = self.spawn(
-                [sys.executable, os.path.join(ROOT, "bench", "aws_proxy.py"), "--upstream", self.moto, "--create-delay", str(create_delay)],
+                [sys.executable, os.path.join(ROOT, "bench", "aws_proxy.py"), "--upstream", self.moto, "--create-delay", str(create_delay),
+                 "--iam-delay", str(iam_delay)],
                 None,
             )
             self.proxy = first_line(proxy).rsplit(" ", 1)[-1]
@@ -454,6 +459,49 @@ def scenario_siblings(runs, tmp, iam_delay=6):
         stack.stop()
 
 
+def scenario_archive(runs, tmp, iam_delay=6):
+    """`setup` with the archive beside `setup` without, on fresh names each, both under `iam_delay`
+    s of IAM propagation for Buzz (the sandbox) and for Firehose (the proxy refuses
+    CreateDeliveryStream while Firehose's role is younger): one IAM wait, not two. Then a
+    converged re-run with the archive, on moto without the proxy: its time and mutating calls."""
+    stack = Stack(0, iam_delay, tmp, counting=True)
+    try:
+        n = [0]
+
+        def run(archive):
+            stack.clear_domain()
+            n[0] += 1
+            argv = ours(stack, f"bench-arc-{n[0]}", f"BenchRole-arc-{n[0]}")
+            if archive:
+                argv += ["--archive-bucket", f"bench-archive-{os.getpid()}-{n[0]}"]
+            took, out = timed(argv, stack.env, {"BUZZ_PASSWORD": PASSWORD})
+            if archive and json.loads(out)["archive"]["outcome"] != "created":
+                raise SystemExit(f"setup with the archive: {out}")
+            return took
+
+        run(True)  # moto's first use of each service, untimed
+        without, with_archive = [], []
+        for i in range(runs):
+            for archive, into in ([(False, without), (True, with_archive)][:: 1 if i % 2 == 0 else -1]):
+                into.append(run(archive))
+                print(f"  archive run {i + 1}, {'with' if archive else 'without'} the archive: {into[-1]:.2f} s", file=sys.stderr)
+    finally:
+        stack.stop()
+    stack = Stack(0, 0, tmp, counting=False)
+    try:
+        stack.clear_domain()
+        argv = ours(stack, "bench-arc-rerun", "BenchRole-arc-rerun") + ["--archive-bucket", f"bench-archive-{os.getpid()}-rerun"]
+        timed(argv, stack.env, {"BUZZ_PASSWORD": PASSWORD})
+        reruns, mutating = [], []
+        for _ in range(max(runs, 5)):
+            took, out = timed(argv, stack.env, {"BUZZ_PASSWORD": PASSWORD})
+            reruns.append(took)
+            mutating.append(json.loads(out)["api_calls"]["mutating"])
+    finally:
+        stack.stop()
+    return {"without": without, "with": with_archive, "iam_delay": iam_delay, "rerun": reruns, "rerun_mutating": max(mutating)}
+
+
 HEADER = [
     "| scenario | ours (median, range) | anchor: AWS CLI + curl (median) | anchor / ours | target |",
     "|---|---|---|---|---|",
@@ -510,6 +558,15 @@ def rows_of(results):
             f"| 6. setup of {len(SIBLINGS)} sibling domains in one run beside one domain, IAM propagation {g['iam_delay']} s "
             f"| ten {med(g['ten']):.2f} s ({spread(g['ten'])}), one {med(g['one']):.2f} s ({spread(g['one'])}): "
             f"{med(g['ten']) / med(g['one']):.2f}× | — | — | ≤ 1.3× |")
+    if "archive" in results:
+        g = results["archive"]
+        rows.append(
+            f"| 7. setup with the archive beside setup without, IAM propagation {g['iam_delay']} s for Buzz and for Firehose "
+            f"| with {med(g['with']):.2f} s ({spread(g['with'])}), without {med(g['without']):.2f} s ({spread(g['without'])}): "
+            f"{med(g['with']) / med(g['without']):.2f}× | — | — | one IAM wait (≈ 1×) |")
+        rows.append(
+            f"| 7b. converged re-run with the archive | {med(g['rerun']):.3f} s ({spread(g['rerun'])}); "
+            f"{g['rerun_mutating']} mutating calls | — | — | ≤ 0.1 s, 0 mutating |")
     return rows
 
 
@@ -622,7 +679,7 @@ def merge(old, results, machine, only):
     return "\n".join(HEADER + merged + [""] + ["\n\n".join(kept)])
 
 
-SCENARIOS = ["realistic", "shapes", "instant", "calls", "startup", "tail", "district", "siblings"]
+SCENARIOS = ["realistic", "shapes", "instant", "calls", "startup", "tail", "district", "siblings", "archive"]
 
 
 def main():
@@ -671,6 +728,9 @@ def main():
         if "siblings" in only:
             print(f"scenario 6: setup of {len(SIBLINGS)} sibling domains beside one, IAM propagation 6 s", file=sys.stderr)
             results["siblings"] = scenario_siblings(a.runs, tmp)
+        if "archive" in only:
+            print("scenario 7: setup with the archive beside setup without, IAM propagation 6 s", file=sys.stderr)
+            results["archive"] = scenario_archive(a.runs, tmp)
     machine = f"on {os.cpu_count()} cores, {platform.system()} {platform.machine()}, {datetime.date.today().isoformat()}"
     whole = set(only) == set(SCENARIOS)
     path = os.path.join(ROOT, "README.md")

@@ -496,8 +496,8 @@ pub struct DesiredArgs {
     pub alarm_topic: Option<String>,
 
     /// Keep every event in this S3 bucket, partitioned by type and day, with a Glue table to
-    /// query with SQL (Firehose reads the stream). In this version the archive is in the
-    /// exports only (policy --format); setup and check refuse it.
+    /// query with SQL (Firehose reads the stream): setup makes it, check proves data lands,
+    /// teardown keeps the bucket.
     #[arg(
         long,
         value_name = "BUCKET",
@@ -662,6 +662,11 @@ pub struct TeardownArgs {
     /// Also delete the stream and every record in it (asks for the stream's name, or needs --yes).
     #[arg(long)]
     pub delete_stream: bool,
+
+    /// Also delete the archive's bucket and every event in it, every version (asks for the
+    /// bucket's name, or needs --yes). Without it the bucket is always kept.
+    #[arg(long)]
+    pub delete_archive: bool,
 
     /// Show what would be removed and change nothing (exit 0: nothing to do, 2: changes pending).
     #[arg(long)]

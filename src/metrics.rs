@@ -415,6 +415,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_iterator_age_is_the_windows_maximum_and_read_as_one() {
+        assert_eq!(iterator_age_max(&window(&[])), None);
+        let w = window(&[
+            (Metric::IteratorAge, 60, 5_000.0),
+            (Metric::IteratorAge, 120, 90_000.0),
+            (Metric::IteratorAge, 180, 0.0),
+            (Metric::IncomingRecords, 60, 1e9),
+        ]);
+        assert_eq!(iterator_age_max(&w), Some(90_000.0));
+        // Counts are summed per period; an age is its period's maximum (a sum of ages means
+        // nothing).
+        for m in Metric::ALL {
+            let want = if m == Metric::IteratorAge {
+                "Maximum"
+            } else {
+                "Sum"
+            };
+            assert_eq!(m.stat(), want, "{m:?}");
+        }
+        assert_eq!(
+            Metric::IteratorAge.cloudwatch_name(),
+            "GetRecords.IteratorAgeMilliseconds"
+        );
+        assert_eq!(
+            Metric::from_query_id("iterator_age"),
+            Some(Metric::IteratorAge)
+        );
+    }
+
+    #[test]
     fn the_larger_throttle_count_and_every_failure_are_refusals() {
         // The stream-level count includes PutRecords' throttles: the larger one, not the sum.
         let w = window(&[

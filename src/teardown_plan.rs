@@ -43,6 +43,8 @@ pub struct FoundArchive {
     pub delivery: Option<FoundDelivery>,
     /// Firehose's role, by name.
     pub role: Option<(String, FoundRole)>,
+    /// Whether setup made the delivery stream's bucket (read only for `--delete-archive`).
+    pub bucket_managed: Option<bool>,
     /// The Glue database: its name, whether setup made it, and its tables.
     pub database: Option<FoundDatabase>,
 }
@@ -74,6 +76,8 @@ pub struct Target {
     /// writing to our stream names).
     pub region: String,
     pub delete_stream: bool,
+    /// `--delete-archive`: the archive's bucket goes too, with every object.
+    pub delete_archive: bool,
 }
 
 impl Target {
@@ -124,6 +128,8 @@ pub enum Removal {
     DeleteTable { database: String, table: String },
     /// The archive's Glue database, once nothing else is in it.
     DeleteDatabase { database: String },
+    /// `--delete-archive`: every object version in the bucket, then the bucket.
+    DeleteArchiveBucket { bucket: String },
 }
 
 impl Removal {
@@ -137,7 +143,8 @@ impl Removal {
             Removal::DeleteDeliveryStream { .. }
             | Removal::DeleteArchiveRole { .. }
             | Removal::DeleteTable { .. }
-            | Removal::DeleteDatabase { .. } => Resource::Archive,
+            | Removal::DeleteDatabase { .. }
+            | Removal::DeleteArchiveBucket { .. } => Resource::Archive,
         }
     }
 }
@@ -200,6 +207,9 @@ pub fn describe(r: &Removal) -> String {
         Removal::DeleteDatabase { database } => {
             format!("delete the Glue database {database} (empty)")
         }
+        Removal::DeleteArchiveBucket { bucket } => format!(
+            "DELETE the archive's bucket {bucket} and every event in it (every version)"
+        ),
     }
 }
 
@@ -214,6 +224,13 @@ impl Plan {
     /// Nothing to remove.
     pub fn is_empty(&self) -> bool {
         self.removals.is_empty()
+    }
+    /// The archive's bucket the plan deletes (its name must be typed, or `--yes`).
+    pub fn deletes_archive(&self) -> Option<&str> {
+        self.removals.iter().find_map(|r| match r {
+            Removal::DeleteArchiveBucket { bucket } => Some(bucket.as_str()),
+            _ => None,
+        })
     }
     /// Whether the plan deletes the stream (and so needs its name typed, or `--yes`).
     pub fn deletes_stream(&self) -> bool {
@@ -336,7 +353,7 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
         });
     }
 
-    plan_archive(&found.archive, &mut p);
+    plan_archive(&found.archive, t.delete_archive, &mut p);
 
     match &found.stream {
         Some(s) if s.status == StreamStatus::Deleting => p
@@ -367,7 +384,9 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
 /// Firehose stops first (it reads the stream and writes the bucket), then its role; the table
 /// goes, and the database with it only when nothing else is in it (a view the user made
 /// lives there too).
-fn plan_archive(a: &FoundArchive, p: &mut Plan) {
+/// With `delete_archive`, the bucket goes first (while the delivery stream still names it, so
+/// a run interrupted while emptying it finds it again), and only a bucket setup made.
+fn plan_archive(a: &FoundArchive, delete_archive: bool, p: &mut Plan) {
     let not_ours = |what: String| {
         format!(
             "{what} was not made by buzz-kinesis (no tag {}={}); it stays",
@@ -375,6 +394,19 @@ fn plan_archive(a: &FoundArchive, p: &mut Plan) {
         )
     };
     if let Some(d) = &a.delivery {
+        match (&d.bucket, delete_archive, a.bucket_managed) {
+            (Some(bucket), true, Some(true)) => p.removals.push(Removal::DeleteArchiveBucket {
+                bucket: bucket.clone(),
+            }),
+            (Some(bucket), true, _) => p.notes.push(format!(
+                "the archive's bucket {bucket} was not made by buzz-kinesis (no tag {}={}): --delete-archive leaves it, with every object",
+                MANAGED_BY.0, MANAGED_BY.1
+            )),
+            (Some(bucket), false, _) => p.notes.push(format!(
+                "the archive's bucket {bucket} stays, with every event in it (pass --delete-archive to delete it)"
+            )),
+            (None, _, _) => {}
+        }
         if d.managed {
             p.removals.push(Removal::DeleteDeliveryStream {
                 name: d.name.clone(),
@@ -383,11 +415,9 @@ fn plan_archive(a: &FoundArchive, p: &mut Plan) {
             p.notes
                 .push(not_ours(format!("the Firehose delivery stream {}", d.name)));
         }
-        if let Some(bucket) = &d.bucket {
-            p.notes.push(format!(
-                "the archive's bucket {bucket} stays, with every event in it (delete it in S3 when nobody needs them)"
-            ));
-        }
+    }
+    if delete_archive && a.delivery.is_none() {
+        p.notes.push("--delete-archive: no delivery stream names the archive's bucket any more, so teardown cannot find it: delete it in S3 (aws s3 rb s3://BUCKET --force removes it with its objects)".into());
     }
     if let Some((name, r)) = &a.role {
         if r.managed && r.attached.is_empty() {
@@ -513,6 +543,7 @@ pub(crate) mod tests {
             role_arn: ROLE_ARN.into(),
             region: "us-east-1".into(),
             delete_stream,
+            delete_archive: false,
         }
     }
 
@@ -701,6 +732,7 @@ pub(crate) mod tests {
                 managed,
                 bucket: Some("district-42-buzz".into()),
             }),
+            bucket_managed: None,
             role: Some((
                 "buzz-events-archive-firehose".into(),
                 FoundRole {
@@ -749,7 +781,7 @@ pub(crate) mod tests {
         assert!(p.removals.iter().all(|r| r.resource() == Resource::Archive));
         assert_eq!(
             p.notes,
-            ["the archive's bucket district-42-buzz stays, with every event in it (delete it in S3 when nobody needs them)"]
+            ["the archive's bucket district-42-buzz stays, with every event in it (pass --delete-archive to delete it)"]
         );
         assert_eq!(p.outcome(Resource::Archive, &Found::default()), "deleted");
         let lines: Vec<String> = p.removals.iter().map(describe).collect();
@@ -762,6 +794,73 @@ pub(crate) mod tests {
                 "delete the Glue database buzz_events (empty)",
             ]
         );
+    }
+
+    #[test]
+    fn delete_archive_takes_only_our_bucket_and_first_while_it_can_be_found() {
+        let deleting = |managed: Option<bool>| {
+            let found = Found {
+                archive: FoundArchive {
+                    bucket_managed: managed,
+                    ..archive(true, &["events"])
+                },
+                ..Found::default()
+            };
+            let t = Target {
+                delete_archive: true,
+                ..target(false)
+            };
+            plan(&t, &found).unwrap()
+        };
+        let p = deleting(Some(true));
+        assert_eq!(p.deletes_archive(), Some("district-42-buzz"));
+        assert_eq!(
+            p.removals[0],
+            Removal::DeleteArchiveBucket {
+                bucket: "district-42-buzz".into()
+            }
+        );
+        assert!(matches!(
+            p.removals[1],
+            Removal::DeleteDeliveryStream { .. }
+        ));
+        assert_eq!(
+            describe(&p.removals[0]),
+            "DELETE the archive's bucket district-42-buzz and every event in it (every version)"
+        );
+        assert!(!p
+            .notes
+            .iter()
+            .any(|n| n.contains("stays, with every event")));
+        // A bucket someone else made (or one whose owner could not be read) stays.
+        for managed in [Some(false), None] {
+            let p = deleting(managed);
+            assert_eq!(p.deletes_archive(), None);
+            assert!(
+                p.notes[0].contains("--delete-archive leaves it"),
+                "{:?}",
+                p.notes
+            );
+        }
+        // Without the flag it is never deleted, whoever made it.
+        let found = Found {
+            archive: FoundArchive {
+                bucket_managed: Some(true),
+                ..archive(true, &["events"])
+            },
+            ..Found::default()
+        };
+        assert_eq!(
+            plan(&target(false), &found).unwrap().deletes_archive(),
+            None
+        );
+        // The delivery stream gone: the bucket cannot be found, and teardown says so.
+        let t = Target {
+            delete_archive: true,
+            ..target(false)
+        };
+        let p = plan(&t, &Found::default()).unwrap();
+        assert!(p.notes[0].contains("cannot find it"), "{:?}", p.notes);
     }
 
     #[test]

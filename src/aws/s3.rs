@@ -316,6 +316,67 @@ impl Aws {
         }
     }
 
+    /// Delete every object version and delete marker in the bucket, 1,000 at a time, then the
+    /// bucket (teardown `--delete-archive`). A write that lands meanwhile (Firehose, before its
+    /// delivery stream goes) is met by emptying it again, a few times.
+    pub async fn empty_and_delete_bucket(&self, name: &str) -> Result<()> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        for _ in 0..5 {
+            loop {
+                let out = self
+                    .s3
+                    .list_object_versions()
+                    .bucket(name)
+                    .max_keys(1000)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("s3", "ListObjectVersions", e))?;
+                self.calls.record("s3", "ListObjectVersions", false);
+                let ids = out
+                    .versions()
+                    .iter()
+                    .map(|v| (v.key(), v.version_id()))
+                    .chain(
+                        out.delete_markers()
+                            .iter()
+                            .map(|m| (m.key(), m.version_id())),
+                    )
+                    .filter_map(|(key, version)| {
+                        ObjectIdentifier::builder()
+                            .key(key?)
+                            .set_version_id(version.map(str::to_owned))
+                            .build()
+                            .ok()
+                    })
+                    .collect::<Vec<_>>();
+                if ids.is_empty() {
+                    break;
+                }
+                let delete = built(Delete::builder().set_objects(Some(ids)).quiet(true).build())?;
+                self.s3
+                    .delete_objects()
+                    .bucket(name)
+                    .delete(delete)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("s3", "DeleteObjects", e))?;
+                self.calls.record("s3", "DeleteObjects", true);
+            }
+            match self.s3.delete_bucket().bucket(name).send().await {
+                Ok(_) => {
+                    self.calls.record("s3", "DeleteBucket", true);
+                    return Ok(());
+                }
+                Err(e) if code_of(&e) == Some("BucketNotEmpty") => continue,
+                Err(e) if code_of(&e) == Some("NoSuchBucket") => return Ok(()),
+                Err(e) => return Err(aws_error("s3", "DeleteBucket", e)),
+            }
+        }
+        Err(Error::Refused(format!(
+            "the bucket {name} kept receiving objects while teardown emptied it: stop what writes to it, then run teardown again"
+        )))
+    }
+
     pub async fn block_public_access(&self, name: &str) -> Result<()> {
         self.s3
             .put_public_access_block()

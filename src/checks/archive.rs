@@ -250,3 +250,284 @@ pub fn consumer_row(max_age_ms: Option<f64>, retention: RetentionHours) -> Optio
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::ArchiveRefs;
+    use crate::checks::Status;
+    use crate::plan::archive::tests::{converged, desired, STREAM_ARN};
+    use crate::state::BucketState;
+    use serde_json::json;
+
+    /// Firehose's role with the policy setup writes.
+    fn grants(d: &DesiredArchive) -> Grants {
+        let policy = d.model.permission(&ArchiveRefs {
+            stream_arn: STREAM_ARN,
+            log_stream_arn: "arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:s",
+            kinesis_service: "kinesis.us-east-1.amazonaws.com",
+            s3_service: "s3.us-east-1.amazonaws.com",
+        });
+        Grants::identity(&[policy])
+    }
+
+    fn healthy() -> ArchiveObjects {
+        ArchiveObjects {
+            errors: 0,
+            newest_event_age_secs: Some(95),
+            capped: false,
+        }
+    }
+
+    fn said(rows: &[Check], id: CheckId) -> (Status, String) {
+        let r = rows.iter().find(|r| r.id == id).expect("the row");
+        (r.status, r.message.clone())
+    }
+
+    #[test]
+    fn a_healthy_archive_passes_every_row() {
+        let d = desired(None);
+        let rows = archive_rows(&d, &converged(&d), Some(&grants(&d)), Some(&healthy()));
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "archive.bucket",
+                "archive.delivery",
+                "archive.role",
+                "archive.errors",
+                "archive.objects"
+            ]
+        );
+        assert!(rows.iter().all(|r| r.status == Status::Pass), "{rows:?}");
+        assert_eq!(
+            said(&rows, CheckId::ArchiveObjects).1,
+            "the newest archived object is 1 min old"
+        );
+        // Without the objects (the bucket could not be read), their rows are not made up.
+        assert_eq!(
+            archive_rows(&d, &converged(&d), Some(&grants(&d)), None).len(),
+            3
+        );
+    }
+
+    #[test]
+    fn the_bucket_row_names_what_is_wrong() {
+        let d = desired(None);
+        let cases: [(BucketFound, Status, &str); 6] = [
+            (BucketFound::Missing, Status::Fail, "does not exist"),
+            (BucketFound::Forbidden, Status::Fail, "S3 answered 403"),
+            (
+                BucketFound::ElsewhereIn("eu-west-1".into()),
+                Status::Fail,
+                "is in eu-west-1",
+            ),
+            (
+                BucketFound::Here(BucketState {
+                    versioning: true,
+                    encryption: Some(("AES256".into(), None)),
+                    ..BucketState::default()
+                }),
+                Status::Warn,
+                "lacks Block Public Access",
+            ),
+            (
+                BucketFound::Here(BucketState {
+                    public_blocked: true,
+                    versioning: true,
+                    ..BucketState::default()
+                }),
+                Status::Warn,
+                "lacks default encryption",
+            ),
+            (
+                BucketFound::Here(BucketState {
+                    public_blocked: true,
+                    encryption: Some(("AES256".into(), None)),
+                    ..BucketState::default()
+                }),
+                Status::Warn,
+                "lacks versioning",
+            ),
+        ];
+        for (bucket, status, words) in cases {
+            let seen = ArchiveState {
+                bucket,
+                ..converged(&d)
+            };
+            let rows = archive_rows(&d, &seen, Some(&grants(&d)), None);
+            let (s, message) = said(&rows, CheckId::ArchiveBucket);
+            assert_eq!(s, status, "{message}");
+            assert!(message.contains(words), "{message}");
+        }
+    }
+
+    #[test]
+    fn the_delivery_row_follows_the_delivery_stream() {
+        let d = desired(None);
+        let with = |change: fn(&mut crate::state::DeliveryState)| {
+            let mut seen = converged(&d);
+            if let Some(x) = seen.delivery.as_mut() {
+                change(x);
+            }
+            said(
+                &archive_rows(&d, &seen, Some(&grants(&d)), None),
+                CheckId::ArchiveDelivery,
+            )
+        };
+        assert_eq!(with(|_| {}).0, Status::Pass);
+        let (s, m) = with(|x| x.source_stream_arn = Some("arn:other".into()));
+        assert!(
+            s == Status::Fail && m.contains("reads arn:other, not"),
+            "{m}"
+        );
+        let (s, m) = with(|x| x.bucket_arn = Some("arn:aws:s3:::elsewhere".into()));
+        assert!(
+            s == Status::Fail && m.contains("writes to arn:aws:s3:::elsewhere"),
+            "{m}"
+        );
+        assert_eq!(with(|x| x.status = "CREATING".into()).0, Status::Warn);
+        let (s, m) = with(|x| x.status = "CREATING_FAILED".into());
+        assert!(
+            s == Status::Fail && m.ends_with("is CREATING_FAILED"),
+            "{m}"
+        );
+        let seen = ArchiveState {
+            delivery: None,
+            ..converged(&d)
+        };
+        let (s, m) = said(
+            &archive_rows(&d, &seen, Some(&grants(&d)), None),
+            CheckId::ArchiveDelivery,
+        );
+        assert!(s == Status::Fail && m.contains("does not exist"), "{m}");
+    }
+
+    #[test]
+    fn firehoses_role_is_judged_by_every_action_it_needs() {
+        let d = desired(None);
+        let role = |g: Option<&Grants>| {
+            said(
+                &archive_rows(&d, &converged(&d), g, None),
+                CheckId::ArchiveRole,
+            )
+        };
+        assert_eq!(role(Some(&grants(&d))).0, Status::Pass);
+        assert_eq!(role(None).0, Status::Fail);
+        // The policy without its S3 statements: the first S3 action is named.
+        let mut policy = d.model.permission(&ArchiveRefs {
+            stream_arn: STREAM_ARN,
+            log_stream_arn: "x",
+            kinesis_service: "k",
+            s3_service: "s",
+        });
+        policy["Statement"] = json!([policy["Statement"][0].clone()]);
+        let (s, m) = role(Some(&Grants::identity(&[policy.clone()])));
+        assert_eq!(s, Status::Fail);
+        assert!(
+            m.contains("may not s3:ListBucket on arn:aws:s3:::district-42-buzz (no Allow)"),
+            "{m}"
+        );
+        // Only events/ written: errors/ named.
+        let mut events_only = d.model.permission(&ArchiveRefs {
+            stream_arn: STREAM_ARN,
+            log_stream_arn: "x",
+            kinesis_service: "k",
+            s3_service: "s",
+        });
+        events_only["Statement"][2]["Resource"] = json!("arn:aws:s3:::district-42-buzz/events/*");
+        let (_, m) = role(Some(&Grants::identity(&[events_only])));
+        assert!(
+            m.contains("s3:PutObject on arn:aws:s3:::district-42-buzz/errors/"),
+            "{m}"
+        );
+        // An explicit Deny says so.
+        let deny = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "kinesis:GetRecords", "Resource": "*"}]});
+        let full = grants(&d).identity[0].document.clone();
+        let (_, m) = role(Some(&Grants::identity(&[full, deny])));
+        assert!(
+            m.contains("may not kinesis:GetRecords") && m.contains("(an explicit Deny)"),
+            "{m}"
+        );
+        let seen = ArchiveState {
+            role: None,
+            ..converged(&d)
+        };
+        let (s, m) = said(
+            &archive_rows(&d, &seen, Some(&grants(&d)), None),
+            CheckId::ArchiveRole,
+        );
+        assert!(s == Status::Fail && m.contains("does not exist"), "{m}");
+    }
+
+    #[test]
+    fn errors_fail_with_their_count_and_no_object_yet_warns() {
+        let d = desired(None);
+        let rows =
+            |o: ArchiveObjects| archive_rows(&d, &converged(&d), Some(&grants(&d)), Some(&o));
+        let r = rows(ArchiveObjects {
+            errors: 3,
+            ..healthy()
+        });
+        let (s, m) = said(&r, CheckId::ArchiveErrors);
+        assert!(
+            s == Status::Fail && m.starts_with("3 object(s) under s3://district-42-buzz/errors/"),
+            "{m}"
+        );
+        let r = rows(ArchiveObjects {
+            errors: 10_000,
+            capped: true,
+            newest_event_age_secs: Some(7200),
+        });
+        assert!(said(&r, CheckId::ArchiveErrors)
+            .1
+            .starts_with("10000+ object(s)"));
+        assert_eq!(
+            said(&r, CheckId::ArchiveObjects).1,
+            "the newest archived object is 2 h old (of the objects listed)"
+        );
+        let r = rows(ArchiveObjects {
+            newest_event_age_secs: None,
+            ..healthy()
+        });
+        assert_eq!(said(&r, CheckId::ArchiveObjects).0, Status::Warn);
+    }
+
+    #[test]
+    fn a_consumer_behind_warns_at_half_the_retention_and_fails_at_ninety_percent() {
+        let day = RetentionHours::DEFAULT;
+        let hours = |h: f64| Some(h * 3_600_000.0);
+        assert_eq!(consumer_row(None, day), None);
+        let status = |age| consumer_row(age, day).map(|c| c.status);
+        assert_eq!(status(hours(11.9)), Some(Status::Pass));
+        assert_eq!(status(hours(12.0)), Some(Status::Warn));
+        assert_eq!(status(hours(21.5)), Some(Status::Warn));
+        assert_eq!(status(hours(21.6)), Some(Status::Fail));
+        let row = consumer_row(hours(13.0), day).unwrap();
+        assert_eq!(
+            row.message,
+            "a consumer of the stream (the archive or another) reads 13 h behind, 54% of the 24 h retention"
+        );
+        // Against a longer retention, the same lag is fine.
+        let week = RetentionHours::parse("--retention-hours", "168").unwrap();
+        assert_eq!(
+            consumer_row(hours(13.0), week).map(|c| c.status),
+            Some(Status::Pass)
+        );
+    }
+
+    #[test]
+    fn spans_read_as_a_person_says_them() {
+        for (secs, said) in [
+            (0, "0 s"),
+            (59, "59 s"),
+            (60, "1 min"),
+            (3599, "59 min"),
+            (3600, "1 h"),
+            (172_799, "47 h"),
+            (172_800, "2 days"),
+        ] {
+            assert_eq!(span(secs), said);
+        }
+    }
+}

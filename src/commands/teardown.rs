@@ -100,6 +100,7 @@ async fn observe_buzz_only(
             role_arn: role_arn.to_string(),
             region: region.to_string(),
             delete_stream: false,
+            delete_archive: false,
         },
         // AWS is not read: nothing of it is found, so nothing of it is removed.
         found: Found {
@@ -115,7 +116,7 @@ async fn observe_buzz_only(
 
 async fn observe(
     spec: TeardownSpec,
-    delete_stream: bool,
+    (delete_stream, delete_archive): (bool, bool),
     calls: &CallLog,
     progress: &Progress,
 ) -> Result<Ready> {
@@ -177,6 +178,7 @@ async fn observe(
         &aws,
         spec.stream.as_str(),
         identity.account.as_str(),
+        delete_archive,
         progress,
     )
     .await?;
@@ -193,6 +195,7 @@ async fn observe(
             role_arn,
             region: aws.region.to_string(),
             delete_stream,
+            delete_archive,
         },
         found: Found {
             // --aws-only: no configuration read, so no Buzz removal is planned.
@@ -217,6 +220,7 @@ async fn read_archive(
     aws: &crate::aws::Aws,
     stream: &str,
     account: &str,
+    delete_archive: bool,
     progress: &Progress,
 ) -> Result<FoundArchive> {
     use crate::archive::{database_of, delivery_stream_of, role_of};
@@ -263,18 +267,27 @@ async fn read_archive(
         read_role,
         read_database
     );
+    let delivery = soft_read(progress, "the archive's delivery stream", delivery)?;
+    // arn:<partition>:s3:::<bucket>
+    let bucket = delivery
+        .as_ref()
+        .and_then(|d| d.bucket_arn.as_deref())
+        .and_then(|a| a.rsplit(":::").next())
+        .map(str::to_owned);
+    // Whose the bucket is, read only when it may go.
+    let bucket_managed = match (&bucket, delete_archive) {
+        (Some(b), true) => match aws.describe_bucket(b).await? {
+            crate::state::BucketFound::Here(state) => Some(crate::state::is_managed(&state.tags)),
+            _ => None,
+        },
+        _ => None,
+    };
     Ok(FoundArchive {
-        delivery: soft_read(progress, "the archive's delivery stream", delivery)?.map(|d| {
-            FoundDelivery {
-                name: delivery_name.clone(),
-                managed: crate::state::is_managed(&d.tags),
-                bucket: d
-                    .bucket_arn
-                    .as_deref()
-                    // arn:<partition>:s3:::<bucket>
-                    .and_then(|a| a.rsplit(":::").next())
-                    .map(str::to_owned),
-            }
+        bucket_managed,
+        delivery: delivery.map(|d| FoundDelivery {
+            name: delivery_name.clone(),
+            managed: crate::state::is_managed(&d.tags),
+            bucket: bucket.clone(),
         }),
         role: soft_read(progress, "the archive's Firehose role", role)?
             .map(|r| (role_name.clone(), r)),
@@ -345,14 +358,20 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
     let started = Instant::now();
     let interactive = spec::interactive(args.yes);
     let spec = spec::teardown(args, interactive)?;
-    if spec.half == Halves::BuzzOnly && args.delete_stream {
+    if spec.half == Halves::BuzzOnly && (args.delete_stream || args.delete_archive) {
         return Err(Error::Usage(
-            "--delete-stream deletes an AWS resource: it goes with --aws-only (or neither), not --buzz-only".into(),
+            "--delete-stream and --delete-archive delete AWS resources: they go with --aws-only (or neither), not --buzz-only".into(),
         ));
     }
     let progress = Progress::new(output == Output::Human && !quiet);
     let calls = CallLog::new();
-    let o = observe(spec, args.delete_stream, &calls, &progress).await?;
+    let o = observe(
+        spec,
+        (args.delete_stream, args.delete_archive),
+        &calls,
+        &progress,
+    )
+    .await?;
     let mut plan = plan(&o.target, &o.found).map_err(Error::Refused)?;
     plan_more(&o, &mut plan)?;
     // In the plan's notes (so the JSON and the plan a person confirms carry it), and as a
@@ -427,6 +446,9 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
                 o.aws()?.delete_table(database, table).await?
             }
             Removal::DeleteDatabase { database } => o.aws()?.delete_database(database).await?,
+            Removal::DeleteArchiveBucket { bucket } => {
+                o.aws()?.empty_and_delete_bucket(bucket).await?
+            }
         }
     }
     if !failed.is_empty() {
@@ -535,21 +557,40 @@ fn confirm(
         return Ok(false);
     }
     if !interactive {
-        return Err(Error::Refused(if plan.deletes_stream() {
-            format!(
+        return Err(Error::Refused(
+            if let Some(bucket) = plan.deletes_archive() {
+                format!(
+                "deleting the archive's bucket {bucket} deletes every event in it: run teardown at a terminal and type the bucket's name, or pass --yes together with --delete-archive. Nothing was changed"
+            )
+            } else if plan.deletes_stream() {
+                format!(
                 "deleting the stream {} deletes every record in it: run teardown at a terminal and type the stream's name, or pass --yes together with --delete-stream. Nothing was changed",
                 o.target.stream
             )
-        } else {
-            "teardown removes the Buzz target and the role: pass --yes to run it without a terminal (--dry-run shows what it would remove). Nothing was changed".to_owned()
-        }));
+            } else {
+                "teardown removes the Buzz target and the role: pass --yes to run it without a terminal (--dry-run shows what it would remove). Nothing was changed".to_owned()
+            },
+        ));
     }
     // On stderr, whatever --output says: stdout is for the result alone.
     let view = o.view();
     let summary = calls.summary();
     let render = |w: &mut Vec<u8>| render_plan(w, &view, plan, Output::Human, &summary, false);
     let stream = o.target.stream.as_str();
-    let ask = if plan.deletes_stream() {
+    let ask = if let Some(bucket) = plan.deletes_archive() {
+        // The stream too, with --delete-stream: one name typed for both.
+        Ask::TypeName {
+            prompt: format!(
+                "Type the bucket's name ({bucket}) to delete it and every event in it{}",
+                if plan.deletes_stream() {
+                    format!(", and the stream {stream} with every record")
+                } else {
+                    String::new()
+                }
+            ),
+            name: bucket,
+        }
+    } else if plan.deletes_stream() {
         Ask::TypeName {
             prompt: format!(
                 "Type the stream's name ({stream}) to delete it and every record in it"

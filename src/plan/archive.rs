@@ -597,7 +597,7 @@ pub fn summary(d: &DesiredArchive) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::names::{ArchiveDays, BucketName, KmsKey};
     use std::time::SystemTime;
@@ -605,10 +605,10 @@ mod tests {
     /// One change to an observed part, named by what it should make the plan do.
     type Change<T> = fn(&mut T);
 
-    const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
+    pub(crate) const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
     const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-    fn desired(key: Option<&str>) -> DesiredArchive {
+    pub(crate) fn desired(key: Option<&str>) -> DesiredArchive {
         let model = Archive::new(
             BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
             Some(ArchiveDays::parse("--archive-days", "400").unwrap()),
@@ -628,7 +628,7 @@ mod tests {
     }
 
     /// Everything as setup leaves it.
-    fn converged(d: &DesiredArchive) -> ArchiveState {
+    pub(crate) fn converged(d: &DesiredArchive) -> ArchiveState {
         let mut delivery = d.delivery();
         delivery.status = "ACTIVE".into();
         delivery.tags = tag_map(&[], true);
@@ -687,9 +687,11 @@ mod tests {
         }
     }
 
+    /// The refusal as a sentence: what, its problem, the fix.
     fn blocked(r: Result<Plan, Blocked>) -> String {
         match r {
-            Err(b) => crate::report::plan::refusal(&b),
+            Err(Blocked::Archive { what, problem, fix }) => format!("{what} {problem}. {fix}"),
+            Err(other) => panic!("refused otherwise: {other:?}"),
             Ok(p) => panic!("planned {:?}", kinds(&p)),
         }
     }

@@ -105,7 +105,7 @@ pub fn render_result(
         json!({
             "outcome": v.outcome(plan, Resource::Archive),
             "bucket": a.delivery.as_ref().and_then(|d| d.bucket.clone()),
-            "bucket_outcome": "kept",
+            "bucket_outcome": if plan.deletes_archive().is_some() { "deleted" } else { "kept" },
         })
     });
     if output == Output::Json {
@@ -151,9 +151,14 @@ pub fn render_result(
     if let Some(a) = &archive {
         writeln!(
             w,
-            "  archive {:<10} Firehose, its role and the Glue table; the bucket {} stays with every event",
+            "  archive {:<10} Firehose, its role and the Glue table; the bucket {} {}",
             a["outcome"].as_str().unwrap_or_default(),
-            a["bucket"].as_str().unwrap_or("(unknown)")
+            a["bucket"].as_str().unwrap_or("(unknown)"),
+            if plan.deletes_archive().is_some() {
+                "deleted with every event"
+            } else {
+                "stays with every event"
+            }
         )?;
     }
     writeln!(

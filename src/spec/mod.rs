@@ -26,7 +26,8 @@ pub use check::CheckSpec;
 pub use config::{default_config_path, ConfigFile};
 pub use identity::{BuzzIdentitySpec, IdentityRaw};
 pub use parts::{
-    AlarmWanted, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Names, Problems, StreamWanted, Trustee,
+    AlarmWanted, ArchiveWanted, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Names, Problems,
+    StreamWanted, Trustee,
 };
 pub use policy::PolicySpec;
 pub use raw::{in_ci, interactive, Raw, Secret};

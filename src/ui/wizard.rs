@@ -174,6 +174,33 @@ pub fn choose_stream(existing: &[String], default_name: &str) -> Result<String> 
     })
 }
 
+/// The archive, for a stream this run creates: a bucket name, or `None` (Enter) for none. The
+/// cost is said first; the name is judged by S3's rules as it is typed.
+pub fn ask_archive_bucket() -> Result<Option<String>> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
+    eprintln!(
+        "A stream keeps events {} h by default and Buzz never sends one again: the archive keeps every\n\
+         event in S3 (Firehose, partitioned by type and day, with a Glue table for Athena). About\n\
+         $0.05 per GB of events, plus $0.023 per GB-month stored gzipped (us-east-1, 2026).",
+        crate::names::RetentionHours::DEFAULT.get()
+    );
+    let name: String = Input::new()
+        .with_prompt("Keep every event in S3 for SQL? Bucket name (Enter for no archive)")
+        .allow_empty(true)
+        .validate_with(|s: &String| -> std::result::Result<(), String> {
+            if s.trim().is_empty() {
+                return Ok(());
+            }
+            crate::names::BucketName::parse("--archive-bucket", s.trim())
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .interact_text()
+        .map_err(prompt_error)?;
+    Ok(Some(name.trim().to_owned()).filter(|n| !n.is_empty()))
+}
+
 /// Size a new stream from the expected load. Returns the capacity and the load (if given).
 pub fn choose_capacity() -> Result<(Capacity, Option<Load>)> {
     // A person answering: the run's deadline does not run meanwhile.

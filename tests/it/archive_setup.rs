@@ -348,3 +348,65 @@ async fn teardown_removes_firehose_and_the_table_and_keeps_the_bucket_with_every
         again.stdout
     );
 }
+
+#[tokio::test]
+async fn delete_archive_deletes_the_bucket_with_every_version_only_when_asked_and_typed() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let bucket = bucket();
+    archive_setup(&sandbox, &names, &bucket)
+        .run()
+        .assert_success();
+    // Two versions of one event object: versioning is on, so both must go.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let key = "events/type=GradeChanged/dt=2026-12-05/one.gz";
+    for _ in 0..2 {
+        s3api(&[
+            "put-object",
+            "--bucket",
+            &bucket,
+            "--key",
+            key,
+            "--body",
+            file.path().to_str().unwrap(),
+        ]);
+    }
+    // Without a terminal and without --yes: refused, naming the bucket, nothing changed.
+    let no_yes = Tool::new()
+        .args(no_yes_args(&sandbox, &names))
+        .arg("--delete-archive")
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD);
+    let out = no_yes.run();
+    out.assert_code(1);
+    assert!(
+        out.stderr
+            .contains(&format!("deleting the archive's bucket {bucket}")),
+        "{}",
+        out.stderr
+    );
+    assert!(try_aws_cli(&["s3api", "head-object", "--bucket", &bucket, "--key", key]).is_ok());
+
+    let out = Tool::against("teardown", &sandbox, &names)
+        .arg("--delete-archive")
+        .run();
+    out.assert_success();
+    assert!(
+        try_aws_cli(&["s3api", "head-bucket", "--bucket", &bucket]).is_err(),
+        "the bucket is still there"
+    );
+    // The stream was not asked for: it stays.
+    assert!(try_aws_cli(&[
+        "kinesis",
+        "describe-stream-summary",
+        "--stream-name",
+        &names.stream
+    ])
+    .is_ok());
+}
+
+/// teardown's flags for `names` without `--yes` (CI, no terminal).
+fn no_yes_args(sandbox: &Sandbox, names: &Names) -> Vec<String> {
+    let mut args = vec!["teardown".to_owned(), "--output".into(), "json".into()];
+    args.extend(target_args_for("teardown", sandbox, names));
+    args
+}

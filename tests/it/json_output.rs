@@ -135,6 +135,7 @@ async fn every_json_document_carries_its_schema_version_and_the_documented_keys(
             "buzz",
             "role",
             "stream",
+            "archive",
             "removals",
             "notes",
             "aws",

@@ -126,6 +126,8 @@ fn exit_code(p: &PtySession) -> Option<i32> {
 async fn a_person_answers_every_question_and_gets_a_working_setup() {
     let sandbox = Sandbox::start(SandboxOptions::new().seed_config(webhook_config()));
     // The only test that takes the default stream and role names: nothing else uses them.
+    // Another stream in the account, so the wizard offers a choice (run alone, moto has none).
+    harness::create_stream(&harness::unique("existing"));
     let mut t = String::new();
     let mut p = spawn(&sandbox, &["setup"], &[]);
     // AWS credentials are there, a Buzz login not yet: which logins does this person have?
@@ -170,6 +172,13 @@ async fn a_person_answers_every_question_and_gets_a_working_setup() {
     );
     expect(&mut p, &mut t, "Recommended: on-demand");
     answer(&mut p, &mut t, "Capacity mode", "", "Enter: on-demand");
+    answer(
+        &mut p,
+        &mut t,
+        "Keep every event in S3 for SQL?",
+        "",
+        "Enter: no archive",
+    );
     expect(
         &mut p,
         &mut t,

@@ -40,23 +40,35 @@ struct Run {
 }
 
 /// The wizard's AWS-side questions, once AWS can be read: which stream (when none was
-/// named), and, for a stream setup is about to create, how big (when no capacity was named).
+/// named), and, for a stream setup is about to create, how big (when no capacity was named)
+/// and whether to archive its events (when no bucket was named).
 async fn ask_aws_side(aws: &Aws, part: &mut AwsPart) -> Result<()> {
-    if !part.stream_given {
+    let stream_given = part.stream_given;
+    if !stream_given {
         let existing = aws.list_stream_names().await?;
         let name = ui::wizard::choose_stream(&existing, part.names.stream.as_str())?;
         part.names.stream = crate::names::StreamName::parse("--stream", &name)?;
     }
-    // Sizing matters only for a stream setup is about to create.
-    if !part.stream.capacity_given
-        && aws
-            .describe_stream(part.names.stream.as_str())
-            .await?
-            .is_none()
-    {
+    // Sizing and the archive are asked for a stream setup is about to create: a person
+    // re-running setup on a stream that exists is not asked again.
+    let new_stream = aws
+        .describe_stream(part.names.stream.as_str())
+        .await?
+        .is_none();
+    if new_stream && !part.stream.capacity_given {
         let (capacity, load) = ui::wizard::choose_capacity()?;
         part.stream.capacity = capacity;
         part.stream.load = part.stream.load.or(load);
+    }
+    // The archive is offered in the wizard proper (no stream named): a person who named the
+    // stream on the command line chose what to pass, and --archive-bucket is one of them.
+    if new_stream && !stream_given && part.archive.is_none() {
+        if let Some(bucket) = ui::wizard::ask_archive_bucket()? {
+            part.archive = Some(crate::spec::ArchiveWanted {
+                bucket: crate::names::BucketName::parse("--archive-bucket", &bucket)?,
+                days: None,
+            });
+        }
     }
     Ok(())
 }
