@@ -847,6 +847,59 @@ mod tree_tests {
         );
     }
 
+    /// A row's message as a person reads it (without the outside-text marks).
+    fn said(row: &Check) -> String {
+        crate::text::unmark(&row.message)
+    }
+
+    #[test]
+    fn with_no_domain_named_any_one_domain_passes_and_a_second_one_warns() {
+        // The configured domain is a `//userspace` path whose numeric id could not be read:
+        // whichever one domain writes may be the user's, but two cannot both be.
+        let unnamed = Expected::default();
+        let one = &writer_rows(&sample(&[("424242", 3)]), &unnamed)[0];
+        assert_eq!(one.status, Status::Pass, "{one:?}");
+        assert_eq!(
+            said(one),
+            "3 event(s) sampled from the last hour: every one from domain 424242"
+        );
+        let two = &writer_rows(&sample(&[("424242", 3), ("777777", 1)]), &unnamed)[0];
+        assert_eq!(two.status, Status::Warn, "{two:?}");
+        assert!(
+            said(two).contains(
+                "events from domain(s) other than one domain: 424242 (3 event(s)), 777777 (1 event(s))"
+            ),
+            "{}",
+            two.message
+        );
+        // Nothing sampled: nobody to suspect.
+        let none = &writer_rows(&sample(&[]), &unnamed)[0];
+        assert_eq!(none.status, Status::Pass, "{none:?}");
+        assert_eq!(said(none), "0 event(s) sampled from the last hour");
+    }
+
+    #[test]
+    fn record_lines_that_are_not_buzz_events_are_said_only_when_there_are_some() {
+        let mut read = sample(&[("424242", 2)]);
+        let clean = &writer_rows(&read, &district())[0];
+        assert!(
+            !said(clean).contains("not Buzz events"),
+            "{}",
+            clean.message
+        );
+        if let WritersRead::Sample { writers, .. } = &mut read {
+            writers.not_buzz = 1;
+        }
+        let row = &writer_rows(&read, &district())[0];
+        assert_eq!(row.status, Status::Pass, "{row:?}");
+        assert!(
+            said(row).ends_with("; 1 record line(s) were not Buzz events"),
+            "{}",
+            row.message
+        );
+        assert_eq!(row.data.as_ref().unwrap()["not_buzz"], 1);
+    }
+
     #[test]
     fn the_tree_row_counts_descendants_or_says_why_not() {
         let listed = SubtreeRead::Listed {
