@@ -730,6 +730,56 @@ mod tests {
     }
 
     #[test]
+    fn a_domain_list_not_understood_is_quoted_in_the_error_and_cut_at_200_characters() {
+        assert_eq!(
+            domains_of(&answer(json!({"code": "OK"}))).unwrap_err(),
+            r#"no "domains" in the answer: {"code":"OK"}"#
+        );
+        // An object that is neither {"domain": ...} nor a domain is not read as a domain.
+        assert_eq!(
+            domains_of(&answer(json!({"domains": {"items": []}}))).unwrap_err(),
+            r#""domains" is neither a list nor {"domain": [...]}: {"items":[]}"#
+        );
+        // Text is no list, unless it is empty (DLAP's JSON of an empty XML element).
+        assert!(domains_of(&answer(json!({"domains": "500001"}))).is_err());
+        assert!(domains_of(&answer(json!({"domains": "  "})))
+            .unwrap()
+            .is_empty());
+        let long = "x".repeat(300);
+        let e = domains_of(&answer(json!({"domains": [{"name": long}]}))).unwrap_err();
+        let quote = e
+            .strip_prefix(r#"a domain has no numeric "id": "#)
+            .unwrap_or_else(|| panic!("{e}"));
+        assert_eq!(quote, format!(r#"{{"name":"{}..."#, "x".repeat(191)));
+    }
+
+    #[test]
+    fn a_parent_list_for_a_domain_whose_parent_is_unknown_keeps_nearest_first() {
+        let d = |id: &str, parent: Option<&str>| DomainRecord {
+            id: id.into(),
+            name: String::new(),
+            userspace: String::new(),
+            parent_id: parent.map(str::to_owned),
+        };
+        let ids =
+            |list: Vec<DomainRecord>| -> Vec<String> { list.into_iter().map(|r| r.id).collect() };
+        // The domain's own record came without its parent: the answer's order is trusted,
+        // turned round when it starts at the root.
+        let unknown = d("500001", None);
+        let root_first = vec![d("400000", None), d("424242", Some("400000"))];
+        let nearest = vec![d("424242", Some("400000")), d("400000", None)];
+        assert_eq!(
+            ids(nearest_first(&unknown, root_first)),
+            ["424242", "400000"]
+        );
+        assert_eq!(ids(nearest_first(&unknown, nearest)), ["424242", "400000"]);
+        // A parent that is not in the list: the entries stay in the order given.
+        let school = d("500001", Some("424242"));
+        let off_chain = vec![d("400000", None), d("300000", Some("200000"))];
+        assert_eq!(ids(nearest_first(&school, off_chain)), ["400000", "300000"]);
+    }
+
+    #[test]
     fn the_next_page_is_asked_after_the_last_id() {
         let first = list_domains_params("424242", None);
         assert_eq!(first[INCLUDE_DESCENDANTS], json!(true));

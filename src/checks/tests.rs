@@ -853,6 +853,59 @@ mod tree_tests {
         );
     }
 
+    /// A row's message as a person reads it (without the outside-text marks).
+    fn said(row: &Check) -> String {
+        crate::text::unmark(&row.message)
+    }
+
+    #[test]
+    fn with_no_domain_named_any_one_domain_passes_and_a_second_one_warns() {
+        // The configured domain is a `//userspace` path whose numeric id could not be read:
+        // whichever one domain writes may be the user's, but two cannot both be.
+        let unnamed = Expected::default();
+        let one = &writer_rows(&sample(&[("424242", 3)]), &unnamed)[0];
+        assert_eq!(one.status, Status::Pass, "{one:?}");
+        assert_eq!(
+            said(one),
+            "3 event(s) sampled from the last hour: every one from domain 424242"
+        );
+        let two = &writer_rows(&sample(&[("424242", 3), ("777777", 1)]), &unnamed)[0];
+        assert_eq!(two.status, Status::Warn, "{two:?}");
+        assert!(
+            said(two).contains(
+                "events from domain(s) other than one domain: 424242 (3 event(s)), 777777 (1 event(s))"
+            ),
+            "{}",
+            two.message
+        );
+        // Nothing sampled: nobody to suspect.
+        let none = &writer_rows(&sample(&[]), &unnamed)[0];
+        assert_eq!(none.status, Status::Pass, "{none:?}");
+        assert_eq!(said(none), "0 event(s) sampled from the last hour");
+    }
+
+    #[test]
+    fn record_lines_that_are_not_buzz_events_are_said_only_when_there_are_some() {
+        let mut read = sample(&[("424242", 2)]);
+        let clean = &writer_rows(&read, &district())[0];
+        assert!(
+            !said(clean).contains("not Buzz events"),
+            "{}",
+            clean.message
+        );
+        if let WritersRead::Sample { writers, .. } = &mut read {
+            writers.not_buzz = 1;
+        }
+        let row = &writer_rows(&read, &district())[0];
+        assert_eq!(row.status, Status::Pass, "{row:?}");
+        assert!(
+            said(row).ends_with("; 1 record line(s) were not Buzz events"),
+            "{}",
+            row.message
+        );
+        assert_eq!(row.data.as_ref().unwrap()["not_buzz"], 1);
+    }
+
     #[test]
     fn the_tree_row_counts_descendants_or_says_why_not() {
         let listed = SubtreeRead::Listed {
@@ -907,56 +960,72 @@ mod tree_tests {
         assert!(subtree_rows(&SubtreeRead::NotRead).is_empty());
     }
 
-    #[test]
-    fn one_delivery_across_the_tree_fails_on_a_second_target_and_warns_on_what_was_not_read() {
-        use crate::buzz::wire::Destination;
-        use crate::plan::tree::{Relation, TreeConfig, TreeObserved};
-        let dest = Destination {
+    fn dest() -> crate::buzz::wire::Destination {
+        crate::buzz::wire::Destination {
             region: "us-east-1".into(),
             stream: "buzz-events".into(),
             account: "123456789012".into(),
+        }
+    }
+
+    /// A configuration of `id` as read: with a target writing to [`dest`], or none.
+    fn config_of(
+        id: &str,
+        relation: crate::plan::tree::Relation,
+        writes: bool,
+    ) -> crate::plan::tree::TreeConfig {
+        let v = if writes {
+            serde_json::json!({"kinesis": [{"title": "the school's", "enabled": true,
+                "targetKinesisStream": "buzz-events", "targetRegion": "us-east-1",
+                "roleArn": "arn:aws:iam::123456789012:role/BuzzKinesisWriter"}]})
+        } else {
+            serde_json::json!({})
         };
-        let writing = serde_json::json!({"kinesis": [{"title": "the school's", "enabled": true,
-            "targetKinesisStream": "buzz-events", "targetRegion": "us-east-1",
-            "roleArn": "arn:aws:iam::123456789012:role/BuzzKinesisWriter"}]});
-        let cfg = |v: &serde_json::Value| Ok(v.as_object().unwrap().clone());
-        let quiet = serde_json::json!({});
-        let tree = |configs: Vec<TreeConfig>| TreeObserved {
+        crate::plan::tree::TreeConfig {
+            domain: school(id),
+            relation,
+            config: Ok(v.as_object().unwrap().clone()),
+        }
+    }
+
+    fn tree(configs: Vec<crate::plan::tree::TreeConfig>) -> crate::plan::tree::TreeObserved {
+        crate::plan::tree::TreeObserved {
             own: None,
             configs,
             unlisted: Vec::new(),
-        };
-        let clean = tree(vec![TreeConfig {
-            domain: school("500001"),
-            relation: Relation::Descendant,
-            config: cfg(&quiet),
-        }]);
-        let row = &delivery_rows("424242", &dest, true, &clean)[0];
+        }
+    }
+
+    #[test]
+    fn one_delivery_across_the_tree_fails_on_a_second_target_and_warns_on_what_was_not_read() {
+        use crate::plan::tree::{Relation, TreeConfig};
+        let clean = tree(vec![config_of("500001", Relation::Descendant, false)]);
+        let row = &delivery_rows("424242", &dest(), true, &clean)[0];
         assert_eq!((row.id, row.status), (CheckId::BuzzDelivery, Status::Pass));
+        assert_eq!(
+            said(row),
+            "no other target in the tree (0 ancestor(s), 1 descendant(s) read) writes to stream buzz-events: each event arrives once"
+        );
 
         let doubled = tree(vec![
-            TreeConfig {
-                domain: school("500001"),
-                relation: Relation::Descendant,
-                config: cfg(&writing),
-            },
-            TreeConfig {
-                domain: school("500002"),
-                relation: Relation::Descendant,
-                config: cfg(&quiet),
-            },
+            config_of("500001", Relation::Descendant, true),
+            config_of("500002", Relation::Descendant, false),
         ]);
-        let row = &delivery_rows("424242", &dest, true, &doubled)[0];
+        let row = &delivery_rows("424242", &dest(), true, &doubled)[0];
         assert_eq!(row.status, Status::Fail);
-        let m = crate::text::unmark(&row.message);
+        let m = said(row);
         assert!(
             m.contains("every event of domain 500001 (School 500001) arrives twice"),
             "{m}"
         );
-        // Our target not saved: the school's delivers once.
+        // One double delivery is the message itself: nothing listed below it.
+        assert!(row.detail.is_empty(), "{:?}", row.detail);
+        // Our target not saved: the school's delivers once, and is named.
+        let row = &delivery_rows("424242", &dest(), false, &doubled)[0];
+        assert_eq!(row.status, Status::Pass);
         assert_eq!(
-            delivery_rows("424242", &dest, false, &doubled)[0].status,
-            Status::Pass
+            said(row),
+            "this domain has no target saved to stream buzz-events, and domain 500001 (School 500001) delivers there: its events arrive once"
         );
 
         let unread = tree(vec![TreeConfig {
@@ -964,8 +1033,73 @@ mod tree_tests {
             relation: Relation::Ancestor,
             config: Err(("AccessDenied".into(), "no".into())),
         }]);
-        let row = &delivery_rows("500001", &dest, true, &unread)[0];
+        let row = &delivery_rows("500001", &dest(), true, &unread)[0];
         assert_eq!(row.status, Status::Warn, "never a silent pass");
-        assert!(crate::text::unmark(&row.message).contains("could not be read"));
+        assert!(said(row).contains("could not be read"));
+    }
+
+    #[test]
+    fn the_delivery_row_counts_the_configurations_read_on_each_side() {
+        use crate::plan::tree::Relation;
+        let t = tree(vec![
+            config_of("424242", Relation::Ancestor, false),
+            config_of("400000", Relation::Ancestor, false),
+            config_of("600001", Relation::Descendant, false),
+        ]);
+        let row = &delivery_rows("500001", &dest(), true, &t)[0];
+        assert_eq!(row.status, Status::Pass);
+        assert!(
+            said(row).contains("(2 ancestor(s), 1 descendant(s) read)"),
+            "{}",
+            row.message
+        );
+        let data = row.data.as_ref().unwrap();
+        assert_eq!(
+            (&data["ancestors_read"], &data["descendants_read"]),
+            (&2.into(), &1.into())
+        );
+    }
+
+    #[test]
+    fn several_double_deliveries_are_one_failure_listing_each_and_what_was_not_read() {
+        use crate::plan::tree::{Relation, TreeConfig};
+        let mut t = tree(vec![
+            config_of("500001", Relation::Descendant, true),
+            config_of("500002", Relation::Descendant, true),
+            config_of("500003", Relation::Descendant, true),
+        ]);
+        t.configs.push(TreeConfig {
+            domain: school("400000"),
+            relation: Relation::Ancestor,
+            config: Err(("AccessDenied".into(), "no".into())),
+        });
+        let row = &delivery_rows("424242", &dest(), true, &t)[0];
+        assert_eq!(row.status, Status::Fail);
+        assert!(
+            said(row).ends_with("(and 2 more double deliveries, listed below)"),
+            "{}",
+            row.message
+        );
+        let detail: Vec<String> = row.detail.iter().map(|l| crate::text::unmark(l)).collect();
+        assert_eq!(detail.len(), 4, "{detail:?}");
+        assert!(detail[2].contains("every event of domain 500003 (School 500003) arrives twice"));
+        assert_eq!(
+            detail[3],
+            "not read: domain 400000 (School 400000) (AccessDenied)"
+        );
+    }
+
+    #[test]
+    fn the_tree_row_names_five_descendants_and_counts_the_others() {
+        let listed = |n: u32| SubtreeRead::Listed {
+            domain: "424242".into(),
+            descendants: (0..n).map(|i| school(&(500001 + i).to_string())).collect(),
+            cut: false,
+        };
+        let five = &subtree_rows(&listed(5))[0];
+        assert_eq!(five.detail.len(), 5, "{:?}", five.detail);
+        let seven = &subtree_rows(&listed(7))[0];
+        assert_eq!(seven.detail.len(), 6, "{:?}", seven.detail);
+        assert_eq!(seven.detail[5], "and 2 more");
     }
 }

@@ -607,6 +607,51 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn an_ancestor_delivering_to_our_stream_refuses_our_new_target_but_not_one_already_saved() {
+        use tree::{Relation, TreeConfig, TreeObserved};
+        let d = desired();
+        // The district above delivers to the same stream with the same role.
+        let district = wire::with_target(&Map::new(), &d.buzz.as_ref().unwrap().target);
+        let tree = TreeObserved {
+            own: None,
+            configs: vec![TreeConfig {
+                domain: wire::DomainRecord {
+                    id: "400000".into(),
+                    name: "District".into(),
+                    userspace: String::new(),
+                    parent_id: None,
+                },
+                relation: Relation::Ancestor,
+                config: Ok(district),
+            }],
+            unlisted: Vec::new(),
+        };
+        // Our target not saved yet: adding it would deliver each event a second time.
+        let fresh = Observed {
+            tree: Some(tree.clone()),
+            ..Observed::default()
+        };
+        let refused = plan(&d, &fresh);
+        assert!(
+            matches!(refused, Err(Blocked::AncestorDelivers { .. })),
+            "{refused:?}"
+        );
+        // Saved already: nothing to add, and the plan says whose events arrive twice.
+        let saved = Observed {
+            tree: Some(tree),
+            ..converged(&d)
+        };
+        let p = plan(&d, &saved).unwrap();
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| crate::text::unmark(&n.message).contains("arrives twice")),
+            "{:?}",
+            p.notes
+        );
+    }
+
+    #[test]
     fn a_converged_setup_plans_nothing() {
         let d = desired();
         let p = plan(&d, &converged(&d)).unwrap();
