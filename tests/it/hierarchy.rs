@@ -359,11 +359,26 @@ async fn ten_sibling_domains_converge_in_one_run_and_a_nested_pair_is_refused() 
     assert!(harness::try_aws_cli(&["iam", "get-role", "--role-name", &names.role]).is_err());
 
     // One domain, then ten, each on fresh names: the ten take about as long as the one.
+    let tests_sent = |log: &[Value]| log.iter().filter(|e| e["test"] == true).count();
+    let before = sandbox.request_log().await.len();
     let one_names = Names::new();
     let one = Tool::setup(&sandbox, &one_names).at_domain(&ten[0]).run();
     one.assert_success();
+    let between = sandbox.request_log().await.len();
     let setup = Tool::setup(&sandbox, &names).at_domain(&list).run();
     setup.assert_success();
+    let log = sandbox.request_log().await;
+    let (one_tests, ten_tests) = (
+        tests_sent(&log[before..between]),
+        tests_sent(&log[between..]),
+    );
+    // One domain waits out IAM with its tests; the other nine follow once it passed, one
+    // test each: Buzz is not sent ten times the tests of one wait.
+    assert!(one_tests > 1, "the one domain met IAM's delay: {one_tests}");
+    assert!(
+        ten_tests <= one_tests + 9 + 2,
+        "one {one_tests}, ten {ten_tests}"
+    );
     eprintln!(
         "setup with 6 s of IAM propagation: one domain {:.2} s, ten sibling domains {:.2} s ({:.2}x)",
         one.took.as_secs_f64(),

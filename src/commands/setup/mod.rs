@@ -300,36 +300,17 @@ async fn apply(
         .aws
         .as_ref()
         .is_some_and(|a| policy::requires_external_id(&a.role.trust));
-    // Every domain's Buzz half at once (at most 8 in flight), each waiting out IAM on its own
-    // test: one wait for them all. One domain's failure does not stop the others.
-    let jobs: Vec<_> = plan
-        .buzz
-        .iter()
-        .map(|action| async move {
-            let BuzzAction::RegisterBuzzTarget {
-                config,
-                save,
-                domain,
-                ..
-            } = action;
-            progress.step("buzz", &describe(Action::Buzz(action)));
-            let this = DesiredBuzz {
-                domain: crate::names::DomainId::parse("--domain", domain)?,
-                ..b.clone()
-            };
-            register(
-                client,
-                &this,
-                config,
-                *save,
-                retry_for,
-                external_id,
-                progress,
-            )
-            .await
-        })
-        .collect();
-    let results = crate::fanout::bounded(jobs, crate::fanout::BUZZ_IN_FLIGHT).await;
+    // One domain waits out IAM on its own test (retried while the role is fresh); then the
+    // others at once (at most 8 in flight), each retrying only if it still meets IAM's delay.
+    // Ten domains retrying together would send Buzz ten times the tests for one wait. One
+    // domain's failure does not stop the others.
+    let one = |action| register_domain(action, b, client, (retry_for, external_id), progress);
+    let mut results = Vec::with_capacity(plan.buzz.len());
+    if let Some((first, rest)) = plan.buzz.split_first() {
+        results.push(one(first).await);
+        let jobs: Vec<_> = rest.iter().map(one).collect();
+        results.extend(crate::fanout::bounded(jobs, crate::fanout::BUZZ_IN_FLIGHT).await);
+    }
     if results.len() == 1 {
         return results.into_iter().next().unwrap_or(Ok(()));
     }
@@ -438,6 +419,38 @@ async fn role_chain(
         }
     }
     Ok(())
+}
+
+/// One domain's Buzz half: our target merged into its configuration, tested (retried for
+/// `retry_for` while IAM may not have propagated the role), saved.
+async fn register_domain(
+    action: &BuzzAction,
+    b: &DesiredBuzz,
+    client: &crate::buzz::BuzzClient,
+    (retry_for, external_id): (Duration, bool),
+    progress: &Progress,
+) -> Result<()> {
+    let BuzzAction::RegisterBuzzTarget {
+        config,
+        save,
+        domain,
+        ..
+    } = action;
+    progress.step("buzz", &describe(Action::Buzz(action)));
+    let this = DesiredBuzz {
+        domain: crate::names::DomainId::parse("--domain", domain)?,
+        ..b.clone()
+    };
+    register(
+        client,
+        &this,
+        config,
+        *save,
+        retry_for,
+        external_id,
+        progress,
+    )
+    .await
 }
 
 /// The alarm's actions: it needs neither the stream nor the role to exist (it watches a
