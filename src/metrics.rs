@@ -125,6 +125,20 @@ impl Window {
     }
 }
 
+/// What Firehose's own metrics (namespace `AWS/Firehose`) said of the archive's delivery
+/// stream over a window; `None` where Firehose published nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct DeliveryWindow {
+    /// `DataReadFromKinesisStream.Records`, summed: records read from the stream.
+    pub read: Option<f64>,
+    /// `DeliveryToS3.Records`, summed: events written to S3.
+    pub delivered: Option<f64>,
+    /// `DeliveryToS3.Success`, its minimum: below 1, a delivery failed.
+    pub success_min: Option<f64>,
+    /// `DeliveryToS3.DataFreshness`, its maximum: the oldest record not yet in S3, seconds.
+    pub freshness_max: Option<f64>,
+}
+
 /// The oldest any consumer's reads were in the window, in milliseconds (`None`: nobody read).
 pub fn iterator_age_max(w: &Window) -> Option<f64> {
     w.series

@@ -835,8 +835,63 @@ impl Player {
             feed.pending.extend(objects);
             let count = records.len() as u64;
             self.report(&plan.name, |r| r.records += count);
+            self.publish(plan, &[("DataReadFromKinesisStream.Records", count as f64)])
+                .await;
         }
-        self.write(plan).await
+        let had = self
+            .feeds
+            .get(&plan.name)
+            .map(|f| f.pending.iter().map(|o| o.events).sum::<u64>())
+            .unwrap_or(0);
+        let result = self.write(plan).await;
+        if had > 0 {
+            // Firehose's own delivery metrics, which moto does not publish: what check reads.
+            let left: u64 = self
+                .feeds
+                .get(&plan.name)
+                .map(|f| f.pending.iter().map(|o| o.events).sum())
+                .unwrap_or(0);
+            let flushed = self.flush.as_secs_f64();
+            let values = match &result {
+                Ok(()) => vec![
+                    ("DeliveryToS3.Records", (had - left) as f64),
+                    ("DeliveryToS3.Success", 1.0),
+                    ("DeliveryToS3.DataFreshness", flushed),
+                ],
+                Err(_) => vec![("DeliveryToS3.Success", 0.0)],
+            };
+            self.publish(plan, &values).await;
+        }
+        result
+    }
+
+    /// Firehose's metrics for a delivery stream (namespace `AWS/Firehose`, dimension
+    /// `DeliveryStreamName`). A failure is only logged: metrics are not what is played.
+    async fn publish(&self, plan: &Plan, values: &[(&str, f64)]) {
+        use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+        let cloudwatch = aws_sdk_cloudwatch::Client::new(&self.base);
+        let mut req = cloudwatch.put_metric_data().namespace("AWS/Firehose");
+        for (name, value) in values {
+            req = req.metric_data(
+                MetricDatum::builder()
+                    .metric_name(*name)
+                    .dimensions(
+                        Dimension::builder()
+                            .name("DeliveryStreamName")
+                            .value(&plan.name)
+                            .build(),
+                    )
+                    .value(*value)
+                    .build(),
+            );
+        }
+        if let Err(e) = req.send().await {
+            eprintln!(
+                "buzz sandbox: firehose {}: could not publish metrics: {}",
+                plan.name,
+                sdk_message(e)
+            );
+        }
     }
 
     /// The source's records not read yet, every shard.

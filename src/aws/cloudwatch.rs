@@ -110,6 +110,78 @@ impl Aws {
         }
     }
 
+    /// Firehose's delivery metrics for `delivery` over the last `since`: one point per metric
+    /// for the whole window (one GetMetricData call).
+    pub async fn delivery_metrics(
+        &self,
+        delivery: &str,
+        since: Duration,
+    ) -> Result<metrics::DeliveryWindow> {
+        let now = to_epoch(SystemTime::now());
+        let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX).max(60);
+        // One period for the whole window, a multiple of 60 as CloudWatch wants.
+        let period = (secs + 59) / 60 * 60;
+        let queries = [
+            ("read", "DataReadFromKinesisStream.Records", "Sum"),
+            ("delivered", "DeliveryToS3.Records", "Sum"),
+            ("success", "DeliveryToS3.Success", "Minimum"),
+            ("freshness", "DeliveryToS3.DataFreshness", "Maximum"),
+        ];
+        let mut req = self
+            .cloudwatch
+            .get_metric_data()
+            .start_time(DateTime::from_secs(now - period))
+            .end_time(DateTime::from_secs(now + 60));
+        for (id, name, stat) in queries {
+            req = req.metric_data_queries(
+                MetricDataQuery::builder()
+                    .id(id)
+                    .metric_stat(
+                        MetricStat::builder()
+                            .metric(
+                                CwMetric::builder()
+                                    .namespace("AWS/Firehose")
+                                    .metric_name(name)
+                                    .dimensions(
+                                        Dimension::builder()
+                                            .name("DeliveryStreamName")
+                                            .value(delivery)
+                                            .build(),
+                                    )
+                                    .build(),
+                            )
+                            .period(i32::try_from(period + 60).unwrap_or(i32::MAX))
+                            .stat(stat)
+                            .build(),
+                    )
+                    .return_data(true)
+                    .build(),
+            );
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| aws_error("cloudwatch", "GetMetricData", e))?;
+        self.calls.record("cloudwatch", "GetMetricData", false);
+        let mut w = metrics::DeliveryWindow::default();
+        for r in out.metric_data_results() {
+            let values = r.values();
+            let (sum, min, max) = (
+                values.iter().copied().reduce(|a, b| a + b),
+                values.iter().copied().reduce(f64::min),
+                values.iter().copied().reduce(f64::max),
+            );
+            match r.id() {
+                Some("read") => w.read = sum,
+                Some("delivered") => w.delivered = sum,
+                Some("success") => w.success_min = min,
+                Some("freshness") => w.freshness_max = max,
+                _ => {}
+            }
+        }
+        Ok(w)
+    }
+
     /// The alarm named `name` with its tags, or `None`.
     pub async fn describe_alarm(&self, name: &str) -> Result<Option<AlarmState>> {
         let out = self

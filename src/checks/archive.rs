@@ -212,6 +212,64 @@ fn role_row(want: &DesiredArchive, seen: &ArchiveState, grants: Option<&Grants>)
     )
 }
 
+/// Firehose's own delivery metrics over check's window (`window`: how it is said, "24 h");
+/// `Err((code, message))` when CloudWatch could not be read.
+pub fn delivery_metrics_row(
+    seen: &std::result::Result<crate::metrics::DeliveryWindow, (String, String)>,
+    window: &str,
+    log_group: &str,
+) -> Check {
+    let m = match seen {
+        Ok(m) => m,
+        Err((code, message)) => {
+            return warn(
+                CheckId::ArchiveMetrics,
+                format!("Firehose's delivery metrics could not be read: {code}: {message}"),
+                "allow cloudwatch:GetMetricData to the identity running check",
+            )
+        }
+    };
+    let n = |v: Option<f64>| v.unwrap_or(0.0).round() as u64;
+    if m.read.is_none() && m.delivered.is_none() && m.success_min.is_none() {
+        return warn(
+            CheckId::ArchiveMetrics,
+            format!("Firehose published no delivery metrics in the last {window}: it has read nothing from the stream"),
+            "Firehose publishes them once it reads records; if Buzz sent events in the window, look at archive.delivery and archive.role",
+        );
+    }
+    if let Some(s) = m.success_min.filter(|s| *s < 1.0) {
+        return fail(
+            CheckId::ArchiveMetrics,
+            format!("deliveries to S3 failed in the last {window} (DeliveryToS3.Success fell to {s:.2}): Firehose retries, then writes what it could not deliver under errors/"),
+            format!("Firehose's error log ({log_group}) names the cause; check archive.role and the bucket's policy"),
+        );
+    }
+    if n(m.read) > 0 && n(m.delivered) == 0 {
+        return fail(
+            CheckId::ArchiveMetrics,
+            format!("Firehose read {} record(s) from the stream in the last {window} and delivered none to S3", n(m.read)),
+            format!("Firehose's error log ({log_group}) and archive.errors name the cause"),
+        );
+    }
+    let waited = m.freshness_max.unwrap_or(0.0).max(0.0) as u64;
+    let said = format!(
+        "Firehose read {} record(s) and delivered {} event(s) to S3 in the last {window}; the oldest waited {}",
+        n(m.read),
+        n(m.delivered),
+        span(waited)
+    );
+    // It buffers 60 s and retries for 300: past 15 minutes, something holds it back.
+    if waited > 900 {
+        warn(
+            CheckId::ArchiveMetrics,
+            said,
+            format!("events wait in Firehose before they reach S3: its error log ({log_group}) says why"),
+        )
+    } else {
+        pass(CheckId::ArchiveMetrics, said)
+    }
+}
+
 /// A span of time as a person says it: `45 s`, `12 min`, `5 h`, `3 days`.
 fn span(secs: u64) -> String {
     match secs {
@@ -513,6 +571,76 @@ mod tests {
         assert_eq!(
             consumer_row(hours(13.0), week).map(|c| c.status),
             Some(Status::Pass)
+        );
+    }
+
+    #[test]
+    fn firehoses_metrics_pass_a_flowing_delivery_and_name_a_stuck_one() {
+        use crate::metrics::DeliveryWindow;
+        let row = |m: DeliveryWindow| delivery_metrics_row(&Ok(m), "1 h", "/aws/kinesisfirehose/x");
+        let flowing = DeliveryWindow {
+            read: Some(40.0),
+            delivered: Some(120.0),
+            success_min: Some(1.0),
+            freshness_max: Some(61.0),
+        };
+        let r = row(flowing);
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(
+            r.message,
+            "Firehose read 40 record(s) and delivered 120 event(s) to S3 in the last 1 h; the oldest waited 1 min"
+        );
+        assert_eq!(row(DeliveryWindow::default()).status, Status::Warn);
+        let failed = row(DeliveryWindow {
+            success_min: Some(0.5),
+            ..flowing
+        });
+        assert_eq!(failed.status, Status::Fail);
+        assert!(
+            failed.message.contains("DeliveryToS3.Success fell to 0.50"),
+            "{}",
+            failed.message
+        );
+        assert!(failed.fix.unwrap().contains("/aws/kinesisfirehose/x"));
+        let none_delivered = row(DeliveryWindow {
+            delivered: None,
+            ..flowing
+        });
+        assert_eq!(none_delivered.status, Status::Fail);
+        assert!(
+            none_delivered.message.contains("read 40 record(s)")
+                && none_delivered.message.contains("delivered none")
+        );
+        // Waiting past 15 minutes warns; at 15 it does not.
+        assert_eq!(
+            row(DeliveryWindow {
+                freshness_max: Some(900.0),
+                ..flowing
+            })
+            .status,
+            Status::Pass
+        );
+        assert_eq!(
+            row(DeliveryWindow {
+                freshness_max: Some(901.0),
+                ..flowing
+            })
+            .status,
+            Status::Warn
+        );
+        // Only delivered (a window that saw no read) is not "read but none delivered".
+        assert_eq!(
+            row(DeliveryWindow {
+                read: None,
+                ..flowing
+            })
+            .status,
+            Status::Pass
+        );
+        let unreadable =
+            delivery_metrics_row(&Err(("AccessDenied".into(), "no".into())), "1 h", "g");
+        assert!(
+            unreadable.status == Status::Warn && unreadable.message.contains("AccessDenied: no")
         );
     }
 

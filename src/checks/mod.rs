@@ -38,6 +38,8 @@ pub enum CheckId {
     ArchiveDelivery,
     /// `archive.errors`
     ArchiveErrors,
+    /// `archive.metrics`
+    ArchiveMetrics,
     /// `archive.objects`
     ArchiveObjects,
     /// `archive.role`
@@ -84,11 +86,12 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every row id, in the order of [`CheckId::as_str`]'s names.
-    pub const ALL: [CheckId; 25] = [
+    pub const ALL: [CheckId; 26] = [
         CheckId::Alarm,
         CheckId::ArchiveBucket,
         CheckId::ArchiveDelivery,
         CheckId::ArchiveErrors,
+        CheckId::ArchiveMetrics,
         CheckId::ArchiveObjects,
         CheckId::ArchiveRole,
         CheckId::BuzzAnswer,
@@ -119,6 +122,7 @@ impl CheckId {
             CheckId::ArchiveBucket => "archive.bucket",
             CheckId::ArchiveDelivery => "archive.delivery",
             CheckId::ArchiveErrors => "archive.errors",
+            CheckId::ArchiveMetrics => "archive.metrics",
             CheckId::ArchiveObjects => "archive.objects",
             CheckId::ArchiveRole => "archive.role",
             CheckId::BuzzAnswer => "buzz.answer",

@@ -551,6 +551,7 @@ mod rows {
                 "archive.bucket",
                 "archive.delivery",
                 "archive.errors",
+                "archive.metrics",
                 "archive.objects",
                 "archive.role",
                 "buzz.answer",

@@ -218,7 +218,7 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         ));
     }
     if let Some(want) = d.aws.as_ref().and_then(|a| a.archive.as_ref()) {
-        rows.extend(archive_rows(&o, want).await?);
+        rows.extend(archive_rows(&o, want, since).await?);
     }
     match alarm {
         Ok(a) => rows.extend(checks::alarm_rows(a.as_ref(), alarm_asked, &d.stream)),
@@ -261,10 +261,25 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
 
 /// The archive's rows: what the read step found, Firehose's role's policies, and the objects
 /// under the error prefix and the newest event's age (listing at most 10,000 objects).
-async fn archive_rows(o: &read::Ready, want: &crate::plan::DesiredArchive) -> Result<Vec<Check>> {
+async fn archive_rows(
+    o: &read::Ready,
+    want: &crate::plan::DesiredArchive,
+    since: Since,
+) -> Result<Vec<Check>> {
     const CAP: usize = 10_000;
     let Some(seen) = &o.observed.archive else {
         return Ok(Vec::new());
+    };
+    let delivery_metrics = match &seen.delivery {
+        Some(_) => Some(soft(
+            o.aws
+                .delivery_metrics(
+                    &want.model.delivery_stream(),
+                    Duration::from_secs(since.secs()),
+                )
+                .await,
+        )?),
+        None => None,
     };
     let grants = match &seen.role {
         Some(r) => Some(
@@ -295,12 +310,15 @@ async fn archive_rows(o: &read::Ready, want: &crate::plan::DesiredArchive) -> Re
         }
         _ => None,
     };
-    Ok(checks::archive_rows(
-        want,
-        seen,
-        grants.as_ref(),
-        objects.as_ref(),
-    ))
+    let mut rows = checks::archive_rows(want, seen, grants.as_ref(), objects.as_ref());
+    if let Some(m) = &delivery_metrics {
+        rows.push(checks::delivery_metrics_row(
+            m,
+            &since.to_string(),
+            &want.model.log_group(),
+        ));
+    }
+    Ok(rows)
 }
 
 /// One domain's `buzz.tree` and `buzz.delivery` rows.

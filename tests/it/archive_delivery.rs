@@ -251,6 +251,8 @@ async fn buzz_events_land_in_s3_by_type_and_day_and_duckdb_counts_what_was_sent(
         "archive.role",
         "archive.errors",
         "archive.objects",
+        // Firehose's own metrics, which the sandbox publishes as Firehose does.
+        "archive.metrics",
     ] {
         assert!(
             status(&out, id).starts_with("pass: "),
@@ -432,6 +434,9 @@ async fn a_delivery_role_without_s3_put_object_writes_nothing_and_the_records_wa
         )),
         "{row}"
     );
+    // Firehose's own metrics say the deliveries fail.
+    let row = status(&out, "archive.metrics");
+    assert!(row.starts_with("fail: deliveries to S3 failed"), "{row}");
 
     // The permission back: the held records are delivered, once.
     harness::put_role_policy(&archive.role(), "buzz-kinesis-archive", &allowed);

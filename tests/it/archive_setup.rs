@@ -257,6 +257,25 @@ async fn a_bucket_someone_else_made_is_used_only_with_adopt_and_never_over_their
         out.stderr
     );
 
+    // A bucket in another region: Firehose could not deliver there; refused before anything.
+    let far = bucket.clone() + "-far";
+    s3api(&[
+        "create-bucket",
+        "--bucket",
+        &far,
+        "--create-bucket-configuration",
+        "LocationConstraint=eu-west-1",
+    ]);
+    let out = archive_setup(&sandbox, &names, &far).arg("--adopt").run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "the bucket {far} is in eu-west-1, not in the stream's region"
+        )),
+        "{}",
+        out.stderr
+    );
+
     // An empty bucket of theirs, adopted: tagged and converged, nothing deleted.
     let other = bucket.clone() + "-b";
     s3api(&["create-bucket", "--bucket", &other]);
