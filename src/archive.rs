@@ -176,7 +176,7 @@ impl Archive {
 
     /// Firehose's log group for delivery errors.
     pub fn log_group(&self) -> String {
-        format!("/aws/kinesisfirehose/{}", self.delivery_stream())
+        log_group_of(&self.stream)
     }
 
     pub fn bucket_arn(&self) -> String {
@@ -441,6 +441,12 @@ impl Archive {
 /// Teardown finds the archive from the stream's name alone, through these three names.
 pub fn delivery_stream_of(stream: &str) -> String {
     format!("{}-archive", cut(stream, 56))
+}
+
+/// Firehose's log group for the delivery errors of the archive of `stream` (the name the
+/// console gives it).
+pub fn log_group_of(stream: &str) -> String {
+    format!("/aws/kinesisfirehose/{}", delivery_stream_of(stream))
 }
 
 /// A stream's archive's Firehose role (IAM allows 64 characters).

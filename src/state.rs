@@ -317,6 +317,15 @@ pub struct TableState {
     pub serde_parameters: BTreeMap<String, String>,
 }
 
+/// Firehose's error log group as CloudWatch Logs reports it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogState {
+    pub retention_days: Option<u32>,
+    pub tags: BTreeMap<String, String>,
+    /// The log stream Firehose's logging options name exists in it.
+    pub has_stream: bool,
+}
+
 /// The archive as the read step finds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArchiveState {
@@ -326,6 +335,8 @@ pub struct ArchiveState {
     /// The Glue database's tags, when it exists.
     pub database: Option<BTreeMap<String, String>>,
     pub table: Option<TableState>,
+    /// Firehose's error log group (`None`: absent).
+    pub log: Option<LogState>,
 }
 
 /// The ARNs this tool writes before AWS can tell it (a resource not yet made, a policy, a

@@ -47,6 +47,8 @@ pub struct FoundArchive {
     pub bucket_managed: Option<bool>,
     /// The Glue database: its name, whether setup made it, and its tables.
     pub database: Option<FoundDatabase>,
+    /// Firehose's error log group: its name and whether setup made it.
+    pub log: Option<(String, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +130,8 @@ pub enum Removal {
     DeleteTable { database: String, table: String },
     /// The archive's Glue database, once nothing else is in it.
     DeleteDatabase { database: String },
+    /// Firehose's delivery error log (diagnostics, not events).
+    DeleteLogGroup { group: String },
     /// `--delete-archive`: every object version in the bucket, then the bucket.
     DeleteArchiveBucket { bucket: String },
 }
@@ -144,6 +148,7 @@ impl Removal {
             | Removal::DeleteArchiveRole { .. }
             | Removal::DeleteTable { .. }
             | Removal::DeleteDatabase { .. }
+            | Removal::DeleteLogGroup { .. }
             | Removal::DeleteArchiveBucket { .. } => Resource::Archive,
         }
     }
@@ -206,6 +211,9 @@ pub fn describe(r: &Removal) -> String {
         ),
         Removal::DeleteDatabase { database } => {
             format!("delete the Glue database {database} (empty)")
+        }
+        Removal::DeleteLogGroup { group } => {
+            format!("delete the log group {group} (Firehose's delivery errors)")
         }
         Removal::DeleteArchiveBucket { bucket } => format!(
             "DELETE the archive's bucket {bucket} and every event in it (every version)"
@@ -433,6 +441,13 @@ fn plan_archive(a: &FoundArchive, delete_archive: bool, p: &mut Plan) {
         } else {
             p.notes.push(not_ours(format!("Firehose's role {name}")));
         }
+    }
+    match &a.log {
+        Some((group, true)) => p.removals.push(Removal::DeleteLogGroup {
+            group: group.clone(),
+        }),
+        Some((group, false)) => p.notes.push(not_ours(format!("the log group {group}"))),
+        None => {}
     }
     if let Some(db) = &a.database {
         if !db.managed {
@@ -745,6 +760,7 @@ pub(crate) mod tests {
                 managed,
                 tables: tables.iter().map(|t| (*t).to_owned()).collect(),
             }),
+            log: Some(("/aws/kinesisfirehose/buzz-events-archive".into(), managed)),
         }
     }
 
@@ -769,6 +785,9 @@ pub(crate) mod tests {
                     role: "buzz-events-archive-firehose".into(),
                     policies: vec!["buzz-kinesis-archive".into()]
                 },
+                Removal::DeleteLogGroup {
+                    group: "/aws/kinesisfirehose/buzz-events-archive".into()
+                },
                 Removal::DeleteTable {
                     database: "buzz_events".into(),
                     table: "events".into()
@@ -790,9 +809,23 @@ pub(crate) mod tests {
             [
                 "delete the archive's Firehose delivery stream buzz-events-archive (the events it delivered stay in the bucket)",
                 "delete Firehose's role buzz-events-archive-firehose with its inline policies buzz-kinesis-archive",
+                "delete the log group /aws/kinesisfirehose/buzz-events-archive (Firehose's delivery errors)",
                 "delete the Glue table buzz_events.events (a definition only: the events stay in the bucket)",
                 "delete the Glue database buzz_events (empty)",
             ]
+        );
+    }
+
+    #[test]
+    fn firehoses_role_without_inline_policies_is_named_alone() {
+        let r = Removal::DeleteArchiveRole {
+            role: "buzz-events-archive-firehose".into(),
+            policies: vec![],
+        };
+        assert_eq!(r.resource(), Resource::Archive);
+        assert_eq!(
+            describe(&r),
+            "delete Firehose's role buzz-events-archive-firehose"
         );
     }
 
@@ -891,15 +924,17 @@ pub(crate) mod tests {
             .removals
             .iter()
             .any(|r| matches!(r, Removal::DeleteTable { .. })));
-        // Not made by buzz-kinesis: all three stay, each said.
+        // Not made by buzz-kinesis: all four stay, each said.
         let p = archive_plan(archive(false, &["events"]));
         assert!(p.removals.is_empty(), "{:?}", p.removals);
+        assert!(p.notes.iter().any(|n| n
+            .starts_with("the log group /aws/kinesisfirehose/buzz-events-archive was not made")));
         assert_eq!(
             p.notes
                 .iter()
                 .filter(|n| n.contains("was not made by buzz-kinesis"))
                 .count(),
-            3,
+            4,
             "{:?}",
             p.notes
         );

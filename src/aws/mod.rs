@@ -8,6 +8,7 @@ pub mod firehose;
 pub mod glue;
 pub mod iam;
 pub mod kinesis;
+pub mod logs;
 pub mod s3;
 pub mod sns;
 pub mod sts;
@@ -48,6 +49,7 @@ pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     pub firehose: aws_sdk_firehose::Client,
     pub glue: aws_sdk_glue::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub region: Region,
     pub calls: CallLog,
 }
@@ -101,6 +103,7 @@ impl Aws {
             s3: s3_client(&config),
             firehose: aws_sdk_firehose::Client::new(&config),
             glue: aws_sdk_glue::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             region,
             calls,
         })

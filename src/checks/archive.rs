@@ -519,6 +519,30 @@ mod tests {
     }
 
     #[test]
+    fn a_permission_boundary_that_leaves_out_an_action_firehose_needs_is_named() {
+        let d = desired(None);
+        // The boundary caps the role at Kinesis: its policy's S3 grants count for nothing.
+        let bounded = Grants {
+            boundary: Some(crate::policy::NamedPolicy {
+                name: "boundary".into(),
+                document: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]}),
+            }),
+            ..grants(&d)
+        };
+        let (s, m) = said(
+            &archive_rows(&d, &converged(&d), Some(&bounded), None),
+            CheckId::ArchiveRole,
+        );
+        assert_eq!(s, Status::Fail);
+        assert!(
+            m.contains(
+                "may not s3:ListBucket on arn:aws:s3:::district-42-buzz (its permission boundary)"
+            ),
+            "{m}"
+        );
+    }
+
+    #[test]
     fn errors_fail_with_their_count_and_no_object_yet_warns() {
         let d = desired(None);
         let rows =

@@ -381,13 +381,15 @@ fn desired_archive(
 /// Read the archive's parts, all at once.
 pub async fn read_archive(aws: &Aws, d: &DesiredArchive) -> Result<crate::state::ArchiveState> {
     let m = &d.model;
-    let (role, delivery, database) = (m.role(), m.delivery_stream(), m.database());
-    let (bucket, role, delivery, database, table) = tokio::try_join!(
+    let (role, delivery, database, log) =
+        (m.role(), m.delivery_stream(), m.database(), m.log_group());
+    let (bucket, role, delivery, database, table, log) = tokio::try_join!(
         aws.describe_bucket(m.bucket.as_str()),
         aws.get_role_with(&role, crate::archive::POLICY_NAME),
         aws.describe_delivery_stream(&delivery),
         aws.get_database_tags(&database, &d.database_arn),
         aws.get_table(&database, crate::archive::TABLE),
+        aws.describe_log_group(&log, crate::archive::LOG_STREAM),
     )?;
     Ok(crate::state::ArchiveState {
         bucket,
@@ -395,6 +397,7 @@ pub async fn read_archive(aws: &Aws, d: &DesiredArchive) -> Result<crate::state:
         delivery,
         database,
         table,
+        log,
     })
 }
 

@@ -262,10 +262,12 @@ async fn read_archive(
             tables: aws.table_names(&database).await?,
         }))
     };
-    let (delivery, role, db) = tokio::join!(
+    let log_group = crate::archive::log_group_of(stream);
+    let (delivery, role, db, log) = tokio::join!(
         aws.describe_delivery_stream(&delivery_name),
         read_role,
-        read_database
+        read_database,
+        aws.describe_log_group(&log_group, crate::archive::LOG_STREAM),
     );
     let delivery = soft_read(progress, "the archive's delivery stream", delivery)?;
     // arn:<partition>:s3:::<bucket>
@@ -292,6 +294,8 @@ async fn read_archive(
         role: soft_read(progress, "the archive's Firehose role", role)?
             .map(|r| (role_name.clone(), r)),
         database: soft_read(progress, "the archive's Glue database", db)?,
+        log: soft_read(progress, "the archive's log group", log)?
+            .map(|l| (log_group.clone(), crate::state::is_managed(&l.tags))),
     })
 }
 
@@ -446,6 +450,7 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
                 o.aws()?.delete_table(database, table).await?
             }
             Removal::DeleteDatabase { database } => o.aws()?.delete_database(database).await?,
+            Removal::DeleteLogGroup { group } => o.aws()?.delete_log_group(group).await?,
             Removal::DeleteArchiveBucket { bucket } => {
                 o.aws()?.empty_and_delete_bucket(bucket).await?
             }

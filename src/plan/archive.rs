@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use super::{missing_tags, tag_map, Blocked, Note, Plan};
 use crate::archive::{self, Archive};
 use crate::state::{
-    is_managed, ArchiveState, BucketFound, BucketState, DeliveryState, Resource, RoleState,
-    TableState,
+    is_managed, ArchiveState, BucketFound, BucketState, DeliveryState, LogState, Resource,
+    RoleState, TableState,
 };
 
 /// The archive as the run wants it, its ARNs resolved.
@@ -175,6 +175,20 @@ pub enum ArchiveAction {
         table: String,
         differs: Vec<String>,
     },
+    /// Firehose's error log: the group (tagged), then the stream its logging options name.
+    CreateLogGroup {
+        group: String,
+        tags: BTreeMap<String, String>,
+    },
+    CreateLogStream {
+        group: String,
+        stream: String,
+    },
+    /// How long the error log is kept (ours only).
+    PutLogRetention {
+        group: String,
+        days: u32,
+    },
     /// Made last: it needs the bucket, its role (assumable) and the stream (active).
     CreateDeliveryStream {
         name: String,
@@ -191,6 +205,7 @@ impl ArchiveAction {
                 | ArchiveAction::CreateRole { .. }
                 | ArchiveAction::CreateDatabase { .. }
                 | ArchiveAction::CreateTable { .. }
+                | ArchiveAction::CreateLogGroup { .. }
                 | ArchiveAction::CreateDeliveryStream { .. }
         )
     }
@@ -210,7 +225,7 @@ impl ArchiveAction {
         }
     }
 
-    /// Which part of the archive it changes: `bucket`, `role`, `table` or `delivery`.
+    /// Which part of the archive it changes: `bucket`, `role`, `table`, `log` or `delivery`.
     pub fn part(&self) -> &'static str {
         match self {
             ArchiveAction::CreateBucket { .. }
@@ -228,6 +243,9 @@ impl ArchiveAction {
             ArchiveAction::CreateDatabase { .. }
             | ArchiveAction::CreateTable { .. }
             | ArchiveAction::UpdateTable { .. } => "table",
+            ArchiveAction::CreateLogGroup { .. }
+            | ArchiveAction::CreateLogStream { .. }
+            | ArchiveAction::PutLogRetention { .. } => "log",
             ArchiveAction::CreateDeliveryStream { .. } => "delivery",
         }
     }
@@ -253,11 +271,13 @@ pub(super) fn plan_archive(
         delivery: None,
         database: None,
         table: None,
+        log: None,
     };
     let o = observed.unwrap_or(&missing);
     plan_bucket(d, &o.bucket, p)?;
     plan_role(d, o.role.as_ref(), p)?;
     plan_table(d, o.database.as_ref(), o.table.as_ref(), p)?;
+    plan_log(d, o.log.as_ref(), p);
     plan_delivery(d, o.delivery.as_ref(), p)?;
     Ok(())
 }
@@ -475,6 +495,40 @@ fn plan_table(
     Ok(())
 }
 
+/// Firehose's error log: made when missing, its stream added when missing; the retention is
+/// converged only on a log group setup made (someone else's keeps theirs).
+fn plan_log(d: &DesiredArchive, log: Option<&LogState>, p: &mut Plan) {
+    let group = d.model.log_group();
+    let stream = archive::LOG_STREAM.to_owned();
+    let Some(l) = log else {
+        p.archive.push(ArchiveAction::CreateLogGroup {
+            group: group.clone(),
+            tags: tag_map(&[], true),
+        });
+        p.archive.push(ArchiveAction::CreateLogStream {
+            group: group.clone(),
+            stream,
+        });
+        p.archive.push(ArchiveAction::PutLogRetention {
+            group,
+            days: archive::LOG_RETENTION_DAYS,
+        });
+        return;
+    };
+    if !l.has_stream {
+        p.archive.push(ArchiveAction::CreateLogStream {
+            group: group.clone(),
+            stream,
+        });
+    }
+    if is_managed(&l.tags) && l.retention_days != Some(archive::LOG_RETENTION_DAYS) {
+        p.archive.push(ArchiveAction::PutLogRetention {
+            group,
+            days: archive::LOG_RETENTION_DAYS,
+        });
+    }
+}
+
 /// What of the table's definition differs, by name.
 fn table_differences(have: &TableState, want: &TableState) -> Vec<String> {
     let mut out = Vec::new();
@@ -658,6 +712,11 @@ pub(crate) mod tests {
             delivery: Some(delivery),
             database: Some(tag_map(&[], true)),
             table: Some(d.table()),
+            log: Some(LogState {
+                retention_days: Some(archive::LOG_RETENTION_DAYS),
+                tags: tag_map(&[], true),
+                has_stream: true,
+            }),
         }
     }
 
@@ -714,6 +773,9 @@ pub(crate) mod tests {
                 "put_role_policy",
                 "create_database",
                 "create_table",
+                "create_log_group",
+                "create_log_stream",
+                "put_log_retention",
                 "create_delivery_stream",
             ]
         );
@@ -730,15 +792,60 @@ pub(crate) mod tests {
             .notes
             .iter()
             .any(|n| n.message.contains("per GB of events")));
-        assert!(p.archive.iter().filter(|a| a.is_create()).count() == 5);
+        assert!(p.archive.iter().filter(|a| a.is_create()).count() == 6);
         let parts: Vec<&str> = p.archive.iter().map(ArchiveAction::part).collect();
         assert_eq!(
             parts,
             [
                 "bucket", "bucket", "bucket", "bucket", "bucket", "bucket", "bucket", "role",
-                "role", "table", "table", "delivery"
+                "role", "table", "table", "log", "log", "log", "delivery"
             ]
         );
+    }
+
+    #[test]
+    fn firehoses_error_log_gets_its_stream_and_our_retention_but_a_foreign_group_keeps_its_own() {
+        let d = desired(None);
+        let with_log = |change: Change<LogState>| {
+            let mut o = converged(&d);
+            change(o.log.as_mut().unwrap());
+            kinds(&planned(&d, Some(&o)).unwrap())
+        };
+        assert_eq!(with_log(|l| l.has_stream = false), ["create_log_stream"]);
+        assert_eq!(with_log(|l| l.retention_days = None), ["put_log_retention"]);
+        assert_eq!(
+            with_log(|l| l.retention_days = Some(7)),
+            ["put_log_retention"]
+        );
+        // Someone else's log group: its stream is added (Firehose needs it), its retention kept.
+        assert_eq!(
+            with_log(|l| {
+                l.tags.clear();
+                l.retention_days = Some(7);
+                l.has_stream = false;
+            }),
+            ["create_log_stream"]
+        );
+        let p = planned(&d, None).unwrap();
+        let made = p.archive.iter().find_map(|a| match a {
+            ArchiveAction::CreateLogGroup { group, tags } => Some((group.clone(), tags.clone())),
+            _ => None,
+        });
+        assert_eq!(
+            made,
+            Some((
+                "/aws/kinesisfirehose/buzz-events-archive".to_owned(),
+                tag_map(&[], true)
+            ))
+        );
+        assert!(p.archive.iter().any(|a| matches!(
+            a,
+            ArchiveAction::CreateLogStream { stream, .. } if stream == archive::LOG_STREAM
+        )));
+        assert!(p
+            .archive
+            .iter()
+            .any(|a| matches!(a, ArchiveAction::PutLogRetention { days: 365, .. })));
     }
 
     #[test]

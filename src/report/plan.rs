@@ -156,6 +156,15 @@ fn archive(a: &ArchiveAction) -> String {
             "update Glue table {database}.{table} ({})",
             differs.join(", ")
         ),
+        ArchiveAction::CreateLogGroup { group, .. } => {
+            format!("create log group {group} (Firehose's delivery errors)")
+        }
+        ArchiveAction::CreateLogStream { group, stream } => {
+            format!("create log stream {stream} in {group}")
+        }
+        ArchiveAction::PutLogRetention { group, days } => {
+            format!("log group {group}: keep entries {days} days")
+        }
         ArchiveAction::CreateDeliveryStream {
             name,
             stream_arn,

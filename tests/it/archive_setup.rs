@@ -179,6 +179,26 @@ async fn setup_makes_the_archive_whole_and_a_rerun_changes_nothing() {
         .collect();
     assert_eq!(keys, ["type", "dt"]);
 
+    // Firehose's error log: the group and stream its logging options name, kept a year.
+    let group = format!("/aws/kinesisfirehose/{}-archive", names.stream);
+    let groups = aws_cli(&[
+        "logs",
+        "describe-log-groups",
+        "--log-group-name-prefix",
+        &group,
+    ]);
+    assert_eq!(
+        groups["logGroups"][0]["logGroupName"],
+        group.as_str(),
+        "{groups}"
+    );
+    assert_eq!(groups["logGroups"][0]["retentionInDays"], 365, "{groups}");
+    let streams = aws_cli(&["logs", "describe-log-streams", "--log-group-name", &group]);
+    assert_eq!(
+        streams["logStreams"][0]["logStreamName"], "DestinationDelivery",
+        "{streams}"
+    );
+
     // Again: nothing to do, and nothing done.
     let again = archive_setup(&sandbox, &names, &bucket)
         .args(["--archive-days", "400"])
@@ -346,6 +366,14 @@ async fn teardown_removes_firehose_and_the_table_and_keeps_the_bucket_with_every
         "events"
     ])
     .is_err());
+    let group = format!("/aws/kinesisfirehose/{delivery}");
+    let groups = aws_cli(&[
+        "logs",
+        "describe-log-groups",
+        "--log-group-name-prefix",
+        &group,
+    ]);
+    assert_eq!(groups["logGroups"], json!([]), "{groups}");
     // The user's view keeps the database; the bucket and the event stay.
     assert!(try_aws_cli(&[
         "glue",

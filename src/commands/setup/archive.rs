@@ -32,7 +32,7 @@ pub(super) async fn apply(
         }
         Ok::<_, Error>(())
     };
-    tokio::try_join!(chain("bucket"), chain("role"), chain("table"))?;
+    tokio::try_join!(chain("bucket"), chain("role"), chain("table"), chain("log"))?;
     let role_fresh = part("role").next().is_some()
         || o.observed
             .archive
@@ -159,6 +159,11 @@ async fn apply_one(aws: &Aws, want: &DesiredArchive, action: &ArchiveAction) -> 
         ArchiveAction::UpdateTable {
             database, table, ..
         } => aws.update_table(database, table, &want.table()).await,
+        ArchiveAction::CreateLogGroup { group, tags } => aws.create_log_group(group, tags).await,
+        ArchiveAction::CreateLogStream { group, stream } => {
+            aws.create_log_stream(group, stream).await
+        }
+        ArchiveAction::PutLogRetention { group, days } => aws.put_log_retention(group, *days).await,
         ArchiveAction::CreateDeliveryStream { .. } => Ok(()),
     }
 }
