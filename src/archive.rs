@@ -57,6 +57,8 @@ pub const POLICY_NAME: &str = "buzz-kinesis-archive";
 pub const ROLE_DESCRIPTION: &str =
     "Firehose reads the Buzz stream and writes every event to the archive bucket (buzz-kinesis).";
 pub const DISTINCT_VIEW: &str = "events_distinct";
+pub const PER_DAY_VIEW: &str = "events_per_type_per_day";
+pub const LATEST_USER_VIEW: &str = "latest_user_state";
 pub const SERDE: &str = "org.openx.data.jsonserde.JsonSerDe";
 pub const INPUT_FORMAT: &str = "org.apache.hadoop.mapred.TextInputFormat";
 pub const OUTPUT_FORMAT: &str = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
@@ -375,37 +377,66 @@ impl Archive {
         )
     }
 
-    /// SQL to start from, in Athena's dialect (Trino), each with what it answers.
+    /// SQL to start from, in Athena's dialect (Trino), each with what it answers: the views'
+    /// queries (ordered, to read), and the first view as Athena's own DDL.
     pub fn queries(&self) -> Vec<Query> {
-        let t = format!("\"{}\".\"{TABLE}\"", self.database());
-        let v = format!("\"{}\".\"{DISTINCT_VIEW}\"", self.database());
-        let all: Vec<String> = COLUMNS
-            .iter()
-            .chain(PARTITIONS)
-            .map(|c| format!("\"{}\"", c.name))
-            .collect();
+        let [per_day, latest, distinct] = self.views();
+        let v = format!("\"{}\".\"{}\"", self.database(), distinct.name);
         vec![
             Query {
                 name: "events_per_type_per_day",
-                about: "How many events of each type arrived each day (add WHERE \"dt\" >= 'YYYY-MM-DD' to read fewer days).",
-                sql: format!(
-                    "SELECT \"dt\", \"type\", count(*) AS \"events\"\nFROM {t}\nGROUP BY \"dt\", \"type\"\nORDER BY \"dt\", \"type\""
-                ),
+                about: per_day.about,
+                sql: format!("{}\nORDER BY \"dt\", \"type\"", per_day.select),
             },
             Query {
-                name: "latest_user_state",
-                about: "The newest event about each user (UserEntity* types): the user's latest state.",
-                sql: format!(
-                    "SELECT \"userid\", \"type\", \"time\", \"data\"\nFROM (\n  SELECT \"userid\", \"type\", \"time\", \"data\",\n    row_number() OVER (PARTITION BY \"userid\" ORDER BY \"time\" DESC, \"guid\" DESC) AS \"n\"\n  FROM {t}\n  WHERE \"type\" LIKE 'UserEntity%'\n)\nWHERE \"n\" = 1\nORDER BY \"userid\""
-                ),
+                name: latest.name,
+                about: latest.about,
+                sql: format!("{}\nORDER BY \"userid\"", latest.select),
             },
             Query {
                 name: "distinct_events_view",
-                about: "A view with each event once: a retry can deliver an event twice (same guid).",
-                sql: format!(
-                    "CREATE OR REPLACE VIEW {v} AS\nSELECT {cols}\nFROM (\n  SELECT {cols},\n    row_number() OVER (PARTITION BY \"guid\" ORDER BY \"time\") AS \"n\"\n  FROM {t}\n)\nWHERE \"n\" = 1",
-                    cols = all.join(", "),
+                about: distinct.about,
+                sql: format!("CREATE OR REPLACE VIEW {v} AS\n{}", distinct.select),
+            },
+        ]
+    }
+
+    /// The views `setup --archive-views` makes beside the table, in the order they are made.
+    pub fn views(&self) -> [View; 3] {
+        let t = format!("\"{}\".\"{TABLE}\"", self.database());
+        let varchar = |names: &[&'static str]| -> Vec<(&'static str, &'static str)> {
+            names.iter().map(|n| (*n, "varchar")).collect()
+        };
+        let all: Vec<&'static str> = COLUMNS.iter().chain(PARTITIONS).map(|c| c.name).collect();
+        let quoted = all
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        [
+            View {
+                name: PER_DAY_VIEW,
+                about: "How many events of each type arrived each day (add WHERE \"dt\" >= 'YYYY-MM-DD' to read fewer days).",
+                select: format!(
+                    "SELECT \"dt\", \"type\", count(*) AS \"events\"\nFROM {t}\nGROUP BY \"dt\", \"type\""
                 ),
+                columns: [varchar(&["dt", "type"]), vec![("events", "bigint")]].concat(),
+            },
+            View {
+                name: LATEST_USER_VIEW,
+                about: "The newest event about each user (UserEntity* types): the user's latest state.",
+                select: format!(
+                    "SELECT \"userid\", \"type\", \"time\", \"data\"\nFROM (\n  SELECT \"userid\", \"type\", \"time\", \"data\",\n    row_number() OVER (PARTITION BY \"userid\" ORDER BY \"time\" DESC, \"guid\" DESC) AS \"n\"\n  FROM {t}\n  WHERE \"type\" LIKE 'UserEntity%'\n)\nWHERE \"n\" = 1"
+                ),
+                columns: varchar(&["userid", "type", "time", "data"]),
+            },
+            View {
+                name: DISTINCT_VIEW,
+                about: "A view with each event once: a retry can deliver an event twice (same guid).",
+                select: format!(
+                    "SELECT {quoted}\nFROM (\n  SELECT {quoted},\n    row_number() OVER (PARTITION BY \"guid\" ORDER BY \"time\") AS \"n\"\n  FROM {t}\n)\nWHERE \"n\" = 1"
+                ),
+                columns: varchar(&all),
             },
         ]
     }
@@ -502,6 +533,67 @@ pub struct Query {
     pub name: &'static str,
     pub about: &'static str,
     pub sql: String,
+}
+
+/// A view over the table: its query and the columns it yields, in Trino's types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    pub name: &'static str,
+    pub about: &'static str,
+    /// The query alone (no `CREATE VIEW`): what Athena keeps as the view's `originalSql`.
+    pub select: String,
+    pub columns: Vec<(&'static str, &'static str)>,
+}
+
+impl View {
+    /// The view as Athena itself stores one in the Glue Data Catalog: a `VIRTUAL_VIEW` whose
+    /// original text is `/* Presto View: <base64 of the definition> */`, the definition being
+    /// Trino's JSON (the query, the catalog and schema it resolves names in, its columns).
+    /// Athena reads it as if `CREATE VIEW` had made it, with no Athena query (and no results
+    /// location) needed to make it.
+    pub fn original_text(&self, database: &str) -> String {
+        use base64::Engine as _;
+        let definition = json!({
+            "originalSql": self.select,
+            "catalog": "awsdatacatalog",
+            "schema": database,
+            "columns": self
+                .columns
+                .iter()
+                .map(|(name, kind)| json!({"name": name, "type": kind}))
+                .collect::<Vec<_>>(),
+        });
+        format!(
+            "/* Presto View: {} */",
+            base64::engine::general_purpose::STANDARD.encode(definition.to_string())
+        )
+    }
+
+    /// The Glue (Hive) type of each column, for the table's storage descriptor.
+    pub fn hive_columns(&self) -> Vec<(String, String)> {
+        self.columns
+            .iter()
+            .map(|(name, kind)| {
+                let hive = match *kind {
+                    "varchar" => "string",
+                    other => other,
+                };
+                ((*name).to_owned(), hive.to_owned())
+            })
+            .collect()
+    }
+}
+
+/// The Glue table parameters that mark a view as Athena's (`presto_view`) and as ours.
+pub fn view_parameters() -> BTreeMap<String, String> {
+    [
+        ("presto_view", "true"),
+        ("comment", "Presto View"),
+        (crate::state::MANAGED_BY.0, crate::state::MANAGED_BY.1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
 }
 
 #[cfg(test)]
@@ -737,5 +829,89 @@ mod tests {
             json!({"name": "domainid", "type": "string", "json_key": "domainId", "comment": "The domain where it happened"})
         );
         assert_eq!(d["prefix"], PREFIX);
+    }
+
+    /// What Athena finds in a view's original text: the definition, decoded.
+    fn definition(text: &str) -> Value {
+        use base64::Engine as _;
+        let b64 = text
+            .strip_prefix("/* Presto View: ")
+            .and_then(|t| t.strip_suffix(" */"))
+            .unwrap_or_else(|| panic!("not Athena's view text: {text}"));
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn each_view_is_stored_as_athena_stores_one_and_holds_the_printed_query() {
+        let a = archive("buzz-events");
+        let views = a.views();
+        assert_eq!(
+            views.iter().map(|v| v.name).collect::<Vec<_>>(),
+            [
+                "events_per_type_per_day",
+                "latest_user_state",
+                "events_distinct"
+            ]
+        );
+        for v in &views {
+            let d = definition(&v.original_text("buzz_events"));
+            assert_eq!(d["originalSql"], v.select.as_str());
+            assert_eq!(d["catalog"], "awsdatacatalog");
+            assert_eq!(d["schema"], "buzz_events");
+            let cols: Vec<(&str, &str)> = d["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["name"].as_str().unwrap(), c["type"].as_str().unwrap()))
+                .collect();
+            assert_eq!(cols, v.columns);
+            // A view's query names the table whole, and orders nothing (a view has no order).
+            assert!(
+                v.select.contains("FROM \"buzz_events\".\"events\""),
+                "{}",
+                v.select
+            );
+            assert!(!v.select.ends_with("ORDER BY \"userid\""), "{}", v.select);
+        }
+        // The count is a bigint (Glue: bigint); text columns are varchar (Glue: string).
+        assert_eq!(
+            views[0].hive_columns(),
+            [
+                ("dt".to_owned(), "string".to_owned()),
+                ("type".to_owned(), "string".to_owned()),
+                ("events".to_owned(), "bigint".to_owned())
+            ]
+        );
+        // The distinct view yields every column of the table, then its partitions.
+        let every: Vec<&str> = COLUMNS.iter().chain(PARTITIONS).map(|c| c.name).collect();
+        assert_eq!(
+            views[2].columns.iter().map(|c| c.0).collect::<Vec<_>>(),
+            every
+        );
+        assert!(views[2].columns.iter().all(|c| c.1 == "varchar"));
+        // The printed queries are the views' own, ordered to read.
+        let q = a.queries();
+        assert_eq!(
+            q[0].sql,
+            format!("{}\nORDER BY \"dt\", \"type\"", views[0].select)
+        );
+        assert_eq!(q[0].about, views[0].about);
+        assert_eq!(
+            q[1].sql,
+            format!("{}\nORDER BY \"userid\"", views[1].select)
+        );
+        assert_eq!(
+            q[2].sql,
+            format!(
+                "CREATE OR REPLACE VIEW \"buzz_events\".\"events_distinct\" AS\n{}",
+                views[2].select
+            )
+        );
+        let p = view_parameters();
+        assert_eq!(p.get("presto_view").map(String::as_str), Some("true"));
+        assert!(crate::state::is_managed(&p));
     }
 }

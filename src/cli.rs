@@ -547,6 +547,11 @@ pub struct SetupOnlyArgs {
     #[arg(long, help_heading = "Buzz")]
     pub no_enable: bool,
 
+    /// With --archive-bucket: make the starting queries Athena views beside the table
+    /// (events_per_type_per_day, latest_user_state, events_distinct).
+    #[arg(long, help_heading = "Archive")]
+    pub archive_views: bool,
+
     /// How long to keep retrying Buzz's test while IAM propagates a new role, in seconds
     /// [default: 90].
     #[arg(long, value_name = "SECONDS", help_heading = "Buzz")]

@@ -326,6 +326,15 @@ pub struct LogState {
     pub has_stream: bool,
 }
 
+/// A view beside the archive's table, as Glue keeps it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ViewState {
+    /// Its `ViewOriginalText` (Athena's encoded definition), when it is a view.
+    pub original_text: Option<String>,
+    /// It carries our `managed-by` parameter (Glue does not tag tables).
+    pub managed: bool,
+}
+
 /// The archive as the read step finds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArchiveState {
@@ -337,6 +346,8 @@ pub struct ArchiveState {
     pub table: Option<TableState>,
     /// Firehose's error log group (`None`: absent).
     pub log: Option<LogState>,
+    /// The views `--archive-views` makes, by name, those found (read only when asked for).
+    pub views: BTreeMap<String, ViewState>,
 }
 
 /// The ARNs this tool writes before AWS can tell it (a resource not yet made, a policy, a

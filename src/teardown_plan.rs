@@ -63,7 +63,10 @@ pub struct FoundDelivery {
 pub struct FoundDatabase {
     pub name: String,
     pub managed: bool,
+    /// Every table and view in it.
     pub tables: Vec<String>,
+    /// The views among them `setup --archive-views` made (they carry our mark).
+    pub views: Vec<String>,
 }
 
 /// What is being torn down, by name.
@@ -455,6 +458,12 @@ fn plan_archive(a: &FoundArchive, delete_archive: bool, p: &mut Plan) {
                 .push(not_ours(format!("the Glue database {}", db.name)));
             return;
         }
+        for view in &db.views {
+            p.removals.push(Removal::DeleteTable {
+                database: db.name.clone(),
+                table: view.clone(),
+            });
+        }
         let ours = db.tables.iter().any(|t| t == crate::archive::TABLE);
         if ours {
             p.removals.push(Removal::DeleteTable {
@@ -466,7 +475,7 @@ fn plan_archive(a: &FoundArchive, delete_archive: bool, p: &mut Plan) {
             .tables
             .iter()
             .map(String::as_str)
-            .filter(|t| *t != crate::archive::TABLE)
+            .filter(|t| *t != crate::archive::TABLE && !db.views.iter().any(|v| v == t))
             .collect();
         if others.is_empty() {
             p.removals.push(Removal::DeleteDatabase {
@@ -759,6 +768,7 @@ pub(crate) mod tests {
                 name: "buzz_events".into(),
                 managed,
                 tables: tables.iter().map(|t| (*t).to_owned()).collect(),
+                views: vec![],
             }),
             log: Some(("/aws/kinesisfirehose/buzz-events-archive".into(), managed)),
         }
@@ -915,6 +925,23 @@ pub(crate) mod tests {
             "{:?}",
             p.notes
         );
+        // The views setup made go with the table, and the database with them.
+        let mut a = archive(true, &["events", "events_distinct", "latest_user_state"]);
+        a.database.as_mut().unwrap().views =
+            vec!["events_distinct".into(), "latest_user_state".into()];
+        let p = archive_plan(a);
+        let tables: Vec<&str> = p
+            .removals
+            .iter()
+            .filter_map(|r| match r {
+                Removal::DeleteTable { table, .. } => Some(table.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tables, ["events_distinct", "latest_user_state", "events"]);
+        assert!(p.removals.contains(&Removal::DeleteDatabase {
+            database: "buzz_events".into()
+        }));
         // Our table already gone, the database empty: it goes.
         let p = archive_plan(archive(true, &[]));
         assert!(p.removals.contains(&Removal::DeleteDatabase {

@@ -7,10 +7,13 @@ Input on stdin: {"root": DIR, "archive": <policy --format archive's "archive">, 
 already there (downloaded ones). The table reads the event's keys as its columns and the path's
 type=/dt= as its partitions, every one a string, over the table's location only (errors/ is not
 in it); the model's queries run verbatim; sqlglot parses the DDL and the queries in Athena's
-dialect. Prints {"results": {<query name>: rows, "distinct_count", "columns"}, "parsed":
-{...}, "ddl": ...}.
+dialect. Optional "views": [[name, ViewOriginalText], ...] as Glue holds them (setup
+--archive-views): each is decoded as Athena decodes it (base64 JSON after "/* Presto View: "),
+made a DuckDB view from its originalSql, and read whole. Prints {"results": {<query name>:
+rows, "distinct_count", "columns"}, "views": {<name>: {"rows", "columns", "declared"}},
+"parsed": {...}, "ddl": ...}.
 """
-import duckdb, gzip, json, os, sys
+import base64, duckdb, gzip, json, os, sys
 import sqlglot
 from sqlglot import exp
 inp = json.load(sys.stdin)
@@ -37,6 +40,20 @@ results = {}
 for q in a["queries"]:
     rel = con.execute(q["sql"])
     results[q["name"]] = rel.fetchall() if rel.description else None
+views = {}
+for name, text in inp.get("views", []):
+    prefix, suffix = "/* Presto View: ", " */"
+    assert text.startswith(prefix) and text.endswith(suffix), text
+    d = json.loads(base64.b64decode(text[len(prefix):-len(suffix)]))
+    con.execute(f'CREATE OR REPLACE VIEW "{d["schema"]}"."{name}" AS {d["originalSql"]}')
+    rel = con.execute(f'SELECT * FROM "{d["schema"]}"."{name}" ORDER BY ALL')
+    views[name] = {
+        "rows": rel.fetchall(),
+        "columns": [c[0] for c in rel.description],
+        "declared": [c["name"] for c in d["columns"]],
+        "catalog": d["catalog"],
+        "parsed": type(sqlglot.parse_one(d["originalSql"], read="athena")).__name__,
+    }
 results["distinct_count"] = con.execute(
     f'SELECT count(*) FROM "{a["database"]}"."events_distinct"').fetchall()
 results["columns"] = [d[0] for d in con.execute(
@@ -50,4 +67,4 @@ try:
     parsed["broken"] = "parsed"
 except sqlglot.errors.ParseError:
     parsed["broken"] = "refused"
-print(json.dumps({"results": results, "parsed": parsed, "ddl": ddl}, default=str))
+print(json.dumps({"results": results, "views": views, "parsed": parsed, "ddl": ddl}, default=str))

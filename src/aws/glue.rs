@@ -7,8 +7,9 @@ use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, T
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{aws_error, Aws, Created};
+use crate::archive::View;
 use crate::error::{Error, Result};
-use crate::state::TableState;
+use crate::state::{TableState, ViewState};
 
 fn built<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
     r.map_err(|e| Error::Usage(format!("a Glue request could not be built: {e}")))
@@ -63,7 +64,99 @@ fn table_input(name: &str, t: &TableState) -> Result<TableInput> {
     built(b.build())
 }
 
+/// A view as Athena stores one: no location, no SerDe of its own (`-`, as Athena writes),
+/// the definition in the original text.
+fn view_input(database: &str, v: &View) -> Result<TableInput> {
+    let cols = v
+        .hive_columns()
+        .into_iter()
+        .map(|(n, k)| built(Column::builder().name(n).r#type(k).build()))
+        .collect::<Result<Vec<_>>>()?;
+    let sd = StorageDescriptor::builder()
+        .set_columns(Some(cols))
+        .serde_info(
+            SerDeInfo::builder()
+                .name("-")
+                .serialization_library("-")
+                .build(),
+        )
+        .build();
+    let mut b = TableInput::builder()
+        .name(v.name)
+        .description(v.about)
+        .table_type("VIRTUAL_VIEW")
+        .view_original_text(v.original_text(database))
+        .view_expanded_text("/* Presto View */")
+        .storage_descriptor(sd);
+    for (k, val) in crate::archive::view_parameters() {
+        b = b.parameters(k, val);
+    }
+    built(b.build())
+}
+
+/// Whether a table's parameters carry our mark (Glue tags databases, not tables).
+fn marked(t: &aws_sdk_glue::types::Table) -> bool {
+    crate::state::is_managed(&sorted(t.parameters()))
+}
+
 impl Aws {
+    /// The view (any table of that name), or `None`.
+    pub async fn get_view(&self, database: &str, name: &str) -> Result<Option<ViewState>> {
+        match self
+            .glue
+            .get_table()
+            .database_name(database)
+            .name(name)
+            .send()
+            .await
+        {
+            Ok(o) => {
+                self.calls.record("glue", "GetTable", false);
+                Ok(o.table().map(|t| ViewState {
+                    original_text: t.view_original_text().map(str::to_owned),
+                    managed: marked(t),
+                }))
+            }
+            Err(e) if e.code() == Some("EntityNotFoundException") => {
+                self.calls.record("glue", "GetTable", false);
+                Ok(None)
+            }
+            Err(e) => Err(aws_error("glue", "GetTable", e)),
+        }
+    }
+
+    /// Make the view, or set ours back to the model (`update`).
+    pub async fn put_view(&self, database: &str, view: &View, update: bool) -> Result<()> {
+        let input = view_input(database, view)?;
+        if update {
+            self.glue
+                .update_table()
+                .database_name(database)
+                .table_input(input)
+                .send()
+                .await
+                .map_err(|e| aws_error("glue", "UpdateTable", e))?;
+            self.calls.record("glue", "UpdateTable", true);
+            return Ok(());
+        }
+        match self
+            .glue
+            .create_table()
+            .database_name(database)
+            .table_input(input)
+            .send()
+            .await
+        {
+            Ok(_) => self.calls.record("glue", "CreateTable", true),
+            // A retry of a create that succeeded: the same view, set again.
+            Err(e) if e.code() == Some("AlreadyExistsException") => {
+                return Box::pin(self.put_view(database, view, true)).await
+            }
+            Err(e) => return Err(aws_error("glue", "CreateTable", e)),
+        }
+        Ok(())
+    }
+
     /// The database's tags, or `None` when there is no such database.
     pub async fn get_database_tags(
         &self,
@@ -124,8 +217,9 @@ impl Aws {
         }))
     }
 
-    /// The names of the database's tables (views included), page by page.
-    pub async fn table_names(&self, database: &str) -> Result<Vec<String>> {
+    /// The names of the database's tables (views included), page by page, each with whether
+    /// it carries our mark (the views `--archive-views` made).
+    pub async fn table_names(&self, database: &str) -> Result<Vec<(String, bool)>> {
         let (mut names, mut token) = (Vec::new(), None::<String>);
         loop {
             let out = self
@@ -137,7 +231,11 @@ impl Aws {
                 .await
                 .map_err(|e| aws_error("glue", "GetTables", e))?;
             self.calls.record("glue", "GetTables", false);
-            names.extend(out.table_list().iter().map(|t| t.name().to_owned()));
+            names.extend(
+                out.table_list()
+                    .iter()
+                    .map(|t| (t.name().to_owned(), marked(t))),
+            );
             token = out.next_token().map(str::to_owned);
             if token.is_none() {
                 return Ok(names);

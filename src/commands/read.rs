@@ -374,6 +374,7 @@ fn desired_archive(
         ),
         stream_arn: stream_arn.to_owned(),
         adopt: options.adopt,
+        views: want.views,
         model,
     })
 }
@@ -383,13 +384,14 @@ pub async fn read_archive(aws: &Aws, d: &DesiredArchive) -> Result<crate::state:
     let m = &d.model;
     let (role, delivery, database, log) =
         (m.role(), m.delivery_stream(), m.database(), m.log_group());
-    let (bucket, role, delivery, database, table, log) = tokio::try_join!(
+    let (bucket, role, delivery, database, table, log, views) = tokio::try_join!(
         aws.describe_bucket(m.bucket.as_str()),
         aws.get_role_with(&role, crate::archive::POLICY_NAME),
         aws.describe_delivery_stream(&delivery),
         aws.get_database_tags(&database, &d.database_arn),
         aws.get_table(&database, crate::archive::TABLE),
         aws.describe_log_group(&log, crate::archive::LOG_STREAM),
+        read_views(aws, d, &database),
     )?;
     Ok(crate::state::ArchiveState {
         bucket,
@@ -398,7 +400,31 @@ pub async fn read_archive(aws: &Aws, d: &DesiredArchive) -> Result<crate::state:
         database,
         table,
         log,
+        views,
     })
+}
+
+/// The views `--archive-views` makes, read only when asked for (found ones, by name).
+async fn read_views(
+    aws: &Aws,
+    d: &DesiredArchive,
+    database: &str,
+) -> Result<std::collections::BTreeMap<String, crate::state::ViewState>> {
+    if !d.views {
+        return Ok(Default::default());
+    }
+    let names = d.model.views().map(|v| v.name);
+    let [a, b, c] = names;
+    let found = tokio::try_join!(
+        aws.get_view(database, a),
+        aws.get_view(database, b),
+        aws.get_view(database, c),
+    )?;
+    Ok([a, b, c]
+        .into_iter()
+        .zip([found.0, found.1, found.2])
+        .filter_map(|(n, v)| Some((n.to_owned(), v?)))
+        .collect())
 }
 
 /// The alarm `--alarm-email` / `--alarm-topic` ask for, with its deterministic names.

@@ -256,10 +256,16 @@ async fn read_archive(
         let Some(tags) = aws.get_database_tags(&database, &database_arn).await? else {
             return Ok(None);
         };
+        let tables = aws.table_names(&database).await?;
         Ok(Some(FoundDatabase {
             name: database.clone(),
             managed: crate::state::is_managed(&tags),
-            tables: aws.table_names(&database).await?,
+            views: tables
+                .iter()
+                .filter(|(name, ours)| *ours && name != crate::archive::TABLE)
+                .map(|(name, _)| name.clone())
+                .collect(),
+            tables: tables.into_iter().map(|(name, _)| name).collect(),
         }))
     };
     let log_group = crate::archive::log_group_of(stream);

@@ -13,7 +13,7 @@ use super::{missing_tags, tag_map, Blocked, Note, Plan};
 use crate::archive::{self, Archive};
 use crate::state::{
     is_managed, ArchiveState, BucketFound, BucketState, DeliveryState, LogState, Resource,
-    RoleState, TableState,
+    RoleState, TableState, ViewState,
 };
 
 /// The archive as the run wants it, its ARNs resolved.
@@ -29,6 +29,8 @@ pub struct DesiredArchive {
     /// `--adopt`: a bucket, role or database of that name that buzz-kinesis did not make may
     /// be used (and tagged as ours).
     pub adopt: bool,
+    /// `--archive-views`: make the model's views beside the table.
+    pub views: bool,
 }
 
 impl DesiredArchive {
@@ -175,6 +177,16 @@ pub enum ArchiveAction {
         table: String,
         differs: Vec<String>,
     },
+    /// A view beside the table (`--archive-views`), made as Athena stores one.
+    CreateView {
+        database: String,
+        view: String,
+    },
+    /// Our view, whose definition differs from the model's.
+    UpdateView {
+        database: String,
+        view: String,
+    },
     /// Firehose's error log: the group (tagged), then the stream its logging options name.
     CreateLogGroup {
         group: String,
@@ -205,6 +217,7 @@ impl ArchiveAction {
                 | ArchiveAction::CreateRole { .. }
                 | ArchiveAction::CreateDatabase { .. }
                 | ArchiveAction::CreateTable { .. }
+                | ArchiveAction::CreateView { .. }
                 | ArchiveAction::CreateLogGroup { .. }
                 | ArchiveAction::CreateDeliveryStream { .. }
         )
@@ -242,7 +255,9 @@ impl ArchiveAction {
             | ArchiveAction::TagRole { .. } => "role",
             ArchiveAction::CreateDatabase { .. }
             | ArchiveAction::CreateTable { .. }
-            | ArchiveAction::UpdateTable { .. } => "table",
+            | ArchiveAction::UpdateTable { .. }
+            | ArchiveAction::CreateView { .. }
+            | ArchiveAction::UpdateView { .. } => "table",
             ArchiveAction::CreateLogGroup { .. }
             | ArchiveAction::CreateLogStream { .. }
             | ArchiveAction::PutLogRetention { .. } => "log",
@@ -272,11 +287,13 @@ pub(super) fn plan_archive(
         database: None,
         table: None,
         log: None,
+        views: BTreeMap::new(),
     };
     let o = observed.unwrap_or(&missing);
     plan_bucket(d, &o.bucket, p)?;
     plan_role(d, o.role.as_ref(), p)?;
     plan_table(d, o.database.as_ref(), o.table.as_ref(), p)?;
+    plan_views(d, &o.views, p);
     plan_log(d, o.log.as_ref(), p);
     plan_delivery(d, o.delivery.as_ref(), p)?;
     Ok(())
@@ -495,6 +512,39 @@ fn plan_table(
     Ok(())
 }
 
+/// The views, only with `--archive-views`: each made when missing and set back when ours
+/// differs; a table or view of that name someone else made stays as it is, said in a note.
+/// Without the flag, views found are left alone (never deleted unasked).
+fn plan_views(d: &DesiredArchive, found: &BTreeMap<String, ViewState>, p: &mut Plan) {
+    if !d.views {
+        return;
+    }
+    let database = d.model.database();
+    for view in d.model.views() {
+        let want = view.original_text(&database);
+        let (database, name) = (database.clone(), view.name.to_owned());
+        match found.get(view.name) {
+            None => p.archive.push(ArchiveAction::CreateView {
+                database,
+                view: name,
+            }),
+            Some(v) if !v.managed => p.notes.push(Note {
+                resource: Resource::Archive,
+                message: format!(
+                    "the Glue table {database}.{name} was not made by buzz-kinesis: it stays as it is, and --archive-views does not make that view (drop it, or keep yours)"
+                ),
+            }),
+            Some(v) if v.original_text.as_deref() != Some(want.as_str()) => {
+                p.archive.push(ArchiveAction::UpdateView {
+                    database,
+                    view: name,
+                })
+            }
+            Some(_) => {}
+        }
+    }
+}
+
 /// Firehose's error log: made when missing, its stream added when missing; the retention is
 /// converged only on a log group setup made (someone else's keeps theirs).
 fn plan_log(d: &DesiredArchive, log: Option<&LogState>, p: &mut Plan) {
@@ -677,6 +727,7 @@ pub(crate) mod tests {
             policy: json!({"Version": "2012-10-17", "Statement": []}),
             database_arn: "arn:aws:glue:us-east-1:123456789012:database/buzz_events".into(),
             adopt: false,
+            views: false,
             model,
         }
     }
@@ -717,6 +768,7 @@ pub(crate) mod tests {
                 tags: tag_map(&[], true),
                 has_stream: true,
             }),
+            views: BTreeMap::new(),
         }
     }
 
@@ -846,6 +898,83 @@ pub(crate) mod tests {
             .archive
             .iter()
             .any(|a| matches!(a, ArchiveAction::PutLogRetention { days: 365, .. })));
+    }
+
+    #[test]
+    fn views_are_made_only_when_asked_set_back_when_ours_differ_and_someone_elses_stay() {
+        let d = DesiredArchive {
+            views: true,
+            ..desired(None)
+        };
+        let names = [
+            archive::PER_DAY_VIEW,
+            archive::LATEST_USER_VIEW,
+            archive::DISTINCT_VIEW,
+        ];
+        // Asked, none there: each made, after the table (one chain, in order).
+        let p = planned(&d, None).unwrap();
+        let made: Vec<&str> = p
+            .archive
+            .iter()
+            .filter_map(|a| match a {
+                ArchiveAction::CreateView { database, view } => {
+                    assert_eq!(database, "buzz_events");
+                    Some(view.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(made, names);
+        let at = |k: &str| kinds(&p).iter().position(|x| x == k).unwrap();
+        assert!(at("create_table") < at("create_view"));
+        assert!(p
+            .archive
+            .iter()
+            .filter(|a| matches!(a, ArchiveAction::CreateView { .. }))
+            .all(|a| a.is_create() && a.part() == "table"));
+        // Not asked: none planned, whatever is there.
+        assert!(!kinds(&planned(&desired(None), None).unwrap()).contains(&"create_view".to_owned()));
+        // All ours as the model says: nothing.
+        let ours = |text: String| ViewState {
+            original_text: Some(text),
+            managed: true,
+        };
+        let mut o = converged(&d);
+        for v in d.model.views() {
+            o.views
+                .insert(v.name.to_owned(), ours(v.original_text("buzz_events")));
+        }
+        let p = planned(&d, Some(&o)).unwrap();
+        assert!(p.archive.is_empty(), "{:?}", kinds(&p));
+        // Ours, changed by hand: set back, and update_view is no create.
+        o.views.insert(
+            archive::DISTINCT_VIEW.into(),
+            ours("/* Presto View: e30= */".into()),
+        );
+        let p = planned(&d, Some(&o)).unwrap();
+        assert_eq!(
+            p.archive,
+            [ArchiveAction::UpdateView {
+                database: "buzz_events".into(),
+                view: archive::DISTINCT_VIEW.into()
+            }]
+        );
+        assert!(!p.archive[0].is_create());
+        assert_eq!(p.archive[0].part(), "table");
+        // Someone else's (a view the user made from the printed DDL): kept, and said.
+        o.views.insert(
+            archive::DISTINCT_VIEW.into(),
+            ViewState {
+                original_text: Some("/* Presto View: e30= */".into()),
+                managed: false,
+            },
+        );
+        let p = planned(&d, Some(&o)).unwrap();
+        assert!(p.archive.is_empty(), "{:?}", kinds(&p));
+        assert_eq!(
+            p.notes.iter().map(|n| n.message.as_str()).collect::<Vec<_>>(),
+            ["the Glue table buzz_events.events_distinct was not made by buzz-kinesis: it stays as it is, and --archive-views does not make that view (drop it, or keep yours)"]
+        );
     }
 
     #[test]

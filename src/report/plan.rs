@@ -156,6 +156,12 @@ fn archive(a: &ArchiveAction) -> String {
             "update Glue table {database}.{table} ({})",
             differs.join(", ")
         ),
+        ArchiveAction::CreateView { database, view } => {
+            format!("create the view {database}.{view} (Athena's, over the table)")
+        }
+        ArchiveAction::UpdateView { database, view } => {
+            format!("set the view {database}.{view} back to its definition")
+        }
         ArchiveAction::CreateLogGroup { group, .. } => {
             format!("create log group {group} (Firehose's delivery errors)")
         }

@@ -227,6 +227,9 @@ pub fn render_result(
             let mut j = plan::archive::summary(a);
             j["outcome"] = json!(outcome(Resource::Archive));
             j["queries"] = json!(a.model.queries());
+            if a.views {
+                j["views"] = json!(a.model.views().map(|v| v.name));
+            }
             doc["archive"] = j;
         }
         if let (Some(b), false) = (buzz, v.more_domains.is_empty()) {
@@ -336,6 +339,19 @@ fn render_queries(w: &mut impl Write, a: &plan::DesiredArchive) -> io::Result<()
         a.model.location(),
         a.model.database()
     )?;
+    if a.views {
+        // The views hold these queries: a person reads them by name.
+        for v in a.model.views() {
+            writeln!(w, "-- {}", v.about)?;
+            writeln!(
+                w,
+                "SELECT * FROM \"{}\".\"{}\" LIMIT 100;\n",
+                a.model.database(),
+                v.name
+            )?;
+        }
+        return Ok(());
+    }
     for q in a.model.queries() {
         writeln!(w, "-- {}", q.about)?;
         writeln!(w, "{};\n", q.sql)?;

@@ -53,6 +53,8 @@ pub struct ConfigFile {
     pub(super) archive_bucket: Option<String>,
     pub(super) archive_days: Option<u32>,
     #[serde(default)]
+    pub(super) archive_views: bool,
+    #[serde(default)]
     pub(super) adopt: bool,
     #[serde(default)]
     pub(super) no_enable: bool,

@@ -390,6 +390,8 @@ impl AlarmWanted {
 pub struct ArchiveWanted {
     pub bucket: BucketName,
     pub days: Option<ArchiveDays>,
+    /// `--archive-views`: the starting queries made Athena views (setup).
+    pub views: bool,
 }
 
 impl ArchiveWanted {
@@ -401,8 +403,18 @@ impl ArchiveWanted {
         let days = optional(p, &raw.archive_days, |v| {
             ArchiveDays::parse("--archive-days", v)
         });
+        if raw.archive_views && raw.archive_bucket.is_none() {
+            p.push(Error::Usage(
+                "--archive-views makes views over the archive's table: it goes with --archive-bucket".into(),
+            ));
+            return None;
+        }
         match (bucket?, days?) {
-            (Some(bucket), days) => Some(Some(Self { bucket, days })),
+            (Some(bucket), days) => Some(Some(Self {
+                bucket,
+                days,
+                views: raw.archive_views,
+            })),
             (None, None) => Some(None),
             (None, Some(d)) => {
                 p.push(Error::invalid(

@@ -85,6 +85,8 @@ pub struct Raw {
     pub alarm_topic: Option<String>,
     pub archive_bucket: Option<String>,
     pub archive_days: Option<String>,
+    /// `--archive-views` (setup only).
+    pub archive_views: bool,
 
     pub allow_retention_decrease: bool,
     pub allow_capacity_decrease: bool,
@@ -293,6 +295,7 @@ impl Raw {
         self.allow_capacity_decrease = s.allow_capacity_decrease || file.allow_capacity_decrease;
         self.adopt = s.adopt || file.adopt;
         self.no_enable = s.no_enable || file.no_enable;
+        self.archive_views = s.archive_views || file.archive_views;
         self.propagation_timeout = pick_num(&s.propagation_timeout, file.propagation_timeout);
         self.remove_external_id = s.remove_external_id;
         self.replace_trust = s.replace_trust;

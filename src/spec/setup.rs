@@ -68,7 +68,7 @@ impl Parts {
         match raw.half {
             Halves::BuzzOnly => {
                 // Not a flag that silently does nothing: the archive is the AWS half's.
-                if raw.archive_bucket.is_some() || raw.archive_days.is_some() {
+                if raw.archive_bucket.is_some() || raw.archive_days.is_some() || raw.archive_views {
                     p.push(crate::error::Error::Usage(ARCHIVE_IN_AWS_HALF.into()));
                 }
                 let made = AwsMade::build(raw, p);
@@ -322,6 +322,8 @@ pub(crate) mod tests {
             }),
             // Days without a bucket to expire them in.
             ("--archive-days", |r| r.archive_days = Some("30".into())),
+            // Views without a table to read.
+            ("--archive-views", |r| r.archive_views = true),
         ];
         for (flag, set) in cases {
             let mut raw = complete();
@@ -342,6 +344,10 @@ pub(crate) mod tests {
         let archive = spec.parts.aws().unwrap().archive.as_ref().unwrap();
         assert_eq!(archive.bucket.as_str(), "district-42-buzz");
         assert_eq!(archive.days.map(|d| d.get()), Some(400));
+        assert!(!archive.views);
+        raw.archive_views = true;
+        let spec = SetupSpec::build(&raw).unwrap();
+        assert!(spec.parts.aws().unwrap().archive.as_ref().unwrap().views);
         raw.half = Halves::BuzzOnly;
         raw.stream = Some("buzz-events".into());
         raw.role_arn = Some("arn:aws:iam::123456789012:role/BuzzKinesisWriter".into());

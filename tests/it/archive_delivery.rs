@@ -132,9 +132,9 @@ async fn buzz_events_land_in_s3_by_type_and_day_and_duckdb_counts_what_was_sent(
     let sandbox = sandbox_for(&archive);
     // Setup makes the delivery stream before Buzz sends anything (Firehose reads a stream from
     // the moment its delivery stream exists, and so does the sandbox): setup's own events are
-    // archived too.
+    // archived too. With the views, which DuckDB reads below as Glue holds them.
     Tool::setup(&sandbox, &names)
-        .args(["--archive-bucket", &bucket])
+        .args(["--archive-bucket", &bucket, "--archive-views"])
         .run()
         .assert_success();
 
@@ -211,8 +211,30 @@ async fn buzz_events_land_in_s3_by_type_and_day_and_duckdb_counts_what_was_sent(
     }
     assert_eq!(lines, sent.len());
 
-    // DuckDB, as archive.rs queries objects laid out by hand.
-    let out = harness::duckdb(dir.path(), &archive.describe(), &[]);
+    // DuckDB, as archive.rs queries objects laid out by hand, and the views setup stored in
+    // Glue, decoded as Athena decodes them.
+    let views: Vec<(String, String)> = archive
+        .views()
+        .iter()
+        .map(|v| {
+            let t = harness::aws_cli(&[
+                "glue",
+                "get-table",
+                "--database-name",
+                &archive.database(),
+                "--name",
+                v.name,
+            ])["Table"]
+                .clone();
+            assert_eq!(t["TableType"], "VIRTUAL_VIEW", "{t}");
+            assert_eq!(t["Parameters"]["presto_view"], "true", "{t}");
+            (
+                v.name.to_owned(),
+                t["ViewOriginalText"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let out = harness::duckdb_with_views(dir.path(), &archive.describe(), &[], &views);
     let per_day = out["results"]["events_per_type_per_day"].clone();
     let want: Vec<Value> = expected
         .iter()
@@ -237,6 +259,30 @@ async fn buzz_events_land_in_s3_by_type_and_day_and_duckdb_counts_what_was_sent(
         "{out}"
     );
     assert_eq!(out["parsed"]["ddl"], "Create", "{out}");
+    // The views answer what the printed queries answer, with the columns they declare.
+    let v = &out["views"];
+    assert_eq!(v["events_per_type_per_day"]["rows"], per_day, "{v}");
+    assert_eq!(
+        v["events_distinct"]["rows"].as_array().unwrap().len(),
+        guids.len(),
+        "{v}"
+    );
+    let latest = out["results"]["latest_user_state"].as_array().unwrap();
+    assert!(!latest.is_empty(), "{out}");
+    let mut sorted = latest.clone();
+    sorted.sort_by_key(|r| r.to_string());
+    let mut rows = v["latest_user_state"]["rows"].as_array().unwrap().clone();
+    rows.sort_by_key(|r| r.to_string());
+    assert_eq!(rows, sorted, "{v}");
+    for name in [
+        "events_per_type_per_day",
+        "latest_user_state",
+        "events_distinct",
+    ] {
+        assert_eq!(v[name]["columns"], v[name]["declared"], "{v}");
+        assert_eq!(v[name]["catalog"], "awsdatacatalog", "{v}");
+        assert_eq!(v[name]["parsed"], "Select", "{v}");
+    }
 
     // Delivered once: later flushes add nothing.
     tokio::time::sleep(Duration::from_millis(3 * FLUSH_MS)).await;

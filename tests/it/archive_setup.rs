@@ -207,6 +207,34 @@ async fn setup_makes_the_archive_whole_and_a_rerun_changes_nothing() {
     let report = again.json();
     assert_eq!(report["api_calls"]["mutating"], json!(0), "{report}");
     assert_eq!(report["archive"]["outcome"], "unchanged", "{report}");
+
+    // The views, asked for on a later run: three more tables in the catalog, nothing else;
+    // then nothing again.
+    let views = archive_setup(&sandbox, &names, &bucket)
+        .args(["--archive-days", "400", "--archive-views"])
+        .run();
+    views.assert_success();
+    let report = views.json();
+    assert_eq!(report["api_calls"]["mutating"], json!(3), "{report}");
+    assert_eq!(
+        report["archive"]["views"],
+        json!([
+            "events_per_type_per_day",
+            "latest_user_state",
+            "events_distinct"
+        ]),
+        "{report}"
+    );
+    let again = archive_setup(&sandbox, &names, &bucket)
+        .args(["--archive-days", "400", "--archive-views"])
+        .run();
+    again.assert_success();
+    assert_eq!(
+        again.json()["api_calls"]["mutating"],
+        json!(0),
+        "{}",
+        again.stdout
+    );
 }
 
 #[tokio::test]
@@ -313,9 +341,10 @@ async fn teardown_removes_firehose_and_the_table_and_keeps_the_bucket_with_every
     let names = Names::new();
     let bucket = bucket();
     archive_setup(&sandbox, &names, &bucket)
+        .arg("--archive-views")
         .run()
         .assert_success();
-    // An event Firehose delivered, and a view the user made beside the table.
+    // An event Firehose delivered, and a view the user made beside the table and ours.
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), "{\"type\":\"UserEntityCreated\"}\n").unwrap();
     let key = "events/type=UserEntityCreated/dt=2026-12-05/delivered.gz";
@@ -334,7 +363,7 @@ async fn teardown_removes_firehose_and_the_table_and_keeps_the_bucket_with_every
         "--database-name",
         &database(&names),
         "--table-input",
-        r#"{"Name": "events_distinct", "TableType": "VIRTUAL_VIEW"}"#,
+        r#"{"Name": "my_view", "TableType": "VIRTUAL_VIEW"}"#,
     ]);
 
     let out = Tool::against("teardown", &sandbox, &names).run();
@@ -374,16 +403,16 @@ async fn teardown_removes_firehose_and_the_table_and_keeps_the_bucket_with_every
         &group,
     ]);
     assert_eq!(groups["logGroups"], json!([]), "{groups}");
-    // The user's view keeps the database; the bucket and the event stay.
-    assert!(try_aws_cli(&[
-        "glue",
-        "get-table",
-        "--database-name",
-        &database(&names),
-        "--name",
-        "events_distinct"
-    ])
-    .is_ok());
+    // Our views went with the table; the user's view keeps the database; the bucket and the
+    // event stay.
+    let left = aws_cli(&["glue", "get-tables", "--database-name", &database(&names)]);
+    let left: Vec<&str> = left["TableList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, ["my_view"]);
     assert!(try_aws_cli(&["s3api", "head-object", "--bucket", &bucket, "--key", key]).is_ok());
     // Nothing left to do.
     let again = Tool::against("teardown", &sandbox, &names).run();

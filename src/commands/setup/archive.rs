@@ -159,6 +159,14 @@ async fn apply_one(aws: &Aws, want: &DesiredArchive, action: &ArchiveAction) -> 
         ArchiveAction::UpdateTable {
             database, table, ..
         } => aws.update_table(database, table, &want.table()).await,
+        ArchiveAction::CreateView { database, view }
+        | ArchiveAction::UpdateView { database, view } => {
+            let update = matches!(action, ArchiveAction::UpdateView { .. });
+            let Some(v) = want.model.views().into_iter().find(|v| v.name == view) else {
+                return Ok(());
+            };
+            aws.put_view(database, &v, update).await
+        }
         ArchiveAction::CreateLogGroup { group, tags } => aws.create_log_group(group, tags).await,
         ArchiveAction::CreateLogStream { group, stream } => {
             aws.create_log_stream(group, stream).await

@@ -48,9 +48,20 @@ pub const DUCKDB: &str = include_str!("../../../scripts/lib/archive_sql.py");
 
 /// [`DUCKDB`] over the files under `root` (and `objects`, written there first).
 pub fn duckdb(root: &Path, archive: &Value, objects: &[(String, String)]) -> Value {
+    duckdb_with_views(root, archive, objects, &[])
+}
+
+/// [`duckdb`], with views as Glue holds them (`[name, ViewOriginalText]`), each decoded and
+/// read whole in its `views`.
+pub fn duckdb_with_views(
+    root: &Path,
+    archive: &Value,
+    objects: &[(String, String)],
+    views: &[(String, String)],
+) -> Value {
     python(
         DUCKDB,
-        &json!({"root": root, "archive": archive, "objects": objects}),
+        &json!({"root": root, "archive": archive, "objects": objects, "views": views}),
     )
 }
 

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use archive::{download_bucket, duckdb, object_keys, python};
+pub use archive::{download_bucket, duckdb, duckdb_with_views, object_keys, python};
 pub use aws_cli::*;
 pub use aws_fault_proxy::{fault, AwsFaultProxy};
 pub use identity::{key_file, key_pair, TestIdentity};
