@@ -100,29 +100,34 @@ fn marked(t: &aws_sdk_glue::types::Table) -> bool {
 }
 
 impl Aws {
-    /// The view (any table of that name), or `None`.
-    pub async fn get_view(&self, database: &str, name: &str) -> Result<Option<ViewState>> {
-        match self
+    /// The table (or view) `name` as Glue answers, or `None` when there is none (or no
+    /// database).
+    async fn fetch_table(
+        &self,
+        database: &str,
+        name: &str,
+    ) -> Result<Option<aws_sdk_glue::types::Table>> {
+        let out = self
             .glue
             .get_table()
             .database_name(database)
             .name(name)
             .send()
-            .await
-        {
-            Ok(o) => {
-                self.calls.record("glue", "GetTable", false);
-                Ok(o.table().map(|t| ViewState {
-                    original_text: t.view_original_text().map(str::to_owned),
-                    managed: marked(t),
-                }))
-            }
-            Err(e) if e.code() == Some("EntityNotFoundException") => {
-                self.calls.record("glue", "GetTable", false);
-                Ok(None)
-            }
+            .await;
+        self.calls.record("glue", "GetTable", false);
+        match out {
+            Ok(o) => Ok(o.table().cloned()),
+            Err(e) if e.code() == Some("EntityNotFoundException") => Ok(None),
             Err(e) => Err(aws_error("glue", "GetTable", e)),
         }
+    }
+
+    /// The view (any table of that name), or `None`.
+    pub async fn get_view(&self, database: &str, name: &str) -> Result<Option<ViewState>> {
+        Ok(self.fetch_table(database, name).await?.map(|t| ViewState {
+            original_text: t.view_original_text().map(str::to_owned),
+            managed: marked(&t),
+        }))
     }
 
     /// Make the view, or set ours back to the model (`update`).
@@ -184,23 +189,7 @@ impl Aws {
 
     /// The table, or `None` when there is none (or no database).
     pub async fn get_table(&self, database: &str, name: &str) -> Result<Option<TableState>> {
-        let out = match self
-            .glue
-            .get_table()
-            .database_name(database)
-            .name(name)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("EntityNotFoundException") => {
-                self.calls.record("glue", "GetTable", false);
-                return Ok(None);
-            }
-            Err(e) => return Err(aws_error("glue", "GetTable", e)),
-        };
-        self.calls.record("glue", "GetTable", false);
-        let Some(t) = out.table() else {
+        let Some(t) = self.fetch_table(database, name).await? else {
             return Ok(None);
         };
         let sd = t.storage_descriptor();
