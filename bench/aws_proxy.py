@@ -40,9 +40,21 @@ class State:
             self.counts[key] = self.counts.get(key, 0) + 1
 
 
-def operation(headers, body):
+def rest_operation(method, path):
+    """S3's REST calls name no operation: the method, the bucket or object, and the
+    subresource stand for it (PUT /b?versioning -> PutBucketVersioning, HEAD /b -> HeadBucket;
+    POST ?delete, DeleteObjects, counts as a Delete)."""
+    url = urllib.parse.urlsplit(path)
+    sub = "".join(k[:1].upper() + k[1:] for k in sorted(urllib.parse.parse_qs(url.query, keep_blank_values=True))
+                  if k not in ("list-type", "prefix", "max-keys", "continuation-token", "versions", "x-id"))
+    what = "Object" if url.path.strip("/").count("/") else "Bucket"
+    verb = "Delete" if method == "POST" and "Delete" in sub else method.title()
+    return f"{verb}{what}{sub}"
+
+
+def operation(headers, body, method="POST", path="/"):
     """(service, operation) of an AWS request: JSON protocols name it in X-Amz-Target, query
-    protocols (IAM, STS) in the Action form field."""
+    protocols (IAM, STS) in the Action form field, S3's REST calls by method and path."""
     target = headers.get("X-Amz-Target")
     if target and "." in target:
         prefix, op = target.split(".", 1)
@@ -54,6 +66,8 @@ def operation(headers, body):
     # The signature's credential scope names the service (CloudWatch signs as `monitoring`).
     scope = re.search(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/aws4_request", headers.get("Authorization", ""))
     service = scope.group(1) if scope else "?"
+    if service == "s3":
+        return service, rest_operation(method, path)
     return {"monitoring": "cloudwatch"}.get(service, service), action
 
 
@@ -87,8 +101,25 @@ def make_handler(state):
                 return self.reply(200, b"{}")
             return self.forward(body)
 
+        # S3 (the archive's bucket) speaks REST.
+        def do_PUT(self):
+            return self.forward(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+        def do_DELETE(self):
+            return self.forward(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+        def do_HEAD(self):
+            return self.forward(b"")
+
+        def reply_head(self, code, headers):
+            self.send_response(code)
+            for k, v in headers:
+                if k.lower() not in ("transfer-encoding", "connection", "date", "server"):
+                    self.send_header(k, v)
+            self.end_headers()
+
         def forward(self, body):
-            service, op = operation(self.headers, body)
+            service, op = operation(self.headers, body, self.command, self.path)
             state.count(f"{service}:{op}")
             if op == "CreateRole":
                 role = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("RoleName", [""])[0]
@@ -100,7 +131,7 @@ def make_handler(state):
                     return self.reply(400, refusal, [("Content-Type", "application/x-amz-json-1.1")])
             request = urllib.request.Request(
                 state.upstream + self.path,
-                data=body if self.command == "POST" else None,
+                data=body if self.command in ("POST", "PUT", "DELETE") and body else None,
                 headers={k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")},
                 method=self.command,
             )
@@ -111,6 +142,8 @@ def make_handler(state):
                 code, data, headers = e.code, e.read(), list(e.headers.items())
             if service == "kinesis" and code == 200:
                 data = self.delay_active(op, body, data)
+            if self.command == "HEAD":
+                return self.reply_head(code, headers)
             return self.reply(code, data, headers)
 
         def role_not_ready(self, body):
