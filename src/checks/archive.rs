@@ -55,10 +55,22 @@ pub fn archive_rows(
             ),
             "remove it (`buzz-kinesis teardown`), then run setup with the --archive-bucket it should write to",
         ),
-        Some(d) if d.status == "ACTIVE" => pass(
-            CheckId::ArchiveDelivery,
-            format!("the Firehose delivery stream {delivery_name} reads the stream into s3://{bucket}/events/"),
-        ),
+        // Firehose makes no log group: without ours its delivery errors are written nowhere.
+        Some(d) if d.status == "ACTIVE" => match &seen.log {
+            Some(l) if l.has_stream => pass(
+                CheckId::ArchiveDelivery,
+                format!("the Firehose delivery stream {delivery_name} reads the stream into s3://{bucket}/events/"),
+            ),
+            _ => warn(
+                CheckId::ArchiveDelivery,
+                format!(
+                    "the Firehose delivery stream {delivery_name} reads the stream into s3://{bucket}/events/, but its error log ({}, stream {}) is missing: Firehose's delivery errors are written nowhere",
+                    want.model.log_group(),
+                    crate::archive::LOG_STREAM
+                ),
+                SETUP_FIX,
+            ),
+        },
         Some(d) if d.status == "CREATING" => warn(
             CheckId::ArchiveDelivery,
             format!("the Firehose delivery stream {delivery_name} is still being made (CREATING)"),
@@ -445,6 +457,31 @@ mod tests {
             "{m}"
         );
         assert_eq!(with(|x| x.status = "CREATING".into()).0, Status::Warn);
+        // Its error log gone (or its stream): a warning naming both, the fix setup.
+        for log in [
+            None,
+            Some(crate::state::LogState {
+                has_stream: false,
+                ..converged(&d).log.unwrap()
+            }),
+        ] {
+            let seen = ArchiveState {
+                log,
+                ..converged(&d)
+            };
+            let rows = archive_rows(&d, &seen, Some(&grants(&d)), None);
+            let (s, m) = said(&rows, CheckId::ArchiveDelivery);
+            assert_eq!(s, Status::Warn);
+            assert!(
+                m.ends_with("but its error log (/aws/kinesisfirehose/buzz-events-archive, stream DestinationDelivery) is missing: Firehose's delivery errors are written nowhere"),
+                "{m}"
+            );
+            let hint = rows
+                .iter()
+                .find(|r| r.id == CheckId::ArchiveDelivery)
+                .unwrap();
+            assert_eq!(hint.fix.as_deref(), Some(SETUP_FIX), "{hint:?}");
+        }
         let (s, m) = with(|x| x.status = "CREATING_FAILED".into());
         assert!(
             s == Status::Fail && m.ends_with("is CREATING_FAILED"),
