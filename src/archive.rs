@@ -914,4 +914,35 @@ mod tests {
         assert_eq!(p.get("presto_view").map(String::as_str), Some("true"));
         assert!(crate::state::is_managed(&p));
     }
+
+    #[test]
+    fn the_serde_matches_the_events_keys_whatever_their_case() {
+        // `domainId` in the event is column `domainid`: without it, the column reads nothing.
+        let a = archive("buzz-events");
+        assert_eq!(
+            a.serde_parameters(),
+            BTreeMap::from([("case.insensitive", "TRUE".to_owned())])
+        );
+        let ddl = a.ddl();
+        assert!(
+            ddl.contains("WITH SERDEPROPERTIES (\n  'case.insensitive'='TRUE'\n)"),
+            "{ddl}"
+        );
+    }
+
+    #[test]
+    fn the_bucket_refuses_every_request_without_tls() {
+        let p = archive("s").bucket_policy();
+        assert_eq!(
+            p["Statement"],
+            json!([{
+                "Sid": "TlsOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::district-42-buzz", "arn:aws:s3:::district-42-buzz/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }])
+        );
+    }
 }

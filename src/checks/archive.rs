@@ -719,4 +719,51 @@ mod tests {
             assert_eq!(span(secs), said);
         }
     }
+
+    #[test]
+    fn records_read_with_no_delivery_metric_at_all_are_a_stuck_delivery_not_an_idle_one() {
+        use crate::metrics::DeliveryWindow;
+        // Firehose read from the stream but published nothing of S3 (no success, no count):
+        // what it read is not reaching the bucket.
+        let r = delivery_metrics_row(
+            &Ok(DeliveryWindow {
+                read: Some(40.0),
+                ..DeliveryWindow::default()
+            }),
+            "1 h",
+            "g",
+        );
+        assert_eq!(r.status, Status::Fail, "{}", r.message);
+        assert!(r.message.contains("delivered none"), "{}", r.message);
+        // Only a success published (nothing read or delivered counted): not "read nothing".
+        let r = delivery_metrics_row(
+            &Ok(DeliveryWindow {
+                success_min: Some(1.0),
+                ..DeliveryWindow::default()
+            }),
+            "1 h",
+            "g",
+        );
+        assert_eq!(r.status, Status::Pass, "{}", r.message);
+    }
+
+    #[test]
+    fn a_window_that_read_nothing_and_delivered_nothing_is_not_a_stuck_delivery() {
+        use crate::metrics::DeliveryWindow;
+        let r = delivery_metrics_row(
+            &Ok(DeliveryWindow {
+                read: Some(0.0),
+                delivered: Some(0.0),
+                success_min: Some(1.0),
+                freshness_max: Some(0.0),
+            }),
+            "1 h",
+            "g",
+        );
+        assert_eq!(r.status, Status::Pass, "{}", r.message);
+        assert_eq!(
+            r.message,
+            "Firehose read 0 record(s) and delivered 0 event(s) to S3 in the last 1 h; the oldest waited 0 s"
+        );
+    }
 }
