@@ -942,6 +942,25 @@ pub(crate) mod tests {
         assert!(p.removals.contains(&Removal::DeleteDatabase {
             database: "buzz_events".into()
         }));
+        // One view of ours beside one of the user's: ours goes, theirs keeps the database.
+        let mut a = archive(true, &["events", "events_distinct", "my_view"]);
+        a.database.as_mut().unwrap().views = vec!["events_distinct".into()];
+        let p = archive_plan(a);
+        assert!(p.removals.contains(&Removal::DeleteTable {
+            database: "buzz_events".into(),
+            table: "events_distinct".into()
+        }));
+        assert!(!p
+            .removals
+            .iter()
+            .any(|r| matches!(r, Removal::DeleteDatabase { .. })));
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n == "the Glue database buzz_events stays: it holds my_view too"),
+            "{:?}",
+            p.notes
+        );
         // Our table already gone, the database empty: it goes.
         let p = archive_plan(archive(true, &[]));
         assert!(p.removals.contains(&Removal::DeleteDatabase {
