@@ -1091,6 +1091,7 @@ mod tests {
             gzip: false,
             extension: String::new(),
             steps,
+            created: None,
         }
     }
 
