@@ -908,23 +908,22 @@ pub(crate) mod tests {
 
     #[test]
     fn what_the_archive_shares_or_someone_else_made_stays() {
+        // `table` is deleted, and the database stays, saying it holds `others`.
+        let deletes_but_keeps_the_database = |p: &Plan, table: &str, others: &str| {
+            assert!(p.removals.contains(&Removal::DeleteTable {
+                database: "buzz_events".into(),
+                table: table.into()
+            }));
+            assert!(!p
+                .removals
+                .iter()
+                .any(|r| matches!(r, Removal::DeleteDatabase { .. })));
+            let said = format!("the Glue database buzz_events stays: it holds {others} too");
+            assert!(p.notes.contains(&said), "{:?}", p.notes);
+        };
         // A view the user made beside our table keeps the database.
         let p = archive_plan(archive(true, &["events", "events_distinct"]));
-        assert!(p.removals.contains(&Removal::DeleteTable {
-            database: "buzz_events".into(),
-            table: "events".into()
-        }));
-        assert!(!p
-            .removals
-            .iter()
-            .any(|r| matches!(r, Removal::DeleteDatabase { .. })));
-        assert!(
-            p.notes
-                .iter()
-                .any(|n| n == "the Glue database buzz_events stays: it holds events_distinct too"),
-            "{:?}",
-            p.notes
-        );
+        deletes_but_keeps_the_database(&p, "events", "events_distinct");
         // The views setup made go with the table, and the database with them.
         let mut a = archive(true, &["events", "events_distinct", "latest_user_state"]);
         a.database.as_mut().unwrap().views =
@@ -945,22 +944,7 @@ pub(crate) mod tests {
         // One view of ours beside one of the user's: ours goes, theirs keeps the database.
         let mut a = archive(true, &["events", "events_distinct", "my_view"]);
         a.database.as_mut().unwrap().views = vec!["events_distinct".into()];
-        let p = archive_plan(a);
-        assert!(p.removals.contains(&Removal::DeleteTable {
-            database: "buzz_events".into(),
-            table: "events_distinct".into()
-        }));
-        assert!(!p
-            .removals
-            .iter()
-            .any(|r| matches!(r, Removal::DeleteDatabase { .. })));
-        assert!(
-            p.notes
-                .iter()
-                .any(|n| n == "the Glue database buzz_events stays: it holds my_view too"),
-            "{:?}",
-            p.notes
-        );
+        deletes_but_keeps_the_database(&archive_plan(a), "events_distinct", "my_view");
         // Our table already gone, the database empty: it goes.
         let p = archive_plan(archive(true, &[]));
         assert!(p.removals.contains(&Removal::DeleteDatabase {
