@@ -345,18 +345,7 @@ async fn records_that_are_not_events_land_under_the_error_prefix_as_processing_f
         json!({"guid": "g2"}).to_string(),
         event.to_string(),
     ] {
-        let mut args = vec![
-            "kinesis",
-            "put-record",
-            "--stream-name",
-            names.stream.as_str(),
-            "--partition-key",
-            "k",
-            "--data",
-            data.as_str(),
-        ];
-        args.extend(harness::raw_blob_args());
-        harness::aws_cli(&args);
+        harness::put_record(&names.stream, &data);
     }
     sandbox.wait_for_delivery(&delivery, 1, 2, WAIT).await;
     let after = utc_today();
@@ -439,19 +428,7 @@ async fn a_delivery_role_without_s3_put_object_writes_nothing_and_the_records_wa
     harness::put_role_policy(&archive.role(), "buzz-kinesis-archive", &read_only);
 
     let event = json!({"time": "2026-01-03T00:00:00Z", "guid": "g1", "type": "GradeChanged"});
-    let data = event.to_string();
-    let mut args = vec![
-        "kinesis",
-        "put-record",
-        "--stream-name",
-        names.stream.as_str(),
-        "--partition-key",
-        "k",
-        "--data",
-        data.as_str(),
-    ];
-    args.extend(harness::raw_blob_args());
-    harness::aws_cli(&args);
+    harness::put_record(&names.stream, &event.to_string());
 
     // Read, held, refused: the report says why, and S3 has nothing.
     let deadline = std::time::Instant::now() + WAIT;

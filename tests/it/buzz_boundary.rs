@@ -155,18 +155,7 @@ async fn outside_text_is_escaped_in_every_command_s_human_output_and_exact_in_js
         .await;
     let event = json!({"time": "2026-01-01T08:00:00.0000000Z", "guid": "g-1",
         "domainId": HOSTILE_DOMAIN, "type": "UserEntityChanged", "data": {}});
-    let mut put = vec![
-        "kinesis",
-        "put-record",
-        "--stream-name",
-        &names.stream,
-        "--partition-key",
-        "k",
-    ];
-    let data = event.to_string();
-    put.extend(["--data", &data]);
-    put.extend(harness::raw_blob_args());
-    harness::aws_cli(&put);
+    harness::put_record(&names.stream, &event.to_string());
 
     let human = |command: &str, extra: &[&str]| {
         let out = Tool::against(command, &sandbox, &names)

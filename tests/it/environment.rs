@@ -185,22 +185,6 @@ fn colour_only_on_a_terminal_or_when_asked_and_no_sdk_noise() {
     );
 }
 
-/// Put one record whose data is `data` (any bytes but NUL) into `stream`.
-fn put_record(stream: &str, data: &str) {
-    let mut args = vec![
-        "kinesis",
-        "put-record",
-        "--stream-name",
-        stream,
-        "--partition-key",
-        "k",
-        "--data",
-        data,
-    ];
-    args.extend(harness::raw_blob_args());
-    harness::aws_cli(&args);
-}
-
 #[test]
 fn tail_shows_control_characters_escaped_and_json_stays_json() {
     let stream = harness::unique("hostile");
@@ -210,8 +194,8 @@ fn tail_shows_control_characters_escaped_and_json_stays_json() {
         "time": "2024-05-01T08:00:00.0000000Z", "guid": "g-1", "domainId": "424242",
         "type": "UserCreated", "data": {"firstname": hostile, "lastname": "Doe"},
     });
-    put_record(&stream, &event.to_string());
-    put_record(&stream, &format!("not json {hostile}"));
+    harness::put_record(&stream, &event.to_string());
+    harness::put_record(&stream, &format!("not json {hostile}"));
     let tail = |output: &str| {
         Tool::new()
             .args(["tail", "--stream", &stream, "--from", "trim-horizon"])

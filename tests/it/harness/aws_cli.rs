@@ -239,6 +239,22 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Put one record whose data is `data` (any bytes but NUL) into `stream`, with the AWS CLI.
+pub fn put_record(stream: &str, data: &str) {
+    let mut args = vec![
+        "kinesis",
+        "put-record",
+        "--stream-name",
+        stream,
+        "--partition-key",
+        "k",
+        "--data",
+        data,
+    ];
+    args.extend(raw_blob_args());
+    aws_cli(&args);
+}
+
 /// The flags that make `aws ... --data TEXT` send the text as it is: AWS CLI v2 reads blobs as
 /// base64 unless told otherwise, v1 sends text as given (and knows no such flag).
 pub fn raw_blob_args() -> &'static [&'static str] {
