@@ -35,6 +35,33 @@ fn stream_dimension(stream: &str) -> Dimension {
         .build()
 }
 
+/// One statistic of one metric, per `period` seconds, answered under `id`.
+fn stat_query(
+    id: &str,
+    (namespace, name): (&str, &str),
+    dimension: Dimension,
+    period: i64,
+    stat: &str,
+) -> MetricDataQuery {
+    MetricDataQuery::builder()
+        .id(id)
+        .metric_stat(
+            MetricStat::builder()
+                .metric(
+                    CwMetric::builder()
+                        .namespace(namespace)
+                        .metric_name(name)
+                        .dimensions(dimension)
+                        .build(),
+                )
+                .period(i32::try_from(period).unwrap_or(i32::MAX))
+                .stat(stat)
+                .build(),
+        )
+        .return_data(true)
+        .build()
+}
+
 fn to_epoch(t: SystemTime) -> i64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -69,25 +96,13 @@ impl Aws {
                 .scan_by(ScanBy::TimestampAscending)
                 .set_next_token(next.clone());
             for m in Metric::ALL {
-                req = req.metric_data_queries(
-                    MetricDataQuery::builder()
-                        .id(m.query_id())
-                        .metric_stat(
-                            MetricStat::builder()
-                                .metric(
-                                    CwMetric::builder()
-                                        .namespace(NAMESPACE)
-                                        .metric_name(m.cloudwatch_name())
-                                        .dimensions(stream_dimension(stream))
-                                        .build(),
-                                )
-                                .period(i32::try_from(period).unwrap_or(i32::MAX))
-                                .stat(m.stat())
-                                .build(),
-                        )
-                        .return_data(true)
-                        .build(),
-                );
+                req = req.metric_data_queries(stat_query(
+                    m.query_id(),
+                    (NAMESPACE, m.cloudwatch_name()),
+                    stream_dimension(stream),
+                    i64::from(period),
+                    m.stat(),
+                ));
             }
             let out = req
                 .send()
@@ -133,30 +148,16 @@ impl Aws {
             .start_time(DateTime::from_secs(now - period))
             .end_time(DateTime::from_secs(now + 60));
         for (id, name, stat) in queries {
-            req = req.metric_data_queries(
-                MetricDataQuery::builder()
-                    .id(id)
-                    .metric_stat(
-                        MetricStat::builder()
-                            .metric(
-                                CwMetric::builder()
-                                    .namespace("AWS/Firehose")
-                                    .metric_name(name)
-                                    .dimensions(
-                                        Dimension::builder()
-                                            .name("DeliveryStreamName")
-                                            .value(delivery)
-                                            .build(),
-                                    )
-                                    .build(),
-                            )
-                            .period(i32::try_from(period + 60).unwrap_or(i32::MAX))
-                            .stat(stat)
-                            .build(),
-                    )
-                    .return_data(true)
+            req = req.metric_data_queries(stat_query(
+                id,
+                ("AWS/Firehose", name),
+                Dimension::builder()
+                    .name("DeliveryStreamName")
+                    .value(delivery)
                     .build(),
-            );
+                period + 60,
+                stat,
+            ));
         }
         let out = req
             .send()
