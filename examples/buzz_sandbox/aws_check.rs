@@ -599,23 +599,8 @@ impl AwsProbe {
     /// Kinesis's own stream metrics for a write, which moto does not publish by itself. A
     /// failure here is only logged: metrics are not part of Buzz's contract.
     async fn publish(&self, target: &KinesisTarget, values: &[(&str, f64)]) {
-        use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
-        let mut req = self.cloudwatch.put_metric_data().namespace("AWS/Kinesis");
-        for (name, value) in values {
-            req = req.metric_data(
-                MetricDatum::builder()
-                    .metric_name(*name)
-                    .dimensions(
-                        Dimension::builder()
-                            .name("StreamName")
-                            .value(&target.stream)
-                            .build(),
-                    )
-                    .value(*value)
-                    .build(),
-            );
-        }
-        if let Err(e) = req.send().await {
+        let dimension = ("StreamName", target.stream.as_str());
+        if let Err(e) = put_metrics(&self.cloudwatch, "AWS/Kinesis", dimension, values).await {
             eprintln!(
                 "buzz sandbox:   could not publish metrics for {}: {}",
                 target.stream,
@@ -623,6 +608,33 @@ impl AwsProbe {
             );
         }
     }
+}
+
+/// Put `values` (name, value) as metrics of `namespace` with one `dimension` (name, value),
+/// as the AWS service of that namespace publishes its own.
+pub(crate) async fn put_metrics(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    (dimension, of): (&str, &str),
+    values: &[(&str, f64)],
+) -> Result<
+    (),
+    aws_sdk_cloudwatch::error::SdkError<
+        aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataError,
+    >,
+> {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let mut req = cloudwatch.put_metric_data().namespace(namespace);
+    for (name, value) in values {
+        req = req.metric_data(
+            MetricDatum::builder()
+                .metric_name(*name)
+                .dimensions(Dimension::builder().name(dimension).value(of).build())
+                .value(*value)
+                .build(),
+        );
+    }
+    req.send().await.map(|_| ())
 }
 
 /// The role session name Agilix's servers would use for a target of `domain`.

@@ -868,24 +868,10 @@ impl Player {
     /// Firehose's metrics for a delivery stream (namespace `AWS/Firehose`, dimension
     /// `DeliveryStreamName`). A failure is only logged: metrics are not what is played.
     async fn publish(&self, plan: &Plan, values: &[(&str, f64)]) {
-        use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
         let cloudwatch = aws_sdk_cloudwatch::Client::new(&self.base);
-        let mut req = cloudwatch.put_metric_data().namespace("AWS/Firehose");
-        for (name, value) in values {
-            req = req.metric_data(
-                MetricDatum::builder()
-                    .metric_name(*name)
-                    .dimensions(
-                        Dimension::builder()
-                            .name("DeliveryStreamName")
-                            .value(&plan.name)
-                            .build(),
-                    )
-                    .value(*value)
-                    .build(),
-            );
-        }
-        if let Err(e) = req.send().await {
+        let dimension = ("DeliveryStreamName", plan.name.as_str());
+        let put = crate::aws_check::put_metrics(&cloudwatch, "AWS/Firehose", dimension, values);
+        if let Err(e) = put.await {
             eprintln!(
                 "buzz sandbox: firehose {}: could not publish metrics: {}",
                 plan.name,
