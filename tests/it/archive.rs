@@ -415,7 +415,7 @@ fn bad_archive_values_are_refused_before_anything_and_buzz_only_refuses_the_arch
             "arn:aws:iam::123456789012:role/BuzzKinesisWriter",
         ])
         .args(["--archive-bucket", BUCKET])
-        .env("BUZZ_URL", "http://127.0.0.1:9")
+        .env("BUZZ_API_URL", "http://127.0.0.1:9")
         .run();
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     assert!(

@@ -24,6 +24,7 @@ mod lost_events;
 mod operate;
 mod properties;
 mod registration;
+mod repository;
 mod sandbox;
 mod scanner;
 mod setup;
