@@ -269,7 +269,8 @@ impl Archive {
         ]
     }
 
-    /// The Firehose role's trust: the Firehose service, for this account only.
+    /// The Firehose role's trust: the Firehose service, for this account only, in the form AWS
+    /// documents (Firehose assumes its role with the account id as `sts:ExternalId`).
     pub fn trust(account: &str) -> Value {
         json!({
             "Version": "2012-10-17",
@@ -277,7 +278,7 @@ impl Archive {
                 "Effect": "Allow",
                 "Principal": {"Service": "firehose.amazonaws.com"},
                 "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                "Condition": {"StringEquals": {"sts:ExternalId": account}},
             }],
         })
     }
@@ -739,8 +740,8 @@ mod tests {
             "firehose.amazonaws.com"
         );
         assert_eq!(
-            trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
-            "123456789012"
+            trust["Statement"][0]["Condition"],
+            json!({"StringEquals": {"sts:ExternalId": "123456789012"}})
         );
         let a = archive("buzz-events");
         let p = a.permission(&refs());

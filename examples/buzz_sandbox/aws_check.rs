@@ -13,8 +13,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde_json::{json, Value};
 
-use crate::policy::{self, Decision, Request};
+use crate::kms;
+use crate::policy::{self, Caller, Decision, Request};
 use crate::record::{self, EventContext, EventRecord};
+use crate::role_eval::session_request;
 use crate::state::Settings;
 
 /// The session length Buzz asks for; a role whose MaxSessionDuration is lower refuses it.
@@ -28,7 +30,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &str, message: impl Into<String>) -> Self {
         Failure {
             code: code.to_string(),
             message: message.into(),
@@ -36,7 +38,7 @@ impl Failure {
     }
 
     /// From any SDK error: its service code and message when it has them.
-    fn from_sdk<E>(err: E) -> Self
+    pub(crate) fn from_sdk<E>(err: E) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -201,7 +203,7 @@ pub fn parse_role_arn(arn: &str) -> Option<RoleArn> {
 
 /// IAM hands policy documents out URL-encoded (RFC 3986); moto does too. A document that is
 /// already plain JSON is taken as it is.
-fn decode_policy(text: &str) -> Option<Value> {
+pub(crate) fn decode_policy(text: &str) -> Option<Value> {
     let trimmed = text.trim();
     if trimmed.starts_with('{') {
         return serde_json::from_str(trimmed).ok();
@@ -214,9 +216,9 @@ fn decode_policy(text: &str) -> Option<Value> {
 
 /// The AWS clients the checks use.
 pub struct AwsProbe {
-    base: aws_config::SdkConfig,
+    pub(crate) base: aws_config::SdkConfig,
     cloudwatch: aws_sdk_cloudwatch::Client,
-    iam: aws_sdk_iam::Client,
+    pub(crate) iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
 }
 
@@ -305,7 +307,7 @@ impl AwsProbe {
                 &Request {
                     action: "sts:AssumeRole",
                     resource: None,
-                    principal_account: Some(&settings.agilix_account),
+                    principal: Some(Caller::Account(&settings.agilix_account)),
                     context: &context,
                     required_condition_key: external_id.map(|_| "sts:ExternalId"),
                 },
@@ -340,16 +342,9 @@ impl AwsProbe {
             ));
         }
 
-        // 6. The role's own policies must let it write to the stream.
-        let documents = self.role_policies(&target.role.name).await?;
+        // 6. The role's own policies and its boundary must let it write to the stream.
+        let policies = self.policies_of(&role).await?;
         let stream_arn = target.stream_arn();
-        let put = Request {
-            action: "kinesis:PutRecord",
-            resource: Some(&stream_arn),
-            principal_account: None,
-            context: &[],
-            required_condition_key: None,
-        };
         let who = format!(
             "arn:{}:sts::{}:assumed-role/{}/{}",
             target.role.partition,
@@ -357,80 +352,30 @@ impl AwsProbe {
             target.role.name,
             session_name(domain)
         );
-        match policy::evaluate(&documents, &put) {
-            Decision::Allow => {}
-            Decision::ExplicitDeny => {
-                return Err(Failure::new(
-                    "AccessDeniedException",
-                    format!("User: {who} is not authorized to perform: kinesis:PutRecord on resource: {stream_arn} with an explicit deny in an identity-based policy"),
-                ))
-            }
-            Decision::ImplicitDeny => {
-                return Err(Failure::new(
-                    "AccessDeniedException",
-                    format!("User: {who} is not authorized to perform: kinesis:PutRecord on resource: {stream_arn} because no identity-based policy allows the kinesis:PutRecord action"),
-                ))
-            }
-        }
-        if let Some(boundary_arn) = role
-            .permissions_boundary()
-            .and_then(|b| b.permissions_boundary_arn())
-        {
-            let boundary = self.managed_policy(boundary_arn).await?;
-            if policy::evaluate(&boundary.into_iter().collect::<Vec<_>>(), &put) != Decision::Allow
-            {
-                return Err(Failure::new(
-                    "AccessDeniedException",
-                    format!("User: {who} is not authorized to perform: kinesis:PutRecord on resource: {stream_arn} because no permissions boundary allows the kinesis:PutRecord action"),
-                ));
-            }
-        }
+        policies
+            .judge_as(
+                &who,
+                &session_request("kinesis:PutRecord", &stream_arn, &[]),
+            )
+            .map_err(|message| Failure::new("AccessDeniedException", message))?;
 
         // 7. A stream encrypted with a customer-managed key: Kinesis asks KMS for a data key on
-        // the producer's behalf, so the role needs kms:GenerateDataKey on that key, through
-        // Kinesis (a grant with kms:ViaService = kinesis.<region>.amazonaws.com counts, as in
-        // AWS; the AWS-managed alias/aws/kinesis needs nothing). Real AWS refuses the PutRecord.
-        if let Some(key) = self.customer_managed_key(target).await {
-            let via = format!("kinesis.{}.amazonaws.com", target.region);
+        // the producer's behalf, so the role needs kms:GenerateDataKey on that key's ARN (an
+        // alias in a policy grants nothing), through Kinesis (a grant with kms:ViaService =
+        // kinesis.<region>.amazonaws.com counts); the AWS-managed alias/aws/kinesis needs
+        // nothing. Real AWS refuses the PutRecord.
+        if let Some(key) = self.stream_key(&target.stream, &target.region).await? {
+            let via = kms::via("kinesis", &target.region);
             let context = [("kms:viaservice", via.as_str())];
-            let generate = Request {
-                action: "kms:GenerateDataKey",
-                resource: Some(&key),
-                principal_account: None,
-                context: &context,
-                required_condition_key: None,
-            };
-            if policy::evaluate(&documents, &generate) != Decision::Allow {
-                return Err(Failure::new(
+            let generate = session_request("kms:GenerateDataKey", &key, &context);
+            policies.judge_as(&who, &generate).map_err(|message| {
+                Failure::new(
                     "KMSAccessDeniedException",
-                    format!("User: {who} is not authorized to perform: kms:GenerateDataKey on resource: {key} (the key of stream {stream_arn}) via {via} because no identity-based policy allows the kms:GenerateDataKey action (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"),
-                ));
-            }
+                    format!("{message} (the key of stream {stream_arn}, via {via}) (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"),
+                )
+            })?;
         }
         Ok(())
-    }
-
-    /// The stream's KMS key when it is a customer-managed one (read with the sandbox's own
-    /// credentials, as AWS knows it); `None` when unencrypted, under the AWS-managed key, or
-    /// unreadable (then PutRecord says what is wrong).
-    async fn customer_managed_key(&self, target: &KinesisTarget) -> Option<String> {
-        let config = aws_sdk_kinesis::config::Builder::from(&self.base)
-            .region(aws_sdk_kinesis::config::Region::new(target.region.clone()))
-            .build();
-        let summary = aws_sdk_kinesis::Client::from_conf(config)
-            .describe_stream_summary()
-            .stream_name(&target.stream)
-            .send()
-            .await
-            .ok()?
-            .stream_description_summary?;
-        if summary.encryption_type() != Some(&aws_sdk_kinesis::types::EncryptionType::Kms) {
-            return None;
-        }
-        let key = summary.key_id()?;
-        // AWS's own keys (alias/aws/kinesis, by alias or alias ARN) need no grant.
-        let aws_managed = key.starts_with("alias/aws/") || key.contains(":alias/aws/");
-        (!aws_managed).then(|| key.to_owned())
     }
 
     /// Inline and attached managed policies of a role, decoded.
@@ -499,7 +444,7 @@ impl AwsProbe {
     }
 
     /// The default version's document of a managed policy.
-    async fn managed_policy(&self, arn: &str) -> Result<Option<Value>, Failure> {
+    pub(crate) async fn managed_policy(&self, arn: &str) -> Result<Option<Value>, Failure> {
         let policy = self
             .iam
             .get_policy()

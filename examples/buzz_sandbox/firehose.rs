@@ -601,15 +601,19 @@ pub fn process(plan: &Plan, records: &[Record], now: SystemTime) -> Result<Vec<O
             items = match step {
                 Step::SplitJson => items
                     .into_iter()
-                    .flat_map(|(data, keys)| match split_json(&data) {
-                        Ok(parts) => parts.into_iter().map(|p| (p, keys.clone())).collect(),
-                        Err(message) => {
-                            failures.push((
-                                data,
-                                "DynamicPartitioning.DeaggregationFailed",
-                                message,
-                            ));
-                            Vec::new()
+                    .flat_map(|(data, keys)| {
+                        match split_json(&data)
+                            .and_then(crate::firehose_rules::within_deaggregation_cap)
+                        {
+                            Ok(parts) => parts.into_iter().map(|p| (p, keys.clone())).collect(),
+                            Err(message) => {
+                                failures.push((
+                                    data,
+                                    "DynamicPartitioning.DeaggregationFailed",
+                                    message,
+                                ));
+                                Vec::new()
+                            }
                         }
                     })
                     .collect(),
@@ -796,11 +800,14 @@ impl Player {
             let Some(description) = description.delivery_stream_description() else {
                 continue;
             };
-            match Plan::from_description(description) {
+            // Firehose's documented rules first (firehose_rules.rs): AWS refuses such a stream.
+            let plan = crate::firehose_rules::check(description)
+                .and_then(|()| Plan::from_description(description));
+            match plan {
                 Ok(plan) => {
                     // Played (again): a refusal of an earlier version no longer holds.
                     self.report(&name, |r| r.refused = None);
-                    if let Err(message) = self.deliver(&plan).await {
+                    if let Err(message) = self.deliver_as_roles(&plan, description).await {
                         eprintln!("buzz sandbox: firehose {name}: {message}");
                         self.report(&name, |r| r.last_error = Some(message.clone()));
                     }
@@ -824,6 +831,24 @@ impl Player {
     fn report(&self, name: &str, change: impl FnOnce(&mut Report)) {
         let mut inner = self.app.lock();
         change(inner.firehose.entry(name.to_owned()).or_default());
+    }
+
+    /// [`Self::deliver`] when AWS would let Firehose's roles read and write (firehose_role.rs);
+    /// else the delivery stalls, as on AWS, and a refused write counts as a failed delivery.
+    async fn deliver_as_roles(
+        &mut self,
+        plan: &Plan,
+        description: &DeliveryStreamDescription,
+    ) -> Result<(), String> {
+        use crate::firehose_role::{may_deliver, Stall};
+        match may_deliver(&self.app.aws, &self.s3, description).await {
+            Ok(()) => self.deliver(plan).await,
+            Err(Stall::Read(message)) => Err(message),
+            Err(Stall::Write(message)) => {
+                self.publish(plan, &[("DeliveryToS3.Success", 0.0)]).await;
+                Err(message)
+            }
+        }
     }
 
     /// One delivery stream's flush: read, process, write what the role may write.
@@ -1023,7 +1048,7 @@ impl Player {
         let request = Request {
             action: "s3:PutObject",
             resource: Some(&resource),
-            principal_account: None,
+            principal: None,
             context: &[],
             required_condition_key: None,
         };

@@ -22,10 +22,14 @@ mod datastream;
 mod domains;
 mod faults;
 mod firehose;
+mod firehose_role;
+mod firehose_rules;
 mod inspect;
+mod kms;
 mod oauth;
 mod policy;
 mod record;
+mod role_eval;
 mod server;
 mod state;
 

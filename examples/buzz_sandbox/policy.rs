@@ -3,7 +3,8 @@
 //!
 //! It covers what a Buzz role's policies use: `Effect`, `Action`/`NotAction` and
 //! `Resource`/`NotResource` (string or list, `*` and `?` wildcards; actions match without regard
-//! to case, resources with), `Principal`/`NotPrincipal` for trust policies, and the condition
+//! to case, resources with), `Principal`/`NotPrincipal` for trust policies (an account, or an
+//! AWS service such as `firehose.amazonaws.com` assuming its role), and the condition
 //! operators a trust policy uses for an external id (`StringEquals`, `StringLike`, their `Not` and
 //! `IgnoreCase` forms, `...IfExists`, `Null`). An explicit Deny beats any Allow; no Allow is an
 //! implicit deny. A condition it cannot evaluate counts as not met, so a statement resting on one
@@ -18,14 +19,23 @@ pub struct Request<'a> {
     pub action: &'a str,
     /// `None` for a trust policy, which has no `Resource` element.
     pub resource: Option<&'a str>,
-    /// The calling account, for a trust policy; `None` for an identity policy.
-    pub principal_account: Option<&'a str>,
+    /// Who calls, for a trust policy; `None` for an identity policy.
+    pub principal: Option<Caller<'a>>,
     /// Condition keys present in the request (lowercase key, value).
     pub context: &'a [(&'a str, &'a str)],
     /// When set, an Allow only counts if its `Condition` tests this key. Agilix sends an external
     /// id only when it expects the customer's trust to require it; a trust that ignores the id
     /// defeats its purpose (the confused-deputy guard), so Buzz's test treats it as a refusal.
     pub required_condition_key: Option<&'a str>,
+}
+
+/// Who asks to assume a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller<'a> {
+    /// An AWS account (its 12-digit id): Agilix's, for Buzz.
+    Account(&'a str),
+    /// An AWS service principal, e.g. `firehose.amazonaws.com`.
+    Service(&'a str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,10 +135,10 @@ fn statement_applies(statement: &Value, request: &Request<'_>) -> bool {
         }
     }
 
-    if let Some(account) = request.principal_account {
+    if let Some(caller) = request.principal {
         let principal_ok = match (statement.get("Principal"), statement.get("NotPrincipal")) {
-            (Some(principal), _) => principal_admits(principal, account),
-            (None, Some(not_principal)) => !principal_admits(not_principal, account),
+            (Some(principal), _) => principal_admits(principal, caller),
+            (None, Some(not_principal)) => !principal_admits(not_principal, caller),
             (None, None) => false,
         };
         if !principal_ok {
@@ -142,20 +152,25 @@ fn statement_applies(statement: &Value, request: &Request<'_>) -> bool {
     }
 }
 
-/// Whether a `Principal` element names the calling account: `"*"`, `{"AWS": "*"}`, the account's
-/// root ARN or its bare 12-digit id. A specific role or user of that account is not the caller
-/// Buzz uses as far as we know, so it does not count.
-pub fn principal_admits(principal: &Value, account: &str) -> bool {
+/// Whether a `Principal` element names the caller. An account: `"*"`, `{"AWS": "*"}`, the
+/// account's root ARN or its bare 12-digit id (a specific role or user of that account is not
+/// the caller Buzz uses as far as we know, so it does not count). A service: `"*"` or its name
+/// under `Service`, exactly (an `AWS` entry never names a service).
+pub fn principal_admits(principal: &Value, caller: Caller<'_>) -> bool {
     if principal.as_str() == Some("*") {
         return true;
     }
-    let Some(aws) = principal.get("AWS") else {
-        return false;
-    };
-    strings(aws).iter().any(|entry| {
-        let entry = entry.trim();
-        entry == "*" || entry == account || is_root_arn_of(entry, account)
-    })
+    match caller {
+        Caller::Account(account) => principal.get("AWS").is_some_and(|aws| {
+            strings(aws).iter().any(|entry| {
+                let entry = entry.trim();
+                entry == "*" || entry == account || is_root_arn_of(entry, account)
+            })
+        }),
+        Caller::Service(service) => principal
+            .get("Service")
+            .is_some_and(|names| strings(names).contains(&service)),
+    }
 }
 
 fn is_root_arn_of(arn: &str, account: &str) -> bool {
@@ -260,7 +275,7 @@ mod tests {
             &Request {
                 action: "kinesis:PutRecord",
                 resource: Some(STREAM),
-                principal_account: None,
+                principal: None,
                 context: &[],
                 required_condition_key: None,
             },
@@ -304,7 +319,7 @@ mod tests {
                 &Request {
                     action: "sts:AssumeRole",
                     resource: None,
-                    principal_account: Some("210987654321"),
+                    principal: Some(Caller::Account("210987654321")),
                     context,
                     required_condition_key: Some("sts:ExternalId"),
                 },
@@ -319,13 +334,67 @@ mod tests {
         let with_id = Request {
             action: "sts:AssumeRole",
             resource: None,
-            principal_account: Some("210987654321"),
+            principal: Some(Caller::Account("210987654321")),
             context: &[("sts:externalid", "xyz")],
             required_condition_key: Some("sts:ExternalId"),
         };
         assert_eq!(
             evaluate(std::slice::from_ref(&bare), &with_id),
             Decision::ImplicitDeny
+        );
+    }
+
+    /// Firehose assumes its role as the service, with the account id as `sts:ExternalId` and no
+    /// `aws:SourceAccount` (no AWS page says it sends one): the documented trust is assumable,
+    /// one resting on `aws:SourceAccount` is not, and neither is another service's or an account's.
+    #[test]
+    fn firehose_assumes_its_role_as_a_service_with_the_account_as_external_id() {
+        let firehose = |condition: Value| {
+            json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"},
+                "Action": "sts:AssumeRole", "Condition": condition}]})
+        };
+        let ask = |trust: &Value, caller: Caller<'_>| {
+            evaluate(
+                std::slice::from_ref(trust),
+                &Request {
+                    action: "sts:AssumeRole",
+                    resource: None,
+                    principal: Some(caller),
+                    context: &[("sts:externalid", "123456789012")],
+                    required_condition_key: None,
+                },
+            )
+        };
+        let service = Caller::Service("firehose.amazonaws.com");
+        let documented = firehose(json!({"StringEquals": {"sts:ExternalId": "123456789012"}}));
+        assert_eq!(ask(&documented, service), Decision::Allow);
+        let other_account = firehose(json!({"StringEquals": {"sts:ExternalId": "999999999999"}}));
+        assert_eq!(ask(&other_account, service), Decision::ImplicitDeny);
+        let source_account =
+            firehose(json!({"StringEquals": {"aws:SourceAccount": "123456789012"}}));
+        assert_eq!(ask(&source_account, service), Decision::ImplicitDeny);
+        let both = firehose(json!({"StringEquals": {"sts:ExternalId": "123456789012",
+            "aws:SourceAccount": "123456789012"}}));
+        assert_eq!(ask(&both, service), Decision::ImplicitDeny);
+        assert_eq!(
+            ask(&documented, Caller::Service("lambda.amazonaws.com")),
+            Decision::ImplicitDeny
+        );
+        assert_eq!(
+            ask(&documented, Caller::Account("123456789012")),
+            Decision::ImplicitDeny
+        );
+        let listed = json!({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"Service": ["glue.amazonaws.com", "firehose.amazonaws.com"]}}]});
+        assert_eq!(ask(&listed, service), Decision::Allow);
+        let anyone = json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]});
+        assert_eq!(ask(&anyone, service), Decision::Allow);
+        // An account's wildcard is not a service's.
+        let any_account = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]});
+        assert_eq!(ask(&any_account, service), Decision::ImplicitDeny);
+        assert_eq!(
+            ask(&any_account, Caller::Account("123456789012")),
+            Decision::Allow
         );
     }
 }

@@ -7,6 +7,7 @@
 mod archive;
 mod archive_delivery;
 mod archive_setup;
+mod aws_rules;
 mod buzz_boundary;
 mod check;
 mod cloudwatch_translator;

@@ -373,7 +373,14 @@ async fn a_region_outside_agilixs_partition_is_refused_before_any_change() {
 async fn a_customer_managed_key_is_granted_only_through_kinesis_and_buzzs_test_accepts_it() {
     let sandbox = Sandbox::start_default();
     let names = Names::new();
-    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    // A key that exists: the sandbox resolves the stream's key with kms:DescribeKey, as the
+    // grant must name it, and Kinesis refuses a write under a key KMS does not know.
+    let key = harness::aws_cli(&["kms", "create-key", "--description", "district key"])
+        ["KeyMetadata"]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = key.as_str();
     // The sandbox's test weighs kms:GenerateDataKey through Kinesis, as AWS would.
     Tool::setup(&sandbox, &names)
         .args(["--kms-key", key])
