@@ -786,6 +786,10 @@ pub struct TailArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+
+    /// The settings file setup wrote or read: its `stream`, `region` and `profile`.
+    #[command(flatten)]
+    pub settings: ConfigArgs,
 }
 
 #[cfg(test)]

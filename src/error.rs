@@ -174,6 +174,41 @@ impl Error {
         }
     }
 
+    /// The fix for the JSON's `hint`, never empty: [`Error::hint`] where there is one, else
+    /// the sentence for the kind of error (a program reading `hint` always finds what to do).
+    pub fn fix(&self) -> String {
+        if let Some(h) = self.hint() {
+            return h.to_owned();
+        }
+        match self {
+            Error::Invalid { flag, rule, .. } => format!("pass {flag} a value that follows the rule: {rule}"),
+            Error::Missing { flag, env, .. } => format!("pass {flag}{env}"),
+            Error::MissingValues(_) => format!("pass {}", self.missing_flags().join(", ")),
+            Error::Invalids(all) => all.iter().map(Error::fix).collect::<Vec<_>>().join("; "),
+            Error::ConfigFile { path, .. } => {
+                format!("fix {path} (one `key = value` a line, the keys the flags' names without --), or leave out --config")
+            }
+            Error::Usage(_) => "the message names the flag to fix; `buzz-kinesis <command> --help` lists them".into(),
+            Error::Aws { .. } => "AWS's code and message above say what to fix; -v shows the request".into(),
+            Error::AwsCredentials { .. } => "sign in to AWS (`aws configure sso`, then --profile NAME), or have a colleague run `setup --aws-only`".into(),
+            Error::Buzz { .. } => "Buzz's code and message above say what to fix; -v shows the request".into(),
+            Error::BuzzTransport { .. } => "check --buzz-url and the network to Buzz, then run the same command again".into(),
+            Error::Refused(_) => "the message says which flag allows it or what to change; nothing was changed".into(),
+            Error::Timeout { .. } => "run the same command again: what is done stays done, and it continues from there".into(),
+            Error::Interrupted => "run the same command again: what is done stays done, and it continues from there".into(),
+            Error::Io { .. } => "check the path, its permissions and the free space".into(),
+        }
+    }
+
+    /// The flags of the values left out, for the JSON's `missing` (empty for other errors).
+    pub fn missing_flags(&self) -> Vec<&'static str> {
+        match self {
+            Error::Missing { flag, .. } => vec![flag],
+            Error::MissingValues(all) => all.iter().flat_map(Error::missing_flags).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The message: what went wrong, without the fix (the hint is a field of its own, printed
     /// under the message and given its own JSON field).
     pub fn message(&self) -> String {
@@ -259,6 +294,74 @@ mod tests {
             chain(&outer),
             "error sending request: io error: connection refused"
         );
+    }
+
+    #[test]
+    fn every_error_has_a_fix_and_missing_values_are_listed() {
+        let io = || std::io::Error::other("disk full");
+        let missing = |flag| Error::missing("a value", flag, None, "");
+        let all = [
+            Error::invalid("--shards", "0", "from 1"),
+            missing("--domain"),
+            Error::MissingValues(vec![missing("--agilix-account"), missing("--domain")]),
+            Error::Invalids(vec![Error::invalid("--shards", "0", "from 1")]),
+            Error::ConfigFile {
+                path: "c.toml".into(),
+                reason: "bad".into(),
+            },
+            Error::Usage("no".into()),
+            Error::Aws {
+                service: "kinesis",
+                operation: "X",
+                code: "C".into(),
+                message: "m".into(),
+                hint: None,
+            },
+            Error::AwsCredentials {
+                problem: "p".into(),
+                hint: None,
+            },
+            Error::Buzz {
+                cmd: "login3".into(),
+                code: "C".into(),
+                message: "m".into(),
+                error_id: None,
+                hint: None,
+            },
+            Error::BuzzTransport {
+                url: "u".into(),
+                cmd: "c".into(),
+                reason: "r".into(),
+                hint: None,
+            },
+            Error::Refused("no".into()),
+            Error::Timeout {
+                what: "w".into(),
+                seconds: 1,
+                hint: None,
+            },
+            Error::Interrupted,
+            Error::io("writing", io()),
+        ];
+        for e in &all {
+            assert!(!e.fix().trim().is_empty(), "{e:?}");
+        }
+        assert_eq!(
+            all[0].fix(),
+            "pass --shards a value that follows the rule: from 1"
+        );
+        assert_eq!(all[1].missing_flags(), ["--domain"]);
+        assert_eq!(all[2].missing_flags(), ["--agilix-account", "--domain"]);
+        assert_eq!(all[2].fix(), "pass --agilix-account, --domain");
+        assert!(all[0].missing_flags().is_empty());
+        // A hint of its own wins.
+        let e = Error::Timeout {
+            what: "w".into(),
+            seconds: 1,
+            hint: None,
+        }
+        .with_hint("raise --deadline");
+        assert_eq!(e.fix(), "raise --deadline");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! What the process exit status means (Terraform's convention for plans). A module of its own
 //! on the lowest floor, so that the commands name it without importing the crate root.
 
-/// How a run ended. Two endings share the status 2, as in Terraform's `plan
-/// -detailed-exitcode`: a plan with changes pending, and a check that failed; each has its
+/// How a run ended. Three endings share the status 2, as in Terraform's `plan
+/// -detailed-exitcode`: a plan with changes pending, a check that failed, and a change setup
+/// declined (still pending); each has its
 /// own name here so that no caller says one meaning the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
@@ -14,6 +15,9 @@ pub enum ExitCode {
     ChangesPending,
     /// `check`: a check failed (`buzz-identity`: the identity cannot read the domain yet).
     CheckFailed,
+    /// `setup`: a change the user asked for was not made, because it needs a further flag
+    /// (fewer shards without `--allow-capacity-decrease`): it is still pending.
+    Declined,
     /// Ctrl-C.
     Interrupted,
 }
@@ -24,7 +28,7 @@ impl ExitCode {
         match self {
             ExitCode::Ok => 0,
             ExitCode::Error => 1,
-            ExitCode::ChangesPending | ExitCode::CheckFailed => 2,
+            ExitCode::ChangesPending | ExitCode::CheckFailed | ExitCode::Declined => 2,
             ExitCode::Interrupted => 130,
         }
     }
@@ -41,6 +45,7 @@ mod tests {
             (ExitCode::Error, 1),
             (ExitCode::ChangesPending, 2),
             (ExitCode::CheckFailed, 2),
+            (ExitCode::Declined, 2),
             (ExitCode::Interrupted, 130),
         ];
         for (code, status) in all {

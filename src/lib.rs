@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod names;
 pub mod plan;
 pub mod policy;
+pub mod price;
 pub mod report;
 pub mod sizing;
 pub mod spec;
@@ -72,7 +73,12 @@ pub fn parse_args(
                     .trim_start_matches("error: ")
                     .to_owned();
                 let hint = lines.map(str::trim).collect::<Vec<_>>().join(" ");
-                report::emit_error_json("usage", None, &message, Some(&hint));
+                let hint = if hint.is_empty() {
+                    "`buzz-kinesis --help` lists the commands and their flags".to_owned()
+                } else {
+                    hint
+                };
+                report::emit_error_json("usage", None, &message, &hint, &[]);
             }
             let _ = e.print();
             Err(ExitCode::Error)
@@ -100,13 +106,57 @@ pub fn init_logging(cli: &cli::Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(colour)
         .with_target(false)
-        .without_time()
-        .init();
+        .without_time();
+    if cli.verbose == 0 {
+        // A person reads the sentence; the fields (`cmd="login3" cause=...`) are for -v.
+        fmt.event_format(PlainEvent).init();
+    } else {
+        fmt.init();
+    }
+}
+
+/// A log event as a person reads it: `warning: <the message>`, without its fields.
+struct PlainEvent;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for PlainEvent
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut w: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        writeln!(w, "{}", plain_event(event))
+    }
+}
+
+/// `warning: <message>` (or `error:`, `info:` ...) of an event, its fields left out.
+fn plain_event(event: &tracing::Event<'_>) -> String {
+    struct Message(String);
+    impl tracing::field::Visit for Message {
+        fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+            if f.name() == "message" {
+                self.0 = format!("{v:?}");
+            }
+        }
+    }
+    let mut m = Message(String::new());
+    event.record(&mut m);
+    let word = match *event.metadata().level() {
+        tracing::Level::ERROR => "error",
+        tracing::Level::WARN => "warning",
+        tracing::Level::INFO => "info",
+        _ => "debug",
+    };
+    format!("{word}: {}", m.0)
 }
 
 /// Run a parsed command line, within its deadline (`--deadline`): `tail` follows the stream
@@ -190,7 +240,13 @@ pub fn report_error(e: &Error, output: cli::Output, verbose: u8) -> ExitCode {
     // Outside text in the message (Buzz's and AWS's words, titles, ids) is exact in JSON and
     // escaped on the terminal (`text`).
     if output == cli::Output::Json {
-        report::emit_error_json(e.kind(), e.code(), &e.message(), e.hint());
+        report::emit_error_json(
+            e.kind(),
+            e.code(),
+            &e.message(),
+            &e.fix(),
+            &e.missing_flags(),
+        );
     }
     eprintln!(
         "{}: {}",
@@ -204,4 +260,47 @@ pub fn report_error(e: &Error, output: cli::Output, verbose: u8) -> ExitCode {
         eprintln!("debug: {e:?}");
     }
     ExitCode::Error
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_warning_reads_as_a_sentence_without_its_fields() {
+        let out = Buffer::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .event_format(super::PlainEvent)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(
+                cmd = "login3",
+                cause = "refused",
+                "no connection to Buzz; trying once more"
+            );
+            tracing::error!("gave up");
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            text,
+            "warning: no connection to Buzz; trying once more\nerror: gave up\n"
+        );
+    }
 }

@@ -197,6 +197,7 @@ impl Ready {
             half: self.half,
             handover: self.handover.as_ref(),
             more_domains: Vec::new(),
+            reach: vec!["--region".into(), self.aws.region.to_string()],
         }
     }
 

@@ -227,6 +227,9 @@ pub struct Plan {
     /// The stream's encryption once applied; `None` when the run does not touch the stream
     /// (`--buzz-only`).
     pub encryption: Option<AtRest>,
+    /// Changes the user asked for that setup does not make without a further flag (each also
+    /// a note, which says the flag): the run reports them as not done.
+    pub declined: Vec<String>,
 }
 
 impl Plan {
@@ -241,6 +244,28 @@ impl Plan {
             + self.alarm.len()
             + self.archive.len()
             + self.buzz.len()
+    }
+
+    /// How many resources the plan makes and how many it changes, as its last line says
+    /// (`3 to add, 0 to change`): a resource with a create counts once as added, whatever
+    /// else is set on it; each domain's Buzz target is a resource; the archive's bucket, role,
+    /// table and delivery stream are one.
+    pub fn counts(&self) -> (usize, usize) {
+        let mut add = 0;
+        let mut change = 0;
+        let groups = Resource::ALL
+            .into_iter()
+            .filter(|r| *r != Resource::Buzz)
+            .map(|r| self.for_resource(r).collect::<Vec<_>>())
+            .chain(self.buzz.iter().map(|a| vec![Action::Buzz(a)]));
+        for acts in groups {
+            if acts.iter().any(Action::is_create) {
+                add += 1;
+            } else if !acts.is_empty() {
+                change += 1;
+            }
+        }
+        (add, change)
     }
 
     /// Every action: the stream's, the role's, the alarm's, the archive's, then Buzz's.
@@ -591,8 +616,9 @@ pub(crate) mod tests {
         assert_eq!(p.outcome(Resource::Stream), "created");
         assert_eq!(p.outcome(Resource::Role), "created");
         assert_eq!(p.outcome(Resource::Buzz), "created");
-        // "6 change(s).": every resource's actions counted.
+        // Six actions, three resources made.
         assert_eq!(p.len(), 6);
+        assert_eq!(p.counts(), (3, 0));
         assert!(!p.is_empty());
         // The alarm's too: a topic, a subscription and the alarm.
         let mut d = desired();
@@ -604,6 +630,11 @@ pub(crate) mod tests {
         });
         let p = plan(&d, &converged(&d)).unwrap();
         assert_eq!((p.alarm.len(), p.len()), (3, 3));
+        assert_eq!(
+            p.counts(),
+            (1, 0),
+            "the alarm, its topic and subscription: one resource"
+        );
     }
 
     #[test]
@@ -657,5 +688,38 @@ pub(crate) mod tests {
         let p = plan(&d, &converged(&d)).unwrap();
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(p.outcome(Resource::Role), "unchanged");
+        assert_eq!(p.counts(), (0, 0));
+    }
+
+    #[test]
+    fn the_plan_counts_resources_changed_apart_from_resources_made() {
+        let d = desired();
+        let observed = converged(&d);
+        // A longer retention on the stream that exists: one resource changed.
+        let mut longer = desired();
+        longer.stream_mut().retention = RetentionHours::parse("--retention-hours", "48").unwrap();
+        let p = plan(&longer, &observed).unwrap();
+        assert_eq!(p.counts(), (0, 1), "{p:?}");
+        // The role gone too: made again, beside the stream's change.
+        let gone = Observed {
+            role: None,
+            ..observed
+        };
+        let p = plan(&longer, &gone).unwrap();
+        assert!(p.role.len() > 1, "{p:?}");
+        assert_eq!(p.counts(), (1, 1));
+        // Each domain's Buzz target is one resource.
+        let mut two = Plan::default();
+        for domain in ["1", "2"] {
+            two.buzz.push(BuzzAction::RegisterBuzzTarget {
+                domain: domain.into(),
+                before: Some(Value::Null),
+                after: Value::Null,
+                save: true,
+                merged: Vec::new(),
+                config: Map::new(),
+            });
+        }
+        assert_eq!(two.counts(), (0, 2));
     }
 }

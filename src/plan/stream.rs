@@ -293,7 +293,7 @@ fn plan_existing_capacity(d: &DesiredStream, s: &StreamState, p: &mut Plan) {
             if n.get() < open {
                 if !d.allow_capacity_decrease {
                     // The switch alone keeps `open` shards; fewer is a decrease like any other.
-                    return note(p, format!(
+                    return decline(p, format!(
                         "the stream stays on-demand (requested provisioned with {} shard(s)): it has {open} open shards and scales beyond them, and fewer shards take fewer events (Buzz's events beyond capacity are lost), so setup only does that with --allow-capacity-decrease (or pass --shards {open} or more)",
                         n.get()
                     ));
@@ -313,7 +313,7 @@ fn plan_existing_capacity(d: &DesiredStream, s: &StreamState, p: &mut Plan) {
         }
         (Capacity::Provisioned(_), Capacity::Provisioned(n)) => {
             if n.get() < open && !d.allow_capacity_decrease {
-                return note(p, format!(
+                return decline(p, format!(
                     "the stream keeps its {open} shards (requested {}): fewer shards take fewer events, and Buzz's events beyond capacity are lost, so setup only lowers it with --allow-capacity-decrease",
                     n.get()
                 ));
@@ -322,6 +322,12 @@ fn plan_existing_capacity(d: &DesiredStream, s: &StreamState, p: &mut Plan) {
         }
         (Capacity::OnDemand, Capacity::OnDemand) => {}
     }
+}
+
+/// A change asked for and not made: a note, and the plan's `declined`.
+fn decline(p: &mut Plan, message: String) {
+    p.declined.push(message.clone());
+    note(p, message);
 }
 
 fn push_shard_steps(from: u32, to: u32, p: &mut Plan) {
@@ -499,8 +505,11 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.message.contains("--allow-capacity-decrease")));
+        assert_eq!(p.declined.len(), 1, "reported as not done");
         d.stream_mut().allow_capacity_decrease = true;
-        assert_eq!(plan(&d, &a).unwrap().stream.len(), 2);
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(p.stream.len(), 2);
+        assert!(p.declined.is_empty());
 
         // Mode switches both ways; provisioned starts from the on-demand stream's shards.
         d.stream_mut().capacity = Capacity::OnDemand;
@@ -539,9 +548,16 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.message.contains("--allow-capacity-decrease")));
+        assert!(
+            p.declined[0].contains("stays on-demand"),
+            "{:?}",
+            p.declined
+        );
         // As many shards as are open (or more): a switch, no decrease.
         d.stream_mut().capacity = provisioned(4);
-        assert_eq!(plan(&d, &a).unwrap().stream.len(), 1);
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(p.stream.len(), 1);
+        assert!(p.declined.is_empty());
         d.stream_mut().capacity = provisioned(2);
         d.stream_mut().allow_capacity_decrease = true;
         assert_eq!(plan(&d, &a).unwrap().stream.len(), 2);

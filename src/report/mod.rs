@@ -57,10 +57,16 @@ pub(crate) fn json_line(w: &mut impl Write, v: &serde_json::Value) -> io::Result
 /// The one JSON document of an error, whether clap found it (a usage error) or a run did:
 /// `{"schema_version", "error": {"kind", "code", "message", "hint"}}`, written to stdout.
 /// Outside text in the message and hint is given exactly ([`text::unmark`]).
-pub fn emit_error_json(kind: &str, code: Option<&str>, message: &str, hint: Option<&str>) {
+pub fn emit_error_json(
+    kind: &str,
+    code: Option<&str>,
+    message: &str,
+    hint: &str,
+    missing: &[&str],
+) {
     let v = serde_json::json!({"schema_version": SCHEMA_VERSION, "error": {
         "kind": kind, "code": code, "message": text::unmark(message),
-        "hint": hint.map(text::unmark),
+        "hint": text::unmark(hint), "missing": missing,
     }});
     // Stdout gone (`| head`): the error still goes to stderr.
     let _ = ui::write_stdout(format!("{v}\n").as_bytes());

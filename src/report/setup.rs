@@ -10,7 +10,8 @@ use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
 use crate::handover::{self, Handover};
-use crate::plan::{self, Desired, Plan};
+use crate::plan::{self, Action, Desired, Plan, StreamAction};
+use crate::price;
 use crate::state::{Halves, Resource};
 
 /// What setup's renderers show besides the plan: where, as whom, and what was asked for.
@@ -25,6 +26,9 @@ pub struct SetupView<'a> {
     /// The domains after the first (`--domain` repeated): each gets its own Buzz line, and
     /// the JSON a `domains` array.
     pub more_domains: Vec<String>,
+    /// The flags that reach this setup again (`--region`, `--profile`, `--config` as this
+    /// run had them), for the "Next:" commands to work as printed.
+    pub reach: Vec<String>,
 }
 
 /// The run's warnings: the role's trust is a matter for the half that makes the role, so a
@@ -105,6 +109,7 @@ pub fn render_plan(
                 "notes": plan.notes,
                 "warnings": warnings(v),
                 "aws": v.aws,
+                "estimate": estimate(v),
                 "api_calls": calls,
             }),
         );
@@ -126,14 +131,26 @@ pub fn render_plan(
         if show_unchanged && plan.for_resource(resource).next().is_none() {
             writeln!(w, "  = {}: unchanged", resource_name(v.desired, resource))?;
         }
+        // A resource the plan makes: every line is one of its attributes (`+`), and a new
+        // stream's encryption is said where it is created, not as a change to it.
+        let creating = plan.for_resource(resource).any(|a| a.is_create());
+        let key = creating.then(|| new_stream_key(plan)).flatten();
         for a in plan.for_resource(resource) {
-            writeln!(
-                w,
-                "  {} {}: {}",
-                marker(a),
-                resource_name(v.desired, resource),
-                describe(a)
-            )?;
+            let line = match (a, key) {
+                (Action::Stream(StreamAction::StartEncryption { .. }), Some(_)) => continue,
+                (Action::Stream(StreamAction::CreateStream { .. }), Some(k)) => format!(
+                    "{}, encrypted with {k}{}",
+                    describe(a),
+                    if k == crate::names::KmsKey::AWS_MANAGED {
+                        " (the AWS-managed key)"
+                    } else {
+                        ""
+                    }
+                ),
+                _ => describe(a),
+            };
+            let mark = if creating { "+" } else { marker(a) };
+            writeln!(w, "  {mark} {}: {line}", resource_name(v.desired, resource))?;
             for line in detail(a) {
                 writeln!(w, "        {line}")?;
             }
@@ -155,22 +172,86 @@ pub fn render_plan(
         )?,
     }
     if !plan.is_empty() {
+        let (add, change) = plan.counts();
         writeln!(
             w,
-            "{} change(s).{}",
-            plan.len(),
+            "Plan: {add} to add, {change} to change.{}",
             if dry_run {
                 " Run without --dry-run to apply."
             } else {
                 ""
             }
         )?;
+        render_estimate(w, v)?;
     }
     // Last, so it is the line read just before the question to apply.
     for warning in warnings(v) {
         writeln!(w, "warning: {warning}")?;
     }
     Ok(())
+}
+
+/// The key a stream the plan creates is encrypted with, if any.
+fn new_stream_key(plan: &Plan) -> Option<&str> {
+    plan.stream.iter().find_map(|a| match a {
+        StreamAction::StartEncryption { from: None, to } => Some(to.as_str()),
+        _ => None,
+    })
+}
+
+/// What the AWS half makes, as far as its cost goes; `None` without an AWS half.
+fn usage(d: &Desired) -> Option<price::Usage> {
+    let aws = d.aws.as_ref()?;
+    Some(price::Usage {
+        capacity: aws.stream.capacity,
+        retention_hours: aws.stream.retention.get(),
+        load: aws.stream.load,
+        alarm: aws.alarm.is_some(),
+        archive: aws.archive.as_ref().map(|a| price::ArchiveUsage {
+            types: a.model.types.len(),
+            buffer_seconds: crate::archive::BUFFER_SECONDS,
+        }),
+    })
+}
+
+/// The monthly estimate of the run's AWS resources in its region (`None` without AWS).
+fn estimate(v: &SetupView<'_>) -> Option<price::Estimate> {
+    Some(price::estimate(&v.aws.as_ref()?.region, &usage(v.desired)?))
+}
+
+/// Where the plan applies, and what it costs a month, line by line.
+fn render_estimate(w: &mut impl Write, v: &SetupView<'_>) -> io::Result<()> {
+    let Some(aws) = &v.aws else { return Ok(()) };
+    writeln!(w, "Targets AWS account {} in {}.", aws.account, aws.region)?;
+    let Some(e) = estimate(v) else { return Ok(()) };
+    if e.lines.iter().all(|l| l.monthly_usd.is_none()) {
+        return writeln!(
+            w,
+            "Estimated monthly cost: unknown (docs/cost.md has no list prices for {} yet).",
+            e.region
+        );
+    }
+    writeln!(
+        w,
+        "Estimated monthly cost (an estimate from AWS's list prices of {}, before tax and free tiers; docs/cost.md):",
+        e.prices_as_of
+    )?;
+    let width = e.lines.iter().map(|l| l.item.len()).max().unwrap_or(0);
+    for l in &e.lines {
+        let amount = l
+            .monthly_usd
+            .map_or_else(|| "unknown".to_owned(), price::usd);
+        writeln!(w, "  {:<width$}  {amount:>8}  {}", l.item, l.basis)?;
+    }
+    if e.complete {
+        writeln!(w, "  about {} a month", price::usd(e.monthly_usd))
+    } else {
+        writeln!(
+            w,
+            "  at least {} a month, plus what is unknown above",
+            price::usd(e.monthly_usd)
+        )
+    }
 }
 
 /// The outcome of an applied run, `took` after it started.
@@ -218,6 +299,7 @@ pub fn render_result(
                 "buzz_half": v.handover.map(handover_json),
                 "actions": actions_json(plan),
                 "notes": plan.notes,
+                "declined": plan.declined,
                 "warnings": warnings(v),
                 "aws": v.aws,
                 "api_calls": calls,
@@ -295,13 +377,17 @@ pub fn render_result(
     for warning in warnings(v) {
         writeln!(w, "warning: {warning}")?;
     }
+    for d in &plan.declined {
+        writeln!(w, "not done: {d}")?;
+    }
     writeln!(
         w,
         "{} in {:.1} s ({} calls, {} of them changes).",
-        if plan.is_empty() {
-            "Already set up"
-        } else {
-            "Done"
+        match (plan.is_empty(), plan.declined.is_empty()) {
+            (true, true) => "Already set up",
+            (false, true) => "Done",
+            (true, false) => "Nothing else to do",
+            (false, false) => "Done, except what is not done above",
         },
         took.as_secs_f64(),
         calls.total,
@@ -310,17 +396,29 @@ pub fn render_result(
     if let Some(a) = archive_of(d) {
         render_queries(w, a)?;
     }
+    let reach: String = v
+        .reach
+        .iter()
+        .map(|a| format!(" {}", handover::shell_quote(a)))
+        .collect();
+    let tail = format!("buzz-kinesis tail --stream {}{reach}", d.stream);
     match (v.half, v.handover) {
-        (Halves::AwsOnly, Some(h)) => render_handover(w, h),
+        (Halves::AwsOnly, Some(h)) => {
+            render_handover(w, h)?;
+            writeln!(w, "Next: `{tail}` shows events as they arrive once Buzz sends them.")
+        }
         (Halves::BuzzOnly, _) => writeln!(
             w,
-            "Next: `buzz-kinesis check --buzz-only ... --probe` proves the path again; with AWS access, `buzz-kinesis tail --stream {}` shows events as they arrive.",
-            d.stream
+            "Next: `buzz-kinesis check --buzz-only{reach} ... --probe` proves the path again; with AWS access, `{tail}` shows events as they arrive."
         ),
         _ => writeln!(
             w,
-            "Next: `buzz-kinesis tail --stream {}` shows events as they arrive.",
-            d.stream
+            "Next: `buzz-kinesis check --stream {}{reach}{}` checks the whole path; `{tail}` shows events as they arrive.",
+            d.stream,
+            d.buzz
+                .as_ref()
+                .map(|b| format!(" --domain {}", handover::shell_quote(b.domain.as_str())))
+                .unwrap_or_default()
         ),
     }
 }
@@ -431,6 +529,7 @@ mod tests {
             half: Halves::Both,
             handover: None,
             more_domains: Vec::new(),
+            reach: vec!["--region".into(), "us-east-1".into()],
         }
     }
 
@@ -486,6 +585,34 @@ mod tests {
     }
 
     #[test]
+    fn a_declined_change_is_reported_as_not_done() {
+        let d = desired(true);
+        let mut p = converged(&d);
+        p.declined.push(
+            "the stream keeps its 4 shards (requested 2): ... --allow-capacity-decrease".into(),
+        );
+        let v = view(&d);
+        let took = Duration::from_millis(900);
+        let out = text(|w| render_result(w, &v, &p, Output::Human, &calls(9, 0), took));
+        assert!(
+            out.contains("not done: the stream keeps its 4 shards")
+                && out.contains("Nothing else to do in")
+                && !out.contains("Already set up"),
+            "{out}"
+        );
+        let j: Value = serde_json::from_str(&json(|w| {
+            render_result(w, &v, &p, Output::Json, &calls(9, 0), took)
+        }))
+        .unwrap();
+        assert_eq!(j["declined"][0], p.declined[0].as_str());
+        // With changes made beside it.
+        let mut p = fresh(&d);
+        p.declined.push("x".into());
+        let out = text(|w| render_result(w, &v, &p, Output::Human, &calls(9, 5), took));
+        assert!(out.contains("Done, except what is not done above"), "{out}");
+    }
+
+    #[test]
     fn the_buzz_half_shows_only_buzz() {
         let mut d = desired(true);
         // A --buzz-only run desires nothing of AWS: its trust is not ours to see.
@@ -535,6 +662,42 @@ mod tests {
             message: format!("stream {} keeps its records for 168 h", d.stream),
         });
         p
+    }
+
+    #[test]
+    fn the_plan_prices_the_load_it_was_given() {
+        let mut d = desired(true);
+        d.stream_mut().capacity = crate::sizing::Capacity::Provisioned(
+            crate::names::ShardCount::parse("--shards", "2").unwrap(),
+        );
+        d.stream_mut().load = Some(crate::sizing::Load {
+            events_per_second: 200.0,
+            avg_event_bytes: 1500.0,
+        });
+        d.aws_mut().alarm = Some(crate::plan::DesiredAlarm {
+            name: "buzz-kinesis-buzz-events-writes-refused".into(),
+            topic_arn: "arn:aws:sns:us-east-1:123456789012:buzz-kinesis-buzz-events-alarms".into(),
+            own_topic: Some("buzz-kinesis-buzz-events-alarms".into()),
+            emails: vec![crate::names::Email::parse("--alarm-email", "ops@example.edu").unwrap()],
+        });
+        let p = fresh(&d);
+        let v = view(&d);
+        assert_snapshot!(
+            "dry_run_priced_human",
+            text(|w| render_plan(w, &v, &p, Output::Human, &calls(4, 0), true, false))
+        );
+        // A region the table has no prices for: unknown, not another region's.
+        let mut v = view(&d);
+        v.aws.as_mut().unwrap().region = "ap-south-2".into();
+        let out = text(|w| render_plan(w, &v, &p, Output::Human, &calls(4, 0), true, false));
+        assert!(
+            out.contains("Targets AWS account 123456789012 in ap-south-2."),
+            "{out}"
+        );
+        assert!(
+            out.contains("Estimated monthly cost: unknown (docs/cost.md has no list prices for ap-south-2 yet)."),
+            "{out}"
+        );
     }
 
     #[test]

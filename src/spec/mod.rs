@@ -42,15 +42,56 @@ use crate::ui::wizard;
 /// values left out, ask for them (in the order they were found) and build again. A value given
 /// but invalid is reported before any question; a value the wizard cannot ask for ends in the
 /// error naming every missing value, as without a terminal.
-pub fn resolve<T>(mut raw: Raw, build: impl Fn(&Raw, &mut Problems) -> Option<T>) -> Result<T> {
+pub fn resolve<T>(raw: Raw, build: impl Fn(&Raw, &mut Problems) -> Option<T>) -> Result<T> {
+    resolve_then(raw, build, |_| Ok(false)).map(|(t, _)| t)
+}
+
+/// [`resolve`], then, once every required value is there, `more` may ask for values that are
+/// not required (it answers whether it filled any; the spec is then built again). Also gives
+/// back the raw values as answered.
+pub fn resolve_then<T>(
+    mut raw: Raw,
+    build: impl Fn(&Raw, &mut Problems) -> Option<T>,
+    mut more: impl FnMut(&mut Raw) -> Result<bool>,
+) -> Result<(T, Raw)> {
+    let mut more_asked = false;
     loop {
         let mut problems = Problems::default();
         let built = build(&raw, &mut problems);
         if raw.interactive && problems.only_missing() && ask(&mut raw, &problems.missing_flags())? {
             continue;
         }
-        return problems.finish(built);
+        if built.is_some() && !more_asked {
+            more_asked = true;
+            if more(&mut raw)? {
+                continue;
+            }
+        }
+        return problems.finish(built).map(|t| (t, raw));
     }
+}
+
+/// The values `check` warns about when a setup goes without them, asked in the wizard
+/// proper (a person at a terminal who named no stream) for a run that makes the AWS half:
+/// the external id, an alarm email, the retention. `true` when any was asked.
+pub fn ask_what_check_warns_about(raw: &mut Raw) -> Result<bool> {
+    if !(raw.interactive && raw.half.uses_aws() && raw.stream.is_none()) {
+        return Ok(false);
+    }
+    let mut asked = false;
+    if raw.external_id.is_none() && !raw.remove_external_id {
+        raw.external_id = wizard::ask_external_id()?;
+        asked = true;
+    }
+    if raw.alarm_emails.is_empty() && raw.alarm_topic.is_none() {
+        raw.alarm_emails = wizard::ask_alarm_email()?.into_iter().collect();
+        asked = true;
+    }
+    if raw.retention_hours.is_none() {
+        raw.retention_hours = wizard::ask_retention()?;
+        asked = true;
+    }
+    Ok(asked)
 }
 
 /// Ask the person for each missing value; `false` (and nothing asked) when one of them is not a
@@ -87,8 +128,9 @@ fn ask(raw: &mut Raw, flags: &[&'static str]) -> Result<bool> {
 }
 
 /// `setup`'s spec from its raw values (the wizard may have chosen the halves already).
+/// With a person at a terminal, also the values `check` would warn about.
 pub fn setup(raw: Raw) -> Result<SetupSpec> {
-    resolve(raw, SetupSpec::build_into)
+    resolve_then(raw, SetupSpec::build_into, ask_what_check_warns_about).map(|(s, _)| s)
 }
 
 /// `check`'s spec.

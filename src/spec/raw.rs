@@ -12,8 +12,8 @@ use secrecy::SecretString;
 
 use super::config::ConfigFile;
 use crate::cli::{
-    AwsArgs, BuzzArgs, CheckArgs, DesiredArgs, HalfArgs, PolicyArgs, SetupArgs, SetupOnlyArgs,
-    TargetArgs, TeardownArgs,
+    BuzzArgs, CheckArgs, DesiredArgs, HalfArgs, PolicyArgs, SetupArgs, SetupOnlyArgs, TargetArgs,
+    TeardownArgs,
 };
 use crate::error::{Error, Result};
 use crate::state::Halves;
@@ -307,13 +307,16 @@ impl Raw {
         self.role_arn = pick(&h.role_arn, &file.role_arn);
     }
 
-    /// `tail`'s AWS values: it reads no config file.
-    pub fn for_aws(a: &AwsArgs) -> Self {
-        Self {
-            profile: a.profile.clone(),
-            region: a.region.clone(),
+    /// `tail`'s values: the stream and how to reach AWS, from the flags, else the config
+    /// file, like every other command's.
+    pub fn for_tail(args: &crate::cli::TailArgs) -> Result<Self> {
+        let file = ConfigFile::load(args.settings.config.as_deref())?;
+        Ok(Self {
+            stream: pick(&args.stream, &file.stream),
+            profile: pick(&args.aws.profile, &file.profile),
+            region: pick(&args.aws.region, &file.region),
             ..Self::default()
-        }
+        })
     }
 
     /// Whether the run signs in as an application identity (a client id or a key file given).

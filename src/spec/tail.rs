@@ -1,5 +1,5 @@
-//! `tail`'s spec, validated before any connection. It reads no config file: the stream is
-//! named by `--stream` (or the default) and AWS by its own flags and env vars.
+//! `tail`'s spec, validated before any connection: the stream and AWS from the raw values
+//! (flags, env vars, then the config file), like the other commands.
 
 use std::time::SystemTime;
 
@@ -14,8 +14,7 @@ use crate::names::{DomainId, EventType, StreamName, DEFAULT_STREAM};
 /// leaving `--timeout` out does.
 pub const MAX_TAIL_TIMEOUT: u64 = 604_800;
 
-/// Everything `tail` needs, validated before any connection. It reads no config file: the
-/// stream is named by `--stream` (or the default) and AWS by its own flags and env vars.
+/// Everything `tail` needs, validated before any connection.
 pub struct TailSpec {
     pub stream: StreamName,
     pub from: StartAt,
@@ -34,10 +33,11 @@ pub struct TailSpec {
 }
 
 impl TailSpec {
-    /// Validate what `tail` was given.
-    pub fn from_args(args: &TailArgs) -> Result<Self> {
+    /// Validate what `tail` was given: `raw` holds the stream, the profile and the region
+    /// (the flags', else the config file's).
+    pub fn from_args(args: &TailArgs, raw: &Raw) -> Result<Self> {
         let stream =
-            StreamName::parse("--stream", args.stream.as_deref().unwrap_or(DEFAULT_STREAM))?;
+            StreamName::parse("--stream", raw.stream.as_deref().unwrap_or(DEFAULT_STREAM))?;
         let from = parse_from(&args.from)?;
         let (types, warnings) = parse_types(&args.events)?;
         let expect_domains = args
@@ -45,7 +45,7 @@ impl TailSpec {
             .iter()
             .map(|d| expected_domain(d))
             .collect::<Result<Vec<_>>>()?;
-        let aws = Problems::build(|p| AwsSpec::build(&Raw::for_aws(&args.aws), p))?;
+        let aws = Problems::build(|p| AwsSpec::build(raw, p))?;
         if args.limit == Some(0) {
             return Err(Error::invalid(
                 "--limit",
@@ -133,14 +133,42 @@ mod tests {
             only_expected: true,
             ..TailArgs::default()
         };
-        let spec = TailSpec::from_args(&args("777777")).unwrap();
+        let raw = Raw::default();
+        let spec = TailSpec::from_args(&args("777777"), &raw).unwrap();
         let ids: Vec<&str> = spec.expect_domains.iter().map(DomainId::as_str).collect();
         assert_eq!(ids, ["777777", "424242"]);
         assert!(spec.only_expected);
         for bad in ["abc", "//sandbox", ""] {
-            let e = TailSpec::from_args(&args(bad)).err().unwrap().to_string();
+            let e = TailSpec::from_args(&args(bad), &raw)
+                .err()
+                .unwrap()
+                .to_string();
             assert!(e.contains("--expect-domain"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_stream_and_aws_come_from_the_raw_values() {
+        let args = TailArgs {
+            from: "latest".into(),
+            ..TailArgs::default()
+        };
+        let spec = TailSpec::from_args(&args, &Raw::default()).unwrap();
+        assert_eq!(spec.stream.as_str(), DEFAULT_STREAM);
+        assert!(spec.aws.region.is_none());
+        let raw = Raw {
+            stream: Some("district-events".into()),
+            region: Some("us-west-2".into()),
+            profile: Some("district".into()),
+            ..Raw::default()
+        };
+        let spec = TailSpec::from_args(&args, &raw).unwrap();
+        assert_eq!(spec.stream.as_str(), "district-events");
+        assert_eq!(
+            spec.aws.region.as_ref().map(|r| r.as_str()),
+            Some("us-west-2")
+        );
+        assert_eq!(spec.aws.profile.as_deref(), Some("district"));
     }
 
     #[test]

@@ -53,8 +53,14 @@ pub fn ask_agilix_account() -> Result<String> {
     )
 }
 
+/// Where each value is found, said once before its question (the words a newcomer lacks).
+pub const WHERE_DOMAIN: &str = "The domain is the district or school in Buzz whose events you want: Buzz's Admin > Domains shows its numeric id beside its name, and its userspace is the first part of its address (district in district.agilixbuzz.com).";
+pub const WHERE_LOGIN: &str = "The login is an administrator's userspace/username (e.g. district/admin) whose role in that domain has the ControlDomain right, the right to change the domain's settings.";
+pub const WHERE_EXTERNAL_ID: &str = "Agilix may issue an external id with its account number: a shared secret the role then requires, so only Buzz's requests for your domain can use it.";
+
 /// The Buzz domain our target goes into.
 pub fn ask_domain() -> Result<String> {
+    eprintln!("{WHERE_DOMAIN}");
     ask_text("Buzz domain (numeric id, or //userspace)", None, |s| {
         DomainId::parse("--domain", s)
     })
@@ -62,11 +68,67 @@ pub fn ask_domain() -> Result<String> {
 
 /// The Buzz login's name.
 pub fn ask_buzz_user() -> Result<String> {
+    eprintln!("{WHERE_LOGIN}");
     ask_text(
         "Buzz login (userspace/username of an administrator with the ControlDomain right)",
         None,
         |s| BuzzUser::parse("--buzz-user", s),
     )
+}
+
+/// Ask for a value that may be left out: Enter answers `None`; anything else must pass `parse`.
+fn ask_optional<T>(question: &str, parse: impl Fn(&str) -> Result<T>) -> Result<Option<String>> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
+    let answer: String = Input::new()
+        .with_prompt(question)
+        .allow_empty(true)
+        .validate_with(|s: &String| -> std::result::Result<(), String> {
+            if s.trim().is_empty() {
+                return Ok(());
+            }
+            parse(s.trim()).map(drop).map_err(|e| e.to_string())
+        })
+        .interact_text()
+        .map_err(prompt_error)?;
+    Ok(Some(answer.trim().to_owned()).filter(|a| !a.is_empty()))
+}
+
+/// The external id the role's trust requires (`check` warns when there is none).
+pub fn ask_external_id() -> Result<Option<String>> {
+    eprintln!("{WHERE_EXTERNAL_ID}");
+    ask_optional(
+        "External id: Agilix issues one? paste it, or Enter for none",
+        |s| crate::names::ExternalId::parse("--external-id", s),
+    )
+}
+
+/// Where the alarm on refused writes mails (`check` warns when no alarm is set).
+pub fn ask_alarm_email() -> Result<Option<String>> {
+    eprintln!(
+        "An alarm mails you when the stream refuses Buzz's events (those are lost); about $0.10 a month."
+    );
+    ask_optional("Alarm email (Enter for none)", |s| {
+        crate::names::Email::parse("--alarm-email", s)
+    })
+}
+
+/// How long the stream keeps events (`check` compares what it keeps with this).
+pub fn ask_retention() -> Result<Option<String>> {
+    eprintln!(
+        "The stream keeps each event 24 h at no extra cost; longer (up to 8760 h) gives a reader more time to catch up, billed per GB kept."
+    );
+    ask_optional("Retention in hours (Enter for 24)", |s| {
+        crate::names::RetentionHours::parse("--retention-hours", s)
+    })
+}
+
+/// Says which region the AWS profile chose, so a person can stop before anything is made
+/// in the wrong one.
+pub fn confirm_profile_region(region: &str) {
+    eprintln!(
+        "Region {region}, from your AWS settings (the profile or AWS_REGION); pass --region to use another."
+    );
 }
 
 /// The Buzz login's password, hidden.
@@ -132,8 +194,17 @@ pub fn choose_half(aws_ok: bool) -> Result<Halves> {
     Ok([Halves::Both, Halves::AwsOnly, Halves::BuzzOnly][i])
 }
 
+/// Set once [`choose_region`] asked: the region is then the person's answer, not the profile's.
+static REGION_ASKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this run asked for the region (else the AWS profile named it).
+pub fn region_was_asked() -> bool {
+    REGION_ASKED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The stream's region, when the AWS profile names none.
 pub fn choose_region() -> Result<Region> {
+    REGION_ASKED.store(true, std::sync::atomic::Ordering::Relaxed);
     // A person answering: the run's deadline does not run meanwhile.
     let _clock = crate::deadline::pause();
     eprintln!(

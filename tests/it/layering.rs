@@ -21,6 +21,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("deadline", 0),
     ("exit", 0),
     ("fanout", 0),
+    ("price", 0),
     ("policy", 1),
     ("archive", 1),
     ("plan", 1),

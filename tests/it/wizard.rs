@@ -122,6 +122,9 @@ fn exit_code(p: &PtySession) -> Option<i32> {
     code.parse().ok()
 }
 
+/// The external id the person types in the first test.
+const EXTERNAL_ID: &str = "district-7-from-agilix";
+
 #[tokio::test]
 async fn a_person_answers_every_question_and_gets_a_working_setup() {
     let sandbox = Sandbox::start(SandboxOptions::new().seed_config(webhook_config()));
@@ -155,6 +158,30 @@ async fn a_person_answers_every_question_and_gets_a_working_setup() {
         harness::AGILIX_ACCOUNT,
     );
     answer_buzz_login(&mut p, &mut t);
+    // What `check` would warn about later is asked now: the external id, an alarm, the
+    // retention.
+    answer(
+        &mut p,
+        &mut t,
+        "External id: Agilix issues one? paste it, or Enter for none",
+        EXTERNAL_ID,
+        EXTERNAL_ID,
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "Alarm email (Enter for none)",
+        "ops@example.edu",
+        "ops@example.edu",
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "Retention in hours (Enter for 24)",
+        "48",
+        "48",
+    );
+    expect(&mut p, &mut t, "from your AWS settings");
     answer(
         &mut p,
         &mut t,
@@ -194,9 +221,19 @@ async fn a_person_answers_every_question_and_gets_a_working_setup() {
         "the password was echoed"
     );
     assert!(
-        t.contains("Next: `buzz-kinesis tail --stream buzz-events`"),
+        t.contains("`buzz-kinesis check --stream buzz-events --region ")
+            && t.contains("`buzz-kinesis tail --stream buzz-events --region "),
         "{t}"
     );
+    // Each Buzz value's question says where to find it; no warning about what was asked.
+    assert!(t.contains("Admin > Domains shows its numeric id"), "{t}");
+    assert!(
+        t.contains("ControlDomain right, the right to change"),
+        "{t}"
+    );
+    assert!(!t.contains("no --external-id"), "{t}");
+    assert!(t.contains("Targets AWS account"), "{t}");
+    assert!(t.contains("Estimated monthly cost"), "{t}");
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("wizard-transcript.txt");
     let _ = std::fs::write(path, &t);
 
@@ -211,7 +248,23 @@ async fn a_person_answers_every_question_and_gets_a_working_setup() {
         summary["StreamDescriptionSummary"]["StreamModeDetails"]["StreamMode"],
         "ON_DEMAND"
     );
-    assert_eq!(role_view("BuzzKinesisWriter").0, 43_200);
+    assert_eq!(
+        summary["StreamDescriptionSummary"]["RetentionPeriodHours"],
+        48
+    );
+    let (session, trust) = role_view("BuzzKinesisWriter");
+    assert_eq!(session, 43_200);
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+        EXTERNAL_ID
+    );
+    let alarms = harness::aws_cli(&["cloudwatch", "describe-alarms"]);
+    assert!(
+        alarms["MetricAlarms"].as_array().is_some_and(|a| a
+            .iter()
+            .any(|x| x["Dimensions"][0]["Value"] == "buzz-events")),
+        "{alarms}"
+    );
     let config = sandbox.domain_config(DOMAIN_ID).await;
     assert_eq!(kinesis_targets(&config)[0]["enabled"], json!(true));
     assert_eq!(config["https"], webhook_config()["https"]);

@@ -139,6 +139,9 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     let ask_region: Option<crate::aws::AskRegion> =
         interactive.then_some(ui::wizard::choose_region);
     let connected = read::connect(login, &aws_part.aws, &calls, ask_region).await?;
+    if interactive && aws_part.aws.region.is_none() && !ui::wizard::region_was_asked() {
+        ui::wizard::confirm_profile_region(connected.aws.region.as_str());
+    }
     if interactive {
         ask_aws_side(&connected.aws, &mut aws_part).await?;
     }
@@ -180,14 +183,33 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
 
     apply(&ready, &plan, &progress, options.propagation_timeout).await?;
     let took = started.elapsed();
-    let view = SetupView {
+    let mut view = SetupView {
         more_domains: more,
         ..ready.view()
     };
+    view.reach.extend(reach_more(args, &aws_part.aws));
     report::emit(output, |w| {
         render_result(w, &view, &plan, output, &calls.summary(), took)
     })?;
-    Ok(ExitCode::Ok)
+    // A change asked for and declined is not done: not the exit of a run that did it all.
+    Ok(if plan.declined.is_empty() {
+        ExitCode::Ok
+    } else {
+        ExitCode::Declined
+    })
+}
+
+/// Beyond the region: the profile and the config file this run used, so that a command
+/// printed for later reaches the same setup.
+fn reach_more(args: &SetupArgs, aws: &spec::AwsSpec) -> Vec<String> {
+    let mut more = Vec::new();
+    if let Some(p) = &aws.profile {
+        more.extend(["--profile".to_owned(), p.clone()]);
+    }
+    if let Some(c) = &args.target.settings.config {
+        more.extend(["--config".to_owned(), c.display().to_string()]);
+    }
+    more
 }
 
 /// A domain's numeric id (or as given) and its ancestors' ids, for [`plan::tree::nested_domains`].
@@ -632,6 +654,7 @@ async fn run_buzz_only(
         half: Halves::BuzzOnly,
         handover: None,
         more_domains: Vec::new(),
+        reach: Vec::new(),
     };
     if let Some(done) = show_or_confirm(&view, &plan, run, calls, progress)? {
         return Ok(done);
@@ -681,7 +704,9 @@ fn show_or_confirm(
                 run.verbose,
             )
         })?;
-        return Ok(Some(if plan.is_empty() {
+        return Ok(Some(if !plan.declined.is_empty() {
+            ExitCode::Declined
+        } else if plan.is_empty() {
             ExitCode::Ok
         } else {
             ExitCode::ChangesPending
