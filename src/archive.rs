@@ -269,16 +269,27 @@ impl Archive {
         ]
     }
 
-    /// The Firehose role's trust: the Firehose service, for this account only, in the form AWS
-    /// documents (Firehose assumes its role with the account id as `sts:ExternalId`).
+    /// The Firehose role's trust: the Firehose service, for this account only, in the form
+    /// AWS documents for Firehose roles (the account id as `sts:ExternalId`, which Firehose
+    /// sends when it assumes the role).
     pub fn trust(account: &str) -> Value {
+        Self::trust_on(account, "sts:ExternalId")
+    }
+
+    /// The trusts earlier versions of buzz-kinesis wrote (`aws:SourceAccount`, which AWS does
+    /// not document for Firehose): ours, so a re-run moves them to [`Archive::trust`] unasked.
+    pub fn previous_trusts(account: &str) -> Vec<Value> {
+        vec![Self::trust_on(account, "aws:SourceAccount")]
+    }
+
+    fn trust_on(account: &str, key: &str) -> Value {
         json!({
             "Version": "2012-10-17",
             "Statement": [{
                 "Effect": "Allow",
                 "Principal": {"Service": "firehose.amazonaws.com"},
                 "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": account}},
+                "Condition": {"StringEquals": {key: account}},
             }],
         })
     }
@@ -740,8 +751,14 @@ mod tests {
             "firehose.amazonaws.com"
         );
         assert_eq!(
-            trust["Statement"][0]["Condition"],
-            json!({"StringEquals": {"sts:ExternalId": "123456789012"}})
+            trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+            "123456789012"
+        );
+        assert!(!trust.to_string().contains("aws:SourceAccount"), "{trust}");
+        let old = &Archive::previous_trusts("123456789012")[0];
+        assert_eq!(
+            old["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "123456789012"
         );
         let a = archive("buzz-events");
         let p = a.permission(&refs());

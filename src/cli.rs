@@ -543,6 +543,16 @@ pub struct SetupOnlyArgs {
     #[arg(long, help_heading = "Role")]
     pub replace_trust: bool,
 
+    /// Raise a MaxSessionDuration someone shortened back to the 12 hours Agilix's procedure
+    /// asks for ("12h" or "43200"; without it, a shortened role is refused).
+    #[arg(
+        long,
+        value_name = "12h",
+        env = "BUZZ_KINESIS_MAX_SESSION",
+        help_heading = "Role"
+    )]
+    pub max_session: Option<String>,
+
     /// Stop after Buzz's test; save nothing in Buzz.
     #[arg(long, help_heading = "Buzz")]
     pub no_enable: bool,

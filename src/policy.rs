@@ -7,6 +7,9 @@ use serde_json::{json, Map, Value};
 use crate::names::{AccountId, ExternalId};
 use crate::state::arn;
 
+mod merge;
+pub use merge::{merge_policy, merge_trust, PolicyMerge, TrustMerge};
+
 /// The inline policy setup owns on the role.
 pub const POLICY_NAME: &str = "buzz-kinesis-write";
 
@@ -515,81 +518,6 @@ pub fn requires_external_id(trust: &Value) -> bool {
         .any(|(_, ext)| ext.is_some())
 }
 
-/// What a trust holds beyond what `want` (setup's one statement) admits, each a phrase:
-/// principals `want` does not admit, other statements (dropping a Deny widens a trust too),
-/// conditions other than the external id. Empty when `have` is one statement admitting one
-/// principal with at most an external id: replacing that changes the trusted account, which
-/// the plan shows, and loses nothing beside it.
-pub fn trust_beyond(have: &Value, want: &Value) -> Vec<String> {
-    let statements = as_list(have.get("Statement"));
-    let admitted = trusted_principals(have);
-    let condition_keys: Vec<String> = statements
-        .iter()
-        .filter_map(|st| st.get("Condition").and_then(Value::as_object))
-        .flat_map(|ops| {
-            ops.iter().flat_map(|(op, keys)| {
-                keys.as_object()
-                    .map(|k| k.keys().map(|k| format!("{op} {k}")).collect::<Vec<_>>())
-                    .unwrap_or_default()
-            })
-        })
-        .filter(|k| k != "StringEquals sts:ExternalId")
-        .collect();
-    if statements.len() <= 1 && admitted.len() <= 1 && condition_keys.is_empty() {
-        return Vec::new();
-    }
-    let wanted: Vec<String> = trusted_principals(want)
-        .into_iter()
-        .map(|(p, _)| p)
-        .collect();
-    let mut out: Vec<String> = admitted
-        .iter()
-        .filter(|(p, _)| !wanted.contains(p))
-        .map(|(p, _)| format!("it admits {p}"))
-        .collect();
-    let ours = as_list(want.get("Statement"))
-        .first()
-        .map(|st| normalize_statement(st))
-        .unwrap_or(Value::Null);
-    let mut ignored_assume = false;
-    for st in &statements {
-        let effect = st.get("Effect").and_then(Value::as_str).unwrap_or("?");
-        let is_assume = effect == "Allow"
-            && st
-                .get("Action")
-                .map(strings)
-                .unwrap_or_default()
-                .iter()
-                .any(|a| wildcard_match(a, "sts:AssumeRole", true));
-        // One Allow of sts:AssumeRole is the one setup rewrites; its principals are above.
-        if is_assume && !ignored_assume {
-            ignored_assume = true;
-            continue;
-        }
-        if normalize_statement(st) == ours {
-            continue;
-        }
-        let label = st
-            .get("Sid")
-            .and_then(Value::as_str)
-            .map(|s| format!(" ({s})"))
-            .unwrap_or_default();
-        let actions = st.get("Action").map(strings).unwrap_or_default().join(", ");
-        let article = if effect.starts_with(['A', 'E', 'I', 'O', 'U']) {
-            "an"
-        } else {
-            "a"
-        };
-        out.push(format!("{article} {effect} statement{label} on {actions}"));
-    }
-    for k in condition_keys {
-        out.push(format!("a condition {k}"));
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 /// The trust change in words: which account is trusted before and after, and what becomes
 /// of the external id. `None` when neither changes (the diff shows the rest).
 pub fn trust_change(before: &Value, after: &Value) -> Option<String> {
@@ -880,42 +808,16 @@ mod tests {
     }
 
     #[test]
-    fn a_trust_beyond_ours_is_named_and_a_change_of_account_is_not_a_loss() {
+    fn a_change_of_account_is_named_with_what_becomes_of_the_external_id() {
         let ext = ExternalId::parse("--external-id", "district-42").unwrap();
         let want = trust_policy(&acct("210987654321"), None);
-        // One statement, one principal: another account, with or without an id.
         let old = trust_policy(&acct("111122223333"), Some(&ext));
-        assert!(trust_beyond(&old, &want).is_empty());
         assert!(requires_external_id(&old) && !requires_external_id(&want));
         assert_eq!(
             trust_change(&old, &want).unwrap(),
             "trusted account arn:aws:iam::111122223333:root -> arn:aws:iam::210987654321:root; remove the external id condition"
         );
         assert_eq!(trust_change(&want, &want), None);
-        // A second principal, a second statement, a condition beyond the id.
-        let mut two = want.clone();
-        two["Statement"][0]["Principal"]["AWS"] =
-            json!(["arn:aws:iam::210987654321:root", "999999999999"]);
-        assert_eq!(
-            trust_beyond(&two, &want),
-            ["it admits arn:aws:iam::999999999999:root"]
-        );
-        let mut more = want.clone();
-        more["Statement"].as_array_mut().unwrap().push(json!({
-            "Sid": "Ec2", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}));
-        assert_eq!(
-            trust_beyond(&more, &want),
-            [
-                "an Allow statement (Ec2) on sts:AssumeRole",
-                "it admits Service:ec2.amazonaws.com"
-            ]
-        );
-        let mut cond = want.clone();
-        cond["Statement"][0]["Condition"] = json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}});
-        assert_eq!(
-            trust_beyond(&cond, &want),
-            ["a condition IpAddress aws:SourceIp"]
-        );
     }
 
     #[test]
@@ -1696,36 +1598,6 @@ mod tests {
             assert_eq!(evaluate(&d, action, key), Allow, "{action}");
         }
         assert_eq!(evaluate(&d, "kms:ScheduleKeyDeletion", key), ImplicitDeny);
-    }
-
-    // ---- A trust may only narrow: what replacing it would drop is named.
-
-    #[test]
-    fn a_deny_or_a_second_assume_role_statement_in_a_trust_is_named() {
-        let want = trust_policy(&acct("210987654321"), None);
-        let ours = want["Statement"][0].clone();
-        // A Deny before our Allow: dropping it would widen the trust.
-        let fence = json!({"Effect": "Deny", "Principal": {"AWS": "999999999999"},
-            "Action": "sts:AssumeRole"});
-        let have = doc(json!([fence, ours]));
-        assert_eq!(
-            trust_beyond(&have, &want),
-            ["a Deny statement on sts:AssumeRole"]
-        );
-        // Two Allows of sts:AssumeRole from other accounts: the first is the one setup
-        // rewrites (its account is in the plan); the second is beyond it.
-        let first = json!({"Effect": "Allow", "Principal": {"AWS": "111122223333"},
-            "Action": "sts:AssumeRole"});
-        let second = json!({"Sid": "Partner", "Effect": "Allow",
-            "Principal": {"AWS": "444455556666"}, "Action": "sts:AssumeRole"});
-        assert_eq!(
-            trust_beyond(&doc(json!([first, second])), &want),
-            [
-                "an Allow statement (Partner) on sts:AssumeRole",
-                "it admits arn:aws:iam::111122223333:root",
-                "it admits arn:aws:iam::444455556666:root"
-            ]
-        );
     }
 
     #[test]

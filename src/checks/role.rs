@@ -50,8 +50,11 @@ pub fn role_rows(
     } else {
         out.push(fail(
             CheckId::RoleMaxSession,
-            format!("MaxSessionDuration is {} s; Buzz asks for 12-hour sessions, so its AssumeRole fails", r.max_session),
-            format!("{SETUP_FIX} (or: aws iam update-role --role-name {role} --max-session-duration 43200)"),
+            format!(
+                "MaxSessionDuration is {} s, not the {MAX_SESSION_SECONDS} s (12 h) Agilix's procedure asks for: Buzz asks for 12-hour sessions, so its AssumeRole fails",
+                r.max_session
+            ),
+            format!("run buzz-kinesis setup --max-session 12h (or: aws iam update-role --role-name {role} --max-session-duration {MAX_SESSION_SECONDS})"),
         ));
     }
     out.push(policy_row(stream_arn, policies, e));
@@ -60,13 +63,18 @@ pub fn role_rows(
 
 fn trust_row(trust: &Value, e: &Expect) -> Check {
     let trusted = policy::trusted_principals(trust);
-    let agilix: Vec<&(String, Option<String>)> = trusted
-        .iter()
-        .filter(|(p, _)| *p == e.agilix_root)
-        .collect();
+    // A principal inside Agilix's account (one of its roles) is narrower than the account:
+    // setup keeps it, and it admits nobody else.
+    let account = e
+        .agilix_root
+        .strip_suffix(":root")
+        .map(|a| format!("{a}:"))
+        .unwrap_or_default();
+    let ours = |p: &str| p == e.agilix_root || (!account.is_empty() && p.starts_with(&account));
+    let agilix: Vec<&(String, Option<String>)> = trusted.iter().filter(|(p, _)| ours(p)).collect();
     let others: Vec<&str> = trusted
         .iter()
-        .filter(|(p, _)| *p != e.agilix_root)
+        .filter(|(p, _)| !ours(p))
         .map(|(p, _)| p.as_str())
         .collect();
     let want_ext = e.external_id.as_ref().map(|x| x.as_str().to_owned());

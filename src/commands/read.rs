@@ -368,6 +368,7 @@ fn desired_archive(
     Some(DesiredArchive {
         role_arn: arn::role(p, account, model.role()),
         trust: crate::archive::Archive::trust(account),
+        previous_trusts: crate::archive::Archive::previous_trusts(account),
         policy,
         database_arn: format!(
             "arn:{p}:glue:{region}:{account}:database/{}",
@@ -376,8 +377,25 @@ fn desired_archive(
         stream_arn: stream_arn.to_owned(),
         adopt: options.adopt,
         views: want.views,
+        widen: options.widen,
         model,
     })
+}
+
+/// Every policy on a role someone else made, when `--adopt` would take it: what else it can
+/// do once we hand it over (`None` for our own role, or without `--adopt`).
+async fn adopted_grants(
+    aws: &Aws,
+    name: &str,
+    role: Option<&RoleState>,
+    options: &ApplyOptions,
+) -> Result<Option<crate::policy::Grants>> {
+    match role {
+        Some(r) if !r.is_managed() && options.adopt => {
+            Ok(Some(aws.role_policies(name, r.boundary.as_deref()).await?))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Read the archive's parts, all at once.
@@ -478,13 +496,7 @@ pub async fn read(
     )
     .await?;
     // `--adopt` hands the role to Agilix's account: read everything it can do first.
-    let role_grants = match &role {
-        Some(r) if !r.is_managed() && options.adopt => Some(
-            aws.role_policies(a.names.role.as_str(), r.boundary.as_deref())
-                .await?,
-        ),
-        _ => None,
-    };
+    let role_grants = adopted_grants(aws, a.names.role.as_str(), role.as_ref(), options).await?;
     let measured = match &stream {
         Some(_) if peak == Peak::Measure => {
             measured_peak(aws, a.names.stream.as_str(), progress).await
@@ -515,11 +527,18 @@ pub async fn read(
     };
     let read_archived = async {
         match desired.aws.as_ref().and_then(|x| x.archive.as_ref()) {
-            Some(a) => read_archive(aws, a).await.map(Some),
-            None => Ok(None),
+            Some(a) => {
+                let state = read_archive(aws, a).await?;
+                // The same weighing as the writer role's: `--adopt` hands it to Firehose.
+                let grants =
+                    adopted_grants(aws, &a.model.role(), state.role.as_ref(), options).await?;
+                Ok((Some(state), grants))
+            }
+            None => Ok((None, None)),
         }
     };
-    let ((alarm_state, topic_state), archive_state) = tokio::try_join!(read_alarm, read_archived)?;
+    let ((alarm_state, topic_state), (archive_state, archive_role_grants)) =
+        tokio::try_join!(read_alarm, read_archived)?;
     let handover = handover.map(|h| Handover {
         role_arn: desired.role_arn.clone(),
         stream: desired.stream.clone(),
@@ -554,6 +573,7 @@ pub async fn read(
             alarm: alarm_state,
             topic: topic_state,
             archive: archive_state,
+            archive_role_grants,
             buzz: config,
             tree: None,
         },
@@ -721,6 +741,7 @@ pub const CHECK_ONLY: ApplyOptions = ApplyOptions {
         remove_external_id: false,
         replace_trust: false,
         adopt_wider_role: false,
+        raise_max_session: false,
     },
     enable: true,
     propagation_timeout: Duration::from_secs(0),

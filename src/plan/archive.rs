@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{missing_tags, tag_map, Blocked, Note, Plan};
+use super::role::{plan_any_role, RoleAction, RolePart};
+use super::{missing_tags, tag_map, Blocked, Note, Plan, Widen};
 use crate::archive::{self, Archive};
 use crate::state::{
     is_managed, ArchiveState, BucketFound, BucketState, DeliveryState, LogState, Resource,
@@ -24,6 +25,8 @@ pub struct DesiredArchive {
     /// Firehose's role.
     pub role_arn: String,
     pub trust: Value,
+    /// Trusts earlier versions wrote on Firehose's role, moved to `trust` unasked.
+    pub previous_trusts: Vec<Value>,
     pub policy: Value,
     pub database_arn: String,
     /// `--adopt`: a bucket, role or database of that name that buzz-kinesis did not make may
@@ -31,6 +34,8 @@ pub struct DesiredArchive {
     pub adopt: bool,
     /// `--archive-views`: make the model's views beside the table.
     pub views: bool,
+    /// What the run allows that widens Firehose's role (as the writer role's).
+    pub widen: Widen,
 }
 
 impl DesiredArchive {
@@ -278,6 +283,7 @@ fn refuse(what: String, problem: String, fix: &str) -> Blocked {
 pub(super) fn plan_archive(
     d: &DesiredArchive,
     observed: Option<&ArchiveState>,
+    role_grants: Option<&crate::policy::Grants>,
     p: &mut Plan,
 ) -> Result<(), Blocked> {
     let missing = ArchiveState {
@@ -291,7 +297,7 @@ pub(super) fn plan_archive(
     };
     let o = observed.unwrap_or(&missing);
     plan_bucket(d, &o.bucket, p)?;
-    plan_role(d, o.role.as_ref(), p)?;
+    plan_role(d, o.role.as_ref(), role_grants, p)?;
     plan_table(d, o.database.as_ref(), o.table.as_ref(), p)?;
     plan_views(d, &o.views, p);
     plan_log(d, o.log.as_ref(), p);
@@ -425,50 +431,71 @@ fn plan_bucket(d: &DesiredArchive, found: &BucketFound, p: &mut Plan) -> Result<
     Ok(())
 }
 
-fn plan_role(d: &DesiredArchive, role: Option<&RoleState>, p: &mut Plan) -> Result<(), Blocked> {
+/// Firehose's role, through the same role part as the writer's: a role someone else made is
+/// refused without `--adopt` (it would be handed to Firehose), then trust, policy and tags
+/// narrow or stay as the writer role's do.
+fn plan_role(
+    d: &DesiredArchive,
+    role: Option<&RoleState>,
+    grants: Option<&crate::policy::Grants>,
+    p: &mut Plan,
+) -> Result<(), Blocked> {
     let name = d.model.role();
-    let Some(r) = role else {
-        p.archive.push(ArchiveAction::CreateRole {
-            role: name.clone(),
-            trust: d.trust.clone(),
-            tags: tag_map(&[], true),
-        });
-        p.archive.push(ArchiveAction::PutRolePolicy {
-            role: name,
-            before: None,
-            after: d.policy.clone(),
-        });
-        return Ok(());
-    };
-    if !r.is_managed() && !d.adopt {
+    if role.is_some_and(|r| !r.is_managed()) && !d.adopt {
         return Err(refuse(
             format!("Firehose's role {name}"),
             "exists and was not made by buzz-kinesis (it has no managed-by tag)".into(),
             "pass --adopt to give it the archive's trust and policy, or remove it",
         ));
     }
-    if r.trust != d.trust {
-        p.archive.push(ArchiveAction::UpdateRoleTrust {
-            role: name.clone(),
-            before: r.trust.clone(),
-            after: d.trust.clone(),
-        });
-    }
-    if r.policy.as_ref() != Some(&d.policy) {
-        p.archive.push(ArchiveAction::PutRolePolicy {
-            role: name.clone(),
-            before: r.policy.clone(),
-            after: d.policy.clone(),
-        });
-    }
-    let add = missing_tags(&tag_map(&[], true), &r.tags);
-    if !add.is_empty() {
-        p.archive.push(ArchiveAction::TagRole {
-            role: name,
-            tags: add,
-        });
-    }
+    let part = RolePart {
+        name: &name,
+        who: "Firehose",
+        resource: Resource::Archive,
+        trust: &d.trust,
+        previous_trusts: &d.previous_trusts,
+        policy: &d.policy,
+        policy_name: archive::POLICY_NAME,
+        tags: tag_map(&[], true),
+        // Firehose's sessions are its own business: made with IAM's default, never changed.
+        max_session: None,
+        create_session: FIREHOSE_SESSION_SECONDS,
+        adopt: d.adopt,
+        widen: d.widen,
+    };
+    let actions = plan_any_role(&part, role, grants, &mut p.notes)?;
+    p.archive.extend(
+        actions
+            .into_iter()
+            .filter_map(|a| archive_role_action(&name, a)),
+    );
     Ok(())
+}
+
+/// IAM's default session length, the one Firehose's role is made with.
+pub const FIREHOSE_SESSION_SECONDS: i32 = 3600;
+
+/// The role part's action as the archive's (its JSON and its apply keep their names).
+/// `UpdateMaxSession` cannot come: Firehose's role asks for no session length.
+fn archive_role_action(role: &str, a: RoleAction) -> Option<ArchiveAction> {
+    let role = role.to_owned();
+    match a {
+        RoleAction::CreateRole { trust, tags, .. } => {
+            Some(ArchiveAction::CreateRole { role, trust, tags })
+        }
+        RoleAction::UpdateTrust { before, after } => Some(ArchiveAction::UpdateRoleTrust {
+            role,
+            before,
+            after,
+        }),
+        RoleAction::PutPolicy { before, after } => Some(ArchiveAction::PutRolePolicy {
+            role,
+            before,
+            after,
+        }),
+        RoleAction::TagRole { tags } => Some(ArchiveAction::TagRole { role, tags }),
+        RoleAction::UpdateMaxSession { .. } => None,
+    }
 }
 
 fn plan_table(
@@ -724,10 +751,12 @@ pub(crate) mod tests {
             stream_arn: STREAM_ARN.into(),
             role_arn: "arn:aws:iam::123456789012:role/buzz-events-archive-firehose".into(),
             trust: Archive::trust("123456789012"),
+            previous_trusts: Archive::previous_trusts("123456789012"),
             policy: json!({"Version": "2012-10-17", "Statement": []}),
             database_arn: "arn:aws:glue:us-east-1:123456789012:database/buzz_events".into(),
             adopt: false,
             views: false,
+            widen: Widen::default(),
             model,
         }
     }
@@ -774,7 +803,7 @@ pub(crate) mod tests {
 
     fn planned(d: &DesiredArchive, o: Option<&ArchiveState>) -> Result<Plan, Blocked> {
         let mut p = Plan::default();
-        plan_archive(d, o, &mut p)?;
+        plan_archive(d, o, None, &mut p)?;
         cost_note(&mut p);
         Ok(p)
     }
@@ -1101,6 +1130,81 @@ pub(crate) mod tests {
         let mut o = converged(&d);
         bucket_mut(&mut o).objects_under_prefix = true;
         assert!(planned(&d, Some(&o)).unwrap().archive.is_empty());
+    }
+
+    #[test]
+    fn firehoses_role_follows_the_writer_roles_rules() {
+        let d = desired(None);
+        let mut o = converged(&d);
+        // Our earlier aws:SourceAccount trust moves to the documented form unasked.
+        o.role.as_mut().unwrap().trust = d.previous_trusts[0].clone();
+        let p = planned(&d, Some(&o)).unwrap();
+        assert_eq!(kinds(&p), ["update_role_trust"]);
+        assert_eq!(p.archive[0].before_after().1, d.trust);
+        // A condition a security team added stays, and is said.
+        let arn = "arn:aws:firehose:us-east-1:123456789012:deliverystream/x";
+        let mut narrowed = d.previous_trusts[0].clone();
+        narrowed["Statement"][0]["Condition"]["ArnLike"] = json!({"aws:SourceArn": arn});
+        o.role.as_mut().unwrap().trust = narrowed;
+        let p = planned(&d, Some(&o)).unwrap();
+        let after = p.archive[0].before_after().1;
+        assert_eq!(
+            after["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"],
+            arn
+        );
+        assert_eq!(
+            after["Statement"][0]["Condition"]["StringEquals"],
+            json!({"sts:ExternalId": "123456789012"})
+        );
+        assert!(p.notes.iter().any(
+            |n| n.resource == Resource::Archive && n.message.contains("ArnLike aws:SourceArn")
+        ));
+        // Another principal beside Firehose: refused without --replace-trust, naming Firehose.
+        let mut wider = d.trust.clone();
+        wider["Statement"][0]["Principal"] =
+            json!({"Service": ["firehose.amazonaws.com", "ec2.amazonaws.com"]});
+        o.role.as_mut().unwrap().trust = wider;
+        assert!(matches!(
+            planned(&d, Some(&o)),
+            Err(Blocked::TrustAdmitsOthers {
+                who: "Firehose",
+                ..
+            })
+        ));
+        // The policy compares by meaning: another statement order is converged.
+        let mut o = converged(&d);
+        let mut reordered = d.policy.clone();
+        reordered["Statement"].as_array_mut().unwrap().reverse();
+        o.role.as_mut().unwrap().policy = Some(reordered);
+        assert!(planned(&d, Some(&o)).unwrap().archive.is_empty());
+        // An adopted role's other policies are weighed.
+        o.role.as_mut().unwrap().tags.clear();
+        let adopting = DesiredArchive {
+            adopt: true,
+            ..d.clone()
+        };
+        let admin = crate::policy::Grants::identity(&[json!({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]})]);
+        let mut p = Plan::default();
+        let blocked = plan_archive(&adopting, Some(&o), Some(&admin), &mut p).unwrap_err();
+        assert!(
+            matches!(
+                blocked,
+                Blocked::WiderRole {
+                    who: "Firehose",
+                    ..
+                }
+            ),
+            "{blocked:?}"
+        );
+        // A session length is none of our business on Firehose's role.
+        let mut o = converged(&d);
+        o.role.as_mut().unwrap().max_session = 7200;
+        assert!(planned(&d, Some(&o)).unwrap().archive.is_empty());
+        assert_eq!(
+            archive_role_action("r", RoleAction::UpdateMaxSession { from: 1, to: 2 }),
+            None
+        );
     }
 
     #[test]

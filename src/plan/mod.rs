@@ -95,12 +95,15 @@ pub struct Widen {
     /// `--remove-external-id`: a trust that requires an external id may lose the condition
     /// (the confused-deputy guard).
     pub remove_external_id: bool,
-    /// `--replace-trust`: a trust that admits more than Agilix's account (other principals,
-    /// statements or conditions) is replaced by setup's, which admits Agilix's account alone.
+    /// `--replace-trust`: a trust that admits more than ours (other principals or statements,
+    /// another account) or narrows it (a narrower principal, other conditions) is replaced by
+    /// setup's; its Denies stay.
     pub replace_trust: bool,
     /// `--adopt-wider-role`: `--adopt` may take a role whose other policies let it do more
     /// than write to the stream (Agilix's account could then do all of it).
     pub adopt_wider_role: bool,
+    /// `--max-session 12h`: a MaxSessionDuration someone shortened is raised back to 12 hours.
+    pub raise_max_session: bool,
 }
 
 /// The alarm on the stream's refused writes.
@@ -136,6 +139,8 @@ pub struct Observed {
     pub buzz: Option<Map<String, Value>>,
     /// The archive, read only when one is wanted (`None`: not read, or nothing of it).
     pub archive: Option<crate::state::ArchiveState>,
+    /// Every policy on an existing Firehose role setup did not create (read for `--adopt`).
+    pub archive_role_grants: Option<policy::Grants>,
     /// The domain's tree: ancestors' and descendants' configurations (`None`: not read).
     pub tree: Option<tree::TreeObserved>,
 }
@@ -336,14 +341,41 @@ pub enum Blocked {
     TrustLosesExternalId {
         role: String,
     },
-    /// The trust admits more than Agilix's account; replacing it would drop that.
+    /// The trust admits more than ours (`who`); replacing it would drop that.
     TrustAdmitsOthers {
         role: String,
+        who: &'static str,
         beyond: Vec<String>,
     },
-    /// `--adopt` on a role whose other policies grant more than writing to the stream.
+    /// The trust admits another account, and this run asks for a different one: a mistyped
+    /// account would hand the role over. Only with `--replace-trust`.
+    TrustMoves {
+        role: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    /// An unconditional Deny in the trust closes the role to `who`: setup never removes it.
+    TrustClosed {
+        role: String,
+        who: &'static str,
+        denies: Vec<String>,
+    },
+    /// Someone shortened the role's MaxSessionDuration: raised only with `--max-session 12h`.
+    MaxSessionShortened {
+        role: String,
+        have: i32,
+        want: i32,
+    },
+    /// Someone put a condition on what our inline policy grants: writing ours would drop it.
+    PolicyNarrowed {
+        role: String,
+        policy: String,
+        narrowed: Vec<String>,
+    },
+    /// `--adopt` on a role whose other policies grant more than ours.
     WiderRole {
         role: String,
+        who: &'static str,
         beyond: Vec<String>,
     },
     /// An ancestor of the domain already delivers to the same destination: the domain's
@@ -413,7 +445,12 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
             );
         }
         if let Some(a) = &aws.archive {
-            archive::plan_archive(a, observed.archive.as_ref(), &mut p)?;
+            archive::plan_archive(
+                a,
+                observed.archive.as_ref(),
+                observed.archive_role_grants.as_ref(),
+                &mut p,
+            )?;
             archive::cost_note(&mut p);
         }
     }
@@ -575,6 +612,7 @@ pub(crate) mod tests {
             alarm: None,
             topic: None,
             archive: None,
+            archive_role_grants: None,
             buzz: Some(buzz),
             tree: None,
         }

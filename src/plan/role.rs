@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{missing_tags, tag_map, Blocked, DesiredRole, Note, Plan};
+use super::{missing_tags, tag_map, Blocked, DesiredRole, Note, Plan, Widen};
 use crate::policy;
 use crate::state::{Resource, RoleState};
 
@@ -75,6 +75,31 @@ impl RoleAction {
     }
 }
 
+/// Any IAM role setup owns, as the run wants it: the role Agilix assumes, Firehose's role.
+/// Both are planned by [`plan_any_role`], under the same rules.
+#[derive(Debug, Clone)]
+pub struct RolePart<'a> {
+    pub name: &'a str,
+    /// Who assumes it, for a sentence: `Agilix's account`, `Firehose`.
+    pub who: &'static str,
+    /// Where its notes go.
+    pub resource: Resource,
+    pub trust: &'a Value,
+    /// Trusts earlier versions of buzz-kinesis wrote: moved to `trust` unasked.
+    pub previous_trusts: &'a [Value],
+    /// Our inline policy, and its name.
+    pub policy: &'a Value,
+    pub policy_name: &'a str,
+    /// Its tags, `managed-by` included.
+    pub tags: BTreeMap<String, String>,
+    /// The session length it must allow; `None`: whatever it has (a new role gets
+    /// `create_session`).
+    pub max_session: Option<i32>,
+    pub create_session: i32,
+    pub adopt: bool,
+    pub widen: Widen,
+}
+
 pub(super) fn plan_role(
     name: &str,
     d: &DesiredRole,
@@ -82,138 +107,273 @@ pub(super) fn plan_role(
     grants: Option<&policy::Grants>,
     p: &mut Plan,
 ) -> Result<(), Blocked> {
-    let want_tags = tag_map(&d.tags, true);
-    let Some(r) = observed else {
-        p.role.push(RoleAction::CreateRole {
-            trust: d.trust.clone(),
-            max_session: MAX_SESSION_SECONDS,
-            tags: want_tags,
-        });
-        p.role.push(RoleAction::PutPolicy {
-            before: None,
-            after: d.policy.clone(),
-        });
-        return Ok(());
+    let part = RolePart {
+        name,
+        who: "Agilix's account",
+        resource: Resource::Role,
+        trust: &d.trust,
+        previous_trusts: &[],
+        policy: &d.policy,
+        policy_name: policy::POLICY_NAME,
+        tags: tag_map(&d.tags, true),
+        max_session: Some(MAX_SESSION_SECONDS),
+        create_session: MAX_SESSION_SECONDS,
+        adopt: d.adopt,
+        widen: d.widen,
     };
+    let actions = plan_any_role(&part, observed, grants, &mut p.notes)?;
+    p.role.extend(actions);
+    Ok(())
+}
+
+/// Create the role, or repair an existing one field by field: its trust and our inline
+/// policy narrow or stay (never widen, unless a flag says so), its session length is never
+/// changed silently, and a role buzz-kinesis did not make is changed only with `--adopt`
+/// (after every other policy on it is weighed).
+pub fn plan_any_role(
+    d: &RolePart<'_>,
+    observed: Option<&RoleState>,
+    grants: Option<&policy::Grants>,
+    notes: &mut Vec<Note>,
+) -> Result<Vec<RoleAction>, Blocked> {
+    let Some(r) = observed else {
+        return Ok(vec![
+            RoleAction::CreateRole {
+                trust: d.trust.clone(),
+                max_session: d.create_session,
+                tags: d.tags.clone(),
+            },
+            RoleAction::PutPolicy {
+                before: None,
+                after: d.policy.clone(),
+            },
+        ]);
+    };
+    let merged = policy::merge_trust(&r.trust, d.trust, d.previous_trusts, d.widen.replace_trust);
+    if !merged.closed_by.is_empty() {
+        return Err(Blocked::TrustClosed {
+            role: d.name.to_owned(),
+            who: d.who,
+            denies: merged.closed_by,
+        });
+    }
     let mut changes = Vec::new();
-    if !policy::equivalent(&r.trust, &d.trust) {
+    if !policy::equivalent(&r.trust, &merged.trust) {
         changes.push(RoleAction::UpdateTrust {
             before: r.trust.clone(),
-            after: d.trust.clone(),
+            after: merged.trust.clone(),
         });
     }
-    if r.max_session != MAX_SESSION_SECONDS {
+    if let Some(want) = d.max_session.filter(|w| *w != r.max_session) {
         changes.push(RoleAction::UpdateMaxSession {
             from: r.max_session,
-            to: MAX_SESSION_SECONDS,
+            to: want,
         });
     }
+    let kept = r
+        .policy
+        .as_ref()
+        .map(|have| policy::merge_policy(have, d.policy));
+    let want_policy = kept.as_ref().map_or(d.policy, |m| &m.policy);
     if !r
         .policy
         .as_ref()
-        .is_some_and(|have| policy::equivalent(have, &d.policy))
+        .is_some_and(|have| policy::equivalent(have, want_policy))
     {
         changes.push(RoleAction::PutPolicy {
             before: r.policy.clone(),
-            after: d.policy.clone(),
+            after: want_policy.clone(),
         });
     }
-    let tags = missing_tags(&want_tags, &r.tags);
+    let tags = missing_tags(&d.tags, &r.tags);
     if !r.is_managed() && !d.adopt {
         if changes.is_empty() {
             // Nothing to change but our labels on someone else's role: leave it alone.
-            p.notes.push(Note {
-                resource: Resource::Role,
+            notes.push(Note {
+                resource: d.resource,
                 message: format!(
                     "the role {} was not created by buzz-kinesis; it is already correct, so setup leaves it untouched",
-                    name
+                    d.name
                 ),
             });
-            return Ok(());
+            return Ok(Vec::new());
         }
         return Err(Blocked::UnmanagedRole {
-            role: name.to_owned(),
+            role: d.name.to_owned(),
             changes,
         });
     }
     if !r.is_managed() {
-        guard_adopted_grants(name, d, grants, p)?;
+        guard_adopted_grants(d, grants, notes)?;
     }
     if changes
         .iter()
         .any(|c| matches!(c, RoleAction::UpdateTrust { .. }))
     {
-        guard_trust(name, d, r, p)?;
+        guard_trust(d, r, &merged, notes)?;
     }
-    p.role.extend(changes);
+    guard_session(d, r)?;
+    if let Some(m) = kept.filter(|_| {
+        changes
+            .iter()
+            .any(|c| matches!(c, RoleAction::PutPolicy { .. }))
+    }) {
+        guard_policy(d, m, notes)?;
+    }
     if !tags.is_empty() {
-        p.role.push(RoleAction::TagRole { tags });
+        changes.push(RoleAction::TagRole { tags });
     }
-    Ok(())
+    Ok(changes)
 }
 
 /// The trust only narrows unless asked: losing the external id needs
-/// `--remove-external-id`, dropping other principals, statements or conditions needs
-/// `--replace-trust` (then noted, with what is dropped).
-fn guard_trust(name: &str, d: &DesiredRole, r: &RoleState, p: &mut Plan) -> Result<(), Blocked> {
+/// `--remove-external-id`; moving it to another account, or dropping other principals,
+/// statements or conditions, needs `--replace-trust` (then noted, with what goes).
+fn guard_trust(
+    d: &RolePart<'_>,
+    r: &RoleState,
+    merged: &policy::TrustMerge,
+    notes: &mut Vec<Note>,
+) -> Result<(), Blocked> {
     if policy::requires_external_id(&r.trust)
-        && !policy::requires_external_id(&d.trust)
+        && !policy::requires_external_id(&merged.trust)
         && !d.widen.remove_external_id
     {
         return Err(Blocked::TrustLosesExternalId {
-            role: name.to_owned(),
+            role: d.name.to_owned(),
         });
     }
-    let beyond = policy::trust_beyond(&r.trust, &d.trust);
-    if beyond.is_empty() {
+    let to: Vec<String> = policy::trusted_principals(d.trust)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    if !d.widen.replace_trust {
+        if let Some(from) = &merged.moved_from {
+            return Err(Blocked::TrustMoves {
+                role: d.name.to_owned(),
+                from: from
+                    .iter()
+                    .map(|p| p.trim_start_matches("AWS:").to_owned())
+                    .collect(),
+                to,
+            });
+        }
+        if !merged.beyond.is_empty() {
+            return Err(Blocked::TrustAdmitsOthers {
+                role: d.name.to_owned(),
+                who: d.who,
+                beyond: merged.beyond.clone(),
+            });
+        }
+        if !merged.kept.is_empty() {
+            notes.push(Note {
+                resource: d.resource,
+                message: format!(
+                    "the trust of role {} keeps what narrows it: {}",
+                    d.name,
+                    merged.kept.join("; ")
+                ),
+            });
+        }
         return Ok(());
     }
-    if !d.widen.replace_trust {
-        return Err(Blocked::TrustAdmitsOthers {
-            role: name.to_owned(),
-            beyond,
-        });
+    let mut gone: Vec<String> = merged.beyond.clone();
+    if let Some(from) = &merged.moved_from {
+        gone.push(format!(
+            "the trust moves from {} to {}",
+            from.iter()
+                .map(|p| p.trim_start_matches("AWS:"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            to.join(", ")
+        ));
     }
-    p.notes.push(Note {
-        resource: Resource::Role,
+    gone.extend(merged.kept.iter().cloned());
+    notes.push(Note {
+        resource: d.resource,
         message: format!(
-            "--replace-trust: the new trust admits Agilix's account alone, so this goes: {}",
-            beyond.join("; ")
+            "--replace-trust: the new trust admits {} alone, so this goes: {}",
+            d.who,
+            gone.join("; ")
         ),
     });
     Ok(())
 }
 
-/// `--adopt` hands the role to Agilix's account: every other policy on it is read, and a
-/// role that can do more than write to the stream is taken only with `--adopt-wider-role`
-/// (then the plan lists what else it can do).
+/// A session length someone shortened is not raised unasked: Agilix's procedure asks for
+/// 12-hour sessions, and `--max-session 12h` says the user wants them back.
+fn guard_session(d: &RolePart<'_>, r: &RoleState) -> Result<(), Blocked> {
+    match d.max_session {
+        Some(want) if r.max_session < want && !d.widen.raise_max_session => {
+            Err(Blocked::MaxSessionShortened {
+                role: d.name.to_owned(),
+                have: r.max_session,
+                want,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Our inline policy: a Deny someone added stays beside ours (noted); a condition someone put
+/// on what ours grants cannot be kept, so setup refuses rather than drop it.
+fn guard_policy(
+    d: &RolePart<'_>,
+    m: policy::PolicyMerge,
+    notes: &mut Vec<Note>,
+) -> Result<(), Blocked> {
+    if !m.refused.is_empty() {
+        return Err(Blocked::PolicyNarrowed {
+            role: d.name.to_owned(),
+            policy: d.policy_name.to_owned(),
+            narrowed: m.refused,
+        });
+    }
+    if !m.kept.is_empty() {
+        notes.push(Note {
+            resource: d.resource,
+            message: format!(
+                "the policy {} on role {} keeps what someone added to it: {}",
+                d.policy_name,
+                d.name,
+                m.kept.join("; ")
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// `--adopt` hands the role to whoever assumes it: every other policy on it is read, and a
+/// role that can do more than ours allows is taken only with `--adopt-wider-role` (then the
+/// plan lists what else it can do).
 fn guard_adopted_grants(
-    name: &str,
-    d: &DesiredRole,
+    d: &RolePart<'_>,
     grants: Option<&policy::Grants>,
-    p: &mut Plan,
+    notes: &mut Vec<Note>,
 ) -> Result<(), Blocked> {
     let Some(grants) = grants else {
         return Ok(());
     };
-    let (actions, resources) = policy::allowed_by(&d.policy);
+    let (actions, resources) = policy::allowed_by(d.policy);
     let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
     let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
-    let ours = format!("inline:{}", policy::POLICY_NAME);
+    let ours = format!("inline:{}", d.policy_name);
     let beyond = grants.beyond(&ours, &actions, &resources);
     if beyond.is_empty() {
         return Ok(());
     }
     if !d.widen.adopt_wider_role {
         return Err(Blocked::WiderRole {
-            role: name.to_owned(),
+            role: d.name.to_owned(),
+            who: d.who,
             beyond,
         });
     }
-    p.notes.push(Note {
-        resource: Resource::Role,
+    notes.push(Note {
+        resource: d.resource,
         message: format!(
-            "--adopt-wider-role: besides writing to the stream, Agilix's account will be able to use: {}",
+            "--adopt-wider-role: besides what setup grants, {} will be able to use: {}",
+            d.who,
             beyond.join("; ")
         ),
     });
@@ -241,8 +401,10 @@ mod tests {
     #[test]
     fn drifted_role_is_repaired_field_by_field() {
         let mut d = desired();
-        // The second principal goes only when asked (see trust_only_narrows_unless_asked).
+        // The second principal goes only when asked (see trust_only_narrows_unless_asked), and
+        // so does the shortened session.
         d.role_mut().widen.replace_trust = true;
+        d.role_mut().widen.raise_max_session = true;
         let mut a = converged(&d);
         let r = a.role.as_mut().unwrap();
         r.max_session = 3600;
@@ -272,6 +434,7 @@ mod tests {
         a.role.as_mut().unwrap().max_session = 3600;
         assert!(matches!(plan(&d, &a), Err(Blocked::UnmanagedRole { .. })));
         d.role_mut().adopt = true;
+        d.role_mut().widen.raise_max_session = true;
         assert_eq!(
             kinds(&plan(&d, &a).unwrap()),
             ["update_max_session", "tag_role"]
@@ -324,18 +487,133 @@ mod tests {
         d.role_mut().widen.replace_trust = true;
         let p = plan(&d, &a).unwrap();
         assert!(p.notes.iter().any(|n| n.message.contains("999999999999")));
-        // A change of account the user asked for: shown as one, no flag.
-        let d = desired();
+        // A change of account: refused without --replace-trust, naming both accounts; then
+        // shown as one.
+        let mut d = desired();
         let mut a = converged(&d);
         a.role.as_mut().unwrap().trust = policy::trust_policy(
             &AccountId::parse("--agilix-account", "111122223333").unwrap(),
             None,
         );
+        assert_eq!(
+            plan(&d, &a).unwrap_err(),
+            Blocked::TrustMoves {
+                role: "BuzzKinesisWriter".into(),
+                from: vec!["arn:aws:iam::111122223333:root".into()],
+                to: vec!["arn:aws:iam::210987654321:root".into()],
+            }
+        );
+        d.role_mut().widen.replace_trust = true;
         let p = plan(&d, &a).unwrap();
         assert_eq!(
             trust_words(&p),
             "trusted account arn:aws:iam::111122223333:root -> arn:aws:iam::210987654321:root"
         );
+        assert!(p.notes.iter().any(|n| n.message.contains(
+            "the trust moves from arn:aws:iam::111122223333:root to arn:aws:iam::210987654321:root"
+        )));
+    }
+
+    #[test]
+    fn a_closed_trust_is_refused_even_with_replace_trust() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.role.as_mut().unwrap().trust = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]});
+        for replace in [false, true] {
+            d.role_mut().widen.replace_trust = replace;
+            assert!(
+                matches!(plan(&d, &a), Err(Blocked::TrustClosed { ref denies, .. }) if denies.len() == 1),
+                "{:?}",
+                plan(&d, &a)
+            );
+        }
+    }
+
+    #[test]
+    fn a_narrower_principal_or_condition_is_kept_and_noted() {
+        let d = desired();
+        let mut a = converged(&d);
+        let writer = "arn:aws:iam::210987654321:role/BuzzWriter";
+        a.role.as_mut().unwrap().trust["Statement"][0]["Principal"]["AWS"] = json!(writer);
+        // Kept as it is: nothing to change, nothing to say.
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty() && p.notes.is_empty(), "{p:?}");
+        // With the external id added, ours is written on that principal, and noted.
+        let ext = crate::names::ExternalId::parse("--external-id", "district-42").unwrap();
+        let mut d = desired();
+        d.role_mut().trust = policy::trust_policy(
+            &AccountId::parse("--agilix-account", "210987654321").unwrap(),
+            Some(&ext),
+        );
+        let p = plan(&d, &a).unwrap();
+        let RoleAction::UpdateTrust { after, .. } = &p.role[0] else {
+            panic!("{p:?}")
+        };
+        assert_eq!(after["Statement"][0]["Principal"]["AWS"], json!([writer]));
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("keeps what narrows it") && n.message.contains(writer)));
+    }
+
+    #[test]
+    fn a_shortened_session_is_raised_only_with_max_session() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.role.as_mut().unwrap().max_session = 3600;
+        assert_eq!(
+            plan(&d, &a).unwrap_err(),
+            Blocked::MaxSessionShortened {
+                role: "BuzzKinesisWriter".into(),
+                have: 3600,
+                want: MAX_SESSION_SECONDS
+            }
+        );
+        d.role_mut().widen.raise_max_session = true;
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["update_max_session"]);
+        // A session longer than we ask for cannot exist (12 h is IAM's longest), but is not
+        // refused: only shortening is guarded.
+        let d = desired();
+        a.role.as_mut().unwrap().max_session = MAX_SESSION_SECONDS + 1;
+        assert_eq!(kinds(&plan(&d, &a).unwrap()), ["update_max_session"]);
+    }
+
+    #[test]
+    fn a_deny_in_our_policy_is_kept_and_a_condition_refused() {
+        let d = desired();
+        let mut a = converged(&d);
+        let deny = json!({"Effect": "Deny", "Action": "kinesis:PutRecords", "Resource": "*"});
+        let mut have = d.role_part().policy.clone();
+        have["Statement"].as_array_mut().unwrap().push(deny.clone());
+        a.role.as_mut().unwrap().policy = Some(have.clone());
+        // Converged with the Deny beside ours.
+        assert!(plan(&d, &a).unwrap().is_empty());
+        // A policy change (another stream) keeps it, and says so.
+        let mut d2 = desired();
+        d2.role_mut().policy =
+            policy::write_policy("arn:aws:kinesis:us-east-1:123456789012:stream/other", None);
+        let p = plan(&d2, &a).unwrap();
+        let RoleAction::PutPolicy { after, .. } = &p.role[0] else {
+            panic!("{p:?}")
+        };
+        assert!(
+            after["Statement"].as_array().unwrap().contains(&deny),
+            "{after}"
+        );
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.message.contains("keeps what someone added")));
+        // A condition on our grant: refused.
+        let mut narrowed = d.role_part().policy.clone();
+        narrowed["Statement"][0]["Condition"] =
+            json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}});
+        a.role.as_mut().unwrap().policy = Some(narrowed);
+        assert!(matches!(
+            plan(&d, &a),
+            Err(Blocked::PolicyNarrowed { ref narrowed, .. }) if narrowed[0].contains("aws:SourceIp")
+        ));
     }
 
     #[test]
@@ -345,7 +623,6 @@ mod tests {
         d.role_mut().adopt = true;
         let mut a = converged(&d);
         a.role.as_mut().unwrap().tags.clear();
-        a.role.as_mut().unwrap().max_session = 3600;
         let admin = NamedPolicy {
             name: "arn:aws:iam::aws:policy/AdministratorAccess".into(),
             document: json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
@@ -375,6 +652,7 @@ mod tests {
         assert!(plan(&d, &a).is_ok());
         // Someone else's role found by a re-plan after a race: the same rules.
         d.role_mut().adopt = false;
+        a.role.as_mut().unwrap().policy = None;
         assert!(matches!(
             super::super::replan_role(&d.role.clone(), d.role_part(), a.role.as_ref(), None),
             Err(Blocked::UnmanagedRole { .. })

@@ -74,13 +74,35 @@ pub fn refusal(b: &Blocked) -> String {
             "the trust of role {role} requires an external id (sts:ExternalId), and this run has none, so setup would remove that guard and let any Buzz tenant naming the role write into the stream. \
              Pass the external id again (--external-id or BUZZ_EXTERNAL_ID), or --remove-external-id to remove it. Nothing was changed"
         ),
-        Blocked::TrustAdmitsOthers { role, beyond } => format!(
-            "the trust of role {role} admits more than Agilix's account: {}. Setup writes a trust that admits Agilix's account alone, which would remove that. \
+        Blocked::TrustAdmitsOthers { role, who, beyond } => format!(
+            "the trust of role {role} admits more than {who}: {}. Setup writes a trust that admits {who} alone, which would remove that. \
              Pass --replace-trust to replace it, or choose another role with --role. Nothing was changed",
             beyond.join("; ")
         ),
-        Blocked::WiderRole { role, beyond } => format!(
-            "the role {role} can do more than write to the stream, and Agilix's account could use all of it once setup trusts it: {}. \
+        Blocked::TrustMoves { role, from, to } => format!(
+            "the trust of role {role} admits {}, and this run asks for {}: setup would move the role to another account. \
+             If that account is right (check --agilix-account, BUZZ_AGILIX_ACCOUNT and the config file against what Agilix gave you), pass --replace-trust to move it. Nothing was changed",
+            from.join(", "),
+            to.join(", ")
+        ),
+        Blocked::TrustClosed { role, who, denies } => format!(
+            "the trust of role {role} denies {who} (someone closed the role): {}. Setup never removes a Deny. \
+             To open the role again, remove that statement yourself (aws iam update-assume-role-policy --role-name {role}), then run setup again. Nothing was changed",
+            denies.join("; ")
+        ),
+        Blocked::MaxSessionShortened { role, have, want } => format!(
+            "the role {role} allows sessions of {have} s ({}), shorter than the {want} s ({}) Agilix's procedure asks for: Buzz's AssumeRole asks for 12-hour sessions and fails on this role. \
+             Someone shortened it; pass --max-session 12h to raise it back, or keep it and expect Buzz's writes to fail. Nothing was changed",
+            hours(*have),
+            hours(*want)
+        ),
+        Blocked::PolicyNarrowed { role, policy, narrowed } => format!(
+            "the policy {policy} on role {role} was narrowed by a condition setup's policy does not have: {}. Writing setup's policy would drop it and widen the grant. \
+             Express the restriction as a Deny statement (setup keeps Deny statements) or remove it, then run setup again. Nothing was changed",
+            narrowed.join("; ")
+        ),
+        Blocked::WiderRole { role, who, beyond } => format!(
+            "the role {role} can do more than setup grants it, and {who} could use all of it once setup trusts it: {}. \
              Remove those grants, choose another name with --role, or pass --adopt-wider-role to adopt it anyway. Nothing was changed",
             beyond.join("; ")
         ),
@@ -284,4 +306,14 @@ fn add_tags(tags: &std::collections::BTreeMap<String, String>) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     )
+}
+
+/// A session length as a person says it: `12 h`, `1 h 30 min`, `15 min`.
+fn hours(seconds: i32) -> String {
+    let (h, m) = (seconds / 3600, seconds % 3600 / 60);
+    match (h, m) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
 }

@@ -43,6 +43,7 @@ pub struct ConfigFile {
     #[serde(default)]
     pub(super) event: Vec<String>,
     pub(super) propagation_timeout: Option<u64>,
+    pub(super) max_session: Option<String>,
     #[serde(default)]
     pub(super) allow_retention_decrease: bool,
     #[serde(default)]

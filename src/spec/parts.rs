@@ -703,6 +703,25 @@ pub fn propagation_timeout(raw: &Raw, p: &mut Problems) -> Option<Duration> {
     }
 }
 
+/// `--max-session`: whether a shortened MaxSessionDuration may be raised. Only 12 hours makes
+/// sense (Agilix's procedure asks for it, and it is IAM's longest), written `12h` or `43200`.
+pub fn max_session(raw: &Raw, p: &mut Problems) -> bool {
+    let Some(s) = &raw.max_session else {
+        return false;
+    };
+    match s.trim() {
+        "12h" | "43200" => true,
+        _ => {
+            p.push(Error::invalid(
+                "--max-session",
+                s,
+                "12h (or 43200): the 12-hour sessions Agilix's procedure asks for",
+            ));
+            false
+        }
+    }
+}
+
 /// An `--expect-domain` value (check, tail): a numeric domain id, since events carry the
 /// numeric id and a `//userspace` path would match none of them.
 pub fn expected_domain(d: &str) -> Result<DomainId> {

@@ -93,6 +93,8 @@ pub struct Raw {
     pub adopt: bool,
     pub no_enable: bool,
     pub propagation_timeout: Option<String>,
+    /// `--max-session`: the session length to raise a shortened role to.
+    pub max_session: Option<String>,
     /// What widens or drops access: from the command line only, never from a file.
     pub remove_external_id: bool,
     pub replace_trust: bool,
@@ -297,6 +299,7 @@ impl Raw {
         self.no_enable = s.no_enable || file.no_enable;
         self.archive_views = s.archive_views || file.archive_views;
         self.propagation_timeout = pick_num(&s.propagation_timeout, file.propagation_timeout);
+        self.max_session = pick(&s.max_session, &file.max_session);
         self.remove_external_id = s.remove_external_id;
         self.replace_trust = s.replace_trust;
         self.adopt_wider_role = s.adopt_wider_role;

@@ -159,6 +159,7 @@ impl ApplyOptions {
                 remove_external_id: raw.remove_external_id,
                 replace_trust: raw.replace_trust,
                 adopt_wider_role: raw.adopt_wider_role,
+                raise_max_session: max_session(raw, p),
             },
             enable: !raw.no_enable,
             propagation_timeout: propagation_timeout(raw, p)?,
@@ -313,6 +314,7 @@ pub(crate) mod tests {
             ("--propagation-timeout", |r| {
                 r.propagation_timeout = Some("0".into());
             }),
+            ("--max-session", |r| r.max_session = Some("1h".into())),
             ("--archive-bucket", |r| {
                 r.archive_bucket = Some("Buzz_Archive".into())
             }),

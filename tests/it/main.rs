@@ -21,6 +21,7 @@ mod hierarchy;
 mod identity;
 mod json_output;
 mod layering;
+mod no_widening;
 mod lost_events;
 mod operate;
 mod properties;

@@ -169,13 +169,32 @@ async fn a_rerun_without_the_external_id_keeps_it_unless_asked_to_remove_it() {
 }
 
 #[tokio::test]
-async fn a_change_of_trusted_account_is_shown_as_a_diff_of_the_trust() {
+async fn a_change_of_trusted_account_needs_replace_trust_and_is_shown_as_a_diff_of_the_trust() {
     let sandbox = Sandbox::start_default();
     let names = Names::new();
     Tool::setup(&sandbox, &names).run().assert_success();
     let mut args = target_args(&sandbox, &names);
     let i = args.iter().position(|a| a == "--agilix-account").unwrap();
     args[i + 1] = "111122223333".into();
+    // A mistyped account would hand the role over: refused, naming both accounts.
+    let moved = Tool::new()
+        .args(["setup", "--yes", "--output", "json"])
+        .args(args.clone())
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    let message = refusal(&moved);
+    assert!(
+        message.contains("--replace-trust")
+            && message.contains("arn:aws:iam::111122223333:root")
+            && message.contains(&format!("arn:aws:iam::{}:root", harness::AGILIX_ACCOUNT)),
+        "{message}"
+    );
+    assert_eq!(
+        trusted(&trust_of(&names.role)),
+        [format!("arn:aws:iam::{}:root", harness::AGILIX_ACCOUNT)],
+        "nothing moved"
+    );
+    args.push("--replace-trust".into());
     let dry = Tool::new()
         .args(["setup", "--dry-run", "--output", "json"])
         .args(args.clone())
