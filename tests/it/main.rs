@@ -19,6 +19,7 @@ mod harness;
 mod hierarchy;
 mod identity;
 mod json_output;
+mod kms;
 mod layering;
 mod lost_events;
 mod operate;
