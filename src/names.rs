@@ -435,6 +435,10 @@ impl KmsKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// A key ARN as KMS gave it (`DescribeKey`): KMS is the authority on its keys' names.
+    pub fn from_aws(arn: &str) -> Self {
+        Self(arn.to_owned())
+    }
     /// Whether producers need `kms:GenerateDataKey` on this key (every key but AWS's own).
     pub fn is_customer_managed(&self) -> bool {
         self.0 != Self::AWS_MANAGED

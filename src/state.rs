@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use crate::names::RetentionHours;
+use crate::names::{KmsKey, RetentionHours};
 use crate::sizing::Capacity;
 
 /// The tag that marks what this tool created (and so may change or remove).
@@ -223,6 +223,59 @@ impl StreamState {
     /// Whether this tool created the stream (setup tags what it creates).
     pub fn is_managed(&self) -> bool {
         is_managed(&self.tags)
+    }
+}
+
+/// A KMS key as KMS describes it (`kms:DescribeKey`), or as its name alone tells
+/// (`alias/aws/kinesis`): what the roles' grants must name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ResolvedKey {
+    /// How the stream (or `--kms-key`) names it: an alias, an alias ARN, a key id or a key ARN.
+    pub named: String,
+    /// The key's ARN, the only form an IAM policy's `Resource` matches; `None` for the
+    /// AWS-managed key known by its alias, which needs no grant.
+    pub arn: Option<String>,
+    /// Managed by AWS (KMS's `KeyManager` = `AWS`): producers and consumers need no grant.
+    pub aws_managed: bool,
+}
+
+impl ResolvedKey {
+    /// The key known without asking KMS: `alias/aws/kinesis`, by its alias or an alias ARN.
+    pub fn known(named: &str) -> Option<Self> {
+        let alias = format!(":{}", KmsKey::AWS_MANAGED);
+        (named == KmsKey::AWS_MANAGED || named.ends_with(&alias)).then(|| Self {
+            named: named.to_owned(),
+            arn: None,
+            aws_managed: true,
+        })
+    }
+
+    /// The ARN a grant names: `None` for an AWS-managed key (nothing to grant).
+    pub fn grant_arn(&self) -> Option<&str> {
+        if self.aws_managed {
+            None
+        } else {
+            self.arn.as_deref()
+        }
+    }
+
+    /// Whether `key` (`--kms-key`: `alias/aws/kinesis` or a key ARN) is this key, compared by
+    /// ARN, so an alias and its key's ARN agree.
+    pub fn is(&self, key: &KmsKey) -> bool {
+        if key.is_customer_managed() {
+            self.arn.as_deref() == Some(key.as_str())
+        } else {
+            self.aws_managed
+        }
+    }
+
+    /// For a sentence: `alias/district-data (arn:...:key/...)`, or the name alone when it is
+    /// the ARN (or there is none).
+    pub fn describe(&self) -> String {
+        match &self.arn {
+            Some(arn) if *arn != self.named => format!("{} ({arn})", self.named),
+            _ => self.named.clone(),
+        }
     }
 }
 
@@ -440,5 +493,58 @@ mod tests {
         assert!(is_managed(&tags));
         tags.insert("managed-by".into(), "someone-else".into());
         assert!(!is_managed(&tags));
+    }
+
+    #[test]
+    fn a_resolved_key_is_granted_by_its_arn_and_compared_by_it() {
+        const ARN: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd";
+        let district = ResolvedKey {
+            named: "alias/district-data".into(),
+            arn: Some(ARN.into()),
+            aws_managed: false,
+        };
+        assert_eq!(district.grant_arn(), Some(ARN));
+        assert_eq!(district.describe(), format!("alias/district-data ({ARN})"));
+        let cmk = |k: &str| KmsKey::parse("--kms-key", k).unwrap();
+        assert!(district.is(&cmk(ARN)), "an alias and its key's ARN agree");
+        assert!(!district.is(&cmk("arn:aws:kms:us-east-1:123456789012:key/other")));
+        assert!(!district.is(&cmk(KmsKey::AWS_MANAGED)));
+        let by_arn = ResolvedKey {
+            named: ARN.into(),
+            ..district.clone()
+        };
+        assert_eq!(by_arn.describe(), ARN, "named by its ARN: said once");
+
+        // AWS's own key: known by its alias without a call, by KeyManager otherwise.
+        for named in [
+            "alias/aws/kinesis",
+            "arn:aws:kms:us-east-1:123456789012:alias/aws/kinesis",
+        ] {
+            let aws = ResolvedKey::known(named).unwrap();
+            assert!(aws.aws_managed && aws.grant_arn().is_none(), "{named}");
+            assert_eq!(aws.describe(), named);
+            assert!(aws.is(&cmk(KmsKey::AWS_MANAGED)));
+            assert!(!aws.is(&cmk(ARN)));
+        }
+        for unknown in [
+            "alias/district-data",
+            ARN,
+            "1234abcd",
+            "alias/aws/kinesis-not",
+        ] {
+            assert!(ResolvedKey::known(unknown).is_none(), "{unknown}");
+        }
+        let described_by_kms = ResolvedKey {
+            named: "arn:aws:kms:us-east-1:123456789012:key/aws-owned".into(),
+            arn: Some("arn:aws:kms:us-east-1:123456789012:key/aws-owned".into()),
+            aws_managed: true,
+        };
+        assert_eq!(
+            described_by_kms.grant_arn(),
+            None,
+            "KeyManager AWS: no grant"
+        );
+        assert!(described_by_kms.is(&cmk(KmsKey::AWS_MANAGED)));
+        assert!(described_by_kms.is(&cmk("arn:aws:kms:us-east-1:123456789012:key/aws-owned")));
     }
 }

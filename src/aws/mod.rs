@@ -1,4 +1,4 @@
-//! The AWS side: one adapter per service ([`kinesis`], [`iam`], [`sts`]), all built from the
+//! The AWS side: one adapter per service ([`kinesis`], [`iam`], [`sts`], [`kms`], ...), all built from the
 //! standard credential chain (env vars, profiles, SSO, credential_process, web identity,
 //! container and instance metadata) and the standard endpoint overrides (`AWS_ENDPOINT_URL`,
 //! `AWS_ENDPOINT_URL_<SERVICE>`), which is how tests reach the local emulator.
@@ -8,6 +8,7 @@ pub mod firehose;
 pub mod glue;
 pub mod iam;
 pub mod kinesis;
+pub mod kms;
 pub mod logs;
 pub mod s3;
 pub mod sns;
@@ -50,6 +51,8 @@ pub struct Aws {
     pub firehose: aws_sdk_firehose::Client,
     pub glue: aws_sdk_glue::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// The stream's key, resolved to its ARN for the roles' grants.
+    pub kms: aws_sdk_kms::Client,
     pub region: Region,
     pub calls: CallLog,
 }
@@ -104,6 +107,7 @@ impl Aws {
             firehose: aws_sdk_firehose::Client::new(&config),
             glue: aws_sdk_glue::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
             region,
             calls,
         })

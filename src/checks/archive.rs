@@ -218,6 +218,20 @@ fn role_row(want: &DesiredArchive, seen: &ArchiveState, grants: Option<&Grants>)
             );
         }
     }
+    // The stream's customer-managed key (as resolved): Firehose reads through Kinesis, which
+    // asks KMS to decrypt on its behalf, so a grant limited to that (kms:ViaService) counts.
+    if let Some(key) = &want.model.key {
+        let region = want.stream_arn.split(':').nth(3).unwrap_or_default();
+        let via = crate::policy::kinesis_service(region);
+        let context = [(crate::policy::VIA_SERVICE, via.as_str())];
+        if grants.decide("kms:Decrypt", key.as_str(), &context) != Decision::Allow {
+            return fail(
+                CheckId::ArchiveRole,
+                format!("Firehose's role {role} may not use the stream's KMS key {key} (kms:Decrypt): Firehose cannot read the stream, and events stay in it until they expire"),
+                format!("{SETUP_FIX}: it grants kms:Decrypt on the key's ARN through Kinesis (the key policy must allow the account's IAM policies, as a key's default policy does)"),
+            );
+        }
+    }
     pass(
         CheckId::ArchiveRole,
         format!("Firehose's role {role} may read the stream and write the archive"),
@@ -328,7 +342,7 @@ mod tests {
     use crate::checks::Status;
     use crate::plan::archive::tests::{converged, desired, STREAM_ARN};
     use crate::state::BucketState;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     /// Firehose's role with the policy setup writes.
     fn grants(d: &DesiredArchive) -> Grants {
@@ -553,6 +567,58 @@ mod tests {
             CheckId::ArchiveRole,
         );
         assert!(s == Status::Fail && m.contains("does not exist"), "{m}");
+    }
+
+    #[test]
+    fn firehoses_role_must_decrypt_the_streams_key_through_kinesis() {
+        const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/district";
+        let d = desired(Some(KEY));
+        let role = |g: &Grants| {
+            said(
+                &archive_rows(&d, &converged(&d), Some(g), None),
+                CheckId::ArchiveRole,
+            )
+        };
+        assert_eq!(role(&grants(&d)).0, Status::Pass, "{}", role(&grants(&d)).1);
+        // The policy without its key statement: FAIL, naming the key and the permission.
+        let mut policy = grants(&d).identity[0].document.clone();
+        let kept: Vec<Value> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| !s["Action"].to_string().contains("kms:"))
+            .cloned()
+            .collect();
+        policy["Statement"] = json!(kept);
+        let (s, m) = role(&Grants::identity(&[policy.clone()]));
+        assert_eq!(s, Status::Fail);
+        assert!(
+            m.contains(&format!(
+                "may not use the stream's KMS key {KEY} (kms:Decrypt)"
+            )),
+            "{m}"
+        );
+        // A grant limited to S3 alone: Kinesis may not decrypt for Firehose.
+        let mut s3_only = grants(&d).identity[0].document.clone();
+        for st in s3_only["Statement"].as_array_mut().unwrap() {
+            if st["Action"].to_string().contains("kms:") {
+                st["Condition"]["StringEquals"]["kms:ViaService"] =
+                    json!("s3.us-east-1.amazonaws.com");
+            }
+        }
+        assert_eq!(role(&Grants::identity(&[s3_only])).0, Status::Fail);
+        // No key on the stream: nothing of KMS is asked of the role.
+        let plain = desired(None);
+        let (s, _) = said(
+            &archive_rows(
+                &plain,
+                &converged(&plain),
+                Some(&Grants::identity(&[policy])),
+                None,
+            ),
+            CheckId::ArchiveRole,
+        );
+        assert_eq!(s, Status::Pass);
     }
 
     #[test]

@@ -288,6 +288,9 @@ pub struct Expect {
     pub retention: RetentionHours,
     /// `--kms-key` / `--no-encryption` / neither (then any key passes, none warns).
     pub encryption: Encryption,
+    /// The stream's key as KMS resolved it (`None`: unencrypted): the roles are judged against
+    /// it, and `--kms-key` is compared with it by ARN.
+    pub key: Option<crate::state::ResolvedKey>,
     /// `arn:aws:iam::AGILIX:root`.
     pub agilix_root: String,
     pub external_id: Option<ExternalId>,

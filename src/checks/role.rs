@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy::{self, Decision, Grants};
-use crate::state::RoleState;
+use crate::state::{ResolvedKey, RoleState};
 
 use super::*;
 
@@ -127,15 +127,17 @@ fn policy_row(stream_arn: &str, grants: &Grants, e: &Expect) -> Check {
         .into_iter()
         .map(|a| (a, grants.decide(a, stream_arn, &[])))
         .collect();
+    // The stream's own key (resolved to its ARN), whatever the flags named.
+    let key = e.key.as_ref().filter(|k| k.grant_arn().is_some());
     let mut kms_ok = true;
-    if let Some(key) = e.encryption.customer_key() {
+    if let Some(arn) = key.and_then(ResolvedKey::grant_arn) {
         // Kinesis asks KMS on the producer's behalf: a grant limited to that (kms:ViaService,
         // as setup writes it) is as good as one without the condition.
         let region = stream_arn.split(':').nth(3).unwrap_or_default();
         let via = policy::kinesis_service(region);
         kms_ok = grants.decide(
             "kms:GenerateDataKey",
-            key.as_str(),
+            arn,
             &[(policy::VIA_SERVICE, via.as_str())],
         ) == Decision::Allow;
     }
@@ -158,19 +160,24 @@ fn policy_row(stream_arn: &str, grants: &Grants, e: &Expect) -> Check {
             },
         );
     }
-    if !kms_ok {
+    if let (false, Some(k)) = (kms_ok, key) {
         return fail(
             CheckId::RolePolicy,
-            "the role may not use the stream's KMS key (kms:GenerateDataKey)",
-            SETUP_FIX,
+            format!(
+                "the role may not use the stream's KMS key {} (kms:GenerateDataKey): AWS refuses every PutRecord from Buzz with KMSAccessDeniedException",
+                k.describe()
+            ),
+            format!(
+                "{SETUP_FIX}: it grants kms:GenerateDataKey on the key's ARN (the key policy must allow the account's IAM policies, as a key's default policy does)"
+            ),
         );
     }
     let docs = grants.documents();
     let docs = docs.as_slice();
     let mut resources = vec![stream_arn];
     let mut actions: Vec<&str> = policy::WRITER_ACTIONS.to_vec();
-    if let Some(k) = e.encryption.customer_key() {
-        resources.push(k.as_str());
+    if let Some(arn) = key.and_then(ResolvedKey::grant_arn) {
+        resources.push(arn);
         actions.push("kms:GenerateDataKey");
     }
     let wider = policy::wider_grants(docs, &actions, &resources);

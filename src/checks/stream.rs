@@ -3,6 +3,7 @@
 
 use crate::names::Encryption;
 use crate::sizing::{self, Capacity};
+use crate::state::ResolvedKey;
 use crate::state::{StreamState, StreamStatus};
 
 use super::*;
@@ -59,7 +60,11 @@ pub fn stream_rows(
             format!("retention is {} h", s.retention.get()),
         ));
     }
-    out.push(encryption_row(&e.encryption, s.kms_key.as_deref()));
+    out.push(encryption_row(
+        &e.encryption,
+        s.kms_key.as_deref(),
+        e.key.as_ref(),
+    ));
     let capacity = s.capacity.unwrap_or(Capacity::OnDemand);
     match e.load {
         Some(load) => {
@@ -84,20 +89,26 @@ pub fn stream_rows(
 
 /// Encrypted at rest as asked: with the named key, or (no `--kms-key`) with any key. An
 /// unencrypted stream is a warning with the fix unless `--no-encryption` asked for it.
-fn encryption_row(want: &Encryption, have: Option<&str>) -> Check {
+/// `resolved`: the stream's key as KMS described it, compared by ARN (an alias and its key's
+/// ARN agree) and named with its ARN.
+fn encryption_row(want: &Encryption, have: Option<&str>, resolved: Option<&ResolvedKey>) -> Check {
     const ID: CheckId = CheckId::StreamEncryption;
+    let named = |h: &str| resolved.map_or_else(|| h.to_owned(), ResolvedKey::describe);
     match (want, have) {
-        (Encryption::Key(k), Some(h)) if k.as_str() == h => pass(ID, format!("encrypted with {h}")),
-        (Encryption::Key(k), have) => fail(
+        (Encryption::Key(k), Some(h)) if resolved.map_or(k.as_str() == h, |r| r.is(k)) => {
+            pass(ID, format!("encrypted with {}", named(h)))
+        }
+        (Encryption::Key(k), Some(h)) => fail(
             ID,
-            format!(
-                "the stream is {} instead of {k}",
-                have.map(|h| format!("encrypted with {h}"))
-                    .unwrap_or("not encrypted".into())
-            ),
+            format!("the stream is encrypted with {} instead of {k}", named(h)),
+            "run `buzz-kinesis check` without --kms-key (setup's grants follow the key the stream has), or with --kms-key naming that key",
+        ),
+        (Encryption::Key(k), None) => fail(
+            ID,
+            format!("the stream is not encrypted instead of {k}"),
             SETUP_FIX,
         ),
-        (_, Some(h)) => pass(ID, format!("encrypted with {h}")),
+        (_, Some(h)) => pass(ID, format!("encrypted with {}", named(h))),
         (Encryption::Off, None) => pass(ID, Encryption::OFF_REASON),
         (Encryption::Default, None) => warn(
             ID,

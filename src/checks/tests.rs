@@ -45,6 +45,7 @@ mod rows {
         Expect {
             retention: RetentionHours::DEFAULT,
             encryption: Encryption::Default,
+            key: None,
             agilix_root: format!("arn:aws:iam::{AGILIX}:root"),
             external_id: None,
             load: None,
@@ -205,6 +206,59 @@ mod rows {
         e.encryption = Encryption::Key(KmsKey::parse("--kms-key", "alias/aws/kinesis").unwrap());
         assert_eq!(row(&e, &stream()).status, Pass);
         assert_eq!(row(&e, &plain).status, Fail);
+    }
+
+    #[test]
+    fn kms_key_is_compared_with_the_streams_key_by_arn() {
+        use Status::*;
+        const ARN: &str = "arn:aws:kms:us-east-1:123456789012:key/district";
+        let aliased = StreamState {
+            kms_key: Some("alias/district-data".into()),
+            ..stream()
+        };
+        let mut e = expect();
+        e.key = Some(crate::state::ResolvedKey {
+            named: "alias/district-data".into(),
+            arn: Some(ARN.into()),
+            aws_managed: false,
+        });
+        let row_of = |e: &Expect, s: &StreamState| {
+            stream_rows("buzz-events", "us-east-1", Some(s), e)
+                .into_iter()
+                .find(|c| c.id == "stream.encryption")
+                .unwrap()
+        };
+        let row = |e: &Expect| row_of(e, &aliased);
+        // No --kms-key: the key is named with its ARN.
+        let r = row(&e);
+        assert_eq!(r.status, Pass);
+        assert_eq!(
+            r.message,
+            format!("encrypted with alias/district-data ({ARN})")
+        );
+        // The key's ARN names the stream's alias: the same key.
+        e.encryption = Encryption::Key(KmsKey::parse("--kms-key", ARN).unwrap());
+        assert_eq!(row(&e).status, Pass, "{:?}", row(&e));
+        // Another key: FAIL, both named.
+        let other = "arn:aws:kms:us-east-1:123456789012:key/other";
+        e.encryption = Encryption::Key(KmsKey::parse("--kms-key", other).unwrap());
+        let r = row(&e);
+        assert_eq!(r.status, Fail);
+        assert_eq!(
+            r.message,
+            format!("the stream is encrypted with alias/district-data ({ARN}) instead of {other}")
+        );
+        assert!(
+            r.fix.as_deref().unwrap().contains("without --kms-key"),
+            "{r:?}"
+        );
+        // Unresolved (no read of the key), compared by name.
+        e.key = None;
+        e.encryption = Encryption::Key(KmsKey::parse("--kms-key", ARN).unwrap());
+        assert_eq!(row(&e).status, Fail);
+        let mut by_arn = stream();
+        by_arn.kms_key = Some(ARN.into());
+        assert_eq!(row_of(&e, &by_arn).status, Pass);
     }
 
     #[test]
@@ -379,10 +433,37 @@ mod rows {
         );
         assert_eq!(r.status, Pass, "{}", r.message);
 
-        // A customer-managed key: the grant passes with kms:ViaService and without it.
+        // The stream's customer-managed key (no --kms-key: what the stream has decides), by
+        // its ARN: the grant passes with kms:ViaService and without it.
         let key = "arn:aws:kms:us-east-1:123456789012:key/k";
         let mut ek = expect();
-        ek.encryption = Encryption::Key(KmsKey::parse("--kms-key", key).unwrap());
+        ek.key = Some(crate::state::ResolvedKey {
+            named: "alias/district-data".into(),
+            arn: Some(key.into()),
+            aws_managed: false,
+        });
+        let missing = row(&Grants::identity(&[write_policy(STREAM_ARN, None)]), &ek);
+        assert_eq!(missing.status, Fail);
+        assert!(
+            missing.message.contains(&format!(
+                "KMS key alias/district-data ({key}) (kms:GenerateDataKey)"
+            )),
+            "{}",
+            missing.message
+        );
+        assert!(
+            missing.fix.as_deref().unwrap().starts_with(SETUP_FIX),
+            "{missing:?}"
+        );
+        // The flag alone grants nothing to check: an AWS-managed stream key needs no grant.
+        let mut flag_only = expect();
+        flag_only.encryption = Encryption::Key(KmsKey::parse("--kms-key", key).unwrap());
+        flag_only.key = crate::state::ResolvedKey::known("alias/aws/kinesis");
+        let plain = Grants::identity(&[write_policy(STREAM_ARN, None)]);
+        assert_eq!(row(&plain, &flag_only).status, Pass);
+        // A grant on a key the stream does not have is wider than needed.
+        let other = Grants::identity(&[write_policy(STREAM_ARN, Some(key))]);
+        assert_eq!(row(&other, &flag_only).status, Warn);
         let with_via = Grants::identity(&[write_policy(STREAM_ARN, Some(key))]);
         assert_eq!(
             row(&with_via, &ek).status,

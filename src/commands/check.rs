@@ -59,9 +59,10 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         .as_ref()
         .map(|b| b.domain.clone())
         .or_else(|| handover.as_ref().and_then(|h| h.domain.clone()));
-    let expect = Expect {
+    let mut expect = Expect {
         retention: aws_part.stream.retention,
         encryption: aws_part.stream.encryption.clone(),
+        key: None,
         agilix_root: arn::account_root(&aws_part.trustee.agilix_account),
         external_id: aws_part.trustee.external_id.clone(),
         load: aws_part.stream.load,
@@ -89,6 +90,8 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     };
 
     let d = &o.desired;
+    // The roles are judged against the key the stream really has (resolved by the read step).
+    expect.key = d.aws.as_ref().and_then(|a| a.stream.key.clone());
     let region = o.aws.region.to_string();
     let mut rows = checks::stream_rows(&d.stream, &region, o.observed.stream.as_ref(), &expect);
     rows.extend(checks::role_rows(

@@ -25,7 +25,7 @@ use crate::policy;
 use crate::report::setup::SetupView;
 use crate::report::AwsView;
 use crate::spec::{ApplyOptions, AwsMade, AwsPart, AwsSpec, BuzzHandover, BuzzLogin};
-use crate::state::{arn, Halves, RoleState, StreamState};
+use crate::state::{arn, Halves, ResolvedKey, RoleState, StreamState};
 use crate::ui::Progress;
 
 /// AWS and (unless `--aws-only`) Buzz, ready for calls.
@@ -228,6 +228,8 @@ pub struct Existing<'a> {
     pub role_arn: Option<&'a str>,
     /// The busiest minute an existing stream carried, with its window.
     pub measured: Option<(crate::metrics::Peak, String)>,
+    /// The stream's key (or the one this run starts), resolved: the grants name it.
+    pub key: Option<ResolvedKey>,
 }
 
 /// The AWS half's spec (and, when the run logged in to Buzz, its login) + where we are ->
@@ -301,7 +303,10 @@ fn desired_aws(
         str::to_owned,
     );
     let w = &a.stream;
-    let kms_for_policy = w.encryption.customer_key().map(|k| k.as_str().to_owned());
+    // What exists decides the grants: the stream's own key, by ARN, whatever the flags say.
+    let granted = existing.key.as_ref().and_then(ResolvedKey::grant_arn);
+    let archive = desired_archive(a, events, options, at, &stream_arn, granted);
+    let policy = policy::write_policy(&stream_arn, granted);
     Desired {
         stream: a.names.stream.to_string(),
         role: a.names.role.to_string(),
@@ -313,6 +318,7 @@ fn desired_aws(
                 retention: w.retention,
                 allow_retention_decrease: options.allow_retention_decrease,
                 encryption: w.encryption.clone(),
+                key: existing.key,
                 tags: w.tags.clone(),
                 load: w.load,
                 measured: existing.measured,
@@ -322,13 +328,13 @@ fn desired_aws(
                     &a.trustee.agilix_account,
                     a.trustee.external_id.as_ref(),
                 ),
-                policy: policy::write_policy(&stream_arn, kms_for_policy.as_deref()),
+                policy,
                 tags: w.tags.clone(),
                 adopt: options.adopt,
                 widen: options.widen,
             },
             alarm: desired_alarm(a, at),
-            archive: desired_archive(a, events, options, at, &stream_arn),
+            archive,
         }),
         stream_arn,
         role_arn,
@@ -344,13 +350,14 @@ fn desired_archive(
     options: &ApplyOptions,
     at: Located<'_>,
     stream_arn: &str,
+    key_arn: Option<&str>,
 ) -> Option<DesiredArchive> {
     let want = a.archive.as_ref()?;
     let model = crate::archive::Archive::new(
         want.bucket.clone(),
         want.days,
         a.names.stream.as_str(),
-        a.stream.encryption.customer_key().cloned(),
+        key_arn.map(crate::names::KmsKey::from_aws),
         events,
     );
     let (p, region, account) = (at.partition, at.region, at.account);
@@ -508,10 +515,16 @@ pub async fn read(
         region: &aws.region,
         account: identity.account.as_str(),
     };
+    // Before anything is planned: a key the caller may not describe stops the run here.
+    let key = match crate::plan::stream::key_to_resolve(&a.stream.encryption, stream.as_ref()) {
+        Some(named) => Some(aws.describe_key(&named).await?),
+        None => None,
+    };
     let existing = Existing {
         stream_arn: stream.as_ref().map(|s| s.arn.as_str()),
         role_arn: role.as_ref().map(|r| r.arn.as_str()),
         measured,
+        key,
     };
     let buzz = connected.buzz.as_ref().map(|b| (&b.domain, &b.title));
     let desired = desired(a, buzz, events, options, at, existing);
@@ -778,13 +791,22 @@ mod tests {
         let (Parts::Both { aws, buzz }, events, options) = (&s.parts, &s.events, &s.options) else {
             panic!("both halves");
         };
+        // The read step resolved the key --kms-key names for the new stream.
+        let resolved = Existing {
+            key: Some(ResolvedKey {
+                named: "arn:aws:kms:eu-west-1:123456789012:key/abcd".into(),
+                arn: Some("arn:aws:kms:eu-west-1:123456789012:key/abcd".into()),
+                aws_managed: false,
+            }),
+            ..Existing::default()
+        };
         let d = desired(
             aws,
             Some((&buzz.domain, &buzz.title)),
             events,
             options,
             located(&region),
-            Existing::default(),
+            resolved,
         );
         assert_eq!(
             d.stream_arn,
@@ -825,6 +847,63 @@ mod tests {
             "arn:aws:iam::123456789012:role/team/BuzzKinesisWriter"
         );
         assert!(d.buzz.is_none(), "no Buzz login, nothing of Buzz desired");
+    }
+
+    #[test]
+    fn the_roles_grants_follow_the_streams_key_not_the_flags() {
+        const KEY: &str = "arn:aws:kms:eu-west-1:123456789012:key/district";
+        let region = Region::parse("--region", "eu-west-1").unwrap();
+        // No --kms-key, an archive: the stream's own key decides both roles' grants.
+        let s = spec(Raw {
+            archive_bucket: Some("district-42-buzz".into()),
+            ..complete()
+        });
+        let (Parts::Both { aws, .. }, events, options) = (&s.parts, &s.events, &s.options) else {
+            panic!("both halves");
+        };
+        let existing = |key: Option<ResolvedKey>| Existing {
+            stream_arn: Some("arn:aws:kinesis:eu-west-1:123456789012:stream/buzz-events"),
+            key,
+            ..Existing::default()
+        };
+        let district = ResolvedKey {
+            named: "alias/district-data".into(),
+            arn: Some(KEY.into()),
+            aws_managed: false,
+        };
+        let d = desired(
+            aws,
+            None,
+            events,
+            options,
+            located(&region),
+            existing(Some(district.clone())),
+        );
+        let want = d.aws.as_ref().unwrap();
+        assert_eq!(want.stream.key.as_ref(), Some(&district));
+        let writer = want.role.policy.to_string();
+        assert!(
+            writer.contains("kms:GenerateDataKey") && writer.contains(KEY),
+            "the writer may use the key by its ARN: {writer}"
+        );
+        assert!(!writer.contains("alias/"), "{writer}");
+        let archive = want.archive.as_ref().unwrap();
+        assert_eq!(archive.model.key.as_ref().map(|k| k.as_str()), Some(KEY));
+        let firehose = archive.policy.to_string();
+        assert!(
+            firehose.contains("kms:Decrypt") && firehose.contains(KEY),
+            "{firehose}"
+        );
+
+        // The AWS-managed key, or none: no grant at all.
+        for key in [ResolvedKey::known("alias/aws/kinesis"), None] {
+            let d = desired(aws, None, events, options, located(&region), existing(key));
+            let want = d.aws.as_ref().unwrap();
+            assert!(!want.role.policy.to_string().contains("kms:"));
+            let archive = want.archive.as_ref().unwrap();
+            assert!(archive.model.key.is_none());
+            assert!(!archive.policy.to_string().contains("kms:"));
+        }
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct DesiredStream {
     pub allow_retention_decrease: bool,
     /// `--kms-key`, `--no-encryption`, or the default (the AWS-managed key for a new stream).
     pub encryption: Encryption,
+    /// The key the stream has (as read), or will have once the plan is applied, resolved to its
+    /// ARN (`kms:DescribeKey`): the roles' grants follow it, not the flags. `None`: unencrypted.
+    pub key: Option<crate::state::ResolvedKey>,
     pub tags: Vec<Tag>,
     /// The expected peak load, when the user gave one: the plan says whether it fits.
     pub load: Option<crate::sizing::Load>,
@@ -205,6 +208,9 @@ pub struct Note {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AtRest {
     pub kms_key: Option<String>,
+    /// A customer-managed key's ARN, which the roles' grants name (`kms_key` may be an alias).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -212,7 +218,10 @@ pub struct AtRest {
 impl std::fmt::Display for AtRest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.kms_key, &self.reason) {
-            (Some(k), _) => write!(f, "encrypted at rest with {k}"),
+            (Some(k), _) => match &self.key_arn {
+                Some(arn) if arn != k => write!(f, "encrypted at rest with {k} ({arn})"),
+                _ => write!(f, "encrypted at rest with {k}"),
+            },
             (None, Some(why)) => write!(f, "not encrypted at rest ({why})"),
             (None, None) => f.write_str("not encrypted at rest"),
         }
@@ -337,6 +346,14 @@ pub enum Blocked {
     StreamDeleting {
         stream: String,
     },
+    /// `--kms-key` names another key than the one the stream is encrypted with.
+    KeyDiffers {
+        stream: String,
+        /// The stream's key, as named and resolved.
+        have: String,
+        /// `--kms-key`.
+        want: String,
+    },
     /// The trust requires an external id and this run has none.
     TrustLosesExternalId {
         role: String,
@@ -428,6 +445,11 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
             observed.stream.as_ref(),
             &mut p,
         )?;
+        p.notes.extend(stream::key_note(
+            &aws.stream,
+            observed.stream.as_ref(),
+            aws.archive.is_some(),
+        ));
         role::plan_role(
             &desired.role,
             &aws.role,
@@ -541,6 +563,7 @@ pub(crate) mod tests {
                     retention: RetentionHours::DEFAULT,
                     allow_retention_decrease: false,
                     encryption: crate::names::Encryption::Default,
+                    key: None,
                     tags: vec![],
                     load: None,
                     measured: None,

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::{missing_tags, tag_map, AtRest, Blocked, DesiredStream, Note, Plan};
 use crate::names::{Encryption, KmsKey, RetentionHours};
 use crate::sizing::Capacity;
-use crate::state::{Resource, StreamState, StreamStatus};
+use crate::state::{ResolvedKey, Resource, StreamState, StreamStatus};
 
 /// One change to the stream.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -140,7 +140,7 @@ pub(super) fn plan_stream(
             }),
             None => note(p, Encryption::OFF_REASON.to_owned()),
         }
-        p.encryption = Some(at_rest(&d.encryption, None, true));
+        p.encryption = Some(at_rest(d, None, true));
         return Ok(());
     };
     if s.status == StreamStatus::Deleting {
@@ -168,15 +168,22 @@ pub(super) fn plan_stream(
             ));
         }
     }
-    p.encryption = Some(at_rest(
-        &d.encryption,
-        Some(s.kms_key.as_deref()),
-        s.is_managed(),
-    ));
+    p.encryption = Some(at_rest(d, Some(s.kms_key.as_deref()), s.is_managed()));
     match (&d.encryption, &s.kms_key) {
-        (Encryption::Key(k), have) if have.as_deref() != Some(k.as_str()) => {
+        // Another key than the stream's: refused, never re-keyed under Buzz's writes.
+        (Encryption::Key(k), Some(have)) if !same_key(k, have, d.key.as_ref()) => {
+            return Err(Blocked::KeyDiffers {
+                stream: name.to_owned(),
+                have: d
+                    .key
+                    .as_ref()
+                    .map_or_else(|| have.clone(), ResolvedKey::describe),
+                want: k.to_string(),
+            });
+        }
+        (Encryption::Key(k), None) => {
             p.stream.push(StreamAction::StartEncryption {
-                from: have.clone(),
+                from: None,
                 to: k.to_string(),
             });
         }
@@ -210,10 +217,63 @@ pub(super) fn plan_stream(
     Ok(())
 }
 
+/// Whether the stream's key `have` is the one `--kms-key` names: by ARN when the read step
+/// resolved it (an alias and its key's ARN agree), else by name.
+fn same_key(want: &KmsKey, have: &str, resolved: Option<&ResolvedKey>) -> bool {
+    match resolved {
+        Some(r) => r.is(want),
+        None => have == want.as_str(),
+    }
+}
+
+/// Which key the read step resolves (`kms:DescribeKey`) for the roles' grants: the stream's
+/// own when it is encrypted, whatever the flags say; else the key this run would start
+/// (`--kms-key`, or the AWS-managed key for a new stream or an unencrypted one of ours).
+/// `None`: the stream is, and stays, unencrypted.
+pub fn key_to_resolve(want: &Encryption, stream: Option<&StreamState>) -> Option<String> {
+    match stream {
+        Some(s) => match (&s.kms_key, want) {
+            (Some(have), _) => Some(have.clone()),
+            (None, Encryption::Key(k)) => Some(k.to_string()),
+            (None, Encryption::Default) if s.is_managed() => Some(KmsKey::AWS_MANAGED.into()),
+            (None, _) => None,
+        },
+        None => want.new_stream_key().map(|k| k.to_string()),
+    }
+}
+
+/// Which key the roles may use and why, when it is a customer-managed one: the plan names it
+/// with its ARN, since the grants do.
+pub(super) fn key_note(d: &DesiredStream, s: Option<&StreamState>, archive: bool) -> Option<Note> {
+    let key = d.key.as_ref()?;
+    key.grant_arn()?;
+    let source = match s.and_then(|s| s.kms_key.as_ref()) {
+        Some(_) => "the stream is encrypted with",
+        None => "the stream will be encrypted with (--kms-key)",
+    };
+    let firehose = if archive {
+        ", and Firehose's role to read it (kms:Decrypt)"
+    } else {
+        ""
+    };
+    Some(Note {
+        resource: Resource::Stream,
+        message: format!(
+            "{source} {}: the writer role may use it to write (kms:GenerateDataKey){firehose}; the grants name the key's ARN",
+            key.describe()
+        ),
+    })
+}
+
 /// The stream's encryption once the plan is applied; `existing`: the key of the stream that
 /// exists (`Some(None)`: it exists unencrypted); `managed`: this tool made it.
-fn at_rest(want: &Encryption, existing: Option<Option<&str>>, managed: bool) -> AtRest {
-    let (kms_key, reason) = match (want, existing) {
+fn at_rest(d: &DesiredStream, existing: Option<Option<&str>>, managed: bool) -> AtRest {
+    let key_arn = d
+        .key
+        .as_ref()
+        .and_then(ResolvedKey::grant_arn)
+        .map(str::to_owned);
+    let (kms_key, reason) = match (&d.encryption, existing) {
         (Encryption::Key(k), _) => (Some(k.to_string()), None),
         (_, Some(Some(have))) => (Some(have.to_owned()), None),
         (Encryption::Default, None) => (Some(KmsKey::AWS_MANAGED.to_owned()), None),
@@ -229,7 +289,11 @@ fn at_rest(want: &Encryption, existing: Option<Option<&str>>, managed: bool) -> 
             )),
         ),
     };
-    AtRest { kms_key, reason }
+    AtRest {
+        kms_key,
+        key_arn,
+        reason,
+    }
 }
 
 /// The shard counts to pass through from `from` to `to`, one `UpdateShardCount` call each:
@@ -342,7 +406,7 @@ fn push_shard_steps(from: u32, to: u32, p: &mut Plan) {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{converged, desired, kinds};
-    use super::super::{plan, Observed};
+    use super::super::{plan, Blocked, Observed, Plan};
     use super::*;
     use crate::names::{KmsKey, ShardCount};
 
@@ -403,6 +467,167 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.message.contains("never turns encryption off")));
+    }
+
+    const DISTRICT: &str = "arn:aws:kms:us-east-1:123456789012:key/district";
+
+    fn district() -> ResolvedKey {
+        ResolvedKey {
+            named: "alias/district-data".into(),
+            arn: Some(DISTRICT.into()),
+            aws_managed: false,
+        }
+    }
+
+    #[test]
+    fn the_key_resolved_is_the_streams_own_else_the_one_this_run_starts() {
+        let d = desired();
+        let mut s = converged(&d).stream.unwrap();
+        let cmk = Encryption::Key(KmsKey::parse("--kms-key", DISTRICT).unwrap());
+        let resolve = |want: &Encryption, s: Option<&StreamState>| key_to_resolve(want, s);
+        // The stream's key wins over every flag.
+        s.kms_key = Some("alias/district-data".into());
+        for want in [Encryption::Default, Encryption::Off, cmk.clone()] {
+            assert_eq!(
+                resolve(&want, Some(&s)).as_deref(),
+                Some("alias/district-data")
+            );
+        }
+        // An unencrypted stream: the key this run starts.
+        s.kms_key = None;
+        assert_eq!(resolve(&cmk, Some(&s)).as_deref(), Some(DISTRICT));
+        assert_eq!(
+            resolve(&Encryption::Default, Some(&s)).as_deref(),
+            Some(KmsKey::AWS_MANAGED),
+            "ours: encrypted with the default"
+        );
+        assert_eq!(resolve(&Encryption::Off, Some(&s)), None);
+        s.tags.clear();
+        assert_eq!(
+            resolve(&Encryption::Default, Some(&s)),
+            None,
+            "someone else's stays"
+        );
+        // A new stream.
+        assert_eq!(resolve(&cmk, None).as_deref(), Some(DISTRICT));
+        assert_eq!(
+            resolve(&Encryption::Default, None).as_deref(),
+            Some(KmsKey::AWS_MANAGED)
+        );
+        assert_eq!(resolve(&Encryption::Off, None), None);
+    }
+
+    #[test]
+    fn another_key_than_the_streams_is_refused_and_its_own_by_any_name_is_not() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().kms_key = Some("alias/district-data".into());
+        d.stream_mut().key = Some(district());
+        // Its key's ARN names the alias's key: nothing to do.
+        d.stream_mut().encryption = Encryption::Key(KmsKey::parse("--kms-key", DISTRICT).unwrap());
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty(), "{p:?}");
+        // Another key: refused, both named.
+        let other = "arn:aws:kms:us-east-1:123456789012:key/other";
+        d.stream_mut().encryption = Encryption::Key(KmsKey::parse("--kms-key", other).unwrap());
+        assert_eq!(
+            plan(&d, &a).unwrap_err(),
+            Blocked::KeyDiffers {
+                stream: "buzz-events".into(),
+                have: format!("alias/district-data ({DISTRICT})"),
+                want: other.into(),
+            }
+        );
+        // The AWS-managed key asked of a stream under the district's: refused too.
+        d.stream_mut().encryption =
+            Encryption::Key(KmsKey::parse("--kms-key", KmsKey::AWS_MANAGED).unwrap());
+        assert!(matches!(plan(&d, &a), Err(Blocked::KeyDiffers { .. })));
+        // Unresolved: compared by name.
+        d.stream_mut().key = None;
+        d.stream_mut().encryption = Encryption::Key(KmsKey::parse("--kms-key", DISTRICT).unwrap());
+        match plan(&d, &a).unwrap_err() {
+            Blocked::KeyDiffers { have, .. } => assert_eq!(have, "alias/district-data"),
+            other => panic!("{other:?}"),
+        }
+        a.stream.as_mut().unwrap().kms_key = Some(DISTRICT.into());
+        assert!(plan(&d, &a).unwrap().is_empty());
+        // An unencrypted stream takes the key asked for.
+        a.stream.as_mut().unwrap().kms_key = None;
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(
+            p.stream,
+            [StreamAction::StartEncryption {
+                from: None,
+                to: DISTRICT.into()
+            }]
+        );
+    }
+
+    #[test]
+    fn the_plan_names_the_key_the_roles_may_use_and_why() {
+        let mut d = desired();
+        let mut a = converged(&d);
+        a.stream.as_mut().unwrap().kms_key = Some("alias/district-data".into());
+        d.stream_mut().key = Some(district());
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty(), "a note, no change: {p:?}");
+        let at_rest = p.encryption.clone().unwrap();
+        assert_eq!(at_rest.kms_key.as_deref(), Some("alias/district-data"));
+        assert_eq!(at_rest.key_arn.as_deref(), Some(DISTRICT));
+        assert_eq!(
+            at_rest.to_string(),
+            format!("encrypted at rest with alias/district-data ({DISTRICT})")
+        );
+        assert_eq!(
+            serde_json::to_value(&at_rest).unwrap(),
+            serde_json::json!({"kms_key": "alias/district-data", "key_arn": DISTRICT})
+        );
+        let said = |p: &Plan| -> Vec<String> {
+            p.notes
+                .iter()
+                .filter(|n| n.message.contains("kms:GenerateDataKey"))
+                .map(|n| n.message.clone())
+                .collect()
+        };
+        assert_eq!(
+            said(&p),
+            [format!("the stream is encrypted with alias/district-data ({DISTRICT}): the writer role may use it to write (kms:GenerateDataKey); the grants name the key's ARN")]
+        );
+        // With the archive, Firehose's role is named too.
+        let mut archived = d.clone();
+        archived.aws_mut().archive = Some(crate::plan::archive::tests::desired(Some(DISTRICT)));
+        let note = key_note(
+            &archived.aws.as_ref().unwrap().stream,
+            a.stream.as_ref(),
+            true,
+        );
+        assert!(note
+            .unwrap()
+            .message
+            .contains("(kms:GenerateDataKey), and Firehose's role to read it (kms:Decrypt);"),);
+        // A new stream with --kms-key: the key it will have.
+        let new = key_note(&d.aws.as_ref().unwrap().stream, None, false).unwrap();
+        assert!(
+            new.message
+                .starts_with("the stream will be encrypted with (--kms-key) alias/district-data"),
+            "{}",
+            new.message
+        );
+        // The AWS-managed key, or none: nothing to grant, nothing said.
+        d.stream_mut().key = ResolvedKey::known(KmsKey::AWS_MANAGED);
+        assert!(key_note(&d.aws.as_ref().unwrap().stream, a.stream.as_ref(), true).is_none());
+        d.stream_mut().key = None;
+        assert!(key_note(&d.aws.as_ref().unwrap().stream, a.stream.as_ref(), true).is_none());
+        // Named by its ARN: said once.
+        let by_arn = AtRest {
+            kms_key: Some(DISTRICT.into()),
+            key_arn: Some(DISTRICT.into()),
+            reason: None,
+        };
+        assert_eq!(
+            by_arn.to_string(),
+            format!("encrypted at rest with {DISTRICT}")
+        );
     }
 
     #[test]

@@ -70,6 +70,10 @@ pub fn refusal(b: &Blocked) -> String {
         Blocked::StreamDeleting { stream } => format!(
             "the stream {stream} is being deleted; wait until it is gone, then run setup again"
         ),
+        Blocked::KeyDiffers { stream, have, want } => format!(
+            "the stream {stream} is encrypted with {have}, not with --kms-key {want}: setup does not change the key of a stream that exists (records already in it stay under the old key, and every reader needs both). \
+             Run setup without --kms-key (the roles' grants follow the key the stream has), or pass --kms-key naming that key; to move the stream to {want}, run `aws kinesis start-stream-encryption --stream-name {stream} --encryption-type KMS --key-id {want}` first, then setup without --kms-key. Nothing was changed"
+        ),
         Blocked::TrustLosesExternalId { role } => format!(
             "the trust of role {role} requires an external id (sts:ExternalId), and this run has none, so setup would remove that guard and let any Buzz tenant naming the role write into the stream. \
              Pass the external id again (--external-id or BUZZ_EXTERNAL_ID), or --remove-external-id to remove it. Nothing was changed"

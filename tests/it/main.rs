@@ -20,6 +20,7 @@ mod harness;
 mod hierarchy;
 mod identity;
 mod json_output;
+mod kms;
 mod layering;
 mod no_widening;
 mod lost_events;
