@@ -58,6 +58,10 @@ fn spawn_command<S: AsRef<std::ffi::OsStr>>(
         "BUZZ_KINESIS_ROLE",
         "BUZZ_AGILIX_ACCOUNT_ID",
         "CI",
+        // As on a person's laptop: the region comes from the AWS profile (the test profile
+        // names moto's), which the wizard then says.
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
     ] {
         cmd.env_remove(k);
     }
@@ -127,7 +131,12 @@ const EXTERNAL_ID: &str = "district-7-from-agilix";
 
 #[tokio::test]
 async fn a_person_answers_every_question_and_gets_a_working_setup() {
-    let sandbox = Sandbox::start(SandboxOptions::new().seed_config(webhook_config()));
+    // Buzz assumes the role with the external id Agilix issued, which the person types.
+    let sandbox = Sandbox::start(
+        SandboxOptions::new()
+            .seed_config(webhook_config())
+            .external_id(EXTERNAL_ID),
+    );
     // The only test that takes the default stream and role names: nothing else uses them.
     // Another stream in the account, so the wizard offers a choice (run alone, moto has none).
     harness::create_stream(&harness::unique("existing"));
@@ -181,7 +190,7 @@ async fn a_person_answers_every_question_and_gets_a_working_setup() {
         "48",
         "48",
     );
-    expect(&mut p, &mut t, "from your AWS settings");
+    expect(&mut p, &mut t, "Region us-east-1, from your AWS settings");
     answer(
         &mut p,
         &mut t,
