@@ -218,7 +218,8 @@ impl Error {
     /// The message with its hint under it, as a person reads it.
     pub fn with_hint_below(&self) -> String {
         match self.hint() {
-            Some(h) => format!("{self}\n  hint: {h}"),
+            // A hint of several lines stays under its first.
+            Some(h) => format!("{self}\n  hint: {}", h.replace('\n', "\n        ")),
             None => self.to_string(),
         }
     }
@@ -378,5 +379,10 @@ mod tests {
             e.with_hint_below(),
             "timed out after 5 s waiting for the stream\n  hint: raise --deadline"
         );
+        let two = Error::AwsCredentials {
+            problem: "p".into(),
+            hint: Some("a;\nb".into()),
+        };
+        assert_eq!(two.with_hint_below(), "p\n  hint: a;\n        b");
     }
 }

@@ -243,7 +243,8 @@ async fn check_credentials(config: &aws_config::SdkConfig, profile: Option<&str>
     match tokio::time::timeout(Duration::from_secs(20), provider.provide_credentials()).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => {
-            tracing::debug!("the AWS credential chain failed: {e:?}");
+            // With -v: where the SDK looked (the message says only what to do).
+            tracing::info!("the AWS credential chain failed: {}", crate::error::chain(&e));
             Err(credentials_error(profile, &crate::error::chain(&e)))
         }
         Err(_) => Err(Error::AwsCredentials {
@@ -304,7 +305,9 @@ fn classify_credentials_error(
             ),
             hint: Some(format!("run `aws sso login --profile {profile}` and try again")),
         }
-    } else if lower.contains("no providers in chain") {
+    } else if lower.contains("no providers in chain")
+        || lower.contains("no credentials found in chain")
+    {
         // Short and plain: where the SDK looked is for -v (the debug line before this).
         no_aws_login()
     } else {
@@ -467,6 +470,8 @@ mod tests {
         );
         // Nothing anywhere: the two ways on, not the chain's places (those are for -v).
         let none = classify(false, "no providers in chain provided credentials");
+        let found = classify(false, "the credential provider was not enabled: no credentials found in chain. Attempted: ...");
+        assert_eq!(found, none);
         assert_eq!(
             none,
             "no AWS login was found / if you manage AWS, run `aws configure sso`, then pass --profile NAME;\nif a colleague does, they run `buzz-kinesis setup --aws-only` and hand you its Buzz half"

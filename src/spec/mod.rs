@@ -128,9 +128,10 @@ fn ask(raw: &mut Raw, flags: &[&'static str]) -> Result<bool> {
 }
 
 /// `setup`'s spec from its raw values (the wizard may have chosen the halves already).
-/// With a person at a terminal, also the values `check` would warn about.
-pub fn setup(raw: Raw) -> Result<SetupSpec> {
-    resolve_then(raw, SetupSpec::build_into, ask_what_check_warns_about).map(|(s, _)| s)
+/// With a person at a terminal, also the values `check` would warn about. Gives back the
+/// raw values as answered too (the command that runs it again is built from them).
+pub fn setup(raw: Raw) -> Result<(SetupSpec, Raw)> {
+    resolve_then(raw, SetupSpec::build_into, ask_what_check_warns_about)
 }
 
 /// `check`'s spec.

@@ -322,6 +322,45 @@ impl Raw {
         })
     }
 
+    /// The `setup` command line these values make, for a person to run again without the
+    /// wizard's questions: every value given or answered, no secret (the password, a token,
+    /// a one-time code come from their env vars or the prompt, never the command line).
+    pub fn setup_command(&self) -> Vec<String> {
+        let mut args = vec!["setup".to_owned()];
+        match self.half {
+            Halves::Both => {}
+            Halves::AwsOnly => args.push("--aws-only".into()),
+            Halves::BuzzOnly => args.push("--buzz-only".into()),
+        }
+        let mut flag = |name: &str, value: Option<&String>| {
+            if let Some(v) = value {
+                args.extend([name.to_owned(), v.clone()]);
+            }
+        };
+        flag("--agilix-account", self.agilix_account.as_ref());
+        flag("--external-id", self.external_id.as_ref());
+        flag("--role-arn", self.role_arn.as_ref());
+        flag("--domain", self.domain.as_ref());
+        for d in &self.more_domains {
+            flag("--domain", Some(d));
+        }
+        flag("--buzz-url", self.buzz_url.as_ref());
+        flag("--buzz-user", self.buzz_user.as_ref());
+        flag("--stream", self.stream.as_ref());
+        flag("--role", self.role.as_ref());
+        flag("--region", self.region.as_ref());
+        flag("--profile", self.profile.as_ref());
+        flag("--capacity-mode", self.capacity_mode.as_ref());
+        flag("--shards", self.shards.as_ref());
+        flag("--retention-hours", self.retention_hours.as_ref());
+        for e in &self.alarm_emails {
+            flag("--alarm-email", Some(e));
+        }
+        flag("--alarm-topic", self.alarm_topic.as_ref());
+        flag("--archive-bucket", self.archive_bucket.as_ref());
+        args
+    }
+
     /// Whether the run signs in as an application identity (a client id or a key file given).
     pub fn identity_given(&self) -> bool {
         self.buzz_client_id.is_some() || self.buzz_key_file.is_some()
@@ -335,6 +374,53 @@ impl Raw {
             || self.token.is_some()
             || self.buzz_user.is_some()
             || self.password.is_some()
+    }
+}
+
+#[cfg(test)]
+mod setup_command_tests {
+    use super::*;
+
+    #[test]
+    fn the_setup_command_names_every_answer_and_no_secret() {
+        let raw = Raw {
+            agilix_account: Some("210987654321".into()),
+            external_id: Some("district-7".into()),
+            domain: Some("424242".into()),
+            more_domains: vec!["500001".into()],
+            buzz_user: Some("district/admin".into()),
+            region: Some("us-east-2".into()),
+            retention_hours: Some("48".into()),
+            alarm_emails: vec!["ops@example.edu".into()],
+            password: Some(Secret::Given(SecretString::from("hunter2"))),
+            token: Some(SecretString::from("tok")),
+            ..Raw::default()
+        };
+        let cmd = raw.setup_command().join(" ");
+        assert_eq!(
+            cmd,
+            "setup --agilix-account 210987654321 --external-id district-7 --domain 424242 --domain 500001 --buzz-user district/admin --region us-east-2 --retention-hours 48 --alarm-email ops@example.edu"
+        );
+        assert!(!cmd.contains("hunter2") && !cmd.contains("tok"));
+        let aws = Raw {
+            half: Halves::AwsOnly,
+            ..Raw::default()
+        };
+        assert_eq!(aws.setup_command(), ["setup", "--aws-only"]);
+        let buzz = Raw {
+            half: Halves::BuzzOnly,
+            role_arn: Some("arn:aws:iam::1:role/R".into()),
+            ..Raw::default()
+        };
+        assert_eq!(
+            buzz.setup_command(),
+            [
+                "setup",
+                "--buzz-only",
+                "--role-arn",
+                "arn:aws:iam::1:role/R"
+            ]
+        );
     }
 }
 

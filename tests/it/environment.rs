@@ -613,3 +613,148 @@ fn a_credential_process_profile_is_used_as_the_readme_shows_for_mfa() {
     assert!(out.stdout.contains(MOTO_ACCOUNT), "{}", out.stdout);
     assert!(!out.stderr.contains("could not"), "{}", out.stderr);
 }
+
+/// No AWS login anywhere: a short answer with the two ways on, not the SDK's provider chain
+/// (that is for -v), against moto's endpoint so that only the credentials are missing.
+#[tokio::test]
+async fn no_aws_login_is_a_short_answer_naming_both_ways_on() {
+    let home = tempfile::tempdir().expect("a temp dir");
+    let nowhere = home.path().join("none");
+    let nowhere = nowhere.to_str().unwrap();
+    let names = Names::new();
+    let run = |verbose: bool| {
+        let mut tool = Tool::new()
+            .args(["setup", "--aws-only", "--dry-run"])
+            .args(["--agilix-account", AGILIX_ACCOUNT])
+            .args(["--stream", &names.stream, "--role", &names.role]);
+        if verbose {
+            tool = tool.arg("-v");
+        }
+        for k in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+        ] {
+            tool = tool.without_env(k);
+        }
+        tool.env("HOME", home.path().to_str().unwrap())
+            .env("AWS_CONFIG_FILE", nowhere)
+            .env("AWS_SHARED_CREDENTIALS_FILE", nowhere)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .run()
+    };
+    let out = run(false);
+    out.assert_code(1);
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert!(lines.len() <= 6, "{} lines:\n{}", lines.len(), out.stderr);
+    for needed in [
+        "no AWS login was found",
+        "aws configure sso",
+        "--profile NAME",
+        "setup --aws-only",
+    ] {
+        assert!(out.stderr.contains(needed), "{needed}: {}", out.stderr);
+    }
+    assert!(
+        !out.stderr.contains("provider") && !out.stderr.contains("metadata"),
+        "{}",
+        out.stderr
+    );
+    // With -v, the chain's own words are there for whoever needs them.
+    let verbose = run(true);
+    assert!(
+        verbose.stderr.contains("Ec2InstanceMetadata"),
+        "{}",
+        verbose.stderr
+    );
+}
+
+/// A JSON error names the fix and, for values left out, each flag in a list.
+#[tokio::test]
+async fn a_json_error_carries_its_fix_and_the_missing_flags() {
+    let out = Tool::new()
+        .args(["setup", "--aws-only", "--dry-run", "--output", "json"])
+        .run();
+    out.assert_code(1);
+    let error = &out.json()["error"];
+    assert_eq!(error["kind"], "missing_value", "{error}");
+    assert!(
+        error["missing"]
+            .as_array()
+            .is_some_and(|m| m.contains(&json!("--agilix-account"))),
+        "{error}"
+    );
+    assert!(
+        error["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("--agilix-account")),
+        "{error}"
+    );
+}
+
+/// tail reads the config file like every other command: its stream, region and profile.
+#[tokio::test]
+async fn tail_reads_the_stream_region_and_profile_from_the_config_file() {
+    let stream = harness::unique("configured");
+    harness::create_stream(&stream);
+    harness::put_record(&stream, r#"{"type": "UserCreated", "domainId": "424242"}"#);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // The profile names the region nowhere else: the file's region must win to find the
+    // stream (moto keeps streams per region).
+    let aws_config = dir.path().join("aws-config");
+    std::fs::write(&aws_config, "[profile district]\nregion = eu-west-3\n").unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "stream = \"{stream}\"\nregion = \"{}\"\nprofile = \"district\"\n",
+            harness::REGION
+        ),
+    )
+    .unwrap();
+    let out = Tool::new()
+        .args(["tail", "--config", config.to_str().unwrap()])
+        .args(["--from", "trim-horizon", "--limit", "1", "--timeout", "60"])
+        .args(["--output", "json"])
+        .without_env("AWS_PROFILE")
+        .without_env("AWS_REGION")
+        .without_env("AWS_DEFAULT_REGION")
+        .env("AWS_CONFIG_FILE", aws_config.to_str().unwrap())
+        .run();
+    out.assert_success();
+    assert!(out.stdout.contains("UserCreated"), "{}", out.stdout);
+    // The profile was taken from the file: one the AWS config does not define is an error
+    // that names it.
+    std::fs::write(
+        &config,
+        format!(
+            "stream = \"{stream}\"\nregion = \"{}\"\nprofile = \"nowhere\"\n",
+            harness::REGION
+        ),
+    )
+    .unwrap();
+    let out = Tool::new()
+        .args([
+            "tail",
+            "--config",
+            config.to_str().unwrap(),
+            "--limit",
+            "1",
+            "--timeout",
+            "5",
+        ])
+        .without_env("AWS_PROFILE")
+        .without_env("AWS_ACCESS_KEY_ID")
+        .without_env("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_CONFIG_FILE", aws_config.to_str().unwrap())
+        .env("AWS_SHARED_CREDENTIALS_FILE", aws_config.to_str().unwrap())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .run();
+    out.assert_code(1);
+    assert!(out.stderr.contains("'nowhere'"), "{}", out.stderr);
+}

@@ -52,7 +52,7 @@ async fn an_on_demand_stream_becomes_provisioned_with_two_shards_and_back() {
     let kept = Tool::setup(&sandbox, &names)
         .args(["--capacity-mode", "provisioned", "--shards", "2"])
         .run();
-    kept.assert_success();
+    kept.assert_code(2);
     assert_eq!(kept.json()["changed"], json!(false));
     assert!(
         kept.json()["notes"]
@@ -137,9 +137,16 @@ async fn four_shards_drop_to_one_only_with_allow_capacity_decrease() {
     let refused = Tool::setup(&sandbox, &names)
         .args(["--capacity-mode", "provisioned", "--shards", "1"])
         .run();
-    refused.assert_success();
+    // Not done: not the exit of a run that did what was asked.
+    refused.assert_code(2);
     let report = refused.json();
     assert_eq!(report["changed"], json!(false));
+    assert!(
+        report["declined"]
+            .to_string()
+            .contains("keeps its 4 shards"),
+        "{report}"
+    );
     assert!(
         report["notes"]
             .to_string()

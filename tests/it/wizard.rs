@@ -58,6 +58,10 @@ fn spawn_command<S: AsRef<std::ffi::OsStr>>(
         "BUZZ_KINESIS_ROLE",
         "BUZZ_AGILIX_ACCOUNT_ID",
         "CI",
+        // As on a person's laptop: the region comes from the AWS profile (the test profile
+        // names moto's), which the wizard then says.
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
     ] {
         cmd.env_remove(k);
     }
@@ -127,7 +131,12 @@ const EXTERNAL_ID: &str = "district-7-from-agilix";
 
 #[tokio::test]
 async fn a_person_answers_every_question_and_gets_a_working_setup() {
-    let sandbox = Sandbox::start(SandboxOptions::new().seed_config(webhook_config()));
+    // Buzz assumes the role with the external id Agilix issued, which the person types.
+    let sandbox = Sandbox::start(
+        SandboxOptions::new()
+            .seed_config(webhook_config())
+            .external_id(EXTERNAL_ID),
+    );
     // The only test that takes the default stream and role names: nothing else uses them.
     // Another stream in the account, so the wizard offers a choice (run alone, moto has none).
     harness::create_stream(&harness::unique("existing"));
@@ -181,7 +190,7 @@ async fn a_person_answers_every_question_and_gets_a_working_setup() {
         "48",
         "48",
     );
-    expect(&mut p, &mut t, "from your AWS settings");
+    expect(&mut p, &mut t, "Region us-east-1, from your AWS settings");
     answer(
         &mut p,
         &mut t,
@@ -496,4 +505,54 @@ async fn teardown_meets_a_change_made_while_its_prompt_waits_and_refuses() {
     assert!(left.is_empty(), "{left:?}");
     let saved = sandbox.domain_config(DOMAIN_ID).await;
     assert_eq!(saved["https"], changed["https"], "theirs kept: {saved}");
+}
+
+/// Buzz unreachable after every answer is typed: the run fails, and says the command that runs
+/// the same setup again without the questions (no password in it).
+#[tokio::test]
+async fn a_run_that_fails_after_the_answers_prints_the_command_that_resumes_it() {
+    let sandbox = Sandbox::start_default();
+    // Nothing listens there: Buzz cannot be reached.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let names = Names::new();
+    let mut t = String::new();
+    let mut p = spawn(
+        &sandbox,
+        &["setup", "--role", &names.role],
+        &[("BUZZ_API_URL", &url)],
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "Which logins do you have?",
+        "",
+        "Enter: both",
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "Agilix's AWS account number",
+        harness::AGILIX_ACCOUNT,
+        harness::AGILIX_ACCOUNT,
+    );
+    answer_buzz_login(&mut p, &mut t);
+    answer(&mut p, &mut t, "External id", "", "Enter: none");
+    answer(&mut p, &mut t, "Alarm email", "", "Enter: none");
+    answer(&mut p, &mut t, "Retention in hours", "72", "72");
+    expect(&mut p, &mut t, "The same setup without the questions");
+    let rest = p.exp_eof().unwrap_or_default();
+    t.push_str(&rest);
+    assert_eq!(exit_code(&p), Some(1), "{t}");
+    assert!(
+        t.contains(&format!(
+            "buzz-kinesis setup --agilix-account {} --domain {DOMAIN_ID} --buzz-url {url} --buzz-user {} --role {} ",
+            harness::AGILIX_ACCOUNT,
+            harness::ADMIN_USER,
+            names.role
+        )) && t.contains("--retention-hours 72\r\n"),
+        "{t}"
+    );
+    assert!(!t.contains(harness::ADMIN_PASSWORD), "{t}");
 }

@@ -97,7 +97,37 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
             return Err(e);
         }
     }
-    let spec = spec::setup(raw)?;
+    let asked_before = raw.setup_command();
+    let (spec, answered) = spec::setup(raw)?;
+    // The wizard asked something: the command that runs the same setup without questions,
+    // said at the end whatever happens (a run that fails after the answers keeps them).
+    let again = answered.setup_command();
+    let resume = (interactive && again != asked_before).then(|| {
+        again
+            .iter()
+            .map(|a| crate::handover::shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let result = run_spec(args, spec, output, quiet, verbose, started).await;
+    if let Some(cmd) = resume {
+        eprintln!(
+            "\nThe same setup without the questions (the password from BUZZ_PASSWORD, or asked):\n  buzz-kinesis {cmd}"
+        );
+    }
+    result
+}
+
+/// `setup` once its spec is built: read, plan, confirm, apply, report.
+async fn run_spec(
+    args: &SetupArgs,
+    spec: SetupSpec,
+    output: Output,
+    quiet: bool,
+    verbose: bool,
+    started: Instant,
+) -> Result<ExitCode> {
+    let interactive = spec::interactive(args.yes);
     if !interactive && !args.yes && !args.dry_run {
         // Like `terraform apply` without -auto-approve: nobody confirmed, so nothing is
         // read or changed.
