@@ -103,11 +103,7 @@ async fn a_stream_under_a_district_alias_gets_both_roles_granted_its_key_by_arn(
     let plan = setup().arg("--dry-run").run();
     plan.assert_code(2);
     let report = plan.json();
-    assert_eq!(
-        report["stream"]["encryption"]["key_arn"], arn,
-        "{}",
-        plan.stdout
-    );
+    assert_eq!(report["encryption"]["key_arn"], arn, "{}", plan.stdout);
     assert!(
         report["notes"].as_array().unwrap().iter().any(|n| {
             let m = n["message"].as_str().unwrap_or_default();
