@@ -2,7 +2,7 @@
 """The benchmark: time-to-configured on the local stack, ours beside the anchor (the seed's
 procedure scripted with the AWS CLI and curl, bench/anchor.sh), with API call counts.
 
-Scenarios (README "Benchmark" has the latest table, written by this script):
+Scenarios (CONTRIBUTING.md "Benchmark" has the latest table, written by this script):
   1. realistic latencies: a stream that is CREATING for 5 s (bench/aws_proxy.py) and IAM
      propagation of 8 s (the sandbox's --iam-propagation-delay), Buzz answering failed tests
      with AccessDenied in AWS's words. The physical limit is the longer chain, 8 s, plus the
@@ -28,7 +28,7 @@ Scenarios (README "Benchmark" has the latest table, written by this script):
 
 Usage: bench/run.py [--runs N] [--only NAME,...] [--no-build] [--write-readme]. NAMEs:
 realistic (1), shapes (1b), instant (2), startup (3), tail (4), district (5), siblings (6),
-calls. With --only, --write-readme merges: the rows measured now replace (or join) the README's
+calls. With --only, --write-readme merges: the rows measured now replace (or join) CONTRIBUTING.md's
 rows of the same scenario, the call counts are kept unless `calls` ran, and a line says which
 rows are newer than the rest. --no-build takes target/release as it is (e.g. while the sources
 change under a bench run). Everything runs on loopback and stops itself.
@@ -733,7 +733,7 @@ def main():
             results["archive"] = scenario_archive(a.runs, tmp)
     machine = f"on {os.cpu_count()} cores, {platform.system()} {platform.machine()}, {datetime.date.today().isoformat()}"
     whole = set(only) == set(SCENARIOS)
-    path = os.path.join(ROOT, "README.md")
+    path = os.path.join(ROOT, "CONTRIBUTING.md")
     readme = open(path).read()
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
     i, j = readme.index(start) + len(start), readme.index(end)

@@ -17,28 +17,34 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "buzz-kinesis",
     version,
     propagate_version = true,
-    max_term_width = 100,
-    after_help = TOP_AFTER_HELP
+    max_term_width = 100
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
     /// More detail on stderr (-v: steps and calls, -vv: debug).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, env = "BUZZ_KINESIS_VERBOSE", help_heading = GLOBAL)]
     pub verbose: u8,
 
     /// Only errors on stderr.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        env = "BUZZ_KINESIS_QUIET",
+        help_heading = GLOBAL
+    )]
     pub quiet: bool,
 
     /// Output format on stdout (errors too: {"error": {"kind", "code", "message", "hint"}}).
-    #[arg(long, value_enum, default_value_t = Output::Human, global = true)]
+    #[arg(long, value_enum, default_value_t = Output::Human, global = true, env = "BUZZ_KINESIS_OUTPUT", help_heading = GLOBAL)]
     pub output: Output,
 
     /// Colour on stderr: auto = on a terminal only, unless NO_COLOR is set or CLICOLOR=0
     /// (CLICOLOR_FORCE forces it).
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true, env = "BUZZ_KINESIS_COLOR", help_heading = GLOBAL)]
     pub color: ColorWhen,
 
     /// The longest setup, check or teardown may run, in seconds (1 to 86400; time at a
@@ -48,7 +54,8 @@ pub struct Cli {
         long,
         value_name = "SECONDS",
         env = "BUZZ_KINESIS_DEADLINE",
-        global = true
+        global = true,
+        help_heading = GLOBAL
     )]
     pub deadline: Option<String>,
 }
@@ -61,77 +68,12 @@ pub enum Output {
 
 pub use crate::ui::color::ColorWhen;
 
-const TOP_AFTER_HELP: &str = "Examples:
-  buzz-kinesis setup                     # asks for what is missing, shows the plan, asks to apply
-  buzz-kinesis setup --agilix-account 210987654321 --domain 424242 --buzz-user district/admin --yes
-  buzz-kinesis check --domain 424242 --buzz-user district/admin
-  buzz-kinesis tail --from trim-horizon --limit 20
-
-Secrets come from the environment (values never shown): BUZZ_PASSWORD, BUZZ_TOKEN, BUZZ_OTP;
-unattended runs sign in as an application identity (--buzz-client-id, --buzz-key-file).
-Settings may also come from --config FILE, BUZZ_KINESIS_CONFIG or
-$XDG_CONFIG_HOME/buzz-kinesis/config.toml.
-
-Exit status: 0 done (or nothing to do), 1 error (usage errors included), 2 changes pending
-(--dry-run) or a check failed, 130 interrupted.";
-
-const SETUP_AFTER_HELP: &str = "Examples:
-  buzz-kinesis setup
-  BUZZ_PASSWORD=... buzz-kinesis setup --agilix-account 210987654321 --domain 424242 \\
-      --buzz-user district/admin --region us-east-1 --yes
-  buzz-kinesis setup --config buzz.toml --dry-run          # exit 2 when changes are pending
-  buzz-kinesis setup --aws-only --agilix-account 210987654321 --domain 424242 --yes
-  buzz-kinesis setup --buzz-only --role-arn arn:aws:iam::111122223333:role/BuzzKinesisWriter \\
-      --stream buzz-events --region us-east-1 --domain 424242 --buzz-user district/admin
-
-Without a terminal (CI, a pipe), setup needs --yes to apply, or --dry-run.
-Exit status: 0 done (or nothing to do), 1 error (usage errors included), 2 changes pending
-(--dry-run), 130 interrupted.";
-
-const CHECK_AFTER_HELP: &str = "Examples:
-  buzz-kinesis check --domain 424242 --buzz-user district/admin
-  buzz-kinesis check --config buzz.toml --probe --output json
-  buzz-kinesis check --aws-only --agilix-account 210987654321     # an auditor: no Buzz login
-
-Exit status: 0 every check passed, 1 error (usage errors included), 2 a check failed,
-130 interrupted.";
-
-const TAIL_AFTER_HELP: &str = "Examples:
-  buzz-kinesis tail --stream buzz-events
-  buzz-kinesis tail --from trim-horizon --limit 20
-  buzz-kinesis tail --from 2024-05-01T08:00:00Z --event GradeChanged --output json
-
-Control characters in events are shown escaped (\\x1b, \\u{...}); --output json prints each event
-exactly as Buzz wrote it.
-Exit status: 0 done, 1 error (usage errors included), 130 interrupted.";
-
-const TEARDOWN_AFTER_HELP: &str = "Examples:
-  buzz-kinesis teardown --domain 424242 --buzz-user district/admin --dry-run
-  buzz-kinesis teardown --domain 424242 --buzz-user district/admin --yes
-  buzz-kinesis teardown --domain 424242 --buzz-user district/admin --delete-stream
-  buzz-kinesis teardown --buzz-only --role-arn ARN --stream buzz-events --region us-east-1 \\
-      --domain 424242 --buzz-user district/admin      # then, by the AWS person: --aws-only
-
-Without a terminal, teardown needs --yes (or --dry-run).
-Exit status: 0 done (or nothing to do), 1 error (usage errors included), 2 something is left
-to remove (--dry-run), 130 interrupted.";
-
-const POLICY_AFTER_HELP: &str = "Examples:
-  buzz-kinesis policy --agilix-account 210987654321
-  buzz-kinesis policy --agilix-account 210987654321 --domain 424242 --format cloudformation > buzz.json
-  buzz-kinesis policy --agilix-account 210987654321 --format terraform > buzz.tf
-
-Exit status: 0 done, 1 error (usage errors included), 130 interrupted.";
-
-const IDENTITY_AFTER_HELP: &str = "Examples:
-  buzz-kinesis buzz-identity --domain 424242                 # print the requests, write the key
-  BUZZ_PASSWORD=... buzz-kinesis buzz-identity --domain 424242 --buzz-user district/admin --send
-  buzz-kinesis check --domain 424242 --buzz-client-id ID --buzz-key-file buzz-kinesis-identity.pem
-
-The private key is written readable by you only (0600) and never printed; an existing key file
-is reused. The identity needs the ControlDomain right on the domain, and nothing more.
-Exit status: 0 done, 1 error (usage errors included), 2 made but not yet able to read the
-domain (grant ControlDomain), 130 interrupted.";
+/// Headings: the values a first run needs, then the common ones, then the two-person split;
+/// the rest by topic, global options last (`help` keeps `-h` to these three).
+pub const FIRST: &str = "Needed first";
+pub const COMMON: &str = "Common";
+pub const TWO: &str = "Two people";
+pub const GLOBAL: &str = "Global options";
 
 /// Accepts any text (`spec` checks it, with the rule in its message) while offering `values`
 /// to shell completion.
@@ -162,37 +104,27 @@ impl clap::builder::TypedValueParser for Suggest {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create or repair the stream, the role and the Buzz registration.
-    #[command(after_help = SETUP_AFTER_HELP)]
     Setup(SetupArgs),
     /// Check an existing setup without changing anything.
-    #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
     /// Print the events arriving in the stream.
-    #[command(after_help = TAIL_AFTER_HELP)]
     Tail(TailArgs),
     /// Remove the Buzz target and the role (the stream only with --delete-stream).
-    #[command(after_help = TEARDOWN_AFTER_HELP)]
     Teardown(TeardownArgs),
     /// Print the trust and permission policies setup would apply, or an IaC template.
-    #[command(after_help = POLICY_AFTER_HELP)]
     Policy(PolicyArgs),
     /// Make a Buzz application identity for unattended runs: a key pair here, and the two
     /// requests that create it in Buzz (printed, or sent with --send as an administrator).
-    #[command(after_help = IDENTITY_AFTER_HELP)]
     BuzzIdentity(BuzzIdentityArgs),
     /// Print a shell completion script.
-    #[command(
-        after_help = "Example:\n  buzz-kinesis completions bash > /etc/bash_completion.d/buzz-kinesis"
-    )]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Write the man pages: the top page on stdout, or every page into --out-dir.
-    #[command(after_help = "Example:\n  buzz-kinesis man --out-dir /usr/local/share/man/man1")]
     Man {
         /// Write buzz-kinesis.1 and one page per subcommand (buzz-kinesis-setup.1, ...) here.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", env = "BUZZ_KINESIS_OUT_DIR")]
         out_dir: Option<PathBuf>,
     },
 }
@@ -200,10 +132,12 @@ pub enum Command {
 /// Where the settings file is: every command that reads one.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ConfigArgs {
+    /// Settings file (TOML) [default: ~/.config/buzz-kinesis/config.toml].
+    ///
     /// TOML file with any of these settings (keys as the long flags, e.g. agilix-account =
     /// "...") [default: $XDG_CONFIG_HOME/buzz-kinesis/config.toml, when it exists]. Flags and
     /// env vars win over it.
-    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG")]
+    #[arg(long, value_name = "FILE", env = "BUZZ_KINESIS_CONFIG", help_heading = COMMON)]
     pub config: Option<PathBuf>,
 }
 
@@ -211,13 +145,17 @@ pub struct ConfigArgs {
 /// default and the domain in the request to paste).
 #[derive(Debug, Clone, Args, Default)]
 pub struct DomainArg {
-    /// Buzz domain: numeric id or //USERSPACE. Taken as a list (repeated, or comma-separated,
-    /// or `domains = [...]` in the config file) so that one run can cover several domains;
-    /// this version refuses more than one, before anything is sent.
+    /// Buzz domain: its id (Buzz shows it in the domain's details) or //USERSPACE.
+    ///
+    /// Buzz domain: numeric id (Buzz's admin pages show it in the domain's details) or
+    /// //USERSPACE. Repeat it, or separate with commas, or list `domains = [...]` in the config
+    /// file: setup registers the stream in each domain (a district's schools); check, teardown
+    /// and buzz-identity take one.
     #[arg(
         long,
-        env = "BUZZ_DOMAIN_ID",
-        help_heading = "Buzz",
+        value_name = "ID",
+        env = "BUZZ_KINESIS_DOMAIN",
+        help_heading = FIRST,
         value_delimiter = ','
     )]
     pub domain: Vec<String>,
@@ -226,20 +164,20 @@ pub struct DomainArg {
 /// AWS connection options.
 #[derive(Debug, Clone, Args, Default)]
 pub struct AwsArgs {
-    /// AWS profile (from ~/.aws/config); the standard credential chain otherwise.
-    #[arg(long, env = "AWS_PROFILE", help_heading = "AWS")]
-    pub profile: Option<String>,
-
     /// AWS region of the stream [default: the profile's region].
-    #[arg(long, env = "AWS_REGION", help_heading = "AWS", value_parser = Suggest(crate::ui::wizard::REGIONS), hide_possible_values = true)]
+    #[arg(long, env = "BUZZ_KINESIS_REGION", help_heading = FIRST, value_parser = Suggest(crate::ui::wizard::REGIONS), hide_possible_values = true)]
     pub region: Option<String>,
+
+    /// AWS profile (from ~/.aws/config); the standard credential chain otherwise.
+    #[arg(long, env = "BUZZ_KINESIS_PROFILE", help_heading = COMMON)]
+    pub profile: Option<String>,
 }
 
 /// Which stream and role: shared by every command that looks at a setup.
 #[derive(Debug, Clone, Args, Default)]
 pub struct NameArgs {
     /// Kinesis stream Buzz writes to [default: buzz-events].
-    #[arg(long, env = "BUZZ_KINESIS_STREAM", help_heading = "Stream")]
+    #[arg(long, env = "BUZZ_KINESIS_STREAM", help_heading = COMMON)]
     pub stream: Option<String>,
 
     /// IAM role Agilix assumes [default: BuzzKinesisWriter].
@@ -250,12 +188,20 @@ pub struct NameArgs {
 /// Who may assume the role: setup, check and policy.
 #[derive(Debug, Clone, Args, Default)]
 pub struct AgilixArgs {
-    /// Agilix's 12-digit AWS account number (from Agilix support; there is no default).
-    #[arg(long, env = "BUZZ_AGILIX_ACCOUNT_ID", help_heading = "Role")]
+    /// Agilix's AWS account number: ask Agilix support (no default).
+    ///
+    /// Agilix's 12-digit AWS account number (from Agilix support; there is no default). The
+    /// dashed form the AWS console shows (2109-8765-4321) is taken too.
+    #[arg(
+        long,
+        value_name = "ACCOUNT",
+        env = "BUZZ_KINESIS_AGILIX_ACCOUNT",
+        help_heading = FIRST
+    )]
     pub agilix_account: Option<String>,
 
     /// External id, only if Agilix issued one (adds an sts:ExternalId condition).
-    #[arg(long, env = "BUZZ_EXTERNAL_ID", help_heading = "Role")]
+    #[arg(long, env = "BUZZ_KINESIS_EXTERNAL_ID", help_heading = "Role")]
     pub external_id: Option<String>,
 }
 
@@ -264,21 +210,39 @@ pub struct AgilixArgs {
 pub struct BuzzArgs {
     /// Buzz API base URL [default: https://interactiveapi.agilixbuzz.com for a person at a
     /// terminal logging in with a password, else https://backgroundapi.agilixbuzz.com].
-    #[arg(long, env = "BUZZ_API_URL", help_heading = "Buzz")]
+    #[arg(long, env = "BUZZ_KINESIS_BUZZ_URL", help_heading = "Buzz")]
     pub buzz_url: Option<String>,
 
-    /// Buzz login, USERSPACE/USERNAME. The password comes from BUZZ_PASSWORD,
-    /// --buzz-password-stdin, --buzz-password-file or a hidden prompt; BUZZ_TOKEN instead
-    /// holds a bearer token (OAuth integrations).
-    #[arg(long, env = "BUZZ_USERNAME", help_heading = "Buzz")]
+    /// Buzz administrator login USERSPACE/USERNAME (password: BUZZ_PASSWORD or a prompt).
+    ///
+    /// Buzz login, USERSPACE/USERNAME, of an administrator with the ControlDomain right on the
+    /// domain. The password comes from BUZZ_PASSWORD, --buzz-password-stdin,
+    /// --buzz-password-file or a hidden prompt; BUZZ_TOKEN instead holds a bearer token (OAuth
+    /// integrations).
+    #[arg(
+        long,
+        value_name = "LOGIN",
+        env = "BUZZ_KINESIS_BUZZ_USER",
+        help_heading = FIRST
+    )]
     pub buzz_user: Option<String>,
 
     /// Read the Buzz password from the first line of stdin [else env: BUZZ_PASSWORD].
-    #[arg(long, help_heading = "Buzz", conflicts_with = "buzz_password_file")]
+    #[arg(
+        long,
+        help_heading = "Buzz",
+        conflicts_with = "buzz_password_file",
+        env = "BUZZ_KINESIS_BUZZ_PASSWORD_STDIN"
+    )]
     pub buzz_password_stdin: bool,
 
     /// Read the Buzz password from the first line of this file [else env: BUZZ_PASSWORD].
-    #[arg(long, value_name = "FILE", help_heading = "Buzz")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Buzz",
+        env = "BUZZ_KINESIS_BUZZ_PASSWORD_FILE"
+    )]
     pub buzz_password_file: Option<PathBuf>,
 
     /// Refused: a code in argv is visible to every user of the machine (`ps`). The MFA code
@@ -288,14 +252,16 @@ pub struct BuzzArgs {
 
     /// Read the MFA code, when Buzz asks for a second factor, from the first line of this file
     /// [else env: BUZZ_OTP, else a hidden prompt].
-    #[arg(long, value_name = "FILE", help_heading = "Buzz")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Buzz",
+        env = "BUZZ_KINESIS_BUZZ_OTP_FILE"
+    )]
     pub buzz_otp_file: Option<PathBuf>,
 
     #[command(flatten)]
     pub domain: DomainArg,
-
-    #[command(flatten)]
-    pub identity: IdentityArgs,
 }
 
 /// Signing in as a Buzz application identity (OAuth 2.0, no person, no password): what
@@ -305,7 +271,7 @@ pub struct IdentityArgs {
     /// The application identity's client id (its Buzz userid); with --buzz-key-file.
     #[arg(
         long,
-        env = "BUZZ_CLIENT_ID",
+        env = "BUZZ_KINESIS_BUZZ_CLIENT_ID",
         value_name = "ID",
         help_heading = "Buzz application identity"
     )]
@@ -314,7 +280,7 @@ pub struct IdentityArgs {
     /// The identity's RSA private key (PEM), readable by its owner only (chmod 600).
     #[arg(
         long,
-        env = "BUZZ_KEY_FILE",
+        env = "BUZZ_KINESIS_BUZZ_KEY_FILE",
         value_name = "PEM",
         help_heading = "Buzz application identity"
     )]
@@ -324,7 +290,7 @@ pub struct IdentityArgs {
     /// buzz-identity registers it].
     #[arg(
         long,
-        env = "BUZZ_KEY_ID",
+        env = "BUZZ_KINESIS_BUZZ_KEY_ID",
         value_name = "KID",
         help_heading = "Buzz application identity"
     )]
@@ -334,7 +300,7 @@ pub struct IdentityArgs {
     /// {base}/api/oauth/token].
     #[arg(
         long,
-        env = "BUZZ_TOKEN_AUDIENCE",
+        env = "BUZZ_KINESIS_BUZZ_TOKEN_AUDIENCE",
         value_name = "AUD",
         help_heading = "Buzz application identity"
     )]
@@ -346,17 +312,21 @@ pub struct IdentityArgs {
 /// converted to this for `spec`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct TargetArgs {
-    #[command(flatten)]
-    pub names: NameArgs,
-
+    // Field order is help order: the first heading is the one that names what a run needs.
     #[command(flatten)]
     pub agilix: AgilixArgs,
 
     #[command(flatten)]
     pub buzz: BuzzArgs,
 
+    #[command(flatten)]
+    pub names: NameArgs,
+
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+
     /// Title of the target in Buzz [default: "Kinesis: <stream>"].
-    #[arg(long, help_heading = "Buzz")]
+    #[arg(long, help_heading = "Buzz", env = "BUZZ_KINESIS_TITLE")]
     pub title: Option<String>,
 
     #[command(flatten)]
@@ -376,10 +346,13 @@ impl From<&TargetArgs> for TargetArgs {
 #[derive(Debug, Clone, Args, Default)]
 pub struct TeardownTargetArgs {
     #[command(flatten)]
+    pub buzz: BuzzArgs,
+
+    #[command(flatten)]
     pub names: NameArgs,
 
     #[command(flatten)]
-    pub buzz: BuzzArgs,
+    pub identity: IdentityArgs,
 
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -393,6 +366,7 @@ impl From<&TeardownTargetArgs> for TargetArgs {
         TargetArgs {
             names: t.names.clone(),
             buzz: t.buzz.clone(),
+            identity: t.identity.clone(),
             aws: t.aws.clone(),
             settings: t.settings.clone(),
             ..TargetArgs::default()
@@ -404,16 +378,16 @@ impl From<&TeardownTargetArgs> for TargetArgs {
 #[derive(Debug, Clone, Args, Default)]
 pub struct PolicyTargetArgs {
     #[command(flatten)]
-    pub names: NameArgs,
-
-    #[command(flatten)]
     pub agilix: AgilixArgs,
 
     #[command(flatten)]
     pub domain: DomainArg,
 
+    #[command(flatten)]
+    pub names: NameArgs,
+
     /// Title of the target in Buzz [default: "Kinesis: <stream>"].
-    #[arg(long, help_heading = "Buzz")]
+    #[arg(long, help_heading = "Buzz", env = "BUZZ_KINESIS_TITLE")]
     pub title: Option<String>,
 
     #[command(flatten)]
@@ -435,6 +409,7 @@ impl From<&PolicyTargetArgs> for TargetArgs {
             title: t.title.clone(),
             aws: t.aws.clone(),
             settings: t.settings.clone(),
+            identity: IdentityArgs::default(),
         }
     }
 }
@@ -443,56 +418,106 @@ impl From<&PolicyTargetArgs> for TargetArgs {
 #[derive(Debug, Clone, Args, Default)]
 pub struct DesiredArgs {
     /// Stream capacity mode [default: on-demand].
-    #[arg(long, value_name = "on-demand|provisioned", help_heading = "Stream", value_parser = Suggest(&["on-demand", "provisioned"]), hide_possible_values = true)]
+    #[arg(long, value_name = "on-demand|provisioned", help_heading = "Stream", value_parser = Suggest(&["on-demand", "provisioned"]), hide_possible_values = true, env = "BUZZ_KINESIS_CAPACITY_MODE")]
     pub capacity_mode: Option<String>,
 
     /// Shards, provisioned mode only (each takes 1,000 records/s and 1 MB/s).
-    #[arg(long, value_name = "N", help_heading = "Stream")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Stream",
+        env = "BUZZ_KINESIS_SHARDS"
+    )]
     pub shards: Option<String>,
 
     /// Retention in hours, 24-8760 [default: 24]. Only ever raised, unless
     /// --allow-retention-decrease.
-    #[arg(long, value_name = "H", help_heading = "Stream")]
+    #[arg(
+        long,
+        value_name = "H",
+        help_heading = "Stream",
+        env = "BUZZ_KINESIS_RETENTION_HOURS"
+    )]
     pub retention_hours: Option<String>,
 
     /// Server-side encryption key [default for a new stream: alias/aws/kinesis]: the
     /// AWS-managed key, or a customer-managed key's ARN (adds kms:GenerateDataKey on that key
     /// to the role's policy). An existing unencrypted stream is encrypted only when this is
     /// given.
-    #[arg(long, value_name = "KEY", help_heading = "Stream")]
+    #[arg(
+        long,
+        value_name = "KEY",
+        help_heading = "Stream",
+        env = "BUZZ_KINESIS_KMS_KEY"
+    )]
     pub kms_key: Option<String>,
 
     /// Make a new stream unencrypted at rest (by default setup encrypts it with the
     /// AWS-managed key alias/aws/kinesis, which Buzz's role needs no grant for); the plan, the
     /// summary and check say so. Excludes --kms-key.
-    #[arg(long, help_heading = "Stream", conflicts_with = "kms_key")]
+    #[arg(
+        long,
+        help_heading = "Stream",
+        conflicts_with = "kms_key",
+        env = "BUZZ_KINESIS_NO_ENCRYPTION"
+    )]
     pub no_encryption: bool,
 
     /// Extra tag KEY=VALUE for the stream and the role (repeat).
-    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    #[arg(
+        long = "tag",
+        value_name = "KEY=VALUE",
+        env = "BUZZ_KINESIS_TAG",
+        help_heading = "Stream"
+    )]
     pub tags: Vec<String>,
 
     /// Event filter TYPE or TYPE:prop,child.prop (repeat); none = every event.
-    #[arg(long = "event", value_name = "TYPE[:PROPS]", help_heading = "Buzz")]
+    #[arg(
+        long = "event",
+        value_name = "TYPE[:PROPS]",
+        help_heading = "Buzz",
+        env = "BUZZ_KINESIS_EVENT"
+    )]
     pub events: Vec<String>,
 
     /// Peak Buzz events per second you expect: setup and check then say whether the stream's
     /// capacity takes them (Buzz does not buffer; events beyond capacity are lost).
-    #[arg(long, value_name = "N", help_heading = "Sizing")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Sizing",
+        env = "BUZZ_KINESIS_EXPECTED_EVENTS_PER_SECOND"
+    )]
     pub expected_events_per_second: Option<String>,
 
     /// Average event size in bytes, for the sizing advice [default: 1000].
-    #[arg(long, value_name = "BYTES", help_heading = "Sizing")]
+    #[arg(
+        long,
+        value_name = "BYTES",
+        help_heading = "Sizing",
+        env = "BUZZ_KINESIS_AVG_EVENT_BYTES"
+    )]
     pub avg_event_bytes: Option<String>,
 
     /// Alarm on lost events: a CloudWatch alarm on the stream's refused writes that mails this
     /// address (repeat; each must confirm AWS's subscription mail). Setup makes and tags an SNS
     /// topic for it.
-    #[arg(long = "alarm-email", value_name = "ADDRESS", help_heading = "Alarm")]
+    #[arg(
+        long = "alarm-email",
+        value_name = "ADDRESS",
+        help_heading = "Alarm",
+        env = "BUZZ_KINESIS_ALARM_EMAIL"
+    )]
     pub alarm_emails: Vec<String>,
 
     /// Alarm on lost events, notifying this existing SNS topic instead of one setup makes.
-    #[arg(long, value_name = "SNS-TOPIC-ARN", help_heading = "Alarm")]
+    #[arg(
+        long,
+        value_name = "SNS-TOPIC-ARN",
+        help_heading = "Alarm",
+        env = "BUZZ_KINESIS_ALARM_TOPIC"
+    )]
     pub alarm_topic: Option<String>,
 
     /// Keep every event in this S3 bucket, partitioned by type and day, with a Glue table to
@@ -507,7 +532,12 @@ pub struct DesiredArgs {
     pub archive_bucket: Option<String>,
 
     /// With --archive-bucket: expire archived events after N days (1-36500) [default: kept].
-    #[arg(long, value_name = "N", help_heading = "Archive")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Archive",
+        env = "BUZZ_KINESIS_ARCHIVE_DAYS"
+    )]
     pub archive_days: Option<String>,
 }
 
@@ -516,16 +546,24 @@ pub struct DesiredArgs {
 pub struct SetupOnlyArgs {
     /// Lower an existing stream's retention when --retention-hours asks for less (deletes
     /// records older than the new value).
-    #[arg(long, help_heading = "Stream")]
+    #[arg(
+        long,
+        help_heading = "Stream",
+        env = "BUZZ_KINESIS_ALLOW_RETENTION_DECREASE"
+    )]
     pub allow_retention_decrease: bool,
 
     /// Lower an existing provisioned stream's shard count when --shards asks for fewer (less
     /// capacity: Buzz's events beyond it are lost).
-    #[arg(long, help_heading = "Stream")]
+    #[arg(
+        long,
+        help_heading = "Stream",
+        env = "BUZZ_KINESIS_ALLOW_CAPACITY_DECREASE"
+    )]
     pub allow_capacity_decrease: bool,
 
     /// Change an existing role that buzz-kinesis did not create (and tag it as ours).
-    #[arg(long, help_heading = "Role")]
+    #[arg(long, help_heading = "Role", env = "BUZZ_KINESIS_ADOPT")]
     pub adopt: bool,
 
     /// With --adopt: take the role even though its other policies let it do more than write
@@ -554,17 +592,22 @@ pub struct SetupOnlyArgs {
     pub max_session: Option<String>,
 
     /// Stop after Buzz's test; save nothing in Buzz.
-    #[arg(long, help_heading = "Buzz")]
+    #[arg(long, help_heading = "Buzz", env = "BUZZ_KINESIS_NO_ENABLE")]
     pub no_enable: bool,
 
     /// With --archive-bucket: make the starting queries Athena views beside the table
     /// (events_per_type_per_day, latest_user_state, events_distinct).
-    #[arg(long, help_heading = "Archive")]
+    #[arg(long, help_heading = "Archive", env = "BUZZ_KINESIS_ARCHIVE_VIEWS")]
     pub archive_views: bool,
 
     /// How long to keep retrying Buzz's test while IAM propagates a new role, in seconds
     /// [default: 90].
-    #[arg(long, value_name = "SECONDS", help_heading = "Buzz")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        help_heading = "Buzz",
+        env = "BUZZ_KINESIS_PROPAGATION_TIMEOUT"
+    )]
     pub propagation_timeout: Option<String>,
 }
 
@@ -572,23 +615,28 @@ pub struct SetupOnlyArgs {
 /// different people: setup, check and teardown.
 #[derive(Debug, Clone, Args, Default)]
 pub struct HalfArgs {
+    /// Only the AWS half: stream, role, alarm (no Buzz login).
+    ///
     /// Only the AWS half (stream, role, alarm): no Buzz login asked, read or needed. Setup
     /// ends by printing the Buzz half for a person with a Buzz login: the
     /// `buzz-kinesis setup --buzz-only ...` command and the request for Buzz's API console.
-    #[arg(long, help_heading = "Halves", conflicts_with = "buzz_only")]
+    #[arg(long, help_heading = TWO, conflicts_with = "buzz_only", env = "BUZZ_KINESIS_AWS_ONLY")]
     pub aws_only: bool,
 
+    /// Only the Buzz half: the target in Buzz (no AWS credentials).
+    ///
     /// Only the Buzz half (our target in the domain's configuration): no AWS credentials
     /// needed or read. Needs --role-arn, --stream and --region from the AWS half.
-    #[arg(long, help_heading = "Halves")]
+    #[arg(long, help_heading = TWO, env = "BUZZ_KINESIS_BUZZ_ONLY")]
     pub buzz_only: bool,
 
     /// With --buzz-only: the role the AWS half made (its ARN, as `setup --aws-only` printed it).
     #[arg(
         long,
         value_name = "ARN",
-        help_heading = "Halves",
-        requires = "buzz_only"
+        help_heading = TWO,
+        requires = "buzz_only",
+        env = "BUZZ_KINESIS_ROLE_ARN"
     )]
     pub role_arn: Option<String>,
 }
@@ -621,12 +669,39 @@ pub struct SetupArgs {
     pub half: HalfArgs,
 
     /// Show the plan and change nothing (exit 0: nothing to do, 2: changes pending).
-    #[arg(long)]
+    #[arg(long, env = "BUZZ_KINESIS_DRY_RUN", help_heading = COMMON)]
     pub dry_run: bool,
 
-    /// Apply without asking, and never prompt: take defaults, fail on a missing required value.
-    /// Needed to apply when stdin is not a terminal or CI is set.
-    #[arg(short, long)]
+    /// Apply the plan without asking (implies --no-input).
+    ///
+    /// Approve: apply the plan without asking. Needed to apply when stdin is not a terminal or
+    /// CI is set. Nobody is at the keyboard to approve, so nobody is asked anything else
+    /// either: --yes implies --no-input.
+    #[arg(short, long, env = "BUZZ_KINESIS_YES", help_heading = COMMON)]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub input: NoInputArg,
+}
+
+/// `--no-input`: every command that may ask a question.
+#[derive(Debug, Clone, Args, Default)]
+pub struct NoInputArg {
+    /// Never prompt: take defaults; a missing required value is an error.
+    ///
+    /// Never prompt: take defaults, and fail naming each required value that is missing. Also
+    /// the case when stdin is not a terminal or CI is set. It approves nothing (that is
+    /// --yes).
+    #[arg(long, env = "BUZZ_KINESIS_NO_INPUT", help_heading = COMMON)]
+    pub no_input: bool,
+}
+
+/// `-y` where there is nothing to approve (check, policy): the old spelling of --no-input,
+/// kept for the scripts that pass it.
+#[derive(Debug, Clone, Args, Default)]
+pub struct OldYesArg {
+    /// The same as --no-input (nothing here needs approving).
+    #[arg(short, long, env = "BUZZ_KINESIS_YES", hide = true)]
     pub yes: bool,
 }
 
@@ -643,7 +718,7 @@ pub struct CheckArgs {
     /// Also prove it end to end: Buzz's test with the saved target, then wait for its probe
     /// event in the stream (with --buzz-only, Buzz's test alone: it proves the path). Saves
     /// nothing.
-    #[arg(long)]
+    #[arg(long, env = "BUZZ_KINESIS_PROBE", help_heading = COMMON)]
     pub probe: bool,
 
     #[command(flatten)]
@@ -651,17 +726,29 @@ pub struct CheckArgs {
 
     /// How far back to look: the stream's CloudWatch metrics (refused writes, headroom,
     /// traffic) and a sample of its records (who writes): 90m, 24h, 7d, up to 14d [default: 24h].
-    #[arg(long, value_name = "WINDOW")]
+    #[arg(
+        long,
+        value_name = "WINDOW",
+        env = "BUZZ_KINESIS_SINCE",
+        help_heading = "Check"
+    )]
     pub since: Option<String>,
 
     /// A Buzz domain whose events belong in the stream (repeat; e.g. a district's schools):
     /// events from any other domain are reported [default: --domain].
-    #[arg(long = "expect-domain", value_name = "ID")]
+    #[arg(
+        long = "expect-domain",
+        value_name = "ID",
+        env = "BUZZ_KINESIS_EXPECT_DOMAIN",
+        help_heading = "Check"
+    )]
     pub expect_domains: Vec<String>,
 
-    /// Never prompt.
-    #[arg(short, long)]
-    pub yes: bool,
+    #[command(flatten)]
+    pub input: NoInputArg,
+
+    #[command(flatten)]
+    pub old_yes: OldYesArg,
 }
 
 /// `teardown`.
@@ -674,22 +761,33 @@ pub struct TeardownArgs {
     #[command(flatten)]
     pub half: HalfArgs,
 
-    /// Also delete the stream and every record in it (asks for the stream's name, or needs --yes).
-    #[arg(long)]
+    /// Also delete the stream and every record in it (asks for its name, or needs --yes).
+    ///
+    /// Also delete the stream and every record in it (asks for the stream's name, or needs
+    /// --yes). From the command line only: no env var or config key deletes data.
+    #[arg(long, help_heading = COMMON)]
     pub delete_stream: bool,
 
     /// Also delete the archive's bucket and every event in it, every version (asks for the
-    /// bucket's name, or needs --yes). Without it the bucket is always kept.
-    #[arg(long)]
+    /// bucket's name, or needs --yes). Without it the bucket is always kept. From the command
+    /// line only.
+    #[arg(long, help_heading = "Archive")]
     pub delete_archive: bool,
 
     /// Show what would be removed and change nothing (exit 0: nothing to do, 2: changes pending).
-    #[arg(long)]
+    #[arg(long, env = "BUZZ_KINESIS_DRY_RUN", help_heading = COMMON)]
     pub dry_run: bool,
 
-    /// Never prompt: remove without asking (with --delete-stream, the stream too).
-    #[arg(short, long)]
+    /// Remove without asking (implies --no-input).
+    ///
+    /// Approve: remove what the plan lists without asking, including the stream or bucket that
+    /// --delete-stream or --delete-archive names (instead of typing its name). Implies
+    /// --no-input.
+    #[arg(short, long, env = "BUZZ_KINESIS_YES", help_heading = COMMON)]
     pub yes: bool,
+
+    #[command(flatten)]
+    pub input: NoInputArg,
 }
 
 /// `buzz-identity`.
@@ -700,26 +798,54 @@ pub struct BuzzIdentityArgs {
     #[command(flatten)]
     pub buzz: BuzzArgs,
 
-    /// The private key's file: created readable by you only (0600); an existing key there is
-    /// reused, never overwritten.
-    #[arg(long, value_name = "FILE", default_value = "buzz-kinesis-identity.pem")]
+    /// The identity's private key file (PEM), as setup and check later take it.
+    ///
+    /// The identity's private key file: created readable by you only (0600); an existing key
+    /// there is reused, never overwritten. Setup, check and teardown take the same path as
+    /// --buzz-key-file. (--key-out is its old name.)
+    #[arg(
+        long = "buzz-key-file",
+        alias = "key-out",
+        value_name = "PEM",
+        default_value = "buzz-kinesis-identity.pem",
+        env = "BUZZ_KINESIS_BUZZ_KEY_FILE",
+        help_heading = COMMON
+    )]
     pub key_out: PathBuf,
 
     /// The identity's Buzz username.
-    #[arg(long, value_name = "NAME", default_value = "buzz-kinesis")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "buzz-kinesis",
+        env = "BUZZ_KINESIS_NAME",
+        help_heading = "Buzz application identity"
+    )]
     pub name: String,
 
-    /// The key id to register the public key under [default: derived from the key].
-    #[arg(long, value_name = "KID")]
+    /// The key id to register the public key under [default: derived from the key], as
+    /// setup and check later take it with --buzz-key-id. (--key-id is its old name.)
+    #[arg(
+        long = "buzz-key-id",
+        alias = "key-id",
+        value_name = "KID",
+        env = "BUZZ_KINESIS_BUZZ_KEY_ID",
+        help_heading = "Buzz application identity"
+    )]
     pub key_id: Option<String>,
 
+    /// Send the two requests as the administrator (--buzz-user) and prove the identity.
+    ///
     /// Send the two requests as an administrator (--buzz-user and a password) instead of
     /// printing them, then sign in as the new identity to prove it works.
-    #[arg(long)]
+    #[arg(long, env = "BUZZ_KINESIS_SEND", help_heading = COMMON)]
     pub send: bool,
 
     #[command(flatten)]
     pub settings: ConfigArgs,
+
+    #[command(flatten)]
+    pub input: NoInputArg,
 }
 
 /// `policy`.
@@ -734,12 +860,14 @@ pub struct PolicyArgs {
 
     /// Write a template instead of the bare policies: the stream, the role and its policy,
     /// with outputs that give the ARNs and the SetDataStreamConfiguration request for Buzz.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, env = "BUZZ_KINESIS_FORMAT", help_heading = COMMON)]
     pub format: Option<TemplateFormat>,
 
-    /// Never prompt.
-    #[arg(short, long)]
-    pub yes: bool,
+    #[command(flatten)]
+    pub input: NoInputArg,
+
+    #[command(flatten)]
+    pub old_yes: OldYesArg,
 }
 
 /// The infrastructure-as-code dialects `policy --format` writes.
@@ -758,8 +886,11 @@ pub enum TemplateFormat {
 #[derive(Debug, Clone, Args, Default)]
 #[command(args_override_self = true)]
 pub struct TailArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
     /// Stream to read [default: buzz-events].
-    #[arg(long, env = "BUZZ_KINESIS_STREAM")]
+    #[arg(long, env = "BUZZ_KINESIS_STREAM", help_heading = COMMON)]
     pub stream: Option<String>,
 
     /// Where to start: latest, trim-horizon, or an RFC 3339 time (e.g. 2024-05-01T08:00:00Z).
@@ -768,34 +899,53 @@ pub struct TailArgs {
         default_value = "latest",
         value_name = "latest|trim-horizon|TIME",
         value_parser = Suggest(&["latest", "trim-horizon"]),
-        hide_possible_values = true
+        hide_possible_values = true,
+        help_heading = COMMON,
+        env = "BUZZ_KINESIS_FROM"
     )]
     pub from: String,
 
     /// Stop after printing this many lines (events, and records that are not events).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "BUZZ_KINESIS_LIMIT", help_heading = COMMON)]
     pub limit: Option<u64>,
 
     /// Stop after this many seconds (with --limit: an error if fewer lines came).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "BUZZ_KINESIS_TIMEOUT",
+        help_heading = "Events"
+    )]
     pub timeout: Option<u64>,
 
     /// Only events of this type (repeat). Records that are not Buzz events are still shown.
-    #[arg(long = "event", value_name = "TYPE")]
+    #[arg(
+        long = "event",
+        value_name = "TYPE",
+        env = "BUZZ_KINESIS_EVENT",
+        help_heading = "Events"
+    )]
     pub events: Vec<String>,
 
     /// A Buzz domain whose events belong in the stream (repeat): events of any other domain
     /// are marked `foreign` (JSON: "foreign": true). tail reads no Buzz, so a district's
     /// schools are named one by one (check's buzz.tree row lists their ids).
-    #[arg(long = "expect-domain", value_name = "ID")]
+    #[arg(
+        long = "expect-domain",
+        value_name = "ID",
+        env = "BUZZ_KINESIS_EXPECT_DOMAIN",
+        help_heading = "Events"
+    )]
     pub expect_domains: Vec<String>,
 
     /// With --expect-domain: show only the expected domains' events (others are counted).
-    #[arg(long, requires = "expect_domains")]
+    #[arg(
+        long,
+        requires = "expect_domains",
+        env = "BUZZ_KINESIS_ONLY_EXPECTED",
+        help_heading = "Events"
+    )]
     pub only_expected: bool,
-
-    #[command(flatten)]
-    pub aws: AwsArgs,
 
     /// The settings file setup wrote or read: its `stream`, `region` and `profile`.
     #[command(flatten)]
@@ -860,14 +1010,14 @@ mod tests {
 
     #[test]
     fn every_help_has_examples_and_exit_codes_and_names_secret_env_vars_without_values() {
-        let mut cli = Cli::command();
+        let mut cli = crate::help::command();
         let top = cli.render_long_help().to_string();
         assert!(
             top.contains("Exit status") && top.contains("Examples"),
             "{top}"
         );
         for name in ["setup", "check", "tail", "teardown", "policy"] {
-            let help = Cli::command()
+            let help = crate::help::command()
                 .find_subcommand_mut(name)
                 .unwrap()
                 .render_long_help()
@@ -877,7 +1027,7 @@ mod tests {
             assert!(!help.contains("Let setup"), "{name}");
         }
         std::env::set_var("BUZZ_OTP", "123456");
-        let setup = Cli::command()
+        let setup = crate::help::command()
             .find_subcommand_mut("setup")
             .unwrap()
             .render_long_help()

@@ -17,6 +17,7 @@ pub mod events;
 pub mod exit;
 pub mod fanout;
 pub mod handover;
+pub mod help;
 pub mod iac;
 pub mod metrics;
 pub mod names;
@@ -34,7 +35,7 @@ pub mod ui;
 
 use std::ffi::OsString;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 pub use error::{Error, Result};
 pub use exit::ExitCode;
@@ -46,7 +47,8 @@ pub fn parse_args(
     args: impl IntoIterator<Item = OsString>,
 ) -> std::result::Result<cli::Cli, ExitCode> {
     let args: Vec<OsString> = args.into_iter().collect();
-    let mut cmd = cli::Cli::command();
+    let mut cmd =
+        help::command_reading_aliases(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
     // Left on auto, clap itself follows NO_COLOR / CLICOLOR / CLICOLOR_FORCE and the stream.
     cmd = match ui::color::from_raw_args(&args) {
         cli::ColorWhen::Always => cmd.color(clap::ColorChoice::Always),
@@ -192,7 +194,7 @@ async fn dispatch(cli: cli::Cli) -> Result<ExitCode> {
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut cli::Cli::command(), "buzz-kinesis", &mut script);
+            clap_complete::generate(shell, &mut help::command(), "buzz-kinesis", &mut script);
             ui::write_stdout(&script)?;
             Ok(ExitCode::Ok)
         }
@@ -211,20 +213,18 @@ async fn dispatch(cli: cli::Cli) -> Result<ExitCode> {
 /// The top man page on stdout, or, with a directory, one page per command in it
 /// (`buzz-kinesis.1`, `buzz-kinesis-setup.1`, ...), as the top page's SEE ALSO names them.
 fn man_pages(out_dir: Option<&std::path::Path>) -> Result<()> {
-    let cmd = cli::Cli::command();
+    let pages = help::man_pages().map_err(|e| Error::io("rendering the man pages", e))?;
     match out_dir {
-        None => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(cmd)
-                .render(&mut page)
-                .map_err(|e| Error::io("rendering the man page", e))?;
-            ui::write_stdout(&page)
-        }
+        None => ui::write_stdout(&pages[0].1),
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-            clap_mangen::generate_to(cmd, dir)
-                .map_err(|e| Error::io(format!("writing man pages to {}", dir.display()), e))
+            for (name, page) in &pages {
+                let path = dir.join(name);
+                std::fs::write(&path, page)
+                    .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+            }
+            Ok(())
         }
     }
 }

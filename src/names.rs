@@ -89,10 +89,17 @@ string_newtype!(
     AccountId
 );
 impl AccountId {
-    pub const RULE: Rule = "an AWS account id is exactly 12 digits (ask Agilix support for theirs)";
+    pub const RULE: Rule = "an AWS account id is exactly 12 digits, or 1234-5678-9012 as the AWS console shows it (ask Agilix support for theirs)";
+    /// 12 digits, or the console's dashed 4-4-4 form (kept without its dashes: ARNs have none).
     pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
-        let ok = s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
-        check(flag, s, ok, Self::RULE).map(|()| Self(s.to_owned()))
+        let dashed = s.len() == 14 && s.as_bytes()[4] == b'-' && s.as_bytes()[9] == b'-';
+        let digits: String = if dashed {
+            s.replace('-', "")
+        } else {
+            s.to_owned()
+        };
+        let ok = digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit());
+        check(flag, s, ok, Self::RULE).map(|()| Self(digits))
     }
 }
 
@@ -877,6 +884,27 @@ mod tests {
                 .as_str(),
             "210987654321"
         );
+    }
+
+    #[test]
+    fn the_consoles_dashed_account_id_is_taken_without_its_dashes() {
+        assert_eq!(
+            AccountId::parse("--agilix-account", "2109-8765-4321")
+                .unwrap()
+                .as_str(),
+            "210987654321"
+        );
+        for bad in [
+            "210-98765-4321",
+            "2109-8765-43210",
+            "2109-8765-432x",
+            "2109 8765 4321",
+            "21098-765-4321",
+            "--------------",
+            "2109-87654321-",
+        ] {
+            assert!(AccountId::parse("--agilix-account", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -91,7 +91,7 @@ impl Aws {
                 Error::missing(
                     "an AWS region",
                     "--region",
-                    Some("AWS_REGION"),
+                    Some("BUZZ_KINESIS_REGION"),
                     " (or set region in your AWS profile)",
                 )
             })
@@ -368,7 +368,7 @@ where
     };
     let hint = match code.as_str() {
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => Some(format!(
-            "the AWS identity you run as needs {service}:{operation}; see the README's \"Permissions setup needs\""
+            "the AWS identity you run as needs {service}:{operation}; see docs/permissions.md"
         )),
         "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException" => {
             Some(match std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()) {

@@ -382,7 +382,7 @@ impl BuzzClient {
                         url: self.base.to_string(),
                         cmd: cmd.into(),
                         reason: format!("no connection: {cause} (tried twice)"),
-                        hint: Some("check --buzz-url (BUZZ_API_URL), your network and any proxy (HTTPS_PROXY); behind a TLS-inspecting proxy, point SSL_CERT_FILE or AWS_CA_BUNDLE at its CA".into()),
+                        hint: Some("check --buzz-url (BUZZ_KINESIS_BUZZ_URL), your network and any proxy (HTTPS_PROXY); behind a TLS-inspecting proxy, point SSL_CERT_FILE or AWS_CA_BUNDLE at its CA".into()),
                     })
                 }
                 Ok(Attempt::NoConnection { cause }) => {
@@ -485,7 +485,7 @@ impl BuzzClient {
                         "HTTP {status}, a redirect to {}: not followed (the request would be sent there again, a login with its password)",
                         crate::text::outside(&location)
                     ),
-                    hint: Some("point --buzz-url (BUZZ_API_URL) at the Buzz API's own https address, not one that redirects; if the redirect is expected, use its target as --buzz-url".into()),
+                    hint: Some("point --buzz-url (BUZZ_KINESIS_BUZZ_URL) at the Buzz API's own https address, not one that redirects; if the redirect is expected, use its target as --buzz-url".into()),
                 });
             }
             _ => {

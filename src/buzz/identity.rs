@@ -410,7 +410,7 @@ pub(super) async fn exchange(
                 return Err(transport(
                     format!("no connection: {} (tried twice)", root_cause(&e)),
                     Some(
-                        "check --buzz-url (BUZZ_API_URL), your network and any proxy (HTTPS_PROXY)"
+                        "check --buzz-url (BUZZ_KINESIS_BUZZ_URL), your network and any proxy (HTTPS_PROXY)"
                             .into(),
                     ),
                 ))

@@ -1,7 +1,7 @@
 //! Every Buzz field and command name this tool uses, and the pure functions that read and
 //! rewrite a domain's data stream configuration. Names marked *inferred* in
-//! `docs/buzz-api.md` live only here, so a correction is one edit (README: "Known
-//! unknowns").
+//! `docs/buzz-api.md` live only here, so a correction is one edit (docs/buzz-api.md,
+//! "Known unknowns").
 
 use serde_json::{json, Map, Value};
 

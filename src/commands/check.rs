@@ -31,7 +31,7 @@ const PROBE_WAIT: Duration = Duration::from_secs(30);
 
 /// The `check` command.
 pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCode> {
-    let interactive = spec::interactive(args.yes);
+    let interactive = spec::interactive(args.input.no_input || args.old_yes.yes);
     let CheckSpec {
         parts,
         events,

@@ -23,7 +23,7 @@ use crate::report::identity::{render_human, render_json, HttpRequest, IdentityVi
 use crate::spec;
 
 pub async fn run(args: &BuzzIdentityArgs, output: Output, quiet: bool) -> Result<ExitCode> {
-    let spec = spec::identity(args, spec::interactive(false))?;
+    let spec = spec::identity(args, spec::interactive(args.input.no_input))?;
     let (key, key_created) = key(&spec.key_out)?;
     let key_id = spec.key_id.clone().unwrap_or_else(|| key.default_key_id());
     let public_pem = key.public_pem();

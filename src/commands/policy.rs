@@ -81,7 +81,10 @@ fn tags(spec: &PolicySpec) -> BTreeMap<String, String> {
 
 /// The `policy` command.
 pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitCode> {
-    let spec = spec::policy(args, spec::interactive(args.yes))?;
+    let spec = spec::policy(
+        args,
+        spec::interactive(args.input.no_input || args.old_yes.yes),
+    )?;
     if !quiet {
         for w in &spec.warnings {
             eprintln!("warning: {w}");

@@ -366,7 +366,7 @@ fn soft_read<T>(progress: &Progress, what: &str, r: Result<Option<T>>) -> Result
 /// The `teardown` command.
 pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let interactive = spec::interactive(args.yes);
+    let interactive = spec::interactive(args.yes || args.input.no_input);
     let spec = spec::teardown(args, interactive)?;
     if spec.half == Halves::BuzzOnly && (args.delete_stream || args.delete_archive) {
         return Err(Error::Usage(

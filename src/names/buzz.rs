@@ -37,13 +37,13 @@ impl KeyId {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuzzUrl(url::Url);
 impl BuzzUrl {
-    pub const RULE: Rule = "the Buzz API URL must be https:// (http:// only for 127.0.0.1, ::1 or localhost), with no query or credentials, e.g. https://api.agilixbuzz.com";
+    pub const RULE: Rule = "the Buzz API URL must be https:// (http:// only for 127.0.0.1, ::1 or localhost), with no query or credentials, e.g. https://backgroundapi.agilixbuzz.com";
     pub const DEFAULT: &'static str = "https://api.agilixbuzz.com";
     /// Agilix's host for work a person waits on (a setup or teardown at a terminal).
     pub const INTERACTIVE: &'static str = "https://interactiveapi.agilixbuzz.com";
     /// Agilix's host for everything else: `check`, CI runs, an application identity.
     pub const BACKGROUND: &'static str = "https://backgroundapi.agilixbuzz.com";
-    /// The default host for a kind of run (`--buzz-url` / `BUZZ_API_URL` override it): the
+    /// The default host for a kind of run (`--buzz-url` / `BUZZ_KINESIS_BUZZ_URL` override it): the
     /// interactive host only when a person at the terminal waits on a login with a password.
     pub fn default_for(person_waits: bool) -> &'static str {
         if person_waits {

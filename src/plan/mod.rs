@@ -529,7 +529,7 @@ pub fn warnings(d: &Desired) -> Vec<String> {
         .iter()
         .any(|(_, external_id)| external_id.is_none())
     {
-        // One line that fits a terminal; the README's "Who can write into your stream" says more.
+        // One line that fits a terminal; docs/security.md's "Who can write into your stream" says more.
         vec!["no --external-id: any Buzz tenant naming this role can have Buzz write into your stream; ask Agilix for one".to_owned()]
     } else {
         Vec::new()

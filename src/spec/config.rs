@@ -163,7 +163,7 @@ pub fn default_config_path() -> Option<PathBuf> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<ConfigFile> {
@@ -229,6 +229,7 @@ mod tests {
             "config",
             "dry-run",
             "yes",
+            "no-input",
             "verbose",
             "quiet",
             "output",
@@ -249,7 +250,7 @@ mod tests {
     }
 
     /// The field names serde expects for `T` (what `deny_unknown_fields` lists).
-    fn serde_fields<T: for<'de> serde::Deserialize<'de>>() -> Vec<String> {
+    pub(crate) fn serde_fields<T: for<'de> serde::Deserialize<'de>>() -> Vec<String> {
         use serde::de::{self, Deserializer, Visitor};
         struct Capture<'a>(&'a mut Vec<String>);
         impl<'de> Deserializer<'de> for Capture<'_> {

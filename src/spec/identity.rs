@@ -47,7 +47,7 @@ impl BuzzIdentitySpec {
             p.push(Error::invalid("--name", own.name, Self::NAME_RULE));
         }
         let key_id = match own.key_id {
-            Some(k) => p.check(KeyId::parse("--key-id", k)).map(Some),
+            Some(k) => p.check(KeyId::parse("--buzz-key-id", k)).map(Some),
             None => Some(None),
         };
         let (url, domain, login) = if own.send {

@@ -89,43 +89,43 @@ pub fn missing(flag: &'static str) -> Error {
         "--agilix-account" => Error::missing(
             "Agilix's AWS account number",
             "--agilix-account",
-            Some("BUZZ_AGILIX_ACCOUNT_ID"),
+            Some("BUZZ_KINESIS_AGILIX_ACCOUNT"),
             " (ask Agilix support for it)",
         ),
         "--role-arn" => Error::missing(
             "the role the AWS half made",
             "--role-arn",
-            None,
+            Some("BUZZ_KINESIS_ROLE_ARN"),
             " (its ARN, as `buzz-kinesis setup --aws-only` printed it)",
         ),
         "--region" => Error::missing(
             "the stream's AWS region",
             "--region",
-            Some("AWS_REGION"),
+            Some("BUZZ_KINESIS_REGION"),
             " (the AWS half's --region; --buzz-only reads no AWS profile)",
         ),
         "--domain" => Error::missing(
             "the Buzz domain",
             "--domain",
-            Some("BUZZ_DOMAIN_ID"),
+            Some("BUZZ_KINESIS_DOMAIN"),
             " (its numeric id or //userspace)",
         ),
         "--buzz-user" => Error::missing(
             "a Buzz login",
             "--buzz-user",
-            Some("BUZZ_USERNAME"),
+            Some("BUZZ_KINESIS_BUZZ_USER"),
             " (or set BUZZ_TOKEN to a bearer token)",
         ),
         "--buzz-client-id" => Error::missing(
             "the application identity's client id",
             "--buzz-client-id",
-            Some("BUZZ_CLIENT_ID"),
+            Some("BUZZ_KINESIS_BUZZ_CLIENT_ID"),
             " (its Buzz userid, as `buzz-kinesis buzz-identity` printed it)",
         ),
         "--buzz-key-file" => Error::missing(
             "the application identity's private key",
             "--buzz-key-file",
-            Some("BUZZ_KEY_FILE"),
+            Some("BUZZ_KINESIS_BUZZ_KEY_FILE"),
             " (the PEM file `buzz-kinesis buzz-identity` wrote)",
         ),
         "--stream" => Error::missing(
@@ -480,7 +480,7 @@ pub struct BuzzLogin {
 }
 
 /// One domain a run, for the commands that take one (setup, teardown, policy, buzz-identity,
-/// and check's halves): several (`--domain` repeated, a comma-separated BUZZ_DOMAIN_ID,
+/// and check's halves): several (`--domain` repeated, a comma-separated BUZZ_KINESIS_DOMAIN,
 /// `domains = [...]`) are refused before anything is sent, naming them, rather than acting on
 /// the first alone. `check` with both halves takes the list ([`more_domains`]).
 /// The domains after the first, each validated (`check` takes a list).

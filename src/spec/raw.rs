@@ -200,10 +200,8 @@ impl Raw {
         interactive: bool,
     ) -> Result<Self> {
         let file = ConfigFile::load(config)?;
-        let mut buzz = buzz.clone();
-        buzz.identity = Default::default();
         let t = TargetArgs {
-            buzz,
+            buzz: buzz.clone(),
             ..TargetArgs::default()
         };
         let mut raw = Self::target(&t, &file, interactive)?;
@@ -218,7 +216,7 @@ impl Raw {
     /// `--buzz-password-stdin` (once: a second read would find it empty).
     fn target(t: &TargetArgs, file: &ConfigFile, interactive: bool) -> Result<Self> {
         let b = &t.buzz;
-        let id = &b.identity;
+        let id = &t.identity;
         let password = if b.buzz_password_stdin {
             Some(Secret::Given(first_line(std::io::stdin().lock(), "stdin")?))
         } else if let Some(path) = &b.buzz_password_file {

@@ -113,7 +113,7 @@ fn every_missing_value_is_named_in_one_error() {
     out.assert_code(1);
     for name in [
         "--agilix-account",
-        "BUZZ_AGILIX_ACCOUNT_ID",
+        "BUZZ_KINESIS_AGILIX_ACCOUNT",
         "--domain",
         "--buzz-user",
         "BUZZ_PASSWORD",
@@ -284,6 +284,9 @@ fn man_pages_are_written_for_every_command_and_completions_know_the_values() {
         let path = dir.path().join(format!("buzz-kinesis{page}.1"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
         assert!(text.contains(".TH"), "{path:?}");
+        for section in [".SH ENVIRONMENT", ".SH FILES", ".SH \"EXIT STATUS\""] {
+            assert!(text.contains(section), "{path:?} lacks {section}");
+        }
     }
     let bash = Tool::new().args(["completions", "bash"]).run();
     bash.assert_success();
@@ -566,7 +569,7 @@ async fn ssl_cert_file_is_trusted_for_aws_and_buzz() {
 
 #[test]
 fn a_credential_process_profile_is_used_as_the_readme_shows_for_mfa() {
-    // The README's way through for `mfa_serial` profiles: a profile whose credential_process
+    // docs/install.md's way through for `mfa_serial` profiles: a profile whose credential_process
     // hands over keys (there `aws configure export-credentials`; here a script that records
     // that it ran), in a HOME of its own, with no key in the environment.
     let home = tempfile::tempdir().unwrap();

@@ -107,17 +107,17 @@ fn a_missing_required_value_names_its_flag_and_env_var_and_never_prompts() {
     let cases = [
         (
             "--agilix-account",
-            "BUZZ_AGILIX_ACCOUNT_ID",
+            "BUZZ_KINESIS_AGILIX_ACCOUNT",
             vec!["--domain", "1", "--buzz-user", "a/b"],
         ),
         (
             "--domain",
-            "BUZZ_DOMAIN_ID",
+            "BUZZ_KINESIS_DOMAIN",
             vec!["--agilix-account", "210987654321", "--buzz-user", "a/b"],
         ),
         (
             "--buzz-user",
-            "BUZZ_USERNAME",
+            "BUZZ_KINESIS_BUZZ_USER",
             vec!["--agilix-account", "210987654321", "--domain", "1"],
         ),
     ];
@@ -157,4 +157,55 @@ fn a_config_file_supplies_values_and_rejects_secrets() {
         "{}",
         out.stderr
     );
+}
+
+/// Every flag's env var is BUZZ_KINESIS_<FLAG>; the older name is still read, the new one wins,
+/// and a switch's env var takes `1`. All refused before any request.
+#[test]
+fn a_flag_s_env_var_is_read_by_its_new_name_and_its_older_one() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let setup = || {
+        Tool::new()
+            .args(["setup", "--yes", "--agilix-account", "210987654321"])
+            .args(["--buzz-user", "a/b", "--buzz-url", url.as_str()])
+            .env("BUZZ_PASSWORD", "x")
+            .env("AWS_ENDPOINT_URL", &url)
+    };
+    let old = setup().env("BUZZ_DOMAIN_ID", "old name!").run();
+    old.assert_code(1);
+    assert!(old.stderr.contains("old name!"), "{}", old.stderr);
+    let both = setup()
+        .env("BUZZ_DOMAIN_ID", "old name!")
+        .env("BUZZ_KINESIS_DOMAIN", "new name!")
+        .run();
+    both.assert_code(1);
+    assert!(
+        both.stderr.contains("new name!") && !both.stderr.contains("old name!"),
+        "{}",
+        both.stderr
+    );
+    let switch = setup()
+        .args(["--buzz-only"])
+        .env("BUZZ_KINESIS_AWS_ONLY", "1")
+        .run();
+    switch.assert_code(1);
+    assert!(switch.stderr.contains("--aws-only"), "{}", switch.stderr);
+    assert!(
+        listener.accept().is_err(),
+        "a request was sent despite invalid input"
+    );
+}
+
+/// The account id as the AWS console shows it, with dashes, is Agilix's account.
+#[test]
+fn the_console_s_dashed_account_id_is_taken() {
+    let out = Tool::new()
+        .args(["policy", "--agilix-account", "2109-8765-4321"])
+        .args(["--format", "terraform"])
+        .run();
+    out.assert_success();
+    assert!(out.stdout.contains("210987654321"), "{}", out.stdout);
+    assert!(!out.stdout.contains("2109-8765-4321"), "{}", out.stdout);
 }

@@ -556,3 +556,34 @@ async fn a_run_that_fails_after_the_answers_prints_the_command_that_resumes_it()
     );
     assert!(!t.contains(harness::ADMIN_PASSWORD), "{t}");
 }
+
+/// `--no-input` at a terminal: no question at all, every missing value named in one error, and
+/// nothing applied (it approves nothing; that is --yes).
+#[tokio::test]
+async fn no_input_at_a_terminal_asks_nothing_and_names_what_is_missing() {
+    let sandbox = Sandbox::start_default();
+    let mut p = spawn(&sandbox, &["setup", "--no-input"], &[]);
+    let shown = p.exp_eof().expect("setup ends without asking");
+    assert!(shown.contains("--agilix-account"), "{shown}");
+    assert!(shown.contains("BUZZ_KINESIS_AGILIX_ACCOUNT"), "{shown}");
+    assert!(!shown.contains("Which logins do you have?"), "{shown}");
+    assert!(!shown.contains("buzz-kinesis sets up"), "{shown}");
+    assert_eq!(exit_code(&p), Some(1));
+    // With every value given it still applies nothing without --yes, and says so.
+    let names = Names::new();
+    let mut args = setup_args(&sandbox, &names);
+    args.push("--no-input".to_owned());
+    let mut p = spawn(
+        &sandbox,
+        &args,
+        &[("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)],
+    );
+    let shown = p.exp_eof().expect("setup ends without asking");
+    assert!(shown.contains("pass --yes to apply"), "{shown}");
+    assert!(!shown.contains("Apply these changes?"), "{shown}");
+    assert_eq!(exit_code(&p), Some(1));
+    assert!(
+        kinesis_targets(&sandbox.domain_config(DOMAIN_ID).await).is_empty(),
+        "nothing registered"
+    );
+}

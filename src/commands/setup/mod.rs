@@ -78,7 +78,7 @@ async fn ask_aws_side(aws: &Aws, part: &mut AwsPart) -> Result<()> {
 /// `verbose`: the dry-run plan also lists what is unchanged.
 pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let interactive = spec::interactive(args.yes);
+    let interactive = spec::interactive(args.yes || args.input.no_input);
     let mut raw = Raw::for_setup(args, interactive)?;
     if interactive {
         ui::wizard::intro();
@@ -132,7 +132,7 @@ async fn run_spec(
         // Like `terraform apply` without -auto-approve: nobody confirmed, so nothing is
         // read or changed.
         return Err(Error::Refused(
-            "setup applies its plan only when confirmed: without a terminal (or with CI set), pass --yes to apply, or --dry-run to see the plan. Nothing was changed".into(),
+            "setup applies its plan only when confirmed: with nobody to ask (no terminal, CI set, or --no-input), pass --yes to apply, or --dry-run to see the plan. Nothing was changed".into(),
         ));
     }
     let run = Run {
