@@ -43,7 +43,7 @@ const DOMAIN: &str = "\u{1}domain\u{1}";
 const KINESIS_SERVICE: &str = "\u{1}kinesis_service\u{1}";
 /// `s3.<region>.amazonaws.com`, the archive key's other `kms:ViaService`.
 const S3_SERVICE: &str = "\u{1}s3_service\u{1}";
-/// The deployment's account, the Firehose trust's `aws:SourceAccount`.
+/// The deployment's account, the Firehose trust's `sts:ExternalId`.
 const ACCOUNT: &str = "\u{1}account\u{1}";
 /// Firehose's log stream for delivery errors.
 const LOG_STREAM_ARN: &str = "\u{1}log_stream_arn\u{1}";
@@ -568,7 +568,7 @@ mod tests {
         let role = &r[cloudformation::CFN_ARCHIVE_ROLE]["Properties"];
         assert_eq!(
             role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
-                ["aws:SourceAccount"],
+                ["sts:ExternalId"],
             json!({"Ref": "AWS::AccountId"})
         );
         let doc = &role["Policies"][0]["PolicyDocument"];
@@ -662,7 +662,7 @@ mod tests {
             "resource \"aws_glue_catalog_database\" \"buzz_archive\"",
             "resource \"aws_glue_catalog_table\" \"buzz_archive\"",
             "data \"aws_caller_identity\" \"current\" {}",
-            "\"aws:SourceAccount\" = data.aws_caller_identity.current.account_id",
+            "\"sts:ExternalId\" = data.aws_caller_identity.current.account_id",
             "Resource = aws_cloudwatch_log_stream.buzz_archive.arn",
             "kinesis_stream_arn = aws_kinesis_stream.buzz.arn",
             "dynamic_partitioning_configuration {",
