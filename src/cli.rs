@@ -841,6 +841,12 @@ pub struct BuzzIdentityArgs {
     #[arg(long, env = "BUZZ_KINESIS_SEND", help_heading = COMMON)]
     pub send: bool,
 
+    /// With --send, register the key already in --key-out's file. Without it --send refuses
+    /// a key file this run did not make: a file someone else left there is never registered
+    /// as the identity's key unknowingly.
+    #[arg(long, env = "BUZZ_KINESIS_REUSE_KEY")]
+    pub reuse_key: bool,
+
     #[command(flatten)]
     pub settings: ConfigArgs,
 

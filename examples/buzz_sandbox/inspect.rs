@@ -26,7 +26,8 @@
 //! - `/sandbox/state`'s `firehose` (with `--play-firehose`): per delivery stream, `{"records",
 //!   "events", "failed", "objects": [keys], "pending", "lastError", "refused"}`.
 //! - `/sandbox/state` also shows `identities` (`{"<userid>": {"username", "domain",
-//!   "controlDomain", "keys": {"<kid>": "active"}}}`) and `tokensIssued`.
+//!   "controlDomain", "keys": {"<kid>": "active"}}}`), `tokensIssued` and
+//!   `oauthTokens` (each access token issued).
 
 use std::sync::Arc;
 
@@ -102,6 +103,7 @@ async fn state(State(app): State<Arc<App>>) -> Json<Value> {
         "sessions": inner.sessions.len(),
         "identities": identities_json(&inner),
         "tokensIssued": inner.tokens_issued,
+        "oauthTokens": inner.oauth_tokens,
         "firehose": crate::firehose::state_json(&inner.firehose),
         "mostInFlight": app.most_in_flight.load(std::sync::atomic::Ordering::SeqCst),
     }))

@@ -315,6 +315,7 @@ fn issue(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refuse
             },
         );
         inner.tokens_issued += 1;
+        inner.oauth_tokens.push(token.clone());
     }
     Ok((
         StatusCode::OK,

@@ -200,6 +200,9 @@ pub struct Inner {
     /// Every assertion `jti` seen (a second use is a replay).
     pub used_jtis: HashSet<String>,
     pub tokens_issued: u64,
+    /// Every access token the token endpoint issued (`GET /sandbox/state`'s `oauthTokens`):
+    /// what a test looks for in the tool's output, where it must never appear.
+    pub oauth_tokens: Vec<String>,
     /// What `--play-firehose` delivered, per delivery stream.
     pub firehose: BTreeMap<String, crate::firehose::Report>,
 }
@@ -230,6 +233,7 @@ impl App {
                 identities: BTreeMap::new(),
                 used_jtis: HashSet::new(),
                 tokens_issued: 0,
+                oauth_tokens: Vec::new(),
                 firehose: BTreeMap::new(),
             }),
             in_flight: Default::default(),

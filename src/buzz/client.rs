@@ -91,6 +91,9 @@ pub struct BuzzClient {
     token: Mutex<Option<SecretString>>,
     /// When an application identity's token must be renewed (`None`: never).
     renew_at: std::sync::Mutex<Option<Instant>>,
+    /// Held while the token is renewed: the calls of a fan-out that find it due (or refused)
+    /// together wait for one renewal instead of each signing in.
+    renewing: Mutex<()>,
     retry: RetryPolicy,
     pub(super) calls: CallLog,
 }
@@ -116,15 +119,83 @@ const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 /// deadline (`crate::deadline`) bounds the retries as a whole.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
-/// Whether the tool may send to `url`: https anywhere, plain http only to this machine.
-pub fn transport_allowed(url: &url::Url) -> bool {
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
+/// The most of one Buzz answer the tool reads (8 MiB). A configuration or a page of domains
+/// is far smaller; an answer without end (a broken proxy, a hostile server), eight of them at
+/// once in a fan-out, stops here rather than in memory.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// Why an answer's body was not read.
+#[derive(Debug)]
+pub(super) enum BodyError {
+    /// Longer than [`MAX_BODY`]: not read further, not retried.
+    TooLarge,
+    /// The connection failed while reading.
+    Transport(reqwest::Error),
+}
+
+impl BodyError {
+    /// The refusal of a too-large answer, or the transport's failure, as the tool's error.
+    pub(super) fn into_error(self, url: &str, cmd: &str) -> Error {
+        Error::BuzzTransport {
+            url: url.to_owned(),
+            cmd: cmd.to_owned(),
+            reason: match self {
+                BodyError::TooLarge => format!(
+                    "the answer is larger than {} MiB, the most this tool reads of one Buzz answer",
+                    MAX_BODY / (1024 * 1024)
+                ),
+                BodyError::Transport(e) => {
+                    format!("reading the answer failed: {}", crate::error::chain(&e))
+                }
+            },
+            hint: Some(
+                "check that --buzz-url (BUZZ_API_URL) is the Buzz API itself, not a proxy or a page that answers with something else".into(),
+            ),
+        }
+    }
+}
+
+/// Add `chunk` to `body` unless that makes it longer than `cap`.
+fn append_capped(
+    body: &mut Vec<u8>,
+    chunk: &[u8],
+    cap: usize,
+) -> std::result::Result<(), BodyError> {
+    if chunk.len() > cap.saturating_sub(body.len()) {
+        return Err(BodyError::TooLarge);
+    }
+    body.extend_from_slice(chunk);
+    Ok(())
+}
+
+/// An answer's body as text, read chunk by chunk up to [`MAX_BODY`] (a `Content-Length` over
+/// it is refused before reading anything).
+pub(super) async fn read_body(
+    mut resp: reqwest::Response,
+) -> std::result::Result<String, BodyError> {
+    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+        append_capped(&mut body, &chunk, MAX_BODY)?;
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Whether `url` names this machine: 127.0.0.0/8, ::1 or `localhost`.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
-    };
-    url.scheme() == "https" || (url.scheme() == "http" && loopback)
+    }
+}
+
+/// Whether the tool may send to `url`: https anywhere, plain http only to this machine.
+pub fn transport_allowed(url: &url::Url) -> bool {
+    url.scheme() == "https" || (url.scheme() == "http" && is_loopback(url))
 }
 
 impl BuzzClient {
@@ -143,6 +214,11 @@ impl BuzzClient {
         let mut builder = reqwest::Client::builder()
             // A redirect is an error (`attempt`), never followed.
             .redirect(reqwest::redirect::Policy::none());
+        if is_loopback(&base.cmd_url()) {
+            // This machine is reached directly: plain http to it must not travel through an
+            // HTTP_PROXY elsewhere (with the password of a login in it).
+            builder = builder.no_proxy();
+        }
         if let Some((path, pem)) = crate::tls::ca_bundle()? {
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 transport_error(format!(
@@ -176,6 +252,7 @@ impl BuzzClient {
             otp,
             token: Mutex::new(token),
             renew_at: std::sync::Mutex::new(None),
+            renewing: Mutex::new(()),
             retry: RetryPolicy::default(),
             calls,
         })
@@ -280,17 +357,41 @@ impl BuzzClient {
     /// wait (IAM propagation, a slow test of the targets) never goes out with a stale token.
     async fn current_token(&self) -> Result<Option<SecretString>> {
         if let Credentials::Identity(id) = &self.credentials {
-            let due = self
-                .renew_at
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .is_none_or(|at| Instant::now() >= at);
-            if due {
-                tracing::info!("renewing the application identity's Buzz token before it expires");
-                self.sign_in(id).await?;
+            if self.renewal_due() {
+                let _one = self.renewing.lock().await;
+                // Another call may have renewed it while this one waited.
+                if self.renewal_due() {
+                    tracing::info!(
+                        "renewing the application identity's Buzz token before it expires"
+                    );
+                    self.sign_in(id).await?;
+                }
             }
         }
         Ok(self.token.lock().await.clone())
+    }
+
+    fn renewal_due(&self) -> bool {
+        self.renew_at
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_none_or(|at| Instant::now() >= at)
+    }
+
+    /// Sign in again after Buzz refused `stale`, unless another call already did (the token
+    /// is no longer the one refused): one login for a fan-out whose session expired.
+    async fn renew_after_refusal(&self, stale: Option<&SecretString>) -> Result<()> {
+        let _one = self.renewing.lock().await;
+        let current = self.token.lock().await.clone();
+        let unchanged = match (current.as_ref(), stale) {
+            (Some(now), Some(old)) => now.expose_secret() == old.expose_secret(),
+            (None, None) => true,
+            _ => false,
+        };
+        if unchanged {
+            self.login().await?;
+        }
+        Ok(())
     }
 
     /// Run an authenticated command; a non-OK code is an error carrying code, message and
@@ -309,7 +410,7 @@ impl BuzzClient {
                 Credentials::Password { .. } | Credentials::Identity(_)
             ) {
             tracing::info!(cmd, "Buzz session expired; logging in again");
-            self.login().await?;
+            self.renew_after_refusal(token.as_ref()).await?;
             let token = self.token.lock().await.clone();
             self.send(cmd, params, token.as_ref()).await?
         } else {
@@ -356,7 +457,9 @@ impl BuzzClient {
             hint: None,
         })?;
         let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
+        let text = read_body(resp)
+            .await
+            .map_err(|e| e.into_error(url.as_str(), path))?;
         Ok((status, text))
     }
 
@@ -497,14 +600,15 @@ impl BuzzClient {
                 })
             }
         }
-        let text = match resp.text().await {
+        let text = match read_body(resp).await {
             Ok(t) => t,
-            Err(e) => {
+            Err(BodyError::Transport(e)) => {
                 return Ok(Attempt::Retry {
                     after: None,
                     why: format!("reading the answer failed: {}", crate::error::chain(&e)),
                 })
             }
+            Err(too_large) => return Err(too_large.into_error(self.base.as_str(), &cmd)),
         };
         let parsed = serde_json::from_str::<Value>(&text)
             .ok()
@@ -597,6 +701,86 @@ mod tests {
             h.insert("retry-after", long.parse().unwrap());
             assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER), "{long}");
         }
+    }
+
+    /// A loopback server that answers every request with `head`, then `mib` MiB of spaces
+    /// inside a JSON string (none when 0: it then holds the connection open), then closes.
+    async fn answering(head: &'static str, mib: usize) -> BuzzClient {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = vec![0u8; 64 * 1024];
+                    let _ = s.read(&mut request).await;
+                    let _ = s.write_all(head.as_bytes()).await;
+                    if mib == 0 {
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        return;
+                    }
+                    let _ = s.write_all(br#"{"response":{"code":"OK","pad":""#).await;
+                    let chunk = vec![b' '; 1 << 20];
+                    for _ in 0..mib {
+                        if s.write_all(&chunk).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = s.write_all(br#""}}"#).await;
+                });
+            }
+        });
+        let base = BuzzUrl::parse("--buzz-url", &format!("http://127.0.0.1:{port}")).unwrap();
+        let token = Credentials::Token(SecretString::from("t".to_owned()));
+        BuzzClient::new(base, token, Otp::Unavailable, CallLog::new()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_cap_is_refused_naming_the_cap() {
+        const OPEN: &str =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+        // No length given: read until 8 MiB, then refused (a 9 MiB answer is valid JSON).
+        let client = answering(OPEN, 9).await;
+        let e = client
+            .call("getdomain2", Map::new(), false)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("larger than 8 MiB"), "{e}");
+        // A length past the cap: refused before a byte of the body (none ever comes).
+        const LONG: &str =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9437184\r\n\r\n";
+        let client = answering(LONG, 0).await;
+        let call = client.call("getdomain2", Map::new(), false);
+        let e = tokio::time::timeout(Duration::from_secs(20), call)
+            .await
+            .expect("refused at once, not read")
+            .unwrap_err();
+        assert!(e.to_string().contains("larger than 8 MiB"), "{e}");
+        // Under the cap it is read.
+        let client = answering(OPEN, 7).await;
+        client.call("getdomain2", Map::new(), false).await.unwrap();
+    }
+
+    #[test]
+    fn the_body_cap_holds_at_its_edge() {
+        let mut body = Vec::new();
+        append_capped(&mut body, &[1; 6], 10).unwrap();
+        append_capped(&mut body, &[2; 4], 10).unwrap();
+        assert_eq!(body.len(), 10, "exactly the cap is read");
+        assert!(matches!(
+            append_capped(&mut body, &[3], 10),
+            Err(BodyError::TooLarge)
+        ));
+        assert_eq!(body.len(), 10, "nothing past the cap is kept");
+        assert_eq!(MAX_BODY, 8 * 1024 * 1024);
+    }
+
+    #[test]
+    fn loopback_is_this_machine_only() {
+        let lo = |u: &str| is_loopback(&url::Url::parse(u).unwrap());
+        assert!(lo("http://127.0.0.1:1/") && lo("http://127.9.9.9/") && lo("http://[::1]/"));
+        assert!(lo("http://LOCALHOST/"));
+        assert!(!lo("http://10.0.0.1/") && !lo("http://localhost.example.com/"));
     }
 
     #[test]

@@ -45,12 +45,9 @@ impl fmt::Debug for SigningKey {
 
 impl SigningKey {
     /// Read a PEM private key (PKCS#8 `BEGIN PRIVATE KEY` or PKCS#1 `BEGIN RSA PRIVATE KEY`)
-    /// from `path`. Refused, like ssh refuses, when its group or others may read it.
+    /// from `path`, as [`read_private`] reads it.
     pub fn load(path: &Path) -> Result<Self> {
-        check_private(path)?;
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::io(format!("reading the key file {}", path.display()), e))?;
-        let bytes = SecretSlice::from(bytes);
+        let bytes = read_private(path)?;
         Self::from_pem(bytes.expose_secret(), &path.display().to_string())
     }
 
@@ -121,26 +118,104 @@ impl SigningKey {
     }
 }
 
-/// Refuse a private key file that its group or others may read or write (mode & 0o077), the
-/// rule ssh applies.
+/// The largest key file read: an 8192-bit RSA key in PEM is under 7 KiB.
+pub const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// A private key file's bytes. The file is opened once and every check is made on the open
+/// file (fstat), so it cannot be swapped between the check and the read; on unix a symbolic
+/// link is not followed (O_NOFOLLOW), the file must be a regular file owned by this user that
+/// its group and others may not read or write (mode & 0o077, ssh's rule), and at most
+/// [`MAX_KEY_FILE`] bytes. On Windows the file is read as it is: its access is NTFS's ACLs,
+/// which this tool does not judge (keep it in your own profile).
+pub fn read_private(path: &Path) -> Result<SecretSlice<u8>> {
+    use std::io::Read as _;
+    let shown = path.display();
+    let io = |e: std::io::Error| Error::io(format!("reading the key file {shown}"), e);
+    let file = open_private(path)?;
+    let meta = file.metadata().map_err(io)?;
+    check_private(path, &meta)?;
+    if meta.len() > MAX_KEY_FILE {
+        return Err(Error::Usage(format!(
+            "the key file {shown} is {} bytes, more than a private key's {MAX_KEY_FILE}: give the PEM file `buzz-kinesis buzz-identity` wrote",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    // The file may grow after the fstat: read no more than the cap either way.
+    file.take(MAX_KEY_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_KEY_FILE {
+        return Err(Error::Usage(format!(
+            "the key file {shown} grew past {MAX_KEY_FILE} bytes while it was read"
+        )));
+    }
+    Ok(SecretSlice::from(bytes))
+}
+
 #[cfg(unix)]
-pub fn check_private(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::io(format!("reading the key file {}", path.display()), e))?;
+fn open_private(path: &Path) -> Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    // NONBLOCK: a FIFO put in the key file's place does not hang the open (it is then
+    // refused as not a regular file).
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => Ok(std::fs::File::from(fd)),
+        Err(rustix::io::Errno::LOOP) => Err(Error::Usage(format!(
+            "the key file {} is a symbolic link: give the key file's own path (a link could be pointed at another file between runs)",
+            path.display()
+        ))),
+        Err(e) => Err(Error::io(
+            format!("reading the key file {}", path.display()),
+            e.into(),
+        )),
+    }
+}
+
+#[cfg(not(unix))]
+fn open_private(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path)
+        .map_err(|e| Error::io(format!("reading the key file {}", path.display()), e))
+}
+
+/// Refuse an open key file that is not a regular file, not this user's, or that its group or
+/// others may read or write.
+#[cfg(unix)]
+pub fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let quoted = crate::handover::shell_quote(&path.display().to_string());
+    if !meta.is_file() {
+        return Err(Error::Usage(format!(
+            "the key file {} is not a regular file: give the PEM file `buzz-kinesis buzz-identity` wrote",
+            path.display()
+        )));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(Error::Usage(format!(
+            "the key file {} belongs to uid {}, not to this user (uid {me}): a private key must be its owner's; copy it to a file of your own (chmod 600) or run as its owner",
+            path.display(),
+            meta.uid()
+        )));
+    }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(Error::Usage(format!(
-            "the key file {} is accessible by others (mode {mode:04o}): a private key must be readable by its owner only; run `chmod 600 {}`",
+            "the key file {} is accessible by others (mode {mode:04o}): a private key must be readable by its owner only; run `chmod 600 {quoted}`",
             path.display(),
-            crate::handover::shell_quote(&path.display().to_string()),
         )));
     }
     Ok(())
 }
 
 #[cfg(not(unix))]
-pub fn check_private(_path: &Path) -> Result<()> {
+pub fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    if !meta.is_file() {
+        return Err(Error::Usage(format!(
+            "the key file {} is not a regular file",
+            path.display()
+        )));
+    }
     Ok(())
 }
 
@@ -348,16 +423,27 @@ pub fn read_token_answer(status: u16, body: &str) -> std::result::Result<IssuedT
             });
         }
     }
-    let start: String = body.trim().chars().take(300).collect();
     Err(Refusal {
         code: format!("HTTP {status}"),
-        message: if start.is_empty() {
-            "an empty answer, with no access_token".into()
-        } else {
-            clean(start)
-        },
+        message: unread_answer(status, body),
         error_id: None,
     })
+}
+
+/// An answer not understood, for an error: the start of an error's text, but never a 2xx
+/// answer's, which may carry a credential under a name this tool does not know.
+pub fn unread_answer(status: u16, body: &str) -> String {
+    let start: String = body.trim().chars().take(300).collect();
+    if start.is_empty() {
+        "an empty answer, with no access_token".into()
+    } else if (200..300).contains(&status) {
+        format!(
+            "a {} byte answer with no access_token (a success's answer is not shown: it may hold a credential)",
+            body.len()
+        )
+    } else {
+        crate::text::escape_control(&start)
+    }
 }
 
 /// When to sign a fresh assertion: a minute before the token expires, or at four fifths of
@@ -423,7 +509,9 @@ pub(super) async fn exchange(
                     429 | 503 => (after, format!("HTTP {status}")),
                     500 | 502 | 504 => (None, format!("HTTP {status}")),
                     _ => {
-                        let text = resp.text().await.unwrap_or_default();
+                        let text = super::client::read_body(resp)
+                            .await
+                            .map_err(|e| e.into_error(url.as_str(), EXCHANGE))?;
                         let text = text.replace(assertion.expose_secret(), "(the assertion)");
                         return match read_token_answer(status, &text) {
                             Ok(token) => {
@@ -466,7 +554,7 @@ pub(super) async fn exchange(
 impl super::BuzzClient {
     /// `createusers2` for one application identity (`wire::create_identity_body`); the new
     /// identity's userid, which is its client id.
-    pub async fn create_identity(&self, body: &Value) -> Result<String> {
+    pub async fn create_identity(&self, body: &Value) -> Result<ClientId> {
         let path = format!("cmd/{}", wire::CMD_CREATE_USERS);
         let (status, text) = self
             .rest(
@@ -491,7 +579,7 @@ impl super::BuzzClient {
         let Some(outer) = outer else {
             return Err(refused(
                 format!("HTTP {status}"),
-                text.chars().take(300).collect(),
+                unread_answer(status, &text),
                 None,
             ));
         };
@@ -526,20 +614,20 @@ impl super::BuzzClient {
             .and_then(|u| u.get(wire::USER_ID))
             .map(|v| wire::as_text(Some(v)))
             .unwrap_or_default();
-        if userid.is_empty() {
-            return Err(refused(
-                "NoUserId".into(),
-                "the answer named no user.userid".into(),
-                None,
-            ));
-        }
+        let userid =
+            created_userid(&userid).map_err(|why| refused("BadUserId".into(), why, None))?;
         self.calls.record("buzz", wire::CMD_CREATE_USERS, true);
         Ok(userid)
     }
 
     /// Register `public_pem` for the identity `userid` under `kid`.
-    pub async fn register_key(&self, userid: &str, kid: &KeyId, public_pem: &str) -> Result<()> {
-        let path = wire::key_path(userid, kid.as_str());
+    pub async fn register_key(
+        &self,
+        userid: &ClientId,
+        kid: &KeyId,
+        public_pem: &str,
+    ) -> Result<()> {
+        let path = wire::key_path(userid.as_str(), kid.as_str());
         let (status, text) = self
             .rest(
                 reqwest::Method::PUT,
@@ -565,6 +653,24 @@ impl super::BuzzClient {
             hint: Some("registering a key needs an administrator of the identity's domain".into()),
         })
     }
+}
+
+/// The userid Buzz gave a new identity, before it goes into a URL path
+/// (`api/users/{userid}/keys/...`): Buzz's ids are digits, so anything else (a `..`, a `/`,
+/// a `?`) is an answer not understood, not a path to follow.
+pub fn created_userid(userid: &str) -> std::result::Result<ClientId, String> {
+    let digits = (1..=20).contains(&userid.len()) && userid.bytes().all(|b| b.is_ascii_digit());
+    if !digits {
+        return Err(if userid.is_empty() {
+            "the answer named no user.userid".into()
+        } else {
+            format!(
+                "the answer's user.userid {} is not a Buzz id (1-20 digits)",
+                crate::text::outside(userid)
+            )
+        });
+    }
+    ClientId::parse("--buzz-client-id", userid).map_err(|e| e.to_string())
 }
 
 /// `application/x-www-form-urlencoded`, as RFC 6749 sends the token request.
@@ -680,6 +786,49 @@ mod tests {
         SigningKey::load(&path).unwrap();
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_behind_a_link_too_large_or_not_ours_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_, pem) = key();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.pem");
+        std::fs::write(&path, pem.expose_secret()).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        // A link to a good key file is not followed.
+        let link = dir.path().join("link.pem");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let e = SigningKey::load(&link).unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        // A directory is not a key file.
+        let e = SigningKey::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        // A good key followed by more than the cap is refused by its size.
+        let big = dir.path().join("big.pem");
+        let mut text = pem.expose_secret().to_owned();
+        text.push_str(&"\n".repeat(MAX_KEY_FILE as usize));
+        std::fs::write(&big, text).unwrap();
+        std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let e = SigningKey::load(&big).unwrap_err().to_string();
+        assert!(
+            e.contains(&MAX_KEY_FILE.to_string()) && e.contains("bytes"),
+            "{e}"
+        );
+        // A file of another user: ours chowned away when we may (root), else a system file.
+        let me = rustix::process::geteuid().as_raw();
+        let theirs = if me == 0 {
+            std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+            path.clone()
+        } else {
+            std::path::PathBuf::from("/etc/passwd")
+        };
+        let e = SigningKey::load(&theirs).unwrap_err().to_string();
+        assert!(
+            e.contains("belongs to uid") && e.contains(&format!("uid {me}")),
+            "{e}"
+        );
+    }
+
     #[test]
     fn a_token_answer_is_read_whatever_its_shape() {
         let t = read_token_answer(
@@ -732,6 +881,48 @@ mod tests {
         assert!(text.message.starts_with("Unauthorized") && !text.message.contains('\x1b'));
         let empty = read_token_answer(200, "{}").err().unwrap();
         assert_eq!(empty.code, "HTTP 200");
+    }
+
+    #[test]
+    fn a_success_s_answer_is_never_quoted_in_an_error() {
+        // A token under a name this tool does not read, in JSON or as text: not shown.
+        for body in [
+            r#"{"accessToken":"s3cr3t-token"}"#,
+            "token=s3cr3t-token",
+            r#"{"access_token":""," refresh":"s3cr3t-token"}"#,
+        ] {
+            let r = read_token_answer(200, body).err().unwrap();
+            assert_eq!(r.code, "HTTP 200", "{body}");
+            assert!(!r.message.contains("s3cr3t"), "{body}: {}", r.message);
+            assert!(r.message.contains("not shown"), "{}", r.message);
+        }
+        // A refusal's text is still quoted: it says what went wrong.
+        assert_eq!(unread_answer(400, "bad request"), "bad request");
+        assert!(unread_answer(204, "").contains("empty"));
+        assert!(!unread_answer(299, "secret").contains("secret"));
+        assert_eq!(unread_answer(300, "moved"), "moved");
+    }
+
+    #[test]
+    fn a_userid_from_buzz_is_digits_before_it_enters_a_path() {
+        assert_eq!(created_userid("200001").unwrap().as_str(), "200001");
+        assert_eq!(
+            created_userid(&"9".repeat(20)).unwrap().as_str(),
+            "9".repeat(20)
+        );
+        for bad in [
+            "..",
+            "../../cmd",
+            "12/34",
+            "12?x=1",
+            "abc",
+            " 1",
+            &"9".repeat(21),
+        ] {
+            let e = created_userid(bad).unwrap_err();
+            assert!(e.contains("not a Buzz id"), "{bad:?}: {e}");
+        }
+        assert!(created_userid("").unwrap_err().contains("no user.userid"));
     }
 
     #[test]

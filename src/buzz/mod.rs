@@ -96,7 +96,7 @@ impl BuzzClient {
         params.insert(wire::DOMAIN_ID.into(), Value::from(domain.as_str()));
         let answer = self.call(wire::CMD_PARENT_LIST, params, false).await?;
         let list = read_shape(wire::CMD_PARENT_LIST, wire::domains_of(&answer))?;
-        Ok(wire::nearest_first(own, list))
+        read_shape(wire::CMD_PARENT_LIST, wire::ancestors_of(own, list))
     }
 
     /// One domain's record (`getdomain2`): its numeric id, name and parent.

@@ -112,7 +112,14 @@ const ENVELOPE_KEYS: [&str; 4] = ["code", "message", "errorId", DOMAIN_ID];
 /// the domain and the test switch. A get answer carrying one of them (a Buzz that echoes
 /// `test`, a hostile `cmd`) must not turn a save into a test, or a test into a save, or send
 /// the configuration to another domain or command.
+/// Compared without case ([`is_reserved`]): a `Test` or `DomainId` is the same key to a
+/// server that reads names without case.
 pub const RESERVED_KEYS: [&str; 3] = [CMD, DOMAIN_ID, TEST];
+
+/// Whether `key` is one of [`RESERVED_KEYS`], in any case.
+pub fn is_reserved(key: &str) -> bool {
+    RESERVED_KEYS.iter().any(|r| r.eq_ignore_ascii_case(key))
+}
 
 /// Buzz's JSON of an XML collection: an array, a single object for one element, `{}` or a
 /// missing key for none. Returns the elements in every case.
@@ -394,7 +401,7 @@ pub fn set_request(domain: &str, config: &Map<String, Value>, test: bool) -> Map
         req.insert(TEST.into(), json!(true));
     }
     for (k, v) in config {
-        if !RESERVED_KEYS.contains(&k.as_str()) {
+        if !is_reserved(k) {
             req.insert(k.clone(), v.clone());
         }
     }
@@ -407,7 +414,11 @@ pub fn request_body(cmd: &str, params: Map<String, Value>) -> Value {
     let mut request = Map::new();
     request.insert(CMD.into(), json!(cmd));
     // The command is ours: a `cmd` among the parameters cannot replace it.
-    request.extend(params.into_iter().filter(|(k, _)| k != CMD));
+    request.extend(
+        params
+            .into_iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case(CMD)),
+    );
     let mut body = Map::new();
     body.insert(REQUEST.into(), Value::Object(request));
     Value::Object(body)
@@ -587,6 +598,30 @@ pub fn domain_of(answer: &Map<String, Value>) -> Result<DomainRecord, String> {
 /// The ancestors in a parent list, nearest first whatever order Buzz answered in, without the
 /// domain itself: the chain is followed from `own`'s parent. Entries off the chain (or a
 /// domain record without its parent) are kept in the order given, after the chain.
+/// The most ancestors read: each is one more configuration read, and a domain tree is never
+/// this deep. A longer list is an answer not understood, not a plan to read it all.
+pub const MAX_ANCESTORS: usize = 64;
+
+/// `getdomainparentlist`'s domains as the ancestors to read: each id once (the first
+/// occurrence), at most [`MAX_ANCESTORS`], nearest first ([`nearest_first`]).
+pub fn ancestors_of(
+    own: &DomainRecord,
+    list: Vec<DomainRecord>,
+) -> std::result::Result<Vec<DomainRecord>, String> {
+    let mut seen = std::collections::HashSet::new();
+    let list: Vec<DomainRecord> = list
+        .into_iter()
+        .filter(|d| d.id != own.id && seen.insert(d.id.clone()))
+        .collect();
+    if list.len() > MAX_ANCESTORS {
+        return Err(format!(
+            "it lists {} different ancestors, more than the {MAX_ANCESTORS} this tool reads",
+            list.len()
+        ));
+    }
+    Ok(nearest_first(own, list))
+}
+
 pub fn nearest_first(own: &DomainRecord, list: Vec<DomainRecord>) -> Vec<DomainRecord> {
     let mut rest: Vec<DomainRecord> = list.into_iter().filter(|d| d.id != own.id).collect();
     let mut chain = Vec::new();
@@ -727,6 +762,49 @@ mod tests {
             assert_eq!(ids, ["424242", "400000"]);
         }
         assert!(nearest_first(&d("400000", "0"), vec![]).is_empty());
+    }
+
+    #[test]
+    fn the_ancestors_are_read_once_each_and_at_most_the_cap() {
+        let d = |id: String, parent: Option<String>| DomainRecord {
+            id,
+            name: String::new(),
+            userspace: String::new(),
+            parent_id: parent,
+        };
+        let school = d("500001".into(), Some("424242".into()));
+        let district = || d("424242".into(), Some("400000".into()));
+        let root = || d("400000".into(), None);
+        // The same domain listed three times is read once.
+        let ids: Vec<String> = ancestors_of(
+            &school,
+            vec![district(), root(), district(), root(), district()],
+        )
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        assert_eq!(ids, ["424242", "400000"]);
+        // A chain of exactly the cap is read; one more is refused, naming the count and the cap.
+        let chain = |n: usize| -> Vec<DomainRecord> {
+            (0..n)
+                .map(|i| d(format!("{}", 600_000 + i), Some(format!("{}", 600_001 + i))))
+                .collect()
+        };
+        let start = d("599999".into(), Some("600000".into()));
+        assert_eq!(
+            ancestors_of(&start, chain(MAX_ANCESTORS)).unwrap().len(),
+            MAX_ANCESTORS
+        );
+        let e = ancestors_of(&start, chain(MAX_ANCESTORS + 1)).unwrap_err();
+        assert!(
+            e.contains("65 different ancestors") && e.contains("64"),
+            "{e}"
+        );
+        // Duplicates do not count towards the cap.
+        let mut doubled = chain(MAX_ANCESTORS);
+        doubled.extend(chain(MAX_ANCESTORS));
+        assert_eq!(ancestors_of(&start, doubled).unwrap().len(), MAX_ANCESTORS);
     }
 
     #[test]
@@ -947,6 +1025,35 @@ mod tests {
         let cfg = config_from_response(answer.as_object().unwrap());
         let save = set_request("424242", &cfg, false);
         assert_eq!(save.get(DOMAIN_ID), Some(&json!("424242")));
+        // The same keys in another case are the same keys.
+        let mut other_case = cfg.clone();
+        for (k, v) in [
+            ("CMD", json!("login3")),
+            ("DomainId", json!("999")),
+            ("Test", json!(true)),
+        ] {
+            other_case.insert(k.into(), v);
+        }
+        let save_case = set_request("424242", &other_case, false);
+        assert_eq!(
+            save_case
+                .keys()
+                .filter(|k| ["cmd", "domainid", "test"]
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(k)))
+                .collect::<Vec<_>>(),
+            ["domainid"],
+            "{save_case:?}"
+        );
+        let body = request_body(CMD_SET_CONFIG, save_case);
+        let cmds: Vec<_> = body["request"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.eq_ignore_ascii_case("cmd"))
+            .collect();
+        assert_eq!(cmds, ["cmd"]);
+        assert_eq!(body["request"]["cmd"], json!(CMD_SET_CONFIG));
         assert_eq!(save.get(TEST), None, "a save stays a save");
         let body = request_body(CMD_SET_CONFIG, save);
         assert_eq!(body["request"]["cmd"], json!(CMD_SET_CONFIG));

@@ -17,7 +17,7 @@ use crate::cli::{BuzzIdentityArgs, Output};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
 use crate::handover::shell_quote;
-use crate::names::{BuzzUrl, ClientId};
+use crate::names::BuzzUrl;
 use crate::report;
 use crate::report::identity::{render_human, render_json, HttpRequest, IdentityView};
 use crate::spec;
@@ -25,6 +25,9 @@ use crate::spec;
 pub async fn run(args: &BuzzIdentityArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let spec = spec::identity(args, spec::interactive(args.input.no_input))?;
     let (key, key_created) = key(&spec.key_out)?;
+    if spec.login.is_some() {
+        refuse_a_found_key(&spec.key_out, key_created, spec.reuse_key)?;
+    }
     let key_id = spec.key_id.clone().unwrap_or_else(|| key.default_key_id());
     let public_pem = key.public_pem();
     let body = wire::create_identity_body(spec.domain.as_str(), &spec.name, "buzz-kinesis");
@@ -72,16 +75,11 @@ pub async fn run(args: &BuzzIdentityArgs, output: Output, quiet: bool) -> Result
         let userid = admin.create_identity(&body).await?;
         admin.register_key(&userid, &key_id, &public_pem).await?;
         view.register_request.url = url
-            .join(&wire::key_path(&userid, key_id.as_str()))
+            .join(&wire::key_path(userid.as_str(), key_id.as_str()))
             .to_string();
-        view.client_id = Some(userid.clone());
+        view.client_id = Some(userid.to_string());
         // Prove it: sign in as the identity, then read the domain as it.
-        let identity = AppIdentity::load(
-            ClientId::parse("--buzz-client-id", &userid)?,
-            Some(key_id.clone()),
-            None,
-            spec.key_out.clone(),
-        )?;
+        let identity = AppIdentity::load(userid, Some(key_id.clone()), None, spec.key_out.clone())?;
         let client = BuzzClient::new(
             url.clone(),
             Credentials::Identity(Box::new(identity)),
@@ -121,6 +119,18 @@ fn key(path: &Path) -> Result<(SigningKey, bool)> {
     let (key, pem) = SigningKey::generate()?;
     write_private(path, &pem)?;
     Ok((key, true))
+}
+
+/// `--send` registers the key file's public half as the identity's: a file this run did not
+/// make (left by an earlier run, or put there by someone else) needs `--reuse-key`.
+fn refuse_a_found_key(path: &Path, created: bool, reuse: bool) -> Result<()> {
+    if created || reuse {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "the key file {} was already there, and --send registers only a key this run makes: give --key-out a new path for a new key, or add --reuse-key (BUZZ_KINESIS_REUSE_KEY) to register the key in that file",
+        path.display()
+    )))
 }
 
 fn write_private(path: &Path, pem: &SecretString) -> Result<()> {

@@ -17,6 +17,8 @@ pub struct BuzzIdentitySpec {
     pub url: BuzzUrl,
     /// `--send`: the administrator's login (never an application identity).
     pub login: Option<BuzzLogin>,
+    /// `--reuse-key`: `--send` may register a key file this run did not make.
+    pub reuse_key: bool,
 }
 
 /// What `buzz-identity` alone takes, beside the Buzz values in [`Raw`].
@@ -25,6 +27,7 @@ pub struct IdentityRaw<'a> {
     pub name: &'a str,
     pub key_id: Option<&'a str>,
     pub send: bool,
+    pub reuse_key: bool,
 }
 
 impl BuzzIdentitySpec {
@@ -64,6 +67,12 @@ impl BuzzIdentitySpec {
             };
             (buzz_url(raw, p, raw.interactive)?, domain?, None)
         };
+        if own.reuse_key && !own.send {
+            // No flag silently does nothing.
+            p.push(Error::Usage(
+                "--reuse-key (BUZZ_KINESIS_REUSE_KEY) only matters with --send, which registers the key: add --send, or leave --reuse-key out".into(),
+            ));
+        }
         if !name_ok {
             return None;
         }
@@ -74,6 +83,7 @@ impl BuzzIdentitySpec {
             domain,
             url,
             login,
+            reuse_key: own.reuse_key,
         })
     }
 }

@@ -163,6 +163,7 @@ pub fn identity(
         name: &args.name,
         key_id: args.key_id.as_deref(),
         send: args.send,
+        reuse_key: args.reuse_key,
     };
     resolve(raw, |raw, p| BuzzIdentitySpec::build_into(raw, &own, p))
 }

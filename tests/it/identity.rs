@@ -116,8 +116,23 @@ async fn the_key_and_the_assertion_never_show_even_at_trace_level() {
     for line in identity.private_lines() {
         assert!(!all.contains(&line), "a line of the private key showed");
     }
-    // A JWT's header starts with base64url of `{"`.
-    assert!(!all.contains("eyJ"), "an assertion or a token showed");
+    // The assertion: a JWT's header starts with base64url of `{"`.
+    assert!(!all.contains("eyJ"), "an assertion showed");
+    // The bearer tokens the sandbox issued to this run (they start with `~`), each searched for.
+    let tokens: Vec<String> = sandbox.state().await["oauthTokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    assert!(!tokens.is_empty(), "the run was issued a token");
+    for token in &tokens {
+        assert!(token.len() > 20, "{token}");
+        assert!(
+            !all.contains(token.as_str()),
+            "an issued access token showed"
+        );
+    }
     assert!(
         !all.contains("client_assertion="),
         "the token request's body showed"
@@ -351,25 +366,37 @@ async fn buzz_identity_makes_a_working_identity_end_to_end() {
         "nothing sent"
     );
 
-    // Sent, as the administrator: the same key is reused, Buzz makes the identity, it signs in.
-    let sent = Tool::new()
-        .args([
-            "buzz-identity",
-            "--output",
-            "json",
-            "--domain",
-            harness::DOMAIN_ID,
-        ])
-        .args([
-            "--buzz-url",
-            sandbox.url(),
-            "--buzz-key-file",
-            key_arg,
-            "--send",
-        ])
-        .args(["--buzz-user", harness::ADMIN_USER])
-        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
-        .run();
+    // Sent, as the administrator: a key file this run did not make is not registered unasked.
+    let send = || {
+        Tool::new()
+            .args([
+                "buzz-identity",
+                "--output",
+                "json",
+                "--domain",
+                harness::DOMAIN_ID,
+            ])
+            .args(["--buzz-url", sandbox.url(), "--buzz-key-file", key_arg, "--send"])
+            .args(["--buzz-user", harness::ADMIN_USER])
+            .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+    };
+    let refused = send().run();
+    refused.assert_code(1);
+    assert!(
+        refused.stderr.contains("--reuse-key") && refused.stderr.contains("already there"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        sandbox.state().await["identities"]
+            .as_object()
+            .unwrap()
+            .is_empty(),
+        "nothing sent"
+    );
+    // Asked to (BUZZ_KINESIS_REUSE_KEY): the same key is reused, Buzz makes the identity, it
+    // signs in.
+    let sent = send().env("BUZZ_KINESIS_REUSE_KEY", "true").run();
     // Exit 2: made, but the administrator has yet to grant ControlDomain.
     sent.assert_code(2);
     let view = sent.json();
@@ -403,4 +430,93 @@ async fn buzz_identity_makes_a_working_identity_end_to_end() {
     }
     let identity = &sandbox.state().await["identities"][&client_id];
     assert_eq!(identity["keys"][&kid], "active", "{identity}");
+}
+
+#[tokio::test]
+async fn eight_reads_at_once_after_the_token_expired_renew_it_once() {
+    use buzz_kinesis::buzz::{AppIdentity, BuzzClient, Credentials, Otp};
+    use buzz_kinesis::names::{BuzzUrl, ClientId, DomainId, KeyId};
+    // Tokens live 1 s: renewed 0.8 s after they were asked for.
+    let sandbox = Sandbox::start(SandboxOptions::new().oauth_expires_in(1));
+    let identity = sandbox.make_identity().await;
+    let app = AppIdentity::load(
+        ClientId::parse("--buzz-client-id", &identity.client_id).unwrap(),
+        Some(KeyId::parse("--buzz-key-id", &identity.kid).unwrap()),
+        None,
+        identity.key_file.clone(),
+    )
+    .unwrap();
+    let client = BuzzClient::new(
+        BuzzUrl::parse("--buzz-url", sandbox.url()).unwrap(),
+        Credentials::Identity(Box::new(app)),
+        Otp::Unavailable,
+        buzz_kinesis::calls::CallLog::new(),
+    )
+    .unwrap();
+    client.login().await.unwrap();
+    let issued = || async { sandbox.state().await["tokensIssued"].as_u64().unwrap() };
+    let after_login = issued().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // A fan-out's eight reads, all finding the token due at once.
+    let domain = DomainId::parse("--domain", harness::DOMAIN_ID).unwrap();
+    let reads: Vec<_> = (0..8).map(|_| client.get_config(&domain)).collect();
+    let answers = buzz_kinesis::fanout::bounded(reads, buzz_kinesis::fanout::BUZZ_IN_FLIGHT).await;
+    assert_eq!(answers.len(), 8);
+    for answer in answers {
+        answer.unwrap();
+    }
+    assert_eq!(
+        issued().await - after_login,
+        1,
+        "one renewal for the eight reads"
+    );
+    let log = sandbox.request_log().await;
+    assert!(
+        log.iter().all(|e| e["code"] != "NoAuthentication"),
+        "no read went out with the expired token: {log:?}"
+    );
+}
+
+#[tokio::test]
+async fn plain_http_to_this_machine_never_goes_through_a_proxy() {
+    let sandbox = Sandbox::start_default();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id.pem");
+    let mut tool = Tool::new()
+        .args(["buzz-identity", "--output", "json", "--send"])
+        .args(["--domain", harness::DOMAIN_ID, "--buzz-url", sandbox.url()])
+        .args(["--key-out", key.to_str().unwrap()])
+        .args(["--buzz-user", harness::ADMIN_USER])
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .without_env("NO_PROXY")
+        .without_env("no_proxy");
+    // A proxy that is not there: a request sent through it would find no connection.
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        tool = tool.env(var, "http://127.0.0.1:9");
+    }
+    let out = tool.run();
+    // Exit 2: made and signed in (the administrator has yet to grant ControlDomain).
+    out.assert_code(2);
+    assert_eq!(out.json()["signed_in"], true, "{}", out.stderr);
+}
+
+#[test]
+fn reuse_key_without_send_is_refused_as_doing_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Tool::new()
+        .args([
+            "buzz-identity",
+            "--domain",
+            harness::DOMAIN_ID,
+            "--reuse-key",
+        ])
+        .args(["--key-out", dir.path().join("k.pem").to_str().unwrap()])
+        .run();
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("--reuse-key") && out.stderr.contains("--send"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("k.pem").exists(), "nothing written");
 }
