@@ -212,7 +212,11 @@ pub fn plan_any_role(
     {
         guard_trust(d, r, &merged, notes)?;
     }
-    guard_session(d, r)?;
+    if r.is_managed() {
+        // `--adopt` takes someone else's role with our settings: its session length was
+        // never ours to keep.
+        guard_session(d, r)?;
+    }
     if let Some(m) = kept {
         let put = changes
             .iter()
@@ -435,7 +439,6 @@ mod tests {
         a.role.as_mut().unwrap().max_session = 3600;
         assert!(matches!(plan(&d, &a), Err(Blocked::UnmanagedRole { .. })));
         d.role_mut().adopt = true;
-        d.role_mut().widen.raise_max_session = true;
         assert_eq!(
             kinds(&plan(&d, &a).unwrap()),
             ["update_max_session", "tag_role"]
