@@ -212,13 +212,16 @@ pub fn plan_any_role(
     {
         guard_trust(d, r, &merged, notes)?;
     }
-    guard_session(d, r)?;
-    if let Some(m) = kept.filter(|_| {
-        changes
+    if r.is_managed() {
+        // `--adopt` takes someone else's role with our settings: its session length was
+        // never ours to keep.
+        guard_session(d, r)?;
+    }
+    if let Some(m) = kept {
+        let put = changes
             .iter()
-            .any(|c| matches!(c, RoleAction::PutPolicy { .. }))
-    }) {
-        guard_policy(d, m, notes)?;
+            .any(|c| matches!(c, RoleAction::PutPolicy { .. }));
+        guard_policy(d, m, put, notes)?;
     }
     if !tags.is_empty() {
         changes.push(RoleAction::TagRole { tags });
@@ -315,11 +318,13 @@ fn guard_session(d: &RolePart<'_>, r: &RoleState) -> Result<(), Blocked> {
     }
 }
 
-/// Our inline policy: a Deny someone added stays beside ours (noted); a condition someone put
-/// on what ours grants cannot be kept, so setup refuses rather than drop it.
+/// Our inline policy: a Deny someone added stays beside ours (noted when ours is rewritten); one
+/// that denies what ours grants, or a condition someone put on it, is refused: setup can
+/// neither drop it nor make the role work with it.
 fn guard_policy(
     d: &RolePart<'_>,
     m: policy::PolicyMerge,
+    put: bool,
     notes: &mut Vec<Note>,
 ) -> Result<(), Blocked> {
     if !m.refused.is_empty() {
@@ -329,7 +334,7 @@ fn guard_policy(
             narrowed: m.refused,
         });
     }
-    if !m.kept.is_empty() {
+    if put && !m.kept.is_empty() {
         notes.push(Note {
             resource: d.resource,
             message: format!(
@@ -434,7 +439,6 @@ mod tests {
         a.role.as_mut().unwrap().max_session = 3600;
         assert!(matches!(plan(&d, &a), Err(Blocked::UnmanagedRole { .. })));
         d.role_mut().adopt = true;
-        d.role_mut().widen.raise_max_session = true;
         assert_eq!(
             kinds(&plan(&d, &a).unwrap()),
             ["update_max_session", "tag_role"]
@@ -583,7 +587,7 @@ mod tests {
     fn a_deny_in_our_policy_is_kept_and_a_condition_refused() {
         let d = desired();
         let mut a = converged(&d);
-        let deny = json!({"Effect": "Deny", "Action": "kinesis:PutRecords", "Resource": "*"});
+        let deny = json!({"Effect": "Deny", "Action": "kinesis:SplitShard", "Resource": "*"});
         let mut have = d.role_part().policy.clone();
         have["Statement"].as_array_mut().unwrap().push(deny.clone());
         a.role.as_mut().unwrap().policy = Some(have.clone());
@@ -605,6 +609,17 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.message.contains("keeps what someone added")));
+        // A Deny of what ours grants: refused, even with nothing to write.
+        let mut blocked = d.role_part().policy.clone();
+        blocked["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Effect": "Deny", "Action": "kinesis:PutRecords", "Resource": "*"}));
+        a.role.as_mut().unwrap().policy = Some(blocked);
+        assert!(matches!(
+            plan(&d, &a),
+            Err(Blocked::PolicyNarrowed { ref narrowed, .. }) if narrowed[0].contains("denies what setup grants")
+        ));
         // A condition on our grant: refused.
         let mut narrowed = d.role_part().policy.clone();
         narrowed["Statement"][0]["Condition"] =

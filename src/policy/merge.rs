@@ -36,7 +36,10 @@ pub fn merge_trust(have: &Value, want: &Value, previous: &[Value], replace: bool
         .map(|s| (*s).clone())
         .unwrap_or(Value::Null);
     let our_principals = principals_of(&ours);
-    let our_accounts: Vec<String> = our_principals.iter().filter_map(account_of).collect();
+    let our_accounts: Vec<String> = our_principals
+        .iter()
+        .filter_map(|p| account_of(p))
+        .collect();
     // The external id is setup's on every trust (the plan's external-id guard judges it).
     let mut ours_conditions = conditions(&ours);
     ours_conditions.push(("StringEquals".into(), "sts:ExternalId".into(), Value::Null));
@@ -133,8 +136,9 @@ pub fn merge_trust(have: &Value, want: &Value, previous: &[Value], replace: bool
 }
 
 /// Writing `want` over `have` (our own inline policy on the role): every Deny someone added is
-/// kept beside ours; an Allow that grants what ours grants under a condition ours lacks cannot
-/// be kept (ours would grant it unconditionally), so it is named in `refused`.
+/// kept beside ours (one that denies what ours grants is also named in `refused`: it blocks the
+/// role's work); an Allow that grants what ours grants under a condition ours lacks cannot be
+/// kept (ours would grant it unconditionally), so it is named in `refused`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PolicyMerge {
     pub policy: Value,
@@ -158,17 +162,26 @@ pub fn merge_policy(have: &Value, want: &Value) -> PolicyMerge {
             continue;
         }
         let effect = st.get("Effect").and_then(Value::as_str).unwrap_or("?");
-        if effect == "Deny" {
-            out.kept.push(format!("the {}", describe(st)));
-            statements.push(st.clone());
-            continue;
-        }
-        let grants_ours = st
+        let touches_ours = st
             .get("Action")
             .map(strings)
             .unwrap_or_default()
             .iter()
             .any(|a| our_actions.iter().any(|o| wildcard_match(a, o, true)));
+        if effect == "Deny" {
+            // Kept either way; one that denies what ours grants blocks Buzz (or Firehose),
+            // which setup cannot repair without removing it: the user's call.
+            if touches_ours {
+                out.refused.push(format!(
+                    "the {} (it denies what setup grants)",
+                    describe(st)
+                ));
+            }
+            out.kept.push(format!("the {}", describe(st)));
+            statements.push(st.clone());
+            continue;
+        }
+        let grants_ours = touches_ours;
         let narrowing: Vec<String> = conditions(st)
             .into_iter()
             .filter(|c| !our_conditions.iter().any(|o| same_key(o, c)))
@@ -241,7 +254,7 @@ fn principals_of(st: &Value) -> Vec<String> {
 }
 
 /// The account of an AWS principal written as an IAM ARN (`AWS:arn:<p>:iam::<account>:...`).
-fn account_of(p: &String) -> Option<String> {
+fn account_of(p: &str) -> Option<String> {
     let arn = p.strip_prefix("AWS:")?;
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
@@ -252,8 +265,8 @@ fn account_of(p: &String) -> Option<String> {
 
 /// The principals `others` all live in one account that is not ours: a move of the trust.
 fn moved(others: &[String], ours: &[String]) -> bool {
-    let ours: Vec<String> = ours.iter().filter_map(account_of).collect();
-    let mut accounts: Vec<Option<String>> = others.iter().map(account_of).collect();
+    let ours: Vec<String> = ours.iter().filter_map(|p| account_of(p)).collect();
+    let mut accounts: Vec<Option<String>> = others.iter().map(|p| account_of(p)).collect();
     accounts.sort();
     accounts.dedup();
     matches!(accounts.as_slice(), [Some(a)] if !ours.contains(a))
@@ -567,12 +580,27 @@ mod tests {
         let ours = crate::policy::write_policy(stream, None);
         let m = merge_policy(&ours, &ours);
         assert!(equivalent(&m.policy, &ours) && m.kept.is_empty() && m.refused.is_empty());
-        let deny = json!({"Sid": "NoPuts", "Effect": "Deny", "Action": "kinesis:PutRecord", "Resource": "*"});
+        let deny = json!({"Sid": "NoSplits", "Effect": "Deny", "Action": "kinesis:SplitShard", "Resource": "*"});
         let mut have = ours.clone();
         have["Statement"].as_array_mut().unwrap().push(deny.clone());
         let m = merge_policy(&have, &ours);
         assert!(equivalent(&m.policy, &have), "{}", m.policy);
-        assert_eq!(m.kept, ["the Deny statement (NoPuts) on kinesis:PutRecord"]);
+        assert_eq!(
+            m.kept,
+            ["the Deny statement (NoSplits) on kinesis:SplitShard"]
+        );
+        assert!(m.refused.is_empty());
+        // One that denies what ours grants: kept, and named as blocking.
+        let block =
+            json!({"Sid": "NoPuts", "Effect": "Deny", "Action": "kinesis:Put*", "Resource": "*"});
+        let mut have = ours.clone();
+        have["Statement"].as_array_mut().unwrap().push(block);
+        let m = merge_policy(&have, &ours);
+        assert!(equivalent(&m.policy, &have), "{}", m.policy);
+        assert_eq!(
+            m.refused,
+            ["the Deny statement (NoPuts) on kinesis:Put* (it denies what setup grants)"]
+        );
         // A condition on our grant: refused, named.
         let mut narrowed = ours.clone();
         narrowed["Statement"][0]["Condition"] =

@@ -101,8 +101,8 @@ pub fn refusal(b: &Blocked) -> String {
             hours(*want)
         ),
         Blocked::PolicyNarrowed { role, policy, narrowed } => format!(
-            "the policy {policy} on role {role} was narrowed by a condition setup's policy does not have: {}. Writing setup's policy would drop it and widen the grant. \
-             Express the restriction as a Deny statement (setup keeps Deny statements) or remove it, then run setup again. Nothing was changed",
+            "the policy {policy} on role {role} holds what setup will neither drop nor work with: {}. Setup never removes a Deny, and cannot keep a condition on what it grants (its policy would grant it unconditionally). \
+             Remove the Deny if the role must work, express a condition as a Deny of what it excludes, or remove it, then run setup again. Nothing was changed",
             narrowed.join("; ")
         ),
         Blocked::WiderRole { role, who, beyond } => format!(

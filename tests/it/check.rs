@@ -122,11 +122,12 @@ async fn drift_is_found_and_repaired(d: Drift, action: &str, check_id: &str) {
 
     drift(d, &sandbox, &names).await;
 
-    // A trust that admits someone beside Agilix is replaced only when asked.
-    let repair: &[&str] = if matches!(d, Drift::SecondPrincipalTrusted) {
-        &["--replace-trust"]
-    } else {
-        &[]
+    // A trust that admits someone beside Agilix is replaced, and a shortened session raised,
+    // only when asked.
+    let repair: &[&str] = match d {
+        Drift::SecondPrincipalTrusted => &["--replace-trust"],
+        Drift::MaxSessionShortened => &["--max-session", "12h"],
+        _ => &[],
     };
     let dry = Tool::setup(&sandbox, &names)
         .args(extra.iter().copied())
@@ -195,9 +196,26 @@ async fn a_second_trusted_principal_is_found_and_repaired() {
     drift_is_found_and_repaired(Drift::SecondPrincipalTrusted, "update_trust", "role.trust").await;
 }
 
+/// A Deny someone added to our policy is found by check, and never removed by setup: it
+/// refuses, naming it, and the policy stays as it is (#33).
 #[tokio::test]
-async fn an_added_deny_is_found_and_repaired() {
-    drift_is_found_and_repaired(Drift::DenyAdded, "put_policy", "role.policy").await;
+async fn an_added_deny_is_found_and_kept() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    Tool::setup(&sandbox, &names).run().assert_success();
+    drift(Drift::DenyAdded, &sandbox, &names).await;
+    let drifted = inline_policy(&names.role);
+    let sick = check_run(&sandbox, &names, &[]);
+    sick.assert_code(2);
+    assert_eq!(failed_ids(&sick), ["role.policy"], "{}", sick.stdout);
+    let out = Tool::setup(&sandbox, &names).run();
+    out.assert_code(1);
+    let message = out.json()["error"]["message"].to_string();
+    assert!(
+        message.contains("kinesis:PutRecord*") && message.contains("never removes a Deny"),
+        "{message}"
+    );
+    assert_eq!(inline_policy(&names.role), drifted, "kept as it was");
 }
 
 #[tokio::test]

@@ -56,10 +56,15 @@ async fn a_trust_narrowed_to_one_agilix_role_is_kept() {
     narrowed["Statement"][0]["Principal"]["AWS"] = json!(writer);
     set_trust(&names.role, &narrowed);
     Tool::setup(&sandbox, &names).run().assert_success();
-    assert_eq!(trusted(&role_view(&names.role).1), [writer.clone()]);
+    assert_eq!(trusted(&role_view(&names.role).1), [writer]);
     // check counts it as Agilix's: it admits nobody else.
     let out = Tool::against("check", &sandbox, &names).run();
-    assert_ne!(out.check_row("role.trust")["status"], "fail", "{}", out.stdout);
+    assert_ne!(
+        out.check_row("role.trust")["status"],
+        "fail",
+        "{}",
+        out.stdout
+    );
 }
 
 #[tokio::test]
@@ -87,7 +92,9 @@ async fn a_shortened_session_is_raised_only_with_max_session_and_check_fails_on_
 
     let message = refusal(&Tool::setup(&sandbox, &names).run());
     assert!(
-        message.contains("3600 s") && message.contains("43200 s") && message.contains("--max-session 12h"),
+        message.contains("3600 s")
+            && message.contains("43200 s")
+            && message.contains("--max-session 12h"),
         "{message}"
     );
     assert_eq!(role_view(&names.role).0, 3600, "not raised");
@@ -107,7 +114,10 @@ async fn a_deny_added_to_our_policy_is_kept_and_a_condition_is_not_dropped() {
     let ours = inline_policy(&names.role).expect("ours");
     let mut fenced = ours.clone();
     let deny = json!({"Sid": "NoShardSplits", "Effect": "Deny", "Action": "kinesis:SplitShard", "Resource": "*"});
-    fenced["Statement"].as_array_mut().unwrap().push(deny.clone());
+    fenced["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(deny.clone());
     harness::put_role_policy(&names.role, "buzz-kinesis-write", &fenced);
     Tool::setup(&sandbox, &names).run().assert_success();
     let kept = inline_policy(&names.role).unwrap();
@@ -152,7 +162,10 @@ async fn firehoses_trust_is_the_documented_one_and_keeps_a_condition_someone_add
         json!({"StringEquals": {"aws:SourceAccount": harness::MOTO_ACCOUNT}});
     set_trust(&role, &previous);
     archive().run().assert_success();
-    assert_eq!(role_view(&role).1["Statement"][0]["Condition"], documented["Statement"][0]["Condition"]);
+    assert_eq!(
+        role_view(&role).1["Statement"][0]["Condition"],
+        documented["Statement"][0]["Condition"]
+    );
 
     // A security team pins it to our delivery stream: kept by every re-run.
     let source = format!(
@@ -171,8 +184,12 @@ async fn firehoses_trust_is_the_documented_one_and_keeps_a_condition_someone_add
 
     // Another principal beside Firehose: refused, nothing changed.
     let mut wider = pinned.clone();
-    wider["Statement"][0]["Principal"] = json!({"Service": ["firehose.amazonaws.com", "ec2.amazonaws.com"]});
+    wider["Statement"][0]["Principal"] =
+        json!({"Service": ["firehose.amazonaws.com", "ec2.amazonaws.com"]});
     set_trust(&role, &wider);
     let message = refusal(&archive().run());
-    assert!(message.contains("--replace-trust") && message.contains("ec2.amazonaws.com"), "{message}");
+    assert!(
+        message.contains("--replace-trust") && message.contains("ec2.amazonaws.com"),
+        "{message}"
+    );
 }

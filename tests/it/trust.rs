@@ -349,7 +349,8 @@ async fn a_role_made_by_someone_else_between_read_and_write_is_not_taken() {
             .env("AWS_ENDPOINT_URL", &proxy.url)
             .run()
     });
-    assert!(refusal(&out).contains("--adopt-wider-role"));
+    let message = refusal(&out);
+    assert!(message.contains("--adopt-wider-role"), "{message}");
     assert!(inline_policy(&names_b.role).is_none(), "no policy added");
 }
 
