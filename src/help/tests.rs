@@ -165,8 +165,7 @@ fn long_help_lists_every_flag_with_its_env_var_and_global_options_last() {
             let global = long.find("Global options:").expect(name);
             let last_heading = long[..long.find("Examples:").unwrap()]
                 .lines()
-                .filter(|l| l.ends_with(':') && !l.starts_with(' '))
-                .last()
+                .rfind(|l| l.ends_with(':') && !l.starts_with(' '))
                 .unwrap();
             assert_eq!(last_heading, "Global options:", "{name}:\n{long}");
             assert!(long[global..].contains("--verbose"), "{name}");
