@@ -351,7 +351,9 @@ fn desired_archive(
         a.names.stream.as_str(),
         a.stream.encryption.customer_key().cloned(),
         events,
-    );
+    )
+    .with_buffer(want.buffer)
+    .since(&crate::archive::today());
     let (p, region, account) = (at.partition, at.region, at.account);
     let log_stream_arn = format!(
         "arn:{p}:logs:{region}:{account}:log-group:{}:log-stream:{}",
@@ -359,6 +361,7 @@ fn desired_archive(
         crate::archive::LOG_STREAM
     );
     let policy = model.permission(&crate::archive::ArchiveRefs {
+        account,
         stream_arn,
         log_stream_arn: &log_stream_arn,
         kinesis_service: &format!("kinesis.{region}.amazonaws.com"),
@@ -373,6 +376,7 @@ fn desired_archive(
             model.database()
         ),
         stream_arn: stream_arn.to_owned(),
+        account: account.to_owned(),
         adopt: options.adopt,
         views: want.views,
         model,
