@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::names::{ArchiveDays, BucketName, EventFilter, KmsKey, KNOWN_EVENT_TYPES};
+use crate::names::{
+    ArchiveBuffer, ArchiveDays, BucketName, EventFilter, KmsKey, KNOWN_EVENT_TYPES,
+};
 
 /// Where the events go: every object key starts with it.
 pub const EVENTS_PREFIX: &str = "events/";
@@ -24,24 +26,24 @@ pub const PREFIX: &str =
 pub const ERROR_PREFIX: &str = "errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/";
 /// The partition keys of one event: its type, and its day from `time` (ISO 8601, UTC, e.g.
 /// `2022-06-29T16:40:30.9926931Z`: the first ten characters; a date parse would trip on the
-/// seven fractional digits).
-pub const JQ_QUERY: &str = "{type: .type, dt: .time[0:10]}";
+/// seven fractional digits). An event without a string `type`, or whose `time` is not a string
+/// of at least ten characters, raises an error, so Firehose writes it under the error prefix:
+/// AWS does not say what a null partition key does.
+pub const JQ_QUERY: &str = "if (.type | type) != \"string\" then error(\"the event has no string type\") elif (.time | type) != \"string\" or (.time | length) < 10 then error(\"the event has no time of at least 10 characters\") else {type: .type, dt: .time[0:10]} end";
 pub const JQ_ENGINE: &str = "JQ-1.6";
 /// The delimiter Firehose appends to every event, as Firehose writes it (an escaped newline).
 pub const DELIMITER: &str = "\\n";
-/// Buffering: dynamic partitioning needs at least 64 MiB (AWS's documented minimum for it);
-/// 60 s keeps the data fresh on a quiet day.
+/// Buffering: dynamic partitioning needs at least 64 MiB (AWS's documented minimum for it).
+/// The interval is `--archive-buffer` ([`ArchiveBuffer`], 60-900 s, 300 by default): each
+/// active partition (event type and day) flushes on its own timer, so a short interval writes
+/// one small object per type per interval.
 pub const BUFFER_MIB: u32 = 64;
-pub const BUFFER_SECONDS: u32 = 60;
-// Dynamic partitioning's minimum size, and Firehose's range of intervals (zero buffering is not
-// offered with dynamic partitioning), held at compile time.
+// Dynamic partitioning's minimum size, held at compile time (the interval's range is
+// ArchiveBuffer's; zero buffering is not offered with dynamic partitioning).
 const _: () = assert!(BUFFER_MIB >= 64 && BUFFER_MIB <= 128);
-const _: () = assert!(BUFFER_SECONDS >= 60 && BUFFER_SECONDS <= 900);
 /// How long Firehose retries delivery to S3 before it writes to the error prefix.
 pub const RETRY_SECONDS: u32 = 300;
 pub const COMPRESSION: &str = "GZIP";
-/// The first day partition projection considers.
-pub const PROJECTION_START: &str = "2024-01-01";
 /// Firehose's log stream for delivery errors, in the log group [`Archive::log_group`].
 pub const LOG_STREAM: &str = "DestinationDelivery";
 /// How long the delivery error log is kept, in days.
@@ -50,6 +52,10 @@ pub const LOG_RETENTION_DAYS: u32 = 365;
 pub const ABORT_UPLOADS_DAYS: u32 = 7;
 /// Versions replaced or deleted are kept this long, then expire.
 pub const NONCURRENT_DAYS: u32 = 30;
+/// With `--archive-days N`: an expired event's version (noncurrent once S3's expiration adds
+/// a delete marker in a versioned bucket) is removed this many days after, so the data is gone
+/// at N + 1 days, not N + [`NONCURRENT_DAYS`].
+pub const EXPIRED_NONCURRENT_DAYS: u32 = 1;
 /// The table: one per archive, in the database [`Archive::database`].
 pub const TABLE: &str = "events";
 /// The Firehose role's inline policy.
@@ -118,6 +124,11 @@ pub struct Archive {
     pub key: Option<KmsKey>,
     /// The event types the table's projection lists (see [`Archive::projected_types`]).
     pub types: Vec<String>,
+    /// Firehose's buffer interval (`--archive-buffer`).
+    pub buffer: ArchiveBuffer,
+    /// The first day partition projection considers (`YYYY-MM-DD`): the day the archive was
+    /// made, so no query projects empty days before it (see [`Archive::since`]).
+    pub since: String,
 }
 
 /// `name` cut to `max` characters (names are ASCII: validated stream names).
@@ -141,7 +152,22 @@ impl Archive {
             stream: stream.to_owned(),
             key,
             types: Self::projected_types(events),
+            buffer: ArchiveBuffer::DEFAULT,
+            since: String::new(),
         }
+    }
+
+    /// With Firehose's buffer interval.
+    pub fn with_buffer(mut self, buffer: ArchiveBuffer) -> Self {
+        self.buffer = buffer;
+        self
+    }
+
+    /// With the first day partition projection considers: the day the archive is made (setup
+    /// keeps the day a table already has; the templates, the day they are printed).
+    pub fn since(mut self, day: &str) -> Self {
+        self.since = day.to_owned();
+        self
     }
 
     /// The types partition projection enumerates: the filtered types when the target sends
@@ -200,9 +226,14 @@ impl Archive {
             ("projection.type.values", self.types.join(",")),
             ("projection.dt.type", "date".to_owned()),
             ("projection.dt.format", "yyyy-MM-dd".to_owned()),
-            ("projection.dt.range", format!("{PROJECTION_START},NOW")),
+            ("projection.dt.range", format!("{},NOW", self.since)),
             ("projection.dt.interval", "1".to_owned()),
             ("projection.dt.interval.unit", "DAYS".to_owned()),
+            // Glue does not tag tables: our mark is a parameter, as on the views.
+            (
+                crate::state::MANAGED_BY.0,
+                crate::state::MANAGED_BY.1.to_owned(),
+            ),
             (
                 "storage.location.template",
                 format!(
@@ -219,8 +250,11 @@ impl Archive {
         BTreeMap::from([("case.insensitive", "TRUE".to_owned())])
     }
 
-    /// The bucket's lifecycle rules: incomplete uploads and replaced versions always expire;
-    /// events after `--archive-days`, when given.
+    /// The bucket's lifecycle rules: incomplete uploads and replaced versions always expire.
+    /// With `--archive-days N` the bucket (versioned) keeps an event N days: its expiration at
+    /// N days adds a delete marker, the version it hides goes
+    /// [`EXPIRED_NONCURRENT_DAYS`] after, and a rule of its own removes the delete markers left
+    /// (S3 takes `ExpiredObjectDeleteMarker` only in a rule without `Days`).
     pub fn lifecycle(&self) -> Vec<LifecycleRule> {
         let mut rules = vec![LifecycleRule {
             id: "abort-incomplete-uploads",
@@ -228,20 +262,30 @@ impl Archive {
             expire_days: None,
             abort_uploads_days: Some(ABORT_UPLOADS_DAYS),
             noncurrent_days: Some(NONCURRENT_DAYS),
+            expired_delete_markers: false,
         }];
         if let Some(d) = self.days {
             for (id, prefix) in [
                 ("expire-events", EVENTS_PREFIX),
-                ("expire-errors", "errors/"),
+                ("expire-errors", ERRORS_PREFIX),
             ] {
                 rules.push(LifecycleRule {
                     id,
                     prefix,
                     expire_days: Some(d.get()),
                     abort_uploads_days: None,
-                    noncurrent_days: None,
+                    noncurrent_days: Some(EXPIRED_NONCURRENT_DAYS),
+                    expired_delete_markers: false,
                 });
             }
+            rules.push(LifecycleRule {
+                id: "remove-expired-delete-markers",
+                prefix: "",
+                expire_days: None,
+                abort_uploads_days: None,
+                noncurrent_days: None,
+                expired_delete_markers: true,
+            });
         }
         rules
     }
@@ -294,7 +338,9 @@ impl Archive {
         })
     }
 
-    /// The Firehose role's permissions: read this stream, write this bucket's two prefixes,
+    /// The Firehose role's permissions: read this stream, write this bucket's two prefixes
+    /// (only while the bucket is this account's, `s3:ResourceAccount`: S3 names are global, and
+    /// a bucket of that name someone else made after ours was deleted gets nothing),
     /// the customer-managed key through Kinesis and S3 only, and its own log stream.
     pub fn permission(&self, r: &ArchiveRefs<'_>) -> Value {
         let bucket = self.bucket_arn();
@@ -320,12 +366,14 @@ impl Archive {
                     "s3:ListBucketMultipartUploads",
                 ],
                 "Resource": bucket,
+                "Condition": {"StringEquals": {"s3:ResourceAccount": r.account}},
             }),
             json!({
                 "Sid": "WriteTheArchive",
                 "Effect": "Allow",
                 "Action": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
                 "Resource": [format!("{bucket}/{EVENTS_PREFIX}*"), format!("{bucket}/errors/*")],
+                "Condition": {"StringEquals": {"s3:ResourceAccount": r.account}},
             }),
         ];
         if let Some(key) = &self.key {
@@ -463,7 +511,7 @@ impl Archive {
             "compression": COMPRESSION,
             "delimiter": DELIMITER,
             "metadata_extraction_query": JQ_QUERY,
-            "buffering": {"size_mib": BUFFER_MIB, "interval_seconds": BUFFER_SECONDS},
+            "buffering": {"size_mib": BUFFER_MIB, "interval_seconds": self.buffer.get()},
             "delivery_stream": self.delivery_stream(),
             "role": self.role(),
             "database": self.database(),
@@ -478,6 +526,15 @@ impl Archive {
             "queries": self.queries(),
         })
     }
+}
+
+/// Today in UTC, `YYYY-MM-DD`: the day an archive made now starts (partition projection's
+/// first day). Read from the clock, so callers pass it to the pure model.
+pub fn today() -> String {
+    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map(|t| t.chars().take(10).collect())
+        .unwrap_or_default()
 }
 
 /// A stream's archive's delivery stream: `<stream>-archive` (Firehose allows 64 characters).
@@ -513,6 +570,8 @@ pub fn database_of(stream: &str) -> String {
 /// The values only the deployment knows, as the dialect writes them (a reference, or a
 /// stand-in the dialect replaces).
 pub struct ArchiveRefs<'a> {
+    /// The account the bucket must belong to (`s3:ResourceAccount`).
+    pub account: &'a str,
     pub stream_arn: &'a str,
     pub log_stream_arn: &'a str,
     /// `kinesis.<region>.amazonaws.com`.
@@ -530,6 +589,9 @@ pub struct LifecycleRule {
     pub expire_days: Option<u32>,
     pub abort_uploads_days: Option<u32>,
     pub noncurrent_days: Option<u32>,
+    /// `Expiration: {ExpiredObjectDeleteMarker: true}`: a delete marker with no version left
+    /// behind it is removed.
+    pub expired_delete_markers: bool,
 }
 
 /// One Firehose processor and its parameters.
@@ -562,13 +624,15 @@ impl View {
     /// original text is `/* Presto View: <base64 of the definition> */`, the definition being
     /// Trino's JSON (the query, the catalog and schema it resolves names in, its columns).
     /// Athena reads it as if `CREATE VIEW` had made it, with no Athena query (and no results
-    /// location) needed to make it.
-    pub fn original_text(&self, database: &str) -> String {
+    /// location) needed to make it. `owner`: who the view runs as (Trino's definer), also the
+    /// Glue table's `Owner`: the account, so a re-run by another identity changes nothing.
+    pub fn original_text(&self, database: &str, owner: &str) -> String {
         use base64::Engine as _;
         let definition = json!({
             "originalSql": self.select,
             "catalog": "awsdatacatalog",
             "schema": database,
+            "owner": owner,
             "columns": self
                 .columns
                 .iter()
@@ -620,10 +684,12 @@ mod tests {
             None,
             &[],
         )
+        .since("2026-01-02")
     }
 
     fn refs() -> ArchiveRefs<'static> {
         ArchiveRefs {
+            account: "123456789012",
             stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events",
             log_stream_arn: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/kinesisfirehose/buzz-events-archive:log-stream:DestinationDelivery",
             kinesis_service: "kinesis.us-east-1.amazonaws.com",
@@ -680,7 +746,14 @@ mod tests {
         assert_eq!(p["projection.type.type"], "enum");
         assert_eq!(p["projection.dt.type"], "date");
         assert_eq!(p["projection.dt.format"], "yyyy-MM-dd");
-        assert_eq!(p["projection.dt.range"], "2024-01-01,NOW");
+        // From the day the archive was made: no empty day before it is projected.
+        assert_eq!(p["projection.dt.range"], "2026-01-02,NOW");
+        // Our mark: Glue tables have no tags.
+        assert!(crate::state::is_managed(
+            &p.iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect()
+        ));
         assert_eq!(p["projection.dt.interval"], "1");
         assert_eq!(p["projection.dt.interval.unit"], "DAYS");
         assert_eq!(
@@ -720,7 +793,11 @@ mod tests {
                 "AppendDelimiterToRecord"
             ]
         );
-        assert_eq!(JQ_QUERY, "{type: .type, dt: .time[0:10]}");
+        // The keys, and an error (so the event lands under errors/) when either is missing.
+        assert!(JQ_QUERY.ends_with("else {type: .type, dt: .time[0:10]} end"));
+        assert!(JQ_QUERY.starts_with("if (.type | type) != \"string\" then error("));
+        assert!(JQ_QUERY
+            .contains("elif (.time | type) != \"string\" or (.time | length) < 10 then error("));
         assert!(PREFIX.starts_with(EVENTS_PREFIX));
         assert!(ERROR_PREFIX.contains("!{firehose:error-output-type}"));
     }
@@ -731,16 +808,34 @@ mod tests {
         let rules = a.lifecycle();
         assert_eq!(rules.len(), 1);
         assert_eq!(rules[0].abort_uploads_days, Some(7));
+        assert_eq!(rules[0].noncurrent_days, Some(NONCURRENT_DAYS));
         assert!(rules[0].expire_days.is_none());
+        assert!(!rules[0].expired_delete_markers);
         a.days = Some(ArchiveDays::parse("--archive-days", "400").unwrap());
         let rules = a.lifecycle();
+        // N days in a versioned bucket: expired at N, the hidden version gone a day after, and
+        // the delete markers left removed by a rule of their own (no Days beside it).
         assert_eq!(
             rules
                 .iter()
-                .map(|r| (r.prefix, r.expire_days))
+                .map(|r| (
+                    r.prefix,
+                    r.expire_days,
+                    r.noncurrent_days,
+                    r.expired_delete_markers
+                ))
                 .collect::<Vec<_>>(),
-            [("", None), ("events/", Some(400)), ("errors/", Some(400))]
+            [
+                ("", None, Some(30), false),
+                ("events/", Some(400), Some(1), false),
+                ("errors/", Some(400), Some(1), false),
+                ("", None, None, true)
+            ]
         );
+        assert!(rules
+            .iter()
+            .filter(|r| r.expired_delete_markers)
+            .all(|r| r.expire_days.is_none() && r.abort_uploads_days.is_none()));
     }
 
     #[test]
@@ -770,6 +865,14 @@ mod tests {
         );
         assert_eq!(s[0]["Resource"], refs().stream_arn);
         assert_eq!(s[1]["Resource"], "arn:aws:s3:::district-42-buzz");
+        // The S3 grants hold only while the bucket is this account's.
+        for st in &s[1..3] {
+            assert_eq!(
+                st["Condition"],
+                json!({"StringEquals": {"s3:ResourceAccount": "123456789012"}})
+            );
+        }
+        assert!(s[0].get("Condition").is_none());
         assert_eq!(
             s[2]["Resource"],
             json!([
@@ -823,7 +926,7 @@ mod tests {
             "{ddl}"
         );
         assert!(
-            ddl.contains("'projection.dt.range'='2024-01-01,NOW'"),
+            ddl.contains("'projection.dt.range'='2026-01-02,NOW'"),
             "{ddl}"
         );
         let q = a.queries();
@@ -875,8 +978,9 @@ mod tests {
             ]
         );
         for v in &views {
-            let d = definition(&v.original_text("buzz_events"));
+            let d = definition(&v.original_text("buzz_events", "123456789012"));
             assert_eq!(d["originalSql"], v.select.as_str());
+            assert_eq!(d["owner"], "123456789012");
             assert_eq!(d["catalog"], "awsdatacatalog");
             assert_eq!(d["schema"], "buzz_events");
             let cols: Vec<(&str, &str)> = d["columns"]

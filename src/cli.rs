@@ -542,6 +542,17 @@ pub struct DesiredArgs {
         env = "BUZZ_KINESIS_ARCHIVE_DAYS"
     )]
     pub archive_days: Option<String>,
+
+    /// With --archive-bucket: how long Firehose buffers each partition before it writes an
+    /// object, 60-900 seconds [default: 300]. Shorter means fresher data and more, smaller
+    /// objects (billed per object).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "BUZZ_KINESIS_ARCHIVE_BUFFER",
+        help_heading = "Archive"
+    )]
+    pub archive_buffer: Option<String>,
 }
 
 /// What only setup does: change what exists, wait for IAM, save in Buzz.

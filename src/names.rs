@@ -249,6 +249,26 @@ impl ArchiveDays {
     }
 }
 
+/// Firehose's buffer interval for the archive, in seconds (`--archive-buffer`): 60-900 (with
+/// dynamic partitioning Firehose offers no zero buffering, and 900 s is its maximum). Each
+/// active partition flushes on its own timer, so the interval sets how many objects a day of
+/// events makes: 300 s (Firehose's default) by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ArchiveBuffer(u32);
+impl ArchiveBuffer {
+    pub const RULE: Rule = "the archive's buffer interval is 60 to 900 whole seconds (Firehose's range with dynamic partitioning)";
+    pub const DEFAULT: Self = Self(300);
+    pub fn parse(flag: &'static str, s: &str) -> Result<Self, Error> {
+        match s.trim().parse::<u32>() {
+            Ok(n) if (60..=900).contains(&n) => Ok(Self(n)),
+            _ => Err(Error::invalid(flag, s, Self::RULE)),
+        }
+    }
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
 /// A provisioned shard count. The upper bound is the account's shard quota, which AWS
 /// enforces (CreateStream and UpdateShardCount answer LimitExceededException, shown with its
 /// message); here only the shape (a positive number) is checked.
@@ -792,6 +812,32 @@ mod tests {
                 .to_string();
             assert!(
                 e.contains("--archive-bucket") && e.contains(rule),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn archive_buffers_are_60_to_900_seconds_300_by_default() {
+        assert_eq!(ArchiveBuffer::DEFAULT.get(), 300);
+        assert_eq!(
+            ArchiveBuffer::parse("--archive-buffer", "60")
+                .unwrap()
+                .get(),
+            60
+        );
+        assert_eq!(
+            ArchiveBuffer::parse("--archive-buffer", " 900")
+                .unwrap()
+                .get(),
+            900
+        );
+        for bad in ["59", "901", "0", "-1", "5m", ""] {
+            let e = ArchiveBuffer::parse("--archive-buffer", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("--archive-buffer") && e.contains("900"),
                 "{bad}: {e}"
             );
         }

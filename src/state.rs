@@ -315,8 +315,9 @@ pub enum BucketFound {
 }
 
 /// A bucket's lifecycle rule as S3 reports it: `(id, prefix, expire days, abort-upload
-/// days, noncurrent-version days)`, ordered so two lists compare once sorted.
-pub type RuleState = (String, String, Option<u32>, Option<u32>, Option<u32>);
+/// days, noncurrent-version days, expired delete markers removed)`, ordered so two lists
+/// compare once sorted.
+pub type RuleState = (String, String, Option<u32>, Option<u32>, Option<u32>, bool);
 
 /// What setup converges on an existing bucket, as S3 reports it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -355,8 +356,19 @@ pub struct DeliveryState {
     pub error_prefix: Option<String>,
     pub compression: Option<String>,
     pub dynamic_partitioning: bool,
-    /// The processors in order, each with its parameters in order.
-    pub processors: Vec<(String, Vec<(String, String)>)>,
+    /// The processors in order, each with its parameters by name (Firehose may echo them in
+    /// another order than they were given: the order of parameters means nothing).
+    pub processors: Vec<(String, BTreeMap<String, String>)>,
+    /// Buffering hints: size in MiB and interval in seconds.
+    pub buffer_mib: Option<u32>,
+    pub buffer_seconds: Option<u32>,
+    /// How long dynamic partitioning retries a delivery, in seconds.
+    pub retry_seconds: Option<u32>,
+    /// The delivery error log: enabled, its group and stream.
+    pub logging: Option<(bool, String, String)>,
+    /// What UpdateDestination needs: the configuration's version and the destination's id.
+    pub version_id: String,
+    pub destination_id: String,
 }
 
 /// The Glue table over the archive, reduced to what setup writes.

@@ -43,7 +43,10 @@ pub struct FoundArchive {
     pub delivery: Option<FoundDelivery>,
     /// Firehose's role, by name.
     pub role: Option<(String, FoundRole)>,
-    /// Whether setup made the delivery stream's bucket (read only for `--delete-archive`).
+    /// The archive's bucket, from what setup left: the table's location, else the delivery
+    /// stream's destination. Either lets an interrupted teardown find it again.
+    pub bucket: Option<String>,
+    /// Whether setup made the bucket (read only for `--delete-archive`).
     pub bucket_managed: Option<bool>,
     /// The Glue database: its name, whether setup made it, and its tables.
     pub database: Option<FoundDatabase>,
@@ -65,6 +68,8 @@ pub struct FoundDatabase {
     pub managed: bool,
     /// Every table and view in it.
     pub tables: Vec<String>,
+    /// The archive's table carries our mark (Glue tables have no tags: a parameter).
+    pub table_managed: bool,
     /// The views among them `setup --archive-views` made (they carry our mark).
     pub views: Vec<String>,
 }
@@ -404,20 +409,10 @@ fn plan_archive(a: &FoundArchive, delete_archive: bool, p: &mut Plan) {
             MANAGED_BY.0, MANAGED_BY.1
         )
     };
+    // Firehose first, then its role: nothing writes to the bucket by the time it may go, and
+    // no delivery stream is left naming a bucket that is gone (S3 names are global: whoever
+    // made that name next would receive the events).
     if let Some(d) = &a.delivery {
-        match (&d.bucket, delete_archive, a.bucket_managed) {
-            (Some(bucket), true, Some(true)) => p.removals.push(Removal::DeleteArchiveBucket {
-                bucket: bucket.clone(),
-            }),
-            (Some(bucket), true, _) => p.notes.push(format!(
-                "the archive's bucket {bucket} was not made by buzz-kinesis (no tag {}={}): --delete-archive leaves it, with every object",
-                MANAGED_BY.0, MANAGED_BY.1
-            )),
-            (Some(bucket), false, _) => p.notes.push(format!(
-                "the archive's bucket {bucket} stays, with every event in it (pass --delete-archive to delete it)"
-            )),
-            (None, _, _) => {}
-        }
         if d.managed {
             p.removals.push(Removal::DeleteDeliveryStream {
                 name: d.name.clone(),
@@ -426,9 +421,6 @@ fn plan_archive(a: &FoundArchive, delete_archive: bool, p: &mut Plan) {
             p.notes
                 .push(not_ours(format!("the Firehose delivery stream {}", d.name)));
         }
-    }
-    if delete_archive && a.delivery.is_none() {
-        p.notes.push("--delete-archive: no delivery stream names the archive's bucket any more, so teardown cannot find it: delete it in S3 (aws s3 rb s3://BUCKET --force removes it with its objects)".into());
     }
     if let Some((name, r)) = &a.role {
         if r.managed && r.attached.is_empty() {
@@ -444,6 +436,21 @@ fn plan_archive(a: &FoundArchive, delete_archive: bool, p: &mut Plan) {
         } else {
             p.notes.push(not_ours(format!("Firehose's role {name}")));
         }
+    }
+    // The bucket before the table: the table's location is how a run interrupted here finds it.
+    match (&a.bucket, delete_archive, a.bucket_managed) {
+        (Some(bucket), true, Some(true)) => p.removals.push(Removal::DeleteArchiveBucket {
+            bucket: bucket.clone(),
+        }),
+        (Some(bucket), true, _) => p.notes.push(format!(
+            "the archive's bucket {bucket} was not made by buzz-kinesis (no tag {}={}): --delete-archive leaves it, with every object",
+            MANAGED_BY.0, MANAGED_BY.1
+        )),
+        (Some(bucket), false, _) => p.notes.push(format!(
+            "the archive's bucket {bucket} stays, with every event in it (pass --delete-archive to delete it)"
+        )),
+        (None, true, _) => p.notes.push("--delete-archive: neither a delivery stream nor the archive's table names the bucket any more, so teardown cannot find it: delete it in S3 (aws s3 rb s3://BUCKET --force removes it with its objects)".into()),
+        (None, false, _) => {}
     }
     match &a.log {
         Some((group, true)) => p.removals.push(Removal::DeleteLogGroup {
@@ -464,18 +471,28 @@ fn plan_archive(a: &FoundArchive, delete_archive: bool, p: &mut Plan) {
                 table: view.clone(),
             });
         }
-        let ours = db.tables.iter().any(|t| t == crate::archive::TABLE);
-        if ours {
+        let present = db.tables.iter().any(|t| t == crate::archive::TABLE);
+        if present && db.table_managed {
             p.removals.push(Removal::DeleteTable {
                 database: db.name.clone(),
                 table: crate::archive::TABLE.into(),
             });
+        } else if present {
+            p.notes.push(format!(
+                "the Glue table {}.{} has no {} parameter (someone else's, or made before buzz-kinesis marked its table); it stays: drop it yourself if it is the archive's",
+                db.name,
+                crate::archive::TABLE,
+                MANAGED_BY.0
+            ));
         }
+        let ours = |t: &str| {
+            (t == crate::archive::TABLE && db.table_managed) || db.views.iter().any(|v| v == t)
+        };
         let others: Vec<&str> = db
             .tables
             .iter()
             .map(String::as_str)
-            .filter(|t| *t != crate::archive::TABLE && !db.views.iter().any(|v| v == t))
+            .filter(|t| !ours(t))
             .collect();
         if others.is_empty() {
             p.removals.push(Removal::DeleteDatabase {
@@ -756,6 +773,7 @@ pub(crate) mod tests {
                 managed,
                 bucket: Some("district-42-buzz".into()),
             }),
+            bucket: Some("district-42-buzz".into()),
             bucket_managed: None,
             role: Some((
                 "buzz-events-archive-firehose".into(),
@@ -768,6 +786,7 @@ pub(crate) mod tests {
                 name: "buzz_events".into(),
                 managed,
                 tables: tables.iter().map(|t| (*t).to_owned()).collect(),
+                table_managed: managed,
                 views: vec![],
             }),
             log: Some(("/aws/kinesisfirehose/buzz-events-archive".into(), managed)),
@@ -840,7 +859,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn delete_archive_takes_only_our_bucket_and_first_while_it_can_be_found() {
+    fn delete_archive_takes_only_our_bucket_after_firehose_and_before_the_table() {
         let deleting = |managed: Option<bool>| {
             let found = Found {
                 archive: FoundArchive {
@@ -857,18 +876,28 @@ pub(crate) mod tests {
         };
         let p = deleting(Some(true));
         assert_eq!(p.deletes_archive(), Some("district-42-buzz"));
+        // Firehose and its role first (nothing writes to the bucket, and no delivery stream
+        // names a bucket that is gone), then the bucket, then the table whose location finds
+        // it again if this run is cut short.
+        let kinds: Vec<&str> = p
+            .removals
+            .iter()
+            .map(|r| match r {
+                Removal::DeleteDeliveryStream { .. } => "delivery",
+                Removal::DeleteArchiveRole { .. } => "role",
+                Removal::DeleteArchiveBucket { .. } => "bucket",
+                Removal::DeleteLogGroup { .. } => "log",
+                Removal::DeleteTable { .. } => "table",
+                Removal::DeleteDatabase { .. } => "database",
+                _ => "other",
+            })
+            .collect();
         assert_eq!(
-            p.removals[0],
-            Removal::DeleteArchiveBucket {
-                bucket: "district-42-buzz".into()
-            }
+            kinds,
+            ["delivery", "role", "bucket", "log", "table", "database"]
         );
-        assert!(matches!(
-            p.removals[1],
-            Removal::DeleteDeliveryStream { .. }
-        ));
         assert_eq!(
-            describe(&p.removals[0]),
+            describe(&p.removals[2]),
             "DELETE the archive's bucket district-42-buzz and every event in it (every version)"
         );
         assert!(!p
@@ -897,13 +926,50 @@ pub(crate) mod tests {
             plan(&target(false), &found).unwrap().deletes_archive(),
             None
         );
-        // The delivery stream gone: the bucket cannot be found, and teardown says so.
+        // The delivery stream gone (an interrupted run): the bucket, found from the table, goes.
         let t = Target {
             delete_archive: true,
             ..target(false)
         };
+        let found = Found {
+            archive: FoundArchive {
+                delivery: None,
+                bucket_managed: Some(true),
+                ..archive(true, &["events"])
+            },
+            ..Found::default()
+        };
+        assert_eq!(
+            plan(&t, &found).unwrap().deletes_archive(),
+            Some("district-42-buzz")
+        );
+        // Nothing names it any more: teardown says so.
         let p = plan(&t, &Found::default()).unwrap();
         assert!(p.notes[0].contains("cannot find it"), "{:?}", p.notes);
+    }
+
+    #[test]
+    fn only_our_marked_table_is_deleted() {
+        let mut a = archive(true, &["events"]);
+        a.database.as_mut().unwrap().table_managed = false;
+        let p = archive_plan(a);
+        assert!(!p.removals.iter().any(|r| matches!(
+            r,
+            Removal::DeleteTable { .. } | Removal::DeleteDatabase { .. }
+        )));
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("buzz_events.events has no managed-by parameter")),
+            "{:?}",
+            p.notes
+        );
+        assert!(
+            p.notes
+                .contains(&"the Glue database buzz_events stays: it holds events too".to_owned()),
+            "{:?}",
+            p.notes
+        );
     }
 
     #[test]

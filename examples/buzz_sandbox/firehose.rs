@@ -121,6 +121,9 @@ pub struct Plan {
     pub stream: String,
     pub region: String,
     pub bucket: String,
+    /// The account the bucket belongs to, as S3 would put it in `s3:ResourceAccount`: the
+    /// local stack has one account, the delivery stream's.
+    pub account: String,
     pub role_name: String,
     pub prefix: Vec<Segment>,
     pub error_prefix: Vec<Segment>,
@@ -241,6 +244,9 @@ impl Plan {
         if let Some(Step::Extract(query)) = steps.iter().find(|s| matches!(s, Step::Extract(_))) {
             Jq::compile(query)?;
         }
+        let account = arn_parts(d.delivery_stream_arn())
+            .map(|p| p[4].to_owned())
+            .unwrap_or_default();
         Ok(Plan {
             name,
             version: d.version_id().to_owned(),
@@ -248,6 +254,7 @@ impl Plan {
             stream,
             region,
             bucket,
+            account,
             role_name,
             prefix,
             error_prefix,
@@ -1045,11 +1052,12 @@ impl Player {
             )
         })?;
         let resource = format!("arn:aws:s3:::{}/{}", plan.bucket, object.key);
+        let context = [("s3:ResourceAccount", plan.account.as_str())];
         let request = Request {
             action: "s3:PutObject",
             resource: Some(&resource),
             principal: None,
-            context: &[],
+            context: &context,
             required_condition_key: None,
         };
         if policy::evaluate(documents, &request) != Decision::Allow {
@@ -1092,6 +1100,7 @@ mod tests {
             stream: "s".into(),
             region: "us-east-1".into(),
             bucket: "b".into(),
+            account: "123456789012".into(),
             role_name: "r".into(),
             prefix: parse_prefix(prefix, false).unwrap(),
             error_prefix: parse_prefix(
@@ -1342,6 +1351,58 @@ mod tests {
             .collect();
         assert_eq!(lines[0]["rawData"], "bm90IGFuIGV2ZW50");
         assert_eq!(lines[0]["arrivalTimestamp"], 1_656_520_830_992_i64);
+    }
+
+    /// The archive's query (src/archive.rs's JQ_QUERY, written out: the sandbox does not read
+    /// the tool's code) raises an error for an event without a string type or a time of ten
+    /// characters; Firehose writes such a record under the error prefix, `processing-failed`
+    /// being the type AWS documents for a failed processor.
+    #[test]
+    fn a_query_that_raises_an_error_sends_the_event_to_processing_failed() {
+        let query = r#"if (.type | type) != "string" then error("the event has no string type") elif (.time | type) != "string" or (.time | length) < 10 then error("the event has no time of at least 10 characters") else {type: .type, dt: .time[0:10]} end"#;
+        let jq = Jq::compile(query).unwrap();
+        let keys = jq
+            .keys(br#"{"type":"A","time":"2026-01-01T08:00:00Z"}"#)
+            .unwrap();
+        assert_eq!(keys["dt"], "2026-01-01");
+        for bad in [
+            r#"{"time":"2026-01-01T08:00:00Z"}"#,
+            r#"{"type":3,"time":"2026-01-01T08:00:00Z"}"#,
+            r#"{"type":"A"}"#,
+            r#"{"type":"A","time":"2026-01"}"#,
+            r#"{"type":"A","time":20260101}"#,
+        ] {
+            let e = jq.keys(bad.as_bytes()).unwrap_err();
+            assert!(e.contains("the event has no"), "{bad}: {e}");
+        }
+        let p = plan(
+            vec![
+                Step::SplitJson,
+                Step::Extract(query.into()),
+                Step::Append(b"\n".to_vec()),
+            ],
+            "events/type=!{partitionKeyFromQuery:type}/dt=!{partitionKeyFromQuery:dt}/",
+        );
+        let records = [record(
+            "{\"type\":\"A\",\"time\":\"2026-01-01T08:00:00Z\"}\n{\"type\":\"A\"}",
+        )];
+        let objects = process(&p, &records, SystemTime::now()).unwrap();
+        let dirs: Vec<&str> = objects
+            .iter()
+            .map(|o| o.key.rsplit_once('/').unwrap().0)
+            .collect();
+        assert_eq!(
+            dirs,
+            [
+                "errors/processing-failed/dt=2022-06-29",
+                "events/type=A/dt=2026-01-01"
+            ]
+        );
+        let line: Value = serde_json::from_slice(objects[0].body.trim_ascii()).unwrap();
+        assert_eq!(
+            line["errorCode"],
+            "DynamicPartitioning.MetadataExtractionFailed"
+        );
     }
 
     #[test]

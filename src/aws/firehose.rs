@@ -1,14 +1,16 @@
-//! Firehose: the delivery stream that reads the Kinesis stream and writes the archive. Its
-//! dynamic partitioning is fixed when it is made, so setup creates it whole and never updates
-//! it in place: one that differs is refused with what differs (see `plan::archive`).
+//! Firehose: the delivery stream that reads the Kinesis stream and writes the archive. Made
+//! whole; its prefixes, processors, buffering, retry and logging are updated in place
+//! (UpdateDestination, with the version read back), since a delivery stream made anew starts
+//! at the stream's newest record and the events in between would never be archived (see
+//! `plan::archive`).
 
 use std::collections::BTreeMap;
 
 use aws_sdk_firehose::types::{
     BufferingHints, CloudWatchLoggingOptions, CompressionFormat, DeliveryStreamType,
     DynamicPartitioningConfiguration, ExtendedS3DestinationConfiguration,
-    KinesisStreamSourceConfiguration, ProcessingConfiguration, Processor, ProcessorParameter,
-    ProcessorParameterName, ProcessorType, RetryOptions, Tag,
+    ExtendedS3DestinationUpdate, KinesisStreamSourceConfiguration, ProcessingConfiguration,
+    Processor, ProcessorParameter, ProcessorParameterName, ProcessorType, RetryOptions, Tag,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -93,27 +95,67 @@ impl Aws {
                 .unwrap_or(false),
             processors: s3
                 .and_then(|s| s.processing_configuration())
-                .map(|c| {
-                    c.processors()
-                        .iter()
-                        .map(|p| {
-                            (
-                                p.r#type().as_str().to_owned(),
-                                p.parameters()
-                                    .iter()
-                                    .map(|x| {
-                                        (
-                                            x.parameter_name().as_str().to_owned(),
-                                            x.parameter_value().to_owned(),
-                                        )
-                                    })
-                                    .collect(),
-                            )
-                        })
-                        .collect()
-                })
+                .map(processors_of)
+                .unwrap_or_default(),
+            buffer_mib: s3
+                .and_then(|s| s.buffering_hints())
+                .and_then(|b| b.size_in_mbs())
+                .and_then(|n| u32::try_from(n).ok()),
+            buffer_seconds: s3
+                .and_then(|s| s.buffering_hints())
+                .and_then(|b| b.interval_in_seconds())
+                .and_then(|n| u32::try_from(n).ok()),
+            retry_seconds: s3
+                .and_then(|s| s.dynamic_partitioning_configuration())
+                .and_then(|c| c.retry_options())
+                .and_then(|r| r.duration_in_seconds())
+                .and_then(|n| u32::try_from(n).ok()),
+            logging: s3.and_then(|s| s.cloud_watch_logging_options()).map(|l| {
+                (
+                    l.enabled().unwrap_or(false),
+                    l.log_group_name().unwrap_or_default().to_owned(),
+                    l.log_stream_name().unwrap_or_default().to_owned(),
+                )
+            }),
+            version_id: d.version_id().to_owned(),
+            destination_id: d
+                .destinations()
+                .first()
+                .map(|x| x.destination_id().to_owned())
                 .unwrap_or_default(),
         }))
+    }
+
+    /// Update the delivery stream's S3 destination in place to every setting of [`Archive`]
+    /// but the source, the bucket and the role (which UpdateDestination cannot change for a
+    /// Kinesis source): prefixes, processors, buffering, retry, compression and logging. The
+    /// version read back guards against a change made meanwhile (ConcurrentModification).
+    pub async fn update_delivery_stream(
+        &self,
+        a: &Archive,
+        version_id: &str,
+        destination_id: &str,
+    ) -> Result<()> {
+        let update = ExtendedS3DestinationUpdate::builder()
+            .prefix(archive::PREFIX)
+            .error_output_prefix(archive::ERROR_PREFIX)
+            .compression_format(CompressionFormat::from(archive::COMPRESSION))
+            .buffering_hints(buffering(a))
+            .dynamic_partitioning_configuration(partitioning())
+            .processing_configuration(processing(a)?)
+            .cloud_watch_logging_options(logging(a))
+            .build();
+        self.firehose
+            .update_destination()
+            .delivery_stream_name(a.delivery_stream())
+            .current_delivery_stream_version_id(version_id)
+            .destination_id(destination_id)
+            .extended_s3_destination_update(update)
+            .send()
+            .await
+            .map_err(|e| aws_error("firehose", "UpdateDestination", e))?;
+        self.calls.record("firehose", "UpdateDestination", true);
+        Ok(())
     }
 
     /// Create the delivery stream: the Kinesis stream as its source, the archive's bucket as
@@ -127,56 +169,16 @@ impl Aws {
         tags: &BTreeMap<String, String>,
     ) -> Result<Created> {
         let name = a.delivery_stream();
-        let mut processors = Vec::new();
-        for p in a.processors() {
-            let mut b = Processor::builder().r#type(ProcessorType::from(p.kind));
-            for (k, v) in &p.parameters {
-                b = b.parameters(built(
-                    ProcessorParameter::builder()
-                        .parameter_name(ProcessorParameterName::from(*k))
-                        .parameter_value(v)
-                        .build(),
-                )?);
-            }
-            processors.push(built(b.build())?);
-        }
         let destination = ExtendedS3DestinationConfiguration::builder()
             .role_arn(role_arn)
             .bucket_arn(a.bucket_arn())
             .prefix(archive::PREFIX)
             .error_output_prefix(archive::ERROR_PREFIX)
             .compression_format(CompressionFormat::from(archive::COMPRESSION))
-            .buffering_hints(
-                BufferingHints::builder()
-                    .size_in_mbs(i32::try_from(archive::BUFFER_MIB).unwrap_or(64))
-                    .interval_in_seconds(i32::try_from(archive::BUFFER_SECONDS).unwrap_or(60))
-                    .build(),
-            )
-            .dynamic_partitioning_configuration(
-                DynamicPartitioningConfiguration::builder()
-                    .enabled(true)
-                    .retry_options(
-                        RetryOptions::builder()
-                            .duration_in_seconds(
-                                i32::try_from(archive::RETRY_SECONDS).unwrap_or(300),
-                            )
-                            .build(),
-                    )
-                    .build(),
-            )
-            .processing_configuration(
-                ProcessingConfiguration::builder()
-                    .enabled(true)
-                    .set_processors(Some(processors))
-                    .build(),
-            )
-            .cloud_watch_logging_options(
-                CloudWatchLoggingOptions::builder()
-                    .enabled(true)
-                    .log_group_name(a.log_group())
-                    .log_stream_name(archive::LOG_STREAM)
-                    .build(),
-            )
+            .buffering_hints(buffering(a))
+            .dynamic_partitioning_configuration(partitioning())
+            .processing_configuration(processing(a)?)
+            .cloud_watch_logging_options(logging(a))
             .build();
         let source = KinesisStreamSourceConfiguration::builder()
             .kinesis_stream_arn(stream_arn)
@@ -225,6 +227,74 @@ impl Aws {
         self.calls.record("firehose", "DeleteDeliveryStream", true);
         Ok(())
     }
+}
+
+/// The processors as Firehose answers them: in order, each with its parameters by name.
+fn processors_of(c: &ProcessingConfiguration) -> Vec<(String, BTreeMap<String, String>)> {
+    c.processors()
+        .iter()
+        .map(|p| {
+            (
+                p.r#type().as_str().to_owned(),
+                p.parameters()
+                    .iter()
+                    .map(|x| {
+                        (
+                            x.parameter_name().as_str().to_owned(),
+                            x.parameter_value().to_owned(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// The archive's processors, in order.
+fn processing(a: &Archive) -> Result<ProcessingConfiguration> {
+    let mut processors = Vec::new();
+    for p in a.processors() {
+        let mut b = Processor::builder().r#type(ProcessorType::from(p.kind));
+        for (k, v) in &p.parameters {
+            b = b.parameters(built(
+                ProcessorParameter::builder()
+                    .parameter_name(ProcessorParameterName::from(*k))
+                    .parameter_value(v)
+                    .build(),
+            )?);
+        }
+        processors.push(built(b.build())?);
+    }
+    Ok(ProcessingConfiguration::builder()
+        .enabled(true)
+        .set_processors(Some(processors))
+        .build())
+}
+
+fn buffering(a: &Archive) -> BufferingHints {
+    BufferingHints::builder()
+        .size_in_mbs(i32::try_from(archive::BUFFER_MIB).unwrap_or(64))
+        .interval_in_seconds(i32::try_from(a.buffer.get()).unwrap_or(300))
+        .build()
+}
+
+fn partitioning() -> DynamicPartitioningConfiguration {
+    DynamicPartitioningConfiguration::builder()
+        .enabled(true)
+        .retry_options(
+            RetryOptions::builder()
+                .duration_in_seconds(i32::try_from(archive::RETRY_SECONDS).unwrap_or(300))
+                .build(),
+        )
+        .build()
+}
+
+fn logging(a: &Archive) -> CloudWatchLoggingOptions {
+    CloudWatchLoggingOptions::builder()
+        .enabled(true)
+        .log_group_name(a.log_group())
+        .log_stream_name(archive::LOG_STREAM)
+        .build()
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ fn table_input(name: &str, t: &TableState) -> Result<TableInput> {
 
 /// A view as Athena stores one: no location, no SerDe of its own (`-`, as Athena writes),
 /// the definition in the original text.
-fn view_input(database: &str, v: &View) -> Result<TableInput> {
+fn view_input(database: &str, owner: &str, v: &View) -> Result<TableInput> {
     let cols = v
         .hive_columns()
         .into_iter()
@@ -85,7 +85,8 @@ fn view_input(database: &str, v: &View) -> Result<TableInput> {
         .name(v.name)
         .description(v.about)
         .table_type("VIRTUAL_VIEW")
-        .view_original_text(v.original_text(database))
+        .owner(owner)
+        .view_original_text(v.original_text(database, owner))
         .view_expanded_text("/* Presto View */")
         .storage_descriptor(sd);
     for (k, val) in crate::archive::view_parameters() {
@@ -131,8 +132,14 @@ impl Aws {
     }
 
     /// Make the view, or set ours back to the model (`update`).
-    pub async fn put_view(&self, database: &str, view: &View, update: bool) -> Result<()> {
-        let input = view_input(database, view)?;
+    pub async fn put_view(
+        &self,
+        database: &str,
+        owner: &str,
+        view: &View,
+        update: bool,
+    ) -> Result<()> {
+        let input = view_input(database, owner, view)?;
         if update {
             self.glue
                 .update_table()
@@ -155,7 +162,7 @@ impl Aws {
             Ok(_) => self.calls.record("glue", "CreateTable", true),
             // A retry of a create that succeeded: the same view, set again.
             Err(e) if e.code() == Some("AlreadyExistsException") => {
-                return Box::pin(self.put_view(database, view, true)).await
+                return Box::pin(self.put_view(database, owner, view, true)).await
             }
             Err(e) => return Err(aws_error("glue", "CreateTable", e)),
         }

@@ -55,6 +55,10 @@ pub struct Aws {
     pub kms: aws_sdk_kms::Client,
     pub region: Region,
     pub calls: CallLog,
+    /// The account every S3 request expects the archive's bucket to belong to
+    /// (`ExpectedBucketOwner`), known once the caller's identity is read: S3 names are global,
+    /// and with it S3 refuses (403) a bucket of that name in another account.
+    pub bucket_owner: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl Aws {
@@ -110,6 +114,7 @@ impl Aws {
             kms: aws_sdk_kms::Client::new(&config),
             region,
             calls,
+            bucket_owner: Default::default(),
         })
     }
 

@@ -33,11 +33,23 @@ fn code_of<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
 }
 
 impl Aws {
+    /// The account the bucket must belong to, once the caller's identity is known.
+    fn owner(&self) -> Option<String> {
+        self.bucket_owner.get().cloned()
+    }
+
     /// Whether the bucket exists, is ours to see, and is in the stream's region; then every
     /// setting setup converges, and for a bucket we did not tag, whether objects are already
     /// under the archive's prefixes (someone else's, which ours must not mix with).
     pub async fn describe_bucket(&self, name: &str) -> Result<BucketFound> {
-        match self.s3.head_bucket().bucket(name).send().await {
+        match self
+            .s3
+            .head_bucket()
+            .bucket(name)
+            .set_expected_bucket_owner(self.owner())
+            .send()
+            .await
+        {
             Ok(out) => {
                 self.calls.record("s3", "HeadBucket", false);
                 if let Some(r) = out.bucket_region() {
@@ -63,7 +75,7 @@ impl Aws {
                 };
             }
         }
-        let (tags, public, owner, encryption, versioning, lifecycle, policy) = tokio::try_join!(
+        let read = tokio::try_join!(
             self.bucket_tags(name),
             self.bucket_public_blocked(name),
             self.bucket_owner_enforced(name),
@@ -71,7 +83,15 @@ impl Aws {
             self.bucket_versioning(name),
             self.bucket_lifecycle(name),
             self.bucket_policy(name),
-        )?;
+        );
+        let (tags, public, owner, encryption, versioning, lifecycle, policy) = match read {
+            // The expected owner named on each read: a 403 is a bucket of another account
+            // (or a policy keeping this identity out), refused as HeadBucket's 403 is.
+            Err(Error::Aws { code, .. }) if code == "AccessDenied" => {
+                return Ok(BucketFound::Forbidden)
+            }
+            other => other?,
+        };
         let objects_under_prefix = if !crate::state::is_managed(&tags) {
             self.has_objects(name, crate::archive::EVENTS_PREFIX)
                 .await?
@@ -94,7 +114,14 @@ impl Aws {
     }
 
     async fn bucket_tags(&self, name: &str) -> Result<BTreeMap<String, String>> {
-        let out = match self.s3.get_bucket_tagging().bucket(name).send().await {
+        let out = match self
+            .s3
+            .get_bucket_tagging()
+            .bucket(name)
+            .set_expected_bucket_owner(self.owner())
+            .send()
+            .await
+        {
             Ok(o) => o,
             Err(e) if code_of(&e) == Some("NoSuchTagSet") => {
                 self.calls.record("s3", "GetBucketTagging", false);
@@ -111,7 +138,14 @@ impl Aws {
     }
 
     async fn bucket_public_blocked(&self, name: &str) -> Result<bool> {
-        let out = match self.s3.get_public_access_block().bucket(name).send().await {
+        let out = match self
+            .s3
+            .get_public_access_block()
+            .bucket(name)
+            .set_expected_bucket_owner(self.owner())
+            .send()
+            .await
+        {
             Ok(o) => o,
             Err(e) if code_of(&e) == Some("NoSuchPublicAccessBlockConfiguration") => {
                 self.calls.record("s3", "GetPublicAccessBlock", false);
@@ -133,6 +167,7 @@ impl Aws {
             .s3
             .get_bucket_ownership_controls()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner())
             .send()
             .await
         {
@@ -152,7 +187,14 @@ impl Aws {
     }
 
     async fn bucket_encryption(&self, name: &str) -> Result<Option<(String, Option<String>)>> {
-        let out = match self.s3.get_bucket_encryption().bucket(name).send().await {
+        let out = match self
+            .s3
+            .get_bucket_encryption()
+            .bucket(name)
+            .set_expected_bucket_owner(self.owner())
+            .send()
+            .await
+        {
             Ok(o) => o,
             Err(e) if code_of(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => {
                 self.calls.record("s3", "GetBucketEncryption", false);
@@ -178,6 +220,7 @@ impl Aws {
             .s3
             .get_bucket_versioning()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner())
             .send()
             .await
             .map_err(|e| aws_error("s3", "GetBucketVersioning", e))?;
@@ -190,6 +233,7 @@ impl Aws {
             .s3
             .get_bucket_lifecycle_configuration()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner())
             .send()
             .await
         {
@@ -227,13 +271,23 @@ impl Aws {
                         r.noncurrent_version_expiration()
                             .and_then(|x| x.noncurrent_days()),
                     ),
+                    r.expiration()
+                        .and_then(|x| x.expired_object_delete_marker())
+                        .unwrap_or(false),
                 )
             })
             .collect())
     }
 
     async fn bucket_policy(&self, name: &str) -> Result<Option<Value>> {
-        let out = match self.s3.get_bucket_policy().bucket(name).send().await {
+        let out = match self
+            .s3
+            .get_bucket_policy()
+            .bucket(name)
+            .set_expected_bucket_owner(self.owner())
+            .send()
+            .await
+        {
             Ok(o) => o,
             Err(e) if code_of(&e) == Some("NoSuchBucketPolicy") => {
                 self.calls.record("s3", "GetBucketPolicy", false);
@@ -264,6 +318,7 @@ impl Aws {
                 .s3
                 .list_objects_v2()
                 .bucket(bucket)
+                .set_expected_bucket_owner(self.owner())
                 .prefix(prefix)
                 .max_keys(i32::try_from(cap.min(1000)).unwrap_or(1000))
                 .set_continuation_token(token.clone())
@@ -327,6 +382,7 @@ impl Aws {
                     .s3
                     .list_object_versions()
                     .bucket(name)
+                    .set_expected_bucket_owner(self.owner())
                     .max_keys(1000)
                     .send()
                     .await
@@ -356,13 +412,21 @@ impl Aws {
                 self.s3
                     .delete_objects()
                     .bucket(name)
+                    .set_expected_bucket_owner(self.owner())
                     .delete(delete)
                     .send()
                     .await
                     .map_err(|e| aws_error("s3", "DeleteObjects", e))?;
                 self.calls.record("s3", "DeleteObjects", true);
             }
-            match self.s3.delete_bucket().bucket(name).send().await {
+            match self
+                .s3
+                .delete_bucket()
+                .bucket(name)
+                .set_expected_bucket_owner(self.owner())
+                .send()
+                .await
+            {
                 Ok(_) => {
                     self.calls.record("s3", "DeleteBucket", true);
                     return Ok(());
@@ -381,6 +445,7 @@ impl Aws {
         self.s3
             .put_public_access_block()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner())
             .public_access_block_configuration(
                 PublicAccessBlockConfiguration::builder()
                     .block_public_acls(true)
@@ -404,6 +469,7 @@ impl Aws {
         self.s3
             .put_bucket_ownership_controls()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner())
             .ownership_controls(controls)
             .send()
             .await
@@ -435,6 +501,7 @@ impl Aws {
         self.s3
             .put_bucket_encryption()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner())
             .server_side_encryption_configuration(config)
             .send()
             .await
@@ -447,6 +514,7 @@ impl Aws {
         self.s3
             .put_bucket_versioning()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner())
             .versioning_configuration(
                 VersioningConfiguration::builder()
                     .status(BucketVersioningStatus::Enabled)
@@ -472,6 +540,13 @@ impl Aws {
             if let Some(d) = r.expire_days {
                 b = b.expiration(LifecycleExpiration::builder().days(days(d)).build());
             }
+            if r.expired_delete_markers {
+                b = b.expiration(
+                    LifecycleExpiration::builder()
+                        .expired_object_delete_marker(true)
+                        .build(),
+                );
+            }
             if let Some(d) = r.abort_uploads_days {
                 b = b.abort_incomplete_multipart_upload(
                     AbortIncompleteMultipartUpload::builder()
@@ -496,6 +571,7 @@ impl Aws {
         self.s3
             .put_bucket_lifecycle_configuration()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner())
             .lifecycle_configuration(config)
             .send()
             .await
@@ -509,6 +585,7 @@ impl Aws {
         self.s3
             .put_bucket_policy()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner())
             .policy(policy.to_string())
             .send()
             .await
@@ -527,6 +604,7 @@ impl Aws {
         self.s3
             .put_bucket_tagging()
             .bucket(name)
+            .set_expected_bucket_owner(self.owner())
             .tagging(built(Tagging::builder().set_tag_set(Some(set)).build())?)
             .send()
             .await

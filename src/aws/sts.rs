@@ -21,6 +21,8 @@ impl Aws {
             .map_err(|e| aws_error("sts", "GetCallerIdentity", e))?;
         self.calls.record("sts", "GetCallerIdentity", false);
         let account = AccountId::parse("(AWS account)", out.account().unwrap_or_default())?;
+        // From here on, every S3 request names this account as the bucket's owner.
+        let _ = self.bucket_owner.set(account.to_string());
         Ok(Identity {
             account,
             arn: out.arn().unwrap_or_default().to_owned(),

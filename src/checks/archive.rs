@@ -92,7 +92,7 @@ pub fn archive_rows(
                     o.errors,
                     if o.capped { "+" } else { "" }
                 ),
-                format!("read one (`aws s3 ls --recursive s3://{bucket}/errors/`, then `aws s3 cp s3://{bucket}/KEY - | gunzip`): a record that is not JSON or has no type or time lands under processing-failed/, a refused write under s3-failed/ (check archive.role); move them away once read"),
+                format!("read one (`aws s3 ls --recursive s3://{bucket}/errors/`, then `aws s3 cp s3://{bucket}/KEY - | gunzip`): a record that is not JSON, or an event without a string type or a time of at least 10 characters, lands there; a refused S3 write never does (Firehose retries it while the stream keeps the records: see archive.metrics and stream.consumers); move them away once read"),
             )
         } else {
             pass(CheckId::ArchiveErrors, format!("no object under s3://{bucket}/errors/"))
@@ -203,8 +203,10 @@ fn role_row(want: &DesiredArchive, seen: &ArchiveState, grants: Option<&Grants>)
             SETUP_FIX,
         );
     };
+    // The S3 grants hold only for a bucket of this account (s3:ResourceAccount).
+    let context = [("s3:ResourceAccount", want.account.as_str())];
     for (action, resource) in needs(want) {
-        let decision = grants.decide(action, &resource, &[]);
+        let decision = grants.decide(action, &resource, &context);
         if decision != Decision::Allow {
             let why = match decision {
                 Decision::ExplicitDeny => "an explicit Deny",
@@ -266,8 +268,8 @@ pub fn delivery_metrics_row(
     if let Some(s) = m.success_min.filter(|s| *s < 1.0) {
         return fail(
             CheckId::ArchiveMetrics,
-            format!("deliveries to S3 failed in the last {window} (DeliveryToS3.Success fell to {s:.2}): Firehose retries, then writes what it could not deliver under errors/"),
-            format!("Firehose's error log ({log_group}) names the cause; check archive.role and the bucket's policy"),
+            format!("deliveries to S3 failed in the last {window} (DeliveryToS3.Success fell to {s:.2}): Firehose retries them while the stream keeps the records, writes nothing under errors/ for them, and events are lost once the stream's retention passes"),
+            format!("Firehose's error log ({log_group}) names the cause; check archive.role and the bucket's policy; the stream's iterator age (stream.consumers) says how close the records are to expiring"),
         );
     }
     if n(m.read) > 0 && n(m.delivered) == 0 {
@@ -347,6 +349,7 @@ mod tests {
     /// Firehose's role with the policy setup writes.
     fn grants(d: &DesiredArchive) -> Grants {
         let policy = d.model.permission(&ArchiveRefs {
+            account: "123456789012",
             stream_arn: STREAM_ARN,
             log_stream_arn: "arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:s",
             kinesis_service: "kinesis.us-east-1.amazonaws.com",
@@ -525,6 +528,7 @@ mod tests {
         assert_eq!(role(None).0, Status::Fail);
         // The policy without its S3 statements: the first S3 action is named.
         let mut policy = d.model.permission(&ArchiveRefs {
+            account: "123456789012",
             stream_arn: STREAM_ARN,
             log_stream_arn: "x",
             kinesis_service: "k",
@@ -539,6 +543,7 @@ mod tests {
         );
         // Only events/ written: errors/ named.
         let mut events_only = d.model.permission(&ArchiveRefs {
+            account: "123456789012",
             stream_arn: STREAM_ARN,
             log_stream_arn: "x",
             kinesis_service: "k",

@@ -103,6 +103,8 @@ pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitC
             spec.stream.encryption.customer_key().cloned(),
             &spec.events,
         )
+        .with_buffer(a.buffer)
+        .since(&crate::archive::today())
     });
     match (args.format, &archive) {
         (None, Some(_)) => {

@@ -359,7 +359,9 @@ fn desired_archive(
         a.names.stream.as_str(),
         key_arn.map(crate::names::KmsKey::from_aws),
         events,
-    );
+    )
+    .with_buffer(want.buffer)
+    .since(&crate::archive::today());
     let (p, region, account) = (at.partition, at.region, at.account);
     let log_stream_arn = format!(
         "arn:{p}:logs:{region}:{account}:log-group:{}:log-stream:{}",
@@ -367,6 +369,7 @@ fn desired_archive(
         crate::archive::LOG_STREAM
     );
     let policy = model.permission(&crate::archive::ArchiveRefs {
+        account,
         stream_arn,
         log_stream_arn: &log_stream_arn,
         kinesis_service: &format!("kinesis.{region}.amazonaws.com"),
@@ -382,6 +385,7 @@ fn desired_archive(
             model.database()
         ),
         stream_arn: stream_arn.to_owned(),
+        account: account.to_owned(),
         adopt: options.adopt,
         views: want.views,
         widen: options.widen,

@@ -257,16 +257,23 @@ async fn read_archive(
             return Ok(None);
         };
         let tables = aws.table_names(&database).await?;
-        Ok(Some(FoundDatabase {
-            name: database.clone(),
-            managed: crate::state::is_managed(&tags),
-            views: tables
-                .iter()
-                .filter(|(name, ours)| *ours && name != crate::archive::TABLE)
-                .map(|(name, _)| name.clone())
-                .collect(),
-            tables: tables.into_iter().map(|(name, _)| name).collect(),
-        }))
+        let table = aws.get_table(&database, crate::archive::TABLE).await?;
+        Ok(Some((
+            FoundDatabase {
+                name: database.clone(),
+                managed: crate::state::is_managed(&tags),
+                table_managed: table
+                    .as_ref()
+                    .is_some_and(|t| crate::state::is_managed(&t.parameters)),
+                views: tables
+                    .iter()
+                    .filter(|(name, ours)| *ours && name != crate::archive::TABLE)
+                    .map(|(name, _)| name.clone())
+                    .collect(),
+                tables: tables.into_iter().map(|(name, _)| name).collect(),
+            },
+            table.and_then(|t| t.location),
+        )))
     };
     let log_group = crate::archive::log_group_of(stream);
     let (delivery, role, db, log) = tokio::join!(
@@ -276,11 +283,26 @@ async fn read_archive(
         aws.describe_log_group(&log_group, crate::archive::LOG_STREAM),
     );
     let delivery = soft_read(progress, "the archive's delivery stream", delivery)?;
-    // arn:<partition>:s3:::<bucket>
-    let bucket = delivery
-        .as_ref()
-        .and_then(|d| d.bucket_arn.as_deref())
-        .and_then(|a| a.rsplit(":::").next())
+    let db = soft_read(progress, "the archive's Glue database", db)?;
+    let (db, location) = match db {
+        Some((db, location)) => (Some(db), location),
+        None => (None, None),
+    };
+    // The bucket, from what setup left: the table's location (`s3://BUCKET/events/`), which
+    // outlives the delivery stream (teardown deletes the table after the bucket); else the
+    // delivery stream's destination (`arn:<partition>:s3:::BUCKET`).
+    let bucket = location
+        .as_deref()
+        .and_then(|l| l.strip_prefix("s3://"))
+        .and_then(|l| l.split('/').next())
+        .filter(|b| !b.is_empty())
+        .or_else(|| {
+            delivery
+                .as_ref()
+                .and_then(|d| d.bucket_arn.as_deref())
+                .and_then(|a| a.split_once(":::"))
+                .map(|(_, b)| b)
+        })
         .map(str::to_owned);
     // Whose the bucket is, read only when it may go.
     let bucket_managed = match (&bucket, delete_archive) {
@@ -297,9 +319,10 @@ async fn read_archive(
             managed: crate::state::is_managed(&d.tags),
             bucket: bucket.clone(),
         }),
+        bucket,
         role: soft_read(progress, "the archive's Firehose role", role)?
             .map(|r| (role_name.clone(), r)),
-        database: soft_read(progress, "the archive's Glue database", db)?,
+        database: db,
         log: soft_read(progress, "the archive's log group", log)?
             .map(|l| (log_group.clone(), crate::state::is_managed(&l.tags))),
     })

@@ -193,6 +193,9 @@ fn add_archive(template: &mut Value, b: &Blueprint, a: &Archive) {
             if let Some(d) = l.noncurrent_days {
                 rule["NoncurrentVersionExpiration"] = json!({"NoncurrentDays": d});
             }
+            if l.expired_delete_markers {
+                rule["ExpiredObjectDeleteMarker"] = json!(true);
+            }
             rule
         })
         .collect();
@@ -244,6 +247,7 @@ fn add_archive(template: &mut Value, b: &Blueprint, a: &Archive) {
     let permission = substitute(
         &Blueprint::archive_permission(a),
         &[
+            (ACCOUNT, json!({"Ref": "AWS::AccountId"})),
             (STREAM_ARN, json!({"Fn::GetAtt": [CFN_STREAM, "Arn"]})),
             (
                 LOG_STREAM_ARN,
@@ -274,7 +278,7 @@ fn add_archive(template: &mut Value, b: &Blueprint, a: &Archive) {
         "RoleARN": {"Fn::GetAtt": [CFN_ARCHIVE_ROLE, "Arn"]},
         "Prefix": archive::PREFIX,
         "ErrorOutputPrefix": archive::ERROR_PREFIX,
-        "BufferingHints": {"SizeInMBs": archive::BUFFER_MIB, "IntervalInSeconds": archive::BUFFER_SECONDS},
+        "BufferingHints": {"SizeInMBs": archive::BUFFER_MIB, "IntervalInSeconds": a.buffer.get()},
         "CompressionFormat": archive::COMPRESSION,
         "CloudWatchLoggingOptions": {
             "Enabled": true,

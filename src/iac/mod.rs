@@ -197,6 +197,7 @@ impl Blueprint {
     /// The Firehose role's permission policy, its deployment-only values as stand-ins.
     fn archive_permission(a: &Archive) -> Value {
         a.permission(&ArchiveRefs {
+            account: ACCOUNT,
             stream_arn: STREAM_ARN,
             log_stream_arn: LOG_STREAM_ARN,
             kinesis_service: KINESIS_SERVICE,
@@ -502,13 +503,17 @@ mod tests {
 
     fn with_archive(mut b: Blueprint, key: Option<&str>, days: Option<&str>) -> Blueprint {
         use crate::names::{ArchiveDays, BucketName};
-        b.archive = Some(Archive::new(
-            BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
-            days.map(|d| ArchiveDays::parse("--archive-days", d).unwrap()),
-            &b.stream,
-            key.map(|k| KmsKey::parse("--kms-key", k).unwrap()),
-            &b.events,
-        ));
+        b.archive = Some(
+            Archive::new(
+                BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
+                days.map(|d| ArchiveDays::parse("--archive-days", d).unwrap()),
+                &b.stream,
+                key.map(|k| KmsKey::parse("--kms-key", k).unwrap()),
+                &b.events,
+            )
+            .with_buffer(crate::names::ArchiveBuffer::parse("--archive-buffer", "120").unwrap())
+            .since("2026-01-02"),
+        );
         b
     }
 
@@ -558,7 +563,7 @@ mod tests {
         assert_eq!(s3["ErrorOutputPrefix"], crate::archive::ERROR_PREFIX);
         assert_eq!(
             s3["ProcessingConfiguration"]["Processors"][1]["Parameters"][0],
-            json!({"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{type: .type, dt: .time[0:10]}"})
+            json!({"ParameterName": "MetadataExtractionQuery", "ParameterValue": crate::archive::JQ_QUERY})
         );
         assert_eq!(
             s3["ProcessingConfiguration"]["Processors"][2]["Parameters"][0]["ParameterValue"],
@@ -617,7 +622,16 @@ mod tests {
         );
         assert_eq!(
             p["LifecycleConfiguration"]["Rules"][1],
-            json!({"Id": "expire-events", "Status": "Enabled", "Prefix": "events/", "ExpirationInDays": 400})
+            json!({"Id": "expire-events", "Status": "Enabled", "Prefix": "events/", "ExpirationInDays": 400, "NoncurrentVersionExpiration": {"NoncurrentDays": 1}})
+        );
+        assert_eq!(
+            p["LifecycleConfiguration"]["Rules"][3],
+            json!({"Id": "remove-expired-delete-markers", "Status": "Enabled", "ExpiredObjectDeleteMarker": true})
+        );
+        assert_eq!(
+            t["Resources"][cloudformation::CFN_DELIVERY]["Properties"]
+                ["ExtendedS3DestinationConfiguration"]["BufferingHints"],
+            json!({"SizeInMBs": 64, "IntervalInSeconds": 120})
         );
         assert_eq!(
             cfn_skips(&t, cloudformation::CFN_BUCKET),
@@ -637,6 +651,22 @@ mod tests {
         );
         let tf = terraform(&b);
         assert!(tf.contains("kms_master_key_id = \"arn:aws:kms"), "{tf}");
+        assert!(tf.contains("expired_object_delete_marker = true"), "{tf}");
+        assert!(tf.contains("buffering_interval"), "{tf}");
+        assert!(tf.contains("= 120"), "{tf}");
+        // Firehose's S3 grants hold only for this account's bucket, in both templates.
+        assert!(
+            tf.contains("\"s3:ResourceAccount\" = data.aws_caller_identity.current.account_id"),
+            "{tf}"
+        );
+        assert_eq!(
+            doc["Statement"][1]["Condition"],
+            json!({"StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}})
+        );
+        assert_eq!(
+            doc["Statement"][2]["Condition"],
+            doc["Statement"][1]["Condition"]
+        );
         assert!(tf.contains("kms_key_arn         = \"arn:aws:kms"), "{tf}");
         assert!(
             tf.contains("\"s3.${data.aws_region.current.id}.amazonaws.com\""),
@@ -666,7 +696,8 @@ mod tests {
             "Resource = aws_cloudwatch_log_stream.buzz_archive.arn",
             "kinesis_stream_arn = aws_kinesis_stream.buzz.arn",
             "dynamic_partitioning_configuration {",
-            "parameter_value = \"{type: .type, dt: .time[0:10]}\"",
+            "else {type: .type, dt: .time[0:10]} end\"",
+            "then error(\\\"the event has no string type\\\")",
             "parameter_value = \"\\\\n\"",
             "buffering_size      = 64",
             "version = \">= 5.0\"",

@@ -264,6 +264,11 @@ fn archive_blocks(b: &Blueprint, a: &Archive) -> Vec<Block> {
         if let Some(d) = l.expire_days {
             rule = rule.block(Block::new("expiration", &[]).attr("days", Hcl::expr(d.to_string())));
         }
+        if l.expired_delete_markers {
+            rule = rule.block(
+                Block::new("expiration", &[]).attr("expired_object_delete_marker", Hcl::Bool(true)),
+            );
+        }
         if let Some(d) = l.abort_uploads_days {
             rule = rule.block(
                 Block::new("abort_incomplete_multipart_upload", &[])
@@ -344,6 +349,7 @@ fn archive_blocks(b: &Blueprint, a: &Archive) -> Vec<Block> {
                     Box::new(Hcl::from_json(
                         &Blueprint::archive_permission(a),
                         &[
+                            (ACCOUNT, "data.aws_caller_identity.current.account_id"),
                             (STREAM_ARN, "aws_kinesis_stream.buzz.arn"),
                             (LOG_STREAM_ARN, "aws_cloudwatch_log_stream.buzz_archive.arn"),
                             (
@@ -378,10 +384,7 @@ fn archive_blocks(b: &Blueprint, a: &Archive) -> Vec<Block> {
         .attr("prefix", Hcl::str(archive::PREFIX))
         .attr("error_output_prefix", Hcl::str(archive::ERROR_PREFIX))
         .attr("buffering_size", Hcl::expr(archive::BUFFER_MIB.to_string()))
-        .attr(
-            "buffering_interval",
-            Hcl::expr(archive::BUFFER_SECONDS.to_string()),
-        )
+        .attr("buffering_interval", Hcl::expr(a.buffer.get().to_string()))
         .attr("compression_format", Hcl::str(archive::COMPRESSION));
     if let Some(k) = &a.key {
         s3 = s3.attr("kms_key_arn", Hcl::str(k.as_str()));

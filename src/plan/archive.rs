@@ -2,8 +2,9 @@
 //! and the Glue table, each converged on its own. What protects the user's data lives here:
 //! a bucket that is not ours is used only with `--adopt` and never when it already holds
 //! objects under our prefixes; a lifecycle or bucket policy someone else wrote is left as it
-//! is (S3 replaces both whole); a delivery stream is never changed in place (its
-//! partitioning is fixed when it is made), so one that differs is refused with the difference.
+//! is (S3 replaces both whole); a delivery stream is updated in place wherever Firehose allows
+//! (a new one starts at the stream's newest record: the events in between would be lost), and
+//! made anew only when its source, bucket or role differ, which the plan says.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,8 @@ use crate::state::{
 pub struct DesiredArchive {
     pub model: Archive,
     pub stream_arn: String,
+    /// This account: the bucket must be its (`s3:ResourceAccount`, `ExpectedBucketOwner`).
+    pub account: String,
     /// Firehose's role.
     pub role_arn: String,
     pub trust: Value,
@@ -67,6 +70,12 @@ impl DesiredArchive {
                     )
                 })
                 .collect(),
+            buffer_mib: Some(archive::BUFFER_MIB),
+            buffer_seconds: Some(self.model.buffer.get()),
+            retry_seconds: Some(archive::RETRY_SECONDS),
+            logging: Some((true, self.model.log_group(), archive::LOG_STREAM.to_owned())),
+            version_id: String::new(),
+            destination_id: String::new(),
         }
     }
 
@@ -97,6 +106,24 @@ impl DesiredArchive {
         }
     }
 
+    /// The table as setup writes it over `have`: partition projection's first day is the day
+    /// the archive was made, so a table already there keeps its own (moving it would hide
+    /// the days before, or project empty ones).
+    pub fn table_over(&self, have: Option<&TableState>) -> TableState {
+        const RANGE: &str = "projection.dt.range";
+        let mut t = self.table();
+        let start = have
+            .and_then(|h| h.parameters.get(RANGE))
+            .and_then(|r| r.split_once(','))
+            .map(|(start, _)| start.trim())
+            .filter(|start| !start.is_empty());
+        if let Some(start) = start {
+            t.parameters
+                .insert(RANGE.to_owned(), format!("{start},NOW"));
+        }
+        t
+    }
+
     /// The bucket's lifecycle rules, as S3 reports them back.
     fn lifecycle(&self) -> Vec<crate::state::RuleState> {
         self.model
@@ -109,6 +136,7 @@ impl DesiredArchive {
                     r.expire_days,
                     r.abort_uploads_days,
                     r.noncurrent_days,
+                    r.expired_delete_markers,
                 )
             })
             .collect()
@@ -212,6 +240,21 @@ pub enum ArchiveAction {
         stream_arn: String,
         bucket: String,
     },
+    /// UpdateDestination: what differs of what Firehose changes in place.
+    UpdateDeliveryStream {
+        name: String,
+        differs: Vec<String>,
+        version_id: String,
+        destination_id: String,
+    },
+    /// Deleted and made anew: its source, bucket, role or partitioning differ, which no update
+    /// changes. The events the stream receives in between are not archived.
+    ReplaceDeliveryStream {
+        name: String,
+        differs: Vec<String>,
+        stream_arn: String,
+        bucket: String,
+    },
 }
 
 impl ArchiveAction {
@@ -266,7 +309,9 @@ impl ArchiveAction {
             ArchiveAction::CreateLogGroup { .. }
             | ArchiveAction::CreateLogStream { .. }
             | ArchiveAction::PutLogRetention { .. } => "log",
-            ArchiveAction::CreateDeliveryStream { .. } => "delivery",
+            ArchiveAction::CreateDeliveryStream { .. }
+            | ArchiveAction::UpdateDeliveryStream { .. }
+            | ArchiveAction::ReplaceDeliveryStream { .. } => "delivery",
         }
     }
 }
@@ -519,12 +564,21 @@ fn plan_table(
         }
         Some(_) => {}
     }
-    let want = d.table();
+    let want = d.table_over(table);
     match table {
         None => p.archive.push(ArchiveAction::CreateTable {
             database: db,
             table: archive::TABLE.into(),
         }),
+        // Glue tables carry no tags: our mark is a parameter. A table without it is someone
+        // else's (or an earlier version's, before the mark): changed only with --adopt.
+        Some(have) if !is_managed(&have.parameters) && !d.adopt => {
+            return Err(refuse(
+                format!("the Glue table {db}.{}", archive::TABLE),
+                "exists and was not made by buzz-kinesis (it has no managed-by parameter)".into(),
+                "pass --adopt to make it the archive's table (setup rewrites its definition and marks it; a table an earlier buzz-kinesis made has no mark either), or drop it",
+            ))
+        }
         Some(have) => {
             let differs = table_differences(have, &want);
             if !differs.is_empty() {
@@ -548,7 +602,7 @@ fn plan_views(d: &DesiredArchive, found: &BTreeMap<String, ViewState>, p: &mut P
     }
     let database = d.model.database();
     for view in d.model.views() {
-        let want = view.original_text(&database);
+        let want = view.original_text(&database, &d.account);
         let (database, name) = (database.clone(), view.name.to_owned());
         match found.get(view.name) {
             None => p.archive.push(ArchiveAction::CreateView {
@@ -629,30 +683,47 @@ fn table_differences(have: &TableState, want: &TableState) -> Vec<String> {
     out
 }
 
-/// What of the delivery stream differs from what setup makes, by name.
-fn delivery_differences(have: &DeliveryState, want: &DeliveryState) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut differs = |name: &str, same: bool| {
+/// What of the delivery stream differs from what setup makes, by name: first what only a new
+/// delivery stream changes (the source, the bucket, the role, whether it partitions), then what
+/// UpdateDestination changes in place.
+fn delivery_differences(have: &DeliveryState, want: &DeliveryState) -> (Vec<String>, Vec<String>) {
+    let (mut fixed, mut updatable) = (Vec::new(), Vec::new());
+    let differs = |out: &mut Vec<String>, name: &str, same: bool| {
         if !same {
             out.push(name.to_owned());
         }
     };
     differs(
+        &mut fixed,
         "source stream",
         have.source_stream_arn == want.source_stream_arn,
     );
-    differs("source role", have.source_role_arn == want.source_role_arn);
-    differs("bucket", have.bucket_arn == want.bucket_arn);
-    differs("role", have.role_arn == want.role_arn);
-    differs("prefix", have.prefix == want.prefix);
-    differs("error prefix", have.error_prefix == want.error_prefix);
-    differs("compression", have.compression == want.compression);
     differs(
+        &mut fixed,
+        "source role",
+        have.source_role_arn == want.source_role_arn,
+    );
+    differs(&mut fixed, "bucket", have.bucket_arn == want.bucket_arn);
+    differs(&mut fixed, "role", have.role_arn == want.role_arn);
+    // Firehose enables dynamic partitioning only when it makes a delivery stream.
+    differs(
+        &mut fixed,
         "dynamic partitioning",
         have.dynamic_partitioning == want.dynamic_partitioning,
     );
-    differs("processors", have.processors == want.processors);
-    out
+    let u = &mut updatable;
+    differs(u, "prefix", have.prefix == want.prefix);
+    differs(u, "error prefix", have.error_prefix == want.error_prefix);
+    differs(u, "compression", have.compression == want.compression);
+    differs(u, "processors", have.processors == want.processors);
+    differs(
+        u,
+        "buffering",
+        have.buffer_mib == want.buffer_mib && have.buffer_seconds == want.buffer_seconds,
+    );
+    differs(u, "retry", have.retry_seconds == want.retry_seconds);
+    differs(u, "logging", have.logging == want.logging);
+    (fixed, updatable)
 }
 
 fn plan_delivery(
@@ -684,23 +755,35 @@ fn plan_delivery(
             "wait until it is gone (a minute or two), then run setup again",
         ));
     }
-    let differs = delivery_differences(have, &d.delivery());
-    if !differs.is_empty() {
-        return Err(refuse(
-            what,
-            format!(
-                "differs from the archive's in: {} (a delivery stream's partitioning is fixed when it is made, so setup does not change one in place)",
-                differs.join(", ")
+    let (fixed, updatable) = delivery_differences(have, &d.delivery());
+    if !fixed.is_empty() {
+        p.notes.push(Note {
+            resource: Resource::Archive,
+            message: format!(
+                "{what} differs in what Firehose fixes when it makes one ({}): setup deletes it and makes it anew. A new delivery stream reads the stream from its newest record, so the events Buzz sends in between (a minute or so) are not archived; they stay in the stream for its retention",
+                fixed.join(", ")
             ),
-            "remove it (`buzz-kinesis teardown` removes it and keeps the bucket and every object), then run setup again",
-        ));
+        });
+        p.archive.push(ArchiveAction::ReplaceDeliveryStream {
+            name,
+            differs: fixed,
+            stream_arn: d.stream_arn.clone(),
+            bucket: d.model.bucket.as_str().to_owned(),
+        });
+    } else if !updatable.is_empty() {
+        p.archive.push(ArchiveAction::UpdateDeliveryStream {
+            name,
+            differs: updatable,
+            version_id: have.version_id.clone(),
+            destination_id: have.destination_id.clone(),
+        });
     }
     Ok(())
 }
 
-/// The archive's cost per GB of events, for the plan: dated estimates (us-east-1 list prices,
-/// 2026), since prices differ by region and change.
-pub const COST_NOTE: &str = "the archive costs, per GB of events (us-east-1 list prices, 2026; other regions differ): Firehose ingestion from a Kinesis stream about $0.029, dynamic partitioning about $0.020 plus $0.005 per 1,000 objects delivered, S3 Standard storage about $0.023 per GB-month of the (gzip-compressed, typically 5-10x smaller) objects, and Athena $5 per TB scanned by a query. The stream's own cost is unchanged";
+/// The archive's cost, for the plan: dated estimates from AWS's pricing pages (us-east-1 list
+/// prices as read in 2026), since prices differ by region and change.
+pub const COST_NOTE: &str = "the archive costs (us-east-1 list prices as read in 2026 on aws.amazon.com/firehose/pricing, aws.amazon.com/s3/pricing and aws.amazon.com/athena/pricing; other regions differ): Firehose ingestion from a Kinesis stream about $0.029 per GB, each record counted in 5 KB steps (a 1 KB event is billed as 5 KB); dynamic partitioning about $0.020 per GB, $0.005 per 1,000 objects delivered and about $0.07 per hour of JQ processing (the metadata extraction); S3 Standard storage about $0.023 per GB-month of the (gzip-compressed, typically 5-10x smaller) objects; Athena $5 per TB scanned by a query. Each event type active in a buffer interval (--archive-buffer) writes its own object. The stream's own cost is unchanged";
 
 /// The note the plan carries when it makes the archive's delivery stream.
 pub(super) fn cost_note(p: &mut Plan) {
@@ -746,9 +829,11 @@ pub(crate) mod tests {
             "buzz-events",
             key.map(|k| KmsKey::parse("--kms-key", k).unwrap()),
             &[],
-        );
+        )
+        .since("2026-01-02");
         DesiredArchive {
             stream_arn: STREAM_ARN.into(),
+            account: "123456789012".into(),
             role_arn: "arn:aws:iam::123456789012:role/buzz-events-archive-firehose".into(),
             trust: Archive::trust("123456789012"),
             previous_trusts: Archive::previous_trusts("123456789012"),
@@ -872,7 +957,7 @@ pub(crate) mod tests {
         assert!(p
             .notes
             .iter()
-            .any(|n| n.message.contains("per GB of events")));
+            .any(|n| n.message.contains("5 KB steps") && n.message.contains("JQ processing")));
         assert!(p.archive.iter().filter(|a| a.is_create()).count() == 6);
         let parts: Vec<&str> = p.archive.iter().map(ArchiveAction::part).collect();
         assert_eq!(
@@ -970,8 +1055,10 @@ pub(crate) mod tests {
         };
         let mut o = converged(&d);
         for v in d.model.views() {
-            o.views
-                .insert(v.name.to_owned(), ours(v.original_text("buzz_events")));
+            o.views.insert(
+                v.name.to_owned(),
+                ours(v.original_text("buzz_events", "123456789012")),
+            );
         }
         let p = planned(&d, Some(&o)).unwrap();
         assert!(p.archive.is_empty(), "{:?}", kinds(&p));
@@ -1068,8 +1155,14 @@ pub(crate) mod tests {
         let d = desired(None);
         let mut o = converged(&d);
         let b = bucket_mut(&mut o);
-        b.lifecycle
-            .push(("their-rule".into(), "logs/".into(), Some(3), None, None));
+        b.lifecycle.push((
+            "their-rule".into(),
+            "logs/".into(),
+            Some(3),
+            None,
+            None,
+            false,
+        ));
         b.policy = Some(json!({"Statement": [{"Sid": "Theirs"}]}));
         let p = planned(&d, Some(&o)).unwrap();
         assert!(p.archive.is_empty(), "{:?}", kinds(&p));
@@ -1282,9 +1375,48 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_delivery_stream_is_never_changed_in_place() {
+    fn a_delivery_stream_is_updated_in_place_and_replaced_only_for_its_source_bucket_or_role() {
         let d = desired(None);
-        let cases: [(&str, Change<DeliveryState>); 9] = [
+        // What UpdateDestination changes: one update, with the version read back.
+        let updatable: [(&str, Change<DeliveryState>); 9] = [
+            ("prefix", |x| x.prefix = Some("x/".into())),
+            ("error prefix", |x| x.error_prefix = None),
+            ("compression", |x| {
+                x.compression = Some("UNCOMPRESSED".into())
+            }),
+            ("processors", |x| x.processors.reverse()),
+            ("processors", |x| {
+                x.processors[1]
+                    .1
+                    .insert("MetadataExtractionQuery".into(), "{}".into());
+            }),
+            ("buffering", |x| x.buffer_seconds = Some(60)),
+            ("buffering", |x| x.buffer_mib = Some(128)),
+            ("retry", |x| x.retry_seconds = Some(0)),
+            ("logging", |x| x.logging = None),
+        ];
+        for (what, change) in updatable {
+            let mut o = converged(&d);
+            let x = o.delivery.as_mut().unwrap();
+            x.version_id = "7".into();
+            x.destination_id = "destinationId-000000000001".into();
+            change(x);
+            let p = planned(&d, Some(&o)).unwrap();
+            assert_eq!(
+                p.archive,
+                [ArchiveAction::UpdateDeliveryStream {
+                    name: "buzz-events-archive".into(),
+                    differs: vec![what.into()],
+                    version_id: "7".into(),
+                    destination_id: "destinationId-000000000001".into(),
+                }],
+                "{what}"
+            );
+            assert!(p.notes.is_empty(), "{what}: {:?}", p.notes);
+        }
+        // What only a new delivery stream changes: replaced, the events in between said lost;
+        // an update beside it is not needed (the new one is made whole).
+        let fixed: [(&str, Change<DeliveryState>); 5] = [
             ("source stream", |x| {
                 x.source_stream_arn = Some("arn:other".into())
             }),
@@ -1293,23 +1425,33 @@ pub(crate) mod tests {
                 x.bucket_arn = Some("arn:aws:s3:::other".into())
             }),
             ("role", |x| x.role_arn = None),
-            ("prefix", |x| x.prefix = Some("x/".into())),
-            ("error prefix", |x| x.error_prefix = None),
-            ("compression", |x| {
-                x.compression = Some("UNCOMPRESSED".into())
-            }),
             ("dynamic partitioning", |x| x.dynamic_partitioning = false),
-            ("processors", |x| x.processors.reverse()),
         ];
-        for (what, change) in cases {
+        for (what, change) in fixed {
             let mut o = converged(&d);
-            change(o.delivery.as_mut().unwrap());
-            let text = blocked(planned(&d, Some(&o)));
-            assert!(
-                text.contains(&format!("differs from the archive's in: {what} (")),
-                "{what}: {text}"
+            let x = o.delivery.as_mut().unwrap();
+            change(x);
+            x.prefix = None;
+            let p = planned(&d, Some(&o)).unwrap();
+            assert_eq!(
+                p.archive,
+                [ArchiveAction::ReplaceDeliveryStream {
+                    name: "buzz-events-archive".into(),
+                    differs: vec![what.into()],
+                    stream_arn: STREAM_ARN.into(),
+                    bucket: "district-42-buzz".into(),
+                }],
+                "{what}"
             );
-            assert!(text.contains("teardown"), "{text}");
+            let said = p
+                .notes
+                .iter()
+                .map(|n| n.message.as_str())
+                .collect::<String>();
+            assert!(
+                said.contains(what) && said.contains("are not archived"),
+                "{what}: {said}"
+            );
         }
         let mut o = converged(&d);
         o.delivery.as_mut().unwrap().tags.clear();
@@ -1323,17 +1465,101 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn processors_compare_by_their_parameters_names_not_their_order() {
+        // Firehose may echo the parameters in another order: the map is the same, no change.
+        let d = desired(None);
+        let mut o = converged(&d);
+        let echoed: BTreeMap<String, String> = [
+            ("JsonParsingEngine", archive::JQ_ENGINE),
+            ("MetadataExtractionQuery", archive::JQ_QUERY),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        o.delivery.as_mut().unwrap().processors[1] = ("MetadataExtraction".into(), echoed);
+        assert!(planned(&d, Some(&o)).unwrap().archive.is_empty());
+    }
+
+    #[test]
+    fn a_changed_buffer_updates_the_delivery_stream() {
+        let d = desired(None);
+        let o = converged(&d);
+        let faster = DesiredArchive {
+            model: d
+                .model
+                .clone()
+                .with_buffer(crate::names::ArchiveBuffer::parse("--archive-buffer", "60").unwrap()),
+            ..d.clone()
+        };
+        assert_eq!(faster.delivery().buffer_seconds, Some(60));
+        assert_eq!(d.delivery().buffer_seconds, Some(300));
+        assert_eq!(
+            kinds(&planned(&faster, Some(&o)).unwrap()),
+            ["update_delivery_stream"]
+        );
+    }
+
+    #[test]
+    fn the_projection_keeps_the_day_the_table_was_made_and_only_our_table_changes() {
+        let d = desired(None);
+        assert_eq!(
+            d.table().parameters["projection.dt.range"],
+            "2026-01-02,NOW"
+        );
+        // Made on an earlier day: kept, and nothing planned for it.
+        let mut o = converged(&d);
+        let t = o.table.as_mut().unwrap();
+        t.parameters
+            .insert("projection.dt.range".into(), "2025-03-04,NOW".into());
+        let kept = d.table_over(o.table.as_ref());
+        assert_eq!(kept.parameters["projection.dt.range"], "2025-03-04,NOW");
+        assert!(planned(&d, Some(&o)).unwrap().archive.is_empty());
+        // No range (or an empty start): the archive's own day.
+        let mut bare = d.table();
+        bare.parameters.remove("projection.dt.range");
+        assert_eq!(
+            d.table_over(Some(&bare)).parameters["projection.dt.range"],
+            "2026-01-02,NOW"
+        );
+        bare.parameters
+            .insert("projection.dt.range".into(), ",NOW".into());
+        assert_eq!(
+            d.table_over(Some(&bare)).parameters["projection.dt.range"],
+            "2026-01-02,NOW"
+        );
+        assert_eq!(d.table_over(None), d.table());
+        // A table without our mark: refused, with --adopt marked.
+        let mut o = converged(&d);
+        o.table
+            .as_mut()
+            .unwrap()
+            .parameters
+            .remove(crate::state::MANAGED_BY.0);
+        let text = blocked(planned(&d, Some(&o)));
+        assert!(
+            text.contains("the Glue table buzz_events.events") && text.contains("--adopt"),
+            "{text}"
+        );
+        let adopting = DesiredArchive { adopt: true, ..d };
+        assert_eq!(
+            planned(&adopting, Some(&o)).unwrap().archive,
+            [ArchiveAction::UpdateTable {
+                database: "buzz_events".into(),
+                table: "events".into(),
+                differs: vec![format!("parameter {}", crate::state::MANAGED_BY.0)],
+            }]
+        );
+    }
+
+    #[test]
     fn the_delivery_stream_and_table_are_what_the_model_says() {
         let d = desired(None);
         let x = d.delivery();
         assert_eq!(x.source_stream_arn.as_deref(), Some(STREAM_ARN));
         assert_eq!(x.prefix.as_deref(), Some(archive::PREFIX));
         assert_eq!(
-            x.processors[1].1[0],
-            (
-                "MetadataExtractionQuery".to_owned(),
-                archive::JQ_QUERY.to_owned()
-            )
+            x.processors[1].1["MetadataExtractionQuery"],
+            archive::JQ_QUERY
         );
         let t = d.table();
         assert_eq!(t.location.as_deref(), Some("s3://district-42-buzz/events/"));

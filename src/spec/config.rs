@@ -53,6 +53,7 @@ pub struct ConfigFile {
     pub(super) alarm_topic: Option<String>,
     pub(super) archive_bucket: Option<String>,
     pub(super) archive_days: Option<u32>,
+    pub(super) archive_buffer: Option<u32>,
     #[serde(default)]
     pub(super) archive_views: bool,
     #[serde(default)]
@@ -185,9 +186,13 @@ pub(crate) mod tests {
         let ids: Vec<String> = list.domains.iter().map(IdValue::text).collect();
         assert_eq!(ids, ["424242", "//district"]);
         assert_eq!(f.expected_events_per_second, Some(250.0));
-        let f = load("archive-bucket = \"district-42-buzz\"\narchive-days = 400\n").unwrap();
+        let f = load(
+            "archive-bucket = \"district-42-buzz\"\narchive-days = 400\narchive-buffer = 600\n",
+        )
+        .unwrap();
         assert_eq!(f.archive_bucket.as_deref(), Some("district-42-buzz"));
         assert_eq!(f.archive_days, Some(400));
+        assert_eq!(f.archive_buffer, Some(600));
         let e = load("password = \"hunter2\"\n").err().unwrap().to_string();
         assert!(!e.contains("hunter2"), "the value is never echoed: {e}");
         assert!(

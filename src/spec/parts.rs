@@ -390,6 +390,8 @@ impl AlarmWanted {
 pub struct ArchiveWanted {
     pub bucket: BucketName,
     pub days: Option<ArchiveDays>,
+    /// `--archive-buffer`: Firehose's buffer interval.
+    pub buffer: ArchiveBuffer,
     /// `--archive-views`: the starting queries made Athena views (setup).
     pub views: bool,
 }
@@ -403,18 +405,31 @@ impl ArchiveWanted {
         let days = optional(p, &raw.archive_days, |v| {
             ArchiveDays::parse("--archive-days", v)
         });
+        let buffer = optional(p, &raw.archive_buffer, |v| {
+            ArchiveBuffer::parse("--archive-buffer", v)
+        });
         if raw.archive_views && raw.archive_bucket.is_none() {
             p.push(Error::Usage(
                 "--archive-views makes views over the archive's table: it goes with --archive-bucket".into(),
             ));
             return None;
         }
+        let buffer = buffer?;
         match (bucket?, days?) {
             (Some(bucket), days) => Some(Some(Self {
                 bucket,
                 days,
+                buffer: buffer.unwrap_or(ArchiveBuffer::DEFAULT),
                 views: raw.archive_views,
             })),
+            (None, None) if buffer.is_some() => {
+                p.push(Error::invalid(
+                    "--archive-buffer",
+                    raw.archive_buffer.as_deref().unwrap_or_default(),
+                    "--archive-buffer applies with --archive-bucket (the archive Firehose buffers for)",
+                ));
+                None
+            }
             (None, None) => Some(None),
             (None, Some(d)) => {
                 p.push(Error::invalid(

@@ -96,6 +96,14 @@ mod tests {
         let a = s.archive.unwrap();
         assert_eq!(a.bucket.as_str(), "district-42-buzz");
         assert_eq!(a.days.map(|d| d.get()), Some(400));
+        assert_eq!(a.buffer.get(), 300, "Firehose's default interval");
+        let s = PolicySpec::build(&Raw {
+            archive_bucket: Some("district-42-buzz".into()),
+            archive_buffer: Some("600".into()),
+            ..base.clone()
+        })
+        .unwrap();
+        assert_eq!(s.archive.unwrap().buffer.get(), 600);
         type Set = fn(&mut Raw);
         let cases: &[(&str, &str, Set)] = &[
             ("--archive-bucket", "3 to 63", |r| {
@@ -126,6 +134,17 @@ mod tests {
             }),
             ("--archive-days", "with --archive-bucket", |r| {
                 r.archive_days = Some("30".into())
+            }),
+            ("--archive-buffer", "60 to 900", |r| {
+                r.archive_bucket = Some("buzz-archive".into());
+                r.archive_buffer = Some("59".into());
+            }),
+            ("--archive-buffer", "60 to 900", |r| {
+                r.archive_bucket = Some("buzz-archive".into());
+                r.archive_buffer = Some("901".into());
+            }),
+            ("--archive-buffer", "with --archive-bucket", |r| {
+                r.archive_buffer = Some("300".into())
             }),
         ];
         for (flag, rule, set) in cases {

@@ -85,6 +85,7 @@ pub struct Raw {
     pub alarm_topic: Option<String>,
     pub archive_bucket: Option<String>,
     pub archive_days: Option<String>,
+    pub archive_buffer: Option<String>,
     /// `--archive-views` (setup only).
     pub archive_views: bool,
 
@@ -287,6 +288,7 @@ impl Raw {
         self.alarm_topic = pick(&a.alarm_topic, &file.alarm_topic);
         self.archive_bucket = pick(&a.archive_bucket, &file.archive_bucket);
         self.archive_days = pick_num(&a.archive_days, file.archive_days);
+        self.archive_buffer = pick_num(&a.archive_buffer, file.archive_buffer);
     }
 
     /// What only setup does.

@@ -68,7 +68,11 @@ impl Parts {
         match raw.half {
             Halves::BuzzOnly => {
                 // Not a flag that silently does nothing: the archive is the AWS half's.
-                if raw.archive_bucket.is_some() || raw.archive_days.is_some() || raw.archive_views {
+                if raw.archive_bucket.is_some()
+                    || raw.archive_days.is_some()
+                    || raw.archive_buffer.is_some()
+                    || raw.archive_views
+                {
                     p.push(crate::error::Error::Usage(ARCHIVE_IN_AWS_HALF.into()));
                 }
                 let made = AwsMade::build(raw, p);

@@ -343,11 +343,14 @@ async fn records_that_are_not_events_land_under_the_error_prefix_as_processing_f
         "not an event".to_owned(),
         // JSON, but no type or time to partition by.
         json!({"guid": "g2"}).to_string(),
+        // A type, and a time too short to hold a day: the query raises an error, rather than
+        // making a partition `dt=2026`.
+        json!({"guid": "g3", "type": "GradeChanged", "time": "2026"}).to_string(),
         event.to_string(),
     ] {
         harness::put_record(&names.stream, &data);
     }
-    sandbox.wait_for_delivery(&delivery, 1, 2, WAIT).await;
+    sandbox.wait_for_delivery(&delivery, 1, 3, WAIT).await;
     let after = utc_today();
 
     // One object per flush: the records may have come in one flush or several.
@@ -386,7 +389,11 @@ async fn records_that_are_not_events_land_under_the_error_prefix_as_processing_f
         }
     }
     raw.sort();
-    let mut want = vec!["not an event".to_owned(), json!({"guid": "g2"}).to_string()];
+    let mut want = vec![
+        "not an event".to_owned(),
+        json!({"guid": "g2"}).to_string(),
+        json!({"guid": "g3", "type": "GradeChanged", "time": "2026"}).to_string(),
+    ];
     want.sort();
     assert_eq!(raw, want);
     // check fails on them, with their count.

@@ -250,7 +250,8 @@ async fn the_plan_shows_the_archive_and_its_cost_and_a_dry_run_makes_nothing() {
         format!("+ archive s3://{bucket}: create bucket {bucket}"),
         format!("create Firehose delivery stream {}-archive", names.stream),
         "create Glue table".to_owned(),
-        "per GB of events".to_owned(),
+        "5 KB steps".to_owned(),
+        "JQ processing".to_owned(),
     ] {
         assert!(out.stdout.contains(&line), "{line}\n{}", out.stdout);
     }
@@ -478,6 +479,181 @@ async fn delete_archive_deletes_the_bucket_with_every_version_only_when_asked_an
         &names.stream
     ])
     .is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_s3_request_for_the_bucket_names_this_account_as_its_owner() {
+    // S3 names are global: each request names the account the bucket must belong to, so S3
+    // refuses (403) a bucket of that name someone else made. Setup, its re-run, check and
+    // teardown with --delete-archive, through a proxy that records each S3 request.
+    let proxy = harness::AwsFaultProxy::start(vec![]).await;
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let bucket = bucket();
+    let via = |t: Tool| t.env("AWS_ENDPOINT_URL_S3", &proxy.url);
+    tokio::task::block_in_place(|| {
+        via(archive_setup(&sandbox, &names, &bucket).args(["--archive-days", "400"]))
+            .run()
+            .assert_success();
+        via(archive_setup(&sandbox, &names, &bucket).args(["--archive-days", "400"]))
+            .run()
+            .assert_success();
+        let _ =
+            via(Tool::against("check", &sandbox, &names).args(["--archive-bucket", &bucket])).run();
+        via(Tool::against("teardown", &sandbox, &names).arg("--delete-archive"))
+            .run()
+            .assert_success();
+    });
+    let seen = proxy.s3_requests();
+    let ours: Vec<_> = seen
+        .iter()
+        .filter(|r| r.uri.starts_with(&format!("/{bucket}")))
+        .collect();
+    assert!(ours.len() >= 16, "{seen:#?}");
+    // CreateBucket takes no expected owner (S3 answers BucketAlreadyExists for a name taken).
+    let create = |r: &&&harness::S3Request| {
+        r.method == "PUT" && r.uri.trim_end_matches('/') == format!("/{bucket}")
+    };
+    assert_eq!(ours.iter().filter(create).count(), 1, "{ours:#?}");
+    let unnamed: Vec<_> = ours
+        .iter()
+        .filter(|r| !create(r))
+        .filter(|r| r.expected_owner.as_deref() != Some(harness::MOTO_ACCOUNT))
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "without the expected owner: {unnamed:#?}"
+    );
+    // Firehose's S3 grants hold only for a bucket of this account.
+    assert!(
+        try_aws_cli(&["s3api", "head-bucket", "--bucket", &bucket]).is_err(),
+        "teardown --delete-archive left the bucket"
+    );
+}
+
+#[tokio::test]
+async fn firehose_s_s3_grant_holds_only_for_this_account_s_bucket() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let bucket = bucket();
+    archive_setup(&sandbox, &names, &bucket)
+        .run()
+        .assert_success();
+    let grant = aws_cli(&[
+        "iam",
+        "get-role-policy",
+        "--role-name",
+        &format!("{}-archive-firehose", names.stream),
+        "--policy-name",
+        "buzz-kinesis-archive",
+    ])["PolicyDocument"]
+        .clone();
+    let s3: Vec<&Value> = grant["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|st| st["Action"].to_string().contains("s3:"))
+        .collect();
+    assert_eq!(s3.len(), 2, "{grant}");
+    for st in s3 {
+        assert_eq!(
+            st["Condition"],
+            json!({"StringEquals": {"s3:ResourceAccount": harness::MOTO_ACCOUNT}}),
+            "{grant}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_changed_buffer_updates_the_same_delivery_stream_in_place() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let bucket = bucket();
+    archive_setup(&sandbox, &names, &bucket)
+        .run()
+        .assert_success();
+    let delivery = format!("{}-archive", names.stream);
+    let describe = || {
+        aws_cli(&[
+            "firehose",
+            "describe-delivery-stream",
+            "--delivery-stream-name",
+            &delivery,
+        ])["DeliveryStreamDescription"]
+            .clone()
+    };
+    let before = describe();
+    let hints = |d: &Value| {
+        d["Destinations"][0]["ExtendedS3DestinationDescription"]["BufferingHints"].clone()
+    };
+    assert_eq!(hints(&before)["IntervalInSeconds"], 300, "{before}");
+    let out = archive_setup(&sandbox, &names, &bucket)
+        .args(["--archive-buffer", "120"])
+        .run();
+    out.assert_success();
+    let report = out.json();
+    assert_eq!(report["api_calls"]["mutating"], json!(1), "{report}");
+    let after = describe();
+    assert_eq!(hints(&after)["IntervalInSeconds"], 120, "{after}");
+    assert_eq!(hints(&after)["SizeInMBs"], 64, "{after}");
+    // The same delivery stream: made once, its configuration one version on.
+    assert_eq!(after["CreateTimestamp"], before["CreateTimestamp"]);
+    assert_eq!(after["DeliveryStreamARN"], before["DeliveryStreamARN"]);
+    assert_ne!(after["VersionId"], before["VersionId"]);
+    // The rest of its configuration as it was.
+    let s3 = &after["Destinations"][0]["ExtendedS3DestinationDescription"];
+    assert_eq!(
+        s3["Prefix"],
+        "events/type=!{partitionKeyFromQuery:type}/dt=!{partitionKeyFromQuery:dt}/"
+    );
+    assert_eq!(s3["DynamicPartitioningConfiguration"]["Enabled"], true);
+    // Converged again: nothing to do (the buffer from the env var, as a config would give it).
+    let again = archive_setup(&sandbox, &names, &bucket)
+        .env("BUZZ_KINESIS_ARCHIVE_BUFFER", "120")
+        .run();
+    again.assert_success();
+    assert_eq!(
+        again.json()["api_calls"]["mutating"],
+        json!(0),
+        "{}",
+        again.stdout
+    );
+}
+
+#[tokio::test]
+async fn teardown_finds_the_bucket_from_the_table_when_the_delivery_stream_is_gone() {
+    // A teardown interrupted after the delivery stream went: the table's location still names
+    // the bucket, so --delete-archive finds it; the table goes after it.
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let bucket = bucket();
+    archive_setup(&sandbox, &names, &bucket)
+        .run()
+        .assert_success();
+    aws_cli(&[
+        "firehose",
+        "delete-delivery-stream",
+        "--delivery-stream-name",
+        &format!("{}-archive", names.stream),
+    ]);
+    let out = Tool::against("teardown", &sandbox, &names)
+        .arg("--delete-archive")
+        .run();
+    out.assert_success();
+    assert!(
+        try_aws_cli(&["s3api", "head-bucket", "--bucket", &bucket]).is_err(),
+        "the bucket is still there: {}",
+        out.stdout
+    );
+    assert!(try_aws_cli(&[
+        "glue",
+        "get-table",
+        "--database-name",
+        &database(&names),
+        "--name",
+        "events"
+    ])
+    .is_err());
 }
 
 /// teardown's flags for `names` without `--yes` (CI, no terminal).

@@ -25,10 +25,12 @@ pub(super) async fn apply(
         return Ok(());
     };
     let part = |name: &'static str| planned.iter().filter(move |a| a.part() == name);
+    let table = want.table_over(o.observed.archive.as_ref().and_then(|a| a.table.as_ref()));
+    let table = &table;
     let chain = |name: &'static str| async move {
         for action in part(name) {
             progress.step("archive", &describe(Action::Archive(action)));
-            apply_one(&o.aws, want, action).await?;
+            apply_one(&o.aws, want, table, action).await?;
         }
         Ok::<_, Error>(())
     };
@@ -40,6 +42,18 @@ pub(super) async fn apply(
             .and_then(|a| a.role.as_ref())
             .is_none_or(|r| r.age(std::time::SystemTime::now()) < propagation_timeout);
     for action in part("delivery") {
+        if let ArchiveAction::UpdateDeliveryStream {
+            version_id,
+            destination_id,
+            ..
+        } = action
+        {
+            progress.step("archive", &describe(Action::Archive(action)));
+            o.aws
+                .update_delivery_stream(&want.model, version_id, destination_id)
+                .await?;
+            continue;
+        }
         // Firehose reads the stream from its first record: it must be ACTIVE first.
         let on_poll =
             |elapsed: Duration| progress.waiting("archive", "waiting for the stream", elapsed);
@@ -48,6 +62,11 @@ pub(super) async fn apply(
             .await?;
         progress.done_waiting();
         progress.step("archive", &describe(Action::Archive(action)));
+        if matches!(action, ArchiveAction::ReplaceDeliveryStream { .. }) {
+            let name = want.model.delivery_stream();
+            o.aws.delete_delivery_stream(&name).await?;
+            wait_delivery_gone(&o.aws, &name, progress).await?;
+        }
         let wait = if role_fresh {
             propagation_timeout
         } else {
@@ -55,6 +74,27 @@ pub(super) async fn apply(
         };
         create_delivery(&o.aws, want, wait, progress).await?;
     }
+    Ok(())
+}
+
+/// Firehose deletes a delivery stream in the background; one of the same name can be made only
+/// once it is gone (a few minutes at most).
+async fn wait_delivery_gone(aws: &Aws, name: &str, progress: &Progress) -> Result<()> {
+    let start = Instant::now();
+    while aws.describe_delivery_stream(name).await?.is_some() {
+        if start.elapsed() > Duration::from_secs(600) {
+            return Err(Error::Refused(format!(
+                "the Firehose delivery stream {name} is still being deleted after 10 minutes: run setup again once it is gone"
+            )));
+        }
+        progress.waiting(
+            "archive",
+            "waiting for Firehose to delete the old delivery stream",
+            start.elapsed(),
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    progress.done_waiting();
     Ok(())
 }
 
@@ -114,7 +154,12 @@ fn appeared(what: &str, name: &str) -> Error {
 }
 
 /// One change to the archive.
-async fn apply_one(aws: &Aws, want: &DesiredArchive, action: &ArchiveAction) -> Result<()> {
+async fn apply_one(
+    aws: &Aws,
+    want: &DesiredArchive,
+    table_state: &crate::state::TableState,
+    action: &ArchiveAction,
+) -> Result<()> {
     let check = |c: Created, what: &str, name: &str| match c {
         Created::Made => Ok(()),
         Created::AlreadyExisted => Err(appeared(what, name)),
@@ -154,24 +199,26 @@ async fn apply_one(aws: &Aws, want: &DesiredArchive, action: &ArchiveAction) -> 
             database,
         ),
         ArchiveAction::CreateTable { database, table } => {
-            aws.create_table(database, table, &want.table()).await
+            aws.create_table(database, table, table_state).await
         }
         ArchiveAction::UpdateTable {
             database, table, ..
-        } => aws.update_table(database, table, &want.table()).await,
+        } => aws.update_table(database, table, table_state).await,
         ArchiveAction::CreateView { database, view }
         | ArchiveAction::UpdateView { database, view } => {
             let update = matches!(action, ArchiveAction::UpdateView { .. });
             let Some(v) = want.model.views().into_iter().find(|v| v.name == view) else {
                 return Ok(());
             };
-            aws.put_view(database, &v, update).await
+            aws.put_view(database, &want.account, &v, update).await
         }
         ArchiveAction::CreateLogGroup { group, tags } => aws.create_log_group(group, tags).await,
         ArchiveAction::CreateLogStream { group, stream } => {
             aws.create_log_stream(group, stream).await
         }
         ArchiveAction::PutLogRetention { group, days } => aws.put_log_retention(group, *days).await,
-        ArchiveAction::CreateDeliveryStream { .. } => Ok(()),
+        ArchiveAction::CreateDeliveryStream { .. }
+        | ArchiveAction::UpdateDeliveryStream { .. }
+        | ArchiveAction::ReplaceDeliveryStream { .. } => Ok(()),
     }
 }

@@ -67,6 +67,7 @@ async fn ask_aws_side(aws: &Aws, part: &mut AwsPart) -> Result<()> {
             part.archive = Some(crate::spec::ArchiveWanted {
                 bucket: crate::names::BucketName::parse("--archive-bucket", &bucket)?,
                 days: None,
+                buffer: crate::names::ArchiveBuffer::DEFAULT,
                 views: false,
             });
         }

@@ -26,10 +26,22 @@ pub struct AwsFault {
 /// actor's change racing the tool's write (run on the proxy's thread, blocking it).
 pub type Race = (&'static str, Box<dyn FnOnce() + Send>);
 
-/// A reverse proxy to moto that answers some operations with AWS-shaped errors first.
+/// An S3 request as it passed: its method, its path and query (path-style: `/BUCKET?tagging`),
+/// and its `x-amz-expected-bucket-owner` header.
+#[derive(Debug, Clone)]
+pub struct S3Request {
+    pub method: String,
+    pub uri: String,
+    pub expected_owner: Option<String>,
+}
+
+/// A reverse proxy to moto that answers some operations with AWS-shaped errors first. S3's
+/// requests (REST: no target header, no `Action=`) go on through the front the local stack
+/// puts before moto (`AWS_ENDPOINT_URL_S3` may point here), each recorded.
 pub struct AwsFaultProxy {
     pub url: String,
     hits: Arc<Mutex<HashMap<&'static str, usize>>>,
+    s3: Arc<Mutex<Vec<S3Request>>>,
     _server: tokio::task::JoinHandle<()>,
 }
 
@@ -86,19 +98,22 @@ impl AwsFaultProxy {
         let cloudwatch = super::cloudwatch_url().to_owned();
         let remaining: Arc<Mutex<Vec<AwsFault>>> = Arc::new(Mutex::new(faults));
         let hits: Arc<Mutex<HashMap<&'static str, usize>>> = Arc::default();
+        let s3: Arc<Mutex<Vec<S3Request>>> = Arc::default();
+        let s3_seen = s3.clone();
         let http = reqwest::Client::builder()
             .no_proxy()
             .build()
             .expect("client");
         let (r, h) = (remaining.clone(), hits.clone());
         let app = axum::Router::new().fallback(move |req: Request<Body>| {
-            let (remaining, hits, http, upstream, cloudwatch, race) = (
+            let (remaining, hits, http, upstream, cloudwatch, race, s3) = (
                 r.clone(),
                 h.clone(),
                 http.clone(),
                 upstream.clone(),
                 cloudwatch.clone(),
                 race.clone(),
+                s3_seen.clone(),
             );
             async move {
                 let (parts, body) = req.into_parts();
@@ -129,7 +144,19 @@ impl AwsFaultProxy {
                     *hits.lock().unwrap().entry(f.operation).or_default() += 1;
                     return error_answer(&path, &parts.headers, &f);
                 }
-                let to = if cloudwatch_cbor::cbor_operation(&path).is_some() {
+                let is_s3 = op.is_empty();
+                if is_s3 {
+                    s3.lock().unwrap().push(S3Request {
+                        method: parts.method.to_string(),
+                        uri: parts.uri.to_string(),
+                        expected_owner: parts
+                            .headers
+                            .get("x-amz-expected-bucket-owner")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned),
+                    });
+                }
+                let to = if cloudwatch_cbor::cbor_operation(&path).is_some() || is_s3 {
                     &cloudwatch
                 } else {
                     &upstream
@@ -147,8 +174,14 @@ impl AwsFaultProxy {
         Self {
             url: format!("http://{addr}"),
             hits,
+            s3,
             _server: server,
         }
+    }
+
+    /// Every S3 request that passed, in order.
+    pub fn s3_requests(&self) -> Vec<S3Request> {
+        self.s3.lock().unwrap().clone()
     }
 
     pub fn hits(&self, op: &'static str) -> usize {

@@ -35,7 +35,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use archive::{download_bucket, duckdb, duckdb_with_views, object_keys, python};
 pub use aws_cli::*;
-pub use aws_fault_proxy::{fault, AwsFaultProxy};
+pub use aws_fault_proxy::{fault, AwsFaultProxy, S3Request};
 pub use identity::{key_file, key_pair, TestIdentity};
 pub use moto::{aws_command, aws_env, cloudwatch_url, moto};
 pub use recorder::Recorder;
