@@ -209,7 +209,7 @@ fn usage(d: &Desired) -> Option<price::Usage> {
         alarm: aws.alarm.is_some(),
         archive: aws.archive.as_ref().map(|a| price::ArchiveUsage {
             types: a.model.types.len(),
-            buffer_seconds: crate::archive::BUFFER_SECONDS,
+            buffer_seconds: a.model.buffer.get(),
         }),
     })
 }

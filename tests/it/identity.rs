@@ -376,7 +376,13 @@ async fn buzz_identity_makes_a_working_identity_end_to_end() {
                 "--domain",
                 harness::DOMAIN_ID,
             ])
-            .args(["--buzz-url", sandbox.url(), "--buzz-key-file", key_arg, "--send"])
+            .args([
+                "--buzz-url",
+                sandbox.url(),
+                "--buzz-key-file",
+                key_arg,
+                "--send",
+            ])
             .args(["--buzz-user", harness::ADMIN_USER])
             .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
     };
