@@ -6,7 +6,8 @@
 
 use crate::sizing::{Capacity, Load};
 
-/// When the table's prices were copied from AWS's pricing pages.
+/// The date the table's prices stand for (docs/cost.md says how they were taken and that each
+/// is to be compared with its source page before a release).
 pub const AS_OF: &str = "2026-12-07";
 
 /// Hours in AWS's billing month (AWS's pricing examples use 730).

@@ -7,7 +7,9 @@
 
 use serde_json::Value;
 
-use crate::harness::{self, aws_cli, fault, try_aws_cli, AwsFaultProxy, Sandbox};
+use std::time::Duration;
+
+use crate::harness::{self, aws_cli, fault, try_aws_cli, AwsFaultProxy, Sandbox, SandboxOptions};
 use crate::tool::*;
 
 /// A customer-managed key with an alias, as a district's security team makes it: (alias, ARN).
@@ -249,4 +251,44 @@ async fn a_caller_refused_describe_key_is_told_so_before_any_change() {
         try_aws_cli(&["iam", "get-role", "--role-name", &names.role]).is_err(),
         "no role was made"
     );
+}
+
+/// The whole path under a district's own key, with Buzz and Firehose as the sandbox plays them:
+/// Agilix's PutRecord needs `kms:GenerateDataKey` on the key's ARN (an alias in the policy
+/// would grant nothing), Firehose's read `kms:Decrypt` through Kinesis. Without `--kms-key`,
+/// setup's roles carry both, so Buzz's test passes and every event Buzz sends is archived.
+#[tokio::test]
+async fn under_a_district_key_buzz_writes_and_firehose_archives_without_kms_key() {
+    let names = Names::new();
+    let bucket = bucket();
+    let delivery = buzz_kinesis::archive::delivery_stream_of(&names.stream);
+    let sandbox = Sandbox::start(SandboxOptions::new().play_firehose(300, &[&delivery]));
+    let (alias, _) = district_key();
+    stream_encrypted_with(&names.stream, &alias);
+
+    Tool::setup(&sandbox, &names)
+        .args(["--archive-bucket", bucket.as_str()])
+        .run()
+        .assert_success();
+    assert_eq!(
+        sandbox
+            .emit_shaped(
+                harness::DOMAIN_ID,
+                "UserEntityCreated",
+                3,
+                "2026-01-01T08:00:00.0000000Z",
+                1
+            )
+            .await,
+        (3, 3)
+    );
+    // Buzz's own probe and configuration event are in the stream too: every event is archived.
+    let events: usize = harness::read_records(&names.stream)
+        .iter()
+        .map(|r| r.lines().count())
+        .sum();
+    let report = sandbox
+        .wait_for_delivery(&delivery, events as u64, 0, Duration::from_secs(60))
+        .await;
+    assert_eq!(report["lastError"], Value::Null, "{report}");
 }
