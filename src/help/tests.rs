@@ -370,3 +370,37 @@ fn the_readme_is_a_front_page() {
         assert!(readme.contains(section), "{section}");
     }
 }
+
+/// Moved from cli.rs: the whole help (help.rs builds it) has examples and exit codes.
+#[test]
+fn every_help_has_examples_and_exit_codes_and_names_secret_env_vars_without_values() {
+    let mut cli = command();
+    let top = cli.render_long_help().to_string();
+    assert!(
+        top.contains("Exit status") && top.contains("Examples"),
+        "{top}"
+    );
+    for name in ["setup", "check", "tail", "teardown", "policy"] {
+        let help = command()
+            .find_subcommand_mut(name)
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("Exit status: 0"), "{name}");
+        assert!(help.contains("Examples:\n  buzz-kinesis"), "{name}");
+        assert!(!help.contains("Let setup"), "{name}");
+    }
+    std::env::set_var("BUZZ_OTP", "123456");
+    let setup = command()
+        .find_subcommand_mut("setup")
+        .unwrap()
+        .render_long_help()
+        .to_string();
+    std::env::remove_var("BUZZ_OTP");
+    assert!(setup.contains("env: BUZZ_PASSWORD") && setup.contains("BUZZ_TOKEN"));
+    assert!(setup.contains("env: BUZZ_OTP") && !setup.contains("123456"));
+    assert!(
+        !setup.contains("--buzz-otp <CODE>"),
+        "the refused flag is not offered"
+    );
+}

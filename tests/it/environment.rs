@@ -161,7 +161,7 @@ fn colour_only_on_a_terminal_or_when_asked_and_no_sdk_noise() {
     };
     let piped = run(&[], &[]);
     piped.assert_code(1);
-    assert!(piped.stderr.contains("WARN"), "{}", piped.stderr);
+    assert!(piped.stderr.contains("warning: "), "{}", piped.stderr);
     assert!(!piped.stderr.contains('\x1b'), "{:?}", piped.stderr);
     assert!(!piped.stderr.contains("aws_config"), "{}", piped.stderr);
     assert!(

@@ -41,6 +41,7 @@ async fn every_json_document_carries_its_schema_version_and_the_documented_keys(
             "notes",
             "warnings",
             "aws",
+            "estimate",
             "api_calls",
         ],
     );
@@ -61,6 +62,7 @@ async fn every_json_document_carries_its_schema_version_and_the_documented_keys(
             "buzz_half",
             "actions",
             "notes",
+            "declined",
             "warnings",
             "aws",
             "api_calls",

@@ -37,6 +37,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("ui", 2),
     ("cli", 3),
     ("spec", 3),
+    ("help", 3),
     ("report", 4),
     ("commands", 5),
     ("lib", 6),
