@@ -400,12 +400,9 @@ async fn ten_sibling_domains_converge_in_one_run_and_a_nested_pair_is_refused() 
             .collect();
         assert_eq!(ours.len(), 1, "{school}: {targets:?}");
     }
-    assert!(
-        setup.took.as_secs_f64() <= 1.3 * one.took.as_secs_f64(),
-        "{:?} vs {:?}",
-        setup.took,
-        one.took
-    );
+    // How long the ten take beside the one is bench/'s scenario 6 (a timing asserted here failed
+    // whenever the shared machine was loaded); the count of tests above is what holds the
+    // schedule: one IAM wait, not ten.
 
     // Re-run: nothing to change.
     let again = Tool::setup(&sandbox, &names)
