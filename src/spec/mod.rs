@@ -16,6 +16,7 @@ pub mod identity;
 pub mod parts;
 pub mod policy;
 pub mod raw;
+pub mod save;
 pub mod setup;
 pub mod tail;
 pub mod teardown;

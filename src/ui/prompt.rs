@@ -69,3 +69,16 @@ pub fn confirm(question: &str) -> Result<bool> {
         .interact()
         .map_err(prompt_error)
 }
+
+/// Yes/no, defaulting to yes; the answer ends with Enter (a `y` typed with its newline leaves
+/// nothing behind for the next question).
+pub fn confirm_yes(question: &str) -> Result<bool> {
+    // A person answering: the run's deadline does not run meanwhile.
+    let _clock = crate::deadline::pause();
+    Confirm::new()
+        .with_prompt(question)
+        .default(true)
+        .wait_for_newline(true)
+        .interact()
+        .map_err(prompt_error)
+}

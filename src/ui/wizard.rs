@@ -7,7 +7,7 @@
 use dialoguer::{Input, Select};
 use secrecy::SecretString;
 
-use super::prompt::{prompt_error, prompt_password, prompt_valid};
+use super::prompt::{confirm_yes, prompt_error, prompt_password, prompt_valid};
 use crate::error::Result;
 use crate::names::{
     AccountId, BuzzUser, DomainId, Region, RoleArn, ShardCount, StreamName, DEFAULT_STREAM,
@@ -336,4 +336,28 @@ pub fn choose_capacity() -> Result<(Capacity, Option<Load>)> {
         Capacity::Provisioned(ShardCount::parse("--shards", &shards.to_string())?)
     };
     Ok((capacity, load))
+}
+
+/// Offer to keep the answers in the config file at `path` for the next run. `existing`: the
+/// file is there, and these are the keys the answers add to it and change in it.
+pub fn offer_save(path: &str, existing: Option<(&[&str], &[&str])>) -> Result<bool> {
+    let what = match existing {
+        None => String::new(),
+        Some((added, changed)) => {
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                parts.push(format!("adds {}", added.join(", ")));
+            }
+            if !changed.is_empty() {
+                parts.push(format!("changes {}", changed.join(", ")));
+            }
+            format!(
+                " It exists: this {}, and keeps its other keys and comments.",
+                parts.join(" and ")
+            )
+        }
+    };
+    confirm_yes(&format!(
+        "Save these answers to {path} for the next run?{what} (no secrets are saved)"
+    ))
 }

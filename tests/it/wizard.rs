@@ -65,9 +65,14 @@ fn spawn_command<S: AsRef<std::ffi::OsStr>>(
     ] {
         cmd.env_remove(k);
     }
+    // Never the developer's own config file, and never the one the Tool's runs share: an empty
+    // config directory of its own, unless the test names one (the wizard offers to save there).
+    let xdg = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(harness::unique("xdg"));
     cmd.env("BUZZ_API_URL", sandbox.url())
         .env("TERM", "xterm")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", &xdg)
+        .env_remove("BUZZ_KINESIS_CONFIG");
     cmd.envs(env.iter().copied()).args(args);
     spawn_with_options(
         cmd,
@@ -190,6 +195,15 @@ async fn a_person_answers_every_question_and_gets_a_working_setup() {
         "48",
         "48",
     );
+    // Every answer is in: the wizard offers to keep them (no secret) for the next run.
+    answer(
+        &mut p,
+        &mut t,
+        "for the next run? (no secrets are saved)",
+        "",
+        "Enter: yes",
+    );
+    expect(&mut p, &mut t, "Saved to ");
     expect(&mut p, &mut t, "Region us-east-1, from your AWS settings");
     answer(
         &mut p,
@@ -443,6 +457,7 @@ async fn a_person_without_aws_credentials_is_offered_the_buzz_half() {
         "us-east-1",
     );
     answer_buzz_login(&mut p, &mut t);
+    answer(&mut p, &mut t, "Save these answers to", "n", "n");
     answer(&mut p, &mut t, "Apply these changes?", "y", "y");
     expect(&mut p, &mut t, "Done in");
     let rest = p.exp_eof().unwrap_or_default();
@@ -517,11 +532,15 @@ async fn a_run_that_fails_after_the_answers_prints_the_command_that_resumes_it()
     let url = format!("http://{}/", closed.local_addr().unwrap());
     drop(closed);
     let names = Names::new();
+    let xdg = tempfile::tempdir().expect("a temporary directory");
     let mut t = String::new();
     let mut p = spawn(
         &sandbox,
         &["setup", "--role", &names.role],
-        &[("BUZZ_API_URL", &url)],
+        &[
+            ("BUZZ_API_URL", &url),
+            ("XDG_CONFIG_HOME", xdg.path().to_str().unwrap()),
+        ],
     );
     answer(
         &mut p,
@@ -541,6 +560,18 @@ async fn a_run_that_fails_after_the_answers_prints_the_command_that_resumes_it()
     answer(&mut p, &mut t, "External id", "", "Enter: none");
     answer(&mut p, &mut t, "Alarm email", "", "Enter: none");
     answer(&mut p, &mut t, "Retention in hours", "72", "72");
+    // Offered before anything can fail, at the default config path.
+    let saved = xdg.path().join("buzz-kinesis").join("config.toml");
+    answer(
+        &mut p,
+        &mut t,
+        &format!(
+            "Save these answers to {} for the next run?",
+            saved.display()
+        ),
+        "",
+        "Enter: yes",
+    );
     expect(&mut p, &mut t, "The same setup without the questions");
     let rest = p.exp_eof().unwrap_or_default();
     t.push_str(&rest);
@@ -555,6 +586,125 @@ async fn a_run_that_fails_after_the_answers_prints_the_command_that_resumes_it()
         "{t}"
     );
     assert!(!t.contains(harness::ADMIN_PASSWORD), "{t}");
+    // The run failed; the answers are kept all the same.
+    let file = std::fs::read_to_string(&saved).expect("the answers were saved");
+    assert!(
+        file.contains(&format!(
+            "agilix-account = \"{}\"\n",
+            harness::AGILIX_ACCOUNT
+        )) && file.contains("retention-hours = 72\n")
+            && file.contains(&format!("role = \"{}\"\n", names.role)),
+        "{file}"
+    );
+    assert!(!file.contains(harness::ADMIN_PASSWORD), "{file}");
+}
+
+/// The wizard offers to save its answers into the `--config` file the person named, which
+/// already holds a comment and a key of theirs: the answers are merged in (no password), the
+/// comment and the key stay, and the next run, unattended, starts from the file and finds
+/// nothing to change.
+#[tokio::test]
+async fn the_answers_saved_by_the_wizard_start_the_next_run() {
+    let sandbox = Sandbox::start_default();
+    let names = Names::new();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = dir.path().join("district.toml");
+    let theirs = format!(
+        "# the district's settings\nrole = \"{}\" # kept\n",
+        names.role
+    );
+    std::fs::write(&config, &theirs).unwrap();
+    let config_arg = config.to_str().unwrap();
+    let mut t = String::new();
+    let mut p = spawn(
+        &sandbox,
+        &[
+            "setup",
+            "--config",
+            config_arg,
+            "--stream",
+            &names.stream,
+            "--capacity-mode",
+            "on-demand",
+        ],
+        &[],
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "Which logins do you have?",
+        "",
+        "Enter: both",
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "Agilix's AWS account number",
+        harness::AGILIX_ACCOUNT,
+        harness::AGILIX_ACCOUNT,
+    );
+    answer_buzz_login(&mut p, &mut t);
+    // The file exists: the offer says what it adds and that the rest stays.
+    expect(
+        &mut p,
+        &mut t,
+        &format!("Save these answers to {config_arg}"),
+    );
+    answer(
+        &mut p,
+        &mut t,
+        "keeps its other keys and comments. (no secrets are saved)",
+        "",
+        "Enter: yes",
+    );
+    expect(
+        &mut p,
+        &mut t,
+        &format!("the next `buzz-kinesis setup --config {config_arg}` starts from these answers"),
+    );
+    answer(&mut p, &mut t, "Apply these changes?", "y", "y");
+    expect(&mut p, &mut t, "Done in");
+    t.push_str(&p.exp_eof().unwrap_or_default());
+    assert_eq!(exit_code(&p), Some(0), "{t}");
+    assert!(
+        t.contains("It exists: this adds agilix-account, domain"),
+        "{t}"
+    );
+
+    let file = std::fs::read_to_string(&config).unwrap();
+    assert!(file.starts_with(&theirs), "theirs kept: {file}");
+    for line in [
+        format!("agilix-account = \"{}\"", harness::AGILIX_ACCOUNT),
+        format!("domain = \"{DOMAIN_ID}\""),
+        format!("buzz-user = \"{}\"", harness::ADMIN_USER),
+        format!("buzz-url = \"{}\"", sandbox.url()),
+        format!("stream = \"{}\"", names.stream),
+        "capacity-mode = \"on-demand\"".to_owned(),
+    ] {
+        assert!(file.lines().any(|l| l == line), "{line} in {file}");
+    }
+    assert!(!file.contains(harness::ADMIN_PASSWORD), "{file}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&config).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+
+    // The next run, unattended, names only the file: nothing left to change.
+    let again = Tool::new()
+        .args(["setup", "--config", config_arg, "--yes", "--output", "json"])
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run();
+    again.assert_success();
+    let report = again.json();
+    assert_eq!(report["api_calls"]["mutating"], json!(0), "{report}");
+    assert_eq!(report["buzz"]["outcome"], "unchanged", "{report}");
+    Tool::new()
+        .args(["check", "--config", config_arg, "--output", "json"])
+        .env("BUZZ_PASSWORD", harness::ADMIN_PASSWORD)
+        .run()
+        .assert_success();
 }
 
 /// `--no-input` at a terminal: no question at all, every missing value named in one error, and

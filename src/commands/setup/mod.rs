@@ -103,7 +103,12 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     // The wizard asked something: the command that runs the same setup without questions,
     // said at the end whatever happens (a run that fails after the answers keeps them).
     let again = answered.setup_command();
-    let resume = (interactive && again != asked_before).then(|| {
+    let asked = interactive && again != asked_before;
+    // The answers are complete: offer to keep them before anything can fail.
+    if asked {
+        offer_to_save(args.target.settings.config.as_deref(), &answered)?;
+    }
+    let resume = asked.then(|| {
         again
             .iter()
             .map(|a| crate::handover::shell_quote(a))
@@ -119,6 +124,70 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     result
 }
 
+/// Offer to keep the wizard's answers (never a secret) in the config file, `--config`'s or
+/// else the default one, so that the next run starts from them: a file that is there is merged
+/// (its other keys and comments kept), one that cannot be merged is left alone and the keys to
+/// add are shown. What goes wrong writing it is said, and the run goes on.
+fn offer_to_save(given: Option<&std::path::Path>, answered: &Raw) -> Result<()> {
+    use crate::spec::save;
+    let default = spec::default_config_path();
+    let Some(path) = given.map(std::path::Path::to_path_buf).or(default.clone()) else {
+        return Ok(());
+    };
+    let shown = path.display().to_string();
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            eprintln!("The answers are not saved: {shown} cannot be read ({e}).");
+            return Ok(());
+        }
+    };
+    let answers = save::answers(answered);
+    let merged = match save::merge(existing.as_deref(), &answers) {
+        Ok(merged) => merged,
+        Err(reason) => {
+            eprintln!(
+                "{shown} is left as it is ({reason}); for the next run to start from these answers, add:"
+            );
+            for (key, value) in &answers {
+                if value != &save::Value::List(Vec::new()) {
+                    eprintln!("  {key} = {}", value.toml());
+                }
+            }
+            return Ok(());
+        }
+    };
+    if merged.added.is_empty() && merged.changed.is_empty() {
+        return Ok(());
+    }
+    let keys = existing
+        .is_some()
+        .then_some((&merged.added[..], &merged.changed[..]));
+    if !ui::wizard::offer_save(&shown, keys)? {
+        return Ok(());
+    }
+    if let Err(e) = save::write(&path, &merged.text) {
+        eprintln!("The answers are not saved: writing {shown}: {e}.");
+        return Ok(());
+    }
+    let quoted = crate::handover::shell_quote(&shown);
+    let half = match answered.half {
+        Halves::Both => "",
+        Halves::AwsOnly => " --aws-only",
+        Halves::BuzzOnly => " --buzz-only",
+    };
+    let config = if default.as_ref() == Some(&path) {
+        String::new()
+    } else {
+        format!(" --config {quoted}")
+    };
+    eprintln!(
+        "Saved to {shown} (no secrets): the next `buzz-kinesis setup{half}{config}` starts from these answers, and `buzz-kinesis check{half} --config {quoted}` reads them."
+    );
+    Ok(())
+}
+
 /// `setup` once its spec is built: read, plan, confirm, apply, report.
 async fn run_spec(
     args: &SetupArgs,
@@ -128,7 +197,7 @@ async fn run_spec(
     verbose: bool,
     started: Instant,
 ) -> Result<ExitCode> {
-    let interactive = spec::interactive(args.yes);
+    let interactive = spec::interactive(args.yes || args.input.no_input);
     if !interactive && !args.yes && !args.dry_run {
         // Like `terraform apply` without -auto-approve: nobody confirmed, so nothing is
         // read or changed.
