@@ -429,8 +429,17 @@ async fn drift_is_planned_then_repaired() {
         "buzz-kinesis-write",
         &harness::writer_policy("another-stream"),
     );
+    // A shortened session is raised only when asked (`--max-session 12h`; without it setup
+    // refuses: tests/it/no_widening.rs).
     let dry = Tool::setup(&sandbox, &names)
-        .args(["--dry-run", "--output", "human", "-v"])
+        .args([
+            "--dry-run",
+            "--output",
+            "human",
+            "-v",
+            "--max-session",
+            "12h",
+        ])
         .run();
     dry.assert_code(2);
     assert!(
@@ -461,7 +470,10 @@ async fn drift_is_planned_then_repaired() {
         dry.stdout
     );
 
-    Tool::setup(&sandbox, &names).run().assert_success();
+    Tool::setup(&sandbox, &names)
+        .args(["--max-session", "12h"])
+        .run()
+        .assert_success();
     assert_eq!(role_view(&names.role).0, 43_200);
     assert_eq!(
         inline_policy(&names.role).unwrap()["Statement"][0]["Resource"],
