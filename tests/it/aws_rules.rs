@@ -15,39 +15,14 @@ use crate::harness::*;
 const FLUSH_MS: u64 = 300;
 const WAIT: Duration = Duration::from_secs(60);
 
-/// A customer-managed key with an alias; returns (alias name, key ARN).
 fn aliased_key() -> (String, String) {
-    let arn = aws_cli(&["kms", "create-key", "--description", "district key"])["KeyMetadata"]
-        ["Arn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let alias = format!("alias/{}", unique("district"));
-    aws_cli(&[
-        "kms",
-        "create-alias",
-        "--alias-name",
-        &alias,
-        "--target-key-id",
-        &arn,
-    ]);
-    (alias, arn)
+    crate::harness::aliased_key("district")
 }
 
 /// A stream encrypted by a district's security team with `key` (here, its alias).
 fn encrypted_stream(key: &str) -> String {
     let stream = unique("cmk-stream");
-    create_stream(&stream);
-    aws_cli(&[
-        "kinesis",
-        "start-stream-encryption",
-        "--stream-name",
-        &stream,
-        "--encryption-type",
-        "KMS",
-        "--key-id",
-        key,
-    ]);
+    crate::harness::encrypted_stream(&stream, key);
     stream
 }
 

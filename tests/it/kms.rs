@@ -12,38 +12,12 @@ use std::time::Duration;
 use crate::harness::{self, aws_cli, fault, try_aws_cli, AwsFaultProxy, Sandbox, SandboxOptions};
 use crate::tool::*;
 
-/// A customer-managed key with an alias, as a district's security team makes it: (alias, ARN).
 fn district_key() -> (String, String) {
-    let arn = aws_cli(&["kms", "create-key", "--description", "district data"])["KeyMetadata"]
-        ["Arn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let alias = format!("alias/{}", harness::unique("district-data"));
-    aws_cli(&[
-        "kms",
-        "create-alias",
-        "--alias-name",
-        &alias,
-        "--target-key-id",
-        &arn,
-    ]);
-    (alias, arn)
+    harness::aliased_key("district-data")
 }
 
-/// A stream someone else made and encrypted with `key` (as named: an alias here).
 fn stream_encrypted_with(stream: &str, key: &str) {
-    harness::create_stream(stream);
-    aws_cli(&[
-        "kinesis",
-        "start-stream-encryption",
-        "--stream-name",
-        stream,
-        "--encryption-type",
-        "KMS",
-        "--key-id",
-        key,
-    ]);
+    harness::encrypted_stream(stream, key);
 }
 
 fn key_id(stream: &str) -> Value {

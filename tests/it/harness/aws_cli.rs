@@ -43,6 +43,40 @@ pub fn role_arn(role: &str) -> String {
 }
 
 /// Creates a one-shard stream and waits until it is ACTIVE (moto: at once); returns its ARN.
+/// A customer-managed key with an alias, as a district's security team makes one in moto's
+/// KMS: (alias name, key ARN).
+pub fn aliased_key(label: &str) -> (String, String) {
+    let arn = aws_cli(&["kms", "create-key", "--description", label])["KeyMetadata"]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let alias = format!("alias/{}", super::unique(label));
+    aws_cli(&[
+        "kms",
+        "create-alias",
+        "--alias-name",
+        &alias,
+        "--target-key-id",
+        &arn,
+    ]);
+    (alias, arn)
+}
+
+/// A stream someone else made and encrypted with `key` (as named: an alias, say).
+pub fn encrypted_stream(name: &str, key: &str) {
+    create_stream(name);
+    aws_cli(&[
+        "kinesis",
+        "start-stream-encryption",
+        "--stream-name",
+        name,
+        "--encryption-type",
+        "KMS",
+        "--key-id",
+        key,
+    ]);
+}
+
 pub fn create_stream(name: &str) -> String {
     aws_cli(&[
         "kinesis",
