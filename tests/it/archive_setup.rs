@@ -229,12 +229,7 @@ async fn setup_makes_the_archive_whole_and_a_rerun_changes_nothing() {
         .args(["--archive-days", "400", "--archive-views"])
         .run();
     again.assert_success();
-    assert_eq!(
-        again.json()["api_calls"]["mutating"],
-        json!(0),
-        "{}",
-        again.stdout
-    );
+    again.assert_no_mutation();
 }
 
 #[tokio::test]
@@ -418,12 +413,7 @@ async fn teardown_removes_firehose_and_the_table_and_keeps_the_bucket_with_every
     // Nothing left to do.
     let again = Tool::against("teardown", &sandbox, &names).run();
     again.assert_success();
-    assert_eq!(
-        again.json()["api_calls"]["mutating"],
-        json!(0),
-        "{}",
-        again.stdout
-    );
+    again.assert_no_mutation();
 }
 
 #[tokio::test]
@@ -612,12 +602,7 @@ async fn a_changed_buffer_updates_the_same_delivery_stream_in_place() {
         .env("BUZZ_KINESIS_ARCHIVE_BUFFER", "120")
         .run();
     again.assert_success();
-    assert_eq!(
-        again.json()["api_calls"]["mutating"],
-        json!(0),
-        "{}",
-        again.stdout
-    );
+    again.assert_no_mutation();
 }
 
 #[tokio::test]

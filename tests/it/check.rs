@@ -316,7 +316,7 @@ async fn check_on_nothing_fails_every_resource_and_changes_nothing() {
         failed_ids(&out),
         ["stream.exists", "role.exists", "buzz.target"]
     );
-    assert_eq!(out.json()["api_calls"]["mutating"], json!(0));
+    out.assert_no_mutation();
     assert!(harness::try_aws_cli(&["iam", "get-role", "--role-name", &names.role]).is_err());
 }
 

@@ -216,7 +216,7 @@ async fn an_alarm_email_leaves_an_alarm_a_rerun_changes_nothing_and_teardown_rem
         .run();
     again.assert_success();
     assert_eq!(again.json()["changed"], json!(false), "{}", again.stdout);
-    assert_eq!(again.json()["api_calls"]["mutating"], json!(0));
+    again.assert_no_mutation();
 
     Tool::against("teardown", &sandbox, &names)
         .run()

@@ -442,7 +442,7 @@ async fn teardown_with_delete_stream_clears_the_only_target_and_deletes_the_stre
     let again = teardown(&sandbox, &names, &["--delete-stream", "--yes"]);
     again.assert_success();
     assert_eq!(again.json()["changed"], json!(false));
-    assert_eq!(again.json()["api_calls"]["mutating"], json!(0));
+    again.assert_no_mutation();
 }
 
 #[tokio::test]

@@ -115,6 +115,18 @@ impl Outcome {
     pub fn assert_success(&self) -> &Self {
         self.assert_code(0)
     }
+
+    /// The run changed nothing: no mutating call to AWS or Buzz.
+    #[track_caller]
+    pub fn assert_no_mutation(&self) -> &Self {
+        assert_eq!(
+            self.json()["api_calls"]["mutating"],
+            serde_json::json!(0),
+            "{}",
+            self.stdout
+        );
+        self
+    }
 }
 
 impl Tool {
