@@ -39,6 +39,19 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// Our own bug (an SDK request that could not be built, a task that panicked): said as
+    /// such, never blamed on the user's input.
+    #[error("internal error: {0}")]
+    Internal(String),
+
+    /// Some domains were done, others failed: each failure with its domain, and what was done
+    /// stays done (a re-run changes only what is missing).
+    #[error("{} of {} domain(s) failed:{}{}", .failed.len(), .failed.len() + .done.len(), domain_failures(.failed), done_suffix(.done))]
+    Partial {
+        done: Vec<String>,
+        failed: Vec<(String, Error)>,
+    },
+
     /// AWS's code and message are outside text ([`crate::text::outside`]): escaped on a
     /// terminal, exact in JSON.
     #[error("AWS {service} {operation} failed: {}: {}", outside(.code), outside(.message))]
@@ -111,6 +124,21 @@ impl fmt::Display for EnvHint {
 
 fn bullet_list(errors: &[Error]) -> String {
     errors.iter().map(|e| format!("\n  - {e}")).collect()
+}
+
+fn domain_failures(failed: &[(String, Error)]) -> String {
+    failed
+        .iter()
+        .map(|(domain, e)| format!("\n  - domain {domain}: {e}"))
+        .collect()
+}
+
+fn done_suffix(done: &[String]) -> String {
+    if done.is_empty() {
+        String::new()
+    } else {
+        format!("\n  done: domain(s) {}", done.join(", "))
+    }
 }
 
 fn error_id_suffix(id: &Option<String>) -> String {
@@ -193,6 +221,8 @@ impl Error {
             Error::AwsCredentials { .. } => "sign in to AWS (`aws configure sso`, then --profile NAME), or have a colleague run `setup --aws-only`".into(),
             Error::Buzz { .. } => "Buzz's code and message above say what to fix; -v shows the request".into(),
             Error::BuzzTransport { .. } => "check --buzz-url and the network to Buzz, then run the same command again".into(),
+            Error::Internal(_) => "this is a bug in buzz-kinesis: run again with -vv and report the output (it holds no secret)".into(),
+            Error::Partial { .. } => "fix what each failed domain's error names, then run the same command again: the domains done stay done".into(),
             Error::Refused(_) => "the message says which flag allows it or what to change; nothing was changed".into(),
             Error::Timeout { .. } => "run the same command again: what is done stays done, and it continues from there".into(),
             Error::Interrupted => "run the same command again: what is done stays done, and it continues from there".into(),
@@ -235,6 +265,8 @@ impl Error {
             Error::AwsCredentials { .. } => "aws_credentials",
             Error::Buzz { .. } => "buzz",
             Error::BuzzTransport { .. } => "buzz_transport",
+            Error::Internal(_) => "internal",
+            Error::Partial { .. } => "partial",
             Error::Refused(_) => "refused",
             Error::Timeout { .. } => "timeout",
             Error::Interrupted => "interrupted",
