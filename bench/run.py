@@ -33,8 +33,8 @@ measured now replace (or join) CONTRIBUTING.md's rows of the same scenario, the 
 kept unless `calls` ran, and a line says which rows are newer than the rest. --no-build takes
 target/release as it is (e.g. while the sources change under a bench run). --debug times the
 debug build instead (a before/after where a release build is too slow to make; never written
-to the table). moto runs through bench/moto_server.py (see there). Everything runs on loopback
-and stops itself.
+to the table). moto runs through bench/moto_server.py (see there; --stock-moto runs it as
+installed). Everything runs on loopback and stops itself.
 """
 import argparse
 import datetime
@@ -76,10 +76,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+STOCK_MOTO = False  # --stock-moto
+
+
 def moto_command():
     """moto's server through bench/moto_server.py (its per-request directory scan read once),
-    when this interpreter has moto; else `moto_server` as installed."""
-    if importlib.util.find_spec("moto") is not None:
+    when this interpreter has moto and --stock-moto is not given; else `moto_server` as
+    installed."""
+    if not STOCK_MOTO and importlib.util.find_spec("moto") is not None:
         return [sys.executable, os.path.join(ROOT, "bench", "moto_server.py")]
     return ["moto_server"] if shutil.which("moto_server") else [sys.executable, "-m", "moto.server"]
 
@@ -712,7 +716,11 @@ def main():
     ap.add_argument("--debug", action="store_true",
                     help="time the debug build (target/debug, built without --release): for a before/after on a busy machine; "
                          "never written to CONTRIBUTING.md")
+    ap.add_argument("--stock-moto", action="store_true",
+                    help="run moto_server as installed, not through bench/moto_server.py: the before of its before/after")
     a = ap.parse_args()
+    global STOCK_MOTO
+    STOCK_MOTO = a.stock_moto
     if a.debug and a.write_readme:
         ap.error("--debug measures the debug build: the table holds release figures only")
     only = a.only.split(",") if a.only else SCENARIOS
