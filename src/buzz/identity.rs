@@ -70,7 +70,7 @@ impl SigningKey {
 
     /// A new 3072-bit key pair and its private key as PKCS#8 PEM (to write to a 0600 file).
     pub fn generate() -> Result<(Self, SecretString)> {
-        let failed = || Error::Usage("generating an RSA key pair failed (aws-lc)".into());
+        let failed = || Error::Internal("generating an RSA key pair failed (aws-lc)".into());
         let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa3072).map_err(|_| failed())?;
         let der = pair.as_der().map_err(|_| failed())?;
         let pem = SecretString::from(pem_block("PRIVATE KEY", der.as_ref()));
@@ -112,7 +112,7 @@ impl SigningKey {
                 &mut signature,
             )
             .map_err(|_| {
-                Error::Usage("signing the Buzz client assertion failed (aws-lc)".into())
+                Error::Internal("signing the Buzz client assertion failed (aws-lc)".into())
             })?;
         Ok(signature)
     }

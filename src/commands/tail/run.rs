@@ -119,7 +119,7 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
                 }
             }
             Some(joined) = readers.tasks.join_next() => {
-                let (shard, result) = joined.map_err(|e| Error::Usage(format!(
+                let (shard, result) = joined.map_err(|e| Error::Internal(format!(
                     "a shard reader stopped unexpectedly ({e}); run tail again"
                 )))?;
                 result?;
