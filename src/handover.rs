@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::buzz::wire::{self, KinesisTarget};
 use crate::names::{BuzzUrl, EventFilter};
+use crate::text::shell_quote;
 
 /// Stands for the domain in the requests when the AWS half was not told it.
 pub const DOMAIN_PLACEHOLDER: &str = "YOUR_BUZZ_DOMAIN_ID";
@@ -124,20 +125,6 @@ fn is_default_url(url: &str) -> bool {
     BuzzUrl::is_agilix_default(url)
 }
 
-/// `arg` as one word of a POSIX shell: as it is when it holds only characters no shell
-/// treats specially, else in single quotes (a quote inside written `'\''`).
-pub fn shell_quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
-    if plain {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,14 +188,5 @@ mod tests {
             ..handover()
         };
         assert_eq!(unknown.request()["request"]["domainid"], DOMAIN_PLACEHOLDER);
-    }
-
-    #[test]
-    fn shell_quoting_keeps_one_word() {
-        assert_eq!(shell_quote("plain-1.2:x/y"), "plain-1.2:x/y");
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("$(rm -rf /)"), "'$(rm -rf /)'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

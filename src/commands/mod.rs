@@ -9,8 +9,8 @@ pub mod setup;
 pub mod tail;
 pub mod teardown;
 
-use crate::handover::shell_quote;
 use crate::state::Halves;
+use crate::text::shell_quote;
 
 /// The command for the other half, `buzz-kinesis COMMAND --aws-only|--buzz-only ...`, with the
 /// values this run knows (never a secret), for the rows and warnings that point at it.
