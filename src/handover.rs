@@ -4,7 +4,7 @@
 //! targets; and the `SetDataStreamConfiguration` requests to paste into Buzz's API console
 //! (Agilix's own route: first with `"test": true` and the target disabled, then enabled), which
 //! replace them. Pure: the requests come from [`crate::buzz::wire`], so they can never drift
-//! from what setup sends. `policy --format` puts the same into its templates' outputs.
+//! from what setup sends. `export --format` puts the same into its templates' outputs.
 
 use serde_json::{Map, Value};
 

@@ -201,7 +201,7 @@ async fn dispatch(cli: cli::Cli) -> Result<ExitCode> {
         Command::Check(args) => commands::check::run(&args, cli.output, cli.quiet).await,
         Command::Tail(args) => commands::tail::run(&args, cli.output, cli.quiet).await,
         Command::Teardown(args) => commands::teardown::run(&args, cli.output, cli.quiet).await,
-        Command::Policy(args) => commands::policy::run(&args, cli.output, cli.quiet).await,
+        Command::Export(args) => commands::export::run(&args, cli.output, cli.quiet).await,
         Command::BuzzIdentity(args) => commands::identity::run(&args, cli.output, cli.quiet).await,
         Command::Man { out_dir } => {
             man_pages(out_dir.as_deref())?;

@@ -1,4 +1,4 @@
-//! The flags of the commands that share little with setup: `buzz-identity`, `policy` and
+//! The flags of the commands that share little with setup: `buzz-identity`, `export` and
 //! `tail` (in their own file to keep `cli.rs` readable).
 
 use std::path::PathBuf;
@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{
-    AwsArgs, BuzzArgs, ConfigArgs, DesiredArgs, NoInputArg, OldYesArg, PolicyTargetArgs, Suggest,
+    AwsArgs, BuzzArgs, ConfigArgs, DesiredArgs, ExportTargetArgs, NoInputArg, OldYesArg, Suggest,
     COMMON,
 };
 
@@ -74,12 +74,12 @@ pub struct BuzzIdentityArgs {
     pub input: NoInputArg,
 }
 
-/// `policy`.
+/// `export` (alias `policy`).
 #[derive(Debug, Clone, Args, Default)]
 #[command(args_override_self = true)]
-pub struct PolicyArgs {
+pub struct ExportArgs {
     #[command(flatten)]
-    pub target: PolicyTargetArgs,
+    pub target: ExportTargetArgs,
 
     #[command(flatten)]
     pub desired: DesiredArgs,
@@ -96,7 +96,7 @@ pub struct PolicyArgs {
     pub old_yes: OldYesArg,
 }
 
-/// The infrastructure-as-code dialects `policy --format` writes.
+/// The infrastructure-as-code dialects `export --format` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TemplateFormat {
     /// An AWS CloudFormation template (JSON).

@@ -2,8 +2,8 @@
 //! connect to AWS and log in to Buzz (at once), then read what exists (at once).
 
 pub mod check;
+pub mod export;
 pub mod identity;
-pub mod policy;
 pub mod read;
 pub mod setup;
 pub mod tail;
