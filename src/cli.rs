@@ -76,7 +76,7 @@ pub const TWO: &str = "Two people";
 pub const GLOBAL: &str = "Global options";
 
 mod own;
-pub use own::{BuzzIdentityArgs, ExportArgs, TailArgs, TemplateFormat};
+pub use own::{BuzzIdentityArgs, ExportArgs, ExportTargetArgs, TailArgs, TemplateFormat};
 
 /// Accepts any text (`spec` checks it, with the rule in its message) while offering `values`
 /// to shell completion.
@@ -374,46 +374,6 @@ impl From<&TeardownTargetArgs> for TargetArgs {
             aws: t.aws.clone(),
             settings: t.settings.clone(),
             ..TargetArgs::default()
-        }
-    }
-}
-
-/// What export needs: no Buzz login (nothing is sent to Buzz).
-#[derive(Debug, Clone, Args, Default)]
-pub struct ExportTargetArgs {
-    #[command(flatten)]
-    pub agilix: AgilixArgs,
-
-    #[command(flatten)]
-    pub domain: DomainArg,
-
-    #[command(flatten)]
-    pub names: NameArgs,
-
-    /// Title of the target in Buzz [default: "Kinesis: <stream>"].
-    #[arg(long, help_heading = "Buzz", env = "BUZZ_KINESIS_TITLE")]
-    pub title: Option<String>,
-
-    #[command(flatten)]
-    pub aws: AwsArgs,
-
-    #[command(flatten)]
-    pub settings: ConfigArgs,
-}
-
-impl From<&ExportTargetArgs> for TargetArgs {
-    fn from(t: &ExportTargetArgs) -> Self {
-        TargetArgs {
-            names: t.names.clone(),
-            agilix: t.agilix.clone(),
-            buzz: BuzzArgs {
-                domain: t.domain.clone(),
-                ..BuzzArgs::default()
-            },
-            title: t.title.clone(),
-            aws: t.aws.clone(),
-            settings: t.settings.clone(),
-            identity: IdentityArgs::default(),
         }
     }
 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{
-    AwsArgs, BuzzArgs, ConfigArgs, DesiredArgs, ExportTargetArgs, NoInputArg, OldYesArg, Suggest,
-    COMMON,
+    AgilixArgs, AwsArgs, BuzzArgs, ConfigArgs, DesiredArgs, DomainArg, IdentityArgs, NameArgs,
+    NoInputArg, OldYesArg, Suggest, TargetArgs, COMMON,
 };
 
 /// `buzz-identity`.
@@ -94,6 +94,46 @@ pub struct ExportArgs {
 
     #[command(flatten)]
     pub old_yes: OldYesArg,
+}
+
+/// What export needs: no Buzz login (nothing is sent to Buzz).
+#[derive(Debug, Clone, Args, Default)]
+pub struct ExportTargetArgs {
+    #[command(flatten)]
+    pub agilix: AgilixArgs,
+
+    #[command(flatten)]
+    pub domain: DomainArg,
+
+    #[command(flatten)]
+    pub names: NameArgs,
+
+    /// Title of the target in Buzz [default: "Kinesis: <stream>"].
+    #[arg(long, help_heading = "Buzz", env = "BUZZ_KINESIS_TITLE")]
+    pub title: Option<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub settings: ConfigArgs,
+}
+
+impl From<&ExportTargetArgs> for TargetArgs {
+    fn from(t: &ExportTargetArgs) -> Self {
+        TargetArgs {
+            names: t.names.clone(),
+            agilix: t.agilix.clone(),
+            buzz: BuzzArgs {
+                domain: t.domain.clone(),
+                ..BuzzArgs::default()
+            },
+            title: t.title.clone(),
+            aws: t.aws.clone(),
+            settings: t.settings.clone(),
+            identity: IdentityArgs::default(),
+        }
+    }
 }
 
 /// The infrastructure-as-code dialects `export --format` writes.
