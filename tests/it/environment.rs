@@ -278,7 +278,7 @@ fn man_pages_are_written_for_every_command_and_completions_know_the_values() {
         "-check",
         "-tail",
         "-teardown",
-        "-policy",
+        "-export",
         "-completions",
     ] {
         let path = dir.path().join(format!("buzz-kinesis{page}.1"));
