@@ -1,7 +1,8 @@
 //! The errors a user can meet, each saying what to do next. AWS and Buzz errors carry the
 //! service's own code and message (the AWS SDK's `Display` says only "service error"). Every
 //! error has its fix as data ([`Error::hint`]): `Display` is the message alone, and the report
-//! prints the hint under it (unless the message says it already) and as its own JSON field.
+//! prints the hint under it (but for a missing or invalid value, whose message says it already)
+//! and as its own JSON field.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -228,11 +229,16 @@ impl Error {
         })
     }
 
-    /// The hint as a person reads it under the message: none when the message says it already
-    /// (a missing value's message is its fix).
+    /// The hint as a person reads it under the message: none for a missing or invalid value,
+    /// whose message already names the flag and what it needs (the line would repeat it).
     pub fn hint_below(&self) -> Option<Cow<'_, str>> {
-        self.hint()
-            .filter(|h| !self.to_string().contains(h.as_ref()))
+        match self {
+            Error::Missing { .. }
+            | Error::MissingValues(_)
+            | Error::Invalid { .. }
+            | Error::Invalids(_) => None,
+            _ => self.hint(),
+        }
     }
 
     /// The flags of the values left out, for the JSON's `missing` (empty for other errors).
@@ -476,15 +482,16 @@ mod tests {
 
     #[test]
     fn a_hint_the_message_says_already_is_not_printed_again() {
-        let missing = Error::missing("the domain", "--domain", Some("BUZZ_KINESIS_DOMAIN"), "");
-        assert_eq!(
-            missing.with_hint_below(),
-            "the domain is required: pass --domain or set BUZZ_KINESIS_DOMAIN"
-        );
-        assert_eq!(
-            missing.hint().as_deref(),
-            Some("pass --domain or set BUZZ_KINESIS_DOMAIN")
-        );
+        let all = one_of_each();
+        // Missing and invalid values: the message names the flag and what it needs.
+        for e in &all[..4] {
+            assert_eq!(e.with_hint_below(), e.to_string(), "{e:?}");
+            assert!(e.hint().is_some(), "the JSON keeps it: {e:?}");
+        }
+        for e in &all[4..] {
+            let below = e.hint_below().unwrap_or_else(|| panic!("{e:?}"));
+            assert_eq!(below, e.hint().unwrap(), "{e:?}");
+        }
         assert_eq!(
             Error::Refused("no".into()).with_hint_below(),
             "no\n  hint: the message says which flag allows it or what to change; nothing was changed"
