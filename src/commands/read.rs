@@ -24,7 +24,7 @@ use crate::plan::{
 use crate::policy;
 use crate::report::setup::SetupView;
 use crate::report::AwsView;
-use crate::spec::{ApplyOptions, AwsMade, AwsPart, AwsSpec, BuzzHandover, BuzzLogin};
+use crate::spec::{ApplyOptions, AwsMade, AwsPart, AwsSpec, BuzzHandover, BuzzLogin, Domains};
 use crate::state::{arn, Halves, ResolvedKey, RoleState, StreamState};
 use crate::ui::Progress;
 
@@ -35,11 +35,11 @@ pub struct Connected {
     pub buzz: Option<LoggedIn>,
 }
 
-/// A Buzz session, and the domain and title of our target in it.
+/// A Buzz session, and the domains and title of our target in them.
 pub struct LoggedIn {
     pub client: BuzzClient,
     pub session: Session,
-    pub domain: DomainId,
+    pub domains: Domains,
     pub title: Title,
 }
 
@@ -51,7 +51,7 @@ pub async fn login(buzz: BuzzLogin, calls: &CallLog) -> Result<LoggedIn> {
     Ok(LoggedIn {
         client,
         session,
-        domain: buzz.domain,
+        domains: buzz.domains,
         title: buzz.title,
     })
 }
@@ -196,7 +196,7 @@ impl Ready {
             desired: &self.desired,
             half: self.half,
             handover: self.handover.as_ref(),
-            more_domains: Vec::new(),
+            domains: Vec::new(),
             reach: vec!["--region".into(), self.aws.region.to_string()],
         }
     }
@@ -279,7 +279,7 @@ pub fn desired_buzz_only(
         role_arn: made.role_arn.to_string(),
         aws: None,
         buzz: Some(DesiredBuzz {
-            domain: buzz.domain.clone(),
+            domain: buzz.domains.first().clone(),
             target: crate::spec::SetupSpec::made_target(made, &buzz.title, events),
             save: options.enable,
         }),
@@ -492,7 +492,8 @@ pub async fn read(
     peak: Peak,
 ) -> Result<Ready> {
     let aws = &connected.aws;
-    let domain = connected.buzz.as_ref().map(|b| b.domain.clone());
+    // The first domain's configuration comes with the rest; the others' in their pipelines.
+    let domain = connected.buzz.as_ref().map(|b| b.domains.first().clone());
     let Current {
         identity,
         config,
@@ -530,7 +531,10 @@ pub async fn read(
         measured,
         key,
     };
-    let buzz = connected.buzz.as_ref().map(|b| (&b.domain, &b.title));
+    let buzz = connected
+        .buzz
+        .as_ref()
+        .map(|b| (b.domains.first(), &b.title));
     let desired = desired(a, buzz, events, options, at, existing);
     let alarm = desired.aws.as_ref().and_then(|x| x.alarm.as_ref());
     let read_alarm = async {
@@ -806,7 +810,7 @@ mod tests {
         };
         let d = desired(
             aws,
-            Some((&buzz.domain, &buzz.title)),
+            Some((buzz.domains.first(), &buzz.title)),
             events,
             options,
             located(&region),

@@ -10,7 +10,8 @@ use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
 use crate::handover::{self, Handover};
-use crate::plan::{self, Action, Desired, Plan, StreamAction};
+use crate::names::DomainId;
+use crate::plan::{self, Action, Desired, Outcomes, Plan, StreamAction};
 use crate::price;
 use crate::state::{Halves, Resource};
 
@@ -23,9 +24,10 @@ pub struct SetupView<'a> {
     pub half: Halves,
     /// With `--aws-only`: the Buzz half, handed over.
     pub handover: Option<&'a Handover>,
-    /// The domains after the first (`--domain` repeated): each gets its own Buzz line, and
-    /// the JSON a `domains` array.
-    pub more_domains: Vec<String>,
+    /// The domains our target goes into, the first first (none with `--aws-only`): each
+    /// one's outcome ([`Outcomes`]) gets its own Buzz line, and, when there are several, the
+    /// JSON a `domains` array.
+    pub domains: Vec<DomainId>,
     /// The flags that reach this setup again (`--region`, `--profile`, `--config` as this
     /// run had them), for the "Next:" commands to work as printed.
     pub reach: Vec<String>,
@@ -254,6 +256,20 @@ fn render_estimate(w: &mut impl Write, v: &SetupView<'_>) -> io::Result<()> {
     }
 }
 
+/// What a resource's outcome is in this run: the plan's, or skipped when its half does not run.
+fn outcome_of(v: &SetupView<'_>, plan: &Plan, r: Resource) -> &'static str {
+    if v.half.covers(r) {
+        plan.outcome(r)
+    } else {
+        SKIPPED
+    }
+}
+
+/// Each domain's outcome, as the plan says it.
+fn domain_outcomes(v: &SetupView<'_>, plan: &Plan) -> Outcomes<&'static str> {
+    Outcomes::of(&v.domains, |d| plan.buzz_outcome(d))
+}
+
 /// The outcome of an applied run, `took` after it started.
 pub fn render_result(
     w: &mut impl Write,
@@ -263,67 +279,11 @@ pub fn render_result(
     calls: &CallSummary,
     took: Duration,
 ) -> io::Result<()> {
-    let d = v.desired;
-    let buzz = d.buzz.as_ref();
-    let outcome = |r: Resource| {
-        if v.half.covers(r) {
-            plan.outcome(r)
-        } else {
-            SKIPPED
-        }
-    };
     if output == Output::Json {
-        let buzz_json = match (buzz, v.handover) {
-            (Some(b), _) => json!({
-                "url": v.buzz_url,
-                "domain": b.domain,
-                "title": b.target.title,
-                "enabled": b.save,
-                "outcome": plan.buzz_outcome(b.domain.as_str()),
-            }),
-            (None, Some(h)) => json!({
-                "url": v.buzz_url,
-                "domain": h.domain,
-                "title": h.title,
-                "enabled": false,
-                "outcome": SKIPPED,
-            }),
-            (None, None) => Value::Null,
-        };
-        let mut doc = json!({
-                "schema_version": SCHEMA_VERSION,
-                "changed": !plan.is_empty(),
-                "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": outcome(Resource::Stream), "encryption": plan.encryption},
-                "role": {"name": d.role, "arn": d.role_arn, "outcome": outcome(Resource::Role)},
-                "buzz": buzz_json,
-                "buzz_half": v.handover.map(handover_json),
-                "actions": actions_json(plan),
-                "notes": plan.notes,
-                "declined": plan.declined,
-                "warnings": warnings(v),
-                "aws": v.aws,
-                "api_calls": calls,
-                "seconds": took.as_secs_f64(),
-        });
-        if let Some(a) = archive_of(d) {
-            let mut j = plan::archive::summary(a);
-            j["outcome"] = json!(outcome(Resource::Archive));
-            j["queries"] = json!(a.model.queries());
-            if a.views {
-                j["views"] = json!(a.model.views().map(|v| v.name));
-            }
-            doc["archive"] = j;
-        }
-        if let (Some(b), false) = (buzz, v.more_domains.is_empty()) {
-            // Several domains: one entry each, the first too (`buzz` stays the first's).
-            let domains: Vec<Value> = std::iter::once(b.domain.to_string())
-                .chain(v.more_domains.iter().cloned())
-                .map(|d| json!({"domain": d, "outcome": plan.buzz_outcome(&d)}))
-                .collect();
-            doc["domains"] = Value::Array(domains);
-        }
-        return json_line(w, &doc);
+        return json_line(w, &result_json(v, plan, calls, took));
     }
+    let d = v.desired;
+    let outcome = |r: Resource| outcome_of(v, plan, r);
     writeln!(w)?;
     writeln!(
         w,
@@ -357,14 +317,14 @@ pub fn render_result(
             "  buzz    {SKIPPED:<10} --aws-only: nothing was sent to Buzz (the Buzz half is below)"
         )?;
     }
-    if let Some(b) = buzz {
-        for domain in std::iter::once(b.domain.to_string()).chain(v.more_domains.iter().cloned()) {
+    if let Some(b) = &d.buzz {
+        for o in domain_outcomes(v, plan).iter() {
             writeln!(
                 w,
                 "  buzz    {:<10} \"{}\" on domain {} ({})",
-                plan.buzz_outcome(&domain),
+                o.outcome,
                 b.target.title,
-                domain,
+                o.domain,
                 if b.save {
                     "enabled"
                 } else {
@@ -396,6 +356,69 @@ pub fn render_result(
     if let Some(a) = archive_of(d) {
         render_queries(w, a)?;
     }
+    render_next(w, v)
+}
+
+/// The applied run as one JSON document.
+fn result_json(v: &SetupView<'_>, plan: &Plan, calls: &CallSummary, took: Duration) -> Value {
+    let d = v.desired;
+    let outcome = |r: Resource| outcome_of(v, plan, r);
+    let buzz_json = match (&d.buzz, v.handover) {
+        (Some(b), _) => json!({
+            "url": v.buzz_url,
+            "domain": b.domain,
+            "title": b.target.title,
+            "enabled": b.save,
+            "outcome": plan.buzz_outcome(&b.domain),
+        }),
+        (None, Some(h)) => json!({
+            "url": v.buzz_url,
+            "domain": h.domain,
+            "title": h.title,
+            "enabled": false,
+            "outcome": SKIPPED,
+        }),
+        (None, None) => Value::Null,
+    };
+    let mut doc = json!({
+            "schema_version": SCHEMA_VERSION,
+            "changed": !plan.is_empty(),
+            "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": outcome(Resource::Stream), "encryption": plan.encryption},
+            "role": {"name": d.role, "arn": d.role_arn, "outcome": outcome(Resource::Role)},
+            "buzz": buzz_json,
+            "buzz_half": v.handover.map(handover_json),
+            "actions": actions_json(plan),
+            "notes": plan.notes,
+            "declined": plan.declined,
+            "warnings": warnings(v),
+            "aws": v.aws,
+            "api_calls": calls,
+            "seconds": took.as_secs_f64(),
+    });
+    if let Some(a) = archive_of(d) {
+        let mut j = plan::archive::summary(a);
+        j["outcome"] = json!(outcome(Resource::Archive));
+        j["queries"] = json!(a.model.queries());
+        if a.views {
+            j["views"] = json!(a.model.views().map(|v| v.name));
+        }
+        doc["archive"] = j;
+    }
+    let outcomes = domain_outcomes(v, plan);
+    if outcomes.several() {
+        // Several domains: one entry each, the first too (`buzz` stays the first's).
+        let domains: Vec<Value> = outcomes
+            .iter()
+            .map(|o| json!({"domain": o.domain, "outcome": o.outcome}))
+            .collect();
+        doc["domains"] = Value::Array(domains);
+    }
+    doc
+}
+
+/// What to run next: the handover with `--aws-only`, else check and tail.
+fn render_next(w: &mut impl Write, v: &SetupView<'_>) -> io::Result<()> {
+    let d = v.desired;
     let reach: String = v
         .reach
         .iter()
@@ -528,7 +551,7 @@ mod tests {
             desired: d,
             half: Halves::Both,
             handover: None,
-            more_domains: Vec::new(),
+            domains: d.buzz.iter().map(|b| b.domain.clone()).collect(),
             reach: vec!["--region".into(), "us-east-1".into()],
         }
     }
@@ -555,7 +578,7 @@ mod tests {
         let v = SetupView {
             half: Halves::AwsOnly,
             handover: Some(&h),
-            more_domains: Vec::new(),
+            domains: Vec::new(),
             ..view(&d)
         };
         let took = Duration::from_millis(3_210);
@@ -574,7 +597,7 @@ mod tests {
         let unknown = handover(None);
         let v = SetupView {
             handover: Some(&unknown),
-            more_domains: Vec::new(),
+            domains: Vec::new(),
             ..v
         };
         let out = text(|w| render_result(w, &v, &p, Output::Human, &calls(9, 5), took));
@@ -754,10 +777,11 @@ mod tests {
         let mut p = fresh(&d);
         let mut second = p.buzz[0].clone();
         let crate::plan::BuzzAction::RegisterBuzzTarget { domain, .. } = &mut second;
-        *domain = "600001".into();
+        let id = |d: &str| DomainId::parse("--domain", d).unwrap();
+        *domain = id("600001");
         p.buzz.push(second);
         let v = SetupView {
-            more_domains: vec!["600001".into(), "600002".into()],
+            domains: vec![id("424242"), id("600001"), id("600002")],
             ..view(&d)
         };
         let took = Duration::from_millis(7_400);

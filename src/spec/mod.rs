@@ -27,8 +27,8 @@ pub use check::CheckSpec;
 pub use config::{default_config_path, ConfigFile};
 pub use identity::{BuzzIdentitySpec, IdentityRaw};
 pub use parts::{
-    AlarmWanted, ArchiveWanted, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Names, Problems,
-    StreamWanted, Trustee,
+    AlarmWanted, ArchiveWanted, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Domains, Names,
+    Problems, StreamWanted, Trustee,
 };
 pub use policy::PolicySpec;
 pub use raw::{in_ci, interactive, Raw, Secret};
@@ -116,7 +116,7 @@ fn ask(raw: &mut Raw, flags: &[&'static str]) -> Result<bool> {
             "--role-arn" => raw.role_arn = Some(wizard::ask_role_arn()?),
             "--stream" => raw.stream = Some(wizard::ask_made_stream()?),
             "--region" => raw.region = Some(wizard::ask_made_region()?),
-            "--domain" => raw.domain = Some(wizard::ask_domain()?),
+            "--domain" => raw.domains = vec![wizard::ask_domain()?],
             "--buzz-user" => raw.buzz_user = Some(wizard::ask_buzz_user()?),
             _ => {
                 let user = raw.buzz_user.clone().unwrap_or_default();

@@ -485,68 +485,113 @@ pub fn buzz_url(raw: &Raw, p: &mut Problems, person_waits: bool) -> Option<BuzzU
     p.check(BuzzUrl::parse("--buzz-url", &text))
 }
 
-/// Where and as whom to reach Buzz, and which domain.
-pub struct BuzzLogin {
-    pub url: BuzzUrl,
-    pub credentials: Credentials,
-    pub otp: Otp,
-    pub domain: DomainId,
-    pub title: Title,
+/// The domains a run acts on: at least one by construction, each once, in the order given
+/// (`--domain` repeated, a comma-separated BUZZ_KINESIS_DOMAIN, the file's `domain` then
+/// `domains = [...]`). Every command that takes a list runs one pipeline per domain over it;
+/// the first is the one a single-domain command acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domains {
+    first: DomainId,
+    rest: Vec<DomainId>,
 }
 
-/// One domain a run, for the commands that take one (setup, teardown, policy, buzz-identity,
-/// and check's halves): several (`--domain` repeated, a comma-separated BUZZ_KINESIS_DOMAIN,
-/// `domains = [...]`) are refused before anything is sent, naming them, rather than acting on
-/// the first alone. `check` with both halves takes the list ([`more_domains`]).
-/// The domains after the first, each validated (`check` takes a list).
-pub fn more_domains(raw: &Raw, p: &mut Problems) -> Option<Vec<DomainId>> {
-    let mut out = Vec::new();
-    let mut ok = true;
-    for d in &raw.more_domains {
-        match p.check(DomainId::parse("--domain", d)) {
-            Some(id) if !out.contains(&id) && raw.domain.as_deref() != Some(d.as_str()) => {
-                out.push(id)
-            }
-            Some(_) => {}
-            None => ok = false,
+impl Domains {
+    /// A list of one.
+    pub fn one(domain: DomainId) -> Self {
+        Self {
+            first: domain,
+            rest: Vec::new(),
         }
     }
-    ok.then_some(out)
+
+    /// The first domain given.
+    pub fn first(&self) -> &DomainId {
+        &self.first
+    }
+
+    /// Every domain, the first first.
+    pub fn iter(&self) -> impl Iterator<Item = &DomainId> + '_ {
+        std::iter::once(&self.first).chain(&self.rest)
+    }
+
+    /// How many (at least one).
+    pub fn len(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    /// Never: a list holds at least one domain (for clippy's `len` without `is_empty`).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// `several`: the command takes a list; otherwise a second domain is refused by
+    /// [`one_domain`], naming them all. Each value is judged once.
+    pub fn build(raw: &Raw, p: &mut Problems, several: bool) -> Option<Self> {
+        if !several {
+            one_domain(raw, p);
+        }
+        let first = required(p, &raw.domains.first().cloned(), "--domain", |v| {
+            DomainId::parse("--domain", v)
+        });
+        let mut rest: Vec<DomainId> = Vec::new();
+        let mut ok = true;
+        for d in raw.domains.iter().skip(1).filter(|_| several) {
+            match p.check(DomainId::parse("--domain", d)) {
+                Some(id) if !rest.contains(&id) && first.as_ref() != Some(&id) => rest.push(id),
+                Some(_) => {}
+                None => ok = false,
+            }
+        }
+        ok.then_some(Self {
+            first: first?,
+            rest,
+        })
+    }
 }
 
+/// One domain a run, for the commands that take one (policy, buzz-identity, `--buzz-only`
+/// setup and check, the AWS halves): several are refused before anything is sent, naming
+/// them, rather than acting on the first alone. Setup, check and teardown with a login take
+/// the list ([`Domains`]).
 pub fn one_domain(raw: &Raw, p: &mut Problems) {
-    if raw.more_domains.is_empty() {
+    if raw.domains.len() < 2 {
         return;
     }
     // Each one is still judged, so a wrong value is named with its rule.
     let judged: Vec<bool> = raw
-        .more_domains
+        .domains
         .iter()
+        .skip(1)
         .map(|d| p.check(DomainId::parse("--domain", d)).is_some())
         .collect();
-    let valid = judged.iter().all(|ok| *ok);
-    if valid {
-        let mut all: Vec<&str> = raw.domain.iter().map(String::as_str).collect();
-        all.extend(raw.more_domains.iter().map(String::as_str));
+    if judged.iter().all(|ok| *ok) {
         p.push(Error::Usage(format!(
             "several domains in one run (--domain {}) are not supported by this command yet (check, with both halves, takes them): run once per domain. Nothing was sent",
-            all.join(", ")
+            raw.domains.join(", ")
         )));
     }
 }
 
+/// Where and as whom to reach Buzz, and which domains.
+pub struct BuzzLogin {
+    pub url: BuzzUrl,
+    pub credentials: Credentials,
+    pub otp: Otp,
+    pub domains: Domains,
+    pub title: Title,
+}
+
 impl BuzzLogin {
     /// `person_waits`: a person at a terminal waits on this login (the interactive host).
+    /// `several`: the command takes a list of domains ([`Domains::build`]).
     pub fn build(
         raw: &Raw,
         p: &mut Problems,
         stream: Option<&StreamName>,
-        person_waits: bool,
+        (person_waits, several): (bool, bool),
     ) -> Option<Self> {
         let url = buzz_url(raw, p, person_waits);
-        let domain = required(p, &raw.domain, "--domain", |v| {
-            DomainId::parse("--domain", v)
-        });
+        let domains = Domains::build(raw, p, several);
         let title = title(raw, p, stream);
         let otp = otp(raw, p);
         let credentials = credentials(raw, p);
@@ -554,7 +599,7 @@ impl BuzzLogin {
             url: url?,
             credentials: credentials?,
             otp: otp?,
-            domain: domain?,
+            domains: domains?,
             title: title?,
         })
     }
@@ -651,7 +696,9 @@ pub struct BuzzHandover {
 impl BuzzHandover {
     pub fn build(raw: &Raw, p: &mut Problems, stream: &StreamName) -> Option<Self> {
         let url = buzz_url(raw, p, false);
-        let domain = optional(p, &raw.domain, |v| DomainId::parse("--domain", v));
+        let domain = optional(p, &raw.domains.first().cloned(), |v| {
+            DomainId::parse("--domain", v)
+        });
         let title = title(raw, p, Some(stream));
         let user = optional(p, &raw.buzz_user, |v| BuzzUser::parse("--buzz-user", v));
         Some(Self {

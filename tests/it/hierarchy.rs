@@ -615,14 +615,21 @@ async fn a_failure_in_one_domain_is_reported_with_the_others_done() {
         .args(["--propagation-timeout", "3"])
         .run();
     setup.assert_code(1);
-    let message = plain(&setup.json()["error"]["message"]);
+    let error = &setup.json()["error"];
+    assert_eq!(error["kind"], "partial", "{error}");
+    let message = plain(&error["message"]);
     assert!(
-        message.contains("in 1 of 3 domain(s): domain 600002"),
+        message.contains("1 of 3 domain(s) failed") && message.contains("- domain 600002: "),
         "{message}"
     );
     assert!(
-        message.contains("registered in domain(s) 600001, 600003"),
+        message.contains("done: domain(s) 600001, 600003"),
         "{message}"
+    );
+    // What was done stays done: a re-run changes only what is missing.
+    assert!(
+        plain(&error["hint"]).contains("the domains done stay done"),
+        "{error}"
     );
     for school in ["600001", "600003"] {
         assert_eq!(
