@@ -114,31 +114,11 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
     let (watch, read) = tokio::join!(read_watch(&o, since), read_domains);
     let ((metrics, alarm, writers), read) = (watch?, read?);
     // One pipeline per domain: its rows, in `checks` in their place and under `domains`.
-    let mut by_domain: Vec<DomainChecks> = Vec::new();
-    let mut expected = checks::Expected {
-        named: Vec::new(),
-        descendants: Vec::new(),
+    let (mut by_domain, mut expected) = match &d.buzz {
+        Some(b) => each_domain(&b.target, &read),
+        None => Default::default(),
     };
-    if let Some(b) = &d.buzz {
-        for r in &read {
-            let own = domain_rows(&b.target, r);
-            rows.extend(own.iter().cloned());
-            by_domain.push(DomainChecks {
-                domain: r.domain.as_str().to_owned(),
-                checks: own,
-            });
-            if let Ok((_, t)) = &r.read {
-                // Events carry the numeric id; a `//userspace` path is compared through its
-                // record.
-                let id = t
-                    .own
-                    .as_ref()
-                    .map_or(r.domain.as_str(), |own| own.id.as_str());
-                expected.named.push(id.to_owned());
-                expected.descendants.extend(t.subtree.ids());
-            }
-        }
-    }
+    rows.extend(by_domain.iter().flat_map(|x| x.checks.iter().cloned()));
     rows.extend(skipped);
     let target_enabled = saved_enabled(&o);
     rows.extend(watch_rows(&o, &metrics, target_enabled));
@@ -153,21 +133,7 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
             "allow cloudwatch:DescribeAlarms and cloudwatch:ListTagsForResource to the identity running check",
         )),
     }
-    if !expect_domains.is_empty() {
-        expected.named = expect_domains
-            .iter()
-            .map(|x| x.as_str().to_owned())
-            .collect();
-    } else if expected.named.is_empty() {
-        expected
-            .named
-            .extend(domain.as_ref().map(|b| b.as_str().to_owned()));
-    }
-    if expect_domains.is_empty() {
-        expected
-            .named
-            .retain(|id| id.bytes().all(|c| c.is_ascii_digit()));
-    }
+    expected.named = named_domains(expected.named, &expect_domains, domain.as_ref());
     rows.extend(checks::writer_rows(&writers, &expected));
     if with_probe && half == Halves::Both {
         let row = probe(&o).await?;
@@ -181,6 +147,52 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         render_checks(w, Some(&aws), &rows, &by_domain, output, &calls.summary())
     })?;
     Ok(exit_code(&rows))
+}
+
+/// Each domain's rows ([`domain_rows`]), and whose events belong in the stream: each domain
+/// (by its numeric id, which events carry, when Buzz gave its record) and its descendants.
+fn each_domain(
+    target: &wire::KinesisTarget,
+    reads: &[DomainRead],
+) -> (Vec<DomainChecks>, checks::Expected) {
+    let mut expected = checks::Expected {
+        named: Vec::new(),
+        descendants: Vec::new(),
+    };
+    let mut by_domain = Vec::with_capacity(reads.len());
+    for r in reads {
+        by_domain.push(DomainChecks {
+            domain: r.domain.as_str().to_owned(),
+            checks: domain_rows(target, r),
+        });
+        if let Ok((_, t)) = &r.read {
+            let id = t
+                .own
+                .as_ref()
+                .map_or(r.domain.as_str(), |own| own.id.as_str());
+            expected.named.push(id.to_owned());
+            expected.descendants.extend(t.subtree.ids());
+        }
+    }
+    (by_domain, expected)
+}
+
+/// The domains whose events belong in the stream: `--expect-domain`'s, else the configured
+/// domains' numeric ids (`read`; a `//userspace` one whose record could not be read is left
+/// out), else the first as given when it is numeric.
+fn named_domains(read: Vec<String>, expect: &[DomainId], first: Option<&DomainId>) -> Vec<String> {
+    if !expect.is_empty() {
+        return expect.iter().map(|x| x.as_str().to_owned()).collect();
+    }
+    let named = if read.is_empty() {
+        first.iter().map(|d| d.as_str().to_owned()).collect()
+    } else {
+        read
+    };
+    named
+        .into_iter()
+        .filter(|id| id.bytes().all(|c| c.is_ascii_digit()))
+        .collect()
 }
 
 /// The stream's and the role's rows (every policy on the role read and evaluated together).
@@ -601,5 +613,33 @@ fn failed_probe(
             ),
         )),
         other => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(list: &[&str]) -> Vec<DomainId> {
+        list.iter()
+            .map(|d| DomainId::parse("--domain", d).unwrap())
+            .collect()
+    }
+
+    /// `--expect-domain` wins; else each domain's numeric id as read; else the first as given,
+    /// and only numeric ids (events carry those).
+    #[test]
+    fn the_named_domains_are_the_expected_else_the_read_else_the_first() {
+        let expect = ids(&["700001", "//other"]);
+        let first = ids(&["424242", "//district"]);
+        let read = vec!["500001".to_owned(), "//x".to_owned()];
+        assert_eq!(
+            named_domains(read.clone(), &expect, Some(&first[0])),
+            ["700001", "//other"]
+        );
+        assert_eq!(named_domains(read, &[], Some(&first[0])), ["500001"]);
+        assert_eq!(named_domains(Vec::new(), &[], Some(&first[0])), ["424242"]);
+        assert!(named_domains(Vec::new(), &[], Some(&first[1])).is_empty());
+        assert!(named_domains(Vec::new(), &[], None).is_empty());
     }
 }
