@@ -248,7 +248,7 @@ pub fn desired(
         target: wire::KinesisTarget {
             title: title.to_string(),
             enabled: true,
-            stream: d.stream.clone(),
+            stream: d.stream.to_string(),
             role_arn: d.role_arn.clone(),
             region: at.region.to_string(),
             filters: events.to_vec(),
@@ -273,9 +273,9 @@ pub fn desired_buzz_only(
         &made.stream,
     );
     Desired {
-        stream: made.stream.to_string(),
+        stream: made.stream.clone(),
         stream_arn,
-        role: made.role_arn.name().to_owned(),
+        role: made.role.clone(),
         role_arn: made.role_arn.to_string(),
         aws: None,
         buzz: Some(DesiredBuzz {
@@ -308,8 +308,8 @@ fn desired_aws(
     let archive = desired_archive(a, events, options, at, &stream_arn, granted);
     let policy = policy::write_policy(&stream_arn, granted);
     Desired {
-        stream: a.names.stream.to_string(),
-        role: a.names.role.to_string(),
+        stream: a.names.stream.clone(),
+        role: a.names.role.clone(),
         aws: Some(DesiredAws {
             stream: DesiredStream {
                 capacity: w.capacity,
@@ -562,7 +562,7 @@ pub async fn read(
         tokio::try_join!(read_alarm, read_archived)?;
     let handover = handover.map(|h| Handover {
         role_arn: desired.role_arn.clone(),
-        stream: desired.stream.clone(),
+        stream: desired.stream.to_string(),
         region: aws.region.to_string(),
         domain: h.domain.as_ref().map(ToString::to_string),
         title: h.title.to_string(),
@@ -933,7 +933,7 @@ mod tests {
             d.stream_arn,
             "arn:aws:kinesis:us-west-2:111122223333:stream/buzz-events"
         );
-        assert_eq!(d.role, "BuzzKinesisWriter");
+        assert_eq!(d.role.as_str(), "BuzzKinesisWriter");
         let b = d.buzz.unwrap();
         assert!(!b.save, "--no-enable: tested, not saved");
         assert_eq!(b.target.role_arn, made.role_arn.to_string());

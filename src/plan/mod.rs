@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::buzz::wire::KinesisTarget;
-use crate::names::{DomainId, Encryption, RetentionHours, Tag};
+use crate::names::{DomainId, Encryption, RetentionHours, RoleName, StreamName, Tag};
 use crate::policy;
 use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
@@ -33,9 +33,9 @@ pub use stream::StreamAction;
 pub struct Desired {
     /// Where the events go, known in every half: read from AWS, or (`--buzz-only`) taken from
     /// the role's ARN and the region the AWS half gave.
-    pub stream: String,
+    pub stream: StreamName,
     pub stream_arn: String,
-    pub role: String,
+    pub role: RoleName,
     pub role_arn: String,
     /// The AWS half's resources; `None` with `--buzz-only`.
     pub aws: Option<DesiredAws>,
@@ -629,11 +629,10 @@ pub(crate) mod tests {
 
     pub(crate) fn desired() -> Desired {
         let agilix = AccountId::parse("--agilix-account", "210987654321").unwrap();
-        let _ = RoleName::parse("--role", "BuzzKinesisWriter").unwrap();
         Desired {
-            stream: "buzz-events".into(),
+            stream: StreamName::parse("--stream", "buzz-events").unwrap(),
             stream_arn: STREAM_ARN.into(),
-            role: "BuzzKinesisWriter".into(),
+            role: RoleName::parse("--role", "BuzzKinesisWriter").unwrap(),
             role_arn: ROLE_ARN.into(),
             aws: Some(DesiredAws {
                 stream: DesiredStream {

@@ -715,6 +715,8 @@ impl BuzzHandover {
 #[derive(Debug, Clone)]
 pub struct AwsMade {
     pub role_arn: RoleArn,
+    /// The role's name, from its ARN.
+    pub role: RoleName,
     pub stream: StreamName,
     pub region: Region,
 }
@@ -736,8 +738,11 @@ impl AwsMade {
             )),
         };
         let region = required(p, &raw.region, "--region", |v| Region::parse("--region", v));
+        let role_arn = role_arn?;
+        let role = p.check(RoleName::parse("--role-arn", role_arn.name()))?;
         Some(Self {
-            role_arn: role_arn?,
+            role,
+            role_arn,
             stream: stream?,
             region: region?,
         })
