@@ -62,7 +62,7 @@ impl BuzzIdentitySpec {
                 Some(login),
             )
         } else {
-            super::parts::one_domain(raw, p);
+            super::domains::one_domain(raw, p);
             let domain = match raw.domains.first() {
                 Some(v) => p.check(DomainId::parse("--domain", v)),
                 None => {

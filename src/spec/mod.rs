@@ -12,6 +12,7 @@
 
 pub mod check;
 pub mod config;
+pub mod domains;
 pub mod identity;
 pub mod parts;
 pub mod policy;
@@ -25,10 +26,11 @@ use secrecy::SecretString;
 
 pub use check::CheckSpec;
 pub use config::{default_config_path, ConfigFile};
+pub use domains::Domains;
 pub use identity::{BuzzIdentitySpec, IdentityRaw};
 pub use parts::{
-    AlarmWanted, ArchiveWanted, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Domains, Names,
-    Problems, StreamWanted, Trustee,
+    AlarmWanted, ArchiveWanted, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Names, Problems,
+    StreamWanted, Trustee,
 };
 pub use policy::PolicySpec;
 pub use raw::{in_ci, interactive, Raw, Secret};

@@ -36,7 +36,7 @@ impl PolicySpec {
         let names = Names::build(raw, p);
         let trustee = Trustee::build(raw, p);
         let aws = AwsSpec::build(raw, p);
-        super::parts::one_domain(raw, p);
+        super::domains::one_domain(raw, p);
         let domain = match raw.domains.first() {
             Some(v) => p.check(DomainId::parse("--domain", v)).map(Some),
             None => Some(None),

@@ -90,7 +90,7 @@ impl Parts {
                 })
             }
             Halves::AwsOnly => {
-                one_domain(raw, p);
+                super::domains::one_domain(raw, p);
                 let aws = AwsPart::build(raw, p);
                 let handover = aws
                     .as_ref()

@@ -50,7 +50,7 @@ impl TeardownSpec {
             // Our target leaves every domain given (the login's list).
             BuzzLogin::build(raw, p, stream, (raw.interactive, true)).map(Some)
         } else {
-            super::parts::one_domain(raw, p);
+            super::domains::one_domain(raw, p);
             Some(None)
         };
         let domain = match raw.domains.first().map(String::as_str) {
