@@ -270,7 +270,138 @@ fn domain_outcomes(v: &SetupView<'_>, plan: &Plan) -> Outcomes<&'static str> {
     Outcomes::of(&v.domains, |d| plan.buzz_outcome(d))
 }
 
-/// The outcome of an applied run, `took` after it started.
+/// An applied setup, as one typed report: the JSON document is this, serialized field by
+/// field in this order, and the human lines read their outcomes from it.
+#[derive(Debug, serde::Serialize)]
+pub struct SetupResult<'a> {
+    pub schema_version: u32,
+    pub changed: bool,
+    pub stream: StreamResult<'a>,
+    pub role: RoleResult<'a>,
+    /// Our target in the first domain (`null` with neither a login nor a handover).
+    pub buzz: Option<BuzzResult>,
+    pub buzz_half: Option<Value>,
+    pub actions: Vec<Value>,
+    pub notes: &'a [plan::Note],
+    pub declined: &'a [String],
+    pub warnings: Vec<String>,
+    pub aws: Option<&'a AwsView>,
+    pub api_calls: &'a CallSummary,
+    pub seconds: f64,
+    /// With `--archive-bucket`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<Value>,
+    /// With several domains: each one's outcome, the first too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<DomainResult>>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct StreamResult<'a> {
+    pub name: &'a str,
+    pub arn: &'a str,
+    pub outcome: &'static str,
+    pub encryption: Option<&'a plan::AtRest>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct RoleResult<'a> {
+    pub name: &'a str,
+    pub arn: &'a str,
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct BuzzResult {
+    pub url: String,
+    pub domain: Option<String>,
+    pub title: String,
+    pub enabled: bool,
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct DomainResult {
+    pub domain: DomainId,
+    pub outcome: &'static str,
+}
+
+/// The applied run's report, `took` after it started.
+pub fn setup_result<'a>(
+    v: &'a SetupView<'a>,
+    plan: &'a Plan,
+    calls: &'a CallSummary,
+    took: Duration,
+) -> SetupResult<'a> {
+    let d = v.desired;
+    let outcome = |r: Resource| outcome_of(v, plan, r);
+    let buzz = match (&d.buzz, v.handover) {
+        (Some(b), _) => Some(BuzzResult {
+            url: v.buzz_url.clone(),
+            domain: Some(b.domain.to_string()),
+            title: b.target.title.clone(),
+            enabled: b.save,
+            outcome: plan.buzz_outcome(&b.domain),
+        }),
+        (None, Some(h)) => Some(BuzzResult {
+            url: v.buzz_url.clone(),
+            domain: h.domain.clone(),
+            title: h.title.clone(),
+            enabled: false,
+            outcome: SKIPPED,
+        }),
+        (None, None) => None,
+    };
+    let archive = archive_of(d).map(|a| {
+        let mut j = plan::archive::summary(a);
+        j["outcome"] = json!(outcome(Resource::Archive));
+        j["queries"] = json!(a.model.queries());
+        if a.views {
+            j["views"] = json!(a.model.views().map(|v| v.name));
+        }
+        j
+    });
+    let outcomes = domain_outcomes(v, plan);
+    // Several domains: one entry each, the first too (`buzz` stays the first's).
+    let domains = outcomes.several().then(|| {
+        outcomes
+            .iter()
+            .map(|o| DomainResult {
+                domain: o.domain.clone(),
+                outcome: o.outcome,
+            })
+            .collect()
+    });
+    SetupResult {
+        schema_version: SCHEMA_VERSION,
+        changed: !plan.is_empty(),
+        stream: StreamResult {
+            name: &d.stream,
+            arn: &d.stream_arn,
+            outcome: outcome(Resource::Stream),
+            encryption: plan.encryption.as_ref(),
+        },
+        role: RoleResult {
+            name: &d.role,
+            arn: &d.role_arn,
+            outcome: outcome(Resource::Role),
+        },
+        buzz,
+        buzz_half: v.handover.map(handover_json),
+        actions: actions_json(plan),
+        notes: &plan.notes,
+        declined: &plan.declined,
+        warnings: warnings(v),
+        aws: v.aws.as_ref(),
+        api_calls: calls,
+        seconds: took.as_secs_f64(),
+        archive,
+        domains,
+    }
+}
+
+/// The outcome of an applied run, `took` after it started: the typed report ([`SetupResult`]),
+/// as one JSON document or as lines for a person.
 pub fn render_result(
     w: &mut impl Write,
     v: &SetupView<'_>,
@@ -279,32 +410,23 @@ pub fn render_result(
     calls: &CallSummary,
     took: Duration,
 ) -> io::Result<()> {
+    let r = setup_result(v, plan, calls, took);
     if output == Output::Json {
-        return json_line(w, &result_json(v, plan, calls, took));
+        let doc = serde_json::to_value(&r).map_err(io::Error::other)?;
+        return json_line(w, &doc);
     }
     let d = v.desired;
-    let outcome = |r: Resource| outcome_of(v, plan, r);
     writeln!(w)?;
-    writeln!(
-        w,
-        "  stream  {:<10} {}",
-        outcome(Resource::Stream),
-        d.stream_arn
-    )?;
-    if let Some(at_rest) = &plan.encryption {
+    writeln!(w, "  stream  {:<10} {}", r.stream.outcome, r.stream.arn)?;
+    if let Some(at_rest) = r.stream.encryption {
         writeln!(w, "          {:<10} {at_rest}", "")?;
     }
-    writeln!(
-        w,
-        "  role    {:<10} {}",
-        outcome(Resource::Role),
-        d.role_arn
-    )?;
+    writeln!(w, "  role    {:<10} {}", r.role.outcome, r.role.arn)?;
     if let Some(a) = archive_of(d) {
         writeln!(
             w,
             "  archive {:<10} {} (Firehose {}, Glue table {}.{})",
-            outcome(Resource::Archive),
+            outcome_of(v, plan, Resource::Archive),
             a.model.location(),
             a.model.delivery_stream(),
             a.model.database(),
@@ -334,10 +456,10 @@ pub fn render_result(
         }
     }
     writeln!(w)?;
-    for warning in warnings(v) {
+    for warning in &r.warnings {
         writeln!(w, "warning: {warning}")?;
     }
-    for d in &plan.declined {
+    for d in r.declined {
         writeln!(w, "not done: {d}")?;
     }
     writeln!(
@@ -349,7 +471,7 @@ pub fn render_result(
             (true, false) => "Nothing else to do",
             (false, false) => "Done, except what is not done above",
         },
-        took.as_secs_f64(),
+        r.seconds,
         calls.total,
         calls.mutating
     )?;
@@ -357,63 +479,6 @@ pub fn render_result(
         render_queries(w, a)?;
     }
     render_next(w, v)
-}
-
-/// The applied run as one JSON document.
-fn result_json(v: &SetupView<'_>, plan: &Plan, calls: &CallSummary, took: Duration) -> Value {
-    let d = v.desired;
-    let outcome = |r: Resource| outcome_of(v, plan, r);
-    let buzz_json = match (&d.buzz, v.handover) {
-        (Some(b), _) => json!({
-            "url": v.buzz_url,
-            "domain": b.domain,
-            "title": b.target.title,
-            "enabled": b.save,
-            "outcome": plan.buzz_outcome(&b.domain),
-        }),
-        (None, Some(h)) => json!({
-            "url": v.buzz_url,
-            "domain": h.domain,
-            "title": h.title,
-            "enabled": false,
-            "outcome": SKIPPED,
-        }),
-        (None, None) => Value::Null,
-    };
-    let mut doc = json!({
-            "schema_version": SCHEMA_VERSION,
-            "changed": !plan.is_empty(),
-            "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": outcome(Resource::Stream), "encryption": plan.encryption},
-            "role": {"name": d.role, "arn": d.role_arn, "outcome": outcome(Resource::Role)},
-            "buzz": buzz_json,
-            "buzz_half": v.handover.map(handover_json),
-            "actions": actions_json(plan),
-            "notes": plan.notes,
-            "declined": plan.declined,
-            "warnings": warnings(v),
-            "aws": v.aws,
-            "api_calls": calls,
-            "seconds": took.as_secs_f64(),
-    });
-    if let Some(a) = archive_of(d) {
-        let mut j = plan::archive::summary(a);
-        j["outcome"] = json!(outcome(Resource::Archive));
-        j["queries"] = json!(a.model.queries());
-        if a.views {
-            j["views"] = json!(a.model.views().map(|v| v.name));
-        }
-        doc["archive"] = j;
-    }
-    let outcomes = domain_outcomes(v, plan);
-    if outcomes.several() {
-        // Several domains: one entry each, the first too (`buzz` stays the first's).
-        let domains: Vec<Value> = outcomes
-            .iter()
-            .map(|o| json!({"domain": o.domain, "outcome": o.outcome}))
-            .collect();
-        doc["domains"] = Value::Array(domains);
-    }
-    doc
 }
 
 /// What to run next: the handover with `--aws-only`, else check and tail.
