@@ -16,14 +16,6 @@ pub struct Domains {
 }
 
 impl Domains {
-    /// A list of one.
-    pub fn one(domain: DomainId) -> Self {
-        Self {
-            first: domain,
-            rest: Vec::new(),
-        }
-    }
-
     /// The first domain given.
     pub fn first(&self) -> &DomainId {
         &self.first
