@@ -222,7 +222,7 @@ impl Error {
             Error::Buzz { hint: None, .. } => "Buzz's code and message above say what to fix; -v shows the request".into(),
             Error::BuzzTransport { hint: None, .. } => "check --buzz-url and the network to Buzz, then run the same command again".into(),
             Error::Internal(_) => "this is a bug in buzz-kinesis: run again with -vv and report the output (it holds no secret)".into(),
-            Error::Partial { .. } => "fix what each failed domain's error names, then run the same command again: the domains done stay done".into(),
+            Error::Partial { .. } => "the stream and the role stay as they are: fix what each failed domain's error names, then run the same command again; the domains done stay done".into(),
             Error::Refused(_) => "the message says which flag allows it or what to change; nothing was changed".into(),
             Error::Timeout { hint: None, .. } | Error::Interrupted => "run the same command again: what is done stays done, and it continues from there".into(),
             Error::Io { .. } => "check the path, its permissions and the free space".into(),

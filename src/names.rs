@@ -47,6 +47,15 @@ macro_rules! string_newtype {
             }
         }
 
+        // Read as text wherever text is taken (an SDK call, a message): judged once, kept
+        // typed to the end.
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(&self.0)

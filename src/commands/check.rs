@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::read::{self, Ready};
 use crate::aws::kinesis::StartAt;
@@ -17,11 +17,11 @@ use crate::cli::{CheckArgs, Output};
 use crate::error::{Error, Result};
 use crate::events::{self, Item};
 use crate::exit::ExitCode;
-use crate::names::{EventFilter, Since};
+use crate::names::{DomainId, EventFilter, Since};
 use crate::policy;
 use crate::report;
 use crate::report::check::{render_checks, DomainChecks};
-use crate::spec::{self, AwsMade, BuzzLogin, CheckSpec, Parts, SetupSpec};
+use crate::spec::{self, AwsMade, BuzzLogin, CheckSpec, Domains, Parts, SetupSpec};
 use crate::state::arn;
 use crate::state::Halves;
 use crate::ui::Progress;
@@ -37,7 +37,6 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         events,
         since,
         expect_domains,
-        more_domains,
         probe: with_probe,
         warnings,
     } = spec::check(args, interactive)?;
@@ -55,9 +54,10 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         Parts::Both { aws, buzz } => (Some(buzz), aws, None),
         Parts::AwsOnly { aws, handover } => (None, aws, Some(handover)),
     };
-    let domain = login
+    let domains = login.as_ref().map(|b| b.domains.clone());
+    let domain = domains
         .as_ref()
-        .map(|b| b.domain.clone())
+        .map(|d| d.first().clone())
         .or_else(|| handover.as_ref().and_then(|h| h.domain.clone()));
     let mut expect = Expect {
         retention: aws_part.stream.retention,
@@ -80,39 +80,12 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         read::Peak::Skip,
     )
     .await?;
-    let policies = match &o.observed.role {
-        Some(r) => {
-            o.aws
-                .role_policies(&o.desired.role, r.boundary.as_deref())
-                .await?
-        }
-        None => Default::default(),
-    };
-
     let d = &o.desired;
     // The roles are judged against the key the stream really has (resolved by the read step).
     expect.key = d.aws.as_ref().and_then(|a| a.stream.key.clone());
-    let region = o.aws.region.to_string();
-    let mut rows = checks::stream_rows(&d.stream, &region, o.observed.stream.as_ref(), &expect);
-    rows.extend(checks::role_rows(
-        &d.role,
-        &d.stream_arn,
-        o.observed.role.as_ref(),
-        &policies,
-        &expect,
-    ));
-    // Each domain's own rows, for the JSON's `domains` (the same rows stay in `rows`).
-    let mut by_domain: Vec<DomainChecks> = Vec::new();
-    if let Some(b) = &d.buzz {
-        let config = o.observed.buzz.clone().unwrap_or_default();
-        let own = checks::buzz_rows(b.domain.as_str(), &b.target, &config);
-        rows.extend(own.iter().cloned());
-        by_domain.push(DomainChecks {
-            domain: b.domain.as_str().to_owned(),
-            checks: own,
-        });
-    }
+    let mut rows = aws_rows(&o, &expect).await?;
     // The Buzz side of an auditor's run: listed, not passed.
+    let region = o.aws.region.to_string();
     let other = super::other_half(
         "check",
         Halves::BuzzOnly,
@@ -123,103 +96,32 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         ],
         domain.as_ref().map(|x| x.as_str()),
     );
-    rows.extend(checks::skipped_rows(half, with_probe, &other));
-    // Lost events and who writes: CloudWatch's window, the alarm, a sample of the records.
-    let saved = o
-        .observed
-        .buzz
-        .as_ref()
-        .zip(d.buzz.as_ref())
-        .and_then(|(config, b)| wire::find_target(config, &b.target.destination()));
-    let target_enabled = saved
-        .as_ref()
-        .is_some_and(|(_, t)| wire::as_bool(t.get(wire::ENABLED)));
-    // A descendant's events reach this domain's targets: its subtree writes too; and the
-    // ancestors' and descendants' configurations say whether anything arrives twice. Read while
-    // the stream is sampled; every further `--domain` too, one domain at a time (each read
+    let skipped = checks::skipped_rows(half, with_probe, &other);
+    // Lost events and who writes (CloudWatch's window, the alarm, a sample of the records),
+    // read while each domain is: its configuration and its tree (a descendant's events reach
+    // this domain's targets: its subtree writes too; and the ancestors' and descendants'
+    // configurations say whether anything arrives twice), one domain at a time (each read
     // keeps at most 8 requests in flight).
-    let tree = async {
-        match (&o.buzz, &d.buzz) {
-            (Some(client), Some(b)) => read::read_tree(client, &b.domain, true).await.map(Some),
-            _ => Ok(None),
-        }
-    };
-    let more = async {
-        let (Some(client), Some(_)) = (&o.buzz, &d.buzz) else {
-            return Ok(Vec::new());
-        };
-        let reads: Vec<_> = more_domains
-            .iter()
-            .map(|dom| read_domain(client, dom))
-            .collect();
-        crate::fanout::bounded(reads, 1)
-            .await
-            .into_iter()
-            .collect::<Result<Vec<_>>>()
-    };
-    let (watch, tree, more) = tokio::join!(read_watch(&o, since), tree, more);
-    let ((metrics, alarm, writers), tree, more) = (watch?, tree?, more?);
-    let mut named_ids: Vec<String> = Vec::new();
-    let mut descendants: Vec<String> = Vec::new();
-    let mut tree_rows = Vec::new();
-    if let (Some(t), Some(b)) = (&tree, &d.buzz) {
-        let own = domain_tree_rows(&b.domain, &b.target, saved.is_some(), t);
-        tree_rows.extend(own.iter().cloned());
-        if let Some(first) = by_domain.first_mut() {
-            first.checks.extend(own);
-        }
-        named_ids.extend(t.own.as_ref().map(|r| r.id.clone()));
-        descendants.extend(t.subtree.ids());
-    }
-    if let Some(b) = &d.buzz {
-        for (dom, read) in more {
-            let before = tree_rows.len();
-            match read {
-                Ok((config, t)) => {
-                    tree_rows.extend(checks::buzz_rows(dom.as_str(), &b.target, &config));
-                    let ours = wire::find_target(&config, &b.target.destination()).is_some();
-                    tree_rows.extend(domain_tree_rows(&dom, &b.target, ours, &t));
-                    named_ids.push(
-                        t.own
-                            .as_ref()
-                            .map_or_else(|| dom.as_str().to_owned(), |r| r.id.clone()),
-                    );
-                    descendants.extend(t.subtree.ids());
-                }
-                Err((code, message)) => tree_rows.push(checks::fail(
-                    CheckId::BuzzTarget,
-                    format!(
-                        "the data stream configuration of domain {} could not be read: {}: {}",
-                        crate::text::outside(dom.as_str()),
-                        crate::text::outside(&code),
-                        crate::text::outside(&message)
-                    ),
-                    "use a login with the ControlDomain right on every --domain, or check that domain in a run of its own",
-                )),
+    let read_domains = async {
+        match (&o.buzz, &d.buzz, &domains) {
+            (Some(client), Some(_), Some(list)) => {
+                let first = o.observed.buzz.clone().unwrap_or_default();
+                read_domains(client, list, first).await
             }
-            by_domain.push(DomainChecks {
-                domain: dom.as_str().to_owned(),
-                checks: tree_rows[before..].to_vec(),
-            });
+            _ => Ok(Vec::new()),
         }
-    }
-    // The tree's rows go with the Buzz rows.
-    let at = rows
-        .iter()
-        .rposition(|r| r.id.as_str().starts_with("buzz."))
-        .map_or(rows.len(), |i| i + 1);
-    rows.splice(at..at, tree_rows);
-    rows.extend(checks::metrics_rows(
-        &metrics,
-        o.observed.stream.as_ref(),
-        target_enabled,
-    ));
-    if let (checks::MetricsRead::Window(w, _), Some(s)) = (&metrics, o.observed.stream.as_ref()) {
-        rows.extend(checks::consumer_row(
-            crate::metrics::iterator_age_max(w),
-            s.retention,
-        ));
-    }
+    };
+    let (watch, read) = tokio::join!(read_watch(&o, since), read_domains);
+    let ((metrics, alarm, writers), read) = (watch?, read?);
+    // One pipeline per domain: its rows, in `checks` in their place and under `domains`.
+    let (mut by_domain, mut expected) = match &d.buzz {
+        Some(b) => each_domain(&b.target, &read),
+        None => Default::default(),
+    };
+    rows.extend(by_domain.iter().flat_map(|x| x.checks.iter().cloned()));
+    rows.extend(skipped);
+    let target_enabled = saved_enabled(&o);
+    rows.extend(watch_rows(&o, &metrics, target_enabled));
     if let Some(want) = d.aws.as_ref().and_then(|a| a.archive.as_ref()) {
         rows.extend(archive_rows(&o, want, since).await?);
     }
@@ -231,22 +133,7 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
             "allow cloudwatch:DescribeAlarms and cloudwatch:ListTagsForResource to the identity running check",
         )),
     }
-    let named: Vec<String> = if expect_domains.is_empty() {
-        // Events carry the numeric id; a `//userspace` path is compared through its record.
-        if named_ids.is_empty() {
-            named_ids.extend(domain.as_ref().map(|b| b.as_str().to_owned()));
-        }
-        named_ids
-            .into_iter()
-            .filter(|id| id.bytes().all(|c| c.is_ascii_digit()))
-            .collect()
-    } else {
-        expect_domains
-            .iter()
-            .map(|x| x.as_str().to_owned())
-            .collect()
-    };
-    let expected = checks::Expected { named, descendants };
+    expected.named = named_domains(expected.named, &expect_domains, domain.as_ref());
     rows.extend(checks::writer_rows(&writers, &expected));
     if with_probe && half == Halves::Both {
         let row = probe(&o).await?;
@@ -260,6 +147,94 @@ pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCo
         render_checks(w, Some(&aws), &rows, &by_domain, output, &calls.summary())
     })?;
     Ok(exit_code(&rows))
+}
+
+/// Each domain's rows ([`domain_rows`]), and whose events belong in the stream: each domain
+/// (by its numeric id, which events carry, when Buzz gave its record) and its descendants.
+fn each_domain(
+    target: &wire::KinesisTarget,
+    reads: &[DomainRead],
+) -> (Vec<DomainChecks>, checks::Expected) {
+    let mut expected = checks::Expected {
+        named: Vec::new(),
+        descendants: Vec::new(),
+    };
+    let mut by_domain = Vec::with_capacity(reads.len());
+    for r in reads {
+        by_domain.push(DomainChecks {
+            domain: r.domain.as_str().to_owned(),
+            checks: domain_rows(target, r),
+        });
+        if let Ok((_, t)) = &r.read {
+            let id = t
+                .own
+                .as_ref()
+                .map_or(r.domain.as_str(), |own| own.id.as_str());
+            expected.named.push(id.to_owned());
+            expected.descendants.extend(t.subtree.ids());
+        }
+    }
+    (by_domain, expected)
+}
+
+/// The domains whose events belong in the stream: `--expect-domain`'s, else the configured
+/// domains' numeric ids (`read`; a `//userspace` one whose record could not be read is left
+/// out), else the first as given when it is numeric.
+fn named_domains(read: Vec<String>, expect: &[DomainId], first: Option<&DomainId>) -> Vec<String> {
+    if !expect.is_empty() {
+        return expect.iter().map(|x| x.as_str().to_owned()).collect();
+    }
+    let named = if read.is_empty() {
+        first.iter().map(|d| d.as_str().to_owned()).collect()
+    } else {
+        read
+    };
+    named
+        .into_iter()
+        .filter(|id| id.bytes().all(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+/// The stream's and the role's rows (every policy on the role read and evaluated together).
+async fn aws_rows(o: &Ready, expect: &Expect) -> Result<Vec<Check>> {
+    let d = &o.desired;
+    let policies = match &o.observed.role {
+        Some(r) => o.aws.role_policies(&d.role, r.boundary.as_deref()).await?,
+        None => Default::default(),
+    };
+    let region = o.aws.region.to_string();
+    let mut rows = checks::stream_rows(&d.stream, &region, o.observed.stream.as_ref(), expect);
+    rows.extend(checks::role_rows(
+        &d.role,
+        &d.stream_arn,
+        o.observed.role.as_ref(),
+        &policies,
+        expect,
+    ));
+    Ok(rows)
+}
+
+/// Whether our target is saved enabled in the first domain (the metrics rows weigh silence
+/// by it).
+fn saved_enabled(o: &Ready) -> bool {
+    o.observed
+        .buzz
+        .as_ref()
+        .zip(o.desired.buzz.as_ref())
+        .and_then(|(config, b)| wire::find_target(config, &b.target.destination()))
+        .is_some_and(|(_, t)| wire::as_bool(t.get(wire::ENABLED)))
+}
+
+/// The metrics rows and the consumer's, from CloudWatch's window.
+fn watch_rows(o: &Ready, metrics: &checks::MetricsRead, target_enabled: bool) -> Vec<Check> {
+    let mut rows = checks::metrics_rows(metrics, o.observed.stream.as_ref(), target_enabled);
+    if let (checks::MetricsRead::Window(w, _), Some(s)) = (metrics, o.observed.stream.as_ref()) {
+        rows.extend(checks::consumer_row(
+            crate::metrics::iterator_age_max(w),
+            s.retention,
+        ));
+    }
+    rows
 }
 
 /// The archive's rows: what the read step found, Firehose's role's policies, and the objects
@@ -342,24 +317,68 @@ fn domain_tree_rows(
     rows
 }
 
-/// A further `--domain`: its configuration and its tree. Buzz refusing the configuration (a
-/// login without ControlDomain there) is that domain's failed row, not the run's end.
-async fn read_domain(
+/// One domain, read: its configuration and its tree, or Buzz's refusal to show the
+/// configuration (code, message).
+struct DomainRead {
+    domain: DomainId,
+    read: std::result::Result<(Map<String, Value>, read::TreeRead), (String, String)>,
+}
+
+/// Read each domain in turn. `first`: the first domain's configuration, which the read step
+/// brought (Buzz refusing it stopped the run there); a further domain's refused configuration
+/// (a login without ControlDomain there) is that domain's failed row, not the run's end.
+async fn read_domains(
     client: &crate::buzz::BuzzClient,
-    domain: &crate::names::DomainId,
-) -> Result<(
-    crate::names::DomainId,
-    std::result::Result<(serde_json::Map<String, Value>, read::TreeRead), (String, String)>,
-)> {
-    let config = match client.get_config(domain).await {
-        Ok(c) => c,
-        Err(Error::Buzz { code, message, .. }) => {
-            return Ok((domain.clone(), Err((code, message))))
+    domains: &Domains,
+    first: Map<String, Value>,
+) -> Result<Vec<DomainRead>> {
+    let mut first = Some(first);
+    let mut reads = Vec::with_capacity(domains.len());
+    for domain in domains.iter() {
+        let config = match first.take() {
+            Some(config) => config,
+            None => match client.get_config(domain).await {
+                Ok(c) => c,
+                Err(Error::Buzz { code, message, .. }) => {
+                    reads.push(DomainRead {
+                        domain: domain.clone(),
+                        read: Err((code, message)),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let tree = read::read_tree(client, domain, true).await?;
+        reads.push(DomainRead {
+            domain: domain.clone(),
+            read: Ok((config, tree)),
+        });
+    }
+    Ok(reads)
+}
+
+/// One domain's rows: our target as Buzz holds it, then who else in its tree delivers to the
+/// stream; or the failed row of a configuration Buzz would not show.
+fn domain_rows(target: &wire::KinesisTarget, r: &DomainRead) -> Vec<Check> {
+    match &r.read {
+        Ok((config, t)) => {
+            let mut rows = checks::buzz_rows(r.domain.as_str(), target, config);
+            let ours = wire::find_target(config, &target.destination()).is_some();
+            rows.extend(domain_tree_rows(&r.domain, target, ours, t));
+            rows
         }
-        Err(e) => return Err(e),
-    };
-    let tree = read::read_tree(client, domain, true).await?;
-    Ok((domain.clone(), Ok((config, tree))))
+        Err((code, message)) => vec![checks::fail(
+            CheckId::BuzzTarget,
+            format!(
+                "the data stream configuration of domain {} could not be read: {}: {}",
+                crate::text::outside(r.domain.as_str()),
+                crate::text::outside(code),
+                crate::text::outside(message)
+            ),
+            "use a login with the ControlDomain right on every --domain, or check that domain in a run of its own",
+        )],
+    }
 }
 
 /// A failed row fails the run.
@@ -511,11 +530,13 @@ async fn run_buzz_only(
     let read::LoggedIn {
         client,
         session,
-        domain,
+        domains,
         ..
     } = read::login(login, calls).await?;
     read::logged_in(&client, &session, progress);
-    let config = client.get_config(&domain).await?;
+    // This half takes one domain (the spec refuses several).
+    let domain = domains.first();
+    let config = client.get_config(domain).await?;
     let mut rows = checks::skipped_rows(
         Halves::BuzzOnly,
         with_probe,
@@ -535,9 +556,9 @@ async fn run_buzz_only(
     let first = rows.len();
     rows.extend(checks::buzz_rows(domain.as_str(), &target, &config));
     // The tree, as the full check reads it: who else delivers to this stream.
-    let tree = read::read_tree(&client, &domain, true).await?;
+    let tree = read::read_tree(&client, domain, true).await?;
     rows.extend(domain_tree_rows(
-        &domain,
+        domain,
         &target,
         wire::find_target(&config, &target.destination()).is_some(),
         &tree,
@@ -545,7 +566,7 @@ async fn run_buzz_only(
     if with_probe {
         rows.push(match checks::probe_precondition(&target, &config, true) {
             Some(row) => row,
-            None => match client.set_config(&domain, &config, true).await {
+            None => match client.set_config(domain, &config, true).await {
                 Ok(()) => checks::probe_test_passed(&target.stream),
                 // The trust is not read here: the hint names the external id as a possible
                 // cause.
@@ -592,5 +613,33 @@ fn failed_probe(
             ),
         )),
         other => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(list: &[&str]) -> Vec<DomainId> {
+        list.iter()
+            .map(|d| DomainId::parse("--domain", d).unwrap())
+            .collect()
+    }
+
+    /// `--expect-domain` wins; else each domain's numeric id as read; else the first as given,
+    /// and only numeric ids (events carry those).
+    #[test]
+    fn the_named_domains_are_the_expected_else_the_read_else_the_first() {
+        let expect = ids(&["700001", "//other"]);
+        let first = ids(&["424242", "//district"]);
+        let read = vec!["500001".to_owned(), "//x".to_owned()];
+        assert_eq!(
+            named_domains(read.clone(), &expect, Some(&first[0])),
+            ["700001", "//other"]
+        );
+        assert_eq!(named_domains(read, &[], Some(&first[0])), ["500001"]);
+        assert_eq!(named_domains(Vec::new(), &[], Some(&first[0])), ["424242"]);
+        assert!(named_domains(Vec::new(), &[], Some(&first[1])).is_empty());
+        assert!(named_domains(Vec::new(), &[], None).is_empty());
     }
 }

@@ -24,7 +24,7 @@ use crate::plan::{
 use crate::policy;
 use crate::report::setup::SetupView;
 use crate::report::AwsView;
-use crate::spec::{ApplyOptions, AwsMade, AwsPart, AwsSpec, BuzzHandover, BuzzLogin};
+use crate::spec::{ApplyOptions, AwsMade, AwsPart, AwsSpec, BuzzHandover, BuzzLogin, Domains};
 use crate::state::{arn, Halves, ResolvedKey, RoleState, StreamState};
 use crate::ui::Progress;
 
@@ -35,11 +35,11 @@ pub struct Connected {
     pub buzz: Option<LoggedIn>,
 }
 
-/// A Buzz session, and the domain and title of our target in it.
+/// A Buzz session, and the domains and title of our target in them.
 pub struct LoggedIn {
     pub client: BuzzClient,
     pub session: Session,
-    pub domain: DomainId,
+    pub domains: Domains,
     pub title: Title,
 }
 
@@ -51,7 +51,7 @@ pub async fn login(buzz: BuzzLogin, calls: &CallLog) -> Result<LoggedIn> {
     Ok(LoggedIn {
         client,
         session,
-        domain: buzz.domain,
+        domains: buzz.domains,
         title: buzz.title,
     })
 }
@@ -196,7 +196,7 @@ impl Ready {
             desired: &self.desired,
             half: self.half,
             handover: self.handover.as_ref(),
-            more_domains: Vec::new(),
+            domains: Vec::new(),
             reach: vec!["--region".into(), self.aws.region.to_string()],
         }
     }
@@ -248,7 +248,7 @@ pub fn desired(
         target: wire::KinesisTarget {
             title: title.to_string(),
             enabled: true,
-            stream: d.stream.clone(),
+            stream: d.stream.to_string(),
             role_arn: d.role_arn.clone(),
             region: at.region.to_string(),
             filters: events.to_vec(),
@@ -273,13 +273,13 @@ pub fn desired_buzz_only(
         &made.stream,
     );
     Desired {
-        stream: made.stream.to_string(),
+        stream: made.stream.clone(),
         stream_arn,
-        role: made.role_arn.name().to_owned(),
+        role: made.role.clone(),
         role_arn: made.role_arn.to_string(),
         aws: None,
         buzz: Some(DesiredBuzz {
-            domain: buzz.domain.clone(),
+            domain: buzz.domains.first().clone(),
             target: crate::spec::SetupSpec::made_target(made, &buzz.title, events),
             save: options.enable,
         }),
@@ -308,8 +308,8 @@ fn desired_aws(
     let archive = desired_archive(a, events, options, at, &stream_arn, granted);
     let policy = policy::write_policy(&stream_arn, granted);
     Desired {
-        stream: a.names.stream.to_string(),
-        role: a.names.role.to_string(),
+        stream: a.names.stream.clone(),
+        role: a.names.role.clone(),
         aws: Some(DesiredAws {
             stream: DesiredStream {
                 capacity: w.capacity,
@@ -492,7 +492,8 @@ pub async fn read(
     peak: Peak,
 ) -> Result<Ready> {
     let aws = &connected.aws;
-    let domain = connected.buzz.as_ref().map(|b| b.domain.clone());
+    // The first domain's configuration comes with the rest; the others' in their pipelines.
+    let domain = connected.buzz.as_ref().map(|b| b.domains.first().clone());
     let Current {
         identity,
         config,
@@ -530,7 +531,10 @@ pub async fn read(
         measured,
         key,
     };
-    let buzz = connected.buzz.as_ref().map(|b| (&b.domain, &b.title));
+    let buzz = connected
+        .buzz
+        .as_ref()
+        .map(|b| (b.domains.first(), &b.title));
     let desired = desired(a, buzz, events, options, at, existing);
     let alarm = desired.aws.as_ref().and_then(|x| x.alarm.as_ref());
     let read_alarm = async {
@@ -558,7 +562,7 @@ pub async fn read(
         tokio::try_join!(read_alarm, read_archived)?;
     let handover = handover.map(|h| Handover {
         role_arn: desired.role_arn.clone(),
-        stream: desired.stream.clone(),
+        stream: desired.stream.to_string(),
         region: aws.region.to_string(),
         domain: h.domain.as_ref().map(ToString::to_string),
         title: h.title.to_string(),
@@ -806,7 +810,7 @@ mod tests {
         };
         let d = desired(
             aws,
-            Some((&buzz.domain, &buzz.title)),
+            Some((buzz.domains.first(), &buzz.title)),
             events,
             options,
             located(&region),
@@ -929,7 +933,7 @@ mod tests {
             d.stream_arn,
             "arn:aws:kinesis:us-west-2:111122223333:stream/buzz-events"
         );
-        assert_eq!(d.role, "BuzzKinesisWriter");
+        assert_eq!(d.role.as_str(), "BuzzKinesisWriter");
         let b = d.buzz.unwrap();
         assert!(!b.save, "--no-enable: tested, not saved");
         assert_eq!(b.target.role_arn, made.role_arn.to_string());

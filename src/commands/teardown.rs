@@ -17,9 +17,10 @@ use crate::calls::CallLog;
 use crate::cli::{Output, TeardownArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
+use crate::plan::{DomainOutcome, Outcomes};
 use crate::report::teardown::{render_plan, render_result, TeardownView};
 use crate::report::{self, Ask, AwsView};
-use crate::spec::{self, TeardownSpec};
+use crate::spec::{self, Domains, TeardownSpec};
 use crate::state::{arn, Halves};
 use crate::teardown_plan::{
     changed_meanwhile, describe, plan, plan as plan_removals, Found, FoundArchive, FoundDatabase,
@@ -37,6 +38,9 @@ pub struct Ready {
     pub found: Found,
     /// The further domains' configurations (`--domain` repeated).
     pub more: Vec<(crate::names::DomainId, Map<String, Value>)>,
+    /// Every domain given, typed (`None` with `--aws-only`): a removal names its domain by
+    /// this list, never by text parsed again.
+    pub domains: Option<Domains>,
     pub account: String,
     pub half: Halves,
 }
@@ -62,6 +66,19 @@ impl Ready {
             .ok_or_else(|| Error::Refused("--buzz-only: this run has no AWS access".into()))
     }
 
+    /// The domain a removal names, as the spec judged it.
+    fn domain_id(&self, domain: &str) -> Result<&crate::names::DomainId> {
+        self.domains
+            .iter()
+            .flat_map(Domains::iter)
+            .find(|d| d.as_str() == domain)
+            .ok_or_else(|| {
+                Error::Internal(format!(
+                    "a removal names domain {domain}, which this run was not given"
+                ))
+            })
+    }
+
     fn buzz(&self) -> Result<&BuzzClient> {
         self.buzz
             .as_ref()
@@ -85,14 +102,17 @@ async fn observe_buzz_only(
     let super::read::LoggedIn {
         client,
         session,
-        domain,
+        domains,
         ..
     } = super::read::login(buzz, calls).await?;
     super::read::logged_in(&client, &session, progress);
-    let config = client.get_config(&domain).await?;
-    let more = read_more(&client, &spec.more_domains).await?;
+    let domain = domains.first();
+    let config = client.get_config(domain).await?;
+    let rest: Vec<_> = domains.iter().skip(1).cloned().collect();
+    let more = read_more(&client, &rest).await?;
     Ok(Ready {
         more,
+        domains: Some(domains.clone()),
         target: Target {
             domain: domain.to_string(),
             stream: spec.stream.to_string(),
@@ -124,6 +144,7 @@ async fn observe(
         return observe_buzz_only(spec, calls, progress).await;
     }
     let domain = spec.domain.clone();
+    let domains = spec.buzz.as_ref().map(|b| b.domains.clone());
     let half = spec.half;
     let connected = super::read::connect(spec.buzz, &spec.aws, calls, None).await?;
     let super::read::Current {
@@ -140,9 +161,12 @@ async fn observe(
     )
     .await?;
     let super::read::Connected { aws, buzz } = connected;
-    let more = match &buzz {
-        Some(b) => read_more(&b.client, &spec.more_domains).await?,
-        None => Vec::new(),
+    let more = match (&buzz, &domains) {
+        (Some(b), Some(list)) => {
+            let rest: Vec<_> = list.iter().skip(1).cloned().collect();
+            read_more(&b.client, &rest).await?
+        }
+        _ => Vec::new(),
     };
     let role = match role {
         Some(r) => {
@@ -207,6 +231,7 @@ async fn observe(
             archive,
         },
         more,
+        domains,
         account: identity.account.to_string(),
         aws: Some(aws),
         buzz: buzz.map(|b| b.client),
@@ -441,21 +466,24 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
         .iter()
         .filter(|r| matches!(r, Removal::RemoveBuzzTarget { .. }))
         .count();
-    let (mut removed_from, mut failed) = (Vec::new(), Vec::new());
+    let mut each: Vec<DomainOutcome<Result<()>>> = Vec::new();
+    let failed = |each: &[DomainOutcome<Result<()>>]| each.iter().any(|o| o.outcome.is_err());
     for r in &plan.removals {
-        if !failed.is_empty() && !matches!(r, Removal::RemoveBuzzTarget { .. }) {
+        if failed(&each) && !matches!(r, Removal::RemoveBuzzTarget { .. }) {
             break;
         }
         progress.step(r.resource().as_str(), &describe(r));
         match r {
             Removal::RemoveBuzzTarget { config, domain, .. } => {
-                let id = crate::names::DomainId::parse("--domain", domain)?;
-                match o.buzz()?.set_config(&id, config, false).await {
-                    Ok(()) => removed_from.push(domain.clone()),
+                let id = o.domain_id(domain)?;
+                match o.buzz()?.set_config(id, config, false).await {
                     Err(e) if buzz_domains == 1 => return Err(e.with_hint(
                         "Buzz tests every remaining kinesis target before it saves: fix the one it names (or remove it), then run teardown again. Nothing else was changed",
                     )),
-                    Err(e) => failed.push(format!("domain {domain}: {e}")),
+                    outcome => each.push(DomainOutcome {
+                        domain: id.clone(),
+                        outcome,
+                    }),
                 }
             }
             Removal::DeleteRolePolicy { role, policy } => {
@@ -485,17 +513,11 @@ pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<Exi
             }
         }
     }
-    if !failed.is_empty() {
-        return Err(Error::Refused(format!(
-            "our target could not be removed from {} domain(s): {}. {}The role and the stream were left as they are, since a domain may still send to them: fix what Buzz names (it tests every remaining kinesis target before it saves), then run teardown again",
-            failed.len(),
-            failed.join("; "),
-            if removed_from.is_empty() {
-                String::new()
-            } else {
-                format!("It was removed from domain(s) {}. ", removed_from.join(", "))
-            }
-        )));
+    if failed(&each) {
+        progress.note(
+            "the role and the stream were left as they are, since a domain may still send to them: fix what Buzz names (it tests every remaining kinesis target before it saves), then run teardown again",
+        );
+        Outcomes(each).judged()?;
     }
     let took = started.elapsed();
     let view = o.view();
@@ -519,7 +541,7 @@ async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Res
         })
         .collect();
     for domain in domains {
-        let id = crate::names::DomainId::parse("--domain", &domain)?;
+        let id = o.domain_id(&domain)?;
         let (target, before) = if domain == o.target.domain {
             (o.target.clone(), &o.found.buzz)
         } else {
@@ -538,7 +560,7 @@ async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Res
             "buzz",
             &format!("reading domain {domain}'s configuration again before writing it"),
         );
-        let now = o.buzz()?.get_config(&id).await?;
+        let now = o.buzz()?.get_config(id).await?;
         let changes = changed_meanwhile(before, &now, &target.destination());
         if !changes.is_empty() {
             return Err(Error::Refused(format!(

@@ -13,7 +13,7 @@ use crate::state::Resource;
 pub enum BuzzAction {
     /// Test our target with Buzz and (when `save`) save the configuration with it enabled.
     RegisterBuzzTarget {
-        domain: String,
+        domain: crate::names::DomainId,
         before: Option<Value>,
         after: Value,
         save: bool,
@@ -33,6 +33,13 @@ impl BuzzAction {
     pub fn is_create(&self) -> bool {
         match self {
             BuzzAction::RegisterBuzzTarget { before, save, .. } => before.is_none() && *save,
+        }
+    }
+
+    /// The domain whose configuration it changes.
+    pub fn domain(&self) -> &crate::names::DomainId {
+        match self {
+            BuzzAction::RegisterBuzzTarget { domain, .. } => domain,
         }
     }
 
@@ -105,7 +112,7 @@ pub(super) fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p:
         });
     }
     p.buzz.push(BuzzAction::RegisterBuzzTarget {
-        domain: b.domain.to_string(),
+        domain: b.domain.clone(),
         before: existing,
         after,
         save: b.save,

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::buzz::wire::KinesisTarget;
-use crate::names::{Encryption, RetentionHours, Tag};
+use crate::names::{DomainId, Encryption, RetentionHours, RoleName, StreamName, Tag};
 use crate::policy;
 use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
@@ -33,9 +33,9 @@ pub use stream::StreamAction;
 pub struct Desired {
     /// Where the events go, known in every half: read from AWS, or (`--buzz-only`) taken from
     /// the role's ARN and the region the AWS half gave.
-    pub stream: String,
+    pub stream: StreamName,
     pub stream_arn: String,
-    pub role: String,
+    pub role: RoleName,
     pub role_arn: String,
     /// The AWS half's resources; `None` with `--buzz-only`.
     pub aws: Option<DesiredAws>,
@@ -303,7 +303,7 @@ impl Plan {
     /// `created`, `updated`, `tested` (Buzz's test alone, `--no-enable`) or `unchanged`, for
     /// the report: `created` exactly when an action of the resource [`Action::is_create`].
     /// One domain's Buzz outcome, as [`Plan::outcome`] says it (several `--domain`s).
-    pub fn buzz_outcome(&self, domain: &str) -> &'static str {
+    pub fn buzz_outcome(&self, domain: &DomainId) -> &'static str {
         let mine: Vec<&BuzzAction> = self
             .buzz
             .iter()
@@ -437,6 +437,15 @@ fn missing_tags(
 
 /// Build the plan. Pure: the same inputs always give the same plan.
 pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
+    let mut p = plan_aws(desired, observed)?;
+    if let Some(buzz) = &desired.buzz {
+        plan_domain(buzz, observed.buzz.as_ref(), observed.tree.as_ref(), &mut p)?;
+    }
+    Ok(p)
+}
+
+/// The AWS half's plan (empty without it): the stream, the role, the alarm, the archive.
+pub fn plan_aws(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
     let mut p = Plan::default();
     if let Some(aws) = &desired.aws {
         stream::plan_stream(
@@ -476,19 +485,90 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
             archive::cost_note(&mut p);
         }
     }
-    if let Some(buzz) = &desired.buzz {
-        if let Some(tree) = &observed.tree {
-            let dest = buzz.target.destination();
-            let saved = observed
-                .buzz
-                .as_ref()
-                .and_then(|c| crate::buzz::wire::find_target(c, &dest))
-                .is_some();
-            tree::plan_tree(buzz.domain.as_str(), &dest, tree, !saved, &mut p)?;
-        }
-        buzz::plan_buzz(buzz, observed.buzz.as_ref(), &mut p);
-    }
     Ok(p)
+}
+
+/// One domain's part of the plan, added to `p`: who else in its tree delivers to our stream
+/// (`tree`, when read), then our target in its configuration (`config`: what it holds).
+pub fn plan_domain(
+    buzz: &DesiredBuzz,
+    config: Option<&Map<String, Value>>,
+    tree: Option<&tree::TreeObserved>,
+    p: &mut Plan,
+) -> Result<(), Blocked> {
+    if let Some(tree) = tree {
+        let dest = buzz.target.destination();
+        let saved = config
+            .and_then(|c| crate::buzz::wire::find_target(c, &dest))
+            .is_some();
+        tree::plan_tree(buzz.domain.as_str(), &dest, tree, !saved, p)?;
+    }
+    buzz::plan_buzz(buzz, config, p);
+    Ok(())
+}
+
+/// Each domain's outcome, in the order of the list (the first is the one a report's `buzz`
+/// names): what setup did there (`created`, ...), or check's rows for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcomes<T>(pub Vec<DomainOutcome<T>>);
+
+/// One domain's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainOutcome<T> {
+    pub domain: DomainId,
+    pub outcome: T,
+}
+
+impl<T> Outcomes<T> {
+    /// Each domain's outcome, as `outcome` says it.
+    pub fn of<'a>(
+        domains: impl IntoIterator<Item = &'a DomainId>,
+        mut outcome: impl FnMut(&DomainId) -> T,
+    ) -> Self {
+        Self(
+            domains
+                .into_iter()
+                .map(|d| DomainOutcome {
+                    outcome: outcome(d),
+                    domain: d.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, DomainOutcome<T>> {
+        self.0.iter()
+    }
+
+    /// More than one domain: the reports list each.
+    pub fn several(&self) -> bool {
+        self.0.len() > 1
+    }
+}
+
+impl Outcomes<crate::error::Result<()>> {
+    /// The run's result from each domain's: a lone domain's error as it is; of several, the
+    /// failed ones, each with its error, beside the ones done ([`Error::Partial`]: what was
+    /// done stays done, and a re-run changes only what is missing).
+    ///
+    /// [`Error::Partial`]: crate::error::Error::Partial
+    pub fn judged(self) -> crate::error::Result<()> {
+        if self.0.len() == 1 {
+            return self.0.into_iter().try_for_each(|o| o.outcome);
+        }
+        let (mut done, mut failed) = (Vec::new(), Vec::new());
+        for o in self.0 {
+            match o.outcome {
+                Ok(()) => done.push(o.domain.to_string()),
+                Err(e) => failed.push((o.domain.to_string(), e)),
+            }
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::Error::Partial { done, failed })
+        }
+    }
 }
 
 /// The stream's actions again, from a fresh read: a create met a stream made meanwhile (by
@@ -549,11 +629,10 @@ pub(crate) mod tests {
 
     pub(crate) fn desired() -> Desired {
         let agilix = AccountId::parse("--agilix-account", "210987654321").unwrap();
-        let _ = RoleName::parse("--role", "BuzzKinesisWriter").unwrap();
         Desired {
-            stream: "buzz-events".into(),
+            stream: StreamName::parse("--stream", "buzz-events").unwrap(),
             stream_arn: STREAM_ARN.into(),
-            role: "BuzzKinesisWriter".into(),
+            role: RoleName::parse("--role", "BuzzKinesisWriter").unwrap(),
             role_arn: ROLE_ARN.into(),
             aws: Some(DesiredAws {
                 stream: DesiredStream {
@@ -773,7 +852,7 @@ pub(crate) mod tests {
         let mut two = Plan::default();
         for domain in ["1", "2"] {
             two.buzz.push(BuzzAction::RegisterBuzzTarget {
-                domain: domain.into(),
+                domain: DomainId::parse("--domain", domain).unwrap(),
                 before: Some(Value::Null),
                 after: Value::Null,
                 save: true,
@@ -782,5 +861,87 @@ pub(crate) mod tests {
             });
         }
         assert_eq!(two.counts(), (0, 2));
+    }
+
+    /// Each domain's outcome follows its own action, in the order of the list; one domain
+    /// is not "several".
+    #[test]
+    fn each_domain_has_its_own_outcome_in_the_order_given() {
+        let id = |d: &str| DomainId::parse("--domain", d).unwrap();
+        let action = |d: &str, before: Option<Value>, save: bool| BuzzAction::RegisterBuzzTarget {
+            domain: id(d),
+            before,
+            after: Value::Null,
+            save,
+            merged: Vec::new(),
+            config: Map::new(),
+        };
+        let p = Plan {
+            buzz: vec![
+                action("2", None, true),
+                action("3", Some(Value::Null), true),
+                action("4", None, false),
+            ],
+            ..Plan::default()
+        };
+        let all = [id("1"), id("2"), id("3"), id("4")];
+        let outcomes = Outcomes::of(&all, |d| p.buzz_outcome(d));
+        let got: Vec<(&str, &str)> = outcomes
+            .iter()
+            .map(|o| (o.domain.as_str(), o.outcome))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("1", "unchanged"),
+                ("2", "created"),
+                ("3", "updated"),
+                ("4", "tested")
+            ]
+        );
+        assert!(outcomes.several());
+        assert!(!Outcomes::of(&all[..1], |_| ()).several());
+    }
+
+    /// A lone domain's error is the run's, as it is; of several, the failed ones beside the
+    /// ones done, whatever their order; all done is done.
+    #[test]
+    fn each_domains_result_is_judged_once_for_the_run() {
+        use crate::error::Error;
+        let each = |results: Vec<(&str, bool)>| {
+            Outcomes(
+                results
+                    .into_iter()
+                    .map(|(d, ok)| DomainOutcome {
+                        domain: DomainId::parse("--domain", d).unwrap(),
+                        outcome: if ok {
+                            Ok(())
+                        } else {
+                            Err(Error::Refused(format!("no {d}")))
+                        },
+                    })
+                    .collect(),
+            )
+            .judged()
+        };
+        assert!(each(vec![]).is_ok());
+        assert!(each(vec![("1", true), ("2", true)]).is_ok());
+        assert!(matches!(each(vec![("1", false)]), Err(Error::Refused(m)) if m == "no 1"));
+        match each(vec![("1", true), ("2", false), ("3", true)]) {
+            Err(Error::Partial { done, failed }) => {
+                assert_eq!(done, ["1", "3"]);
+                assert_eq!(failed.len(), 1);
+                assert_eq!(failed[0].0, "2");
+                assert_eq!(failed[0].1.to_string(), "no 2");
+            }
+            other => panic!("{other:?}"),
+        }
+        match each(vec![("1", false), ("2", false)]) {
+            Err(Error::Partial { done, failed }) => {
+                assert!(done.is_empty());
+                assert_eq!(failed.len(), 2);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

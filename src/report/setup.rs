@@ -10,7 +10,8 @@ use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
 use crate::handover::{self, Handover};
-use crate::plan::{self, Action, Desired, Plan, StreamAction};
+use crate::names::DomainId;
+use crate::plan::{self, Action, Desired, Outcomes, Plan, StreamAction};
 use crate::price;
 use crate::state::{Halves, Resource};
 use crate::text;
@@ -24,9 +25,10 @@ pub struct SetupView<'a> {
     pub half: Halves,
     /// With `--aws-only`: the Buzz half, handed over.
     pub handover: Option<&'a Handover>,
-    /// The domains after the first (`--domain` repeated): each gets its own Buzz line, and
-    /// the JSON a `domains` array.
-    pub more_domains: Vec<String>,
+    /// The domains our target goes into, the first first (none with `--aws-only`): each
+    /// one's outcome ([`Outcomes`]) gets its own Buzz line, and, when there are several, the
+    /// JSON a `domains` array.
+    pub domains: Vec<DomainId>,
     /// The flags that reach this setup again (`--region`, `--profile`, `--config` as this
     /// run had them), for the "Next:" commands to work as printed.
     pub reach: Vec<String>,
@@ -255,7 +257,152 @@ fn render_estimate(w: &mut impl Write, v: &SetupView<'_>) -> io::Result<()> {
     }
 }
 
-/// The outcome of an applied run, `took` after it started.
+/// What a resource's outcome is in this run: the plan's, or skipped when its half does not run.
+fn outcome_of(v: &SetupView<'_>, plan: &Plan, r: Resource) -> &'static str {
+    if v.half.covers(r) {
+        plan.outcome(r)
+    } else {
+        SKIPPED
+    }
+}
+
+/// Each domain's outcome, as the plan says it.
+fn domain_outcomes(v: &SetupView<'_>, plan: &Plan) -> Outcomes<&'static str> {
+    Outcomes::of(&v.domains, |d| plan.buzz_outcome(d))
+}
+
+/// An applied setup, as one typed report: the JSON document is this, serialized field by
+/// field in this order, and the human lines read their outcomes from it.
+#[derive(Debug, serde::Serialize)]
+pub struct SetupResult<'a> {
+    pub schema_version: u32,
+    pub changed: bool,
+    pub stream: StreamResult<'a>,
+    pub role: RoleResult<'a>,
+    /// Our target in the first domain (`null` with neither a login nor a handover).
+    pub buzz: Option<BuzzResult>,
+    pub buzz_half: Option<Value>,
+    pub actions: Vec<Value>,
+    pub notes: &'a [plan::Note],
+    pub declined: &'a [String],
+    pub warnings: Vec<String>,
+    pub aws: Option<&'a AwsView>,
+    pub api_calls: &'a CallSummary,
+    pub seconds: f64,
+    /// With `--archive-bucket`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<Value>,
+    /// With several domains: each one's outcome, the first too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<DomainResult>>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct StreamResult<'a> {
+    pub name: &'a str,
+    pub arn: &'a str,
+    pub outcome: &'static str,
+    pub encryption: Option<&'a plan::AtRest>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct RoleResult<'a> {
+    pub name: &'a str,
+    pub arn: &'a str,
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct BuzzResult {
+    pub url: String,
+    pub domain: Option<String>,
+    pub title: String,
+    pub enabled: bool,
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct DomainResult {
+    pub domain: DomainId,
+    pub outcome: &'static str,
+}
+
+/// The applied run's report, `took` after it started.
+pub fn setup_result<'a>(
+    v: &'a SetupView<'a>,
+    plan: &'a Plan,
+    calls: &'a CallSummary,
+    took: Duration,
+) -> SetupResult<'a> {
+    let d = v.desired;
+    let outcome = |r: Resource| outcome_of(v, plan, r);
+    let buzz = match (&d.buzz, v.handover) {
+        (Some(b), _) => Some(BuzzResult {
+            url: v.buzz_url.clone(),
+            domain: Some(b.domain.to_string()),
+            title: b.target.title.clone(),
+            enabled: b.save,
+            outcome: plan.buzz_outcome(&b.domain),
+        }),
+        (None, Some(h)) => Some(BuzzResult {
+            url: v.buzz_url.clone(),
+            domain: h.domain.clone(),
+            title: h.title.clone(),
+            enabled: false,
+            outcome: SKIPPED,
+        }),
+        (None, None) => None,
+    };
+    let archive = archive_of(d).map(|a| {
+        let mut j = plan::archive::summary(a);
+        j["outcome"] = json!(outcome(Resource::Archive));
+        j["queries"] = json!(a.model.queries());
+        if a.views {
+            j["views"] = json!(a.model.views().map(|v| v.name));
+        }
+        j
+    });
+    let outcomes = domain_outcomes(v, plan);
+    // Several domains: one entry each, the first too (`buzz` stays the first's).
+    let domains = outcomes.several().then(|| {
+        outcomes
+            .iter()
+            .map(|o| DomainResult {
+                domain: o.domain.clone(),
+                outcome: o.outcome,
+            })
+            .collect()
+    });
+    SetupResult {
+        schema_version: SCHEMA_VERSION,
+        changed: !plan.is_empty(),
+        stream: StreamResult {
+            name: &d.stream,
+            arn: &d.stream_arn,
+            outcome: outcome(Resource::Stream),
+            encryption: plan.encryption.as_ref(),
+        },
+        role: RoleResult {
+            name: &d.role,
+            arn: &d.role_arn,
+            outcome: outcome(Resource::Role),
+        },
+        buzz,
+        buzz_half: v.handover.map(handover_json),
+        actions: actions_json(plan),
+        notes: &plan.notes,
+        declined: &plan.declined,
+        warnings: warnings(v),
+        aws: v.aws.as_ref(),
+        api_calls: calls,
+        seconds: took.as_secs_f64(),
+        archive,
+        domains,
+    }
+}
+
+/// The outcome of an applied run, `took` after it started: the typed report ([`SetupResult`]),
+/// as one JSON document or as lines for a person.
 pub fn render_result(
     w: &mut impl Write,
     v: &SetupView<'_>,
@@ -264,88 +411,23 @@ pub fn render_result(
     calls: &CallSummary,
     took: Duration,
 ) -> io::Result<()> {
-    let d = v.desired;
-    let buzz = d.buzz.as_ref();
-    let outcome = |r: Resource| {
-        if v.half.covers(r) {
-            plan.outcome(r)
-        } else {
-            SKIPPED
-        }
-    };
+    let r = setup_result(v, plan, calls, took);
     if output == Output::Json {
-        let buzz_json = match (buzz, v.handover) {
-            (Some(b), _) => json!({
-                "url": v.buzz_url,
-                "domain": b.domain,
-                "title": b.target.title,
-                "enabled": b.save,
-                "outcome": plan.buzz_outcome(b.domain.as_str()),
-            }),
-            (None, Some(h)) => json!({
-                "url": v.buzz_url,
-                "domain": h.domain,
-                "title": h.title,
-                "enabled": false,
-                "outcome": SKIPPED,
-            }),
-            (None, None) => Value::Null,
-        };
-        let mut doc = json!({
-                "schema_version": SCHEMA_VERSION,
-                "changed": !plan.is_empty(),
-                "stream": {"name": d.stream, "arn": d.stream_arn, "outcome": outcome(Resource::Stream), "encryption": plan.encryption},
-                "role": {"name": d.role, "arn": d.role_arn, "outcome": outcome(Resource::Role)},
-                "buzz": buzz_json,
-                "buzz_half": v.handover.map(handover_json),
-                "actions": actions_json(plan),
-                "notes": plan.notes,
-                "declined": plan.declined,
-                "warnings": warnings(v),
-                "aws": v.aws,
-                "api_calls": calls,
-                "seconds": took.as_secs_f64(),
-        });
-        if let Some(a) = archive_of(d) {
-            let mut j = plan::archive::summary(a);
-            j["outcome"] = json!(outcome(Resource::Archive));
-            j["queries"] = json!(a.model.queries());
-            if a.views {
-                j["views"] = json!(a.model.views().map(|v| v.name));
-            }
-            doc["archive"] = j;
-        }
-        if let (Some(b), false) = (buzz, v.more_domains.is_empty()) {
-            // Several domains: one entry each, the first too (`buzz` stays the first's).
-            let domains: Vec<Value> = std::iter::once(b.domain.to_string())
-                .chain(v.more_domains.iter().cloned())
-                .map(|d| json!({"domain": d, "outcome": plan.buzz_outcome(&d)}))
-                .collect();
-            doc["domains"] = Value::Array(domains);
-        }
+        let doc = serde_json::to_value(&r).map_err(io::Error::other)?;
         return json_line(w, &doc);
     }
+    let d = v.desired;
     writeln!(w)?;
-    writeln!(
-        w,
-        "  stream  {:<10} {}",
-        outcome(Resource::Stream),
-        d.stream_arn
-    )?;
-    if let Some(at_rest) = &plan.encryption {
+    writeln!(w, "  stream  {:<10} {}", r.stream.outcome, r.stream.arn)?;
+    if let Some(at_rest) = r.stream.encryption {
         writeln!(w, "          {:<10} {at_rest}", "")?;
     }
-    writeln!(
-        w,
-        "  role    {:<10} {}",
-        outcome(Resource::Role),
-        d.role_arn
-    )?;
+    writeln!(w, "  role    {:<10} {}", r.role.outcome, r.role.arn)?;
     if let Some(a) = archive_of(d) {
         writeln!(
             w,
             "  archive {:<10} {} (Firehose {}, Glue table {}.{})",
-            outcome(Resource::Archive),
+            outcome_of(v, plan, Resource::Archive),
             a.model.location(),
             a.model.delivery_stream(),
             a.model.database(),
@@ -358,14 +440,14 @@ pub fn render_result(
             "  buzz    {SKIPPED:<10} --aws-only: nothing was sent to Buzz (the Buzz half is below)"
         )?;
     }
-    if let Some(b) = buzz {
-        for domain in std::iter::once(b.domain.to_string()).chain(v.more_domains.iter().cloned()) {
+    if let Some(b) = &d.buzz {
+        for o in domain_outcomes(v, plan).iter() {
             writeln!(
                 w,
                 "  buzz    {:<10} \"{}\" on domain {} ({})",
-                plan.buzz_outcome(&domain),
+                o.outcome,
                 b.target.title,
-                domain,
+                o.domain,
                 if b.save {
                     "enabled"
                 } else {
@@ -375,10 +457,10 @@ pub fn render_result(
         }
     }
     writeln!(w)?;
-    for warning in warnings(v) {
+    for warning in &r.warnings {
         writeln!(w, "warning: {warning}")?;
     }
-    for d in &plan.declined {
+    for d in r.declined {
         writeln!(w, "not done: {d}")?;
     }
     writeln!(
@@ -390,13 +472,19 @@ pub fn render_result(
             (true, false) => "Nothing else to do",
             (false, false) => "Done, except what is not done above",
         },
-        took.as_secs_f64(),
+        r.seconds,
         calls.total,
         calls.mutating
     )?;
     if let Some(a) = archive_of(d) {
         render_queries(w, a)?;
     }
+    render_next(w, v)
+}
+
+/// What to run next: the handover with `--aws-only`, else check and tail.
+fn render_next(w: &mut impl Write, v: &SetupView<'_>) -> io::Result<()> {
+    let d = v.desired;
     let reach: String = v
         .reach
         .iter()
@@ -529,7 +617,7 @@ mod tests {
             desired: d,
             half: Halves::Both,
             handover: None,
-            more_domains: Vec::new(),
+            domains: d.buzz.iter().map(|b| b.domain.clone()).collect(),
             reach: vec!["--region".into(), "us-east-1".into()],
         }
     }
@@ -556,7 +644,7 @@ mod tests {
         let v = SetupView {
             half: Halves::AwsOnly,
             handover: Some(&h),
-            more_domains: Vec::new(),
+            domains: Vec::new(),
             ..view(&d)
         };
         let took = Duration::from_millis(3_210);
@@ -575,7 +663,7 @@ mod tests {
         let unknown = handover(None);
         let v = SetupView {
             handover: Some(&unknown),
-            more_domains: Vec::new(),
+            domains: Vec::new(),
             ..v
         };
         let out = text(|w| render_result(w, &v, &p, Output::Human, &calls(9, 5), took));
@@ -755,10 +843,11 @@ mod tests {
         let mut p = fresh(&d);
         let mut second = p.buzz[0].clone();
         let crate::plan::BuzzAction::RegisterBuzzTarget { domain, .. } = &mut second;
-        *domain = "600001".into();
+        let id = |d: &str| DomainId::parse("--domain", d).unwrap();
+        *domain = id("600001");
         p.buzz.push(second);
         let v = SetupView {
-            more_domains: vec!["600001".into(), "600002".into()],
+            domains: vec![id("424242"), id("600001"), id("600002")],
             ..view(&d)
         };
         let took = Duration::from_millis(7_400);

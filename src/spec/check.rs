@@ -15,10 +15,6 @@ pub struct CheckSpec {
     pub since: Since,
     /// Domains whose events belong in the stream; empty: the configured domain.
     pub expect_domains: Vec<DomainId>,
-    /// The domains after the first (`--domain` repeated, `domains = [...]`): each one's
-    /// target and tree is checked too, and their events (and their subtrees') count as yours.
-    /// Both halves only.
-    pub more_domains: Vec<DomainId>,
     /// `--probe`: Buzz's test with the saved target, and its probe read back.
     pub probe: bool,
     pub warnings: Vec<String>,
@@ -45,15 +41,10 @@ impl CheckSpec {
         let mut warnings = Vec::new();
         let events = events(raw, p, &mut warnings);
         // check is background work, even with a person at the terminal.
+        // With both halves, every domain's target and tree is checked (the login's list), and
+        // their events (and their subtrees') count as yours.
         let parts = Parts::build(raw, p, false);
-        let more_domains = if raw.half == crate::state::Halves::Both {
-            more_domains(raw, p)
-        } else {
-            one_domain(raw, p);
-            Some(Vec::new())
-        };
         Some(Self {
-            more_domains: more_domains?,
             parts: parts?,
             events: events?,
             since: since?,

@@ -36,8 +36,8 @@ impl ExportSpec {
         let names = Names::build(raw, p);
         let trustee = Trustee::build(raw, p);
         let aws = AwsSpec::build(raw, p);
-        super::parts::one_domain(raw, p);
-        let domain = match &raw.domain {
+        super::domains::one_domain(raw, p);
+        let domain = match raw.domains.first() {
             Some(v) => p.check(DomainId::parse("--domain", v)).map(Some),
             None => Some(None),
         };
@@ -74,7 +74,7 @@ mod tests {
         let text = problem(ExportSpec::build(&Raw::default()));
         assert!(text.contains("--agilix-account"), "{text}");
         let text = problem(ExportSpec::build(&Raw {
-            domain: Some("x y".into()),
+            domains: vec!["x y".into()],
             ..raw
         }));
         assert!(text.contains("--domain"), "{text}");

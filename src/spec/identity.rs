@@ -40,7 +40,6 @@ impl BuzzIdentitySpec {
     }
 
     pub(super) fn build_into(raw: &Raw, own: &IdentityRaw<'_>, p: &mut Problems) -> Option<Self> {
-        super::parts::one_domain(raw, p);
         let name = own.name.trim().to_owned();
         let name_ok = (1..=64).contains(&name.len())
             && name
@@ -55,10 +54,16 @@ impl BuzzIdentitySpec {
         };
         let (url, domain, login) = if own.send {
             let stream = p.check(crate::names::StreamName::parse("--stream", DEFAULT_STREAM));
-            let login = BuzzLogin::build(raw, p, stream.as_ref(), raw.interactive)?;
-            (login.url.clone(), login.domain.clone(), Some(login))
+            // One domain: the login's list refuses a second.
+            let login = BuzzLogin::build(raw, p, stream.as_ref(), (raw.interactive, false))?;
+            (
+                login.url.clone(),
+                login.domains.first().clone(),
+                Some(login),
+            )
         } else {
-            let domain = match &raw.domain {
+            super::domains::one_domain(raw, p);
+            let domain = match raw.domains.first() {
                 Some(v) => p.check(DomainId::parse("--domain", v)),
                 None => {
                     p.push(missing("--domain"));

@@ -12,6 +12,7 @@
 
 pub mod check;
 pub mod config;
+pub mod domains;
 pub mod export;
 pub mod identity;
 pub mod parts;
@@ -25,6 +26,7 @@ use secrecy::SecretString;
 
 pub use check::CheckSpec;
 pub use config::{default_config_path, ConfigFile};
+pub use domains::Domains;
 pub use export::ExportSpec;
 pub use identity::{BuzzIdentitySpec, IdentityRaw};
 pub use parts::{
@@ -116,7 +118,7 @@ fn ask(raw: &mut Raw, flags: &[&'static str]) -> Result<bool> {
             "--role-arn" => raw.role_arn = Some(wizard::ask_role_arn()?),
             "--stream" => raw.stream = Some(wizard::ask_made_stream()?),
             "--region" => raw.region = Some(wizard::ask_made_region()?),
-            "--domain" => raw.domain = Some(wizard::ask_domain()?),
+            "--domain" => raw.domains = vec![wizard::ask_domain()?],
             "--buzz-user" => raw.buzz_user = Some(wizard::ask_buzz_user()?),
             _ => {
                 let user = raw.buzz_user.clone().unwrap_or_default();

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use super::domains::Domains;
 use super::raw::{first_line, Raw, Secret};
 use crate::buzz::{AppIdentity, Credentials, Otp};
 use crate::error::{Error, Result};
@@ -168,7 +169,7 @@ fn optional<T>(
 }
 
 /// A required value: parsed when given, else missing.
-fn required<T>(
+pub(super) fn required<T>(
     p: &mut Problems,
     value: &Option<String>,
     flag: &'static str,
@@ -488,68 +489,26 @@ pub fn buzz_url(raw: &Raw, p: &mut Problems, person_waits: bool) -> Option<BuzzU
     p.check(BuzzUrl::parse("--buzz-url", &text))
 }
 
-/// Where and as whom to reach Buzz, and which domain.
+/// Where and as whom to reach Buzz, and which domains.
 pub struct BuzzLogin {
     pub url: BuzzUrl,
     pub credentials: Credentials,
     pub otp: Otp,
-    pub domain: DomainId,
+    pub domains: Domains,
     pub title: Title,
-}
-
-/// One domain a run, for the commands that take one (setup, teardown, policy, buzz-identity,
-/// and check's halves): several (`--domain` repeated, a comma-separated BUZZ_KINESIS_DOMAIN,
-/// `domains = [...]`) are refused before anything is sent, naming them, rather than acting on
-/// the first alone. `check` with both halves takes the list ([`more_domains`]).
-/// The domains after the first, each validated (`check` takes a list).
-pub fn more_domains(raw: &Raw, p: &mut Problems) -> Option<Vec<DomainId>> {
-    let mut out = Vec::new();
-    let mut ok = true;
-    for d in &raw.more_domains {
-        match p.check(DomainId::parse("--domain", d)) {
-            Some(id) if !out.contains(&id) && raw.domain.as_deref() != Some(d.as_str()) => {
-                out.push(id)
-            }
-            Some(_) => {}
-            None => ok = false,
-        }
-    }
-    ok.then_some(out)
-}
-
-pub fn one_domain(raw: &Raw, p: &mut Problems) {
-    if raw.more_domains.is_empty() {
-        return;
-    }
-    // Each one is still judged, so a wrong value is named with its rule.
-    let judged: Vec<bool> = raw
-        .more_domains
-        .iter()
-        .map(|d| p.check(DomainId::parse("--domain", d)).is_some())
-        .collect();
-    let valid = judged.iter().all(|ok| *ok);
-    if valid {
-        let mut all: Vec<&str> = raw.domain.iter().map(String::as_str).collect();
-        all.extend(raw.more_domains.iter().map(String::as_str));
-        p.push(Error::Usage(format!(
-            "several domains in one run (--domain {}) are not supported by this command yet (check, with both halves, takes them): run once per domain. Nothing was sent",
-            all.join(", ")
-        )));
-    }
 }
 
 impl BuzzLogin {
     /// `person_waits`: a person at a terminal waits on this login (the interactive host).
+    /// `several`: the command takes a list of domains ([`Domains::build`]).
     pub fn build(
         raw: &Raw,
         p: &mut Problems,
         stream: Option<&StreamName>,
-        person_waits: bool,
+        (person_waits, several): (bool, bool),
     ) -> Option<Self> {
         let url = buzz_url(raw, p, person_waits);
-        let domain = required(p, &raw.domain, "--domain", |v| {
-            DomainId::parse("--domain", v)
-        });
+        let domains = Domains::build(raw, p, several);
         let title = title(raw, p, stream);
         let otp = otp(raw, p);
         let credentials = credentials(raw, p);
@@ -557,7 +516,7 @@ impl BuzzLogin {
             url: url?,
             credentials: credentials?,
             otp: otp?,
-            domain: domain?,
+            domains: domains?,
             title: title?,
         })
     }
@@ -654,7 +613,9 @@ pub struct BuzzHandover {
 impl BuzzHandover {
     pub fn build(raw: &Raw, p: &mut Problems, stream: &StreamName) -> Option<Self> {
         let url = buzz_url(raw, p, false);
-        let domain = optional(p, &raw.domain, |v| DomainId::parse("--domain", v));
+        let domain = optional(p, &raw.domains.first().cloned(), |v| {
+            DomainId::parse("--domain", v)
+        });
         let title = title(raw, p, Some(stream));
         let user = optional(p, &raw.buzz_user, |v| BuzzUser::parse("--buzz-user", v));
         Some(Self {
@@ -671,6 +632,8 @@ impl BuzzHandover {
 #[derive(Debug, Clone)]
 pub struct AwsMade {
     pub role_arn: RoleArn,
+    /// The role's name, from its ARN.
+    pub role: RoleName,
     pub stream: StreamName,
     pub region: Region,
 }
@@ -692,8 +655,11 @@ impl AwsMade {
             )),
         };
         let region = required(p, &raw.region, "--region", |v| Region::parse("--region", v));
+        let role_arn = role_arn?;
+        let role = p.check(RoleName::parse("--role-arn", role_arn.name()))?;
         Some(Self {
-            role_arn: role_arn?,
+            role,
+            role_arn,
             stream: stream?,
             region: region?,
         })

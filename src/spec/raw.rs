@@ -54,10 +54,10 @@ pub struct Raw {
 
     pub buzz_url: Option<String>,
     pub buzz_user: Option<String>,
-    pub domain: Option<String>,
-    /// Further domains given (`--domain` repeated, `domains = [...]`): this version refuses
-    /// them (`parts::one_domain`).
-    pub more_domains: Vec<String>,
+    /// Every domain given, in order, each once (`--domain` repeated, a comma-separated
+    /// BUZZ_KINESIS_DOMAIN, the file's `domain` then `domains = [...]`); judged into
+    /// [`super::parts::Domains`].
+    pub domains: Vec<String>,
     pub buzz_client_id: Option<String>,
     pub buzz_key_file: Option<PathBuf>,
     pub buzz_key_id: Option<String>,
@@ -252,8 +252,7 @@ impl Raw {
             region: pick(&t.aws.region, &file.region),
             buzz_url: pick(&b.buzz_url, &file.buzz_url),
             buzz_user: pick(&b.buzz_user, &file.buzz_user),
-            domain: domains.first().cloned(),
-            more_domains: domains.iter().skip(1).cloned().collect(),
+            domains,
             buzz_client_id: pick(&id.buzz_client_id, &file.buzz_client_id),
             buzz_key_file: id
                 .buzz_key_file
@@ -340,8 +339,7 @@ impl Raw {
         flag("--agilix-account", self.agilix_account.as_ref());
         flag("--external-id", self.external_id.as_ref());
         flag("--role-arn", self.role_arn.as_ref());
-        flag("--domain", self.domain.as_ref());
-        for d in &self.more_domains {
+        for d in &self.domains {
             flag("--domain", Some(d));
         }
         flag("--buzz-url", self.buzz_url.as_ref());
@@ -386,8 +384,7 @@ mod setup_command_tests {
         let raw = Raw {
             agilix_account: Some("210987654321".into()),
             external_id: Some("district-7".into()),
-            domain: Some("424242".into()),
-            more_domains: vec!["500001".into()],
+            domains: vec!["424242".into(), "500001".into()],
             buzz_user: Some("district/admin".into()),
             region: Some("us-east-2".into()),
             retention_hours: Some("48".into()),

@@ -88,10 +88,13 @@ pub fn answers(raw: &Raw) -> Vec<(&'static str, Value)> {
         text("agilix-account", &raw.agilix_account),
         text("external-id", &raw.external_id),
         text("role-arn", &raw.role_arn),
-        text("domain", &raw.domain),
-        raw.domain
-            .is_some()
-            .then(|| ("domains", Value::List(raw.more_domains.clone()))),
+        text("domain", &raw.domains.first().cloned()),
+        (!raw.domains.is_empty()).then(|| {
+            (
+                "domains",
+                Value::List(raw.domains.iter().skip(1).cloned().collect()),
+            )
+        }),
         text("buzz-url", &raw.buzz_url),
         text("buzz-user", &raw.buzz_user),
         text("stream", &raw.stream),
@@ -269,7 +272,7 @@ mod tests {
         Raw {
             agilix_account: Some("210987654321".into()),
             external_id: Some("district-7".into()),
-            domain: Some("424242".into()),
+            domains: vec!["424242".into()],
             buzz_url: Some("https://api.agilixbuzz.com".into()),
             buzz_user: Some("district/admin".into()),
             region: Some("us-east-2".into()),
@@ -352,7 +355,7 @@ mod tests {
     #[test]
     fn domains_compare_as_one_list() {
         let mut raw = answered();
-        raw.more_domains = vec!["500001".into()];
+        raw.domains.push("500001".into());
         // The same list written another way: left as it is.
         let file = "domains = [424242, \"500001\"]\n";
         let m = merge(Some(file), &answers(&raw)).unwrap();

@@ -7,7 +7,7 @@ use super::parts::*;
 use super::raw::Raw;
 use crate::buzz::wire::KinesisTarget;
 use crate::error::Result;
-use crate::names::{DomainId, EventFilter, StreamName};
+use crate::names::{EventFilter, StreamName};
 use crate::state::Halves;
 
 /// The AWS half's values: the stream, the role, the alarm, and where AWS is.
@@ -24,6 +24,12 @@ pub struct AwsPart {
 }
 
 impl AwsPart {
+    /// The AWS half judged (again) from raw values: the wizard's AWS-side questions fill the
+    /// raw values, never a spec.
+    pub fn judge(raw: &Raw) -> Result<Self> {
+        Problems::build(|p| Self::build(raw, p))
+    }
+
     fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let stream = StreamWanted::build(raw, p);
         let alarm = AlarmWanted::build(raw, p);
@@ -77,13 +83,14 @@ impl Parts {
                 }
                 let made = AwsMade::build(raw, p);
                 let stream = made.as_ref().map(|m| &m.stream);
-                let buzz = BuzzLogin::build(raw, p, stream, person_waits);
+                let buzz = BuzzLogin::build(raw, p, stream, (person_waits, false));
                 Some(Parts::BuzzOnly {
                     buzz: buzz?,
                     made: made?,
                 })
             }
             Halves::AwsOnly => {
+                super::domains::one_domain(raw, p);
                 let aws = AwsPart::build(raw, p);
                 let handover = aws
                     .as_ref()
@@ -96,7 +103,8 @@ impl Parts {
             Halves::Both => {
                 let aws = AwsPart::build(raw, p);
                 let stream = aws.as_ref().map(|a| &a.names.stream);
-                let buzz = BuzzLogin::build(raw, p, stream, person_waits);
+                // Both halves take every domain given: one stream, one role, a target in each.
+                let buzz = BuzzLogin::build(raw, p, stream, (person_waits, true));
                 Some(Parts::Both {
                     aws: aws?,
                     buzz: buzz?,
@@ -178,9 +186,6 @@ pub struct SetupSpec {
     pub options: ApplyOptions,
     /// Warnings found while validating (unknown event types...).
     pub warnings: Vec<String>,
-    /// The domains after the first (`--domain` repeated, `domains = [...]`): our target goes
-    /// into each. Both halves only.
-    pub more_domains: Vec<DomainId>,
 }
 
 impl SetupSpec {
@@ -194,19 +199,12 @@ impl SetupSpec {
         // What needs no prompt first, so a typo is reported before any question.
         let events = events(raw, p, &mut warnings);
         let options = ApplyOptions::build(raw, p);
-        let more_domains = if raw.half == Halves::Both {
-            more_domains(raw, p)
-        } else {
-            one_domain(raw, p);
-            Some(Vec::new())
-        };
         let parts = Parts::build(raw, p, raw.interactive);
         Some(Self {
             parts: parts?,
             events: events?,
             options: options?,
             warnings,
-            more_domains: more_domains?,
         })
     }
 
@@ -239,7 +237,7 @@ pub(crate) mod tests {
     pub(crate) fn complete() -> Raw {
         Raw {
             agilix_account: Some("210987654321".into()),
-            domain: Some("424242".into()),
+            domains: vec!["424242".into()],
             buzz_user: Some("district/admin".into()),
             password: Some(Secret::Given("hunter2".to_owned().into())),
             ..Raw::default()
@@ -267,7 +265,7 @@ pub(crate) mod tests {
         assert_eq!(aws.stream.encryption, Encryption::Default);
         assert_eq!(aws.trustee.agilix_account.as_str(), "210987654321");
         assert!(!aws.alarm.wanted());
-        assert_eq!(buzz.domain.as_str(), "424242");
+        assert_eq!(buzz.domains.first().as_str(), "424242");
         assert_eq!(buzz.title.to_string(), "Kinesis: buzz-events");
         assert_eq!(buzz.url.as_str(), BuzzUrlDefaults::BACKGROUND);
         assert!(s.options.enable && !s.options.adopt);
@@ -291,7 +289,7 @@ pub(crate) mod tests {
                 r.buzz_url = Some("http://example.com".into())
             }),
             ("--buzz-user", |r| r.buzz_user = Some("no-userspace".into())),
-            ("--domain", |r| r.domain = Some("42 42".into())),
+            ("--domain", |r| r.domains = vec!["42 42".into()]),
             ("--capacity-mode", |r| r.capacity_mode = Some("fast".into())),
             ("--shards", |r| {
                 r.capacity_mode = Some("provisioned".into());
@@ -370,17 +368,38 @@ pub(crate) mod tests {
     #[test]
     fn several_domains_go_to_both_halves_and_a_half_refuses_them() {
         let mut raw = complete();
-        raw.more_domains = vec!["500001".into(), "424242".into(), "500002".into()];
+        raw.domains = ["424242", "500001", "424242", "500002", "500001"]
+            .map(String::from)
+            .to_vec();
         let spec = SetupSpec::build(&raw).unwrap();
-        let ids: Vec<&str> = spec.more_domains.iter().map(DomainId::as_str).collect();
-        assert_eq!(ids, ["500001", "500002"]);
-        raw.more_domains = vec!["5 5".into()];
+        let buzz = spec.parts.buzz().unwrap();
+        let ids: Vec<&str> = buzz
+            .domains
+            .iter()
+            .map(crate::names::DomainId::as_str)
+            .collect();
+        assert_eq!(ids, ["424242", "500001", "500002"]);
+        assert_eq!(
+            (buzz.domains.first().as_str(), buzz.domains.len()),
+            ("424242", 3)
+        );
+        assert!(!buzz.domains.is_empty());
+        raw.domains = vec!["424242".into(), "5 5".into()];
         assert!(problem(SetupSpec::build(&raw)).contains("--domain"));
-        raw.more_domains = vec!["500001".into()];
+        // One bad value among several is named once, not refused as "several" too.
+        raw.half = Halves::BuzzOnly;
+        let text = problem(SetupSpec::build(&raw));
+        assert_eq!(text.matches("'5 5'").count(), 1, "{text}");
+        assert!(!text.contains("several domains"), "{text}");
+        raw.domains = vec!["424242".into(), "500001".into()];
         raw.half = Halves::AwsOnly;
         let text = problem(SetupSpec::build(&raw));
         assert!(text.contains("several domains in one run"), "{text}");
         assert!(text.contains("424242, 500001"), "{text}");
+        // The Buzz half alone takes one domain too.
+        raw.half = Halves::BuzzOnly;
+        let text = problem(SetupSpec::build(&raw));
+        assert!(text.contains("several domains in one run"), "{text}");
     }
 
     /// Without a terminal, every value left out is named in one error, in the order a person

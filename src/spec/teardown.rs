@@ -20,9 +20,6 @@ pub struct TeardownSpec {
     /// With `--buzz-only`: the role our target names (its account is part of the target's
     /// identity); the region is then in `aws.region`.
     pub role_arn: Option<RoleArn>,
-    /// The domains after the first (`--domain` repeated, `domains = [...]`): our target
-    /// leaves each of them too. With a Buzz login only.
-    pub more_domains: Vec<DomainId>,
 }
 
 impl TeardownSpec {
@@ -50,17 +47,13 @@ impl TeardownSpec {
         }
         let buzz = if half.uses_buzz() {
             let stream = names.as_ref().map(|n| &n.stream);
-            BuzzLogin::build(raw, p, stream, raw.interactive).map(Some)
+            // Our target leaves every domain given (the login's list).
+            BuzzLogin::build(raw, p, stream, (raw.interactive, true)).map(Some)
         } else {
+            super::domains::one_domain(raw, p);
             Some(None)
         };
-        let more_domains = if half.uses_buzz() {
-            super::parts::more_domains(raw, p)
-        } else {
-            super::parts::one_domain(raw, p);
-            Some(Vec::new())
-        };
-        let domain = match raw.domain.as_deref() {
+        let domain = match raw.domains.first().map(String::as_str) {
             Some(v) if !half.uses_buzz() => p.check(DomainId::parse("--domain", v)).map(Some),
             _ => Some(None),
         };
@@ -72,12 +65,11 @@ impl TeardownSpec {
         Some(Self {
             stream: names.stream,
             role,
-            domain: buzz.as_ref().map(|b| b.domain.clone()).or(domain?),
+            domain: buzz.as_ref().map(|b| b.domains.first().clone()).or(domain?),
             buzz,
             aws: aws?,
             half,
             role_arn,
-            more_domains: more_domains?,
         })
     }
 }
@@ -100,7 +92,7 @@ mod tests {
         // The AWS half: no login, the domain kept for the other half's command.
         let aws_only = Raw {
             half: Halves::AwsOnly,
-            domain: Some("424242".into()),
+            domains: vec!["424242".into()],
             ..Raw::default()
         };
         let s = TeardownSpec::build(&aws_only).unwrap();

@@ -615,14 +615,21 @@ async fn a_failure_in_one_domain_is_reported_with_the_others_done() {
         .args(["--propagation-timeout", "3"])
         .run();
     setup.assert_code(1);
-    let message = plain(&setup.json()["error"]["message"]);
+    let error = &setup.json()["error"];
+    assert_eq!(error["kind"], "partial", "{error}");
+    let message = plain(&error["message"]);
     assert!(
-        message.contains("in 1 of 3 domain(s): domain 600002"),
+        message.contains("1 of 3 domain(s) failed") && message.contains("- domain 600002: "),
         "{message}"
     );
     assert!(
-        message.contains("registered in domain(s) 600001, 600003"),
+        message.contains("done: domain(s) 600001, 600003"),
         "{message}"
+    );
+    // What was done stays done: a re-run changes only what is missing.
+    assert!(
+        plain(&error["hint"]).contains("the domains done stay done"),
+        "{error}"
     );
     for school in ["600001", "600003"] {
         assert_eq!(
@@ -637,4 +644,47 @@ async fn a_failure_in_one_domain_is_reported_with_the_others_done() {
         1,
         "the failing domain keeps what it had: {broken:?}"
     );
+}
+
+/// teardown of several domains where Buzz refuses one (another target there fails Buzz's
+/// test): the others are done, the error names the failed one beside them (kind `partial`),
+/// and the role stays, since that domain may still send to it.
+#[tokio::test]
+async fn a_teardown_refused_in_one_domain_names_it_beside_the_others_done() {
+    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
+    let names = Names::new();
+    for school in SCHOOLS {
+        Tool::setup(&sandbox, &names)
+            .at_domain(school)
+            .run()
+            .assert_success();
+    }
+    // Buzz tests every remaining kinesis target before it saves: this one fails it.
+    let mut broken = sandbox.domain_config(SCHOOLS[1]).await;
+    broken["kinesis"].as_array_mut().unwrap().push(json!({
+        "title": "broken", "enabled": true, "targetKinesisStream": "nowhere",
+        "targetRegion": REGION, "roleArn": harness::role_arn("NoSuchRole")}));
+    sandbox.set_domain_config(SCHOOLS[1], broken).await;
+    let teardown = Tool::against("teardown", &sandbox, &names)
+        .at_domain(&SCHOOLS.join(","))
+        .run();
+    teardown.assert_code(1);
+    let error = &teardown.json()["error"];
+    assert_eq!(error["kind"], "partial", "{error}");
+    let message = plain(&error["message"]);
+    let done: Vec<&str> = SCHOOLS
+        .iter()
+        .copied()
+        .filter(|s| *s != SCHOOLS[1])
+        .collect();
+    assert!(
+        message.contains(&format!("- domain {}: ", SCHOOLS[1]))
+            && message.contains(&format!("done: domain(s) {}", done.join(", "))),
+        "{message}"
+    );
+    harness::aws_cli(&["iam", "get-role", "--role-name", &names.role]);
+    for school in done {
+        let config = sandbox.domain_config(school).await;
+        assert!(kinesis_targets(&config).is_empty(), "{school}: {config}");
+    }
 }

@@ -6,27 +6,25 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{Map, Value};
 
 mod archive;
+mod chains;
+mod domains;
 mod register;
 
-use register::register;
-
 use super::read::{self, Ready};
-use crate::aws::{Aws, Created};
+use crate::aws::Aws;
 use crate::buzz::wire;
 use crate::calls::CallLog;
 use crate::cli::{Output, SetupArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
-use crate::plan::{
-    self, Action, AlarmAction, Blocked, BuzzAction, DesiredAlarm, DesiredAws, DesiredBuzz,
-    Observed, Plan, RoleAction, StreamAction,
-};
+use crate::plan::{self, Blocked, Plan};
 use crate::policy;
-use crate::report::plan::{describe, refusal};
+use crate::report::plan::refusal;
 use crate::report::setup::{render_plan, render_result, SetupView};
 use crate::report::{self, Ask};
-use crate::spec::{self, AwsMade, AwsPart, BuzzLogin, Parts, Raw, SetupSpec};
-use crate::state::{Halves, StreamStatus};
+use crate::sizing::Capacity;
+use crate::spec::{self, AwsMade, AwsPart, BuzzLogin, Domains, Parts, Raw, SetupSpec};
+use crate::state::Halves;
 use crate::ui::{self, Progress};
 
 /// How this run shows its plan and whom it asks: what the command line said.
@@ -41,13 +39,15 @@ struct Run {
 
 /// The wizard's AWS-side questions, once AWS can be read: which stream (when none was
 /// named), and, for a stream setup is about to create, how big (when no capacity was named)
-/// and whether to archive its events (when no bucket was named).
-async fn ask_aws_side(aws: &Aws, part: &mut AwsPart) -> Result<()> {
+/// and whether to archive its events (when no bucket was named). The answers fill the raw
+/// values, and the AWS half is judged again from them: a spec is never changed once built.
+async fn ask_aws_side(aws: &Aws, raw: &mut Raw, mut part: AwsPart) -> Result<AwsPart> {
     let stream_given = part.stream_given;
     if !stream_given {
         let existing = aws.list_stream_names().await?;
         let name = ui::wizard::choose_stream(&existing, part.names.stream.as_str())?;
-        part.names.stream = crate::names::StreamName::parse("--stream", &name)?;
+        raw.stream = Some(name);
+        part = AwsPart::judge(raw)?;
     }
     // Sizing and the archive are asked for a stream setup is about to create: a person
     // re-running setup on a stream that exists is not asked again.
@@ -55,24 +55,40 @@ async fn ask_aws_side(aws: &Aws, part: &mut AwsPart) -> Result<()> {
         .describe_stream(part.names.stream.as_str())
         .await?
         .is_none();
+    let mut asked = false;
     if new_stream && !part.stream.capacity_given {
         let (capacity, load) = ui::wizard::choose_capacity()?;
-        part.stream.capacity = capacity;
-        part.stream.load = part.stream.load.or(load);
+        raw.capacity_mode = Some(capacity_mode(capacity).to_owned());
+        raw.shards = match capacity {
+            Capacity::OnDemand => None,
+            Capacity::Provisioned(n) => Some(n.get().to_string()),
+        };
+        if let (None, Some(l)) = (&raw.expected_events_per_second, load) {
+            raw.expected_events_per_second = Some(l.events_per_second.to_string());
+            raw.avg_event_bytes = Some(l.avg_event_bytes.to_string());
+        }
+        asked = true;
     }
     // The archive is offered in the wizard proper (no stream named): a person who named the
     // stream on the command line chose what to pass, and --archive-bucket is one of them.
     if new_stream && !stream_given && part.archive.is_none() {
         if let Some(bucket) = ui::wizard::ask_archive_bucket()? {
-            part.archive = Some(crate::spec::ArchiveWanted {
-                bucket: crate::names::BucketName::parse("--archive-bucket", &bucket)?,
-                days: None,
-                buffer: crate::names::ArchiveBuffer::DEFAULT,
-                views: false,
-            });
+            raw.archive_bucket = Some(bucket);
+            asked = true;
         }
     }
-    Ok(())
+    if asked {
+        part = AwsPart::judge(raw)?;
+    }
+    Ok(part)
+}
+
+/// `--capacity-mode`'s word for a capacity.
+fn capacity_mode(c: Capacity) -> &'static str {
+    match c {
+        Capacity::OnDemand => "on-demand",
+        Capacity::Provisioned(_) => "provisioned",
+    }
 }
 
 /// The `setup` command.
@@ -115,7 +131,7 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
             .collect::<Vec<_>>()
             .join(" ")
     });
-    let result = run_spec(args, spec, output, quiet, verbose, started).await;
+    let result = run_spec(args, (spec, answered), output, (quiet, verbose), started).await;
     if let Some(cmd) = resume {
         eprintln!(
             "\nThe same setup without the questions (the password from BUZZ_PASSWORD, or asked):\n  buzz-kinesis {cmd}"
@@ -188,13 +204,13 @@ fn offer_to_save(given: Option<&std::path::Path>, answered: &Raw) -> Result<()> 
     Ok(())
 }
 
-/// `setup` once its spec is built: read, plan, confirm, apply, report.
+/// `setup` once its spec is built (with the raw values it was built from, which the wizard's
+/// AWS-side questions fill): read, plan, confirm, apply, report.
 async fn run_spec(
     args: &SetupArgs,
-    spec: SetupSpec,
+    (spec, mut raw): (SetupSpec, Raw),
     output: Output,
-    quiet: bool,
-    verbose: bool,
+    (quiet, verbose): (bool, bool),
     started: Instant,
 ) -> Result<ExitCode> {
     let interactive = spec::interactive(args.yes || args.input.no_input);
@@ -220,10 +236,9 @@ async fn run_spec(
         parts,
         events,
         options,
-        more_domains,
         ..
     } = spec;
-    let (login, mut aws_part, handover) = match parts {
+    let (login, aws_part, handover) = match parts {
         Parts::BuzzOnly { buzz, made } => {
             let ctx = (&run, &calls, &progress);
             return run_buzz_only(buzz, &made, &events, &options, ctx, started).await;
@@ -236,15 +251,23 @@ async fn run_spec(
         crate::deadline::DEFAULT
             .max(options.propagation_timeout * 2 + std::time::Duration::from_secs(600)),
     );
+    let domains = login.as_ref().map(|b| b.domains.clone());
     let ask_region: Option<crate::aws::AskRegion> =
         interactive.then_some(ui::wizard::choose_region);
     let connected = read::connect(login, &aws_part.aws, &calls, ask_region).await?;
     if interactive && aws_part.aws.region.is_none() && !ui::wizard::region_was_asked() {
         ui::wizard::confirm_profile_region(connected.aws.region.as_str());
     }
-    if interactive {
-        ask_aws_side(&connected.aws, &mut aws_part).await?;
-    }
+    let aws_part = if interactive {
+        ask_aws_side(&connected.aws, &mut raw, aws_part).await?
+    } else {
+        aws_part
+    };
+    let peak = if args.dry_run || interactive {
+        read::Peak::Measure
+    } else {
+        read::Peak::Skip
+    };
     let mut ready = read::read(
         connected,
         &aws_part,
@@ -252,41 +275,26 @@ async fn run_spec(
         &events,
         &options,
         &progress,
-        if args.dry_run || interactive {
-            read::Peak::Measure
-        } else {
-            read::Peak::Skip
-        },
+        peak,
     )
     .await?;
-    // One delivery across the tree: an ancestor delivering to the stream refuses the plan.
-    let mut trees = Vec::new();
-    if let (Some(client), Some(b)) = (&ready.buzz, &ready.desired.buzz) {
-        let t = read::read_tree(client, &b.domain, true).await?;
-        trees.push(tree_key(&b.domain, &t));
-        ready.observed.tree = Some(t.observed);
+    let mut plan = plan::plan_aws(&ready.desired, &ready.observed).map_err(refused)?;
+    // One pipeline per domain: each read (one delivery across the tree: an ancestor delivering
+    // to the stream refuses the plan), then each planned, after the AWS half.
+    if let (Some(client), Some(b), Some(domains)) = (&ready.buzz, &ready.desired.buzz, &domains) {
+        let reads = domains::read_domains(client, domains, ready.observed.buzz.take()).await?;
+        domains::plan_domains(b, &reads, &mut plan)?;
     }
-    if let Some(config) = &ready.observed.buzz {
-        refuse_unknown_target_keys(config)?;
-    }
-    let mut plan = plan::plan(&ready.desired, &ready.observed).map_err(refused)?;
-    plan_more_domains(&ready, &more_domains, trees, &mut plan).await?;
-
-    let more: Vec<String> = more_domains.iter().map(ToString::to_string).collect();
     let view = SetupView {
-        more_domains: more.clone(),
+        domains: domains.iter().flat_map(Domains::iter).cloned().collect(),
         ..ready.view()
     };
     if let Some(done) = show_or_confirm(&view, &plan, &run, &calls, &progress)? {
         return Ok(done);
     }
-
     apply(&ready, &plan, &progress, options.propagation_timeout).await?;
     let took = started.elapsed();
-    let mut view = SetupView {
-        more_domains: more,
-        ..ready.view()
-    };
+    let mut view = view;
     view.reach.extend(reach_more(args, &aws_part.aws));
     report::emit(output, |w| {
         render_result(w, &view, &plan, output, &calls.summary(), took)
@@ -312,77 +320,6 @@ fn reach_more(args: &SetupArgs, aws: &spec::AwsSpec) -> Vec<String> {
     more
 }
 
-/// A domain's numeric id (or as given) and its ancestors' ids, for [`plan::tree::nested_domains`].
-fn tree_key(domain: &crate::names::DomainId, t: &read::TreeRead) -> (String, Vec<String>) {
-    let id = t
-        .own
-        .as_ref()
-        .map_or_else(|| domain.to_string(), |r| r.id.clone());
-    let ancestors = t
-        .observed
-        .configs
-        .iter()
-        .filter(|c| c.relation == plan::tree::Relation::Ancestor)
-        .map(|c| c.domain.id.clone())
-        .collect();
-    (id, ancestors)
-}
-
-/// Every further `--domain` (one stream, one role, one IAM wait): its configuration and tree,
-/// then its Buzz plan, added to the first's, all before any change. Domains where one is
-/// another's ancestor are refused (the lower one's events reach the upper one's target).
-async fn plan_more_domains(
-    ready: &Ready,
-    more: &[crate::names::DomainId],
-    mut trees: Vec<(String, Vec<String>)>,
-    plan: &mut Plan,
-) -> Result<()> {
-    let (Some(client), Some(b)) = (&ready.buzz, &ready.desired.buzz) else {
-        return Ok(());
-    };
-    if more.is_empty() {
-        return Ok(());
-    }
-    let mut plans = Vec::new();
-    for domain in more {
-        let config = client.get_config(domain).await?;
-        refuse_unknown_target_keys(&config)?;
-        let t = read::read_tree(client, domain, true).await?;
-        trees.push(tree_key(domain, &t));
-        plans.push((domain.clone(), config, t.observed));
-    }
-    let nested = plan::tree::nested_domains(&trees);
-    if !nested.is_empty() {
-        let pairs: Vec<String> = nested
-            .iter()
-            .map(|(up, down)| format!("domain {up} is an ancestor of domain {down}"))
-            .collect();
-        return Err(Error::Refused(format!(
-            "{}: Buzz sends every event of a domain to its ancestors' targets, so a target on both would deliver each event of the lower domain twice. Set up at the upper domain alone (its target receives the lower one's events). Nothing was changed",
-            pairs.join("; ")
-        )));
-    }
-    for (domain, config, tree) in plans {
-        let desired = plan::Desired {
-            aws: None,
-            buzz: Some(DesiredBuzz {
-                domain,
-                ..b.clone()
-            }),
-            ..ready.desired.clone()
-        };
-        let observed = Observed {
-            buzz: Some(config),
-            tree: Some(tree),
-            ..Observed::default()
-        };
-        let more_plan = plan::plan(&desired, &observed).map_err(refused)?;
-        plan.buzz.extend(more_plan.buzz);
-        plan.notes.extend(more_plan.notes);
-    }
-    Ok(())
-}
-
 /// Carry out the plan: the stream chain, the role chain, the alarm and the archive at once,
 /// then Buzz. Buzz comes after the archive because Firehose reads a stream from the moment its
 /// delivery stream is made: an event Buzz sent before would never be archived. The IAM waits
@@ -397,9 +334,9 @@ async fn apply(
     let d = &o.desired;
     if let Some(want) = &d.aws {
         tokio::try_join!(
-            stream_chain(o, want, &plan.stream, progress),
-            role_chain(o, want, &plan.role, progress),
-            alarm_chain(o, want, &plan.alarm, progress),
+            chains::stream_chain(o, want, &plan.stream, progress),
+            chains::role_chain(o, want, &plan.role, progress),
+            chains::alarm_chain(o, want, &plan.alarm, progress),
             archive::apply(o, &plan.archive, progress, propagation_timeout),
         )?;
     }
@@ -423,300 +360,13 @@ async fn apply(
         .aws
         .as_ref()
         .is_some_and(|a| policy::requires_external_id(&a.role.trust));
-    // One domain waits out IAM on its own test (retried while the role is fresh); then the
-    // others at once (at most 8 in flight), each retrying only if it still meets IAM's delay.
-    // Ten domains retrying together would send Buzz ten times the tests for one wait. One
-    // domain's failure does not stop the others.
-    let one = |action| register_domain(action, b, client, (retry_for, external_id), progress);
-    let mut results = Vec::with_capacity(plan.buzz.len());
-    if let Some((first, rest)) = plan.buzz.split_first() {
-        results.push(one(first).await);
-        let jobs: Vec<_> = rest.iter().map(one).collect();
-        results.extend(crate::fanout::bounded(jobs, crate::fanout::BUZZ_IN_FLIGHT).await);
+    let done = domains::register_all(plan, b, client, (retry_for, external_id), progress).await;
+    if let Err(Error::Partial { .. }) = &done {
+        progress.note(
+            "the stream and the role are in place: fix what Buzz names for each failed domain, then run setup again (it changes only what is missing)",
+        );
     }
-    if results.len() == 1 {
-        return results.into_iter().next().unwrap_or(Ok(()));
-    }
-    let (mut done, mut failed) = (Vec::new(), Vec::new());
-    for (action, result) in plan.buzz.iter().zip(results) {
-        let BuzzAction::RegisterBuzzTarget { domain, .. } = action;
-        match result {
-            Ok(()) => done.push(domain.clone()),
-            Err(e) => failed.push(format!("domain {domain}: {e}")),
-        }
-    }
-    if !failed.is_empty() {
-        return Err(Error::Refused(format!(
-            "the Buzz target could not be registered in {} of {} domain(s): {}. {}The stream and the role are in place: fix what Buzz names, then run setup again (it changes only what is missing)",
-            failed.len(),
-            failed.len() + done.len(),
-            failed.join("; "),
-            if done.is_empty() {
-                String::new()
-            } else {
-                format!("It was registered in domain(s) {}. ", done.join(", "))
-            }
-        )));
-    }
-    Ok(())
-}
-
-/// The stream's actions in order, each waiting for ACTIVE where the last left it busy. A
-/// create that meets a stream made meanwhile is planned anew, once.
-async fn stream_chain(
-    o: &Ready,
-    want: &DesiredAws,
-    planned: &[StreamAction],
-    progress: &Progress,
-) -> Result<()> {
-    let d = &o.desired;
-    // A stream left CREATING or UPDATING by an interrupted run must be ACTIVE before anything
-    // else touches it, and before Buzz writes to it.
-    let mut needs_wait = o
-        .observed
-        .stream
-        .as_ref()
-        .is_some_and(|s| s.status != StreamStatus::Active);
-    let mut actions = planned.to_vec();
-    let mut replanned = false;
-    loop {
-        let mut again = None;
-        for action in &actions {
-            if needs_wait {
-                wait_active(o, progress).await?;
-            }
-            progress.step("stream", &describe(Action::Stream(action)));
-            if apply_stream(&o.aws, &d.stream, &d.stream_arn, action).await?
-                == Created::AlreadyExisted
-            {
-                // Someone made it between our read and our create: plan it anew.
-                again = Some(replan_stream(o, want, progress).await?);
-                needs_wait = true;
-                break;
-            }
-            needs_wait = action.leaves_stream_busy();
-        }
-        match again {
-            None => break,
-            Some(next) if !replanned => {
-                actions = next;
-                replanned = true;
-            }
-            Some(_) => return Err(raced("stream", &d.stream)),
-        }
-    }
-    if needs_wait {
-        wait_active(o, progress).await?;
-    }
-    Ok(())
-}
-
-/// The role's actions in order. A create that meets a role made meanwhile (perhaps by someone
-/// else) is planned anew, once.
-async fn role_chain(
-    o: &Ready,
-    want: &DesiredAws,
-    planned: &[RoleAction],
-    progress: &Progress,
-) -> Result<()> {
-    let role = &o.desired.role;
-    let mut actions = planned.to_vec();
-    let mut replanned = false;
-    loop {
-        let mut again = None;
-        for action in &actions {
-            progress.step("role", &describe(Action::Role(action)));
-            if apply_role(&o.aws, role, action).await? == Created::AlreadyExisted {
-                // Someone made it between our read and our create: it may not be ours.
-                again = Some(replan_role(o, want, progress).await?);
-                break;
-            }
-        }
-        match again {
-            None => break,
-            Some(next) if !replanned => {
-                actions = next;
-                replanned = true;
-            }
-            Some(_) => return Err(raced("role", role)),
-        }
-    }
-    Ok(())
-}
-
-/// One domain's Buzz half: our target merged into its configuration, tested (retried for
-/// `retry_for` while IAM may not have propagated the role), saved.
-async fn register_domain(
-    action: &BuzzAction,
-    b: &DesiredBuzz,
-    client: &crate::buzz::BuzzClient,
-    (retry_for, external_id): (Duration, bool),
-    progress: &Progress,
-) -> Result<()> {
-    let BuzzAction::RegisterBuzzTarget {
-        config,
-        save,
-        domain,
-        ..
-    } = action;
-    progress.step("buzz", &describe(Action::Buzz(action)));
-    let this = DesiredBuzz {
-        domain: crate::names::DomainId::parse("--domain", domain)?,
-        ..b.clone()
-    };
-    register(
-        client,
-        &this,
-        config,
-        *save,
-        retry_for,
-        external_id,
-        progress,
-    )
-    .await
-}
-
-/// The alarm's actions: it needs neither the stream nor the role to exist (it watches a
-/// metric by name).
-async fn alarm_chain(
-    o: &Ready,
-    want: &DesiredAws,
-    planned: &[AlarmAction],
-    progress: &Progress,
-) -> Result<()> {
-    let Some(alarm) = &want.alarm else {
-        return Ok(());
-    };
-    for action in planned {
-        progress.step("alarm", &describe(Action::Alarm(action)));
-        apply_alarm(&o.aws, &o.desired.stream, alarm, action).await?;
-    }
-    Ok(())
-}
-
-/// A create met a stream made meanwhile: read it again and plan it as an existing stream.
-async fn replan_stream(
-    o: &Ready,
-    want: &DesiredAws,
-    progress: &Progress,
-) -> Result<Vec<StreamAction>> {
-    let name = &o.desired.stream;
-    progress.step(
-        "stream",
-        &format!("the stream {name} appeared while setup ran: reading it again and planning anew"),
-    );
-    let fresh = o.aws.describe_stream(name).await?;
-    let again = plan::replan_stream(name, &want.stream, fresh.as_ref()).map_err(refused)?;
-    noted(&again, progress);
-    Ok(again.stream)
-}
-
-/// A create met a role made meanwhile, perhaps by someone else: read it (and, for `--adopt`,
-/// every policy on it) and plan it as a role found at the start, so someone else's role gets
-/// our trust and policy only through `--adopt` and its checks.
-async fn replan_role(o: &Ready, want: &DesiredAws, progress: &Progress) -> Result<Vec<RoleAction>> {
-    let name = &o.desired.role;
-    progress.step(
-        "role",
-        &format!("the role {name} appeared while setup ran: reading it again and planning anew"),
-    );
-    let fresh = o.aws.get_role(name).await?;
-    let grants = match &fresh {
-        Some(r) if !r.is_managed() && want.role.adopt => {
-            Some(o.aws.role_policies(name, r.boundary.as_deref()).await?)
-        }
-        _ => None,
-    };
-    let again =
-        plan::replan_role(name, &want.role, fresh.as_ref(), grants.as_ref()).map_err(refused)?;
-    noted(&again, progress);
-    Ok(again.role)
-}
-
-/// A re-plan's notes, as progress.
-fn noted(p: &Plan, progress: &Progress) {
-    for n in &p.notes {
-        progress.note(&format!("{}: {}", n.resource, n.message));
-    }
-}
-
-/// A plan that cannot be made, as the refusal a person reads.
-fn refused(b: Blocked) -> Error {
-    Error::Refused(refusal(&b))
-}
-
-/// A create that met the resource twice: something else keeps making and removing it.
-fn raced(what: &str, name: &str) -> Error {
-    Error::Refused(format!(
-        "the {what} {name} was created by someone else while setup ran, twice; find out who also manages it, then run setup again"
-    ))
-}
-
-/// One change to the stream; [`Created::AlreadyExisted`] when a create met one made meanwhile.
-async fn apply_stream(
-    aws: &Aws,
-    stream: &str,
-    stream_arn: &str,
-    action: &StreamAction,
-) -> Result<Created> {
-    match action {
-        StreamAction::CreateStream { capacity } => {
-            return aws.create_stream(stream, *capacity).await
-        }
-        StreamAction::IncreaseRetention { to, .. } => aws.increase_retention(stream, *to).await,
-        StreamAction::DecreaseRetention { to, .. } => aws.decrease_retention(stream, *to).await,
-        StreamAction::StartEncryption { to, .. } => aws.start_encryption(stream, to).await,
-        StreamAction::TagStream { tags } => aws.tag_stream(stream, tags).await,
-        StreamAction::UpdateStreamMode { to, .. } => aws.update_stream_mode(stream_arn, *to).await,
-        StreamAction::UpdateShardCount { to, .. } => aws.update_shard_count(stream, *to).await,
-    }?;
-    Ok(Created::Made)
-}
-
-/// One change to the role; [`Created::AlreadyExisted`] when a create met one made meanwhile.
-async fn apply_role(aws: &Aws, role: &str, action: &RoleAction) -> Result<Created> {
-    match action {
-        RoleAction::CreateRole {
-            trust,
-            max_session,
-            tags,
-        } => return aws.create_role(role, trust, *max_session, tags).await,
-        RoleAction::UpdateTrust { after, .. } => aws.update_trust(role, after).await,
-        RoleAction::UpdateMaxSession { to, .. } => aws.update_max_session(role, *to).await,
-        RoleAction::PutPolicy { after, .. } => aws.put_policy(role, after).await,
-        RoleAction::TagRole { tags } => aws.tag_role(role, tags).await,
-    }?;
-    Ok(Created::Made)
-}
-
-/// One change to the alarm or its topic.
-async fn apply_alarm(
-    aws: &Aws,
-    stream: &str,
-    alarm: &DesiredAlarm,
-    action: &AlarmAction,
-) -> Result<()> {
-    match action {
-        AlarmAction::CreateTopic {
-            name,
-            tags,
-            kms_key,
-        } => aws
-            .create_topic(name, tags, kms_key.as_deref())
-            .await
-            .map(drop),
-        AlarmAction::SubscribeEmail { email } => aws.subscribe_email(&alarm.topic_arn, email).await,
-        AlarmAction::PutAlarm { .. } => {
-            let mut tags = std::collections::BTreeMap::new();
-            crate::state::mark_managed(&mut tags);
-            let spec = crate::aws::cloudwatch::AlarmSpec {
-                name: alarm.name.clone(),
-                stream: stream.to_owned(),
-                topic_arn: alarm.topic_arn.clone(),
-            };
-            aws.put_alarm(&spec, &tags).await
-        }
-    }
+    done
 }
 
 /// `setup --buzz-only`: log in to Buzz, read the domain's configuration, merge our target
@@ -732,49 +382,35 @@ async fn run_buzz_only(
 ) -> Result<ExitCode> {
     let desired = read::desired_buzz_only(&login, made, events, options);
     let read::LoggedIn {
-        client, session, ..
+        client,
+        session,
+        domains,
+        ..
     } = read::login(login, calls).await?;
     read::logged_in(&client, &session, progress);
     let Some(b) = desired.buzz.as_ref() else {
         return Ok(ExitCode::Ok);
     };
-    let config = client.get_config(&b.domain).await?;
-    refuse_unknown_target_keys(&config)?;
-    let tree = read::read_tree(&client, &b.domain, true).await?.observed;
-    let observed = Observed {
-        buzz: Some(config),
-        tree: Some(tree),
-        ..Observed::default()
-    };
-    let plan = plan::plan(&desired, &observed).map_err(refused)?;
+    // The same pipeline as with both halves, over this half's one domain.
+    let reads = domains::read_domains(&client, &domains, None).await?;
+    let mut plan = Plan::default();
+    domains::plan_domains(b, &reads, &mut plan)?;
     let view = SetupView {
         aws: None,
         buzz_url: client.base().to_string(),
         desired: &desired,
         half: Halves::BuzzOnly,
         handover: None,
-        more_domains: Vec::new(),
+        domains: domains.iter().cloned().collect(),
         reach: Vec::new(),
     };
     if let Some(done) = show_or_confirm(&view, &plan, run, calls, progress)? {
         return Ok(done);
     }
-    for action in &plan.buzz {
-        let BuzzAction::RegisterBuzzTarget { config, save, .. } = action;
-        progress.step("buzz", &describe(Action::Buzz(action)));
-        // The trust is not ours to read here: the hints name the external id as a
-        // possibility whatever it is.
-        register(
-            &client,
-            b,
-            config,
-            *save,
-            options.propagation_timeout,
-            true,
-            progress,
-        )
-        .await?;
-    }
+    // The trust is not ours to read here: the hints name the external id as a possibility
+    // whatever it is.
+    let retry = (options.propagation_timeout, true);
+    domains::register_all(&plan, b, &client, retry, progress).await?;
     let took = started.elapsed();
     report::emit(run.output, |w| {
         render_result(w, &view, &plan, run.output, &calls.summary(), took)
@@ -847,12 +483,7 @@ pub fn refuse_unknown_target_keys(config: &Map<String, Value>) -> Result<()> {
     )))
 }
 
-async fn wait_active(o: &Ready, progress: &Progress) -> Result<()> {
-    progress.step("stream", "waiting for the stream to become ACTIVE");
-    let on_poll = |elapsed: Duration| progress.waiting("stream", "waiting for ACTIVE", elapsed);
-    o.aws
-        .wait_stream_active(&o.desired.stream, &on_poll)
-        .await?;
-    progress.done_waiting();
-    Ok(())
+/// A plan that cannot be made, as the refusal a person reads.
+fn refused(b: Blocked) -> Error {
+    Error::Refused(refusal(&b))
 }

@@ -1,0 +1,267 @@
+//! The AWS half's chains: the stream's, the role's and the alarm's actions, each applied in
+//! order, and the one "re-plan once on a race" loop the stream and the role share.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::time::Duration;
+
+use super::refused;
+use crate::aws::{Aws, Created};
+use crate::commands::read::Ready;
+use crate::error::{Error, Result};
+use crate::plan::{
+    self, Action, AlarmAction, DesiredAlarm, DesiredAws, Plan, RoleAction, StreamAction,
+};
+use crate::report::plan::describe;
+use crate::state::StreamStatus;
+use crate::ui::Progress;
+
+/// Apply `planned` in order. When an action meets its resource made meanwhile (a create
+/// answered [`Created::AlreadyExisted`]: someone made it between our read and our create),
+/// read it again and plan anew (`replan`), once: meeting it a second time means something else
+/// keeps making it, and the run stops (`raced`). Written once for every part whose create can
+/// race: the stream, the role (and open to the archive's parts).
+pub(super) async fn replan_once<A, F, Fut, R, RFut>(
+    planned: Vec<A>,
+    mut apply: F,
+    mut replan: R,
+    raced: impl FnOnce() -> Error,
+) -> Result<()>
+where
+    F: FnMut(A) -> Fut,
+    Fut: Future<Output = Result<Created>>,
+    R: FnMut() -> RFut,
+    RFut: Future<Output = Result<Vec<A>>>,
+{
+    let mut actions = planned;
+    let mut replanned = false;
+    loop {
+        let mut met = false;
+        for action in std::mem::take(&mut actions) {
+            if apply(action).await? == Created::AlreadyExisted {
+                met = true;
+                break;
+            }
+        }
+        if !met {
+            return Ok(());
+        }
+        let next = replan().await?;
+        if replanned {
+            return Err(raced());
+        }
+        actions = next;
+        replanned = true;
+    }
+}
+
+/// The stream's actions in order, each waiting for ACTIVE where the last left it busy. A
+/// create that meets a stream made meanwhile is planned anew, once.
+pub(super) async fn stream_chain(
+    o: &Ready,
+    want: &DesiredAws,
+    planned: &[StreamAction],
+    progress: &Progress,
+) -> Result<()> {
+    let d = &o.desired;
+    // A stream left CREATING or UPDATING by an interrupted run must be ACTIVE before anything
+    // else touches it, and before Buzz writes to it.
+    let needs_wait = Cell::new(
+        o.observed
+            .stream
+            .as_ref()
+            .is_some_and(|s| s.status != StreamStatus::Active),
+    );
+    let busy = &needs_wait;
+    let apply = move |action: StreamAction| async move {
+        if busy.get() {
+            wait_active(o, progress).await?;
+        }
+        progress.step("stream", &describe(Action::Stream(&action)));
+        let made = apply_stream(&o.aws, &d.stream, &d.stream_arn, &action).await?;
+        // A stream made meanwhile may still be CREATING.
+        busy.set(made == Created::AlreadyExisted || action.leaves_stream_busy());
+        Ok(made)
+    };
+    replan_once(
+        planned.to_vec(),
+        apply,
+        || replan_stream(o, want, progress),
+        || raced("stream", &d.stream),
+    )
+    .await?;
+    if needs_wait.get() {
+        wait_active(o, progress).await?;
+    }
+    Ok(())
+}
+
+/// The role's actions in order. A create that meets a role made meanwhile (perhaps by someone
+/// else: it may not be ours) is planned anew, once.
+pub(super) async fn role_chain(
+    o: &Ready,
+    want: &DesiredAws,
+    planned: &[RoleAction],
+    progress: &Progress,
+) -> Result<()> {
+    let role = &o.desired.role;
+    let apply = |action: RoleAction| async move {
+        progress.step("role", &describe(Action::Role(&action)));
+        apply_role(&o.aws, role, &action).await
+    };
+    replan_once(
+        planned.to_vec(),
+        apply,
+        || replan_role(o, want, progress),
+        || raced("role", role),
+    )
+    .await
+}
+
+/// The alarm's actions: it needs neither the stream nor the role to exist (it watches a
+/// metric by name).
+pub(super) async fn alarm_chain(
+    o: &Ready,
+    want: &DesiredAws,
+    planned: &[AlarmAction],
+    progress: &Progress,
+) -> Result<()> {
+    let Some(alarm) = &want.alarm else {
+        return Ok(());
+    };
+    for action in planned {
+        progress.step("alarm", &describe(Action::Alarm(action)));
+        apply_alarm(&o.aws, &o.desired.stream, alarm, action).await?;
+    }
+    Ok(())
+}
+
+/// A create met a stream made meanwhile: read it again and plan it as an existing stream.
+async fn replan_stream(
+    o: &Ready,
+    want: &DesiredAws,
+    progress: &Progress,
+) -> Result<Vec<StreamAction>> {
+    let name = &o.desired.stream;
+    progress.step(
+        "stream",
+        &format!("the stream {name} appeared while setup ran: reading it again and planning anew"),
+    );
+    let fresh = o.aws.describe_stream(name).await?;
+    let again = plan::replan_stream(name, &want.stream, fresh.as_ref()).map_err(refused)?;
+    noted(&again, progress);
+    Ok(again.stream)
+}
+
+/// A create met a role made meanwhile, perhaps by someone else: read it (and, for `--adopt`,
+/// every policy on it) and plan it as a role found at the start, so someone else's role gets
+/// our trust and policy only through `--adopt` and its checks.
+async fn replan_role(o: &Ready, want: &DesiredAws, progress: &Progress) -> Result<Vec<RoleAction>> {
+    let name = &o.desired.role;
+    progress.step(
+        "role",
+        &format!("the role {name} appeared while setup ran: reading it again and planning anew"),
+    );
+    let fresh = o.aws.get_role(name).await?;
+    let grants = match &fresh {
+        Some(r) if !r.is_managed() && want.role.adopt => {
+            Some(o.aws.role_policies(name, r.boundary.as_deref()).await?)
+        }
+        _ => None,
+    };
+    let again =
+        plan::replan_role(name, &want.role, fresh.as_ref(), grants.as_ref()).map_err(refused)?;
+    noted(&again, progress);
+    Ok(again.role)
+}
+
+/// A re-plan's notes, as progress.
+fn noted(p: &Plan, progress: &Progress) {
+    for n in &p.notes {
+        progress.note(&format!("{}: {}", n.resource, n.message));
+    }
+}
+
+/// A create that met the resource twice: something else keeps making and removing it.
+fn raced(what: &str, name: &str) -> Error {
+    Error::Refused(format!(
+        "the {what} {name} was created by someone else while setup ran, twice; find out who also manages it, then run setup again"
+    ))
+}
+
+/// One change to the stream; [`Created::AlreadyExisted`] when a create met one made meanwhile.
+async fn apply_stream(
+    aws: &Aws,
+    stream: &str,
+    stream_arn: &str,
+    action: &StreamAction,
+) -> Result<Created> {
+    match action {
+        StreamAction::CreateStream { capacity } => {
+            return aws.create_stream(stream, *capacity).await
+        }
+        StreamAction::IncreaseRetention { to, .. } => aws.increase_retention(stream, *to).await,
+        StreamAction::DecreaseRetention { to, .. } => aws.decrease_retention(stream, *to).await,
+        StreamAction::StartEncryption { to, .. } => aws.start_encryption(stream, to).await,
+        StreamAction::TagStream { tags } => aws.tag_stream(stream, tags).await,
+        StreamAction::UpdateStreamMode { to, .. } => aws.update_stream_mode(stream_arn, *to).await,
+        StreamAction::UpdateShardCount { to, .. } => aws.update_shard_count(stream, *to).await,
+    }?;
+    Ok(Created::Made)
+}
+
+/// One change to the role; [`Created::AlreadyExisted`] when a create met one made meanwhile.
+async fn apply_role(aws: &Aws, role: &str, action: &RoleAction) -> Result<Created> {
+    match action {
+        RoleAction::CreateRole {
+            trust,
+            max_session,
+            tags,
+        } => return aws.create_role(role, trust, *max_session, tags).await,
+        RoleAction::UpdateTrust { after, .. } => aws.update_trust(role, after).await,
+        RoleAction::UpdateMaxSession { to, .. } => aws.update_max_session(role, *to).await,
+        RoleAction::PutPolicy { after, .. } => aws.put_policy(role, after).await,
+        RoleAction::TagRole { tags } => aws.tag_role(role, tags).await,
+    }?;
+    Ok(Created::Made)
+}
+
+/// One change to the alarm or its topic.
+async fn apply_alarm(
+    aws: &Aws,
+    stream: &str,
+    alarm: &DesiredAlarm,
+    action: &AlarmAction,
+) -> Result<()> {
+    match action {
+        AlarmAction::CreateTopic {
+            name,
+            tags,
+            kms_key,
+        } => aws
+            .create_topic(name, tags, kms_key.as_deref())
+            .await
+            .map(drop),
+        AlarmAction::SubscribeEmail { email } => aws.subscribe_email(&alarm.topic_arn, email).await,
+        AlarmAction::PutAlarm { .. } => {
+            let mut tags = std::collections::BTreeMap::new();
+            crate::state::mark_managed(&mut tags);
+            let spec = crate::aws::cloudwatch::AlarmSpec {
+                name: alarm.name.clone(),
+                stream: stream.to_owned(),
+                topic_arn: alarm.topic_arn.clone(),
+            };
+            aws.put_alarm(&spec, &tags).await
+        }
+    }
+}
+
+async fn wait_active(o: &Ready, progress: &Progress) -> Result<()> {
+    progress.step("stream", "waiting for the stream to become ACTIVE");
+    let on_poll = |elapsed: Duration| progress.waiting("stream", "waiting for ACTIVE", elapsed);
+    o.aws
+        .wait_stream_active(&o.desired.stream, &on_poll)
+        .await?;
+    progress.done_waiting();
+    Ok(())
+}
