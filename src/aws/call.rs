@@ -1,6 +1,7 @@
-//! One way to make an AWS call: send it, note it in the call log once whatever AWS answers,
-//! turn a failure into [`Error::Aws`] (code, message, hint), and read the answers callers
-//! branch on ("not found", "already exists") by their codes. An adapter keeps only what is
+//! One way to take an AWS call's answer (`self.answered(op, req.send().await)`): note the call
+//! in the call log once whatever AWS answers, turn a failure into [`Error::Aws`] (code,
+//! message, hint), and read the answers callers branch on ("not found", "already exists") by
+//! their codes ([`Expected`]). An adapter keeps only what is
 //! particular to its operation: the request, the answer's fields, a hint for a code.
 //!
 //! What the log notes (it feeds the report's `api_calls`, the "0 mutating calls on a converged
@@ -8,8 +9,6 @@
 //! and the operation changes something. A refusal ("no such stream", "already exists",
 //! "access denied") changed nothing; a call that got no answer (no connection, a timeout) is
 //! not noted: nothing reached AWS that it acted on.
-
-use std::future::Future;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -73,60 +72,59 @@ fn noted(op: Op, how: Ended) -> Option<bool> {
     }
 }
 
-/// Send one request (`sent`: the SDK's `.send()`), note it, and return the SDK's own error:
-/// for the caller that reads more than a code (S3's HeadBucket answers with a status and a
-/// header, no body). Everyone else uses [`call`].
-pub(crate) async fn call_raw<T, E>(
+impl Aws {
+    /// One call's answer (`req.send().await`), noted in the call log, with a failure mapped to
+    /// [`Error::Aws`] (or a timeout's error). It takes the answer, not the request's future:
+    /// an SDK request's future is large, and an `async fn` that holds it as an argument holds
+    /// it twice (the stack of a debug build overflows).
+    pub(crate) fn answered<T, E>(
+        &self,
+        op: Op,
+        out: std::result::Result<T, SdkError<E, HttpResponse>>,
+    ) -> Result<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        answered(&self.calls, op, out)
+    }
+
+    /// [`Aws::answered`] with the SDK's own error: for the caller that reads more than a code
+    /// (S3's HeadBucket answers with a status and a header, no body).
+    #[allow(clippy::result_large_err)] // the SDK's own result, handed back as the SDK gave it
+    pub(crate) fn answered_raw<T, E>(
+        &self,
+        op: Op,
+        out: std::result::Result<T, SdkError<E, HttpResponse>>,
+    ) -> std::result::Result<T, SdkError<E, HttpResponse>> {
+        answered_raw(&self.calls, op, out)
+    }
+}
+
+#[allow(clippy::result_large_err)] // the SDK's own result, handed back as the SDK gave it
+fn answered_raw<T, E>(
     log: &CallLog,
     op: Op,
-    sent: impl Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    out: std::result::Result<T, SdkError<E, HttpResponse>>,
 ) -> std::result::Result<T, SdkError<E, HttpResponse>> {
-    let out = sent.await;
     if let Some(mutating) = noted(op, ended(&out)) {
         log.record(op.service, op.operation, mutating);
     }
     out
 }
 
-/// Send one request, note it, and map a failure to [`Error::Aws`] (or a timeout's error).
-pub(crate) async fn call<T, E>(
+fn answered<T, E>(
     log: &CallLog,
     op: Op,
-    sent: impl Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    out: std::result::Result<T, SdkError<E, HttpResponse>>,
 ) -> Result<T>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    call_raw(log, op, sent)
-        .await
-        .map_err(|e| aws_error(op.service, op.operation, e))
-}
-
-impl Aws {
-    /// [`call`] with this run's call log.
-    pub(crate) async fn call<T, E>(
-        &self,
-        op: Op,
-        sent: impl Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
-    ) -> Result<T>
-    where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    {
-        call(&self.calls, op, sent).await
-    }
-
-    /// [`call_raw`] with this run's call log.
-    pub(crate) async fn call_raw<T, E>(
-        &self,
-        op: Op,
-        sent: impl Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
-    ) -> std::result::Result<T, SdkError<E, HttpResponse>> {
-        call_raw(&self.calls, op, sent).await
-    }
+    answered_raw(log, op, out).map_err(|e| aws_error(op.service, op.operation, e))
 }
 
 /// The answers a caller expects and branches on, read from a mapped call's error code.
-pub(crate) trait Answer<T> {
+pub(crate) trait Expected<T> {
     /// `Ok(None)` when AWS answered one of `codes`: there is no such thing (a read), or it is
     /// gone already (a delete, which a re-run or a race may meet).
     fn or_missing(self, codes: &[&str]) -> Result<Option<T>>;
@@ -137,7 +135,7 @@ pub(crate) trait Answer<T> {
     fn hint_on(self, code: &str, hint: impl FnOnce() -> String) -> Result<T>;
 }
 
-impl<T> Answer<T> for Result<T> {
+impl<T> Expected<T> for Result<T> {
     fn or_missing(self, codes: &[&str]) -> Result<Option<T>> {
         match self {
             Ok(v) => Ok(Some(v)),
@@ -208,10 +206,7 @@ mod tests {
         out: std::result::Result<T, SdkError<ErrorMetadata, HttpResponse>>,
     ) -> (Result<T>, crate::calls::CallSummary) {
         let log = CallLog::default();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let res = rt.block_on(call(&log, op, async { out }));
+        let res = answered(&log, op, out);
         (res, log.summary())
     }
 
@@ -247,13 +242,8 @@ mod tests {
     #[test]
     fn a_raw_caller_sees_the_sdk_error_after_the_call_is_noted() {
         let log = CallLog::default();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
         let out: std::result::Result<(), _> =
-            rt.block_on(call_raw(&log, read("s3", "HeadBucket"), async {
-                Err(refused("NotFound"))
-            }));
+            answered_raw(&log, read("s3", "HeadBucket"), Err(refused("NotFound")));
         let status = out.unwrap_err().raw_response().map(|r| r.status().as_u16());
         assert_eq!(status, Some(400));
         assert_eq!(log.summary().by_operation["s3:HeadBucket"], 1);

@@ -104,9 +104,7 @@ impl Aws {
                     m.stat(),
                 ));
             }
-            let out = self
-                .call(read("cloudwatch", "GetMetricData"), req.send())
-                .await?;
+            let out = self.answered(read("cloudwatch", "GetMetricData"), req.send().await)?;
             for r in out.metric_data_results() {
                 let Some(metric) = r.id().and_then(Metric::from_query_id) else {
                     continue;
@@ -157,9 +155,7 @@ impl Aws {
                 stat,
             ));
         }
-        let out = self
-            .call(read("cloudwatch", "GetMetricData"), req.send())
-            .await?;
+        let out = self.answered(read("cloudwatch", "GetMetricData"), req.send().await)?;
         let mut w = metrics::DeliveryWindow::default();
         for r in out.metric_data_results() {
             let values = r.values();
@@ -182,17 +178,13 @@ impl Aws {
     /// The alarm named `name` with its tags, or `None`.
     pub async fn describe_alarm(&self, name: &str) -> Result<Option<AlarmState>> {
         let req = self.cloudwatch.describe_alarms().alarm_names(name);
-        let out = self
-            .call(read("cloudwatch", "DescribeAlarms"), req.send())
-            .await?;
+        let out = self.answered(read("cloudwatch", "DescribeAlarms"), req.send().await)?;
         let Some(a) = out.metric_alarms().first() else {
             return Ok(None);
         };
         let arn = a.alarm_arn().unwrap_or_default().to_owned();
         let req = self.cloudwatch.list_tags_for_resource().resource_arn(&arn);
-        let tags = self
-            .call(read("cloudwatch", "ListTagsForResource"), req.send())
-            .await?;
+        let tags = self.answered(read("cloudwatch", "ListTagsForResource"), req.send().await)?;
         Ok(Some(AlarmState {
             name: a.alarm_name().unwrap_or(name).to_owned(),
             arn,
@@ -236,15 +228,13 @@ impl Aws {
         for (k, v) in tags {
             req = req.tags(Tag::builder().key(k).value(v).build());
         }
-        self.call(write("cloudwatch", "PutMetricAlarm"), req.send())
-            .await?;
+        self.answered(write("cloudwatch", "PutMetricAlarm"), req.send().await)?;
         Ok(())
     }
 
     pub async fn delete_alarm(&self, name: &str) -> Result<()> {
         let req = self.cloudwatch.delete_alarms().alarm_names(name);
-        self.call(write("cloudwatch", "DeleteAlarms"), req.send())
-            .await?;
+        self.answered(write("cloudwatch", "DeleteAlarms"), req.send().await)?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ use aws_sdk_firehose::types::{
     Processor, ProcessorParameter, ProcessorParameterName, ProcessorType, RetryOptions, Tag,
 };
 
-use super::{built, read, write, Answer, Aws, Created};
+use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::{self, Archive};
 use crate::error::Result;
 use crate::state::DeliveryState;
@@ -36,8 +36,7 @@ impl Aws {
             .describe_delivery_stream()
             .delivery_stream_name(name);
         let Some(out) = self
-            .call(read("firehose", "DescribeDeliveryStream"), req.send())
-            .await
+            .answered(read("firehose", "DescribeDeliveryStream"), req.send().await)
             .or_missing(&["ResourceNotFoundException"])?
         else {
             return Ok(None);
@@ -49,9 +48,10 @@ impl Aws {
             .firehose
             .list_tags_for_delivery_stream()
             .delivery_stream_name(name);
-        let tags = self
-            .call(read("firehose", "ListTagsForDeliveryStream"), req.send())
-            .await?;
+        let tags = self.answered(
+            read("firehose", "ListTagsForDeliveryStream"),
+            req.send().await,
+        )?;
         let source = d
             .source()
             .and_then(|s| s.kinesis_stream_source_description());
@@ -139,8 +139,7 @@ impl Aws {
             .current_delivery_stream_version_id(version_id)
             .destination_id(destination_id)
             .extended_s3_destination_update(update);
-        self.call(write("firehose", "UpdateDestination"), req.send())
-            .await?;
+        self.answered(write("firehose", "UpdateDestination"), req.send().await)?;
         Ok(())
     }
 
@@ -182,8 +181,7 @@ impl Aws {
             .kinesis_stream_source_configuration(built(source)?)
             .extended_s3_destination_configuration(built(destination)?)
             .set_tags(Some(tags));
-        self.call(write("firehose", "CreateDeliveryStream"), req.send())
-            .await
+        self.answered(write("firehose", "CreateDeliveryStream"), req.send().await)
             .or_existing(&["ResourceInUseException"])
     }
 
@@ -193,8 +191,7 @@ impl Aws {
             .firehose
             .delete_delivery_stream()
             .delivery_stream_name(name);
-        self.call(write("firehose", "DeleteDeliveryStream"), req.send())
-            .await
+        self.answered(write("firehose", "DeleteDeliveryStream"), req.send().await)
             .or_missing(&["ResourceNotFoundException"])?;
         Ok(())
     }

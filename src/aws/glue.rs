@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
 
-use super::{built, read, write, Answer, Aws, Created};
+use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::View;
 use crate::error::Result;
 use crate::state::{TableState, ViewState};
@@ -105,8 +105,7 @@ impl Aws {
     ) -> Result<Option<aws_sdk_glue::types::Table>> {
         let req = self.glue.get_table().database_name(database).name(name);
         Ok(self
-            .call(read("glue", "GetTable"), req.send())
-            .await
+            .answered(read("glue", "GetTable"), req.send().await)
             .or_missing(&["EntityNotFoundException"])?
             .and_then(|o| o.table().cloned()))
     }
@@ -134,7 +133,7 @@ impl Aws {
                 .update_table()
                 .database_name(database)
                 .table_input(input);
-            self.call(write("glue", "UpdateTable"), req.send()).await?;
+            self.answered(write("glue", "UpdateTable"), req.send().await)?;
             return Ok(());
         }
         let req = self
@@ -143,8 +142,7 @@ impl Aws {
             .database_name(database)
             .table_input(input);
         let created = self
-            .call(write("glue", "CreateTable"), req.send())
-            .await
+            .answered(write("glue", "CreateTable"), req.send().await)
             .or_existing(&["AlreadyExistsException"])?;
         if created == Created::AlreadyExisted {
             // A retry of a create that succeeded: the same view, set again.
@@ -161,14 +159,13 @@ impl Aws {
     ) -> Result<Option<BTreeMap<String, String>>> {
         let req = self.glue.get_database().name(name);
         let found = self
-            .call(read("glue", "GetDatabase"), req.send())
-            .await
+            .answered(read("glue", "GetDatabase"), req.send().await)
             .or_missing(&["EntityNotFoundException"])?;
         if found.is_none() {
             return Ok(None);
         }
         let req = self.glue.get_tags().resource_arn(arn);
-        let tags = self.call(read("glue", "GetTags"), req.send()).await?;
+        let tags = self.answered(read("glue", "GetTags"), req.send().await)?;
         Ok(Some(sorted(tags.tags())))
     }
 
@@ -201,7 +198,7 @@ impl Aws {
                 .get_tables()
                 .database_name(database)
                 .set_next_token(token.clone());
-            let out = self.call(read("glue", "GetTables"), req.send()).await?;
+            let out = self.answered(read("glue", "GetTables"), req.send().await)?;
             names.extend(
                 out.table_list()
                     .iter()
@@ -230,8 +227,7 @@ impl Aws {
         for (k, v) in tags {
             req = req.tags(k, v);
         }
-        self.call(write("glue", "CreateDatabase"), req.send())
-            .await
+        self.answered(write("glue", "CreateDatabase"), req.send().await)
             .or_existing(&["AlreadyExistsException"])
     }
 
@@ -242,8 +238,7 @@ impl Aws {
             .database_name(database)
             .table_input(table_input(name, t)?);
         let created = self
-            .call(write("glue", "CreateTable"), req.send())
-            .await
+            .answered(write("glue", "CreateTable"), req.send().await)
             .or_existing(&["AlreadyExistsException"])?;
         if created == Created::AlreadyExisted {
             // A retry of a create that succeeded: the same table.
@@ -259,23 +254,21 @@ impl Aws {
             .update_table()
             .database_name(database)
             .table_input(table_input(name, t)?);
-        self.call(write("glue", "UpdateTable"), req.send()).await?;
+        self.answered(write("glue", "UpdateTable"), req.send().await)?;
         Ok(())
     }
 
     /// Delete the table, then the database if nothing else is in it (teardown).
     pub async fn delete_table(&self, database: &str, name: &str) -> Result<()> {
         let req = self.glue.delete_table().database_name(database).name(name);
-        self.call(write("glue", "DeleteTable"), req.send())
-            .await
+        self.answered(write("glue", "DeleteTable"), req.send().await)
             .or_missing(&["EntityNotFoundException"])?;
         Ok(())
     }
 
     pub async fn delete_database(&self, name: &str) -> Result<()> {
         let req = self.glue.delete_database().name(name);
-        self.call(write("glue", "DeleteDatabase"), req.send())
-            .await
+        self.answered(write("glue", "DeleteDatabase"), req.send().await)
             .or_missing(&["EntityNotFoundException"])?;
         Ok(())
     }

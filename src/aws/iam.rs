@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 
-use super::{built, read, write, Answer, Aws, Created};
+use super::{built, read, write, Aws, Created, Expected};
 use crate::error::{Error, Result};
 use crate::policy;
 use crate::state::RoleState;
@@ -38,8 +38,7 @@ impl Aws {
     pub async fn get_role_with(&self, name: &str, policy_name: &str) -> Result<Option<RoleState>> {
         let req = self.iam.get_role().role_name(name);
         let Some(out) = self
-            .call(read("iam", "GetRole"), req.send())
-            .await
+            .answered(read("iam", "GetRole"), req.send().await)
             .or_missing(&["NoSuchEntity"])?
         else {
             return Ok(None);
@@ -80,8 +79,7 @@ impl Aws {
             .get_role_policy()
             .role_name(role)
             .policy_name(policy_name);
-        self.call(read("iam", "GetRolePolicy"), req.send())
-            .await
+        self.answered(read("iam", "GetRolePolicy"), req.send().await)
             .or_missing(&["NoSuchEntity"])?
             .map(|o| decode("GetRolePolicy", o.policy_document()))
             .transpose()
@@ -119,8 +117,7 @@ impl Aws {
             .description(description)
             .set_tags(Some(iam_tags(tags)?));
         let created = self
-            .call(write("iam", "CreateRole"), req.send())
-            .await
+            .answered(write("iam", "CreateRole"), req.send().await)
             .or_existing(&["EntityAlreadyExists"])?;
         if created == Created::AlreadyExisted {
             tracing::info!(role = name, "the role exists already; reading it again");
@@ -134,8 +131,7 @@ impl Aws {
             .update_assume_role_policy()
             .role_name(name)
             .policy_document(trust.to_string());
-        self.call(write("iam", "UpdateAssumeRolePolicy"), req.send())
-            .await?;
+        self.answered(write("iam", "UpdateAssumeRolePolicy"), req.send().await)?;
         Ok(())
     }
 
@@ -145,7 +141,7 @@ impl Aws {
             .update_role()
             .role_name(name)
             .max_session_duration(seconds);
-        self.call(write("iam", "UpdateRole"), req.send()).await?;
+        self.answered(write("iam", "UpdateRole"), req.send().await)?;
         Ok(())
     }
 
@@ -155,7 +151,7 @@ impl Aws {
             .tag_role()
             .role_name(name)
             .set_tags(Some(iam_tags(tags)?));
-        self.call(write("iam", "TagRole"), req.send()).await?;
+        self.answered(write("iam", "TagRole"), req.send().await)?;
         Ok(())
     }
 
@@ -173,7 +169,7 @@ impl Aws {
             .role_name(role)
             .policy_name(name)
             .policy_document(document.to_string());
-        self.call(write("iam", "PutRolePolicy"), req.send()).await?;
+        self.answered(write("iam", "PutRolePolicy"), req.send().await)?;
         Ok(())
     }
 }
@@ -210,7 +206,7 @@ impl Aws {
     /// A managed policy's default version; `None` when it has none.
     async fn managed_policy(&self, arn: &str) -> Result<Option<NamedPolicy>> {
         let req = self.iam.get_policy().policy_arn(arn);
-        let policy = self.call(read("iam", "GetPolicy"), req.send()).await?;
+        let policy = self.answered(read("iam", "GetPolicy"), req.send().await)?;
         let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
             return Ok(None);
         };
@@ -219,9 +215,7 @@ impl Aws {
             .get_policy_version()
             .policy_arn(arn)
             .version_id(version);
-        let v = self
-            .call(read("iam", "GetPolicyVersion"), req.send())
-            .await?;
+        let v = self.answered(read("iam", "GetPolicyVersion"), req.send().await)?;
         match v.policy_version().and_then(|pv| pv.document()) {
             Some(raw) => Ok(Some(NamedPolicy {
                 name: arn.to_owned(),
@@ -241,9 +235,7 @@ impl Aws {
                 .list_role_policies()
                 .role_name(role)
                 .set_marker(marker.clone());
-            let page = self
-                .call(read("iam", "ListRolePolicies"), req.send())
-                .await?;
+            let page = self.answered(read("iam", "ListRolePolicies"), req.send().await)?;
             names.extend(page.policy_names().iter().cloned());
             match page.marker() {
                 Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
@@ -262,9 +254,7 @@ impl Aws {
                 .list_attached_role_policies()
                 .role_name(role)
                 .set_marker(marker.clone());
-            let page = self
-                .call(read("iam", "ListAttachedRolePolicies"), req.send())
-                .await?;
+            let page = self.answered(read("iam", "ListAttachedRolePolicies"), req.send().await)?;
             arns.extend(
                 page.attached_policies()
                     .iter()
@@ -284,8 +274,7 @@ impl Aws {
             .delete_role_policy()
             .role_name(role)
             .policy_name(policy_name);
-        self.call(write("iam", "DeleteRolePolicy"), req.send())
-            .await
+        self.answered(write("iam", "DeleteRolePolicy"), req.send().await)
             .or_missing(&["NoSuchEntity"])?;
         Ok(())
     }
@@ -293,8 +282,7 @@ impl Aws {
     /// Delete the role (its inline policies must be gone first). Already gone is fine.
     pub async fn delete_role(&self, role: &str) -> Result<()> {
         let req = self.iam.delete_role().role_name(role);
-        self.call(write("iam", "DeleteRole"), req.send())
-            .await
+        self.answered(write("iam", "DeleteRole"), req.send().await)
             .hint_on("DeleteConflict", || format!(
                 "something else still uses the role (a managed policy or an instance profile was added meanwhile): detach it, then run teardown again (aws iam list-attached-role-policies --role-name {role})"
             ))

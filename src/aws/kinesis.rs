@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::types::{EncryptionType, StreamMode, StreamModeDetails};
 
-use super::{built, read, write, Answer, Aws, Created};
+use super::{built, read, write, Aws, Created, Expected};
 use crate::error::{Error, Result};
 use crate::names::{RetentionHours, ShardCount};
 use crate::sizing::Capacity;
@@ -62,8 +62,7 @@ impl Aws {
         Option<aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryOutput>,
     > {
         let req = self.kinesis.describe_stream_summary().stream_name(name);
-        self.call(read("kinesis", "DescribeStreamSummary"), req.send())
-            .await
+        self.answered(read("kinesis", "DescribeStreamSummary"), req.send().await)
             .or_missing(&["ResourceNotFoundException"])
     }
 
@@ -76,9 +75,7 @@ impl Aws {
                 .list_tags_for_stream()
                 .stream_name(name)
                 .set_exclusive_start_tag_key(start.clone());
-            let out = self
-                .call(read("kinesis", "ListTagsForStream"), req.send())
-                .await?;
+            let out = self.answered(read("kinesis", "ListTagsForStream"), req.send().await)?;
             for t in out.tags() {
                 tags.insert(t.key().to_owned(), t.value().unwrap_or_default().to_owned());
             }
@@ -95,9 +92,7 @@ impl Aws {
         let mut token: Option<String> = None;
         loop {
             let req = self.kinesis.list_streams().set_next_token(token.clone());
-            let out = self
-                .call(read("kinesis", "ListStreams"), req.send())
-                .await?;
+            let out = self.answered(read("kinesis", "ListStreams"), req.send().await)?;
             names.extend(out.stream_names().iter().cloned());
             match out.next_token() {
                 Some(t) if out.has_more_streams() => token = Some(t.to_owned()),
@@ -118,8 +113,7 @@ impl Aws {
                 .stream_mode_details(stream_mode(StreamMode::Provisioned)?),
         };
         let created = self
-            .call(write("kinesis", "CreateStream"), req.send())
-            .await
+            .answered(write("kinesis", "CreateStream"), req.send().await)
             .hint_on("LimitExceededException", || {
                 "the account is at a Kinesis limit (5 streams CREATING at once, the shard quota, or 50 on-demand streams): wait, or ask AWS for a higher quota, then run setup again".into()
             })
@@ -196,8 +190,7 @@ impl Aws {
             .update_stream_mode()
             .stream_arn(stream_arn)
             .stream_mode_details(stream_mode(mode)?);
-        self.call(write("kinesis", "UpdateStreamMode"), req.send())
-            .await?;
+        self.answered(write("kinesis", "UpdateStreamMode"), req.send().await)?;
         Ok(())
     }
 
@@ -209,8 +202,7 @@ impl Aws {
             .stream_name(name)
             .target_shard_count(i32::try_from(to).unwrap_or(i32::MAX))
             .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling);
-        self.call(write("kinesis", "UpdateShardCount"), req.send())
-            .await?;
+        self.answered(write("kinesis", "UpdateShardCount"), req.send().await)?;
         Ok(())
     }
 
@@ -220,11 +212,10 @@ impl Aws {
             .increase_stream_retention_period()
             .stream_name(name)
             .retention_period_hours(i32::try_from(to.get()).unwrap_or(i32::MAX));
-        self.call(
+        self.answered(
             write("kinesis", "IncreaseStreamRetentionPeriod"),
-            req.send(),
-        )
-        .await?;
+            req.send().await,
+        )?;
         Ok(())
     }
 
@@ -235,11 +226,10 @@ impl Aws {
             .decrease_stream_retention_period()
             .stream_name(name)
             .retention_period_hours(i32::try_from(to.get()).unwrap_or(i32::MAX));
-        self.call(
+        self.answered(
             write("kinesis", "DecreaseStreamRetentionPeriod"),
-            req.send(),
-        )
-        .await?;
+            req.send().await,
+        )?;
         Ok(())
     }
 
@@ -250,8 +240,7 @@ impl Aws {
             .stream_name(name)
             .encryption_type(EncryptionType::Kms)
             .key_id(key);
-        self.call(write("kinesis", "StartStreamEncryption"), req.send())
-            .await?;
+        self.answered(write("kinesis", "StartStreamEncryption"), req.send().await)?;
         Ok(())
     }
 
@@ -261,8 +250,7 @@ impl Aws {
             .add_tags_to_stream()
             .stream_name(name)
             .set_tags(Some(tags.clone().into_iter().collect()));
-        self.call(write("kinesis", "AddTagsToStream"), req.send())
-            .await?;
+        self.answered(write("kinesis", "AddTagsToStream"), req.send().await)?;
         Ok(())
     }
 }
@@ -338,7 +326,7 @@ impl Aws {
                 Some(t) => self.kinesis.list_shards().next_token(t),
                 None => self.kinesis.list_shards().stream_name(stream),
             };
-            let out = self.call(read("kinesis", "ListShards"), req.send()).await?;
+            let out = self.answered(read("kinesis", "ListShards"), req.send().await)?;
             shards.extend(out.shards().iter().map(|s| {
                 ShardInfo {
                     id: s.shard_id().to_owned(),
@@ -383,9 +371,7 @@ impl Aws {
                 .shard_iterator_type(T::AfterSequenceNumber)
                 .starting_sequence_number(n),
         };
-        let out = self
-            .call(read("kinesis", "GetShardIterator"), req.send())
-            .await?;
+        let out = self.answered(read("kinesis", "GetShardIterator"), req.send().await)?;
         out.shard_iterator()
             .map(str::to_owned)
             .ok_or_else(|| Error::Aws {
@@ -404,7 +390,7 @@ impl Aws {
             .get_records()
             .shard_iterator(iterator)
             .limit(1000);
-        let out = self.call(read("kinesis", "GetRecords"), req.send()).await?;
+        let out = self.answered(read("kinesis", "GetRecords"), req.send().await)?;
         let records: Vec<Vec<u8>> = out
             .records()
             .iter()
@@ -474,8 +460,7 @@ impl Aws {
     pub async fn delete_stream(&self, name: &str) -> Result<bool> {
         let req = self.kinesis.delete_stream().stream_name(name);
         let deleted = self
-            .call(write("kinesis", "DeleteStream"), req.send())
-            .await
+            .answered(write("kinesis", "DeleteStream"), req.send().await)
             .hint_on("ResourceInUseException", || {
                 "the stream has registered consumers (enhanced fan-out) or is changing: deregister them (aws kinesis list-stream-consumers) or wait, then run teardown again".into()
             })

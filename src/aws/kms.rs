@@ -16,8 +16,7 @@ impl Aws {
         }
         let req = self.kms.describe_key().key_id(named);
         let out = self
-            .call(read("kms", "DescribeKey"), req.send())
-            .await
+            .answered(read("kms", "DescribeKey"), req.send().await)
             .map_err(|e| key_error(named, e))?;
         let meta = out.key_metadata().ok_or_else(|| Error::Aws {
             service: "kms",

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{read, write, Answer, Aws};
+use super::{read, write, Aws, Expected};
 use crate::error::Result;
 use crate::state::LogState;
 
@@ -12,9 +12,7 @@ impl Aws {
     /// The log group `name` (exactly), its retention, tags, and whether it has `stream`.
     pub async fn describe_log_group(&self, name: &str, stream: &str) -> Result<Option<LogState>> {
         let req = self.logs.describe_log_groups().log_group_name_prefix(name);
-        let out = self
-            .call(read("logs", "DescribeLogGroups"), req.send())
-            .await?;
+        let out = self.answered(read("logs", "DescribeLogGroups"), req.send().await)?;
         let Some(group) = out
             .log_groups()
             .iter()
@@ -30,9 +28,7 @@ impl Aws {
         let (tags, streams) = tokio::try_join!(
             async {
                 let req = self.logs.list_tags_for_resource().resource_arn(&arn);
-                let out = self
-                    .call(read("logs", "ListTagsForResource"), req.send())
-                    .await?;
+                let out = self.answered(read("logs", "ListTagsForResource"), req.send().await)?;
                 Ok::<BTreeMap<String, String>, crate::error::Error>(
                     out.tags()
                         .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -45,9 +41,7 @@ impl Aws {
                     .describe_log_streams()
                     .log_group_name(name)
                     .log_stream_name_prefix(stream);
-                let out = self
-                    .call(read("logs", "DescribeLogStreams"), req.send())
-                    .await?;
+                let out = self.answered(read("logs", "DescribeLogStreams"), req.send().await)?;
                 Ok(out
                     .log_streams()
                     .iter()
@@ -73,8 +67,7 @@ impl Aws {
         for (k, v) in tags {
             req = req.tags(k, v);
         }
-        self.call(write("logs", "CreateLogGroup"), req.send())
-            .await
+        self.answered(write("logs", "CreateLogGroup"), req.send().await)
             .or_existing(&["ResourceAlreadyExistsException"])?;
         Ok(())
     }
@@ -85,8 +78,7 @@ impl Aws {
             .create_log_stream()
             .log_group_name(group)
             .log_stream_name(stream);
-        self.call(write("logs", "CreateLogStream"), req.send())
-            .await
+        self.answered(write("logs", "CreateLogStream"), req.send().await)
             .or_existing(&["ResourceAlreadyExistsException"])?;
         Ok(())
     }
@@ -97,16 +89,14 @@ impl Aws {
             .put_retention_policy()
             .log_group_name(group)
             .retention_in_days(i32::try_from(days).unwrap_or(i32::MAX));
-        self.call(write("logs", "PutRetentionPolicy"), req.send())
-            .await?;
+        self.answered(write("logs", "PutRetentionPolicy"), req.send().await)?;
         Ok(())
     }
 
     /// Delete the log group with its streams (teardown).
     pub async fn delete_log_group(&self, name: &str) -> Result<()> {
         let req = self.logs.delete_log_group().log_group_name(name);
-        self.call(write("logs", "DeleteLogGroup"), req.send())
-            .await
+        self.answered(write("logs", "DeleteLogGroup"), req.send().await)
             .or_missing(&["ResourceNotFoundException"])?;
         Ok(())
     }

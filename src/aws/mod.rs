@@ -24,7 +24,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::calls::CallLog;
 use crate::error::{Error, Result};
 use crate::names::Region;
-pub(crate) use call::{built, read, write, Answer};
+pub(crate) use call::{built, read, write, Expected};
 
 /// What a create call found: made by this call, or there already (a race with someone else,
 /// or the SDK's retry of a create that had succeeded). The caller reads it again and plans

@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{
 };
 use serde_json::Value;
 
-use super::{aws_error, built, read, write, Answer, Aws, Created};
+use super::{aws_error, built, read, write, Aws, Created, Expected};
 use crate::archive::LifecycleRule as Rule;
 use crate::error::{Error, Result};
 use crate::state::{BucketFound, BucketState};
@@ -37,7 +37,7 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner());
         // HeadBucket answers with a status and a header, no body: read from the raw answer.
-        match self.call_raw(read("s3", "HeadBucket"), req.send()).await {
+        match self.answered_raw(read("s3", "HeadBucket"), req.send().await) {
             Ok(out) => {
                 if let Some(r) = out.bucket_region() {
                     if r != self.region.as_str() {
@@ -106,8 +106,7 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner());
         let Some(out) = self
-            .call(read("s3", "GetBucketTagging"), req.send())
-            .await
+            .answered(read("s3", "GetBucketTagging"), req.send().await)
             .or_missing(&["NoSuchTagSet"])?
         else {
             return Ok(BTreeMap::new());
@@ -126,8 +125,7 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner());
         let Some(out) = self
-            .call(read("s3", "GetPublicAccessBlock"), req.send())
-            .await
+            .answered(read("s3", "GetPublicAccessBlock"), req.send().await)
             .or_missing(&["NoSuchPublicAccessBlockConfiguration"])?
         else {
             return Ok(false);
@@ -147,8 +145,7 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner());
         let Some(out) = self
-            .call(read("s3", "GetBucketOwnershipControls"), req.send())
-            .await
+            .answered(read("s3", "GetBucketOwnershipControls"), req.send().await)
             .or_missing(&["OwnershipControlsNotFoundError"])?
         else {
             return Ok(false);
@@ -167,8 +164,7 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner());
         let Some(out) = self
-            .call(read("s3", "GetBucketEncryption"), req.send())
-            .await
+            .answered(read("s3", "GetBucketEncryption"), req.send().await)
             .or_missing(&["ServerSideEncryptionConfigurationNotFoundError"])?
         else {
             return Ok(None);
@@ -191,9 +187,7 @@ impl Aws {
             .get_bucket_versioning()
             .bucket(name)
             .set_expected_bucket_owner(self.owner());
-        let out = self
-            .call(read("s3", "GetBucketVersioning"), req.send())
-            .await?;
+        let out = self.answered(read("s3", "GetBucketVersioning"), req.send().await)?;
         Ok(out.status() == Some(&BucketVersioningStatus::Enabled))
     }
 
@@ -204,8 +198,10 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner());
         let Some(out) = self
-            .call(read("s3", "GetBucketLifecycleConfiguration"), req.send())
-            .await
+            .answered(
+                read("s3", "GetBucketLifecycleConfiguration"),
+                req.send().await,
+            )
             .or_missing(&["NoSuchLifecycleConfiguration"])?
         else {
             return Ok(Vec::new());
@@ -249,8 +245,7 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner());
         let Some(out) = self
-            .call(read("s3", "GetBucketPolicy"), req.send())
-            .await
+            .answered(read("s3", "GetBucketPolicy"), req.send().await)
             .or_missing(&["NoSuchBucketPolicy"])?
         else {
             return Ok(None);
@@ -281,7 +276,7 @@ impl Aws {
                 .prefix(prefix)
                 .max_keys(i32::try_from(cap.min(1000)).unwrap_or(1000))
                 .set_continuation_token(token.clone());
-            let out = self.call(read("s3", "ListObjectsV2"), req.send()).await?;
+            let out = self.answered(read("s3", "ListObjectsV2"), req.send().await)?;
             for o in out.contents() {
                 count += 1;
                 if let Some(t) = o.last_modified() {
@@ -311,7 +306,7 @@ impl Aws {
                     .build(),
             );
         }
-        match self.call(write("s3", "CreateBucket"), req.send()).await {
+        match self.answered(write("s3", "CreateBucket"), req.send().await) {
             Err(e) if e.code() == Some("BucketAlreadyExists") => Err(Error::Refused(format!(
                 "the bucket name {name} is taken by another AWS account (S3's bucket names are global): choose another --archive-bucket"
             ))),
@@ -332,9 +327,7 @@ impl Aws {
                     .bucket(name)
                     .set_expected_bucket_owner(self.owner())
                     .max_keys(1000);
-                let out = self
-                    .call(read("s3", "ListObjectVersions"), req.send())
-                    .await?;
+                let out = self.answered(read("s3", "ListObjectVersions"), req.send().await)?;
                 let ids = out
                     .versions()
                     .iter()
@@ -362,7 +355,7 @@ impl Aws {
                     .bucket(name)
                     .set_expected_bucket_owner(self.owner())
                     .delete(delete);
-                self.call(write("s3", "DeleteObjects"), req.send()).await?;
+                self.answered(write("s3", "DeleteObjects"), req.send().await)?;
             }
             let req = self
                 .s3
@@ -370,8 +363,7 @@ impl Aws {
                 .bucket(name)
                 .set_expected_bucket_owner(self.owner());
             match self
-                .call(write("s3", "DeleteBucket"), req.send())
-                .await
+                .answered(write("s3", "DeleteBucket"), req.send().await)
                 .or_missing(&["NoSuchBucket"])
             {
                 // A write landed after the last listing: empty it again.
@@ -398,8 +390,7 @@ impl Aws {
                     .restrict_public_buckets(true)
                     .build(),
             );
-        self.call(write("s3", "PutPublicAccessBlock"), req.send())
-            .await?;
+        self.answered(write("s3", "PutPublicAccessBlock"), req.send().await)?;
         Ok(())
     }
 
@@ -414,8 +405,7 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
             .ownership_controls(controls);
-        self.call(write("s3", "PutBucketOwnershipControls"), req.send())
-            .await?;
+        self.answered(write("s3", "PutBucketOwnershipControls"), req.send().await)?;
         Ok(())
     }
 
@@ -445,8 +435,7 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
             .server_side_encryption_configuration(config);
-        self.call(write("s3", "PutBucketEncryption"), req.send())
-            .await?;
+        self.answered(write("s3", "PutBucketEncryption"), req.send().await)?;
         Ok(())
     }
 
@@ -461,8 +450,7 @@ impl Aws {
                     .status(BucketVersioningStatus::Enabled)
                     .build(),
             );
-        self.call(write("s3", "PutBucketVersioning"), req.send())
-            .await?;
+        self.answered(write("s3", "PutBucketVersioning"), req.send().await)?;
         Ok(())
     }
 
@@ -513,8 +501,10 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
             .lifecycle_configuration(config);
-        self.call(write("s3", "PutBucketLifecycleConfiguration"), req.send())
-            .await?;
+        self.answered(
+            write("s3", "PutBucketLifecycleConfiguration"),
+            req.send().await,
+        )?;
         Ok(())
     }
 
@@ -525,8 +515,7 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
             .policy(policy.to_string());
-        self.call(write("s3", "PutBucketPolicy"), req.send())
-            .await?;
+        self.answered(write("s3", "PutBucketPolicy"), req.send().await)?;
         Ok(())
     }
 
@@ -543,8 +532,7 @@ impl Aws {
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
             .tagging(built(Tagging::builder().set_tag_set(Some(set)).build())?);
-        self.call(write("s3", "PutBucketTagging"), req.send())
-            .await?;
+        self.answered(write("s3", "PutBucketTagging"), req.send().await)?;
         Ok(())
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_sns::types::Tag;
 
-use super::{built, read, write, Answer, Aws};
+use super::{built, read, write, Aws, Expected};
 use crate::error::Result;
 use crate::state::TopicState;
 
@@ -15,16 +15,13 @@ impl Aws {
     pub async fn describe_topic(&self, arn: &str) -> Result<Option<TopicState>> {
         let req = self.sns.get_topic_attributes().topic_arn(arn);
         let found = self
-            .call(read("sns", "GetTopicAttributes"), req.send())
-            .await
+            .answered(read("sns", "GetTopicAttributes"), req.send().await)
             .or_missing(&["NotFound"])?;
         if found.is_none() {
             return Ok(None);
         }
         let req = self.sns.list_tags_for_resource().resource_arn(arn);
-        let tags = self
-            .call(read("sns", "ListTagsForResource"), req.send())
-            .await?;
+        let tags = self.answered(read("sns", "ListTagsForResource"), req.send().await)?;
         let mut emails = Vec::new();
         let mut next: Option<String> = None;
         loop {
@@ -33,9 +30,7 @@ impl Aws {
                 .list_subscriptions_by_topic()
                 .topic_arn(arn)
                 .set_next_token(next.clone());
-            let out = self
-                .call(read("sns", "ListSubscriptionsByTopic"), req.send())
-                .await?;
+            let out = self.answered(read("sns", "ListSubscriptionsByTopic"), req.send().await)?;
             emails.extend(
                 out.subscriptions()
                     .iter()
@@ -74,7 +69,7 @@ impl Aws {
         for (k, v) in tags {
             req = req.tags(built(Tag::builder().key(k).value(v).build())?);
         }
-        let out = self.call(write("sns", "CreateTopic"), req.send()).await?;
+        let out = self.answered(write("sns", "CreateTopic"), req.send().await)?;
         Ok(out.topic_arn().unwrap_or_default().to_owned())
     }
 
@@ -86,14 +81,14 @@ impl Aws {
             .topic_arn(topic_arn)
             .protocol("email")
             .endpoint(email);
-        self.call(write("sns", "Subscribe"), req.send()).await?;
+        self.answered(write("sns", "Subscribe"), req.send().await)?;
         Ok(())
     }
 
     /// Delete the topic and with it its subscriptions.
     pub async fn delete_topic(&self, arn: &str) -> Result<()> {
         let req = self.sns.delete_topic().topic_arn(arn);
-        self.call(write("sns", "DeleteTopic"), req.send()).await?;
+        self.answered(write("sns", "DeleteTopic"), req.send().await)?;
         Ok(())
     }
 }

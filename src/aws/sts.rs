@@ -14,9 +14,7 @@ pub struct Identity {
 impl Aws {
     pub async fn caller_identity(&self) -> Result<Identity> {
         let req = self.sts.get_caller_identity();
-        let out = self
-            .call(read("sts", "GetCallerIdentity"), req.send())
-            .await?;
+        let out = self.answered(read("sts", "GetCallerIdentity"), req.send().await)?;
         let account = AccountId::parse("(AWS account)", out.account().unwrap_or_default())?;
         // From here on, every S3 request names this account as the bucket's owner.
         let _ = self.bucket_owner.set(account.to_string());
