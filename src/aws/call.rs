@@ -1,8 +1,8 @@
 //! One way to take an AWS call's answer (`self.answered(op, req.send().await)`): note the call
 //! in the call log once whatever AWS answers, turn a failure into [`Error::Aws`] (code,
 //! message, hint), and read the answers callers branch on ("not found", "already exists") by
-//! their codes ([`Expected`]). An adapter keeps only what is
-//! particular to its operation: the request, the answer's fields, a hint for a code.
+//! their codes ([`Expected`]). An adapter keeps only what is particular to its operation: the
+//! request, the answer's fields, a hint for a code.
 //!
 //! What the log notes (it feeds the report's `api_calls`, the "0 mutating calls on a converged
 //! re-run" tests and the bench): a call AWS answered, once; as a change only when it succeeded
