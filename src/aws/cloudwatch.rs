@@ -11,7 +11,7 @@ use aws_sdk_cloudwatch::types::{
 };
 use aws_smithy_types::DateTime;
 
-use super::{aws_error, Aws};
+use super::{read, write, Aws};
 use crate::error::Result;
 use crate::metrics::{self, Metric, Window};
 use crate::state::{alarm, AlarmState};
@@ -104,11 +104,7 @@ impl Aws {
                     m.stat(),
                 ));
             }
-            let out = req
-                .send()
-                .await
-                .map_err(|e| aws_error("cloudwatch", "GetMetricData", e))?;
-            self.calls.record("cloudwatch", "GetMetricData", false);
+            let out = self.answered(read("cloudwatch", "GetMetricData"), req.send().await)?;
             for r in out.metric_data_results() {
                 let Some(metric) = r.id().and_then(Metric::from_query_id) else {
                     continue;
@@ -159,11 +155,7 @@ impl Aws {
                 stat,
             ));
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| aws_error("cloudwatch", "GetMetricData", e))?;
-        self.calls.record("cloudwatch", "GetMetricData", false);
+        let out = self.answered(read("cloudwatch", "GetMetricData"), req.send().await)?;
         let mut w = metrics::DeliveryWindow::default();
         for r in out.metric_data_results() {
             let values = r.values();
@@ -185,27 +177,14 @@ impl Aws {
 
     /// The alarm named `name` with its tags, or `None`.
     pub async fn describe_alarm(&self, name: &str) -> Result<Option<AlarmState>> {
-        let out = self
-            .cloudwatch
-            .describe_alarms()
-            .alarm_names(name)
-            .send()
-            .await
-            .map_err(|e| aws_error("cloudwatch", "DescribeAlarms", e))?;
-        self.calls.record("cloudwatch", "DescribeAlarms", false);
+        let req = self.cloudwatch.describe_alarms().alarm_names(name);
+        let out = self.answered(read("cloudwatch", "DescribeAlarms"), req.send().await)?;
         let Some(a) = out.metric_alarms().first() else {
             return Ok(None);
         };
         let arn = a.alarm_arn().unwrap_or_default().to_owned();
-        let tags = self
-            .cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-            .map_err(|e| aws_error("cloudwatch", "ListTagsForResource", e))?;
-        self.calls
-            .record("cloudwatch", "ListTagsForResource", false);
+        let req = self.cloudwatch.list_tags_for_resource().resource_arn(&arn);
+        let tags = self.answered(read("cloudwatch", "ListTagsForResource"), req.send().await)?;
         Ok(Some(AlarmState {
             name: a.alarm_name().unwrap_or(name).to_owned(),
             arn,
@@ -249,21 +228,13 @@ impl Aws {
         for (k, v) in tags {
             req = req.tags(Tag::builder().key(k).value(v).build());
         }
-        req.send()
-            .await
-            .map_err(|e| aws_error("cloudwatch", "PutMetricAlarm", e))?;
-        self.calls.record("cloudwatch", "PutMetricAlarm", true);
+        self.answered(write("cloudwatch", "PutMetricAlarm"), req.send().await)?;
         Ok(())
     }
 
     pub async fn delete_alarm(&self, name: &str) -> Result<()> {
-        self.cloudwatch
-            .delete_alarms()
-            .alarm_names(name)
-            .send()
-            .await
-            .map_err(|e| aws_error("cloudwatch", "DeleteAlarms", e))?;
-        self.calls.record("cloudwatch", "DeleteAlarms", true);
+        let req = self.cloudwatch.delete_alarms().alarm_names(name);
+        self.answered(write("cloudwatch", "DeleteAlarms"), req.send().await)?;
         Ok(())
     }
 }

@@ -12,16 +12,11 @@ use aws_sdk_firehose::types::{
     ExtendedS3DestinationUpdate, KinesisStreamSourceConfiguration, ProcessingConfiguration,
     Processor, ProcessorParameter, ProcessorParameterName, ProcessorType, RetryOptions, Tag,
 };
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{aws_error, Aws, Created};
+use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::{self, Archive};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::state::DeliveryState;
-
-fn built<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
-    r.map_err(|e| Error::Usage(format!("a Firehose request could not be built: {e}")))
-}
 
 /// Whether CreateDeliveryStream failed because Firehose cannot assume the role yet: IAM has
 /// not propagated a role made moments ago (Firehose's words: "Firehose is unable to assume
@@ -36,35 +31,27 @@ pub fn role_not_ready(code: &str, message: &str) -> bool {
 impl Aws {
     /// The delivery stream with its tags, or `None` when there is none.
     pub async fn describe_delivery_stream(&self, name: &str) -> Result<Option<DeliveryState>> {
-        let out = match self
+        let req = self
             .firehose
             .describe_delivery_stream()
-            .delivery_stream_name(name)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("ResourceNotFoundException") => {
-                self.calls
-                    .record("firehose", "DescribeDeliveryStream", false);
-                return Ok(None);
-            }
-            Err(e) => return Err(aws_error("firehose", "DescribeDeliveryStream", e)),
+            .delivery_stream_name(name);
+        let Some(out) = self
+            .answered(read("firehose", "DescribeDeliveryStream"), req.send().await)
+            .or_missing(&["ResourceNotFoundException"])?
+        else {
+            return Ok(None);
         };
-        self.calls
-            .record("firehose", "DescribeDeliveryStream", false);
         let Some(d) = out.delivery_stream_description() else {
             return Ok(None);
         };
-        let tags = self
+        let req = self
             .firehose
             .list_tags_for_delivery_stream()
-            .delivery_stream_name(name)
-            .send()
-            .await
-            .map_err(|e| aws_error("firehose", "ListTagsForDeliveryStream", e))?;
-        self.calls
-            .record("firehose", "ListTagsForDeliveryStream", false);
+            .delivery_stream_name(name);
+        let tags = self.answered(
+            read("firehose", "ListTagsForDeliveryStream"),
+            req.send().await,
+        )?;
         let source = d
             .source()
             .and_then(|s| s.kinesis_stream_source_description());
@@ -145,16 +132,14 @@ impl Aws {
             .processing_configuration(processing(a)?)
             .cloud_watch_logging_options(logging(a))
             .build();
-        self.firehose
+        let req = self
+            .firehose
             .update_destination()
             .delivery_stream_name(a.delivery_stream())
             .current_delivery_stream_version_id(version_id)
             .destination_id(destination_id)
-            .extended_s3_destination_update(update)
-            .send()
-            .await
-            .map_err(|e| aws_error("firehose", "UpdateDestination", e))?;
-        self.calls.record("firehose", "UpdateDestination", true);
+            .extended_s3_destination_update(update);
+        self.answered(write("firehose", "UpdateDestination"), req.send().await)?;
         Ok(())
     }
 
@@ -188,43 +173,26 @@ impl Aws {
             .iter()
             .map(|(k, v)| built(Tag::builder().key(k).value(v).build()))
             .collect::<Result<Vec<_>>>()?;
-        let res = self
+        let req = self
             .firehose
             .create_delivery_stream()
             .delivery_stream_name(&name)
             .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
             .kinesis_stream_source_configuration(built(source)?)
             .extended_s3_destination_configuration(built(destination)?)
-            .set_tags(Some(tags))
-            .send()
-            .await;
-        match res {
-            Ok(_) => {
-                self.calls.record("firehose", "CreateDeliveryStream", true);
-                Ok(Created::Made)
-            }
-            Err(e) if e.code() == Some("ResourceInUseException") => {
-                self.calls.record("firehose", "CreateDeliveryStream", false);
-                Ok(Created::AlreadyExisted)
-            }
-            Err(e) => Err(aws_error("firehose", "CreateDeliveryStream", e)),
-        }
+            .set_tags(Some(tags));
+        self.answered(write("firehose", "CreateDeliveryStream"), req.send().await)
+            .or_existing(&["ResourceInUseException"])
     }
 
     /// Delete the delivery stream (teardown). Records already in S3 stay.
     pub async fn delete_delivery_stream(&self, name: &str) -> Result<()> {
-        match self
+        let req = self
             .firehose
             .delete_delivery_stream()
-            .delivery_stream_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if e.code() == Some("ResourceNotFoundException") => {}
-            Err(e) => return Err(aws_error("firehose", "DeleteDeliveryStream", e)),
-        }
-        self.calls.record("firehose", "DeleteDeliveryStream", true);
+            .delivery_stream_name(name);
+        self.answered(write("firehose", "DeleteDeliveryStream"), req.send().await)
+            .or_missing(&["ResourceNotFoundException"])?;
         Ok(())
     }
 }

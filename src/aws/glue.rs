@@ -4,16 +4,11 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{aws_error, Aws, Created};
+use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::View;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::state::{TableState, ViewState};
-
-fn built<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
-    r.map_err(|e| Error::Usage(format!("a Glue request could not be built: {e}")))
-}
 
 fn columns(cols: &[Column]) -> Vec<(String, String)> {
     cols.iter()
@@ -108,19 +103,11 @@ impl Aws {
         database: &str,
         name: &str,
     ) -> Result<Option<aws_sdk_glue::types::Table>> {
-        let out = self
-            .glue
-            .get_table()
-            .database_name(database)
-            .name(name)
-            .send()
-            .await;
-        self.calls.record("glue", "GetTable", false);
-        match out {
-            Ok(o) => Ok(o.table().cloned()),
-            Err(e) if e.code() == Some("EntityNotFoundException") => Ok(None),
-            Err(e) => Err(aws_error("glue", "GetTable", e)),
-        }
+        let req = self.glue.get_table().database_name(database).name(name);
+        Ok(self
+            .answered(read("glue", "GetTable"), req.send().await)
+            .or_missing(&["EntityNotFoundException"])?
+            .and_then(|o| o.table().cloned()))
     }
 
     /// The view (any table of that name), or `None`.
@@ -141,30 +128,25 @@ impl Aws {
     ) -> Result<()> {
         let input = view_input(database, owner, view)?;
         if update {
-            self.glue
+            let req = self
+                .glue
                 .update_table()
                 .database_name(database)
-                .table_input(input)
-                .send()
-                .await
-                .map_err(|e| aws_error("glue", "UpdateTable", e))?;
-            self.calls.record("glue", "UpdateTable", true);
+                .table_input(input);
+            self.answered(write("glue", "UpdateTable"), req.send().await)?;
             return Ok(());
         }
-        match self
+        let req = self
             .glue
             .create_table()
             .database_name(database)
-            .table_input(input)
-            .send()
-            .await
-        {
-            Ok(_) => self.calls.record("glue", "CreateTable", true),
+            .table_input(input);
+        let created = self
+            .answered(write("glue", "CreateTable"), req.send().await)
+            .or_existing(&["AlreadyExistsException"])?;
+        if created == Created::AlreadyExisted {
             // A retry of a create that succeeded: the same view, set again.
-            Err(e) if e.code() == Some("AlreadyExistsException") => {
-                return Box::pin(self.put_view(database, owner, view, true)).await
-            }
-            Err(e) => return Err(aws_error("glue", "CreateTable", e)),
+            return Box::pin(self.put_view(database, owner, view, true)).await;
         }
         Ok(())
     }
@@ -175,22 +157,15 @@ impl Aws {
         name: &str,
         arn: &str,
     ) -> Result<Option<BTreeMap<String, String>>> {
-        match self.glue.get_database().name(name).send().await {
-            Ok(_) => self.calls.record("glue", "GetDatabase", false),
-            Err(e) if e.code() == Some("EntityNotFoundException") => {
-                self.calls.record("glue", "GetDatabase", false);
-                return Ok(None);
-            }
-            Err(e) => return Err(aws_error("glue", "GetDatabase", e)),
+        let req = self.glue.get_database().name(name);
+        let found = self
+            .answered(read("glue", "GetDatabase"), req.send().await)
+            .or_missing(&["EntityNotFoundException"])?;
+        if found.is_none() {
+            return Ok(None);
         }
-        let tags = self
-            .glue
-            .get_tags()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| aws_error("glue", "GetTags", e))?;
-        self.calls.record("glue", "GetTags", false);
+        let req = self.glue.get_tags().resource_arn(arn);
+        let tags = self.answered(read("glue", "GetTags"), req.send().await)?;
         Ok(Some(sorted(tags.tags())))
     }
 
@@ -218,15 +193,12 @@ impl Aws {
     pub async fn table_names(&self, database: &str) -> Result<Vec<(String, bool)>> {
         let (mut names, mut token) = (Vec::new(), None::<String>);
         loop {
-            let out = self
+            let req = self
                 .glue
                 .get_tables()
                 .database_name(database)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| aws_error("glue", "GetTables", e))?;
-            self.calls.record("glue", "GetTables", false);
+                .set_next_token(token.clone());
+            let out = self.answered(read("glue", "GetTables"), req.send().await)?;
             names.extend(
                 out.table_list()
                     .iter()
@@ -255,76 +227,49 @@ impl Aws {
         for (k, v) in tags {
             req = req.tags(k, v);
         }
-        match req.send().await {
-            Ok(_) => {
-                self.calls.record("glue", "CreateDatabase", true);
-                Ok(Created::Made)
-            }
-            Err(e) if e.code() == Some("AlreadyExistsException") => {
-                self.calls.record("glue", "CreateDatabase", false);
-                Ok(Created::AlreadyExisted)
-            }
-            Err(e) => Err(aws_error("glue", "CreateDatabase", e)),
-        }
+        self.answered(write("glue", "CreateDatabase"), req.send().await)
+            .or_existing(&["AlreadyExistsException"])
     }
 
     pub async fn create_table(&self, database: &str, name: &str, t: &TableState) -> Result<()> {
-        match self
+        let req = self
             .glue
             .create_table()
             .database_name(database)
-            .table_input(table_input(name, t)?)
-            .send()
-            .await
-        {
-            Ok(_) => self.calls.record("glue", "CreateTable", true),
+            .table_input(table_input(name, t)?);
+        let created = self
+            .answered(write("glue", "CreateTable"), req.send().await)
+            .or_existing(&["AlreadyExistsException"])?;
+        if created == Created::AlreadyExisted {
             // A retry of a create that succeeded: the same table.
-            Err(e) if e.code() == Some("AlreadyExistsException") => {
-                return self.update_table(database, name, t).await
-            }
-            Err(e) => return Err(aws_error("glue", "CreateTable", e)),
+            return self.update_table(database, name, t).await;
         }
         Ok(())
     }
 
     /// Replace the table's definition (UpdateTable takes it whole).
     pub async fn update_table(&self, database: &str, name: &str, t: &TableState) -> Result<()> {
-        self.glue
+        let req = self
+            .glue
             .update_table()
             .database_name(database)
-            .table_input(table_input(name, t)?)
-            .send()
-            .await
-            .map_err(|e| aws_error("glue", "UpdateTable", e))?;
-        self.calls.record("glue", "UpdateTable", true);
+            .table_input(table_input(name, t)?);
+        self.answered(write("glue", "UpdateTable"), req.send().await)?;
         Ok(())
     }
 
     /// Delete the table, then the database if nothing else is in it (teardown).
     pub async fn delete_table(&self, database: &str, name: &str) -> Result<()> {
-        match self
-            .glue
-            .delete_table()
-            .database_name(database)
-            .name(name)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if e.code() == Some("EntityNotFoundException") => {}
-            Err(e) => return Err(aws_error("glue", "DeleteTable", e)),
-        }
-        self.calls.record("glue", "DeleteTable", true);
+        let req = self.glue.delete_table().database_name(database).name(name);
+        self.answered(write("glue", "DeleteTable"), req.send().await)
+            .or_missing(&["EntityNotFoundException"])?;
         Ok(())
     }
 
     pub async fn delete_database(&self, name: &str) -> Result<()> {
-        match self.glue.delete_database().name(name).send().await {
-            Ok(_) => {}
-            Err(e) if e.code() == Some("EntityNotFoundException") => {}
-            Err(e) => return Err(aws_error("glue", "DeleteDatabase", e)),
-        }
-        self.calls.record("glue", "DeleteDatabase", true);
+        let req = self.glue.delete_database().name(name);
+        self.answered(write("glue", "DeleteDatabase"), req.send().await)
+            .or_missing(&["EntityNotFoundException"])?;
         Ok(())
     }
 }

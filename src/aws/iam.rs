@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_iam::types::Tag;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
-use super::{aws_error, Aws, Created};
+use super::{built, read, write, Aws, Created, Expected};
 use crate::error::{Error, Result};
 use crate::policy;
 use crate::state::RoleState;
@@ -25,13 +24,7 @@ fn decode(operation: &'static str, raw: &str) -> Result<Value> {
 
 fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
     tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| Error::Usage(e.to_string()))
-        })
+        .map(|(k, v)| built(Tag::builder().key(k).value(v).build()))
         .collect()
 }
 
@@ -43,15 +36,13 @@ impl Aws {
 
     /// A role with the inline policy of `policy_name` (the archive's Firehose role has its own).
     pub async fn get_role_with(&self, name: &str, policy_name: &str) -> Result<Option<RoleState>> {
-        let out = match self.iam.get_role().role_name(name).send().await {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("NoSuchEntity") => {
-                self.calls.record("iam", "GetRole", false);
-                return Ok(None);
-            }
-            Err(e) => return Err(aws_error("iam", "GetRole", e)),
+        let req = self.iam.get_role().role_name(name);
+        let Some(out) = self
+            .answered(read("iam", "GetRole"), req.send().await)
+            .or_missing(&["NoSuchEntity"])?
+        else {
+            return Ok(None);
         };
-        self.calls.record("iam", "GetRole", false);
         let Some(role) = out.role() else {
             return Ok(None);
         };
@@ -83,24 +74,15 @@ impl Aws {
 
     /// One inline policy, decoded; `None` when the role has no policy of that name.
     pub async fn get_inline_policy(&self, role: &str, policy_name: &str) -> Result<Option<Value>> {
-        match self
+        let req = self
             .iam
             .get_role_policy()
             .role_name(role)
-            .policy_name(policy_name)
-            .send()
-            .await
-        {
-            Ok(o) => {
-                self.calls.record("iam", "GetRolePolicy", false);
-                decode("GetRolePolicy", o.policy_document()).map(Some)
-            }
-            Err(e) if e.code() == Some("NoSuchEntity") => {
-                self.calls.record("iam", "GetRolePolicy", false);
-                Ok(None)
-            }
-            Err(e) => Err(aws_error("iam", "GetRolePolicy", e)),
-        }
+            .policy_name(policy_name);
+        self.answered(read("iam", "GetRolePolicy"), req.send().await)
+            .or_missing(&["NoSuchEntity"])?
+            .map(|o| decode("GetRolePolicy", o.policy_document()))
+            .transpose()
     }
 
     /// Create the role. `EntityAlreadyExists` (a retry of a create that succeeded, or a race
@@ -126,63 +108,50 @@ impl Aws {
         tags: &BTreeMap<String, String>,
         description: &str,
     ) -> Result<Created> {
-        let res = self
+        let req = self
             .iam
             .create_role()
             .role_name(name)
             .assume_role_policy_document(trust.to_string())
             .max_session_duration(max_session)
             .description(description)
-            .set_tags(Some(iam_tags(tags)?))
-            .send()
-            .await;
-        match res {
-            Ok(_) => {
-                self.calls.record("iam", "CreateRole", true);
-                Ok(Created::Made)
-            }
-            Err(e) if e.code() == Some("EntityAlreadyExists") => {
-                tracing::info!(role = name, "the role exists already; reading it again");
-                self.calls.record("iam", "CreateRole", false);
-                Ok(Created::AlreadyExisted)
-            }
-            Err(e) => Err(aws_error("iam", "CreateRole", e)),
+            .set_tags(Some(iam_tags(tags)?));
+        let created = self
+            .answered(write("iam", "CreateRole"), req.send().await)
+            .or_existing(&["EntityAlreadyExists"])?;
+        if created == Created::AlreadyExisted {
+            tracing::info!(role = name, "the role exists already; reading it again");
         }
+        Ok(created)
     }
 
     pub async fn update_trust(&self, name: &str, trust: &Value) -> Result<()> {
-        self.iam
+        let req = self
+            .iam
             .update_assume_role_policy()
             .role_name(name)
-            .policy_document(trust.to_string())
-            .send()
-            .await
-            .map_err(|e| aws_error("iam", "UpdateAssumeRolePolicy", e))?;
-        self.calls.record("iam", "UpdateAssumeRolePolicy", true);
+            .policy_document(trust.to_string());
+        self.answered(write("iam", "UpdateAssumeRolePolicy"), req.send().await)?;
         Ok(())
     }
 
     pub async fn update_max_session(&self, name: &str, seconds: i32) -> Result<()> {
-        self.iam
+        let req = self
+            .iam
             .update_role()
             .role_name(name)
-            .max_session_duration(seconds)
-            .send()
-            .await
-            .map_err(|e| aws_error("iam", "UpdateRole", e))?;
-        self.calls.record("iam", "UpdateRole", true);
+            .max_session_duration(seconds);
+        self.answered(write("iam", "UpdateRole"), req.send().await)?;
         Ok(())
     }
 
     pub async fn tag_role(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
-        self.iam
+        let req = self
+            .iam
             .tag_role()
             .role_name(name)
-            .set_tags(Some(iam_tags(tags)?))
-            .send()
-            .await
-            .map_err(|e| aws_error("iam", "TagRole", e))?;
-        self.calls.record("iam", "TagRole", true);
+            .set_tags(Some(iam_tags(tags)?));
+        self.answered(write("iam", "TagRole"), req.send().await)?;
         Ok(())
     }
 
@@ -194,15 +163,13 @@ impl Aws {
 
     /// [`Aws::put_policy`] under another name (the archive's Firehose role's).
     pub async fn put_policy_named(&self, role: &str, name: &str, document: &Value) -> Result<()> {
-        self.iam
+        let req = self
+            .iam
             .put_role_policy()
             .role_name(role)
             .policy_name(name)
-            .policy_document(document.to_string())
-            .send()
-            .await
-            .map_err(|e| aws_error("iam", "PutRolePolicy", e))?;
-        self.calls.record("iam", "PutRolePolicy", true);
+            .policy_document(document.to_string());
+        self.answered(write("iam", "PutRolePolicy"), req.send().await)?;
         Ok(())
     }
 }
@@ -238,26 +205,17 @@ impl Aws {
 
     /// A managed policy's default version; `None` when it has none.
     async fn managed_policy(&self, arn: &str) -> Result<Option<NamedPolicy>> {
-        let policy = self
-            .iam
-            .get_policy()
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| aws_error("iam", "GetPolicy", e))?;
-        self.calls.record("iam", "GetPolicy", false);
+        let req = self.iam.get_policy().policy_arn(arn);
+        let policy = self.answered(read("iam", "GetPolicy"), req.send().await)?;
         let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
             return Ok(None);
         };
-        let v = self
+        let req = self
             .iam
             .get_policy_version()
             .policy_arn(arn)
-            .version_id(version)
-            .send()
-            .await
-            .map_err(|e| aws_error("iam", "GetPolicyVersion", e))?;
-        self.calls.record("iam", "GetPolicyVersion", false);
+            .version_id(version);
+        let v = self.answered(read("iam", "GetPolicyVersion"), req.send().await)?;
         match v.policy_version().and_then(|pv| pv.document()) {
             Some(raw) => Ok(Some(NamedPolicy {
                 name: arn.to_owned(),
@@ -272,15 +230,12 @@ impl Aws {
         let mut names = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let page = self
+            let req = self
                 .iam
                 .list_role_policies()
                 .role_name(role)
-                .set_marker(marker.clone())
-                .send()
-                .await
-                .map_err(|e| aws_error("iam", "ListRolePolicies", e))?;
-            self.calls.record("iam", "ListRolePolicies", false);
+                .set_marker(marker.clone());
+            let page = self.answered(read("iam", "ListRolePolicies"), req.send().await)?;
             names.extend(page.policy_names().iter().cloned());
             match page.marker() {
                 Some(m) if page.is_truncated() => marker = Some(m.to_owned()),
@@ -294,15 +249,12 @@ impl Aws {
         let mut arns = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let page = self
+            let req = self
                 .iam
                 .list_attached_role_policies()
                 .role_name(role)
-                .set_marker(marker.clone())
-                .send()
-                .await
-                .map_err(|e| aws_error("iam", "ListAttachedRolePolicies", e))?;
-            self.calls.record("iam", "ListAttachedRolePolicies", false);
+                .set_marker(marker.clone());
+            let page = self.answered(read("iam", "ListAttachedRolePolicies"), req.send().await)?;
             arns.extend(
                 page.attached_policies()
                     .iter()
@@ -317,37 +269,24 @@ impl Aws {
 
     /// Delete one inline policy of the role. Already gone is fine (a re-run, or a race).
     pub async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<()> {
-        match self
+        let req = self
             .iam
             .delete_role_policy()
             .role_name(role)
-            .policy_name(policy_name)
-            .send()
-            .await
-        {
-            Ok(_) => self.calls.record("iam", "DeleteRolePolicy", true),
-            Err(e) if e.code() == Some("NoSuchEntity") => {
-                self.calls.record("iam", "DeleteRolePolicy", false)
-            }
-            Err(e) => return Err(aws_error("iam", "DeleteRolePolicy", e)),
-        }
+            .policy_name(policy_name);
+        self.answered(write("iam", "DeleteRolePolicy"), req.send().await)
+            .or_missing(&["NoSuchEntity"])?;
         Ok(())
     }
 
     /// Delete the role (its inline policies must be gone first). Already gone is fine.
     pub async fn delete_role(&self, role: &str) -> Result<()> {
-        match self.iam.delete_role().role_name(role).send().await {
-            Ok(_) => self.calls.record("iam", "DeleteRole", true),
-            Err(e) if e.code() == Some("NoSuchEntity") => {
-                self.calls.record("iam", "DeleteRole", false)
-            }
-            Err(e) if e.code() == Some("DeleteConflict") => {
-                return Err(aws_error("iam", "DeleteRole", e).with_hint(format!(
-                    "something else still uses the role (a managed policy or an instance profile was added meanwhile): detach it, then run teardown again (aws iam list-attached-role-policies --role-name {role})"
-                )))
-            }
-            Err(e) => return Err(aws_error("iam", "DeleteRole", e)),
-        }
+        let req = self.iam.delete_role().role_name(role);
+        self.answered(write("iam", "DeleteRole"), req.send().await)
+            .hint_on("DeleteConflict", || format!(
+                "something else still uses the role (a managed policy or an instance profile was added meanwhile): detach it, then run teardown again (aws iam list-attached-role-policies --role-name {role})"
+            ))
+            .or_missing(&["NoSuchEntity"])?;
         Ok(())
     }
 }

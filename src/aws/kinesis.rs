@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::types::{EncryptionType, StreamMode, StreamModeDetails};
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{aws_error, Aws, Created};
+use super::{built, read, write, Aws, Created, Expected};
 use crate::error::{Error, Result};
 use crate::names::{RetentionHours, ShardCount};
 use crate::sizing::Capacity;
@@ -19,21 +18,9 @@ const ACTIVE_TIMEOUT: Duration = Duration::from_secs(600);
 impl Aws {
     /// The stream as it is now, or `None` when there is no such stream.
     pub async fn describe_stream(&self, name: &str) -> Result<Option<StreamState>> {
-        let out = match self
-            .kinesis
-            .describe_stream_summary()
-            .stream_name(name)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if e.code() == Some("ResourceNotFoundException") => {
-                self.calls.record("kinesis", "DescribeStreamSummary", false);
-                return Ok(None);
-            }
-            Err(e) => return Err(aws_error("kinesis", "DescribeStreamSummary", e)),
+        let Some(out) = self.stream_summary(name).await? else {
+            return Ok(None);
         };
-        self.calls.record("kinesis", "DescribeStreamSummary", false);
         let Some(s) = out.stream_description_summary() else {
             return Ok(None);
         };
@@ -67,19 +54,28 @@ impl Aws {
         }))
     }
 
+    /// DescribeStreamSummary, or `None` when there is no such stream.
+    async fn stream_summary(
+        &self,
+        name: &str,
+    ) -> Result<
+        Option<aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryOutput>,
+    > {
+        let req = self.kinesis.describe_stream_summary().stream_name(name);
+        self.answered(read("kinesis", "DescribeStreamSummary"), req.send().await)
+            .or_missing(&["ResourceNotFoundException"])
+    }
+
     async fn stream_tags(&self, name: &str) -> Result<BTreeMap<String, String>> {
         let mut tags = BTreeMap::new();
         let mut start: Option<String> = None;
         loop {
-            let out = self
+            let req = self
                 .kinesis
                 .list_tags_for_stream()
                 .stream_name(name)
-                .set_exclusive_start_tag_key(start.clone())
-                .send()
-                .await
-                .map_err(|e| aws_error("kinesis", "ListTagsForStream", e))?;
-            self.calls.record("kinesis", "ListTagsForStream", false);
+                .set_exclusive_start_tag_key(start.clone());
+            let out = self.answered(read("kinesis", "ListTagsForStream"), req.send().await)?;
             for t in out.tags() {
                 tags.insert(t.key().to_owned(), t.value().unwrap_or_default().to_owned());
             }
@@ -95,14 +91,8 @@ impl Aws {
         let mut names = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let out = self
-                .kinesis
-                .list_streams()
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| aws_error("kinesis", "ListStreams", e))?;
-            self.calls.record("kinesis", "ListStreams", false);
+            let req = self.kinesis.list_streams().set_next_token(token.clone());
+            let out = self.answered(read("kinesis", "ListStreams"), req.send().await)?;
             names.extend(out.stream_names().iter().cloned());
             match out.next_token() {
                 Some(t) if out.has_more_streams() => token = Some(t.to_owned()),
@@ -111,45 +101,27 @@ impl Aws {
         }
     }
 
-    /// Create the stream. A `ResourceInUseException` means it exists already (for example an
-    /// SDK retry of a create that succeeded: CreateStream has no idempotency token).
     /// Create the stream. `ResourceInUseException` (a race, or the SDK's retry of a create
     /// that had succeeded) is [`Created::AlreadyExisted`]: the caller reads it again and plans
     /// anew.
     pub async fn create_stream(&self, name: &str, capacity: Capacity) -> Result<Created> {
         let mut req = self.kinesis.create_stream().stream_name(name);
         req = match capacity {
-            Capacity::OnDemand => req.stream_mode_details(
-                StreamModeDetails::builder()
-                    .stream_mode(StreamMode::OnDemand)
-                    .build()
-                    .map_err(|e| Error::Usage(e.to_string()))?,
-            ),
+            Capacity::OnDemand => req.stream_mode_details(stream_mode(StreamMode::OnDemand)?),
             Capacity::Provisioned(n) => req
                 .shard_count(i32::try_from(n.get()).unwrap_or(i32::MAX))
-                .stream_mode_details(
-                    StreamModeDetails::builder()
-                        .stream_mode(StreamMode::Provisioned)
-                        .build()
-                        .map_err(|e| Error::Usage(e.to_string()))?,
-                ),
+                .stream_mode_details(stream_mode(StreamMode::Provisioned)?),
         };
-        match req.send().await {
-            Ok(_) => {}
-            Err(e) if e.code() == Some("ResourceInUseException") => {
-                tracing::info!(stream = name, "the stream exists already; reading it again");
-                self.calls.record("kinesis", "CreateStream", false);
-                return Ok(Created::AlreadyExisted);
-            }
-            Err(e) if e.code() == Some("LimitExceededException") => {
-                return Err(aws_error("kinesis", "CreateStream", e).with_hint(
-                    "the account is at a Kinesis limit (5 streams CREATING at once, the shard quota, or 50 on-demand streams): wait, or ask AWS for a higher quota, then run setup again",
-                ))
-            }
-            Err(e) => return Err(aws_error("kinesis", "CreateStream", e)),
+        let created = self
+            .answered(write("kinesis", "CreateStream"), req.send().await)
+            .hint_on("LimitExceededException", || {
+                "the account is at a Kinesis limit (5 streams CREATING at once, the shard quota, or 50 on-demand streams): wait, or ask AWS for a higher quota, then run setup again".into()
+            })
+            .or_existing(&["ResourceInUseException"])?;
+        if created == Created::AlreadyExisted {
+            tracing::info!(stream = name, "the stream exists already; reading it again");
         }
-        self.calls.record("kinesis", "CreateStream", true);
-        Ok(Created::Made)
+        Ok(created)
     }
 
     /// Wait until the stream is ACTIVE, polling fast at first and backing off (the SDK's
@@ -192,22 +164,10 @@ impl Aws {
 
     /// Status only (no tags): the cheap read used while waiting.
     async fn describe_stream_status(&self, name: &str) -> Result<Option<StreamState>> {
-        let out = match self
-            .kinesis
-            .describe_stream_summary()
-            .stream_name(name)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            // Right after CreateStream a read can miss the stream for a moment.
-            Err(e) if e.code() == Some("ResourceNotFoundException") => {
-                self.calls.record("kinesis", "DescribeStreamSummary", false);
-                return Ok(None);
-            }
-            Err(e) => return Err(aws_error("kinesis", "DescribeStreamSummary", e)),
+        // Right after CreateStream a read can miss the stream for a moment.
+        let Some(out) = self.stream_summary(name).await? else {
+            return Ok(None);
         };
-        self.calls.record("kinesis", "DescribeStreamSummary", false);
         Ok(out.stream_description_summary().map(|s| StreamState {
             arn: s.stream_arn().to_owned(),
             status: StreamStatus::from_aws(s.stream_status().as_str()),
@@ -225,85 +185,72 @@ impl Aws {
             Capacity::OnDemand => StreamMode::OnDemand,
             Capacity::Provisioned(_) => StreamMode::Provisioned,
         };
-        self.kinesis
+        let req = self
+            .kinesis
             .update_stream_mode()
             .stream_arn(stream_arn)
-            .stream_mode_details(
-                StreamModeDetails::builder()
-                    .stream_mode(mode)
-                    .build()
-                    .map_err(|e| Error::Usage(format!("the stream mode: {e}")))?,
-            )
-            .send()
-            .await
-            .map_err(|e| aws_error("kinesis", "UpdateStreamMode", e))?;
-        self.calls.record("kinesis", "UpdateStreamMode", true);
+            .stream_mode_details(stream_mode(mode)?);
+        self.answered(write("kinesis", "UpdateStreamMode"), req.send().await)?;
         Ok(())
     }
 
     /// One step of a shard count change (at most double or half the open shards).
     pub async fn update_shard_count(&self, name: &str, to: u32) -> Result<()> {
-        self.kinesis
+        let req = self
+            .kinesis
             .update_shard_count()
             .stream_name(name)
             .target_shard_count(i32::try_from(to).unwrap_or(i32::MAX))
-            .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
-            .send()
-            .await
-            .map_err(|e| aws_error("kinesis", "UpdateShardCount", e))?;
-        self.calls.record("kinesis", "UpdateShardCount", true);
+            .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling);
+        self.answered(write("kinesis", "UpdateShardCount"), req.send().await)?;
         Ok(())
     }
 
     pub async fn increase_retention(&self, name: &str, to: RetentionHours) -> Result<()> {
-        self.kinesis
+        let req = self
+            .kinesis
             .increase_stream_retention_period()
             .stream_name(name)
-            .retention_period_hours(i32::try_from(to.get()).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| aws_error("kinesis", "IncreaseStreamRetentionPeriod", e))?;
-        self.calls
-            .record("kinesis", "IncreaseStreamRetentionPeriod", true);
+            .retention_period_hours(i32::try_from(to.get()).unwrap_or(i32::MAX));
+        self.answered(
+            write("kinesis", "IncreaseStreamRetentionPeriod"),
+            req.send().await,
+        )?;
         Ok(())
     }
 
     /// Only ever called when the user passed `--allow-retention-decrease`.
     pub async fn decrease_retention(&self, name: &str, to: RetentionHours) -> Result<()> {
-        self.kinesis
+        let req = self
+            .kinesis
             .decrease_stream_retention_period()
             .stream_name(name)
-            .retention_period_hours(i32::try_from(to.get()).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| aws_error("kinesis", "DecreaseStreamRetentionPeriod", e))?;
-        self.calls
-            .record("kinesis", "DecreaseStreamRetentionPeriod", true);
+            .retention_period_hours(i32::try_from(to.get()).unwrap_or(i32::MAX));
+        self.answered(
+            write("kinesis", "DecreaseStreamRetentionPeriod"),
+            req.send().await,
+        )?;
         Ok(())
     }
 
     pub async fn start_encryption(&self, name: &str, key: &str) -> Result<()> {
-        self.kinesis
+        let req = self
+            .kinesis
             .start_stream_encryption()
             .stream_name(name)
             .encryption_type(EncryptionType::Kms)
-            .key_id(key)
-            .send()
-            .await
-            .map_err(|e| aws_error("kinesis", "StartStreamEncryption", e))?;
-        self.calls.record("kinesis", "StartStreamEncryption", true);
+            .key_id(key);
+        self.answered(write("kinesis", "StartStreamEncryption"), req.send().await)?;
         Ok(())
     }
 
     pub async fn tag_stream(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
-        self.kinesis
+        let req = self
+            .kinesis
             .add_tags_to_stream()
             .stream_name(name)
-            .set_tags(Some(tags.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| aws_error("kinesis", "AddTagsToStream", e))?;
-        self.calls.record("kinesis", "AddTagsToStream", true);
+            .set_tags(Some(tags.clone().into_iter().collect()));
+        self.answered(write("kinesis", "AddTagsToStream"), req.send().await)?;
         Ok(())
     }
 }
@@ -379,11 +326,7 @@ impl Aws {
                 Some(t) => self.kinesis.list_shards().next_token(t),
                 None => self.kinesis.list_shards().stream_name(stream),
             };
-            let out = req
-                .send()
-                .await
-                .map_err(|e| aws_error("kinesis", "ListShards", e))?;
-            self.calls.record("kinesis", "ListShards", false);
+            let out = self.answered(read("kinesis", "ListShards"), req.send().await)?;
             shards.extend(out.shards().iter().map(|s| {
                 ShardInfo {
                     id: s.shard_id().to_owned(),
@@ -428,27 +371,26 @@ impl Aws {
                 .shard_iterator_type(T::AfterSequenceNumber)
                 .starting_sequence_number(n),
         };
-        let out = req
-            .send()
-            .await
-            .map_err(|e| aws_error("kinesis", "GetShardIterator", e))?;
-        self.calls.record("kinesis", "GetShardIterator", false);
+        let out = self.answered(read("kinesis", "GetShardIterator"), req.send().await)?;
         out.shard_iterator()
             .map(str::to_owned)
-            .ok_or_else(|| Error::Usage(format!("Kinesis gave no iterator for shard {shard}")))
+            .ok_or_else(|| Error::Aws {
+                service: "kinesis",
+                operation: "GetShardIterator",
+                code: "NoShardIterator".into(),
+                message: format!("Kinesis answered without an iterator for shard {shard}"),
+                hint: None,
+            })
     }
 
     /// One GetRecords call. Throughput errors are the caller's to back off from.
     pub async fn get_records(&self, iterator: &str) -> Result<Page> {
-        let out = self
+        let req = self
             .kinesis
             .get_records()
             .shard_iterator(iterator)
-            .limit(1000)
-            .send()
-            .await
-            .map_err(|e| aws_error("kinesis", "GetRecords", e))?;
-        self.calls.record("kinesis", "GetRecords", false);
+            .limit(1000);
+        let out = self.answered(read("kinesis", "GetRecords"), req.send().await)?;
         let records: Vec<Vec<u8>> = out
             .records()
             .iter()
@@ -516,21 +458,17 @@ impl Aws {
     /// Delete the stream and every record in it. Only `teardown --delete-stream`, confirmed,
     /// calls this. `false` when there was no stream to delete.
     pub async fn delete_stream(&self, name: &str) -> Result<bool> {
-        match self.kinesis.delete_stream().stream_name(name).send().await {
-            Ok(_) => {
-                self.calls.record("kinesis", "DeleteStream", true);
-                Ok(true)
-            }
-            Err(e) if e.code() == Some("ResourceNotFoundException") => {
-                self.calls.record("kinesis", "DeleteStream", false);
-                Ok(false)
-            }
-            Err(e) if e.code() == Some("ResourceInUseException") => {
-                Err(aws_error("kinesis", "DeleteStream", e).with_hint(
-                    "the stream has registered consumers (enhanced fan-out) or is changing: deregister them (aws kinesis list-stream-consumers) or wait, then run teardown again",
-                ))
-            }
-            Err(e) => Err(aws_error("kinesis", "DeleteStream", e)),
-        }
+        let req = self.kinesis.delete_stream().stream_name(name);
+        let deleted = self
+            .answered(write("kinesis", "DeleteStream"), req.send().await)
+            .hint_on("ResourceInUseException", || {
+                "the stream has registered consumers (enhanced fan-out) or is changing: deregister them (aws kinesis list-stream-consumers) or wait, then run teardown again".into()
+            })
+            .or_missing(&["ResourceNotFoundException"])?;
+        Ok(deleted.is_some())
     }
+}
+
+fn stream_mode(mode: StreamMode) -> Result<StreamModeDetails> {
+    built(StreamModeDetails::builder().stream_mode(mode).build())
 }

@@ -3,9 +3,8 @@
 //! the roles' grants name what `DescribeKey` answers.
 
 use aws_sdk_kms::types::KeyManagerType;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{aws_error, Aws};
+use super::{read, Aws};
 use crate::error::{Error, Result};
 use crate::state::ResolvedKey;
 
@@ -15,17 +14,10 @@ impl Aws {
         if let Some(known) = ResolvedKey::known(named) {
             return Ok(known);
         }
+        let req = self.kms.describe_key().key_id(named);
         let out = self
-            .kms
-            .describe_key()
-            .key_id(named)
-            .send()
-            .await
-            .map_err(|e| {
-                let code = e.code().map(str::to_owned);
-                key_error(named, code.as_deref(), aws_error("kms", "DescribeKey", e))
-            })?;
-        self.calls.record("kms", "DescribeKey", false);
+            .answered(read("kms", "DescribeKey"), req.send().await)
+            .map_err(|e| key_error(named, e))?;
         let meta = out.key_metadata().ok_or_else(|| Error::Aws {
             service: "kms",
             operation: "DescribeKey",
@@ -43,8 +35,8 @@ impl Aws {
 
 /// A failed `DescribeKey` with the fix: the key named, and nothing changed yet (the read step
 /// resolves the key before any plan is applied).
-fn key_error(named: &str, code: Option<&str>, err: Error) -> Error {
-    match code {
+fn key_error(named: &str, err: Error) -> Error {
+    match err.code() {
         Some("AccessDeniedException" | "AccessDenied") => err.with_hint(format!(
             "the AWS identity you run as needs kms:DescribeKey on the key {named}: setup and check read which key the stream uses, so that Buzz's writer role (and Firehose's) are granted that key by its ARN. Allow kms:DescribeKey on it (in your identity's policy, and in the key policy when the key is in another account) and run again. Nothing was changed"
         )),
@@ -59,11 +51,11 @@ fn key_error(named: &str, code: Option<&str>, err: Error) -> Error {
 mod tests {
     use super::*;
 
-    fn denied() -> Error {
+    fn denied_with(code: &str) -> Error {
         Error::Aws {
             service: "kms",
             operation: "DescribeKey",
-            code: "AccessDeniedException".into(),
+            code: code.into(),
             message: "not authorized".into(),
             hint: Some("generic".into()),
         }
@@ -72,7 +64,7 @@ mod tests {
     #[test]
     fn a_refused_describe_key_names_the_permission_and_the_key() {
         for code in ["AccessDeniedException", "AccessDenied"] {
-            let e = key_error("alias/district-data", Some(code), denied());
+            let e = key_error("alias/district-data", denied_with(code));
             let hint = e.hint().unwrap();
             assert!(
                 hint.contains("kms:DescribeKey on the key alias/district-data")
@@ -80,9 +72,9 @@ mod tests {
                 "{hint}"
             );
         }
-        let e = key_error("alias/gone", Some("NotFoundException"), denied());
+        let e = key_error("alias/gone", denied_with("NotFoundException"));
         assert!(e.hint().unwrap().contains("no key alias/gone"), "{e:?}");
-        let e = key_error("alias/x", Some("KMSInternalException"), denied());
+        let e = key_error("alias/x", denied_with("KMSInternalException"));
         assert_eq!(
             e.hint().as_deref(),
             Some("generic"),

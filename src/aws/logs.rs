@@ -4,23 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
-use super::{aws_error, Aws};
+use super::{read, write, Aws, Expected};
 use crate::error::Result;
 use crate::state::LogState;
 
 impl Aws {
     /// The log group `name` (exactly), its retention, tags, and whether it has `stream`.
     pub async fn describe_log_group(&self, name: &str, stream: &str) -> Result<Option<LogState>> {
-        let out = self
-            .logs
-            .describe_log_groups()
-            .log_group_name_prefix(name)
-            .send()
-            .await
-            .map_err(|e| aws_error("logs", "DescribeLogGroups", e))?;
-        self.calls.record("logs", "DescribeLogGroups", false);
+        let req = self.logs.describe_log_groups().log_group_name_prefix(name);
+        let out = self.answered(read("logs", "DescribeLogGroups"), req.send().await)?;
         let Some(group) = out
             .log_groups()
             .iter()
@@ -35,14 +27,8 @@ impl Aws {
             .unwrap_or_default();
         let (tags, streams) = tokio::try_join!(
             async {
-                let out = self
-                    .logs
-                    .list_tags_for_resource()
-                    .resource_arn(&arn)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("logs", "ListTagsForResource", e))?;
-                self.calls.record("logs", "ListTagsForResource", false);
+                let req = self.logs.list_tags_for_resource().resource_arn(&arn);
+                let out = self.answered(read("logs", "ListTagsForResource"), req.send().await)?;
                 Ok::<BTreeMap<String, String>, crate::error::Error>(
                     out.tags()
                         .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -50,15 +36,12 @@ impl Aws {
                 )
             },
             async {
-                let out = self
+                let req = self
                     .logs
                     .describe_log_streams()
                     .log_group_name(name)
-                    .log_stream_name_prefix(stream)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("logs", "DescribeLogStreams", e))?;
-                self.calls.record("logs", "DescribeLogStreams", false);
+                    .log_stream_name_prefix(stream);
+                let out = self.answered(read("logs", "DescribeLogStreams"), req.send().await)?;
                 Ok(out
                     .log_streams()
                     .iter()
@@ -84,60 +67,37 @@ impl Aws {
         for (k, v) in tags {
             req = req.tags(k, v);
         }
-        match req.send().await {
-            Ok(_) => self.calls.record("logs", "CreateLogGroup", true),
-            Err(e) if e.code() == Some("ResourceAlreadyExistsException") => {
-                self.calls.record("logs", "CreateLogGroup", false)
-            }
-            Err(e) => return Err(aws_error("logs", "CreateLogGroup", e)),
-        }
+        self.answered(write("logs", "CreateLogGroup"), req.send().await)
+            .or_existing(&["ResourceAlreadyExistsException"])?;
         Ok(())
     }
 
     pub async fn create_log_stream(&self, group: &str, stream: &str) -> Result<()> {
-        match self
+        let req = self
             .logs
             .create_log_stream()
             .log_group_name(group)
-            .log_stream_name(stream)
-            .send()
-            .await
-        {
-            Ok(_) => self.calls.record("logs", "CreateLogStream", true),
-            Err(e) if e.code() == Some("ResourceAlreadyExistsException") => {
-                self.calls.record("logs", "CreateLogStream", false)
-            }
-            Err(e) => return Err(aws_error("logs", "CreateLogStream", e)),
-        }
+            .log_stream_name(stream);
+        self.answered(write("logs", "CreateLogStream"), req.send().await)
+            .or_existing(&["ResourceAlreadyExistsException"])?;
         Ok(())
     }
 
     pub async fn put_log_retention(&self, group: &str, days: u32) -> Result<()> {
-        self.logs
+        let req = self
+            .logs
             .put_retention_policy()
             .log_group_name(group)
-            .retention_in_days(i32::try_from(days).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| aws_error("logs", "PutRetentionPolicy", e))?;
-        self.calls.record("logs", "PutRetentionPolicy", true);
+            .retention_in_days(i32::try_from(days).unwrap_or(i32::MAX));
+        self.answered(write("logs", "PutRetentionPolicy"), req.send().await)?;
         Ok(())
     }
 
     /// Delete the log group with its streams (teardown).
     pub async fn delete_log_group(&self, name: &str) -> Result<()> {
-        match self
-            .logs
-            .delete_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if e.code() == Some("ResourceNotFoundException") => {}
-            Err(e) => return Err(aws_error("logs", "DeleteLogGroup", e)),
-        }
-        self.calls.record("logs", "DeleteLogGroup", true);
+        let req = self.logs.delete_log_group().log_group_name(name);
+        self.answered(write("logs", "DeleteLogGroup"), req.send().await)
+            .or_missing(&["ResourceNotFoundException"])?;
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 //! container and instance metadata) and the standard endpoint overrides (`AWS_ENDPOINT_URL`,
 //! `AWS_ENDPOINT_URL_<SERVICE>`), which is how tests reach the local emulator.
 
+mod call;
 pub mod cloudwatch;
 pub mod firehose;
 pub mod glue;
@@ -23,6 +24,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::calls::CallLog;
 use crate::error::{Error, Result};
 use crate::names::Region;
+pub(crate) use call::{built, read, write, Expected};
 
 /// What a create call found: made by this call, or there already (a race with someone else,
 /// or the SDK's retry of a create that had succeeded). The caller reads it again and plans

@@ -12,25 +12,14 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
     Tag, Tagging, VersioningConfiguration,
 };
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
-use super::{aws_error, Aws, Created};
+use super::{aws_error, built, read, write, Aws, Created, Expected};
 use crate::archive::LifecycleRule as Rule;
 use crate::error::{Error, Result};
 use crate::state::{BucketFound, BucketState};
 
 use crate::state::RuleState;
-
-/// A builder's refusal (a required field missing): our bug, said as such.
-fn built<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
-    r.map_err(|e| Error::Usage(format!("an S3 request could not be built: {e}")))
-}
-
-/// The S3 error code of a failed call, when S3 sent one (HeadBucket has no body: its status).
-fn code_of<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
-    e.code()
-}
 
 impl Aws {
     /// The account the bucket must belong to, once the caller's identity is known.
@@ -42,16 +31,14 @@ impl Aws {
     /// setting setup converges, and for a bucket we did not tag, whether objects are already
     /// under the archive's prefixes (someone else's, which ours must not mix with).
     pub async fn describe_bucket(&self, name: &str) -> Result<BucketFound> {
-        match self
+        let req = self
             .s3
             .head_bucket()
             .bucket(name)
-            .set_expected_bucket_owner(self.owner())
-            .send()
-            .await
-        {
+            .set_expected_bucket_owner(self.owner());
+        // HeadBucket answers with a status and a header, no body: read from the raw answer.
+        match self.answered_raw(read("s3", "HeadBucket"), req.send().await) {
             Ok(out) => {
-                self.calls.record("s3", "HeadBucket", false);
                 if let Some(r) = out.bucket_region() {
                     if r != self.region.as_str() {
                         return Ok(BucketFound::ElsewhereIn(r.to_owned()));
@@ -59,7 +46,6 @@ impl Aws {
                 }
             }
             Err(e) => {
-                self.calls.record("s3", "HeadBucket", false);
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 let region = e
                     .raw_response()
@@ -75,7 +61,7 @@ impl Aws {
                 };
             }
         }
-        let read = tokio::try_join!(
+        let settings = tokio::try_join!(
             self.bucket_tags(name),
             self.bucket_public_blocked(name),
             self.bucket_owner_enforced(name),
@@ -84,7 +70,7 @@ impl Aws {
             self.bucket_lifecycle(name),
             self.bucket_policy(name),
         );
-        let (tags, public, owner, encryption, versioning, lifecycle, policy) = match read {
+        let (tags, public, owner, encryption, versioning, lifecycle, policy) = match settings {
             // The expected owner named on each read: a 403 is a bucket of another account
             // (or a policy keeping this identity out), refused as HeadBucket's 403 is.
             Err(Error::Aws { code, .. }) if code == "AccessDenied" => {
@@ -114,22 +100,17 @@ impl Aws {
     }
 
     async fn bucket_tags(&self, name: &str) -> Result<BTreeMap<String, String>> {
-        let out = match self
+        let req = self
             .s3
             .get_bucket_tagging()
             .bucket(name)
-            .set_expected_bucket_owner(self.owner())
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if code_of(&e) == Some("NoSuchTagSet") => {
-                self.calls.record("s3", "GetBucketTagging", false);
-                return Ok(BTreeMap::new());
-            }
-            Err(e) => return Err(aws_error("s3", "GetBucketTagging", e)),
+            .set_expected_bucket_owner(self.owner());
+        let Some(out) = self
+            .answered(read("s3", "GetBucketTagging"), req.send().await)
+            .or_missing(&["NoSuchTagSet"])?
+        else {
+            return Ok(BTreeMap::new());
         };
-        self.calls.record("s3", "GetBucketTagging", false);
         Ok(out
             .tag_set()
             .iter()
@@ -138,22 +119,17 @@ impl Aws {
     }
 
     async fn bucket_public_blocked(&self, name: &str) -> Result<bool> {
-        let out = match self
+        let req = self
             .s3
             .get_public_access_block()
             .bucket(name)
-            .set_expected_bucket_owner(self.owner())
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if code_of(&e) == Some("NoSuchPublicAccessBlockConfiguration") => {
-                self.calls.record("s3", "GetPublicAccessBlock", false);
-                return Ok(false);
-            }
-            Err(e) => return Err(aws_error("s3", "GetPublicAccessBlock", e)),
+            .set_expected_bucket_owner(self.owner());
+        let Some(out) = self
+            .answered(read("s3", "GetPublicAccessBlock"), req.send().await)
+            .or_missing(&["NoSuchPublicAccessBlockConfiguration"])?
+        else {
+            return Ok(false);
         };
-        self.calls.record("s3", "GetPublicAccessBlock", false);
         Ok(out.public_access_block_configuration().is_some_and(|c| {
             c.block_public_acls() == Some(true)
                 && c.ignore_public_acls() == Some(true)
@@ -163,22 +139,17 @@ impl Aws {
     }
 
     async fn bucket_owner_enforced(&self, name: &str) -> Result<bool> {
-        let out = match self
+        let req = self
             .s3
             .get_bucket_ownership_controls()
             .bucket(name)
-            .set_expected_bucket_owner(self.owner())
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if code_of(&e) == Some("OwnershipControlsNotFoundError") => {
-                self.calls.record("s3", "GetBucketOwnershipControls", false);
-                return Ok(false);
-            }
-            Err(e) => return Err(aws_error("s3", "GetBucketOwnershipControls", e)),
+            .set_expected_bucket_owner(self.owner());
+        let Some(out) = self
+            .answered(read("s3", "GetBucketOwnershipControls"), req.send().await)
+            .or_missing(&["OwnershipControlsNotFoundError"])?
+        else {
+            return Ok(false);
         };
-        self.calls.record("s3", "GetBucketOwnershipControls", false);
         Ok(out.ownership_controls().is_some_and(|c| {
             c.rules()
                 .iter()
@@ -187,22 +158,17 @@ impl Aws {
     }
 
     async fn bucket_encryption(&self, name: &str) -> Result<Option<(String, Option<String>)>> {
-        let out = match self
+        let req = self
             .s3
             .get_bucket_encryption()
             .bucket(name)
-            .set_expected_bucket_owner(self.owner())
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if code_of(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => {
-                self.calls.record("s3", "GetBucketEncryption", false);
-                return Ok(None);
-            }
-            Err(e) => return Err(aws_error("s3", "GetBucketEncryption", e)),
+            .set_expected_bucket_owner(self.owner());
+        let Some(out) = self
+            .answered(read("s3", "GetBucketEncryption"), req.send().await)
+            .or_missing(&["ServerSideEncryptionConfigurationNotFoundError"])?
+        else {
+            return Ok(None);
         };
-        self.calls.record("s3", "GetBucketEncryption", false);
         Ok(out
             .server_side_encryption_configuration()
             .and_then(|c| c.rules().first())
@@ -216,37 +182,30 @@ impl Aws {
     }
 
     async fn bucket_versioning(&self, name: &str) -> Result<bool> {
-        let out = self
+        let req = self
             .s3
             .get_bucket_versioning()
             .bucket(name)
-            .set_expected_bucket_owner(self.owner())
-            .send()
-            .await
-            .map_err(|e| aws_error("s3", "GetBucketVersioning", e))?;
-        self.calls.record("s3", "GetBucketVersioning", false);
+            .set_expected_bucket_owner(self.owner());
+        let out = self.answered(read("s3", "GetBucketVersioning"), req.send().await)?;
         Ok(out.status() == Some(&BucketVersioningStatus::Enabled))
     }
 
     async fn bucket_lifecycle(&self, name: &str) -> Result<Vec<RuleState>> {
-        let out = match self
+        let req = self
             .s3
             .get_bucket_lifecycle_configuration()
             .bucket(name)
-            .set_expected_bucket_owner(self.owner())
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if code_of(&e) == Some("NoSuchLifecycleConfiguration") => {
-                self.calls
-                    .record("s3", "GetBucketLifecycleConfiguration", false);
-                return Ok(Vec::new());
-            }
-            Err(e) => return Err(aws_error("s3", "GetBucketLifecycleConfiguration", e)),
+            .set_expected_bucket_owner(self.owner());
+        let Some(out) = self
+            .answered(
+                read("s3", "GetBucketLifecycleConfiguration"),
+                req.send().await,
+            )
+            .or_missing(&["NoSuchLifecycleConfiguration"])?
+        else {
+            return Ok(Vec::new());
         };
-        self.calls
-            .record("s3", "GetBucketLifecycleConfiguration", false);
         let days = |d: Option<i32>| d.and_then(|d| u32::try_from(d).ok());
         Ok(out
             .rules()
@@ -280,22 +239,17 @@ impl Aws {
     }
 
     async fn bucket_policy(&self, name: &str) -> Result<Option<Value>> {
-        let out = match self
+        let req = self
             .s3
             .get_bucket_policy()
             .bucket(name)
-            .set_expected_bucket_owner(self.owner())
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) if code_of(&e) == Some("NoSuchBucketPolicy") => {
-                self.calls.record("s3", "GetBucketPolicy", false);
-                return Ok(None);
-            }
-            Err(e) => return Err(aws_error("s3", "GetBucketPolicy", e)),
+            .set_expected_bucket_owner(self.owner());
+        let Some(out) = self
+            .answered(read("s3", "GetBucketPolicy"), req.send().await)
+            .or_missing(&["NoSuchBucketPolicy"])?
+        else {
+            return Ok(None);
         };
-        self.calls.record("s3", "GetBucketPolicy", false);
         Ok(out.policy().and_then(|p| serde_json::from_str(p).ok()))
     }
 
@@ -314,18 +268,15 @@ impl Aws {
     ) -> Result<(usize, Option<i64>)> {
         let (mut count, mut newest, mut token) = (0usize, None::<i64>, None::<String>);
         loop {
-            let out = self
+            let req = self
                 .s3
                 .list_objects_v2()
                 .bucket(bucket)
                 .set_expected_bucket_owner(self.owner())
                 .prefix(prefix)
                 .max_keys(i32::try_from(cap.min(1000)).unwrap_or(1000))
-                .set_continuation_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| aws_error("s3", "ListObjectsV2", e))?;
-            self.calls.record("s3", "ListObjectsV2", false);
+                .set_continuation_token(token.clone());
+            let out = self.answered(read("s3", "ListObjectsV2"), req.send().await)?;
             for o in out.contents() {
                 count += 1;
                 if let Some(t) = o.last_modified() {
@@ -355,19 +306,11 @@ impl Aws {
                     .build(),
             );
         }
-        match req.send().await {
-            Ok(_) => {
-                self.calls.record("s3", "CreateBucket", true);
-                Ok(Created::Made)
-            }
-            Err(e) if code_of(&e) == Some("BucketAlreadyOwnedByYou") => {
-                self.calls.record("s3", "CreateBucket", false);
-                Ok(Created::AlreadyExisted)
-            }
-            Err(e) if code_of(&e) == Some("BucketAlreadyExists") => Err(Error::Refused(format!(
+        match self.answered(write("s3", "CreateBucket"), req.send().await) {
+            Err(e) if e.code() == Some("BucketAlreadyExists") => Err(Error::Refused(format!(
                 "the bucket name {name} is taken by another AWS account (S3's bucket names are global): choose another --archive-bucket"
             ))),
-            Err(e) => Err(aws_error("s3", "CreateBucket", e)),
+            res => res.or_existing(&["BucketAlreadyOwnedByYou"]),
         }
     }
 
@@ -378,16 +321,13 @@ impl Aws {
         use aws_sdk_s3::types::{Delete, ObjectIdentifier};
         for _ in 0..5 {
             loop {
-                let out = self
+                let req = self
                     .s3
                     .list_object_versions()
                     .bucket(name)
                     .set_expected_bucket_owner(self.owner())
-                    .max_keys(1000)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("s3", "ListObjectVersions", e))?;
-                self.calls.record("s3", "ListObjectVersions", false);
+                    .max_keys(1000);
+                let out = self.answered(read("s3", "ListObjectVersions"), req.send().await)?;
                 let ids = out
                     .versions()
                     .iter()
@@ -409,31 +349,26 @@ impl Aws {
                     break;
                 }
                 let delete = built(Delete::builder().set_objects(Some(ids)).quiet(true).build())?;
-                self.s3
+                let req = self
+                    .s3
                     .delete_objects()
                     .bucket(name)
                     .set_expected_bucket_owner(self.owner())
-                    .delete(delete)
-                    .send()
-                    .await
-                    .map_err(|e| aws_error("s3", "DeleteObjects", e))?;
-                self.calls.record("s3", "DeleteObjects", true);
+                    .delete(delete);
+                self.answered(write("s3", "DeleteObjects"), req.send().await)?;
             }
-            match self
+            let req = self
                 .s3
                 .delete_bucket()
                 .bucket(name)
-                .set_expected_bucket_owner(self.owner())
-                .send()
-                .await
+                .set_expected_bucket_owner(self.owner());
+            match self
+                .answered(write("s3", "DeleteBucket"), req.send().await)
+                .or_missing(&["NoSuchBucket"])
             {
-                Ok(_) => {
-                    self.calls.record("s3", "DeleteBucket", true);
-                    return Ok(());
-                }
-                Err(e) if code_of(&e) == Some("BucketNotEmpty") => continue,
-                Err(e) if code_of(&e) == Some("NoSuchBucket") => return Ok(()),
-                Err(e) => return Err(aws_error("s3", "DeleteBucket", e)),
+                // A write landed after the last listing: empty it again.
+                Err(e) if e.code() == Some("BucketNotEmpty") => continue,
+                other => return other.map(drop),
             }
         }
         Err(Error::Refused(format!(
@@ -442,7 +377,8 @@ impl Aws {
     }
 
     pub async fn block_public_access(&self, name: &str) -> Result<()> {
-        self.s3
+        let req = self
+            .s3
             .put_public_access_block()
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
@@ -453,11 +389,8 @@ impl Aws {
                     .block_public_policy(true)
                     .restrict_public_buckets(true)
                     .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| aws_error("s3", "PutPublicAccessBlock", e))?;
-        self.calls.record("s3", "PutPublicAccessBlock", true);
+            );
+        self.answered(write("s3", "PutPublicAccessBlock"), req.send().await)?;
         Ok(())
     }
 
@@ -466,15 +399,13 @@ impl Aws {
             .object_ownership(ObjectOwnership::BucketOwnerEnforced)
             .build();
         let controls = built(OwnershipControls::builder().rules(built(rule)?).build())?;
-        self.s3
+        let req = self
+            .s3
             .put_bucket_ownership_controls()
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
-            .ownership_controls(controls)
-            .send()
-            .await
-            .map_err(|e| aws_error("s3", "PutBucketOwnershipControls", e))?;
-        self.calls.record("s3", "PutBucketOwnershipControls", true);
+            .ownership_controls(controls);
+        self.answered(write("s3", "PutBucketOwnershipControls"), req.send().await)?;
         Ok(())
     }
 
@@ -498,20 +429,19 @@ impl Aws {
                 .rules(rule)
                 .build(),
         )?;
-        self.s3
+        let req = self
+            .s3
             .put_bucket_encryption()
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
-            .server_side_encryption_configuration(config)
-            .send()
-            .await
-            .map_err(|e| aws_error("s3", "PutBucketEncryption", e))?;
-        self.calls.record("s3", "PutBucketEncryption", true);
+            .server_side_encryption_configuration(config);
+        self.answered(write("s3", "PutBucketEncryption"), req.send().await)?;
         Ok(())
     }
 
     pub async fn enable_versioning(&self, name: &str) -> Result<()> {
-        self.s3
+        let req = self
+            .s3
             .put_bucket_versioning()
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
@@ -519,11 +449,8 @@ impl Aws {
                 VersioningConfiguration::builder()
                     .status(BucketVersioningStatus::Enabled)
                     .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| aws_error("s3", "PutBucketVersioning", e))?;
-        self.calls.record("s3", "PutBucketVersioning", true);
+            );
+        self.answered(write("s3", "PutBucketVersioning"), req.send().await)?;
         Ok(())
     }
 
@@ -568,29 +495,27 @@ impl Aws {
                 .set_rules(Some(out))
                 .build(),
         )?;
-        self.s3
+        let req = self
+            .s3
             .put_bucket_lifecycle_configuration()
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
-            .lifecycle_configuration(config)
-            .send()
-            .await
-            .map_err(|e| aws_error("s3", "PutBucketLifecycleConfiguration", e))?;
-        self.calls
-            .record("s3", "PutBucketLifecycleConfiguration", true);
+            .lifecycle_configuration(config);
+        self.answered(
+            write("s3", "PutBucketLifecycleConfiguration"),
+            req.send().await,
+        )?;
         Ok(())
     }
 
     pub async fn put_bucket_policy(&self, name: &str, policy: &Value) -> Result<()> {
-        self.s3
+        let req = self
+            .s3
             .put_bucket_policy()
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
-            .policy(policy.to_string())
-            .send()
-            .await
-            .map_err(|e| aws_error("s3", "PutBucketPolicy", e))?;
-        self.calls.record("s3", "PutBucketPolicy", true);
+            .policy(policy.to_string());
+        self.answered(write("s3", "PutBucketPolicy"), req.send().await)?;
         Ok(())
     }
 
@@ -601,15 +526,13 @@ impl Aws {
             .iter()
             .map(|(k, v)| built(Tag::builder().key(k).value(v).build()))
             .collect::<Result<Vec<_>>>()?;
-        self.s3
+        let req = self
+            .s3
             .put_bucket_tagging()
             .bucket(name)
             .set_expected_bucket_owner(self.owner())
-            .tagging(built(Tagging::builder().set_tag_set(Some(set)).build())?)
-            .send()
-            .await
-            .map_err(|e| aws_error("s3", "PutBucketTagging", e))?;
-        self.calls.record("s3", "PutBucketTagging", true);
+            .tagging(built(Tagging::builder().set_tag_set(Some(set)).build())?);
+        self.answered(write("s3", "PutBucketTagging"), req.send().await)?;
         Ok(())
     }
 }

@@ -5,44 +5,32 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_sns::types::Tag;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::{aws_error, Aws};
+use super::{built, read, write, Aws, Expected};
 use crate::error::Result;
 use crate::state::TopicState;
 
 impl Aws {
     /// The topic at `arn`, or `None` when there is none.
     pub async fn describe_topic(&self, arn: &str) -> Result<Option<TopicState>> {
-        match self.sns.get_topic_attributes().topic_arn(arn).send().await {
-            Ok(_) => {}
-            Err(e) if e.code() == Some("NotFound") => {
-                self.calls.record("sns", "GetTopicAttributes", false);
-                return Ok(None);
-            }
-            Err(e) => return Err(aws_error("sns", "GetTopicAttributes", e)),
+        let req = self.sns.get_topic_attributes().topic_arn(arn);
+        let found = self
+            .answered(read("sns", "GetTopicAttributes"), req.send().await)
+            .or_missing(&["NotFound"])?;
+        if found.is_none() {
+            return Ok(None);
         }
-        self.calls.record("sns", "GetTopicAttributes", false);
-        let tags = self
-            .sns
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| aws_error("sns", "ListTagsForResource", e))?;
-        self.calls.record("sns", "ListTagsForResource", false);
+        let req = self.sns.list_tags_for_resource().resource_arn(arn);
+        let tags = self.answered(read("sns", "ListTagsForResource"), req.send().await)?;
         let mut emails = Vec::new();
         let mut next: Option<String> = None;
         loop {
-            let out = self
+            let req = self
                 .sns
                 .list_subscriptions_by_topic()
                 .topic_arn(arn)
-                .set_next_token(next.clone())
-                .send()
-                .await
-                .map_err(|e| aws_error("sns", "ListSubscriptionsByTopic", e))?;
-            self.calls.record("sns", "ListSubscriptionsByTopic", false);
+                .set_next_token(next.clone());
+            let out = self.answered(read("sns", "ListSubscriptionsByTopic"), req.send().await)?;
             emails.extend(
                 out.subscriptions()
                     .iter()
@@ -79,45 +67,28 @@ impl Aws {
             req = req.attributes("KmsMasterKeyId", key);
         }
         for (k, v) in tags {
-            req = req.tags(
-                Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .map_err(|e| crate::error::Error::Usage(format!("an SNS tag: {e}")))?,
-            );
+            req = req.tags(built(Tag::builder().key(k).value(v).build())?);
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| aws_error("sns", "CreateTopic", e))?;
-        self.calls.record("sns", "CreateTopic", true);
+        let out = self.answered(write("sns", "CreateTopic"), req.send().await)?;
         Ok(out.topic_arn().unwrap_or_default().to_owned())
     }
 
     /// Subscribe an email address; the address must confirm before mail arrives.
     pub async fn subscribe_email(&self, topic_arn: &str, email: &str) -> Result<()> {
-        self.sns
+        let req = self
+            .sns
             .subscribe()
             .topic_arn(topic_arn)
             .protocol("email")
-            .endpoint(email)
-            .send()
-            .await
-            .map_err(|e| aws_error("sns", "Subscribe", e))?;
-        self.calls.record("sns", "Subscribe", true);
+            .endpoint(email);
+        self.answered(write("sns", "Subscribe"), req.send().await)?;
         Ok(())
     }
 
     /// Delete the topic and with it its subscriptions.
     pub async fn delete_topic(&self, arn: &str) -> Result<()> {
-        self.sns
-            .delete_topic()
-            .topic_arn(arn)
-            .send()
-            .await
-            .map_err(|e| aws_error("sns", "DeleteTopic", e))?;
-        self.calls.record("sns", "DeleteTopic", true);
+        let req = self.sns.delete_topic().topic_arn(arn);
+        self.answered(write("sns", "DeleteTopic"), req.send().await)?;
         Ok(())
     }
 }

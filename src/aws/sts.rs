@@ -1,6 +1,6 @@
 //! STS: who the user's credentials belong to.
 
-use super::{aws_error, Aws};
+use super::{read, Aws};
 use crate::error::Result;
 use crate::names::AccountId;
 
@@ -13,13 +13,8 @@ pub struct Identity {
 
 impl Aws {
     pub async fn caller_identity(&self) -> Result<Identity> {
-        let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| aws_error("sts", "GetCallerIdentity", e))?;
-        self.calls.record("sts", "GetCallerIdentity", false);
+        let req = self.sts.get_caller_identity();
+        let out = self.answered(read("sts", "GetCallerIdentity"), req.send().await)?;
         let account = AccountId::parse("(AWS account)", out.account().unwrap_or_default())?;
         // From here on, every S3 request names this account as the bucket's owner.
         let _ = self.bucket_owner.set(account.to_string());
