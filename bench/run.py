@@ -33,7 +33,7 @@ measured now replace (or join) CONTRIBUTING.md's rows of the same scenario, the 
 kept unless `calls` ran, and a line says which rows are newer than the rest. --no-build takes
 target/release as it is (e.g. while the sources change under a bench run). --debug times the
 debug build instead (a before/after where a release build is too slow to make; never written
-to the table). moto runs through bench/moto_server.py (see there; --stock-moto runs it as
+to the table). moto runs through scripts/lib/moto_server.py (see there; --stock-moto runs it as
 installed). Everything runs on loopback and stops itself.
 """
 import argparse
@@ -80,11 +80,11 @@ STOCK_MOTO = False  # --stock-moto
 
 
 def moto_command():
-    """moto's server through bench/moto_server.py (its per-request directory scan read once),
+    """moto's server through scripts/lib/moto_server.py (its per-request directory scan read once),
     when this interpreter has moto and --stock-moto is not given; else `moto_server` as
     installed."""
     if not STOCK_MOTO and importlib.util.find_spec("moto") is not None:
-        return [sys.executable, os.path.join(ROOT, "bench", "moto_server.py")]
+        return [sys.executable, os.path.join(ROOT, "scripts", "lib", "moto_server.py")]
     return ["moto_server"] if shutil.which("moto_server") else [sys.executable, "-m", "moto.server"]
 
 
@@ -717,7 +717,7 @@ def main():
                     help="time the debug build (target/debug, built without --release): for a before/after on a busy machine; "
                          "never written to CONTRIBUTING.md")
     ap.add_argument("--stock-moto", action="store_true",
-                    help="run moto_server as installed, not through bench/moto_server.py: the before of its before/after")
+                    help="run moto_server as installed, not through scripts/lib/moto_server.py: the before of its before/after")
     a = ap.parse_args()
     global STOCK_MOTO
     STOCK_MOTO = a.stock_moto

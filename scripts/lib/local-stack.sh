@@ -15,7 +15,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_local_stack() {
   local moto_port moto
   moto_port=$(free_port)
-  if command -v moto_server >/dev/null 2>&1; then moto=(moto_server); else moto=(python3 -m moto.server); fi
+  # moto through our launcher (moto unchanged, without its per-request package scan).
+  if python3 -c 'import moto.server' 2>/dev/null; then moto=(python3 "$(dirname "${BASH_SOURCE[0]}")/moto_server.py")
+  elif command -v moto_server >/dev/null 2>&1; then moto=(moto_server); else moto=(python3 -m moto.server); fi
   "${moto[@]}" -H 127.0.0.1 -p "$moto_port" >"$stack_dir/moto.log" 2>&1 &
   stack_pids+=($!)
 

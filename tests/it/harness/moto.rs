@@ -44,11 +44,10 @@ pub fn moto() -> &'static Moto {
     })
 }
 
-/// The command that runs moto's server: `moto_server`, else `python3 -m moto.server`.
+/// The command that runs moto's server: through scripts/lib/moto_server.py when `python3` has
+/// moto (moto's answers unchanged, without the package scan it makes on every request under
+/// one lock, which answers requests sent together one after another), else `moto_server`.
 fn moto_command() -> Vec<String> {
-    if find_in_path("moto_server").is_some() {
-        return vec!["moto_server".into()];
-    }
     let module_ok = Command::new("python3")
         .args(["-c", "import moto.server"])
         .stdout(Stdio::null())
@@ -56,7 +55,11 @@ fn moto_command() -> Vec<String> {
         .status()
         .is_ok_and(|s| s.success());
     if module_ok {
-        return vec!["python3".into(), "-m".into(), "moto.server".into()];
+        let launcher = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/lib/moto_server.py");
+        return vec!["python3".into(), launcher.into()];
+    }
+    if find_in_path("moto_server").is_some() {
+        return vec!["moto_server".into()];
     }
     panic!(
         "the integration tests need moto's server (an AWS emulator), which is not installed: \
