@@ -18,9 +18,9 @@ use serde_json::Value;
 use super::{aws_error, Aws, Created};
 use crate::archive::LifecycleRule as Rule;
 use crate::error::{Error, Result};
-use crate::state::{BucketFound, BucketState};
+use crate::parts::bucket::{BucketFound, BucketState};
 
-use crate::state::RuleState;
+use crate::parts::bucket::RuleState;
 
 /// A builder's refusal (a required field missing): our bug, said as such.
 fn built<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {

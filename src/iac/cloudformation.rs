@@ -1,11 +1,9 @@
 //! The CloudFormation template (JSON, which CloudFormation reads as well as YAML).
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Map, Value};
 
 use super::{
-    Blueprint, Skip, ACCOUNT, ARCHIVE_DATABASE_DESCRIPTION, ARCHIVE_POLICY_NAME,
+    Blueprint, ACCOUNT, ARCHIVE_DATABASE_DESCRIPTION, ARCHIVE_POLICY_NAME,
     ARCHIVE_ROLE_DESCRIPTION, ARCHIVE_TABLE_DESCRIPTION, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER,
     KINESIS_SERVICE, LOG_STREAM_ARN, REGION, REQUEST_HELP, ROLE_ARN, S3_SERVICE, STREAM_ARN,
     TOPIC_KEY_HELP,
@@ -20,8 +18,7 @@ pub(super) const CFN_ROLE: &str = "BuzzWriterRole";
 const CFN_DOMAIN: &str = "BuzzDomainId";
 const CFN_TOPIC: &str = "BuzzAlarmTopic";
 const CFN_ALARM: &str = "BuzzRefusedWritesAlarm";
-pub(super) const CFN_BUCKET: &str = "BuzzArchiveBucket";
-const CFN_BUCKET_POLICY: &str = "BuzzArchiveBucketPolicy";
+pub(super) const CFN_BUCKET: &str = parts::bucket::CFN_ID;
 const CFN_LOG_GROUP: &str = "BuzzArchiveLogGroup";
 const CFN_LOG_STREAM: &str = "BuzzArchiveLogStream";
 pub(super) const CFN_ARCHIVE_ROLE: &str = "BuzzArchiveRole";
@@ -29,26 +26,7 @@ pub(super) const CFN_DELIVERY: &str = "BuzzArchiveDeliveryStream";
 const CFN_DATABASE: &str = "BuzzArchiveDatabase";
 pub(super) const CFN_TABLE: &str = "BuzzArchiveTable";
 
-fn cfn_tags(tags: &BTreeMap<String, String>) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|(k, v)| json!({"Key": k, "Value": v}))
-            .collect(),
-    )
-}
-
-/// Where checkov reads a resource's skips in CloudFormation, each with its reason.
-fn skip_metadata(skips: &[Skip]) -> Value {
-    json!({"checkov": {"skip": skips.iter().map(|s| json!({"id": s.id, "comment": s.reason})).collect::<Vec<_>>()}})
-}
-
-/// A resource, with `Metadata` holding its scanner skips when it has any.
-fn resource(mut r: Value, skips: &[Skip]) -> Value {
-    if !skips.is_empty() {
-        r["Metadata"] = skip_metadata(skips);
-    }
-    r
-}
+use crate::parts::{self, cfn_resource as resource, cfn_tags};
 
 /// A CloudFormation template (JSON, which CloudFormation reads as well as YAML).
 pub fn cloudformation(b: &Blueprint) -> Value {
@@ -172,63 +150,15 @@ pub fn cloudformation(b: &Blueprint) -> Value {
 /// Glue database and table; the table and the queries as outputs.
 fn add_archive(template: &mut Value, b: &Blueprint, a: &Archive) {
     let r = &mut template["Resources"];
-    let encryption = match &a.key {
-        Some(k) => json!({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": k.as_str()}),
-        None => json!({"SSEAlgorithm": "AES256"}),
+    let x = parts::Export {
+        model: a,
+        tags: &b.tags,
     };
-    let rules: Vec<Value> = a
-        .lifecycle()
-        .iter()
-        .map(|l| {
-            let mut rule = json!({"Id": l.id, "Status": "Enabled"});
-            if !l.prefix.is_empty() {
-                rule["Prefix"] = json!(l.prefix);
-            }
-            if let Some(d) = l.expire_days {
-                rule["ExpirationInDays"] = json!(d);
-            }
-            if let Some(d) = l.abort_uploads_days {
-                rule["AbortIncompleteMultipartUpload"] = json!({"DaysAfterInitiation": d});
-            }
-            if let Some(d) = l.noncurrent_days {
-                rule["NoncurrentVersionExpiration"] = json!({"NoncurrentDays": d});
-            }
-            if l.expired_delete_markers {
-                rule["ExpiredObjectDeleteMarker"] = json!(true);
-            }
-            rule
-        })
-        .collect();
-    r[CFN_BUCKET] = resource(
-        json!({
-            "Type": "AWS::S3::Bucket",
-            // Like the tool, which never deletes the archive: deleting the stack keeps it.
-            "DeletionPolicy": "Retain",
-            "UpdateReplacePolicy": "Retain",
-            "Properties": {
-                "BucketName": a.bucket.as_str(),
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": true,
-                    "BlockPublicPolicy": true,
-                    "IgnorePublicAcls": true,
-                    "RestrictPublicBuckets": true,
-                },
-                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
-                    "ServerSideEncryptionByDefault": encryption,
-                    "BucketKeyEnabled": true,
-                }]},
-                "VersioningConfiguration": {"Status": "Enabled"},
-                "LifecycleConfiguration": {"Rules": rules},
-                "Tags": cfn_tags(&b.tags),
-            },
-        }),
-        &Blueprint::bucket_skips(a),
-    );
-    r[CFN_BUCKET_POLICY] = json!({
-        "Type": "AWS::S3::BucketPolicy",
-        "Properties": {"Bucket": {"Ref": CFN_BUCKET}, "PolicyDocument": a.bucket_policy()},
-    });
+    for part in parts::ARCHIVE {
+        for (id, resource) in part.cloudformation(&x) {
+            r[id] = resource;
+        }
+    }
     r[CFN_LOG_GROUP] = resource(
         json!({
             "Type": "AWS::Logs::LogGroup",

@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::hcl::{wrap, Block, Hcl};
 use super::{
-    Blueprint, Skip, ACCOUNT, ARCHIVE_DATABASE_DESCRIPTION, ARCHIVE_POLICY_NAME,
+    Blueprint, ACCOUNT, ARCHIVE_DATABASE_DESCRIPTION, ARCHIVE_POLICY_NAME,
     ARCHIVE_ROLE_DESCRIPTION, ARCHIVE_TABLE_DESCRIPTION, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER,
     KINESIS_SERVICE, LOG_STREAM_ARN, REGION, REQUEST_HELP, ROLE_ARN, S3_SERVICE, STREAM_ARN,
     TOPIC_KEY_HELP,
 };
 use crate::archive::{self, Archive};
+use crate::hcl::{wrap, Block, Hcl};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
 use crate::sizing::Capacity;
@@ -18,20 +18,9 @@ use crate::sizing::Capacity;
 const TF_STREAM: &str = "aws_kinesis_stream.buzz";
 const TF_ROLE: &str = "aws_iam_role.buzz";
 
-fn tf_tags(tags: &BTreeMap<String, String>) -> Hcl {
-    Hcl::Object(
-        tags.iter()
-            .map(|(k, v)| (k.clone(), Hcl::str(v.as_str())))
-            .collect(),
-    )
-}
-
-/// A block with its scanner skips as the comments checkov reads, each with its reason.
-fn with_skips(block: Block, skips: &[Skip]) -> Block {
-    skips.iter().fold(block, |b, s| {
-        b.comment(&format!("checkov:skip={}:{}", s.id, s.reason))
-    })
-}
+use crate::parts::{
+    self, tf_archive_resource as archive_resource, tf_tags, tf_with_skips as with_skips,
+};
 
 /// A Terraform configuration (HCL) for the hashicorp/aws provider.
 pub fn terraform(b: &Blueprint) -> String {
@@ -192,116 +181,19 @@ pub fn terraform(b: &Blueprint) -> String {
     out
 }
 
-/// A resource of the archive, labelled `buzz_archive`.
-fn archive_resource(kind: &str) -> Block {
-    Block::new("resource", &[kind, "buzz_archive"])
-}
-
-const TF_BUCKET_ID: &str = "aws_s3_bucket.buzz_archive.id";
+const TF_BUCKET_ID: &str = parts::bucket::TF_ID;
 
 /// The archive: the bucket and its configuration resources, the delivery error log,
 /// Firehose's role and policy, the delivery stream, the Glue database and table, and outputs.
 fn archive_blocks(b: &Blueprint, a: &Archive) -> Vec<Block> {
-    let bucket_id = || Hcl::expr(TF_BUCKET_ID);
     let mut blocks = vec![Block::new("data", &["aws_caller_identity", "current"])];
-    blocks.push(
-        with_skips(
-            archive_resource("aws_s3_bucket"),
-            &Blueprint::bucket_skips(a),
-        )
-        .attr("bucket", Hcl::str(a.bucket.as_str()))
-        .attr("tags", tf_tags(&b.tags))
-        // Like the tool, which never deletes the archive.
-        .block(Block::new("lifecycle", &[]).attr("prevent_destroy", Hcl::Bool(true))),
-    );
-    blocks.push(
-        archive_resource("aws_s3_bucket_public_access_block")
-            .attr("bucket", bucket_id())
-            .attr("block_public_acls", Hcl::Bool(true))
-            .attr("block_public_policy", Hcl::Bool(true))
-            .attr("ignore_public_acls", Hcl::Bool(true))
-            .attr("restrict_public_buckets", Hcl::Bool(true)),
-    );
-    blocks.push(
-        archive_resource("aws_s3_bucket_ownership_controls")
-            .attr("bucket", bucket_id())
-            .block(
-                Block::new("rule", &[]).attr("object_ownership", Hcl::str("BucketOwnerEnforced")),
-            ),
-    );
-    let mut default = Block::new("apply_server_side_encryption_by_default", &[]);
-    default = match &a.key {
-        Some(k) => default
-            .attr("sse_algorithm", Hcl::str("aws:kms"))
-            .attr("kms_master_key_id", Hcl::str(k.as_str())),
-        None => default.attr("sse_algorithm", Hcl::str("AES256")),
+    let x = parts::Export {
+        model: a,
+        tags: &b.tags,
     };
-    blocks.push(
-        archive_resource("aws_s3_bucket_server_side_encryption_configuration")
-            .attr("bucket", bucket_id())
-            .block(
-                Block::new("rule", &[])
-                    .attr("bucket_key_enabled", Hcl::Bool(true))
-                    .block(default),
-            ),
-    );
-    blocks.push(
-        archive_resource("aws_s3_bucket_versioning")
-            .attr("bucket", bucket_id())
-            .block(Block::new("versioning_configuration", &[]).attr("status", Hcl::str("Enabled"))),
-    );
-    let mut lifecycle = archive_resource("aws_s3_bucket_lifecycle_configuration")
-        .attr("bucket", bucket_id())
-        .attr(
-            "depends_on",
-            Hcl::List(vec![Hcl::expr("aws_s3_bucket_versioning.buzz_archive")]),
-        );
-    for l in a.lifecycle() {
-        let mut rule = Block::new("rule", &[])
-            .attr("id", Hcl::str(l.id))
-            .attr("status", Hcl::str("Enabled"))
-            .block(Block::new("filter", &[]).attr("prefix", Hcl::str(l.prefix)));
-        if let Some(d) = l.expire_days {
-            rule = rule.block(Block::new("expiration", &[]).attr("days", Hcl::expr(d.to_string())));
-        }
-        if l.expired_delete_markers {
-            rule = rule.block(
-                Block::new("expiration", &[]).attr("expired_object_delete_marker", Hcl::Bool(true)),
-            );
-        }
-        if let Some(d) = l.abort_uploads_days {
-            rule = rule.block(
-                Block::new("abort_incomplete_multipart_upload", &[])
-                    .attr("days_after_initiation", Hcl::expr(d.to_string())),
-            );
-        }
-        if let Some(d) = l.noncurrent_days {
-            rule = rule.block(
-                Block::new("noncurrent_version_expiration", &[])
-                    .attr("noncurrent_days", Hcl::expr(d.to_string())),
-            );
-        }
-        lifecycle = lifecycle.block(rule);
+    for part in parts::ARCHIVE {
+        blocks.extend(part.terraform(&x));
     }
-    blocks.push(lifecycle);
-    blocks.push(
-        archive_resource("aws_s3_bucket_policy")
-            .attr("bucket", bucket_id())
-            // S3 refuses a bucket policy and a public access block changed at once.
-            .attr(
-                "depends_on",
-                Hcl::List(vec![Hcl::expr(
-                    "aws_s3_bucket_public_access_block.buzz_archive",
-                )]),
-            )
-            .attr(
-                "policy",
-                Hcl::Call(
-                    "jsonencode",
-                    Box::new(Hcl::from_json(&a.bucket_policy(), &[])),
-                ),
-            ),
-    );
     blocks.push(
         with_skips(
             archive_resource("aws_cloudwatch_log_group"),

@@ -127,31 +127,7 @@ pub fn refusal(b: &Blocked) -> String {
 
 fn archive(a: &ArchiveAction) -> String {
     match a {
-        ArchiveAction::CreateBucket { bucket } => format!("create bucket {bucket} (ACLs off)"),
-        ArchiveAction::BlockPublicAccess { bucket } => {
-            format!("block all public access to bucket {bucket}")
-        }
-        ArchiveAction::EnforceBucketOwner { bucket } => {
-            format!("bucket {bucket}: object ownership BucketOwnerEnforced (ACLs off)")
-        }
-        ArchiveAction::PutBucketEncryption {
-            bucket,
-            kms_key: Some(k),
-        } => format!("bucket {bucket}: default encryption SSE-KMS with {k}"),
-        ArchiveAction::PutBucketEncryption {
-            bucket,
-            kms_key: None,
-        } => format!("bucket {bucket}: default encryption SSE-S3"),
-        ArchiveAction::EnableVersioning { bucket } => format!("bucket {bucket}: turn on versioning"),
-        ArchiveAction::PutLifecycle { bucket, rules } => {
-            format!("bucket {bucket}: lifecycle rules {}", rules.join(", "))
-        }
-        ArchiveAction::PutBucketPolicy { bucket, .. } => {
-            format!("bucket {bucket}: a policy that refuses requests without TLS")
-        }
-        ArchiveAction::TagBucket { bucket, .. } => {
-            format!("tag bucket {bucket} {}={}", MANAGED_BY.0, MANAGED_BY.1)
-        }
+        ArchiveAction::Bucket(b) => b.describe(),
         ArchiveAction::CreateRole { role, .. } => {
             format!("create Firehose's role {role} (trusting firehose.amazonaws.com from this account)")
         }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::aws::{Aws, Created};
 use crate::commands::read::Ready;
 use crate::error::{Error, Result};
+use crate::parts::bucket::BucketAction;
 use crate::plan::{Action, ArchiveAction, DesiredArchive};
 use crate::report::plan::describe;
 use crate::ui::Progress;
@@ -153,6 +154,29 @@ fn appeared(what: &str, name: &str) -> Error {
     ))
 }
 
+/// One change to the bucket.
+async fn apply_bucket(aws: &Aws, want: &DesiredArchive, action: &BucketAction) -> Result<()> {
+    match action {
+        BucketAction::CreateBucket { bucket } => match aws.create_bucket(bucket).await? {
+            Created::Made => Ok(()),
+            Created::AlreadyExisted => Err(appeared("bucket", bucket)),
+        },
+        BucketAction::BlockPublicAccess { bucket } => aws.block_public_access(bucket).await,
+        BucketAction::EnforceBucketOwner { bucket } => aws.enforce_bucket_owner(bucket).await,
+        BucketAction::PutBucketEncryption { bucket, kms_key } => {
+            aws.put_bucket_encryption(bucket, kms_key.as_deref()).await
+        }
+        BucketAction::EnableVersioning { bucket } => aws.enable_versioning(bucket).await,
+        BucketAction::PutLifecycle { bucket, .. } => {
+            aws.put_lifecycle(bucket, &want.model.lifecycle()).await
+        }
+        BucketAction::PutBucketPolicy { bucket, after } => {
+            aws.put_bucket_policy(bucket, after).await
+        }
+        BucketAction::TagBucket { bucket, tags } => aws.put_bucket_tags(bucket, tags).await,
+    }
+}
+
 /// One change to the archive.
 async fn apply_one(
     aws: &Aws,
@@ -165,22 +189,7 @@ async fn apply_one(
         Created::AlreadyExisted => Err(appeared(what, name)),
     };
     match action {
-        ArchiveAction::CreateBucket { bucket } => {
-            check(aws.create_bucket(bucket).await?, "bucket", bucket)
-        }
-        ArchiveAction::BlockPublicAccess { bucket } => aws.block_public_access(bucket).await,
-        ArchiveAction::EnforceBucketOwner { bucket } => aws.enforce_bucket_owner(bucket).await,
-        ArchiveAction::PutBucketEncryption { bucket, kms_key } => {
-            aws.put_bucket_encryption(bucket, kms_key.as_deref()).await
-        }
-        ArchiveAction::EnableVersioning { bucket } => aws.enable_versioning(bucket).await,
-        ArchiveAction::PutLifecycle { bucket, .. } => {
-            aws.put_lifecycle(bucket, &want.model.lifecycle()).await
-        }
-        ArchiveAction::PutBucketPolicy { bucket, after } => {
-            aws.put_bucket_policy(bucket, after).await
-        }
-        ArchiveAction::TagBucket { bucket, tags } => aws.put_bucket_tags(bucket, tags).await,
+        ArchiveAction::Bucket(b) => apply_bucket(aws, want, b).await,
         ArchiveAction::CreateRole { role, trust, tags } => check(
             aws.create_role_described(role, trust, 3600, tags, crate::archive::ROLE_DESCRIPTION)
                 .await?,
