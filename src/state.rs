@@ -346,15 +346,6 @@ pub struct TableState {
     pub serde_parameters: BTreeMap<String, String>,
 }
 
-/// Firehose's error log group as CloudWatch Logs reports it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct LogState {
-    pub retention_days: Option<u32>,
-    pub tags: BTreeMap<String, String>,
-    /// The log stream Firehose's logging options name exists in it.
-    pub has_stream: bool,
-}
-
 /// A view beside the archive's table, as Glue keeps it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ViewState {

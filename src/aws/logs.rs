@@ -8,7 +8,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{aws_error, Aws};
 use crate::error::Result;
-use crate::state::LogState;
+use crate::parts::log::LogState;
 
 impl Aws {
     /// The log group `name` (exactly), its retention, tags, and whether it has `stream`.

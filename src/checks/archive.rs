@@ -423,7 +423,7 @@ mod tests {
         // Its error log gone (or its stream): a warning naming both, the fix setup.
         for log in [
             None,
-            Some(crate::state::LogState {
+            Some(crate::parts::log::LogState {
                 has_stream: false,
                 ..converged(&d).log.unwrap()
             }),

@@ -19,8 +19,8 @@ const CFN_DOMAIN: &str = "BuzzDomainId";
 const CFN_TOPIC: &str = "BuzzAlarmTopic";
 const CFN_ALARM: &str = "BuzzRefusedWritesAlarm";
 pub(super) const CFN_BUCKET: &str = parts::bucket::CFN_ID;
-const CFN_LOG_GROUP: &str = "BuzzArchiveLogGroup";
-const CFN_LOG_STREAM: &str = "BuzzArchiveLogStream";
+const CFN_LOG_GROUP: &str = parts::log::CFN_GROUP_ID;
+const CFN_LOG_STREAM: &str = parts::log::CFN_STREAM_ID;
 pub(super) const CFN_ARCHIVE_ROLE: &str = "BuzzArchiveRole";
 pub(super) const CFN_DELIVERY: &str = "BuzzArchiveDeliveryStream";
 const CFN_DATABASE: &str = "BuzzArchiveDatabase";
@@ -159,21 +159,6 @@ fn add_archive(template: &mut Value, b: &Blueprint, a: &Archive) {
             r[id] = resource;
         }
     }
-    r[CFN_LOG_GROUP] = resource(
-        json!({
-            "Type": "AWS::Logs::LogGroup",
-            "Properties": {
-                "LogGroupName": a.log_group(),
-                "RetentionInDays": archive::LOG_RETENTION_DAYS,
-                "Tags": cfn_tags(&b.tags),
-            },
-        }),
-        &Blueprint::log_group_skips(),
-    );
-    r[CFN_LOG_STREAM] = json!({
-        "Type": "AWS::Logs::LogStream",
-        "Properties": {"LogGroupName": {"Ref": CFN_LOG_GROUP}, "LogStreamName": archive::LOG_STREAM},
-    });
     let permission = substitute(
         &Blueprint::archive_permission(a),
         &[

@@ -112,9 +112,6 @@ const ARCHIVE_TABLE_DESCRIPTION: &str =
 /// The delivery stream has no server-side encryption of its own (checkov CKV_AWS_240/241).
 const FIREHOSE_SSE_REASON: &str = "Firehose offers no server-side encryption for a delivery stream whose source is a Kinesis stream (AWS refuses DeliveryStreamEncryptionConfigurationInput with KinesisStreamAsSource): the records stay encrypted at rest in the stream and in the bucket (its default encryption), and in transit with TLS.";
 
-/// The delivery error log group uses CloudWatch Logs' own encryption (checkov CKV_AWS_158).
-const LOG_GROUP_KMS_REASON: &str = "The log group holds Firehose's delivery error messages (error codes and object keys, not the events), encrypted at rest by CloudWatch Logs; a customer-managed key would need a key policy statement for CloudWatch Logs that a template cannot add to a key it does not make.";
-
 impl Blueprint {
     /// The permission policy, its stream (and key) as given by `stream_arn`.
     fn permission(&self) -> Value {
@@ -196,14 +193,6 @@ impl Blueprint {
                 reason: FIREHOSE_SSE_REASON.into(),
             })
             .collect()
-    }
-
-    /// The checks the delivery error log group does not meet, with their reasons.
-    fn log_group_skips() -> Vec<Skip> {
-        vec![Skip {
-            id: "CKV_AWS_158",
-            reason: LOG_GROUP_KMS_REASON.into(),
-        }]
     }
 
     /// The Buzz half as `setup --aws-only` hands it over, its deployment-only values as

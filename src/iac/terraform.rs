@@ -195,26 +195,6 @@ fn archive_blocks(b: &Blueprint, a: &Archive) -> Vec<Block> {
         blocks.extend(part.terraform(&x));
     }
     blocks.push(
-        with_skips(
-            archive_resource("aws_cloudwatch_log_group"),
-            &Blueprint::log_group_skips(),
-        )
-        .attr("name", Hcl::str(a.log_group()))
-        .attr(
-            "retention_in_days",
-            Hcl::expr(archive::LOG_RETENTION_DAYS.to_string()),
-        )
-        .attr("tags", tf_tags(&b.tags)),
-    );
-    blocks.push(
-        archive_resource("aws_cloudwatch_log_stream")
-            .attr("name", Hcl::str(archive::LOG_STREAM))
-            .attr(
-                "log_group_name",
-                Hcl::expr("aws_cloudwatch_log_group.buzz_archive.name"),
-            ),
-    );
-    blocks.push(
         archive_resource("aws_iam_role")
             .attr("name", Hcl::str(a.role()))
             .attr("description", Hcl::str(ARCHIVE_ROLE_DESCRIPTION))

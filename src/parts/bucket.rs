@@ -24,6 +24,18 @@ pub const TF_ID: &str = "aws_s3_bucket.buzz_archive.id";
 const TF_PUBLIC_ACCESS_BLOCK: &str = "aws_s3_bucket_public_access_block";
 const TF_VERSIONING: &str = "aws_s3_bucket_versioning";
 
+/// The bucket, as a part of the archive.
+pub struct Bucket;
+
+impl super::Part for Bucket {
+    fn cloudformation(&self, x: &Export) -> Vec<(&'static str, Value)> {
+        cloudformation(x)
+    }
+    fn terraform(&self, x: &Export) -> Vec<Block> {
+        terraform(x)
+    }
+}
+
 /// The bucket as S3 answers for it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BucketFound {

@@ -10,39 +10,26 @@
 //! text, a [`Row`], a [`Skip`], JSON or HCL blocks.
 
 pub mod bucket;
+pub mod log;
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
 use crate::hcl::{Block, Hcl};
-use crate::state::{DeliveryState, LogState, RoleState, TableState, ViewState};
+use crate::state::{DeliveryState, RoleState, TableState, ViewState};
 
 /// The archive's parts, in the order plan, check and the exports take them. Adding a part is
 /// its module, the adapter it calls, and one line here (see docs/architecture.md).
-pub const ARCHIVE: &[Part] = &[Part::Bucket];
+pub(crate) const ARCHIVE: &[&dyn Part] = &[&bucket::Bucket, &log::Log];
 
-/// One part of the archive, named.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
-    /// The S3 bucket and its settings ([`bucket`]).
-    Bucket,
-}
-
-impl Part {
+/// What every part gives the exports, whatever its own types: its template fragments. (Its
+/// plan, row and teardown have types of their own, called by name.)
+pub(crate) trait Part: Sync {
     /// Its CloudFormation resources, by logical id, in template order.
-    pub fn cloudformation(self, x: &Export) -> Vec<(&'static str, Value)> {
-        match self {
-            Part::Bucket => bucket::cloudformation(x),
-        }
-    }
-
+    fn cloudformation(&self, x: &Export) -> Vec<(&'static str, Value)>;
     /// Its Terraform blocks, in file order.
-    pub(crate) fn terraform(self, x: &Export) -> Vec<Block> {
-        match self {
-            Part::Bucket => bucket::terraform(x),
-        }
-    }
+    fn terraform(&self, x: &Export) -> Vec<Block>;
 }
 
 /// What a part's template fragment is written from: the archive's model and the tags every
@@ -63,7 +50,7 @@ pub struct ArchiveState {
     pub database: Option<BTreeMap<String, String>>,
     pub table: Option<TableState>,
     /// Firehose's error log group (`None`: absent).
-    pub log: Option<LogState>,
+    pub log: Option<log::LogState>,
     /// The views `--archive-views` makes, by name, those found (read only when asked for).
     pub views: BTreeMap<String, ViewState>,
 }

@@ -13,10 +13,8 @@ use serde_json::{json, Value};
 use super::role::{plan_any_role, RoleAction, RolePart};
 use super::{tag_map, Blocked, Note, Plan, Widen};
 use crate::archive::{self, Archive};
-use crate::parts::{self, bucket::BucketAction, ArchiveState, Refusal};
-use crate::state::{
-    is_managed, DeliveryState, LogState, Resource, RoleState, TableState, ViewState,
-};
+use crate::parts::{self, bucket::BucketAction, log::LogAction, ArchiveState, Refusal};
+use crate::state::{is_managed, DeliveryState, Resource, RoleState, TableState, ViewState};
 
 /// The archive as the run wants it, its ARNs resolved.
 #[derive(Debug, Clone)]
@@ -172,20 +170,6 @@ pub enum ArchiveAction {
         database: String,
         view: String,
     },
-    /// Firehose's error log: the group (tagged), then the stream its logging options name.
-    CreateLogGroup {
-        group: String,
-        tags: BTreeMap<String, String>,
-    },
-    CreateLogStream {
-        group: String,
-        stream: String,
-    },
-    /// How long the error log is kept (ours only).
-    PutLogRetention {
-        group: String,
-        days: u32,
-    },
     /// Made last: it needs the bucket, its role (assumable) and the stream (active).
     CreateDeliveryStream {
         name: String,
@@ -210,12 +194,17 @@ pub enum ArchiveAction {
     /// A change to the bucket (`parts::bucket`), in its own words.
     #[serde(untagged)]
     Bucket(BucketAction),
+    /// A change to Firehose's error log (`parts::log`).
+    #[serde(untagged)]
+    Log(LogAction),
 }
 
 impl ArchiveAction {
     pub fn is_create(&self) -> bool {
-        if let ArchiveAction::Bucket(b) = self {
-            return b.is_create();
+        match self {
+            ArchiveAction::Bucket(b) => return b.is_create(),
+            ArchiveAction::Log(l) => return l.is_create(),
+            _ => {}
         }
         matches!(
             self,
@@ -223,7 +212,6 @@ impl ArchiveAction {
                 | ArchiveAction::CreateDatabase { .. }
                 | ArchiveAction::CreateTable { .. }
                 | ArchiveAction::CreateView { .. }
-                | ArchiveAction::CreateLogGroup { .. }
                 | ArchiveAction::CreateDeliveryStream { .. }
         )
     }
@@ -236,6 +224,7 @@ impl ArchiveAction {
                 (before.clone().unwrap_or(Value::Null), after.clone())
             }
             ArchiveAction::Bucket(b) => b.before_after(),
+            ArchiveAction::Log(l) => l.before_after(),
             other => (
                 Value::Null,
                 serde_json::to_value(other).unwrap_or(Value::Null),
@@ -256,9 +245,7 @@ impl ArchiveAction {
             | ArchiveAction::UpdateTable { .. }
             | ArchiveAction::CreateView { .. }
             | ArchiveAction::UpdateView { .. } => "table",
-            ArchiveAction::CreateLogGroup { .. }
-            | ArchiveAction::CreateLogStream { .. }
-            | ArchiveAction::PutLogRetention { .. } => "log",
+            ArchiveAction::Log(_) => "log",
             ArchiveAction::CreateDeliveryStream { .. }
             | ArchiveAction::UpdateDeliveryStream { .. }
             | ArchiveAction::ReplaceDeliveryStream { .. } => "delivery",
@@ -307,7 +294,11 @@ pub(super) fn plan_archive(
     plan_role(d, o.role.as_ref(), role_grants, p)?;
     plan_table(d, o.database.as_ref(), o.table.as_ref(), p)?;
     plan_views(d, &o.views, p);
-    plan_log(d, o.log.as_ref(), p);
+    take(
+        parts::log::plan(&d.model, o.log.as_ref()),
+        ArchiveAction::Log,
+        p,
+    );
     plan_delivery(d, o.delivery.as_ref(), p)?;
     Ok(())
 }
@@ -459,40 +450,6 @@ fn plan_views(d: &DesiredArchive, found: &BTreeMap<String, ViewState>, p: &mut P
             }
             Some(_) => {}
         }
-    }
-}
-
-/// Firehose's error log: made when missing, its stream added when missing; the retention is
-/// converged only on a log group setup made (someone else's keeps theirs).
-fn plan_log(d: &DesiredArchive, log: Option<&LogState>, p: &mut Plan) {
-    let group = d.model.log_group();
-    let stream = archive::LOG_STREAM.to_owned();
-    let Some(l) = log else {
-        p.archive.push(ArchiveAction::CreateLogGroup {
-            group: group.clone(),
-            tags: tag_map(&[], true),
-        });
-        p.archive.push(ArchiveAction::CreateLogStream {
-            group: group.clone(),
-            stream,
-        });
-        p.archive.push(ArchiveAction::PutLogRetention {
-            group,
-            days: archive::LOG_RETENTION_DAYS,
-        });
-        return;
-    };
-    if !l.has_stream {
-        p.archive.push(ArchiveAction::CreateLogStream {
-            group: group.clone(),
-            stream,
-        });
-    }
-    if is_managed(&l.tags) && l.retention_days != Some(archive::LOG_RETENTION_DAYS) {
-        p.archive.push(ArchiveAction::PutLogRetention {
-            group,
-            days: archive::LOG_RETENTION_DAYS,
-        });
     }
 }
 

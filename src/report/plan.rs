@@ -164,15 +164,7 @@ fn archive(a: &ArchiveAction) -> String {
         ArchiveAction::UpdateView { database, view } => {
             format!("set the view {database}.{view} back to its definition")
         }
-        ArchiveAction::CreateLogGroup { group, .. } => {
-            format!("create log group {group} (Firehose's delivery errors)")
-        }
-        ArchiveAction::CreateLogStream { group, stream } => {
-            format!("create log stream {stream} in {group}")
-        }
-        ArchiveAction::PutLogRetention { group, days } => {
-            format!("log group {group}: keep entries {days} days")
-        }
+        ArchiveAction::Log(l) => l.describe(),
         ArchiveAction::CreateDeliveryStream {
             name,
             stream_arn,

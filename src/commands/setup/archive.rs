@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::aws::{Aws, Created};
 use crate::commands::read::Ready;
 use crate::error::{Error, Result};
-use crate::parts::bucket::BucketAction;
+use crate::parts::{bucket::BucketAction, log::LogAction};
 use crate::plan::{Action, ArchiveAction, DesiredArchive};
 use crate::report::plan::describe;
 use crate::ui::Progress;
@@ -221,11 +221,13 @@ async fn apply_one(
             };
             aws.put_view(database, &want.account, &v, update).await
         }
-        ArchiveAction::CreateLogGroup { group, tags } => aws.create_log_group(group, tags).await,
-        ArchiveAction::CreateLogStream { group, stream } => {
-            aws.create_log_stream(group, stream).await
-        }
-        ArchiveAction::PutLogRetention { group, days } => aws.put_log_retention(group, *days).await,
+        ArchiveAction::Log(l) => match l {
+            LogAction::CreateLogGroup { group, tags } => aws.create_log_group(group, tags).await,
+            LogAction::CreateLogStream { group, stream } => {
+                aws.create_log_stream(group, stream).await
+            }
+            LogAction::PutLogRetention { group, days } => aws.put_log_retention(group, *days).await,
+        },
         ArchiveAction::CreateDeliveryStream { .. }
         | ArchiveAction::UpdateDeliveryStream { .. }
         | ArchiveAction::ReplaceDeliveryStream { .. } => Ok(()),

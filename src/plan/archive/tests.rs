@@ -1,6 +1,7 @@
 use super::*;
 use crate::names::{ArchiveDays, BucketName, KmsKey};
 use crate::parts::bucket::{BucketFound, BucketState};
+use crate::parts::log::LogState;
 use std::time::SystemTime;
 
 /// One change to an observed part, named by what it should make the plan do.
@@ -52,11 +53,7 @@ pub(crate) fn converged(d: &DesiredArchive) -> ArchiveState {
         delivery: Some(delivery),
         database: Some(tag_map(&[], true)),
         table: Some(d.table()),
-        log: Some(LogState {
-            retention_days: Some(archive::LOG_RETENTION_DAYS),
-            tags: tag_map(&[], true),
-            has_stream: true,
-        }),
+        log: Some(LogState::converged()),
         views: BTreeMap::new(),
     }
 }
@@ -143,51 +140,6 @@ fn nothing_there_makes_every_part_in_order_with_the_delivery_stream_last() {
             "table", "table", "log", "log", "log", "delivery"
         ]
     );
-}
-
-#[test]
-fn firehoses_error_log_gets_its_stream_and_our_retention_but_a_foreign_group_keeps_its_own() {
-    let d = desired(None);
-    let with_log = |change: Change<LogState>| {
-        let mut o = converged(&d);
-        change(o.log.as_mut().unwrap());
-        kinds(&planned(&d, Some(&o)).unwrap())
-    };
-    assert_eq!(with_log(|l| l.has_stream = false), ["create_log_stream"]);
-    assert_eq!(with_log(|l| l.retention_days = None), ["put_log_retention"]);
-    assert_eq!(
-        with_log(|l| l.retention_days = Some(7)),
-        ["put_log_retention"]
-    );
-    // Someone else's log group: its stream is added (Firehose needs it), its retention kept.
-    assert_eq!(
-        with_log(|l| {
-            l.tags.clear();
-            l.retention_days = Some(7);
-            l.has_stream = false;
-        }),
-        ["create_log_stream"]
-    );
-    let p = planned(&d, None).unwrap();
-    let made = p.archive.iter().find_map(|a| match a {
-        ArchiveAction::CreateLogGroup { group, tags } => Some((group.clone(), tags.clone())),
-        _ => None,
-    });
-    assert_eq!(
-        made,
-        Some((
-            "/aws/kinesisfirehose/buzz-events-archive".to_owned(),
-            tag_map(&[], true)
-        ))
-    );
-    assert!(p.archive.iter().any(|a| matches!(
-        a,
-        ArchiveAction::CreateLogStream { stream, .. } if stream == archive::LOG_STREAM
-    )));
-    assert!(p
-        .archive
-        .iter()
-        .any(|a| matches!(a, ArchiveAction::PutLogRetention { days: 365, .. })));
 }
 
 #[test]
