@@ -273,10 +273,8 @@ impl Plan {
     }
 }
 
-/// Decide what to remove. Pure. Refuses (and so changes nothing at all) when the role is not
-/// one buzz-kinesis made, or carries managed policies someone else attached.
-pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
-    let mut p = Plan::default();
+/// A role teardown may not touch: not ours, or something else attached a policy to it.
+fn refuse_foreign_role(t: &Target, found: &Found) -> Result<(), String> {
     if let Some(r) = &found.role {
         if !r.managed {
             return Err(format!(
@@ -296,6 +294,14 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Decide what to remove. Pure. Refuses (and so changes nothing at all) when the role is not
+/// one buzz-kinesis made, or carries managed policies someone else attached.
+pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
+    let mut p = Plan::default();
+    refuse_foreign_role(t, found)?;
 
     let unknown = wire::unexpected_target_keys(&found.buzz);
     if !unknown.is_empty() {

@@ -3,30 +3,28 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    Blueprint, ACCOUNT, ARCHIVE_DATABASE_DESCRIPTION, ARCHIVE_POLICY_NAME,
-    ARCHIVE_ROLE_DESCRIPTION, ARCHIVE_TABLE_DESCRIPTION, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER,
-    KINESIS_SERVICE, LOG_STREAM_ARN, REGION, REQUEST_HELP, ROLE_ARN, S3_SERVICE, STREAM_ARN,
-    TOPIC_KEY_HELP,
+    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION, REQUEST_HELP,
+    ROLE_ARN, STREAM_ARN, TOPIC_KEY_HELP,
 };
 use crate::archive::{self, Archive};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
 use crate::sizing::Capacity;
 
-pub(super) const CFN_STREAM: &str = "BuzzStream";
+pub(super) const CFN_STREAM: &str = parts::CFN_STREAM;
 pub(super) const CFN_ROLE: &str = "BuzzWriterRole";
 const CFN_DOMAIN: &str = "BuzzDomainId";
 const CFN_TOPIC: &str = "BuzzAlarmTopic";
 const CFN_ALARM: &str = "BuzzRefusedWritesAlarm";
 pub(super) const CFN_BUCKET: &str = parts::bucket::CFN_ID;
-const CFN_LOG_GROUP: &str = parts::log::CFN_GROUP_ID;
-const CFN_LOG_STREAM: &str = parts::log::CFN_STREAM_ID;
-pub(super) const CFN_ARCHIVE_ROLE: &str = "BuzzArchiveRole";
-pub(super) const CFN_DELIVERY: &str = "BuzzArchiveDeliveryStream";
-const CFN_DATABASE: &str = "BuzzArchiveDatabase";
-pub(super) const CFN_TABLE: &str = "BuzzArchiveTable";
+#[cfg(test)]
+pub(super) const CFN_ARCHIVE_ROLE: &str = parts::firehose_role::CFN_ID;
+#[cfg(test)]
+pub(super) const CFN_DELIVERY: &str = parts::delivery::CFN_ID;
+#[cfg(test)]
+pub(super) const CFN_TABLE: &str = parts::glue::CFN_TABLE_ID;
 
-use crate::parts::{self, cfn_resource as resource, cfn_tags};
+use crate::parts::{self, cfn_resource as resource, cfn_substitute as substitute, cfn_tags};
 
 /// A CloudFormation template (JSON, which CloudFormation reads as well as YAML).
 pub fn cloudformation(b: &Blueprint) -> Value {
@@ -159,113 +157,6 @@ fn add_archive(template: &mut Value, b: &Blueprint, a: &Archive) {
             r[id] = resource;
         }
     }
-    let permission = substitute(
-        &Blueprint::archive_permission(a),
-        &[
-            (ACCOUNT, json!({"Ref": "AWS::AccountId"})),
-            (STREAM_ARN, json!({"Fn::GetAtt": [CFN_STREAM, "Arn"]})),
-            (
-                LOG_STREAM_ARN,
-                json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{CFN_LOG_GROUP}}}:log-stream:${{{CFN_LOG_STREAM}}}")}),
-            ),
-            (
-                KINESIS_SERVICE,
-                json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"}),
-            ),
-            (
-                S3_SERVICE,
-                json!({"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}),
-            ),
-        ],
-    );
-    r[CFN_ARCHIVE_ROLE] = json!({
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "RoleName": a.role(),
-            "Description": ARCHIVE_ROLE_DESCRIPTION,
-            "AssumeRolePolicyDocument": substitute(&Archive::trust(ACCOUNT), &[(ACCOUNT, json!({"Ref": "AWS::AccountId"}))]),
-            "Policies": [{"PolicyName": ARCHIVE_POLICY_NAME, "PolicyDocument": permission}],
-            "Tags": cfn_tags(&b.tags),
-        },
-    });
-    let mut destination = json!({
-        "BucketARN": {"Fn::GetAtt": [CFN_BUCKET, "Arn"]},
-        "RoleARN": {"Fn::GetAtt": [CFN_ARCHIVE_ROLE, "Arn"]},
-        "Prefix": archive::PREFIX,
-        "ErrorOutputPrefix": archive::ERROR_PREFIX,
-        "BufferingHints": {"SizeInMBs": archive::BUFFER_MIB, "IntervalInSeconds": a.buffer.get()},
-        "CompressionFormat": archive::COMPRESSION,
-        "CloudWatchLoggingOptions": {
-            "Enabled": true,
-            "LogGroupName": {"Ref": CFN_LOG_GROUP},
-            "LogStreamName": {"Ref": CFN_LOG_STREAM},
-        },
-        "DynamicPartitioningConfiguration": {
-            "Enabled": true,
-            "RetryOptions": {"DurationInSeconds": archive::RETRY_SECONDS},
-        },
-        "ProcessingConfiguration": {
-            "Enabled": true,
-            "Processors": a.processors().iter().map(|p| json!({
-                "Type": p.kind,
-                "Parameters": p.parameters.iter().map(|(k, v)| json!({"ParameterName": k, "ParameterValue": v})).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        },
-    });
-    if let Some(k) = &a.key {
-        destination["EncryptionConfiguration"] =
-            json!({"KMSEncryptionConfig": {"AWSKMSKeyARN": k.as_str()}});
-    }
-    r[CFN_DELIVERY] = resource(
-        json!({
-            "Type": "AWS::KinesisFirehose::DeliveryStream",
-            "Properties": {
-                "DeliveryStreamName": a.delivery_stream(),
-                "DeliveryStreamType": "KinesisStreamAsSource",
-                "KinesisStreamSourceConfiguration": {
-                    "KinesisStreamARN": {"Fn::GetAtt": [CFN_STREAM, "Arn"]},
-                    "RoleARN": {"Fn::GetAtt": [CFN_ARCHIVE_ROLE, "Arn"]},
-                },
-                "ExtendedS3DestinationConfiguration": destination,
-                "Tags": cfn_tags(&b.tags),
-            },
-        }),
-        &Blueprint::firehose_skips(),
-    );
-    r[CFN_DATABASE] = json!({
-        "Type": "AWS::Glue::Database",
-        "Properties": {
-            "CatalogId": {"Ref": "AWS::AccountId"},
-            "DatabaseInput": {"Name": a.database(), "Description": ARCHIVE_DATABASE_DESCRIPTION},
-        },
-    });
-    let column =
-        |c: &archive::Column| json!({"Name": c.name, "Type": c.kind, "Comment": c.comment});
-    r[CFN_TABLE] = json!({
-        "Type": "AWS::Glue::Table",
-        "Properties": {
-            "CatalogId": {"Ref": "AWS::AccountId"},
-            "DatabaseName": {"Ref": CFN_DATABASE},
-            "TableInput": {
-                "Name": archive::TABLE,
-                "Description": ARCHIVE_TABLE_DESCRIPTION,
-                "TableType": "EXTERNAL_TABLE",
-                "Parameters": a.table_parameters(),
-                "PartitionKeys": archive::PARTITIONS.iter().map(column).collect::<Vec<_>>(),
-                "StorageDescriptor": {
-                    "Columns": archive::COLUMNS.iter().map(column).collect::<Vec<_>>(),
-                    "Location": a.location(),
-                    "InputFormat": archive::INPUT_FORMAT,
-                    "OutputFormat": archive::OUTPUT_FORMAT,
-                    "Compressed": true,
-                    "SerdeInfo": {
-                        "SerializationLibrary": archive::SERDE,
-                        "Parameters": a.serde_parameters(),
-                    },
-                },
-            },
-        },
-    });
     let o = &mut template["Outputs"];
     o["ArchiveBucket"] = json!({
         "Description": "The bucket every event is archived in, under events/type=<type>/dt=<YYYY-MM-DD>/.",
@@ -341,24 +232,6 @@ fn add_alarm(template: &mut Value, b: &Blueprint, a: &super::BlueprintAlarm) {
             "AlarmActions": [action],
         },
     });
-}
-
-/// Replace every string equal to a stand-in by its replacement, anywhere in `v`.
-fn substitute(v: &Value, subs: &[(&str, Value)]) -> Value {
-    match v {
-        Value::String(s) => subs
-            .iter()
-            .find(|(from, _)| from == s)
-            .map(|(_, to)| to.clone())
-            .unwrap_or_else(|| v.clone()),
-        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, subs)).collect()),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, x)| (k.clone(), substitute(x, subs)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::archive::{Archive, ArchiveRefs};
+use crate::archive::Archive;
 use crate::handover::Handover;
 use crate::names::{Encryption, EventFilter, KmsKey, RetentionHours};
 use crate::policy;
@@ -34,18 +34,10 @@ pub use terraform::terraform;
 /// Stand-ins for values only the deployment knows, replaced by each dialect's reference. The
 /// control character keeps them apart from anything a user can type: every validated name and
 /// title refuses control characters.
-const STREAM_ARN: &str = "\u{1}stream_arn\u{1}";
+use crate::parts::{KINESIS_SERVICE, STREAM_ARN};
 const ROLE_ARN: &str = "\u{1}role_arn\u{1}";
 const REGION: &str = "\u{1}region\u{1}";
 const DOMAIN: &str = "\u{1}domain\u{1}";
-/// `kinesis.<region>.amazonaws.com`, the KMS grant's `kms:ViaService`.
-const KINESIS_SERVICE: &str = "\u{1}kinesis_service\u{1}";
-/// `s3.<region>.amazonaws.com`, the archive key's other `kms:ViaService`.
-const S3_SERVICE: &str = "\u{1}s3_service\u{1}";
-/// The deployment's account, the Firehose trust's `sts:ExternalId`.
-const ACCOUNT: &str = "\u{1}account\u{1}";
-/// Firehose's log stream for delivery errors.
-const LOG_STREAM_ARN: &str = "\u{1}log_stream_arn\u{1}";
 
 /// What a template describes: the values setup would use.
 #[derive(Debug, Clone)]
@@ -101,16 +93,6 @@ const TOPIC_UNENCRYPTED_REASON: &str = "CloudWatch alarms cannot publish to a to
 
 /// What the key policy of a customer-managed key must allow for the encrypted alarm topic.
 const TOPIC_KEY_HELP: &str = "The statement the key policy of the customer-managed key must hold so that CloudWatch alarms can publish to the alarm topic encrypted with it (a template cannot change the policy of a key it does not make).";
-
-use crate::archive::{
-    POLICY_NAME as ARCHIVE_POLICY_NAME, ROLE_DESCRIPTION as ARCHIVE_ROLE_DESCRIPTION,
-};
-const ARCHIVE_DATABASE_DESCRIPTION: &str = "The Agilix Buzz events archived by buzz-kinesis.";
-const ARCHIVE_TABLE_DESCRIPTION: &str =
-    "Every Buzz event, one JSON line each, partitioned by type and day (partition projection).";
-
-/// The delivery stream has no server-side encryption of its own (checkov CKV_AWS_240/241).
-const FIREHOSE_SSE_REASON: &str = "Firehose offers no server-side encryption for a delivery stream whose source is a Kinesis stream (AWS refuses DeliveryStreamEncryptionConfigurationInput with KinesisStreamAsSource): the records stay encrypted at rest in the stream and in the bucket (its default encryption), and in transit with TLS.";
 
 impl Blueprint {
     /// The permission policy, its stream (and key) as given by `stream_arn`.
@@ -171,28 +153,6 @@ impl Blueprint {
             id: "CKV_AWS_26",
             reason: TOPIC_UNENCRYPTED_REASON.into(),
         })
-    }
-
-    /// The Firehose role's permission policy, its deployment-only values as stand-ins.
-    fn archive_permission(a: &Archive) -> Value {
-        a.permission(&ArchiveRefs {
-            account: ACCOUNT,
-            stream_arn: STREAM_ARN,
-            log_stream_arn: LOG_STREAM_ARN,
-            kinesis_service: KINESIS_SERVICE,
-            s3_service: S3_SERVICE,
-        })
-    }
-
-    /// The checks the delivery stream does not meet, with their reasons.
-    fn firehose_skips() -> Vec<Skip> {
-        ["CKV_AWS_240", "CKV_AWS_241"]
-            .into_iter()
-            .map(|id| Skip {
-                id,
-                reason: FIREHOSE_SSE_REASON.into(),
-            })
-            .collect()
     }
 
     /// The Buzz half as `setup --aws-only` hands it over, its deployment-only values as

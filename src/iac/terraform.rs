@@ -1,13 +1,10 @@
 //! The Terraform configuration (HCL) for the hashicorp/aws provider.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{
-    Blueprint, ACCOUNT, ARCHIVE_DATABASE_DESCRIPTION, ARCHIVE_POLICY_NAME,
-    ARCHIVE_ROLE_DESCRIPTION, ARCHIVE_TABLE_DESCRIPTION, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER,
-    KINESIS_SERVICE, LOG_STREAM_ARN, REGION, REQUEST_HELP, ROLE_ARN, S3_SERVICE, STREAM_ARN,
-    TOPIC_KEY_HELP,
+    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION, REQUEST_HELP,
+    ROLE_ARN, STREAM_ARN, TOPIC_KEY_HELP,
 };
 use crate::archive::{self, Archive};
 use crate::hcl::{wrap, Block, Hcl};
@@ -15,12 +12,85 @@ use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
 use crate::sizing::Capacity;
 
-const TF_STREAM: &str = "aws_kinesis_stream.buzz";
+const TF_STREAM: &str = parts::TF_STREAM;
 const TF_ROLE: &str = "aws_iam_role.buzz";
 
-use crate::parts::{
-    self, tf_archive_resource as archive_resource, tf_tags, tf_with_skips as with_skips,
-};
+use crate::parts::{self, tf_tags, tf_with_skips as with_skips};
+
+/// The stream, as setup makes it.
+fn stream_block(b: &Blueprint) -> Block {
+    let mut s = with_skips(
+        Block::new("resource", &["aws_kinesis_stream", "buzz"]),
+        &b.stream_skips(),
+    )
+    .attr("name", Hcl::str(b.stream.as_str()))
+    .attr("retention_period", Hcl::expr(b.retention.get().to_string()));
+    let mode = match b.capacity {
+        Capacity::OnDemand => "ON_DEMAND",
+        Capacity::Provisioned(n) => {
+            s = s.attr("shard_count", Hcl::expr(n.get().to_string()));
+            "PROVISIONED"
+        }
+    };
+    if let Some(k) = b.stream_key() {
+        s = s
+            .attr("encryption_type", Hcl::str("KMS"))
+            .attr("kms_key_id", Hcl::str(k.as_str()));
+    }
+    s.attr("tags", tf_tags(&b.tags))
+        .block(Block::new("stream_mode_details", &[]).attr("stream_mode", Hcl::str(mode)))
+        // Like the tool, which deletes a stream only when asked twice.
+        .block(Block::new("lifecycle", &[]).attr("prevent_destroy", Hcl::Bool(true)))
+}
+
+/// The outputs: the ARNs, the request for Buzz and the Buzz half's command.
+fn outputs(b: &Blueprint, stream_arn: &str, role_arn: &str) -> Vec<Block> {
+    vec![
+        Block::new("output", &["stream_arn"])
+            .attr(
+                "description",
+                Hcl::str("The Kinesis stream Buzz writes to."),
+            )
+            .attr("value", Hcl::expr(stream_arn)),
+        Block::new("output", &["role_arn"])
+            .attr(
+                "description",
+                Hcl::str("The role Agilix assumes (roleArn in Buzz's configuration)."),
+            )
+            .attr("value", Hcl::expr(role_arn)),
+        Block::new("output", &["set_data_stream_configuration"])
+            .attr("description", Hcl::str(REQUEST_HELP))
+            .attr(
+                "value",
+                Hcl::Call(
+                    "jsonencode",
+                    Box::new(Hcl::from_json(
+                        &b.request(),
+                        &[
+                            (ROLE_ARN, role_arn),
+                            // `id` is the region's name in every provider version (`name` is
+                            // deprecated in v6, `region` is new in v6).
+                            (REGION, "data.aws_region.current.id"),
+                            (DOMAIN, "var.buzz_domain_id"),
+                        ],
+                    )),
+                ),
+            ),
+        Block::new("output", &["buzz_half_command"])
+            .attr("description", Hcl::str(COMMAND_HELP))
+            .attr(
+                "value",
+                Hcl::template(
+                    &b.command(),
+                    &[
+                        (ROLE_ARN, role_arn),
+                        (REGION, "data.aws_region.current.id"),
+                        (DOMAIN, "var.buzz_domain_id"),
+                    ],
+                ),
+            ),
+    ]
+}
 
 /// A Terraform configuration (HCL) for the hashicorp/aws provider.
 pub fn terraform(b: &Blueprint) -> String {
@@ -64,30 +134,7 @@ pub fn terraform(b: &Blueprint) -> String {
             v
         },
         Block::new("data", &["aws_region", "current"]),
-        {
-            let mut s = with_skips(
-                Block::new("resource", &["aws_kinesis_stream", "buzz"]),
-                &b.stream_skips(),
-            )
-            .attr("name", Hcl::str(b.stream.as_str()))
-            .attr("retention_period", Hcl::expr(b.retention.get().to_string()));
-            let mode = match b.capacity {
-                Capacity::OnDemand => "ON_DEMAND",
-                Capacity::Provisioned(n) => {
-                    s = s.attr("shard_count", Hcl::expr(n.get().to_string()));
-                    "PROVISIONED"
-                }
-            };
-            if let Some(k) = b.stream_key() {
-                s = s
-                    .attr("encryption_type", Hcl::str("KMS"))
-                    .attr("kms_key_id", Hcl::str(k.as_str()));
-            }
-            s.attr("tags", tf_tags(&b.tags))
-                .block(Block::new("stream_mode_details", &[]).attr("stream_mode", Hcl::str(mode)))
-                // Like the tool, which deletes a stream only when asked twice.
-                .block(Block::new("lifecycle", &[]).attr("prevent_destroy", Hcl::Bool(true)))
-        },
+        stream_block(b),
         with_skips(
             Block::new("resource", &["aws_iam_role", "buzz"]),
             &b.trust_skips(),
@@ -122,50 +169,8 @@ pub fn terraform(b: &Blueprint) -> String {
                     )),
                 ),
             ),
-        Block::new("output", &["stream_arn"])
-            .attr(
-                "description",
-                Hcl::str("The Kinesis stream Buzz writes to."),
-            )
-            .attr("value", Hcl::expr(stream_arn.as_str())),
-        Block::new("output", &["role_arn"])
-            .attr(
-                "description",
-                Hcl::str("The role Agilix assumes (roleArn in Buzz's configuration)."),
-            )
-            .attr("value", Hcl::expr(role_arn.as_str())),
-        Block::new("output", &["set_data_stream_configuration"])
-            .attr("description", Hcl::str(REQUEST_HELP))
-            .attr(
-                "value",
-                Hcl::Call(
-                    "jsonencode",
-                    Box::new(Hcl::from_json(
-                        &b.request(),
-                        &[
-                            (ROLE_ARN, role_arn.as_str()),
-                            // `id` is the region's name in every provider version (`name` is
-                            // deprecated in v6, `region` is new in v6).
-                            (REGION, "data.aws_region.current.id"),
-                            (DOMAIN, "var.buzz_domain_id"),
-                        ],
-                    )),
-                ),
-            ),
-        Block::new("output", &["buzz_half_command"])
-            .attr("description", Hcl::str(COMMAND_HELP))
-            .attr(
-                "value",
-                Hcl::template(
-                    &b.command(),
-                    &[
-                        (ROLE_ARN, role_arn.as_str()),
-                        (REGION, "data.aws_region.current.id"),
-                        (DOMAIN, "var.buzz_domain_id"),
-                    ],
-                ),
-            ),
     ];
+    blocks.extend(outputs(b, &stream_arn, &role_arn));
     if let Some(a) = &b.alarm {
         blocks.extend(alarm_blocks(b, a));
     }
@@ -194,158 +199,6 @@ fn archive_blocks(b: &Blueprint, a: &Archive) -> Vec<Block> {
     for part in parts::ARCHIVE {
         blocks.extend(part.terraform(&x));
     }
-    blocks.push(
-        archive_resource("aws_iam_role")
-            .attr("name", Hcl::str(a.role()))
-            .attr("description", Hcl::str(ARCHIVE_ROLE_DESCRIPTION))
-            .attr(
-                "assume_role_policy",
-                Hcl::Call(
-                    "jsonencode",
-                    Box::new(Hcl::from_json(
-                        &Archive::trust(ACCOUNT),
-                        &[(ACCOUNT, "data.aws_caller_identity.current.account_id")],
-                    )),
-                ),
-            )
-            .attr("tags", tf_tags(&b.tags)),
-    );
-    blocks.push(
-        archive_resource("aws_iam_role_policy")
-            .attr("name", Hcl::str(ARCHIVE_POLICY_NAME))
-            .attr("role", Hcl::expr("aws_iam_role.buzz_archive.id"))
-            .attr(
-                "policy",
-                Hcl::Call(
-                    "jsonencode",
-                    Box::new(Hcl::from_json(
-                        &Blueprint::archive_permission(a),
-                        &[
-                            (ACCOUNT, "data.aws_caller_identity.current.account_id"),
-                            (STREAM_ARN, "aws_kinesis_stream.buzz.arn"),
-                            (LOG_STREAM_ARN, "aws_cloudwatch_log_stream.buzz_archive.arn"),
-                            (
-                                KINESIS_SERVICE,
-                                "\"kinesis.${data.aws_region.current.id}.amazonaws.com\"",
-                            ),
-                            (
-                                S3_SERVICE,
-                                "\"s3.${data.aws_region.current.id}.amazonaws.com\"",
-                            ),
-                        ],
-                    )),
-                ),
-            ),
-    );
-    let mut processing =
-        Block::new("processing_configuration", &[]).attr("enabled", Hcl::Bool(true));
-    for p in a.processors() {
-        let mut processor = Block::new("processors", &[]).attr("type", Hcl::str(p.kind));
-        for (k, v) in &p.parameters {
-            processor = processor.block(
-                Block::new("parameters", &[])
-                    .attr("parameter_name", Hcl::str(*k))
-                    .attr("parameter_value", Hcl::str(v.as_str())),
-            );
-        }
-        processing = processing.block(processor);
-    }
-    let mut s3 = Block::new("extended_s3_configuration", &[])
-        .attr("bucket_arn", Hcl::expr("aws_s3_bucket.buzz_archive.arn"))
-        .attr("role_arn", Hcl::expr("aws_iam_role.buzz_archive.arn"))
-        .attr("prefix", Hcl::str(archive::PREFIX))
-        .attr("error_output_prefix", Hcl::str(archive::ERROR_PREFIX))
-        .attr("buffering_size", Hcl::expr(archive::BUFFER_MIB.to_string()))
-        .attr("buffering_interval", Hcl::expr(a.buffer.get().to_string()))
-        .attr("compression_format", Hcl::str(archive::COMPRESSION));
-    if let Some(k) = &a.key {
-        s3 = s3.attr("kms_key_arn", Hcl::str(k.as_str()));
-    }
-    s3 = s3
-        .block(
-            Block::new("cloudwatch_logging_options", &[])
-                .attr("enabled", Hcl::Bool(true))
-                .attr(
-                    "log_group_name",
-                    Hcl::expr("aws_cloudwatch_log_group.buzz_archive.name"),
-                )
-                .attr(
-                    "log_stream_name",
-                    Hcl::expr("aws_cloudwatch_log_stream.buzz_archive.name"),
-                ),
-        )
-        .block(
-            Block::new("dynamic_partitioning_configuration", &[])
-                .attr("enabled", Hcl::Bool(true))
-                .attr(
-                    "retry_duration",
-                    Hcl::expr(archive::RETRY_SECONDS.to_string()),
-                ),
-        )
-        .block(processing);
-    blocks.push(
-        with_skips(
-            archive_resource("aws_kinesis_firehose_delivery_stream"),
-            &Blueprint::firehose_skips(),
-        )
-        .attr("name", Hcl::str(a.delivery_stream()))
-        .attr("destination", Hcl::str("extended_s3"))
-        .attr("tags", tf_tags(&b.tags))
-        .attr(
-            "depends_on",
-            Hcl::List(vec![Hcl::expr("aws_iam_role_policy.buzz_archive")]),
-        )
-        .block(
-            Block::new("kinesis_source_configuration", &[])
-                .attr("kinesis_stream_arn", Hcl::expr(format!("{TF_STREAM}.arn")))
-                .attr("role_arn", Hcl::expr("aws_iam_role.buzz_archive.arn")),
-        )
-        .block(s3),
-    );
-    blocks.push(
-        archive_resource("aws_glue_catalog_database")
-            .attr("name", Hcl::str(a.database()))
-            .attr("description", Hcl::str(ARCHIVE_DATABASE_DESCRIPTION)),
-    );
-    let column = |kind: &'static str, c: &archive::Column| {
-        Block::new(kind, &[])
-            .attr("name", Hcl::str(c.name))
-            .attr("type", Hcl::str(c.kind))
-            .attr("comment", Hcl::str(c.comment))
-    };
-    let params = |m: BTreeMap<&'static str, String>| {
-        Hcl::Object(
-            m.into_iter()
-                .map(|(k, v)| (k.to_owned(), Hcl::str(v)))
-                .collect(),
-        )
-    };
-    let mut storage = Block::new("storage_descriptor", &[])
-        .attr("location", Hcl::str(a.location()))
-        .attr("input_format", Hcl::str(archive::INPUT_FORMAT))
-        .attr("output_format", Hcl::str(archive::OUTPUT_FORMAT))
-        .attr("compressed", Hcl::Bool(true))
-        .block(
-            Block::new("ser_de_info", &[])
-                .attr("serialization_library", Hcl::str(archive::SERDE))
-                .attr("parameters", params(a.serde_parameters())),
-        );
-    for c in archive::COLUMNS {
-        storage = storage.block(column("columns", c));
-    }
-    let mut table = archive_resource("aws_glue_catalog_table")
-        .attr("name", Hcl::str(archive::TABLE))
-        .attr(
-            "database_name",
-            Hcl::expr("aws_glue_catalog_database.buzz_archive.name"),
-        )
-        .attr("description", Hcl::str(ARCHIVE_TABLE_DESCRIPTION))
-        .attr("table_type", Hcl::str("EXTERNAL_TABLE"))
-        .attr("parameters", params(a.table_parameters()));
-    for c in archive::PARTITIONS {
-        table = table.block(column("partition_keys", c));
-    }
-    blocks.push(table.block(storage));
     blocks.push(
         Block::new("output", &["archive_bucket"])
             .attr(

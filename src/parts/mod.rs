@@ -10,6 +10,9 @@
 //! text, a [`Row`], a [`Skip`], JSON or HCL blocks.
 
 pub mod bucket;
+pub mod delivery;
+pub mod firehose_role;
+pub mod glue;
 pub mod log;
 
 use std::collections::BTreeMap;
@@ -21,7 +24,13 @@ use crate::state::{DeliveryState, RoleState, TableState, ViewState};
 
 /// The archive's parts, in the order plan, check and the exports take them. Adding a part is
 /// its module, the adapter it calls, and one line here (see docs/architecture.md).
-pub(crate) const ARCHIVE: &[&dyn Part] = &[&bucket::Bucket, &log::Log];
+pub(crate) const ARCHIVE: &[&dyn Part] = &[
+    &bucket::Bucket,
+    &log::Log,
+    &firehose_role::FirehoseRole,
+    &delivery::Delivery,
+    &glue::Glue,
+];
 
 /// What every part gives the exports, whatever its own types: its template fragments. (Its
 /// plan, row and teardown have types of their own, called by name.)
@@ -38,6 +47,42 @@ pub(crate) trait Part: Sync {
 pub struct Export<'a> {
     pub model: &'a crate::archive::Archive,
     pub tags: &'a BTreeMap<String, String>,
+}
+
+/// The stream (not a part yet) as the exports name it: its logical id in CloudFormation, its
+/// resource address in Terraform.
+pub const CFN_STREAM: &str = "BuzzStream";
+pub const TF_STREAM: &str = "aws_kinesis_stream.buzz";
+
+/// Stand-ins for values only the deployment knows, replaced by each dialect's reference. The
+/// control character keeps them apart from anything a user can type: every validated name and
+/// title refuses control characters.
+pub const STREAM_ARN: &str = "\u{1}stream_arn\u{1}";
+/// `kinesis.<region>.amazonaws.com`, a KMS grant's `kms:ViaService`.
+pub const KINESIS_SERVICE: &str = "\u{1}kinesis_service\u{1}";
+/// `s3.<region>.amazonaws.com`, the archive key's other `kms:ViaService`.
+pub const S3_SERVICE: &str = "\u{1}s3_service\u{1}";
+/// The deployment's account, the Firehose trust's `sts:ExternalId`.
+pub const ACCOUNT: &str = "\u{1}account\u{1}";
+/// Firehose's log stream for delivery errors.
+pub const LOG_STREAM_ARN: &str = "\u{1}log_stream_arn\u{1}";
+
+/// Replace every string equal to a stand-in by its CloudFormation reference, anywhere in `v`.
+pub fn cfn_substitute(v: &Value, subs: &[(&str, Value)]) -> Value {
+    match v {
+        Value::String(s) => subs
+            .iter()
+            .find(|(from, _)| from == s)
+            .map(|(_, to)| to.clone())
+            .unwrap_or_else(|| v.clone()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| cfn_substitute(x, subs)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), cfn_substitute(x, subs)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// The archive as the read step finds it, part by part.
@@ -187,3 +232,6 @@ pub fn missing_tags(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
