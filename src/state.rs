@@ -335,17 +335,6 @@ pub struct DeliveryState {
     pub destination_id: String,
 }
 
-/// The Glue table over the archive, reduced to what setup writes.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TableState {
-    pub location: Option<String>,
-    pub columns: Vec<(String, String)>,
-    pub partitions: Vec<(String, String)>,
-    pub parameters: BTreeMap<String, String>,
-    pub serde: Option<String>,
-    pub serde_parameters: BTreeMap<String, String>,
-}
-
 /// A view beside the archive's table, as Glue keeps it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ViewState {

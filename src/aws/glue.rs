@@ -9,7 +9,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::{aws_error, Aws, Created};
 use crate::archive::View;
 use crate::error::{Error, Result};
-use crate::state::{TableState, ViewState};
+use crate::parts::glue::TableState;
+use crate::state::ViewState;
 
 fn built<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
     r.map_err(|e| Error::Usage(format!("a Glue request could not be built: {e}")))

@@ -1,14 +1,16 @@
 //! The Glue database and the table over the archive (partition projection on type and day: no
-//! crawler), as the exports make them. Their plan is still `plan/archive.rs`'s (`plan_table`),
-//! their state `state::TableState`; the views beside the table are not in the exports.
+//! crawler): the table as setup writes it, as Glue reports it, the plan (a database or table
+//! someone else made is changed only with `--adopt`), and both templates. The views beside the
+//! table (`--archive-views`) plan in `plan/archive.rs` and are not in the exports.
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{tf_archive_resource, Export};
-use crate::archive::{self, Column};
+use super::{managed_tags, tf_archive_resource, Export, Planned, Refusal};
+use crate::archive::{self, Archive, Column};
 use crate::hcl::{Block, Hcl};
+use crate::state::is_managed;
 
 /// The database's and the table's logical ids in CloudFormation.
 pub const CFN_DATABASE_ID: &str = "BuzzArchiveDatabase";
@@ -27,6 +29,187 @@ impl super::Part for Glue {
     fn terraform(&self, x: &Export) -> Vec<Block> {
         terraform(x)
     }
+}
+
+/// The Glue table over the archive, reduced to what setup writes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TableState {
+    pub location: Option<String>,
+    pub columns: Vec<(String, String)>,
+    pub partitions: Vec<(String, String)>,
+    pub parameters: BTreeMap<String, String>,
+    pub serde: Option<String>,
+    pub serde_parameters: BTreeMap<String, String>,
+}
+
+/// The Glue table as setup makes it.
+pub fn table(model: &Archive) -> TableState {
+    let cols = |cs: &[Column]| {
+        cs.iter()
+            .map(|c| (c.name.to_owned(), c.kind.to_owned()))
+            .collect()
+    };
+    let owned =
+        |m: BTreeMap<&'static str, String>| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    TableState {
+        location: Some(model.location()),
+        columns: cols(archive::COLUMNS),
+        partitions: cols(archive::PARTITIONS),
+        parameters: owned(model.table_parameters()),
+        serde: Some(archive::SERDE.to_owned()),
+        serde_parameters: owned(model.serde_parameters()),
+    }
+}
+
+/// The table as setup writes it over `have`: partition projection's first day is the day
+/// the archive was made, so a table already there keeps its own (moving it would hide
+/// the days before, or project empty ones).
+pub fn table_over(model: &Archive, have: Option<&TableState>) -> TableState {
+    const RANGE: &str = "projection.dt.range";
+    let mut t = table(model);
+    let start = have
+        .and_then(|h| h.parameters.get(RANGE))
+        .and_then(|r| r.split_once(','))
+        .map(|(start, _)| start.trim())
+        .filter(|start| !start.is_empty());
+    if let Some(start) = start {
+        t.parameters
+            .insert(RANGE.to_owned(), format!("{start},NOW"));
+    }
+    t
+}
+
+/// One change to the Glue database or table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GlueAction {
+    CreateDatabase {
+        database: String,
+        tags: BTreeMap<String, String>,
+    },
+    CreateTable {
+        database: String,
+        table: String,
+    },
+    /// The table's definition differs (UpdateTable takes it whole).
+    UpdateTable {
+        database: String,
+        table: String,
+        differs: Vec<String>,
+    },
+}
+
+impl GlueAction {
+    pub fn is_create(&self) -> bool {
+        matches!(
+            self,
+            GlueAction::CreateDatabase { .. } | GlueAction::CreateTable { .. }
+        )
+    }
+
+    /// The changed value before and after, for the JSON plan (`null` where nothing was).
+    pub fn before_after(&self) -> (Value, Value) {
+        (
+            Value::Null,
+            serde_json::to_value(self).unwrap_or(Value::Null),
+        )
+    }
+
+    /// The plan's line.
+    pub fn describe(&self) -> String {
+        match self {
+            GlueAction::CreateDatabase { database, .. } => {
+                format!("create Glue database {database}")
+            }
+            GlueAction::CreateTable { database, table } => format!(
+                "create Glue table {database}.{table} (partition projection on type and dt: no crawler)"
+            ),
+            GlueAction::UpdateTable {
+                database,
+                table,
+                differs,
+            } => format!(
+                "update Glue table {database}.{table} ({})",
+                differs.join(", ")
+            ),
+        }
+    }
+}
+
+/// The database and table's plan: each made when missing; someone else's used only with
+/// `--adopt`; the table rewritten when its definition differs.
+pub fn plan(
+    model: &Archive,
+    adopt: bool,
+    database: Option<&BTreeMap<String, String>>,
+    table: Option<&TableState>,
+) -> Result<Planned<GlueAction>, Refusal> {
+    let db = model.database();
+    let mut p = Planned::default();
+    match database {
+        None => p.actions.push(GlueAction::CreateDatabase {
+            database: db.clone(),
+            tags: managed_tags(),
+        }),
+        Some(tags) if !is_managed(tags) && !adopt => {
+            return Err(Refusal::new(
+                format!("the Glue database {db}"),
+                "exists and was not made by buzz-kinesis (it has no managed-by tag)",
+                "pass --adopt to put the archive's table in it, or remove it",
+            ))
+        }
+        Some(_) => {}
+    }
+    let want = table_over(model, table);
+    match table {
+        None => p.actions.push(GlueAction::CreateTable {
+            database: db,
+            table: archive::TABLE.into(),
+        }),
+        // Glue tables carry no tags: our mark is a parameter. A table without it is someone
+        // else's (or an earlier version's, before the mark): changed only with --adopt.
+        Some(have) if !is_managed(&have.parameters) && !adopt => {
+            return Err(Refusal::new(
+                format!("the Glue table {db}.{}", archive::TABLE),
+                "exists and was not made by buzz-kinesis (it has no managed-by parameter)",
+                "pass --adopt to make it the archive's table (setup rewrites its definition and marks it; a table an earlier buzz-kinesis made has no mark either), or drop it",
+            ))
+        }
+        Some(have) => {
+            let differs = differences(have, &want);
+            if !differs.is_empty() {
+                p.actions.push(GlueAction::UpdateTable {
+                    database: db,
+                    table: archive::TABLE.into(),
+                    differs,
+                });
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// What of the table's definition differs, by name.
+fn differences(have: &TableState, want: &TableState) -> Vec<String> {
+    let mut out = Vec::new();
+    if have.location != want.location {
+        out.push("location".to_owned());
+    }
+    if have.columns != want.columns {
+        out.push("columns".to_owned());
+    }
+    if have.partitions != want.partitions {
+        out.push("partition keys".to_owned());
+    }
+    for (k, v) in &want.parameters {
+        if have.parameters.get(k) != Some(v) {
+            out.push(format!("parameter {k}"));
+        }
+    }
+    if have.serde != want.serde || have.serde_parameters != want.serde_parameters {
+        out.push("SerDe".to_owned());
+    }
+    out
 }
 
 /// The database and the table as CloudFormation resources.
@@ -119,3 +302,6 @@ pub(crate) fn terraform(x: &Export) -> Vec<Block> {
         table.block(storage),
     ]
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::hcl::{Block, Hcl};
-use crate::state::{DeliveryState, RoleState, TableState, ViewState};
+use crate::state::{DeliveryState, RoleState, ViewState};
 
 /// The archive's parts, in the order plan, check and the exports take them. Adding a part is
 /// its module, the adapter it calls, and one line here (see docs/architecture.md).
@@ -93,7 +93,7 @@ pub struct ArchiveState {
     pub delivery: Option<DeliveryState>,
     /// The Glue database's tags, when it exists.
     pub database: Option<BTreeMap<String, String>>,
-    pub table: Option<TableState>,
+    pub table: Option<glue::TableState>,
     /// Firehose's error log group (`None`: absent).
     pub log: Option<log::LogState>,
     /// The views `--archive-views` makes, by name, those found (read only when asked for).

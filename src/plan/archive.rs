@@ -13,8 +13,9 @@ use serde_json::{json, Value};
 use super::role::{plan_any_role, RoleAction, RolePart};
 use super::{tag_map, Blocked, Note, Plan, Widen};
 use crate::archive::{self, Archive};
+use crate::parts::glue::{GlueAction, TableState};
 use crate::parts::{self, bucket::BucketAction, log::LogAction, ArchiveState, Refusal};
-use crate::state::{is_managed, DeliveryState, Resource, RoleState, TableState, ViewState};
+use crate::state::{is_managed, DeliveryState, Resource, RoleState, ViewState};
 
 /// The archive as the run wants it, its ARNs resolved.
 #[derive(Debug, Clone)]
@@ -79,47 +80,12 @@ impl DesiredArchive {
 
     /// The Glue table as setup makes it.
     pub fn table(&self) -> TableState {
-        let cols = |cs: &[archive::Column]| {
-            cs.iter()
-                .map(|c| (c.name.to_owned(), c.kind.to_owned()))
-                .collect()
-        };
-        TableState {
-            location: Some(self.model.location()),
-            columns: cols(archive::COLUMNS),
-            partitions: cols(archive::PARTITIONS),
-            parameters: self
-                .model
-                .table_parameters()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            serde: Some(archive::SERDE.to_owned()),
-            serde_parameters: self
-                .model
-                .serde_parameters()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        }
+        parts::glue::table(&self.model)
     }
 
-    /// The table as setup writes it over `have`: partition projection's first day is the day
-    /// the archive was made, so a table already there keeps its own (moving it would hide
-    /// the days before, or project empty ones).
+    /// The table as setup writes it over `have` (`parts::glue::table_over`).
     pub fn table_over(&self, have: Option<&TableState>) -> TableState {
-        const RANGE: &str = "projection.dt.range";
-        let mut t = self.table();
-        let start = have
-            .and_then(|h| h.parameters.get(RANGE))
-            .and_then(|r| r.split_once(','))
-            .map(|(start, _)| start.trim())
-            .filter(|start| !start.is_empty());
-        if let Some(start) = start {
-            t.parameters
-                .insert(RANGE.to_owned(), format!("{start},NOW"));
-        }
-        t
+        parts::glue::table_over(&self.model, have)
     }
 }
 
@@ -146,30 +112,10 @@ pub enum ArchiveAction {
         role: String,
         tags: BTreeMap<String, String>,
     },
-    CreateDatabase {
-        database: String,
-        tags: BTreeMap<String, String>,
-    },
-    CreateTable {
-        database: String,
-        table: String,
-    },
-    /// The table's definition differs (UpdateTable takes it whole).
-    UpdateTable {
-        database: String,
-        table: String,
-        differs: Vec<String>,
-    },
     /// A view beside the table (`--archive-views`), made as Athena stores one.
-    CreateView {
-        database: String,
-        view: String,
-    },
+    CreateView { database: String, view: String },
     /// Our view, whose definition differs from the model's.
-    UpdateView {
-        database: String,
-        view: String,
-    },
+    UpdateView { database: String, view: String },
     /// Made last: it needs the bucket, its role (assumable) and the stream (active).
     CreateDeliveryStream {
         name: String,
@@ -197,6 +143,9 @@ pub enum ArchiveAction {
     /// A change to Firehose's error log (`parts::log`).
     #[serde(untagged)]
     Log(LogAction),
+    /// A change to the Glue database or table (`parts::glue`).
+    #[serde(untagged)]
+    Glue(GlueAction),
 }
 
 impl ArchiveAction {
@@ -204,13 +153,12 @@ impl ArchiveAction {
         match self {
             ArchiveAction::Bucket(b) => return b.is_create(),
             ArchiveAction::Log(l) => return l.is_create(),
+            ArchiveAction::Glue(g) => return g.is_create(),
             _ => {}
         }
         matches!(
             self,
             ArchiveAction::CreateRole { .. }
-                | ArchiveAction::CreateDatabase { .. }
-                | ArchiveAction::CreateTable { .. }
                 | ArchiveAction::CreateView { .. }
                 | ArchiveAction::CreateDeliveryStream { .. }
         )
@@ -225,6 +173,7 @@ impl ArchiveAction {
             }
             ArchiveAction::Bucket(b) => b.before_after(),
             ArchiveAction::Log(l) => l.before_after(),
+            ArchiveAction::Glue(g) => g.before_after(),
             other => (
                 Value::Null,
                 serde_json::to_value(other).unwrap_or(Value::Null),
@@ -240,9 +189,7 @@ impl ArchiveAction {
             | ArchiveAction::UpdateRoleTrust { .. }
             | ArchiveAction::PutRolePolicy { .. }
             | ArchiveAction::TagRole { .. } => "role",
-            ArchiveAction::CreateDatabase { .. }
-            | ArchiveAction::CreateTable { .. }
-            | ArchiveAction::UpdateTable { .. }
+            ArchiveAction::Glue(_)
             | ArchiveAction::CreateView { .. }
             | ArchiveAction::UpdateView { .. } => "table",
             ArchiveAction::Log(_) => "log",
@@ -292,7 +239,9 @@ pub(super) fn plan_archive(
     let bucket = parts::bucket::plan(&d.model, d.adopt, &o.bucket).map_err(refused)?;
     take(bucket, ArchiveAction::Bucket, p);
     plan_role(d, o.role.as_ref(), role_grants, p)?;
-    plan_table(d, o.database.as_ref(), o.table.as_ref(), p)?;
+    let glue = parts::glue::plan(&d.model, d.adopt, o.database.as_ref(), o.table.as_ref())
+        .map_err(refused)?;
+    take(glue, ArchiveAction::Glue, p);
     plan_views(d, &o.views, p);
     take(
         parts::log::plan(&d.model, o.log.as_ref()),
@@ -370,56 +319,6 @@ fn archive_role_action(role: &str, a: RoleAction) -> Option<ArchiveAction> {
     }
 }
 
-fn plan_table(
-    d: &DesiredArchive,
-    database: Option<&BTreeMap<String, String>>,
-    table: Option<&TableState>,
-    p: &mut Plan,
-) -> Result<(), Blocked> {
-    let db = d.model.database();
-    match database {
-        None => p.archive.push(ArchiveAction::CreateDatabase {
-            database: db.clone(),
-            tags: tag_map(&[], true),
-        }),
-        Some(tags) if !is_managed(tags) && !d.adopt => {
-            return Err(refuse(
-                format!("the Glue database {db}"),
-                "exists and was not made by buzz-kinesis (it has no managed-by tag)".into(),
-                "pass --adopt to put the archive's table in it, or remove it",
-            ))
-        }
-        Some(_) => {}
-    }
-    let want = d.table_over(table);
-    match table {
-        None => p.archive.push(ArchiveAction::CreateTable {
-            database: db,
-            table: archive::TABLE.into(),
-        }),
-        // Glue tables carry no tags: our mark is a parameter. A table without it is someone
-        // else's (or an earlier version's, before the mark): changed only with --adopt.
-        Some(have) if !is_managed(&have.parameters) && !d.adopt => {
-            return Err(refuse(
-                format!("the Glue table {db}.{}", archive::TABLE),
-                "exists and was not made by buzz-kinesis (it has no managed-by parameter)".into(),
-                "pass --adopt to make it the archive's table (setup rewrites its definition and marks it; a table an earlier buzz-kinesis made has no mark either), or drop it",
-            ))
-        }
-        Some(have) => {
-            let differs = table_differences(have, &want);
-            if !differs.is_empty() {
-                p.archive.push(ArchiveAction::UpdateTable {
-                    database: db,
-                    table: archive::TABLE.into(),
-                    differs,
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The views, only with `--archive-views`: each made when missing and set back when ours
 /// differs; a table or view of that name someone else made stays as it is, said in a note.
 /// Without the flag, views found are left alone (never deleted unasked).
@@ -451,29 +350,6 @@ fn plan_views(d: &DesiredArchive, found: &BTreeMap<String, ViewState>, p: &mut P
             Some(_) => {}
         }
     }
-}
-
-/// What of the table's definition differs, by name.
-fn table_differences(have: &TableState, want: &TableState) -> Vec<String> {
-    let mut out = Vec::new();
-    if have.location != want.location {
-        out.push("location".to_owned());
-    }
-    if have.columns != want.columns {
-        out.push("columns".to_owned());
-    }
-    if have.partitions != want.partitions {
-        out.push("partition keys".to_owned());
-    }
-    for (k, v) in &want.parameters {
-        if have.parameters.get(k) != Some(v) {
-            out.push(format!("parameter {k}"));
-        }
-    }
-    if have.serde != want.serde || have.serde_parameters != want.serde_parameters {
-        out.push("SerDe".to_owned());
-    }
-    out
 }
 
 /// What of the delivery stream differs from what setup makes, by name: first what only a new

@@ -144,20 +144,7 @@ fn archive(a: &ArchiveAction) -> String {
             format!("update inline policy {} of {role}", crate::archive::POLICY_NAME)
         }
         ArchiveAction::TagRole { role, tags } => format!("role {role}: {}", add_tags(tags)),
-        ArchiveAction::CreateDatabase { database, .. } => {
-            format!("create Glue database {database}")
-        }
-        ArchiveAction::CreateTable { database, table } => format!(
-            "create Glue table {database}.{table} (partition projection on type and dt: no crawler)"
-        ),
-        ArchiveAction::UpdateTable {
-            database,
-            table,
-            differs,
-        } => format!(
-            "update Glue table {database}.{table} ({})",
-            differs.join(", ")
-        ),
+        ArchiveAction::Glue(g) => g.describe(),
         ArchiveAction::CreateView { database, view } => {
             format!("create the view {database}.{view} (Athena's, over the table)")
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::aws::{Aws, Created};
 use crate::commands::read::Ready;
 use crate::error::{Error, Result};
-use crate::parts::{bucket::BucketAction, log::LogAction};
+use crate::parts::{bucket::BucketAction, glue::GlueAction, log::LogAction};
 use crate::plan::{Action, ArchiveAction, DesiredArchive};
 use crate::report::plan::describe;
 use crate::ui::Progress;
@@ -181,7 +181,7 @@ async fn apply_bucket(aws: &Aws, want: &DesiredArchive, action: &BucketAction) -
 async fn apply_one(
     aws: &Aws,
     want: &DesiredArchive,
-    table_state: &crate::state::TableState,
+    table_state: &crate::parts::glue::TableState,
     action: &ArchiveAction,
 ) -> Result<()> {
     let check = |c: Created, what: &str, name: &str| match c {
@@ -202,17 +202,19 @@ async fn apply_one(
                 .await
         }
         ArchiveAction::TagRole { role, tags } => aws.tag_role(role, tags).await,
-        ArchiveAction::CreateDatabase { database, tags } => check(
-            aws.create_database(database, tags).await?,
-            "Glue database",
-            database,
-        ),
-        ArchiveAction::CreateTable { database, table } => {
-            aws.create_table(database, table, table_state).await
-        }
-        ArchiveAction::UpdateTable {
-            database, table, ..
-        } => aws.update_table(database, table, table_state).await,
+        ArchiveAction::Glue(g) => match g {
+            GlueAction::CreateDatabase { database, tags } => check(
+                aws.create_database(database, tags).await?,
+                "Glue database",
+                database,
+            ),
+            GlueAction::CreateTable { database, table } => {
+                aws.create_table(database, table, table_state).await
+            }
+            GlueAction::UpdateTable {
+                database, table, ..
+            } => aws.update_table(database, table, table_state).await,
+        },
         ArchiveAction::CreateView { database, view }
         | ArchiveAction::UpdateView { database, view } => {
             let update = matches!(action, ArchiveAction::UpdateView { .. });

@@ -378,7 +378,7 @@ fn the_table_is_updated_naming_what_differs_and_a_foreign_database_refused() {
     let p = planned(&d, Some(&o)).unwrap();
     assert_eq!(
         p.archive,
-        [ArchiveAction::UpdateTable {
+        [ArchiveAction::Glue(GlueAction::UpdateTable {
             database: "buzz_events".into(),
             table: "events".into(),
             differs: vec![
@@ -388,7 +388,7 @@ fn the_table_is_updated_naming_what_differs_and_a_foreign_database_refused() {
                 "parameter projection.enabled".into(),
                 "SerDe".into()
             ],
-        }]
+        })]
     );
     // A parameter the table has beyond ours (Glue adds some) is no difference.
     let mut o = converged(&d);
@@ -578,11 +578,11 @@ fn the_projection_keeps_the_day_the_table_was_made_and_only_our_table_changes() 
     let adopting = DesiredArchive { adopt: true, ..d };
     assert_eq!(
         planned(&adopting, Some(&o)).unwrap().archive,
-        [ArchiveAction::UpdateTable {
+        [ArchiveAction::Glue(GlueAction::UpdateTable {
             database: "buzz_events".into(),
             table: "events".into(),
             differs: vec![format!("parameter {}", crate::state::MANAGED_BY.0)],
-        }]
+        })]
     );
 }
 
