@@ -26,15 +26,19 @@ Scenarios (CONTRIBUTING.md "Benchmark" has the latest table, written by this scr
   The call counts (through the counting proxy): a fresh setup, a re-run, the anchor, a check,
   with Buzz's calls by command.
 
-Usage: bench/run.py [--runs N] [--only NAME,...] [--no-build] [--write-readme]. NAMEs:
+Usage: bench/run.py [--runs N] [--only NAME,...] [--no-build] [--write-readme] [--debug]. NAMEs:
 realistic (1), shapes (1b), instant (2), startup (3), tail (4), district (5), siblings (6),
-calls. With --only, --write-readme merges: the rows measured now replace (or join) CONTRIBUTING.md's
-rows of the same scenario, the call counts are kept unless `calls` ran, and a line says which
-rows are newer than the rest. --no-build takes target/release as it is (e.g. while the sources
-change under a bench run). Everything runs on loopback and stops itself.
+archive (7 and 7b), archive-rerun (7b alone), calls. With --only, --write-readme merges: the rows
+measured now replace (or join) CONTRIBUTING.md's rows of the same scenario, the call counts are
+kept unless `calls` ran, and a line says which rows are newer than the rest. --no-build takes
+target/release as it is (e.g. while the sources change under a bench run). --debug times the
+debug build instead (a before/after where a release build is too slow to make; never written
+to the table). moto runs through bench/moto_server.py (see there; --stock-moto runs it as
+installed). Everything runs on loopback and stops itself.
 """
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -72,6 +76,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+STOCK_MOTO = False  # --stock-moto
+
+
+def moto_command():
+    """moto's server through bench/moto_server.py (its per-request directory scan read once),
+    when this interpreter has moto and --stock-moto is not given; else `moto_server` as
+    installed."""
+    if not STOCK_MOTO and importlib.util.find_spec("moto") is not None:
+        return [sys.executable, os.path.join(ROOT, "bench", "moto_server.py")]
+    return ["moto_server"] if shutil.which("moto_server") else [sys.executable, "-m", "moto.server"]
+
+
 class Stack:
     """moto, the counting/delaying proxy in front of it, and a sandbox: started together,
     stopped together. Without `counting` there is no proxy (and no delay): the tool and the
@@ -81,8 +97,7 @@ class Stack:
         self.counting = counting
         self.procs = []
         moto_port = free_port()
-        moto = ["moto_server"] if shutil.which("moto_server") else [sys.executable, "-m", "moto.server"]
-        self.spawn(moto + ["-H", "127.0.0.1", "-p", str(moto_port)], os.path.join(tmp, "moto.log"))
+        self.spawn(moto_command() + ["-H", "127.0.0.1", "-p", str(moto_port)], os.path.join(tmp, "moto.log"))
         self.moto = f"http://127.0.0.1:{moto_port}"
         wait_http(self.moto + "/moto-api/")
         if counting:
@@ -487,19 +502,26 @@ def scenario_archive(runs, tmp, iam_delay=6):
                 print(f"  archive run {i + 1}, {'with' if archive else 'without'} the archive: {into[-1]:.2f} s", file=sys.stderr)
     finally:
         stack.stop()
+    return {"without": without, "with": with_archive, "iam_delay": iam_delay, **scenario_archive_rerun(runs, tmp)}
+
+
+def scenario_archive_rerun(runs, tmp):
+    """7b: a converged re-run with the archive, on moto without the proxy: its time and its
+    mutating calls (at least 5 runs)."""
     stack = Stack(0, 0, tmp, counting=False)
     try:
         stack.clear_domain()
         argv = ours(stack, "bench-arc-rerun", "BenchRole-arc-rerun") + ["--archive-bucket", f"bench-archive-{os.getpid()}-rerun"]
         timed(argv, stack.env, {"BUZZ_PASSWORD": PASSWORD})
         reruns, mutating = [], []
-        for _ in range(max(runs, 5)):
+        for i in range(max(runs, 5)):
             took, out = timed(argv, stack.env, {"BUZZ_PASSWORD": PASSWORD})
             reruns.append(took)
             mutating.append(json.loads(out)["api_calls"]["mutating"])
+            print(f"  archive re-run {i + 1}: {took:.3f} s", file=sys.stderr)
     finally:
         stack.stop()
-    return {"without": without, "with": with_archive, "iam_delay": iam_delay, "rerun": reruns, "rerun_mutating": max(mutating)}
+    return {"rerun": reruns, "rerun_mutating": max(mutating)}
 
 
 HEADER = [
@@ -511,7 +533,7 @@ HEADER = [
 def rows_of(results):
     """The table's rows for the scenarios in `results`, in scenario order."""
     med = lambda ts: statistics.median(ts)
-    spread = lambda ts: f"{min(ts):.2f}–{max(ts):.2f}"
+    spread = lambda ts, digits=2: f"{min(ts):.{digits}f}–{max(ts):.{digits}f}"
     rows = []
     if "realistic" in results:
         s1 = results["realistic"]
@@ -564,8 +586,10 @@ def rows_of(results):
             f"| 7. setup with the archive beside setup without, IAM propagation {g['iam_delay']} s for Buzz and for Firehose "
             f"| with {med(g['with']):.2f} s ({spread(g['with'])}), without {med(g['without']):.2f} s ({spread(g['without'])}): "
             f"{med(g['with']) / med(g['without']):.2f}× | — | — | one IAM wait (≈ 1×) |")
+    if "archive" in results or "archive_rerun" in results:
+        g = results.get("archive") or results["archive_rerun"]
         rows.append(
-            f"| 7b. converged re-run with the archive | {med(g['rerun']):.3f} s ({spread(g['rerun'])}); "
+            f"| 7b. converged re-run with the archive | {med(g['rerun']):.3f} s ({spread(g['rerun'], 3)}); "
             f"{g['rerun_mutating']} mutating calls | — | — | ≤ 0.1 s, 0 mutating |")
     return rows
 
@@ -645,7 +669,8 @@ def merge(old, results, machine, only):
     group = lambda r: scenario_key(r).split(" ", 1)[0].rstrip(".")
     groups = {group(r) for r in new}
     # A scenario measured now replaces its old rows, also where it has split since (5 -> 5a, 5b).
-    gone = lambda r: scenario_key(r) not in keys and (group(r) in groups or any(g.startswith(group(r)) and g[len(group(r)):].isalpha() for g in groups))
+    # (7b measured alone leaves 7's row: a split starts at "a".)
+    gone = lambda r: scenario_key(r) not in keys and (group(r) in groups or group(r) + "a" in groups)
     merged = [keys.pop(scenario_key(r), r) for r in table_rows if not gone(r)] + list(keys.values())
     # Stable: the 1b rows keep their order among themselves.
     merged.sort(key=lambda r: scenario_key(r).split(" ", 1)[0])
@@ -679,7 +704,7 @@ def merge(old, results, machine, only):
     return "\n".join(HEADER + merged + [""] + ["\n\n".join(kept)])
 
 
-SCENARIOS = ["realistic", "shapes", "instant", "calls", "startup", "tail", "district", "siblings", "archive"]
+SCENARIOS = ["realistic", "shapes", "instant", "calls", "startup", "tail", "district", "siblings", "archive", "archive-rerun"]
 
 
 def main():
@@ -688,13 +713,26 @@ def main():
     ap.add_argument("--only", help="comma-separated scenarios: " + ",".join(SCENARIOS))
     ap.add_argument("--no-build", action="store_true", help="take target/release as it is")
     ap.add_argument("--write-readme", action="store_true")
+    ap.add_argument("--debug", action="store_true",
+                    help="time the debug build (target/debug, built without --release): for a before/after on a busy machine; "
+                         "never written to CONTRIBUTING.md")
+    ap.add_argument("--stock-moto", action="store_true",
+                    help="run moto_server as installed, not through bench/moto_server.py: the before of its before/after")
     a = ap.parse_args()
+    global STOCK_MOTO
+    STOCK_MOTO = a.stock_moto
+    if a.debug and a.write_readme:
+        ap.error("--debug measures the debug build: the table holds release figures only")
     only = a.only.split(",") if a.only else SCENARIOS
     unknown = [o for o in only if o not in SCENARIOS]
     if unknown:
         ap.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    if a.debug:
+        global BIN, SANDBOX
+        BIN, SANDBOX = (os.path.join(ROOT, "target", "debug", *p) for p in (["buzz-kinesis"], ["examples", "buzz_sandbox"]))
     if not a.no_build:
-        subprocess.run(["nice", "-n", "10", "cargo", "build", "--release", "--quiet", "--bin", "buzz-kinesis", "--example", "buzz_sandbox"],
+        release = [] if a.debug else ["--release"]
+        subprocess.run(["nice", "-n", "10", "cargo", "build", *release, "--quiet", "--bin", "buzz-kinesis", "--example", "buzz_sandbox"],
                        cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory() as tmp:
         results = {"runs": a.runs}
@@ -731,6 +769,9 @@ def main():
         if "archive" in only:
             print("scenario 7: setup with the archive beside setup without, IAM propagation 6 s", file=sys.stderr)
             results["archive"] = scenario_archive(a.runs, tmp)
+        elif "archive-rerun" in only:
+            print("scenario 7b: a converged re-run with the archive", file=sys.stderr)
+            results["archive_rerun"] = scenario_archive_rerun(a.runs, tmp)
     machine = f"on {os.cpu_count()} cores, {platform.system()} {platform.machine()}, {datetime.date.today().isoformat()}"
     whole = set(only) == set(SCENARIOS)
     path = os.path.join(ROOT, "CONTRIBUTING.md")

@@ -76,7 +76,7 @@ pub const TWO: &str = "Two people";
 pub const GLOBAL: &str = "Global options";
 
 mod own;
-pub use own::{BuzzIdentityArgs, PolicyArgs, TailArgs, TemplateFormat};
+pub use own::{BuzzIdentityArgs, ExportArgs, ExportTargetArgs, TailArgs, TemplateFormat};
 
 /// Accepts any text (`spec` checks it, with the rule in its message) while offering `values`
 /// to shell completion.
@@ -115,7 +115,8 @@ pub enum Command {
     /// Remove the Buzz target and the role (the stream only with --delete-stream).
     Teardown(TeardownArgs),
     /// Print the trust and permission policies setup would apply, or an IaC template.
-    Policy(PolicyArgs),
+    #[command(visible_alias = "policy")]
+    Export(ExportArgs),
     /// Make a Buzz application identity for unattended runs: a key pair here, and the two
     /// requests that create it in Buzz (printed, or sent with --send as an administrator).
     BuzzIdentity(BuzzIdentityArgs),
@@ -144,7 +145,7 @@ pub struct ConfigArgs {
     pub config: Option<PathBuf>,
 }
 
-/// Which Buzz domain: the commands that reach Buzz, and policy (the template parameter's
+/// Which Buzz domain: the commands that reach Buzz, and export (the template parameter's
 /// default and the domain in the request to paste).
 #[derive(Debug, Clone, Args, Default)]
 pub struct DomainArg {
@@ -188,7 +189,7 @@ pub struct NameArgs {
     pub role: Option<String>,
 }
 
-/// Who may assume the role: setup, check and policy.
+/// Who may assume the role: setup, check and export.
 #[derive(Debug, Clone, Args, Default)]
 pub struct AgilixArgs {
     /// Agilix's AWS account number: ask Agilix support (no default).
@@ -311,7 +312,7 @@ pub struct IdentityArgs {
 }
 
 /// Everything that identifies a setup and how to reach it: setup and check take all of it;
-/// teardown and policy take their own subsets ([`TeardownTargetArgs`], [`PolicyTargetArgs`]),
+/// teardown and export take their own subsets ([`TeardownTargetArgs`], [`ExportTargetArgs`]),
 /// converted to this for `spec`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct TargetArgs {
@@ -377,47 +378,7 @@ impl From<&TeardownTargetArgs> for TargetArgs {
     }
 }
 
-/// What policy needs: no Buzz login (nothing is sent to Buzz).
-#[derive(Debug, Clone, Args, Default)]
-pub struct PolicyTargetArgs {
-    #[command(flatten)]
-    pub agilix: AgilixArgs,
-
-    #[command(flatten)]
-    pub domain: DomainArg,
-
-    #[command(flatten)]
-    pub names: NameArgs,
-
-    /// Title of the target in Buzz [default: "Kinesis: <stream>"].
-    #[arg(long, help_heading = "Buzz", env = "BUZZ_KINESIS_TITLE")]
-    pub title: Option<String>,
-
-    #[command(flatten)]
-    pub aws: AwsArgs,
-
-    #[command(flatten)]
-    pub settings: ConfigArgs,
-}
-
-impl From<&PolicyTargetArgs> for TargetArgs {
-    fn from(t: &PolicyTargetArgs) -> Self {
-        TargetArgs {
-            names: t.names.clone(),
-            agilix: t.agilix.clone(),
-            buzz: BuzzArgs {
-                domain: t.domain.clone(),
-                ..BuzzArgs::default()
-            },
-            title: t.title.clone(),
-            aws: t.aws.clone(),
-            settings: t.settings.clone(),
-            identity: IdentityArgs::default(),
-        }
-    }
-}
-
-/// What the setup should look like, beyond its names: shared by setup, check and policy.
+/// What the setup should look like, beyond its names: shared by setup, check and export.
 #[derive(Debug, Clone, Args, Default)]
 pub struct DesiredArgs {
     /// Stream capacity mode [default: on-demand].
@@ -710,7 +671,7 @@ pub struct NoInputArg {
     pub no_input: bool,
 }
 
-/// `-y` where there is nothing to approve (check, policy): the old spelling of --no-input,
+/// `-y` where there is nothing to approve (check, export): the old spelling of --no-input,
 /// kept for the scripts that pass it.
 #[derive(Debug, Clone, Args, Default)]
 pub struct OldYesArg {
@@ -824,6 +785,18 @@ mod tests {
     }
 
     #[test]
+    fn export_is_also_called_policy() {
+        for name in ["export", "policy"] {
+            let cli = Cli::try_parse_from(["buzz-kinesis", name, "--agilix-account", "1"])
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(matches!(cli.command, Command::Export(_)), "{name}");
+        }
+        let export = Cli::command();
+        let export = export.find_subcommand("export").unwrap();
+        assert_eq!(export.get_visible_aliases().collect::<Vec<_>>(), ["policy"]);
+    }
+
+    #[test]
     fn each_command_offers_only_its_own_flags() {
         let setup_only = [
             "adopt",
@@ -833,7 +806,7 @@ mod tests {
         ];
         for f in setup_only {
             assert!(longs("setup").contains(&f.to_owned()), "{f}");
-            for other in ["check", "teardown", "policy", "tail"] {
+            for other in ["check", "teardown", "export", "tail"] {
                 assert!(
                     !longs(other).contains(&f.to_owned()),
                     "{other} offers --{f}"
@@ -854,8 +827,8 @@ mod tests {
             "buzz-otp",
         ] {
             assert!(
-                !longs("policy").contains(&f.to_owned()),
-                "policy offers --{f}"
+                !longs("export").contains(&f.to_owned()),
+                "export offers --{f}"
             );
         }
     }

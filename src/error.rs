@@ -1,8 +1,10 @@
 //! The errors a user can meet, each saying what to do next. AWS and Buzz errors carry the
-//! service's own code and message (the AWS SDK's `Display` says only "service error"). The
-//! fix, when it is a sentence of its own, is data ([`Error::hint`]): `Display` is the message
-//! alone, and the report prints the hint under it (and as its own JSON field).
+//! service's own code and message (the AWS SDK's `Display` says only "service error"). Every
+//! error has its fix as data ([`Error::hint`]): `Display` is the message alone, and the report
+//! prints the hint under it (but for a missing or invalid value, whose message says it already)
+//! and as its own JSON field.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::text::outside;
@@ -178,7 +180,8 @@ impl Error {
         }
     }
 
-    /// Attach a hint to an AWS or Buzz error (other kinds already say what to do).
+    /// Attach a fix of its own to an AWS, Buzz, transport or timeout error, in place of its
+    /// kind's (other kinds' fixes follow from their fields).
     pub fn with_hint(mut self, text: impl Into<String>) -> Self {
         if let Error::Aws { hint, .. }
         | Error::Buzz { hint, .. }
@@ -190,43 +193,51 @@ impl Error {
         self
     }
 
-    /// The fix, when it is a separate sentence (AWS, Buzz and timeout errors carry one).
-    pub fn hint(&self) -> Option<&str> {
-        match self {
-            Error::Aws { hint, .. }
-            | Error::Buzz { hint, .. }
-            | Error::Timeout { hint, .. }
-            | Error::BuzzTransport { hint, .. }
-            | Error::AwsCredentials { hint, .. } => hint.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// The fix for the JSON's `hint`, never empty: [`Error::hint`] where there is one, else
-    /// the sentence for the kind of error (a program reading `hint` always finds what to do).
-    pub fn fix(&self) -> String {
-        if let Some(h) = self.hint() {
-            return h.to_owned();
-        }
-        match self {
-            Error::Invalid { flag, rule, .. } => format!("pass {flag} a value that follows the rule: {rule}"),
-            Error::Missing { flag, env, .. } => format!("pass {flag}{env}"),
-            Error::MissingValues(_) => format!("pass {}", self.missing_flags().join(", ")),
-            Error::Invalids(all) => all.iter().map(Error::fix).collect::<Vec<_>>().join("; "),
+    /// The fix, for every error: `Some` for each variant (a program reading the JSON's `hint`
+    /// always finds what to do). An AWS, Buzz, credential, transport or timeout error may carry
+    /// one of its own ([`Error::with_hint`]); else it is the sentence for its kind, built from
+    /// its fields.
+    pub fn hint(&self) -> Option<Cow<'_, str>> {
+        Some(match self {
+            Error::Aws { hint: Some(h), .. }
+            | Error::Buzz { hint: Some(h), .. }
+            | Error::Timeout { hint: Some(h), .. }
+            | Error::BuzzTransport { hint: Some(h), .. }
+            | Error::AwsCredentials { hint: Some(h), .. } => Cow::Borrowed(h.as_str()),
+            Error::Invalid { flag, rule, .. } => format!("pass {flag} a value that follows the rule: {rule}").into(),
+            Error::Missing { flag, env, .. } => format!("pass {flag}{env}").into(),
+            Error::MissingValues(_) => format!("pass {}", self.missing_flags().join(", ")).into(),
+            Error::Invalids(all) => all
+                .iter()
+                .filter_map(Error::hint)
+                .collect::<Vec<_>>()
+                .join("; ")
+                .into(),
             Error::ConfigFile { path, .. } => {
-                format!("fix {path} (one `key = value` a line, the keys the flags' names without --), or leave out --config")
+                format!("fix {path} (one `key = value` a line, the keys the flags' names without --), or leave out --config").into()
             }
             Error::Usage(_) => "the message names the flag to fix; `buzz-kinesis <command> --help` lists them".into(),
-            Error::Aws { .. } => "AWS's code and message above say what to fix; -v shows the request".into(),
-            Error::AwsCredentials { .. } => "sign in to AWS (`aws configure sso`, then --profile NAME), or have a colleague run `setup --aws-only`".into(),
-            Error::Buzz { .. } => "Buzz's code and message above say what to fix; -v shows the request".into(),
-            Error::BuzzTransport { .. } => "check --buzz-url and the network to Buzz, then run the same command again".into(),
+            Error::Aws { hint: None, .. } => "AWS's code and message above say what to fix; -v shows the request".into(),
+            Error::AwsCredentials { hint: None, .. } => "sign in to AWS (`aws configure sso`, then --profile NAME), or have a colleague run `setup --aws-only`".into(),
+            Error::Buzz { hint: None, .. } => "Buzz's code and message above say what to fix; -v shows the request".into(),
+            Error::BuzzTransport { hint: None, .. } => "check --buzz-url and the network to Buzz, then run the same command again".into(),
             Error::Internal(_) => "this is a bug in buzz-kinesis: run again with -vv and report the output (it holds no secret)".into(),
             Error::Partial { .. } => "fix what each failed domain's error names, then run the same command again: the domains done stay done".into(),
             Error::Refused(_) => "the message says which flag allows it or what to change; nothing was changed".into(),
-            Error::Timeout { .. } => "run the same command again: what is done stays done, and it continues from there".into(),
-            Error::Interrupted => "run the same command again: what is done stays done, and it continues from there".into(),
+            Error::Timeout { hint: None, .. } | Error::Interrupted => "run the same command again: what is done stays done, and it continues from there".into(),
             Error::Io { .. } => "check the path, its permissions and the free space".into(),
+        })
+    }
+
+    /// The hint as a person reads it under the message: none for a missing or invalid value,
+    /// whose message already names the flag and what it needs (the line would repeat it).
+    pub fn hint_below(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Error::Missing { .. }
+            | Error::MissingValues(_)
+            | Error::Invalid { .. }
+            | Error::Invalids(_) => None,
+            _ => self.hint(),
         }
     }
 
@@ -247,7 +258,7 @@ impl Error {
 
     /// The message with its hint under it, as a person reads it.
     pub fn with_hint_below(&self) -> String {
-        match self.hint() {
+        match self.hint_below() {
             // A hint of several lines stays under its first.
             Some(h) => format!("{self}\n  hint: {}", h.replace('\n', "\n        ")),
             None => self.to_string(),
@@ -329,20 +340,27 @@ mod tests {
         );
     }
 
-    #[test]
-    fn every_error_has_a_fix_and_missing_values_are_listed() {
-        let io = || std::io::Error::other("disk full");
+    /// One of each variant, each kind's own hint left out where it may carry one.
+    fn one_of_each() -> Vec<Error> {
         let missing = |flag| Error::missing("a value", flag, None, "");
-        let all = [
+        vec![
             Error::invalid("--shards", "0", "from 1"),
             missing("--domain"),
             Error::MissingValues(vec![missing("--agilix-account"), missing("--domain")]),
-            Error::Invalids(vec![Error::invalid("--shards", "0", "from 1")]),
+            Error::Invalids(vec![
+                Error::invalid("--shards", "0", "from 1"),
+                Error::invalid("--region", "x", "like us-east-1"),
+            ]),
             Error::ConfigFile {
                 path: "c.toml".into(),
                 reason: "bad".into(),
             },
             Error::Usage("no".into()),
+            Error::Internal("a request could not be built".into()),
+            Error::Partial {
+                done: vec!["1".into()],
+                failed: vec![("2".into(), Error::Refused("no".into()))],
+            },
             Error::Aws {
                 service: "kinesis",
                 operation: "X",
@@ -374,27 +392,110 @@ mod tests {
                 hint: None,
             },
             Error::Interrupted,
-            Error::io("writing", io()),
-        ];
-        for e in &all {
-            assert!(!e.fix().trim().is_empty(), "{e:?}");
+            Error::io("writing", std::io::Error::other("disk full")),
+        ]
+    }
+
+    fn variant_index(e: &Error) -> usize {
+        match e {
+            Error::Invalid { .. } => 0,
+            Error::Missing { .. } => 1,
+            Error::MissingValues(_) => 2,
+            Error::Invalids(_) => 3,
+            Error::ConfigFile { .. } => 4,
+            Error::Usage(_) => 5,
+            Error::Internal(_) => 6,
+            Error::Partial { .. } => 7,
+            Error::Aws { .. } => 8,
+            Error::AwsCredentials { .. } => 9,
+            Error::Buzz { .. } => 10,
+            Error::BuzzTransport { .. } => 11,
+            Error::Refused(_) => 12,
+            Error::Timeout { .. } => 13,
+            Error::Interrupted => 14,
+            Error::Io { .. } => 15,
         }
+    }
+
+    #[test]
+    fn every_variant_has_a_hint_and_missing_values_are_listed() {
+        let all = one_of_each();
+        for e in &all {
+            let hint = e.hint().unwrap_or_else(|| panic!("no hint: {e:?}"));
+            assert!(!hint.trim().is_empty(), "{e:?}");
+        }
+        // One of each variant, in declaration order: a new variant fails to compile here.
+        let order: Vec<usize> = all.iter().map(variant_index).collect();
+        assert_eq!(order, (0..16).collect::<Vec<_>>());
         assert_eq!(
-            all[0].fix(),
-            "pass --shards a value that follows the rule: from 1"
+            all[0].hint().as_deref(),
+            Some("pass --shards a value that follows the rule: from 1")
         );
+        assert_eq!(all[1].hint().as_deref(), Some("pass --domain"));
         assert_eq!(all[1].missing_flags(), ["--domain"]);
         assert_eq!(all[2].missing_flags(), ["--agilix-account", "--domain"]);
-        assert_eq!(all[2].fix(), "pass --agilix-account, --domain");
+        assert_eq!(
+            all[2].hint().as_deref(),
+            Some("pass --agilix-account, --domain")
+        );
+        assert_eq!(
+            all[3].hint().as_deref(),
+            Some(
+                "pass --shards a value that follows the rule: from 1; \
+                 pass --region a value that follows the rule: like us-east-1"
+            )
+        );
+        assert!(all[4].hint().unwrap().starts_with("fix c.toml"));
+        assert!(all[6].hint().unwrap().contains("a bug in buzz-kinesis"));
+        assert!(all[7]
+            .hint()
+            .unwrap()
+            .contains("the domains done stay done"));
         assert!(all[0].missing_flags().is_empty());
-        // A hint of its own wins.
-        let e = Error::Timeout {
-            what: "w".into(),
-            seconds: 1,
-            hint: None,
+        // Each kind's fix, where no hint of its own was given, is its own sentence.
+        let aws_buzz = [&all[8], &all[10]].map(|e| e.hint().unwrap().into_owned());
+        assert!(aws_buzz[0].starts_with("AWS's") && aws_buzz[1].starts_with("Buzz's"));
+        assert!(all[9].hint().unwrap().contains("aws configure sso"));
+        assert!(all[11].hint().unwrap().contains("--buzz-url"));
+        assert!(all[12].hint().unwrap().contains("nothing was changed"));
+        assert!(all[13]
+            .hint()
+            .unwrap()
+            .contains("run the same command again"));
+        assert_eq!(all[14].hint(), all[13].hint());
+        assert!(all[15].hint().unwrap().contains("permissions"));
+        // A hint of its own wins, for each variant that may carry one.
+        for e in [8, 9, 10, 11, 13] {
+            let e = match one_of_each().swap_remove(e) {
+                Error::AwsCredentials { problem, .. } => Error::AwsCredentials {
+                    problem,
+                    hint: Some("raise --deadline".into()),
+                },
+                other => other.with_hint("raise --deadline"),
+            };
+            assert_eq!(e.hint().as_deref(), Some("raise --deadline"), "{e:?}");
         }
-        .with_hint("raise --deadline");
-        assert_eq!(e.fix(), "raise --deadline");
+        // Other kinds keep theirs.
+        let usage = Error::Usage("no".into()).with_hint("raise --deadline");
+        assert_ne!(usage.hint().as_deref(), Some("raise --deadline"));
+    }
+
+    #[test]
+    fn a_hint_the_message_says_already_is_not_printed_again() {
+        let all = one_of_each();
+        // Missing and invalid values: the message names the flag and what it needs.
+        for e in &all[..4] {
+            assert_eq!(e.with_hint_below(), e.to_string(), "{e:?}");
+            assert!(e.hint().is_some(), "the JSON keeps it: {e:?}");
+        }
+        for e in &all[4..] {
+            let below = e.hint_below().unwrap_or_else(|| panic!("{e:?}"));
+            assert_eq!(below, e.hint().unwrap(), "{e:?}");
+        }
+        assert_eq!(
+            Error::Refused("no".into()).with_hint_below(),
+            "no\n  hint: the message says which flag allows it or what to change; nothing was changed"
+        );
     }
 
     #[test]
@@ -406,7 +507,7 @@ mod tests {
         }
         .with_hint("raise --deadline");
         assert_eq!(e.message(), "timed out after 5 s waiting for the stream");
-        assert_eq!(e.hint(), Some("raise --deadline"));
+        assert_eq!(e.hint().as_deref(), Some("raise --deadline"));
         assert_eq!(
             e.with_hint_below(),
             "timed out after 5 s waiting for the stream\n  hint: raise --deadline"

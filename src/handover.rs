@@ -4,12 +4,13 @@
 //! targets; and the `SetDataStreamConfiguration` requests to paste into Buzz's API console
 //! (Agilix's own route: first with `"test": true` and the target disabled, then enabled), which
 //! replace them. Pure: the requests come from [`crate::buzz::wire`], so they can never drift
-//! from what setup sends. `policy --format` puts the same into its templates' outputs.
+//! from what setup sends. `export --format` puts the same into its templates' outputs.
 
 use serde_json::{Map, Value};
 
 use crate::buzz::wire::{self, KinesisTarget};
 use crate::names::{BuzzUrl, EventFilter};
+use crate::text::shell_quote;
 
 /// Stands for the domain in the requests when the AWS half was not told it.
 pub const DOMAIN_PLACEHOLDER: &str = "YOUR_BUZZ_DOMAIN_ID";
@@ -124,20 +125,6 @@ fn is_default_url(url: &str) -> bool {
     BuzzUrl::is_agilix_default(url)
 }
 
-/// `arg` as one word of a POSIX shell: as it is when it holds only characters no shell
-/// treats specially, else in single quotes (a quote inside written `'\''`).
-pub fn shell_quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
-    if plain {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,14 +188,5 @@ mod tests {
             ..handover()
         };
         assert_eq!(unknown.request()["request"]["domainid"], DOMAIN_PLACEHOLDER);
-    }
-
-    #[test]
-    fn shell_quoting_keeps_one_word() {
-        assert_eq!(shell_quote("plain-1.2:x/y"), "plain-1.2:x/y");
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("$(rm -rf /)"), "'$(rm -rf /)'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

@@ -174,12 +174,14 @@ Without a terminal, teardown needs --yes (or --dry-run).",
 to remove (--dry-run), 130 interrupted.",
     },
     Prose {
-        name: "policy",
-        short_examples: "  buzz-kinesis policy --agilix-account 210987654321
-  buzz-kinesis policy --agilix-account 210987654321 --format terraform > buzz.tf",
-        long_examples: "  buzz-kinesis policy --agilix-account 210987654321
-  buzz-kinesis policy --agilix-account 210987654321 --domain 424242 --format cloudformation > buzz.json
-  buzz-kinesis policy --agilix-account 210987654321 --format terraform > buzz.tf",
+        name: "export",
+        short_examples: "  buzz-kinesis export --agilix-account 210987654321
+  buzz-kinesis export --agilix-account 210987654321 --format terraform > buzz.tf",
+        long_examples: "  buzz-kinesis export --agilix-account 210987654321
+  buzz-kinesis export --agilix-account 210987654321 --domain 424242 --format cloudformation > buzz.json
+  buzz-kinesis export --agilix-account 210987654321 --format terraform > buzz.tf
+
+`policy` is another name for export (its earlier name): both print the same.",
         exit: "0 done, 1 error (usage errors included), 130 interrupted.",
     },
     Prose {

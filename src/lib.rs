@@ -203,7 +203,7 @@ async fn dispatch(cli: cli::Cli) -> Result<ExitCode> {
         Command::Check(args) => commands::check::run(&args, cli.output, cli.quiet).await,
         Command::Tail(args) => commands::tail::run(&args, cli.output, cli.quiet).await,
         Command::Teardown(args) => commands::teardown::run(&args, cli.output, cli.quiet).await,
-        Command::Policy(args) => commands::policy::run(&args, cli.output, cli.quiet).await,
+        Command::Export(args) => commands::export::run(&args, cli.output, cli.quiet).await,
         Command::BuzzIdentity(args) => commands::identity::run(&args, cli.output, cli.quiet).await,
         Command::Man { out_dir } => {
             man_pages(out_dir.as_deref())?;
@@ -246,7 +246,7 @@ pub fn report_error(e: &Error, output: cli::Output, verbose: u8) -> ExitCode {
             e.kind(),
             e.code(),
             &e.message(),
-            &e.fix(),
+            &e.hint().unwrap_or_default(),
             &e.missing_flags(),
         );
     }
@@ -255,8 +255,8 @@ pub fn report_error(e: &Error, output: cli::Output, verbose: u8) -> ExitCode {
         ui::color::error_label(),
         text::for_terminal(&e.message())
     );
-    if let Some(hint) = e.hint() {
-        eprintln!("  hint: {}", text::for_terminal(hint));
+    if let Some(hint) = e.hint_below() {
+        eprintln!("  hint: {}", text::for_terminal(&hint));
     }
     if verbose >= 2 {
         eprintln!("debug: {e:?}");

@@ -112,6 +112,20 @@ pub fn unmark(s: &str) -> String {
     s.chars().filter(|c| *c != OPEN && *c != CLOSE).collect()
 }
 
+/// `arg` as one word of a POSIX shell: as it is when it holds only characters no shell
+/// treats specially, else in single quotes (a quote inside written `'\''`).
+pub fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +185,14 @@ mod tests {
         // Nested marks (a marked sentence marked again) stay escaped.
         let inner = format!("t {}", outside("x\ny"));
         assert_eq!(for_terminal(&format!("{}", outside(&inner))), "t x\\ny");
+    }
+
+    #[test]
+    fn shell_quoting_keeps_one_word() {
+        assert_eq!(shell_quote("plain-1.2:x/y"), "plain-1.2:x/y");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("$(rm -rf /)"), "'$(rm -rf /)'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

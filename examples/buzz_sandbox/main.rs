@@ -312,7 +312,8 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
+/// The flags' values the sandbox cannot play, refused before it starts.
+fn check_args(args: &Args) -> Result<(), String> {
     if !(0.0..=1.0).contains(&args.fault_rate) {
         return Err(format!(
             "--fault-rate must be within 0..1, got {}",
@@ -337,18 +338,12 @@ async fn run(args: Args) -> Result<(), String> {
             args.redirect_status
         ));
     }
-    let seed = match &args.seed_config {
-        Some(path) => read_seed(path)?,
-        None => None,
-    };
+    Ok(())
+}
 
-    let tree = domains::Tree::build(
-        args.domain_tree.as_deref(),
-        &args.domain_id,
-        &args.userspace,
-        args.other_domain.as_deref(),
-    )?;
-    let settings = Settings {
+/// What the sandbox plays, from its flags: Buzz's users, the domain tree, the failure shapes.
+fn settings(args: &Args, tree: domains::Tree) -> Settings {
+    Settings {
         domain_id: args.domain_id.clone(),
         users: vec![
             User {
@@ -408,7 +403,23 @@ async fn run(args: Args) -> Result<(), String> {
                 .map(|c| c.trim().to_ascii_lowercase())
                 .collect(),
         }),
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    check_args(&args)?;
+    let seed = match &args.seed_config {
+        Some(path) => read_seed(path)?,
+        None => None,
     };
+
+    let tree = domains::Tree::build(
+        args.domain_tree.as_deref(),
+        &args.domain_id,
+        &args.userspace,
+        args.other_domain.as_deref(),
+    )?;
+    let settings = settings(&args, tree);
     let faults = FaultPlan::new(
         args.faults_after,
         args.faults,

@@ -158,7 +158,39 @@ async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> 
     }
 }
 
+/// The token endpoint: a form-encoded client-credentials request whose JWT assertion is signed
+/// by a registered key, meant for this endpoint, current and never used before, answered
+/// with a bearer token (a session for the identity).
 fn issue(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refused> {
+    let form = token_form(headers, body)?;
+    let jwt = form
+        .get("client_assertion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let claims = verified_claims(app, jwt)?;
+    let iss = claims["iss"].as_str().unwrap_or("").to_owned();
+    current_for_us(app, headers, &claims)?;
+    let jti = claims["jti"].as_str().unwrap_or("").to_owned();
+    let token = open_session(app, &iss, jti)?;
+    Ok((
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, "application/json"),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        json!({
+            "access_token": token,
+            "token_type": app.settings.oauth_token_type,
+            "expires_in": app.settings.oauth_expires_in,
+        })
+        .to_string(),
+    )
+        .into_response())
+}
+
+/// The token request's form: form-encoded, the client-credentials grant, a JWT-bearer
+/// assertion.
+fn token_form(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Refused> {
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -186,7 +218,12 @@ fn issue(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refuse
     if field("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
         return Err(invalid_request("client_assertion_type must be jwt-bearer"));
     }
-    let jwt = field("client_assertion");
+    Ok(form)
+}
+
+/// The assertion's claims, once its header names RS256 and a key, its issuer is its subject,
+/// and its signature verifies with that client's registered, active key.
+fn verified_claims(app: &App, jwt: &str) -> Result<Value, Refused> {
     let parts: Vec<&str> = jwt.split('.').collect();
     let [header_b64, claims_b64, signature_b64] = parts[..] else {
         return Err(invalid_request("client_assertion is not a JWT"));
@@ -242,7 +279,12 @@ fn issue(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refuse
                 "the assertion's signature does not verify with key {kid:?}"
             ))
         })?;
+    Ok(claims)
+}
 
+/// The claims are for this token endpoint (`--oauth-audience`), current (expiry, issue time,
+/// an hour at most) and carry a `jti`.
+fn current_for_us(app: &App, headers: &HeaderMap, claims: &Value) -> Result<(), Refused> {
     let host = headers
         .get(HOST)
         .and_then(|v| v.to_str().ok())
@@ -282,55 +324,44 @@ fn issue(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refuse
             "the assertion's iat or lifetime is not acceptable",
         ));
     }
-    let jti = text("jti");
-    if jti.is_empty() {
+    if claims["jti"].as_str().unwrap_or("").is_empty() {
         return Err(invalid_client("the assertion has no jti"));
     }
+    Ok(())
+}
+
+/// A new session for the identity `iss`, unless the assertion's `jti` was used before; its
+/// token.
+fn open_session(app: &App, iss: &str, jti: String) -> Result<String, Refused> {
     let token = new_token();
-    let expires_in = app.settings.oauth_expires_in;
-    {
-        let mut inner = app.lock();
-        if !inner.used_jtis.insert(jti) {
-            return Err(invalid_client(
-                "the assertion's jti was used before (a replay)",
-            ));
-        }
-        let Some(index) = inner.identities.keys().position(|k| *k == iss) else {
-            return Err(invalid_client(format!("unknown client {iss:?}")));
-        };
-        let domain = inner
-            .identities
-            .get(&iss)
-            .map(|i| i.domain.clone())
-            .unwrap_or_default();
-        inner.sessions.insert(
-            token.clone(),
-            Session {
-                user: index,
-                stage: Stage::Full,
-                expires: Instant::now() + Duration::from_secs(expires_in),
-                session_id: new_session_id(),
-                identity: Some(iss.clone()),
-                domain,
-            },
-        );
-        inner.tokens_issued += 1;
-        inner.oauth_tokens.push(token.clone());
+    let mut inner = app.lock();
+    if !inner.used_jtis.insert(jti) {
+        return Err(invalid_client(
+            "the assertion's jti was used before (a replay)",
+        ));
     }
-    Ok((
-        StatusCode::OK,
-        [
-            (CONTENT_TYPE, "application/json"),
-            (CACHE_CONTROL, "no-store"),
-        ],
-        json!({
-            "access_token": token,
-            "token_type": app.settings.oauth_token_type,
-            "expires_in": expires_in,
-        })
-        .to_string(),
-    )
-        .into_response())
+    let Some(index) = inner.identities.keys().position(|k| k == iss) else {
+        return Err(invalid_client(format!("unknown client {iss:?}")));
+    };
+    let domain = inner
+        .identities
+        .get(iss)
+        .map(|i| i.domain.clone())
+        .unwrap_or_default();
+    inner.sessions.insert(
+        token.clone(),
+        Session {
+            user: index,
+            stage: Stage::Full,
+            expires: Instant::now() + Duration::from_secs(app.settings.oauth_expires_in),
+            session_id: new_session_id(),
+            identity: Some(iss.to_owned()),
+            domain,
+        },
+    );
+    inner.tokens_issued += 1;
+    inner.oauth_tokens.push(token.clone());
+    Ok(token)
 }
 
 /// A Buzz-shaped failure with an HTTP status, for the REST-style key endpoint.

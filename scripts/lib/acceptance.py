@@ -178,7 +178,7 @@ class Suite:
         return database, {t["Name"]: t for t in tables if t.get("TableType") == "VIRTUAL_VIEW"}
 
     def summary_database(self):
-        out = self.tool("policy", "--yes", "--agilix-account", self.account, "--format", "archive",
+        out = self.tool("export", "--yes", "--agilix-account", self.account, "--format", "archive",
                         "--stream", self.stream, "--archive-bucket", self.bucket)
         self.archive = out["archive"]
         return self.archive["database"]

@@ -2,7 +2,7 @@
 """The archive as Athena sees it, in DuckDB: shared by the tests (tests/it/harness/archive.rs)
 and scripts/demo, so the demo's query is the one the tests prove.
 
-Input on stdin: {"root": DIR, "archive": <policy --format archive's "archive">, "objects":
+Input on stdin: {"root": DIR, "archive": <export --format archive's "archive">, "objects":
 [[path, text], ...]}. The objects (may be none) are first written gzipped under DIR, beside any
 already there (downloaded ones). The table reads the event's keys as its columns and the path's
 type=/dt= as its partitions, every one a string, over the table's location only (errors/ is not

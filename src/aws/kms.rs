@@ -83,6 +83,10 @@ mod tests {
         let e = key_error("alias/gone", Some("NotFoundException"), denied());
         assert!(e.hint().unwrap().contains("no key alias/gone"), "{e:?}");
         let e = key_error("alias/x", Some("KMSInternalException"), denied());
-        assert_eq!(e.hint(), Some("generic"), "other errors keep their hint");
+        assert_eq!(
+            e.hint().as_deref(),
+            Some("generic"),
+            "other errors keep their hint"
+        );
     }
 }

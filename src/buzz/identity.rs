@@ -23,7 +23,7 @@ use rustls_pki_types::PrivateKeyDer;
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde_json::{json, Value};
 
-use super::client::{retry_after, root_cause, RetryPolicy};
+use super::http::{read_body, retry_after, root_cause, RetryPolicy};
 use super::wire;
 use crate::error::{Error, Result};
 use crate::names::{BuzzUrl, ClientId, KeyId};
@@ -70,7 +70,7 @@ impl SigningKey {
 
     /// A new 3072-bit key pair and its private key as PKCS#8 PEM (to write to a 0600 file).
     pub fn generate() -> Result<(Self, SecretString)> {
-        let failed = || Error::Usage("generating an RSA key pair failed (aws-lc)".into());
+        let failed = || Error::Internal("generating an RSA key pair failed (aws-lc)".into());
         let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa3072).map_err(|_| failed())?;
         let der = pair.as_der().map_err(|_| failed())?;
         let pem = SecretString::from(pem_block("PRIVATE KEY", der.as_ref()));
@@ -112,7 +112,7 @@ impl SigningKey {
                 &mut signature,
             )
             .map_err(|_| {
-                Error::Usage("signing the Buzz client assertion failed (aws-lc)".into())
+                Error::Internal("signing the Buzz client assertion failed (aws-lc)".into())
             })?;
         Ok(signature)
     }
@@ -183,7 +183,7 @@ fn open_private(path: &Path) -> Result<std::fs::File> {
 #[cfg(unix)]
 pub fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let quoted = crate::handover::shell_quote(&path.display().to_string());
+    let quoted = crate::text::shell_quote(&path.display().to_string());
     if !meta.is_file() {
         return Err(Error::Usage(format!(
             "the key file {} is not a regular file: give the PEM file `buzz-kinesis buzz-identity` wrote",
@@ -509,7 +509,7 @@ pub(super) async fn exchange(
                     429 | 503 => (after, format!("HTTP {status}")),
                     500 | 502 | 504 => (None, format!("HTTP {status}")),
                     _ => {
-                        let text = super::client::read_body(resp)
+                        let text = read_body(resp)
                             .await
                             .map_err(|e| e.into_error(url.as_str(), EXCHANGE))?;
                         let text = text.replace(assertion.expose_secret(), "(the assertion)");
@@ -548,110 +548,6 @@ pub(super) async fn exchange(
         tracing::warn!(cmd = EXCHANGE, %why, wait_ms = wait.as_millis() as u64, "Buzz token request will be retried");
         tokio::time::sleep(wait).await;
         attempt += 1;
-    }
-}
-
-impl super::BuzzClient {
-    /// `createusers2` for one application identity (`wire::create_identity_body`); the new
-    /// identity's userid, which is its client id.
-    pub async fn create_identity(&self, body: &Value) -> Result<ClientId> {
-        let path = format!("cmd/{}", wire::CMD_CREATE_USERS);
-        let (status, text) = self
-            .rest(
-                reqwest::Method::POST,
-                &path,
-                "application/json",
-                body.to_string(),
-            )
-            .await?;
-        let outer = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| wire::response_of(&v));
-        let refused = |code: String, message: String, error_id: Option<String>| {
-            Error::Buzz {
-            cmd: wire::CMD_CREATE_USERS.into(),
-            code,
-            message,
-            error_id,
-            hint: Some("creating an application identity needs an administrator of the domain (--buzz-user); a name already taken needs another --name".into()),
-        }
-        };
-        let Some(outer) = outer else {
-            return Err(refused(
-                format!("HTTP {status}"),
-                unread_answer(status, &text),
-                None,
-            ));
-        };
-        let field = |m: &serde_json::Map<String, Value>, k: &str| {
-            crate::text::escape_control(&wire::as_text(m.get(k)))
-        };
-        if wire::code_of(&outer) != wire::CODE_OK {
-            return Err(refused(
-                field(&outer, wire::CODE),
-                field(&outer, wire::MESSAGE),
-                Some(field(&outer, wire::ERROR_ID)).filter(|s| !s.is_empty()),
-            ));
-        }
-        let first = wire::as_list(
-            outer
-                .get(wire::RESPONSES)
-                .and_then(|r| r.get(wire::RESPONSE)),
-        )
-        .into_iter()
-        .next()
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default();
-        if wire::code_of(&first) != wire::CODE_OK {
-            return Err(refused(
-                field(&first, wire::CODE),
-                field(&first, wire::MESSAGE),
-                Some(field(&first, wire::ERROR_ID)).filter(|s| !s.is_empty()),
-            ));
-        }
-        let userid = first
-            .get(wire::USER)
-            .and_then(|u| u.get(wire::USER_ID))
-            .map(|v| wire::as_text(Some(v)))
-            .unwrap_or_default();
-        let userid =
-            created_userid(&userid).map_err(|why| refused("BadUserId".into(), why, None))?;
-        self.calls.record("buzz", wire::CMD_CREATE_USERS, true);
-        Ok(userid)
-    }
-
-    /// Register `public_pem` for the identity `userid` under `kid`.
-    pub async fn register_key(
-        &self,
-        userid: &ClientId,
-        kid: &KeyId,
-        public_pem: &str,
-    ) -> Result<()> {
-        let path = wire::key_path(userid.as_str(), kid.as_str());
-        let (status, text) = self
-            .rest(
-                reqwest::Method::PUT,
-                &path,
-                wire::PEM_CONTENT_TYPE,
-                public_pem.to_owned(),
-            )
-            .await?;
-        if (200..300).contains(&status) {
-            self.calls.record("buzz", "registerkey", true);
-            return Ok(());
-        }
-        let r = read_token_answer(status, &text).err().unwrap_or(Refusal {
-            code: format!("HTTP {status}"),
-            message: String::new(),
-            error_id: None,
-        });
-        Err(Error::Buzz {
-            cmd: format!("PUT {path}"),
-            code: r.code,
-            message: r.message,
-            error_id: r.error_id,
-            hint: Some("registering a key needs an administrator of the identity's domain".into()),
-        })
     }
 }
 

@@ -1,8 +1,10 @@
 //! The Buzz side: the transport ([`client`]), every wire name ([`wire`]), and the two data
 //! stream commands as typed operations.
 
+pub mod admin;
 pub mod answer;
 pub mod client;
+pub mod http;
 pub mod identity;
 pub mod wire;
 

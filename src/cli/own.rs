@@ -1,4 +1,4 @@
-//! The flags of the commands that share little with setup: `buzz-identity`, `policy` and
+//! The flags of the commands that share little with setup: `buzz-identity`, `export` and
 //! `tail` (in their own file to keep `cli.rs` readable).
 
 use std::path::PathBuf;
@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{
-    AwsArgs, BuzzArgs, ConfigArgs, DesiredArgs, NoInputArg, OldYesArg, PolicyTargetArgs, Suggest,
-    COMMON,
+    AgilixArgs, AwsArgs, BuzzArgs, ConfigArgs, DesiredArgs, DomainArg, IdentityArgs, NameArgs,
+    NoInputArg, OldYesArg, Suggest, TargetArgs, COMMON,
 };
 
 /// `buzz-identity`.
@@ -74,12 +74,12 @@ pub struct BuzzIdentityArgs {
     pub input: NoInputArg,
 }
 
-/// `policy`.
+/// `export` (alias `policy`).
 #[derive(Debug, Clone, Args, Default)]
 #[command(args_override_self = true)]
-pub struct PolicyArgs {
+pub struct ExportArgs {
     #[command(flatten)]
-    pub target: PolicyTargetArgs,
+    pub target: ExportTargetArgs,
 
     #[command(flatten)]
     pub desired: DesiredArgs,
@@ -96,7 +96,47 @@ pub struct PolicyArgs {
     pub old_yes: OldYesArg,
 }
 
-/// The infrastructure-as-code dialects `policy --format` writes.
+/// What export needs: no Buzz login (nothing is sent to Buzz).
+#[derive(Debug, Clone, Args, Default)]
+pub struct ExportTargetArgs {
+    #[command(flatten)]
+    pub agilix: AgilixArgs,
+
+    #[command(flatten)]
+    pub domain: DomainArg,
+
+    #[command(flatten)]
+    pub names: NameArgs,
+
+    /// Title of the target in Buzz [default: "Kinesis: <stream>"].
+    #[arg(long, help_heading = "Buzz", env = "BUZZ_KINESIS_TITLE")]
+    pub title: Option<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub settings: ConfigArgs,
+}
+
+impl From<&ExportTargetArgs> for TargetArgs {
+    fn from(t: &ExportTargetArgs) -> Self {
+        TargetArgs {
+            names: t.names.clone(),
+            agilix: t.agilix.clone(),
+            buzz: BuzzArgs {
+                domain: t.domain.clone(),
+                ..BuzzArgs::default()
+            },
+            title: t.title.clone(),
+            aws: t.aws.clone(),
+            settings: t.settings.clone(),
+            identity: IdentityArgs::default(),
+        }
+    }
+}
+
+/// The infrastructure-as-code dialects `export --format` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TemplateFormat {
     /// An AWS CloudFormation template (JSON).

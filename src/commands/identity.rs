@@ -16,11 +16,11 @@ use crate::calls::CallLog;
 use crate::cli::{BuzzIdentityArgs, Output};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
-use crate::handover::shell_quote;
 use crate::names::BuzzUrl;
 use crate::report;
 use crate::report::identity::{render_human, render_json, HttpRequest, IdentityView};
 use crate::spec;
+use crate::text::shell_quote;
 
 pub async fn run(args: &BuzzIdentityArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let spec = spec::identity(args, spec::interactive(args.input.no_input))?;

@@ -2,15 +2,15 @@
 //! connect to AWS and log in to Buzz (at once), then read what exists (at once).
 
 pub mod check;
+pub mod export;
 pub mod identity;
-pub mod policy;
 pub mod read;
 pub mod setup;
 pub mod tail;
 pub mod teardown;
 
-use crate::handover::shell_quote;
 use crate::state::Halves;
+use crate::text::shell_quote;
 
 /// The command for the other half, `buzz-kinesis COMMAND --aws-only|--buzz-only ...`, with the
 /// values this run knows (never a secret), for the rows and warnings that point at it.

@@ -127,7 +127,7 @@ fn every_commands_short_help_fits_one_screen() {
         "check",
         "teardown",
         "tail",
-        "policy",
+        "export",
         "buzz-identity",
     ] {
         let short = help(sub, "-h");
@@ -217,7 +217,7 @@ fn man_pages_have_environment_files_and_exit_status() {
         "buzz-kinesis-check.1",
         "buzz-kinesis-teardown.1",
         "buzz-kinesis-tail.1",
-        "buzz-kinesis-policy.1",
+        "buzz-kinesis-export.1",
     ] {
         assert!(names.contains(&want), "{want} in {names:?}");
     }
@@ -260,7 +260,7 @@ fn flag_table() -> String {
         "check",
         "teardown",
         "tail",
-        "policy",
+        "export",
         "buzz-identity",
         "man",
     ];
@@ -380,7 +380,7 @@ fn every_help_has_examples_and_exit_codes_and_names_secret_env_vars_without_valu
         top.contains("Exit status") && top.contains("Examples"),
         "{top}"
     );
-    for name in ["setup", "check", "tail", "teardown", "policy"] {
+    for name in ["setup", "check", "tail", "teardown", "export"] {
         let help = command()
             .find_subcommand_mut(name)
             .unwrap()

@@ -13,6 +13,7 @@ use crate::handover::{self, Handover};
 use crate::plan::{self, Action, Desired, Plan, StreamAction};
 use crate::price;
 use crate::state::{Halves, Resource};
+use crate::text;
 
 /// What setup's renderers show besides the plan: where, as whom, and what was asked for.
 pub struct SetupView<'a> {
@@ -399,7 +400,7 @@ pub fn render_result(
     let reach: String = v
         .reach
         .iter()
-        .map(|a| format!(" {}", handover::shell_quote(a)))
+        .map(|a| format!(" {}", text::shell_quote(a)))
         .collect();
     let tail = format!("buzz-kinesis tail --stream {}{reach}", d.stream);
     match (v.half, v.handover) {
@@ -417,7 +418,7 @@ pub fn render_result(
             d.stream,
             d.buzz
                 .as_ref()
-                .map(|b| format!(" --domain {}", handover::shell_quote(b.domain.as_str())))
+                .map(|b| format!(" --domain {}", text::shell_quote(b.domain.as_str())))
                 .unwrap_or_default()
         ),
     }

@@ -4,7 +4,7 @@
 //!    config file ([`config`]) beneath them, and the secrets' sources. No judging.
 //! 2. Only when a person is at a terminal: the wizard (`ui::wizard`) asks for what is
 //!    missing, and its answers fill the raw values.
-//! 3. A pure builder per command ([`setup`], [`check`], [`teardown`], [`policy`], [`tail`],
+//! 3. A pure builder per command ([`setup`], [`check`], [`teardown`], [`export`], [`tail`],
 //!    [`identity`]) turns the raw values into the command's typed spec, built from shared
 //!    [`parts`], or into one error naming every problem.
 //!
@@ -12,9 +12,9 @@
 
 pub mod check;
 pub mod config;
+pub mod export;
 pub mod identity;
 pub mod parts;
-pub mod policy;
 pub mod raw;
 pub mod save;
 pub mod setup;
@@ -25,12 +25,12 @@ use secrecy::SecretString;
 
 pub use check::CheckSpec;
 pub use config::{default_config_path, ConfigFile};
+pub use export::ExportSpec;
 pub use identity::{BuzzIdentitySpec, IdentityRaw};
 pub use parts::{
     AlarmWanted, ArchiveWanted, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Names, Problems,
     StreamWanted, Trustee,
 };
-pub use policy::PolicySpec;
 pub use raw::{in_ci, interactive, Raw, Secret};
 pub use setup::{ApplyOptions, AwsPart, Parts, SetupSpec};
 pub use tail::{parse_from, TailSpec, MAX_TAIL_TIMEOUT};
@@ -148,9 +148,9 @@ pub fn teardown(args: &crate::cli::TeardownArgs, interactive: bool) -> Result<Te
     )
 }
 
-/// `policy`'s spec.
-pub fn policy(args: &crate::cli::PolicyArgs, interactive: bool) -> Result<PolicySpec> {
-    resolve(Raw::for_policy(args, interactive)?, PolicySpec::build_into)
+/// `export`'s spec.
+pub fn export(args: &crate::cli::ExportArgs, interactive: bool) -> Result<ExportSpec> {
+    resolve(Raw::for_export(args, interactive)?, ExportSpec::build_into)
 }
 
 /// `buzz-identity`'s spec.

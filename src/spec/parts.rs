@@ -76,7 +76,10 @@ impl Problems {
             _ => return Err(Error::Invalids(invalid)),
         }
         match self.missing.len() {
-            0 => value.ok_or_else(|| Error::Usage("a value is missing".into())),
+            // A builder that gave no value recorded why: none recorded is our bug.
+            0 => value.ok_or_else(|| {
+                Error::Internal("a spec builder gave no value and named no problem".into())
+            }),
             1 => Err(self.missing.remove(0)),
             _ => Err(Error::MissingValues(self.missing)),
         }

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 
 use super::config::ConfigFile;
 use crate::cli::{
-    BuzzArgs, CheckArgs, DesiredArgs, HalfArgs, PolicyArgs, SetupArgs, SetupOnlyArgs, TargetArgs,
+    BuzzArgs, CheckArgs, DesiredArgs, ExportArgs, HalfArgs, SetupArgs, SetupOnlyArgs, TargetArgs,
     TeardownArgs,
 };
 use crate::error::{Error, Result};
@@ -185,8 +185,8 @@ impl Raw {
         Ok(raw)
     }
 
-    /// `policy`'s values: no Buzz login.
-    pub fn for_policy(args: &PolicyArgs, interactive: bool) -> Result<Self> {
+    /// `export`'s values: no Buzz login.
+    pub fn for_export(args: &ExportArgs, interactive: bool) -> Result<Self> {
         let file = ConfigFile::load(args.target.settings.config.as_deref())?;
         let mut raw = Self::target(&(&args.target).into(), &file, interactive)?;
         raw.desired(&args.desired, &file);

@@ -1,9 +1,9 @@
-//! The archive (`policy --archive-bucket`), proven without AWS: the exports lint clean
+//! The archive (`export --archive-bucket`), proven without AWS: the exports lint clean
 //! (cfn-lint, python-hcl2, parliament on the Firehose role), and the table's SQL runs on data
 //! laid out as Firehose writes it. Known events, some records holding several
 //! newline-separated events, are split as Firehose's JSON de-aggregation splits them, keyed by
 //! the model's prefix and written as gzipped JSON lines into a temp dir; DuckDB reads them with
-//! the table's own columns and partitions (from `policy --format archive`) and runs the
+//! the table's own columns and partitions (from `export --format archive`) and runs the
 //! model's queries verbatim; sqlglot parses the DDL and the queries in Athena's dialect.
 
 use std::collections::BTreeSet;
@@ -20,7 +20,7 @@ const CMK: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56e
 
 fn policy(names: &Names, extra: &[&str]) -> Outcome {
     let out = Tool::new()
-        .args(["policy", "--agilix-account", AGILIX_ACCOUNT, "--yes"])
+        .args(["export", "--agilix-account", AGILIX_ACCOUNT, "--yes"])
         .args(["--stream", &names.stream, "--role", &names.role])
         .args(extra.iter().copied())
         .run();
@@ -28,7 +28,7 @@ fn policy(names: &Names, extra: &[&str]) -> Outcome {
     out
 }
 
-/// The archive's description, as `policy --format archive` prints it.
+/// The archive's description, as `export --format archive` prints it.
 fn describe(names: &Names) -> Value {
     policy(names, &["--archive-bucket", BUCKET, "--format", "archive"]).json()["archive"].clone()
 }
@@ -365,7 +365,7 @@ fn bad_archive_values_are_refused_before_anything_and_buzz_only_refuses_the_arch
         (vec!["--archive-days", "30"], "with --archive-bucket"),
     ] {
         let out = Tool::new()
-            .args(["policy", "--agilix-account", AGILIX_ACCOUNT, "--yes"])
+            .args(["export", "--agilix-account", AGILIX_ACCOUNT, "--yes"])
             .args(args.iter().copied())
             .args(["--format", "terraform"])
             .run();
@@ -375,13 +375,13 @@ fn bad_archive_values_are_refused_before_anything_and_buzz_only_refuses_the_arch
     }
     // policy without a template, and --format archive without a bucket: both say what to do.
     let out = Tool::new()
-        .args(["policy", "--agilix-account", AGILIX_ACCOUNT, "--yes"])
+        .args(["export", "--agilix-account", AGILIX_ACCOUNT, "--yes"])
         .args(["--archive-bucket", BUCKET])
         .run();
     assert_eq!(out.code, Some(1));
     assert!(out.stderr.contains("--format"), "{}", out.stderr);
     let out = Tool::new()
-        .args(["policy", "--agilix-account", AGILIX_ACCOUNT, "--yes"])
+        .args(["export", "--agilix-account", AGILIX_ACCOUNT, "--yes"])
         .args(["--format", "archive"])
         .run();
     assert_eq!(out.code, Some(1));

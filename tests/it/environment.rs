@@ -258,7 +258,7 @@ fn the_config_file_is_typed_found_by_env_and_default_location_and_errors_name_ke
     )
     .unwrap();
     let out = Tool::new()
-        .args(["policy", "--agilix-account", AGILIX_ACCOUNT])
+        .args(["export", "--agilix-account", AGILIX_ACCOUNT])
         .env("XDG_CONFIG_HOME", xdg.to_str().unwrap())
         .run();
     out.assert_code(1);
@@ -278,7 +278,7 @@ fn man_pages_are_written_for_every_command_and_completions_know_the_values() {
         "-check",
         "-tail",
         "-teardown",
-        "-policy",
+        "-export",
         "-completions",
     ] {
         let path = dir.path().join(format!("buzz-kinesis{page}.1"));
@@ -325,7 +325,7 @@ fn a_closed_pipe_is_not_an_error() {
 fn an_unknown_profile_is_named_with_the_files_looked_at() {
     let out = Tool::new()
         .args([
-            "policy",
+            "export",
             "--agilix-account",
             AGILIX_ACCOUNT,
             "--profile",
@@ -505,7 +505,7 @@ async fn aws_ca_bundle_is_trusted_for_aws_and_buzz() {
     // Without the CA, neither AWS nor Buzz is trusted, and the message says it is TLS.
     let policy = |tool: Tool| {
         tool.args([
-            "policy",
+            "export",
             "--agilix-account",
             AGILIX_ACCOUNT,
             "--output",
@@ -595,7 +595,7 @@ fn a_credential_process_profile_is_used_as_the_readme_shows_for_mfa() {
     .unwrap();
     let out = Tool::new()
         .args([
-            "policy",
+            "export",
             "--agilix-account",
             AGILIX_ACCOUNT,
             "--profile",

@@ -352,7 +352,7 @@ fn policy_templates_hand_over_the_buzz_half_command() {
     ] {
         let out = Tool::new()
             .args([
-                "policy",
+                "export",
                 "--agilix-account",
                 AGILIX_ACCOUNT,
                 "--domain",

@@ -87,7 +87,7 @@ async fn every_json_document_carries_its_schema_version_and_the_documented_keys(
 
     let policy = Tool::new()
         .args([
-            "policy",
+            "export",
             "--agilix-account",
             AGILIX_ACCOUNT,
             "--output",

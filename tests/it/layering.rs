@@ -418,6 +418,295 @@ fn cycles(edges: &Edges) -> Vec<Vec<String>> {
     found.into_iter().collect()
 }
 
+/// No two modules import each other, however deep: at the crate's root (a module with its
+/// submodules as one: `buzz` with `buzz::wire`, so `buzz -> handover -> buzz::wire` is a loop)
+/// and between the submodules of any one module (`buzz::client` and `buzz::identity`,
+/// `commands::setup` and `commands::read`). A path through a re-export (`super::BuzzClient`)
+/// counts as an import of the submodule it re-exports. Unit tests inside a file are left out:
+/// their `super::` is the file itself.
+#[test]
+fn no_loop_between_sibling_modules() {
+    let graphs = sibling_edges();
+    let mut problems = Vec::new();
+    for (parent, edges) in &graphs {
+        for cycle in cycles(edges) {
+            let at = if parent.is_empty() {
+                "the crate's root".to_owned()
+            } else {
+                format!("in {parent}")
+            };
+            let first = edges
+                .iter()
+                .find(|((a, b), _)| *a == cycle[0] && *b == cycle[1])
+                .map(|(_, f)| f.display().to_string())
+                .unwrap_or_default();
+            problems.push(format!(
+                "an import loop {at}: {} (first edge in {first})",
+                cycle.join(" -> ")
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "modules import each other (move what both need into a third module):\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+#[test]
+fn the_sibling_reader_resolves_relative_paths_groups_and_re_exports() {
+    let modules: BTreeSet<Vec<String>> = [
+        "buzz",
+        "buzz::client",
+        "buzz::identity",
+        "buzz::wire",
+        "handover",
+    ]
+    .iter()
+    .map(|m| path_of(m))
+    .collect();
+    let reexports: BTreeMap<Vec<String>, Vec<String>> =
+        [(path_of("buzz::BuzzClient"), path_of("buzz::client"))].into();
+    let code = r#"
+        use super::{identity::{self, X}, wire};
+        impl super::BuzzClient {}
+        fn f() { crate::handover::shell_quote(""); self::inner(); }
+    "#;
+    let code = strip_comments_and_literals(code);
+    let found: BTreeSet<Vec<String>> = module_paths_named(&code, &path_of("buzz::client"))
+        .iter()
+        .map(|p| resolve(p, &modules, &reexports))
+        .collect();
+    let want: BTreeSet<Vec<String>> = [
+        "buzz::identity",
+        "buzz::wire",
+        "buzz::client",
+        "handover",
+        "buzz::client",
+    ]
+    .iter()
+    .map(|m| path_of(m))
+    .collect();
+    assert_eq!(found, want);
+    // The edges between siblings: under buzz, client -> identity and client -> wire; at the
+    // root, buzz -> handover (client's own module is not an edge).
+    let edge = |from: &str, to: &str| sibling_edge(&path_of(from), &path_of(to));
+    assert_eq!(
+        edge("buzz::client", "buzz::identity"),
+        Some((path_of("buzz"), "client".into(), "identity".into()))
+    );
+    assert_eq!(
+        edge("buzz::client", "handover"),
+        Some((Vec::new(), "buzz".into(), "handover".into()))
+    );
+    assert_eq!(edge("buzz::client", "buzz::client"), None);
+    assert_eq!(
+        edge("buzz::client", "buzz"),
+        None,
+        "a child reaching its parent"
+    );
+    assert_eq!(
+        edge("buzz", "buzz::client"),
+        None,
+        "a parent reaching its child"
+    );
+}
+
+fn path_of(m: &str) -> Vec<String> {
+    m.split("::").map(String::from).collect()
+}
+
+/// `(parent, from, to)`: the two children of `parent` that an import from module `from` to
+/// module `to` connects, when it crosses between two of them.
+fn sibling_edge(from: &[String], to: &[String]) -> Option<(Vec<String>, String, String)> {
+    let common = from.iter().zip(to).take_while(|(a, b)| a == b).count();
+    match (from.get(common), to.get(common)) {
+        (Some(a), Some(b)) => Some((from[..common].to_vec(), a.clone(), b.clone())),
+        _ => None,
+    }
+}
+
+/// For each module (the root as ""), the imports between its children, each with the first
+/// file that makes it.
+fn sibling_edges() -> BTreeMap<String, Edges> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files: Vec<(PathBuf, Vec<String>)> = rust_files(&src)
+        .into_iter()
+        .filter_map(|f| {
+            let rel = f.strip_prefix(&src).ok()?.to_owned();
+            Some((rel.clone(), file_module(&rel)?))
+        })
+        .collect();
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|(_, m)| m.clone()).collect();
+    let code_of = |rel: &Path| {
+        let text = std::fs::read_to_string(src.join(rel)).expect("read a source file");
+        // The file's own code, not its unit tests (whose `super::` is the file).
+        let own = text
+            .split("#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap_or_default();
+        strip_comments_and_literals(own)
+    };
+    // The crate root's re-exports too (`crate::Error` is `error`'s).
+    let mut reexports = re_exports(&code_of(Path::new("lib.rs")), &[], &modules);
+    for (rel, module) in &files {
+        reexports.extend(re_exports(&code_of(rel), module, &modules));
+    }
+    let mut graphs: BTreeMap<String, Edges> = BTreeMap::new();
+    for (rel, module) in &files {
+        for named in module_paths_named(&code_of(rel), module) {
+            let to = resolve(&named, &modules, &reexports);
+            if let Some((parent, a, b)) = sibling_edge(module, &to) {
+                graphs
+                    .entry(parent.join("::"))
+                    .or_default()
+                    .entry((a, b))
+                    .or_insert_with(|| rel.clone());
+            }
+        }
+    }
+    graphs
+}
+
+/// A file's module path: `buzz/client.rs` and `buzz/client/mod.rs` are `buzz::client`;
+/// `None` for the crate root (`lib.rs`, `main.rs`).
+fn file_module(rel: &Path) -> Option<Vec<String>> {
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+        .collect();
+    if parts.last().is_some_and(|l| l == "mod") {
+        parts.pop();
+    }
+    match parts.as_slice() {
+        [] => None,
+        [root] if root == "lib" || root == "main" => None,
+        _ => Some(parts),
+    }
+}
+
+/// The absolute paths that `code` (comments and literals blanked) names through `crate::`,
+/// `super::` or `self::`, groups expanded, relative to `module`.
+fn module_paths_named(code: &str, module: &[String]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let bytes = code.as_bytes();
+    let mut i = 0;
+    while i < code.len() {
+        let word_start = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        let rest = &code[i..];
+        let base = if !word_start {
+            None
+        } else if let Some(r) = rest.strip_prefix("crate::") {
+            Some((Vec::new(), r))
+        } else if rest.starts_with("super::") {
+            let mut base = module.to_vec();
+            let mut r = rest;
+            while let Some(after) = r.strip_prefix("super::") {
+                base.pop();
+                r = after.trim_start();
+            }
+            Some((base, r))
+        } else {
+            rest.strip_prefix("self::").map(|r| (module.to_vec(), r))
+        };
+        match base {
+            Some((base, r)) => {
+                for tail in expand(r) {
+                    let mut path = base.clone();
+                    path.extend(tail);
+                    out.push(path);
+                }
+                i = code.len() - r.len();
+            }
+            None => i += rest.chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    out
+}
+
+/// The paths a path's text spells, a group (`{a, b::{self, c}}`) giving one per leaf;
+/// `self` in a group is the path up to it.
+fn expand(text: &str) -> Vec<Vec<String>> {
+    let text = text.trim_start();
+    if let Some(group) = text.strip_prefix('{') {
+        return split_group(group).iter().flat_map(|i| expand(i)).collect();
+    }
+    let name: String = text
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    if name.is_empty() || name == "self" {
+        return vec![Vec::new()];
+    }
+    let after = text[name.len()..].trim_start();
+    match after.strip_prefix("::") {
+        Some(more) => expand(more)
+            .into_iter()
+            .map(|mut tail| {
+                tail.insert(0, name.clone());
+                tail
+            })
+            .collect(),
+        None => vec![vec![name]],
+    }
+}
+
+/// The deepest module a path reaches: known submodules followed, a re-exported name taken
+/// to the submodule it comes from, an item's name dropped.
+fn resolve(
+    path: &[String],
+    modules: &BTreeSet<Vec<String>>,
+    reexports: &BTreeMap<Vec<String>, Vec<String>>,
+) -> Vec<String> {
+    let mut at: Vec<String> = Vec::new();
+    for segment in path {
+        let mut next = at.clone();
+        next.push(segment.clone());
+        if modules.contains(&next) {
+            at = next;
+        } else if let Some(source) = reexports.get(&next) {
+            at = source.clone();
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+/// `pub use child::{A, B as C}` in `module`: `module::A` and `module::C` come from
+/// `module::child`.
+fn re_exports(
+    code: &str,
+    module: &[String],
+    modules: &BTreeSet<Vec<String>>,
+) -> BTreeMap<Vec<String>, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for statement in code.split("pub use ").skip(1) {
+        let statement = statement.split(';').next().unwrap_or_default();
+        let statement = statement.strip_prefix("self::").unwrap_or(statement);
+        let (child, items) = statement.split_once("::").unwrap_or((statement, ""));
+        let mut source = module.to_vec();
+        source.push(child.trim().to_owned());
+        if !modules.contains(&source) {
+            continue;
+        }
+        let items = items.trim();
+        let names: Vec<&str> = match items.strip_prefix('{') {
+            Some(group) => split_group(group),
+            None => vec![items],
+        };
+        for item in names {
+            let exported = item.rsplit([' ', ':']).next().unwrap_or_default().trim();
+            if !exported.is_empty() && exported != "self" && exported != "*" {
+                let mut name = module.to_vec();
+                name.push(exported.to_owned());
+                out.insert(name, source.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Inside the commands' floor, each command reaches the others only through the read step
 /// they share (`commands/read.rs`) and the floor's root (`commands/mod.rs`): check does not
 /// borrow setup's reading, teardown not check's.

@@ -259,7 +259,7 @@ async fn policy_templates_carry_the_alarm_and_pass_cfn_lint_and_the_hcl_parser()
     let dir = tempfile::tempdir().expect("a temp dir");
     let policy = |format: &str| {
         let out = Tool::new()
-            .args(["policy", "--agilix-account", harness::AGILIX_ACCOUNT])
+            .args(["export", "--agilix-account", harness::AGILIX_ACCOUNT])
             .args(["--stream", &names.stream, "--role", &names.role])
             .args(["--alarm-email", "ops@example.edu", "--format", format])
             .run();

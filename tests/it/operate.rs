@@ -1,6 +1,6 @@
 //! The operator's other days, end to end against moto and the sandbox: `tail` shows what Buzz
 //! (and anyone else) wrote, on every shard and across a reshard; `teardown` removes our target
-//! and role and nothing else, twice harmlessly, and refuses a role it did not make; `policy`
+//! and role and nothing else, twice harmlessly, and refuses a role it did not make; `export`
 //! prints what setup applies, and templates that cfn-lint and an HCL parser accept.
 
 use std::collections::BTreeSet;
@@ -30,10 +30,15 @@ fn teardown(sandbox: &Sandbox, names: &Names, extra: &[&str]) -> Outcome {
         .run()
 }
 
-/// `policy` for `names` with extra flags.
-fn policy(names: &Names, extra: &[&str]) -> Outcome {
+/// `export` for `names` with extra flags.
+fn export(names: &Names, extra: &[&str]) -> Outcome {
+    export_as("export", names, extra)
+}
+
+/// `export`, or its other name `policy`, for `names` with extra flags.
+fn export_as(command: &str, names: &Names, extra: &[&str]) -> Outcome {
     Tool::new()
-        .args(["policy", "--agilix-account", AGILIX_ACCOUNT])
+        .args([command, "--agilix-account", AGILIX_ACCOUNT])
         .args(["--stream", &names.stream, "--role", &names.role])
         .args(extra.iter().copied())
         .run()
@@ -476,12 +481,12 @@ async fn teardown_refuses_a_role_buzz_kinesis_did_not_create() {
 }
 
 #[tokio::test]
-async fn policy_prints_exactly_what_setup_applied() {
+async fn export_prints_exactly_what_setup_applied() {
     let sandbox = Sandbox::start_default();
     let names = Names::new();
     Tool::setup(&sandbox, &names).run().assert_success();
 
-    let out = policy(&names, &["--output", "json"]);
+    let out = export(&names, &["--output", "json"]);
     out.assert_success();
     let printed = out.json();
     let (max_session, trust) = role_view(&names.role);
@@ -497,7 +502,7 @@ async fn policy_prints_exactly_what_setup_applied() {
     );
 
     // The human form holds the same documents.
-    let human = policy(&names, &[]);
+    let human = export(&names, &[]);
     human.assert_success();
     assert!(
         human.stdout.contains("\"sts:AssumeRole\""),
@@ -505,6 +510,10 @@ async fn policy_prints_exactly_what_setup_applied() {
         human.stdout
     );
     assert!(human.stdout.contains(&harness::stream_arn(&names.stream)));
+    // `policy`, the command's earlier name, prints exactly the same.
+    let old = export_as("policy", &names, &[]);
+    old.assert_success();
+    assert_eq!(old.stdout, human.stdout);
 }
 
 #[tokio::test]
@@ -512,7 +521,7 @@ async fn policy_templates_pass_cfn_lint_and_parse_as_hcl() {
     let names = Names::new();
     let dir = tempfile::tempdir().expect("a temp dir");
 
-    let cfn = policy(
+    let cfn = export(
         &names,
         &["--format", "cloudformation", "--domain", DOMAIN_ID],
     );
@@ -531,7 +540,7 @@ async fn policy_templates_pass_cfn_lint_and_parse_as_hcl() {
     );
     // Its documents are the bare ones, with the stream's ARN as a reference.
     let template = cfn.json();
-    let bare = policy(&names, &["--output", "json"]).json();
+    let bare = export(&names, &["--output", "json"]).json();
     let role = &template["Resources"]["BuzzWriterRole"]["Properties"];
     assert_eq!(role["AssumeRolePolicyDocument"], bare["trust_policy"]);
     assert_eq!(role["MaxSessionDuration"], json!(43_200));
@@ -539,7 +548,7 @@ async fn policy_templates_pass_cfn_lint_and_parse_as_hcl() {
     permission["Statement"][0]["Resource"] = bare["stream_arn"].clone();
     assert_eq!(permission, bare["permission_policy"]);
 
-    let tf = policy(&names, &["--format", "terraform", "--domain", DOMAIN_ID]);
+    let tf = export(&names, &["--format", "terraform", "--domain", DOMAIN_ID]);
     tf.assert_success();
     let path = dir.path().join("main.tf");
     std::fs::write(&path, &tf.stdout).expect("write the configuration");

@@ -1,6 +1,6 @@
 //! A third-party scanner on the exports, as a district's security team would run it: checkov
 //! (PyPI; scripts/ensure-tools installs it in a virtual environment of its own, linked into
-//! .venv/bin) over `policy --format cloudformation` and `--format terraform`, offline
+//! .venv/bin) over `export --format cloudformation` and `--format terraform`, offline
 //! (`--skip-download`: no platform calls, no API key). Every check a template does not meet
 //! must be skipped next to its resource with a reason, and the set of skips is pinned here, so
 //! a new finding or a new skip fails the suite. Both variants include the archive
@@ -18,12 +18,12 @@ use crate::tool::*;
 /// A customer-managed key (checkov reads the template only; no key is needed).
 const CMK: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-/// Both exports of `policy` with `extra` flags, written to `dir`.
+/// Both templates of `export` with `extra` flags, written to `dir`.
 fn export(dir: &Path, names: &Names, extra: &[&str]) {
     std::fs::create_dir_all(dir).unwrap();
     for (format, file) in [("cloudformation", "buzz.json"), ("terraform", "main.tf")] {
         let out = Tool::new()
-            .args(["policy", "--agilix-account", AGILIX_ACCOUNT])
+            .args(["export", "--agilix-account", AGILIX_ACCOUNT])
             .args(["--stream", &names.stream, "--role", &names.role])
             .args(["--alarm-email", "ops@example.edu", "--format", format])
             .args(extra.iter().copied())

@@ -202,7 +202,7 @@ fn a_flag_s_env_var_is_read_by_its_new_name_and_its_older_one() {
 #[test]
 fn the_console_s_dashed_account_id_is_taken() {
     let out = Tool::new()
-        .args(["policy", "--agilix-account", "2109-8765-4321"])
+        .args(["export", "--agilix-account", "2109-8765-4321"])
         .args(["--format", "terraform"])
         .run();
     out.assert_success();

@@ -111,7 +111,7 @@ pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -
     let resume = asked.then(|| {
         again
             .iter()
-            .map(|a| crate::handover::shell_quote(a))
+            .map(|a| crate::text::shell_quote(a))
             .collect::<Vec<_>>()
             .join(" ")
     });
@@ -171,7 +171,7 @@ fn offer_to_save(given: Option<&std::path::Path>, answered: &Raw) -> Result<()> 
         eprintln!("The answers are not saved: writing {shown}: {e}.");
         return Ok(());
     }
-    let quoted = crate::handover::shell_quote(&shown);
+    let quoted = crate::text::shell_quote(&shown);
     let half = match answered.half {
         Halves::Both => "",
         Halves::AwsOnly => " --aws-only",

@@ -93,46 +93,7 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
         limit,
     );
     let started = Instant::now();
-    // The spec holds --timeout to its range; checked all the same, so no value can overflow
-    // the clock (a deadline beyond it is no deadline).
-    let deadline =
-        timeout.and_then(|s| tokio::time::Instant::now().checked_add(Duration::from_secs(s)));
-    let timed_out = async {
-        match deadline {
-            Some(d) => tokio::time::sleep_until(d).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::pin!(timed_out);
-    let mut relist = tokio::time::interval(RELIST_EVERY);
-    relist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    relist.tick().await;
-
-    let end = loop {
-        tokio::select! {
-            Some(batch) = rx.recv() => {
-                match print_batch(&mut printer, &batch) {
-                    Ok(false) => {}
-                    Ok(true) => break End::Limit,
-                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break End::ClosedOutput,
-                    Err(e) => return Err(Error::io("writing events to stdout", e)),
-                }
-            }
-            Some(joined) = readers.tasks.join_next() => {
-                let (shard, result) = joined.map_err(|e| Error::Usage(format!(
-                    "a shard reader stopped unexpectedly ({e}); run tail again"
-                )))?;
-                result?;
-                tracing::info!(shard, "shard read to its end");
-                readers.scheduler.finished(&shard);
-                readers.endings.remove(&shard);
-                // Its children may be listed already, or appear now.
-                readers.refresh().await?;
-            }
-            _ = relist.tick() => readers.refresh().await?,
-            () = &mut timed_out => break End::Timeout,
-        }
-    };
+    let end = pump(&mut readers, &mut rx, &mut printer, timeout).await?;
     match printer.flush() {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             return Err(Error::io("writing events to stdout", e))
@@ -173,6 +134,57 @@ pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCod
             }
         },
     }
+}
+
+/// Print what the readers send, and list the shards again every few seconds and whenever one
+/// ends, until the limit, the timeout or a closed output.
+async fn pump<W: Write>(
+    readers: &mut Readers,
+    rx: &mut mpsc::Receiver<Batch>,
+    printer: &mut Printer<W>,
+    timeout: Option<u64>,
+) -> Result<End> {
+    // The spec holds --timeout to its range; checked all the same, so no value can overflow
+    // the clock (a deadline beyond it is no deadline).
+    let deadline =
+        timeout.and_then(|s| tokio::time::Instant::now().checked_add(Duration::from_secs(s)));
+    let timed_out = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(timed_out);
+    let mut relist = tokio::time::interval(RELIST_EVERY);
+    relist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    relist.tick().await;
+
+    let end = loop {
+        tokio::select! {
+            Some(batch) = rx.recv() => {
+                match print_batch(printer, &batch) {
+                    Ok(false) => {}
+                    Ok(true) => break End::Limit,
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break End::ClosedOutput,
+                    Err(e) => return Err(Error::io("writing events to stdout", e)),
+                }
+            }
+            Some(joined) = readers.tasks.join_next() => {
+                let (shard, result) = joined.map_err(|e| Error::Internal(format!(
+                    "a shard reader stopped unexpectedly ({e}); run tail again"
+                )))?;
+                result?;
+                tracing::info!(shard, "shard read to its end");
+                readers.scheduler.finished(&shard);
+                readers.endings.remove(&shard);
+                // Its children may be listed already, or appear now.
+                readers.refresh().await?;
+            }
+            _ = relist.tick() => readers.refresh().await?,
+            () = &mut timed_out => break End::Timeout,
+        }
+    };
+    Ok(end)
 }
 
 fn print_batch<W: Write>(printer: &mut Printer<W>, batch: &Batch) -> std::io::Result<bool> {

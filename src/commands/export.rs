@@ -1,22 +1,22 @@
-//! `buzz-kinesis policy`: print the trust policy and the permission policy setup would apply
-//! for the same flags, or (`--format`) a CloudFormation or Terraform template of the whole
-//! setup. Nothing is changed and Buzz is not contacted. The stream's ARN in the bare permission
-//! policy needs the account and region: they come from STS when AWS credentials are there;
-//! templates need neither (they refer to the resources they create).
+//! `buzz-kinesis export` (alias `policy`): print the trust policy and the permission policy
+//! setup would apply for the same flags, or (`--format`) a CloudFormation or Terraform template
+//! of the whole setup. Nothing is changed and Buzz is not contacted. The stream's ARN in the
+//! bare permission policy needs the account and region: they come from STS when AWS
+//! credentials are there; templates need neither (they refer to the resources they create).
 
 use std::collections::BTreeMap;
 
 use crate::archive::Archive;
 use crate::aws::Aws;
 use crate::calls::CallLog;
-use crate::cli::{Output, PolicyArgs, TemplateFormat};
+use crate::cli::{ExportArgs, Output, TemplateFormat};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
 use crate::iac::Blueprint;
 use crate::policy;
 use crate::report;
 use crate::report::policy::{render_policy, render_template, PolicyView};
-use crate::spec::{self, PolicySpec};
+use crate::spec::{self, ExportSpec};
 use crate::state::{arn, mark_managed};
 
 /// Where the stream lives, for its ARN: `None` when AWS could not tell.
@@ -27,7 +27,7 @@ struct Location {
 }
 
 /// The account (from STS) and region; placeholders, with a warning, when AWS cannot say.
-async fn locate(spec: &PolicySpec, quiet: bool) -> Location {
+async fn locate(spec: &ExportSpec, quiet: bool) -> Location {
     let found = async {
         let aws = Aws::connect(
             spec.aws.profile.as_deref(),
@@ -68,7 +68,7 @@ async fn locate(spec: &PolicySpec, quiet: bool) -> Location {
 }
 
 /// The tags setup puts on the stream and the role: the user's, plus `managed-by`.
-fn tags(spec: &PolicySpec) -> BTreeMap<String, String> {
+fn tags(spec: &ExportSpec) -> BTreeMap<String, String> {
     let mut tags: BTreeMap<String, String> = spec
         .stream
         .tags
@@ -79,9 +79,9 @@ fn tags(spec: &PolicySpec) -> BTreeMap<String, String> {
     tags
 }
 
-/// The `policy` command.
-pub async fn run(args: &PolicyArgs, output: Output, quiet: bool) -> Result<ExitCode> {
-    let spec = spec::policy(
+/// The `export` command (alias `policy`).
+pub async fn run(args: &ExportArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+    let spec = spec::export(
         args,
         spec::interactive(args.input.no_input || args.old_yes.yes),
     )?;

@@ -1,4 +1,4 @@
-//! `policy`'s spec: the values setup would use, but no Buzz login (nothing is sent to Buzz;
+//! `export`'s spec: the values setup would use, but no Buzz login (nothing is sent to Buzz;
 //! the domain, when given, only fills in the request to paste).
 
 use super::parts::*;
@@ -6,8 +6,8 @@ use super::raw::Raw;
 use crate::error::Result;
 use crate::names::{DomainId, EventFilter, Title};
 
-/// Everything `policy` needs, validated.
-pub struct PolicySpec {
+/// Everything `export` needs, validated.
+pub struct ExportSpec {
     pub names: Names,
     pub trustee: Trustee,
     pub stream: StreamWanted,
@@ -21,7 +21,7 @@ pub struct PolicySpec {
     pub warnings: Vec<String>,
 }
 
-impl PolicySpec {
+impl ExportSpec {
     /// Pure: the spec, or one error naming every problem.
     pub fn build(raw: &Raw) -> Result<Self> {
         Problems::build(|p| Self::build_into(raw, p))
@@ -68,12 +68,12 @@ mod tests {
             agilix_account: Some("210987654321".into()),
             ..Raw::default()
         };
-        let s = PolicySpec::build(&raw).unwrap();
+        let s = ExportSpec::build(&raw).unwrap();
         assert!(s.domain.is_none());
         assert_eq!(s.title.to_string(), "Kinesis: buzz-events");
-        let text = problem(PolicySpec::build(&Raw::default()));
+        let text = problem(ExportSpec::build(&Raw::default()));
         assert!(text.contains("--agilix-account"), "{text}");
-        let text = problem(PolicySpec::build(&Raw {
+        let text = problem(ExportSpec::build(&Raw {
             domain: Some("x y".into()),
             ..raw
         }));
@@ -86,8 +86,8 @@ mod tests {
             agilix_account: Some("210987654321".into()),
             ..Raw::default()
         };
-        assert!(PolicySpec::build(&base).unwrap().archive.is_none());
-        let s = PolicySpec::build(&Raw {
+        assert!(ExportSpec::build(&base).unwrap().archive.is_none());
+        let s = ExportSpec::build(&Raw {
             archive_bucket: Some("district-42-buzz".into()),
             archive_days: Some("400".into()),
             ..base.clone()
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(a.bucket.as_str(), "district-42-buzz");
         assert_eq!(a.days.map(|d| d.get()), Some(400));
         assert_eq!(a.buffer.get(), 300, "Firehose's default interval");
-        let s = PolicySpec::build(&Raw {
+        let s = ExportSpec::build(&Raw {
             archive_bucket: Some("district-42-buzz".into()),
             archive_buffer: Some("600".into()),
             ..base.clone()
@@ -150,7 +150,7 @@ mod tests {
         for (flag, rule, set) in cases {
             let mut raw = base.clone();
             set(&mut raw);
-            let text = problem(PolicySpec::build(&raw));
+            let text = problem(ExportSpec::build(&raw));
             assert!(text.contains(flag) && text.contains(rule), "{flag}: {text}");
         }
     }
