@@ -302,39 +302,6 @@ impl RoleState {
     }
 }
 
-/// A Firehose delivery stream as DescribeDeliveryStream reports it, reduced to what setup
-/// writes and check reads.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DeliveryState {
-    pub arn: String,
-    /// `CREATING`, `ACTIVE`, `CREATING_FAILED`, `DELETING`, ...
-    pub status: String,
-    pub tags: BTreeMap<String, String>,
-    /// The Kinesis stream it reads, and as which role.
-    pub source_stream_arn: Option<String>,
-    pub source_role_arn: Option<String>,
-    /// The S3 destination.
-    pub bucket_arn: Option<String>,
-    pub role_arn: Option<String>,
-    pub prefix: Option<String>,
-    pub error_prefix: Option<String>,
-    pub compression: Option<String>,
-    pub dynamic_partitioning: bool,
-    /// The processors in order, each with its parameters by name (Firehose may echo them in
-    /// another order than they were given: the order of parameters means nothing).
-    pub processors: Vec<(String, BTreeMap<String, String>)>,
-    /// Buffering hints: size in MiB and interval in seconds.
-    pub buffer_mib: Option<u32>,
-    pub buffer_seconds: Option<u32>,
-    /// How long dynamic partitioning retries a delivery, in seconds.
-    pub retry_seconds: Option<u32>,
-    /// The delivery error log: enabled, its group and stream.
-    pub logging: Option<(bool, String, String)>,
-    /// What UpdateDestination needs: the configuration's version and the destination's id.
-    pub version_id: String,
-    pub destination_id: String,
-}
-
 /// A view beside the archive's table, as Glue keeps it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ViewState {

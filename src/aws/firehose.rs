@@ -17,7 +17,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::{aws_error, Aws, Created};
 use crate::archive::{self, Archive};
 use crate::error::{Error, Result};
-use crate::state::DeliveryState;
+use crate::parts::delivery::DeliveryState;
 
 fn built<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
     r.map_err(|e| Error::Usage(format!("a Firehose request could not be built: {e}")))

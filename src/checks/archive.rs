@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn the_delivery_row_follows_the_delivery_stream() {
         let d = desired(None);
-        let with = |change: fn(&mut crate::state::DeliveryState)| {
+        let with = |change: fn(&mut crate::parts::delivery::DeliveryState)| {
             let mut seen = converged(&d);
             if let Some(x) = seen.delivery.as_mut() {
                 change(x);

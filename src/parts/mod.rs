@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::hcl::{Block, Hcl};
-use crate::state::{DeliveryState, RoleState, ViewState};
+use crate::state::{RoleState, ViewState};
 
 /// The archive's parts, in the order plan, check and the exports take them. Adding a part is
 /// its module, the adapter it calls, and one line here (see docs/architecture.md).
@@ -90,7 +90,7 @@ pub fn cfn_substitute(v: &Value, subs: &[(&str, Value)]) -> Value {
 pub struct ArchiveState {
     pub bucket: bucket::BucketFound,
     pub role: Option<RoleState>,
-    pub delivery: Option<DeliveryState>,
+    pub delivery: Option<delivery::DeliveryState>,
     /// The Glue database's tags, when it exists.
     pub database: Option<BTreeMap<String, String>>,
     pub table: Option<glue::TableState>,

@@ -13,9 +13,10 @@ use serde_json::{json, Value};
 use super::role::{plan_any_role, RoleAction, RolePart};
 use super::{tag_map, Blocked, Note, Plan, Widen};
 use crate::archive::{self, Archive};
+use crate::parts::delivery::{DeliveryAction, DeliveryState};
 use crate::parts::glue::{GlueAction, TableState};
 use crate::parts::{self, bucket::BucketAction, log::LogAction, ArchiveState, Refusal};
-use crate::state::{is_managed, DeliveryState, Resource, RoleState, ViewState};
+use crate::state::{Resource, RoleState, ViewState};
 
 /// The archive as the run wants it, its ARNs resolved.
 #[derive(Debug, Clone)]
@@ -41,41 +42,9 @@ pub struct DesiredArchive {
 }
 
 impl DesiredArchive {
-    /// The delivery stream as setup makes it, in the terms DescribeDeliveryStream answers.
+    /// The delivery stream as setup makes it (`parts::delivery::desired`).
     pub fn delivery(&self) -> DeliveryState {
-        DeliveryState {
-            arn: String::new(),
-            status: String::new(),
-            tags: BTreeMap::new(),
-            source_stream_arn: Some(self.stream_arn.clone()),
-            source_role_arn: Some(self.role_arn.clone()),
-            bucket_arn: Some(self.model.bucket_arn()),
-            role_arn: Some(self.role_arn.clone()),
-            prefix: Some(archive::PREFIX.to_owned()),
-            error_prefix: Some(archive::ERROR_PREFIX.to_owned()),
-            compression: Some(archive::COMPRESSION.to_owned()),
-            dynamic_partitioning: true,
-            processors: self
-                .model
-                .processors()
-                .into_iter()
-                .map(|p| {
-                    (
-                        p.kind.to_owned(),
-                        p.parameters
-                            .into_iter()
-                            .map(|(k, v)| (k.to_owned(), v))
-                            .collect(),
-                    )
-                })
-                .collect(),
-            buffer_mib: Some(archive::BUFFER_MIB),
-            buffer_seconds: Some(self.model.buffer.get()),
-            retry_seconds: Some(archive::RETRY_SECONDS),
-            logging: Some((true, self.model.log_group(), archive::LOG_STREAM.to_owned())),
-            version_id: String::new(),
-            destination_id: String::new(),
-        }
+        parts::delivery::desired(&self.model, &self.stream_arn, &self.role_arn)
     }
 
     /// The Glue table as setup makes it.
@@ -116,27 +85,6 @@ pub enum ArchiveAction {
     CreateView { database: String, view: String },
     /// Our view, whose definition differs from the model's.
     UpdateView { database: String, view: String },
-    /// Made last: it needs the bucket, its role (assumable) and the stream (active).
-    CreateDeliveryStream {
-        name: String,
-        stream_arn: String,
-        bucket: String,
-    },
-    /// UpdateDestination: what differs of what Firehose changes in place.
-    UpdateDeliveryStream {
-        name: String,
-        differs: Vec<String>,
-        version_id: String,
-        destination_id: String,
-    },
-    /// Deleted and made anew: its source, bucket, role or partitioning differ, which no update
-    /// changes. The events the stream receives in between are not archived.
-    ReplaceDeliveryStream {
-        name: String,
-        differs: Vec<String>,
-        stream_arn: String,
-        bucket: String,
-    },
     /// A change to the bucket (`parts::bucket`), in its own words.
     #[serde(untagged)]
     Bucket(BucketAction),
@@ -146,6 +94,9 @@ pub enum ArchiveAction {
     /// A change to the Glue database or table (`parts::glue`).
     #[serde(untagged)]
     Glue(GlueAction),
+    /// A change to the delivery stream (`parts::delivery`).
+    #[serde(untagged)]
+    Delivery(DeliveryAction),
 }
 
 impl ArchiveAction {
@@ -154,13 +105,12 @@ impl ArchiveAction {
             ArchiveAction::Bucket(b) => return b.is_create(),
             ArchiveAction::Log(l) => return l.is_create(),
             ArchiveAction::Glue(g) => return g.is_create(),
+            ArchiveAction::Delivery(d) => return d.is_create(),
             _ => {}
         }
         matches!(
             self,
-            ArchiveAction::CreateRole { .. }
-                | ArchiveAction::CreateView { .. }
-                | ArchiveAction::CreateDeliveryStream { .. }
+            ArchiveAction::CreateRole { .. } | ArchiveAction::CreateView { .. }
         )
     }
 
@@ -174,6 +124,7 @@ impl ArchiveAction {
             ArchiveAction::Bucket(b) => b.before_after(),
             ArchiveAction::Log(l) => l.before_after(),
             ArchiveAction::Glue(g) => g.before_after(),
+            ArchiveAction::Delivery(d) => d.before_after(),
             other => (
                 Value::Null,
                 serde_json::to_value(other).unwrap_or(Value::Null),
@@ -193,9 +144,7 @@ impl ArchiveAction {
             | ArchiveAction::CreateView { .. }
             | ArchiveAction::UpdateView { .. } => "table",
             ArchiveAction::Log(_) => "log",
-            ArchiveAction::CreateDeliveryStream { .. }
-            | ArchiveAction::UpdateDeliveryStream { .. }
-            | ArchiveAction::ReplaceDeliveryStream { .. } => "delivery",
+            ArchiveAction::Delivery(_) => "delivery",
         }
     }
 }
@@ -248,7 +197,9 @@ pub(super) fn plan_archive(
         ArchiveAction::Log,
         p,
     );
-    plan_delivery(d, o.delivery.as_ref(), p)?;
+    let delivery = parts::delivery::plan(&d.model, &d.stream_arn, &d.role_arn, o.delivery.as_ref())
+        .map_err(refused)?;
+    take(delivery, ArchiveAction::Delivery, p);
     Ok(())
 }
 
@@ -352,114 +303,18 @@ fn plan_views(d: &DesiredArchive, found: &BTreeMap<String, ViewState>, p: &mut P
     }
 }
 
-/// What of the delivery stream differs from what setup makes, by name: first what only a new
-/// delivery stream changes (the source, the bucket, the role, whether it partitions), then what
-/// UpdateDestination changes in place.
-fn delivery_differences(have: &DeliveryState, want: &DeliveryState) -> (Vec<String>, Vec<String>) {
-    let (mut fixed, mut updatable) = (Vec::new(), Vec::new());
-    let differs = |out: &mut Vec<String>, name: &str, same: bool| {
-        if !same {
-            out.push(name.to_owned());
-        }
-    };
-    differs(
-        &mut fixed,
-        "source stream",
-        have.source_stream_arn == want.source_stream_arn,
-    );
-    differs(
-        &mut fixed,
-        "source role",
-        have.source_role_arn == want.source_role_arn,
-    );
-    differs(&mut fixed, "bucket", have.bucket_arn == want.bucket_arn);
-    differs(&mut fixed, "role", have.role_arn == want.role_arn);
-    // Firehose enables dynamic partitioning only when it makes a delivery stream.
-    differs(
-        &mut fixed,
-        "dynamic partitioning",
-        have.dynamic_partitioning == want.dynamic_partitioning,
-    );
-    let u = &mut updatable;
-    differs(u, "prefix", have.prefix == want.prefix);
-    differs(u, "error prefix", have.error_prefix == want.error_prefix);
-    differs(u, "compression", have.compression == want.compression);
-    differs(u, "processors", have.processors == want.processors);
-    differs(
-        u,
-        "buffering",
-        have.buffer_mib == want.buffer_mib && have.buffer_seconds == want.buffer_seconds,
-    );
-    differs(u, "retry", have.retry_seconds == want.retry_seconds);
-    differs(u, "logging", have.logging == want.logging);
-    (fixed, updatable)
-}
-
-fn plan_delivery(
-    d: &DesiredArchive,
-    have: Option<&DeliveryState>,
-    p: &mut Plan,
-) -> Result<(), Blocked> {
-    let name = d.model.delivery_stream();
-    let what = format!("the Firehose delivery stream {name}");
-    let Some(have) = have else {
-        p.archive.push(ArchiveAction::CreateDeliveryStream {
-            name,
-            stream_arn: d.stream_arn.clone(),
-            bucket: d.model.bucket.as_str().to_owned(),
-        });
-        return Ok(());
-    };
-    if !is_managed(&have.tags) {
-        return Err(refuse(
-            what,
-            "exists and was not made by buzz-kinesis (it has no managed-by tag)".into(),
-            "remove it, or keep it and run setup without --archive-bucket",
-        ));
-    }
-    if have.status == "DELETING" {
-        return Err(refuse(
-            what,
-            "is being deleted".into(),
-            "wait until it is gone (a minute or two), then run setup again",
-        ));
-    }
-    let (fixed, updatable) = delivery_differences(have, &d.delivery());
-    if !fixed.is_empty() {
-        p.notes.push(Note {
-            resource: Resource::Archive,
-            message: format!(
-                "{what} differs in what Firehose fixes when it makes one ({}): setup deletes it and makes it anew. A new delivery stream reads the stream from its newest record, so the events Buzz sends in between (a minute or so) are not archived; they stay in the stream for its retention",
-                fixed.join(", ")
-            ),
-        });
-        p.archive.push(ArchiveAction::ReplaceDeliveryStream {
-            name,
-            differs: fixed,
-            stream_arn: d.stream_arn.clone(),
-            bucket: d.model.bucket.as_str().to_owned(),
-        });
-    } else if !updatable.is_empty() {
-        p.archive.push(ArchiveAction::UpdateDeliveryStream {
-            name,
-            differs: updatable,
-            version_id: have.version_id.clone(),
-            destination_id: have.destination_id.clone(),
-        });
-    }
-    Ok(())
-}
-
 /// The archive's cost, for the plan: dated estimates from AWS's pricing pages (us-east-1 list
 /// prices as read in 2026), since prices differ by region and change.
 pub const COST_NOTE: &str = "the archive costs (us-east-1 list prices as read in 2026 on aws.amazon.com/firehose/pricing, aws.amazon.com/s3/pricing and aws.amazon.com/athena/pricing; other regions differ): Firehose ingestion from a Kinesis stream about $0.029 per GB, each record counted in 5 KB steps (a 1 KB event is billed as 5 KB); dynamic partitioning about $0.020 per GB, $0.005 per 1,000 objects delivered and about $0.07 per hour of JQ processing (the metadata extraction); S3 Standard storage about $0.023 per GB-month of the (gzip-compressed, typically 5-10x smaller) objects; Athena $5 per TB scanned by a query. Each event type active in a buffer interval (--archive-buffer) writes its own object. The stream's own cost is unchanged";
 
 /// The note the plan carries when it makes the archive's delivery stream.
 pub(super) fn cost_note(p: &mut Plan) {
-    if p.archive
-        .iter()
-        .any(|a| matches!(a, ArchiveAction::CreateDeliveryStream { .. }))
-    {
+    if p.archive.iter().any(|a| {
+        matches!(
+            a,
+            ArchiveAction::Delivery(DeliveryAction::CreateDeliveryStream { .. })
+        )
+    }) {
         p.notes.push(Note {
             resource: Resource::Archive,
             message: COST_NOTE.into(),

@@ -152,21 +152,7 @@ fn archive(a: &ArchiveAction) -> String {
             format!("set the view {database}.{view} back to its definition")
         }
         ArchiveAction::Log(l) => l.describe(),
-        ArchiveAction::CreateDeliveryStream {
-            name,
-            stream_arn,
-            bucket,
-        } => format!(
-            "create Firehose delivery stream {name} reading {stream_arn} into s3://{bucket}/events/ (one gzipped JSON line per event, partitioned by type and day)"
-        ),
-        ArchiveAction::UpdateDeliveryStream { name, differs, .. } => format!(
-            "update Firehose delivery stream {name} in place ({}): it keeps reading where it is",
-            differs.join(", ")
-        ),
-        ArchiveAction::ReplaceDeliveryStream { name, differs, .. } => format!(
-            "replace Firehose delivery stream {name} ({} cannot change in place): delete it, then create it; a new one starts at the stream's newest record, so events sent in between are not archived",
-            differs.join(", ")
-        ),
+        ArchiveAction::Delivery(d) => d.describe(),
     }
 }
 

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use crate::aws::{Aws, Created};
 use crate::commands::read::Ready;
 use crate::error::{Error, Result};
-use crate::parts::{bucket::BucketAction, glue::GlueAction, log::LogAction};
+use crate::parts::{
+    bucket::BucketAction, delivery::DeliveryAction, glue::GlueAction, log::LogAction,
+};
 use crate::plan::{Action, ArchiveAction, DesiredArchive};
 use crate::report::plan::describe;
 use crate::ui::Progress;
@@ -43,11 +45,11 @@ pub(super) async fn apply(
             .and_then(|a| a.role.as_ref())
             .is_none_or(|r| r.age(std::time::SystemTime::now()) < propagation_timeout);
     for action in part("delivery") {
-        if let ArchiveAction::UpdateDeliveryStream {
+        if let ArchiveAction::Delivery(DeliveryAction::UpdateDeliveryStream {
             version_id,
             destination_id,
             ..
-        } = action
+        }) = action
         {
             progress.step("archive", &describe(Action::Archive(action)));
             o.aws
@@ -63,7 +65,10 @@ pub(super) async fn apply(
             .await?;
         progress.done_waiting();
         progress.step("archive", &describe(Action::Archive(action)));
-        if matches!(action, ArchiveAction::ReplaceDeliveryStream { .. }) {
+        if matches!(
+            action,
+            ArchiveAction::Delivery(DeliveryAction::ReplaceDeliveryStream { .. })
+        ) {
             let name = want.model.delivery_stream();
             o.aws.delete_delivery_stream(&name).await?;
             wait_delivery_gone(&o.aws, &name, progress).await?;
@@ -230,8 +235,7 @@ async fn apply_one(
             }
             LogAction::PutLogRetention { group, days } => aws.put_log_retention(group, *days).await,
         },
-        ArchiveAction::CreateDeliveryStream { .. }
-        | ArchiveAction::UpdateDeliveryStream { .. }
-        | ArchiveAction::ReplaceDeliveryStream { .. } => Ok(()),
+        // Made in `apply`'s second step, once the stream is ACTIVE.
+        ArchiveAction::Delivery(_) => Ok(()),
     }
 }

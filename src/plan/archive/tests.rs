@@ -439,12 +439,14 @@ fn a_delivery_stream_is_updated_in_place_and_replaced_only_for_its_source_bucket
         let p = planned(&d, Some(&o)).unwrap();
         assert_eq!(
             p.archive,
-            [ArchiveAction::UpdateDeliveryStream {
-                name: "buzz-events-archive".into(),
-                differs: vec![what.into()],
-                version_id: "7".into(),
-                destination_id: "destinationId-000000000001".into(),
-            }],
+            [ArchiveAction::Delivery(
+                DeliveryAction::UpdateDeliveryStream {
+                    name: "buzz-events-archive".into(),
+                    differs: vec![what.into()],
+                    version_id: "7".into(),
+                    destination_id: "destinationId-000000000001".into(),
+                }
+            )],
             "{what}"
         );
         assert!(p.notes.is_empty(), "{what}: {:?}", p.notes);
@@ -470,12 +472,14 @@ fn a_delivery_stream_is_updated_in_place_and_replaced_only_for_its_source_bucket
         let p = planned(&d, Some(&o)).unwrap();
         assert_eq!(
             p.archive,
-            [ArchiveAction::ReplaceDeliveryStream {
-                name: "buzz-events-archive".into(),
-                differs: vec![what.into()],
-                stream_arn: STREAM_ARN.into(),
-                bucket: "district-42-buzz".into(),
-            }],
+            [ArchiveAction::Delivery(
+                DeliveryAction::ReplaceDeliveryStream {
+                    name: "buzz-events-archive".into(),
+                    differs: vec![what.into()],
+                    stream_arn: STREAM_ARN.into(),
+                    bucket: "district-42-buzz".into(),
+                }
+            )],
             "{what}"
         );
         let said = p
