@@ -302,95 +302,6 @@ impl RoleState {
     }
 }
 
-/// The archive's bucket as S3 answers for it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BucketFound {
-    Missing,
-    /// HeadBucket answered 403: the name is taken by a bucket this identity may not see
-    /// (usually another account's; S3's names are global).
-    Forbidden,
-    /// The bucket is in another region than the stream (HeadBucket's 301, or its region header).
-    ElsewhereIn(String),
-    Here(BucketState),
-}
-
-/// A bucket's lifecycle rule as S3 reports it: `(id, prefix, expire days, abort-upload
-/// days, noncurrent-version days, expired delete markers removed)`, ordered so two lists
-/// compare once sorted.
-pub type RuleState = (String, String, Option<u32>, Option<u32>, Option<u32>, bool);
-
-/// What setup converges on an existing bucket, as S3 reports it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct BucketState {
-    pub tags: BTreeMap<String, String>,
-    /// All four Block Public Access settings on.
-    pub public_blocked: bool,
-    /// Object ownership `BucketOwnerEnforced` (ACLs off).
-    pub owner_enforced: bool,
-    /// Default encryption: `None` when S3 reports none; else the algorithm (`AES256`,
-    /// `aws:kms`) and the key, for SSE-KMS.
-    pub encryption: Option<(String, Option<String>)>,
-    pub versioning: bool,
-    pub lifecycle: Vec<RuleState>,
-    pub policy: Option<Value>,
-    /// Objects already under the archive's prefixes (read only for a bucket we did not tag):
-    /// someone else's data, which setup will not mix ours into.
-    pub objects_under_prefix: bool,
-}
-
-/// A Firehose delivery stream as DescribeDeliveryStream reports it, reduced to what setup
-/// writes and check reads.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DeliveryState {
-    pub arn: String,
-    /// `CREATING`, `ACTIVE`, `CREATING_FAILED`, `DELETING`, ...
-    pub status: String,
-    pub tags: BTreeMap<String, String>,
-    /// The Kinesis stream it reads, and as which role.
-    pub source_stream_arn: Option<String>,
-    pub source_role_arn: Option<String>,
-    /// The S3 destination.
-    pub bucket_arn: Option<String>,
-    pub role_arn: Option<String>,
-    pub prefix: Option<String>,
-    pub error_prefix: Option<String>,
-    pub compression: Option<String>,
-    pub dynamic_partitioning: bool,
-    /// The processors in order, each with its parameters by name (Firehose may echo them in
-    /// another order than they were given: the order of parameters means nothing).
-    pub processors: Vec<(String, BTreeMap<String, String>)>,
-    /// Buffering hints: size in MiB and interval in seconds.
-    pub buffer_mib: Option<u32>,
-    pub buffer_seconds: Option<u32>,
-    /// How long dynamic partitioning retries a delivery, in seconds.
-    pub retry_seconds: Option<u32>,
-    /// The delivery error log: enabled, its group and stream.
-    pub logging: Option<(bool, String, String)>,
-    /// What UpdateDestination needs: the configuration's version and the destination's id.
-    pub version_id: String,
-    pub destination_id: String,
-}
-
-/// The Glue table over the archive, reduced to what setup writes.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TableState {
-    pub location: Option<String>,
-    pub columns: Vec<(String, String)>,
-    pub partitions: Vec<(String, String)>,
-    pub parameters: BTreeMap<String, String>,
-    pub serde: Option<String>,
-    pub serde_parameters: BTreeMap<String, String>,
-}
-
-/// Firehose's error log group as CloudWatch Logs reports it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct LogState {
-    pub retention_days: Option<u32>,
-    pub tags: BTreeMap<String, String>,
-    /// The log stream Firehose's logging options name exists in it.
-    pub has_stream: bool,
-}
-
 /// A view beside the archive's table, as Glue keeps it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ViewState {
@@ -398,21 +309,6 @@ pub struct ViewState {
     pub original_text: Option<String>,
     /// It carries our `managed-by` parameter (Glue does not tag tables).
     pub managed: bool,
-}
-
-/// The archive as the read step finds it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArchiveState {
-    pub bucket: BucketFound,
-    pub role: Option<RoleState>,
-    pub delivery: Option<DeliveryState>,
-    /// The Glue database's tags, when it exists.
-    pub database: Option<BTreeMap<String, String>>,
-    pub table: Option<TableState>,
-    /// Firehose's error log group (`None`: absent).
-    pub log: Option<LogState>,
-    /// The views `--archive-views` makes, by name, those found (read only when asked for).
-    pub views: BTreeMap<String, ViewState>,
 }
 
 /// The ARNs this tool writes before AWS can tell it (a resource not yet made, a policy, a

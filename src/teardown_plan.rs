@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::buzz::wire;
 use crate::names::DEFAULT_ROLE;
+use crate::parts::Teardown;
 use crate::state::{
     is_managed, AlarmState, Resource, StreamState, StreamStatus, TopicState, MANAGED_BY,
 };
@@ -272,10 +273,8 @@ impl Plan {
     }
 }
 
-/// Decide what to remove. Pure. Refuses (and so changes nothing at all) when the role is not
-/// one buzz-kinesis made, or carries managed policies someone else attached.
-pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
-    let mut p = Plan::default();
+/// A role teardown may not touch: not ours, or something else attached a policy to it.
+fn refuse_foreign_role(t: &Target, found: &Found) -> Result<(), String> {
     if let Some(r) = &found.role {
         if !r.managed {
             return Err(format!(
@@ -295,6 +294,14 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Decide what to remove. Pure. Refuses (and so changes nothing at all) when the role is not
+/// one buzz-kinesis made, or carries managed policies someone else attached.
+pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
+    let mut p = Plan::default();
+    refuse_foreign_role(t, found)?;
 
     let unknown = wire::unexpected_target_keys(&found.buzz);
     if !unknown.is_empty() {
@@ -438,26 +445,25 @@ fn plan_archive(a: &FoundArchive, delete_archive: bool, p: &mut Plan) {
         }
     }
     // The bucket before the table: the table's location is how a run interrupted here finds it.
-    match (&a.bucket, delete_archive, a.bucket_managed) {
-        (Some(bucket), true, Some(true)) => p.removals.push(Removal::DeleteArchiveBucket {
-            bucket: bucket.clone(),
-        }),
-        (Some(bucket), true, _) => p.notes.push(format!(
-            "the archive's bucket {bucket} was not made by buzz-kinesis (no tag {}={}): --delete-archive leaves it, with every object",
-            MANAGED_BY.0, MANAGED_BY.1
-        )),
-        (Some(bucket), false, _) => p.notes.push(format!(
-            "the archive's bucket {bucket} stays, with every event in it (pass --delete-archive to delete it)"
-        )),
-        (None, true, _) => p.notes.push("--delete-archive: neither a delivery stream nor the archive's table names the bucket any more, so teardown cannot find it: delete it in S3 (aws s3 rb s3://BUCKET --force removes it with its objects)".into()),
-        (None, false, _) => {}
+    match crate::parts::bucket::teardown(a.bucket.as_deref(), delete_archive, a.bucket_managed) {
+        Teardown::Remove => {
+            p.removals
+                .extend(a.bucket.iter().map(|bucket| Removal::DeleteArchiveBucket {
+                    bucket: bucket.clone(),
+                }))
+        }
+        Teardown::Keep(note) => p.notes.push(note),
+        Teardown::Nothing => {}
     }
-    match &a.log {
-        Some((group, true)) => p.removals.push(Removal::DeleteLogGroup {
-            group: group.clone(),
-        }),
-        Some((group, false)) => p.notes.push(not_ours(format!("the log group {group}"))),
-        None => {}
+    match crate::parts::log::teardown(a.log.as_ref()) {
+        Teardown::Remove => {
+            p.removals
+                .extend(a.log.iter().map(|(group, _)| Removal::DeleteLogGroup {
+                    group: group.clone(),
+                }))
+        }
+        Teardown::Keep(note) => p.notes.push(note),
+        Teardown::Nothing => {}
     }
     if let Some(db) = &a.database {
         if !db.managed {

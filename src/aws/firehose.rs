@@ -16,7 +16,7 @@ use aws_sdk_firehose::types::{
 use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::{self, Archive};
 use crate::error::Result;
-use crate::state::DeliveryState;
+use crate::parts::delivery::DeliveryState;
 
 /// Whether CreateDeliveryStream failed because Firehose cannot assume the role yet: IAM has
 /// not propagated a role made moments ago (Firehose's words: "Firehose is unable to assume

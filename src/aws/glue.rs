@@ -8,7 +8,8 @@ use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, T
 use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::View;
 use crate::error::Result;
-use crate::state::{TableState, ViewState};
+use crate::parts::glue::TableState;
+use crate::state::ViewState;
 
 fn columns(cols: &[Column]) -> Vec<(String, String)> {
     cols.iter()

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{read, write, Aws, Expected};
 use crate::error::Result;
-use crate::state::LogState;
+use crate::parts::log::LogState;
 
 impl Aws {
     /// The log group `name` (exactly), its retention, tags, and whether it has `stream`.

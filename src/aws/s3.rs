@@ -17,9 +17,9 @@ use serde_json::Value;
 use super::{aws_error, built, read, write, Aws, Created, Expected};
 use crate::archive::LifecycleRule as Rule;
 use crate::error::{Error, Result};
-use crate::state::{BucketFound, BucketState};
+use crate::parts::bucket::{BucketFound, BucketState};
 
-use crate::state::RuleState;
+use crate::parts::bucket::RuleState;
 
 impl Aws {
     /// The account the bucket must belong to, once the caller's identity is known.

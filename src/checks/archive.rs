@@ -5,9 +5,9 @@
 
 use super::{fail, pass, warn, Check, CheckId};
 use crate::names::RetentionHours;
+use crate::parts::{self, ArchiveState, Row};
 use crate::plan::DesiredArchive;
 use crate::policy::{Decision, Grants};
-use crate::state::{ArchiveState, BucketFound};
 
 const SETUP_FIX: &str =
     "run `buzz-kinesis setup --archive-bucket BUCKET` again: it converges the archive";
@@ -30,7 +30,10 @@ pub fn archive_rows(
     objects: Option<&ArchiveObjects>,
 ) -> Vec<Check> {
     let bucket = want.model.bucket.as_str();
-    let mut rows = vec![bucket_row(bucket, &seen.bucket)];
+    let mut rows = vec![part_row(
+        CheckId::ArchiveBucket,
+        parts::bucket::row(bucket, &seen.bucket),
+    )];
     let delivery_name = want.model.delivery_stream();
     rows.push(match &seen.delivery {
         None => fail(
@@ -116,52 +119,12 @@ pub fn archive_rows(
     rows
 }
 
-fn bucket_row(bucket: &str, found: &BucketFound) -> Check {
-    let b = match found {
-        BucketFound::Missing => {
-            return fail(
-                CheckId::ArchiveBucket,
-                format!("the bucket {bucket} does not exist"),
-                SETUP_FIX,
-            )
-        }
-        BucketFound::Forbidden => {
-            return fail(
-                CheckId::ArchiveBucket,
-                format!("the bucket {bucket} cannot be read (S3 answered 403): another account's, or a policy keeps this identity out"),
-                "run check as an identity of the bucket's account with s3:GetBucket* and s3:ListBucket on it",
-            )
-        }
-        BucketFound::ElsewhereIn(region) => {
-            return fail(
-                CheckId::ArchiveBucket,
-                format!("the bucket {bucket} is in {region}, not in the stream's region: Firehose cannot deliver to it"),
-                "choose a bucket in the stream's region (--archive-bucket) and run setup again",
-            )
-        }
-        BucketFound::Here(b) => b,
-    };
-    let mut missing = Vec::new();
-    if !b.public_blocked {
-        missing.push("Block Public Access");
-    }
-    if b.encryption.is_none() {
-        missing.push("default encryption");
-    }
-    if !b.versioning {
-        missing.push("versioning");
-    }
-    if missing.is_empty() {
-        pass(
-            CheckId::ArchiveBucket,
-            format!("the bucket {bucket} blocks public access, is encrypted and versioned"),
-        )
-    } else {
-        warn(
-            CheckId::ArchiveBucket,
-            format!("the bucket {bucket} lacks {}", missing.join(", ")),
-            SETUP_FIX,
-        )
+/// A part's row, under its id.
+fn part_row(id: CheckId, row: Row) -> Check {
+    match row {
+        Row::Pass(message) => pass(id, message),
+        Row::Warn(message, fix) => warn(id, message, fix),
+        Row::Fail(message, fix) => fail(id, message, fix),
     }
 }
 
@@ -342,8 +305,8 @@ mod tests {
     use super::*;
     use crate::archive::ArchiveRefs;
     use crate::checks::Status;
+    use crate::parts::bucket::{BucketFound, BucketState};
     use crate::plan::archive::tests::{converged, desired, STREAM_ARN};
-    use crate::state::BucketState;
     use serde_json::{json, Value};
 
     /// Firehose's role with the policy setup writes.
@@ -399,45 +362,12 @@ mod tests {
     }
 
     #[test]
-    fn the_bucket_row_names_what_is_wrong() {
+    fn the_bucket_row_is_the_bucket_parts_under_its_id() {
         let d = desired(None);
-        let cases: [(BucketFound, Status, &str); 6] = [
-            (BucketFound::Missing, Status::Fail, "does not exist"),
-            (BucketFound::Forbidden, Status::Fail, "S3 answered 403"),
-            (
-                BucketFound::ElsewhereIn("eu-west-1".into()),
-                Status::Fail,
-                "is in eu-west-1",
-            ),
-            (
-                BucketFound::Here(BucketState {
-                    versioning: true,
-                    encryption: Some(("AES256".into(), None)),
-                    ..BucketState::default()
-                }),
-                Status::Warn,
-                "lacks Block Public Access",
-            ),
-            (
-                BucketFound::Here(BucketState {
-                    public_blocked: true,
-                    versioning: true,
-                    ..BucketState::default()
-                }),
-                Status::Warn,
-                "lacks default encryption",
-            ),
-            (
-                BucketFound::Here(BucketState {
-                    public_blocked: true,
-                    encryption: Some(("AES256".into(), None)),
-                    ..BucketState::default()
-                }),
-                Status::Warn,
-                "lacks versioning",
-            ),
-        ];
-        for (bucket, status, words) in cases {
+        for (bucket, status) in [
+            (BucketFound::Missing, Status::Fail),
+            (BucketFound::Here(BucketState::default()), Status::Warn),
+        ] {
             let seen = ArchiveState {
                 bucket,
                 ..converged(&d)
@@ -445,14 +375,30 @@ mod tests {
             let rows = archive_rows(&d, &seen, Some(&grants(&d)), None);
             let (s, message) = said(&rows, CheckId::ArchiveBucket);
             assert_eq!(s, status, "{message}");
-            assert!(message.contains(words), "{message}");
+            assert!(
+                message.starts_with("the bucket district-42-buzz "),
+                "{message}"
+            );
         }
+        let fixes = [
+            Row::Pass("p".into()),
+            Row::Warn("w".into(), "fw".into()),
+            Row::Fail("f".into(), "ff".into()),
+        ]
+        .map(|r| part_row(CheckId::ArchiveBucket, r));
+        assert_eq!(
+            fixes.iter().map(|c| c.status).collect::<Vec<_>>(),
+            [Status::Pass, Status::Warn, Status::Fail]
+        );
+        assert_eq!(fixes[1].fix.as_deref(), Some("fw"));
+        assert_eq!(fixes[2].fix.as_deref(), Some("ff"));
+        assert!(fixes.iter().all(|c| c.id == CheckId::ArchiveBucket));
     }
 
     #[test]
     fn the_delivery_row_follows_the_delivery_stream() {
         let d = desired(None);
-        let with = |change: fn(&mut crate::state::DeliveryState)| {
+        let with = |change: fn(&mut crate::parts::delivery::DeliveryState)| {
             let mut seen = converged(&d);
             if let Some(x) = seen.delivery.as_mut() {
                 change(x);
@@ -477,7 +423,7 @@ mod tests {
         // Its error log gone (or its stream): a warning naming both, the fix setup.
         for log in [
             None,
-            Some(crate::state::LogState {
+            Some(crate::parts::log::LogState {
                 has_stream: false,
                 ..converged(&d).log.unwrap()
             }),

@@ -268,7 +268,7 @@ async fn archive_rows(
         None => None,
     };
     let objects = match &seen.bucket {
-        crate::state::BucketFound::Here(_) => {
+        crate::parts::bucket::BucketFound::Here(_) => {
             let bucket = want.model.bucket.as_str();
             let ((errors, _), (events, newest)) = tokio::try_join!(
                 o.aws

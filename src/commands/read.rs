@@ -410,7 +410,7 @@ async fn adopted_grants(
 }
 
 /// Read the archive's parts, all at once.
-pub async fn read_archive(aws: &Aws, d: &DesiredArchive) -> Result<crate::state::ArchiveState> {
+pub async fn read_archive(aws: &Aws, d: &DesiredArchive) -> Result<crate::parts::ArchiveState> {
     let m = &d.model;
     let (role, delivery, database, log) =
         (m.role(), m.delivery_stream(), m.database(), m.log_group());
@@ -423,7 +423,7 @@ pub async fn read_archive(aws: &Aws, d: &DesiredArchive) -> Result<crate::state:
         aws.describe_log_group(&log, crate::archive::LOG_STREAM),
         read_views(aws, d, &database),
     )?;
-    Ok(crate::state::ArchiveState {
+    Ok(crate::parts::ArchiveState {
         bucket,
         role,
         delivery,

@@ -332,7 +332,9 @@ async fn read_archive(
     // Whose the bucket is, read only when it may go.
     let bucket_managed = match (&bucket, delete_archive) {
         (Some(b), true) => match aws.describe_bucket(b).await? {
-            crate::state::BucketFound::Here(state) => Some(crate::state::is_managed(&state.tags)),
+            crate::parts::bucket::BucketFound::Here(state) => {
+                Some(crate::state::is_managed(&state.tags))
+            }
             _ => None,
         },
         _ => None,

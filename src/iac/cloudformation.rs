@@ -1,54 +1,30 @@
 //! The CloudFormation template (JSON, which CloudFormation reads as well as YAML).
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Map, Value};
 
 use super::{
-    Blueprint, Skip, ACCOUNT, ARCHIVE_DATABASE_DESCRIPTION, ARCHIVE_POLICY_NAME,
-    ARCHIVE_ROLE_DESCRIPTION, ARCHIVE_TABLE_DESCRIPTION, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER,
-    KINESIS_SERVICE, LOG_STREAM_ARN, REGION, REQUEST_HELP, ROLE_ARN, S3_SERVICE, STREAM_ARN,
-    TOPIC_KEY_HELP,
+    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION, REQUEST_HELP,
+    ROLE_ARN, STREAM_ARN, TOPIC_KEY_HELP,
 };
 use crate::archive::{self, Archive};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
 use crate::sizing::Capacity;
 
-pub(super) const CFN_STREAM: &str = "BuzzStream";
+pub(super) const CFN_STREAM: &str = parts::CFN_STREAM;
 pub(super) const CFN_ROLE: &str = "BuzzWriterRole";
 const CFN_DOMAIN: &str = "BuzzDomainId";
 const CFN_TOPIC: &str = "BuzzAlarmTopic";
 const CFN_ALARM: &str = "BuzzRefusedWritesAlarm";
-pub(super) const CFN_BUCKET: &str = "BuzzArchiveBucket";
-const CFN_BUCKET_POLICY: &str = "BuzzArchiveBucketPolicy";
-const CFN_LOG_GROUP: &str = "BuzzArchiveLogGroup";
-const CFN_LOG_STREAM: &str = "BuzzArchiveLogStream";
-pub(super) const CFN_ARCHIVE_ROLE: &str = "BuzzArchiveRole";
-pub(super) const CFN_DELIVERY: &str = "BuzzArchiveDeliveryStream";
-const CFN_DATABASE: &str = "BuzzArchiveDatabase";
-pub(super) const CFN_TABLE: &str = "BuzzArchiveTable";
+pub(super) const CFN_BUCKET: &str = parts::bucket::CFN_ID;
+#[cfg(test)]
+pub(super) const CFN_ARCHIVE_ROLE: &str = parts::firehose_role::CFN_ID;
+#[cfg(test)]
+pub(super) const CFN_DELIVERY: &str = parts::delivery::CFN_ID;
+#[cfg(test)]
+pub(super) const CFN_TABLE: &str = parts::glue::CFN_TABLE_ID;
 
-fn cfn_tags(tags: &BTreeMap<String, String>) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|(k, v)| json!({"Key": k, "Value": v}))
-            .collect(),
-    )
-}
-
-/// Where checkov reads a resource's skips in CloudFormation, each with its reason.
-fn skip_metadata(skips: &[Skip]) -> Value {
-    json!({"checkov": {"skip": skips.iter().map(|s| json!({"id": s.id, "comment": s.reason})).collect::<Vec<_>>()}})
-}
-
-/// A resource, with `Metadata` holding its scanner skips when it has any.
-fn resource(mut r: Value, skips: &[Skip]) -> Value {
-    if !skips.is_empty() {
-        r["Metadata"] = skip_metadata(skips);
-    }
-    r
-}
+use crate::parts::{self, cfn_resource as resource, cfn_substitute as substitute, cfn_tags};
 
 /// A CloudFormation template (JSON, which CloudFormation reads as well as YAML).
 pub fn cloudformation(b: &Blueprint) -> Value {
@@ -172,185 +148,15 @@ pub fn cloudformation(b: &Blueprint) -> Value {
 /// Glue database and table; the table and the queries as outputs.
 fn add_archive(template: &mut Value, b: &Blueprint, a: &Archive) {
     let r = &mut template["Resources"];
-    let encryption = match &a.key {
-        Some(k) => json!({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": k.as_str()}),
-        None => json!({"SSEAlgorithm": "AES256"}),
+    let x = parts::Export {
+        model: a,
+        tags: &b.tags,
     };
-    let rules: Vec<Value> = a
-        .lifecycle()
-        .iter()
-        .map(|l| {
-            let mut rule = json!({"Id": l.id, "Status": "Enabled"});
-            if !l.prefix.is_empty() {
-                rule["Prefix"] = json!(l.prefix);
-            }
-            if let Some(d) = l.expire_days {
-                rule["ExpirationInDays"] = json!(d);
-            }
-            if let Some(d) = l.abort_uploads_days {
-                rule["AbortIncompleteMultipartUpload"] = json!({"DaysAfterInitiation": d});
-            }
-            if let Some(d) = l.noncurrent_days {
-                rule["NoncurrentVersionExpiration"] = json!({"NoncurrentDays": d});
-            }
-            if l.expired_delete_markers {
-                rule["ExpiredObjectDeleteMarker"] = json!(true);
-            }
-            rule
-        })
-        .collect();
-    r[CFN_BUCKET] = resource(
-        json!({
-            "Type": "AWS::S3::Bucket",
-            // Like the tool, which never deletes the archive: deleting the stack keeps it.
-            "DeletionPolicy": "Retain",
-            "UpdateReplacePolicy": "Retain",
-            "Properties": {
-                "BucketName": a.bucket.as_str(),
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": true,
-                    "BlockPublicPolicy": true,
-                    "IgnorePublicAcls": true,
-                    "RestrictPublicBuckets": true,
-                },
-                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
-                    "ServerSideEncryptionByDefault": encryption,
-                    "BucketKeyEnabled": true,
-                }]},
-                "VersioningConfiguration": {"Status": "Enabled"},
-                "LifecycleConfiguration": {"Rules": rules},
-                "Tags": cfn_tags(&b.tags),
-            },
-        }),
-        &Blueprint::bucket_skips(a),
-    );
-    r[CFN_BUCKET_POLICY] = json!({
-        "Type": "AWS::S3::BucketPolicy",
-        "Properties": {"Bucket": {"Ref": CFN_BUCKET}, "PolicyDocument": a.bucket_policy()},
-    });
-    r[CFN_LOG_GROUP] = resource(
-        json!({
-            "Type": "AWS::Logs::LogGroup",
-            "Properties": {
-                "LogGroupName": a.log_group(),
-                "RetentionInDays": archive::LOG_RETENTION_DAYS,
-                "Tags": cfn_tags(&b.tags),
-            },
-        }),
-        &Blueprint::log_group_skips(),
-    );
-    r[CFN_LOG_STREAM] = json!({
-        "Type": "AWS::Logs::LogStream",
-        "Properties": {"LogGroupName": {"Ref": CFN_LOG_GROUP}, "LogStreamName": archive::LOG_STREAM},
-    });
-    let permission = substitute(
-        &Blueprint::archive_permission(a),
-        &[
-            (ACCOUNT, json!({"Ref": "AWS::AccountId"})),
-            (STREAM_ARN, json!({"Fn::GetAtt": [CFN_STREAM, "Arn"]})),
-            (
-                LOG_STREAM_ARN,
-                json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{CFN_LOG_GROUP}}}:log-stream:${{{CFN_LOG_STREAM}}}")}),
-            ),
-            (
-                KINESIS_SERVICE,
-                json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"}),
-            ),
-            (
-                S3_SERVICE,
-                json!({"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}),
-            ),
-        ],
-    );
-    r[CFN_ARCHIVE_ROLE] = json!({
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "RoleName": a.role(),
-            "Description": ARCHIVE_ROLE_DESCRIPTION,
-            "AssumeRolePolicyDocument": substitute(&Archive::trust(ACCOUNT), &[(ACCOUNT, json!({"Ref": "AWS::AccountId"}))]),
-            "Policies": [{"PolicyName": ARCHIVE_POLICY_NAME, "PolicyDocument": permission}],
-            "Tags": cfn_tags(&b.tags),
-        },
-    });
-    let mut destination = json!({
-        "BucketARN": {"Fn::GetAtt": [CFN_BUCKET, "Arn"]},
-        "RoleARN": {"Fn::GetAtt": [CFN_ARCHIVE_ROLE, "Arn"]},
-        "Prefix": archive::PREFIX,
-        "ErrorOutputPrefix": archive::ERROR_PREFIX,
-        "BufferingHints": {"SizeInMBs": archive::BUFFER_MIB, "IntervalInSeconds": a.buffer.get()},
-        "CompressionFormat": archive::COMPRESSION,
-        "CloudWatchLoggingOptions": {
-            "Enabled": true,
-            "LogGroupName": {"Ref": CFN_LOG_GROUP},
-            "LogStreamName": {"Ref": CFN_LOG_STREAM},
-        },
-        "DynamicPartitioningConfiguration": {
-            "Enabled": true,
-            "RetryOptions": {"DurationInSeconds": archive::RETRY_SECONDS},
-        },
-        "ProcessingConfiguration": {
-            "Enabled": true,
-            "Processors": a.processors().iter().map(|p| json!({
-                "Type": p.kind,
-                "Parameters": p.parameters.iter().map(|(k, v)| json!({"ParameterName": k, "ParameterValue": v})).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        },
-    });
-    if let Some(k) = &a.key {
-        destination["EncryptionConfiguration"] =
-            json!({"KMSEncryptionConfig": {"AWSKMSKeyARN": k.as_str()}});
+    for part in parts::ARCHIVE {
+        for (id, resource) in part.cloudformation(&x) {
+            r[id] = resource;
+        }
     }
-    r[CFN_DELIVERY] = resource(
-        json!({
-            "Type": "AWS::KinesisFirehose::DeliveryStream",
-            "Properties": {
-                "DeliveryStreamName": a.delivery_stream(),
-                "DeliveryStreamType": "KinesisStreamAsSource",
-                "KinesisStreamSourceConfiguration": {
-                    "KinesisStreamARN": {"Fn::GetAtt": [CFN_STREAM, "Arn"]},
-                    "RoleARN": {"Fn::GetAtt": [CFN_ARCHIVE_ROLE, "Arn"]},
-                },
-                "ExtendedS3DestinationConfiguration": destination,
-                "Tags": cfn_tags(&b.tags),
-            },
-        }),
-        &Blueprint::firehose_skips(),
-    );
-    r[CFN_DATABASE] = json!({
-        "Type": "AWS::Glue::Database",
-        "Properties": {
-            "CatalogId": {"Ref": "AWS::AccountId"},
-            "DatabaseInput": {"Name": a.database(), "Description": ARCHIVE_DATABASE_DESCRIPTION},
-        },
-    });
-    let column =
-        |c: &archive::Column| json!({"Name": c.name, "Type": c.kind, "Comment": c.comment});
-    r[CFN_TABLE] = json!({
-        "Type": "AWS::Glue::Table",
-        "Properties": {
-            "CatalogId": {"Ref": "AWS::AccountId"},
-            "DatabaseName": {"Ref": CFN_DATABASE},
-            "TableInput": {
-                "Name": archive::TABLE,
-                "Description": ARCHIVE_TABLE_DESCRIPTION,
-                "TableType": "EXTERNAL_TABLE",
-                "Parameters": a.table_parameters(),
-                "PartitionKeys": archive::PARTITIONS.iter().map(column).collect::<Vec<_>>(),
-                "StorageDescriptor": {
-                    "Columns": archive::COLUMNS.iter().map(column).collect::<Vec<_>>(),
-                    "Location": a.location(),
-                    "InputFormat": archive::INPUT_FORMAT,
-                    "OutputFormat": archive::OUTPUT_FORMAT,
-                    "Compressed": true,
-                    "SerdeInfo": {
-                        "SerializationLibrary": archive::SERDE,
-                        "Parameters": a.serde_parameters(),
-                    },
-                },
-            },
-        },
-    });
     let o = &mut template["Outputs"];
     o["ArchiveBucket"] = json!({
         "Description": "The bucket every event is archived in, under events/type=<type>/dt=<YYYY-MM-DD>/.",
@@ -426,24 +232,6 @@ fn add_alarm(template: &mut Value, b: &Blueprint, a: &super::BlueprintAlarm) {
             "AlarmActions": [action],
         },
     });
-}
-
-/// Replace every string equal to a stand-in by its replacement, anywhere in `v`.
-fn substitute(v: &Value, subs: &[(&str, Value)]) -> Value {
-    match v {
-        Value::String(s) => subs
-            .iter()
-            .find(|(from, _)| from == s)
-            .map(|(_, to)| to.clone())
-            .unwrap_or_else(|| v.clone()),
-        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, subs)).collect()),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, x)| (k.clone(), substitute(x, subs)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 #[cfg(test)]

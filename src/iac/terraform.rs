@@ -1,36 +1,95 @@
 //! The Terraform configuration (HCL) for the hashicorp/aws provider.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::hcl::{wrap, Block, Hcl};
 use super::{
-    Blueprint, Skip, ACCOUNT, ARCHIVE_DATABASE_DESCRIPTION, ARCHIVE_POLICY_NAME,
-    ARCHIVE_ROLE_DESCRIPTION, ARCHIVE_TABLE_DESCRIPTION, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER,
-    KINESIS_SERVICE, LOG_STREAM_ARN, REGION, REQUEST_HELP, ROLE_ARN, S3_SERVICE, STREAM_ARN,
-    TOPIC_KEY_HELP,
+    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION, REQUEST_HELP,
+    ROLE_ARN, STREAM_ARN, TOPIC_KEY_HELP,
 };
 use crate::archive::{self, Archive};
+use crate::hcl::{wrap, Block, Hcl};
 use crate::plan::MAX_SESSION_SECONDS;
 use crate::policy;
 use crate::sizing::Capacity;
 
-const TF_STREAM: &str = "aws_kinesis_stream.buzz";
+const TF_STREAM: &str = parts::TF_STREAM;
 const TF_ROLE: &str = "aws_iam_role.buzz";
 
-fn tf_tags(tags: &BTreeMap<String, String>) -> Hcl {
-    Hcl::Object(
-        tags.iter()
-            .map(|(k, v)| (k.clone(), Hcl::str(v.as_str())))
-            .collect(),
+use crate::parts::{self, tf_tags, tf_with_skips as with_skips};
+
+/// The stream, as setup makes it.
+fn stream_block(b: &Blueprint) -> Block {
+    let mut s = with_skips(
+        Block::new("resource", &["aws_kinesis_stream", "buzz"]),
+        &b.stream_skips(),
     )
+    .attr("name", Hcl::str(b.stream.as_str()))
+    .attr("retention_period", Hcl::expr(b.retention.get().to_string()));
+    let mode = match b.capacity {
+        Capacity::OnDemand => "ON_DEMAND",
+        Capacity::Provisioned(n) => {
+            s = s.attr("shard_count", Hcl::expr(n.get().to_string()));
+            "PROVISIONED"
+        }
+    };
+    if let Some(k) = b.stream_key() {
+        s = s
+            .attr("encryption_type", Hcl::str("KMS"))
+            .attr("kms_key_id", Hcl::str(k.as_str()));
+    }
+    s.attr("tags", tf_tags(&b.tags))
+        .block(Block::new("stream_mode_details", &[]).attr("stream_mode", Hcl::str(mode)))
+        // Like the tool, which deletes a stream only when asked twice.
+        .block(Block::new("lifecycle", &[]).attr("prevent_destroy", Hcl::Bool(true)))
 }
 
-/// A block with its scanner skips as the comments checkov reads, each with its reason.
-fn with_skips(block: Block, skips: &[Skip]) -> Block {
-    skips.iter().fold(block, |b, s| {
-        b.comment(&format!("checkov:skip={}:{}", s.id, s.reason))
-    })
+/// The outputs: the ARNs, the request for Buzz and the Buzz half's command.
+fn outputs(b: &Blueprint, stream_arn: &str, role_arn: &str) -> Vec<Block> {
+    vec![
+        Block::new("output", &["stream_arn"])
+            .attr(
+                "description",
+                Hcl::str("The Kinesis stream Buzz writes to."),
+            )
+            .attr("value", Hcl::expr(stream_arn)),
+        Block::new("output", &["role_arn"])
+            .attr(
+                "description",
+                Hcl::str("The role Agilix assumes (roleArn in Buzz's configuration)."),
+            )
+            .attr("value", Hcl::expr(role_arn)),
+        Block::new("output", &["set_data_stream_configuration"])
+            .attr("description", Hcl::str(REQUEST_HELP))
+            .attr(
+                "value",
+                Hcl::Call(
+                    "jsonencode",
+                    Box::new(Hcl::from_json(
+                        &b.request(),
+                        &[
+                            (ROLE_ARN, role_arn),
+                            // `id` is the region's name in every provider version (`name` is
+                            // deprecated in v6, `region` is new in v6).
+                            (REGION, "data.aws_region.current.id"),
+                            (DOMAIN, "var.buzz_domain_id"),
+                        ],
+                    )),
+                ),
+            ),
+        Block::new("output", &["buzz_half_command"])
+            .attr("description", Hcl::str(COMMAND_HELP))
+            .attr(
+                "value",
+                Hcl::template(
+                    &b.command(),
+                    &[
+                        (ROLE_ARN, role_arn),
+                        (REGION, "data.aws_region.current.id"),
+                        (DOMAIN, "var.buzz_domain_id"),
+                    ],
+                ),
+            ),
+    ]
 }
 
 /// A Terraform configuration (HCL) for the hashicorp/aws provider.
@@ -75,30 +134,7 @@ pub fn terraform(b: &Blueprint) -> String {
             v
         },
         Block::new("data", &["aws_region", "current"]),
-        {
-            let mut s = with_skips(
-                Block::new("resource", &["aws_kinesis_stream", "buzz"]),
-                &b.stream_skips(),
-            )
-            .attr("name", Hcl::str(b.stream.as_str()))
-            .attr("retention_period", Hcl::expr(b.retention.get().to_string()));
-            let mode = match b.capacity {
-                Capacity::OnDemand => "ON_DEMAND",
-                Capacity::Provisioned(n) => {
-                    s = s.attr("shard_count", Hcl::expr(n.get().to_string()));
-                    "PROVISIONED"
-                }
-            };
-            if let Some(k) = b.stream_key() {
-                s = s
-                    .attr("encryption_type", Hcl::str("KMS"))
-                    .attr("kms_key_id", Hcl::str(k.as_str()));
-            }
-            s.attr("tags", tf_tags(&b.tags))
-                .block(Block::new("stream_mode_details", &[]).attr("stream_mode", Hcl::str(mode)))
-                // Like the tool, which deletes a stream only when asked twice.
-                .block(Block::new("lifecycle", &[]).attr("prevent_destroy", Hcl::Bool(true)))
-        },
+        stream_block(b),
         with_skips(
             Block::new("resource", &["aws_iam_role", "buzz"]),
             &b.trust_skips(),
@@ -133,50 +169,8 @@ pub fn terraform(b: &Blueprint) -> String {
                     )),
                 ),
             ),
-        Block::new("output", &["stream_arn"])
-            .attr(
-                "description",
-                Hcl::str("The Kinesis stream Buzz writes to."),
-            )
-            .attr("value", Hcl::expr(stream_arn.as_str())),
-        Block::new("output", &["role_arn"])
-            .attr(
-                "description",
-                Hcl::str("The role Agilix assumes (roleArn in Buzz's configuration)."),
-            )
-            .attr("value", Hcl::expr(role_arn.as_str())),
-        Block::new("output", &["set_data_stream_configuration"])
-            .attr("description", Hcl::str(REQUEST_HELP))
-            .attr(
-                "value",
-                Hcl::Call(
-                    "jsonencode",
-                    Box::new(Hcl::from_json(
-                        &b.request(),
-                        &[
-                            (ROLE_ARN, role_arn.as_str()),
-                            // `id` is the region's name in every provider version (`name` is
-                            // deprecated in v6, `region` is new in v6).
-                            (REGION, "data.aws_region.current.id"),
-                            (DOMAIN, "var.buzz_domain_id"),
-                        ],
-                    )),
-                ),
-            ),
-        Block::new("output", &["buzz_half_command"])
-            .attr("description", Hcl::str(COMMAND_HELP))
-            .attr(
-                "value",
-                Hcl::template(
-                    &b.command(),
-                    &[
-                        (ROLE_ARN, role_arn.as_str()),
-                        (REGION, "data.aws_region.current.id"),
-                        (DOMAIN, "var.buzz_domain_id"),
-                    ],
-                ),
-            ),
     ];
+    blocks.extend(outputs(b, &stream_arn, &role_arn));
     if let Some(a) = &b.alarm {
         blocks.extend(alarm_blocks(b, a));
     }
@@ -192,288 +186,19 @@ pub fn terraform(b: &Blueprint) -> String {
     out
 }
 
-/// A resource of the archive, labelled `buzz_archive`.
-fn archive_resource(kind: &str) -> Block {
-    Block::new("resource", &[kind, "buzz_archive"])
-}
-
-const TF_BUCKET_ID: &str = "aws_s3_bucket.buzz_archive.id";
+const TF_BUCKET_ID: &str = parts::bucket::TF_ID;
 
 /// The archive: the bucket and its configuration resources, the delivery error log,
 /// Firehose's role and policy, the delivery stream, the Glue database and table, and outputs.
 fn archive_blocks(b: &Blueprint, a: &Archive) -> Vec<Block> {
-    let bucket_id = || Hcl::expr(TF_BUCKET_ID);
     let mut blocks = vec![Block::new("data", &["aws_caller_identity", "current"])];
-    blocks.push(
-        with_skips(
-            archive_resource("aws_s3_bucket"),
-            &Blueprint::bucket_skips(a),
-        )
-        .attr("bucket", Hcl::str(a.bucket.as_str()))
-        .attr("tags", tf_tags(&b.tags))
-        // Like the tool, which never deletes the archive.
-        .block(Block::new("lifecycle", &[]).attr("prevent_destroy", Hcl::Bool(true))),
-    );
-    blocks.push(
-        archive_resource("aws_s3_bucket_public_access_block")
-            .attr("bucket", bucket_id())
-            .attr("block_public_acls", Hcl::Bool(true))
-            .attr("block_public_policy", Hcl::Bool(true))
-            .attr("ignore_public_acls", Hcl::Bool(true))
-            .attr("restrict_public_buckets", Hcl::Bool(true)),
-    );
-    blocks.push(
-        archive_resource("aws_s3_bucket_ownership_controls")
-            .attr("bucket", bucket_id())
-            .block(
-                Block::new("rule", &[]).attr("object_ownership", Hcl::str("BucketOwnerEnforced")),
-            ),
-    );
-    let mut default = Block::new("apply_server_side_encryption_by_default", &[]);
-    default = match &a.key {
-        Some(k) => default
-            .attr("sse_algorithm", Hcl::str("aws:kms"))
-            .attr("kms_master_key_id", Hcl::str(k.as_str())),
-        None => default.attr("sse_algorithm", Hcl::str("AES256")),
+    let x = parts::Export {
+        model: a,
+        tags: &b.tags,
     };
-    blocks.push(
-        archive_resource("aws_s3_bucket_server_side_encryption_configuration")
-            .attr("bucket", bucket_id())
-            .block(
-                Block::new("rule", &[])
-                    .attr("bucket_key_enabled", Hcl::Bool(true))
-                    .block(default),
-            ),
-    );
-    blocks.push(
-        archive_resource("aws_s3_bucket_versioning")
-            .attr("bucket", bucket_id())
-            .block(Block::new("versioning_configuration", &[]).attr("status", Hcl::str("Enabled"))),
-    );
-    let mut lifecycle = archive_resource("aws_s3_bucket_lifecycle_configuration")
-        .attr("bucket", bucket_id())
-        .attr(
-            "depends_on",
-            Hcl::List(vec![Hcl::expr("aws_s3_bucket_versioning.buzz_archive")]),
-        );
-    for l in a.lifecycle() {
-        let mut rule = Block::new("rule", &[])
-            .attr("id", Hcl::str(l.id))
-            .attr("status", Hcl::str("Enabled"))
-            .block(Block::new("filter", &[]).attr("prefix", Hcl::str(l.prefix)));
-        if let Some(d) = l.expire_days {
-            rule = rule.block(Block::new("expiration", &[]).attr("days", Hcl::expr(d.to_string())));
-        }
-        if l.expired_delete_markers {
-            rule = rule.block(
-                Block::new("expiration", &[]).attr("expired_object_delete_marker", Hcl::Bool(true)),
-            );
-        }
-        if let Some(d) = l.abort_uploads_days {
-            rule = rule.block(
-                Block::new("abort_incomplete_multipart_upload", &[])
-                    .attr("days_after_initiation", Hcl::expr(d.to_string())),
-            );
-        }
-        if let Some(d) = l.noncurrent_days {
-            rule = rule.block(
-                Block::new("noncurrent_version_expiration", &[])
-                    .attr("noncurrent_days", Hcl::expr(d.to_string())),
-            );
-        }
-        lifecycle = lifecycle.block(rule);
+    for part in parts::ARCHIVE {
+        blocks.extend(part.terraform(&x));
     }
-    blocks.push(lifecycle);
-    blocks.push(
-        archive_resource("aws_s3_bucket_policy")
-            .attr("bucket", bucket_id())
-            // S3 refuses a bucket policy and a public access block changed at once.
-            .attr(
-                "depends_on",
-                Hcl::List(vec![Hcl::expr(
-                    "aws_s3_bucket_public_access_block.buzz_archive",
-                )]),
-            )
-            .attr(
-                "policy",
-                Hcl::Call(
-                    "jsonencode",
-                    Box::new(Hcl::from_json(&a.bucket_policy(), &[])),
-                ),
-            ),
-    );
-    blocks.push(
-        with_skips(
-            archive_resource("aws_cloudwatch_log_group"),
-            &Blueprint::log_group_skips(),
-        )
-        .attr("name", Hcl::str(a.log_group()))
-        .attr(
-            "retention_in_days",
-            Hcl::expr(archive::LOG_RETENTION_DAYS.to_string()),
-        )
-        .attr("tags", tf_tags(&b.tags)),
-    );
-    blocks.push(
-        archive_resource("aws_cloudwatch_log_stream")
-            .attr("name", Hcl::str(archive::LOG_STREAM))
-            .attr(
-                "log_group_name",
-                Hcl::expr("aws_cloudwatch_log_group.buzz_archive.name"),
-            ),
-    );
-    blocks.push(
-        archive_resource("aws_iam_role")
-            .attr("name", Hcl::str(a.role()))
-            .attr("description", Hcl::str(ARCHIVE_ROLE_DESCRIPTION))
-            .attr(
-                "assume_role_policy",
-                Hcl::Call(
-                    "jsonencode",
-                    Box::new(Hcl::from_json(
-                        &Archive::trust(ACCOUNT),
-                        &[(ACCOUNT, "data.aws_caller_identity.current.account_id")],
-                    )),
-                ),
-            )
-            .attr("tags", tf_tags(&b.tags)),
-    );
-    blocks.push(
-        archive_resource("aws_iam_role_policy")
-            .attr("name", Hcl::str(ARCHIVE_POLICY_NAME))
-            .attr("role", Hcl::expr("aws_iam_role.buzz_archive.id"))
-            .attr(
-                "policy",
-                Hcl::Call(
-                    "jsonencode",
-                    Box::new(Hcl::from_json(
-                        &Blueprint::archive_permission(a),
-                        &[
-                            (ACCOUNT, "data.aws_caller_identity.current.account_id"),
-                            (STREAM_ARN, "aws_kinesis_stream.buzz.arn"),
-                            (LOG_STREAM_ARN, "aws_cloudwatch_log_stream.buzz_archive.arn"),
-                            (
-                                KINESIS_SERVICE,
-                                "\"kinesis.${data.aws_region.current.id}.amazonaws.com\"",
-                            ),
-                            (
-                                S3_SERVICE,
-                                "\"s3.${data.aws_region.current.id}.amazonaws.com\"",
-                            ),
-                        ],
-                    )),
-                ),
-            ),
-    );
-    let mut processing =
-        Block::new("processing_configuration", &[]).attr("enabled", Hcl::Bool(true));
-    for p in a.processors() {
-        let mut processor = Block::new("processors", &[]).attr("type", Hcl::str(p.kind));
-        for (k, v) in &p.parameters {
-            processor = processor.block(
-                Block::new("parameters", &[])
-                    .attr("parameter_name", Hcl::str(*k))
-                    .attr("parameter_value", Hcl::str(v.as_str())),
-            );
-        }
-        processing = processing.block(processor);
-    }
-    let mut s3 = Block::new("extended_s3_configuration", &[])
-        .attr("bucket_arn", Hcl::expr("aws_s3_bucket.buzz_archive.arn"))
-        .attr("role_arn", Hcl::expr("aws_iam_role.buzz_archive.arn"))
-        .attr("prefix", Hcl::str(archive::PREFIX))
-        .attr("error_output_prefix", Hcl::str(archive::ERROR_PREFIX))
-        .attr("buffering_size", Hcl::expr(archive::BUFFER_MIB.to_string()))
-        .attr("buffering_interval", Hcl::expr(a.buffer.get().to_string()))
-        .attr("compression_format", Hcl::str(archive::COMPRESSION));
-    if let Some(k) = &a.key {
-        s3 = s3.attr("kms_key_arn", Hcl::str(k.as_str()));
-    }
-    s3 = s3
-        .block(
-            Block::new("cloudwatch_logging_options", &[])
-                .attr("enabled", Hcl::Bool(true))
-                .attr(
-                    "log_group_name",
-                    Hcl::expr("aws_cloudwatch_log_group.buzz_archive.name"),
-                )
-                .attr(
-                    "log_stream_name",
-                    Hcl::expr("aws_cloudwatch_log_stream.buzz_archive.name"),
-                ),
-        )
-        .block(
-            Block::new("dynamic_partitioning_configuration", &[])
-                .attr("enabled", Hcl::Bool(true))
-                .attr(
-                    "retry_duration",
-                    Hcl::expr(archive::RETRY_SECONDS.to_string()),
-                ),
-        )
-        .block(processing);
-    blocks.push(
-        with_skips(
-            archive_resource("aws_kinesis_firehose_delivery_stream"),
-            &Blueprint::firehose_skips(),
-        )
-        .attr("name", Hcl::str(a.delivery_stream()))
-        .attr("destination", Hcl::str("extended_s3"))
-        .attr("tags", tf_tags(&b.tags))
-        .attr(
-            "depends_on",
-            Hcl::List(vec![Hcl::expr("aws_iam_role_policy.buzz_archive")]),
-        )
-        .block(
-            Block::new("kinesis_source_configuration", &[])
-                .attr("kinesis_stream_arn", Hcl::expr(format!("{TF_STREAM}.arn")))
-                .attr("role_arn", Hcl::expr("aws_iam_role.buzz_archive.arn")),
-        )
-        .block(s3),
-    );
-    blocks.push(
-        archive_resource("aws_glue_catalog_database")
-            .attr("name", Hcl::str(a.database()))
-            .attr("description", Hcl::str(ARCHIVE_DATABASE_DESCRIPTION)),
-    );
-    let column = |kind: &'static str, c: &archive::Column| {
-        Block::new(kind, &[])
-            .attr("name", Hcl::str(c.name))
-            .attr("type", Hcl::str(c.kind))
-            .attr("comment", Hcl::str(c.comment))
-    };
-    let params = |m: BTreeMap<&'static str, String>| {
-        Hcl::Object(
-            m.into_iter()
-                .map(|(k, v)| (k.to_owned(), Hcl::str(v)))
-                .collect(),
-        )
-    };
-    let mut storage = Block::new("storage_descriptor", &[])
-        .attr("location", Hcl::str(a.location()))
-        .attr("input_format", Hcl::str(archive::INPUT_FORMAT))
-        .attr("output_format", Hcl::str(archive::OUTPUT_FORMAT))
-        .attr("compressed", Hcl::Bool(true))
-        .block(
-            Block::new("ser_de_info", &[])
-                .attr("serialization_library", Hcl::str(archive::SERDE))
-                .attr("parameters", params(a.serde_parameters())),
-        );
-    for c in archive::COLUMNS {
-        storage = storage.block(column("columns", c));
-    }
-    let mut table = archive_resource("aws_glue_catalog_table")
-        .attr("name", Hcl::str(archive::TABLE))
-        .attr(
-            "database_name",
-            Hcl::expr("aws_glue_catalog_database.buzz_archive.name"),
-        )
-        .attr("description", Hcl::str(ARCHIVE_TABLE_DESCRIPTION))
-        .attr("table_type", Hcl::str("EXTERNAL_TABLE"))
-        .attr("parameters", params(a.table_parameters()));
-    for c in archive::PARTITIONS {
-        table = table.block(column("partition_keys", c));
-    }
-    blocks.push(table.block(storage));
     blocks.push(
         Block::new("output", &["archive_bucket"])
             .attr(

@@ -141,7 +141,7 @@ pub struct Observed {
     pub topic: Option<TopicState>,
     pub buzz: Option<Map<String, Value>>,
     /// The archive, read only when one is wanted (`None`: not read, or nothing of it).
-    pub archive: Option<crate::state::ArchiveState>,
+    pub archive: Option<crate::parts::ArchiveState>,
     /// Every policy on an existing Firehose role setup did not create (read for `--adopt`).
     pub archive_role_grants: Option<policy::Grants>,
     /// The domain's tree: ancestors' and descendants' configurations (`None`: not read).

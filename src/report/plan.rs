@@ -127,31 +127,7 @@ pub fn refusal(b: &Blocked) -> String {
 
 fn archive(a: &ArchiveAction) -> String {
     match a {
-        ArchiveAction::CreateBucket { bucket } => format!("create bucket {bucket} (ACLs off)"),
-        ArchiveAction::BlockPublicAccess { bucket } => {
-            format!("block all public access to bucket {bucket}")
-        }
-        ArchiveAction::EnforceBucketOwner { bucket } => {
-            format!("bucket {bucket}: object ownership BucketOwnerEnforced (ACLs off)")
-        }
-        ArchiveAction::PutBucketEncryption {
-            bucket,
-            kms_key: Some(k),
-        } => format!("bucket {bucket}: default encryption SSE-KMS with {k}"),
-        ArchiveAction::PutBucketEncryption {
-            bucket,
-            kms_key: None,
-        } => format!("bucket {bucket}: default encryption SSE-S3"),
-        ArchiveAction::EnableVersioning { bucket } => format!("bucket {bucket}: turn on versioning"),
-        ArchiveAction::PutLifecycle { bucket, rules } => {
-            format!("bucket {bucket}: lifecycle rules {}", rules.join(", "))
-        }
-        ArchiveAction::PutBucketPolicy { bucket, .. } => {
-            format!("bucket {bucket}: a policy that refuses requests without TLS")
-        }
-        ArchiveAction::TagBucket { bucket, .. } => {
-            format!("tag bucket {bucket} {}={}", MANAGED_BY.0, MANAGED_BY.1)
-        }
+        ArchiveAction::Bucket(b) => b.describe(),
         ArchiveAction::CreateRole { role, .. } => {
             format!("create Firehose's role {role} (trusting firehose.amazonaws.com from this account)")
         }
@@ -168,50 +144,15 @@ fn archive(a: &ArchiveAction) -> String {
             format!("update inline policy {} of {role}", crate::archive::POLICY_NAME)
         }
         ArchiveAction::TagRole { role, tags } => format!("role {role}: {}", add_tags(tags)),
-        ArchiveAction::CreateDatabase { database, .. } => {
-            format!("create Glue database {database}")
-        }
-        ArchiveAction::CreateTable { database, table } => format!(
-            "create Glue table {database}.{table} (partition projection on type and dt: no crawler)"
-        ),
-        ArchiveAction::UpdateTable {
-            database,
-            table,
-            differs,
-        } => format!(
-            "update Glue table {database}.{table} ({})",
-            differs.join(", ")
-        ),
+        ArchiveAction::Glue(g) => g.describe(),
         ArchiveAction::CreateView { database, view } => {
             format!("create the view {database}.{view} (Athena's, over the table)")
         }
         ArchiveAction::UpdateView { database, view } => {
             format!("set the view {database}.{view} back to its definition")
         }
-        ArchiveAction::CreateLogGroup { group, .. } => {
-            format!("create log group {group} (Firehose's delivery errors)")
-        }
-        ArchiveAction::CreateLogStream { group, stream } => {
-            format!("create log stream {stream} in {group}")
-        }
-        ArchiveAction::PutLogRetention { group, days } => {
-            format!("log group {group}: keep entries {days} days")
-        }
-        ArchiveAction::CreateDeliveryStream {
-            name,
-            stream_arn,
-            bucket,
-        } => format!(
-            "create Firehose delivery stream {name} reading {stream_arn} into s3://{bucket}/events/ (one gzipped JSON line per event, partitioned by type and day)"
-        ),
-        ArchiveAction::UpdateDeliveryStream { name, differs, .. } => format!(
-            "update Firehose delivery stream {name} in place ({}): it keeps reading where it is",
-            differs.join(", ")
-        ),
-        ArchiveAction::ReplaceDeliveryStream { name, differs, .. } => format!(
-            "replace Firehose delivery stream {name} ({} cannot change in place): delete it, then create it; a new one starts at the stream's newest record, so events sent in between are not archived",
-            differs.join(", ")
-        ),
+        ArchiveAction::Log(l) => l.describe(),
+        ArchiveAction::Delivery(d) => d.describe(),
     }
 }
 

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use crate::aws::{Aws, Created};
 use crate::commands::read::Ready;
 use crate::error::{Error, Result};
+use crate::parts::{
+    bucket::BucketAction, delivery::DeliveryAction, glue::GlueAction, log::LogAction,
+};
 use crate::plan::{Action, ArchiveAction, DesiredArchive};
 use crate::report::plan::describe;
 use crate::ui::Progress;
@@ -42,11 +45,11 @@ pub(super) async fn apply(
             .and_then(|a| a.role.as_ref())
             .is_none_or(|r| r.age(std::time::SystemTime::now()) < propagation_timeout);
     for action in part("delivery") {
-        if let ArchiveAction::UpdateDeliveryStream {
+        if let ArchiveAction::Delivery(DeliveryAction::UpdateDeliveryStream {
             version_id,
             destination_id,
             ..
-        } = action
+        }) = action
         {
             progress.step("archive", &describe(Action::Archive(action)));
             o.aws
@@ -62,7 +65,10 @@ pub(super) async fn apply(
             .await?;
         progress.done_waiting();
         progress.step("archive", &describe(Action::Archive(action)));
-        if matches!(action, ArchiveAction::ReplaceDeliveryStream { .. }) {
+        if matches!(
+            action,
+            ArchiveAction::Delivery(DeliveryAction::ReplaceDeliveryStream { .. })
+        ) {
             let name = want.model.delivery_stream();
             o.aws.delete_delivery_stream(&name).await?;
             wait_delivery_gone(&o.aws, &name, progress).await?;
@@ -153,11 +159,34 @@ fn appeared(what: &str, name: &str) -> Error {
     ))
 }
 
+/// One change to the bucket.
+async fn apply_bucket(aws: &Aws, want: &DesiredArchive, action: &BucketAction) -> Result<()> {
+    match action {
+        BucketAction::CreateBucket { bucket } => match aws.create_bucket(bucket).await? {
+            Created::Made => Ok(()),
+            Created::AlreadyExisted => Err(appeared("bucket", bucket)),
+        },
+        BucketAction::BlockPublicAccess { bucket } => aws.block_public_access(bucket).await,
+        BucketAction::EnforceBucketOwner { bucket } => aws.enforce_bucket_owner(bucket).await,
+        BucketAction::PutBucketEncryption { bucket, kms_key } => {
+            aws.put_bucket_encryption(bucket, kms_key.as_deref()).await
+        }
+        BucketAction::EnableVersioning { bucket } => aws.enable_versioning(bucket).await,
+        BucketAction::PutLifecycle { bucket, .. } => {
+            aws.put_lifecycle(bucket, &want.model.lifecycle()).await
+        }
+        BucketAction::PutBucketPolicy { bucket, after } => {
+            aws.put_bucket_policy(bucket, after).await
+        }
+        BucketAction::TagBucket { bucket, tags } => aws.put_bucket_tags(bucket, tags).await,
+    }
+}
+
 /// One change to the archive.
 async fn apply_one(
     aws: &Aws,
     want: &DesiredArchive,
-    table_state: &crate::state::TableState,
+    table_state: &crate::parts::glue::TableState,
     action: &ArchiveAction,
 ) -> Result<()> {
     let check = |c: Created, what: &str, name: &str| match c {
@@ -165,22 +194,7 @@ async fn apply_one(
         Created::AlreadyExisted => Err(appeared(what, name)),
     };
     match action {
-        ArchiveAction::CreateBucket { bucket } => {
-            check(aws.create_bucket(bucket).await?, "bucket", bucket)
-        }
-        ArchiveAction::BlockPublicAccess { bucket } => aws.block_public_access(bucket).await,
-        ArchiveAction::EnforceBucketOwner { bucket } => aws.enforce_bucket_owner(bucket).await,
-        ArchiveAction::PutBucketEncryption { bucket, kms_key } => {
-            aws.put_bucket_encryption(bucket, kms_key.as_deref()).await
-        }
-        ArchiveAction::EnableVersioning { bucket } => aws.enable_versioning(bucket).await,
-        ArchiveAction::PutLifecycle { bucket, .. } => {
-            aws.put_lifecycle(bucket, &want.model.lifecycle()).await
-        }
-        ArchiveAction::PutBucketPolicy { bucket, after } => {
-            aws.put_bucket_policy(bucket, after).await
-        }
-        ArchiveAction::TagBucket { bucket, tags } => aws.put_bucket_tags(bucket, tags).await,
+        ArchiveAction::Bucket(b) => apply_bucket(aws, want, b).await,
         ArchiveAction::CreateRole { role, trust, tags } => check(
             aws.create_role_described(role, trust, 3600, tags, crate::archive::ROLE_DESCRIPTION)
                 .await?,
@@ -193,17 +207,19 @@ async fn apply_one(
                 .await
         }
         ArchiveAction::TagRole { role, tags } => aws.tag_role(role, tags).await,
-        ArchiveAction::CreateDatabase { database, tags } => check(
-            aws.create_database(database, tags).await?,
-            "Glue database",
-            database,
-        ),
-        ArchiveAction::CreateTable { database, table } => {
-            aws.create_table(database, table, table_state).await
-        }
-        ArchiveAction::UpdateTable {
-            database, table, ..
-        } => aws.update_table(database, table, table_state).await,
+        ArchiveAction::Glue(g) => match g {
+            GlueAction::CreateDatabase { database, tags } => check(
+                aws.create_database(database, tags).await?,
+                "Glue database",
+                database,
+            ),
+            GlueAction::CreateTable { database, table } => {
+                aws.create_table(database, table, table_state).await
+            }
+            GlueAction::UpdateTable {
+                database, table, ..
+            } => aws.update_table(database, table, table_state).await,
+        },
         ArchiveAction::CreateView { database, view }
         | ArchiveAction::UpdateView { database, view } => {
             let update = matches!(action, ArchiveAction::UpdateView { .. });
@@ -212,13 +228,14 @@ async fn apply_one(
             };
             aws.put_view(database, &want.account, &v, update).await
         }
-        ArchiveAction::CreateLogGroup { group, tags } => aws.create_log_group(group, tags).await,
-        ArchiveAction::CreateLogStream { group, stream } => {
-            aws.create_log_stream(group, stream).await
-        }
-        ArchiveAction::PutLogRetention { group, days } => aws.put_log_retention(group, *days).await,
-        ArchiveAction::CreateDeliveryStream { .. }
-        | ArchiveAction::UpdateDeliveryStream { .. }
-        | ArchiveAction::ReplaceDeliveryStream { .. } => Ok(()),
+        ArchiveAction::Log(l) => match l {
+            LogAction::CreateLogGroup { group, tags } => aws.create_log_group(group, tags).await,
+            LogAction::CreateLogStream { group, stream } => {
+                aws.create_log_stream(group, stream).await
+            }
+            LogAction::PutLogRetention { group, days } => aws.put_log_retention(group, *days).await,
+        },
+        // Made in `apply`'s second step, once the stream is ACTIVE.
+        ArchiveAction::Delivery(_) => Ok(()),
     }
 }

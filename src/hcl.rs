@@ -1,5 +1,6 @@
 //! A small HCL writer: values, blocks, and `=` aligned the way `terraform fmt` aligns them,
-//! with strings escaped so that nothing in them is interpolated. It knows no template.
+//! with strings escaped so that nothing in them is interpolated. It knows no template: the
+//! Terraform export and the parts' fragments (`crate::parts`) write with it.
 
 use std::fmt::Write as _;
 
@@ -7,7 +8,7 @@ use serde_json::Value;
 
 /// An HCL value.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Hcl {
+pub(crate) enum Hcl {
     Str(String),
     /// An expression written as is: a reference, a type, a number.
     Expr(String),
@@ -19,15 +20,15 @@ pub(super) enum Hcl {
 }
 
 impl Hcl {
-    pub(super) fn str(s: impl Into<String>) -> Self {
+    pub(crate) fn str(s: impl Into<String>) -> Self {
         Hcl::Str(s.into())
     }
-    pub(super) fn expr(s: impl Into<String>) -> Self {
+    pub(crate) fn expr(s: impl Into<String>) -> Self {
         Hcl::Expr(s.into())
     }
 
     /// A JSON value as HCL, with stand-in strings made into references.
-    pub(super) fn from_json(v: &Value, refs: &[(&str, &str)]) -> Self {
+    pub(crate) fn from_json(v: &Value, refs: &[(&str, &str)]) -> Self {
         match v {
             Value::Null => Hcl::expr("null"),
             Value::Bool(b) => Hcl::Bool(*b),
@@ -47,7 +48,7 @@ impl Hcl {
 
     /// A string with stand-ins made into interpolations (`"... ${ref} ..."`); anything else
     /// in it is escaped, so nothing of the text itself is interpolated.
-    pub(super) fn template(s: &str, refs: &[(&str, &str)]) -> Self {
+    pub(crate) fn template(s: &str, refs: &[(&str, &str)]) -> Self {
         let mut out = hcl_string(s);
         for (from, to) in refs {
             out = out.replace(
@@ -185,7 +186,7 @@ fn hcl_string(s: &str) -> String {
 }
 
 /// A block: `type "label" ... { comments, attributes, then nested blocks }`.
-pub(super) struct Block {
+pub(crate) struct Block {
     kind: &'static str,
     labels: Vec<String>,
     comments: Vec<String>,
@@ -194,7 +195,7 @@ pub(super) struct Block {
 }
 
 impl Block {
-    pub(super) fn new(kind: &'static str, labels: &[&str]) -> Self {
+    pub(crate) fn new(kind: &'static str, labels: &[&str]) -> Self {
         Self {
             kind,
             labels: labels.iter().map(|l| (*l).to_owned()).collect(),
@@ -203,23 +204,23 @@ impl Block {
             blocks: Vec::new(),
         }
     }
-    pub(super) fn attr(mut self, name: &str, value: Hcl) -> Self {
+    pub(crate) fn attr(mut self, name: &str, value: Hcl) -> Self {
         self.attrs.push((name.to_owned(), value));
         self
     }
-    pub(super) fn block(mut self, b: Block) -> Self {
+    pub(crate) fn block(mut self, b: Block) -> Self {
         self.blocks.push(b);
         self
     }
     /// A `#` comment line at the top of the block (line breaks in it become spaces, so it
     /// stays one comment).
-    pub(super) fn comment(mut self, text: &str) -> Self {
+    pub(crate) fn comment(mut self, text: &str) -> Self {
         self.comments
             .push(text.split_whitespace().collect::<Vec<_>>().join(" "));
         self
     }
 
-    pub(super) fn write(&self, out: &mut String, indent: usize) {
+    pub(crate) fn write(&self, out: &mut String, indent: usize) {
         pad(out, indent);
         out.push_str(self.kind);
         for l in &self.labels {
@@ -251,7 +252,7 @@ impl Block {
 }
 
 /// Words of `text` in lines of at most `width` characters.
-pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

@@ -1,0 +1,307 @@
+//! The Glue database and the table over the archive (partition projection on type and day: no
+//! crawler): the table as setup writes it, as Glue reports it, the plan (a database or table
+//! someone else made is changed only with `--adopt`), and both templates. The views beside the
+//! table (`--archive-views`) plan in `plan/archive.rs` and are not in the exports.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{managed_tags, tf_archive_resource, Export, Planned, Refusal};
+use crate::archive::{self, Archive, Column};
+use crate::hcl::{Block, Hcl};
+use crate::state::is_managed;
+
+/// The database's and the table's logical ids in CloudFormation.
+pub const CFN_DATABASE_ID: &str = "BuzzArchiveDatabase";
+pub const CFN_TABLE_ID: &str = "BuzzArchiveTable";
+const DATABASE_DESCRIPTION: &str = "The Agilix Buzz events archived by buzz-kinesis.";
+const TABLE_DESCRIPTION: &str =
+    "Every Buzz event, one JSON line each, partitioned by type and day (partition projection).";
+
+/// The database and its table, as a part of the archive.
+pub struct Glue;
+
+impl super::Part for Glue {
+    fn cloudformation(&self, x: &Export) -> Vec<(&'static str, Value)> {
+        cloudformation(x)
+    }
+    fn terraform(&self, x: &Export) -> Vec<Block> {
+        terraform(x)
+    }
+}
+
+/// The Glue table over the archive, reduced to what setup writes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TableState {
+    pub location: Option<String>,
+    pub columns: Vec<(String, String)>,
+    pub partitions: Vec<(String, String)>,
+    pub parameters: BTreeMap<String, String>,
+    pub serde: Option<String>,
+    pub serde_parameters: BTreeMap<String, String>,
+}
+
+/// The Glue table as setup makes it.
+pub fn table(model: &Archive) -> TableState {
+    let cols = |cs: &[Column]| {
+        cs.iter()
+            .map(|c| (c.name.to_owned(), c.kind.to_owned()))
+            .collect()
+    };
+    let owned =
+        |m: BTreeMap<&'static str, String>| m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    TableState {
+        location: Some(model.location()),
+        columns: cols(archive::COLUMNS),
+        partitions: cols(archive::PARTITIONS),
+        parameters: owned(model.table_parameters()),
+        serde: Some(archive::SERDE.to_owned()),
+        serde_parameters: owned(model.serde_parameters()),
+    }
+}
+
+/// The table as setup writes it over `have`: partition projection's first day is the day
+/// the archive was made, so a table already there keeps its own (moving it would hide
+/// the days before, or project empty ones).
+pub fn table_over(model: &Archive, have: Option<&TableState>) -> TableState {
+    const RANGE: &str = "projection.dt.range";
+    let mut t = table(model);
+    let start = have
+        .and_then(|h| h.parameters.get(RANGE))
+        .and_then(|r| r.split_once(','))
+        .map(|(start, _)| start.trim())
+        .filter(|start| !start.is_empty());
+    if let Some(start) = start {
+        t.parameters
+            .insert(RANGE.to_owned(), format!("{start},NOW"));
+    }
+    t
+}
+
+/// One change to the Glue database or table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GlueAction {
+    CreateDatabase {
+        database: String,
+        tags: BTreeMap<String, String>,
+    },
+    CreateTable {
+        database: String,
+        table: String,
+    },
+    /// The table's definition differs (UpdateTable takes it whole).
+    UpdateTable {
+        database: String,
+        table: String,
+        differs: Vec<String>,
+    },
+}
+
+impl GlueAction {
+    pub fn is_create(&self) -> bool {
+        matches!(
+            self,
+            GlueAction::CreateDatabase { .. } | GlueAction::CreateTable { .. }
+        )
+    }
+
+    /// The changed value before and after, for the JSON plan (`null` where nothing was).
+    pub fn before_after(&self) -> (Value, Value) {
+        (
+            Value::Null,
+            serde_json::to_value(self).unwrap_or(Value::Null),
+        )
+    }
+
+    /// The plan's line.
+    pub fn describe(&self) -> String {
+        match self {
+            GlueAction::CreateDatabase { database, .. } => {
+                format!("create Glue database {database}")
+            }
+            GlueAction::CreateTable { database, table } => format!(
+                "create Glue table {database}.{table} (partition projection on type and dt: no crawler)"
+            ),
+            GlueAction::UpdateTable {
+                database,
+                table,
+                differs,
+            } => format!(
+                "update Glue table {database}.{table} ({})",
+                differs.join(", ")
+            ),
+        }
+    }
+}
+
+/// The database and table's plan: each made when missing; someone else's used only with
+/// `--adopt`; the table rewritten when its definition differs.
+pub fn plan(
+    model: &Archive,
+    adopt: bool,
+    database: Option<&BTreeMap<String, String>>,
+    table: Option<&TableState>,
+) -> Result<Planned<GlueAction>, Refusal> {
+    let db = model.database();
+    let mut p = Planned::default();
+    match database {
+        None => p.actions.push(GlueAction::CreateDatabase {
+            database: db.clone(),
+            tags: managed_tags(),
+        }),
+        Some(tags) if !is_managed(tags) && !adopt => {
+            return Err(Refusal::new(
+                format!("the Glue database {db}"),
+                "exists and was not made by buzz-kinesis (it has no managed-by tag)",
+                "pass --adopt to put the archive's table in it, or remove it",
+            ))
+        }
+        Some(_) => {}
+    }
+    let want = table_over(model, table);
+    match table {
+        None => p.actions.push(GlueAction::CreateTable {
+            database: db,
+            table: archive::TABLE.into(),
+        }),
+        // Glue tables carry no tags: our mark is a parameter. A table without it is someone
+        // else's (or an earlier version's, before the mark): changed only with --adopt.
+        Some(have) if !is_managed(&have.parameters) && !adopt => {
+            return Err(Refusal::new(
+                format!("the Glue table {db}.{}", archive::TABLE),
+                "exists and was not made by buzz-kinesis (it has no managed-by parameter)",
+                "pass --adopt to make it the archive's table (setup rewrites its definition and marks it; a table an earlier buzz-kinesis made has no mark either), or drop it",
+            ))
+        }
+        Some(have) => {
+            let differs = differences(have, &want);
+            if !differs.is_empty() {
+                p.actions.push(GlueAction::UpdateTable {
+                    database: db,
+                    table: archive::TABLE.into(),
+                    differs,
+                });
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// What of the table's definition differs, by name.
+fn differences(have: &TableState, want: &TableState) -> Vec<String> {
+    let mut out = Vec::new();
+    if have.location != want.location {
+        out.push("location".to_owned());
+    }
+    if have.columns != want.columns {
+        out.push("columns".to_owned());
+    }
+    if have.partitions != want.partitions {
+        out.push("partition keys".to_owned());
+    }
+    for (k, v) in &want.parameters {
+        if have.parameters.get(k) != Some(v) {
+            out.push(format!("parameter {k}"));
+        }
+    }
+    if have.serde != want.serde || have.serde_parameters != want.serde_parameters {
+        out.push("SerDe".to_owned());
+    }
+    out
+}
+
+/// The database and the table as CloudFormation resources.
+pub fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
+    let a = x.model;
+    let database = json!({
+        "Type": "AWS::Glue::Database",
+        "Properties": {
+            "CatalogId": {"Ref": "AWS::AccountId"},
+            "DatabaseInput": {"Name": a.database(), "Description": DATABASE_DESCRIPTION},
+        },
+    });
+    let column = |c: &Column| json!({"Name": c.name, "Type": c.kind, "Comment": c.comment});
+    let table = json!({
+        "Type": "AWS::Glue::Table",
+        "Properties": {
+            "CatalogId": {"Ref": "AWS::AccountId"},
+            "DatabaseName": {"Ref": CFN_DATABASE_ID},
+            "TableInput": {
+                "Name": archive::TABLE,
+                "Description": TABLE_DESCRIPTION,
+                "TableType": "EXTERNAL_TABLE",
+                "Parameters": a.table_parameters(),
+                "PartitionKeys": archive::PARTITIONS.iter().map(column).collect::<Vec<_>>(),
+                "StorageDescriptor": {
+                    "Columns": archive::COLUMNS.iter().map(column).collect::<Vec<_>>(),
+                    "Location": a.location(),
+                    "InputFormat": archive::INPUT_FORMAT,
+                    "OutputFormat": archive::OUTPUT_FORMAT,
+                    "Compressed": true,
+                    "SerdeInfo": {
+                        "SerializationLibrary": archive::SERDE,
+                        "Parameters": a.serde_parameters(),
+                    },
+                },
+            },
+        },
+    });
+    vec![(CFN_DATABASE_ID, database), (CFN_TABLE_ID, table)]
+}
+
+/// A column or a partition key as Terraform writes it.
+fn tf_column(kind: &'static str, c: &Column) -> Block {
+    Block::new(kind, &[])
+        .attr("name", Hcl::str(c.name))
+        .attr("type", Hcl::str(c.kind))
+        .attr("comment", Hcl::str(c.comment))
+}
+
+fn tf_params(m: BTreeMap<&'static str, String>) -> Hcl {
+    Hcl::Object(
+        m.into_iter()
+            .map(|(k, v)| (k.to_owned(), Hcl::str(v)))
+            .collect(),
+    )
+}
+
+/// The database and the table as Terraform resources.
+pub(crate) fn terraform(x: &Export) -> Vec<Block> {
+    let a = x.model;
+    let storage = archive::COLUMNS.iter().fold(
+        Block::new("storage_descriptor", &[])
+            .attr("location", Hcl::str(a.location()))
+            .attr("input_format", Hcl::str(archive::INPUT_FORMAT))
+            .attr("output_format", Hcl::str(archive::OUTPUT_FORMAT))
+            .attr("compressed", Hcl::Bool(true))
+            .block(
+                Block::new("ser_de_info", &[])
+                    .attr("serialization_library", Hcl::str(archive::SERDE))
+                    .attr("parameters", tf_params(a.serde_parameters())),
+            ),
+        |s, c| s.block(tf_column("columns", c)),
+    );
+    let table = archive::PARTITIONS.iter().fold(
+        tf_archive_resource("aws_glue_catalog_table")
+            .attr("name", Hcl::str(archive::TABLE))
+            .attr(
+                "database_name",
+                Hcl::expr("aws_glue_catalog_database.buzz_archive.name"),
+            )
+            .attr("description", Hcl::str(TABLE_DESCRIPTION))
+            .attr("table_type", Hcl::str("EXTERNAL_TABLE"))
+            .attr("parameters", tf_params(a.table_parameters())),
+        |t, c| t.block(tf_column("partition_keys", c)),
+    );
+    vec![
+        tf_archive_resource("aws_glue_catalog_database")
+            .attr("name", Hcl::str(a.database()))
+            .attr("description", Hcl::str(DATABASE_DESCRIPTION)),
+        table.block(storage),
+    ]
+}
+
+#[cfg(test)]
+mod tests;

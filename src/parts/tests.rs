@@ -1,0 +1,174 @@
+use super::*;
+use crate::archive::Archive;
+use crate::names::{BucketName, KmsKey};
+
+fn model(key: Option<&str>) -> Archive {
+    Archive::new(
+        BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
+        None,
+        "buzz-events",
+        key.map(|k| KmsKey::parse("--kms-key", k).unwrap()),
+        &[],
+    )
+}
+
+#[test]
+fn the_parts_give_the_exports_their_resources_in_dependency_order() {
+    let m = model(None);
+    let tags = managed_tags();
+    let x = Export {
+        model: &m,
+        tags: &tags,
+    };
+    let ids: Vec<&str> = ARCHIVE
+        .iter()
+        .flat_map(|p| p.cloudformation(&x))
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "BuzzArchiveBucket",
+            "BuzzArchiveBucketPolicy",
+            "BuzzArchiveLogGroup",
+            "BuzzArchiveLogStream",
+            "BuzzArchiveRole",
+            "BuzzArchiveDeliveryStream",
+            "BuzzArchiveDatabase",
+            "BuzzArchiveTable",
+        ]
+    );
+    let mut hcl = String::new();
+    for b in ARCHIVE.iter().flat_map(|p| p.terraform(&x)) {
+        b.write(&mut hcl, 0);
+    }
+    let at = |r: &str| {
+        hcl.find(&format!("resource \"{r}\" \"buzz_archive\""))
+            .unwrap_or_else(|| panic!("{r}: {hcl}"))
+    };
+    let order = [
+        "aws_s3_bucket",
+        "aws_cloudwatch_log_group",
+        "aws_iam_role",
+        "aws_iam_role_policy",
+        "aws_kinesis_firehose_delivery_stream",
+        "aws_glue_catalog_database",
+        "aws_glue_catalog_table",
+    ];
+    assert!(order.windows(2).all(|w| at(w[0]) < at(w[1])), "{hcl}");
+}
+
+#[test]
+fn firehoses_role_and_delivery_name_the_stream_and_the_other_parts_by_reference() {
+    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let m = model(Some(key));
+    let tags = managed_tags();
+    let x = Export {
+        model: &m,
+        tags: &tags,
+    };
+    let role = &firehose_role::cloudformation(&x)[0].1["Properties"];
+    let text = role.to_string();
+    assert!(!text.contains('\u{1}'), "a stand-in left: {text}");
+    assert!(
+        text.contains("{\"Fn::GetAtt\":[\"BuzzStream\",\"Arn\"]}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("${BuzzArchiveLogGroup}:log-stream:${BuzzArchiveLogStream}"),
+        "{text}"
+    );
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+            ["sts:ExternalId"],
+        json!({"Ref": "AWS::AccountId"})
+    );
+    let d = &delivery::cloudformation(&x)[0].1;
+    let s3 = &d["Properties"]["ExtendedS3DestinationConfiguration"];
+    assert_eq!(
+        s3["BucketARN"],
+        json!({"Fn::GetAtt": ["BuzzArchiveBucket", "Arn"]})
+    );
+    assert_eq!(
+        s3["RoleARN"],
+        json!({"Fn::GetAtt": ["BuzzArchiveRole", "Arn"]})
+    );
+    assert_eq!(
+        s3["EncryptionConfiguration"]["KMSEncryptionConfig"]["AWSKMSKeyARN"],
+        key
+    );
+    assert_eq!(
+        d["Metadata"]["checkov"]["skip"].as_array().unwrap().len(),
+        2
+    );
+    let mut hcl = String::new();
+    for b in firehose_role::terraform(&x)
+        .into_iter()
+        .chain(delivery::terraform(&x))
+    {
+        b.write(&mut hcl, 0);
+    }
+    assert!(!hcl.contains('\u{1}'), "a stand-in left: {hcl}");
+    assert!(hcl.contains("aws_kinesis_stream.buzz.arn"), "{hcl}");
+    assert!(
+        hcl.contains(&format!("kms_key_arn = \"{key}\"")) || hcl.contains("kms_key_arn"),
+        "{hcl}"
+    );
+    let glue = glue::cloudformation(&x);
+    assert_eq!(
+        glue[1].1["Properties"]["DatabaseName"],
+        json!({"Ref": "BuzzArchiveDatabase"})
+    );
+}
+
+#[test]
+fn stand_ins_are_replaced_anywhere_and_other_values_kept() {
+    let v = json!({"a": [STREAM_ARN, {"b": ACCOUNT}], "c": 1, "d": "keep"});
+    let out = cfn_substitute(
+        &v,
+        &[(STREAM_ARN, json!("S")), (ACCOUNT, json!({"Ref": "A"}))],
+    );
+    assert_eq!(
+        out,
+        json!({"a": ["S", {"b": {"Ref": "A"}}], "c": 1, "d": "keep"})
+    );
+}
+
+#[test]
+fn missing_tags_are_those_absent_or_different() {
+    let want = BTreeMap::from([
+        ("a".to_owned(), "1".to_owned()),
+        ("b".to_owned(), "2".to_owned()),
+    ]);
+    let have = BTreeMap::from([
+        ("a".to_owned(), "1".to_owned()),
+        ("b".to_owned(), "3".to_owned()),
+    ]);
+    assert_eq!(
+        missing_tags(&want, &have),
+        BTreeMap::from([("b".to_owned(), "2".to_owned())])
+    );
+    assert!(missing_tags(&want, &want).is_empty());
+    assert_eq!(managed_tags().len(), 1);
+    assert!(crate::state::is_managed(&managed_tags()));
+    assert_eq!(ArchiveState::missing().bucket, bucket::BucketFound::Missing);
+}
+
+#[test]
+fn a_resource_carries_its_skips_only_when_it_has_some() {
+    assert_eq!(
+        cfn_resource(json!({"Type": "X"}), &[]),
+        json!({"Type": "X"})
+    );
+    let r = cfn_resource(
+        json!({"Type": "X"}),
+        &[Skip {
+            id: "CKV_1",
+            reason: "why".into(),
+        }],
+    );
+    assert_eq!(
+        r["Metadata"]["checkov"]["skip"],
+        json!([{"id": "CKV_1", "comment": "why"}])
+    );
+}
