@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use super::{built, read, write, Aws, Created, Expected};
 use crate::error::{Error, Result};
-use crate::policy;
+use crate::iam;
 use crate::state::RoleState;
 
 fn decode(operation: &'static str, raw: &str) -> Result<Value> {
-    policy::decode_document(raw).map_err(|message| Error::Aws {
+    iam::decode_document(raw).map_err(|message| Error::Aws {
         service: "iam",
         operation,
         code: "MalformedPolicyDocument".into(),
@@ -31,7 +31,7 @@ fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
 impl Aws {
     /// The role with its trust, tags and our inline policy, or `None` when it does not exist.
     pub async fn get_role(&self, name: &str) -> Result<Option<RoleState>> {
-        self.get_role_with(name, policy::POLICY_NAME).await
+        self.get_role_with(name, iam::POLICY_NAME).await
     }
 
     /// A role with the inline policy of `policy_name` (the archive's Firehose role has its own).
@@ -95,7 +95,7 @@ impl Aws {
         max_session: i32,
         tags: &BTreeMap<String, String>,
     ) -> Result<Created> {
-        self.create_role_described(name, trust, max_session, tags, policy::ROLE_DESCRIPTION)
+        self.create_role_described(name, trust, max_session, tags, iam::ROLE_DESCRIPTION)
             .await
     }
 
@@ -157,7 +157,7 @@ impl Aws {
 
     /// `PutRolePolicy` is an upsert: the same call creates and replaces.
     pub async fn put_policy(&self, role: &str, document: &Value) -> Result<()> {
-        self.put_policy_named(role, policy::POLICY_NAME, document)
+        self.put_policy_named(role, iam::POLICY_NAME, document)
             .await
     }
 
@@ -174,7 +174,7 @@ impl Aws {
     }
 }
 
-pub use crate::policy::{Grants, NamedPolicy};
+pub use crate::iam::{Grants, NamedPolicy};
 
 impl Aws {
     /// Every policy IAM weighs for the role: inline ones, attached managed ones (their

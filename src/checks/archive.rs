@@ -4,10 +4,10 @@
 //! behind it reads against the retention period.
 
 use super::{fail, pass, warn, Check, CheckId};
+use crate::iam::{Decision, Grants};
 use crate::names::RetentionHours;
 use crate::parts::{self, ArchiveState, Row};
 use crate::plan::DesiredArchive;
-use crate::policy::{Decision, Grants};
 
 const SETUP_FIX: &str =
     "run `buzz-kinesis setup --archive-bucket BUCKET` again: it converges the archive";
@@ -187,8 +187,8 @@ fn role_row(want: &DesiredArchive, seen: &ArchiveState, grants: Option<&Grants>)
     // asks KMS to decrypt on its behalf, so a grant limited to that (kms:ViaService) counts.
     if let Some(key) = &want.model.key {
         let region = want.stream_arn.split(':').nth(3).unwrap_or_default();
-        let via = crate::policy::kinesis_service(region);
-        let context = [(crate::policy::VIA_SERVICE, via.as_str())];
+        let via = crate::iam::kinesis_service(region);
+        let context = [(crate::iam::VIA_SERVICE, via.as_str())];
         if grants.decide("kms:Decrypt", key.as_str(), &context) != Decision::Allow {
             return fail(
                 CheckId::ArchiveRole,
@@ -577,7 +577,7 @@ mod tests {
         let d = desired(None);
         // The boundary caps the role at Kinesis: its policy's S3 grants count for nothing.
         let bounded = Grants {
-            boundary: Some(crate::policy::NamedPolicy {
+            boundary: Some(crate::iam::NamedPolicy {
                 name: "boundary".into(),
                 document: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]}),
             }),

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
+use crate::iam::{self, Decision, Grants};
 use crate::plan::MAX_SESSION_SECONDS;
-use crate::policy::{self, Decision, Grants};
 use crate::state::{ResolvedKey, RoleState};
 
 use super::*;
@@ -62,7 +62,7 @@ pub fn role_rows(
 }
 
 fn trust_row(trust: &Value, e: &Expect) -> Check {
-    let trusted = policy::trusted_principals(trust);
+    let trusted = iam::trusted_principals(trust);
     // A principal inside Agilix's account (one of its roles) is narrower than the account:
     // setup keeps it, and it admits nobody else.
     let account = e
@@ -134,11 +134,11 @@ fn policy_row(stream_arn: &str, grants: &Grants, e: &Expect) -> Check {
         // Kinesis asks KMS on the producer's behalf: a grant limited to that (kms:ViaService,
         // as setup writes it) is as good as one without the condition.
         let region = stream_arn.split(':').nth(3).unwrap_or_default();
-        let via = policy::kinesis_service(region);
+        let via = iam::kinesis_service(region);
         kms_ok = grants.decide(
             "kms:GenerateDataKey",
             arn,
-            &[(policy::VIA_SERVICE, via.as_str())],
+            &[(iam::VIA_SERVICE, via.as_str())],
         ) == Decision::Allow;
     }
     if let Some((action, decision)) = verdicts.iter().find(|(_, v)| *v != Decision::Allow) {
@@ -175,12 +175,12 @@ fn policy_row(stream_arn: &str, grants: &Grants, e: &Expect) -> Check {
     let docs = grants.documents();
     let docs = docs.as_slice();
     let mut resources = vec![stream_arn];
-    let mut actions: Vec<&str> = policy::WRITER_ACTIONS.to_vec();
+    let mut actions: Vec<&str> = iam::WRITER_ACTIONS.to_vec();
     if let Some(arn) = key.and_then(ResolvedKey::grant_arn) {
         resources.push(arn);
         actions.push("kms:GenerateDataKey");
     }
-    let wider = policy::wider_grants(docs, &actions, &resources);
+    let wider = iam::wider_grants(docs, &actions, &resources);
     if wider.is_empty() {
         pass(
             CheckId::RolePolicy,

@@ -25,11 +25,11 @@ mod half_tests {
 mod rows {
     use crate::buzz::wire::KinesisTarget;
     use crate::checks::*;
+    use crate::iam::Grants;
+    use crate::iam::{trust_policy, write_policy};
     use crate::names::KmsKey;
     use crate::names::{AccountId, EventFilter};
     use crate::plan::MAX_SESSION_SECONDS;
-    use crate::policy::Grants;
-    use crate::policy::{trust_policy, write_policy};
     use crate::sizing::Capacity;
     use crate::state::{RoleState, StreamState, StreamStatus};
     use serde_json::json;
@@ -373,7 +373,7 @@ mod rows {
 
     #[test]
     fn the_policy_row_weighs_the_permission_boundary_and_the_kms_condition() {
-        use crate::policy::NamedPolicy;
+        use crate::iam::NamedPolicy;
         use Status::*;
         let e = expect();
         let ours = NamedPolicy {

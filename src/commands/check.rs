@@ -17,8 +17,8 @@ use crate::cli::{CheckArgs, Output};
 use crate::error::{Error, Result};
 use crate::events::{self, Item};
 use crate::exit::ExitCode;
+use crate::iam;
 use crate::names::{DomainId, EventFilter, Since};
-use crate::policy;
 use crate::report;
 use crate::report::check::{render_checks, DomainChecks};
 use crate::spec::{self, AwsMade, BuzzLogin, CheckSpec, Domains, Parts, SetupSpec};
@@ -479,7 +479,7 @@ async fn probe(o: &Ready) -> Result<Check> {
     let external_id = d
         .aws
         .as_ref()
-        .is_some_and(|a| policy::requires_external_id(&a.role.trust));
+        .is_some_and(|a| iam::requires_external_id(&a.role.trust));
     if let Err(e) = client.set_config(&b.domain, &config, true).await {
         return failed_probe(e, &config, &b.target, external_id);
     }

@@ -13,9 +13,9 @@ use crate::cli::{ExportArgs, Output, TemplateFormat};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
 use crate::iac::Blueprint;
-use crate::policy;
+use crate::iam;
 use crate::report;
-use crate::report::policy::{render_policy, render_template, PolicyView};
+use crate::report::export::{render_policy, render_template, PolicyView};
 use crate::spec::{self, ExportSpec};
 use crate::state::{arn, mark_managed};
 
@@ -90,7 +90,7 @@ pub async fn run(args: &ExportArgs, output: Output, quiet: bool) -> Result<ExitC
             eprintln!("warning: {w}");
         }
     }
-    let trust = policy::trust_policy(
+    let trust = iam::trust_policy(
         &spec.trustee.agilix_account,
         spec.trustee.external_id.as_ref(),
     );
@@ -155,7 +155,7 @@ pub async fn run(args: &ExportArgs, output: Output, quiet: bool) -> Result<ExitC
         &spec.names.stream,
     );
     let key = spec.stream.encryption.customer_key().map(|k| k.as_str());
-    let permission = policy::write_policy(&stream_arn, key);
+    let permission = iam::write_policy(&stream_arn, key);
 
     let view = PolicyView {
         role: spec.names.role.as_str(),

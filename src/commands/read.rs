@@ -15,13 +15,13 @@ use crate::checks::SubtreeRead;
 use crate::error::{Error, Result};
 use crate::fanout;
 use crate::handover::Handover;
+use crate::iam;
 use crate::names::{DomainId, EventFilter, Region, Title};
 use crate::plan::tree::{Relation, TreeConfig, TreeObserved};
 use crate::plan::{
     Desired, DesiredAlarm, DesiredArchive, DesiredAws, DesiredBuzz, DesiredRole, DesiredStream,
     Observed, Widen,
 };
-use crate::policy;
 use crate::report::setup::SetupView;
 use crate::report::AwsView;
 use crate::spec::{ApplyOptions, AwsMade, AwsPart, AwsSpec, BuzzHandover, BuzzLogin, Domains};
@@ -306,7 +306,7 @@ fn desired_aws(
     // What exists decides the grants: the stream's own key, by ARN, whatever the flags say.
     let granted = existing.key.as_ref().and_then(ResolvedKey::grant_arn);
     let archive = desired_archive(a, events, options, at, &stream_arn, granted);
-    let policy = policy::write_policy(&stream_arn, granted);
+    let policy = iam::write_policy(&stream_arn, granted);
     Desired {
         stream: a.names.stream.clone(),
         role: a.names.role.clone(),
@@ -324,10 +324,7 @@ fn desired_aws(
                 measured: existing.measured,
             },
             role: DesiredRole {
-                trust: policy::trust_policy(
-                    &a.trustee.agilix_account,
-                    a.trustee.external_id.as_ref(),
-                ),
+                trust: iam::trust_policy(&a.trustee.agilix_account, a.trustee.external_id.as_ref()),
                 policy,
                 tags: w.tags.clone(),
                 adopt: options.adopt,
@@ -400,7 +397,7 @@ async fn adopted_grants(
     name: &str,
     role: Option<&RoleState>,
     options: &ApplyOptions,
-) -> Result<Option<crate::policy::Grants>> {
+) -> Result<Option<crate::iam::Grants>> {
     match role {
         Some(r) if !r.is_managed() && options.adopt => {
             Ok(Some(aws.role_policies(name, r.boundary.as_deref()).await?))

@@ -7,8 +7,8 @@ use super::{
     ROLE_ARN, STREAM_ARN, TOPIC_KEY_HELP,
 };
 use crate::archive::{self, Archive};
+use crate::iam;
 use crate::plan::MAX_SESSION_SECONDS;
-use crate::policy;
 use crate::sizing::Capacity;
 
 pub(super) const CFN_STREAM: &str = parts::CFN_STREAM;
@@ -107,10 +107,10 @@ pub fn cloudformation(b: &Blueprint) -> Value {
                 "Type": "AWS::IAM::Role",
                 "Properties": {
                     "RoleName": b.role,
-                    "Description": policy::ROLE_DESCRIPTION,
+                    "Description": iam::ROLE_DESCRIPTION,
                     "MaxSessionDuration": MAX_SESSION_SECONDS,
                     "AssumeRolePolicyDocument": b.trust,
-                    "Policies": [{"PolicyName": policy::POLICY_NAME, "PolicyDocument": permission}],
+                    "Policies": [{"PolicyName": iam::POLICY_NAME, "PolicyDocument": permission}],
                     "Tags": cfn_tags(&b.tags),
                 },
             }), &b.trust_skips()),
@@ -202,7 +202,7 @@ fn add_alarm(template: &mut Value, b: &Blueprint, a: &super::BlueprintAlarm) {
                     properties["KmsMasterKeyId"] = json!(key.as_str());
                     template["Outputs"]["AlarmTopicKeyPolicyStatement"] = json!({
                         "Description": TOPIC_KEY_HELP,
-                        "Value": policy::cloudwatch_key_statement().to_string(),
+                        "Value": iam::cloudwatch_key_statement().to_string(),
                     });
                     Vec::new()
                 }

@@ -2,7 +2,7 @@
 //! repository: a CloudFormation template (JSON) and a Terraform configuration (HCL). Both hold
 //! the stream, the role Agilix assumes (12-hour sessions) with its trust and inline policy, and
 //! outputs with the ARNs and the `SetDataStreamConfiguration` request to send to Buzz. The
-//! documents come from [`crate::policy`] and the request from [`crate::buzz::wire`], so a
+//! documents come from [`crate::iam`] and the request from [`crate::buzz::wire`], so a
 //! template can never drift from what setup applies. Pure: no I/O.
 //!
 //! With `--archive-bucket` both add the archive ([`crate::archive`]): the bucket, Firehose's
@@ -24,8 +24,8 @@ use serde_json::Value;
 
 use crate::archive::Archive;
 use crate::handover::Handover;
+use crate::iam;
 use crate::names::{Encryption, EventFilter, KmsKey, RetentionHours};
-use crate::policy;
 use crate::sizing::Capacity;
 
 pub use cloudformation::cloudformation;
@@ -97,7 +97,7 @@ const TOPIC_KEY_HELP: &str = "The statement the key policy of the customer-manag
 impl Blueprint {
     /// The permission policy, its stream (and key) as given by `stream_arn`.
     fn permission(&self) -> Value {
-        policy::write_policy_via(
+        iam::write_policy_via(
             STREAM_ARN,
             self.encryption.customer_key().map(KmsKey::as_str),
             KINESIS_SERVICE,
@@ -132,7 +132,7 @@ impl Blueprint {
 
     /// The checks the role's trust does not meet, with their reasons.
     fn trust_skips(&self) -> Vec<Skip> {
-        let narrowed = if policy::trusted_principals(&self.trust)
+        let narrowed = if iam::trusted_principals(&self.trust)
             .iter()
             .all(|(_, external_id)| external_id.is_some())
         {

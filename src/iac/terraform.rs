@@ -8,8 +8,8 @@ use super::{
 };
 use crate::archive::{self, Archive};
 use crate::hcl::{wrap, Block, Hcl};
+use crate::iam;
 use crate::plan::MAX_SESSION_SECONDS;
-use crate::policy;
 use crate::sizing::Capacity;
 
 const TF_STREAM: &str = parts::TF_STREAM;
@@ -140,7 +140,7 @@ pub fn terraform(b: &Blueprint) -> String {
             &b.trust_skips(),
         )
         .attr("name", Hcl::str(b.role.as_str()))
-        .attr("description", Hcl::str(policy::ROLE_DESCRIPTION))
+        .attr("description", Hcl::str(iam::ROLE_DESCRIPTION))
         .attr(
             "max_session_duration",
             Hcl::expr(MAX_SESSION_SECONDS.to_string()),
@@ -151,7 +151,7 @@ pub fn terraform(b: &Blueprint) -> String {
         )
         .attr("tags", tf_tags(&b.tags)),
         Block::new("resource", &["aws_iam_role_policy", "buzz"])
-            .attr("name", Hcl::str(policy::POLICY_NAME))
+            .attr("name", Hcl::str(iam::POLICY_NAME))
             .attr("role", Hcl::expr(format!("{TF_ROLE}.id")))
             .attr(
                 "policy",
@@ -244,10 +244,7 @@ fn alarm_blocks(b: &Blueprint, a: &super::BlueprintAlarm) -> Vec<Block> {
                                 "value",
                                 Hcl::Call(
                                     "jsonencode",
-                                    Box::new(Hcl::from_json(
-                                        &policy::cloudwatch_key_statement(),
-                                        &[],
-                                    )),
+                                    Box::new(Hcl::from_json(&iam::cloudwatch_key_statement(), &[])),
                                 ),
                             ),
                     );

@@ -11,7 +11,7 @@ pub(super) fn blueprint() -> Blueprint {
         encryption: Encryption::Default,
         tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
         role: "BuzzKinesisWriter".into(),
-        trust: policy::trust_policy(&agilix, None),
+        trust: iam::trust_policy(&agilix, None),
         title: "Kinesis: ${not} %{a} \"ref\"".into(),
         events: vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()],
         domain: Some("424242".into()),
@@ -116,7 +116,7 @@ fn the_stream_is_encrypted_by_default_and_each_exception_says_why() {
 
     // With an external id the trust's reason says it narrows the trust.
     let mut narrowed = blueprint();
-    narrowed.trust = policy::trust_policy(
+    narrowed.trust = iam::trust_policy(
         &crate::names::AccountId::parse("--agilix-account", "210987654321").unwrap(),
         Some(&crate::names::ExternalId::parse("--external-id", "district-42").unwrap()),
     );
@@ -145,7 +145,7 @@ fn a_customer_managed_key_encrypts_the_stream_and_the_alarm_topic() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(statement, policy::cloudwatch_key_statement());
+    assert_eq!(statement, iam::cloudwatch_key_statement());
     let tf = terraform(&b);
     assert!(
         tf.contains(&format!("kms_master_key_id = \"{key}\"")),

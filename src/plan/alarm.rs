@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{tag_map, DesiredAlarm, Note, Observed, Plan};
+use crate::iam;
 use crate::names::KmsKey;
-use crate::policy;
 use crate::state::Resource;
 
 /// One change to the alarm or its topic.
@@ -85,7 +85,7 @@ pub(super) fn plan_alarm(
                     // replaces the whole policy), so it says what the policy must allow.
                     Some(k) => format!(
                         "the alarm's topic is encrypted with {k}: that key's policy must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* (statement: {}), or the alarm cannot notify",
-                        policy::cloudwatch_key_statement()
+                        iam::cloudwatch_key_statement()
                     ),
                     None => "the alarm's topic is not encrypted: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key, and the topic carries alarm notifications only, no student records (pass --kms-key with a customer-managed key to encrypt it with that key)".into(),
                 },

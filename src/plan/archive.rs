@@ -180,7 +180,7 @@ fn take<A>(planned: parts::Planned<A>, wrap: fn(A) -> ArchiveAction, p: &mut Pla
 pub(super) fn plan_archive(
     d: &DesiredArchive,
     observed: Option<&ArchiveState>,
-    role_grants: Option<&crate::policy::Grants>,
+    role_grants: Option<&crate::iam::Grants>,
     p: &mut Plan,
 ) -> Result<(), Blocked> {
     let missing = ArchiveState::missing();
@@ -209,7 +209,7 @@ pub(super) fn plan_archive(
 fn plan_role(
     d: &DesiredArchive,
     role: Option<&RoleState>,
-    grants: Option<&crate::policy::Grants>,
+    grants: Option<&crate::iam::Grants>,
     p: &mut Plan,
 ) -> Result<(), Blocked> {
     let name = d.model.role();

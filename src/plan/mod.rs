@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::buzz::wire::KinesisTarget;
+use crate::iam;
 use crate::names::{DomainId, Encryption, RetentionHours, RoleName, StreamName, Tag};
-use crate::policy;
 use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
 
@@ -135,7 +135,7 @@ pub struct Observed {
     pub role: Option<RoleState>,
     /// Every policy on an existing role setup did not create (read for `--adopt`): what else
     /// the role can do.
-    pub role_grants: Option<policy::Grants>,
+    pub role_grants: Option<iam::Grants>,
     /// Read only when an alarm is wanted.
     pub alarm: Option<AlarmState>,
     pub topic: Option<TopicState>,
@@ -143,7 +143,7 @@ pub struct Observed {
     /// The archive, read only when one is wanted (`None`: not read, or nothing of it).
     pub archive: Option<crate::parts::ArchiveState>,
     /// Every policy on an existing Firehose role setup did not create (read for `--adopt`).
-    pub archive_role_grants: Option<policy::Grants>,
+    pub archive_role_grants: Option<iam::Grants>,
     /// The domain's tree: ancestors' and descendants' configurations (`None`: not read).
     pub tree: Option<tree::TreeObserved>,
 }
@@ -590,7 +590,7 @@ pub fn replan_role(
     name: &str,
     desired: &DesiredRole,
     role: Option<&RoleState>,
-    grants: Option<&policy::Grants>,
+    grants: Option<&iam::Grants>,
 ) -> Result<Plan, Blocked> {
     let mut p = Plan::default();
     role::plan_role(name, desired, role, grants, &mut p)?;
@@ -605,7 +605,7 @@ pub fn warnings(d: &Desired) -> Vec<String> {
     let Some(aws) = &d.aws else {
         return Vec::new();
     };
-    if policy::trusted_principals(&aws.role.trust)
+    if iam::trusted_principals(&aws.role.trust)
         .iter()
         .any(|(_, external_id)| external_id.is_none())
     {
@@ -648,8 +648,8 @@ pub(crate) mod tests {
                     measured: None,
                 },
                 role: DesiredRole {
-                    trust: policy::trust_policy(&agilix, None),
-                    policy: policy::write_policy(STREAM_ARN, None),
+                    trust: iam::trust_policy(&agilix, None),
+                    policy: iam::write_policy(STREAM_ARN, None),
                     tags: vec![],
                     adopt: false,
                     widen: Widen::default(),

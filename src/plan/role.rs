@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{missing_tags, tag_map, Blocked, DesiredRole, Note, Plan, Widen};
-use crate::policy;
+use crate::iam;
 use crate::state::{Resource, RoleState};
 
 /// Buzz asks for 12-hour sessions.
@@ -104,7 +104,7 @@ pub(super) fn plan_role(
     name: &str,
     d: &DesiredRole,
     observed: Option<&RoleState>,
-    grants: Option<&policy::Grants>,
+    grants: Option<&iam::Grants>,
     p: &mut Plan,
 ) -> Result<(), Blocked> {
     let part = RolePart {
@@ -114,7 +114,7 @@ pub(super) fn plan_role(
         trust: &d.trust,
         previous_trusts: &[],
         policy: &d.policy,
-        policy_name: policy::POLICY_NAME,
+        policy_name: iam::POLICY_NAME,
         tags: tag_map(&d.tags, true),
         max_session: Some(MAX_SESSION_SECONDS),
         create_session: MAX_SESSION_SECONDS,
@@ -133,7 +133,7 @@ pub(super) fn plan_role(
 pub fn plan_any_role(
     d: &RolePart<'_>,
     observed: Option<&RoleState>,
-    grants: Option<&policy::Grants>,
+    grants: Option<&iam::Grants>,
     notes: &mut Vec<Note>,
 ) -> Result<Vec<RoleAction>, Blocked> {
     let Some(r) = observed else {
@@ -149,7 +149,7 @@ pub fn plan_any_role(
             },
         ]);
     };
-    let merged = policy::merge_trust(&r.trust, d.trust, d.previous_trusts, d.widen.replace_trust);
+    let merged = iam::merge_trust(&r.trust, d.trust, d.previous_trusts, d.widen.replace_trust);
     if !merged.closed_by.is_empty() {
         return Err(Blocked::TrustClosed {
             role: d.name.to_owned(),
@@ -158,7 +158,7 @@ pub fn plan_any_role(
         });
     }
     let mut changes = Vec::new();
-    if !policy::equivalent(&r.trust, &merged.trust) {
+    if !iam::equivalent(&r.trust, &merged.trust) {
         changes.push(RoleAction::UpdateTrust {
             before: r.trust.clone(),
             after: merged.trust.clone(),
@@ -173,12 +173,12 @@ pub fn plan_any_role(
     let kept = r
         .policy
         .as_ref()
-        .map(|have| policy::merge_policy(have, d.policy));
+        .map(|have| iam::merge_policy(have, d.policy));
     let want_policy = kept.as_ref().map_or(d.policy, |m| &m.policy);
     if !r
         .policy
         .as_ref()
-        .is_some_and(|have| policy::equivalent(have, want_policy))
+        .is_some_and(|have| iam::equivalent(have, want_policy))
     {
         changes.push(RoleAction::PutPolicy {
             before: r.policy.clone(),
@@ -235,18 +235,18 @@ pub fn plan_any_role(
 fn guard_trust(
     d: &RolePart<'_>,
     r: &RoleState,
-    merged: &policy::TrustMerge,
+    merged: &iam::TrustMerge,
     notes: &mut Vec<Note>,
 ) -> Result<(), Blocked> {
-    if policy::requires_external_id(&r.trust)
-        && !policy::requires_external_id(&merged.trust)
+    if iam::requires_external_id(&r.trust)
+        && !iam::requires_external_id(&merged.trust)
         && !d.widen.remove_external_id
     {
         return Err(Blocked::TrustLosesExternalId {
             role: d.name.to_owned(),
         });
     }
-    let to: Vec<String> = policy::trusted_principals(d.trust)
+    let to: Vec<String> = iam::trusted_principals(d.trust)
         .into_iter()
         .map(|(p, _)| p)
         .collect();
@@ -323,7 +323,7 @@ fn guard_session(d: &RolePart<'_>, r: &RoleState) -> Result<(), Blocked> {
 /// neither drop it nor make the role work with it.
 fn guard_policy(
     d: &RolePart<'_>,
-    m: policy::PolicyMerge,
+    m: iam::PolicyMerge,
     put: bool,
     notes: &mut Vec<Note>,
 ) -> Result<(), Blocked> {
@@ -353,13 +353,13 @@ fn guard_policy(
 /// plan lists what else it can do).
 fn guard_adopted_grants(
     d: &RolePart<'_>,
-    grants: Option<&policy::Grants>,
+    grants: Option<&iam::Grants>,
     notes: &mut Vec<Note>,
 ) -> Result<(), Blocked> {
     let Some(grants) = grants else {
         return Ok(());
     };
-    let (actions, resources) = policy::allowed_by(d.policy);
+    let (actions, resources) = iam::allowed_by(d.policy);
     let actions: Vec<&str> = actions.iter().map(String::as_str).collect();
     let resources: Vec<&str> = resources.iter().map(String::as_str).collect();
     let ours = format!("inline:{}", d.policy_name);
@@ -396,7 +396,7 @@ mod tests {
     fn trust_words(p: &Plan) -> String {
         match &p.role[0] {
             RoleAction::UpdateTrust { before, after } => {
-                policy::trust_change(before, after).unwrap_or_default()
+                iam::trust_change(before, after).unwrap_or_default()
             }
             other => panic!("{other:?}"),
         }
@@ -413,7 +413,7 @@ mod tests {
         let mut a = converged(&d);
         let r = a.role.as_mut().unwrap();
         r.max_session = 3600;
-        r.policy = Some(policy::write_policy(
+        r.policy = Some(iam::write_policy(
             "arn:aws:kinesis:us-east-1:123456789012:stream/other",
             None,
         ));
@@ -462,7 +462,7 @@ mod tests {
         let mut d = desired();
         let mut a = converged(&d);
         // Guarded today, no id in this run: refused, naming the flag.
-        a.role.as_mut().unwrap().trust = policy::trust_policy(&agilix, Some(&ext));
+        a.role.as_mut().unwrap().trust = iam::trust_policy(&agilix, Some(&ext));
         let blocked = plan(&d, &a).unwrap_err();
         assert!(matches!(blocked, Blocked::TrustLosesExternalId { .. }));
         d.role_mut().widen.remove_external_id = true;
@@ -471,7 +471,7 @@ mod tests {
         assert_eq!(trust_words(&p), "remove the external id condition");
         // Adding the id narrows: no flag needed.
         let mut d = desired();
-        d.role_mut().trust = policy::trust_policy(&agilix, Some(&ext));
+        d.role_mut().trust = iam::trust_policy(&agilix, Some(&ext));
         let a = converged(&desired());
         assert_eq!(
             trust_words(&plan(&d, &a).unwrap()),
@@ -495,7 +495,7 @@ mod tests {
         // shown as one.
         let mut d = desired();
         let mut a = converged(&d);
-        a.role.as_mut().unwrap().trust = policy::trust_policy(
+        a.role.as_mut().unwrap().trust = iam::trust_policy(
             &AccountId::parse("--agilix-account", "111122223333").unwrap(),
             None,
         );
@@ -546,7 +546,7 @@ mod tests {
         // With the external id added, ours is written on that principal, and noted.
         let ext = crate::names::ExternalId::parse("--external-id", "district-42").unwrap();
         let mut d = desired();
-        d.role_mut().trust = policy::trust_policy(
+        d.role_mut().trust = iam::trust_policy(
             &AccountId::parse("--agilix-account", "210987654321").unwrap(),
             Some(&ext),
         );
@@ -596,7 +596,7 @@ mod tests {
         // A policy change (another stream) keeps it, and says so.
         let mut d2 = desired();
         d2.role_mut().policy =
-            policy::write_policy("arn:aws:kinesis:us-east-1:123456789012:stream/other", None);
+            iam::write_policy("arn:aws:kinesis:us-east-1:123456789012:stream/other", None);
         let p = plan(&d2, &a).unwrap();
         let RoleAction::PutPolicy { after, .. } = &p.role[0] else {
             panic!("{p:?}")
@@ -633,7 +633,7 @@ mod tests {
 
     #[test]
     fn adopt_weighs_every_policy_on_the_role() {
-        use crate::policy::{Grants, NamedPolicy};
+        use crate::iam::{Grants, NamedPolicy};
         let mut d = desired();
         d.role_mut().adopt = true;
         let mut a = converged(&d);
@@ -660,10 +660,7 @@ mod tests {
             .any(|n| n.message.contains("AdministratorAccess")));
         // A role whose other policies stay within ours is adopted without the flag.
         d.role_mut().widen.adopt_wider_role = false;
-        a.role_grants = Some(Grants::identity(&[policy::write_policy(
-            &d.stream_arn,
-            None,
-        )]));
+        a.role_grants = Some(Grants::identity(&[iam::write_policy(&d.stream_arn, None)]));
         assert!(plan(&d, &a).is_ok());
         // Someone else's role found by a re-plan after a race: the same rules.
         d.role_mut().adopt = false;

@@ -4,9 +4,9 @@
 //! [`confirm_plan`] shows a plan on stderr and asks, for setup and teardown alike.
 
 pub mod check;
+pub mod export;
 pub mod identity;
 pub mod plan;
-pub mod policy;
 pub mod setup;
 pub mod tail;
 pub mod teardown;

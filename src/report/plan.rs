@@ -2,10 +2,10 @@
 //! `summary` show the same words), its `+`/`~` marker, the policy lines a change adds and
 //! removes, and why a plan could not be made.
 
+use crate::iam;
 use crate::plan::{
     Action, AlarmAction, ArchiveAction, Blocked, BuzzAction, RoleAction, StreamAction,
 };
-use crate::policy;
 use crate::state::MANAGED_BY;
 
 /// One line for an action, as the plan and the progress output show it.
@@ -31,11 +31,11 @@ pub fn marker(a: Action<'_>) -> &'static str {
 /// Detail lines under an action: the JSON lines a policy change adds and removes.
 pub fn detail(a: Action<'_>) -> Vec<String> {
     match a {
-        Action::Role(RoleAction::UpdateTrust { before, after }) => policy::line_diff(before, after),
+        Action::Role(RoleAction::UpdateTrust { before, after }) => iam::line_diff(before, after),
         Action::Role(RoleAction::PutPolicy {
             before: Some(b),
             after,
-        }) => policy::line_diff(b, after),
+        }) => iam::line_diff(b, after),
         Action::Archive(
             ArchiveAction::UpdateRoleTrust { before, after, .. }
             | ArchiveAction::PutRolePolicy {
@@ -43,7 +43,7 @@ pub fn detail(a: Action<'_>) -> Vec<String> {
                 after,
                 ..
             },
-        ) => policy::line_diff(before, after),
+        ) => iam::line_diff(before, after),
         Action::Role(
             RoleAction::PutPolicy { before: None, .. }
             | RoleAction::CreateRole { .. }
@@ -188,18 +188,18 @@ fn role(a: &RoleAction) -> String {
         RoleAction::CreateRole { max_session, .. } => {
             format!("create role (trusting Agilix's account, MaxSessionDuration {max_session})")
         }
-        RoleAction::UpdateTrust { before, after } => match policy::trust_change(before, after) {
+        RoleAction::UpdateTrust { before, after } => match iam::trust_change(before, after) {
             Some(change) => format!("update the trust policy: {change}"),
             None => "update the trust policy (its form; who is trusted stays)".into(),
         },
         RoleAction::UpdateMaxSession { from, to } => format!("MaxSessionDuration {from} -> {to}"),
         RoleAction::PutPolicy { before: None, .. } => {
-            format!("add inline policy {}", policy::POLICY_NAME)
+            format!("add inline policy {}", iam::POLICY_NAME)
         }
         RoleAction::PutPolicy {
             before: Some(_), ..
         } => {
-            format!("update inline policy {}", policy::POLICY_NAME)
+            format!("update inline policy {}", iam::POLICY_NAME)
         }
         RoleAction::TagRole { tags } => add_tags(tags),
     }

@@ -590,9 +590,9 @@ fn render_handover(w: &mut impl Write, h: &Handover) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iam;
     use crate::names::{AccountId, RetentionHours};
     use crate::plan::Observed;
-    use crate::policy;
     use crate::report::fixtures::{aws, calls, json, text};
     use insta::assert_snapshot;
 
@@ -603,7 +603,7 @@ mod tests {
         let agilix = AccountId::parse("--agilix-account", "111122223333").unwrap();
         let mut d = crate::plan::tests::desired();
         d.stream_mut().retention = RetentionHours::parse("--retention-hours", "168").unwrap();
-        d.role_mut().trust = policy::trust_policy(&agilix, None);
+        d.role_mut().trust = iam::trust_policy(&agilix, None);
         if let Some(b) = d.buzz.as_mut() {
             b.save = save;
         }
@@ -884,7 +884,7 @@ mod tests {
         assert!(w[0].starts_with("no --external-id: "), "{w:?}");
         let agilix = AccountId::parse("--agilix-account", "111122223333").unwrap();
         let id = crate::names::ExternalId::parse("--external-id", "district-42").unwrap();
-        d.role_mut().trust = policy::trust_policy(&agilix, Some(&id));
+        d.role_mut().trust = iam::trust_policy(&agilix, Some(&id));
         assert!(plan::warnings(&d).is_empty());
         d.aws = None;
         assert!(

@@ -23,7 +23,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("fanout", 0),
     ("price", 0),
     ("hcl", 0),
-    ("policy", 1),
+    ("iam", 1),
     ("archive", 1),
     ("parts", 1),
     ("plan", 1),

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use buzz_kinesis::buzz::wire;
 use buzz_kinesis::names::*;
-use buzz_kinesis::{events, policy, Error};
+use buzz_kinesis::{events, iam, Error};
 
 /// A validator reduced to pass/fail.
 type Validator = fn(&'static str, &str) -> Result<(), Error>;
@@ -98,18 +98,18 @@ proptest! {
 
     #[test]
     fn policy_documents_of_any_shape_evaluate_without_panic(doc in json(), raw in any::<String>()) {
-        let _ = policy::decode_document(&raw);
-        let _ = policy::evaluate(std::slice::from_ref(&doc), "kinesis:PutRecord", "arn:aws:kinesis:us-east-1:1:stream/s");
-        let _ = policy::trusted_principals(&doc);
-        let _ = policy::wider_grants(std::slice::from_ref(&doc), &policy::WRITER_ACTIONS, &["x"]);
-        prop_assert!(policy::equivalent(&doc, &doc));
+        let _ = iam::decode_document(&raw);
+        let _ = iam::evaluate(std::slice::from_ref(&doc), "kinesis:PutRecord", "arn:aws:kinesis:us-east-1:1:stream/s");
+        let _ = iam::trusted_principals(&doc);
+        let _ = iam::wider_grants(std::slice::from_ref(&doc), &iam::WRITER_ACTIONS, &["x"]);
+        prop_assert!(iam::equivalent(&doc, &doc));
     }
 
     #[test]
     fn wildcards_match_themselves_and_star_matches_all(text in "[a-zA-Z0-9:/*?-]{0,20}") {
-        prop_assert!(policy::wildcard_match("*", &text, false));
+        prop_assert!(iam::wildcard_match("*", &text, false));
         let literal: String = text.chars().filter(|c| *c != '*' && *c != '?').collect();
-        prop_assert!(policy::wildcard_match(&literal, &literal, false));
+        prop_assert!(iam::wildcard_match(&literal, &literal, false));
     }
 
     #[test]

@@ -691,8 +691,7 @@ async fn applied_policies_are_least_privilege_by_the_parliament_linter() {
     assert_eq!(trusted(&role_view(&names.role).1).len(), 1);
     // The customer-managed KMS variant adds one grant on one key, also clean.
     let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-    let with_kms =
-        buzz_kinesis::policy::write_policy(&harness::stream_arn(&names.stream), Some(key));
+    let with_kms = buzz_kinesis::iam::write_policy(&harness::stream_arn(&names.stream), Some(key));
     assert_eq!(
         parliament(&with_kms).trim(),
         "",

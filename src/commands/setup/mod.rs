@@ -17,8 +17,8 @@ use crate::calls::CallLog;
 use crate::cli::{Output, SetupArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
+use crate::iam;
 use crate::plan::{self, Blocked, Plan};
-use crate::policy;
 use crate::report::plan::refusal;
 use crate::report::setup::{render_plan, render_result, SetupView};
 use crate::report::{self, Ask};
@@ -359,7 +359,7 @@ async fn apply(
     let external_id = d
         .aws
         .as_ref()
-        .is_some_and(|a| policy::requires_external_id(&a.role.trust));
+        .is_some_and(|a| iam::requires_external_id(&a.role.trust));
     let done = domains::register_all(plan, b, client, (retry_for, external_id), progress).await;
     if let Err(Error::Partial { .. }) = &done {
         progress.note(

@@ -311,7 +311,7 @@ fn firehoses_role_follows_the_writer_roles_rules() {
         adopt: true,
         ..d.clone()
     };
-    let admin = crate::policy::Grants::identity(&[json!({"Statement": [
+    let admin = crate::iam::Grants::identity(&[json!({"Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"}]})]);
     let mut p = Plan::default();
     let blocked = plan_archive(&adopting, Some(&o), Some(&admin), &mut p).unwrap_err();

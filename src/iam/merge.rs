@@ -346,8 +346,8 @@ fn describe(st: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iam::{equivalent, trust_policy};
     use crate::names::{AccountId, ExternalId};
-    use crate::policy::{equivalent, trust_policy};
 
     const AGILIX: &str = "arn:aws:iam::210987654321:root";
 
@@ -577,7 +577,7 @@ mod tests {
     #[test]
     fn our_policy_keeps_a_deny_and_refuses_to_drop_a_condition_on_what_it_grants() {
         let stream = "arn:aws:kinesis:us-east-1:123456789012:stream/s";
-        let ours = crate::policy::write_policy(stream, None);
+        let ours = crate::iam::write_policy(stream, None);
         let m = merge_policy(&ours, &ours);
         assert!(equivalent(&m.policy, &ours) && m.kept.is_empty() && m.refused.is_empty());
         let deny = json!({"Sid": "NoSplits", "Effect": "Deny", "Action": "kinesis:SplitShard", "Resource": "*"});
@@ -612,7 +612,7 @@ mod tests {
         let other = json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
             "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}});
         let key = "arn:aws:kms:us-east-1:123456789012:key/k";
-        let with_key = crate::policy::write_policy(stream, Some(key));
+        let with_key = crate::iam::write_policy(stream, Some(key));
         let mut s3 = with_key.clone();
         s3["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"] =
             json!("s3.us-east-1.amazonaws.com");

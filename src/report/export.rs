@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use super::{json_line, SCHEMA_VERSION};
 use crate::cli::{Output, TemplateFormat};
 use crate::iac::{self, Blueprint};
+use crate::iam::POLICY_NAME;
 use crate::plan::MAX_SESSION_SECONDS;
-use crate::policy::POLICY_NAME;
 
 /// The documents, as `policy` shows them.
 pub struct PolicyView<'a> {
@@ -78,8 +78,8 @@ pub fn render_template(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iam::{trust_policy, write_policy};
     use crate::names::AccountId;
-    use crate::policy::{trust_policy, write_policy};
     use crate::report::fixtures::{json, text};
     use insta::assert_snapshot;
 
