@@ -1,4 +1,4 @@
-//! Teardown's plan, pure: from what exists ([`Found`]) and what is being torn down
+//! Teardown's plan, pure: from what exists ([`Observed`]) and what is being torn down
 //! ([`Target`]), the removals in the order they apply, and the notes. `commands::teardown`
 //! reads, calls [`plan`], confirms and applies; `--dry-run` shows exactly what a run would do,
 //! and a second run finds nothing left to do.
@@ -14,7 +14,7 @@ use crate::state::{
 
 /// The role as teardown needs to see it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FoundRole {
+pub struct RoleObserved {
     pub arn: String,
     pub managed: bool,
     /// Its inline policies (ours and any other: all go with the role).
@@ -25,38 +25,38 @@ pub struct FoundRole {
 
 /// What exists now.
 #[derive(Debug, Clone, Default)]
-pub struct Found {
+pub struct Observed {
     /// The domain's whole saved configuration.
     pub buzz: Map<String, Value>,
-    pub role: Option<FoundRole>,
+    pub role: Option<RoleObserved>,
     pub stream: Option<StreamState>,
     /// The alarm setup names after the stream, and the topic it made for it.
     pub alarm: Option<AlarmState>,
     pub topic: Option<TopicState>,
     /// The archive setup made beside the stream (`--archive-bucket`), found by its names.
-    pub archive: FoundArchive,
+    pub archive: ArchiveObserved,
 }
 
 /// The archive's parts as teardown finds them: each `None` when absent (or unreadable).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FoundArchive {
+pub struct ArchiveObserved {
     /// The delivery stream: its name, whether setup made it, and the bucket it writes to.
-    pub delivery: Option<FoundDelivery>,
+    pub delivery: Option<DeliveryObserved>,
     /// Firehose's role, by name.
-    pub role: Option<(String, FoundRole)>,
+    pub role: Option<(String, RoleObserved)>,
     /// The archive's bucket, from what setup left: the table's location, else the delivery
     /// stream's destination. Either lets an interrupted teardown find it again.
     pub bucket: Option<String>,
     /// Whether setup made the bucket (read only for `--delete-archive`).
     pub bucket_managed: Option<bool>,
     /// The Glue database: its name, whether setup made it, and its tables.
-    pub database: Option<FoundDatabase>,
+    pub database: Option<DatabaseObserved>,
     /// Firehose's error log group: its name and whether setup made it.
     pub log: Option<(String, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct FoundDelivery {
+pub struct DeliveryObserved {
     pub name: String,
     pub managed: bool,
     /// The bucket it writes to, from its destination.
@@ -64,7 +64,7 @@ pub struct FoundDelivery {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct FoundDatabase {
+pub struct DatabaseObserved {
     pub name: String,
     pub managed: bool,
     /// Every table and view in it.
@@ -256,7 +256,7 @@ impl Plan {
             .any(|r| matches!(r, Removal::DeleteStream { .. }))
     }
     /// What happens (or happened) to a resource, for the report.
-    pub fn outcome(&self, resource: Resource, found: &Found) -> &'static str {
+    pub fn outcome(&self, resource: Resource, found: &Observed) -> &'static str {
         let removal = self.removals.iter().find(|r| r.resource() == resource);
         match (resource, removal) {
             (Resource::Buzz, Some(Removal::RemoveBuzzTarget { cleared: true, .. })) => "cleared",
@@ -274,7 +274,7 @@ impl Plan {
 }
 
 /// A role teardown may not touch: not ours, or something else attached a policy to it.
-fn refuse_foreign_role(t: &Target, found: &Found) -> Result<(), String> {
+fn refuse_foreign_role(t: &Target, found: &Observed) -> Result<(), String> {
     if let Some(r) = &found.role {
         if !r.managed {
             return Err(format!(
@@ -299,7 +299,7 @@ fn refuse_foreign_role(t: &Target, found: &Found) -> Result<(), String> {
 
 /// Decide what to remove. Pure. Refuses (and so changes nothing at all) when the role is not
 /// one buzz-kinesis made, or carries managed policies someone else attached.
-pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
+pub fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
     let mut p = Plan::default();
     refuse_foreign_role(t, found)?;
 
@@ -409,7 +409,7 @@ pub fn plan(t: &Target, found: &Found) -> Result<Plan, String> {
 /// lives there too).
 /// With `delete_archive`, the bucket goes first (while the delivery stream still names it, so
 /// a run interrupted while emptying it finds it again), and only a bucket setup made.
-fn plan_archive(a: &FoundArchive, delete_archive: bool, p: &mut Plan) {
+fn plan_archive(a: &ArchiveObserved, delete_archive: bool, p: &mut Plan) {
     let not_ours = |what: String| {
         format!(
             "{what} was not made by buzz-kinesis (no tag {}={}); it stays",
@@ -599,8 +599,8 @@ pub(crate) mod tests {
                "roleArn": ROLE_ARN, "targetRegion": "us-east-1"})
     }
 
-    pub(crate) fn role(managed: bool) -> FoundRole {
-        FoundRole {
+    pub(crate) fn role(managed: bool) -> RoleObserved {
+        RoleObserved {
             arn: ROLE_ARN.into(),
             managed,
             inline: vec!["buzz-kinesis-write".into()],
@@ -664,11 +664,11 @@ pub(crate) mod tests {
     #[test]
     fn everything_ours_goes_but_the_stream_and_other_targets_stay() {
         let hook = json!({"title": "LMS", "endpoints": "https://x"});
-        let found = Found {
+        let found = Observed {
             buzz: config(json!({"https": [hook], "kinesis": [ours()], "futureKey": {"a": 1}})),
             role: Some(role(true)),
             stream: Some(stream(true)),
-            ..Found::default()
+            ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
         let kinds: Vec<Resource> = p.removals.iter().map(Removal::resource).collect();
@@ -695,9 +695,9 @@ pub(crate) mod tests {
 
     #[test]
     fn our_only_target_clears_the_configuration_but_keeps_unknown_keys() {
-        let found = Found {
+        let found = Observed {
             buzz: config(json!({"kinesis": [ours()], "futureKey": 1})),
-            ..Found::default()
+            ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
         let Removal::RemoveBuzzTarget {
@@ -713,9 +713,9 @@ pub(crate) mod tests {
 
     #[test]
     fn the_stream_goes_only_with_delete_stream() {
-        let found = Found {
+        let found = Observed {
             stream: Some(stream(false)),
-            ..Found::default()
+            ..Observed::default()
         };
         let p = plan(&target(true), &found).unwrap();
         assert!(p.deletes_stream());
@@ -725,19 +725,19 @@ pub(crate) mod tests {
             .any(|n| n.contains("not created by buzz-kinesis")));
         let mut deleting = stream(true);
         deleting.status = StreamStatus::Deleting;
-        let found = Found {
+        let found = Observed {
             stream: Some(deleting),
-            ..Found::default()
+            ..Observed::default()
         };
         assert!(plan(&target(true), &found).unwrap().is_empty());
     }
 
     #[test]
     fn a_role_we_did_not_make_or_that_others_use_is_refused() {
-        let found = Found {
+        let found = Observed {
             buzz: config(json!({"kinesis": [ours()]})),
             role: Some(role(false)),
-            ..Found::default()
+            ..Observed::default()
         };
         let e = plan(&target(false), &found).unwrap_err();
         assert!(
@@ -746,9 +746,9 @@ pub(crate) mod tests {
         );
         let mut attached = role(true);
         attached.attached = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()];
-        let found = Found {
+        let found = Observed {
             role: Some(attached),
-            ..Found::default()
+            ..Observed::default()
         };
         let e = plan(&target(false), &found).unwrap_err();
         assert!(e.contains("ReadOnlyAccess"), "{e}");
@@ -757,9 +757,9 @@ pub(crate) mod tests {
     #[test]
     fn nothing_left_means_an_empty_plan() {
         let other = json!({"title": "theirs", "targetKinesisStream": "buzz-events", "roleArn": "arn:aws:iam::1:role/Other"});
-        let found = Found {
+        let found = Observed {
             buzz: config(json!({"kinesis": [other]})),
-            ..Found::default()
+            ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
         assert!(p.is_empty());
@@ -772,9 +772,9 @@ pub(crate) mod tests {
         assert_eq!(p.outcome(Resource::Buzz, &found), "absent");
     }
 
-    fn archive(managed: bool, tables: &[&str]) -> FoundArchive {
-        FoundArchive {
-            delivery: Some(FoundDelivery {
+    fn archive(managed: bool, tables: &[&str]) -> ArchiveObserved {
+        ArchiveObserved {
+            delivery: Some(DeliveryObserved {
                 name: "buzz-events-archive".into(),
                 managed,
                 bucket: Some("district-42-buzz".into()),
@@ -783,12 +783,12 @@ pub(crate) mod tests {
             bucket_managed: None,
             role: Some((
                 "buzz-events-archive-firehose".into(),
-                FoundRole {
+                RoleObserved {
                     inline: vec!["buzz-kinesis-archive".into()],
                     ..role(managed)
                 },
             )),
-            database: Some(FoundDatabase {
+            database: Some(DatabaseObserved {
                 name: "buzz_events".into(),
                 managed,
                 tables: tables.iter().map(|t| (*t).to_owned()).collect(),
@@ -799,10 +799,10 @@ pub(crate) mod tests {
         }
     }
 
-    fn archive_plan(a: FoundArchive) -> Plan {
-        let found = Found {
+    fn archive_plan(a: ArchiveObserved) -> Plan {
+        let found = Observed {
             archive: a,
-            ..Found::default()
+            ..Observed::default()
         };
         plan(&target(false), &found).unwrap()
     }
@@ -837,7 +837,10 @@ pub(crate) mod tests {
             p.notes,
             ["the archive's bucket district-42-buzz stays, with every event in it (pass --delete-archive to delete it)"]
         );
-        assert_eq!(p.outcome(Resource::Archive, &Found::default()), "deleted");
+        assert_eq!(
+            p.outcome(Resource::Archive, &Observed::default()),
+            "deleted"
+        );
         let lines: Vec<String> = p.removals.iter().map(describe).collect();
         assert_eq!(
             lines,
@@ -867,12 +870,12 @@ pub(crate) mod tests {
     #[test]
     fn delete_archive_takes_only_our_bucket_after_firehose_and_before_the_table() {
         let deleting = |managed: Option<bool>| {
-            let found = Found {
-                archive: FoundArchive {
+            let found = Observed {
+                archive: ArchiveObserved {
                     bucket_managed: managed,
                     ..archive(true, &["events"])
                 },
-                ..Found::default()
+                ..Observed::default()
             };
             let t = Target {
                 delete_archive: true,
@@ -921,12 +924,12 @@ pub(crate) mod tests {
             );
         }
         // Without the flag it is never deleted, whoever made it.
-        let found = Found {
-            archive: FoundArchive {
+        let found = Observed {
+            archive: ArchiveObserved {
                 bucket_managed: Some(true),
                 ..archive(true, &["events"])
             },
-            ..Found::default()
+            ..Observed::default()
         };
         assert_eq!(
             plan(&target(false), &found).unwrap().deletes_archive(),
@@ -937,20 +940,20 @@ pub(crate) mod tests {
             delete_archive: true,
             ..target(false)
         };
-        let found = Found {
-            archive: FoundArchive {
+        let found = Observed {
+            archive: ArchiveObserved {
                 delivery: None,
                 bucket_managed: Some(true),
                 ..archive(true, &["events"])
             },
-            ..Found::default()
+            ..Observed::default()
         };
         assert_eq!(
             plan(&t, &found).unwrap().deletes_archive(),
             Some("district-42-buzz")
         );
         // Nothing names it any more: teardown says so.
-        let p = plan(&t, &Found::default()).unwrap();
+        let p = plan(&t, &Observed::default()).unwrap();
         assert!(p.notes[0].contains("cannot find it"), "{:?}", p.notes);
     }
 
@@ -1040,7 +1043,7 @@ pub(crate) mod tests {
             "{:?}",
             p.notes
         );
-        assert_eq!(p.outcome(Resource::Archive, &Found::default()), "absent");
+        assert_eq!(p.outcome(Resource::Archive, &Observed::default()), "absent");
         // Firehose's role with a managed policy someone attached stays.
         let mut a = archive(true, &["events"]);
         a.role.as_mut().unwrap().1.attached = vec!["arn:aws:iam::aws:policy/Admin".into()];
@@ -1054,7 +1057,7 @@ pub(crate) mod tests {
             .iter()
             .any(|n| n.contains("has managed policies attached")));
         // No archive: nothing said.
-        assert!(archive_plan(FoundArchive::default()).notes.is_empty());
+        assert!(archive_plan(ArchiveObserved::default()).notes.is_empty());
     }
 
     #[test]
@@ -1076,10 +1079,10 @@ pub(crate) mod tests {
             tags: BTreeMap::new(),
             emails: vec![],
         };
-        let found = Found {
+        let found = Observed {
             alarm: Some(alarm),
             topic: Some(topic),
-            ..Found::default()
+            ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
         assert_eq!(
@@ -1165,11 +1168,11 @@ pub(crate) mod tests {
     #[test]
     fn every_resource_has_its_outcome() {
         let other = json!({"title": "theirs", "targetKinesisStream": "x", "roleArn": "arn:aws:iam::1:role/O", "targetRegion": "us-east-1"});
-        let found = Found {
+        let found = Observed {
             buzz: config(json!({"kinesis": [ours(), other]})),
             role: Some(role(true)),
             stream: Some(stream(true)),
-            ..Found::default()
+            ..Observed::default()
         };
         let p = plan(&target(true), &found).unwrap();
         assert!(!p.is_empty());
@@ -1183,14 +1186,14 @@ pub(crate) mod tests {
         assert_eq!(kept.outcome(Resource::Stream, &found), "kept");
         let mut deleting = stream(true);
         deleting.status = StreamStatus::Deleting;
-        let gone = Found {
+        let gone = Observed {
             stream: Some(deleting),
-            ..Found::default()
+            ..Observed::default()
         };
         let p = plan(&target(false), &gone).unwrap();
         assert_eq!(p.outcome(Resource::Stream, &gone), "deleting");
         assert_eq!(p.notes, ["stream buzz-events is already being deleted"]);
-        let nothing = Found::default();
+        let nothing = Observed::default();
         let p = plan(&target(true), &nothing).unwrap();
         assert_eq!(p.outcome(Resource::Stream, &nothing), "absent");
         assert!(p.is_empty() && p.notes.is_empty(), "{p:?}");
@@ -1198,9 +1201,9 @@ pub(crate) mod tests {
 
     #[test]
     fn targets_under_an_unknown_key_stop_teardown() {
-        let found = Found {
+        let found = Observed {
             buzz: config(json!({"kinesis": [ours()], "kinesisTargets": [{"roleArn": ROLE_ARN}]})),
-            ..Found::default()
+            ..Observed::default()
         };
         let e = plan(&target(false), &found).unwrap_err();
         assert!(
@@ -1213,9 +1216,9 @@ pub(crate) mod tests {
     fn duplicates_of_our_target_go_with_it() {
         let mut twin = ours();
         twin["title"] = json!("a copy");
-        let found = Found {
+        let found = Observed {
             buzz: config(json!({"kinesis": [ours(), twin]})),
-            ..Found::default()
+            ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
         let Removal::RemoveBuzzTarget {

@@ -22,7 +22,7 @@ const STREAM_DIMENSION: &str = "StreamName";
 
 /// The alarm as setup wants it: any refused write in a minute notifies the topic.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AlarmSpec {
+pub struct AlarmRequest {
     pub name: String,
     pub stream: String,
     pub topic_arn: String,
@@ -205,7 +205,11 @@ impl Aws {
     }
 
     /// Create or replace the alarm (PutMetricAlarm is an upsert).
-    pub async fn put_alarm(&self, spec: &AlarmSpec, tags: &BTreeMap<String, String>) -> Result<()> {
+    pub async fn put_alarm(
+        &self,
+        spec: &AlarmRequest,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()> {
         let mut req = self
             .cloudwatch
             .put_metric_alarm()

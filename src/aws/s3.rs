@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::{aws_error, built, read, write, Aws, Created, Expected};
 use crate::archive::LifecycleRule as Rule;
 use crate::error::{Error, Result};
-use crate::parts::bucket::{BucketFound, BucketState};
+use crate::parts::bucket::{BucketObserved, BucketState};
 
 use crate::parts::bucket::RuleState;
 
@@ -30,7 +30,7 @@ impl Aws {
     /// Whether the bucket exists, is ours to see, and is in the stream's region; then every
     /// setting setup converges, and for a bucket we did not tag, whether objects are already
     /// under the archive's prefixes (someone else's, which ours must not mix with).
-    pub async fn describe_bucket(&self, name: &str) -> Result<BucketFound> {
+    pub async fn describe_bucket(&self, name: &str) -> Result<BucketObserved> {
         let req = self
             .s3
             .head_bucket()
@@ -41,7 +41,7 @@ impl Aws {
             Ok(out) => {
                 if let Some(r) = out.bucket_region() {
                     if r != self.region.as_str() {
-                        return Ok(BucketFound::ElsewhereIn(r.to_owned()));
+                        return Ok(BucketObserved::ElsewhereIn(r.to_owned()));
                     }
                 }
             }
@@ -52,9 +52,9 @@ impl Aws {
                     .and_then(|r| r.headers().get("x-amz-bucket-region"))
                     .map(str::to_owned);
                 return match status {
-                    Some(404) => Ok(BucketFound::Missing),
-                    Some(403) => Ok(BucketFound::Forbidden),
-                    Some(301) => Ok(BucketFound::ElsewhereIn(
+                    Some(404) => Ok(BucketObserved::Missing),
+                    Some(403) => Ok(BucketObserved::Forbidden),
+                    Some(301) => Ok(BucketObserved::ElsewhereIn(
                         region.unwrap_or_else(|| "another region".into()),
                     )),
                     _ => Err(aws_error("s3", "HeadBucket", e)),
@@ -74,7 +74,7 @@ impl Aws {
             // The expected owner named on each read: a 403 is a bucket of another account
             // (or a policy keeping this identity out), refused as HeadBucket's 403 is.
             Err(Error::Aws { code, .. }) if code == "AccessDenied" => {
-                return Ok(BucketFound::Forbidden)
+                return Ok(BucketObserved::Forbidden)
             }
             other => other?,
         };
@@ -87,7 +87,7 @@ impl Aws {
         } else {
             false
         };
-        Ok(BucketFound::Here(BucketState {
+        Ok(BucketObserved::Here(BucketState {
             tags,
             public_blocked: public,
             owner_enforced: owner,

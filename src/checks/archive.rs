@@ -305,7 +305,7 @@ mod tests {
     use super::*;
     use crate::archive::ArchiveRefs;
     use crate::checks::Status;
-    use crate::parts::bucket::{BucketFound, BucketState};
+    use crate::parts::bucket::{BucketObserved, BucketState};
     use crate::plan::archive::tests::{converged, desired, STREAM_ARN};
     use serde_json::{json, Value};
 
@@ -365,8 +365,8 @@ mod tests {
     fn the_bucket_row_is_the_bucket_parts_under_its_id() {
         let d = desired(None);
         for (bucket, status) in [
-            (BucketFound::Missing, Status::Fail),
-            (BucketFound::Here(BucketState::default()), Status::Warn),
+            (BucketObserved::Missing, Status::Fail),
+            (BucketObserved::Here(BucketState::default()), Status::Warn),
         ] {
             let seen = ArchiveState {
                 bucket,

@@ -688,8 +688,8 @@ mod watch_rows {
     use std::collections::BTreeMap;
 
     /// metrics' six-hour window of minute periods, read as check reads it.
-    fn window(points: &[(Metric, i64, f64)]) -> MetricsRead {
-        MetricsRead::Window(crate::metrics::tests::window(points), "6 h".into())
+    fn window(points: &[(Metric, i64, f64)]) -> MetricsObserved {
+        MetricsObserved::Window(crate::metrics::tests::window(points), "6 h".into())
     }
 
     fn stream(capacity: Capacity, open_shards: u32) -> StreamState {
@@ -822,8 +822,8 @@ mod watch_rows {
         let rows = metrics_rows(&window(&[]), Some(&one_shard()), false);
         assert!(rows.iter().all(|c| c.id != CheckId::StreamTraffic));
 
-        assert!(metrics_rows(&MetricsRead::Skipped, None, true).is_empty());
-        let denied = MetricsRead::Unavailable {
+        assert!(metrics_rows(&MetricsObserved::Skipped, None, true).is_empty());
+        let denied = MetricsObserved::Unavailable {
             code: "AccessDenied".into(),
             message: "no".into(),
         };
@@ -875,13 +875,13 @@ mod tree_tests {
         }
     }
 
-    fn sample(by: &[(&str, u64)]) -> WritersRead {
+    fn sample(by: &[(&str, u64)]) -> WritersObserved {
         let mut writers = crate::events::Writers::default();
         for (d, n) in by {
             writers.by_domain.insert((*d).into(), *n);
             writers.events += n;
         }
-        WritersRead::Sample {
+        WritersObserved::Sample {
             writers,
             truncated: false,
             label: "hour".into(),
@@ -975,7 +975,7 @@ mod tree_tests {
             "{}",
             clean.message
         );
-        if let WritersRead::Sample { writers, .. } = &mut read {
+        if let WritersObserved::Sample { writers, .. } = &mut read {
             writers.not_buzz = 1;
         }
         let row = &writer_rows(&read, &district())[0];
@@ -990,7 +990,7 @@ mod tree_tests {
 
     #[test]
     fn the_tree_row_counts_descendants_or_says_why_not() {
-        let listed = SubtreeRead::Listed {
+        let listed = SubtreeObserved::Listed {
             domain: "424242".into(),
             descendants: vec![school("500001"), school("500002")],
             cut: false,
@@ -1009,7 +1009,7 @@ mod tree_tests {
         );
         assert_eq!(listed.ids(), ["500001", "500002"]);
 
-        let none = SubtreeRead::Listed {
+        let none = SubtreeObserved::Listed {
             domain: "424242".into(),
             descendants: vec![],
             cut: false,
@@ -1018,14 +1018,14 @@ mod tree_tests {
             crate::text::unmark(&subtree_rows(&none)[0].message).contains("no descendant domains")
         );
 
-        let cut = SubtreeRead::Listed {
+        let cut = SubtreeObserved::Listed {
             domain: "424242".into(),
             descendants: vec![school("500001")],
             cut: true,
         };
         assert_eq!(subtree_rows(&cut)[0].status, Status::Warn);
 
-        let denied = SubtreeRead::Denied {
+        let denied = SubtreeObserved::Denied {
             domain: "424242".into(),
             code: "AccessDenied".into(),
             message: "no".into(),
@@ -1039,7 +1039,7 @@ mod tree_tests {
             rows[0].message
         );
         assert!(denied.ids().is_empty());
-        assert!(subtree_rows(&SubtreeRead::NotRead).is_empty());
+        assert!(subtree_rows(&SubtreeObserved::NotRead).is_empty());
     }
 
     fn dest() -> crate::buzz::wire::Destination {
@@ -1173,7 +1173,7 @@ mod tree_tests {
 
     #[test]
     fn the_tree_row_names_five_descendants_and_counts_the_others() {
-        let listed = |n: u32| SubtreeRead::Listed {
+        let listed = |n: u32| SubtreeObserved::Listed {
             domain: "424242".into(),
             descendants: (0..n).map(|i| school(&(500001 + i).to_string())).collect(),
             cut: false,

@@ -11,7 +11,7 @@ use crate::text::outside;
 
 /// What `check` could read of the configured domain's descendants.
 #[derive(Debug, Clone)]
-pub enum SubtreeRead {
+pub enum SubtreeObserved {
     /// No Buzz login in this run: the flat rule (only the named domains are expected).
     NotRead,
     Listed {
@@ -29,11 +29,11 @@ pub enum SubtreeRead {
     },
 }
 
-impl SubtreeRead {
+impl SubtreeObserved {
     /// The descendants' ids (none when not read).
     pub fn ids(&self) -> Vec<String> {
         match self {
-            SubtreeRead::Listed { descendants, .. } => {
+            SubtreeObserved::Listed { descendants, .. } => {
                 descendants.iter().map(|d| d.id.clone()).collect()
             }
             _ => Vec::new(),
@@ -43,10 +43,10 @@ impl SubtreeRead {
 
 /// The `buzz.tree` row: how many descendant domains the configured one has (their events
 /// arrive in the stream too), or why they could not be listed.
-pub fn subtree_rows(read: &SubtreeRead) -> Vec<Check> {
+pub fn subtree_rows(read: &SubtreeObserved) -> Vec<Check> {
     match read {
-        SubtreeRead::NotRead => Vec::new(),
-        SubtreeRead::Denied {
+        SubtreeObserved::NotRead => Vec::new(),
+        SubtreeObserved::Denied {
             domain,
             code,
             message,
@@ -60,7 +60,7 @@ pub fn subtree_rows(read: &SubtreeRead) -> Vec<Check> {
             ),
             "use a Buzz login that may list the domain's descendants (an administrator of the domain), or name each of your domains with --expect-domain ID",
         )],
-        SubtreeRead::Listed {
+        SubtreeObserved::Listed {
             domain,
             descendants,
             cut,

@@ -9,7 +9,7 @@ use super::*;
 
 /// What `check` could read of the stream's CloudWatch metrics.
 #[derive(Debug, Clone)]
-pub enum MetricsRead {
+pub enum MetricsObserved {
     /// The window and how it is said ("24 h").
     Window(crate::metrics::Window, String),
     /// GetMetricData failed (most often: the permission is missing).
@@ -66,21 +66,21 @@ const ON_DEMAND_MIN_SHARDS: u32 = 4;
 /// most likely lost), the busiest minute against capacity, and a window with no traffic at
 /// all while Buzz's target is enabled. A missing permission is one warning, not a failure.
 pub fn metrics_rows(
-    read: &MetricsRead,
+    read: &MetricsObserved,
     stream: Option<&StreamState>,
     target_enabled: bool,
 ) -> Vec<Check> {
     use crate::metrics;
     let (w, label) = match read {
-        MetricsRead::Skipped => return Vec::new(),
-        MetricsRead::Unavailable { code, message } => {
+        MetricsObserved::Skipped => return Vec::new(),
+        MetricsObserved::Unavailable { code, message } => {
             return vec![warn(
                 CheckId::StreamMetrics,
                 format!("the stream's CloudWatch metrics could not be read: {code}: {message}"),
                 "allow cloudwatch:GetMetricData to the identity running check, so it can tell whether events were lost",
             )]
         }
-        MetricsRead::Window(w, label) => (w, label),
+        MetricsObserved::Window(w, label) => (w, label),
     };
     let mut out = Vec::new();
     let refused = metrics::refused(w);
@@ -215,7 +215,7 @@ pub fn alarm_rows(
 
 /// What `check` could read of who writes into the stream.
 #[derive(Debug, Clone)]
-pub enum WritersRead {
+pub enum WritersObserved {
     Sample {
         writers: crate::events::Writers,
         /// Some shard held more records in the window than the sample took.
@@ -256,10 +256,10 @@ impl Expected {
 /// warning. Any Buzz tenant can name a role it can guess in its own configuration, and Buzz's
 /// servers assume it from Agilix's account (the confused deputy) unless the trust requires an
 /// external id.
-pub fn writer_rows(read: &WritersRead, expected: &Expected) -> Vec<Check> {
+pub fn writer_rows(read: &WritersObserved, expected: &Expected) -> Vec<Check> {
     let (w, truncated, label) = match read {
-        WritersRead::Skipped => return Vec::new(),
-        WritersRead::Unavailable { code, message } => {
+        WritersObserved::Skipped => return Vec::new(),
+        WritersObserved::Unavailable { code, message } => {
             return vec![warn(
                 CheckId::StreamWriters,
                 format!(
@@ -270,7 +270,7 @@ pub fn writer_rows(read: &WritersRead, expected: &Expected) -> Vec<Check> {
                 "allow kinesis:ListShards, kinesis:GetShardIterator and kinesis:GetRecords to the identity running check",
             )]
         }
-        WritersRead::Sample { writers, truncated, label } => (writers, *truncated, label),
+        WritersObserved::Sample { writers, truncated, label } => (writers, *truncated, label),
     };
     let listed = |filter: &dyn Fn(&str) -> bool| -> Vec<String> {
         w.by_domain

@@ -226,9 +226,10 @@ fn saved_enabled(o: &Ready) -> bool {
 }
 
 /// The metrics rows and the consumer's, from CloudWatch's window.
-fn watch_rows(o: &Ready, metrics: &checks::MetricsRead, target_enabled: bool) -> Vec<Check> {
+fn watch_rows(o: &Ready, metrics: &checks::MetricsObserved, target_enabled: bool) -> Vec<Check> {
     let mut rows = checks::metrics_rows(metrics, o.observed.stream.as_ref(), target_enabled);
-    if let (checks::MetricsRead::Window(w, _), Some(s)) = (metrics, o.observed.stream.as_ref()) {
+    if let (checks::MetricsObserved::Window(w, _), Some(s)) = (metrics, o.observed.stream.as_ref())
+    {
         rows.extend(checks::consumer_row(
             crate::metrics::iterator_age_max(w),
             s.retention,
@@ -268,7 +269,7 @@ async fn archive_rows(
         None => None,
     };
     let objects = match &seen.bucket {
-        crate::parts::bucket::BucketFound::Here(_) => {
+        crate::parts::bucket::BucketObserved::Here(_) => {
             let bucket = want.model.bucket.as_str();
             let ((errors, _), (events, newest)) = tokio::try_join!(
                 o.aws
@@ -304,7 +305,7 @@ fn domain_tree_rows(
     domain: &crate::names::DomainId,
     target: &wire::KinesisTarget,
     ours_saved: bool,
-    t: &read::TreeRead,
+    t: &read::DomainTree,
 ) -> Vec<Check> {
     let shown = t.own.as_ref().map_or(domain.as_str(), |r| r.id.as_str());
     let mut rows = checks::subtree_rows(&t.subtree);
@@ -321,7 +322,7 @@ fn domain_tree_rows(
 /// configuration (code, message).
 struct DomainRead {
     domain: DomainId,
-    read: std::result::Result<(Map<String, Value>, read::TreeRead), (String, String)>,
+    read: std::result::Result<(Map<String, Value>, read::DomainTree), (String, String)>,
 }
 
 /// Read each domain in turn. `first`: the first domain's configuration, which the read step
@@ -397,9 +398,9 @@ async fn read_watch(
     o: &Ready,
     since: Since,
 ) -> Result<(
-    checks::MetricsRead,
+    checks::MetricsObserved,
     std::result::Result<Option<crate::state::AlarmState>, (String, String)>,
-    checks::WritersRead,
+    checks::WritersObserved,
 )> {
     let d = &o.desired;
     let label = since.to_string();
@@ -417,9 +418,9 @@ async fn read_watch(
     if o.observed.stream.is_none() {
         let alarm = soft(read_alarm.await)?;
         return Ok((
-            checks::MetricsRead::Skipped,
+            checks::MetricsObserved::Skipped,
             alarm,
-            checks::WritersRead::Skipped,
+            checks::WritersObserved::Skipped,
         ));
     }
     let from = std::time::SystemTime::now() - window;
@@ -429,16 +430,16 @@ async fn read_watch(
         o.aws.sample_records(&d.stream, from),
     );
     let metrics = match soft(metrics)? {
-        Ok(w) => checks::MetricsRead::Window(w, label.clone()),
-        Err((code, message)) => checks::MetricsRead::Unavailable { code, message },
+        Ok(w) => checks::MetricsObserved::Window(w, label.clone()),
+        Err((code, message)) => checks::MetricsObserved::Unavailable { code, message },
     };
     let writers = match soft(sample)? {
-        Ok(s) => checks::WritersRead::Sample {
+        Ok(s) => checks::WritersObserved::Sample {
             writers: events::writers(s.records.iter().map(Vec::as_slice)),
             truncated: s.truncated,
             label,
         },
-        Err((code, message)) => checks::WritersRead::Unavailable { code, message },
+        Err((code, message)) => checks::WritersObserved::Unavailable { code, message },
     };
     Ok((metrics, soft(alarm)?, writers))
 }

@@ -11,7 +11,7 @@ use crate::aws::sts::Identity;
 use crate::aws::{AskRegion, Aws};
 use crate::buzz::{wire, BuzzClient, Session};
 use crate::calls::CallLog;
-use crate::checks::SubtreeRead;
+use crate::checks::SubtreeObserved;
 use crate::error::{Error, Result};
 use crate::fanout;
 use crate::handover::Handover;
@@ -632,10 +632,10 @@ async fn measured_peak(
 }
 
 /// The configured domain's place in Buzz's tree, as far as the login may read it.
-pub struct TreeRead {
+pub struct DomainTree {
     /// The domain's record (`None`: `getdomain2` was refused).
     pub own: Option<wire::DomainRecord>,
-    pub subtree: SubtreeRead,
+    pub subtree: SubtreeObserved,
     /// The ancestors' and the descendants' configurations.
     pub observed: TreeObserved,
 }
@@ -651,7 +651,7 @@ pub async fn read_tree(
     client: &BuzzClient,
     domain: &DomainId,
     descendants: bool,
-) -> Result<TreeRead> {
+) -> Result<DomainTree> {
     let (own, listed) = tokio::join!(client.get_domain(domain), client.list_subtree(domain));
     let own = refused_as_none(own)?;
     let shown = own
@@ -661,7 +661,7 @@ pub async fn read_tree(
     let subtree = match listed {
         Ok((mut list, cut)) => {
             list.retain(|d| d.id != shown);
-            SubtreeRead::Listed {
+            SubtreeObserved::Listed {
                 domain: shown.clone(),
                 descendants: list,
                 cut,
@@ -673,7 +673,7 @@ pub async fn read_tree(
                 code.clone(),
                 message.clone(),
             ));
-            SubtreeRead::Denied {
+            SubtreeObserved::Denied {
                 domain: shown.clone(),
                 code,
                 message,
@@ -700,7 +700,7 @@ pub async fn read_tree(
         .map(|d| (d, Relation::Ancestor))
         .collect();
     if descendants {
-        if let SubtreeRead::Listed { descendants, .. } = &subtree {
+        if let SubtreeObserved::Listed { descendants, .. } = &subtree {
             others.extend(
                 descendants
                     .iter()
@@ -730,7 +730,7 @@ pub async fn read_tree(
             config,
         });
     }
-    Ok(TreeRead {
+    Ok(DomainTree {
         own: own.clone(),
         subtree,
         observed: TreeObserved {

@@ -23,8 +23,8 @@ use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, Domains, TeardownSpec};
 use crate::state::{arn, Halves};
 use crate::teardown_plan::{
-    changed_meanwhile, describe, plan, plan as plan_removals, Found, FoundArchive, FoundDatabase,
-    FoundDelivery, FoundRole, Plan, Removal, Target,
+    changed_meanwhile, describe, plan, plan as plan_removals, ArchiveObserved, DatabaseObserved,
+    DeliveryObserved, Observed, Plan, Removal, RoleObserved, Target,
 };
 use crate::ui::Progress;
 
@@ -35,7 +35,7 @@ pub struct Ready {
     /// `None` with `--aws-only`.
     pub buzz: Option<BuzzClient>,
     pub target: Target,
-    pub found: Found,
+    pub found: Observed,
     /// The further domains' configurations (`--domain` repeated).
     pub more: Vec<(crate::names::DomainId, Map<String, Value>)>,
     /// Every domain given, typed (`None` with `--aws-only`): a removal names its domain by
@@ -123,9 +123,9 @@ async fn observe_buzz_only(
             delete_archive: false,
         },
         // AWS is not read: nothing of it is found, so nothing of it is removed.
-        found: Found {
+        found: Observed {
             buzz: config,
-            ..Found::default()
+            ..Observed::default()
         },
         account: role_arn.account().to_owned(),
         aws: None,
@@ -174,7 +174,7 @@ async fn observe(
                 aws.inline_policy_names(spec.role.as_str()),
                 aws.attached_policy_arns(spec.role.as_str()),
             )?;
-            Some(FoundRole {
+            Some(RoleObserved {
                 managed: r.is_managed(),
                 arn: r.arn,
                 inline,
@@ -221,7 +221,7 @@ async fn observe(
             delete_stream,
             delete_archive,
         },
-        found: Found {
+        found: Observed {
             // --aws-only: no configuration read, so no Buzz removal is planned.
             buzz: config.unwrap_or_default(),
             role,
@@ -247,7 +247,7 @@ async fn read_archive(
     account: &str,
     delete_archive: bool,
     progress: &Progress,
-) -> Result<FoundArchive> {
+) -> Result<ArchiveObserved> {
     use crate::archive::{database_of, delivery_stream_of, role_of};
     let (delivery_name, role_name, database) = (
         delivery_stream_of(stream),
@@ -270,7 +270,7 @@ async fn read_archive(
             aws.inline_policy_names(&role_name),
             aws.attached_policy_arns(&role_name),
         )?;
-        Ok(Some(FoundRole {
+        Ok(Some(RoleObserved {
             managed: r.is_managed(),
             arn: r.arn,
             inline,
@@ -284,7 +284,7 @@ async fn read_archive(
         let tables = aws.table_names(&database).await?;
         let table = aws.get_table(&database, crate::archive::TABLE).await?;
         Ok(Some((
-            FoundDatabase {
+            DatabaseObserved {
                 name: database.clone(),
                 managed: crate::state::is_managed(&tags),
                 table_managed: table
@@ -332,16 +332,16 @@ async fn read_archive(
     // Whose the bucket is, read only when it may go.
     let bucket_managed = match (&bucket, delete_archive) {
         (Some(b), true) => match aws.describe_bucket(b).await? {
-            crate::parts::bucket::BucketFound::Here(state) => {
+            crate::parts::bucket::BucketObserved::Here(state) => {
                 Some(crate::state::is_managed(&state.tags))
             }
             _ => None,
         },
         _ => None,
     };
-    Ok(FoundArchive {
+    Ok(ArchiveObserved {
         bucket_managed,
-        delivery: delivery.map(|d| FoundDelivery {
+        delivery: delivery.map(|d| DeliveryObserved {
             name: delivery_name.clone(),
             managed: crate::state::is_managed(&d.tags),
             bucket: bucket.clone(),
@@ -379,9 +379,9 @@ fn plan_more(o: &Ready, plan: &mut Plan) -> Result<()> {
             domain: domain.to_string(),
             ..o.target.clone()
         };
-        let found = Found {
+        let found = Observed {
             buzz: config.clone(),
-            ..Found::default()
+            ..Observed::default()
         };
         let p = plan_removals(&target, &found).map_err(Error::Refused)?;
         extra.extend(
@@ -571,14 +571,14 @@ async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Res
             )));
         }
         let found = if domain == o.target.domain {
-            Found {
+            Observed {
                 buzz: now,
                 ..o.found.clone()
             }
         } else {
-            Found {
+            Observed {
                 buzz: now,
-                ..Found::default()
+                ..Observed::default()
             }
         };
         let fresh = plan_removals(&target, &found).map_err(Error::Refused)?;

@@ -38,7 +38,7 @@ impl super::Part for Bucket {
 
 /// The bucket as S3 answers for it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum BucketFound {
+pub enum BucketObserved {
     Missing,
     /// HeadBucket answered 403: the name is taken by a bucket this identity may not see
     /// (usually another account's; S3's names are global).
@@ -200,13 +200,13 @@ impl BucketAction {
 pub fn plan(
     model: &Archive,
     adopt: bool,
-    found: &BucketFound,
+    found: &BucketObserved,
 ) -> Result<Planned<BucketAction>, Refusal> {
     let bucket = model.bucket.as_str().to_owned();
     let mut p = Planned::default();
     let empty = BucketState::default();
     let b = match found {
-        BucketFound::Missing => {
+        BucketObserved::Missing => {
             p.actions.push(BucketAction::CreateBucket {
                 bucket: bucket.clone(),
             });
@@ -220,7 +220,7 @@ pub fn plan(
         });
     }
     // S3 makes a bucket with ACLs off (CreateBucket's ObjectOwnership): no second call.
-    if !b.owner_enforced && !matches!(found, BucketFound::Missing) {
+    if !b.owner_enforced && !matches!(found, BucketObserved::Missing) {
         p.actions.push(BucketAction::EnforceBucketOwner {
             bucket: bucket.clone(),
         });
@@ -259,32 +259,32 @@ pub fn plan(
 fn usable<'a>(
     model: &Archive,
     adopt: bool,
-    found: &'a BucketFound,
+    found: &'a BucketObserved,
 ) -> Result<&'a BucketState, Refusal> {
     let what = format!("the bucket {}", model.bucket.as_str());
     match found {
-        BucketFound::Forbidden => Err(Refusal::new(
+        BucketObserved::Forbidden => Err(Refusal::new(
             what,
             "exists, and this AWS identity may not read it (S3 answered 403): it belongs to another account, or a policy keeps you out. S3's bucket names are global",
             "choose another --archive-bucket, or run as an identity of the bucket's own account",
         )),
-        BucketFound::ElsewhereIn(region) => Err(Refusal::new(
+        BucketObserved::ElsewhereIn(region) => Err(Refusal::new(
             what,
             format!("is in {region}, not in the stream's region: Firehose delivers only to a bucket in its own region"),
             "choose another --archive-bucket (setup makes it in the stream's region), or run setup in the bucket's region",
         )),
-        BucketFound::Here(b) if !is_managed(&b.tags) && !adopt => Err(Refusal::new(
+        BucketObserved::Here(b) if !is_managed(&b.tags) && !adopt => Err(Refusal::new(
             what,
             "exists and was not made by buzz-kinesis (it has no managed-by tag)",
             "pass --adopt to use it as the archive (setup then blocks public access, turns on versioning and tags it; it deletes nothing), or choose another --archive-bucket",
         )),
-        BucketFound::Here(b) if !is_managed(&b.tags) && b.objects_under_prefix => Err(Refusal::new(
+        BucketObserved::Here(b) if !is_managed(&b.tags) && b.objects_under_prefix => Err(Refusal::new(
             what,
             format!("already holds objects under {} or {} that buzz-kinesis did not write: the archive would mix with them", archive::EVENTS_PREFIX, archive::ERRORS_PREFIX),
             "choose another --archive-bucket (an empty one, or a new name setup makes)",
         )),
-        BucketFound::Here(b) => Ok(b),
-        BucketFound::Missing => unreachable!("a missing bucket is made, not used"),
+        BucketObserved::Here(b) => Ok(b),
+        BucketObserved::Missing => unreachable!("a missing bucket is made, not used"),
     }
 }
 
@@ -337,24 +337,24 @@ const SETUP_FIX: &str =
     "run `buzz-kinesis setup --archive-bucket BUCKET` again: it converges the archive";
 
 /// Check's `archive.bucket` row.
-pub fn row(bucket: &str, found: &BucketFound) -> Row {
+pub fn row(bucket: &str, found: &BucketObserved) -> Row {
     let b = match found {
-        BucketFound::Missing => {
+        BucketObserved::Missing => {
             return Row::Fail(format!("the bucket {bucket} does not exist"), SETUP_FIX.into())
         }
-        BucketFound::Forbidden => {
+        BucketObserved::Forbidden => {
             return Row::Fail(
                 format!("the bucket {bucket} cannot be read (S3 answered 403): another account's, or a policy keeps this identity out"),
                 "run check as an identity of the bucket's account with s3:GetBucket* and s3:ListBucket on it".into(),
             )
         }
-        BucketFound::ElsewhereIn(region) => {
+        BucketObserved::ElsewhereIn(region) => {
             return Row::Fail(
                 format!("the bucket {bucket} is in {region}, not in the stream's region: Firehose cannot deliver to it"),
                 "choose a bucket in the stream's region (--archive-bucket) and run setup again".into(),
             )
         }
-        BucketFound::Here(b) => b,
+        BucketObserved::Here(b) => b,
     };
     let mut missing = Vec::new();
     if !b.public_blocked {

@@ -88,7 +88,7 @@ pub fn cfn_substitute(v: &Value, subs: &[(&str, Value)]) -> Value {
 /// The archive as the read step finds it, part by part.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArchiveState {
-    pub bucket: bucket::BucketFound,
+    pub bucket: bucket::BucketObserved,
     pub role: Option<RoleState>,
     pub delivery: Option<delivery::DeliveryState>,
     /// The Glue database's tags, when it exists.
@@ -104,7 +104,7 @@ impl ArchiveState {
     /// Nothing of the archive exists.
     pub fn missing() -> Self {
         ArchiveState {
-            bucket: bucket::BucketFound::Missing,
+            bucket: bucket::BucketObserved::Missing,
             role: None,
             delivery: None,
             database: None,

@@ -151,7 +151,10 @@ fn missing_tags_are_those_absent_or_different() {
     assert!(missing_tags(&want, &want).is_empty());
     assert_eq!(managed_tags().len(), 1);
     assert!(crate::state::is_managed(&managed_tags()));
-    assert_eq!(ArchiveState::missing().bucket, bucket::BucketFound::Missing);
+    assert_eq!(
+        ArchiveState::missing().bucket,
+        bucket::BucketObserved::Missing
+    );
 }
 
 #[test]

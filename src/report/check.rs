@@ -152,7 +152,7 @@ mod tests {
         writers.by_domain.insert("424242".into(), 9);
         writers.events = 12;
         rows.extend(crate::checks::writer_rows(
-            &crate::checks::WritersRead::Sample {
+            &crate::checks::WritersObserved::Sample {
                 writers,
                 truncated: false,
                 label: "hour".into(),
@@ -192,7 +192,7 @@ mod tests {
             region: "us-east-1".into(),
             filters: vec![],
         };
-        let mut rows = crate::checks::subtree_rows(&crate::checks::SubtreeRead::Listed {
+        let mut rows = crate::checks::subtree_rows(&crate::checks::SubtreeObserved::Listed {
             domain: "424242".into(),
             descendants: (1..=7).map(|i| school(&format!("50000{i}"))).collect(),
             cut: false,

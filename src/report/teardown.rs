@@ -9,14 +9,14 @@ use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
 use crate::state::{Halves, Resource};
-use crate::teardown_plan::{describe, Found, Plan, Target};
+use crate::teardown_plan::{describe, Observed, Plan, Target};
 
 /// What teardown's renderers show besides the plan.
 pub struct TeardownView<'a> {
     /// `None` with `--buzz-only`: no AWS call is made.
     pub aws: Option<AwsView>,
     pub target: &'a Target,
-    pub found: &'a Found,
+    pub found: &'a Observed,
     pub half: Halves,
 }
 
@@ -186,13 +186,13 @@ mod tests {
 
     /// The teardown model's own fixtures: our target beside a webhook, a managed role and
     /// stream.
-    fn found() -> Found {
+    fn found() -> Observed {
         let hook = json!({"title": "LMS", "endpoints": "https://x"});
-        Found {
+        Observed {
             buzz: config(json!({"https": [hook], "kinesis": [ours()]})),
             role: Some(role(true)),
             stream: Some(stream(true)),
-            ..Found::default()
+            ..Observed::default()
         }
     }
 
@@ -221,7 +221,7 @@ mod tests {
             "teardown_plan_json",
             json(|w| render_plan(w, &v, &p, Output::Json, &calls(5, 0), true))
         );
-        let empty = Found::default();
+        let empty = Observed::default();
         let v = TeardownView { found: &empty, ..v };
         let none = plan(&t, &empty).unwrap();
         assert_snapshot!(
@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn a_half_reports_the_other_side_as_skipped() {
         let t = target(false);
-        let f = Found {
+        let f = Observed {
             role: None,
             stream: None,
             ..found()

@@ -10,10 +10,10 @@ use crate::names::{DomainId, EventFilter, Title};
 pub struct ExportSpec {
     pub names: Names,
     pub trustee: Trustee,
-    pub stream: StreamWanted,
-    pub alarm: AlarmWanted,
+    pub stream: StreamSpec,
+    pub alarm: AlarmSpec,
     /// `--archive-bucket`: the archive the exports include.
-    pub archive: Option<ArchiveWanted>,
+    pub archive: Option<ArchiveSpec>,
     pub events: Vec<EventFilter>,
     pub title: Title,
     pub domain: Option<DomainId>,
@@ -29,9 +29,9 @@ impl ExportSpec {
 
     pub(super) fn build_into(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let mut warnings = Vec::new();
-        let stream = StreamWanted::build(raw, p);
-        let alarm = AlarmWanted::build(raw, p);
-        let archive = ArchiveWanted::build(raw, p);
+        let stream = StreamSpec::build(raw, p);
+        let alarm = AlarmSpec::build(raw, p);
+        let archive = ArchiveSpec::build(raw, p);
         let events = events(raw, p, &mut warnings);
         let names = Names::build(raw, p);
         let trustee = Trustee::build(raw, p);

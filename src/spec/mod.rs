@@ -30,8 +30,8 @@ pub use domains::Domains;
 pub use export::ExportSpec;
 pub use identity::{BuzzIdentitySpec, IdentityRaw};
 pub use parts::{
-    AlarmWanted, ArchiveWanted, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Names, Problems,
-    StreamWanted, Trustee,
+    AlarmSpec, ArchiveSpec, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Names, Problems, StreamSpec,
+    Trustee,
 };
 pub use raw::{in_ci, interactive, Raw, Secret};
 pub use setup::{ApplyOptions, AwsPart, Parts, SetupSpec};

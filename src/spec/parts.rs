@@ -250,7 +250,7 @@ impl Trustee {
 
 /// What the stream should be beyond its name.
 #[derive(Debug, Clone)]
-pub struct StreamWanted {
+pub struct StreamSpec {
     pub capacity: Capacity,
     /// A capacity was named (`--capacity-mode`): an existing stream is converged to it;
     /// otherwise the default never changes a stream that exists.
@@ -262,7 +262,7 @@ pub struct StreamWanted {
     pub load: Option<Load>,
 }
 
-impl StreamWanted {
+impl StreamSpec {
     pub fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let capacity = capacity(raw, p);
         let retention = optional(p, &raw.retention_hours, |v| {
@@ -359,12 +359,12 @@ fn load(raw: &Raw, p: &mut Problems) -> Option<Option<Load>> {
 
 /// The alarm on refused writes: wanted when an address or a topic is given.
 #[derive(Debug, Clone, Default)]
-pub struct AlarmWanted {
+pub struct AlarmSpec {
     pub emails: Vec<Email>,
     pub topic: Option<TopicArn>,
 }
 
-impl AlarmWanted {
+impl AlarmSpec {
     pub fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let emails = p.check(
             raw.alarm_emails
@@ -391,7 +391,7 @@ impl AlarmWanted {
 /// The archive (`--archive-bucket`): the bucket Firehose writes every event to, and how long
 /// S3 keeps them (`--archive-days`; `None`: kept until deleted).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchiveWanted {
+pub struct ArchiveSpec {
     pub bucket: BucketName,
     pub days: Option<ArchiveDays>,
     /// `--archive-buffer`: Firehose's buffer interval.
@@ -400,7 +400,7 @@ pub struct ArchiveWanted {
     pub views: bool,
 }
 
-impl ArchiveWanted {
+impl ArchiveSpec {
     /// `Some(None)`: no archive asked for; `None`: a problem was reported.
     pub fn build(raw: &Raw, p: &mut Problems) -> Option<Option<Self>> {
         let bucket = optional(p, &raw.archive_bucket, |v| {

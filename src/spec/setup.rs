@@ -14,11 +14,11 @@ use crate::state::Halves;
 pub struct AwsPart {
     pub names: Names,
     pub aws: AwsSpec,
-    pub stream: StreamWanted,
+    pub stream: StreamSpec,
     pub trustee: Trustee,
-    pub alarm: AlarmWanted,
+    pub alarm: AlarmSpec,
     /// `--archive-bucket`: every event kept in S3 (`None`: no archive).
-    pub archive: Option<ArchiveWanted>,
+    pub archive: Option<ArchiveSpec>,
     /// The stream's name was given (else the wizard offers the account's streams).
     pub stream_given: bool,
 }
@@ -31,9 +31,9 @@ impl AwsPart {
     }
 
     fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
-        let stream = StreamWanted::build(raw, p);
-        let alarm = AlarmWanted::build(raw, p);
-        let archive = ArchiveWanted::build(raw, p);
+        let stream = StreamSpec::build(raw, p);
+        let alarm = AlarmSpec::build(raw, p);
+        let archive = ArchiveSpec::build(raw, p);
         let names = Names::build(raw, p);
         let trustee = Trustee::build(raw, p);
         let aws = AwsSpec::build(raw, p);

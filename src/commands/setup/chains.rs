@@ -246,7 +246,7 @@ async fn apply_alarm(
         AlarmAction::PutAlarm { .. } => {
             let mut tags = std::collections::BTreeMap::new();
             crate::state::mark_managed(&mut tags);
-            let spec = crate::aws::cloudwatch::AlarmSpec {
+            let spec = crate::aws::cloudwatch::AlarmRequest {
                 name: alarm.name.clone(),
                 stream: stream.to_owned(),
                 topic_arn: alarm.topic_arn.clone(),

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::register::register;
 use super::{refuse_unknown_target_keys, refused};
 use crate::buzz::BuzzClient;
-use crate::commands::read::{self, TreeRead};
+use crate::commands::read::{self, DomainTree};
 use crate::error::{Error, Result};
 use crate::names::DomainId;
 use crate::plan::{self, Action, BuzzAction, DesiredBuzz, DomainOutcome, Outcomes, Plan};
@@ -21,7 +21,7 @@ use crate::ui::Progress;
 pub(super) struct DomainRead {
     pub domain: DomainId,
     pub config: Map<String, Value>,
-    pub tree: TreeRead,
+    pub tree: DomainTree,
 }
 
 /// Read each domain in turn (each tree read keeps at most 8 requests in flight), all before

@@ -37,7 +37,7 @@ fn planned_over(
 ) -> Result<Planned<BucketAction>, Refusal> {
     let mut b = BucketState::converged(m);
     change(&mut b);
-    plan(m, adopt, &BucketFound::Here(b))
+    plan(m, adopt, &BucketObserved::Here(b))
 }
 
 /// The refusal as a sentence: what, its problem, the fix.
@@ -51,7 +51,7 @@ fn refused(r: Result<Planned<BucketAction>, Refusal>) -> String {
 #[test]
 fn a_missing_bucket_is_made_with_every_setting_but_ownership_which_s3_makes() {
     let m = model(None);
-    let p = plan(&m, false, &BucketFound::Missing).unwrap();
+    let p = plan(&m, false, &BucketObserved::Missing).unwrap();
     assert_eq!(
         kinds(&p),
         [
@@ -198,11 +198,11 @@ fn our_tag_joins_the_buckets_own_tags() {
 #[test]
 fn buckets_that_are_not_ours_to_use_are_refused_with_the_fix() {
     let m = model(None);
-    assert!(refused(plan(&m, true, &BucketFound::Forbidden)).contains("S3 answered 403"));
+    assert!(refused(plan(&m, true, &BucketObserved::Forbidden)).contains("S3 answered 403"));
     let text = refused(plan(
         &m,
         true,
-        &BucketFound::ElsewhereIn("eu-west-1".into()),
+        &BucketObserved::ElsewhereIn("eu-west-1".into()),
     ));
     assert!(text.contains("is in eu-west-1"), "{text}");
     // Untagged: only with --adopt, and never over objects already under our prefixes.
@@ -312,13 +312,13 @@ fn the_check_row_names_what_is_wrong() {
     let here = |change: Change| {
         let mut b = BucketState::converged(&m);
         change(&mut b);
-        BucketFound::Here(b)
+        BucketObserved::Here(b)
     };
-    let cases: [(BucketFound, &str, &str); 7] = [
-        (BucketFound::Missing, "fail", "does not exist"),
-        (BucketFound::Forbidden, "fail", "S3 answered 403"),
+    let cases: [(BucketObserved, &str, &str); 7] = [
+        (BucketObserved::Missing, "fail", "does not exist"),
+        (BucketObserved::Forbidden, "fail", "S3 answered 403"),
         (
-            BucketFound::ElsewhereIn("eu-west-1".into()),
+            BucketObserved::ElsewhereIn("eu-west-1".into()),
             "fail",
             "is in eu-west-1",
         ),

@@ -1,6 +1,6 @@
 use super::*;
 use crate::names::{ArchiveDays, BucketName, KmsKey};
-use crate::parts::bucket::{BucketFound, BucketState};
+use crate::parts::bucket::{BucketObserved, BucketState};
 use crate::parts::log::LogState;
 use std::time::SystemTime;
 
@@ -40,7 +40,7 @@ pub(crate) fn converged(d: &DesiredArchive) -> ArchiveState {
     delivery.status = "ACTIVE".into();
     delivery.tags = tag_map(&[], true);
     ArchiveState {
-        bucket: BucketFound::Here(BucketState::converged(&d.model)),
+        bucket: BucketObserved::Here(BucketState::converged(&d.model)),
         role: Some(RoleState {
             arn: d.role_arn.clone(),
             max_session: 3600,
@@ -68,7 +68,7 @@ fn planned(d: &DesiredArchive, o: Option<&ArchiveState>) -> Result<Plan, Blocked
 /// The bucket found, to change.
 fn bucket_mut(o: &mut ArchiveState) -> &mut BucketState {
     match &mut o.bucket {
-        BucketFound::Here(b) => b,
+        BucketObserved::Here(b) => b,
         _ => unreachable!(),
     }
 }
@@ -235,7 +235,7 @@ fn a_converged_archive_plans_nothing_and_states_no_cost() {
 fn the_buckets_refusals_notes_and_actions_reach_the_plan_in_its_words() {
     let d = desired(None);
     let mut o = converged(&d);
-    o.bucket = BucketFound::Forbidden;
+    o.bucket = BucketObserved::Forbidden;
     assert!(blocked(planned(&d, Some(&o))).starts_with("the bucket district-42-buzz exists"));
     let mut o = converged(&d);
     bucket_mut(&mut o).policy = Some(json!({"Statement": [{"Sid": "Theirs"}]}));
