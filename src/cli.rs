@@ -66,22 +66,22 @@ pub enum Output {
     Json,
 }
 
-pub use crate::ui::color::ColorWhen;
+pub(crate) use crate::ui::color::ColorWhen;
 
 /// Headings: the values a first run needs, then the common ones, then the two-person split;
 /// the rest by topic, global options last (`help` keeps `-h` to these three).
-pub const FIRST: &str = "Needed first";
-pub const COMMON: &str = "Common";
-pub const TWO: &str = "Two people";
-pub const GLOBAL: &str = "Global options";
+pub(crate) const FIRST: &str = "Needed first";
+pub(crate) const COMMON: &str = "Common";
+pub(crate) const TWO: &str = "Two people";
+pub(crate) const GLOBAL: &str = "Global options";
 
 mod own;
-pub use own::{BuzzIdentityArgs, ExportArgs, ExportTargetArgs, TailArgs, TemplateFormat};
+pub(crate) use own::{BuzzIdentityArgs, ExportArgs, TailArgs, TemplateFormat};
 
 /// Accepts any text (`spec` checks it, with the rule in its message) while offering `values`
 /// to shell completion.
 #[derive(Clone, Debug)]
-pub struct Suggest(pub &'static [&'static str]);
+pub(crate) struct Suggest(pub &'static [&'static str]);
 
 impl clap::builder::TypedValueParser for Suggest {
     type Value = String;

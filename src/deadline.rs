@@ -14,9 +14,9 @@ use crate::error::Error;
 /// The ceiling when none is given: long enough for the slowest ordinary run (a new stream,
 /// IAM propagation within setup's default 90 s, Buzz's retries), short enough that a stalled
 /// CI job ends within its hour.
-pub const DEFAULT: Duration = Duration::from_secs(900);
+pub(crate) const DEFAULT: Duration = Duration::from_secs(900);
 /// The longest `--deadline` accepted, in seconds (a day).
-pub const MAX_SECONDS: u64 = 86_400;
+pub(crate) const MAX_SECONDS: u64 = 86_400;
 
 struct State {
     limit: Duration,
@@ -41,7 +41,7 @@ fn state() -> std::sync::MutexGuard<'static, State> {
 }
 
 /// The run's ceiling: `given` (`--deadline`), else [`DEFAULT`].
-pub fn set_limit(given: Option<Duration>) {
+pub(crate) fn set_limit(given: Option<Duration>) {
     let mut s = state();
     s.limit = given.unwrap_or(DEFAULT);
     s.explicit = given.is_some();
@@ -49,7 +49,7 @@ pub fn set_limit(given: Option<Duration>) {
 
 /// A command that knows it may wait longer (setup with a long `--propagation-timeout`) raises
 /// the default ceiling to `at_least`; a `--deadline` the user gave stays as given.
-pub fn raise_default(at_least: Duration) {
+pub(crate) fn raise_default(at_least: Duration) {
     let mut s = state();
     if !s.explicit && s.limit < at_least {
         s.limit = at_least;
@@ -57,12 +57,12 @@ pub fn raise_default(at_least: Duration) {
 }
 
 /// Say what the run is waiting for now (a Buzz command, a stream becoming ACTIVE, ...).
-pub fn waiting_for(what: impl Into<String>) {
+pub(crate) fn waiting_for(what: impl Into<String>) {
     state().what = what.into();
 }
 
 /// What the run last said it waits for.
-pub fn current() -> String {
+pub(crate) fn current() -> String {
     let what = state().what.clone();
     if what.is_empty() {
         "the first answer (connecting)".into()
@@ -73,9 +73,9 @@ pub fn current() -> String {
 
 /// A person is being asked something: the clock stops until the guard is dropped.
 #[must_use]
-pub struct Paused(());
+pub(crate) struct Paused(());
 
-pub fn pause() -> Paused {
+pub(crate) fn pause() -> Paused {
     let mut s = state();
     if s.paused_since.is_none() {
         s.paused_since = Some(Instant::now());
@@ -93,7 +93,7 @@ impl Drop for Paused {
 }
 
 /// The seconds of a deadline, validated (for the flag and its env var).
-pub fn parse_seconds(text: &str) -> Result<Duration, Error> {
+pub(crate) fn parse_seconds(text: &str) -> Result<Duration, Error> {
     match text.trim().parse::<u64>() {
         Ok(n) if (1..=MAX_SECONDS).contains(&n) => Ok(Duration::from_secs(n)),
         _ => Err(Error::invalid(
@@ -106,7 +106,7 @@ pub fn parse_seconds(text: &str) -> Result<Duration, Error> {
 
 /// Resolves when the ceiling has passed since `started`, not counting prompt time, with the
 /// timeout error.
-pub async fn expire(started: Instant) -> Error {
+pub(crate) async fn expire(started: Instant) -> Error {
     loop {
         let (used, prompting, limit) = {
             let s = state();

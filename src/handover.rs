@@ -13,14 +13,14 @@ use crate::names::{BuzzUrl, EventFilter};
 use crate::text::shell_quote;
 
 /// Stands for the domain in the requests when the AWS half was not told it.
-pub const DOMAIN_PLACEHOLDER: &str = "YOUR_BUZZ_DOMAIN_ID";
+pub(crate) const DOMAIN_PLACEHOLDER: &str = "YOUR_BUZZ_DOMAIN_ID";
 
 /// Why the command is better than the paste, said wherever the requests are shown.
-pub const PASTE_WARNING: &str = "Pasting replaces the domain's whole data stream configuration: add the domain's other targets (from getdatastreamconfiguration) to the request first. The command keeps them by itself.";
+pub(crate) const PASTE_WARNING: &str = "Pasting replaces the domain's whole data stream configuration: add the domain's other targets (from getdatastreamconfiguration) to the request first. The command keeps them by itself.";
 
 /// What the Buzz half needs to know of the AWS half, and of the target.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Handover {
+pub(crate) struct Handover {
     pub role_arn: String,
     pub stream: String,
     pub region: String,
@@ -37,7 +37,7 @@ pub struct Handover {
 
 impl Handover {
     /// The command's arguments, program name first.
-    pub fn args(&self) -> Vec<String> {
+    pub(crate) fn args(&self) -> Vec<String> {
         let mut a: Vec<String> = ["buzz-kinesis", "setup", "--buzz-only"]
             .map(String::from)
             .to_vec();
@@ -72,7 +72,7 @@ impl Handover {
     }
 
     /// The command as a person pastes it into a POSIX shell.
-    pub fn command_line(&self) -> String {
+    pub(crate) fn command_line(&self) -> String {
         self.args()
             .iter()
             .map(|a| shell_quote(a))
@@ -81,7 +81,7 @@ impl Handover {
     }
 
     /// Our target as Buzz gets it.
-    pub fn target(&self, enabled: bool) -> KinesisTarget {
+    pub(crate) fn target(&self, enabled: bool) -> KinesisTarget {
         KinesisTarget {
             title: self.title.clone(),
             enabled,
@@ -97,7 +97,7 @@ impl Handover {
     }
 
     /// The first request: Buzz tests our target, disabled, and saves nothing.
-    pub fn test_request(&self) -> Value {
+    pub(crate) fn test_request(&self) -> Value {
         let config = wire::with_target(&Map::new(), &self.target(false));
         wire::request_body(
             wire::CMD_SET_CONFIG,
@@ -106,7 +106,7 @@ impl Handover {
     }
 
     /// The second request, once the first answered OK: the same target, enabled, saved.
-    pub fn request(&self) -> Value {
+    pub(crate) fn request(&self) -> Value {
         let config = wire::with_target(&Map::new(), &self.target(true));
         wire::request_body(
             wire::CMD_SET_CONFIG,
@@ -116,7 +116,7 @@ impl Handover {
 }
 
 /// The title setup gives a target when `--title` is not given.
-pub fn default_title(stream: &str) -> String {
+pub(crate) fn default_title(stream: &str) -> String {
     format!("Kinesis: {stream}")
 }
 

@@ -11,10 +11,11 @@ use crate::cli::{self, Cli, COMMON, FIRST, TWO};
 
 /// Every flag's env var is this prefix and the flag's long name (`--agilix-account` ->
 /// `BUZZ_KINESIS_AGILIX_ACCOUNT`).
-pub const ENV_PREFIX: &str = "BUZZ_KINESIS_";
+#[cfg(test)]
+pub(crate) const ENV_PREFIX: &str = "BUZZ_KINESIS_";
 
 /// Older env var names, still read when the `BUZZ_KINESIS_` name is not set (which wins).
-pub const ENV_ALIASES: &[(&str, &str)] = &[
+pub(crate) const ENV_ALIASES: &[(&str, &str)] = &[
     ("BUZZ_KINESIS_AGILIX_ACCOUNT", "BUZZ_AGILIX_ACCOUNT_ID"),
     ("BUZZ_KINESIS_EXTERNAL_ID", "BUZZ_EXTERNAL_ID"),
     ("BUZZ_KINESIS_DOMAIN", "BUZZ_DOMAIN_ID"),
@@ -29,7 +30,8 @@ pub const ENV_ALIASES: &[(&str, &str)] = &[
 ];
 
 /// The flags with no env var, and why.
-pub const NO_ENV: &[(&str, &str)] = &[
+#[cfg(test)]
+pub(crate) const NO_ENV: &[(&str, &str)] = &[
     ("help", "prints help and exits"),
     ("version", "prints the version and exits"),
     (
@@ -53,7 +55,7 @@ pub const NO_ENV: &[(&str, &str)] = &[
 ];
 
 /// The secrets, read from the environment as they always were (never from a flag's value).
-pub const SECRET_ENV: &[(&str, &str)] = &[
+pub(crate) const SECRET_ENV: &[(&str, &str)] = &[
     ("BUZZ_PASSWORD", "the Buzz password of --buzz-user"),
     (
         "BUZZ_TOKEN",
@@ -252,7 +254,7 @@ fn prose(name: &str) -> Option<&'static Prose> {
 }
 
 /// The command line as users see it: `Cli`'s flags with the front door's help.
-pub fn command() -> Command {
+pub(crate) fn command() -> Command {
     let mut cmd = Cli::command()
         .after_help(TOP_SHORT)
         .after_long_help(TOP_LONG)
@@ -288,7 +290,7 @@ pub fn command() -> Command {
 
 /// [`command`], reading an older env var name for each flag whose `BUZZ_KINESIS_` one is not
 /// set (`set` says whether a variable is set and not empty).
-pub fn command_reading_aliases(set: impl Fn(&str) -> bool) -> Command {
+pub(crate) fn command_reading_aliases(set: impl Fn(&str) -> bool) -> Command {
     let alias = |a: Arg| {
         let Some(env) = a.get_env().and_then(|e| e.to_str()).map(str::to_owned) else {
             return a;
@@ -355,7 +357,7 @@ fn env_note(name: &str) -> String {
 }
 
 /// One man page: clap_mangen's, with ENVIRONMENT, FILES and EXIT STATUS after it.
-pub fn man_page(cmd: &Command) -> std::io::Result<Vec<u8>> {
+pub(crate) fn man_page(cmd: &Command) -> std::io::Result<Vec<u8>> {
     let mut page = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
     let name = cmd.get_name();
@@ -405,7 +407,7 @@ pub fn man_page(cmd: &Command) -> std::io::Result<Vec<u8>> {
 }
 
 /// Every page: the top one and one per visible subcommand, as (file name, page).
-pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
+pub(crate) fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let mut cmd = command().disable_help_subcommand(true);
     cmd.build();
     let mut pages = vec![(

@@ -4,35 +4,37 @@
 //! [`names`]) -> [`plan`] (desired vs actual, pure) -> the adapters [`aws`] and [`buzz`] ->
 //! [`report`]. `main.rs` only calls [`run`].
 
+#![warn(unreachable_pub)]
+
 pub mod archive;
-pub mod aws;
+pub(crate) mod aws;
 pub mod buzz;
 pub mod calls;
-pub mod checks;
-pub mod cli;
-pub mod commands;
-pub mod deadline;
+pub(crate) mod checks;
+pub(crate) mod cli;
+pub(crate) mod commands;
+pub(crate) mod deadline;
 pub mod error;
 pub mod events;
 pub mod exit;
 pub mod fanout;
-pub mod handover;
-pub mod hcl;
-pub mod help;
-pub mod iac;
+pub(crate) mod handover;
+pub(crate) mod hcl;
+pub(crate) mod help;
+pub(crate) mod iac;
 pub mod iam;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod names;
-pub mod parts;
-pub mod plan;
-pub mod price;
-pub mod report;
-pub mod sizing;
-pub mod spec;
-pub mod state;
-pub mod teardown_plan;
-pub mod text;
-pub mod tls;
+pub(crate) mod parts;
+pub(crate) mod plan;
+pub(crate) mod price;
+pub(crate) mod report;
+pub(crate) mod sizing;
+pub(crate) mod spec;
+pub(crate) mod state;
+pub(crate) mod teardown_plan;
+pub(crate) mod text;
+pub(crate) mod tls;
 pub mod ui;
 
 use std::ffi::OsString;

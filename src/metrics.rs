@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// Kinesis's stream-level metrics that `check` reads, in one GetMetricData call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Metric {
+pub(crate) enum Metric {
     IncomingRecords,
     IncomingBytes,
     /// Records refused because a shard's write limit was exceeded (PutRecord and PutRecords).
@@ -26,7 +26,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 7] = [
+    pub(crate) const ALL: [Metric; 7] = [
         Metric::IncomingRecords,
         Metric::IncomingBytes,
         Metric::WriteThrottled,
@@ -37,7 +37,7 @@ impl Metric {
     ];
 
     /// CloudWatch's name in the `AWS/Kinesis` namespace.
-    pub fn cloudwatch_name(self) -> &'static str {
+    pub(crate) fn cloudwatch_name(self) -> &'static str {
         match self {
             Metric::IncomingRecords => "IncomingRecords",
             Metric::IncomingBytes => "IncomingBytes",
@@ -50,7 +50,7 @@ impl Metric {
     }
 
     /// The query id in GetMetricData (lowercase letters, digits and underscores).
-    pub fn query_id(self) -> &'static str {
+    pub(crate) fn query_id(self) -> &'static str {
         match self {
             Metric::IncomingRecords => "incoming_records",
             Metric::IncomingBytes => "incoming_bytes",
@@ -63,25 +63,26 @@ impl Metric {
     }
 
     /// The statistic read: counts are summed per period, an age is its period's maximum.
-    pub fn stat(self) -> &'static str {
+    pub(crate) fn stat(self) -> &'static str {
         match self {
             Metric::IteratorAge => "Maximum",
             _ => "Sum",
         }
     }
 
-    pub fn from_query_id(id: &str) -> Option<Metric> {
+    pub(crate) fn from_query_id(id: &str) -> Option<Metric> {
         Metric::ALL.into_iter().find(|m| m.query_id() == id)
     }
 }
 
 /// GetMetricData answers at most this many data points per call (CloudWatch's default).
-pub const MAX_POINTS_PER_CALL: u64 = 100_800;
+pub(crate) const MAX_POINTS_PER_CALL: u64 = 100_800;
 /// CloudWatch keeps 1-minute data for 15 days; `check --since` reads at most 14.
-pub const MAX_WINDOW_SECS: u64 = 14 * 24 * 3600;
+#[cfg(test)]
+pub(crate) const MAX_WINDOW_SECS: u64 = 14 * 24 * 3600;
 
 /// The period (seconds, a multiple of 60) that fits every metric of a window into one call.
-pub fn period_for(window_secs: u64) -> u32 {
+pub(crate) fn period_for(window_secs: u64) -> u32 {
     let points_per_metric = MAX_POINTS_PER_CALL / Metric::ALL.len() as u64;
     let minutes = window_secs.div_ceil(60).max(1);
     let per_point = minutes.div_ceil(points_per_metric).max(1);
@@ -90,7 +91,7 @@ pub fn period_for(window_secs: u64) -> u32 {
 
 /// Per-period sums of each metric over a window: `(period start, epoch seconds) -> sum`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct Window {
+pub(crate) struct Window {
     pub start: i64,
     pub end: i64,
     pub period: u32,
@@ -128,7 +129,7 @@ impl Window {
 /// What Firehose's own metrics (namespace `AWS/Firehose`) said of the archive's delivery
 /// stream over a window; `None` where Firehose published nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
-pub struct DeliveryWindow {
+pub(crate) struct DeliveryWindow {
     /// `DataReadFromKinesisStream.Records`, summed: records read from the stream.
     pub read: Option<f64>,
     /// `DeliveryToS3.Records`, summed: events written to S3.
@@ -140,7 +141,7 @@ pub struct DeliveryWindow {
 }
 
 /// The oldest any consumer's reads were in the window, in milliseconds (`None`: nobody read).
-pub fn iterator_age_max(w: &Window) -> Option<f64> {
+pub(crate) fn iterator_age_max(w: &Window) -> Option<f64> {
     w.series
         .get(&Metric::IteratorAge)?
         .values()
@@ -150,7 +151,7 @@ pub fn iterator_age_max(w: &Window) -> Option<f64> {
 
 /// Writes Kinesis refused in the window.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct Refused {
+pub(crate) struct Refused {
     pub throttled: u64,
     pub failed: u64,
     /// Start of the first and the last period with a refusal (epoch seconds).
@@ -161,12 +162,12 @@ pub struct Refused {
 }
 
 impl Refused {
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.throttled + self.failed
     }
 }
 
-pub fn refused(w: &Window) -> Refused {
+pub(crate) fn refused(w: &Window) -> Refused {
     let by_period = w.refused_by_period();
     Refused {
         throttled: by_period.values().map(|(t, _)| *t).sum::<f64>().round() as u64,
@@ -179,7 +180,7 @@ pub fn refused(w: &Window) -> Refused {
 
 /// The busiest period of the window, as rates.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Peak {
+pub(crate) struct Peak {
     /// Start of the period with the most records (epoch seconds).
     pub at: i64,
     pub records_per_second: f64,
@@ -192,7 +193,7 @@ pub struct Peak {
     pub demand_per_second: f64,
 }
 
-pub fn peak(w: &Window) -> Option<Peak> {
+pub(crate) fn peak(w: &Window) -> Option<Peak> {
     let period = f64::from(w.period.max(1));
     let empty = BTreeMap::new();
     let records = w.series.get(&Metric::IncomingRecords).unwrap_or(&empty);
@@ -229,22 +230,22 @@ pub fn peak(w: &Window) -> Option<Peak> {
 }
 
 /// Records that arrived in the window.
-pub fn incoming_records(w: &Window) -> u64 {
+pub(crate) fn incoming_records(w: &Window) -> u64 {
     w.sum(Metric::IncomingRecords).round() as u64
 }
 
 /// Peak use of a capacity (records/s and bytes/s limits): the larger of the two fractions.
-pub fn utilisation(peak: &Peak, records_limit: f64, bytes_limit: f64) -> f64 {
+pub(crate) fn utilisation(peak: &Peak, records_limit: f64, bytes_limit: f64) -> f64 {
     (peak.records_per_second / records_limit).max(peak.bytes_per_second / bytes_limit)
 }
 
 /// Utilisation from which `check` warns.
-pub const HEADROOM_WARNING: f64 = 0.8;
+pub(crate) const HEADROOM_WARNING: f64 = 0.8;
 
 /// A small picture of the window for people: records/s per bucket (an hour for windows up to
 /// three days, else a day) as Unicode blocks, with a second line marking the buckets where
 /// writes were refused. Returns (bucket seconds, sparkline, marks).
-pub fn sparkline(w: &Window) -> (i64, String, String) {
+pub(crate) fn sparkline(w: &Window) -> (i64, String, String) {
     const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let span = (w.end - w.start).max(1);
     let bucket: i64 = if span <= 3 * 86_400 { 3_600 } else { 86_400 };

@@ -8,10 +8,10 @@ use crate::sizing::{Capacity, Load};
 
 /// The date the table's prices stand for (docs/cost.md says how they were taken and that each
 /// is to be compared with its source page before a release).
-pub const AS_OF: &str = "2026-12-07";
+pub(crate) const AS_OF: &str = "2026-12-07";
 
 /// Hours in AWS's billing month (AWS's pricing examples use 730).
-pub const HOURS_PER_MONTH: f64 = 730.0;
+pub(crate) const HOURS_PER_MONTH: f64 = 730.0;
 const SECONDS_PER_MONTH: f64 = HOURS_PER_MONTH * 3600.0;
 /// AWS bills a GB as 2^30 bytes and a KB as 1,024 bytes.
 const GB: f64 = 1_073_741_824.0;
@@ -29,7 +29,7 @@ const EXTENDED_UNTIL_HOURS: f64 = 168.0;
 /// One price, with what it is charged for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Item {
+pub(crate) enum Item {
     OnDemandStreamHour,
     OnDemandGbWritten,
     OnDemandGbRead,
@@ -48,7 +48,8 @@ pub enum Item {
 }
 
 impl Item {
-    pub const ALL: [Item; 15] = [
+    #[cfg(test)]
+    pub(crate) const ALL: [Item; 15] = [
         Item::OnDemandStreamHour,
         Item::OnDemandGbWritten,
         Item::OnDemandGbRead,
@@ -67,7 +68,8 @@ impl Item {
     ];
 
     /// What the price is for, as `docs/cost.md` names it.
-    pub fn label(self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Item::OnDemandStreamHour => "Kinesis on-demand, per stream-hour",
             Item::OnDemandGbWritten => {
@@ -96,7 +98,8 @@ impl Item {
     }
 
     /// The AWS pricing page the price comes from.
-    pub fn source(self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn source(self) -> &'static str {
         match self {
             Item::OnDemandStreamHour
             | Item::OnDemandGbWritten
@@ -117,7 +120,7 @@ impl Item {
 }
 
 /// The regions the table has a column for; any other region's estimate is "unknown".
-pub const REGIONS: [&str; 5] = [
+pub(crate) const REGIONS: [&str; 5] = [
     "us-east-1",
     "us-east-2",
     "us-west-2",
@@ -127,7 +130,7 @@ pub const REGIONS: [&str; 5] = [
 
 /// The list prices in US dollars, one row per item, one column per region of [`REGIONS`]
 /// (`None`: not sourced for that region). The same numbers as `docs/cost.md`.
-pub const PRICES: [(Item, [Option<f64>; 5]); 15] = [
+pub(crate) const PRICES: [(Item, [Option<f64>; 5]); 15] = [
     (
         Item::OnDemandStreamHour,
         [Some(0.04), Some(0.04), Some(0.04), None, None],
@@ -197,7 +200,7 @@ pub const PRICES: [(Item, [Option<f64>; 5]); 15] = [
 ];
 
 /// An item's list price in a region, `None` when the table does not know it.
-pub fn price(region: &str, item: Item) -> Option<f64> {
+pub(crate) fn price(region: &str, item: Item) -> Option<f64> {
     let col = REGIONS.iter().position(|r| *r == region)?;
     PRICES
         .iter()
@@ -207,7 +210,7 @@ pub fn price(region: &str, item: Item) -> Option<f64> {
 
 /// The archive, as far as its cost goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ArchiveUsage {
+pub(crate) struct ArchiveUsage {
     /// How many event types Firehose partitions by (each active type is an S3 object per
     /// buffer interval).
     pub types: usize,
@@ -217,7 +220,7 @@ pub struct ArchiveUsage {
 
 /// What the plan makes, as far as its cost goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Usage {
+pub(crate) struct Usage {
     pub capacity: Capacity,
     pub retention_hours: u32,
     /// The sizing answer; `None`: the per-GB and per-record charges cannot be estimated.
@@ -229,7 +232,7 @@ pub struct Usage {
 /// One line of the estimate: what, its monthly cost (`None`: unknown), and how it was worked
 /// out.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Line {
+pub(crate) struct Line {
     pub item: String,
     pub monthly_usd: Option<f64>,
     pub basis: String,
@@ -237,7 +240,7 @@ pub struct Line {
 
 /// The monthly estimate for a region.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Estimate {
+pub(crate) struct Estimate {
     pub region: String,
     pub currency: &'static str,
     pub prices_as_of: &'static str,
@@ -249,7 +252,7 @@ pub struct Estimate {
 }
 
 /// A money amount as the estimate prints it.
-pub fn usd(x: f64) -> String {
+pub(crate) fn usd(x: f64) -> String {
     if x > 0.0 && x < 0.01 {
         "<$0.01".to_owned()
     } else {
@@ -317,7 +320,7 @@ const NO_LOAD: &str = "no load given (--events-per-second, --avg-event-bytes)";
 
 /// The monthly estimate of `usage` in `region`: the load taken as steady all month (a peak
 /// given as the load makes this an upper bound).
-pub fn estimate(region: &str, usage: &Usage) -> Estimate {
+pub(crate) fn estimate(region: &str, usage: &Usage) -> Estimate {
     let mut l = Lines {
         region,
         lines: Vec::new(),
@@ -477,7 +480,8 @@ fn archive_lines(l: &mut Lines<'_>, usage: &Usage, a: ArchiveUsage, load: Result
 }
 
 /// The price table as `docs/cost.md` shows it (a test compares the two).
-pub fn markdown_table() -> String {
+#[cfg(test)]
+pub(crate) fn markdown_table() -> String {
     let mut s = format!("| price (USD) | {} | source |\n", REGIONS.join(" | "));
     s.push_str(&format!("|---|{}---|\n", "---|".repeat(REGIONS.len())));
     for (item, cols) in PRICES {

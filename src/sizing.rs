@@ -27,10 +27,10 @@ impl std::fmt::Display for Capacity {
     }
 }
 
-pub const RECORDS_PER_SHARD: f64 = 1_000.0;
-pub const BYTES_PER_SHARD: f64 = 1_048_576.0;
-pub const ON_DEMAND_START_SHARDS: f64 = 4.0;
-pub const DEFAULT_SHARD_QUOTA: u32 = 500;
+pub(crate) const RECORDS_PER_SHARD: f64 = 1_000.0;
+pub(crate) const BYTES_PER_SHARD: f64 = 1_048_576.0;
+pub(crate) const ON_DEMAND_START_SHARDS: f64 = 4.0;
+pub(crate) const DEFAULT_SHARD_QUOTA: u32 = 500;
 /// Peak traffic is sized to 70 % of capacity: bursts within a second exceed the average.
 const HEADROOM: f64 = 0.7;
 
@@ -53,7 +53,7 @@ impl Load {
 /// The capacity to create for a load. Not a [`Capacity`]: a load beyond every quota still
 /// gets a shard count, with advice to raise the quota first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recommendation {
+pub(crate) enum Recommendation {
     OnDemand,
     Provisioned { shards: u32 },
 }
@@ -69,7 +69,7 @@ impl std::fmt::Display for Recommendation {
 
 /// A recommendation and the sentence that says why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Advice {
+pub(crate) struct Advice {
     pub recommendation: Recommendation,
     pub why: String,
 }
@@ -82,7 +82,7 @@ impl std::fmt::Display for Advice {
 }
 
 /// The mode and shard count to recommend for `load`.
-pub fn advise(load: Load) -> Advice {
+pub(crate) fn advise(load: Load) -> Advice {
     let shards = load.shards_needed();
     if f64::from(shards) <= ON_DEMAND_START_SHARDS {
         Advice {
@@ -109,7 +109,7 @@ pub fn advise(load: Load) -> Advice {
 }
 
 /// What the wizard recommends when the user gave no load estimate.
-pub fn advise_without_estimate() -> Advice {
+pub(crate) fn advise_without_estimate() -> Advice {
     Advice {
         recommendation: Recommendation::OnDemand,
         why: "with no estimate, on-demand is the safe choice: it scales by itself".to_owned(),
@@ -118,7 +118,7 @@ pub fn advise_without_estimate() -> Advice {
 
 /// What a stream of this capacity takes: (records/s, bytes/s). On-demand counts its open
 /// shards, at least the 4 MB/s it starts with (it scales up from there over minutes).
-pub fn limits(capacity: Capacity, open_shards: u32) -> (f64, f64) {
+pub(crate) fn limits(capacity: Capacity, open_shards: u32) -> (f64, f64) {
     let shards = match capacity {
         Capacity::OnDemand => f64::from(open_shards).max(ON_DEMAND_START_SHARDS),
         Capacity::Provisioned(n) => f64::from(n.get().max(open_shards)),
@@ -127,7 +127,7 @@ pub fn limits(capacity: Capacity, open_shards: u32) -> (f64, f64) {
 }
 
 /// Whether a stream of this capacity takes `load`: (enough, a sentence).
-pub fn fits(capacity: Capacity, open_shards: u32, load: Load) -> (bool, String) {
+pub(crate) fn fits(capacity: Capacity, open_shards: u32, load: Load) -> (bool, String) {
     let needed = load.shards_needed();
     let (have, what) = match capacity {
         Capacity::OnDemand => (

@@ -13,15 +13,15 @@ use crate::names::{KmsKey, RetentionHours};
 use crate::sizing::Capacity;
 
 /// The tag that marks what this tool created (and so may change or remove).
-pub const MANAGED_BY: (&str, &str) = ("managed-by", "buzz-kinesis");
+pub(crate) const MANAGED_BY: (&str, &str) = ("managed-by", "buzz-kinesis");
 
 /// Whether `tags` hold our [`MANAGED_BY`] tag with its value.
-pub fn is_managed(tags: &BTreeMap<String, String>) -> bool {
+pub(crate) fn is_managed(tags: &BTreeMap<String, String>) -> bool {
     tags.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1)
 }
 
 /// Add our [`MANAGED_BY`] tag to `tags`.
-pub fn mark_managed(tags: &mut BTreeMap<String, String>) {
+pub(crate) fn mark_managed(tags: &mut BTreeMap<String, String>) {
     tags.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
 }
 
@@ -109,7 +109,7 @@ impl Halves {
 
 /// The CloudWatch alarm setup keeps on a stream's refused writes, as CloudWatch has it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AlarmState {
+pub(crate) struct AlarmState {
     pub name: String,
     pub arn: String,
     /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
@@ -123,7 +123,7 @@ pub struct AlarmState {
 
 /// An SNS topic as setup and teardown see it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TopicState {
+pub(crate) struct TopicState {
     pub arn: String,
     pub tags: BTreeMap<String, String>,
     /// Email addresses subscribed (confirmed or pending).
@@ -132,19 +132,19 @@ pub struct TopicState {
 
 /// The names setup gives the alarm and its topic: derived from the stream, so every run (and
 /// teardown) finds them without a list call.
-pub mod alarm {
+pub(crate) mod alarm {
     /// The metric the alarm watches: records Kinesis refused because a shard's write limit was
     /// exceeded, summed per minute; any is an alarm.
-    pub const METRIC: &str = "WriteProvisionedThroughputExceeded";
-    pub const PERIOD: i32 = 60;
+    pub(crate) const METRIC: &str = "WriteProvisionedThroughputExceeded";
+    pub(crate) const PERIOD: i32 = 60;
 
     /// `buzz-kinesis-<stream>-writes-refused`.
-    pub fn name(stream: &str) -> String {
+    pub(crate) fn name(stream: &str) -> String {
         format!("buzz-kinesis-{stream}-writes-refused")
     }
 
     /// `buzz-kinesis-<stream>-alarms` (SNS names take letters, digits, `-` and `_` only).
-    pub fn topic_name(stream: &str) -> String {
+    pub(crate) fn topic_name(stream: &str) -> String {
         let safe: String = stream
             .chars()
             .map(|c| {
@@ -168,7 +168,7 @@ impl fmt::Display for Resource {
 
 /// A stream's status as Kinesis reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StreamStatus {
+pub(crate) enum StreamStatus {
     Creating,
     Active,
     Updating,
@@ -179,7 +179,7 @@ pub enum StreamStatus {
 
 impl StreamStatus {
     /// From AWS's own word (`ACTIVE`, ...).
-    pub fn from_aws(s: &str) -> Self {
+    pub(crate) fn from_aws(s: &str) -> Self {
         match s {
             "CREATING" => StreamStatus::Creating,
             "ACTIVE" => StreamStatus::Active,
@@ -190,7 +190,7 @@ impl StreamStatus {
     }
 
     /// AWS's word for it.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             StreamStatus::Creating => "CREATING",
             StreamStatus::Active => "ACTIVE",
@@ -209,7 +209,7 @@ impl fmt::Display for StreamStatus {
 
 /// A stream as Kinesis describes it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StreamState {
+pub(crate) struct StreamState {
     pub arn: String,
     pub status: StreamStatus,
     pub capacity: Option<Capacity>,
@@ -221,7 +221,7 @@ pub struct StreamState {
 
 impl StreamState {
     /// Whether this tool created the stream (setup tags what it creates).
-    pub fn is_managed(&self) -> bool {
+    pub(crate) fn is_managed(&self) -> bool {
         is_managed(&self.tags)
     }
 }
@@ -229,7 +229,7 @@ impl StreamState {
 /// A KMS key as KMS describes it (`kms:DescribeKey`), or as its name alone tells
 /// (`alias/aws/kinesis`): what the roles' grants must name.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ResolvedKey {
+pub(crate) struct ResolvedKey {
     /// How the stream (or `--kms-key`) names it: an alias, an alias ARN, a key id or a key ARN.
     pub named: String,
     /// The key's ARN, the only form an IAM policy's `Resource` matches; `None` for the
@@ -241,7 +241,7 @@ pub struct ResolvedKey {
 
 impl ResolvedKey {
     /// The key known without asking KMS: `alias/aws/kinesis`, by its alias or an alias ARN.
-    pub fn known(named: &str) -> Option<Self> {
+    pub(crate) fn known(named: &str) -> Option<Self> {
         let alias = format!(":{}", KmsKey::AWS_MANAGED);
         (named == KmsKey::AWS_MANAGED || named.ends_with(&alias)).then(|| Self {
             named: named.to_owned(),
@@ -251,7 +251,7 @@ impl ResolvedKey {
     }
 
     /// The ARN a grant names: `None` for an AWS-managed key (nothing to grant).
-    pub fn grant_arn(&self) -> Option<&str> {
+    pub(crate) fn grant_arn(&self) -> Option<&str> {
         if self.aws_managed {
             None
         } else {
@@ -261,7 +261,7 @@ impl ResolvedKey {
 
     /// Whether `key` (`--kms-key`: `alias/aws/kinesis` or a key ARN) is this key, compared by
     /// ARN, so an alias and its key's ARN agree.
-    pub fn is(&self, key: &KmsKey) -> bool {
+    pub(crate) fn is(&self, key: &KmsKey) -> bool {
         if key.is_customer_managed() {
             self.arn.as_deref() == Some(key.as_str())
         } else {
@@ -271,7 +271,7 @@ impl ResolvedKey {
 
     /// For a sentence: `alias/district-data (arn:...:key/...)`, or the name alone when it is
     /// the ARN (or there is none).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.arn {
             Some(arn) if *arn != self.named => format!("{} ({arn})", self.named),
             _ => self.named.clone(),
@@ -281,7 +281,7 @@ impl ResolvedKey {
 
 /// A role as IAM describes it, with our inline policy (decoded) if present.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RoleState {
+pub(crate) struct RoleState {
     pub arn: String,
     pub max_session: i32,
     pub trust: Value,
@@ -294,17 +294,17 @@ pub struct RoleState {
 
 impl RoleState {
     /// Whether this tool created the role (or `--adopt` took it over).
-    pub fn is_managed(&self) -> bool {
+    pub(crate) fn is_managed(&self) -> bool {
         is_managed(&self.tags)
     }
-    pub fn age(&self, now: SystemTime) -> Duration {
+    pub(crate) fn age(&self, now: SystemTime) -> Duration {
         now.duration_since(self.created).unwrap_or_default()
     }
 }
 
 /// A view beside the archive's table, as Glue keeps it.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ViewState {
+pub(crate) struct ViewState {
     /// Its `ViewOriginalText` (Athena's encoded definition), when it is a view.
     pub original_text: Option<String>,
     /// It carries our `managed-by` parameter (Glue does not tag tables).
@@ -313,11 +313,11 @@ pub struct ViewState {
 
 /// The ARNs this tool writes before AWS can tell it (a resource not yet made, a policy, a
 /// template with placeholders). Each takes text, so a placeholder such as `ACCOUNT_ID` fits.
-pub mod arn {
+pub(crate) mod arn {
     use std::fmt::Display;
 
     /// `arn:<partition>:kinesis:<region>:<account>:stream/<name>`.
-    pub fn stream(
+    pub(crate) fn stream(
         partition: &str,
         region: impl Display,
         account: impl Display,
@@ -327,12 +327,12 @@ pub mod arn {
     }
 
     /// `arn:<partition>:iam::<account>:role/<name>` (a role made without a path).
-    pub fn role(partition: &str, account: impl Display, role: impl Display) -> String {
+    pub(crate) fn role(partition: &str, account: impl Display, role: impl Display) -> String {
         format!("arn:{partition}:iam::{account}:role/{role}")
     }
 
     /// `arn:<partition>:sns:<region>:<account>:<name>`.
-    pub fn topic(
+    pub(crate) fn topic(
         partition: &str,
         region: impl Display,
         account: impl Display,
@@ -344,7 +344,7 @@ pub mod arn {
     /// The root of an account, as a trust policy names it: `arn:aws:iam::<account>:root`.
     /// In the commercial partition, where Agilix's account is, and where IAM puts a bare
     /// account id it expands.
-    pub fn account_root(account: impl Display) -> String {
+    pub(crate) fn account_root(account: impl Display) -> String {
         format!("arn:aws:iam::{account}:root")
     }
 }

@@ -14,7 +14,7 @@ use crate::state::{
 
 /// The role as teardown needs to see it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RoleObserved {
+pub(crate) struct RoleObserved {
     pub arn: String,
     pub managed: bool,
     /// Its inline policies (ours and any other: all go with the role).
@@ -25,7 +25,7 @@ pub struct RoleObserved {
 
 /// What exists now.
 #[derive(Debug, Clone, Default)]
-pub struct Observed {
+pub(crate) struct Observed {
     /// The domain's whole saved configuration.
     pub buzz: Map<String, Value>,
     pub role: Option<RoleObserved>,
@@ -39,7 +39,7 @@ pub struct Observed {
 
 /// The archive's parts as teardown finds them: each `None` when absent (or unreadable).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ArchiveObserved {
+pub(crate) struct ArchiveObserved {
     /// The delivery stream: its name, whether setup made it, and the bucket it writes to.
     pub delivery: Option<DeliveryObserved>,
     /// Firehose's role, by name.
@@ -56,7 +56,7 @@ pub struct ArchiveObserved {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct DeliveryObserved {
+pub(crate) struct DeliveryObserved {
     pub name: String,
     pub managed: bool,
     /// The bucket it writes to, from its destination.
@@ -64,7 +64,7 @@ pub struct DeliveryObserved {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct DatabaseObserved {
+pub(crate) struct DatabaseObserved {
     pub name: String,
     pub managed: bool,
     /// Every table and view in it.
@@ -77,7 +77,7 @@ pub struct DatabaseObserved {
 
 /// What is being torn down, by name.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     pub domain: String,
     pub stream: String,
     pub role: String,
@@ -93,7 +93,7 @@ pub struct Target {
 
 impl Target {
     /// Where a Buzz target of ours writes.
-    pub fn destination(&self) -> wire::Destination {
+    pub(crate) fn destination(&self) -> wire::Destination {
         wire::Destination {
             region: self.region.to_ascii_lowercase(),
             stream: self.stream.clone(),
@@ -107,7 +107,7 @@ impl Target {
 /// One removal, in the order they apply.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Removal {
+pub(crate) enum Removal {
     /// Send the configuration back without our target. `cleared`: no target is left, so Buzz
     /// deletes the domain's configuration.
     RemoveBuzzTarget {
@@ -147,7 +147,7 @@ pub enum Removal {
 
 impl Removal {
     /// Which resource the removal changes.
-    pub fn resource(&self) -> Resource {
+    pub(crate) fn resource(&self) -> Resource {
         match self {
             Removal::RemoveBuzzTarget { .. } => Resource::Buzz,
             Removal::DeleteRolePolicy { .. } | Removal::DeleteRole { .. } => Resource::Role,
@@ -168,7 +168,7 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// One line for a removal, as the plan and the progress show it.
-pub fn describe(r: &Removal) -> String {
+pub(crate) fn describe(r: &Removal) -> String {
     match r {
         Removal::RemoveBuzzTarget {
             domain,
@@ -232,31 +232,31 @@ pub fn describe(r: &Removal) -> String {
 
 /// The teardown plan.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub removals: Vec<Removal>,
     pub notes: Vec<String>,
 }
 
 impl Plan {
     /// Nothing to remove.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.removals.is_empty()
     }
     /// The archive's bucket the plan deletes (its name must be typed, or `--yes`).
-    pub fn deletes_archive(&self) -> Option<&str> {
+    pub(crate) fn deletes_archive(&self) -> Option<&str> {
         self.removals.iter().find_map(|r| match r {
             Removal::DeleteArchiveBucket { bucket } => Some(bucket.as_str()),
             _ => None,
         })
     }
     /// Whether the plan deletes the stream (and so needs its name typed, or `--yes`).
-    pub fn deletes_stream(&self) -> bool {
+    pub(crate) fn deletes_stream(&self) -> bool {
         self.removals
             .iter()
             .any(|r| matches!(r, Removal::DeleteStream { .. }))
     }
     /// What happens (or happened) to a resource, for the report.
-    pub fn outcome(&self, resource: Resource, found: &Observed) -> &'static str {
+    pub(crate) fn outcome(&self, resource: Resource, found: &Observed) -> &'static str {
         let removal = self.removals.iter().find(|r| r.resource() == resource);
         match (resource, removal) {
             (Resource::Buzz, Some(Removal::RemoveBuzzTarget { cleared: true, .. })) => "cleared",
@@ -299,7 +299,7 @@ fn refuse_foreign_role(t: &Target, found: &Observed) -> Result<(), String> {
 
 /// Decide what to remove. Pure. Refuses (and so changes nothing at all) when the role is not
 /// one buzz-kinesis made, or carries managed policies someone else attached.
-pub fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
+pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
     let mut p = Plan::default();
     refuse_foreign_role(t, found)?;
 
@@ -518,7 +518,7 @@ fn plan_archive(a: &ArchiveObserved, delete_archive: bool, p: &mut Plan) {
 /// `after` (read again once the plan was confirmed), other than our own target: targets added,
 /// removed or changed, and other keys. Empty when only ours changed (or nothing did): then the
 /// plan is made again from `after`, and nothing stale is written back.
-pub fn changed_meanwhile(
+pub(crate) fn changed_meanwhile(
     before: &Map<String, Value>,
     after: &Map<String, Value>,
     dest: &wire::Destination,

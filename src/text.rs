@@ -51,7 +51,7 @@ fn push_escaped(out: &mut String, c: char) {
 /// `\x07`, `\u{9b}`), and a bidi override cannot reorder the line (`\u{202e}`). Tabs, newlines
 /// and backslashes too, so a line stays one line and an escape in the data cannot pass for
 /// one of ours.
-pub fn escape_control(s: &str) -> String {
+pub(crate) fn escape_control(s: &str) -> String {
     if !s.chars().any(|c| is_unsafe(c) || c == '\\') {
         return s.to_owned();
     }
@@ -66,10 +66,10 @@ pub fn escape_control(s: &str) -> String {
 /// value for the renderers (see the module's doc); marks already in the value are dropped, so
 /// the value cannot close its own span.
 #[derive(Debug, Clone, Copy)]
-pub struct Outside<'a>(pub &'a str);
+pub(crate) struct Outside<'a>(pub &'a str);
 
 /// Mark `s` as outside text.
-pub fn outside(s: &str) -> Outside<'_> {
+pub(crate) fn outside(s: &str) -> Outside<'_> {
     Outside(s)
 }
 
@@ -85,7 +85,7 @@ impl fmt::Display for Outside<'_> {
 
 /// A sentence as a person's terminal gets it: marked spans escaped completely, and in the rest
 /// every unsafe character but newlines and tabs (the sentence's own layout) escaped as well.
-pub fn for_terminal(s: &str) -> String {
+pub(crate) fn for_terminal(s: &str) -> String {
     if !s.chars().any(|c| is_unsafe(c) || c == OPEN || c == CLOSE) {
         return s.to_owned();
     }
@@ -105,7 +105,7 @@ pub fn for_terminal(s: &str) -> String {
 }
 
 /// A sentence for JSON and other exact output: the marks dropped, the value as it was.
-pub fn unmark(s: &str) -> String {
+pub(crate) fn unmark(s: &str) -> String {
     if !s.contains([OPEN, CLOSE]) {
         return s.to_owned();
     }
@@ -114,7 +114,7 @@ pub fn unmark(s: &str) -> String {
 
 /// `arg` as one word of a POSIX shell: as it is when it holds only characters no shell
 /// treats specially, else in single quotes (a quote inside written `'\''`).
-pub fn shell_quote(arg: &str) -> String {
+pub(crate) fn shell_quote(arg: &str) -> String {
     let plain = !arg.is_empty()
         && arg
             .chars()

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 
 /// The PEM bundle `AWS_CA_BUNDLE` names, with its path, when set.
-pub fn ca_bundle() -> Result<Option<(PathBuf, Vec<u8>)>> {
+pub(crate) fn ca_bundle() -> Result<Option<(PathBuf, Vec<u8>)>> {
     let Some(path) = std::env::var_os("AWS_CA_BUNDLE").filter(|p| !p.is_empty()) else {
         return Ok(None);
     };

@@ -22,7 +22,7 @@ const STREAM_DIMENSION: &str = "StreamName";
 
 /// The alarm as setup wants it: any refused write in a minute notifies the topic.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AlarmRequest {
+pub(crate) struct AlarmRequest {
     pub name: String,
     pub stream: String,
     pub topic_arn: String,
@@ -73,7 +73,7 @@ impl Aws {
     /// [`metrics::period_for`]; summed, or an age's maximum: [`Metric::stat`]): one
     /// GetMetricData call (more only if CloudWatch pages the answer, which the period is
     /// chosen to avoid).
-    pub async fn stream_metrics(&self, stream: &str, since: Duration) -> Result<Window> {
+    pub(crate) async fn stream_metrics(&self, stream: &str, since: Duration) -> Result<Window> {
         let now = SystemTime::now();
         let period = metrics::period_for(since.as_secs());
         // Align to whole periods so each point is one full period; the window ends with the
@@ -123,7 +123,7 @@ impl Aws {
 
     /// Firehose's delivery metrics for `delivery` over the last `since`: one point per metric
     /// for the whole window (one GetMetricData call).
-    pub async fn delivery_metrics(
+    pub(crate) async fn delivery_metrics(
         &self,
         delivery: &str,
         since: Duration,
@@ -176,7 +176,7 @@ impl Aws {
     }
 
     /// The alarm named `name` with its tags, or `None`.
-    pub async fn describe_alarm(&self, name: &str) -> Result<Option<AlarmState>> {
+    pub(crate) async fn describe_alarm(&self, name: &str) -> Result<Option<AlarmState>> {
         let req = self.cloudwatch.describe_alarms().alarm_names(name);
         let out = self.answered(read("cloudwatch", "DescribeAlarms"), req.send().await)?;
         let Some(a) = out.metric_alarms().first() else {
@@ -205,7 +205,7 @@ impl Aws {
     }
 
     /// Create or replace the alarm (PutMetricAlarm is an upsert).
-    pub async fn put_alarm(
+    pub(crate) async fn put_alarm(
         &self,
         spec: &AlarmRequest,
         tags: &BTreeMap<String, String>,
@@ -236,7 +236,7 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn delete_alarm(&self, name: &str) -> Result<()> {
+    pub(crate) async fn delete_alarm(&self, name: &str) -> Result<()> {
         let req = self.cloudwatch.delete_alarms().alarm_names(name);
         self.answered(write("cloudwatch", "DeleteAlarms"), req.send().await)?;
         Ok(())

@@ -21,7 +21,7 @@ use crate::parts::delivery::DeliveryState;
 /// Whether CreateDeliveryStream failed because Firehose cannot assume the role yet: IAM has
 /// not propagated a role made moments ago (Firehose's words: "Firehose is unable to assume
 /// role ..."). Worth retrying while the role is young; anything else is reported at once.
-pub fn role_not_ready(code: &str, message: &str) -> bool {
+pub(crate) fn role_not_ready(code: &str, message: &str) -> bool {
     code == "InvalidArgumentException"
         && message
             .to_ascii_lowercase()
@@ -30,7 +30,10 @@ pub fn role_not_ready(code: &str, message: &str) -> bool {
 
 impl Aws {
     /// The delivery stream with its tags, or `None` when there is none.
-    pub async fn describe_delivery_stream(&self, name: &str) -> Result<Option<DeliveryState>> {
+    pub(crate) async fn describe_delivery_stream(
+        &self,
+        name: &str,
+    ) -> Result<Option<DeliveryState>> {
         let req = self
             .firehose
             .describe_delivery_stream()
@@ -117,7 +120,7 @@ impl Aws {
     /// but the source, the bucket and the role (which UpdateDestination cannot change for a
     /// Kinesis source): prefixes, processors, buffering, retry, compression and logging. The
     /// version read back guards against a change made meanwhile (ConcurrentModification).
-    pub async fn update_delivery_stream(
+    pub(crate) async fn update_delivery_stream(
         &self,
         a: &Archive,
         version_id: &str,
@@ -146,7 +149,7 @@ impl Aws {
     /// Create the delivery stream: the Kinesis stream as its source, the archive's bucket as
     /// its destination, with every setting of [`Archive`]. One already there (a retry, a race)
     /// is [`Created::AlreadyExisted`]: the caller reads it again.
-    pub async fn create_delivery_stream(
+    pub(crate) async fn create_delivery_stream(
         &self,
         a: &Archive,
         stream_arn: &str,
@@ -186,7 +189,7 @@ impl Aws {
     }
 
     /// Delete the delivery stream (teardown). Records already in S3 stay.
-    pub async fn delete_delivery_stream(&self, name: &str) -> Result<()> {
+    pub(crate) async fn delete_delivery_stream(&self, name: &str) -> Result<()> {
         let req = self
             .firehose
             .delete_delivery_stream()

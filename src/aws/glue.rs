@@ -112,7 +112,7 @@ impl Aws {
     }
 
     /// The view (any table of that name), or `None`.
-    pub async fn get_view(&self, database: &str, name: &str) -> Result<Option<ViewState>> {
+    pub(crate) async fn get_view(&self, database: &str, name: &str) -> Result<Option<ViewState>> {
         Ok(self.fetch_table(database, name).await?.map(|t| ViewState {
             original_text: t.view_original_text().map(str::to_owned),
             managed: marked(&t),
@@ -120,7 +120,7 @@ impl Aws {
     }
 
     /// Make the view, or set ours back to the model (`update`).
-    pub async fn put_view(
+    pub(crate) async fn put_view(
         &self,
         database: &str,
         owner: &str,
@@ -153,7 +153,7 @@ impl Aws {
     }
 
     /// The database's tags, or `None` when there is no such database.
-    pub async fn get_database_tags(
+    pub(crate) async fn get_database_tags(
         &self,
         name: &str,
         arn: &str,
@@ -171,7 +171,7 @@ impl Aws {
     }
 
     /// The table, or `None` when there is none (or no database).
-    pub async fn get_table(&self, database: &str, name: &str) -> Result<Option<TableState>> {
+    pub(crate) async fn get_table(&self, database: &str, name: &str) -> Result<Option<TableState>> {
         let Some(t) = self.fetch_table(database, name).await? else {
             return Ok(None);
         };
@@ -191,7 +191,7 @@ impl Aws {
 
     /// The names of the database's tables (views included), page by page, each with whether
     /// it carries our mark (the views `--archive-views` made).
-    pub async fn table_names(&self, database: &str) -> Result<Vec<(String, bool)>> {
+    pub(crate) async fn table_names(&self, database: &str) -> Result<Vec<(String, bool)>> {
         let (mut names, mut token) = (Vec::new(), None::<String>);
         loop {
             let req = self
@@ -213,7 +213,7 @@ impl Aws {
     }
 
     /// Create the database, tagged. One already there is [`Created::AlreadyExisted`].
-    pub async fn create_database(
+    pub(crate) async fn create_database(
         &self,
         name: &str,
         tags: &BTreeMap<String, String>,
@@ -232,7 +232,12 @@ impl Aws {
             .or_existing(&["AlreadyExistsException"])
     }
 
-    pub async fn create_table(&self, database: &str, name: &str, t: &TableState) -> Result<()> {
+    pub(crate) async fn create_table(
+        &self,
+        database: &str,
+        name: &str,
+        t: &TableState,
+    ) -> Result<()> {
         let req = self
             .glue
             .create_table()
@@ -249,7 +254,12 @@ impl Aws {
     }
 
     /// Replace the table's definition (UpdateTable takes it whole).
-    pub async fn update_table(&self, database: &str, name: &str, t: &TableState) -> Result<()> {
+    pub(crate) async fn update_table(
+        &self,
+        database: &str,
+        name: &str,
+        t: &TableState,
+    ) -> Result<()> {
         let req = self
             .glue
             .update_table()
@@ -260,14 +270,14 @@ impl Aws {
     }
 
     /// Delete the table, then the database if nothing else is in it (teardown).
-    pub async fn delete_table(&self, database: &str, name: &str) -> Result<()> {
+    pub(crate) async fn delete_table(&self, database: &str, name: &str) -> Result<()> {
         let req = self.glue.delete_table().database_name(database).name(name);
         self.answered(write("glue", "DeleteTable"), req.send().await)
             .or_missing(&["EntityNotFoundException"])?;
         Ok(())
     }
 
-    pub async fn delete_database(&self, name: &str) -> Result<()> {
+    pub(crate) async fn delete_database(&self, name: &str) -> Result<()> {
         let req = self.glue.delete_database().name(name);
         self.answered(write("glue", "DeleteDatabase"), req.send().await)
             .or_missing(&["EntityNotFoundException"])?;

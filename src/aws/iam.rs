@@ -30,12 +30,16 @@ fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
 
 impl Aws {
     /// The role with its trust, tags and our inline policy, or `None` when it does not exist.
-    pub async fn get_role(&self, name: &str) -> Result<Option<RoleState>> {
+    pub(crate) async fn get_role(&self, name: &str) -> Result<Option<RoleState>> {
         self.get_role_with(name, iam::POLICY_NAME).await
     }
 
     /// A role with the inline policy of `policy_name` (the archive's Firehose role has its own).
-    pub async fn get_role_with(&self, name: &str, policy_name: &str) -> Result<Option<RoleState>> {
+    pub(crate) async fn get_role_with(
+        &self,
+        name: &str,
+        policy_name: &str,
+    ) -> Result<Option<RoleState>> {
         let req = self.iam.get_role().role_name(name);
         let Some(out) = self
             .answered(read("iam", "GetRole"), req.send().await)
@@ -73,7 +77,11 @@ impl Aws {
     }
 
     /// One inline policy, decoded; `None` when the role has no policy of that name.
-    pub async fn get_inline_policy(&self, role: &str, policy_name: &str) -> Result<Option<Value>> {
+    pub(crate) async fn get_inline_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+    ) -> Result<Option<Value>> {
         let req = self
             .iam
             .get_role_policy()
@@ -88,7 +96,7 @@ impl Aws {
     /// Create the role. `EntityAlreadyExists` (a retry of a create that succeeded, or a race
     /// with someone else) is [`Created::AlreadyExisted`]: the caller reads the role again and
     /// plans anew, since it may not be ours.
-    pub async fn create_role(
+    pub(crate) async fn create_role(
         &self,
         name: &str,
         trust: &Value,
@@ -100,7 +108,7 @@ impl Aws {
     }
 
     /// [`Aws::create_role`] with its own description (the archive's Firehose role).
-    pub async fn create_role_described(
+    pub(crate) async fn create_role_described(
         &self,
         name: &str,
         trust: &Value,
@@ -125,7 +133,7 @@ impl Aws {
         Ok(created)
     }
 
-    pub async fn update_trust(&self, name: &str, trust: &Value) -> Result<()> {
+    pub(crate) async fn update_trust(&self, name: &str, trust: &Value) -> Result<()> {
         let req = self
             .iam
             .update_assume_role_policy()
@@ -135,7 +143,7 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn update_max_session(&self, name: &str, seconds: i32) -> Result<()> {
+    pub(crate) async fn update_max_session(&self, name: &str, seconds: i32) -> Result<()> {
         let req = self
             .iam
             .update_role()
@@ -145,7 +153,7 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn tag_role(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+    pub(crate) async fn tag_role(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
         let req = self
             .iam
             .tag_role()
@@ -156,13 +164,18 @@ impl Aws {
     }
 
     /// `PutRolePolicy` is an upsert: the same call creates and replaces.
-    pub async fn put_policy(&self, role: &str, document: &Value) -> Result<()> {
+    pub(crate) async fn put_policy(&self, role: &str, document: &Value) -> Result<()> {
         self.put_policy_named(role, iam::POLICY_NAME, document)
             .await
     }
 
     /// [`Aws::put_policy`] under another name (the archive's Firehose role's).
-    pub async fn put_policy_named(&self, role: &str, name: &str, document: &Value) -> Result<()> {
+    pub(crate) async fn put_policy_named(
+        &self,
+        role: &str,
+        name: &str,
+        document: &Value,
+    ) -> Result<()> {
         let req = self
             .iam
             .put_role_policy()
@@ -174,14 +187,14 @@ impl Aws {
     }
 }
 
-pub use crate::iam::{Grants, NamedPolicy};
+pub(crate) use crate::iam::{Grants, NamedPolicy};
 
 impl Aws {
     /// Every policy IAM weighs for the role: inline ones, attached managed ones (their
     /// default version) and the permission boundary (`boundary`, its ARN from GetRole).
     /// `check` evaluates them together, as IAM would; `setup --adopt` reads what else the
     /// role can do.
-    pub async fn role_policies(&self, role: &str, boundary: Option<&str>) -> Result<Grants> {
+    pub(crate) async fn role_policies(&self, role: &str, boundary: Option<&str>) -> Result<Grants> {
         let mut identity = Vec::new();
         for name in self.inline_policy_names(role).await? {
             if let Some(document) = self.get_inline_policy(role, &name).await? {
@@ -226,7 +239,7 @@ impl Aws {
     }
 
     /// The names of the role's inline policies (ListRolePolicies, paged).
-    pub async fn inline_policy_names(&self, role: &str) -> Result<Vec<String>> {
+    pub(crate) async fn inline_policy_names(&self, role: &str) -> Result<Vec<String>> {
         let mut names = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -245,7 +258,7 @@ impl Aws {
     }
 
     /// The ARNs of the managed policies attached to the role (ListAttachedRolePolicies, paged).
-    pub async fn attached_policy_arns(&self, role: &str) -> Result<Vec<String>> {
+    pub(crate) async fn attached_policy_arns(&self, role: &str) -> Result<Vec<String>> {
         let mut arns = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -268,7 +281,7 @@ impl Aws {
     }
 
     /// Delete one inline policy of the role. Already gone is fine (a re-run, or a race).
-    pub async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<()> {
+    pub(crate) async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<()> {
         let req = self
             .iam
             .delete_role_policy()
@@ -280,7 +293,7 @@ impl Aws {
     }
 
     /// Delete the role (its inline policies must be gone first). Already gone is fine.
-    pub async fn delete_role(&self, role: &str) -> Result<()> {
+    pub(crate) async fn delete_role(&self, role: &str) -> Result<()> {
         let req = self.iam.delete_role().role_name(role);
         self.answered(write("iam", "DeleteRole"), req.send().await)
             .hint_on("DeleteConflict", || format!(

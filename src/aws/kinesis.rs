@@ -17,7 +17,7 @@ const ACTIVE_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl Aws {
     /// The stream as it is now, or `None` when there is no such stream.
-    pub async fn describe_stream(&self, name: &str) -> Result<Option<StreamState>> {
+    pub(crate) async fn describe_stream(&self, name: &str) -> Result<Option<StreamState>> {
         let Some(out) = self.stream_summary(name).await? else {
             return Ok(None);
         };
@@ -87,7 +87,7 @@ impl Aws {
     }
 
     /// The names of the account's streams in this region (for the wizard's "reuse one?").
-    pub async fn list_stream_names(&self) -> Result<Vec<String>> {
+    pub(crate) async fn list_stream_names(&self) -> Result<Vec<String>> {
         let mut names = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -104,7 +104,7 @@ impl Aws {
     /// Create the stream. `ResourceInUseException` (a race, or the SDK's retry of a create
     /// that had succeeded) is [`Created::AlreadyExisted`]: the caller reads it again and plans
     /// anew.
-    pub async fn create_stream(&self, name: &str, capacity: Capacity) -> Result<Created> {
+    pub(crate) async fn create_stream(&self, name: &str, capacity: Capacity) -> Result<Created> {
         let mut req = self.kinesis.create_stream().stream_name(name);
         req = match capacity {
             Capacity::OnDemand => req.stream_mode_details(stream_mode(StreamMode::OnDemand)?),
@@ -126,7 +126,7 @@ impl Aws {
 
     /// Wait until the stream is ACTIVE, polling fast at first and backing off (the SDK's
     /// waiter and `aws kinesis wait stream-exists` first wait a fixed 10 s).
-    pub async fn wait_stream_active(
+    pub(crate) async fn wait_stream_active(
         &self,
         name: &str,
         on_poll: &(dyn Fn(Duration) + Sync),
@@ -180,7 +180,7 @@ impl Aws {
     }
 
     /// Switch between on-demand and provisioned (UpdateStreamMode takes the stream's ARN).
-    pub async fn update_stream_mode(&self, stream_arn: &str, to: Capacity) -> Result<()> {
+    pub(crate) async fn update_stream_mode(&self, stream_arn: &str, to: Capacity) -> Result<()> {
         let mode = match to {
             Capacity::OnDemand => StreamMode::OnDemand,
             Capacity::Provisioned(_) => StreamMode::Provisioned,
@@ -195,7 +195,7 @@ impl Aws {
     }
 
     /// One step of a shard count change (at most double or half the open shards).
-    pub async fn update_shard_count(&self, name: &str, to: u32) -> Result<()> {
+    pub(crate) async fn update_shard_count(&self, name: &str, to: u32) -> Result<()> {
         let req = self
             .kinesis
             .update_shard_count()
@@ -206,7 +206,7 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn increase_retention(&self, name: &str, to: RetentionHours) -> Result<()> {
+    pub(crate) async fn increase_retention(&self, name: &str, to: RetentionHours) -> Result<()> {
         let req = self
             .kinesis
             .increase_stream_retention_period()
@@ -220,7 +220,7 @@ impl Aws {
     }
 
     /// Only ever called when the user passed `--allow-retention-decrease`.
-    pub async fn decrease_retention(&self, name: &str, to: RetentionHours) -> Result<()> {
+    pub(crate) async fn decrease_retention(&self, name: &str, to: RetentionHours) -> Result<()> {
         let req = self
             .kinesis
             .decrease_stream_retention_period()
@@ -233,7 +233,7 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn start_encryption(&self, name: &str, key: &str) -> Result<()> {
+    pub(crate) async fn start_encryption(&self, name: &str, key: &str) -> Result<()> {
         let req = self
             .kinesis
             .start_stream_encryption()
@@ -244,7 +244,11 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn tag_stream(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+    pub(crate) async fn tag_stream(
+        &self,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()> {
         let req = self
             .kinesis
             .add_tags_to_stream()
@@ -257,7 +261,7 @@ impl Aws {
 
 /// Where reading a shard starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StartAt {
+pub(crate) enum StartAt {
     /// Only records written after the iterator is made.
     Latest,
     /// The oldest record kept.
@@ -270,7 +274,7 @@ pub enum StartAt {
 }
 
 /// One page of a shard.
-pub struct Page {
+pub(crate) struct Page {
     pub records: Vec<Vec<u8>>,
     /// `None` once a closed shard has been read to its end.
     pub next: Option<String>,
@@ -284,20 +288,19 @@ pub struct Page {
 
 /// A bounded read of a stream's recent records (`check`'s look at who writes).
 #[derive(Debug, Clone, Default)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub records: Vec<Vec<u8>>,
-    pub shards: usize,
     /// Some shard had more records in the window than the sample took.
     pub truncated: bool,
 }
 
 /// At most this many records a shard, and this many GetRecords calls a shard, per sample.
-pub const SAMPLE_PER_SHARD: usize = 1_000;
-pub const SAMPLE_PAGES_PER_SHARD: usize = 5;
+pub(crate) const SAMPLE_PER_SHARD: usize = 1_000;
+pub(crate) const SAMPLE_PAGES_PER_SHARD: usize = 5;
 
 /// One shard as ListShards describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShardInfo {
+pub(crate) struct ShardInfo {
     pub id: String,
     /// The shard(s) it was split or merged from (parent, then adjacent parent).
     pub parents: Vec<String>,
@@ -307,7 +310,7 @@ pub struct ShardInfo {
 
 impl Aws {
     /// The ids of every shard of the stream, open or closed (ListShards, paged).
-    pub async fn list_shards(&self, stream: &str) -> Result<Vec<String>> {
+    pub(crate) async fn list_shards(&self, stream: &str) -> Result<Vec<String>> {
         Ok(self
             .shards(stream)
             .await?
@@ -317,7 +320,7 @@ impl Aws {
     }
 
     /// Every shard of the stream, open or closed, with its parents (ListShards, paged).
-    pub async fn shards(&self, stream: &str) -> Result<Vec<ShardInfo>> {
+    pub(crate) async fn shards(&self, stream: &str) -> Result<Vec<ShardInfo>> {
         let mut shards = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -349,7 +352,7 @@ impl Aws {
         }
     }
 
-    pub async fn shard_iterator(
+    pub(crate) async fn shard_iterator(
         &self,
         stream: &str,
         shard: &str,
@@ -384,7 +387,7 @@ impl Aws {
     }
 
     /// One GetRecords call. Throughput errors are the caller's to back off from.
-    pub async fn get_records(&self, iterator: &str) -> Result<Page> {
+    pub(crate) async fn get_records(&self, iterator: &str) -> Result<Page> {
         let req = self
             .kinesis
             .get_records()
@@ -409,14 +412,13 @@ impl Aws {
     /// Kinesis's read limits (GetRecords only, at most [`SAMPLE_PAGES_PER_SHARD`] calls a shard,
     /// 5 calls a second a shard): one ListShards, then per shard one GetShardIterator
     /// (AT_TIMESTAMP) and its pages.
-    pub async fn sample_records(
+    pub(crate) async fn sample_records(
         &self,
         stream: &str,
         since: std::time::SystemTime,
     ) -> Result<Sample> {
         let shards = self.list_shards(stream).await?;
         let mut sample = Sample {
-            shards: shards.len(),
             ..Sample::default()
         };
         for shard in &shards {
@@ -457,7 +459,7 @@ impl Aws {
 
     /// Delete the stream and every record in it. Only `teardown --delete-stream`, confirmed,
     /// calls this. `false` when there was no stream to delete.
-    pub async fn delete_stream(&self, name: &str) -> Result<bool> {
+    pub(crate) async fn delete_stream(&self, name: &str) -> Result<bool> {
         let req = self.kinesis.delete_stream().stream_name(name);
         let deleted = self
             .answered(write("kinesis", "DeleteStream"), req.send().await)

@@ -10,7 +10,7 @@ use crate::state::ResolvedKey;
 
 impl Aws {
     /// The key `named` stands for. `alias/aws/kinesis` is known without a call.
-    pub async fn describe_key(&self, named: &str) -> Result<ResolvedKey> {
+    pub(crate) async fn describe_key(&self, named: &str) -> Result<ResolvedKey> {
         if let Some(known) = ResolvedKey::known(named) {
             return Ok(known);
         }

@@ -10,7 +10,11 @@ use crate::parts::log::LogState;
 
 impl Aws {
     /// The log group `name` (exactly), its retention, tags, and whether it has `stream`.
-    pub async fn describe_log_group(&self, name: &str, stream: &str) -> Result<Option<LogState>> {
+    pub(crate) async fn describe_log_group(
+        &self,
+        name: &str,
+        stream: &str,
+    ) -> Result<Option<LogState>> {
         let req = self.logs.describe_log_groups().log_group_name_prefix(name);
         let out = self.answered(read("logs", "DescribeLogGroups"), req.send().await)?;
         let Some(group) = out
@@ -58,7 +62,7 @@ impl Aws {
     }
 
     /// Create the log group, tagged; one already there is left as it is.
-    pub async fn create_log_group(
+    pub(crate) async fn create_log_group(
         &self,
         name: &str,
         tags: &BTreeMap<String, String>,
@@ -72,7 +76,7 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn create_log_stream(&self, group: &str, stream: &str) -> Result<()> {
+    pub(crate) async fn create_log_stream(&self, group: &str, stream: &str) -> Result<()> {
         let req = self
             .logs
             .create_log_stream()
@@ -83,7 +87,7 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn put_log_retention(&self, group: &str, days: u32) -> Result<()> {
+    pub(crate) async fn put_log_retention(&self, group: &str, days: u32) -> Result<()> {
         let req = self
             .logs
             .put_retention_policy()
@@ -94,7 +98,7 @@ impl Aws {
     }
 
     /// Delete the log group with its streams (teardown).
-    pub async fn delete_log_group(&self, name: &str) -> Result<()> {
+    pub(crate) async fn delete_log_group(&self, name: &str) -> Result<()> {
         let req = self.logs.delete_log_group().log_group_name(name);
         self.answered(write("logs", "DeleteLogGroup"), req.send().await)
             .or_missing(&["ResourceNotFoundException"])?;

@@ -4,16 +4,16 @@
 //! `AWS_ENDPOINT_URL_<SERVICE>`), which is how tests reach the local emulator.
 
 mod call;
-pub mod cloudwatch;
-pub mod firehose;
-pub mod glue;
-pub mod iam;
-pub mod kinesis;
-pub mod kms;
-pub mod logs;
-pub mod s3;
-pub mod sns;
-pub mod sts;
+pub(crate) mod cloudwatch;
+pub(crate) mod firehose;
+pub(crate) mod glue;
+pub(crate) mod iam;
+pub(crate) mod kinesis;
+pub(crate) mod kms;
+pub(crate) mod logs;
+pub(crate) mod s3;
+pub(crate) mod sns;
+pub(crate) mod sts;
 
 use std::time::Duration;
 
@@ -30,19 +30,19 @@ pub(crate) use call::{built, read, write, Expected};
 /// or the SDK's retry of a create that had succeeded). The caller reads it again and plans
 /// anew: what is there may not be ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Created {
+pub(crate) enum Created {
     Made,
     AlreadyExisted,
 }
 
 /// Asks a person for the stream's region (the wizard's question), when the AWS profile names
 /// none. The command layer passes it in; the adapter itself never prompts.
-pub type AskRegion = fn() -> Result<Region>;
+pub(crate) type AskRegion = fn() -> Result<Region>;
 
 /// Clients for the AWS services the tool calls (Kinesis, IAM, STS, CloudWatch, SNS), sharing
 /// one configuration and one call log.
 #[derive(Clone)]
-pub struct Aws {
+pub(crate) struct Aws {
     pub kinesis: aws_sdk_kinesis::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
@@ -67,7 +67,7 @@ impl Aws {
     /// Load the configuration and make sure credentials and a region exist, so a missing
     /// login is one clear message instead of a failure deep inside the first call.
     /// With `ask_region`, a missing region is asked for instead of being an error.
-    pub async fn connect(
+    pub(crate) async fn connect(
         profile: Option<&str>,
         region: Option<&Region>,
         calls: CallLog,
@@ -123,7 +123,7 @@ impl Aws {
     /// Make sure the credential chain yields credentials, without reading or changing
     /// anything in the account: the wizard calls this before it asks for Buzz values, so a
     /// missing AWS login is found before a person types a password.
-    pub async fn check_login(profile: Option<&str>) -> Result<()> {
+    pub(crate) async fn check_login(profile: Option<&str>) -> Result<()> {
         let mut loader = base_loader(profile, Timeouts::from_env()?);
         if let Some(client) = custom_ca_client()? {
             loader = loader.http_client(client);
@@ -165,22 +165,22 @@ fn base_loader(profile: Option<&str>, timeouts: Timeouts) -> aws_config::ConfigL
 /// stalled proxy, a black-holed endpoint) ends in a clear error instead of a hang. Every call
 /// this tool makes is small (waits are polls), so the defaults are generous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     /// One attempt (the SDK retries a timed-out attempt).
     pub attempt: Duration,
 }
 
 /// The variable that sets [`Timeouts::attempt`], in whole seconds.
-pub const ATTEMPT_TIMEOUT_ENV: &str = "BUZZ_KINESIS_AWS_ATTEMPT_TIMEOUT";
+pub(crate) const ATTEMPT_TIMEOUT_ENV: &str = "BUZZ_KINESIS_AWS_ATTEMPT_TIMEOUT";
 
 /// The attempts one operation gets: the SDK's standard retry mode makes three.
 const ATTEMPTS: u32 = 3;
 
 impl Timeouts {
-    pub const DEFAULT_ATTEMPT: Duration = Duration::from_secs(20);
+    pub(crate) const DEFAULT_ATTEMPT: Duration = Duration::from_secs(20);
 
     /// From [`ATTEMPT_TIMEOUT_ENV`] (1 to 600 s), else the default.
-    pub fn from_env() -> Result<Self> {
+    pub(crate) fn from_env() -> Result<Self> {
         match std::env::var(ATTEMPT_TIMEOUT_ENV) {
             Ok(v) if !v.trim().is_empty() => Self::parse(&v),
             _ => Ok(Self {
@@ -203,7 +203,7 @@ impl Timeouts {
     }
 
     /// The whole operation, its retries included.
-    pub fn operation(self) -> Duration {
+    pub(crate) fn operation(self) -> Duration {
         self.attempt * ATTEMPTS + Duration::from_secs(1)
     }
 }
@@ -211,7 +211,7 @@ impl Timeouts {
 /// How every AWS call names this tool: the SDK adds `app/buzz-kinesis-<version>` to each
 /// request's User-Agent, which CloudTrail records (`userAgent`), so an account's owners can
 /// tell this tool's calls from others'. (An app name allows no `/`, hence the `-`.)
-pub fn app_name() -> aws_config::AppName {
+pub(crate) fn app_name() -> aws_config::AppName {
     aws_config::AppName::new(concat!("buzz-kinesis-", env!("CARGO_PKG_VERSION")))
         .expect("the crate's name and version are a valid app name")
 }
@@ -263,7 +263,7 @@ async fn check_credentials(config: &aws_config::SdkConfig, profile: Option<&str>
 
 /// The credential chain's failure, as the real cause and its fix. `chain`: the error's
 /// messages, outermost first.
-pub fn credentials_error(profile: Option<&str>, chain: &str) -> Error {
+pub(crate) fn credentials_error(profile: Option<&str>, chain: &str) -> Error {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let profile_given = profile.is_some();
     let profile = profile
@@ -329,7 +329,7 @@ fn classify_credentials_error(
 
 /// No AWS login anywhere: what a person does next, by who manages AWS (the provider chain's
 /// places are logged with -v).
-pub fn no_aws_login() -> Error {
+pub(crate) fn no_aws_login() -> Error {
     Error::AwsCredentials {
         problem: "no AWS login was found".into(),
         hint: Some(NO_AWS_LOGIN_HINT.into()),

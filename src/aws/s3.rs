@@ -30,7 +30,7 @@ impl Aws {
     /// Whether the bucket exists, is ours to see, and is in the stream's region; then every
     /// setting setup converges, and for a bucket we did not tag, whether objects are already
     /// under the archive's prefixes (someone else's, which ours must not mix with).
-    pub async fn describe_bucket(&self, name: &str) -> Result<BucketObserved> {
+    pub(crate) async fn describe_bucket(&self, name: &str) -> Result<BucketObserved> {
         let req = self
             .s3
             .head_bucket()
@@ -254,13 +254,13 @@ impl Aws {
     }
 
     /// Whether any object is under `prefix`.
-    pub async fn has_objects(&self, bucket: &str, prefix: &str) -> Result<bool> {
+    pub(crate) async fn has_objects(&self, bucket: &str, prefix: &str) -> Result<bool> {
         Ok(self.count_objects(bucket, prefix, 1).await?.0 > 0)
     }
 
     /// How many objects are under `prefix` (at most `cap`, read page by page) and the newest
     /// one's last-modified time, in seconds since the epoch.
-    pub async fn count_objects(
+    pub(crate) async fn count_objects(
         &self,
         bucket: &str,
         prefix: &str,
@@ -292,7 +292,7 @@ impl Aws {
 
     /// Create the bucket in this region with ACLs off from the start. A bucket we already own
     /// (a retry, a race with our own earlier run) is [`Created::AlreadyExisted`].
-    pub async fn create_bucket(&self, name: &str) -> Result<Created> {
+    pub(crate) async fn create_bucket(&self, name: &str) -> Result<Created> {
         let mut req = self
             .s3
             .create_bucket()
@@ -317,7 +317,7 @@ impl Aws {
     /// Delete every object version and delete marker in the bucket, 1,000 at a time, then the
     /// bucket (teardown `--delete-archive`). A write that lands meanwhile (Firehose, before its
     /// delivery stream goes) is met by emptying it again, a few times.
-    pub async fn empty_and_delete_bucket(&self, name: &str) -> Result<()> {
+    pub(crate) async fn empty_and_delete_bucket(&self, name: &str) -> Result<()> {
         use aws_sdk_s3::types::{Delete, ObjectIdentifier};
         for _ in 0..5 {
             loop {
@@ -376,7 +376,7 @@ impl Aws {
         )))
     }
 
-    pub async fn block_public_access(&self, name: &str) -> Result<()> {
+    pub(crate) async fn block_public_access(&self, name: &str) -> Result<()> {
         let req = self
             .s3
             .put_public_access_block()
@@ -394,7 +394,7 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn enforce_bucket_owner(&self, name: &str) -> Result<()> {
+    pub(crate) async fn enforce_bucket_owner(&self, name: &str) -> Result<()> {
         let rule = OwnershipControlsRule::builder()
             .object_ownership(ObjectOwnership::BucketOwnerEnforced)
             .build();
@@ -411,7 +411,7 @@ impl Aws {
 
     /// Default encryption: SSE-KMS with `key` (and a bucket key, which cuts KMS calls), or
     /// SSE-S3.
-    pub async fn put_bucket_encryption(&self, name: &str, key: Option<&str>) -> Result<()> {
+    pub(crate) async fn put_bucket_encryption(&self, name: &str, key: Option<&str>) -> Result<()> {
         let default = match key {
             Some(k) => ServerSideEncryptionByDefault::builder()
                 .sse_algorithm(ServerSideEncryption::AwsKms)
@@ -439,7 +439,7 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn enable_versioning(&self, name: &str) -> Result<()> {
+    pub(crate) async fn enable_versioning(&self, name: &str) -> Result<()> {
         let req = self
             .s3
             .put_bucket_versioning()
@@ -456,7 +456,7 @@ impl Aws {
 
     /// The bucket's whole lifecycle configuration (S3 replaces it whole: the plan only
     /// writes it on a bucket with no rules but ours).
-    pub async fn put_lifecycle(&self, name: &str, rules: &[Rule]) -> Result<()> {
+    pub(crate) async fn put_lifecycle(&self, name: &str, rules: &[Rule]) -> Result<()> {
         let days = |d: u32| i32::try_from(d).unwrap_or(i32::MAX);
         let mut out = Vec::new();
         for r in rules {
@@ -508,7 +508,7 @@ impl Aws {
         Ok(())
     }
 
-    pub async fn put_bucket_policy(&self, name: &str, policy: &Value) -> Result<()> {
+    pub(crate) async fn put_bucket_policy(&self, name: &str, policy: &Value) -> Result<()> {
         let req = self
             .s3
             .put_bucket_policy()
@@ -521,7 +521,11 @@ impl Aws {
 
     /// The bucket's whole tag set (S3 replaces it whole: the plan passes the tags it found
     /// with ours added).
-    pub async fn put_bucket_tags(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+    pub(crate) async fn put_bucket_tags(
+        &self,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()> {
         let set = tags
             .iter()
             .map(|(k, v)| built(Tag::builder().key(k).value(v).build()))

@@ -12,7 +12,7 @@ use crate::state::TopicState;
 
 impl Aws {
     /// The topic at `arn`, or `None` when there is none.
-    pub async fn describe_topic(&self, arn: &str) -> Result<Option<TopicState>> {
+    pub(crate) async fn describe_topic(&self, arn: &str) -> Result<Option<TopicState>> {
         let req = self.sns.get_topic_attributes().topic_arn(arn);
         let found = self
             .answered(read("sns", "GetTopicAttributes"), req.send().await)
@@ -56,7 +56,7 @@ impl Aws {
 
     /// Create the topic (CreateTopic returns the existing one for the same name and tags),
     /// encrypted with `kms_key` when given.
-    pub async fn create_topic(
+    pub(crate) async fn create_topic(
         &self,
         name: &str,
         tags: &BTreeMap<String, String>,
@@ -74,7 +74,7 @@ impl Aws {
     }
 
     /// Subscribe an email address; the address must confirm before mail arrives.
-    pub async fn subscribe_email(&self, topic_arn: &str, email: &str) -> Result<()> {
+    pub(crate) async fn subscribe_email(&self, topic_arn: &str, email: &str) -> Result<()> {
         let req = self
             .sns
             .subscribe()
@@ -86,7 +86,7 @@ impl Aws {
     }
 
     /// Delete the topic and with it its subscriptions.
-    pub async fn delete_topic(&self, arn: &str) -> Result<()> {
+    pub(crate) async fn delete_topic(&self, arn: &str) -> Result<()> {
         let req = self.sns.delete_topic().topic_arn(arn);
         self.answered(write("sns", "DeleteTopic"), req.send().await)?;
         Ok(())

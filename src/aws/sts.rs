@@ -6,13 +6,13 @@ use crate::names::AccountId;
 
 /// The account and principal behind the credentials.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Identity {
+pub(crate) struct Identity {
     pub account: AccountId,
     pub arn: String,
 }
 
 impl Aws {
-    pub async fn caller_identity(&self) -> Result<Identity> {
+    pub(crate) async fn caller_identity(&self) -> Result<Identity> {
         let req = self.sts.get_caller_identity();
         let out = self.answered(read("sts", "GetCallerIdentity"), req.send().await)?;
         let account = AccountId::parse("(AWS account)", out.account().unwrap_or_default())?;

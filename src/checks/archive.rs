@@ -15,7 +15,7 @@ const SETUP_FIX: &str =
 /// What check read of the archive's objects: how many under the error prefix, and the newest
 /// event object's age (`None`: no object yet), of at most `scanned` objects listed.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct ArchiveObjects {
+pub(crate) struct ArchiveObjects {
     pub errors: usize,
     pub newest_event_age_secs: Option<i64>,
     /// The listing stopped at its cap: the newest may be among those not listed.
@@ -23,7 +23,7 @@ pub struct ArchiveObjects {
 }
 
 /// The archive's rows.
-pub fn archive_rows(
+pub(crate) fn archive_rows(
     want: &DesiredArchive,
     seen: &ArchiveState,
     grants: Option<&Grants>,
@@ -205,7 +205,7 @@ fn role_row(want: &DesiredArchive, seen: &ArchiveState, grants: Option<&Grants>)
 
 /// Firehose's own delivery metrics over check's window (`window`: how it is said, "24 h");
 /// `Err((code, message))` when CloudWatch could not be read.
-pub fn delivery_metrics_row(
+pub(crate) fn delivery_metrics_row(
     seen: &std::result::Result<crate::metrics::DeliveryWindow, (String, String)>,
     window: &str,
     log_group: &str,
@@ -274,7 +274,7 @@ fn span(secs: u64) -> String {
 /// How far behind the stream's slowest consumer reads (`GetRecords.IteratorAgeMilliseconds`,
 /// the window's maximum), against the retention: a consumer that falls behind by the
 /// retention period loses what expires before it reads it. Warn at half, fail at 90 %.
-pub fn consumer_row(max_age_ms: Option<f64>, retention: RetentionHours) -> Option<Check> {
+pub(crate) fn consumer_row(max_age_ms: Option<f64>, retention: RetentionHours) -> Option<Check> {
     let age = max_age_ms?;
     let retention_ms = f64::from(retention.get()) * 3_600_000.0;
     let share = age / retention_ms;

@@ -10,7 +10,11 @@ use super::*;
 /// The domain's Buzz configuration (`config`, as saved): Buzz's answer holds no targets
 /// under a key this tool does not know, and exactly one enabled kinesis target writes to our
 /// stream, as `wanted` describes it.
-pub fn buzz_rows(domain: &str, wanted: &KinesisTarget, config: &Map<String, Value>) -> Vec<Check> {
+pub(crate) fn buzz_rows(
+    domain: &str,
+    wanted: &KinesisTarget,
+    config: &Map<String, Value>,
+) -> Vec<Check> {
     let mut out = Vec::new();
     let stream = &wanted.stream;
     let unknown = wire::unexpected_target_keys(config);
@@ -130,7 +134,7 @@ fn target_drift(wanted: &KinesisTarget, saved: &Value) -> Vec<String> {
 }
 
 /// `--probe` before any call: `Some(row)` when there is nothing to probe.
-pub fn probe_precondition(
+pub(crate) fn probe_precondition(
     wanted: &KinesisTarget,
     config: &Map<String, Value>,
     stream_exists: bool,
@@ -146,7 +150,12 @@ pub fn probe_precondition(
 }
 
 /// `--probe`: Buzz refused the test with `code` (`hint` says why, from `buzz::answer`).
-pub fn probe_test_failed(code: &str, message: &str, error_id: Option<&str>, hint: String) -> Check {
+pub(crate) fn probe_test_failed(
+    code: &str,
+    message: &str,
+    error_id: Option<&str>,
+    hint: String,
+) -> Check {
     fail(
         CheckId::BuzzProbe,
         format!(
@@ -162,7 +171,7 @@ pub fn probe_test_failed(code: &str, message: &str, error_id: Option<&str>, hint
 }
 
 /// `--probe`: the probe event (`guid`) arrived in `stream` after `seconds`.
-pub fn probe_arrived(guid: &str, stream: &str, seconds: f64) -> Check {
+pub(crate) fn probe_arrived(guid: &str, stream: &str, seconds: f64) -> Check {
     pass(
         CheckId::BuzzProbe,
         format!(
@@ -175,7 +184,7 @@ pub fn probe_arrived(guid: &str, stream: &str, seconds: f64) -> Check {
 /// `check --buzz-only --probe`: Buzz's test passed. Buzz assumed the role and wrote its probe
 /// into the stream before it answered OK, which proves the path; reading the probe back would
 /// need AWS access.
-pub fn probe_test_passed(stream: &str) -> Check {
+pub(crate) fn probe_test_passed(stream: &str) -> Check {
     pass(
         CheckId::BuzzProbe,
         format!(
@@ -185,7 +194,7 @@ pub fn probe_test_passed(stream: &str) -> Check {
 }
 
 /// `--probe`: Buzz accepted the test but nothing arrived within `waited_seconds`.
-pub fn probe_timed_out(stream: &str, waited_seconds: u64) -> Check {
+pub(crate) fn probe_timed_out(stream: &str, waited_seconds: u64) -> Check {
     fail(
         CheckId::BuzzProbe,
         format!(

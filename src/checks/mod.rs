@@ -15,12 +15,12 @@ mod tests;
 mod tree;
 mod watch;
 
-pub use archive::*;
-pub use buzz::*;
-pub use role::*;
-pub use stream::*;
-pub use tree::*;
-pub use watch::*;
+pub(crate) use archive::*;
+pub(crate) use buzz::*;
+pub(crate) use role::*;
+pub(crate) use stream::*;
+pub(crate) use tree::*;
+pub(crate) use watch::*;
 
 use serde_json::Value;
 
@@ -29,7 +29,7 @@ use crate::sizing::Load;
 
 /// Which row: a stable name (its string form is the JSON's `id`, and scripts match on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CheckId {
+pub(crate) enum CheckId {
     /// `alarm`
     Alarm,
     /// `archive.bucket`
@@ -86,7 +86,8 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every row id, in the order of [`CheckId::as_str`]'s names.
-    pub const ALL: [CheckId; 26] = [
+    #[cfg(test)]
+    pub(crate) const ALL: [CheckId; 26] = [
         CheckId::Alarm,
         CheckId::ArchiveBucket,
         CheckId::ArchiveDelivery,
@@ -116,7 +117,7 @@ impl CheckId {
     ];
 
     /// The stable string form.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             CheckId::Alarm => "alarm",
             CheckId::ArchiveBucket => "archive.bucket",
@@ -169,7 +170,7 @@ impl PartialEq<&str> for CheckId {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     Pass,
     Warn,
     Fail,
@@ -180,7 +181,7 @@ pub enum Status {
 
 /// One line of the checklist.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Check {
+pub(crate) struct Check {
     pub id: CheckId,
     pub status: Status,
     pub message: String,
@@ -196,12 +197,12 @@ pub struct Check {
 
 impl Check {
     /// The same row with lines shown under it (human output only).
-    pub fn with_detail(mut self, detail: Vec<String>) -> Self {
+    pub(crate) fn with_detail(mut self, detail: Vec<String>) -> Self {
         self.detail = detail;
         self
     }
     /// The same row with numbers for the JSON output.
-    pub fn with_data(mut self, data: Value) -> Self {
+    pub(crate) fn with_data(mut self, data: Value) -> Self {
         self.data = Some(data);
         self
     }
@@ -218,23 +219,23 @@ fn row(id: CheckId, status: Status, message: String, fix: Option<String>) -> Che
     }
 }
 
-pub fn pass(id: CheckId, message: impl Into<String>) -> Check {
+pub(crate) fn pass(id: CheckId, message: impl Into<String>) -> Check {
     row(id, Status::Pass, message.into(), None)
 }
-pub fn warn(id: CheckId, message: impl Into<String>, fix: impl Into<String>) -> Check {
+pub(crate) fn warn(id: CheckId, message: impl Into<String>, fix: impl Into<String>) -> Check {
     row(id, Status::Warn, message.into(), Some(fix.into()))
 }
-pub fn fail(id: CheckId, message: impl Into<String>, fix: impl Into<String>) -> Check {
+pub(crate) fn fail(id: CheckId, message: impl Into<String>, fix: impl Into<String>) -> Check {
     row(id, Status::Fail, message.into(), Some(fix.into()))
 }
 /// A row this half cannot check; `fix` names the command that can.
-pub fn skip(id: CheckId, message: impl Into<String>, fix: impl Into<String>) -> Check {
+pub(crate) fn skip(id: CheckId, message: impl Into<String>, fix: impl Into<String>) -> Check {
     row(id, Status::Skip, message.into(), Some(fix.into()))
 }
 
 /// The rows that need the side a half leaves out, listed as skipped so a reader sees what
 /// was not checked. `other`: the command for the other half.
-pub fn skipped_rows(half: crate::state::Halves, probe: bool, other: &str) -> Vec<Check> {
+pub(crate) fn skipped_rows(half: crate::state::Halves, probe: bool, other: &str) -> Vec<Check> {
     use crate::state::Halves;
     let ids: &[(CheckId, &str)] = match half {
         Halves::Both => &[],
@@ -278,13 +279,13 @@ pub fn skipped_rows(half: crate::state::Halves, probe: bool, other: &str) -> Vec
 }
 
 /// Whether any row failed (`check` then exits 2).
-pub fn any_failed(checks: &[Check]) -> bool {
+pub(crate) fn any_failed(checks: &[Check]) -> bool {
     checks.iter().any(|c| c.status == Status::Fail)
 }
 
 /// What the checks compare against, from the same flags setup takes.
 #[derive(Debug, Clone)]
-pub struct Expect {
+pub(crate) struct Expect {
     pub retention: RetentionHours,
     /// `--kms-key` / `--no-encryption` / neither (then any key passes, none warns).
     pub encryption: Encryption,
@@ -297,8 +298,8 @@ pub struct Expect {
     pub load: Option<Load>,
 }
 
-pub const SETUP_FIX: &str = "run `buzz-kinesis setup` with the same flags";
+pub(crate) const SETUP_FIX: &str = "run `buzz-kinesis setup` with the same flags";
 
 /// How an unencrypted stream gets encrypted: setup never changes an existing stream's
 /// encryption unasked, so the key is named.
-pub const ENCRYPT_FIX: &str = "run `buzz-kinesis setup` with the same flags and --kms-key alias/aws/kinesis: it starts encryption without downtime, and Buzz's writer role needs no extra permission for the AWS-managed key";
+pub(crate) const ENCRYPT_FIX: &str = "run `buzz-kinesis setup` with the same flags and --kms-key alias/aws/kinesis: it starts encryption without downtime, and Buzz's writer role needs no extra permission for the AWS-managed key";

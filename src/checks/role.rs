@@ -12,7 +12,7 @@ use super::*;
 /// The role: exists, trusts Agilix's account alone (with the external id when given), allows
 /// 12-hour sessions, and its policies (`policies`: every document on it, evaluated together as
 /// IAM would) allow writing to the stream and little else.
-pub fn role_rows(
+pub(crate) fn role_rows(
     role: &str,
     stream_arn: &str,
     found: Option<&RoleState>,

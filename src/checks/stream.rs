@@ -10,7 +10,7 @@ use super::*;
 
 /// The stream: exists and is ACTIVE, keeps records long enough, is encrypted as asked, and
 /// (with an expected load) is big enough.
-pub fn stream_rows(
+pub(crate) fn stream_rows(
     name: &str,
     region: &str,
     found: Option<&StreamState>,

@@ -1039,7 +1039,6 @@ mod tree_tests {
             rows[0].message
         );
         assert!(denied.ids().is_empty());
-        assert!(subtree_rows(&SubtreeObserved::NotRead).is_empty());
     }
 
     fn dest() -> crate::buzz::wire::Destination {
@@ -1072,7 +1071,6 @@ mod tree_tests {
 
     fn tree(configs: Vec<crate::plan::tree::TreeConfig>) -> crate::plan::tree::TreeObserved {
         crate::plan::tree::TreeObserved {
-            own: None,
             configs,
             unlisted: Vec::new(),
         }

@@ -11,9 +11,7 @@ use crate::text::outside;
 
 /// What `check` could read of the configured domain's descendants.
 #[derive(Debug, Clone)]
-pub enum SubtreeObserved {
-    /// No Buzz login in this run: the flat rule (only the named domains are expected).
-    NotRead,
+pub(crate) enum SubtreeObserved {
     Listed {
         /// The configured domain, as it is shown in sentences (its numeric id).
         domain: String,
@@ -31,7 +29,7 @@ pub enum SubtreeObserved {
 
 impl SubtreeObserved {
     /// The descendants' ids (none when not read).
-    pub fn ids(&self) -> Vec<String> {
+    pub(crate) fn ids(&self) -> Vec<String> {
         match self {
             SubtreeObserved::Listed { descendants, .. } => {
                 descendants.iter().map(|d| d.id.clone()).collect()
@@ -43,9 +41,8 @@ impl SubtreeObserved {
 
 /// The `buzz.tree` row: how many descendant domains the configured one has (their events
 /// arrive in the stream too), or why they could not be listed.
-pub fn subtree_rows(read: &SubtreeObserved) -> Vec<Check> {
+pub(crate) fn subtree_rows(read: &SubtreeObserved) -> Vec<Check> {
     match read {
-        SubtreeObserved::NotRead => Vec::new(),
         SubtreeObserved::Denied {
             domain,
             code,
@@ -120,7 +117,7 @@ fn sample_names(descendants: &[DomainRecord]) -> Vec<String> {
 /// another target in the tree (an ancestor's, or a descendant's) writes to the same
 /// destination, naming each domain whose events arrive twice; warns when a configuration in
 /// the tree could not be read (a double delivery there would not show), never a silent pass.
-pub fn delivery_rows(
+pub(crate) fn delivery_rows(
     domain: &str,
     dest: &Destination,
     ours_saved: bool,

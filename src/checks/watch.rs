@@ -9,7 +9,7 @@ use super::*;
 
 /// What `check` could read of the stream's CloudWatch metrics.
 #[derive(Debug, Clone)]
-pub enum MetricsObserved {
+pub(crate) enum MetricsObserved {
     /// The window and how it is said ("24 h").
     Window(crate::metrics::Window, String),
     /// GetMetricData failed (most often: the permission is missing).
@@ -65,7 +65,7 @@ const ON_DEMAND_MIN_SHARDS: u32 = 4;
 /// Lost events, read from CloudWatch: writes Kinesis refused (a failure: those events are
 /// most likely lost), the busiest minute against capacity, and a window with no traffic at
 /// all while Buzz's target is enabled. A missing permission is one warning, not a failure.
-pub fn metrics_rows(
+pub(crate) fn metrics_rows(
     read: &MetricsObserved,
     stream: Option<&StreamState>,
     target_enabled: bool,
@@ -188,7 +188,7 @@ pub fn metrics_rows(
 
 /// The alarm on refused writes: missing (a failure when asked for with `--alarm-*`, else a
 /// suggestion), firing, or watching.
-pub fn alarm_rows(
+pub(crate) fn alarm_rows(
     alarm: Option<&crate::state::AlarmState>,
     asked: bool,
     stream: &str,
@@ -215,7 +215,7 @@ pub fn alarm_rows(
 
 /// What `check` could read of who writes into the stream.
 #[derive(Debug, Clone)]
-pub enum WritersObserved {
+pub(crate) enum WritersObserved {
     Sample {
         writers: crate::events::Writers,
         /// Some shard held more records in the window than the sample took.
@@ -232,7 +232,7 @@ pub enum WritersObserved {
 
 /// Whose events belong in the stream.
 #[derive(Debug, Clone, Default)]
-pub struct Expected {
+pub(crate) struct Expected {
     /// The configured domain, or those named with `--expect-domain` (numeric ids). Empty: the
     /// configured domain is a `//userspace` path whose numeric id could not be read, then
     /// several domains in the sample are a warning.
@@ -256,7 +256,7 @@ impl Expected {
 /// warning. Any Buzz tenant can name a role it can guess in its own configuration, and Buzz's
 /// servers assume it from Agilix's account (the confused deputy) unless the trust requires an
 /// external id.
-pub fn writer_rows(read: &WritersObserved, expected: &Expected) -> Vec<Check> {
+pub(crate) fn writer_rows(read: &WritersObserved, expected: &Expected) -> Vec<Check> {
     let (w, truncated, label) = match read {
         WritersObserved::Skipped => return Vec::new(),
         WritersObserved::Unavailable { code, message } => {

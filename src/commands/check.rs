@@ -30,7 +30,7 @@ use crate::ui::Progress;
 const PROBE_WAIT: Duration = Duration::from_secs(30);
 
 /// The `check` command.
-pub async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let interactive = spec::interactive(args.input.no_input || args.old_yes.yes);
     let CheckSpec {
         parts,

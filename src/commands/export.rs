@@ -80,7 +80,7 @@ fn tags(spec: &ExportSpec) -> BTreeMap<String, String> {
 }
 
 /// The `export` command (alias `policy`).
-pub async fn run(args: &ExportArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+pub(crate) async fn run(args: &ExportArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let spec = spec::export(
         args,
         spec::interactive(args.input.no_input || args.old_yes.yes),

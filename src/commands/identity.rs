@@ -22,7 +22,7 @@ use crate::report::identity::{render_human, render_json, HttpRequest, IdentityVi
 use crate::spec;
 use crate::text::shell_quote;
 
-pub async fn run(args: &BuzzIdentityArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+pub(crate) async fn run(args: &BuzzIdentityArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let spec = spec::identity(args, spec::interactive(args.input.no_input))?;
     let (key, key_created) = key(&spec.key_out)?;
     if spec.login.is_some() {

@@ -1,20 +1,20 @@
 //! One module per subcommand, and the read step setup, check and teardown share ([`read`]):
 //! connect to AWS and log in to Buzz (at once), then read what exists (at once).
 
-pub mod check;
-pub mod export;
-pub mod identity;
-pub mod read;
-pub mod setup;
-pub mod tail;
-pub mod teardown;
+pub(crate) mod check;
+pub(crate) mod export;
+pub(crate) mod identity;
+pub(crate) mod read;
+pub(crate) mod setup;
+pub(crate) mod tail;
+pub(crate) mod teardown;
 
 use crate::state::Halves;
 use crate::text::shell_quote;
 
 /// The command for the other half, `buzz-kinesis COMMAND --aws-only|--buzz-only ...`, with the
 /// values this run knows (never a secret), for the rows and warnings that point at it.
-pub fn other_half(
+pub(crate) fn other_half(
     command: &str,
     half: Halves,
     values: &[(&str, &str)],

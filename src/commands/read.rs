@@ -29,14 +29,14 @@ use crate::state::{arn, Halves, ResolvedKey, RoleState, StreamState};
 use crate::ui::Progress;
 
 /// AWS and (unless `--aws-only`) Buzz, ready for calls.
-pub struct Connected {
+pub(crate) struct Connected {
     pub aws: Aws,
     /// `None` when the run does not talk to Buzz: no login read, none sent.
     pub buzz: Option<LoggedIn>,
 }
 
 /// A Buzz session, and the domains and title of our target in them.
-pub struct LoggedIn {
+pub(crate) struct LoggedIn {
     pub client: BuzzClient,
     pub session: Session,
     pub domains: Domains,
@@ -45,7 +45,7 @@ pub struct LoggedIn {
 
 /// Log in to Buzz (`--buzz-only` alone, else the Buzz side of [`connect`]). The login's
 /// secrets go to the client, which keeps them to renew an expired session.
-pub async fn login(buzz: BuzzLogin, calls: &CallLog) -> Result<LoggedIn> {
+pub(crate) async fn login(buzz: BuzzLogin, calls: &CallLog) -> Result<LoggedIn> {
     let client = BuzzClient::new(buzz.url, buzz.credentials, buzz.otp, calls.clone())?;
     let session = client.login().await?;
     Ok(LoggedIn {
@@ -57,7 +57,7 @@ pub async fn login(buzz: BuzzLogin, calls: &CallLog) -> Result<LoggedIn> {
 }
 
 /// Say who we are logged in to Buzz as (a bearer token has no name to show).
-pub fn logged_in(client: &BuzzClient, session: &Session, progress: &Progress) {
+pub(crate) fn logged_in(client: &BuzzClient, session: &Session, progress: &Progress) {
     if let Some(id) = &session.client_id {
         progress.step(
             "buzz",
@@ -83,7 +83,7 @@ pub fn logged_in(client: &BuzzClient, session: &Session, progress: &Progress) {
 /// Connect to AWS and (with `buzz`) log in to Buzz. Concurrently, unless a person may be
 /// asked questions (`ask_region`, an MFA code): then one after the other, so prompts never
 /// interleave. A region outside the `aws` partition is refused here, before anything is read.
-pub async fn connect(
+pub(crate) async fn connect(
     buzz: Option<BuzzLogin>,
     aws: &AwsSpec,
     calls: &CallLog,
@@ -111,7 +111,7 @@ pub async fn connect(
 }
 
 /// What every command starts from.
-pub struct Current {
+pub(crate) struct Current {
     pub identity: Identity,
     /// The domain's configuration; `None` when the run does not talk to Buzz.
     pub config: Option<Map<String, Value>>,
@@ -121,7 +121,7 @@ pub struct Current {
 
 /// Read who we are, the domain's Buzz configuration (when connected to Buzz), the stream and
 /// the role, all at once.
-pub async fn read_current(
+pub(crate) async fn read_current(
     c: &Connected,
     domain: Option<&DomainId>,
     stream: &str,
@@ -162,7 +162,7 @@ pub async fn read_current(
 /// Agilix's account is in the `aws` partition, and a role trusts only accounts of its own
 /// partition: a stream and role in aws-cn or aws-us-gov could never be written to by Buzz.
 /// Refused before anything is read or made.
-pub fn refuse_other_partition(region: &Region) -> Result<()> {
+pub(crate) fn refuse_other_partition(region: &Region) -> Result<()> {
     match region.partition() {
         "aws" => Ok(()),
         other => Err(Error::Refused(format!(
@@ -174,7 +174,7 @@ pub fn refuse_other_partition(region: &Region) -> Result<()> {
 
 /// Everything setup and check read before deciding: the clients, who we are, what is desired
 /// and what exists.
-pub struct Ready {
+pub(crate) struct Ready {
     pub aws: Aws,
     /// `None` with `--aws-only`.
     pub buzz: Option<BuzzClient>,
@@ -189,7 +189,7 @@ pub struct Ready {
 
 impl Ready {
     /// What the renderers show: plain data, no client.
-    pub fn view(&self) -> SetupView<'_> {
+    pub(crate) fn view(&self) -> SetupView<'_> {
         SetupView {
             aws: Some(self.aws_view()),
             buzz_url: self.buzz_url.clone(),
@@ -202,7 +202,7 @@ impl Ready {
     }
 
     /// Where the calls went, as the JSON's `aws` object shows it.
-    pub fn aws_view(&self) -> AwsView {
+    pub(crate) fn aws_view(&self) -> AwsView {
         AwsView {
             account: self.identity.account.to_string(),
             principal: Some(self.identity.arn.clone()),
@@ -213,7 +213,7 @@ impl Ready {
 
 /// Where the resources live once AWS (or the AWS half's role ARN) has said so.
 #[derive(Debug, Clone, Copy)]
-pub struct Located<'a> {
+pub(crate) struct Located<'a> {
     pub partition: &'static str,
     pub region: &'a Region,
     pub account: &'a str,
@@ -221,7 +221,7 @@ pub struct Located<'a> {
 
 /// What is known of existing resources that the desired state names.
 #[derive(Debug, Clone, Default)]
-pub struct Existing<'a> {
+pub(crate) struct Existing<'a> {
     /// An existing stream's ARN (AWS's word for it).
     pub stream_arn: Option<&'a str>,
     /// An existing role's ARN: it may live under a path, which is part of it.
@@ -234,7 +234,7 @@ pub struct Existing<'a> {
 
 /// The AWS half's spec (and, when the run logged in to Buzz, its login) + where we are ->
 /// the desired state. Pure: the same inputs give the same state.
-pub fn desired(
+pub(crate) fn desired(
     aws: &AwsPart,
     buzz: Option<(&DomainId, &Title)>,
     events: &[EventFilter],
@@ -260,7 +260,7 @@ pub fn desired(
 
 /// `--buzz-only`: the stream and the role are named from the role's ARN (its account and
 /// partition) and the region the AWS half gave, without asking AWS; nothing of AWS is desired.
-pub fn desired_buzz_only(
+pub(crate) fn desired_buzz_only(
     buzz: &BuzzLogin,
     made: &AwsMade,
     events: &[EventFilter],
@@ -407,7 +407,10 @@ async fn adopted_grants(
 }
 
 /// Read the archive's parts, all at once.
-pub async fn read_archive(aws: &Aws, d: &DesiredArchive) -> Result<crate::parts::ArchiveState> {
+pub(crate) async fn read_archive(
+    aws: &Aws,
+    d: &DesiredArchive,
+) -> Result<crate::parts::ArchiveState> {
     let m = &d.model;
     let (role, delivery, database, log) =
         (m.role(), m.delivery_stream(), m.database(), m.log_group());
@@ -479,7 +482,7 @@ fn desired_alarm(a: &AwsPart, at: Located<'_>) -> Option<DesiredAlarm> {
 /// Read what exists for the AWS half (and, when logged in, the domain's Buzz configuration),
 /// and work out the desired state. Makes no mutating call.
 /// `handover`: with `--aws-only`, what the Buzz half is told.
-pub async fn read(
+pub(crate) async fn read(
     connected: Connected,
     a: &AwsPart,
     handover: Option<&BuzzHandover>,
@@ -593,6 +596,7 @@ pub async fn read(
             archive: archive_state,
             archive_role_grants,
             buzz: config,
+            #[cfg(test)]
             tree: None,
         },
         half,
@@ -603,7 +607,7 @@ pub async fn read(
 /// Whether the read step also measures an existing stream's busiest minute (one
 /// GetMetricData call), for a plan a person reads: a dry run, the wizard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Peak {
+pub(crate) enum Peak {
     Measure,
     Skip,
 }
@@ -632,7 +636,7 @@ async fn measured_peak(
 }
 
 /// The configured domain's place in Buzz's tree, as far as the login may read it.
-pub struct DomainTree {
+pub(crate) struct DomainTree {
     /// The domain's record (`None`: `getdomain2` was refused).
     pub own: Option<wire::DomainRecord>,
     pub subtree: SubtreeObserved,
@@ -647,7 +651,7 @@ pub struct DomainTree {
 /// refusing a read (a login that may not list domains or read an ancestor: `AccessDenied`) is
 /// not an error: it is recorded, and check and setup say what they could not see. An answer in
 /// a shape not understood stops the command.
-pub async fn read_tree(
+pub(crate) async fn read_tree(
     client: &BuzzClient,
     domain: &DomainId,
     descendants: bool,
@@ -733,11 +737,7 @@ pub async fn read_tree(
     Ok(DomainTree {
         own: own.clone(),
         subtree,
-        observed: TreeObserved {
-            own,
-            configs,
-            unlisted,
-        },
+        observed: TreeObserved { configs, unlisted },
     })
 }
 
@@ -751,7 +751,7 @@ fn refused_as_none<T>(r: Result<T>) -> Result<Option<T>> {
 }
 
 /// What check compares against: check changes nothing, so it adopts, widens and saves nothing.
-pub const CHECK_ONLY: ApplyOptions = ApplyOptions {
+pub(crate) const CHECK_ONLY: ApplyOptions = ApplyOptions {
     allow_retention_decrease: false,
     allow_capacity_decrease: false,
     adopt: false,

@@ -29,7 +29,7 @@ use crate::teardown_plan::{
 use crate::ui::Progress;
 
 /// What teardown's read step found (the clients, our target, what exists), ready to plan.
-pub struct Ready {
+pub(crate) struct Ready {
     /// `None` with `--buzz-only`.
     pub aws: Option<Aws>,
     /// `None` with `--aws-only`.
@@ -414,7 +414,7 @@ fn soft_read<T>(progress: &Progress, what: &str, r: Result<Option<T>>) -> Result
 }
 
 /// The `teardown` command.
-pub async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+pub(crate) async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let interactive = spec::interactive(args.yes || args.input.no_input);
     let spec = spec::teardown(args, interactive)?;

@@ -27,7 +27,7 @@ pub(super) const CFN_TABLE: &str = parts::glue::CFN_TABLE_ID;
 use crate::parts::{self, cfn_resource as resource, cfn_substitute as substitute, cfn_tags};
 
 /// A CloudFormation template (JSON, which CloudFormation reads as well as YAML).
-pub fn cloudformation(b: &Blueprint) -> Value {
+pub(crate) fn cloudformation(b: &Blueprint) -> Value {
     let stream_arn = json!({"Fn::GetAtt": [CFN_STREAM, "Arn"]});
     let mut stream = Map::new();
     stream.insert("Name".into(), json!(b.stream));

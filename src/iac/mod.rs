@@ -28,8 +28,8 @@ use crate::iam;
 use crate::names::{Encryption, EventFilter, KmsKey, RetentionHours};
 use crate::sizing::Capacity;
 
-pub use cloudformation::cloudformation;
-pub use terraform::terraform;
+pub(crate) use cloudformation::cloudformation;
+pub(crate) use terraform::terraform;
 
 /// Stand-ins for values only the deployment knows, replaced by each dialect's reference. The
 /// control character keeps them apart from anything a user can type: every validated name and
@@ -41,7 +41,7 @@ const DOMAIN: &str = "\u{1}domain\u{1}";
 
 /// What a template describes: the values setup would use.
 #[derive(Debug, Clone)]
-pub struct Blueprint {
+pub(crate) struct Blueprint {
     pub stream: String,
     pub capacity: Capacity,
     pub retention: RetentionHours,
@@ -63,7 +63,7 @@ pub struct Blueprint {
 
 /// The alarm on the stream's refused writes, and whom it notifies.
 #[derive(Debug, Clone)]
-pub struct BlueprintAlarm {
+pub(crate) struct BlueprintAlarm {
     pub emails: Vec<String>,
     /// An existing topic; `None`: the template makes one, named as setup names it.
     pub topic_arn: Option<String>,

@@ -93,7 +93,7 @@ fn outputs(b: &Blueprint, stream_arn: &str, role_arn: &str) -> Vec<Block> {
 }
 
 /// A Terraform configuration (HCL) for the hashicorp/aws provider.
-pub fn terraform(b: &Blueprint) -> String {
+pub(crate) fn terraform(b: &Blueprint) -> String {
     let stream_arn = format!("{TF_STREAM}.arn");
     let role_arn = format!("{TF_ROLE}.arn");
     let mut out = String::new();

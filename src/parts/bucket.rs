@@ -18,14 +18,14 @@ use crate::hcl::{Block, Hcl};
 use crate::state::{is_managed, MANAGED_BY};
 
 /// The bucket's logical id in CloudFormation, and its id as Terraform references it.
-pub const CFN_ID: &str = "BuzzArchiveBucket";
+pub(crate) const CFN_ID: &str = "BuzzArchiveBucket";
 const CFN_POLICY_ID: &str = "BuzzArchiveBucketPolicy";
-pub const TF_ID: &str = "aws_s3_bucket.buzz_archive.id";
+pub(crate) const TF_ID: &str = "aws_s3_bucket.buzz_archive.id";
 const TF_PUBLIC_ACCESS_BLOCK: &str = "aws_s3_bucket_public_access_block";
 const TF_VERSIONING: &str = "aws_s3_bucket_versioning";
 
 /// The bucket, as a part of the archive.
-pub struct Bucket;
+pub(crate) struct Bucket;
 
 impl super::Part for Bucket {
     fn cloudformation(&self, x: &Export) -> Vec<(&'static str, Value)> {
@@ -38,7 +38,7 @@ impl super::Part for Bucket {
 
 /// The bucket as S3 answers for it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum BucketObserved {
+pub(crate) enum BucketObserved {
     Missing,
     /// HeadBucket answered 403: the name is taken by a bucket this identity may not see
     /// (usually another account's; S3's names are global).
@@ -51,11 +51,11 @@ pub enum BucketObserved {
 /// A bucket's lifecycle rule as S3 reports it: `(id, prefix, expire days, abort-upload
 /// days, noncurrent-version days, expired delete markers removed)`, ordered so two lists
 /// compare once sorted.
-pub type RuleState = (String, String, Option<u32>, Option<u32>, Option<u32>, bool);
+pub(crate) type RuleState = (String, String, Option<u32>, Option<u32>, Option<u32>, bool);
 
 /// What setup converges on an existing bucket, as S3 reports it.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct BucketState {
+pub(crate) struct BucketState {
     pub tags: BTreeMap<String, String>,
     /// All four Block Public Access settings on.
     pub public_blocked: bool,
@@ -74,7 +74,8 @@ pub struct BucketState {
 
 impl BucketState {
     /// The bucket as setup leaves it for `model`.
-    pub fn converged(model: &Archive) -> Self {
+    #[cfg(test)]
+    pub(crate) fn converged(model: &Archive) -> Self {
         BucketState {
             tags: managed_tags(),
             public_blocked: true,
@@ -92,7 +93,7 @@ impl BucketState {
 }
 
 /// The bucket's lifecycle rules as the model wants them, as S3 reports them back.
-pub fn lifecycle(model: &Archive) -> Vec<RuleState> {
+pub(crate) fn lifecycle(model: &Archive) -> Vec<RuleState> {
     model
         .lifecycle()
         .iter()
@@ -112,7 +113,7 @@ pub fn lifecycle(model: &Archive) -> Vec<RuleState> {
 /// One change to the bucket.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum BucketAction {
+pub(crate) enum BucketAction {
     CreateBucket {
         bucket: String,
     },
@@ -146,12 +147,12 @@ pub enum BucketAction {
 }
 
 impl BucketAction {
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         matches!(self, BucketAction::CreateBucket { .. })
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub fn before_after(&self) -> (Value, Value) {
+    pub(crate) fn before_after(&self) -> (Value, Value) {
         match self {
             BucketAction::PutBucketPolicy { after, .. } => (Value::Null, after.clone()),
             other => (
@@ -162,7 +163,7 @@ impl BucketAction {
     }
 
     /// The plan's line.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             BucketAction::CreateBucket { bucket } => format!("create bucket {bucket} (ACLs off)"),
             BucketAction::BlockPublicAccess { bucket } => {
@@ -197,7 +198,7 @@ impl BucketAction {
 
 /// The bucket's plan: made when missing; someone else's only with `--adopt` and only when
 /// nothing is under our prefixes; then each setting that differs is one action.
-pub fn plan(
+pub(crate) fn plan(
     model: &Archive,
     adopt: bool,
     found: &BucketObserved,
@@ -337,7 +338,7 @@ const SETUP_FIX: &str =
     "run `buzz-kinesis setup --archive-bucket BUCKET` again: it converges the archive";
 
 /// Check's `archive.bucket` row.
-pub fn row(bucket: &str, found: &BucketObserved) -> Row {
+pub(crate) fn row(bucket: &str, found: &BucketObserved) -> Row {
     let b = match found {
         BucketObserved::Missing => {
             return Row::Fail(format!("the bucket {bucket} does not exist"), SETUP_FIX.into())
@@ -380,7 +381,11 @@ pub fn row(bucket: &str, found: &BucketObserved) -> Row {
 
 /// What teardown does with the bucket it found (`None`: no delivery stream nor table names it
 /// any more), `managed`: whether setup made it (read only when asked to delete it).
-pub fn teardown(bucket: Option<&str>, delete_archive: bool, managed: Option<bool>) -> Teardown {
+pub(crate) fn teardown(
+    bucket: Option<&str>,
+    delete_archive: bool,
+    managed: Option<bool>,
+) -> Teardown {
     match (bucket, delete_archive, managed) {
         (Some(_), true, Some(true)) => Teardown::Remove,
         (Some(bucket), true, _) => Teardown::Keep(format!(
@@ -408,7 +413,7 @@ const NOTIFICATIONS_REASON: &str = "Nothing needs to react to a new object: the 
 const SSE_S3_REASON: &str = "Encrypted at rest with SSE-S3 (AES-256, keys S3 manages), the default that needs no key policy, as the stream uses the AWS-managed key. Pass --kms-key with a customer-managed key's ARN to encrypt the stream and the archive with it.";
 
 /// The checks the bucket does not meet, with their reasons.
-pub fn skips(model: &Archive) -> Vec<Skip> {
+pub(crate) fn skips(model: &Archive) -> Vec<Skip> {
     let mut skips = vec![
         Skip {
             id: "CKV_AWS_18",
@@ -468,7 +473,7 @@ fn cfn_rules(model: &Archive) -> Vec<Value> {
 }
 
 /// The bucket and its policy as CloudFormation resources.
-pub fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
+pub(crate) fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
     let a = x.model;
     let bucket = cfn_resource(
         json!({

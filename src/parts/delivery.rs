@@ -18,10 +18,10 @@ use crate::hcl::{Block, Hcl};
 use crate::state::is_managed;
 
 /// The delivery stream's logical id in CloudFormation.
-pub const CFN_ID: &str = "BuzzArchiveDeliveryStream";
+pub(crate) const CFN_ID: &str = "BuzzArchiveDeliveryStream";
 
 /// The delivery stream, as a part of the archive.
-pub struct Delivery;
+pub(crate) struct Delivery;
 
 impl super::Part for Delivery {
     fn cloudformation(&self, x: &Export) -> Vec<(&'static str, Value)> {
@@ -35,7 +35,7 @@ impl super::Part for Delivery {
 /// A Firehose delivery stream as DescribeDeliveryStream reports it, reduced to what setup
 /// writes and check reads.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct DeliveryState {
+pub(crate) struct DeliveryState {
     pub arn: String,
     /// `CREATING`, `ACTIVE`, `CREATING_FAILED`, `DELETING`, ...
     pub status: String,
@@ -66,7 +66,7 @@ pub struct DeliveryState {
 }
 
 /// The delivery stream as setup makes it, in the terms DescribeDeliveryStream answers.
-pub fn desired(model: &Archive, stream_arn: &str, role_arn: &str) -> DeliveryState {
+pub(crate) fn desired(model: &Archive, stream_arn: &str, role_arn: &str) -> DeliveryState {
     DeliveryState {
         arn: String::new(),
         status: String::new(),
@@ -104,7 +104,9 @@ pub fn desired(model: &Archive, stream_arn: &str, role_arn: &str) -> DeliverySta
 /// One change to the delivery stream.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum DeliveryAction {
+// The names are the JSON's `kind`s (`create_delivery_stream`, ...), documented in json-output.md.
+#[allow(clippy::enum_variant_names)]
+pub(crate) enum DeliveryAction {
     /// Made last: it needs the bucket, its role (assumable) and the stream (active).
     CreateDeliveryStream {
         name: String,
@@ -129,12 +131,12 @@ pub enum DeliveryAction {
 }
 
 impl DeliveryAction {
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         matches!(self, DeliveryAction::CreateDeliveryStream { .. })
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub fn before_after(&self) -> (Value, Value) {
+    pub(crate) fn before_after(&self) -> (Value, Value) {
         (
             Value::Null,
             serde_json::to_value(self).unwrap_or(Value::Null),
@@ -142,7 +144,7 @@ impl DeliveryAction {
     }
 
     /// The plan's line.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             DeliveryAction::CreateDeliveryStream {
                 name,
@@ -209,7 +211,7 @@ fn differences(have: &DeliveryState, want: &DeliveryState) -> (Vec<String>, Vec<
 /// The delivery stream's plan: made when missing; someone else's, or one being deleted,
 /// refused; otherwise updated in place, or replaced (said in a note) when what Firehose fixes
 /// at creation differs.
-pub fn plan(
+pub(crate) fn plan(
     model: &Archive,
     stream_arn: &str,
     role_arn: &str,
@@ -267,7 +269,7 @@ pub fn plan(
 const SSE_REASON: &str = "Firehose offers no server-side encryption for a delivery stream whose source is a Kinesis stream (AWS refuses DeliveryStreamEncryptionConfigurationInput with KinesisStreamAsSource): the records stay encrypted at rest in the stream and in the bucket (its default encryption), and in transit with TLS.";
 
 /// The checks the delivery stream does not meet, with their reasons.
-pub fn skips() -> Vec<Skip> {
+pub(crate) fn skips() -> Vec<Skip> {
     ["CKV_AWS_240", "CKV_AWS_241"]
         .into_iter()
         .map(|id| Skip {
@@ -278,7 +280,7 @@ pub fn skips() -> Vec<Skip> {
 }
 
 /// The delivery stream as a CloudFormation resource.
-pub fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
+pub(crate) fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
     let a = x.model;
     let role = firehose_role::CFN_ID;
     let mut destination = json!({

@@ -14,10 +14,10 @@ use crate::archive::{Archive, ArchiveRefs, POLICY_NAME, ROLE_DESCRIPTION};
 use crate::hcl::{Block, Hcl};
 
 /// The role's logical id in CloudFormation.
-pub const CFN_ID: &str = "BuzzArchiveRole";
+pub(crate) const CFN_ID: &str = "BuzzArchiveRole";
 
 /// Firehose's role, as a part of the archive.
-pub struct FirehoseRole;
+pub(crate) struct FirehoseRole;
 
 impl super::Part for FirehoseRole {
     fn cloudformation(&self, x: &Export) -> Vec<(&'static str, Value)> {
@@ -29,7 +29,7 @@ impl super::Part for FirehoseRole {
 }
 
 /// The role's permission policy, its deployment-only values as the parts' stand-ins.
-pub fn permission(a: &Archive) -> Value {
+pub(crate) fn permission(a: &Archive) -> Value {
     a.permission(&ArchiveRefs {
         account: ACCOUNT,
         stream_arn: STREAM_ARN,
@@ -40,7 +40,7 @@ pub fn permission(a: &Archive) -> Value {
 }
 
 /// The role, its trust and inline policy, as a CloudFormation resource.
-pub fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
+pub(crate) fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
     let a = x.model;
     let (group, stream) = (super::log::CFN_GROUP_ID, super::log::CFN_STREAM_ID);
     let permission = cfn_substitute(

@@ -13,14 +13,14 @@ use crate::hcl::{Block, Hcl};
 use crate::state::is_managed;
 
 /// The database's and the table's logical ids in CloudFormation.
-pub const CFN_DATABASE_ID: &str = "BuzzArchiveDatabase";
-pub const CFN_TABLE_ID: &str = "BuzzArchiveTable";
+pub(crate) const CFN_DATABASE_ID: &str = "BuzzArchiveDatabase";
+pub(crate) const CFN_TABLE_ID: &str = "BuzzArchiveTable";
 const DATABASE_DESCRIPTION: &str = "The Agilix Buzz events archived by buzz-kinesis.";
 const TABLE_DESCRIPTION: &str =
     "Every Buzz event, one JSON line each, partitioned by type and day (partition projection).";
 
 /// The database and its table, as a part of the archive.
-pub struct Glue;
+pub(crate) struct Glue;
 
 impl super::Part for Glue {
     fn cloudformation(&self, x: &Export) -> Vec<(&'static str, Value)> {
@@ -33,7 +33,7 @@ impl super::Part for Glue {
 
 /// The Glue table over the archive, reduced to what setup writes.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct TableState {
+pub(crate) struct TableState {
     pub location: Option<String>,
     pub columns: Vec<(String, String)>,
     pub partitions: Vec<(String, String)>,
@@ -43,7 +43,7 @@ pub struct TableState {
 }
 
 /// The Glue table as setup makes it.
-pub fn table(model: &Archive) -> TableState {
+pub(crate) fn table(model: &Archive) -> TableState {
     let cols = |cs: &[Column]| {
         cs.iter()
             .map(|c| (c.name.to_owned(), c.kind.to_owned()))
@@ -64,7 +64,7 @@ pub fn table(model: &Archive) -> TableState {
 /// The table as setup writes it over `have`: partition projection's first day is the day
 /// the archive was made, so a table already there keeps its own (moving it would hide
 /// the days before, or project empty ones).
-pub fn table_over(model: &Archive, have: Option<&TableState>) -> TableState {
+pub(crate) fn table_over(model: &Archive, have: Option<&TableState>) -> TableState {
     const RANGE: &str = "projection.dt.range";
     let mut t = table(model);
     let start = have
@@ -82,7 +82,7 @@ pub fn table_over(model: &Archive, have: Option<&TableState>) -> TableState {
 /// One change to the Glue database or table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum GlueAction {
+pub(crate) enum GlueAction {
     CreateDatabase {
         database: String,
         tags: BTreeMap<String, String>,
@@ -100,7 +100,7 @@ pub enum GlueAction {
 }
 
 impl GlueAction {
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         matches!(
             self,
             GlueAction::CreateDatabase { .. } | GlueAction::CreateTable { .. }
@@ -108,7 +108,7 @@ impl GlueAction {
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub fn before_after(&self) -> (Value, Value) {
+    pub(crate) fn before_after(&self) -> (Value, Value) {
         (
             Value::Null,
             serde_json::to_value(self).unwrap_or(Value::Null),
@@ -116,7 +116,7 @@ impl GlueAction {
     }
 
     /// The plan's line.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             GlueAction::CreateDatabase { database, .. } => {
                 format!("create Glue database {database}")
@@ -138,7 +138,7 @@ impl GlueAction {
 
 /// The database and table's plan: each made when missing; someone else's used only with
 /// `--adopt`; the table rewritten when its definition differs.
-pub fn plan(
+pub(crate) fn plan(
     model: &Archive,
     adopt: bool,
     database: Option<&BTreeMap<String, String>>,
@@ -213,7 +213,7 @@ fn differences(have: &TableState, want: &TableState) -> Vec<String> {
 }
 
 /// The database and the table as CloudFormation resources.
-pub fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
+pub(crate) fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
     let a = x.model;
     let database = json!({
         "Type": "AWS::Glue::Database",

@@ -16,11 +16,11 @@ use crate::hcl::{Block, Hcl};
 use crate::state::{is_managed, MANAGED_BY};
 
 /// The log group's and the log stream's logical ids in CloudFormation.
-pub const CFN_GROUP_ID: &str = "BuzzArchiveLogGroup";
-pub const CFN_STREAM_ID: &str = "BuzzArchiveLogStream";
+pub(crate) const CFN_GROUP_ID: &str = "BuzzArchiveLogGroup";
+pub(crate) const CFN_STREAM_ID: &str = "BuzzArchiveLogStream";
 
 /// The log group, as a part of the archive.
-pub struct Log;
+pub(crate) struct Log;
 
 impl super::Part for Log {
     fn cloudformation(&self, x: &Export) -> Vec<(&'static str, Value)> {
@@ -33,7 +33,7 @@ impl super::Part for Log {
 
 /// Firehose's error log group as CloudWatch Logs reports it.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct LogState {
+pub(crate) struct LogState {
     pub retention_days: Option<u32>,
     pub tags: BTreeMap<String, String>,
     /// The log stream Firehose's logging options name exists in it.
@@ -42,7 +42,8 @@ pub struct LogState {
 
 impl LogState {
     /// The log group as setup leaves it.
-    pub fn converged() -> Self {
+    #[cfg(test)]
+    pub(crate) fn converged() -> Self {
         LogState {
             retention_days: Some(archive::LOG_RETENTION_DAYS),
             tags: managed_tags(),
@@ -54,7 +55,7 @@ impl LogState {
 /// One change to the error log.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum LogAction {
+pub(crate) enum LogAction {
     /// The group (tagged), then the stream its logging options name.
     CreateLogGroup {
         group: String,
@@ -72,12 +73,12 @@ pub enum LogAction {
 }
 
 impl LogAction {
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         matches!(self, LogAction::CreateLogGroup { .. })
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub fn before_after(&self) -> (Value, Value) {
+    pub(crate) fn before_after(&self) -> (Value, Value) {
         (
             Value::Null,
             serde_json::to_value(self).unwrap_or(Value::Null),
@@ -85,7 +86,7 @@ impl LogAction {
     }
 
     /// The plan's line.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             LogAction::CreateLogGroup { group, .. } => {
                 format!("create log group {group} (Firehose's delivery errors)")
@@ -102,7 +103,7 @@ impl LogAction {
 
 /// The error log's plan: made when missing, its stream added when missing; the retention is
 /// converged only on a log group setup made (someone else's keeps theirs).
-pub fn plan(model: &Archive, log: Option<&LogState>) -> Planned<LogAction> {
+pub(crate) fn plan(model: &Archive, log: Option<&LogState>) -> Planned<LogAction> {
     let group = model.log_group();
     let stream = archive::LOG_STREAM.to_owned();
     let mut p = Planned::default();
@@ -137,7 +138,7 @@ pub fn plan(model: &Archive, log: Option<&LogState>) -> Planned<LogAction> {
 }
 
 /// What teardown does with the log group it found (its name, and whether setup made it).
-pub fn teardown(found: Option<&(String, bool)>) -> Teardown {
+pub(crate) fn teardown(found: Option<&(String, bool)>) -> Teardown {
     match found {
         Some((_, true)) => Teardown::Remove,
         Some((group, false)) => Teardown::Keep(format!(
@@ -152,7 +153,7 @@ pub fn teardown(found: Option<&(String, bool)>) -> Teardown {
 const KMS_REASON: &str = "The log group holds Firehose's delivery error messages (error codes and object keys, not the events), encrypted at rest by CloudWatch Logs; a customer-managed key would need a key policy statement for CloudWatch Logs that a template cannot add to a key it does not make.";
 
 /// The checks the log group does not meet, with their reasons.
-pub fn skips() -> Vec<Skip> {
+pub(crate) fn skips() -> Vec<Skip> {
     vec![Skip {
         id: "CKV_AWS_158",
         reason: KMS_REASON.into(),
@@ -160,7 +161,7 @@ pub fn skips() -> Vec<Skip> {
 }
 
 /// The log group and its stream as CloudFormation resources.
-pub fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
+pub(crate) fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
     let group = cfn_resource(
         json!({
             "Type": "AWS::Logs::LogGroup",

@@ -9,11 +9,11 @@
 //! it, never the reverse), so what a part returns is plain data: a [`Refusal`], notes as
 //! text, a [`Row`], a [`Skip`], JSON or HCL blocks.
 
-pub mod bucket;
-pub mod delivery;
-pub mod firehose_role;
-pub mod glue;
-pub mod log;
+pub(crate) mod bucket;
+pub(crate) mod delivery;
+pub(crate) mod firehose_role;
+pub(crate) mod glue;
+pub(crate) mod log;
 
 use std::collections::BTreeMap;
 
@@ -44,31 +44,31 @@ pub(crate) trait Part: Sync {
 /// What a part's template fragment is written from: the archive's model and the tags every
 /// resource carries.
 #[derive(Debug, Clone, Copy)]
-pub struct Export<'a> {
+pub(crate) struct Export<'a> {
     pub model: &'a crate::archive::Archive,
     pub tags: &'a BTreeMap<String, String>,
 }
 
 /// The stream (not a part yet) as the exports name it: its logical id in CloudFormation, its
 /// resource address in Terraform.
-pub const CFN_STREAM: &str = "BuzzStream";
-pub const TF_STREAM: &str = "aws_kinesis_stream.buzz";
+pub(crate) const CFN_STREAM: &str = "BuzzStream";
+pub(crate) const TF_STREAM: &str = "aws_kinesis_stream.buzz";
 
 /// Stand-ins for values only the deployment knows, replaced by each dialect's reference. The
 /// control character keeps them apart from anything a user can type: every validated name and
 /// title refuses control characters.
-pub const STREAM_ARN: &str = "\u{1}stream_arn\u{1}";
+pub(crate) const STREAM_ARN: &str = "\u{1}stream_arn\u{1}";
 /// `kinesis.<region>.amazonaws.com`, a KMS grant's `kms:ViaService`.
-pub const KINESIS_SERVICE: &str = "\u{1}kinesis_service\u{1}";
+pub(crate) const KINESIS_SERVICE: &str = "\u{1}kinesis_service\u{1}";
 /// `s3.<region>.amazonaws.com`, the archive key's other `kms:ViaService`.
-pub const S3_SERVICE: &str = "\u{1}s3_service\u{1}";
+pub(crate) const S3_SERVICE: &str = "\u{1}s3_service\u{1}";
 /// The deployment's account, the Firehose trust's `sts:ExternalId`.
-pub const ACCOUNT: &str = "\u{1}account\u{1}";
+pub(crate) const ACCOUNT: &str = "\u{1}account\u{1}";
 /// Firehose's log stream for delivery errors.
-pub const LOG_STREAM_ARN: &str = "\u{1}log_stream_arn\u{1}";
+pub(crate) const LOG_STREAM_ARN: &str = "\u{1}log_stream_arn\u{1}";
 
 /// Replace every string equal to a stand-in by its CloudFormation reference, anywhere in `v`.
-pub fn cfn_substitute(v: &Value, subs: &[(&str, Value)]) -> Value {
+pub(crate) fn cfn_substitute(v: &Value, subs: &[(&str, Value)]) -> Value {
     match v {
         Value::String(s) => subs
             .iter()
@@ -87,7 +87,7 @@ pub fn cfn_substitute(v: &Value, subs: &[(&str, Value)]) -> Value {
 
 /// The archive as the read step finds it, part by part.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ArchiveState {
+pub(crate) struct ArchiveState {
     pub bucket: bucket::BucketObserved,
     pub role: Option<RoleState>,
     pub delivery: Option<delivery::DeliveryState>,
@@ -102,7 +102,7 @@ pub struct ArchiveState {
 
 impl ArchiveState {
     /// Nothing of the archive exists.
-    pub fn missing() -> Self {
+    pub(crate) fn missing() -> Self {
         ArchiveState {
             bucket: bucket::BucketObserved::Missing,
             role: None,
@@ -117,7 +117,7 @@ impl ArchiveState {
 
 /// Why a part cannot be made as asked: what, its problem, the fix (the plan's `Blocked`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     pub what: String,
     pub problem: String,
     pub fix: String,
@@ -135,7 +135,7 @@ impl Refusal {
 
 /// A part's plan: its actions in order, and what the user should know (notes).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Planned<A> {
+pub(crate) struct Planned<A> {
     pub actions: Vec<A>,
     pub notes: Vec<String>,
 }
@@ -151,7 +151,7 @@ impl<A> Default for Planned<A> {
 
 /// A part's check row, without its id (`checks` names it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Row {
+pub(crate) enum Row {
     Pass(String),
     /// The message and the fix.
     Warn(String, String),
@@ -160,7 +160,7 @@ pub enum Row {
 
 /// What teardown does with a part.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Teardown {
+pub(crate) enum Teardown {
     /// Removed (the removal's own words are teardown's).
     Remove,
     /// Kept, and why (a note).
@@ -172,13 +172,13 @@ pub enum Teardown {
 /// A scanner check a resource does not meet on purpose, and why: written next to the
 /// resource (a `#checkov:skip` comment in HCL, `Metadata.checkov.skip` in CloudFormation).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skip {
+pub(crate) struct Skip {
     pub id: &'static str,
     pub reason: String,
 }
 
 /// Tags as CloudFormation writes them.
-pub fn cfn_tags(tags: &BTreeMap<String, String>) -> Value {
+pub(crate) fn cfn_tags(tags: &BTreeMap<String, String>) -> Value {
     Value::Array(
         tags.iter()
             .map(|(k, v)| json!({"Key": k, "Value": v}))
@@ -187,7 +187,7 @@ pub fn cfn_tags(tags: &BTreeMap<String, String>) -> Value {
 }
 
 /// A CloudFormation resource, with `Metadata` holding its scanner skips when it has any.
-pub fn cfn_resource(mut r: Value, skips: &[Skip]) -> Value {
+pub(crate) fn cfn_resource(mut r: Value, skips: &[Skip]) -> Value {
     if !skips.is_empty() {
         r["Metadata"] = json!({"checkov": {"skip": skips.iter().map(|s| json!({"id": s.id, "comment": s.reason})).collect::<Vec<_>>()}});
     }
@@ -216,14 +216,14 @@ pub(crate) fn tf_archive_resource(kind: &str) -> Block {
 }
 
 /// Our `managed-by` tag, alone.
-pub fn managed_tags() -> BTreeMap<String, String> {
+pub(crate) fn managed_tags() -> BTreeMap<String, String> {
     let mut tags = BTreeMap::new();
     crate::state::mark_managed(&mut tags);
     tags
 }
 
 /// Tags in `want` that `have` lacks or holds with another value.
-pub fn missing_tags(
+pub(crate) fn missing_tags(
     want: &BTreeMap<String, String>,
     have: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {

@@ -14,7 +14,7 @@ use crate::state::Resource;
 /// One change to the alarm or its topic.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum AlarmAction {
+pub(crate) enum AlarmAction {
     CreateTopic {
         name: String,
         tags: BTreeMap<String, String>,
@@ -36,7 +36,7 @@ pub enum AlarmAction {
 impl AlarmAction {
     /// Whether the action makes the alarm or its topic (drawn `+`, and the alarm's outcome
     /// `created`). A new subscription on a topic that exists is a change.
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         match self {
             AlarmAction::CreateTopic { .. } => true,
             AlarmAction::PutAlarm { before, .. } => before.is_none(),
@@ -45,7 +45,7 @@ impl AlarmAction {
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub fn before_after(&self) -> (Value, Value) {
+    pub(crate) fn before_after(&self) -> (Value, Value) {
         match self {
             AlarmAction::CreateTopic {
                 name,

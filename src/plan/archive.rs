@@ -13,14 +13,16 @@ use serde_json::{json, Value};
 use super::role::{plan_any_role, RoleAction, RolePart};
 use super::{tag_map, Blocked, Note, Plan, Widen};
 use crate::archive::{self, Archive};
-use crate::parts::delivery::{DeliveryAction, DeliveryState};
+use crate::parts::delivery::DeliveryAction;
+#[cfg(test)]
+use crate::parts::delivery::DeliveryState;
 use crate::parts::glue::{GlueAction, TableState};
 use crate::parts::{self, bucket::BucketAction, log::LogAction, ArchiveState, Refusal};
 use crate::state::{Resource, RoleState, ViewState};
 
 /// The archive as the run wants it, its ARNs resolved.
 #[derive(Debug, Clone)]
-pub struct DesiredArchive {
+pub(crate) struct DesiredArchive {
     pub model: Archive,
     pub stream_arn: String,
     /// This account: the bucket must be its (`s3:ResourceAccount`, `ExpectedBucketOwner`).
@@ -43,17 +45,19 @@ pub struct DesiredArchive {
 
 impl DesiredArchive {
     /// The delivery stream as setup makes it (`parts::delivery::desired`).
-    pub fn delivery(&self) -> DeliveryState {
+    #[cfg(test)]
+    pub(crate) fn delivery(&self) -> DeliveryState {
         parts::delivery::desired(&self.model, &self.stream_arn, &self.role_arn)
     }
 
     /// The Glue table as setup makes it.
-    pub fn table(&self) -> TableState {
+    #[cfg(test)]
+    pub(crate) fn table(&self) -> TableState {
         parts::glue::table(&self.model)
     }
 
     /// The table as setup writes it over `have` (`parts::glue::table_over`).
-    pub fn table_over(&self, have: Option<&TableState>) -> TableState {
+    pub(crate) fn table_over(&self, have: Option<&TableState>) -> TableState {
         parts::glue::table_over(&self.model, have)
     }
 }
@@ -61,7 +65,7 @@ impl DesiredArchive {
 /// One change to the archive.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ArchiveAction {
+pub(crate) enum ArchiveAction {
     CreateRole {
         role: String,
         trust: Value,
@@ -100,7 +104,7 @@ pub enum ArchiveAction {
 }
 
 impl ArchiveAction {
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         match self {
             ArchiveAction::Bucket(b) => return b.is_create(),
             ArchiveAction::Log(l) => return l.is_create(),
@@ -115,7 +119,7 @@ impl ArchiveAction {
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub fn before_after(&self) -> (Value, Value) {
+    pub(crate) fn before_after(&self) -> (Value, Value) {
         match self {
             ArchiveAction::UpdateRoleTrust { before, after, .. } => (before.clone(), after.clone()),
             ArchiveAction::PutRolePolicy { before, after, .. } => {
@@ -133,7 +137,7 @@ impl ArchiveAction {
     }
 
     /// Which part of the archive it changes: `bucket`, `role`, `table`, `log` or `delivery`.
-    pub fn part(&self) -> &'static str {
+    pub(crate) fn part(&self) -> &'static str {
         match self {
             ArchiveAction::Bucket(_) => "bucket",
             ArchiveAction::CreateRole { .. }
@@ -245,7 +249,7 @@ fn plan_role(
 }
 
 /// IAM's default session length, the one Firehose's role is made with.
-pub const FIREHOSE_SESSION_SECONDS: i32 = 3600;
+pub(crate) const FIREHOSE_SESSION_SECONDS: i32 = 3600;
 
 /// The role part's action as the archive's (its JSON and its apply keep their names).
 /// `UpdateMaxSession` cannot come: Firehose's role asks for no session length.
@@ -305,7 +309,7 @@ fn plan_views(d: &DesiredArchive, found: &BTreeMap<String, ViewState>, p: &mut P
 
 /// The archive's cost, for the plan: dated estimates from AWS's pricing pages (us-east-1 list
 /// prices as read in 2026), since prices differ by region and change.
-pub const COST_NOTE: &str = "the archive costs (us-east-1 list prices as read in 2026 on aws.amazon.com/firehose/pricing, aws.amazon.com/s3/pricing and aws.amazon.com/athena/pricing; other regions differ): Firehose ingestion from a Kinesis stream about $0.029 per GB, each record counted in 5 KB steps (a 1 KB event is billed as 5 KB); dynamic partitioning about $0.020 per GB, $0.005 per 1,000 objects delivered and about $0.07 per hour of JQ processing (the metadata extraction); S3 Standard storage about $0.023 per GB-month of the (gzip-compressed, typically 5-10x smaller) objects; Athena $5 per TB scanned by a query. Each event type active in a buffer interval (--archive-buffer) writes its own object. The stream's own cost is unchanged";
+pub(crate) const COST_NOTE: &str = "the archive costs (us-east-1 list prices as read in 2026 on aws.amazon.com/firehose/pricing, aws.amazon.com/s3/pricing and aws.amazon.com/athena/pricing; other regions differ): Firehose ingestion from a Kinesis stream about $0.029 per GB, each record counted in 5 KB steps (a 1 KB event is billed as 5 KB); dynamic partitioning about $0.020 per GB, $0.005 per 1,000 objects delivered and about $0.07 per hour of JQ processing (the metadata extraction); S3 Standard storage about $0.023 per GB-month of the (gzip-compressed, typically 5-10x smaller) objects; Athena $5 per TB scanned by a query. Each event type active in a buffer interval (--archive-buffer) writes its own object. The stream's own cost is unchanged";
 
 /// The note the plan carries when it makes the archive's delivery stream.
 pub(super) fn cost_note(p: &mut Plan) {
@@ -323,7 +327,7 @@ pub(super) fn cost_note(p: &mut Plan) {
 }
 
 /// A JSON view of the archive's names, for the report.
-pub fn summary(d: &DesiredArchive) -> Value {
+pub(crate) fn summary(d: &DesiredArchive) -> Value {
     json!({
         "bucket": d.model.bucket.as_str(),
         "delivery_stream": d.model.delivery_stream(),

@@ -10,7 +10,7 @@ use crate::state::Resource;
 /// One change to the domain's Buzz configuration.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum BuzzAction {
+pub(crate) enum BuzzAction {
     /// Test our target with Buzz and (when `save`) save the configuration with it enabled.
     RegisterBuzzTarget {
         domain: crate::names::DomainId,
@@ -30,28 +30,28 @@ pub enum BuzzAction {
 impl BuzzAction {
     /// Whether the action saves a target the domain did not have (drawn `+`, and the target's
     /// outcome `created`). With `--no-enable` nothing is saved, so nothing is made.
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         match self {
             BuzzAction::RegisterBuzzTarget { before, save, .. } => before.is_none() && *save,
         }
     }
 
     /// The domain whose configuration it changes.
-    pub fn domain(&self) -> &crate::names::DomainId {
+    pub(crate) fn domain(&self) -> &crate::names::DomainId {
         match self {
             BuzzAction::RegisterBuzzTarget { domain, .. } => domain,
         }
     }
 
     /// Whether the action only tests, saving nothing (`--no-enable`).
-    pub fn only_tests(&self) -> bool {
+    pub(crate) fn only_tests(&self) -> bool {
         match self {
             BuzzAction::RegisterBuzzTarget { save, .. } => !save,
         }
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub fn before_after(&self) -> (Value, Value) {
+    pub(crate) fn before_after(&self) -> (Value, Value) {
         match self {
             BuzzAction::RegisterBuzzTarget { before, after, .. } => {
                 (before.clone().unwrap_or(Value::Null), after.clone())

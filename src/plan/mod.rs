@@ -4,12 +4,12 @@
 //! lives here: never delete, never shrink retention unless asked, never touch a role we do not
 //! manage unless `--adopt`, keep every other Buzz target. How a plan reads is `report::plan`'s.
 
-pub mod alarm;
-pub mod archive;
-pub mod buzz;
-pub mod role;
-pub mod stream;
-pub mod tree;
+pub(crate) mod alarm;
+pub(crate) mod archive;
+pub(crate) mod buzz;
+pub(crate) mod role;
+pub(crate) mod stream;
+pub(crate) mod tree;
 
 use std::collections::BTreeMap;
 
@@ -21,16 +21,16 @@ use crate::names::{DomainId, Encryption, RetentionHours, RoleName, StreamName, T
 use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
 
-pub use alarm::AlarmAction;
-pub use archive::{ArchiveAction, DesiredArchive};
-pub use buzz::BuzzAction;
-pub use role::{RoleAction, MAX_SESSION_SECONDS};
-pub use stream::StreamAction;
+pub(crate) use alarm::AlarmAction;
+pub(crate) use archive::{ArchiveAction, DesiredArchive};
+pub(crate) use buzz::BuzzAction;
+pub(crate) use role::{RoleAction, MAX_SESSION_SECONDS};
+pub(crate) use stream::StreamAction;
 
 /// What the user asked for, with ARNs resolved (account and region known), by part: each
 /// half's resources only when the run does that half.
 #[derive(Debug, Clone)]
-pub struct Desired {
+pub(crate) struct Desired {
     /// Where the events go, known in every half: read from AWS, or (`--buzz-only`) taken from
     /// the role's ARN and the region the AWS half gave.
     pub stream: StreamName,
@@ -45,7 +45,7 @@ pub struct Desired {
 
 /// The AWS half: the stream, the role, and the alarm when one is asked for.
 #[derive(Debug, Clone)]
-pub struct DesiredAws {
+pub(crate) struct DesiredAws {
     pub stream: DesiredStream,
     pub role: DesiredRole,
     /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes, and where it notifies.
@@ -56,7 +56,7 @@ pub struct DesiredAws {
 
 /// The stream, beyond its name.
 #[derive(Debug, Clone)]
-pub struct DesiredStream {
+pub(crate) struct DesiredStream {
     pub capacity: Capacity,
     /// The user named a capacity (`--capacity-mode`): an existing stream is converged to it.
     /// Otherwise the default never changes a stream that exists.
@@ -81,7 +81,7 @@ pub struct DesiredStream {
 
 /// The role, beyond its name.
 #[derive(Debug, Clone)]
-pub struct DesiredRole {
+pub(crate) struct DesiredRole {
     pub trust: Value,
     pub policy: Value,
     pub tags: Vec<Tag>,
@@ -94,7 +94,7 @@ pub struct DesiredRole {
 /// What setup does only when a flag says so, because it widens who may use the role or
 /// what the role may do: by default the trust and the permissions only narrow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Widen {
+pub(crate) struct Widen {
     /// `--remove-external-id`: a trust that requires an external id may lose the condition
     /// (the confused-deputy guard).
     pub remove_external_id: bool,
@@ -111,7 +111,7 @@ pub struct Widen {
 
 /// The alarm on the stream's refused writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DesiredAlarm {
+pub(crate) struct DesiredAlarm {
     pub name: String,
     /// The topic it notifies: the user's (`--alarm-topic`), or ours, named after the stream.
     pub topic_arn: String,
@@ -121,7 +121,7 @@ pub struct DesiredAlarm {
 }
 
 #[derive(Debug, Clone)]
-pub struct DesiredBuzz {
+pub(crate) struct DesiredBuzz {
     pub domain: crate::names::DomainId,
     pub target: KinesisTarget,
     /// `false` with `--no-enable`: run Buzz's test, save nothing.
@@ -130,7 +130,7 @@ pub struct DesiredBuzz {
 
 /// What exists now. `buzz` is the domain's whole saved configuration.
 #[derive(Debug, Clone, Default)]
-pub struct Observed {
+pub(crate) struct Observed {
     pub stream: Option<StreamState>,
     pub role: Option<RoleState>,
     /// Every policy on an existing role setup did not create (read for `--adopt`): what else
@@ -145,6 +145,7 @@ pub struct Observed {
     /// Every policy on an existing Firehose role setup did not create (read for `--adopt`).
     pub archive_role_grants: Option<iam::Grants>,
     /// The domain's tree: ancestors' and descendants' configurations (`None`: not read).
+    #[cfg(test)]
     pub tree: Option<tree::TreeObserved>,
 }
 
@@ -153,7 +154,7 @@ pub struct Observed {
 /// action does (`"kind": "create_stream"`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 #[serde(untagged)]
-pub enum Action<'a> {
+pub(crate) enum Action<'a> {
     Stream(&'a StreamAction),
     Role(&'a RoleAction),
     Alarm(&'a AlarmAction),
@@ -163,7 +164,7 @@ pub enum Action<'a> {
 
 impl Action<'_> {
     /// Which resource the action changes.
-    pub fn resource(&self) -> Resource {
+    pub(crate) fn resource(&self) -> Resource {
         match self {
             Action::Stream(_) => Resource::Stream,
             Action::Role(_) => Resource::Role,
@@ -175,7 +176,7 @@ impl Action<'_> {
 
     /// Whether the action makes its resource: the plan draws it `+` and the result counts the
     /// resource `created`, from this one answer.
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         match self {
             Action::Stream(a) => a.is_create(),
             Action::Role(a) => a.is_create(),
@@ -186,7 +187,7 @@ impl Action<'_> {
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub fn before_after(&self) -> (Value, Value) {
+    pub(crate) fn before_after(&self) -> (Value, Value) {
         match self {
             Action::Stream(a) => a.before_after(),
             Action::Role(a) => a.before_after(),
@@ -199,14 +200,14 @@ impl Action<'_> {
 
 /// Something the user should know that is not a change.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Note {
+pub(crate) struct Note {
     pub resource: Resource,
     pub message: String,
 }
 
 /// The stream's encryption at rest once the plan is applied: the key, or why there is none.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AtRest {
+pub(crate) struct AtRest {
     pub kms_key: Option<String>,
     /// A customer-managed key's ARN, which the roles' grants name (`kms_key` may be an alias).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -231,7 +232,7 @@ impl std::fmt::Display for AtRest {
 /// The plan: per resource, its actions in the order they apply (the stream's, the role's and
 /// the alarm's chains run concurrently, Buzz's last).
 #[derive(Debug, Clone, Default)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub stream: Vec<StreamAction>,
     pub role: Vec<RoleAction>,
     pub alarm: Vec<AlarmAction>,
@@ -247,12 +248,12 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// How many actions, of every resource.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.stream.len()
             + self.role.len()
             + self.alarm.len()
@@ -264,7 +265,7 @@ impl Plan {
     /// (`3 to add, 0 to change`): a resource with a create counts once as added, whatever
     /// else is set on it; each domain's Buzz target is a resource; the archive's bucket, role,
     /// table and delivery stream are one.
-    pub fn counts(&self) -> (usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize) {
         let mut add = 0;
         let mut change = 0;
         let groups = Resource::ALL
@@ -283,14 +284,17 @@ impl Plan {
     }
 
     /// Every action: the stream's, the role's, the alarm's, the archive's, then Buzz's.
-    pub fn actions(&self) -> impl Iterator<Item = Action<'_>> {
+    pub(crate) fn actions(&self) -> impl Iterator<Item = Action<'_>> {
         Resource::ALL
             .into_iter()
             .flat_map(move |r| self.for_resource(r))
     }
 
     /// One resource's actions.
-    pub fn for_resource(&self, resource: Resource) -> Box<dyn Iterator<Item = Action<'_>> + '_> {
+    pub(crate) fn for_resource(
+        &self,
+        resource: Resource,
+    ) -> Box<dyn Iterator<Item = Action<'_>> + '_> {
         match resource {
             Resource::Stream => Box::new(self.stream.iter().map(Action::Stream)),
             Resource::Role => Box::new(self.role.iter().map(Action::Role)),
@@ -303,7 +307,7 @@ impl Plan {
     /// `created`, `updated`, `tested` (Buzz's test alone, `--no-enable`) or `unchanged`, for
     /// the report: `created` exactly when an action of the resource [`Action::is_create`].
     /// One domain's Buzz outcome, as [`Plan::outcome`] says it (several `--domain`s).
-    pub fn buzz_outcome(&self, domain: &DomainId) -> &'static str {
+    pub(crate) fn buzz_outcome(&self, domain: &DomainId) -> &'static str {
         let mine: Vec<&BuzzAction> = self
             .buzz
             .iter()
@@ -322,7 +326,7 @@ impl Plan {
         }
     }
 
-    pub fn outcome(&self, resource: Resource) -> &'static str {
+    pub(crate) fn outcome(&self, resource: Resource) -> &'static str {
         if self.for_resource(resource).next().is_none() {
             "unchanged"
         } else if self.for_resource(resource).any(|a| a.is_create()) {
@@ -337,7 +341,7 @@ impl Plan {
 
 /// Why the plan cannot be made (`report::plan::refusal` says it to a person).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Blocked {
+pub(crate) enum Blocked {
     /// A role buzz-kinesis did not create, which the plan would change, without `--adopt`.
     UnmanagedRole {
         role: String,
@@ -436,7 +440,8 @@ fn missing_tags(
 }
 
 /// Build the plan. Pure: the same inputs always give the same plan.
-pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
+#[cfg(test)]
+pub(crate) fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
     let mut p = plan_aws(desired, observed)?;
     if let Some(buzz) = &desired.buzz {
         plan_domain(buzz, observed.buzz.as_ref(), observed.tree.as_ref(), &mut p)?;
@@ -445,7 +450,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
 }
 
 /// The AWS half's plan (empty without it): the stream, the role, the alarm, the archive.
-pub fn plan_aws(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
+pub(crate) fn plan_aws(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
     let mut p = Plan::default();
     if let Some(aws) = &desired.aws {
         stream::plan_stream(
@@ -490,7 +495,7 @@ pub fn plan_aws(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked>
 
 /// One domain's part of the plan, added to `p`: who else in its tree delivers to our stream
 /// (`tree`, when read), then our target in its configuration (`config`: what it holds).
-pub fn plan_domain(
+pub(crate) fn plan_domain(
     buzz: &DesiredBuzz,
     config: Option<&Map<String, Value>>,
     tree: Option<&tree::TreeObserved>,
@@ -510,18 +515,18 @@ pub fn plan_domain(
 /// Each domain's outcome, in the order of the list (the first is the one a report's `buzz`
 /// names): what setup did there (`created`, ...), or check's rows for it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcomes<T>(pub Vec<DomainOutcome<T>>);
+pub(crate) struct Outcomes<T>(pub Vec<DomainOutcome<T>>);
 
 /// One domain's outcome.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DomainOutcome<T> {
+pub(crate) struct DomainOutcome<T> {
     pub domain: DomainId,
     pub outcome: T,
 }
 
 impl<T> Outcomes<T> {
     /// Each domain's outcome, as `outcome` says it.
-    pub fn of<'a>(
+    pub(crate) fn of<'a>(
         domains: impl IntoIterator<Item = &'a DomainId>,
         mut outcome: impl FnMut(&DomainId) -> T,
     ) -> Self {
@@ -536,12 +541,12 @@ impl<T> Outcomes<T> {
         )
     }
 
-    pub fn iter(&self) -> std::slice::Iter<'_, DomainOutcome<T>> {
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, DomainOutcome<T>> {
         self.0.iter()
     }
 
     /// More than one domain: the reports list each.
-    pub fn several(&self) -> bool {
+    pub(crate) fn several(&self) -> bool {
         self.0.len() > 1
     }
 }
@@ -552,7 +557,7 @@ impl Outcomes<crate::error::Result<()>> {
     /// done stays done, and a re-run changes only what is missing).
     ///
     /// [`Error::Partial`]: crate::error::Error::Partial
-    pub fn judged(self) -> crate::error::Result<()> {
+    pub(crate) fn judged(self) -> crate::error::Result<()> {
         if self.0.len() == 1 {
             return self.0.into_iter().try_for_each(|o| o.outcome);
         }
@@ -573,7 +578,7 @@ impl Outcomes<crate::error::Result<()>> {
 
 /// The stream's actions again, from a fresh read: a create met a stream made meanwhile (by
 /// someone else, or an earlier attempt of our own), so it is converged as an existing one.
-pub fn replan_stream(
+pub(crate) fn replan_stream(
     name: &str,
     desired: &DesiredStream,
     stream: Option<&StreamState>,
@@ -586,7 +591,7 @@ pub fn replan_stream(
 /// The role's actions again, from a fresh read: a create met a role made meanwhile, which is
 /// ours only if it carries our tag; someone else's needs `--adopt` (and its other policies are
 /// weighed) like any role found at the start.
-pub fn replan_role(
+pub(crate) fn replan_role(
     name: &str,
     desired: &DesiredRole,
     role: Option<&RoleState>,
@@ -601,7 +606,7 @@ pub fn replan_role(
 /// external id lets any Buzz tenant name this role in its own configuration and have Buzz's
 /// servers write that tenant's events into the stream (the confused deputy). Not an error:
 /// Agilix may not issue external ids. A run without the AWS half never sees the trust.
-pub fn warnings(d: &Desired) -> Vec<String> {
+pub(crate) fn warnings(d: &Desired) -> Vec<String> {
     let Some(aws) = &d.aws else {
         return Vec::new();
     };
@@ -784,7 +789,6 @@ pub(crate) mod tests {
         // The district above delivers to the same stream with the same role.
         let district = wire::with_target(&Map::new(), &d.buzz.as_ref().unwrap().target);
         let tree = TreeObserved {
-            own: None,
             configs: vec![TreeConfig {
                 domain: wire::DomainRecord {
                     id: "400000".into(),

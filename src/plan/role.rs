@@ -10,12 +10,12 @@ use crate::iam;
 use crate::state::{Resource, RoleState};
 
 /// Buzz asks for 12-hour sessions.
-pub const MAX_SESSION_SECONDS: i32 = 43_200;
+pub(crate) const MAX_SESSION_SECONDS: i32 = 43_200;
 
 /// One change to the role.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum RoleAction {
+pub(crate) enum RoleAction {
     CreateRole {
         trust: Value,
         max_session: i32,
@@ -41,7 +41,7 @@ pub enum RoleAction {
 impl RoleAction {
     /// Whether the action makes the role (drawn `+`, and the role's outcome `created`). The
     /// inline policy of a new role is a change of that role, as on a role that exists.
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         match self {
             RoleAction::CreateRole { .. } => true,
             RoleAction::UpdateTrust { .. }
@@ -52,7 +52,7 @@ impl RoleAction {
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub fn before_after(&self) -> (Value, Value) {
+    pub(crate) fn before_after(&self) -> (Value, Value) {
         match self {
             RoleAction::CreateRole {
                 trust,
@@ -78,7 +78,7 @@ impl RoleAction {
 /// Any IAM role setup owns, as the run wants it: the role Agilix assumes, Firehose's role.
 /// Both are planned by [`plan_any_role`], under the same rules.
 #[derive(Debug, Clone)]
-pub struct RolePart<'a> {
+pub(crate) struct RolePart<'a> {
     pub name: &'a str,
     /// Who assumes it, for a sentence: `Agilix's account`, `Firehose`.
     pub who: &'static str,
@@ -130,7 +130,7 @@ pub(super) fn plan_role(
 /// policy narrow or stay (never widen, unless a flag says so), its session length is never
 /// changed silently, and a role buzz-kinesis did not make is changed only with `--adopt`
 /// (after every other policy on it is weighed).
-pub fn plan_any_role(
+pub(crate) fn plan_any_role(
     d: &RolePart<'_>,
     observed: Option<&RoleState>,
     grants: Option<&iam::Grants>,

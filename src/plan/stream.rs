@@ -13,7 +13,7 @@ use crate::state::{ResolvedKey, Resource, StreamState, StreamStatus};
 /// One change to the stream.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum StreamAction {
+pub(crate) enum StreamAction {
     CreateStream {
         capacity: Capacity,
     },
@@ -47,7 +47,7 @@ pub enum StreamAction {
 
 impl StreamAction {
     /// Whether the action makes the stream (drawn `+`, and the stream's outcome `created`).
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         match self {
             StreamAction::CreateStream { .. } => true,
             StreamAction::IncreaseRetention { .. }
@@ -61,12 +61,12 @@ impl StreamAction {
 
     /// Whether the stream is CREATING or UPDATING for a while after the action (everything but
     /// tagging), so the next change waits for ACTIVE.
-    pub fn leaves_stream_busy(&self) -> bool {
+    pub(crate) fn leaves_stream_busy(&self) -> bool {
         !matches!(self, StreamAction::TagStream { .. })
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub fn before_after(&self) -> (Value, Value) {
+    pub(crate) fn before_after(&self) -> (Value, Value) {
         match self {
             StreamAction::CreateStream { capacity } => {
                 (Value::Null, json!({ "capacity": capacity }))
@@ -230,7 +230,7 @@ fn same_key(want: &KmsKey, have: &str, resolved: Option<&ResolvedKey>) -> bool {
 /// own when it is encrypted, whatever the flags say; else the key this run would start
 /// (`--kms-key`, or the AWS-managed key for a new stream or an unencrypted one of ours).
 /// `None`: the stream is, and stays, unencrypted.
-pub fn key_to_resolve(want: &Encryption, stream: Option<&StreamState>) -> Option<String> {
+pub(crate) fn key_to_resolve(want: &Encryption, stream: Option<&StreamState>) -> Option<String> {
     match stream {
         Some(s) => match (&s.kms_key, want) {
             (Some(have), _) => Some(have.clone()),
@@ -298,7 +298,7 @@ fn at_rest(d: &DesiredStream, existing: Option<Option<&str>>, managed: bool) -> 
 
 /// The shard counts to pass through from `from` to `to`, one `UpdateShardCount` call each:
 /// AWS takes at most double the open shards, and at least half, per call.
-pub fn shard_steps(from: u32, to: u32) -> Vec<u32> {
+pub(crate) fn shard_steps(from: u32, to: u32) -> Vec<u32> {
     let mut steps = Vec::new();
     let mut at = from.max(1);
     while at != to {

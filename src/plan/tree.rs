@@ -14,7 +14,7 @@ use crate::state::Resource;
 /// Where a domain stands from the configured one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Relation {
+pub(crate) enum Relation {
     Ancestor,
     Descendant,
 }
@@ -22,7 +22,7 @@ pub enum Relation {
 /// One other domain of the tree and its configuration as read, or Buzz's refusal
 /// (code, message).
 #[derive(Debug, Clone)]
-pub struct TreeConfig {
+pub(crate) struct TreeConfig {
     pub domain: DomainRecord,
     pub relation: Relation,
     pub config: Result<Map<String, Value>, (String, String)>,
@@ -30,9 +30,8 @@ pub struct TreeConfig {
 
 /// The configured domain's tree as far as the login could read it.
 #[derive(Debug, Clone, Default)]
-pub struct TreeObserved {
+pub(crate) struct TreeObserved {
     /// The configured domain's own record (`None`: `getdomain2` was refused).
-    pub own: Option<DomainRecord>,
     /// The ancestors' and the descendants' configurations.
     pub configs: Vec<TreeConfig>,
     /// Lists Buzz refused (the parent list, the descendants): what, code, message.
@@ -41,7 +40,7 @@ pub struct TreeObserved {
 
 /// Another target in the tree writing to our destination.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct OtherWriter {
+pub(crate) struct OtherWriter {
     pub domain: String,
     /// The domain for a sentence (its id and name, marked as outside text).
     #[serde(skip)]
@@ -53,7 +52,10 @@ pub struct OtherWriter {
 
 /// Who else in the tree writes where `dest` says (enabled targets only: a disabled one
 /// delivers nothing), and which configurations could not be read.
-pub fn others_writing(tree: &TreeObserved, dest: &Destination) -> (Vec<OtherWriter>, Vec<String>) {
+pub(crate) fn others_writing(
+    tree: &TreeObserved,
+    dest: &Destination,
+) -> (Vec<OtherWriter>, Vec<String>) {
     let mut others = Vec::new();
     let mut unread = Vec::new();
     for c in &tree.configs {
@@ -84,7 +86,7 @@ pub fn others_writing(tree: &TreeObserved, dest: &Destination) -> (Vec<OtherWrit
 }
 
 /// The sentence for one double delivery: whose events arrive twice, and through which target.
-pub fn double_delivery(own: &str, other: &OtherWriter) -> String {
+pub(crate) fn double_delivery(own: &str, other: &OtherWriter) -> String {
     match other.relation {
         Relation::Ancestor => format!(
             "every event of domain {own} arrives twice: its ancestor {} delivers them too, with target {}",
@@ -166,7 +168,7 @@ pub(super) fn plan_tree(
 /// the descendant's events reach the ancestor's target already, so a target on both delivers
 /// each of them twice (`--domain` repeated refuses them before any change). `requested`: each
 /// domain's id with its ancestors' ids (from its parent list).
-pub fn nested_domains(requested: &[(String, Vec<String>)]) -> Vec<(String, String)> {
+pub(crate) fn nested_domains(requested: &[(String, Vec<String>)]) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
     for (id, ancestors) in requested {
         for (other, _) in requested {
@@ -212,7 +214,6 @@ mod tests {
 
     fn tree(configs: Vec<TreeConfig>) -> TreeObserved {
         TreeObserved {
-            own: Some(domain("500001", Some("424242"))),
             configs,
             unlisted: Vec::new(),
         }

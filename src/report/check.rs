@@ -12,7 +12,7 @@ use crate::cli::Output;
 /// One `--domain`'s own rows (its `buzz.*` rows: target, tree, delivery, probe), as the JSON's
 /// `domains` array groups them; the same rows stay in `checks`, in their place.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DomainChecks {
+pub(crate) struct DomainChecks {
     /// The domain as it was given (`--domain`), as setup's `domains` names it.
     pub domain: String,
     pub checks: Vec<Check>,
@@ -21,7 +21,7 @@ pub struct DomainChecks {
 impl DomainChecks {
     /// The worst of the domain's rows: a failure, else a warning, else a pass; `skip` when
     /// every row was skipped (or there is none).
-    pub fn status(&self) -> Status {
+    pub(crate) fn status(&self) -> Status {
         [Status::Fail, Status::Warn, Status::Pass]
             .into_iter()
             .find(|s| self.checks.iter().any(|c| c.status == *s))
@@ -36,7 +36,7 @@ impl DomainChecks {
 /// One line per check, its fix and any detail lines under it, then (with several domains) each
 /// domain's worst status, then the tally. `domains`: the rows of each domain checked, in the
 /// order given (empty when the run reads no Buzz).
-pub fn render_checks(
+pub(crate) fn render_checks(
     w: &mut impl Write,
     aws: Option<&AwsView>,
     checks: &[Check],
@@ -199,7 +199,6 @@ mod tests {
         });
         let config = serde_json::json!({"kinesis": [wanted.to_json(None)]});
         let tree = TreeObserved {
-            own: None,
             configs: vec![TreeConfig {
                 domain: school("500001"),
                 relation: Relation::Descendant,

@@ -11,7 +11,7 @@ use crate::iam::POLICY_NAME;
 use crate::plan::MAX_SESSION_SECONDS;
 
 /// The documents, as `policy` shows them.
-pub struct PolicyView<'a> {
+pub(crate) struct PolicyView<'a> {
     pub role: &'a str,
     pub trust: &'a Value,
     pub permission: &'a Value,
@@ -21,7 +21,11 @@ pub struct PolicyView<'a> {
 }
 
 /// The trust policy and the permission policy.
-pub fn render_policy(w: &mut impl Write, v: &PolicyView<'_>, output: Output) -> io::Result<()> {
+pub(crate) fn render_policy(
+    w: &mut impl Write,
+    v: &PolicyView<'_>,
+    output: Output,
+) -> io::Result<()> {
     if output == Output::Json {
         return json_line(
             w,
@@ -53,7 +57,7 @@ pub fn render_policy(w: &mut impl Write, v: &PolicyView<'_>, output: Output) -> 
 }
 
 /// A CloudFormation (JSON) or Terraform template of the whole setup.
-pub fn render_template(
+pub(crate) fn render_template(
     w: &mut impl Write,
     format: TemplateFormat,
     blueprint: &Blueprint,

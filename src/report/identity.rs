@@ -9,7 +9,7 @@ use super::SCHEMA_VERSION;
 
 /// One HTTP request for a person to send (or that was sent).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct HttpRequest {
+pub(crate) struct HttpRequest {
     pub method: &'static str,
     pub url: String,
     pub content_type: &'static str,
@@ -19,7 +19,7 @@ pub struct HttpRequest {
 
 /// Everything `buzz-identity` knows at the end.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct IdentityView {
+pub(crate) struct IdentityView {
     pub key_file: String,
     /// False when an existing key file was reused.
     pub key_created: bool,
@@ -38,7 +38,7 @@ pub struct IdentityView {
     pub flags: String,
 }
 
-pub fn render_human(v: &IdentityView, w: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_human(v: &IdentityView, w: &mut impl Write) -> io::Result<()> {
     writeln!(
         w,
         "private key: {} ({}; readable by you only: keep it as you would a password)",
@@ -107,7 +107,7 @@ pub fn render_human(v: &IdentityView, w: &mut impl Write) -> io::Result<()> {
     )
 }
 
-pub fn render_json(v: &IdentityView, w: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_json(v: &IdentityView, w: &mut impl Write) -> io::Result<()> {
     let mut doc = json!({"schema_version": SCHEMA_VERSION});
     if let (Value::Object(doc), Ok(Value::Object(view))) = (&mut doc, serde_json::to_value(v)) {
         doc.extend(view);

@@ -3,13 +3,13 @@
 //! output is snapshot-tested (`snapshots/`). [`emit`] sends a rendering to stdout;
 //! [`confirm_plan`] shows a plan on stderr and asks, for setup and teardown alike.
 
-pub mod check;
-pub mod export;
-pub mod identity;
-pub mod plan;
-pub mod setup;
-pub mod tail;
-pub mod teardown;
+pub(crate) mod check;
+pub(crate) mod export;
+pub(crate) mod identity;
+pub(crate) mod plan;
+pub(crate) mod setup;
+pub(crate) mod tail;
+pub(crate) mod teardown;
 
 use std::io::{self, Write};
 
@@ -19,11 +19,11 @@ use crate::{text, ui};
 
 /// The version of every JSON document the tool prints (docs/json-output.md). Raised only when
 /// a field is removed or changes meaning; new fields may appear without it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Where a run's AWS calls went, as the JSON's `aws` object shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AwsView {
+pub(crate) struct AwsView {
     pub account: String,
     /// Who made the calls (STS's ARN); teardown does not show it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,7 +33,10 @@ pub struct AwsView {
 
 /// Render to stdout. A reader that went away (`| head`) is not an error. Outside text is
 /// escaped for a person and exact in JSON ([`finish`]).
-pub fn emit(output: Output, render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<()> {
+pub(crate) fn emit(
+    output: Output,
+    render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+) -> Result<()> {
     let mut out = Vec::new();
     render(&mut out).map_err(|e| Error::io("rendering the output", e))?;
     ui::write_stdout(finish(output, &out).as_bytes())
@@ -41,7 +44,7 @@ pub fn emit(output: Output, render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>)
 
 /// A rendering as it leaves the process: for a person, every outside string escaped
 /// ([`text::for_terminal`]); in JSON (and templates), the exact values ([`text::unmark`]).
-pub fn finish(output: Output, rendered: &[u8]) -> String {
+pub(crate) fn finish(output: Output, rendered: &[u8]) -> String {
     let text = String::from_utf8_lossy(rendered);
     match output {
         Output::Human => text::for_terminal(&text),
@@ -57,7 +60,7 @@ pub(crate) fn json_line(w: &mut impl Write, v: &serde_json::Value) -> io::Result
 /// The one JSON document of an error, whether clap found it (a usage error) or a run did:
 /// `{"schema_version", "error": {"kind", "code", "message", "hint"}}`, written to stdout.
 /// Outside text in the message and hint is given exactly ([`text::unmark`]).
-pub fn emit_error_json(
+pub(crate) fn emit_error_json(
     kind: &str,
     code: Option<&str>,
     message: &str,
@@ -73,7 +76,7 @@ pub fn emit_error_json(
 }
 
 /// What a person confirms a plan with.
-pub enum Ask<'a> {
+pub(crate) enum Ask<'a> {
     /// A yes/no question.
     YesNo(&'a str),
     /// Type `name` to go on (deleting a stream and its records): `prompt` asks for it.
@@ -83,7 +86,7 @@ pub enum Ask<'a> {
 
 /// Show the plan (its human rendering) on stderr, so stdout keeps only the result, then ask.
 /// `Ok(false)`: a no. A name typed wrong is a refusal that says what was typed.
-pub fn confirm_plan(
+pub(crate) fn confirm_plan(
     render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
     ask: Ask<'_>,
 ) -> Result<bool> {
@@ -118,7 +121,7 @@ pub(crate) mod fixtures {
 
     use super::AwsView;
 
-    pub fn aws() -> AwsView {
+    pub(crate) fn aws() -> AwsView {
         AwsView {
             account: "123456789012".into(),
             principal: Some("arn:aws:iam::123456789012:user/admin".into()),
@@ -126,7 +129,7 @@ pub(crate) mod fixtures {
         }
     }
 
-    pub fn calls(total: usize, mutating: usize) -> CallSummary {
+    pub(crate) fn calls(total: usize, mutating: usize) -> CallSummary {
         let mut c = CallSummary {
             total,
             mutating,
@@ -142,7 +145,7 @@ pub(crate) mod fixtures {
     }
 
     /// A rendering as text, as [`super::emit`] gives it to a person.
-    pub fn text(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    pub(crate) fn text(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
         let mut out = Vec::new();
         render(&mut out).expect("rendering to memory");
         String::from_utf8(out.clone()).expect("UTF-8 output");
@@ -150,7 +153,7 @@ pub(crate) mod fixtures {
     }
 
     /// A JSON rendering, pretty, so a snapshot's diff reads field by field.
-    pub fn json(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    pub(crate) fn json(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
         let mut out = Vec::new();
         render(&mut out).expect("rendering to memory");
         let t = super::finish(crate::cli::Output::Json, &out);

@@ -9,7 +9,7 @@ use crate::plan::{
 use crate::state::MANAGED_BY;
 
 /// One line for an action, as the plan and the progress output show it.
-pub fn describe(a: Action<'_>) -> String {
+pub(crate) fn describe(a: Action<'_>) -> String {
     match a {
         Action::Stream(a) => stream(a),
         Action::Role(a) => role(a),
@@ -20,7 +20,7 @@ pub fn describe(a: Action<'_>) -> String {
 }
 
 /// Terraform's markers: `+` makes the resource, `~` changes it.
-pub fn marker(a: Action<'_>) -> &'static str {
+pub(crate) fn marker(a: Action<'_>) -> &'static str {
     if a.is_create() {
         "+"
     } else {
@@ -29,7 +29,7 @@ pub fn marker(a: Action<'_>) -> &'static str {
 }
 
 /// Detail lines under an action: the JSON lines a policy change adds and removes.
-pub fn detail(a: Action<'_>) -> Vec<String> {
+pub(crate) fn detail(a: Action<'_>) -> Vec<String> {
     match a {
         Action::Role(RoleAction::UpdateTrust { before, after }) => iam::line_diff(before, after),
         Action::Role(RoleAction::PutPolicy {
@@ -58,7 +58,7 @@ pub fn detail(a: Action<'_>) -> Vec<String> {
 }
 
 /// Why setup refuses to go on, with the fix.
-pub fn refusal(b: &Blocked) -> String {
+pub(crate) fn refusal(b: &Blocked) -> String {
     match b {
         Blocked::UnmanagedRole { role: name, changes } => format!(
             "the role {name} exists but was not created by buzz-kinesis (no tag {}={}), and setup would change it: {}. \

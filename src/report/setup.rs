@@ -17,7 +17,7 @@ use crate::state::{Halves, Resource};
 use crate::text;
 
 /// What setup's renderers show besides the plan: where, as whom, and what was asked for.
-pub struct SetupView<'a> {
+pub(crate) struct SetupView<'a> {
     /// `None` with `--buzz-only`: no AWS call is made.
     pub aws: Option<AwsView>,
     pub buzz_url: String,
@@ -91,7 +91,7 @@ fn actions_json(plan: &Plan) -> Vec<Value> {
 /// The plan as a diff per resource.
 /// `dry_run`: the plan is all this run does (else a confirmation question follows it).
 /// `show_unchanged`: also a `=` line for each resource the plan leaves as it is.
-pub fn render_plan(
+pub(crate) fn render_plan(
     w: &mut impl Write,
     v: &SetupView<'_>,
     plan: &Plan,
@@ -274,7 +274,7 @@ fn domain_outcomes(v: &SetupView<'_>, plan: &Plan) -> Outcomes<&'static str> {
 /// An applied setup, as one typed report: the JSON document is this, serialized field by
 /// field in this order, and the human lines read their outcomes from it.
 #[derive(Debug, serde::Serialize)]
-pub struct SetupResult<'a> {
+pub(crate) struct SetupResult<'a> {
     pub schema_version: u32,
     pub changed: bool,
     pub stream: StreamResult<'a>,
@@ -298,7 +298,7 @@ pub struct SetupResult<'a> {
 }
 
 #[derive(Debug, serde::Serialize)]
-pub struct StreamResult<'a> {
+pub(crate) struct StreamResult<'a> {
     pub name: &'a str,
     pub arn: &'a str,
     pub outcome: &'static str,
@@ -306,14 +306,14 @@ pub struct StreamResult<'a> {
 }
 
 #[derive(Debug, serde::Serialize)]
-pub struct RoleResult<'a> {
+pub(crate) struct RoleResult<'a> {
     pub name: &'a str,
     pub arn: &'a str,
     pub outcome: &'static str,
 }
 
 #[derive(Debug, serde::Serialize)]
-pub struct BuzzResult {
+pub(crate) struct BuzzResult {
     pub url: String,
     pub domain: Option<String>,
     pub title: String,
@@ -322,13 +322,13 @@ pub struct BuzzResult {
 }
 
 #[derive(Debug, serde::Serialize)]
-pub struct DomainResult {
+pub(crate) struct DomainResult {
     pub domain: DomainId,
     pub outcome: &'static str,
 }
 
 /// The applied run's report, `took` after it started.
-pub fn setup_result<'a>(
+pub(crate) fn setup_result<'a>(
     v: &'a SetupView<'a>,
     plan: &'a Plan,
     calls: &'a CallSummary,
@@ -403,7 +403,7 @@ pub fn setup_result<'a>(
 
 /// The outcome of an applied run, `took` after it started: the typed report ([`SetupResult`]),
 /// as one JSON document or as lines for a person.
-pub fn render_result(
+pub(crate) fn render_result(
     w: &mut impl Write,
     v: &SetupView<'_>,
     plan: &Plan,

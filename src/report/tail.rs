@@ -13,11 +13,11 @@ use crate::text::escape_control;
 /// Columns of the human output: the longest known event type.
 const TYPE_WIDTH: usize = 31;
 /// The longest `data` summary in the human output, in characters.
-pub const SUMMARY_WIDTH: usize = 80;
+pub(crate) const SUMMARY_WIDTH: usize = 80;
 
 /// A short, one-line view of an event's `data`: `key=value` for its members, nested values
 /// abbreviated, cut at [`SUMMARY_WIDTH`] characters.
-pub fn summarize(data: Option<&Value>) -> String {
+pub(crate) fn summarize(data: Option<&Value>) -> String {
     let scalar = |v: &Value| match v {
         Value::String(s)
             if !s.is_empty()
@@ -48,11 +48,11 @@ pub fn summarize(data: Option<&Value>) -> String {
 }
 
 /// What marks an event of a domain not named with `--expect-domain`, after its domainId.
-pub const FOREIGN_MARK: &str = "(foreign)";
+pub(crate) const FOREIGN_MARK: &str = "(foreign)";
 
 /// One event as a line for a person: time, type, domainId (marked when `foreign`), guid, a
 /// summary of `data`.
-pub fn human_line(e: &Value, foreign: bool) -> String {
+pub(crate) fn human_line(e: &Value, foreign: bool) -> String {
     let text = |k: &str| match e.get(k) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => "-".into(),
@@ -77,7 +77,7 @@ pub fn human_line(e: &Value, foreign: bool) -> String {
 /// An event: `text` as Buzz wrote it (JSON, not re-serialized), or its line for a person.
 /// `foreign` (its domain is not one `--expect-domain` named) marks the line, and in JSON adds
 /// `"foreign":true` as the object's last member.
-pub fn render_event(
+pub(crate) fn render_event(
     w: &mut impl Write,
     text: &str,
     event: &Value,
@@ -114,7 +114,12 @@ fn flagged(text: &str, event: &Value) -> String {
 }
 
 /// A record (or a line of one) that is not an event, from `shard`.
-pub fn render_raw(w: &mut impl Write, raw: &str, shard: &str, output: Output) -> io::Result<()> {
+pub(crate) fn render_raw(
+    w: &mut impl Write,
+    raw: &str,
+    shard: &str,
+    output: Output,
+) -> io::Result<()> {
     match output {
         Output::Json => writeln!(
             w,

@@ -12,7 +12,7 @@ use crate::state::{Halves, Resource};
 use crate::teardown_plan::{describe, Observed, Plan, Target};
 
 /// What teardown's renderers show besides the plan.
-pub struct TeardownView<'a> {
+pub(crate) struct TeardownView<'a> {
     /// `None` with `--buzz-only`: no AWS call is made.
     pub aws: Option<AwsView>,
     pub target: &'a Target,
@@ -32,7 +32,7 @@ impl TeardownView<'_> {
 }
 
 /// One line per removal, then the notes.
-pub fn render_plan(
+pub(crate) fn render_plan(
     w: &mut impl Write,
     v: &TeardownView<'_>,
     plan: &Plan,
@@ -89,7 +89,7 @@ pub fn render_plan(
 }
 
 /// The outcome of a teardown, `took` after it started.
-pub fn render_result(
+pub(crate) fn render_result(
     w: &mut impl Write,
     v: &TeardownView<'_>,
     plan: &Plan,

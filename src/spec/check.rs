@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::names::{DomainId, EventFilter, Since};
 
 /// Everything `check` needs, validated.
-pub struct CheckSpec {
+pub(crate) struct CheckSpec {
     pub parts: Parts,
     pub events: Vec<EventFilter>,
     /// How far back the metrics and the record sample look.
@@ -22,7 +22,8 @@ pub struct CheckSpec {
 
 impl CheckSpec {
     /// Pure: the spec, or one error naming every problem.
-    pub fn build(raw: &Raw) -> Result<Self> {
+    #[cfg(test)]
+    pub(crate) fn build(raw: &Raw) -> Result<Self> {
         Problems::build(|p| Self::build_into(raw, p))
     }
 

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 /// and the file. Secrets never go here.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     pub(super) stream: Option<String>,
     pub(super) role: Option<String>,
     #[serde(default, deserialize_with = "string_or_number")]
@@ -106,7 +106,7 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Str
 impl ConfigFile {
     /// The file `--config` or `BUZZ_KINESIS_CONFIG` names (it must exist), else
     /// `$XDG_CONFIG_HOME/buzz-kinesis/config.toml` (`~/.config/...`) when it exists, else none.
-    pub fn load(given: Option<&Path>) -> Result<Self> {
+    pub(crate) fn load(given: Option<&Path>) -> Result<Self> {
         match given {
             Some(path) => Self::read(path),
             None => match default_config_path().filter(|p| p.is_file()) {
@@ -114,11 +114,6 @@ impl ConfigFile {
                 None => Ok(Self::default()),
             },
         }
-    }
-
-    /// The AWS profile the file names.
-    pub fn profile(&self) -> Option<&str> {
-        self.profile.as_deref()
     }
 
     fn read(path: &Path) -> Result<Self> {
@@ -155,7 +150,7 @@ impl ConfigFile {
 }
 
 /// `$XDG_CONFIG_HOME/buzz-kinesis/config.toml`, or `$HOME/.config/...`.
-pub fn default_config_path() -> Option<PathBuf> {
+pub(crate) fn default_config_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

@@ -10,35 +10,36 @@ use crate::names::DomainId;
 /// `domains = [...]`). Every command that takes a list runs one pipeline per domain over it;
 /// the first is the one a single-domain command acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Domains {
+pub(crate) struct Domains {
     first: DomainId,
     rest: Vec<DomainId>,
 }
 
 impl Domains {
     /// The first domain given.
-    pub fn first(&self) -> &DomainId {
+    pub(crate) fn first(&self) -> &DomainId {
         &self.first
     }
 
     /// Every domain, the first first.
-    pub fn iter(&self) -> impl Iterator<Item = &DomainId> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &DomainId> + '_ {
         std::iter::once(&self.first).chain(&self.rest)
     }
 
     /// How many (at least one).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         1 + self.rest.len()
     }
 
     /// Never: a list holds at least one domain (for clippy's `len` without `is_empty`).
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         false
     }
 
     /// `several`: the command takes a list; otherwise a second domain is refused by
     /// [`one_domain`], naming them all. Each value is judged once.
-    pub fn build(raw: &Raw, p: &mut Problems, several: bool) -> Option<Self> {
+    pub(crate) fn build(raw: &Raw, p: &mut Problems, several: bool) -> Option<Self> {
         if !several {
             one_domain(raw, p);
         }
@@ -65,7 +66,7 @@ impl Domains {
 /// setup and check, the AWS halves): several are refused before anything is sent, naming
 /// them, rather than acting on the first alone. Setup, check and teardown with a login take
 /// the list ([`Domains`]).
-pub fn one_domain(raw: &Raw, p: &mut Problems) {
+pub(crate) fn one_domain(raw: &Raw, p: &mut Problems) {
     if raw.domains.len() < 2 {
         return;
     }

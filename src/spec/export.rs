@@ -3,11 +3,12 @@
 
 use super::parts::*;
 use super::raw::Raw;
+#[cfg(test)]
 use crate::error::Result;
 use crate::names::{DomainId, EventFilter, Title};
 
 /// Everything `export` needs, validated.
-pub struct ExportSpec {
+pub(crate) struct ExportSpec {
     pub names: Names,
     pub trustee: Trustee,
     pub stream: StreamSpec,
@@ -23,7 +24,8 @@ pub struct ExportSpec {
 
 impl ExportSpec {
     /// Pure: the spec, or one error naming every problem.
-    pub fn build(raw: &Raw) -> Result<Self> {
+    #[cfg(test)]
+    pub(crate) fn build(raw: &Raw) -> Result<Self> {
         Problems::build(|p| Self::build_into(raw, p))
     }
 

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use super::parts::*;
 use super::raw::Raw;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::names::{BuzzUrl, DomainId, KeyId, Rule, DEFAULT_STREAM};
 
 /// Everything `buzz-identity` needs, validated.
-pub struct BuzzIdentitySpec {
+pub(crate) struct BuzzIdentitySpec {
     pub key_out: PathBuf,
     pub name: String,
     pub key_id: Option<KeyId>,
@@ -22,7 +22,7 @@ pub struct BuzzIdentitySpec {
 }
 
 /// What `buzz-identity` alone takes, beside the Buzz values in [`Raw`].
-pub struct IdentityRaw<'a> {
+pub(crate) struct IdentityRaw<'a> {
     pub key_out: &'a std::path::Path,
     pub name: &'a str,
     pub key_id: Option<&'a str>,
@@ -31,13 +31,8 @@ pub struct IdentityRaw<'a> {
 }
 
 impl BuzzIdentitySpec {
-    pub const NAME_RULE: Rule =
+    pub(crate) const NAME_RULE: Rule =
         "an identity's username is 1-64 letters, digits, '.', '_', '-' or '@'";
-
-    /// Pure: the spec, or one error naming every problem.
-    pub fn build(raw: &Raw, own: &IdentityRaw<'_>) -> Result<Self> {
-        Problems::build(|p| Self::build_into(raw, own, p))
-    }
 
     pub(super) fn build_into(raw: &Raw, own: &IdentityRaw<'_>, p: &mut Problems) -> Option<Self> {
         let name = own.name.trim().to_owned();

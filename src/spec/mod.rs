@@ -10,33 +10,30 @@
 //!
 //! Everything is checked here, before the first network call.
 
-pub mod check;
-pub mod config;
-pub mod domains;
-pub mod export;
-pub mod identity;
-pub mod parts;
-pub mod raw;
-pub mod save;
-pub mod setup;
-pub mod tail;
-pub mod teardown;
+pub(crate) mod check;
+pub(crate) mod config;
+pub(crate) mod domains;
+pub(crate) mod export;
+pub(crate) mod identity;
+pub(crate) mod parts;
+pub(crate) mod raw;
+pub(crate) mod save;
+pub(crate) mod setup;
+pub(crate) mod tail;
+pub(crate) mod teardown;
 
 use secrecy::SecretString;
 
-pub use check::CheckSpec;
-pub use config::{default_config_path, ConfigFile};
-pub use domains::Domains;
-pub use export::ExportSpec;
-pub use identity::{BuzzIdentitySpec, IdentityRaw};
-pub use parts::{
-    AlarmSpec, ArchiveSpec, AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Names, Problems, StreamSpec,
-    Trustee,
-};
-pub use raw::{in_ci, interactive, Raw, Secret};
-pub use setup::{ApplyOptions, AwsPart, Parts, SetupSpec};
-pub use tail::{parse_from, TailSpec, MAX_TAIL_TIMEOUT};
-pub use teardown::TeardownSpec;
+pub(crate) use check::CheckSpec;
+pub(crate) use config::{default_config_path, ConfigFile};
+pub(crate) use domains::Domains;
+pub(crate) use export::ExportSpec;
+pub(crate) use identity::{BuzzIdentitySpec, IdentityRaw};
+pub(crate) use parts::{AwsMade, AwsSpec, BuzzHandover, BuzzLogin, Problems};
+pub(crate) use raw::{interactive, Raw, Secret};
+pub(crate) use setup::{ApplyOptions, AwsPart, Parts, SetupSpec};
+pub(crate) use tail::TailSpec;
+pub(crate) use teardown::TeardownSpec;
 
 use crate::error::Result;
 use crate::ui::wizard;
@@ -45,14 +42,14 @@ use crate::ui::wizard;
 /// values left out, ask for them (in the order they were found) and build again. A value given
 /// but invalid is reported before any question; a value the wizard cannot ask for ends in the
 /// error naming every missing value, as without a terminal.
-pub fn resolve<T>(raw: Raw, build: impl Fn(&Raw, &mut Problems) -> Option<T>) -> Result<T> {
+pub(crate) fn resolve<T>(raw: Raw, build: impl Fn(&Raw, &mut Problems) -> Option<T>) -> Result<T> {
     resolve_then(raw, build, |_| Ok(false)).map(|(t, _)| t)
 }
 
 /// [`resolve`], then, once every required value is there, `more` may ask for values that are
 /// not required (it answers whether it filled any; the spec is then built again). Also gives
 /// back the raw values as answered.
-pub fn resolve_then<T>(
+pub(crate) fn resolve_then<T>(
     mut raw: Raw,
     build: impl Fn(&Raw, &mut Problems) -> Option<T>,
     mut more: impl FnMut(&mut Raw) -> Result<bool>,
@@ -77,7 +74,7 @@ pub fn resolve_then<T>(
 /// The values `check` warns about when a setup goes without them, asked in the wizard
 /// proper (a person at a terminal who named no stream) for a run that makes the AWS half:
 /// the external id, an alarm email, the retention. `true` when any was asked.
-pub fn ask_what_check_warns_about(raw: &mut Raw) -> Result<bool> {
+pub(crate) fn ask_what_check_warns_about(raw: &mut Raw) -> Result<bool> {
     if !(raw.interactive && raw.half.uses_aws() && raw.stream.is_none()) {
         return Ok(false);
     }
@@ -133,17 +130,17 @@ fn ask(raw: &mut Raw, flags: &[&'static str]) -> Result<bool> {
 /// `setup`'s spec from its raw values (the wizard may have chosen the halves already).
 /// With a person at a terminal, also the values `check` would warn about. Gives back the
 /// raw values as answered too (the command that runs it again is built from them).
-pub fn setup(raw: Raw) -> Result<(SetupSpec, Raw)> {
+pub(crate) fn setup(raw: Raw) -> Result<(SetupSpec, Raw)> {
     resolve_then(raw, SetupSpec::build_into, ask_what_check_warns_about)
 }
 
 /// `check`'s spec.
-pub fn check(args: &crate::cli::CheckArgs, interactive: bool) -> Result<CheckSpec> {
+pub(crate) fn check(args: &crate::cli::CheckArgs, interactive: bool) -> Result<CheckSpec> {
     resolve(Raw::for_check(args, interactive)?, CheckSpec::build_into)
 }
 
 /// `teardown`'s spec.
-pub fn teardown(args: &crate::cli::TeardownArgs, interactive: bool) -> Result<TeardownSpec> {
+pub(crate) fn teardown(args: &crate::cli::TeardownArgs, interactive: bool) -> Result<TeardownSpec> {
     resolve(
         Raw::for_teardown(args, interactive)?,
         TeardownSpec::build_into,
@@ -151,12 +148,12 @@ pub fn teardown(args: &crate::cli::TeardownArgs, interactive: bool) -> Result<Te
 }
 
 /// `export`'s spec.
-pub fn export(args: &crate::cli::ExportArgs, interactive: bool) -> Result<ExportSpec> {
+pub(crate) fn export(args: &crate::cli::ExportArgs, interactive: bool) -> Result<ExportSpec> {
     resolve(Raw::for_export(args, interactive)?, ExportSpec::build_into)
 }
 
 /// `buzz-identity`'s spec.
-pub fn identity(
+pub(crate) fn identity(
     args: &crate::cli::BuzzIdentityArgs,
     interactive: bool,
 ) -> Result<BuzzIdentitySpec> {

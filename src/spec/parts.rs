@@ -17,21 +17,21 @@ use crate::sizing::{Capacity, Load};
 
 /// What a builder found wrong: values given but invalid, and values left out.
 #[derive(Debug, Default)]
-pub struct Problems {
+pub(crate) struct Problems {
     invalid: Vec<Error>,
     missing: Vec<Error>,
 }
 
 impl Problems {
     /// Run a builder: the spec it built, or one error naming every problem it found.
-    pub fn build<T>(builder: impl FnOnce(&mut Problems) -> Option<T>) -> Result<T> {
+    pub(crate) fn build<T>(builder: impl FnOnce(&mut Problems) -> Option<T>) -> Result<T> {
         let mut problems = Problems::default();
         let built = builder(&mut problems);
         problems.finish(built)
     }
 
     /// A parse's value, or its error kept (`None`).
-    pub fn check<T>(&mut self, r: Result<T>) -> Option<T> {
+    pub(crate) fn check<T>(&mut self, r: Result<T>) -> Option<T> {
         match r {
             Ok(v) => Some(v),
             Err(e) => {
@@ -42,7 +42,7 @@ impl Problems {
     }
 
     /// A problem: a missing value, or any other.
-    pub fn push(&mut self, e: Error) {
+    pub(crate) fn push(&mut self, e: Error) {
         match e {
             Error::Missing { .. } => self.missing.push(e),
             Error::MissingValues(all) => self.missing.extend(all),
@@ -51,7 +51,7 @@ impl Problems {
     }
 
     /// The flags of the values left out, in the order they were found.
-    pub fn missing_flags(&self) -> Vec<&'static str> {
+    pub(crate) fn missing_flags(&self) -> Vec<&'static str> {
         self.missing
             .iter()
             .filter_map(|e| match e {
@@ -62,14 +62,14 @@ impl Problems {
     }
 
     /// Whether every problem is a value left out (which the wizard can ask for).
-    pub fn only_missing(&self) -> bool {
+    pub(crate) fn only_missing(&self) -> bool {
         self.invalid.is_empty() && !self.missing.is_empty()
     }
 
     /// The built value, or one error naming the problems: a value given but wrong is reported
     /// before the ones left out (as a person at a prompt would meet them), every invalid value
     /// at once, and every missing one at once.
-    pub fn finish<T>(mut self, value: Option<T>) -> Result<T> {
+    pub(crate) fn finish<T>(mut self, value: Option<T>) -> Result<T> {
         let mut invalid = std::mem::take(&mut self.invalid);
         match invalid.len() {
             0 => {}
@@ -88,7 +88,7 @@ impl Problems {
 }
 
 /// The error for a value left out, by its flag: one wording wherever it is missed.
-pub fn missing(flag: &'static str) -> Error {
+pub(crate) fn missing(flag: &'static str) -> Error {
     match flag {
         "--agilix-account" => Error::missing(
             "Agilix's AWS account number",
@@ -154,7 +154,7 @@ pub fn missing(flag: &'static str) -> Error {
 }
 
 /// The flags a missing password names.
-pub const PASSWORD_FLAGS: &str = "--buzz-password-stdin or --buzz-password-file";
+pub(crate) const PASSWORD_FLAGS: &str = "--buzz-password-stdin or --buzz-password-file";
 
 /// An optional value, parsed when given.
 fn optional<T>(
@@ -187,13 +187,13 @@ pub(super) fn required<T>(
 /// Where AWS is reached: the profile and region, when given (else the standard chain
 /// decides). Shared by every command that calls AWS.
 #[derive(Debug, Clone, Default)]
-pub struct AwsSpec {
+pub(crate) struct AwsSpec {
     pub region: Option<Region>,
     pub profile: Option<String>,
 }
 
 impl AwsSpec {
-    pub fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
+    pub(crate) fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
         Some(Self {
             region: optional(p, &raw.region, |v| Region::parse("--region", v))?,
             profile: raw.profile.clone(),
@@ -203,13 +203,13 @@ impl AwsSpec {
 
 /// The stream's and the role's names, defaulted.
 #[derive(Debug, Clone)]
-pub struct Names {
+pub(crate) struct Names {
     pub stream: StreamName,
     pub role: RoleName,
 }
 
 impl Names {
-    pub fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
+    pub(crate) fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let stream = p.check(StreamName::parse(
             "--stream",
             raw.stream.as_deref().unwrap_or(DEFAULT_STREAM),
@@ -228,13 +228,13 @@ impl Names {
 /// Who may assume the role: Agilix's account (required: there is no public default) and the
 /// external id, when Agilix issued one.
 #[derive(Debug, Clone)]
-pub struct Trustee {
+pub(crate) struct Trustee {
     pub agilix_account: AccountId,
     pub external_id: Option<ExternalId>,
 }
 
 impl Trustee {
-    pub fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
+    pub(crate) fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let account = required(p, &raw.agilix_account, "--agilix-account", |v| {
             AccountId::parse("--agilix-account", v)
         });
@@ -250,7 +250,7 @@ impl Trustee {
 
 /// What the stream should be beyond its name.
 #[derive(Debug, Clone)]
-pub struct StreamSpec {
+pub(crate) struct StreamSpec {
     pub capacity: Capacity,
     /// A capacity was named (`--capacity-mode`): an existing stream is converged to it;
     /// otherwise the default never changes a stream that exists.
@@ -263,7 +263,7 @@ pub struct StreamSpec {
 }
 
 impl StreamSpec {
-    pub fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
+    pub(crate) fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let capacity = capacity(raw, p);
         let retention = optional(p, &raw.retention_hours, |v| {
             RetentionHours::parse("--retention-hours", v)
@@ -359,13 +359,13 @@ fn load(raw: &Raw, p: &mut Problems) -> Option<Option<Load>> {
 
 /// The alarm on refused writes: wanted when an address or a topic is given.
 #[derive(Debug, Clone, Default)]
-pub struct AlarmSpec {
+pub(crate) struct AlarmSpec {
     pub emails: Vec<Email>,
     pub topic: Option<TopicArn>,
 }
 
 impl AlarmSpec {
-    pub fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
+    pub(crate) fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let emails = p.check(
             raw.alarm_emails
                 .iter()
@@ -383,7 +383,7 @@ impl AlarmSpec {
     }
 
     /// Whether an alarm was asked for.
-    pub fn wanted(&self) -> bool {
+    pub(crate) fn wanted(&self) -> bool {
         !self.emails.is_empty() || self.topic.is_some()
     }
 }
@@ -391,7 +391,7 @@ impl AlarmSpec {
 /// The archive (`--archive-bucket`): the bucket Firehose writes every event to, and how long
 /// S3 keeps them (`--archive-days`; `None`: kept until deleted).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchiveSpec {
+pub(crate) struct ArchiveSpec {
     pub bucket: BucketName,
     pub days: Option<ArchiveDays>,
     /// `--archive-buffer`: Firehose's buffer interval.
@@ -402,7 +402,7 @@ pub struct ArchiveSpec {
 
 impl ArchiveSpec {
     /// `Some(None)`: no archive asked for; `None`: a problem was reported.
-    pub fn build(raw: &Raw, p: &mut Problems) -> Option<Option<Self>> {
+    pub(crate) fn build(raw: &Raw, p: &mut Problems) -> Option<Option<Self>> {
         let bucket = optional(p, &raw.archive_bucket, |v| {
             BucketName::parse("--archive-bucket", v)
         });
@@ -448,10 +448,14 @@ impl ArchiveSpec {
 }
 
 /// `--buzz-only` with an archive: the archive is made by the AWS half.
-pub const ARCHIVE_IN_AWS_HALF: &str = "--archive-bucket: the archive (bucket, Firehose, Glue table) is part of the AWS half: pass it to the --aws-only run (or a run of both halves), not to --buzz-only";
+pub(crate) const ARCHIVE_IN_AWS_HALF: &str = "--archive-bucket: the archive (bucket, Firehose, Glue table) is part of the AWS half: pass it to the --aws-only run (or a run of both halves), not to --buzz-only";
 
 /// `--event` filters, with a warning for each type Agilix does not list.
-pub fn events(raw: &Raw, p: &mut Problems, warnings: &mut Vec<String>) -> Option<Vec<EventFilter>> {
+pub(crate) fn events(
+    raw: &Raw,
+    p: &mut Problems,
+    warnings: &mut Vec<String>,
+) -> Option<Vec<EventFilter>> {
     let events = p.check(
         raw.events
             .iter()
@@ -468,7 +472,7 @@ pub fn events(raw: &Raw, p: &mut Problems, warnings: &mut Vec<String>) -> Option
 }
 
 /// The title of our target in Buzz, defaulted from the stream name.
-pub fn title(raw: &Raw, p: &mut Problems, stream: Option<&StreamName>) -> Option<Title> {
+pub(crate) fn title(raw: &Raw, p: &mut Problems, stream: Option<&StreamName>) -> Option<Title> {
     let text = match (&raw.title, stream) {
         (Some(t), _) => t.clone(),
         (None, Some(s)) => format!("Kinesis: {s}"),
@@ -480,7 +484,7 @@ pub fn title(raw: &Raw, p: &mut Problems, stream: Option<&StreamName>) -> Option
 /// The Buzz host when none is given: the interactive host only when a person at the terminal
 /// waits on a password login; the background host for everything else (check passes
 /// `person_waits = false`).
-pub fn buzz_url(raw: &Raw, p: &mut Problems, person_waits: bool) -> Option<BuzzUrl> {
+pub(crate) fn buzz_url(raw: &Raw, p: &mut Problems, person_waits: bool) -> Option<BuzzUrl> {
     let person_waits = person_waits && !raw.identity_given();
     let text = raw
         .buzz_url
@@ -490,7 +494,7 @@ pub fn buzz_url(raw: &Raw, p: &mut Problems, person_waits: bool) -> Option<BuzzU
 }
 
 /// Where and as whom to reach Buzz, and which domains.
-pub struct BuzzLogin {
+pub(crate) struct BuzzLogin {
     pub url: BuzzUrl,
     pub credentials: Credentials,
     pub otp: Otp,
@@ -501,7 +505,7 @@ pub struct BuzzLogin {
 impl BuzzLogin {
     /// `person_waits`: a person at a terminal waits on this login (the interactive host).
     /// `several`: the command takes a list of domains ([`Domains::build`]).
-    pub fn build(
+    pub(crate) fn build(
         raw: &Raw,
         p: &mut Problems,
         stream: Option<&StreamName>,
@@ -602,7 +606,7 @@ fn credentials(raw: &Raw, p: &mut Problems) -> Option<Credentials> {
 
 /// Our target in Buzz as a run without a Buzz login knows it (`--aws-only`): enough to hand
 /// the Buzz half over, nothing to log in with; nothing is required.
-pub struct BuzzHandover {
+pub(crate) struct BuzzHandover {
     pub url: BuzzUrl,
     pub domain: Option<DomainId>,
     pub title: Title,
@@ -611,7 +615,7 @@ pub struct BuzzHandover {
 }
 
 impl BuzzHandover {
-    pub fn build(raw: &Raw, p: &mut Problems, stream: &StreamName) -> Option<Self> {
+    pub(crate) fn build(raw: &Raw, p: &mut Problems, stream: &StreamName) -> Option<Self> {
         let url = buzz_url(raw, p, false);
         let domain = optional(p, &raw.domains.first().cloned(), |v| {
             DomainId::parse("--domain", v)
@@ -630,7 +634,7 @@ impl BuzzHandover {
 /// What the AWS half made, as a `--buzz-only` run is told it: the role's ARN (its account and
 /// partition too), the stream's name and region. Nothing here needs AWS credentials.
 #[derive(Debug, Clone)]
-pub struct AwsMade {
+pub(crate) struct AwsMade {
     pub role_arn: RoleArn,
     /// The role's name, from its ARN.
     pub role: RoleName,
@@ -639,7 +643,7 @@ pub struct AwsMade {
 }
 
 impl AwsMade {
-    pub fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
+    pub(crate) fn build(raw: &Raw, p: &mut Problems) -> Option<Self> {
         let role_arn = required(p, &raw.role_arn, "--role-arn", |v| {
             RoleArn::parse("--role-arn", v)
         });
@@ -670,7 +674,7 @@ impl AwsMade {
 const PROPAGATION_TIMEOUT: (u64, u64) = (3600, 90);
 
 /// How long setup retries Buzz's test while IAM propagates a role.
-pub fn propagation_timeout(raw: &Raw, p: &mut Problems) -> Option<Duration> {
+pub(crate) fn propagation_timeout(raw: &Raw, p: &mut Problems) -> Option<Duration> {
     let Some(s) = &raw.propagation_timeout else {
         return Some(Duration::from_secs(PROPAGATION_TIMEOUT.1));
     };
@@ -689,7 +693,7 @@ pub fn propagation_timeout(raw: &Raw, p: &mut Problems) -> Option<Duration> {
 
 /// `--max-session`: whether a shortened MaxSessionDuration may be raised. Only 12 hours makes
 /// sense (Agilix's procedure asks for it, and it is IAM's longest), written `12h` or `43200`.
-pub fn max_session(raw: &Raw, p: &mut Problems) -> bool {
+pub(crate) fn max_session(raw: &Raw, p: &mut Problems) -> bool {
     let Some(s) = &raw.max_session else {
         return false;
     };
@@ -708,7 +712,7 @@ pub fn max_session(raw: &Raw, p: &mut Problems) -> bool {
 
 /// An `--expect-domain` value (check, tail): a numeric domain id, since events carry the
 /// numeric id and a `//userspace` path would match none of them.
-pub fn expected_domain(d: &str) -> Result<DomainId> {
+pub(crate) fn expected_domain(d: &str) -> Result<DomainId> {
     let id = DomainId::parse("--expect-domain", d.trim())?;
     if id.as_str().starts_with("//") {
         return Err(Error::invalid(

@@ -21,7 +21,7 @@ use crate::state::Halves;
 /// A secret's source. A value is held in memory as a secret (never printed); a file is read
 /// when the secret is used, so a file that is not needed is never opened.
 #[derive(Clone)]
-pub enum Secret {
+pub(crate) enum Secret {
     Given(SecretString),
     File(PathBuf),
 }
@@ -37,7 +37,7 @@ impl std::fmt::Debug for Secret {
 
 /// Every value, as given. `None` and empty lists: not given anywhere.
 #[derive(Debug, Clone, Default)]
-pub struct Raw {
+pub(crate) struct Raw {
     /// A person can be asked (a terminal, no `--yes`, not CI).
     pub interactive: bool,
     pub half: Halves,
@@ -109,12 +109,12 @@ pub struct Raw {
 
 /// Whether a person can answer prompts: not with `--yes`, not when stdin is not a terminal,
 /// not in CI (`CI` set to anything but empty, `false` or `0`).
-pub fn interactive(yes: bool) -> bool {
+pub(crate) fn interactive(yes: bool) -> bool {
     !yes && std::io::stdin().is_terminal() && !in_ci(std::env::var("CI").ok().as_deref())
 }
 
 /// Whether the `CI` variable says this is a CI job (`CI=false` and `CI=0` say it is not).
-pub fn in_ci(value: Option<&str>) -> bool {
+pub(crate) fn in_ci(value: Option<&str>) -> bool {
     value.is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "false" | "0"))
 }
 
@@ -156,7 +156,7 @@ pub(super) fn first_line(reader: impl BufRead, what: &str) -> Result<SecretStrin
 
 impl Raw {
     /// `setup`'s values.
-    pub fn for_setup(args: &SetupArgs, interactive: bool) -> Result<Self> {
+    pub(crate) fn for_setup(args: &SetupArgs, interactive: bool) -> Result<Self> {
         let file = ConfigFile::load(args.target.settings.config.as_deref())?;
         let mut raw = Self::target(&args.target, &file, interactive)?;
         raw.desired(&args.desired, &file);
@@ -166,7 +166,7 @@ impl Raw {
     }
 
     /// `check`'s values: setup's, but for what only setup uses.
-    pub fn for_check(args: &CheckArgs, interactive: bool) -> Result<Self> {
+    pub(crate) fn for_check(args: &CheckArgs, interactive: bool) -> Result<Self> {
         let file = ConfigFile::load(args.target.settings.config.as_deref())?;
         let mut raw = Self::target(&args.target, &file, interactive)?;
         raw.desired(&args.desired, &file);
@@ -178,7 +178,7 @@ impl Raw {
     }
 
     /// `teardown`'s values: which setup, and how to reach it.
-    pub fn for_teardown(args: &TeardownArgs, interactive: bool) -> Result<Self> {
+    pub(crate) fn for_teardown(args: &TeardownArgs, interactive: bool) -> Result<Self> {
         let file = ConfigFile::load(args.target.settings.config.as_deref())?;
         let mut raw = Self::target(&(&args.target).into(), &file, interactive)?;
         raw.halves(&args.half, &file);
@@ -186,7 +186,7 @@ impl Raw {
     }
 
     /// `export`'s values: no Buzz login.
-    pub fn for_export(args: &ExportArgs, interactive: bool) -> Result<Self> {
+    pub(crate) fn for_export(args: &ExportArgs, interactive: bool) -> Result<Self> {
         let file = ConfigFile::load(args.target.settings.config.as_deref())?;
         let mut raw = Self::target(&(&args.target).into(), &file, interactive)?;
         raw.desired(&args.desired, &file);
@@ -195,7 +195,7 @@ impl Raw {
 
     /// `buzz-identity`'s values: where Buzz is, the domain, and the administrator's login.
     /// A person creates the identity: an application identity given is not used to do it.
-    pub fn for_identity(
+    pub(crate) fn for_identity(
         buzz: &BuzzArgs,
         config: Option<&std::path::Path>,
         interactive: bool,
@@ -311,7 +311,7 @@ impl Raw {
 
     /// `tail`'s values: the stream and how to reach AWS, from the flags, else the config
     /// file, like every other command's.
-    pub fn for_tail(args: &crate::cli::TailArgs) -> Result<Self> {
+    pub(crate) fn for_tail(args: &crate::cli::TailArgs) -> Result<Self> {
         let file = ConfigFile::load(args.settings.config.as_deref())?;
         Ok(Self {
             stream: pick(&args.stream, &file.stream),
@@ -324,7 +324,7 @@ impl Raw {
     /// The `setup` command line these values make, for a person to run again without the
     /// wizard's questions: every value given or answered, no secret (the password, a token,
     /// a one-time code come from their env vars or the prompt, never the command line).
-    pub fn setup_command(&self) -> Vec<String> {
+    pub(crate) fn setup_command(&self) -> Vec<String> {
         let mut args = vec!["setup".to_owned()];
         match self.half {
             Halves::Both => {}
@@ -360,14 +360,14 @@ impl Raw {
     }
 
     /// Whether the run signs in as an application identity (a client id or a key file given).
-    pub fn identity_given(&self) -> bool {
+    pub(crate) fn identity_given(&self) -> bool {
         self.buzz_client_id.is_some() || self.buzz_key_file.is_some()
     }
 
     /// Whether a Buzz login was given without asking (an identity, a token, or a user with a
     /// password source): the wizard asks which logins a person has only when this or AWS's
     /// is unclear.
-    pub fn buzz_login_given(&self) -> bool {
+    pub(crate) fn buzz_login_given(&self) -> bool {
         self.identity_given()
             || self.token.is_some()
             || self.buzz_user.is_some()

@@ -13,7 +13,7 @@ use super::Raw;
 
 /// A config value, typed as [`super::ConfigFile`] reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub(crate) enum Value {
     Text(String),
     Int(u64),
     List(Vec<String>),
@@ -21,7 +21,7 @@ pub enum Value {
 
 impl Value {
     /// The value as TOML text.
-    pub fn toml(&self) -> String {
+    pub(crate) fn toml(&self) -> String {
         match self {
             Value::Text(s) => quote(s),
             Value::Int(n) => n.to_string(),
@@ -76,7 +76,7 @@ fn quote(s: &str) -> String {
 /// The config keys for what `raw` holds of the values [`Raw::setup_command`] names, in that
 /// order; `domains` holds the domains after the first (an empty list: none). Only the fields
 /// read here can reach the file: no secret is among them.
-pub fn answers(raw: &Raw) -> Vec<(&'static str, Value)> {
+pub(crate) fn answers(raw: &Raw) -> Vec<(&'static str, Value)> {
     let text = |key: &'static str, v: &Option<String>| v.clone().map(|v| (key, Value::Text(v)));
     // Whole numbers in the file; the spec was built, so they parse.
     let int = |key: &'static str, v: &Option<String>| {
@@ -116,14 +116,14 @@ pub fn answers(raw: &Raw) -> Vec<(&'static str, Value)> {
 /// The file's text with the answers in it, and which keys that adds and changes (both empty:
 /// the file holds every answer already).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Merged {
+pub(crate) struct Merged {
     pub text: String,
     pub added: Vec<&'static str>,
     pub changed: Vec<&'static str>,
 }
 
 /// The first lines of a file this writes anew.
-pub const HEADER: &str =
+pub(crate) const HEADER: &str =
     "# buzz-kinesis settings: the answers `buzz-kinesis setup` was given, read by its next run\n\
 # and by `check`. Keys are the long flags' names; flags and env vars win over them. Secrets\n\
 # never go here: BUZZ_PASSWORD, BUZZ_TOKEN, BUZZ_OTP.\n";
@@ -132,7 +132,10 @@ pub const HEADER: &str =
 /// list is written only over a key the file has. The domains compare as one list (`domain`,
 /// then `domains`, as [`Raw`] reads them). `Err`: the file's text is not TOML this can merge
 /// into, or the result would not read back (the reason, never a value).
-pub fn merge(existing: Option<&str>, answers: &[(&'static str, Value)]) -> Result<Merged, String> {
+pub(crate) fn merge(
+    existing: Option<&str>,
+    answers: &[(&'static str, Value)],
+) -> Result<Merged, String> {
     let Some(text) = existing else {
         let mut out = HEADER.to_owned();
         let mut added = Vec::new();
@@ -237,7 +240,7 @@ fn check_reads(text: &str) -> Result<(), String> {
 
 /// Put `text` at `path`: the parent directories made (0700 on unix), the file written in
 /// place (a symlink is followed) and readable by its owner only (0600 on unix).
-pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let mut builder = std::fs::DirBuilder::new();

@@ -7,11 +7,11 @@ use super::parts::*;
 use super::raw::Raw;
 use crate::buzz::wire::KinesisTarget;
 use crate::error::Result;
-use crate::names::{EventFilter, StreamName};
+use crate::names::EventFilter;
 use crate::state::Halves;
 
 /// The AWS half's values: the stream, the role, the alarm, and where AWS is.
-pub struct AwsPart {
+pub(crate) struct AwsPart {
     pub names: Names,
     pub aws: AwsSpec,
     pub stream: StreamSpec,
@@ -26,7 +26,7 @@ pub struct AwsPart {
 impl AwsPart {
     /// The AWS half judged (again) from raw values: the wizard's AWS-side questions fill the
     /// raw values, never a spec.
-    pub fn judge(raw: &Raw) -> Result<Self> {
+    pub(crate) fn judge(raw: &Raw) -> Result<Self> {
         Problems::build(|p| Self::build(raw, p))
     }
 
@@ -50,7 +50,7 @@ impl AwsPart {
 }
 
 /// Which halves a run does, each with its values.
-pub enum Parts {
+pub(crate) enum Parts {
     Both {
         aws: AwsPart,
         buzz: BuzzLogin,
@@ -114,7 +114,7 @@ impl Parts {
     }
 
     /// Which halves run.
-    pub fn half(&self) -> Halves {
+    pub(crate) fn half(&self) -> Halves {
         match self {
             Parts::Both { .. } => Halves::Both,
             Parts::AwsOnly { .. } => Halves::AwsOnly,
@@ -123,7 +123,8 @@ impl Parts {
     }
 
     /// The AWS half's values, when it runs.
-    pub fn aws(&self) -> Option<&AwsPart> {
+    #[cfg(test)]
+    pub(crate) fn aws(&self) -> Option<&AwsPart> {
         match self {
             Parts::Both { aws, .. } | Parts::AwsOnly { aws, .. } => Some(aws),
             Parts::BuzzOnly { .. } => None,
@@ -131,25 +132,18 @@ impl Parts {
     }
 
     /// The Buzz login, when the run has one.
-    pub fn buzz(&self) -> Option<&BuzzLogin> {
+    #[cfg(test)]
+    pub(crate) fn buzz(&self) -> Option<&BuzzLogin> {
         match self {
             Parts::Both { buzz, .. } | Parts::BuzzOnly { buzz, .. } => Some(buzz),
             Parts::AwsOnly { .. } => None,
-        }
-    }
-
-    /// The stream's name, in either half.
-    pub fn stream(&self) -> &StreamName {
-        match self {
-            Parts::Both { aws, .. } | Parts::AwsOnly { aws, .. } => &aws.names.stream,
-            Parts::BuzzOnly { made, .. } => &made.stream,
         }
     }
 }
 
 /// How setup may change what exists, each only when asked.
 #[derive(Debug, Clone, Copy)]
-pub struct ApplyOptions {
+pub(crate) struct ApplyOptions {
     pub allow_retention_decrease: bool,
     pub allow_capacity_decrease: bool,
     /// Change an existing role buzz-kinesis did not create.
@@ -180,7 +174,7 @@ impl ApplyOptions {
 }
 
 /// Everything `setup` needs, validated.
-pub struct SetupSpec {
+pub(crate) struct SetupSpec {
     pub parts: Parts,
     pub events: Vec<EventFilter>,
     pub options: ApplyOptions,
@@ -190,7 +184,8 @@ pub struct SetupSpec {
 
 impl SetupSpec {
     /// Pure: the spec, or one error naming every problem (see [`Problems::finish`]).
-    pub fn build(raw: &Raw) -> Result<Self> {
+    #[cfg(test)]
+    pub(crate) fn build(raw: &Raw) -> Result<Self> {
         Problems::build(|p| Self::build_into(raw, p))
     }
 
@@ -209,7 +204,7 @@ impl SetupSpec {
     }
 
     /// Our target as Buzz should hold it, for a `--buzz-only` run (the AWS half named it).
-    pub fn made_target(
+    pub(crate) fn made_target(
         made: &AwsMade,
         title: &crate::names::Title,
         events: &[EventFilter],

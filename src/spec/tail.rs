@@ -12,10 +12,10 @@ use crate::names::{DomainId, EventType, StreamName, DEFAULT_STREAM};
 
 /// The longest `tail --timeout`, in seconds (a week): longer is following, which is what
 /// leaving `--timeout` out does.
-pub const MAX_TAIL_TIMEOUT: u64 = 604_800;
+pub(crate) const MAX_TAIL_TIMEOUT: u64 = 604_800;
 
 /// Everything `tail` needs, validated before any connection.
-pub struct TailSpec {
+pub(crate) struct TailSpec {
     pub stream: StreamName,
     pub from: StartAt,
     /// `--from` as given, for the progress line.
@@ -35,7 +35,7 @@ pub struct TailSpec {
 impl TailSpec {
     /// Validate what `tail` was given: `raw` holds the stream, the profile and the region
     /// (the flags', else the config file's).
-    pub fn from_args(args: &TailArgs, raw: &Raw) -> Result<Self> {
+    pub(crate) fn from_args(args: &TailArgs, raw: &Raw) -> Result<Self> {
         let stream =
             StreamName::parse("--stream", raw.stream.as_deref().unwrap_or(DEFAULT_STREAM))?;
         let from = parse_from(&args.from)?;
@@ -76,7 +76,7 @@ impl TailSpec {
 }
 
 /// Where `--from` starts, parsed: `latest`, `trim-horizon`, or an RFC 3339 time.
-pub fn parse_from(s: &str) -> Result<StartAt> {
+pub(crate) fn parse_from(s: &str) -> Result<StartAt> {
     match s.trim().to_ascii_lowercase().as_str() {
         "latest" => Ok(StartAt::Latest),
         "trim-horizon" | "trim_horizon" => Ok(StartAt::TrimHorizon),

@@ -3,12 +3,13 @@
 
 use super::parts::*;
 use super::raw::Raw;
+#[cfg(test)]
 use crate::error::Result;
 use crate::names::{DomainId, RoleArn, RoleName, StreamName};
 use crate::state::Halves;
 
 /// Everything `teardown` needs, validated.
-pub struct TeardownSpec {
+pub(crate) struct TeardownSpec {
     pub stream: StreamName,
     pub role: RoleName,
     /// `None` with `--aws-only`: Buzz is not contacted.
@@ -24,7 +25,8 @@ pub struct TeardownSpec {
 
 impl TeardownSpec {
     /// Pure: the spec, or one error naming every problem.
-    pub fn build(raw: &Raw) -> Result<Self> {
+    #[cfg(test)]
+    pub(crate) fn build(raw: &Raw) -> Result<Self> {
         Problems::build(|p| Self::build_into(raw, p))
     }
 

@@ -72,7 +72,7 @@ pub fn confirm(question: &str) -> Result<bool> {
 
 /// Yes/no, defaulting to yes; the answer ends with Enter (a `y` typed with its newline leaves
 /// nothing behind for the next question).
-pub fn confirm_yes(question: &str) -> Result<bool> {
+pub(super) fn confirm_yes(question: &str) -> Result<bool> {
     // A person answering: the run's deadline does not run meanwhile.
     let _clock = crate::deadline::pause();
     Confirm::new()

@@ -93,7 +93,12 @@ fn capacity_mode(c: Capacity) -> &'static str {
 
 /// The `setup` command.
 /// `verbose`: the dry-run plan also lists what is unchanged.
-pub async fn run(args: &SetupArgs, output: Output, quiet: bool, verbose: bool) -> Result<ExitCode> {
+pub(crate) async fn run(
+    args: &SetupArgs,
+    output: Output,
+    quiet: bool,
+    verbose: bool,
+) -> Result<ExitCode> {
     let started = Instant::now();
     let interactive = spec::interactive(args.yes || args.input.no_input);
     let mut raw = Raw::for_setup(args, interactive)?;
@@ -469,7 +474,7 @@ fn show_or_confirm(
 
 /// Buzz's answer filed kinesis-looking targets under a key this tool does not send: a set
 /// would replace the configuration without them. Refuse before sending anything.
-pub fn refuse_unknown_target_keys(config: &Map<String, Value>) -> Result<()> {
+pub(crate) fn refuse_unknown_target_keys(config: &Map<String, Value>) -> Result<()> {
     let keys = wire::unexpected_target_keys(config);
     if keys.is_empty() {
         return Ok(());

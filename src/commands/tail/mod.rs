@@ -15,4 +15,4 @@ mod reader;
 mod run;
 mod scheduler;
 
-pub use run::run;
+pub(crate) use run::run;

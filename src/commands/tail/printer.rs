@@ -10,7 +10,7 @@ use crate::report::tail::{render_event, render_raw};
 
 /// Whose events are expected (`--expect-domain`), and what becomes of the others.
 #[derive(Debug, Clone, Default)]
-pub struct Domains {
+pub(super) struct Domains {
     /// The domain ids events should carry; empty: every event is shown unmarked.
     pub expected: Vec<String>,
     /// `--only-expected`: the others are hidden (and counted) instead of marked.
@@ -26,7 +26,7 @@ impl Domains {
 }
 
 /// Writes what the stream holds: filtered by type and domain, counted against `--limit`.
-pub struct Printer<W: Write> {
+pub(super) struct Printer<W: Write> {
     out: W,
     output: Output,
     types: Vec<EventType>,
@@ -39,7 +39,7 @@ pub struct Printer<W: Write> {
 impl<W: Write> Printer<W> {
     /// Print to `out`, as `output` says, only events of `types` (all when empty), marking or
     /// hiding those of unexpected `domains`, until `limit` lines.
-    pub fn new(
+    pub(super) fn new(
         out: W,
         output: Output,
         types: Vec<EventType>,
@@ -58,12 +58,12 @@ impl<W: Write> Printer<W> {
     }
 
     /// Lines printed so far.
-    pub fn printed(&self) -> u64 {
+    pub(super) fn printed(&self) -> u64 {
         self.printed
     }
 
     /// Events of other domains `--only-expected` kept out (they do not count against the limit).
-    pub fn hidden(&self) -> u64 {
+    pub(super) fn hidden(&self) -> u64 {
         self.hidden
     }
 
@@ -73,7 +73,7 @@ impl<W: Write> Printer<W> {
 
     /// Print a record's events (and anything else in it, raw). `Ok(true)` once the limit is
     /// reached.
-    pub fn record(&mut self, shard: &str, data: &[u8]) -> std::io::Result<bool> {
+    pub(super) fn record(&mut self, shard: &str, data: &[u8]) -> std::io::Result<bool> {
         for (text, item) in events::decode_lines(data) {
             if self.full() {
                 break;
@@ -102,7 +102,7 @@ impl<W: Write> Printer<W> {
     }
 
     /// Flush the writer (stdout is buffered between pages).
-    pub fn flush(&mut self) -> std::io::Result<()> {
+    pub(super) fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
     }
 }

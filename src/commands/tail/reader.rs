@@ -23,7 +23,7 @@ const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(10);
 
 /// The wait before calling a shard again: at most 5 calls a second, 2 MB/s of data, and the
 /// idle wait after an empty page.
-pub fn pace(records: usize, bytes: usize) -> Duration {
+pub(super) fn pace(records: usize, bytes: usize) -> Duration {
     if records == 0 {
         return IDLE_WAIT;
     }
@@ -34,7 +34,7 @@ pub fn pace(records: usize, bytes: usize) -> Duration {
 
 /// The wait after the `attempt`-th throttling error in a row (0-based): 500 ms doubling to
 /// 10 s, plus `jitter_ms` so that many shards do not retry in step.
-pub fn throttle_delay(attempt: u32, jitter_ms: u64) -> Duration {
+pub(super) fn throttle_delay(attempt: u32, jitter_ms: u64) -> Duration {
     let exp = Duration::from_millis(500).saturating_mul(2u32.saturating_pow(attempt.min(16)));
     exp.min(MAX_THROTTLE_WAIT) + Duration::from_millis(jitter_ms)
 }

@@ -32,7 +32,7 @@ enum End {
 }
 
 /// The `tail` command.
-pub async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCode> {
+pub(crate) async fn run(args: &TailArgs, output: Output, quiet: bool) -> Result<ExitCode> {
     let spec = TailSpec::from_args(args, &crate::spec::Raw::for_tail(args)?)?;
     let TailSpec {
         stream,

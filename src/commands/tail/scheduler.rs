@@ -28,7 +28,7 @@ enum ShardState {
 /// Decides which shards to read as listings come in: every shard once, a child only after
 /// its parents (when they are still listed), and from where.
 #[derive(Debug)]
-pub struct Scheduler {
+pub(super) struct Scheduler {
     from: StartAt,
     first: bool,
     shards: HashMap<String, ShardState>,
@@ -36,7 +36,7 @@ pub struct Scheduler {
 
 impl Scheduler {
     /// A scheduler whose first listing starts at `from`.
-    pub fn new(from: StartAt) -> Self {
+    pub(super) fn new(from: StartAt) -> Self {
         Self {
             from,
             first: true,
@@ -45,7 +45,7 @@ impl Scheduler {
     }
 
     /// Take a listing; returns the shards to start reading now, with their start.
-    pub fn update(&mut self, listing: &[ShardInfo]) -> Vec<(ShardInfo, StartAt)> {
+    pub(super) fn update(&mut self, listing: &[ShardInfo]) -> Vec<(ShardInfo, StartAt)> {
         for s in listing {
             if self.shards.contains_key(&s.id) {
                 continue;
@@ -83,12 +83,12 @@ impl Scheduler {
     }
 
     /// A shard was read to its end.
-    pub fn finished(&mut self, id: &str) {
+    pub(super) fn finished(&mut self, id: &str) {
         self.shards.insert(id.to_owned(), ShardState::Done);
     }
 
     /// How many shards are being read.
-    pub fn reading(&self) -> usize {
+    pub(super) fn reading(&self) -> usize {
         self.shards
             .values()
             .filter(|s| **s == ShardState::Reading)
