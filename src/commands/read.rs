@@ -570,16 +570,7 @@ pub(crate) async fn read(
         buzz_url: Some(h.url.to_string()),
         buzz_user: h.user.as_ref().map(ToString::to_string),
     });
-    let buzz_url = match (&connected.buzz, &handover) {
-        (Some(b), _) => b.client.base().to_string(),
-        (None, Some(h)) => h.buzz_url.clone().unwrap_or_default(),
-        (None, None) => String::new(),
-    };
-    let half = if connected.buzz.is_some() {
-        Halves::Both
-    } else {
-        Halves::AwsOnly
-    };
+    let (buzz_url, half) = buzz_side(connected.buzz.as_ref(), handover.as_ref());
     let Connected { aws, buzz } = connected;
     Ok(Ready {
         aws,
@@ -632,6 +623,15 @@ async fn measured_peak(
             ));
             None
         }
+    }
+}
+
+/// Where Buzz is (the session's, else the handover's URL) and which halves the run does.
+fn buzz_side(buzz: Option<&LoggedIn>, handover: Option<&Handover>) -> (String, Halves) {
+    match (buzz, handover) {
+        (Some(b), _) => (b.client.base().to_string(), Halves::Both),
+        (None, Some(h)) => (h.buzz_url.clone().unwrap_or_default(), Halves::AwsOnly),
+        (None, None) => (String::new(), Halves::AwsOnly),
     }
 }
 
