@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use crate::buzz::wire::KinesisTarget;
 use crate::iam;
 use crate::names::{DomainId, Encryption, RetentionHours, RoleName, StreamName, Tag};
+use crate::parts::missing_tags;
 use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
 
@@ -426,17 +427,6 @@ fn tag_map(tags: &[Tag], managed: bool) -> BTreeMap<String, String> {
         mark_managed(&mut m);
     }
     m
-}
-
-/// Tags in `want` that `have` lacks or holds with another value.
-fn missing_tags(
-    want: &BTreeMap<String, String>,
-    have: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    want.iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 /// Build the plan. Pure: the same inputs always give the same plan.

@@ -548,14 +548,7 @@ async fn check_takes_several_sibling_domains_and_one_failure_does_not_hide_the_o
 /// the role goes once, after the last domain stopped sending to it.
 #[tokio::test]
 async fn teardown_of_several_sibling_domains_removes_every_target_then_the_role() {
-    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
-    let names = Names::new();
-    for school in SCHOOLS {
-        Tool::setup(&sandbox, &names)
-            .at_domain(school)
-            .run()
-            .assert_success();
-    }
+    let (sandbox, names) = every_school_set_up();
     // A webhook beside ours in one school: kept.
     let mut with_hook = sandbox.domain_config(SCHOOLS[1]).await;
     with_hook["https"] =
@@ -651,14 +644,7 @@ async fn a_failure_in_one_domain_is_reported_with_the_others_done() {
 /// and the role stays, since that domain may still send to it.
 #[tokio::test]
 async fn a_teardown_refused_in_one_domain_names_it_beside_the_others_done() {
-    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
-    let names = Names::new();
-    for school in SCHOOLS {
-        Tool::setup(&sandbox, &names)
-            .at_domain(school)
-            .run()
-            .assert_success();
-    }
+    let (sandbox, names) = every_school_set_up();
     // Buzz tests every remaining kinesis target before it saves: this one fails it.
     let mut broken = sandbox.domain_config(SCHOOLS[1]).await;
     broken["kinesis"].as_array_mut().unwrap().push(json!({
@@ -687,4 +673,17 @@ async fn a_teardown_refused_in_one_domain_names_it_beside_the_others_done() {
         let config = sandbox.domain_config(school).await;
         assert!(kinesis_targets(&config).is_empty(), "{school}: {config}");
     }
+}
+
+/// A district whose schools each have our target, set up one by one.
+fn every_school_set_up() -> (Sandbox, Names) {
+    let sandbox = Sandbox::start(SandboxOptions::new().domain_tree(DISTRICT));
+    let names = Names::new();
+    for school in SCHOOLS {
+        Tool::setup(&sandbox, &names)
+            .at_domain(school)
+            .run()
+            .assert_success();
+    }
+    (sandbox, names)
 }
