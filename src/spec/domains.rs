@@ -1,6 +1,6 @@
 //! The domains a run acts on, judged once into one non-empty list.
 
-use super::parts::{required, Problems};
+use super::problems::{required, Problems};
 use super::raw::Raw;
 use crate::error::Error;
 use crate::names::DomainId;

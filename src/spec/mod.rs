@@ -16,6 +16,7 @@ pub(crate) mod domains;
 pub(crate) mod export;
 pub(crate) mod identity;
 pub(crate) mod parts;
+pub(crate) mod problems;
 pub(crate) mod raw;
 pub(crate) mod save;
 pub(crate) mod setup;
