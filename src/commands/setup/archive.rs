@@ -196,8 +196,14 @@ async fn apply_one(
     match action {
         ArchiveAction::Bucket(b) => apply_bucket(aws, want, b).await,
         ArchiveAction::CreateRole { role, trust, tags } => check(
-            aws.create_role_described(role, trust, 3600, tags, crate::archive::ROLE_DESCRIPTION)
-                .await?,
+            aws.create_role_described(
+                role,
+                trust,
+                crate::plan::archive::FIREHOSE_SESSION_SECONDS,
+                tags,
+                crate::archive::ROLE_DESCRIPTION,
+            )
+            .await?,
             "role",
             role,
         ),
