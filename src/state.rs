@@ -341,6 +341,16 @@ pub(crate) mod arn {
         format!("arn:{partition}:sns:{region}:{account}:{name}")
     }
 
+    /// `arn:<partition>:glue:<region>:<account>:database/<name>`.
+    pub(crate) fn glue_database(
+        partition: &str,
+        region: impl Display,
+        account: impl Display,
+        database: impl Display,
+    ) -> String {
+        format!("arn:{partition}:glue:{region}:{account}:database/{database}")
+    }
+
     /// The root of an account, as a trust policy names it: `arn:aws:iam::<account>:root`.
     /// In the commercial partition, where Agilix's account is, and where IAM puts a bare
     /// account id it expands.

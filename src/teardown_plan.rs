@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::buzz::wire;
-use crate::names::DEFAULT_ROLE;
+use crate::names::{DomainId, DEFAULT_ROLE};
 use crate::parts::Teardown;
 use crate::state::{
     is_managed, AlarmState, Resource, StreamState, StreamStatus, TopicState, MANAGED_BY,
@@ -23,11 +23,19 @@ pub(crate) struct RoleObserved {
     pub attached: Vec<String>,
 }
 
+/// One domain's whole saved configuration, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DomainConfig {
+    pub domain: DomainId,
+    pub config: Map<String, Value>,
+}
+
 /// What exists now.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Observed {
-    /// The domain's whole saved configuration.
-    pub buzz: Map<String, Value>,
+    /// Each domain's whole saved configuration, in the order the domains were given (none
+    /// with `--aws-only`, which reads no Buzz).
+    pub buzz: Vec<DomainConfig>,
     pub role: Option<RoleObserved>,
     pub stream: Option<StreamState>,
     /// The alarm setup names after the stream, and the topic it made for it.
@@ -78,7 +86,9 @@ pub(crate) struct DatabaseObserved {
 /// What is being torn down, by name.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
-    pub domain: String,
+    /// The domains named, in the order given (with `--aws-only`, the one the other half's
+    /// command names, if any): what the report says; the plan reads [`Observed::buzz`].
+    pub domains: Vec<String>,
     pub stream: String,
     pub role: String,
     /// The role's ARN: as IAM gives it, or as it would be when the role is gone.
@@ -303,40 +313,11 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
     let mut p = Plan::default();
     refuse_foreign_role(t, found)?;
 
-    let unknown = wire::unexpected_target_keys(&found.buzz);
-    if !unknown.is_empty() {
-        return Err(format!(
-            "Buzz's getdatastreamconfiguration answer holds data stream targets under {}, a key this tool does not know: sending the configuration back could drop them, so teardown changes nothing. Report this answer shape to the buzz-kinesis maintainers",
-            unknown.join(", ")
-        ));
-    }
-    let dest = t.destination();
-    match wire::without_target(&found.buzz, &dest) {
-        Some(config) => {
-            let writing = wire::targets_writing_to(&found.buzz, &dest);
-            let target = writing.first().map(|(_, v)| v.clone()).unwrap_or_default();
-            let others = wire::count_targets(&config);
-            p.removals.push(Removal::RemoveBuzzTarget {
-                domain: t.domain.clone(),
-                target,
-                duplicates: writing.len().saturating_sub(1),
-                others,
-                cleared: others == 0,
-                config,
-            });
-        }
-        None => {
-            let same_stream = wire::as_list(found.buzz.get(wire::KINESIS))
-                .iter()
-                .filter(|k| wire::as_text(k.get(wire::STREAM)) == t.stream)
-                .count();
-            if same_stream > 0 {
-                p.notes.push(format!(
-                    "domain {} has {same_stream} kinesis target(s) for a stream named {} in another region or AWS account; they are not this setup's and stay",
-                    t.domain, t.stream
-                ));
-            }
-        }
+    // Buzz first, each domain alike: Buzz stops writing before anything it uses goes.
+    for d in &found.buzz {
+        let (removal, note) = plan_domain(t, d)?;
+        p.removals.extend(removal);
+        p.notes.extend(note);
     }
 
     // The alarm and its topic: only what setup made (tagged), whatever else shares a name.
@@ -401,6 +382,51 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
         None => {}
     }
     Ok(p)
+}
+
+/// Our target's removal from one domain's configuration (every other target sent back as it
+/// was), or, when none of ours is there, a note about targets for a stream of the same name
+/// elsewhere. Refused when Buzz's answer holds targets under a key this tool does not know.
+pub(crate) fn plan_domain(
+    t: &Target,
+    d: &DomainConfig,
+) -> Result<(Option<Removal>, Option<String>), String> {
+    let (domain, found) = (&d.domain, &d.config);
+    let unknown = wire::unexpected_target_keys(found);
+    if !unknown.is_empty() {
+        return Err(format!(
+            "Buzz's getdatastreamconfiguration answer for domain {domain} holds data stream targets under {}, a key this tool does not know: sending the configuration back could drop them, so teardown changes nothing. Report this answer shape to the buzz-kinesis maintainers",
+            unknown.join(", ")
+        ));
+    }
+    let dest = t.destination();
+    if let Some(config) = wire::without_target(found, &dest) {
+        let writing = wire::targets_writing_to(found, &dest);
+        let target = writing.first().map(|(_, v)| v.clone()).unwrap_or_default();
+        let others = wire::count_targets(&config);
+        return Ok((
+            Some(Removal::RemoveBuzzTarget {
+                domain: domain.to_string(),
+                target,
+                duplicates: writing.len().saturating_sub(1),
+                others,
+                cleared: others == 0,
+                config,
+            }),
+            None,
+        ));
+    }
+    let same_stream = wire::as_list(found.get(wire::KINESIS))
+        .iter()
+        .filter(|k| wire::as_text(k.get(wire::STREAM)) == t.stream)
+        .count();
+    Ok((
+        None,
+        (same_stream > 0).then(|| format!(
+            "domain {domain} has {same_stream} kinesis target(s) for a stream named {} in another region or AWS account; they are not this setup's and stay",
+            t.stream
+        )),
+    ))
 }
 
 /// The archive's removals: what setup made (tagged) goes, the bucket and its objects stay.
@@ -584,7 +610,7 @@ pub(crate) mod tests {
 
     pub(crate) fn target(delete_stream: bool) -> Target {
         Target {
-            domain: "424242".into(),
+            domains: vec!["424242".into()],
             stream: "buzz-events".into(),
             role: "BuzzKinesisWriter".into(),
             role_arn: ROLE_ARN.into(),
@@ -628,6 +654,14 @@ pub(crate) mod tests {
         v.as_object().cloned().unwrap_or_default()
     }
 
+    /// The configuration of domain 424242 alone.
+    pub(crate) fn in_domain(v: Value) -> Vec<DomainConfig> {
+        vec![DomainConfig {
+            domain: DomainId::parse("--domain", "424242").unwrap(),
+            config: config(v),
+        }]
+    }
+
     #[test]
     fn a_change_to_other_targets_meanwhile_is_named_and_one_to_ours_is_not() {
         let t = target(false);
@@ -665,7 +699,7 @@ pub(crate) mod tests {
     fn everything_ours_goes_but_the_stream_and_other_targets_stay() {
         let hook = json!({"title": "LMS", "endpoints": "https://x"});
         let found = Observed {
-            buzz: config(json!({"https": [hook], "kinesis": [ours()], "futureKey": {"a": 1}})),
+            buzz: in_domain(json!({"https": [hook], "kinesis": [ours()], "futureKey": {"a": 1}})),
             role: Some(role(true)),
             stream: Some(stream(true)),
             ..Observed::default()
@@ -696,7 +730,7 @@ pub(crate) mod tests {
     #[test]
     fn our_only_target_clears_the_configuration_but_keeps_unknown_keys() {
         let found = Observed {
-            buzz: config(json!({"kinesis": [ours()], "futureKey": 1})),
+            buzz: in_domain(json!({"kinesis": [ours()], "futureKey": 1})),
             ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
@@ -735,7 +769,7 @@ pub(crate) mod tests {
     #[test]
     fn a_role_we_did_not_make_or_that_others_use_is_refused() {
         let found = Observed {
-            buzz: config(json!({"kinesis": [ours()]})),
+            buzz: in_domain(json!({"kinesis": [ours()]})),
             role: Some(role(false)),
             ..Observed::default()
         };
@@ -758,7 +792,7 @@ pub(crate) mod tests {
     fn nothing_left_means_an_empty_plan() {
         let other = json!({"title": "theirs", "targetKinesisStream": "buzz-events", "roleArn": "arn:aws:iam::1:role/Other"});
         let found = Observed {
-            buzz: config(json!({"kinesis": [other]})),
+            buzz: in_domain(json!({"kinesis": [other]})),
             ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
@@ -1169,7 +1203,7 @@ pub(crate) mod tests {
     fn every_resource_has_its_outcome() {
         let other = json!({"title": "theirs", "targetKinesisStream": "x", "roleArn": "arn:aws:iam::1:role/O", "targetRegion": "us-east-1"});
         let found = Observed {
-            buzz: config(json!({"kinesis": [ours(), other]})),
+            buzz: in_domain(json!({"kinesis": [ours(), other]})),
             role: Some(role(true)),
             stream: Some(stream(true)),
             ..Observed::default()
@@ -1202,7 +1236,9 @@ pub(crate) mod tests {
     #[test]
     fn targets_under_an_unknown_key_stop_teardown() {
         let found = Observed {
-            buzz: config(json!({"kinesis": [ours()], "kinesisTargets": [{"roleArn": ROLE_ARN}]})),
+            buzz: in_domain(
+                json!({"kinesis": [ours()], "kinesisTargets": [{"roleArn": ROLE_ARN}]}),
+            ),
             ..Observed::default()
         };
         let e = plan(&target(false), &found).unwrap_err();
@@ -1217,7 +1253,7 @@ pub(crate) mod tests {
         let mut twin = ours();
         twin["title"] = json!("a copy");
         let found = Observed {
-            buzz: config(json!({"kinesis": [ours(), twin]})),
+            buzz: in_domain(json!({"kinesis": [ours(), twin]})),
             ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
@@ -1233,5 +1269,82 @@ pub(crate) mod tests {
             json!("Kinesis: buzz-events"),
             "the first is named"
         );
+    }
+
+    #[test]
+    fn every_domain_is_planned_alike_and_before_anything_in_aws() {
+        let domain = |id: &str, v: Value| DomainConfig {
+            domain: DomainId::parse("--domain", id).unwrap(),
+            config: config(v),
+        };
+        let other = json!({"title": "theirs", "targetKinesisStream": "buzz-events", "roleArn": "arn:aws:iam::1:role/O"});
+        let found = Observed {
+            buzz: vec![
+                domain("1", json!({"kinesis": [ours()]})),
+                domain("2", json!({"kinesis": [other]})),
+                domain(
+                    "3",
+                    json!({"kinesis": [ours()], "https": [{"title": "LMS"}]}),
+                ),
+            ],
+            role: Some(role(true)),
+            ..Observed::default()
+        };
+        let p = plan(&target(false), &found).unwrap();
+        let buzz: Vec<(&str, bool)> = p
+            .removals
+            .iter()
+            .filter_map(|r| match r {
+                Removal::RemoveBuzzTarget {
+                    domain, cleared, ..
+                } => Some((domain.as_str(), *cleared)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(buzz, [("1", true), ("3", false)]);
+        let kinds: Vec<Resource> = p.removals.iter().map(Removal::resource).collect();
+        assert_eq!(
+            kinds,
+            [
+                Resource::Buzz,
+                Resource::Buzz,
+                Resource::Role,
+                Resource::Role
+            ]
+        );
+        // The domain without ours is named in a note, as the first one would be.
+        assert_eq!(
+            p.notes,
+            ["domain 2 has 1 kinesis target(s) for a stream named buzz-events in another region or AWS account; they are not this setup's and stay"]
+        );
+        // Any domain's unknown target key stops the whole teardown, naming that domain.
+        let mut odd = found.clone();
+        odd.buzz[2]
+            .config
+            .insert("kinesisTargets".into(), json!([{"roleArn": ROLE_ARN}]));
+        let e = plan(&target(false), &odd).unwrap_err();
+        assert!(
+            e.contains("for domain 3 ") && e.contains("kinesisTargets"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn one_domain_alone_is_what_a_fresh_read_plans_again() {
+        let d = DomainConfig {
+            domain: DomainId::parse("--domain", "7").unwrap(),
+            config: config(json!({"kinesis": [ours()]})),
+        };
+        let (removal, note) = plan_domain(&target(false), &d).unwrap();
+        assert!(note.is_none());
+        assert!(
+            matches!(removal, Some(Removal::RemoveBuzzTarget { ref domain, cleared: true, others: 0, .. }) if domain == "7"),
+            "{removal:?}"
+        );
+        let empty = DomainConfig {
+            config: Map::new(),
+            ..d
+        };
+        assert_eq!(plan_domain(&target(false), &empty).unwrap(), (None, None));
     }
 }

@@ -94,7 +94,7 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
             ("--stream", &d.stream),
             ("--region", &region),
         ],
-        domain.as_ref().map(|x| x.as_str()),
+        &domain.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
     );
     let skipped = checks::skipped_rows(half, with_probe, &other);
     // Lost events and who writes (CloudWatch's window, the alarm, a sample of the records),
@@ -550,7 +550,7 @@ async fn run_buzz_only(
                 ("--region", made.region.as_str()),
                 ("--agilix-account", "AGILIX_ACCOUNT_ID"),
             ],
-            None,
+            &[],
         ),
     );
     // The domain's own rows, from here to the end: the JSON's `domains` shows them too.

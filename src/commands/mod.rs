@@ -18,7 +18,7 @@ pub(crate) fn other_half(
     command: &str,
     half: Halves,
     values: &[(&str, &str)],
-    domain: Option<&str>,
+    domains: &[&str],
 ) -> String {
     let mut words = vec![
         "buzz-kinesis".to_owned(),
@@ -29,7 +29,7 @@ pub(crate) fn other_half(
         words.push((*flag).to_owned());
         words.push(shell_quote(value));
     }
-    if let Some(d) = domain {
+    for d in domains {
         words.push("--domain".into());
         words.push(shell_quote(d));
     }

@@ -377,10 +377,7 @@ fn desired_archive(
         trust: crate::archive::Archive::trust(account),
         previous_trusts: crate::archive::Archive::previous_trusts(account),
         policy,
-        database_arn: format!(
-            "arn:{p}:glue:{region}:{account}:database/{}",
-            model.database()
-        ),
+        database_arn: arn::glue_database(p, region, account, model.database()),
         stream_arn: stream_arn.to_owned(),
         account: account.to_owned(),
         adopt: options.adopt,
@@ -411,27 +408,58 @@ pub(crate) async fn read_archive(
     aws: &Aws,
     d: &DesiredArchive,
 ) -> Result<crate::parts::ArchiveState> {
-    let m = &d.model;
-    let (role, delivery, database, log) =
-        (m.role(), m.delivery_stream(), m.database(), m.log_group());
-    let (bucket, role, delivery, database, table, log, views) = tokio::try_join!(
+    let (m, database) = (&d.model, d.model.database());
+    let (bucket, named, views) = tokio::join!(
         aws.describe_bucket(m.bucket.as_str()),
+        read_named_parts(aws, &m.stream, &d.database_arn),
+        read_views(aws, d, &database),
+    );
+    Ok(crate::parts::ArchiveState {
+        bucket: bucket?,
+        role: named.role?,
+        delivery: named.delivery?,
+        database: named.database?,
+        table: named.table?,
+        log: named.log?,
+        views: views?,
+    })
+}
+
+/// The archive's parts named after the stream, each read on its own: all but the bucket,
+/// which setup is told and teardown finds through the table or the delivery stream.
+pub(crate) struct NamedParts {
+    pub role: Result<Option<RoleState>>,
+    pub delivery: Result<Option<crate::parts::delivery::DeliveryState>>,
+    /// The Glue database's tags.
+    pub database: Result<Option<std::collections::BTreeMap<String, String>>>,
+    pub table: Result<Option<crate::parts::glue::TableState>>,
+    pub log: Result<Option<crate::parts::log::LogState>>,
+}
+
+/// The one reader of the archive's named parts, at once: setup and check take each answer as
+/// it is; teardown makes a refused read a note and leaves that part as it is.
+pub(crate) async fn read_named_parts(aws: &Aws, stream: &str, database_arn: &str) -> NamedParts {
+    use crate::archive::{database_of, delivery_stream_of, log_group_of, role_of};
+    let (role, delivery, database, log) = (
+        role_of(stream),
+        delivery_stream_of(stream),
+        database_of(stream),
+        log_group_of(stream),
+    );
+    let (role, delivery, tags, table, log) = tokio::join!(
         aws.get_role_with(&role, crate::archive::POLICY_NAME),
         aws.describe_delivery_stream(&delivery),
-        aws.get_database_tags(&database, &d.database_arn),
+        aws.get_database_tags(&database, database_arn),
         aws.get_table(&database, crate::archive::TABLE),
         aws.describe_log_group(&log, crate::archive::LOG_STREAM),
-        read_views(aws, d, &database),
-    )?;
-    Ok(crate::parts::ArchiveState {
-        bucket,
+    );
+    NamedParts {
         role,
         delivery,
-        database,
+        database: tags,
         table,
         log,
-        views,
-    })
+    }
 }
 
 /// The views `--archive-views` makes, read only when asked for (found ones, by name).

@@ -9,8 +9,6 @@
 
 use std::time::Instant;
 
-use serde_json::{Map, Value};
-
 use crate::aws::Aws;
 use crate::buzz::BuzzClient;
 use crate::calls::CallLog;
@@ -20,11 +18,11 @@ use crate::exit::ExitCode;
 use crate::plan::{DomainOutcome, Outcomes};
 use crate::report::teardown::{render_plan, render_result, TeardownView};
 use crate::report::{self, Ask, AwsView};
-use crate::spec::{self, Domains, TeardownSpec};
+use crate::spec::{self, TeardownSpec};
 use crate::state::{arn, Halves};
 use crate::teardown_plan::{
-    changed_meanwhile, describe, plan, plan as plan_removals, ArchiveObserved, DatabaseObserved,
-    DeliveryObserved, Observed, Plan, Removal, RoleObserved, Target,
+    changed_meanwhile, describe, plan, plan_domain, ArchiveObserved, DatabaseObserved,
+    DeliveryObserved, DomainConfig, Observed, Plan, Removal, RoleObserved, Target,
 };
 use crate::ui::Progress;
 
@@ -35,12 +33,9 @@ pub(crate) struct Ready {
     /// `None` with `--aws-only`.
     pub buzz: Option<BuzzClient>,
     pub target: Target,
+    /// What exists, every domain's configuration among it (`--domain` repeated: one list,
+    /// each domain planned alike).
     pub found: Observed,
-    /// The further domains' configurations (`--domain` repeated).
-    pub more: Vec<(crate::names::DomainId, Map<String, Value>)>,
-    /// Every domain given, typed (`None` with `--aws-only`): a removal names its domain by
-    /// this list, never by text parsed again.
-    pub domains: Option<Domains>,
     pub account: String,
     pub half: Halves,
 }
@@ -66,12 +61,12 @@ impl Ready {
             .ok_or_else(|| Error::Refused("--buzz-only: this run has no AWS access".into()))
     }
 
-    /// The domain a removal names, as the spec judged it.
-    fn domain_id(&self, domain: &str) -> Result<&crate::names::DomainId> {
-        self.domains
+    /// The domain a removal names, as the spec judged it, with its configuration as read.
+    fn domain(&self, domain: &str) -> Result<&DomainConfig> {
+        self.found
+            .buzz
             .iter()
-            .flat_map(Domains::iter)
-            .find(|d| d.as_str() == domain)
+            .find(|d| d.domain.as_str() == domain)
             .ok_or_else(|| {
                 Error::Internal(format!(
                     "a removal names domain {domain}, which this run was not given"
@@ -106,15 +101,10 @@ async fn observe_buzz_only(
         ..
     } = super::read::login(buzz, calls).await?;
     super::read::logged_in(&client, &session, progress);
-    let domain = domains.first();
-    let config = client.get_config(domain).await?;
-    let rest: Vec<_> = domains.iter().skip(1).cloned().collect();
-    let more = read_more(&client, &rest).await?;
+    let configs = read_configs(&client, domains.iter()).await?;
     Ok(Ready {
-        more,
-        domains: Some(domains.clone()),
         target: Target {
-            domain: domain.to_string(),
+            domains: domains.iter().map(ToString::to_string).collect(),
             stream: spec.stream.to_string(),
             role: spec.role.to_string(),
             role_arn: role_arn.to_string(),
@@ -124,7 +114,7 @@ async fn observe_buzz_only(
         },
         // AWS is not read: nothing of it is found, so nothing of it is removed.
         found: Observed {
-            buzz: config,
+            buzz: configs,
             ..Observed::default()
         },
         account: role_arn.account().to_owned(),
@@ -143,44 +133,45 @@ async fn observe(
     if spec.half == Halves::BuzzOnly {
         return observe_buzz_only(spec, calls, progress).await;
     }
-    let domain = spec.domain.clone();
-    let domains = spec.buzz.as_ref().map(|b| b.domains.clone());
+    // The domains named: the login's (every one read alike), else `--aws-only`'s, for the
+    // other half's command.
+    let named: Vec<String> = match &spec.buzz {
+        Some(b) => b.domains.iter().map(ToString::to_string).collect(),
+        None => spec.domain.iter().map(ToString::to_string).collect(),
+    };
     let half = spec.half;
     let connected = super::read::connect(spec.buzz, &spec.aws, calls, None).await?;
-    let super::read::Current {
-        identity,
-        config,
-        stream,
-        role,
-    } = super::read::read_current(
-        &connected,
-        domain.as_ref(),
-        spec.stream.as_str(),
-        spec.role.as_str(),
-        progress,
-    )
-    .await?;
-    let super::read::Connected { aws, buzz } = connected;
-    let more = match (&buzz, &domains) {
-        (Some(b), Some(list)) => {
-            let rest: Vec<_> = list.iter().skip(1).cloned().collect();
-            read_more(&b.client, &rest).await?
+    let configs = async {
+        match &connected.buzz {
+            Some(b) => {
+                super::read::logged_in(&b.client, &b.session, progress);
+                read_configs(&b.client, b.domains.iter()).await
+            }
+            // --aws-only: no configuration read, so no Buzz removal is planned.
+            None => Ok(Vec::new()),
         }
-        _ => Vec::new(),
     };
+    let (
+        super::read::Current {
+            identity,
+            stream,
+            role,
+            ..
+        },
+        configs,
+    ) = tokio::try_join!(
+        super::read::read_current(
+            &connected,
+            None,
+            spec.stream.as_str(),
+            spec.role.as_str(),
+            progress,
+        ),
+        configs
+    )?;
+    let super::read::Connected { aws, buzz } = connected;
     let role = match role {
-        Some(r) => {
-            let (inline, attached) = tokio::try_join!(
-                aws.inline_policy_names(spec.role.as_str()),
-                aws.attached_policy_arns(spec.role.as_str()),
-            )?;
-            Some(RoleObserved {
-                managed: r.is_managed(),
-                arn: r.arn,
-                inline,
-                attached,
-            })
-        }
+        Some(r) => Some(role_observed(&aws, spec.role.as_str(), r).await?),
         None => None,
     };
     // The alarm and topic setup names after the stream; a missing permission to read them
@@ -213,7 +204,7 @@ async fn observe(
         .unwrap_or_else(|| arn::role(aws.region.partition(), &identity.account, &spec.role));
     Ok(Ready {
         target: Target {
-            domain: domain.map(|d| d.to_string()).unwrap_or_default(),
+            domains: named,
             stream: spec.stream.to_string(),
             role: spec.role.to_string(),
             role_arn,
@@ -222,16 +213,13 @@ async fn observe(
             delete_archive,
         },
         found: Observed {
-            // --aws-only: no configuration read, so no Buzz removal is planned.
-            buzz: config.unwrap_or_default(),
+            buzz: configs,
             role,
             stream,
             alarm,
             topic,
             archive,
         },
-        more,
-        domains,
         account: identity.account.to_string(),
         aws: Some(aws),
         buzz: buzz.map(|b| b.client),
@@ -240,7 +228,8 @@ async fn observe(
 }
 
 /// The archive setup makes beside the stream, found by the names it derives from the
-/// stream's; each part teardown may not read is a note, like the alarm's.
+/// stream's (the one reader setup and check use too); each part teardown may not read is a
+/// note, like the alarm's.
 async fn read_archive(
     aws: &crate::aws::Aws,
     stream: &str,
@@ -248,41 +237,39 @@ async fn read_archive(
     delete_archive: bool,
     progress: &Progress,
 ) -> Result<ArchiveObserved> {
-    use crate::archive::{database_of, delivery_stream_of, role_of};
-    let (delivery_name, role_name, database) = (
-        delivery_stream_of(stream),
-        role_of(stream),
-        database_of(stream),
-    );
-    let database_arn = format!(
-        "arn:{}:glue:{}:{account}:database/{database}",
-        aws.region.partition(),
-        aws.region
-    );
+    use crate::archive::{database_of, delivery_stream_of, log_group_of, role_of};
+    let database = database_of(stream);
+    let database_arn = arn::glue_database(aws.region.partition(), &aws.region, account, &database);
+    let super::read::NamedParts {
+        role,
+        delivery,
+        database: tags,
+        table,
+        log,
+    } = super::read::read_named_parts(aws, stream, &database_arn).await;
+    let delivery = soft_read(progress, "the archive's delivery stream", delivery)?;
+    let role = soft_read(progress, "the archive's Firehose role", role)?;
+    let tags = soft_read(progress, "the archive's Glue database", tags)?;
+    // What only teardown weighs: the role's every policy, every table beside ours.
+    let role_name = role_of(stream);
     let read_role = async {
-        let Some(r) = aws
-            .get_role_with(&role_name, crate::archive::POLICY_NAME)
-            .await?
+        match role {
+            Some(r) => soft_read(
+                progress,
+                "the archive's Firehose role",
+                role_observed(aws, &role_name, r).await.map(Some),
+            ),
+            None => Ok(None),
+        }
+    };
+    let read_database = async {
+        let Some(tags) = tags else { return Ok(None) };
+        let what = "the archive's Glue database";
+        let tables = soft_read(progress, what, aws.table_names(&database).await.map(Some))?;
+        let (Some(tables), Some(table)) = (tables, soft_read(progress, what, table.map(Some))?)
         else {
             return Ok(None);
         };
-        let (inline, attached) = tokio::try_join!(
-            aws.inline_policy_names(&role_name),
-            aws.attached_policy_arns(&role_name),
-        )?;
-        Ok(Some(RoleObserved {
-            managed: r.is_managed(),
-            arn: r.arn,
-            inline,
-            attached,
-        }))
-    };
-    let read_database = async {
-        let Some(tags) = aws.get_database_tags(&database, &database_arn).await? else {
-            return Ok(None);
-        };
-        let tables = aws.table_names(&database).await?;
-        let table = aws.get_table(&database, crate::archive::TABLE).await?;
         Ok(Some((
             DatabaseObserved {
                 name: database.clone(),
@@ -300,19 +287,14 @@ async fn read_archive(
             table.and_then(|t| t.location),
         )))
     };
-    let log_group = crate::archive::log_group_of(stream);
-    let (delivery, role, db, log) = tokio::join!(
-        aws.describe_delivery_stream(&delivery_name),
-        read_role,
-        read_database,
-        aws.describe_log_group(&log_group, crate::archive::LOG_STREAM),
-    );
-    let delivery = soft_read(progress, "the archive's delivery stream", delivery)?;
-    let db = soft_read(progress, "the archive's Glue database", db)?;
+    let (role, db): (Result<_>, Result<_>) = tokio::join!(read_role, read_database);
+    let (role, db) = (role?, db?);
     let (db, location) = match db {
         Some((db, location)) => (Some(db), location),
         None => (None, None),
     };
+    let delivery_name = delivery_stream_of(stream);
+    let log_group = log_group_of(stream);
     // The bucket, from what setup left: the table's location (`s3://BUCKET/events/`), which
     // outlives the delivery stream (teardown deletes the table after the bucket); else the
     // delivery stream's destination (`arn:<partition>:s3:::BUCKET`).
@@ -347,56 +329,44 @@ async fn read_archive(
             bucket: bucket.clone(),
         }),
         bucket,
-        role: soft_read(progress, "the archive's Firehose role", role)?
-            .map(|r| (role_name.clone(), r)),
+        role: role.map(|r| (role_name.clone(), r)),
         database: db,
         log: soft_read(progress, "the archive's log group", log)?
             .map(|l| (log_group.clone(), crate::state::is_managed(&l.tags))),
     })
 }
 
-/// The further domains' configurations, at most 8 requests in flight.
-async fn read_more(
+/// A role as teardown weighs it: whose it is, and every policy on it (all go with it).
+async fn role_observed(
+    aws: &crate::aws::Aws,
+    name: &str,
+    r: crate::state::RoleState,
+) -> Result<RoleObserved> {
+    let (inline, attached) = tokio::try_join!(
+        aws.inline_policy_names(name),
+        aws.attached_policy_arns(name),
+    )?;
+    Ok(RoleObserved {
+        managed: r.is_managed(),
+        arn: r.arn,
+        inline,
+        attached,
+    })
+}
+
+/// Each domain's configuration, in the order given, at most 8 requests in flight.
+async fn read_configs(
     client: &BuzzClient,
-    domains: &[crate::names::DomainId],
-) -> Result<Vec<(crate::names::DomainId, Map<String, Value>)>> {
+    domains: impl Iterator<Item = &crate::names::DomainId>,
+) -> Result<Vec<DomainConfig>> {
+    let domains: Vec<_> = domains.cloned().collect();
     let reads: Vec<_> = domains.iter().map(|d| client.get_config(d)).collect();
     let configs = crate::fanout::bounded(reads, crate::fanout::BUZZ_IN_FLIGHT).await;
     domains
-        .iter()
-        .cloned()
+        .into_iter()
         .zip(configs)
-        .map(|(d, c)| c.map(|c| (d, c)))
+        .map(|(domain, c)| c.map(|config| DomainConfig { domain, config }))
         .collect()
-}
-
-/// Our target's removal from each further domain, planned as for the first, placed right
-/// after the first's (Buzz stops writing before the role goes).
-fn plan_more(o: &Ready, plan: &mut Plan) -> Result<()> {
-    let mut extra = Vec::new();
-    for (domain, config) in &o.more {
-        let target = Target {
-            domain: domain.to_string(),
-            ..o.target.clone()
-        };
-        let found = Observed {
-            buzz: config.clone(),
-            ..Observed::default()
-        };
-        let p = plan_removals(&target, &found).map_err(Error::Refused)?;
-        extra.extend(
-            p.removals
-                .into_iter()
-                .filter(|r| matches!(r, Removal::RemoveBuzzTarget { .. })),
-        );
-    }
-    let at = plan
-        .removals
-        .iter()
-        .rposition(|r| matches!(r, Removal::RemoveBuzzTarget { .. }))
-        .map_or(0, |i| i + 1);
-    plan.removals.splice(at..at, extra);
-    Ok(())
 }
 
 /// A read teardown can do without: an AWS refusal becomes a note and `None`.
@@ -433,7 +403,6 @@ pub(crate) async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Res
     )
     .await?;
     let mut plan = plan(&o.target, &o.found).map_err(Error::Refused)?;
-    plan_more(&o, &mut plan)?;
     // In the plan's notes (so the JSON and the plan a person confirms carry it), and as a
     // warning on stderr, once.
     let warning = half_warning(&o, &plan);
@@ -477,7 +446,7 @@ pub(crate) async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Res
         progress.step(r.resource().as_str(), &describe(r));
         match r {
             Removal::RemoveBuzzTarget { config, domain, .. } => {
-                let id = o.domain_id(domain)?;
+                let id = &o.domain(domain)?.domain;
                 match o.buzz()?.set_config(id, config, false).await {
                     Err(e) if buzz_domains == 1 => return Err(e.with_hint(
                         "Buzz tests every remaining kinesis target before it saves: fix the one it names (or remove it), then run teardown again. Nothing else was changed",
@@ -543,54 +512,28 @@ async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Res
         })
         .collect();
     for domain in domains {
-        let id = o.domain_id(&domain)?;
-        let (target, before) = if domain == o.target.domain {
-            (o.target.clone(), &o.found.buzz)
-        } else {
-            let Some((_, config)) = o.more.iter().find(|(d, _)| d.as_str() == domain) else {
-                continue;
-            };
-            (
-                Target {
-                    domain: domain.clone(),
-                    ..o.target.clone()
-                },
-                config,
-            )
-        };
+        let before = o.domain(&domain)?;
         progress.step(
             "buzz",
             &format!("reading domain {domain}'s configuration again before writing it"),
         );
-        let now = o.buzz()?.get_config(id).await?;
-        let changes = changed_meanwhile(before, &now, &target.destination());
+        let now = DomainConfig {
+            domain: before.domain.clone(),
+            config: o.buzz()?.get_config(&before.domain).await?,
+        };
+        let changes = changed_meanwhile(&before.config, &now.config, &o.target.destination());
         if !changes.is_empty() {
             return Err(Error::Refused(format!(
                 "the Buzz configuration of domain {domain} changed while the plan waited for your answer: {}. Nothing was changed; run teardown again to see the plan for what Buzz holds now",
                 changes.join("; ")
             )));
         }
-        let found = if domain == o.target.domain {
-            Observed {
-                buzz: now,
-                ..o.found.clone()
-            }
-        } else {
-            Observed {
-                buzz: now,
-                ..Observed::default()
-            }
-        };
-        let fresh = plan_removals(&target, &found).map_err(Error::Refused)?;
-        let buzz_removal = fresh
-            .removals
-            .into_iter()
-            .find(|r| matches!(r, Removal::RemoveBuzzTarget { .. }));
+        let (fresh, _) = plan_domain(&o.target, &now).map_err(Error::Refused)?;
         let at = plan
             .removals
             .iter()
             .position(|r| matches!(r, Removal::RemoveBuzzTarget { domain: d, .. } if *d == domain));
-        match (at, buzz_removal) {
+        match (at, fresh) {
             (Some(i), Some(r)) => plan.removals[i] = r,
             (Some(i), None) => {
                 plan.removals.remove(i);
@@ -669,7 +612,7 @@ fn confirm(
 /// the other half, rather than refuse (the other person may already have done theirs).
 fn half_warning(o: &Ready, plan: &Plan) -> Option<String> {
     let t = &o.target;
-    let domain = (!t.domain.is_empty()).then_some(t.domain.as_str());
+    let domains: Vec<&str> = t.domains.iter().map(String::as_str).collect();
     match o.half {
         Halves::Both => None,
         Halves::AwsOnly if plan.removals.iter().any(|r| matches!(r, Removal::DeleteRole { .. })) => {
@@ -680,7 +623,7 @@ fn half_warning(o: &Ready, plan: &Plan) -> Option<String> {
                     "teardown",
                     Halves::BuzzOnly,
                     &[("--role-arn", &t.role_arn), ("--stream", &t.stream), ("--region", &t.region)],
-                    domain,
+                    &domains,
                 )
             ))
         }
@@ -693,7 +636,7 @@ fn half_warning(o: &Ready, plan: &Plan) -> Option<String> {
                 "teardown",
                 Halves::AwsOnly,
                 &[("--role", &t.role), ("--stream", &t.stream), ("--region", &t.region)],
-                None,
+                &[],
             )
         )),
     }

@@ -115,7 +115,8 @@ pub(crate) fn render_result(
                 "archive": archive,
                 "schema_version": SCHEMA_VERSION,
                 "changed": !plan.is_empty(),
-                "buzz": {"domain": t.domain, "outcome": v.outcome(plan, Resource::Buzz)},
+                // `domain` as before (the first named); `domains`, every one.
+                "buzz": {"domain": t.domains.first(), "domains": t.domains, "outcome": v.outcome(plan, Resource::Buzz)},
                 "role": {"name": t.role, "arn": t.role_arn, "outcome": v.outcome(plan, Resource::Role)},
                 "stream": {"name": t.stream, "arn": stream_arn, "outcome": v.outcome(plan, Resource::Stream)},
                 "removals": plan.removals,
@@ -131,10 +132,10 @@ pub(crate) fn render_result(
     }
     writeln!(
         w,
-        "  buzz    {:<10} kinesis target for {} on domain {}",
+        "  buzz    {:<10} kinesis target for {} on {}",
         v.outcome(plan, Resource::Buzz),
         t.stream,
-        t.domain
+        on_domains(&t.domains)
     )?;
     writeln!(
         w,
@@ -175,12 +176,21 @@ pub(crate) fn render_result(
     )
 }
 
+/// "domain 1", "domains 1, 2", or "no domain" (`--aws-only` without `--domain`).
+fn on_domains(domains: &[String]) -> String {
+    match domains {
+        [] => "no domain".to_owned(),
+        [one] => format!("domain {one}"),
+        many => format!("domains {}", many.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::fixtures::{aws, calls, json, text};
     use crate::teardown_plan::plan;
-    use crate::teardown_plan::tests::{config, ours, role, stream, target};
+    use crate::teardown_plan::tests::{in_domain, ours, role, stream, target};
     use insta::assert_snapshot;
     use serde_json::Value;
 
@@ -189,7 +199,7 @@ mod tests {
     fn found() -> Observed {
         let hook = json!({"title": "LMS", "endpoints": "https://x"});
         Observed {
-            buzz: config(json!({"https": [hook], "kinesis": [ours()]})),
+            buzz: in_domain(json!({"https": [hook], "kinesis": [ours()]})),
             role: Some(role(true)),
             stream: Some(stream(true)),
             ..Observed::default()
@@ -276,5 +286,12 @@ mod tests {
         assert_eq!(parsed["role"]["outcome"], "skipped");
         assert_eq!(parsed["stream"]["outcome"], "skipped");
         assert_eq!(parsed["aws"], Value::Null);
+    }
+
+    #[test]
+    fn the_result_names_every_domain_or_none() {
+        assert_eq!(on_domains(&[]), "no domain");
+        assert_eq!(on_domains(&["1".into()]), "domain 1");
+        assert_eq!(on_domains(&["1".into(), "//x".into()]), "domains 1, //x");
     }
 }
