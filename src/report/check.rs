@@ -2,8 +2,6 @@
 
 use std::io::{self, Write};
 
-use serde_json::json;
-
 use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::checks::{Check, Status};
@@ -27,9 +25,57 @@ impl DomainChecks {
             .find(|s| self.checks.iter().any(|c| c.status == *s))
             .unwrap_or(Status::Skip)
     }
+}
 
-    fn to_json(&self) -> serde_json::Value {
-        json!({"domain": self.domain, "status": self.status(), "checks": self.checks})
+/// One domain in check's JSON: its rows and the worst of them.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct DomainReport<'a> {
+    pub domain: &'a str,
+    pub status: Status,
+    pub checks: &'a [Check],
+}
+
+/// `check`'s result as one typed report: the JSON document is this, serialized field by field
+/// in this order, and the human lines read it too.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct CheckReport<'a> {
+    pub schema_version: u32,
+    /// No row failed.
+    pub ok: bool,
+    pub checks: &'a [Check],
+    pub domains: Vec<DomainReport<'a>>,
+    pub aws: Option<&'a AwsView>,
+    pub api_calls: &'a CallSummary,
+}
+
+impl CheckReport<'_> {
+    /// How many rows have this status.
+    fn count(&self, status: Status) -> usize {
+        self.checks.iter().filter(|c| c.status == status).count()
+    }
+}
+
+/// The report of a check: the rows, and (with several domains) each domain's.
+pub(crate) fn check_report<'a>(
+    aws: Option<&'a AwsView>,
+    checks: &'a [Check],
+    domains: &'a [DomainChecks],
+    calls: &'a CallSummary,
+) -> CheckReport<'a> {
+    CheckReport {
+        schema_version: SCHEMA_VERSION,
+        ok: !checks.iter().any(|c| c.status == Status::Fail),
+        checks,
+        domains: domains
+            .iter()
+            .map(|d| DomainReport {
+                domain: &d.domain,
+                status: d.status(),
+                checks: &d.checks,
+            })
+            .collect(),
+        aws,
+        api_calls: calls,
     }
 }
 
@@ -44,23 +90,12 @@ pub(crate) fn render_checks(
     output: Output,
     calls: &CallSummary,
 ) -> io::Result<()> {
-    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
-    let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
-    let skipped = checks.iter().filter(|c| c.status == Status::Skip).count();
+    let r = check_report(aws, checks, domains, calls);
     if output == Output::Json {
-        return json_line(
-            w,
-            &json!({
-                "schema_version": SCHEMA_VERSION,
-                "ok": failed == 0,
-                "checks": checks,
-                "domains": domains.iter().map(DomainChecks::to_json).collect::<Vec<_>>(),
-                "aws": aws,
-                "api_calls": calls,
-            }),
-        );
+        let doc = serde_json::to_value(&r).map_err(io::Error::other)?;
+        return json_line(w, &doc);
     }
-    for c in checks {
+    for c in r.checks {
         writeln!(w, "{}  {:<18} {}", mark(c.status), c.id, c.message)?;
         for line in &c.detail {
             writeln!(w, "      {:<18} {line}", "")?;
@@ -69,13 +104,19 @@ pub(crate) fn render_checks(
             writeln!(w, "      {:<18} fix: {fix}", "")?;
         }
     }
-    if domains.len() > 1 {
-        let each: Vec<String> = domains
+    if r.domains.len() > 1 {
+        let each: Vec<String> = r
+            .domains
             .iter()
-            .map(|d| format!("{} {}", crate::text::outside(&d.domain), mark(d.status())))
+            .map(|d| format!("{} {}", crate::text::outside(d.domain), mark(d.status)))
             .collect();
         writeln!(w, "\nBy domain: {}.", each.join(", "))?;
     }
+    let (failed, warned, skipped) = (
+        r.count(Status::Fail),
+        r.count(Status::Warn),
+        r.count(Status::Skip),
+    );
     writeln!(
         w,
         "\n{}: {} pass, {} warn, {} fail{} (of {} checks).",
@@ -84,7 +125,7 @@ pub(crate) fn render_checks(
             (0, _) => "Healthy, as far as checked",
             _ => "Not healthy",
         },
-        checks.len() - failed - warned - skipped,
+        r.count(Status::Pass),
         warned,
         failed,
         if skipped > 0 {
@@ -92,7 +133,7 @@ pub(crate) fn render_checks(
         } else {
             String::new()
         },
-        checks.len()
+        r.checks.len()
     )
 }
 
@@ -111,6 +152,7 @@ mod tests {
     use crate::checks::{fail, pass, warn, CheckId};
     use crate::report::fixtures::{aws, calls, json, text};
     use insta::assert_snapshot;
+    use serde_json::json;
 
     fn rows() -> Vec<Check> {
         vec![

@@ -3,13 +3,11 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
 use crate::state::{Halves, Resource};
-use crate::teardown_plan::{describe, Observed, Plan, Target};
+use crate::teardown_plan::{describe, Observed, Plan, Removal, Target};
 
 /// What teardown's renderers show besides the plan.
 pub(crate) struct TeardownView<'a> {
@@ -31,6 +29,18 @@ impl TeardownView<'_> {
     }
 }
 
+/// Teardown's plan as one typed report (`--dry-run --output json`).
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct TeardownPlan<'a> {
+    pub schema_version: u32,
+    pub dry_run: bool,
+    pub changed: bool,
+    pub removals: &'a [Removal],
+    pub notes: &'a [String],
+    pub aws: Option<&'a AwsView>,
+    pub api_calls: &'a CallSummary,
+}
+
 /// One line per removal, then the notes.
 pub(crate) fn render_plan(
     w: &mut impl Write,
@@ -41,18 +51,17 @@ pub(crate) fn render_plan(
     dry_run: bool,
 ) -> io::Result<()> {
     if output == Output::Json {
-        return json_line(
-            w,
-            &json!({
-                "schema_version": SCHEMA_VERSION,
-                "dry_run": true,
-                "changed": !plan.is_empty(),
-                "removals": plan.removals,
-                "notes": plan.notes,
-                "aws": v.aws,
-                "api_calls": calls,
-            }),
-        );
+        let doc = serde_json::to_value(TeardownPlan {
+            schema_version: SCHEMA_VERSION,
+            dry_run: true,
+            changed: !plan.is_empty(),
+            removals: &plan.removals,
+            notes: &plan.notes,
+            aws: v.aws.as_ref(),
+            api_calls: calls,
+        })
+        .map_err(io::Error::other)?;
+        return json_line(w, &doc);
     }
     if plan.is_empty() {
         writeln!(
@@ -88,7 +97,105 @@ pub(crate) fn render_plan(
     Ok(())
 }
 
-/// The outcome of a teardown, `took` after it started.
+/// An applied teardown, as one typed report: the JSON document is this, serialized field by
+/// field in this order, and the human lines read their outcomes from it.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct TeardownResult<'a> {
+    /// Only when setup made an archive here (any part of it was found).
+    pub archive: Option<ArchiveResult>,
+    pub schema_version: u32,
+    pub changed: bool,
+    pub buzz: BuzzResult<'a>,
+    pub role: NamedResult<'a>,
+    pub stream: StreamResult<'a>,
+    pub removals: &'a [Removal],
+    pub notes: &'a [String],
+    pub aws: Option<&'a AwsView>,
+    pub api_calls: &'a CallSummary,
+    pub seconds: f64,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct ArchiveResult {
+    pub outcome: &'static str,
+    /// The bucket, when the delivery stream names it.
+    pub bucket: Option<String>,
+    /// `deleted` with `--delete-archive`, else `kept`.
+    pub bucket_outcome: &'static str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct BuzzResult<'a> {
+    /// The first domain named, as before there were several.
+    pub domain: Option<&'a String>,
+    /// Every domain named, each planned alike.
+    pub domains: &'a [String],
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct NamedResult<'a> {
+    pub name: &'a str,
+    pub arn: &'a str,
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct StreamResult<'a> {
+    pub name: &'a str,
+    /// `None` when there is no stream.
+    pub arn: Option<&'a str>,
+    pub outcome: &'static str,
+}
+
+/// The applied run's report, `took` after it started.
+pub(crate) fn teardown_result<'a>(
+    v: &'a TeardownView<'a>,
+    plan: &'a Plan,
+    calls: &'a CallSummary,
+    took: Duration,
+) -> TeardownResult<'a> {
+    let t = v.target;
+    let a = &v.found.archive;
+    let archive =
+        (a.delivery.is_some() || a.role.is_some() || a.database.is_some()).then(|| ArchiveResult {
+            outcome: v.outcome(plan, Resource::Archive),
+            bucket: a.delivery.as_ref().and_then(|d| d.bucket.clone()),
+            bucket_outcome: if plan.deletes_archive().is_some() {
+                "deleted"
+            } else {
+                "kept"
+            },
+        });
+    TeardownResult {
+        archive,
+        schema_version: SCHEMA_VERSION,
+        changed: !plan.is_empty(),
+        buzz: BuzzResult {
+            domain: t.domains.first(),
+            domains: &t.domains,
+            outcome: v.outcome(plan, Resource::Buzz),
+        },
+        role: NamedResult {
+            name: &t.role,
+            arn: &t.role_arn,
+            outcome: v.outcome(plan, Resource::Role),
+        },
+        stream: StreamResult {
+            name: &t.stream,
+            arn: v.found.stream.as_ref().map(|s| s.arn.as_str()),
+            outcome: v.outcome(plan, Resource::Stream),
+        },
+        removals: &plan.removals,
+        notes: &plan.notes,
+        aws: v.aws.as_ref(),
+        api_calls: calls,
+        seconds: took.as_secs_f64(),
+    }
+}
+
+/// The outcome of a teardown, `took` after it started: the typed report
+/// ([`TeardownResult`]), as one JSON document or as lines for a person.
 pub(crate) fn render_result(
     w: &mut impl Write,
     v: &TeardownView<'_>,
@@ -97,65 +204,35 @@ pub(crate) fn render_result(
     calls: &CallSummary,
     took: Duration,
 ) -> io::Result<()> {
-    let t = v.target;
-    let stream_arn = v.found.stream.as_ref().map(|s| s.arn.clone());
-    // The archive's line only when setup made one here: its bucket always stays.
-    let a = &v.found.archive;
-    let archive = (a.delivery.is_some() || a.role.is_some() || a.database.is_some()).then(|| {
-        json!({
-            "outcome": v.outcome(plan, Resource::Archive),
-            "bucket": a.delivery.as_ref().and_then(|d| d.bucket.clone()),
-            "bucket_outcome": if plan.deletes_archive().is_some() { "deleted" } else { "kept" },
-        })
-    });
+    let r = teardown_result(v, plan, calls, took);
     if output == Output::Json {
-        return json_line(
-            w,
-            &json!({
-                "archive": archive,
-                "schema_version": SCHEMA_VERSION,
-                "changed": !plan.is_empty(),
-                // `domain` as before (the first named); `domains`, every one.
-                "buzz": {"domain": t.domains.first(), "domains": t.domains, "outcome": v.outcome(plan, Resource::Buzz)},
-                "role": {"name": t.role, "arn": t.role_arn, "outcome": v.outcome(plan, Resource::Role)},
-                "stream": {"name": t.stream, "arn": stream_arn, "outcome": v.outcome(plan, Resource::Stream)},
-                "removals": plan.removals,
-                "notes": plan.notes,
-                "aws": v.aws,
-                "api_calls": calls,
-                "seconds": took.as_secs_f64(),
-            }),
-        );
+        let doc = serde_json::to_value(&r).map_err(io::Error::other)?;
+        return json_line(w, &doc);
     }
-    if !plan.is_empty() {
+    if r.changed {
         writeln!(w)?;
     }
     writeln!(
         w,
         "  buzz    {:<10} kinesis target for {} on {}",
-        v.outcome(plan, Resource::Buzz),
-        t.stream,
-        on_domains(&t.domains)
+        r.buzz.outcome,
+        r.stream.name,
+        on_domains(r.buzz.domains)
     )?;
-    writeln!(
-        w,
-        "  role    {:<10} {}",
-        v.outcome(plan, Resource::Role),
-        t.role_arn
-    )?;
+    writeln!(w, "  role    {:<10} {}", r.role.outcome, r.role.arn)?;
     writeln!(
         w,
         "  stream  {:<10} {}",
-        v.outcome(plan, Resource::Stream),
-        stream_arn.as_deref().unwrap_or(&t.stream)
+        r.stream.outcome,
+        r.stream.arn.unwrap_or(r.stream.name)
     )?;
-    if let Some(a) = &archive {
+    if let Some(a) = &r.archive {
         writeln!(
             w,
             "  archive {:<10} Firehose, its role and the Glue table; the bucket {} {}",
-            a["outcome"].as_str().unwrap_or_default(),
-            a["bucket"].as_str().unwrap_or("(unknown)"),
-            if plan.deletes_archive().is_some() {
+            a.outcome,
+            a.bucket.as_deref().unwrap_or("(unknown)"),
+            if a.bucket_outcome == "deleted" {
                 "deleted with every event"
             } else {
                 "stays with every event"
@@ -165,14 +242,14 @@ pub(crate) fn render_result(
     writeln!(
         w,
         "\n{} in {:.1} s ({} calls, {} of them changes).",
-        if plan.is_empty() {
-            "Nothing to remove"
-        } else {
+        if r.changed {
             "Done"
+        } else {
+            "Nothing to remove"
         },
-        took.as_secs_f64(),
-        calls.total,
-        calls.mutating
+        r.seconds,
+        r.api_calls.total,
+        r.api_calls.mutating
     )
 }
 
@@ -192,6 +269,7 @@ mod tests {
     use crate::teardown_plan::plan;
     use crate::teardown_plan::tests::{in_domain, ours, role, stream, target};
     use insta::assert_snapshot;
+    use serde_json::json;
     use serde_json::Value;
 
     /// The teardown model's own fixtures: our target beside a webhook, a managed role and
