@@ -455,20 +455,18 @@ fn plan_archive(a: &ArchiveObserved, delete_archive: bool, p: &mut Plan) {
                 .push(not_ours(format!("the Firehose delivery stream {}", d.name)));
         }
     }
-    if let Some((name, r)) = &a.role {
-        if r.managed && r.attached.is_empty() {
-            p.removals.push(Removal::DeleteArchiveRole {
+    let role = a.role.as_ref();
+    match crate::parts::firehose_role::teardown(
+        role.map(|(name, r)| (name.as_str(), r.managed, r.attached.as_slice())),
+    ) {
+        Teardown::Remove => p
+            .removals
+            .extend(role.map(|(name, r)| Removal::DeleteArchiveRole {
                 role: name.clone(),
                 policies: r.inline.clone(),
-            });
-        } else if r.managed {
-            p.notes.push(format!(
-                "Firehose's role {name} has managed policies attached ({}), which buzz-kinesis never does; it stays",
-                r.attached.join(", ")
-            ));
-        } else {
-            p.notes.push(not_ours(format!("Firehose's role {name}")));
-        }
+            })),
+        Teardown::Keep(note) => p.notes.push(note),
+        Teardown::Nothing => {}
     }
     // The bucket before the table: the table's location is how a run interrupted here finds it.
     match crate::parts::bucket::teardown(a.bucket.as_deref(), delete_archive, a.bucket_managed) {

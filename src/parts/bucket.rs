@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{
     cfn_resource, cfn_tags, managed_tags, missing_tags, tf_archive_resource, tf_tags,
-    tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown,
+    tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, SETUP_FIX,
 };
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
@@ -333,9 +333,6 @@ fn plan_policy(model: &Archive, bucket: &str, b: &BucketState, p: &mut Planned<B
         )),
     }
 }
-
-const SETUP_FIX: &str =
-    "run `buzz-kinesis setup --archive-bucket BUCKET` again: it converges the archive";
 
 /// Check's `archive.bucket` row.
 pub(crate) fn row(bucket: &str, found: &BucketObserved) -> Row {

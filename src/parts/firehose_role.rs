@@ -2,16 +2,19 @@
 //! with the archive's inline policy. Setup plans it through the same role part as the writer
 //! role (`plan/role.rs`, `plan_any_role` over a `RolePart` that `plan/archive.rs` builds from
 //! `archive::Archive::trust` and the permission below), so its trust and grant guards are the
-//! writer role's.
+//! writer role's. Its check row judges the role as IAM would, action by action; teardown
+//! deletes it only when setup made it and nobody attached a managed policy to it.
 
 use serde_json::{json, Value};
 
 use super::{
-    cfn_substitute, cfn_tags, tf_archive_resource, tf_tags, Export, ACCOUNT, KINESIS_SERVICE,
-    LOG_STREAM_ARN, S3_SERVICE, STREAM_ARN,
+    cfn_substitute, cfn_tags, tf_archive_resource, tf_tags, Export, Row, Teardown, ACCOUNT,
+    KINESIS_SERVICE, LOG_STREAM_ARN, S3_SERVICE, SETUP_FIX, STREAM_ARN,
 };
-use crate::archive::{Archive, ArchiveRefs, POLICY_NAME, ROLE_DESCRIPTION};
+use crate::archive::{self, Archive, ArchiveRefs, POLICY_NAME, ROLE_DESCRIPTION};
 use crate::hcl::{Block, Hcl};
+use crate::iam::{Decision, Grants};
+use crate::state::MANAGED_BY;
 
 /// The role's logical id in CloudFormation.
 pub(crate) const CFN_ID: &str = "BuzzArchiveRole";
@@ -37,6 +40,101 @@ pub(crate) fn permission(a: &Archive) -> Value {
         kinesis_service: KINESIS_SERVICE,
         s3_service: S3_SERVICE,
     })
+}
+
+/// What Firehose must be allowed, each on its resource: reading the stream, finding the bucket,
+/// writing an event object and an error object.
+pub(crate) fn needs(model: &Archive, stream_arn: &str) -> Vec<(&'static str, String)> {
+    let bucket = model.bucket_arn();
+    let stream = stream_arn.to_owned();
+    vec![
+        ("kinesis:DescribeStream", stream.clone()),
+        ("kinesis:GetShardIterator", stream.clone()),
+        ("kinesis:GetRecords", stream.clone()),
+        ("kinesis:ListShards", stream),
+        ("s3:ListBucket", bucket.clone()),
+        ("s3:GetBucketLocation", bucket.clone()),
+        (
+            "s3:PutObject",
+            format!(
+                "{bucket}/{}type=X/dt=2026-01-01/object.gz",
+                archive::EVENTS_PREFIX
+            ),
+        ),
+        (
+            "s3:PutObject",
+            format!(
+                "{bucket}/{}processing-failed/object",
+                archive::ERRORS_PREFIX
+            ),
+        ),
+    ]
+}
+
+/// Check's `archive.role` row: the role's policies as IAM evaluates them (`grants`, `None` when
+/// the role does not exist), against each of [`needs`] (the S3 grants hold only for a bucket
+/// of `account`), then the stream's key when it has one of its own (`model.key`).
+pub(crate) fn row(
+    model: &Archive,
+    stream_arn: &str,
+    account: &str,
+    grants: Option<&Grants>,
+) -> Row {
+    let role = model.role();
+    let Some(grants) = grants else {
+        return Row::Fail(
+            format!("Firehose's role {role} does not exist"),
+            SETUP_FIX.into(),
+        );
+    };
+    // The S3 grants hold only for a bucket of this account (s3:ResourceAccount).
+    let context = [("s3:ResourceAccount", account)];
+    for (action, resource) in needs(model, stream_arn) {
+        let why = match grants.decide(action, &resource, &context) {
+            Decision::Allow => continue,
+            Decision::ExplicitDeny => "an explicit Deny",
+            Decision::OutsideBoundary => "its permission boundary",
+            _ => "no Allow",
+        };
+        return Row::Fail(
+            format!("Firehose's role {role} may not {action} on {resource} ({why}): events stay in the stream until they expire"),
+            format!("{SETUP_FIX} (it restores the role's policy {POLICY_NAME}); remove any Deny that covers it"),
+        );
+    }
+    // The stream's customer-managed key (as resolved): Firehose reads through Kinesis, which
+    // asks KMS to decrypt on its behalf, so a grant limited to that (kms:ViaService) counts.
+    if let Some(key) = &model.key {
+        let region = stream_arn.split(':').nth(3).unwrap_or_default();
+        let via = crate::iam::kinesis_service(region);
+        let context = [(crate::iam::VIA_SERVICE, via.as_str())];
+        if grants.decide("kms:Decrypt", key.as_str(), &context) != Decision::Allow {
+            return Row::Fail(
+                format!("Firehose's role {role} may not use the stream's KMS key {key} (kms:Decrypt): Firehose cannot read the stream, and events stay in it until they expire"),
+                format!("{SETUP_FIX}: it grants kms:Decrypt on the key's ARN through Kinesis (the key policy must allow the account's IAM policies, as a key's default policy does)"),
+            );
+        }
+    }
+    Row::Pass(format!(
+        "Firehose's role {role} may read the stream and write the archive"
+    ))
+}
+
+/// What teardown does with Firehose's role it found (`None`: absent): its name, whether setup
+/// made it, and the managed policies attached to it (buzz-kinesis never attaches one, so one
+/// there is someone else's use of the role). Its inline policies go with it.
+pub(crate) fn teardown(found: Option<(&str, bool, &[String])>) -> Teardown {
+    match found {
+        Some((_, true, [])) => Teardown::Remove,
+        Some((name, true, attached)) => Teardown::Keep(format!(
+            "Firehose's role {name} has managed policies attached ({}), which buzz-kinesis never does; it stays",
+            attached.join(", ")
+        )),
+        Some((name, false, _)) => Teardown::Keep(format!(
+            "Firehose's role {name} was not made by buzz-kinesis (no tag {}={}); it stays",
+            MANAGED_BY.0, MANAGED_BY.1
+        )),
+        None => Teardown::Nothing,
+    }
 }
 
 /// The role, its trust and inline policy, as a CloudFormation resource.
@@ -124,3 +222,6 @@ pub(crate) fn terraform(x: &Export) -> Vec<Block> {
             ),
     ]
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,6 +14,7 @@ pub(crate) mod delivery;
 pub(crate) mod firehose_role;
 pub(crate) mod glue;
 pub(crate) mod log;
+pub(crate) mod views;
 
 use std::collections::BTreeMap;
 
@@ -23,7 +24,8 @@ use crate::hcl::{Block, Hcl};
 use crate::state::{RoleState, ViewState};
 
 /// The archive's parts, in the order plan, check and the exports take them. Adding a part is
-/// its module, the adapter it calls, and one line here (see docs/architecture.md).
+/// its module, the adapter it calls, and one line here (see docs/architecture.md). The views
+/// (`views`), which have no template, are not here: the plan calls them by name.
 pub(crate) const ARCHIVE: &[&dyn Part] = &[
     &bucket::Bucket,
     &log::Log,
@@ -148,6 +150,10 @@ impl<A> Default for Planned<A> {
         }
     }
 }
+
+/// The fix of a check row that setup's next run repairs.
+pub(crate) const SETUP_FIX: &str =
+    "run `buzz-kinesis setup --archive-bucket BUCKET` again: it converges the archive";
 
 /// A part's check row, without its id (`checks` names it).
 #[derive(Debug, Clone, PartialEq, Eq)]

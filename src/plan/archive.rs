@@ -17,8 +17,9 @@ use crate::parts::delivery::DeliveryAction;
 #[cfg(test)]
 use crate::parts::delivery::DeliveryState;
 use crate::parts::glue::{GlueAction, TableState};
+use crate::parts::views::ViewAction;
 use crate::parts::{self, bucket::BucketAction, log::LogAction, ArchiveState, Refusal};
-use crate::state::{Resource, RoleState, ViewState};
+use crate::state::{Resource, RoleState};
 
 /// The archive as the run wants it, its ARNs resolved.
 #[derive(Debug, Clone)]
@@ -85,10 +86,6 @@ pub(crate) enum ArchiveAction {
         role: String,
         tags: BTreeMap<String, String>,
     },
-    /// A view beside the table (`--archive-views`), made as Athena stores one.
-    CreateView { database: String, view: String },
-    /// Our view, whose definition differs from the model's.
-    UpdateView { database: String, view: String },
     /// A change to the bucket (`parts::bucket`), in its own words.
     #[serde(untagged)]
     Bucket(BucketAction),
@@ -101,6 +98,9 @@ pub(crate) enum ArchiveAction {
     /// A change to the delivery stream (`parts::delivery`).
     #[serde(untagged)]
     Delivery(DeliveryAction),
+    /// A view beside the table (`parts::views`, `--archive-views`).
+    #[serde(untagged)]
+    View(ViewAction),
 }
 
 impl ArchiveAction {
@@ -110,12 +110,10 @@ impl ArchiveAction {
             ArchiveAction::Log(l) => return l.is_create(),
             ArchiveAction::Glue(g) => return g.is_create(),
             ArchiveAction::Delivery(d) => return d.is_create(),
+            ArchiveAction::View(v) => return v.is_create(),
             _ => {}
         }
-        matches!(
-            self,
-            ArchiveAction::CreateRole { .. } | ArchiveAction::CreateView { .. }
-        )
+        matches!(self, ArchiveAction::CreateRole { .. })
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
@@ -129,6 +127,7 @@ impl ArchiveAction {
             ArchiveAction::Log(l) => l.before_after(),
             ArchiveAction::Glue(g) => g.before_after(),
             ArchiveAction::Delivery(d) => d.before_after(),
+            ArchiveAction::View(v) => v.before_after(),
             other => (
                 Value::Null,
                 serde_json::to_value(other).unwrap_or(Value::Null),
@@ -144,9 +143,7 @@ impl ArchiveAction {
             | ArchiveAction::UpdateRoleTrust { .. }
             | ArchiveAction::PutRolePolicy { .. }
             | ArchiveAction::TagRole { .. } => "role",
-            ArchiveAction::Glue(_)
-            | ArchiveAction::CreateView { .. }
-            | ArchiveAction::UpdateView { .. } => "table",
+            ArchiveAction::Glue(_) | ArchiveAction::View(_) => "table",
             ArchiveAction::Log(_) => "log",
             ArchiveAction::Delivery(_) => "delivery",
         }
@@ -195,7 +192,11 @@ pub(super) fn plan_archive(
     let glue = parts::glue::plan(&d.model, d.adopt, o.database.as_ref(), o.table.as_ref())
         .map_err(refused)?;
     take(glue, ArchiveAction::Glue, p);
-    plan_views(d, &o.views, p);
+    take(
+        parts::views::plan(&d.model, &d.account, d.views, &o.views),
+        ArchiveAction::View,
+        p,
+    );
     take(
         parts::log::plan(&d.model, o.log.as_ref()),
         ArchiveAction::Log,
@@ -271,39 +272,6 @@ fn archive_role_action(role: &str, a: RoleAction) -> Option<ArchiveAction> {
         }),
         RoleAction::TagRole { tags } => Some(ArchiveAction::TagRole { role, tags }),
         RoleAction::UpdateMaxSession { .. } => None,
-    }
-}
-
-/// The views, only with `--archive-views`: each made when missing and set back when ours
-/// differs; a table or view of that name someone else made stays as it is, said in a note.
-/// Without the flag, views found are left alone (never deleted unasked).
-fn plan_views(d: &DesiredArchive, found: &BTreeMap<String, ViewState>, p: &mut Plan) {
-    if !d.views {
-        return;
-    }
-    let database = d.model.database();
-    for view in d.model.views() {
-        let want = view.original_text(&database, &d.account);
-        let (database, name) = (database.clone(), view.name.to_owned());
-        match found.get(view.name) {
-            None => p.archive.push(ArchiveAction::CreateView {
-                database,
-                view: name,
-            }),
-            Some(v) if !v.managed => p.notes.push(Note {
-                resource: Resource::Archive,
-                message: format!(
-                    "the Glue table {database}.{name} was not made by buzz-kinesis: it stays as it is, and --archive-views does not make that view (drop it, or keep yours)"
-                ),
-            }),
-            Some(v) if v.original_text.as_deref() != Some(want.as_str()) => {
-                p.archive.push(ArchiveAction::UpdateView {
-                    database,
-                    view: name,
-                })
-            }
-            Some(_) => {}
-        }
     }
 }
 

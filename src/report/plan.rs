@@ -145,12 +145,7 @@ fn archive(a: &ArchiveAction) -> String {
         }
         ArchiveAction::TagRole { role, tags } => format!("role {role}: {}", add_tags(tags)),
         ArchiveAction::Glue(g) => g.describe(),
-        ArchiveAction::CreateView { database, view } => {
-            format!("create the view {database}.{view} (Athena's, over the table)")
-        }
-        ArchiveAction::UpdateView { database, view } => {
-            format!("set the view {database}.{view} back to its definition")
-        }
+        ArchiveAction::View(v) => v.describe(),
         ArchiveAction::Log(l) => l.describe(),
         ArchiveAction::Delivery(d) => d.describe(),
     }

@@ -11,6 +11,7 @@ use crate::commands::read::Ready;
 use crate::error::{Error, Result};
 use crate::parts::{
     bucket::BucketAction, delivery::DeliveryAction, glue::GlueAction, log::LogAction,
+    views::ViewAction,
 };
 use crate::plan::{Action, ArchiveAction, DesiredArchive};
 use crate::report::plan::describe;
@@ -226,9 +227,10 @@ async fn apply_one(
                 database, table, ..
             } => aws.update_table(database, table, table_state).await,
         },
-        ArchiveAction::CreateView { database, view }
-        | ArchiveAction::UpdateView { database, view } => {
-            let update = matches!(action, ArchiveAction::UpdateView { .. });
+        ArchiveAction::View(v) => {
+            let (ViewAction::CreateView { database, view }
+            | ViewAction::UpdateView { database, view }) = v;
+            let update = matches!(v, ViewAction::UpdateView { .. });
             let Some(v) = want.model.views().into_iter().find(|v| v.name == view) else {
                 return Ok(());
             };

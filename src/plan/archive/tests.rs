@@ -143,82 +143,48 @@ fn nothing_there_makes_every_part_in_order_with_the_delivery_stream_last() {
 }
 
 #[test]
-fn views_are_made_only_when_asked_set_back_when_ours_differ_and_someone_elses_stay() {
+fn the_views_plan_reaches_the_plan_after_the_table_in_its_words() {
     let d = DesiredArchive {
         views: true,
         ..desired(None)
     };
-    let names = [
-        archive::PER_DAY_VIEW,
-        archive::LATEST_USER_VIEW,
-        archive::DISTINCT_VIEW,
-    ];
-    // Asked, none there: each made, after the table (one chain, in order).
+    // Asked, none there: each made (`parts::views`), after the table, each a create of the
+    // table's part, its JSON as before the views were a part.
     let p = planned(&d, None).unwrap();
-    let made: Vec<&str> = p
-        .archive
-        .iter()
-        .filter_map(|a| match a {
-            ArchiveAction::CreateView { database, view } => {
-                assert_eq!(database, "buzz_events");
-                Some(view.as_str())
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(made, names);
     let at = |k: &str| kinds(&p).iter().position(|x| x == k).unwrap();
     assert!(at("create_table") < at("create_view"));
-    assert!(p
+    let views: Vec<&ArchiveAction> = p
         .archive
         .iter()
-        .filter(|a| matches!(a, ArchiveAction::CreateView { .. }))
-        .all(|a| a.is_create() && a.part() == "table"));
+        .filter(|a| matches!(a, ArchiveAction::View(_)))
+        .collect();
+    assert_eq!(views.len(), 3);
+    assert!(views.iter().all(|a| a.is_create() && a.part() == "table"));
+    assert_eq!(
+        serde_json::to_value(views[0]).unwrap(),
+        json!({"kind": "create_view", "database": "buzz_events", "view": archive::PER_DAY_VIEW})
+    );
+    assert_eq!(
+        views[0].before_after(),
+        (Value::Null, serde_json::to_value(views[0]).unwrap())
+    );
     // Not asked: none planned, whatever is there.
     assert!(!kinds(&planned(&desired(None), None).unwrap()).contains(&"create_view".to_owned()));
-    // All ours as the model says: nothing.
-    let ours = |text: String| ViewState {
-        original_text: Some(text),
-        managed: true,
-    };
+    // Someone else's view: a note of the archive.
     let mut o = converged(&d);
     for v in d.model.views() {
         o.views.insert(
             v.name.to_owned(),
-            ours(v.original_text("buzz_events", "123456789012")),
+            crate::state::ViewState {
+                original_text: None,
+                managed: false,
+            },
         );
     }
     let p = planned(&d, Some(&o)).unwrap();
     assert!(p.archive.is_empty(), "{:?}", kinds(&p));
-    // Ours, changed by hand: set back, and update_view is no create.
-    o.views.insert(
-        archive::DISTINCT_VIEW.into(),
-        ours("/* Presto View: e30= */".into()),
-    );
-    let p = planned(&d, Some(&o)).unwrap();
-    assert_eq!(
-        p.archive,
-        [ArchiveAction::UpdateView {
-            database: "buzz_events".into(),
-            view: archive::DISTINCT_VIEW.into()
-        }]
-    );
-    assert!(!p.archive[0].is_create());
-    assert_eq!(p.archive[0].part(), "table");
-    // Someone else's (a view the user made from the printed DDL): kept, and said.
-    o.views.insert(
-        archive::DISTINCT_VIEW.into(),
-        ViewState {
-            original_text: Some("/* Presto View: e30= */".into()),
-            managed: false,
-        },
-    );
-    let p = planned(&d, Some(&o)).unwrap();
-    assert!(p.archive.is_empty(), "{:?}", kinds(&p));
-    assert_eq!(
-        p.notes.iter().map(|n| n.message.as_str()).collect::<Vec<_>>(),
-        ["the Glue table buzz_events.events_distinct was not made by buzz-kinesis: it stays as it is, and --archive-views does not make that view (drop it, or keep yours)"]
-    );
+    assert_eq!(p.notes.len(), 3, "{:?}", p.notes);
+    assert!(p.notes.iter().all(|n| n.resource == Resource::Archive));
 }
 
 #[test]
