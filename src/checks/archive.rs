@@ -8,6 +8,7 @@ use crate::iam::Grants;
 use crate::names::RetentionHours;
 use crate::parts::{self, ArchiveState, Row, SETUP_FIX};
 use crate::plan::DesiredArchive;
+use crate::text::span;
 
 /// What check read of the archive's objects: how many under the error prefix, and the newest
 /// event object's age (`None`: no object yet), of at most `scanned` objects listed.
@@ -109,7 +110,7 @@ pub(crate) fn archive_rows(
             None => warn(
                 CheckId::ArchiveObjects,
                 format!("no event has been archived under s3://{bucket}/events/ yet"),
-                "Firehose writes within about 90 s of an event (it buffers 60 s); if Buzz has sent events since, look at archive.delivery and archive.role",
+                format!("Firehose writes within about {} of an event (its buffer interval, --archive-buffer); if Buzz has sent events since, look at archive.delivery and archive.role", span(buffer_secs(want, seen))),
             ),
             Some(age) => pass(
                 CheckId::ArchiveObjects,
@@ -133,12 +134,20 @@ fn part_row(id: CheckId, row: Row) -> Check {
     }
 }
 
+/// How long Firehose holds an event before it writes: the delivery stream's own buffer
+/// interval as read, else the one setup would give it (`--archive-buffer`).
+pub(crate) fn buffer_secs(want: &DesiredArchive, seen: &ArchiveState) -> u64 {
+    let interval = seen.delivery.as_ref().and_then(|d| d.buffer_seconds);
+    u64::from(interval.unwrap_or(want.model.buffer.get()))
+}
+
 /// Firehose's own delivery metrics over check's window (`window`: how it is said, "24 h");
 /// `Err((code, message))` when CloudWatch could not be read.
 pub(crate) fn delivery_metrics_row(
     seen: &std::result::Result<crate::metrics::DeliveryWindow, (String, String)>,
     window: &str,
     log_group: &str,
+    buffer_secs: u64,
 ) -> Check {
     let m = match seen {
         Ok(m) => m,
@@ -179,8 +188,9 @@ pub(crate) fn delivery_metrics_row(
         n(m.delivered),
         span(waited)
     );
-    // It buffers 60 s and retries for 300: past 15 minutes, something holds it back.
-    if waited > 900 {
+    // It holds an event for its buffer interval and retries a failed delivery for
+    // RETRY_SECONDS: five minutes past both, something holds it back.
+    if waited > buffer_secs + u64::from(crate::archive::RETRY_SECONDS) + 300 {
         warn(
             CheckId::ArchiveMetrics,
             said,
@@ -188,16 +198,6 @@ pub(crate) fn delivery_metrics_row(
         )
     } else {
         pass(CheckId::ArchiveMetrics, said)
-    }
-}
-
-/// A span of time as a person says it: `45 s`, `12 min`, `5 h`, `3 days`.
-fn span(secs: u64) -> String {
-    match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 => format!("{} min", secs / 60),
-        3600..172_800 => format!("{} h", secs / 3600),
-        _ => format!("{} days", secs / 86_400),
     }
 }
 
@@ -469,6 +469,31 @@ mod tests {
             ..healthy()
         });
         assert_eq!(said(&r, CheckId::ArchiveObjects).0, Status::Warn);
+        // How long Firehose holds an event: the delivery stream's interval as read.
+        let mut seen = converged(&d);
+        assert_eq!(buffer_secs(&d, &seen), 300);
+        seen.delivery.as_mut().unwrap().buffer_seconds = Some(900);
+        assert_eq!(buffer_secs(&d, &seen), 900);
+        let r = archive_rows(
+            &d,
+            &seen,
+            Some(&grants(&d)),
+            Some(&ArchiveObjects {
+                newest_event_age_secs: None,
+                ..healthy()
+            }),
+        );
+        let fix = r
+            .iter()
+            .find(|c| c.id == CheckId::ArchiveObjects)
+            .and_then(|c| c.fix.clone())
+            .unwrap_or_default();
+        assert!(
+            fix.starts_with("Firehose writes within about 15 min of an event"),
+            "{fix}"
+        );
+        seen.delivery = None;
+        assert_eq!(buffer_secs(&d, &seen), 300, "the model's, with none read");
     }
 
     #[test]
@@ -497,7 +522,8 @@ mod tests {
     #[test]
     fn firehoses_metrics_pass_a_flowing_delivery_and_name_a_stuck_one() {
         use crate::metrics::DeliveryWindow;
-        let row = |m: DeliveryWindow| delivery_metrics_row(&Ok(m), "1 h", "/aws/kinesisfirehose/x");
+        let row =
+            |m: DeliveryWindow| delivery_metrics_row(&Ok(m), "1 h", "/aws/kinesisfirehose/x", 300);
         let flowing = DeliveryWindow {
             read: Some(40.0),
             delivered: Some(120.0),
@@ -548,6 +574,21 @@ mod tests {
             .status,
             Status::Warn
         );
+        // The limit moves with the buffer interval: at 900 s, an event may wait 25 minutes.
+        let slow = |secs: f64| {
+            delivery_metrics_row(
+                &Ok(DeliveryWindow {
+                    freshness_max: Some(secs),
+                    ..flowing
+                }),
+                "1 h",
+                "g",
+                900,
+            )
+            .status
+        };
+        assert_eq!(slow(1500.0), Status::Pass);
+        assert_eq!(slow(1501.0), Status::Warn);
         // Only delivered (a window that saw no read) is not "read but none delivered".
         assert_eq!(
             row(DeliveryWindow {
@@ -558,25 +599,10 @@ mod tests {
             Status::Pass
         );
         let unreadable =
-            delivery_metrics_row(&Err(("AccessDenied".into(), "no".into())), "1 h", "g");
+            delivery_metrics_row(&Err(("AccessDenied".into(), "no".into())), "1 h", "g", 300);
         assert!(
             unreadable.status == Status::Warn && unreadable.message.contains("AccessDenied: no")
         );
-    }
-
-    #[test]
-    fn spans_read_as_a_person_says_them() {
-        for (secs, said) in [
-            (0, "0 s"),
-            (59, "59 s"),
-            (60, "1 min"),
-            (3599, "59 min"),
-            (3600, "1 h"),
-            (172_799, "47 h"),
-            (172_800, "2 days"),
-        ] {
-            assert_eq!(span(secs), said);
-        }
     }
 
     #[test]
@@ -591,6 +617,7 @@ mod tests {
             }),
             "1 h",
             "g",
+            300,
         );
         assert_eq!(r.status, Status::Fail, "{}", r.message);
         assert!(r.message.contains("delivered none"), "{}", r.message);
@@ -602,6 +629,7 @@ mod tests {
             }),
             "1 h",
             "g",
+            300,
         );
         assert_eq!(r.status, Status::Pass, "{}", r.message);
     }
@@ -618,6 +646,7 @@ mod tests {
             }),
             "1 h",
             "g",
+            300,
         );
         assert_eq!(r.status, Status::Pass, "{}", r.message);
         assert_eq!(

@@ -295,6 +295,7 @@ async fn archive_rows(
             m,
             &since.to_string(),
             &want.model.log_group(),
+            checks::buffer_secs(want, seen),
         ));
     }
     Ok(rows)

@@ -522,8 +522,9 @@ fn archive_of(d: &Desired) -> Option<&plan::DesiredArchive> {
 fn render_queries(w: &mut impl Write, a: &plan::DesiredArchive) -> io::Result<()> {
     writeln!(
         w,
-        "\nThe archive: events reach {} about 90 s after Buzz sends them. In Athena (database {}):\n",
+        "\nThe archive: events reach {} within about {} of Buzz sending them (Firehose's buffer, --archive-buffer). In Athena (database {}):\n",
         a.model.location(),
+        crate::text::span(u64::from(a.model.buffer.get())),
         a.model.database()
     )?;
     if a.views {
