@@ -71,17 +71,8 @@ pub(crate) struct DeliveryObserved {
     pub bucket: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct DatabaseObserved {
-    pub name: String,
-    pub managed: bool,
-    /// Every table and view in it.
-    pub tables: Vec<String>,
-    /// The archive's table carries our mark (Glue tables have no tags: a parameter).
-    pub table_managed: bool,
-    /// The views among them `setup --archive-views` made (they carry our mark).
-    pub views: Vec<String>,
-}
+/// The Glue database as teardown finds it (the Glue part's).
+pub(crate) use crate::parts::glue::DatabaseObserved;
 
 /// What is being torn down, by name.
 #[derive(Debug, Clone)]
@@ -436,24 +427,20 @@ pub(crate) fn plan_domain(
 /// With `delete_archive`, the bucket goes first (while the delivery stream still names it, so
 /// a run interrupted while emptying it finds it again), and only a bucket setup made.
 fn plan_archive(a: &ArchiveObserved, delete_archive: bool, p: &mut Plan) {
-    let not_ours = |what: String| {
-        format!(
-            "{what} was not made by buzz-kinesis (no tag {}={}); it stays",
-            MANAGED_BY.0, MANAGED_BY.1
-        )
-    };
     // Firehose first, then its role: nothing writes to the bucket by the time it may go, and
     // no delivery stream is left naming a bucket that is gone (S3 names are global: whoever
     // made that name next would receive the events).
-    if let Some(d) = &a.delivery {
-        if d.managed {
-            p.removals.push(Removal::DeleteDeliveryStream {
-                name: d.name.clone(),
-            });
-        } else {
-            p.notes
-                .push(not_ours(format!("the Firehose delivery stream {}", d.name)));
+    match crate::parts::delivery::teardown(
+        a.delivery.as_ref().map(|d| (d.name.as_str(), d.managed)),
+    ) {
+        Teardown::Remove => {
+            p.removals
+                .extend(a.delivery.iter().map(|d| Removal::DeleteDeliveryStream {
+                    name: d.name.clone(),
+                }))
         }
+        Teardown::Keep(note) => p.notes.push(note),
+        Teardown::Nothing => {}
     }
     let role = a.role.as_ref();
     match crate::parts::firehose_role::teardown(
@@ -489,53 +476,20 @@ fn plan_archive(a: &ArchiveObserved, delete_archive: bool, p: &mut Plan) {
         Teardown::Keep(note) => p.notes.push(note),
         Teardown::Nothing => {}
     }
+    let glue = crate::parts::glue::teardown(a.database.as_ref());
     if let Some(db) = &a.database {
-        if !db.managed {
-            p.notes
-                .push(not_ours(format!("the Glue database {}", db.name)));
-            return;
-        }
-        for view in &db.views {
-            p.removals.push(Removal::DeleteTable {
+        p.removals
+            .extend(glue.tables.iter().map(|table| Removal::DeleteTable {
                 database: db.name.clone(),
-                table: view.clone(),
-            });
-        }
-        let present = db.tables.iter().any(|t| t == crate::archive::TABLE);
-        if present && db.table_managed {
-            p.removals.push(Removal::DeleteTable {
-                database: db.name.clone(),
-                table: crate::archive::TABLE.into(),
-            });
-        } else if present {
-            p.notes.push(format!(
-                "the Glue table {}.{} has no {} parameter (someone else's, or made before buzz-kinesis marked its table); it stays: drop it yourself if it is the archive's",
-                db.name,
-                crate::archive::TABLE,
-                MANAGED_BY.0
-            ));
-        }
-        let ours = |t: &str| {
-            (t == crate::archive::TABLE && db.table_managed) || db.views.iter().any(|v| v == t)
-        };
-        let others: Vec<&str> = db
-            .tables
-            .iter()
-            .map(String::as_str)
-            .filter(|t| !ours(t))
-            .collect();
-        if others.is_empty() {
+                table: table.clone(),
+            }));
+        if glue.database {
             p.removals.push(Removal::DeleteDatabase {
                 database: db.name.clone(),
             });
-        } else {
-            p.notes.push(format!(
-                "the Glue database {} stays: it holds {} too",
-                db.name,
-                others.join(", ")
-            ));
         }
     }
+    p.notes.extend(glue.notes);
 }
 
 /// What changed in the domain's configuration between `before` (read for the plan) and

@@ -6,7 +6,7 @@
 use super::{fail, pass, warn, Check, CheckId};
 use crate::iam::Grants;
 use crate::names::RetentionHours;
-use crate::parts::{self, ArchiveState, Row, SETUP_FIX};
+use crate::parts::{self, ArchiveState, Row};
 use crate::plan::DesiredArchive;
 use crate::text::span;
 
@@ -32,57 +32,15 @@ pub(crate) fn archive_rows(
         CheckId::ArchiveBucket,
         parts::bucket::row(bucket, &seen.bucket),
     )];
-    let delivery_name = want.model.delivery_stream();
-    rows.push(match &seen.delivery {
-        None => fail(
-            CheckId::ArchiveDelivery,
-            format!("the Firehose delivery stream {delivery_name} does not exist: no event is archived"),
-            SETUP_FIX,
+    rows.push(part_row(
+        CheckId::ArchiveDelivery,
+        parts::delivery::row(
+            &want.model,
+            &want.stream_arn,
+            seen.delivery.as_ref(),
+            seen.log.as_ref(),
         ),
-        Some(d) if d.source_stream_arn.as_deref() != Some(want.stream_arn.as_str()) => fail(
-            CheckId::ArchiveDelivery,
-            format!(
-                "the Firehose delivery stream {delivery_name} reads {}, not {}",
-                d.source_stream_arn.as_deref().unwrap_or("no Kinesis stream"),
-                want.stream_arn
-            ),
-            "remove it (`buzz-kinesis teardown`, which keeps the bucket), then run setup --archive-bucket again",
-        ),
-        Some(d) if d.bucket_arn.as_deref() != Some(want.model.bucket_arn().as_str()) => fail(
-            CheckId::ArchiveDelivery,
-            format!(
-                "the Firehose delivery stream {delivery_name} writes to {}, not to s3://{bucket}",
-                d.bucket_arn.as_deref().unwrap_or("no S3 bucket")
-            ),
-            "remove it (`buzz-kinesis teardown`), then run setup with the --archive-bucket it should write to",
-        ),
-        // Firehose makes no log group: without ours its delivery errors are written nowhere.
-        Some(d) if d.status == "ACTIVE" => match &seen.log {
-            Some(l) if l.has_stream => pass(
-                CheckId::ArchiveDelivery,
-                format!("the Firehose delivery stream {delivery_name} reads the stream into s3://{bucket}/events/"),
-            ),
-            _ => warn(
-                CheckId::ArchiveDelivery,
-                format!(
-                    "the Firehose delivery stream {delivery_name} reads the stream into s3://{bucket}/events/, but its error log ({}, stream {}) is missing: Firehose's delivery errors are written nowhere",
-                    want.model.log_group(),
-                    crate::archive::LOG_STREAM
-                ),
-                SETUP_FIX,
-            ),
-        },
-        Some(d) if d.status == "CREATING" => warn(
-            CheckId::ArchiveDelivery,
-            format!("the Firehose delivery stream {delivery_name} is still being made (CREATING)"),
-            "run check again in a minute or two",
-        ),
-        Some(d) => fail(
-            CheckId::ArchiveDelivery,
-            format!("the Firehose delivery stream {delivery_name} is {}", d.status),
-            "look at it in the Firehose console (a failed creation names its cause); remove it with `buzz-kinesis teardown` and run setup --archive-bucket again",
-        ),
-    });
+    ));
     rows.push(part_row(
         CheckId::ArchiveRole,
         parts::firehose_role::row(
@@ -372,7 +330,11 @@ mod tests {
                 .iter()
                 .find(|r| r.id == CheckId::ArchiveDelivery)
                 .unwrap();
-            assert_eq!(hint.fix.as_deref(), Some(SETUP_FIX), "{hint:?}");
+            assert_eq!(
+                hint.fix.as_deref(),
+                Some(crate::parts::SETUP_FIX),
+                "{hint:?}"
+            );
         }
         let (s, m) = with(|x| x.status = "CREATING_FAILED".into());
         assert!(

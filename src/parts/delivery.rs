@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{
     bucket, cfn_resource, cfn_tags, firehose_role, log, tf_archive_resource, tf_tags,
-    tf_with_skips, Export, Planned, Refusal, Skip,
+    tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, SETUP_FIX,
 };
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
@@ -406,6 +406,78 @@ pub(crate) fn terraform(x: &Export) -> Vec<Block> {
             .attr("role_arn", Hcl::expr("aws_iam_role.buzz_archive.arn")),
     )
     .block(s3)]
+}
+
+/// What teardown does with the delivery stream it found (`None`: absent): its name and
+/// whether setup made it. It goes first: Firehose stops reading and writing before anything
+/// it uses goes (what it delivered stays in the bucket).
+pub(crate) fn teardown(found: Option<(&str, bool)>) -> Teardown {
+    match found {
+        Some((_, true)) => Teardown::Remove,
+        Some((name, false)) => Teardown::Keep(format!(
+            "the Firehose delivery stream {name} was not made by buzz-kinesis (no tag {}={}); it stays",
+            crate::state::MANAGED_BY.0,
+            crate::state::MANAGED_BY.1
+        )),
+        None => Teardown::Nothing,
+    }
+}
+
+/// Its check row (`archive.delivery`): it reads our stream into our bucket, is active, and
+/// has the error log setup makes (Firehose makes none: without it, its delivery errors are
+/// written nowhere).
+pub(crate) fn row(
+    model: &Archive,
+    stream_arn: &str,
+    found: Option<&DeliveryState>,
+    log: Option<&super::log::LogState>,
+) -> Row {
+    let (name, bucket) = (model.delivery_stream(), model.bucket.as_str());
+    let Some(d) = found else {
+        return Row::Fail(
+            format!("the Firehose delivery stream {name} does not exist: no event is archived"),
+            SETUP_FIX.into(),
+        );
+    };
+    if d.source_stream_arn.as_deref() != Some(stream_arn) {
+        return Row::Fail(
+            format!(
+                "the Firehose delivery stream {name} reads {}, not {stream_arn}",
+                d.source_stream_arn.as_deref().unwrap_or("no Kinesis stream"),
+            ),
+            "remove it (`buzz-kinesis teardown`, which keeps the bucket), then run setup --archive-bucket again".into(),
+        );
+    }
+    if d.bucket_arn.as_deref() != Some(model.bucket_arn().as_str()) {
+        return Row::Fail(
+            format!(
+                "the Firehose delivery stream {name} writes to {}, not to s3://{bucket}",
+                d.bucket_arn.as_deref().unwrap_or("no S3 bucket")
+            ),
+            "remove it (`buzz-kinesis teardown`), then run setup with the --archive-bucket it should write to".into(),
+        );
+    }
+    match d.status.as_str() {
+        "ACTIVE" if log.is_some_and(|l| l.has_stream) => Row::Pass(format!(
+            "the Firehose delivery stream {name} reads the stream into s3://{bucket}/events/"
+        )),
+        "ACTIVE" => Row::Warn(
+            format!(
+                "the Firehose delivery stream {name} reads the stream into s3://{bucket}/events/, but its error log ({}, stream {}) is missing: Firehose's delivery errors are written nowhere",
+                model.log_group(),
+                crate::archive::LOG_STREAM
+            ),
+            SETUP_FIX.into(),
+        ),
+        "CREATING" => Row::Warn(
+            format!("the Firehose delivery stream {name} is still being made (CREATING)"),
+            "run check again in a minute or two".into(),
+        ),
+        status => Row::Fail(
+            format!("the Firehose delivery stream {name} is {status}"),
+            "look at it in the Firehose console (a failed creation names its cause); remove it with `buzz-kinesis teardown` and run setup --archive-bucket again".into(),
+        ),
+    }
 }
 
 #[cfg(test)]

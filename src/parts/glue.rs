@@ -212,6 +212,76 @@ fn differences(have: &TableState, want: &TableState) -> Vec<String> {
     out
 }
 
+/// The Glue database as teardown finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DatabaseObserved {
+    pub name: String,
+    pub managed: bool,
+    /// Every table and view in it.
+    pub tables: Vec<String>,
+    /// The archive's table carries our mark (Glue tables have no tags: a parameter).
+    pub table_managed: bool,
+    /// The views among them `setup --archive-views` made (they carry our mark).
+    pub views: Vec<String>,
+}
+
+/// What teardown does with the Glue database and what is in it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct GlueTeardown {
+    /// The tables to delete, in order: our views, then the archive's table.
+    pub tables: Vec<String>,
+    /// The database goes too: nothing but ours is in it.
+    pub database: bool,
+    pub notes: Vec<String>,
+}
+
+/// Teardown of the database: our views and our table go (definitions only: the events stay
+/// in the bucket), the database only when nothing else is in it (a view the user made lives
+/// there too). A database setup did not make is left whole.
+pub(crate) fn teardown(found: Option<&DatabaseObserved>) -> GlueTeardown {
+    let mut t = GlueTeardown::default();
+    let Some(db) = found else { return t };
+    if !db.managed {
+        t.notes.push(format!(
+            "the Glue database {} was not made by buzz-kinesis (no tag {}={}); it stays",
+            db.name,
+            crate::state::MANAGED_BY.0,
+            crate::state::MANAGED_BY.1
+        ));
+        return t;
+    }
+    t.tables.extend(db.views.iter().cloned());
+    let present = db.tables.iter().any(|n| n == archive::TABLE);
+    if present && db.table_managed {
+        t.tables.push(archive::TABLE.into());
+    } else if present {
+        t.notes.push(format!(
+            "the Glue table {}.{} has no {} parameter (someone else's, or made before buzz-kinesis marked its table); it stays: drop it yourself if it is the archive's",
+            db.name,
+            archive::TABLE,
+            crate::state::MANAGED_BY.0
+        ));
+    }
+    let ours =
+        |n: &str| (n == archive::TABLE && db.table_managed) || db.views.iter().any(|v| v == n);
+    let others: Vec<&str> = db
+        .tables
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !ours(n))
+        .collect();
+    if others.is_empty() {
+        t.database = true;
+    } else {
+        t.notes.push(format!(
+            "the Glue database {} stays: it holds {} too",
+            db.name,
+            others.join(", ")
+        ));
+    }
+    t
+}
+
 /// The database and the table as CloudFormation resources.
 pub(crate) fn cloudformation(x: &Export) -> Vec<(&'static str, Value)> {
     let a = x.model;
