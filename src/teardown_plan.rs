@@ -312,27 +312,23 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
     }
 
     // The alarm and its topic: only what setup made (tagged), whatever else shares a name.
-    if let Some(a) = &found.alarm {
-        if is_managed(&a.tags) {
-            p.removals.push(Removal::DeleteAlarm {
-                name: a.name.clone(),
-            });
-        } else {
-            p.notes.push(format!(
-                "the alarm {} was not made by buzz-kinesis (no tag {}={}); it stays",
-                a.name, MANAGED_BY.0, MANAGED_BY.1
-            ));
-        }
+    let alarm = found.alarm.as_ref();
+    match crate::parts::alarm::teardown_alarm(alarm.map(|a| (a.name.as_str(), is_managed(&a.tags))))
+    {
+        Teardown::Remove => p.removals.extend(alarm.map(|a| Removal::DeleteAlarm {
+            name: a.name.clone(),
+        })),
+        Teardown::Keep(note) => p.notes.push(note),
+        Teardown::Nothing => {}
     }
-    if let Some(t) = &found.topic {
-        if is_managed(&t.tags) {
-            p.removals.push(Removal::DeleteTopic { arn: t.arn.clone() });
-        } else {
-            p.notes.push(format!(
-                "the SNS topic {} was not made by buzz-kinesis; it stays",
-                t.arn
-            ));
-        }
+    let topic = found.topic.as_ref();
+    match crate::parts::alarm::teardown_topic(topic.map(|t| (t.arn.as_str(), is_managed(&t.tags))))
+    {
+        Teardown::Remove => p
+            .removals
+            .extend(topic.map(|t| Removal::DeleteTopic { arn: t.arn.clone() })),
+        Teardown::Keep(note) => p.notes.push(note),
+        Teardown::Nothing => {}
     }
 
     if let Some(r) = &found.role {

@@ -859,6 +859,10 @@ mod watch_rows {
             "{}",
             pending[0].message
         );
+        // The part's fix for a missing alarm is check's own "run setup again".
+        let missing = &alarm_rows(None, true, "buzz-events")[0];
+        assert_eq!(missing.id, CheckId::Alarm);
+        assert_eq!(missing.fix.as_deref(), Some(SETUP_FIX));
     }
 }
 

@@ -186,30 +186,17 @@ pub(crate) fn metrics_rows(
     out
 }
 
-/// The alarm on refused writes: missing (a failure when asked for with `--alarm-*`, else a
-/// suggestion), firing, or watching.
+/// The alarm on refused writes (the part judges it: `parts::alarm::row`).
 pub(crate) fn alarm_rows(
     alarm: Option<&crate::state::AlarmState>,
     asked: bool,
     stream: &str,
 ) -> Vec<Check> {
-    let name = crate::state::alarm::name(stream);
-    vec![match alarm {
-        None if asked => fail(CheckId::Alarm, format!("there is no alarm {name} on refused writes"), SETUP_FIX),
-        None => warn(
-            CheckId::Alarm,
-            "no alarm tells anyone when Kinesis refuses Buzz's writes (events lost)",
-            "`buzz-kinesis setup --alarm-email you@example.edu` adds one (the address confirms a mail from AWS)",
-        ),
-        Some(a) if a.state == "ALARM" => fail(
-            CheckId::Alarm,
-            format!("the alarm {} is in ALARM: Kinesis refused writes in its last minute", a.name),
-            "see stream.refused for the capacity the peak needs",
-        ),
-        Some(a) => pass(
-            CheckId::Alarm,
-            format!("the alarm {} watches for refused writes ({})", a.name, if a.state.is_empty() { "no state yet" } else { a.state.as_str() }),
-        ),
+    use crate::parts::Row;
+    vec![match crate::parts::alarm::row(alarm, asked, stream) {
+        Row::Pass(message) => pass(CheckId::Alarm, message),
+        Row::Warn(message, fix) => warn(CheckId::Alarm, message, fix),
+        Row::Fail(message, fix) => fail(CheckId::Alarm, message, fix),
     }]
 }
 

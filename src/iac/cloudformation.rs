@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use super::{
     Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION, REQUEST_HELP,
-    ROLE_ARN, STREAM_ARN, TOPIC_KEY_HELP,
+    ROLE_ARN, STREAM_ARN,
 };
 use crate::archive::{self, Archive};
 use crate::iam;
@@ -14,8 +14,6 @@ use crate::sizing::Capacity;
 pub(super) const CFN_STREAM: &str = parts::CFN_STREAM;
 pub(super) const CFN_ROLE: &str = "BuzzWriterRole";
 const CFN_DOMAIN: &str = "BuzzDomainId";
-const CFN_TOPIC: &str = "BuzzAlarmTopic";
-const CFN_ALARM: &str = "BuzzRefusedWritesAlarm";
 pub(super) const CFN_BUCKET: &str = parts::bucket::CFN_ID;
 #[cfg(test)]
 pub(super) const CFN_ARCHIVE_ROLE: &str = parts::firehose_role::CFN_ID;
@@ -185,53 +183,15 @@ fn query_output(name: &str) -> String {
     format!("ArchiveQuery{camel}")
 }
 
-/// The alarm on refused writes, and (unless the user has one) its topic with the email
-/// subscriptions, encrypted with the customer-managed key when one is given (with the key
-/// policy statement CloudWatch then needs as an output), else unencrypted with the reason.
+/// The alarm on refused writes and (unless the user has one) its topic: the part's fragment.
 fn add_alarm(template: &mut Value, b: &Blueprint, a: &super::BlueprintAlarm) {
-    let action = match &a.topic_arn {
-        Some(arn) => json!(arn),
-        None => {
-            let mut properties = json!({
-                "TopicName": crate::state::alarm::topic_name(&b.stream),
-                "Subscription": a.emails.iter().map(|e| json!({"Endpoint": e, "Protocol": "email"})).collect::<Vec<_>>(),
-                "Tags": cfn_tags(&b.tags),
-            });
-            let skips = match b.topic_key() {
-                Ok(key) => {
-                    properties["KmsMasterKeyId"] = json!(key.as_str());
-                    template["Outputs"]["AlarmTopicKeyPolicyStatement"] = json!({
-                        "Description": TOPIC_KEY_HELP,
-                        "Value": iam::cloudwatch_key_statement().to_string(),
-                    });
-                    Vec::new()
-                }
-                Err(skip) => vec![skip],
-            };
-            template["Resources"][CFN_TOPIC] = resource(
-                json!({"Type": "AWS::SNS::Topic", "Properties": properties}),
-                &skips,
-            );
-            json!({"Ref": CFN_TOPIC})
-        }
-    };
-    template["Resources"][CFN_ALARM] = json!({
-        "Type": "AWS::CloudWatch::Alarm",
-        "Properties": {
-            "AlarmName": crate::state::alarm::name(&b.stream),
-            "AlarmDescription": super::ALARM_HELP,
-            "Namespace": "AWS/Kinesis",
-            "MetricName": crate::state::alarm::METRIC,
-            "Dimensions": [{"Name": "StreamName", "Value": {"Ref": CFN_STREAM}}],
-            "Statistic": "Sum",
-            "Period": crate::state::alarm::PERIOD,
-            "EvaluationPeriods": 1,
-            "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "TreatMissingData": "notBreaching",
-            "AlarmActions": [action],
-        },
-    });
+    let f = parts::alarm::cloudformation(&b.alarm_export(a));
+    for (id, resource) in f.resources {
+        template["Resources"][id] = resource;
+    }
+    for (id, output) in f.outputs {
+        template["Outputs"][id] = output;
+    }
 }
 
 #[cfg(test)]

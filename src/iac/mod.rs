@@ -69,8 +69,6 @@ pub(crate) struct BlueprintAlarm {
     pub topic_arn: Option<String>,
 }
 
-const ALARM_HELP: &str = "Kinesis refused writes to the stream: Buzz does not retry beyond its SDK, so events were most likely lost. Raise the stream's capacity.";
-
 const HEADER: &str = "The Agilix Buzz data stream to Amazon Kinesis: the stream, the cross-account role Agilix assumes (12-hour sessions) and its least-privilege inline policy, as `buzz-kinesis setup` makes them.";
 
 const REQUEST_HELP: &str = "The SetDataStreamConfiguration request for Buzz's API console: send it first with \"test\": true (Buzz tests the target and saves nothing), then as it is. Buzz replaces the domain's whole configuration, so add the domain's other targets to it, or run `buzz-kinesis setup`, which keeps them.";
@@ -87,12 +85,6 @@ const TRUST_ROOT_REASON: &str = "The trust names Agilix's AWS account root becau
 
 /// The stream uses the AWS-managed key (checkov CKV_AWS_185, Terraform only).
 const AWS_MANAGED_KEY_REASON: &str = "Encrypted with the AWS-managed key alias/aws/kinesis, the default: Buzz's writer role needs no KMS grant for it and there is no key policy to keep. Pass --kms-key with a customer-managed key's ARN to use your own key.";
-
-/// The alarm topic stays unencrypted (checkov CKV_AWS_26).
-const TOPIC_UNENCRYPTED_REASON: &str = "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key (alias/aws/sns), whose key policy does not admit CloudWatch. The topic carries alarm notifications only (the alarm's name and state), no student records. Pass --kms-key with a customer-managed key to encrypt the topic with it.";
-
-/// What the key policy of a customer-managed key must allow for the encrypted alarm topic.
-const TOPIC_KEY_HELP: &str = "The statement the key policy of the customer-managed key must hold so that CloudWatch alarms can publish to the alarm topic encrypted with it (a template cannot change the policy of a key it does not make).";
 
 impl Blueprint {
     /// The permission policy, its stream (and key) as given by `stream_arn`.
@@ -146,13 +138,16 @@ impl Blueprint {
         }]
     }
 
-    /// The key the alarm topic the template makes is encrypted with: the customer-managed
-    /// key when one is given, else none (with the skip that says why).
-    fn topic_key(&self) -> Result<&KmsKey, Skip> {
-        self.encryption.customer_key().ok_or_else(|| Skip {
-            id: "CKV_AWS_26",
-            reason: TOPIC_UNENCRYPTED_REASON.into(),
-        })
+    /// What the alarm's fragments are written from: the customer-managed key, when one is
+    /// given, encrypts the topic the template makes.
+    fn alarm_export<'a>(&'a self, a: &'a BlueprintAlarm) -> crate::parts::alarm::AlarmExport<'a> {
+        crate::parts::alarm::AlarmExport {
+            stream: &self.stream,
+            tags: &self.tags,
+            emails: &a.emails,
+            topic_arn: a.topic_arn.as_deref(),
+            key: self.encryption.customer_key(),
+        }
     }
 
     /// The Buzz half as `setup --aws-only` hands it over, its deployment-only values as

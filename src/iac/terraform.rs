@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{
     Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION, REQUEST_HELP,
-    ROLE_ARN, STREAM_ARN, TOPIC_KEY_HELP,
+    ROLE_ARN, STREAM_ARN,
 };
 use crate::archive::{self, Archive};
 use crate::hcl::{wrap, Block, Hcl};
@@ -172,7 +172,7 @@ pub(crate) fn terraform(b: &Blueprint) -> String {
     ];
     blocks.extend(outputs(b, &stream_arn, &role_arn));
     if let Some(a) = &b.alarm {
-        blocks.extend(alarm_blocks(b, a));
+        blocks.extend(parts::alarm::terraform(&b.alarm_export(a)));
     }
     if let Some(a) = &b.archive {
         blocks.extend(archive_blocks(b, a));
@@ -223,74 +223,6 @@ fn archive_blocks(b: &Blueprint, a: &Archive) -> Vec<Block> {
                 .attr("value", Hcl::str(q.sql)),
         );
     }
-    blocks
-}
-
-/// The alarm on refused writes, and (unless the user has one) its topic and subscriptions.
-fn alarm_blocks(b: &Blueprint, a: &super::BlueprintAlarm) -> Vec<Block> {
-    let mut blocks = Vec::new();
-    let mut key_output = None;
-    let action = match &a.topic_arn {
-        Some(arn) => Hcl::str(arn.as_str()),
-        None => {
-            let topic = Block::new("resource", &["aws_sns_topic", "buzz_alarms"])
-                .attr("name", Hcl::str(crate::state::alarm::topic_name(&b.stream)));
-            let topic = match b.topic_key() {
-                Ok(key) => {
-                    key_output = Some(
-                        Block::new("output", &["alarm_topic_key_policy_statement"])
-                            .attr("description", Hcl::str(TOPIC_KEY_HELP))
-                            .attr(
-                                "value",
-                                Hcl::Call(
-                                    "jsonencode",
-                                    Box::new(Hcl::from_json(&iam::cloudwatch_key_statement(), &[])),
-                                ),
-                            ),
-                    );
-                    topic.attr("kms_master_key_id", Hcl::str(key.as_str()))
-                }
-                Err(skip) => with_skips(topic, &[skip]),
-            };
-            blocks.push(topic.attr("tags", tf_tags(&b.tags)));
-            for (i, email) in a.emails.iter().enumerate() {
-                let label = format!("buzz_alarm_{i}");
-                blocks.push(
-                    Block::new("resource", &["aws_sns_topic_subscription", label.as_str()])
-                        .attr("topic_arn", Hcl::expr("aws_sns_topic.buzz_alarms.arn"))
-                        .attr("protocol", Hcl::str("email"))
-                        .attr("endpoint", Hcl::str(email.as_str())),
-                );
-            }
-            Hcl::expr("aws_sns_topic.buzz_alarms.arn")
-        }
-    };
-    blocks.push(
-        Block::new(
-            "resource",
-            &["aws_cloudwatch_metric_alarm", "buzz_refused_writes"],
-        )
-        .attr("alarm_name", Hcl::str(crate::state::alarm::name(&b.stream)))
-        .attr("alarm_description", Hcl::str(super::ALARM_HELP))
-        .attr("namespace", Hcl::str("AWS/Kinesis"))
-        .attr("metric_name", Hcl::str(crate::state::alarm::METRIC))
-        .attr(
-            "dimensions",
-            Hcl::Object(vec![(
-                "StreamName".into(),
-                Hcl::expr(format!("{TF_STREAM}.name")),
-            )]),
-        )
-        .attr("statistic", Hcl::str("Sum"))
-        .attr("period", Hcl::expr(crate::state::alarm::PERIOD.to_string()))
-        .attr("evaluation_periods", Hcl::expr("1"))
-        .attr("threshold", Hcl::expr("0"))
-        .attr("comparison_operator", Hcl::str("GreaterThanThreshold"))
-        .attr("treat_missing_data", Hcl::str("notBreaching"))
-        .attr("alarm_actions", Hcl::List(vec![action]))
-        .attr("tags", tf_tags(&b.tags)),
-    );
-    blocks.extend(key_output);
     blocks
 }
 

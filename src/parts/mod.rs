@@ -9,6 +9,7 @@
 //! it, never the reverse), so what a part returns is plain data: a [`Refusal`], notes as
 //! text, a [`Row`], a [`Skip`], JSON or HCL blocks.
 
+pub(crate) mod alarm;
 pub(crate) mod bucket;
 pub(crate) mod delivery;
 pub(crate) mod firehose_role;

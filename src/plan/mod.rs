@@ -4,7 +4,6 @@
 //! lives here: never delete, never shrink retention unless asked, never touch a role we do not
 //! manage unless `--adopt`, keep every other Buzz target. How a plan reads is `report::plan`'s.
 
-pub(crate) mod alarm;
 pub(crate) mod archive;
 pub(crate) mod buzz;
 pub(crate) mod role;
@@ -22,7 +21,7 @@ use crate::parts::missing_tags;
 use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
 
-pub(crate) use alarm::AlarmAction;
+pub(crate) use crate::parts::alarm::{AlarmAction, DesiredAlarm};
 pub(crate) use archive::{ArchiveAction, DesiredArchive};
 pub(crate) use buzz::BuzzAction;
 pub(crate) use role::{RoleAction, MAX_SESSION_SECONDS};
@@ -108,17 +107,6 @@ pub(crate) struct Widen {
     pub adopt_wider_role: bool,
     /// `--max-session 12h`: a MaxSessionDuration someone shortened is raised back to 12 hours.
     pub raise_max_session: bool,
-}
-
-/// The alarm on the stream's refused writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DesiredAlarm {
-    pub name: String,
-    /// The topic it notifies: the user's (`--alarm-topic`), or ours, named after the stream.
-    pub topic_arn: String,
-    /// `Some(name)` when setup makes (and owns) the topic.
-    pub own_topic: Option<String>,
-    pub emails: Vec<crate::names::Email>,
 }
 
 #[derive(Debug, Clone)]
@@ -462,13 +450,19 @@ pub(crate) fn plan_aws(desired: &Desired, observed: &Observed) -> Result<Plan, B
             &mut p,
         )?;
         if let Some(alarm) = &aws.alarm {
-            alarm::plan_alarm(
+            let planned = crate::parts::alarm::plan(
                 alarm,
                 &desired.stream,
                 aws.stream.encryption.customer_key(),
-                observed,
-                &mut p,
+                observed.alarm.as_ref(),
+                observed.topic.as_ref(),
             );
+            p.alarm.extend(planned.actions);
+            p.notes
+                .extend(planned.notes.into_iter().map(|message| Note {
+                    resource: Resource::Alarm,
+                    message,
+                }));
         }
         if let Some(a) = &aws.archive {
             archive::plan_archive(
@@ -770,6 +764,56 @@ pub(crate) mod tests {
             (1, 0),
             "the alarm, its topic and subscription: one resource"
         );
+    }
+
+    /// The alarm's part plans it (`parts::alarm`); the plan counts it as one resource, made
+    /// when the alarm is new (though the first step subscribes to the user's topic), updated
+    /// when corrected, and its notes are the alarm's.
+    #[test]
+    fn the_alarm_is_one_resource_made_or_updated() {
+        let mut d = desired();
+        let topic = "buzz-kinesis-buzz-events-alarms";
+        let mut alarm = DesiredAlarm {
+            name: "buzz-kinesis-buzz-events-writes-refused".into(),
+            topic_arn: format!("arn:aws:sns:us-east-1:123456789012:{topic}"),
+            own_topic: None,
+            emails: vec![crate::names::Email::parse("--alarm-email", "ops@example.edu").unwrap()],
+        };
+        d.aws_mut().alarm = Some(alarm.clone());
+        let p = plan(&d, &converged(&d)).unwrap();
+        assert!(matches!(
+            p.for_resource(Resource::Alarm).next(),
+            Some(Action::Alarm(AlarmAction::SubscribeEmail { .. }))
+        ));
+        assert_eq!(p.outcome(Resource::Alarm), "created");
+        assert!(p
+            .notes
+            .iter()
+            .all(|n| n.resource == Resource::Alarm && n.message.contains("confirm")));
+
+        alarm.own_topic = Some(topic.into());
+        d.aws_mut().alarm = Some(alarm.clone());
+        let mut a = converged(&d);
+        a.topic = Some(TopicState {
+            arn: alarm.topic_arn.clone(),
+            tags: tag_map(&[], true),
+            emails: vec!["ops@example.edu".into()],
+        });
+        a.alarm = Some(AlarmState {
+            name: alarm.name.clone(),
+            arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x".into(),
+            state: "OK".into(),
+            metric: crate::state::alarm::METRIC.into(),
+            threshold: 0.0,
+            period: 60,
+            actions: vec!["arn:aws:sns:us-east-1:1:other".into()],
+            tags: tag_map(&[], true),
+        });
+        let p = plan(&d, &a).unwrap();
+        assert_eq!(kinds(&p), ["put_alarm"]);
+        assert_eq!(p.outcome(Resource::Alarm), "updated");
+        a.alarm.as_mut().unwrap().actions = vec![alarm.topic_arn.clone()];
+        assert!(plan(&d, &a).unwrap().is_empty(), "converged: no change");
     }
 
     #[test]

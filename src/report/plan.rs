@@ -3,9 +3,7 @@
 //! removes, and why a plan could not be made.
 
 use crate::iam;
-use crate::plan::{
-    Action, AlarmAction, ArchiveAction, Blocked, BuzzAction, RoleAction, StreamAction,
-};
+use crate::plan::{Action, ArchiveAction, Blocked, BuzzAction, RoleAction, StreamAction};
 use crate::state::MANAGED_BY;
 
 /// One line for an action, as the plan and the progress output show it.
@@ -13,7 +11,7 @@ pub(crate) fn describe(a: Action<'_>) -> String {
     match a {
         Action::Stream(a) => stream(a),
         Action::Role(a) => role(a),
-        Action::Alarm(a) => alarm(a),
+        Action::Alarm(a) => a.describe(),
         Action::Archive(a) => archive(a),
         Action::Buzz(a) => buzz(a),
     }
@@ -197,26 +195,6 @@ fn role(a: &RoleAction) -> String {
             format!("update inline policy {}", iam::POLICY_NAME)
         }
         RoleAction::TagRole { tags } => add_tags(tags),
-    }
-}
-
-fn alarm(a: &AlarmAction) -> String {
-    match a {
-        AlarmAction::CreateTopic {
-            name,
-            kms_key: Some(k),
-            ..
-        } => format!("create SNS topic {name} for the alarm, encrypted with {k}"),
-        AlarmAction::CreateTopic { name, .. } => format!("create SNS topic {name} for the alarm"),
-        AlarmAction::SubscribeEmail { email } => {
-            format!("subscribe {email} to the alarm's topic (the address must confirm)")
-        }
-        AlarmAction::PutAlarm { before: None, .. } => {
-            "create the alarm: any write Kinesis refuses in a minute notifies the topic".into()
-        }
-        AlarmAction::PutAlarm {
-            before: Some(_), ..
-        } => "correct the alarm (metric, threshold, period or topic)".into(),
     }
 }
 
