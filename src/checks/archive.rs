@@ -332,7 +332,7 @@ mod tests {
                 .unwrap();
             assert_eq!(
                 hint.fix.as_deref(),
-                Some(crate::parts::SETUP_FIX),
+                Some(crate::parts::ARCHIVE_AGAIN),
                 "{hint:?}"
             );
         }

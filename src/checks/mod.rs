@@ -298,7 +298,7 @@ pub(crate) struct Expect {
     pub load: Option<Load>,
 }
 
-pub(crate) const SETUP_FIX: &str = "run `buzz-kinesis setup` with the same flags";
+pub(crate) use crate::parts::SETUP_AGAIN as SETUP_FIX;
 
 /// How an unencrypted stream gets encrypted: setup never changes an existing stream's
 /// encryption unasked, so the key is named.

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{cfn_resource, cfn_tags, managed_tags, tf_tags, tf_with_skips, Planned, Row, Skip};
-use super::{Teardown, CFN_STREAM, TF_STREAM};
+use super::{Teardown, CFN_STREAM, SETUP_AGAIN, TF_STREAM};
 use crate::hcl::{Block, Hcl};
 use crate::iam;
 use crate::names::KmsKey;
@@ -21,9 +21,6 @@ use crate::state::{alarm, AlarmState, TopicState, MANAGED_BY};
 /// The topic's and the alarm's logical ids in CloudFormation.
 pub(crate) const CFN_TOPIC_ID: &str = "BuzzAlarmTopic";
 pub(crate) const CFN_ALARM_ID: &str = "BuzzRefusedWritesAlarm";
-
-/// The fix of a check row that setup's next run repairs (the same words as `checks`').
-pub(crate) const SETUP_AGAIN: &str = "run `buzz-kinesis setup` with the same flags";
 
 /// The alarm on the stream's refused writes.
 #[derive(Debug, Clone, PartialEq, Eq)]

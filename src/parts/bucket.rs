@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{
     cfn_resource, cfn_tags, managed_tags, missing_tags, tf_archive_resource, tf_tags,
-    tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, SETUP_FIX,
+    tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, ARCHIVE_AGAIN,
 };
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
@@ -338,7 +338,7 @@ fn plan_policy(model: &Archive, bucket: &str, b: &BucketState, p: &mut Planned<B
 pub(crate) fn row(bucket: &str, found: &BucketObserved) -> Row {
     let b = match found {
         BucketObserved::Missing => {
-            return Row::Fail(format!("the bucket {bucket} does not exist"), SETUP_FIX.into())
+            return Row::Fail(format!("the bucket {bucket} does not exist"), ARCHIVE_AGAIN.into())
         }
         BucketObserved::Forbidden => {
             return Row::Fail(
@@ -371,7 +371,7 @@ pub(crate) fn row(bucket: &str, found: &BucketObserved) -> Row {
     } else {
         Row::Warn(
             format!("the bucket {bucket} lacks {}", missing.join(", ")),
-            SETUP_FIX.into(),
+            ARCHIVE_AGAIN.into(),
         )
     }
 }

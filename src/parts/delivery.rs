@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{
     bucket, cfn_resource, cfn_tags, firehose_role, log, tf_archive_resource, tf_tags,
-    tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, SETUP_FIX,
+    tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, ARCHIVE_AGAIN,
 };
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
@@ -436,7 +436,7 @@ pub(crate) fn row(
     let Some(d) = found else {
         return Row::Fail(
             format!("the Firehose delivery stream {name} does not exist: no event is archived"),
-            SETUP_FIX.into(),
+            ARCHIVE_AGAIN.into(),
         );
     };
     if d.source_stream_arn.as_deref() != Some(stream_arn) {
@@ -467,7 +467,7 @@ pub(crate) fn row(
                 model.log_group(),
                 crate::archive::LOG_STREAM
             ),
-            SETUP_FIX.into(),
+            ARCHIVE_AGAIN.into(),
         ),
         "CREATING" => Row::Warn(
             format!("the Firehose delivery stream {name} is still being made (CREATING)"),

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::{
     cfn_substitute, cfn_tags, tf_archive_resource, tf_tags, Export, Row, Teardown, ACCOUNT,
-    KINESIS_SERVICE, LOG_STREAM_ARN, S3_SERVICE, SETUP_FIX, STREAM_ARN,
+    ARCHIVE_AGAIN, KINESIS_SERVICE, LOG_STREAM_ARN, S3_SERVICE, STREAM_ARN,
 };
 use crate::archive::{self, Archive, ArchiveRefs, POLICY_NAME, ROLE_DESCRIPTION};
 use crate::hcl::{Block, Hcl};
@@ -84,7 +84,7 @@ pub(crate) fn row(
     let Some(grants) = grants else {
         return Row::Fail(
             format!("Firehose's role {role} does not exist"),
-            SETUP_FIX.into(),
+            ARCHIVE_AGAIN.into(),
         );
     };
     // The S3 grants hold only for a bucket of this account (s3:ResourceAccount).
@@ -98,7 +98,7 @@ pub(crate) fn row(
         };
         return Row::Fail(
             format!("Firehose's role {role} may not {action} on {resource} ({why}): events stay in the stream until they expire"),
-            format!("{SETUP_FIX} (it restores the role's policy {POLICY_NAME}); remove any Deny that covers it"),
+            format!("{ARCHIVE_AGAIN} (it restores the role's policy {POLICY_NAME}); remove any Deny that covers it"),
         );
     }
     // The stream's customer-managed key (as resolved): Firehose reads through Kinesis, which
@@ -110,7 +110,7 @@ pub(crate) fn row(
         if grants.decide("kms:Decrypt", key.as_str(), &context) != Decision::Allow {
             return Row::Fail(
                 format!("Firehose's role {role} may not use the stream's KMS key {key} (kms:Decrypt): Firehose cannot read the stream, and events stay in it until they expire"),
-                format!("{SETUP_FIX}: it grants kms:Decrypt on the key's ARN through Kinesis (the key policy must allow the account's IAM policies, as a key's default policy does)"),
+                format!("{ARCHIVE_AGAIN}: it grants kms:Decrypt on the key's ARN through Kinesis (the key policy must allow the account's IAM policies, as a key's default policy does)"),
             );
         }
     }

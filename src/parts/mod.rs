@@ -1,4 +1,5 @@
-//! The parts of the archive (`--archive-bucket`), one module each: what the run wants of it,
+//! The parts of the pipeline (the archive's, `--archive-bucket`, and the alarm), one module
+//! each: what the run wants of it,
 //! what exists of it (as one reader finds it), the difference as typed actions, its check
 //! row, what teardown does with it, and its CloudFormation and Terraform fragments. A setting
 //! of a part is written here once; `plan`, `checks`, `teardown_plan` and `iac` only iterate
@@ -152,8 +153,11 @@ impl<A> Default for Planned<A> {
     }
 }
 
-/// The fix of a check row that setup's next run repairs.
-pub(crate) const SETUP_FIX: &str =
+/// The fix of a check row that setup's next run repairs (`checks::SETUP_FIX` too).
+pub(crate) const SETUP_AGAIN: &str = "run `buzz-kinesis setup` with the same flags";
+
+/// The fix of an archive's check row that setup's next run repairs.
+pub(crate) const ARCHIVE_AGAIN: &str =
     "run `buzz-kinesis setup --archive-bucket BUCKET` again: it converges the archive";
 
 /// A part's check row, without its id (`checks` names it).

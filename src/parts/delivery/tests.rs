@@ -66,7 +66,7 @@ fn its_row_follows_what_the_delivery_stream_reads_writes_and_logs() {
         f(&mut d);
         d
     };
-    let fix = SETUP_FIX.to_owned();
+    let fix = ARCHIVE_AGAIN.to_owned();
     let name = "buzz-events-archive";
     let cases: Vec<(Option<DeliveryState>, Option<&super::super::log::LogState>, Row)> = vec![
         (None, Some(&logged), Row::Fail(format!("the Firehose delivery stream {name} does not exist: no event is archived"), fix.clone())),

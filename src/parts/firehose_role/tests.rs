@@ -122,7 +122,7 @@ fn a_missing_role_fails_with_setup_as_the_fix() {
         row(&model(None), STREAM_ARN, ACCOUNT_ID, None),
         Row::Fail(
             format!("Firehose's role {ROLE} does not exist"),
-            SETUP_FIX.into()
+            ARCHIVE_AGAIN.into()
         )
     );
 }
@@ -179,7 +179,7 @@ fn the_role_must_decrypt_the_streams_key_through_kinesis_in_the_streams_region()
     }
     let no_key = Row::Fail(
         format!("Firehose's role {ROLE} may not use the stream's KMS key {KEY} (kms:Decrypt): Firehose cannot read the stream, and events stay in it until they expire"),
-        format!("{SETUP_FIX}: it grants kms:Decrypt on the key's ARN through Kinesis (the key policy must allow the account's IAM policies, as a key's default policy does)"),
+        format!("{ARCHIVE_AGAIN}: it grants kms:Decrypt on the key's ARN through Kinesis (the key policy must allow the account's IAM policies, as a key's default policy does)"),
     );
     for (case, p, want) in [
         ("the policy setup writes", full, Row::Pass(PASS.into())),
