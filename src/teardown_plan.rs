@@ -239,6 +239,16 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// A part's teardown answer in the plan: its removal (none when the part is absent), or
+    /// its note.
+    fn take(&mut self, answer: Teardown, removal: impl IntoIterator<Item = Removal>) {
+        match answer {
+            Teardown::Remove => self.removals.extend(removal),
+            Teardown::Keep(note) => self.notes.push(note),
+            Teardown::Nothing => {}
+        }
+    }
+
     /// Nothing to remove.
     pub(crate) fn is_empty(&self) -> bool {
         self.removals.is_empty()
@@ -313,23 +323,17 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
 
     // The alarm and its topic: only what setup made (tagged), whatever else shares a name.
     let alarm = found.alarm.as_ref();
-    match crate::parts::alarm::teardown_alarm(alarm.map(|a| (a.name.as_str(), is_managed(&a.tags))))
-    {
-        Teardown::Remove => p.removals.extend(alarm.map(|a| Removal::DeleteAlarm {
+    p.take(
+        crate::parts::alarm::teardown_alarm(alarm.map(|a| (a.name.as_str(), is_managed(&a.tags)))),
+        alarm.map(|a| Removal::DeleteAlarm {
             name: a.name.clone(),
-        })),
-        Teardown::Keep(note) => p.notes.push(note),
-        Teardown::Nothing => {}
-    }
+        }),
+    );
     let topic = found.topic.as_ref();
-    match crate::parts::alarm::teardown_topic(topic.map(|t| (t.arn.as_str(), is_managed(&t.tags))))
-    {
-        Teardown::Remove => p
-            .removals
-            .extend(topic.map(|t| Removal::DeleteTopic { arn: t.arn.clone() })),
-        Teardown::Keep(note) => p.notes.push(note),
-        Teardown::Nothing => {}
-    }
+    p.take(
+        crate::parts::alarm::teardown_topic(topic.map(|t| (t.arn.as_str(), is_managed(&t.tags)))),
+        topic.map(|t| Removal::DeleteTopic { arn: t.arn.clone() }),
+    );
 
     if let Some(r) = &found.role {
         for name in &r.inline {
@@ -426,52 +430,35 @@ fn plan_archive(a: &ArchiveObserved, delete_archive: bool, p: &mut Plan) {
     // Firehose first, then its role: nothing writes to the bucket by the time it may go, and
     // no delivery stream is left naming a bucket that is gone (S3 names are global: whoever
     // made that name next would receive the events).
-    match crate::parts::delivery::teardown(
-        a.delivery.as_ref().map(|d| (d.name.as_str(), d.managed)),
-    ) {
-        Teardown::Remove => {
-            p.removals
-                .extend(a.delivery.iter().map(|d| Removal::DeleteDeliveryStream {
-                    name: d.name.clone(),
-                }))
-        }
-        Teardown::Keep(note) => p.notes.push(note),
-        Teardown::Nothing => {}
-    }
+    p.take(
+        crate::parts::delivery::teardown(a.delivery.as_ref().map(|d| (d.name.as_str(), d.managed))),
+        a.delivery.iter().map(|d| Removal::DeleteDeliveryStream {
+            name: d.name.clone(),
+        }),
+    );
     let role = a.role.as_ref();
-    match crate::parts::firehose_role::teardown(
-        role.map(|(name, r)| (name.as_str(), r.managed, r.attached.as_slice())),
-    ) {
-        Teardown::Remove => p
-            .removals
-            .extend(role.map(|(name, r)| Removal::DeleteArchiveRole {
-                role: name.clone(),
-                policies: r.inline.clone(),
-            })),
-        Teardown::Keep(note) => p.notes.push(note),
-        Teardown::Nothing => {}
-    }
+    p.take(
+        crate::parts::firehose_role::teardown(
+            role.map(|(name, r)| (name.as_str(), r.managed, r.attached.as_slice())),
+        ),
+        role.map(|(name, r)| Removal::DeleteArchiveRole {
+            role: name.clone(),
+            policies: r.inline.clone(),
+        }),
+    );
     // The bucket before the table: the table's location is how a run interrupted here finds it.
-    match crate::parts::bucket::teardown(a.bucket.as_deref(), delete_archive, a.bucket_managed) {
-        Teardown::Remove => {
-            p.removals
-                .extend(a.bucket.iter().map(|bucket| Removal::DeleteArchiveBucket {
-                    bucket: bucket.clone(),
-                }))
-        }
-        Teardown::Keep(note) => p.notes.push(note),
-        Teardown::Nothing => {}
-    }
-    match crate::parts::log::teardown(a.log.as_ref()) {
-        Teardown::Remove => {
-            p.removals
-                .extend(a.log.iter().map(|(group, _)| Removal::DeleteLogGroup {
-                    group: group.clone(),
-                }))
-        }
-        Teardown::Keep(note) => p.notes.push(note),
-        Teardown::Nothing => {}
-    }
+    p.take(
+        crate::parts::bucket::teardown(a.bucket.as_deref(), delete_archive, a.bucket_managed),
+        a.bucket.iter().map(|bucket| Removal::DeleteArchiveBucket {
+            bucket: bucket.clone(),
+        }),
+    );
+    p.take(
+        crate::parts::log::teardown(a.log.as_ref()),
+        a.log.iter().map(|(group, _)| Removal::DeleteLogGroup {
+            group: group.clone(),
+        }),
+    );
     let glue = crate::parts::glue::teardown(a.database.as_ref());
     if let Some(db) = &a.database {
         p.removals
