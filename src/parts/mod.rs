@@ -244,5 +244,36 @@ pub(crate) fn missing_tags(
         .collect()
 }
 
+/// What the parts' tests share: the archive they plan, the kinds of the actions they plan.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::archive::Archive;
+    use crate::names::{BucketName, KmsKey};
+
+    /// The archive of the stream `buzz-events` in `district-42-buzz`, under `key` when given.
+    pub(crate) fn model(key: Option<&str>) -> Archive {
+        Archive::new(
+            BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
+            None,
+            "buzz-events",
+            key.map(|k| KmsKey::parse("--kms-key", k).unwrap()),
+            &[],
+        )
+    }
+
+    /// Each planned action's JSON `kind`, in order.
+    pub(crate) fn kinds<A: serde::Serialize>(p: &super::Planned<A>) -> Vec<String> {
+        p.actions
+            .iter()
+            .map(|a| {
+                serde_json::to_value(a).unwrap()["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests;

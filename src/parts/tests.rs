@@ -1,16 +1,5 @@
 use super::*;
-use crate::archive::Archive;
-use crate::names::{BucketName, KmsKey};
-
-fn model(key: Option<&str>) -> Archive {
-    Archive::new(
-        BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
-        None,
-        "buzz-events",
-        key.map(|k| KmsKey::parse("--kms-key", k).unwrap()),
-        &[],
-    )
-}
+use crate::parts::fixtures::model;
 
 #[test]
 fn the_parts_give_the_exports_their_resources_in_dependency_order() {

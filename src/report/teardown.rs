@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use super::setup::RoleResult;
 use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
@@ -106,7 +107,8 @@ pub(crate) struct TeardownResult<'a> {
     pub schema_version: u32,
     pub changed: bool,
     pub buzz: BuzzResult<'a>,
-    pub role: NamedResult<'a>,
+    /// As setup's report names it.
+    pub role: RoleResult<'a>,
     pub stream: StreamResult<'a>,
     pub removals: &'a [Removal],
     pub notes: &'a [String],
@@ -130,13 +132,6 @@ pub(crate) struct BuzzResult<'a> {
     pub domain: Option<&'a String>,
     /// Every domain named, each planned alike.
     pub domains: &'a [String],
-    pub outcome: &'static str,
-}
-
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct NamedResult<'a> {
-    pub name: &'a str,
-    pub arn: &'a str,
     pub outcome: &'static str,
 }
 
@@ -176,7 +171,7 @@ pub(crate) fn teardown_result<'a>(
             domains: &t.domains,
             outcome: v.outcome(plan, Resource::Buzz),
         },
-        role: NamedResult {
+        role: RoleResult {
             name: &t.role,
             arn: &t.role_arn,
             outcome: v.outcome(plan, Resource::Role),

@@ -1,5 +1,6 @@
 use super::*;
 use crate::names::Email;
+use crate::parts::fixtures::kinds;
 
 const STREAM: &str = "buzz-events";
 const TOPIC: &str = "buzz-kinesis-buzz-events-alarms";
@@ -43,18 +44,6 @@ fn topic(emails: &[&str]) -> TopicState {
         tags: managed_tags(),
         emails: emails.iter().map(|e| (*e).to_owned()).collect(),
     }
-}
-
-fn kinds(p: &Planned<AlarmAction>) -> Vec<String> {
-    p.actions
-        .iter()
-        .map(|a| {
-            serde_json::to_value(a).unwrap()["kind"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
 }
 
 fn alarm_shown(notifies: &str) -> Value {

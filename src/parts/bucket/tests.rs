@@ -1,5 +1,6 @@
 use super::*;
 use crate::names::{ArchiveDays, BucketName, KmsKey};
+use crate::parts::fixtures::kinds;
 
 /// One change to the bucket found, named by what it should make the plan do.
 type Change = fn(&mut BucketState);
@@ -15,18 +16,6 @@ fn model(key: Option<&str>) -> Archive {
         &[],
     )
     .since("2026-01-02")
-}
-
-fn kinds(p: &Planned<BucketAction>) -> Vec<String> {
-    p.actions
-        .iter()
-        .map(|a| {
-            serde_json::to_value(a).unwrap()["kind"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
 }
 
 /// The plan over the converged bucket, changed.

@@ -44,14 +44,7 @@ fn each_action_says_what_it_does_and_only_the_first_creates() {
 
 #[test]
 fn its_row_follows_what_the_delivery_stream_reads_writes_and_logs() {
-    use crate::names::BucketName;
-    let model = Archive::new(
-        BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
-        None,
-        "buzz-events",
-        None,
-        &[],
-    );
+    let model = crate::parts::fixtures::model(None);
     let stream = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
     let role = "arn:aws:iam::123456789012:role/buzz-events-archive-firehose";
     let made = desired(&model, stream, role);

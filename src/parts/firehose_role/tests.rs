@@ -1,21 +1,11 @@
 use super::*;
 use crate::iam::NamedPolicy;
-use crate::names::{BucketName, KmsKey};
+use crate::parts::fixtures::model;
 
 const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
 const ACCOUNT_ID: &str = "123456789012";
 const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/district";
 const ROLE: &str = "buzz-events-archive-firehose";
-
-fn model(key: Option<&str>) -> Archive {
-    Archive::new(
-        BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
-        None,
-        "buzz-events",
-        key.map(|k| KmsKey::parse("--kms-key", k).unwrap()),
-        &[],
-    )
-}
 
 /// The policy setup writes on the role, for the stream in `region`.
 fn policy(m: &Archive, region: &str) -> Value {

@@ -1,26 +1,8 @@
 use super::*;
-use crate::names::BucketName;
+use crate::parts::fixtures::kinds;
 
 fn model() -> Archive {
-    Archive::new(
-        BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
-        None,
-        "buzz-events",
-        None,
-        &[],
-    )
-}
-
-fn kinds(p: &Planned<LogAction>) -> Vec<String> {
-    p.actions
-        .iter()
-        .map(|a| {
-            serde_json::to_value(a).unwrap()["kind"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
+    crate::parts::fixtures::model(None)
 }
 
 #[test]

@@ -1,17 +1,10 @@
 use super::*;
 use crate::archive;
-use crate::names::BucketName;
 
 const ACCOUNT: &str = "123456789012";
 
 fn model() -> Archive {
-    Archive::new(
-        BucketName::parse("--archive-bucket", "district-42-buzz").unwrap(),
-        None,
-        "buzz-events",
-        None,
-        &[],
-    )
+    crate::parts::fixtures::model(None)
 }
 
 /// Every view of the model, ours, as setup writes it.
