@@ -263,8 +263,15 @@ pub(crate) mod fixtures {
 
     /// Each planned action's JSON `kind`, in order.
     pub(crate) fn kinds<A: serde::Serialize>(p: &super::Planned<A>) -> Vec<String> {
-        p.actions
-            .iter()
+        kinds_of(&p.actions)
+    }
+
+    /// Each action's JSON `kind`, in order (any plan's actions).
+    pub(crate) fn kinds_of<A: serde::Serialize>(
+        actions: impl IntoIterator<Item = A>,
+    ) -> Vec<String> {
+        actions
+            .into_iter()
             .map(|a| {
                 serde_json::to_value(a).unwrap()["kind"]
                     .as_str()

@@ -710,14 +710,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn kinds(p: &Plan) -> Vec<String> {
-        p.actions()
-            .map(|a| {
-                serde_json::to_value(a).unwrap()["kind"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect()
+        crate::parts::fixtures::kinds_of(p.actions())
     }
 
     #[test]

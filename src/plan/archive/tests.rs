@@ -74,15 +74,7 @@ fn bucket_mut(o: &mut ArchiveState) -> &mut BucketState {
 }
 
 fn kinds(p: &Plan) -> Vec<String> {
-    p.archive
-        .iter()
-        .map(|a| {
-            serde_json::to_value(a).unwrap()["kind"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
+    crate::parts::fixtures::kinds_of(&p.archive)
 }
 
 /// The refusal as a sentence: what, its problem, the fix.
