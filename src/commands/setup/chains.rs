@@ -244,8 +244,7 @@ async fn apply_alarm(
             .map(drop),
         AlarmAction::SubscribeEmail { email } => aws.subscribe_email(&alarm.topic_arn, email).await,
         AlarmAction::PutAlarm { .. } => {
-            let mut tags = std::collections::BTreeMap::new();
-            crate::state::mark_managed(&mut tags);
+            let tags = crate::parts::managed_tags();
             let spec = crate::aws::cloudwatch::AlarmRequest {
                 name: alarm.name.clone(),
                 stream: stream.to_owned(),
