@@ -31,6 +31,7 @@ mod repository;
 mod sandbox;
 mod scanner;
 mod setup;
+mod sizes;
 mod tool;
 mod trust;
 mod validation;
