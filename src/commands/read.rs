@@ -418,8 +418,10 @@ pub(crate) async fn read_archive(
         bucket: bucket?,
         role: named.role?,
         delivery: named.delivery?,
-        database: named.database?,
-        table: named.table?,
+        glue: crate::parts::glue::GlueFound {
+            database: named.database?,
+            table: named.table?,
+        },
         log: named.log?,
         views: views?,
     })

@@ -13,6 +13,7 @@ use super::{
     cfn_resource, cfn_tags, managed_tags, missing_tags, tf_archive_resource, tf_tags,
     tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, ARCHIVE_AGAIN,
 };
+use super::{ArchiveState, PlanCx};
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
 use crate::state::{is_managed, MANAGED_BY};
@@ -36,9 +37,24 @@ impl super::Part for Bucket {
     }
 }
 
+impl super::ArchivePart for Bucket {
+    type Found = BucketObserved;
+    type Action = BucketAction;
+    const CHAIN: &'static str = "bucket";
+
+    fn plan<E: From<Refusal>>(
+        &self,
+        cx: &PlanCx<'_, E>,
+        found: &ArchiveState,
+    ) -> Result<Planned<BucketAction>, E> {
+        Ok(plan(cx.model, cx.adopt, &found.bucket)?)
+    }
+}
+
 /// The bucket as S3 answers for it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) enum BucketObserved {
+    #[default]
     Missing,
     /// HeadBucket answered 403: the name is taken by a bucket this identity may not see
     /// (usually another account's; S3's names are global).
@@ -146,13 +162,13 @@ pub(crate) enum BucketAction {
     },
 }
 
-impl BucketAction {
-    pub(crate) fn is_create(&self) -> bool {
+impl super::Change for BucketAction {
+    fn is_create(&self) -> bool {
         matches!(self, BucketAction::CreateBucket { .. })
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
+    fn before_after(&self) -> (Value, Value) {
         match self {
             BucketAction::PutBucketPolicy { after, .. } => (Value::Null, after.clone()),
             other => (
@@ -163,7 +179,7 @@ impl BucketAction {
     }
 
     /// The plan's line.
-    pub(crate) fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self {
             BucketAction::CreateBucket { bucket } => format!("create bucket {bucket} (ACLs off)"),
             BucketAction::BlockPublicAccess { bucket } => {

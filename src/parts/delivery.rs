@@ -13,6 +13,7 @@ use super::{
     bucket, cfn_resource, cfn_tags, firehose_role, log, tf_archive_resource, tf_tags,
     tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, ARCHIVE_AGAIN,
 };
+use super::{ArchiveState, PlanCx};
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
 use crate::state::is_managed;
@@ -29,6 +30,25 @@ impl super::Part for Delivery {
     }
     fn terraform(&self, x: &Export) -> Vec<Block> {
         terraform(x)
+    }
+}
+
+impl super::ArchivePart for Delivery {
+    type Found = Option<DeliveryState>;
+    type Action = DeliveryAction;
+    const CHAIN: &'static str = "delivery";
+
+    fn plan<E: From<Refusal>>(
+        &self,
+        cx: &PlanCx<'_, E>,
+        found: &ArchiveState,
+    ) -> Result<Planned<DeliveryAction>, E> {
+        Ok(plan(
+            cx.model,
+            cx.stream_arn,
+            cx.role_arn,
+            found.delivery.as_ref(),
+        )?)
     }
 }
 
@@ -130,13 +150,13 @@ pub(crate) enum DeliveryAction {
     },
 }
 
-impl DeliveryAction {
-    pub(crate) fn is_create(&self) -> bool {
+impl super::Change for DeliveryAction {
+    fn is_create(&self) -> bool {
         matches!(self, DeliveryAction::CreateDeliveryStream { .. })
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
+    fn before_after(&self) -> (Value, Value) {
         (
             Value::Null,
             serde_json::to_value(self).unwrap_or(Value::Null),
@@ -144,7 +164,7 @@ impl DeliveryAction {
     }
 
     /// The plan's line.
-    pub(crate) fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self {
             DeliveryAction::CreateDeliveryStream {
                 name,

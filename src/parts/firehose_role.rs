@@ -7,14 +7,18 @@
 
 use serde_json::{json, Value};
 
+use std::collections::BTreeMap;
+
+use super::role::RoleAction;
 use super::{
-    cfn_substitute, cfn_tags, tf_archive_resource, tf_tags, Export, Row, Teardown, ACCOUNT,
-    ARCHIVE_AGAIN, KINESIS_SERVICE, LOG_STREAM_ARN, S3_SERVICE, STREAM_ARN,
+    cfn_substitute, cfn_tags, tf_archive_resource, tf_tags, ArchiveState, Export, PlanCx, Planned,
+    Refusal, Row, Teardown, ACCOUNT, ARCHIVE_AGAIN, KINESIS_SERVICE, LOG_STREAM_ARN, S3_SERVICE,
+    STREAM_ARN,
 };
 use crate::archive::{self, Archive, ArchiveRefs, POLICY_NAME, ROLE_DESCRIPTION};
 use crate::hcl::{Block, Hcl};
 use crate::iam::{Decision, Grants};
-use crate::state::MANAGED_BY;
+use crate::state::{RoleState, MANAGED_BY};
 
 /// The role's logical id in CloudFormation.
 pub(crate) const CFN_ID: &str = "BuzzArchiveRole";
@@ -28,6 +32,148 @@ impl super::Part for FirehoseRole {
     }
     fn terraform(&self, x: &Export) -> Vec<Block> {
         terraform(x)
+    }
+}
+
+impl super::ArchivePart for FirehoseRole {
+    type Found = Option<RoleState>;
+    type Action = FirehoseRoleAction;
+    const CHAIN: &'static str = "role";
+
+    /// Through the role planner every role setup owns goes through (`cx.plan_role`), once a
+    /// role someone else made is refused without `--adopt` (it would be handed to Firehose).
+    fn plan<E: From<Refusal>>(
+        &self,
+        cx: &PlanCx<'_, E>,
+        found: &ArchiveState,
+    ) -> Result<Planned<FirehoseRoleAction>, E> {
+        let role = cx.model.role();
+        if found.role.as_ref().is_some_and(|r| !r.is_managed()) && !cx.adopt {
+            return Err(Refusal::new(
+                format!("Firehose's role {role}"),
+                "exists and was not made by buzz-kinesis (it has no managed-by tag)",
+                "pass --adopt to give it the archive's trust and policy, or remove it",
+            )
+            .into());
+        }
+        let planned = (cx.plan_role)(found.role.as_ref())?;
+        Ok(Planned {
+            actions: planned
+                .actions
+                .into_iter()
+                .filter_map(|a| FirehoseRoleAction::of(&role, a))
+                .collect(),
+            notes: planned.notes,
+        })
+    }
+}
+
+/// One change to Firehose's role: the role planner's actions, each naming the role (its JSON
+/// keeps these kinds).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum FirehoseRoleAction {
+    CreateRole {
+        role: String,
+        trust: Value,
+        tags: BTreeMap<String, String>,
+    },
+    UpdateRoleTrust {
+        role: String,
+        before: Value,
+        after: Value,
+    },
+    PutRolePolicy {
+        role: String,
+        before: Option<Value>,
+        after: Value,
+    },
+    TagRole {
+        role: String,
+        tags: BTreeMap<String, String>,
+    },
+}
+
+impl FirehoseRoleAction {
+    /// The role planner's action as Firehose's role's. `UpdateMaxSession` cannot come: Firehose's
+    /// role asks for no session length.
+    fn of(role: &str, a: RoleAction) -> Option<Self> {
+        let role = role.to_owned();
+        match a {
+            RoleAction::CreateRole { trust, tags, .. } => {
+                Some(FirehoseRoleAction::CreateRole { role, trust, tags })
+            }
+            RoleAction::UpdateTrust { before, after } => {
+                Some(FirehoseRoleAction::UpdateRoleTrust {
+                    role,
+                    before,
+                    after,
+                })
+            }
+            RoleAction::PutPolicy { before, after } => Some(FirehoseRoleAction::PutRolePolicy {
+                role,
+                before,
+                after,
+            }),
+            RoleAction::TagRole { tags } => Some(FirehoseRoleAction::TagRole { role, tags }),
+            RoleAction::UpdateMaxSession { .. } => None,
+        }
+    }
+
+    /// The JSON lines a document change adds and removes, under its plan line.
+    pub(crate) fn documents(&self) -> Option<(&Value, &Value)> {
+        match self {
+            FirehoseRoleAction::UpdateRoleTrust { before, after, .. }
+            | FirehoseRoleAction::PutRolePolicy {
+                before: Some(before),
+                after,
+                ..
+            } => Some((before, after)),
+            _ => None,
+        }
+    }
+}
+
+impl super::Change for FirehoseRoleAction {
+    fn is_create(&self) -> bool {
+        matches!(self, FirehoseRoleAction::CreateRole { .. })
+    }
+
+    fn before_after(&self) -> (Value, Value) {
+        match self {
+            FirehoseRoleAction::UpdateRoleTrust { before, after, .. } => {
+                (before.clone(), after.clone())
+            }
+            FirehoseRoleAction::PutRolePolicy { before, after, .. } => {
+                (before.clone().unwrap_or(Value::Null), after.clone())
+            }
+            other => (
+                Value::Null,
+                serde_json::to_value(other).unwrap_or(Value::Null),
+            ),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            FirehoseRoleAction::CreateRole { role, .. } => format!(
+                "create Firehose's role {role} (trusting firehose.amazonaws.com from this account)"
+            ),
+            FirehoseRoleAction::UpdateRoleTrust { role, .. } => {
+                format!("update the trust policy of Firehose's role {role}")
+            }
+            FirehoseRoleAction::PutRolePolicy {
+                role, before: None, ..
+            } => format!(
+                "add inline policy {POLICY_NAME} to {role} (read the stream, write the bucket's events/ and errors/)"
+            ),
+            FirehoseRoleAction::PutRolePolicy { role, .. } => {
+                format!("update inline policy {POLICY_NAME} of {role}")
+            }
+            FirehoseRoleAction::TagRole { role, tags } => {
+                format!("role {role}: {}", super::add_tags(tags))
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{managed_tags, tf_archive_resource, Export, Planned, Refusal};
+use super::{ArchiveState, PlanCx};
 use crate::archive::{self, Archive, Column};
 use crate::hcl::{Block, Hcl};
 use crate::state::is_managed;
@@ -29,6 +30,34 @@ impl super::Part for Glue {
     fn terraform(&self, x: &Export) -> Vec<Block> {
         terraform(x)
     }
+}
+
+impl super::ArchivePart for Glue {
+    type Found = GlueFound;
+    type Action = GlueAction;
+    const CHAIN: &'static str = "table";
+
+    fn plan<E: From<Refusal>>(
+        &self,
+        cx: &PlanCx<'_, E>,
+        found: &ArchiveState,
+    ) -> Result<Planned<GlueAction>, E> {
+        let g = &found.glue;
+        Ok(plan(
+            cx.model,
+            cx.adopt,
+            g.database.as_ref(),
+            g.table.as_ref(),
+        )?)
+    }
+}
+
+/// The Glue database and table as the read step finds them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct GlueFound {
+    /// The database's tags, when it exists.
+    pub database: Option<BTreeMap<String, String>>,
+    pub table: Option<TableState>,
 }
 
 /// The Glue table over the archive, reduced to what setup writes.
@@ -99,8 +128,8 @@ pub(crate) enum GlueAction {
     },
 }
 
-impl GlueAction {
-    pub(crate) fn is_create(&self) -> bool {
+impl super::Change for GlueAction {
+    fn is_create(&self) -> bool {
         matches!(
             self,
             GlueAction::CreateDatabase { .. } | GlueAction::CreateTable { .. }
@@ -108,7 +137,7 @@ impl GlueAction {
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
+    fn before_after(&self) -> (Value, Value) {
         (
             Value::Null,
             serde_json::to_value(self).unwrap_or(Value::Null),
@@ -116,7 +145,7 @@ impl GlueAction {
     }
 
     /// The plan's line.
-    pub(crate) fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self {
             GlueAction::CreateDatabase { database, .. } => {
                 format!("create Glue database {database}")

@@ -11,6 +11,7 @@ use super::{
     cfn_resource, cfn_tags, managed_tags, tf_archive_resource, tf_tags, tf_with_skips, Export,
     Planned, Skip, Teardown,
 };
+use super::{ArchiveState, PlanCx, Refusal};
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
 use crate::state::{is_managed, MANAGED_BY};
@@ -28,6 +29,20 @@ impl super::Part for Log {
     }
     fn terraform(&self, x: &Export) -> Vec<Block> {
         terraform(x)
+    }
+}
+
+impl super::ArchivePart for Log {
+    type Found = Option<LogState>;
+    type Action = LogAction;
+    const CHAIN: &'static str = "log";
+
+    fn plan<E: From<Refusal>>(
+        &self,
+        cx: &PlanCx<'_, E>,
+        found: &ArchiveState,
+    ) -> Result<Planned<LogAction>, E> {
+        Ok(plan(cx.model, found.log.as_ref()))
     }
 }
 
@@ -72,13 +87,13 @@ pub(crate) enum LogAction {
     },
 }
 
-impl LogAction {
-    pub(crate) fn is_create(&self) -> bool {
+impl super::Change for LogAction {
+    fn is_create(&self) -> bool {
         matches!(self, LogAction::CreateLogGroup { .. })
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
+    fn before_after(&self) -> (Value, Value) {
         (
             Value::Null,
             serde_json::to_value(self).unwrap_or(Value::Null),
@@ -86,7 +101,7 @@ impl LogAction {
     }
 
     /// The plan's line.
-    pub(crate) fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self {
             LogAction::CreateLogGroup { group, .. } => {
                 format!("create log group {group} (Firehose's delivery errors)")

@@ -16,6 +16,7 @@ pub(crate) mod delivery;
 pub(crate) mod firehose_role;
 pub(crate) mod glue;
 pub(crate) mod log;
+pub(crate) mod role;
 pub(crate) mod views;
 
 use std::collections::BTreeMap;
@@ -23,26 +24,140 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::hcl::{Block, Hcl};
-use crate::state::{RoleState, ViewState};
+use crate::state::RoleState;
 
-/// The archive's parts, in the order plan, check and the exports take them. Adding a part is
-/// its module, the adapter it calls, and one line here (see docs/architecture.md). The views
-/// (`views`), which have no template, are not here: the plan calls them by name.
-pub(crate) const ARCHIVE: &[&dyn Part] = &[
-    &bucket::Bucket,
-    &log::Log,
-    &firehose_role::FirehoseRole,
-    &delivery::Delivery,
-    &glue::Glue,
-];
-
-/// What every part gives the exports, whatever its own types: its template fragments. (Its
-/// plan, row and teardown have types of their own, called by name.)
+/// What every part gives the exports: its template fragments (none by default: the views have
+/// no template, the exports give their queries as outputs).
 pub(crate) trait Part: Sync {
     /// Its CloudFormation resources, by logical id, in template order.
-    fn cloudformation(&self, x: &Export) -> Vec<(&'static str, Value)>;
+    fn cloudformation(&self, _x: &Export) -> Vec<(&'static str, Value)> {
+        Vec::new()
+    }
     /// Its Terraform blocks, in file order.
-    fn terraform(&self, x: &Export) -> Vec<Block>;
+    fn terraform(&self, _x: &Export) -> Vec<Block> {
+        Vec::new()
+    }
+}
+
+/// A part of the archive, in its own types: what the read step finds of it and its changes.
+/// `archive_parts!` turns each registered part's types into a field of [`ArchiveState`] and
+/// a variant of [`ArchiveAction`], and plans every part through [`ArchivePart::plan`].
+pub(crate) trait ArchivePart: Part {
+    /// What the read step finds of it (its `Default`: nothing of it exists).
+    type Found: std::fmt::Debug + Clone + PartialEq + Default;
+    /// One change to it, as the plan shows it and setup applies it.
+    type Action: Change;
+    /// The chain of setup's apply it runs in: the parts of one chain go one after another, the
+    /// chains at once (the views after the table they read, in the table's chain).
+    const CHAIN: &'static str;
+    /// Its plan from what exists of the whole archive (a part may read what it names), or
+    /// why it cannot be made as asked.
+    fn plan<E: From<Refusal>>(
+        &self,
+        cx: &PlanCx<'_, E>,
+        found: &ArchiveState,
+    ) -> Result<Planned<Self::Action>, E>;
+}
+
+/// A change to a part: its `+`/`~` marker, its JSON, its plan line.
+pub(crate) trait Change: std::fmt::Debug + Clone + PartialEq + serde::Serialize {
+    /// Whether it makes the part (drawn `+`, and the outcome `created`).
+    fn is_create(&self) -> bool;
+    /// The changed value before and after, for the JSON plan (`null` where nothing was).
+    fn before_after(&self) -> (Value, Value);
+    /// The plan's line.
+    fn describe(&self) -> String;
+}
+
+/// What a part's plan is written from, beyond what exists: the run's archive and its ARNs.
+/// `E` is the plan's refusal, which a [`Refusal`] becomes.
+pub(crate) struct PlanCx<'a, E> {
+    pub model: &'a crate::archive::Archive,
+    pub stream_arn: &'a str,
+    /// Firehose's role.
+    pub role_arn: &'a str,
+    /// This account.
+    pub account: &'a str,
+    /// `--adopt`.
+    pub adopt: bool,
+    /// `--archive-views`.
+    pub views: bool,
+    /// Plans an IAM role the way every role setup owns is planned (`plan/role.rs`: compared by
+    /// meaning, trust and grants guarded), with the notes it gives.
+    #[allow(clippy::type_complexity)]
+    pub plan_role: &'a dyn Fn(Option<&RoleState>) -> Result<Planned<role::RoleAction>, E>,
+}
+
+/// Writes the registered parts' [`ArchiveState`], [`ArchiveAction`], [`ARCHIVE`] and
+/// `plan_archive` from one list, so a part is named in one place.
+macro_rules! archive_parts {
+    ($($field:ident: $variant:ident($part:ident :: $ty:ident)),* $(,)?) => {
+        /// The archive as the read step finds it, part by part (`Default`: nothing exists).
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub(crate) struct ArchiveState {
+            $(pub $field: <$part::$ty as ArchivePart>::Found,)*
+        }
+
+        /// One change to the archive: a change to one of its parts, in the part's own words
+        /// (and JSON).
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[serde(untagged)]
+        pub(crate) enum ArchiveAction {
+            $($variant(<$part::$ty as ArchivePart>::Action),)*
+        }
+
+        impl ArchiveAction {
+            pub(crate) fn is_create(&self) -> bool {
+                match self { $(ArchiveAction::$variant(a) => a.is_create(),)* }
+            }
+
+            /// The changed value before and after, for the JSON plan.
+            pub(crate) fn before_after(&self) -> (Value, Value) {
+                match self { $(ArchiveAction::$variant(a) => a.before_after(),)* }
+            }
+
+            /// The plan's line.
+            pub(crate) fn describe(&self) -> String {
+                match self { $(ArchiveAction::$variant(a) => a.describe(),)* }
+            }
+
+            /// The chain of setup's apply it runs in ([`ArchivePart::CHAIN`]).
+            pub(crate) fn chain(&self) -> &'static str {
+                match self { $(ArchiveAction::$variant(_) => <$part::$ty as ArchivePart>::CHAIN,)* }
+            }
+        }
+
+        /// The archive's parts, for the exports.
+        pub(crate) const ARCHIVE: &[&dyn Part] = &[$(&$part::$ty),*];
+
+        /// Every part's plan, in order, into one: the first refusal stops it.
+        pub(crate) fn plan_archive<E: From<Refusal>>(
+            cx: &PlanCx<'_, E>,
+            found: &ArchiveState,
+        ) -> Result<Planned<ArchiveAction>, E> {
+            let mut all = Planned::default();
+            $(
+                let p = $part::$ty.plan(cx, found)?;
+                all.actions.extend(p.actions.into_iter().map(ArchiveAction::$variant));
+                all.notes.extend(p.notes);
+            )*
+            Ok(all)
+        }
+    };
+}
+// The archive's parts, each registered here once, in the order plan, check and the exports
+// take them (a part comes after what it names: Firehose's role after the bucket and the log
+// it writes, the views after the table, and the delivery stream, last, after all of them). A line gives the part's field in [`ArchiveState`]
+// (what the read step found of it), its variant in [`ArchiveAction`] (its changes), and its
+// type, which implements [`ArchivePart`]. Adding a part is its module, the adapter it calls,
+// and one line here (see docs/architecture.md).
+archive_parts! {
+    bucket: Bucket(bucket::Bucket),
+    log: Log(log::Log),
+    role: Role(firehose_role::FirehoseRole),
+    glue: Glue(glue::Glue),
+    views: View(views::Views),
+    delivery: Delivery(delivery::Delivery),
 }
 
 /// What a part's template fragment is written from: the archive's model and the tags every
@@ -86,36 +201,6 @@ pub(crate) fn cfn_substitute(v: &Value, subs: &[(&str, Value)]) -> Value {
                 .collect(),
         ),
         other => other.clone(),
-    }
-}
-
-/// The archive as the read step finds it, part by part.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ArchiveState {
-    pub bucket: bucket::BucketObserved,
-    pub role: Option<RoleState>,
-    pub delivery: Option<delivery::DeliveryState>,
-    /// The Glue database's tags, when it exists.
-    pub database: Option<BTreeMap<String, String>>,
-    pub table: Option<glue::TableState>,
-    /// Firehose's error log group (`None`: absent).
-    pub log: Option<log::LogState>,
-    /// The views `--archive-views` makes, by name, those found (read only when asked for).
-    pub views: BTreeMap<String, ViewState>,
-}
-
-impl ArchiveState {
-    /// Nothing of the archive exists.
-    pub(crate) fn missing() -> Self {
-        ArchiveState {
-            bucket: bucket::BucketObserved::Missing,
-            role: None,
-            delivery: None,
-            database: None,
-            table: None,
-            log: None,
-            views: BTreeMap::new(),
-        }
     }
 }
 
@@ -224,6 +309,17 @@ pub(crate) fn tf_with_skips(block: Block, skips: &[Skip]) -> Block {
 /// A Terraform resource of the archive, labelled `buzz_archive`.
 pub(crate) fn tf_archive_resource(kind: &str) -> Block {
     Block::new("resource", &[kind, "buzz_archive"])
+}
+
+/// The plan's words for tags added: `add tags k=v, k2=v2`.
+pub(crate) fn add_tags(tags: &BTreeMap<String, String>) -> String {
+    format!(
+        "add tags {}",
+        tags.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// Our `managed-by` tag, alone.

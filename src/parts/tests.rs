@@ -22,9 +22,9 @@ fn the_parts_give_the_exports_their_resources_in_dependency_order() {
             "BuzzArchiveLogGroup",
             "BuzzArchiveLogStream",
             "BuzzArchiveRole",
-            "BuzzArchiveDeliveryStream",
             "BuzzArchiveDatabase",
             "BuzzArchiveTable",
+            "BuzzArchiveDeliveryStream",
         ]
     );
     let mut hcl = String::new();
@@ -40,9 +40,9 @@ fn the_parts_give_the_exports_their_resources_in_dependency_order() {
         "aws_cloudwatch_log_group",
         "aws_iam_role",
         "aws_iam_role_policy",
-        "aws_kinesis_firehose_delivery_stream",
         "aws_glue_catalog_database",
         "aws_glue_catalog_table",
+        "aws_kinesis_firehose_delivery_stream",
     ];
     assert!(order.windows(2).all(|w| at(w[0]) < at(w[1])), "{hcl}");
 }
@@ -141,7 +141,7 @@ fn missing_tags_are_those_absent_or_different() {
     assert_eq!(managed_tags().len(), 1);
     assert!(crate::state::is_managed(&managed_tags()));
     assert_eq!(
-        ArchiveState::missing().bucket,
+        ArchiveState::default().bucket,
         bucket::BucketObserved::Missing
     );
 }

@@ -8,8 +8,28 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::Planned;
+use super::{ArchiveState, PlanCx, Refusal};
 use crate::archive::Archive;
 use crate::state::ViewState;
+
+/// The views, as a part of the archive (no template).
+pub(crate) struct Views;
+
+impl super::Part for Views {}
+
+impl super::ArchivePart for Views {
+    type Found = BTreeMap<String, ViewState>;
+    type Action = ViewAction;
+    const CHAIN: &'static str = "table";
+
+    fn plan<E: From<Refusal>>(
+        &self,
+        cx: &PlanCx<'_, E>,
+        found: &ArchiveState,
+    ) -> Result<Planned<ViewAction>, E> {
+        Ok(plan(cx.model, cx.account, cx.views, &found.views))
+    }
+}
 
 /// One change to a view.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -21,13 +41,13 @@ pub(crate) enum ViewAction {
     UpdateView { database: String, view: String },
 }
 
-impl ViewAction {
-    pub(crate) fn is_create(&self) -> bool {
+impl super::Change for ViewAction {
+    fn is_create(&self) -> bool {
         matches!(self, ViewAction::CreateView { .. })
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
+    fn before_after(&self) -> (Value, Value) {
         (
             Value::Null,
             serde_json::to_value(self).unwrap_or(Value::Null),
@@ -35,7 +55,7 @@ impl ViewAction {
     }
 
     /// The plan's line.
-    pub(crate) fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self {
             ViewAction::CreateView { database, view } => {
                 format!("create the view {database}.{view} (Athena's, over the table)")

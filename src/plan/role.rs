@@ -3,77 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{missing_tags, tag_map, Blocked, DesiredRole, Note, Plan, Widen};
 use crate::iam;
+pub(crate) use crate::parts::role::RoleAction;
 use crate::state::{Resource, RoleState};
 
 /// Buzz asks for 12-hour sessions.
 pub(crate) const MAX_SESSION_SECONDS: i32 = 43_200;
-
-/// One change to the role.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub(crate) enum RoleAction {
-    CreateRole {
-        trust: Value,
-        max_session: i32,
-        tags: BTreeMap<String, String>,
-    },
-    UpdateTrust {
-        before: Value,
-        after: Value,
-    },
-    UpdateMaxSession {
-        from: i32,
-        to: i32,
-    },
-    TagRole {
-        tags: BTreeMap<String, String>,
-    },
-    PutPolicy {
-        before: Option<Value>,
-        after: Value,
-    },
-}
-
-impl RoleAction {
-    /// Whether the action makes the role (drawn `+`, and the role's outcome `created`). The
-    /// inline policy of a new role is a change of that role, as on a role that exists.
-    pub(crate) fn is_create(&self) -> bool {
-        match self {
-            RoleAction::CreateRole { .. } => true,
-            RoleAction::UpdateTrust { .. }
-            | RoleAction::UpdateMaxSession { .. }
-            | RoleAction::TagRole { .. }
-            | RoleAction::PutPolicy { .. } => false,
-        }
-    }
-
-    /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
-        match self {
-            RoleAction::CreateRole {
-                trust,
-                max_session,
-                tags,
-            } => (
-                Value::Null,
-                json!({"trust": trust, "max_session_duration": max_session, "tags": tags}),
-            ),
-            RoleAction::UpdateTrust { before, after } => (before.clone(), after.clone()),
-            RoleAction::UpdateMaxSession { from, to } => (
-                json!({"max_session_duration": from}),
-                json!({"max_session_duration": to}),
-            ),
-            RoleAction::TagRole { tags } => (Value::Null, json!({ "tags": tags })),
-            RoleAction::PutPolicy { before, after } => {
-                (before.clone().unwrap_or(Value::Null), after.clone())
-            }
-        }
-    }
-}
 
 /// Any IAM role setup owns, as the run wants it: the role Agilix assumes, Firehose's role.
 /// Both are planned by [`plan_any_role`], under the same rules.

@@ -3,6 +3,7 @@
 //! removes, and why a plan could not be made.
 
 use crate::iam;
+use crate::parts::add_tags;
 use crate::plan::{Action, ArchiveAction, Blocked, BuzzAction, RoleAction, StreamAction};
 use crate::state::MANAGED_BY;
 
@@ -12,7 +13,7 @@ pub(crate) fn describe(a: Action<'_>) -> String {
         Action::Stream(a) => stream(a),
         Action::Role(a) => role(a),
         Action::Alarm(a) => a.describe(),
-        Action::Archive(a) => archive(a),
+        Action::Archive(a) => a.describe(),
         Action::Buzz(a) => buzz(a),
     }
 }
@@ -34,14 +35,9 @@ pub(crate) fn detail(a: Action<'_>) -> Vec<String> {
             before: Some(b),
             after,
         }) => iam::line_diff(b, after),
-        Action::Archive(
-            ArchiveAction::UpdateRoleTrust { before, after, .. }
-            | ArchiveAction::PutRolePolicy {
-                before: Some(before),
-                after,
-                ..
-            },
-        ) => iam::line_diff(before, after),
+        Action::Archive(ArchiveAction::Role(r)) => r
+            .documents()
+            .map_or_else(Vec::new, |(before, after)| iam::line_diff(before, after)),
         Action::Role(
             RoleAction::PutPolicy { before: None, .. }
             | RoleAction::CreateRole { .. }
@@ -123,32 +119,6 @@ pub(crate) fn refusal(b: &Blocked) -> String {
     }
 }
 
-fn archive(a: &ArchiveAction) -> String {
-    match a {
-        ArchiveAction::Bucket(b) => b.describe(),
-        ArchiveAction::CreateRole { role, .. } => {
-            format!("create Firehose's role {role} (trusting firehose.amazonaws.com from this account)")
-        }
-        ArchiveAction::UpdateRoleTrust { role, .. } => {
-            format!("update the trust policy of Firehose's role {role}")
-        }
-        ArchiveAction::PutRolePolicy {
-            role, before: None, ..
-        } => format!(
-            "add inline policy {} to {role} (read the stream, write the bucket's events/ and errors/)",
-            crate::archive::POLICY_NAME
-        ),
-        ArchiveAction::PutRolePolicy { role, .. } => {
-            format!("update inline policy {} of {role}", crate::archive::POLICY_NAME)
-        }
-        ArchiveAction::TagRole { role, tags } => format!("role {role}: {}", add_tags(tags)),
-        ArchiveAction::Glue(g) => g.describe(),
-        ArchiveAction::View(v) => v.describe(),
-        ArchiveAction::Log(l) => l.describe(),
-        ArchiveAction::Delivery(d) => d.describe(),
-    }
-}
-
 fn stream(a: &StreamAction) -> String {
     match a {
         StreamAction::CreateStream { capacity } => format!("create stream ({capacity})"),
@@ -222,16 +192,6 @@ fn buzz(a: &BuzzAction) -> String {
             ),
         },
     }
-}
-
-fn add_tags(tags: &std::collections::BTreeMap<String, String>) -> String {
-    format!(
-        "add tags {}",
-        tags.iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
 }
 
 /// A session length as a person says it: `12 h`, `1 h 30 min`, `15 min`.

@@ -10,8 +10,8 @@ use crate::aws::{Aws, Created};
 use crate::commands::read::Ready;
 use crate::error::{Error, Result};
 use crate::parts::{
-    bucket::BucketAction, delivery::DeliveryAction, glue::GlueAction, log::LogAction,
-    views::ViewAction,
+    bucket::BucketAction, delivery::DeliveryAction, firehose_role::FirehoseRoleAction,
+    glue::GlueAction, log::LogAction, views::ViewAction,
 };
 use crate::plan::{Action, ArchiveAction, DesiredArchive};
 use crate::report::plan::describe;
@@ -28,8 +28,13 @@ pub(super) async fn apply(
     let Some(want) = o.desired.aws.as_ref().and_then(|a| a.archive.as_ref()) else {
         return Ok(());
     };
-    let part = |name: &'static str| planned.iter().filter(move |a| a.part() == name);
-    let table = want.table_over(o.observed.archive.as_ref().and_then(|a| a.table.as_ref()));
+    let part = |name: &'static str| planned.iter().filter(move |a| a.chain() == name);
+    let table = want.table_over(
+        o.observed
+            .archive
+            .as_ref()
+            .and_then(|a| a.glue.table.as_ref()),
+    );
     let table = &table;
     let chain = |name: &'static str| async move {
         for action in part(name) {
@@ -183,6 +188,33 @@ async fn apply_bucket(aws: &Aws, want: &DesiredArchive, action: &BucketAction) -
     }
 }
 
+/// One change to Firehose's role.
+async fn apply_role(aws: &Aws, action: &FirehoseRoleAction) -> Result<()> {
+    match action {
+        FirehoseRoleAction::CreateRole { role, trust, tags } => match aws
+            .create_role_described(
+                role,
+                trust,
+                crate::plan::archive::FIREHOSE_SESSION_SECONDS,
+                tags,
+                crate::archive::ROLE_DESCRIPTION,
+            )
+            .await?
+        {
+            Created::Made => Ok(()),
+            Created::AlreadyExisted => Err(appeared("role", role)),
+        },
+        FirehoseRoleAction::UpdateRoleTrust { role, after, .. } => {
+            aws.update_trust(role, after).await
+        }
+        FirehoseRoleAction::PutRolePolicy { role, after, .. } => {
+            aws.put_policy_named(role, crate::archive::POLICY_NAME, after)
+                .await
+        }
+        FirehoseRoleAction::TagRole { role, tags } => aws.tag_role(role, tags).await,
+    }
+}
+
 /// One change to the archive.
 async fn apply_one(
     aws: &Aws,
@@ -196,24 +228,7 @@ async fn apply_one(
     };
     match action {
         ArchiveAction::Bucket(b) => apply_bucket(aws, want, b).await,
-        ArchiveAction::CreateRole { role, trust, tags } => check(
-            aws.create_role_described(
-                role,
-                trust,
-                crate::plan::archive::FIREHOSE_SESSION_SECONDS,
-                tags,
-                crate::archive::ROLE_DESCRIPTION,
-            )
-            .await?,
-            "role",
-            role,
-        ),
-        ArchiveAction::UpdateRoleTrust { role, after, .. } => aws.update_trust(role, after).await,
-        ArchiveAction::PutRolePolicy { role, after, .. } => {
-            aws.put_policy_named(role, crate::archive::POLICY_NAME, after)
-                .await
-        }
-        ArchiveAction::TagRole { role, tags } => aws.tag_role(role, tags).await,
+        ArchiveAction::Role(r) => apply_role(aws, r).await,
         ArchiveAction::Glue(g) => match g {
             GlueAction::CreateDatabase { database, tags } => check(
                 aws.create_database(database, tags).await?,

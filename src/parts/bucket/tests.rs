@@ -1,6 +1,7 @@
 use super::*;
 use crate::names::{ArchiveDays, BucketName, KmsKey};
 use crate::parts::fixtures::kinds;
+use crate::parts::Change as _;
 
 /// One change to the bucket found, named by what it should make the plan do.
 type Change = fn(&mut BucketState);

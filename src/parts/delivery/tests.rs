@@ -1,4 +1,5 @@
 use super::*;
+use crate::parts::Change as _;
 
 #[test]
 fn each_action_says_what_it_does_and_only_the_first_creates() {

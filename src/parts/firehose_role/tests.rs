@@ -218,3 +218,19 @@ fn teardown_deletes_only_our_role_when_nobody_attached_a_policy_to_it() {
         assert_eq!(teardown(found), want, "{case}");
     }
 }
+
+#[test]
+fn a_session_length_is_no_action_on_firehoses_role() {
+    // Firehose's role asks for no session length: the planner's change of it has no place here.
+    let kept = |a| FirehoseRoleAction::of("r", a);
+    assert_eq!(kept(RoleAction::UpdateMaxSession { from: 1, to: 2 }), None);
+    assert_eq!(
+        kept(RoleAction::TagRole {
+            tags: Default::default()
+        }),
+        Some(FirehoseRoleAction::TagRole {
+            role: "r".into(),
+            tags: Default::default()
+        })
+    );
+}

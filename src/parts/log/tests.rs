@@ -1,5 +1,6 @@
 use super::*;
 use crate::parts::fixtures::kinds;
+use crate::parts::Change as _;
 
 fn model() -> Archive {
     crate::parts::fixtures::model(None)

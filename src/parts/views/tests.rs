@@ -1,5 +1,6 @@
 use super::*;
 use crate::archive;
+use crate::parts::Change as _;
 
 const ACCOUNT: &str = "123456789012";
 
