@@ -5,6 +5,7 @@
 //! `plan::archive`).
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use aws_sdk_firehose::types::{
     BufferingHints, CloudWatchLoggingOptions, CompressionFormat, DeliveryStreamType,
@@ -15,8 +16,9 @@ use aws_sdk_firehose::types::{
 
 use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::{self, Archive};
-use crate::error::Result;
-use crate::parts::delivery::DeliveryState;
+use crate::error::{Error, Result};
+use crate::parts::delivery::{DeliveryAction, DeliveryState};
+use crate::parts::{Apply, ApplyCx};
 
 /// Whether CreateDeliveryStream failed because Firehose cannot assume the role yet: IAM has
 /// not propagated a role made moments ago (Firehose's words: "Firehose is unable to assume
@@ -266,6 +268,82 @@ fn logging(a: &Archive) -> CloudWatchLoggingOptions {
         .log_group_name(a.log_group())
         .log_stream_name(archive::LOG_STREAM)
         .build()
+}
+
+/// The delivery stream's changes. An update is made in place at once; a delivery stream made
+/// (or made anew) waits for what Firehose needs first: the stream ACTIVE (Firehose reads it from
+/// its first record), the old delivery stream gone, and IAM letting Firehose use a new role.
+impl Apply<Aws> for DeliveryAction {
+    async fn apply(&self, aws: &Aws, cx: &ApplyCx<'_>) -> Result<()> {
+        if let DeliveryAction::UpdateDeliveryStream {
+            version_id,
+            destination_id,
+            ..
+        } = self
+        {
+            return aws
+                .update_delivery_stream(cx.model, version_id, destination_id)
+                .await;
+        }
+        let on_poll = |elapsed: Duration| (cx.waiting)("waiting for the stream", elapsed);
+        aws.wait_stream_active(cx.stream, &on_poll).await?;
+        (cx.done_waiting)();
+        if matches!(self, DeliveryAction::ReplaceDeliveryStream { .. }) {
+            let name = cx.model.delivery_stream();
+            aws.delete_delivery_stream(&name).await?;
+            aws.wait_delivery_gone(&name, cx).await?;
+        }
+        aws.create_delivery_retried(cx).await
+    }
+}
+
+impl Aws {
+    /// Firehose deletes a delivery stream in the background; one of the same name can be made
+    /// only once it is gone (a few minutes at most).
+    async fn wait_delivery_gone(&self, name: &str, cx: &ApplyCx<'_>) -> Result<()> {
+        let start = Instant::now();
+        while self.describe_delivery_stream(name).await?.is_some() {
+            if start.elapsed() > Duration::from_secs(600) {
+                return Err(Error::Refused(format!(
+                    "the Firehose delivery stream {name} is still being deleted after 10 minutes: run setup again once it is gone"
+                )));
+            }
+            (cx.waiting)(
+                "waiting for Firehose to delete the old delivery stream",
+                start.elapsed(),
+            );
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        (cx.done_waiting)();
+        Ok(())
+    }
+
+    /// CreateDeliveryStream, retried while Firehose cannot assume its new role yet (IAM has
+    /// not propagated it), for at most `cx.iam_wait`.
+    async fn create_delivery_retried(&self, cx: &ApplyCx<'_>) -> Result<()> {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(500);
+        let tags = crate::parts::managed_tags();
+        loop {
+            match self
+                .create_delivery_stream(cx.model, cx.stream_arn, cx.role_arn, &tags)
+                .await
+            {
+                Ok(c) => return c.made("Firehose delivery stream", &cx.model.delivery_stream()),
+                Err(Error::Aws { code, message, .. })
+                    if role_not_ready(&code, &message) && start.elapsed() + delay < cx.iam_wait =>
+                {
+                    (cx.waiting)(
+                        "waiting for IAM to let Firehose use its new role",
+                        start.elapsed(),
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 3 / 2).min(Duration::from_secs(3));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Glue: the database and the table over the archive, which Athena reads. The table's
 //! partitions are projected from its parameters, so nothing here ever adds a partition.
 
+use crate::parts::{glue::GlueAction, views::ViewAction, Apply, ApplyCx};
 use std::collections::BTreeMap;
 
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
@@ -282,5 +283,34 @@ impl Aws {
         self.answered(write("glue", "DeleteDatabase"), req.send().await)
             .or_missing(&["EntityNotFoundException"])?;
         Ok(())
+    }
+}
+
+impl Apply<Aws> for GlueAction {
+    async fn apply(&self, aws: &Aws, cx: &ApplyCx<'_>) -> Result<()> {
+        match self {
+            GlueAction::CreateDatabase { database, tags } => aws
+                .create_database(database, tags)
+                .await?
+                .made("Glue database", database),
+            GlueAction::CreateTable { database, table } => {
+                aws.create_table(database, table, cx.table).await
+            }
+            GlueAction::UpdateTable {
+                database, table, ..
+            } => aws.update_table(database, table, cx.table).await,
+        }
+    }
+}
+
+impl Apply<Aws> for ViewAction {
+    async fn apply(&self, aws: &Aws, cx: &ApplyCx<'_>) -> Result<()> {
+        let (ViewAction::CreateView { database, view } | ViewAction::UpdateView { database, view }) =
+            self;
+        let update = matches!(self, ViewAction::UpdateView { .. });
+        let Some(v) = cx.model.views().into_iter().find(|v| v.name == *view) else {
+            return Ok(());
+        };
+        aws.put_view(database, cx.account, &v, update).await
     }
 }

@@ -1,6 +1,7 @@
 //! IAM: read the cross-account role with its trust and our inline policy (documents come back
 //! URL-encoded), create it, and converge it one field at a time.
 
+use crate::parts::{firehose_role::FirehoseRoleAction, Apply, ApplyCx};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -301,5 +302,30 @@ impl Aws {
             ))
             .or_missing(&["NoSuchEntity"])?;
         Ok(())
+    }
+}
+
+impl Apply<Aws> for FirehoseRoleAction {
+    async fn apply(&self, aws: &Aws, _: &ApplyCx<'_>) -> Result<()> {
+        match self {
+            FirehoseRoleAction::CreateRole { role, trust, tags } => aws
+                .create_role_described(
+                    role,
+                    trust,
+                    crate::parts::firehose_role::SESSION_SECONDS,
+                    tags,
+                    crate::archive::ROLE_DESCRIPTION,
+                )
+                .await?
+                .made("role", role),
+            FirehoseRoleAction::UpdateRoleTrust { role, after, .. } => {
+                aws.update_trust(role, after).await
+            }
+            FirehoseRoleAction::PutRolePolicy { role, after, .. } => {
+                aws.put_policy_named(role, crate::archive::POLICY_NAME, after)
+                    .await
+            }
+            FirehoseRoleAction::TagRole { role, tags } => aws.tag_role(role, tags).await,
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! the delivery stream's logging options. Firehose does not make them: without them its
 //! errors go nowhere.
 
+use crate::parts::{log::LogAction, Apply, ApplyCx};
 use std::collections::BTreeMap;
 
 use super::{read, write, Aws, Expected};
@@ -103,5 +104,17 @@ impl Aws {
         self.answered(write("logs", "DeleteLogGroup"), req.send().await)
             .or_missing(&["ResourceNotFoundException"])?;
         Ok(())
+    }
+}
+
+impl Apply<Aws> for LogAction {
+    async fn apply(&self, aws: &Aws, _: &ApplyCx<'_>) -> Result<()> {
+        match self {
+            LogAction::CreateLogGroup { group, tags } => aws.create_log_group(group, tags).await,
+            LogAction::CreateLogStream { group, stream } => {
+                aws.create_log_stream(group, stream).await
+            }
+            LogAction::PutLogRetention { group, days } => aws.put_log_retention(group, *days).await,
+        }
     }
 }

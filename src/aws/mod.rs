@@ -421,6 +421,19 @@ fn timeout_error(service: &'static str, operation: &'static str, chain: &str) ->
     }
 }
 
+impl Created {
+    /// A create that met the resource made meanwhile is refused: a re-run reads it and plans
+    /// anew (it may not be ours, and only the plan may decide to use it).
+    pub(crate) fn made(self, what: &str, name: &str) -> Result<()> {
+        match self {
+            Created::Made => Ok(()),
+            Created::AlreadyExisted => Err(crate::error::Error::Refused(format!(
+                "the {what} {name} appeared while setup ran (made by someone else, or by an earlier attempt): run setup again, which reads it and plans from what is there"
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

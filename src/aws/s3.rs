@@ -2,6 +2,7 @@
 //! ownership, encryption, versioning, lifecycle, policy, tags), read one by one and set one by
 //! one, so a re-run changes only what differs. Setup never deletes an object or the bucket.
 
+use crate::parts::{bucket::BucketAction, Apply, ApplyCx};
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
@@ -538,5 +539,28 @@ impl Aws {
             .tagging(built(Tagging::builder().set_tag_set(Some(set)).build())?);
         self.answered(write("s3", "PutBucketTagging"), req.send().await)?;
         Ok(())
+    }
+}
+
+impl Apply<Aws> for BucketAction {
+    async fn apply(&self, aws: &Aws, cx: &ApplyCx<'_>) -> Result<()> {
+        match self {
+            BucketAction::CreateBucket { bucket } => {
+                aws.create_bucket(bucket).await?.made("bucket", bucket)
+            }
+            BucketAction::BlockPublicAccess { bucket } => aws.block_public_access(bucket).await,
+            BucketAction::EnforceBucketOwner { bucket } => aws.enforce_bucket_owner(bucket).await,
+            BucketAction::PutBucketEncryption { bucket, kms_key } => {
+                aws.put_bucket_encryption(bucket, kms_key.as_deref()).await
+            }
+            BucketAction::EnableVersioning { bucket } => aws.enable_versioning(bucket).await,
+            BucketAction::PutLifecycle { bucket, .. } => {
+                aws.put_lifecycle(bucket, &cx.model.lifecycle()).await
+            }
+            BucketAction::PutBucketPolicy { bucket, after } => {
+                aws.put_bucket_policy(bucket, after).await
+            }
+            BucketAction::TagBucket { bucket, tags } => aws.put_bucket_tags(bucket, tags).await,
+        }
     }
 }

@@ -23,6 +23,9 @@ use crate::state::{RoleState, MANAGED_BY};
 /// The role's logical id in CloudFormation.
 pub(crate) const CFN_ID: &str = "BuzzArchiveRole";
 
+/// IAM's default session length, the one Firehose's role is made with (never changed after).
+pub(crate) const SESSION_SECONDS: i32 = 3600;
+
 /// Firehose's role, as a part of the archive.
 pub(crate) struct FirehoseRole;
 

@@ -69,6 +69,34 @@ pub(crate) trait Change: std::fmt::Debug + Clone + PartialEq + serde::Serialize 
     fn describe(&self) -> String;
 }
 
+/// How a part's change is made, by the adapter of its service (`C`, its client): `aws/`
+/// implements it for each part's actions, so `parts` stays pure and setup's apply only
+/// schedules ([`ArchivePart::CHAIN`]).
+pub(crate) trait Apply<C>: Change {
+    async fn apply(&self, client: &C, cx: &ApplyCx<'_>) -> crate::error::Result<()>;
+}
+
+/// What applying a change is given beyond the change itself.
+pub(crate) struct ApplyCx<'a> {
+    pub model: &'a crate::archive::Archive,
+    /// The stream (its name and ARN): Firehose reads it from its first record.
+    pub stream: &'a str,
+    pub stream_arn: &'a str,
+    /// Firehose's role.
+    pub role_arn: &'a str,
+    /// This account.
+    pub account: &'a str,
+    /// The table as setup writes it over the one found (`glue::table_over`).
+    pub table: &'a glue::TableState,
+    /// How long Firehose may be refused a role IAM has not propagated yet (zero for a role
+    /// made long enough ago).
+    pub iam_wait: std::time::Duration,
+    /// Tells the person what the adapter waits for, and for how long so far.
+    pub waiting: &'a (dyn Fn(&str, std::time::Duration) + Sync),
+    /// Tells the person the wait is over.
+    pub done_waiting: &'a (dyn Fn() + Sync),
+}
+
 /// What a part's plan is written from, beyond what exists: the run's archive and its ARNs.
 /// `E` is the plan's refusal, which a [`Refusal`] becomes.
 pub(crate) struct PlanCx<'a, E> {
@@ -119,6 +147,18 @@ macro_rules! archive_parts {
             /// The plan's line.
             pub(crate) fn describe(&self) -> String {
                 match self { $(ArchiveAction::$variant(a) => a.describe(),)* }
+            }
+
+            /// Make the change, through its part's adapter.
+            pub(crate) async fn apply<C>(
+                &self,
+                client: &C,
+                cx: &ApplyCx<'_>,
+            ) -> crate::error::Result<()>
+            where
+                $(<$part::$ty as ArchivePart>::Action: Apply<C>,)*
+            {
+                match self { $(ArchiveAction::$variant(a) => a.apply(client, cx).await,)* }
             }
 
             /// The chain of setup's apply it runs in ([`ArchivePart::CHAIN`]).

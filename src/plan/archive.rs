@@ -122,7 +122,7 @@ fn firehose_role(
         tags: tag_map(&[], true),
         // Firehose's sessions are its own business: made with IAM's default, never changed.
         max_session: None,
-        create_session: FIREHOSE_SESSION_SECONDS,
+        create_session: parts::firehose_role::SESSION_SECONDS,
         adopt: d.adopt,
         widen: d.widen,
     };
@@ -133,9 +133,6 @@ fn firehose_role(
         notes: notes.into_iter().map(|n| n.message).collect(),
     })
 }
-
-/// IAM's default session length, the one Firehose's role is made with.
-pub(crate) const FIREHOSE_SESSION_SECONDS: i32 = 3600;
 
 /// The archive's cost, for the plan: dated estimates from AWS's pricing pages (us-east-1 list
 /// prices as read in 2026), since prices differ by region and change.
