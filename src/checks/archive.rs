@@ -28,28 +28,16 @@ pub(crate) fn archive_rows(
     objects: Option<&ArchiveObjects>,
 ) -> Vec<Check> {
     let bucket = want.model.bucket.as_str();
-    let mut rows = vec![part_row(
-        CheckId::ArchiveBucket,
-        parts::bucket::row(bucket, &seen.bucket),
-    )];
-    rows.push(part_row(
-        CheckId::ArchiveDelivery,
-        parts::delivery::row(
-            &want.model,
-            &want.stream_arn,
-            seen.delivery.as_ref(),
-            seen.log.as_ref(),
-        ),
-    ));
-    rows.push(part_row(
-        CheckId::ArchiveRole,
-        parts::firehose_role::row(
-            &want.model,
-            &want.stream_arn,
-            &want.account,
-            seen.role.as_ref().and(grants),
-        ),
-    ));
+    let cx = parts::RowCx {
+        model: &want.model,
+        stream_arn: &want.stream_arn,
+        account: &want.account,
+        grants,
+    };
+    let mut rows: Vec<Check> = parts::archive_rows(&cx, seen)
+        .into_iter()
+        .map(|(id, row)| part_row(CheckId::Part(id), row))
+        .collect();
     if let Some(o) = objects {
         rows.push(if o.errors > 0 {
             fail(
@@ -196,6 +184,11 @@ mod tests {
     use crate::parts::bucket::{BucketObserved, BucketState};
     use crate::plan::archive::tests::{converged, desired, STREAM_ARN};
 
+    /// The parts' rows, by the ids scripts match on.
+    const BUCKET: CheckId = CheckId::Part("archive.bucket");
+    const DELIVERY: CheckId = CheckId::Part("archive.delivery");
+    const ROLE: CheckId = CheckId::Part("archive.role");
+
     /// Firehose's role with the policy setup writes.
     fn grants(d: &DesiredArchive) -> Grants {
         let policy = d.model.permission(&ArchiveRefs {
@@ -230,8 +223,8 @@ mod tests {
             ids,
             [
                 "archive.bucket",
-                "archive.delivery",
                 "archive.role",
+                "archive.delivery",
                 "archive.errors",
                 "archive.objects"
             ]
@@ -260,7 +253,7 @@ mod tests {
                 ..converged(&d)
             };
             let rows = archive_rows(&d, &seen, Some(&grants(&d)), None);
-            let (s, message) = said(&rows, CheckId::ArchiveBucket);
+            let (s, message) = said(&rows, BUCKET);
             assert_eq!(s, status, "{message}");
             assert!(
                 message.starts_with("the bucket district-42-buzz "),
@@ -272,14 +265,14 @@ mod tests {
             Row::Warn("w".into(), "fw".into()),
             Row::Fail("f".into(), "ff".into()),
         ]
-        .map(|r| part_row(CheckId::ArchiveBucket, r));
+        .map(|r| part_row(BUCKET, r));
         assert_eq!(
             fixes.iter().map(|c| c.status).collect::<Vec<_>>(),
             [Status::Pass, Status::Warn, Status::Fail]
         );
         assert_eq!(fixes[1].fix.as_deref(), Some("fw"));
         assert_eq!(fixes[2].fix.as_deref(), Some("ff"));
-        assert!(fixes.iter().all(|c| c.id == CheckId::ArchiveBucket));
+        assert!(fixes.iter().all(|c| c.id == BUCKET));
     }
 
     #[test]
@@ -290,10 +283,7 @@ mod tests {
             if let Some(x) = seen.delivery.as_mut() {
                 change(x);
             }
-            said(
-                &archive_rows(&d, &seen, Some(&grants(&d)), None),
-                CheckId::ArchiveDelivery,
-            )
+            said(&archive_rows(&d, &seen, Some(&grants(&d)), None), DELIVERY)
         };
         assert_eq!(with(|_| {}).0, Status::Pass);
         let (s, m) = with(|x| x.source_stream_arn = Some("arn:other".into()));
@@ -320,16 +310,13 @@ mod tests {
                 ..converged(&d)
             };
             let rows = archive_rows(&d, &seen, Some(&grants(&d)), None);
-            let (s, m) = said(&rows, CheckId::ArchiveDelivery);
+            let (s, m) = said(&rows, DELIVERY);
             assert_eq!(s, Status::Warn);
             assert!(
                 m.ends_with("but its error log (/aws/kinesisfirehose/buzz-events-archive, stream DestinationDelivery) is missing: Firehose's delivery errors are written nowhere"),
                 "{m}"
             );
-            let hint = rows
-                .iter()
-                .find(|r| r.id == CheckId::ArchiveDelivery)
-                .unwrap();
+            let hint = rows.iter().find(|r| r.id == DELIVERY).unwrap();
             assert_eq!(
                 hint.fix.as_deref(),
                 Some(crate::parts::ARCHIVE_AGAIN),
@@ -345,10 +332,7 @@ mod tests {
             delivery: None,
             ..converged(&d)
         };
-        let (s, m) = said(
-            &archive_rows(&d, &seen, Some(&grants(&d)), None),
-            CheckId::ArchiveDelivery,
-        );
+        let (s, m) = said(&archive_rows(&d, &seen, Some(&grants(&d)), None), DELIVERY);
         assert!(s == Status::Fail && m.contains("does not exist"), "{m}");
     }
 
@@ -360,7 +344,7 @@ mod tests {
         for key in [None, Some(KEY)] {
             let d = desired(key);
             let role = |seen: &ArchiveState, g: Option<&Grants>| {
-                said(&archive_rows(&d, seen, g, None), CheckId::ArchiveRole)
+                said(&archive_rows(&d, seen, g, None), ROLE)
             };
             let (s, m) = role(&converged(&d), Some(&grants(&d)));
             assert_eq!(
@@ -392,7 +376,7 @@ mod tests {
         };
         let (s, m) = said(
             &archive_rows(&d, &converged(&d), Some(&grants(&d)), None),
-            CheckId::ArchiveRole,
+            ROLE,
         );
         assert!(
             s == Status::Fail && m.contains("may not s3:ListBucket"),

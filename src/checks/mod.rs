@@ -32,18 +32,12 @@ use crate::sizing::Load;
 pub(crate) enum CheckId {
     /// `alarm`
     Alarm,
-    /// `archive.bucket`
-    ArchiveBucket,
-    /// `archive.delivery`
-    ArchiveDelivery,
     /// `archive.errors`
     ArchiveErrors,
     /// `archive.metrics`
     ArchiveMetrics,
     /// `archive.objects`
     ArchiveObjects,
-    /// `archive.role`
-    ArchiveRole,
     /// `buzz.answer`
     BuzzAnswer,
     /// `buzz.delivery`
@@ -82,19 +76,19 @@ pub(crate) enum CheckId {
     StreamTraffic,
     /// `stream.writers`
     StreamWriters,
+    /// A part's own row, under the id the part gives it (`archive.bucket`, `archive.role`,
+    /// `archive.delivery`: `parts::ArchivePart::ROW`).
+    Part(&'static str),
 }
 
 impl CheckId {
     /// Every row id, in the order of [`CheckId::as_str`]'s names.
     #[cfg(test)]
-    pub(crate) const ALL: [CheckId; 26] = [
+    pub(crate) const ALL: [CheckId; 23] = [
         CheckId::Alarm,
-        CheckId::ArchiveBucket,
-        CheckId::ArchiveDelivery,
         CheckId::ArchiveErrors,
         CheckId::ArchiveMetrics,
         CheckId::ArchiveObjects,
-        CheckId::ArchiveRole,
         CheckId::BuzzAnswer,
         CheckId::BuzzDelivery,
         CheckId::BuzzProbe,
@@ -120,12 +114,9 @@ impl CheckId {
     pub(crate) const fn as_str(self) -> &'static str {
         match self {
             CheckId::Alarm => "alarm",
-            CheckId::ArchiveBucket => "archive.bucket",
-            CheckId::ArchiveDelivery => "archive.delivery",
             CheckId::ArchiveErrors => "archive.errors",
             CheckId::ArchiveMetrics => "archive.metrics",
             CheckId::ArchiveObjects => "archive.objects",
-            CheckId::ArchiveRole => "archive.role",
             CheckId::BuzzAnswer => "buzz.answer",
             CheckId::BuzzDelivery => "buzz.delivery",
             CheckId::BuzzProbe => "buzz.probe",
@@ -145,6 +136,7 @@ impl CheckId {
             CheckId::StreamRetention => "stream.retention",
             CheckId::StreamTraffic => "stream.traffic",
             CheckId::StreamWriters => "stream.writers",
+            CheckId::Part(id) => id,
         }
     }
 }

@@ -624,7 +624,10 @@ mod rows {
     /// Scripts match on the ids: each has one stable string, and no two share one.
     #[test]
     fn check_ids_are_stable_strings() {
-        let names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
+        // The parts' own rows (`CheckId::Part`) among the rest, every id once.
+        let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
+        names.extend(crate::parts::row_ids());
+        names.sort_unstable();
         assert_eq!(
             names,
             [
@@ -655,6 +658,10 @@ mod rows {
                 "stream.traffic",
                 "stream.writers",
             ]
+        );
+        assert_eq!(
+            crate::parts::row_ids(),
+            ["archive.bucket", "archive.role", "archive.delivery"]
         );
         assert_eq!(format!("{:<14}|", CheckId::Alarm), "alarm         |");
         assert_eq!(

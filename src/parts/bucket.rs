@@ -13,7 +13,7 @@ use super::{
     cfn_resource, cfn_tags, managed_tags, missing_tags, tf_archive_resource, tf_tags,
     tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, ARCHIVE_AGAIN,
 };
-use super::{ArchiveState, PlanCx};
+use super::{ArchiveState, PlanCx, RowCx};
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
 use crate::state::{is_managed, MANAGED_BY};
@@ -48,6 +48,12 @@ impl super::ArchivePart for Bucket {
         found: &ArchiveState,
     ) -> Result<Planned<BucketAction>, E> {
         Ok(plan(cx.model, cx.adopt, &found.bucket)?)
+    }
+
+    const ROW: Option<&'static str> = Some("archive.bucket");
+
+    fn row(&self, cx: &RowCx<'_>, found: &ArchiveState) -> Option<Row> {
+        Some(row(cx.model.bucket.as_str(), &found.bucket))
     }
 }
 

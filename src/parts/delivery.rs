@@ -13,7 +13,7 @@ use super::{
     bucket, cfn_resource, cfn_tags, firehose_role, log, tf_archive_resource, tf_tags,
     tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, ARCHIVE_AGAIN,
 };
-use super::{ArchiveState, PlanCx};
+use super::{ArchiveState, PlanCx, RowCx};
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
 use crate::state::is_managed;
@@ -49,6 +49,17 @@ impl super::ArchivePart for Delivery {
             cx.role_arn,
             found.delivery.as_ref(),
         )?)
+    }
+
+    const ROW: Option<&'static str> = Some("archive.delivery");
+
+    fn row(&self, cx: &RowCx<'_>, found: &ArchiveState) -> Option<Row> {
+        Some(row(
+            cx.model,
+            cx.stream_arn,
+            found.delivery.as_ref(),
+            found.log.as_ref(),
+        ))
     }
 }
 

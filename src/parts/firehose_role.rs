@@ -5,15 +5,15 @@
 //! writer role's. Its check row judges the role as IAM would, action by action; teardown
 //! deletes it only when setup made it and nobody attached a managed policy to it.
 
-use serde_json::{json, Value};
-
 use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
 
 use super::role::RoleAction;
 use super::{
     cfn_substitute, cfn_tags, tf_archive_resource, tf_tags, ArchiveState, Export, PlanCx, Planned,
-    Refusal, Row, Teardown, ACCOUNT, ARCHIVE_AGAIN, KINESIS_SERVICE, LOG_STREAM_ARN, S3_SERVICE,
-    STREAM_ARN,
+    Refusal, Row, RowCx, Teardown, ACCOUNT, ARCHIVE_AGAIN, KINESIS_SERVICE, LOG_STREAM_ARN,
+    S3_SERVICE, STREAM_ARN,
 };
 use crate::archive::{self, Archive, ArchiveRefs, POLICY_NAME, ROLE_DESCRIPTION};
 use crate::hcl::{Block, Hcl};
@@ -68,6 +68,17 @@ impl super::ArchivePart for FirehoseRole {
                 .collect(),
             notes: planned.notes,
         })
+    }
+
+    const ROW: Option<&'static str> = Some("archive.role");
+
+    fn row(&self, cx: &RowCx<'_>, found: &ArchiveState) -> Option<Row> {
+        Some(row(
+            cx.model,
+            cx.stream_arn,
+            cx.account,
+            found.role.as_ref().and(cx.grants),
+        ))
     }
 }
 

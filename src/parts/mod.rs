@@ -57,6 +57,23 @@ pub(crate) trait ArchivePart: Part {
         cx: &PlanCx<'_, E>,
         found: &ArchiveState,
     ) -> Result<Planned<Self::Action>, E>;
+    /// Its check row's id (`archive.bucket`), when it has a row of its own.
+    const ROW: Option<&'static str> = None;
+    /// Its check row, under [`ArchivePart::ROW`], from what exists of the whole archive.
+    fn row(&self, _cx: &RowCx<'_>, _found: &ArchiveState) -> Option<Row> {
+        None
+    }
+}
+
+/// What a part's check row is judged against, beyond what exists.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowCx<'a> {
+    pub model: &'a crate::archive::Archive,
+    pub stream_arn: &'a str,
+    /// This account.
+    pub account: &'a str,
+    /// Firehose's role's policies as IAM evaluates them, when the role was read.
+    pub grants: Option<&'a crate::iam::Grants>,
 }
 
 /// A change to a part: its `+`/`~` marker, its JSON, its plan line.
@@ -169,6 +186,29 @@ macro_rules! archive_parts {
 
         /// The archive's parts, for the exports.
         pub(crate) const ARCHIVE: &[&dyn Part] = &[$(&$part::$ty),*];
+
+        /// Every part's check row, in order, each under its id.
+        pub(crate) fn archive_rows(
+            cx: &RowCx<'_>,
+            found: &ArchiveState,
+        ) -> Vec<(&'static str, Row)> {
+            let mut rows = Vec::new();
+            $(
+                if let (Some(id), Some(row)) = (
+                    <$part::$ty as ArchivePart>::ROW,
+                    $part::$ty.row(cx, found),
+                ) {
+                    rows.push((id, row));
+                }
+            )*
+            rows
+        }
+
+        /// Every part's check row id, in order.
+        #[cfg(test)]
+        pub(crate) fn row_ids() -> Vec<&'static str> {
+            [$(<$part::$ty as ArchivePart>::ROW,)*].into_iter().flatten().collect()
+        }
 
         /// Every part's plan, in order, into one: the first refusal stops it.
         pub(crate) fn plan_archive<E: From<Refusal>>(
