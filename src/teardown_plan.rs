@@ -7,21 +7,14 @@ use serde_json::{Map, Value};
 
 use crate::buzz::wire;
 use crate::names::{DomainId, DEFAULT_ROLE};
-use crate::parts::Teardown;
+use crate::parts::bucket::BucketRemoval;
+use crate::parts::{ArchiveRemoval, Teardown, TeardownCx};
 use crate::state::{
     is_managed, AlarmState, Resource, StreamState, StreamStatus, TopicState, MANAGED_BY,
 };
 
-/// The role as teardown needs to see it.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RoleObserved {
-    pub arn: String,
-    pub managed: bool,
-    /// Its inline policies (ours and any other: all go with the role).
-    pub inline: Vec<String>,
-    /// Managed policies attached to it: buzz-kinesis never attaches any.
-    pub attached: Vec<String>,
-}
+/// The role as teardown needs to see it (the role part's).
+pub(crate) use crate::parts::role::RoleObserved;
 
 /// One domain's whole saved configuration, as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,31 +38,8 @@ pub(crate) struct Observed {
     pub archive: ArchiveObserved,
 }
 
-/// The archive's parts as teardown finds them: each `None` when absent (or unreadable).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct ArchiveObserved {
-    /// The delivery stream: its name, whether setup made it, and the bucket it writes to.
-    pub delivery: Option<DeliveryObserved>,
-    /// Firehose's role, by name.
-    pub role: Option<(String, RoleObserved)>,
-    /// The archive's bucket, from what setup left: the table's location, else the delivery
-    /// stream's destination. Either lets an interrupted teardown find it again.
-    pub bucket: Option<String>,
-    /// Whether setup made the bucket (read only for `--delete-archive`).
-    pub bucket_managed: Option<bool>,
-    /// The Glue database: its name, whether setup made it, and its tables.
-    pub database: Option<DatabaseObserved>,
-    /// Firehose's error log group: its name and whether setup made it.
-    pub log: Option<(String, bool)>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct DeliveryObserved {
-    pub name: String,
-    pub managed: bool,
-    /// The bucket it writes to, from its destination.
-    pub bucket: Option<String>,
-}
+/// The archive's parts as teardown finds them (each part's `Left`).
+pub(crate) use crate::parts::ArchiveLeft as ArchiveObserved;
 
 /// The Glue database as teardown finds it (the Glue part's).
 pub(crate) use crate::parts::glue::DatabaseObserved;
@@ -132,18 +102,9 @@ pub(crate) enum Removal {
     DeleteTopic { arn: String },
     /// Deletes every record in the stream.
     DeleteStream { stream: String, arn: String },
-    /// The archive's delivery stream: Firehose stops reading; what it delivered stays in S3.
-    DeleteDeliveryStream { name: String },
-    /// Firehose's role, after its inline policies.
-    DeleteArchiveRole { role: String, policies: Vec<String> },
-    /// The archive's Glue table (its data is the bucket's, which stays).
-    DeleteTable { database: String, table: String },
-    /// The archive's Glue database, once nothing else is in it.
-    DeleteDatabase { database: String },
-    /// Firehose's delivery error log (diagnostics, not events).
-    DeleteLogGroup { group: String },
-    /// `--delete-archive`: every object version in the bucket, then the bucket.
-    DeleteArchiveBucket { bucket: String },
+    /// A part of the archive (`parts::teardown_archive`), in its own words.
+    #[serde(untagged)]
+    Archive(ArchiveRemoval),
 }
 
 impl Removal {
@@ -154,12 +115,7 @@ impl Removal {
             Removal::DeleteRolePolicy { .. } | Removal::DeleteRole { .. } => Resource::Role,
             Removal::DeleteAlarm { .. } | Removal::DeleteTopic { .. } => Resource::Alarm,
             Removal::DeleteStream { .. } => Resource::Stream,
-            Removal::DeleteDeliveryStream { .. }
-            | Removal::DeleteArchiveRole { .. }
-            | Removal::DeleteTable { .. }
-            | Removal::DeleteDatabase { .. }
-            | Removal::DeleteLogGroup { .. }
-            | Removal::DeleteArchiveBucket { .. } => Resource::Archive,
+            Removal::Archive(_) => Resource::Archive,
         }
     }
 }
@@ -206,28 +162,7 @@ pub(crate) fn describe(r: &Removal) -> String {
         Removal::DeleteStream { stream, .. } => {
             format!("DELETE stream {stream} and every record in it")
         }
-        Removal::DeleteDeliveryStream { name } => format!(
-            "delete the archive's Firehose delivery stream {name} (the events it delivered stay in the bucket)"
-        ),
-        Removal::DeleteArchiveRole { role, policies } => match policies.len() {
-            0 => format!("delete Firehose's role {role}"),
-            _ => format!(
-                "delete Firehose's role {role} with its inline policies {}",
-                policies.join(", ")
-            ),
-        },
-        Removal::DeleteTable { database, table } => format!(
-            "delete the Glue table {database}.{table} (a definition only: the events stay in the bucket)"
-        ),
-        Removal::DeleteDatabase { database } => {
-            format!("delete the Glue database {database} (empty)")
-        }
-        Removal::DeleteLogGroup { group } => {
-            format!("delete the log group {group} (Firehose's delivery errors)")
-        }
-        Removal::DeleteArchiveBucket { bucket } => format!(
-            "DELETE the archive's bucket {bucket} and every event in it (every version)"
-        ),
+        Removal::Archive(a) => a.describe(),
     }
 }
 
@@ -256,7 +191,9 @@ impl Plan {
     /// The archive's bucket the plan deletes (its name must be typed, or `--yes`).
     pub(crate) fn deletes_archive(&self) -> Option<&str> {
         self.removals.iter().find_map(|r| match r {
-            Removal::DeleteArchiveBucket { bucket } => Some(bucket.as_str()),
+            Removal::Archive(ArchiveRemoval::Bucket(BucketRemoval::DeleteArchiveBucket {
+                bucket,
+            })) => Some(bucket.as_str()),
             _ => None,
         })
     }
@@ -420,59 +357,18 @@ pub(crate) fn plan_domain(
     ))
 }
 
-/// The archive's removals: what setup made (tagged) goes, the bucket and its objects stay.
-/// Firehose stops first (it reads the stream and writes the bucket), then its role; the table
-/// goes, and the database with it only when nothing else is in it (a view the user made
-/// lives there too).
-/// With `delete_archive`, the bucket goes first (while the delivery stream still names it, so
-/// a run interrupted while emptying it finds it again), and only a bucket setup made.
+/// The archive's removals: what setup made (tagged) goes, the bucket and its objects stay
+/// (unless `delete_archive`, and only a bucket setup made). Each part says what it does, and
+/// `parts::teardown_archive` orders them: Firehose first, then its role and its log; the bucket
+/// after them (nothing writes to it by then, and no delivery stream is left naming a bucket
+/// that is gone: S3 names are global, whoever made that name next would receive the events)
+/// and before the table (its location is how a run interrupted here finds the bucket again);
+/// the database with the table only when nothing else is in it.
 fn plan_archive(a: &ArchiveObserved, delete_archive: bool, p: &mut Plan) {
-    // Firehose first, then its role: nothing writes to the bucket by the time it may go, and
-    // no delivery stream is left naming a bucket that is gone (S3 names are global: whoever
-    // made that name next would receive the events).
-    p.take(
-        crate::parts::delivery::teardown(a.delivery.as_ref().map(|d| (d.name.as_str(), d.managed))),
-        a.delivery.iter().map(|d| Removal::DeleteDeliveryStream {
-            name: d.name.clone(),
-        }),
-    );
-    let role = a.role.as_ref();
-    p.take(
-        crate::parts::firehose_role::teardown(
-            role.map(|(name, r)| (name.as_str(), r.managed, r.attached.as_slice())),
-        ),
-        role.map(|(name, r)| Removal::DeleteArchiveRole {
-            role: name.clone(),
-            policies: r.inline.clone(),
-        }),
-    );
-    // The bucket before the table: the table's location is how a run interrupted here finds it.
-    p.take(
-        crate::parts::bucket::teardown(a.bucket.as_deref(), delete_archive, a.bucket_managed),
-        a.bucket.iter().map(|bucket| Removal::DeleteArchiveBucket {
-            bucket: bucket.clone(),
-        }),
-    );
-    p.take(
-        crate::parts::log::teardown(a.log.as_ref()),
-        a.log.iter().map(|(group, _)| Removal::DeleteLogGroup {
-            group: group.clone(),
-        }),
-    );
-    let glue = crate::parts::glue::teardown(a.database.as_ref());
-    if let Some(db) = &a.database {
-        p.removals
-            .extend(glue.tables.iter().map(|table| Removal::DeleteTable {
-                database: db.name.clone(),
-                table: table.clone(),
-            }));
-        if glue.database {
-            p.removals.push(Removal::DeleteDatabase {
-                database: db.name.clone(),
-            });
-        }
-    }
-    p.notes.extend(glue.notes);
+    let t = crate::parts::teardown_archive(&TeardownCx { delete_archive }, a);
+    p.removals
+        .extend(t.actions.into_iter().map(Removal::Archive));
+    p.notes.extend(t.notes);
 }
 
 /// What changed in the domain's configuration between `before` (read for the plan) and
@@ -538,6 +434,11 @@ fn describe_any(t: &Value) -> String {
 pub(crate) mod tests {
     use super::*;
     use crate::names::RetentionHours;
+    use crate::parts::bucket::BucketLeft;
+    use crate::parts::delivery::DeliveryRemoval;
+    use crate::parts::firehose_role::FirehoseRoleRemoval;
+    use crate::parts::glue::GlueRemoval;
+    use crate::parts::log::LogRemoval;
     use serde_json::json;
     use std::collections::BTreeMap;
 
@@ -743,13 +644,15 @@ pub(crate) mod tests {
 
     fn archive(managed: bool, tables: &[&str]) -> ArchiveObserved {
         ArchiveObserved {
-            delivery: Some(DeliveryObserved {
+            delivery: Some(crate::parts::delivery::DeliveryObserved {
                 name: "buzz-events-archive".into(),
                 managed,
                 bucket: Some("district-42-buzz".into()),
             }),
-            bucket: Some("district-42-buzz".into()),
-            bucket_managed: None,
+            bucket: BucketLeft {
+                name: Some("district-42-buzz".into()),
+                managed: None,
+            },
             role: Some((
                 "buzz-events-archive-firehose".into(),
                 RoleObserved {
@@ -757,7 +660,7 @@ pub(crate) mod tests {
                     ..role(managed)
                 },
             )),
-            database: Some(DatabaseObserved {
+            glue: Some(DatabaseObserved {
                 name: "buzz_events".into(),
                 managed,
                 tables: tables.iter().map(|t| (*t).to_owned()).collect(),
@@ -765,6 +668,7 @@ pub(crate) mod tests {
                 views: vec![],
             }),
             log: Some(("/aws/kinesisfirehose/buzz-events-archive".into(), managed)),
+            views: (),
         }
     }
 
@@ -782,23 +686,27 @@ pub(crate) mod tests {
         assert_eq!(
             p.removals,
             [
-                Removal::DeleteDeliveryStream {
-                    name: "buzz-events-archive".into()
-                },
-                Removal::DeleteArchiveRole {
-                    role: "buzz-events-archive-firehose".into(),
-                    policies: vec!["buzz-kinesis-archive".into()]
-                },
-                Removal::DeleteLogGroup {
+                Removal::Archive(ArchiveRemoval::Delivery(
+                    DeliveryRemoval::DeleteDeliveryStream {
+                        name: "buzz-events-archive".into()
+                    }
+                )),
+                Removal::Archive(ArchiveRemoval::Role(
+                    FirehoseRoleRemoval::DeleteArchiveRole {
+                        role: "buzz-events-archive-firehose".into(),
+                        policies: vec!["buzz-kinesis-archive".into()]
+                    }
+                )),
+                Removal::Archive(ArchiveRemoval::Log(LogRemoval::DeleteLogGroup {
                     group: "/aws/kinesisfirehose/buzz-events-archive".into()
-                },
-                Removal::DeleteTable {
+                })),
+                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteTable {
                     database: "buzz_events".into(),
                     table: "events".into()
-                },
-                Removal::DeleteDatabase {
+                })),
+                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteDatabase {
                     database: "buzz_events".into()
-                },
+                })),
             ]
         );
         assert!(p.removals.iter().all(|r| r.resource() == Resource::Archive));
@@ -825,10 +733,12 @@ pub(crate) mod tests {
 
     #[test]
     fn firehoses_role_without_inline_policies_is_named_alone() {
-        let r = Removal::DeleteArchiveRole {
-            role: "buzz-events-archive-firehose".into(),
-            policies: vec![],
-        };
+        let r = Removal::Archive(ArchiveRemoval::Role(
+            FirehoseRoleRemoval::DeleteArchiveRole {
+                role: "buzz-events-archive-firehose".into(),
+                policies: vec![],
+            },
+        ));
         assert_eq!(r.resource(), Resource::Archive);
         assert_eq!(
             describe(&r),
@@ -841,7 +751,10 @@ pub(crate) mod tests {
         let deleting = |managed: Option<bool>| {
             let found = Observed {
                 archive: ArchiveObserved {
-                    bucket_managed: managed,
+                    bucket: BucketLeft {
+                        name: Some("district-42-buzz".into()),
+                        managed: managed,
+                    },
                     ..archive(true, &["events"])
                 },
                 ..Observed::default()
@@ -861,21 +774,29 @@ pub(crate) mod tests {
             .removals
             .iter()
             .map(|r| match r {
-                Removal::DeleteDeliveryStream { .. } => "delivery",
-                Removal::DeleteArchiveRole { .. } => "role",
-                Removal::DeleteArchiveBucket { .. } => "bucket",
-                Removal::DeleteLogGroup { .. } => "log",
-                Removal::DeleteTable { .. } => "table",
-                Removal::DeleteDatabase { .. } => "database",
+                Removal::Archive(ArchiveRemoval::Delivery(
+                    DeliveryRemoval::DeleteDeliveryStream { .. },
+                )) => "delivery",
+                Removal::Archive(ArchiveRemoval::Role(
+                    FirehoseRoleRemoval::DeleteArchiveRole { .. },
+                )) => "role",
+                Removal::Archive(ArchiveRemoval::Bucket(BucketRemoval::DeleteArchiveBucket {
+                    ..
+                })) => "bucket",
+                Removal::Archive(ArchiveRemoval::Log(LogRemoval::DeleteLogGroup { .. })) => "log",
+                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteTable { .. })) => "table",
+                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteDatabase { .. })) => {
+                    "database"
+                }
                 _ => "other",
             })
             .collect();
         assert_eq!(
             kinds,
-            ["delivery", "role", "bucket", "log", "table", "database"]
+            ["delivery", "role", "log", "bucket", "table", "database"]
         );
         assert_eq!(
-            describe(&p.removals[2]),
+            describe(&p.removals[3]),
             "DELETE the archive's bucket district-42-buzz and every event in it (every version)"
         );
         assert!(!p
@@ -895,7 +816,10 @@ pub(crate) mod tests {
         // Without the flag it is never deleted, whoever made it.
         let found = Observed {
             archive: ArchiveObserved {
-                bucket_managed: Some(true),
+                bucket: BucketLeft {
+                    name: Some("district-42-buzz".into()),
+                    managed: Some(true),
+                },
                 ..archive(true, &["events"])
             },
             ..Observed::default()
@@ -912,7 +836,10 @@ pub(crate) mod tests {
         let found = Observed {
             archive: ArchiveObserved {
                 delivery: None,
-                bucket_managed: Some(true),
+                bucket: BucketLeft {
+                    name: Some("district-42-buzz".into()),
+                    managed: Some(true),
+                },
                 ..archive(true, &["events"])
             },
             ..Observed::default()
@@ -929,11 +856,12 @@ pub(crate) mod tests {
     #[test]
     fn only_our_marked_table_is_deleted() {
         let mut a = archive(true, &["events"]);
-        a.database.as_mut().unwrap().table_managed = false;
+        a.glue.as_mut().unwrap().table_managed = false;
         let p = archive_plan(a);
         assert!(!p.removals.iter().any(|r| matches!(
             r,
-            Removal::DeleteTable { .. } | Removal::DeleteDatabase { .. }
+            Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteTable { .. }))
+                | Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteDatabase { .. }))
         )));
         assert!(
             p.notes
@@ -954,14 +882,16 @@ pub(crate) mod tests {
     fn what_the_archive_shares_or_someone_else_made_stays() {
         // `table` is deleted, and the database stays, saying it holds `others`.
         let deletes_but_keeps_the_database = |p: &Plan, table: &str, others: &str| {
-            assert!(p.removals.contains(&Removal::DeleteTable {
-                database: "buzz_events".into(),
-                table: table.into()
-            }));
-            assert!(!p
-                .removals
-                .iter()
-                .any(|r| matches!(r, Removal::DeleteDatabase { .. })));
+            assert!(p.removals.contains(&Removal::Archive(ArchiveRemoval::Glue(
+                GlueRemoval::DeleteTable {
+                    database: "buzz_events".into(),
+                    table: table.into()
+                }
+            ))));
+            assert!(!p.removals.iter().any(|r| matches!(
+                r,
+                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteDatabase { .. }))
+            )));
             let said = format!("the Glue database buzz_events stays: it holds {others} too");
             assert!(p.notes.contains(&said), "{:?}", p.notes);
         };
@@ -970,34 +900,39 @@ pub(crate) mod tests {
         deletes_but_keeps_the_database(&p, "events", "events_distinct");
         // The views setup made go with the table, and the database with them.
         let mut a = archive(true, &["events", "events_distinct", "latest_user_state"]);
-        a.database.as_mut().unwrap().views =
-            vec!["events_distinct".into(), "latest_user_state".into()];
+        a.glue.as_mut().unwrap().views = vec!["events_distinct".into(), "latest_user_state".into()];
         let p = archive_plan(a);
         let tables: Vec<&str> = p
             .removals
             .iter()
             .filter_map(|r| match r {
-                Removal::DeleteTable { table, .. } => Some(table.as_str()),
+                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteTable {
+                    table, ..
+                })) => Some(table.as_str()),
                 _ => None,
             })
             .collect();
         assert_eq!(tables, ["events_distinct", "latest_user_state", "events"]);
-        assert!(p.removals.contains(&Removal::DeleteDatabase {
-            database: "buzz_events".into()
-        }));
+        assert!(p.removals.contains(&Removal::Archive(ArchiveRemoval::Glue(
+            GlueRemoval::DeleteDatabase {
+                database: "buzz_events".into()
+            }
+        ))));
         // One view of ours beside one of the user's: ours goes, theirs keeps the database.
         let mut a = archive(true, &["events", "events_distinct", "my_view"]);
-        a.database.as_mut().unwrap().views = vec!["events_distinct".into()];
+        a.glue.as_mut().unwrap().views = vec!["events_distinct".into()];
         deletes_but_keeps_the_database(&archive_plan(a), "events_distinct", "my_view");
         // Our table already gone, the database empty: it goes.
         let p = archive_plan(archive(true, &[]));
-        assert!(p.removals.contains(&Removal::DeleteDatabase {
-            database: "buzz_events".into()
-        }));
-        assert!(!p
-            .removals
-            .iter()
-            .any(|r| matches!(r, Removal::DeleteTable { .. })));
+        assert!(p.removals.contains(&Removal::Archive(ArchiveRemoval::Glue(
+            GlueRemoval::DeleteDatabase {
+                database: "buzz_events".into()
+            }
+        ))));
+        assert!(!p.removals.iter().any(|r| matches!(
+            r,
+            Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteTable { .. }))
+        )));
         // Not made by buzz-kinesis: all four stay, each said.
         let p = archive_plan(archive(false, &["events"]));
         assert!(p.removals.is_empty(), "{:?}", p.removals);
@@ -1017,10 +952,12 @@ pub(crate) mod tests {
         let mut a = archive(true, &["events"]);
         a.role.as_mut().unwrap().1.attached = vec!["arn:aws:iam::aws:policy/Admin".into()];
         let p = archive_plan(a);
-        assert!(!p
-            .removals
-            .iter()
-            .any(|r| matches!(r, Removal::DeleteArchiveRole { .. })));
+        assert!(!p.removals.iter().any(|r| matches!(
+            r,
+            Removal::Archive(ArchiveRemoval::Role(
+                FirehoseRoleRemoval::DeleteArchiveRole { .. }
+            ))
+        )));
         assert!(p
             .notes
             .iter()

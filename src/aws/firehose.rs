@@ -17,8 +17,8 @@ use aws_sdk_firehose::types::{
 use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::{self, Archive};
 use crate::error::{Error, Result};
-use crate::parts::delivery::{DeliveryAction, DeliveryState};
-use crate::parts::{Apply, ApplyCx};
+use crate::parts::delivery::{DeliveryAction, DeliveryRemoval, DeliveryState};
+use crate::parts::{Apply, ApplyCx, Remove};
 
 /// Whether CreateDeliveryStream failed because Firehose cannot assume the role yet: IAM has
 /// not propagated a role made moments ago (Firehose's words: "Firehose is unable to assume
@@ -294,6 +294,13 @@ impl Apply<Aws> for DeliveryAction {
             aws.wait_delivery_gone(&name, cx).await?;
         }
         aws.create_delivery_retried(cx).await
+    }
+}
+
+impl Remove<Aws> for DeliveryRemoval {
+    async fn remove(&self, aws: &Aws) -> Result<()> {
+        let DeliveryRemoval::DeleteDeliveryStream { name } = self;
+        aws.delete_delivery_stream(name).await
     }
 }
 

@@ -1,7 +1,8 @@
 //! Glue: the database and the table over the archive, which Athena reads. The table's
 //! partitions are projected from its parameters, so nothing here ever adds a partition.
 
-use crate::parts::{glue::GlueAction, views::ViewAction, Apply, ApplyCx};
+use crate::parts::glue::{GlueAction, GlueRemoval};
+use crate::parts::{views::ViewAction, Apply, ApplyCx, Remove};
 use std::collections::BTreeMap;
 
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
@@ -312,5 +313,14 @@ impl Apply<Aws> for ViewAction {
             return Ok(());
         };
         aws.put_view(database, cx.account, &v, update).await
+    }
+}
+
+impl Remove<Aws> for GlueRemoval {
+    async fn remove(&self, aws: &Aws) -> Result<()> {
+        match self {
+            GlueRemoval::DeleteTable { database, table } => aws.delete_table(database, table).await,
+            GlueRemoval::DeleteDatabase { database } => aws.delete_database(database).await,
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! IAM: read the cross-account role with its trust and our inline policy (documents come back
 //! URL-encoded), create it, and converge it one field at a time.
 
-use crate::parts::{firehose_role::FirehoseRoleAction, Apply, ApplyCx};
+use crate::parts::firehose_role::{FirehoseRoleAction, FirehoseRoleRemoval};
+use crate::parts::{Apply, ApplyCx, Remove};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -327,5 +328,16 @@ impl Apply<Aws> for FirehoseRoleAction {
             }
             FirehoseRoleAction::TagRole { role, tags } => aws.tag_role(role, tags).await,
         }
+    }
+}
+
+impl Remove<Aws> for FirehoseRoleRemoval {
+    /// Its inline policies first: IAM deletes only a role with none left.
+    async fn remove(&self, aws: &Aws) -> Result<()> {
+        let FirehoseRoleRemoval::DeleteArchiveRole { role, policies } = self;
+        for policy in policies {
+            aws.delete_role_policy(role, policy).await?;
+        }
+        aws.delete_role(role).await
     }
 }

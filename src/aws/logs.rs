@@ -2,7 +2,8 @@
 //! the delivery stream's logging options. Firehose does not make them: without them its
 //! errors go nowhere.
 
-use crate::parts::{log::LogAction, Apply, ApplyCx};
+use crate::parts::log::{LogAction, LogRemoval};
+use crate::parts::{Apply, ApplyCx, Remove};
 use std::collections::BTreeMap;
 
 use super::{read, write, Aws, Expected};
@@ -116,5 +117,12 @@ impl Apply<Aws> for LogAction {
             }
             LogAction::PutLogRetention { group, days } => aws.put_log_retention(group, *days).await,
         }
+    }
+}
+
+impl Remove<Aws> for LogRemoval {
+    async fn remove(&self, aws: &Aws) -> Result<()> {
+        let LogRemoval::DeleteLogGroup { group } = self;
+        aws.delete_log_group(group).await
     }
 }

@@ -2,7 +2,8 @@
 //! ownership, encryption, versioning, lifecycle, policy, tags), read one by one and set one by
 //! one, so a re-run changes only what differs. Setup never deletes an object or the bucket.
 
-use crate::parts::{bucket::BucketAction, Apply, ApplyCx};
+use crate::parts::bucket::{BucketAction, BucketRemoval};
+use crate::parts::{Apply, ApplyCx, Remove};
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
@@ -562,5 +563,12 @@ impl Apply<Aws> for BucketAction {
             }
             BucketAction::TagBucket { bucket, tags } => aws.put_bucket_tags(bucket, tags).await,
         }
+    }
+}
+
+impl Remove<Aws> for BucketRemoval {
+    async fn remove(&self, aws: &Aws) -> Result<()> {
+        let BucketRemoval::DeleteArchiveBucket { bucket } = self;
+        aws.empty_and_delete_bucket(bucket).await
     }
 }

@@ -15,6 +15,7 @@ use crate::calls::CallLog;
 use crate::cli::{Output, TeardownArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
+use crate::parts::{bucket::BucketLeft, delivery::DeliveryObserved};
 use crate::plan::{DomainOutcome, Outcomes};
 use crate::report::teardown::{render_plan, render_result, TeardownView};
 use crate::report::{self, Ask, AwsView};
@@ -22,7 +23,7 @@ use crate::spec::{self, TeardownSpec};
 use crate::state::{arn, Halves};
 use crate::teardown_plan::{
     changed_meanwhile, describe, plan, plan_domain, ArchiveObserved, DatabaseObserved,
-    DeliveryObserved, DomainConfig, Observed, Plan, Removal, RoleObserved, Target,
+    DomainConfig, Observed, Plan, Removal, RoleObserved, Target,
 };
 use crate::ui::Progress;
 
@@ -322,15 +323,18 @@ async fn read_archive(
         _ => None,
     };
     Ok(ArchiveObserved {
-        bucket_managed,
         delivery: delivery.map(|d| DeliveryObserved {
             name: delivery_name.clone(),
             managed: crate::state::is_managed(&d.tags),
             bucket: bucket.clone(),
         }),
-        bucket,
+        bucket: BucketLeft {
+            name: bucket,
+            managed: bucket_managed,
+        },
         role: role.map(|r| (role_name.clone(), r)),
-        database: db,
+        glue: db,
+        views: (),
         log: soft_read(progress, "the archive's log group", log)?
             .map(|l| (log_group.clone(), crate::state::is_managed(&l.tags))),
     })
@@ -466,22 +470,7 @@ pub(crate) async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Res
             Removal::DeleteStream { stream, .. } => {
                 o.aws()?.delete_stream(stream).await?;
             }
-            Removal::DeleteDeliveryStream { name } => o.aws()?.delete_delivery_stream(name).await?,
-            Removal::DeleteArchiveRole { role, policies } => {
-                let aws = o.aws()?;
-                for policy in policies {
-                    aws.delete_role_policy(role, policy).await?;
-                }
-                aws.delete_role(role).await?;
-            }
-            Removal::DeleteTable { database, table } => {
-                o.aws()?.delete_table(database, table).await?
-            }
-            Removal::DeleteDatabase { database } => o.aws()?.delete_database(database).await?,
-            Removal::DeleteLogGroup { group } => o.aws()?.delete_log_group(group).await?,
-            Removal::DeleteArchiveBucket { bucket } => {
-                o.aws()?.empty_and_delete_bucket(bucket).await?
-            }
+            Removal::Archive(a) => a.remove(o.aws()?).await?,
         }
     }
     if failed(&each) {

@@ -13,7 +13,7 @@ use super::{
     cfn_resource, cfn_tags, managed_tags, missing_tags, tf_archive_resource, tf_tags,
     tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, ARCHIVE_AGAIN,
 };
-use super::{ArchiveState, PlanCx, RowCx};
+use super::{ArchiveLeft, ArchiveState, PlanCx, RowCx, TeardownCx};
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
 use crate::state::{is_managed, MANAGED_BY};
@@ -38,6 +38,11 @@ impl super::Part for Bucket {
 }
 
 impl super::ArchivePart for Bucket {
+    type Left = BucketLeft;
+    type Removal = BucketRemoval;
+    /// Nothing may write to it any more (Firehose and its role gone first).
+    const TEARDOWN_AFTER: &'static [&'static str] = &["delivery", "role"];
+
     type Found = BucketObserved;
     type Action = BucketAction;
     const CHAIN: &'static str = "bucket";
@@ -54,6 +59,42 @@ impl super::ArchivePart for Bucket {
 
     fn row(&self, cx: &RowCx<'_>, found: &ArchiveState) -> Option<Row> {
         Some(row(cx.model.bucket.as_str(), &found.bucket))
+    }
+
+    fn teardown(&self, cx: &TeardownCx, left: &ArchiveLeft) -> Planned<BucketRemoval> {
+        let b = &left.bucket;
+        super::torn(
+            teardown(b.name.as_deref(), cx.delete_archive, b.managed),
+            b.name
+                .iter()
+                .map(|bucket| BucketRemoval::DeleteArchiveBucket {
+                    bucket: bucket.clone(),
+                }),
+        )
+    }
+}
+
+/// The archive's bucket as teardown finds it: by what setup left naming it (the table's
+/// location, else the delivery stream's destination).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct BucketLeft {
+    pub name: Option<String>,
+    /// Whether setup made it (read only for `--delete-archive`).
+    pub managed: Option<bool>,
+}
+
+/// The bucket's removal, only with `--delete-archive`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum BucketRemoval {
+    /// Every object version in the bucket, then the bucket.
+    DeleteArchiveBucket { bucket: String },
+}
+
+impl super::Gone for BucketRemoval {
+    fn describe(&self) -> String {
+        let BucketRemoval::DeleteArchiveBucket { bucket } = self;
+        format!("DELETE the archive's bucket {bucket} and every event in it (every version)")
     }
 }
 

@@ -13,7 +13,7 @@ use super::{
     bucket, cfn_resource, cfn_tags, firehose_role, log, tf_archive_resource, tf_tags,
     tf_with_skips, Export, Planned, Refusal, Row, Skip, Teardown, ARCHIVE_AGAIN,
 };
-use super::{ArchiveState, PlanCx, RowCx};
+use super::{ArchiveLeft, ArchiveState, PlanCx, RowCx, TeardownCx};
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
 use crate::state::is_managed;
@@ -34,6 +34,9 @@ impl super::Part for Delivery {
 }
 
 impl super::ArchivePart for Delivery {
+    type Left = Option<DeliveryObserved>;
+    type Removal = DeliveryRemoval;
+
     type Found = Option<DeliveryState>;
     type Action = DeliveryAction;
     const CHAIN: &'static str = "delivery";
@@ -60,6 +63,16 @@ impl super::ArchivePart for Delivery {
             found.delivery.as_ref(),
             found.log.as_ref(),
         ))
+    }
+
+    fn teardown(&self, _: &TeardownCx, left: &ArchiveLeft) -> Planned<DeliveryRemoval> {
+        let d = left.delivery.as_ref();
+        super::torn(
+            teardown(d.map(|d| (d.name.as_str(), d.managed))),
+            d.map(|d| DeliveryRemoval::DeleteDeliveryStream {
+                name: d.name.clone(),
+            }),
+        )
     }
 }
 
@@ -129,6 +142,31 @@ pub(crate) fn desired(model: &Archive, stream_arn: &str, role_arn: &str) -> Deli
         logging: Some((true, model.log_group(), archive::LOG_STREAM.to_owned())),
         version_id: String::new(),
         destination_id: String::new(),
+    }
+}
+
+/// The delivery stream as teardown finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DeliveryObserved {
+    pub name: String,
+    pub managed: bool,
+    /// The bucket it writes to, from its destination.
+    pub bucket: Option<String>,
+}
+
+/// The delivery stream's removal: Firehose stops reading; what it delivered stays in S3.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum DeliveryRemoval {
+    DeleteDeliveryStream { name: String },
+}
+
+impl super::Gone for DeliveryRemoval {
+    fn describe(&self) -> String {
+        let DeliveryRemoval::DeleteDeliveryStream { name } = self;
+        format!(
+            "delete the archive's Firehose delivery stream {name} (the events it delivered stay in the bucket)"
+        )
     }
 }
 

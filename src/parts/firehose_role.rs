@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::role::RoleAction;
+use super::role::{RoleAction, RoleObserved};
 use super::{
-    cfn_substitute, cfn_tags, tf_archive_resource, tf_tags, ArchiveState, Export, PlanCx, Planned,
-    Refusal, Row, RowCx, Teardown, ACCOUNT, ARCHIVE_AGAIN, KINESIS_SERVICE, LOG_STREAM_ARN,
-    S3_SERVICE, STREAM_ARN,
+    cfn_substitute, cfn_tags, tf_archive_resource, tf_tags, ArchiveLeft, ArchiveState, Export,
+    PlanCx, Planned, Refusal, Row, RowCx, Teardown, TeardownCx, ACCOUNT, ARCHIVE_AGAIN,
+    KINESIS_SERVICE, LOG_STREAM_ARN, S3_SERVICE, STREAM_ARN,
 };
 use crate::archive::{self, Archive, ArchiveRefs, POLICY_NAME, ROLE_DESCRIPTION};
 use crate::hcl::{Block, Hcl};
@@ -39,6 +39,12 @@ impl super::Part for FirehoseRole {
 }
 
 impl super::ArchivePart for FirehoseRole {
+    /// Its name, and every policy on it.
+    type Left = Option<(String, RoleObserved)>;
+    type Removal = FirehoseRoleRemoval;
+    /// Firehose uses it until its delivery stream is gone.
+    const TEARDOWN_AFTER: &'static [&'static str] = &["delivery"];
+
     type Found = Option<RoleState>;
     type Action = FirehoseRoleAction;
     const CHAIN: &'static str = "role";
@@ -79,6 +85,37 @@ impl super::ArchivePart for FirehoseRole {
             cx.account,
             found.role.as_ref().and(cx.grants),
         ))
+    }
+
+    fn teardown(&self, _: &TeardownCx, left: &ArchiveLeft) -> Planned<FirehoseRoleRemoval> {
+        let role = left.role.as_ref();
+        super::torn(
+            teardown(role.map(|(name, r)| (name.as_str(), r.managed, r.attached.as_slice()))),
+            role.map(|(name, r)| FirehoseRoleRemoval::DeleteArchiveRole {
+                role: name.clone(),
+                policies: r.inline.clone(),
+            }),
+        )
+    }
+}
+
+/// The removal of Firehose's role, after its inline policies.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum FirehoseRoleRemoval {
+    DeleteArchiveRole { role: String, policies: Vec<String> },
+}
+
+impl super::Gone for FirehoseRoleRemoval {
+    fn describe(&self) -> String {
+        let FirehoseRoleRemoval::DeleteArchiveRole { role, policies } = self;
+        match policies.len() {
+            0 => format!("delete Firehose's role {role}"),
+            _ => format!(
+                "delete Firehose's role {role} with its inline policies {}",
+                policies.join(", ")
+            ),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{managed_tags, tf_archive_resource, Export, Planned, Refusal};
-use super::{ArchiveState, PlanCx};
+use super::{ArchiveLeft, ArchiveState, PlanCx, TeardownCx};
 use crate::archive::{self, Archive, Column};
 use crate::hcl::{Block, Hcl};
 use crate::state::is_managed;
@@ -33,6 +33,12 @@ impl super::Part for Glue {
 }
 
 impl super::ArchivePart for Glue {
+    type Left = Option<DatabaseObserved>;
+    type Removal = GlueRemoval;
+    /// The table's location is how teardown finds the bucket: the bucket goes first, so a run
+    /// interrupted while emptying it finds it again.
+    const TEARDOWN_AFTER: &'static [&'static str] = &["bucket"];
+
     type Found = GlueFound;
     type Action = GlueAction;
     const CHAIN: &'static str = "table";
@@ -49,6 +55,27 @@ impl super::ArchivePart for Glue {
             g.database.as_ref(),
             g.table.as_ref(),
         )?)
+    }
+
+    fn teardown(&self, _: &TeardownCx, left: &ArchiveLeft) -> Planned<GlueRemoval> {
+        let t = teardown(left.glue.as_ref());
+        let mut p = Planned {
+            actions: Vec::new(),
+            notes: t.notes,
+        };
+        if let Some(db) = &left.glue {
+            p.actions
+                .extend(t.tables.iter().map(|table| GlueRemoval::DeleteTable {
+                    database: db.name.clone(),
+                    table: table.clone(),
+                }));
+            if t.database {
+                p.actions.push(GlueRemoval::DeleteDatabase {
+                    database: db.name.clone(),
+                });
+            }
+        }
+        p
     }
 }
 
@@ -262,6 +289,29 @@ pub(crate) struct GlueTeardown {
     /// The database goes too: nothing but ours is in it.
     pub database: bool,
     pub notes: Vec<String>,
+}
+
+/// A removal from the Glue database.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum GlueRemoval {
+    /// Our table or one of our views (a definition only: the events stay in the bucket).
+    DeleteTable { database: String, table: String },
+    /// The database, once nothing else is in it.
+    DeleteDatabase { database: String },
+}
+
+impl super::Gone for GlueRemoval {
+    fn describe(&self) -> String {
+        match self {
+            GlueRemoval::DeleteTable { database, table } => format!(
+                "delete the Glue table {database}.{table} (a definition only: the events stay in the bucket)"
+            ),
+            GlueRemoval::DeleteDatabase { database } => {
+                format!("delete the Glue database {database} (empty)")
+            }
+        }
+    }
 }
 
 /// Teardown of the database: our views and our table go (definitions only: the events stay

@@ -11,7 +11,7 @@ use super::{
     cfn_resource, cfn_tags, managed_tags, tf_archive_resource, tf_tags, tf_with_skips, Export,
     Planned, Skip, Teardown,
 };
-use super::{ArchiveState, PlanCx, Refusal};
+use super::{ArchiveLeft, ArchiveState, PlanCx, Refusal, TeardownCx};
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
 use crate::state::{is_managed, MANAGED_BY};
@@ -33,6 +33,12 @@ impl super::Part for Log {
 }
 
 impl super::ArchivePart for Log {
+    /// Its group's name, and whether setup made it.
+    type Left = Option<(String, bool)>;
+    type Removal = LogRemoval;
+    /// Firehose writes its errors there until it is gone.
+    const TEARDOWN_AFTER: &'static [&'static str] = &["delivery"];
+
     type Found = Option<LogState>;
     type Action = LogAction;
     const CHAIN: &'static str = "log";
@@ -43,6 +49,17 @@ impl super::ArchivePart for Log {
         found: &ArchiveState,
     ) -> Result<Planned<LogAction>, E> {
         Ok(plan(cx.model, found.log.as_ref()))
+    }
+
+    fn teardown(&self, _: &TeardownCx, left: &ArchiveLeft) -> Planned<LogRemoval> {
+        super::torn(
+            teardown(left.log.as_ref()),
+            left.log
+                .iter()
+                .map(|(group, _)| LogRemoval::DeleteLogGroup {
+                    group: group.clone(),
+                }),
+        )
     }
 }
 
@@ -64,6 +81,20 @@ impl LogState {
             tags: managed_tags(),
             has_stream: true,
         }
+    }
+}
+
+/// The log group's removal (Firehose's delivery errors: diagnostics, not events).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum LogRemoval {
+    DeleteLogGroup { group: String },
+}
+
+impl super::Gone for LogRemoval {
+    fn describe(&self) -> String {
+        let LogRemoval::DeleteLogGroup { group } = self;
+        format!("delete the log group {group} (Firehose's delivery errors)")
     }
 }
 

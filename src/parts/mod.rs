@@ -57,12 +57,99 @@ pub(crate) trait ArchivePart: Part {
         cx: &PlanCx<'_, E>,
         found: &ArchiveState,
     ) -> Result<Planned<Self::Action>, E>;
+    /// What teardown finds of it, by the names setup derives from the stream (`Default`:
+    /// nothing of it is left).
+    type Left: std::fmt::Debug + Clone + PartialEq + Default;
+    /// Its removal, as teardown's plan shows it and teardown applies it.
+    type Removal: Gone;
+    /// The parts (by their field in the registration) that must be gone before it, beyond
+    /// what teardown's order already gives: teardown takes the parts in the reverse of the
+    /// registration (a part before what it names), then moves a part after these.
+    const TEARDOWN_AFTER: &'static [&'static str] = &[];
+    /// What teardown does with it, from what is left of the whole archive: its removals, or a
+    /// note why it stays (only what setup made goes).
+    fn teardown(&self, _cx: &TeardownCx, _left: &ArchiveLeft) -> Planned<Self::Removal> {
+        Planned::default()
+    }
     /// Its check row's id (`archive.bucket`), when it has a row of its own.
     const ROW: Option<&'static str> = None;
     /// Its check row, under [`ArchivePart::ROW`], from what exists of the whole archive.
     fn row(&self, _cx: &RowCx<'_>, _found: &ArchiveState) -> Option<Row> {
         None
     }
+}
+
+/// What teardown was asked, beyond what is left.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TeardownCx {
+    /// `--delete-archive`: the archive's bucket goes too, with every object.
+    pub delete_archive: bool,
+}
+
+/// A removal of a part: its JSON (a `kind`) and its line.
+pub(crate) trait Gone: std::fmt::Debug + Clone + PartialEq + serde::Serialize {
+    /// The plan's and the progress's line.
+    fn describe(&self) -> String;
+}
+
+/// How a part's removal is made, by the adapter of its service (as [`Apply`]).
+pub(crate) trait Remove<C>: Gone {
+    async fn remove(&self, client: &C) -> crate::error::Result<()>;
+}
+
+/// The removal of a part that teardown never removes itself (the views go with the Glue
+/// part's teardown): no value of it exists.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub(crate) enum Never {}
+
+impl Gone for Never {
+    fn describe(&self) -> String {
+        match *self {}
+    }
+}
+
+impl<C> Remove<C> for Never {
+    async fn remove(&self, _: &C) -> crate::error::Result<()> {
+        match *self {}
+    }
+}
+
+/// A part's teardown answer as its plan: its removals (none when the part is absent), or the
+/// note why it stays.
+pub(crate) fn torn<R>(answer: Teardown, removals: impl IntoIterator<Item = R>) -> Planned<R> {
+    match answer {
+        Teardown::Remove => Planned {
+            actions: removals.into_iter().collect(),
+            notes: Vec::new(),
+        },
+        Teardown::Keep(note) => Planned {
+            actions: Vec::new(),
+            notes: vec![note],
+        },
+        Teardown::Nothing => Planned::default(),
+    }
+}
+
+/// Teardown's order over the parts, given each one's name and `TEARDOWN_AFTER`, in the
+/// registration's order: the reverse of the registration, each part moved after the parts it
+/// must follow (at the first place all of them are gone). Indexes into `parts`.
+pub(crate) fn teardown_order(parts: &[(&str, &[&str])]) -> Vec<usize> {
+    let mut left: Vec<usize> = (0..parts.len()).rev().collect();
+    let mut order = Vec::with_capacity(parts.len());
+    while !left.is_empty() {
+        let gone = |name: &&str| {
+            order.iter().any(|&i: &usize| parts[i].0 == *name)
+                || !parts.iter().any(|(n, _)| n == name)
+        };
+        // A cycle in the declarations cannot be met: take the parts as they come (a test
+        // holds that the registered parts have none).
+        let next = left
+            .iter()
+            .position(|&i| parts[i].1.iter().all(gone))
+            .unwrap_or(0);
+        order.push(left.remove(next));
+    }
+    order
 }
 
 /// What a part's check row is judged against, beyond what exists.
@@ -186,6 +273,59 @@ macro_rules! archive_parts {
 
         /// The archive's parts, for the exports.
         pub(crate) const ARCHIVE: &[&dyn Part] = &[$(&$part::$ty),*];
+
+        /// The archive as teardown finds it, part by part (`Default`: nothing is left).
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub(crate) struct ArchiveLeft {
+            $(pub $field: <$part::$ty as ArchivePart>::Left,)*
+        }
+
+        /// One removal from the archive: a part's, in its own words (and JSON).
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[serde(untagged)]
+        pub(crate) enum ArchiveRemoval {
+            $($variant(<$part::$ty as ArchivePart>::Removal),)*
+        }
+
+        impl ArchiveRemoval {
+            /// The plan's and the progress's line.
+            pub(crate) fn describe(&self) -> String {
+                match self { $(ArchiveRemoval::$variant(r) => r.describe(),)* }
+            }
+
+            /// Make the removal, through its part's adapter.
+            pub(crate) async fn remove<C>(&self, client: &C) -> crate::error::Result<()>
+            where
+                $(<$part::$ty as ArchivePart>::Removal: Remove<C>,)*
+            {
+                match self { $(ArchiveRemoval::$variant(r) => r.remove(client).await,)* }
+            }
+        }
+
+        /// Every part's teardown, in teardown's order ([`teardown_order`]), into one.
+        pub(crate) fn teardown_archive(cx: &TeardownCx, left: &ArchiveLeft) -> Planned<ArchiveRemoval> {
+            let each: Vec<Planned<ArchiveRemoval>> = vec![$({
+                let t = $part::$ty.teardown(cx, left);
+                Planned {
+                    actions: t.actions.into_iter().map(ArchiveRemoval::$variant).collect(),
+                    notes: t.notes,
+                }
+            },)*];
+            let parts = [$((stringify!($field), <$part::$ty as ArchivePart>::TEARDOWN_AFTER),)*];
+            let mut each: Vec<Option<Planned<ArchiveRemoval>>> = each.into_iter().map(Some).collect();
+            let mut all = Planned::default();
+            for i in teardown_order(&parts) {
+                let t = each[i].take().unwrap_or_default();
+                all.actions.extend(t.actions);
+                all.notes.extend(t.notes);
+            }
+            all
+        }
+
+        /// The registered parts by name, with what each must follow in teardown.
+        #[cfg(test)]
+        pub(crate) const TEARDOWN: &[(&str, &[&str])] =
+            &[$((stringify!($field), <$part::$ty as ArchivePart>::TEARDOWN_AFTER),)*];
 
         /// Every part's check row, in order, each under its id.
         pub(crate) fn archive_rows(

@@ -68,3 +68,14 @@ impl RoleAction {
         }
     }
 }
+
+/// An IAM role as teardown weighs it: whose it is, and every policy on it (all go with it).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RoleObserved {
+    pub arn: String,
+    pub managed: bool,
+    /// Its inline policies (ours and any other: all go with the role).
+    pub inline: Vec<String>,
+    /// Managed policies attached to it: buzz-kinesis never attaches any.
+    pub attached: Vec<String>,
+}

@@ -164,3 +164,39 @@ fn a_resource_carries_its_skips_only_when_it_has_some() {
         json!([{"id": "CKV_1", "comment": "why"}])
     );
 }
+
+#[test]
+fn teardown_goes_against_the_registration_each_part_after_what_it_must_follow() {
+    let names = |order: Vec<usize>, parts: &[(&str, &[&str])]| -> Vec<String> {
+        order.into_iter().map(|i| parts[i].0.to_owned()).collect()
+    };
+    // The registered parts: Firehose first; the bucket after it and its role; the table after
+    // the bucket (its location finds the bucket again).
+    assert_eq!(
+        names(teardown_order(TEARDOWN), TEARDOWN),
+        ["delivery", "views", "role", "log", "bucket", "glue"]
+    );
+    // Nothing declared: the reverse of the registration.
+    let free: &[(&str, &[&str])] = &[("a", &[]), ("b", &[]), ("c", &[])];
+    assert_eq!(names(teardown_order(free), free), ["c", "b", "a"]);
+    // A part moves after what it must follow, and no further; a name not registered binds
+    // nothing.
+    let moved: &[(&str, &[&str])] = &[("a", &[]), ("b", &["a", "zz"]), ("c", &[])];
+    assert_eq!(names(teardown_order(moved), moved), ["c", "a", "b"]);
+    let chain: &[(&str, &[&str])] = &[("a", &["b"]), ("b", &["c"]), ("c", &[]), ("d", &[])];
+    assert_eq!(names(teardown_order(chain), chain), ["d", "c", "b", "a"]);
+    // A cycle cannot be met: every part is still taken, once.
+    let cycle: &[(&str, &[&str])] = &[("a", &["b"]), ("b", &["a"])];
+    let mut taken = teardown_order(cycle);
+    taken.sort_unstable();
+    assert_eq!(taken, [0, 1]);
+}
+
+#[test]
+fn a_part_kept_is_a_note_and_a_part_gone_its_removals() {
+    assert_eq!(torn(Teardown::Remove, [1, 2]).actions, [1, 2]);
+    let kept = torn(Teardown::Keep("it stays".into()), [1]);
+    assert!(kept.actions.is_empty());
+    assert_eq!(kept.notes, ["it stays"]);
+    assert_eq!(torn(Teardown::Nothing, [1]), Planned::default());
+}

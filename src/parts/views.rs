@@ -18,6 +18,10 @@ pub(crate) struct Views;
 impl super::Part for Views {}
 
 impl super::ArchivePart for Views {
+    /// Teardown finds our views with the Glue database (`glue::DatabaseObserved::views`).
+    type Left = ();
+    /// Ours go with the Glue part's teardown, before the table.
+    type Removal = super::Never;
     type Found = BTreeMap<String, ViewState>;
     type Action = ViewAction;
     const CHAIN: &'static str = "table";

@@ -153,7 +153,7 @@ pub(crate) fn teardown_result<'a>(
     let t = v.target;
     let a = &v.found.archive;
     let archive =
-        (a.delivery.is_some() || a.role.is_some() || a.database.is_some()).then(|| ArchiveResult {
+        (a.delivery.is_some() || a.role.is_some() || a.glue.is_some()).then(|| ArchiveResult {
             outcome: v.outcome(plan, Resource::Archive),
             bucket: a.delivery.as_ref().and_then(|d| d.bucket.clone()),
             bucket_outcome: if plan.deletes_archive().is_some() {
