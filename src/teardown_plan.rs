@@ -753,7 +753,7 @@ pub(crate) mod tests {
                 archive: ArchiveObserved {
                     bucket: BucketLeft {
                         name: Some("district-42-buzz".into()),
-                        managed: managed,
+                        managed,
                     },
                     ..archive(true, &["events"])
                 },
