@@ -41,9 +41,6 @@ pub(crate) struct Observed {
 /// The archive's parts as teardown finds them (each part's `Left`).
 pub(crate) use crate::parts::ArchiveLeft as ArchiveObserved;
 
-/// The Glue database as teardown finds it (the Glue part's).
-pub(crate) use crate::parts::glue::DatabaseObserved;
-
 /// What is being torn down, by name.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
@@ -660,7 +657,7 @@ pub(crate) mod tests {
                     ..role(managed)
                 },
             )),
-            glue: Some(DatabaseObserved {
+            glue: Some(crate::parts::glue::DatabaseObserved {
                 name: "buzz_events".into(),
                 managed,
                 tables: tables.iter().map(|t| (*t).to_owned()).collect(),

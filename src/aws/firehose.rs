@@ -17,8 +17,10 @@ use aws_sdk_firehose::types::{
 use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::{self, Archive};
 use crate::error::{Error, Result};
-use crate::parts::delivery::{DeliveryAction, DeliveryRemoval, DeliveryState};
-use crate::parts::{Apply, ApplyCx, Remove};
+use crate::parts::delivery::{
+    Delivery, DeliveryAction, DeliveryObserved, DeliveryRemoval, DeliveryState,
+};
+use crate::parts::{Apply, ApplyCx, ArchiveState, LeftCx, Read, ReadCx, Remove};
 
 /// Whether CreateDeliveryStream failed because Firehose cannot assume the role yet: IAM has
 /// not propagated a role made moments ago (Firehose's words: "Firehose is unable to assume
@@ -301,6 +303,26 @@ impl Remove<Aws> for DeliveryRemoval {
     async fn remove(&self, aws: &Aws) -> Result<()> {
         let DeliveryRemoval::DeleteDeliveryStream { name } = self;
         aws.delete_delivery_stream(name).await
+    }
+}
+
+impl Read<Aws> for Delivery {
+    async fn read(&self, aws: &Aws, cx: &ReadCx<'_>) -> Result<Option<DeliveryState>> {
+        aws.describe_delivery_stream(&archive::delivery_stream_of(cx.stream))
+            .await
+    }
+
+    async fn left(
+        &self,
+        _: &Aws,
+        cx: &LeftCx<'_>,
+        found: &ArchiveState,
+    ) -> Result<Option<DeliveryObserved>> {
+        Ok(found.delivery.as_ref().map(|d| DeliveryObserved {
+            name: archive::delivery_stream_of(cx.stream),
+            managed: crate::state::is_managed(&d.tags),
+            bucket: crate::parts::bucket::named_by(found),
+        }))
     }
 }
 

@@ -1,8 +1,10 @@
 //! Glue: the database and the table over the archive, which Athena reads. The table's
 //! partitions are projected from its parameters, so nothing here ever adds a partition.
 
-use crate::parts::glue::{GlueAction, GlueRemoval};
-use crate::parts::{views::ViewAction, Apply, ApplyCx, Remove};
+use crate::archive::database_of;
+use crate::parts::glue::{DatabaseObserved, Glue, GlueAction, GlueFound, GlueRemoval};
+use crate::parts::views::{ViewAction, Views};
+use crate::parts::{Apply, ApplyCx, ArchiveState, LeftCx, Read, ReadCx, Remove};
 use std::collections::BTreeMap;
 
 use aws_sdk_glue::types::{Column, DatabaseInput, SerDeInfo, StorageDescriptor, TableInput};
@@ -322,5 +324,72 @@ impl Remove<Aws> for GlueRemoval {
             GlueRemoval::DeleteTable { database, table } => aws.delete_table(database, table).await,
             GlueRemoval::DeleteDatabase { database } => aws.delete_database(database).await,
         }
+    }
+}
+
+impl Read<Aws> for Glue {
+    async fn read(&self, aws: &Aws, cx: &ReadCx<'_>) -> Result<GlueFound> {
+        let database = database_of(cx.stream);
+        let (database, table) = tokio::try_join!(
+            aws.get_database_tags(&database, cx.database_arn),
+            aws.get_table(&database, crate::archive::TABLE),
+        )?;
+        Ok(GlueFound { database, table })
+    }
+
+    /// The database with every table in it: ours, our views, and anything else (which keeps
+    /// the database).
+    async fn left(
+        &self,
+        aws: &Aws,
+        cx: &LeftCx<'_>,
+        found: &ArchiveState,
+    ) -> Result<Option<DatabaseObserved>> {
+        let Some(tags) = &found.glue.database else {
+            return Ok(None);
+        };
+        let name = database_of(cx.stream);
+        let tables = aws.table_names(&name).await?;
+        Ok(Some(DatabaseObserved {
+            managed: crate::state::is_managed(tags),
+            table_managed: found
+                .glue
+                .table
+                .as_ref()
+                .is_some_and(|t| crate::state::is_managed(&t.parameters)),
+            views: tables
+                .iter()
+                .filter(|(n, ours)| *ours && n != crate::archive::TABLE)
+                .map(|(n, _)| n.clone())
+                .collect(),
+            tables: tables.into_iter().map(|(n, _)| n).collect(),
+            name,
+        }))
+    }
+}
+
+impl Read<Aws> for Views {
+    /// The views `--archive-views` makes, read only when asked for (found ones, by name).
+    async fn read(&self, aws: &Aws, cx: &ReadCx<'_>) -> Result<BTreeMap<String, ViewState>> {
+        let Some(model) = cx.model.filter(|_| cx.views) else {
+            return Ok(BTreeMap::new());
+        };
+        let database = model.database();
+        let [a, b, c] = model.views().map(|v| v.name);
+        let found = tokio::try_join!(
+            aws.get_view(&database, a),
+            aws.get_view(&database, b),
+            aws.get_view(&database, c),
+        )?;
+        Ok([a, b, c]
+            .into_iter()
+            .zip([found.0, found.1, found.2])
+            .filter_map(|(n, v)| Some((n.to_owned(), v?)))
+            .collect())
+    }
+
+    /// Teardown finds our views with the database (`Glue`'s).
+    async fn left(&self, _: &Aws, _: &LeftCx<'_>, _: &ArchiveState) -> Result<()> {
+        Ok(())
     }
 }

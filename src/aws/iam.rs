@@ -1,8 +1,10 @@
 //! IAM: read the cross-account role with its trust and our inline policy (documents come back
 //! URL-encoded), create it, and converge it one field at a time.
 
-use crate::parts::firehose_role::{FirehoseRoleAction, FirehoseRoleRemoval};
-use crate::parts::{Apply, ApplyCx, Remove};
+use crate::archive::role_of;
+use crate::parts::firehose_role::{FirehoseRole, FirehoseRoleAction, FirehoseRoleRemoval};
+use crate::parts::role::RoleObserved;
+use crate::parts::{Apply, ApplyCx, ArchiveState, LeftCx, Read, ReadCx, Remove};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -339,5 +341,42 @@ impl Remove<Aws> for FirehoseRoleRemoval {
             aws.delete_role_policy(role, policy).await?;
         }
         aws.delete_role(role).await
+    }
+}
+
+impl Read<Aws> for FirehoseRole {
+    async fn read(&self, aws: &Aws, cx: &ReadCx<'_>) -> Result<Option<RoleState>> {
+        aws.get_role_with(&role_of(cx.stream), crate::archive::POLICY_NAME)
+            .await
+    }
+
+    async fn left(
+        &self,
+        aws: &Aws,
+        cx: &LeftCx<'_>,
+        found: &ArchiveState,
+    ) -> Result<Option<(String, RoleObserved)>> {
+        let Some(r) = &found.role else {
+            return Ok(None);
+        };
+        let name = role_of(cx.stream);
+        let observed = aws.role_observed(&name, r.clone()).await?;
+        Ok(Some((name, observed)))
+    }
+}
+
+impl Aws {
+    /// A role as teardown weighs it: whose it is, and every policy on it (all go with it).
+    pub(crate) async fn role_observed(&self, name: &str, r: RoleState) -> Result<RoleObserved> {
+        let (inline, attached) = tokio::try_join!(
+            self.inline_policy_names(name),
+            self.attached_policy_arns(name),
+        )?;
+        Ok(RoleObserved {
+            managed: r.is_managed(),
+            arn: r.arn,
+            inline,
+            attached,
+        })
     }
 }

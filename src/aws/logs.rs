@@ -2,8 +2,9 @@
 //! the delivery stream's logging options. Firehose does not make them: without them its
 //! errors go nowhere.
 
-use crate::parts::log::{LogAction, LogRemoval};
-use crate::parts::{Apply, ApplyCx, Remove};
+use crate::archive::{log_group_of, LOG_STREAM};
+use crate::parts::log::{Log, LogAction, LogRemoval};
+use crate::parts::{Apply, ApplyCx, ArchiveState, LeftCx, Read, ReadCx, Remove};
 use std::collections::BTreeMap;
 
 use super::{read, write, Aws, Expected};
@@ -124,5 +125,24 @@ impl Remove<Aws> for LogRemoval {
     async fn remove(&self, aws: &Aws) -> Result<()> {
         let LogRemoval::DeleteLogGroup { group } = self;
         aws.delete_log_group(group).await
+    }
+}
+
+impl Read<Aws> for Log {
+    async fn read(&self, aws: &Aws, cx: &ReadCx<'_>) -> Result<Option<LogState>> {
+        aws.describe_log_group(&log_group_of(cx.stream), LOG_STREAM)
+            .await
+    }
+
+    async fn left(
+        &self,
+        _: &Aws,
+        cx: &LeftCx<'_>,
+        found: &ArchiveState,
+    ) -> Result<Option<(String, bool)>> {
+        Ok(found
+            .log
+            .as_ref()
+            .map(|l| (log_group_of(cx.stream), crate::state::is_managed(&l.tags))))
     }
 }

@@ -2,8 +2,8 @@
 //! ownership, encryption, versioning, lifecycle, policy, tags), read one by one and set one by
 //! one, so a re-run changes only what differs. Setup never deletes an object or the bucket.
 
-use crate::parts::bucket::{BucketAction, BucketRemoval};
-use crate::parts::{Apply, ApplyCx, Remove};
+use crate::parts::bucket::{Bucket, BucketAction, BucketLeft, BucketRemoval};
+use crate::parts::{Apply, ApplyCx, ArchiveState, LeftCx, Read, ReadCx, Remove};
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
@@ -570,5 +570,28 @@ impl Remove<Aws> for BucketRemoval {
     async fn remove(&self, aws: &Aws) -> Result<()> {
         let BucketRemoval::DeleteArchiveBucket { bucket } = self;
         aws.empty_and_delete_bucket(bucket).await
+    }
+}
+
+impl Read<Aws> for Bucket {
+    /// The bucket the run names (teardown names none: it finds it in [`Read::left`]).
+    async fn read(&self, aws: &Aws, cx: &ReadCx<'_>) -> Result<BucketObserved> {
+        match cx.model {
+            Some(m) => aws.describe_bucket(m.bucket.as_str()).await,
+            None => Ok(BucketObserved::Missing),
+        }
+    }
+
+    /// Named by what setup left (`bucket::named_by`); whose it is read only when it may go.
+    async fn left(&self, aws: &Aws, cx: &LeftCx<'_>, found: &ArchiveState) -> Result<BucketLeft> {
+        let name = crate::parts::bucket::named_by(found);
+        let managed = match (&name, cx.delete_archive) {
+            (Some(b), true) => match aws.describe_bucket(b).await? {
+                BucketObserved::Here(state) => Some(crate::state::is_managed(&state.tags)),
+                _ => None,
+            },
+            _ => None,
+        };
+        Ok(BucketLeft { name, managed })
     }
 }

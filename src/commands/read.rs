@@ -403,88 +403,18 @@ async fn adopted_grants(
     }
 }
 
-/// Read the archive's parts, all at once.
+/// Read the archive's parts, all at once, each through its adapter (`parts::Read`).
 pub(crate) async fn read_archive(
     aws: &Aws,
     d: &DesiredArchive,
 ) -> Result<crate::parts::ArchiveState> {
-    let (m, database) = (&d.model, d.model.database());
-    let (bucket, named, views) = tokio::join!(
-        aws.describe_bucket(m.bucket.as_str()),
-        read_named_parts(aws, &m.stream, &d.database_arn),
-        read_views(aws, d, &database),
-    );
-    Ok(crate::parts::ArchiveState {
-        bucket: bucket?,
-        role: named.role?,
-        delivery: named.delivery?,
-        glue: crate::parts::glue::GlueFound {
-            database: named.database?,
-            table: named.table?,
-        },
-        log: named.log?,
-        views: views?,
-    })
-}
-
-/// The archive's parts named after the stream, each read on its own: all but the bucket,
-/// which setup is told and teardown finds through the table or the delivery stream.
-pub(crate) struct NamedParts {
-    pub role: Result<Option<RoleState>>,
-    pub delivery: Result<Option<crate::parts::delivery::DeliveryState>>,
-    /// The Glue database's tags.
-    pub database: Result<Option<std::collections::BTreeMap<String, String>>>,
-    pub table: Result<Option<crate::parts::glue::TableState>>,
-    pub log: Result<Option<crate::parts::log::LogState>>,
-}
-
-/// The one reader of the archive's named parts, at once: setup and check take each answer as
-/// it is; teardown makes a refused read a note and leaves that part as it is.
-pub(crate) async fn read_named_parts(aws: &Aws, stream: &str, database_arn: &str) -> NamedParts {
-    use crate::archive::{database_of, delivery_stream_of, log_group_of, role_of};
-    let (role, delivery, database, log) = (
-        role_of(stream),
-        delivery_stream_of(stream),
-        database_of(stream),
-        log_group_of(stream),
-    );
-    let (role, delivery, tags, table, log) = tokio::join!(
-        aws.get_role_with(&role, crate::archive::POLICY_NAME),
-        aws.describe_delivery_stream(&delivery),
-        aws.get_database_tags(&database, database_arn),
-        aws.get_table(&database, crate::archive::TABLE),
-        aws.describe_log_group(&log, crate::archive::LOG_STREAM),
-    );
-    NamedParts {
-        role,
-        delivery,
-        database: tags,
-        table,
-        log,
-    }
-}
-
-/// The views `--archive-views` makes, read only when asked for (found ones, by name).
-async fn read_views(
-    aws: &Aws,
-    d: &DesiredArchive,
-    database: &str,
-) -> Result<std::collections::BTreeMap<String, crate::state::ViewState>> {
-    if !d.views {
-        return Ok(Default::default());
-    }
-    let names = d.model.views().map(|v| v.name);
-    let [a, b, c] = names;
-    let found = tokio::try_join!(
-        aws.get_view(database, a),
-        aws.get_view(database, b),
-        aws.get_view(database, c),
-    )?;
-    Ok([a, b, c]
-        .into_iter()
-        .zip([found.0, found.1, found.2])
-        .filter_map(|(n, v)| Some((n.to_owned(), v?)))
-        .collect())
+    let cx = crate::parts::ReadCx {
+        stream: &d.model.stream,
+        database_arn: &d.database_arn,
+        model: Some(&d.model),
+        views: d.views,
+    };
+    crate::parts::read_archive(aws, &cx).await.all()
 }
 
 /// The alarm `--alarm-email` / `--alarm-topic` ask for, with its deterministic names.

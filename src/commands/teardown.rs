@@ -15,15 +15,14 @@ use crate::calls::CallLog;
 use crate::cli::{Output, TeardownArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
-use crate::parts::{bucket::BucketLeft, delivery::DeliveryObserved};
 use crate::plan::{DomainOutcome, Outcomes};
 use crate::report::teardown::{render_plan, render_result, TeardownView};
 use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, TeardownSpec};
 use crate::state::{arn, Halves};
 use crate::teardown_plan::{
-    changed_meanwhile, describe, plan, plan_domain, ArchiveObserved, DatabaseObserved,
-    DomainConfig, Observed, Plan, Removal, RoleObserved, Target,
+    changed_meanwhile, describe, plan, plan_domain, ArchiveObserved, DomainConfig, Observed, Plan,
+    Removal, Target,
 };
 use crate::ui::Progress;
 
@@ -172,7 +171,7 @@ async fn observe(
     )?;
     let super::read::Connected { aws, buzz } = connected;
     let role = match role {
-        Some(r) => Some(role_observed(&aws, spec.role.as_str(), r).await?),
+        Some(r) => Some(aws.role_observed(spec.role.as_str(), r).await?),
         None => None,
     };
     // The alarm and topic setup names after the stream; a missing permission to read them
@@ -229,8 +228,9 @@ async fn observe(
 }
 
 /// The archive setup makes beside the stream, found by the names it derives from the
-/// stream's (the one reader setup and check use too); each part teardown may not read is a
-/// note, like the alarm's.
+/// stream's (each part through its adapter, as setup and check read it), then what teardown
+/// weighs of each (`parts::read_left`); each part teardown may not read is a note, like the
+/// alarm's.
 async fn read_archive(
     aws: &crate::aws::Aws,
     stream: &str,
@@ -238,124 +238,22 @@ async fn read_archive(
     delete_archive: bool,
     progress: &Progress,
 ) -> Result<ArchiveObserved> {
-    use crate::archive::{database_of, delivery_stream_of, log_group_of, role_of};
-    let database = database_of(stream);
-    let database_arn = arn::glue_database(aws.region.partition(), &aws.region, account, &database);
-    let super::read::NamedParts {
-        role,
-        delivery,
-        database: tags,
-        table,
-        log,
-    } = super::read::read_named_parts(aws, stream, &database_arn).await;
-    let delivery = soft_read(progress, "the archive's delivery stream", delivery)?;
-    let role = soft_read(progress, "the archive's Firehose role", role)?;
-    let tags = soft_read(progress, "the archive's Glue database", tags)?;
-    // What only teardown weighs: the role's every policy, every table beside ours.
-    let role_name = role_of(stream);
-    let read_role = async {
-        match role {
-            Some(r) => soft_read(
-                progress,
-                "the archive's Firehose role",
-                role_observed(aws, &role_name, r).await.map(Some),
-            ),
-            None => Ok(None),
-        }
+    let database = crate::archive::database_of(stream);
+    let cx = crate::parts::ReadCx {
+        stream,
+        database_arn: &arn::glue_database(aws.region.partition(), &aws.region, account, &database),
+        model: None,
+        views: false,
     };
-    let read_database = async {
-        let Some(tags) = tags else { return Ok(None) };
-        let what = "the archive's Glue database";
-        let tables = soft_read(progress, what, aws.table_names(&database).await.map(Some))?;
-        let (Some(tables), Some(table)) = (tables, soft_read(progress, what, table.map(Some))?)
-        else {
-            return Ok(None);
-        };
-        Ok(Some((
-            DatabaseObserved {
-                name: database.clone(),
-                managed: crate::state::is_managed(&tags),
-                table_managed: table
-                    .as_ref()
-                    .is_some_and(|t| crate::state::is_managed(&t.parameters)),
-                views: tables
-                    .iter()
-                    .filter(|(name, ours)| *ours && name != crate::archive::TABLE)
-                    .map(|(name, _)| name.clone())
-                    .collect(),
-                tables: tables.into_iter().map(|(name, _)| name).collect(),
-            },
-            table.and_then(|t| t.location),
-        )))
+    let unread = |what: &str, e: Error| soft_read::<()>(progress, what, Err(e)).map(drop);
+    let found = crate::parts::read_archive(aws, &cx)
+        .await
+        .or_unread(unread)?;
+    let cx = crate::parts::LeftCx {
+        stream,
+        delete_archive,
     };
-    let (role, db): (Result<_>, Result<_>) = tokio::join!(read_role, read_database);
-    let (role, db) = (role?, db?);
-    let (db, location) = match db {
-        Some((db, location)) => (Some(db), location),
-        None => (None, None),
-    };
-    let delivery_name = delivery_stream_of(stream);
-    let log_group = log_group_of(stream);
-    // The bucket, from what setup left: the table's location (`s3://BUCKET/events/`), which
-    // outlives the delivery stream (teardown deletes the table after the bucket); else the
-    // delivery stream's destination (`arn:<partition>:s3:::BUCKET`).
-    let bucket = location
-        .as_deref()
-        .and_then(|l| l.strip_prefix("s3://"))
-        .and_then(|l| l.split('/').next())
-        .filter(|b| !b.is_empty())
-        .or_else(|| {
-            delivery
-                .as_ref()
-                .and_then(|d| d.bucket_arn.as_deref())
-                .and_then(|a| a.split_once(":::"))
-                .map(|(_, b)| b)
-        })
-        .map(str::to_owned);
-    // Whose the bucket is, read only when it may go.
-    let bucket_managed = match (&bucket, delete_archive) {
-        (Some(b), true) => match aws.describe_bucket(b).await? {
-            crate::parts::bucket::BucketObserved::Here(state) => {
-                Some(crate::state::is_managed(&state.tags))
-            }
-            _ => None,
-        },
-        _ => None,
-    };
-    Ok(ArchiveObserved {
-        delivery: delivery.map(|d| DeliveryObserved {
-            name: delivery_name.clone(),
-            managed: crate::state::is_managed(&d.tags),
-            bucket: bucket.clone(),
-        }),
-        bucket: BucketLeft {
-            name: bucket,
-            managed: bucket_managed,
-        },
-        role: role.map(|r| (role_name.clone(), r)),
-        glue: db,
-        views: (),
-        log: soft_read(progress, "the archive's log group", log)?
-            .map(|l| (log_group.clone(), crate::state::is_managed(&l.tags))),
-    })
-}
-
-/// A role as teardown weighs it: whose it is, and every policy on it (all go with it).
-async fn role_observed(
-    aws: &crate::aws::Aws,
-    name: &str,
-    r: crate::state::RoleState,
-) -> Result<RoleObserved> {
-    let (inline, attached) = tokio::try_join!(
-        aws.inline_policy_names(name),
-        aws.attached_policy_arns(name),
-    )?;
-    Ok(RoleObserved {
-        managed: r.is_managed(),
-        arn: r.arn,
-        inline,
-        attached,
-    })
+    crate::parts::read_left(aws, &cx, &found, unread).await
 }
 
 /// Each domain's configuration, in the order given, at most 8 requests in flight.

@@ -38,6 +38,7 @@ impl super::Part for Bucket {
 }
 
 impl super::ArchivePart for Bucket {
+    const NOUN: &'static str = "the archive's bucket";
     type Left = BucketLeft;
     type Removal = BucketRemoval;
     /// Nothing may write to it any more (Firehose and its role gone first).
@@ -81,6 +82,31 @@ pub(crate) struct BucketLeft {
     pub name: Option<String>,
     /// Whether setup made it (read only for `--delete-archive`).
     pub managed: Option<bool>,
+}
+
+/// The archive's bucket as what setup left names it: the table's location
+/// (`s3://BUCKET/events/`), which outlives the delivery stream (teardown deletes the table after
+/// the bucket); else the delivery stream's destination (`arn:<partition>:s3:::BUCKET`). Either
+/// lets an interrupted teardown find it again.
+pub(crate) fn named_by(found: &ArchiveState) -> Option<String> {
+    let location = found
+        .glue
+        .table
+        .as_ref()
+        .and_then(|t| t.location.as_deref());
+    location
+        .and_then(|l| l.strip_prefix("s3://"))
+        .and_then(|l| l.split('/').next())
+        .filter(|b| !b.is_empty())
+        .or_else(|| {
+            found
+                .delivery
+                .as_ref()
+                .and_then(|d| d.bucket_arn.as_deref())
+                .and_then(|a| a.split_once(":::"))
+                .map(|(_, b)| b)
+        })
+        .map(str::to_owned)
 }
 
 /// The bucket's removal, only with `--delete-archive`.

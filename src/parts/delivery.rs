@@ -34,6 +34,7 @@ impl super::Part for Delivery {
 }
 
 impl super::ArchivePart for Delivery {
+    const NOUN: &'static str = "the archive's delivery stream";
     type Left = Option<DeliveryObserved>;
     type Removal = DeliveryRemoval;
 

@@ -39,6 +39,7 @@ impl super::Part for FirehoseRole {
 }
 
 impl super::ArchivePart for FirehoseRole {
+    const NOUN: &'static str = "the archive's Firehose role";
     /// Its name, and every policy on it.
     type Left = Option<(String, RoleObserved)>;
     type Removal = FirehoseRoleRemoval;

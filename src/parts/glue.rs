@@ -33,6 +33,7 @@ impl super::Part for Glue {
 }
 
 impl super::ArchivePart for Glue {
+    const NOUN: &'static str = "the archive's Glue database";
     type Left = Option<DatabaseObserved>;
     type Removal = GlueRemoval;
     /// The table's location is how teardown finds the bucket: the bucket goes first, so a run

@@ -33,6 +33,7 @@ impl super::Part for Log {
 }
 
 impl super::ArchivePart for Log {
+    const NOUN: &'static str = "the archive's log group";
     /// Its group's name, and whether setup made it.
     type Left = Option<(String, bool)>;
     type Removal = LogRemoval;

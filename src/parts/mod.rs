@@ -57,6 +57,9 @@ pub(crate) trait ArchivePart: Part {
         cx: &PlanCx<'_, E>,
         found: &ArchiveState,
     ) -> Result<Planned<Self::Action>, E>;
+    /// What it is, for a person: `the archive's bucket` (a read teardown could not make is
+    /// said with it).
+    const NOUN: &'static str;
     /// What teardown finds of it, by the names setup derives from the stream (`Default`:
     /// nothing of it is left).
     type Left: std::fmt::Debug + Clone + PartialEq + Default;
@@ -77,6 +80,45 @@ pub(crate) trait ArchivePart: Part {
     fn row(&self, _cx: &RowCx<'_>, _found: &ArchiveState) -> Option<Row> {
         None
     }
+}
+
+/// How a part is found: read by the adapter of its service (`C`, its client), as [`Apply`]
+/// makes its changes. `parts` itself does no I/O: the readers the registration writes only run
+/// what the adapters return, at once.
+pub(crate) trait Read<C>: ArchivePart {
+    /// What setup and check find of it.
+    async fn read(&self, client: &C, cx: &ReadCx<'_>) -> crate::error::Result<Self::Found>;
+    /// What teardown finds of it, from what the first read found of the whole archive (the
+    /// bucket is found through the table or the delivery stream; a role's every policy is
+    /// weighed).
+    async fn left(
+        &self,
+        client: &C,
+        cx: &LeftCx<'_>,
+        found: &ArchiveState,
+    ) -> crate::error::Result<Self::Left>;
+}
+
+/// What a part is read by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadCx<'a> {
+    /// The stream the archive's names derive from (`archive::role_of`, ...).
+    pub stream: &'a str,
+    /// The Glue database's ARN (its tags are read through it).
+    pub database_arn: &'a str,
+    /// The run's archive, when it names one (setup and check: its bucket, its views); teardown
+    /// has none, and finds the bucket through what names it.
+    pub model: Option<&'a crate::archive::Archive>,
+    /// `--archive-views`: the views are read too.
+    pub views: bool,
+}
+
+/// What teardown reads a part by, beyond what the first read found.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LeftCx<'a> {
+    pub stream: &'a str,
+    /// `--delete-archive`: whose the bucket is is read (only then).
+    pub delete_archive: bool,
 }
 
 /// What teardown was asked, beyond what is left.
@@ -273,6 +315,67 @@ macro_rules! archive_parts {
 
         /// The archive's parts, for the exports.
         pub(crate) const ARCHIVE: &[&dyn Part] = &[$(&$part::$ty),*];
+
+        /// Each part's read, on its own (teardown keeps going past a part it may not read).
+        pub(crate) struct ArchiveReads {
+            $(pub $field: crate::error::Result<<$part::$ty as ArchivePart>::Found>,)*
+        }
+
+        /// Every part read at once, through its adapter.
+        pub(crate) async fn read_archive<C>(client: &C, cx: &ReadCx<'_>) -> ArchiveReads
+        where
+            $($part::$ty: Read<C>,)*
+        {
+            let ($($field,)*) = tokio::join!($($part::$ty.read(client, cx),)*);
+            ArchiveReads { $($field,)* }
+        }
+
+        impl ArchiveReads {
+            /// Every answer, or the first error (setup, check).
+            pub(crate) fn all(self) -> crate::error::Result<ArchiveState> {
+                Ok(ArchiveState { $($field: self.$field?,)* })
+            }
+
+            /// Every answer; an error goes to `unread` with the part's noun, which says
+            /// whether the run goes on (the part then counted as not there) or stops.
+            pub(crate) fn or_unread(
+                self,
+                mut unread: impl FnMut(&'static str, crate::error::Error) -> crate::error::Result<()>,
+            ) -> crate::error::Result<ArchiveState> {
+                Ok(ArchiveState {
+                    $($field: match self.$field {
+                        Ok(v) => v,
+                        Err(e) => {
+                            unread(<$part::$ty as ArchivePart>::NOUN, e)?;
+                            Default::default()
+                        }
+                    },)*
+                })
+            }
+        }
+
+        /// What teardown finds of every part, at once, from what the first read found; a read
+        /// that fails goes to `unread` as in [`ArchiveReads::or_unread`].
+        pub(crate) async fn read_left<C>(
+            client: &C,
+            cx: &LeftCx<'_>,
+            found: &ArchiveState,
+            mut unread: impl FnMut(&'static str, crate::error::Error) -> crate::error::Result<()>,
+        ) -> crate::error::Result<ArchiveLeft>
+        where
+            $($part::$ty: Read<C>,)*
+        {
+            let ($($field,)*) = tokio::join!($($part::$ty.left(client, cx, found),)*);
+            Ok(ArchiveLeft {
+                $($field: match $field {
+                    Ok(v) => v,
+                    Err(e) => {
+                        unread(<$part::$ty as ArchivePart>::NOUN, e)?;
+                        Default::default()
+                    }
+                },)*
+            })
+        }
 
         /// The archive as teardown finds it, part by part (`Default`: nothing is left).
         #[derive(Debug, Clone, PartialEq, Default)]

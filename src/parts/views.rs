@@ -18,6 +18,7 @@ pub(crate) struct Views;
 impl super::Part for Views {}
 
 impl super::ArchivePart for Views {
+    const NOUN: &'static str = "the archive's views";
     /// Teardown finds our views with the Glue database (`glue::DatabaseObserved::views`).
     type Left = ();
     /// Ours go with the Glue part's teardown, before the table.
