@@ -38,15 +38,17 @@ impl super::Part for Bucket {
 }
 
 impl super::ArchivePart for Bucket {
-    const NOUN: &'static str = "the archive's bucket";
+    type Found = BucketObserved;
     type Left = BucketLeft;
+    type Action = BucketAction;
     type Removal = BucketRemoval;
+
+    const NOUN: &'static str = "the archive's bucket";
+    const CHAIN: &'static str = "bucket";
+    const ROW: Option<&'static str> = Some("archive.bucket");
+
     /// Nothing may write to it any more (Firehose and its role gone first).
     const TEARDOWN_AFTER: &'static [&'static str] = &["delivery", "role"];
-
-    type Found = BucketObserved;
-    type Action = BucketAction;
-    const CHAIN: &'static str = "bucket";
 
     fn plan<E: From<Refusal>>(
         &self,
@@ -55,8 +57,6 @@ impl super::ArchivePart for Bucket {
     ) -> Result<Planned<BucketAction>, E> {
         Ok(plan(cx.model, cx.adopt, &found.bucket)?)
     }
-
-    const ROW: Option<&'static str> = Some("archive.bucket");
 
     fn row(&self, cx: &RowCx<'_>, found: &ArchiveState) -> Option<Row> {
         Some(row(cx.model.bucket.as_str(), &found.bucket))

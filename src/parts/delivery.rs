@@ -34,13 +34,14 @@ impl super::Part for Delivery {
 }
 
 impl super::ArchivePart for Delivery {
-    const NOUN: &'static str = "the archive's delivery stream";
+    type Found = Option<DeliveryState>;
     type Left = Option<DeliveryObserved>;
+    type Action = DeliveryAction;
     type Removal = DeliveryRemoval;
 
-    type Found = Option<DeliveryState>;
-    type Action = DeliveryAction;
+    const NOUN: &'static str = "the archive's delivery stream";
     const CHAIN: &'static str = "delivery";
+    const ROW: Option<&'static str> = Some("archive.delivery");
 
     fn plan<E: From<Refusal>>(
         &self,
@@ -54,8 +55,6 @@ impl super::ArchivePart for Delivery {
             found.delivery.as_ref(),
         )?)
     }
-
-    const ROW: Option<&'static str> = Some("archive.delivery");
 
     fn row(&self, cx: &RowCx<'_>, found: &ArchiveState) -> Option<Row> {
         Some(row(

@@ -39,16 +39,19 @@ impl super::Part for FirehoseRole {
 }
 
 impl super::ArchivePart for FirehoseRole {
-    const NOUN: &'static str = "the archive's Firehose role";
+    type Found = Option<RoleState>;
+
     /// Its name, and every policy on it.
     type Left = Option<(String, RoleObserved)>;
+    type Action = FirehoseRoleAction;
     type Removal = FirehoseRoleRemoval;
+
+    const NOUN: &'static str = "the archive's Firehose role";
+    const CHAIN: &'static str = "role";
+    const ROW: Option<&'static str> = Some("archive.role");
+
     /// Firehose uses it until its delivery stream is gone.
     const TEARDOWN_AFTER: &'static [&'static str] = &["delivery"];
-
-    type Found = Option<RoleState>;
-    type Action = FirehoseRoleAction;
-    const CHAIN: &'static str = "role";
 
     /// Through the role planner every role setup owns goes through (`cx.plan_role`), once a
     /// role someone else made is refused without `--adopt` (it would be handed to Firehose).
@@ -76,8 +79,6 @@ impl super::ArchivePart for FirehoseRole {
             notes: planned.notes,
         })
     }
-
-    const ROW: Option<&'static str> = Some("archive.role");
 
     fn row(&self, cx: &RowCx<'_>, found: &ArchiveState) -> Option<Row> {
         Some(row(

@@ -33,16 +33,17 @@ impl super::Part for Glue {
 }
 
 impl super::ArchivePart for Glue {
-    const NOUN: &'static str = "the archive's Glue database";
+    type Found = GlueFound;
     type Left = Option<DatabaseObserved>;
+    type Action = GlueAction;
     type Removal = GlueRemoval;
+
+    const NOUN: &'static str = "the archive's Glue database";
+    const CHAIN: &'static str = "table";
+
     /// The table's location is how teardown finds the bucket: the bucket goes first, so a run
     /// interrupted while emptying it finds it again.
     const TEARDOWN_AFTER: &'static [&'static str] = &["bucket"];
-
-    type Found = GlueFound;
-    type Action = GlueAction;
-    const CHAIN: &'static str = "table";
 
     fn plan<E: From<Refusal>>(
         &self,

@@ -33,16 +33,18 @@ impl super::Part for Log {
 }
 
 impl super::ArchivePart for Log {
-    const NOUN: &'static str = "the archive's log group";
+    type Found = Option<LogState>;
+
     /// Its group's name, and whether setup made it.
     type Left = Option<(String, bool)>;
+    type Action = LogAction;
     type Removal = LogRemoval;
+
+    const NOUN: &'static str = "the archive's log group";
+    const CHAIN: &'static str = "log";
+
     /// Firehose writes its errors there until it is gone.
     const TEARDOWN_AFTER: &'static [&'static str] = &["delivery"];
-
-    type Found = Option<LogState>;
-    type Action = LogAction;
-    const CHAIN: &'static str = "log";
 
     fn plan<E: From<Refusal>>(
         &self,

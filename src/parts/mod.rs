@@ -43,13 +43,29 @@ pub(crate) trait Part: Sync {
 /// `archive_parts!` turns each registered part's types into a field of [`ArchiveState`] and
 /// a variant of [`ArchiveAction`], and plans every part through [`ArchivePart::plan`].
 pub(crate) trait ArchivePart: Part {
-    /// What the read step finds of it (its `Default`: nothing of it exists).
+    /// What setup's and check's read finds of it (`Default`: nothing of it exists).
     type Found: std::fmt::Debug + Clone + PartialEq + Default;
+    /// What teardown finds of it, by the names setup derives from the stream (`Default`:
+    /// nothing of it is left).
+    type Left: std::fmt::Debug + Clone + PartialEq + Default;
     /// One change to it, as the plan shows it and setup applies it.
     type Action: Change;
+    /// Its removal, as teardown's plan shows it and teardown applies it.
+    type Removal: Gone;
+
+    /// What it is, for a person: `the archive's bucket` (a read teardown could not make is
+    /// said with it).
+    const NOUN: &'static str;
     /// The chain of setup's apply it runs in: the parts of one chain go one after another, the
     /// chains at once (the views after the table they read, in the table's chain).
     const CHAIN: &'static str;
+    /// Its check row's id (`archive.bucket`), when it has a row of its own.
+    const ROW: Option<&'static str> = None;
+    /// The parts (by their field in the registration) that must be gone before it, beyond
+    /// what teardown's order already gives: teardown takes the parts in the reverse of the
+    /// registration (a part before what it names), then moves a part after these.
+    const TEARDOWN_AFTER: &'static [&'static str] = &[];
+
     /// Its plan from what exists of the whole archive (a part may read what it names), or
     /// why it cannot be made as asked.
     fn plan<E: From<Refusal>>(
@@ -57,28 +73,16 @@ pub(crate) trait ArchivePart: Part {
         cx: &PlanCx<'_, E>,
         found: &ArchiveState,
     ) -> Result<Planned<Self::Action>, E>;
-    /// What it is, for a person: `the archive's bucket` (a read teardown could not make is
-    /// said with it).
-    const NOUN: &'static str;
-    /// What teardown finds of it, by the names setup derives from the stream (`Default`:
-    /// nothing of it is left).
-    type Left: std::fmt::Debug + Clone + PartialEq + Default;
-    /// Its removal, as teardown's plan shows it and teardown applies it.
-    type Removal: Gone;
-    /// The parts (by their field in the registration) that must be gone before it, beyond
-    /// what teardown's order already gives: teardown takes the parts in the reverse of the
-    /// registration (a part before what it names), then moves a part after these.
-    const TEARDOWN_AFTER: &'static [&'static str] = &[];
+
+    /// Its check row, under [`ArchivePart::ROW`], from what exists of the whole archive.
+    fn row(&self, _cx: &RowCx<'_>, _found: &ArchiveState) -> Option<Row> {
+        None
+    }
+
     /// What teardown does with it, from what is left of the whole archive: its removals, or a
     /// note why it stays (only what setup made goes).
     fn teardown(&self, _cx: &TeardownCx, _left: &ArchiveLeft) -> Planned<Self::Removal> {
         Planned::default()
-    }
-    /// Its check row's id (`archive.bucket`), when it has a row of its own.
-    const ROW: Option<&'static str> = None;
-    /// Its check row, under [`ArchivePart::ROW`], from what exists of the whole archive.
-    fn row(&self, _cx: &RowCx<'_>, _found: &ArchiveState) -> Option<Row> {
-        None
     }
 }
 

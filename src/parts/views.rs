@@ -18,13 +18,16 @@ pub(crate) struct Views;
 impl super::Part for Views {}
 
 impl super::ArchivePart for Views {
-    const NOUN: &'static str = "the archive's views";
+    type Found = BTreeMap<String, ViewState>;
+
     /// Teardown finds our views with the Glue database (`glue::DatabaseObserved::views`).
     type Left = ();
+    type Action = ViewAction;
+
     /// Ours go with the Glue part's teardown, before the table.
     type Removal = super::Never;
-    type Found = BTreeMap<String, ViewState>;
-    type Action = ViewAction;
+
+    const NOUN: &'static str = "the archive's views";
     const CHAIN: &'static str = "table";
 
     fn plan<E: From<Refusal>>(
