@@ -176,6 +176,22 @@ pub(crate) fn torn<R>(answer: Teardown, removals: impl IntoIterator<Item = R>) -
     }
 }
 
+/// A part's read answer; a failed read goes to `unread` with the part's `noun`, and when that
+/// lets the run go on, the part counts as not there.
+pub(crate) fn answered<T: Default>(
+    answer: crate::error::Result<T>,
+    noun: &'static str,
+    unread: &mut impl FnMut(&'static str, crate::error::Error) -> crate::error::Result<()>,
+) -> crate::error::Result<T> {
+    match answer {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            unread(noun, e)?;
+            Ok(T::default())
+        }
+    }
+}
+
 /// Teardown's order over the parts, given each one's name and `TEARDOWN_AFTER`, in the
 /// registration's order: the reverse of the registration, each part moved after the parts it
 /// must follow (at the first place all of them are gone). Indexes into `parts`.
@@ -347,13 +363,7 @@ macro_rules! archive_parts {
                 mut unread: impl FnMut(&'static str, crate::error::Error) -> crate::error::Result<()>,
             ) -> crate::error::Result<ArchiveState> {
                 Ok(ArchiveState {
-                    $($field: match self.$field {
-                        Ok(v) => v,
-                        Err(e) => {
-                            unread(<$part::$ty as ArchivePart>::NOUN, e)?;
-                            Default::default()
-                        }
-                    },)*
+                    $($field: answered(self.$field, <$part::$ty as ArchivePart>::NOUN, &mut unread)?,)*
                 })
             }
         }
@@ -371,13 +381,7 @@ macro_rules! archive_parts {
         {
             let ($($field,)*) = tokio::join!($($part::$ty.left(client, cx, found),)*);
             Ok(ArchiveLeft {
-                $($field: match $field {
-                    Ok(v) => v,
-                    Err(e) => {
-                        unread(<$part::$ty as ArchivePart>::NOUN, e)?;
-                        Default::default()
-                    }
-                },)*
+                $($field: answered($field, <$part::$ty as ArchivePart>::NOUN, &mut unread)?,)*
             })
         }
 

@@ -200,3 +200,22 @@ fn a_part_kept_is_a_note_and_a_part_gone_its_removals() {
     assert_eq!(kept.notes, ["it stays"]);
     assert_eq!(torn(Teardown::Nothing, [1]), Planned::default());
 }
+
+#[test]
+fn a_read_that_fails_is_told_and_then_counts_as_nothing_or_stops_the_run() {
+    use crate::error::Error;
+    let refused = || Err::<Option<u8>, _>(Error::Refused("no".into()));
+    let mut told = Vec::new();
+    let mut go_on = |noun: &'static str, _: Error| {
+        told.push(noun);
+        Ok(())
+    };
+    assert_eq!(
+        answered(Ok(Some(3)), "the part", &mut go_on).unwrap(),
+        Some(3)
+    );
+    assert_eq!(answered(refused(), "the part", &mut go_on).unwrap(), None);
+    assert_eq!(told, ["the part"]);
+    let mut stop = |_: &'static str, e: Error| Err(e);
+    assert!(answered(refused(), "the part", &mut stop).is_err());
+}
