@@ -183,6 +183,8 @@ fn teardown_goes_against_the_registration_each_part_after_what_it_must_follow() 
     // nothing.
     let moved: &[(&str, &[&str])] = &[("a", &[]), ("b", &["a", "zz"]), ("c", &[])];
     assert_eq!(names(teardown_order(moved), moved), ["c", "a", "b"]);
+    let unknown: &[(&str, &[&str])] = &[("x", &[]), ("a", &["zz"]), ("b", &["x"])];
+    assert_eq!(names(teardown_order(unknown), unknown), ["a", "x", "b"]);
     let chain: &[(&str, &[&str])] = &[("a", &["b"]), ("b", &["c"]), ("c", &[]), ("d", &[])];
     assert_eq!(names(teardown_order(chain), chain), ["d", "c", "b", "a"]);
     // A cycle cannot be met: every part is still taken, once.
