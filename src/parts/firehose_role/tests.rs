@@ -234,3 +234,56 @@ fn a_session_length_is_no_action_on_firehoses_role() {
         })
     );
 }
+
+#[test]
+fn each_change_to_firehoses_role_has_its_line_its_marker_and_its_documents() {
+    use crate::parts::Change;
+    let (a, b) = (json!({"a": 1}), json!({"b": 2}));
+    let role = || "r".to_owned();
+    let tags = std::collections::BTreeMap::from([("k".to_owned(), "v".to_owned())]);
+    let create = FirehoseRoleAction::CreateRole {
+        role: role(),
+        trust: a.clone(),
+        tags: tags.clone(),
+    };
+    let trust = FirehoseRoleAction::UpdateRoleTrust {
+        role: role(),
+        before: a.clone(),
+        after: b.clone(),
+    };
+    let add = FirehoseRoleAction::PutRolePolicy {
+        role: role(),
+        before: None,
+        after: b.clone(),
+    };
+    let update = FirehoseRoleAction::PutRolePolicy {
+        role: role(),
+        before: Some(a.clone()),
+        after: b.clone(),
+    };
+    let tag = FirehoseRoleAction::TagRole { role: role(), tags };
+    let lines: Vec<String> = [&create, &trust, &add, &update, &tag]
+        .iter()
+        .map(|c| c.describe())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "create Firehose's role r (trusting firehose.amazonaws.com from this account)",
+            "update the trust policy of Firehose's role r",
+            "add inline policy buzz-kinesis-archive to r (read the stream, write the bucket's events/ and errors/)",
+            "update inline policy buzz-kinesis-archive of r",
+            "role r: add tags k=v",
+        ]
+    );
+    assert!(create.is_create() && ![&trust, &add, &update, &tag].iter().any(|c| c.is_create()));
+    // A document that changes shows its lines: the trust, or a policy that was there.
+    assert_eq!(trust.documents(), Some((&a, &b)));
+    assert_eq!(update.documents(), Some((&a, &b)));
+    assert_eq!(add.documents(), None);
+    assert_eq!(create.documents(), None);
+    assert_eq!(trust.before_after(), (a.clone(), b.clone()));
+    assert_eq!(add.before_after(), (Value::Null, b.clone()));
+    assert_eq!(update.before_after(), (a, b));
+    assert_eq!(tag.before_after().1["kind"], "tag_role");
+}
