@@ -1,10 +1,16 @@
 //! The parts of the pipeline (the archive's, `--archive-bucket`, and the alarm), one module
-//! each: what the run wants of it,
-//! what exists of it (as one reader finds it), the difference as typed actions, its check
-//! row, what teardown does with it, and its CloudFormation and Terraform fragments. A setting
-//! of a part is written here once; `plan`, `checks`, `teardown_plan` and `iac` only iterate
-//! the parts and put what each says into their own words (a `Blocked`, a `Check`, a template).
-//! Pure: no I/O (the calls live in `aws/`, one adapter per service).
+//! each: what the run wants of it, what exists of it, the difference as typed actions, its
+//! check row, what teardown does with it, and its CloudFormation and Terraform fragments. A
+//! setting of a part is written here once; `plan`, `checks`, `teardown_plan` and `iac` only
+//! iterate the parts and put what each says into their own words (a `Blocked`, a `Check`, a
+//! `Removal`, a template).
+//!
+//! The archive's parts are registered in one list (`archive_parts!`, at the end of this file),
+//! from which the archive's state, actions, readers, plan, rows, teardown and export list are
+//! written. How a part is read, made and removed is its adapter's (`aws/`, one per service),
+//! through traits declared here over any client ([`Read`], [`Apply`], [`Remove`]): this module
+//! does no I/O itself, and the readers the registration writes only run, at once, what the
+//! adapters return.
 //!
 //! This floor-1 module stands below `plan`, `checks`, `teardown_plan` and `iac` (they import
 //! it, never the reverse), so what a part returns is plain data: a [`Refusal`], notes as
@@ -39,9 +45,10 @@ pub(crate) trait Part: Sync {
     }
 }
 
-/// A part of the archive, in its own types: what the read step finds of it and its changes.
-/// `archive_parts!` turns each registered part's types into a field of [`ArchiveState`] and
-/// a variant of [`ArchiveAction`], and plans every part through [`ArchivePart::plan`].
+/// A part of the archive, in its own types: what the reads find of it, its changes and its
+/// removals, and what it says in the plan, in check and in teardown. `archive_parts!` turns a
+/// registered part's types into a field of [`ArchiveState`] and [`ArchiveLeft`] and a variant of
+/// [`ArchiveAction`] and [`ArchiveRemoval`], and calls its `plan`, `row` and `teardown` in turn.
 pub(crate) trait ArchivePart: Part {
     /// What setup's and check's read finds of it (`Default`: nothing of it exists).
     type Found: std::fmt::Debug + Clone + PartialEq + Default;
@@ -282,8 +289,11 @@ pub(crate) struct PlanCx<'a, E> {
     pub plan_role: &'a dyn Fn(Option<&RoleState>) -> Result<Planned<role::RoleAction>, E>,
 }
 
-/// Writes the registered parts' [`ArchiveState`], [`ArchiveAction`], [`ARCHIVE`] and
-/// `plan_archive` from one list, so a part is named in one place.
+/// Writes from one list what names every part of the archive, so a part is named in one
+/// place: [`ArchiveState`] and `read_archive` (what setup and check read), [`ArchiveLeft`] and
+/// `read_left` (what teardown reads), [`ArchiveAction`] and `plan_archive` (the plan and its
+/// apply), `archive_rows` (check), [`ArchiveRemoval`] and `teardown_archive` (teardown, in
+/// [`teardown_order`]), and [`ARCHIVE`] (the exports).
 macro_rules! archive_parts {
     ($($field:ident: $variant:ident($part:ident :: $ty:ident)),* $(,)?) => {
         /// The archive as the read step finds it, part by part (`Default`: nothing exists).
