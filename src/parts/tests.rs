@@ -221,3 +221,41 @@ fn a_read_that_fails_is_told_and_then_counts_as_nothing_or_stops_the_run() {
     let mut stop = |_: &'static str, e: Error| Err(e);
     assert!(answered(refused(), "the part", &mut stop).is_err());
 }
+
+#[test]
+fn teardown_finds_the_bucket_by_the_tables_location_else_the_delivery_streams_destination() {
+    let found = |location: Option<&str>, destination: Option<&str>| {
+        let mut a = ArchiveState::default();
+        a.glue.table = location.map(|l| crate::parts::glue::TableState {
+            location: Some(l.into()),
+            ..Default::default()
+        });
+        a.delivery = destination.map(|d| crate::parts::delivery::DeliveryState {
+            bucket_arn: Some(d.into()),
+            ..Default::default()
+        });
+        bucket::named_by(&a)
+    };
+    let arn = Some("arn:aws:s3:::from-firehose");
+    assert_eq!(
+        found(Some("s3://from-the-table/events/"), arn).as_deref(),
+        Some("from-the-table")
+    );
+    // The table gone (or no location to read a bucket from): the delivery stream names it.
+    assert_eq!(found(None, arn).as_deref(), Some("from-firehose"));
+    assert_eq!(
+        found(Some("s3:///events/"), arn).as_deref(),
+        Some("from-firehose")
+    );
+    assert_eq!(
+        found(Some("hdfs://x/"), arn).as_deref(),
+        Some("from-firehose")
+    );
+    assert_eq!(
+        found(Some("s3://only-bucket"), None).as_deref(),
+        Some("only-bucket")
+    );
+    // Nothing names it.
+    assert_eq!(found(None, None), None);
+    assert_eq!(found(None, Some("not-an-arn")), None);
+}
