@@ -174,11 +174,9 @@ impl Plan {
     /// A part's teardown answer in the plan: its removal (none when the part is absent), or
     /// its note.
     fn take(&mut self, answer: Teardown, removal: impl IntoIterator<Item = Removal>) {
-        match answer {
-            Teardown::Remove => self.removals.extend(removal),
-            Teardown::Keep(note) => self.notes.push(note),
-            Teardown::Nothing => {}
-        }
+        let t = crate::parts::torn(answer, removal);
+        self.removals.extend(t.actions);
+        self.notes.extend(t.notes);
     }
 
     /// Nothing to remove.
