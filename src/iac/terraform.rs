@@ -1,101 +1,15 @@
-//! The Terraform configuration (HCL) for the hashicorp/aws provider.
+//! The Terraform configuration (HCL) for the hashicorp/aws provider: its frame (the header,
+//! the provider, the domain variable) around every part's blocks.
 
 use std::fmt::Write as _;
 
-use super::{
-    Blueprint, COMMAND_HELP, DOMAIN, DOMAIN_HELP, HEADER, KINESIS_SERVICE, REGION, REQUEST_HELP,
-    ROLE_ARN, STREAM_ARN,
-};
-use crate::archive::{self, Archive};
+use super::{Blueprint, DOMAIN_HELP, HEADER};
 use crate::hcl::{wrap, Block, Hcl};
-use crate::iam;
-use crate::plan::MAX_SESSION_SECONDS;
-use crate::sizing::Capacity;
-
-const TF_STREAM: &str = parts::TF_STREAM;
-const TF_ROLE: &str = "aws_iam_role.buzz";
-
-use crate::parts::{self, tf_tags, tf_with_skips as with_skips};
-
-/// The stream, as setup makes it.
-fn stream_block(b: &Blueprint) -> Block {
-    let mut s = with_skips(
-        Block::new("resource", &["aws_kinesis_stream", "buzz"]),
-        &b.stream_skips(),
-    )
-    .attr("name", Hcl::str(b.stream.as_str()))
-    .attr("retention_period", Hcl::expr(b.retention.get().to_string()));
-    let mode = match b.capacity {
-        Capacity::OnDemand => "ON_DEMAND",
-        Capacity::Provisioned(n) => {
-            s = s.attr("shard_count", Hcl::expr(n.get().to_string()));
-            "PROVISIONED"
-        }
-    };
-    if let Some(k) = b.stream_key() {
-        s = s
-            .attr("encryption_type", Hcl::str("KMS"))
-            .attr("kms_key_id", Hcl::str(k.as_str()));
-    }
-    s.attr("tags", tf_tags(&b.tags))
-        .block(Block::new("stream_mode_details", &[]).attr("stream_mode", Hcl::str(mode)))
-        // Like the tool, which deletes a stream only when asked twice.
-        .block(Block::new("lifecycle", &[]).attr("prevent_destroy", Hcl::Bool(true)))
-}
-
-/// The outputs: the ARNs, the request for Buzz and the Buzz half's command.
-fn outputs(b: &Blueprint, stream_arn: &str, role_arn: &str) -> Vec<Block> {
-    vec![
-        Block::new("output", &["stream_arn"])
-            .attr(
-                "description",
-                Hcl::str("The Kinesis stream Buzz writes to."),
-            )
-            .attr("value", Hcl::expr(stream_arn)),
-        Block::new("output", &["role_arn"])
-            .attr(
-                "description",
-                Hcl::str("The role Agilix assumes (roleArn in Buzz's configuration)."),
-            )
-            .attr("value", Hcl::expr(role_arn)),
-        Block::new("output", &["set_data_stream_configuration"])
-            .attr("description", Hcl::str(REQUEST_HELP))
-            .attr(
-                "value",
-                Hcl::Call(
-                    "jsonencode",
-                    Box::new(Hcl::from_json(
-                        &b.request(),
-                        &[
-                            (ROLE_ARN, role_arn),
-                            // `id` is the region's name in every provider version (`name` is
-                            // deprecated in v6, `region` is new in v6).
-                            (REGION, "data.aws_region.current.id"),
-                            (DOMAIN, "var.buzz_domain_id"),
-                        ],
-                    )),
-                ),
-            ),
-        Block::new("output", &["buzz_half_command"])
-            .attr("description", Hcl::str(COMMAND_HELP))
-            .attr(
-                "value",
-                Hcl::template(
-                    &b.command(),
-                    &[
-                        (ROLE_ARN, role_arn),
-                        (REGION, "data.aws_region.current.id"),
-                        (DOMAIN, "var.buzz_domain_id"),
-                    ],
-                ),
-            ),
-    ]
-}
+use crate::parts::target::REQUEST_HELP;
+use crate::parts::STACK;
 
 /// A Terraform configuration (HCL) for the hashicorp/aws provider.
 pub(crate) fn terraform(b: &Blueprint) -> String {
-    let stream_arn = format!("{TF_STREAM}.arn");
-    let role_arn = format!("{TF_ROLE}.arn");
     let mut out = String::new();
     for line in wrap(
         &format!(
@@ -134,48 +48,9 @@ pub(crate) fn terraform(b: &Blueprint) -> String {
             v
         },
         Block::new("data", &["aws_region", "current"]),
-        stream_block(b),
-        with_skips(
-            Block::new("resource", &["aws_iam_role", "buzz"]),
-            &b.trust_skips(),
-        )
-        .attr("name", Hcl::str(b.role.as_str()))
-        .attr("description", Hcl::str(iam::ROLE_DESCRIPTION))
-        .attr(
-            "max_session_duration",
-            Hcl::expr(MAX_SESSION_SECONDS.to_string()),
-        )
-        .attr(
-            "assume_role_policy",
-            Hcl::Call("jsonencode", Box::new(Hcl::from_json(&b.trust, &[]))),
-        )
-        .attr("tags", tf_tags(&b.tags)),
-        Block::new("resource", &["aws_iam_role_policy", "buzz"])
-            .attr("name", Hcl::str(iam::POLICY_NAME))
-            .attr("role", Hcl::expr(format!("{TF_ROLE}.id")))
-            .attr(
-                "policy",
-                Hcl::Call(
-                    "jsonencode",
-                    Box::new(Hcl::from_json(
-                        &b.permission(),
-                        &[
-                            (STREAM_ARN, stream_arn.as_str()),
-                            (
-                                KINESIS_SERVICE,
-                                "\"kinesis.${data.aws_region.current.id}.amazonaws.com\"",
-                            ),
-                        ],
-                    )),
-                ),
-            ),
     ];
-    blocks.extend(outputs(b, &stream_arn, &role_arn));
-    if let Some(a) = &b.alarm {
-        blocks.extend(parts::alarm::terraform(&b.alarm_export(a)));
-    }
-    if let Some(a) = &b.archive {
-        blocks.extend(archive_blocks(b, a));
+    for part in STACK {
+        blocks.extend(part.terraform(b));
     }
     for (i, block) in blocks.iter().enumerate() {
         if i > 0 {
@@ -184,46 +59,6 @@ pub(crate) fn terraform(b: &Blueprint) -> String {
         block.write(&mut out, 0);
     }
     out
-}
-
-const TF_BUCKET_ID: &str = parts::bucket::TF_ID;
-
-/// The archive: the bucket and its configuration resources, the delivery error log,
-/// Firehose's role and policy, the delivery stream, the Glue database and table, and outputs.
-fn archive_blocks(b: &Blueprint, a: &Archive) -> Vec<Block> {
-    let mut blocks = vec![Block::new("data", &["aws_caller_identity", "current"])];
-    let x = parts::Export {
-        model: a,
-        tags: &b.tags,
-    };
-    for part in parts::ARCHIVE {
-        blocks.extend(part.terraform(&x));
-    }
-    blocks.push(
-        Block::new("output", &["archive_bucket"])
-            .attr(
-                "description",
-                Hcl::str("The bucket every event is archived in, under events/type=<type>/dt=<YYYY-MM-DD>/."),
-            )
-            .attr("value", Hcl::expr(TF_BUCKET_ID)),
-    );
-    blocks.push(
-        Block::new("output", &["archive_table"])
-            .attr(
-                "description",
-                Hcl::str("The Glue table to query with Athena (partition projection: no crawler, no MSCK REPAIR)."),
-            )
-            .attr("value", Hcl::str(format!("{}.{}", a.database(), archive::TABLE))),
-    );
-    for q in a.queries() {
-        let label = format!("archive_query_{}", q.name);
-        blocks.push(
-            Block::new("output", &[label.as_str()])
-                .attr("description", Hcl::str(q.about))
-                .attr("value", Hcl::str(q.sql)),
-        );
-    }
-    blocks
 }
 
 #[cfg(test)]

@@ -1,6 +1,12 @@
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
 use super::*;
-use crate::names::{AccountId, ShardCount};
-use serde_json::json;
+use crate::archive::Archive;
+use crate::iam;
+use crate::names::{AccountId, Encryption, EventFilter, KmsKey, RetentionHours, ShardCount};
+use crate::sizing::Capacity;
 
 pub(super) fn blueprint() -> Blueprint {
     let agilix = AccountId::parse("--agilix-account", "210987654321").unwrap();

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::stack::{Blueprint, CfnFragment, StackPart};
 use super::{cfn_resource, cfn_tags, managed_tags, tf_tags, tf_with_skips, Planned, Row, Skip};
 use super::{Teardown, CFN_STREAM, SETUP_AGAIN, TF_STREAM};
 use crate::hcl::{Block, Hcl};
@@ -267,22 +268,11 @@ pub(crate) fn skips(key: Option<&KmsKey>) -> Vec<Skip> {
     }
 }
 
-/// The alarm's CloudFormation fragment: resources and outputs, by logical id, in template
-/// order.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct CfnFragment {
-    pub resources: Vec<(&'static str, Value)>,
-    pub outputs: Vec<(&'static str, Value)>,
-}
-
 /// The alarm, and (unless the user has one) its topic with the email subscriptions, encrypted
 /// with the customer-managed key when one is given (with the key policy statement CloudWatch
 /// then needs as an output), else unencrypted with the reason.
 pub(crate) fn cloudformation(x: &AlarmExport) -> CfnFragment {
-    let mut f = CfnFragment {
-        resources: Vec::new(),
-        outputs: Vec::new(),
-    };
+    let mut f = CfnFragment::default();
     let action = match x.topic_arn {
         Some(arn) => json!(arn),
         None => {
@@ -294,7 +284,7 @@ pub(crate) fn cloudformation(x: &AlarmExport) -> CfnFragment {
             if let Some(key) = x.key {
                 properties["KmsMasterKeyId"] = json!(key.as_str());
                 f.outputs.push((
-                    "AlarmTopicKeyPolicyStatement",
+                    "AlarmTopicKeyPolicyStatement".into(),
                     json!({
                         "Description": TOPIC_KEY_HELP,
                         "Value": iam::cloudwatch_key_statement().to_string(),
@@ -404,6 +394,37 @@ pub(crate) fn terraform(x: &AlarmExport) -> Vec<Block> {
     );
     blocks.extend(key_output);
     blocks
+}
+
+/// The alarm in the exports: nothing without `--alarm-email` / `--alarm-topic`.
+pub(crate) struct Alarm;
+
+/// What the alarm's fragments are written from: the customer-managed key, when one is given,
+/// encrypts the topic the template makes.
+fn export<'a>(b: &'a Blueprint, a: &'a super::stack::BlueprintAlarm) -> AlarmExport<'a> {
+    AlarmExport {
+        stream: &b.stream,
+        tags: &b.tags,
+        emails: &a.emails,
+        topic_arn: a.topic_arn.as_deref(),
+        key: b.encryption.customer_key(),
+    }
+}
+
+impl StackPart for Alarm {
+    fn cloudformation(&self, b: &Blueprint) -> CfnFragment {
+        b.alarm
+            .as_ref()
+            .map(|a| cloudformation(&export(b, a)))
+            .unwrap_or_default()
+    }
+
+    fn terraform(&self, b: &Blueprint) -> Vec<Block> {
+        b.alarm
+            .as_ref()
+            .map(|a| terraform(&export(b, a)))
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

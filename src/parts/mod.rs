@@ -17,13 +17,18 @@
 //! text, a [`Row`], a [`Skip`], JSON or HCL blocks.
 
 pub(crate) mod alarm;
+pub(crate) mod archived;
 pub(crate) mod bucket;
 pub(crate) mod delivery;
 pub(crate) mod firehose_role;
 pub(crate) mod glue;
 pub(crate) mod log;
 pub(crate) mod role;
+pub(crate) mod stack;
+pub(crate) mod stream;
+pub(crate) mod target;
 pub(crate) mod views;
+pub(crate) mod writer_role;
 
 use std::collections::BTreeMap;
 
@@ -501,6 +506,17 @@ archive_parts! {
     delivery: Delivery(delivery::Delivery),
 }
 
+/// Every part the exports write, in template order: a part after what it names, and the
+/// Buzz target's outputs (what the Buzz half is handed) after the stream and the role they
+/// name.
+pub(crate) const STACK: &[&dyn stack::StackPart] = &[
+    &stream::Stream,
+    &writer_role::WriterRole,
+    &target::Target,
+    &alarm::Alarm,
+    &archived::Archived,
+];
+
 /// What a part's template fragment is written from: the archive's model and the tags every
 /// resource carries.
 #[derive(Debug, Clone, Copy)]
@@ -509,10 +525,9 @@ pub(crate) struct Export<'a> {
     pub tags: &'a BTreeMap<String, String>,
 }
 
-/// The stream (not a part yet) as the exports name it: its logical id in CloudFormation, its
-/// resource address in Terraform.
-pub(crate) const CFN_STREAM: &str = "BuzzStream";
-pub(crate) const TF_STREAM: &str = "aws_kinesis_stream.buzz";
+/// The stream as the exports name it: its logical id in CloudFormation, its resource address
+/// in Terraform.
+pub(crate) use stream::{CFN_ID as CFN_STREAM, TF_ID as TF_STREAM};
 
 /// Stand-ins for values only the deployment knows, replaced by each dialect's reference. The
 /// control character keeps them apart from anything a user can type: every validated name and

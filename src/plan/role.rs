@@ -11,7 +11,7 @@ pub(crate) use crate::parts::role::RoleAction;
 use crate::state::{Resource, RoleState};
 
 /// Buzz asks for 12-hour sessions.
-pub(crate) const MAX_SESSION_SECONDS: i32 = 43_200;
+pub(crate) use crate::parts::writer_role::MAX_SESSION_SECONDS;
 
 /// Any IAM role setup owns, as the run wants it: the role Agilix assumes, Firehose's role.
 /// Both are planned by [`plan_any_role`], under the same rules.

@@ -427,7 +427,7 @@ fn cloudformation_encrypts_our_topic_with_the_key_and_outputs_the_statement_its_
     assert_eq!(
         f.outputs,
         [(
-            "AlarmTopicKeyPolicyStatement",
+            "AlarmTopicKeyPolicyStatement".to_owned(),
             json!({
                 "Description": TOPIC_KEY_HELP,
                 "Value": iam::cloudwatch_key_statement().to_string(),

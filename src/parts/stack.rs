@@ -1,0 +1,58 @@
+//! The parts as the exports write them: what a template describes ([`Blueprint`]) and the
+//! fragment each part gives ([`StackPart`]). The parts are listed in `super::STACK`, which the
+//! exports assemble: `iac` keeps only the template's frame (its header, its parameter, its
+//! provider); every resource and output comes from a part.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::archive::Archive;
+use crate::hcl::Block;
+use crate::names::{Encryption, EventFilter, RetentionHours};
+use crate::sizing::Capacity;
+
+/// What a template describes: the values setup would use.
+#[derive(Debug, Clone)]
+pub(crate) struct Blueprint {
+    pub stream: String,
+    pub capacity: Capacity,
+    pub retention: RetentionHours,
+    /// The template makes the stream, so the default is the AWS-managed key.
+    pub encryption: Encryption,
+    /// Tags for the stream and the role, `managed-by` included.
+    pub tags: BTreeMap<String, String>,
+    pub role: String,
+    pub trust: Value,
+    pub title: String,
+    pub events: Vec<EventFilter>,
+    /// The Buzz domain, when known; else the template asks for it.
+    pub domain: Option<String>,
+    /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes.
+    pub alarm: Option<BlueprintAlarm>,
+    /// `--archive-bucket`: the archive in S3 through Firehose, with its Glue table.
+    pub archive: Option<Archive>,
+}
+
+/// The alarm on the stream's refused writes, and whom it notifies.
+#[derive(Debug, Clone)]
+pub(crate) struct BlueprintAlarm {
+    pub emails: Vec<String>,
+    /// An existing topic; `None`: the template makes one, named as setup names it.
+    pub topic_arn: Option<String>,
+}
+
+/// A part's CloudFormation fragment: resources and outputs, by logical id, in template order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct CfnFragment {
+    pub resources: Vec<(&'static str, Value)>,
+    pub outputs: Vec<(String, Value)>,
+}
+
+/// A part of what the exports write: its fragment in each dialect, from the blueprint (empty
+/// when the blueprint does not ask for it: no alarm, no archive).
+pub(crate) trait StackPart: Sync {
+    fn cloudformation(&self, b: &Blueprint) -> CfnFragment;
+    /// Its Terraform blocks (resources, then its outputs), in file order.
+    fn terraform(&self, b: &Blueprint) -> Vec<Block>;
+}
