@@ -6,12 +6,13 @@
 use serde_json::{Map, Value};
 
 use crate::buzz::wire;
-use crate::names::{DomainId, DEFAULT_ROLE};
+use crate::names::DomainId;
+use crate::parts::alarm::{self, AlarmRemoval};
 use crate::parts::bucket::BucketRemoval;
-use crate::parts::{ArchiveRemoval, Teardown, TeardownCx};
-use crate::state::{
-    is_managed, AlarmState, Resource, StreamState, StreamStatus, TopicState, MANAGED_BY,
-};
+use crate::parts::stream::{self, StreamRemoval};
+use crate::parts::writer_role::{self, WriterRoleRemoval};
+use crate::parts::{ArchiveRemoval, Gone, Planned, TeardownCx};
+use crate::state::{AlarmState, Resource, StreamState, StreamStatus, TopicState};
 
 /// The role as teardown needs to see it (the role part's).
 pub(crate) use crate::parts::role::RoleObserved;
@@ -89,16 +90,15 @@ pub(crate) enum Removal {
         #[serde(skip)]
         config: Map<String, Value>,
     },
-    /// Delete one inline policy (a role must have none left to be deleted).
-    DeleteRolePolicy { role: String, policy: String },
-    /// Delete the role, after its inline policies.
-    DeleteRole { role: String, arn: String },
-    /// The alarm on refused writes that setup made.
-    DeleteAlarm { name: String },
-    /// The topic setup made for the alarm, with its subscriptions.
-    DeleteTopic { arn: String },
-    /// Deletes every record in the stream.
-    DeleteStream { stream: String, arn: String },
+    /// The writer role's (its inline policies, then the role), in the part's words.
+    #[serde(untagged)]
+    Role(WriterRoleRemoval),
+    /// The alarm's and its topic's, in the part's words.
+    #[serde(untagged)]
+    Alarm(AlarmRemoval),
+    /// The stream's (only with `--delete-stream`), in the part's words.
+    #[serde(untagged)]
+    Stream(StreamRemoval),
     /// A part of the archive (`parts::teardown_archive`), in its own words.
     #[serde(untagged)]
     Archive(ArchiveRemoval),
@@ -109,9 +109,9 @@ impl Removal {
     pub(crate) fn resource(&self) -> Resource {
         match self {
             Removal::RemoveBuzzTarget { .. } => Resource::Buzz,
-            Removal::DeleteRolePolicy { .. } | Removal::DeleteRole { .. } => Resource::Role,
-            Removal::DeleteAlarm { .. } | Removal::DeleteTopic { .. } => Resource::Alarm,
-            Removal::DeleteStream { .. } => Resource::Stream,
+            Removal::Role(_) => Resource::Role,
+            Removal::Alarm(_) => Resource::Alarm,
+            Removal::Stream(_) => Resource::Stream,
             Removal::Archive(_) => Resource::Archive,
         }
     }
@@ -148,17 +148,9 @@ pub(crate) fn describe(r: &Removal) -> String {
                 format!("remove the kinesis target \"{title}\"{also} from domain {domain}; its {others} other target(s) stay exactly as they are")
             }
         }
-        Removal::DeleteRolePolicy { role, policy } => {
-            format!("delete inline policy {policy} of role {role}")
-        }
-        Removal::DeleteRole { role, .. } => format!("delete role {role}"),
-        Removal::DeleteAlarm { name } => format!("delete the alarm {name}"),
-        Removal::DeleteTopic { arn } => {
-            format!("delete the alarm's SNS topic {arn} and its subscriptions")
-        }
-        Removal::DeleteStream { stream, .. } => {
-            format!("DELETE stream {stream} and every record in it")
-        }
+        Removal::Role(r) => r.describe(),
+        Removal::Alarm(r) => r.describe(),
+        Removal::Stream(r) => r.describe(),
         Removal::Archive(a) => a.describe(),
     }
 }
@@ -171,12 +163,10 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// A part's teardown answer in the plan: its removal (none when the part is absent), or
-    /// its note.
-    fn take(&mut self, answer: Teardown, removal: impl IntoIterator<Item = Removal>) {
-        let t = crate::parts::torn(answer, removal);
-        self.removals.extend(t.actions);
-        self.notes.extend(t.notes);
+    /// A part's teardown in the plan: its removals, each in the plan's words, and its notes.
+    fn add<R>(&mut self, part: Planned<R>, into: impl Fn(R) -> Removal) {
+        self.removals.extend(part.actions.into_iter().map(into));
+        self.notes.extend(part.notes);
     }
 
     /// Nothing to remove.
@@ -196,7 +186,7 @@ impl Plan {
     pub(crate) fn deletes_stream(&self) -> bool {
         self.removals
             .iter()
-            .any(|r| matches!(r, Removal::DeleteStream { .. }))
+            .any(|r| matches!(r, Removal::Stream(_)))
     }
     /// What happens (or happened) to a resource, for the report.
     pub(crate) fn outcome(&self, resource: Resource, found: &Observed) -> &'static str {
@@ -216,35 +206,13 @@ impl Plan {
     }
 }
 
-/// A role teardown may not touch: not ours, or something else attached a policy to it.
-fn refuse_foreign_role(t: &Target, found: &Observed) -> Result<(), String> {
-    if let Some(r) = &found.role {
-        if !r.managed {
-            return Err(format!(
-                "the role {} does not carry the tag {}={}: buzz-kinesis did not create it, so teardown changes nothing. \
-                 Check --role (the role setup made; default {}), or if this role is the one Buzz uses, remove it yourself \
-                 and run teardown again to remove the Buzz target",
-                t.role, MANAGED_BY.0, MANAGED_BY.1, DEFAULT_ROLE
-            ));
-        }
-        if !r.attached.is_empty() {
-            return Err(format!(
-                "the role {} has managed policies attached ({}), which buzz-kinesis never does: something else uses it, so teardown changes nothing. \
-                 Detach them (aws iam detach-role-policy --role-name {} --policy-arn ARN) if the role may go, then run teardown again",
-                t.role,
-                r.attached.join(", "),
-                t.role
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Decide what to remove. Pure. Refuses (and so changes nothing at all) when the role is not
-/// one buzz-kinesis made, or carries managed policies someone else attached.
+/// Decide what to remove, each part saying what it does with what is left of it. Pure.
+/// Refuses (and so changes nothing at all) when the role is not one buzz-kinesis made, or
+/// carries managed policies someone else attached.
 pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
     let mut p = Plan::default();
-    refuse_foreign_role(t, found)?;
+    // Before anything else: a role teardown may not touch refuses the whole run.
+    let role = writer_role::teardown(&t.role, found.role.as_ref())?;
 
     // Buzz first, each domain alike: Buzz stops writing before anything it uses goes.
     for d in &found.buzz {
@@ -252,58 +220,31 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
         p.removals.extend(removal);
         p.notes.extend(note);
     }
-
-    // The alarm and its topic: only what setup made (tagged), whatever else shares a name.
-    let alarm = found.alarm.as_ref();
-    p.take(
-        crate::parts::alarm::teardown_alarm(alarm.map(|a| (a.name.as_str(), is_managed(&a.tags)))),
-        alarm.map(|a| Removal::DeleteAlarm {
-            name: a.name.clone(),
-        }),
+    p.add(
+        alarm::teardown(found.alarm.as_ref(), found.topic.as_ref()),
+        Removal::Alarm,
     );
-    let topic = found.topic.as_ref();
-    p.take(
-        crate::parts::alarm::teardown_topic(topic.map(|t| (t.arn.as_str(), is_managed(&t.tags)))),
-        topic.map(|t| Removal::DeleteTopic { arn: t.arn.clone() }),
+    p.add(role, Removal::Role);
+    // The archive: what setup made (tagged) goes, the bucket and its objects stay (unless
+    // `--delete-archive`, and only a bucket setup made). `teardown_archive` orders its parts:
+    // Firehose first, then its role and its log; the bucket after them (nothing writes to it
+    // by then, and no delivery stream is left naming a bucket that is gone: S3 names are
+    // global, whoever made that name next would receive the events) and before the table (its
+    // location is how a run interrupted here finds the bucket again); the database with the
+    // table only when nothing else is in it.
+    p.add(
+        crate::parts::teardown_archive(
+            &TeardownCx {
+                delete_archive: t.delete_archive,
+            },
+            &found.archive,
+        ),
+        Removal::Archive,
     );
-
-    if let Some(r) = &found.role {
-        for name in &r.inline {
-            p.removals.push(Removal::DeleteRolePolicy {
-                role: t.role.clone(),
-                policy: name.clone(),
-            });
-        }
-        p.removals.push(Removal::DeleteRole {
-            role: t.role.clone(),
-            arn: r.arn.clone(),
-        });
-    }
-
-    plan_archive(&found.archive, t.delete_archive, &mut p);
-
-    match &found.stream {
-        Some(s) if s.status == StreamStatus::Deleting => p
-            .notes
-            .push(format!("stream {} is already being deleted", t.stream)),
-        Some(s) if t.delete_stream => {
-            if !s.is_managed() {
-                p.notes.push(format!(
-                    "stream {} was not created by buzz-kinesis (setup reused it); it is deleted because --delete-stream was given",
-                    t.stream
-                ));
-            }
-            p.removals.push(Removal::DeleteStream {
-                stream: t.stream.clone(),
-                arn: s.arn.clone(),
-            });
-        }
-        Some(_) => p.notes.push(format!(
-            "stream {} stays, with its records (pass --delete-stream to delete it)",
-            t.stream
-        )),
-        None => {}
-    }
+    p.add(
+        stream::teardown(&t.stream, found.stream.as_ref(), t.delete_stream),
+        Removal::Stream,
+    );
     Ok(p)
 }
 
@@ -350,20 +291,6 @@ pub(crate) fn plan_domain(
             t.stream
         )),
     ))
-}
-
-/// The archive's removals: what setup made (tagged) goes, the bucket and its objects stay
-/// (unless `delete_archive`, and only a bucket setup made). Each part says what it does, and
-/// `parts::teardown_archive` orders them: Firehose first, then its role and its log; the bucket
-/// after them (nothing writes to it by then, and no delivery stream is left naming a bucket
-/// that is gone: S3 names are global, whoever made that name next would receive the events)
-/// and before the table (its location is how a run interrupted here finds the bucket again);
-/// the database with the table only when nothing else is in it.
-fn plan_archive(a: &ArchiveObserved, delete_archive: bool, p: &mut Plan) {
-    let t = crate::parts::teardown_archive(&TeardownCx { delete_archive }, a);
-    p.removals
-        .extend(t.actions.into_iter().map(Removal::Archive));
-    p.notes.extend(t.notes);
 }
 
 /// What changed in the domain's configuration between `before` (read for the plan) and
@@ -434,6 +361,7 @@ pub(crate) mod tests {
     use crate::parts::firehose_role::FirehoseRoleRemoval;
     use crate::parts::glue::GlueRemoval;
     use crate::parts::log::LogRemoval;
+    use crate::state::MANAGED_BY;
     use serde_json::json;
     use std::collections::BTreeMap;
 
@@ -988,9 +916,9 @@ pub(crate) mod tests {
         let p = plan(&target(false), &found).unwrap();
         assert_eq!(
             p.removals,
-            vec![Removal::DeleteAlarm {
+            vec![Removal::Alarm(AlarmRemoval::DeleteAlarm {
                 name: "buzz-kinesis-buzz-events-writes-refused".into()
-            }]
+            })]
         );
         assert!(p
             .notes
@@ -1014,6 +942,44 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn each_parts_removal_keeps_its_json_kind_and_fields() {
+        let table = [
+            (
+                Removal::Role(WriterRoleRemoval::DeleteRolePolicy {
+                    role: "R".into(),
+                    policy: "P".into(),
+                }),
+                json!({"kind": "delete_role_policy", "role": "R", "policy": "P"}),
+            ),
+            (
+                Removal::Role(WriterRoleRemoval::DeleteRole {
+                    role: "R".into(),
+                    arn: "A".into(),
+                }),
+                json!({"kind": "delete_role", "role": "R", "arn": "A"}),
+            ),
+            (
+                Removal::Alarm(AlarmRemoval::DeleteAlarm { name: "A".into() }),
+                json!({"kind": "delete_alarm", "name": "A"}),
+            ),
+            (
+                Removal::Alarm(AlarmRemoval::DeleteTopic { arn: "T".into() }),
+                json!({"kind": "delete_topic", "arn": "T"}),
+            ),
+            (
+                Removal::Stream(StreamRemoval::DeleteStream {
+                    stream: "S".into(),
+                    arn: "X".into(),
+                }),
+                json!({"kind": "delete_stream", "stream": "S", "arn": "X"}),
+            ),
+        ];
+        for (removal, want) in table {
+            assert_eq!(serde_json::to_value(&removal).unwrap(), want);
+        }
+    }
+
+    #[test]
     fn each_removal_names_its_resource_and_reads_as_a_sentence() {
         let buzz = |duplicates, others, cleared| Removal::RemoveBuzzTarget {
             domain: "424242".into(),
@@ -1026,11 +992,11 @@ pub(crate) mod tests {
         let table = [
             (buzz(0, 2, false), Resource::Buzz, "remove the kinesis target \"Kinesis: buzz-events\" from domain 424242; its 2 other target(s) stay exactly as they are"),
             (buzz(1, 0, true), Resource::Buzz, "remove the kinesis target \"Kinesis: buzz-events\" and 1 more writing to the same stream from domain 424242: no target is left, so Buzz deletes the configuration"),
-            (Removal::DeleteRolePolicy { role: "R".into(), policy: "P".into() }, Resource::Role, "delete inline policy P of role R"),
-            (Removal::DeleteRole { role: "R".into(), arn: ROLE_ARN.into() }, Resource::Role, "delete role R"),
-            (Removal::DeleteAlarm { name: "A".into() }, Resource::Alarm, "delete the alarm A"),
-            (Removal::DeleteTopic { arn: "T".into() }, Resource::Alarm, "delete the alarm's SNS topic T and its subscriptions"),
-            (Removal::DeleteStream { stream: "S".into(), arn: "X".into() }, Resource::Stream, "DELETE stream S and every record in it"),
+            (Removal::Role(WriterRoleRemoval::DeleteRolePolicy { role: "R".into(), policy: "P".into() }), Resource::Role, "delete inline policy P of role R"),
+            (Removal::Role(WriterRoleRemoval::DeleteRole { role: "R".into(), arn: ROLE_ARN.into() }), Resource::Role, "delete role R"),
+            (Removal::Alarm(AlarmRemoval::DeleteAlarm { name: "A".into() }), Resource::Alarm, "delete the alarm A"),
+            (Removal::Alarm(AlarmRemoval::DeleteTopic { arn: "T".into() }), Resource::Alarm, "delete the alarm's SNS topic T and its subscriptions"),
+            (Removal::Stream(StreamRemoval::DeleteStream { stream: "S".into(), arn: "X".into() }), Resource::Stream, "DELETE stream S and every record in it"),
         ];
         for (removal, resource, line) in table {
             assert_eq!(removal.resource(), resource, "{line}");

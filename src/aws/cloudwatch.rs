@@ -242,3 +242,14 @@ impl Aws {
         Ok(())
     }
 }
+
+impl crate::parts::Remove<Aws> for crate::parts::alarm::AlarmRemoval {
+    /// The topic goes with its subscriptions (`aws/sns.rs`).
+    async fn remove(&self, aws: &Aws) -> Result<()> {
+        use crate::parts::alarm::AlarmRemoval;
+        match self {
+            AlarmRemoval::DeleteAlarm { name } => aws.delete_alarm(name).await,
+            AlarmRemoval::DeleteTopic { arn } => aws.delete_topic(arn).await,
+        }
+    }
+}

@@ -380,3 +380,15 @@ impl Aws {
         })
     }
 }
+
+impl Remove<Aws> for crate::parts::writer_role::WriterRoleRemoval {
+    async fn remove(&self, aws: &Aws) -> Result<()> {
+        use crate::parts::writer_role::WriterRoleRemoval;
+        match self {
+            WriterRoleRemoval::DeleteRolePolicy { role, policy } => {
+                aws.delete_role_policy(role, policy).await
+            }
+            WriterRoleRemoval::DeleteRole { role, .. } => aws.delete_role(role).await,
+        }
+    }
+}

@@ -474,3 +474,10 @@ impl Aws {
 fn stream_mode(mode: StreamMode) -> Result<StreamModeDetails> {
     built(StreamModeDetails::builder().stream_mode(mode).build())
 }
+
+impl crate::parts::Remove<Aws> for crate::parts::stream::StreamRemoval {
+    async fn remove(&self, aws: &Aws) -> Result<()> {
+        let crate::parts::stream::StreamRemoval::DeleteStream { stream, .. } = self;
+        aws.delete_stream(stream).await.map(drop)
+    }
+}

@@ -15,6 +15,8 @@ use crate::calls::CallLog;
 use crate::cli::{Output, TeardownArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
+use crate::parts::writer_role::WriterRoleRemoval;
+use crate::parts::Remove;
 use crate::plan::{DomainOutcome, Outcomes};
 use crate::report::teardown::{render_plan, render_result, TeardownView};
 use crate::report::{self, Ask, AwsView};
@@ -359,15 +361,9 @@ pub(crate) async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Res
                     }),
                 }
             }
-            Removal::DeleteRolePolicy { role, policy } => {
-                o.aws()?.delete_role_policy(role, policy).await?
-            }
-            Removal::DeleteRole { role, .. } => o.aws()?.delete_role(role).await?,
-            Removal::DeleteAlarm { name } => o.aws()?.delete_alarm(name).await?,
-            Removal::DeleteTopic { arn } => o.aws()?.delete_topic(arn).await?,
-            Removal::DeleteStream { stream, .. } => {
-                o.aws()?.delete_stream(stream).await?;
-            }
+            Removal::Role(r) => r.remove(o.aws()?).await?,
+            Removal::Alarm(r) => r.remove(o.aws()?).await?,
+            Removal::Stream(r) => r.remove(o.aws()?).await?,
             Removal::Archive(a) => a.remove(o.aws()?).await?,
         }
     }
@@ -502,7 +498,7 @@ fn half_warning(o: &Ready, plan: &Plan) -> Option<String> {
     let domains: Vec<&str> = t.domains.iter().map(String::as_str).collect();
     match o.half {
         Halves::Both => None,
-        Halves::AwsOnly if plan.removals.iter().any(|r| matches!(r, Removal::DeleteRole { .. })) => {
+        Halves::AwsOnly if plan.removals.iter().any(|r| matches!(r, Removal::Role(WriterRoleRemoval::DeleteRole { .. }))) => {
             Some(format!(
                 "--aws-only deletes the role {} without looking at Buzz: if a Buzz domain still sends to it, Buzz's deliveries fail until its target is removed. The Buzz half, for a person with a Buzz login: `{}`",
                 t.role_arn,

@@ -17,7 +17,7 @@ use super::{Teardown, CFN_STREAM, SETUP_AGAIN, TF_STREAM};
 use crate::hcl::{Block, Hcl};
 use crate::iam;
 use crate::names::KmsKey;
-use crate::state::{alarm, AlarmState, TopicState, MANAGED_BY};
+use crate::state::{alarm, is_managed, AlarmState, TopicState, MANAGED_BY};
 
 /// The topic's and the alarm's logical ids in CloudFormation.
 pub(crate) const CFN_TOPIC_ID: &str = "BuzzAlarmTopic";
@@ -205,6 +205,49 @@ pub(crate) fn row(found: Option<&AlarmState>, asked: bool, stream: &str) -> Row 
             format!("the alarm {} watches for refused writes ({})", a.name, if a.state.is_empty() { "no state yet" } else { a.state.as_str() }),
         ),
     }
+}
+
+/// The alarm's and its topic's removals, as teardown's plan shows them and teardown applies
+/// them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum AlarmRemoval {
+    /// The alarm on refused writes that setup made.
+    DeleteAlarm { name: String },
+    /// The topic setup made for the alarm, with its subscriptions.
+    DeleteTopic { arn: String },
+}
+
+impl super::Gone for AlarmRemoval {
+    fn describe(&self) -> String {
+        match self {
+            AlarmRemoval::DeleteAlarm { name } => format!("delete the alarm {name}"),
+            AlarmRemoval::DeleteTopic { arn } => {
+                format!("delete the alarm's SNS topic {arn} and its subscriptions")
+            }
+        }
+    }
+}
+
+/// What teardown does with the alarm and the topic it found: only what setup made (tagged)
+/// goes, whatever else shares a name.
+pub(crate) fn teardown(
+    alarm: Option<&AlarmState>,
+    topic: Option<&TopicState>,
+) -> Planned<AlarmRemoval> {
+    let mut p = super::torn(
+        teardown_alarm(alarm.map(|a| (a.name.as_str(), is_managed(&a.tags)))),
+        alarm.map(|a| AlarmRemoval::DeleteAlarm {
+            name: a.name.clone(),
+        }),
+    );
+    let t = super::torn(
+        teardown_topic(topic.map(|t| (t.arn.as_str(), is_managed(&t.tags)))),
+        topic.map(|t| AlarmRemoval::DeleteTopic { arn: t.arn.clone() }),
+    );
+    p.actions.extend(t.actions);
+    p.notes.extend(t.notes);
+    p
 }
 
 /// What teardown does with the alarm it found (its name, and whether setup made it: tagged),

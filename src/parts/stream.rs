@@ -1,14 +1,16 @@
-//! The stream Buzz writes to, as the exports make it: its capacity, retention, key and tags,
-//! and the scanner checks it does not meet, with their reasons. (Its plan is still
+//! The stream Buzz writes to: what teardown does with it (kept with its records unless
+//! `--delete-stream`), and how the exports make it (its capacity, retention, key and tags, and
+//! the scanner checks it does not meet, with their reasons). (Its plan is still
 //! `plan/stream.rs`'s, its check rows `checks/stream.rs`'s.)
 
 use serde_json::{json, Map};
 
 use super::stack::{Blueprint, CfnFragment, StackPart};
-use super::{cfn_resource, cfn_tags, tf_tags, tf_with_skips, Skip};
+use super::{cfn_resource, cfn_tags, tf_tags, tf_with_skips, Gone, Planned, Skip};
 use crate::hcl::{Block, Hcl};
 use crate::names::{Encryption, KmsKey};
 use crate::sizing::Capacity;
+use crate::state::{StreamState, StreamStatus};
 
 /// The stream's logical id in CloudFormation and its resource address in Terraform.
 pub(crate) const CFN_ID: &str = "BuzzStream";
@@ -18,6 +20,52 @@ pub(crate) const TF_ID: &str = "aws_kinesis_stream.buzz";
 const AWS_MANAGED_KEY_REASON: &str = "Encrypted with the AWS-managed key alias/aws/kinesis, the default: Buzz's writer role needs no KMS grant for it and there is no key policy to keep. Pass --kms-key with a customer-managed key's ARN to use your own key.";
 
 pub(crate) struct Stream;
+
+/// The stream's removal, as teardown's plan shows it and teardown applies it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum StreamRemoval {
+    /// Deletes every record in the stream.
+    DeleteStream { stream: String, arn: String },
+}
+
+impl Gone for StreamRemoval {
+    fn describe(&self) -> String {
+        let StreamRemoval::DeleteStream { stream, .. } = self;
+        format!("DELETE stream {stream} and every record in it")
+    }
+}
+
+/// What teardown does with the stream it found: it stays with its records unless `delete`
+/// (`--delete-stream`), whoever made it (a stream setup reused is said so).
+pub(crate) fn teardown(
+    name: &str,
+    found: Option<&StreamState>,
+    delete: bool,
+) -> Planned<StreamRemoval> {
+    let mut p = Planned::default();
+    match found {
+        Some(s) if s.status == StreamStatus::Deleting => p
+            .notes
+            .push(format!("stream {name} is already being deleted")),
+        Some(s) if delete => {
+            if !s.is_managed() {
+                p.notes.push(format!(
+                    "stream {name} was not created by buzz-kinesis (setup reused it); it is deleted because --delete-stream was given"
+                ));
+            }
+            p.actions.push(StreamRemoval::DeleteStream {
+                stream: name.to_owned(),
+                arn: s.arn.clone(),
+            });
+        }
+        Some(_) => p.notes.push(format!(
+            "stream {name} stays, with its records (pass --delete-stream to delete it)"
+        )),
+        None => {}
+    }
+    p
+}
 
 /// The key the stream is made with; `None` with `--no-encryption`.
 fn key(b: &Blueprint) -> Option<KmsKey> {

@@ -1,16 +1,19 @@
-//! The role Agilix assumes, as the exports make it: 12-hour sessions, the trust, and the
-//! least-privilege inline policy on the stream (and its customer-managed key), with the
-//! scanner check its trust does not meet and why. (It is planned by `plan/role.rs`, under the
+//! The role Agilix assumes: what teardown does with it (only a role setup made goes, and only
+//! with nothing else attached), and how the exports make it (12-hour sessions, the trust, and
+//! the least-privilege inline policy on the stream and its customer-managed key, with the
+//! scanner check its trust does not meet and why). (It is planned by `plan/role.rs`, under the
 //! rules Firehose's role is planned by; its check rows are `checks/role.rs`'s.)
 
 use serde_json::{json, Value};
 
+use super::role::RoleObserved;
 use super::stack::{Blueprint, CfnFragment, StackPart};
 use super::{cfn_resource, cfn_substitute, cfn_tags, tf_tags, tf_with_skips, Skip};
-use super::{KINESIS_SERVICE, STREAM_ARN};
+use super::{Gone, Planned, KINESIS_SERVICE, STREAM_ARN};
 use crate::hcl::{Block, Hcl};
 use crate::iam;
-use crate::names::KmsKey;
+use crate::names::{KmsKey, DEFAULT_ROLE};
+use crate::state::MANAGED_BY;
 
 /// Buzz asks for 12-hour sessions, the longest IAM allows: a role with less refuses Buzz.
 pub(crate) const MAX_SESSION_SECONDS: i32 = 43_200;
@@ -23,6 +26,67 @@ pub(crate) const TF_ID: &str = "aws_iam_role.buzz";
 const TRUST_ROOT_REASON: &str = "The trust names Agilix's AWS account root because Agilix's procedure for Buzz data streams requires it: Buzz's servers assume this role from that account. It admits that one account alone";
 
 pub(crate) struct WriterRole;
+
+/// The role's removals, as teardown's plan shows them and teardown applies them: its inline
+/// policies first (IAM deletes only a role with none left), then the role.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum WriterRoleRemoval {
+    /// Delete one inline policy (a role must have none left to be deleted).
+    DeleteRolePolicy { role: String, policy: String },
+    /// Delete the role, after its inline policies.
+    DeleteRole { role: String, arn: String },
+}
+
+impl Gone for WriterRoleRemoval {
+    fn describe(&self) -> String {
+        match self {
+            WriterRoleRemoval::DeleteRolePolicy { role, policy } => {
+                format!("delete inline policy {policy} of role {role}")
+            }
+            WriterRoleRemoval::DeleteRole { role, .. } => format!("delete role {role}"),
+        }
+    }
+}
+
+/// What teardown does with the role it found: every inline policy, then the role. Refused
+/// (so that teardown changes nothing at all) when setup did not make it, or when something
+/// else attached a managed policy to it.
+pub(crate) fn teardown(
+    role: &str,
+    found: Option<&RoleObserved>,
+) -> Result<Planned<WriterRoleRemoval>, String> {
+    let mut p = Planned::default();
+    let Some(r) = found else {
+        return Ok(p);
+    };
+    if !r.managed {
+        return Err(format!(
+            "the role {role} does not carry the tag {}={}: buzz-kinesis did not create it, so teardown changes nothing. \
+             Check --role (the role setup made; default {DEFAULT_ROLE}), or if this role is the one Buzz uses, remove it yourself \
+             and run teardown again to remove the Buzz target",
+            MANAGED_BY.0, MANAGED_BY.1
+        ));
+    }
+    if !r.attached.is_empty() {
+        return Err(format!(
+            "the role {role} has managed policies attached ({}), which buzz-kinesis never does: something else uses it, so teardown changes nothing. \
+             Detach them (aws iam detach-role-policy --role-name {role} --policy-arn ARN) if the role may go, then run teardown again",
+            r.attached.join(", "),
+        ));
+    }
+    for policy in &r.inline {
+        p.actions.push(WriterRoleRemoval::DeleteRolePolicy {
+            role: role.to_owned(),
+            policy: policy.clone(),
+        });
+    }
+    p.actions.push(WriterRoleRemoval::DeleteRole {
+        role: role.to_owned(),
+        arn: r.arn.clone(),
+    });
+    Ok(p)
+}
 
 /// The permission policy, its stream (and key) as stand-ins each dialect replaces.
 fn permission(b: &Blueprint) -> Value {
