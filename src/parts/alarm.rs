@@ -55,10 +55,10 @@ pub(crate) enum AlarmAction {
     },
 }
 
-impl AlarmAction {
+impl super::Change for AlarmAction {
     /// Whether the action makes the alarm or its topic (drawn `+`, and the alarm's outcome
     /// `created`). A new subscription on a topic that exists is a change.
-    pub(crate) fn is_create(&self) -> bool {
+    fn is_create(&self) -> bool {
         match self {
             AlarmAction::CreateTopic { .. } => true,
             AlarmAction::PutAlarm { before, .. } => before.is_none(),
@@ -67,7 +67,7 @@ impl AlarmAction {
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
+    fn before_after(&self) -> (Value, Value) {
         match self {
             AlarmAction::CreateTopic {
                 name,
@@ -85,7 +85,7 @@ impl AlarmAction {
     }
 
     /// The plan's line.
-    pub(crate) fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self {
             AlarmAction::CreateTopic {
                 name,
