@@ -33,6 +33,14 @@ pub(crate) struct DesiredAlarm {
     pub emails: Vec<crate::names::Email>,
 }
 
+/// What a change to the alarm or its topic is applied with: the stream it watches, and the
+/// alarm the run wants (its name, the topic it notifies).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AlarmCx<'a> {
+    pub stream: &'a str,
+    pub alarm: &'a DesiredAlarm,
+}
+
 /// One change to the alarm or its topic.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
