@@ -14,6 +14,8 @@ use aws_smithy_types::DateTime;
 use super::{read, write, Aws};
 use crate::error::Result;
 use crate::metrics::{self, Metric, Window};
+use crate::parts::alarm::{AlarmAction, AlarmCx};
+use crate::parts::Apply;
 use crate::state::{alarm, AlarmState};
 
 /// Kinesis publishes its stream metrics here, with the stream's name as the dimension.
@@ -240,6 +242,37 @@ impl Aws {
         let req = self.cloudwatch.delete_alarms().alarm_names(name);
         self.answered(write("cloudwatch", "DeleteAlarms"), req.send().await)?;
         Ok(())
+    }
+}
+
+/// The alarm's changes and its topic's: the topic and its subscriptions through SNS
+/// (`aws/sns.rs`), the alarm through CloudWatch, one call each.
+impl Apply<Aws, AlarmCx<'_>> for AlarmAction {
+    type Outcome = ();
+
+    async fn apply(&self, aws: &Aws, cx: &AlarmCx<'_>) -> Result<()> {
+        match self {
+            AlarmAction::CreateTopic {
+                name,
+                tags,
+                kms_key,
+            } => aws
+                .create_topic(name, tags, kms_key.as_deref())
+                .await
+                .map(drop),
+            AlarmAction::SubscribeEmail { email } => {
+                aws.subscribe_email(&cx.alarm.topic_arn, email).await
+            }
+            AlarmAction::PutAlarm { .. } => {
+                let tags = crate::parts::managed_tags();
+                let spec = AlarmRequest {
+                    name: cx.alarm.name.clone(),
+                    stream: cx.stream.to_owned(),
+                    topic_arn: cx.alarm.topic_arn.clone(),
+                };
+                aws.put_alarm(&spec, &tags).await
+            }
+        }
     }
 }
 

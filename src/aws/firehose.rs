@@ -275,7 +275,9 @@ fn logging(a: &Archive) -> CloudWatchLoggingOptions {
 /// The delivery stream's changes. An update is made in place at once; a delivery stream made
 /// (or made anew) waits for what Firehose needs first: the stream ACTIVE (Firehose reads it from
 /// its first record), the old delivery stream gone, and IAM letting Firehose use a new role.
-impl Apply<Aws> for DeliveryAction {
+impl Apply<Aws, ApplyCx<'_>> for DeliveryAction {
+    type Outcome = ();
+
     async fn apply(&self, aws: &Aws, cx: &ApplyCx<'_>) -> Result<()> {
         if let DeliveryAction::UpdateDeliveryStream {
             version_id,

@@ -289,7 +289,9 @@ impl Aws {
     }
 }
 
-impl Apply<Aws> for GlueAction {
+impl Apply<Aws, ApplyCx<'_>> for GlueAction {
+    type Outcome = ();
+
     async fn apply(&self, aws: &Aws, cx: &ApplyCx<'_>) -> Result<()> {
         match self {
             GlueAction::CreateDatabase { database, tags } => aws
@@ -306,7 +308,9 @@ impl Apply<Aws> for GlueAction {
     }
 }
 
-impl Apply<Aws> for ViewAction {
+impl Apply<Aws, ApplyCx<'_>> for ViewAction {
+    type Outcome = ();
+
     async fn apply(&self, aws: &Aws, cx: &ApplyCx<'_>) -> Result<()> {
         let (ViewAction::CreateView { database, view } | ViewAction::UpdateView { database, view }) =
             self;

@@ -3,8 +3,8 @@
 
 use crate::archive::role_of;
 use crate::parts::firehose_role::{FirehoseRole, FirehoseRoleAction, FirehoseRoleRemoval};
-use crate::parts::role::RoleObserved;
-use crate::parts::{Apply, ApplyCx, ArchiveState, LeftCx, Read, ReadCx, Remove};
+use crate::parts::role::{RoleAction, RoleObserved};
+use crate::parts::{Apply, ApplyCx, ArchiveState, AwsCx, LeftCx, Read, ReadCx, Remove};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -308,7 +308,9 @@ impl Aws {
     }
 }
 
-impl Apply<Aws> for FirehoseRoleAction {
+impl Apply<Aws, ApplyCx<'_>> for FirehoseRoleAction {
+    type Outcome = ();
+
     async fn apply(&self, aws: &Aws, _: &ApplyCx<'_>) -> Result<()> {
         match self {
             FirehoseRoleAction::CreateRole { role, trust, tags } => aws
@@ -330,6 +332,29 @@ impl Apply<Aws> for FirehoseRoleAction {
             }
             FirehoseRoleAction::TagRole { role, tags } => aws.tag_role(role, tags).await,
         }
+    }
+}
+
+/// The writer role's changes, one call each. A create that meets a role made meanwhile
+/// (perhaps by someone else: it may not be ours) is [`Created::AlreadyExisted`]: setup reads it
+/// again and plans anew, once.
+impl Apply<Aws, AwsCx<'_>> for RoleAction {
+    type Outcome = Created;
+
+    async fn apply(&self, aws: &Aws, cx: &AwsCx<'_>) -> Result<Created> {
+        let role = cx.role;
+        match self {
+            RoleAction::CreateRole {
+                trust,
+                max_session,
+                tags,
+            } => return aws.create_role(role, trust, *max_session, tags).await,
+            RoleAction::UpdateTrust { after, .. } => aws.update_trust(role, after).await,
+            RoleAction::UpdateMaxSession { to, .. } => aws.update_max_session(role, *to).await,
+            RoleAction::PutPolicy { after, .. } => aws.put_policy(role, after).await,
+            RoleAction::TagRole { tags } => aws.tag_role(role, tags).await,
+        }?;
+        Ok(Created::Made)
     }
 }
 

@@ -9,6 +9,8 @@ use aws_sdk_kinesis::types::{EncryptionType, StreamMode, StreamModeDetails};
 use super::{built, read, write, Aws, Created, Expected};
 use crate::error::{Error, Result};
 use crate::names::{RetentionHours, ShardCount};
+use crate::parts::{Apply, AwsCx};
+use crate::plan::StreamAction;
 use crate::sizing::Capacity;
 use crate::state::{StreamState, StreamStatus};
 
@@ -256,6 +258,30 @@ impl Aws {
             .set_tags(Some(tags.clone().into_iter().collect()));
         self.answered(write("kinesis", "AddTagsToStream"), req.send().await)?;
         Ok(())
+    }
+}
+
+/// The stream's changes, one call each. A create that meets a stream made meanwhile is
+/// [`Created::AlreadyExisted`]: setup reads it again and plans anew, once.
+impl Apply<Aws, AwsCx<'_>> for StreamAction {
+    type Outcome = Created;
+
+    async fn apply(&self, aws: &Aws, cx: &AwsCx<'_>) -> Result<Created> {
+        let stream = cx.stream;
+        match self {
+            StreamAction::CreateStream { capacity } => {
+                return aws.create_stream(stream, *capacity).await
+            }
+            StreamAction::IncreaseRetention { to, .. } => aws.increase_retention(stream, *to).await,
+            StreamAction::DecreaseRetention { to, .. } => aws.decrease_retention(stream, *to).await,
+            StreamAction::StartEncryption { to, .. } => aws.start_encryption(stream, to).await,
+            StreamAction::TagStream { tags } => aws.tag_stream(stream, tags).await,
+            StreamAction::UpdateStreamMode { to, .. } => {
+                aws.update_stream_mode(cx.stream_arn, *to).await
+            }
+            StreamAction::UpdateShardCount { to, .. } => aws.update_shard_count(stream, *to).await,
+        }?;
+        Ok(Created::Made)
     }
 }
 

@@ -109,7 +109,9 @@ impl Aws {
     }
 }
 
-impl Apply<Aws> for LogAction {
+impl Apply<Aws, ApplyCx<'_>> for LogAction {
+    type Outcome = ();
+
     async fn apply(&self, aws: &Aws, _: &ApplyCx<'_>) -> Result<()> {
         match self {
             LogAction::CreateLogGroup { group, tags } => aws.create_log_group(group, tags).await,

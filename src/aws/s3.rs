@@ -543,7 +543,9 @@ impl Aws {
     }
 }
 
-impl Apply<Aws> for BucketAction {
+impl Apply<Aws, ApplyCx<'_>> for BucketAction {
+    type Outcome = ();
+
     async fn apply(&self, aws: &Aws, cx: &ApplyCx<'_>) -> Result<()> {
         match self {
             BucketAction::CreateBucket { bucket } => {

@@ -34,6 +34,14 @@ pub(crate) struct DesiredAlarm {
     pub emails: Vec<crate::names::Email>,
 }
 
+/// What a change to the alarm or its topic is applied with: the stream it watches, and the
+/// alarm the run wants (its name, the topic it notifies).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AlarmCx<'a> {
+    pub stream: &'a str,
+    pub alarm: &'a DesiredAlarm,
+}
+
 /// One change to the alarm or its topic.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -56,10 +64,10 @@ pub(crate) enum AlarmAction {
     },
 }
 
-impl AlarmAction {
+impl super::Change for AlarmAction {
     /// Whether the action makes the alarm or its topic (drawn `+`, and the alarm's outcome
     /// `created`). A new subscription on a topic that exists is a change.
-    pub(crate) fn is_create(&self) -> bool {
+    fn is_create(&self) -> bool {
         match self {
             AlarmAction::CreateTopic { .. } => true,
             AlarmAction::PutAlarm { before, .. } => before.is_none(),
@@ -68,7 +76,7 @@ impl AlarmAction {
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
+    fn before_after(&self) -> (Value, Value) {
         match self {
             AlarmAction::CreateTopic {
                 name,
@@ -86,7 +94,7 @@ impl AlarmAction {
     }
 
     /// The plan's line.
-    pub(crate) fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self {
             AlarmAction::CreateTopic {
                 name,

@@ -10,7 +10,9 @@
 //! written. How a part is read, made and removed is its adapter's (`aws/`, one per service),
 //! through traits declared here over any client ([`Read`], [`Apply`], [`Remove`]): this module
 //! does no I/O itself, and the readers the registration writes only run, at once, what the
-//! adapters return.
+//! adapters return. The AWS half's other changes, the stream's, the writer role's and the
+//! alarm's, are made through the same [`Apply`], with their own context ([`AwsCx`],
+//! [`alarm::AlarmCx`]).
 //!
 //! This floor-1 module stands below `plan`, `checks`, `teardown_plan` and `iac` (they import
 //! it, never the reverse), so what a part returns is plain data: a [`Refusal`], notes as
@@ -247,14 +249,34 @@ pub(crate) trait Change: std::fmt::Debug + Clone + PartialEq + serde::Serialize 
     fn describe(&self) -> String;
 }
 
-/// How a part's change is made, by the adapter of its service (`C`, its client): `aws/`
-/// implements it for each part's actions, so `parts` stays pure and setup's apply only
-/// schedules ([`ArchivePart::CHAIN`]).
-pub(crate) trait Apply<C>: Change {
-    async fn apply(&self, client: &C, cx: &ApplyCx<'_>) -> crate::error::Result<()>;
+/// How a change is made, by the adapter of its service (`C`, its client), given what it needs
+/// beyond the change itself (`X`: the archive's [`ApplyCx`], the stream's and the writer
+/// role's [`AwsCx`], the alarm's [`alarm::AlarmCx`]). `aws/` implements it for every action
+/// setup applies, the archive's parts' and the stream's, the writer role's and the alarm's, so
+/// `parts` and `plan` stay pure and setup's apply only schedules ([`ArchivePart::CHAIN`], the
+/// AWS half's chains).
+pub(crate) trait Apply<C, X>: Change {
+    /// What the apply tells its scheduler beyond success. `()` for the archive's parts (a
+    /// create that meets its part made meanwhile is refused by the adapter: the archive is not
+    /// planned anew) and for the alarm (SNS's CreateTopic and CloudWatch's PutMetricAlarm take
+    /// one already there). The stream's and the writer role's say whether a create met one
+    /// made meanwhile (the adapter's `Created`): setup reads it again and plans anew, once.
+    type Outcome;
+    async fn apply(&self, client: &C, cx: &X) -> crate::error::Result<Self::Outcome>;
 }
 
-/// What applying a change is given beyond the change itself.
+/// What a change to the stream or the writer role is applied with: their names, as the run
+/// derived them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AwsCx<'a> {
+    pub stream: &'a str,
+    /// The stream's ARN (a switch of its capacity mode names the stream by it).
+    pub stream_arn: &'a str,
+    /// The writer role, which Agilix assumes.
+    pub role: &'a str,
+}
+
+/// What applying a change to the archive is given beyond the change itself.
 pub(crate) struct ApplyCx<'a> {
     pub model: &'a crate::archive::Archive,
     /// The stream (its name and ARN): Firehose reads it from its first record.
@@ -330,14 +352,15 @@ macro_rules! archive_parts {
                 match self { $(ArchiveAction::$variant(a) => a.describe(),)* }
             }
 
-            /// Make the change, through its part's adapter.
-            pub(crate) async fn apply<C>(
+            /// Make the change, through its part's adapter (a create that meets the part made
+            /// meanwhile is refused there: the archive is not planned anew).
+            pub(crate) async fn apply<'a, C>(
                 &self,
                 client: &C,
-                cx: &ApplyCx<'_>,
+                cx: &ApplyCx<'a>,
             ) -> crate::error::Result<()>
             where
-                $(<$part::$ty as ArchivePart>::Action: Apply<C>,)*
+                $(<$part::$ty as ArchivePart>::Action: Apply<C, ApplyCx<'a>, Outcome = ()>,)*
             {
                 match self { $(ArchiveAction::$variant(a) => a.apply(client, cx).await,)* }
             }

@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::add_tags;
+use crate::iam;
+
 /// One change to the role.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -32,10 +35,10 @@ pub(crate) enum RoleAction {
     },
 }
 
-impl RoleAction {
+impl super::Change for RoleAction {
     /// Whether the action makes the role (drawn `+`, and the role's outcome `created`). The
     /// inline policy of a new role is a change of that role, as on a role that exists.
-    pub(crate) fn is_create(&self) -> bool {
+    fn is_create(&self) -> bool {
         match self {
             RoleAction::CreateRole { .. } => true,
             RoleAction::UpdateTrust { .. }
@@ -46,7 +49,7 @@ impl RoleAction {
     }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
+    fn before_after(&self) -> (Value, Value) {
         match self {
             RoleAction::CreateRole {
                 trust,
@@ -65,6 +68,32 @@ impl RoleAction {
             RoleAction::PutPolicy { before, after } => {
                 (before.clone().unwrap_or(Value::Null), after.clone())
             }
+        }
+    }
+
+    /// The plan's line (the writer role's: Firehose's role says its own,
+    /// `firehose_role::FirehoseRoleAction`).
+    fn describe(&self) -> String {
+        match self {
+            RoleAction::CreateRole { max_session, .. } => {
+                format!("create role (trusting Agilix's account, MaxSessionDuration {max_session})")
+            }
+            RoleAction::UpdateTrust { before, after } => match iam::trust_change(before, after) {
+                Some(change) => format!("update the trust policy: {change}"),
+                None => "update the trust policy (its form; who is trusted stays)".into(),
+            },
+            RoleAction::UpdateMaxSession { from, to } => {
+                format!("MaxSessionDuration {from} -> {to}")
+            }
+            RoleAction::PutPolicy { before: None, .. } => {
+                format!("add inline policy {}", iam::POLICY_NAME)
+            }
+            RoleAction::PutPolicy {
+                before: Some(_), ..
+            } => {
+                format!("update inline policy {}", iam::POLICY_NAME)
+            }
+            RoleAction::TagRole { tags } => add_tags(tags),
         }
     }
 }

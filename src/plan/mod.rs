@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::buzz::wire::KinesisTarget;
 use crate::iam;
 use crate::names::{DomainId, Encryption, RetentionHours, RoleName, StreamName, Tag};
-use crate::parts::missing_tags;
+use crate::parts::{missing_tags, Change};
 use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
 

@@ -46,8 +46,16 @@ pub(crate) enum StreamAction {
 }
 
 impl StreamAction {
+    /// Whether the stream is CREATING or UPDATING for a while after the action (everything but
+    /// tagging), so the next change waits for ACTIVE.
+    pub(crate) fn leaves_stream_busy(&self) -> bool {
+        !matches!(self, StreamAction::TagStream { .. })
+    }
+}
+
+impl crate::parts::Change for StreamAction {
     /// Whether the action makes the stream (drawn `+`, and the stream's outcome `created`).
-    pub(crate) fn is_create(&self) -> bool {
+    fn is_create(&self) -> bool {
         match self {
             StreamAction::CreateStream { .. } => true,
             StreamAction::IncreaseRetention { .. }
@@ -59,14 +67,8 @@ impl StreamAction {
         }
     }
 
-    /// Whether the stream is CREATING or UPDATING for a while after the action (everything but
-    /// tagging), so the next change waits for ACTIVE.
-    pub(crate) fn leaves_stream_busy(&self) -> bool {
-        !matches!(self, StreamAction::TagStream { .. })
-    }
-
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
+    fn before_after(&self) -> (Value, Value) {
         match self {
             StreamAction::CreateStream { capacity } => {
                 (Value::Null, json!({ "capacity": capacity }))
@@ -86,6 +88,36 @@ impl StreamAction {
             StreamAction::UpdateShardCount { from, to } => {
                 (json!({"open_shards": from}), json!({"open_shards": to}))
             }
+        }
+    }
+
+    /// The plan's line.
+    fn describe(&self) -> String {
+        match self {
+            StreamAction::CreateStream { capacity } => format!("create stream ({capacity})"),
+            StreamAction::IncreaseRetention { from, to } => {
+                format!("raise retention {} h -> {} h", from.get(), to.get())
+            }
+            StreamAction::DecreaseRetention { from, to } => format!(
+                "lower retention {} h -> {} h (deletes older records)",
+                from.get(),
+                to.get()
+            ),
+            StreamAction::StartEncryption { from, to } => match from {
+                Some(f) => format!("change encryption key {f} -> {to}"),
+                None if to == KmsKey::AWS_MANAGED => {
+                    format!("start encryption with {to} (the AWS-managed key)")
+                }
+                None => format!("start encryption with {to}"),
+            },
+            StreamAction::UpdateStreamMode { from, to } => {
+                format!("switch capacity {from} -> {to}")
+            }
+            StreamAction::UpdateShardCount { from, to } => format!(
+                "{} open shards {from} -> {to} (UpdateShardCount, uniform scaling)",
+                if to > from { "raise" } else { "lower" }
+            ),
+            StreamAction::TagStream { tags } => crate::parts::add_tags(tags),
         }
     }
 }

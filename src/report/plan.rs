@@ -3,15 +3,15 @@
 //! removes, and why a plan could not be made.
 
 use crate::iam;
-use crate::parts::add_tags;
-use crate::plan::{Action, ArchiveAction, Blocked, BuzzAction, RoleAction, StreamAction};
+use crate::parts::Change;
+use crate::plan::{Action, ArchiveAction, Blocked, BuzzAction, RoleAction};
 use crate::state::MANAGED_BY;
 
 /// One line for an action, as the plan and the progress output show it.
 pub(crate) fn describe(a: Action<'_>) -> String {
     match a {
-        Action::Stream(a) => stream(a),
-        Action::Role(a) => role(a),
+        Action::Stream(a) => a.describe(),
+        Action::Role(a) => a.describe(),
         Action::Alarm(a) => a.describe(),
         Action::Archive(a) => a.describe(),
         Action::Buzz(a) => buzz(a),
@@ -59,7 +59,7 @@ pub(crate) fn refusal(b: &Blocked) -> String {
              Pass --adopt to let setup manage it, or choose another name with --role",
             MANAGED_BY.0,
             MANAGED_BY.1,
-            changes.iter().map(role).collect::<Vec<_>>().join("; ")
+            changes.iter().map(Change::describe).collect::<Vec<_>>().join("; ")
         ),
         Blocked::StreamDeleting { stream } => format!(
             "the stream {stream} is being deleted; wait until it is gone, then run setup again"
@@ -116,55 +116,6 @@ pub(crate) fn refusal(b: &Blocked) -> String {
         Blocked::Archive { what, problem, fix } => {
             format!("the archive: {what} {problem}. {fix}. Nothing was changed")
         }
-    }
-}
-
-fn stream(a: &StreamAction) -> String {
-    match a {
-        StreamAction::CreateStream { capacity } => format!("create stream ({capacity})"),
-        StreamAction::IncreaseRetention { from, to } => {
-            format!("raise retention {} h -> {} h", from.get(), to.get())
-        }
-        StreamAction::DecreaseRetention { from, to } => format!(
-            "lower retention {} h -> {} h (deletes older records)",
-            from.get(),
-            to.get()
-        ),
-        StreamAction::StartEncryption { from, to } => match from {
-            Some(f) => format!("change encryption key {f} -> {to}"),
-            None if to == crate::names::KmsKey::AWS_MANAGED => {
-                format!("start encryption with {to} (the AWS-managed key)")
-            }
-            None => format!("start encryption with {to}"),
-        },
-        StreamAction::UpdateStreamMode { from, to } => format!("switch capacity {from} -> {to}"),
-        StreamAction::UpdateShardCount { from, to } => format!(
-            "{} open shards {from} -> {to} (UpdateShardCount, uniform scaling)",
-            if to > from { "raise" } else { "lower" }
-        ),
-        StreamAction::TagStream { tags } => add_tags(tags),
-    }
-}
-
-fn role(a: &RoleAction) -> String {
-    match a {
-        RoleAction::CreateRole { max_session, .. } => {
-            format!("create role (trusting Agilix's account, MaxSessionDuration {max_session})")
-        }
-        RoleAction::UpdateTrust { before, after } => match iam::trust_change(before, after) {
-            Some(change) => format!("update the trust policy: {change}"),
-            None => "update the trust policy (its form; who is trusted stays)".into(),
-        },
-        RoleAction::UpdateMaxSession { from, to } => format!("MaxSessionDuration {from} -> {to}"),
-        RoleAction::PutPolicy { before: None, .. } => {
-            format!("add inline policy {}", iam::POLICY_NAME)
-        }
-        RoleAction::PutPolicy {
-            before: Some(_), ..
-        } => {
-            format!("update inline policy {}", iam::POLICY_NAME)
-        }
-        RoleAction::TagRole { tags } => add_tags(tags),
     }
 }
 

@@ -1,17 +1,19 @@
 //! The AWS half's chains: the stream's, the role's and the alarm's actions, each applied in
-//! order, and the one "re-plan once on a race" loop the stream and the role share.
+//! order, and the one "re-plan once on a race" loop the stream and the role share. Each change
+//! is made by its adapter (`parts::Apply`, in `aws/`): this file only schedules, waits and
+//! tells the person.
 
 use std::cell::Cell;
 use std::future::Future;
 use std::time::Duration;
 
 use super::refused;
-use crate::aws::{Aws, Created};
+use crate::aws::Created;
 use crate::commands::read::Ready;
 use crate::error::{Error, Result};
-use crate::plan::{
-    self, Action, AlarmAction, DesiredAlarm, DesiredAws, Plan, RoleAction, StreamAction,
-};
+use crate::parts::alarm::AlarmCx;
+use crate::parts::{Apply, AwsCx};
+use crate::plan::{self, Action, AlarmAction, DesiredAws, Plan, RoleAction, StreamAction};
 use crate::report::plan::describe;
 use crate::state::StreamStatus;
 use crate::ui::Progress;
@@ -64,6 +66,7 @@ pub(super) async fn stream_chain(
     progress: &Progress,
 ) -> Result<()> {
     let d = &o.desired;
+    let cx = &aws_cx(o);
     // A stream left CREATING or UPDATING by an interrupted run must be ACTIVE before anything
     // else touches it, and before Buzz writes to it.
     let needs_wait = Cell::new(
@@ -78,7 +81,7 @@ pub(super) async fn stream_chain(
             wait_active(o, progress).await?;
         }
         progress.step("stream", &describe(Action::Stream(&action)));
-        let made = apply_stream(&o.aws, &d.stream, &d.stream_arn, &action).await?;
+        let made = action.apply(&o.aws, cx).await?;
         // A stream made meanwhile may still be CREATING.
         busy.set(made == Created::AlreadyExisted || action.leaves_stream_busy());
         Ok(made)
@@ -105,9 +108,10 @@ pub(super) async fn role_chain(
     progress: &Progress,
 ) -> Result<()> {
     let role = &o.desired.role;
+    let cx = &aws_cx(o);
     let apply = |action: RoleAction| async move {
         progress.step("role", &describe(Action::Role(&action)));
-        apply_role(&o.aws, role, &action).await
+        action.apply(&o.aws, cx).await
     };
     replan_once(
         planned.to_vec(),
@@ -129,11 +133,25 @@ pub(super) async fn alarm_chain(
     let Some(alarm) = &want.alarm else {
         return Ok(());
     };
+    let cx = AlarmCx {
+        stream: &o.desired.stream,
+        alarm,
+    };
     for action in planned {
         progress.step("alarm", &describe(Action::Alarm(action)));
-        apply_alarm(&o.aws, &o.desired.stream, alarm, action).await?;
+        action.apply(&o.aws, &cx).await?;
     }
     Ok(())
+}
+
+/// What the stream's and the role's changes are applied with.
+fn aws_cx(o: &Ready) -> AwsCx<'_> {
+    let d = &o.desired;
+    AwsCx {
+        stream: &d.stream,
+        stream_arn: &d.stream_arn,
+        role: &d.role,
+    }
 }
 
 /// A create met a stream made meanwhile: read it again and plan it as an existing stream.
@@ -187,72 +205,6 @@ fn raced(what: &str, name: &str) -> Error {
     Error::Refused(format!(
         "the {what} {name} was created by someone else while setup ran, twice; find out who also manages it, then run setup again"
     ))
-}
-
-/// One change to the stream; [`Created::AlreadyExisted`] when a create met one made meanwhile.
-async fn apply_stream(
-    aws: &Aws,
-    stream: &str,
-    stream_arn: &str,
-    action: &StreamAction,
-) -> Result<Created> {
-    match action {
-        StreamAction::CreateStream { capacity } => {
-            return aws.create_stream(stream, *capacity).await
-        }
-        StreamAction::IncreaseRetention { to, .. } => aws.increase_retention(stream, *to).await,
-        StreamAction::DecreaseRetention { to, .. } => aws.decrease_retention(stream, *to).await,
-        StreamAction::StartEncryption { to, .. } => aws.start_encryption(stream, to).await,
-        StreamAction::TagStream { tags } => aws.tag_stream(stream, tags).await,
-        StreamAction::UpdateStreamMode { to, .. } => aws.update_stream_mode(stream_arn, *to).await,
-        StreamAction::UpdateShardCount { to, .. } => aws.update_shard_count(stream, *to).await,
-    }?;
-    Ok(Created::Made)
-}
-
-/// One change to the role; [`Created::AlreadyExisted`] when a create met one made meanwhile.
-async fn apply_role(aws: &Aws, role: &str, action: &RoleAction) -> Result<Created> {
-    match action {
-        RoleAction::CreateRole {
-            trust,
-            max_session,
-            tags,
-        } => return aws.create_role(role, trust, *max_session, tags).await,
-        RoleAction::UpdateTrust { after, .. } => aws.update_trust(role, after).await,
-        RoleAction::UpdateMaxSession { to, .. } => aws.update_max_session(role, *to).await,
-        RoleAction::PutPolicy { after, .. } => aws.put_policy(role, after).await,
-        RoleAction::TagRole { tags } => aws.tag_role(role, tags).await,
-    }?;
-    Ok(Created::Made)
-}
-
-/// One change to the alarm or its topic.
-async fn apply_alarm(
-    aws: &Aws,
-    stream: &str,
-    alarm: &DesiredAlarm,
-    action: &AlarmAction,
-) -> Result<()> {
-    match action {
-        AlarmAction::CreateTopic {
-            name,
-            tags,
-            kms_key,
-        } => aws
-            .create_topic(name, tags, kms_key.as_deref())
-            .await
-            .map(drop),
-        AlarmAction::SubscribeEmail { email } => aws.subscribe_email(&alarm.topic_arn, email).await,
-        AlarmAction::PutAlarm { .. } => {
-            let tags = crate::parts::managed_tags();
-            let spec = crate::aws::cloudwatch::AlarmRequest {
-                name: alarm.name.clone(),
-                stream: stream.to_owned(),
-                topic_arn: alarm.topic_arn.clone(),
-            };
-            aws.put_alarm(&spec, &tags).await
-        }
-    }
 }
 
 async fn wait_active(o: &Ready, progress: &Progress) -> Result<()> {

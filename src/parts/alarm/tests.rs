@@ -1,6 +1,7 @@
 use super::*;
 use crate::names::Email;
 use crate::parts::fixtures::kinds;
+use crate::parts::Change;
 
 const STREAM: &str = "buzz-events";
 const TOPIC: &str = "buzz-kinesis-buzz-events-alarms";
