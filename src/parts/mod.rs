@@ -337,21 +337,22 @@ macro_rules! archive_parts {
             $($variant(<$part::$ty as ArchivePart>::Action),)*
         }
 
-        impl ArchiveAction {
-            pub(crate) fn is_create(&self) -> bool {
+        /// Each change says what its part's says.
+        impl Change for ArchiveAction {
+            fn is_create(&self) -> bool {
                 match self { $(ArchiveAction::$variant(a) => a.is_create(),)* }
             }
 
-            /// The changed value before and after, for the JSON plan.
-            pub(crate) fn before_after(&self) -> (Value, Value) {
+            fn before_after(&self) -> (Value, Value) {
                 match self { $(ArchiveAction::$variant(a) => a.before_after(),)* }
             }
 
-            /// The plan's line.
-            pub(crate) fn describe(&self) -> String {
+            fn describe(&self) -> String {
                 match self { $(ArchiveAction::$variant(a) => a.describe(),)* }
             }
+        }
 
+        impl ArchiveAction {
             /// Make the change, through its part's adapter (a create that meets the part made
             /// meanwhile is refused there: the archive is not planned anew).
             pub(crate) async fn apply<'a, C>(

@@ -28,14 +28,6 @@ pub(crate) enum BuzzAction {
 }
 
 impl BuzzAction {
-    /// Whether the action saves a target the domain did not have (drawn `+`, and the target's
-    /// outcome `created`). With `--no-enable` nothing is saved, so nothing is made.
-    pub(crate) fn is_create(&self) -> bool {
-        match self {
-            BuzzAction::RegisterBuzzTarget { before, save, .. } => before.is_none() && *save,
-        }
-    }
-
     /// The domain whose configuration it changes.
     pub(crate) fn domain(&self) -> &crate::names::DomainId {
         match self {
@@ -49,13 +41,49 @@ impl BuzzAction {
             BuzzAction::RegisterBuzzTarget { save, .. } => !save,
         }
     }
+}
+
+impl crate::parts::Change for BuzzAction {
+    /// Whether the action saves a target the domain did not have (drawn `+`, and the target's
+    /// outcome `created`). With `--no-enable` nothing is saved, so nothing is made.
+    fn is_create(&self) -> bool {
+        match self {
+            BuzzAction::RegisterBuzzTarget { before, save, .. } => before.is_none() && *save,
+        }
+    }
 
     /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
+    fn before_after(&self) -> (Value, Value) {
         match self {
             BuzzAction::RegisterBuzzTarget { before, after, .. } => {
                 (before.clone().unwrap_or(Value::Null), after.clone())
             }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            BuzzAction::RegisterBuzzTarget {
+                before,
+                save,
+                domain,
+                merged,
+                ..
+            } => match (before, save) {
+                (_, false) => format!(
+                    "test the kinesis target with Buzz (domain {domain}; --no-enable: nothing saved)"
+                ),
+                (None, true) => {
+                    format!("add the kinesis target to domain {domain}, test it, enable it")
+                }
+                (Some(_), true) if merged.is_empty() => {
+                    format!("update the kinesis target of domain {domain}, test it, enable it")
+                }
+                (Some(_), true) => format!(
+                    "update the kinesis target of domain {domain} and remove {} duplicate(s) writing to the same stream, test it, enable it",
+                    merged.len()
+                ),
+            },
         }
     }
 }
@@ -127,6 +155,7 @@ mod tests {
     use super::super::tests::{converged, desired};
     use super::super::Observed;
     use super::*;
+    use crate::parts::Change;
     use serde_json::json;
 
     #[test]

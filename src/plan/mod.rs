@@ -162,28 +162,35 @@ impl Action<'_> {
             Action::Buzz(_) => Resource::Buzz,
         }
     }
+}
 
-    /// Whether the action makes its resource: the plan draws it `+` and the result counts the
-    /// resource `created`, from this one answer.
-    pub(crate) fn is_create(&self) -> bool {
-        match self {
-            Action::Stream(a) => a.is_create(),
-            Action::Role(a) => a.is_create(),
-            Action::Alarm(a) => a.is_create(),
-            Action::Archive(a) => a.is_create(),
-            Action::Buzz(a) => a.is_create(),
+/// `$body` with `$a` bound to the action's own change, whichever resource's it is.
+macro_rules! each_change {
+    ($action:expr, $a:ident => $body:expr) => {
+        match $action {
+            Action::Stream($a) => $body,
+            Action::Role($a) => $body,
+            Action::Alarm($a) => $body,
+            Action::Archive($a) => $body,
+            Action::Buzz($a) => $body,
         }
+    };
+}
+
+/// Every action reads as its resource's change does: whether it makes the resource (the plan
+/// draws it `+` and the result counts the resource `created`, from this one answer), its
+/// before and after for the JSON plan, and its line.
+impl crate::parts::Change for Action<'_> {
+    fn is_create(&self) -> bool {
+        each_change!(self, a => a.is_create())
     }
 
-    /// The changed value before and after, for the JSON plan (`null` where nothing was).
-    pub(crate) fn before_after(&self) -> (Value, Value) {
-        match self {
-            Action::Stream(a) => a.before_after(),
-            Action::Role(a) => a.before_after(),
-            Action::Alarm(a) => a.before_after(),
-            Action::Archive(a) => a.before_after(),
-            Action::Buzz(a) => a.before_after(),
-        }
+    fn before_after(&self) -> (Value, Value) {
+        each_change!(self, a => a.before_after())
+    }
+
+    fn describe(&self) -> String {
+        each_change!(self, a => a.describe())
     }
 }
 

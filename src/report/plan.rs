@@ -4,19 +4,8 @@
 
 use crate::iam;
 use crate::parts::Change;
-use crate::plan::{Action, ArchiveAction, Blocked, BuzzAction, RoleAction};
+use crate::plan::{Action, ArchiveAction, Blocked, RoleAction};
 use crate::state::MANAGED_BY;
-
-/// One line for an action, as the plan and the progress output show it.
-pub(crate) fn describe(a: Action<'_>) -> String {
-    match a {
-        Action::Stream(a) => a.describe(),
-        Action::Role(a) => a.describe(),
-        Action::Alarm(a) => a.describe(),
-        Action::Archive(a) => a.describe(),
-        Action::Buzz(a) => buzz(a),
-    }
-}
 
 /// Terraform's markers: `+` makes the resource, `~` changes it.
 pub(crate) fn marker(a: Action<'_>) -> &'static str {
@@ -116,32 +105,6 @@ pub(crate) fn refusal(b: &Blocked) -> String {
         Blocked::Archive { what, problem, fix } => {
             format!("the archive: {what} {problem}. {fix}. Nothing was changed")
         }
-    }
-}
-
-fn buzz(a: &BuzzAction) -> String {
-    match a {
-        BuzzAction::RegisterBuzzTarget {
-            before,
-            save,
-            domain,
-            merged,
-            ..
-        } => match (before, save) {
-            (_, false) => format!(
-                "test the kinesis target with Buzz (domain {domain}; --no-enable: nothing saved)"
-            ),
-            (None, true) => {
-                format!("add the kinesis target to domain {domain}, test it, enable it")
-            }
-            (Some(_), true) if merged.is_empty() => {
-                format!("update the kinesis target of domain {domain}, test it, enable it")
-            }
-            (Some(_), true) => format!(
-                "update the kinesis target of domain {domain} and remove {} duplicate(s) writing to the same stream, test it, enable it",
-                merged.len()
-            ),
-        },
     }
 }
 

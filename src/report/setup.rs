@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::plan::{describe, detail, marker};
+use super::plan::{detail, marker};
 use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
 use crate::handover::{self, Handover};
 use crate::names::DomainId;
+use crate::parts::Change as _;
 use crate::plan::{self, Action, Desired, Outcomes, Plan, StreamAction};
 use crate::price;
 use crate::state::{Halves, Resource};
@@ -79,7 +80,7 @@ fn actions_json(plan: &Plan) -> Vec<Value> {
             if let Some(obj) = v.as_object_mut() {
                 let (before, after) = a.before_after();
                 obj.insert("resource".into(), json!(a.resource()));
-                obj.insert("summary".into(), json!(describe(a)));
+                obj.insert("summary".into(), json!(a.describe()));
                 obj.entry("before").or_insert(before);
                 obj.entry("after").or_insert(after);
             }
@@ -143,14 +144,14 @@ pub(crate) fn render_plan(
                 (Action::Stream(StreamAction::StartEncryption { .. }), Some(_)) => continue,
                 (Action::Stream(StreamAction::CreateStream { .. }), Some(k)) => format!(
                     "{}, encrypted with {k}{}",
-                    describe(a),
+                    a.describe(),
                     if k == crate::names::KmsKey::AWS_MANAGED {
                         " (the AWS-managed key)"
                     } else {
                         ""
                     }
                 ),
-                _ => describe(a),
+                _ => a.describe(),
             };
             let mark = if creating { "+" } else { marker(a) };
             writeln!(w, "  {mark} {}: {line}", resource_name(v.desired, resource))?;

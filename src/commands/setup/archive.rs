@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 use crate::commands::read::Ready;
 use crate::error::{Error, Result};
 use crate::parts::ApplyCx;
-use crate::plan::{Action, ArchiveAction};
-use crate::report::plan::describe;
+use crate::parts::Change as _;
+use crate::plan::ArchiveAction;
 use crate::ui::Progress;
 
 /// The chain that runs once every other is done: the delivery stream names them all.
@@ -58,7 +58,7 @@ pub(super) async fn apply(
         let cx = &cx;
         async move {
             for action in actions {
-                progress.step("archive", &describe(Action::Archive(action)));
+                progress.step("archive", &action.describe());
                 action.apply(&o.aws, cx).await?;
             }
             Ok::<_, Error>(())

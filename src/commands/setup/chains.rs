@@ -12,9 +12,9 @@ use crate::aws::Created;
 use crate::commands::read::Ready;
 use crate::error::{Error, Result};
 use crate::parts::alarm::AlarmCx;
+use crate::parts::Change as _;
 use crate::parts::{Apply, AwsCx};
-use crate::plan::{self, Action, AlarmAction, DesiredAws, Plan, RoleAction, StreamAction};
-use crate::report::plan::describe;
+use crate::plan::{self, AlarmAction, DesiredAws, Plan, RoleAction, StreamAction};
 use crate::state::StreamStatus;
 use crate::ui::Progress;
 
@@ -80,7 +80,7 @@ pub(super) async fn stream_chain(
         if busy.get() {
             wait_active(o, progress).await?;
         }
-        progress.step("stream", &describe(Action::Stream(&action)));
+        progress.step("stream", &action.describe());
         let made = action.apply(&o.aws, cx).await?;
         // A stream made meanwhile may still be CREATING.
         busy.set(made == Created::AlreadyExisted || action.leaves_stream_busy());
@@ -110,7 +110,7 @@ pub(super) async fn role_chain(
     let role = &o.desired.role;
     let cx = &aws_cx(o);
     let apply = |action: RoleAction| async move {
-        progress.step("role", &describe(Action::Role(&action)));
+        progress.step("role", &action.describe());
         action.apply(&o.aws, cx).await
     };
     replan_once(
@@ -138,7 +138,7 @@ pub(super) async fn alarm_chain(
         alarm,
     };
     for action in planned {
-        progress.step("alarm", &describe(Action::Alarm(action)));
+        progress.step("alarm", &action.describe());
         action.apply(&o.aws, &cx).await?;
     }
     Ok(())

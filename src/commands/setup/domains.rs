@@ -12,8 +12,8 @@ use crate::buzz::BuzzClient;
 use crate::commands::read::{self, DomainTree};
 use crate::error::{Error, Result};
 use crate::names::DomainId;
-use crate::plan::{self, Action, BuzzAction, DesiredBuzz, DomainOutcome, Outcomes, Plan};
-use crate::report::plan::describe;
+use crate::parts::Change as _;
+use crate::plan::{self, BuzzAction, DesiredBuzz, DomainOutcome, Outcomes, Plan};
 use crate::spec::Domains;
 use crate::ui::Progress;
 
@@ -149,7 +149,7 @@ async fn register_domain(
         domain,
         ..
     } = action;
-    progress.step("buzz", &describe(Action::Buzz(action)));
+    progress.step("buzz", &action.describe());
     let this = DesiredBuzz {
         domain: domain.clone(),
         ..want.clone()

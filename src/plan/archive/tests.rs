@@ -3,6 +3,7 @@ use crate::names::{ArchiveDays, BucketName, KmsKey};
 use crate::parts::bucket::{BucketAction, BucketObserved, BucketState};
 use crate::parts::glue::{GlueAction, GlueFound};
 use crate::parts::log::LogState;
+use crate::parts::Change as _;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
