@@ -216,3 +216,79 @@ async fn wait_active(o: &Ready, progress: &Progress) -> Result<()> {
     progress.done_waiting();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    /// What a run of [`replan_once`] did: each action applied, in order, and how many times it
+    /// planned anew. `met` names the actions whose create meets the resource made meanwhile.
+    async fn run(
+        planned: &[&'static str],
+        met: &[&'static str],
+        replans: &[&[&'static str]],
+    ) -> (Result<()>, Vec<&'static str>, usize) {
+        let applied = RefCell::new(Vec::new());
+        let replanned = RefCell::new(0);
+        let outcome = replan_once(
+            planned.to_vec(),
+            |a| {
+                applied.borrow_mut().push(a);
+                let made = if met.contains(&a) {
+                    Created::AlreadyExisted
+                } else {
+                    Created::Made
+                };
+                async move { Ok(made) }
+            },
+            || {
+                let n = *replanned.borrow();
+                *replanned.borrow_mut() += 1;
+                let next = replans.get(n).copied().unwrap_or_default().to_vec();
+                async move { Ok(next) }
+            },
+            || Error::Refused("raced".into()),
+        )
+        .await;
+        (outcome, applied.into_inner(), replanned.into_inner())
+    }
+
+    #[tokio::test]
+    async fn without_a_race_every_action_is_applied_in_order_and_nothing_is_read_again() {
+        let (outcome, applied, replanned) = run(&["create", "tag"], &[], &[]).await;
+        assert!(outcome.is_ok());
+        assert_eq!(applied, ["create", "tag"]);
+        assert_eq!(replanned, 0);
+    }
+
+    #[tokio::test]
+    async fn a_create_that_meets_one_made_meanwhile_stops_the_plan_and_its_new_plan_is_applied() {
+        let (outcome, applied, replanned) =
+            run(&["create", "tag"], &["create"], &[&["update_trust"]]).await;
+        assert!(outcome.is_ok());
+        // The old plan's later actions were for a resource that did not exist: not applied.
+        assert_eq!(applied, ["create", "update_trust"]);
+        assert_eq!(replanned, 1);
+    }
+
+    #[tokio::test]
+    async fn meeting_it_a_second_time_stops_the_run_as_raced() {
+        let (outcome, applied, replanned) =
+            run(&["create"], &["create", "again"], &[&["again", "tag"], &[]]).await;
+        assert!(matches!(outcome, Err(Error::Refused(m)) if m == "raced"));
+        assert_eq!(applied, ["create", "again"]);
+        // It reads again before it gives up: what it finds may refuse the run with a plainer
+        // reason (a role someone else made).
+        assert_eq!(replanned, 2);
+    }
+
+    #[tokio::test]
+    async fn a_new_plan_with_nothing_to_do_ends_the_run() {
+        let (outcome, applied, replanned) = run(&["create", "tag"], &["create"], &[&[]]).await;
+        assert!(outcome.is_ok());
+        assert_eq!(applied, ["create"]);
+        assert_eq!(replanned, 1);
+    }
+}
