@@ -481,7 +481,7 @@ pub(crate) async fn read(
         account: identity.account.as_str(),
     };
     // Before anything is planned: a key the caller may not describe stops the run here.
-    let key = match crate::plan::stream::key_to_resolve(&a.stream.encryption, stream.as_ref()) {
+    let key = match crate::parts::stream::key_to_resolve(&a.stream.encryption, stream.as_ref()) {
         Some(named) => Some(aws.describe_key(&named).await?),
         None => None,
     };

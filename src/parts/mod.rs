@@ -709,6 +709,18 @@ pub(crate) fn managed_tags() -> BTreeMap<String, String> {
     tags
 }
 
+/// Tags as a map (`managed`: with our `managed-by` tag).
+pub(crate) fn tag_map(tags: &[crate::names::Tag], managed: bool) -> BTreeMap<String, String> {
+    let mut m: BTreeMap<String, String> = tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    if managed {
+        crate::state::mark_managed(&mut m);
+    }
+    m
+}
+
 /// Tags in `want` that `have` lacks or holds with another value.
 pub(crate) fn missing_tags(
     want: &BTreeMap<String, String>,

@@ -9,12 +9,13 @@
 use serde_json::{json, Value};
 
 use super::role::{plan_any_role, RoleAction, RolePart};
-use super::{tag_map, Blocked, Note, Plan, Widen};
+use super::{Blocked, Note, Plan, Widen};
 use crate::archive::{self, Archive};
 use crate::parts::delivery::DeliveryAction;
 #[cfg(test)]
 use crate::parts::delivery::DeliveryState;
 use crate::parts::glue::TableState;
+use crate::parts::tag_map;
 pub(crate) use crate::parts::ArchiveAction;
 use crate::parts::{self, ArchiveState, Refusal};
 use crate::state::{Resource, RoleState};

@@ -10,22 +10,19 @@ pub(crate) mod role;
 pub(crate) mod stream;
 pub(crate) mod tree;
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use crate::buzz::wire::KinesisTarget;
 use crate::iam;
-use crate::names::{DomainId, Encryption, RetentionHours, RoleName, StreamName, Tag};
+use crate::names::{DomainId, RoleName, StreamName, Tag};
 use crate::parts::{missing_tags, Change};
-use crate::sizing::Capacity;
-use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
+use crate::state::{AlarmState, Resource, RoleState, StreamState, TopicState};
 
 pub(crate) use crate::parts::alarm::{AlarmAction, DesiredAlarm};
+pub(crate) use crate::parts::stream::{AtRest, DesiredStream, StreamAction};
 pub(crate) use archive::{ArchiveAction, DesiredArchive};
 pub(crate) use buzz::BuzzAction;
 pub(crate) use role::{RoleAction, MAX_SESSION_SECONDS};
-pub(crate) use stream::StreamAction;
 
 /// What the user asked for, with ARNs resolved (account and region known), by part: each
 /// half's resources only when the run does that half.
@@ -52,31 +49,6 @@ pub(crate) struct DesiredAws {
     pub alarm: Option<DesiredAlarm>,
     /// `--archive-bucket`: every event kept in S3, with a table to query it.
     pub archive: Option<DesiredArchive>,
-}
-
-/// The stream, beyond its name.
-#[derive(Debug, Clone)]
-pub(crate) struct DesiredStream {
-    pub capacity: Capacity,
-    /// The user named a capacity (`--capacity-mode`): an existing stream is converged to it.
-    /// Otherwise the default never changes a stream that exists.
-    pub capacity_given: bool,
-    /// Lowering a provisioned stream's shard count can lose events: only with
-    /// `--allow-capacity-decrease`.
-    pub allow_capacity_decrease: bool,
-    pub retention: RetentionHours,
-    pub allow_retention_decrease: bool,
-    /// `--kms-key`, `--no-encryption`, or the default (the AWS-managed key for a new stream).
-    pub encryption: Encryption,
-    /// The key the stream has (as read), or will have once the plan is applied, resolved to its
-    /// ARN (`kms:DescribeKey`): the roles' grants follow it, not the flags. `None`: unencrypted.
-    pub key: Option<crate::state::ResolvedKey>,
-    pub tags: Vec<Tag>,
-    /// The expected peak load, when the user gave one: the plan says whether it fits.
-    pub load: Option<crate::sizing::Load>,
-    /// The busiest minute CloudWatch saw on an existing stream (dry-run and the wizard read it),
-    /// with the window it covers.
-    pub measured: Option<(crate::metrics::Peak, String)>,
 }
 
 /// The role, beyond its name.
@@ -199,30 +171,6 @@ impl crate::parts::Change for Action<'_> {
 pub(crate) struct Note {
     pub resource: Resource,
     pub message: String,
-}
-
-/// The stream's encryption at rest once the plan is applied: the key, or why there is none.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub(crate) struct AtRest {
-    pub kms_key: Option<String>,
-    /// A customer-managed key's ARN, which the roles' grants name (`kms_key` may be an alias).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_arn: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-impl std::fmt::Display for AtRest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.kms_key, &self.reason) {
-            (Some(k), _) => match &self.key_arn {
-                Some(arn) if arn != k => write!(f, "encrypted at rest with {k} ({arn})"),
-                _ => write!(f, "encrypted at rest with {k}"),
-            },
-            (None, Some(why)) => write!(f, "not encrypted at rest ({why})"),
-            (None, None) => f.write_str("not encrypted at rest"),
-        }
-    }
 }
 
 /// The plan: per resource, its actions in the order they apply (the stream's, the role's and
@@ -411,17 +359,6 @@ pub(crate) enum Blocked {
         problem: String,
         fix: String,
     },
-}
-
-fn tag_map(tags: &[Tag], managed: bool) -> BTreeMap<String, String> {
-    let mut m: BTreeMap<String, String> = tags
-        .iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect();
-    if managed {
-        mark_managed(&mut m);
-    }
-    m
 }
 
 /// Build the plan. Pure: the same inputs always give the same plan.
@@ -616,7 +553,9 @@ pub(crate) fn warnings(d: &Desired) -> Vec<String> {
 pub(crate) mod tests {
     use super::*;
     use crate::buzz::wire;
-    use crate::names::{AccountId, RoleName};
+    use crate::names::{AccountId, RetentionHours, RoleName};
+    use crate::parts::tag_map;
+    use crate::sizing::Capacity;
     use crate::state::StreamStatus;
     use std::time::SystemTime;
 

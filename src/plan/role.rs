@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{missing_tags, tag_map, Blocked, DesiredRole, Note, Plan, Widen};
+use super::{missing_tags, Blocked, DesiredRole, Note, Plan, Widen};
 use crate::iam;
 pub(crate) use crate::parts::role::RoleAction;
+use crate::parts::tag_map;
 use crate::state::{Resource, RoleState};
 
 /// Buzz asks for 12-hour sessions.
