@@ -50,9 +50,9 @@ impl super::ArchivePart for Bucket {
     /// Nothing may write to it any more (Firehose and its role gone first).
     const TEARDOWN_AFTER: &'static [&'static str] = &["delivery", "role"];
 
-    fn plan<E: From<Refusal>>(
+    fn plan<E: From<Refusal> + From<super::role::RoleRefusal>>(
         &self,
-        cx: &PlanCx<'_, E>,
+        cx: &PlanCx<'_>,
         found: &ArchiveState,
     ) -> Result<Planned<BucketAction>, E> {
         Ok(plan(cx.model, cx.adopt, &found.bucket)?)

@@ -43,9 +43,9 @@ impl super::ArchivePart for Delivery {
     const CHAIN: &'static str = "delivery";
     const ROW: Option<&'static str> = Some("archive.delivery");
 
-    fn plan<E: From<Refusal>>(
+    fn plan<E: From<Refusal> + From<super::role::RoleRefusal>>(
         &self,
-        cx: &PlanCx<'_, E>,
+        cx: &PlanCx<'_>,
         found: &ArchiveState,
     ) -> Result<Planned<DeliveryAction>, E> {
         Ok(plan(

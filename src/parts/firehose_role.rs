@@ -53,11 +53,11 @@ impl super::ArchivePart for FirehoseRole {
     /// Firehose uses it until its delivery stream is gone.
     const TEARDOWN_AFTER: &'static [&'static str] = &["delivery"];
 
-    /// Through the role planner every role setup owns goes through (`cx.plan_role`), once a
-    /// role someone else made is refused without `--adopt` (it would be handed to Firehose).
-    fn plan<E: From<Refusal>>(
+    /// Through the role part every role setup owns goes through (`role::plan`), once a role
+    /// someone else made is refused without `--adopt` (it would be handed to Firehose).
+    fn plan<E: From<Refusal> + From<super::role::RoleRefusal>>(
         &self,
-        cx: &PlanCx<'_, E>,
+        cx: &PlanCx<'_>,
         found: &ArchiveState,
     ) -> Result<Planned<FirehoseRoleAction>, E> {
         let role = cx.model.role();
@@ -69,7 +69,7 @@ impl super::ArchivePart for FirehoseRole {
             )
             .into());
         }
-        let planned = (cx.plan_role)(found.role.as_ref())?;
+        let planned = super::role::plan(&cx.role, found.role.as_ref(), cx.role_grants)?;
         Ok(Planned {
             actions: planned
                 .actions

@@ -45,9 +45,9 @@ impl super::ArchivePart for Glue {
     /// interrupted while emptying it finds it again.
     const TEARDOWN_AFTER: &'static [&'static str] = &["bucket"];
 
-    fn plan<E: From<Refusal>>(
+    fn plan<E: From<Refusal> + From<super::role::RoleRefusal>>(
         &self,
-        cx: &PlanCx<'_, E>,
+        cx: &PlanCx<'_>,
         found: &ArchiveState,
     ) -> Result<Planned<GlueAction>, E> {
         let g = &found.glue;

@@ -46,9 +46,9 @@ impl super::ArchivePart for Log {
     /// Firehose writes its errors there until it is gone.
     const TEARDOWN_AFTER: &'static [&'static str] = &["delivery"];
 
-    fn plan<E: From<Refusal>>(
+    fn plan<E: From<Refusal> + From<super::role::RoleRefusal>>(
         &self,
-        cx: &PlanCx<'_, E>,
+        cx: &PlanCx<'_>,
         found: &ArchiveState,
     ) -> Result<Planned<LogAction>, E> {
         Ok(plan(cx.model, found.log.as_ref()))

@@ -37,7 +37,6 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::hcl::{Block, Hcl};
-use crate::state::RoleState;
 
 /// What every part gives the exports: its template fragments (none by default: the views have
 /// no template, the exports give their queries as outputs).
@@ -82,9 +81,9 @@ pub(crate) trait ArchivePart: Part {
 
     /// Its plan from what exists of the whole archive (a part may read what it names), or
     /// why it cannot be made as asked.
-    fn plan<E: From<Refusal>>(
+    fn plan<E: From<Refusal> + From<role::RoleRefusal>>(
         &self,
-        cx: &PlanCx<'_, E>,
+        cx: &PlanCx<'_>,
         found: &ArchiveState,
     ) -> Result<Planned<Self::Action>, E>;
 
@@ -298,8 +297,7 @@ pub(crate) struct ApplyCx<'a> {
 }
 
 /// What a part's plan is written from, beyond what exists: the run's archive and its ARNs.
-/// `E` is the plan's refusal, which a [`Refusal`] becomes.
-pub(crate) struct PlanCx<'a, E> {
+pub(crate) struct PlanCx<'a> {
     pub model: &'a crate::archive::Archive,
     pub stream_arn: &'a str,
     /// Firehose's role.
@@ -310,10 +308,11 @@ pub(crate) struct PlanCx<'a, E> {
     pub adopt: bool,
     /// `--archive-views`.
     pub views: bool,
-    /// Plans an IAM role the way every role setup owns is planned (`plan/role.rs`: compared by
-    /// meaning, trust and grants guarded), with the notes it gives.
-    #[allow(clippy::type_complexity)]
-    pub plan_role: &'a dyn Fn(Option<&RoleState>) -> Result<Planned<role::RoleAction>, E>,
+    /// Firehose's role as the run wants it, planned by the role part every role setup owns
+    /// goes through (`role::plan`: compared by meaning, trust and grants guarded).
+    pub role: role::RolePart<'a>,
+    /// Every policy on a Firehose role setup did not make (read for `--adopt`).
+    pub role_grants: Option<&'a crate::iam::Grants>,
 }
 
 /// Writes from one list what names every part of the archive, so a part is named in one
@@ -501,13 +500,13 @@ macro_rules! archive_parts {
         }
 
         /// Every part's plan, in order, into one: the first refusal stops it.
-        pub(crate) fn plan_archive<E: From<Refusal>>(
-            cx: &PlanCx<'_, E>,
+        pub(crate) fn plan_archive<E: From<Refusal> + From<role::RoleRefusal>>(
+            cx: &PlanCx<'_>,
             found: &ArchiveState,
         ) -> Result<Planned<ArchiveAction>, E> {
             let mut all = Planned::default();
             $(
-                let p = $part::$ty.plan(cx, found)?;
+                let p = $part::$ty.plan::<E>(cx, found)?;
                 all.actions.extend(p.actions.into_iter().map(ArchiveAction::$variant));
                 all.notes.extend(p.notes);
             )*

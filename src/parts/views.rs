@@ -30,9 +30,9 @@ impl super::ArchivePart for Views {
     const NOUN: &'static str = "the archive's views";
     const CHAIN: &'static str = "table";
 
-    fn plan<E: From<Refusal>>(
+    fn plan<E: From<Refusal> + From<super::role::RoleRefusal>>(
         &self,
-        cx: &PlanCx<'_, E>,
+        cx: &PlanCx<'_>,
         found: &ArchiveState,
     ) -> Result<Planned<ViewAction>, E> {
         Ok(plan(cx.model, cx.account, cx.views, &found.views))

@@ -8,17 +8,17 @@
 
 use serde_json::{json, Value};
 
-use super::role::{plan_any_role, RoleAction, RolePart};
 use super::{Blocked, Note, Plan, Widen};
 use crate::archive::{self, Archive};
 use crate::parts::delivery::DeliveryAction;
 #[cfg(test)]
 use crate::parts::delivery::DeliveryState;
 use crate::parts::glue::TableState;
+use crate::parts::role::RolePart;
 use crate::parts::tag_map;
 pub(crate) use crate::parts::ArchiveAction;
 use crate::parts::{self, ArchiveState, Refusal};
-use crate::state::{Resource, RoleState};
+use crate::state::Resource;
 
 /// The archive as the run wants it, its ARNs resolved.
 #[derive(Debug, Clone)]
@@ -84,7 +84,6 @@ pub(super) fn plan_archive(
     let missing = ArchiveState::default();
     let found = observed.unwrap_or(&missing);
     let name = d.model.role();
-    let plan_role = |role: Option<&RoleState>| firehose_role(d, &name, role, role_grants);
     let cx = parts::PlanCx {
         model: &d.model,
         stream_arn: &d.stream_arn,
@@ -92,9 +91,10 @@ pub(super) fn plan_archive(
         account: &d.account,
         adopt: d.adopt,
         views: d.views,
-        plan_role: &plan_role,
+        role: firehose_role(d, &name),
+        role_grants,
     };
-    let planned = parts::plan_archive(&cx, found)?;
+    let planned = parts::plan_archive::<Blocked>(&cx, found)?;
     p.archive.extend(planned.actions);
     p.notes
         .extend(planned.notes.into_iter().map(|message| Note {
@@ -104,18 +104,12 @@ pub(super) fn plan_archive(
     Ok(())
 }
 
-/// Firehose's role, through the same role part as the writer's: trust, policy and tags narrow
-/// or stay as the writer role's do.
-fn firehose_role(
-    d: &DesiredArchive,
-    name: &str,
-    role: Option<&RoleState>,
-    grants: Option<&crate::iam::Grants>,
-) -> Result<parts::Planned<RoleAction>, Blocked> {
-    let part = RolePart {
+/// Firehose's role as the run wants it, planned by the same role part as the writer's: trust,
+/// policy and tags narrow or stay as the writer role's do.
+fn firehose_role<'a>(d: &'a DesiredArchive, name: &'a str) -> RolePart<'a> {
+    RolePart {
         name,
         who: "Firehose",
-        resource: Resource::Archive,
         trust: &d.trust,
         previous_trusts: &d.previous_trusts,
         policy: &d.policy,
@@ -126,13 +120,7 @@ fn firehose_role(
         create_session: parts::firehose_role::SESSION_SECONDS,
         adopt: d.adopt,
         widen: d.widen,
-    };
-    let mut notes = Vec::new();
-    let actions = plan_any_role(&part, role, grants, &mut notes)?;
-    Ok(parts::Planned {
-        actions,
-        notes: notes.into_iter().map(|n| n.message).collect(),
-    })
+    }
 }
 
 /// The archive's cost, for the plan: dated estimates from AWS's pricing pages (us-east-1 list

@@ -15,10 +15,11 @@ use serde_json::{Map, Value};
 use crate::buzz::wire::KinesisTarget;
 use crate::iam;
 use crate::names::{DomainId, RoleName, StreamName, Tag};
-use crate::parts::{missing_tags, Change};
+use crate::parts::Change;
 use crate::state::{AlarmState, Resource, RoleState, StreamState, TopicState};
 
 pub(crate) use crate::parts::alarm::{AlarmAction, DesiredAlarm};
+pub(crate) use crate::parts::role::{RoleRefusal, Widen};
 pub(crate) use crate::parts::stream::{AtRest, DesiredStream, StreamAction};
 pub(crate) use archive::{ArchiveAction, DesiredArchive};
 pub(crate) use buzz::BuzzAction;
@@ -61,24 +62,6 @@ pub(crate) struct DesiredRole {
     pub adopt: bool,
     /// What the user allowed that widens or drops access (each an explicit flag).
     pub widen: Widen,
-}
-
-/// What setup does only when a flag says so, because it widens who may use the role or
-/// what the role may do: by default the trust and the permissions only narrow.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Widen {
-    /// `--remove-external-id`: a trust that requires an external id may lose the condition
-    /// (the confused-deputy guard).
-    pub remove_external_id: bool,
-    /// `--replace-trust`: a trust that admits more than ours (other principals or statements,
-    /// another account) or narrows it (a narrower principal, other conditions) is replaced by
-    /// setup's; its Denies stay.
-    pub replace_trust: bool,
-    /// `--adopt-wider-role`: `--adopt` may take a role whose other policies let it do more
-    /// than write to the stream (Agilix's account could then do all of it).
-    pub adopt_wider_role: bool,
-    /// `--max-session 12h`: a MaxSessionDuration someone shortened is raised back to 12 hours.
-    pub raise_max_session: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -286,11 +269,8 @@ impl Plan {
 /// Why the plan cannot be made (`report::plan::refusal` says it to a person).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Blocked {
-    /// A role buzz-kinesis did not create, which the plan would change, without `--adopt`.
-    UnmanagedRole {
-        role: String,
-        changes: Vec<RoleAction>,
-    },
+    /// A role setup may not change as it is (the role part's refusal).
+    Role(RoleRefusal),
     StreamDeleting {
         stream: String,
     },
@@ -301,47 +281,6 @@ pub(crate) enum Blocked {
         have: String,
         /// `--kms-key`.
         want: String,
-    },
-    /// The trust requires an external id and this run has none.
-    TrustLosesExternalId {
-        role: String,
-    },
-    /// The trust admits more than ours (`who`); replacing it would drop that.
-    TrustAdmitsOthers {
-        role: String,
-        who: &'static str,
-        beyond: Vec<String>,
-    },
-    /// The trust admits another account, and this run asks for a different one: a mistyped
-    /// account would hand the role over. Only with `--replace-trust`.
-    TrustMoves {
-        role: String,
-        from: Vec<String>,
-        to: Vec<String>,
-    },
-    /// An unconditional Deny in the trust closes the role to `who`: setup never removes it.
-    TrustClosed {
-        role: String,
-        who: &'static str,
-        denies: Vec<String>,
-    },
-    /// Someone shortened the role's MaxSessionDuration: raised only with `--max-session 12h`.
-    MaxSessionShortened {
-        role: String,
-        have: i32,
-        want: i32,
-    },
-    /// Someone put a condition on what our inline policy grants: writing ours would drop it.
-    PolicyNarrowed {
-        role: String,
-        policy: String,
-        narrowed: Vec<String>,
-    },
-    /// `--adopt` on a role whose other policies grant more than ours.
-    WiderRole {
-        role: String,
-        who: &'static str,
-        beyond: Vec<String>,
     },
     /// An ancestor of the domain already delivers to the same destination: the domain's
     /// events arrive there already, and our target would deliver each a second time.
@@ -359,6 +298,12 @@ pub(crate) enum Blocked {
         problem: String,
         fix: String,
     },
+}
+
+impl From<RoleRefusal> for Blocked {
+    fn from(r: RoleRefusal) -> Self {
+        Blocked::Role(r)
+    }
 }
 
 /// Build the plan. Pure: the same inputs always give the same plan.

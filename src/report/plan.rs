@@ -4,7 +4,7 @@
 
 use crate::iam;
 use crate::parts::Change;
-use crate::plan::{Action, ArchiveAction, Blocked, RoleAction};
+use crate::plan::{Action, ArchiveAction, Blocked, RoleAction, RoleRefusal};
 use crate::state::MANAGED_BY;
 
 /// Terraform's markers: `+` makes the resource, `~` changes it.
@@ -43,55 +43,13 @@ pub(crate) fn detail(a: Action<'_>) -> Vec<String> {
 /// Why setup refuses to go on, with the fix.
 pub(crate) fn refusal(b: &Blocked) -> String {
     match b {
-        Blocked::UnmanagedRole { role: name, changes } => format!(
-            "the role {name} exists but was not created by buzz-kinesis (no tag {}={}), and setup would change it: {}. \
-             Pass --adopt to let setup manage it, or choose another name with --role",
-            MANAGED_BY.0,
-            MANAGED_BY.1,
-            changes.iter().map(Change::describe).collect::<Vec<_>>().join("; ")
-        ),
+        Blocked::Role(r) => role_refusal(r),
         Blocked::StreamDeleting { stream } => format!(
             "the stream {stream} is being deleted; wait until it is gone, then run setup again"
         ),
         Blocked::KeyDiffers { stream, have, want } => format!(
             "the stream {stream} is encrypted with {have}, not with --kms-key {want}: setup does not change the key of a stream that exists (records already in it stay under the old key, and every reader needs both). \
              Run setup without --kms-key (the roles' grants follow the key the stream has), or pass --kms-key naming that key; to move the stream to {want}, run `aws kinesis start-stream-encryption --stream-name {stream} --encryption-type KMS --key-id {want}` first, then setup without --kms-key. Nothing was changed"
-        ),
-        Blocked::TrustLosesExternalId { role } => format!(
-            "the trust of role {role} requires an external id (sts:ExternalId), and this run has none, so setup would remove that guard and let any Buzz tenant naming the role write into the stream. \
-             Pass the external id again (--external-id or BUZZ_EXTERNAL_ID), or --remove-external-id to remove it. Nothing was changed"
-        ),
-        Blocked::TrustAdmitsOthers { role, who, beyond } => format!(
-            "the trust of role {role} admits more than {who}: {}. Setup writes a trust that admits {who} alone, which would remove that. \
-             Pass --replace-trust to replace it, or choose another role with --role. Nothing was changed",
-            beyond.join("; ")
-        ),
-        Blocked::TrustMoves { role, from, to } => format!(
-            "the trust of role {role} admits {}, and this run asks for {}: setup would move the role to another account. \
-             If that account is right (check --agilix-account, BUZZ_AGILIX_ACCOUNT and the config file against what Agilix gave you), pass --replace-trust to move it. Nothing was changed",
-            from.join(", "),
-            to.join(", ")
-        ),
-        Blocked::TrustClosed { role, who, denies } => format!(
-            "the trust of role {role} denies {who} (someone closed the role): {}. Setup never removes a Deny. \
-             To open the role again, remove that statement yourself (aws iam update-assume-role-policy --role-name {role}), then run setup again. Nothing was changed",
-            denies.join("; ")
-        ),
-        Blocked::MaxSessionShortened { role, have, want } => format!(
-            "the role {role} allows sessions of {have} s ({}), shorter than the {want} s ({}) Agilix's procedure asks for: Buzz's AssumeRole asks for 12-hour sessions and fails on this role. \
-             Someone shortened it; pass --max-session 12h to raise it back, or keep it and expect Buzz's writes to fail. Nothing was changed",
-            hours(*have),
-            hours(*want)
-        ),
-        Blocked::PolicyNarrowed { role, policy, narrowed } => format!(
-            "the policy {policy} on role {role} holds what setup will neither drop nor work with: {}. Setup never removes a Deny, and cannot keep a condition on what it grants (its policy would grant it unconditionally). \
-             Remove the Deny if the role must work, express a condition as a Deny of what it excludes, or remove it, then run setup again. Nothing was changed",
-            narrowed.join("; ")
-        ),
-        Blocked::WiderRole { role, who, beyond } => format!(
-            "the role {role} can do more than setup grants it, and {who} could use all of it once setup trusts it: {}. \
-             Remove those grants, choose another name with --role, or pass --adopt-wider-role to adopt it anyway. Nothing was changed",
-            beyond.join("; ")
         ),
         Blocked::AncestorDelivers {
             domain,
@@ -105,6 +63,55 @@ pub(crate) fn refusal(b: &Blocked) -> String {
         Blocked::Archive { what, problem, fix } => {
             format!("the archive: {what} {problem}. {fix}. Nothing was changed")
         }
+    }
+}
+
+/// Why setup may not change a role as it is, with the fix.
+fn role_refusal(r: &RoleRefusal) -> String {
+    match r {
+        RoleRefusal::UnmanagedRole { role: name, changes } => format!(
+            "the role {name} exists but was not created by buzz-kinesis (no tag {}={}), and setup would change it: {}. \
+             Pass --adopt to let setup manage it, or choose another name with --role",
+            MANAGED_BY.0,
+            MANAGED_BY.1,
+            changes.iter().map(Change::describe).collect::<Vec<_>>().join("; ")
+        ),
+        RoleRefusal::TrustLosesExternalId { role } => format!(
+            "the trust of role {role} requires an external id (sts:ExternalId), and this run has none, so setup would remove that guard and let any Buzz tenant naming the role write into the stream. \
+             Pass the external id again (--external-id or BUZZ_EXTERNAL_ID), or --remove-external-id to remove it. Nothing was changed"
+        ),
+        RoleRefusal::TrustAdmitsOthers { role, who, beyond } => format!(
+            "the trust of role {role} admits more than {who}: {}. Setup writes a trust that admits {who} alone, which would remove that. \
+             Pass --replace-trust to replace it, or choose another role with --role. Nothing was changed",
+            beyond.join("; ")
+        ),
+        RoleRefusal::TrustMoves { role, from, to } => format!(
+            "the trust of role {role} admits {}, and this run asks for {}: setup would move the role to another account. \
+             If that account is right (check --agilix-account, BUZZ_AGILIX_ACCOUNT and the config file against what Agilix gave you), pass --replace-trust to move it. Nothing was changed",
+            from.join(", "),
+            to.join(", ")
+        ),
+        RoleRefusal::TrustClosed { role, who, denies } => format!(
+            "the trust of role {role} denies {who} (someone closed the role): {}. Setup never removes a Deny. \
+             To open the role again, remove that statement yourself (aws iam update-assume-role-policy --role-name {role}), then run setup again. Nothing was changed",
+            denies.join("; ")
+        ),
+        RoleRefusal::MaxSessionShortened { role, have, want } => format!(
+            "the role {role} allows sessions of {have} s ({}), shorter than the {want} s ({}) Agilix's procedure asks for: Buzz's AssumeRole asks for 12-hour sessions and fails on this role. \
+             Someone shortened it; pass --max-session 12h to raise it back, or keep it and expect Buzz's writes to fail. Nothing was changed",
+            hours(*have),
+            hours(*want)
+        ),
+        RoleRefusal::PolicyNarrowed { role, policy, narrowed } => format!(
+            "the policy {policy} on role {role} holds what setup will neither drop nor work with: {}. Setup never removes a Deny, and cannot keep a condition on what it grants (its policy would grant it unconditionally). \
+             Remove the Deny if the role must work, express a condition as a Deny of what it excludes, or remove it, then run setup again. Nothing was changed",
+            narrowed.join("; ")
+        ),
+        RoleRefusal::WiderRole { role, who, beyond } => format!(
+            "the role {role} can do more than setup grants it, and {who} could use all of it once setup trusts it: {}. \
+             Remove those grants, choose another name with --role, or pass --adopt-wider-role to adopt it anyway. Nothing was changed",
+            beyond.join("; ")
+        ),
     }
 }
 

@@ -3,7 +3,9 @@ use crate::names::{ArchiveDays, BucketName, KmsKey};
 use crate::parts::bucket::{BucketAction, BucketObserved, BucketState};
 use crate::parts::glue::{GlueAction, GlueFound};
 use crate::parts::log::LogState;
+use crate::parts::role::RoleRefusal;
 use crate::parts::Change as _;
+use crate::state::RoleState;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -257,10 +259,10 @@ fn firehoses_role_follows_the_writer_roles_rules() {
     o.role.as_mut().unwrap().trust = wider;
     assert!(matches!(
         planned(&d, Some(&o)),
-        Err(Blocked::TrustAdmitsOthers {
+        Err(Blocked::Role(RoleRefusal::TrustAdmitsOthers {
             who: "Firehose",
             ..
-        })
+        }))
     ));
     // The policy compares by meaning: another statement order is converged.
     let mut o = converged(&d);
@@ -281,10 +283,10 @@ fn firehoses_role_follows_the_writer_roles_rules() {
     assert!(
         matches!(
             blocked,
-            Blocked::WiderRole {
+            Blocked::Role(RoleRefusal::WiderRole {
                 who: "Firehose",
                 ..
-            }
+            })
         ),
         "{blocked:?}"
     );
