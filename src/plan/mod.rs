@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::buzz::wire::KinesisTarget;
 use crate::iam;
 use crate::names::{DomainId, Encryption, RetentionHours, RoleName, StreamName, Tag};
 use crate::parts::{missing_tags, Change};
@@ -22,8 +21,8 @@ use crate::sizing::Capacity;
 use crate::state::{mark_managed, AlarmState, Resource, RoleState, StreamState, TopicState};
 
 pub(crate) use crate::parts::alarm::{AlarmAction, DesiredAlarm};
+pub(crate) use crate::parts::target::{BuzzAction, DesiredBuzz};
 pub(crate) use archive::{ArchiveAction, DesiredArchive};
-pub(crate) use buzz::BuzzAction;
 pub(crate) use role::{RoleAction, MAX_SESSION_SECONDS};
 pub(crate) use stream::StreamAction;
 
@@ -107,14 +106,6 @@ pub(crate) struct Widen {
     pub adopt_wider_role: bool,
     /// `--max-session 12h`: a MaxSessionDuration someone shortened is raised back to 12 hours.
     pub raise_max_session: bool,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct DesiredBuzz {
-    pub domain: crate::names::DomainId,
-    pub target: KinesisTarget,
-    /// `false` with `--no-enable`: run Buzz's test, save nothing.
-    pub save: bool,
 }
 
 /// What exists now. `buzz` is the domain's whole saved configuration.
@@ -615,7 +606,7 @@ pub(crate) fn warnings(d: &Desired) -> Vec<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::buzz::wire;
+    use crate::buzz::wire::{self, KinesisTarget};
     use crate::names::{AccountId, RoleName};
     use crate::state::StreamStatus;
     use std::time::SystemTime;
