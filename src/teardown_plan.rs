@@ -10,6 +10,7 @@ use crate::names::DomainId;
 use crate::parts::alarm::{self, AlarmRemoval};
 use crate::parts::bucket::BucketRemoval;
 use crate::parts::stream::{self, StreamRemoval};
+use crate::parts::target::{self as buzz_target, TargetRemoval};
 use crate::parts::writer_role::{self, WriterRoleRemoval};
 use crate::parts::{ArchiveRemoval, Gone, Planned, TeardownCx};
 use crate::state::{AlarmState, Resource, StreamState, StreamStatus, TopicState};
@@ -73,23 +74,12 @@ impl Target {
     }
 }
 
-/// One removal, in the order they apply.
+/// One removal, in the order they apply: each a part's, in its words (and JSON, its `kind`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum Removal {
-    /// Send the configuration back without our target. `cleared`: no target is left, so Buzz
-    /// deletes the domain's configuration.
-    RemoveBuzzTarget {
-        domain: String,
-        target: Value,
-        /// Further targets writing to the same stream, removed with it.
-        #[serde(skip_serializing_if = "is_zero")]
-        duplicates: usize,
-        others: usize,
-        cleared: bool,
-        #[serde(skip)]
-        config: Map<String, Value>,
-    },
+    /// Our target's, from one domain's configuration, in the part's words.
+    #[serde(untagged)]
+    Buzz(TargetRemoval),
     /// The writer role's (its inline policies, then the role), in the part's words.
     #[serde(untagged)]
     Role(WriterRoleRemoval),
@@ -108,7 +98,7 @@ impl Removal {
     /// Which resource the removal changes.
     pub(crate) fn resource(&self) -> Resource {
         match self {
-            Removal::RemoveBuzzTarget { .. } => Resource::Buzz,
+            Removal::Buzz(_) => Resource::Buzz,
             Removal::Role(_) => Resource::Role,
             Removal::Alarm(_) => Resource::Alarm,
             Removal::Stream(_) => Resource::Stream,
@@ -117,37 +107,10 @@ impl Removal {
     }
 }
 
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
-
 /// One line for a removal, as the plan and the progress show it.
 pub(crate) fn describe(r: &Removal) -> String {
     match r {
-        Removal::RemoveBuzzTarget {
-            domain,
-            target,
-            duplicates,
-            others,
-            cleared,
-            ..
-        } => {
-            // The title is as Buzz holds it: outside text.
-            let title = target.get(wire::TITLE).and_then(Value::as_str);
-            let title = match title {
-                Some(t) => crate::text::outside(t).to_string(),
-                None => "(untitled)".to_owned(),
-            };
-            let also = match duplicates {
-                0 => String::new(),
-                n => format!(" and {n} more writing to the same stream"),
-            };
-            if *cleared {
-                format!("remove the kinesis target \"{title}\"{also} from domain {domain}: no target is left, so Buzz deletes the configuration")
-            } else {
-                format!("remove the kinesis target \"{title}\"{also} from domain {domain}; its {others} other target(s) stay exactly as they are")
-            }
-        }
+        Removal::Buzz(r) => r.describe(),
         Removal::Role(r) => r.describe(),
         Removal::Alarm(r) => r.describe(),
         Removal::Stream(r) => r.describe(),
@@ -192,7 +155,10 @@ impl Plan {
     pub(crate) fn outcome(&self, resource: Resource, found: &Observed) -> &'static str {
         let removal = self.removals.iter().find(|r| r.resource() == resource);
         match (resource, removal) {
-            (Resource::Buzz, Some(Removal::RemoveBuzzTarget { cleared: true, .. })) => "cleared",
+            (
+                Resource::Buzz,
+                Some(Removal::Buzz(TargetRemoval::RemoveBuzzTarget { cleared: true, .. })),
+            ) => "cleared",
             (Resource::Buzz, Some(_)) => "removed",
             (Resource::Buzz, None) => "absent",
             (_, Some(_)) => "deleted",
@@ -248,108 +214,15 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
     Ok(p)
 }
 
-/// Our target's removal from one domain's configuration (every other target sent back as it
-/// was), or, when none of ours is there, a note about targets for a stream of the same name
-/// elsewhere. Refused when Buzz's answer holds targets under a key this tool does not know.
+/// Our target's removal from one domain's configuration, or a note (the part's
+/// `parts::target::teardown`, for where our target writes). Refused when Buzz's answer holds
+/// targets under a key this tool does not know.
 pub(crate) fn plan_domain(
     t: &Target,
     d: &DomainConfig,
 ) -> Result<(Option<Removal>, Option<String>), String> {
-    let (domain, found) = (&d.domain, &d.config);
-    let unknown = wire::unexpected_target_keys(found);
-    if !unknown.is_empty() {
-        return Err(format!(
-            "Buzz's getdatastreamconfiguration answer for domain {domain} holds data stream targets under {}, a key this tool does not know: sending the configuration back could drop them, so teardown changes nothing. Report this answer shape to the buzz-kinesis maintainers",
-            unknown.join(", ")
-        ));
-    }
-    let dest = t.destination();
-    if let Some(config) = wire::without_target(found, &dest) {
-        let writing = wire::targets_writing_to(found, &dest);
-        let target = writing.first().map(|(_, v)| v.clone()).unwrap_or_default();
-        let others = wire::count_targets(&config);
-        return Ok((
-            Some(Removal::RemoveBuzzTarget {
-                domain: domain.to_string(),
-                target,
-                duplicates: writing.len().saturating_sub(1),
-                others,
-                cleared: others == 0,
-                config,
-            }),
-            None,
-        ));
-    }
-    let same_stream = wire::as_list(found.get(wire::KINESIS))
-        .iter()
-        .filter(|k| wire::as_text(k.get(wire::STREAM)) == t.stream)
-        .count();
-    Ok((
-        None,
-        (same_stream > 0).then(|| format!(
-            "domain {domain} has {same_stream} kinesis target(s) for a stream named {} in another region or AWS account; they are not this setup's and stay",
-            t.stream
-        )),
-    ))
-}
-
-/// What changed in the domain's configuration between `before` (read for the plan) and
-/// `after` (read again once the plan was confirmed), other than our own target: targets added,
-/// removed or changed, and other keys. Empty when only ours changed (or nothing did): then the
-/// plan is made again from `after`, and nothing stale is written back.
-pub(crate) fn changed_meanwhile(
-    before: &Map<String, Value>,
-    after: &Map<String, Value>,
-    dest: &wire::Destination,
-) -> Vec<String> {
-    let others =
-        |c: &Map<String, Value>| wire::without_target(c, dest).unwrap_or_else(|| c.clone());
-    let (before, after) = (others(before), others(after));
-    let mut changes = Vec::new();
-    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    for key in keys {
-        let (b, a) = (before.get(key), after.get(key));
-        if b == a {
-            continue;
-        }
-        if !wire::TARGET_KEYS.contains(&key.as_str()) {
-            changes.push(format!("the key {} changed", crate::text::outside(key)));
-            continue;
-        }
-        let (b, a) = (wire::as_list(b), wire::as_list(a));
-        let found = changes.len();
-        let name = |t: &Value| format!("{key} target {}", describe_any(t));
-        for t in a.iter().filter(|t| !b.contains(t)) {
-            let same_title = b.iter().any(|o| o.get(wire::TITLE) == t.get(wire::TITLE));
-            changes.push(if same_title {
-                format!("{} was changed", name(t))
-            } else {
-                format!("{} was added", name(t))
-            });
-        }
-        for t in b.iter().filter(|t| !a.contains(t)) {
-            if !a.iter().any(|o| o.get(wire::TITLE) == t.get(wire::TITLE)) {
-                changes.push(format!("{} was removed", name(t)));
-            }
-        }
-        if changes.len() == found {
-            changes.push(format!("the {key} targets were reordered"));
-        }
-    }
-    changes
-}
-
-/// Any saved target for people: a kinesis one by where it writes, others by title.
-fn describe_any(t: &Value) -> String {
-    if t.get(wire::STREAM).is_some() {
-        return wire::describe_saved(t);
-    }
-    match t.get(wire::TITLE).and_then(Value::as_str) {
-        Some(title) => format!("\"{}\"", crate::text::outside(title)),
-        None => "(untitled)".into(),
-    }
+    let (removal, note) = buzz_target::teardown(&d.domain, &d.config, &t.destination())?;
+    Ok((removal.map(Removal::Buzz), note))
 }
 
 #[cfg(test)]
@@ -422,39 +295,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_change_to_other_targets_meanwhile_is_named_and_one_to_ours_is_not() {
-        let t = target(false);
-        let dest = t.destination();
-        let hook = json!({"title": "LMS webhook", "enabled": true});
-        let before = json!({"kinesis": [ours()], "https": [hook.clone()]});
-        let before = before.as_object().unwrap();
-        assert!(changed_meanwhile(before, before, &dest).is_empty());
-        let mut ours_disabled = ours();
-        ours_disabled["enabled"] = json!(false);
-        let only_ours = json!({"kinesis": [ours_disabled], "https": [hook.clone()]});
-        assert!(changed_meanwhile(before, only_ours.as_object().unwrap(), &dest).is_empty());
-        let other = json!({"title": "Analytics", "targetKinesisStream": "analytics",
-            "roleArn": "arn:aws:iam::555555555555:role/A", "targetRegion": "us-east-1"});
-        let added = json!({"kinesis": [ours(), other], "https": [hook.clone()]});
-        let changes = changed_meanwhile(before, added.as_object().unwrap(), &dest);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert!(
-            crate::text::unmark(&changes[0]).contains("\"Analytics\" to analytics"),
-            "{changes:?}"
-        );
-        assert!(changes[0].ends_with("was added"));
-        let mut hook2 = hook.clone();
-        hook2["enabled"] = json!(false);
-        let changed = json!({"kinesis": [ours()], "https": [hook2]});
-        let changes = changed_meanwhile(before, changed.as_object().unwrap(), &dest);
-        assert_eq!(changes.len(), 1, "{changes:?}");
-        assert!(changes[0].ends_with("was changed"), "{changes:?}");
-        let removed = json!({"kinesis": [ours()]});
-        let changes = changed_meanwhile(before, removed.as_object().unwrap(), &dest);
-        assert!(changes[0].ends_with("was removed"), "{changes:?}");
-    }
-
-    #[test]
     fn everything_ours_goes_but_the_stream_and_other_targets_stay() {
         let hook = json!({"title": "LMS", "endpoints": "https://x"});
         let found = Observed {
@@ -466,12 +306,12 @@ pub(crate) mod tests {
         let p = plan(&target(false), &found).unwrap();
         let kinds: Vec<Resource> = p.removals.iter().map(Removal::resource).collect();
         assert_eq!(kinds, [Resource::Buzz, Resource::Role, Resource::Role]);
-        let Removal::RemoveBuzzTarget {
+        let Removal::Buzz(TargetRemoval::RemoveBuzzTarget {
             config,
             cleared,
             others,
             ..
-        } = &p.removals[0]
+        }) = &p.removals[0]
         else {
             panic!("{p:?}")
         };
@@ -493,9 +333,9 @@ pub(crate) mod tests {
             ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
-        let Removal::RemoveBuzzTarget {
+        let Removal::Buzz(TargetRemoval::RemoveBuzzTarget {
             config, cleared, ..
-        } = &p.removals[0]
+        }) = &p.removals[0]
         else {
             panic!("{p:?}")
         };
@@ -973,21 +813,58 @@ pub(crate) mod tests {
                 }),
                 json!({"kind": "delete_stream", "stream": "S", "arn": "X"}),
             ),
+            (
+                Removal::Buzz(TargetRemoval::RemoveBuzzTarget {
+                    domain: "1".into(),
+                    target: ours(),
+                    duplicates: 0,
+                    others: 2,
+                    cleared: false,
+                    config: config(json!({"secret": "not shown"})),
+                }),
+                json!({"kind": "remove_buzz_target", "domain": "1", "target": ours(), "others": 2, "cleared": false}),
+            ),
+            (
+                Removal::Buzz(TargetRemoval::RemoveBuzzTarget {
+                    domain: "1".into(),
+                    target: ours(),
+                    duplicates: 2,
+                    others: 0,
+                    cleared: true,
+                    config: Map::new(),
+                }),
+                json!({"kind": "remove_buzz_target", "domain": "1", "target": ours(), "duplicates": 2, "others": 0, "cleared": true}),
+            ),
         ];
         for (removal, want) in table {
             assert_eq!(serde_json::to_value(&removal).unwrap(), want);
         }
+        // Byte for byte: the kind first, then the fields in their order.
+        let buzz = Removal::Buzz(TargetRemoval::RemoveBuzzTarget {
+            domain: "1".into(),
+            target: json!({"title": "T"}),
+            duplicates: 1,
+            others: 0,
+            cleared: true,
+            config: Map::new(),
+        });
+        assert_eq!(
+            serde_json::to_string(&buzz).unwrap(),
+            r#"{"kind":"remove_buzz_target","domain":"1","target":{"title":"T"},"duplicates":1,"others":0,"cleared":true}"#
+        );
     }
 
     #[test]
     fn each_removal_names_its_resource_and_reads_as_a_sentence() {
-        let buzz = |duplicates, others, cleared| Removal::RemoveBuzzTarget {
-            domain: "424242".into(),
-            target: ours(),
-            duplicates,
-            others,
-            cleared,
-            config: Map::new(),
+        let buzz = |duplicates, others, cleared| {
+            Removal::Buzz(TargetRemoval::RemoveBuzzTarget {
+                domain: "424242".into(),
+                target: ours(),
+                duplicates,
+                others,
+                cleared,
+                config: Map::new(),
+            })
         };
         let table = [
             (buzz(0, 2, false), Resource::Buzz, "remove the kinesis target \"Kinesis: buzz-events\" from domain 424242; its 2 other target(s) stay exactly as they are"),
@@ -1002,34 +879,6 @@ pub(crate) mod tests {
             assert_eq!(removal.resource(), resource, "{line}");
             assert_eq!(crate::text::unmark(&describe(&removal)), line);
         }
-        let untitled = Removal::RemoveBuzzTarget {
-            domain: "1".into(),
-            target: json!({}),
-            duplicates: 0,
-            others: 0,
-            cleared: true,
-            config: Map::new(),
-        };
-        assert!(describe(&untitled).contains("\"(untitled)\""));
-    }
-
-    #[test]
-    fn duplicates_appear_in_json_only_when_there_are_some() {
-        let with = |duplicates| {
-            serde_json::to_value(Removal::RemoveBuzzTarget {
-                domain: "1".into(),
-                target: ours(),
-                duplicates,
-                others: 0,
-                cleared: true,
-                config: config(json!({"secret": "not shown"})),
-            })
-            .unwrap()
-        };
-        let none = with(0);
-        assert!(none.get("duplicates").is_none(), "{none}");
-        assert!(none.get("config").is_none(), "{none}");
-        assert_eq!(with(2)["duplicates"], json!(2));
     }
 
     #[test]
@@ -1090,9 +939,9 @@ pub(crate) mod tests {
             ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
-        let Removal::RemoveBuzzTarget {
+        let Removal::Buzz(TargetRemoval::RemoveBuzzTarget {
             target, duplicates, ..
-        } = &p.removals[0]
+        }) = &p.removals[0]
         else {
             panic!("{p:?}")
         };
@@ -1128,9 +977,9 @@ pub(crate) mod tests {
             .removals
             .iter()
             .filter_map(|r| match r {
-                Removal::RemoveBuzzTarget {
+                Removal::Buzz(TargetRemoval::RemoveBuzzTarget {
                     domain, cleared, ..
-                } => Some((domain.as_str(), *cleared)),
+                }) => Some((domain.as_str(), *cleared)),
                 _ => None,
             })
             .collect();
@@ -1171,7 +1020,7 @@ pub(crate) mod tests {
         let (removal, note) = plan_domain(&target(false), &d).unwrap();
         assert!(note.is_none());
         assert!(
-            matches!(removal, Some(Removal::RemoveBuzzTarget { ref domain, cleared: true, others: 0, .. }) if domain == "7"),
+            matches!(removal, Some(Removal::Buzz(TargetRemoval::RemoveBuzzTarget { ref domain, cleared: true, others: 0, .. })) if domain == "7"),
             "{removal:?}"
         );
         let empty = DomainConfig {

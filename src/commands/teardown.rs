@@ -15,6 +15,7 @@ use crate::calls::CallLog;
 use crate::cli::{Output, TeardownArgs};
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
+use crate::parts::target::{changed_meanwhile, TargetRemoval};
 use crate::parts::writer_role::WriterRoleRemoval;
 use crate::parts::Remove;
 use crate::plan::{DomainOutcome, Outcomes};
@@ -23,8 +24,7 @@ use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, TeardownSpec};
 use crate::state::{arn, Halves};
 use crate::teardown_plan::{
-    changed_meanwhile, describe, plan, plan_domain, ArchiveObserved, DomainConfig, Observed, Plan,
-    Removal, Target,
+    describe, plan, plan_domain, ArchiveObserved, DomainConfig, Observed, Plan, Removal, Target,
 };
 use crate::ui::Progress;
 
@@ -339,17 +339,17 @@ pub(crate) async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Res
     let buzz_domains = plan
         .removals
         .iter()
-        .filter(|r| matches!(r, Removal::RemoveBuzzTarget { .. }))
+        .filter(|r| matches!(r, Removal::Buzz(_)))
         .count();
     let mut each: Vec<DomainOutcome<Result<()>>> = Vec::new();
     let failed = |each: &[DomainOutcome<Result<()>>]| each.iter().any(|o| o.outcome.is_err());
     for r in &plan.removals {
-        if failed(&each) && !matches!(r, Removal::RemoveBuzzTarget { .. }) {
+        if failed(&each) && !matches!(r, Removal::Buzz(_)) {
             break;
         }
         progress.step(r.resource().as_str(), &describe(r));
         match r {
-            Removal::RemoveBuzzTarget { config, domain, .. } => {
+            Removal::Buzz(TargetRemoval::RemoveBuzzTarget { config, domain, .. }) => {
                 let id = &o.domain(domain)?.domain;
                 match o.buzz()?.set_config(id, config, false).await {
                     Err(e) if buzz_domains == 1 => return Err(e.with_hint(
@@ -390,7 +390,7 @@ async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Res
         .removals
         .iter()
         .filter_map(|r| match r {
-            Removal::RemoveBuzzTarget { domain, .. } => Some(domain.clone()),
+            Removal::Buzz(TargetRemoval::RemoveBuzzTarget { domain, .. }) => Some(domain.clone()),
             _ => None,
         })
         .collect();
@@ -415,7 +415,7 @@ async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Res
         let at = plan
             .removals
             .iter()
-            .position(|r| matches!(r, Removal::RemoveBuzzTarget { domain: d, .. } if *d == domain));
+            .position(|r| matches!(r, Removal::Buzz(TargetRemoval::RemoveBuzzTarget { domain: d, .. }) if *d == domain));
         match (at, fresh) {
             (Some(i), Some(r)) => plan.removals[i] = r,
             (Some(i), None) => {

@@ -1,15 +1,24 @@
-//! Our Buzz target, as the exports hand it over: the stream's and the role's ARNs, the
-//! `SetDataStreamConfiguration` request to send to Buzz, and the `setup --buzz-only` command
-//! for the person with the Buzz login, as outputs. The request comes from `handover` (and so
-//! from `buzz::wire`), so a template can never drift from what setup sends. (The target's plan
-//! is still `plan/buzz.rs`'s, its check rows `checks/buzz.rs`'s.)
+//! Our Buzz target, the kinesis entry in a Buzz domain's data stream configuration:
+//! what setup wants of it ([`DesiredBuzz`]), its change ([`BuzzAction`], a [`Change`]) and its
+//! plan ([`plan`]: ours in place or appended, every other target kept as it was, duplicates
+//! writing to our stream removed), what teardown does with it in one domain ([`teardown`]: a
+//! [`TargetRemoval`], a [`Gone`], or a note) and what changed meanwhile in a domain's
+//! configuration besides ours ([`changed_meanwhile`]); and, in the exports, the outputs that
+//! hand it over: the stream's and the role's ARNs, the `SetDataStreamConfiguration` request to
+//! send to Buzz, and the `setup --buzz-only` command for the person with the Buzz login. The
+//! request comes from `handover` (and so from `buzz::wire`), so a template can never drift
+//! from what setup sends. It is made and removed through the Buzz client, one domain at a time
+//! (setup's `commands/setup/register.rs`, teardown's `commands/teardown.rs`), not through
+//! [`super::Apply`] and [`super::Remove`]. (Its check rows are still `checks/buzz.rs`'s.)
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::stack::{Blueprint, CfnFragment, StackPart};
-use super::{writer_role, CFN_STREAM, TF_STREAM};
+use super::{writer_role, Change, Gone, Planned, CFN_STREAM, TF_STREAM};
+use crate::buzz::wire::{self, Destination, KinesisTarget};
 use crate::handover::Handover;
 use crate::hcl::{Block, Hcl};
+use crate::names::DomainId;
 
 /// The Buzz domain: a CloudFormation parameter, a Terraform variable (the frame `iac` writes).
 pub(crate) const CFN_DOMAIN: &str = "BuzzDomainId";
@@ -33,6 +42,314 @@ const STREAM_HELP: &str = "The Kinesis stream Buzz writes to.";
 const ROLE_HELP: &str = "The role Agilix assumes (roleArn in Buzz's configuration).";
 
 pub(crate) struct Target;
+
+/// Our target as setup wants it in one domain's configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct DesiredBuzz {
+    pub domain: DomainId,
+    pub target: KinesisTarget,
+    /// `false` with `--no-enable`: run Buzz's test, save nothing.
+    pub save: bool,
+}
+
+/// One change to the domain's Buzz configuration.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum BuzzAction {
+    /// Test our target with Buzz and (when `save`) save the configuration with it enabled.
+    RegisterBuzzTarget {
+        domain: DomainId,
+        before: Option<Value>,
+        after: Value,
+        save: bool,
+        /// Further targets writing to the same stream, removed (each delivered every event
+        /// again).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        merged: Vec<String>,
+        /// The whole configuration to send, every other target as it was.
+        #[serde(skip)]
+        config: Map<String, Value>,
+    },
+}
+
+impl BuzzAction {
+    /// The domain whose configuration it changes.
+    pub(crate) fn domain(&self) -> &DomainId {
+        match self {
+            BuzzAction::RegisterBuzzTarget { domain, .. } => domain,
+        }
+    }
+
+    /// Whether the action only tests, saving nothing (`--no-enable`).
+    pub(crate) fn only_tests(&self) -> bool {
+        match self {
+            BuzzAction::RegisterBuzzTarget { save, .. } => !save,
+        }
+    }
+}
+
+impl Change for BuzzAction {
+    /// Whether the action saves a target the domain did not have (drawn `+`, and the target's
+    /// outcome `created`). With `--no-enable` nothing is saved, so nothing is made.
+    fn is_create(&self) -> bool {
+        match self {
+            BuzzAction::RegisterBuzzTarget { before, save, .. } => before.is_none() && *save,
+        }
+    }
+
+    /// The changed value before and after, for the JSON plan (`null` where nothing was).
+    fn before_after(&self) -> (Value, Value) {
+        match self {
+            BuzzAction::RegisterBuzzTarget { before, after, .. } => {
+                (before.clone().unwrap_or(Value::Null), after.clone())
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            BuzzAction::RegisterBuzzTarget {
+                before,
+                save,
+                domain,
+                merged,
+                ..
+            } => match (before, save) {
+                (_, false) => format!(
+                    "test the kinesis target with Buzz (domain {domain}; --no-enable: nothing saved)"
+                ),
+                (None, true) => {
+                    format!("add the kinesis target to domain {domain}, test it, enable it")
+                }
+                (Some(_), true) if merged.is_empty() => {
+                    format!("update the kinesis target of domain {domain}, test it, enable it")
+                }
+                (Some(_), true) => format!(
+                    "update the kinesis target of domain {domain} and remove {} duplicate(s) writing to the same stream, test it, enable it",
+                    merged.len()
+                ),
+            },
+        }
+    }
+}
+
+/// Our target's removal from one domain's configuration, as teardown's plan shows it; the
+/// Buzz client sends `config` back (teardown's apply, one outcome per domain).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum TargetRemoval {
+    /// Send the configuration back without our target. `cleared`: no target is left, so Buzz
+    /// deletes the domain's configuration.
+    RemoveBuzzTarget {
+        domain: String,
+        target: Value,
+        /// Further targets writing to the same stream, removed with it.
+        #[serde(skip_serializing_if = "is_zero")]
+        duplicates: usize,
+        others: usize,
+        cleared: bool,
+        #[serde(skip)]
+        config: Map<String, Value>,
+    },
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Gone for TargetRemoval {
+    fn describe(&self) -> String {
+        let TargetRemoval::RemoveBuzzTarget {
+            domain,
+            target,
+            duplicates,
+            others,
+            cleared,
+            ..
+        } = self;
+        // The title is as Buzz holds it: outside text.
+        let title = target.get(wire::TITLE).and_then(Value::as_str);
+        let title = match title {
+            Some(t) => crate::text::outside(t).to_string(),
+            None => "(untitled)".to_owned(),
+        };
+        let also = match duplicates {
+            0 => String::new(),
+            n => format!(" and {n} more writing to the same stream"),
+        };
+        if *cleared {
+            format!("remove the kinesis target \"{title}\"{also} from domain {domain}: no target is left, so Buzz deletes the configuration")
+        } else {
+            format!("remove the kinesis target \"{title}\"{also} from domain {domain}; its {others} other target(s) stay exactly as they are")
+        }
+    }
+}
+
+/// Our target in one domain's configuration (`config`: what it holds, `None` as empty): the
+/// change that tests it and saves it in place or appended, every other target as it was and
+/// every further one writing to our stream removed; nothing when the saved one already is as
+/// wanted. Its notes name the other targets kept and the duplicates removed.
+pub(crate) fn plan(b: &DesiredBuzz, config: Option<&Map<String, Value>>) -> Planned<BuzzAction> {
+    let mut p = Planned::default();
+    let empty = Map::new();
+    let config = config.unwrap_or(&empty);
+    let dest = b.target.destination();
+    let writing = wire::targets_writing_to(config, &dest);
+    let existing = writing.first().map(|(_, t)| t.clone());
+    // Every target after the first that writes to our stream delivers each event again.
+    let merged: Vec<String> = writing
+        .iter()
+        .skip(1)
+        .map(|(_, t)| wire::describe_saved(t))
+        .collect();
+    // With --no-enable we only test; a target already saved and enabled stays as it is.
+    let wanted = KinesisTarget {
+        enabled: if b.save {
+            b.target.enabled
+        } else {
+            existing
+                .as_ref()
+                .is_some_and(|e| wire::as_bool(e.get(wire::ENABLED)))
+        },
+        ..b.target.clone()
+    };
+    if merged.is_empty() && existing.as_ref().is_some_and(|e| wanted.is_satisfied_by(e)) {
+        return p;
+    }
+    let new_config = wire::with_target(config, &wanted);
+    let after = wire::find_target(&new_config, &dest)
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| wanted.to_json(None));
+    let others = wire::count_targets(config) - writing.len();
+    if others > 0 {
+        p.notes.push(format!(
+            "the domain's {others} other data stream target(s) are kept exactly as they are"
+        ));
+    }
+    if !merged.is_empty() {
+        p.notes.push(format!(
+            "{} targets write to stream {} today, so Buzz delivers every event {} times; setup keeps the first and removes {}",
+            writing.len(),
+            dest.stream,
+            writing.len(),
+            merged.join(", ")
+        ));
+    }
+    p.actions.push(BuzzAction::RegisterBuzzTarget {
+        domain: b.domain.clone(),
+        before: existing,
+        after,
+        save: b.save,
+        merged,
+        config: new_config,
+    });
+    p
+}
+
+/// What teardown does with our target in one domain's configuration (`found`, as read): its
+/// removal (every other target sent back as it was), or, when none of ours (writing where
+/// `dest` says) is there, a note about targets for a stream of the same name elsewhere.
+/// Refused when Buzz's answer holds targets under a key this tool does not know.
+pub(crate) fn teardown(
+    domain: &DomainId,
+    found: &Map<String, Value>,
+    dest: &Destination,
+) -> Result<(Option<TargetRemoval>, Option<String>), String> {
+    let unknown = wire::unexpected_target_keys(found);
+    if !unknown.is_empty() {
+        return Err(format!(
+            "Buzz's getdatastreamconfiguration answer for domain {domain} holds data stream targets under {}, a key this tool does not know: sending the configuration back could drop them, so teardown changes nothing. Report this answer shape to the buzz-kinesis maintainers",
+            unknown.join(", ")
+        ));
+    }
+    if let Some(config) = wire::without_target(found, dest) {
+        let writing = wire::targets_writing_to(found, dest);
+        let target = writing.first().map(|(_, v)| v.clone()).unwrap_or_default();
+        let others = wire::count_targets(&config);
+        return Ok((
+            Some(TargetRemoval::RemoveBuzzTarget {
+                domain: domain.to_string(),
+                target,
+                duplicates: writing.len().saturating_sub(1),
+                others,
+                cleared: others == 0,
+                config,
+            }),
+            None,
+        ));
+    }
+    let same_stream = wire::as_list(found.get(wire::KINESIS))
+        .iter()
+        .filter(|k| wire::as_text(k.get(wire::STREAM)) == dest.stream)
+        .count();
+    Ok((
+        None,
+        (same_stream > 0).then(|| format!(
+            "domain {domain} has {same_stream} kinesis target(s) for a stream named {} in another region or AWS account; they are not this setup's and stay",
+            dest.stream
+        )),
+    ))
+}
+
+/// What changed in the domain's configuration between `before` (read for the plan) and
+/// `after` (read again once the plan was confirmed), other than our own target (writing where
+/// `dest` says): targets added, removed or changed, and other keys. Empty when only ours
+/// changed (or nothing did): then the plan is made again from `after`, and nothing stale is
+/// written back.
+pub(crate) fn changed_meanwhile(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+    dest: &Destination,
+) -> Vec<String> {
+    let others =
+        |c: &Map<String, Value>| wire::without_target(c, dest).unwrap_or_else(|| c.clone());
+    let (before, after) = (others(before), others(after));
+    let mut changes = Vec::new();
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let (b, a) = (before.get(key), after.get(key));
+        if b == a {
+            continue;
+        }
+        if !wire::TARGET_KEYS.contains(&key.as_str()) {
+            changes.push(format!("the key {} changed", crate::text::outside(key)));
+            continue;
+        }
+        let (b, a) = (wire::as_list(b), wire::as_list(a));
+        let found = changes.len();
+        let name = |t: &Value| format!("{key} target {}", describe_any(t));
+        for t in a.iter().filter(|t| !b.contains(t)) {
+            let same_title = b.iter().any(|o| o.get(wire::TITLE) == t.get(wire::TITLE));
+            changes.push(if same_title {
+                format!("{} was changed", name(t))
+            } else {
+                format!("{} was added", name(t))
+            });
+        }
+        for t in b.iter().filter(|t| !a.contains(t)) {
+            if !a.iter().any(|o| o.get(wire::TITLE) == t.get(wire::TITLE)) {
+                changes.push(format!("{} was removed", name(t)));
+            }
+        }
+        if changes.len() == found {
+            changes.push(format!("the {key} targets were reordered"));
+        }
+    }
+    changes
+}
+
+/// Any saved target for people: a kinesis one by where it writes, others by title.
+fn describe_any(t: &Value) -> String {
+    if t.get(wire::STREAM).is_some() {
+        return wire::describe_saved(t);
+    }
+    match t.get(wire::TITLE).and_then(Value::as_str) {
+        Some(title) => format!("\"{}\"", crate::text::outside(title)),
+        None => "(untitled)".into(),
+    }
+}
 
 /// The Buzz half as `setup --aws-only` hands it over, its deployment-only values as stand-ins
 /// each dialect replaces by a reference.
@@ -136,3 +453,6 @@ impl StackPart for Target {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,7 +12,6 @@ pub(crate) mod tree;
 
 use serde_json::{Map, Value};
 
-use crate::buzz::wire::KinesisTarget;
 use crate::iam;
 use crate::names::{DomainId, RoleName, StreamName, Tag};
 use crate::parts::Change;
@@ -21,8 +20,8 @@ use crate::state::{AlarmState, Resource, RoleState, StreamState, TopicState};
 pub(crate) use crate::parts::alarm::{AlarmAction, DesiredAlarm};
 pub(crate) use crate::parts::role::{RoleRefusal, Widen};
 pub(crate) use crate::parts::stream::{AtRest, DesiredStream, StreamAction};
+pub(crate) use crate::parts::target::{BuzzAction, DesiredBuzz};
 pub(crate) use archive::{ArchiveAction, DesiredArchive};
-pub(crate) use buzz::BuzzAction;
 pub(crate) use role::{RoleAction, MAX_SESSION_SECONDS};
 
 /// What the user asked for, with ARNs resolved (account and region known), by part: each
@@ -62,14 +61,6 @@ pub(crate) struct DesiredRole {
     pub adopt: bool,
     /// What the user allowed that widens or drops access (each an explicit flag).
     pub widen: Widen,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct DesiredBuzz {
-    pub domain: crate::names::DomainId,
-    pub target: KinesisTarget,
-    /// `false` with `--no-enable`: run Buzz's test, save nothing.
-    pub save: bool,
 }
 
 /// What exists now. `buzz` is the domain's whole saved configuration.
@@ -497,7 +488,7 @@ pub(crate) fn warnings(d: &Desired) -> Vec<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::buzz::wire;
+    use crate::buzz::wire::{self, KinesisTarget};
     use crate::names::{AccountId, RetentionHours, RoleName};
     use crate::parts::tag_map;
     use crate::sizing::Capacity;
