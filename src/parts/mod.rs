@@ -1,9 +1,12 @@
-//! The parts of the pipeline (the archive's, `--archive-bucket`, and the alarm), one module
-//! each: what the run wants of it, what exists of it, the difference as typed actions, its
-//! check row, what teardown does with it, and its CloudFormation and Terraform fragments. A
-//! setting of a part is written here once; `plan`, `checks`, `teardown_plan` and `iac` only
-//! iterate the parts and put what each says into their own words (a `Blocked`, a `Check`, a
-//! `Removal`, a template).
+//! The parts of the pipeline, one module each: the stream, the IAM role part both roles share
+//! (`role`) with the writer role and Firehose's, the Buzz target, the alarm, and the
+//! archive's (`--archive-bucket`): what the run wants of it, what exists of it, the difference
+//! as typed actions and its plan, its check row (the archive's and the alarm's; the stream's,
+//! the writer role's and the Buzz target's rows are still `checks/`'s), what teardown does
+//! with it, and its CloudFormation and Terraform fragments (every part's, listed once in
+//! [`STACK`]). A setting of a part is written here once; `plan`, `checks`, `teardown_plan` and
+//! `iac` only put what each says into their own words (a `Blocked`, a `Check`, a `Removal`, a
+//! template).
 //!
 //! The archive's parts are registered in one list (`archive_parts!`, at the end of this file),
 //! from which the archive's state, actions, readers, plan, rows, teardown and export list are

@@ -1,8 +1,10 @@
 //! Desired state vs observed state -> a plan: per resource (the stream, the role, the alarm,
-//! the Buzz target) a list of typed actions, built by pure code with no I/O. `setup --dry-run`
-//! prints the plan; `setup` applies that same value. Every rule that protects the user's data
-//! lives here: never delete, never shrink retention unless asked, never touch a role we do not
-//! manage unless `--adopt`, keep every other Buzz target. How a plan reads is `report::plan`'s.
+//! the archive, the Buzz target) a list of typed actions, built by pure code with no I/O.
+//! `setup --dry-run` prints the plan; `setup` applies that same value. Each resource's own
+//! rules live in its part (`parts::stream`: never shrink retention unless asked; `parts::role`:
+//! never touch a role we do not manage unless `--adopt`, never widen; `parts::target`: keep
+//! every other Buzz target); here they are put together, with who else in Buzz's tree writes
+//! to our stream (`tree`), into one plan. How a plan reads is `report::plan`'s.
 
 pub(crate) mod archive;
 pub(crate) mod buzz;
