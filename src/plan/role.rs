@@ -255,12 +255,23 @@ mod tests {
         let mut have = d.role_part().policy.clone();
         have["Statement"].as_array_mut().unwrap().push(deny.clone());
         a.role.as_mut().unwrap().policy = Some(have.clone());
-        // Converged with the Deny beside ours.
-        assert!(plan(&d, &a).unwrap().is_empty());
-        // A policy change (another stream) keeps it, and says so.
+        let kept_note = |p: &Plan| {
+            p.notes
+                .iter()
+                .any(|n| n.message.contains("keeps what someone added"))
+        };
+        // Converged with the Deny beside ours: nothing written, so nothing to say of it.
+        let p = plan(&d, &a).unwrap();
+        assert!(p.is_empty());
+        assert!(!kept_note(&p), "{:?}", p.notes);
+        // A policy change (another stream) with nothing added to ours: no such note.
         let mut d2 = desired();
         d2.role_mut().policy =
             iam::write_policy("arn:aws:kinesis:us-east-1:123456789012:stream/other", None);
+        let plain = plan(&d2, &converged(&d)).unwrap();
+        assert_eq!(kinds(&plain), ["put_policy"]);
+        assert!(!kept_note(&plain), "{:?}", plain.notes);
+        // A policy change keeps the Deny, and says so.
         let p = plan(&d2, &a).unwrap();
         let RoleAction::PutPolicy { after, .. } = &p.role[0] else {
             panic!("{p:?}")
@@ -269,10 +280,7 @@ mod tests {
             after["Statement"].as_array().unwrap().contains(&deny),
             "{after}"
         );
-        assert!(p
-            .notes
-            .iter()
-            .any(|n| n.message.contains("keeps what someone added")));
+        assert!(kept_note(&p));
         // A Deny of what ours grants: refused, even with nothing to write.
         let mut blocked = d.role_part().policy.clone();
         blocked["Statement"]

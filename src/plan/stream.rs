@@ -521,4 +521,28 @@ mod tests {
             p.notes
         );
     }
+
+    #[test]
+    fn starting_encryption_says_when_the_key_is_the_aws_managed_one() {
+        use crate::parts::Change;
+        let start = |from: Option<&str>, to: &str| {
+            StreamAction::StartEncryption {
+                from: from.map(str::to_owned),
+                to: to.to_owned(),
+            }
+            .describe()
+        };
+        assert_eq!(
+            start(None, KmsKey::AWS_MANAGED),
+            "start encryption with alias/aws/kinesis (the AWS-managed key)"
+        );
+        assert_eq!(
+            start(None, "alias/district-data"),
+            "start encryption with alias/district-data"
+        );
+        assert_eq!(
+            start(Some("alias/old"), "alias/district-data"),
+            "change encryption key alias/old -> alias/district-data"
+        );
+    }
 }
