@@ -81,14 +81,7 @@ mod rows {
     }
 
     fn wanted() -> KinesisTarget {
-        KinesisTarget {
-            title: "Kinesis: buzz-events".into(),
-            enabled: true,
-            stream: "buzz-events".into(),
-            role_arn: ROLE_ARN.into(),
-            region: "us-east-1".into(),
-            filters: vec![],
-        }
+        crate::parts::fixtures::desired_buzz(true).target
     }
 
     /// The wanted target with a filter, and `saved` carrying the same filter.

@@ -751,6 +751,26 @@ pub(crate) mod fixtures {
         )
     }
 
+    /// The writer role's ARN the tests' targets name.
+    pub(crate) const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
+
+    /// Our Buzz target in domain 424242, writing to `buzz-events` in us-east-1 through
+    /// [`ROLE_ARN`], as setup wants it (`save`: tested and enabled; else only tested).
+    pub(crate) fn desired_buzz(save: bool) -> crate::parts::target::DesiredBuzz {
+        crate::parts::target::DesiredBuzz {
+            domain: crate::names::DomainId::parse("--domain", "424242").unwrap(),
+            target: crate::buzz::wire::KinesisTarget {
+                title: "Kinesis: buzz-events".into(),
+                enabled: true,
+                stream: "buzz-events".into(),
+                role_arn: ROLE_ARN.into(),
+                region: "us-east-1".into(),
+                filters: vec![],
+            },
+            save,
+        }
+    }
+
     /// Each planned action's JSON `kind`, in order.
     pub(crate) fn kinds<A: serde::Serialize>(p: &super::Planned<A>) -> Vec<String> {
         kinds_of(&p.actions)

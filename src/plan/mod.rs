@@ -490,7 +490,7 @@ pub(crate) fn warnings(d: &Desired) -> Vec<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::buzz::wire::{self, KinesisTarget};
+    use crate::buzz::wire;
     use crate::names::{AccountId, RetentionHours, RoleName};
     use crate::parts::tag_map;
     use crate::sizing::Capacity;
@@ -530,18 +530,7 @@ pub(crate) mod tests {
                 alarm: None,
                 archive: None,
             }),
-            buzz: Some(DesiredBuzz {
-                domain: crate::names::DomainId::parse("--domain", "424242").unwrap(),
-                target: KinesisTarget {
-                    title: "Kinesis: buzz-events".into(),
-                    enabled: true,
-                    stream: "buzz-events".into(),
-                    role_arn: ROLE_ARN.into(),
-                    region: "us-east-1".into(),
-                    filters: vec![],
-                },
-                save: true,
-            }),
+            buzz: Some(crate::parts::fixtures::desired_buzz(true)),
         }
     }
 

@@ -8,22 +8,7 @@ use serde_json::{json, Map, Value};
 use super::*;
 use crate::parts::fixtures::kinds;
 
-const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/BuzzKinesisWriter";
-
-fn desired(save: bool) -> DesiredBuzz {
-    DesiredBuzz {
-        domain: DomainId::parse("--domain", "424242").unwrap(),
-        target: KinesisTarget {
-            title: "Kinesis: buzz-events".into(),
-            enabled: true,
-            stream: "buzz-events".into(),
-            role_arn: ROLE_ARN.into(),
-            region: "us-east-1".into(),
-            filters: vec![],
-        },
-        save,
-    }
-}
+use crate::parts::fixtures::{desired_buzz as desired, ROLE_ARN};
 
 /// Our target as Buzz holds it once setup saved it.
 fn ours() -> Value {
