@@ -484,16 +484,15 @@ impl Aws {
     }
 
     /// Delete the stream and every record in it. Only `teardown --delete-stream`, confirmed,
-    /// calls this. `false` when there was no stream to delete.
-    pub(crate) async fn delete_stream(&self, name: &str) -> Result<bool> {
+    /// calls this. A stream already gone is done.
+    pub(crate) async fn delete_stream(&self, name: &str) -> Result<()> {
         let req = self.kinesis.delete_stream().stream_name(name);
-        let deleted = self
-            .answered(write("kinesis", "DeleteStream"), req.send().await)
+        self.answered(write("kinesis", "DeleteStream"), req.send().await)
             .hint_on("ResourceInUseException", || {
                 "the stream has registered consumers (enhanced fan-out) or is changing: deregister them (aws kinesis list-stream-consumers) or wait, then run teardown again".into()
             })
             .or_missing(&["ResourceNotFoundException"])?;
-        Ok(deleted.is_some())
+        Ok(())
     }
 }
 
@@ -504,6 +503,6 @@ fn stream_mode(mode: StreamMode) -> Result<StreamModeDetails> {
 impl crate::parts::Remove<Aws> for crate::parts::stream::StreamRemoval {
     async fn remove(&self, aws: &Aws) -> Result<()> {
         let crate::parts::stream::StreamRemoval::DeleteStream { stream, .. } = self;
-        aws.delete_stream(stream).await.map(drop)
+        aws.delete_stream(stream).await
     }
 }

@@ -260,7 +260,7 @@ pub(crate) fn teardown(
 
 /// What teardown does with the alarm it found (its name, and whether setup made it: tagged),
 /// whatever else shares its name.
-pub(crate) fn teardown_alarm(found: Option<(&str, bool)>) -> Teardown {
+fn teardown_alarm(found: Option<(&str, bool)>) -> Teardown {
     match found {
         Some((_, true)) => Teardown::Remove,
         Some((name, false)) => Teardown::Keep(format!(
@@ -273,7 +273,7 @@ pub(crate) fn teardown_alarm(found: Option<(&str, bool)>) -> Teardown {
 
 /// What teardown does with the alarm's topic it found (its ARN, and whether setup made it):
 /// ours goes with its subscriptions, the user's (`--alarm-topic`) stays.
-pub(crate) fn teardown_topic(found: Option<(&str, bool)>) -> Teardown {
+fn teardown_topic(found: Option<(&str, bool)>) -> Teardown {
     match found {
         Some((_, true)) => Teardown::Remove,
         Some((arn, false)) => Teardown::Keep(format!(
