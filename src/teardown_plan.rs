@@ -7,13 +7,13 @@ use serde_json::{Map, Value};
 
 use crate::buzz::wire;
 use crate::names::DomainId;
-use crate::parts::alarm::{self, AlarmRemoval};
+use crate::parts::add_ons::{self, AddOnRemoval, AddOnsLeft};
 use crate::parts::bucket::BucketRemoval;
 use crate::parts::stream::{self, StreamRemoval};
 use crate::parts::target::{self as buzz_target, TargetRemoval};
 use crate::parts::writer_role::{self, WriterRoleRemoval};
 use crate::parts::{ArchiveRemoval, Gone, Planned, TeardownCx};
-use crate::state::{AlarmState, Resource, StreamState, StreamStatus, TopicState};
+use crate::state::{Resource, StreamState, StreamStatus};
 
 /// The role as teardown needs to see it (the role part's).
 pub(crate) use crate::parts::role::RoleObserved;
@@ -33,15 +33,10 @@ pub(crate) struct Observed {
     pub buzz: Vec<DomainConfig>,
     pub role: Option<RoleObserved>,
     pub stream: Option<StreamState>,
-    /// The alarm setup names after the stream, and the topic it made for it.
-    pub alarm: Option<AlarmState>,
-    pub topic: Option<TopicState>,
-    /// The archive setup made beside the stream (`--archive-bucket`), found by its names.
-    pub archive: ArchiveObserved,
+    /// The add-ons setup made beside the stream (the alarm and its topic, the archive),
+    /// found by the names setup derives from the stream.
+    pub add_ons: AddOnsLeft,
 }
-
-/// The archive's parts as teardown finds them (each part's `Left`).
-pub(crate) use crate::parts::ArchiveLeft as ArchiveObserved;
 
 /// What is being torn down, by name.
 #[derive(Debug, Clone)]
@@ -83,15 +78,12 @@ pub(crate) enum Removal {
     /// The writer role's (its inline policies, then the role), in the part's words.
     #[serde(untagged)]
     Role(WriterRoleRemoval),
-    /// The alarm's and its topic's, in the part's words.
+    /// An add-on's (the alarm's and its topic's, the archive's parts'), in its own words.
     #[serde(untagged)]
-    Alarm(AlarmRemoval),
+    AddOn(AddOnRemoval),
     /// The stream's (only with `--delete-stream`), in the part's words.
     #[serde(untagged)]
     Stream(StreamRemoval),
-    /// A part of the archive (`parts::teardown_archive`), in its own words.
-    #[serde(untagged)]
-    Archive(ArchiveRemoval),
 }
 
 impl Removal {
@@ -100,9 +92,8 @@ impl Removal {
         match self {
             Removal::Buzz(_) => Resource::Buzz,
             Removal::Role(_) => Resource::Role,
-            Removal::Alarm(_) => Resource::Alarm,
+            Removal::AddOn(r) => r.resource(),
             Removal::Stream(_) => Resource::Stream,
-            Removal::Archive(_) => Resource::Archive,
         }
     }
 }
@@ -112,9 +103,8 @@ pub(crate) fn describe(r: &Removal) -> String {
     match r {
         Removal::Buzz(r) => r.describe(),
         Removal::Role(r) => r.describe(),
-        Removal::Alarm(r) => r.describe(),
+        Removal::AddOn(r) => r.describe(),
         Removal::Stream(r) => r.describe(),
-        Removal::Archive(a) => a.describe(),
     }
 }
 
@@ -139,9 +129,9 @@ impl Plan {
     /// The archive's bucket the plan deletes (its name must be typed, or `--yes`).
     pub(crate) fn deletes_archive(&self) -> Option<&str> {
         self.removals.iter().find_map(|r| match r {
-            Removal::Archive(ArchiveRemoval::Bucket(BucketRemoval::DeleteArchiveBucket {
-                bucket,
-            })) => Some(bucket.as_str()),
+            Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Bucket(
+                BucketRemoval::DeleteArchiveBucket { bucket },
+            ))) => Some(bucket.as_str()),
             _ => None,
         })
     }
@@ -162,12 +152,12 @@ impl Plan {
             (Resource::Buzz, Some(_)) => "removed",
             (Resource::Buzz, None) => "absent",
             (_, Some(_)) => "deleted",
-            (Resource::Role | Resource::Alarm | Resource::Archive, None) => "absent",
             (Resource::Stream, None) => match &found.stream {
                 None => "absent",
                 Some(s) if s.status == StreamStatus::Deleting => "deleting",
                 Some(_) => "kept",
             },
+            (_, None) => "absent",
         }
     }
 }
@@ -186,26 +176,17 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
         p.removals.extend(removal);
         p.notes.extend(note);
     }
-    p.add(
-        alarm::teardown(found.alarm.as_ref(), found.topic.as_ref()),
-        Removal::Alarm,
-    );
     p.add(role, Removal::Role);
-    // The archive: what setup made (tagged) goes, the bucket and its objects stay (unless
-    // `--delete-archive`, and only a bucket setup made). `teardown_archive` orders its parts:
-    // Firehose first, then its role and its log; the bucket after them (nothing writes to it
-    // by then, and no delivery stream is left naming a bucket that is gone: S3 names are
-    // global, whoever made that name next would receive the events) and before the table (its
-    // location is how a run interrupted here finds the bucket again); the database with the
-    // table only when nothing else is in it.
+    // Then each add-on, as its part says (`parts::add_on`): only what setup made (tagged)
+    // goes; the archive's bucket and its objects stay unless `--delete-archive`.
     p.add(
-        crate::parts::teardown_archive(
+        add_ons::teardown_add_ons(
             &TeardownCx {
                 delete_archive: t.delete_archive,
             },
-            &found.archive,
+            &found.add_ons,
         ),
-        Removal::Archive,
+        Removal::AddOn,
     );
     p.add(
         stream::teardown(&t.stream, found.stream.as_ref(), t.delete_stream),
@@ -229,12 +210,14 @@ pub(crate) fn plan_domain(
 pub(crate) mod tests {
     use super::*;
     use crate::names::RetentionHours;
+    use crate::parts::alarm::{AlarmFound, AlarmRemoval};
     use crate::parts::bucket::BucketLeft;
     use crate::parts::delivery::DeliveryRemoval;
     use crate::parts::firehose_role::FirehoseRoleRemoval;
     use crate::parts::glue::GlueRemoval;
     use crate::parts::log::LogRemoval;
-    use crate::state::MANAGED_BY;
+    use crate::parts::ArchiveLeft;
+    use crate::state::{AlarmState, TopicState, MANAGED_BY};
     use serde_json::json;
     use std::collections::BTreeMap;
 
@@ -405,8 +388,8 @@ pub(crate) mod tests {
         assert_eq!(p.outcome(Resource::Buzz, &found), "absent");
     }
 
-    fn archive(managed: bool, tables: &[&str]) -> ArchiveObserved {
-        ArchiveObserved {
+    fn archive(managed: bool, tables: &[&str]) -> ArchiveLeft {
+        ArchiveLeft {
             delivery: Some(crate::parts::delivery::DeliveryObserved {
                 name: "buzz-events-archive".into(),
                 managed,
@@ -435,9 +418,17 @@ pub(crate) mod tests {
         }
     }
 
-    fn archive_plan(a: ArchiveObserved) -> Plan {
-        let found = Observed {
+    /// What teardown finds of the add-ons: the archive `a`, no alarm.
+    fn left(a: ArchiveLeft) -> AddOnsLeft {
+        AddOnsLeft {
             archive: a,
+            ..AddOnsLeft::default()
+        }
+    }
+
+    fn archive_plan(a: ArchiveLeft) -> Plan {
+        let found = Observed {
+            add_ons: left(a),
             ..Observed::default()
         };
         plan(&target(false), &found).unwrap()
@@ -449,27 +440,33 @@ pub(crate) mod tests {
         assert_eq!(
             p.removals,
             [
-                Removal::Archive(ArchiveRemoval::Delivery(
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Delivery(
                     DeliveryRemoval::DeleteDeliveryStream {
                         name: "buzz-events-archive".into()
                     }
-                )),
-                Removal::Archive(ArchiveRemoval::Role(
+                ))),
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Role(
                     FirehoseRoleRemoval::DeleteArchiveRole {
                         role: "buzz-events-archive-firehose".into(),
                         policies: vec!["buzz-kinesis-archive".into()]
                     }
-                )),
-                Removal::Archive(ArchiveRemoval::Log(LogRemoval::DeleteLogGroup {
-                    group: "/aws/kinesisfirehose/buzz-events-archive".into()
-                })),
-                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteTable {
-                    database: "buzz_events".into(),
-                    table: "events".into()
-                })),
-                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteDatabase {
-                    database: "buzz_events".into()
-                })),
+                ))),
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Log(
+                    LogRemoval::DeleteLogGroup {
+                        group: "/aws/kinesisfirehose/buzz-events-archive".into()
+                    }
+                ))),
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Glue(
+                    GlueRemoval::DeleteTable {
+                        database: "buzz_events".into(),
+                        table: "events".into()
+                    }
+                ))),
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Glue(
+                    GlueRemoval::DeleteDatabase {
+                        database: "buzz_events".into()
+                    }
+                ))),
             ]
         );
         assert!(p.removals.iter().all(|r| r.resource() == Resource::Archive));
@@ -496,12 +493,12 @@ pub(crate) mod tests {
 
     #[test]
     fn firehoses_role_without_inline_policies_is_named_alone() {
-        let r = Removal::Archive(ArchiveRemoval::Role(
+        let r = Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Role(
             FirehoseRoleRemoval::DeleteArchiveRole {
                 role: "buzz-events-archive-firehose".into(),
                 policies: vec![],
             },
-        ));
+        )));
         assert_eq!(r.resource(), Resource::Archive);
         assert_eq!(
             describe(&r),
@@ -513,13 +510,13 @@ pub(crate) mod tests {
     fn delete_archive_takes_only_our_bucket_after_firehose_and_before_the_table() {
         let deleting = |managed: Option<bool>| {
             let found = Observed {
-                archive: ArchiveObserved {
+                add_ons: left(ArchiveLeft {
                     bucket: BucketLeft {
                         name: Some("district-42-buzz".into()),
                         managed,
                     },
                     ..archive(true, &["events"])
-                },
+                }),
                 ..Observed::default()
             };
             let t = Target {
@@ -537,20 +534,24 @@ pub(crate) mod tests {
             .removals
             .iter()
             .map(|r| match r {
-                Removal::Archive(ArchiveRemoval::Delivery(
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Delivery(
                     DeliveryRemoval::DeleteDeliveryStream { .. },
-                )) => "delivery",
-                Removal::Archive(ArchiveRemoval::Role(
+                ))) => "delivery",
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Role(
                     FirehoseRoleRemoval::DeleteArchiveRole { .. },
-                )) => "role",
-                Removal::Archive(ArchiveRemoval::Bucket(BucketRemoval::DeleteArchiveBucket {
-                    ..
-                })) => "bucket",
-                Removal::Archive(ArchiveRemoval::Log(LogRemoval::DeleteLogGroup { .. })) => "log",
-                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteTable { .. })) => "table",
-                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteDatabase { .. })) => {
-                    "database"
-                }
+                ))) => "role",
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Bucket(
+                    BucketRemoval::DeleteArchiveBucket { .. },
+                ))) => "bucket",
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Log(
+                    LogRemoval::DeleteLogGroup { .. },
+                ))) => "log",
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Glue(
+                    GlueRemoval::DeleteTable { .. },
+                ))) => "table",
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Glue(
+                    GlueRemoval::DeleteDatabase { .. },
+                ))) => "database",
                 _ => "other",
             })
             .collect();
@@ -578,13 +579,13 @@ pub(crate) mod tests {
         }
         // Without the flag it is never deleted, whoever made it.
         let found = Observed {
-            archive: ArchiveObserved {
+            add_ons: left(ArchiveLeft {
                 bucket: BucketLeft {
                     name: Some("district-42-buzz".into()),
                     managed: Some(true),
                 },
                 ..archive(true, &["events"])
-            },
+            }),
             ..Observed::default()
         };
         assert_eq!(
@@ -597,14 +598,14 @@ pub(crate) mod tests {
             ..target(false)
         };
         let found = Observed {
-            archive: ArchiveObserved {
+            add_ons: left(ArchiveLeft {
                 delivery: None,
                 bucket: BucketLeft {
                     name: Some("district-42-buzz".into()),
                     managed: Some(true),
                 },
                 ..archive(true, &["events"])
-            },
+            }),
             ..Observed::default()
         };
         assert_eq!(
@@ -623,8 +624,11 @@ pub(crate) mod tests {
         let p = archive_plan(a);
         assert!(!p.removals.iter().any(|r| matches!(
             r,
-            Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteTable { .. }))
-                | Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteDatabase { .. }))
+            Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Glue(
+                GlueRemoval::DeleteTable { .. }
+            ))) | Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Glue(
+                GlueRemoval::DeleteDatabase { .. }
+            )))
         )));
         assert!(
             p.notes
@@ -645,15 +649,17 @@ pub(crate) mod tests {
     fn what_the_archive_shares_or_someone_else_made_stays() {
         // `table` is deleted, and the database stays, saying it holds `others`.
         let deletes_but_keeps_the_database = |p: &Plan, table: &str, others: &str| {
-            assert!(p.removals.contains(&Removal::Archive(ArchiveRemoval::Glue(
-                GlueRemoval::DeleteTable {
+            assert!(p.removals.contains(&Removal::AddOn(AddOnRemoval::Archive(
+                ArchiveRemoval::Glue(GlueRemoval::DeleteTable {
                     database: "buzz_events".into(),
                     table: table.into()
-                }
+                })
             ))));
             assert!(!p.removals.iter().any(|r| matches!(
                 r,
-                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteDatabase { .. }))
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Glue(
+                    GlueRemoval::DeleteDatabase { .. }
+                )))
             )));
             let said = format!("the Glue database buzz_events stays: it holds {others} too");
             assert!(p.notes.contains(&said), "{:?}", p.notes);
@@ -669,17 +675,17 @@ pub(crate) mod tests {
             .removals
             .iter()
             .filter_map(|r| match r {
-                Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteTable {
-                    table, ..
-                })) => Some(table.as_str()),
+                Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Glue(
+                    GlueRemoval::DeleteTable { table, .. },
+                ))) => Some(table.as_str()),
                 _ => None,
             })
             .collect();
         assert_eq!(tables, ["events_distinct", "latest_user_state", "events"]);
-        assert!(p.removals.contains(&Removal::Archive(ArchiveRemoval::Glue(
-            GlueRemoval::DeleteDatabase {
+        assert!(p.removals.contains(&Removal::AddOn(AddOnRemoval::Archive(
+            ArchiveRemoval::Glue(GlueRemoval::DeleteDatabase {
                 database: "buzz_events".into()
-            }
+            })
         ))));
         // One view of ours beside one of the user's: ours goes, theirs keeps the database.
         let mut a = archive(true, &["events", "events_distinct", "my_view"]);
@@ -687,14 +693,16 @@ pub(crate) mod tests {
         deletes_but_keeps_the_database(&archive_plan(a), "events_distinct", "my_view");
         // Our table already gone, the database empty: it goes.
         let p = archive_plan(archive(true, &[]));
-        assert!(p.removals.contains(&Removal::Archive(ArchiveRemoval::Glue(
-            GlueRemoval::DeleteDatabase {
+        assert!(p.removals.contains(&Removal::AddOn(AddOnRemoval::Archive(
+            ArchiveRemoval::Glue(GlueRemoval::DeleteDatabase {
                 database: "buzz_events".into()
-            }
+            })
         ))));
         assert!(!p.removals.iter().any(|r| matches!(
             r,
-            Removal::Archive(ArchiveRemoval::Glue(GlueRemoval::DeleteTable { .. }))
+            Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Glue(
+                GlueRemoval::DeleteTable { .. }
+            )))
         )));
         // Not made by buzz-kinesis: all four stay, each said.
         let p = archive_plan(archive(false, &["events"]));
@@ -717,16 +725,16 @@ pub(crate) mod tests {
         let p = archive_plan(a);
         assert!(!p.removals.iter().any(|r| matches!(
             r,
-            Removal::Archive(ArchiveRemoval::Role(
+            Removal::AddOn(AddOnRemoval::Archive(ArchiveRemoval::Role(
                 FirehoseRoleRemoval::DeleteArchiveRole { .. }
-            ))
+            )))
         )));
         assert!(p
             .notes
             .iter()
             .any(|n| n.contains("has managed policies attached")));
         // No archive: nothing said.
-        assert!(archive_plan(ArchiveObserved::default()).notes.is_empty());
+        assert!(archive_plan(ArchiveLeft::default()).notes.is_empty());
     }
 
     #[test]
@@ -749,22 +757,52 @@ pub(crate) mod tests {
             emails: vec![],
         };
         let found = Observed {
-            alarm: Some(alarm),
-            topic: Some(topic),
+            add_ons: AddOnsLeft {
+                alarm: AlarmFound {
+                    alarm: Some(alarm),
+                    topic: Some(topic),
+                },
+                ..AddOnsLeft::default()
+            },
             ..Observed::default()
         };
         let p = plan(&target(false), &found).unwrap();
         assert_eq!(
             p.removals,
-            vec![Removal::Alarm(AlarmRemoval::DeleteAlarm {
-                name: "buzz-kinesis-buzz-events-writes-refused".into()
-            })]
+            vec![Removal::AddOn(AddOnRemoval::Alarm(
+                AlarmRemoval::DeleteAlarm {
+                    name: "buzz-kinesis-buzz-events-writes-refused".into()
+                }
+            ))]
         );
         assert!(p
             .notes
             .iter()
             .any(|n| n.contains("SNS topic") && n.contains("stays")));
         assert_eq!(p.outcome(Resource::Alarm, &found), "deleted");
+
+        // With the role and the stream too: the writer role first, then the add-ons, the
+        // stream last.
+        let found = Observed {
+            role: Some(role(true)),
+            stream: Some(stream(true)),
+            ..found
+        };
+        let order: Vec<Resource> = plan(&target(true), &found)
+            .unwrap()
+            .removals
+            .iter()
+            .map(Removal::resource)
+            .collect();
+        assert_eq!(
+            order,
+            [
+                Resource::Role,
+                Resource::Role,
+                Resource::Alarm,
+                Resource::Stream
+            ]
+        );
     }
 
     #[test]
@@ -799,11 +837,15 @@ pub(crate) mod tests {
                 json!({"kind": "delete_role", "role": "R", "arn": "A"}),
             ),
             (
-                Removal::Alarm(AlarmRemoval::DeleteAlarm { name: "A".into() }),
+                Removal::AddOn(AddOnRemoval::Alarm(AlarmRemoval::DeleteAlarm {
+                    name: "A".into(),
+                })),
                 json!({"kind": "delete_alarm", "name": "A"}),
             ),
             (
-                Removal::Alarm(AlarmRemoval::DeleteTopic { arn: "T".into() }),
+                Removal::AddOn(AddOnRemoval::Alarm(AlarmRemoval::DeleteTopic {
+                    arn: "T".into(),
+                })),
                 json!({"kind": "delete_topic", "arn": "T"}),
             ),
             (
@@ -871,8 +913,8 @@ pub(crate) mod tests {
             (buzz(1, 0, true), Resource::Buzz, "remove the kinesis target \"Kinesis: buzz-events\" and 1 more writing to the same stream from domain 424242: no target is left, so Buzz deletes the configuration"),
             (Removal::Role(WriterRoleRemoval::DeleteRolePolicy { role: "R".into(), policy: "P".into() }), Resource::Role, "delete inline policy P of role R"),
             (Removal::Role(WriterRoleRemoval::DeleteRole { role: "R".into(), arn: ROLE_ARN.into() }), Resource::Role, "delete role R"),
-            (Removal::Alarm(AlarmRemoval::DeleteAlarm { name: "A".into() }), Resource::Alarm, "delete the alarm A"),
-            (Removal::Alarm(AlarmRemoval::DeleteTopic { arn: "T".into() }), Resource::Alarm, "delete the alarm's SNS topic T and its subscriptions"),
+            (Removal::AddOn(AddOnRemoval::Alarm(AlarmRemoval::DeleteAlarm { name: "A".into() })), Resource::Alarm, "delete the alarm A"),
+            (Removal::AddOn(AddOnRemoval::Alarm(AlarmRemoval::DeleteTopic { arn: "T".into() })), Resource::Alarm, "delete the alarm's SNS topic T and its subscriptions"),
             (Removal::Stream(StreamRemoval::DeleteStream { stream: "S".into(), arn: "X".into() }), Resource::Stream, "DELETE stream S and every record in it"),
         ];
         for (removal, resource, line) in table {

@@ -14,9 +14,11 @@ use aws_smithy_types::DateTime;
 use super::{read, write, Aws};
 use crate::error::Result;
 use crate::metrics::{self, Metric, Window};
-use crate::parts::alarm::{AlarmAction, AlarmCx};
-use crate::parts::Apply;
-use crate::state::{alarm, AlarmState};
+use crate::parts::add_on::AddOn;
+use crate::parts::add_on::{ApplyAddOn, ApplyCx, LeftCx, ReadAddOn};
+use crate::parts::alarm::{Alarm, AlarmAction, AlarmCx, AlarmFound, DesiredAlarm};
+use crate::parts::{answered, Apply, Change as _};
+use crate::state::{alarm, arn, AlarmState};
 
 /// Kinesis publishes its stream metrics here, with the stream's name as the dimension.
 const NAMESPACE: &str = "AWS/Kinesis";
@@ -284,5 +286,62 @@ impl crate::parts::Remove<Aws> for crate::parts::alarm::AlarmRemoval {
             AlarmRemoval::DeleteAlarm { name } => aws.delete_alarm(name).await,
             AlarmRemoval::DeleteTopic { arn } => aws.delete_topic(arn).await,
         }
+    }
+}
+
+/// The alarm as an add-on: read with its topic, CloudWatch and SNS at once.
+impl ReadAddOn<Aws> for Alarm {
+    async fn read(&self, aws: &Aws, want: &DesiredAlarm) -> Result<AlarmFound> {
+        let (alarm, topic) = tokio::try_join!(
+            aws.describe_alarm(&want.name),
+            aws.describe_topic(&want.topic_arn)
+        )?;
+        Ok(AlarmFound { alarm, topic })
+    }
+
+    /// The alarm and topic setup names after the stream; a read teardown may not make
+    /// (teardown of a setup that never had an alarm) goes to `unread`.
+    async fn left(
+        &self,
+        aws: &Aws,
+        cx: &LeftCx<'_>,
+        mut unread: &mut dyn FnMut(&'static str, crate::error::Error) -> Result<()>,
+    ) -> Result<AlarmFound> {
+        let name = alarm::name(cx.stream);
+        let topic_arn = arn::topic(
+            aws.region.partition(),
+            &aws.region,
+            cx.account,
+            alarm::topic_name(cx.stream),
+        );
+        let (found, topic) =
+            tokio::join!(aws.describe_alarm(&name), aws.describe_topic(&topic_arn));
+        Ok(AlarmFound {
+            alarm: answered(found, "the alarm", &mut unread)?,
+            topic: answered(topic, "the alarm's topic", &mut unread)?,
+        })
+    }
+}
+
+/// The alarm's changes in order: it needs neither the stream nor the role to exist (it
+/// watches a metric by name).
+impl ApplyAddOn<Aws> for Alarm {
+    async fn apply(
+        &self,
+        aws: &Aws,
+        want: &DesiredAlarm,
+        _: &AlarmFound,
+        planned: &[AlarmAction],
+        cx: &ApplyCx<'_>,
+    ) -> Result<()> {
+        let alarm_cx = AlarmCx {
+            stream: cx.stream,
+            alarm: want,
+        };
+        for action in planned {
+            (cx.step)(Alarm::RESOURCE.as_str(), &action.describe());
+            action.apply(aws, &alarm_cx).await?;
+        }
+        Ok(())
     }
 }

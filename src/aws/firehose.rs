@@ -17,10 +17,13 @@ use aws_sdk_firehose::types::{
 use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::{self, Archive};
 use crate::error::{Error, Result};
+use crate::parts::add_on::{self, AddOn, ApplyAddOn, ReadAddOn};
+use crate::parts::archived::{ArchiveFound, Archived, DesiredArchive};
 use crate::parts::delivery::{
     Delivery, DeliveryAction, DeliveryObserved, DeliveryRemoval, DeliveryState,
 };
 use crate::parts::{Apply, ApplyCx, ArchiveState, LeftCx, Read, ReadCx, Remove};
+use crate::parts::{ArchiveAction, ArchiveLeft, Change as _};
 
 /// Whether CreateDeliveryStream failed because Firehose cannot assume the role yet: IAM has
 /// not propagated a role made moments ago (Firehose's words: "Firehose is unable to assume
@@ -374,6 +377,125 @@ impl Aws {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// The archive as an add-on: its parts read at once, each through its adapter
+/// (`parts::Read`), and its changes made chain by chain. Here, beside the delivery stream,
+/// since the archive is Firehose's delivery of the stream into the bucket.
+impl ReadAddOn<Aws> for Archived {
+    async fn read(&self, aws: &Aws, d: &DesiredArchive) -> Result<ArchiveFound> {
+        let cx = ReadCx {
+            stream: &d.model.stream,
+            database_arn: &d.database_arn,
+            model: Some(&d.model),
+            views: d.views,
+        };
+        let parts = crate::parts::read_archive(aws, &cx).await.all()?;
+        // The same weighing as the writer role's: `--adopt` hands it to Firehose.
+        let role_grants = aws
+            .adopted_grants(&d.model.role(), parts.role.as_ref(), d.adopt)
+            .await?;
+        Ok(ArchiveFound { parts, role_grants })
+    }
+
+    /// Found by the names setup derives from the stream's (each part through its adapter, as
+    /// setup and check read it), then what teardown weighs of each (`parts::read_left`).
+    async fn left(
+        &self,
+        aws: &Aws,
+        cx: &add_on::LeftCx<'_>,
+        unread: &mut dyn FnMut(&'static str, Error) -> Result<()>,
+    ) -> Result<ArchiveLeft> {
+        let database = archive::database_of(cx.stream);
+        let read = ReadCx {
+            stream: cx.stream,
+            database_arn: &crate::state::arn::glue_database(
+                aws.region.partition(),
+                &aws.region,
+                cx.account,
+                &database,
+            ),
+            model: None,
+            views: false,
+        };
+        let found = crate::parts::read_archive(aws, &read)
+            .await
+            .or_unread(&mut *unread)?;
+        let left = LeftCx {
+            stream: cx.stream,
+            delete_archive: cx.delete_archive,
+        };
+        crate::parts::read_left(aws, &left, &found, unread).await
+    }
+}
+
+/// The chain that runs once every other is done: the delivery stream names them all.
+const LAST: &str = "delivery";
+
+/// The bucket, Firehose's role and the Glue table at once, then the delivery stream, which
+/// needs all three and an ACTIVE stream. Setup runs it beside the stream and role chains and
+/// before Buzz's, so Firehose's wait for its new role to propagate covers the Buzz role's: a
+/// fresh setup waits for IAM once. Each change is made by its part's adapter (`parts::Apply`);
+/// this only schedules, by each part's chain (`parts::ArchivePart::CHAIN`).
+impl ApplyAddOn<Aws> for Archived {
+    async fn apply(
+        &self,
+        aws: &Aws,
+        want: &DesiredArchive,
+        found: &ArchiveFound,
+        planned: &[ArchiveAction],
+        run: &add_on::ApplyCx<'_>,
+    ) -> Result<()> {
+        let resource = Archived::RESOURCE.as_str();
+        let table = want.table_over(found.parts.glue.table.as_ref());
+        // A role made (or changed) now, or moments ago, may not be usable by Firehose yet.
+        let role_fresh = planned.iter().any(|a| matches!(a, ArchiveAction::Role(_)))
+            || found
+                .parts
+                .role
+                .as_ref()
+                .is_none_or(|r| r.age(std::time::SystemTime::now()) < run.propagation_timeout);
+        let waiting = |what: &str, elapsed: Duration| (run.waiting)(resource, what, elapsed);
+        let cx = ApplyCx {
+            model: &want.model,
+            stream: run.stream,
+            stream_arn: &want.stream_arn,
+            role_arn: &want.role_arn,
+            account: &want.account,
+            table: &table,
+            iam_wait: if role_fresh {
+                run.propagation_timeout
+            } else {
+                Duration::ZERO
+            },
+            waiting: &waiting,
+            done_waiting: run.done_waiting,
+        };
+        let chain = |name: &str| {
+            let actions: Vec<&ArchiveAction> =
+                planned.iter().filter(|a| a.chain() == name).collect();
+            let cx = &cx;
+            async move {
+                for action in actions {
+                    (run.step)(resource, &action.describe());
+                    action.apply(aws, cx).await?;
+                }
+                Ok::<_, Error>(())
+            }
+        };
+        let mut chains: Vec<&str> = Vec::new();
+        for c in planned.iter().map(ArchiveAction::chain) {
+            if c != LAST && !chains.contains(&c) {
+                chains.push(c);
+            }
+        }
+        let runs = chains.into_iter().map(chain).collect();
+        crate::fanout::bounded(runs, usize::MAX)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>>>()?;
+        chain(LAST).await
     }
 }
 

@@ -194,6 +194,22 @@ impl Aws {
 pub(crate) use crate::iam::{Grants, NamedPolicy};
 
 impl Aws {
+    /// Every policy on a role someone else made, when `--adopt` (`adopt`) would take it: what
+    /// else it can do once we hand it over (`None` for our own role, or without `--adopt`).
+    pub(crate) async fn adopted_grants(
+        &self,
+        name: &str,
+        role: Option<&RoleState>,
+        adopt: bool,
+    ) -> Result<Option<Grants>> {
+        match role {
+            Some(r) if !r.is_managed() && adopt => {
+                Ok(Some(self.role_policies(name, r.boundary.as_deref()).await?))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Every policy IAM weighs for the role: inline ones, attached managed ones (their
     /// default version) and the permission boundary (`boundary`, its ARN from GetRole).
     /// `check` evaluates them together, as IAM would; `setup --adopt` reads what else the

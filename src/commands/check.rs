@@ -122,7 +122,7 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
     rows.extend(skipped);
     let target_enabled = saved_enabled(&o);
     rows.extend(watch_rows(&o, &metrics, target_enabled));
-    if let Some(want) = d.aws.as_ref().and_then(|a| a.archive.as_ref()) {
+    if let Some(want) = d.aws.as_ref().and_then(|a| a.add_ons.archive.as_ref()) {
         rows.extend(archive_rows(&o, want, since).await?);
     }
     match alarm {
@@ -246,9 +246,7 @@ async fn archive_rows(
     since: Since,
 ) -> Result<Vec<Check>> {
     const CAP: usize = 10_000;
-    let Some(seen) = &o.observed.archive else {
-        return Ok(Vec::new());
-    };
+    let seen = &o.observed.add_ons.archive.parts;
     let delivery_metrics = match &seen.delivery {
         Some(_) => Some(soft(
             o.aws
@@ -408,10 +406,10 @@ async fn read_watch(
     let window = Duration::from_secs(since.secs());
     let alarm_name = crate::state::alarm::name(&d.stream);
     // With --alarm-*, the read step already holds the alarm: read it once.
-    let asked = d.aws.as_ref().is_some_and(|a| a.alarm.is_some());
+    let asked = d.aws.as_ref().is_some_and(|a| a.add_ons.alarm.is_some());
     let read_alarm = async {
         if asked {
-            Ok(o.observed.alarm.clone())
+            Ok(o.observed.add_ons.alarm.alarm.clone())
         } else {
             o.aws.describe_alarm(&alarm_name).await
         }

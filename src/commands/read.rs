@@ -19,8 +19,8 @@ use crate::iam;
 use crate::names::{DomainId, EventFilter, Region, Title};
 use crate::plan::tree::{Relation, TreeConfig, TreeObserved};
 use crate::plan::{
-    Desired, DesiredAlarm, DesiredArchive, DesiredAws, DesiredBuzz, DesiredRole, DesiredStream,
-    Observed, Widen,
+    AddOnsWanted, Desired, DesiredAlarm, DesiredArchive, DesiredAws, DesiredBuzz, DesiredRole,
+    DesiredStream, Observed, Widen,
 };
 use crate::report::setup::SetupView;
 use crate::report::AwsView;
@@ -330,8 +330,10 @@ fn desired_aws(
                 adopt: options.adopt,
                 widen: options.widen,
             },
-            alarm: desired_alarm(a, at),
-            archive,
+            add_ons: AddOnsWanted {
+                alarm: desired_alarm(a, at),
+                archive,
+            },
         }),
         stream_arn,
         role_arn,
@@ -387,36 +389,6 @@ fn desired_archive(
     })
 }
 
-/// Every policy on a role someone else made, when `--adopt` would take it: what else it can
-/// do once we hand it over (`None` for our own role, or without `--adopt`).
-async fn adopted_grants(
-    aws: &Aws,
-    name: &str,
-    role: Option<&RoleState>,
-    options: &ApplyOptions,
-) -> Result<Option<crate::iam::Grants>> {
-    match role {
-        Some(r) if !r.is_managed() && options.adopt => {
-            Ok(Some(aws.role_policies(name, r.boundary.as_deref()).await?))
-        }
-        _ => Ok(None),
-    }
-}
-
-/// Read the archive's parts, all at once, each through its adapter (`parts::Read`).
-pub(crate) async fn read_archive(
-    aws: &Aws,
-    d: &DesiredArchive,
-) -> Result<crate::parts::ArchiveState> {
-    let cx = crate::parts::ReadCx {
-        stream: &d.model.stream,
-        database_arn: &d.database_arn,
-        model: Some(&d.model),
-        views: d.views,
-    };
-    crate::parts::read_archive(aws, &cx).await.all()
-}
-
 /// The alarm `--alarm-email` / `--alarm-topic` ask for, with its deterministic names.
 fn desired_alarm(a: &AwsPart, at: Located<'_>) -> Option<DesiredAlarm> {
     if !a.alarm.wanted() {
@@ -468,7 +440,9 @@ pub(crate) async fn read(
     )
     .await?;
     // `--adopt` hands the role to Agilix's account: read everything it can do first.
-    let role_grants = adopted_grants(aws, a.names.role.as_str(), role.as_ref(), options).await?;
+    let role_grants = aws
+        .adopted_grants(a.names.role.as_str(), role.as_ref(), options.adopt)
+        .await?;
     let measured = match &stream {
         Some(_) if peak == Peak::Measure => {
             measured_peak(aws, a.names.stream.as_str(), progress).await
@@ -496,30 +470,11 @@ pub(crate) async fn read(
         .as_ref()
         .map(|b| (b.domains.first(), &b.title));
     let desired = desired(a, buzz, events, options, at, existing);
-    let alarm = desired.aws.as_ref().and_then(|x| x.alarm.as_ref());
-    let read_alarm = async {
-        match alarm {
-            Some(a) => tokio::try_join!(
-                aws.describe_alarm(&a.name),
-                aws.describe_topic(&a.topic_arn)
-            ),
-            None => Ok((None, None)),
-        }
+    // Each add-on asked for, at once, through its adapter.
+    let add_ons = match &desired.aws {
+        Some(x) => crate::parts::add_ons::read_add_ons(aws, &x.add_ons).await?,
+        None => Default::default(),
     };
-    let read_archived = async {
-        match desired.aws.as_ref().and_then(|x| x.archive.as_ref()) {
-            Some(a) => {
-                let state = read_archive(aws, a).await?;
-                // The same weighing as the writer role's: `--adopt` hands it to Firehose.
-                let grants =
-                    adopted_grants(aws, &a.model.role(), state.role.as_ref(), options).await?;
-                Ok((Some(state), grants))
-            }
-            None => Ok((None, None)),
-        }
-    };
-    let ((alarm_state, topic_state), (archive_state, archive_role_grants)) =
-        tokio::try_join!(read_alarm, read_archived)?;
     let handover = handover.map(|h| Handover {
         role_arn: desired.role_arn.clone(),
         stream: desired.stream.to_string(),
@@ -542,10 +497,7 @@ pub(crate) async fn read(
             stream,
             role,
             role_grants,
-            alarm: alarm_state,
-            topic: topic_state,
-            archive: archive_state,
-            archive_role_grants,
+            add_ons,
             buzz: config,
             #[cfg(test)]
             tree: None,
@@ -787,7 +739,7 @@ mod tests {
             "a customer-managed key is granted: {}",
             want.role.policy
         );
-        let alarm = want.alarm.as_ref().unwrap();
+        let alarm = want.add_ons.alarm.as_ref().unwrap();
         assert_eq!(
             alarm.topic_arn,
             "arn:aws:sns:eu-west-1:123456789012:buzz-kinesis-buzz-events-alarms"
@@ -852,7 +804,7 @@ mod tests {
             "the writer may use the key by its ARN: {writer}"
         );
         assert!(!writer.contains("alias/"), "{writer}");
-        let archive = want.archive.as_ref().unwrap();
+        let archive = want.add_ons.archive.as_ref().unwrap();
         assert_eq!(archive.model.key.as_ref().map(|k| k.as_str()), Some(KEY));
         let firehose = archive.policy.to_string();
         assert!(
@@ -865,7 +817,7 @@ mod tests {
             let d = desired(aws, None, events, options, located(&region), existing(key));
             let want = d.aws.as_ref().unwrap();
             assert!(!want.role.policy.to_string().contains("kms:"));
-            let archive = want.archive.as_ref().unwrap();
+            let archive = want.add_ons.archive.as_ref().unwrap();
             assert!(archive.model.key.is_none());
             assert!(!archive.policy.to_string().contains("kms:"));
         }

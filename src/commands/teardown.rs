@@ -24,7 +24,7 @@ use crate::report::{self, Ask, AwsView};
 use crate::spec::{self, TeardownSpec};
 use crate::state::{arn, Halves};
 use crate::teardown_plan::{
-    describe, plan, plan_domain, ArchiveObserved, DomainConfig, Observed, Plan, Removal, Target,
+    describe, plan, plan_domain, DomainConfig, Observed, Plan, Removal, Target,
 };
 use crate::ui::Progress;
 
@@ -176,29 +176,16 @@ async fn observe(
         Some(r) => Some(aws.role_observed(spec.role.as_str(), r).await?),
         None => None,
     };
-    // The alarm and topic setup names after the stream; a missing permission to read them
-    // (teardown of a setup that never had an alarm) is a note, not a failure.
-    let alarm_name = crate::state::alarm::name(spec.stream.as_str());
-    let topic_arn = arn::topic(
-        aws.region.partition(),
-        &aws.region,
-        &identity.account,
-        crate::state::alarm::topic_name(spec.stream.as_str()),
-    );
-    let (alarm, topic) = tokio::join!(
-        aws.describe_alarm(&alarm_name),
-        aws.describe_topic(&topic_arn)
-    );
-    let alarm = soft_read(progress, "the alarm", alarm)?;
-    let topic = soft_read(progress, "the alarm's topic", topic)?;
-    let archive = read_archive(
-        &aws,
-        spec.stream.as_str(),
-        identity.account.as_str(),
+    // The add-ons setup names after the stream (the alarm and its topic, the archive); a
+    // missing permission to read one (teardown of a setup that never had it) is a note, not a
+    // failure.
+    let cx = crate::parts::add_on::LeftCx {
+        stream: spec.stream.as_str(),
+        account: identity.account.as_str(),
         delete_archive,
-        progress,
-    )
-    .await?;
+    };
+    let mut unread = |what: &str, e: Error| soft_read::<()>(progress, what, Err(e)).map(drop);
+    let add_ons = crate::parts::add_ons::read_left_add_ons(&aws, &cx, &mut unread).await?;
     // With the role gone (a second run), our target is still found by the ARN it had.
     let role_arn = role
         .as_ref()
@@ -218,44 +205,13 @@ async fn observe(
             buzz: configs,
             role,
             stream,
-            alarm,
-            topic,
-            archive,
+            add_ons,
         },
         account: identity.account.to_string(),
         aws: Some(aws),
         buzz: buzz.map(|b| b.client),
         half,
     })
-}
-
-/// The archive setup makes beside the stream, found by the names it derives from the
-/// stream's (each part through its adapter, as setup and check read it), then what teardown
-/// weighs of each (`parts::read_left`); each part teardown may not read is a note, like the
-/// alarm's.
-async fn read_archive(
-    aws: &crate::aws::Aws,
-    stream: &str,
-    account: &str,
-    delete_archive: bool,
-    progress: &Progress,
-) -> Result<ArchiveObserved> {
-    let database = crate::archive::database_of(stream);
-    let cx = crate::parts::ReadCx {
-        stream,
-        database_arn: &arn::glue_database(aws.region.partition(), &aws.region, account, &database),
-        model: None,
-        views: false,
-    };
-    let unread = |what: &str, e: Error| soft_read::<()>(progress, what, Err(e)).map(drop);
-    let found = crate::parts::read_archive(aws, &cx)
-        .await
-        .or_unread(unread)?;
-    let cx = crate::parts::LeftCx {
-        stream,
-        delete_archive,
-    };
-    crate::parts::read_left(aws, &cx, &found, unread).await
 }
 
 /// Each domain's configuration, in the order given, at most 8 requests in flight.
@@ -362,9 +318,8 @@ pub(crate) async fn run(args: &TeardownArgs, output: Output, quiet: bool) -> Res
                 }
             }
             Removal::Role(r) => r.remove(o.aws()?).await?,
-            Removal::Alarm(r) => r.remove(o.aws()?).await?,
+            Removal::AddOn(r) => r.remove(o.aws()?).await?,
             Removal::Stream(r) => r.remove(o.aws()?).await?,
-            Removal::Archive(a) => a.remove(o.aws()?).await?,
         }
     }
     if failed(&each) {

@@ -4,20 +4,21 @@
 //! one is given) with the email subscriptions. Setup never removes a subscription or changes a
 //! topic it did not make; teardown removes only the alarm and topic setup made.
 //!
-//! Not one of the archive's parts (`parts::ARCHIVE`): the exports call [`cloudformation`] and
-//! [`terraform`] by name, from what [`AlarmExport`] holds.
+//! An add-on of the AWS half (`parts::add_on`): [`Alarm`] is what the registration names, and
+//! its fragments reach the exports through `parts::STACK`.
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::add_on::{AddOn, PlanCx};
 use super::stack::{Blueprint, CfnFragment, StackPart};
 use super::{cfn_resource, cfn_tags, managed_tags, tf_tags, tf_with_skips, Planned, Row, Skip};
 use super::{Teardown, CFN_STREAM, SETUP_AGAIN, TF_STREAM};
 use crate::hcl::{Block, Hcl};
 use crate::iam;
 use crate::names::KmsKey;
-use crate::state::{alarm, is_managed, AlarmState, TopicState, MANAGED_BY};
+use crate::state::{alarm, is_managed, AlarmState, Resource, TopicState, MANAGED_BY};
 
 /// The topic's and the alarm's logical ids in CloudFormation.
 pub(crate) const CFN_TOPIC_ID: &str = "BuzzAlarmTopic";
@@ -475,6 +476,41 @@ impl StackPart for Alarm {
             .as_ref()
             .map(|a| terraform(&export(b, a)))
             .unwrap_or_default()
+    }
+}
+
+/// What setup's read, or teardown's, found of the alarm and of the topic it notifies.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct AlarmFound {
+    pub alarm: Option<AlarmState>,
+    pub topic: Option<TopicState>,
+}
+
+impl AddOn for Alarm {
+    type Wanted = DesiredAlarm;
+    type Found = AlarmFound;
+    type Left = AlarmFound;
+    type Action = AlarmAction;
+    type Removal = AlarmRemoval;
+    const RESOURCE: Resource = Resource::Alarm;
+
+    fn plan<E>(
+        &self,
+        want: &DesiredAlarm,
+        cx: &PlanCx<'_>,
+        found: &AlarmFound,
+    ) -> Result<Planned<AlarmAction>, E> {
+        Ok(plan(
+            want,
+            cx.stream,
+            cx.key,
+            found.alarm.as_ref(),
+            found.topic.as_ref(),
+        ))
+    }
+
+    fn teardown(&self, _: &super::TeardownCx, left: &AlarmFound) -> Planned<AlarmRemoval> {
+        teardown(left.alarm.as_ref(), left.topic.as_ref())
     }
 }
 

@@ -1,12 +1,145 @@
-//! The archive in the exports (`--archive-bucket`): its registered parts' fragments, then the
-//! bucket, the table and the queries as outputs.
+//! The archive (`--archive-bucket`) as one add-on of the AWS half: what the run wants of it,
+//! its registered parts planned in turn (`plan_archive`) with its cost, and in the exports its
+//! parts' fragments, then the bucket, the table and the queries as outputs.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
+use super::add_on::{AddOn, PlanCx as AddOnCx};
+use super::delivery::DeliveryAction;
+#[cfg(test)]
+use super::delivery::DeliveryState;
+use super::glue::TableState;
+use super::role::{RolePart, RoleRefusal, Widen};
 use super::stack::{Blueprint, CfnFragment, StackPart};
-use super::{Export, ARCHIVE};
+use super::{tag_map, ArchiveAction, ArchiveLeft, ArchiveRemoval, ArchiveState, Planned};
+use super::{Export, Refusal, TeardownCx, ARCHIVE};
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
+use crate::state::Resource;
+
+/// The archive as the run wants it, its ARNs resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct DesiredArchive {
+    pub model: Archive,
+    pub stream_arn: String,
+    /// This account: the bucket must be its (`s3:ResourceAccount`, `ExpectedBucketOwner`).
+    pub account: String,
+    /// Firehose's role.
+    pub role_arn: String,
+    pub trust: Value,
+    /// Trusts earlier versions wrote on Firehose's role, moved to `trust` unasked.
+    pub previous_trusts: Vec<Value>,
+    pub policy: Value,
+    pub database_arn: String,
+    /// `--adopt`: a bucket, role or database of that name that buzz-kinesis did not make may
+    /// be used (and tagged as ours).
+    pub adopt: bool,
+    /// `--archive-views`: make the model's views beside the table.
+    pub views: bool,
+    /// What the run allows that widens Firehose's role (as the writer role's).
+    pub widen: Widen,
+}
+
+impl DesiredArchive {
+    /// The delivery stream as setup makes it (`super::delivery::desired`).
+    #[cfg(test)]
+    pub(crate) fn delivery(&self) -> DeliveryState {
+        super::delivery::desired(&self.model, &self.stream_arn, &self.role_arn)
+    }
+
+    /// The Glue table as setup makes it.
+    #[cfg(test)]
+    pub(crate) fn table(&self) -> TableState {
+        super::glue::table(&self.model)
+    }
+
+    /// The table as setup writes it over `have` (`parts::glue::table_over`).
+    pub(crate) fn table_over(&self, have: Option<&TableState>) -> TableState {
+        super::glue::table_over(&self.model, have)
+    }
+}
+
+/// What setup's and check's read found of the archive: its parts, and every policy on a
+/// Firehose role setup did not make (read for `--adopt`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ArchiveFound {
+    pub parts: ArchiveState,
+    pub role_grants: Option<crate::iam::Grants>,
+}
+
+impl AddOn for Archived {
+    type Wanted = DesiredArchive;
+    type Found = ArchiveFound;
+    type Left = ArchiveLeft;
+    type Action = ArchiveAction;
+    type Removal = ArchiveRemoval;
+    const RESOURCE: Resource = Resource::Archive;
+
+    /// Every part of the archive planned in turn (`plan_archive`), then, when the delivery
+    /// stream is to be made, what the archive costs.
+    fn plan<E: From<Refusal> + From<RoleRefusal>>(
+        &self,
+        d: &DesiredArchive,
+        _: &AddOnCx<'_>,
+        found: &ArchiveFound,
+    ) -> Result<Planned<ArchiveAction>, E> {
+        let name = d.model.role();
+        let cx = super::PlanCx {
+            model: &d.model,
+            stream_arn: &d.stream_arn,
+            role_arn: &d.role_arn,
+            account: &d.account,
+            adopt: d.adopt,
+            views: d.views,
+            role: firehose_role(d, &name),
+            role_grants: found.role_grants.as_ref(),
+        };
+        let mut p = super::plan_archive::<E>(&cx, &found.parts)?;
+        if p.actions.iter().any(|a| {
+            matches!(
+                a,
+                ArchiveAction::Delivery(DeliveryAction::CreateDeliveryStream { .. })
+            )
+        }) {
+            p.notes.push(COST_NOTE.into());
+        }
+        Ok(p)
+    }
+
+    /// What setup made (tagged) goes, the bucket and its objects stay (unless
+    /// `--delete-archive`, and only a bucket setup made), in `teardown_archive`'s order:
+    /// Firehose first, then its role and its log; the bucket after them (nothing writes to it
+    /// by then, and no delivery stream is left naming a bucket that is gone: S3 names are
+    /// global, whoever made that name next would receive the events) and before the table (its
+    /// location is how a run interrupted here finds the bucket again); the database with the
+    /// table only when nothing else is in it.
+    fn teardown(&self, cx: &TeardownCx, left: &ArchiveLeft) -> Planned<ArchiveRemoval> {
+        super::teardown_archive(cx, left)
+    }
+}
+
+/// Firehose's role as the run wants it, planned by the same role part as the writer's: trust,
+/// policy and tags narrow or stay as the writer role's do.
+fn firehose_role<'a>(d: &'a DesiredArchive, name: &'a str) -> RolePart<'a> {
+    RolePart {
+        name,
+        who: "Firehose",
+        trust: &d.trust,
+        previous_trusts: &d.previous_trusts,
+        policy: &d.policy,
+        policy_name: archive::POLICY_NAME,
+        tags: tag_map(&[], true),
+        // Firehose's sessions are its own business: made with IAM's default, never changed.
+        max_session: None,
+        create_session: super::firehose_role::SESSION_SECONDS,
+        adopt: d.adopt,
+        widen: d.widen,
+    }
+}
+
+/// The archive's cost, for the plan: dated estimates from AWS's pricing pages (us-east-1 list
+/// prices as read in 2026), since prices differ by region and change.
+pub(crate) const COST_NOTE: &str = "the archive costs (us-east-1 list prices as read in 2026 on aws.amazon.com/firehose/pricing, aws.amazon.com/s3/pricing and aws.amazon.com/athena/pricing; other regions differ): Firehose ingestion from a Kinesis stream about $0.029 per GB, each record counted in 5 KB steps (a 1 KB event is billed as 5 KB); dynamic partitioning about $0.020 per GB, $0.005 per 1,000 objects delivered and about $0.07 per hour of JQ processing (the metadata extraction); S3 Standard storage about $0.023 per GB-month of the (gzip-compressed, typically 5-10x smaller) objects; Athena $5 per TB scanned by a query. Each event type active in a buffer interval (--archive-buffer) writes its own object. The stream's own cost is unchanged";
 
 /// The archive (`--archive-bucket`): its registered parts ([`ARCHIVE`]), then the bucket, the
 /// table and the queries as outputs.

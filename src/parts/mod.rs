@@ -21,6 +21,8 @@
 //! it, never the reverse), so what a part returns is plain data: a [`Refusal`], notes as
 //! text, a [`Row`], a [`Skip`], JSON or HCL blocks.
 
+pub(crate) mod add_on;
+pub(crate) mod add_ons;
 pub(crate) mod alarm;
 pub(crate) mod archived;
 pub(crate) mod bucket;
@@ -439,17 +441,18 @@ macro_rules! archive_parts {
             $($variant(<$part::$ty as ArchivePart>::Removal),)*
         }
 
-        impl ArchiveRemoval {
-            /// The plan's and the progress's line.
-            pub(crate) fn describe(&self) -> String {
+        impl Gone for ArchiveRemoval {
+            fn describe(&self) -> String {
                 match self { $(ArchiveRemoval::$variant(r) => r.describe(),)* }
             }
+        }
 
-            /// Make the removal, through its part's adapter.
-            pub(crate) async fn remove<C>(&self, client: &C) -> crate::error::Result<()>
-            where
-                $(<$part::$ty as ArchivePart>::Removal: Remove<C>,)*
-            {
+        /// Made through its part's adapter.
+        impl<C> Remove<C> for ArchiveRemoval
+        where
+            $(<$part::$ty as ArchivePart>::Removal: Remove<C>,)*
+        {
+            async fn remove(&self, client: &C) -> crate::error::Result<()> {
                 match self { $(ArchiveRemoval::$variant(r) => r.remove(client).await,)* }
             }
         }

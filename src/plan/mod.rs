@@ -17,9 +17,10 @@ use serde_json::{Map, Value};
 use crate::iam;
 use crate::names::{DomainId, RoleName, StreamName, Tag};
 use crate::parts::Change;
-use crate::state::{AlarmState, Resource, RoleState, StreamState, TopicState};
+use crate::state::{Resource, RoleState, StreamState};
 
-pub(crate) use crate::parts::alarm::{AlarmAction, DesiredAlarm};
+pub(crate) use crate::parts::add_ons::{AddOnAction, AddOnActions, AddOnsFound, AddOnsWanted};
+pub(crate) use crate::parts::alarm::DesiredAlarm;
 pub(crate) use crate::parts::role::{RoleRefusal, Widen};
 pub(crate) use crate::parts::stream::{AtRest, DesiredStream, StreamAction};
 pub(crate) use crate::parts::target::{BuzzAction, DesiredBuzz};
@@ -42,15 +43,13 @@ pub(crate) struct Desired {
     pub buzz: Option<DesiredBuzz>,
 }
 
-/// The AWS half: the stream, the role, and the alarm when one is asked for.
+/// The AWS half: the stream, the role, and the add-ons asked for (`parts::add_on`: the alarm
+/// with `--alarm-email` / `--alarm-topic`, the archive with `--archive-bucket`).
 #[derive(Debug, Clone)]
 pub(crate) struct DesiredAws {
     pub stream: DesiredStream,
     pub role: DesiredRole,
-    /// `--alarm-email` / `--alarm-topic`: the alarm on refused writes, and where it notifies.
-    pub alarm: Option<DesiredAlarm>,
-    /// `--archive-bucket`: every event kept in S3, with a table to query it.
-    pub archive: Option<DesiredArchive>,
+    pub add_ons: AddOnsWanted,
 }
 
 /// The role, beyond its name.
@@ -73,14 +72,9 @@ pub(crate) struct Observed {
     /// Every policy on an existing role setup did not create (read for `--adopt`): what else
     /// the role can do.
     pub role_grants: Option<iam::Grants>,
-    /// Read only when an alarm is wanted.
-    pub alarm: Option<AlarmState>,
-    pub topic: Option<TopicState>,
+    /// Each add-on, read only when it is wanted (`Default`: not read, or nothing of it).
+    pub add_ons: AddOnsFound,
     pub buzz: Option<Map<String, Value>>,
-    /// The archive, read only when one is wanted (`None`: not read, or nothing of it).
-    pub archive: Option<crate::parts::ArchiveState>,
-    /// Every policy on an existing Firehose role setup did not create (read for `--adopt`).
-    pub archive_role_grants: Option<iam::Grants>,
     /// The domain's tree: ancestors' and descendants' configurations (`None`: not read).
     #[cfg(test)]
     pub tree: Option<tree::TreeObserved>,
@@ -94,8 +88,8 @@ pub(crate) struct Observed {
 pub(crate) enum Action<'a> {
     Stream(&'a StreamAction),
     Role(&'a RoleAction),
-    Alarm(&'a AlarmAction),
-    Archive(&'a ArchiveAction),
+    /// An add-on's (the alarm's, the archive's), in its own words.
+    AddOn(AddOnAction<'a>),
     Buzz(&'a BuzzAction),
 }
 
@@ -105,8 +99,7 @@ impl Action<'_> {
         match self {
             Action::Stream(_) => Resource::Stream,
             Action::Role(_) => Resource::Role,
-            Action::Alarm(_) => Resource::Alarm,
-            Action::Archive(_) => Resource::Archive,
+            Action::AddOn(a) => a.resource(),
             Action::Buzz(_) => Resource::Buzz,
         }
     }
@@ -118,8 +111,7 @@ macro_rules! each_change {
         match $action {
             Action::Stream($a) => $body,
             Action::Role($a) => $body,
-            Action::Alarm($a) => $body,
-            Action::Archive($a) => $body,
+            Action::AddOn($a) => $body,
             Action::Buzz($a) => $body,
         }
     };
@@ -150,13 +142,12 @@ pub(crate) struct Note {
 }
 
 /// The plan: per resource, its actions in the order they apply (the stream's, the role's and
-/// the alarm's chains run concurrently, Buzz's last).
+/// the add-ons' run concurrently, Buzz's last).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
     pub stream: Vec<StreamAction>,
     pub role: Vec<RoleAction>,
-    pub alarm: Vec<AlarmAction>,
-    pub archive: Vec<ArchiveAction>,
+    pub add_ons: AddOnActions,
     pub buzz: Vec<BuzzAction>,
     pub notes: Vec<Note>,
     /// The stream's encryption once applied; `None` when the run does not touch the stream
@@ -174,11 +165,7 @@ impl Plan {
 
     /// How many actions, of every resource.
     pub(crate) fn len(&self) -> usize {
-        self.stream.len()
-            + self.role.len()
-            + self.alarm.len()
-            + self.archive.len()
-            + self.buzz.len()
+        self.stream.len() + self.role.len() + self.add_ons.len() + self.buzz.len()
     }
 
     /// How many resources the plan makes and how many it changes, as its last line says
@@ -203,7 +190,8 @@ impl Plan {
         (add, change)
     }
 
-    /// Every action: the stream's, the role's, the alarm's, the archive's, then Buzz's.
+    /// Every action: the stream's, the role's, the add-ons' (the alarm's, the archive's), then
+    /// Buzz's.
     pub(crate) fn actions(&self) -> impl Iterator<Item = Action<'_>> {
         Resource::ALL
             .into_iter()
@@ -218,9 +206,8 @@ impl Plan {
         match resource {
             Resource::Stream => Box::new(self.stream.iter().map(Action::Stream)),
             Resource::Role => Box::new(self.role.iter().map(Action::Role)),
-            Resource::Alarm => Box::new(self.alarm.iter().map(Action::Alarm)),
-            Resource::Archive => Box::new(self.archive.iter().map(Action::Archive)),
             Resource::Buzz => Box::new(self.buzz.iter().map(Action::Buzz)),
+            add_on => Box::new(self.add_ons.for_resource(add_on).map(Action::AddOn)),
         }
     }
 
@@ -309,7 +296,7 @@ pub(crate) fn plan(desired: &Desired, observed: &Observed) -> Result<Plan, Block
     Ok(p)
 }
 
-/// The AWS half's plan (empty without it): the stream, the role, the alarm, the archive.
+/// The AWS half's plan (empty without it): the stream, the role, the add-ons.
 pub(crate) fn plan_aws(desired: &Desired, observed: &Observed) -> Result<Plan, Blocked> {
     let mut p = Plan::default();
     if let Some(aws) = &desired.aws {
@@ -322,7 +309,7 @@ pub(crate) fn plan_aws(desired: &Desired, observed: &Observed) -> Result<Plan, B
         p.notes.extend(stream::key_note(
             &aws.stream,
             observed.stream.as_ref(),
-            aws.archive.is_some(),
+            aws.add_ons.archive.is_some(),
         ));
         role::plan_role(
             &desired.role,
@@ -331,30 +318,18 @@ pub(crate) fn plan_aws(desired: &Desired, observed: &Observed) -> Result<Plan, B
             observed.role_grants.as_ref(),
             &mut p,
         )?;
-        if let Some(alarm) = &aws.alarm {
-            let planned = crate::parts::alarm::plan(
-                alarm,
-                &desired.stream,
-                aws.stream.encryption.customer_key(),
-                observed.alarm.as_ref(),
-                observed.topic.as_ref(),
-            );
-            p.alarm.extend(planned.actions);
-            p.notes
-                .extend(planned.notes.into_iter().map(|message| Note {
-                    resource: Resource::Alarm,
-                    message,
-                }));
-        }
-        if let Some(a) = &aws.archive {
-            archive::plan_archive(
-                a,
-                observed.archive.as_ref(),
-                observed.archive_role_grants.as_ref(),
-                &mut p,
-            )?;
-            archive::cost_note(&mut p);
-        }
+        let cx = crate::parts::add_on::PlanCx {
+            stream: &desired.stream,
+            key: aws.stream.encryption.customer_key(),
+        };
+        let (actions, notes) =
+            crate::parts::add_ons::plan_add_ons::<Blocked>(&aws.add_ons, &cx, &observed.add_ons)?;
+        p.add_ons = actions;
+        p.notes.extend(
+            notes
+                .into_iter()
+                .map(|(resource, message)| Note { resource, message }),
+        );
     }
     Ok(p)
 }
@@ -492,9 +467,10 @@ pub(crate) mod tests {
     use super::*;
     use crate::buzz::wire;
     use crate::names::{AccountId, RetentionHours, RoleName};
+    use crate::parts::alarm::AlarmAction;
     use crate::parts::tag_map;
     use crate::sizing::Capacity;
-    use crate::state::StreamStatus;
+    use crate::state::{AlarmState, StreamStatus, TopicState};
     use std::time::SystemTime;
 
     const STREAM_ARN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events";
@@ -527,8 +503,7 @@ pub(crate) mod tests {
                     adopt: false,
                     widen: Widen::default(),
                 },
-                alarm: None,
-                archive: None,
+                add_ons: AddOnsWanted::default(),
             }),
             buzz: Some(crate::parts::fixtures::desired_buzz(true)),
         }
@@ -573,10 +548,7 @@ pub(crate) mod tests {
                 boundary: None,
             }),
             role_grants: None,
-            alarm: None,
-            topic: None,
-            archive: None,
-            archive_role_grants: None,
+            add_ons: AddOnsFound::default(),
             buzz: Some(buzz),
             tree: None,
         }
@@ -617,14 +589,14 @@ pub(crate) mod tests {
         assert!(!p.is_empty());
         // The alarm's too: a topic, a subscription and the alarm.
         let mut d = desired();
-        d.aws_mut().alarm = Some(DesiredAlarm {
+        d.aws_mut().add_ons.alarm = Some(DesiredAlarm {
             name: "buzz-kinesis-buzz-events-writes-refused".into(),
             topic_arn: "arn:aws:sns:us-east-1:123456789012:buzz-kinesis-buzz-events-alarms".into(),
             own_topic: Some("buzz-kinesis-buzz-events-alarms".into()),
             emails: vec![crate::names::Email::parse("--alarm-email", "ops@example.edu").unwrap()],
         });
         let p = plan(&d, &converged(&d)).unwrap();
-        assert_eq!((p.alarm.len(), p.len()), (3, 3));
+        assert_eq!((p.add_ons.alarm.len(), p.len()), (3, 3));
         assert_eq!(
             p.counts(),
             (1, 0),
@@ -645,11 +617,13 @@ pub(crate) mod tests {
             own_topic: None,
             emails: vec![crate::names::Email::parse("--alarm-email", "ops@example.edu").unwrap()],
         };
-        d.aws_mut().alarm = Some(alarm.clone());
+        d.aws_mut().add_ons.alarm = Some(alarm.clone());
         let p = plan(&d, &converged(&d)).unwrap();
         assert!(matches!(
             p.for_resource(Resource::Alarm).next(),
-            Some(Action::Alarm(AlarmAction::SubscribeEmail { .. }))
+            Some(Action::AddOn(AddOnAction::Alarm(
+                AlarmAction::SubscribeEmail { .. }
+            )))
         ));
         assert_eq!(p.outcome(Resource::Alarm), "created");
         assert!(p
@@ -658,14 +632,14 @@ pub(crate) mod tests {
             .all(|n| n.resource == Resource::Alarm && n.message.contains("confirm")));
 
         alarm.own_topic = Some(topic.into());
-        d.aws_mut().alarm = Some(alarm.clone());
+        d.aws_mut().add_ons.alarm = Some(alarm.clone());
         let mut a = converged(&d);
-        a.topic = Some(TopicState {
+        a.add_ons.alarm.topic = Some(TopicState {
             arn: alarm.topic_arn.clone(),
             tags: tag_map(&[], true),
             emails: vec!["ops@example.edu".into()],
         });
-        a.alarm = Some(AlarmState {
+        a.add_ons.alarm.alarm = Some(AlarmState {
             name: alarm.name.clone(),
             arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x".into(),
             state: "OK".into(),
@@ -678,7 +652,7 @@ pub(crate) mod tests {
         let p = plan(&d, &a).unwrap();
         assert_eq!(kinds(&p), ["put_alarm"]);
         assert_eq!(p.outcome(Resource::Alarm), "updated");
-        a.alarm.as_mut().unwrap().actions = vec![alarm.topic_arn.clone()];
+        a.add_ons.alarm.alarm.as_mut().unwrap().actions = vec![alarm.topic_arn.clone()];
         assert!(plan(&d, &a).unwrap().is_empty(), "converged: no change");
     }
 

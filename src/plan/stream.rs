@@ -235,7 +235,8 @@ mod tests {
         );
         // With the archive, Firehose's role is named too.
         let mut archived = d.clone();
-        archived.aws_mut().archive = Some(crate::plan::archive::tests::desired(Some(DISTRICT)));
+        archived.aws_mut().add_ons.archive =
+            Some(crate::plan::archive::tests::desired(Some(DISTRICT)));
         let note = key_note(
             &archived.aws.as_ref().unwrap().stream,
             a.stream.as_ref(),

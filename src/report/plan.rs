@@ -4,7 +4,7 @@
 
 use crate::iam;
 use crate::parts::Change;
-use crate::plan::{Action, ArchiveAction, Blocked, RoleAction, RoleRefusal};
+use crate::plan::{Action, AddOnAction, ArchiveAction, Blocked, RoleAction, RoleRefusal};
 use crate::state::MANAGED_BY;
 
 /// Terraform's markers: `+` makes the resource, `~` changes it.
@@ -24,7 +24,7 @@ pub(crate) fn detail(a: Action<'_>) -> Vec<String> {
             before: Some(b),
             after,
         }) => iam::line_diff(b, after),
-        Action::Archive(ArchiveAction::Role(r)) => r
+        Action::AddOn(AddOnAction::Archive(ArchiveAction::Role(r))) => r
             .documents()
             .map_or_else(Vec::new, |(before, after)| iam::line_diff(before, after)),
         Action::Role(
@@ -34,8 +34,7 @@ pub(crate) fn detail(a: Action<'_>) -> Vec<String> {
             | RoleAction::TagRole { .. },
         )
         | Action::Stream(_)
-        | Action::Archive(_)
-        | Action::Alarm(_)
+        | Action::AddOn(_)
         | Action::Buzz(_) => Vec::new(),
     }
 }

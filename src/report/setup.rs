@@ -51,13 +51,13 @@ fn resource_name(d: &Desired, resource: Resource) -> String {
         Resource::Alarm => d
             .aws
             .as_ref()
-            .and_then(|a| a.alarm.as_ref())
+            .and_then(|a| a.add_ons.alarm.as_ref())
             .map(|a| format!("alarm {}", a.name))
             .unwrap_or_else(|| "alarm (none asked for)".into()),
         Resource::Archive => d
             .aws
             .as_ref()
-            .and_then(|a| a.archive.as_ref())
+            .and_then(|a| a.add_ons.archive.as_ref())
             .map(|a| format!("archive s3://{}", a.model.bucket))
             .unwrap_or_else(|| "archive (none asked for)".into()),
         Resource::Buzz => d
@@ -210,8 +210,8 @@ fn usage(d: &Desired) -> Option<price::Usage> {
         capacity: aws.stream.capacity,
         retention_hours: aws.stream.retention.get(),
         load: aws.stream.load,
-        alarm: aws.alarm.is_some(),
-        archive: aws.archive.as_ref().map(|a| price::ArchiveUsage {
+        alarm: aws.add_ons.alarm.is_some(),
+        archive: aws.add_ons.archive.as_ref().map(|a| price::ArchiveUsage {
             types: a.model.types.len(),
             buffer_seconds: a.model.buffer.get(),
         }),
@@ -515,7 +515,7 @@ fn render_next(w: &mut impl Write, v: &SetupView<'_>) -> io::Result<()> {
 
 /// The archive the run asked for, if any.
 fn archive_of(d: &Desired) -> Option<&plan::DesiredArchive> {
-    d.aws.as_ref().and_then(|a| a.archive.as_ref())
+    d.aws.as_ref().and_then(|a| a.add_ons.archive.as_ref())
 }
 
 /// SQL to start from: each query with what it answers, ready for Athena's editor (the
@@ -765,7 +765,7 @@ mod tests {
             events_per_second: 200.0,
             avg_event_bytes: 1500.0,
         });
-        d.aws_mut().alarm = Some(crate::plan::DesiredAlarm {
+        d.aws_mut().add_ons.alarm = Some(crate::plan::DesiredAlarm {
             name: "buzz-kinesis-buzz-events-writes-refused".into(),
             topic_arn: "arn:aws:sns:us-east-1:123456789012:buzz-kinesis-buzz-events-alarms".into(),
             own_topic: Some("buzz-kinesis-buzz-events-alarms".into()),

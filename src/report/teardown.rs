@@ -151,7 +151,7 @@ pub(crate) fn teardown_result<'a>(
     took: Duration,
 ) -> TeardownResult<'a> {
     let t = v.target;
-    let a = &v.found.archive;
+    let a = &v.found.add_ons.archive;
     let archive =
         (a.delivery.is_some() || a.role.is_some() || a.glue.is_some()).then(|| ArchiveResult {
             outcome: v.outcome(plan, Resource::Archive),

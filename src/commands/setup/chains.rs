@@ -1,7 +1,7 @@
-//! The AWS half's chains: the stream's, the role's and the alarm's actions, each applied in
-//! order, and the one "re-plan once on a race" loop the stream and the role share. Each change
-//! is made by its adapter (`parts::Apply`, in `aws/`): this file only schedules, waits and
-//! tells the person.
+//! The AWS half's chains: the stream's and the role's actions, each applied in order, and
+//! the one "re-plan once on a race" loop they share (the add-ons' changes are applied by
+//! their adapters: `parts::add_on`). Each change is made by its adapter (`parts::Apply`, in
+//! `aws/`): this file only schedules, waits and tells the person.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -11,10 +11,9 @@ use super::refused;
 use crate::aws::Created;
 use crate::commands::read::Ready;
 use crate::error::{Error, Result};
-use crate::parts::alarm::AlarmCx;
 use crate::parts::Change as _;
 use crate::parts::{Apply, AwsCx};
-use crate::plan::{self, AlarmAction, DesiredAws, Plan, RoleAction, StreamAction};
+use crate::plan::{self, DesiredAws, Plan, RoleAction, StreamAction};
 use crate::state::StreamStatus;
 use crate::ui::Progress;
 
@@ -122,28 +121,6 @@ pub(super) async fn role_chain(
     .await
 }
 
-/// The alarm's actions: it needs neither the stream nor the role to exist (it watches a
-/// metric by name).
-pub(super) async fn alarm_chain(
-    o: &Ready,
-    want: &DesiredAws,
-    planned: &[AlarmAction],
-    progress: &Progress,
-) -> Result<()> {
-    let Some(alarm) = &want.alarm else {
-        return Ok(());
-    };
-    let cx = AlarmCx {
-        stream: &o.desired.stream,
-        alarm,
-    };
-    for action in planned {
-        progress.step("alarm", &action.describe());
-        action.apply(&o.aws, &cx).await?;
-    }
-    Ok(())
-}
-
 /// What the stream's and the role's changes are applied with.
 fn aws_cx(o: &Ready) -> AwsCx<'_> {
     let d = &o.desired;
@@ -181,12 +158,10 @@ async fn replan_role(o: &Ready, want: &DesiredAws, progress: &Progress) -> Resul
         &format!("the role {name} appeared while setup ran: reading it again and planning anew"),
     );
     let fresh = o.aws.get_role(name).await?;
-    let grants = match &fresh {
-        Some(r) if !r.is_managed() && want.role.adopt => {
-            Some(o.aws.role_policies(name, r.boundary.as_deref()).await?)
-        }
-        _ => None,
-    };
+    let grants = o
+        .aws
+        .adopted_grants(name, fresh.as_ref(), want.role.adopt)
+        .await?;
     let again =
         plan::replan_role(name, &want.role, fresh.as_ref(), grants.as_ref()).map_err(refused)?;
     noted(&again, progress);

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 
-mod archive;
 mod chains;
 mod domains;
 mod register;
@@ -325,8 +324,8 @@ fn reach_more(args: &SetupArgs, aws: &spec::AwsSpec) -> Vec<String> {
     more
 }
 
-/// Carry out the plan: the stream chain, the role chain, the alarm and the archive at once,
-/// then Buzz. Buzz comes after the archive because Firehose reads a stream from the moment its
+/// Carry out the plan: the stream chain, the role chain and the add-ons (the alarm, the
+/// archive: `parts::add_on`) at once, then Buzz. Buzz comes after the archive because Firehose reads a stream from the moment its
 /// delivery stream is made: an event Buzz sent before would never be archived. The IAM waits
 /// still overlap: the Buzz role is made beside Firehose's, so it has propagated by the time
 /// Firehose's has, and Buzz's test passes at once.
@@ -338,11 +337,28 @@ async fn apply(
 ) -> Result<()> {
     let d = &o.desired;
     if let Some(want) = &d.aws {
+        let step = |resource: &str, line: &str| progress.step(resource, line);
+        let waiting = |resource: &str, what: &str, elapsed: Duration| {
+            progress.waiting(resource, what, elapsed);
+        };
+        let done_waiting = || progress.done_waiting();
+        let cx = crate::parts::add_on::ApplyCx {
+            stream: &d.stream,
+            propagation_timeout,
+            step: &step,
+            waiting: &waiting,
+            done_waiting: &done_waiting,
+        };
         tokio::try_join!(
             chains::stream_chain(o, want, &plan.stream, progress),
             chains::role_chain(o, want, &plan.role, progress),
-            chains::alarm_chain(o, want, &plan.alarm, progress),
-            archive::apply(o, &plan.archive, progress, propagation_timeout),
+            crate::parts::add_ons::apply_add_ons(
+                &o.aws,
+                &want.add_ons,
+                &o.observed.add_ons,
+                &plan.add_ons,
+                &cx
+            ),
         )?;
     }
     let (Some(b), Some(client)) = (d.buzz.as_ref(), o.buzz.as_ref()) else {

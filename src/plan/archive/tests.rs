@@ -1,10 +1,18 @@
 use super::*;
+use crate::archive::Archive;
 use crate::names::{ArchiveDays, BucketName, KmsKey};
+use crate::parts::add_on::PlanCx;
+use crate::parts::add_ons::{plan_add_ons, AddOnsFound, AddOnsWanted};
+use crate::parts::archived::ArchiveFound;
 use crate::parts::bucket::{BucketAction, BucketObserved, BucketState};
+use crate::parts::delivery::{DeliveryAction, DeliveryState};
 use crate::parts::glue::{GlueAction, GlueFound};
 use crate::parts::log::LogState;
 use crate::parts::role::RoleRefusal;
 use crate::parts::Change as _;
+use crate::parts::{tag_map, ArchiveState};
+use crate::plan::{Note, Widen};
+use crate::state::Resource;
 use crate::state::RoleState;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -65,11 +73,48 @@ pub(crate) fn converged(d: &DesiredArchive) -> ArchiveState {
     }
 }
 
+/// The archive's share of the whole plan: its actions, and its notes under the archive.
+#[derive(Debug)]
+struct Plan {
+    archive: Vec<ArchiveAction>,
+    notes: Vec<Note>,
+}
+
 fn planned(d: &DesiredArchive, o: Option<&ArchiveState>) -> Result<Plan, Blocked> {
-    let mut p = Plan::default();
-    plan_archive(d, o, None, &mut p)?;
-    cost_note(&mut p);
-    Ok(p)
+    plan_archive(d, o, None)
+}
+
+/// The archive planned as the whole plan plans its add-ons (`o`: what exists of it,
+/// `grants`: every policy on a Firehose role someone else made).
+fn plan_archive(
+    d: &DesiredArchive,
+    o: Option<&ArchiveState>,
+    grants: Option<&crate::iam::Grants>,
+) -> Result<Plan, Blocked> {
+    let want = AddOnsWanted {
+        archive: Some(d.clone()),
+        ..AddOnsWanted::default()
+    };
+    let found = AddOnsFound {
+        archive: ArchiveFound {
+            parts: o.cloned().unwrap_or_default(),
+            role_grants: grants.cloned(),
+        },
+        ..AddOnsFound::default()
+    };
+    let cx = PlanCx {
+        stream: "buzz-events",
+        key: None,
+    };
+    let (actions, notes) = plan_add_ons::<Blocked>(&want, &cx, &found)?;
+    assert!(actions.alarm.is_empty());
+    Ok(Plan {
+        archive: actions.archive,
+        notes: notes
+            .into_iter()
+            .map(|(resource, message)| Note { resource, message })
+            .collect(),
+    })
 }
 
 /// The bucket found, to change.
@@ -278,8 +323,7 @@ fn firehoses_role_follows_the_writer_roles_rules() {
     };
     let admin = crate::iam::Grants::identity(&[json!({"Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"}]})]);
-    let mut p = Plan::default();
-    let blocked = plan_archive(&adopting, Some(&o), Some(&admin), &mut p).unwrap_err();
+    let blocked = plan_archive(&adopting, Some(&o), Some(&admin)).unwrap_err();
     assert!(
         matches!(
             blocked,

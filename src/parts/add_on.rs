@@ -1,0 +1,107 @@
+//! What an add-on of the AWS half is: a part setup makes beside the stream and the writer role
+//! only when asked, the alarm (`--alarm-email` / `--alarm-topic`) and the archive
+//! (`--archive-bucket`). Each add-on's module implements [`AddOn`], its adapter [`ReadAddOn`]
+//! and [`ApplyAddOn`]; the add-ons are registered in `parts::add_ons`, in one line each.
+//!
+//! The stream, the writer role and the Buzz target are not add-ons: every setup has them, and
+//! the add-ons name them (the alarm watches the stream, Firehose reads it).
+
+use std::time::Duration;
+
+use super::{role, Change, Gone, Planned, Refusal, TeardownCx};
+use crate::names::KmsKey;
+use crate::state::Resource;
+
+/// A part setup makes beside the stream only when asked, in its own types: what the run wants
+/// of it, what setup's and teardown's reads find, its changes and its removals.
+pub(crate) trait AddOn: Sync {
+    /// What the run asks of it, its names derived (from its flags: `None` when not asked).
+    type Wanted: std::fmt::Debug + Clone + Sync;
+    /// What setup's and check's read finds of it (`Default`: nothing, or not read).
+    type Found: std::fmt::Debug + Clone + Default + Sync;
+    /// What teardown finds of it, by the names setup derives from the stream (`Default`:
+    /// nothing is left).
+    type Left: std::fmt::Debug + Clone + PartialEq + Default;
+    /// One change to it, as the plan shows it and setup applies it.
+    type Action: Change + Sync;
+    /// One removal of it, as teardown's plan shows it and teardown applies it.
+    type Removal: Gone;
+
+    /// The resource its actions, notes and removals are reported under.
+    const RESOURCE: Resource;
+
+    /// Its plan from what exists of it, or why it cannot be made as asked.
+    fn plan<E: From<Refusal> + From<role::RoleRefusal>>(
+        &self,
+        want: &Self::Wanted,
+        cx: &PlanCx<'_>,
+        found: &Self::Found,
+    ) -> Result<Planned<Self::Action>, E>;
+
+    /// What teardown does with what is left of it: its removals, or notes why it stays.
+    fn teardown(&self, cx: &TeardownCx, left: &Self::Left) -> Planned<Self::Removal>;
+}
+
+/// What an add-on's plan is written from beyond what it wants and what exists: the stream it
+/// sits beside.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlanCx<'a> {
+    pub stream: &'a str,
+    /// The customer-managed key the stream is encrypted with, as asked (the alarm's topic is
+    /// encrypted with it).
+    pub key: Option<&'a KmsKey>,
+}
+
+/// How an add-on is found, by the adapter of its service (`C`, its client): the read of
+/// setup and check, and teardown's.
+pub(crate) trait ReadAddOn<C>: AddOn {
+    /// What setup and check find of it, as the run wants it.
+    async fn read(&self, client: &C, want: &Self::Wanted) -> crate::error::Result<Self::Found>;
+
+    /// What teardown finds of it, by the names setup derives from the stream; a read it may
+    /// do without goes to `unread` with what it is, which says whether teardown goes on (that
+    /// part then counted as not there) or stops.
+    async fn left(
+        &self,
+        client: &C,
+        cx: &LeftCx<'_>,
+        unread: &mut dyn FnMut(&'static str, crate::error::Error) -> crate::error::Result<()>,
+    ) -> crate::error::Result<Self::Left>;
+}
+
+/// What teardown reads an add-on by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LeftCx<'a> {
+    pub stream: &'a str,
+    /// This account (the names setup derives are in it).
+    pub account: &'a str,
+    /// `--delete-archive`: whose the archive's bucket is is read (only then).
+    pub delete_archive: bool,
+}
+
+/// How an add-on's planned changes are made through its adapter, in the order and at the
+/// pace its parts need (the archive's chains at once, then the delivery stream).
+pub(crate) trait ApplyAddOn<C>: AddOn {
+    async fn apply(
+        &self,
+        client: &C,
+        want: &Self::Wanted,
+        found: &Self::Found,
+        planned: &[Self::Action],
+        cx: &ApplyCx<'_>,
+    ) -> crate::error::Result<()>;
+}
+
+/// What an add-on's apply is given beyond its own: the stream it sits beside, and how the
+/// person is told.
+pub(crate) struct ApplyCx<'a> {
+    pub stream: &'a str,
+    /// How long a role IAM has not propagated yet may be refused.
+    pub propagation_timeout: Duration,
+    /// A step begins: its resource and its line.
+    pub step: &'a (dyn Fn(&str, &str) + Sync),
+    /// Waiting on AWS, for its resource: what for, and for how long so far.
+    pub waiting: &'a (dyn Fn(&str, &str, Duration) + Sync),
+    /// The wait is over.
+    pub done_waiting: &'a (dyn Fn() + Sync),
+}

@@ -1,0 +1,360 @@
+//! The AWS half's add-ons (`parts::add_on`), each registered once, in `add_ons!` at the end of
+//! this file, from which the AWS half's add-on fields are written (what the run wants, what
+//! setup's read and teardown's read find, the plan's actions, teardown's removals), with their
+//! reads, their plan, their apply and their teardown: the plan, setup's apply and teardown name
+//! no add-on.
+
+use serde_json::Value;
+
+use super::add_on::{AddOn, ApplyAddOn, ApplyCx, LeftCx, PlanCx, ReadAddOn};
+use super::{alarm, archived, role, Change, Gone, Planned, Refusal, Remove, TeardownCx};
+use crate::state::Resource;
+
+/// Writes from one list what names every add-on, so an add-on is named in one place:
+/// [`AddOnsWanted`], [`AddOnsFound`] and `read_add_ons` (setup's and check's read),
+/// [`AddOnActions`], [`AddOnAction`] and `plan_add_ons` (the plan), `apply_add_ons` (setup),
+/// and [`AddOnsLeft`], `read_left_add_ons`, [`AddOnRemoval`] and `teardown_add_ons`
+/// (teardown).
+macro_rules! add_ons {
+    ($($field:ident: $variant:ident($part:ident :: $ty:ident)),* $(,)?) => {
+        /// What the run asks of each add-on (`None`: not asked).
+        #[derive(Debug, Clone, Default)]
+        pub(crate) struct AddOnsWanted {
+            $(pub $field: Option<<$part::$ty as AddOn>::Wanted>,)*
+        }
+
+        /// What setup's and check's read found of each add-on asked for.
+        #[derive(Debug, Clone, Default)]
+        pub(crate) struct AddOnsFound {
+            $(pub $field: <$part::$ty as AddOn>::Found,)*
+        }
+
+        /// What teardown found of each add-on.
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub(crate) struct AddOnsLeft {
+            $(pub $field: <$part::$ty as AddOn>::Left,)*
+        }
+
+        /// Each add-on's planned changes, in the order they apply.
+        #[derive(Debug, Clone, Default)]
+        pub(crate) struct AddOnActions {
+            $(pub $field: Vec<<$part::$ty as AddOn>::Action>,)*
+        }
+
+        /// One change to an add-on, in its own words (and JSON).
+        #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+        #[serde(untagged)]
+        pub(crate) enum AddOnAction<'a> {
+            $($variant(&'a <$part::$ty as AddOn>::Action),)*
+        }
+
+        impl AddOnAction<'_> {
+            /// The resource it changes.
+            pub(crate) fn resource(&self) -> Resource {
+                match self { $(AddOnAction::$variant(_) => <$part::$ty as AddOn>::RESOURCE,)* }
+            }
+        }
+
+        impl Change for AddOnAction<'_> {
+            fn is_create(&self) -> bool {
+                match self { $(AddOnAction::$variant(a) => a.is_create(),)* }
+            }
+
+            fn before_after(&self) -> (Value, Value) {
+                match self { $(AddOnAction::$variant(a) => a.before_after(),)* }
+            }
+
+            fn describe(&self) -> String {
+                match self { $(AddOnAction::$variant(a) => a.describe(),)* }
+            }
+        }
+
+        impl AddOnActions {
+            /// How many changes, of every add-on.
+            pub(crate) fn len(&self) -> usize {
+                0 $(+ self.$field.len())*
+            }
+
+            /// One resource's changes (none for a resource no add-on reports under).
+            pub(crate) fn for_resource(
+                &self,
+                resource: Resource,
+            ) -> impl Iterator<Item = AddOnAction<'_>> + '_ {
+                let mut all: Vec<AddOnAction<'_>> = Vec::new();
+                $(
+                    if <$part::$ty as AddOn>::RESOURCE == resource {
+                        all.extend(self.$field.iter().map(AddOnAction::$variant));
+                    }
+                )*
+                all.into_iter()
+            }
+        }
+
+        /// Every add-on asked for planned, in order, with its notes under its resource: the
+        /// first refusal stops it.
+        pub(crate) fn plan_add_ons<E: From<Refusal> + From<role::RoleRefusal>>(
+            want: &AddOnsWanted,
+            cx: &PlanCx<'_>,
+            found: &AddOnsFound,
+        ) -> Result<(AddOnActions, Vec<(Resource, String)>), E> {
+            let mut actions = AddOnActions::default();
+            let mut notes = Vec::new();
+            $(
+                if let Some(w) = &want.$field {
+                    let p = $part::$ty.plan::<E>(w, cx, &found.$field)?;
+                    actions.$field = p.actions;
+                    notes.extend(p.notes.into_iter().map(|n| (<$part::$ty as AddOn>::RESOURCE, n)));
+                }
+            )*
+            Ok((actions, notes))
+        }
+
+        /// Every add-on asked for read at once, each through its adapter; the first error
+        /// stops the read.
+        pub(crate) async fn read_add_ons<C>(
+            client: &C,
+            want: &AddOnsWanted,
+        ) -> crate::error::Result<AddOnsFound>
+        where
+            $($part::$ty: ReadAddOn<C>,)*
+        {
+            let ($($field,)*) = tokio::try_join!($(async {
+                match &want.$field {
+                    Some(w) => $part::$ty.read(client, w).await,
+                    None => Ok(Default::default()),
+                }
+            },)*)?;
+            Ok(AddOnsFound { $($field,)* })
+        }
+
+        /// Every add-on's planned changes made, the add-ons at once, each through its apply.
+        pub(crate) async fn apply_add_ons<C: Sync>(
+            client: &C,
+            want: &AddOnsWanted,
+            found: &AddOnsFound,
+            planned: &AddOnActions,
+            cx: &ApplyCx<'_>,
+        ) -> crate::error::Result<()>
+        where
+            $($part::$ty: ApplyAddOn<C>,)*
+        {
+            tokio::try_join!($(async {
+                match &want.$field {
+                    Some(w) if !planned.$field.is_empty() => {
+                        $part::$ty.apply(client, w, &found.$field, &planned.$field, cx).await
+                    }
+                    _ => Ok(()),
+                }
+            },)*)?;
+            Ok(())
+        }
+
+        /// What teardown finds of every add-on, one after another; a read it may do without
+        /// goes to `unread` (see [`ReadAddOn::left`]).
+        pub(crate) async fn read_left_add_ons<C>(
+            client: &C,
+            cx: &LeftCx<'_>,
+            unread: &mut dyn FnMut(&'static str, crate::error::Error) -> crate::error::Result<()>,
+        ) -> crate::error::Result<AddOnsLeft>
+        where
+            $($part::$ty: ReadAddOn<C>,)*
+        {
+            Ok(AddOnsLeft { $($field: $part::$ty.left(client, cx, unread).await?,)* })
+        }
+
+        /// One removal of an add-on, in its own words (and JSON).
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[serde(untagged)]
+        pub(crate) enum AddOnRemoval {
+            $($variant(<$part::$ty as AddOn>::Removal),)*
+        }
+
+        impl AddOnRemoval {
+            /// The resource it removes.
+            pub(crate) fn resource(&self) -> Resource {
+                match self { $(AddOnRemoval::$variant(_) => <$part::$ty as AddOn>::RESOURCE,)* }
+            }
+        }
+
+        impl Gone for AddOnRemoval {
+            fn describe(&self) -> String {
+                match self { $(AddOnRemoval::$variant(r) => r.describe(),)* }
+            }
+        }
+
+        impl<C> Remove<C> for AddOnRemoval
+        where
+            $(<$part::$ty as AddOn>::Removal: Remove<C>,)*
+        {
+            async fn remove(&self, client: &C) -> crate::error::Result<()> {
+                match self { $(AddOnRemoval::$variant(r) => r.remove(client).await,)* }
+            }
+        }
+
+        /// Every add-on's teardown, in the registration's order, into one.
+        pub(crate) fn teardown_add_ons(cx: &TeardownCx, left: &AddOnsLeft) -> Planned<AddOnRemoval> {
+            let mut all = Planned::default();
+            $(
+                let t = $part::$ty.teardown(cx, &left.$field);
+                all.actions.extend(t.actions.into_iter().map(AddOnRemoval::$variant));
+                all.notes.extend(t.notes);
+            )*
+            all
+        }
+    };
+}
+
+// The add-ons, each registered here once, in the order the plan, setup's report and teardown
+// take them. A line gives the add-on's field (in what the run wants, what the reads find and
+// the plan's actions), its variant in [`AddOnAction`] and [`AddOnRemoval`], and its type,
+// which implements [`AddOn`]. Adding one is its module, the adapter it calls, and one line here
+// (see docs/architecture.md).
+add_ons! {
+    alarm: Alarm(alarm::Alarm),
+    archive: Archive(archived::Archived),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parts::alarm::{AlarmAction, AlarmFound, AlarmRemoval, DesiredAlarm};
+    use crate::parts::archived::ArchiveFound;
+    use crate::parts::fixtures::kinds_of;
+    use crate::plan::archive::tests::{converged, desired};
+    use crate::plan::Blocked;
+
+    fn alarm() -> DesiredAlarm {
+        DesiredAlarm {
+            name: "buzz-kinesis-buzz-events-writes-refused".into(),
+            topic_arn: "arn:aws:sns:us-east-1:123456789012:buzz-kinesis-buzz-events-alarms".into(),
+            own_topic: Some("buzz-kinesis-buzz-events-alarms".into()),
+            emails: vec![],
+        }
+    }
+
+    const CX: PlanCx<'static> = PlanCx {
+        stream: "buzz-events",
+        key: None,
+    };
+
+    /// Only what was asked is planned: nothing asked, nothing planned, whatever was found.
+    #[test]
+    fn an_add_on_not_asked_for_is_not_planned() {
+        let none = AddOnsWanted::default();
+        let (actions, notes) =
+            plan_add_ons::<Blocked>(&none, &CX, &AddOnsFound::default()).unwrap();
+        assert_eq!((actions.len(), notes.len()), (0, 0));
+
+        let only_alarm = AddOnsWanted {
+            alarm: Some(alarm()),
+            ..AddOnsWanted::default()
+        };
+        let (actions, _) =
+            plan_add_ons::<Blocked>(&only_alarm, &CX, &AddOnsFound::default()).unwrap();
+        assert_eq!(kinds_of(&actions.alarm), ["create_topic", "put_alarm"]);
+        assert!(actions.archive.is_empty());
+        assert_eq!(actions.len(), 2);
+    }
+
+    /// Each add-on's actions and notes are reported under its own resource, in the
+    /// registration's order.
+    #[test]
+    fn each_add_on_is_planned_under_its_own_resource() {
+        let d = desired(None);
+        let want = AddOnsWanted {
+            alarm: Some(alarm()),
+            archive: Some(d.clone()),
+        };
+        let (actions, notes) =
+            plan_add_ons::<Blocked>(&want, &CX, &AddOnsFound::default()).unwrap();
+        assert_eq!(actions.len(), actions.alarm.len() + actions.archive.len());
+        assert!(!actions.archive.is_empty());
+        let alarm: Vec<Resource> = actions
+            .for_resource(Resource::Alarm)
+            .map(|a| a.resource())
+            .collect();
+        assert_eq!(alarm, [Resource::Alarm, Resource::Alarm]);
+        assert_eq!(
+            actions.for_resource(Resource::Archive).count(),
+            actions.archive.len()
+        );
+        assert_eq!(actions.for_resource(Resource::Stream).count(), 0);
+        // The archive's cost note, under the archive, after any of the alarm's.
+        assert_eq!(
+            notes.last().map(|(r, n)| (*r, n.as_str())),
+            Some((Resource::Archive, crate::parts::archived::COST_NOTE))
+        );
+
+        // Converged: nothing to do, nothing said about cost.
+        let found = AddOnsFound {
+            archive: ArchiveFound {
+                parts: converged(&d),
+                role_grants: None,
+            },
+            alarm: AlarmFound::default(),
+        };
+        let (actions, notes) = plan_add_ons::<Blocked>(&want, &CX, &found).unwrap();
+        assert!(actions.archive.is_empty(), "{:?}", actions.archive);
+        assert!(notes.iter().all(|(r, _)| *r != Resource::Archive));
+    }
+
+    /// Teardown takes the add-ons in the registration's order, each removal under its
+    /// resource; nothing left, nothing removed.
+    #[test]
+    fn teardown_takes_the_add_ons_in_order() {
+        let cx = TeardownCx::default();
+        assert!(teardown_add_ons(&cx, &AddOnsLeft::default())
+            .actions
+            .is_empty());
+        let mut tags = std::collections::BTreeMap::new();
+        crate::state::mark_managed(&mut tags);
+        let left = AddOnsLeft {
+            alarm: AlarmFound {
+                alarm: Some(crate::state::AlarmState {
+                    name: "A".into(),
+                    arn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:A".into(),
+                    state: "OK".into(),
+                    metric: crate::state::alarm::METRIC.into(),
+                    threshold: 0.0,
+                    period: 60,
+                    actions: vec![],
+                    tags: tags.clone(),
+                }),
+                topic: None,
+            },
+            archive: crate::parts::ArchiveLeft {
+                log: Some(("/aws/kinesisfirehose/buzz-events-archive".into(), true)),
+                ..crate::parts::ArchiveLeft::default()
+            },
+        };
+        let p = teardown_add_ons(&cx, &left);
+        assert_eq!(
+            p.actions
+                .iter()
+                .map(AddOnRemoval::resource)
+                .collect::<Vec<_>>(),
+            [Resource::Alarm, Resource::Archive]
+        );
+        assert_eq!(
+            p.actions[0],
+            AddOnRemoval::Alarm(AlarmRemoval::DeleteAlarm { name: "A".into() })
+        );
+        assert_eq!(kinds_of(&p.actions), ["delete_alarm", "delete_log_group"]);
+        assert_eq!(p.actions[0].describe(), "delete the alarm A");
+    }
+
+    /// A change reads as its add-on's own: its marker, its before and after, its line.
+    #[test]
+    fn an_add_on_action_reads_as_its_own() {
+        let put = AlarmAction::PutAlarm {
+            before: None,
+            after: serde_json::json!({"name": "A"}),
+        };
+        let a = AddOnAction::Alarm(&put);
+        assert_eq!(a.resource(), Resource::Alarm);
+        assert_eq!(
+            (a.is_create(), a.before_after(), a.describe()),
+            (put.is_create(), put.before_after(), put.describe())
+        );
+    }
+}
