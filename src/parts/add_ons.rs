@@ -218,10 +218,43 @@ add_ons! {
 mod tests {
     use super::*;
     use crate::parts::alarm::{AlarmAction, AlarmFound, AlarmRemoval, DesiredAlarm};
-    use crate::parts::archived::ArchiveFound;
+    use crate::parts::archived::DesiredArchive;
     use crate::parts::fixtures::kinds_of;
-    use crate::plan::archive::tests::{converged, desired};
-    use crate::plan::Blocked;
+
+    /// Why a plan was refused, as these tests need it (the plan's `Blocked` is above
+    /// `parts`).
+    #[derive(Debug)]
+    struct Blocked;
+
+    impl From<Refusal> for Blocked {
+        fn from(_: Refusal) -> Self {
+            Blocked
+        }
+    }
+
+    impl From<role::RoleRefusal> for Blocked {
+        fn from(_: role::RoleRefusal) -> Self {
+            Blocked
+        }
+    }
+
+    /// The archive of `buzz-events` in `district-42-buzz`, as the run wants it.
+    fn desired() -> DesiredArchive {
+        let account = "123456789012";
+        DesiredArchive {
+            model: crate::parts::fixtures::model(None),
+            stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events".into(),
+            account: account.into(),
+            role_arn: "arn:aws:iam::123456789012:role/buzz-events-archive-firehose".into(),
+            trust: crate::archive::Archive::trust(account),
+            previous_trusts: Vec::new(),
+            policy: serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+            database_arn: "arn:aws:glue:us-east-1:123456789012:database/buzz_events".into(),
+            adopt: false,
+            views: false,
+            widen: role::Widen::default(),
+        }
+    }
 
     fn alarm() -> DesiredAlarm {
         DesiredAlarm {
@@ -260,10 +293,9 @@ mod tests {
     /// registration's order.
     #[test]
     fn each_add_on_is_planned_under_its_own_resource() {
-        let d = desired(None);
         let want = AddOnsWanted {
             alarm: Some(alarm()),
-            archive: Some(d.clone()),
+            archive: Some(desired()),
         };
         let (actions, notes) =
             plan_add_ons::<Blocked>(&want, &CX, &AddOnsFound::default()).unwrap();
@@ -284,18 +316,6 @@ mod tests {
             notes.last().map(|(r, n)| (*r, n.as_str())),
             Some((Resource::Archive, crate::parts::archived::COST_NOTE))
         );
-
-        // Converged: nothing to do, nothing said about cost.
-        let found = AddOnsFound {
-            archive: ArchiveFound {
-                parts: converged(&d),
-                role_grants: None,
-            },
-            alarm: AlarmFound::default(),
-        };
-        let (actions, notes) = plan_add_ons::<Blocked>(&want, &CX, &found).unwrap();
-        assert!(actions.archive.is_empty(), "{:?}", actions.archive);
-        assert!(notes.iter().all(|(r, _)| *r != Resource::Archive));
     }
 
     /// Teardown takes the add-ons in the registration's order, each removal under its
