@@ -10,6 +10,7 @@ pub mod archive;
 pub(crate) mod aws;
 pub mod buzz;
 pub mod calls;
+pub(crate) mod checklist;
 pub(crate) mod checks;
 pub(crate) mod cli;
 pub(crate) mod commands;

@@ -19,6 +19,7 @@ use crate::events::{self, Item};
 use crate::exit::ExitCode;
 use crate::iam;
 use crate::names::{DomainId, EventFilter, Since};
+use crate::parts;
 use crate::report;
 use crate::report::check::{render_checks, DomainChecks};
 use crate::spec::{self, AwsMade, BuzzLogin, CheckSpec, Domains, Parts, SetupSpec};
@@ -203,8 +204,8 @@ async fn aws_rows(o: &Ready, expect: &Expect) -> Result<Vec<Check>> {
         None => Default::default(),
     };
     let region = o.aws.region.to_string();
-    let mut rows = checks::stream_rows(&d.stream, &region, o.observed.stream.as_ref(), expect);
-    rows.extend(checks::role_rows(
+    let mut rows = parts::stream::rows(&d.stream, &region, o.observed.stream.as_ref(), expect);
+    rows.extend(parts::writer_role::rows(
         &d.role,
         &d.stream_arn,
         o.observed.role.as_ref(),
@@ -363,7 +364,7 @@ async fn read_domains(
 fn domain_rows(target: &wire::KinesisTarget, r: &DomainRead) -> Vec<Check> {
     match &r.read {
         Ok((config, t)) => {
-            let mut rows = checks::buzz_rows(r.domain.as_str(), target, config);
+            let mut rows = parts::target::rows(r.domain.as_str(), target, config);
             let ours = wire::find_target(config, &target.destination()).is_some();
             rows.extend(domain_tree_rows(&r.domain, target, ours, t));
             rows
@@ -554,7 +555,7 @@ async fn run_buzz_only(
     );
     // The domain's own rows, from here to the end: the JSON's `domains` shows them too.
     let first = rows.len();
-    rows.extend(checks::buzz_rows(domain.as_str(), &target, &config));
+    rows.extend(parts::target::rows(domain.as_str(), &target, &config));
     // The tree, as the full check reads it: who else delivers to this stream.
     let tree = read::read_tree(&client, domain, true).await?;
     rows.extend(domain_tree_rows(

@@ -1,8 +1,8 @@
 //! The parts of the pipeline, one module each: the stream, the IAM role part both roles share
 //! (`role`) with the writer role and Firehose's, the Buzz target, the alarm, and the
 //! archive's (`--archive-bucket`): what the run wants of it, what exists of it, the difference
-//! as typed actions and its plan, its check row (the archive's and the alarm's; the stream's,
-//! the writer role's and the Buzz target's rows are still `checks/`'s), what teardown does
+//! as typed actions and its plan, its check rows (the stream's, the writer role's and the Buzz
+//! target's in `checklist`'s words; the archive's and the alarm's a [`Row`]), what teardown does
 //! with it, and its CloudFormation and Terraform fragments (every part's, listed once in
 //! [`STACK`]). A setting of a part is written here once; `plan`, `checks`, `teardown_plan` and
 //! `iac` only put what each says into their own words (a `Blocked`, a `Check`, a `Removal`, a
@@ -19,7 +19,7 @@
 //!
 //! This floor-1 module stands below `plan`, `checks`, `teardown_plan` and `iac` (they import
 //! it, never the reverse), so what a part returns is plain data: a [`Refusal`], notes as
-//! text, a [`Row`], a [`Skip`], JSON or HCL blocks.
+//! text, a [`Row`] or a `checklist::Check`, a [`Skip`], JSON or HCL blocks.
 
 pub(crate) mod add_on;
 pub(crate) mod add_ons;

@@ -4,8 +4,12 @@
 //! what teardown does with it (kept with its records unless `--delete-stream`), and how the
 //! exports make it (its capacity, retention, key and tags, and the scanner checks it does not
 //! meet, with their reasons). `plan` puts its plan into the whole one (`plan/stream.rs`, with
-//! the tests of the whole plan's stream); its check rows are `checks/stream.rs`'s, and
+//! the tests of the whole plan's stream); its check rows are [`rows()`]'s (`stream/rows.rs`), and
 //! `aws/kinesis.rs` reads, changes and removes it.
+
+mod rows;
+
+pub(crate) use rows::rows;
 
 use std::collections::BTreeMap;
 
@@ -677,3 +681,6 @@ impl StackPart for Stream {
             .block(Block::new("lifecycle", &[]).attr("prevent_destroy", Hcl::Bool(true)))]
     }
 }
+
+#[cfg(test)]
+mod tests;

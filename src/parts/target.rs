@@ -9,16 +9,20 @@
 //! request comes from `handover` (and so from `buzz::wire`), so a template can never drift
 //! from what setup sends. It is made and removed through the Buzz client, one domain at a time
 //! (setup's `commands/setup/register.rs`, teardown's `commands/teardown.rs`), not through
-//! [`super::Apply`] and [`super::Remove`]. (Its check rows are still `checks/buzz.rs`'s.)
+//! [`super::Apply`] and [`super::Remove`]. Its check rows are [`rows`]: in one domain, Buzz's
+//! answer holds no target under a key this tool does not know, and exactly one enabled target
+//! writes to our stream, as setup wants it.
 
 use serde_json::{json, Map, Value};
 
 use super::stack::{Blueprint, CfnFragment, StackPart};
-use super::{writer_role, Change, Gone, Planned, CFN_STREAM, TF_STREAM};
+use super::{writer_role, Change, Gone, Planned, CFN_STREAM, SETUP_AGAIN, TF_STREAM};
 use crate::buzz::wire::{self, Destination, KinesisTarget};
+use crate::checklist::{fail, pass, Check, CheckId};
 use crate::handover::Handover;
 use crate::hcl::{Block, Hcl};
 use crate::names::DomainId;
+use crate::text::outside;
 
 /// The Buzz domain: a CloudFormation parameter, a Terraform variable (the frame `iac` writes).
 pub(crate) const CFN_DOMAIN: &str = "BuzzDomainId";
@@ -452,6 +456,132 @@ impl StackPart for Target {
             ),
         ]
     }
+}
+
+/// The domain's Buzz configuration (`config`, as saved): Buzz's answer holds no targets
+/// under a key this tool does not know, and exactly one enabled kinesis target writes to our
+/// stream, as `wanted` describes it.
+pub(crate) fn rows(
+    domain: &str,
+    wanted: &KinesisTarget,
+    config: &Map<String, Value>,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let stream = &wanted.stream;
+    let unknown = wire::unexpected_target_keys(config);
+    if !unknown.is_empty() {
+        out.push(fail(
+            CheckId::BuzzAnswer,
+            format!(
+                "Buzz's answer holds data stream targets under {}, a key this tool does not know",
+                unknown.join(", ")
+            ),
+            "setup refuses to send a configuration that could drop them: report this answer shape to the buzz-kinesis maintainers",
+        ));
+    }
+    let dest = wanted.destination();
+    let writing = wire::targets_writing_to(config, &dest);
+    match writing.as_slice() {
+        [] => {
+            // A target naming our stream in another region or account is not ours, but it
+            // is most likely the mistake.
+            let near: Vec<String> = wire::as_list(config.get(wire::KINESIS))
+                .iter()
+                .filter(|t| wire::as_text(t.get(wire::STREAM)) == *stream)
+                .map(|t| {
+                    format!(
+                        "{} (region {}, role {})",
+                        wire::describe_saved(t),
+                        outside(&wire::as_text(t.get(wire::REGION))),
+                        outside(&wire::as_text(t.get(wire::ROLE_ARN)))
+                    )
+                })
+                .collect();
+            let mut message = format!(
+                "domain {domain} has no kinesis target writing to {stream} in {} (account {})",
+                dest.region, dest.account
+            );
+            if !near.is_empty() {
+                message.push_str(&format!("; it has {}", near.join(", ")));
+            }
+            out.push(fail(CheckId::BuzzTarget, message, SETUP_AGAIN));
+        }
+        [(_, t)] if !wire::as_bool(t.get(wire::ENABLED)) => out.push(fail(
+            CheckId::BuzzTarget,
+            format!(
+                "the kinesis target for {stream} on domain {domain} is disabled: Buzz sends no events"
+            ),
+            SETUP_AGAIN,
+        )),
+        [(_, t)] => {
+            let drift = target_drift(wanted, t);
+            if drift.is_empty() {
+                out.push(pass(
+                    CheckId::BuzzTarget,
+                    format!("domain {domain} sends to {stream} (enabled)"),
+                ));
+            } else {
+                out.push(fail(
+                    CheckId::BuzzTarget,
+                    format!(
+                        "the kinesis target for {stream} on domain {domain} differs: {}",
+                        drift.join("; ")
+                    ),
+                    SETUP_AGAIN,
+                ));
+            }
+        }
+        many => out.push(fail(
+            CheckId::BuzzTarget,
+            format!(
+                "{} kinesis targets of domain {domain} write to {stream}, so events are delivered {} times: {}",
+                many.len(),
+                many.len(),
+                many.iter()
+                    .map(|(_, t)| wire::describe_saved(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!("{SETUP_AGAIN}: it keeps the first and removes the others"),
+        )),
+    }
+    out
+}
+
+/// How a saved target differs from the wanted one, in words (the role and the filters; the
+/// title is the user's to change, and the destination already matched).
+fn target_drift(wanted: &KinesisTarget, saved: &Value) -> Vec<String> {
+    let mut drift = Vec::new();
+    let role = wire::as_text(saved.get(wire::ROLE_ARN));
+    if role != wanted.role_arn {
+        drift.push(format!(
+            "it uses role {}, not {}",
+            outside(&role),
+            wanted.role_arn
+        ));
+    }
+    let probe = KinesisTarget {
+        title: wire::as_text(saved.get(wire::TITLE)),
+        enabled: wire::as_bool(saved.get(wire::ENABLED)),
+        role_arn: role,
+        ..wanted.clone()
+    };
+    if !probe.is_satisfied_by(saved) {
+        let events = if wanted.filters.is_empty() {
+            "every event".to_owned()
+        } else {
+            wanted
+                .filters
+                .iter()
+                .map(|f| f.event_type.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        drift.push(format!(
+            "its event filters are not the wanted ones ({events})"
+        ));
+    }
+    drift
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("fanout", 0),
     ("price", 0),
     ("hcl", 0),
+    ("checklist", 0),
     ("iam", 1),
     ("archive", 1),
     ("parts", 1),

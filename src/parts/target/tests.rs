@@ -1,11 +1,15 @@
 //! The Buzz target's part: its plan in one domain's configuration (each change's line, marker,
-//! JSON before and after, its notes), what teardown does with it in one domain, and what
-//! changed meanwhile besides ours. (The plan as a whole, with the tree and the outcome, is
+//! JSON before and after, its notes), what teardown does with it in one domain, what changed
+//! meanwhile besides ours, and its check rows over the configurations they meet. (The plan as a whole, with the tree and the outcome, is
 //! tested in `plan/`; teardown's whole plan in `teardown_plan.rs`.)
 
 use serde_json::{json, Map, Value};
 
+use super::rows as buzz_rows;
 use super::*;
+use crate::checklist::fixtures::verdicts;
+use crate::checklist::Status;
+use crate::names::EventFilter;
 use crate::parts::fixtures::kinds;
 
 use crate::parts::fixtures::{desired_buzz as desired, ROLE_ARN};
@@ -317,4 +321,123 @@ fn reordered_targets_and_other_keys_meanwhile_are_named() {
     let untitled = config(json!({"https": [{"url": "x"}]}));
     let changes = changed_meanwhile(&Map::new(), &untitled, &dest);
     assert_eq!(changes, ["https target (untitled) was added"]);
+}
+
+fn wanted() -> KinesisTarget {
+    desired(true).target
+}
+
+/// The wanted target with a filter, and `saved` carrying the same filter.
+fn w_filters() -> KinesisTarget {
+    KinesisTarget {
+        filters: vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()],
+        ..wanted()
+    }
+}
+
+fn saved(enabled: bool) -> Value {
+    json!({"title": "Kinesis: buzz-events", "enabled": enabled, "targetKinesisStream": "buzz-events",
+           "roleArn": ROLE_ARN, "targetRegion": "us-east-1"})
+}
+
+#[test]
+fn buzz_rows_over_states() {
+    use Status::*;
+    let healthy = buzz_rows(
+        "424242",
+        &wanted(),
+        &config(json!({"kinesis": [saved(true)]})),
+    );
+    assert_eq!(verdicts(&healthy), [("buzz.target", Pass)]);
+
+    // Missing, but one for the same stream elsewhere is named.
+    let elsewhere = json!({"title": "eu", "targetKinesisStream": "buzz-events", "roleArn": ROLE_ARN, "targetRegion": "eu-west-1"});
+    let rows = buzz_rows(
+        "424242",
+        &wanted(),
+        &config(json!({"kinesis": [elsewhere]})),
+    );
+    assert_eq!(verdicts(&rows), [("buzz.target", Fail)]);
+    assert!(rows[0].message.contains("it has") && rows[0].message.contains("eu-west-1"));
+
+    let rows = buzz_rows(
+        "424242",
+        &wanted(),
+        &config(json!({"kinesis": [saved(false)]})),
+    );
+    assert!(rows[0].message.contains("disabled"));
+
+    // Duplicates deliver twice.
+    let rows = buzz_rows(
+        "424242",
+        &wanted(),
+        &config(json!({"kinesis": [saved(true), saved(true)]})),
+    );
+    assert_eq!(rows[0].status, Fail);
+    assert!(rows[0].message.contains("delivered 2 times"));
+
+    // Drifted role and filters.
+    let mut w = wanted();
+    w.filters = vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()];
+    let mut drifted = saved(true);
+    drifted["roleArn"] = json!("arn:aws:iam::123456789012:role/Other");
+    let rows = buzz_rows("424242", &w, &config(json!({"kinesis": [drifted]})));
+    assert_eq!(rows[0].status, Fail);
+    assert!(
+        rows[0].message.contains("it uses role") && rows[0].message.contains("UserEntityCreated"),
+        "{}",
+        rows[0].message
+    );
+
+    // The title and the enabled flag are not drift (the title is the user's to change;
+    // disabled is its own message), and a changed role is the role's drift alone.
+    let filtered = |enabled: bool| {
+        let mut t = saved(enabled);
+        t["filter"] = json!([{"eventType": "UserEntityCreated", "properties": ""}]);
+        t
+    };
+    let mut renamed = filtered(true);
+    renamed["title"] = json!("Renamed by the district");
+    let rows = buzz_rows(
+        "424242",
+        &w_filters(),
+        &config(json!({"kinesis": [renamed]})),
+    );
+    assert_eq!(
+        verdicts(&rows),
+        [("buzz.target", Pass)],
+        "{}",
+        rows[0].message
+    );
+    let rows = buzz_rows(
+        "424242",
+        &w_filters(),
+        &config(json!({"kinesis": [filtered(false)]})),
+    );
+    assert!(
+        rows[0].message.contains("disabled") && !rows[0].message.contains("filters"),
+        "{}",
+        rows[0].message
+    );
+    let mut moved = filtered(true);
+    moved["roleArn"] = json!("arn:aws:iam::123456789012:role/Other");
+    let rows = buzz_rows("424242", &w_filters(), &config(json!({"kinesis": [moved]})));
+    assert!(
+        rows[0].message.contains("it uses role") && !rows[0].message.contains("filters"),
+        "{}",
+        rows[0].message
+    );
+
+    // Targets under a key this tool does not know.
+    let rows = buzz_rows(
+        "424242",
+        &wanted(),
+        &config(
+            json!({"kinesis": [saved(true)], "kinesisStreams": [{"targetKinesisStream": "x"}]}),
+        ),
+    );
+    assert_eq!(
+        verdicts(&rows),
+        [("buzz.answer", Fail), ("buzz.target", Pass)]
+    );
 }

@@ -1,16 +1,20 @@
-//! The stream's rows: it exists and is ACTIVE, keeps records long enough, is encrypted as
-//! asked, and takes the expected load.
+//! The stream's check rows: it exists and is ACTIVE, keeps records long enough, is encrypted
+//! as asked, and takes the expected load.
 
+use crate::checklist::{fail, pass, warn, Check, CheckId, Expect};
 use crate::names::Encryption;
+use crate::parts::SETUP_AGAIN;
 use crate::sizing::{self, Capacity};
 use crate::state::ResolvedKey;
 use crate::state::{StreamState, StreamStatus};
 
-use super::*;
+/// How an unencrypted stream gets encrypted: setup never changes an existing stream's
+/// encryption unasked, so the key is named.
+const ENCRYPT_FIX: &str = "run `buzz-kinesis setup` with the same flags and --kms-key alias/aws/kinesis: it starts encryption without downtime, and Buzz's writer role needs no extra permission for the AWS-managed key";
 
 /// The stream: exists and is ACTIVE, keeps records long enough, is encrypted as asked, and
 /// (with an expected load) is big enough.
-pub(crate) fn stream_rows(
+pub(crate) fn rows(
     name: &str,
     region: &str,
     found: Option<&StreamState>,
@@ -21,7 +25,7 @@ pub(crate) fn stream_rows(
         out.push(fail(
             CheckId::StreamExists,
             format!("there is no stream {name} in {region}"),
-            SETUP_FIX,
+            SETUP_AGAIN,
         ));
         return out;
     };
@@ -52,7 +56,7 @@ pub(crate) fn stream_rows(
                 s.retention.get(),
                 e.retention.get()
             ),
-            SETUP_FIX,
+            SETUP_AGAIN,
         ));
     } else {
         out.push(pass(
@@ -106,7 +110,7 @@ fn encryption_row(want: &Encryption, have: Option<&str>, resolved: Option<&Resol
         (Encryption::Key(k), None) => fail(
             ID,
             format!("the stream is not encrypted instead of {k}"),
-            SETUP_FIX,
+            SETUP_AGAIN,
         ),
         (_, Some(h)) => pass(ID, format!("encrypted with {}", named(h))),
         (Encryption::Off, None) => pass(ID, Encryption::OFF_REASON),
