@@ -441,3 +441,20 @@ fn buzz_rows_over_states() {
         [("buzz.answer", Fail), ("buzz.target", Pass)]
     );
 }
+
+/// The enabled flag is no drift: an enabled saved target is judged on its role and filters,
+/// whatever flag the wanted target carries (a disabled saved target is its own message).
+#[test]
+fn the_wanted_targets_enabled_flag_is_no_drift() {
+    let off = KinesisTarget {
+        enabled: false,
+        ..wanted()
+    };
+    let rows = buzz_rows("424242", &off, &config(json!({"kinesis": [saved(true)]})));
+    assert_eq!(
+        verdicts(&rows),
+        [("buzz.target", Status::Pass)],
+        "{}",
+        rows[0].message
+    );
+}

@@ -261,3 +261,41 @@ fn the_policy_row_weighs_the_permission_boundary_and_the_kms_condition() {
         json!("s3.us-east-1.amazonaws.com");
     assert_eq!(row(&Grants::identity(&[s3]), &ek).status, Fail);
 }
+
+/// A principal inside Agilix's account (one of its roles) is narrower than the account: the
+/// trust row takes it for Agilix's, and a role of another account for a stranger.
+#[test]
+fn a_role_inside_agilixs_account_is_agilix_and_one_elsewhere_is_not() {
+    use Status::*;
+    let docs = [write_policy(STREAM_ARN, None)];
+    let trust_row = |principal: &str| {
+        let trusting = RoleState {
+            trust: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]}),
+            ..role()
+        };
+        let rows = role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&trusting),
+            &Grants::identity(&docs),
+            &expect(),
+        );
+        rows[1].clone()
+    };
+    let ours = trust_row(&format!("arn:aws:iam::{AGILIX}:role/BuzzServers"));
+    // No external id: the warning of the account's own trust, not a failure.
+    assert_eq!(
+        (ours.id.as_str(), ours.status),
+        ("role.trust", Warn),
+        "{}",
+        ours.message
+    );
+    let theirs = trust_row("arn:aws:iam::444455556666:role/BuzzServers");
+    assert_eq!(theirs.status, Fail);
+    assert!(
+        theirs.message.contains("does not admit Agilix's account"),
+        "{}",
+        theirs.message
+    );
+}
