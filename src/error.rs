@@ -296,6 +296,16 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An AWS refusal as its code and message, for a warning row (a missing permission, most
+/// often: the read is reported, not fatal); anything else stays an error.
+pub(crate) fn soft<T>(r: Result<T>) -> Result<std::result::Result<T, (String, String)>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(Error::Aws { code, message, .. }) => Ok(Err((code, message))),
+        Err(e) => Err(e),
+    }
+}
+
 /// An error's messages, outermost first, each once (a wrapper often repeats its cause's text),
 /// without the `Debug` dumps some error types' contexts include: for a transport error's
 /// reason, AWS's and Buzz's alike.

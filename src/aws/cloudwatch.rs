@@ -12,10 +12,11 @@ use aws_sdk_cloudwatch::types::{
 use aws_smithy_types::DateTime;
 
 use super::{read, write, Aws};
+use crate::checklist::{warn, Check, CheckId};
 use crate::error::Result;
 use crate::metrics::{self, Metric, Window};
 use crate::parts::add_on::AddOn;
-use crate::parts::add_on::{ApplyAddOn, ApplyCx, LeftCx, ReadAddOn};
+use crate::parts::add_on::{ApplyAddOn, ApplyCx, CheckAddOn, CheckCx, LeftCx, ReadAddOn};
 use crate::parts::alarm::{Alarm, AlarmAction, AlarmCx, AlarmFound, DesiredAlarm};
 use crate::parts::{answered, Apply, Change as _};
 use crate::state::{alarm, arn, AlarmState};
@@ -343,5 +344,31 @@ impl ApplyAddOn<Aws> for Alarm {
             action.apply(aws, &alarm_cx).await?;
         }
         Ok(())
+    }
+}
+
+/// The alarm's row: the one setup's read found when one was asked for, else the one setup
+/// would name after the stream, read now (check says when there is none). A refused read is a
+/// warning naming the permissions it needs.
+impl CheckAddOn<Aws> for Alarm {
+    async fn rows(
+        &self,
+        aws: &Aws,
+        want: Option<&DesiredAlarm>,
+        found: &AlarmFound,
+        cx: &CheckCx<'_>,
+    ) -> Result<Vec<Check>> {
+        let read = match want {
+            Some(_) => Ok(found.alarm.clone()),
+            None => aws.describe_alarm(&alarm::name(cx.stream)).await,
+        };
+        Ok(match crate::error::soft(read)? {
+            Ok(a) => crate::checks::alarm_rows(a.as_ref(), want.is_some(), cx.stream),
+            Err((code, message)) => vec![warn(
+                CheckId::Alarm,
+                format!("the alarm could not be read: {code}: {message}"),
+                "allow cloudwatch:DescribeAlarms and cloudwatch:ListTagsForResource to the identity running check",
+            )],
+        })
     }
 }

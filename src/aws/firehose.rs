@@ -16,8 +16,9 @@ use aws_sdk_firehose::types::{
 
 use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::{self, Archive};
+use crate::checklist::Check;
 use crate::error::{Error, Result};
-use crate::parts::add_on::{self, AddOn, ApplyAddOn, ReadAddOn};
+use crate::parts::add_on::{self, AddOn, ApplyAddOn, CheckAddOn, CheckCx, ReadAddOn};
 use crate::parts::archived::{ArchiveFound, Archived, DesiredArchive};
 use crate::parts::delivery::{
     Delivery, DeliveryAction, DeliveryObserved, DeliveryRemoval, DeliveryState,
@@ -496,6 +497,71 @@ impl ApplyAddOn<Aws> for Archived {
             .into_iter()
             .collect::<Result<Vec<()>>>()?;
         chain(LAST).await
+    }
+}
+
+/// The archive's rows: what setup's read found, Firehose's role's every policy, the delivery
+/// stream's metrics over `--since`, and the objects under the error prefix and the newest
+/// event's age (listing at most 10,000 objects). None when no archive was asked for.
+impl CheckAddOn<Aws> for Archived {
+    async fn rows(
+        &self,
+        aws: &Aws,
+        want: Option<&DesiredArchive>,
+        found: &ArchiveFound,
+        cx: &CheckCx<'_>,
+    ) -> Result<Vec<Check>> {
+        const CAP: usize = 10_000;
+        let Some(want) = want else {
+            return Ok(Vec::new());
+        };
+        let seen = &found.parts;
+        let delivery_metrics = match &seen.delivery {
+            Some(_) => Some(crate::error::soft(
+                aws.delivery_metrics(
+                    &want.model.delivery_stream(),
+                    Duration::from_secs(cx.since.secs()),
+                )
+                .await,
+            )?),
+            None => None,
+        };
+        let grants = match &seen.role {
+            Some(r) => Some(
+                aws.role_policies(&want.model.role(), r.boundary.as_deref())
+                    .await?,
+            ),
+            None => None,
+        };
+        let objects = match &seen.bucket {
+            crate::parts::bucket::BucketObserved::Here(_) => {
+                let bucket = want.model.bucket.as_str();
+                let ((errors, _), (events, newest)) = tokio::try_join!(
+                    aws.count_objects(bucket, archive::ERRORS_PREFIX, CAP),
+                    aws.count_objects(bucket, archive::EVENTS_PREFIX, CAP),
+                )?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+                    .unwrap_or(0);
+                Some(crate::checks::ArchiveObjects {
+                    errors,
+                    newest_event_age_secs: newest.map(|t| now - t),
+                    capped: errors >= CAP || events >= CAP,
+                })
+            }
+            _ => None,
+        };
+        let mut rows = crate::checks::archive_rows(want, seen, grants.as_ref(), objects.as_ref());
+        if let Some(m) = &delivery_metrics {
+            rows.push(crate::checks::delivery_metrics_row(
+                m,
+                &cx.since.to_string(),
+                &want.model.log_group(),
+                crate::checks::buffer_secs(want, seen),
+            ));
+        }
+        Ok(rows)
     }
 }
 

@@ -14,7 +14,7 @@ use crate::buzz::wire;
 use crate::calls::CallLog;
 use crate::checks::{self, Check, CheckId, Expect};
 use crate::cli::{CheckArgs, Output};
-use crate::error::{Error, Result};
+use crate::error::{soft, Error, Result};
 use crate::events::{self, Item};
 use crate::exit::ExitCode;
 use crate::iam;
@@ -68,7 +68,6 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
         external_id: aws_part.trustee.external_id.clone(),
         load: aws_part.stream.load,
     };
-    let alarm_asked = aws_part.alarm.wanted();
     // check asks only for missing names and secrets; it never offers to pick a stream.
     let connected = read::connect(login, &aws_part.aws, &calls, None).await?;
     let o = read::read(
@@ -98,7 +97,7 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
         &domain.iter().map(|x| x.as_str()).collect::<Vec<_>>(),
     );
     let skipped = checks::skipped_rows(half, with_probe, &other);
-    // Lost events and who writes (CloudWatch's window, the alarm, a sample of the records),
+    // Lost events and who writes (CloudWatch's window, a sample of the records),
     // read while each domain is: its configuration and its tree (a descendant's events reach
     // this domain's targets: its subtree writes too; and the ancestors' and descendants'
     // configurations say whether anything arrives twice), one domain at a time (each read
@@ -112,8 +111,18 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
             _ => Ok(Vec::new()),
         }
     };
-    let (watch, read) = tokio::join!(read_watch(&o, since), read_domains);
-    let ((metrics, alarm, writers), read) = (watch?, read?);
+    // Each add-on's rows, read beside them through its adapter (`parts::add_ons`).
+    let no_add_ons = crate::parts::add_ons::AddOnsWanted::default();
+    let add_ons = async {
+        let cx = crate::parts::add_on::CheckCx {
+            stream: &d.stream,
+            since,
+        };
+        let wanted = d.aws.as_ref().map_or(&no_add_ons, |a| &a.add_ons);
+        crate::parts::add_ons::check_add_ons(&o.aws, wanted, &o.observed.add_ons, &cx).await
+    };
+    let (watch, read, add_on_rows) = tokio::join!(read_watch(&o, since), read_domains, add_ons);
+    let ((metrics, writers), read) = (watch?, read?);
     // One pipeline per domain: its rows, in `checks` in their place and under `domains`.
     let (mut by_domain, mut expected) = match &d.buzz {
         Some(b) => each_domain(&b.target, &read),
@@ -123,17 +132,7 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
     rows.extend(skipped);
     let target_enabled = saved_enabled(&o);
     rows.extend(watch_rows(&o, &metrics, target_enabled));
-    if let Some(want) = d.aws.as_ref().and_then(|a| a.add_ons.archive.as_ref()) {
-        rows.extend(archive_rows(&o, want, since).await?);
-    }
-    match alarm {
-        Ok(a) => rows.extend(checks::alarm_rows(a.as_ref(), alarm_asked, &d.stream)),
-        Err((code, message)) => rows.push(checks::warn(
-            CheckId::Alarm,
-            format!("the alarm could not be read: {code}: {message}"),
-            "allow cloudwatch:DescribeAlarms and cloudwatch:ListTagsForResource to the identity running check",
-        )),
-    }
+    rows.extend(add_on_rows?);
     expected.named = named_domains(expected.named, &expect_domains, domain.as_ref());
     rows.extend(checks::writer_rows(&writers, &expected));
     if with_probe && half == Halves::Both {
@@ -239,67 +238,6 @@ fn watch_rows(o: &Ready, metrics: &checks::MetricsObserved, target_enabled: bool
     rows
 }
 
-/// The archive's rows: what the read step found, Firehose's role's policies, and the objects
-/// under the error prefix and the newest event's age (listing at most 10,000 objects).
-async fn archive_rows(
-    o: &read::Ready,
-    want: &crate::plan::DesiredArchive,
-    since: Since,
-) -> Result<Vec<Check>> {
-    const CAP: usize = 10_000;
-    let seen = &o.observed.add_ons.archive.parts;
-    let delivery_metrics = match &seen.delivery {
-        Some(_) => Some(soft(
-            o.aws
-                .delivery_metrics(
-                    &want.model.delivery_stream(),
-                    Duration::from_secs(since.secs()),
-                )
-                .await,
-        )?),
-        None => None,
-    };
-    let grants = match &seen.role {
-        Some(r) => Some(
-            o.aws
-                .role_policies(&want.model.role(), r.boundary.as_deref())
-                .await?,
-        ),
-        None => None,
-    };
-    let objects = match &seen.bucket {
-        crate::parts::bucket::BucketObserved::Here(_) => {
-            let bucket = want.model.bucket.as_str();
-            let ((errors, _), (events, newest)) = tokio::try_join!(
-                o.aws
-                    .count_objects(bucket, crate::archive::ERRORS_PREFIX, CAP),
-                o.aws
-                    .count_objects(bucket, crate::archive::EVENTS_PREFIX, CAP),
-            )?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-                .unwrap_or(0);
-            Some(checks::ArchiveObjects {
-                errors,
-                newest_event_age_secs: newest.map(|t| now - t),
-                capped: errors >= CAP || events >= CAP,
-            })
-        }
-        _ => None,
-    };
-    let mut rows = checks::archive_rows(want, seen, grants.as_ref(), objects.as_ref());
-    if let Some(m) = &delivery_metrics {
-        rows.push(checks::delivery_metrics_row(
-            m,
-            &since.to_string(),
-            &want.model.log_group(),
-            checks::buffer_secs(want, seen),
-        ));
-    }
-    Ok(rows)
-}
-
 /// One domain's `buzz.tree` and `buzz.delivery` rows.
 fn domain_tree_rows(
     domain: &crate::names::DomainId,
@@ -391,42 +329,25 @@ fn exit_code(rows: &[Check]) -> ExitCode {
     }
 }
 
-/// The stream's metrics over `since` (one GetMetricData call), the alarm, and a bounded sample
-/// of its records, read at once. A refused read (a missing permission, most often) becomes a
+/// The stream's metrics over `since` (one GetMetricData call) and a bounded sample of its
+/// records, read at once. A refused read (a missing permission, most often) becomes a
 /// warning row, not a failed command.
 async fn read_watch(
     o: &Ready,
     since: Since,
-) -> Result<(
-    checks::MetricsObserved,
-    std::result::Result<Option<crate::state::AlarmState>, (String, String)>,
-    checks::WritersObserved,
-)> {
+) -> Result<(checks::MetricsObserved, checks::WritersObserved)> {
     let d = &o.desired;
     let label = since.to_string();
     let window = Duration::from_secs(since.secs());
-    let alarm_name = crate::state::alarm::name(&d.stream);
-    // With --alarm-*, the read step already holds the alarm: read it once.
-    let asked = d.aws.as_ref().is_some_and(|a| a.add_ons.alarm.is_some());
-    let read_alarm = async {
-        if asked {
-            Ok(o.observed.add_ons.alarm.alarm.clone())
-        } else {
-            o.aws.describe_alarm(&alarm_name).await
-        }
-    };
     if o.observed.stream.is_none() {
-        let alarm = soft(read_alarm.await)?;
         return Ok((
             checks::MetricsObserved::Skipped,
-            alarm,
             checks::WritersObserved::Skipped,
         ));
     }
     let from = std::time::SystemTime::now() - window;
-    let (metrics, alarm, sample) = tokio::join!(
+    let (metrics, sample) = tokio::join!(
         o.aws.stream_metrics(&d.stream, window),
-        read_alarm,
         o.aws.sample_records(&d.stream, from),
     );
     let metrics = match soft(metrics)? {
@@ -441,16 +362,7 @@ async fn read_watch(
         },
         Err((code, message)) => checks::WritersObserved::Unavailable { code, message },
     };
-    Ok((metrics, soft(alarm)?, writers))
-}
-
-/// An AWS error as (code, message) for a warning row; anything else stops the command.
-fn soft<T>(r: Result<T>) -> Result<std::result::Result<T, (String, String)>> {
-    match r {
-        Ok(v) => Ok(Ok(v)),
-        Err(Error::Aws { code, message, .. }) => Ok(Err((code, message))),
-        Err(e) => Err(e),
-    }
+    Ok((metrics, writers))
 }
 
 /// Buzz's own test with the saved configuration, unchanged (so even if `test: true` were to

@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use super::{role, Change, Gone, Planned, Refusal, TeardownCx};
-use crate::names::KmsKey;
+use crate::checklist::Check;
+use crate::names::{KmsKey, Since};
 use crate::state::Resource;
 
 /// A part setup makes beside the stream only when asked, in its own types: what the run wants
@@ -104,4 +105,27 @@ pub(crate) struct ApplyCx<'a> {
     pub waiting: &'a (dyn Fn(&str, &str, Duration) + Sync),
     /// The wait is over.
     pub done_waiting: &'a (dyn Fn() + Sync),
+}
+
+/// What check says of an add-on: its rows, from what setup's read found and what check reads
+/// of it beyond that through its adapter (the archive's delivery metrics, its role's every
+/// policy, its objects; the alarm by its name when none was asked for: check says so).
+pub(crate) trait CheckAddOn<C>: AddOn {
+    /// Its rows (`want`: `None` when the run did not ask for it).
+    async fn rows(
+        &self,
+        client: &C,
+        want: Option<&Self::Wanted>,
+        found: &Self::Found,
+        cx: &CheckCx<'_>,
+    ) -> crate::error::Result<Vec<Check>>;
+}
+
+/// What an add-on's rows are judged with beyond what it is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckCx<'a> {
+    /// The stream it sits beside.
+    pub stream: &'a str,
+    /// `--since`: the window metrics are read over.
+    pub since: Since,
 }

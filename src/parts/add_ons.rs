@@ -6,13 +6,14 @@
 
 use serde_json::Value;
 
-use super::add_on::{AddOn, ApplyAddOn, ApplyCx, LeftCx, PlanCx, ReadAddOn};
+use super::add_on::{AddOn, ApplyAddOn, ApplyCx, CheckAddOn, CheckCx, LeftCx, PlanCx, ReadAddOn};
 use super::{alarm, archived, role, Change, Gone, Planned, Refusal, Remove, TeardownCx};
 use crate::state::Resource;
 
 /// Writes from one list what names every add-on, so an add-on is named in one place:
 /// [`AddOnsWanted`], [`AddOnsFound`] and `read_add_ons` (setup's and check's read),
 /// [`AddOnActions`], [`AddOnAction`] and `plan_add_ons` (the plan), `apply_add_ons` (setup),
+/// `check_add_ons` (check's rows),
 /// and [`AddOnsLeft`], `read_left_add_ons`, [`AddOnRemoval`] and `teardown_add_ons`
 /// (teardown).
 macro_rules! add_ons {
@@ -147,6 +148,25 @@ macro_rules! add_ons {
                 }
             },)*)?;
             Ok(())
+        }
+
+        /// Every add-on's check rows, in the registration's order, each read at once through
+        /// its adapter (an add-on not asked for may still say so).
+        pub(crate) async fn check_add_ons<C>(
+            client: &C,
+            want: &AddOnsWanted,
+            found: &AddOnsFound,
+            cx: &CheckCx<'_>,
+        ) -> crate::error::Result<Vec<crate::checklist::Check>>
+        where
+            $($part::$ty: CheckAddOn<C>,)*
+        {
+            let ($($field,)*) = tokio::try_join!(
+                $($part::$ty.rows(client, want.$field.as_ref(), &found.$field, cx),)*
+            )?;
+            let mut rows = Vec::new();
+            $(rows.extend($field);)*
+            Ok(rows)
         }
 
         /// What teardown finds of every add-on, one after another; a read it may do without
