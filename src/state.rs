@@ -25,41 +25,6 @@ pub(crate) fn mark_managed(tags: &mut BTreeMap<String, String>) {
     tags.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
 }
 
-/// What a run touches: the stream, the role, our target in Buzz's configuration, (with
-/// `--alarm-*`) the alarm on refused writes with its topic, and (with `--archive-bucket`) the
-/// archive: the bucket, the Firehose delivery stream with its role, and the Glue table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Resource {
-    Stream,
-    Role,
-    Alarm,
-    Archive,
-    Buzz,
-}
-
-impl Resource {
-    /// In the order setup applies and reports them.
-    pub const ALL: [Resource; 5] = [
-        Resource::Stream,
-        Resource::Role,
-        Resource::Alarm,
-        Resource::Archive,
-        Resource::Buzz,
-    ];
-
-    /// `stream`, `role`, `alarm`, `archive` or `buzz`: the word the reports and the JSON use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Resource::Stream => "stream",
-            Resource::Role => "role",
-            Resource::Alarm => "alarm",
-            Resource::Archive => "archive",
-            Resource::Buzz => "buzz",
-        }
-    }
-}
-
 /// Which halves of the job a run does: in a district the person who may change the AWS
 /// account is often not the one with the ControlDomain right in Buzz, so either half can run
 /// alone (`--aws-only`, `--buzz-only`) without the other's login.
@@ -78,15 +43,6 @@ pub enum Halves {
 }
 
 impl Halves {
-    /// Whether a run of this half reads or changes `resource`.
-    pub fn covers(self, resource: Resource) -> bool {
-        match self {
-            Halves::Both => true,
-            Halves::AwsOnly => resource != Resource::Buzz,
-            Halves::BuzzOnly => resource == Resource::Buzz,
-        }
-    }
-
     /// Whether the run talks to AWS.
     pub fn uses_aws(self) -> bool {
         self != Halves::BuzzOnly
@@ -156,13 +112,6 @@ pub(crate) mod alarm {
             })
             .collect();
         format!("buzz-kinesis-{safe}-alarms")
-    }
-}
-
-impl fmt::Display for Resource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad`, so that `{:<7}` aligns report columns.
-        f.pad(self.as_str())
     }
 }
 
@@ -372,19 +321,6 @@ mod tests {
         for s in ["CREATING", "ACTIVE", "UPDATING", "DELETING"] {
             assert_eq!(StreamStatus::from_aws(s).as_str(), s);
         }
-    }
-
-    #[test]
-    fn resources_print_and_serialize_as_their_word() {
-        assert_eq!(format!("{:<7}|", Resource::Role), "role   |");
-        assert_eq!(
-            serde_json::to_value(Resource::Buzz).unwrap(),
-            serde_json::json!("buzz")
-        );
-        assert_eq!(
-            Resource::ALL.map(Resource::as_str),
-            ["stream", "role", "alarm", "archive", "buzz"]
-        );
     }
 
     #[test]

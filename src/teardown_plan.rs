@@ -7,13 +7,14 @@ use serde_json::{Map, Value};
 
 use crate::buzz::wire;
 use crate::names::DomainId;
+use crate::parts::add_ons::Resource;
 use crate::parts::add_ons::{self, AddOnRemoval, AddOnsLeft};
 use crate::parts::bucket::BucketRemoval;
 use crate::parts::stream::{self, StreamRemoval};
 use crate::parts::target::{self as buzz_target, TargetRemoval};
 use crate::parts::writer_role::{self, WriterRoleRemoval};
 use crate::parts::{ArchiveRemoval, Gone, Planned, TeardownCx};
-use crate::state::{Resource, StreamState, StreamStatus};
+use crate::state::{StreamState, StreamStatus};
 
 /// The role as teardown needs to see it (the role part's).
 pub(crate) use crate::parts::role::RoleObserved;

@@ -15,7 +15,6 @@ use super::{read, write, Aws};
 use crate::checklist::{warn, Check, CheckId};
 use crate::error::Result;
 use crate::metrics::{self, Metric, Window};
-use crate::parts::add_on::AddOn;
 use crate::parts::add_on::{ApplyAddOn, ApplyCx, CheckAddOn, CheckCx, LeftCx, ReadAddOn};
 use crate::parts::alarm::{Alarm, AlarmAction, AlarmCx, AlarmFound, DesiredAlarm};
 use crate::parts::{answered, Apply, Change as _};
@@ -336,11 +335,11 @@ impl ApplyAddOn<Aws> for Alarm {
         cx: &ApplyCx<'_>,
     ) -> Result<()> {
         let alarm_cx = AlarmCx {
-            stream: cx.stream,
+            stream: cx.run.stream,
             alarm: want,
         };
         for action in planned {
-            (cx.step)(Alarm::RESOURCE.as_str(), &action.describe());
+            (cx.run.step)(cx.resource, &action.describe());
             action.apply(aws, &alarm_cx).await?;
         }
         Ok(())

@@ -18,7 +18,7 @@ use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::{self, Archive};
 use crate::checklist::Check;
 use crate::error::{Error, Result};
-use crate::parts::add_on::{self, AddOn, ApplyAddOn, CheckAddOn, CheckCx, ReadAddOn};
+use crate::parts::add_on::{self, ApplyAddOn, CheckAddOn, CheckCx, ReadAddOn};
 use crate::parts::archived::{ArchiveFound, Archived, DesiredArchive};
 use crate::parts::delivery::{
     Delivery, DeliveryAction, DeliveryObserved, DeliveryRemoval, DeliveryState,
@@ -446,9 +446,9 @@ impl ApplyAddOn<Aws> for Archived {
         want: &DesiredArchive,
         found: &ArchiveFound,
         planned: &[ArchiveAction],
-        run: &add_on::ApplyCx<'_>,
+        cx: &add_on::ApplyCx<'_>,
     ) -> Result<()> {
-        let resource = Archived::RESOURCE.as_str();
+        let (resource, run) = (cx.resource, cx.run);
         let table = want.table_over(found.parts.glue.table.as_ref());
         // A role made (or changed) now, or moments ago, may not be usable by Firehose yet.
         let role_fresh = planned.iter().any(|a| matches!(a, ArchiveAction::Role(_)))

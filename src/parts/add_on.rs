@@ -1,7 +1,8 @@
 //! What an add-on of the AWS half is: a part setup makes beside the stream and the writer role
 //! only when asked, the alarm (`--alarm-email` / `--alarm-topic`) and the archive
-//! (`--archive-bucket`). Each add-on's module implements [`AddOn`], its adapter [`ReadAddOn`]
-//! and [`ApplyAddOn`]; the add-ons are registered in `parts::add_ons`, in one line each.
+//! (`--archive-bucket`). Each add-on's module implements [`AddOn`], its adapter [`ReadAddOn`],
+//! [`ApplyAddOn`] and [`CheckAddOn`]; the add-ons are registered in `parts::add_ons`, in one
+//! line each.
 //!
 //! The stream, the writer role and the Buzz target are not add-ons: every setup has them, and
 //! the add-ons name them (the alarm watches the stream, Firehose reads it).
@@ -11,7 +12,6 @@ use std::time::Duration;
 use super::{role, Change, Gone, Planned, Refusal, TeardownCx};
 use crate::checklist::Check;
 use crate::names::{KmsKey, Since};
-use crate::state::Resource;
 
 /// A part setup makes beside the stream only when asked, in its own types: what the run wants
 /// of it, what setup's and teardown's reads find, its changes and its removals.
@@ -28,8 +28,8 @@ pub(crate) trait AddOn: Sync {
     /// One removal of it, as teardown's plan shows it and teardown applies it.
     type Removal: Gone;
 
-    /// The resource its actions, notes and removals are reported under.
-    const RESOURCE: Resource;
+    /// What the report's line names it: what the run wants of it (`None`: not asked for).
+    fn name(&self, want: Option<&Self::Wanted>) -> String;
 
     /// Its plan from what exists of it, or why it cannot be made as asked.
     fn plan<E: From<Refusal> + From<role::RoleRefusal>>(
@@ -93,9 +93,18 @@ pub(crate) trait ApplyAddOn<C>: AddOn {
     ) -> crate::error::Result<()>;
 }
 
-/// What an add-on's apply is given beyond its own: the stream it sits beside, and how the
-/// person is told.
+/// What an add-on's apply is given beyond its own: the resource it is reported under, and the
+/// run's [`RunCx`].
+#[derive(Clone, Copy)]
 pub(crate) struct ApplyCx<'a> {
+    /// `alarm`, `archive`: the registration's name for it.
+    pub resource: &'static str,
+    pub run: &'a RunCx<'a>,
+}
+
+/// What setup gives every add-on's apply: the stream they sit beside, and how the person is
+/// told.
+pub(crate) struct RunCx<'a> {
     pub stream: &'a str,
     /// How long a role IAM has not propagated yet may be refused.
     pub propagation_timeout: Duration,

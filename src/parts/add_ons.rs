@@ -1,14 +1,16 @@
 //! The AWS half's add-ons (`parts::add_on`), each registered once, in `add_ons!` at the end of
 //! this file, from which the AWS half's add-on fields are written (what the run wants, what
 //! setup's read and teardown's read find, the plan's actions, teardown's removals), with their
-//! reads, their plan, their apply and their teardown: the plan, setup's apply and teardown name
-//! no add-on.
+//! reads, their plan, their apply, their check rows and their teardown: the plan, setup's
+//! apply, check and teardown name no add-on.
 
 use serde_json::Value;
 
-use super::add_on::{AddOn, ApplyAddOn, ApplyCx, CheckAddOn, CheckCx, LeftCx, PlanCx, ReadAddOn};
+use super::add_on::{
+    AddOn, ApplyAddOn, ApplyCx, CheckAddOn, CheckCx, LeftCx, PlanCx, ReadAddOn, RunCx,
+};
 use super::{alarm, archived, role, Change, Gone, Planned, Refusal, Remove, TeardownCx};
-use crate::state::Resource;
+use crate::state::Halves;
 
 /// Writes from one list what names every add-on, so an add-on is named in one place:
 /// [`AddOnsWanted`], [`AddOnsFound`] and `read_add_ons` (setup's and check's read),
@@ -17,7 +19,62 @@ use crate::state::Resource;
 /// and [`AddOnsLeft`], `read_left_add_ons`, [`AddOnRemoval`] and `teardown_add_ons`
 /// (teardown).
 macro_rules! add_ons {
+    (@one $field:ident) => { 1 };
     ($($field:ident: $variant:ident($part:ident :: $ty:ident)),* $(,)?) => {
+        /// What a run touches, as the reports and the JSON name it: the stream, the role, each
+        /// add-on (its field's name), and our target in Buzz's configuration.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        #[serde(rename_all = "lowercase")]
+        pub(crate) enum Resource {
+            Stream,
+            Role,
+            $($variant,)*
+            Buzz,
+        }
+
+        impl Resource {
+            /// In the order setup applies and reports them.
+            pub(crate) const ALL: [Resource; 3 $(+ add_ons!(@one $field))*] =
+                [Resource::Stream, Resource::Role, $(Resource::$variant,)* Resource::Buzz];
+
+            /// `stream`, `role`, each add-on's field (`alarm`, `archive`) or `buzz`: the word
+            /// the reports and the JSON use.
+            pub(crate) fn as_str(self) -> &'static str {
+                match self {
+                    Resource::Stream => "stream",
+                    Resource::Role => "role",
+                    $(Resource::$variant => stringify!($field),)*
+                    Resource::Buzz => "buzz",
+                }
+            }
+
+            /// Whether a run of `half` reads or changes it: Buzz's half only our target, the
+            /// AWS half everything else.
+            pub(crate) fn in_half(self, half: Halves) -> bool {
+                match half {
+                    Halves::Both => true,
+                    Halves::AwsOnly => self != Resource::Buzz,
+                    Halves::BuzzOnly => self == Resource::Buzz,
+                }
+            }
+        }
+
+        impl std::fmt::Display for Resource {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                // `pad`, so that `{:<7}` aligns report columns.
+                f.pad(self.as_str())
+            }
+        }
+
+        /// What the report's line names an add-on's resource (`None`: not an add-on's), from
+        /// what the run wants (`None`: no AWS half).
+        pub(crate) fn add_on_name(resource: Resource, want: Option<&AddOnsWanted>) -> Option<String> {
+            match resource {
+                $(Resource::$variant => Some($part::$ty.name(want.and_then(|w| w.$field.as_ref()))),)*
+                _ => None,
+            }
+        }
+
         /// What the run asks of each add-on (`None`: not asked).
         #[derive(Debug, Clone, Default)]
         pub(crate) struct AddOnsWanted {
@@ -52,7 +109,7 @@ macro_rules! add_ons {
         impl AddOnAction<'_> {
             /// The resource it changes.
             pub(crate) fn resource(&self) -> Resource {
-                match self { $(AddOnAction::$variant(_) => <$part::$ty as AddOn>::RESOURCE,)* }
+                match self { $(AddOnAction::$variant(_) => Resource::$variant,)* }
             }
         }
 
@@ -83,7 +140,7 @@ macro_rules! add_ons {
             ) -> impl Iterator<Item = AddOnAction<'_>> + '_ {
                 let mut all: Vec<AddOnAction<'_>> = Vec::new();
                 $(
-                    if <$part::$ty as AddOn>::RESOURCE == resource {
+                    if Resource::$variant == resource {
                         all.extend(self.$field.iter().map(AddOnAction::$variant));
                     }
                 )*
@@ -104,7 +161,7 @@ macro_rules! add_ons {
                 if let Some(w) = &want.$field {
                     let p = $part::$ty.plan::<E>(w, cx, &found.$field)?;
                     actions.$field = p.actions;
-                    notes.extend(p.notes.into_iter().map(|n| (<$part::$ty as AddOn>::RESOURCE, n)));
+                    notes.extend(p.notes.into_iter().map(|n| (Resource::$variant, n)));
                 }
             )*
             Ok((actions, notes))
@@ -134,7 +191,7 @@ macro_rules! add_ons {
             want: &AddOnsWanted,
             found: &AddOnsFound,
             planned: &AddOnActions,
-            cx: &ApplyCx<'_>,
+            run: &RunCx<'_>,
         ) -> crate::error::Result<()>
         where
             $($part::$ty: ApplyAddOn<C>,)*
@@ -142,7 +199,8 @@ macro_rules! add_ons {
             tokio::try_join!($(async {
                 match &want.$field {
                     Some(w) if !planned.$field.is_empty() => {
-                        $part::$ty.apply(client, w, &found.$field, &planned.$field, cx).await
+                        let cx = ApplyCx { resource: Resource::$variant.as_str(), run };
+                        $part::$ty.apply(client, w, &found.$field, &planned.$field, &cx).await
                     }
                     _ => Ok(()),
                 }
@@ -192,7 +250,7 @@ macro_rules! add_ons {
         impl AddOnRemoval {
             /// The resource it removes.
             pub(crate) fn resource(&self) -> Resource {
-                match self { $(AddOnRemoval::$variant(_) => <$part::$ty as AddOn>::RESOURCE,)* }
+                match self { $(AddOnRemoval::$variant(_) => Resource::$variant,)* }
             }
         }
 
@@ -289,6 +347,73 @@ mod tests {
         stream: "buzz-events",
         key: None,
     };
+
+    /// A resource prints, serializes and reports under one word: an add-on's is its field's in
+    /// the registration, which is also its variant's name in lower case.
+    #[test]
+    fn resources_print_and_serialize_as_their_word() {
+        assert_eq!(format!("{:<7}|", Resource::Role), "role   |");
+        assert_eq!(
+            Resource::ALL.map(Resource::as_str),
+            ["stream", "role", "alarm", "archive", "buzz"]
+        );
+        for r in Resource::ALL {
+            assert_eq!(
+                serde_json::to_value(r).unwrap(),
+                serde_json::json!(r.as_str())
+            );
+        }
+    }
+
+    /// Buzz's half touches only our target; the AWS half everything else; both, all.
+    #[test]
+    fn each_half_covers_its_resources() {
+        let covered = |h: Halves| -> Vec<&str> {
+            Resource::ALL
+                .into_iter()
+                .filter(|r| r.in_half(h))
+                .map(Resource::as_str)
+                .collect()
+        };
+        assert_eq!(covered(Halves::BuzzOnly), ["buzz"]);
+        assert_eq!(
+            covered(Halves::AwsOnly),
+            ["stream", "role", "alarm", "archive"]
+        );
+        assert_eq!(covered(Halves::Both).len(), Resource::ALL.len());
+    }
+
+    /// The report names an add-on as its part says, whether asked for or not; any other
+    /// resource is not an add-on's to name.
+    #[test]
+    fn an_add_on_names_itself_for_the_report() {
+        let want = AddOnsWanted {
+            alarm: Some(alarm()),
+            archive: None,
+        };
+        assert_eq!(
+            add_on_name(Resource::Alarm, Some(&want)).as_deref(),
+            Some("alarm buzz-kinesis-buzz-events-writes-refused")
+        );
+        assert_eq!(
+            add_on_name(Resource::Archive, Some(&want)).as_deref(),
+            Some("archive (none asked for)")
+        );
+        let archived = AddOnsWanted {
+            archive: Some(desired()),
+            ..AddOnsWanted::default()
+        };
+        assert_eq!(
+            add_on_name(Resource::Archive, Some(&archived)).as_deref(),
+            Some("archive s3://district-42-buzz")
+        );
+        assert_eq!(
+            add_on_name(Resource::Alarm, None).as_deref(),
+            Some("alarm (none asked for)")
+        );
+        assert_eq!(add_on_name(Resource::Stream, Some(&want)), None);
+        assert_eq!(add_on_name(Resource::Buzz, None), None);
+    }
 
     /// Only what was asked is planned: nothing asked, nothing planned, whatever was found.
     #[test]

@@ -18,7 +18,7 @@ use super::{Teardown, CFN_STREAM, SETUP_AGAIN, TF_STREAM};
 use crate::hcl::{Block, Hcl};
 use crate::iam;
 use crate::names::KmsKey;
-use crate::state::{alarm, is_managed, AlarmState, Resource, TopicState, MANAGED_BY};
+use crate::state::{alarm, is_managed, AlarmState, TopicState, MANAGED_BY};
 
 /// The topic's and the alarm's logical ids in CloudFormation.
 pub(crate) const CFN_TOPIC_ID: &str = "BuzzAlarmTopic";
@@ -492,7 +492,14 @@ impl AddOn for Alarm {
     type Left = AlarmFound;
     type Action = AlarmAction;
     type Removal = AlarmRemoval;
-    const RESOURCE: Resource = Resource::Alarm;
+
+    /// `alarm NAME`.
+    fn name(&self, want: Option<&DesiredAlarm>) -> String {
+        want.map_or_else(
+            || "alarm (none asked for)".into(),
+            |a| format!("alarm {}", a.name),
+        )
+    }
 
     fn plan<E>(
         &self,

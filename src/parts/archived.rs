@@ -15,7 +15,6 @@ use super::{tag_map, ArchiveAction, ArchiveLeft, ArchiveRemoval, ArchiveState, P
 use super::{Export, Refusal, TeardownCx, ARCHIVE};
 use crate::archive::{self, Archive};
 use crate::hcl::{Block, Hcl};
-use crate::state::Resource;
 
 /// The archive as the run wants it, its ARNs resolved.
 #[derive(Debug, Clone)]
@@ -73,7 +72,14 @@ impl AddOn for Archived {
     type Left = ArchiveLeft;
     type Action = ArchiveAction;
     type Removal = ArchiveRemoval;
-    const RESOURCE: Resource = Resource::Archive;
+
+    /// `archive s3://BUCKET`.
+    fn name(&self, want: Option<&DesiredArchive>) -> String {
+        want.map_or_else(
+            || "archive (none asked for)".into(),
+            |a| format!("archive s3://{}", a.model.bucket),
+        )
+    }
 
     /// Every part of the archive planned in turn (`plan_archive`), then, when the delivery
     /// stream is to be made, what the archive costs.

@@ -13,9 +13,9 @@
 //! written. How a part is read, made and removed is its adapter's (`aws/`, one per service),
 //! through traits declared here over any client ([`Read`], [`Apply`], [`Remove`]): this module
 //! does no I/O itself, and the readers the registration writes only run, at once, what the
-//! adapters return. The AWS half's other changes, the stream's, the writer role's and the
-//! alarm's, are made through the same [`Apply`], with their own context ([`AwsCx`],
-//! [`alarm::AlarmCx`]).
+//! adapters return. The add-ons (the alarm, the archive) are registered the same way, in
+//! `add_ons`. The stream's and the writer role's changes are made through the same [`Apply`],
+//! with their own context ([`AwsCx`]).
 //!
 //! This floor-1 module stands below `plan`, `checks`, `teardown_plan` and `iac` (they import
 //! it, never the reverse), so what a part returns is plain data: a [`Refusal`], notes as

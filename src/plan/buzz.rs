@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::{DesiredBuzz, Note, Plan};
-use crate::state::Resource;
+use crate::parts::add_ons::Resource;
 
 pub(super) fn plan_buzz(b: &DesiredBuzz, config: Option<&Map<String, Value>>, p: &mut Plan) {
     let planned = crate::parts::target::plan(b, config);

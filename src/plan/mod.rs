@@ -16,8 +16,9 @@ use serde_json::{Map, Value};
 
 use crate::iam;
 use crate::names::{DomainId, RoleName, StreamName, Tag};
+pub(crate) use crate::parts::add_ons::Resource;
 use crate::parts::Change;
-use crate::state::{Resource, RoleState, StreamState};
+use crate::state::{RoleState, StreamState};
 
 pub(crate) use crate::parts::add_ons::{AddOnAction, AddOnActions, AddOnsFound, AddOnsWanted};
 pub(crate) use crate::parts::alarm::DesiredAlarm;

@@ -4,10 +4,11 @@
 
 use super::{Blocked, DesiredRole, Note, Plan};
 use crate::iam;
+use crate::parts::add_ons::Resource;
 pub(crate) use crate::parts::role::RoleAction;
 use crate::parts::role::{self, RolePart};
 use crate::parts::tag_map;
-use crate::state::{Resource, RoleState};
+use crate::state::RoleState;
 
 /// Buzz asks for 12-hour sessions.
 pub(crate) use crate::parts::writer_role::MAX_SESSION_SECONDS;

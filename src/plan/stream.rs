@@ -2,8 +2,9 @@
 //! stream, its refusals as the plan's [`Blocked`], and the tests of the whole plan's stream.
 
 use super::{Blocked, DesiredStream, Note, Plan};
+use crate::parts::add_ons::Resource;
 use crate::parts::stream::{self, StreamRefusal};
-use crate::state::{Resource, StreamState};
+use crate::state::StreamState;
 
 pub(super) fn plan_stream(
     name: &str,

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::{Blocked, Note, Plan};
 use crate::buzz::wire::{self, Destination, DomainRecord};
-use crate::state::Resource;
+use crate::parts::add_ons::Resource;
 
 /// Where a domain stands from the configured one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

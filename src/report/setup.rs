@@ -11,10 +11,11 @@ use crate::calls::CallSummary;
 use crate::cli::Output;
 use crate::handover::{self, Handover};
 use crate::names::DomainId;
+use crate::parts::add_ons::Resource;
 use crate::parts::Change as _;
 use crate::plan::{self, Action, Desired, Outcomes, Plan, StreamAction};
 use crate::price;
-use crate::state::{Halves, Resource};
+use crate::state::Halves;
 use crate::text;
 
 /// What setup's renderers show besides the plan: where, as whom, and what was asked for.
@@ -48,18 +49,6 @@ fn resource_name(d: &Desired, resource: Resource) -> String {
     match resource {
         Resource::Stream => format!("stream {}", d.stream),
         Resource::Role => format!("role {}", d.role),
-        Resource::Alarm => d
-            .aws
-            .as_ref()
-            .and_then(|a| a.add_ons.alarm.as_ref())
-            .map(|a| format!("alarm {}", a.name))
-            .unwrap_or_else(|| "alarm (none asked for)".into()),
-        Resource::Archive => d
-            .aws
-            .as_ref()
-            .and_then(|a| a.add_ons.archive.as_ref())
-            .map(|a| format!("archive s3://{}", a.model.bucket))
-            .unwrap_or_else(|| "archive (none asked for)".into()),
         Resource::Buzz => d
             .buzz
             .as_ref()
@@ -69,6 +58,9 @@ fn resource_name(d: &Desired, resource: Resource) -> String {
                     b.target.title, b.domain
                 )
             })
+            .unwrap_or_default(),
+        // An add-on says its own (`alarm NAME`, `archive s3://BUCKET`).
+        add_on => crate::parts::add_ons::add_on_name(add_on, d.aws.as_ref().map(|a| &a.add_ons))
             .unwrap_or_default(),
     }
 }
@@ -131,7 +123,7 @@ pub(crate) fn render_plan(
     } else {
         writeln!(w, "Plan:")?;
     }
-    for resource in Resource::ALL.into_iter().filter(|r| v.half.covers(*r)) {
+    for resource in Resource::ALL.into_iter().filter(|r| r.in_half(v.half)) {
         if show_unchanged && plan.for_resource(resource).next().is_none() {
             writeln!(w, "  = {}: unchanged", resource_name(v.desired, resource))?;
         }
@@ -260,7 +252,7 @@ fn render_estimate(w: &mut impl Write, v: &SetupView<'_>) -> io::Result<()> {
 
 /// What a resource's outcome is in this run: the plan's, or skipped when its half does not run.
 fn outcome_of(v: &SetupView<'_>, plan: &Plan, r: Resource) -> &'static str {
-    if v.half.covers(r) {
+    if r.in_half(v.half) {
         plan.outcome(r)
     } else {
         SKIPPED

@@ -7,7 +7,8 @@ use super::setup::RoleResult;
 use super::{json_line, AwsView, SCHEMA_VERSION};
 use crate::calls::CallSummary;
 use crate::cli::Output;
-use crate::state::{Halves, Resource};
+use crate::parts::add_ons::Resource;
+use crate::state::Halves;
 use crate::teardown_plan::{describe, Observed, Plan, Removal, Target};
 
 /// What teardown's renderers show besides the plan.
@@ -22,7 +23,7 @@ pub(crate) struct TeardownView<'a> {
 impl TeardownView<'_> {
     /// What happened to `resource`: `skipped` when this half leaves it alone.
     fn outcome(&self, plan: &Plan, resource: Resource) -> &'static str {
-        if self.half.covers(resource) {
+        if resource.in_half(self.half) {
             plan.outcome(resource, self.found)
         } else {
             "skipped"

@@ -342,7 +342,7 @@ async fn apply(
             progress.waiting(resource, what, elapsed);
         };
         let done_waiting = || progress.done_waiting();
-        let cx = crate::parts::add_on::ApplyCx {
+        let cx = crate::parts::add_on::RunCx {
             stream: &d.stream,
             propagation_timeout,
             step: &step,
