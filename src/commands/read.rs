@@ -19,7 +19,7 @@ use crate::iam;
 use crate::names::{DomainId, EventFilter, Region, Title};
 use crate::plan::tree::{Relation, TreeConfig, TreeObserved};
 use crate::plan::{
-    AddOnsWanted, Desired, DesiredAlarm, DesiredArchive, DesiredAws, DesiredBuzz, DesiredRole,
+    Desired, DesiredAddOns, DesiredAlarm, DesiredArchive, DesiredAws, DesiredBuzz, DesiredRole,
     DesiredStream, Observed, Widen,
 };
 use crate::report::setup::SetupView;
@@ -330,7 +330,7 @@ fn desired_aws(
                 adopt: options.adopt,
                 widen: options.widen,
             },
-            add_ons: AddOnsWanted {
+            add_ons: DesiredAddOns {
                 alarm: desired_alarm(a, at),
                 archive,
             },

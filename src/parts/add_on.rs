@@ -17,7 +17,7 @@ use crate::names::{KmsKey, Since};
 /// of it, what setup's and teardown's reads find, its changes and its removals.
 pub(crate) trait AddOn: Sync {
     /// What the run asks of it, its names derived (from its flags: `None` when not asked).
-    type Wanted: std::fmt::Debug + Clone + Sync;
+    type Desired: std::fmt::Debug + Clone + Sync;
     /// What setup's and check's read finds of it (`Default`: nothing, or not read).
     type Found: std::fmt::Debug + Clone + Default + Sync;
     /// What teardown finds of it, by the names setup derives from the stream (`Default`:
@@ -29,12 +29,12 @@ pub(crate) trait AddOn: Sync {
     type Removal: Gone;
 
     /// What the report's line names it: what the run wants of it (`None`: not asked for).
-    fn name(&self, want: Option<&Self::Wanted>) -> String;
+    fn name(&self, want: Option<&Self::Desired>) -> String;
 
     /// Its plan from what exists of it, or why it cannot be made as asked.
     fn plan<E: From<Refusal> + From<role::RoleRefusal>>(
         &self,
-        want: &Self::Wanted,
+        want: &Self::Desired,
         cx: &PlanCx<'_>,
         found: &Self::Found,
     ) -> Result<Planned<Self::Action>, E>;
@@ -57,7 +57,7 @@ pub(crate) struct PlanCx<'a> {
 /// setup and check, and teardown's.
 pub(crate) trait ReadAddOn<C>: AddOn {
     /// What setup and check find of it, as the run wants it.
-    async fn read(&self, client: &C, want: &Self::Wanted) -> crate::error::Result<Self::Found>;
+    async fn read(&self, client: &C, want: &Self::Desired) -> crate::error::Result<Self::Found>;
 
     /// What teardown finds of it, by the names setup derives from the stream; a read it may
     /// do without goes to `unread` with what it is, which says whether teardown goes on (that
@@ -86,7 +86,7 @@ pub(crate) trait ApplyAddOn<C>: AddOn {
     async fn apply(
         &self,
         client: &C,
-        want: &Self::Wanted,
+        want: &Self::Desired,
         found: &Self::Found,
         planned: &[Self::Action],
         cx: &ApplyCx<'_>,
@@ -124,7 +124,7 @@ pub(crate) trait CheckAddOn<C>: AddOn {
     async fn rows(
         &self,
         client: &C,
-        want: Option<&Self::Wanted>,
+        want: Option<&Self::Desired>,
         found: &Self::Found,
         cx: &CheckCx<'_>,
     ) -> crate::error::Result<Vec<Check>>;

@@ -13,7 +13,7 @@ use super::{alarm, archived, role, Change, Gone, Planned, Refusal, Remove, Teard
 use crate::state::Halves;
 
 /// Writes from one list what names every add-on, so an add-on is named in one place:
-/// [`AddOnsWanted`], [`AddOnsFound`] and `read_add_ons` (setup's and check's read),
+/// [`DesiredAddOns`], [`AddOnsFound`] and `read_add_ons` (setup's and check's read),
 /// [`AddOnActions`], [`AddOnAction`] and `plan_add_ons` (the plan), `apply_add_ons` (setup),
 /// `check_add_ons` (check's rows),
 /// and [`AddOnsLeft`], `read_left_add_ons`, [`AddOnRemoval`] and `teardown_add_ons`
@@ -68,7 +68,7 @@ macro_rules! add_ons {
 
         /// What the report's line names an add-on's resource (`None`: not an add-on's), from
         /// what the run wants (`None`: no AWS half).
-        pub(crate) fn add_on_name(resource: Resource, want: Option<&AddOnsWanted>) -> Option<String> {
+        pub(crate) fn add_on_name(resource: Resource, want: Option<&DesiredAddOns>) -> Option<String> {
             match resource {
                 $(Resource::$variant => Some($part::$ty.name(want.and_then(|w| w.$field.as_ref()))),)*
                 _ => None,
@@ -77,8 +77,8 @@ macro_rules! add_ons {
 
         /// What the run asks of each add-on (`None`: not asked).
         #[derive(Debug, Clone, Default)]
-        pub(crate) struct AddOnsWanted {
-            $(pub $field: Option<<$part::$ty as AddOn>::Wanted>,)*
+        pub(crate) struct DesiredAddOns {
+            $(pub $field: Option<<$part::$ty as AddOn>::Desired>,)*
         }
 
         /// What setup's and check's read found of each add-on asked for.
@@ -151,7 +151,7 @@ macro_rules! add_ons {
         /// Every add-on asked for planned, in order, with its notes under its resource: the
         /// first refusal stops it.
         pub(crate) fn plan_add_ons<E: From<Refusal> + From<role::RoleRefusal>>(
-            want: &AddOnsWanted,
+            want: &DesiredAddOns,
             cx: &PlanCx<'_>,
             found: &AddOnsFound,
         ) -> Result<(AddOnActions, Vec<(Resource, String)>), E> {
@@ -171,7 +171,7 @@ macro_rules! add_ons {
         /// stops the read.
         pub(crate) async fn read_add_ons<C>(
             client: &C,
-            want: &AddOnsWanted,
+            want: &DesiredAddOns,
         ) -> crate::error::Result<AddOnsFound>
         where
             $($part::$ty: ReadAddOn<C>,)*
@@ -188,7 +188,7 @@ macro_rules! add_ons {
         /// Every add-on's planned changes made, the add-ons at once, each through its apply.
         pub(crate) async fn apply_add_ons<C: Sync>(
             client: &C,
-            want: &AddOnsWanted,
+            want: &DesiredAddOns,
             found: &AddOnsFound,
             planned: &AddOnActions,
             run: &RunCx<'_>,
@@ -212,7 +212,7 @@ macro_rules! add_ons {
         /// its adapter (an add-on not asked for may still say so).
         pub(crate) async fn check_add_ons<C>(
             client: &C,
-            want: &AddOnsWanted,
+            want: &DesiredAddOns,
             found: &AddOnsFound,
             cx: &CheckCx<'_>,
         ) -> crate::error::Result<Vec<crate::checklist::Check>>
@@ -387,7 +387,7 @@ mod tests {
     /// resource is not an add-on's to name.
     #[test]
     fn an_add_on_names_itself_for_the_report() {
-        let want = AddOnsWanted {
+        let want = DesiredAddOns {
             alarm: Some(alarm()),
             archive: None,
         };
@@ -399,9 +399,9 @@ mod tests {
             add_on_name(Resource::Archive, Some(&want)).as_deref(),
             Some("archive (none asked for)")
         );
-        let archived = AddOnsWanted {
+        let archived = DesiredAddOns {
             archive: Some(desired()),
-            ..AddOnsWanted::default()
+            ..DesiredAddOns::default()
         };
         assert_eq!(
             add_on_name(Resource::Archive, Some(&archived)).as_deref(),
@@ -418,14 +418,14 @@ mod tests {
     /// Only what was asked is planned: nothing asked, nothing planned, whatever was found.
     #[test]
     fn an_add_on_not_asked_for_is_not_planned() {
-        let none = AddOnsWanted::default();
+        let none = DesiredAddOns::default();
         let (actions, notes) =
             plan_add_ons::<Blocked>(&none, &CX, &AddOnsFound::default()).unwrap();
         assert_eq!((actions.len(), notes.len()), (0, 0));
 
-        let only_alarm = AddOnsWanted {
+        let only_alarm = DesiredAddOns {
             alarm: Some(alarm()),
-            ..AddOnsWanted::default()
+            ..DesiredAddOns::default()
         };
         let (actions, _) =
             plan_add_ons::<Blocked>(&only_alarm, &CX, &AddOnsFound::default()).unwrap();
@@ -438,7 +438,7 @@ mod tests {
     /// registration's order.
     #[test]
     fn each_add_on_is_planned_under_its_own_resource() {
-        let want = AddOnsWanted {
+        let want = DesiredAddOns {
             alarm: Some(alarm()),
             archive: Some(desired()),
         };

@@ -487,7 +487,7 @@ pub(crate) struct AlarmFound {
 }
 
 impl AddOn for Alarm {
-    type Wanted = DesiredAlarm;
+    type Desired = DesiredAlarm;
     type Found = AlarmFound;
     type Left = AlarmFound;
     type Action = AlarmAction;

@@ -67,7 +67,7 @@ pub(crate) struct ArchiveFound {
 }
 
 impl AddOn for Archived {
-    type Wanted = DesiredArchive;
+    type Desired = DesiredArchive;
     type Found = ArchiveFound;
     type Left = ArchiveLeft;
     type Action = ArchiveAction;

@@ -20,7 +20,7 @@ pub(crate) use crate::parts::add_ons::Resource;
 use crate::parts::Change;
 use crate::state::{RoleState, StreamState};
 
-pub(crate) use crate::parts::add_ons::{AddOnAction, AddOnActions, AddOnsFound, AddOnsWanted};
+pub(crate) use crate::parts::add_ons::{AddOnAction, AddOnActions, AddOnsFound, DesiredAddOns};
 pub(crate) use crate::parts::alarm::DesiredAlarm;
 pub(crate) use crate::parts::role::{RoleRefusal, Widen};
 pub(crate) use crate::parts::stream::{AtRest, DesiredStream, StreamAction};
@@ -50,7 +50,7 @@ pub(crate) struct Desired {
 pub(crate) struct DesiredAws {
     pub stream: DesiredStream,
     pub role: DesiredRole,
-    pub add_ons: AddOnsWanted,
+    pub add_ons: DesiredAddOns,
 }
 
 /// The role, beyond its name.
@@ -504,7 +504,7 @@ pub(crate) mod tests {
                     adopt: false,
                     widen: Widen::default(),
                 },
-                add_ons: AddOnsWanted::default(),
+                add_ons: DesiredAddOns::default(),
             }),
             buzz: Some(crate::parts::fixtures::desired_buzz(true)),
         }

@@ -3,7 +3,7 @@ use crate::archive::Archive;
 use crate::names::{ArchiveDays, BucketName, KmsKey};
 use crate::parts::add_on::PlanCx;
 use crate::parts::add_ons::Resource;
-use crate::parts::add_ons::{plan_add_ons, AddOnsFound, AddOnsWanted};
+use crate::parts::add_ons::{plan_add_ons, AddOnsFound, DesiredAddOns};
 use crate::parts::archived::ArchiveFound;
 use crate::parts::bucket::{BucketAction, BucketObserved, BucketState};
 use crate::parts::delivery::{DeliveryAction, DeliveryState};
@@ -91,9 +91,9 @@ fn plan_archive(
     o: Option<&ArchiveState>,
     grants: Option<&crate::iam::Grants>,
 ) -> Result<Plan, Blocked> {
-    let want = AddOnsWanted {
+    let want = DesiredAddOns {
         archive: Some(d.clone()),
-        ..AddOnsWanted::default()
+        ..DesiredAddOns::default()
     };
     let found = AddOnsFound {
         archive: ArchiveFound {
