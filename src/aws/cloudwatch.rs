@@ -15,7 +15,9 @@ use super::{read, write, Aws};
 use crate::checklist::{warn, Check, CheckId};
 use crate::error::Result;
 use crate::metrics::{self, Metric, Window};
-use crate::parts::add_on::{ApplyAddOn, ApplyCx, CheckAddOn, CheckCx, LeftCx, ReadAddOn};
+use crate::parts::add_on::{
+    AddOnApplyCx, AddOnCheckCx, AddOnLeftCx, ApplyAddOn, CheckAddOn, ReadAddOn,
+};
 use crate::parts::alarm::{Alarm, AlarmAction, AlarmCx, AlarmFound, DesiredAlarm};
 use crate::parts::{answered, Apply, Change as _};
 use crate::state::{alarm, arn, AlarmState};
@@ -304,7 +306,7 @@ impl ReadAddOn<Aws> for Alarm {
     async fn left(
         &self,
         aws: &Aws,
-        cx: &LeftCx<'_>,
+        cx: &AddOnLeftCx<'_>,
         mut unread: &mut dyn FnMut(&'static str, crate::error::Error) -> Result<()>,
     ) -> Result<AlarmFound> {
         let name = alarm::name(cx.stream);
@@ -332,7 +334,7 @@ impl ApplyAddOn<Aws> for Alarm {
         want: &DesiredAlarm,
         _: &AlarmFound,
         planned: &[AlarmAction],
-        cx: &ApplyCx<'_>,
+        cx: &AddOnApplyCx<'_>,
     ) -> Result<()> {
         let alarm_cx = AlarmCx {
             stream: cx.run.stream,
@@ -355,7 +357,7 @@ impl CheckAddOn<Aws> for Alarm {
         aws: &Aws,
         want: Option<&DesiredAlarm>,
         found: &AlarmFound,
-        cx: &CheckCx<'_>,
+        cx: &AddOnCheckCx<'_>,
     ) -> Result<Vec<Check>> {
         let read = match want {
             Some(_) => Ok(found.alarm.clone()),

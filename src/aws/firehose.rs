@@ -18,7 +18,7 @@ use super::{built, read, write, Aws, Created, Expected};
 use crate::archive::{self, Archive};
 use crate::checklist::Check;
 use crate::error::{Error, Result};
-use crate::parts::add_on::{self, ApplyAddOn, CheckAddOn, CheckCx, ReadAddOn};
+use crate::parts::add_on::{self, AddOnCheckCx, ApplyAddOn, CheckAddOn, ReadAddOn};
 use crate::parts::archived::{ArchiveFound, Archived, DesiredArchive};
 use crate::parts::delivery::{
     Delivery, DeliveryAction, DeliveryObserved, DeliveryRemoval, DeliveryState,
@@ -405,7 +405,7 @@ impl ReadAddOn<Aws> for Archived {
     async fn left(
         &self,
         aws: &Aws,
-        cx: &add_on::LeftCx<'_>,
+        cx: &add_on::AddOnLeftCx<'_>,
         unread: &mut dyn FnMut(&'static str, Error) -> Result<()>,
     ) -> Result<ArchiveLeft> {
         let database = archive::database_of(cx.stream);
@@ -446,7 +446,7 @@ impl ApplyAddOn<Aws> for Archived {
         want: &DesiredArchive,
         found: &ArchiveFound,
         planned: &[ArchiveAction],
-        cx: &add_on::ApplyCx<'_>,
+        cx: &add_on::AddOnApplyCx<'_>,
     ) -> Result<()> {
         let (resource, run) = (cx.resource, cx.run);
         let table = want.table_over(found.parts.glue.table.as_ref());
@@ -509,7 +509,7 @@ impl CheckAddOn<Aws> for Archived {
         aws: &Aws,
         want: Option<&DesiredArchive>,
         found: &ArchiveFound,
-        cx: &CheckCx<'_>,
+        cx: &AddOnCheckCx<'_>,
     ) -> Result<Vec<Check>> {
         const CAP: usize = 10_000;
         let Some(want) = want else {

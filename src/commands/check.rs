@@ -114,7 +114,7 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
     // Each add-on's rows, read beside them through its adapter (`parts::add_ons`).
     let no_add_ons = crate::parts::add_ons::DesiredAddOns::default();
     let add_ons = async {
-        let cx = crate::parts::add_on::CheckCx {
+        let cx = crate::parts::add_on::AddOnCheckCx {
             stream: &d.stream,
             since,
         };

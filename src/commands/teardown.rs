@@ -179,7 +179,7 @@ async fn observe(
     // The add-ons setup names after the stream (the alarm and its topic, the archive); a
     // missing permission to read one (teardown of a setup that never had it) is a note, not a
     // failure.
-    let cx = crate::parts::add_on::LeftCx {
+    let cx = crate::parts::add_on::AddOnLeftCx {
         stream: spec.stream.as_str(),
         account: identity.account.as_str(),
         delete_archive,

@@ -35,7 +35,7 @@ pub(crate) trait AddOn: Sync {
     fn plan<E: From<Refusal> + From<role::RoleRefusal>>(
         &self,
         want: &Self::Desired,
-        cx: &PlanCx<'_>,
+        cx: &AddOnPlanCx<'_>,
         found: &Self::Found,
     ) -> Result<Planned<Self::Action>, E>;
 
@@ -46,7 +46,7 @@ pub(crate) trait AddOn: Sync {
 /// What an add-on's plan is written from beyond what it wants and what exists: the stream it
 /// sits beside.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct PlanCx<'a> {
+pub(crate) struct AddOnPlanCx<'a> {
     pub stream: &'a str,
     /// The customer-managed key the stream is encrypted with, as asked (the alarm's topic is
     /// encrypted with it).
@@ -65,14 +65,14 @@ pub(crate) trait ReadAddOn<C>: AddOn {
     async fn left(
         &self,
         client: &C,
-        cx: &LeftCx<'_>,
+        cx: &AddOnLeftCx<'_>,
         unread: &mut dyn FnMut(&'static str, crate::error::Error) -> crate::error::Result<()>,
     ) -> crate::error::Result<Self::Left>;
 }
 
 /// What teardown reads an add-on by.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct LeftCx<'a> {
+pub(crate) struct AddOnLeftCx<'a> {
     pub stream: &'a str,
     /// This account (the names setup derives are in it).
     pub account: &'a str,
@@ -89,14 +89,14 @@ pub(crate) trait ApplyAddOn<C>: AddOn {
         want: &Self::Desired,
         found: &Self::Found,
         planned: &[Self::Action],
-        cx: &ApplyCx<'_>,
+        cx: &AddOnApplyCx<'_>,
     ) -> crate::error::Result<()>;
 }
 
 /// What an add-on's apply is given beyond its own: the resource it is reported under, and the
 /// run's [`RunCx`].
 #[derive(Clone, Copy)]
-pub(crate) struct ApplyCx<'a> {
+pub(crate) struct AddOnApplyCx<'a> {
     /// `alarm`, `archive`: the registration's name for it.
     pub resource: &'static str,
     pub run: &'a RunCx<'a>,
@@ -126,13 +126,13 @@ pub(crate) trait CheckAddOn<C>: AddOn {
         client: &C,
         want: Option<&Self::Desired>,
         found: &Self::Found,
-        cx: &CheckCx<'_>,
+        cx: &AddOnCheckCx<'_>,
     ) -> crate::error::Result<Vec<Check>>;
 }
 
 /// What an add-on's rows are judged with beyond what it is.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct CheckCx<'a> {
+pub(crate) struct AddOnCheckCx<'a> {
     /// The stream it sits beside.
     pub stream: &'a str,
     /// `--since`: the window metrics are read over.

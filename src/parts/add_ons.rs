@@ -7,7 +7,8 @@
 use serde_json::Value;
 
 use super::add_on::{
-    AddOn, ApplyAddOn, ApplyCx, CheckAddOn, CheckCx, LeftCx, PlanCx, ReadAddOn, RunCx,
+    AddOn, AddOnApplyCx, AddOnCheckCx, AddOnLeftCx, AddOnPlanCx, ApplyAddOn, CheckAddOn, ReadAddOn,
+    RunCx,
 };
 use super::{alarm, archived, role, Change, Gone, Planned, Refusal, Remove, TeardownCx};
 use crate::state::Halves;
@@ -152,7 +153,7 @@ macro_rules! add_ons {
         /// first refusal stops it.
         pub(crate) fn plan_add_ons<E: From<Refusal> + From<role::RoleRefusal>>(
             want: &DesiredAddOns,
-            cx: &PlanCx<'_>,
+            cx: &AddOnPlanCx<'_>,
             found: &AddOnsFound,
         ) -> Result<(AddOnActions, Vec<(Resource, String)>), E> {
             let mut actions = AddOnActions::default();
@@ -199,7 +200,7 @@ macro_rules! add_ons {
             tokio::try_join!($(async {
                 match &want.$field {
                     Some(w) if !planned.$field.is_empty() => {
-                        let cx = ApplyCx { resource: Resource::$variant.as_str(), run };
+                        let cx = AddOnApplyCx { resource: Resource::$variant.as_str(), run };
                         $part::$ty.apply(client, w, &found.$field, &planned.$field, &cx).await
                     }
                     _ => Ok(()),
@@ -214,7 +215,7 @@ macro_rules! add_ons {
             client: &C,
             want: &DesiredAddOns,
             found: &AddOnsFound,
-            cx: &CheckCx<'_>,
+            cx: &AddOnCheckCx<'_>,
         ) -> crate::error::Result<Vec<crate::checklist::Check>>
         where
             $($part::$ty: CheckAddOn<C>,)*
@@ -231,7 +232,7 @@ macro_rules! add_ons {
         /// goes to `unread` (see [`ReadAddOn::left`]).
         pub(crate) async fn read_left_add_ons<C>(
             client: &C,
-            cx: &LeftCx<'_>,
+            cx: &AddOnLeftCx<'_>,
             unread: &mut dyn FnMut(&'static str, crate::error::Error) -> crate::error::Result<()>,
         ) -> crate::error::Result<AddOnsLeft>
         where
@@ -343,7 +344,7 @@ mod tests {
         }
     }
 
-    const CX: PlanCx<'static> = PlanCx {
+    const CX: AddOnPlanCx<'static> = AddOnPlanCx {
         stream: "buzz-events",
         key: None,
     };

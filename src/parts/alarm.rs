@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::add_on::{AddOn, PlanCx};
+use super::add_on::{AddOn, AddOnPlanCx};
 use super::stack::{Blueprint, CfnFragment, StackPart};
 use super::{cfn_resource, cfn_tags, managed_tags, tf_tags, tf_with_skips, Planned, Row, Skip};
 use super::{Teardown, CFN_STREAM, SETUP_AGAIN, TF_STREAM};
@@ -504,7 +504,7 @@ impl AddOn for Alarm {
     fn plan<E>(
         &self,
         want: &DesiredAlarm,
-        cx: &PlanCx<'_>,
+        cx: &AddOnPlanCx<'_>,
         found: &AlarmFound,
     ) -> Result<Planned<AlarmAction>, E> {
         Ok(plan(

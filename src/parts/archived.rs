@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::add_on::{AddOn, PlanCx as AddOnCx};
+use super::add_on::{AddOn, AddOnPlanCx};
 use super::delivery::DeliveryAction;
 #[cfg(test)]
 use super::delivery::DeliveryState;
@@ -86,7 +86,7 @@ impl AddOn for Archived {
     fn plan<E: From<Refusal> + From<RoleRefusal>>(
         &self,
         d: &DesiredArchive,
-        _: &AddOnCx<'_>,
+        _: &AddOnPlanCx<'_>,
         found: &ArchiveFound,
     ) -> Result<Planned<ArchiveAction>, E> {
         let name = d.model.role();

@@ -319,7 +319,7 @@ pub(crate) fn plan_aws(desired: &Desired, observed: &Observed) -> Result<Plan, B
             observed.role_grants.as_ref(),
             &mut p,
         )?;
-        let cx = crate::parts::add_on::PlanCx {
+        let cx = crate::parts::add_on::AddOnPlanCx {
             stream: &desired.stream,
             key: aws.stream.encryption.customer_key(),
         };

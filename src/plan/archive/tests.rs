@@ -1,7 +1,7 @@
 use super::*;
 use crate::archive::Archive;
 use crate::names::{ArchiveDays, BucketName, KmsKey};
-use crate::parts::add_on::PlanCx;
+use crate::parts::add_on::AddOnPlanCx;
 use crate::parts::add_ons::Resource;
 use crate::parts::add_ons::{plan_add_ons, AddOnsFound, DesiredAddOns};
 use crate::parts::archived::ArchiveFound;
@@ -102,7 +102,7 @@ fn plan_archive(
         },
         ..AddOnsFound::default()
     };
-    let cx = PlanCx {
+    let cx = AddOnPlanCx {
         stream: "buzz-events",
         key: None,
     };
