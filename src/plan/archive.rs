@@ -1,10 +1,10 @@
-//! The archive's plan (`--archive-bucket`): the bucket, Firehose's role, the delivery stream
-//! and the Glue table, each converged on its own. The parts that have their module in
-//! `crate::parts` plan there (the bucket: what protects the user's data in it is
-//! `parts::bucket`'s); this file puts their refusals and notes into the plan's words. A
-//! delivery stream is updated in place wherever Firehose allows
-//! (a new one starts at the stream's newest record: the events in between would be lost), and
-//! made anew only when its source, bucket or role differ, which the plan says.
+//! The archive in the plan's words (`--archive-bucket`): a part's refusal as `Blocked::Archive`,
+//! and the archive's names for the report. The archive itself is an add-on
+//! (`parts::archived`): its parts plan there, in the registration's order, and the plan takes
+//! its actions and notes as every add-on's (`parts::add_ons`). A delivery stream is updated in
+//! place wherever Firehose allows (a new one starts at the stream's newest record: the events in
+//! between would be lost), and made anew only when its source, bucket or role differ, which the
+//! plan says (`parts::delivery`).
 
 use serde_json::{json, Value};
 
