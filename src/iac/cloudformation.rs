@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use super::{Blueprint, DOMAIN_HELP, HEADER};
+use crate::parts::stack_parts;
 use crate::parts::target::CFN_DOMAIN;
-use crate::parts::STACK;
 
 #[cfg(test)]
 pub(super) use crate::parts::{
@@ -31,7 +31,7 @@ pub(crate) fn cloudformation(b: &Blueprint) -> Value {
         "Resources": {},
         "Outputs": {},
     });
-    for part in STACK {
+    for part in stack_parts() {
         let f = part.cloudformation(b);
         for (id, resource) in f.resources {
             template["Resources"][id] = resource;

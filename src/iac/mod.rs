@@ -4,7 +4,7 @@
 //! outputs with the ARNs and the `SetDataStreamConfiguration` request to send to Buzz; with
 //! `--alarm-email` the alarm, and with `--archive-bucket` the archive. Pure: no I/O.
 //!
-//! Every resource and output is a part's fragment (`crate::parts::STACK`, in template order):
+//! Every resource and output is a part's fragment (`crate::parts::stack_parts()`, in template order):
 //! this module writes only each dialect's frame around them (the header, the domain parameter,
 //! the provider), so what a part is lives in its module alone, and a template can never drift
 //! from what setup applies.

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::{Blueprint, DOMAIN_HELP, HEADER};
 use crate::hcl::{wrap, Block, Hcl};
+use crate::parts::stack_parts;
 use crate::parts::target::REQUEST_HELP;
-use crate::parts::STACK;
 
 /// A Terraform configuration (HCL) for the hashicorp/aws provider.
 pub(crate) fn terraform(b: &Blueprint) -> String {
@@ -49,7 +49,7 @@ pub(crate) fn terraform(b: &Blueprint) -> String {
         },
         Block::new("data", &["aws_region", "current"]),
     ];
-    for part in STACK {
+    for part in stack_parts() {
         blocks.extend(part.terraform(b));
     }
     for (i, block) in blocks.iter().enumerate() {

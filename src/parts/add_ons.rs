@@ -16,7 +16,7 @@ use crate::state::Halves;
 /// Writes from one list what names every add-on, so an add-on is named in one place:
 /// [`DesiredAddOns`], [`AddOnsFound`] and `read_add_ons` (setup's and check's read),
 /// [`AddOnActions`], [`AddOnAction`] and `plan_add_ons` (the plan), `apply_add_ons` (setup),
-/// `check_add_ons` (check's rows),
+/// `check_add_ons` (check's rows), `STACK` (the exports' fragments),
 /// and [`AddOnsLeft`], `read_left_add_ons`, [`AddOnRemoval`] and `teardown_add_ons`
 /// (teardown).
 macro_rules! add_ons {
@@ -208,6 +208,10 @@ macro_rules! add_ons {
             },)*)?;
             Ok(())
         }
+
+        /// Every add-on's template fragments (each add-on is a `StackPart`), for the exports,
+        /// after the parts every setup has (`parts::stack_parts`).
+        pub(crate) const STACK: &[&dyn super::stack::StackPart] = &[$(&$part::$ty),*];
 
         /// Every add-on's check rows, in the registration's order, each read at once through
         /// its adapter (an add-on not asked for may still say so).

@@ -5,7 +5,7 @@
 //! topic it did not make; teardown removes only the alarm and topic setup made.
 //!
 //! An add-on of the AWS half (`parts::add_on`): [`Alarm`] is what the registration names, and
-//! its fragments reach the exports through `parts::STACK`.
+//! its fragments reach the exports through `parts::stack_parts()`.
 
 use std::collections::BTreeMap;
 

@@ -4,7 +4,7 @@
 //! as typed actions and its plan, its check rows (the stream's, the writer role's and the Buzz
 //! target's in `checklist`'s words; the archive's and the alarm's a [`Row`]), what teardown does
 //! with it, and its CloudFormation and Terraform fragments (every part's, listed once in
-//! [`STACK`]). A setting of a part is written here once; `plan`, `checks`, `teardown_plan` and
+//! [`stack_parts`]). A setting of a part is written here once; `plan`, `checks`, `teardown_plan` and
 //! `iac` only put what each says into their own words (a `Blocked`, a `Check`, a `Removal`, a
 //! template).
 //!
@@ -535,16 +535,14 @@ archive_parts! {
     delivery: Delivery(delivery::Delivery),
 }
 
-/// Every part the exports write, in template order: a part after what it names, and the
-/// Buzz target's outputs (what the Buzz half is handed) after the stream and the role they
-/// name.
-pub(crate) const STACK: &[&dyn stack::StackPart] = &[
-    &stream::Stream,
-    &writer_role::WriterRole,
-    &target::Target,
-    &alarm::Alarm,
-    &archived::Archived,
-];
+/// Every part the exports write, in template order: a part after what it names (the Buzz
+/// target's outputs, what the Buzz half is handed, after the stream and the role they name),
+/// then each add-on's, as registered (`add_ons::STACK`).
+pub(crate) fn stack_parts() -> impl Iterator<Item = &'static dyn stack::StackPart> {
+    let every_setup: &[&dyn stack::StackPart] =
+        &[&stream::Stream, &writer_role::WriterRole, &target::Target];
+    every_setup.iter().chain(add_ons::STACK).copied()
+}
 
 /// What a part's template fragment is written from: the archive's model and the tags every
 /// resource carries.

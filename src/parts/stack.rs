@@ -1,5 +1,5 @@
 //! The parts as the exports write them: what a template describes ([`Blueprint`]) and the
-//! fragment each part gives ([`StackPart`]). The parts are listed in `super::STACK`, which the
+//! fragment each part gives ([`StackPart`]). The parts are listed in `super::stack_parts()`, which the
 //! exports assemble: `iac` keeps only the template's frame (its header, its parameter, its
 //! provider); every resource and output comes from a part.
 
