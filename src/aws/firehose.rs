@@ -19,7 +19,7 @@ use crate::archive::{self, Archive};
 use crate::checklist::Check;
 use crate::error::{Error, Result};
 use crate::parts::add_on::{self, AddOnCheckCx, ApplyAddOn, CheckAddOn, ReadAddOn};
-use crate::parts::archived::{ArchiveFound, Archived, DesiredArchive};
+use crate::parts::archived::{self, ArchiveFound, Archived, DesiredArchive};
 use crate::parts::delivery::{
     Delivery, DeliveryAction, DeliveryObserved, DeliveryRemoval, DeliveryState,
 };
@@ -431,14 +431,11 @@ impl ReadAddOn<Aws> for Archived {
     }
 }
 
-/// The chain that runs once every other is done: the delivery stream names them all.
-const LAST: &str = "delivery";
-
 /// The bucket, Firehose's role and the Glue table at once, then the delivery stream, which
 /// needs all three and an ACTIVE stream. Setup runs it beside the stream and role chains and
 /// before Buzz's, so Firehose's wait for its new role to propagate covers the Buzz role's: a
-/// fresh setup waits for IAM once. Each change is made by its part's adapter (`parts::Apply`);
-/// this only schedules, by each part's chain (`parts::ArchivePart::CHAIN`).
+/// fresh setup waits for IAM once. Each change is made by its part's adapter (`parts::Apply`),
+/// in the order `archived::in_chains` gives.
 impl ApplyAddOn<Aws> for Archived {
     async fn apply(
         &self,
@@ -450,13 +447,6 @@ impl ApplyAddOn<Aws> for Archived {
     ) -> Result<()> {
         let (resource, run) = (cx.resource, cx.run);
         let table = want.table_over(found.parts.glue.table.as_ref());
-        // A role made (or changed) now, or moments ago, may not be usable by Firehose yet.
-        let role_fresh = planned.iter().any(|a| matches!(a, ArchiveAction::Role(_)))
-            || found
-                .parts
-                .role
-                .as_ref()
-                .is_none_or(|r| r.age(std::time::SystemTime::now()) < run.propagation_timeout);
         let waiting = |what: &str, elapsed: Duration| (run.waiting)(resource, what, elapsed);
         let cx = ApplyCx {
             model: &want.model,
@@ -465,38 +455,22 @@ impl ApplyAddOn<Aws> for Archived {
             role_arn: &want.role_arn,
             account: &want.account,
             table: &table,
-            iam_wait: if role_fresh {
-                run.propagation_timeout
-            } else {
-                Duration::ZERO
-            },
+            // A role made (or changed) now, or moments ago, may not be usable by Firehose yet.
+            iam_wait: archived::iam_wait(
+                planned,
+                found,
+                std::time::SystemTime::now(),
+                run.propagation_timeout,
+            ),
             waiting: &waiting,
             done_waiting: run.done_waiting,
         };
-        let chain = |name: &str| {
-            let actions: Vec<&ArchiveAction> =
-                planned.iter().filter(|a| a.chain() == name).collect();
-            let cx = &cx;
-            async move {
-                for action in actions {
-                    (run.step)(resource, &action.describe());
-                    action.apply(aws, cx).await?;
-                }
-                Ok::<_, Error>(())
-            }
-        };
-        let mut chains: Vec<&str> = Vec::new();
-        for c in planned.iter().map(ArchiveAction::chain) {
-            if c != LAST && !chains.contains(&c) {
-                chains.push(c);
-            }
-        }
-        let runs = chains.into_iter().map(chain).collect();
-        crate::fanout::bounded(runs, usize::MAX)
-            .await
-            .into_iter()
-            .collect::<Result<Vec<()>>>()?;
-        chain(LAST).await
+        let cx = &cx;
+        archived::in_chains(planned, |action| async move {
+            (run.step)(resource, &action.describe());
+            action.apply(aws, cx).await
+        })
+        .await
     }
 }
 

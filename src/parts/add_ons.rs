@@ -301,43 +301,8 @@ add_ons! {
 mod tests {
     use super::*;
     use crate::parts::alarm::{AlarmAction, AlarmFound, AlarmRemoval, DesiredAlarm};
-    use crate::parts::archived::DesiredArchive;
+    use crate::parts::archived::tests::{desired, Blocked};
     use crate::parts::fixtures::kinds_of;
-
-    /// Why a plan was refused, as these tests need it (the plan's `Blocked` is above
-    /// `parts`).
-    #[derive(Debug)]
-    struct Blocked;
-
-    impl From<Refusal> for Blocked {
-        fn from(_: Refusal) -> Self {
-            Blocked
-        }
-    }
-
-    impl From<role::RoleRefusal> for Blocked {
-        fn from(_: role::RoleRefusal) -> Self {
-            Blocked
-        }
-    }
-
-    /// The archive of `buzz-events` in `district-42-buzz`, as the run wants it.
-    fn desired() -> DesiredArchive {
-        let account = "123456789012";
-        DesiredArchive {
-            model: crate::parts::fixtures::model(None),
-            stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events".into(),
-            account: account.into(),
-            role_arn: "arn:aws:iam::123456789012:role/buzz-events-archive-firehose".into(),
-            trust: crate::archive::Archive::trust(account),
-            previous_trusts: Vec::new(),
-            policy: serde_json::json!({"Version": "2012-10-17", "Statement": []}),
-            database_arn: "arn:aws:glue:us-east-1:123456789012:database/buzz_events".into(),
-            adopt: false,
-            views: false,
-            widen: role::Widen::default(),
-        }
-    }
 
     fn alarm() -> DesiredAlarm {
         DesiredAlarm {

@@ -239,9 +239,203 @@ fn query_output(name: &str) -> String {
     format!("ArchiveQuery{camel}")
 }
 
+/// The archive's changes in setup's order, by each part's chain (`ArchivePart::CHAIN`): every
+/// chain but the delivery stream's at once, each in its planned order, then the delivery
+/// stream's, which names all the others. `apply` makes one change (through its adapter).
+pub(crate) async fn in_chains<'p, F, Fut>(
+    planned: &'p [ArchiveAction],
+    apply: F,
+) -> crate::error::Result<()>
+where
+    F: Fn(&'p ArchiveAction) -> Fut,
+    Fut: std::future::Future<Output = crate::error::Result<()>>,
+{
+    let last = <super::delivery::Delivery as super::ArchivePart>::CHAIN;
+    let chain = |name: &'static str| {
+        let apply = &apply;
+        async move {
+            for action in planned.iter().filter(|a| a.chain() == name) {
+                apply(action).await?;
+            }
+            Ok::<_, crate::error::Error>(())
+        }
+    };
+    let mut chains: Vec<&'static str> = Vec::new();
+    for c in planned.iter().map(ArchiveAction::chain) {
+        if c != last && !chains.contains(&c) {
+            chains.push(c);
+        }
+    }
+    let runs = chains.into_iter().map(chain).collect();
+    crate::fanout::bounded(runs, usize::MAX)
+        .await
+        .into_iter()
+        .collect::<crate::error::Result<Vec<()>>>()?;
+    chain(last).await
+}
+
+/// How long Firehose may be refused its role while IAM propagates it: all of `timeout` when the
+/// plan changes the role or the role is younger than `timeout` (or not there), else nothing.
+pub(crate) fn iam_wait(
+    planned: &[ArchiveAction],
+    found: &ArchiveFound,
+    now: std::time::SystemTime,
+    timeout: std::time::Duration,
+) -> std::time::Duration {
+    let fresh = planned.iter().any(|a| matches!(a, ArchiveAction::Role(_)))
+        || found
+            .parts
+            .role
+            .as_ref()
+            .is_none_or(|r| r.age(now) < timeout);
+    if fresh {
+        timeout
+    } else {
+        std::time::Duration::ZERO
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::parts::fixtures::kinds_of;
+    use std::sync::Mutex;
+    use std::time::{Duration, SystemTime};
+
+    /// Why a plan was refused, as these tests need it (the plan's `Blocked` is above
+    /// `parts`).
+    #[derive(Debug)]
+    pub(crate) struct Blocked;
+
+    impl From<Refusal> for Blocked {
+        fn from(_: Refusal) -> Self {
+            Blocked
+        }
+    }
+
+    impl From<RoleRefusal> for Blocked {
+        fn from(_: RoleRefusal) -> Self {
+            Blocked
+        }
+    }
+
+    /// The archive of `buzz-events` in `district-42-buzz`, as the run wants it.
+    pub(crate) fn desired() -> DesiredArchive {
+        let account = "123456789012";
+        DesiredArchive {
+            model: crate::parts::fixtures::model(None),
+            stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/buzz-events".into(),
+            account: account.into(),
+            role_arn: "arn:aws:iam::123456789012:role/buzz-events-archive-firehose".into(),
+            trust: crate::archive::Archive::trust(account),
+            previous_trusts: Vec::new(),
+            policy: serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+            database_arn: "arn:aws:glue:us-east-1:123456789012:database/buzz_events".into(),
+            adopt: false,
+            views: false,
+            widen: Widen::default(),
+        }
+    }
+
+    /// Every part's actions when nothing of the archive exists, in the plan's order.
+    fn fresh() -> Vec<ArchiveAction> {
+        let cx = AddOnPlanCx {
+            stream: "buzz-events",
+            key: None,
+        };
+        Archived
+            .plan::<Blocked>(&desired(), &cx, &ArchiveFound::default())
+            .unwrap()
+            .actions
+    }
+
+    /// The chains run each in its planned order, and the delivery stream's after every other.
+    #[tokio::test]
+    async fn the_delivery_streams_chain_runs_after_every_other() {
+        let planned = fresh();
+        assert_eq!(
+            kinds_of(&planned).last().map(String::as_str),
+            Some("create_delivery_stream")
+        );
+        let made = Mutex::new(Vec::new());
+        in_chains(&planned, |a| {
+            made.lock().unwrap().push(a.clone());
+            async { Ok(()) }
+        })
+        .await
+        .unwrap();
+        let made = made.into_inner().unwrap();
+        assert_eq!(made.len(), planned.len(), "each change once");
+        let chain_of = |chain: &str, list: &[ArchiveAction]| -> Vec<ArchiveAction> {
+            list.iter()
+                .filter(|a| a.chain() == chain)
+                .cloned()
+                .collect()
+        };
+        for chain in ["bucket", "log", "role", "table", "delivery"] {
+            assert_eq!(chain_of(chain, &made), chain_of(chain, &planned), "{chain}");
+        }
+        let first_delivery = made.iter().position(|a| a.chain() == "delivery").unwrap();
+        assert!(made[first_delivery..]
+            .iter()
+            .all(|a| a.chain() == "delivery"));
+
+        // A failed change stops its chain, and the delivery stream is not made.
+        let tried = Mutex::new(Vec::new());
+        let failed = in_chains(&planned, |a| {
+            tried.lock().unwrap().push(a.chain());
+            let refused = a.chain() == "role";
+            async move {
+                if refused {
+                    Err(crate::error::Error::Internal("refused".into()))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        assert!(failed.is_err());
+        let tried = tried.into_inner().unwrap();
+        assert_eq!(tried.iter().filter(|c| **c == "role").count(), 1);
+        assert!(!tried.contains(&"delivery"), "{tried:?}");
+    }
+
+    /// Firehose may be refused a role IAM has not propagated: waited for when the plan changes
+    /// the role, or the role is young or not there; not for an old role left as it is.
+    #[test]
+    fn firehose_waits_for_iam_only_for_a_young_or_changed_role() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(100_000);
+        let timeout = Duration::from_secs(60);
+        let nothing = ArchiveFound::default();
+        assert_eq!(
+            iam_wait(&[], &nothing, now, timeout),
+            timeout,
+            "no role yet"
+        );
+        let with_role = |created: SystemTime| {
+            let mut found = ArchiveFound::default();
+            found.parts.role = Some(crate::state::RoleState {
+                arn: "arn:aws:iam::123456789012:role/buzz-events-archive-firehose".into(),
+                max_session: 3600,
+                trust: serde_json::json!({}),
+                tags: Default::default(),
+                policy: None,
+                created,
+                boundary: None,
+            });
+            found
+        };
+        let old = with_role(now - Duration::from_secs(3600));
+        assert_eq!(iam_wait(&[], &old, now, timeout), Duration::ZERO);
+        let young = with_role(now - Duration::from_secs(10));
+        assert_eq!(iam_wait(&[], &young, now, timeout), timeout);
+        let role_changes: Vec<ArchiveAction> = fresh()
+            .into_iter()
+            .filter(|a| matches!(a, ArchiveAction::Role(_)))
+            .collect();
+        assert!(!role_changes.is_empty());
+        assert_eq!(iam_wait(&role_changes, &old, now, timeout), timeout);
+    }
 
     #[test]
     fn a_query_is_named_in_camel_case_after_archive_query() {
