@@ -429,6 +429,9 @@ pub(crate) mod tests {
         assert_eq!(iam_wait(&[], &old, now, timeout), Duration::ZERO);
         let young = with_role(now - Duration::from_secs(10));
         assert_eq!(iam_wait(&[], &young, now, timeout), timeout);
+        // A role exactly as old as the wait has had all of it.
+        let of_age = with_role(now - timeout);
+        assert_eq!(iam_wait(&[], &of_age, now, timeout), Duration::ZERO);
         let role_changes: Vec<ArchiveAction> = fresh()
             .into_iter()
             .filter(|a| matches!(a, ArchiveAction::Role(_)))
