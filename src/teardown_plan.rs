@@ -3,9 +3,11 @@
 //! reads, calls [`plan`], confirms and applies; `--dry-run` shows exactly what a run would do,
 //! and a second run finds nothing left to do.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
-use crate::buzz::wire;
+use crate::buzz::wire::{self, OurTarget};
 use crate::names::DomainId;
 use crate::parts::add_ons::Resource;
 use crate::parts::add_ons::{self, AddOnRemoval, AddOnsLeft};
@@ -58,6 +60,12 @@ pub(crate) struct Target {
 }
 
 impl Target {
+    /// Our other targets in Buzz's configurations: those the add-ons teardown found deliver
+    /// to (`AddOn::buzz_target_left`), removed with the kinesis one.
+    pub(crate) fn also(&self, left: &AddOnsLeft) -> Vec<Arc<dyn OurTarget>> {
+        left.buzz_targets(&self.role_arn, &self.region)
+    }
+
     /// Where a Buzz target of ours writes.
     pub(crate) fn destination(&self) -> wire::Destination {
         wire::Destination {
@@ -173,7 +181,7 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
 
     // Buzz first, each domain alike: Buzz stops writing before anything it uses goes.
     for d in &found.buzz {
-        let (removal, note) = plan_domain(t, d)?;
+        let (removal, note) = plan_domain(t, &found.add_ons, d)?;
         p.removals.extend(removal);
         p.notes.extend(note);
     }
@@ -201,9 +209,11 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
 /// targets under a key this tool does not know.
 pub(crate) fn plan_domain(
     t: &Target,
+    left: &AddOnsLeft,
     d: &DomainConfig,
 ) -> Result<(Option<Removal>, Option<String>), String> {
-    let (removal, note) = buzz_target::teardown(&d.domain, &d.config, &t.destination())?;
+    let also = t.also(left);
+    let (removal, note) = buzz_target::teardown(&d.domain, &d.config, &t.destination(), &also)?;
     Ok((removal.map(Removal::Buzz), note))
 }
 
@@ -861,6 +871,7 @@ pub(crate) mod tests {
                     domain: "1".into(),
                     target: ours(),
                     duplicates: 0,
+                    also: 0,
                     others: 2,
                     cleared: false,
                     config: config(json!({"secret": "not shown"})),
@@ -872,6 +883,7 @@ pub(crate) mod tests {
                     domain: "1".into(),
                     target: ours(),
                     duplicates: 2,
+                    also: 0,
                     others: 0,
                     cleared: true,
                     config: Map::new(),
@@ -887,6 +899,7 @@ pub(crate) mod tests {
             domain: "1".into(),
             target: json!({"title": "T"}),
             duplicates: 1,
+            also: 0,
             others: 0,
             cleared: true,
             config: Map::new(),
@@ -904,6 +917,7 @@ pub(crate) mod tests {
                 domain: "424242".into(),
                 target: ours(),
                 duplicates,
+                also: 0,
                 others,
                 cleared,
                 config: Map::new(),
@@ -1060,7 +1074,7 @@ pub(crate) mod tests {
             domain: DomainId::parse("--domain", "7").unwrap(),
             config: config(json!({"kinesis": [ours()]})),
         };
-        let (removal, note) = plan_domain(&target(false), &d).unwrap();
+        let (removal, note) = plan_domain(&target(false), &AddOnsLeft::default(), &d).unwrap();
         assert!(note.is_none());
         assert!(
             matches!(removal, Some(Removal::Buzz(TargetRemoval::RemoveBuzzTarget { ref domain, cleared: true, others: 0, .. })) if domain == "7"),
@@ -1070,6 +1084,9 @@ pub(crate) mod tests {
             config: Map::new(),
             ..d
         };
-        assert_eq!(plan_domain(&target(false), &empty).unwrap(), (None, None));
+        assert_eq!(
+            plan_domain(&target(false), &AddOnsLeft::default(), &empty).unwrap(),
+            (None, None)
+        );
     }
 }

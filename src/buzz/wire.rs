@@ -285,14 +285,163 @@ pub fn describe_saved(target: &Value) -> String {
     }
 }
 
-/// The kinesis targets that write where `dest` says, with their positions (Buzz matches
-/// targets by position, so the position is what we keep).
-pub fn targets_writing_to(config: &Map<String, Value>, dest: &Destination) -> Vec<(usize, Value)> {
-    as_list(config.get(KINESIS))
+/// A target of ours in a domain's configuration, of any kind: the kinesis one
+/// ([`KinesisTarget`]), and any an add-on asks Buzz to deliver to (an SQS queue, say). The
+/// plan, setup's registration, teardown and check keep each one the same way: found by where
+/// it delivers (Buzz matches targets by position, so the first of ours keeps its place and
+/// the keys this tool does not know), any further one delivering there removed (each
+/// delivers every event again), appended when there is none, every other target carried
+/// through as it was. Whether it is enabled is setup's to decide, not the target's.
+pub trait OurTarget: std::fmt::Debug + Send + Sync {
+    /// The key its kind is filed under (one of [`TARGET_KEYS`]).
+    fn key(&self) -> &'static str;
+    /// Whether a saved target under that key is this one: it delivers where this one does.
+    fn is_ours(&self, saved: &Value) -> bool;
+    /// It as setup saves it, written over `base` (the saved one), the keys this tool does not
+    /// know kept; `enabled` as it is in `base`, or as the caller then sets it.
+    fn to_json(&self, base: Option<&Value>) -> Value;
+    /// Whether a saved one already says what setup wants, `enabled` aside (Buzz may answer
+    /// booleans as strings and lists in its quirky forms: compare meaning, not bytes).
+    fn is_satisfied_by(&self, saved: &Value) -> bool;
+    /// For people: what it is and where it delivers, in a plan's line or a check's row.
+    fn describe(&self) -> String;
+}
+
+impl OurTarget for KinesisTarget {
+    fn key(&self) -> &'static str {
+        KINESIS
+    }
+
+    fn is_ours(&self, saved: &Value) -> bool {
+        Destination::of_saved(saved).as_ref() == Some(&self.destination())
+    }
+
+    fn to_json(&self, base: Option<&Value>) -> Value {
+        KinesisTarget::to_json(self, base)
+    }
+
+    fn is_satisfied_by(&self, saved: &Value) -> bool {
+        let enabled = as_bool(saved.get(ENABLED));
+        KinesisTarget {
+            enabled,
+            ..self.clone()
+        }
+        .is_satisfied_by(saved)
+    }
+
+    fn describe(&self) -> String {
+        format!("the kinesis target for {}", self.stream)
+    }
+}
+
+/// The saved targets that are `ours`, with their positions (Buzz matches targets by
+/// position, so the position is what we keep).
+pub fn ours_of(config: &Map<String, Value>, ours: &dyn OurTarget) -> Vec<(usize, Value)> {
+    as_list(config.get(ours.key()))
         .into_iter()
         .enumerate()
-        .filter(|(_, t)| Destination::of_saved(t).as_ref() == Some(dest))
+        .filter(|(_, t)| ours.is_ours(t))
         .collect()
+}
+
+/// The whole configuration with `ours` put in place of the first saved target that is ours
+/// (its position and unknown keys kept), any further one removed, or appended when there is
+/// none; `enabled` set on it. Every other key and target is carried through as it was.
+pub fn with_ours(
+    config: &Map<String, Value>,
+    ours: &dyn OurTarget,
+    enabled: bool,
+) -> Map<String, Value> {
+    let key = ours.key();
+    let mut out = config.clone();
+    let mut placed = false;
+    let mut list = Vec::new();
+    for t in as_list(config.get(key)) {
+        if !ours.is_ours(&t) {
+            list.push(t);
+        } else if !placed {
+            list.push(enabled_as(ours.to_json(Some(&t)), enabled));
+            placed = true;
+        }
+    }
+    if !placed {
+        list.push(enabled_as(ours.to_json(None), enabled));
+    }
+    out.insert(key.into(), Value::Array(list));
+    out
+}
+
+fn enabled_as(mut target: Value, enabled: bool) -> Value {
+    if let Some(obj) = target.as_object_mut() {
+        obj.insert(ENABLED.into(), json!(enabled));
+    }
+    target
+}
+
+/// The whole configuration without any saved target that is `ours` (teardown); its key goes
+/// when nothing is left under it. `None` when there is none.
+pub fn without_ours(
+    config: &Map<String, Value>,
+    ours: &dyn OurTarget,
+) -> Option<Map<String, Value>> {
+    let key = ours.key();
+    let (mine, rest): (Vec<Value>, Vec<Value>) = as_list(config.get(key))
+        .into_iter()
+        .partition(|t| ours.is_ours(t));
+    if mine.is_empty() {
+        return None;
+    }
+    let mut out = config.clone();
+    if rest.is_empty() {
+        out.remove(key);
+    } else {
+        out.insert(key.into(), Value::Array(rest));
+    }
+    Some(out)
+}
+
+/// The configuration with the enabled flag of every saved target that is `ours` set to
+/// `enabled` (the seed's first step tests the target disabled).
+pub fn with_ours_enabled(
+    config: &Map<String, Value>,
+    ours: &dyn OurTarget,
+    enabled: bool,
+) -> Map<String, Value> {
+    let mut out = config.clone();
+    if let Some(Value::Array(list)) = out.get_mut(ours.key()) {
+        for t in list.iter_mut().filter(|t| ours.is_ours(t)) {
+            t[ENABLED] = json!(enabled);
+        }
+    }
+    out
+}
+
+/// Any kinesis target that writes where `dest` says: what [`KinesisTarget::is_ours`] asks of a
+/// saved one, for the callers that know only the destination.
+#[derive(Debug)]
+struct WritingTo<'a>(&'a Destination);
+
+impl OurTarget for WritingTo<'_> {
+    fn key(&self) -> &'static str {
+        KINESIS
+    }
+    fn is_ours(&self, saved: &Value) -> bool {
+        Destination::of_saved(saved).as_ref() == Some(self.0)
+    }
+    fn to_json(&self, base: Option<&Value>) -> Value {
+        base.cloned().unwrap_or_default()
+    }
+    fn is_satisfied_by(&self, _: &Value) -> bool {
+        true
+    }
+    fn describe(&self) -> String {
+        format!("the kinesis target for {}", self.0.stream)
+    }
+}
+
+/// The kinesis targets that write where `dest` says, with their positions.
+pub fn targets_writing_to(config: &Map<String, Value>, dest: &Destination) -> Vec<(usize, Value)> {
+    ours_of(config, &WritingTo(dest))
 }
 
 /// Our target: the first kinesis target writing to our destination.
@@ -300,30 +449,9 @@ pub fn find_target(config: &Map<String, Value>, dest: &Destination) -> Option<(u
     targets_writing_to(config, dest).into_iter().next()
 }
 
-/// The whole configuration with our target put in place of the first target writing to our
-/// destination (its position and unknown keys kept), any further targets writing there
-/// removed (each delivered every event again), or ours appended when there is none. Every
-/// other key and target is carried through as it was.
+/// The whole configuration with our kinesis target in it ([`with_ours`]), enabled as it says.
 pub fn with_target(config: &Map<String, Value>, target: &KinesisTarget) -> Map<String, Value> {
-    let mut out = config.clone();
-    let matching: Vec<usize> = targets_writing_to(config, &target.destination())
-        .into_iter()
-        .map(|(i, _)| i)
-        .collect();
-    let list = as_list(config.get(KINESIS));
-    let mut new_list = Vec::with_capacity(list.len() + 1);
-    for (i, t) in list.into_iter().enumerate() {
-        match matching.first() {
-            Some(first) if *first == i => new_list.push(target.to_json(Some(&t))),
-            _ if matching.contains(&i) => {}
-            _ => new_list.push(t),
-        }
-    }
-    if matching.is_empty() {
-        new_list.push(target.to_json(None));
-    }
-    out.insert(KINESIS.into(), Value::Array(new_list));
-    out
+    with_ours(config, target, target.enabled)
 }
 
 /// The whole configuration without any target writing to `dest` (teardown). `None` when
@@ -332,20 +460,7 @@ pub fn without_target(
     config: &Map<String, Value>,
     dest: &Destination,
 ) -> Option<Map<String, Value>> {
-    if targets_writing_to(config, dest).is_empty() {
-        return None;
-    }
-    let mut out = config.clone();
-    let list: Vec<Value> = as_list(config.get(KINESIS))
-        .into_iter()
-        .filter(|t| Destination::of_saved(t).as_ref() != Some(dest))
-        .collect();
-    if list.is_empty() {
-        out.remove(KINESIS);
-    } else {
-        out.insert(KINESIS.into(), Value::Array(list));
-    }
-    Some(out)
+    without_ours(config, &WritingTo(dest))
 }
 
 /// Targets of every kind in a configuration.
@@ -357,21 +472,13 @@ pub fn count_targets(config: &Map<String, Value>) -> usize {
 }
 
 /// The configuration with the enabled flag of every target writing to `dest` set to
-/// `enabled` (the seed's first step tests the target disabled).
+/// `enabled`.
 pub fn with_enabled(
     config: &Map<String, Value>,
     dest: &Destination,
     enabled: bool,
 ) -> Map<String, Value> {
-    let mut out = config.clone();
-    if let Some(Value::Array(list)) = out.get_mut(KINESIS) {
-        for t in list.iter_mut() {
-            if Destination::of_saved(t).as_ref() == Some(dest) {
-                t[ENABLED] = json!(enabled);
-            }
-        }
-    }
-    out
+    with_ours_enabled(config, &WritingTo(dest), enabled)
 }
 
 /// Keys of a configuration, other than the known target keys, that hold what look like

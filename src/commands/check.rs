@@ -3,6 +3,7 @@
 //! the role, evaluated together as IAM would), and with `--probe` proves the path end to end:
 //! Buzz's test with the saved configuration, then the probe event read back from the stream.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -10,7 +11,7 @@ use serde_json::{Map, Value};
 use super::read::{self, Ready};
 use crate::aws::kinesis::StartAt;
 use crate::buzz::answer::{self, classify_set_failure, SetFailure};
-use crate::buzz::wire;
+use crate::buzz::wire::{self, OurTarget};
 use crate::calls::CallLog;
 use crate::checks::{self, Check, CheckId, Expect};
 use crate::cli::{CheckArgs, Output};
@@ -125,7 +126,7 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
     let ((metrics, writers), read) = (watch?, read?);
     // One pipeline per domain: its rows, in `checks` in their place and under `domains`.
     let (mut by_domain, mut expected) = match &d.buzz {
-        Some(b) => each_domain(&b.target, &read),
+        Some(b) => each_domain(&b.target, &b.also, &read),
         None => Default::default(),
     };
     rows.extend(by_domain.iter().flat_map(|x| x.checks.iter().cloned()));
@@ -153,6 +154,7 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
 /// (by its numeric id, which events carry, when Buzz gave its record) and its descendants.
 fn each_domain(
     target: &wire::KinesisTarget,
+    also: &[Arc<dyn OurTarget>],
     reads: &[DomainRead],
 ) -> (Vec<DomainChecks>, checks::Expected) {
     let mut expected = checks::Expected {
@@ -163,7 +165,7 @@ fn each_domain(
     for r in reads {
         by_domain.push(DomainChecks {
             domain: r.domain.as_str().to_owned(),
-            checks: domain_rows(target, r),
+            checks: domain_rows(target, also, r),
         });
         if let Ok((_, t)) = &r.read {
             let id = t
@@ -299,10 +301,14 @@ async fn read_domains(
 
 /// One domain's rows: our target as Buzz holds it, then who else in its tree delivers to the
 /// stream; or the failed row of a configuration Buzz would not show.
-fn domain_rows(target: &wire::KinesisTarget, r: &DomainRead) -> Vec<Check> {
+fn domain_rows(
+    target: &wire::KinesisTarget,
+    also: &[Arc<dyn OurTarget>],
+    r: &DomainRead,
+) -> Vec<Check> {
     match &r.read {
         Ok((config, t)) => {
-            let mut rows = parts::target::rows(r.domain.as_str(), target, config);
+            let mut rows = parts::target::rows(r.domain.as_str(), target, also, config);
             let ours = wire::find_target(config, &target.destination()).is_some();
             rows.extend(domain_tree_rows(&r.domain, target, ours, t));
             rows
@@ -467,7 +473,8 @@ async fn run_buzz_only(
     );
     // The domain's own rows, from here to the end: the JSON's `domains` shows them too.
     let first = rows.len();
-    rows.extend(parts::target::rows(domain.as_str(), &target, &config));
+    // The add-ons are the AWS half's: this half has only the kinesis target to judge.
+    rows.extend(parts::target::rows(domain.as_str(), &target, &[], &config));
     // The tree, as the full check reads it: who else delivers to this stream.
     let tree = read::read_tree(&client, domain, true).await?;
     rows.extend(domain_tree_rows(

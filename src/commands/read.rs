@@ -243,6 +243,11 @@ pub(crate) fn desired(
     existing: Existing<'_>,
 ) -> Desired {
     let mut d = desired_aws(aws, events, options, at, existing);
+    let also = d
+        .aws
+        .as_ref()
+        .map(|a| a.add_ons.buzz_targets(&d.role_arn, at.region.as_str()))
+        .unwrap_or_default();
     d.buzz = buzz.map(|(domain, title)| DesiredBuzz {
         domain: domain.clone(),
         target: wire::KinesisTarget {
@@ -253,6 +258,7 @@ pub(crate) fn desired(
             region: at.region.to_string(),
             filters: events.to_vec(),
         },
+        also,
         save: options.enable,
     });
     d
@@ -281,6 +287,8 @@ pub(crate) fn desired_buzz_only(
         buzz: Some(DesiredBuzz {
             domain: buzz.domains.first().clone(),
             target: crate::spec::SetupSpec::made_target(made, &buzz.title, events),
+            // The add-ons are the AWS half's: this half knows only what it made for Buzz.
+            also: Vec::new(),
             save: options.enable,
         }),
     }

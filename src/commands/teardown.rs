@@ -359,14 +359,16 @@ async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Res
             domain: before.domain.clone(),
             config: o.buzz()?.get_config(&before.domain).await?,
         };
-        let changes = changed_meanwhile(&before.config, &now.config, &o.target.destination());
+        let also = o.target.also(&o.found.add_ons);
+        let changes =
+            changed_meanwhile(&before.config, &now.config, &o.target.destination(), &also);
         if !changes.is_empty() {
             return Err(Error::Refused(format!(
                 "the Buzz configuration of domain {domain} changed while the plan waited for your answer: {}. Nothing was changed; run teardown again to see the plan for what Buzz holds now",
                 changes.join("; ")
             )));
         }
-        let (fresh, _) = plan_domain(&o.target, &now).map_err(Error::Refused)?;
+        let (fresh, _) = plan_domain(&o.target, &o.found.add_ons, &now).map_err(Error::Refused)?;
         let at = plan
             .removals
             .iter()

@@ -7,9 +7,11 @@
 //! The stream, the writer role and the Buzz target are not add-ons: every setup has them, and
 //! the add-ons name them (the alarm watches the stream, Firehose reads it).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{role, Change, Gone, Planned, Refusal, TeardownCx};
+use crate::buzz::wire::OurTarget;
 use crate::checklist::Check;
 use crate::names::{KmsKey, Since};
 
@@ -41,6 +43,31 @@ pub(crate) trait AddOn: Sync {
 
     /// What teardown does with what is left of it: its removals, or notes why it stays.
     fn teardown(&self, cx: &TeardownCx, left: &Self::Left) -> Planned<Self::Removal>;
+
+    /// The target Buzz delivers to in it, when it is one (an SQS queue Buzz writes to, say):
+    /// setup keeps it beside our kinesis target in each domain's configuration, check judges
+    /// it, teardown removes it (`parts::target`). `None` for an add-on Buzz does not write to
+    /// (the alarm, the archive, which Firehose fills from the stream).
+    /// `role_arn` is the writer role Buzz assumes for it, `region` the AWS half's.
+    fn buzz_target(
+        &self,
+        _want: &Self::Desired,
+        _role_arn: &str,
+        _region: &str,
+    ) -> Option<Arc<dyn OurTarget>> {
+        None
+    }
+
+    /// The same target, as teardown knows it: from what is left of the add-on (teardown has
+    /// no flags for it, only the names setup derives).
+    fn buzz_target_left(
+        &self,
+        _left: &Self::Left,
+        _role_arn: &str,
+        _region: &str,
+    ) -> Option<Arc<dyn OurTarget>> {
+        None
+    }
 }
 
 /// What an add-on's plan is written from beyond what it wants and what exists: the stream it

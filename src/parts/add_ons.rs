@@ -4,6 +4,8 @@
 //! reads, their plan, their apply, their check rows and their teardown: the plan, setup's
 //! apply, check and teardown name no add-on.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::add_on::{
@@ -11,6 +13,7 @@ use super::add_on::{
     RunCx,
 };
 use super::{alarm, archived, role, Change, Gone, Planned, Refusal, Remove, TeardownCx};
+use crate::buzz::wire::OurTarget;
 use crate::state::Halves;
 
 /// Writes from one list what names every add-on, so an add-on is named in one place:
@@ -274,6 +277,28 @@ macro_rules! add_ons {
             }
         }
 
+        impl DesiredAddOns {
+            /// The targets Buzz delivers to in the add-ons asked for, in the registration's
+            /// order (see [`AddOn::buzz_target`]).
+            pub(crate) fn buzz_targets(&self, role_arn: &str, region: &str) -> Vec<Arc<dyn OurTarget>> {
+                let mut all = Vec::new();
+                $(all.extend(
+                    self.$field.as_ref().and_then(|w| $part::$ty.buzz_target(w, role_arn, region)),
+                );)*
+                all
+            }
+        }
+
+        impl AddOnsLeft {
+            /// The targets Buzz delivers to in what teardown found of the add-ons, in the
+            /// registration's order (see [`AddOn::buzz_target_left`]).
+            pub(crate) fn buzz_targets(&self, role_arn: &str, region: &str) -> Vec<Arc<dyn OurTarget>> {
+                let mut all = Vec::new();
+                $(all.extend($part::$ty.buzz_target_left(&self.$field, role_arn, region));)*
+                all
+            }
+        }
+
         /// Every add-on's teardown, in the registration's order, into one.
         pub(crate) fn teardown_add_ons(cx: &TeardownCx, left: &AddOnsLeft) -> Planned<AddOnRemoval> {
             let mut all = Planned::default();
@@ -383,6 +408,21 @@ mod tests {
         );
         assert_eq!(add_on_name(Resource::Stream, Some(&want)), None);
         assert_eq!(add_on_name(Resource::Buzz, None), None);
+    }
+
+    /// Buzz delivers to neither the alarm nor the archive (Firehose fills the archive from the
+    /// stream): asked for or left, neither adds a target to Buzz's configuration.
+    #[test]
+    fn no_add_on_today_is_a_target_buzz_delivers_to() {
+        let want = DesiredAddOns {
+            alarm: Some(alarm()),
+            archive: Some(desired()),
+        };
+        let role = crate::parts::fixtures::ROLE_ARN;
+        assert!(want.buzz_targets(role, "us-east-1").is_empty());
+        assert!(AddOnsLeft::default()
+            .buzz_targets(role, "us-east-1")
+            .is_empty());
     }
 
     /// Only what was asked is planned: nothing asked, nothing planned, whatever was found.

@@ -768,6 +768,7 @@ pub(crate) mod fixtures {
                 region: "us-east-1".into(),
                 filters: vec![],
             },
+            also: Vec::new(),
             save,
         }
     }

@@ -13,11 +13,13 @@
 //! answer holds no target under a key this tool does not know, and exactly one enabled target
 //! writes to our stream, as setup wants it.
 
+use std::sync::Arc;
+
 use serde_json::{json, Map, Value};
 
 use super::stack::{Blueprint, CfnFragment, StackPart};
 use super::{writer_role, Change, Gone, Planned, CFN_STREAM, SETUP_AGAIN, TF_STREAM};
-use crate::buzz::wire::{self, Destination, KinesisTarget};
+use crate::buzz::wire::{self, Destination, KinesisTarget, OurTarget};
 use crate::checklist::{fail, pass, Check, CheckId};
 use crate::handover::Handover;
 use crate::hcl::{Block, Hcl};
@@ -52,8 +54,33 @@ pub(crate) struct Target;
 pub(crate) struct DesiredBuzz {
     pub domain: DomainId,
     pub target: KinesisTarget,
+    /// Our other targets there: those the add-ons asked for are (`AddOn::buzz_target`), kept,
+    /// tested, saved and removed with the kinesis one.
+    pub also: Vec<Arc<dyn OurTarget>>,
     /// `false` with `--no-enable`: run Buzz's test, save nothing.
     pub save: bool,
+}
+
+impl DesiredBuzz {
+    /// The configuration Buzz's test is sent, `config` as planned with every target of ours
+    /// disabled (the seed's first step: Buzz tests the targets, and a failed test saves
+    /// nothing enabled).
+    pub(crate) fn to_test(&self, config: &Map<String, Value>) -> Map<String, Value> {
+        self.also.iter().fold(
+            wire::with_enabled(config, &self.target.destination(), false),
+            |c, t| wire::with_ours_enabled(&c, t.as_ref(), false),
+        )
+    }
+
+    /// The configuration to save once the test passed: every target of ours put, enabled,
+    /// into `current` (read again: Buzz has no compare-and-set), everything else as it is.
+    pub(crate) fn to_save(&self, current: &Map<String, Value>) -> Map<String, Value> {
+        self.also
+            .iter()
+            .fold(wire::with_target(current, &self.target), |c, t| {
+                wire::with_ours(&c, t.as_ref(), true)
+            })
+    }
 }
 
 /// One change to the domain's Buzz configuration.
@@ -70,6 +97,9 @@ pub(crate) enum BuzzAction {
         /// again).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         merged: Vec<String>,
+        /// Our other targets changed with it (an add-on's), as they are to be saved.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        also: Vec<Value>,
         /// The whole configuration to send, every other target as it was.
         #[serde(skip)]
         config: Map<String, Value>,
@@ -117,22 +147,29 @@ impl Change for BuzzAction {
                 save,
                 domain,
                 merged,
+                also,
                 ..
-            } => match (before, save) {
-                (_, false) => format!(
-                    "test the kinesis target with Buzz (domain {domain}; --no-enable: nothing saved)"
-                ),
-                (None, true) => {
-                    format!("add the kinesis target to domain {domain}, test it, enable it")
+            } => {
+                let line = match (before, save) {
+                    (_, false) => format!(
+                        "test the kinesis target with Buzz (domain {domain}; --no-enable: nothing saved)"
+                    ),
+                    (None, true) => {
+                        format!("add the kinesis target to domain {domain}, test it, enable it")
+                    }
+                    (Some(_), true) if merged.is_empty() => {
+                        format!("update the kinesis target of domain {domain}, test it, enable it")
+                    }
+                    (Some(_), true) => format!(
+                        "update the kinesis target of domain {domain} and remove {} duplicate(s) writing to the same stream, test it, enable it",
+                        merged.len()
+                    ),
+                };
+                match also.len() {
+                    0 => line,
+                    n => format!("{line} (with {n} more target(s) of this setup)"),
                 }
-                (Some(_), true) if merged.is_empty() => {
-                    format!("update the kinesis target of domain {domain}, test it, enable it")
-                }
-                (Some(_), true) => format!(
-                    "update the kinesis target of domain {domain} and remove {} duplicate(s) writing to the same stream, test it, enable it",
-                    merged.len()
-                ),
-            },
+            }
         }
     }
 }
@@ -150,6 +187,9 @@ pub(crate) enum TargetRemoval {
         /// Further targets writing to the same stream, removed with it.
         #[serde(skip_serializing_if = "is_zero")]
         duplicates: usize,
+        /// Our other targets (the add-ons'), removed with it.
+        #[serde(skip_serializing_if = "is_zero")]
+        also: usize,
         others: usize,
         cleared: bool,
         #[serde(skip)]
@@ -167,6 +207,7 @@ impl Gone for TargetRemoval {
             domain,
             target,
             duplicates,
+            also,
             others,
             cleared,
             ..
@@ -177,14 +218,20 @@ impl Gone for TargetRemoval {
             Some(t) => crate::text::outside(t).to_string(),
             None => "(untitled)".to_owned(),
         };
-        let also = match duplicates {
-            0 => String::new(),
-            n => format!(" and {n} more writing to the same stream"),
+        let mut what = match (target.is_null(), duplicates) {
+            (true, _) => "the targets of this setup".to_owned(),
+            (false, 0) => format!("the kinesis target \"{title}\""),
+            (false, n) => {
+                format!("the kinesis target \"{title}\" and {n} more writing to the same stream")
+            }
         };
+        if *also > 0 && !target.is_null() {
+            what.push_str(&format!(" and {also} more target(s) of this setup"));
+        }
         if *cleared {
-            format!("remove the kinesis target \"{title}\"{also} from domain {domain}: no target is left, so Buzz deletes the configuration")
+            format!("remove {what} from domain {domain}: no target is left, so Buzz deletes the configuration")
         } else {
-            format!("remove the kinesis target \"{title}\"{also} from domain {domain}; its {others} other target(s) stay exactly as they are")
+            format!("remove {what} from domain {domain}; its {others} other target(s) stay exactly as they are")
         }
     }
 }
@@ -207,24 +254,46 @@ pub(crate) fn plan(b: &DesiredBuzz, config: Option<&Map<String, Value>>) -> Plan
         .map(|(_, t)| wire::describe_saved(t))
         .collect();
     // With --no-enable we only test; a target already saved and enabled stays as it is.
-    let wanted = KinesisTarget {
-        enabled: if b.save {
-            b.target.enabled
+    let enabled = |saved: Option<&Value>, wanted: bool| {
+        if b.save {
+            wanted
         } else {
-            existing
-                .as_ref()
-                .is_some_and(|e| wire::as_bool(e.get(wire::ENABLED)))
-        },
+            saved.is_some_and(|e| wire::as_bool(e.get(wire::ENABLED)))
+        }
+    };
+    let wanted = KinesisTarget {
+        enabled: enabled(existing.as_ref(), b.target.enabled),
         ..b.target.clone()
     };
-    if merged.is_empty() && existing.as_ref().is_some_and(|e| wanted.is_satisfied_by(e)) {
+    let mut new_config = wire::with_target(config, &wanted);
+    // Our other targets (the add-ons'), each kept the same way, enabled with ours.
+    let mut also = Vec::new();
+    let mut ours = writing.len();
+    for t in &b.also {
+        let saved = wire::ours_of(config, t.as_ref());
+        ours += saved.len();
+        let first = saved.first().map(|(_, v)| v);
+        let on = enabled(first, true);
+        let kept = matches!(saved.as_slice(), [(_, v)] if t.is_satisfied_by(v) && wire::as_bool(v.get(wire::ENABLED)) == on);
+        if !kept {
+            new_config = wire::with_ours(&new_config, t.as_ref(), on);
+            also.extend(
+                wire::ours_of(&new_config, t.as_ref())
+                    .into_iter()
+                    .map(|(_, v)| v),
+            );
+        }
+    }
+    if merged.is_empty()
+        && also.is_empty()
+        && existing.as_ref().is_some_and(|e| wanted.is_satisfied_by(e))
+    {
         return p;
     }
-    let new_config = wire::with_target(config, &wanted);
     let after = wire::find_target(&new_config, &dest)
         .map(|(_, t)| t)
         .unwrap_or_else(|| wanted.to_json(None));
-    let others = wire::count_targets(config) - writing.len();
+    let others = wire::count_targets(config).saturating_sub(ours);
     if others > 0 {
         p.notes.push(format!(
             "the domain's {others} other data stream target(s) are kept exactly as they are"
@@ -245,6 +314,7 @@ pub(crate) fn plan(b: &DesiredBuzz, config: Option<&Map<String, Value>>) -> Plan
         after,
         save: b.save,
         merged,
+        also,
         config: new_config,
     });
     p
@@ -258,6 +328,7 @@ pub(crate) fn teardown(
     domain: &DomainId,
     found: &Map<String, Value>,
     dest: &Destination,
+    also: &[Arc<dyn OurTarget>],
 ) -> Result<(Option<TargetRemoval>, Option<String>), String> {
     let unknown = wire::unexpected_target_keys(found);
     if !unknown.is_empty() {
@@ -266,8 +337,18 @@ pub(crate) fn teardown(
             unknown.join(", ")
         ));
     }
-    if let Some(config) = wire::without_target(found, dest) {
-        let writing = wire::targets_writing_to(found, dest);
+    let writing = wire::targets_writing_to(found, dest);
+    let mut config = wire::without_target(found, dest);
+    // Our other targets (the add-ons') go with it.
+    let mut more = 0;
+    for t in also {
+        let from = config.as_ref().unwrap_or(found);
+        if let Some(rest) = wire::without_ours(from, t.as_ref()) {
+            more += wire::ours_of(from, t.as_ref()).len();
+            config = Some(rest);
+        }
+    }
+    if let Some(config) = config {
         let target = writing.first().map(|(_, v)| v.clone()).unwrap_or_default();
         let others = wire::count_targets(&config);
         return Ok((
@@ -275,6 +356,7 @@ pub(crate) fn teardown(
                 domain: domain.to_string(),
                 target,
                 duplicates: writing.len().saturating_sub(1),
+                also: more,
                 others,
                 cleared: others == 0,
                 config,
@@ -304,9 +386,14 @@ pub(crate) fn changed_meanwhile(
     before: &Map<String, Value>,
     after: &Map<String, Value>,
     dest: &Destination,
+    also: &[Arc<dyn OurTarget>],
 ) -> Vec<String> {
-    let others =
-        |c: &Map<String, Value>| wire::without_target(c, dest).unwrap_or_else(|| c.clone());
+    // Every target but ours: the kinesis one and the add-ons'.
+    let others = |c: &Map<String, Value>| {
+        let c = wire::without_target(c, dest).unwrap_or_else(|| c.clone());
+        also.iter()
+            .fold(c, |c, t| wire::without_ours(&c, t.as_ref()).unwrap_or(c))
+    };
     let (before, after) = (others(before), others(after));
     let mut changes = Vec::new();
     let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
@@ -464,6 +551,7 @@ impl StackPart for Target {
 pub(crate) fn rows(
     domain: &str,
     wanted: &KinesisTarget,
+    also: &[Arc<dyn OurTarget>],
     config: &Map<String, Value>,
 ) -> Vec<Check> {
     let mut out = Vec::new();
@@ -545,7 +633,44 @@ pub(crate) fn rows(
             format!("{SETUP_AGAIN}: it keeps the first and removes the others"),
         )),
     }
+    out.extend(also.iter().map(|t| also_row(domain, t.as_ref(), config)));
     out
+}
+
+/// One of our other targets (an add-on's) as Buzz holds it in the domain: there once,
+/// enabled, as setup saves it.
+fn also_row(domain: &str, t: &dyn OurTarget, config: &Map<String, Value>) -> Check {
+    let what = t.describe();
+    match wire::ours_of(config, t).as_slice() {
+        [] => fail(
+            CheckId::BuzzTarget,
+            format!("domain {domain} does not have {what}"),
+            SETUP_AGAIN,
+        ),
+        [(_, v)] if !wire::as_bool(v.get(wire::ENABLED)) => fail(
+            CheckId::BuzzTarget,
+            format!("{what} on domain {domain} is disabled: Buzz delivers nothing to it"),
+            SETUP_AGAIN,
+        ),
+        [(_, v)] if !t.is_satisfied_by(v) => fail(
+            CheckId::BuzzTarget,
+            format!("{what} on domain {domain} is not as setup saves it"),
+            SETUP_AGAIN,
+        ),
+        [_] => pass(
+            CheckId::BuzzTarget,
+            format!("domain {domain} has {what} (enabled)"),
+        ),
+        many => fail(
+            CheckId::BuzzTarget,
+            format!(
+                "domain {domain} has {what} {} times, so it receives every event {} times",
+                many.len(),
+                many.len()
+            ),
+            format!("{SETUP_AGAIN}: it keeps the first and removes the others"),
+        ),
+    }
 }
 
 /// How a saved target differs from the wanted one, in words (the role and the filters; the

@@ -736,6 +736,7 @@ pub(crate) mod tests {
                 after: Value::Null,
                 save: true,
                 merged: Vec::new(),
+                also: Vec::new(),
                 config: Map::new(),
             });
         }
@@ -753,6 +754,7 @@ pub(crate) mod tests {
             after: Value::Null,
             save,
             merged: Vec::new(),
+            also: Vec::new(),
             config: Map::new(),
         };
         let p = Plan {

@@ -188,7 +188,8 @@ mod tests {
         let mut evil = wanted.to_json(None);
         evil["title"] = json!(title);
         let config = json!({"kinesis": [evil, wanted.to_json(None)]});
-        let mut rows = crate::parts::target::rows("424242", &wanted, config.as_object().unwrap());
+        let mut rows =
+            crate::parts::target::rows("424242", &wanted, &[], config.as_object().unwrap());
         let mut writers = crate::events::Writers::default();
         writers.by_domain.insert(domain.into(), 3);
         writers.by_domain.insert("424242".into(), 9);

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::refuse_unknown_target_keys;
 use crate::buzz::answer::{self, SetFailure};
-use crate::buzz::{wire, BuzzClient};
+use crate::buzz::BuzzClient;
 use crate::error::{Error, Result};
 use crate::plan::DesiredBuzz;
 use crate::ui::Progress;
@@ -31,7 +31,7 @@ pub(super) async fn register(
         external_id,
         progress,
     };
-    let test_config = wire::with_enabled(config, &b.target.destination(), false);
+    let test_config = b.to_test(config);
     buzz_with_propagation_retry(&send, &test_config, true, retry_for).await?;
     if save {
         progress.step(
@@ -43,7 +43,7 @@ pub(super) async fn register(
         // change someone else saved meanwhile is carried through too.
         let current = client.get_config(&b.domain).await?;
         refuse_unknown_target_keys(&current)?;
-        let fresh = wire::with_target(&current, &b.target);
+        let fresh = b.to_save(&current);
         buzz_with_propagation_retry(&send, &fresh, false, retry_for).await?;
     } else {
         progress.step("buzz", "test passed; --no-enable: nothing saved");

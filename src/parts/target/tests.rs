@@ -5,7 +5,6 @@
 
 use serde_json::{json, Map, Value};
 
-use super::rows as buzz_rows;
 use super::*;
 use crate::checklist::fixtures::verdicts;
 use crate::checklist::Status;
@@ -158,6 +157,7 @@ fn removal(duplicates: usize, others: usize, cleared: bool, target: Value) -> Ta
         domain: "424242".into(),
         target,
         duplicates,
+        also: 0,
         others,
         cleared,
         config: config(json!({"secret": "not shown"})),
@@ -196,7 +196,7 @@ fn teardown_removes_ours_and_sends_the_rest_back() {
     let hook = json!({"title": "LMS", "endpoints": "https://x"});
     let found =
         config(json!({"https": [hook.clone()], "kinesis": [ours()], "futureKey": {"a": 1}}));
-    let (r, note) = teardown(&domain("7"), &found, &dest()).unwrap();
+    let (r, note) = teardown(&domain("7"), &found, &dest(), &[]).unwrap();
     assert_eq!(note, None);
     assert_eq!(
         r,
@@ -204,6 +204,7 @@ fn teardown_removes_ours_and_sends_the_rest_back() {
             domain: "7".into(),
             target: ours(),
             duplicates: 0,
+            also: 0,
             others: 1,
             cleared: false,
             config: config(json!({"https": [hook], "futureKey": {"a": 1}})),
@@ -211,7 +212,7 @@ fn teardown_removes_ours_and_sends_the_rest_back() {
     );
     // Ours alone: nothing is left, so Buzz deletes the configuration (unknown keys kept).
     let found = config(json!({"kinesis": [ours()], "futureKey": 1}));
-    let (r, _) = teardown(&domain("7"), &found, &dest()).unwrap();
+    let (r, _) = teardown(&domain("7"), &found, &dest(), &[]).unwrap();
     let Some(TargetRemoval::RemoveBuzzTarget {
         cleared,
         others,
@@ -231,7 +232,7 @@ fn teardown_takes_duplicates_with_ours_naming_the_first() {
     let mut twin = ours();
     twin["title"] = json!("a copy");
     let found = config(json!({"kinesis": [ours(), twin]}));
-    let (r, _) = teardown(&domain("7"), &found, &dest()).unwrap();
+    let (r, _) = teardown(&domain("7"), &found, &dest(), &[]).unwrap();
     let Some(TargetRemoval::RemoveBuzzTarget {
         target, duplicates, ..
     }) = r
@@ -245,14 +246,14 @@ fn teardown_takes_duplicates_with_ours_naming_the_first() {
 #[test]
 fn teardown_without_ours_says_only_what_shares_the_stream_name() {
     assert_eq!(
-        teardown(&domain("7"), &Map::new(), &dest()).unwrap(),
+        teardown(&domain("7"), &Map::new(), &dest(), &[]).unwrap(),
         (None, None)
     );
     let elsewhere = json!({"title": "theirs", "targetKinesisStream": "buzz-events", "roleArn": "arn:aws:iam::1:role/O"});
     let unrelated = json!({"title": "x", "targetKinesisStream": "other", "roleArn": ROLE_ARN});
     let found = config(json!({"kinesis": [elsewhere.clone(), elsewhere, unrelated]}));
     assert_eq!(
-        teardown(&domain("2"), &found, &dest()).unwrap(),
+        teardown(&domain("2"), &found, &dest(), &[]).unwrap(),
         (None, Some("domain 2 has 2 kinesis target(s) for a stream named buzz-events in another region or AWS account; they are not this setup's and stay".into()))
     );
 }
@@ -260,7 +261,7 @@ fn teardown_without_ours_says_only_what_shares_the_stream_name() {
 #[test]
 fn teardown_refuses_targets_under_an_unknown_key() {
     let found = config(json!({"kinesis": [ours()], "kinesisTargets": [{"roleArn": ROLE_ARN}]}));
-    let e = teardown(&domain("3"), &found, &dest()).unwrap_err();
+    let e = teardown(&domain("3"), &found, &dest(), &[]).unwrap_err();
     assert!(
         e.contains("for domain 3 ")
             && e.contains("kinesisTargets")
@@ -275,15 +276,15 @@ fn a_change_to_other_targets_meanwhile_is_named_and_one_to_ours_is_not() {
     let hook = json!({"title": "LMS webhook", "enabled": true});
     let before = json!({"kinesis": [ours()], "https": [hook.clone()]});
     let before = before.as_object().unwrap();
-    assert!(changed_meanwhile(before, before, &dest).is_empty());
+    assert!(changed_meanwhile(before, before, &dest, &[]).is_empty());
     let mut ours_disabled = ours();
     ours_disabled["enabled"] = json!(false);
     let only_ours = json!({"kinesis": [ours_disabled], "https": [hook.clone()]});
-    assert!(changed_meanwhile(before, only_ours.as_object().unwrap(), &dest).is_empty());
+    assert!(changed_meanwhile(before, only_ours.as_object().unwrap(), &dest, &[]).is_empty());
     let other = json!({"title": "Analytics", "targetKinesisStream": "analytics",
         "roleArn": "arn:aws:iam::555555555555:role/A", "targetRegion": "us-east-1"});
     let added = json!({"kinesis": [ours(), other], "https": [hook.clone()]});
-    let changes = changed_meanwhile(before, added.as_object().unwrap(), &dest);
+    let changes = changed_meanwhile(before, added.as_object().unwrap(), &dest, &[]);
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert!(
         crate::text::unmark(&changes[0]).contains("\"Analytics\" to analytics"),
@@ -293,11 +294,11 @@ fn a_change_to_other_targets_meanwhile_is_named_and_one_to_ours_is_not() {
     let mut hook2 = hook.clone();
     hook2["enabled"] = json!(false);
     let changed = json!({"kinesis": [ours()], "https": [hook2]});
-    let changes = changed_meanwhile(before, changed.as_object().unwrap(), &dest);
+    let changes = changed_meanwhile(before, changed.as_object().unwrap(), &dest, &[]);
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert!(changes[0].ends_with("was changed"), "{changes:?}");
     let removed = json!({"kinesis": [ours()]});
-    let changes = changed_meanwhile(before, removed.as_object().unwrap(), &dest);
+    let changes = changed_meanwhile(before, removed.as_object().unwrap(), &dest, &[]);
     assert!(changes[0].ends_with("was removed"), "{changes:?}");
 }
 
@@ -307,7 +308,7 @@ fn reordered_targets_and_other_keys_meanwhile_are_named() {
     let (a, b) = (json!({"title": "A"}), json!({"title": "B"}));
     let before = config(json!({"https": [a.clone(), b.clone()], "futureKey": 1}));
     let after = config(json!({"https": [b, a], "futureKey": 2}));
-    let changes: Vec<String> = changed_meanwhile(&before, &after, &dest)
+    let changes: Vec<String> = changed_meanwhile(&before, &after, &dest, &[])
         .iter()
         .map(|c| crate::text::unmark(c))
         .collect();
@@ -319,7 +320,7 @@ fn reordered_targets_and_other_keys_meanwhile_are_named() {
         ]
     );
     let untitled = config(json!({"https": [{"url": "x"}]}));
-    let changes = changed_meanwhile(&Map::new(), &untitled, &dest);
+    let changes = changed_meanwhile(&Map::new(), &untitled, &dest, &[]);
     assert_eq!(changes, ["https target (untitled) was added"]);
 }
 
@@ -458,3 +459,10 @@ fn the_wanted_targets_enabled_flag_is_no_drift() {
         rows[0].message
     );
 }
+
+/// The kinesis target's rows alone (no other target of ours).
+fn buzz_rows(domain: &str, wanted: &KinesisTarget, config: &Map<String, Value>) -> Vec<Check> {
+    super::rows(domain, wanted, &[], config)
+}
+
+mod also;
