@@ -285,13 +285,13 @@ pub fn describe_saved(target: &Value) -> String {
     }
 }
 
-/// A target of ours in a domain's configuration, of any kind: the kinesis one
-/// ([`KinesisTarget`]), and any an add-on asks Buzz to deliver to (an SQS queue, say). The
-/// plan, setup's registration, teardown and check keep each one the same way: found by where
-/// it delivers (Buzz matches targets by position, so the first of ours keeps its place and
-/// the keys this tool does not know), any further one delivering there removed (each
-/// delivers every event again), appended when there is none, every other target carried
-/// through as it was. Whether it is enabled is setup's to decide, not the target's.
+/// A target of ours beside the kinesis one: one an add-on asks Buzz to deliver to (an SQS
+/// queue, say). The plan, setup's registration, teardown and check keep it the way they keep
+/// the kinesis target, through the same functions underneath: found by where it delivers
+/// (Buzz matches targets by position, so the first of ours keeps its place and the keys this
+/// tool does not know), any further one delivering there removed (each delivers every event
+/// again), appended when there is none, every other target carried through as it was.
+/// Whether it is enabled is setup's to decide, not the target's.
 pub trait OurTarget: std::fmt::Debug + Send + Sync {
     /// The key its kind is filed under (one of [`TARGET_KEYS`]).
     fn key(&self) -> &'static str;
@@ -307,65 +307,44 @@ pub trait OurTarget: std::fmt::Debug + Send + Sync {
     fn describe(&self) -> String;
 }
 
-impl OurTarget for KinesisTarget {
-    fn key(&self) -> &'static str {
-        KINESIS
-    }
-
-    fn is_ours(&self, saved: &Value) -> bool {
-        Destination::of_saved(saved).as_ref() == Some(&self.destination())
-    }
-
-    fn to_json(&self, base: Option<&Value>) -> Value {
-        KinesisTarget::to_json(self, base)
-    }
-
-    fn is_satisfied_by(&self, saved: &Value) -> bool {
-        let enabled = as_bool(saved.get(ENABLED));
-        KinesisTarget {
-            enabled,
-            ..self.clone()
-        }
-        .is_satisfied_by(saved)
-    }
-
-    fn describe(&self) -> String {
-        format!("the kinesis target for {}", self.stream)
-    }
-}
-
-/// The saved targets that are `ours`, with their positions (Buzz matches targets by
-/// position, so the position is what we keep).
-pub fn ours_of(config: &Map<String, Value>, ours: &dyn OurTarget) -> Vec<(usize, Value)> {
-    as_list(config.get(ours.key()))
+/// The saved targets under `key` that `ours` says are ours, with their positions (Buzz matches
+/// targets by position, so the position is what we keep).
+fn matching(
+    config: &Map<String, Value>,
+    key: &str,
+    ours: &dyn Fn(&Value) -> bool,
+) -> Vec<(usize, Value)> {
+    as_list(config.get(key))
         .into_iter()
         .enumerate()
-        .filter(|(_, t)| ours.is_ours(t))
+        .filter(|(_, t)| ours(t))
         .collect()
 }
 
-/// The whole configuration with `ours` put in place of the first saved target that is ours
-/// (its position and unknown keys kept), any further one removed, or appended when there is
-/// none; `enabled` set on it. Every other key and target is carried through as it was.
-pub fn with_ours(
+/// The whole configuration with `json(base)` put in place of the first saved target under
+/// `key` that `ours` says is ours (its position kept, `base` the saved one, so its unknown
+/// keys are too), any further one removed, or `json(None)` appended when there is none;
+/// `enabled` set on it. Every other key and target is carried through as it was.
+fn put(
     config: &Map<String, Value>,
-    ours: &dyn OurTarget,
+    key: &str,
+    ours: &dyn Fn(&Value) -> bool,
+    json: &dyn Fn(Option<&Value>) -> Value,
     enabled: bool,
 ) -> Map<String, Value> {
-    let key = ours.key();
     let mut out = config.clone();
     let mut placed = false;
     let mut list = Vec::new();
     for t in as_list(config.get(key)) {
-        if !ours.is_ours(&t) {
+        if !ours(&t) {
             list.push(t);
         } else if !placed {
-            list.push(enabled_as(ours.to_json(Some(&t)), enabled));
+            list.push(enabled_as(json(Some(&t)), enabled));
             placed = true;
         }
     }
     if !placed {
-        list.push(enabled_as(ours.to_json(None), enabled));
+        list.push(enabled_as(json(None), enabled));
     }
     out.insert(key.into(), Value::Array(list));
     out
@@ -378,16 +357,15 @@ fn enabled_as(mut target: Value, enabled: bool) -> Value {
     target
 }
 
-/// The whole configuration without any saved target that is `ours` (teardown); its key goes
-/// when nothing is left under it. `None` when there is none.
-pub fn without_ours(
+/// The whole configuration without any saved target under `key` that `ours` says is ours;
+/// the key goes when nothing is left under it. `None` when there is none.
+fn removed(
     config: &Map<String, Value>,
-    ours: &dyn OurTarget,
+    key: &str,
+    ours: &dyn Fn(&Value) -> bool,
 ) -> Option<Map<String, Value>> {
-    let key = ours.key();
-    let (mine, rest): (Vec<Value>, Vec<Value>) = as_list(config.get(key))
-        .into_iter()
-        .partition(|t| ours.is_ours(t));
+    let (mine, rest): (Vec<Value>, Vec<Value>) =
+        as_list(config.get(key)).into_iter().partition(|t| ours(t));
     if mine.is_empty() {
         return None;
     }
@@ -400,48 +378,66 @@ pub fn without_ours(
     Some(out)
 }
 
-/// The configuration with the enabled flag of every saved target that is `ours` set to
-/// `enabled` (the seed's first step tests the target disabled).
-pub fn with_ours_enabled(
+/// The configuration with the enabled flag of every saved target under `key` that `ours`
+/// says is ours set to `enabled` (the seed's first step tests the target disabled).
+fn enabled_set(
     config: &Map<String, Value>,
-    ours: &dyn OurTarget,
+    key: &str,
+    ours: &dyn Fn(&Value) -> bool,
     enabled: bool,
 ) -> Map<String, Value> {
     let mut out = config.clone();
-    if let Some(Value::Array(list)) = out.get_mut(ours.key()) {
-        for t in list.iter_mut().filter(|t| ours.is_ours(t)) {
+    if let Some(Value::Array(list)) = out.get_mut(key) {
+        for t in list.iter_mut().filter(|t| ours(t)) {
             t[ENABLED] = json!(enabled);
         }
     }
     out
 }
 
-/// Any kinesis target that writes where `dest` says: what [`KinesisTarget::is_ours`] asks of a
-/// saved one, for the callers that know only the destination.
-#[derive(Debug)]
-struct WritingTo<'a>(&'a Destination);
+/// The saved targets that are `t`, with their positions.
+pub fn ours_of(config: &Map<String, Value>, t: &dyn OurTarget) -> Vec<(usize, Value)> {
+    matching(config, t.key(), &|v| t.is_ours(v))
+}
 
-impl OurTarget for WritingTo<'_> {
-    fn key(&self) -> &'static str {
-        KINESIS
-    }
-    fn is_ours(&self, saved: &Value) -> bool {
-        Destination::of_saved(saved).as_ref() == Some(self.0)
-    }
-    fn to_json(&self, base: Option<&Value>) -> Value {
-        base.cloned().unwrap_or_default()
-    }
-    fn is_satisfied_by(&self, _: &Value) -> bool {
-        true
-    }
-    fn describe(&self) -> String {
-        format!("the kinesis target for {}", self.0.stream)
-    }
+/// The whole configuration with `t` in it, `enabled` as given: in place of the first saved
+/// one, any further one removed, or appended.
+pub fn with_ours(
+    config: &Map<String, Value>,
+    t: &dyn OurTarget,
+    enabled: bool,
+) -> Map<String, Value> {
+    put(
+        config,
+        t.key(),
+        &|v| t.is_ours(v),
+        &|base| t.to_json(base),
+        enabled,
+    )
+}
+
+/// The whole configuration without `t` (teardown). `None` when it is not there.
+pub fn without_ours(config: &Map<String, Value>, t: &dyn OurTarget) -> Option<Map<String, Value>> {
+    removed(config, t.key(), &|v| t.is_ours(v))
+}
+
+/// The configuration with `t` (every saved one) enabled or not.
+pub fn with_ours_enabled(
+    config: &Map<String, Value>,
+    t: &dyn OurTarget,
+    enabled: bool,
+) -> Map<String, Value> {
+    enabled_set(config, t.key(), &|v| t.is_ours(v), enabled)
+}
+
+/// Whether a saved kinesis target writes where `dest` says.
+fn writes_to(saved: &Value, dest: &Destination) -> bool {
+    Destination::of_saved(saved).as_ref() == Some(dest)
 }
 
 /// The kinesis targets that write where `dest` says, with their positions.
 pub fn targets_writing_to(config: &Map<String, Value>, dest: &Destination) -> Vec<(usize, Value)> {
-    ours_of(config, &WritingTo(dest))
+    matching(config, KINESIS, &|v| writes_to(v, dest))
 }
 
 /// Our target: the first kinesis target writing to our destination.
@@ -449,9 +445,19 @@ pub fn find_target(config: &Map<String, Value>, dest: &Destination) -> Option<(u
     targets_writing_to(config, dest).into_iter().next()
 }
 
-/// The whole configuration with our kinesis target in it ([`with_ours`]), enabled as it says.
+/// The whole configuration with our kinesis target put in place of the first target writing
+/// to its destination (its position and unknown keys kept), any further targets writing there
+/// removed (each delivered every event again), or appended when there is none. Every other
+/// key and target is carried through as it was.
 pub fn with_target(config: &Map<String, Value>, target: &KinesisTarget) -> Map<String, Value> {
-    with_ours(config, target, target.enabled)
+    let dest = target.destination();
+    put(
+        config,
+        KINESIS,
+        &|v| writes_to(v, &dest),
+        &|base| target.to_json(base),
+        target.enabled,
+    )
 }
 
 /// The whole configuration without any target writing to `dest` (teardown). `None` when
@@ -460,7 +466,7 @@ pub fn without_target(
     config: &Map<String, Value>,
     dest: &Destination,
 ) -> Option<Map<String, Value>> {
-    without_ours(config, &WritingTo(dest))
+    removed(config, KINESIS, &|v| writes_to(v, dest))
 }
 
 /// Targets of every kind in a configuration.
@@ -478,7 +484,7 @@ pub fn with_enabled(
     dest: &Destination,
     enabled: bool,
 ) -> Map<String, Value> {
-    with_ours_enabled(config, &WritingTo(dest), enabled)
+    enabled_set(config, KINESIS, &|v| writes_to(v, dest), enabled)
 }
 
 /// Keys of a configuration, other than the known target keys, that hold what look like
