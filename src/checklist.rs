@@ -221,6 +221,10 @@ pub(crate) struct Expect {
     pub agilix_root: String,
     pub external_id: Option<ExternalId>,
     pub load: Option<Load>,
+    /// What the add-ons Buzz delivers to need the writer role to allow besides the stream
+    /// (`DesiredAddOns::writer_statements`, IAM statements): the `role.policy` row asks for
+    /// each and counts none of it as wider than needed.
+    pub also_allowed: Vec<Value>,
 }
 
 /// What the rows' tests share: a plain setup's expectations, and each row's verdict.
@@ -231,7 +235,8 @@ pub(crate) mod fixtures {
     /// Agilix's account in the tests.
     pub(crate) const AGILIX: &str = "111122223333";
 
-    /// The default retention, no key named or resolved, no external id, no expected load.
+    /// The default retention, no key named or resolved, no external id, no expected load, no
+    /// add-on Buzz delivers to.
     pub(crate) fn expect() -> Expect {
         Expect {
             retention: RetentionHours::DEFAULT,
@@ -240,6 +245,7 @@ pub(crate) mod fixtures {
             agilix_root: format!("arn:aws:iam::{AGILIX}:root"),
             external_id: None,
             load: None,
+            also_allowed: Vec::new(),
         }
     }
 

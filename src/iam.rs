@@ -43,8 +43,19 @@ pub fn trust_policy(agilix: &AccountId, external_id: Option<&ExternalId>) -> Val
 /// customer-managed key when the stream is encrypted with one, only through Kinesis in the
 /// stream's region (`kms:ViaService`, read from the stream's ARN).
 pub fn write_policy(stream_arn: &str, kms_key_arn: Option<&str>) -> Value {
+    write_policy_with(stream_arn, kms_key_arn, &[])
+}
+
+/// The writer role's whole policy: [`write_policy`]'s statements, then `extra`, what the
+/// add-ons Buzz delivers to need besides the stream (`DesiredAddOns::writer_statements`):
+/// Buzz assumes this one role for every target it writes to.
+pub(crate) fn write_policy_with(
+    stream_arn: &str,
+    kms_key_arn: Option<&str>,
+    extra: &[Value],
+) -> Value {
     let region = stream_arn.split(':').nth(3).unwrap_or_default();
-    write_policy_via(stream_arn, kms_key_arn, &kinesis_service(region))
+    write_policy_via(stream_arn, kms_key_arn, &kinesis_service(region), extra)
 }
 
 /// The service name KMS sees when Kinesis uses a key for a producer in `region`, the value of
@@ -53,8 +64,13 @@ pub fn kinesis_service(region: &str) -> String {
     format!("kinesis.{region}.amazonaws.com")
 }
 
-/// [`write_policy`] with the `kms:ViaService` value given (a template's stand-in).
-pub fn write_policy_via(stream_arn: &str, kms_key_arn: Option<&str>, via_service: &str) -> Value {
+/// [`write_policy_with`] with the `kms:ViaService` value given (a template's stand-in).
+pub fn write_policy_via(
+    stream_arn: &str,
+    kms_key_arn: Option<&str>,
+    via_service: &str,
+    extra: &[Value],
+) -> Value {
     let mut statements = vec![json!({
         "Sid": "BuzzWritesToOneStream",
         "Effect": "Allow",
@@ -71,6 +87,7 @@ pub fn write_policy_via(stream_arn: &str, kms_key_arn: Option<&str>, via_service
             "Condition": {"StringEquals": {VIA_SERVICE: via_service}},
         }));
     }
+    statements.extend_from_slice(extra);
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
@@ -680,6 +697,34 @@ mod tests {
         assert_eq!(
             evaluate(&[not_action], "kinesis:PutRecord", arn),
             Decision::Allow
+        );
+    }
+
+    /// What the add-ons Buzz delivers to need comes after the stream's statements (and its
+    /// key's), as given; with none it is the stream's policy alone.
+    #[test]
+    fn the_writer_policy_is_the_streams_then_the_add_ons_statements() {
+        let arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/buzz";
+        let key = "arn:aws:kms:eu-west-1:123456789012:key/k";
+        let queue = json!({"Sid": "BuzzDeliversToQueue", "Effect": "Allow",
+            "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:eu-west-1:123456789012:q"});
+        let topic = json!({"Sid": "BuzzDeliversToTopic", "Effect": "Allow",
+            "Action": ["sns:Publish"], "Resource": "arn:aws:sns:eu-west-1:123456789012:t",
+            "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}});
+        for k in [None, Some(key)] {
+            let alone = write_policy(arn, k);
+            assert_eq!(alone, write_policy_with(arn, k, &[]));
+            let with = write_policy_with(arn, k, &[queue.clone(), topic.clone()]);
+            let mut want = alone["Statement"].as_array().unwrap().clone();
+            want.extend([queue.clone(), topic.clone()]);
+            assert_eq!(with["Statement"], Value::Array(want), "{with}");
+            assert_eq!(with["Version"], "2012-10-17");
+        }
+        // The stream's region still decides its key's kms:ViaService.
+        let with = write_policy_with(arn, Some(key), &[queue]);
+        assert_eq!(
+            with["Statement"][1]["Condition"]["StringEquals"][VIA_SERVICE],
+            "kinesis.eu-west-1.amazonaws.com"
         );
     }
 

@@ -68,6 +68,7 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
         agilix_root: arn::account_root(&aws_part.trustee.agilix_account),
         external_id: aws_part.trustee.external_id.clone(),
         load: aws_part.stream.load,
+        also_allowed: Vec::new(),
     };
     // check asks only for missing names and secrets; it never offers to pick a stream.
     let connected = read::connect(login, &aws_part.aws, &calls, None).await?;
@@ -84,6 +85,12 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
     let d = &o.desired;
     // The roles are judged against the key the stream really has (resolved by the read step).
     expect.key = d.aws.as_ref().and_then(|a| a.stream.key.clone());
+    // And against what the add-ons asked for need it to allow besides the stream.
+    expect.also_allowed = d
+        .aws
+        .as_ref()
+        .map(|a| a.add_ons.writer_statements())
+        .unwrap_or_default();
     let mut rows = aws_rows(&o, &expect).await?;
     // The Buzz side of an auditor's run: listed, not passed.
     let region = o.aws.region.to_string();

@@ -155,6 +155,11 @@ pub(crate) async fn run(args: &ExportArgs, output: Output, quiet: bool) -> Resul
         &spec.names.stream,
     );
     let key = spec.stream.encryption.customer_key().map(|k| k.as_str());
+    // The stream's statements alone: what an add-on Buzz delivers to adds is written from the
+    // desired add-ons setup's read derives (`DesiredAddOns::writer_statements`), or in a
+    // template from what the template makes (`StackPart::writer_grant`), and this bare
+    // document has neither (`--archive-bucket` is refused without `--format`). No add-on grants
+    // the writer role anything yet; one that does must be given a bare form here.
     let permission = iam::write_policy(&stream_arn, key);
 
     let view = PolicyView {

@@ -313,8 +313,13 @@ fn desired_aws(
     let w = &a.stream;
     // What exists decides the grants: the stream's own key, by ARN, whatever the flags say.
     let granted = existing.key.as_ref().and_then(ResolvedKey::grant_arn);
-    let archive = desired_archive(a, events, options, at, &stream_arn, granted);
-    let policy = iam::write_policy(&stream_arn, granted);
+    let add_ons = DesiredAddOns {
+        alarm: desired_alarm(a, at),
+        archive: desired_archive(a, events, options, at, &stream_arn, granted),
+    };
+    // Buzz assumes the role for every target: an add-on it delivers to is granted beside the
+    // stream (what the role planner guards is read from this document too).
+    let policy = iam::write_policy_with(&stream_arn, granted, &add_ons.writer_statements());
     Desired {
         stream: a.names.stream.clone(),
         role: a.names.role.clone(),
@@ -338,10 +343,7 @@ fn desired_aws(
                 adopt: options.adopt,
                 widen: options.widen,
             },
-            add_ons: DesiredAddOns {
-                alarm: desired_alarm(a, at),
-                archive,
-            },
+            add_ons,
         }),
         stream_arn,
         role_arn,

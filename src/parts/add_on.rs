@@ -44,6 +44,17 @@ pub(crate) trait AddOn: Sync {
     /// What teardown does with what is left of it: its removals, or notes why it stays.
     fn teardown(&self, cx: &TeardownCx, left: &Self::Left) -> Planned<Self::Removal>;
 
+    /// The IAM policy statements the writer role must also carry for Buzz to deliver to it
+    /// (each with a `Sid`, `Effect: Allow`, `Action`, `Resource` and any `Condition`; check
+    /// evaluates a `StringEquals` condition with its own values): Buzz assumes the writer role
+    /// for every target it writes to, so a place it delivers to (a queue, say) is reachable
+    /// only through that role. Setup puts them in the role's policy after the stream's, and
+    /// check's `role.policy` row asks for them. None by default: Buzz writes to neither the
+    /// alarm nor the archive.
+    fn writer_statements(&self, _want: &Self::Desired) -> Vec<serde_json::Value> {
+        Vec::new()
+    }
+
     /// The target Buzz delivers to in it, when it is one (an SQS queue Buzz writes to, say):
     /// setup keeps it beside our kinesis target in each domain's configuration, check judges
     /// it, teardown removes it (`parts::target`). `None` for an add-on Buzz does not write to

@@ -17,7 +17,8 @@ use crate::buzz::wire::OurTarget;
 use crate::state::Halves;
 
 /// Writes from one list what names every add-on, so an add-on is named in one place:
-/// [`DesiredAddOns`], [`AddOnsFound`] and `read_add_ons` (setup's and check's read),
+/// [`DesiredAddOns`] (with what the writer role must allow for them, `writer_statements`),
+/// [`AddOnsFound`] and `read_add_ons` (setup's and check's read),
 /// [`AddOnActions`], [`AddOnAction`] and `plan_add_ons` (the plan), `apply_add_ons` (setup),
 /// `check_add_ons` (check's rows), `STACK` (the exports' fragments),
 /// and [`AddOnsLeft`], `read_left_add_ons`, [`AddOnRemoval`] and `teardown_add_ons`
@@ -83,6 +84,21 @@ macro_rules! add_ons {
         #[derive(Debug, Clone, Default)]
         pub(crate) struct DesiredAddOns {
             $(pub $field: Option<<$part::$ty as AddOn>::Desired>,)*
+        }
+
+        impl DesiredAddOns {
+            /// What the writer role must also allow for Buzz to deliver to each add-on asked
+            /// for ([`AddOn::writer_statements`]), in the registration's order: setup's
+            /// desired policy and check's `role.policy` row add them to the stream's.
+            pub(crate) fn writer_statements(&self) -> Vec<Value> {
+                let mut all = Vec::new();
+                $(
+                    if let Some(w) = &self.$field {
+                        all.extend($part::$ty.writer_statements(w));
+                    }
+                )*
+                all
+            }
         }
 
         /// What setup's and check's read found of each add-on asked for.
@@ -516,6 +532,26 @@ mod tests {
         );
         assert_eq!(kinds_of(&p.actions), ["delete_alarm", "delete_log_group"]);
         assert_eq!(p.actions[0].describe(), "delete the alarm A");
+    }
+
+    /// Buzz delivers to neither the alarm nor the archive: asking for both adds nothing to
+    /// what the writer role must allow, and neither does asking for none.
+    #[test]
+    fn the_alarm_and_the_archive_grant_the_writer_role_nothing() {
+        let both = DesiredAddOns {
+            alarm: Some(alarm()),
+            archive: Some(desired()),
+        };
+        assert_eq!(both.writer_statements(), Vec::<Value>::new());
+        assert_eq!(
+            alarm::Alarm.writer_statements(&alarm()),
+            Vec::<Value>::new()
+        );
+        assert_eq!(
+            archived::Archived.writer_statements(&desired()),
+            Vec::<Value>::new()
+        );
+        assert!(DesiredAddOns::default().writer_statements().is_empty());
     }
 
     /// A change reads as its add-on's own: its marker, its before and after, its line.

@@ -49,10 +49,35 @@ pub(crate) struct CfnFragment {
     pub outputs: Vec<(String, Value)>,
 }
 
+/// What a part adds to the writer role's policy in a template (an add-on Buzz delivers to):
+/// IAM statements written with stand-ins (`parts::STREAM_ARN`, or the part's own for what the
+/// template makes of it), and how each dialect writes each stand-in of the part's own.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct WriterGrant {
+    pub statements: Vec<Value>,
+    pub refs: Vec<StandIn>,
+}
+
+/// A part's stand-in, as each dialect writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StandIn {
+    pub stand_in: &'static str,
+    /// Its CloudFormation value (`{"Fn::GetAtt": [LOGICAL_ID, "Arn"]}`).
+    pub cloudformation: Value,
+    /// Its Terraform expression (`aws_sqs_queue.buzz.arn`).
+    pub terraform: String,
+}
+
 /// A part of what the exports write: its fragment in each dialect, from the blueprint (empty
 /// when the blueprint does not ask for it: no alarm, no archive).
 pub(crate) trait StackPart: Sync {
     fn cloudformation(&self, b: &Blueprint) -> CfnFragment;
     /// Its Terraform blocks (resources, then its outputs), in file order.
     fn terraform(&self, b: &Blueprint) -> Vec<Block>;
+    /// What the writer role must also allow in the template for Buzz to deliver to this part
+    /// (Buzz assumes that one role for every target; the template's writer role carries it
+    /// after the stream's statements). Nothing by default: Buzz writes only to the stream.
+    fn writer_grant(&self, _b: &Blueprint) -> WriterGrant {
+        WriterGrant::default()
+    }
 }

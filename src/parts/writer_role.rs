@@ -1,15 +1,16 @@
 //! The role Agilix assumes: what teardown does with it (only a role setup made goes, and only
 //! with nothing else attached), how the exports make it (12-hour sessions, the trust, and the
-//! least-privilege inline policy on the stream and its customer-managed key, with the scanner
-//! check its trust does not meet and why), and its check rows ([`rows`]: it exists, trusts
-//! Agilix's account alone, allows 12-hour sessions, and its policies allow writing to the
-//! stream and little else). (It is planned by `plan/role.rs`, under the rules Firehose's role
+//! least-privilege inline policy on the stream and its customer-managed key, then what the
+//! other parts Buzz delivers to add, with the scanner check its trust does not meet and why),
+//! and its check rows ([`rows`]: it exists, trusts Agilix's account alone, allows 12-hour
+//! sessions, and its policies allow writing to the stream, and what the add-ons Buzz delivers
+//! to need, and little else). (It is planned by `plan/role.rs`, under the rules Firehose's role
 //! is planned by.)
 
 use serde_json::{json, Value};
 
 use super::role::RoleObserved;
-use super::stack::{Blueprint, CfnFragment, StackPart};
+use super::stack::{Blueprint, CfnFragment, StackPart, StandIn};
 use super::{cfn_resource, cfn_substitute, cfn_tags, tf_tags, tf_with_skips, Skip};
 use super::{Gone, Planned, KINESIS_SERVICE, SETUP_AGAIN, STREAM_ARN};
 use crate::checklist::{fail, pass, warn, Check, CheckId, Expect};
@@ -91,13 +92,34 @@ pub(crate) fn teardown(
     Ok(p)
 }
 
-/// The permission policy, its stream (and key) as stand-ins each dialect replaces.
-fn permission(b: &Blueprint) -> Value {
-    iam::write_policy_via(
+/// The permission policy, its stream (and key) as stand-ins each dialect replaces, then what
+/// the template's other parts add for Buzz to deliver to them (`parts`: every part,
+/// `super::stack_parts()`), with every stand-in in it as each dialect writes it.
+fn permission(b: &Blueprint, parts: &[&dyn StackPart]) -> (Value, Vec<StandIn>) {
+    let mut refs = vec![
+        StandIn {
+            stand_in: STREAM_ARN,
+            cloudformation: json!({"Fn::GetAtt": [super::CFN_STREAM, "Arn"]}),
+            terraform: format!("{}.arn", super::TF_STREAM),
+        },
+        StandIn {
+            stand_in: KINESIS_SERVICE,
+            cloudformation: json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"}),
+            terraform: "\"kinesis.${data.aws_region.current.id}.amazonaws.com\"".to_owned(),
+        },
+    ];
+    let mut extra = Vec::new();
+    for grant in parts.iter().map(|p| p.writer_grant(b)) {
+        extra.extend(grant.statements);
+        refs.extend(grant.refs);
+    }
+    let doc = iam::write_policy_via(
         STREAM_ARN,
         b.encryption.customer_key().map(KmsKey::as_str),
         KINESIS_SERVICE,
-    )
+        &extra,
+    );
+    (doc, refs)
 }
 
 /// The checks the role's trust does not meet, with their reasons.
@@ -118,77 +140,72 @@ pub(crate) fn skips(b: &Blueprint) -> Vec<Skip> {
 
 impl StackPart for WriterRole {
     fn cloudformation(&self, b: &Blueprint) -> CfnFragment {
-        let permission = cfn_substitute(
-            &permission(b),
-            &[
-                (
-                    STREAM_ARN,
-                    json!({"Fn::GetAtt": [super::CFN_STREAM, "Arn"]}),
-                ),
-                (
-                    KINESIS_SERVICE,
-                    json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"}),
-                ),
-            ],
-        );
-        CfnFragment {
-            resources: vec![(
-                CFN_ID,
-                cfn_resource(
-                    json!({
-                        "Type": "AWS::IAM::Role",
-                        "Properties": {
-                            "RoleName": b.role,
-                            "Description": iam::ROLE_DESCRIPTION,
-                            "MaxSessionDuration": MAX_SESSION_SECONDS,
-                            "AssumeRolePolicyDocument": b.trust,
-                            "Policies": [{"PolicyName": iam::POLICY_NAME, "PolicyDocument": permission}],
-                            "Tags": cfn_tags(&b.tags),
-                        },
-                    }),
-                    &skips(b),
-                ),
-            )],
-            outputs: Vec::new(),
-        }
+        cfn_fragment(b, &super::stack_parts().collect::<Vec<_>>())
     }
 
     fn terraform(&self, b: &Blueprint) -> Vec<Block> {
-        let stream_arn = format!("{}.arn", super::TF_STREAM);
-        vec![
-            tf_with_skips(Block::new("resource", &["aws_iam_role", "buzz"]), &skips(b))
-                .attr("name", Hcl::str(b.role.as_str()))
-                .attr("description", Hcl::str(iam::ROLE_DESCRIPTION))
-                .attr(
-                    "max_session_duration",
-                    Hcl::expr(MAX_SESSION_SECONDS.to_string()),
-                )
-                .attr(
-                    "assume_role_policy",
-                    Hcl::Call("jsonencode", Box::new(Hcl::from_json(&b.trust, &[]))),
-                )
-                .attr("tags", tf_tags(&b.tags)),
-            Block::new("resource", &["aws_iam_role_policy", "buzz"])
-                .attr("name", Hcl::str(iam::POLICY_NAME))
-                .attr("role", Hcl::expr(format!("{TF_ID}.id")))
-                .attr(
-                    "policy",
-                    Hcl::Call(
-                        "jsonencode",
-                        Box::new(Hcl::from_json(
-                            &permission(b),
-                            &[
-                                (STREAM_ARN, stream_arn.as_str()),
-                                (
-                                    KINESIS_SERVICE,
-                                    "\"kinesis.${data.aws_region.current.id}.amazonaws.com\"",
-                                ),
-                            ],
-                        )),
-                    ),
-                ),
-        ]
+        tf_blocks(b, &super::stack_parts().collect::<Vec<_>>())
     }
+}
+
+/// The role's CloudFormation resource, its policy granting what `parts` add too.
+fn cfn_fragment(b: &Blueprint, parts: &[&dyn StackPart]) -> CfnFragment {
+    let (doc, refs) = permission(b, parts);
+    let subs: Vec<(&str, Value)> = refs
+        .iter()
+        .map(|r| (r.stand_in, r.cloudformation.clone()))
+        .collect();
+    let permission = cfn_substitute(&doc, &subs);
+    CfnFragment {
+        resources: vec![(
+            CFN_ID,
+            cfn_resource(
+                json!({
+                    "Type": "AWS::IAM::Role",
+                    "Properties": {
+                        "RoleName": b.role,
+                        "Description": iam::ROLE_DESCRIPTION,
+                        "MaxSessionDuration": MAX_SESSION_SECONDS,
+                        "AssumeRolePolicyDocument": b.trust,
+                        "Policies": [{"PolicyName": iam::POLICY_NAME, "PolicyDocument": permission}],
+                        "Tags": cfn_tags(&b.tags),
+                    },
+                }),
+                &skips(b),
+            ),
+        )],
+        outputs: Vec::new(),
+    }
+}
+
+/// The role's Terraform blocks, its policy granting what `parts` add too.
+fn tf_blocks(b: &Blueprint, parts: &[&dyn StackPart]) -> Vec<Block> {
+    let (doc, refs) = permission(b, parts);
+    let refs: Vec<(&str, &str)> = refs
+        .iter()
+        .map(|r| (r.stand_in, r.terraform.as_str()))
+        .collect();
+    vec![
+        tf_with_skips(Block::new("resource", &["aws_iam_role", "buzz"]), &skips(b))
+            .attr("name", Hcl::str(b.role.as_str()))
+            .attr("description", Hcl::str(iam::ROLE_DESCRIPTION))
+            .attr(
+                "max_session_duration",
+                Hcl::expr(MAX_SESSION_SECONDS.to_string()),
+            )
+            .attr(
+                "assume_role_policy",
+                Hcl::Call("jsonencode", Box::new(Hcl::from_json(&b.trust, &[]))),
+            )
+            .attr("tags", tf_tags(&b.tags)),
+        Block::new("resource", &["aws_iam_role_policy", "buzz"])
+            .attr("name", Hcl::str(iam::POLICY_NAME))
+            .attr("role", Hcl::expr(format!("{TF_ID}.id")))
+            .attr(
+                "policy",
+                Hcl::Call("jsonencode", Box::new(Hcl::from_json(&doc, &refs))),
+            ),
+    ]
 }
 
 /// The role: exists, trusts Agilix's account alone (with the external id when given), allows
@@ -324,22 +341,11 @@ fn policy_row(stream_arn: &str, grants: &Grants, e: &Expect) -> Check {
         ) == Decision::Allow;
     }
     if let Some((action, decision)) = verdicts.iter().find(|(_, v)| *v != Decision::Allow) {
-        let why = match decision {
-            Decision::ExplicitDeny => "an explicit Deny".to_owned(),
-            Decision::OutsideBoundary => format!(
-                "the permission boundary {} does not allow it",
-                grants.boundary.as_ref().map_or("", |b| b.name.as_str())
-            ),
-            _ => "no Allow".to_owned(),
-        };
-        return fail(
-            CheckId::RolePolicy,
-            format!("the role's policies do not allow {action} on {stream_arn} ({why})"),
-            if *decision == Decision::OutsideBoundary {
-                "widen the role's permission boundary to allow kinesis:PutRecord and kinesis:PutRecords on the stream, or remove it (aws iam delete-role-permissions-boundary)".to_owned()
-            } else {
-                format!("{SETUP_AGAIN}; remove any Deny that covers the stream")
-            },
+        return not_allowed(
+            grants,
+            (action, stream_arn, *decision),
+            "kinesis:PutRecord and kinesis:PutRecords on the stream",
+            "the stream",
         );
     }
     if let (false, Some(k)) = (kms_ok, key) {
@@ -354,6 +360,9 @@ fn policy_row(stream_arn: &str, grants: &Grants, e: &Expect) -> Check {
             ),
         );
     }
+    if let Some(refused) = also_refused(grants, &e.also_allowed) {
+        return refused;
+    }
     let docs = grants.documents();
     let docs = docs.as_slice();
     let mut resources = vec![stream_arn];
@@ -362,22 +371,103 @@ fn policy_row(stream_arn: &str, grants: &Grants, e: &Expect) -> Check {
         resources.push(arn);
         actions.push("kms:GenerateDataKey");
     }
+    // What the add-ons Buzz delivers to need is granted on purpose, not wider than needed.
+    let (also_actions, also_resources) =
+        iam::allowed_by(&serde_json::json!({ "Statement": e.also_allowed }));
+    actions.extend(also_actions.iter().map(String::as_str));
+    resources.extend(also_resources.iter().map(String::as_str));
     let wider = iam::wider_grants(docs, &actions, &resources);
-    if wider.is_empty() {
-        pass(
-            CheckId::RolePolicy,
-            format!("the role may write to {stream_arn} and nothing else"),
-        )
-    } else {
-        warn(
+    if !wider.is_empty() {
+        return warn(
             CheckId::RolePolicy,
             format!(
                 "the role may write to the stream, but its grants are wider than needed: {}",
                 wider.join("; ")
             ),
             "remove the extra grants: Agilix's account can use everything this role allows",
-        )
+        );
     }
+    let mut also: Vec<&str> = Vec::new();
+    for r in &also_resources {
+        if !also.contains(&r.as_str()) {
+            also.push(r);
+        }
+    }
+    pass(
+        CheckId::RolePolicy,
+        if also.is_empty() {
+            format!("the role may write to {stream_arn} and nothing else")
+        } else {
+            format!(
+                "the role may write to {stream_arn} and to {} and nothing else",
+                also.join(", ")
+            )
+        },
+    )
+}
+
+/// The first grant the add-ons Buzz delivers to need (`also`: IAM statements) that the role's
+/// policies do not give, judged as IAM would: each action of a statement on each of its
+/// resources, its `StringEquals` condition's values taken as what is known of Buzz's request
+/// (as the key's `kms:ViaService` is). `None`: every one is allowed.
+fn also_refused(grants: &Grants, also: &[Value]) -> Option<Check> {
+    for st in also {
+        let known: Vec<(String, String)> = st
+            .pointer("/Condition/StringEquals")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), iam::strings(v).into_iter().next()?)))
+            .collect();
+        let context: Vec<(&str, &str)> = known
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let listed = |key: &str| st.get(key).map(iam::strings).unwrap_or_default();
+        for action in listed("Action") {
+            for resource in listed("Resource") {
+                let decision = grants.decide(&action, &resource, &context);
+                if decision != Decision::Allow {
+                    let allow = format!("{action} on {resource}");
+                    return Some(not_allowed(
+                        grants,
+                        (&action, &resource, decision),
+                        &allow,
+                        &resource,
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The `role.policy` failure for an action on a resource IAM decided against, and its fix:
+/// the boundary's when the boundary refuses it (`allow`: what it must then allow), else
+/// setup's, with any Deny that covers `covered` gone.
+fn not_allowed(
+    grants: &Grants,
+    (action, resource, decision): (&str, &str, Decision),
+    allow: &str,
+    covered: &str,
+) -> Check {
+    let why = match decision {
+        Decision::ExplicitDeny => "an explicit Deny".to_owned(),
+        Decision::OutsideBoundary => format!(
+            "the permission boundary {} does not allow it",
+            grants.boundary.as_ref().map_or("", |b| b.name.as_str())
+        ),
+        _ => "no Allow".to_owned(),
+    };
+    fail(
+        CheckId::RolePolicy,
+        format!("the role's policies do not allow {action} on {resource} ({why})"),
+        if decision == Decision::OutsideBoundary {
+            format!("widen the role's permission boundary to allow {allow}, or remove it (aws iam delete-role-permissions-boundary)")
+        } else {
+            format!("{SETUP_AGAIN}; remove any Deny that covers {covered}")
+        },
+    )
 }
 
 #[cfg(test)]

@@ -299,3 +299,322 @@ fn a_role_inside_agilixs_account_is_agilix_and_one_elsewhere_is_not() {
         theirs.message
     );
 }
+
+const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:buzz-deliveries";
+const OTHER_QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:buzz-retries";
+const QUEUE_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/q";
+
+/// What a queue Buzz delivers to would ask of the writer role: two actions on two queues,
+/// and its key only through SQS (a `StringEquals` condition, as the stream's key's).
+fn queue_statements() -> Vec<Value> {
+    vec![
+        json!({"Sid": "BuzzDeliversToQueues", "Effect": "Allow",
+            "Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
+            "Resource": [QUEUE_ARN, OTHER_QUEUE_ARN]}),
+        json!({"Sid": "BuzzEncryptsWithQueueKey", "Effect": "Allow",
+            "Action": "kms:GenerateDataKey", "Resource": QUEUE_KEY,
+            "Condition": {"StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}}}),
+    ]
+}
+
+/// The role's policy as setup writes it for the stream and the queue.
+fn with_queue() -> Value {
+    crate::iam::write_policy_with(STREAM_ARN, None, &queue_statements())
+}
+
+fn deny(action: &str, resource: &str) -> Value {
+    json!({"Statement": [{"Effect": "Deny", "Action": action, "Resource": resource}]})
+}
+
+/// An add-on Buzz delivers to is judged in the `role.policy` row after the stream: each of its
+/// actions on each of its resources, as IAM would (its condition's values known), and what it
+/// needs is not counted as wider than needed.
+#[test]
+fn the_policy_row_asks_for_what_the_add_ons_buzz_delivers_to_need() {
+    use crate::iam::NamedPolicy;
+    use Status::*;
+    let mut e = expect();
+    e.also_allowed = queue_statements();
+    let row = |docs: &[Value], e: &Expect| {
+        role_rows(
+            "BuzzKinesisWriter",
+            STREAM_ARN,
+            Some(&role()),
+            &Grants::identity(docs),
+            e,
+        )[3]
+        .clone()
+    };
+    let mut sent_to_one = with_queue();
+    sent_to_one["Statement"][1]["Resource"] = json!(QUEUE_ARN);
+    let mut only_send = with_queue();
+    only_send["Statement"][1]["Action"] = json!("sqs:SendMessage");
+    let mut other_via = with_queue();
+    other_via["Statement"][2]["Condition"]["StringEquals"]["kms:ViaService"] =
+        json!("s3.us-east-1.amazonaws.com");
+    let wider = json!({"Statement": [{"Effect": "Allow", "Action": "sqs:DeleteQueue", "Resource": QUEUE_ARN}]});
+    let elsewhere = json!({"Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+        "Resource": "arn:aws:sqs:us-east-1:123456789012:someone-elses"}]});
+    let cases: [(&str, Vec<Value>, Status, String); 9] = [
+        (
+            "exactly the stream and the queue",
+            vec![with_queue()],
+            Pass,
+            format!("the role may write to {STREAM_ARN} and to {QUEUE_ARN}, {OTHER_QUEUE_ARN}, {QUEUE_KEY} and nothing else"),
+        ),
+        (
+            "the stream alone",
+            vec![write_policy(STREAM_ARN, None)],
+            Fail,
+            format!("the role's policies do not allow sqs:SendMessage on {QUEUE_ARN} (no Allow)"),
+        ),
+        (
+            "one queue of two",
+            vec![sent_to_one],
+            Fail,
+            format!("the role's policies do not allow sqs:SendMessage on {OTHER_QUEUE_ARN} (no Allow)"),
+        ),
+        (
+            "one action of two",
+            vec![only_send],
+            Fail,
+            format!("the role's policies do not allow sqs:GetQueueUrl on {QUEUE_ARN} (no Allow)"),
+        ),
+        (
+            "a Deny on the second queue",
+            vec![with_queue(), deny("sqs:GetQueueUrl", OTHER_QUEUE_ARN)],
+            Fail,
+            format!("the role's policies do not allow sqs:GetQueueUrl on {OTHER_QUEUE_ARN} (an explicit Deny)"),
+        ),
+        (
+            "the queue's key through another service",
+            vec![other_via],
+            Fail,
+            format!("the role's policies do not allow kms:GenerateDataKey on {QUEUE_KEY} (no Allow)"),
+        ),
+        (
+            "another action on the queue besides",
+            vec![with_queue(), wider],
+            Warn,
+            "the role may write to the stream, but its grants are wider than needed: the role is also allowed 'sqs:DeleteQueue'".to_owned(),
+        ),
+        (
+            "another queue besides",
+            vec![with_queue(), elsewhere],
+            Warn,
+            "the role may write to the stream, but its grants are wider than needed: a grant reaches resource 'arn:aws:sqs:us-east-1:123456789012:someone-elses'".to_owned(),
+        ),
+        (
+            "the stream's own failure first",
+            vec![with_queue(), deny("kinesis:PutRecord", STREAM_ARN)],
+            Fail,
+            format!("the role's policies do not allow kinesis:PutRecord on {STREAM_ARN} (an explicit Deny)"),
+        ),
+    ];
+    for (what, docs, status, message) in cases {
+        let r = row(&docs, &e);
+        assert_eq!((r.status, &r.message), (status, &message), "{what}");
+        if status == Fail && !message.contains("kinesis:") {
+            let resource = message
+                .split(" on ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap();
+            assert_eq!(
+                r.fix.as_deref(),
+                Some(format!("{SETUP_AGAIN}; remove any Deny that covers {resource}").as_str()),
+                "{what}"
+            );
+        }
+    }
+    // Not asked for, the queue's grants are wider than needed.
+    let r = row(&[with_queue()], &expect());
+    assert_eq!(r.status, Warn, "{}", r.message);
+
+    // A boundary that leaves the stream in but not the queue: the boundary's fix, naming it.
+    let bounded = Grants {
+        identity: vec![NamedPolicy {
+            name: "inline:buzz-kinesis-write".into(),
+            document: with_queue(),
+        }],
+        boundary: Some(NamedPolicy {
+            name: "arn:aws:iam::123456789012:policy/limits".into(),
+            document: json!({"Statement": [{"Effect": "Allow", "Action": ["kinesis:*", "kms:*"], "Resource": "*"}]}),
+        }),
+    };
+    let r = role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), &bounded, &e)[3].clone();
+    assert_eq!(
+        (r.status, r.message.as_str(), r.fix.as_deref()),
+        (
+            Fail,
+            format!("the role's policies do not allow sqs:SendMessage on {QUEUE_ARN} (the permission boundary arn:aws:iam::123456789012:policy/limits does not allow it)").as_str(),
+            Some(format!("widen the role's permission boundary to allow sqs:SendMessage on {QUEUE_ARN}, or remove it (aws iam delete-role-permissions-boundary)").as_str()),
+        )
+    );
+}
+
+/// The stream's verdicts read as they always have, word for word, with no add-on's needs and
+/// with them.
+#[test]
+fn the_streams_policy_verdicts_keep_their_words() {
+    use crate::iam::NamedPolicy;
+    let mut with_queue_expected = expect();
+    with_queue_expected.also_allowed = queue_statements();
+    for e in [expect(), with_queue_expected] {
+        let row = |g: &Grants| {
+            role_rows("BuzzKinesisWriter", STREAM_ARN, Some(&role()), g, &e)[3].clone()
+        };
+        let missing = row(&Grants::default());
+        assert_eq!(
+            (missing.message.as_str(), missing.fix.as_deref()),
+            (
+                format!(
+                    "the role's policies do not allow kinesis:PutRecord on {STREAM_ARN} (no Allow)"
+                )
+                .as_str(),
+                Some(format!("{SETUP_AGAIN}; remove any Deny that covers the stream").as_str()),
+            )
+        );
+        let bounded = row(&Grants {
+            identity: vec![NamedPolicy {
+                name: "inline:buzz-kinesis-write".into(),
+                document: with_queue(),
+            }],
+            boundary: Some(NamedPolicy {
+                name: "arn:aws:iam::123456789012:policy/limits".into(),
+                document: json!({"Statement": [{"Effect": "Allow", "Action": "kinesis:PutRecord", "Resource": "*"}]}),
+            }),
+        });
+        assert_eq!(
+            (bounded.message.as_str(), bounded.fix.as_deref()),
+            (
+                format!("the role's policies do not allow kinesis:PutRecords on {STREAM_ARN} (the permission boundary arn:aws:iam::123456789012:policy/limits does not allow it)").as_str(),
+                Some("widen the role's permission boundary to allow kinesis:PutRecord and kinesis:PutRecords on the stream, or remove it (aws iam delete-role-permissions-boundary)"),
+            )
+        );
+    }
+    let plain = role_rows(
+        "BuzzKinesisWriter",
+        STREAM_ARN,
+        Some(&role()),
+        &Grants::identity(&[write_policy(STREAM_ARN, None)]),
+        &expect(),
+    )[3]
+    .clone();
+    assert_eq!(
+        plain.message,
+        format!("the role may write to {STREAM_ARN} and nothing else")
+    );
+}
+
+/// A template part Buzz delivers to (a toy queue) adds its statement to the writer role's
+/// policy in both dialects, after the stream's, its own stand-in written as each dialect
+/// refers to the queue the template makes.
+mod exports {
+    use std::collections::BTreeMap;
+
+    use serde_json::{json, Value};
+
+    use super::super::{cfn_fragment, tf_blocks, WriterRole};
+    use crate::hcl::Block;
+    use crate::names::{Encryption, RetentionHours};
+    use crate::parts::stack::{Blueprint, CfnFragment, StackPart, StandIn, WriterGrant};
+    use crate::sizing::Capacity;
+
+    const QUEUE: &str = "\u{1}toy_queue_arn\u{1}";
+
+    struct ToyQueue;
+
+    impl StackPart for ToyQueue {
+        fn cloudformation(&self, _: &Blueprint) -> CfnFragment {
+            CfnFragment::default()
+        }
+        fn terraform(&self, _: &Blueprint) -> Vec<Block> {
+            Vec::new()
+        }
+        fn writer_grant(&self, _: &Blueprint) -> WriterGrant {
+            WriterGrant {
+                statements: vec![json!({"Sid": "BuzzDeliversToToyQueue", "Effect": "Allow",
+                    "Action": "sqs:SendMessage", "Resource": QUEUE})],
+                refs: vec![StandIn {
+                    stand_in: QUEUE,
+                    cloudformation: json!({"Fn::GetAtt": ["ToyQueue", "Arn"]}),
+                    terraform: "aws_sqs_queue.toy.arn".into(),
+                }],
+            }
+        }
+    }
+
+    fn blueprint() -> Blueprint {
+        Blueprint {
+            stream: "buzz-events".into(),
+            capacity: Capacity::OnDemand,
+            retention: RetentionHours::DEFAULT,
+            encryption: Encryption::Default,
+            tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
+            role: "BuzzKinesisWriter".into(),
+            trust: json!({"Version": "2012-10-17", "Statement": []}),
+            title: "Kinesis".into(),
+            events: Vec::new(),
+            domain: None,
+            alarm: None,
+            archive: None,
+        }
+    }
+
+    fn statements(parts: &[&dyn StackPart]) -> Vec<Value> {
+        let f = cfn_fragment(&blueprint(), parts);
+        f.resources[0].1["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    fn tf(parts: &[&dyn StackPart]) -> String {
+        let mut out = String::new();
+        for b in tf_blocks(&blueprint(), parts) {
+            b.write(&mut out, 0);
+        }
+        out
+    }
+
+    #[test]
+    fn cloudformation_grants_the_writer_role_what_a_part_adds() {
+        let alone = statements(&[&WriterRole]);
+        assert_eq!(alone.len(), 1);
+        assert_eq!(
+            alone[0]["Resource"],
+            json!({"Fn::GetAtt": [crate::parts::CFN_STREAM, "Arn"]})
+        );
+        let with = statements(&[&WriterRole, &ToyQueue]);
+        assert_eq!(with[..1], alone[..]);
+        assert_eq!(
+            with[1..],
+            [json!({"Sid": "BuzzDeliversToToyQueue", "Effect": "Allow",
+                "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["ToyQueue", "Arn"]}})]
+        );
+        // Every part of a real template: nothing grants the writer role more today.
+        let every: Vec<&dyn StackPart> = crate::parts::stack_parts().collect();
+        assert_eq!(statements(&every), alone);
+        assert_eq!(
+            WriterRole.cloudformation(&blueprint()),
+            cfn_fragment(&blueprint(), &[])
+        );
+    }
+
+    #[test]
+    fn terraform_grants_the_writer_role_what_a_part_adds() {
+        let alone = tf(&[]);
+        assert!(!alone.contains("sqs:SendMessage"), "{alone}");
+        let with = tf(&[&ToyQueue]);
+        let stream = with
+            .find("Resource = aws_kinesis_stream.buzz.arn")
+            .expect(&with);
+        let queue = with.find("Resource = aws_sqs_queue.toy.arn").expect(&with);
+        assert!(stream < queue, "{with}");
+        assert!(with.contains("\"sqs:SendMessage\""), "{with}");
+        assert!(!with.contains('\u{1}'), "a stand-in left: {with}");
+    }
+}
