@@ -6,9 +6,11 @@
 //! replace them. Pure: the requests come from [`crate::buzz::wire`], so they can never drift
 //! from what setup sends. `export --format` puts the same into its templates' outputs.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
-use crate::buzz::wire::{self, KinesisTarget};
+use crate::buzz::wire::{self, KinesisTarget, OurTarget};
 use crate::names::{BuzzUrl, EventFilter};
 use crate::text::shell_quote;
 
@@ -107,7 +109,15 @@ impl Handover {
 
     /// The second request, once the first answered OK: the same target, enabled, saved.
     pub(crate) fn request(&self) -> Value {
-        let config = wire::with_target(&Map::new(), &self.target(true));
+        self.request_with(&[])
+    }
+
+    /// [`Self::request`] with our other targets (the add-ons' Buzz delivers to), enabled.
+    pub(crate) fn request_with(&self, also: &[Arc<dyn OurTarget>]) -> Value {
+        let config = also.iter().fold(
+            wire::with_target(&Map::new(), &self.target(true)),
+            |c, t| wire::with_ours(&c, t.as_ref(), true),
+        );
         wire::request_body(
             wire::CMD_SET_CONFIG,
             wire::set_request(self.domain(), &config, false),

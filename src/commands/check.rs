@@ -61,15 +61,6 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
         .as_ref()
         .map(|d| d.first().clone())
         .or_else(|| handover.as_ref().and_then(|h| h.domain.clone()));
-    let mut expect = Expect {
-        retention: aws_part.stream.retention,
-        encryption: aws_part.stream.encryption.clone(),
-        key: None,
-        agilix_root: arn::account_root(&aws_part.trustee.agilix_account),
-        external_id: aws_part.trustee.external_id.clone(),
-        load: aws_part.stream.load,
-        also_allowed: Vec::new(),
-    };
     // check asks only for missing names and secrets; it never offers to pick a stream.
     let connected = read::connect(login, &aws_part.aws, &calls, None).await?;
     let o = read::read(
@@ -83,14 +74,7 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
     )
     .await?;
     let d = &o.desired;
-    // The roles are judged against the key the stream really has (resolved by the read step).
-    expect.key = d.aws.as_ref().and_then(|a| a.stream.key.clone());
-    // And against what the add-ons asked for need it to allow besides the stream.
-    expect.also_allowed = d
-        .aws
-        .as_ref()
-        .map(|a| a.add_ons.writer_statements())
-        .unwrap_or_default();
+    let expect = expect(&aws_part, d);
     let mut rows = aws_rows(&o, &expect).await?;
     // The Buzz side of an auditor's run: listed, not passed.
     let region = o.aws.region.to_string();
@@ -159,6 +143,23 @@ pub(crate) async fn run(args: &CheckArgs, output: Output, quiet: bool) -> Result
 
 /// Each domain's rows ([`domain_rows`]), and whose events belong in the stream: each domain
 /// (by its numeric id, which events carry, when Buzz gave its record) and its descendants.
+/// What the AWS half's rows compare against: the flags, and what the read resolved.
+fn expect(aws_part: &spec::AwsPart, d: &crate::plan::Desired) -> Expect {
+    let add_ons = d.aws.as_ref().map(|a| &a.add_ons);
+    Expect {
+        retention: aws_part.stream.retention,
+        encryption: aws_part.stream.encryption.clone(),
+        // The roles are judged against the key the stream really has (resolved by the read
+        // step)...
+        key: d.aws.as_ref().and_then(|a| a.stream.key.clone()),
+        agilix_root: arn::account_root(&aws_part.trustee.agilix_account),
+        external_id: aws_part.trustee.external_id.clone(),
+        load: aws_part.stream.load,
+        // ...and what the add-ons asked for need it to allow besides the stream.
+        also_allowed: add_ons.map(|a| a.writer_statements()).unwrap_or_default(),
+    }
+}
+
 fn each_domain(
     target: &wire::KinesisTarget,
     also: &[Arc<dyn OurTarget>],

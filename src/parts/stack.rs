@@ -4,10 +4,12 @@
 //! provider); every resource and output comes from a part.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::archive::Archive;
+use crate::buzz::wire::OurTarget;
 use crate::hcl::Block;
 use crate::names::{Encryption, EventFilter, RetentionHours};
 use crate::sizing::Capacity;
@@ -68,6 +70,38 @@ pub(crate) struct StandIn {
     pub terraform: String,
 }
 
+impl StandIn {
+    /// Its CloudFormation value inside an `Fn::Sub` string: `${ID.Attr}` for a `Fn::GetAtt`,
+    /// `${ID}` for a `Ref`, a plain string as it is.
+    pub(crate) fn cfn_sub(&self) -> String {
+        let v = &self.cloudformation;
+        if let Some([id, attr]) = v
+            .get("Fn::GetAtt")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            return format!(
+                "${{{}.{}}}",
+                id.as_str().unwrap_or_default(),
+                attr.as_str().unwrap_or_default()
+            );
+        }
+        if let Some(id) = v.get("Ref").and_then(Value::as_str) {
+            return format!("${{{id}}}");
+        }
+        v.as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// A target Buzz delivers to in a part, in the template's `SetDataStreamConfiguration`
+/// request beside ours: written with the stand-ins it is given for the writer role's ARN and
+/// the region, and its own (`refs`) for what the template makes of it.
+#[derive(Debug, Clone)]
+pub(crate) struct TemplateTarget {
+    pub target: Arc<dyn OurTarget>,
+    pub refs: Vec<StandIn>,
+}
+
 /// A part of what the exports write: its fragment in each dialect, from the blueprint (empty
 /// when the blueprint does not ask for it: no alarm, no archive).
 pub(crate) trait StackPart: Sync {
@@ -79,5 +113,16 @@ pub(crate) trait StackPart: Sync {
     /// after the stream's statements). Nothing by default: Buzz writes only to the stream.
     fn writer_grant(&self, _b: &Blueprint) -> WriterGrant {
         WriterGrant::default()
+    }
+    /// The target Buzz delivers to in this part, for the template's request (`role_arn` and
+    /// `region`: the stand-ins the Buzz target's outputs replace). None by default: Buzz
+    /// delivers only to the stream.
+    fn buzz_target(
+        &self,
+        _b: &Blueprint,
+        _role_arn: &str,
+        _region: &str,
+    ) -> Option<TemplateTarget> {
+        None
     }
 }

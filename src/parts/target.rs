@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use super::stack::{Blueprint, CfnFragment, StackPart};
+use super::stack::{Blueprint, CfnFragment, StackPart, StandIn};
 use super::{writer_role, Change, Gone, Planned, CFN_STREAM, SETUP_AGAIN, TF_STREAM};
 use crate::buzz::wire::{self, Destination, KinesisTarget, OurTarget};
 use crate::checklist::{fail, pass, Check, CheckId};
@@ -457,9 +457,16 @@ fn handover(b: &Blueprint) -> Handover {
     }
 }
 
-/// The request to send to Buzz: our target alone, enabled (the seed's second step).
-fn request(b: &Blueprint) -> Value {
-    handover(b).request()
+/// The request to send to Buzz: our target, enabled (the seed's second step), with the
+/// targets `parts` (the template's) say Buzz delivers to in them; and the stand-ins of their
+/// own in it, as each dialect writes them.
+fn request(b: &Blueprint, parts: &[&dyn StackPart]) -> (Value, Vec<StandIn>) {
+    let (also, refs): (Vec<_>, Vec<_>) = parts
+        .iter()
+        .filter_map(|p| p.buzz_target(b, ROLE_ARN, REGION))
+        .map(|t| (t.target, t.refs))
+        .unzip();
+    (handover(b).request_with(&also), refs.concat())
 }
 
 /// The `buzz-kinesis setup --buzz-only ...` command for the person with the Buzz login, which
@@ -476,73 +483,89 @@ fn command(b: &Blueprint) -> String {
 
 impl StackPart for Target {
     fn cloudformation(&self, b: &Blueprint) -> CfnFragment {
-        let role = writer_role::CFN_ID;
-        // Fn::Sub reads `${...}` as a reference: any literal one is written `${!...}`. The
-        // stand-ins appear JSON-escaped in the serialized request.
-        let escaped = |marker: &str| serde_json::to_string(marker).unwrap_or_default();
-        let request = request(b)
+        cfn_fragment(b, &super::stack_parts().collect::<Vec<_>>())
+    }
+
+    fn terraform(&self, b: &Blueprint) -> Vec<Block> {
+        tf_blocks(b, &super::stack_parts().collect::<Vec<_>>())
+    }
+}
+
+/// The Buzz target's CloudFormation outputs, the request with what `parts` add to it.
+fn cfn_fragment(b: &Blueprint, parts: &[&dyn StackPart]) -> CfnFragment {
+    let role = writer_role::CFN_ID;
+    // Fn::Sub reads `${...}` as a reference: any literal one is written `${!...}`. The
+    // stand-ins appear JSON-escaped in the serialized request.
+    let escaped = |marker: &str| serde_json::to_string(marker).unwrap_or_default();
+    let (request, refs) = request(b, parts);
+    let request = refs.iter().fold(
+        request
             .to_string()
             .replace("${", "${!")
             .replace(&escaped(ROLE_ARN), &format!("\"${{{role}.Arn}}\""))
             .replace(&escaped(REGION), "\"${AWS::Region}\"")
-            .replace(&escaped(DOMAIN), &format!("\"${{{CFN_DOMAIN}}}\""));
-        let command = command(b)
-            .replace("${", "${!")
-            .replace(ROLE_ARN, &format!("${{{role}.Arn}}"))
-            .replace(REGION, "${AWS::Region}")
-            .replace(DOMAIN, &format!("${{{CFN_DOMAIN}}}"));
-        let output = |help: &str, value: Value| json!({"Description": help, "Value": value});
-        CfnFragment {
-            resources: Vec::new(),
-            outputs: vec![
-                (
-                    "StreamArn".into(),
-                    output(STREAM_HELP, json!({"Fn::GetAtt": [CFN_STREAM, "Arn"]})),
-                ),
-                (
-                    "RoleArn".into(),
-                    output(ROLE_HELP, json!({"Fn::GetAtt": [role, "Arn"]})),
-                ),
-                (
-                    "SetDataStreamConfiguration".into(),
-                    output(REQUEST_HELP, json!({"Fn::Sub": request})),
-                ),
-                (
-                    "BuzzHalfCommand".into(),
-                    output(COMMAND_HELP, json!({"Fn::Sub": command})),
-                ),
-            ],
-        }
+            .replace(&escaped(DOMAIN), &format!("\"${{{CFN_DOMAIN}}}\"")),
+        |r, s| r.replace(&escaped(s.stand_in), &format!("\"{}\"", s.cfn_sub())),
+    );
+    let command = command(b)
+        .replace("${", "${!")
+        .replace(ROLE_ARN, &format!("${{{role}.Arn}}"))
+        .replace(REGION, "${AWS::Region}")
+        .replace(DOMAIN, &format!("${{{CFN_DOMAIN}}}"));
+    let output = |help: &str, value: Value| json!({"Description": help, "Value": value});
+    CfnFragment {
+        resources: Vec::new(),
+        outputs: vec![
+            (
+                "StreamArn".into(),
+                output(STREAM_HELP, json!({"Fn::GetAtt": [CFN_STREAM, "Arn"]})),
+            ),
+            (
+                "RoleArn".into(),
+                output(ROLE_HELP, json!({"Fn::GetAtt": [role, "Arn"]})),
+            ),
+            (
+                "SetDataStreamConfiguration".into(),
+                output(REQUEST_HELP, json!({"Fn::Sub": request})),
+            ),
+            (
+                "BuzzHalfCommand".into(),
+                output(COMMAND_HELP, json!({"Fn::Sub": command})),
+            ),
+        ],
     }
+}
 
-    fn terraform(&self, b: &Blueprint) -> Vec<Block> {
-        let stream_arn = format!("{TF_STREAM}.arn");
-        let role_arn = format!("{}.arn", writer_role::TF_ID);
-        let refs = [
-            (ROLE_ARN, role_arn.as_str()),
-            (REGION, TF_REGION),
-            (DOMAIN, TF_DOMAIN),
-        ];
-        let output = |label: &str, help: &str, value: Hcl| {
-            Block::new("output", &[label])
-                .attr("description", Hcl::str(help))
-                .attr("value", value)
-        };
-        vec![
-            output("stream_arn", STREAM_HELP, Hcl::expr(stream_arn.as_str())),
-            output("role_arn", ROLE_HELP, Hcl::expr(role_arn.as_str())),
-            output(
-                "set_data_stream_configuration",
-                REQUEST_HELP,
-                Hcl::Call("jsonencode", Box::new(Hcl::from_json(&request(b), &refs))),
-            ),
-            output(
-                "buzz_half_command",
-                COMMAND_HELP,
-                Hcl::template(&command(b), &refs),
-            ),
-        ]
-    }
+/// The Buzz target's Terraform outputs, the request with what `parts` add to it.
+fn tf_blocks(b: &Blueprint, parts: &[&dyn StackPart]) -> Vec<Block> {
+    let stream_arn = format!("{TF_STREAM}.arn");
+    let role_arn = format!("{}.arn", writer_role::TF_ID);
+    let (request, theirs) = request(b, parts);
+    let mut refs = vec![
+        (ROLE_ARN, role_arn.as_str()),
+        (REGION, TF_REGION),
+        (DOMAIN, TF_DOMAIN),
+    ];
+    refs.extend(theirs.iter().map(|s| (s.stand_in, s.terraform.as_str())));
+    let output = |label: &str, help: &str, value: Hcl| {
+        Block::new("output", &[label])
+            .attr("description", Hcl::str(help))
+            .attr("value", value)
+    };
+    vec![
+        output("stream_arn", STREAM_HELP, Hcl::expr(stream_arn.as_str())),
+        output("role_arn", ROLE_HELP, Hcl::expr(role_arn.as_str())),
+        output(
+            "set_data_stream_configuration",
+            REQUEST_HELP,
+            Hcl::Call("jsonencode", Box::new(Hcl::from_json(&request, &refs))),
+        ),
+        output(
+            "buzz_half_command",
+            COMMAND_HELP,
+            Hcl::template(&command(b), &refs),
+        ),
+    ]
 }
 
 /// The domain's Buzz configuration (`config`, as saved): Buzz's answer holds no targets

@@ -466,3 +466,5 @@ fn buzz_rows(domain: &str, wanted: &KinesisTarget, config: &Map<String, Value>) 
 }
 
 mod also;
+
+mod exports;
