@@ -144,13 +144,21 @@ impl Change for BuzzAction {
         match self {
             BuzzAction::RegisterBuzzTarget {
                 before,
+                after,
                 save,
                 domain,
                 merged,
                 also,
                 ..
             } => {
+                let ours_as_is = before.as_ref() == Some(after) && merged.is_empty();
                 let line = match (before, save) {
+                    (_, true) if ours_as_is => {
+                        return format!(
+                            "update {} other target(s) of this setup in domain {domain}, test them with the kinesis target, enable them",
+                            also.len()
+                        );
+                    }
                     (_, false) => format!(
                         "test the kinesis target with Buzz (domain {domain}; --no-enable: nothing saved)"
                     ),

@@ -64,12 +64,12 @@ fn config_of(a: &BuzzAction) -> Value {
 #[test]
 fn a_missing_queue_is_added_beside_ours_and_the_line_says_so() {
     let hook = json!({"title": "LMS webhook"});
-    let found = config(json!({"kinesis": [ours()], "https": [hook]}));
+    let found = config(json!({"https": [hook]}));
     let p = plan(&with_queue(true), Some(&found));
     let (a, line) = only(&p);
     assert_eq!(
         line,
-        "update the kinesis target of domain 424242, test it, enable it (with 1 more target(s) of this setup)"
+        "add the kinesis target to domain 424242, test it, enable it (with 1 more target(s) of this setup)"
     );
     assert_eq!(also_of(a), &vec![queue(true)]);
     assert_eq!(
@@ -99,9 +99,16 @@ fn ours_and_the_queue_as_saved_make_no_change_and_each_difference_one() {
     assert!(plan(&with_queue(true), Some(&found(vec![queue(true)])))
         .actions
         .is_empty());
-    // Disabled: enabled again. Another role: rewritten, its unknown keys kept.
+    // Disabled: enabled again, the kinesis target as it is.
     let p = plan(&with_queue(true), Some(&found(vec![queue(false)])));
-    assert_eq!(also_of(only(&p).0), &vec![queue(true)]);
+    let (a, line) = only(&p);
+    assert_eq!(also_of(a), &vec![queue(true)]);
+    assert_eq!(
+        line,
+        "update 1 other target(s) of this setup in domain 424242, test them with the kinesis target, enable them"
+    );
+    assert!(!a.is_create());
+    // Another role: rewritten, its unknown keys kept.
     let mut other = queue(true);
     other["roleArn"] = json!("arn:aws:iam::123456789012:role/Old");
     other["batch"] = json!(10);
