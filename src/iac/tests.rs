@@ -1,28 +1,20 @@
-use std::collections::BTreeMap;
-
 use serde_json::{json, Value};
 
 use super::*;
 use crate::archive::Archive;
 use crate::iam;
-use crate::names::{AccountId, Encryption, EventFilter, KmsKey, RetentionHours, ShardCount};
+use crate::names::{AccountId, Encryption, EventFilter, KmsKey, ShardCount};
 use crate::sizing::Capacity;
 
 pub(super) fn blueprint() -> Blueprint {
     let agilix = AccountId::parse("--agilix-account", "210987654321").unwrap();
+    // A title each dialect must escape, a filter and a domain, on the parts' plain one.
     Blueprint {
-        stream: "buzz-events".into(),
-        capacity: Capacity::OnDemand,
-        retention: RetentionHours::DEFAULT,
-        encryption: Encryption::Default,
-        tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
-        role: "BuzzKinesisWriter".into(),
         trust: iam::trust_policy(&agilix, None),
         title: "Kinesis: ${not} %{a} \"ref\"".into(),
         events: vec![EventFilter::parse("--event", "UserEntityCreated").unwrap()],
         domain: Some("424242".into()),
-        alarm: None,
-        archive: None,
+        ..crate::parts::stack::fixtures::blueprint()
     }
 }
 

@@ -126,3 +126,6 @@ pub(crate) trait StackPart: Sync {
         None
     }
 }
+
+#[cfg(test)]
+pub(crate) mod fixtures;

@@ -513,56 +513,11 @@ fn the_streams_policy_verdicts_keep_their_words() {
 /// policy in both dialects, after the stream's, its own stand-in written as each dialect
 /// refers to the queue the template makes.
 mod exports {
-    use std::collections::BTreeMap;
-
     use serde_json::{json, Value};
 
     use super::super::{cfn_fragment, tf_blocks, WriterRole};
-    use crate::hcl::Block;
-    use crate::names::{Encryption, RetentionHours};
-    use crate::parts::stack::{Blueprint, CfnFragment, StackPart, StandIn, WriterGrant};
-    use crate::sizing::Capacity;
-
-    const QUEUE: &str = "\u{1}toy_queue_arn\u{1}";
-
-    struct ToyQueue;
-
-    impl StackPart for ToyQueue {
-        fn cloudformation(&self, _: &Blueprint) -> CfnFragment {
-            CfnFragment::default()
-        }
-        fn terraform(&self, _: &Blueprint) -> Vec<Block> {
-            Vec::new()
-        }
-        fn writer_grant(&self, _: &Blueprint) -> WriterGrant {
-            WriterGrant {
-                statements: vec![json!({"Sid": "BuzzDeliversToToyQueue", "Effect": "Allow",
-                    "Action": "sqs:SendMessage", "Resource": QUEUE})],
-                refs: vec![StandIn {
-                    stand_in: QUEUE,
-                    cloudformation: json!({"Fn::GetAtt": ["ToyQueue", "Arn"]}),
-                    terraform: "aws_sqs_queue.toy.arn".into(),
-                }],
-            }
-        }
-    }
-
-    fn blueprint() -> Blueprint {
-        Blueprint {
-            stream: "buzz-events".into(),
-            capacity: Capacity::OnDemand,
-            retention: RetentionHours::DEFAULT,
-            encryption: Encryption::Default,
-            tags: BTreeMap::from([("managed-by".into(), "buzz-kinesis".into())]),
-            role: "BuzzKinesisWriter".into(),
-            trust: json!({"Version": "2012-10-17", "Statement": []}),
-            title: "Kinesis".into(),
-            events: Vec::new(),
-            domain: None,
-            alarm: None,
-            archive: None,
-        }
-    }
+    use crate::parts::stack::fixtures::{blueprint, hcl, ToyQueue};
+    use crate::parts::stack::StackPart;
 
     fn statements(parts: &[&dyn StackPart]) -> Vec<Value> {
         let f = cfn_fragment(&blueprint(), parts);
@@ -573,11 +528,7 @@ mod exports {
     }
 
     fn tf(parts: &[&dyn StackPart]) -> String {
-        let mut out = String::new();
-        for b in tf_blocks(&blueprint(), parts) {
-            b.write(&mut out, 0);
-        }
-        out
+        hcl(tf_blocks(&blueprint(), parts))
     }
 
     #[test]
