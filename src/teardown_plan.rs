@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::buzz::wire::{self, OurTarget};
 use crate::names::DomainId;
+use crate::parts::add_on::AddOnLeftCx;
 use crate::parts::add_ons::Resource;
 use crate::parts::add_ons::{self, AddOnRemoval, AddOnsLeft};
 use crate::parts::bucket::BucketRemoval;
@@ -60,10 +61,16 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// Our other targets in Buzz's configurations: those the add-ons teardown found deliver
-    /// to (`AddOn::buzz_target_left`), removed with the kinesis one.
-    pub(crate) fn also(&self, left: &AddOnsLeft) -> Vec<Arc<dyn OurTarget>> {
-        left.buzz_targets(&self.role_arn, &self.region)
+    /// Our other targets in Buzz's configurations: those the add-ons Buzz delivers to name by
+    /// the names setup derives (`AddOn::buzz_target_named`), removed with the kinesis one,
+    /// whatever is left of the add-ons in AWS (a Buzz-only teardown reads none of it).
+    pub(crate) fn also(&self) -> Vec<Arc<dyn OurTarget>> {
+        let cx = AddOnLeftCx {
+            stream: &self.stream,
+            account: wire::role_account(&self.role_arn).unwrap_or_default(),
+            delete_archive: self.delete_archive,
+        };
+        add_ons::buzz_targets_named(&cx, &self.role_arn, &self.region)
     }
 
     /// Where a Buzz target of ours writes.
@@ -181,7 +188,7 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
 
     // Buzz first, each domain alike: Buzz stops writing before anything it uses goes.
     for d in &found.buzz {
-        let (removal, note) = plan_domain(t, &found.add_ons, d)?;
+        let (removal, note) = plan_domain(t, d)?;
         p.removals.extend(removal);
         p.notes.extend(note);
     }
@@ -209,10 +216,9 @@ pub(crate) fn plan(t: &Target, found: &Observed) -> Result<Plan, String> {
 /// targets under a key this tool does not know.
 pub(crate) fn plan_domain(
     t: &Target,
-    left: &AddOnsLeft,
     d: &DomainConfig,
 ) -> Result<(Option<Removal>, Option<String>), String> {
-    let also = t.also(left);
+    let also = t.also();
     let (removal, note) = buzz_target::teardown(&d.domain, &d.config, &t.destination(), &also)?;
     Ok((removal.map(Removal::Buzz), note))
 }
@@ -1074,7 +1080,7 @@ pub(crate) mod tests {
             domain: DomainId::parse("--domain", "7").unwrap(),
             config: config(json!({"kinesis": [ours()]})),
         };
-        let (removal, note) = plan_domain(&target(false), &AddOnsLeft::default(), &d).unwrap();
+        let (removal, note) = plan_domain(&target(false), &d).unwrap();
         assert!(note.is_none());
         assert!(
             matches!(removal, Some(Removal::Buzz(TargetRemoval::RemoveBuzzTarget { ref domain, cleared: true, others: 0, .. })) if domain == "7"),
@@ -1084,9 +1090,6 @@ pub(crate) mod tests {
             config: Map::new(),
             ..d
         };
-        assert_eq!(
-            plan_domain(&target(false), &AddOnsLeft::default(), &empty).unwrap(),
-            (None, None)
-        );
+        assert_eq!(plan_domain(&target(false), &empty).unwrap(), (None, None));
     }
 }

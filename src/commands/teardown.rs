@@ -359,7 +359,7 @@ async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Res
             domain: before.domain.clone(),
             config: o.buzz()?.get_config(&before.domain).await?,
         };
-        let also = o.target.also(&o.found.add_ons);
+        let also = o.target.also();
         let changes =
             changed_meanwhile(&before.config, &now.config, &o.target.destination(), &also);
         if !changes.is_empty() {
@@ -368,7 +368,7 @@ async fn compare_before_write(o: &Ready, plan: Plan, progress: &Progress) -> Res
                 changes.join("; ")
             )));
         }
-        let (fresh, _) = plan_domain(&o.target, &o.found.add_ons, &now).map_err(Error::Refused)?;
+        let (fresh, _) = plan_domain(&o.target, &now).map_err(Error::Refused)?;
         let at = plan
             .removals
             .iter()

@@ -69,11 +69,13 @@ pub(crate) trait AddOn: Sync {
         None
     }
 
-    /// The same target, as teardown knows it: from what is left of the add-on (teardown has
-    /// no flags for it, only the names setup derives).
-    fn buzz_target_left(
+    /// The same target, as teardown finds it in Buzz's configurations: by the names setup
+    /// derives (`cx`: the stream, the account), whatever is left of the add-on in AWS. So a
+    /// split teardown, whose Buzz half reads nothing of AWS, removes it too, and so does a
+    /// teardown run after the add-on's resource is gone.
+    fn buzz_target_named(
         &self,
-        _left: &Self::Left,
+        _cx: &AddOnLeftCx<'_>,
         _role_arn: &str,
         _region: &str,
     ) -> Option<Arc<dyn OurTarget>> {

@@ -305,14 +305,16 @@ macro_rules! add_ons {
             }
         }
 
-        impl AddOnsLeft {
-            /// The targets Buzz delivers to in what teardown found of the add-ons, in the
-            /// registration's order (see [`AddOn::buzz_target_left`]).
-            pub(crate) fn buzz_targets(&self, role_arn: &str, region: &str) -> Vec<Arc<dyn OurTarget>> {
-                let mut all = Vec::new();
-                $(all.extend($part::$ty.buzz_target_left(&self.$field, role_arn, region));)*
-                all
-            }
+        /// The targets Buzz delivers to in every add-on, by the names setup derives, for
+        /// teardown (see [`AddOn::buzz_target_named`]), in the registration's order.
+        pub(crate) fn buzz_targets_named(
+            cx: &AddOnLeftCx<'_>,
+            role_arn: &str,
+            region: &str,
+        ) -> Vec<Arc<dyn OurTarget>> {
+            let mut all = Vec::new();
+            $(all.extend($part::$ty.buzz_target_named(cx, role_arn, region));)*
+            all
         }
 
         /// Every add-on's teardown, in the registration's order, into one.
@@ -436,9 +438,12 @@ mod tests {
         };
         let role = crate::parts::fixtures::ROLE_ARN;
         assert!(want.buzz_targets(role, "us-east-1").is_empty());
-        assert!(AddOnsLeft::default()
-            .buzz_targets(role, "us-east-1")
-            .is_empty());
+        let cx = AddOnLeftCx {
+            stream: "buzz-events",
+            account: "123456789012",
+            delete_archive: true,
+        };
+        assert!(buzz_targets_named(&cx, role, "us-east-1").is_empty());
     }
 
     /// Only what was asked is planned: nothing asked, nothing planned, whatever was found.
