@@ -99,6 +99,16 @@ macro_rules! add_ons {
                 )*
                 all
             }
+
+            /// The targets Buzz delivers to in the add-ons asked for, in the registration's
+            /// order (see [`AddOn::buzz_target`]).
+            pub(crate) fn buzz_targets(&self, role_arn: &str, region: &str) -> Vec<Arc<dyn OurTarget>> {
+                let mut all = Vec::new();
+                $(all.extend(
+                    self.$field.as_ref().and_then(|w| $part::$ty.buzz_target(w, role_arn, region)),
+                );)*
+                all
+            }
         }
 
         /// What setup's and check's read found of each add-on asked for.
@@ -290,18 +300,6 @@ macro_rules! add_ons {
         {
             async fn remove(&self, client: &C) -> crate::error::Result<()> {
                 match self { $(AddOnRemoval::$variant(r) => r.remove(client).await,)* }
-            }
-        }
-
-        impl DesiredAddOns {
-            /// The targets Buzz delivers to in the add-ons asked for, in the registration's
-            /// order (see [`AddOn::buzz_target`]).
-            pub(crate) fn buzz_targets(&self, role_arn: &str, region: &str) -> Vec<Arc<dyn OurTarget>> {
-                let mut all = Vec::new();
-                $(all.extend(
-                    self.$field.as_ref().and_then(|w| $part::$ty.buzz_target(w, role_arn, region)),
-                );)*
-                all
             }
         }
 
